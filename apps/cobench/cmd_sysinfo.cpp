@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+// `cobench sysinfo [--json] [--out FILE] [--cluster-node FILE]`
+#include <fmt/format.h>
+
+#include "apps/cobench/commands.h"
+#include "core/atomic_file.h"
+#include "core/provenance.h"
+#include "core/results_io.h"
+#include "core/sysinfo/sysinfo.h"
+
+namespace cobench::app {
+
+void add_sysinfo(CLI::App& app, Action& action, const std::vector<std::string>& argv) {
+  struct Options {
+    bool json = false;
+    std::string out;
+    std::string cluster_node;
+  };
+  auto opts = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand("sysinfo", "Describe this node: CPU, memory, GPUs, NICs, "
+                                                "CUDA devices and library versions");
+  cmd->add_flag("--json", opts->json, "Print JSON instead of text");
+  cmd->add_option("--out", opts->out,
+                  "Also write a results file (the run header with this snapshot); never "
+                  "overwrites");
+  cmd->add_option("--cluster-node", opts->cluster_node,
+                  "Write this node as the node part of a cluster description (YAML; '-' for "
+                  "stdout); never overwrites");
+  cmd->callback([&action, opts, argv] {
+    action = [opts, argv] {
+      const sysinfo::NodeInfo node = sysinfo::discover();
+      const nlohmann::json snapshot = sysinfo::to_json(node);
+      if (opts->json) {
+        fmt::print("{}\n", snapshot.dump(2));
+      } else {
+        fmt::print("{}", sysinfo::to_text(node));
+      }
+      if (!opts->cluster_node.empty()) {
+        const std::string yaml = sysinfo::to_cluster_node_yaml(node);
+        if (opts->cluster_node == "-") {
+          fmt::print("{}", yaml);
+        } else {
+          write_file_atomic_no_overwrite(opts->cluster_node, yaml);
+          fmt::print(stderr, "cobench: wrote node description {}\n", opts->cluster_node);
+        }
+      }
+      if (!opts->out.empty()) {
+        results::Results r;
+        r.run = make_run_header(argv);
+        r.run.sysinfo = snapshot;
+        for (const auto& [lib, version] : node.versions) r.run.library_versions[lib] = version;
+        results::write(opts->out, r);
+        fmt::print(stderr, "cobench: wrote {}\n", opts->out);
+      }
+      return 0;
+    };
+  });
+}
+
+}  // namespace cobench::app

@@ -1,0 +1,33 @@
+# CUDA is optional and auto-detected. Where nvcc exists every .cu file is compiled for sm_90a
+# (plus sm_100a when the toolkit knows it); never "native", which fails on GPU-less builders.
+# CUDA translation units are C++17: CMake 3.25 has no CUDA20 dialect for nvcc.
+set(COBENCH_HAVE_CUDA OFF)
+if(COBENCH_ENABLE_CUDA OR COBENCH_REQUIRE_CUDA)
+  if(NOT CMAKE_CUDA_COMPILER AND NOT DEFINED ENV{CUDACXX} AND EXISTS /usr/local/cuda/bin/nvcc)
+    set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
+  endif()
+  include(CheckLanguage)
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+      # Probe the toolkit for sm_100a before enabling the language (the list must be set first).
+      execute_process(COMMAND "${CMAKE_CUDA_COMPILER}" --list-gpu-arch
+                      OUTPUT_VARIABLE _cobench_archs ERROR_QUIET)
+      set(CMAKE_CUDA_ARCHITECTURES 90a)
+      if(_cobench_archs MATCHES "compute_100")
+        list(APPEND CMAKE_CUDA_ARCHITECTURES 100a)
+      endif()
+    endif()
+    set(CMAKE_CUDA_STANDARD 17)
+    set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+    enable_language(CUDA)
+    find_package(CUDAToolkit REQUIRED)
+    set(COBENCH_HAVE_CUDA ON)
+    message(STATUS "cobench: CUDA ${CUDAToolkit_VERSION}, architectures ${CMAKE_CUDA_ARCHITECTURES}")
+  elseif(COBENCH_REQUIRE_CUDA)
+    message(FATAL_ERROR "COBENCH_REQUIRE_CUDA=ON but no CUDA compiler was found "
+                        "(put nvcc on PATH or set CMAKE_CUDA_COMPILER)")
+  else()
+    message(STATUS "cobench: no CUDA compiler found; CUDA targets are skipped")
+  endif()
+endif()

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "core/config.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace cobench::config {
+namespace {
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+// Levenshtein distance, for "did you mean" on unknown keys.
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+[[noreturn]] void fail_at(const std::string& file, int line, int column, std::string_view msg) {
+  throw Error(fmt::format("{}:{}:{}: {}", file, line, column, msg));
+}
+
+// (line, column), 1-based, of a byte offset in text.
+std::pair<int, int> line_column(std::string_view text, size_t offset) {
+  offset = std::min(offset, text.size());
+  int line = 1, column = 1;
+  for (size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return {line, column};
+}
+
+Node parse_yaml_with_file(std::string_view text, std::shared_ptr<const std::string> file) {
+  try {
+    return Node(YAML::Load(std::string(text)), file, "");
+  } catch (const YAML::Exception& e) {
+    fail_at(*file, e.mark.line + 1, e.mark.column + 1, fmt::format("YAML syntax error: {}", e.msg));
+  }
+}
+
+}  // namespace
+
+Node::Node(YAML::Node node, std::shared_ptr<const std::string> file, std::string path)
+    : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)) {}
+
+Location Node::location() const {
+  const YAML::Mark m = node_.Mark();
+  return {*file_, m.line + 1, m.column + 1};
+}
+
+void Node::fail(std::string_view message) const {
+  const Location loc = location();
+  if (path_.empty()) fail_at(loc.file, loc.line, loc.column, message);
+  fail_at(loc.file, loc.line, loc.column, fmt::format("key '{}': {}", path_, message));
+}
+
+std::string Node::as_string() const {
+  if (!node_.IsScalar()) fail("expected a string");
+  return node_.Scalar();
+}
+
+double Node::as_double() const {
+  const std::string s = as_string();
+  double value = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(value))
+    fail(fmt::format("expected a number, got '{}'", s));
+  return value;
+}
+
+std::int64_t Node::as_int() const {
+  const std::string s = as_string();
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc() || end != s.data() + s.size())
+    fail(fmt::format("expected an integer, got '{}'", s));
+  return value;
+}
+
+bool Node::as_bool() const {
+  const std::string s = as_string();
+  if (s == "true") return true;
+  if (s == "false") return false;
+  fail(fmt::format("expected true or false, got '{}'", s));
+}
+
+// Unit-bearing values: the unit parser's message, located here.
+#define COBENCH_CONFIG_UNIT(Type, method, parser)  \
+  Type Node::method() const {                      \
+    const std::string s = as_string();             \
+    try {                                          \
+      return parser(s);                            \
+    } catch (const Error& e) {                     \
+      fail(e.what());                              \
+    }                                              \
+  }
+COBENCH_CONFIG_UNIT(Bytes, as_bytes, parse_bytes)
+COBENCH_CONFIG_UNIT(Seconds, as_seconds, parse_seconds)
+COBENCH_CONFIG_UNIT(Bandwidth, as_bandwidth, parse_bandwidth)
+COBENCH_CONFIG_UNIT(FlopRate, as_flop_rate, parse_flop_rate)
+#undef COBENCH_CONFIG_UNIT
+
+std::vector<Node> Node::elements() const {
+  if (!node_.IsSequence()) fail("expected a list");
+  std::vector<Node> out;
+  for (size_t i = 0; i < node_.size(); ++i)
+    out.emplace_back(node_[i], file_, fmt::format("{}[{}]", path_, i));
+  return out;
+}
+
+MapReader Node::map(std::initializer_list<std::string_view> accepted) const {
+  if (!node_.IsMap()) fail("expected a map of keys to values");
+  std::vector<std::string> keys(accepted.begin(), accepted.end());
+  return MapReader(*this, node_, file_, std::move(keys));
+}
+
+MapReader::MapReader(const Node& map_node, YAML::Node node, std::shared_ptr<const std::string> file,
+                     std::vector<std::string> accepted)
+    : self_(map_node), node_(std::move(node)), file_(std::move(file)),
+      accepted_(std::move(accepted)) {
+  std::vector<std::string> seen;
+  for (auto it = node_.begin(); it != node_.end(); ++it) {
+    Node key(it->first, file_, self_.path());
+    if (!it->first.IsScalar()) key.fail("a key must be a plain string");
+    const std::string name = it->first.Scalar();
+    Node located(it->first, file_, child_path(name));
+    if (std::find(accepted_.begin(), accepted_.end(), name) == accepted_.end()) {
+      std::string hint;
+      for (const auto& a : accepted_)
+        if (edit_distance(a, name) <= 2) hint = fmt::format(" (did you mean '{}'?)", a);
+      located.fail(fmt::format("unknown key{}; accepted keys here: {}", hint, join(accepted_)));
+    }
+    if (std::find(seen.begin(), seen.end(), name) != seen.end()) located.fail("repeated key");
+    seen.push_back(name);
+  }
+}
+
+std::string MapReader::child_path(std::string_view key) const {
+  return self_.path().empty() ? std::string(key) : fmt::format("{}.{}", self_.path(), key);
+}
+
+void MapReader::check_accepted(std::string_view key) const {
+  // A programming error (the caller asked for a key it did not declare), not a user error.
+  COBENCH_CHECK(std::find(accepted_.begin(), accepted_.end(), key) != accepted_.end(),
+                fmt::format("key '{}' was not declared as accepted", key));
+}
+
+bool MapReader::has(std::string_view key) const {
+  check_accepted(key);
+  return static_cast<bool>(node_[std::string(key)]);
+}
+
+std::optional<Node> MapReader::optional(std::string_view key) const {
+  check_accepted(key);
+  YAML::Node child = node_[std::string(key)];
+  if (!child) return std::nullopt;
+  return Node(child, file_, child_path(key));
+}
+
+Node MapReader::required(std::string_view key) const {
+  if (auto n = optional(key)) return *n;
+  self_.fail(fmt::format("missing required key '{}'", key));
+}
+
+std::vector<std::string> MapReader::keys() const {
+  std::vector<std::string> out;
+  for (auto it = node_.begin(); it != node_.end(); ++it) out.push_back(it->first.Scalar());
+  return out;
+}
+
+Node parse_yaml(std::string_view text, const std::string& name) {
+  return parse_yaml_with_file(text, std::make_shared<const std::string>(name));
+}
+
+Node parse_json(std::string_view text, const std::string& name) {
+  // nlohmann checks strict JSON syntax and reports where it breaks; yaml-cpp then builds the
+  // located tree (JSON is YAML 1.2 flow syntax). After a successful strict parse every tab is
+  // whitespace between tokens, so replacing it by a space keeps every line:column.
+  try {
+    const auto strict = nlohmann::json::parse(text.begin(), text.end());
+    (void)strict;
+  } catch (const nlohmann::json::parse_error& e) {
+    auto [line, column] = line_column(text, e.byte > 0 ? e.byte - 1 : 0);
+    std::string what = e.what();
+    if (auto pos = what.find(": "); pos != std::string::npos) what = what.substr(pos + 2);
+    fail_at(name, line, column, fmt::format("JSON syntax error: {}", what));
+  }
+  std::string yaml_text(text);
+  std::replace(yaml_text.begin(), yaml_text.end(), '\t', ' ');
+  return parse_yaml_with_file(yaml_text, std::make_shared<const std::string>(name));
+}
+
+Node load_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(fmt::format("{}: cannot open file", path.string()));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  if (path.extension() == ".json") return parse_json(text, path.string());
+  return parse_yaml(text, path.string());
+}
+
+}  // namespace cobench::config

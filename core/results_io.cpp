@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "core/results_io.h"
+
+#include <fmt/format.h>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+
+namespace cobench::results {
+
+void write(const std::filesystem::path& path, const Results& r) {
+  write_file_atomic_no_overwrite(path, to_json(r).dump(2) + "\n");
+}
+
+Results read(const std::filesystem::path& path) {
+  const std::string text = read_file(path);
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(fmt::format("{}: not valid JSON: {}", path.string(), e.what()));
+  }
+  return from_json(doc, path.string());
+}
+
+std::string default_file_name(const RunHeader& header, std::string_view tag) {
+  auto clean = [](std::string_view s) {
+    std::string out(s);
+    for (char& c : out) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '_' || c == '-';
+      if (!ok) c = '-';
+    }
+    return out;
+  };
+  std::string stamp;
+  bool fraction = false;  // fractional seconds are dropped, the zone letter kept
+  for (char c : header.utc_time) {
+    if (c == '.') fraction = true;
+    if (c == 'Z') fraction = false;
+    if (!fraction && c != '-' && c != ':') stamp += c;
+  }
+  return fmt::format("{}_{}_{}.json", stamp, clean(header.host), clean(tag));
+}
+
+}  // namespace cobench::results

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+// The `cobench` command as a user runs it: exit codes, output, files, error messages.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "core/atomic_file.h"
+#include "core/config.h"
+#include "core/results_io.h"
+#include "topologies/node_spec.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CommandResult {
+  int status = -1;
+  std::string out;  // stdout and stderr together
+};
+
+CommandResult run(const std::string& args) {
+  const std::string cmd = std::string(COBENCH_BINARY) + " " + args + " 2>&1";
+  CommandResult r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int raw = pclose(p);
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return r;
+}
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = fs::path(testing::TempDir()) / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+TEST(Cli, SysinfoPrintsTheNode) {
+  const CommandResult r = run("sysinfo");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("host"), std::string::npos);
+  EXPECT_NE(r.out.find("core(s)"), std::string::npos);
+  EXPECT_NE(r.out.find("version hwloc"), std::string::npos);
+}
+
+TEST(Cli, SysinfoJsonParses) {
+  const CommandResult r = run("sysinfo --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_GT(j["cpu"]["threads"].get<int>(), 0);
+}
+
+TEST(Cli, SysinfoWritesAResultAndANodeFileButNeverOverwrites) {
+  const fs::path dir = fresh_dir("cobench_cli_sysinfo");
+  const fs::path result = dir / "sysinfo.json", node = dir / "node.yaml";
+  CommandResult r = run("sysinfo --out " + result.string() + " --cluster-node " + node.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto read_back = cobench::results::read(result);
+  EXPECT_EQ(read_back.run.command_line.at(1), "sysinfo");
+  EXPECT_FALSE(read_back.run.sysinfo.empty());
+  EXPECT_EQ(cobench::topo::load_node_file(cobench::config::load_file(node)).name,
+            read_back.run.host);
+  const std::string before = cobench::read_file(result);
+  r = run("sysinfo --out " + result.string());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find("refusing to overwrite existing file '" + result.string() + "'"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(cobench::read_file(result), before);
+  r = run("results validate " + result.string());
+  EXPECT_EQ(r.status, 0) << r.out;
+  fs::remove_all(dir);
+}
+
+TEST(Cli, ValidateReportsThePathOfABadValue) {
+  const fs::path dir = fresh_dir("cobench_cli_validate");
+  const fs::path bad = dir / "bad.json";
+  cobench::write_file_atomic_no_overwrite(bad, R"({"schema": "cobench.results/1", "records": []})");
+  const CommandResult r = run("results validate " + bad.string());
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.out.find(bad.string() + ": $: missing required key 'run'"), std::string::npos)
+      << r.out;
+  fs::remove_all(dir);
+}
+
+TEST(Cli, ConvertsGoogleBenchmarkJson) {
+  const fs::path dir = fresh_dir("cobench_cli_gbench");
+  const fs::path out = dir / "r.json";
+  const std::string in = std::string(COBENCH_TEST_DATA_DIR) + "/gbench_sample.json";
+  const CommandResult r = run("results from-gbench " + in + " -o " + out.string() + " --suite demo");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto results = cobench::results::read(out);
+  ASSERT_FALSE(results.records.empty());
+  EXPECT_EQ(results.records[0].suite, "demo");
+  EXPECT_TRUE(results.run.extra.contains("gbench_context"));
+  const CommandResult bad = run("results from-gbench " + in + " -o " + (dir / "x.json").string() +
+                      " --backend tpu");
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.out.find("unknown backend 'tpu'"), std::string::npos) << bad.out;
+  fs::remove_all(dir);
+}
+
+TEST(Cli, UsageErrorsExitWithTwo) {
+  EXPECT_EQ(run("").status, 2);
+  EXPECT_EQ(run("frobnicate").status, 2);
+  EXPECT_EQ(run("sysinfo --jsn").status, 2);
+}
+
+}  // namespace

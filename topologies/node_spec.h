@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+// The node part of a cluster description (docs/cluster-format.md): what one node holds. The
+// topology model reads it from topologies/clusters/*.yaml, and `cobench sysinfo --cluster-node`
+// writes it for the machine it runs on. Fields discovery cannot see are optional here; an
+// analysis that needs one says which is missing.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/config.h"
+#include "core/units.h"
+
+namespace cobench::topo {
+
+struct CpuSpec {
+  std::string model;
+  int sockets = 0;
+  int cores = 0;
+  int threads = 0;
+  int numa_nodes = 0;
+  Bytes memory_capacity;
+  std::optional<Bandwidth> memory_bandwidth;  ///< datasheet or measured; not discovered
+};
+
+struct GpuSpec {
+  std::string name;
+  std::string compute_capability;  ///< "9.0"
+  std::optional<int> sms;
+  Bytes hbm_capacity;
+  Bandwidth hbm_bandwidth;
+  std::optional<FlopRate> peak_fp8;   ///< dense
+  std::optional<FlopRate> peak_bf16;  ///< dense
+  std::optional<FlopRate> peak_fp32;
+};
+
+struct NodeSpec {
+  std::string name;
+  CpuSpec cpu;
+  int gpus_per_node = 0;
+  std::optional<GpuSpec> gpu;  ///< required when gpus_per_node > 0
+  int nics_per_node = 0;
+  std::optional<Bandwidth> nic_speed;
+};
+
+/// Reads a `node:` map. Errors name file:line:column and the key.
+NodeSpec load_node_spec(const config::Node& node);
+
+/// Reads a document whose top level is `node:` (what `cobench sysinfo --cluster-node` writes).
+NodeSpec load_node_file(const config::Node& root);
+
+}  // namespace cobench::topo
