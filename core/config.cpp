@@ -111,14 +111,14 @@ bool Node::as_bool() const {
 }
 
 // Unit-bearing values: the unit parser's message, located here.
-#define COBENCH_CONFIG_UNIT(Type, method, parser)  \
-  Type Node::method() const {                      \
-    const std::string s = as_string();             \
-    try {                                          \
-      return parser(s);                            \
-    } catch (const Error& e) {                     \
-      fail(e.what());                              \
-    }                                              \
+#define COBENCH_CONFIG_UNIT(Type, method, parser) \
+  Type Node::method() const {                     \
+    const std::string s = as_string();            \
+    try {                                         \
+      return parser(s);                           \
+    } catch (const Error& e) {                    \
+      fail(e.what());                             \
+    }                                             \
   }
 COBENCH_CONFIG_UNIT(Bytes, as_bytes, parse_bytes)
 COBENCH_CONFIG_UNIT(Seconds, as_seconds, parse_seconds)
@@ -142,7 +142,9 @@ MapReader Node::map(std::initializer_list<std::string_view> accepted) const {
 
 MapReader::MapReader(const Node& map_node, YAML::Node node, std::shared_ptr<const std::string> file,
                      std::vector<std::string> accepted)
-    : self_(map_node), node_(std::move(node)), file_(std::move(file)),
+    : self_(map_node),
+      node_(std::move(node)),
+      file_(std::move(file)),
       accepted_(std::move(accepted)) {
   std::vector<std::string> seen;
   for (auto it = node_.begin(); it != node_.end(); ++it) {

@@ -28,17 +28,17 @@ const std::string& error_context();
 /// Throws the error of a failed library call: "<library> error at <file>:<line>: <call> ->
 /// <name> (<code>): <text>", with the error context appended.
 [[noreturn]] void throw_library_error(std::string_view library, const char* file, int line,
-                                      std::string_view call, long long code,
-                                      std::string_view name, std::string_view text);
+                                      std::string_view call, long long code, std::string_view name,
+                                      std::string_view text);
 
 }  // namespace cobench
 
 /// Precondition check: throws cobench::Error naming the condition and the message.
-#define COBENCH_CHECK(cond, msg)                                                         \
-  do {                                                                                   \
-    if (!(cond))                                                                         \
-      ::cobench::throw_error_at("check failed", __FILE__, __LINE__,                      \
-                                std::string("(" #cond ") ") + std::string(msg));         \
+#define COBENCH_CHECK(cond, msg)                                                 \
+  do {                                                                           \
+    if (!(cond))                                                                 \
+      ::cobench::throw_error_at("check failed", __FILE__, __LINE__,              \
+                                std::string("(" #cond ") ") + std::string(msg)); \
   } while (0)
 
 /// Throws cobench::Error with a message at this file and line.

@@ -15,11 +15,22 @@ namespace {
 using nlohmann::json;
 
 // Entry fields that describe a run rather than measure it; kept verbatim per repetition.
-constexpr std::string_view kDescriptive[] = {
-    "name",       "family_index", "per_family_instance_index", "run_name",
-    "run_type",   "repetitions",  "repetition_index",          "threads",
-    "time_unit",  "label",        "error_occurred",            "error_message",
-    "aggregate_name", "aggregate_unit", "skipped", "skip_message"};
+constexpr std::string_view kDescriptive[] = {"name",
+                                             "family_index",
+                                             "per_family_instance_index",
+                                             "run_name",
+                                             "run_type",
+                                             "repetitions",
+                                             "repetition_index",
+                                             "threads",
+                                             "time_unit",
+                                             "label",
+                                             "error_occurred",
+                                             "error_message",
+                                             "aggregate_name",
+                                             "aggregate_unit",
+                                             "skipped",
+                                             "skip_message"};
 constexpr std::string_view kTimeFields[] = {"real_time", "cpu_time"};
 
 bool is_descriptive(std::string_view key) {
@@ -41,9 +52,8 @@ json parameters_of(std::string_view run_name) {
   size_t start = run_name.find('/');
   while (start != std::string_view::npos) {
     const size_t end = run_name.find('/', start + 1);
-    std::string_view seg = run_name.substr(start + 1, end == std::string_view::npos
-                                                          ? std::string_view::npos
-                                                          : end - start - 1);
+    std::string_view seg = run_name.substr(
+        start + 1, end == std::string_view::npos ? std::string_view::npos : end - start - 1);
     std::string key = fmt::format("arg{}", index);
     std::string_view value = seg;
     if (auto colon = seg.find(':'); colon != std::string_view::npos) {
@@ -88,8 +98,8 @@ std::string_view counter_unit(std::string_view name) {
   return "1";
 }
 
-Results from_gbench(const json& gbench, RunHeader header, std::string_view suite,
-                    Backend backend, std::string_view source) {
+Results from_gbench(const json& gbench, RunHeader header, std::string_view suite, Backend backend,
+                    std::string_view source) {
   if (!gbench.is_object() || !gbench.contains("benchmarks") || !gbench["benchmarks"].is_array())
     throw Error(fmt::format("{}: not Google Benchmark JSON (no \"benchmarks\" array)", source));
   Results out;
@@ -123,11 +133,9 @@ Results from_gbench(const json& gbench, RunHeader header, std::string_view suite
     if (!g.iterations.empty()) {
       for (const auto& [k, v] : g.iterations.front().second->items()) {
         if (is_descriptive(k) || !v.is_number()) continue;
-        const bool everywhere = std::all_of(g.iterations.begin(), g.iterations.end(),
-                                            [&](const auto& p) {
-                                              return p.second->contains(k) &&
-                                                     (*p.second)[k].is_number();
-                                            });
+        const bool everywhere = std::all_of(
+            g.iterations.begin(), g.iterations.end(),
+            [&](const auto& p) { return p.second->contains(k) && (*p.second)[k].is_number(); });
         if (everywhere) metric_keys.push_back(k);
       }
     }
@@ -135,11 +143,12 @@ Results from_gbench(const json& gbench, RunHeader header, std::string_view suite
     for (const std::string& key : metric_keys) {
       const bool is_time =
           std::find(std::begin(kTimeFields), std::end(kTimeFields), key) != std::end(kTimeFields);
-      Metric m{key, is_time ? "s" : std::string(key == "iterations" ? "1" : counter_unit(key)),
-               {}, std::nullopt};
+      Metric m{key,
+               is_time ? "s" : std::string(key == "iterations" ? "1" : counter_unit(key)),
+               {},
+               std::nullopt};
       for (const auto& [pos, e] : g.iterations) {
-        const double scale =
-            is_time ? seconds_per(e->value("time_unit", "ns"), source) : 1.0;
+        const double scale = is_time ? seconds_per(e->value("time_unit", "ns"), source) : 1.0;
         m.values.push_back((*e)[key].get<double>() * scale);
       }
       rec.metrics.push_back(std::move(m));
@@ -157,8 +166,8 @@ Results from_gbench(const json& gbench, RunHeader header, std::string_view suite
       const std::string label = e->value("label", "");
       if (e->value("error_occurred", false)) {
         const std::string msg = e->value("error_message", "");
-        rec.verification = msg.starts_with("verification failed") ? Verification::kFailed
-                                                                  : Verification::kError;
+        rec.verification =
+            msg.starts_with("verification failed") ? Verification::kFailed : Verification::kError;
         rec.verification_detail = msg;
       } else if (label.starts_with("verified") && rec.verification == Verification::kNotChecked) {
         rec.verification = Verification::kPassed;
@@ -166,7 +175,8 @@ Results from_gbench(const json& gbench, RunHeader header, std::string_view suite
       }
     }
     json aggregates = json::array();
-    for (const auto& [pos, e] : g.aggregates) aggregates.push_back({{"position", pos}, {"entry", *e}});
+    for (const auto& [pos, e] : g.aggregates)
+      aggregates.push_back({{"position", pos}, {"entry", *e}});
     rec.extra["gbench"] = {{"repetitions", kept}, {"aggregates", aggregates}};
     out.records.push_back(std::move(rec));
   }
@@ -187,8 +197,8 @@ json to_gbench(const Results& r) {
         double v = m.values.at(i);
         if (m.unit == "s" && (m.name == "real_time" || m.name == "cpu_time"))
           v /= seconds_per(entry.value("time_unit", "ns"), rec.benchmark);
-        const bool integer = std::find(integer_keys.begin(), integer_keys.end(), m.name) !=
-                             integer_keys.end();
+        const bool integer =
+            std::find(integer_keys.begin(), integer_keys.end(), m.name) != integer_keys.end();
         entry[m.name] = integer ? json(static_cast<long long>(v)) : json(v);
       }
       by_position[reps[i]["position"].get<size_t>()] = std::move(entry);

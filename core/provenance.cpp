@@ -6,8 +6,8 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <ctime>
 #include <cstring>
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "cobench/version.h"
@@ -44,8 +44,8 @@ results::RunHeader make_run_header(const std::vector<std::string>& command_line)
   h.build_type = COBENCH_BUILD_TYPE;
   h.library_versions = {
       {"compiler", COBENCH_CXX_COMPILER},
-      {"fmt", fmt::format("{}.{}.{}", FMT_VERSION / 10000, FMT_VERSION / 100 % 100,
-                          FMT_VERSION % 100)},
+      {"fmt",
+       fmt::format("{}.{}.{}", FMT_VERSION / 10000, FMT_VERSION / 100 % 100, FMT_VERSION % 100)},
       {"nlohmann_json", fmt::format("{}.{}.{}", NLOHMANN_JSON_VERSION_MAJOR,
                                     NLOHMANN_JSON_VERSION_MINOR, NLOHMANN_JSON_VERSION_PATCH)},
       {"yaml-cpp", COBENCH_YAML_CPP_VERSION},

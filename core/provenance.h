@@ -12,7 +12,7 @@ namespace cobench {
 
 /// Environment variables recorded in every run (null when unset), plus every NCCL_* variable.
 inline constexpr const char* kRecordedEnvironment[] = {
-    "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",     "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+    "OPENBLAS_CORETYPE",    "OPENBLAS_L2_SIZE",  "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
     "CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "SLURM_JOB_ID",         "OMPI_COMM_WORLD_SIZE"};
 
 /// A run header for this process: version, commit, build type, UTC time now, host name, the

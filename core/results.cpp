@@ -61,8 +61,8 @@ class Reader {
   void close_to(double stored, double computed, const std::string& path) const {
     const double scale = std::max({std::fabs(stored), std::fabs(computed), 1e-300});
     if (std::fabs(stored - computed) > 1e-9 * scale)
-      fail(path, fmt::format("stored {} disagrees with {} computed from the values", stored,
-                             computed));
+      fail(path,
+           fmt::format("stored {} disagrees with {} computed from the values", stored, computed));
   }
 
  private:
@@ -138,8 +138,8 @@ Record record_from_json(const Reader& r, const json& j, const std::string& path)
   Record rec;
   rec.suite = r.string(j["suite"], path + ".suite");
   rec.benchmark = r.string(j["benchmark"], path + ".benchmark");
-  rec.backend = static_cast<Backend>(index_of(kBackends, r.one_of(j["backend"], path + ".backend",
-                                                                  kBackends)));
+  rec.backend = static_cast<Backend>(
+      index_of(kBackends, r.one_of(j["backend"], path + ".backend", kBackends)));
   const json& params = j["parameters"];
   if (!params.is_object()) r.fail(path + ".parameters", "expected an object");
   for (const auto& [k, v] : params.items()) {
@@ -207,10 +207,14 @@ std::string_view to_string(Verification v) { return kVerifications[static_cast<s
 
 nlohmann::json to_json(const Results& r) {
   const RunHeader& h = r.run;
-  json run = {{"cobench_version", h.cobench_version}, {"git_commit", h.git_commit},
-              {"utc_time", h.utc_time},               {"host", h.host},
-              {"command_line", h.command_line},       {"build_type", h.build_type},
-              {"library_versions", h.library_versions}, {"environment", h.environment},
+  json run = {{"cobench_version", h.cobench_version},
+              {"git_commit", h.git_commit},
+              {"utc_time", h.utc_time},
+              {"host", h.host},
+              {"command_line", h.command_line},
+              {"build_type", h.build_type},
+              {"library_versions", h.library_versions},
+              {"environment", h.environment},
               {"sysinfo", h.sysinfo}};
   if (!h.gpu_clocks.is_null()) run["gpu_clocks"] = h.gpu_clocks;
   if (!h.extra.empty()) run["extra"] = h.extra;
@@ -224,9 +228,12 @@ nlohmann::json to_json(const Results& r) {
     }
     json ver = {{"status", to_string(rec.verification)}};
     if (!rec.verification_detail.empty()) ver["detail"] = rec.verification_detail;
-    json j = {{"suite", rec.suite},           {"benchmark", rec.benchmark},
-              {"backend", to_string(rec.backend)}, {"parameters", rec.parameters},
-              {"metrics", metrics},           {"verification", ver}};
+    json j = {{"suite", rec.suite},
+              {"benchmark", rec.benchmark},
+              {"backend", to_string(rec.backend)},
+              {"parameters", rec.parameters},
+              {"metrics", metrics},
+              {"verification", ver}};
     if (!rec.extra.empty()) j["extra"] = rec.extra;
     records.push_back(std::move(j));
   }

@@ -17,8 +17,8 @@ namespace cobench::results {
 inline constexpr std::string_view kSchemaId = "cobench.results/1";
 
 /// The units a metric may carry (SI base units; "1" is dimensionless).
-inline constexpr std::string_view kUnits[] = {"s", "B", "B/s", "FLOP", "FLOP/s", "1/s", "1",
-                                              "Hz", "W", "C"};
+inline constexpr std::string_view kUnits[] = {"s",   "B", "B/s", "FLOP", "FLOP/s",
+                                              "1/s", "1", "Hz",  "W",    "C"};
 
 enum class Backend { kCpu, kCuda, kMpi, kNccl };
 enum class Verification { kPassed, kFailed, kError, kNotChecked };

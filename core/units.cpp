@@ -18,11 +18,13 @@ struct Prefix {
   std::string_view symbol;
   double factor;
 };
-constexpr std::array<Prefix, 6> kSiPrefixes{{{"k", 1e3}, {"K", 1e3}, {"M", 1e6}, {"G", 1e9},
-                                              {"T", 1e12}, {"P", 1e15}}};
-constexpr std::array<Prefix, 5> kIecPrefixes{{{"Ki", 1024.0}, {"Mi", 1048576.0},
-                                               {"Gi", 1073741824.0}, {"Ti", 1099511627776.0},
-                                               {"Pi", 1125899906842624.0}}};
+constexpr std::array<Prefix, 6> kSiPrefixes{
+    {{"k", 1e3}, {"K", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}, {"P", 1e15}}};
+constexpr std::array<Prefix, 5> kIecPrefixes{{{"Ki", 1024.0},
+                                              {"Mi", 1048576.0},
+                                              {"Gi", 1073741824.0},
+                                              {"Ti", 1099511627776.0},
+                                              {"Pi", 1125899906842624.0}}};
 
 constexpr std::string_view kBytesUnits =
     "B, kB/KB, MB, GB, TB, PB, KiB, MiB, GiB, TiB, PiB, or the same in bits (b, kb, Mb, Gb, "
@@ -48,19 +50,19 @@ std::pair<double, std::string_view> split_number(std::string_view text, std::str
   double value = 0.0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
   if (ec != std::errc() || !std::isfinite(value)) {
-    throw Error(fmt::format("bad {} '{}': expected a number followed by a unit ({})", kind,
-                            text, accepted));
+    throw Error(fmt::format("bad {} '{}': expected a number followed by a unit ({})", kind, text,
+                            accepted));
   }
   if (value < 0) throw Error(fmt::format("bad {} '{}': must not be negative", kind, text));
-  std::string_view unit = trim(std::string_view(end, static_cast<size_t>(s.data() + s.size() - end)));
+  std::string_view unit =
+      trim(std::string_view(end, static_cast<size_t>(s.data() + s.size() - end)));
   return {value, unit};
 }
 
-[[noreturn]] void unknown_unit(std::string_view kind, std::string_view text,
-                               std::string_view unit, std::string_view accepted) {
+[[noreturn]] void unknown_unit(std::string_view kind, std::string_view text, std::string_view unit,
+                               std::string_view accepted) {
   if (unit.empty()) {
-    throw Error(fmt::format("bad {} '{}': missing unit; accepted units: {}", kind, text,
-                            accepted));
+    throw Error(fmt::format("bad {} '{}': missing unit; accepted units: {}", kind, text, accepted));
   }
   throw Error(fmt::format("bad {} '{}': unknown unit '{}'; accepted units: {}", kind, text, unit,
                           accepted));
@@ -116,9 +118,13 @@ Bytes parse_bytes(std::string_view text) {
 
 Seconds parse_seconds(std::string_view text) {
   auto [value, unit] = split_number(text, "time", kSecondsUnits);
-  static constexpr std::array<Prefix, 7> kTimeUnits{{{"s", 1.0}, {"ms", 1e-3}, {"us", 1e-6},
-                                                    {"µs", 1e-6}, {"ns", 1e-9}, {"min", 60.0},
-                                                    {"h", 3600.0}}};
+  static constexpr std::array<Prefix, 7> kTimeUnits{{{"s", 1.0},
+                                                     {"ms", 1e-3},
+                                                     {"us", 1e-6},
+                                                     {"µs", 1e-6},
+                                                     {"ns", 1e-9},
+                                                     {"min", 60.0},
+                                                     {"h", 3600.0}}};
   for (const auto& u : kTimeUnits)
     if (unit == u.symbol) return Seconds(value * u.factor);
   unknown_unit("time", text, unit, kSecondsUnits);
@@ -175,9 +181,8 @@ std::string format_bandwidth_bits(Bandwidth bw, int digits) {
 }
 
 std::string format_flop_rate(FlopRate f, int digits) {
-  static constexpr std::array<Prefix, 7> kFlopPrefixes{{{"k", 1e3}, {"M", 1e6}, {"G", 1e9},
-                                                       {"T", 1e12}, {"P", 1e15}, {"E", 1e18},
-                                                       {"K", 1e3}}};
+  static constexpr std::array<Prefix, 7> kFlopPrefixes{
+      {{"k", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}, {"P", 1e15}, {"E", 1e18}, {"K", 1e3}}};
   return format_scaled(f.value, kFlopPrefixes, "FLOP/s", digits);
 }
 

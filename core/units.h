@@ -26,7 +26,10 @@ struct Quantity {
   constexpr Quantity operator*(double k) const { return Quantity(value * k); }
   constexpr Quantity operator/(double k) const { return Quantity(value / k); }
   constexpr double operator/(Quantity o) const { return value / o.value; }  // a ratio
-  constexpr Quantity& operator+=(Quantity o) { value += o.value; return *this; }
+  constexpr Quantity& operator+=(Quantity o) {
+    value += o.value;
+    return *this;
+  }
   constexpr auto operator<=>(const Quantity&) const = default;
 };
 
@@ -35,10 +38,10 @@ struct SecondsTag {};
 struct BandwidthTag {};
 struct FlopRateTag {};
 
-using Bytes = Quantity<BytesTag>;              ///< bytes
-using Seconds = Quantity<SecondsTag>;          ///< seconds
-using Bandwidth = Quantity<BandwidthTag>;      ///< bytes per second
-using FlopRate = Quantity<FlopRateTag>;        ///< floating-point operations per second
+using Bytes = Quantity<BytesTag>;          ///< bytes
+using Seconds = Quantity<SecondsTag>;      ///< seconds
+using Bandwidth = Quantity<BandwidthTag>;  ///< bytes per second
+using FlopRate = Quantity<FlopRateTag>;    ///< floating-point operations per second
 
 constexpr Bandwidth operator/(Bytes b, Seconds s) { return Bandwidth(b.value / s.value); }
 constexpr Seconds operator/(Bytes b, Bandwidth bw) { return Seconds(b.value / bw.value); }
@@ -60,9 +63,9 @@ enum class Prefixes { kSi, kIec };
 /// "80 GiB" (kIec) or "85.9 GB" (kSi): the largest prefix that keeps the mantissa >= 1, printed
 /// with up to `digits` significant digits.
 std::string format_bytes(Bytes b, Prefixes p = Prefixes::kIec, int digits = 6);
-std::string format_seconds(Seconds s, int digits = 6);                 ///< "2.8 us"
-std::string format_bandwidth(Bandwidth bw, int digits = 6);            ///< "3.35 TB/s" (SI bytes)
-std::string format_bandwidth_bits(Bandwidth bw, int digits = 6);       ///< "400 Gb/s"
-std::string format_flop_rate(FlopRate f, int digits = 6);              ///< "989 TFLOP/s"
+std::string format_seconds(Seconds s, int digits = 6);            ///< "2.8 us"
+std::string format_bandwidth(Bandwidth bw, int digits = 6);       ///< "3.35 TB/s" (SI bytes)
+std::string format_bandwidth_bits(Bandwidth bw, int digits = 6);  ///< "400 Gb/s"
+std::string format_flop_rate(FlopRate f, int digits = 6);         ///< "989 TFLOP/s"
 
 }  // namespace cobench

@@ -28,13 +28,14 @@ CpuSpec load_cpu(const config::Node& node) {
   c.numa_nodes = positive_int(m.required("numa_nodes"), false);
   auto cap = m.required("memory_capacity");
   c.memory_capacity = positive(cap, cap.as_bytes());
-  if (auto bw = m.optional("memory_bandwidth")) c.memory_bandwidth = positive(*bw, bw->as_bandwidth());
+  if (auto bw = m.optional("memory_bandwidth"))
+    c.memory_bandwidth = positive(*bw, bw->as_bandwidth());
   return c;
 }
 
 GpuSpec load_gpu(const config::Node& node) {
-  auto m = node.map({"name", "compute_capability", "sms", "hbm_capacity", "hbm_bandwidth",
-                     "peak_flops"});
+  auto m = node.map(
+      {"name", "compute_capability", "sms", "hbm_capacity", "hbm_bandwidth", "peak_flops"});
   GpuSpec g;
   g.name = m.required("name").as_string();
   if (auto cc = m.optional("compute_capability")) g.compute_capability = cc->as_string();

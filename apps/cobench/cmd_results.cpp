@@ -50,9 +50,11 @@ void add_results(CLI::App& app, Action& action, const std::vector<std::string>& 
   };
   auto c = std::make_shared<Convert>();
   CLI::App* conv = cmd->add_subcommand(
-      "from-gbench", "Convert Google Benchmark JSON (--benchmark_out_format=json) to a results "
-                     "file with this node's provenance");
-  conv->add_option("input", c->in, "Google Benchmark JSON file")->required()
+      "from-gbench",
+      "Convert Google Benchmark JSON (--benchmark_out_format=json) to a results "
+      "file with this node's provenance");
+  conv->add_option("input", c->in, "Google Benchmark JSON file")
+      ->required()
       ->check(CLI::ExistingFile);
   conv->add_option("-o,--out", c->out, "Results file to write (never overwritten)")->required();
   conv->add_option("--suite", c->suite, "Suite name of the records")->capture_default_str();

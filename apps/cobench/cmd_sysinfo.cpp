@@ -6,6 +6,7 @@
 #include "core/atomic_file.h"
 #include "core/provenance.h"
 #include "core/results_io.h"
+#include "core/sysinfo/gpu_clocks.h"
 #include "core/sysinfo/sysinfo.h"
 
 namespace cobench::app {
@@ -17,8 +18,9 @@ void add_sysinfo(CLI::App& app, Action& action, const std::vector<std::string>& 
     std::string cluster_node;
   };
   auto opts = std::make_shared<Options>();
-  CLI::App* cmd = app.add_subcommand("sysinfo", "Describe this node: CPU, memory, GPUs, NICs, "
-                                                "CUDA devices and library versions");
+  CLI::App* cmd = app.add_subcommand("sysinfo",
+                                     "Describe this node: CPU, memory, GPUs, NICs, "
+                                     "CUDA devices and library versions");
   cmd->add_flag("--json", opts->json, "Print JSON instead of text");
   cmd->add_option("--out", opts->out,
                   "Also write a results file (the run header with this snapshot); never "
@@ -29,11 +31,23 @@ void add_sysinfo(CLI::App& app, Action& action, const std::vector<std::string>& 
   cmd->callback([&action, opts, argv] {
     action = [opts, argv] {
       const sysinfo::NodeInfo node = sysinfo::discover();
+      const sysinfo::GpuClocks clocks = sysinfo::read_gpu_clocks();
       const nlohmann::json snapshot = sysinfo::to_json(node);
       if (opts->json) {
-        fmt::print("{}\n", snapshot.dump(2));
+        nlohmann::json printed = snapshot;
+        printed["gpu_clocks"] = sysinfo::to_json(clocks);
+        fmt::print("{}\n", printed.dump(2));
       } else {
         fmt::print("{}", sysinfo::to_text(node));
+        for (const auto& s : clocks.devices) {
+          std::string reasons;
+          for (const auto& r : sysinfo::throttle_reason_names(s.throttle_mask))
+            reasons += (reasons.empty() ? "" : ",") + r;
+          fmt::print("{:<20} {} MHz of {} MHz, memory {} MHz, {} C, {:.0f} W, reasons [{}]{}\n",
+                     fmt::format("clocks gpu {}", s.index), s.sm_clock_mhz, s.max_sm_clock_mhz,
+                     s.memory_clock_mhz, s.temperature_c, s.power_w, reasons,
+                     sysinfo::is_throttled(s.throttle_mask) ? " THROTTLED" : "");
+        }
       }
       if (!opts->cluster_node.empty()) {
         const std::string yaml = sysinfo::to_cluster_node_yaml(node);
@@ -48,6 +62,7 @@ void add_sysinfo(CLI::App& app, Action& action, const std::vector<std::string>& 
         results::Results r;
         r.run = make_run_header(argv);
         r.run.sysinfo = snapshot;
+        r.run.gpu_clocks = {{"start", sysinfo::to_json(clocks)}};
         for (const auto& [lib, version] : node.versions) r.run.library_versions[lib] = version;
         results::write(opts->out, r);
         fmt::print(stderr, "cobench: wrote {}\n", opts->out);

@@ -33,9 +33,8 @@ NodeInfo discover() {
 
 nlohmann::json to_json(const NodeInfo& n) {
   using nlohmann::json;
-  json cpu = {{"model", n.cpu.model},     {"vendor", n.cpu.vendor},
-              {"sockets", n.cpu.sockets}, {"cores", n.cpu.cores},
-              {"threads", n.cpu.threads}, {"features", n.cpu.features}};
+  json cpu = {{"model", n.cpu.model}, {"vendor", n.cpu.vendor},   {"sockets", n.cpu.sockets},
+              {"cores", n.cpu.cores}, {"threads", n.cpu.threads}, {"features", n.cpu.features}};
   json numa = json::array();
   for (const auto& node : n.numa_nodes)
     numa.push_back({{"os_index", node.os_index}, {"memory_bytes", node.memory.value}});
@@ -45,8 +44,8 @@ nlohmann::json to_json(const NodeInfo& n) {
         {{"level", c.level}, {"type", c.type}, {"size_bytes", c.size.value}, {"count", c.count}});
   json pci = json::array();
   for (const auto& d : n.pci_devices) {
-    json j = {{"kind", d.kind},        {"bus_id", d.bus_id},         {"vendor", d.vendor},
-              {"name", d.name},        {"numa_node", d.numa_node},   {"os_devices", d.os_devices}};
+    json j = {{"kind", d.kind}, {"bus_id", d.bus_id},       {"vendor", d.vendor},
+              {"name", d.name}, {"numa_node", d.numa_node}, {"os_devices", d.os_devices}};
     j["pcie_link_bytes_per_s"] = d.pcie_link ? json(d.pcie_link->value) : json(nullptr);
     j["port_speed_bytes_per_s"] = d.port_speed ? json(d.port_speed->value) : json(nullptr);
     pci.push_back(std::move(j));
@@ -80,7 +79,7 @@ nlohmann::json to_json(const NodeInfo& n) {
 std::string to_text(const NodeInfo& n) {
   std::string out;
   auto line = [&out](std::string_view key, const std::string& value) {
-    out += fmt::format("{:<18} {}\n", key, value);
+    out += fmt::format("{:<20} {}\n", key, value);
   };
   line("host", n.host);
   line("os", n.os);
@@ -94,7 +93,8 @@ std::string to_text(const NodeInfo& n) {
     line(fmt::format("  L{} {}", c.level, c.type),
          fmt::format("{} x {}", format_bytes(c.size, Prefixes::kIec, 4), c.count));
   std::string features;
-  for (const auto& [name, on] : n.cpu.features) features += fmt::format("{}{} ", on ? "+" : "-", name);
+  for (const auto& [name, on] : n.cpu.features)
+    features += fmt::format("{}{} ", on ? "+" : "-", name);
   line("isa", features.empty() ? "(not x86)" : features);
   for (const auto& d : n.pci_devices) {
     std::string extra;
@@ -102,8 +102,8 @@ std::string to_text(const NodeInfo& n) {
     if (d.port_speed) extra += fmt::format(", port {}", format_bandwidth_bits(*d.port_speed, 4));
     std::string os;
     for (const auto& o : d.os_devices) os += (os.empty() ? "" : ",") + o;
-    line(fmt::format("pci {}", d.kind),
-         fmt::format("{} {} {} [{}] numa {}{}", d.bus_id, d.vendor, d.name, os, d.numa_node, extra));
+    line(fmt::format("pci {}", d.kind), fmt::format("{} {} {} [{}] numa {}{}", d.bus_id, d.vendor,
+                                                    d.name, os, d.numa_node, extra));
   }
   if (!n.cuda_status.empty()) line("cuda", n.cuda_status);
   for (const auto& d : n.cuda_devices) {

@@ -44,9 +44,9 @@ struct PciDevice {
   std::string vendor;  ///< name when hwloc knows it, else the PCI vendor id "0x10de"
   std::string name;    ///< device name when hwloc knows it, else the PCI device id
   int numa_node = -1;  ///< closest NUMA node, -1 when unknown
-  std::optional<Bandwidth> pcie_link;      ///< PCIe link bandwidth per direction, when known
-  std::vector<std::string> os_devices;     ///< "eth0", "mlx5_0", "cuda0", ...
-  std::optional<Bandwidth> port_speed;     ///< NIC port speed from sysfs, when known
+  std::optional<Bandwidth> pcie_link;   ///< PCIe link bandwidth per direction, when known
+  std::vector<std::string> os_devices;  ///< "eth0", "mlx5_0", "cuda0", ...
+  std::optional<Bandwidth> port_speed;  ///< NIC port speed from sysfs, when known
 };
 
 struct CudaDevice {
@@ -70,7 +70,7 @@ struct NodeInfo {
   std::string os;  ///< "Linux 6.1.0-... x86_64"
   CpuInfo cpu;
   std::vector<NumaNode> numa_nodes;  ///< memory per node as the node reports it (sysfs)
-  Bytes total_memory;                 ///< the kernel's total (sysconf), what the OS can use
+  Bytes total_memory;                ///< the kernel's total (sysconf), what the OS can use
   std::vector<Cache> caches;
   std::vector<PciDevice> pci_devices;
   std::vector<CudaDevice> cuda_devices;
@@ -88,9 +88,9 @@ std::string to_text(const NodeInfo& n);
 std::string to_cluster_node_yaml(const NodeInfo& n);
 
 // Parts of discover(), each in its own file.
-void discover_hwloc(NodeInfo& n);   // CPU, NUMA, caches, PCI (sysinfo_hwloc.cpp)
-CpuInfo cpu_features();             // ISA features from cpuid (sysinfo_cpu.cpp)
-void discover_cuda(NodeInfo& n);    // CUDA devices and versions (sysinfo_cuda.cpp / _nocuda)
+void discover_hwloc(NodeInfo& n);     // CPU, NUMA, caches, PCI (sysinfo_hwloc.cpp)
+CpuInfo cpu_features();               // ISA features from cpuid (sysinfo_cpu.cpp)
+void discover_cuda(NodeInfo& n);      // CUDA devices and versions (sysinfo_cuda.cpp / _nocuda)
 void discover_versions(NodeInfo& n);  // other libraries (sysinfo_versions.cpp)
 
 }  // namespace cobench::sysinfo

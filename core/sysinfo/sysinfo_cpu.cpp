@@ -25,9 +25,9 @@ CpuInfo cpu_features() {
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
     xcr0 = (static_cast<unsigned long long>(hi) << 32) | lo;
   }
-  const bool avx_os = (xcr0 & 0x6) == 0x6;             // SSE and AVX state
+  const bool avx_os = (xcr0 & 0x6) == 0x6;                 // SSE and AVX state
   const bool avx512_os = avx_os && (xcr0 & 0xe0) == 0xe0;  // opmask, ZMM_Hi256, Hi16_ZMM
-  const bool amx_os = (xcr0 & 0x60000) == 0x60000;     // XTILECFG, XTILEDATA
+  const bool amx_os = (xcr0 & 0x60000) == 0x60000;         // XTILECFG, XTILEDATA
   unsigned b7 = 0, c7 = 0, d7 = 0, a71 = 0;
   if (max_leaf >= 7) {
     unsigned a7 = 0;

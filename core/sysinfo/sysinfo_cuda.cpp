@@ -39,9 +39,9 @@ void discover_cuda(NodeInfo& n) {
   const cudaError_t status = cudaGetDeviceCount(&count);
   if (status != cudaSuccess) {
     cudaGetLastError();
-    n.cuda_status = fmt::format("no CUDA device: {}{} ({})",
-                                driver == 0 ? "no NVIDIA driver is loaded; " : "",
-                                cudaGetErrorString(status), cudaGetErrorName(status));
+    n.cuda_status =
+        fmt::format("no CUDA device: {}{} ({})", driver == 0 ? "no NVIDIA driver is loaded; " : "",
+                    cudaGetErrorString(status), cudaGetErrorName(status));
     return;
   }
   if (count == 0) {

@@ -19,6 +19,11 @@ Topology load_topology() {
   if (hwloc_topology_init(&raw) != 0) throw Error("hwloc_topology_init failed");
   Topology topo(raw, &hwloc_topology_destroy);
   hwloc_topology_set_io_types_filter(raw, HWLOC_TYPE_FILTER_KEEP_IMPORTANT);
+  hwloc_topology_set_icache_types_filter(raw, HWLOC_TYPE_FILTER_KEEP_ALL);
+  // GPUs are asked through the CUDA runtime; the accelerator and display plugins add nothing
+  // but start-up time (the GL one probes X displays) and, for OpenCL, leaks in the ICD loader.
+  for (const char* plugin : {"opencl", "gl", "cuda", "nvml", "rsmi", "levelzero"})
+    hwloc_topology_set_components(raw, HWLOC_TOPOLOGY_COMPONENTS_FLAG_BLACKLIST, plugin);
   if (hwloc_topology_load(raw) != 0) throw Error("hwloc_topology_load failed");
   return topo;
 }
@@ -56,9 +61,11 @@ int numa_of(hwloc_topology_t t, hwloc_obj_t obj) {
 }
 
 void discover_caches(hwloc_topology_t t, NodeInfo& n) {
-  const std::pair<hwloc_obj_type_t, int> levels[] = {
-      {HWLOC_OBJ_L1CACHE, 1}, {HWLOC_OBJ_L1ICACHE, 1}, {HWLOC_OBJ_L2CACHE, 2},
-      {HWLOC_OBJ_L3CACHE, 3}, {HWLOC_OBJ_L4CACHE, 4}};
+  const std::pair<hwloc_obj_type_t, int> levels[] = {{HWLOC_OBJ_L1CACHE, 1},
+                                                     {HWLOC_OBJ_L1ICACHE, 1},
+                                                     {HWLOC_OBJ_L2CACHE, 2},
+                                                     {HWLOC_OBJ_L3CACHE, 3},
+                                                     {HWLOC_OBJ_L4CACHE, 4}};
   for (auto [type, level] : levels) {
     const int k = count(t, type);
     if (k == 0) continue;
@@ -77,8 +84,8 @@ void discover_pci(hwloc_topology_t t, NodeInfo& n) {
     const unsigned cls = pci.class_id;
     std::string kind;
     if ((cls == 0x0300 || cls == 0x0302) && pci.vendor_id == 0x10de) kind = "gpu";
-    if (cls == 0x0302) kind = "gpu";                      // 3D controllers: compute GPUs
-    if ((cls >> 8) == 0x02) kind = "nic";                 // Ethernet, InfiniBand, fabric
+    if (cls == 0x0302) kind = "gpu";       // 3D controllers: compute GPUs
+    if ((cls >> 8) == 0x02) kind = "nic";  // Ethernet, InfiniBand, fabric
     if (kind.empty()) continue;
     PciDevice d;
     d.kind = kind;

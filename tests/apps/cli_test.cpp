@@ -19,11 +19,13 @@ namespace fs = std::filesystem;
 
 struct CommandResult {
   int status = -1;
-  std::string out;  // stdout and stderr together
+  std::string out;
 };
 
-CommandResult run(const std::string& args) {
-  const std::string cmd = std::string(COBENCH_BINARY) + " " + args + " 2>&1";
+// Runs `cobench args`; the output holds stdout and, unless `stdout_only`, stderr too.
+CommandResult run(const std::string& args, bool stdout_only = false) {
+  const std::string cmd =
+      std::string(COBENCH_BINARY) + " " + args + (stdout_only ? " 2>/dev/null" : " 2>&1");
   CommandResult r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -51,7 +53,7 @@ TEST(Cli, SysinfoPrintsTheNode) {
 }
 
 TEST(Cli, SysinfoJsonParses) {
-  const CommandResult r = run("sysinfo --json");
+  const CommandResult r = run("sysinfo --json", /*stdout_only=*/true);
   ASSERT_EQ(r.status, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_GT(j["cpu"]["threads"].get<int>(), 0);
@@ -94,14 +96,15 @@ TEST(Cli, ConvertsGoogleBenchmarkJson) {
   const fs::path dir = fresh_dir("cobench_cli_gbench");
   const fs::path out = dir / "r.json";
   const std::string in = std::string(COBENCH_TEST_DATA_DIR) + "/gbench_sample.json";
-  const CommandResult r = run("results from-gbench " + in + " -o " + out.string() + " --suite demo");
+  const CommandResult r =
+      run("results from-gbench " + in + " -o " + out.string() + " --suite demo");
   ASSERT_EQ(r.status, 0) << r.out;
   const auto results = cobench::results::read(out);
   ASSERT_FALSE(results.records.empty());
   EXPECT_EQ(results.records[0].suite, "demo");
   EXPECT_TRUE(results.run.extra.contains("gbench_context"));
-  const CommandResult bad = run("results from-gbench " + in + " -o " + (dir / "x.json").string() +
-                      " --backend tpu");
+  const CommandResult bad =
+      run("results from-gbench " + in + " -o " + (dir / "x.json").string() + " --backend tpu");
   EXPECT_EQ(bad.status, 1);
   EXPECT_NE(bad.out.find("unknown backend 'tpu'"), std::string::npos) << bad.out;
   fs::remove_all(dir);

@@ -44,8 +44,9 @@ TEST(AtomicFile, MissingDirectoryIsAClearError) {
     cobench::write_file_atomic_no_overwrite("/nonexistent_dir_cobench/r.json", "x");
     FAIL() << "no error";
   } catch (const cobench::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("cannot create a temporary file in '/nonexistent_dir_cobench'"),
-              std::string::npos)
+    EXPECT_NE(
+        std::string(e.what()).find("cannot create a temporary file in '/nonexistent_dir_cobench'"),
+        std::string::npos)
         << e.what();
   }
   EXPECT_THROW(cobench::read_file("/nonexistent_dir_cobench/r.json"), cobench::Error);

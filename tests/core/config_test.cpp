@@ -46,14 +46,16 @@ TEST(Config, ReadsNestedValuesWithUnits) {
 TEST(Config, UnitErrorNamesFileLineColumnAndKey) {
   const Node root = parse_yaml("node:\n  gpu:\n    hbm_bandwidth: 3.35 TB/z\n", "c.yaml");
   auto gpu = root.map({"node"}).required("node").map({"gpu"}).required("gpu");
-  const std::string e = error_of([&] { gpu.map({"hbm_bandwidth"}).required("hbm_bandwidth").as_bandwidth(); });
+  const std::string e =
+      error_of([&] { gpu.map({"hbm_bandwidth"}).required("hbm_bandwidth").as_bandwidth(); });
   EXPECT_EQ(e.substr(0, e.find("; accepted")),
             "c.yaml:3:20: key 'node.gpu.hbm_bandwidth': bad bandwidth '3.35 TB/z': unknown unit "
             "'TB/z'");
 }
 
 TEST(Config, UnknownKeyIsAnErrorWithASuggestion) {
-  const Node root = parse_yaml("gpu:\n  hbm_capacity: 80 GiB\n  hbm_bandwdth: 3.35 TB/s\n", "t.yaml");
+  const Node root =
+      parse_yaml("gpu:\n  hbm_capacity: 80 GiB\n  hbm_bandwdth: 3.35 TB/s\n", "t.yaml");
   auto gpu = root.map({"gpu"}).required("gpu");
   const std::string e = error_of([&] { gpu.map({"hbm_capacity", "hbm_bandwidth"}); });
   EXPECT_EQ(e,

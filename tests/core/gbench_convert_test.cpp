@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Runs real Google Benchmark benchmarks in-process, converts their JSON output and checks that
-// nothing is lost: gbench -> results -> results file JSON -> results -> gbench gives the input back.
+// nothing is lost: gbench -> results -> results file JSON -> results -> gbench gives the input
+// back.
 #include "core/gbench_convert.h"
 
 #include <benchmark/benchmark.h>
@@ -71,11 +72,15 @@ void BM_Broken(benchmark::State& state) {
 
 // Google Benchmark runs once per process; its output is shared by the tests below.
 json run_gbench_once() {
-  benchmark::RegisterBenchmark("BM_Sum", BM_Sum)->ArgName("n")->Arg(64)->Arg(256)
+  benchmark::RegisterBenchmark("BM_Sum", BM_Sum)
+      ->ArgName("n")
+      ->Arg(64)
+      ->Arg(256)
       ->Unit(benchmark::kMicrosecond);
   benchmark::RegisterBenchmark("BM_Broken", BM_Broken);
   const std::string out = (std::filesystem::path(testing::TempDir()) /
-                           ("cobench_gbench_" + std::to_string(getpid()) + ".json")).string();
+                           ("cobench_gbench_" + std::to_string(getpid()) + ".json"))
+                              .string();
   std::filesystem::remove(out);
   std::string a0 = "gbench_convert_tests", a1 = "--benchmark_repetitions=3",
               a2 = "--benchmark_min_time=0.001", a3 = "--benchmark_out=" + out,
@@ -99,7 +104,8 @@ const json& run_gbench() {
 
 TEST(GbenchConvert, RecordsUnitsParametersAndVerification) {
   const json& g = run_gbench();
-  const Results r = from_gbench(g, cobench::make_run_header({"t"}), "demo", Backend::kCpu, "g.json");
+  const Results r =
+      from_gbench(g, cobench::make_run_header({"t"}), "demo", Backend::kCpu, "g.json");
   ASSERT_EQ(r.records.size(), 3u);  // BM_Sum/n:64, BM_Sum/n:256, BM_Broken
   const Record& sum = r.records[1];
   EXPECT_EQ(sum.benchmark, "BM_Sum/n:256");
@@ -133,7 +139,8 @@ TEST(GbenchConvert, RecordsUnitsParametersAndVerification) {
 
 TEST(GbenchConvert, IsLosslessThroughTheResultsFile) {
   const json& g = run_gbench();
-  const Results r = from_gbench(g, cobench::make_run_header({"t"}), "demo", Backend::kCpu, "g.json");
+  const Results r =
+      from_gbench(g, cobench::make_run_header({"t"}), "demo", Backend::kCpu, "g.json");
   const Results back = from_json(json::parse(to_json(r).dump()), "mem");
   EXPECT_TRUE(same(to_gbench(back), g, "$"));
 }
@@ -149,8 +156,7 @@ TEST(GbenchConvert, CounterUnitsFollowTheNamingConvention) {
 }
 
 TEST(GbenchConvert, RejectsADocumentThatIsNotGbench) {
-  EXPECT_THROW(from_gbench(json{{"records", 1}}, {}, "x", Backend::kCpu, "x.json"),
-               cobench::Error);
+  EXPECT_THROW(from_gbench(json{{"records", 1}}, {}, "x", Backend::kCpu, "x.json"), cobench::Error);
 }
 
 }  // namespace

@@ -19,7 +19,8 @@ std::string error_of(int code) {
 
 TEST(MpiCheck, NamesTheCallTheClassAndMpisText) {
   const std::string before = error_of(MPI_ERR_COUNT);
-  EXPECT_NE(before.find("MPI error at tests/core/mpi_check_test.cpp:"), std::string::npos) << before;
+  EXPECT_NE(before.find("MPI error at tests/core/mpi_check_test.cpp:"), std::string::npos)
+      << before;
   EXPECT_NE(before.find("(MPI is not initialized: no error text)"), std::string::npos) << before;
 
   ASSERT_EQ(MPI_Init(nullptr, nullptr), MPI_SUCCESS);

@@ -64,13 +64,16 @@ TEST(Results, ValidationNamesTheJsonPath) {
   json j = to_json(sample());
   json bad = j;
   bad["records"][0]["metrics"]["time"]["values"][1] = "fast";
-  EXPECT_EQ(error_of(bad), "r.json: $.records[0].metrics.time.values[1]: expected a number, got string");
+  EXPECT_EQ(error_of(bad),
+            "r.json: $.records[0].metrics.time.values[1]: expected a number, got string");
   bad = j;
   bad["records"][0]["backend"] = "tpu";
-  EXPECT_EQ(error_of(bad), "r.json: $.records[0].backend: 'tpu' is not one of: cpu, cuda, mpi, nccl");
+  EXPECT_EQ(error_of(bad),
+            "r.json: $.records[0].backend: 'tpu' is not one of: cpu, cuda, mpi, nccl");
   bad = j;
   bad["records"][0]["metrics"]["time"]["unit"] = "ms";
-  EXPECT_NE(error_of(bad).find("$.records[0].metrics.time.unit: 'ms' is not one of"), std::string::npos);
+  EXPECT_NE(error_of(bad).find("$.records[0].metrics.time.unit: 'ms' is not one of"),
+            std::string::npos);
   bad = j;
   bad["run"]["hots"] = "x";
   EXPECT_EQ(error_of(bad), "r.json: $.run.hots: unknown key");

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "core/config.h"
+#include "core/sysinfo/gpu_clocks.h"
 #include "topologies/node_spec.h"
 
 namespace {
@@ -108,9 +109,12 @@ TEST(Sysinfo, MemoryAgreesWithProcMeminfo) {
 TEST(Sysinfo, IsaFeaturesAgreeWithKernelFlags) {
 #if defined(__x86_64__)
   const ProcCpuinfo proc = read_proc_cpuinfo();
-  for (const auto& [ours, kernel] : std::vector<std::pair<std::string, std::string>>{
-           {"avx2", "avx2"}, {"fma", "fma"}, {"avx512f", "avx512f"},
-           {"avx512_bf16", "avx512_bf16"}, {"amx_tile", "amx_tile"}}) {
+  for (const auto& [ours, kernel] :
+       std::vector<std::pair<std::string, std::string>>{{"avx2", "avx2"},
+                                                        {"fma", "fma"},
+                                                        {"avx512f", "avx512f"},
+                                                        {"avx512_bf16", "avx512_bf16"},
+                                                        {"amx_tile", "amx_tile"}}) {
     EXPECT_EQ(node().cpu.features.at(ours), proc.flags.count(kernel) == 1) << ours;
   }
 #else
@@ -159,6 +163,30 @@ TEST(Sysinfo, ClusterNodeYamlIsReadByTheModel) {
   int nics = 0;
   for (const auto& d : node().pci_devices) nics += d.kind == "nic";
   EXPECT_EQ(spec.nics_per_node, nics);
+}
+
+TEST(GpuClocks, ThrottleReasonsByName) {
+  // 0x4 power cap + 0x40 hardware thermal + an undefined bit 0x1000.
+  EXPECT_EQ(sysinfo::throttle_reason_names(0x4 | 0x40 | 0x1000),
+            (std::vector<std::string>{"sw_power_cap", "hw_thermal_slowdown", "unknown_0x1000"}));
+  EXPECT_TRUE(sysinfo::throttle_reason_names(0).empty());
+  EXPECT_FALSE(sysinfo::is_throttled(0x1));   // idle
+  EXPECT_FALSE(sysinfo::is_throttled(0x10));  // sync boost
+  EXPECT_TRUE(sysinfo::is_throttled(0x1 | 0x20));
+  EXPECT_TRUE(sysinfo::is_throttled(0x80));
+}
+
+TEST(GpuClocks, ReadingOrAReason) {
+  const sysinfo::GpuClocks c = sysinfo::read_gpu_clocks();
+  if (c.devices.empty()) {
+    EXPECT_FALSE(c.unavailable.empty());
+    EXPECT_EQ(sysinfo::to_json(c)["unavailable"], c.unavailable);
+  } else {
+    for (const auto& s : c.devices) {
+      EXPECT_GT(s.max_sm_clock_mhz, 0u);
+      EXPECT_LE(s.sm_clock_mhz, s.max_sm_clock_mhz);
+    }
+  }
 }
 
 }  // namespace

@@ -38,8 +38,8 @@ TEST(Units, BitsBytesSiAndIecAreExact) {
   EXPECT_EQ(parse_bytes("70.272 KB").value, 70272.0);
   EXPECT_EQ(parse_bytes("8 b").value, 1.0);
   EXPECT_EQ(parse_bytes("8 bit").value, 1.0);
-  EXPECT_EQ(parse_bytes("1 Gib").value, 134217728.0);   // 2^30 / 8
-  EXPECT_EQ(parse_bytes("1 Gb").value, 125000000.0);    // 1e9 / 8
+  EXPECT_EQ(parse_bytes("1 Gib").value, 134217728.0);  // 2^30 / 8
+  EXPECT_EQ(parse_bytes("1 Gb").value, 125000000.0);   // 1e9 / 8
   EXPECT_EQ(parse_bandwidth("1 GiB/s").value, 1073741824.0);
   EXPECT_EQ(parse_bandwidth("8 bps").value, 1.0);
   EXPECT_EQ(parse_bandwidth("200 Gbit/s").value, 25e9);
@@ -59,8 +59,7 @@ TEST(Units, BadTextNamesTheTextAndTheAcceptedUnits) {
   EXPECT_NE(error_of([] { parse_bytes("80"); }).find("'80': missing unit"), std::string::npos);
   EXPECT_NE(error_of([] { parse_bytes("lots"); }).find("expected a number followed by a unit"),
             std::string::npos);
-  EXPECT_NE(error_of([] { parse_bytes("-5 GB"); }).find("must not be negative"),
-            std::string::npos);
+  EXPECT_NE(error_of([] { parse_bytes("-5 GB"); }).find("must not be negative"), std::string::npos);
   // A size where a bandwidth belongs is an error, not a silent reinterpretation.
   EXPECT_NE(error_of([] { parse_bandwidth("50 GB"); }).find("unknown unit 'GB'"),
             std::string::npos);
@@ -68,8 +67,7 @@ TEST(Units, BadTextNamesTheTextAndTheAcceptedUnits) {
             std::string::npos);
   EXPECT_NE(error_of([] { parse_seconds("2.8 uss"); }).find("unknown unit 'uss'"),
             std::string::npos);
-  EXPECT_NE(error_of([] { parse_seconds("inf s"); }).find("expected a number"),
-            std::string::npos);
+  EXPECT_NE(error_of([] { parse_seconds("inf s"); }).find("expected a number"), std::string::npos);
 }
 
 TEST(Units, FormatsWithTheLargestFittingPrefix) {

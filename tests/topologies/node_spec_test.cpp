@@ -63,9 +63,10 @@ TEST(NodeSpec, BadInputsNameLineAndKey) {
             "n.yaml:9:20: key 'node.gpu.hbm_bandwidth': must be greater than zero");
   EXPECT_EQ(error_of(replace(kH800, "gpus_per_node: 8", "gpus_per_node: -1")),
             "n.yaml:5:18: key 'node.gpus_per_node': expected a count >= 0");
-  const std::string no_gpu = "node:\n  name: x\n  cpu: {model: m, sockets: 1, cores: 1, threads: 1, "
-                             "numa_nodes: 1, memory_capacity: 1 GiB}\n  gpus_per_node: 2\n"
-                             "  nics_per_node: 0\n";
+  const std::string no_gpu =
+      "node:\n  name: x\n  cpu: {model: m, sockets: 1, cores: 1, threads: 1, "
+      "numa_nodes: 1, memory_capacity: 1 GiB}\n  gpus_per_node: 2\n"
+      "  nics_per_node: 0\n";
   EXPECT_EQ(error_of(no_gpu),
             "n.yaml:4:18: key 'node.gpus_per_node': a node with GPUs needs a 'gpu' section");
   EXPECT_NE(error_of(replace(kH800, "80 GiB", "80 GiBs")).find("unknown unit 'GiBs'"),

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The prepared GPU check, run in one call on a lent GPU machine (one H200, sm_90):
+#   builds the `gpu` preset (CUDA required, sm_90a), runs every test (the GPU tests among them),
+#   runs every GPU benchmark binary, and writes what it measured under $OUT:
+#     $OUT/gpu-check.log       the whole log
+#     $OUT/ctest.xml           JUnit report of ctest
+#     $OUT/sysinfo.json        a results file holding the node snapshot (GPU, clocks, driver)
+#     $OUT/<bench>.json        one results file per benchmark binary (converted from gbench)
+# Commit the JSON files under results/ with the session's note.
+#
+# The GPU machine has nvcc and CMake but no apt. Its missing C++ dependencies travel as Debian
+# packages: first, here (with apt), run
+#     ./scripts/gpu-check.sh --pack          # downloads the .deb files into .gpu-deps/
+# then on the device:   carry [".gpu-deps"], command "OUT=$OUT ./scripts/gpu-check.sh"
+# The script unpacks them into /tmp/cobench-deps (never into /) and points CMake there.
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+# Debian 12 packages the build needs beyond a CUDA image (headers, libraries, CMake configs).
+deps=(libfmt-dev libfmt9 libyaml-cpp-dev libyaml-cpp0.7 nlohmann-json3-dev libcli11-dev
+      libhwloc-dev libhwloc15 libgtest-dev libgmock-dev libbenchmark-dev libbenchmark1debian
+      pkgconf pkgconf-bin libpkgconf3)
+
+if [[ "${1:-}" == "--pack" ]]; then
+  mkdir -p .gpu-deps
+  grep -qx '/.gpu-deps/' .git/info/exclude 2>/dev/null || echo '/.gpu-deps/' >>.git/info/exclude
+  (cd .gpu-deps && apt-get download "${deps[@]}") || { echo "gpu-check: apt-get download failed" >&2; exit 1; }
+  du -sh .gpu-deps
+  exit 0
+fi
+
+: "${OUT:?set OUT to the directory for results (the device tool sets it)}"
+mkdir -p "$OUT"
+exec > >(tee "$OUT/gpu-check.log") 2>&1
+echo "gpu-check: $(date -u +%FT%TZ) on $(hostname)"
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu,clocks_throttle_reasons.active --format=csv 2>&1 || true
+
+if [[ -d .gpu-deps ]]; then
+  prefix=/tmp/cobench-deps
+  mkdir -p "$prefix"
+  for f in .gpu-deps/*.deb; do dpkg -x "$f" "$prefix"; done
+  export CMAKE_PREFIX_PATH="$prefix/usr:$prefix/usr/lib/x86_64-linux-gnu/cmake${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
+  export PKG_CONFIG_PATH="$prefix/usr/lib/x86_64-linux-gnu/pkgconfig:$prefix/usr/share/pkgconfig"
+  export PKG_CONFIG_SYSROOT_DIR="$prefix"
+  export LD_LIBRARY_PATH="$prefix/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  export PATH="$prefix/usr/bin:$PATH"
+  command -v pkg-config >/dev/null || ln -sf "$prefix/usr/bin/pkgconf" "$prefix/usr/bin/pkg-config"
+fi
+
+status=0
+cmake --preset gpu -DCOBENCH_WERROR=ON -DPKG_CONFIG_EXECUTABLE="$(command -v pkg-config)" || exit 1
+cmake --build --preset gpu -j "$(nproc)" || exit 1
+ctest --preset gpu -j 4 --output-junit "$OUT/ctest.xml" || status=1
+
+cobench=build/gpu/apps/cobench/cobench
+"$cobench" sysinfo
+"$cobench" sysinfo --out "$OUT/sysinfo.json" >/dev/null || status=1
+
+# Every benchmark binary: verified before timed inside each; gbench JSON converted on the spot.
+shopt -s nullglob
+for bench in build/gpu/microbench/cobench_bench_*; do
+  [[ -x "$bench" ]] || continue
+  name=$(basename "$bench")
+  echo "gpu-check: $name"
+  "$bench" --benchmark_repetitions=5 --benchmark_out="/tmp/$name.gbench.json" \
+    --benchmark_out_format=json || status=1
+  "$cobench" results from-gbench "/tmp/$name.gbench.json" -o "$OUT/$name.json" \
+    --suite "${name#cobench_bench_}" --backend cuda || status=1
+done
+nvidia-smi --query-gpu=clocks.sm,temperature.gpu,clocks_throttle_reasons.active --format=csv 2>&1 || true
+echo "gpu-check: finished with status $status"
+exit $status
