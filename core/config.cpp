@@ -140,19 +140,25 @@ MapReader Node::map(std::initializer_list<std::string_view> accepted) const {
   return MapReader(*this, node_, file_, std::move(keys));
 }
 
+MapReader Node::foreign_map() const {
+  if (!node_.IsMap()) fail("expected a map of keys to values");
+  return MapReader(*this, node_, file_, {}, /*open=*/true);
+}
+
 MapReader::MapReader(const Node& map_node, YAML::Node node, std::shared_ptr<const std::string> file,
-                     std::vector<std::string> accepted)
+                     std::vector<std::string> accepted, bool open)
     : self_(map_node),
       node_(std::move(node)),
       file_(std::move(file)),
-      accepted_(std::move(accepted)) {
+      accepted_(std::move(accepted)),
+      open_(open) {
   std::vector<std::string> seen;
   for (auto it = node_.begin(); it != node_.end(); ++it) {
     Node key(it->first, file_, self_.path());
     if (!it->first.IsScalar()) key.fail("a key must be a plain string");
     const std::string name = it->first.Scalar();
     Node located(it->first, file_, child_path(name));
-    if (std::find(accepted_.begin(), accepted_.end(), name) == accepted_.end()) {
+    if (!open_ && std::find(accepted_.begin(), accepted_.end(), name) == accepted_.end()) {
       std::string hint;
       for (const auto& a : accepted_)
         if (edit_distance(a, name) <= 2) hint = fmt::format(" (did you mean '{}'?)", a);
@@ -169,7 +175,7 @@ std::string MapReader::child_path(std::string_view key) const {
 
 void MapReader::check_accepted(std::string_view key) const {
   // A programming error (the caller asked for a key it did not declare), not a user error.
-  COBENCH_CHECK(std::find(accepted_.begin(), accepted_.end(), key) != accepted_.end(),
+  COBENCH_CHECK(open_ || std::find(accepted_.begin(), accepted_.end(), key) != accepted_.end(),
                 fmt::format("key '{}' was not declared as accepted", key));
 }
 

@@ -56,6 +56,9 @@ class Node {
   std::vector<Node> elements() const;
   /// Opens a map that accepts exactly `accepted` keys; unknown or repeated keys throw here.
   MapReader map(std::initializer_list<std::string_view> accepted) const;
+  /// Opens a map of a third-party format (a Hugging Face config.json) whose other keys are not
+  /// ours to judge: any key may be read and unread keys are ignored; repeated keys still throw.
+  MapReader foreign_map() const;
 
   /// Throws cobench::Error "<file>:<line>:<col>: key '<path>': <message>".
   [[noreturn]] void fail(std::string_view message) const;
@@ -69,8 +72,9 @@ class Node {
 /// Read access to a map whose keys were checked against its accepted list.
 class MapReader {
  public:
+  /// `open`: any key is accepted (foreign formats); else only `accepted`.
   MapReader(const Node& map_node, YAML::Node node, std::shared_ptr<const std::string> file,
-            std::vector<std::string> accepted);
+            std::vector<std::string> accepted, bool open = false);
 
   bool has(std::string_view key) const;
   /// The value at `key`; an error at the map's location when it is missing.
@@ -87,6 +91,7 @@ class MapReader {
   YAML::Node node_;
   std::shared_ptr<const std::string> file_;
   std::vector<std::string> accepted_;
+  bool open_ = false;
 };
 
 /// Parses YAML text; `name` is the file name used in messages.

@@ -62,11 +62,13 @@ shopt -s nullglob
 for bench in build/gpu/microbench/cobench_bench_*; do
   [[ -x "$bench" ]] || continue
   name=$(basename "$bench")
+  backend=cuda
+  [[ "$name" == cobench_bench_model ]] && backend=cpu  # the topology model runs on the host
   echo "gpu-check: $name"
   "$bench" --benchmark_repetitions=5 --benchmark_out="/tmp/$name.gbench.json" \
     --benchmark_out_format=json || status=1
   "$cobench" results from-gbench "/tmp/$name.gbench.json" -o "$OUT/$name.json" \
-    --suite "${name#cobench_bench_}" --backend cuda || status=1
+    --suite "${name#cobench_bench_}" --backend "$backend" || status=1
 done
 nvidia-smi --query-gpu=clocks.sm,temperature.gpu,clocks_throttle_reasons.active --format=csv 2>&1 || true
 echo "gpu-check: finished with status $status"

@@ -59,7 +59,7 @@ NodeSpec load_node_spec(const config::Node& node) {
   auto m = node.map({"name", "cpu", "gpus_per_node", "gpu", "nics_per_node", "nic_speed"});
   NodeSpec s;
   s.name = m.required("name").as_string();
-  s.cpu = load_cpu(m.required("cpu"));
+  if (auto cpu = m.optional("cpu")) s.cpu = load_cpu(*cpu);
   auto gpus = m.required("gpus_per_node");
   s.gpus_per_node = positive_int(gpus, true);
   if (auto g = m.optional("gpu")) s.gpu = load_gpu(*g);

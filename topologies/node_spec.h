@@ -36,7 +36,7 @@ struct GpuSpec {
 
 struct NodeSpec {
   std::string name;
-  CpuSpec cpu;
+  std::optional<CpuSpec> cpu;  ///< optional in datasheet clusters, always written by sysinfo
   int gpus_per_node = 0;
   std::optional<GpuSpec> gpu;  ///< required when gpus_per_node > 0
   int nics_per_node = 0;

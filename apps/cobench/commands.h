@@ -14,6 +14,8 @@ using Action = std::function<int()>;
 
 /// `cobench sysinfo`
 void add_sysinfo(CLI::App& app, Action& action, const std::vector<std::string>& argv);
+/// `cobench analyze`
+void add_analyze(CLI::App& app, Action& action);
 /// `cobench results validate|from-gbench`
 void add_results(CLI::App& app, Action& action, const std::vector<std::string>& argv);
 

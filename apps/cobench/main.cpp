@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   cobench::app::Action action;
   cobench::app::add_sysinfo(app, action, args);
   cobench::app::add_results(app, action, args);
+  cobench::app::add_analyze(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -110,6 +110,32 @@ TEST(Cli, ConvertsGoogleBenchmarkJson) {
   fs::remove_all(dir);
 }
 
+TEST(Cli, AnalyzePaperInThreeFormats) {
+  const CommandResult text = run("analyze --paper");
+  ASSERT_EQ(text.status, 0) << text.out;
+  EXPECT_NE(text.out.find("0 unexplained"), std::string::npos) << text.out;
+  const CommandResult json = run("analyze --paper --format json", /*stdout_only=*/true);
+  ASSERT_EQ(json.status, 0);
+  EXPECT_GT(nlohmann::json::parse(json.out)["rows"].size(), 50u);
+  const CommandResult md = run("analyze --paper --format markdown");
+  EXPECT_NE(md.out.find("| quantity | paper | cobench |"), std::string::npos);
+}
+
+TEST(Cli, AnalyzeModelOnCluster) {
+  const std::string hf = std::string(COBENCH_TEST_DATA_DIR) + "/hf/deepseek-v3.json";
+  const CommandResult r =
+      run("analyze --model " + hf + " --cluster h200-ib-256 --format json", /*stdout_only=*/true);
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["memory"]["kv_bytes_per_token"], 70272.0);
+  EXPECT_TRUE(j["inference"].contains("binding_bound"));
+  const CommandResult bad = run("analyze --model deepseek-v9 --cluster h200-ib-256");
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_NE(bad.out.find("unknown model 'deepseek-v9'"), std::string::npos) << bad.out;
+  EXPECT_EQ(run("analyze --model deepseek-v3").status, 1);  // no cluster
+  EXPECT_EQ(run("analyze --paper --format html").status, 2);
+}
+
 TEST(Cli, UsageErrorsExitWithTwo) {
   EXPECT_EQ(run("").status, 2);
   EXPECT_EQ(run("frobnicate").status, 2);

@@ -151,9 +151,10 @@ TEST(Sysinfo, ClusterNodeYamlIsReadByTheModel) {
   const std::string yaml = sysinfo::to_cluster_node_yaml(node());
   const topo::NodeSpec spec = topo::load_node_file(config::parse_yaml(yaml, "node.yaml"));
   EXPECT_EQ(spec.name, node().host);
-  EXPECT_EQ(spec.cpu.cores, node().cpu.cores);
-  EXPECT_EQ(spec.cpu.threads, node().cpu.threads);
-  EXPECT_NEAR(spec.cpu.memory_capacity.value, node().total_memory.value,
+  ASSERT_TRUE(spec.cpu.has_value());
+  EXPECT_EQ(spec.cpu->cores, node().cpu.cores);
+  EXPECT_EQ(spec.cpu->threads, node().cpu.threads);
+  EXPECT_NEAR(spec.cpu->memory_capacity.value, node().total_memory.value,
               1e-8 * node().total_memory.value);
   EXPECT_EQ(spec.gpus_per_node, static_cast<int>(node().cuda_devices.size()));
   if (!node().cuda_devices.empty()) {

@@ -52,7 +52,7 @@ TEST(NodeSpec, ReadsTheDatasheetNode) {
   EXPECT_DOUBLE_EQ(n.gpu->peak_bf16->value, 989e12);
   EXPECT_FALSE(n.gpu->peak_fp32.has_value());
   EXPECT_DOUBLE_EQ(n.nic_speed->value, 50e9);
-  EXPECT_DOUBLE_EQ(n.cpu.memory_capacity.value, 2.0 * 1099511627776.0);
+  EXPECT_DOUBLE_EQ(n.cpu->memory_capacity.value, 2.0 * 1099511627776.0);
 }
 
 TEST(NodeSpec, BadInputsNameLineAndKey) {

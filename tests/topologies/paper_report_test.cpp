@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+// `cobench analyze --paper` from the shipped files: every number the paper prints is reproduced
+// within its row's tolerance, or the row says why not. Expected values are the paper's, typed
+// here from its tables, independently of topologies/paper_report.cpp.
+#include "topologies/paper_report.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+#include "topologies/analysis.h"
+#include "topologies/data_files.h"
+
+namespace {
+
+using namespace cobench::topo;
+
+const Report& report() {
+  static const Report r = paper_report();
+  return r;
+}
+
+double value(const std::string& key) {
+  for (const ReportRow& row : report().rows)
+    if (row.key == key) return row.cobench;
+  ADD_FAILURE() << "no row " << key;
+  return 0;
+}
+
+TEST(PaperReport, NoUnexplainedDeviation) {
+  int compared = 0;
+  for (const ReportRow& row : report().rows) {
+    if (!row.paper) continue;
+    ++compared;
+    EXPECT_FALSE(row.unexplained()) << row.section << " / " << row.quantity << ": paper "
+                                    << *row.paper << ", cobench " << row.cobench;
+    if (row.known_difference) {
+      EXPECT_FALSE(row.note.empty()) << row.quantity;
+    }
+  }
+  EXPECT_GE(compared, 50);
+}
+
+TEST(PaperReport, HeadlineNumbers) {
+  EXPECT_DOUBLE_EQ(value("kv_bytes_per_token.deepseek_v3"), 70.272);
+  EXPECT_NEAR(value("kv_ratio.llama_3_1_405b"), 516.096 / 70.272, 1e-12);  // not the printed 7.28
+  EXPECT_NEAR(value("ep.comm_per_step_s.ib"), 120.96, 1e-9);
+  EXPECT_NEAR(value("ep.per_layer_s.ib"), 241.92, 1e-9);
+  EXPECT_NEAR(value("ep.tpot_s.ib"), 14.76, 0.005);
+  EXPECT_NEAR(value("ep.tpot_s.nvl"), 0.82, 0.001);
+  EXPECT_NEAR(value("ep.tpot_s.ib_exact_hidden"), 15.11, 0.005);  // hidden 7168
+  EXPECT_NEAR(value("tokens_per_step"), 15360.0 * 4096, 100);
+  EXPECT_NEAR(value("mfu.causal"), 38.94, 0.39);
+  EXPECT_NEAR(value("gpu_hours_per_trillion_tokens"), 180, 1.8);
+  EXPECT_NEAR(value("total_cost_usd"), 5.576, 0.056);
+  EXPECT_EQ(value("network.links.DF"), 384272);
+  EXPECT_NEAR(value("routing.max_experts_per_token"), 12.8, 1e-9);
+  EXPECT_LT(value("routing.expected_nodes.limited"), value("routing.expected_nodes.unlimited"));
+}
+
+TEST(PaperReport, JsonCarriesEveryRow) {
+  const auto j = to_json(report());
+  EXPECT_EQ(j["rows"].size(), report().rows.size());
+  EXPECT_TRUE(j["rows"][0].contains("deviation"));
+}
+
+TEST(Analysis, StableJsonFieldsAndBindingBound) {
+  const Analysis a = analyze(load_model("deepseek-v3"), load_cluster_file("deepseek-h800-2048"));
+  const auto& j = a.json;
+  EXPECT_EQ(j["memory"]["kv_bytes_per_token"], 70272.0);
+  EXPECT_NEAR(j["memory"]["params_total"].get<double>(), 671e9, 0.1e9);
+  EXPECT_GT(j["memory"]["params_active"].get<double>(), 36e9);
+  EXPECT_NEAR(j["compute"]["train_flops_per_token"].get<double>(), 250e9, 2.5e9);
+  EXPECT_EQ(j["inference"]["binding_bound"], "ep_all_to_all");
+  EXPECT_GT(j["inference"]["tpot_s"].get<double>(), 0);
+  EXPECT_EQ(j["network"]["endpoints"], 16384);
+  EXPECT_EQ(j["network"]["switches"], 768);
+  EXPECT_EQ(j["network"]["links"], 16384);
+  EXPECT_NEAR(j["network"]["cost_usd"].get<double>(), 71.93e6, 0.01e6);
+}
+
+TEST(Analysis, HalvingTheNicBandwidthDoublesTheCommunicationBound) {
+  ClusterSpec c = load_cluster_file("deepseek-h800-2048");
+  const ModelArch m = load_model("deepseek-v3");
+  const double full = analyze(m, c).json["inference"]["bounds_s_per_layer_step"]["ep_all_to_all"];
+  c.node.nic_speed = *c.node.nic_speed / 2.0;
+  c.scale_out.latency_cross_leaf = cobench::Seconds(0);
+  const double half = analyze(m, c).json["inference"]["bounds_s_per_layer_step"]["ep_all_to_all"];
+  c.node.nic_speed = *c.node.nic_speed * 2.0;
+  const double full_no_latency =
+      analyze(m, c).json["inference"]["bounds_s_per_layer_step"]["ep_all_to_all"];
+  EXPECT_NEAR(half, 2 * full_no_latency, 1e-15);
+  EXPECT_GT(full, full_no_latency);  // the latency term adds to the bandwidth term
+}
+
+TEST(Analysis, LocalDeploymentIsMemoryBound) {
+  DecodeSetting s;
+  s.weight_bytes = 0.5;
+  s.context_tokens = 0;
+  const Analysis a = analyze(load_model("deepseek-v2"), load_cluster_file("cpu-local"), s);
+  // 21.38e9 activated parameters x 0.5 B over 256 GB/s.
+  EXPECT_NEAR(a.json["inference"]["tokens_per_s"].get<double>(),
+              256e9 / (a.json["memory"]["params_active"].get<double>() * 0.5), 1e-9);
+  EXPECT_EQ(a.json["inference"]["binding_bound"], "memory");
+}
+
+}  // namespace

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "topologies/cluster.h"
+
+#include <fmt/format.h>
+
+namespace cobench::topo {
+namespace {
+
+template <class Q>
+Q positive(const config::Node& n, Q value) {
+  if (!(value.value > 0)) n.fail("must be greater than zero");
+  return value;
+}
+
+std::int64_t count(const config::Node& n, std::int64_t min) {
+  const std::int64_t v = n.as_int();
+  if (v < min) n.fail(fmt::format("expected an integer >= {}, got {}", min, v));
+  return v;
+}
+
+ScaleUpSpec load_scale_up(const config::Node& node) {
+  auto m =
+      node.map({"link", "domain_gpus", "bandwidth_nominal", "bandwidth_achievable", "latency"});
+  ScaleUpSpec s;
+  s.link = m.required("link").as_string();
+  s.domain_gpus = count(m.required("domain_gpus"), 1);
+  auto nominal = m.required("bandwidth_nominal");
+  s.bandwidth_nominal = positive(nominal, nominal.as_bandwidth());
+  auto achievable = m.required("bandwidth_achievable");
+  s.bandwidth_achievable = positive(achievable, achievable.as_bandwidth());
+  if (s.bandwidth_achievable > s.bandwidth_nominal)
+    achievable.fail("achievable bandwidth exceeds the nominal one");
+  auto latency = m.required("latency");
+  s.latency = positive(latency, latency.as_seconds());
+  return s;
+}
+
+ScaleOutSpec load_scale_out(const config::Node& node) {
+  auto m = node.map({"link", "bandwidth_achievable", "latency_same_leaf", "latency_cross_leaf"});
+  ScaleOutSpec s;
+  s.link = m.required("link").as_string();
+  auto bw = m.required("bandwidth_achievable");
+  s.bandwidth_achievable = positive(bw, bw.as_bandwidth());
+  auto same = m.required("latency_same_leaf");
+  s.latency_same_leaf = positive(same, same.as_seconds());
+  auto cross = m.required("latency_cross_leaf");
+  s.latency_cross_leaf = positive(cross, cross.as_seconds());
+  if (s.latency_cross_leaf < s.latency_same_leaf)
+    cross.fail("cross-leaf latency is below the same-leaf latency");
+  return s;
+}
+
+FabricKind fabric_kind(const config::Node& n) {
+  const std::string s = n.as_string();
+  for (auto k : {FabricKind::kNone, FabricKind::kFatTree2, FabricKind::kFatTree3,
+                 FabricKind::kMultiPlaneFatTree, FabricKind::kMultiRail, FabricKind::kSlimFly,
+                 FabricKind::kDragonfly})
+    if (to_string(k) == s) return k;
+  n.fail(
+      fmt::format("unknown fabric '{}': expected none, ft2, ft3, mpft, multi-rail, slim-fly "
+                  "or dragonfly",
+                  s));
+}
+
+FabricSpec load_fabric(const config::Node& node) {
+  auto m = node.map({"topology", "planes", "switch_radix", "switch_price_usd", "link_price_usd"});
+  FabricSpec f;
+  f.kind = fabric_kind(m.required("topology"));
+  if (auto p = m.optional("planes")) f.planes = count(*p, 1);
+  if (f.kind == FabricKind::kNone) return f;
+  auto radix = m.required("switch_radix");
+  f.switch_radix = count(radix, 4);
+  const bool tree = f.kind == FabricKind::kFatTree2 || f.kind == FabricKind::kFatTree3 ||
+                    f.kind == FabricKind::kMultiPlaneFatTree || f.kind == FabricKind::kMultiRail;
+  if (tree && f.switch_radix % 2 != 0) radix.fail("a fat tree needs an even switch radix");
+  if (auto p = m.optional("switch_price_usd")) f.prices.switch_usd = p->as_double();
+  if (auto p = m.optional("link_price_usd")) f.prices.link_usd = p->as_double();
+  return f;
+}
+
+}  // namespace
+
+std::string_view to_string(FabricKind k) {
+  switch (k) {
+    case FabricKind::kNone:
+      return "none";
+    case FabricKind::kFatTree2:
+      return "ft2";
+    case FabricKind::kFatTree3:
+      return "ft3";
+    case FabricKind::kMultiPlaneFatTree:
+      return "mpft";
+    case FabricKind::kMultiRail:
+      return "multi-rail";
+    case FabricKind::kSlimFly:
+      return "slim-fly";
+    case FabricKind::kDragonfly:
+      return "dragonfly";
+  }
+  return "?";
+}
+
+ClusterSpec load_cluster(const config::Node& root) {
+  const config::Node node = root.map({"cluster"}).required("cluster");
+  auto m = node.map({"name", "nodes", "node", "scale_up", "scale_out", "fabric", "gpu_hour_usd"});
+  ClusterSpec c;
+  c.name = m.required("name").as_string();
+  c.nodes = count(m.required("nodes"), 1);
+  c.node = load_node_spec(m.required("node"));
+  if (auto s = m.optional("scale_up")) c.scale_up = load_scale_up(*s);
+  if (auto s = m.optional("scale_out")) c.scale_out = load_scale_out(*s);
+  if (auto f = m.optional("fabric")) c.fabric = load_fabric(*f);
+  if (auto p = m.optional("gpu_hour_usd")) {
+    c.gpu_hour_usd = p->as_double();
+    if (*c.gpu_hour_usd <= 0) p->fail("must be greater than zero");
+  }
+  if (c.nodes > 1 && !m.has("scale_out"))
+    node.fail("a cluster of several nodes needs a scale_out section");
+  if (c.fabric.kind == FabricKind::kMultiPlaneFatTree && c.fabric.planes != c.node.nics_per_node)
+    m.required("fabric").fail(
+        fmt::format("a multi-plane fat tree puts one NIC of each node in "
+                    "each plane: {} planes for {} NICs per node",
+                    c.fabric.planes, c.node.nics_per_node));
+  if (c.fabric.kind != FabricKind::kNone && c.fabric.switch_radix > 0) {
+    // The fabric must reach every NIC of the cluster.
+    const std::int64_t nics = c.nodes * c.node.nics_per_node;
+    std::int64_t capacity = 0;
+    switch (c.fabric.kind) {
+      case FabricKind::kFatTree2:
+      case FabricKind::kMultiRail:
+        capacity = fat_tree_2(c.fabric.switch_radix).endpoints;
+        break;
+      case FabricKind::kMultiPlaneFatTree:
+        capacity = multi_plane_fat_tree(c.fabric.switch_radix, c.fabric.planes).endpoints;
+        break;
+      case FabricKind::kFatTree3:
+        capacity = fat_tree_3(c.fabric.switch_radix).endpoints;
+        break;
+      case FabricKind::kSlimFly:
+        capacity = slim_fly(c.fabric.switch_radix).endpoints;
+        break;
+      case FabricKind::kDragonfly:
+        capacity = dragonfly(c.fabric.switch_radix).endpoints;
+        break;
+      case FabricKind::kNone:
+        break;
+    }
+    if (capacity < nics)
+      m.required("fabric").fail(
+          fmt::format("a {} of radix {} reaches {} endpoints, fewer than "
+                      "the cluster's {} NICs",
+                      to_string(c.fabric.kind), c.fabric.switch_radix, capacity, nics));
+  }
+  return c;
+}
+
+}  // namespace cobench::topo

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: Apache-2.0
+// The paper's values below are the comparison column only; every cobench value is computed from
+// the data files through the model.
+#include "topologies/paper_report.h"
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+
+#include "topologies/analysis.h"
+#include "topologies/data_files.h"
+#include "topologies/ep_decode.h"
+#include "topologies/model_params.h"
+#include "topologies/network_topology.h"
+#include "topologies/routing.h"
+#include "topologies/scenario.h"
+
+namespace cobench::topo {
+namespace {
+
+constexpr double kBillion = 1e9;
+
+struct Builder {
+  Report& report;
+  std::string section;
+  void row(std::string key, std::string quantity, std::optional<double> paper, double cobench,
+           std::string unit, double tolerance, std::string note = "") {
+    report.rows.push_back({section, std::move(key), std::move(quantity), paper, cobench,
+                           std::move(unit), tolerance, std::move(note), false});
+  }
+  // A row whose difference from the paper is explained by its note.
+  void known(std::string key, std::string quantity, double paper, double cobench, std::string unit,
+             double tolerance, std::string note) {
+    row(std::move(key), std::move(quantity), paper, cobench, std::move(unit), tolerance,
+        std::move(note));
+    report.rows.back().known_difference = true;
+  }
+};
+
+void kv_cache(Report& r) {
+  Builder b{r, "Table 1: KV cache per token (BF16, KB = 1000 B)"};
+  const double v3 = kv_bytes_per_token(load_model("deepseek-v3")).value;
+  const double qwen = kv_bytes_per_token(load_model("qwen2.5-72b")).value;
+  const double llama = kv_bytes_per_token(load_model("llama-3.1-405b")).value;
+  b.row("kv_bytes_per_token.deepseek_v3", "DeepSeek-V3 (MLA)", 70.272, v3 / 1e3, "KB", 0);
+  b.row("kv_bytes_per_token.qwen2_5_72b", "Qwen-2.5 72B (GQA)", 327.680, qwen / 1e3, "KB", 0);
+  b.row("kv_bytes_per_token.llama_3_1_405b", "LLaMA-3.1 405B (GQA)", 516.096, llama / 1e3, "KB", 0);
+  b.row("kv_ratio.qwen2_5_72b", "Qwen-2.5 72B / DeepSeek-V3", 4.66, qwen / v3, "x", 0.005);
+  b.known(
+      "kv_ratio.llama_3_1_405b", "LLaMA-3.1 405B / DeepSeek-V3", 7.28, llama / v3, "x", 0.005,
+      fmt::format("erratum: the paper prints 7.28x; its own KB values give {:.2f}x", llama / v3));
+}
+
+void parameters(Report& r) {
+  Builder b{r, "Model size (parameters, billions; MTP modules excluded)"};
+  for (auto [name, total, active] :
+       {std::tuple{"deepseek-v3", 671.0, 37.0}, std::tuple{"deepseek-v2", 236.0, 21.0}}) {
+    const ParamBreakdown p = count_params(load_model(name));
+    const std::string id = name == std::string("deepseek-v3") ? "deepseek_v3" : "deepseek_v2";
+    b.row("params_total." + id, fmt::format("{} total", name), total, p.total() / kBillion, "B",
+          0.005);
+    b.row("params_active." + id, fmt::format("{} activated per token", name), active,
+          p.active() / kBillion, "B", 0.03, "counts embedding and LM head; the paper rounds");
+  }
+}
+
+void train_flops(Report& r, double seq_len) {
+  Builder b{r,
+            fmt::format("Table 2: training compute per token at sequence length {:.0f}", seq_len)};
+  const std::string moe_note =
+      "convention exact-causal: 6 x (activated non-embedding + LM head) "
+      "+ 3 x causal attention";
+  const std::string dense_note = "convention dense-approx: 72 L d^2 + 6 V d (no attention term)";
+  for (auto [name, paper] : {std::pair{"deepseek-v2", 155.0}, std::pair{"deepseek-v3", 250.0}}) {
+    b.row(fmt::format("train_flops_per_token.{}", name), name, paper,
+          train_flops_per_token(load_model(name), seq_len, FlopConvention::kExactCausal) / 1e9,
+          "GFLOP", 0.01, moe_note);
+  }
+  for (auto [name, paper] :
+       {std::pair{"qwen2.5-72b", 394.0}, std::pair{"llama-3.1-405b", 2448.0}}) {
+    const ModelArch m = load_model(name);
+    b.row(fmt::format("train_flops_per_token.{}", name), name, paper,
+          train_flops_per_token(m, seq_len, FlopConvention::kDenseApprox) / 1e9, "GFLOP", 0.01,
+          dense_note);
+    b.known(fmt::format("train_flops_per_token_exact.{}", name),
+            fmt::format("{} (exact-causal, not the paper's convention)", name), paper,
+            train_flops_per_token(m, seq_len, FlopConvention::kExactCausal) / 1e9, "GFLOP", 0.01,
+            "the exact count of the architecture: the paper's dense rows undercount it");
+  }
+}
+
+void training_run(Report& r, const TrainingScenario& t) {
+  Builder b{r, "Table 4 and technical report: training throughput and cost"};
+  const ModelArch m = load_model(t.model);
+  const ClusterSpec c = load_cluster_file(t.cluster);
+  const double gpus = static_cast<double>(c.gpus());
+  const double tokens_per_s = t.tokens_per_day / 86400.0;
+  b.row("tokens_per_step", "tokens per step = tokens/day x step time / 86400 s",
+        t.batch_sequences * t.seq_len, tokens_per_s * t.step_time.value, "tokens", 1e-4,
+        "the paper's step is 15360 sequences x 4096 tokens");
+  if (!c.node.gpu || !c.node.gpu->peak_bf16)
+    throw Error(fmt::format("cluster '{}' needs node.gpu.peak_flops.bf16 for MFU", t.cluster));
+  if (!c.gpu_hour_usd) throw Error(fmt::format("cluster '{}' needs gpu_hour_usd", t.cluster));
+  const double peak = c.node.gpu->peak_bf16->value;
+  for (auto [causal, tflops, mfu] :
+       {std::tuple{true, 385.0, 38.94}, std::tuple{false, 432.0, 43.73}}) {
+    const auto conv = causal ? FlopConvention::kExactCausal : FlopConvention::kExactNonCausal;
+    const double achieved = train_flops_per_token(m, t.seq_len, conv) * tokens_per_s / gpus;
+    const std::string kind = causal ? "causal" : "non-causal";
+    b.row("tflops_per_gpu." + kind, fmt::format("TFLOP/s per GPU ({})", kind), tflops,
+          achieved / 1e12, "TFLOP/s", 0.01);
+    b.row("mfu." + kind, fmt::format("MFU against BF16 peak ({})", kind), mfu,
+          100 * achieved / peak, "%", 0.01);
+  }
+  const double gpu_hours_per_t = 1e12 / tokens_per_s * gpus / 3600.0;
+  b.row("gpu_hours_per_trillion_tokens", "GPU-hours per trillion tokens", 180.0,
+        gpu_hours_per_t / 1e3, "K GPU-h", 0.01);
+  const double pretrain = gpu_hours_per_t * t.tokens / 1e12;
+  b.row("pretraining_gpu_hours", fmt::format("pre-training GPU-hours ({:.3g} tokens)", t.tokens),
+        2664.0, pretrain / 1e3, "K GPU-h", 0.01);
+  const double total = pretrain + t.other_gpu_hours;
+  b.row("total_gpu_hours", "total GPU-hours (with context extension and post-training)", 2.788,
+        total / 1e6, "M GPU-h", 0.01);
+  b.row("total_cost_usd", fmt::format("total cost at ${:.2f} per GPU-hour", *c.gpu_hour_usd), 5.576,
+        total * *c.gpu_hour_usd / 1e6, "M$", 0.01);
+}
+
+void ep_decode(Report& r, const DecodeScenario& d) {
+  Builder b{r, "Section 2.3.2: decode speed bound of the EP all-to-all"};
+  const ModelArch m = load_model(d.model);
+  const ClusterSpec out = load_cluster_file(d.scale_out_cluster);
+  const ClusterSpec up = load_cluster_file(d.scale_up_cluster);
+  auto inputs = [&](Bandwidth bw, std::optional<double> hidden) {
+    EpDecodeInputs in = ep_decode_inputs(m, bw);
+    in.tokens_per_device = d.tokens_per_device;
+    in.dispatch_bytes_per_element = d.dispatch_bytes_per_element;
+    in.combine_bytes_per_element = d.combine_bytes_per_element;
+    in.micro_batches = d.micro_batches;
+    if (hidden) in.hidden = *hidden;
+    return in;
+  };
+  if (!out.node.nic_speed)
+    throw Error(fmt::format("cluster '{}' needs node.nic_speed", d.scale_out_cluster));
+  const Bandwidth ib = *out.node.nic_speed;
+  const Bandwidth nvl = up.scale_up.bandwidth_nominal;
+  const EpDecodeBound at_ib = ep_decode_bound(inputs(ib, d.hidden_override));
+  const EpDecodeBound at_nvl = ep_decode_bound(inputs(nvl, d.hidden_override));
+  const std::string h = d.hidden_override ? fmt::format("hidden {:.0f}", *d.hidden_override) : "";
+  b.row("ep.comm_per_step_s.ib",
+        fmt::format("all-to-all time per step, {} GB/s, {}", ib.value / 1e9, h), 120.96,
+        at_ib.comm_per_step.value * 1e6, "us", 1e-6);
+  b.row("ep.per_layer_s.ib", "time per layer (2 micro-batches)", 241.92,
+        at_ib.per_layer.value * 1e6, "us", 1e-6);
+  b.row("ep.tpot_s.ib", fmt::format("TPOT ({} layers)", m.num_layers), 14.76,
+        at_ib.tpot.value * 1e3, "ms", 0.001);
+  b.row("ep.tokens_per_s.ib", "tokens per second", 67, at_ib.tokens_per_s, "tok/s", 0.02,
+        "the paper rounds 67.8 down");
+  b.row("ep.comm_per_step_s.nvl",
+        fmt::format("all-to-all time per step, {} GB/s (GB200 NVL72)", nvl.value / 1e9), 6.72,
+        at_nvl.comm_per_step.value * 1e6, "us", 1e-6);
+  b.row("ep.tpot_s.nvl", "TPOT, NVL72", 0.82, at_nvl.tpot.value * 1e3, "ms", 0.005);
+  b.row("ep.tokens_per_s.nvl", "tokens per second, NVL72", 1200, at_nvl.tokens_per_s, "tok/s", 0.02,
+        "the paper says about 1200");
+  if (d.hidden_override) {
+    const EpDecodeBound exact = ep_decode_bound(inputs(ib, std::nullopt));
+    b.row("ep.tpot_s.ib_exact_hidden",
+          fmt::format("TPOT with the model's hidden {}, {} GB/s", m.hidden_size, ib.value / 1e9),
+          std::nullopt, exact.tpot.value * 1e3, "ms", 0, "the paper's 7K is 7000");
+    EpDecodeInputs scaled = inputs(ib, std::nullopt);
+    scaled.dispatch_scales = true;
+    b.row("ep.tpot_s.ib_with_scales", "the same with FP8 dispatch scales (4 B per 128)",
+          std::nullopt, ep_decode_bound(scaled).tpot.value * 1e3, "ms", 0);
+  }
+}
+
+void ep_routing(Report& r, const DecodeScenario& d) {
+  Builder b{r, "Section 4.3 and report 3.2.2: node-limited routing"};
+  const ModelArch m = load_model(d.model);
+  const ClusterSpec c = load_cluster_file(d.scale_out_cluster);
+  if (!m.moe || !c.node.nic_speed)
+    throw Error("node-limited routing needs an MoE model and a cluster with node.nic_speed");
+  const double ratio = c.scale_up.bandwidth_achievable / *c.node.nic_speed;
+  b.row("routing.nvlink_ib_ratio", "achievable NVLink / IB bandwidth per GPU", 3.2, ratio, "x",
+        1e-9);
+  b.row("routing.max_experts_per_token",
+        fmt::format("experts a token can reach at no extra IB cost ({} nodes x ratio)",
+                    m.moe->groups_per_token),
+        13, static_cast<double>(m.moe->groups_per_token) * ratio, "experts", 0.02,
+        "the report rounds 12.8 to 13");
+  // One expert group per node; its experts spread evenly over the node's GPUs.
+  const std::int64_t per_group = m.moe->routed_experts / m.moe->groups;
+  const std::int64_t gpus_per_node = c.node.gpus_per_node;
+  const std::int64_t per_gpu =
+      gpus_per_node > 0 && per_group % gpus_per_node == 0 ? per_group / gpus_per_node : 1;
+  RoutingShape limited{m.moe->routed_experts, m.moe->groups, m.moe->groups_per_token, m.moe->top_k,
+                       per_gpu};
+  constexpr std::int64_t kTokens = 4096;
+  constexpr std::uint64_t kSeed = 2505;
+  const RoutingEstimate est = simulate_routing(limited, kTokens, kSeed);
+  b.row("routing.expected_nodes.limited",
+        fmt::format("expected nodes a token reaches, at most {} of {}", limited.groups_per_token,
+                    limited.groups),
+        std::nullopt, est.nodes.mean, "nodes", 0,
+        fmt::format("Monte Carlo, {} tokens, seed {}: +/- {:.3f} (1 s.e.)", kTokens, kSeed,
+                    est.nodes.std_error));
+  b.row("routing.expected_nodes.unlimited", "expected nodes a token reaches, no node limit",
+        std::nullopt, expected_nodes_unlimited(limited), "nodes", 0, "exact (hypergeometric)");
+  b.row("routing.expected_gpus.limited",
+        fmt::format("expected GPUs a token reaches ({} experts a GPU)", per_gpu), std::nullopt,
+        est.gpus.mean, "GPUs", 0,
+        fmt::format("Monte Carlo: +/- {:.3f} (1 s.e.)", est.gpus.std_error));
+}
+
+void local_deployment(Report& r, const LocalScenario& l) {
+  Builder b{r, "Section 2.2.2: local deployment"};
+  DecodeSetting s;
+  s.weight_bytes = l.weight_bytes;
+  s.context_tokens = 0;  // the bound of the weights alone
+  const Analysis a = analyze(load_model(l.model), load_cluster_file(l.cluster), s);
+  b.row("local.tokens_per_s",
+        fmt::format("{} on {} at {} B a weight", l.model, l.cluster, l.weight_bytes), 20,
+        a.json["inference"]["tokens_per_s"].get<double>(), "tok/s", 0.25,
+        "activated bytes over memory bandwidth; the paper says \"nearly 20 TPS, or even twice "
+        "that\"");
+}
+
+void topologies(Report& r, const ClusterSpec& c) {
+  Builder b{r,
+            fmt::format("Table 3: network topologies of radix {} switches", c.fabric.switch_radix)};
+  struct Paper {
+    double endpoints, switches, links, cost_musd, per_endpoint_kusd;
+  };
+  const Paper paper[] = {{2048, 96, 2048, 9, 4.39},
+                         {16384, 768, 16384, 72, 4.39},
+                         {65536, 5120, 131072, 491, 7.5},
+                         {32928, 1568, 32928, 146, 4.4},
+                         {261632, 16352, 384272, 1522, 5.8}};
+  const auto sizes = paper_table3(c.fabric.switch_radix);
+  for (size_t i = 0; i < sizes.size(); ++i) {
+    const TopologySize& t = sizes[i];
+    const double cost = cost_usd(t, c.fabric.prices);
+    const bool radix64 = c.fabric.switch_radix == 64;
+    auto p = [&](double v) { return radix64 ? std::optional<double>(v) : std::nullopt; };
+    b.row("network.endpoints." + t.name, t.name + " endpoints", p(paper[i].endpoints),
+          static_cast<double>(t.endpoints), "", 0, t.note);
+    b.row("network.switches." + t.name, t.name + " switches", p(paper[i].switches),
+          static_cast<double>(t.switches), "", 0);
+    b.row("network.links." + t.name, t.name + " links", p(paper[i].links),
+          static_cast<double>(t.links), "", 0);
+    b.row("network.cost_usd." + t.name, t.name + " cost", p(paper[i].cost_musd), cost / 1e6, "M$",
+          0.03);
+    b.row("network.cost_per_endpoint_usd." + t.name, t.name + " cost per endpoint",
+          p(paper[i].per_endpoint_kusd), cost / static_cast<double>(t.endpoints) / 1e3, "k$", 0.03);
+  }
+}
+
+}  // namespace
+
+Report paper_report() {
+  Report r;
+  r.title = "DeepSeek-V3 ISCA 2025 (arXiv 2505.09343) reproduced by cobench";
+  const Scenario s =
+      load_scenario(config::load_file(find_data_file("scenarios", "deepseek-v3-paper")));
+  kv_cache(r);
+  parameters(r);
+  train_flops(r, s.training.seq_len);
+  training_run(r, s.training);
+  ep_decode(r, s.decode);
+  ep_routing(r, s.decode);
+  local_deployment(r, s.local);
+  topologies(r, load_cluster_file(s.training.cluster));
+  return r;
+}
+
+}  // namespace cobench::topo

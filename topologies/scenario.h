@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+// A scenario file (topologies/scenarios/*.yaml): the workloads behind a paper's numbers, a
+// training run and a decode setting, naming the model and cluster files they use.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/config.h"
+#include "core/units.h"
+
+namespace cobench::topo {
+
+struct TrainingScenario {
+  std::string model;
+  std::string cluster;
+  double seq_len = 0;
+  double batch_sequences = 0;
+  double tokens = 0;           ///< tokens of the whole run
+  double tokens_per_day = 0;   ///< measured throughput
+  Seconds step_time;           ///< measured step time
+  double other_gpu_hours = 0;  ///< stages outside pre-training
+};
+
+struct DecodeScenario {
+  std::string model;
+  double tokens_per_device = 32;
+  std::optional<double> hidden_override;
+  double dispatch_bytes_per_element = 1;
+  double combine_bytes_per_element = 2;
+  double micro_batches = 2;
+  std::string scale_out_cluster;
+  std::string scale_up_cluster;
+};
+
+struct LocalScenario {
+  std::string model;
+  std::string cluster;
+  double weight_bytes = 1;
+};
+
+struct Scenario {
+  std::string name;
+  TrainingScenario training;
+  DecodeScenario decode;
+  LocalScenario local;
+};
+
+Scenario load_scenario(const config::Node& root);
+
+}  // namespace cobench::topo
