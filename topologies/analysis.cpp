@@ -3,10 +3,13 @@
 
 #include <fmt/format.h>
 
+#include "core/error.h"
+
 #include <algorithm>
 #include <array>
 
-#include "topologies/ep_decode.h"
+#include "topologies/decode_bounds.h"
+#include "topologies/economics.h"
 #include "topologies/model_params.h"
 
 namespace cobench::topo {
@@ -39,17 +42,43 @@ TopologySize fabric_size(const ClusterSpec& c) {
 
 }  // namespace
 
-Analysis analyze(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& s) {
+Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeSetting& s,
+                 const MeasuredInputs* measured) {
   Analysis a;
   Report& r = a.report;
-  r.title = fmt::format("{} on {}", m.name, c.name);
+  r.title = fmt::format("{} on {}", m.name, datasheet.name);
   auto row = [&r](std::string section, std::string key, std::string quantity, double value,
                   std::string unit, std::string note = "") {
     r.rows.push_back({std::move(section), std::move(key), std::move(quantity), std::nullopt, value,
                       std::move(unit), 0, std::move(note), false});
   };
+
+  // Inputs: measured values replace the datasheet's; both are reported.
+  ClusterSpec c = datasheet;
+  const std::vector<InputComparison> changed =
+      measured ? apply_measured(c, *measured) : std::vector<InputComparison>{};
+  a.json["inputs"] = nlohmann::json::array();
+  for (const InputComparison& in : changed) {
+    a.json["inputs"].push_back({{"input", in.input},
+                                {"datasheet", in.datasheet},
+                                {"measured", in.measured},
+                                {"source", in.source},
+                                {"used", "measured"}});
+    row("inputs (measured values replace the datasheet's)", "inputs." + in.input,
+        fmt::format("{}: datasheet {:.4g}, measured", in.input, in.datasheet), in.measured,
+        in.input.starts_with("latency")
+            ? "s"
+            : (in.input.find("flops") != std::string::npos ? "FLOP/s" : "B/s"),
+        in.source);
+  }
+  auto driven_by = [&changed](const std::string& bound) {
+    std::string which;
+    for (const std::string& in : inputs_of_bound(bound))
+      for (const InputComparison& c2 : changed)
+        if (c2.input == in) which += (which.empty() ? "" : ", ") + in;
+    return which.empty() ? std::string("datasheet values") : "measured " + which;
+  };
   const ParamBreakdown p = count_params(m);
-  const double layers = static_cast<double>(m.num_layers);
   const double kv_token = kv_bytes_per_token(m, s.kv_bytes).value;
 
   // Memory: weights and KV cache in the cluster's HBM (or the CPU node's memory).
@@ -89,82 +118,115 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& 
   row("compute", "compute.train_flops_per_token",
       fmt::format("training FLOPs per token at {:.0f} (exact-causal)", s.seq_len_train),
       train / 1e9, "GFLOP");
+  if (gpu && c.node.gpu->peak_bf16) {
+    // Training throughput at an assumed MFU against the BF16 peak (default: the paper's 38.94%).
+    const double tokens_per_s =
+        static_cast<double>(c.gpus()) * c.node.gpu->peak_bf16->value * s.train_mfu / train;
+    const double gpu_hours_per_t = 1e12 / tokens_per_s * static_cast<double>(c.gpus()) / 3600.0;
+    a.json["compute"]["train_mfu"] = s.train_mfu;
+    a.json["compute"]["train_tokens_per_day"] = tokens_per_s * 86400;
+    a.json["compute"]["train_gpu_hours_per_trillion_tokens"] = gpu_hours_per_t;
+    row("compute", "compute.train_tokens_per_day",
+        fmt::format("training tokens per day on {} GPUs at {:.2f}% MFU", c.gpus(),
+                    100 * s.train_mfu),
+        tokens_per_s * 86400 / 1e9, "B tokens");
+    row("compute", "compute.train_gpu_hours_per_trillion_tokens", "GPU-hours per trillion tokens",
+        gpu_hours_per_t / 1e3, "K GPU-h");
+    if (c.gpu_hour_usd) {
+      a.json["compute"]["train_usd_per_trillion_tokens"] = gpu_hours_per_t * *c.gpu_hour_usd;
+      row("compute", "compute.train_usd_per_trillion_tokens", "training cost per trillion tokens",
+          gpu_hours_per_t * *c.gpu_hour_usd / 1e6, "M$");
+    }
+  }
 
   // Inference: bounds per layer and micro-batch on one device.
-  nlohmann::json inference;
+  if (m.moe && s.ep_degree > 0) {
+    const auto e = m.moe->routed_experts, ep = static_cast<std::int64_t>(s.ep_degree);
+    // Fewer GPUs than experts must split them evenly; more GPUs hold redundant experts.
+    if (static_cast<double>(ep) != s.ep_degree || (ep < e && e % ep != 0))
+      throw Error(
+          fmt::format("{} routed experts do not divide evenly among {} GPUs", e, s.ep_degree));
+    if (s.ep_degree > static_cast<double>(c.gpus()))
+      throw Error(fmt::format("EP degree {} exceeds the cluster's {} GPUs", s.ep_degree, c.gpus()));
+  }
+  const DecodeBounds d = decode_bounds(m, p, c, s);
+  nlohmann::json inference = {{"tpot_s", d.tpot_s},
+                              {"tokens_per_s", d.tokens_per_s_per_user},
+                              {"tokens_per_s_per_device", d.tokens_per_s_per_device},
+                              {"binding_bound", d.binding},
+                              {"binding_bound_driven_by", driven_by(d.binding)},
+                              {"tokens_per_device", s.tokens_per_device},
+                              {"context_tokens", s.context_tokens}};
   if (!gpu) {
-    const double bw =
-        c.node.cpu && c.node.cpu->memory_bandwidth ? c.node.cpu->memory_bandwidth->value : 0;
-    const double bytes = p.active() * s.weight_bytes + kv_token * s.context_tokens;
-    const double tpot = bw > 0 ? bytes / bw : 0;
-    inference = {{"tpot_s", tpot},
-                 {"tokens_per_s", tpot > 0 ? 1 / tpot : 0},
-                 {"binding_bound", "memory"},
-                 {"bytes_per_token", bytes}};
+    inference["binding_bound"] = "memory";
+    inference["binding_bound_driven_by"] = driven_by("memory");
     row("inference", "inference.tpot_s",
-        "decode time per token: activated weights + KV over memory bandwidth", tpot * 1e3, "ms",
-        bw > 0 ? "" : "node.cpu.memory_bandwidth is not given");
+        "decode time per token: activated weights + KV over memory bandwidth", d.tpot_s * 1e3, "ms",
+        d.tpot_s > 0 ? "" : "node.cpu.memory_bandwidth is not given");
     row("inference", "inference.tokens_per_s", "tokens per second (batch 1)",
-        tpot > 0 ? 1 / tpot : 0, "tok/s");
+        d.tokens_per_s_per_user, "tok/s");
   } else {
-    const GpuSpec& g = *c.node.gpu;
-    const bool multi_node = c.nodes > 1 && c.node.nic_speed;
-    const Bandwidth link = multi_node ? *c.node.nic_speed : c.scale_up.bandwidth_nominal;
-    EpDecodeInputs in = ep_decode_inputs(m, link);
-    in.tokens_per_device = s.tokens_per_device;
-    in.micro_batches = s.micro_batches;
-    in.latency_per_all_to_all = multi_node ? c.scale_out.latency_cross_leaf : c.scale_up.latency;
-    const EpDecodeBound comm = ep_decode_bound(in);
-    // Experts on one device when they spread over the whole cluster (at least one).
-    const double experts = m.moe ? static_cast<double>(m.moe->routed_experts) : 0;
-    const double experts_per_device = m.moe ? std::max(1.0, experts / devices) : 0;
-    const double expert_params =
-        m.moe ? 3.0 * static_cast<double>(m.hidden_size * m.moe->expert_intermediate) : 0;
-    const double attention_params = p.attention / layers;
-    const double ffn_params_layer =
-        m.moe ? experts_per_device * expert_params
-              : (p.dense_ffn / std::max(1.0, static_cast<double>(m.dense_layers)));
-    const double kv_layer = kv_token / layers;
-    const double memory_s = ((attention_params + ffn_params_layer) * s.weight_bytes +
-                             s.tokens_per_device * s.context_tokens * kv_layer) /
-                            g.hbm_bandwidth.value;
-    const double experts_per_token =
-        m.moe ? static_cast<double>(m.moe->top_k + m.moe->shared_experts) : 0;
-    const double ffn_flops = m.moe ? 2 * s.tokens_per_device * experts_per_token * expert_params
-                                   : 2 * s.tokens_per_device * ffn_params_layer;
-    const double attn_flops =
-        2 * s.tokens_per_device * attention_params +
-        s.tokens_per_device * attention_flops_forward(m, s.context_tokens, false) / layers;
-    const double fp8 = g.peak_fp8 ? g.peak_fp8->value : (g.peak_bf16 ? g.peak_bf16->value * 2 : 0);
-    const double bf16 = g.peak_bf16 ? g.peak_bf16->value : fp8 / 2;
-    const double compute_s = fp8 > 0 ? ffn_flops / fp8 + attn_flops / bf16 : 0;
-    const std::array<Bound, 3> bounds{{{"ep_all_to_all", comm.comm_per_step.value},
-                                       {"memory_bandwidth", memory_s},
-                                       {"compute", compute_s}}};
-    const Bound binding =
-        *std::max_element(bounds.begin(), bounds.end(), [](const Bound& x, const Bound& y) {
-          return x.seconds_per_layer_step < y.seconds_per_layer_step;
-        });
-    const double tpot = binding.seconds_per_layer_step * s.micro_batches * layers;
-    inference = {{"tpot_s", tpot},
-                 {"tokens_per_s", 1 / tpot},
-                 {"binding_bound", binding.name},
-                 {"tokens_per_device", s.tokens_per_device},
-                 {"context_tokens", s.context_tokens}};
+    const std::array<Bound, 3> bounds{
+        {{"ep_all_to_all", d.comm_s}, {"memory_bandwidth", d.memory_s}, {"compute", d.compute_s}}};
     for (const Bound& b : bounds) {
       inference["bounds_s_per_layer_step"][b.name] = b.seconds_per_layer_step;
       row("inference", fmt::format("inference.bounds.{}", b.name),
           fmt::format("{} bound per layer and micro-batch", b.name), b.seconds_per_layer_step * 1e6,
           "us");
     }
-    row("inference", "inference.tpot_s",
-        fmt::format("time per output token ({} binds)", binding.name), tpot * 1e3, "ms",
-        fmt::format("{:.0f} tokens a device, context {:.0f}, {:.0f} micro-batches over {} at {}",
+    row("inference", "inference.tpot_s", fmt::format("time per output token ({} binds)", d.binding),
+        d.tpot_s * 1e3, "ms",
+        fmt::format("{:.0f} tokens a device, context {:.0f}, {:.0f} micro-batches over {} at {}; "
+                    "driven by {}",
                     s.tokens_per_device, s.context_tokens, s.micro_batches,
-                    multi_node ? "the NICs" : "the scale-up links", format_bandwidth(link, 4)));
-    row("inference", "inference.tokens_per_s", "tokens per second per sequence", 1 / tpot, "tok/s");
+                    d.over_nics ? "the NICs" : "the scale-up links", format_bandwidth(d.link, 4),
+                    driven_by(d.binding)));
+    row("inference", "inference.tokens_per_s", "tokens per second per sequence",
+        d.tokens_per_s_per_user, "tok/s");
   }
   a.json["inference"] = inference;
+
+  // Economics: $ per million tokens and the speed-versus-cost frontier (GPU clusters with a price).
+  if (gpu && c.gpu_hour_usd) {
+    const double price = *c.gpu_hour_usd;
+    const double prefill = prefill_tokens_per_s_per_gpu(m, p, *c.node.gpu, s.context_tokens);
+    const Frontier f = cost_frontier(m, c, s, 256);
+    nlohmann::json points = nlohmann::json::array();
+    for (const FrontierPoint& pt : f.points)
+      points.push_back({{"tokens_per_s_per_user", pt.tokens_per_s_per_user},
+                        {"usd_per_million_output", pt.usd_per_million_output},
+                        {"tokens_per_device", pt.tokens_per_device},
+                        {"ep_degree", pt.ep_degree},
+                        {"binding_bound", pt.binding}});
+    a.json["economics"] = {
+        {"gpu_hour_usd", price},
+        {"decode_usd_per_million_output", usd_per_million_tokens(price, d.tokens_per_s_per_device)},
+        {"prefill_tokens_per_s_per_gpu", prefill},
+        {"prefill_usd_per_million_input", usd_per_million_tokens(price, prefill)},
+        {"frontier", points},
+        {"frontier_configurations", f.evaluated}};
+    const std::string e = "economics";
+    row(e, "economics.decode_usd_per_million_output",
+        fmt::format("decode: $ per million output tokens ({:.0f} tokens a device)",
+                    s.tokens_per_device),
+        usd_per_million_tokens(price, d.tokens_per_s_per_device), "$");
+    row(e, "economics.prefill_tokens_per_s_per_gpu",
+        fmt::format("prefill bound: input tokens/s per GPU (prompt {:.0f})", s.context_tokens),
+        prefill, "tok/s", "compute-bound at the datasheet peaks");
+    row(e, "economics.prefill_usd_per_million_input", "prefill: $ per million input tokens",
+        usd_per_million_tokens(price, prefill), "$");
+    row(e, "economics.frontier_configurations",
+        "frontier: configurations swept (batch 1-256 x EP of whole nodes)",
+        static_cast<double>(f.evaluated), "");
+    const size_t step = std::max<size_t>(1, f.points.size() / 6);
+    for (size_t i = 0; i < f.points.size(); i += step) {
+      const FrontierPoint& pt = f.points[i];
+      row(e, "economics.frontier",
+          fmt::format("frontier: {:.1f} tok/s per user (batch {:.0f}, EP {:.0f}, {})",
+                      pt.tokens_per_s_per_user, pt.tokens_per_device, pt.ep_degree, pt.binding),
+          pt.usd_per_million_output, "$/M out");
+    }
+  }
 
   // Network: the cluster's fabric.
   const TopologySize t = fabric_size(c);
@@ -180,6 +242,18 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& 
   row("network", "network.switches", "switches", static_cast<double>(t.switches), "");
   row("network", "network.links", "links", static_cast<double>(t.links), "");
   row("network", "network.cost_usd", "cost", cost / 1e6, "M$");
+  const std::int64_t nics = c.nodes * c.node.nics_per_node;
+  if (c.fabric.switch_radix > 0 && nics > 0) {
+    const TopologySize best = cheapest_fit(nics, c.fabric.switch_radix, c.fabric.prices);
+    a.json["network"]["cheapest_fit"] = {{"topology", best.name},
+                                         {"endpoints", best.endpoints},
+                                         {"cost_usd", cost_usd(best, c.fabric.prices)},
+                                         {"note", best.note}};
+    row("network", "network.cheapest_fit",
+        fmt::format("cheapest topology for {} NICs at radix {}: {}", nics, c.fabric.switch_radix,
+                    best.name),
+        cost_usd(best, c.fabric.prices) / 1e6, "M$", best.note);
+  }
   a.json["model"] = m.name;
   a.json["cluster"] = c.name;
   return a;

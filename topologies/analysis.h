@@ -12,25 +12,21 @@
 #include <string>
 
 #include "topologies/cluster.h"
+#include "topologies/decode_bounds.h"
+#include "topologies/measured.h"
 #include "topologies/model_arch.h"
 #include "topologies/report.h"
 
 namespace cobench::topo {
-
-struct DecodeSetting {
-  double tokens_per_device = 32;  ///< decode batch a device serves
-  double context_tokens = 4096;   ///< KV length each token attends to
-  double weight_bytes = 1;        ///< FP8 weights
-  double kv_bytes = 2;            ///< BF16 cache
-  double micro_batches = 2;
-  double seq_len_train = 4096;
-};
 
 struct Analysis {
   nlohmann::json json;  ///< the stable schema of docs/model.md
   Report report;        ///< the same for text and Markdown
 };
 
-Analysis analyze(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& s = {});
+/// `measured` (optional) replaces datasheet values of the cluster; the report then prints both
+/// and says which drove each bound.
+Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeSetting& s = {},
+                 const MeasuredInputs* measured = nullptr);
 
 }  // namespace cobench::topo

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+
 namespace cobench::topo {
 namespace {
 
@@ -102,11 +104,22 @@ std::string_view to_string(FabricKind k) {
 
 ClusterSpec load_cluster(const config::Node& root) {
   const config::Node node = root.map({"cluster"}).required("cluster");
-  auto m = node.map({"name", "nodes", "node", "scale_up", "scale_out", "fabric", "gpu_hour_usd"});
+  auto m = node.map(
+      {"name", "nodes", "node", "node_file", "scale_up", "scale_out", "fabric", "gpu_hour_usd"});
   ClusterSpec c;
   c.name = m.required("name").as_string();
   c.nodes = count(m.required("nodes"), 1);
-  c.node = load_node_spec(m.required("node"));
+  if (m.has("node") == m.has("node_file"))
+    node.fail("give the node either inline (node) or as a file (node_file), not both or neither");
+  if (auto file = m.optional("node_file")) {
+    // A node description written by `cobench sysinfo --cluster-node`, relative to this file.
+    const std::filesystem::path here(file->location().file);
+    const std::filesystem::path path = here.parent_path() / file->as_string();
+    if (!std::filesystem::exists(path)) file->fail(fmt::format("no such file '{}'", path.string()));
+    c.node = load_node_file(config::load_file(path));
+  } else {
+    c.node = load_node_spec(m.required("node"));
+  }
   if (auto s = m.optional("scale_up")) c.scale_up = load_scale_up(*s);
   if (auto s = m.optional("scale_out")) c.scale_out = load_scale_out(*s);
   if (auto f = m.optional("fabric")) c.fabric = load_fabric(*f);

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace cobench::topo {
@@ -109,6 +111,40 @@ std::vector<TopologySize> paper_table3(std::int64_t radix) {
   // The paper's dragonfly has 511 groups where 513 fit; it does not say why.
   return {fat_tree_2(radix), multi_plane_fat_tree(radix, 8), fat_tree_3(radix), slim_fly(radix),
           dragonfly(radix, radix == 64 ? 511 : 0)};
+}
+
+TopologySize cheapest_fit(std::int64_t endpoints, std::int64_t radix, const NetworkPrices& prices,
+                          std::int64_t max_planes) {
+  std::vector<TopologySize> fits;
+  auto consider = [&](auto make) {
+    try {
+      TopologySize t = make();
+      if (t.endpoints >= endpoints) fits.push_back(std::move(t));
+    } catch (const Error&) {
+      // this topology cannot be built from switches of this radix
+    }
+  };
+  consider([&] { return fat_tree_2(radix); });
+  consider([&] {
+    const std::int64_t per_plane = fat_tree_2(radix).endpoints;
+    const std::int64_t planes = std::max<std::int64_t>(2, (endpoints + per_plane - 1) / per_plane);
+    if (planes > max_planes) throw Error("too many planes");
+    return multi_plane_fat_tree(radix, planes);
+  });
+  consider([&] { return fat_tree_3(radix); });
+  consider([&] { return slim_fly(radix); });
+  consider([&] {
+    const TopologySize one = dragonfly(radix, 2);
+    const std::int64_t per_group = one.endpoints / 2;
+    return dragonfly(radix, std::max<std::int64_t>(2, (endpoints + per_group - 1) / per_group));
+  });
+  if (fits.empty())
+    throw Error(
+        fmt::format("no topology of radix {} switches reaches {} endpoints", radix, endpoints));
+  return *std::min_element(fits.begin(), fits.end(),
+                           [&](const TopologySize& a, const TopologySize& b) {
+                             return cost_usd(a, prices) < cost_usd(b, prices);
+                           });
 }
 
 }  // namespace cobench::topo

@@ -48,4 +48,10 @@ TopologySize dragonfly(std::int64_t radix, std::int64_t groups = 0);
 /// The paper's Table 3 set at `radix` (8 planes for MPFT; the paper's 511 dragonfly groups).
 std::vector<TopologySize> paper_table3(std::int64_t radix);
 
+/// The cheapest topology of switches of `radix` ports that reaches `endpoints`: FT2, MPFT with
+/// the fewest planes that fit (up to `max_planes`), FT3, Slim Fly, or a dragonfly with the
+/// fewest groups that fit. Throws when none does.
+TopologySize cheapest_fit(std::int64_t endpoints, std::int64_t radix, const NetworkPrices& prices,
+                          std::int64_t max_planes = 16);
+
 }  // namespace cobench::topo

@@ -5,10 +5,14 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "core/error.h"
 
 #include "topologies/analysis.h"
 #include "topologies/data_files.h"
+#include "topologies/decode_bounds.h"
+#include "topologies/economics.h"
 #include "topologies/ep_decode.h"
 #include "topologies/model_params.h"
 #include "topologies/network_topology.h"
@@ -161,6 +165,23 @@ void ep_decode(Report& r, const DecodeScenario& d) {
   b.row("ep.tpot_s.nvl", "TPOT, NVL72", 0.82, at_nvl.tpot.value * 1e3, "ms", 0.005);
   b.row("ep.tokens_per_s.nvl", "tokens per second, NVL72", 1200, at_nvl.tokens_per_s, "tok/s", 0.02,
         "the paper says about 1200");
+  // Beside the all-to-all bound: the other bounds for the same batch on the H800 cluster.
+  DecodeSetting setting;
+  setting.tokens_per_device = d.tokens_per_device;
+  setting.micro_batches = d.micro_batches;
+  const DecodeBounds all = decode_bounds(m, count_params(m), out, setting);
+  b.row("ep.memory_bound_s", "beside it: HBM bound per layer step (same batch, 4096 context)",
+        std::nullopt, all.memory_s * 1e6, "us", 0, "weights and KV a device reads, at 3.35 TB/s");
+  b.row("ep.compute_bound_s", "beside it: compute bound per layer step", std::nullopt,
+        all.compute_s * 1e6, "us", 0, "at the FP8/BF16 datasheet peaks");
+  b.row("ep.latency_per_tpot_s", "latency term the paper leaves out: 2 all-to-alls a step",
+        std::nullopt,
+        2 * d.micro_batches * static_cast<double>(m.num_layers) *
+            out.scale_out.latency_cross_leaf.value * 1e3,
+        "ms", 0,
+        fmt::format(
+            "cross-leaf {} each; with it and hidden 7168 the {} bound binds: TPOT {:.2f} ms",
+            format_seconds(out.scale_out.latency_cross_leaf, 3), all.binding, all.tpot_s * 1e3));
   if (d.hidden_override) {
     const EpDecodeBound exact = ep_decode_bound(inputs(ib, std::nullopt));
     b.row("ep.tpot_s.ib_exact_hidden",
@@ -205,10 +226,64 @@ void ep_routing(Report& r, const DecodeScenario& d) {
                     est.nodes.std_error));
   b.row("routing.expected_nodes.unlimited", "expected nodes a token reaches, no node limit",
         std::nullopt, expected_nodes_unlimited(limited), "nodes", 0, "exact (hypergeometric)");
+  // Traffic a token makes per layer: FP8 dispatch with one FP32 scale per 128 elements, BF16
+  // combine; one copy per remote node over the network (its own node is one of the G, uniformly).
+  const double hidden = static_cast<double>(m.hidden_size);
+  const double dispatch = hidden + 4 * std::ceil(hidden / 128);
+  const double combine = 2 * hidden;
+  const double remote = est.nodes.mean * static_cast<double>(limited.groups - 1) /
+                        static_cast<double>(limited.groups);
+  b.row("traffic.dispatch_bytes", "dispatch bytes per token and destination (FP8 + scales)",
+        std::nullopt, dispatch, "B", 0, "FP8 halves the BF16 dispatch (paper 3.2)");
+  b.row("traffic.combine_bytes", "combine bytes per token and destination (BF16)", std::nullopt,
+        combine, "B", 0);
+  b.row("traffic.network_bytes_per_token_layer",
+        "network bytes per token and layer, dispatch + combine, node-limited", std::nullopt,
+        remote * (dispatch + combine), "B", 0,
+        fmt::format("{:.2f} remote nodes x (dispatch + combine)", remote));
+  b.row("traffic.network_bytes_per_token_layer.per_expert",
+        "the same if every routed expert got its own copy (no node-level dedup)", std::nullopt,
+        static_cast<double>(m.moe->top_k) * static_cast<double>(limited.groups - 1) /
+            static_cast<double>(limited.groups) * (dispatch + combine),
+        "B", 0);
   b.row("routing.expected_gpus.limited",
         fmt::format("expected GPUs a token reaches ({} experts a GPU)", per_gpu), std::nullopt,
         est.gpus.mean, "GPUs", 0,
         fmt::format("Monte Carlo: +/- {:.3f} (1 s.e.)", est.gpus.std_error));
+}
+
+void production(Report& r, const ProductionScenario& prod, const std::string& model) {
+  Builder b{r, "Production serving (open-infra-index day 6) and serving economics"};
+  const ClusterSpec c = load_cluster_file(prod.cluster);
+  if (!c.gpu_hour_usd) throw Error(fmt::format("cluster '{}' needs gpu_hour_usd", prod.cluster));
+  const double gpus_per_node = static_cast<double>(c.node.gpus_per_node);
+  b.row("production.cost_usd_per_day",
+        fmt::format("cost per day: {} nodes x {} GPUs x ${}/h x 24 h", prod.nodes_average,
+                    gpus_per_node, *c.gpu_hour_usd),
+        87072, prod.nodes_average * gpus_per_node * *c.gpu_hour_usd * 24, "$", 1e-9);
+  const double prefill_nodes = prod.input_tokens_per_day / 86400 / prod.input_tokens_per_s_per_node;
+  const double decode_nodes =
+      prod.output_tokens_per_day / 86400 / prod.output_tokens_per_s_per_node;
+  b.row("production.nodes_implied",
+        "nodes the token counts and per-node rates imply (prefill + decode)", prod.nodes_average,
+        prefill_nodes + decode_nodes, "nodes", 0.01,
+        fmt::format("{:.1f} prefill + {:.1f} decode", prefill_nodes, decode_nodes));
+  const ModelArch m = load_model(model);
+  const double bound =
+      prefill_tokens_per_s_per_gpu(m, count_params(m), *c.node.gpu, prod.prompt_tokens) *
+      gpus_per_node;
+  b.row("production.prefill_bound_per_node",
+        fmt::format("prefill bound per node, prompt {:.0f}", prod.prompt_tokens), std::nullopt,
+        bound, "tok/s", 0,
+        fmt::format("production's {:.1f}k tok/s is {:.0f}% of it",
+                    prod.input_tokens_per_s_per_node / 1e3,
+                    100 * prod.input_tokens_per_s_per_node / bound));
+  b.row("production.prefill_usd_per_million_input", "prefill bound: $ per million input tokens",
+        std::nullopt, usd_per_million_tokens(*c.gpu_hour_usd, bound / gpus_per_node), "$", 0);
+  b.row("production.decode_usd_per_million_output",
+        "production decode: $ per million output tokens at 14.8k tok/s per node", std::nullopt,
+        usd_per_million_tokens(*c.gpu_hour_usd, prod.output_tokens_per_s_per_node / gpus_per_node),
+        "$", 0);
 }
 
 void local_deployment(Report& r, const LocalScenario& l) {
@@ -222,6 +297,28 @@ void local_deployment(Report& r, const LocalScenario& l) {
         a.json["inference"]["tokens_per_s"].get<double>(), "tok/s", 0.25,
         "activated bytes over memory bandwidth; the paper says \"nearly 20 TPS, or even twice "
         "that\"");
+}
+
+void latency(Report& r, const ClusterSpec& c) {
+  Builder b{r, "Table 5: link latency (64 B) and latency across each topology"};
+  b.row("latency.ib_same_leaf", "InfiniBand, same leaf (cluster file)", 2.8,
+        c.scale_out.latency_same_leaf.value * 1e6, "us", 1e-9, "an input: the paper's measurement");
+  b.row("latency.ib_cross_leaf", "InfiniBand, cross leaf (cluster file)", 3.7,
+        c.scale_out.latency_cross_leaf.value * 1e6, "us", 1e-9);
+  b.row("latency.nvlink", "NVLink (cluster file)", 3.33, c.scale_up.latency.value * 1e6, "us",
+        1e-9);
+  // Cross-leaf traffic crosses 3 switches, same-leaf 1: each extra switch costs half the gap.
+  const Seconds per_switch = (c.scale_out.latency_cross_leaf - c.scale_out.latency_same_leaf) / 2.0;
+  b.row("latency.per_switch", "latency of one more switch on the path", std::nullopt,
+        per_switch.value * 1e6, "us", 0, "(cross-leaf - same-leaf) / 2");
+  for (const TopologySize& t : paper_table3(c.fabric.switch_radix)) {
+    const Seconds worst = c.scale_out.latency_same_leaf +
+                          per_switch * static_cast<double>(t.max_switches_on_path - 1);
+    b.row("latency.worst." + t.name,
+          fmt::format("{}: farthest endpoints, {} switches on the path", t.name,
+                      t.max_switches_on_path),
+          std::nullopt, worst.value * 1e6, "us", 0);
+  }
 }
 
 void topologies(Report& r, const ClusterSpec& c) {
@@ -252,6 +349,12 @@ void topologies(Report& r, const ClusterSpec& c) {
     b.row("network.cost_per_endpoint_usd." + t.name, t.name + " cost per endpoint",
           p(paper[i].per_endpoint_kusd), cost / static_cast<double>(t.endpoints) / 1e3, "k$", 0.03);
   }
+  for (std::int64_t endpoints : {2048, 16384, 32768, 65536, 262144}) {
+    const TopologySize best = cheapest_fit(endpoints, c.fabric.switch_radix, c.fabric.prices);
+    b.row(fmt::format("network.cheapest_fit.{}", endpoints),
+          fmt::format("cheapest for {} endpoints: {}", endpoints, best.name), std::nullopt,
+          cost_usd(best, c.fabric.prices) / 1e6, "M$", 0, best.note);
+  }
 }
 
 }  // namespace
@@ -267,8 +370,11 @@ Report paper_report() {
   training_run(r, s.training);
   ep_decode(r, s.decode);
   ep_routing(r, s.decode);
+  production(r, s.production, s.decode.model);
   local_deployment(r, s.local);
-  topologies(r, load_cluster_file(s.training.cluster));
+  const ClusterSpec training_cluster = load_cluster_file(s.training.cluster);
+  topologies(r, training_cluster);
+  latency(r, training_cluster);
   return r;
 }
 

@@ -43,6 +43,21 @@ DecodeScenario load_decode(const config::Node& node) {
   return d;
 }
 
+ProductionScenario load_production(const config::Node& node) {
+  auto m =
+      node.map({"cluster", "nodes_average", "input_tokens_per_day", "output_tokens_per_day",
+                "input_tokens_per_s_per_node", "output_tokens_per_s_per_node", "prompt_tokens"});
+  ProductionScenario p;
+  p.cluster = m.required("cluster").as_string();
+  p.nodes_average = positive(m.required("nodes_average"));
+  p.input_tokens_per_day = positive(m.required("input_tokens_per_day"));
+  p.output_tokens_per_day = positive(m.required("output_tokens_per_day"));
+  p.input_tokens_per_s_per_node = positive(m.required("input_tokens_per_s_per_node"));
+  p.output_tokens_per_s_per_node = positive(m.required("output_tokens_per_s_per_node"));
+  p.prompt_tokens = positive(m.required("prompt_tokens"));
+  return p;
+}
+
 LocalScenario load_local(const config::Node& node) {
   auto m = node.map({"model", "cluster", "weight_bytes"});
   return {m.required("model").as_string(), m.required("cluster").as_string(),
@@ -52,11 +67,14 @@ LocalScenario load_local(const config::Node& node) {
 }  // namespace
 
 Scenario load_scenario(const config::Node& root) {
-  auto m = root.map({"scenario"}).required("scenario").map({"name", "training", "decode", "local"});
+  auto m = root.map({"scenario"})
+               .required("scenario")
+               .map({"name", "training", "decode", "production", "local"});
   Scenario s;
   s.name = m.required("name").as_string();
   s.training = load_training(m.required("training"));
   s.decode = load_decode(m.required("decode"));
+  s.production = load_production(m.required("production"));
   s.local = load_local(m.required("local"));
   return s;
 }

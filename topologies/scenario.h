@@ -33,6 +33,16 @@ struct DecodeScenario {
   std::string scale_up_cluster;
 };
 
+struct ProductionScenario {
+  std::string cluster;
+  double nodes_average = 0;
+  double input_tokens_per_day = 0;
+  double output_tokens_per_day = 0;
+  double input_tokens_per_s_per_node = 0;
+  double output_tokens_per_s_per_node = 0;
+  double prompt_tokens = 0;
+};
+
 struct LocalScenario {
   std::string model;
   std::string cluster;
@@ -43,6 +53,7 @@ struct Scenario {
   std::string name;
   TrainingScenario training;
   DecodeScenario decode;
+  ProductionScenario production;
   LocalScenario local;
 };
 

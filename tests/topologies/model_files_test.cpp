@@ -2,6 +2,8 @@
 // Bad model, cluster and config.json inputs: one error naming file, line:column and key.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "core/config.h"
@@ -124,6 +126,25 @@ TEST(ClusterFiles, BadClusterInputs) {
   EXPECT_EQ(cluster_error(replace(kCluster, "topology: ft2", "topology: torus")),
             "c.yaml:12:22: key 'cluster.fabric.topology': unknown fabric 'torus': expected none, "
             "ft2, ft3, mpft, multi-rail, slim-fly or dragonfly");
+}
+
+TEST(ClusterFiles, NodeFromASysinfoFile) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(testing::TempDir()) / "cobench_node_file";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  {
+    std::ofstream(dir / "node.yaml")
+        << "node:\n  name: here\n  gpus_per_node: 0\n  nics_per_node: 1\n";
+  }
+  { std::ofstream(dir / "c.yaml") << "cluster:\n  name: c\n  nodes: 1\n  node_file: node.yaml\n"; }
+  EXPECT_EQ(load_cluster(config::load_file(dir / "c.yaml")).node.name, "here");
+  {
+    std::ofstream(dir / "bad.yaml") << "cluster:\n  name: c\n  nodes: 1\n  node_file: gone.yaml\n";
+  }
+  const std::string e = error_of([&] { load_cluster(config::load_file(dir / "bad.yaml")); });
+  EXPECT_NE(e.find(":4:14: key 'cluster.node_file': no such file"), std::string::npos) << e;
+  fs::remove_all(dir);
 }
 
 TEST(ClusterFiles, EveryShippedFileLoads) {

@@ -61,6 +61,19 @@ TEST(Network, LargerRadixNeverLowersCapacity) {
   }
 }
 
+TEST(Network, CheapestFit) {
+  const NetworkPrices prices;
+  EXPECT_EQ(cheapest_fit(2048, 64, prices).name, "FT2");
+  EXPECT_EQ(cheapest_fit(2000, 64, prices).name, "FT2");
+  const TopologySize mpft = cheapest_fit(16384, 64, prices);
+  EXPECT_EQ(mpft.name, "MPFT");
+  EXPECT_EQ(mpft.endpoints, 16384);  // 8 planes, no more
+  // Past 16 planes a dragonfly of 128 groups (4096 switches, 96,256 links) beats FT3's 5120
+  // switches and 131,072 links.
+  EXPECT_EQ(cheapest_fit(65536, 64, prices).name, "DF");
+  EXPECT_THROW(cheapest_fit(10'000'000, 64, prices), cobench::Error);
+}
+
 TEST(Network, RadixTooSmallOrOddIsAnError) {
   EXPECT_THROW(fat_tree_2(2), cobench::Error);
   EXPECT_THROW(fat_tree_3(63), cobench::Error);

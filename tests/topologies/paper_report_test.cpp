@@ -9,6 +9,8 @@
 #include <map>
 #include <string>
 
+#include "core/error.h"
+#include "core/results_io.h"
 #include "topologies/analysis.h"
 #include "topologies/data_files.h"
 
@@ -94,6 +96,26 @@ TEST(Analysis, HalvingTheNicBandwidthDoublesTheCommunicationBound) {
   EXPECT_GT(full, full_no_latency);  // the latency term adds to the bandwidth term
 }
 
+TEST(Analysis, TrainingThroughputOnAnyCluster) {
+  // At the paper's 38.94% MFU the H800 cluster makes about Table 4's 272.80 B tokens a day.
+  const Analysis a = analyze(load_model("deepseek-v3"), load_cluster_file("deepseek-h800-2048"));
+  EXPECT_NEAR(a.json["compute"]["train_tokens_per_day"].get<double>() / 272.80e9, 1.0, 0.005);
+  const Analysis h200 = analyze(load_model("deepseek-v3"), load_cluster_file("h200-ib-256"));
+  // Same GPU peak, 8x fewer GPUs: 8x fewer tokens a day.
+  EXPECT_NEAR(a.json["compute"]["train_tokens_per_day"].get<double>() /
+                  h200.json["compute"]["train_tokens_per_day"].get<double>(),
+              8.0, 1e-9);
+}
+
+TEST(Analysis, ExpertsMustSplitEvenlyAmongFewerGpus) {
+  DecodeSetting s;
+  s.ep_degree = 24;  // 256 experts on 24 GPUs: uneven
+  EXPECT_THROW(analyze(load_model("deepseek-v3"), load_cluster_file("deepseek-h800-2048"), s),
+               cobench::Error);
+  s.ep_degree = 320;  // more GPUs than experts: redundant experts, as DeepSeek's EP320
+  EXPECT_NO_THROW(analyze(load_model("deepseek-v3"), load_cluster_file("deepseek-h800-2048"), s));
+}
+
 TEST(Analysis, LocalDeploymentIsMemoryBound) {
   DecodeSetting s;
   s.weight_bytes = 0.5;
@@ -103,6 +125,51 @@ TEST(Analysis, LocalDeploymentIsMemoryBound) {
   EXPECT_NEAR(a.json["inference"]["tokens_per_s"].get<double>(),
               256e9 / (a.json["memory"]["params_active"].get<double>() * 0.5), 1e-9);
   EXPECT_EQ(a.json["inference"]["binding_bound"], "memory");
+}
+
+TEST(Analysis, MeasuredInputsReplaceTheDatasheetAndSaySo) {
+  const std::string file = std::string(COBENCH_TEST_DATA_DIR) + "/measured_h800.json";
+  const MeasuredInputs in = measured_inputs(cobench::results::read(file), file);
+  ASSERT_EQ(in.size(), 3u);  // the unchecked FP8 GEMM record does not count
+  EXPECT_EQ(in.at("gpu.hbm_bandwidth").value, 2.9e12);  // the median
+  const Analysis a = analyze(load_model("deepseek-v3"), load_cluster_file("deepseek-h800-2048"),
+                             DecodeSetting{}, &in);
+  // 32 tokens x 9 experts x 7168 x (1 + 2) B = 6,193,152 B at 42 GB/s, plus 2 x 4.1 us.
+  EXPECT_NEAR(a.json["inference"]["bounds_s_per_layer_step"]["ep_all_to_all"].get<double>(),
+              6193152.0 / 42e9 + 8.2e-6, 1e-12);
+  EXPECT_EQ(a.json["inference"]["binding_bound"], "ep_all_to_all");
+  EXPECT_EQ(a.json["inference"]["binding_bound_driven_by"],
+            "measured ep.bandwidth.inter_node, latency.inter_node");
+  ASSERT_EQ(a.json["inputs"].size(), 3u);
+  for (const auto& row : a.json["inputs"]) {
+    if (row["input"] == "gpu.hbm_bandwidth") {
+      EXPECT_EQ(row["datasheet"], 3.35e12);
+      EXPECT_EQ(row["measured"], 2.9e12);
+    }
+  }
+  // Without measurements the datasheet drives it.
+  EXPECT_EQ(analyze(load_model("deepseek-v3"), load_cluster_file("deepseek-h800-2048"))
+                .json["inference"]["binding_bound_driven_by"],
+            "datasheet values");
+}
+
+TEST(Analysis, UnknownMeasuredInputIsAnError) {
+  cobench::results::Results r;
+  cobench::results::Record rec;
+  rec.benchmark = "x";
+  rec.parameters = {{"model_input", "gpu.hbm_bandwith"}};
+  rec.verification = cobench::results::Verification::kPassed;
+  r.records.push_back(rec);
+  try {
+    measured_inputs(r, "m.json");
+    FAIL() << "accepted an unknown input";
+  } catch (const cobench::Error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("m.json: $.records[0].parameters.model_input: unknown "
+                                          "model input 'gpu.hbm_bandwith'; known: ",
+                                          0),
+              0u)
+        << e.what();
+  }
 }
 
 }  // namespace

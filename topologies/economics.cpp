@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "topologies/economics.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "core/error.h"
+
+namespace cobench::topo {
+
+double prefill_tokens_per_s_per_gpu(const ModelArch& m, const ParamBreakdown& p, const GpuSpec& g,
+                                    double prompt_tokens) {
+  const double fp8 = g.peak_fp8 ? g.peak_fp8->value : (g.peak_bf16 ? 2 * g.peak_bf16->value : 0);
+  const double bf16 = g.peak_bf16 ? g.peak_bf16->value : fp8 / 2;
+  if (fp8 <= 0) return 0;
+  const double seconds = 2 * p.active_non_embedding() / fp8 +
+                         attention_flops_forward(m, prompt_tokens, /*causal=*/true) / bf16;
+  return 1 / seconds;
+}
+
+double usd_per_million_tokens(double gpu_hour_usd, double tokens_per_s) {
+  return tokens_per_s > 0 ? gpu_hour_usd / 3600.0 / tokens_per_s * 1e6 : 0;
+}
+
+Frontier cost_frontier(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& base,
+                       std::int64_t max_batch) {
+  if (!c.gpu_hour_usd) throw Error(fmt::format("cluster '{}' needs gpu_hour_usd", c.name));
+  if (c.node.gpus_per_node == 0) throw Error("the cost frontier needs a GPU cluster");
+  const ParamBreakdown p = count_params(m);
+  Frontier f;
+  std::vector<FrontierPoint> all;
+  all.reserve(static_cast<size_t>(max_batch * c.nodes));
+  for (std::int64_t nodes = 1; nodes <= c.nodes; ++nodes) {
+    DecodeSetting s = base;
+    const std::int64_t ep = nodes * c.node.gpus_per_node;
+    // Fewer GPUs than experts must split them evenly; more hold redundant copies (EP320).
+    if (m.moe && ep < m.moe->routed_experts && m.moe->routed_experts % ep != 0) continue;
+    s.ep_degree = static_cast<double>(ep);
+    for (std::int64_t batch = 1; batch <= max_batch; ++batch) {
+      s.tokens_per_device = static_cast<double>(batch);
+      const DecodeBounds d = decode_bounds(m, p, c, s);
+      all.push_back({d.tokens_per_s_per_user,
+                     usd_per_million_tokens(*c.gpu_hour_usd, d.tokens_per_s_per_device),
+                     s.tokens_per_device, s.ep_degree, d.binding});
+    }
+  }
+  f.evaluated = static_cast<std::int64_t>(all.size());
+  // Keep a point only if it is cheaper than every faster one.
+  // Pareto: fastest first (then cheapest, then the smallest EP degree, so ties keep the
+  // configuration with the fewest GPUs).
+  std::sort(all.begin(), all.end(), [](const FrontierPoint& a, const FrontierPoint& b) {
+    if (a.tokens_per_s_per_user != b.tokens_per_s_per_user)
+      return a.tokens_per_s_per_user > b.tokens_per_s_per_user;
+    if (a.usd_per_million_output != b.usd_per_million_output)
+      return a.usd_per_million_output < b.usd_per_million_output;
+    return a.ep_degree < b.ep_degree;
+  });
+  double cheapest = std::numeric_limits<double>::infinity();
+  for (const FrontierPoint& pt : all) {
+    if (pt.usd_per_million_output < cheapest) {
+      f.points.push_back(pt);
+      cheapest = pt.usd_per_million_output;
+    }
+  }
+  return f;
+}
+
+}  // namespace cobench::topo

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+// Serving economics (paper section 2.3, Epoch AI's speed-versus-cost frontier with EP all-to-all
+// and MLA included): dollars per million tokens from the GPU-hour price and the throughput
+// bounds, and the Pareto frontier of tokens/s per user against $ per million output tokens over
+// decode batch size and EP degree.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "topologies/decode_bounds.h"
+
+namespace cobench::topo {
+
+/// Prefill is compute-bound: 2 FLOPs per activated non-embedding weight at the FP8 peak plus
+/// causal attention over a prompt of `prompt_tokens` at the BF16 peak, per input token.
+double prefill_tokens_per_s_per_gpu(const ModelArch& m, const ParamBreakdown& p, const GpuSpec& g,
+                                    double prompt_tokens);
+
+/// $ per million tokens for a device that costs `gpu_hour_usd` and makes `tokens_per_s`.
+double usd_per_million_tokens(double gpu_hour_usd, double tokens_per_s);
+
+struct FrontierPoint {
+  double tokens_per_s_per_user = 0;
+  double usd_per_million_output = 0;
+  double tokens_per_device = 0;
+  double ep_degree = 0;
+  const char* binding = "";
+};
+
+struct Frontier {
+  std::vector<FrontierPoint> points;  ///< Pareto-optimal, fastest first
+  std::int64_t evaluated = 0;         ///< configurations swept
+};
+
+/// Sweeps decode batch 1..max_batch tokens a device and EP degrees of whole nodes (one node up
+/// to the whole cluster; fewer GPUs than experts must split them evenly, more hold redundant
+/// copies) with `base` for everything else; needs cluster.gpu_hour_usd.
+Frontier cost_frontier(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& base,
+                       std::int64_t max_batch);
+
+}  // namespace cobench::topo

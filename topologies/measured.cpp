@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "topologies/measured.h"
+
+#include <fmt/format.h>
+
+#include <array>
+
+#include "core/error.h"
+#include "core/stats.h"
+
+namespace cobench::topo {
+namespace {
+
+struct InputKind {
+  std::string_view name;
+  std::string_view unit;
+  bool higher_is_better;
+};
+
+constexpr std::array<InputKind, 9> kInputs{{{"gpu.peak_flops.fp8", "FLOP/s", true},
+                                            {"gpu.peak_flops.bf16", "FLOP/s", true},
+                                            {"gpu.peak_flops.fp32", "FLOP/s", true},
+                                            {"gpu.hbm_bandwidth", "B/s", true},
+                                            {"cpu.memory_bandwidth", "B/s", true},
+                                            {"ep.bandwidth.inter_node", "B/s", true},
+                                            {"ep.bandwidth.intra_node", "B/s", true},
+                                            {"latency.inter_node", "s", false},
+                                            {"latency.intra_node", "s", false}}};
+
+const InputKind* find_input(std::string_view name) {
+  for (const InputKind& k : kInputs)
+    if (k.name == name) return &k;
+  return nullptr;
+}
+
+}  // namespace
+
+MeasuredInputs measured_inputs(const results::Results& r, const std::string& source) {
+  MeasuredInputs out;
+  for (size_t i = 0; i < r.records.size(); ++i) {
+    const results::Record& rec = r.records[i];
+    if (!rec.parameters.contains("model_input")) continue;
+    const std::string path = fmt::format("$.records[{}].parameters.model_input", i);
+    if (!rec.parameters["model_input"].is_string())
+      throw Error(fmt::format("{}: {}: expected a string", source, path));
+    const std::string name = rec.parameters["model_input"].get<std::string>();
+    const InputKind* kind = find_input(name);
+    if (!kind) {
+      std::string known;
+      for (const InputKind& k : kInputs) known += (known.empty() ? "" : ", ") + std::string(k.name);
+      throw Error(
+          fmt::format("{}: {}: unknown model input '{}'; known: {}", source, path, name, known));
+    }
+    if (rec.verification != results::Verification::kPassed) continue;
+    const results::Metric* metric = nullptr;
+    for (const results::Metric& m : rec.metrics) {
+      if (m.unit != kind->unit || m.values.empty()) continue;
+      if (metric)
+        throw Error(fmt::format("{}: $.records[{}]: several metrics in {} for model input '{}'",
+                                source, i, kind->unit, name));
+      metric = &m;
+    }
+    if (!metric)
+      throw Error(fmt::format("{}: $.records[{}]: no metric in {} for model input '{}'", source, i,
+                              kind->unit, name));
+    const double value = summarize(metric->values).median;
+    auto it = out.find(name);
+    const bool better = it == out.end() || (kind->higher_is_better ? value > it->second.value
+                                                                   : value < it->second.value);
+    if (better) out[name] = {value, fmt::format("{}: {}", source, rec.benchmark)};
+  }
+  return out;
+}
+
+std::vector<InputComparison> apply_measured(ClusterSpec& c, const MeasuredInputs& m) {
+  std::vector<InputComparison> changed;
+  auto apply = [&](const std::string& name, auto get, auto set) {
+    auto it = m.find(name);
+    if (it == m.end()) return;
+    changed.push_back({name, get(), it->second.value, it->second.source});
+    set(it->second.value);
+  };
+  if (c.node.gpu) {
+    GpuSpec& g = *c.node.gpu;
+    auto opt = [](const std::optional<FlopRate>& f) { return f ? f->value : 0.0; };
+    apply(
+        "gpu.peak_flops.fp8", [&] { return opt(g.peak_fp8); },
+        [&](double v) { g.peak_fp8 = FlopRate(v); });
+    apply(
+        "gpu.peak_flops.bf16", [&] { return opt(g.peak_bf16); },
+        [&](double v) { g.peak_bf16 = FlopRate(v); });
+    apply(
+        "gpu.peak_flops.fp32", [&] { return opt(g.peak_fp32); },
+        [&](double v) { g.peak_fp32 = FlopRate(v); });
+    apply(
+        "gpu.hbm_bandwidth", [&] { return g.hbm_bandwidth.value; },
+        [&](double v) { g.hbm_bandwidth = Bandwidth(v); });
+  }
+  if (c.node.cpu) {
+    CpuSpec& cpu = *c.node.cpu;
+    apply(
+        "cpu.memory_bandwidth",
+        [&] { return cpu.memory_bandwidth ? cpu.memory_bandwidth->value : 0.0; },
+        [&](double v) { cpu.memory_bandwidth = Bandwidth(v); });
+  }
+  apply(
+      "ep.bandwidth.inter_node", [&] { return c.node.nic_speed ? c.node.nic_speed->value : 0.0; },
+      [&](double v) { c.node.nic_speed = Bandwidth(v); });
+  apply(
+      "ep.bandwidth.intra_node", [&] { return c.scale_up.bandwidth_nominal.value; },
+      [&](double v) {
+        c.scale_up.bandwidth_nominal = c.scale_up.bandwidth_achievable = Bandwidth(v);
+      });
+  apply(
+      "latency.inter_node", [&] { return c.scale_out.latency_cross_leaf.value; },
+      [&](double v) { c.scale_out.latency_cross_leaf = Seconds(v); });
+  apply(
+      "latency.intra_node", [&] { return c.scale_up.latency.value; },
+      [&](double v) { c.scale_up.latency = Seconds(v); });
+  return changed;
+}
+
+std::vector<std::string> inputs_of_bound(const std::string& bound) {
+  if (bound == "ep_all_to_all")
+    return {"ep.bandwidth.inter_node", "ep.bandwidth.intra_node", "latency.inter_node",
+            "latency.intra_node"};
+  if (bound == "memory_bandwidth") return {"gpu.hbm_bandwidth"};
+  if (bound == "compute") return {"gpu.peak_flops.fp8", "gpu.peak_flops.bf16"};
+  if (bound == "memory") return {"cpu.memory_bandwidth"};
+  return {};
+}
+
+}  // namespace cobench::topo

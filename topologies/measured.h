@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+// Measured results replacing datasheet values (`cobench analyze --measured FILE`). A record of a
+// results file (docs/results-format.md) feeds the model when its parameters name the input it
+// measures, `model_input: <name>`, and it has one metric in that input's unit; its median is
+// used. Only records whose verification passed count: a failed or unchecked measurement never
+// drives a conclusion. Where several records measure one input the best is kept (the highest
+// bandwidth or FLOP/s, the lowest latency).
+//
+// Inputs: gpu.peak_flops.fp8, gpu.peak_flops.bf16, gpu.peak_flops.fp32 (FLOP/s);
+// gpu.hbm_bandwidth, cpu.memory_bandwidth, ep.bandwidth.inter_node (per GPU across nodes, the
+// NIC), ep.bandwidth.intra_node (per GPU inside the scale-up domain) (B/s); latency.inter_node,
+// latency.intra_node (s).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/results.h"
+#include "topologies/cluster.h"
+
+namespace cobench::topo {
+
+struct MeasuredValue {
+  double value = 0;    ///< SI units
+  std::string source;  ///< "<file>: <benchmark>"
+};
+
+using MeasuredInputs = std::map<std::string, MeasuredValue>;
+
+/// The model inputs a results document measures; errors name `source` and the JSON path.
+MeasuredInputs measured_inputs(const results::Results& r, const std::string& source);
+
+struct InputComparison {
+  std::string input;
+  double datasheet = 0;  ///< 0 when the cluster file has none
+  double measured = 0;
+  std::string source;
+};
+
+/// Replaces the cluster's values by the measured ones; returns what changed.
+std::vector<InputComparison> apply_measured(ClusterSpec& c, const MeasuredInputs& m);
+
+/// The inputs each decode bound depends on, to say which drove a conclusion.
+std::vector<std::string> inputs_of_bound(const std::string& bound);
+
+}  // namespace cobench::topo
