@@ -97,8 +97,32 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
                       {"kv_bytes_per_token", kv_token},
                       {"kv_capacity_tokens", kv_tokens},
                       {"kv_capacity_sequences", kv_sequences}};
+  const std::pair<const char*, double> parts[] = {{"embedding", p.embedding},
+                                                  {"lm_head", p.lm_head},
+                                                  {"attention", p.attention},
+                                                  {"norms", p.norms},
+                                                  {"dense_ffn", p.dense_ffn},
+                                                  {"shared_experts", p.shared_experts},
+                                                  {"routed_experts", p.routed_experts},
+                                                  {"routed_experts_active", p.routed_active},
+                                                  {"router", p.router}};
+  for (const auto& [name, value] : parts) a.json["memory"]["params"][name] = value;
+  a.json["model_shape"] = {{"attention", std::string(to_string(m.attention.kind))},
+                           {"layers", m.num_layers},
+                           {"hidden_size", m.hidden_size},
+                           {"dense_layers", m.dense_layers}};
+  if (m.moe)
+    a.json["model_shape"]["moe"] = {{"routed_experts", m.moe->routed_experts},
+                                    {"shared_experts", m.moe->shared_experts},
+                                    {"top_k", m.moe->top_k},
+                                    {"groups", m.moe->groups},
+                                    {"groups_per_token", m.moe->groups_per_token}};
   row("memory", "memory.params_total", "parameters, total", p.total() / 1e9, "B");
   row("memory", "memory.params_active", "parameters, activated per token", p.active() / 1e9, "B");
+  for (const auto& [name, value] : parts)
+    if (value > 0)
+      row("memory", fmt::format("memory.params.{}", name), fmt::format("  of which {}", name),
+          value / 1e9, "B");
   row("memory", "memory.kv_bytes_per_token",
       fmt::format("KV cache per token ({}, {} B elements)", to_string(m.attention.kind),
                   s.kv_bytes),
