@@ -103,6 +103,18 @@ std::int64_t Node::as_int() const {
   return value;
 }
 
+std::int64_t Node::as_int_at_least(std::int64_t min) const {
+  const std::int64_t v = as_int();
+  if (v < min) fail(fmt::format("expected an integer >= {}, got {}", min, v));
+  return v;
+}
+
+double Node::as_positive_double() const {
+  const double v = as_double();
+  if (!(v > 0)) fail("must be greater than zero");
+  return v;
+}
+
 bool Node::as_bool() const {
   const std::string s = as_string();
   if (s == "true") return true;
@@ -125,6 +137,18 @@ COBENCH_CONFIG_UNIT(Seconds, as_seconds, parse_seconds)
 COBENCH_CONFIG_UNIT(Bandwidth, as_bandwidth, parse_bandwidth)
 COBENCH_CONFIG_UNIT(FlopRate, as_flop_rate, parse_flop_rate)
 #undef COBENCH_CONFIG_UNIT
+
+#define COBENCH_CONFIG_POSITIVE(Type, method, plain)       \
+  Type Node::method() const {                              \
+    const Type v = plain();                                \
+    if (!(v.value > 0)) fail("must be greater than zero"); \
+    return v;                                              \
+  }
+COBENCH_CONFIG_POSITIVE(Bytes, as_positive_bytes, as_bytes)
+COBENCH_CONFIG_POSITIVE(Seconds, as_positive_seconds, as_seconds)
+COBENCH_CONFIG_POSITIVE(Bandwidth, as_positive_bandwidth, as_bandwidth)
+COBENCH_CONFIG_POSITIVE(FlopRate, as_positive_flop_rate, as_flop_rate)
+#undef COBENCH_CONFIG_POSITIVE
 
 std::vector<Node> Node::elements() const {
   if (!node_.IsSequence()) fail("expected a list");

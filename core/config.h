@@ -46,11 +46,20 @@ class Node {
   std::string as_string() const;
   double as_double() const;
   std::int64_t as_int() const;
+  /// An integer of at least `min`: "expected an integer >= <min>, got <v>" otherwise.
+  std::int64_t as_int_at_least(std::int64_t min) const;
+  /// A number greater than zero.
+  double as_positive_double() const;
   bool as_bool() const;
   Bytes as_bytes() const;
   Seconds as_seconds() const;
   Bandwidth as_bandwidth() const;
   FlopRate as_flop_rate() const;
+  /// The same quantities, required to be greater than zero.
+  Bytes as_positive_bytes() const;
+  Seconds as_positive_seconds() const;
+  Bandwidth as_positive_bandwidth() const;
+  FlopRate as_positive_flop_rate() const;
 
   /// The elements of a sequence (error if this is not one).
   std::vector<Node> elements() const;

@@ -8,32 +8,20 @@
 namespace cobench::topo {
 namespace {
 
-template <class Q>
-Q positive(const config::Node& n, Q value) {
-  if (!(value.value > 0)) n.fail("must be greater than zero");
-  return value;
-}
-
-std::int64_t count(const config::Node& n, std::int64_t min) {
-  const std::int64_t v = n.as_int();
-  if (v < min) n.fail(fmt::format("expected an integer >= {}, got {}", min, v));
-  return v;
-}
-
 ScaleUpSpec load_scale_up(const config::Node& node) {
   auto m =
       node.map({"link", "domain_gpus", "bandwidth_nominal", "bandwidth_achievable", "latency"});
   ScaleUpSpec s;
   s.link = m.required("link").as_string();
-  s.domain_gpus = count(m.required("domain_gpus"), 1);
+  s.domain_gpus = m.required("domain_gpus").as_int_at_least(1);
   auto nominal = m.required("bandwidth_nominal");
-  s.bandwidth_nominal = positive(nominal, nominal.as_bandwidth());
+  s.bandwidth_nominal = nominal.as_positive_bandwidth();
   auto achievable = m.required("bandwidth_achievable");
-  s.bandwidth_achievable = positive(achievable, achievable.as_bandwidth());
+  s.bandwidth_achievable = achievable.as_positive_bandwidth();
   if (s.bandwidth_achievable > s.bandwidth_nominal)
     achievable.fail("achievable bandwidth exceeds the nominal one");
   auto latency = m.required("latency");
-  s.latency = positive(latency, latency.as_seconds());
+  s.latency = latency.as_positive_seconds();
   return s;
 }
 
@@ -42,11 +30,11 @@ ScaleOutSpec load_scale_out(const config::Node& node) {
   ScaleOutSpec s;
   s.link = m.required("link").as_string();
   auto bw = m.required("bandwidth_achievable");
-  s.bandwidth_achievable = positive(bw, bw.as_bandwidth());
+  s.bandwidth_achievable = bw.as_positive_bandwidth();
   auto same = m.required("latency_same_leaf");
-  s.latency_same_leaf = positive(same, same.as_seconds());
+  s.latency_same_leaf = same.as_positive_seconds();
   auto cross = m.required("latency_cross_leaf");
-  s.latency_cross_leaf = positive(cross, cross.as_seconds());
+  s.latency_cross_leaf = cross.as_positive_seconds();
   if (s.latency_cross_leaf < s.latency_same_leaf)
     cross.fail("cross-leaf latency is below the same-leaf latency");
   return s;
@@ -68,10 +56,10 @@ FabricSpec load_fabric(const config::Node& node) {
   auto m = node.map({"topology", "planes", "switch_radix", "switch_price_usd", "link_price_usd"});
   FabricSpec f;
   f.kind = fabric_kind(m.required("topology"));
-  if (auto p = m.optional("planes")) f.planes = count(*p, 1);
+  if (auto p = m.optional("planes")) f.planes = p->as_int_at_least(1);
   if (f.kind == FabricKind::kNone) return f;
   auto radix = m.required("switch_radix");
-  f.switch_radix = count(radix, 4);
+  f.switch_radix = radix.as_int_at_least(4);
   const bool tree = f.kind == FabricKind::kFatTree2 || f.kind == FabricKind::kFatTree3 ||
                     f.kind == FabricKind::kMultiPlaneFatTree || f.kind == FabricKind::kMultiRail;
   if (tree && f.switch_radix % 2 != 0) radix.fail("a fat tree needs an even switch radix");
@@ -108,7 +96,7 @@ ClusterSpec load_cluster(const config::Node& root) {
       {"name", "nodes", "node", "node_file", "scale_up", "scale_out", "fabric", "gpu_hour_usd"});
   ClusterSpec c;
   c.name = m.required("name").as_string();
-  c.nodes = count(m.required("nodes"), 1);
+  c.nodes = m.required("nodes").as_int_at_least(1);
   if (m.has("node") == m.has("node_file"))
     node.fail("give the node either inline (node) or as a file (node_file), not both or neither");
   if (auto file = m.optional("node_file")) {

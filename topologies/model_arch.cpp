@@ -6,12 +6,6 @@
 namespace cobench::topo {
 namespace {
 
-std::int64_t count(const config::Node& n, std::int64_t min = 1) {
-  const std::int64_t v = n.as_int();
-  if (v < min) n.fail(fmt::format("expected an integer >= {}, got {}", min, v));
-  return v;
-}
-
 AttentionKind attention_kind(const config::Node& n) {
   const std::string s = n.as_string();
   if (s == "mha") return AttentionKind::kMha;
@@ -27,18 +21,18 @@ AttentionSpec load_attention(const config::Node& node) {
                      "qk_rope_head_dim", "v_head_dim"});
   AttentionSpec a;
   a.kind = attention_kind(m.required("kind"));
-  a.num_heads = count(m.required("num_heads"));
+  a.num_heads = m.required("num_heads").as_int_at_least(1);
   if (auto b = m.optional("qkv_bias")) a.qkv_bias = b->as_bool();
   if (auto b = m.optional("o_bias")) a.o_bias = b->as_bool();
   if (auto b = m.optional("qk_norm")) a.qk_norm = b->as_bool();
-  if (auto s = m.optional("sink_heads")) a.sink_heads = count(*s, 0);
+  if (auto s = m.optional("sink_heads")) a.sink_heads = s->as_int_at_least(0);
   if (a.kind == AttentionKind::kMla) {
     MlaDims d;
-    d.q_lora_rank = m.has("q_lora_rank") ? count(m.required("q_lora_rank"), 0) : 0;
-    d.kv_lora_rank = count(m.required("kv_lora_rank"));
-    d.qk_nope_head_dim = count(m.required("qk_nope_head_dim"));
-    d.qk_rope_head_dim = count(m.required("qk_rope_head_dim"));
-    d.v_head_dim = count(m.required("v_head_dim"));
+    d.q_lora_rank = m.has("q_lora_rank") ? m.required("q_lora_rank").as_int_at_least(0) : 0;
+    d.kv_lora_rank = m.required("kv_lora_rank").as_int_at_least(1);
+    d.qk_nope_head_dim = m.required("qk_nope_head_dim").as_int_at_least(1);
+    d.qk_rope_head_dim = m.required("qk_rope_head_dim").as_int_at_least(1);
+    d.v_head_dim = m.required("v_head_dim").as_int_at_least(1);
     a.mla = d;
     for (auto key : {"num_kv_heads", "head_dim"})
       if (auto n = m.optional(key)) n->fail("not used by mla attention (remove it)");
@@ -47,7 +41,7 @@ AttentionSpec load_attention(const config::Node& node) {
   for (auto key :
        {"q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"})
     if (auto n = m.optional(key)) n->fail("only mla attention has this key");
-  a.head_dim = count(m.required("head_dim"));
+  a.head_dim = m.required("head_dim").as_int_at_least(1);
   if (a.kind == AttentionKind::kMha) {
     a.num_kv_heads = a.num_heads;
     if (auto n = m.optional("num_kv_heads"); n && n->as_int() != a.num_heads)
@@ -57,7 +51,7 @@ AttentionSpec load_attention(const config::Node& node) {
     if (auto n = m.optional("num_kv_heads"); n && n->as_int() != 1) n->fail("mqa has 1 kv head");
   } else {
     auto n = m.required("num_kv_heads");
-    a.num_kv_heads = count(n);
+    a.num_kv_heads = n.as_int_at_least(1);
     if (a.num_heads % a.num_kv_heads != 0)
       n.fail(fmt::format("{} heads cannot be shared evenly by {} kv heads", a.num_heads,
                          a.num_kv_heads));
@@ -70,14 +64,16 @@ MoeSpec load_moe(const config::Node& node) {
       node.map({"routed_experts", "shared_experts", "top_k", "expert_intermediate",
                 "shared_intermediate", "groups", "groups_per_token", "router_bias", "expert_bias"});
   MoeSpec e;
-  e.routed_experts = count(m.required("routed_experts"));
-  e.shared_experts = m.has("shared_experts") ? count(m.required("shared_experts"), 0) : 0;
-  e.top_k = count(m.required("top_k"));
-  e.expert_intermediate = count(m.required("expert_intermediate"));
-  e.shared_intermediate = m.has("shared_intermediate") ? count(m.required("shared_intermediate"))
-                                                       : e.expert_intermediate;
-  e.groups = m.has("groups") ? count(m.required("groups")) : 1;
-  e.groups_per_token = m.has("groups_per_token") ? count(m.required("groups_per_token")) : e.groups;
+  e.routed_experts = m.required("routed_experts").as_int_at_least(1);
+  e.shared_experts = m.has("shared_experts") ? m.required("shared_experts").as_int_at_least(0) : 0;
+  e.top_k = m.required("top_k").as_int_at_least(1);
+  e.expert_intermediate = m.required("expert_intermediate").as_int_at_least(1);
+  e.shared_intermediate = m.has("shared_intermediate")
+                              ? m.required("shared_intermediate").as_int_at_least(1)
+                              : e.expert_intermediate;
+  e.groups = m.has("groups") ? m.required("groups").as_int_at_least(1) : 1;
+  e.groups_per_token =
+      m.has("groups_per_token") ? m.required("groups_per_token").as_int_at_least(1) : e.groups;
   if (auto b = m.optional("router_bias")) e.router_bias = b->as_bool();
   if (auto b = m.optional("expert_bias")) e.expert_bias = b->as_bool();
   return e;
@@ -127,16 +123,16 @@ ModelArch load_model_yaml(const config::Node& root) {
                      "attention", "dense_layers", "dense_intermediate", "moe", "mtp_modules"});
   ModelArch a;
   a.name = m.required("name").as_string();
-  a.vocab_size = count(m.required("vocab_size"));
-  a.hidden_size = count(m.required("hidden_size"));
-  a.num_layers = count(m.required("num_layers"));
+  a.vocab_size = m.required("vocab_size").as_int_at_least(1);
+  a.hidden_size = m.required("hidden_size").as_int_at_least(1);
+  a.num_layers = m.required("num_layers").as_int_at_least(1);
   if (auto t = m.optional("tie_embeddings")) a.tie_embeddings = t->as_bool();
   a.attention = load_attention(m.required("attention"));
   if (auto moe = m.optional("moe")) a.moe = load_moe(*moe);
-  a.dense_layers =
-      m.has("dense_layers") ? count(m.required("dense_layers"), 0) : (a.moe ? 0 : a.num_layers);
-  if (auto d = m.optional("dense_intermediate")) a.dense_intermediate = count(*d);
-  if (auto t = m.optional("mtp_modules")) a.mtp_modules = count(*t, 0);
+  a.dense_layers = m.has("dense_layers") ? m.required("dense_layers").as_int_at_least(0)
+                                         : (a.moe ? 0 : a.num_layers);
+  if (auto d = m.optional("dense_intermediate")) a.dense_intermediate = d->as_int_at_least(1);
+  if (auto t = m.optional("mtp_modules")) a.mtp_modules = t->as_int_at_least(0);
   validate(a, node);
   return a;
 }

@@ -5,6 +5,7 @@
 // analysis that needs one says which is missing.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -15,10 +16,10 @@ namespace cobench::topo {
 
 struct CpuSpec {
   std::string model;
-  int sockets = 0;
-  int cores = 0;
-  int threads = 0;
-  int numa_nodes = 0;
+  std::int64_t sockets = 0;
+  std::int64_t cores = 0;
+  std::int64_t threads = 0;
+  std::int64_t numa_nodes = 0;
   Bytes memory_capacity;
   std::optional<Bandwidth> memory_bandwidth;  ///< datasheet or measured; not discovered
 };
@@ -26,7 +27,7 @@ struct CpuSpec {
 struct GpuSpec {
   std::string name;
   std::string compute_capability;  ///< "9.0"
-  std::optional<int> sms;
+  std::optional<std::int64_t> sms;
   Bytes hbm_capacity;
   Bandwidth hbm_bandwidth;
   std::optional<FlopRate> peak_fp8;   ///< dense
@@ -37,9 +38,9 @@ struct GpuSpec {
 struct NodeSpec {
   std::string name;
   std::optional<CpuSpec> cpu;  ///< optional in datasheet clusters, always written by sysinfo
-  int gpus_per_node = 0;
+  std::int64_t gpus_per_node = 0;
   std::optional<GpuSpec> gpu;  ///< required when gpus_per_node > 0
-  int nics_per_node = 0;
+  std::int64_t nics_per_node = 0;
   std::optional<Bandwidth> nic_speed;
 };
 

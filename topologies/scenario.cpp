@@ -4,25 +4,17 @@
 namespace cobench::topo {
 namespace {
 
-double positive(const config::Node& n) {
-  const double v = n.as_double();
-  if (!(v > 0)) n.fail("must be greater than zero");
-  return v;
-}
-
 TrainingScenario load_training(const config::Node& node) {
   auto m = node.map({"model", "cluster", "seq_len", "batch_sequences", "tokens", "tokens_per_day",
                      "step_time", "other_gpu_hours"});
   TrainingScenario t;
   t.model = m.required("model").as_string();
   t.cluster = m.required("cluster").as_string();
-  t.seq_len = positive(m.required("seq_len"));
-  t.batch_sequences = positive(m.required("batch_sequences"));
-  t.tokens = positive(m.required("tokens"));
-  t.tokens_per_day = positive(m.required("tokens_per_day"));
-  auto step = m.required("step_time");
-  t.step_time = step.as_seconds();
-  if (!(t.step_time.value > 0)) step.fail("must be greater than zero");
+  t.seq_len = m.required("seq_len").as_positive_double();
+  t.batch_sequences = m.required("batch_sequences").as_positive_double();
+  t.tokens = m.required("tokens").as_positive_double();
+  t.tokens_per_day = m.required("tokens_per_day").as_positive_double();
+  t.step_time = m.required("step_time").as_positive_seconds();
   if (auto o = m.optional("other_gpu_hours")) t.other_gpu_hours = o->as_double();
   return t;
 }
@@ -33,11 +25,11 @@ DecodeScenario load_decode(const config::Node& node) {
                      "scale_up_cluster"});
   DecodeScenario d;
   d.model = m.required("model").as_string();
-  d.tokens_per_device = positive(m.required("tokens_per_device"));
-  if (auto h = m.optional("hidden_override")) d.hidden_override = positive(*h);
-  d.dispatch_bytes_per_element = positive(m.required("dispatch_bytes_per_element"));
-  d.combine_bytes_per_element = positive(m.required("combine_bytes_per_element"));
-  d.micro_batches = positive(m.required("micro_batches"));
+  d.tokens_per_device = m.required("tokens_per_device").as_positive_double();
+  if (auto h = m.optional("hidden_override")) d.hidden_override = h->as_positive_double();
+  d.dispatch_bytes_per_element = m.required("dispatch_bytes_per_element").as_positive_double();
+  d.combine_bytes_per_element = m.required("combine_bytes_per_element").as_positive_double();
+  d.micro_batches = m.required("micro_batches").as_positive_double();
   d.scale_out_cluster = m.required("scale_out_cluster").as_string();
   d.scale_up_cluster = m.required("scale_up_cluster").as_string();
   return d;
@@ -49,19 +41,19 @@ ProductionScenario load_production(const config::Node& node) {
                 "input_tokens_per_s_per_node", "output_tokens_per_s_per_node", "prompt_tokens"});
   ProductionScenario p;
   p.cluster = m.required("cluster").as_string();
-  p.nodes_average = positive(m.required("nodes_average"));
-  p.input_tokens_per_day = positive(m.required("input_tokens_per_day"));
-  p.output_tokens_per_day = positive(m.required("output_tokens_per_day"));
-  p.input_tokens_per_s_per_node = positive(m.required("input_tokens_per_s_per_node"));
-  p.output_tokens_per_s_per_node = positive(m.required("output_tokens_per_s_per_node"));
-  p.prompt_tokens = positive(m.required("prompt_tokens"));
+  p.nodes_average = m.required("nodes_average").as_positive_double();
+  p.input_tokens_per_day = m.required("input_tokens_per_day").as_positive_double();
+  p.output_tokens_per_day = m.required("output_tokens_per_day").as_positive_double();
+  p.input_tokens_per_s_per_node = m.required("input_tokens_per_s_per_node").as_positive_double();
+  p.output_tokens_per_s_per_node = m.required("output_tokens_per_s_per_node").as_positive_double();
+  p.prompt_tokens = m.required("prompt_tokens").as_positive_double();
   return p;
 }
 
 LocalScenario load_local(const config::Node& node) {
   auto m = node.map({"model", "cluster", "weight_bytes"});
   return {m.required("model").as_string(), m.required("cluster").as_string(),
-          positive(m.required("weight_bytes"))};
+          m.required("weight_bytes").as_positive_double()};
 }
 
 }  // namespace

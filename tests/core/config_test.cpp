@@ -9,19 +9,15 @@
 
 #include "core/error.h"
 
+#include "tests/test_util.h"
+
 namespace {
+
+using cobench::test::error_of;
+using cobench::test::replace;
 
 using cobench::Error;
 using namespace cobench::config;
-
-std::string error_of(auto fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(nothing thrown)";
-}
 
 constexpr const char* kNode =
     "node:\n"

@@ -11,16 +11,12 @@
 #include "core/cuda/nccl_check.h"
 #endif
 
+#include "tests/test_util.h"
+
 namespace {
 
-std::string error_of(auto fn) {
-  try {
-    fn();
-  } catch (const cobench::Error& e) {
-    return e.what();
-  }
-  return "(nothing thrown)";
-}
+using cobench::test::error_of;
+using cobench::test::replace;
 
 cudaError_t fake_cuda_malloc() { return cudaErrorMemoryAllocation; }
 cublasStatus_t fake_cublas() { return CUBLAS_STATUS_NOT_INITIALIZED; }

@@ -8,18 +8,14 @@
 
 #include "core/error.h"
 
+#include "tests/test_util.h"
+
 namespace {
 
-using namespace cobench;
+using cobench::test::error_of;
+using cobench::test::replace;
 
-std::string error_of(auto fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(nothing thrown)";
-}
+using namespace cobench;
 
 TEST(Units, ParsesTheSpellingsOfTheIssue) {
   EXPECT_DOUBLE_EQ(parse_bandwidth("400Gbps").value, 50e9);

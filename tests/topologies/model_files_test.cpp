@@ -13,20 +13,15 @@
 #include "topologies/hf_config.h"
 #include "topologies/model_arch.h"
 
+#include "tests/test_util.h"
+
 namespace {
+
+using cobench::test::error_of;
+using cobench::test::replace;
 
 using namespace cobench;
 using namespace cobench::topo;
-
-template <class F>
-std::string error_of(F fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(nothing thrown)";
-}
 
 std::string model_error(const std::string& yaml) {
   return error_of([&] { load_model_yaml(config::parse_yaml(yaml, "m.yaml")); });
@@ -40,11 +35,6 @@ constexpr const char* kMoe = R"(model:
   attention: {kind: gqa, num_heads: 8, num_kv_heads: 2, head_dim: 8}
   moe: {routed_experts: 16, top_k: 2, expert_intermediate: 32, groups: 4, groups_per_token: 2}
 )";
-
-std::string replace(std::string s, const std::string& from, const std::string& to) {
-  s.replace(s.find(from), from.size(), to);
-  return s;
-}
 
 TEST(ModelFiles, AGoodToyModelLoads) {
   const ModelArch m = load_model_yaml(config::parse_yaml(kMoe, "m.yaml"));

@@ -7,7 +7,12 @@
 
 #include "core/error.h"
 
+#include "tests/test_util.h"
+
 namespace {
+
+using cobench::test::error_of;
+using cobench::test::replace;
 
 using namespace cobench;
 
@@ -29,18 +34,13 @@ topo::NodeSpec load(const std::string& text) {
   return topo::load_node_file(config::parse_yaml(text, "n.yaml"));
 }
 
-std::string error_of(const std::string& text) {
+std::string node_error(const std::string& text) {
   try {
     load(text);
   } catch (const Error& e) {
     return e.what();
   }
   return "(nothing thrown)";
-}
-
-std::string replace(std::string s, const std::string& from, const std::string& to) {
-  s.replace(s.find(from), from.size(), to);
-  return s;
 }
 
 TEST(NodeSpec, ReadsTheDatasheetNode) {
@@ -56,20 +56,20 @@ TEST(NodeSpec, ReadsTheDatasheetNode) {
 }
 
 TEST(NodeSpec, BadInputsNameLineAndKey) {
-  EXPECT_EQ(error_of(replace(kH800, "nic_speed: 400 Gb/s", "nic_sped: 400 Gb/s")),
+  EXPECT_EQ(node_error(replace(kH800, "nic_speed: 400 Gb/s", "nic_sped: 400 Gb/s")),
             "n.yaml:12:3: key 'node.nic_sped': unknown key (did you mean 'nic_speed'?); accepted "
             "keys here: name, cpu, gpus_per_node, gpu, nics_per_node, nic_speed");
-  EXPECT_EQ(error_of(replace(kH800, "3.35 TB/s", "0 TB/s")),
+  EXPECT_EQ(node_error(replace(kH800, "3.35 TB/s", "0 TB/s")),
             "n.yaml:9:20: key 'node.gpu.hbm_bandwidth': must be greater than zero");
-  EXPECT_EQ(error_of(replace(kH800, "gpus_per_node: 8", "gpus_per_node: -1")),
-            "n.yaml:5:18: key 'node.gpus_per_node': expected a count >= 0");
+  EXPECT_EQ(node_error(replace(kH800, "gpus_per_node: 8", "gpus_per_node: -1")),
+            "n.yaml:5:18: key 'node.gpus_per_node': expected an integer >= 0, got -1");
   const std::string no_gpu =
       "node:\n  name: x\n  cpu: {model: m, sockets: 1, cores: 1, threads: 1, "
       "numa_nodes: 1, memory_capacity: 1 GiB}\n  gpus_per_node: 2\n"
       "  nics_per_node: 0\n";
-  EXPECT_EQ(error_of(no_gpu),
+  EXPECT_EQ(node_error(no_gpu),
             "n.yaml:4:18: key 'node.gpus_per_node': a node with GPUs needs a 'gpu' section");
-  EXPECT_NE(error_of(replace(kH800, "80 GiB", "80 GiBs")).find("unknown unit 'GiBs'"),
+  EXPECT_NE(node_error(replace(kH800, "80 GiB", "80 GiBs")).find("unknown unit 'GiBs'"),
             std::string::npos);
 }
 
