@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+// Block-scaled FP8 GEMM in DeepSeek-V3's scheme: D[m, n] = sum_k A[m, k] B[n, k] with A
+// quantized per token (1 x 128 tiles, one scale per row and 128 columns) and B per block
+// (128 x 128), both K-contiguous ("NT", as DeepGEMM). Shapes need not be multiples of 128.
+//   fp8_gemm_ref   FP64 over the dequantized operands: the reference every version meets
+//   fp8_gemm_cpu   dequantizes on the fly per 128-wide K block and accumulates in FP32 with a
+//                  register-blocked kernel (AVX2+FMA where the CPU has it, portable otherwise),
+//                  over `threads` threads
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/quant/fine_grained.h"
+
+namespace cobench::gemm {
+
+/// D [M, N] in double; `a` is M x K per-token, `b` is N x K per-block.
+void fp8_gemm_ref(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, double* d);
+
+/// One output of the reference (to spot-check large products cheaply).
+double fp8_gemm_ref_at(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b,
+                       std::int64_t m, std::int64_t n);
+
+enum class CpuKernel { kAuto, kPortable };
+
+/// D [M, N] in float; threads <= 0 uses every hardware thread. kAuto picks AVX2+FMA when the
+/// CPU has it; kPortable forces the plain C++ kernel (for tests).
+void fp8_gemm_cpu(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, float* d,
+                  int threads = 0, CpuKernel which = CpuKernel::kAuto);
+
+/// Which kernel kAuto runs on this CPU: "avx2-fma" or "portable".
+const char* fp8_gemm_cpu_kernel();
+
+}  // namespace cobench::gemm

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: Apache-2.0
+// The CPU block-scaled FP8 GEMM: 192 x 64 output tiles shared out over threads; for each
+// 128-wide K block the A and B tiles are decoded through a 256-entry table and scaled (A per
+// row, B per block), B transposed so the kernel streams it; a 6 x 16 register-blocked kernel
+// accumulates in FP32.
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "core/error.h"
+#include "kernels/gemm/fp8_gemm.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace cobench::gemm {
+namespace {
+
+constexpr std::int64_t kTileM = 192, kTileN = 64, kBlockK = 128;
+constexpr int kRows = 6;  // rows of the register block: 6 x 16 outputs in 12 AVX registers
+
+using Table = std::array<float, 256>;
+
+Table decode_table(num::Fp8Format f) {
+  Table t{};
+  for (int c = 0; c < 256; ++c)
+    t[static_cast<size_t>(c)] = num::decode_fp8(static_cast<std::uint8_t>(c), f);
+  return t;
+}
+
+// acc[6][16] += a[6][k] * bt[k][16] over one K block; a rows are kBlockK apart, bt rows kTileN.
+void kernel_portable(const float* a, const float* bt, float* acc) {
+  for (std::int64_t k = 0; k < kBlockK; ++k) {
+    const float* b = bt + k * kTileN;
+    for (int r = 0; r < kRows; ++r) {
+      const float x = a[r * kBlockK + k];
+      for (int j = 0; j < 16; ++j) acc[r * kTileN + j] += x * b[j];
+    }
+  }
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) void kernel_avx2(const float* a, const float* bt, float* acc) {
+  __m256 c[kRows][2];
+  for (int r = 0; r < kRows; ++r) {
+    c[r][0] = _mm256_loadu_ps(acc + r * kTileN);
+    c[r][1] = _mm256_loadu_ps(acc + r * kTileN + 8);
+  }
+  for (std::int64_t k = 0; k < kBlockK; ++k) {
+    const __m256 b0 = _mm256_loadu_ps(bt + k * kTileN);
+    const __m256 b1 = _mm256_loadu_ps(bt + k * kTileN + 8);
+    for (int r = 0; r < kRows; ++r) {
+      const __m256 x = _mm256_broadcast_ss(a + r * kBlockK + k);
+      c[r][0] = _mm256_fmadd_ps(x, b0, c[r][0]);
+      c[r][1] = _mm256_fmadd_ps(x, b1, c[r][1]);
+    }
+  }
+  for (int r = 0; r < kRows; ++r) {
+    _mm256_storeu_ps(acc + r * kTileN, c[r][0]);
+    _mm256_storeu_ps(acc + r * kTileN + 8, c[r][1]);
+  }
+}
+#endif
+
+using Kernel = void (*)(const float*, const float*, float*);
+
+Kernel pick_kernel() {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return kernel_avx2;
+#endif
+  return kernel_portable;
+}
+
+void tile(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, float* d,
+          std::int64_t m0, std::int64_t n0, const Table& ta, const Table& tb, Kernel kernel) {
+  // Thread-local: 176 KiB, too much for the stack of every thread.
+  thread_local std::vector<float> at_store(kTileM * kBlockK), bt_store(kBlockK * kTileN),
+      acc_store(kTileM * kTileN);
+  float* at = at_store.data();
+  float* bt = bt_store.data();
+  float* acc = acc_store.data();
+  std::fill(acc_store.begin(), acc_store.end(), 0.0f);
+  const std::int64_t K = a.cols, M = a.rows, N = b.rows;
+  const std::int64_t m1 = std::min(M, m0 + kTileM), n1 = std::min(N, n0 + kTileN);
+  for (std::int64_t k0 = 0; k0 < K; k0 += kBlockK) {
+    const std::int64_t k1 = std::min(K, k0 + kBlockK);
+    // Partial tiles leave zeros where there is no data.
+    if (m1 - m0 < kTileM || k1 - k0 < kBlockK) std::fill(at_store.begin(), at_store.end(), 0.0f);
+    if (n1 - n0 < kTileN || k1 - k0 < kBlockK) std::fill(bt_store.begin(), bt_store.end(), 0.0f);
+    for (std::int64_t m = m0; m < m1; ++m) {
+      const float s = a.scale_at(m, k0);
+      const std::uint8_t* codes = a.codes.data() + m * K;
+      float* row = at + (m - m0) * kBlockK;
+      for (std::int64_t k = k0; k < k1; ++k) row[k - k0] = ta[codes[k]] * s;
+    }
+    for (std::int64_t n = n0; n < n1; ++n) {
+      const float s = b.scale_at(n, k0);
+      const std::uint8_t* codes = b.codes.data() + n * K;
+      for (std::int64_t k = k0; k < k1; ++k) bt[(k - k0) * kTileN + (n - n0)] = tb[codes[k]] * s;
+    }
+    for (std::int64_t i = 0; i < kTileM; i += kRows)
+      for (std::int64_t j = 0; j < kTileN; j += 16)
+        kernel(at + i * kBlockK, bt + j, acc + i * kTileN + j);
+  }
+  for (std::int64_t m = m0; m < m1; ++m)
+    for (std::int64_t n = n0; n < n1; ++n) d[m * N + n] = acc[(m - m0) * kTileN + (n - n0)];
+}
+
+}  // namespace
+
+const char* fp8_gemm_cpu_kernel() {
+  return pick_kernel() == kernel_portable ? "portable" : "avx2-fma";
+}
+
+void fp8_gemm_cpu(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, float* d,
+                  int threads, CpuKernel which) {
+  COBENCH_CHECK(a.cols == b.cols && a.tile_rows == 1 && a.tile_cols == kBlockK &&
+                    b.tile_rows == kBlockK && b.tile_cols == kBlockK,
+                "A must be per-token (1 x 128) and B per-block (128 x 128) with the same K");
+  const Table ta = decode_table(a.format), tb = decode_table(b.format);
+  const Kernel kernel = which == CpuKernel::kPortable ? kernel_portable : pick_kernel();
+  const std::int64_t tiles_m = (a.rows + kTileM - 1) / kTileM,
+                     tiles_n = (b.rows + kTileN - 1) / kTileN;
+  const std::int64_t tiles = tiles_m * tiles_n;
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::atomic<std::int64_t> next{0};
+  auto worker = [&] {
+    for (std::int64_t t = next++; t < tiles; t = next++)
+      tile(a, b, d, (t / tiles_n) * kTileM, (t % tiles_n) * kTileN, ta, tb, kernel);
+  };
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
+  worker();
+  for (auto& th : pool) th.join();
+}
+
+}  // namespace cobench::gemm

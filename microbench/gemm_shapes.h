@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: Apache-2.0
+// GEMM shapes generated from a model architecture (topologies/models/*.yaml): the MLA
+// projections, the routed and shared expert FFN (gate and up fused), the dense FFN and the LM
+// head, each as N x K with the token count M supplied by the benchmark.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "topologies/model_arch.h"
+
+namespace cobench::bench {
+
+struct GemmShape {
+  std::string name;  ///< e.g. "q_b", "expert_up"
+  std::int64_t n = 0, k = 0;
+};
+
+std::vector<GemmShape> model_gemm_shapes(const topo::ModelArch& m);
+
+}  // namespace cobench::bench
