@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "kernels/quant/fine_grained.h"
 
@@ -30,5 +31,20 @@ void fp8_gemm_cpu(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix&
 
 /// Which kernel kAuto runs on this CPU: "avx2-fma" or "portable".
 const char* fp8_gemm_cpu_kernel();
+
+// The MoE grouped GEMM in the contiguous layout (DeepGEMM's "m-grouped contiguous"): the tokens
+// routed to expert e are rows [sum of counts before e, + counts[e]) of A, D has the same rows,
+// and B holds one [N, K] weight matrix per expert. Counts may be uneven or zero.
+
+/// Throws cobench::Error unless the shapes agree (counts sum to A's rows, same K and N).
+void check_grouped(const quant::QuantizedMatrix& a, const std::vector<quant::QuantizedMatrix>& b,
+                   const std::vector<std::int64_t>& counts);
+void grouped_fp8_gemm_ref(const quant::QuantizedMatrix& a,
+                          const std::vector<quant::QuantizedMatrix>& b,
+                          const std::vector<std::int64_t>& counts, double* d);
+/// Every (expert, token tile, output tile) is one task for the thread pool.
+void grouped_fp8_gemm_cpu(const quant::QuantizedMatrix& a,
+                          const std::vector<quant::QuantizedMatrix>& b,
+                          const std::vector<std::int64_t>& counts, float* d, int threads = 0);
 
 }  // namespace cobench::gemm

@@ -74,8 +74,11 @@ Kernel pick_kernel() {
   return kernel_portable;
 }
 
+// Output tile [m0, min(m_limit, m0 + kTileM)) x [n0, n0 + kTileN) of D = A B^T; m_limit ends
+// the rows that belong to B (the expert's last token in a grouped GEMM).
 void tile(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, float* d,
-          std::int64_t m0, std::int64_t n0, const Table& ta, const Table& tb, Kernel kernel) {
+          std::int64_t m0, std::int64_t m_limit, std::int64_t n0, const Table& ta, const Table& tb,
+          Kernel kernel) {
   // Thread-local: 176 KiB, too much for the stack of every thread.
   thread_local std::vector<float> at_store(kTileM * kBlockK), bt_store(kBlockK * kTileN),
       acc_store(kTileM * kTileN);
@@ -83,8 +86,8 @@ void tile(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, floa
   float* bt = bt_store.data();
   float* acc = acc_store.data();
   std::fill(acc_store.begin(), acc_store.end(), 0.0f);
-  const std::int64_t K = a.cols, M = a.rows, N = b.rows;
-  const std::int64_t m1 = std::min(M, m0 + kTileM), n1 = std::min(N, n0 + kTileN);
+  const std::int64_t K = a.cols, N = b.rows;
+  const std::int64_t m1 = std::min(m_limit, m0 + kTileM), n1 = std::min(N, n0 + kTileN);
   for (std::int64_t k0 = 0; k0 < K; k0 += kBlockK) {
     const std::int64_t k1 = std::min(K, k0 + kBlockK);
     // Partial tiles leave zeros where there is no data.
@@ -109,6 +112,19 @@ void tile(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, floa
     for (std::int64_t n = n0; n < n1; ++n) d[m * N + n] = acc[(m - m0) * kTileN + (n - n0)];
 }
 
+// Runs task(0 .. count - 1) over `threads` threads, each taking the next task.
+template <class F>
+void run_tasks(std::int64_t count, int threads, const F& task) {
+  std::atomic<std::int64_t> next{0};
+  auto worker = [&] {
+    for (std::int64_t t = next++; t < count; t = next++) task(t);
+  };
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
+  worker();
+  for (auto& th : pool) th.join();
+}
+
 }  // namespace
 
 const char* fp8_gemm_cpu_kernel() {
@@ -126,15 +142,34 @@ void fp8_gemm_cpu(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix&
                      tiles_n = (b.rows + kTileN - 1) / kTileN;
   const std::int64_t tiles = tiles_m * tiles_n;
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::atomic<std::int64_t> next{0};
-  auto worker = [&] {
-    for (std::int64_t t = next++; t < tiles; t = next++)
-      tile(a, b, d, (t / tiles_n) * kTileM, (t % tiles_n) * kTileN, ta, tb, kernel);
+  run_tasks(tiles, threads, [&](std::int64_t t) {
+    tile(a, b, d, (t / tiles_n) * kTileM, a.rows, (t % tiles_n) * kTileN, ta, tb, kernel);
+  });
+}
+
+void grouped_fp8_gemm_cpu(const quant::QuantizedMatrix& a,
+                          const std::vector<quant::QuantizedMatrix>& b,
+                          const std::vector<std::int64_t>& counts, float* d, int threads) {
+  check_grouped(a, b, counts);
+  const Table ta = decode_table(a.format), tb = decode_table(b.front().format);
+  const Kernel kernel = pick_kernel();
+  // One task per (expert, token tile, output tile), so uneven experts balance over threads.
+  struct Task {
+    std::int64_t expert, m0, m_limit, n0;
   };
-  std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
-  worker();
-  for (auto& th : pool) th.join();
+  std::vector<Task> tasks;
+  std::int64_t offset = 0;
+  for (size_t e = 0; e < counts.size(); ++e) {
+    for (std::int64_t m0 = offset; m0 < offset + counts[e]; m0 += kTileM)
+      for (std::int64_t n0 = 0; n0 < b[e].rows; n0 += kTileN)
+        tasks.push_back({static_cast<std::int64_t>(e), m0, offset + counts[e], n0});
+    offset += counts[e];
+  }
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  run_tasks(static_cast<std::int64_t>(tasks.size()), threads, [&](std::int64_t i) {
+    const Task& t = tasks[static_cast<size_t>(i)];
+    tile(a, b[static_cast<size_t>(t.expert)], d, t.m0, t.m_limit, t.n0, ta, tb, kernel);
+  });
 }
 
 }  // namespace cobench::gemm

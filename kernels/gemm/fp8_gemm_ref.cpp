@@ -16,6 +16,32 @@ void check_shapes(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix&
 
 }  // namespace
 
+void check_grouped(const quant::QuantizedMatrix& a, const std::vector<quant::QuantizedMatrix>& b,
+                   const std::vector<std::int64_t>& counts) {
+  COBENCH_CHECK(!b.empty() && b.size() == counts.size(),
+                fmt::format("{} expert weights for {} token counts", b.size(), counts.size()));
+  std::int64_t total = 0;
+  for (size_t e = 0; e < b.size(); ++e) {
+    COBENCH_CHECK(counts[e] >= 0, fmt::format("expert {} has {} tokens", e, counts[e]));
+    check_shapes(a, b[e]);
+    COBENCH_CHECK(b[e].rows == b[0].rows, "every expert must have the same N");
+    total += counts[e];
+  }
+  COBENCH_CHECK(total == a.rows,
+                fmt::format("token counts sum to {}, A has {} rows", total, a.rows));
+}
+
+void grouped_fp8_gemm_ref(const quant::QuantizedMatrix& a,
+                          const std::vector<quant::QuantizedMatrix>& b,
+                          const std::vector<std::int64_t>& counts, double* d) {
+  check_grouped(a, b, counts);
+  const std::int64_t N = b.front().rows;
+  std::int64_t m = 0;
+  for (size_t e = 0; e < counts.size(); ++e)
+    for (std::int64_t end = m + counts[e]; m < end; ++m)
+      for (std::int64_t n = 0; n < N; ++n) d[m * N + n] = fp8_gemm_ref_at(a, b[e], m, n);
+}
+
 double fp8_gemm_ref_at(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b,
                        std::int64_t m, std::int64_t n) {
   double sum = 0;

@@ -81,6 +81,41 @@ TEST(Fp8GemmCpu, RejectsMismatchedOperands) {
   EXPECT_THROW(gemm::fp8_gemm_cpu(a, b, d.data()), cobench::Error);
 }
 
+TEST(GroupedFp8Gemm, UnevenAndEmptyExpertsMatchTheReference) {
+  const std::vector<std::int64_t> counts{0, 1, 130, 7, 0, 200};  // 338 tokens, 6 experts
+  const std::int64_t M = 338, N = 96, K = 200;
+  const auto x = random_matrix(M, K, 5);
+  const auto a =
+      quant::quantize_per_token(x.data(), M, K, num::Fp8Format::kE4M3, quant::ScaleKind::kFp32);
+  std::vector<quant::QuantizedMatrix> b;
+  for (size_t e = 0; e < counts.size(); ++e) {
+    const auto w = random_matrix(N, K, 10 + static_cast<unsigned>(e));
+    b.push_back(quant::quantize_per_block(w.data(), N, K, num::Fp8Format::kE4M3,
+                                          quant::ScaleKind::kPowerOfTwo));
+  }
+  std::vector<float> d(static_cast<size_t>(M * N));
+  std::vector<double> ref(d.size());
+  gemm::grouped_fp8_gemm_cpu(a, b, counts, d.data());
+  gemm::grouped_fp8_gemm_ref(a, b, counts, ref.data());
+  // |D - ref| <= K x 2^-22 x sum_k |a_k b_k|, as for the plain GEMM.
+  const std::vector<float> da = quant::dequantize(a);
+  std::int64_t m = 0;
+  for (size_t e = 0; e < counts.size(); ++e) {
+    const std::vector<float> db = quant::dequantize(b[e]);
+    for (std::int64_t end = m + counts[e]; m < end; ++m) {
+      for (std::int64_t n = 0; n < N; ++n) {
+        double magnitude = 0;
+        for (std::int64_t k = 0; k < K; ++k)
+          magnitude += std::fabs(static_cast<double>(da[m * K + k]) * db[n * K + k]);
+        ASSERT_NEAR(d[m * N + n], ref[m * N + n], K * std::ldexp(1.0, -22) * magnitude + 1e-30)
+            << "expert " << e << " token " << m << " column " << n;
+      }
+    }
+  }
+  // The wrong number of tokens is an error.
+  EXPECT_THROW(gemm::grouped_fp8_gemm_cpu(a, b, {1, 2, 3, 4, 5, 6}, d.data()), cobench::Error);
+}
+
 #if COBENCH_HAVE_OPENBLAS
 TEST(SgemmOpenBlas, MatchesTheFp64Reference) {
   const int M = 67, N = 131, K = 300;
