@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/nvtx.h"
+#include "core/random.h"
 #include "kernels/gemm/fp8_gemm.h"
 #include "microbench/gemm_shapes.h"
 #include "topologies/data_files.h"
@@ -21,14 +22,6 @@
 namespace {
 
 using namespace cobench;
-
-std::vector<float> random_matrix(std::int64_t rows, std::int64_t cols, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> x(static_cast<size_t>(rows * cols));
-  for (auto& v : x) v = normal(rng);
-  return x;
-}
 
 // Largest relative error (against sum |a b|) of 64 sampled outputs: `got(m, n)` vs FP64.
 template <class Got, class Ref>
@@ -55,7 +48,7 @@ void set_counters(benchmark::State& state, double m, double n, double k, double 
 
 void BM_Fp8Gemm_Cpu(benchmark::State& state) {
   const std::int64_t M = state.range(0), N = state.range(1), K = state.range(2);
-  const auto x = random_matrix(M, K, 1), w = random_matrix(N, K, 2);
+  const auto x = random_normal_matrix(M, K, 1), w = random_normal_matrix(N, K, 2);
   const auto a =
       quant::quantize_per_token(x.data(), M, K, num::Fp8Format::kE4M3, quant::ScaleKind::kFp32);
   const auto b =
@@ -109,12 +102,12 @@ void BM_GroupedFp8Gemm_Cpu(benchmark::State& state) {
   const topo::ModelArch v3 = topo::load_model("deepseek-v3");
   const std::int64_t N = v3.hidden_size, K = v3.moe->expert_intermediate;
   const std::vector<std::int64_t> counts = zipf_counts(experts, tokens);
-  const auto x = random_matrix(tokens, K, 1);
+  const auto x = random_normal_matrix(tokens, K, 1);
   const auto a = quant::quantize_per_token(x.data(), tokens, K, num::Fp8Format::kE4M3,
                                            quant::ScaleKind::kFp32);
   std::vector<quant::QuantizedMatrix> b;
   for (std::int64_t e = 0; e < experts; ++e) {
-    const auto w = random_matrix(N, K, 100 + static_cast<unsigned>(e));
+    const auto w = random_normal_matrix(N, K, 100 + static_cast<unsigned>(e));
     b.push_back(
         quant::quantize_per_block(w.data(), N, K, num::Fp8Format::kE4M3, quant::ScaleKind::kFp32));
   }
@@ -159,7 +152,7 @@ BENCHMARK(BM_GroupedFp8Gemm_Cpu)
 #if COBENCH_HAVE_OPENBLAS
 void BM_Sgemm_OpenBlas(benchmark::State& state) {
   const std::int64_t M = state.range(0), N = state.range(1), K = state.range(2);
-  const auto a = random_matrix(M, K, 1), b = random_matrix(N, K, 2);
+  const auto a = random_normal_matrix(M, K, 1), b = random_normal_matrix(N, K, 2);
   std::vector<float> c(static_cast<size_t>(M * N));
   gemm::sgemm_openblas(a.data(), b.data(), c.data(), M, N, K);
   const double error = sampled_error(

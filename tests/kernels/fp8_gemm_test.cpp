@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/random.h"
 #include "kernels/gemm/fp8_gemm.h"
 #if COBENCH_HAVE_OPENBLAS
 #include "kernels/gemm/sgemm_openblas.h"
@@ -17,14 +18,6 @@
 namespace {
 
 using namespace cobench;
-
-std::vector<float> random_matrix(std::int64_t rows, std::int64_t cols, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> x(static_cast<size_t>(rows * cols));
-  for (auto& v : x) v = normal(rng);
-  return x;
-}
 
 // |D - ref| <= K x 2^-22 x sum_k |a_k b_k|: FP32 accumulation of exact products.
 void expect_close(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b,
@@ -52,7 +45,7 @@ class Fp8GemmCpu : public ::testing::TestWithParam<std::tuple<int, int, int>> {}
 
 TEST_P(Fp8GemmCpu, MatchesTheFp64Reference) {
   const auto [M, N, K] = GetParam();
-  const auto x = random_matrix(M, K, 1), w = random_matrix(N, K, 2);
+  const auto x = random_normal_matrix(M, K, 1), w = random_normal_matrix(N, K, 2);
   const auto a =
       quant::quantize_per_token(x.data(), M, K, num::Fp8Format::kE4M3, quant::ScaleKind::kFp32);
   const auto b = quant::quantize_per_block(w.data(), N, K, num::Fp8Format::kE4M3,
@@ -72,7 +65,7 @@ INSTANTIATE_TEST_SUITE_P(RaggedShapes, Fp8GemmCpu,
                                            std::tuple{129, 65, 384}));
 
 TEST(Fp8GemmCpu, RejectsMismatchedOperands) {
-  const auto x = random_matrix(4, 256, 1), w = random_matrix(4, 128, 2);
+  const auto x = random_normal_matrix(4, 256, 1), w = random_normal_matrix(4, 128, 2);
   const auto a =
       quant::quantize_per_token(x.data(), 4, 256, num::Fp8Format::kE4M3, quant::ScaleKind::kFp32);
   const auto b =
@@ -84,12 +77,12 @@ TEST(Fp8GemmCpu, RejectsMismatchedOperands) {
 TEST(GroupedFp8Gemm, UnevenAndEmptyExpertsMatchTheReference) {
   const std::vector<std::int64_t> counts{0, 1, 130, 7, 0, 200};  // 338 tokens, 6 experts
   const std::int64_t M = 338, N = 96, K = 200;
-  const auto x = random_matrix(M, K, 5);
+  const auto x = random_normal_matrix(M, K, 5);
   const auto a =
       quant::quantize_per_token(x.data(), M, K, num::Fp8Format::kE4M3, quant::ScaleKind::kFp32);
   std::vector<quant::QuantizedMatrix> b;
   for (size_t e = 0; e < counts.size(); ++e) {
-    const auto w = random_matrix(N, K, 10 + static_cast<unsigned>(e));
+    const auto w = random_normal_matrix(N, K, 10 + static_cast<unsigned>(e));
     b.push_back(quant::quantize_per_block(w.data(), N, K, num::Fp8Format::kE4M3,
                                           quant::ScaleKind::kPowerOfTwo));
   }
@@ -119,7 +112,7 @@ TEST(GroupedFp8Gemm, UnevenAndEmptyExpertsMatchTheReference) {
 #if COBENCH_HAVE_OPENBLAS
 TEST(SgemmOpenBlas, MatchesTheFp64Reference) {
   const int M = 67, N = 131, K = 300;
-  const auto a = random_matrix(M, K, 3), b = random_matrix(N, K, 4);
+  const auto a = random_normal_matrix(M, K, 3), b = random_normal_matrix(N, K, 4);
   std::vector<float> c(static_cast<size_t>(M * N));
   gemm::sgemm_openblas(a.data(), b.data(), c.data(), M, N, K);
   for (int m = 0; m < M; ++m)
