@@ -36,6 +36,15 @@ double softmax(std::vector<double>& scores) {
   return top + std::log(sum);
 }
 
+// Checks the shapes and returns a zeroed output: out [H, d_v], lse [H].
+MlaOutput checked_output(const MlaShape& s, const MlaWeights& w, const std::vector<double>& q_nope,
+                         const std::vector<double>& q_rope, const std::vector<double>& latent,
+                         const std::vector<double>& k_rope, std::int64_t tokens) {
+  check(s, w, q_nope, q_rope, latent, k_rope, tokens);
+  return {std::vector<double>(static_cast<size_t>(s.heads * s.v)),
+          std::vector<double>(static_cast<size_t>(s.heads))};
+}
+
 }  // namespace
 
 double MlaShape::scale() const {
@@ -46,10 +55,8 @@ MlaOutput mla_decode_naive(const MlaShape& s, const MlaWeights& w,
                            const std::vector<double>& q_nope, const std::vector<double>& q_rope,
                            const std::vector<double>& latent, const std::vector<double>& k_rope,
                            std::int64_t tokens) {
-  check(s, w, q_nope, q_rope, latent, k_rope, tokens);
-  MlaOutput o{std::vector<double>(static_cast<size_t>(s.heads * s.v)),
-              std::vector<double>(static_cast<size_t>(s.heads))};
-  std::vector<double> k_nope(static_cast<size_t>(s.nope)), scores(static_cast<size_t>(tokens));
+  MlaOutput o = checked_output(s, w, q_nope, q_rope, latent, k_rope, tokens);
+  std::vector<double> scores(static_cast<size_t>(tokens));
   std::vector<double> values(static_cast<size_t>(tokens * s.v));
   for (std::int64_t h = 0; h < s.heads; ++h) {
     const double* uk = w.w_uk.data() + h * s.nope * s.kv_lora;
@@ -86,9 +93,7 @@ MlaOutput mla_decode_absorbed(const MlaShape& s, const MlaWeights& w,
                               const std::vector<double>& q_nope, const std::vector<double>& q_rope,
                               const std::vector<double>& latent, const std::vector<double>& k_rope,
                               std::int64_t tokens) {
-  check(s, w, q_nope, q_rope, latent, k_rope, tokens);
-  MlaOutput o{std::vector<double>(static_cast<size_t>(s.heads * s.v)),
-              std::vector<double>(static_cast<size_t>(s.heads))};
+  MlaOutput o = checked_output(s, w, q_nope, q_rope, latent, k_rope, tokens);
   std::vector<double> q_lat(static_cast<size_t>(s.kv_lora)), scores(static_cast<size_t>(tokens));
   std::vector<double> o_lat(static_cast<size_t>(s.kv_lora));
   for (std::int64_t h = 0; h < s.heads; ++h) {
