@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "apps/comm/comm_common.h"
+
+#include <fmt/format.h>
+
+#include <cctype>
+#include <cstdio>
+#include <thread>
+
+#include "collectives/mpi_communicator.h"
+#include "core/error.h"
+#include "core/provenance.h"
+#include "core/results_io.h"
+#include "core/units.h"
+
+namespace cobench::app {
+
+std::size_t parse_size(const std::string& text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  if (digits > 0 && digits == text.size()) return std::stoull(text);
+  if (digits > 0 && digits + 1 == text.size()) {
+    const std::size_t n = std::stoull(text.substr(0, digits));
+    switch (text.back()) {
+      case 'K':
+        return n << 10;
+      case 'M':
+        return n << 20;
+      case 'G':
+        return n << 30;
+      default:
+        break;
+    }
+  }
+  const double b = parse_bytes(text).value;
+  COBENCH_CHECK(b >= 0 && b == static_cast<double>(static_cast<std::size_t>(b)),
+                fmt::format("size '{}' is not a whole number of bytes", text));
+  return static_cast<std::size_t>(b);
+}
+
+void add_comm_options(CLI::App& app, CommOptions& o) {
+  app.add_option("--backend", o.backend, "Communication backend")
+      ->check(CLI::IsMember({"mpi", "nccl"}))
+      ->capture_default_str();
+  app.add_option("--ranks-per-node", o.ranks_per_node,
+                 "Group consecutive ranks into virtual nodes of this size (0: by host name)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--timeout", o.timeout_s,
+                 "Seconds one operation may take before the whole job is ended (0: never)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--out", o.out, "Results file, or a directory for a new time-stamped file");
+  app.add_option("--fault", o.fault, "Testing: RANK:throw or RANK:hang makes that rank fail");
+}
+
+std::unique_ptr<coll::Communicator> make_world(const std::string& backend) {
+  if (backend == "mpi") return std::make_unique<coll::MpiCommunicator>(MPI_COMM_WORLD);
+  COBENCH_THROW(
+      fmt::format("backend '{}' is not built in this binary (NCCL needs a CUDA build "
+                  "with NCCL found)",
+                  backend));
+}
+
+std::unique_ptr<coll::Watchdog> make_watchdog(const std::string& prog, int rank, double timeout_s) {
+  return std::make_unique<coll::Watchdog>(
+      timeout_s, [prog, rank](const std::string& what, double waited_s) {
+        std::fflush(stdout);
+        fmt::print(stderr,
+                   "{}: rank {} ({}): {} did not finish within {:.1f} s; a rank failed or hung. "
+                   "Ending the job.\n",
+                   prog, rank, host_name(), what, waited_s);
+        std::fflush(stderr);
+        coll::abort_job(3);
+      });
+}
+
+void inject_fault(const std::string& fault, int rank, coll::Watchdog* watchdog) {
+  if (fault.empty()) return;
+  const auto colon = fault.find(':');
+  COBENCH_CHECK(colon != std::string::npos,
+                fmt::format("--fault '{}': expected RANK:throw or RANK:hang", fault));
+  const int target = std::stoi(fault.substr(0, colon));
+  const std::string kind = fault.substr(colon + 1);
+  COBENCH_CHECK(kind == "throw" || kind == "hang",
+                fmt::format("--fault '{}': expected RANK:throw or RANK:hang", fault));
+  if (target != rank) return;
+  if (kind == "throw") COBENCH_THROW("injected fault (--fault " + fault + ")");
+  coll::WatchdogScope scope(watchdog, "an injected hang (--fault " + fault + ")");
+  for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
+}
+
+void Progress::print(std::size_t done, std::size_t total, const std::string& label) const {
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const double left =
+      done > 0 ? elapsed * static_cast<double>(total - done) / static_cast<double>(done) : 0;
+  fmt::print(stderr, "[{}/{}] {}  elapsed {:.1f} s, about {:.1f} s left\n", done, total, label,
+             elapsed, left);
+}
+
+std::filesystem::path write_results(const std::string& out, results::Results& r,
+                                    const std::string& tag) {
+  std::filesystem::path path = out;
+  if (std::filesystem::is_directory(path)) path /= results::default_file_name(r.run, tag);
+  results::write(path, r);
+  return path;
+}
+
+}  // namespace cobench::app

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the communication benchmark mains share: size parsing, the watchdog's handler, the
+// progress line, fault injection for the reliability tests, and writing the results file.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "collectives/communicator.h"
+#include "collectives/watchdog.h"
+#include "core/results.h"
+
+namespace cobench::app {
+
+/// "1048576", nccl-tests' "1K"/"64M"/"1G" (powers of 1024), or any unit parse_bytes reads
+/// ("1 MiB", "64MB").
+std::size_t parse_size(const std::string& text);
+
+/// Options every communication benchmark takes.
+struct CommOptions {
+  std::string backend = "mpi";
+  int ranks_per_node = 0;
+  double timeout_s = 300;
+  std::string out;    ///< a directory (a new file named by time and host) or a file path
+  std::string fault;  ///< "RANK:throw" or "RANK:hang", for the reliability tests
+};
+void add_comm_options(CLI::App& app, CommOptions& o);
+
+/// The world communicator of the chosen backend.
+std::unique_ptr<coll::Communicator> make_world(const std::string& backend);
+
+/// A watchdog whose handler prints "<prog>: rank R (host): <what> did not finish within T s ..."
+/// and ends the job.
+std::unique_ptr<coll::Watchdog> make_watchdog(const std::string& prog, int rank, double timeout_s);
+
+/// Acts on --fault for this rank: throws (":throw") or hangs with the watchdog armed (":hang").
+void inject_fault(const std::string& fault, int rank, coll::Watchdog* watchdog);
+
+/// "[k/N] label  elapsed 1.2 s, about 3.4 s left" on stderr (rank 0 calls it).
+class Progress {
+ public:
+  Progress() : start_(std::chrono::steady_clock::now()) {}
+  void print(std::size_t done, std::size_t total, const std::string& label) const;
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+};
+
+/// Writes the results (rank 0) to `out` (directory or file), atomically and never overwriting;
+/// returns the path written.
+std::filesystem::path write_results(const std::string& out, results::Results& r,
+                                    const std::string& tag);
+
+}  // namespace cobench::app

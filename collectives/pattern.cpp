@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "collectives/pattern.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "core/error.h"
+
+namespace cobench::coll {
+
+std::uint64_t mix(std::uint64_t seed, std::uint64_t a, std::uint64_t b) {
+  std::uint64_t z = seed ^ (a * 0x9e3779b97f4a7c15ULL) ^ (b * 0xc2b2ae3d27d4eb4fULL);
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+void fill_pattern(void* host, std::size_t count, DataType t, std::uint64_t seed, int rank) {
+  for (std::size_t i = 0; i < count; ++i) {
+    const int v = pattern_value(seed, rank, i);
+    switch (t) {
+      case DataType::kFloat32:
+        static_cast<float*>(host)[i] = static_cast<float>(v);
+        break;
+      case DataType::kInt32:
+        static_cast<std::int32_t*>(host)[i] = v;
+        break;
+      case DataType::kUInt8:
+        COBENCH_THROW("uint8 buffers are not a verified collective type: use float32 or int32");
+    }
+  }
+}
+
+std::vector<double> expected_result(Collective c, std::size_t count, std::uint64_t seed, int rank,
+                                    int ranks) {
+  const auto n = static_cast<std::size_t>(ranks);
+  std::vector<double> out;
+  switch (c) {
+    case Collective::kAllReduce:
+      out.assign(count, 0);
+      for (int r = 0; r < ranks; ++r)
+        for (std::size_t i = 0; i < count; ++i) out[i] += pattern_value(seed, r, i);
+      break;
+    case Collective::kReduceScatter:
+      out.assign(count, 0);
+      for (int r = 0; r < ranks; ++r)
+        for (std::size_t i = 0; i < count; ++i)
+          out[i] += pattern_value(seed, r, static_cast<std::size_t>(rank) * count + i);
+      break;
+    case Collective::kAllGather:
+      out.resize(count * n);
+      for (int r = 0; r < ranks; ++r)
+        for (std::size_t i = 0; i < count; ++i)
+          out[static_cast<std::size_t>(r) * count + i] = pattern_value(seed, r, i);
+      break;
+    case Collective::kAllToAll:
+      out.resize(count * n);
+      for (int r = 0; r < ranks; ++r)
+        for (std::size_t i = 0; i < count; ++i)
+          out[static_cast<std::size_t>(r) * count + i] =
+              pattern_value(seed, r, static_cast<std::size_t>(rank) * count + i);
+      break;
+    case Collective::kSendRecv: {
+      const int from = (rank - 1 + ranks) % ranks;
+      out.resize(count);
+      for (std::size_t i = 0; i < count; ++i) out[i] = pattern_value(seed, from, i);
+      break;
+    }
+  }
+  return out;
+}
+
+Mismatch compare(const void* host, DataType t, const std::vector<double>& expected) {
+  Mismatch m;
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    double got = 0;
+    switch (t) {
+      case DataType::kFloat32:
+        got = static_cast<const float*>(host)[i];
+        break;
+      case DataType::kInt32:
+        got = static_cast<const std::int32_t*>(host)[i];
+        break;
+      case DataType::kUInt8:
+        COBENCH_THROW("uint8 buffers are not a verified collective type: use float32 or int32");
+    }
+    const double want = expected[i];
+    if (got != want) {
+      if (m.wrong == 0) {
+        m.first = static_cast<std::int64_t>(i);
+        m.got = got;
+        m.want = want;
+      }
+      ++m.wrong;
+    }
+  }
+  return m;
+}
+
+std::string Mismatch::describe() const {
+  if (wrong == 0) return "all elements match";
+  return fmt::format("{} elements differ; first at index {}: got {}, expected {}", wrong, first,
+                     got, want);
+}
+
+}  // namespace cobench::coll

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: Apache-2.0
+// The MPI backend and the collective harness under mpirun (2, 4 and 8 ranks in ctest): every
+// collective verifies at sizes including 0 and odd ones, in and out of place, and a corrupted
+// element is caught.
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+#include "collectives/coll_bench.h"
+#include "collectives/mpi_communicator.h"
+#include "collectives/node_layout.h"
+
+namespace cobench::coll {
+namespace {
+
+TEST(MpiCollectives, EveryCollectiveVerifiesAtOddAndZeroSizes) {
+  MpiCommunicator comm(MPI_COMM_WORLD);
+  for (DataType t : {DataType::kFloat32, DataType::kInt32}) {
+    CollBenchOptions opt;
+    opt.sizes = {0, 4, 12, 100, 4096, 65540, (1u << 20) + 12};
+    opt.type = t;
+    opt.warmup = 1;
+    opt.iters = 2;
+    opt.repetitions = 2;
+    const auto rows = run_collectives(comm, opt);
+    // 5 collectives out of place, 3 in place, 7 sizes each.
+    EXPECT_EQ(rows.size(), 8u * 7u);
+    for (const auto& r : rows) {
+      EXPECT_EQ(r.wrong, 0) << to_string(r.op) << " " << r.counts.bytes << " B "
+                            << (r.in_place ? "in place" : "out of place") << ": " << r.detail;
+      EXPECT_EQ(r.time_s.size(), 2u);
+      EXPECT_EQ(r.ranks, comm.size());
+    }
+  }
+}
+
+// Forwards to MPI but changes one received element on the last rank after all_reduce.
+class CorruptingCommunicator final : public Communicator {
+ public:
+  explicit CorruptingCommunicator(MpiCommunicator& inner) : in_(inner) {}
+  int rank() const override { return in_.rank(); }
+  int size() const override { return in_.size(); }
+  std::string_view backend() const override { return "corrupting"; }
+  MemoryKind memory_kind() const override { return in_.memory_kind(); }
+  void* allocate(std::size_t b) override { return in_.allocate(b); }
+  void release(void* p) noexcept override { in_.release(p); }
+  void copy_from_host(void* d, const void* s, std::size_t b) override {
+    in_.copy_from_host(d, s, b);
+  }
+  void copy_to_host(void* d, const void* s, std::size_t b) override { in_.copy_to_host(d, s, b); }
+  void all_reduce(const void* s, void* r, std::size_t n, DataType t) override {
+    in_.all_reduce(s, r, n, t);
+    if (rank() == size() - 1 && n > 3) static_cast<float*>(r)[3] += 1;
+  }
+  void all_gather(const void* s, void* r, std::size_t n, DataType t) override {
+    in_.all_gather(s, r, n, t);
+  }
+  void reduce_scatter(const void* s, void* r, std::size_t n, DataType t) override {
+    in_.reduce_scatter(s, r, n, t);
+  }
+  void all_to_all(const void* s, void* r, std::size_t n, DataType t) override {
+    in_.all_to_all(s, r, n, t);
+  }
+  void all_to_allv(const void* s, const std::vector<std::size_t>& sc,
+                   const std::vector<std::size_t>& sd, void* r, const std::vector<std::size_t>& rc,
+                   const std::vector<std::size_t>& rd, DataType t) override {
+    in_.all_to_allv(s, sc, sd, r, rc, rd, t);
+  }
+  void send_recv(const void* s, int sp, void* r, int rp, std::size_t n, DataType t) override {
+    in_.send_recv(s, sp, r, rp, n, t);
+  }
+  void synchronize() override {}
+  void barrier() override { in_.barrier(); }
+  double max_over_ranks(double v) override { return in_.max_over_ranks(v); }
+  std::int64_t sum_over_ranks(std::int64_t v) override { return in_.sum_over_ranks(v); }
+  std::vector<double> max_over_ranks(const std::vector<double>& v) override {
+    return in_.max_over_ranks(v);
+  }
+  std::vector<std::int64_t> all_gather_values(std::int64_t v) override {
+    return in_.all_gather_values(v);
+  }
+  std::vector<std::string> all_gather_strings(const std::string& s) override {
+    return in_.all_gather_strings(s);
+  }
+  std::unique_ptr<Communicator> split(int c, int k) override { return in_.split(c, k); }
+
+ private:
+  MpiCommunicator& in_;
+};
+
+TEST(MpiCollectives, VerificationCatchesOneCorruptedElementAndSkipsTiming) {
+  MpiCommunicator mpi(MPI_COMM_WORLD);
+  CorruptingCommunicator comm(mpi);
+  CollBenchOptions opt;
+  opt.ops = {Collective::kAllReduce};
+  opt.sizes = {64};
+  opt.in_place = false;
+  const auto rows = run_collectives(comm, opt);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].wrong, 1);  // summed over the ranks: one element on the last rank
+  EXPECT_FALSE(rows[0].passed());
+  EXPECT_TRUE(rows[0].time_s.empty());
+  if (comm.rank() == comm.size() - 1)
+    EXPECT_NE(rows[0].detail.find("first at index 3"), std::string::npos) << rows[0].detail;
+  else
+    EXPECT_EQ(rows[0].detail, "this rank's elements match; another rank's differ");
+}
+
+TEST(MpiCommunicator, AllToAllvWithUnevenCountsIncludingEmpty) {
+  MpiCommunicator comm(MPI_COMM_WORLD);
+  const int n = comm.size(), me = comm.rank();
+  // Rank r sends (r + d) % 3 int32 values to rank d, value 1000 r + 10 d + i.
+  std::vector<std::size_t> sc(n), sd(n), rc(n), rd(n);
+  std::size_t st = 0, rt = 0;
+  for (int d = 0; d < n; ++d) {
+    sc[d] = static_cast<std::size_t>((me + d) % 3);
+    sd[d] = st;
+    st += sc[d];
+    rc[d] = static_cast<std::size_t>((d + me) % 3);
+    rd[d] = rt;
+    rt += rc[d];
+  }
+  std::vector<std::int32_t> send(st), recv(rt, -1);
+  for (int d = 0; d < n; ++d)
+    for (std::size_t i = 0; i < sc[d]; ++i)
+      send[sd[d] + i] = static_cast<std::int32_t>(1000 * me + 10 * d + static_cast<int>(i));
+  comm.all_to_allv(send.data(), sc, sd, recv.data(), rc, rd, DataType::kInt32);
+  std::int64_t wrong = 0;
+  for (int s = 0; s < n; ++s)
+    for (std::size_t i = 0; i < rc[s]; ++i)
+      wrong += recv[rd[s] + i] != 1000 * s + 10 * me + static_cast<int>(i);
+  EXPECT_EQ(comm.sum_over_ranks(wrong), 0);
+}
+
+TEST(MpiCommunicator, VirtualNodesSplitIntoNodeAndRailCommunicators) {
+  MpiCommunicator comm(MPI_COMM_WORLD);
+  const int per_node = comm.size() % 2 == 0 ? 2 : 1;
+  const NodeLayout l = discover_layout(comm, per_node);
+  auto node = comm.split(l.node, l.local_rank);
+  auto rail = comm.split(l.local_rank, l.node);
+  EXPECT_EQ(node->size(), per_node);
+  EXPECT_EQ(node->rank(), l.local_rank);
+  EXPECT_EQ(rail->size(), comm.size() / per_node);
+  EXPECT_EQ(rail->rank(), l.node);
+  // Hosts: every rank runs on this machine here, so one real node.
+  const NodeLayout by_host = discover_layout(comm, 0);
+  EXPECT_EQ(by_host.num_nodes, 1);
+  EXPECT_EQ(by_host.local_rank, comm.rank());
+  const auto sums = node->all_gather_values(comm.rank());
+  EXPECT_EQ(std::accumulate(sums.begin(), sums.end(), std::int64_t{0}),
+            per_node == 2 ? 4 * l.node + 1 : comm.rank());
+}
+
+}  // namespace
+}  // namespace cobench::coll

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: Apache-2.0
+// cobench_coll as a user runs it under mpirun: the table and the results file; a rank that
+// throws or hangs ends the whole job within the timeout, with a message naming the rank and the
+// operation, and leaves no results file.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "core/results_io.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CommandResult {
+  int status = -1;
+  std::string out;
+  double seconds = 0;
+};
+
+// mpirun -np N <binary> args, stdout and stderr together; Open MPI is told it may run as root
+// (CI) and oversubscribe the cores.
+CommandResult mpirun(int ranks, const std::string& binary, const std::string& args) {
+  const std::string cmd =
+      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
+      "OMPI_MCA_rmaps_base_oversubscribe=1 " +
+      std::string(COBENCH_MPIEXEC) + " -np " + std::to_string(ranks) + " " + binary + " " + args +
+      " 2>&1";
+  CommandResult r;
+  const auto t0 = std::chrono::steady_clock::now();
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int raw = pclose(p);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return r;
+}
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = fs::path(testing::TempDir()) / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::size_t files_in(const fs::path& dir) {
+  return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir), {}));
+}
+
+TEST(CobenchColl, PrintsTheTableAndWritesAVerifiedResultsFile) {
+  const fs::path dir = fresh_dir("coll_ok");
+  const auto r = mpirun(2, COBENCH_COLL, "-b 8 -e 64 -n 2 -r 2 -w 1 --out " + dir.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("reduce_scatter"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("0 wrong elements in all"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[32/32]"), std::string::npos) << r.out;  // the progress line
+  ASSERT_EQ(files_in(dir), 1u);
+  const auto res = cobench::results::read(fs::directory_iterator(dir)->path());
+  // 5 collectives out of place and 3 in place, at 8, 16, 32 and 64 bytes.
+  ASSERT_EQ(res.records.size(), 32u);
+  for (const auto& rec : res.records) {
+    EXPECT_EQ(rec.verification, cobench::results::Verification::kPassed) << rec.benchmark;
+    EXPECT_EQ(rec.metrics.size(), 3u) << rec.benchmark;
+  }
+  EXPECT_EQ(res.records[0].benchmark, "all_reduce/bytes:8/out_of_place");
+  EXPECT_EQ(res.run.extra["ranks"], 2);
+}
+
+TEST(CobenchColl, BadOptionsAreUsageErrors) {
+  const auto r = mpirun(1, COBENCH_COLL, "--ops allreduce");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("unknown collective 'allreduce'"), std::string::npos) << r.out;
+  const auto u = mpirun(1, COBENCH_COLL, "--placement sideways");
+  EXPECT_NE(u.status, 0);
+  EXPECT_NE(u.out.find("--placement"), std::string::npos) << u.out;
+}
+
+TEST(CobenchColl, AThrowingRankEndsTheJobWithItsMessage) {
+  const fs::path dir = fresh_dir("coll_throw");
+  const auto r = mpirun(3, COBENCH_COLL, "-b 8 -e 8 --fault 1:throw --out " + dir.string());
+  EXPECT_NE(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("injected fault (--fault 1:throw)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rank 1"), std::string::npos) << r.out;
+  EXPECT_LT(r.seconds, 60) << r.out;
+  EXPECT_EQ(files_in(dir), 0u);
+}
+
+TEST(CobenchColl, AHungRankEndsTheJobWithinTheTimeout) {
+  const fs::path dir = fresh_dir("coll_hang");
+  const auto r =
+      mpirun(3, COBENCH_COLL, "-b 8 -e 8 --timeout 2 --fault 2:hang --out " + dir.string());
+  EXPECT_NE(r.status, 0) << r.out;
+  // The waiting ranks name the operation they were in; the hung rank names its hang.
+  EXPECT_NE(r.out.find("did not finish within"), std::string::npos) << r.out;
+  EXPECT_TRUE(r.out.find("verifying all_reduce of 8 B (out of place)") != std::string::npos ||
+              r.out.find("an injected hang") != std::string::npos)
+      << r.out;
+  EXPECT_LT(r.seconds, 60) << r.out;
+  EXPECT_EQ(files_in(dir), 0u);
+}
+
+}  // namespace
