@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "collectives/ep/ep_config.h"
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+
+namespace cobench::coll::ep {
+
+void validate(const EpConfig& c, int ranks) {
+  auto need = [](bool ok, const std::string& what) {
+    if (!ok) COBENCH_THROW(what);
+  };
+  need(c.tokens_per_rank >= 0, fmt::format("--tokens {} must not be negative", c.tokens_per_rank));
+  need(c.hidden > 0 && c.hidden % 128 == 0,
+       fmt::format("--hidden {} must be a positive multiple of 128 (one scale per 128 values)",
+                   c.hidden));
+  need(c.num_experts >= 1 && c.num_experts % ranks == 0,
+       fmt::format("--experts {} must be a positive multiple of the {} ranks", c.num_experts,
+                   ranks));
+  need(c.top_k >= 1 && c.top_k <= c.num_experts,
+       fmt::format("--topk {} must be in 1 ... {} (the experts)", c.top_k, c.num_experts));
+  need(c.num_groups >= 1 && c.num_experts % c.num_groups == 0,
+       fmt::format("--groups {} must divide the {} experts", c.num_groups, c.num_experts));
+  need(c.topk_groups >= 1 && c.topk_groups <= c.num_groups,
+       fmt::format("--topk-groups {} must be in 1 ... {} (the groups)", c.topk_groups,
+                   c.num_groups));
+  need(c.topk_groups * (c.num_experts / c.num_groups) >= c.top_k,
+       fmt::format("--topk-groups {} groups of {} experts cannot hold --topk {}", c.topk_groups,
+                   c.num_experts / c.num_groups, c.top_k));
+  need(c.max_nodes >= 0, fmt::format("--max-nodes {} must not be negative", c.max_nodes));
+  need(c.zipf_exponent >= 0, fmt::format("--zipf {} must not be negative", c.zipf_exponent));
+  need(c.routing != RoutingKind::kFile || !c.routing_file.empty(),
+       "--routing file needs --routing-file PATH");
+}
+
+int tokens_of(const EpConfig& c, int rank, int ranks) {
+  if (!c.uneven_tokens || ranks == 1) return c.tokens_per_rank;
+  return static_cast<int>(static_cast<long long>(c.tokens_per_rank) * (ranks - 1 - rank) /
+                          (ranks - 1));
+}
+
+std::size_t dispatch_payload_bytes(int hidden) {
+  return static_cast<std::size_t>(hidden) + 4 * static_cast<std::size_t>(hidden / 128);
+}
+
+std::size_t combine_payload_bytes(int hidden) { return 2 * static_cast<std::size_t>(hidden); }
+
+RoutingKind parse_routing_kind(const std::string& name) {
+  if (name == "uniform") return RoutingKind::kUniform;
+  if (name == "zipf") return RoutingKind::kZipf;
+  if (name == "file") return RoutingKind::kFile;
+  COBENCH_THROW(fmt::format("unknown routing '{}': expected uniform, zipf or file", name));
+}
+
+const char* to_string(RoutingKind k) {
+  switch (k) {
+    case RoutingKind::kUniform:
+      return "uniform";
+    case RoutingKind::kZipf:
+      return "zipf";
+    case RoutingKind::kFile:
+      return "file";
+  }
+  return "?";
+}
+
+}  // namespace cobench::coll::ep

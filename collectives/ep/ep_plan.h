@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: Apache-2.0
+// The traffic a rank should see in one EP dispatch or combine, computed from every rank's
+// routing alone: a second account, independent of the buffers EpExchange fills, that the tests
+// compare with what it measured, and that sizes DeepSeek-V3-scale jobs without running them.
+#pragma once
+
+#include <vector>
+
+#include "collectives/ep/ep_exchange.h"
+
+namespace cobench::coll::ep {
+
+/// Traffic of `rank` (see Traffic) for the flat or hierarchical implementation.
+Traffic expected_traffic(const EpConfig& c, const NodeLayout& layout,
+                         const std::vector<Routing>& all, int rank, bool hierarchical,
+                         bool dispatch);
+
+}  // namespace cobench::coll::ep

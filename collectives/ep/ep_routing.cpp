@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "collectives/ep/ep_routing.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <numeric>
+#include <sstream>
+
+#include "collectives/pattern.h"
+#include "core/error.h"
+
+namespace cobench::coll::ep {
+
+namespace {
+
+constexpr double kMasked = -std::numeric_limits<double>::infinity();
+
+// Uniform in (0, 1) from the hash of (seed, rank, token, item, salt).
+double unit(std::uint64_t seed, int rank, int token, int item, std::uint64_t salt) {
+  const std::uint64_t h =
+      mix(mix(seed ^ salt, static_cast<std::uint64_t>(rank), static_cast<std::uint64_t>(token)),
+          static_cast<std::uint64_t>(item), salt);
+  return (static_cast<double>(h >> 11) + 0.5) / 9007199254740992.0;  // 2^53
+}
+
+// Sum of the two largest finite keys of `members`; -inf when none.
+double top2_sum(const std::vector<double>& key, const std::vector<int>& members) {
+  double a = kMasked, b = kMasked;
+  for (int e : members) {
+    const double k = key[static_cast<std::size_t>(e)];
+    if (k > a) {
+      b = a;
+      a = k;
+    } else if (k > b) {
+      b = k;
+    }
+  }
+  if (a == kMasked) return kMasked;
+  return b == kMasked ? a : a + b;
+}
+
+// Masks (sets to -inf) every expert outside the `keep` best sets by top2_sum.
+void keep_best_sets(std::vector<double>& key, const std::vector<std::vector<int>>& sets, int keep) {
+  if (keep <= 0 || keep >= static_cast<int>(sets.size())) return;
+  std::vector<int> order(sets.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::vector<double> score(sets.size());
+  for (std::size_t s = 0; s < sets.size(); ++s) score[s] = top2_sum(key, sets[s]);
+  std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return score[x] > score[y]; });
+  for (std::size_t i = static_cast<std::size_t>(keep); i < order.size(); ++i)
+    for (int e : sets[static_cast<std::size_t>(order[i])])
+      key[static_cast<std::size_t>(e)] = kMasked;
+}
+
+void hashed_weights(const EpConfig& c, int rank, int t, float* w) {
+  double sum = 0;
+  std::vector<double> raw(static_cast<std::size_t>(c.top_k));
+  for (int j = 0; j < c.top_k; ++j) sum += raw[j] = 0.5 + unit(c.seed, rank, t, j, 0x77);
+  for (int j = 0; j < c.top_k; ++j) w[j] = static_cast<float>(raw[j] / sum);
+}
+
+Routing route_rank(const EpConfig& c, const NodeLayout& layout, int rank) {
+  const int ranks = static_cast<int>(layout.node_of_rank.size());
+  std::vector<std::vector<int>> groups(static_cast<std::size_t>(c.num_groups));
+  std::vector<std::vector<int>> nodes(static_cast<std::size_t>(layout.num_nodes));
+  for (int e = 0; e < c.num_experts; ++e) {
+    groups[static_cast<std::size_t>(e / (c.num_experts / c.num_groups))].push_back(e);
+    nodes[static_cast<std::size_t>(layout.node_of_rank[rank_of_expert(c, ranks, e)])].push_back(e);
+  }
+  const double s = c.routing == RoutingKind::kZipf ? c.zipf_exponent : 0.0;
+  Routing r;
+  r.tokens = tokens_of(c, rank, ranks);
+  r.top_k = c.top_k;
+  r.expert.resize(static_cast<std::size_t>(r.tokens) * r.top_k);
+  r.weight.resize(r.expert.size());
+  std::vector<double> key(static_cast<std::size_t>(c.num_experts));
+  std::vector<int> order(key.size());
+  for (int t = 0; t < r.tokens; ++t) {
+    for (int e = 0; e < c.num_experts; ++e)
+      key[static_cast<std::size_t>(e)] =
+          std::log(unit(c.seed, rank, t, e, 0x5)) * std::pow(static_cast<double>(e + 1), s);
+    keep_best_sets(key, groups, c.topk_groups);
+    keep_best_sets(key, nodes, c.max_nodes);
+    std::iota(order.begin(), order.end(), 0);
+    std::partial_sort(order.begin(), order.begin() + c.top_k, order.end(), [&](int x, int y) {
+      return key[static_cast<std::size_t>(x)] > key[static_cast<std::size_t>(y)];
+    });
+    int* out = r.expert.data() + static_cast<std::size_t>(t) * r.top_k;
+    std::copy(order.begin(), order.begin() + c.top_k, out);
+    std::sort(out, out + c.top_k);
+    hashed_weights(c, rank, t, r.weight.data() + static_cast<std::size_t>(t) * r.top_k);
+  }
+  return r;
+}
+
+}  // namespace
+
+std::vector<Routing> routing_from_text(const std::string& text, const std::string& source,
+                                       const EpConfig& c, int ranks) {
+  std::vector<Routing> out(static_cast<std::size_t>(ranks));
+  long long needed = 0;
+  for (int r = 0; r < ranks; ++r) {
+    out[r].tokens = tokens_of(c, r, ranks);
+    out[r].top_k = c.top_k;
+    needed += out[r].tokens;
+  }
+  std::istringstream in(text);
+  std::string line;
+  long long token = 0;
+  int rank = 0, t = 0;
+  for (int line_no = 1; token < needed && std::getline(in, line); ++line_no) {
+    if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
+    std::istringstream fields(line);
+    std::vector<int> experts;
+    std::string field;
+    while (fields >> field) {
+      std::size_t used = 0;
+      int e = -1;
+      try {
+        e = std::stoi(field, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != field.size() || e < 0 || e >= c.num_experts)
+        COBENCH_THROW(fmt::format("{}:{}: '{}' is not an expert id in 0 ... {}", source, line_no,
+                                  field, c.num_experts - 1));
+      experts.push_back(e);
+    }
+    if (experts.empty()) continue;
+    if (static_cast<int>(experts.size()) != c.top_k)
+      COBENCH_THROW(fmt::format("{}:{}: {} expert ids; expected --topk {}", source, line_no,
+                                experts.size(), c.top_k));
+    std::sort(experts.begin(), experts.end());
+    if (std::adjacent_find(experts.begin(), experts.end()) != experts.end())
+      COBENCH_THROW(fmt::format("{}:{}: an expert appears twice", source, line_no));
+    while (t == out[static_cast<std::size_t>(rank)].tokens) ++rank, t = 0;
+    Routing& r = out[static_cast<std::size_t>(rank)];
+    r.expert.insert(r.expert.end(), experts.begin(), experts.end());
+    r.weight.resize(r.expert.size());
+    hashed_weights(c, rank, t, r.weight.data() + static_cast<std::size_t>(t) * c.top_k);
+    ++t;
+    ++token;
+  }
+  if (token < needed)
+    COBENCH_THROW(fmt::format("{}: {} tokens; the {} ranks need {}", source, token, ranks, needed));
+  return out;
+}
+
+std::vector<Routing> route_all_ranks(const EpConfig& c, const NodeLayout& layout) {
+  const int ranks = static_cast<int>(layout.node_of_rank.size());
+  if (c.routing == RoutingKind::kFile) {
+    std::ifstream f(c.routing_file);
+    if (!f) COBENCH_THROW(fmt::format("cannot read the routing file '{}'", c.routing_file));
+    std::stringstream text;
+    text << f.rdbuf();
+    return routing_from_text(text.str(), c.routing_file, c, ranks);
+  }
+  std::vector<Routing> out;
+  for (int r = 0; r < ranks; ++r) out.push_back(route_rank(c, layout, r));
+  return out;
+}
+
+}  // namespace cobench::coll::ep
