@@ -53,12 +53,26 @@ MeasuredInputs measured_inputs(const results::Results& r, const std::string& sou
     }
     if (rec.verification != results::Verification::kPassed) continue;
     const results::Metric* metric = nullptr;
-    for (const results::Metric& m : rec.metrics) {
-      if (m.unit != kind->unit || m.values.empty()) continue;
-      if (metric)
-        throw Error(fmt::format("{}: $.records[{}]: several metrics in {} for model input '{}'",
-                                source, i, kind->unit, name));
-      metric = &m;
+    if (rec.parameters.contains("model_metric")) {
+      // The record names the metric that measures the input (records with several in a unit).
+      const auto& wanted = rec.parameters["model_metric"];
+      const std::string mpath = fmt::format("$.records[{}].parameters.model_metric", i);
+      if (!wanted.is_string()) throw Error(fmt::format("{}: {}: expected a string", source, mpath));
+      for (const results::Metric& m : rec.metrics)
+        if (m.name == wanted.get<std::string>()) metric = &m;
+      if (!metric || metric->unit != kind->unit || metric->values.empty())
+        throw Error(fmt::format("{}: {}: no metric '{}' in {} with values for model input '{}'",
+                                source, mpath, wanted.get<std::string>(), kind->unit, name));
+    } else {
+      for (const results::Metric& m : rec.metrics) {
+        if (m.unit != kind->unit || m.values.empty()) continue;
+        if (metric)
+          throw Error(fmt::format(
+              "{}: $.records[{}]: several metrics in {} for model input '{}'; name one with "
+              "parameters.model_metric",
+              source, i, kind->unit, name));
+        metric = &m;
+      }
     }
     if (!metric)
       throw Error(fmt::format("{}: $.records[{}]: no metric in {} for model input '{}'", source, i,

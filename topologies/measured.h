@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Measured results replacing datasheet values (`cobench analyze --measured FILE`). A record of a
 // results file (docs/results-format.md) feeds the model when its parameters name the input it
-// measures, `model_input: <name>`, and it has one metric in that input's unit; its median is
-// used. Only records whose verification passed count: a failed or unchecked measurement never
+// measures, `model_input: <name>`, and it has one metric in that input's unit (or names it,
+// `model_metric: <metric name>`, when it has several); its median is used. Only records whose verification passed count: a failed or unchecked measurement never
 // drives a conclusion. Where several records measure one input the best is kept (the highest
 // bandwidth or FLOP/s, the lowest latency).
 //

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "core/results_io.h"
+#include "tests/test_util.h"
 #include "topologies/analysis.h"
 #include "topologies/data_files.h"
 
@@ -170,6 +171,28 @@ TEST(Analysis, UnknownMeasuredInputIsAnError) {
               0u)
         << e.what();
   }
+}
+
+TEST(Analysis, ModelMetricPicksOneOfSeveralMetricsInTheUnit) {
+  cobench::results::Results r;
+  cobench::results::Record rec;
+  rec.benchmark = "dispatch/hierarchical";
+  rec.parameters = {{"model_input", "ep.bandwidth.inter_node"}};
+  rec.verification = cobench::results::Verification::kPassed;
+  rec.metrics = {{"network_bandwidth", "B/s", {40e9, 43e9, 41e9}, std::nullopt},
+                 {"logical_network_bandwidth", "B/s", {58e9}, std::nullopt}};
+  r.records.push_back(rec);
+  EXPECT_NE(cobench::test::error_of([&] { measured_inputs(r, "ep.json"); })
+                .find("several metrics in B/s for model input 'ep.bandwidth.inter_node'; name one "
+                      "with parameters.model_metric"),
+            std::string::npos);
+  r.records[0].parameters["model_metric"] = "network_bandwidth";
+  EXPECT_EQ(measured_inputs(r, "ep.json").at("ep.bandwidth.inter_node").value, 41e9);
+  r.records[0].parameters["model_metric"] = "bandwidth";
+  EXPECT_NE(cobench::test::error_of([&] { measured_inputs(r, "ep.json"); })
+                .find("ep.json: $.records[0].parameters.model_metric: no metric 'bandwidth' in "
+                      "B/s"),
+            std::string::npos);
 }
 
 }  // namespace
