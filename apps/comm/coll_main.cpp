@@ -55,7 +55,9 @@ int run(const std::vector<std::string>& argv, const app::CommOptions& common,
                        {"nodes", layout.num_nodes},
                        {"virtual_nodes", layout.virtual_nodes},
                        {"backend", std::string(world->backend())}};
-      res.records = coll::to_records(rows, results::Backend::kMpi, layout);
+      res.records = coll::to_records(
+          rows, world->backend() == "nccl" ? results::Backend::kNccl : results::Backend::kMpi,
+          layout);
       fmt::print("# results: {}\n", app::write_results(common.out, res, "coll").string());
     }
   }

@@ -8,6 +8,10 @@
 #include <thread>
 
 #include "collectives/mpi_communicator.h"
+#include "collectives/node_layout.h"
+#if COBENCH_HAVE_NCCL_BACKEND
+#include "collectives/nccl_communicator.h"
+#endif
 #include "core/error.h"
 #include "core/provenance.h"
 #include "core/results_io.h"
@@ -56,10 +60,17 @@ void add_comm_options(CLI::App& app, CommOptions& o) {
 
 std::unique_ptr<coll::Communicator> make_world(const std::string& backend) {
   if (backend == "mpi") return std::make_unique<coll::MpiCommunicator>(MPI_COMM_WORLD);
-  COBENCH_THROW(
-      fmt::format("backend '{}' is not built in this binary (NCCL needs a CUDA build "
-                  "with NCCL found)",
-                  backend));
+#if COBENCH_HAVE_NCCL_BACKEND
+  if (backend == "nccl") {
+    // One GPU per rank of a node: the local rank (by host name) picks it.
+    coll::MpiCommunicator mpi(MPI_COMM_WORLD);
+    const coll::NodeLayout hosts = coll::discover_layout(mpi, 0);
+    return std::make_unique<coll::NcclCommunicator>(MPI_COMM_WORLD, hosts.local_rank);
+  }
+#endif
+  COBENCH_THROW(fmt::format(
+      "backend '{}' is not built in this binary (NCCL needs a CUDA build with NCCL found)",
+      backend));
 }
 
 std::unique_ptr<coll::Watchdog> make_watchdog(const std::string& prog, int rank, double timeout_s) {

@@ -107,4 +107,44 @@ TEST(CobenchColl, AHungRankEndsTheJobWithinTheTimeout) {
   EXPECT_EQ(files_in(dir), 0u);
 }
 
+TEST(CobenchEp, VerifiesBothImplementationsAndWritesTheirRecords) {
+  const fs::path dir = fresh_dir("ep_ok");
+  const auto r = mpirun(4, COBENCH_EP,
+                        "--tokens 16 --hidden 256 --experts 32 --max-nodes 2 --ranks-per-node 2 "
+                        "-n 1 -r 2 --out " +
+                            dir.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("flat: verified"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("hierarchical: verified"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("on 2 virtual node(s)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("fewer)"), std::string::npos) << r.out;
+  ASSERT_EQ(files_in(dir), 1u);
+  const auto res = cobench::results::read(fs::directory_iterator(dir)->path());
+  ASSERT_EQ(res.records.size(), 4u);  // dispatch and combine of flat and hierarchical
+  for (const auto& rec : res.records) {
+    EXPECT_EQ(rec.verification, cobench::results::Verification::kPassed) << rec.benchmark;
+    EXPECT_EQ(rec.metrics.size(), 5u) << rec.benchmark;
+    EXPECT_FALSE(rec.parameters.contains("model_input")) << "virtual nodes measure no network";
+  }
+  EXPECT_EQ(res.records[0].parameters["payload_bytes_per_token"], 264);  // 256 + 4 * 2
+  EXPECT_EQ(res.records[1].parameters["payload_bytes_per_token"], 512);
+}
+
+TEST(CobenchEp, BadConfigurationIsAnErrorNamingTheOption) {
+  const auto r = mpirun(2, COBENCH_EP, "--hidden 100");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("--hidden 100 must be a positive multiple of 128"), std::string::npos)
+      << r.out;
+}
+
+#if COBENCH_HAVE_NCCL_BACKEND
+TEST(CobenchColl, NcclBackendVerifiesOnAGpuOrSaysWhyNot) {
+  const auto r = mpirun(1, COBENCH_COLL, "--backend nccl -b 8 -e 1M -n 2 -r 2");
+  if (r.status != 0 && r.out.find("the NCCL backend needs a CUDA device") != std::string::npos)
+    GTEST_SKIP() << "no GPU: " << r.out.substr(0, r.out.find('\n'));
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("0 wrong elements in all"), std::string::npos) << r.out;
+}
+#endif
+
 }  // namespace
