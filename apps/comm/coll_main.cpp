@@ -11,18 +11,54 @@
 #include "apps/comm/comm_common.h"
 #include "collectives/coll_bench.h"
 #include "collectives/coll_report.h"
+#include "collectives/mpi_baseline.h"
 #include "collectives/mpi_communicator.h"
 #include "collectives/node_layout.h"
 #include "core/error.h"
 #include "core/provenance.h"
+#include "core/stats.h"
 #include "core/sysinfo/sysinfo.h"
 
 namespace {
 
 using namespace cobench;
 
+// all_to_all rows against a plain MPI_Alltoall loop timed the same way; returns their records.
+std::vector<results::Record> compare_plain_mpi(const std::vector<coll::CollResult>& rows,
+                                               const coll::CollBenchOptions& opt, bool root) {
+  std::vector<results::Record> out;
+  if (root)
+    fmt::print(
+        "# all_to_all against a plain MPI_Alltoall loop (same timing, no harness)\n"
+        "# {:>14} {:>14} {:>16} {:>8}\n",
+        "size (B)", "cobench (us)", "plain MPI (us)", "ratio");
+  for (const auto& r : rows) {
+    if (r.op != coll::Collective::kAllToAll || r.in_place || !r.passed() || r.time_s.empty())
+      continue;
+    const auto plain = coll::time_plain_mpi_alltoall(MPI_COMM_WORLD, r.counts.param, opt.warmup,
+                                                     opt.iters, opt.repetitions);
+    const double median = summarize(plain).median;
+    if (root)
+      fmt::print("  {:>14} {:>14.2f} {:>16.2f} {:>8.3f}\n", r.counts.bytes, r.median_time_s * 1e6,
+                 median * 1e6, r.median_time_s / median);
+    results::Record rec;
+    rec.suite = "collectives";
+    rec.backend = results::Backend::kMpi;
+    rec.benchmark = fmt::format("all_to_all/bytes:{}/plain_mpi_alltoall", r.counts.bytes);
+    rec.parameters = {{"collective", "all_to_all"},
+                      {"bytes", r.counts.bytes},
+                      {"count", r.counts.param},
+                      {"ranks", r.ranks},
+                      {"baseline", "plain MPI_Alltoall loop"}};
+    rec.metrics.push_back({"time", "s", plain, std::nullopt});
+    rec.verification_detail = "a baseline: the plain loop does not check its data";
+    out.push_back(std::move(rec));
+  }
+  return out;
+}
+
 int run(const std::vector<std::string>& argv, const app::CommOptions& common,
-        coll::CollBenchOptions opt) {
+        coll::CollBenchOptions opt, bool plain_mpi) {
   auto world = app::make_world(common.backend);
   const bool root = world->rank() == 0;
   auto watchdog = app::make_watchdog("cobench_coll", world->rank(), common.timeout_s);
@@ -44,6 +80,8 @@ int run(const std::vector<std::string>& argv, const app::CommOptions& common,
       });
   std::int64_t wrong = 0;
   for (const auto& r : rows) wrong += r.wrong;
+  std::vector<results::Record> baseline;
+  if (plain_mpi && world->backend() == "mpi") baseline = compare_plain_mpi(rows, opt, root);
   if (root) {
     fmt::print("{}", coll::format_table(rows));
     fmt::print("# {} sizes, {} wrong elements in all\n", rows.size(), wrong);
@@ -58,6 +96,7 @@ int run(const std::vector<std::string>& argv, const app::CommOptions& common,
       res.records = coll::to_records(
           rows, world->backend() == "nccl" ? results::Backend::kNccl : results::Backend::kMpi,
           layout);
+      res.records.insert(res.records.end(), baseline.begin(), baseline.end());
       fmt::print("# results: {}\n", app::write_results(common.out, res, "coll").string());
     }
   }
@@ -94,6 +133,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"out", "in", "both"}))
       ->capture_default_str();
   app.add_option("--seed", opt.seed, "Seed of the verification data")->capture_default_str();
+  bool plain_mpi = false;
+  app.add_flag("--compare-plain-mpi", plain_mpi,
+               "Also time a plain MPI_Alltoall loop at each all_to_all size");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -109,7 +151,7 @@ int main(int argc, char** argv) {
       opt.type = coll::parse_data_type(type);
       opt.out_of_place = placement != "in";
       opt.in_place = placement != "out";
-      return run(args, common, opt);
+      return run(args, common, opt, plain_mpi);
     } catch (const std::exception& e) {
       std::fflush(stdout);
       fmt::print(stderr, "cobench_coll: {}\n", e.what());
