@@ -7,10 +7,12 @@
 // watchdog ended the job.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "apps/comm/comm_common.h"
 #include "collectives/ep/ep_bench.h"
+#include "collectives/ep/ep_plan.h"
 #include "collectives/ep/ep_report.h"
 #include "collectives/mpi_communicator.h"
 #include "core/provenance.h"
@@ -85,6 +87,11 @@ int main(int argc, char** argv) {
   app.add_option("-w,--warmup", opt.warmup, "Untimed rounds")->capture_default_str();
   app.add_option("-n,--iters", opt.iters, "Rounds per timed repetition")->capture_default_str();
   app.add_option("-r,--repetitions", opt.repetitions, "Timed repetitions")->capture_default_str();
+  int plan_ranks = 0;
+  app.add_option("--plan-ranks", plan_ranks,
+                 "Only print the planned traffic of this many ranks in nodes of --ranks-per-node "
+                 "(default 8); runs nothing, needs no mpirun")
+      ->check(CLI::PositiveNumber);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -92,6 +99,17 @@ int main(int argc, char** argv) {
   }
   c.shared_expert = !no_shared;
   c.routing = coll::ep::parse_routing_kind(routing);
+  if (plan_ranks > 0) {
+    try {
+      const int per_node = common.ranks_per_node > 0 ? common.ranks_per_node : 8;
+      fmt::print("{}", coll::ep::plan_report(c, coll::layout_virtual(plan_ranks, per_node, 0),
+                                             std::min(plan_ranks, 8)));
+      return 0;
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "cobench_ep: {}\n", e.what());
+      return 1;
+    }
+  }
   opt.flat = impl != "hierarchical";
   opt.hierarchical = impl != "flat";
   try {

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <set>
 
+#include <fmt/format.h>
+
 namespace cobench::coll::ep {
 
 namespace {
@@ -68,6 +70,46 @@ Traffic expected_traffic(const EpConfig& c, const NodeLayout& layout,
   out.logical_network = k.logical_network * p;
   out.logical_intra = k.received * p;
   return out;
+}
+
+}  // namespace cobench::coll::ep
+
+namespace cobench::coll::ep {
+
+std::string plan_report(const EpConfig& c, const NodeLayout& layout, int sample_ranks) {
+  const int ranks = static_cast<int>(layout.node_of_rank.size());
+  validate(c, ranks);
+  const auto all = route_all_ranks(c, layout);
+  const int n = std::min(std::max(sample_ranks, 1), ranks);
+  Traffic flat, hier;
+  for (int r = 0; r < n; ++r) {
+    const Traffic f = expected_traffic(c, layout, all, r, false, true);
+    const Traffic h = expected_traffic(c, layout, all, r, true, true);
+    flat.payload.network += f.payload.network / n;
+    flat.payload.intra += f.payload.intra / n;
+    hier.payload.network += h.payload.network / n;
+    hier.payload.intra += h.payload.intra / n;
+    flat.logical_network += f.logical_network / n;
+    flat.logical_intra += f.logical_intra / n;
+  }
+  const double tokens = c.tokens_per_rank,
+               p = static_cast<double>(dispatch_payload_bytes(c.hidden));
+  return fmt::format(
+      "# EP plan: {} ranks in {} nodes of {}, {} tokens/rank, {} experts, top-{}, <= {} of {} "
+      "groups, <= {} nodes; mean of ranks 0 ... {}\n"
+      "  dispatch bytes per rank   network         intra-node\n"
+      "  flat                      {:>10.3f} MB   {:>10.3f} MB   ({:.3f} copies/token over "
+      "the network)\n"
+      "  hierarchical              {:>10.3f} MB   {:>10.3f} MB   ({:.3f} copies/token over "
+      "the network)\n"
+      "  hierarchical sends {:.1f}% fewer network bytes; a token reaches {:.3f} nodes (own "
+      "included) and {:.3f} ranks\n",
+      ranks, layout.num_nodes, layout.ranks_per_node.front(), c.tokens_per_rank, c.num_experts,
+      c.top_k, c.topk_groups, c.num_groups, c.max_nodes, n - 1, flat.payload.network / 1e6,
+      flat.payload.intra / 1e6, flat.payload.network / p / tokens, hier.payload.network / 1e6,
+      hier.payload.intra / 1e6, hier.payload.network / p / tokens,
+      100 * (1 - hier.payload.network / flat.payload.network), flat.logical_network / p / tokens,
+      flat.logical_intra / p / tokens);
 }
 
 }  // namespace cobench::coll::ep

@@ -4,6 +4,7 @@
 // compare with what it measured, and that sizes DeepSeek-V3-scale jobs without running them.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "collectives/ep/ep_exchange.h"
@@ -14,5 +15,13 @@ namespace cobench::coll::ep {
 Traffic expected_traffic(const EpConfig& c, const NodeLayout& layout,
                          const std::vector<Routing>& all, int rank, bool hierarchical,
                          bool dispatch);
+
+}  // namespace cobench::coll::ep
+
+namespace cobench::coll::ep {
+
+/// Without running anything: per-rank dispatch traffic of flat and hierarchical on `layout`,
+/// averaged over its first `sample_ranks` ranks, as text (`cobench_ep --plan-ranks`).
+std::string plan_report(const EpConfig& c, const NodeLayout& layout, int sample_ranks);
 
 }  // namespace cobench::coll::ep

@@ -201,5 +201,44 @@ TEST(EpPlan, TrafficWorkedByHand) {
   EXPECT_EQ(t.payload.intra, 256);
 }
 
+// Nodes a token reaches on 64 ranks in 8 nodes (32 experts per node), from the planned traffic.
+double nodes_per_token(const EpConfig& c) {
+  const NodeLayout l = layout_virtual(64, 8, 0);
+  const auto all = route_all_ranks(c, l);
+  double nodes = 0;
+  for (int r = 0; r < 8; ++r)
+    nodes += expected_traffic(c, l, all, r, false, true).logical_network /
+             static_cast<double>(dispatch_payload_bytes(c.hidden)) / c.tokens_per_rank;
+  return nodes / 8;
+}
+
+TEST(EpPlan, NodesPerTokenMatchTheClosedFormAndTheNodeLimit) {
+  EpConfig c;
+  c.tokens_per_rank = 512;
+  c.max_nodes = 0;
+  c.topk_groups = c.num_groups;
+  // Unlimited uniform top-8 of 256: 8 (1 - C(224, 8) / C(256, 8)) distinct nodes of 32 experts.
+  double none = 1;
+  for (int i = 0; i < 8; ++i) none *= (224.0 - i) / (256.0 - i);
+  const double exact = 8 * (1 - none);  // 5.29
+  EXPECT_NEAR(nodes_per_token(c), exact, 0.05);
+  // DeepSeek-V3's limit (4 of 8 groups, 4 nodes): at most 4, nearly always 4 (the topology
+  // model's Monte Carlo of the same rule gives 3.96).
+  c = EpConfig{};
+  c.tokens_per_rank = 512;
+  const double limited = nodes_per_token(c);
+  EXPECT_LE(limited, 4.0);
+  EXPECT_NEAR(limited, 3.96, 0.03);
+}
+
+TEST(EpPlan, PlanReportSaysHowMuchHierarchicalSaves) {
+  EpConfig c;
+  c.tokens_per_rank = 64;
+  const std::string text = plan_report(c, layout_virtual(16, 4, 0), 4);
+  EXPECT_NE(text.find("16 ranks in 4 nodes of 4"), std::string::npos) << text;
+  EXPECT_NE(text.find("hierarchical sends"), std::string::npos) << text;
+  EXPECT_NE(text.find("% fewer network bytes"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace cobench::coll::ep
