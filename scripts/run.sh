@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The single entry point: sets up if needed, builds cobench (Release, CUDA when a toolkit is
-# found) and runs the main job on this machine. Today that is `cobench sysinfo`, which prints
-# this node's description. Arguments, if any, are passed to cobench instead:
-#   ./scripts/run.sh                       # cobench sysinfo
+# The single entry point: sets up if needed, builds cobench and its benchmarks (Release, CUDA when
+# a toolkit is found) and runs the quick suite on this machine: `cobench run --suite quick`
+# (the node's description, the benchmarks it supports, one results file under results/<host>/,
+# and the bottleneck analysis with the measured values). Arguments, if any, are passed to cobench
+# instead:
+#   ./scripts/run.sh                       # cobench run --suite quick
 #   ./scripts/run.sh sysinfo --json        # any cobench command
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -11,8 +13,8 @@ cd "$root"
 if [[ ! -f build/default/CMakeCache.txt ]]; then
   cmake --preset default >/dev/null
 fi
-cmake --build --preset default --target cobench -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
+cmake --build --preset default -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
 if (($#)); then
   exec build/default/apps/cobench/cobench "$@"
 fi
-exec build/default/apps/cobench/cobench sysinfo
+exec build/default/apps/cobench/cobench run --suite quick

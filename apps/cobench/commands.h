@@ -16,6 +16,8 @@ using Action = std::function<int()>;
 void add_sysinfo(CLI::App& app, Action& action, const std::vector<std::string>& argv);
 /// `cobench analyze`
 void add_analyze(CLI::App& app, Action& action);
+/// `cobench run`
+void add_run(CLI::App& app, Action& action, const std::vector<std::string>& argv);
 /// `cobench results validate|from-gbench`
 void add_results(CLI::App& app, Action& action, const std::vector<std::string>& argv);
 

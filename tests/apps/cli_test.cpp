@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "core/atomic_file.h"
 #include "core/config.h"
@@ -140,6 +141,40 @@ TEST(Cli, UsageErrorsExitWithTwo) {
   EXPECT_EQ(run("").status, 2);
   EXPECT_EQ(run("frobnicate").status, 2);
   EXPECT_EQ(run("sysinfo --jsn").status, 2);
+}
+
+TEST(Cli, RunWritesOneVerifiedResultsFileAndAnalyzes) {
+  const fs::path dir = fresh_dir("run_model");
+  const CommandResult r = run("run --suite model --out " + dir.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("[1/1] model"), std::string::npos) << r.out;  // the progress line
+  EXPECT_NE(r.out.find("# Bottleneck analysis: deepseek-v"), std::string::npos) << r.out;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir)) files.push_back(e.path());
+  ASSERT_EQ(files.size(), 1u) << "the work directory is removed after a clean run";
+  const auto res = cobench::results::read(files[0]);
+  ASSERT_GE(res.records.size(), 2u);
+  for (const auto& rec : res.records) EXPECT_EQ(rec.suite, "model");
+  EXPECT_EQ(res.run.extra["suites"]["model"]["status"], "ran");
+  EXPECT_TRUE(res.run.gpu_clocks.contains("start"));
+  EXPECT_TRUE(res.run.gpu_clocks.contains("end"));
+}
+
+TEST(Cli, RunSkipsWhatThisMachineCannotRunAndSaysWhy) {
+  const fs::path dir = fresh_dir("run_skip");
+  const CommandResult r = run("run --suite gemm_gpu --no-analysis --build-dir " +
+                              (dir / "nothing-built").string() + " --out " + dir.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("skip gemm_gpu"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("is not built"), std::string::npos) << r.out;
+}
+
+TEST(Cli, RunRejectsAnUnknownSuite) {
+  const CommandResult r = run("run --suite gemmm");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("unknown suite 'gemmm': expected one of quick, full, model"),
+            std::string::npos)
+      << r.out;
 }
 
 }  // namespace

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "apps/cobench/run_suites.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "core/error.h"
+
+namespace cobench::app {
+
+const std::vector<Suite>& all_suites() {
+  using B = results::Backend;
+  static const std::vector<Suite> suites = {
+      {"model",
+       "microbench/cobench_bench_model",
+       SuiteKind::kGbench,
+       SuiteNeeds::kCpu,
+       B::kCpu,
+       {"--benchmark_filter=BM_PaperReport|BM_Analyze", "--benchmark_repetitions=3",
+        "--benchmark_min_time=0.05"},
+       {"--benchmark_repetitions=5"},
+       3},
+      {"memory",
+       "microbench/cobench_bench_memory",
+       SuiteKind::kGbench,
+       SuiteNeeds::kCpu,
+       B::kCpu,
+       {"--benchmark_filter=HostStream.*mib:64/", "--benchmark_repetitions=3",
+        "--benchmark_min_time=0.05"},
+       {"--benchmark_repetitions=5"},
+       15},
+      {"gemm",
+       "microbench/cobench_bench_gemm_cpu",
+       SuiteKind::kGbench,
+       SuiteNeeds::kCpu,
+       B::kCpu,
+       {"--benchmark_filter=m:2048/n:2048/k:2048", "--benchmark_repetitions=3",
+        "--benchmark_min_time=0.05"},
+       {"--benchmark_repetitions=5"},
+       15},
+      {"mla",
+       "microbench/cobench_bench_mla_cpu",
+       SuiteKind::kGbench,
+       SuiteNeeds::kCpu,
+       B::kCpu,
+       {"--benchmark_filter=batch:1/context:4096", "--benchmark_repetitions=3",
+        "--benchmark_min_time=0.05"},
+       {"--benchmark_repetitions=5"},
+       10},
+      {"gemm_gpu",
+       "microbench/cobench_bench_gemm_gpu",
+       SuiteKind::kGbench,
+       SuiteNeeds::kCuda,
+       B::kCuda,
+       {"--benchmark_filter=m:4096/n:4096/k:4096|AccumulatorProbe", "--benchmark_repetitions=3"},
+       {"--benchmark_repetitions=5"},
+       20},
+      {"collectives",
+       "apps/comm/cobench_coll",
+       SuiteKind::kMpi,
+       SuiteNeeds::kMpi,
+       B::kMpi,
+       {"-b", "1K", "-e", "4M", "-f", "64", "-w", "2", "-n", "5", "-r", "3"},
+       {"-b", "8", "-e", "256M", "-f", "2"},
+       10},
+      {"ep",
+       "apps/comm/cobench_ep",
+       SuiteKind::kMpi,
+       SuiteNeeds::kMpi,
+       B::kMpi,
+       {"--tokens", "64", "--hidden", "1024", "--experts", "32", "--max-nodes", "0", "-n", "2",
+        "-r", "3"},
+       {"--tokens", "1024"},
+       10},
+  };
+  return suites;
+}
+
+std::vector<Suite> select_suites(const std::vector<std::string>& names, bool& full) {
+  full = false;
+  std::set<std::string> wanted;
+  for (const auto& n : names) {
+    if (n == "quick" || n == "full") {
+      full = full || n == "full";
+      for (const auto& s : all_suites()) wanted.insert(s.name);
+      continue;
+    }
+    const auto& all = all_suites();
+    if (std::none_of(all.begin(), all.end(), [&](const Suite& s) { return s.name == n; })) {
+      std::string known = "quick, full";
+      for (const auto& s : all) known += ", " + s.name;
+      COBENCH_THROW(fmt::format("unknown suite '{}': expected one of {}", n, known));
+    }
+    wanted.insert(n);
+  }
+  std::vector<Suite> out;
+  for (const auto& s : all_suites())
+    if (wanted.count(s.name) != 0) out.push_back(s);
+  return out;
+}
+
+std::filesystem::path bench_build_dir(const std::string& override_dir) {
+  if (!override_dir.empty()) return override_dir;
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) COBENCH_THROW("cannot find this executable (/proc/self/exe); give --build-dir");
+  return exe.parent_path().parent_path().parent_path();
+}
+
+}  // namespace cobench::app
