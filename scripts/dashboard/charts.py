@@ -1,0 +1,250 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Plotly figures of the dashboard. Each takes rows of data.to_frame (or a history series) and
+returns a figure, or None when there is nothing to draw. Every string from an input is escaped
+(plotly renders a subset of HTML in titles, names and ticks); every axis names its unit."""
+from __future__ import annotations
+
+import html
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+
+
+def esc(value) -> str:
+    """Text for plotly: its pseudo-HTML tags are escaped; quotes stay (plotly shows &quot;
+    literally, and the figure's JSON is escaped for the page by dashboard.html)."""
+    return html.escape(str(value), quote=False)
+
+
+# unit -> (factor, shown unit, axis note)
+SCALES = {
+    "B/s": (1e-9, "GB/s", "GB/s = 1e9 B/s"),
+    "FLOP/s": (1e-12, "TFLOP/s", "TFLOP/s = 1e12 FLOP/s"),
+    "s": (1e6, "µs", "µs = 1e-6 s"),
+    "B": (1e-6, "MB", "MB = 1e6 B"),
+    "FLOP": (1e-12, "TFLOP", "TFLOP = 1e12 FLOP"),
+    "1": (1.0, "1", "dimensionless"),
+}
+EP_METRICS = ["network_bandwidth", "intra_bandwidth", "logical_network_bandwidth",
+              "logical_intra_bandwidth"]
+LABEL_SKIP = {"model_input", "model_metric", "real_time"}
+HEIGHT = 460
+
+
+def scale(unit: str) -> tuple[float, str, str]:
+    return SCALES.get(unit, (1.0, unit, unit))
+
+
+def axis_title(quantity: str, unit: str) -> str:
+    return f"{quantity} ({scale(unit)[2]})"
+
+
+def base_name(benchmark: str) -> str:
+    return benchmark.split("/", 1)[0]
+
+
+def params_label(params: dict, skip: set[str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(params.items())
+                     if k not in skip and k not in LABEL_SKIP)
+
+
+def utc(text: str) -> str:
+    """ISO 8601 UTC as plotly's date axis reads it (no 'T', no zone)."""
+    return text.replace("T", " ").rstrip("Z")
+
+
+def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, bars: bool = False,
+            **axes) -> go.Figure:
+    if bars:  # peak markers (offsetgroup) over their bars
+        fig.update_layout(barmode="group", scattermode="group")
+    fig.update_layout(title=esc(title), template="plotly_white", height=HEIGHT,
+                      legend={"orientation": "h", "y": -0.25}, margin={"b": 140},
+                      xaxis={"title": {"text": x_title}, **axes.get("xaxis", {})},
+                      yaxis={"title": {"text": y_title}, "rangemode": "tozero",
+                             **axes.get("yaxis", {})})
+    return fig
+
+
+def _peak_trace(x: list, peaks: list[float], names: list, label: str) -> go.Scatter:
+    """Peak markers; in a grouped bar chart (scattermode group) they sit over their bars."""
+    hover = [f"{esc(label)}<br>peak: {esc(n)}" for n in names]
+    return go.Scatter(x=x, y=peaks, mode="markers", name=f"peak: {esc(label)}",
+                      offsetgroup=esc(label),
+                      marker={"symbol": "line-ew-open", "size": 22, "line": {"width": 3}},
+                      hovertext=hover, hoverinfo="text+y")
+
+
+def _with_peaks(fig: go.Figure, rows: pd.DataFrame, x: list, label: str, factor: float) -> None:
+    has = rows["peak_value"].notna().to_numpy()
+    if has.any():
+        xs = [v for v, h in zip(x, has) if h]
+        fig.add_trace(_peak_trace(xs, list(rows["peak_value"][has] * factor),
+                                  list(rows["peak_name"][has]), label))
+
+
+def _fraction_hover(rows: pd.DataFrame) -> list[str]:
+    out = []
+    for b, m, p in zip(rows["benchmark"], rows["median"], rows["peak_value"]):
+        frac = f"<br>{100 * m / p:.1f}% of peak" if p and not math.isnan(p) else ""
+        out.append(f"{esc(b)}{frac}")
+    return out
+
+
+def gemm_shape(params: dict, benchmark: str) -> tuple[float, str]:
+    """(m·n·k for ordering, 'm×n×k' label with the named shape when there is one)."""
+    if all(k in params for k in ("m", "n", "k")):
+        dims = f"{params['m']}×{params['n']}×{params['k']}"
+        named = f"{params['shape']} " if "shape" in params else ""
+        return float(params["m"]) * float(params["n"]) * float(params["k"]), named + dims
+    return math.inf, benchmark.split("/", 1)[-1]
+
+
+def gemm_figure(rows: pd.DataFrame, title: str) -> go.Figure | None:
+    """TFLOP/s by shape (m×n×k), one bar series per implementation and precision."""
+    rows = rows[rows["unit"] == "FLOP/s"]
+    if rows.empty:
+        return None
+    rows = rows.assign(shape=[gemm_shape(p, b) for p, b in zip(rows["params"], rows["benchmark"])])
+    order = [esc(s[1]) for s in sorted(set(rows["shape"]))]
+    fig = go.Figure()
+    for (series, metric), g in rows.groupby([rows["benchmark"].map(base_name), "metric"]):
+        label = series if metric == "gemm_flop_per_s" else f"{series} {metric}"
+        x = [esc(s[1]) for s in g["shape"]]
+        fig.add_trace(go.Bar(x=x, y=list(g["median"] * 1e-12), name=esc(label),
+                             offsetgroup=esc(label), hovertext=_fraction_hover(g)))
+        _with_peaks(fig, g, x, label, 1e-12)
+    return _layout(fig, title, "shape (m×n×k)", axis_title("throughput", "FLOP/s"),
+                   bars=True, xaxis={"categoryorder": "array", "categoryarray": order})
+
+
+def bandwidth_figures(rows: pd.DataFrame, title: str) -> list[go.Figure]:
+    """GB/s: over context (log) where records have a context parameter, one line per benchmark
+    and its other parameters; the rest as bars by benchmark."""
+    rows = rows[rows["unit"] == "B/s"]
+    if rows.empty:
+        return []
+    has_ctx = rows["params"].map(lambda p: "context" in p)
+    figs = []
+    if has_ctx.any():
+        figs.append(_context_figure(rows[has_ctx], f"{title}: by batch and context"))
+    if (~has_ctx).any():
+        figs.append(_bar_figure(rows[~has_ctx], f"{title}: by benchmark"))
+    return figs
+
+
+def _context_figure(rows: pd.DataFrame, title: str) -> go.Figure:
+    labels = [f"{base_name(b)} {params_label(p, {'context'})} {m}"
+              for b, p, m in zip(rows["benchmark"], rows["params"], rows["metric"])]
+    rows = rows.assign(context=rows["params"].map(lambda p: float(p["context"])), label=labels)
+    fig = go.Figure()
+    for label, g in rows.sort_values("context").groupby("label"):
+        x = list(g["context"])
+        fig.add_trace(go.Scatter(x=x, y=list(g["median"] * 1e-9), mode="lines+markers",
+                                 name=esc(label), hovertext=_fraction_hover(g)))
+        _with_peaks(fig, g, x, label, 1e-9)
+    return _layout(fig, title, "context (tokens, log scale)", axis_title("bandwidth", "B/s"),
+                   xaxis={"type": "log"})
+
+
+def _bar_figure(rows: pd.DataFrame, title: str) -> go.Figure:
+    fig = go.Figure()
+    order = sorted({esc(b) for b in rows["benchmark"]})
+    for metric, g in rows.groupby("metric"):
+        x = [esc(b) for b in g["benchmark"]]
+        fig.add_trace(go.Bar(x=x, y=list(g["median"] * 1e-9), name=esc(metric),
+                             offsetgroup=esc(metric), hovertext=_fraction_hover(g)))
+        _with_peaks(fig, g, x, metric, 1e-9)
+    return _layout(fig, title, "benchmark", axis_title("bandwidth", "B/s"),
+                   bars=True, xaxis={"categoryorder": "array", "categoryarray": order})
+
+
+def collectives_figure(rows: pd.DataFrame, title: str) -> go.Figure | None:
+    """busbw over message size (log), one line per collective, placement, backend and ranks."""
+    rows = rows[(rows["metric"] == "busbw") & (rows["unit"] == "B/s")]
+    rows = rows[rows["params"].map(lambda p: float(p.get("bytes", 0)) > 0)]
+    if rows.empty:
+        return None
+    rows = rows.assign(
+        size=rows["params"].map(lambda p: float(p["bytes"])),
+        label=[f"{p.get('collective', base_name(b))} {p.get('placement', '')} {be} "
+               f"{p.get('ranks', '?')} ranks / {p.get('nodes', '?')} nodes"
+               for b, p, be in zip(rows["benchmark"], rows["params"], rows["backend"])])
+    fig = go.Figure()
+    for label, g in rows.sort_values("size").groupby("label"):
+        x = list(g["size"])
+        fig.add_trace(go.Scatter(x=x, y=list(g["median"] * 1e-9), mode="lines+markers",
+                                 name=esc(label), hovertext=_fraction_hover(g)))
+        _with_peaks(fig, g, x, label, 1e-9)
+    return _layout(fig, title, "message size (bytes, log scale)", axis_title("busbw", "B/s"),
+                   xaxis={"type": "log"})
+
+
+def ep_label(params: dict, benchmark: str) -> str:
+    """'dispatch/flat 32 tok x 4 ranks/2 nodes' where the record has these parameters."""
+    if "phase" not in params or "implementation" not in params:
+        return benchmark
+    label = f"{params['phase']}/{params['implementation']}"
+    if {"tokens_per_rank", "ranks", "nodes"} <= params.keys():
+        label += (f" {params['tokens_per_rank']} tok × {params['ranks']} ranks"
+                  f"/{params['nodes']} nodes")
+    return label
+
+
+def ep_figure(rows: pd.DataFrame, title: str) -> go.Figure | None:
+    """Dispatch and combine: physical and DeepEP-logical GB/s per link class."""
+    rows = rows[rows["metric"].isin(EP_METRICS) & (rows["unit"] == "B/s")]
+    if rows.empty:
+        return None
+    rows = rows.assign(label=[esc(ep_label(p, b))
+                              for p, b in zip(rows["params"], rows["benchmark"])])
+    order = sorted(set(rows["label"]))
+    fig = go.Figure()
+    for metric in EP_METRICS:
+        g = rows[rows["metric"] == metric]
+        if g.empty:
+            continue
+        x = list(g["label"])
+        fig.add_trace(go.Bar(x=x, y=list(g["median"] * 1e-9), name=esc(metric),
+                             offsetgroup=esc(metric), hovertext=_fraction_hover(g)))
+        _with_peaks(fig, g, x, metric, 1e-9)
+    return _layout(fig, title, "phase / implementation, tokens per rank × ranks / nodes",
+                   axis_title("bandwidth per rank", "B/s"),
+                   bars=True, xaxis={"categoryorder": "array", "categoryarray": order})
+
+
+def model_ratio_figure(table: pd.DataFrame, title: str) -> go.Figure | None:
+    """measured / datasheet of each model input whose datasheet value is known."""
+    known = table[table["datasheet"].notna() & (table["datasheet"] != 0)]
+    if known.empty:
+        return None
+    x = [esc(f"{i} ({b})") for i, b in zip(known["input"], known["benchmark"])]
+    fig = go.Figure(go.Bar(x=x, y=list(known["measured"] / known["datasheet"]),
+                           name="measured / datasheet"))
+    fig.add_hline(y=1.0, line_dash="dash")
+    return _layout(fig, title, "model input (record)",
+                   "measured / datasheet (dimensionless; 1 = datasheet)")
+
+
+def history_figure(series: dict, title: str) -> go.Figure | None:
+    """A benchmark's median over run time; change points marked by a line and an X."""
+    points = sorted(series["points"], key=lambda p: p["utc_time"])
+    if not points:
+        return None
+    factor, _, _ = scale(series["unit"])
+    fig = go.Figure(go.Scatter(
+        x=[utc(p["utc_time"]) for p in points], y=[p["median"] * factor for p in points],
+        mode="lines+markers", name=esc(series["metric"]),
+        hovertext=[esc(f"{p['file']} @ {p.get('git_commit', '')}") for p in points]))
+    cps = series.get("change_points") or []
+    if cps:
+        fig.add_trace(go.Scatter(
+            x=[utc(c["utc_time"]) for c in cps], y=[c["after_median"] * factor for c in cps],
+            mode="markers", name="change point",
+            marker={"symbol": "x", "size": 14, "color": "#c00"},
+            hovertext=[esc(f"{100 * c['relative_change']:+.1f}% (p = {c['p_value']:.3g}) at "
+                           f"{c.get('git_commit', '')}") for c in cps]))
+        for c in cps:
+            fig.add_vline(x=utc(c["utc_time"]), line_dash="dot", line_color="#c00")
+    return _layout(fig, title, "run time (UTC)", axis_title(series["metric"], series["unit"]),
+                   xaxis={"type": "date"})

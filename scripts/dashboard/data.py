@@ -1,0 +1,223 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Inputs of the dashboard: results files (validated by cobench_results) flattened into one
+pandas row per (run, record, metric), and the JSON of `cobench analyze` and `cobench history`."""
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+import cobench_results as cr
+
+FRACTION_SUFFIXES = ("fraction", "_of_peak")
+
+
+class InputError(ValueError):
+    """An input the dashboard cannot use; the message names the file."""
+
+
+def _is_results_doc(path: Path) -> bool:
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except (OSError, json.JSONDecodeError):
+        return False
+    return isinstance(doc, dict) and str(doc.get("schema", "")).startswith("cobench.results/")
+
+
+def results_paths(inputs: list[str]) -> list[Path]:
+    """Files as given, directories searched recursively for results files (*.json whose
+    `schema` is cobench.results/...; other JSON there is skipped with a note), sorted."""
+    paths = set()
+    for name in inputs:
+        p = Path(name)
+        if p.is_dir():
+            for f in sorted(p.rglob("*.json")):
+                if _is_results_doc(f):
+                    paths.add(f)
+                else:
+                    print(f"dashboard: skipping {f}: not a cobench results file", file=sys.stderr)
+        elif p.is_file():
+            paths.add(p)
+        else:
+            raise InputError(f"{name}: no such file or directory")
+    return sorted(paths)
+
+
+def load_runs(paths: list[Path]) -> list[dict]:
+    """Validated documents, each with the file it came from under `_file`, in time order."""
+    runs = []
+    for p in paths:
+        try:
+            doc = cr.load(p)
+        except cr.ResultsError as e:
+            raise InputError(str(e)) from e
+        runs.append({**doc, "_file": str(p)})
+    return sorted(runs, key=lambda d: (d["run"]["utc_time"], d["_file"]))
+
+
+def _cpu_name(sysinfo: dict) -> str:
+    cpu = sysinfo.get("cpu") or {}
+    return str(cpu.get("model") or "")
+
+
+def _gpu_names(sysinfo: dict) -> list[str]:
+    devices = sysinfo.get("cuda_devices") or []
+    return sorted({str(d.get("name", "")) for d in devices if isinstance(d, dict)} - {""})
+
+
+def machines(runs: list[dict]) -> pd.DataFrame:
+    """One row per host: CPU and GPU names (from the latest run with a sysinfo), run count."""
+    rows = {}
+    for doc in runs:
+        run, sysinfo = doc["run"], doc["run"].get("sysinfo") or {}
+        host = run["host"]
+        row = rows.setdefault(host, {"host": host, "cpu": "", "gpus": "", "runs": 0,
+                                     "suites": set(), "first": run["utc_time"]})
+        row["runs"] += 1
+        row["suites"].update(r["suite"] for r in doc["records"])
+        row["last"] = run["utc_time"]
+        if _cpu_name(sysinfo):
+            row["cpu"] = _cpu_name(sysinfo)
+        if _gpu_names(sysinfo):
+            row["gpus"] = ", ".join(_gpu_names(sysinfo))
+    frame = pd.DataFrame([{**r, "suites": ", ".join(sorted(r["suites"]))} for r in rows.values()],
+                         columns=["host", "cpu", "gpus", "runs", "suites", "first", "last"])
+    return frame.sort_values("host", ignore_index=True)
+
+
+def _median(metric: dict) -> float:
+    if "median" in metric:
+        return metric["median"]
+    return statistics.median(metric["values"]) if metric["values"] else float("nan")
+
+
+def _fraction_counter(metrics: dict) -> tuple[str, float] | None:
+    """A dimensionless metric that states a fraction of peak (peak_fraction, read_bw_fraction)."""
+    for name in sorted(metrics):
+        m = metrics[name]
+        if m["unit"] == "1" and name.endswith(FRACTION_SUFFIXES) and m["values"]:
+            return name, _median(m)
+    return None
+
+
+def _peak(metric: dict, metrics: dict) -> tuple[str | None, float]:
+    """The metric's stated peak, else one implied by a fraction-of-peak counter of the record."""
+    if "peak" in metric:
+        return metric["peak"]["name"], metric["peak"]["value"]
+    counter = _fraction_counter(metrics)
+    if counter and metric["unit"] in ("B/s", "FLOP/s") and counter[1] > 0:
+        return f"{counter[0]} counter", _median(metric) / counter[1]
+    return None, float("nan")
+
+
+def _record_rows(doc: dict, index: int, record: dict) -> list[dict]:
+    run = doc["run"]
+    rows = []
+    for name in sorted(record["metrics"]):
+        m = record["metrics"][name]
+        peak_name, peak_value = _peak(m, record["metrics"])
+        rows.append({
+            "file": doc["_file"], "host": run["host"], "utc_time": run["utc_time"],
+            "git_commit": run["git_commit"], "record": index, "suite": record["suite"],
+            "benchmark": record["benchmark"], "backend": record["backend"], "metric": name,
+            "unit": m["unit"], "median": _median(m), "repetitions": len(m["values"]),
+            "peak_name": peak_name, "peak_value": peak_value,
+            "verification": record["verification"]["status"],
+            "params": dict(sorted(record["parameters"].items())),
+        })
+    return rows
+
+
+COLUMNS = ["file", "host", "utc_time", "git_commit", "record", "suite", "benchmark", "backend",
+           "metric", "unit", "median", "repetitions", "peak_name", "peak_value", "verification",
+           "params"]
+
+
+def to_frame(runs: list[dict]) -> pd.DataFrame:
+    """One row per (run, record, metric); `params` holds the record's parameters as a dict.
+    Unlike cobench_results.to_frame it keeps the file, the peak's value (or one implied by a
+    fraction-of-peak counter) and computes a median where the file stores none."""
+    rows = [row for doc in runs for i, rec in enumerate(doc["records"])
+            for row in _record_rows(doc, i, rec)]
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def latest(frame: pd.DataFrame) -> pd.DataFrame:
+    """Of each configuration (host, suite, benchmark, backend, parameters) and metric, the row
+    of the latest run: a benchmark run at 4 and at 8 ranks keeps both."""
+    if frame.empty:
+        return frame
+    ordered = frame.sort_values(["utc_time", "file", "record"]).assign(
+        params_key=frame["params"].map(lambda p: json.dumps(p, sort_keys=True, default=str)))
+    keys = ["host", "suite", "benchmark", "backend", "params_key", "metric"]
+    return (ordered.drop_duplicates(keys, keep="last").sort_values(keys, ignore_index=True)
+            .drop(columns="params_key"))
+
+
+def load_json(path: str | None, what: str) -> dict | None:
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except OSError as e:
+        raise InputError(f"{path}: cannot read {what}: {e.strerror}") from e
+    except json.JSONDecodeError as e:
+        raise InputError(f"{path}: {what} is not valid JSON: line {e.lineno}: {e.msg}") from e
+    if not isinstance(doc, dict):
+        raise InputError(f"{path}: {what}: expected a JSON object")
+    return doc
+
+
+def _paper_status(row: dict) -> str:
+    if row.get("status"):
+        return str(row["status"])
+    if row.get("paper") is None:
+        return "cobench only"
+    if row.get("known_difference"):
+        return "known difference"
+    return "flagged" if row.get("flagged") else "ok"
+
+
+def paper_rows(doc: dict | None, source: str = "") -> pd.DataFrame:
+    """The rows of `cobench analyze --paper --format json`: the deviation as text and a status
+    (the row's own, else ok / flagged / known difference / cobench only, without a paper value)."""
+    cols = ["section", "quantity", "paper", "cobench", "unit", "deviation", "status", "note"]
+    if doc is None:
+        return pd.DataFrame(columns=cols)
+    if not isinstance(doc.get("rows"), list):
+        raise InputError(f"{source}: paper report: expected a `rows` list")
+    rows = []
+    for r in doc["rows"]:
+        dev = r.get("deviation")
+        rows.append({c: r.get(c) for c in cols} | {
+            "deviation": f"{100 * dev:.2f}%" if isinstance(dev, (int, float)) else "",
+            "status": _paper_status(r), "note": r.get("note") or ""})
+    return pd.DataFrame(rows, columns=cols).astype({"paper": object, "cobench": object})
+
+
+def analysis_inputs(doc: dict | None) -> pd.DataFrame:
+    """`inputs[]` of `cobench analyze --model M --cluster C --measured R --format json`."""
+    cols = ["input", "datasheet", "measured", "used", "source"]
+    if doc is None:
+        return pd.DataFrame(columns=cols)
+    rows = [{c: r.get(c) for c in cols} for r in doc.get("inputs") or []]
+    return pd.DataFrame(rows, columns=cols).sort_values("input", ignore_index=True)
+
+
+def history_series(doc: dict | None, source: str = "") -> list[dict]:
+    """The series of `cobench history --format json`, sorted by suite, benchmark, metric."""
+    if doc is None:
+        return []
+    series = doc.get("series")
+    if not isinstance(series, list):
+        raise InputError(f"{source}: history: expected a `series` list")
+    for i, s in enumerate(series):
+        for key in ("suite", "benchmark", "metric", "unit", "points"):
+            if key not in s:
+                raise InputError(f"{source}: $.series[{i}]: missing `{key}`")
+    return sorted(series, key=lambda s: (s["suite"], s["benchmark"], s["metric"]))

@@ -1,0 +1,369 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The dashboard (scripts/dashboard.py): built from the committed results/ and the fixtures in
+scripts/tests/data/ (a collectives and an EP run of cobench_coll/cobench_ep under mpirun, a
+hand-made GPU node with peaks and fraction counters, a file with a hostile benchmark name, the
+JSON of `cobench analyze --paper` and `--measured`, and a history with a planted 5% step).
+Checked twice: on the generated HTML (pure Python), and in headless Chromium driven by
+Playwright with the system executable (skipped with the reason where either is missing)."""
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from dashboard import data
+from dashboard.site import build_site
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+DATA = HERE / "data"
+CHROMIUM = Path("/usr/bin/chromium")
+HOSTILE = '<script>alert(1)</script>"'
+INPUTS = [str(REPO / "results"), str(DATA), str(REPO / "tests" / "data" / "measured_h800.json")]
+OPTIONS = {"paper": str(DATA / "paper.json"), "analysis": str(DATA / "analysis.json"),
+           "history": str(DATA / "history.json")}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    out = tmp_path_factory.mktemp("site")
+    build_site(INPUTS, out, **OPTIONS)
+    return out
+
+
+class Parsed(HTMLParser):
+    """Tags with their attributes, the inline scripts and the visible text of a page."""
+
+    def __init__(self, text: str):
+        super().__init__(convert_charrefs=True)
+        self.tags, self.scripts, self.text, self._in_script = [], [], [], False
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self._in_script = tag == "script"
+        if tag == "script":
+            self.scripts.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, d):
+        if self._in_script:
+            self.scripts[-1] += d
+        else:
+            self.text.append(d)
+
+
+def read(site: Path, name: str) -> str:
+    return (site / name).read_text(encoding="utf-8")
+
+
+def charts(html_text: str) -> list[dict]:
+    """The figures of a page, decoded from its Plotly.newPlot(id, data, layout, config) calls."""
+    out, decoder = [], json.JSONDecoder()
+    for script in Parsed(html_text).scripts:
+        if not script.startswith("Plotly.newPlot("):
+            continue
+        args, pos = [], len("Plotly.newPlot(")
+        for _ in range(4):
+            value, pos = decoder.raw_decode(script, pos)
+            args.append(value)
+            pos += 2  # ", " or ");"
+        out.append({"id": args[0], "data": args[1], "layout": args[2]})
+    return out
+
+
+def machine_page(site: Path, host_prefix: str) -> str:
+    [page] = sorted(site.glob(f"machine-{host_prefix}*.html"))
+    return page.read_text(encoding="utf-8")
+
+
+def test_every_page_is_written_with_a_local_plotly(site):
+    names = sorted(p.name for p in site.iterdir())
+    assert names == ["history.html", "index.html", "machine-fixture-h200.html",
+                     "machine-fixture-h800.html", "machine-vm.html", "machine-xss-_b_host_b.html",
+                     "model.html", "paper.html", "plotly.min.js"]
+    assert (site / "plotly.min.js").stat().st_size > 1_000_000
+    for page in site.glob("*.html"):
+        parsed = Parsed(page.read_text(encoding="utf-8"))
+        sources = [a["src"] for t, a in parsed.tags if t == "script" and "src" in a]
+        assert sources == ["plotly.min.js"], page.name  # offline: no CDN
+        for tag, attrs in parsed.tags:  # every link resolves inside the site
+            if tag == "a":
+                assert (site / attrs["href"]).is_file(), (page.name, attrs["href"])
+
+
+def test_index_lists_machines_runs_and_analyses(site):
+    parsed = Parsed(read(site, "index.html"))
+    links = {a["href"] for t, a in parsed.tags if t == "a"}
+    assert {"machine-vm.html", "machine-fixture-h200.html", "paper.html", "model.html",
+            "history.html"} <= links
+    text = " ".join(parsed.text)
+    assert "AMD EPYC" in text and "NVIDIA H200" in text
+    assert "results/cpu-dev-vm/20261129T064652Z_vm_gemm_cpu.json" in text
+
+
+def test_cpu_gemm_collectives_and_ep_of_the_committed_and_mpi_runs(site):
+    page = machine_page(site, "vm")
+    gemm, coll, ep = charts(page)
+    assert {t["name"] for t in gemm["data"]} == {"BM_Fp8Gemm_Cpu", "BM_Sgemm_OpenBlas"}
+    fp8 = next(t for t in gemm["data"] if t["name"] == "BM_Fp8Gemm_Cpu")
+    assert len(fp8["x"]) == 10
+    # the committed median of the 2048^3 FP8 GEMM, 73.8 GFLOP/s, shown in TFLOP/s
+    assert fp8["y"][fp8["x"].index("2048×2048×2048")] == pytest.approx(0.073844, rel=1e-4)
+    assert "TFLOP/s = 1e12 FLOP/s" in gemm["layout"]["yaxis"]["title"]["text"]
+    assert coll["layout"]["xaxis"]["type"] == "log"
+    assert "busbw (GB/s = 1e9 B/s)" == coll["layout"]["yaxis"]["title"]["text"]
+    assert any(t["name"].startswith("all_reduce out_of_place mpi 4 ranks") for t in coll["data"])
+    assert [t["name"] for t in ep["data"]] == ["network_bandwidth", "intra_bandwidth",
+                                               "logical_network_bandwidth",
+                                               "logical_intra_bandwidth"]
+    assert "No MLA or memory records" in page
+
+
+def test_latest_run_of_each_configuration(tmp_path):
+    doc = json.loads((DATA / "coll_mpi_4ranks.json").read_text())
+    later = json.loads(json.dumps(doc))
+    later["run"]["utc_time"] = "2026-11-30T00:00:00Z"
+    for r in later["records"]:
+        r["parameters"]["ranks"] = 8
+    again = json.loads(json.dumps(doc))  # the same configuration later: replaces the first
+    again["run"]["utc_time"] = "2026-11-30T01:00:00Z"
+    again["records"] = [r for r in again["records"] if r["benchmark"] ==
+                        "all_reduce/bytes:4096/out_of_place"]
+    for m in again["records"][0]["metrics"].values():
+        m["values"] = [2 * v for v in m["values"]]
+        for key in ("median", "min", "max", "mean", "stddev"):
+            m[key] = 2 * m[key]
+    for name, d in (("later.json", later), ("again.json", again)):
+        (tmp_path / name).write_text(json.dumps(d))
+    build_site([str(DATA / "coll_mpi_4ranks.json"), str(tmp_path / "later.json"),
+                str(tmp_path / "again.json")], tmp_path / "site")
+    [coll] = charts(read(tmp_path / "site", "machine-vm.html"))
+    names = {t["name"] for t in coll["data"]}
+    assert "all_reduce out_of_place mpi 4 ranks / 1 nodes" in names
+    assert "all_reduce out_of_place mpi 8 ranks / 1 nodes" in names
+    four = next(t for t in coll["data"] if t["name"].startswith("all_reduce out_of_place mpi 4"))
+    first = again["records"][0]["metrics"]["busbw"]["median"]  # doubled, in B/s
+    assert four["y"][four["x"].index(4096)] == pytest.approx(1e-9 * first)
+
+
+def test_peaks_stated_and_implied_by_a_fraction_counter(site):
+    gemm, mla_ctx, memory, coll, ratio = charts(machine_page(site, "fixture-h200"))
+    peak = next(t for t in gemm["data"] if t["name"] == "peak: BM_Fp8Block_Cobench")
+    assert peak["y"] == pytest.approx([1979.0] * 3)
+    implied = next(t for t in gemm["data"] if t["name"] == "peak: BM_Fp8TensorLt")
+    assert implied["y"] == pytest.approx([1979.0])  # median / peak_fraction
+    assert mla_ctx["layout"]["xaxis"]["title"]["text"].startswith("context (tokens")
+    mla_peaks = [t for t in mla_ctx["data"] if t["name"].startswith("peak: ")]
+    assert len(mla_peaks) == 4 and all(y == pytest.approx(4800.0) for t in mla_peaks
+                                       for y in t["y"])
+    assert any(t["name"] == "peak: memory_bytes_per_s" for t in memory["data"])
+    assert any(t["name"].startswith("peak: all_reduce") for t in coll["data"])
+    assert ratio["data"][0]["y"] == pytest.approx([0.8, 1.2e15 / 1979e12])
+
+
+def test_no_missing_value_is_shown_as_nan(site):
+    for page in sorted(site.glob("*.html")):
+        cells = [c.strip().lower() for c in Parsed(read(site, page.name)).text]
+        assert not {"nan", "none", "nan%", "null"} & set(cells), page.name
+
+
+def test_every_axis_names_its_unit(site):
+    for page in sorted(site.glob("*.html")):
+        for chart in charts(page.read_text(encoding="utf-8")):
+            for axis in ("xaxis", "yaxis"):
+                title = chart["layout"][axis]["title"]["text"]
+                assert title, (page.name, chart["id"], axis)
+            assert "(" in chart["layout"]["yaxis"]["title"]["text"], (page.name, chart["id"])
+
+
+def test_sections_without_data_say_so(site):
+    page = machine_page(site, "fixture-h800")
+    assert "No EP records with dispatch/combine bandwidth metrics on this machine." in page
+    # its all-to-all record has a busbw but no size: no chart, and the section says why
+    assert "No collectives records with a busbw metric and a bytes parameter" in page
+    assert "No GEMM records" not in page and "No MLA or memory records" not in page
+    assert len(charts(page)) == 3  # GEMM, memory, measured / datasheet
+
+
+def test_paper_table_has_every_row_and_status(site):
+    rows = json.loads((DATA / "paper.json").read_text())["rows"]
+    page = read(site, "paper.html")
+    text = " ".join(Parsed(page).text)
+    trs = [t for t, _ in Parsed(page).tags if t == "tr"]
+    sections = {r["section"] for r in rows}
+    assert len(trs) == len(rows) + len(sections)  # one header row per section
+    assert "erratum: the paper prints 7.28x" in text
+    assert "known difference" in text and "cobench only" in text
+    assert f"{len(rows)} rows: " in text
+
+
+def test_model_datasheet_against_measured_with_error(site):
+    model = read(site, "model.html")
+    text = " ".join(Parsed(model).text)
+    assert "gpu.hbm_bandwidth" in text and "-13.4%" in text  # 2.9e12 / 3.35e12 - 1
+    assert "ep.bandwidth.inter_node" in text and "-16.0%" in text
+    assert "ep_all_to_all" in text  # the binding bound
+    # measured_h800.json states no peaks: the datasheet comes from the analysis' inputs[]
+    h800 = " ".join(Parsed(machine_page(site, "fixture-h800")).text)
+    assert "cobench analyze (datasheet)" in h800 and "-13.4%" in h800
+    h200 = " ".join(Parsed(machine_page(site, "fixture-h200")).text)
+    assert "gpu.peak_flops.fp8" in h200 and "-39.4%" in h200
+
+
+def test_history_marks_the_change_point(site):
+    page = read(site, "history.html")
+    step, flat = charts(page)
+    marker = next(t for t in step["data"] if t["name"] == "change point")
+    assert marker["x"] == ["2026-11-06 00:00:00.000"]
+    assert marker["y"] == pytest.approx([950.0])  # TFLOP/s
+    assert step["layout"]["shapes"][0]["x0"] == "2026-11-06 00:00:00.000"
+    assert step["layout"]["xaxis"]["type"] == "date"
+    assert len(flat["data"]) == 1 and "GB/s = 1e9 B/s" in flat["layout"]["yaxis"]["title"]["text"]
+    assert "-5.0%" in page and "No change point detected." in page
+
+
+def test_strings_from_results_are_escaped(site):
+    for page in sorted(site.glob("*.html")):
+        raw = page.read_text(encoding="utf-8")
+        assert "<script>alert" not in raw and "<b>host" not in raw, page.name
+        parsed = Parsed(raw)
+        for script in parsed.scripts:  # only ours: empty (src) or a Plotly.newPlot call
+            assert script == "" or script.startswith("Plotly.newPlot("), page.name
+            assert "</" not in script and "<" not in script, page.name
+    xss = machine_page(site, "xss")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&quot;" in xss
+    assert HOSTILE in " ".join(Parsed(xss).text)
+    assert "</script><script>alert(2)</script>" in " ".join(Parsed(xss).text)  # the CPU name
+    hostile = [t for c in charts(xss) for t in c["data"]]
+    assert any("&lt;script&gt;alert(1)&lt;/script&gt;\"" in x for t in hostile
+               for x in t.get("x", []))
+
+
+def test_optional_inputs_missing_say_so(tmp_path):
+    build_site([str(REPO / "results")], tmp_path)
+    assert "No paper report given" in read(tmp_path, "paper.html")
+    assert "No history given" in read(tmp_path, "history.html")
+    model = read(tmp_path, "model.html")
+    assert "No analysis given" in model and "No results record is tagged" in model
+
+
+def test_output_is_deterministic(site, tmp_path):
+    build_site(INPUTS, tmp_path, **OPTIONS)
+    for page in sorted(site.glob("*.html")):
+        assert (tmp_path / page.name).read_bytes() == page.read_bytes(), page.name
+
+
+def _cli():
+    script = REPO / "scripts" / "dashboard.py"
+    spec = importlib.util.spec_from_file_location("dashboard_cli", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_command_line(tmp_path, capsys):
+    script = REPO / "scripts" / "dashboard.py"
+    ok = subprocess.run([sys.executable, str(script), str(REPO / "results"), "-o",
+                         str(tmp_path / "site"), "--history", str(DATA / "history.json")],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert "wrote 5 pages" in ok.stdout
+    cli = _cli()
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"schema": "cobench.results/1", "run": {}, "records": []}')
+    assert cli.main([str(bad), "-o", str(tmp_path / "s2")]) == 1
+    err = capsys.readouterr().err
+    assert str(bad) in err and "$.run" in err
+    assert cli.main([str(tmp_path / "missing.json"), "-o", str(tmp_path / "s3")]) == 1
+    assert "no such file" in capsys.readouterr().err
+    assert cli.main([str(REPO / "results"), "-o", str(tmp_path / "s4"), "--paper",
+                     str(tmp_path / "missing.json")]) == 1
+    assert "cannot read paper report" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:
+        cli.main(["results"])  # no -o
+    assert usage.value.code == 2
+
+
+def test_directories_are_searched_and_other_json_skipped():
+    paths = [p.name for p in data.results_paths([str(DATA)])]
+    assert paths == ["coll_mpi_4ranks.json", "ep_mpi_4ranks.json", "gpu_node.json", "xss.json"]
+
+
+def test_with_a_fresh_paper_report(cobench_bin, tmp_path):
+    paper = tmp_path / "paper.json"
+    with open(paper, "w") as f:
+        subprocess.run([cobench_bin, "analyze", "--paper", "--format", "json"], stdout=f,
+                       check=True)
+    build_site([str(REPO / "results")], tmp_path / "site", paper=str(paper))
+    rows = json.loads(paper.read_text())["rows"]
+    assert f"{len(rows)} rows: " in read(tmp_path / "site", "paper.html")
+
+
+def _browser_or_skip():
+    if not CHROMIUM.is_file() or shutil.which(str(CHROMIUM)) is None:
+        pytest.skip(f"{CHROMIUM} missing: install the Debian package chromium (scripts/setup.sh)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright missing: .venv/bin/pip install -r scripts/requirements.txt")
+    return sync_playwright
+
+
+CHART_DATA = """() => Array.from(document.querySelectorAll('.plotly-graph-div')).map(d => ({
+    id: d.id, drawn: d.classList.contains('js-plotly-plot'),
+    traces: (d.data || []).map(t => Math.max((t.x || []).length, (t.y || []).length))}))"""
+
+
+def test_pages_in_headless_chromium(site):
+    sync_playwright = _browser_or_skip()
+    problems, dialogs, seen = [], [], {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            for html_file in sorted(site.glob("*.html")):
+                page.goto(html_file.as_uri(), wait_until="load")
+                seen[html_file.name] = {"charts": page.evaluate(CHART_DATA),
+                                        "text": page.evaluate("document.body.textContent")}
+        finally:
+            browser.close()
+    assert problems == [] and dialogs == []
+    assert len(seen) == 8
+    for name, got in seen.items():
+        expected = len(charts(read(site, name)))
+        assert len(got["charts"]) == expected, name
+        for chart in got["charts"]:
+            assert chart["drawn"] and chart["traces"], (name, chart["id"])
+            assert all(n > 0 for n in chart["traces"]), (name, chart)
+    assert sum(len(g["charts"]) for g in seen.values()) >= 12
+    xss = seen["machine-xss-_b_host_b.html"]["text"]
+    assert HOSTILE in xss and 'xss-<b>host</b>"' in xss  # shown literally, never run
+
+
+def test_with_the_history_of_cobench(cobench_bin, tmp_path):
+    history = tmp_path / "history.json"
+    with open(history, "w") as f:
+        subprocess.run([cobench_bin, "history", str(REPO / "results"), str(DATA / "gpu_node.json"),
+                        "--format", "json"], stdout=f, stderr=subprocess.DEVNULL, check=True)
+    series = json.loads(history.read_text())["series"]
+    build_site([str(REPO / "results")], tmp_path / "site", history=str(history))
+    assert len(charts(read(tmp_path / "site", "history.html"))) == len(series) > 0
+
+
+def test_fixtures_pass_the_cpp_reader(cobench_bin):
+    files = [str(DATA / n) for n in ("coll_mpi_4ranks.json", "ep_mpi_4ranks.json",
+                                     "gpu_node.json", "xss.json")]
+    r = subprocess.run([cobench_bin, "results", "validate", *files], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
