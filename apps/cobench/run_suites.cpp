@@ -27,8 +27,9 @@ const std::vector<Suite>& all_suites() {
        SuiteKind::kGbench,
        SuiteNeeds::kCpu,
        B::kCpu,
-       {"--benchmark_filter=HostStream.*mib:64/", "--benchmark_repetitions=3",
-        "--benchmark_min_time=0.05"},
+       {"--benchmark_filter=BM_HostStream/op:(read|copy)/model_input|KvGather/page_tokens:64/"
+        "token_bytes:656",
+        "--benchmark_repetitions=3", "--benchmark_min_time=0.05"},
        {"--benchmark_repetitions=5"},
        15},
       {"gemm",
