@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <fmt/format.h>
+
+#include "core/cuda/cuda_check.h"
+#include "core/error.h"
+#include "kernels/gemm/cuda/fp8_block_gemm.h"
+#include "kernels/gemm/cuda/mma_fp8.cuh"
+
+namespace cobench::gemm::cuda {
+namespace {
+
+constexpr int kBm = 128, kBn = 128, kBk = 128, kThreads = 256;
+constexpr int kSmemLd = kBk + 16;  // 144-byte rows: the 8 rows a fragment load touches hit 8
+                                   // different 4-bank groups (no bank conflicts)
+
+struct Operands {
+  const std::uint8_t* a;
+  const float* sa;  // [rows, k_blocks]
+  const std::uint8_t* b;
+  const float* sb;  // [ceil(N / 128), k_blocks]
+  float* d;
+  int n, k_blocks, promote;
+  long long ld;  // padded K of both operands, in bytes
+};
+
+using Tile = std::uint8_t[kBm][kSmemLd];
+constexpr int kStages = 2;  // K blocks in flight: the next one loads while this one computes
+constexpr int kSmemBytes = 2 * kStages * static_cast<int>(sizeof(Tile));
+
+// Starts copying rows [row0, row0 + 128) of K block `kblk` into `s` with cp.async (16 bytes a
+// thread and copy; rows at or beyond `end` are zero-filled: source size 0 reads nothing).
+__device__ __forceinline__ void load_tile_async(Tile& s, const std::uint8_t* g, long long ld,
+                                                int row0, int end, int kblk) {
+  for (int i = threadIdx.x; i < kBm * (kBk / 16); i += kThreads) {
+    const int r = i / (kBk / 16), c = (i % (kBk / 16)) * 16;
+    const bool in = row0 + r < end;
+    const std::uint8_t* src = in ? g + (row0 + r) * ld + kblk * kBk + c : g;
+    const auto dst = static_cast<std::uint32_t>(__cvta_generic_to_shared(&s[r][c]));
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src),
+                 "r"(in ? 16 : 0)
+                 : "memory");
+  }
+}
+
+__device__ __forceinline__ void cp_async_commit() {
+  asm volatile("cp.async.commit_group;\n" ::: "memory");
+}
+
+/// Waits until at most `pending` committed groups are still in flight.
+template <int pending>
+__device__ __forceinline__ void cp_async_wait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(pending) : "memory");
+}
+
+// One 128 x 128 output tile: rows [m0, m_end) of A and D, columns [n0, n0 + 128) of D.
+__device__ void gemm_tile(const Operands& p, int m0, int m_end, int n0) {
+  extern __shared__ __align__(16) std::uint8_t smem[];
+  Tile* as = reinterpret_cast<Tile*>(smem);  // [kStages]
+  Tile* bs = as + kStages;                   // [kStages]
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, g = lane / 4, t = lane % 4;
+  const int wm = (warp / 4) * 64, wn = (warp % 4) * 32;  // 2 x 4 warps of 64 x 32
+  float part[4][4][4] = {}, acc[4][4][4] = {};
+  float sa[4][2] = {{1, 1}, {1, 1}, {1, 1}, {1, 1}},
+        sb = 1;   // scales of the current K block: this thread's 8 rows, B's block
+  int since = 0;  // K elements in `part` since the last promotion
+  load_tile_async(as[0], p.a, p.ld, m0, m_end, 0);
+  load_tile_async(bs[0], p.b, p.ld, n0, p.n, 0);
+  cp_async_commit();
+  for (int kb = 0; kb < p.k_blocks; ++kb) {
+    float new_sa[4][2];
+    for (int mi = 0; mi < 4; ++mi)
+      for (int h = 0; h < 2; ++h) {
+        const int row = m0 + wm + mi * 16 + g + 8 * h;
+        new_sa[mi][h] = row < m_end ? p.sa[static_cast<long long>(row) * p.k_blocks + kb] : 1.0f;
+      }
+    const float new_sb = p.sb[(n0 / kBn) * p.k_blocks + kb];
+    if (since > 0)  // an interval spans the K-block boundary: keep `part` in the new scales
+      for (int mi = 0; mi < 4; ++mi)
+        for (int ni = 0; ni < 4; ++ni)
+          for (int e = 0; e < 4; ++e)
+            part[mi][ni][e] *= (sa[mi][e / 2] * sb) / (new_sa[mi][e / 2] * new_sb);
+    for (int mi = 0; mi < 4; ++mi)
+      for (int h = 0; h < 2; ++h) sa[mi][h] = new_sa[mi][h];
+    sb = new_sb;
+
+    if (kb + 1 < p.k_blocks) {  // the stage it fills was last read before the previous barrier
+      load_tile_async(as[(kb + 1) % kStages], p.a, p.ld, m0, m_end, kb + 1);
+      load_tile_async(bs[(kb + 1) % kStages], p.b, p.ld, n0, p.n, kb + 1);
+      cp_async_commit();
+      cp_async_wait<1>();  // block kb has landed, kb + 1 may still be in flight
+    } else {
+      cp_async_wait<0>();
+    }
+    __syncthreads();
+    const Tile& at = as[kb % kStages];
+    const Tile& bt = bs[kb % kStages];
+    for (int ks = 0; ks < kBk / 32; ++ks) {
+      const int k = ks * 32 + 4 * t;
+      std::uint32_t fa[4][4], fb[4][2];
+      for (int mi = 0; mi < 4; ++mi) {
+        const int r = wm + mi * 16 + g;
+        fa[mi][0] = *reinterpret_cast<const std::uint32_t*>(&at[r][k]);
+        fa[mi][1] = *reinterpret_cast<const std::uint32_t*>(&at[r + 8][k]);
+        fa[mi][2] = *reinterpret_cast<const std::uint32_t*>(&at[r][k + 16]);
+        fa[mi][3] = *reinterpret_cast<const std::uint32_t*>(&at[r + 8][k + 16]);
+      }
+      for (int ni = 0; ni < 4; ++ni) {
+        const int c = wn + ni * 8 + g;
+        fb[ni][0] = *reinterpret_cast<const std::uint32_t*>(&bt[c][k]);
+        fb[ni][1] = *reinterpret_cast<const std::uint32_t*>(&bt[c][k + 16]);
+      }
+      for (int mi = 0; mi < 4; ++mi)
+        for (int ni = 0; ni < 4; ++ni) mma_m16n8k32_e4m3(part[mi][ni], fa[mi], fb[ni]);
+      since += 32;
+      const bool last = kb == p.k_blocks - 1 && ks == kBk / 32 - 1;
+      if ((p.promote > 0 && since == p.promote) || last) {
+        for (int mi = 0; mi < 4; ++mi)
+          for (int ni = 0; ni < 4; ++ni)
+            for (int e = 0; e < 4; ++e) {
+              acc[mi][ni][e] += part[mi][ni][e] * (sa[mi][e / 2] * sb);
+              part[mi][ni][e] = 0;
+            }
+        since = 0;
+      }
+    }
+    __syncthreads();  // every warp is done with this stage before it is refilled
+  }
+  for (int mi = 0; mi < 4; ++mi)
+    for (int ni = 0; ni < 4; ++ni)
+      for (int e = 0; e < 4; ++e) {
+        const int row = m0 + wm + mi * 16 + g + 8 * (e / 2);
+        const int col = n0 + wn + ni * 8 + 2 * t + (e % 2);
+        if (row < m_end && col < p.n) p.d[static_cast<long long>(row) * p.n + col] = acc[mi][ni][e];
+      }
+}
+
+__global__ void __launch_bounds__(kThreads) fp8_gemm_kernel(Operands p, int m) {
+  gemm_tile(p, blockIdx.y * kBm, m, blockIdx.x * kBn);
+}
+
+// blockIdx.y is a tile of (expert, first row, end row); B and its scales move to the expert's.
+__global__ void __launch_bounds__(kThreads)
+    grouped_fp8_gemm_kernel(Operands p, const int* tiles, long long expert_codes,
+                            int expert_scales) {
+  const int* tile = tiles + 3 * blockIdx.y;
+  Operands q = p;
+  q.b += tile[0] * expert_codes;
+  q.sb += tile[0] * expert_scales;
+  gemm_tile(q, tile[1], tile[2], blockIdx.x * kBn);
+}
+
+// Both kernels take more than the default 48 KiB of dynamic shared memory: say so once.
+void allow_smem() {
+  static const bool done = [] {
+    COBENCH_CUDA_CHECK(cudaFuncSetAttribute(
+        fp8_gemm_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes));
+    COBENCH_CUDA_CHECK(cudaFuncSetAttribute(
+        grouped_fp8_gemm_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes));
+    return true;
+  }();
+  (void)done;
+}
+
+void check_options(const Fp8GemmOptions& o) {
+  COBENCH_CHECK(o.promote_interval >= 0 && o.promote_interval % 32 == 0,
+                fmt::format("promote_interval {}: a multiple of 32 (0: at the end only)",
+                            o.promote_interval));
+}
+
+}  // namespace
+
+void fp8_gemm_cuda(const DeviceFp8Matrix& a, const DeviceFp8Matrix& b, float* d,
+                   const Fp8GemmOptions& options) {
+  check_options(options);
+  COBENCH_CHECK(a.tile_rows == 1 && b.tile_rows == 128, "A per token, B per 128 x 128 block");
+  COBENCH_CHECK(a.cols == b.cols && a.ld == b.ld,
+                fmt::format("K differs: A has {}, B has {}", a.cols, b.cols));
+  if (a.rows == 0 || b.rows == 0) return;
+  const Operands p{a.codes.get(),
+                   a.scales.get(),
+                   b.codes.get(),
+                   b.scales.get(),
+                   d,
+                   static_cast<int>(b.rows),
+                   static_cast<int>(a.k_blocks()),
+                   options.promote_interval,
+                   static_cast<long long>(a.ld)};
+  const dim3 grid(static_cast<unsigned>((b.rows + kBn - 1) / kBn),
+                  static_cast<unsigned>((a.rows + kBm - 1) / kBm));
+  allow_smem();
+  fp8_gemm_kernel<<<grid, kThreads, kSmemBytes>>>(p, static_cast<int>(a.rows));
+  COBENCH_CUDA_CHECK(cudaGetLastError());
+}
+
+GroupedTiles grouped_tiles(const std::vector<std::int64_t>& counts) {
+  std::vector<int> t;
+  std::int64_t row = 0;
+  for (size_t e = 0; e < counts.size(); ++e) {
+    for (std::int64_t r = 0; r < counts[e]; r += kBm) {
+      t.push_back(static_cast<int>(e));
+      t.push_back(static_cast<int>(row + r));
+      t.push_back(static_cast<int>(row + std::min<std::int64_t>(r + kBm, counts[e])));
+    }
+    row += counts[e];
+  }
+  GroupedTiles g;
+  g.count = static_cast<int>(t.size() / 3);
+  g.tiles = DeviceBuffer<int>(t);
+  return g;
+}
+
+void grouped_fp8_gemm_cuda(const DeviceFp8Matrix& a, const DeviceFp8Experts& b,
+                           const GroupedTiles& tiles, float* d, const Fp8GemmOptions& options) {
+  check_options(options);
+  COBENCH_CHECK(a.tile_rows == 1, "A per token");
+  COBENCH_CHECK(a.cols == b.cols && a.ld == b.ld,
+                fmt::format("K differs: A has {}, the experts {}", a.cols, b.cols));
+  if (tiles.count == 0 || b.n == 0) return;
+  const Operands p{a.codes.get(),
+                   a.scales.get(),
+                   b.codes.get(),
+                   b.scales.get(),
+                   d,
+                   static_cast<int>(b.n),
+                   static_cast<int>(a.k_blocks()),
+                   options.promote_interval,
+                   static_cast<long long>(a.ld)};
+  const dim3 grid(static_cast<unsigned>((b.n + kBn - 1) / kBn), static_cast<unsigned>(tiles.count));
+  allow_smem();
+  grouped_fp8_gemm_kernel<<<grid, kThreads, kSmemBytes>>>(
+      p, tiles.tiles.get(), static_cast<long long>(b.n * b.ld),
+      static_cast<int>((b.n + kBn - 1) / kBn * (b.ld / kPadK)));
+  COBENCH_CUDA_CHECK(cudaGetLastError());
+}
+
+}  // namespace cobench::gemm::cuda

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "kernels/memory/host_stream.h"
+
+#include <fmt/format.h>
+#include <hwloc.h>
+
+#include <barrier>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "core/error.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace cobench::memory {
+namespace {
+
+constexpr std::int64_t kPageDoubles = 4096 / 8;
+
+struct Slice {
+  double *a = nullptr, *b = nullptr, *c = nullptr, *w = nullptr;
+  std::int64_t n = 0, first = 0;  // elements, global index of the first
+  double sum = 0;                 // the last read pass's result
+};
+
+double read_portable(const double* a, std::int64_t n) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  for (std::int64_t i = 0; i < n; i += 4)
+    s0 += a[i], s1 += a[i + 1], s2 += a[i + 2], s3 += a[i + 3];
+  return (s0 + s1) + (s2 + s3);
+}
+void write_portable(double* w, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) w[i] = 3.0;
+}
+void triad_portable(const double* a, const double* b, double* c, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) c[i] = a[i] + 3.0 * b[i];
+}
+
+#if defined(__x86_64__)
+#define COBENCH_AVX2 __attribute__((target("avx2,fma")))
+// n is a multiple of 512 and every array 4 KiB aligned.
+COBENCH_AVX2 double read_avx2(const double* a, std::int64_t n) {
+  __m256d s[4] = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(),
+                  _mm256_setzero_pd()};
+  for (std::int64_t i = 0; i < n; i += 16)
+    for (int k = 0; k < 4; ++k) s[k] = _mm256_add_pd(s[k], _mm256_load_pd(a + i + 4 * k));
+  alignas(32) double part[4];
+  _mm256_store_pd(part, _mm256_add_pd(_mm256_add_pd(s[0], s[1]), _mm256_add_pd(s[2], s[3])));
+  return (part[0] + part[1]) + (part[2] + part[3]);
+}
+COBENCH_AVX2 void write_avx2(double* w, std::int64_t n) {
+  const __m256d v = _mm256_set1_pd(3.0);
+  for (std::int64_t i = 0; i < n; i += 4) _mm256_stream_pd(w + i, v);
+  _mm_sfence();
+}
+COBENCH_AVX2 void triad_avx2(const double* a, const double* b, double* c, std::int64_t n) {
+  const __m256d three = _mm256_set1_pd(3.0);
+  for (std::int64_t i = 0; i < n; i += 4)
+    _mm256_stream_pd(c + i, _mm256_fmadd_pd(three, _mm256_load_pd(b + i), _mm256_load_pd(a + i)));
+  _mm_sfence();
+}
+#endif
+
+bool have_avx2() {
+#if defined(__x86_64__)
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+
+enum class Job { kInit, kRun, kStop };
+
+}  // namespace
+
+const char* stream_op_name(StreamOp op) {
+  switch (op) {
+    case StreamOp::kRead:
+      return "read";
+    case StreamOp::kWrite:
+      return "write";
+    case StreamOp::kCopy:
+      return "copy";
+    case StreamOp::kTriad:
+      return "triad";
+  }
+  return "?";
+}
+
+std::int64_t stream_bytes_per_element(StreamOp op) {
+  switch (op) {
+    case StreamOp::kRead:
+    case StreamOp::kWrite:
+      return 8;
+    case StreamOp::kCopy:
+      return 16;
+    case StreamOp::kTriad:
+      return 24;
+  }
+  return 0;
+}
+
+struct HostStream::Impl {
+  int threads = 1;
+  bool avx2 = have_avx2();
+  std::string pinned;
+  hwloc_topology_t topo = nullptr;
+  int cores = 0;
+  std::vector<Slice> slices;
+  std::vector<std::thread> workers;
+  std::barrier<> start, done;
+  Job job = Job::kInit;
+  StreamOp op = StreamOp::kRead;
+  std::vector<std::string> errors;  // per worker, from the init job
+
+  explicit Impl(int n)
+      : threads(n),
+        slices(static_cast<size_t>(n)),
+        start(n + 1),
+        done(n + 1),
+        errors(static_cast<size_t>(n)) {}
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+  // Stops and joins the workers (waiting at the start barrier), frees the arrays.
+  ~Impl() {
+    job = Job::kStop;
+    if (!workers.empty()) start.arrive_and_wait();
+    for (auto& t : workers) t.join();
+    for (Slice& s : slices)
+      for (double* p : {s.a, s.b, s.c, s.w}) std::free(p);
+    if (topo) hwloc_topology_destroy(topo);
+  }
+
+  void pin(int id) {
+    if (!topo || cores == 0) return;
+    hwloc_obj_t core = hwloc_get_obj_by_type(topo, HWLOC_OBJ_CORE, id % cores);
+    if (core && core->cpuset) hwloc_set_cpubind(topo, core->cpuset, HWLOC_CPUBIND_THREAD);
+  }
+
+  void init(int id, std::int64_t n, std::int64_t first) {
+    Slice& s = slices[static_cast<size_t>(id)];
+    s.n = n, s.first = first;
+    const size_t bytes = static_cast<size_t>(n) * sizeof(double);
+    for (double** p : {&s.a, &s.b, &s.c, &s.w}) {
+      *p = static_cast<double*>(std::aligned_alloc(4096, bytes));
+      if (!*p) {
+        errors[static_cast<size_t>(id)] = fmt::format("cannot allocate {} bytes", bytes);
+        return;
+      }
+    }
+    for (std::int64_t i = 0; i < n; ++i) {  // first touch, by the pinned owner
+      s.a[i] = static_cast<double>((first + i) % 1021);
+      s.b[i] = static_cast<double>((first + i) % 997);
+      s.c[i] = s.w[i] = 0.0;
+    }
+  }
+
+  void pass(int id) {
+    Slice& s = slices[static_cast<size_t>(id)];
+    if (!s.w) return;
+#if defined(__x86_64__)
+    if (avx2) {
+      switch (op) {
+        case StreamOp::kRead:
+          s.sum = read_avx2(s.a, s.n);
+          return;
+        case StreamOp::kWrite:
+          write_avx2(s.w, s.n);
+          return;
+        case StreamOp::kCopy:
+          std::memcpy(s.c, s.a, static_cast<size_t>(s.n) * sizeof(double));
+          return;
+        case StreamOp::kTriad:
+          triad_avx2(s.a, s.b, s.c, s.n);
+          return;
+      }
+    }
+#endif
+    switch (op) {
+      case StreamOp::kRead:
+        s.sum = read_portable(s.a, s.n);
+        return;
+      case StreamOp::kWrite:
+        write_portable(s.w, s.n);
+        return;
+      case StreamOp::kCopy:
+        std::memcpy(s.c, s.a, static_cast<size_t>(s.n) * sizeof(double));
+        return;
+      case StreamOp::kTriad:
+        triad_portable(s.a, s.b, s.c, s.n);
+        return;
+    }
+  }
+
+  void worker(int id, std::int64_t n, std::int64_t first) {
+    pin(id);
+    for (;;) {
+      start.arrive_and_wait();
+      if (job == Job::kStop) return;
+      if (job == Job::kInit)
+        init(id, n, first);
+      else
+        pass(id);
+      done.arrive_and_wait();
+    }
+  }
+};
+
+HostStream::HostStream(std::size_t bytes_per_array, int threads) {
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const std::int64_t per_thread = static_cast<std::int64_t>(bytes_per_array / sizeof(double)) /
+                                  threads / kPageDoubles * kPageDoubles;
+  COBENCH_CHECK(per_thread > 0, fmt::format("{} bytes per array is less than a 4 KiB page for "
+                                            "each of {} threads",
+                                            bytes_per_array, threads));
+  impl_ = std::make_unique<Impl>(threads);
+  if (hwloc_topology_init(&impl_->topo) == 0 && hwloc_topology_load(impl_->topo) == 0) {
+    impl_->cores = hwloc_get_nbobjs_by_type(impl_->topo, HWLOC_OBJ_CORE);
+    impl_->pinned = fmt::format("pinned to {} of {} cores (hwloc)", std::min(threads, impl_->cores),
+                                impl_->cores);
+  } else {
+    if (impl_->topo) hwloc_topology_destroy(impl_->topo);
+    impl_->topo = nullptr;
+    impl_->pinned = "not pinned (hwloc could not load the topology)";
+  }
+  for (int i = 0; i < threads; ++i)
+    impl_->workers.emplace_back(&Impl::worker, impl_.get(), i, per_thread, per_thread * i);
+  impl_->job = Job::kInit;
+  impl_->start.arrive_and_wait();
+  impl_->done.arrive_and_wait();
+  for (const std::string& e : impl_->errors)
+    if (!e.empty()) {
+      impl_.reset();  // joins the workers and frees what was allocated
+      COBENCH_THROW(e);
+    }
+}
+
+HostStream::~HostStream() = default;
+
+double HostStream::run(StreamOp op) {
+  impl_->job = Job::kRun;
+  impl_->op = op;
+  const auto t0 = std::chrono::steady_clock::now();
+  impl_->start.arrive_and_wait();
+  impl_->done.arrive_and_wait();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::string HostStream::verify(StreamOp op) const {
+  for (const Slice& s : impl_->slices) {
+    if (op == StreamOp::kRead) {
+      double want = 0;
+      for (std::int64_t i = 0; i < s.n; ++i) want += static_cast<double>((s.first + i) % 1021);
+      if (s.sum != want)  // exact: integers below 2^53
+        return fmt::format("read sum {} where {} was expected", s.sum, want);
+      continue;
+    }
+    for (std::int64_t i = 0; i < s.n; ++i) {
+      const double a = static_cast<double>((s.first + i) % 1021),
+                   b = static_cast<double>((s.first + i) % 997);
+      const double got = op == StreamOp::kWrite ? s.w[i] : s.c[i];
+      const double want = op == StreamOp::kWrite ? 3.0 : op == StreamOp::kCopy ? a : a + 3.0 * b;
+      if (got != want)
+        return fmt::format("{}: element {} is {}, expected {}", stream_op_name(op), s.first + i,
+                           got, want);
+    }
+  }
+  return "";
+}
+
+std::int64_t HostStream::bytes_per_pass(StreamOp op) const {
+  return elements() * stream_bytes_per_element(op);
+}
+
+int HostStream::threads() const { return impl_->threads; }
+
+std::int64_t HostStream::elements() const {
+  std::int64_t n = 0;
+  for (const Slice& s : impl_->slices) n += s.n;
+  return n;
+}
+
+const std::string& HostStream::pinned() const { return impl_->pinned; }
+
+const char* HostStream::kernel() const { return impl_->avx2 ? "avx2 non-temporal" : "portable"; }
+
+double measure_read_bandwidth(std::size_t bytes, int passes, int threads) {
+  HostStream s(bytes, threads);
+  s.run(StreamOp::kRead);  // warm up
+  double best = 0;
+  for (int i = 0; i < passes; ++i) {
+    const double t = s.run(StreamOp::kRead);
+    const std::string error = s.verify(StreamOp::kRead);
+    COBENCH_CHECK(error.empty(), error);
+    best = std::max(best, static_cast<double>(s.bytes_per_pass(StreamOp::kRead)) / t);
+  }
+  return best;
+}
+
+}  // namespace cobench::memory

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: Apache-2.0
+// Host memory bandwidth, STREAM-style, over every core: a pool of worker threads, each pinned to
+// a core through hwloc (where hwloc can bind; otherwise unpinned, and pinned() says so), each
+// owning a slice of every array that it allocates and first-touches itself, so that Linux places
+// the slice on the thread's NUMA node. Arrays of doubles, initialized a[i] = i mod 1021,
+// b[i] = i mod 997; the operations and the bytes each counts per element:
+//   read   sum += a[i]                8   (4 independent AVX2 sums where the CPU has AVX2)
+//   write  w[i] = 3                   8
+//   copy   c[i] = a[i]                16  (read + write, as STREAM; mbw counts 8), by memcpy
+//   triad  c[i] = a[i] + 3 b[i]       24
+// Write and triad stores bypass the caches (non-temporal, AVX2) where the CPU has AVX2, so no
+// read-for-ownership traffic is added; copy is glibc's memcpy per slice, which picks the fastest
+// large-copy method of the CPU (rep movsb or non-temporal stores), as mbw's methods do. Every pass
+// can be verified: the read's sum, and every element the others wrote. Bandwidths are decimal: 1
+// GB/s = 1e9 B/s.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace cobench::memory {
+
+enum class StreamOp { kRead, kWrite, kCopy, kTriad };
+
+const char* stream_op_name(StreamOp op);
+/// Bytes a pass counts per element (8, 8, 16, 24).
+std::int64_t stream_bytes_per_element(StreamOp op);
+
+class HostStream {
+ public:
+  /// `bytes_per_array` rounded down to whole 4 KiB pages per thread; threads <= 0: every core.
+  HostStream(std::size_t bytes_per_array, int threads = 0);
+  ~HostStream();
+  HostStream(const HostStream&) = delete;
+  HostStream& operator=(const HostStream&) = delete;
+
+  /// One pass of `op` over the arrays by every thread; returns its wall time in seconds.
+  double run(StreamOp op);
+  /// Checks the last pass of `op`; throws nothing, returns an empty string or what was wrong.
+  std::string verify(StreamOp op) const;
+  /// Bytes one pass of `op` counts (elements x stream_bytes_per_element).
+  std::int64_t bytes_per_pass(StreamOp op) const;
+
+  int threads() const;
+  std::int64_t elements() const;
+  /// "pinned to N cores (hwloc)" or why not.
+  const std::string& pinned() const;
+  /// "avx2 non-temporal" or "portable" (write, triad, read; copy is memcpy).
+  const char* kernel() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Best of `passes` all-core read passes over `bytes` (default 512 MiB), in B/s; verified
+/// (throws cobench::Error when a pass's sum is wrong).
+double measure_read_bandwidth(std::size_t bytes = std::size_t{512} << 20, int passes = 5,
+                              int threads = 0);
+
+}  // namespace cobench::memory

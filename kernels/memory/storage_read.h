@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+// The storage tier of a KV cache (context caching on SSD): sequential read bandwidth of a
+// KV-sized file. The file is written once with a pattern (the 8-byte word at byte offset o holds
+// o ^ 0x9E3779B97F4A7C15), synced and dropped from the page cache; reads use O_DIRECT (4 KiB
+// aligned buffers, whole blocks) so they come from the device. Where the file system refuses
+// O_DIRECT (tmpfs, some overlay and network file systems) the read falls back to buffered I/O
+// after posix_fadvise(DONTNEED) drops the file's cached pages before every pass, and the result
+// says so: those numbers may include page-cache hits.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace cobench::memory {
+
+/// A temporary file of `bytes` (rounded up to whole MiB) in `dir`, removed by the destructor.
+class KvFile {
+ public:
+  KvFile(const std::string& dir, std::int64_t bytes);
+  ~KvFile();
+  KvFile(const KvFile&) = delete;
+  KvFile& operator=(const KvFile&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::int64_t bytes() const { return bytes_; }
+
+ private:
+  std::string path_;
+  std::int64_t bytes_ = 0;
+};
+
+struct StorageRead {
+  double seconds = 0;
+  bool direct = false;  ///< O_DIRECT was used
+  std::string mode;     ///< "O_DIRECT" or "buffered, O_DIRECT refused: <reason>"
+  std::string error;    ///< verification: empty, or the first wrong word
+};
+
+/// Reads the whole file sequentially in `block_bytes` blocks (a multiple of 4 KiB); with
+/// `verify` every word is checked against the pattern (outside the timed read's purpose: run
+/// one verified pass, then time unverified ones).
+StorageRead read_kv_file(const KvFile& f, std::int64_t block_bytes, bool verify);
+
+/// The directory KV files go to: $COBENCH_STORAGE_DIR, else the system's temporary directory.
+std::string storage_dir();
+
+}  // namespace cobench::memory

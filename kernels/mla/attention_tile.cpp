@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: Apache-2.0
+// The portable kernels, the dispatch, and the steps around the kernels (chunk, finish, combine);
+// the AVX2 and AVX-512 kernels are in attention_tile_x86.cpp.
+#include "kernels/mla/attention_tile.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "core/error.h"
+
+namespace cobench::mla::detail {
+namespace {
+
+void scores_portable(const float* q, std::int64_t rows, std::int64_t dq, const float* kt,
+                     std::int64_t n, float* s) {
+  for (std::int64_t r = 0; r < rows; ++r) {
+    float* sr = s + r * kChunk;
+    std::fill(sr, sr + n, 0.0f);
+    for (std::int64_t d = 0; d < dq; ++d) {
+      const float x = q[r * dq + d];
+      const float* k = kt + d * kChunk;
+      for (std::int64_t t = 0; t < n; ++t) sr[t] += x * k[t];
+    }
+  }
+}
+
+void softmax_portable(float* s, std::int64_t rows, std::int64_t n, float scale, float* m, float* l,
+                      float* alpha) {
+  for (std::int64_t r = 0; r < rows; ++r) {
+    float* sr = s + r * kChunk;
+    float top = m[r];
+    for (std::int64_t t = 0; t < n; ++t) top = std::max(top, sr[t] * scale);
+    alpha[r] = std::exp(m[r] - top);
+    float sum = 0;
+    for (std::int64_t t = 0; t < n; ++t) sum += (sr[t] = std::exp(sr[t] * scale - top));
+    l[r] = l[r] * alpha[r] + sum;
+    m[r] = top;
+  }
+}
+
+void accumulate_portable(const float* p, std::int64_t rows, const float* v, std::int64_t ldv,
+                         std::int64_t n, std::int64_t dv, const float* alpha, float* o) {
+  for (std::int64_t r = 0; r < rows; ++r) {
+    float* orow = o + r * dv;
+    for (std::int64_t j = 0; j < dv; ++j) orow[j] *= alpha[r];
+    for (std::int64_t t = 0; t < n; ++t) {
+      const float w = p[r * kChunk + t];
+      for (std::int64_t j = 0; j < dv; ++j) orow[j] += w * v[t * ldv + j];
+    }
+  }
+}
+
+void scores_rows_portable(const float* q, std::int64_t rows, std::int64_t dq, const float* k,
+                          std::int64_t ldk, std::int64_t n, float* s) {
+  for (std::int64_t t = 0; t < n; ++t)
+    for (std::int64_t r = 0; r < rows; ++r) {
+      float dot = 0;
+      for (std::int64_t d = 0; d < dq; ++d) dot += q[r * dq + d] * k[t * ldk + d];
+      s[r * kChunk + t] = dot;
+    }
+}
+
+void bf16_to_float_portable(const std::uint8_t* src, std::int64_t n, float* dst) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    std::uint16_t bits;
+    std::memcpy(&bits, src + 2 * i, 2);
+    const std::uint32_t u = static_cast<std::uint32_t>(bits) << 16;
+    std::memcpy(dst + i, &u, 4);
+  }
+}
+
+}  // namespace
+
+CpuIsa resolve_isa(CpuIsa isa) {
+  if (isa == CpuIsa::kAuto) return best_cpu_isa();
+  COBENCH_CHECK(cpu_isa_supported(isa),
+                fmt::format("this CPU does not run the {} kernels", cpu_isa_name(isa)));
+  return isa;
+}
+
+TileKernels tile_kernels(CpuIsa resolved) {
+#if defined(__x86_64__)
+  if (resolved == CpuIsa::kAvx512) return tile_kernels_avx512();
+  if (resolved == CpuIsa::kAvx2) return tile_kernels_avx2();
+#endif
+  (void)resolved;
+  return {scores_portable, softmax_portable, accumulate_portable, scores_rows_portable,
+          bf16_to_float_portable};
+}
+
+void Partial::reset(std::int64_t r, std::int64_t d) {
+  rows = r, dv = d;
+  m.assign(static_cast<size_t>(r), -std::numeric_limits<float>::infinity());
+  l.assign(static_cast<size_t>(r), 0.0f);
+  alpha.resize(static_cast<size_t>(r));
+  o.assign(static_cast<size_t>(r * d), 0.0f);
+  s.resize(static_cast<size_t>(r * kChunk));
+}
+
+void attend_chunk(const TileKernels& k, const float* q, std::int64_t dq, const float* kt,
+                  const float* v, std::int64_t ldv, std::int64_t n, float scale, Partial& p) {
+  k.scores(q, p.rows, dq, kt, n, p.s.data());
+  k.softmax(p.s.data(), p.rows, n, scale, p.m.data(), p.l.data(), p.alpha.data());
+  k.accumulate(p.s.data(), p.rows, v, ldv, n, p.dv, p.alpha.data(), p.o.data());
+}
+
+void attend_chunk_rows(const TileKernels& kern, const float* q, std::int64_t dq, const float* k,
+                       std::int64_t ldk, const float* v, std::int64_t ldv, std::int64_t n,
+                       float scale, Partial& p) {
+  kern.scores_rows(q, p.rows, dq, k, ldk, n, p.s.data());
+  kern.softmax(p.s.data(), p.rows, n, scale, p.m.data(), p.l.data(), p.alpha.data());
+  kern.accumulate(p.s.data(), p.rows, v, ldv, n, p.dv, p.alpha.data(), p.o.data());
+}
+
+void finish(const Partial& p, float* out, float* lse) {
+  for (std::int64_t r = 0; r < p.rows; ++r) {
+    const float inv = 1.0f / p.l[static_cast<size_t>(r)];
+    for (std::int64_t j = 0; j < p.dv; ++j)
+      out[r * p.dv + j] = p.o[static_cast<size_t>(r * p.dv + j)] * inv;
+    lse[r] = p.m[static_cast<size_t>(r)] + std::log(p.l[static_cast<size_t>(r)]);
+  }
+}
+
+void combine(const float* outs, const float* lses, std::int64_t splits, std::int64_t rows,
+             std::int64_t dv, float* out, float* lse) {
+  for (std::int64_t r = 0; r < rows; ++r) {
+    float top = -std::numeric_limits<float>::infinity();
+    for (std::int64_t i = 0; i < splits; ++i) top = std::max(top, lses[i * rows + r]);
+    float sum = 0;
+    for (std::int64_t i = 0; i < splits; ++i) sum += std::exp(lses[i * rows + r] - top);
+    const float total = top + std::log(sum);
+    float* o = out + r * dv;
+    std::fill(o, o + dv, 0.0f);
+    for (std::int64_t i = 0; i < splits; ++i) {
+      const float w = std::exp(lses[i * rows + r] - total);
+      const float* src = outs + i * rows * dv + r * dv;
+      for (std::int64_t j = 0; j < dv; ++j) o[j] += w * src[j];
+    }
+    lse[r] = total;
+  }
+}
+
+}  // namespace cobench::mla::detail

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+// The CPU decode kernels' inner loop (internal to kernels/mla): a group of query rows attends to
+// one chunk of at most 64 dequantized tokens with an online softmax in FP32 (flash attention).
+// Per chunk: S = Q K^T over dq dims (K given transposed, [dq, 64]), softmax update of the running
+// max m, sum l and output O [rows, dv] (rescaled by alpha = exp(m_old - m_new)), O += P V.
+// The three steps have AVX-512, AVX2+FMA and portable versions, picked once per call.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+#include "kernels/mla/mla_decode.h"
+
+namespace cobench::mla::detail {
+
+inline constexpr std::int64_t kChunk = 64;  ///< tokens per chunk: one page
+
+struct TileKernels {
+  /// s[r * 64 + t] = sum_d q[r * dq + d] kt[d * 64 + t] for r < rows, t < n (columns up to the
+  /// next multiple of 16 or 32 may be written; kt must be finite there).
+  void (*scores)(const float* q, std::int64_t rows, std::int64_t dq, const float* kt,
+                 std::int64_t n, float* s);
+  /// Per row: x = s * scale (t < n); m' = max(m, max x); alpha = exp(m - m'); s = exp(x - m');
+  /// l = l alpha + sum s; m = m'.
+  void (*softmax)(float* s, std::int64_t rows, std::int64_t n, float scale, float* m, float* l,
+                  float* alpha);
+  /// o[r * dv + j] = alpha[r] o[r * dv + j] + sum_{t < n} p[r * 64 + t] v[t * ldv + j];
+  /// dv is a multiple of 32.
+  void (*accumulate)(const float* p, std::int64_t rows, const float* v, std::int64_t ldv,
+                     std::int64_t n, std::int64_t dv, const float* alpha, float* o);
+  /// s[r * 64 + t] = sum_d q[r * dq + d] k[t * ldk + d] for r < rows, t < n: K row-major, for
+  /// few rows (GQA, MHA); dq is a multiple of 8.
+  void (*scores_rows)(const float* q, std::int64_t rows, std::int64_t dq, const float* k,
+                      std::int64_t ldk, std::int64_t n, float* s);
+  /// dst[i] = the BF16 value stored at src + 2 i (any alignment), i < n.
+  void (*bf16_to_float)(const std::uint8_t* src, std::int64_t n, float* dst);
+};
+
+#if defined(__x86_64__)
+/// The AVX2+FMA and AVX-512F kernels (attention_tile_x86.cpp); call only where the CPU has them.
+TileKernels tile_kernels_avx2();
+TileKernels tile_kernels_avx512();
+#endif
+
+/// kAuto resolved to best_cpu_isa(); throws cobench::Error for an ISA this CPU lacks.
+CpuIsa resolve_isa(CpuIsa isa);
+TileKernels tile_kernels(CpuIsa resolved);
+
+/// The running state of `rows` query rows: max, sum and unnormalized output.
+struct Partial {
+  std::int64_t rows = 0, dv = 0;
+  std::vector<float> m, l, alpha, o, s;
+  void reset(std::int64_t rows, std::int64_t dv);
+};
+
+/// One chunk of n <= 64 tokens: kt [dq, 64] (finite in every column), v [n, ldv].
+void attend_chunk(const TileKernels& k, const float* q, std::int64_t dq, const float* kt,
+                  const float* v, std::int64_t ldv, std::int64_t n, float scale, Partial& p);
+
+/// The same with K row-major: k [n, ldk].
+void attend_chunk_rows(const TileKernels& kern, const float* q, std::int64_t dq, const float* k,
+                       std::int64_t ldk, const float* v, std::int64_t ldv, std::int64_t n,
+                       float scale, Partial& p);
+
+/// out [rows, dv] = o / l, lse [rows] = m + log l.
+void finish(const Partial& p, float* out, float* lse);
+
+/// Merges `splits` partial results of the same rows: outs [splits, rows * dv], lses
+/// [splits, rows] -> out [rows, dv], lse [rows].
+void combine(const float* outs, const float* lses, std::int64_t splits, std::int64_t rows,
+             std::int64_t dv, float* out, float* lse);
+
+/// Runs task(0 .. count - 1) over `threads` threads, each taking the next task.
+template <class F>
+void run_tasks(std::int64_t count, int threads, const F& task) {
+  std::atomic<std::int64_t> next{0};
+  auto worker = [&] {
+    for (std::int64_t t = next++; t < count; t = next++) task(t);
+  };
+  std::vector<std::thread> pool;
+  const std::int64_t used = std::min<std::int64_t>(threads, count);
+  for (std::int64_t i = 1; i < used; ++i) pool.emplace_back(worker);
+  worker();
+  for (auto& th : pool) th.join();
+}
+
+inline int thread_count(int threads) {
+  return threads > 0 ? threads
+                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+}  // namespace cobench::mla::detail

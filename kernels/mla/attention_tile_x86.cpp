@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: Apache-2.0
+// The x86 kernels of attention_tile.h, compiled for AVX2+FMA and AVX-512F through target
+// attributes (the rest of the build stays baseline x86-64) and chosen at run time. Register
+// blocking: scores and P V keep R <= 6 rows x 16 (AVX2: two ymm) or x 32 (AVX-512: two zmm)
+// columns in registers, so each loaded K or V vector feeds R fused multiply-adds.
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "kernels/mla/attention_tile.h"
+
+namespace cobench::mla::detail {
+namespace {
+
+constexpr int kRows = 6;
+
+#define COBENCH_AVX2 __attribute__((target("avx2,fma")))
+#define COBENCH_AVX512 __attribute__((target("avx512f")))
+
+// exp(x) for x <= 0 (NaN stays NaN): 2^k e^r with |r| <= ln 2 / 2, degree-6 Taylor polynomial
+// (relative error below 2e-7).
+COBENCH_AVX2 inline __m256 exp_avx2(__m256 x) {
+  x = _mm256_max_ps(_mm256_set1_ps(-87.0f), x);  // operand order keeps a NaN x
+  const __m256 k = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(k, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 y = _mm256_set1_ps(1.0f / 720);
+  for (float c : {1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f})
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(c));
+  const __m256i e =
+      _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(y, _mm256_castsi256_ps(e));
+}
+
+template <int R>
+COBENCH_AVX2 void scores_avx2_rows(const float* q, std::int64_t dq, const float* kt, std::int64_t n,
+                                   float* s) {
+  for (std::int64_t t0 = 0; t0 < n; t0 += 16) {
+    __m256 c[R][2];
+    for (int r = 0; r < R; ++r) c[r][0] = c[r][1] = _mm256_setzero_ps();
+    for (std::int64_t d = 0; d < dq; ++d) {
+      const __m256 b0 = _mm256_loadu_ps(kt + d * kChunk + t0);
+      const __m256 b1 = _mm256_loadu_ps(kt + d * kChunk + t0 + 8);
+      for (int r = 0; r < R; ++r) {
+        const __m256 x = _mm256_broadcast_ss(q + r * dq + d);
+        c[r][0] = _mm256_fmadd_ps(x, b0, c[r][0]);
+        c[r][1] = _mm256_fmadd_ps(x, b1, c[r][1]);
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+      _mm256_storeu_ps(s + r * kChunk + t0, c[r][0]);
+      _mm256_storeu_ps(s + r * kChunk + t0 + 8, c[r][1]);
+    }
+  }
+}
+
+template <int R>
+COBENCH_AVX2 void accumulate_avx2_rows(const float* p, const float* v, std::int64_t ldv,
+                                       std::int64_t n, std::int64_t dv, const float* alpha,
+                                       float* o) {
+  for (std::int64_t j0 = 0; j0 < dv; j0 += 16) {
+    __m256 c[R][2];
+    for (int r = 0; r < R; ++r) {
+      const __m256 a = _mm256_broadcast_ss(alpha + r);
+      c[r][0] = _mm256_mul_ps(a, _mm256_loadu_ps(o + r * dv + j0));
+      c[r][1] = _mm256_mul_ps(a, _mm256_loadu_ps(o + r * dv + j0 + 8));
+    }
+    for (std::int64_t t = 0; t < n; ++t) {
+      const __m256 b0 = _mm256_loadu_ps(v + t * ldv + j0);
+      const __m256 b1 = _mm256_loadu_ps(v + t * ldv + j0 + 8);
+      for (int r = 0; r < R; ++r) {
+        const __m256 x = _mm256_broadcast_ss(p + r * kChunk + t);
+        c[r][0] = _mm256_fmadd_ps(x, b0, c[r][0]);
+        c[r][1] = _mm256_fmadd_ps(x, b1, c[r][1]);
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+      _mm256_storeu_ps(o + r * dv + j0, c[r][0]);
+      _mm256_storeu_ps(o + r * dv + j0 + 8, c[r][1]);
+    }
+  }
+}
+
+template <int R>
+COBENCH_AVX512 void scores_avx512_rows(const float* q, std::int64_t dq, const float* kt,
+                                       std::int64_t n, float* s) {
+  for (std::int64_t t0 = 0; t0 < n; t0 += 32) {
+    __m512 c[R][2];
+    for (int r = 0; r < R; ++r) c[r][0] = c[r][1] = _mm512_setzero_ps();
+    for (std::int64_t d = 0; d < dq; ++d) {
+      const __m512 b0 = _mm512_loadu_ps(kt + d * kChunk + t0);
+      const __m512 b1 = _mm512_loadu_ps(kt + d * kChunk + t0 + 16);
+      for (int r = 0; r < R; ++r) {
+        const __m512 x = _mm512_set1_ps(q[r * dq + d]);
+        c[r][0] = _mm512_fmadd_ps(x, b0, c[r][0]);
+        c[r][1] = _mm512_fmadd_ps(x, b1, c[r][1]);
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+      _mm512_storeu_ps(s + r * kChunk + t0, c[r][0]);
+      _mm512_storeu_ps(s + r * kChunk + t0 + 16, c[r][1]);
+    }
+  }
+}
+
+template <int R>
+COBENCH_AVX512 void accumulate_avx512_rows(const float* p, const float* v, std::int64_t ldv,
+                                           std::int64_t n, std::int64_t dv, const float* alpha,
+                                           float* o) {
+  for (std::int64_t j0 = 0; j0 < dv; j0 += 32) {
+    __m512 c[R][2];
+    for (int r = 0; r < R; ++r) {
+      const __m512 a = _mm512_set1_ps(alpha[r]);
+      c[r][0] = _mm512_mul_ps(a, _mm512_loadu_ps(o + r * dv + j0));
+      c[r][1] = _mm512_mul_ps(a, _mm512_loadu_ps(o + r * dv + j0 + 16));
+    }
+    for (std::int64_t t = 0; t < n; ++t) {
+      const __m512 b0 = _mm512_loadu_ps(v + t * ldv + j0);
+      const __m512 b1 = _mm512_loadu_ps(v + t * ldv + j0 + 16);
+      for (int r = 0; r < R; ++r) {
+        const __m512 x = _mm512_set1_ps(p[r * kChunk + t]);
+        c[r][0] = _mm512_fmadd_ps(x, b0, c[r][0]);
+        c[r][1] = _mm512_fmadd_ps(x, b1, c[r][1]);
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+      _mm512_storeu_ps(o + r * dv + j0, c[r][0]);
+      _mm512_storeu_ps(o + r * dv + j0 + 16, c[r][1]);
+    }
+  }
+}
+
+COBENCH_AVX2 inline float hsum_avx2(__m256 v) {
+  const __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 y = _mm_add_ps(x, _mm_movehl_ps(x, x));
+  return _mm_cvtss_f32(_mm_add_ss(y, _mm_shuffle_ps(y, y, 1)));
+}
+
+// Up to 4 rows, two tokens at a time: each q vector feeds two FMAs, each K vector R; one
+// horizontal sum per score.
+template <int R>
+COBENCH_AVX2 void scores_rows_avx2_block(const float* q, std::int64_t dq, const float* k,
+                                         std::int64_t ldk, std::int64_t n, float* s) {
+  std::int64_t t = 0;
+  for (; t + 2 <= n; t += 2) {
+    __m256 c0[R], c1[R];
+    for (int r = 0; r < R; ++r) c0[r] = c1[r] = _mm256_setzero_ps();
+    for (std::int64_t d = 0; d < dq; d += 8) {
+      const __m256 k0 = _mm256_loadu_ps(k + t * ldk + d);
+      const __m256 k1 = _mm256_loadu_ps(k + (t + 1) * ldk + d);
+      for (int r = 0; r < R; ++r) {
+        const __m256 x = _mm256_loadu_ps(q + r * dq + d);
+        c0[r] = _mm256_fmadd_ps(x, k0, c0[r]);
+        c1[r] = _mm256_fmadd_ps(x, k1, c1[r]);
+      }
+    }
+    for (int r = 0; r < R; ++r) {
+      s[r * kChunk + t] = hsum_avx2(c0[r]);
+      s[r * kChunk + t + 1] = hsum_avx2(c1[r]);
+    }
+  }
+  for (; t < n; ++t) {
+    __m256 c[R];
+    for (int r = 0; r < R; ++r) c[r] = _mm256_setzero_ps();
+    for (std::int64_t d = 0; d < dq; d += 8) {
+      const __m256 kv = _mm256_loadu_ps(k + t * ldk + d);
+      for (int r = 0; r < R; ++r) c[r] = _mm256_fmadd_ps(_mm256_loadu_ps(q + r * dq + d), kv, c[r]);
+    }
+    for (int r = 0; r < R; ++r) s[r * kChunk + t] = hsum_avx2(c[r]);
+  }
+}
+
+COBENCH_AVX2 void scores_rows_avx2(const float* q, std::int64_t rows, std::int64_t dq,
+                                   const float* k, std::int64_t ldk, std::int64_t n, float* s) {
+  // Blocks of 4 rows: 2 x 4 accumulators, two K vectors and a q vector fit in 16 registers.
+  std::int64_t r0 = 0;
+  for (; r0 + 4 <= rows; r0 += 4)
+    scores_rows_avx2_block<4>(q + r0 * dq, dq, k, ldk, n, s + r0 * kChunk);
+  switch (rows - r0) {
+    case 1:
+      scores_rows_avx2_block<1>(q + r0 * dq, dq, k, ldk, n, s + r0 * kChunk);
+      break;
+    case 2:
+      scores_rows_avx2_block<2>(q + r0 * dq, dq, k, ldk, n, s + r0 * kChunk);
+      break;
+    case 3:
+      scores_rows_avx2_block<3>(q + r0 * dq, dq, k, ldk, n, s + r0 * kChunk);
+      break;
+    default:
+      break;
+  }
+}
+
+COBENCH_AVX2 void bf16_to_float_avx2(const std::uint8_t* src, std::int64_t n, float* dst) {
+  std::int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i bits = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 2 * i));
+    _mm256_storeu_ps(dst + i,
+                     _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(bits), 16)));
+  }
+  for (; i < n; ++i) {
+    std::uint16_t bits;
+    std::memcpy(&bits, src + 2 * i, 2);
+    const std::uint32_t u = static_cast<std::uint32_t>(bits) << 16;
+    std::memcpy(dst + i, &u, 4);
+  }
+}
+
+// Row blocks of kRows, then one block of the remaining 1..5 rows.
+#define COBENCH_ROW_BLOCKS(FN, ...)                               \
+  std::int64_t r0 = 0;                                            \
+  for (; r0 + kRows <= rows; r0 += kRows) FN<kRows>(__VA_ARGS__); \
+  switch (rows - r0) {                                            \
+    case 1:                                                       \
+      FN<1>(__VA_ARGS__);                                         \
+      break;                                                      \
+    case 2:                                                       \
+      FN<2>(__VA_ARGS__);                                         \
+      break;                                                      \
+    case 3:                                                       \
+      FN<3>(__VA_ARGS__);                                         \
+      break;                                                      \
+    case 4:                                                       \
+      FN<4>(__VA_ARGS__);                                         \
+      break;                                                      \
+    case 5:                                                       \
+      FN<5>(__VA_ARGS__);                                         \
+      break;                                                      \
+    default:                                                      \
+      break;                                                      \
+  }
+
+COBENCH_AVX2 void scores_avx2(const float* q, std::int64_t rows, std::int64_t dq, const float* kt,
+                              std::int64_t n, float* s){
+    COBENCH_ROW_BLOCKS(scores_avx2_rows, q + r0 * dq, dq, kt, n, s + r0 * kChunk)}
+
+COBENCH_AVX2
+    void accumulate_avx2(const float* p, std::int64_t rows, const float* v, std::int64_t ldv,
+                         std::int64_t n, std::int64_t dv, const float* alpha,
+                         float* o){COBENCH_ROW_BLOCKS(accumulate_avx2_rows, p + r0 * kChunk, v, ldv,
+                                                      n, dv, alpha + r0, o + r0 * dv)}
+
+COBENCH_AVX512 void scores_avx512(const float* q, std::int64_t rows, std::int64_t dq,
+                                  const float* kt, std::int64_t n, float* s){
+    COBENCH_ROW_BLOCKS(scores_avx512_rows, q + r0 * dq, dq, kt, n, s + r0 * kChunk)}
+
+COBENCH_AVX512
+    void accumulate_avx512(const float* p, std::int64_t rows, const float* v, std::int64_t ldv,
+                           std::int64_t n, std::int64_t dv, const float* alpha, float* o) {
+  COBENCH_ROW_BLOCKS(accumulate_avx512_rows, p + r0 * kChunk, v, ldv, n, dv, alpha + r0,
+                     o + r0 * dv)
+}
+#undef COBENCH_ROW_BLOCKS
+
+// The same update as softmax_portable, with the exponentials 8 at a time (AVX2 serves the
+// AVX-512 kernels too: the softmax is a small part of the work).
+COBENCH_AVX2 void softmax_avx2(float* s, std::int64_t rows, std::int64_t n, float scale, float* m,
+                               float* l, float* alpha) {
+  const __m256 vscale = _mm256_set1_ps(scale);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    float* sr = s + r * kChunk;
+    float top = m[r];
+    for (std::int64_t t = 0; t < n; ++t) top = std::max(top, sr[t] * scale);
+    alpha[r] = std::exp(m[r] - top);
+    const __m256 vtop = _mm256_set1_ps(top);
+    __m256 sum8 = _mm256_setzero_ps();
+    std::int64_t t = 0;
+    for (; t + 8 <= n; t += 8) {
+      const __m256 e = exp_avx2(_mm256_fmsub_ps(_mm256_loadu_ps(sr + t), vscale, vtop));
+      _mm256_storeu_ps(sr + t, e);
+      sum8 = _mm256_add_ps(sum8, e);
+    }
+    alignas(32) float part[8];
+    _mm256_store_ps(part, sum8);
+    float sum = 0;
+    for (float x : part) sum += x;
+    for (; t < n; ++t) sum += (sr[t] = std::exp(sr[t] * scale - top));
+    l[r] = l[r] * alpha[r] + sum;
+    m[r] = top;
+  }
+}
+}  // namespace
+
+TileKernels tile_kernels_avx2() {
+  return {scores_avx2, softmax_avx2, accumulate_avx2, scores_rows_avx2, bf16_to_float_avx2};
+}
+
+// The softmax and the row-major scores stay AVX2 (AVX-512F CPUs have AVX2): a small part of MLA's
+// work.
+TileKernels tile_kernels_avx512() {
+  return {scores_avx512, softmax_avx2, accumulate_avx512, scores_rows_avx2, bf16_to_float_avx2};
+}
+
+}  // namespace cobench::mla::detail
+#endif

@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: Apache-2.0
+// Flash-decoding on the CPU. Tasks are (sequence, KV split): a split is a run of pages that one
+// thread reads once, for every head, dequantizing each 64-token page into FP32 rows [64, 576]
+// (which serve as V, the first 512 dims) and their transpose [576, 64] (K for the scores). A
+// sequence with several splits writes one partial (output and log-sum-exp per head) per split,
+// merged by the combine step; with one split the task writes the final output.
+#include <fmt/format.h>
+
+#include <array>
+#include <cstring>
+
+#include "core/error.h"
+#include "kernels/mla/attention_tile.h"
+#include "kernels/mla/mla_decode.h"
+#include "kernels/numerics/fp8.h"
+
+namespace cobench::mla {
+namespace {
+
+using detail::kChunk;
+
+struct Task {
+  std::int64_t seq, first_page, pages, slot;  // slot: partial index, -1 for the final output
+};
+
+// Decodes n tokens of one page into rows [n, 576] and kt [576, 64] (columns >= n zero).
+void dequantize_page(KvPrecision precision, const std::uint8_t* page, std::int64_t n,
+                     const std::array<float, 256>& fp8, const detail::TileKernels& kernels,
+                     float* rows, float* kt) {
+  const std::int64_t bytes = token_bytes(precision);
+  for (std::int64_t t = 0; t < n; ++t) {
+    const std::uint8_t* tok = page + t * bytes;
+    float* row = rows + t * kQkDims;
+    if (precision == KvPrecision::kBf16) {
+      kernels.bf16_to_float(tok, kQkDims, row);
+    } else {
+      float scales[kLatentDims / kFp8ScaleGroup];
+      std::memcpy(scales, tok + kLatentDims, sizeof scales);
+      for (std::int64_t d = 0; d < kLatentDims; ++d)
+        row[d] = fp8[tok[d]] * scales[d / kFp8ScaleGroup];
+      kernels.bf16_to_float(tok + kLatentDims + sizeof scales, kRopeDims, row + kLatentDims);
+    }
+  }
+  for (std::int64_t d = 0; d < kQkDims; ++d) {
+    float* col = kt + d * kChunk;
+    for (std::int64_t t = 0; t < n; ++t) col[t] = rows[t * kQkDims + d];
+    for (std::int64_t t = n; t < kChunk; ++t) col[t] = 0.0f;
+  }
+}
+
+}  // namespace
+
+const char* cpu_isa_name(CpuIsa isa) {
+  switch (isa) {
+    case CpuIsa::kAuto:
+      return "auto";
+    case CpuIsa::kPortable:
+      return "portable";
+    case CpuIsa::kAvx2:
+      return "avx2-fma";
+    case CpuIsa::kAvx512:
+      return "avx512f";
+  }
+  return "?";
+}
+
+bool cpu_isa_supported(CpuIsa isa) {
+#if defined(__x86_64__)
+  if (isa == CpuIsa::kAvx2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (isa == CpuIsa::kAvx512)
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
+           __builtin_cpu_supports("fma");
+#else
+  if (isa == CpuIsa::kAvx2 || isa == CpuIsa::kAvx512) return false;
+#endif
+  return true;
+}
+
+CpuIsa best_cpu_isa() {
+  if (cpu_isa_supported(CpuIsa::kAvx512)) return CpuIsa::kAvx512;
+  if (cpu_isa_supported(CpuIsa::kAvx2)) return CpuIsa::kAvx2;
+  return CpuIsa::kPortable;
+}
+
+void mla_decode_cpu(const MlaCache& c, const float* q, std::int64_t heads, float scale, float* out,
+                    float* lse, const CpuDecodeOptions& options) {
+  const PagedCache& p = c.paged;
+  COBENCH_CHECK(heads >= 1, "MLA decode needs at least one head");
+  COBENCH_CHECK(
+      p.page_tokens == kChunk && p.token_bytes == token_bytes(c.precision),
+      fmt::format("expected {}-token pages of {} B tokens", kChunk, token_bytes(c.precision)));
+  const detail::TileKernels kernels = detail::tile_kernels(detail::resolve_isa(options.isa));
+  const int threads = detail::thread_count(options.threads);
+  std::int64_t total_pages = 0;
+  for (std::int64_t s = 0; s < p.batch(); ++s) {
+    const std::int64_t n = p.lengths[static_cast<size_t>(s)];
+    COBENCH_CHECK(n >= 1, fmt::format("sequence {} has no cached token", s));
+    total_pages += (n + kChunk - 1) / kChunk;
+  }
+  // Enough splits for four tasks per thread; a sequence's split never shares a page.
+  const std::int64_t split_pages =
+      options.split_pages > 0
+          ? options.split_pages
+          : std::max<std::int64_t>(1, (total_pages + 4 * threads - 1) / (4 * threads));
+  std::vector<Task> tasks;
+  std::vector<std::pair<std::int64_t, std::int64_t>> merges;  // (seq, first slot) of split seqs
+  std::int64_t slots = 0;
+  for (std::int64_t s = 0; s < p.batch(); ++s) {
+    const std::int64_t pages = (p.lengths[static_cast<size_t>(s)] + kChunk - 1) / kChunk;
+    const std::int64_t splits = (pages + split_pages - 1) / split_pages;
+    if (splits > 1) merges.emplace_back(s, slots);
+    for (std::int64_t i = 0; i < splits; ++i)
+      tasks.push_back({s, i * split_pages, std::min(split_pages, pages - i * split_pages),
+                       splits > 1 ? slots++ : -1});
+  }
+  std::vector<float> part_out(static_cast<size_t>(slots * heads * kVDims));
+  std::vector<float> part_lse(static_cast<size_t>(slots * heads));
+  std::array<float, 256> fp8{};
+  for (int code = 0; code < 256; ++code)
+    fp8[static_cast<size_t>(code)] =
+        num::decode_fp8(static_cast<std::uint8_t>(code), num::Fp8Format::kE4M3);
+
+  detail::run_tasks(static_cast<std::int64_t>(tasks.size()), threads, [&](std::int64_t i) {
+    thread_local detail::Partial part;
+    thread_local std::vector<float> rows(kChunk * kQkDims), kt(kQkDims * kChunk);
+    const Task& t = tasks[static_cast<size_t>(i)];
+    const std::int64_t len = p.lengths[static_cast<size_t>(t.seq)];
+    part.reset(heads, kVDims);
+    const float* qs = q + t.seq * heads * kQkDims;
+    for (std::int64_t pg = t.first_page; pg < t.first_page + t.pages; ++pg) {
+      const std::int64_t n = std::min(kChunk, len - pg * kChunk);
+      dequantize_page(c.precision, p.token(t.seq, pg * kChunk), n, fp8, kernels, rows.data(),
+                      kt.data());
+      detail::attend_chunk(kernels, qs, kQkDims, kt.data(), rows.data(), kQkDims, n, scale, part);
+    }
+    if (t.slot < 0)
+      detail::finish(part, out + t.seq * heads * kVDims, lse + t.seq * heads);
+    else
+      detail::finish(part, part_out.data() + t.slot * heads * kVDims,
+                     part_lse.data() + t.slot * heads);
+  });
+  // Combine: each split sequence's partials, in parallel over sequences.
+  detail::run_tasks(static_cast<std::int64_t>(merges.size()), threads, [&](std::int64_t i) {
+    const auto [s, first] = merges[static_cast<size_t>(i)];
+    const std::int64_t pages = (p.lengths[static_cast<size_t>(s)] + kChunk - 1) / kChunk;
+    detail::combine(part_out.data() + first * heads * kVDims, part_lse.data() + first * heads,
+                    (pages + split_pages - 1) / split_pages, heads, kVDims,
+                    out + s * heads * kVDims, lse + s * heads);
+  });
+}
+
+}  // namespace cobench::mla

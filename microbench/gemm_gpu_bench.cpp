@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: Apache-2.0
+// GPU GEMMs: cuBLASLt BF16, cuBLASLt FP8 (per-tensor and DeepSeek-V3's block scaling), cobench's
+// block-scaled FP8 kernel and its grouped (MoE) form, on DeepSeek-V3's shapes
+// (topologies/models/deepseek-v3.yaml) at M = 64 .. 16384 tokens and on squares of 4096 and
+// 8192. Each is verified on 64 sampled outputs against FP64 before it is timed; timing uses CUDA
+// events with the L2 cache flushed before every call (manual time). Counters: gemm_flop_per_s,
+// operand_bytes_per_s, peak_fraction (of the device's dense FP8 or BF16 peak) and max_rel_err.
+// The squares carry model_input:gpu.peak_flops.fp8 (or bf16), so `cobench analyze --measured`
+// takes the best of them as the achievable tensor-core throughput. BM_AccumulatorProbe records
+// the accumulator probe's reading (fraction bits kept, rounding) as counters. Without a device one
+// entry reports the runtime's reason as an error and the binary exits 0.
+//   cobench_bench_gemm_gpu --benchmark_filter=square
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "core/error.h"
+#include "core/nvtx.h"
+#include "kernels/gemm/cuda/accumulator_probe.h"
+#include "kernels/gemm/cuda/cublaslt_gemm.h"
+#include "kernels/gemm/cuda/device_fp8.h"
+#include "kernels/gemm/cuda/fp8_block_gemm.h"
+#include "kernels/gemm/cuda/scale_layout.h"
+#include "kernels/gemm/fp8_gemm.h"
+#include "microbench/gemm_gpu_bench_util.h"
+#include "microbench/gemm_shapes.h"
+#include "topologies/data_files.h"
+
+namespace {
+
+using namespace cobench;
+namespace gc = gemm::cuda;
+
+enum class Impl { kBf16Lt, kFp8TensorLt, kFp8BlockLt, kFp8BlockCobench };
+
+// The tensor-core accumulation probe (docs/gemm.md): its reading as counters and label, so every
+// GPU run records how many fraction bits the FP8 accumulator kept. Not a timing.
+void BM_AccumulatorProbe(benchmark::State& state, gc::ProbeInstruction instruction) try {
+  gc::ProbeReading r;
+  for (auto _ : state) r = gc::probe_tensor_core_accumulator(instruction);
+  state.counters["fraction_bits"] = r.fraction_bits;
+  state.counters["at_fp32_limit"] = r.at_fp32_limit;
+  state.counters["rounds_to_nearest"] = r.rounds;
+  state.counters["sum_units"] = r.sum_units;
+  state.counters["carry_units"] = r.carry_units;
+  state.counters["products_aligned_individually"] = r.products_aligned_individually;
+  state.counters["accumulator_aligned_with_products"] = r.accumulator_aligned_with_products;
+  state.SetLabel("probe: " + r.summary);
+} catch (const std::exception& e) {
+  state.SkipWithError(e.what());
+}
+
+constexpr const char* kImplNames[] = {"BM_Bf16_CublasLt", "BM_Fp8Tensor_CublasLt",
+                                      "BM_Fp8Block_CublasLt", "BM_Fp8Block_Cobench"};
+
+double dec(std::uint8_t c) { return num::decode_fp8(c, num::Fp8Format::kE4M3); }
+
+// Largest |D - exact| / sum |a b| over 64 sampled outputs of D [M, N] on the device.
+double sampled_error(const float* d, std::int64_t M, std::int64_t N, std::int64_t K,
+                     const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, Impl impl) {
+  std::mt19937 rng(7);
+  double worst = 0;
+  for (int i = 0; i < 64; ++i) {
+    const std::int64_t m = static_cast<std::int64_t>(rng() % static_cast<unsigned>(M));
+    const std::int64_t n = static_cast<std::int64_t>(rng() % static_cast<unsigned>(N));
+    double exact = 0, mag = 0;
+    for (std::int64_t k = 0; k < K; ++k) {
+      double p = dec(a.codes[m * K + k]) * dec(b.codes[n * K + k]);
+      if (impl == Impl::kFp8TensorLt) p *= double(a.scales[0]) * b.scales[0];
+      if (impl == Impl::kFp8BlockLt || impl == Impl::kFp8BlockCobench)
+        p *= double(a.scale_at(m, k)) * b.scale_at(n, k);
+      exact += p;
+      mag += std::fabs(p);
+    }
+    const double got = bench::read_device(d + m * N + n);
+    worst = std::max(worst, std::fabs(got - exact) / std::max(mag, 1e-30));
+  }
+  return worst;
+}
+
+std::vector<std::uint16_t> to_bf16(const quant::QuantizedMatrix& q) {  // exact: FP8 is in BF16
+  std::vector<std::uint16_t> out(q.codes.size());
+  for (size_t i = 0; i < out.size(); ++i) out[i] = num::encode_bf16(float(dec(q.codes[i])));
+  return out;
+}
+
+void BM_Gemm(benchmark::State& state, Impl impl, const bench::DevicePeak& peak) try {
+  const std::int64_t M = state.range(0), N = state.range(1), K = state.range(2);
+  const auto& a = bench::cached_fp8(0, M, K, 1);
+  const auto& b = bench::cached_fp8(1, N, K, 128);
+  gc::DeviceBuffer<float> d(static_cast<size_t>(M * N));
+  std::function<void()> call;
+  std::string what = "cobench fp8 block-scaled, mma.sync m16n8k32, promotion every 128";
+  double bytes = double(M * K + N * K) + 4.0 * double(M * N);
+  // Everything the call reads lives until the loop ends.
+  gc::DeviceFp8Matrix da, db;
+  gc::DeviceBuffer<std::uint16_t> a16, b16;
+  gc::DeviceBuffer<float> sa, sb;
+  std::unique_ptr<gc::LtMatmul> lt;
+  if (impl == Impl::kBf16Lt) {
+    a16 = gc::DeviceBuffer<std::uint16_t>(to_bf16(a));
+    b16 = gc::DeviceBuffer<std::uint16_t>(to_bf16(b));
+    lt = std::make_unique<gc::LtMatmul>(gc::LtMatmul::bf16(a16.get(), b16.get(), d.get(), M, N, K));
+    bytes += double(M * K + N * K);
+  } else {
+    da = gc::upload_fp8(a);
+    db = gc::upload_fp8(b);
+    if (impl == Impl::kFp8TensorLt) {
+      sa = gc::DeviceBuffer<float>(std::vector<float>{a.scales[0]});
+      sb = gc::DeviceBuffer<float>(std::vector<float>{b.scales[0]});
+      lt = std::make_unique<gc::LtMatmul>(gc::LtMatmul::fp8_tensor_scaled(
+          da.codes.get(), sa.get(), db.codes.get(), sb.get(), d.get(), M, N, K));
+    } else if (impl == Impl::kFp8BlockLt) {
+      sa = gc::DeviceBuffer<float>(gc::cublaslt_vec128_scales(a));
+      sb = gc::DeviceBuffer<float>(gc::cublaslt_blk128_scales(b, N));
+      lt = std::make_unique<gc::LtMatmul>(gc::LtMatmul::fp8_block_scaled(
+          da.codes.get(), sa.get(), db.codes.get(), sb.get(), d.get(), M, N, K));
+    }
+  }
+  if (lt) {
+    call = [&lt] { lt->run(); };
+    what = lt->description();
+  } else {
+    call = [&] { gc::fp8_gemm_cuda(da, db, d.get()); };
+  }
+  call();
+  const double error = sampled_error(d.get(), M, N, K, a, b, impl);
+  if (!(error <= 1.0 / 256)) {
+    state.SkipWithError(fmt::format("verification failed: error {:.3g} ({})", error, what).c_str());
+    return;
+  }
+  bench::GpuTimer timer;
+  const double flop = 2.0 * double(M) * double(N) * double(K);
+  double seconds = 0;
+  {
+    NvtxRange range(kImplNames[static_cast<int>(impl)]);
+    for (auto _ : state) {
+      const double t = timer.time(call);
+      state.SetIterationTime(t);
+      seconds += t;
+    }
+  }
+  const double iters = static_cast<double>(state.iterations());
+  const double rate = flop * iters / seconds;
+  const double named_peak = impl == Impl::kBf16Lt ? peak.bf16 : peak.fp8;
+  state.counters["gemm_flop_per_s"] = rate;
+  state.counters["operand_bytes_per_s"] = bytes * iters / seconds;
+  state.counters["max_rel_err"] = error;
+  if (named_peak > 0) state.counters["peak_fraction"] = rate / named_peak;
+  const std::string of_peak =
+      named_peak > 0 ? fmt::format(" = {:.0f}% of {:.0f} ({})", 100 * rate / named_peak,
+                                   named_peak * 1e-12, peak.how)
+                     : " (no peak known for this architecture)";
+  state.SetLabel(fmt::format("verified: error {:.2g}; {}; {:.0f} TFLOPS{}", error, what,
+                             rate * 1e-12, of_peak));
+} catch (const std::exception& e) {
+  state.SkipWithError(e.what());
+}
+
+// The MoE grouped GEMM over `experts` experts with Zipf(1)-uneven token counts.
+void BM_GroupedGemm(benchmark::State& state, std::int64_t N, std::int64_t K) try {
+  const std::int64_t experts = state.range(0), tokens = state.range(1);
+  std::vector<std::int64_t> counts(static_cast<size_t>(experts));
+  double total = 0;
+  for (std::int64_t e = 0; e < experts; ++e) total += 1.0 / double(e + 1);
+  std::int64_t given = 0;
+  for (std::int64_t e = 0; e < experts; ++e)
+    given += counts[size_t(e)] = static_cast<std::int64_t>(double(tokens) / double(e + 1) / total);
+  counts[0] += tokens - given;
+  const auto& a = bench::cached_fp8(0, tokens, K, 1);
+  std::vector<quant::QuantizedMatrix> b;
+  for (std::int64_t e = 0; e < experts; ++e)
+    b.push_back(bench::random_fp8(N, K, 128, 100 + static_cast<std::uint64_t>(e)));
+  const auto da = gc::upload_fp8(a);
+  const auto db = gc::upload_fp8_experts(b);
+  const auto tiles = gc::grouped_tiles(counts);
+  gc::DeviceBuffer<float> d(static_cast<size_t>(tokens * N));
+  const std::function<void()> call = [&] { gc::grouped_fp8_gemm_cuda(da, db, tiles, d.get()); };
+  call();
+  // Verify the first and last expert's first row block against FP64 (sampled).
+  double error = 0;
+  std::mt19937 rng(9);
+  for (int i = 0; i < 64; ++i) {
+    const std::int64_t m = static_cast<std::int64_t>(rng() % static_cast<unsigned>(tokens));
+    const std::int64_t n = static_cast<std::int64_t>(rng() % static_cast<unsigned>(N));
+    std::int64_t e = 0, first = 0;
+    while (m >= first + counts[size_t(e)]) first += counts[size_t(e++)];
+    const double exact = gemm::fp8_gemm_ref_at(a, b[size_t(e)], m, n);
+    double mag = 0;
+    for (std::int64_t k = 0; k < K; ++k)
+      mag += std::fabs(dec(a.codes[m * K + k]) * a.scale_at(m, k) *
+                       dec(b[size_t(e)].codes[n * K + k]) * b[size_t(e)].scale_at(n, k));
+    error = std::max(error, std::fabs(bench::read_device(d.get() + m * N + n) - exact) / mag);
+  }
+  if (!(error <= 1.0 / 256)) {
+    state.SkipWithError(fmt::format("verification failed: error {:.3g}", error).c_str());
+    return;
+  }
+  bench::GpuTimer timer;
+  double seconds = 0;
+  {
+    NvtxRange range("BM_GroupedFp8_Cobench");
+    for (auto _ : state) {
+      const double t = timer.time(call);
+      state.SetIterationTime(t);
+      seconds += t;
+    }
+  }
+  const double iters = static_cast<double>(state.iterations());
+  state.counters["gemm_flop_per_s"] = 2.0 * double(tokens * N) * double(K) * iters / seconds;
+  state.counters["operand_bytes_per_s"] =
+      double(tokens * K + experts * N * K + 4 * tokens * N) * iters / seconds;
+  state.counters["max_rel_err"] = error;
+  state.SetLabel(fmt::format("verified: error {:.2g}; tokens per expert {} .. {}", error,
+                             counts.back(), counts.front()));
+} catch (const std::exception& e) {
+  state.SkipWithError(e.what());
+}
+
+void register_all() {
+  static const bench::DevicePeak peak = bench::device_peak();
+  const auto shapes = bench::model_gemm_shapes(topo::load_model("deepseek-v3"));
+  for (Impl impl : {Impl::kBf16Lt, Impl::kFp8TensorLt, Impl::kFp8BlockLt, Impl::kFp8BlockCobench}) {
+    const std::string base = kImplNames[static_cast<int>(impl)];
+    const char* input = impl == Impl::kBf16Lt ? "gpu.peak_flops.bf16" : "gpu.peak_flops.fp8";
+    for (std::int64_t s : {4096, 8192})
+      benchmark::RegisterBenchmark(
+          fmt::format("{}/shape:square/model_input:{}", base, input).c_str(),
+          [impl](benchmark::State& st) { BM_Gemm(st, impl, peak); })
+          ->ArgNames({"m", "n", "k"})
+          ->Args({s, s, s})
+          ->UseManualTime()
+          ->MinTime(0.1)
+          ->Unit(benchmark::kMicrosecond);
+    for (const auto& sh : shapes) {
+      auto* b =
+          benchmark::RegisterBenchmark(fmt::format("{}/shape:{}", base, sh.name).c_str(),
+                                       [impl](benchmark::State& st) { BM_Gemm(st, impl, peak); });
+      b->ArgNames({"m", "n", "k"})->UseManualTime()->MinTime(0.1)->Unit(benchmark::kMicrosecond);
+      for (std::int64_t m : {64, 512, 4096, 16384}) b->Args({m, sh.n, sh.k});
+    }
+  }
+  if (gc::cuda_compute_capability() == 90)
+    benchmark::RegisterBenchmark(
+        "BM_AccumulatorProbe/instruction:wgmma_m64n8k32_e4m3",
+        [](benchmark::State& st) { BM_AccumulatorProbe(st, gc::ProbeInstruction::kWgmma); })
+        ->Iterations(1);
+  benchmark::RegisterBenchmark(
+      "BM_AccumulatorProbe/instruction:mma_sync_m16n8k32_e4m3",
+      [](benchmark::State& st) { BM_AccumulatorProbe(st, gc::ProbeInstruction::kMmaSync); })
+      ->Iterations(1);
+  // DeepSeek-V3's routed expert down-projection (N hidden 7168, K expert intermediate 2048).
+  const topo::ModelArch v3 = topo::load_model("deepseek-v3");
+  const std::int64_t n = v3.hidden_size, k = v3.moe->expert_intermediate;
+  benchmark::RegisterBenchmark("BM_GroupedFp8_Cobench/shape:expert_down",
+                               [n, k](benchmark::State& st) { BM_GroupedGemm(st, n, k); })
+      ->ArgNames({"experts", "tokens"})
+      ->Args({8, 4096})
+      ->Args({32, 16384})
+      ->UseManualTime()
+      ->MinTime(0.1)
+      ->Unit(benchmark::kMicrosecond);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  const std::string why = gc::cuda_device_unavailable();
+  if (why.empty()) {
+    register_all();
+  } else {  // one entry that says why, so a run without a GPU is visibly empty, not broken
+    benchmark::RegisterBenchmark("BM_GemmGpu/no_device", [why](benchmark::State& st) {
+      st.SkipWithError(why.c_str());
+      for (auto _ : st) {
+      }
+    });
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

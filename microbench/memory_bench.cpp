@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: Apache-2.0
+// KV-cache memory tiers on the host: STREAM-style read/write/copy/triad over every core (pinned
+// through hwloc, first-touch placement) and on one core (the setting of Debian's mbw, see
+// microbench/memory_vs_mbw.sh), the paged KV gather by block table across page sizes, and the
+// sequential read of a KV-sized file (O_DIRECT where the file system allows it). Each verifies
+// the data it moved, before and after timing. Bandwidths are decimal (1 GB/s = 1e9 B/s); the
+// all-core streams carry `model_input: cpu.memory_bandwidth` for `cobench analyze --measured`.
+//   cobench_bench_memory --benchmark_filter=HostStream --benchmark_repetitions=5
+//   COBENCH_STORAGE_DIR=/mnt/nvme cobench_bench_memory --benchmark_filter=StorageRead
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/nvtx.h"
+#include "kernels/memory/host_stream.h"
+#include "kernels/memory/kv_gather.h"
+#include "kernels/memory/storage_read.h"
+
+namespace {
+
+using namespace cobench;
+using namespace cobench::memory;
+
+constexpr std::int64_t kMlaFp8TokenBytes = 656;  // kernels/mla/paged_cache.h
+constexpr std::int64_t kDeepSeekV3Layers = 61;
+
+void BM_HostStream(benchmark::State& state, StreamOp op, std::int64_t mib, int threads) {
+  HostStream s(static_cast<std::size_t>(mib) << 20, threads);
+  s.run(op);
+  if (const std::string e = s.verify(op); !e.empty()) {
+    state.SkipWithError(("verification failed: " + e).c_str());
+    return;
+  }
+  {
+    NvtxRange range("BM_HostStream");
+    for (auto _ : state) benchmark::DoNotOptimize(s.run(op));
+  }
+  if (const std::string e = s.verify(op); !e.empty()) {
+    state.SkipWithError(("verification failed after timing: " + e).c_str());
+    return;
+  }
+  state.counters["memory_bytes_per_s"] = benchmark::Counter(
+      static_cast<double>(s.bytes_per_pass(op)), benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(
+      fmt::format("verified: {} over {} B per array, {} threads {}, {} kernel; "
+                  "{} B counted per element; 1 GB/s = 1e9 B/s",
+                  stream_op_name(op), s.elements() * 8, s.threads(), s.pinned(), s.kernel(),
+                  stream_bytes_per_element(op)));
+}
+
+void BM_KvGather(benchmark::State& state) {
+  const std::int64_t page_tokens = state.range(0), token_bytes = state.range(1);
+  const std::int64_t page_bytes = page_tokens * token_bytes;
+  const std::int64_t pages = (std::int64_t{256} << 20) / page_bytes;  // 256 MiB gathered
+  KvGather g = make_kv_gather(page_bytes, pages);
+  if (const std::string e = verify_gather(g); !e.empty()) {
+    state.SkipWithError(("verification failed: " + e).c_str());
+    return;
+  }
+  {
+    NvtxRange range("BM_KvGather");
+    for (auto _ : state) {
+      gather(g);
+      benchmark::ClobberMemory();
+    }
+  }
+  if (const std::string e = verify_gather(g); !e.empty()) {
+    state.SkipWithError(("verification failed after timing: " + e).c_str());
+    return;
+  }
+  state.counters["gathered_bytes_per_s"] = benchmark::Counter(
+      static_cast<double>(g.gathered_bytes()), benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(
+      fmt::format("verified: {} pages of {} B by a shuffled block table; each byte "
+                  "read once and written once, counted once; 1 GB/s = 1e9 B/s",
+                  pages, page_bytes));
+}
+BENCHMARK(BM_KvGather)
+    ->ArgNames({"page_tokens", "token_bytes"})
+    ->ArgsProduct({{16, 64, 256, 1024}, {kMlaFp8TokenBytes}})
+    ->Args({64, 1152})  // the MLA BF16 cache
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// The KV of a `tokens` prefix of DeepSeek-V3 (61 layers x 656 B FP8 MLA cache per token).
+void BM_StorageRead(benchmark::State& state) {
+  const std::int64_t tokens = state.range(0), block = state.range(1) << 10;
+  const KvFile f(storage_dir(), tokens * kDeepSeekV3Layers * kMlaFp8TokenBytes);
+  const StorageRead first = read_kv_file(f, block, true);
+  if (!first.error.empty()) {
+    state.SkipWithError(("verification failed: " + first.error).c_str());
+    return;
+  }
+  std::string mode = first.mode;
+  {
+    NvtxRange range("BM_StorageRead");
+    for (auto _ : state) {
+      const StorageRead r = read_kv_file(f, block, false);
+      state.SetIterationTime(r.seconds);
+      mode = r.mode;
+    }
+  }
+  state.counters["read_bytes_per_s"] = benchmark::Counter(
+      static_cast<double>(f.bytes()), benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(fmt::format("verified: {} B file in {}, {} KiB blocks, {}; 1 GB/s = 1e9 B/s",
+                             f.bytes(), storage_dir(), block >> 10, mode));
+}
+BENCHMARK(BM_StorageRead)
+    ->ArgNames({"tokens", "block_kib"})
+    ->Args({4096, 1024})
+    ->Args({16384, 1024})
+    ->Args({16384, 64})
+    ->Unit(benchmark::kMillisecond)
+    ->UseManualTime();
+
+// All cores and one core (mbw's setting), 512 MiB per array (four arrays) and 64 MiB (twice the
+// 32 MiB L3 of the development VM, for quick runs); only all cores at 512 MiB feed the model.
+void register_streams() {
+  const int all = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<int> thread_counts{all};
+  if (all > 1) thread_counts.push_back(1);
+  for (std::int64_t mib : {512, 64})
+    for (int threads : thread_counts)
+      for (StreamOp op : {StreamOp::kRead, StreamOp::kWrite, StreamOp::kCopy, StreamOp::kTriad}) {
+        const bool model = threads == all && mib == 512;
+        const std::string name =
+            fmt::format("BM_HostStream/op:{}{}/mib:{}/threads:{}", stream_op_name(op),
+                        model ? "/model_input:cpu.memory_bandwidth" : "", mib, threads);
+        benchmark::RegisterBenchmark(name.c_str(), BM_HostStream, op, mib, threads)
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime();
+      }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  register_streams();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

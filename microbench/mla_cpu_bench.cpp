@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: Apache-2.0
+// MLA decode on the CPU against its baselines at equal context: DeepSeek-V3's MLA (128 heads
+// sharing one 576/512-dim latent KV head; BF16 and FP8 paged caches, kernels/mla/mla_decode.h)
+// and Qwen2.5-72B's GQA (64 query heads, 8 KV heads of 128) and MHA (64 KV heads), one layer, one
+// decode step per sequence. Each configuration is verified against the FP64 reference (8 heads of
+// the first and last sequences) before it is timed. Counters:
+//   kv_bytes_per_s      bytes that must move: the cache read once, plus q, out and lse (FP32)
+//   attention_flop_per_s  2 x heads x context x (d_qk + d_v) per sequence
+//   read_bw_fraction    kv_bytes_per_s over the host read bandwidth measured first in the same
+//                       run (BM_HostRead, which carries model_input: cpu.memory_bandwidth)
+// Bandwidths are decimal (1 GB/s = 1e9 B/s).
+// The default grid keeps each cache under 2 GiB and batch x context <= 128K tokens, so that it
+// runs in minutes on 2 cores; COBENCH_MLA_GRID=
+// full registers batch 1 .. 128 x context 1K .. 32K. Pick configurations with a filter:
+//   cobench_bench_mla_cpu --benchmark_filter='HostRead|Mla.*batch:1/context:32768'
+//   cobench_bench_mla_cpu --benchmark_filter='context:4096' --benchmark_min_time=0.5
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/nvtx.h"
+#include "kernels/memory/host_stream.h"
+#include "kernels/mla/gqa_decode.h"
+#include "kernels/mla/mla_decode.h"
+
+namespace {
+
+using namespace cobench;
+using namespace cobench::mla;
+
+// FP32 kernel vs FP64 reference: out relative to the largest |out| of the checked heads, lse
+// absolute (the unit tests hold 1e-5 at 4K tokens; FP32 sums over 32K tokens lose a bit more).
+constexpr double kOutBound = 1e-4, kLseBound = 1e-4;
+constexpr std::int64_t kCheckedHeads = 8;
+constexpr std::int64_t kMlaHeads = 128;
+constexpr double kDefaultCacheLimit = 2.0 * (1 << 30);
+constexpr double kDefaultTokenLimit = 131072;  // batch x context
+
+double g_read_bandwidth = 0;  // B/s, from BM_HostRead or measured on first use
+
+double read_bandwidth() {
+  if (g_read_bandwidth <= 0) g_read_bandwidth = memory::measure_read_bandwidth();
+  return g_read_bandwidth;
+}
+
+void BM_HostRead(benchmark::State& state) {
+  memory::HostStream s(std::size_t{512} << 20);
+  s.run(memory::StreamOp::kRead);
+  double best = 0;
+  {
+    NvtxRange range("BM_HostRead");
+    for (auto _ : state) {
+      const double t = s.run(memory::StreamOp::kRead);
+      best = std::max(best, static_cast<double>(s.bytes_per_pass(memory::StreamOp::kRead)) / t);
+    }
+  }
+  if (const std::string e = s.verify(memory::StreamOp::kRead); !e.empty()) {
+    state.SkipWithError(("verification failed: " + e).c_str());
+    return;
+  }
+  g_read_bandwidth = best;
+  state.counters["memory_bytes_per_s"] =
+      benchmark::Counter(static_cast<double>(s.bytes_per_pass(memory::StreamOp::kRead)),
+                         benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(
+      fmt::format("verified: read, {} threads {}; best pass {:.2f} GB/s is the "
+                  "denominator of read_bw_fraction",
+                  s.threads(), s.pinned(), best / 1e9));
+}
+
+// Largest deviation of `got` from `want` over `heads` heads: {out relative, lse absolute}.
+std::pair<double, double> deviation(const float* out, const float* lse, const double* ref_out,
+                                    const double* ref_lse, std::int64_t heads, std::int64_t dv) {
+  double largest = 0, dout = 0, dlse = 0;
+  for (std::int64_t i = 0; i < heads * dv; ++i) largest = std::max(largest, std::fabs(ref_out[i]));
+  for (std::int64_t i = 0; i < heads * dv; ++i) {
+    const double d = std::fabs(out[i] - ref_out[i]) / largest;
+    dout = std::isnan(d) ? INFINITY : std::max(dout, d);
+  }
+  for (std::int64_t h = 0; h < heads; ++h) {
+    const double d = std::fabs(lse[h] - ref_lse[h]);
+    dlse = std::isnan(d) ? INFINITY : std::max(dlse, d);
+  }
+  return {dout, dlse};
+}
+
+std::vector<float> random_queries(std::int64_t n) {
+  std::mt19937_64 rng(5);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> q(static_cast<size_t>(n));
+  for (float& x : q) x = normal(rng);
+  return q;
+}
+
+void set_counters(benchmark::State& state, double bytes, double flop, double error) {
+  state.counters["kv_bytes_per_s"] =
+      benchmark::Counter(bytes, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["attention_flop_per_s"] =
+      benchmark::Counter(flop, benchmark::Counter::kIsIterationInvariantRate);
+  // A rate over the read bandwidth: kIsRate divides by the time, the value scales it.
+  state.counters["read_bw_fraction"] =
+      benchmark::Counter(bytes / read_bandwidth(), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["max_rel_err"] = error;
+}
+
+void BM_MlaDecode_Cpu(benchmark::State& state, KvPrecision p, std::int64_t batch,
+                      std::int64_t context) {
+  MlaCache cache =
+      make_mla_cache(p, std::vector<std::int64_t>(static_cast<size_t>(batch), context));
+  fill_random(cache, 11);
+  const std::vector<float> q = random_queries(batch * kMlaHeads * kQkDims);
+  std::vector<float> out(static_cast<size_t>(batch * kMlaHeads * kVDims)),
+      lse(static_cast<size_t>(batch * kMlaHeads));
+  const float scale = static_cast<float>(deepseek_v3_softmax_scale());
+  mla_decode_cpu(cache, q.data(), kMlaHeads, scale, out.data(), lse.data());
+  double error = 0, lse_error = 0;
+  for (std::int64_t s : {std::int64_t{0}, batch - 1}) {
+    const std::vector<double> qs(q.begin() + s * kMlaHeads * kQkDims,
+                                 q.begin() + (s * kMlaHeads + kCheckedHeads) * kQkDims);
+    std::vector<double> ref_out(kCheckedHeads * kVDims), ref_lse(kCheckedHeads);
+    mla_decode_ref_seq(cache, s, qs.data(), kCheckedHeads, scale, ref_out.data(), ref_lse.data());
+    const auto [e, le] = deviation(out.data() + s * kMlaHeads * kVDims, lse.data() + s * kMlaHeads,
+                                   ref_out.data(), ref_lse.data(), kCheckedHeads, kVDims);
+    error = std::max(error, e), lse_error = std::max(lse_error, le);
+  }
+  if (!(error <= kOutBound && lse_error <= kLseBound)) {
+    state.SkipWithError(
+        fmt::format("verification failed: out error {:.3g}, lse error {:.3g}", error, lse_error)
+            .c_str());
+    return;
+  }
+  {
+    NvtxRange range("BM_MlaDecode_Cpu");
+    for (auto _ : state) {
+      mla_decode_cpu(cache, q.data(), kMlaHeads, scale, out.data(), lse.data());
+      benchmark::DoNotOptimize(out.data());
+    }
+  }
+  const double bytes = static_cast<double>(cache.paged.used_bytes()) +
+                       4.0 * static_cast<double>(q.size() + out.size() + lse.size());
+  set_counters(state, bytes,
+               2.0 * static_cast<double>(batch * context * kMlaHeads * (kQkDims + kVDims)), error);
+  state.SetLabel(fmt::format("verified: {} kernel, {} B/token, error {:.2g}",
+                             cpu_isa_name(best_cpu_isa()), token_bytes(p), error));
+}
+
+void BM_GqaDecode_Cpu(benchmark::State& state, GqaShape s, std::int64_t batch,
+                      std::int64_t context) {
+  GqaCache cache =
+      make_gqa_cache(s, std::vector<std::int64_t>(static_cast<size_t>(batch), context));
+  fill_random(cache, 11);
+  const std::vector<float> q = random_queries(batch * s.q_heads * s.head_dim);
+  std::vector<float> out(q.size()), lse(static_cast<size_t>(batch * s.q_heads));
+  const float scale = static_cast<float>(s.scale());
+  gqa_decode_cpu(cache, q.data(), scale, out.data(), lse.data());
+  double error = 0, lse_error = 0;
+  for (std::int64_t b : {std::int64_t{0}, batch - 1}) {
+    const std::vector<double> qs(q.begin() + b * s.q_heads * s.head_dim,
+                                 q.begin() + (b + 1) * s.q_heads * s.head_dim);
+    std::vector<double> ref_out(qs.size()), ref_lse(static_cast<size_t>(s.q_heads));
+    gqa_decode_ref_seq(cache, b, qs.data(), scale, ref_out.data(), ref_lse.data());
+    const auto [e, le] =
+        deviation(out.data() + b * s.q_heads * s.head_dim, lse.data() + b * s.q_heads,
+                  ref_out.data(), ref_lse.data(), s.q_heads, s.head_dim);
+    error = std::max(error, e), lse_error = std::max(lse_error, le);
+  }
+  if (!(error <= kOutBound && lse_error <= kLseBound)) {
+    state.SkipWithError(
+        fmt::format("verification failed: out error {:.3g}, lse error {:.3g}", error, lse_error)
+            .c_str());
+    return;
+  }
+  {
+    NvtxRange range("BM_GqaDecode_Cpu");
+    for (auto _ : state) {
+      gqa_decode_cpu(cache, q.data(), scale, out.data(), lse.data());
+      benchmark::DoNotOptimize(out.data());
+    }
+  }
+  const double bytes = static_cast<double>(cache.paged.used_bytes()) +
+                       4.0 * static_cast<double>(q.size() + out.size() + lse.size());
+  set_counters(state, bytes, 4.0 * static_cast<double>(batch * context * s.q_heads * s.head_dim),
+               error);
+  state.SetLabel(fmt::format("verified: {} kernel, {} q / {} KV heads, {} B/token, error {:.2g}",
+                             cpu_isa_name(best_cpu_isa()), s.q_heads, s.kv_heads, s.token_bytes(),
+                             error));
+}
+
+void register_all() {
+  const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  benchmark::RegisterBenchmark(
+      fmt::format("BM_HostRead/model_input:cpu.memory_bandwidth/mib:512/threads:{}", threads)
+          .c_str(),
+      BM_HostRead)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+  const char* grid = std::getenv("COBENCH_MLA_GRID");
+  const bool full = grid && std::string(grid) == "full";
+  std::vector<std::int64_t> batches{1, 16, 128}, contexts{1024, 4096, 32768};
+  if (full)
+    batches = {1, 2, 4, 8, 16, 32, 64, 128}, contexts = {1024, 2048, 4096, 8192, 16384, 32768};
+  for (std::int64_t context : contexts)
+    for (std::int64_t batch : batches) {
+      const double tokens = static_cast<double>(batch * context);
+      auto fits = [&](double token_bytes) {
+        return full || (tokens * token_bytes <= kDefaultCacheLimit && tokens <= kDefaultTokenLimit);
+      };
+      for (KvPrecision p : {KvPrecision::kBf16, KvPrecision::kFp8})
+        if (fits(static_cast<double>(token_bytes(p))))
+          benchmark::RegisterBenchmark(fmt::format("BM_MlaDecode_Cpu/cache:{}/batch:{}/context:{}",
+                                                   precision_name(p), batch, context)
+                                           .c_str(),
+                                       BM_MlaDecode_Cpu, p, batch, context)
+              ->Unit(benchmark::kMillisecond)
+              ->UseRealTime();
+      for (const auto& [name, shape] :
+           {std::pair{"gqa", qwen25_72b_gqa()}, std::pair{"mha", qwen25_72b_mha()}})
+        if (fits(static_cast<double>(shape.token_bytes())))
+          benchmark::RegisterBenchmark(
+              fmt::format("BM_GqaDecode_Cpu/attn:{}/batch:{}/context:{}", name, batch, context)
+                  .c_str(),
+              BM_GqaDecode_Cpu, shape, batch, context)
+              ->Unit(benchmark::kMillisecond)
+              ->UseRealTime();
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  register_all();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+// The memory benchmarks' kernels check what they moved: every stream operation's output (and a
+// check that catches the wrong one), the paged gather word for word, and the storage read against
+// the file's pattern.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/error.h"
+#include "kernels/memory/host_stream.h"
+#include "kernels/memory/kv_gather.h"
+#include "kernels/memory/storage_read.h"
+
+namespace {
+
+using namespace cobench::memory;
+
+TEST(HostStream, EveryOperationWritesWhatItShould) {
+  HostStream s(std::size_t{8} << 20, 2);
+  EXPECT_EQ(s.threads(), 2);
+  EXPECT_EQ(s.elements(), (std::int64_t{8} << 20) / 8);
+  for (StreamOp op : {StreamOp::kRead, StreamOp::kWrite, StreamOp::kCopy, StreamOp::kTriad}) {
+    EXPECT_GT(s.run(op), 0.0);
+    EXPECT_EQ(s.verify(op), "") << stream_op_name(op);
+  }
+  EXPECT_EQ(s.bytes_per_pass(StreamOp::kTriad), 3 * s.bytes_per_pass(StreamOp::kRead));
+  s.run(StreamOp::kCopy);
+  EXPECT_NE(s.verify(StreamOp::kTriad), "") << "a copy is not a triad: the check must see it";
+  EXPECT_FALSE(s.pinned().empty());
+}
+
+TEST(HostStream, UnevenSizesAndErrors) {
+  HostStream s((std::size_t{3} << 20) + 12345, 3);  // per thread: whole 4 KiB pages
+  EXPECT_EQ(s.elements() % (3 * 512), 0);
+  s.run(StreamOp::kRead);
+  EXPECT_EQ(s.verify(StreamOp::kRead), "");
+  EXPECT_THROW(HostStream(4096, 2), cobench::Error);
+  EXPECT_GT(measure_read_bandwidth(std::size_t{4} << 20, 2, 2), 0.0);
+}
+
+TEST(KvGather, GathersTheBlockTableInOrder) {
+  for (std::int64_t page_bytes : {16 * 656, 64 * 656, 64 * 1152}) {
+    KvGather g = make_kv_gather(page_bytes, 37, 3, 2);
+    gather(g, 2);
+    EXPECT_EQ(verify_gather(g), "") << page_bytes;
+    EXPECT_EQ(g.gathered_bytes(), 37 * page_bytes);
+    g.out[static_cast<size_t>(page_bytes / 8 * 5 + 1)] ^= 1;
+    EXPECT_NE(verify_gather(g), "") << "a flipped bit must fail the check";
+  }
+  EXPECT_THROW(make_kv_gather(12, 4), cobench::Error);
+}
+
+TEST(StorageRead, ReadsTheFileBack) {
+  std::string path;
+  {
+    KvFile f(storage_dir(), 3 << 20);
+    path = f.path();
+    EXPECT_EQ(f.bytes(), 3 << 20);
+    const StorageRead r = read_kv_file(f, 1 << 20, true);
+    EXPECT_EQ(r.error, "") << r.mode;
+    EXPECT_GT(r.seconds, 0.0);
+    EXPECT_FALSE(r.mode.empty());
+    EXPECT_THROW(read_kv_file(f, 1000, false), cobench::Error);
+  }
+  EXPECT_FALSE(std::filesystem::exists(path)) << "the temporary file is removed";
+}
+
+}  // namespace

@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: Apache-2.0
+// The paged latent cache and MLA decode: layout and NaN-filled slots; paged = contiguous (the
+// paged reference against mla_ref's absorbed form); BF16 and FP8 caches against FP64 on the
+// unquantized values; the CPU kernel (every ISA this CPU runs, several KV splits) against the
+// reference on ragged lengths 1, 63, 64, 65, 4097.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "core/error.h"
+#include "kernels/mla/mla_decode.h"
+#include "kernels/mla/mla_ref.h"
+#include "kernels/numerics/fp8.h"
+
+namespace {
+
+using namespace cobench::mla;
+
+// Error bounds, relative to the largest |output| (out) or absolute (lse), for 128 heads and
+// unit-variance inputs. FP32 kernel vs FP64 reference over the same dequantized cache:
+constexpr double kKernelOut = 1e-5, kKernelLse = 1e-5;
+// FP64 over the quantized cache vs FP64 over the exact values (BF16: 8-bit significands; FP8
+// E4M3: 4-bit significands with one scale per 128 dims; the RoPE part stays BF16):
+constexpr double kBf16Out = 2e-2, kBf16Lse = 2e-2;
+constexpr double kFp8Out = 1e-1, kFp8Lse = 2.5e-1;
+
+std::vector<float> random_floats(std::int64_t n, std::mt19937_64& rng) {
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = normal(rng);
+  return v;
+}
+
+struct Case {
+  std::vector<std::int64_t> lengths;
+  std::vector<std::vector<float>> kv;  // per sequence [length, 576], exact
+  std::vector<float> q;                // [batch, heads, 576]
+};
+
+Case random_case(const std::vector<std::int64_t>& lengths, std::int64_t heads, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  Case c{lengths, {}, {}};
+  for (std::int64_t n : lengths) c.kv.push_back(random_floats(n * kQkDims, rng));
+  c.q = random_floats(static_cast<std::int64_t>(lengths.size()) * heads * kQkDims, rng);
+  return c;
+}
+
+MlaCache fill(KvPrecision p, const Case& c, std::int64_t extra_capacity = 0) {
+  std::vector<std::int64_t> capacity;
+  for (std::int64_t n : c.lengths) capacity.push_back(n + extra_capacity);
+  MlaCache cache = make_mla_cache(p, capacity, 7);
+  for (size_t s = 0; s < c.lengths.size(); ++s)
+    append_tokens(cache, static_cast<std::int64_t>(s), c.kv[s].data(), c.lengths[s]);
+  return cache;
+}
+
+// FP64 attention over exact contiguous values (no cache at all).
+DecodeRef exact_decode(const Case& c, std::int64_t heads, double scale) {
+  DecodeRef r;
+  for (size_t s = 0; s < c.lengths.size(); ++s) {
+    const std::int64_t n = c.lengths[s];
+    std::vector<double> w(static_cast<size_t>(n));
+    for (std::int64_t h = 0; h < heads; ++h) {
+      const float* q = c.q.data() + (static_cast<std::int64_t>(s) * heads + h) * kQkDims;
+      for (std::int64_t t = 0; t < n; ++t) {
+        double dot = 0;
+        for (std::int64_t d = 0; d < kQkDims; ++d)
+          dot += static_cast<double>(q[d]) * c.kv[s][static_cast<size_t>(t * kQkDims + d)];
+        w[static_cast<size_t>(t)] = dot * scale;
+      }
+      const double top = *std::max_element(w.begin(), w.end());
+      double sum = 0;
+      for (double& x : w) sum += (x = std::exp(x - top));
+      r.lse.push_back(top + std::log(sum));
+      for (std::int64_t d = 0; d < kVDims; ++d) {
+        double o = 0;
+        for (std::int64_t t = 0; t < n; ++t)
+          o += w[static_cast<size_t>(t)] * c.kv[s][static_cast<size_t>(t * kQkDims + d)];
+        r.out.push_back(o / sum);
+      }
+    }
+  }
+  return r;
+}
+
+struct Deviation {
+  double out = 0, lse = 0;  // largest |diff| / largest |ref out|; largest |diff lse|
+};
+
+template <class A, class B>
+Deviation deviation(const A& out, const A& lse, const B& ref_out, const B& ref_lse) {
+  double largest = 0;
+  for (double x : ref_out) largest = std::max(largest, std::fabs(x));
+  Deviation d;
+  for (size_t i = 0; i < ref_out.size(); ++i) {
+    const double diff = std::fabs(static_cast<double>(out[i]) - ref_out[i]);
+    d.out = std::isnan(diff) ? INFINITY : std::max(d.out, diff / largest);
+  }
+  for (size_t i = 0; i < ref_lse.size(); ++i) {
+    const double diff = std::fabs(static_cast<double>(lse[i]) - ref_lse[i]);
+    d.lse = std::isnan(diff) ? INFINITY : std::max(d.lse, diff);
+  }
+  return d;
+}
+
+std::vector<double> to_double(const std::vector<float>& v) { return {v.begin(), v.end()}; }
+
+TEST(PagedCache, LayoutAndNanSlots) {
+  EXPECT_EQ(token_bytes(KvPrecision::kBf16), 1152);
+  EXPECT_EQ(token_bytes(KvPrecision::kFp8), 656);
+  const Case c = random_case({65, 3}, 1, 1);
+  for (KvPrecision p : {KvPrecision::kBf16, KvPrecision::kFp8}) {
+    const MlaCache cache = fill(p, c, 1);
+    const PagedCache& pc = cache.paged;
+    EXPECT_EQ(pc.max_pages, 2);
+    EXPECT_EQ(pc.pages, 2 + 1 + 1);  // 66 tokens: 2 pages; 4 tokens: 1 page; 1 spare
+    EXPECT_EQ(pc.used_bytes(), 68 * token_bytes(p));
+    std::vector<std::int32_t> ids;
+    for (std::int32_t id : pc.block_table)
+      if (id >= 0) ids.push_back(id);
+    std::sort(ids.begin(), ids.end());
+    EXPECT_EQ(std::unique(ids.begin(), ids.end()), ids.end()) << "a page given twice";
+    // Written slots decode to finite values; the slot after each sequence decodes to NaN.
+    std::vector<float> kv(static_cast<size_t>(kQkDims));
+    decode_mla_token(p, pc.token(0, 64), kv.data());
+    for (float x : kv) ASSERT_TRUE(std::isfinite(x));
+    for (std::int64_t s : {0, 1}) {
+      decode_mla_token(p, pc.token(s, pc.lengths[static_cast<size_t>(s)]), kv.data());
+      for (float x : kv) ASSERT_TRUE(std::isnan(x)) << precision_name(p) << " seq " << s;
+    }
+  }
+}
+
+TEST(PagedCache, AppendPastCapacityIsAnError) {
+  MlaCache cache = make_mla_cache(KvPrecision::kFp8, {2});
+  const std::vector<float> kv(3 * kQkDims, 1.0f);
+  append_tokens(cache, 0, kv.data(), 2);
+  EXPECT_THROW(append_tokens(cache, 0, kv.data(), 1), cobench::Error);
+  EXPECT_THROW(append_tokens(cache, 1, kv.data(), 1), cobench::Error);
+}
+
+TEST(PagedCache, Fp8TokenRoundTrip) {
+  std::mt19937_64 rng(3);
+  const std::vector<float> kv = random_floats(kQkDims, rng);
+  std::vector<std::uint8_t> bytes(static_cast<size_t>(kFp8TokenBytes));
+  encode_mla_token(KvPrecision::kFp8, kv.data(), bytes.data());
+  std::vector<float> back(static_cast<size_t>(kQkDims));
+  decode_mla_token(KvPrecision::kFp8, bytes.data(), back.data());
+  for (std::int64_t g = 0; g < kLatentDims / kFp8ScaleGroup; ++g) {
+    float amax = 0;
+    for (std::int64_t i = g * 128; i < (g + 1) * 128; ++i)
+      amax = std::max(amax, std::fabs(kv[static_cast<size_t>(i)]));
+    for (std::int64_t i = g * 128; i < (g + 1) * 128; ++i) {
+      const float x = kv[static_cast<size_t>(i)], y = back[static_cast<size_t>(i)];
+      // Half an E4M3 ulp (2^-4 relative) for normals; subnormal steps are 2^-9 of the scale.
+      ASSERT_LE(std::fabs(x - y), std::max(std::fabs(x) / 16, amax / 448 * 0x1p-9f)) << i;
+    }
+  }
+  for (std::int64_t i = kLatentDims; i < kQkDims; ++i)
+    EXPECT_EQ(back[static_cast<size_t>(i)],
+              cobench::num::decode_bf16(cobench::num::encode_bf16(kv[static_cast<size_t>(i)])));
+}
+
+// Paged BF16 cache of BF16-exact values, queried with q = [W_UK^T q_nope; q_rope]: the paged
+// reference, projected by W_UV, equals mla_ref's absorbed form on the same contiguous cache.
+TEST(MlaDecodeRef, PagedEqualsContiguousAbsorbed) {
+  MlaShape s;
+  s.heads = 8;
+  const std::int64_t tokens = 130;  // three shuffled pages, the last partial
+  std::mt19937_64 rng(11);
+  auto bf16_round = [](std::vector<float> v) {
+    for (float& x : v) x = cobench::num::decode_bf16(cobench::num::encode_bf16(x));
+    return v;
+  };
+  const auto latent = bf16_round(random_floats(tokens * s.kv_lora, rng));
+  const auto k_rope = bf16_round(random_floats(tokens * s.rope, rng));
+  std::normal_distribution<double> normal(0.0, 1.0 / std::sqrt(512.0));
+  MlaWeights w;
+  for (auto* m : {&w.w_uk, &w.w_uv}) {
+    m->resize(static_cast<size_t>(s.heads * 128 * s.kv_lora));
+    for (double& x : *m) x = normal(rng);
+  }
+  const auto q_nope = to_double(random_floats(s.heads * s.nope, rng));
+  const auto q_rope = to_double(random_floats(s.heads * s.rope, rng));
+  const MlaOutput want =
+      mla_decode_absorbed(s, w, q_nope, q_rope, to_double(latent), to_double(k_rope), tokens);
+
+  MlaCache cache = make_mla_cache(KvPrecision::kBf16, {tokens}, 5);
+  std::vector<float> kv(static_cast<size_t>(kQkDims));
+  for (std::int64_t t = 0; t < tokens; ++t) {
+    std::copy_n(latent.begin() + t * kLatentDims, kLatentDims, kv.begin());
+    std::copy_n(k_rope.begin() + t * kRopeDims, kRopeDims, kv.begin() + kLatentDims);
+    append_tokens(cache, 0, kv.data(), 1);
+  }
+  std::vector<double> q(static_cast<size_t>(s.heads * kQkDims), 0.0);
+  for (std::int64_t h = 0; h < s.heads; ++h) {
+    for (std::int64_t i = 0; i < s.nope; ++i)
+      for (std::int64_t j = 0; j < s.kv_lora; ++j)
+        q[static_cast<size_t>(h * kQkDims + j)] +=
+            w.w_uk[static_cast<size_t>((h * s.nope + i) * s.kv_lora + j)] *
+            q_nope[static_cast<size_t>(h * s.nope + i)];
+    for (std::int64_t i = 0; i < s.rope; ++i)
+      q[static_cast<size_t>(h * kQkDims + kLatentDims + i)] =
+          q_rope[static_cast<size_t>(h * s.rope + i)];
+  }
+  const DecodeRef got = mla_decode_ref(cache, q, s.heads, s.scale());
+  std::vector<double> out(static_cast<size_t>(s.heads * s.v), 0.0);
+  for (std::int64_t h = 0; h < s.heads; ++h)
+    for (std::int64_t i = 0; i < s.v; ++i)
+      for (std::int64_t j = 0; j < s.kv_lora; ++j)
+        out[static_cast<size_t>(h * s.v + i)] +=
+            w.w_uv[static_cast<size_t>((h * s.v + i) * s.kv_lora + j)] *
+            got.out[static_cast<size_t>(h * kVDims + j)];
+  const Deviation d = deviation(out, got.lse, want.out, want.lse);
+  EXPECT_LT(d.out, 1e-12);
+  EXPECT_LT(d.lse, 1e-12);
+}
+
+class MlaDecodeRagged : public ::testing::TestWithParam<KvPrecision> {};
+
+// Ragged lengths, 128 heads: the quantized cache against exact FP64, then the CPU kernel on every
+// ISA here (automatic splits; on the ISA kAuto picks also 1- and 3-page splits: the combine
+// step), against the FP64 reference over the same cache.
+TEST_P(MlaDecodeRagged, KernelsMeetTheReference) {
+  const KvPrecision p = GetParam();
+  const std::int64_t heads = 128;
+  const double scale = deepseek_v3_softmax_scale();
+  const Case c = random_case({1, 63, 64, 65, 4097}, heads, 21);
+  const MlaCache cache = fill(p, c, 3);
+  const DecodeRef ref = mla_decode_ref(cache, to_double(c.q), heads, scale);
+  const DecodeRef exact = exact_decode(c, heads, scale);
+  const Deviation dq = deviation(ref.out, ref.lse, exact.out, exact.lse);
+  const bool bf16 = p == KvPrecision::kBf16;
+  EXPECT_LT(dq.out, bf16 ? kBf16Out : kFp8Out) << precision_name(p) << " cache vs exact";
+  EXPECT_LT(dq.lse, bf16 ? kBf16Lse : kFp8Lse) << precision_name(p) << " cache vs exact";
+  std::printf("%s cache vs exact FP64: out %.3g, lse %.3g\n", precision_name(p), dq.out, dq.lse);
+
+  std::vector<float> out(ref.out.size()), lse(ref.lse.size());
+  for (CpuIsa isa : {CpuIsa::kPortable, CpuIsa::kAvx2, CpuIsa::kAvx512}) {
+    if (!cpu_isa_supported(isa)) {
+      std::printf("%s: not supported on this CPU, not run\n", cpu_isa_name(isa));
+      continue;
+    }
+    // Every split size on the kernel kAuto picks; automatic splits elsewhere (keeps the
+    // sanitizer build's run short).
+    const std::vector<std::int64_t> splits =
+        isa == best_cpu_isa() ? std::vector<std::int64_t>{0, 1, 3} : std::vector<std::int64_t>{0};
+    for (std::int64_t split : splits) {
+      std::fill(out.begin(), out.end(), NAN);
+      mla_decode_cpu(cache, c.q.data(), heads, static_cast<float>(scale), out.data(), lse.data(),
+                     {2, isa, split});
+      const Deviation d = deviation(out, lse, ref.out, ref.lse);
+      EXPECT_LT(d.out, kKernelOut) << cpu_isa_name(isa) << " split " << split;
+      EXPECT_LT(d.lse, kKernelLse) << cpu_isa_name(isa) << " split " << split;
+      std::printf("%s %s split %lld: out %.3g, lse %.3g\n", precision_name(p), cpu_isa_name(isa),
+                  static_cast<long long>(split), d.out, d.lse);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Precisions, MlaDecodeRagged,
+                         ::testing::Values(KvPrecision::kBf16, KvPrecision::kFp8),
+                         [](const auto& param_info) {
+                           return std::string(precision_name(param_info.param));
+                         });
+
+// A length past what was written reads NaN-filled slots: the output is NaN, so a check fails.
+TEST(MlaDecodeCpu, OutOfBoundsReadsGiveNan) {
+  for (KvPrecision p : {KvPrecision::kBf16, KvPrecision::kFp8}) {
+    const Case c = random_case({65}, 4, 2);
+    MlaCache cache = fill(p, c, 10);
+    cache.paged.lengths[0] = 70;
+    std::vector<float> out(4 * kVDims), lse(4);
+    mla_decode_cpu(cache, c.q.data(), 4, 0.1f, out.data(), lse.data(), {1});
+    for (float x : out) ASSERT_TRUE(std::isnan(x)) << precision_name(p);
+  }
+}
+
+TEST(MlaDecodeCpu, BadArgumentsAreErrors) {
+  MlaCache cache = make_mla_cache(KvPrecision::kBf16, {4});
+  std::vector<float> q(kQkDims), out(kVDims), lse(1);
+  EXPECT_THROW(mla_decode_cpu(cache, q.data(), 1, 0.1f, out.data(), lse.data()), cobench::Error);
+  EXPECT_THROW(mla_decode_ref(cache, std::vector<double>(kQkDims), 1, 0.1), cobench::Error);
+}
+
+}  // namespace
