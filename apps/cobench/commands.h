@@ -18,6 +18,10 @@ void add_sysinfo(CLI::App& app, Action& action, const std::vector<std::string>& 
 void add_analyze(CLI::App& app, Action& action);
 /// `cobench run`
 void add_run(CLI::App& app, Action& action, const std::vector<std::string>& argv);
+/// `cobench compare BASELINE CURRENT`
+void add_compare(CLI::App& app, Action& action);
+/// `cobench history PATH...`
+void add_history(CLI::App& app, Action& action);
 /// `cobench results validate|from-gbench`
 void add_results(CLI::App& app, Action& action, const std::vector<std::string>& argv);
 

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: Apache-2.0
+// `compare` on fixture runs with known answers.
+#include "track/compare.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/test_util.h"
+#include "tests/track/fixtures.h"
+
+namespace {
+
+using cobench::results::Results;
+using cobench::results::Verification;
+using cobench::test::fixture_header;
+using cobench::test::fixture_record;
+using cobench::test::Noise;
+using cobench::test::noisy;
+using cobench::track::CompareOptions;
+using cobench::track::Verdict;
+
+const cobench::track::RunInfo kBase{"base.json", "2026-11-01T00:00:00Z", "aaa", "node-1"};
+const cobench::track::RunInfo kCur{"cur.json", "2026-11-02T00:00:00Z", "bbb", "node-1"};
+
+Results run(const std::string& utc, std::string cpu = "AMD EPYC 9654") {
+  Results r;
+  r.run = fixture_header(utc, "aaa", cpu);
+  return r;
+}
+
+const cobench::track::Comparison& row(const cobench::track::CompareReport& r,
+                                      const std::string& benchmark) {
+  for (const auto& c : r.rows)
+    if (c.benchmark == benchmark) return c;
+  throw std::runtime_error("no row " + benchmark);
+}
+
+TEST(Compare, ClassifiesFixtureChanges) {
+  Noise noise(5);
+  Results base = run("2026-11-01T00:00:00Z"), cur = run("2026-11-02T00:00:00Z");
+  auto both = [&](const std::string& name, const std::string& metric, const std::string& unit,
+                  double b, double c, int nb, int nc) {
+    base.records.push_back(fixture_record("gemm", name, metric, unit, noisy(b, 0.005, nb, noise)));
+    cur.records.push_back(fixture_record("gemm", name, metric, unit, noisy(c, 0.005, nc, noise)));
+  };
+  both("slower10", "time", "s", 1e-3, 1.1e-3, 5, 5);
+  both("faster10", "real_time", "s", 1e-3, 0.9e-3, 5, 5);
+  both("same1", "time", "s", 1e-3, 1.01e-3, 5, 5);
+  both("two_reps", "time", "s", 1e-3, 1.1e-3, 2, 2);
+  both("bw_drop", "bandwidth", "B/s", 3e12, 2.7e12, 5, 5);  // higher is better: slower
+  // Mostly tied values: the normal approximation gives p = 0.10, so +10% is too noisy.
+  base.records.push_back(fixture_record("gemm", "tied", "time", "s", {1, 1, 1}));
+  cur.records.push_back(fixture_record("gemm", "tied", "time", "s", {1.1, 1.1, 1.1, 1}));
+  base.records.push_back(fixture_record("gemm", "gone", "time", "s", {1, 1, 1}));
+  cur.records.push_back(fixture_record("mla", "new", "time", "s", {1, 1, 1}));
+
+  const auto r = cobench::track::compare(base, kBase, cur, kCur, {});
+  EXPECT_EQ(row(r, "slower10").verdict, Verdict::kSlower);
+  EXPECT_NEAR(row(r, "slower10").change, 0.10, 0.02);
+  EXPECT_LT(row(r, "slower10").p_value, 0.05);
+  EXPECT_EQ(row(r, "faster10").verdict, Verdict::kFaster);
+  EXPECT_EQ(row(r, "faster10").metric, "real_time");
+  EXPECT_EQ(row(r, "same1").verdict, Verdict::kSame);
+  EXPECT_EQ(row(r, "two_reps").verdict, Verdict::kTooNoisy);
+  EXPECT_EQ(row(r, "bw_drop").verdict, Verdict::kSlower);
+  EXPECT_TRUE(row(r, "bw_drop").higher_is_better);
+  EXPECT_EQ(row(r, "tied").verdict, Verdict::kTooNoisy);
+  ASSERT_EQ(r.added.size(), 1u);
+  EXPECT_EQ(r.added[0].suite, "mla");
+  EXPECT_EQ(r.added[0].benchmark, "new");
+  ASSERT_EQ(r.removed.size(), 1u);
+  EXPECT_EQ(r.removed[0].benchmark, "gone");
+  EXPECT_TRUE(r.regression());
+  EXPECT_EQ(r.count(Verdict::kSlower), 2);
+
+  // With a lower bar for repetitions, two each are enough for the (exact) test? No: the smallest
+  // two-sided p with 2 vs 2 is 1/3, so the change stays too noisy at alpha 0.05.
+  CompareOptions o;
+  o.min_repetitions = 2;
+  EXPECT_EQ(row(cobench::track::compare(base, kBase, cur, kCur, o), "two_reps").verdict,
+            Verdict::kTooNoisy);
+  // A 15% threshold makes the 10% changes "same".
+  o = {};
+  o.threshold = 0.15;
+  EXPECT_FALSE(cobench::track::compare(base, kBase, cur, kCur, o).regression());
+}
+
+TEST(Compare, FlagsVerificationAndSkipsMissingMetrics) {
+  Results base = run("2026-11-01T00:00:00Z"), cur = run("2026-11-02T00:00:00Z");
+  base.records.push_back(fixture_record("gemm", "a", "time", "s", {1, 1, 1}));
+  cur.records.push_back(fixture_record("gemm", "a", "time", "s", {1, 1, 1}, Verification::kFailed));
+  base.records.push_back(fixture_record("gemm", "b", "time", "s", {1, 1, 1}));
+  cur.records.push_back(fixture_record("gemm", "b", "time", "s", {1, 1, 1}));
+  CompareOptions o;
+  const auto r = cobench::track::compare(base, kBase, cur, kCur, o);
+  EXPECT_TRUE(row(r, "a").flagged());
+  EXPECT_FALSE(row(r, "b").flagged());
+  EXPECT_NE(format_text(r).find("verification: baseline passed, current failed"),
+            std::string::npos);
+  o.metric = "bandwidth";
+  const auto none = cobench::track::compare(base, kBase, cur, kCur, o);
+  EXPECT_TRUE(none.rows.empty());
+  ASSERT_EQ(none.skipped.size(), 2u);
+  EXPECT_NE(none.skipped[0].find("metric 'bandwidth' is missing on the baseline"),
+            std::string::npos);
+}
+
+TEST(Compare, RefusesDifferentHardwareUnlessForced) {
+  Results base = run("2026-11-01T00:00:00Z"), cur = run("2026-11-02T00:00:00Z", "Intel Xeon 8480");
+  cur.run.sysinfo["cuda_devices"] = {{{"index", 0}, {"name", "NVIDIA H100"}}};
+  const std::string e =
+      cobench::test::error_of([&] { cobench::track::compare(base, kBase, cur, kCur, {}); });
+  EXPECT_NE(e.find("refusing to compare runs from different hardware"), std::string::npos) << e;
+  EXPECT_NE(e.find("CPU model 'AMD EPYC 9654' (baseline) vs 'Intel Xeon 8480' (current)"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("GPUs 1 (NVIDIA H200) (baseline) vs 1 (NVIDIA H100) (current)"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("--force"), std::string::npos);
+  EXPECT_THROW(cobench::track::compare(base, kBase, cur, kCur, {}),
+               cobench::track::HardwareMismatch);
+  CompareOptions o;
+  o.force = true;
+  const auto r = cobench::track::compare(base, kBase, cur, kCur, o);
+  EXPECT_EQ(r.hardware_differences.size(), 2u);
+  EXPECT_NE(format_markdown(r).find("Different hardware"), std::string::npos);
+  // The same hardware, and snapshots that do not say, compare without --force.
+  EXPECT_TRUE(cobench::track::hardware_differences(base.run.sysinfo, base.run.sysinfo).empty());
+  EXPECT_TRUE(cobench::track::hardware_differences({}, cur.run.sysinfo).empty());
+}
+
+TEST(Compare, MarkdownEscapesPipesAndJsonHasEveryRow) {
+  Results base = run("2026-11-01T00:00:00Z"), cur = run("2026-11-02T00:00:00Z");
+  base.records.push_back(fixture_record("gemm", "BM_A|B/x", "time", "s", {1, 1.1, 0.9}));
+  cur.records.push_back(fixture_record("gemm", "BM_A|B/x", "time", "s", {1, 1.1, 0.9}));
+  const auto r = cobench::track::compare(base, kBase, cur, kCur, {});
+  const std::string md = format_markdown(r);
+  EXPECT_NE(md.find("| gemm/BM_A\\|B/x | time |"), std::string::npos) << md;
+  EXPECT_EQ(md.find("BM_A|B"), std::string::npos) << md;
+  const auto j = to_json(r);
+  ASSERT_EQ(j["rows"].size(), 1u);
+  EXPECT_EQ(j["rows"][0]["benchmark"], "BM_A|B/x");
+  EXPECT_EQ(j["rows"][0]["verdict"], "same");
+  EXPECT_EQ(j["regression"], false);
+}
+
+}  // namespace

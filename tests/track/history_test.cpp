@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+// `history` over fixture histories written as results files.
+#include "track/history.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/atomic_file.h"
+#include "tests/test_util.h"
+#include "tests/track/fixtures.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = fs::path(testing::TempDir()) / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+TEST(History, DatesAPlantedStepToItsRun) {
+  const fs::path dir = fresh_dir("cobench_history_step");
+  const auto files = cobench::test::write_history(dir / "machine", 24, 12, 0.05, 0.01, 1);
+  // Other JSON in the tree is skipped; the runs are ordered by time, not by name.
+  cobench::write_file_atomic_no_overwrite(dir / "machine" / "notes.json", R"({"a": 1})");
+  fs::rename(files[3], dir / "machine" / "zzz_renamed.json");
+
+  const auto found = cobench::track::find_results_files({dir.string()});
+  ASSERT_EQ(found.size(), 24u);
+  const auto runs = cobench::track::load_history(found);
+  EXPECT_EQ(runs[3].file, (dir / "machine" / "zzz_renamed.json").string());
+  EXPECT_TRUE(cobench::track::mixed_hardware(runs).empty());
+  const auto series = cobench::track::build_series(runs, {});
+  ASSERT_EQ(series.size(), 1u);
+  const auto& s = series[0];
+  EXPECT_EQ(s.benchmark, "BM_Step");
+  EXPECT_EQ(s.metric, "time");
+  ASSERT_EQ(s.points.size(), 24u);
+  ASSERT_EQ(s.change_points.size(), 1u);
+  EXPECT_EQ(s.change_points[0].index, 12u);
+
+  const auto j = cobench::track::to_json(series);
+  const auto& cp = j["series"][0]["change_points"][0];
+  EXPECT_EQ(cp["index"], 12);
+  EXPECT_EQ(cp["utc_time"], cobench::test::run_time(12));
+  EXPECT_EQ(cp["git_commit"], "c1012");
+  EXPECT_EQ(cp["file"], j["series"][0]["points"][12]["file"]);
+  EXPECT_NEAR(cp["relative_change"].get<double>(), 0.05, 0.015);
+  EXPECT_EQ(j["series"][0]["unit"], "s");
+  EXPECT_EQ(j["series"][0]["points"][0].size(), 4u);  // file, utc_time, git_commit, median
+  EXPECT_EQ(cp.size(), 8u);
+  fs::remove_all(dir);
+}
+
+TEST(History, NoiseOnlyFilterAndErrors) {
+  const fs::path dir = fresh_dir("cobench_history_noise");
+  cobench::test::write_history(dir, 20, 0, 0.0, 0.01, 21);
+  const auto runs =
+      cobench::track::load_history(cobench::track::find_results_files({dir.string()}));
+  const auto series = cobench::track::build_series(runs, {});
+  ASSERT_EQ(series.size(), 1u);
+  EXPECT_TRUE(series[0].change_points.empty());
+
+  cobench::track::HistoryOptions o;
+  o.benchmark_regex = "^BM_Other";
+  EXPECT_TRUE(cobench::track::build_series(runs, o).empty());
+  o.benchmark_regex = "(";
+  EXPECT_NE(cobench::test::error_of([&] {
+              cobench::track::build_series(runs, o);
+            }).find("invalid --benchmark regular expression '('"),
+            std::string::npos);
+  EXPECT_NE(cobench::test::error_of([&] {
+              cobench::track::find_results_files({(dir / "missing").string()});
+            }).find("no such file or directory"),
+            std::string::npos);
+  fs::remove_all(dir);
+}
+
+}  // namespace

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "track/compare.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "core/results_io.h"
+#include "core/stats.h"
+#include "track/mann_whitney.h"
+
+namespace cobench::track {
+namespace {
+
+using results::Record;
+
+std::string string_at(const nlohmann::json& j, const char* a, const char* b) {
+  if (!j.is_object() || !j.contains(a) || !j[a].is_object() || !j[a].contains(b) ||
+      !j[a][b].is_string())
+    return {};
+  return j[a][b].get<std::string>();
+}
+
+// The GPU names of a sysinfo snapshot: CUDA devices, else GPUs on PCI; sorted.
+std::vector<std::string> gpu_names(const nlohmann::json& s) {
+  std::vector<std::string> names;
+  auto collect = [&](const char* key, bool only_gpus) {
+    if (!s.is_object() || !s.contains(key) || !s[key].is_array()) return;
+    for (const auto& d : s[key]) {
+      if (!d.is_object() || !d.contains("name") || !d["name"].is_string()) continue;
+      if (only_gpus && d.value("kind", std::string()) != "gpu") continue;
+      names.push_back(d["name"].get<std::string>());
+    }
+  };
+  collect("cuda_devices", false);
+  if (names.empty()) collect("pci_devices", true);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string describe(const std::vector<std::string>& names) {
+  if (names.empty()) return "none";
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return fmt::format("{} ({})", names.size(), out);
+}
+
+std::map<std::pair<std::string, std::string>, const Record*> index(const results::Results& r) {
+  std::map<std::pair<std::string, std::string>, const Record*> m;
+  for (const auto& rec : r.records) m.emplace(std::make_pair(rec.suite, rec.benchmark), &rec);
+  return m;
+}
+
+Verdict classify(const Comparison& c, const CompareOptions& o) {
+  if (std::abs(c.change) < o.threshold) return Verdict::kSame;
+  const auto min_n = static_cast<std::size_t>(std::max(o.min_repetitions, 1));
+  if (c.baseline_values.size() < min_n || c.current_values.size() < min_n || !(c.p_value < o.alpha))
+    return Verdict::kTooNoisy;
+  const bool grew = c.change > 0;
+  return grew == c.higher_is_better ? Verdict::kFaster : Verdict::kSlower;
+}
+
+}  // namespace
+
+std::string_view to_string(Verdict v) {
+  switch (v) {
+    case Verdict::kFaster:
+      return "faster";
+    case Verdict::kSlower:
+      return "slower";
+    case Verdict::kSame:
+      return "same";
+    case Verdict::kTooNoisy:
+      return "too noisy";
+  }
+  return "?";
+}
+
+bool Comparison::flagged() const {
+  return baseline_verification != results::Verification::kPassed ||
+         current_verification != results::Verification::kPassed;
+}
+
+int CompareReport::count(Verdict v) const {
+  return static_cast<int>(
+      std::count_if(rows.begin(), rows.end(), [v](const auto& c) { return c.verdict == v; }));
+}
+
+bool higher_is_better(std::string_view unit) {
+  return unit == "B/s" || unit == "FLOP/s" || unit == "1/s";
+}
+
+const results::Metric* select_metric(const Record& r, std::string_view name) {
+  auto find = [&r](std::string_view n) -> const results::Metric* {
+    for (const auto& m : r.metrics)
+      if (m.name == n) return &m;
+    return nullptr;
+  };
+  if (!name.empty()) return find(name);
+  if (const auto* m = find("time")) return m;
+  if (const auto* m = find("real_time")) return m;
+  for (const auto& m : r.metrics)
+    if (m.unit == "B/s" || m.unit == "FLOP/s") return &m;
+  return nullptr;
+}
+
+std::vector<std::string> hardware_differences(const nlohmann::json& a, const nlohmann::json& b) {
+  std::vector<std::string> d;
+  const std::string cpu_a = string_at(a, "cpu", "model"), cpu_b = string_at(b, "cpu", "model");
+  if (!cpu_a.empty() && !cpu_b.empty() && cpu_a != cpu_b)
+    d.push_back(fmt::format("CPU model '{}' (baseline) vs '{}' (current)", cpu_a, cpu_b));
+  const bool known = a.is_object() && b.is_object() && !a.empty() && !b.empty();
+  const auto gpus_a = gpu_names(a), gpus_b = gpu_names(b);
+  if (known && gpus_a != gpus_b)
+    d.push_back(
+        fmt::format("GPUs {} (baseline) vs {} (current)", describe(gpus_a), describe(gpus_b)));
+  return d;
+}
+
+CompareReport compare(const results::Results& baseline, const RunInfo& baseline_info,
+                      const results::Results& current, const RunInfo& current_info,
+                      const CompareOptions& options) {
+  CompareReport rep;
+  rep.baseline = baseline_info;
+  rep.current = current_info;
+  rep.options = options;
+  rep.hardware_differences = hardware_differences(baseline.run.sysinfo, current.run.sysinfo);
+  if (!rep.hardware_differences.empty() && !options.force) {
+    std::string what;
+    for (const auto& d : rep.hardware_differences) what += (what.empty() ? "" : "; ") + d;
+    throw HardwareMismatch(fmt::format(
+        "refusing to compare runs from different hardware: {} ({} vs {}); --force compares "
+        "them anyway",
+        what, baseline_info.file, current_info.file));
+  }
+  const auto base = index(baseline), cur = index(current);
+  for (const auto& [key, b] : base)
+    if (!cur.count(key)) rep.removed.push_back({key.first, key.second});
+  for (const auto& [key, c] : cur) {
+    const auto it = base.find(key);
+    if (it == base.end()) {
+      rep.added.push_back({key.first, key.second});
+      continue;
+    }
+    const Record& b = *it->second;
+    const results::Metric* mb = select_metric(b, options.metric);
+    const results::Metric* mc = select_metric(*c, options.metric);
+    const std::string name = key.first + "/" + key.second;
+    if (!mb || !mc || mb->name != mc->name || mb->values.empty() || mc->values.empty()) {
+      rep.skipped.push_back(
+          fmt::format("{}: {}", name,
+                      options.metric.empty()
+                          ? std::string("no common time, bandwidth or FLOP-rate metric with values")
+                          : fmt::format("metric '{}' is missing on {}", options.metric,
+                                        !mb ? "the baseline" : "the current side")));
+      continue;
+    }
+    if (mb->unit != mc->unit) {
+      rep.skipped.push_back(fmt::format("{}: metric '{}' is in '{}' in the baseline but '{}' now",
+                                        name, mb->name, mb->unit, mc->unit));
+      continue;
+    }
+    Comparison row;
+    row.suite = key.first;
+    row.benchmark = key.second;
+    row.metric = mb->name;
+    row.unit = mb->unit;
+    row.higher_is_better = higher_is_better(mb->unit);
+    row.baseline_values = mb->values;
+    row.current_values = mc->values;
+    row.baseline_median = summarize(mb->values).median;
+    row.current_median = summarize(mc->values).median;
+    if (row.baseline_median != 0)
+      row.change = (row.current_median - row.baseline_median) / std::abs(row.baseline_median);
+    else
+      row.change = row.current_median == 0 ? 0 : std::copysign(INFINITY, row.current_median);
+    row.p_value = mann_whitney_u(mb->values, mc->values).p_value;
+    row.baseline_verification = b.verification;
+    row.current_verification = c->verification;
+    row.verdict = classify(row, options);
+    rep.rows.push_back(std::move(row));
+  }
+  return rep;
+}
+
+CompareReport compare_files(const std::string& baseline, const std::string& current,
+                            const CompareOptions& options) {
+  const results::Results b = results::read(baseline), c = results::read(current);
+  auto info = [](const std::string& file, const results::Results& r) {
+    return RunInfo{file, r.run.utc_time, r.run.git_commit, r.run.host};
+  };
+  return compare(b, info(baseline, b), c, info(current, c), options);
+}
+
+}  // namespace cobench::track

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "track/history.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <regex>
+#include <tuple>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/results_io.h"
+#include "core/stats.h"
+#include "track/compare.h"
+
+namespace cobench::track {
+namespace fs = std::filesystem;
+namespace {
+
+// A sort key for ISO 8601 UTC times with or without fractional seconds:
+// "2026-11-29T05:30:00Z" sorts before "2026-11-29T05:30:00.5Z".
+std::string time_key(std::string t) {
+  if (!t.empty() && t.back() == 'Z') t.pop_back();
+  std::string fraction;
+  if (const auto dot = t.find('.'); dot != std::string::npos) {
+    fraction = t.substr(dot + 1);
+    t.resize(dot);
+  }
+  fraction.resize(12, '0');
+  return t + "." + fraction;
+}
+
+bool is_results_file(const fs::path& p) {
+  try {
+    const auto doc = nlohmann::json::parse(read_file(p));
+    return doc.is_object() && doc.contains("schema") && doc["schema"] == results::kSchemaId;
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+std::vector<fs::path> find_results_files(const std::vector<std::string>& paths) {
+  std::vector<fs::path> files;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      for (const auto& e : fs::recursive_directory_iterator(p)) {
+        if (e.is_regular_file() && e.path().extension() == ".json" && is_results_file(e.path()))
+          files.push_back(e.path());
+      }
+    } else if (fs::is_regular_file(p, ec)) {
+      files.emplace_back(p);
+    } else {
+      throw Error(fmt::format("{}: no such file or directory", p));
+    }
+  }
+  std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
+  return files;
+}
+
+std::vector<HistoryRun> load_history(const std::vector<fs::path>& files) {
+  std::vector<HistoryRun> runs;
+  for (const auto& f : files) {
+    HistoryRun r;
+    r.file = f.string();
+    r.results = results::read(f);
+    r.utc_time = r.results.run.utc_time;
+    r.git_commit = r.results.run.git_commit;
+    runs.push_back(std::move(r));
+  }
+  std::stable_sort(runs.begin(), runs.end(), [](const HistoryRun& a, const HistoryRun& b) {
+    return std::forward_as_tuple(time_key(a.utc_time), a.file) <
+           std::forward_as_tuple(time_key(b.utc_time), b.file);
+  });
+  return runs;
+}
+
+std::vector<Series> build_series(const std::vector<HistoryRun>& runs, const HistoryOptions& o) {
+  std::regex filter;
+  try {
+    filter = std::regex(o.benchmark_regex.empty() ? std::string(".*") : o.benchmark_regex);
+  } catch (const std::regex_error& e) {
+    throw Error(fmt::format("invalid --benchmark regular expression '{}': {}", o.benchmark_regex,
+                            e.what()));
+  }
+  std::map<std::tuple<std::string, std::string, std::string>, Series> by_key;
+  for (const auto& run : runs) {
+    std::map<std::tuple<std::string, std::string, std::string>, bool> seen;  // first record wins
+    for (const auto& rec : run.results.records) {
+      if (!std::regex_search(rec.benchmark, filter)) continue;
+      const results::Metric* m = select_metric(rec, o.metric);
+      if (!m || m->values.empty()) continue;
+      const auto key = std::make_tuple(rec.suite, rec.benchmark, m->name);
+      if (seen[key]) continue;
+      seen[key] = true;
+      Series& s = by_key[key];
+      if (s.points.empty()) {
+        s.suite = rec.suite;
+        s.benchmark = rec.benchmark;
+        s.metric = m->name;
+        s.unit = m->unit;
+      }
+      s.points.push_back({run.file, run.utc_time, run.git_commit, summarize(m->values).median});
+    }
+  }
+  std::vector<Series> out;
+  for (auto& [key, s] : by_key) {
+    std::vector<double> medians;
+    for (const auto& p : s.points) medians.push_back(p.median);
+    s.change_points = detect_change_points(medians, o.detector);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<std::string> mixed_hardware(const std::vector<HistoryRun>& runs) {
+  std::vector<std::string> out;
+  for (std::size_t i = 1; i < runs.size(); ++i)
+    for (const auto& d :
+         hardware_differences(runs[0].results.run.sysinfo, runs[i].results.run.sysinfo))
+      out.push_back(fmt::format("{} vs {}: {}", runs[0].file, runs[i].file, d));
+  return out;
+}
+
+nlohmann::json to_json(const std::vector<Series>& series) {
+  using nlohmann::json;
+  json all = json::array();
+  for (const auto& s : series) {
+    json points = json::array(), changes = json::array();
+    for (const auto& p : s.points)
+      points.push_back({{"file", p.file},
+                        {"utc_time", p.utc_time},
+                        {"git_commit", p.git_commit},
+                        {"median", p.median}});
+    for (const auto& c : s.change_points) {
+      const HistoryPoint& p = s.points.at(c.index);
+      changes.push_back({{"index", c.index},
+                         {"utc_time", p.utc_time},
+                         {"file", p.file},
+                         {"git_commit", p.git_commit},
+                         {"before_median", c.before_median},
+                         {"after_median", c.after_median},
+                         {"relative_change", c.relative_change},
+                         {"p_value", c.p_value}});
+    }
+    all.push_back({{"suite", s.suite},
+                   {"benchmark", s.benchmark},
+                   {"metric", s.metric},
+                   {"unit", s.unit},
+                   {"points", points},
+                   {"change_points", changes}});
+  }
+  return {{"series", all}};
+}
+
+std::string format_text(const std::vector<Series>& series) {
+  std::string out;
+  std::size_t changes = 0;
+  for (const auto& s : series) {
+    changes += s.change_points.size();
+    out += fmt::format("{}/{} {} ({}): {} runs, {} change point(s)\n", s.suite, s.benchmark,
+                       s.metric, s.unit, s.points.size(), s.change_points.size());
+    for (const auto& c : s.change_points) {
+      const HistoryPoint& p = s.points.at(c.index);
+      out +=
+          fmt::format("  at run {} {} commit {} ({}): {:.6g} -> {:.6g} {} ({:+.1f}%), p = {:.4f}\n",
+                      c.index, p.utc_time, p.git_commit, p.file, c.before_median, c.after_median,
+                      s.unit, c.relative_change * 100, c.p_value);
+    }
+  }
+  out += fmt::format("{} series, {} change point(s)\n", series.size(), changes);
+  return out;
+}
+
+}  // namespace cobench::track
