@@ -1,33 +1,51 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "collectives/mpi_baseline.h"
 
+#include <algorithm>
 #include <chrono>
 
+#include "collectives/coll_bench.h"
 #include "collectives/mpi_communicator.h"
 #include "core/mpi_check.h"
 
 namespace cobench::coll {
 
-std::vector<double> time_plain_mpi_alltoall(MPI_Comm comm, std::size_t count, int warmup, int iters,
+PairedTimes time_alltoall_against_plain_mpi(MPI_Comm comm, std::size_t count, int warmup, int iters,
                                             int repetitions) {
-  int ranks = 1;
-  COBENCH_MPI_CHECK(MPI_Comm_size(comm, &ranks));
+  MpiCommunicator harness(comm);
   const int n = mpi_count(count, "plain MPI_Alltoall");
-  std::vector<float> send(count * static_cast<std::size_t>(ranks), 1.0f), recv(send.size());
-  for (int i = 0; i < warmup; ++i)
-    COBENCH_MPI_CHECK(MPI_Alltoall(send.data(), n, MPI_FLOAT, recv.data(), n, MPI_FLOAT, comm));
-  std::vector<double> per_call, out(static_cast<std::size_t>(repetitions));
-  for (int rep = 0; rep < repetitions; ++rep) {
-    COBENCH_MPI_CHECK(MPI_Barrier(comm));
+  const std::size_t elements = count * static_cast<std::size_t>(harness.size());
+  CommBuffer send_buf(harness, elements * sizeof(float)),
+      recv_buf(harness, elements * sizeof(float));
+  auto* send = static_cast<float*>(send_buf.get());
+  auto* recv = static_cast<float*>(recv_buf.get());
+  std::fill(send, send + elements, 1.0f);
+  std::fill(recv, recv + elements, 0.0f);
+  auto plain = [&] {
+    COBENCH_MPI_CHECK(MPI_Alltoall(send, n, MPI_FLOAT, recv, n, MPI_FLOAT, harness.handle()));
+  };
+  auto through = [&] {
+    call_collective(harness, Collective::kAllToAll, send, recv, count, DataType::kFloat32);
+  };
+  auto time = [&](auto&& call) {
+    harness.barrier();
     const auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < iters; ++i)
-      COBENCH_MPI_CHECK(MPI_Alltoall(send.data(), n, MPI_FLOAT, recv.data(), n, MPI_FLOAT, comm));
+    for (int i = 0; i < iters; ++i) call();
     const auto t1 = std::chrono::steady_clock::now();
-    per_call.push_back(std::chrono::duration<double>(t1 - t0).count() / iters);
+    return std::chrono::duration<double>(t1 - t0).count() / iters;
+  };
+  for (int i = 0; i < warmup; ++i) {
+    plain();
+    through();
   }
-  COBENCH_MPI_CHECK(
-      MPI_Allreduce(per_call.data(), out.data(), repetitions, MPI_DOUBLE, MPI_MAX, comm));
-  return out;
+  PairedTimes t;
+  for (int rep = 0; rep < repetitions; ++rep) {
+    t.harness_s.push_back(time(through));
+    t.plain_s.push_back(time(plain));
+  }
+  t.harness_s = harness.max_over_ranks(t.harness_s);
+  t.plain_s = harness.max_over_ranks(t.plain_s);
+  return t;
 }
 
 }  // namespace cobench::coll
