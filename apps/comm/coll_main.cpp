@@ -146,25 +146,14 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  try {
-    coll::MpiRuntime mpi(&argc, &argv);
-    try {
-      opt.ops.clear();
-      for (const auto& o : ops) opt.ops.push_back(coll::parse_collective(o));
-      opt.sizes = coll::size_sweep(app::parse_size(min), app::parse_size(max), factor,
-                                   app::parse_size(step));
-      opt.type = coll::parse_data_type(type);
-      opt.out_of_place = placement != "in";
-      opt.in_place = placement != "out";
-      return run(args, common, opt, plain_mpi);
-    } catch (const std::exception& e) {
-      std::fflush(stdout);
-      fmt::print(stderr, "cobench_coll: {}\n", e.what());
-      std::fflush(stderr);
-      coll::abort_job(1);  // the other ranks may be waiting in a collective
-    }
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "cobench_coll: {}\n", e.what());
-    return 1;
-  }
+  return app::run_mpi_main("cobench_coll", argc, argv, [&] {
+    opt.ops.clear();
+    for (const auto& o : ops) opt.ops.push_back(coll::parse_collective(o));
+    opt.sizes =
+        coll::size_sweep(app::parse_size(min), app::parse_size(max), factor, app::parse_size(step));
+    opt.type = coll::parse_data_type(type);
+    opt.out_of_place = placement != "in";
+    opt.in_place = placement != "out";
+    return run(args, common, opt, plain_mpi);
+  });
 }

@@ -110,6 +110,23 @@ void Progress::print(std::size_t done, std::size_t total, const std::string& lab
              elapsed, left);
 }
 
+int run_mpi_main(const char* prog, int& argc, char**& argv, const std::function<int()>& body) {
+  try {
+    coll::MpiRuntime mpi(&argc, &argv);
+    try {
+      return body();
+    } catch (const std::exception& e) {
+      std::fflush(stdout);
+      fmt::print(stderr, "{}: {}\n", prog, e.what());
+      std::fflush(stderr);
+      coll::abort_job(1);
+    }
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "{}: {}\n", prog, e.what());
+    return 1;
+  }
+}
+
 std::filesystem::path write_results(const std::string& out, results::Results& r,
                                     const std::string& tag) {
   std::filesystem::path path = out;

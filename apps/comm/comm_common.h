@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -51,6 +52,11 @@ class Progress {
  private:
   std::chrono::steady_clock::time_point start_;
 };
+
+/// Initializes MPI and runs `body` on every rank. An error before MPI is up returns 1; an error
+/// inside `body` is printed with `prog` and ends the whole job (the other ranks may be waiting in
+/// a collective).
+int run_mpi_main(const char* prog, int& argc, char**& argv, const std::function<int()>& body);
 
 /// Writes the results (rank 0) to `out` (directory or file), atomically and never overwriting;
 /// returns the path written.

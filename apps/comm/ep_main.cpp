@@ -14,7 +14,6 @@
 #include "collectives/ep/ep_bench.h"
 #include "collectives/ep/ep_plan.h"
 #include "collectives/ep/ep_report.h"
-#include "collectives/mpi_communicator.h"
 #include "core/provenance.h"
 #include "core/sysinfo/sysinfo.h"
 
@@ -112,18 +111,5 @@ int main(int argc, char** argv) {
   }
   opt.flat = impl != "hierarchical";
   opt.hierarchical = impl != "flat";
-  try {
-    coll::MpiRuntime mpi(&argc, &argv);
-    try {
-      return run(args, common, opt);
-    } catch (const std::exception& e) {
-      std::fflush(stdout);
-      fmt::print(stderr, "cobench_ep: {}\n", e.what());
-      std::fflush(stderr);
-      coll::abort_job(1);  // the other ranks may be waiting in a collective
-    }
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "cobench_ep: {}\n", e.what());
-    return 1;
-  }
+  return app::run_mpi_main("cobench_ep", argc, argv, [&] { return run(args, common, opt); });
 }

@@ -3,52 +3,27 @@
 // throws or hangs ends the whole job within the timeout, with a message naming the rank and the
 // operation, and leaves no results file.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <string>
 
 #include "core/results_io.h"
+#include "tests/command_util.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct CommandResult {
-  int status = -1;
-  std::string out;
-  double seconds = 0;
-};
+using cobench::test::CommandResult;
+using cobench::test::fresh_dir;
 
 // mpirun -np N <binary> args, stdout and stderr together; Open MPI is told it may run as root
 // (CI) and oversubscribe the cores.
 CommandResult mpirun(int ranks, const std::string& binary, const std::string& args) {
-  const std::string cmd =
+  return cobench::test::run_command(
       "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
       "OMPI_MCA_rmaps_base_oversubscribe=1 " +
-      std::string(COBENCH_MPIEXEC) + " -np " + std::to_string(ranks) + " " + binary + " " + args +
-      " 2>&1";
-  CommandResult r;
-  const auto t0 = std::chrono::steady_clock::now();
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int raw = pclose(p);
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return r;
-}
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::path(testing::TempDir()) / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
+      std::string(COBENCH_MPIEXEC) + " -np " + std::to_string(ranks) + " " + binary + " " + args);
 }
 
 std::size_t files_in(const fs::path& dir) {

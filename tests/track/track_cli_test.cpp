@@ -1,15 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // `cobench compare` and `cobench history` as a user (or CI) runs them: exit codes and output.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <string>
 
 #include "core/atomic_file.h"
 #include "core/results_io.h"
+#include "tests/command_util.h"
 #include "tests/track/fixtures.h"
 
 namespace {
@@ -21,31 +19,12 @@ using cobench::test::fixture_record;
 using cobench::test::Noise;
 using cobench::test::noisy;
 
-struct CommandResult {
-  int status = -1;
-  std::string out;
-};
+using cobench::test::CommandResult;
+using cobench::test::fresh_dir;
 
 // Runs `cobench args`; the output holds stdout and, unless `stdout_only`, stderr too.
 CommandResult run(const std::string& args, bool stdout_only = false) {
-  const std::string cmd =
-      std::string(COBENCH_BINARY) + " " + args + (stdout_only ? " 2>/dev/null" : " 2>&1");
-  CommandResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int raw = pclose(p);
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  return r;
-}
-
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::path(testing::TempDir()) / name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
+  return cobench::test::run_command(std::string(COBENCH_BINARY) + " " + args, stdout_only);
 }
 
 // A baseline and a current run, one benchmark "BM_X|y" whose time changes by `change`, with
