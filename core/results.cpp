@@ -58,8 +58,11 @@ class Reader {
     }
     return s;
   }
-  void close_to(double stored, double computed, const std::string& path) const {
-    const double scale = std::max({std::fabs(stored), std::fabs(computed), 1e-300});
+  // Statistics agree to 1e-9 of the values' magnitude (`magnitude`): a standard deviation of
+  // equal values may be stored as 1e-22 by one summation order and 0 by another.
+  void close_to(double stored, double computed, const std::string& path,
+                double magnitude = 0) const {
+    const double scale = std::max({std::fabs(stored), std::fabs(computed), magnitude, 1e-300});
     if (std::fabs(stored - computed) > 1e-9 * scale)
       fail(path,
            fmt::format("stored {} disagrees with {} computed from the values", stored, computed));
@@ -113,11 +116,12 @@ Metric metric_from_json(const Reader& r, const json& j, const std::string& path,
   if (has_stats) {
     if (m.values.empty()) r.fail(path + ".median", "statistics without values");
     const Summary s = summarize(m.values);
-    r.close_to(r.number(j["median"], path + ".median"), s.median, path + ".median");
-    r.close_to(r.number(j["min"], path + ".min"), s.min, path + ".min");
-    r.close_to(r.number(j["max"], path + ".max"), s.max, path + ".max");
-    r.close_to(r.number(j["mean"], path + ".mean"), s.mean, path + ".mean");
-    r.close_to(r.number(j["stddev"], path + ".stddev"), s.stddev, path + ".stddev");
+    const double mag = std::max(std::fabs(s.min), std::fabs(s.max));
+    r.close_to(r.number(j["median"], path + ".median"), s.median, path + ".median", mag);
+    r.close_to(r.number(j["min"], path + ".min"), s.min, path + ".min", mag);
+    r.close_to(r.number(j["max"], path + ".max"), s.max, path + ".max", mag);
+    r.close_to(r.number(j["mean"], path + ".mean"), s.mean, path + ".mean", mag);
+    r.close_to(r.number(j["stddev"], path + ".stddev"), s.stddev, path + ".stddev", mag);
   }
   if (j.contains("peak")) {
     const std::string p = path + ".peak";

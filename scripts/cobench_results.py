@@ -40,8 +40,10 @@ def _json_path(error: jsonschema.ValidationError) -> str:
     return path
 
 
-def _close(stored: float, computed: float) -> bool:
-    scale = max(abs(stored), abs(computed), 1e-300)
+def _close(stored: float, computed: float, magnitude: float = 0.0) -> bool:
+    """Equal to 1e-9 of the larger of the two and the values' magnitude: a standard deviation of
+    equal values may be stored as 1e-22 by one summation order and computed as 0 by another."""
+    scale = max(abs(stored), abs(computed), magnitude, 1e-300)
     return abs(stored - computed) <= 1e-9 * scale
 
 
@@ -58,8 +60,9 @@ def _check_statistics(doc: dict, source: str) -> None:
                 "mean": statistics.fmean(values),
                 "stddev": statistics.stdev(values) if len(values) > 1 else 0.0,
             }
+            magnitude = max(abs(v) for v in values)
             for key, computed in expected.items():
-                if not _close(m[key], computed):
+                if not _close(m[key], computed, magnitude):
                     raise ResultsError(
                         f"{source}: $.records[{i}].metrics.{name}.{key}: stored {m[key]} "
                         f"disagrees with {computed} computed from the values")

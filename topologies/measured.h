@@ -2,9 +2,10 @@
 // Measured results replacing datasheet values (`cobench analyze --measured FILE`). A record of a
 // results file (docs/results-format.md) feeds the model when its parameters name the input it
 // measures, `model_input: <name>`, and it has one metric in that input's unit (or names it,
-// `model_metric: <metric name>`, when it has several); its median is used. Only records whose verification passed count: a failed or unchecked measurement never
-// drives a conclusion. Where several records measure one input the best is kept (the highest
-// bandwidth or FLOP/s, the lowest latency).
+// `model_metric: <metric name>`, when it has several); its median is used. Only records whose
+// verification passed count: a failed or unchecked measurement never drives a conclusion. Where
+// several records measure one input the best is kept (the highest bandwidth or FLOP/s, the lowest
+// latency).
 //
 // Inputs: gpu.peak_flops.fp8, gpu.peak_flops.bf16, gpu.peak_flops.fp32 (FLOP/s);
 // gpu.hbm_bandwidth, cpu.memory_bandwidth, ep.bandwidth.inter_node (per GPU across nodes, the

@@ -96,6 +96,26 @@ def test_both_readers_reject_each_mutation(name, tmp_path, cobench_bin):
     assert str(f) in r.stderr
 
 
+def test_both_readers_accept_rounding_noise_in_a_zero_stddev(tmp_path, cobench_bin):
+    # Three equal values: one summation order stores a standard deviation of 2.6e-22, another
+    # computes exactly 0; both are 0 on the scale of the values (1e-9 of their magnitude).
+    doc = json.loads(MINIMAL.read_text())
+    m = doc["records"][0]["metrics"]["time"]
+    m["values"] = [0.1, 0.1, 0.1]
+    m.update(median=0.1, min=0.1, max=0.1, mean=0.1, stddev=2.5934981451235165e-22)
+    cr.validate(doc, "noise.json")
+    f = tmp_path / "noise.json"
+    f.write_text(json.dumps(doc))
+    r = cpp_validate(cobench_bin, f)
+    assert r.returncode == 0, r.stderr
+    # A standard deviation of 1e-6 on values of 0.1 is a real disagreement for both.
+    m["stddev"] = 1e-6
+    with pytest.raises(cr.ResultsError):
+        cr.validate(doc, "bad.json")
+    f.write_text(json.dumps(doc))
+    assert cpp_validate(cobench_bin, f).returncode == 1
+
+
 def test_python_error_names_the_json_path():
     doc = json.loads(MINIMAL.read_text())
     doc["records"][0]["metrics"]["time"]["values"][1] = "fast"
