@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // `cobench run [--suite quick|full|NAME...] [--out DIR]`: discovers the node, runs the suites it
-// supports (CPU always; CUDA when a device is present; collectives and EP through an MPI launcher
-// when one is installed), shows progress, writes one results file for the run (atomically, never
-// overwriting), then runs the bottleneck analysis with the measured values.
+// supports (CPU always; CUDA when a device is present; collectives and EP in one cobench_comm
+// child, through `--mpirun` or, when cobench run was itself started by mpirun or srun, on every
+// rank of that job), shows progress, writes one results file for the run (atomically, never
+// overwriting), then runs the bottleneck analysis with the measured values. Under a launcher,
+// rank 0 also runs the node suites, writes the file and analyzes; the other ranks take part in
+// the communication suites only.
 #include <unistd.h>
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -43,27 +47,76 @@ std::vector<std::string> split_words(const std::string& s) {
 
 // Why a suite cannot run here, or "" when it can.
 std::string unavailable(const Suite& s, const fs::path& binary, const sysinfo::NodeInfo& node,
-                        const std::vector<std::string>& mpirun) {
+                        const std::vector<std::string>& mpirun, const LaunchedRank& job) {
   if (!fs::exists(binary)) return fmt::format("{} is not built", binary.string());
+  if (job.launched && job.rank != 0 && s.needs != SuiteNeeds::kMpi)
+    return fmt::format("rank {} of {} ({}): the node suites run on rank 0 only", job.rank, job.size,
+                       job.launcher);
   if (s.needs == SuiteNeeds::kCuda && node.cuda_devices.empty())
     return node.cuda_status.empty() ? "no CUDA device" : node.cuda_status;
-  if (s.needs == SuiteNeeds::kMpi) {
-    if (std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr || std::getenv("SLURM_PROCID") != nullptr)
-      return "cobench run is itself under an MPI launcher: run cobench_coll and cobench_ep "
-             "through it directly (scripts/slurm/)";
-    if (mpirun.empty() || !on_path(mpirun[0])) return "no MPI launcher (--mpirun)";
-  }
+  if (s.needs == SuiteNeeds::kMpi && !job.launched && (mpirun.empty() || !on_path(mpirun[0])))
+    return "no MPI launcher (--mpirun), and cobench run was not started by one";
   return "";
 }
 
-// The records a suite wrote, read from its output file.
-std::vector<results::Record> collect(const Suite& s, const fs::path& file,
-                                     const results::RunHeader& header) {
-  if (s.kind == SuiteKind::kMpi) return results::read(file).records;
-  std::ifstream in(file);
-  if (!in) COBENCH_THROW(fmt::format("{} wrote no {}", s.binary, file.string()));
+// One child process: a benchmark binary, or cobench_comm running every MPI suite in one MPI
+// session.
+struct Step {
+  std::vector<Suite> suites;
+  std::vector<std::string> cmd, env;
+  fs::path output, log;
+  double estimate_s = 0;
+  std::string label() const {
+    std::string l;
+    for (const auto& s : suites) l += (l.empty() ? "" : "+") + s.name;
+    return l;
+  }
+};
+
+Step gbench_step(const Suite& s, const fs::path& build, const fs::path& work, bool full) {
+  Step st;
+  st.suites = {s};
+  st.output = work / (s.name + ".json");
+  st.log = work / (s.name + ".log");
+  st.cmd = {(build / s.binary).string()};
+  const auto& args = full ? s.full_args : s.quick_args;
+  st.cmd.insert(st.cmd.end(), args.begin(), args.end());
+  st.cmd.insert(st.cmd.end(),
+                {"--benchmark_out=" + st.output.string(), "--benchmark_out_format=json"});
+  return st;
+}
+
+// Started by a launcher, every rank runs cobench_comm itself (the launcher made the job);
+// otherwise one `mpirun` starts it.
+Step comm_step(const std::vector<Suite>& suites, const fs::path& build, const fs::path& work,
+               bool full, const std::vector<std::string>& mpirun, const LaunchedRank& job) {
+  Step st;
+  st.suites = suites;
+  st.output = work / "comm.json";
+  st.log = work / "comm.log";
+  if (!job.launched) {
+    st.cmd = mpirun;
+    if (geteuid() == 0) st.env = {"OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1"};
+    st.env.push_back("OMPI_MCA_rmaps_base_oversubscribe=1");
+  }
+  st.cmd.push_back((build / suites.front().binary).string());
+  st.cmd.insert(st.cmd.end(), {"--out", st.output.string()});
+  for (const auto& s : suites) {
+    st.cmd.push_back(s.subcommand);
+    const auto& args = full ? s.full_args : s.quick_args;
+    st.cmd.insert(st.cmd.end(), args.begin(), args.end());
+  }
+  return st;
+}
+
+// The records a step wrote, read from its output file.
+std::vector<results::Record> collect(const Step& st, const results::RunHeader& header) {
+  const Suite& s = st.suites.front();
+  if (s.kind == SuiteKind::kMpi) return results::read(st.output).records;
+  std::ifstream in(st.output);
+  if (!in) COBENCH_THROW(fmt::format("{} wrote no {}", s.binary, st.output.string()));
   const auto json = nlohmann::json::parse(in);
-  return results::from_gbench(json, header, s.name, s.backend, file.string()).records;
+  return results::from_gbench(json, header, s.name, s.backend, st.output.string()).records;
 }
 
 // CUDA records taken while a GPU was throttled (before or after the suite) say so.
@@ -112,100 +165,120 @@ int run(const RunOptions& o, const std::vector<std::string>& argv) {
   const std::vector<Suite> suites = select_suites(o.suites, full);
   const fs::path build = bench_build_dir(o.build_dir);
   const std::vector<std::string> mpirun = split_words(o.mpirun);
+  const LaunchedRank job = launched_rank();
+  const bool root = job.rank == 0;  // writes the results file and prints; other ranks only run
   const sysinfo::NodeInfo node = sysinfo::discover();
-  fmt::print("# cobench run on {}: {}, {} core(s), {}\n", node.host, node.cpu.model, node.cpu.cores,
-             node.cuda_devices.empty()
-                 ? node.cuda_status
-                 : fmt::format("{} CUDA device(s), {}", node.cuda_devices.size(),
-                               node.cuda_devices[0].name));
+  if (root)
+    fmt::print(
+        "# cobench run on {}: {}, {} core(s), {}{}\n", node.host, node.cpu.model, node.cpu.cores,
+        node.cuda_devices.empty() ? node.cuda_status
+                                  : fmt::format("{} CUDA device(s), {}", node.cuda_devices.size(),
+                                                node.cuda_devices[0].name),
+        job.launched ? fmt::format("; {} ranks started by {}", job.size, job.launcher) : "");
   results::Results res;
   res.run = make_run_header(argv);
   res.run.sysinfo = sysinfo::to_json(node);
   const sysinfo::GpuClocks start_clocks = sysinfo::read_gpu_clocks();
 
   const fs::path out_dir = !o.out.empty() ? fs::path(o.out) : fs::path("results") / node.host;
-  fs::create_directories(out_dir);
-  const fs::path work = out_dir / fmt::format(".cobench-run-{}", getpid());
+  // Rank 0's work directory beside the results; the other ranks' (logs only) in /tmp.
+  const fs::path work =
+      root ? out_dir / fmt::format(".cobench-run-{}", getpid())
+           : fs::temp_directory_path() / fmt::format("cobench-run-rank{}-{}", job.rank, getpid());
   fs::create_directories(work);
 
-  std::vector<std::pair<Suite, std::string>> plan;  // suite, why not ("" = runs)
-  double estimate = 0;
-  for (const auto& s : suites) {
-    plan.emplace_back(s, unavailable(s, build / s.binary, node, mpirun));
-    if (plan.back().second.empty()) estimate += s.quick_estimate_s * (full ? 10 : 1);
-  }
   nlohmann::json suite_status = nlohmann::json::object();
+  std::vector<Step> steps;
+  std::vector<Suite> comm;
+  for (const auto& s : suites) {
+    const std::string why = unavailable(s, build / s.binary, node, mpirun, job);
+    if (!why.empty()) {
+      if (root) fmt::print("  skip {:<12} {}\n", s.name, why);
+      suite_status[s.name] = {{"status", "skipped"}, {"reason", why}};
+    } else if (s.kind == SuiteKind::kMpi) {
+      comm.push_back(s);
+    } else {
+      steps.push_back(gbench_step(s, build, work, full));
+    }
+  }
+  if (!comm.empty()) {
+    // Under a launcher the communication suites go first, so that every rank reaches MPI_Init
+    // together instead of waiting for rank 0's node suites.
+    Step st = comm_step(comm, build, work, full, mpirun, job);
+    steps.insert(job.launched ? steps.begin() : steps.end(), std::move(st));
+  }
+  double estimate = 0;
+  for (auto& st : steps) {
+    for (const auto& s : st.suites) st.estimate_s += s.quick_estimate_s * (full ? 10 : 1);
+    estimate += st.estimate_s;
+  }
   const auto t0 = std::chrono::steady_clock::now();
   double done_estimate = 0;
-  int failures = 0, k = 0, runnable = 0;
-  for (const auto& [s, why] : plan) runnable += why.empty();
-  for (const auto& [s, why] : plan) {
-    if (!why.empty()) {
-      fmt::print("  skip {:<12} {}\n", s.name, why);
-      suite_status[s.name] = {{"status", "skipped"}, {"reason", why}};
-      continue;
-    }
+  int failures = 0, k = 0;
+  for (const Step& st : steps) {
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    fmt::print("[{}/{}] {:<12} {}  elapsed {:.0f} s, about {:.0f} s left\n", ++k, runnable, s.name,
-               s.binary, elapsed, std::max(0.0, estimate - done_estimate));
-    std::fflush(stdout);
-    const fs::path output = work / (s.name + ".json"), log = work / (s.name + ".log");
-    std::vector<std::string> cmd;
-    std::vector<std::string> env;
-    if (s.kind == SuiteKind::kMpi) {
-      cmd = mpirun;
-      if (geteuid() == 0) env = {"OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1"};
-      env.push_back("OMPI_MCA_rmaps_base_oversubscribe=1");
-    }
-    cmd.push_back((build / s.binary).string());
-    const auto& args = full ? s.full_args : s.quick_args;
-    cmd.insert(cmd.end(), args.begin(), args.end());
-    if (s.kind == SuiteKind::kMpi) {
-      cmd.insert(cmd.end(), {"--out", output.string()});
-    } else {
-      cmd.insert(cmd.end(), {"--benchmark_out=" + output.string(), "--benchmark_out_format=json"});
+    if (root) {
+      fmt::print("[{}/{}] {:<12} {}  elapsed {:.0f} s, about {:.0f} s left\n", ++k, steps.size(),
+                 st.label(), st.suites.front().binary, elapsed,
+                 std::max(0.0, estimate - done_estimate));
+      std::fflush(stdout);
     }
     const sysinfo::GpuClocks before = sysinfo::read_gpu_clocks();
-    const ExitStatus status = run_process(cmd, log, env);
+    const ExitStatus status = run_process(st.cmd, st.log, st.env);
     const sysinfo::GpuClocks after = sysinfo::read_gpu_clocks();
-    done_estimate += s.quick_estimate_s * (full ? 10 : 1);
+    done_estimate += st.estimate_s;
     std::vector<results::Record> records;
     std::string problem = status.ok() ? "" : status.describe();
-    if (problem.empty()) {
+    if (problem.empty() && root) {
       try {
-        records = collect(s, output, res.run);
+        records = collect(st, res.run);
       } catch (const Error& e) {
         problem = e.what();
       }
     }
     if (!problem.empty()) {
       ++failures;
-      fmt::print("  FAILED {}: {} (log: {})\n", s.name, problem, log.string());
-      suite_status[s.name] = {{"status", "failed"}, {"reason", problem}};
+      fmt::print("  FAILED {}{}: {} (log: {})\n", st.label(),
+                 job.launched ? fmt::format(" on rank {}", job.rank) : "", problem,
+                 st.log.string());
+      for (const auto& s : st.suites)
+        suite_status[s.name] = {{"status", "failed"}, {"reason", problem}};
       continue;
     }
+    if (!root) continue;
     int failed_checks = 0;
     for (const auto& r : records) failed_checks += r.verification == results::Verification::kFailed;
     if (failed_checks > 0) {
       ++failures;
-      fmt::print("  {}: {} record(s) failed verification (log: {})\n", s.name, failed_checks,
-                 log.string());
+      fmt::print("  {}: {} record(s) failed verification (log: {})\n", st.label(), failed_checks,
+                 st.log.string());
     }
-    if (s.needs == SuiteNeeds::kCuda) flag_throttled(records, before, after);
-    suite_status[s.name] = {{"status", "ran"}, {"records", records.size()}};
+    if (st.suites.front().needs == SuiteNeeds::kCuda) flag_throttled(records, before, after);
+    for (const auto& s : st.suites) {
+      const auto n = std::count_if(records.begin(), records.end(),
+                                   [&](const results::Record& r) { return r.suite == s.name; });
+      suite_status[s.name] = {{"status", "ran"}, {"records", n}};
+    }
     res.records.insert(res.records.end(), records.begin(), records.end());
+  }
+  if (!root) {  // the other ranks of a launched job: their part is done, rank 0 reports
+    if (failures == 0) fs::remove_all(work);
+    return failures == 0 ? 0 : 1;
   }
   res.run.gpu_clocks = {{"start", sysinfo::to_json(start_clocks)},
                         {"end", sysinfo::to_json(sysinfo::read_gpu_clocks())}};
   res.run.extra["suites"] = suite_status;
   res.run.extra["suite_selection"] = o.suites;
+  if (job.launched)
+    res.run.extra["launched"] = {
+        {"launcher", job.launcher}, {"ranks", job.size}, {"node_suites_on", "rank 0"}};
   const fs::path file = out_dir / results::default_file_name(res.run, "run");
   results::write(file, res);
   if (failures == 0) fs::remove_all(work);
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  fmt::print("# {} records from {} suite(s) in {:.0f} s: {}\n", res.records.size(), k, total,
-             file.string());
+  fmt::print("# {} records from {} step(s) in {:.0f} s: {}\n", res.records.size(), steps.size(),
+             total, file.string());
   if (o.analysis) analyze_run(o, res, file, node);
   return failures == 0 ? 0 : 1;
 }
@@ -218,7 +291,7 @@ void add_run(CLI::App& app, Action& action, const std::vector<std::string>& argv
       "run", "Run the benchmark suites this machine supports, write one results file, analyze");
   cmd->add_option("--suite", o->suites,
                   "quick, full, or suite names (model, memory, gemm, mla, "
-                  "gemm_gpu, collectives, ep)")
+                  "gemm_gpu, memory_gpu, mla_gpu, collectives, ep)")
       ->capture_default_str();
   cmd->add_option("--out", o->out, "Directory for the results file (default results/<host>)");
   cmd->add_option("--build-dir", o->build_dir,

@@ -20,7 +20,17 @@ struct ExitStatus {
 ExitStatus run_process(const std::vector<std::string>& argv, const std::filesystem::path& log,
                        const std::vector<std::string>& env = {});
 
-/// True when `program` is an executable on PATH.
+/// True when `program` is an executable on PATH (or, when it names a path, there).
 bool on_path(const std::string& program);
+
+/// Where this process stands when a launcher started it: Open MPI's mpirun (OMPI_COMM_WORLD_*),
+/// a PMIx launcher (PMIX_RANK) or a Slurm job step (SLURM_PROCID in a numbered step: srun, not
+/// the batch script itself).
+struct LaunchedRank {
+  bool launched = false;
+  int rank = 0, size = 1;
+  std::string launcher;  ///< "mpirun", "pmix", "srun"
+};
+LaunchedRank launched_rank();
 
 }  // namespace cobench::app

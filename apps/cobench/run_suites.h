@@ -13,7 +13,9 @@
 
 namespace cobench::app {
 
-enum class SuiteKind { kGbench, kMpi };  ///< Google Benchmark JSON, or a results file via mpirun
+/// Google Benchmark JSON, or a part of cobench_comm's results file (every MPI suite runs in one
+/// cobench_comm child: a launched MPI slot may initialize MPI only once).
+enum class SuiteKind { kGbench, kMpi };
 enum class SuiteNeeds { kCpu, kCuda, kMpi };
 
 struct Suite {
@@ -24,6 +26,7 @@ struct Suite {
   results::Backend backend = results::Backend::kCpu;
   std::vector<std::string> quick_args, full_args;
   double quick_estimate_s = 10;  ///< on a 2-core machine, for the time-left estimate
+  std::string subcommand;        ///< kMpi: cobench_comm's subcommand for this suite
 };
 
 /// Every suite, in the order they run.

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "core/error.h"
 #include "core/provenance.h"
 #include "core/results_io.h"
+#include "core/sysinfo/sysinfo.h"
 #include "core/units.h"
 
 namespace cobench::app {
@@ -89,12 +91,14 @@ std::unique_ptr<coll::Watchdog> make_watchdog(const std::string& prog, int rank,
 void inject_fault(const std::string& fault, int rank, coll::Watchdog* watchdog) {
   if (fault.empty()) return;
   const auto colon = fault.find(':');
-  COBENCH_CHECK(colon != std::string::npos,
+  const std::string target_text = fault.substr(0, colon);
+  const std::string kind = colon == std::string::npos ? "" : fault.substr(colon + 1);
+  const bool number = !target_text.empty() && target_text.size() < 10 &&
+                      std::all_of(target_text.begin(), target_text.end(),
+                                  [](unsigned char c) { return std::isdigit(c) != 0; });
+  COBENCH_CHECK(number && (kind == "throw" || kind == "hang"),
                 fmt::format("--fault '{}': expected RANK:throw or RANK:hang", fault));
-  const int target = std::stoi(fault.substr(0, colon));
-  const std::string kind = fault.substr(colon + 1);
-  COBENCH_CHECK(kind == "throw" || kind == "hang",
-                fmt::format("--fault '{}': expected RANK:throw or RANK:hang", fault));
+  const int target = std::stoi(target_text);
   if (target != rank) return;
   if (kind == "throw") COBENCH_THROW("injected fault (--fault " + fault + ")");
   coll::WatchdogScope scope(watchdog, "an injected hang (--fault " + fault + ")");
@@ -125,6 +129,18 @@ int run_mpi_main(const char* prog, int& argc, char**& argv, const std::function<
     fmt::print(stderr, "{}: {}\n", prog, e.what());
     return 1;
   }
+}
+
+results::RunHeader comm_run_header(const std::vector<std::string>& argv,
+                                   const coll::Communicator& world,
+                                   const coll::NodeLayout& layout) {
+  results::RunHeader h = make_run_header(argv);
+  h.sysinfo = sysinfo::to_json(sysinfo::discover());
+  h.extra = {{"ranks", world.size()},
+             {"nodes", layout.num_nodes},
+             {"virtual_nodes", layout.virtual_nodes},
+             {"backend", std::string(world.backend())}};
+  return h;
 }
 
 std::filesystem::path write_results(const std::string& out, results::Results& r,

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "collectives/communicator.h"
+#include "collectives/node_layout.h"
 #include "collectives/watchdog.h"
 #include "core/results.h"
 
@@ -57,6 +58,11 @@ class Progress {
 /// inside `body` is printed with `prog` and ends the whole job (the other ranks may be waiting in
 /// a collective).
 int run_mpi_main(const char* prog, int& argc, char**& argv, const std::function<int()>& body);
+
+/// The run header of a communication benchmark's results file: provenance, this node's sysinfo,
+/// and the job (ranks, nodes, whether they are virtual, backend).
+results::RunHeader comm_run_header(const std::vector<std::string>& argv,
+                                   const coll::Communicator& world, const coll::NodeLayout& layout);
 
 /// Writes the results (rank 0) to `out` (directory or file), atomically and never overwriting;
 /// returns the path written.

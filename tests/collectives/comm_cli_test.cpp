@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// cobench_coll as a user runs it under mpirun: the table and the results file; a rank that
-// throws or hangs ends the whole job within the timeout, with a message naming the rank and the
-// operation, and leaves no results file.
+// cobench_coll, cobench_ep and cobench_comm as a user runs them under mpirun: the table and the
+// results file; a rank that throws or hangs ends the whole job within the timeout, with a message
+// naming the rank and the operation, and leaves no results file. And `cobench run` running the
+// communication suites, through its launcher or started by one.
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include "core/results_io.h"
@@ -110,6 +112,91 @@ TEST(CobenchEp, BadConfigurationIsAnErrorNamingTheOption) {
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("--hidden 100 must be a positive multiple of 128"), std::string::npos)
       << r.out;
+}
+
+TEST(CobenchColl, AMalformedFaultIsAnErrorSayingWhatIsExpected) {
+  for (const char* fault : {"1", "x:hang", "0:explode"}) {
+    const auto r = mpirun(1, COBENCH_COLL, std::string("-b 8 -e 8 --fault ") + fault);
+    EXPECT_NE(r.status, 0) << fault;
+    EXPECT_NE(r.out.find("expected RANK:throw or RANK:hang"), std::string::npos)
+        << fault << ": " << r.out;
+  }
+}
+
+// The suite records of one results file, counted by suite.
+std::map<std::string, int> records_by_suite(const cobench::results::Results& res) {
+  std::map<std::string, int> n;
+  for (const auto& rec : res.records) {
+    EXPECT_NE(rec.verification, cobench::results::Verification::kFailed) << rec.benchmark;
+    ++n[rec.suite];
+  }
+  return n;
+}
+
+constexpr const char* kSmallComm =
+    "coll -b 8 -e 64 -n 2 -r 2 -w 1 ep --tokens 16 --hidden 256 --experts 32 --max-nodes 0 -n 1 "
+    "-r 2";
+
+TEST(CobenchComm, RunsCollectivesAndEpInOneSessionIntoOneFile) {
+  const fs::path dir = fresh_dir("comm_ok");
+  const auto r = mpirun(2, COBENCH_COMM, "--out " + dir.string() + " " + kSmallComm);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("# suite 2/2: ep"), std::string::npos) << r.out;
+  ASSERT_EQ(files_in(dir), 1u);
+  const auto res = cobench::results::read(fs::directory_iterator(dir)->path());
+  // As cobench_coll and cobench_ep alone: 32 collective records (5 ops out of place, 3 in place,
+  // 4 sizes), dispatch and combine of flat and hierarchical.
+  EXPECT_EQ(records_by_suite(res), (std::map<std::string, int>{{"collectives", 32}, {"ep", 4}}));
+  EXPECT_EQ(res.run.extra["ranks"], 2);
+}
+
+TEST(CobenchComm, ChecksEverySuitesOptionsBeforeRunningAny) {
+  const auto r = mpirun(2, COBENCH_COMM, "coll -b 8 -e 64 ep --hidden 100");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("--hidden 100 must be a positive multiple of 128"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("all_reduce"), std::string::npos) << "no collective ran: " << r.out;
+}
+
+TEST(CobenchComm, WithoutASuiteIsAUsageError) {
+  const auto r = cobench::test::run_command(std::string(COBENCH_COMM) + " --out /tmp");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("subcommand"), std::string::npos) << r.out;
+}
+
+// `cobench run` started by mpirun: every rank takes part in the communication suites (one
+// cobench_comm child each), rank 0 alone runs the node suites and writes the one results file.
+TEST(CobenchRun, UnderMpirunRankZeroWritesOneFileWithEverySuite) {
+  const fs::path dir = fresh_dir("run_launched");
+  const auto r = mpirun(2, COBENCH_CLI,
+                        "run --suite model collectives ep --no-analysis --out " + dir.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("2 ranks started by mpirun"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[1/2] collectives+ep"), std::string::npos) << r.out;
+  ASSERT_EQ(files_in(dir), 1u) << "one file, the work directory removed";
+  const auto res = cobench::results::read(fs::directory_iterator(dir)->path());
+  const auto n = records_by_suite(res);
+  EXPECT_GT(n.at("model"), 0);
+  EXPECT_GT(n.at("collectives"), 0);
+  EXPECT_EQ(n.at("ep"), 4);
+  EXPECT_EQ(res.run.extra["launched"]["ranks"], 2);
+  for (const char* s : {"model", "collectives", "ep"})
+    EXPECT_EQ(res.run.extra["suites"][s]["status"], "ran") << s;
+}
+
+TEST(CobenchRun, StartsTheCommunicationSuitesThroughItsLauncher) {
+  const fs::path dir = fresh_dir("run_mpirun");
+  const auto r = cobench::test::run_command(std::string(COBENCH_CLI) +
+                                            " run --suite collectives ep --no-analysis --mpirun '" +
+                                            COBENCH_MPIEXEC + " -np 2' --out " + dir.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("[1/1] collectives+ep"), std::string::npos) << r.out;
+  ASSERT_EQ(files_in(dir), 1u);
+  const auto res = cobench::results::read(fs::directory_iterator(dir)->path());
+  const auto n = records_by_suite(res);
+  EXPECT_EQ(n.at("ep"), 4);
+  EXPECT_EQ(res.run.extra["suites"]["collectives"]["records"], n.at("collectives"));
+  EXPECT_FALSE(res.run.extra.contains("launched"));
 }
 
 #if COBENCH_HAVE_NCCL_BACKEND

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "apps/comm/ep_suite.h"
+
+#include <fmt/format.h>
+
+#include "apps/comm/comm_common.h"
+#include "collectives/ep/ep_report.h"
+
+namespace cobench::app {
+
+void add_ep_options(CLI::App& app, EpCli& c) {
+  coll::ep::EpConfig& cfg = c.opt.config;
+  app.add_option("-t,--tokens", cfg.tokens_per_rank, "Tokens per rank")->capture_default_str();
+  app.add_option("--hidden", cfg.hidden, "Hidden size (a multiple of 128)")->capture_default_str();
+  app.add_option("--experts", cfg.num_experts, "Routed experts (a multiple of the ranks)")
+      ->capture_default_str();
+  app.add_option("--topk", cfg.top_k, "Experts per token")->capture_default_str();
+  app.add_option("--groups", cfg.num_groups, "Expert groups")->capture_default_str();
+  app.add_option("--topk-groups", cfg.topk_groups, "Groups a token may use")->capture_default_str();
+  app.add_option("--max-nodes", cfg.max_nodes, "Nodes a token may reach (0: any)")
+      ->capture_default_str();
+  app.add_flag("--no-shared-expert", c.no_shared, "No shared expert");
+  app.add_option("--routing", c.routing, "uniform, zipf or file")
+      ->check(CLI::IsMember({"uniform", "zipf", "file"}))
+      ->capture_default_str();
+  app.add_option("--zipf", cfg.zipf_exponent, "Zipf exponent of expert popularity")
+      ->capture_default_str();
+  app.add_option("--routing-file", cfg.routing_file, "Routing file (with --routing file)");
+  app.add_option("--seed", cfg.seed, "Seed of tokens and routing")->capture_default_str();
+  app.add_option("--impl", c.impl, "flat, hierarchical or both")
+      ->check(CLI::IsMember({"flat", "hierarchical", "both"}))
+      ->capture_default_str();
+  app.add_option("-w,--warmup", c.opt.warmup, "Untimed rounds")->capture_default_str();
+  app.add_option("-n,--iters", c.opt.iters, "Rounds per timed repetition")->capture_default_str();
+  app.add_option("-r,--repetitions", c.opt.repetitions, "Timed repetitions")->capture_default_str();
+}
+
+coll::ep::EpBenchOptions resolve(const EpCli& c) {
+  coll::ep::EpBenchOptions opt = c.opt;
+  opt.config.shared_expert = !c.no_shared;
+  opt.config.routing = coll::ep::parse_routing_kind(c.routing);
+  opt.flat = c.impl != "hierarchical";
+  opt.hierarchical = c.impl != "flat";
+  return opt;
+}
+
+SuiteOutcome run_ep_suite(coll::Communicator& world, const coll::NodeLayout& layout,
+                          coll::Watchdog* watchdog, const EpCli& c) {
+  const coll::ep::EpBenchOptions opt = resolve(c);
+  const bool root = world.rank() == 0;
+  Progress progress;
+  const auto rows = coll::ep::run_ep(world, layout, opt, watchdog,
+                                     [&](const std::string& label, std::size_t k, std::size_t n) {
+                                       if (root) progress.print(k, n, "EP " + label);
+                                     });
+  SuiteOutcome out;
+  for (const auto& r : rows) out.ok = out.ok && r.passed();
+  if (!root) return out;
+  fmt::print("{}", coll::ep::format_table(rows, opt.config, layout));
+  out.records = coll::ep::to_records(rows, opt.config, layout);
+  return out;
+}
+
+}  // namespace cobench::app
