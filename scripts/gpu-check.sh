@@ -72,6 +72,11 @@ for bench in build/gpu/microbench/cobench_bench_*; do
     *_memory) backend=cpu; args+=("--benchmark_filter=model_input|KvGather/page_tokens:64/token_bytes:656") ;;
     *_mla_cpu) backend=cpu; args+=("--benchmark_filter=HostRead|batch:1/context:32768") ;;
     *_gemm_gpu) limit=400; args+=("--benchmark_filter=shape:square|m:4096/|AccumulatorProbe|GroupedFp8") ;;
+    # Device copy and triad at 1 GiB, the two model inputs (copy at 4 GiB, pinned h2d at 1 GiB),
+    # every direction and host memory kind at 256 MiB (not yet timed on a GPU).
+    *_memory_gpu) limit=180; args+=("--benchmark_filter=op:(copy|triad)/mib:1024|model_input|HostDeviceCopy/.*/kib:262144/") ;;
+    # The device copy, then batch 1 and 64 at 4K and 32K, both caches (not yet timed on a GPU).
+    *_mla_gpu) limit=300; args+=("--benchmark_filter=DeviceCopy|batch:(1|64)/context:(4096|32768)/") ;;
   esac
   echo "gpu-check: $name (${args[*]})"
   timeout "$limit" "$bench" "${args[@]}" --benchmark_out="/tmp/$name.gbench.json" \

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: Apache-2.0
+// KV-cache memory tiers on the GPU (kernels/memory/cuda/):
+//   BM_DeviceStream     read, write, copy and triad over three arrays of 256 MiB, 1 GiB and
+//                       4 GiB in device memory (STREAM counting: 8, 8, 16, 24 B per element);
+//                       counters memory_bytes_per_s and peak_fraction (of the theoretical peak,
+//                       memory clock x bus width x 2 from the device's attributes). The copy at
+//                       4 GiB carries model_input:gpu.hbm_bandwidth.
+//   BM_HostDeviceCopy   host to device (h2d), device to host (d2h) and both at once (bidir, one
+//                       copy each way on two streams; both counted) from pinned or pageable host
+//                       memory, 64 KiB .. 1 GiB per direction; counter copy_bytes_per_s. The
+//                       pinned h2d at 1 GiB carries model_input:pcie.h2d_bandwidth.
+// Every pass's data is verified before timing and again after it; timing uses CUDA events
+// (streams: the L2 cache flushed before every pass). Bandwidths are decimal (1 GB/s = 1e9 B/s).
+// Without a device one entry reports the runtime's reason as an error and the binary exits 0.
+//   cobench_bench_memory_gpu --benchmark_filter='op:(copy|triad)/.*mib:1024'
+//   cobench_bench_memory_gpu --benchmark_filter='HostDeviceCopy/.*kib:262144'
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include <string>
+
+#include "core/nvtx.h"
+#include "kernels/gemm/cuda/device_buffer.h"
+#include "kernels/memory/cuda/device_stream.h"
+#include "kernels/memory/cuda/host_device_copy.h"
+#include "microbench/gemm_gpu_bench_util.h"
+
+namespace {
+
+using namespace cobench;
+using namespace cobench::memory;
+using namespace cobench::memory::cuda;
+
+constexpr std::int64_t kLargestStreamMib = 4096;
+constexpr std::int64_t kLargestCopyKib = 1 << 20;  // 1 GiB
+
+void BM_DeviceStream(benchmark::State& state, StreamOp op, std::int64_t mib,
+                     const DevicePeakBandwidth& peak) try {
+  DeviceStream s(static_cast<std::size_t>(mib) << 20);
+  s.run(op);
+  if (const std::string e = s.verify(op); !e.empty()) {
+    state.SkipWithError(("verification failed: " + e).c_str());
+    return;
+  }
+  bench::GpuTimer timer;
+  double seconds = 0;
+  {
+    NvtxRange range("BM_DeviceStream");
+    for (auto _ : state) {
+      const double t = timer.time([&] { s.run(op); });
+      state.SetIterationTime(t);
+      seconds += t;
+    }
+  }
+  if (const std::string e = s.verify(op); !e.empty()) {
+    state.SkipWithError(("verification failed after timing: " + e).c_str());
+    return;
+  }
+  const double rate =
+      static_cast<double>(s.bytes_per_pass(op)) * static_cast<double>(state.iterations()) / seconds;
+  state.counters["memory_bytes_per_s"] = rate;
+  if (peak.bytes_per_s > 0) state.counters["peak_fraction"] = rate / peak.bytes_per_s;
+  const std::string of_peak = peak.bytes_per_s > 0 ? fmt::format(" = {:.0f}% of {:.0f} GB/s ({})",
+                                                                 100 * rate / peak.bytes_per_s,
+                                                                 peak.bytes_per_s / 1e9, peak.how)
+                                                   : " (" + peak.how + ")";
+  state.SetLabel(fmt::format(
+      "verified: {} over {} B per array, {} blocks x 256 threads, 16-byte vectors; {} B counted "
+      "per element; {:.0f} GB/s{}; 1 GB/s = 1e9 B/s",
+      stream_op_name(op), s.elements() * 8, s.blocks(), stream_bytes_per_element(op), rate / 1e9,
+      of_peak));
+} catch (const std::exception& e) {
+  state.SkipWithError(e.what());
+}
+
+void BM_HostDeviceCopy(benchmark::State& state, CopyDirection dir, HostMemory host,
+                       std::int64_t kib) try {
+  HostDeviceCopy c(static_cast<std::size_t>(kib) << 10, host);
+  c.run(dir);
+  if (const std::string e = c.verify(dir); !e.empty()) {
+    state.SkipWithError(("verification failed: " + e).c_str());
+    return;
+  }
+  double seconds = 0;
+  {
+    NvtxRange range("BM_HostDeviceCopy");
+    for (auto _ : state) {
+      const double t = c.run(dir);
+      state.SetIterationTime(t);
+      seconds += t;
+    }
+  }
+  if (const std::string e = c.verify(dir); !e.empty()) {
+    state.SkipWithError(("verification failed after timing: " + e).c_str());
+    return;
+  }
+  const double rate = static_cast<double>(c.bytes_per_pass(dir)) *
+                      static_cast<double>(state.iterations()) / seconds;
+  state.counters["copy_bytes_per_s"] = rate;
+  state.SetLabel(fmt::format(
+      "verified: {} {} host memory, {} B per direction{}, cudaMemcpyAsync; {:.2f} GB/s; "
+      "1 GB/s = 1e9 B/s",
+      copy_direction_name(dir), host_memory_name(host), c.bytes(),
+      dir == CopyDirection::kBidirectional ? " (both directions at once on two streams, counted)"
+                                           : "",
+      rate / 1e9));
+} catch (const std::exception& e) {
+  state.SkipWithError(e.what());
+}
+
+void register_all() {
+  static const DevicePeakBandwidth peak = [] {
+    try {
+      return device_peak_bandwidth();
+    } catch (const std::exception& e) {  // no fraction of peak then, the bandwidths still run
+      return DevicePeakBandwidth{0.0, e.what()};
+    }
+  }();
+  for (std::int64_t mib : {std::int64_t{256}, std::int64_t{1024}, kLargestStreamMib})
+    for (StreamOp op : {StreamOp::kRead, StreamOp::kWrite, StreamOp::kCopy, StreamOp::kTriad}) {
+      const bool model = op == StreamOp::kCopy && mib == kLargestStreamMib;
+      benchmark::RegisterBenchmark(
+          fmt::format("BM_DeviceStream/op:{}{}/mib:{}", stream_op_name(op),
+                      model ? "/model_input:gpu.hbm_bandwidth" : "", mib)
+              .c_str(),
+          [op, mib](benchmark::State& st) { BM_DeviceStream(st, op, mib, peak); })
+          ->UseManualTime()
+          ->MinTime(0.1)
+          ->Unit(benchmark::kMillisecond);
+    }
+  for (CopyDirection dir :
+       {CopyDirection::kH2D, CopyDirection::kD2H, CopyDirection::kBidirectional})
+    for (HostMemory host : {HostMemory::kPinned, HostMemory::kPageable})
+      for (std::int64_t kib : {std::int64_t{64}, std::int64_t{1024}, std::int64_t{16384},
+                               std::int64_t{262144}, kLargestCopyKib}) {
+        const bool model =
+            dir == CopyDirection::kH2D && host == HostMemory::kPinned && kib == kLargestCopyKib;
+        benchmark::RegisterBenchmark(
+            fmt::format("BM_HostDeviceCopy/dir:{}/host:{}{}/kib:{}", copy_direction_name(dir),
+                        host_memory_name(host), model ? "/model_input:pcie.h2d_bandwidth" : "", kib)
+                .c_str(),
+            BM_HostDeviceCopy, dir, host, kib)
+            ->UseManualTime()
+            ->MinTime(0.1)
+            ->Unit(benchmark::kMicrosecond);
+      }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  const std::string why = gemm::cuda::cuda_device_unavailable();
+  if (why.empty()) {
+    register_all();
+  } else {  // one entry that says why, so a run without a GPU is visibly empty, not broken
+    benchmark::RegisterBenchmark("BM_MemoryGpu/no_device", [why](benchmark::State& st) {
+      st.SkipWithError(why.c_str());
+      for (auto _ : st) {
+      }
+    });
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
