@@ -17,15 +17,17 @@ struct InputKind {
   bool higher_is_better;
 };
 
-constexpr std::array<InputKind, 9> kInputs{{{"gpu.peak_flops.fp8", "FLOP/s", true},
-                                            {"gpu.peak_flops.bf16", "FLOP/s", true},
-                                            {"gpu.peak_flops.fp32", "FLOP/s", true},
-                                            {"gpu.hbm_bandwidth", "B/s", true},
-                                            {"cpu.memory_bandwidth", "B/s", true},
-                                            {"ep.bandwidth.inter_node", "B/s", true},
-                                            {"ep.bandwidth.intra_node", "B/s", true},
-                                            {"latency.inter_node", "s", false},
-                                            {"latency.intra_node", "s", false}}};
+constexpr std::array<InputKind, 11> kInputs{{{"gpu.peak_flops.fp8", "FLOP/s", true},
+                                             {"gpu.peak_flops.bf16", "FLOP/s", true},
+                                             {"gpu.peak_flops.fp32", "FLOP/s", true},
+                                             {"gpu.hbm_bandwidth", "B/s", true},
+                                             {"cpu.memory_bandwidth", "B/s", true},
+                                             {"ep.bandwidth.inter_node", "B/s", true},
+                                             {"ep.bandwidth.intra_node", "B/s", true},
+                                             {"pcie.h2d_bandwidth", "B/s", true},
+                                             {"storage.read_bandwidth", "B/s", true},
+                                             {"latency.inter_node", "s", false},
+                                             {"latency.intra_node", "s", false}}};
 
 const InputKind* find_input(std::string_view name) {
   for (const InputKind& k : kInputs)
@@ -109,6 +111,9 @@ std::vector<InputComparison> apply_measured(ClusterSpec& c, const MeasuredInputs
     apply(
         "gpu.hbm_bandwidth", [&] { return g.hbm_bandwidth.value; },
         [&](double v) { g.hbm_bandwidth = Bandwidth(v); });
+    apply(
+        "pcie.h2d_bandwidth", [&] { return g.pcie_bandwidth ? g.pcie_bandwidth->value : 0.0; },
+        [&](double v) { g.pcie_bandwidth = Bandwidth(v); });
   }
   if (c.node.cpu) {
     CpuSpec& cpu = *c.node.cpu;
@@ -120,6 +125,10 @@ std::vector<InputComparison> apply_measured(ClusterSpec& c, const MeasuredInputs
   apply(
       "ep.bandwidth.inter_node", [&] { return c.node.nic_speed ? c.node.nic_speed->value : 0.0; },
       [&](double v) { c.node.nic_speed = Bandwidth(v); });
+  apply(
+      "storage.read_bandwidth",
+      [&] { return c.node.storage_read_bandwidth ? c.node.storage_read_bandwidth->value : 0.0; },
+      [&](double v) { c.node.storage_read_bandwidth = Bandwidth(v); });
   apply(
       "ep.bandwidth.intra_node", [&] { return c.scale_up.bandwidth_nominal.value; },
       [&](double v) {
@@ -141,6 +150,9 @@ std::vector<std::string> inputs_of_bound(const std::string& bound) {
   if (bound == "memory_bandwidth") return {"gpu.hbm_bandwidth"};
   if (bound == "compute") return {"gpu.peak_flops.fp8", "gpu.peak_flops.bf16"};
   if (bound == "memory") return {"cpu.memory_bandwidth"};
+  if (bound == "kv_reload.host") return {"pcie.h2d_bandwidth"};
+  if (bound == "kv_reload.storage") return {"storage.read_bandwidth", "pcie.h2d_bandwidth"};
+  if (bound == "kv_recompute") return {"gpu.peak_flops.fp8", "gpu.peak_flops.bf16"};
   return {};
 }
 

@@ -9,7 +9,8 @@
 //
 // Inputs: gpu.peak_flops.fp8, gpu.peak_flops.bf16, gpu.peak_flops.fp32 (FLOP/s);
 // gpu.hbm_bandwidth, cpu.memory_bandwidth, ep.bandwidth.inter_node (per GPU across nodes, the
-// NIC), ep.bandwidth.intra_node (per GPU inside the scale-up domain) (B/s); latency.inter_node,
+// NIC), ep.bandwidth.intra_node (per GPU inside the scale-up domain), pcie.h2d_bandwidth (host to
+// one GPU), storage.read_bandwidth (the node's storage) (B/s); latency.inter_node,
 // latency.intra_node (s).
 #pragma once
 

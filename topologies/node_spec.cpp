@@ -20,8 +20,8 @@ CpuSpec load_cpu(const config::Node& node) {
 }
 
 GpuSpec load_gpu(const config::Node& node) {
-  auto m = node.map(
-      {"name", "compute_capability", "sms", "hbm_capacity", "hbm_bandwidth", "peak_flops"});
+  auto m = node.map({"name", "compute_capability", "sms", "hbm_capacity", "hbm_bandwidth",
+                     "peak_flops", "pcie_bandwidth"});
   GpuSpec g;
   g.name = m.required("name").as_string();
   if (auto cc = m.optional("compute_capability")) g.compute_capability = cc->as_string();
@@ -36,13 +36,15 @@ GpuSpec load_gpu(const config::Node& node) {
     if (auto v = p.optional("bf16")) g.peak_bf16 = v->as_positive_flop_rate();
     if (auto v = p.optional("fp32")) g.peak_fp32 = v->as_positive_flop_rate();
   }
+  if (auto pcie = m.optional("pcie_bandwidth")) g.pcie_bandwidth = pcie->as_positive_bandwidth();
   return g;
 }
 
 }  // namespace
 
 NodeSpec load_node_spec(const config::Node& node) {
-  auto m = node.map({"name", "cpu", "gpus_per_node", "gpu", "nics_per_node", "nic_speed"});
+  auto m = node.map({"name", "cpu", "gpus_per_node", "gpu", "nics_per_node", "nic_speed",
+                     "storage_read_bandwidth"});
   NodeSpec s;
   s.name = m.required("name").as_string();
   if (auto cpu = m.optional("cpu")) s.cpu = load_cpu(*cpu);
@@ -52,6 +54,8 @@ NodeSpec load_node_spec(const config::Node& node) {
   if (s.gpus_per_node > 0 && !s.gpu) gpus.fail("a node with GPUs needs a 'gpu' section");
   s.nics_per_node = m.required("nics_per_node").as_int_at_least(0);
   if (auto speed = m.optional("nic_speed")) s.nic_speed = speed->as_positive_bandwidth();
+  if (auto bw = m.optional("storage_read_bandwidth"))
+    s.storage_read_bandwidth = bw->as_positive_bandwidth();
   return s;
 }
 

@@ -33,6 +33,7 @@ struct GpuSpec {
   std::optional<FlopRate> peak_fp8;   ///< dense
   std::optional<FlopRate> peak_bf16;  ///< dense
   std::optional<FlopRate> peak_fp32;
+  std::optional<Bandwidth> pcie_bandwidth;  ///< host-to-device, one direction (KV reload)
 };
 
 struct NodeSpec {
@@ -42,6 +43,7 @@ struct NodeSpec {
   std::optional<GpuSpec> gpu;  ///< required when gpus_per_node > 0
   std::int64_t nics_per_node = 0;
   std::optional<Bandwidth> nic_speed;
+  std::optional<Bandwidth> storage_read_bandwidth;  ///< the whole node's, shared by its GPUs
 };
 
 /// Reads a `node:` map. Errors name file:line:column and the key.

@@ -116,6 +116,18 @@ TEST(Cli, AnalyzeModelOnCluster) {
   EXPECT_EQ(run("analyze --paper --format html").status, 2);
 }
 
+TEST(Cli, AnalyzeKvReloadPricesAPrefixAgainstItsRecompute) {
+  const CommandResult r = run("analyze --kv-reload --model deepseek-v3 --prefix-tokens 1024");
+  ASSERT_EQ(r.status, 0) << r.out;
+  // 1024 tokens x 70,272 B (the paper's MLA KV per token) = 71.96 MB; over the H800 file's
+  // 64 GB/s PCIe plus 10 us: 71,958,528 / 64e9 s + 10 us = 1.134 ms.
+  EXPECT_NE(r.out.find("70.272 kB a token"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("71.96 MB"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1.134 ms"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("break-even, storage"), std::string::npos) << r.out;
+  EXPECT_EQ(run("analyze --kv-reload --kv-format fp4").status, 2);
+}
+
 TEST(Cli, UsageErrorsExitWithTwo) {
   EXPECT_EQ(run("").status, 2);
   EXPECT_EQ(run("frobnicate").status, 2);

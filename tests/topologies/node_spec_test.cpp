@@ -58,7 +58,8 @@ TEST(NodeSpec, ReadsTheDatasheetNode) {
 TEST(NodeSpec, BadInputsNameLineAndKey) {
   EXPECT_EQ(node_error(replace(kH800, "nic_speed: 400 Gb/s", "nic_sped: 400 Gb/s")),
             "n.yaml:12:3: key 'node.nic_sped': unknown key (did you mean 'nic_speed'?); accepted "
-            "keys here: name, cpu, gpus_per_node, gpu, nics_per_node, nic_speed");
+            "keys here: name, cpu, gpus_per_node, gpu, nics_per_node, nic_speed, "
+            "storage_read_bandwidth");
   EXPECT_EQ(node_error(replace(kH800, "3.35 TB/s", "0 TB/s")),
             "n.yaml:9:20: key 'node.gpu.hbm_bandwidth': must be greater than zero");
   EXPECT_EQ(node_error(replace(kH800, "gpus_per_node: 8", "gpus_per_node: -1")),
