@@ -47,6 +47,7 @@ void BM_AccumulatorProbe(benchmark::State& state, gc::ProbeInstruction instructi
   state.counters["sum_units"] = r.sum_units;
   state.counters["carry_units"] = r.carry_units;
   state.counters["products_aligned_individually"] = r.products_aligned_individually;
+  state.counters["products_summed_exactly"] = r.products_summed_exactly;
   state.counters["accumulator_aligned_with_products"] = r.accumulator_aligned_with_products;
   state.SetLabel("probe: " + r.summary);
 } catch (const std::exception& e) {

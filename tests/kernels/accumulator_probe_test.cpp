@@ -108,7 +108,32 @@ TEST(AccumulatorProbe, SummedBeforeTheCutIsSeen) {
   EXPECT_EQ(r.fraction_bits, 13);
   EXPECT_FALSE(r.rounds);
   EXPECT_FALSE(r.products_aligned_individually);
+  EXPECT_TRUE(r.products_summed_exactly);
   EXPECT_EQ(r.sum_units, 23);
+  EXPECT_NE(r.summary.find("accumulator not read"), std::string::npos) << r.summary;
+}
+
+// A tensor core that aligns the products in sub-groups of a k-step (the sub-groups without L sum
+// their small products apart): neither "one by one" nor "summed exactly", whatever the rounding.
+// 13 bits; the units kept, from the accumulator model: truncating 12 (16-wide), 18 (8), 21 (4);
+// rounding 27, 25, 24.
+TEST(AccumulatorProbe, SubGroupAlignmentIsReadAsGrouped) {
+  const auto cases = gemm::cuda::accumulator_probe_cases();
+  for (int group : {16, 8, 4})
+    for (bool round : {false, true}) {
+      gemm::AccumulatorModel model;
+      model.group_size = group;
+      model.fraction_bits = 13;
+      model.round_to_nearest = round;
+      model.align_with_accumulator = false;
+      const auto r = gemm::cuda::interpret_accumulator_probe(cases, synthesize(cases, model));
+      EXPECT_EQ(r.fraction_bits, 13) << group;
+      EXPECT_EQ(r.rounds, round) << group;
+      EXPECT_FALSE(r.products_aligned_individually) << group << " " << r.summary;
+      EXPECT_FALSE(r.products_summed_exactly) << group << " " << r.summary;
+      EXPECT_FALSE(r.accumulator_aligned_with_products) << group;
+      EXPECT_NE(r.summary.find("sub-groups"), std::string::npos) << r.summary;
+    }
 }
 
 TEST(AccumulatorProbe, WrongOutputCountThrows) {

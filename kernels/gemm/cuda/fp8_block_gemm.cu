@@ -78,7 +78,7 @@ __device__ void gemm_tile(const Operands& p, int m0, int m_end, int n0) {
       for (int mi = 0; mi < 4; ++mi)
         for (int ni = 0; ni < 4; ++ni)
           for (int e = 0; e < 4; ++e)
-            part[mi][ni][e] *= (sa[mi][e / 2] * sb) / (new_sa[mi][e / 2] * new_sb);
+            part[mi][ni][e] *= (sa[mi][e / 2] / new_sa[mi][e / 2]) * (sb / new_sb);
     for (int mi = 0; mi < 4; ++mi)
       for (int h = 0; h < 2; ++h) sa[mi][h] = new_sa[mi][h];
     sb = new_sb;
@@ -149,16 +149,13 @@ __global__ void __launch_bounds__(kThreads)
   gemm_tile(q, tile[1], tile[2], blockIdx.x * kBn);
 }
 
-// Both kernels take more than the default 48 KiB of dynamic shared memory: say so once.
+// Both kernels take more than the default 48 KiB of dynamic shared memory. The attribute belongs
+// to the device current when it is set, so it is set before every launch (it is cheap).
 void allow_smem() {
-  static const bool done = [] {
-    COBENCH_CUDA_CHECK(cudaFuncSetAttribute(
-        fp8_gemm_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes));
-    COBENCH_CUDA_CHECK(cudaFuncSetAttribute(
-        grouped_fp8_gemm_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes));
-    return true;
-  }();
-  (void)done;
+  COBENCH_CUDA_CHECK(cudaFuncSetAttribute(fp8_gemm_kernel,
+                                          cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes));
+  COBENCH_CUDA_CHECK(cudaFuncSetAttribute(grouped_fp8_gemm_kernel,
+                                          cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes));
 }
 
 void check_options(const Fp8GemmOptions& o) {
@@ -176,6 +173,10 @@ void fp8_gemm_cuda(const DeviceFp8Matrix& a, const DeviceFp8Matrix& b, float* d,
   COBENCH_CHECK(a.cols == b.cols && a.ld == b.ld,
                 fmt::format("K differs: A has {}, B has {}", a.cols, b.cols));
   if (a.rows == 0 || b.rows == 0) return;
+  if (a.k_blocks() == 0) {  // K = 0: D = 0, and the kernel must not read empty operands
+    COBENCH_CUDA_CHECK(cudaMemset(d, 0, static_cast<std::size_t>(a.rows * b.rows) * sizeof(float)));
+    return;
+  }
   const Operands p{a.codes.get(),
                    a.scales.get(),
                    b.codes.get(),
@@ -205,6 +206,8 @@ GroupedTiles grouped_tiles(const std::vector<std::int64_t>& counts) {
   }
   GroupedTiles g;
   g.count = static_cast<int>(t.size() / 3);
+  g.experts = static_cast<int>(counts.size());
+  g.rows = row;
   g.tiles = DeviceBuffer<int>(t);
   return g;
 }
@@ -215,7 +218,16 @@ void grouped_fp8_gemm_cuda(const DeviceFp8Matrix& a, const DeviceFp8Experts& b,
   COBENCH_CHECK(a.tile_rows == 1, "A per token");
   COBENCH_CHECK(a.cols == b.cols && a.ld == b.ld,
                 fmt::format("K differs: A has {}, the experts {}", a.cols, b.cols));
+  COBENCH_CHECK(tiles.experts <= b.experts && tiles.rows <= a.rows,
+                fmt::format("the tiles cover {} experts and {} rows; the operands hold {} experts "
+                            "and {} rows",
+                            tiles.experts, tiles.rows, b.experts, a.rows));
   if (tiles.count == 0 || b.n == 0) return;
+  if (a.k_blocks() == 0) {  // K = 0: D = 0, and the kernel must not read empty operands
+    COBENCH_CUDA_CHECK(
+        cudaMemset(d, 0, static_cast<std::size_t>(tiles.rows * b.n) * sizeof(float)));
+    return;
+  }
   const Operands p{a.codes.get(),
                    a.scales.get(),
                    b.codes.get(),

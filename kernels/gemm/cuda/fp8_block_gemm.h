@@ -31,6 +31,8 @@ void fp8_gemm_cuda(const DeviceFp8Matrix& a, const DeviceFp8Matrix& b, float* d,
 struct GroupedTiles {
   DeviceBuffer<int> tiles;  ///< [count, 3]
   int count = 0;
+  int experts = 0;        ///< the experts `counts` named; checked against the weights
+  std::int64_t rows = 0;  ///< the rows they cover; checked against A
 };
 GroupedTiles grouped_tiles(const std::vector<std::int64_t>& counts);
 

@@ -105,12 +105,23 @@ ProbeReading interpret_accumulator_probe(const std::vector<ProbeCase>& cases,
   r.carry_units = static_cast<int>(std::lround(carry));
   const double individually = r.rounds ? 31 : 0;
   r.products_aligned_individually = sum == individually;
-  r.accumulator_aligned_with_products = carry == individually;
+  r.products_summed_exactly = sum == 23.0;
+  r.accumulator_aligned_with_products = r.products_aligned_individually && carry == individually;
+  const std::string products = r.products_aligned_individually ? "cut to the grid one by one"
+                               : r.products_summed_exactly     ? "summed exactly before the cut"
+                                                           : "aligned in sub-groups of the k-step";
+  const std::string accumulator =
+      !r.products_aligned_individually
+          ? fmt::format("not read ({} units: the products were not cut one by one)", carry)
+          : fmt::format(
+                "{} ({} units)",
+                r.accumulator_aligned_with_products ? "aligned with the products" : "aligned apart",
+                carry);
   r.summary = fmt::format(
-      "{}{} fraction bits, {}; products {} ({} of 31 x 0.75 units kept); accumulator {} ({} units)",
-      r.at_fp32_limit ? ">= " : "", n, r.rounds ? "rounding to nearest" : "truncating",
-      r.products_aligned_individually ? "cut to the grid one by one" : "summed before the cut", sum,
-      r.accumulator_aligned_with_products ? "aligned with the products" : "aligned apart", carry);
+      "{}{} fraction bits, {}; products {} ({} of 31 x 0.75 units kept); "
+      "accumulator {}",
+      r.at_fp32_limit ? ">= " : "", n, r.rounds ? "rounding to nearest" : "truncating", products,
+      sum, accumulator);
   return r;
 }
 

@@ -8,7 +8,9 @@
 //   survive j  L + one product of 1 unit               kept iff j <= fraction bits
 //   round j    L + one product of 0.75 unit             truncation drops it, rounding gives 1 unit
 //   sum j      L + 31 products of 0.75 unit             each dropped/rounded alone: 0 or 31 units;
-//                                                       summed exactly first: 23 (of 23.25)
+//                                                       summed exactly first: 23 (of 23.25);
+//                                                       anything else: aligned in sub-groups of
+//                                                       the k-step (those without L summed apart)
 //   carry j    k-step 1: L; k-step 2: 31 x 0.75 unit     the accumulator aligned with the products:
 //                                                       0 or 31 units; aligned apart: 23
 // The output is FP32, so at most 23 fraction bits can be seen (j <= 24 are crafted).
@@ -38,6 +40,9 @@ struct ProbeReading {
   int sum_units = 0;           ///< "sum" case at j = fraction_bits, in units
   int carry_units = 0;         ///< "carry" case at j = fraction_bits, in units
   bool products_aligned_individually = false;  ///< each product cut to the grid before the sum
+  bool products_summed_exactly = false;        ///< the k-step's products summed, then cut
+  ///< (neither: grouped in sub-groups of the k-step)
+  /// Read only when products are cut one by one (the carry case means nothing otherwise).
   bool accumulator_aligned_with_products = false;
   std::string summary;  ///< one line, e.g. "13 fraction bits, truncating, ..."
 };
