@@ -27,6 +27,7 @@
 #include "kernels/gemm/fp8_gemm.h"
 #include "microbench/gemm_gpu_bench_util.h"
 #include "microbench/gemm_shapes.h"
+#include "microbench/gpu_bench_common.h"
 #include "topologies/data_files.h"
 
 namespace {
@@ -135,15 +136,7 @@ void BM_Gemm(benchmark::State& state, Impl impl, const bench::DevicePeak& peak) 
   }
   bench::GpuTimer timer;
   const double flop = 2.0 * double(M) * double(N) * double(K);
-  double seconds = 0;
-  {
-    NvtxRange range(kImplNames[static_cast<int>(impl)]);
-    for (auto _ : state) {
-      const double t = timer.time(call);
-      state.SetIterationTime(t);
-      seconds += t;
-    }
-  }
+  const double seconds = bench::timed_loop(state, timer, call, kImplNames[static_cast<int>(impl)]);
   const double iters = static_cast<double>(state.iterations());
   const double rate = flop * iters / seconds;
   const double named_peak = impl == Impl::kBf16Lt ? peak.bf16 : peak.fp8;
@@ -201,15 +194,7 @@ void BM_GroupedGemm(benchmark::State& state, std::int64_t N, std::int64_t K) try
     return;
   }
   bench::GpuTimer timer;
-  double seconds = 0;
-  {
-    NvtxRange range("BM_GroupedFp8_Cobench");
-    for (auto _ : state) {
-      const double t = timer.time(call);
-      state.SetIterationTime(t);
-      seconds += t;
-    }
-  }
+  const double seconds = bench::timed_loop(state, timer, call, "BM_GroupedFp8_Cobench");
   const double iters = static_cast<double>(state.iterations());
   state.counters["gemm_flop_per_s"] = 2.0 * double(tokens * N) * double(K) * iters / seconds;
   state.counters["operand_bytes_per_s"] =
@@ -269,19 +254,5 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  const std::string why = gc::cuda_device_unavailable();
-  if (why.empty()) {
-    register_all();
-  } else {  // one entry that says why, so a run without a GPU is visibly empty, not broken
-    benchmark::RegisterBenchmark("BM_GemmGpu/no_device", [why](benchmark::State& st) {
-      st.SkipWithError(why.c_str());
-      for (auto _ : st) {
-      }
-    });
-  }
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return cobench::bench::gpu_bench_main(argc, argv, "BM_GemmGpu", register_all);
 }

@@ -11,37 +11,6 @@
 
 namespace cobench::bench {
 
-GpuTimer::GpuTimer() {
-  int dev = 0, l2 = 0;
-  COBENCH_CUDA_CHECK(cudaGetDevice(&dev));
-  COBENCH_CUDA_CHECK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, dev));
-  flush_bytes_ = 2 * static_cast<std::size_t>(l2 > 0 ? l2 : 64 << 20);
-  COBENCH_CUDA_CHECK(cudaMalloc(&flush_, flush_bytes_));
-  cudaEvent_t a = nullptr, b = nullptr;
-  COBENCH_CUDA_CHECK(cudaEventCreate(&a));
-  COBENCH_CUDA_CHECK(cudaEventCreate(&b));
-  start_ = a;
-  stop_ = b;
-}
-
-GpuTimer::~GpuTimer() {
-  cudaEventDestroy(static_cast<cudaEvent_t>(start_));
-  cudaEventDestroy(static_cast<cudaEvent_t>(stop_));
-  cudaFree(flush_);
-}
-
-double GpuTimer::time(const std::function<void()>& call) {
-  COBENCH_CUDA_CHECK(cudaMemsetAsync(flush_, 0, flush_bytes_));
-  COBENCH_CUDA_CHECK(cudaEventRecord(static_cast<cudaEvent_t>(start_)));
-  call();
-  COBENCH_CUDA_CHECK(cudaEventRecord(static_cast<cudaEvent_t>(stop_)));
-  COBENCH_CUDA_CHECK(cudaEventSynchronize(static_cast<cudaEvent_t>(stop_)));
-  float ms = 0;
-  COBENCH_CUDA_CHECK(
-      cudaEventElapsedTime(&ms, static_cast<cudaEvent_t>(start_), static_cast<cudaEvent_t>(stop_)));
-  return 1e-3 * static_cast<double>(ms);
-}
-
 DevicePeak device_peak() {
   int dev = 0, sms = 0, khz = 0, major = 0;
   COBENCH_CUDA_CHECK(cudaGetDevice(&dev));

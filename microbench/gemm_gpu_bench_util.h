@@ -1,33 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-// Helpers of the GPU GEMM benchmark (gemm_gpu_bench.cpp): CUDA-event timing with the L2 cache
-// flushed before every timed call, the device's dense tensor-core peak, and synthetic operands
-// (random codes and scales, cached between benchmarks that share a shape).
+// Helpers of the GPU GEMM benchmark (gemm_gpu_bench.cpp): the device's dense tensor-core peak and
+// synthetic operands (random codes and scales, cached between benchmarks that share a shape).
+// Timing is microbench/gpu_bench_common.h's.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <string>
 
 #include "kernels/quant/fine_grained.h"
 
 namespace cobench::bench {
-
-/// Times `call` with CUDA events on the default stream after overwriting a buffer twice the L2
-/// size (so no operand is served from L2). Seconds for the call alone.
-class GpuTimer {
- public:
-  GpuTimer();
-  ~GpuTimer();
-  GpuTimer(const GpuTimer&) = delete;
-  GpuTimer& operator=(const GpuTimer&) = delete;
-  double time(const std::function<void()>& call);
-
- private:
-  void* flush_ = nullptr;
-  std::size_t flush_bytes_ = 0;
-  void* start_ = nullptr;  // cudaEvent_t
-  void* stop_ = nullptr;
-};
 
 struct DevicePeak {
   double fp8 = 0, bf16 = 0;  ///< dense FLOP/s; 0 when the architecture is not known here

@@ -23,7 +23,7 @@
 #include "kernels/gemm/cuda/device_buffer.h"
 #include "kernels/memory/cuda/device_stream.h"
 #include "kernels/memory/cuda/host_device_copy.h"
-#include "microbench/gemm_gpu_bench_util.h"
+#include "microbench/gpu_bench_common.h"
 
 namespace {
 
@@ -149,19 +149,5 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  const std::string why = gemm::cuda::cuda_device_unavailable();
-  if (why.empty()) {
-    register_all();
-  } else {  // one entry that says why, so a run without a GPU is visibly empty, not broken
-    benchmark::RegisterBenchmark("BM_MemoryGpu/no_device", [why](benchmark::State& st) {
-      st.SkipWithError(why.c_str());
-      for (auto _ : st) {
-      }
-    });
-  }
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return cobench::bench::gpu_bench_main(argc, argv, "BM_MemoryGpu", register_all);
 }

@@ -36,7 +36,7 @@
 #include "kernels/memory/cuda/device_stream.h"
 #include "kernels/mla/cuda/mla_decode_cuda.h"
 #include "kernels/mla/mla_decode.h"
-#include "microbench/gemm_gpu_bench_util.h"
+#include "microbench/gpu_bench_common.h"
 
 namespace {
 
@@ -302,15 +302,7 @@ void BM_MlaDecodeGpu(benchmark::State& state, KvPrecision p, std::int64_t batch,
     return;
   }
   bench::GpuTimer timer;
-  double seconds = 0;
-  {
-    NvtxRange range("BM_MlaDecodeGpu");
-    for (auto _ : state) {
-      const double t = timer.time(call);
-      state.SetIterationTime(t);
-      seconds += t;
-    }
-  }
+  const double seconds = bench::timed_loop(state, timer, call, "BM_MlaDecodeGpu");
   const double iters = static_cast<double>(state.iterations());
   const double bytes = static_cast<double>(pc.used_bytes()) +
                        4.0 * static_cast<double>(q.size() + hout.size() + hlse.size());
@@ -358,19 +350,5 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  const std::string why = gemm::cuda::cuda_device_unavailable();
-  if (why.empty()) {
-    register_all();
-  } else {  // one entry that says why, so a run without a GPU is visibly empty, not broken
-    benchmark::RegisterBenchmark("BM_MlaGpu/no_device", [why](benchmark::State& st) {
-      st.SkipWithError(why.c_str());
-      for (auto _ : st) {
-      }
-    });
-  }
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return cobench::bench::gpu_bench_main(argc, argv, "BM_MlaGpu", register_all);
 }

@@ -7,18 +7,13 @@
 #include <vector>
 
 #include "core/cuda/cuda_check.h"
+#include "core/cuda/device_check.h"
 #include "tests/gpu/device_fill.h"
 
 namespace {
 
 TEST(DeviceSmoke, KernelWritesExpectedValues) {
-  int count = 0;
-  const cudaError_t status = cudaGetDeviceCount(&count);
-  if (status != cudaSuccess || count == 0) {
-    cudaGetLastError();
-    GTEST_SKIP() << "no CUDA device: "
-                 << (status != cudaSuccess ? cudaGetErrorString(status) : "0 devices");
-  }
+  COBENCH_SKIP_WITHOUT_CUDA_DEVICE();
   constexpr std::size_t kN = 1000003;  // not a multiple of the block size
   int* d = nullptr;
   COBENCH_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&d), kN * sizeof(int)));

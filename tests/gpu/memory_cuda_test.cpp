@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 
+#include "core/cuda/device_check.h"
 #include "kernels/memory/cuda/device_stream.h"
 #include "kernels/memory/cuda/host_device_copy.h"
 
@@ -24,21 +25,6 @@ namespace {
 
 using namespace cobench::memory;
 using namespace cobench::memory::cuda;
-
-std::string no_device() {
-  int count = 0;
-  const cudaError_t status = cudaGetDeviceCount(&count);
-  if (status != cudaSuccess) {
-    cudaGetLastError();
-    return std::string("no CUDA device: ") + cudaGetErrorString(status);
-  }
-  return count == 0 ? "no CUDA device: 0 devices" : "";
-}
-
-#define COBENCH_SKIP_WITHOUT_DEVICE()                      \
-  if (const std::string why = no_device(); !why.empty()) { \
-    GTEST_SKIP() << why;                                   \
-  }
 
 TEST(DeviceStreamClosedForms, ReadSumMatchesALoop) {
   // Hand-worked: 0 + 1 + ... + 1020 = 1020 x 1021 / 2 = 520710; the next element is 0, then 1.
@@ -78,7 +64,7 @@ TEST(HostDeviceCopyPattern, DistinctPerWordAndSide) {
 }
 
 TEST(DeviceStream, EveryOperationVerifiesAndCountsStreamBytes) {
-  COBENCH_SKIP_WITHOUT_DEVICE();
+  COBENCH_SKIP_WITHOUT_CUDA_DEVICE();
   DeviceStream s((std::size_t{1} << 20) + 8);  // rounded down to 1 MiB: 131072 doubles
   ASSERT_EQ(s.elements(), 131072);
   EXPECT_EQ(s.bytes_per_pass(StreamOp::kRead), 1048576);
@@ -94,7 +80,7 @@ TEST(DeviceStream, EveryOperationVerifiesAndCountsStreamBytes) {
 }
 
 TEST(DeviceStream, CorruptedElementsAreCaught) {
-  COBENCH_SKIP_WITHOUT_DEVICE();
+  COBENCH_SKIP_WITHOUT_CUDA_DEVICE();
   DeviceStream s(std::size_t{1} << 20);
   s.run(StreamOp::kCopy);
   ASSERT_EQ(s.verify(StreamOp::kCopy), "");
@@ -119,7 +105,7 @@ class HostDeviceCopyTest : public ::testing::TestWithParam<std::tuple<CopyDirect
 };
 
 TEST_P(HostDeviceCopyTest, CopiesVerifyAndCorruptionIsCaught) {
-  COBENCH_SKIP_WITHOUT_DEVICE();
+  COBENCH_SKIP_WITHOUT_CUDA_DEVICE();
   const auto [dir, host] = GetParam();
   // Three words past 1 MiB + 4 bytes: rounded down to whole words, across several pages.
   HostDeviceCopy c((std::size_t{1} << 20) + 28, host);

@@ -10,6 +10,7 @@
 #include <random>
 #include <vector>
 
+#include "core/cuda/device_check.h"
 #include "kernels/mla/cuda/mla_decode_cuda.h"
 #include "kernels/mla/mla_decode.h"
 
@@ -24,13 +25,7 @@ constexpr double kOutBound = 1e-4, kLseBound = 1e-4;
 class MlaCuda : public ::testing::TestWithParam<KvPrecision> {};
 
 TEST_P(MlaCuda, SplitKvMeetsTheReference) {
-  int count = 0;
-  const cudaError_t status = cudaGetDeviceCount(&count);
-  if (status != cudaSuccess || count == 0) {
-    cudaGetLastError();
-    GTEST_SKIP() << "no CUDA device: "
-                 << (status != cudaSuccess ? cudaGetErrorString(status) : "0 devices");
-  }
+  COBENCH_SKIP_WITHOUT_CUDA_DEVICE();
   const KvPrecision p = GetParam();
   const std::int64_t heads = 128;
   const std::vector<std::int64_t> lengths{1, 63, 64, 65, 4097};

@@ -4,18 +4,11 @@
 #include <cuda_runtime_api.h>
 
 #include "core/cuda/cuda_check.h"
+#include "core/cuda/device_check.h"
 
 namespace cobench::gemm::cuda {
 
-std::string cuda_device_unavailable() {
-  int count = 0;
-  const cudaError_t status = cudaGetDeviceCount(&count);
-  if (status != cudaSuccess) {
-    cudaGetLastError();
-    return std::string("no CUDA device: ") + cudaGetErrorString(status);
-  }
-  return count == 0 ? "no CUDA device: 0 devices" : "";
-}
+std::string cuda_device_unavailable() { return ::cobench::cuda_device_unavailable(); }
 
 int cuda_compute_capability() {
   int dev = 0, major = 0, minor = 0;

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "microbench/gpu_bench_common.h"
+
+#include <cuda_runtime_api.h>
+
+#include "core/cuda/cuda_check.h"
+#include "core/nvtx.h"
+#include "kernels/gemm/cuda/device_buffer.h"
+
+namespace cobench::bench {
+
+GpuTimer::GpuTimer() {
+  int dev = 0, l2 = 0;
+  COBENCH_CUDA_CHECK(cudaGetDevice(&dev));
+  COBENCH_CUDA_CHECK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, dev));
+  flush_bytes_ = 2 * static_cast<std::size_t>(l2 > 0 ? l2 : 64 << 20);
+  COBENCH_CUDA_CHECK(cudaMalloc(&flush_, flush_bytes_));
+  cudaEvent_t a = nullptr, b = nullptr;
+  COBENCH_CUDA_CHECK(cudaEventCreate(&a));
+  COBENCH_CUDA_CHECK(cudaEventCreate(&b));
+  start_ = a;
+  stop_ = b;
+}
+
+GpuTimer::~GpuTimer() {
+  cudaEventDestroy(static_cast<cudaEvent_t>(start_));
+  cudaEventDestroy(static_cast<cudaEvent_t>(stop_));
+  cudaFree(flush_);
+}
+
+double GpuTimer::time(const std::function<void()>& call) {
+  COBENCH_CUDA_CHECK(cudaMemsetAsync(flush_, 0, flush_bytes_));
+  COBENCH_CUDA_CHECK(cudaEventRecord(static_cast<cudaEvent_t>(start_)));
+  call();
+  COBENCH_CUDA_CHECK(cudaEventRecord(static_cast<cudaEvent_t>(stop_)));
+  COBENCH_CUDA_CHECK(cudaEventSynchronize(static_cast<cudaEvent_t>(stop_)));
+  float ms = 0;
+  COBENCH_CUDA_CHECK(
+      cudaEventElapsedTime(&ms, static_cast<cudaEvent_t>(start_), static_cast<cudaEvent_t>(stop_)));
+  return 1e-3 * static_cast<double>(ms);
+}
+
+double timed_loop(benchmark::State& state, GpuTimer& timer, const std::function<void()>& call,
+                  const std::string& range) {
+  double seconds = 0;
+  NvtxRange nvtx(range.c_str());
+  for (auto _ : state) {
+    const double t = timer.time(call);
+    state.SetIterationTime(t);
+    seconds += t;
+  }
+  return seconds;
+}
+
+int gpu_bench_main(int argc, char** argv, const std::string& prefix,
+                   const std::function<void()>& register_all) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  const std::string why = gemm::cuda::cuda_device_unavailable();
+  if (why.empty()) {
+    register_all();
+  } else {
+    benchmark::RegisterBenchmark((prefix + "/no_device").c_str(), [why](benchmark::State& st) {
+      st.SkipWithError(why.c_str());
+      for (auto _ : st) {
+      }
+    });
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
+
+}  // namespace cobench::bench
