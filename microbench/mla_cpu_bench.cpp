@@ -19,12 +19,12 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/nvtx.h"
+#include "core/random.h"
 #include "kernels/memory/host_stream.h"
 #include "kernels/mla/gqa_decode.h"
 #include "kernels/mla/mla_decode.h"
@@ -90,14 +90,6 @@ std::pair<double, double> deviation(const float* out, const float* lse, const do
   return {dout, dlse};
 }
 
-std::vector<float> random_queries(std::int64_t n) {
-  std::mt19937_64 rng(5);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> q(static_cast<size_t>(n));
-  for (float& x : q) x = normal(rng);
-  return q;
-}
-
 void set_counters(benchmark::State& state, double bytes, double flop, double error) {
   state.counters["kv_bytes_per_s"] =
       benchmark::Counter(bytes, benchmark::Counter::kIsIterationInvariantRate);
@@ -114,7 +106,7 @@ void BM_MlaDecode_Cpu(benchmark::State& state, KvPrecision p, std::int64_t batch
   MlaCache cache =
       make_mla_cache(p, std::vector<std::int64_t>(static_cast<size_t>(batch), context));
   fill_random(cache, 11);
-  const std::vector<float> q = random_queries(batch * kMlaHeads * kQkDims);
+  const std::vector<float> q = random_normal_matrix(1, batch * kMlaHeads * kQkDims, 5);
   std::vector<float> out(static_cast<size_t>(batch * kMlaHeads * kVDims)),
       lse(static_cast<size_t>(batch * kMlaHeads));
   const float scale = static_cast<float>(deepseek_v3_softmax_scale());
@@ -155,7 +147,7 @@ void BM_GqaDecode_Cpu(benchmark::State& state, GqaShape s, std::int64_t batch,
   GqaCache cache =
       make_gqa_cache(s, std::vector<std::int64_t>(static_cast<size_t>(batch), context));
   fill_random(cache, 11);
-  const std::vector<float> q = random_queries(batch * s.q_heads * s.head_dim);
+  const std::vector<float> q = random_normal_matrix(1, batch * s.q_heads * s.head_dim, 5);
   std::vector<float> out(q.size()), lse(static_cast<size_t>(batch * s.q_heads));
   const float scale = static_cast<float>(s.scale());
   gqa_decode_cpu(cache, q.data(), scale, out.data(), lse.data());

@@ -25,13 +25,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/cuda/cuda_check.h"
 #include "core/nvtx.h"
+#include "core/random.h"
 #include "kernels/gemm/cuda/device_buffer.h"
 #include "kernels/memory/cuda/device_stream.h"
 #include "kernels/mla/cuda/mla_decode_cuda.h"
@@ -140,14 +140,6 @@ MlaCache make_cache(KvPrecision p, std::int64_t batch, std::int64_t context) {
   return c;
 }
 
-std::vector<float> random_queries(std::int64_t n) {
-  std::mt19937_64 rng(5);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> q(static_cast<size_t>(n));
-  for (float& x : q) x = normal(rng);
-  return q;
-}
-
 // Splits per sequence: enough blocks for two per SM (4 head blocks of 32 per sequence), at most
 // one per 64 tokens.
 int pick_splits(std::int64_t batch, std::int64_t context) {
@@ -234,7 +226,7 @@ const Prepared& prepared(KvPrecision p, std::int64_t batch, std::int64_t context
   if (cached.batch == batch && cached.context == context && cached.precision == p) return cached;
   cached = Prepared{};  // frees the previous configuration first
   cached.cache = make_cache(p, batch, context);
-  cached.q = random_queries(batch * kHeads * kQkDims);
+  cached.q = random_normal_matrix(1, batch * kHeads * kQkDims, 5);
   cached.seqs = checked_sequences(batch, context);
   for (std::int64_t s : cached.seqs) {
     cached.ref_out.emplace_back();
