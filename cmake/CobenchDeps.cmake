@@ -7,6 +7,12 @@ find_package(nlohmann_json 3.10 REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(CLI11 REQUIRED)
 pkg_check_modules(HWLOC REQUIRED IMPORTED_TARGET hwloc>=2.0)
+# SIMDe (Debian libsimde-dev, header-only): the AVX-512 kernels are written against its x86 API,
+# so one source compiles to the native instructions (in a TU built for AVX-512) and to portable
+# code (in the tests), which checks the AVX-512 kernels on CPUs without AVX-512.
+find_path(COBENCH_SIMDE_INCLUDE_DIR simde/x86/avx512.h REQUIRED)
+add_library(cobench_simde INTERFACE)
+target_include_directories(cobench_simde SYSTEM INTERFACE "${COBENCH_SIMDE_INCLUDE_DIR}")
 
 if(COBENCH_BUILD_TESTS)
   find_package(GTest REQUIRED)

@@ -20,7 +20,7 @@ cd "$root"
 # Debian 12 packages the build needs beyond a CUDA image (headers, libraries, CMake configs).
 deps=(libfmt-dev libfmt9 libyaml-cpp-dev libyaml-cpp0.7 nlohmann-json3-dev libcli11-dev
       libhwloc-dev libhwloc15 libgtest-dev libgmock-dev libbenchmark-dev libbenchmark1debian
-      pkgconf pkgconf-bin libpkgconf3)
+      pkgconf pkgconf-bin libpkgconf3 libsimde-dev)
 
 if [[ "${1:-}" == "--pack" ]]; then
   mkdir -p .gpu-deps

@@ -19,7 +19,7 @@ debs=(
   build-essential cmake ninja-build pkg-config git clang-format
   libgtest-dev libgmock-dev libbenchmark-dev
   libfmt-dev libhwloc-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
-  libopenmpi-dev openmpi-bin libopenblas-dev mbw chromium
+  libopenmpi-dev openmpi-bin libopenblas-dev libsimde-dev mbw chromium
   python3 python3-venv python3-pip
 )
 

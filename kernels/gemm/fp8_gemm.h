@@ -4,8 +4,8 @@
 // (128 x 128), both K-contiguous ("NT", as DeepGEMM). Shapes need not be multiples of 128.
 //   fp8_gemm_ref   FP64 over the dequantized operands: the reference every version meets
 //   fp8_gemm_cpu   dequantizes on the fly per 128-wide K block and accumulates in FP32 with a
-//                  register-blocked kernel (AVX2+FMA where the CPU has it, portable otherwise),
-//                  over `threads` threads
+//                  register-blocked kernel (AVX-512F or AVX2+FMA where the CPU has it, portable
+//                  otherwise), over `threads` threads
 #pragma once
 
 #include <cstdint>
@@ -24,12 +24,12 @@ double fp8_gemm_ref_at(const quant::QuantizedMatrix& a, const quant::QuantizedMa
 
 enum class CpuKernel { kAuto, kPortable };
 
-/// D [M, N] in float; threads <= 0 uses every hardware thread. kAuto picks AVX2+FMA when the
-/// CPU has it; kPortable forces the plain C++ kernel (for tests).
+/// D [M, N] in float; threads <= 0 uses every hardware thread. kAuto picks AVX-512F, else
+/// AVX2+FMA, when the CPU has it; kPortable forces the plain C++ kernel (for tests).
 void fp8_gemm_cpu(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, float* d,
                   int threads = 0, CpuKernel which = CpuKernel::kAuto);
 
-/// Which kernel kAuto runs on this CPU: "avx2-fma" or "portable".
+/// Which kernel kAuto runs on this CPU: "avx512f", "avx2-fma" or "portable".
 const char* fp8_gemm_cpu_kernel();
 
 // The MoE grouped GEMM in the contiguous layout (DeepGEMM's "m-grouped contiguous"): the tokens

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The CPU block-scaled FP8 GEMM: 192 x 64 output tiles shared out over threads; for each
 // 128-wide K block the A and B tiles are decoded through a 256-entry table and scaled (A per
-// row, B per block), B transposed so the kernel streams it; a 6 x 16 register-blocked kernel
-// accumulates in FP32.
+// row, B per block), B transposed so the kernel streams it; a register-blocked kernel accumulates
+// in FP32: 6 x 32 with AVX-512F (fp8_gemm_avx512.cpp), 6 x 16 with AVX2+FMA, or portable.
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "kernels/gemm/fp8_gemm.h"
+#include "kernels/gemm/fp8_gemm_cpu_tile.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -19,8 +20,10 @@
 namespace cobench::gemm {
 namespace {
 
-constexpr std::int64_t kTileM = 192, kTileN = 64, kBlockK = 128;
-constexpr int kRows = 6;  // rows of the register block: 6 x 16 outputs in 12 AVX registers
+using cpu_tile::kBlockK;
+using cpu_tile::kRows;
+using cpu_tile::kTileM;
+using cpu_tile::kTileN;
 
 using Table = std::array<float, 256>;
 
@@ -65,13 +68,22 @@ __attribute__((target("avx2,fma"))) void kernel_avx2(const float* a, const float
 }
 #endif
 
-using Kernel = void (*)(const float*, const float*, float*);
+// A register kernel and the output columns one call covers.
+struct Kernel {
+  void (*run)(const float*, const float*, float*);
+  std::int64_t cols;
+  const char* name;
+};
+constexpr Kernel kPortableKernel{kernel_portable, 16, "portable"};
 
 Kernel pick_kernel() {
 #if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return kernel_avx2;
+  if (__builtin_cpu_supports("avx512f"))
+    return {cpu_tile::kernel_avx512f, cpu_tile::kAvx512Cols, "avx512f"};
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    return {kernel_avx2, 16, "avx2-fma"};
 #endif
-  return kernel_portable;
+  return kPortableKernel;
 }
 
 // Output tile [m0, min(m_limit, m0 + kTileM)) x [n0, n0 + kTileN) of D = A B^T; m_limit ends
@@ -105,8 +117,8 @@ void tile(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, floa
       for (std::int64_t k = k0; k < k1; ++k) bt[(k - k0) * kTileN + (n - n0)] = tb[codes[k]] * s;
     }
     for (std::int64_t i = 0; i < kTileM; i += kRows)
-      for (std::int64_t j = 0; j < kTileN; j += 16)
-        kernel(at + i * kBlockK, bt + j, acc + i * kTileN + j);
+      for (std::int64_t j = 0; j < kTileN; j += kernel.cols)
+        kernel.run(at + i * kBlockK, bt + j, acc + i * kTileN + j);
   }
   for (std::int64_t m = m0; m < m1; ++m)
     for (std::int64_t n = n0; n < n1; ++n) d[m * N + n] = acc[(m - m0) * kTileN + (n - n0)];
@@ -127,9 +139,7 @@ void run_tasks(std::int64_t count, int threads, const F& task) {
 
 }  // namespace
 
-const char* fp8_gemm_cpu_kernel() {
-  return pick_kernel() == kernel_portable ? "portable" : "avx2-fma";
-}
+const char* fp8_gemm_cpu_kernel() { return pick_kernel().name; }
 
 void fp8_gemm_cpu(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, float* d,
                   int threads, CpuKernel which) {
@@ -137,7 +147,7 @@ void fp8_gemm_cpu(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix&
                     b.tile_rows == kBlockK && b.tile_cols == kBlockK,
                 "A must be per-token (1 x 128) and B per-block (128 x 128) with the same K");
   const Table ta = decode_table(a.format), tb = decode_table(b.format);
-  const Kernel kernel = which == CpuKernel::kPortable ? kernel_portable : pick_kernel();
+  const Kernel kernel = which == CpuKernel::kPortable ? kPortableKernel : pick_kernel();
   const std::int64_t tiles_m = (a.rows + kTileM - 1) / kTileM,
                      tiles_n = (b.rows + kTileN - 1) / kTileN;
   const std::int64_t tiles = tiles_m * tiles_n;

@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: Apache-2.0
+// The shape of the CPU FP8 GEMM's register kernels, shared by the driver (fp8_gemm_cpu.cpp), the
+// AVX-512 kernel (fp8_gemm_avx512.inc, compiled natively in fp8_gemm_avx512.cpp) and its test:
+// each call adds a[kRows][kBlockK] x bt[kBlockK][cols] into acc[kRows][cols] (a's rows kBlockK
+// apart, bt's and acc's rows kTileN apart); cols is the kernel's width (16 or 32).
+#pragma once
+
+#include <cstdint>
+
+namespace cobench::gemm::cpu_tile {
+
+constexpr std::int64_t kTileM = 192, kTileN = 64, kBlockK = 128;
+constexpr int kRows = 6;
+
+/// The AVX-512F kernel, 6 x 32 outputs in 12 zmm registers (fp8_gemm_avx512.cpp, built for
+/// AVX-512F: call it only where the CPU has it).
+void kernel_avx512f(const float* a, const float* bt, float* acc);
+constexpr int kAvx512Cols = 32;
+
+}  // namespace cobench::gemm::cpu_tile
