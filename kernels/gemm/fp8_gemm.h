@@ -24,13 +24,21 @@ double fp8_gemm_ref_at(const quant::QuantizedMatrix& a, const quant::QuantizedMa
 
 enum class CpuKernel { kAuto, kPortable };
 
-/// D [M, N] in float; threads <= 0 uses every hardware thread. kAuto picks AVX-512F, else
-/// AVX2+FMA, when the CPU has it; kPortable forces the plain C++ kernel (for tests).
+/// D [M, N] in float; threads <= 0 uses every hardware thread. kAuto picks AVX512_BF16, else
+/// AVX-512F, else AVX2+FMA, when the CPU has it; kPortable forces the plain C++ kernel (for tests).
 void fp8_gemm_cpu(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, float* d,
                   int threads = 0, CpuKernel which = CpuKernel::kAuto);
 
-/// Which kernel kAuto runs on this CPU: "avx512f", "avx2-fma" or "portable".
+/// Which kernel kAuto runs on this CPU: "avx512-bf16", "avx512f", "avx2-fma" or "portable".
 const char* fp8_gemm_cpu_kernel();
+
+/// fp8_gemm_cpu through a BF16 register kernel (fp8_gemm_cpu_tile.h): what kAuto runs where the
+/// CPU has AVX512_BF16, and how the tests run the same driver with that kernel's portable (SIMDe)
+/// build on any CPU.
+void fp8_gemm_cpu_bf16(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, float* d,
+                       int threads,
+                       void (*kernel)(const std::uint16_t*, const std::uint16_t*, const float*,
+                                      float, float*));
 
 // The MoE grouped GEMM in the contiguous layout (DeepGEMM's "m-grouped contiguous"): the tokens
 // routed to expert e are rows [sum of counts before e, + counts[e]) of A, D has the same rows,

@@ -68,22 +68,77 @@ __attribute__((target("avx2,fma"))) void kernel_avx2(const float* a, const float
 }
 #endif
 
-// A register kernel and the output columns one call covers.
+// A register kernel: on scaled FP32 tiles (`run`, `cols` outputs wide) or on BF16 codes with the
+// block's scales (`run_bf16`, 32 wide).
 struct Kernel {
-  void (*run)(const float*, const float*, float*);
-  std::int64_t cols;
-  const char* name;
+  void (*run)(const float*, const float*, float*) = nullptr;
+  cpu_tile::Bf16Kernel run_bf16 = nullptr;
+  std::int64_t cols = 16;
+  const char* name = "";
 };
-constexpr Kernel kPortableKernel{kernel_portable, 16, "portable"};
+constexpr Kernel kPortableKernel{kernel_portable, nullptr, 16, "portable"};
 
 Kernel pick_kernel() {
 #if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16"))
+    return {nullptr, cpu_tile::kernel_avx512bf16, cpu_tile::kAvx512Cols, "avx512-bf16"};
   if (__builtin_cpu_supports("avx512f"))
-    return {cpu_tile::kernel_avx512f, cpu_tile::kAvx512Cols, "avx512f"};
+    return {cpu_tile::kernel_avx512f, nullptr, cpu_tile::kAvx512Cols, "avx512f"};
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    return {kernel_avx2, 16, "avx2-fma"};
+    return {kernel_avx2, nullptr, 16, "avx2-fma"};
 #endif
   return kPortableKernel;
+}
+
+using Bf16Table = std::array<std::uint16_t, 256>;
+
+// The BF16 bits of every FP8 code (exact: E4M3 and E5M2 fit in BF16).
+Bf16Table bf16_table(num::Fp8Format f) {
+  Bf16Table t{};
+  for (int c = 0; c < 256; ++c)
+    t[static_cast<size_t>(c)] = num::encode_bf16(num::decode_fp8(static_cast<std::uint8_t>(c), f));
+  return t;
+}
+
+// tile() for a BF16 kernel: per K block, the unscaled codes of A (rows) and B (in VDPBF16PS's
+// pairs) and the block's scales (A per row, B one per 128 x 128 block: a 64-wide N tile lies in
+// one block).
+void tile_bf16(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, float* d,
+               std::int64_t m0, std::int64_t m_limit, std::int64_t n0, const Bf16Table& ta,
+               const Bf16Table& tb, cpu_tile::Bf16Kernel kernel) {
+  thread_local std::vector<std::uint16_t> at_store(kTileM * kBlockK), bt_store(kBlockK * kTileN);
+  thread_local std::vector<float> acc_store(kTileM * kTileN), sa_store(kTileM);
+  std::uint16_t* at = at_store.data();
+  std::uint16_t* bt = bt_store.data();
+  float* acc = acc_store.data();
+  std::fill(acc_store.begin(), acc_store.end(), 0.0f);
+  const std::int64_t K = a.cols, N = b.rows;
+  const std::int64_t m1 = std::min(m_limit, m0 + kTileM), n1 = std::min(N, n0 + kTileN);
+  for (std::int64_t k0 = 0; k0 < K; k0 += kBlockK) {
+    const std::int64_t k1 = std::min(K, k0 + kBlockK);
+    if (m1 - m0 < kTileM || k1 - k0 < kBlockK) std::fill(at_store.begin(), at_store.end(), 0);
+    if (n1 - n0 < kTileN || k1 - k0 < kBlockK) std::fill(bt_store.begin(), bt_store.end(), 0);
+    std::fill(sa_store.begin(), sa_store.end(), 0.0f);
+    for (std::int64_t m = m0; m < m1; ++m) {
+      sa_store[static_cast<size_t>(m - m0)] = a.scale_at(m, k0);
+      const std::uint8_t* codes = a.codes.data() + m * K;
+      std::uint16_t* row = at + (m - m0) * kBlockK;
+      for (std::int64_t k = k0; k < k1; ++k) row[k - k0] = ta[codes[k]];
+    }
+    for (std::int64_t n = n0; n < n1; ++n) {
+      const std::uint8_t* codes = b.codes.data() + n * K;
+      for (std::int64_t k = k0; k < k1; ++k) {
+        const std::int64_t kk = k - k0;
+        bt[(kk / 2) * kTileN * 2 + (n - n0) * 2 + kk % 2] = tb[codes[k]];
+      }
+    }
+    const float sb = b.scale_at(n0, k0);
+    for (std::int64_t i = 0; i < kTileM; i += kRows)
+      for (std::int64_t j = 0; j < kTileN; j += cpu_tile::kAvx512Cols)
+        kernel(at + i * kBlockK, bt + j * 2, sa_store.data() + i, sb, acc + i * kTileN + j);
+  }
+  for (std::int64_t m = m0; m < m1; ++m)
+    for (std::int64_t n = n0; n < n1; ++n) d[m * N + n] = acc[(m - m0) * kTileN + (n - n0)];
 }
 
 // Output tile [m0, min(m_limit, m0 + kTileM)) x [n0, n0 + kTileN) of D = A B^T; m_limit ends
@@ -146,8 +201,9 @@ void fp8_gemm_cpu(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix&
   COBENCH_CHECK(a.cols == b.cols && a.tile_rows == 1 && a.tile_cols == kBlockK &&
                     b.tile_rows == kBlockK && b.tile_cols == kBlockK,
                 "A must be per-token (1 x 128) and B per-block (128 x 128) with the same K");
-  const Table ta = decode_table(a.format), tb = decode_table(b.format);
   const Kernel kernel = which == CpuKernel::kPortable ? kPortableKernel : pick_kernel();
+  if (kernel.run_bf16 != nullptr) return fp8_gemm_cpu_bf16(a, b, d, threads, kernel.run_bf16);
+  const Table ta = decode_table(a.format), tb = decode_table(b.format);
   const std::int64_t tiles_m = (a.rows + kTileM - 1) / kTileM,
                      tiles_n = (b.rows + kTileN - 1) / kTileN;
   const std::int64_t tiles = tiles_m * tiles_n;
@@ -157,11 +213,26 @@ void fp8_gemm_cpu(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix&
   });
 }
 
+void fp8_gemm_cpu_bf16(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, float* d,
+                       int threads, cpu_tile::Bf16Kernel kernel) {
+  COBENCH_CHECK(a.cols == b.cols && a.tile_rows == 1 && a.tile_cols == kBlockK &&
+                    b.tile_rows == kBlockK && b.tile_cols == kBlockK,
+                "A must be per-token (1 x 128) and B per-block (128 x 128) with the same K");
+  const Bf16Table ta = bf16_table(a.format), tb = bf16_table(b.format);
+  const std::int64_t tiles_m = (a.rows + kTileM - 1) / kTileM,
+                     tiles_n = (b.rows + kTileN - 1) / kTileN;
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  run_tasks(tiles_m * tiles_n, threads, [&](std::int64_t t) {
+    tile_bf16(a, b, d, (t / tiles_n) * kTileM, a.rows, (t % tiles_n) * kTileN, ta, tb, kernel);
+  });
+}
+
 void grouped_fp8_gemm_cpu(const quant::QuantizedMatrix& a,
                           const std::vector<quant::QuantizedMatrix>& b,
                           const std::vector<std::int64_t>& counts, float* d, int threads) {
   check_grouped(a, b, counts);
   const Table ta = decode_table(a.format), tb = decode_table(b.front().format);
+  const Bf16Table ta16 = bf16_table(a.format), tb16 = bf16_table(b.front().format);
   const Kernel kernel = pick_kernel();
   // One task per (expert, token tile, output tile), so uneven experts balance over threads.
   struct Task {
@@ -178,7 +249,11 @@ void grouped_fp8_gemm_cpu(const quant::QuantizedMatrix& a,
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   run_tasks(static_cast<std::int64_t>(tasks.size()), threads, [&](std::int64_t i) {
     const Task& t = tasks[static_cast<size_t>(i)];
-    tile(a, b[static_cast<size_t>(t.expert)], d, t.m0, t.m_limit, t.n0, ta, tb, kernel);
+    const quant::QuantizedMatrix& w = b[static_cast<size_t>(t.expert)];
+    if (kernel.run_bf16 != nullptr)
+      tile_bf16(a, w, d, t.m0, t.m_limit, t.n0, ta16, tb16, kernel.run_bf16);
+    else
+      tile(a, w, d, t.m0, t.m_limit, t.n0, ta, tb, kernel);
   });
 }
 

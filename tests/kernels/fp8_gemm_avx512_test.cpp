@@ -1,21 +1,27 @@
 // SPDX-License-Identifier: Apache-2.0
-// The CPU FP8 GEMM's AVX-512F register kernel on every CPU: fp8_gemm_avx512.inc compiled here
-// without -mavx512f runs SIMDe's portable code for the same source, checked against an FP64 sum;
-// where the CPU has AVX-512F, the native build of the kernel (the one fp8_gemm_cpu dispatches to)
-// is checked the same way.
+// The CPU FP8 GEMM's AVX-512 register kernels on every CPU: fp8_gemm_avx512.inc (AVX-512F) and
+// fp8_gemm_avx512bf16.inc (AVX512_BF16) compiled here without -mavx512* run SIMDe's portable code
+// for the same source, checked against FP64 sums, and the BF16 kernel drives the whole GEMM on
+// ragged shapes; where the CPU has the extension, the native builds (the ones fp8_gemm_cpu
+// dispatches to) are checked the same way.
 #include <simde/x86/avx512.h>
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <tuple>
 #include <vector>
 
 #include "core/random.h"
 #include "kernels/gemm/fp8_gemm.h"
 #include "kernels/gemm/fp8_gemm_cpu_tile.h"
+#include "kernels/numerics/fp8.h"
+#include "kernels/quant/fine_grained.h"
 
 #include "kernels/gemm/fp8_gemm_avx512.inc"
+#include "kernels/gemm/fp8_gemm_avx512bf16.inc"
 
 namespace {
 
@@ -62,15 +68,118 @@ TEST(Fp8GemmAvx512, NativeKernelMeetsFp64WhereTheCpuHasAvx512f) {
 #if defined(__x86_64__)
   if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "this CPU has no AVX-512F";
   for (std::int64_t col : {0, 32}) check_kernel(kernel_avx512f, col);
-  EXPECT_STREQ(gemm::fp8_gemm_cpu_kernel(), "avx512f");
 #else
   GTEST_SKIP() << "not an x86-64 CPU";
 #endif
 }
 
+bool cpu_has_avx512bf16() {
+#if defined(__x86_64__)
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16");
+#else
+  return false;
+#endif
+}
+
+// The BF16 kernel on one register block of unscaled E4M3 codes (random, finite) with per-row
+// and block scales, against (row scale x block scale) x the FP64 sum plus the starting acc.
+void check_bf16_kernel(Bf16Kernel kernel, std::int64_t col) {
+  std::uint64_t state = 12345;
+  auto next_code = [&state] {  // E4M3 codes without NaN (0x7f, 0xff)
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    const auto c = static_cast<std::uint8_t>(state >> 56);
+    return (c & 0x7f) == 0x7f ? static_cast<std::uint8_t>(c - 1) : c;
+  };
+  auto value = [](std::uint8_t c) { return num::decode_fp8(c, num::Fp8Format::kE4M3); };
+  std::vector<std::uint8_t> ac(static_cast<size_t>(kRows * kBlockK)),
+      bc(static_cast<size_t>(kBlockK * kTileN));  // bc[k][j] = B^T
+  for (auto& c : ac) c = next_code();
+  for (auto& c : bc) c = next_code();
+  std::vector<std::uint16_t> a16(ac.size()), b16(bc.size());
+  for (size_t i = 0; i < ac.size(); ++i) a16[i] = num::encode_bf16(value(ac[i]));
+  for (std::int64_t k = 0; k < kBlockK; ++k)
+    for (std::int64_t j = 0; j < kTileN; ++j)
+      b16[static_cast<size_t>((k / 2) * kTileN * 2 + j * 2 + k % 2)] =
+          num::encode_bf16(value(bc[static_cast<size_t>(k * kTileN + j)]));
+  const float row_scale[kRows] = {0.5f, 1.0f / 3, 2.0f, 1e-3f, 7.0f, 0.0f};
+  const float block_scale = 0.0625f;
+  const auto acc0 = random_normal_matrix(kRows, kTileN, 10);
+  std::vector<float> acc = acc0;
+  kernel(a16.data(), b16.data() + col * 2, row_scale, block_scale, acc.data() + col);
+  for (int r = 0; r < kRows; ++r)
+    for (std::int64_t j = 0; j < kTileN; ++j) {
+      const float got = acc[static_cast<size_t>(r * kTileN + j)];
+      const double start = acc0[static_cast<size_t>(r * kTileN + j)];
+      if (j < col || j >= col + kAvx512Cols) {
+        ASSERT_EQ(got, static_cast<float>(start)) << "column " << j << " outside the block";
+        continue;
+      }
+      double sum = 0, magnitude = 0;  // products of FP8 values: exact in FP32 and in double
+      for (std::int64_t k = 0; k < kBlockK; ++k) {
+        const double p = double(value(ac[static_cast<size_t>(r * kBlockK + k)])) *
+                         value(bc[static_cast<size_t>(k * kTileN + j)]);
+        sum += p;
+        magnitude += std::fabs(p);
+      }
+      const double s = double(row_scale[r] * block_scale);
+      const double want = start + s * sum;
+      // kBlockK FP32 additions in the partial sum, the scale product, the final FMA.
+      const double bound = double(kBlockK + 2) * std::ldexp(1.0, -24) * (s * magnitude) +
+                           std::ldexp(1.0, -24) * std::fabs(want);
+      ASSERT_NEAR(got, want, bound) << "row " << r << ", column " << j;
+    }
+}
+
+TEST(Fp8GemmAvx512Bf16, KernelThroughSimdePortableMeetsFp64) {
+  for (std::int64_t col : {0, 32}) check_bf16_kernel(fp8_kernel_avx512bf16_simde, col);
+}
+
+TEST(Fp8GemmAvx512Bf16, NativeKernelMeetsFp64WhereTheCpuHasAvx512Bf16) {
+  if (!cpu_has_avx512bf16()) GTEST_SKIP() << "this CPU has no AVX512_BF16";
+  for (std::int64_t col : {0, 32}) check_bf16_kernel(kernel_avx512bf16, col);
+}
+
+// The whole GEMM through the BF16 driver (codes and scales packed per K block) on ragged shapes:
+// |D - ref| <= K x 2^-22 x sum_k |a_k b_k|, the bound of the FP32 kernels (fp8_gemm_test.cpp).
+class Fp8GemmBf16Driver : public ::testing::TestWithParam<std::tuple<int, int, int>> {};
+
+TEST_P(Fp8GemmBf16Driver, MatchesTheFp64Reference) {
+  const auto [M, N, K] = GetParam();
+  const auto x = random_normal_matrix(M, K, 3), w = random_normal_matrix(N, K, 4);
+  const auto a =
+      quant::quantize_per_token(x.data(), M, K, num::Fp8Format::kE4M3, quant::ScaleKind::kFp32);
+  const auto b =
+      quant::quantize_per_block(w.data(), N, K, num::Fp8Format::kE4M3, quant::ScaleKind::kFp32);
+  std::vector<double> ref(static_cast<size_t>(M * N));
+  gemm::fp8_gemm_ref(a, b, ref.data());
+  const std::vector<float> da = quant::dequantize(a), db = quant::dequantize(b);
+  std::vector<Bf16Kernel> kernels = {fp8_kernel_avx512bf16_simde};
+  if (cpu_has_avx512bf16()) kernels.push_back(kernel_avx512bf16);
+  for (Bf16Kernel kernel : kernels) {
+    std::vector<float> d(static_cast<size_t>(M * N), -1.0f);
+    gemm::fp8_gemm_cpu_bf16(a, b, d.data(), 2, kernel);
+    for (std::int64_t m = 0; m < M; ++m)
+      for (std::int64_t n = 0; n < N; ++n) {
+        double magnitude = 0;
+        for (std::int64_t k = 0; k < K; ++k)
+          magnitude += std::fabs(double(da[static_cast<size_t>(m * K + k)]) *
+                                 db[static_cast<size_t>(n * K + k)]);
+        ASSERT_NEAR(d[static_cast<size_t>(m * N + n)], ref[static_cast<size_t>(m * N + n)],
+                    double(K) * std::ldexp(1.0, -22) * magnitude + 1e-30)
+            << "at " << m << "," << n << (kernel == kernel_avx512bf16 ? " (native)" : "");
+      }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Ragged, Fp8GemmBf16Driver,
+                         ::testing::Values(std::make_tuple(1, 1, 1), std::make_tuple(7, 65, 129),
+                                           std::make_tuple(193, 130, 300),
+                                           std::make_tuple(64, 200, 256)));
+
 TEST(Fp8GemmAvx512, DispatchNamesTheKernelThisCpuRuns) {
 #if defined(__x86_64__)
-  const char* want = __builtin_cpu_supports("avx512f")                                 ? "avx512f"
+  const char* want = cpu_has_avx512bf16()                ? "avx512-bf16"
+                     : __builtin_cpu_supports("avx512f") ? "avx512f"
                      : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? "avx2-fma"
                                                                                        : "portable";
   EXPECT_STREQ(gemm::fp8_gemm_cpu_kernel(), want);
