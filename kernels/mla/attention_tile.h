@@ -43,6 +43,12 @@ struct TileKernels {
 /// The AVX2+FMA and AVX-512F kernels (attention_tile_x86.cpp); call only where the CPU has them.
 TileKernels tile_kernels_avx2();
 TileKernels tile_kernels_avx512();
+/// TileKernels::scores and ::accumulate in native AVX-512F (attention_tile_avx512.cpp, from
+/// attention_tile_avx512.inc); call only where the CPU has AVX-512F.
+void scores_avx512_native(const float* q, std::int64_t rows, std::int64_t dq, const float* kt,
+                          std::int64_t n, float* s);
+void accumulate_avx512_native(const float* p, std::int64_t rows, const float* v, std::int64_t ldv,
+                              std::int64_t n, std::int64_t dv, const float* alpha, float* o);
 #endif
 
 /// kAuto resolved to best_cpu_isa(); throws cobench::Error for an ISA this CPU lacks.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The x86 kernels of attention_tile.h, compiled for AVX2+FMA and AVX-512F through target
-// attributes (the rest of the build stays baseline x86-64) and chosen at run time. Register
+// The x86 kernels of attention_tile.h: AVX2+FMA through target attributes (the rest of the build
+// stays baseline x86-64), and the AVX-512F tables, whose scores and P V come from
+// attention_tile_avx512.cpp (SIMDe, compiled with -mavx512f); chosen at run time. Register
 // blocking: scores and P V keep R <= 6 rows x 16 (AVX2: two ymm) or x 32 (AVX-512: two zmm)
 // columns in registers, so each loaded K or V vector feeds R fused multiply-adds.
 #if defined(__x86_64__)
@@ -18,7 +19,6 @@ namespace {
 constexpr int kRows = 6;
 
 #define COBENCH_AVX2 __attribute__((target("avx2,fma")))
-#define COBENCH_AVX512 __attribute__((target("avx512f")))
 
 // exp(x) for x <= 0 (NaN stays NaN): 2^k e^r with |r| <= ln 2 / 2, degree-6 Taylor polynomial
 // (relative error below 2e-7).
@@ -81,55 +81,6 @@ COBENCH_AVX2 void accumulate_avx2_rows(const float* p, const float* v, std::int6
     for (int r = 0; r < R; ++r) {
       _mm256_storeu_ps(o + r * dv + j0, c[r][0]);
       _mm256_storeu_ps(o + r * dv + j0 + 8, c[r][1]);
-    }
-  }
-}
-
-template <int R>
-COBENCH_AVX512 void scores_avx512_rows(const float* q, std::int64_t dq, const float* kt,
-                                       std::int64_t n, float* s) {
-  for (std::int64_t t0 = 0; t0 < n; t0 += 32) {
-    __m512 c[R][2];
-    for (int r = 0; r < R; ++r) c[r][0] = c[r][1] = _mm512_setzero_ps();
-    for (std::int64_t d = 0; d < dq; ++d) {
-      const __m512 b0 = _mm512_loadu_ps(kt + d * kChunk + t0);
-      const __m512 b1 = _mm512_loadu_ps(kt + d * kChunk + t0 + 16);
-      for (int r = 0; r < R; ++r) {
-        const __m512 x = _mm512_set1_ps(q[r * dq + d]);
-        c[r][0] = _mm512_fmadd_ps(x, b0, c[r][0]);
-        c[r][1] = _mm512_fmadd_ps(x, b1, c[r][1]);
-      }
-    }
-    for (int r = 0; r < R; ++r) {
-      _mm512_storeu_ps(s + r * kChunk + t0, c[r][0]);
-      _mm512_storeu_ps(s + r * kChunk + t0 + 16, c[r][1]);
-    }
-  }
-}
-
-template <int R>
-COBENCH_AVX512 void accumulate_avx512_rows(const float* p, const float* v, std::int64_t ldv,
-                                           std::int64_t n, std::int64_t dv, const float* alpha,
-                                           float* o) {
-  for (std::int64_t j0 = 0; j0 < dv; j0 += 32) {
-    __m512 c[R][2];
-    for (int r = 0; r < R; ++r) {
-      const __m512 a = _mm512_set1_ps(alpha[r]);
-      c[r][0] = _mm512_mul_ps(a, _mm512_loadu_ps(o + r * dv + j0));
-      c[r][1] = _mm512_mul_ps(a, _mm512_loadu_ps(o + r * dv + j0 + 16));
-    }
-    for (std::int64_t t = 0; t < n; ++t) {
-      const __m512 b0 = _mm512_loadu_ps(v + t * ldv + j0);
-      const __m512 b1 = _mm512_loadu_ps(v + t * ldv + j0 + 16);
-      for (int r = 0; r < R; ++r) {
-        const __m512 x = _mm512_set1_ps(p[r * kChunk + t]);
-        c[r][0] = _mm512_fmadd_ps(x, b0, c[r][0]);
-        c[r][1] = _mm512_fmadd_ps(x, b1, c[r][1]);
-      }
-    }
-    for (int r = 0; r < R; ++r) {
-      _mm512_storeu_ps(o + r * dv + j0, c[r][0]);
-      _mm512_storeu_ps(o + r * dv + j0 + 16, c[r][1]);
     }
   }
 }
@@ -235,24 +186,14 @@ COBENCH_AVX2 void bf16_to_float_avx2(const std::uint8_t* src, std::int64_t n, fl
   }
 
 COBENCH_AVX2 void scores_avx2(const float* q, std::int64_t rows, std::int64_t dq, const float* kt,
-                              std::int64_t n, float* s){
-    COBENCH_ROW_BLOCKS(scores_avx2_rows, q + r0 * dq, dq, kt, n, s + r0 * kChunk)}
+                              std::int64_t n, float* s) {
+  COBENCH_ROW_BLOCKS(scores_avx2_rows, q + r0 * dq, dq, kt, n, s + r0 * kChunk);
+}
 
-COBENCH_AVX2
-    void accumulate_avx2(const float* p, std::int64_t rows, const float* v, std::int64_t ldv,
-                         std::int64_t n, std::int64_t dv, const float* alpha,
-                         float* o){COBENCH_ROW_BLOCKS(accumulate_avx2_rows, p + r0 * kChunk, v, ldv,
-                                                      n, dv, alpha + r0, o + r0 * dv)}
-
-COBENCH_AVX512 void scores_avx512(const float* q, std::int64_t rows, std::int64_t dq,
-                                  const float* kt, std::int64_t n, float* s){
-    COBENCH_ROW_BLOCKS(scores_avx512_rows, q + r0 * dq, dq, kt, n, s + r0 * kChunk)}
-
-COBENCH_AVX512
-    void accumulate_avx512(const float* p, std::int64_t rows, const float* v, std::int64_t ldv,
-                           std::int64_t n, std::int64_t dv, const float* alpha, float* o) {
-  COBENCH_ROW_BLOCKS(accumulate_avx512_rows, p + r0 * kChunk, v, ldv, n, dv, alpha + r0,
-                     o + r0 * dv)
+COBENCH_AVX2 void accumulate_avx2(const float* p, std::int64_t rows, const float* v,
+                                  std::int64_t ldv, std::int64_t n, std::int64_t dv,
+                                  const float* alpha, float* o) {
+  COBENCH_ROW_BLOCKS(accumulate_avx2_rows, p + r0 * kChunk, v, ldv, n, dv, alpha + r0, o + r0 * dv);
 }
 #undef COBENCH_ROW_BLOCKS
 
@@ -292,7 +233,8 @@ TileKernels tile_kernels_avx2() {
 // The softmax and the row-major scores stay AVX2 (AVX-512F CPUs have AVX2): a small part of MLA's
 // work.
 TileKernels tile_kernels_avx512() {
-  return {scores_avx512, softmax_avx2, accumulate_avx512, scores_rows_avx2, bf16_to_float_avx2};
+  return {scores_avx512_native, softmax_avx2, accumulate_avx512_native, scores_rows_avx2,
+          bf16_to_float_avx2};
 }
 
 }  // namespace cobench::mla::detail

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+// The native AVX-512F kernels: attention_tile_avx512.inc compiled with -mavx512f (kernels/
+// CMakeLists.txt), where SIMDe maps each simde_ call to its AVX-512 instruction. Called only
+// where the CPU has AVX-512F (tile_kernels_avx512, chosen by resolve_isa). Keep this TU minimal:
+// raw pointers and plain loops only, nothing from a header that would be instantiated here as
+// COMDAT code with AVX-512 instructions and could be picked by the linker for other TUs.
+#if defined(__x86_64__)
+#include <simde/x86/avx512.h>
+
+#include <cstdint>
+
+#include "kernels/mla/attention_tile.h"
+
+#if !defined(SIMDE_X86_AVX512F_NATIVE)
+#error "attention_tile_avx512.cpp must be compiled with -mavx512f"
+#endif
+
+#include "kernels/mla/attention_tile_avx512.inc"
+
+namespace cobench::mla::detail {
+
+void scores_avx512_native(const float* q, std::int64_t rows, std::int64_t dq, const float* kt,
+                          std::int64_t n, float* s) {
+  avx512::scores(q, rows, dq, kt, n, s);
+}
+
+void accumulate_avx512_native(const float* p, std::int64_t rows, const float* v, std::int64_t ldv,
+                              std::int64_t n, std::int64_t dv, const float* alpha, float* o) {
+  avx512::accumulate(p, rows, v, ldv, n, dv, alpha, o);
+}
+
+}  // namespace cobench::mla::detail
+#endif

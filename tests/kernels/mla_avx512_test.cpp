@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: Apache-2.0
+// The AVX-512F attention-tile kernels (kernels/mla/attention_tile_avx512.inc) on every CPU: this
+// TU is built without -mavx512f, so the .inc compiles to SIMDe's portable code. On ragged shapes
+// (rows 1..6 and past one 6-row block, inner lengths 1..576 that are not multiples of 16 or 32,
+// 1..64 tokens) each kernel meets an FP64 evaluation within the FP32 summation bound, leaves the
+// memory outside its contract untouched and, on a build without FMA (SIMDe then rounds product
+// and sum separately, in the portable kernels' order), equals the portable kernels bit for bit.
+// Where the CPU has AVX-512F the native kernels (attention_tile_avx512.cpp) are checked too: bit
+// for bit against a scalar std::fma evaluation in their order, and within the same bound.
+#include <gtest/gtest.h>
+#include <simde/x86/avx512.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "kernels/mla/attention_tile.h"
+#include "kernels/mla/attention_tile_avx512.inc"
+
+namespace {
+
+using namespace cobench::mla;
+using namespace cobench::mla::detail;
+
+using ScoresFn = void (*)(const float*, std::int64_t, std::int64_t, const float*, std::int64_t,
+                          float*);
+using AccumulateFn = void (*)(const float*, std::int64_t, const float*, std::int64_t, std::int64_t,
+                              std::int64_t, const float*, float*);
+
+// Rows: each remainder block 1..5, a full block of 6 and blocks of 6 plus a remainder.
+const std::vector<std::int64_t> kRowCounts = {1, 2, 3, 4, 5, 6, 7, 13};
+const std::vector<std::int64_t> kInnerLengths = {1, 15, 17, 33, 64, 65, 576};  // dq
+const std::vector<std::int64_t> kTokenCounts = {1, 15, 17, 33, 63, 64};        // n <= kChunk
+const std::vector<std::int64_t> kValueDims = {32, 64, 512};                    // dv
+
+// A recursive FP32 sum of k products (with or without fused multiply-adds) is within
+// gamma_k = k u / (1 - k u) of the exact sum, relative to the sum of the products' magnitudes
+// (Higham, Accuracy and Stability of Numerical Algorithms, 3.1), u = 2^-24.
+double sum_bound(std::int64_t k) {
+  const double u = std::ldexp(1.0, -24);
+  return static_cast<double>(k) * u / (1.0 - static_cast<double>(k) * u);
+}
+
+std::vector<float> uniform(std::int64_t n, std::mt19937_64& rng) {
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+std::int64_t round_up(std::int64_t x, std::int64_t m) { return (x + m - 1) / m * m; }
+
+struct ScoresCase {
+  std::int64_t rows, dq, n;
+  std::vector<float> q, kt;  // q [rows, dq], kt [dq, 64] (finite in every column)
+};
+
+ScoresCase scores_case(std::int64_t rows, std::int64_t dq, std::int64_t n, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  return {rows, dq, n, uniform(rows * dq, rng), uniform(dq * kChunk, rng)};
+}
+
+// s [rows + 1, 64] starts NaN; the kernel writes rows < rows, columns < n and may write up to the
+// next multiple of 32 (AVX-512: two zmm per block); the rest stays NaN.
+std::vector<float> run_scores(ScoresFn fn, const ScoresCase& c) {
+  std::vector<float> s(static_cast<size_t>((c.rows + 1) * kChunk),
+                       std::numeric_limits<float>::quiet_NaN());
+  fn(c.q.data(), c.rows, c.dq, c.kt.data(), c.n, s.data());
+  return s;
+}
+
+void expect_scores_valid(const ScoresCase& c, const std::vector<float>& s, const char* what) {
+  const std::int64_t written = round_up(c.n, 32);
+  for (std::int64_t r = 0; r <= c.rows; ++r)
+    for (std::int64_t t = 0; t < kChunk; ++t) {
+      const float got = s[static_cast<size_t>(r * kChunk + t)];
+      if (r == c.rows || t >= written) {
+        ASSERT_TRUE(std::isnan(got))
+            << what << ": wrote outside the tile at row " << r << ", column " << t << " (rows "
+            << c.rows << ", n " << c.n << ")";
+        continue;
+      }
+      if (t >= c.n) continue;  // may be written; unspecified value
+      double exact = 0, magnitude = 0;
+      for (std::int64_t d = 0; d < c.dq; ++d) {
+        const double p = static_cast<double>(c.q[static_cast<size_t>(r * c.dq + d)]) *
+                         c.kt[static_cast<size_t>(d * kChunk + t)];
+        exact += p;
+        magnitude += std::fabs(p);
+      }
+      ASSERT_LE(std::fabs(got - exact), sum_bound(c.dq) * magnitude)
+          << what << ": rows " << c.rows << ", dq " << c.dq << ", n " << c.n << ", row " << r
+          << ", token " << t;
+    }
+}
+
+struct AccumulateCase {
+  std::int64_t rows, n, dv, ldv;
+  std::vector<float> p, v, alpha, o;  // p [rows, 64], v [n, ldv], alpha [rows], o [rows + 1, dv]
+};
+
+AccumulateCase accumulate_case(std::int64_t rows, std::int64_t n, std::int64_t dv,
+                               std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  const std::int64_t ldv = dv + 17;  // a ragged row stride, as MLA's 576 for dv 512
+  AccumulateCase c{rows,
+                   n,
+                   dv,
+                   ldv,
+                   uniform(rows * kChunk, rng),
+                   uniform(n * ldv, rng),
+                   uniform(rows, rng),
+                   uniform((rows + 1) * dv, rng)};
+  for (float& a : c.alpha) a = std::fabs(a);  // exp(m_old - m_new) is in [0, 1]
+  for (float& x : c.p) x = std::fabs(x);      // softmax weights
+  return c;
+}
+
+std::vector<float> run_accumulate(AccumulateFn fn, const AccumulateCase& c) {
+  std::vector<float> o = c.o;
+  fn(c.p.data(), c.rows, c.v.data(), c.ldv, c.n, c.dv, c.alpha.data(), o.data());
+  return o;
+}
+
+void expect_accumulate_valid(const AccumulateCase& c, const std::vector<float>& o,
+                             const char* what) {
+  for (std::int64_t j = 0; j < c.dv; ++j)  // the row past the tile is untouched
+    ASSERT_EQ(o[static_cast<size_t>(c.rows * c.dv + j)],
+              c.o[static_cast<size_t>(c.rows * c.dv + j)])
+        << what << ": wrote past the last row";
+  for (std::int64_t r = 0; r < c.rows; ++r)
+    for (std::int64_t j = 0; j < c.dv; ++j) {
+      double exact = static_cast<double>(c.alpha[static_cast<size_t>(r)]) *
+                     c.o[static_cast<size_t>(r * c.dv + j)];
+      double magnitude = std::fabs(exact);
+      for (std::int64_t t = 0; t < c.n; ++t) {
+        const double pv = static_cast<double>(c.p[static_cast<size_t>(r * kChunk + t)]) *
+                          c.v[static_cast<size_t>(t * c.ldv + j)];
+        exact += pv;
+        magnitude += std::fabs(pv);
+      }
+      // n + 1 products (alpha o and the n terms of P V) summed in FP32.
+      ASSERT_LE(std::fabs(o[static_cast<size_t>(r * c.dv + j)] - exact),
+                sum_bound(c.n + 1) * magnitude)
+          << what << ": rows " << c.rows << ", n " << c.n << ", dv " << c.dv << ", row " << r
+          << ", column " << j;
+    }
+}
+
+// The native kernels' arithmetic per output, in their order: a zero accumulator (scores) or
+// alpha o rounded (P V), then one fused multiply-add per term.
+std::vector<float> scores_fma_order(const ScoresCase& c) {
+  std::vector<float> s(static_cast<size_t>(c.rows * kChunk));
+  for (std::int64_t r = 0; r < c.rows; ++r)
+    for (std::int64_t t = 0; t < c.n; ++t) {
+      float acc = 0.0f;
+      for (std::int64_t d = 0; d < c.dq; ++d)
+        acc = std::fma(c.q[static_cast<size_t>(r * c.dq + d)],
+                       c.kt[static_cast<size_t>(d * kChunk + t)], acc);
+      s[static_cast<size_t>(r * kChunk + t)] = acc;
+    }
+  return s;
+}
+
+std::vector<float> accumulate_fma_order(const AccumulateCase& c) {
+  std::vector<float> o = c.o;
+  for (std::int64_t r = 0; r < c.rows; ++r)
+    for (std::int64_t j = 0; j < c.dv; ++j) {
+      float acc = c.alpha[static_cast<size_t>(r)] * c.o[static_cast<size_t>(r * c.dv + j)];
+      for (std::int64_t t = 0; t < c.n; ++t)
+        acc = std::fma(c.p[static_cast<size_t>(r * kChunk + t)],
+                       c.v[static_cast<size_t>(t * c.ldv + j)], acc);
+      o[static_cast<size_t>(r * c.dv + j)] = acc;
+    }
+  return o;
+}
+
+TEST(MlaAvx512Emulated, ScoresMeetFp64OnRaggedShapes) {
+  const TileKernels portable = tile_kernels(CpuIsa::kPortable);
+  std::uint64_t seed = 1;
+  for (std::int64_t rows : kRowCounts)
+    for (std::int64_t dq : kInnerLengths)
+      for (std::int64_t n : kTokenCounts) {
+        const ScoresCase c = scores_case(rows, dq, n, seed++);
+        const std::vector<float> s = run_scores(avx512::scores, c);
+        expect_scores_valid(c, s, "emulated AVX-512");
+        const std::vector<float> ref = run_scores(portable.scores, c);
+        expect_scores_valid(c, ref, "portable");
+#if !defined(__FMA__)
+        for (std::int64_t r = 0; r < rows; ++r)
+          for (std::int64_t t = 0; t < n; ++t)
+            ASSERT_EQ(s[static_cast<size_t>(r * kChunk + t)],
+                      ref[static_cast<size_t>(r * kChunk + t)])
+                << "rows " << rows << ", dq " << dq << ", n " << n << ", row " << r << ", token "
+                << t;
+#endif
+        if (HasFatalFailure()) return;
+      }
+}
+
+TEST(MlaAvx512Emulated, AccumulateMeetsFp64OnRaggedShapes) {
+  const TileKernels portable = tile_kernels(CpuIsa::kPortable);
+  std::uint64_t seed = 1000;
+  for (std::int64_t rows : kRowCounts)
+    for (std::int64_t n : kTokenCounts)
+      for (std::int64_t dv : kValueDims) {
+        const AccumulateCase c = accumulate_case(rows, n, dv, seed++);
+        const std::vector<float> o = run_accumulate(avx512::accumulate, c);
+        expect_accumulate_valid(c, o, "emulated AVX-512");
+        const std::vector<float> ref = run_accumulate(portable.accumulate, c);
+        expect_accumulate_valid(c, ref, "portable");
+#if !defined(__FMA__)
+        for (size_t i = 0; i < o.size(); ++i)
+          ASSERT_EQ(o[i], ref[i]) << "rows " << rows << ", n " << n << ", dv " << dv << ", at "
+                                  << i;
+#endif
+        if (HasFatalFailure()) return;
+      }
+}
+
+// Flash attention over 65 tokens (a full chunk, then one token) with the emulated kernels between
+// the portable softmax steps, against FP64 attention: MLA's shapes (576-dim keys, values their
+// first 512 dims) and mla_decode_test's FP32 kernel bound (1e-5 of the largest |out|; lse 1e-5).
+TEST(MlaAvx512Emulated, TwoChunkAttentionMatchesFp64) {
+  constexpr std::int64_t kDq = 576, kDv = 512, kTokens = 65;
+  const float scale = 1.0f / std::sqrt(192.0f);
+  TileKernels kern = tile_kernels(CpuIsa::kPortable);
+  kern.scores = avx512::scores;
+  kern.accumulate = avx512::accumulate;
+  std::mt19937_64 rng(7);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> kv(static_cast<size_t>(kTokens * kDq));
+  for (float& x : kv) x = normal(rng);
+  for (std::int64_t rows = 1; rows <= 6; ++rows) {
+    std::vector<float> q(static_cast<size_t>(rows * kDq));
+    for (float& x : q) x = normal(rng);
+    Partial part;
+    part.reset(rows, kDv);
+    std::vector<float> kt(static_cast<size_t>(kDq * kChunk));
+    for (std::int64_t t0 = 0; t0 < kTokens; t0 += kChunk) {
+      const std::int64_t n = std::min(kChunk, kTokens - t0);
+      std::fill(kt.begin(), kt.end(), 0.0f);
+      for (std::int64_t t = 0; t < n; ++t)
+        for (std::int64_t d = 0; d < kDq; ++d)
+          kt[static_cast<size_t>(d * kChunk + t)] = kv[static_cast<size_t>((t0 + t) * kDq + d)];
+      attend_chunk(kern, q.data(), kDq, kt.data(), kv.data() + t0 * kDq, kDq, n, scale, part);
+    }
+    std::vector<float> out(static_cast<size_t>(rows * kDv)), lse(static_cast<size_t>(rows));
+    finish(part, out.data(), lse.data());
+
+    for (std::int64_t r = 0; r < rows; ++r) {
+      std::vector<double> s(kTokens);
+      double top = -INFINITY;
+      for (std::int64_t t = 0; t < kTokens; ++t) {
+        double dot = 0;
+        for (std::int64_t d = 0; d < kDq; ++d)
+          dot += static_cast<double>(q[static_cast<size_t>(r * kDq + d)]) *
+                 kv[static_cast<size_t>(t * kDq + d)];
+        s[static_cast<size_t>(t)] = dot * static_cast<double>(scale);
+        top = std::max(top, s[static_cast<size_t>(t)]);
+      }
+      double sum = 0;
+      for (double& x : s) sum += (x = std::exp(x - top));
+      std::vector<double> exact(kDv, 0.0);
+      double largest = 0;
+      for (std::int64_t j = 0; j < kDv; ++j) {
+        for (std::int64_t t = 0; t < kTokens; ++t)
+          exact[static_cast<size_t>(j)] +=
+              s[static_cast<size_t>(t)] * kv[static_cast<size_t>(t * kDq + j)] / sum;
+        largest = std::max(largest, std::fabs(exact[static_cast<size_t>(j)]));
+      }
+      double worst = 0;
+      for (std::int64_t j = 0; j < kDv; ++j)
+        worst = std::max(worst, std::fabs(out[static_cast<size_t>(r * kDv + j)] -
+                                          exact[static_cast<size_t>(j)]) /
+                                    largest);
+      if (r == 0)
+        std::printf("rows %lld: out error %.3g of the largest |out|\n",
+                    static_cast<long long>(rows), worst);
+      for (std::int64_t j = 0; j < kDv; ++j)
+        ASSERT_LE(std::fabs(out[static_cast<size_t>(r * kDv + j)] - exact[static_cast<size_t>(j)]),
+                  1e-5 * largest)
+            << "rows " << rows << ", row " << r << ", column " << j;
+      EXPECT_NEAR(lse[static_cast<size_t>(r)], top + std::log(sum), 1e-5) << "rows " << rows;
+    }
+  }
+}
+
+TEST(MlaAvx512Native, MatchesFmaOrderAndFp64OnRaggedShapes) {
+#if defined(__x86_64__)
+  if (!__builtin_cpu_supports("avx512f"))
+    GTEST_SKIP() << "this CPU has no AVX-512F: the native kernels cannot run here (their source "
+                    "is checked through SIMDe by MlaAvx512Emulated)";
+  ASSERT_TRUE(cpu_isa_supported(CpuIsa::kAvx512));
+  const TileKernels native = tile_kernels(CpuIsa::kAvx512);
+  ASSERT_EQ(native.scores, &scores_avx512_native);
+  ASSERT_EQ(native.accumulate, &accumulate_avx512_native);
+  std::uint64_t seed = 5000;
+  for (std::int64_t rows : kRowCounts)
+    for (std::int64_t dq : kInnerLengths)
+      for (std::int64_t n : kTokenCounts) {
+        const ScoresCase c = scores_case(rows, dq, n, seed++);
+        const std::vector<float> s = run_scores(scores_avx512_native, c);
+        expect_scores_valid(c, s, "native AVX-512");
+        const std::vector<float> fma = scores_fma_order(c);
+        for (std::int64_t r = 0; r < rows; ++r)
+          for (std::int64_t t = 0; t < n; ++t)
+            ASSERT_EQ(s[static_cast<size_t>(r * kChunk + t)],
+                      fma[static_cast<size_t>(r * kChunk + t)])
+                << "scores: rows " << rows << ", dq " << dq << ", n " << n;
+      }
+  for (std::int64_t rows : kRowCounts)
+    for (std::int64_t n : kTokenCounts)
+      for (std::int64_t dv : kValueDims) {
+        const AccumulateCase c = accumulate_case(rows, n, dv, seed++);
+        const std::vector<float> o = run_accumulate(accumulate_avx512_native, c);
+        expect_accumulate_valid(c, o, "native AVX-512");
+        ASSERT_EQ(o, accumulate_fma_order(c))
+            << "P V: rows " << rows << ", n " << n << ", dv " << dv;
+      }
+#else
+  GTEST_SKIP() << "not an x86-64 build: there are no native AVX-512 kernels";
+#endif
+}
+
+}  // namespace
