@@ -67,7 +67,7 @@ void BM_DeviceStream(benchmark::State& state, StreamOp op, std::int64_t mib,
   state.SetLabel(fmt::format(
       "verified: {} over {} B per array, {} blocks x 256 threads, 16-byte vectors; {} B counted "
       "per element; {:.0f} GB/s{}; 1 GB/s = 1e9 B/s",
-      stream_op_name(op), s.elements() * 8, s.blocks(), stream_bytes_per_element(op), rate / 1e9,
+      stream_op_name(op), s.elements() * 8, s.blocks(op), stream_bytes_per_element(op), rate / 1e9,
       of_peak));
 } catch (const std::exception& e) {
   state.SkipWithError(e.what());
@@ -101,8 +101,10 @@ void BM_HostDeviceCopy(benchmark::State& state, CopyDirection dir, HostMemory ho
       "verified: {} {} host memory, {} B per direction{}, cudaMemcpyAsync; {:.2f} GB/s; "
       "1 GB/s = 1e9 B/s",
       copy_direction_name(dir), host_memory_name(host), c.bytes(),
-      dir == CopyDirection::kBidirectional ? " (both directions at once on two streams, counted)"
-                                           : "",
+      dir != CopyDirection::kBidirectional ? ""
+      : host == HostMemory::kPinned
+          ? " (both directions at once on two streams, both counted)"
+          : " (both counted; from pageable memory CUDA runs them one after the other)",
       rate / 1e9));
 } catch (const std::exception& e) {
   state.SkipWithError(e.what());

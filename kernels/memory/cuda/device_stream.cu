@@ -83,7 +83,8 @@ __device__ double2 triad(double2 a, double2 b) {
 }
 
 // No __launch_bounds__: under it ptxas caps this kernel at 32 registers and spills (sm_90a,
-// CUDA 13); 36 registers still keep 7 blocks of 256 threads per SM.
+// CUDA 13); with 36 (allocated as 40) 6 blocks of 256 threads fit an SM, and the grid is sized
+// from the occupancy (DeviceStream's constructor).
 __global__ void triad_kernel(const double2* __restrict__ a, const double2* __restrict__ b,
                              double2* __restrict__ c, std::int64_t nv) {
   const std::int64_t stride = grid_stride();
@@ -143,15 +144,28 @@ DeviceStream::DeviceStream(std::size_t bytes_per_array)
   int dev = 0, sms = 0;
   COBENCH_CUDA_CHECK(cudaGetDevice(&dev));
   COBENCH_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
-  blocks_ = std::max(1, sms) * kBlocksPerSm;
+  sms = std::max(1, sms);
+  sm_blocks_ = sms * kBlocksPerSm;
+  // One full wave per kernel: as many blocks as fit on the SMs at once (registers decide; the
+  // triad takes more than the others), so no pass ends with a partial second wave.
+  const auto wave = [sms](auto kernel) {
+    int per_sm = 0;
+    COBENCH_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kThreads, 0));
+    return sms * std::max(1, per_sm);
+  };
+  blocks_[static_cast<int>(StreamOp::kRead)] = wave(read_kernel);
+  blocks_[static_cast<int>(StreamOp::kWrite)] = wave(write_kernel);
+  blocks_[static_cast<int>(StreamOp::kCopy)] = wave(copy_kernel);
+  blocks_[static_cast<int>(StreamOp::kTriad)] = wave(triad_kernel);
   const std::size_t bytes = static_cast<std::size_t>(n_) * sizeof(double);
   try {
     COBENCH_CUDA_CHECK(cudaMalloc(&a_, bytes));
     COBENCH_CUDA_CHECK(cudaMalloc(&b_, bytes));
     COBENCH_CUDA_CHECK(cudaMalloc(&c_, bytes));
-    COBENCH_CUDA_CHECK(cudaMalloc(&partial_, static_cast<std::size_t>(blocks_) * sizeof(double)));
+    COBENCH_CUDA_CHECK(
+        cudaMalloc(&partial_, static_cast<std::size_t>(blocks(StreamOp::kRead)) * sizeof(double)));
     COBENCH_CUDA_CHECK(cudaMalloc(&mismatch_, 2 * sizeof(unsigned long long)));
-    init_kernel<<<blocks_, kThreads>>>(a_, b_, c_, n_);
+    init_kernel<<<sm_blocks_, kThreads>>>(a_, b_, c_, n_);
     COBENCH_CUDA_CHECK(cudaGetLastError());
     COBENCH_CUDA_CHECK(cudaDeviceSynchronize());
   } catch (...) {
@@ -177,16 +191,16 @@ void DeviceStream::run(StreamOp op, cudaStream_t stream) {
   auto* c = reinterpret_cast<double2*>(c_);
   switch (op) {
     case StreamOp::kRead:
-      read_kernel<<<blocks_, kThreads, 0, stream>>>(a, nv, partial_);
+      read_kernel<<<blocks(op), kThreads, 0, stream>>>(a, nv, partial_);
       break;
     case StreamOp::kWrite:
-      write_kernel<<<blocks_, kThreads, 0, stream>>>(c, nv);
+      write_kernel<<<blocks(op), kThreads, 0, stream>>>(c, nv);
       break;
     case StreamOp::kCopy:
-      copy_kernel<<<blocks_, kThreads, 0, stream>>>(a, c, nv);
+      copy_kernel<<<blocks(op), kThreads, 0, stream>>>(a, c, nv);
       break;
     case StreamOp::kTriad:
-      triad_kernel<<<blocks_, kThreads, 0, stream>>>(a, b, c, nv);
+      triad_kernel<<<blocks(op), kThreads, 0, stream>>>(a, b, c, nv);
       break;
   }
   COBENCH_CUDA_CHECK(cudaGetLastError());
@@ -195,7 +209,7 @@ void DeviceStream::run(StreamOp op, cudaStream_t stream) {
 std::string DeviceStream::verify(StreamOp op) const {
   COBENCH_CUDA_CHECK(cudaDeviceSynchronize());
   if (op == StreamOp::kRead) {
-    std::vector<double> partial(static_cast<std::size_t>(blocks_));
+    std::vector<double> partial(static_cast<std::size_t>(blocks(StreamOp::kRead)));
     COBENCH_CUDA_CHECK(cudaMemcpy(partial.data(), partial_, partial.size() * sizeof(double),
                                   cudaMemcpyDeviceToHost));
     double sum = 0.0;
@@ -205,7 +219,7 @@ std::string DeviceStream::verify(StreamOp op) const {
   }
   const unsigned long long start[2] = {0ull, ULLONG_MAX};
   COBENCH_CUDA_CHECK(cudaMemcpy(mismatch_, start, sizeof start, cudaMemcpyHostToDevice));
-  check_kernel<<<blocks_, kThreads>>>(c_, n_, op, mismatch_);
+  check_kernel<<<sm_blocks_, kThreads>>>(c_, n_, op, mismatch_);
   COBENCH_CUDA_CHECK(cudaGetLastError());
   unsigned long long got[2] = {0ull, 0ull};
   COBENCH_CUDA_CHECK(cudaMemcpy(got, mismatch_, sizeof got, cudaMemcpyDeviceToHost));

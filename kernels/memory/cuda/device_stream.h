@@ -54,16 +54,18 @@ class DeviceStream {
   /// Bytes one pass of `op` counts (elements x stream_bytes_per_element).
   std::int64_t bytes_per_pass(StreamOp op) const;
   std::int64_t elements() const { return n_; }
-  int blocks() const { return blocks_; }
+  /// The grid of `op`'s kernel: SMs x the blocks of it that fit on one SM at once (one wave).
+  int blocks(StreamOp op) const { return blocks_[static_cast<int>(op)]; }
 
   /// Overwrites element i of an array (tests use it to check that verify() catches it).
   void set_element(StreamArray array, std::int64_t i, double value);
 
  private:
-  std::int64_t n_ = 0;  // elements per array, even
-  int blocks_ = 0;
+  std::int64_t n_ = 0;            // elements per array, even
+  int blocks_[4] = {1, 1, 1, 1};  // by StreamOp
+  int sm_blocks_ = 1;             // init and check kernels: SMs x kBlocksPerSm
   double *a_ = nullptr, *b_ = nullptr, *c_ = nullptr;
-  double* partial_ = nullptr;               // [blocks_]: the read pass's per-block sums
+  double* partial_ = nullptr;               // [blocks(kRead)]: the read pass's per-block sums
   unsigned long long* mismatch_ = nullptr;  // [2]: count, first index
 };
 

@@ -90,6 +90,9 @@ HostDeviceCopy::HostDeviceCopy(std::size_t bytes, HostMemory host)
       COBENCH_CUDA_CHECK(cudaMemcpy(static_cast<std::uint64_t*>(device_out_) + first, chunk.data(),
                                     static_cast<std::size_t>(n) * 8, cudaMemcpyHostToDevice));
     }
+    // A pageable cudaMemcpy may return before its DMA lands, and the copies run on non-blocking
+    // streams that do not wait for the legacy stream: the fill must be complete before run().
+    COBENCH_CUDA_CHECK(cudaDeviceSynchronize());
   } catch (...) {
     release();
     throw;
@@ -125,9 +128,10 @@ double HostDeviceCopy::run(CopyDirection dir) {
               stop = as_event(events_[2]);
   COBENCH_CUDA_CHECK(cudaEventRecord(start, s0));
   if (dir == CopyDirection::kBidirectional) {
-    // Both copies wait for the start event. From pageable buffers the runtime stages each copy
-    // through its own pinned memory and returns late, so they overlap little: what pageable
-    // transfers cost.
+    // Both copies wait for the start event. From pageable memory a device-to-host
+    // cudaMemcpyAsync returns only when it has completed (CUDA's synchronization rules), so the
+    // host-to-device copy starts after it: pageable bidir is the two copies one after the other,
+    // what pageable transfers cost, not two at once (its label says so).
     COBENCH_CUDA_CHECK(cudaStreamWaitEvent(s1, start, 0));
     COBENCH_CUDA_CHECK(cudaMemcpyAsync(host_out_, device_out_, size, cudaMemcpyDeviceToHost, s1));
     COBENCH_CUDA_CHECK(cudaEventRecord(second, s1));

@@ -14,6 +14,7 @@ constexpr int kWarps = 8;
 constexpr int kHeadsPerWarp = 4;
 constexpr int kHeadsPerBlock = kWarps * kHeadsPerWarp;  // 32
 constexpr int kTileTokens = 16;
+static_assert(kTileTokens <= kWarps * 32, "one thread looks up each token of a tile");
 constexpr int kQk = static_cast<int>(kQkDims);  // 576 = 18 x 32
 constexpr int kV = static_cast<int>(kVDims);    // 512 = 16 x 32
 constexpr int kQkPerLane = kQk / 32;
@@ -60,28 +61,34 @@ __global__ void __launch_bounds__(kWarps * 32)
     m[h] = -INFINITY;
     l[h] = 0.0f;
   }
+  __shared__ const std::uint8_t* token[kTileTokens];  // the tile's cached tokens in the pool
   for (int base = t0; base < t1; base += kTileTokens) {
     const int n = min(kTileTokens, t1 - base);
-    __syncthreads();  // the previous tile is consumed
-    for (int idx = static_cast<int>(threadIdx.x); idx < n * kQk; idx += kWarps * 32) {
-      const int t = idx / kQk, e = idx % kQk, pos = base + t;
+    __syncthreads();                          // the previous tile is consumed
+    if (static_cast<int>(threadIdx.x) < n) {  // one block-table lookup per token, not per value
+      const int pos = base + static_cast<int>(threadIdx.x);
       const std::int64_t page = c.block_table[seq * c.max_pages + pos / c.page_tokens];
-      const std::uint8_t* tok =
-          c.pool + (page * c.page_tokens + pos % c.page_tokens) * c.token_bytes;
-      kv[t][e] = cached_value(tok, e, fp8);
+      token[threadIdx.x] = c.pool + (page * c.page_tokens + pos % c.page_tokens) * c.token_bytes;
     }
+    __syncthreads();
+    for (int idx = static_cast<int>(threadIdx.x); idx < n * kQk; idx += kWarps * 32)
+      kv[idx / kQk][idx % kQk] = cached_value(token[idx / kQk], idx % kQk, fp8);
     __syncthreads();
     for (int t = 0; t < n; ++t) {
       for (int h = 0; h < kHeadsPerWarp; ++h) {
         float s = 0.0f;
         for (int i = 0; i < kQkPerLane; ++i) s += qr[h][i] * kv[t][lane + 32 * i];
-        s = warp_sum(s) * scale;
+        s = warp_sum(s) * scale;  // the same on every lane: the branch below is warp-uniform
         const float top = fmaxf(m[h], s);
-        const float alpha = __expf(m[h] - top), p = __expf(s - top);
-        l[h] = l[h] * alpha + p;
-        m[h] = top;
-        for (int i = 0; i < kVPerLane; ++i)
-          acc[h][i] = acc[h][i] * alpha + p * kv[t][lane + 32 * i];
+        if (top != m[h]) {  // a new maximum: rescale what was summed (exactly 1 otherwise)
+          const float alpha = __expf(m[h] - top);
+          l[h] *= alpha;
+          for (int i = 0; i < kVPerLane; ++i) acc[h][i] *= alpha;
+          m[h] = top;
+        }
+        const float p = __expf(s - top);  // NaN from a NaN slot: it reaches l and the output
+        l[h] += p;
+        for (int i = 0; i < kVPerLane; ++i) acc[h][i] = fmaf(p, kv[t][lane + 32 * i], acc[h][i]);
       }
     }
   }

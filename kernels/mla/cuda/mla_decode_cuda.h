@@ -8,7 +8,9 @@
 //                   its 4 x 512 output slice in registers; writes one partial (output, lse) per
 //                   split
 //   combine kernel  one block per (head, sequence) merges the splits through their lse
-// SIMT FP32 arithmetic (no tensor cores): a correct, memory-streaming baseline for sm_90a.
+// SIMT FP32 arithmetic (no tensor cores): a correct baseline for sm_90a, compute-bound at 128
+// heads (242 FLOP per BF16 cache byte against an H200's ~67 TFLOP/s of FP32 SIMT caps it near
+// 0.28 TB/s, ~6% of HBM); reaching the memory bound takes tensor cores (FlashMLA's WGMMA).
 // C++17 (CUDA translation units include it).
 #pragma once
 
