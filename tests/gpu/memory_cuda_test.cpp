@@ -99,6 +99,12 @@ TEST(DeviceStream, CorruptedElementsAreCaught) {
   EXPECT_NE(s.verify(StreamOp::kTriad).find("index 9"), std::string::npos);
   s.run(StreamOp::kRead);
   EXPECT_EQ(s.verify(StreamOp::kRead), "");
+  // Cleared results fail until a pass writes them again.
+  s.clear_results();
+  EXPECT_NE(s.verify(StreamOp::kRead), "");
+  EXPECT_NE(s.verify(StreamOp::kCopy), "");
+  s.run(StreamOp::kCopy);
+  EXPECT_EQ(s.verify(StreamOp::kCopy), "");
 }
 
 class HostDeviceCopyTest : public ::testing::TestWithParam<std::tuple<CopyDirection, HostMemory>> {
@@ -128,6 +134,10 @@ TEST_P(HostDeviceCopyTest, CopiesVerifyAndCorruptionIsCaught) {
               cudaSuccess);
     EXPECT_NE(c.verify(dir).find("word 131074"), std::string::npos);
   }
+  c.clear_destinations();
+  EXPECT_NE(c.verify(dir), "") << "cleared destinations fail until a pass copies again";
+  c.run(dir);
+  EXPECT_EQ(c.verify(dir), "");
 }
 
 INSTANTIATE_TEST_SUITE_P(

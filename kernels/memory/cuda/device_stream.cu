@@ -206,6 +206,12 @@ void DeviceStream::run(StreamOp op, cudaStream_t stream) {
   COBENCH_CUDA_CHECK(cudaGetLastError());
 }
 
+void DeviceStream::clear_results() {
+  COBENCH_CUDA_CHECK(cudaMemset(c_, 0xFF, static_cast<std::size_t>(n_) * sizeof(double)));
+  COBENCH_CUDA_CHECK(cudaMemset(
+      partial_, 0xFF, static_cast<std::size_t>(blocks(StreamOp::kRead)) * sizeof(double)));
+}
+
 std::string DeviceStream::verify(StreamOp op) const {
   COBENCH_CUDA_CHECK(cudaDeviceSynchronize());
   if (op == StreamOp::kRead) {

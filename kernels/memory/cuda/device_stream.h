@@ -49,6 +49,9 @@ class DeviceStream {
 
   /// Launches one pass of `op` on `stream` (no synchronization); throws cobench::Error.
   void run(StreamOp op, cudaStream_t stream = nullptr);
+  /// Fills the destination array and the read's partial sums with NaN, so the next verify()
+  /// checks what the next pass wrote, not what an earlier one left.
+  void clear_results();
   /// Waits for the device and checks the last pass of `op`: "" or what was wrong.
   std::string verify(StreamOp op) const;
   /// Bytes one pass of `op` counts (elements x stream_bytes_per_element).

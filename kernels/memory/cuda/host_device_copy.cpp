@@ -121,6 +121,14 @@ void HostDeviceCopy::release() noexcept {
   for (void*& s : streams_) s = nullptr;
 }
 
+void HostDeviceCopy::clear_destinations() {
+  const std::size_t size = static_cast<std::size_t>(words_) * 8;
+  COBENCH_CUDA_CHECK(cudaDeviceSynchronize());
+  std::memset(host_out_, 0, size);
+  COBENCH_CUDA_CHECK(cudaMemset(device_in_, 0, size));
+  COBENCH_CUDA_CHECK(cudaDeviceSynchronize());
+}
+
 double HostDeviceCopy::run(CopyDirection dir) {
   const std::size_t size = static_cast<std::size_t>(words_) * 8;
   cudaStream_t s0 = as_stream(streams_[0]), s1 = as_stream(streams_[1]);

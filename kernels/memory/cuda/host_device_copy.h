@@ -39,6 +39,8 @@ class HostDeviceCopy {
   /// Checks what the last pass of `dir` copied (the device side is downloaded first): "" or what
   /// was wrong.
   std::string verify(CopyDirection dir) const;
+  /// Zeroes both destinations, so the next verify() checks what the next pass copied.
+  void clear_destinations();
   /// Bytes one pass counts: the buffer size, twice for bidir.
   std::int64_t bytes_per_pass(CopyDirection dir) const;
   std::int64_t bytes() const { return words_ * 8; }
