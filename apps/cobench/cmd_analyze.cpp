@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 #include "apps/cobench/commands.h"
@@ -15,6 +16,24 @@
 #include "topologies/paper_report.h"
 
 namespace cobench::app {
+namespace {
+
+// A number > 0. (CLI11's PositiveNumber says "not in range 0 to 1.797...e308" for a word.)
+const CLI::Validator kPositive(
+    [](std::string& text) -> std::string {
+      std::size_t used = 0;
+      double v = 0;
+      try {
+        v = std::stod(text, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used == text.size() && used > 0 && v > 0) return "";
+      return "expected a number > 0, got '" + text + "'";
+    },
+    "NUMBER > 0");
+
+}  // namespace
 
 void add_analyze(CLI::App& app, Action& action) {
   struct Options {
@@ -46,17 +65,17 @@ void add_analyze(CLI::App& app, Action& action) {
       ->check(CLI::IsMember({"text", "json", "markdown"}))
       ->capture_default_str();
   cmd->add_option("--tokens-per-device", o->tokens_per_device, "Decode batch a device serves")
-      ->check(CLI::PositiveNumber)
+      ->check(kPositive)
       ->capture_default_str();
   cmd->add_option("--context", o->context, "KV length per decoded token")
-      ->check(CLI::PositiveNumber)
+      ->check(kPositive)
       ->capture_default_str();
   cmd->add_option("--weight-bytes", o->weight_bytes,
                   "Bytes per weight: 1 for FP8, 0.5 for 4-bit, 2 for BF16")
-      ->check(CLI::PositiveNumber)
+      ->check(kPositive)
       ->capture_default_str();
   cmd->add_option("--ep", o->ep, "GPUs the experts spread over (default: the whole cluster)")
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   cmd->add_option("--mfu", o->mfu, "MFU for training throughput (default: the paper's 38.94%)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
@@ -67,7 +86,7 @@ void add_analyze(CLI::App& app, Action& action) {
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   cmd->add_option("--prefix-tokens", o->prefix_tokens, "Prefix lengths for --kv-reload")
-      ->check(CLI::PositiveNumber)
+      ->check(kPositive)
       ->delimiter(',')
       ->capture_default_str();
   cmd->callback([&action, o] {

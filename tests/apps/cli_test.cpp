@@ -126,6 +126,13 @@ TEST(Cli, AnalyzeKvReloadPricesAPrefixAgainstItsRecompute) {
   EXPECT_NE(r.out.find("1.134 ms"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("break-even, storage"), std::string::npos) << r.out;
   EXPECT_EQ(run("analyze --kv-reload --kv-format fp4").status, 2);
+  const CommandResult bad = run("analyze --kv-reload --prefix-tokens 1024,abc");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.out.find("--prefix-tokens: expected a number > 0, got 'abc'"), std::string::npos)
+      << bad.out;
+  const CommandResult mfu = run("analyze --kv-reload --prefill-mfu 2");
+  EXPECT_EQ(mfu.status, 2);
+  EXPECT_NE(mfu.out.find("--prefill-mfu"), std::string::npos) << mfu.out;
 }
 
 TEST(Cli, UsageErrorsExitWithTwo) {
