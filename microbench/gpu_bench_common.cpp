@@ -2,12 +2,28 @@
 #include "microbench/gpu_bench_common.h"
 
 #include <cuda_runtime_api.h>
+#include <fmt/format.h>
 
 #include "core/cuda/cuda_check.h"
 #include "core/nvtx.h"
 #include "kernels/gemm/cuda/device_buffer.h"
 
 namespace cobench::bench {
+
+DevicePeak device_peak() {
+  int dev = 0, sms = 0, khz = 0, major = 0;
+  COBENCH_CUDA_CHECK(cudaGetDevice(&dev));
+  COBENCH_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+  COBENCH_CUDA_CHECK(cudaDeviceGetAttribute(&khz, cudaDevAttrClockRate, dev));
+  COBENCH_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
+  const double fp8_per_clk = major == 9 ? 8192 : major == 10 ? 16384 : 0;
+  DevicePeak p;
+  p.fp8 = sms * (khz * 1e3) * fp8_per_clk;
+  p.bf16 = p.fp8 / 2;
+  p.how = fmt::format("{} SMs x {} MHz x {} FP8 FLOP/clk/SM (sm_{}x)", sms, khz / 1000, fp8_per_clk,
+                      major);
+  return p;
+}
 
 GpuTimer::GpuTimer() {
   int dev = 0, l2 = 0;

@@ -75,8 +75,9 @@ for bench in build/gpu/microbench/cobench_bench_*; do
     # Device copy and triad at 1 GiB, the two model inputs (copy at 4 GiB, pinned h2d at 1 GiB),
     # every direction and host memory kind at 256 MiB (not yet timed on a GPU).
     *_memory_gpu) limit=180; args+=("--benchmark_filter=op:(copy|triad)/mib:1024|model_input|HostDeviceCopy/.*/kib:262144/") ;;
-    # The device copy, then batch 1 and 64 at 4K and 32K, both caches (not yet timed on a GPU).
-    *_mla_gpu) limit=300; args+=("--benchmark_filter=DeviceCopy|batch:(1|64)/context:(4096|32768)/") ;;
+    # The device copy, then the tensor-core kernel at 128 and 16 heads, batch 1 and 64 at 4K and
+    # 32K, both caches, and the SIMT kernel at batch 1, 32K (not yet timed on a GPU).
+    *_mla_gpu) limit=300; args+=("--benchmark_filter=DeviceCopy|kernel:tc/.*batch:(1|64)/context:(4096|32768)/|kernel:simt/.*batch:1/context:32768/") ;;
   esac
   echo "gpu-check: $name (${args[*]})"
   timeout "$limit" "$bench" "${args[@]}" --benchmark_out="/tmp/$name.gbench.json" \

@@ -78,7 +78,8 @@ const std::vector<Suite>& all_suites() {
        SuiteKind::kGbench,
        SuiteNeeds::kCuda,
        B::kCuda,
-       {"--benchmark_filter=DeviceCopy|batch:(1|64)/context:(4096|32768)/",
+       {"--benchmark_filter=DeviceCopy|kernel:tc/.*batch:(1|64)/context:(4096|32768)/|kernel:simt/"
+        ".*batch:1/context:32768/",
         "--benchmark_repetitions=3"},
        {"--benchmark_repetitions=5"},
        30,

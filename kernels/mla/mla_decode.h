@@ -26,13 +26,16 @@ namespace cobench::mla {
 double deepseek_v3_softmax_scale();
 
 struct DecodeRef {
-  std::vector<double> out;  ///< [batch, heads, 512]
-  std::vector<double> lse;  ///< [batch, heads]
+  std::vector<double> out;        ///< [batch, heads, 512]
+  std::vector<double> lse;        ///< [batch, heads]
+  std::vector<double> magnitude;  ///< [batch, heads, 512]: sum_t softmax_t |v_tj|
 };
 
-/// One sequence: q [heads, 576] -> out [heads, 512], lse [heads].
+/// One sequence: q [heads, 576] -> out [heads, 512], lse [heads], and, unless null, magnitude
+/// [heads, 512] = sum_t softmax_t |v_tj| (>= |out|; a relative error e in each softmax weight
+/// moves out_j by at most e x magnitude_j: what kernels that round P bound their error with).
 void mla_decode_ref_seq(const MlaCache& c, std::int64_t seq, const double* q, std::int64_t heads,
-                        double scale, double* out, double* lse);
+                        double scale, double* out, double* lse, double* magnitude = nullptr);
 /// Every sequence; q [batch, heads, 576].
 DecodeRef mla_decode_ref(const MlaCache& c, const std::vector<double>& q, std::int64_t heads,
                          double scale);

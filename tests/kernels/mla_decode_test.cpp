@@ -219,6 +219,26 @@ TEST(MlaDecodeRef, PagedEqualsContiguousAbsorbed) {
   EXPECT_LT(d.lse, 1e-12);
 }
 
+// Hand-worked: q = 0 gives every token the weight 1/n, so magnitude_j = mean |v_tj| and
+// out_j = mean v_tj; with a single token, magnitude = |v|.
+TEST(MlaDecodeRef, MagnitudeIsTheSoftmaxWeightedAbsoluteValue) {
+  MlaCache cache = make_mla_cache(KvPrecision::kBf16, {2, 1}, 3);
+  std::vector<float> kv(static_cast<size_t>(2 * kQkDims), 0.0f);
+  kv[0] = 1.0f, kv[1] = -2.0f, kv[kQkDims] = -3.0f, kv[kQkDims + 1] = 0.5f;  // tokens 0 and 1
+  append_tokens(cache, 0, kv.data(), 2);
+  append_tokens(cache, 1, kv.data() + kQkDims, 1);
+  const DecodeRef r = mla_decode_ref(cache, std::vector<double>(2 * kQkDims, 0.0), 1, 0.1);
+  ASSERT_EQ(r.magnitude.size(), static_cast<size_t>(2 * kVDims));
+  EXPECT_DOUBLE_EQ(r.magnitude[0], 2.0);  // (1 + 3) / 2
+  EXPECT_DOUBLE_EQ(r.out[0], -1.0);
+  EXPECT_DOUBLE_EQ(r.magnitude[1], 1.25);  // (2 + 0.5) / 2
+  EXPECT_DOUBLE_EQ(r.out[1], -0.75);
+  EXPECT_DOUBLE_EQ(r.magnitude[2], 0.0);
+  EXPECT_DOUBLE_EQ(r.magnitude[kVDims], 3.0);  // one token: |v|
+  EXPECT_DOUBLE_EQ(r.magnitude[kVDims + 1], 0.5);
+  EXPECT_DOUBLE_EQ(r.lse[0], std::log(2.0));
+}
+
 class MlaDecodeRagged : public ::testing::TestWithParam<KvPrecision> {};
 
 // Ragged lengths, 128 heads: the quantized cache against exact FP64, then the CPU kernel on every

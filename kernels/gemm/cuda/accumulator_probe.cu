@@ -5,10 +5,10 @@
 #include <cstring>
 
 #include "core/cuda/cuda_check.h"
+#include "core/cuda/ptx.cuh"
 #include "core/error.h"
 #include "kernels/gemm/cuda/accumulator_probe.h"
 #include "kernels/gemm/cuda/device_buffer.h"
-#include "kernels/gemm/cuda/mma_fp8.cuh"
 #include "kernels/gemm/cuda/wgmma_fp8.cuh"
 #include "kernels/numerics/fp8.h"
 
@@ -33,7 +33,7 @@ __global__ void probe_kernel(const std::uint8_t* a, const std::uint8_t* b, const
       fb[0] = *reinterpret_cast<const std::uint32_t*>(bk + 4 * t);
       fb[1] = *reinterpret_cast<const std::uint32_t*>(bk + 16 + 4 * t);
     }
-    mma_m16n8k32_e4m3(d, fa, fb);
+    ptx::mma_m16n8k32_e4m3(d, fa, fb);
   }
   if (lane == 0) out[c] = d[0];
 }

@@ -2,9 +2,9 @@
 #include <fmt/format.h>
 
 #include "core/cuda/cuda_check.h"
+#include "core/cuda/ptx.cuh"
 #include "core/error.h"
 #include "kernels/gemm/cuda/fp8_block_gemm.h"
-#include "kernels/gemm/cuda/mma_fp8.cuh"
 
 namespace cobench::gemm::cuda {
 namespace {
@@ -24,7 +24,7 @@ struct Operands {
 };
 
 using Tile = std::uint8_t[kBm][kSmemLd];
-constexpr int kStages = 2;  // K blocks in flight: the next one loads while this one computes
+constexpr int kStages = 4;  // K blocks in the cp.async pipeline: three load while one computes
 constexpr int kSmemBytes = 2 * kStages * static_cast<int>(sizeof(Tile));
 
 // Starts copying rows [row0, row0 + 128) of K block `kblk` into `s` with cp.async (16 bytes a
@@ -34,22 +34,8 @@ __device__ __forceinline__ void load_tile_async(Tile& s, const std::uint8_t* g, 
   for (int i = threadIdx.x; i < kBm * (kBk / 16); i += kThreads) {
     const int r = i / (kBk / 16), c = (i % (kBk / 16)) * 16;
     const bool in = row0 + r < end;
-    const std::uint8_t* src = in ? g + (row0 + r) * ld + kblk * kBk + c : g;
-    const auto dst = static_cast<std::uint32_t>(__cvta_generic_to_shared(&s[r][c]));
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src),
-                 "r"(in ? 16 : 0)
-                 : "memory");
+    ptx::cp_async16(&s[r][c], in ? g + (row0 + r) * ld + kblk * kBk + c : g, in);
   }
-}
-
-__device__ __forceinline__ void cp_async_commit() {
-  asm volatile("cp.async.commit_group;\n" ::: "memory");
-}
-
-/// Waits until at most `pending` committed groups are still in flight.
-template <int pending>
-__device__ __forceinline__ void cp_async_wait() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(pending) : "memory");
 }
 
 // One 128 x 128 output tile: rows [m0, m_end) of A and D, columns [n0, n0 + 128) of D.
@@ -63,9 +49,19 @@ __device__ void gemm_tile(const Operands& p, int m0, int m_end, int n0) {
   float sa[4][2] = {{1, 1}, {1, 1}, {1, 1}, {1, 1}},
         sb = 1;   // scales of the current K block: this thread's 8 rows, B's block
   int since = 0;  // K elements in `part` since the last promotion
-  load_tile_async(as[0], p.a, p.ld, m0, m_end, 0);
-  load_tile_async(bs[0], p.b, p.ld, n0, p.n, 0);
-  cp_async_commit();
+  // Prologue: K blocks 0 .. kStages - 2 in flight, one commit group each (empty past the end).
+  for (int s = 0; s < kStages - 1; ++s) {
+    if (s < p.k_blocks) {
+      load_tile_async(as[s], p.a, p.ld, m0, m_end, s);
+      load_tile_async(bs[s], p.b, p.ld, n0, p.n, s);
+    }
+    ptx::cp_async_commit();
+  }
+  // ldmatrix row addresses of this lane: A rows wm + mi*16 + (lane % 8) + 8 ((lane / 8) % 2),
+  // bytes + 16 (lane / 16) (matrices a0 a1 a2 a3); B rows wn + (ni + lane / 16) * 8 + lane % 8
+  // for n-tiles ni, ni + 1, bytes + 16 ((lane / 8) % 2) (b0 b1 of ni, then of ni + 1).
+  const int a_row = wm + lane % 8 + 8 * ((lane / 8) % 2), a_col = 16 * (lane / 16);
+  const int b_row = wn + 8 * (lane / 16) + lane % 8, b_col = 16 * ((lane / 8) % 2);
   for (int kb = 0; kb < p.k_blocks; ++kb) {
     float new_sa[4][2];
     for (int mi = 0; mi < 4; ++mi)
@@ -83,34 +79,27 @@ __device__ void gemm_tile(const Operands& p, int m0, int m_end, int n0) {
       for (int h = 0; h < 2; ++h) sa[mi][h] = new_sa[mi][h];
     sb = new_sb;
 
-    if (kb + 1 < p.k_blocks) {  // the stage it fills was last read before the previous barrier
-      load_tile_async(as[(kb + 1) % kStages], p.a, p.ld, m0, m_end, kb + 1);
-      load_tile_async(bs[(kb + 1) % kStages], p.b, p.ld, n0, p.n, kb + 1);
-      cp_async_commit();
-      cp_async_wait<1>();  // block kb has landed, kb + 1 may still be in flight
-    } else {
-      cp_async_wait<0>();
+    // Groups committed: kStages - 1 + kb; at most kStages - 2 pending: block kb has landed.
+    ptx::cp_async_wait<kStages - 2>();
+    __syncthreads();  // ... for every thread; and every warp is done with block kb - 1's stage
+    if (kb + kStages - 1 < p.k_blocks) {  // into block kb - 1's stage
+      load_tile_async(as[(kb + kStages - 1) % kStages], p.a, p.ld, m0, m_end, kb + kStages - 1);
+      load_tile_async(bs[(kb + kStages - 1) % kStages], p.b, p.ld, n0, p.n, kb + kStages - 1);
     }
-    __syncthreads();
+    ptx::cp_async_commit();
     const Tile& at = as[kb % kStages];
     const Tile& bt = bs[kb % kStages];
     for (int ks = 0; ks < kBk / 32; ++ks) {
-      const int k = ks * 32 + 4 * t;
       std::uint32_t fa[4][4], fb[4][2];
-      for (int mi = 0; mi < 4; ++mi) {
-        const int r = wm + mi * 16 + g;
-        fa[mi][0] = *reinterpret_cast<const std::uint32_t*>(&at[r][k]);
-        fa[mi][1] = *reinterpret_cast<const std::uint32_t*>(&at[r + 8][k]);
-        fa[mi][2] = *reinterpret_cast<const std::uint32_t*>(&at[r][k + 16]);
-        fa[mi][3] = *reinterpret_cast<const std::uint32_t*>(&at[r + 8][k + 16]);
-      }
-      for (int ni = 0; ni < 4; ++ni) {
-        const int c = wn + ni * 8 + g;
-        fb[ni][0] = *reinterpret_cast<const std::uint32_t*>(&bt[c][k]);
-        fb[ni][1] = *reinterpret_cast<const std::uint32_t*>(&bt[c][k + 16]);
+      for (int mi = 0; mi < 4; ++mi)
+        ptx::ldmatrix_x4(fa[mi], &at[a_row + mi * 16][ks * 32 + a_col]);
+      for (int ni = 0; ni < 4; ni += 2) {
+        std::uint32_t r[4];
+        ptx::ldmatrix_x4(r, &bt[b_row + ni * 8][ks * 32 + b_col]);
+        fb[ni][0] = r[0], fb[ni][1] = r[1], fb[ni + 1][0] = r[2], fb[ni + 1][1] = r[3];
       }
       for (int mi = 0; mi < 4; ++mi)
-        for (int ni = 0; ni < 4; ++ni) mma_m16n8k32_e4m3(part[mi][ni], fa[mi], fb[ni]);
+        for (int ni = 0; ni < 4; ++ni) ptx::mma_m16n8k32_e4m3(part[mi][ni], fa[mi], fb[ni]);
       since += 32;
       const bool last = kb == p.k_blocks - 1 && ks == kBk / 32 - 1;
       if ((p.promote > 0 && since == p.promote) || last) {
@@ -123,7 +112,6 @@ __device__ void gemm_tile(const Operands& p, int m0, int m_end, int n0) {
         since = 0;
       }
     }
-    __syncthreads();  // every warp is done with this stage before it is refilled
   }
   for (int mi = 0; mi < 4; ++mi)
     for (int ni = 0; ni < 4; ++ni)

@@ -2,14 +2,14 @@
 // cobench's block-scaled FP8 GEMM for sm_90a, DeepSeek-V3's scheme on the tensor cores:
 // D [M, N] (FP32, row-major, device) = A [M, K] (per token, 1 x 128) x B [N, K]^T (per block,
 // 128 x 128), both E4M3 and K-contiguous ("NT"). Each 128 x 128 output tile is one block of 8
-// warps, its 128-wide K blocks double-buffered in shared memory with cp.async; each warp runs
-// mma.sync m16n8k32 E4M3 with FP32 registers as the tensor-core accumulator and, every
-// `promote_interval` K elements, adds that partial sum times the current A-row scale x B-block
-// scale into a separate FP32 accumulator on the CUDA cores (the technical report's promotion, N_C =
-// 128 by default). A promotion interval that is not a multiple of 128 still applies each
-// 128-block's scales: at a K-block boundary inside an interval the partial sum is rescaled by old
-// scale / new scale. Ragged M and N are bounds- checked; K is padded with zero codes to a multiple
-// of 128 (device_fp8.h).
+// warps, its 128-wide K blocks in a 4-stage cp.async pipeline in shared memory, fragments
+// loaded with ldmatrix; each warp runs mma.sync m16n8k32 E4M3 with FP32 registers as the
+// tensor-core accumulator and, every `promote_interval` K elements, adds that partial sum times the
+// current A-row scale x B-block scale into a separate FP32 accumulator on the CUDA cores (the
+// technical report's promotion, N_C = 128 by default). A promotion interval that is not a multiple
+// of 128 still applies each 128-block's scales: at a K-block boundary inside an interval the
+// partial sum is rescaled by old scale / new scale. Ragged M and N are bounds-checked; K is padded
+// with zero codes to a multiple of 128 (device_fp8.h).
 #pragma once
 
 #include <cstdint>

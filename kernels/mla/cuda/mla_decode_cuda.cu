@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
+#include <fmt/format.h>
+
 #include <cmath>
 #include <string>
 
 #include "core/cuda/cuda_check.h"
 #include "core/error.h"
 #include "kernels/mla/cuda/mla_decode_cuda.h"
+#include "kernels/mla/cuda/mla_split_tc.h"
 #include "kernels/numerics/fp8.h"
 
 namespace cobench::mla::cuda {
@@ -43,9 +46,9 @@ __global__ void __launch_bounds__(kWarps * 32)
     split_kernel(DeviceMlaCache c, const float* q, int heads, float scale, int splits,
                  float* part_out, float* part_lse) {
   __shared__ float kv[kTileTokens][kQk];
-  const int split = static_cast<int>(blockIdx.x), seq = static_cast<int>(blockIdx.z);
+  const int split = static_cast<int>(blockIdx.y), seq = static_cast<int>(blockIdx.z);
   const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
-  const int head0 = static_cast<int>(blockIdx.y) * kHeadsPerBlock + warp * kHeadsPerWarp;
+  const int head0 = static_cast<int>(blockIdx.x) * kHeadsPerBlock + warp * kHeadsPerWarp;
   const int len = c.lengths[seq];
   const int per = (len + splits - 1) / splits;
   const int t0 = split * per, t1 = min(len, t0 + per);
@@ -102,22 +105,53 @@ __global__ void __launch_bounds__(kWarps * 32)
   }
 }
 
-__global__ void combine_kernel(const float* part_out, const float* part_lse, int heads, int splits,
-                               float* out, float* lse) {
+constexpr int kCombineThreads = 128;                  // one output column each
+constexpr int kCombineChunks = kV / kCombineThreads;  // blocks a (head, sequence)
+constexpr int kMaxSplits = 8192;                      // the weights fit in shared memory
+
+// The block's `op`-reduction of one value per thread (kCombineThreads threads).
+template <class Op>
+__device__ float block_reduce(float x, Op op, float* scratch) {
+  for (int o = 16; o > 0; o /= 2) x = op(x, __shfl_xor_sync(0xffffffffu, x, o));
+  const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
+  __syncthreads();  // the scratch's previous use is over
+  if (lane == 0) scratch[warp] = x;
+  __syncthreads();
+  x = scratch[0];
+  for (int w = 1; w < kCombineThreads / 32; ++w) x = op(x, scratch[w]);
+  return x;
+}
+
+// Grid (heads, batch, 512 / 128): merges one (head, sequence)'s splits for 128 output columns:
+// lse = log sum_s exp(lse_s), out = sum_s exp(lse_s - lse) out_s. The split weights are computed
+// once a block (threads over splits) into shared memory; each thread then sums its column over
+// the splits with independent loads in flight.
+__global__ void __launch_bounds__(kCombineThreads)
+    combine_kernel(const float* part_out, const float* part_lse, int heads, int splits, float* out,
+                   float* lse) {
+  extern __shared__ float weight[];  // [splits]
+  __shared__ float scratch[kCombineThreads / 32];
   const int h = static_cast<int>(blockIdx.x), seq = static_cast<int>(blockIdx.y);
+  const int tid = static_cast<int>(threadIdx.x);
   auto row = [&](int s) { return (static_cast<std::size_t>(seq) * splits + s) * heads + h; };
   float top = -INFINITY;
-  for (int s = 0; s < splits; ++s) top = fmaxf(top, part_lse[row(s)]);
+  for (int s = tid; s < splits; s += kCombineThreads) top = fmaxf(top, part_lse[row(s)]);
+  top = block_reduce(
+      top, [](float a, float b) { return fmaxf(a, b); }, scratch);
   float sum = 0.0f;
-  for (int s = 0; s < splits; ++s) sum += __expf(part_lse[row(s)] - top);
+  for (int s = tid; s < splits; s += kCombineThreads) sum += __expf(part_lse[row(s)] - top);
+  sum = block_reduce(
+      sum, [](float a, float b) { return a + b; }, scratch);
   const float total = top + logf(sum);
-  for (int j = static_cast<int>(threadIdx.x); j < kV; j += static_cast<int>(blockDim.x)) {
-    float o = 0.0f;
-    for (int s = 0; s < splits; ++s)
-      o += __expf(part_lse[row(s)] - total) * part_out[row(s) * kV + j];
-    out[(static_cast<std::size_t>(seq) * heads + h) * kV + j] = o;
-  }
-  if (threadIdx.x == 0) lse[static_cast<std::size_t>(seq) * heads + h] = total;
+  for (int s = tid; s < splits; s += kCombineThreads)
+    weight[s] = __expf(part_lse[row(s)] - total);  // 0 for an empty split (lse -inf)
+  __syncthreads();
+  const int j = static_cast<int>(blockIdx.z) * kCombineThreads + tid;
+  float o = 0.0f;
+#pragma unroll 8
+  for (int s = 0; s < splits; ++s) o = fmaf(weight[s], part_out[row(s) * kV + j], o);
+  out[(static_cast<std::size_t>(seq) * heads + h) * kV + j] = o;
+  if (blockIdx.z == 0 && tid == 0) lse[static_cast<std::size_t>(seq) * heads + h] = total;
 }
 
 // Device memory freed when the scope ends, also on a throw.
@@ -135,30 +169,41 @@ struct DeviceBuffer {
 
 }  // namespace
 
+const char* gpu_kernel_name(GpuKernel k) { return k == GpuKernel::kTensorCore ? "tc" : "simt"; }
+
 std::size_t mla_decode_cuda_workspace_bytes(std::int64_t batch, std::int64_t heads, int splits) {
   return static_cast<std::size_t>(batch * splits * heads * (kV + 1)) * sizeof(float);
 }
 
-void mla_decode_cuda(const DeviceMlaCache& c, const float* q, std::int64_t heads, float scale,
-                     int splits, float* out, float* lse, void* workspace, cudaStream_t stream) {
+void mla_decode_cuda(GpuKernel kernel, const DeviceMlaCache& c, const float* q, std::int64_t heads,
+                     float scale, int splits, float* out, float* lse, void* workspace,
+                     cudaStream_t stream) {
   COBENCH_CHECK(heads >= 1 && splits >= 1 && c.batch >= 1 && c.batch <= 65535,
                 "need heads >= 1, splits >= 1 and 1 <= batch <= 65535");
   COBENCH_CHECK(c.token_bytes == token_bytes(c.precision), "token size does not match precision");
-  float* part_out = static_cast<float*>(workspace);
-  float* part_lse = part_out + c.batch * splits * heads * kV;
-  const dim3 grid(static_cast<unsigned>(splits),
-                  static_cast<unsigned>((heads + kHeadsPerBlock - 1) / kHeadsPerBlock),
-                  static_cast<unsigned>(c.batch));
-  split_kernel<<<grid, kWarps * 32, 0, stream>>>(c, q, static_cast<int>(heads), scale, splits,
-                                                 part_out, part_lse);
-  COBENCH_CUDA_CHECK(cudaGetLastError());
-  combine_kernel<<<dim3(static_cast<unsigned>(heads), static_cast<unsigned>(c.batch)), 128, 0,
+  COBENCH_CHECK(splits <= kMaxSplits, fmt::format("at most {} splits", kMaxSplits));
+  // One split: its partial is the result (same layout, [batch, 1, heads, ...]); no combine.
+  float* part_out = splits == 1 ? out : static_cast<float*>(workspace);
+  float* part_lse = splits == 1 ? lse : part_out + c.batch * splits * heads * kV;
+  if (kernel == GpuKernel::kTensorCore) {
+    launch_split_tc(c, q, static_cast<int>(heads), scale, splits, part_out, part_lse, stream);
+  } else {
+    // Head groups vary fastest: the blocks reading one split's cache run together (L2 hits).
+    const dim3 grid(static_cast<unsigned>((heads + kHeadsPerBlock - 1) / kHeadsPerBlock),
+                    static_cast<unsigned>(splits), static_cast<unsigned>(c.batch));
+    split_kernel<<<grid, kWarps * 32, 0, stream>>>(c, q, static_cast<int>(heads), scale, splits,
+                                                   part_out, part_lse);
+    COBENCH_CUDA_CHECK(cudaGetLastError());
+  }
+  if (splits == 1) return;
+  const dim3 grid(static_cast<unsigned>(heads), static_cast<unsigned>(c.batch), kCombineChunks);
+  combine_kernel<<<grid, kCombineThreads, static_cast<std::size_t>(splits) * sizeof(float),
                    stream>>>(part_out, part_lse, static_cast<int>(heads), splits, out, lse);
   COBENCH_CUDA_CHECK(cudaGetLastError());
 }
 
-void mla_decode_cuda_host(const MlaCache& c, const std::vector<float>& q, std::int64_t heads,
-                          float scale, int splits, std::vector<float>& out,
+void mla_decode_cuda_host(GpuKernel kernel, const MlaCache& c, const std::vector<float>& q,
+                          std::int64_t heads, float scale, int splits, std::vector<float>& out,
                           std::vector<float>& lse) {
   const PagedCache& p = c.paged;
   COBENCH_CHECK(static_cast<std::int64_t>(q.size()) == p.batch() * heads * kQkDims,
@@ -186,8 +231,8 @@ void mla_decode_cuda_host(const MlaCache& c, const std::vector<float>& q, std::i
                           pool.as<std::uint8_t>(),
                           table.as<std::int32_t>(),
                           lens.as<std::int32_t>()};
-  mla_decode_cuda(dc, dq.as<float>(), heads, scale, splits, dout.as<float>(), dlse.as<float>(),
-                  work.ptr, nullptr);
+  mla_decode_cuda(kernel, dc, dq.as<float>(), heads, scale, splits, dout.as<float>(),
+                  dlse.as<float>(), work.ptr, nullptr);
   COBENCH_CUDA_CHECK(cudaDeviceSynchronize());
   out.resize(static_cast<std::size_t>(p.batch() * heads * kV));
   lse.resize(static_cast<std::size_t>(p.batch() * heads));
