@@ -6,6 +6,7 @@
 //   BM_DeviceCopy      first: the device copy stream over 1 GiB arrays (kernels/memory/cuda/,
 //                      STREAM counting, 16 B per element); its best pass is the measured device
 //                      copy bandwidth, the denominator of copy_bw_fraction
+//                      (decode_gpu_bench_common.h)
 //   BM_MlaDecodeGpu    verified against the FP64 paged reference, then timed with CUDA events
 //                      (L2 flushed before every call). Counters:
 //     kv_bytes_per_s        bytes that must move: the cache read once, plus q, out, lse (FP32)
@@ -17,6 +18,7 @@
 //                           bound the configuration is (128 heads: 242 FLOP per BF16 cache byte,
 //                           compute-bound on an H200; 16 heads: memory-bound; docs/mla.md)
 //     max_rel_err           out error relative to the largest |out| of a checked sequence
+//   BM_GqaDecodeGpu    the GQA / MHA baselines at equal context (gqa_gpu_bench.cpp)
 // Every sequence is followed by unwritten (NaN) cache slots, so a read past its length makes the
 // output NaN and fails the check. Bandwidths are decimal (1 GB/s = 1e9 B/s). Without a device
 // one entry reports the runtime's reason as an error and the binary exits 0.
@@ -36,13 +38,13 @@
 #include <vector>
 
 #include "core/cuda/cuda_check.h"
-#include "core/nvtx.h"
 #include "core/random.h"
 #include "kernels/gemm/cuda/device_buffer.h"
-#include "kernels/memory/cuda/device_stream.h"
+#include "kernels/mla/cuda/decode_common.h"
 #include "kernels/mla/cuda/mla_decode_cuda.h"
 #include "kernels/mla/mla_decode.h"
 #include "kernels/numerics/fp8.h"
+#include "microbench/decode_gpu_bench_common.h"
 #include "microbench/gpu_bench_common.h"
 
 namespace {
@@ -50,18 +52,7 @@ namespace {
 using namespace cobench;
 using namespace cobench::mla;
 using gemm::cuda::DeviceBuffer;
-
-constexpr std::int64_t kCopyMib = 1024;
-// Unwritten slots after every sequence's last token: 0xFF bytes, NaN in BF16, E4M3 and FP32.
-constexpr std::int64_t kNanSlots = 32;
-// Configurations whose cache pool exceeds this are not registered (it is built on the host,
-// copied to the device, and the host keeps it for the reference). 128 x 32K BF16 is 4.5 GiB.
-constexpr double kCacheBudgetBytes = 8.0 * (1 << 30);
-// Up to this many cached tokens (batch x context) every sequence is checked against the FP64
-// reference, all heads; beyond it the first, the middle (batch / 2) and the last sequence, all
-// heads (the reference takes about 10 GFLOP per sequence at 32K), and every output of every
-// sequence must be finite.
-constexpr std::int64_t kFullCheckTokens = 65536;
+namespace decode = bench::decode;
 
 // Error bounds, as tests/gpu/mla_cuda_test.cpp, for both cache precisions (the reference reads
 // the same quantized values the kernel does, so the precision changes the inputs, not the
@@ -72,89 +63,27 @@ constexpr std::int64_t kFullCheckTokens = 65536;
 // (sum_t softmax_t |v_tj|) more; the bound allows twice that.
 constexpr double kOutBound = 1e-4, kLseBound = 1e-4, kPRounding = 0x1p-7;
 
-double g_copy_bandwidth = 0;  // B/s, from BM_DeviceCopy or measured on first use
-
-// Best of `passes` verified device copy passes over 1 GiB arrays, in B/s (STREAM counting).
-double measure_copy(memory::cuda::DeviceStream& s, bench::GpuTimer& timer, int passes) {
-  double best = 0;
-  for (int i = 0; i < passes; ++i) {
-    const double t = timer.time([&] { s.run(memory::StreamOp::kCopy); });
-    best = std::max(best, static_cast<double>(s.bytes_per_pass(memory::StreamOp::kCopy)) / t);
-  }
-  const std::string e = s.verify(memory::StreamOp::kCopy);
-  COBENCH_CHECK(e.empty(), "device copy verification failed: " + e);
-  return best;
-}
-
-double copy_bandwidth() {
-  if (g_copy_bandwidth <= 0) {
-    memory::cuda::DeviceStream s(static_cast<std::size_t>(kCopyMib) << 20);
-    bench::GpuTimer timer;
-    g_copy_bandwidth = measure_copy(s, timer, 5);
-  }
-  return g_copy_bandwidth;
-}
-
-void BM_DeviceCopy(benchmark::State& state) try {
-  memory::cuda::DeviceStream s(static_cast<std::size_t>(kCopyMib) << 20);
-  s.run(memory::StreamOp::kCopy);
-  if (const std::string e = s.verify(memory::StreamOp::kCopy); !e.empty()) {
-    state.SkipWithError(("verification failed: " + e).c_str());
-    return;
-  }
-  bench::GpuTimer timer;
-  const double bytes = static_cast<double>(s.bytes_per_pass(memory::StreamOp::kCopy));
-  double best = 0, seconds = 0;
-  {
-    NvtxRange range("BM_DeviceCopy");
-    for (auto _ : state) {
-      const double t = timer.time([&] { s.run(memory::StreamOp::kCopy); });
-      state.SetIterationTime(t);
-      seconds += t;
-      best = std::max(best, bytes / t);
-    }
-  }
-  if (const std::string e = s.verify(memory::StreamOp::kCopy); !e.empty()) {
-    state.SkipWithError(("verification failed after timing: " + e).c_str());
-    return;
-  }
-  g_copy_bandwidth = best;
-  state.counters["memory_bytes_per_s"] = bytes * static_cast<double>(state.iterations()) / seconds;
-  state.SetLabel(fmt::format(
-      "verified: copy over {} B per array, 16 B counted per element; best pass {:.0f} GB/s is "
-      "the denominator of copy_bw_fraction",
-      s.elements() * 8, best / 1e9));
-} catch (const std::exception& e) {
-  state.SkipWithError(e.what());
-}
-
 // A cache of `batch` sequences of `context` tokens (seeded random values), each followed by
-// kNanSlots unwritten slots in its last page.
+// decode::kNanSlots unwritten slots in its last page.
 MlaCache make_cache(KvPrecision p, std::int64_t batch, std::int64_t context) {
-  MlaCache c =
-      make_mla_cache(p, std::vector<std::int64_t>(static_cast<size_t>(batch), context + kNanSlots));
+  MlaCache c = make_mla_cache(
+      p, std::vector<std::int64_t>(static_cast<size_t>(batch), context + decode::kNanSlots));
   fill_random(c, 11);
   for (std::int64_t s = 0; s < batch; ++s) {
-    for (std::int64_t t = context; t < context + kNanSlots; ++t)
+    for (std::int64_t t = context; t < context + decode::kNanSlots; ++t)
       std::memset(c.paged.token(s, t), 0xFF, static_cast<size_t>(c.paged.token_bytes));
     c.paged.lengths[static_cast<size_t>(s)] = context;
   }
   return c;
 }
 
-// Splits per sequence: enough blocks for one wave (a block per 32 heads of a sequence; the
-// tensor-core kernel's shared memory fits one block per SM, the SIMT kernel's two), at most one
-// per 64 tokens. One split needs no combine step.
+// Splits per sequence for a kernel: decode::pick_splits over its block slots (the tensor-core
+// kernel's shared memory fits one block per SM, the SIMT kernel's two; a block per 32 heads of a
+// sequence and split).
 int pick_splits(cuda::GpuKernel kernel, std::int64_t batch, std::int64_t heads,
                 std::int64_t context) {
-  int dev = 0, sms = 0;
-  COBENCH_CUDA_CHECK(cudaGetDevice(&dev));
-  COBENCH_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
-  const std::int64_t per_sm = kernel == cuda::GpuKernel::kTensorCore ? 1 : 2;
-  const std::int64_t blocks = batch * ((heads + 31) / 32);
-  const std::int64_t want = (per_sm * sms + blocks - 1) / blocks;
-  return static_cast<int>(
-      std::clamp<std::int64_t>(want, 1, std::max<std::int64_t>(1, context / 64)));
+  const int per_sm = kernel == cuda::GpuKernel::kTensorCore ? 1 : 2;
+  return decode::pick_splits(batch * ((heads + 31) / 32), decode::sm_count() * per_sm, context);
 }
 
 // What a sequence's check compares with: the FP64 reference, all heads.
@@ -218,17 +147,6 @@ Deviation deviation(const float* out, const float* lse, const SeqRef& ref, doubl
   return d;
 }
 
-std::vector<std::int64_t> checked_sequences(std::int64_t batch, std::int64_t context) {
-  std::vector<std::int64_t> seqs;
-  if (batch * context <= kFullCheckTokens) {
-    for (std::int64_t s = 0; s < batch; ++s) seqs.push_back(s);
-  } else {
-    seqs = {0, batch / 2, batch - 1};
-    seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
-  }
-  return seqs;
-}
-
 // The queries of one head count and the references of the checked sequences, for one kernel's
 // view of q (FP32, or rounded to BF16 by the tensor-core kernel).
 struct Queries {
@@ -255,7 +173,7 @@ const Queries& prepared_queries(Prepared& prep, std::int64_t heads, bool bf16_q)
   std::vector<float> q_ref = qs.q;
   if (bf16_q)
     for (float& x : q_ref) x = num::decode_bf16(num::encode_bf16(x));
-  qs.seqs = checked_sequences(prep.batch, prep.context);
+  qs.seqs = decode::checked_sequences(prep.batch, prep.context);
   for (std::int64_t s : qs.seqs)
     qs.refs.push_back(reference(prep.cache, q_ref, heads, s, deepseek_v3_softmax_scale()));
   return prep.queries.emplace(std::make_pair(heads, bf16_q), std::move(qs)).first->second;
@@ -276,25 +194,14 @@ void BM_MlaDecodeGpu(benchmark::State& state, cuda::GpuKernel kernel, std::int64
   Prepared& prep = prepared(p, batch, context);
   const Queries& qs = prepared_queries(prep, heads, tc);
   const PagedCache& pc = prep.cache.paged;
-  std::size_t free_bytes = 0, total_bytes = 0;
-  COBENCH_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
-  if (pc.pool.size() + (std::size_t{1} << 30) > free_bytes) {
-    state.SkipWithError(fmt::format("cache of {} B does not fit the device's {} free bytes",
-                                    pc.pool.size(), free_bytes)
-                            .c_str());
-    return;
-  }
-  const std::vector<std::int32_t> lengths(pc.lengths.begin(), pc.lengths.end());
-  const DeviceBuffer<std::uint8_t> pool(pc.pool);
-  const DeviceBuffer<std::int32_t> table(pc.block_table), lens(lengths);
+  decode::require_device_room(pc.pool.size());
+  const cuda::UploadedPagedCache dev(pc);
   const DeviceBuffer<float> dq(qs.q);
   DeviceBuffer<float> out(static_cast<size_t>(batch * heads * kVDims)),
       lse(static_cast<size_t>(batch * heads));
   const int splits = pick_splits(kernel, batch, heads, context);
   DeviceBuffer<std::uint8_t> work(cuda::mla_decode_cuda_workspace_bytes(batch, heads, splits));
-  const cuda::DeviceMlaCache dc{
-      p,          pc.batch(),  pc.max_pages, pc.page_tokens, pc.token_bytes,
-      pool.get(), table.get(), lens.get()};
+  const cuda::DeviceMlaCache dc = cuda::device_view(prep.cache, dev);
   const float scale = static_cast<float>(deepseek_v3_softmax_scale());
   const auto call = [&] {
     cuda::mla_decode_cuda(kernel, dc, dq.get(), heads, scale, splits, out.get(), lse.get(),
@@ -339,7 +246,7 @@ void BM_MlaDecodeGpu(benchmark::State& state, cuda::GpuKernel kernel, std::int64
                        4.0 * static_cast<double>(qs.q.size() + hout.size() + hlse.size());
   const double flop = 2.0 * static_cast<double>(batch * context * heads * (kQkDims + kVDims));
   const double rate = bytes * iters / seconds, flops = flop * iters / seconds;
-  const double copy = copy_bandwidth();
+  const double copy = decode::copy_bandwidth();
   static const bench::DevicePeak peak = bench::device_peak();
   const double memory_s = bytes / copy, compute_s = peak.bf16 > 0 ? flop / peak.bf16 : 0.0;
   state.counters["kv_bytes_per_s"] = rate;
@@ -362,10 +269,7 @@ void BM_MlaDecodeGpu(benchmark::State& state, cuda::GpuKernel kernel, std::int64
 }
 
 void register_all() {
-  benchmark::RegisterBenchmark(fmt::format("BM_DeviceCopy/mib:{}", kCopyMib).c_str(), BM_DeviceCopy)
-      ->UseManualTime()
-      ->MinTime(0.1)
-      ->Unit(benchmark::kMillisecond);
+  decode::register_device_copy();
   // Every configuration of one cache next to each other: the cache is built once for them.
   struct Variant {
     cuda::GpuKernel kernel;
@@ -377,10 +281,10 @@ void register_all() {
   for (std::int64_t context : {1024, 4096, 8192, 32768})
     for (std::int64_t batch : {1, 8, 32, 64, 128})
       for (KvPrecision p : {KvPrecision::kBf16, KvPrecision::kFp8}) {
-        const std::int64_t pages = (context + kNanSlots + kPageTokens - 1) / kPageTokens;
+        const std::int64_t pages = (context + decode::kNanSlots + kPageTokens - 1) / kPageTokens;
         const double pool_bytes =
             static_cast<double>((batch * pages + 1) * kPageTokens * token_bytes(p));
-        if (pool_bytes > kCacheBudgetBytes) continue;
+        if (pool_bytes > decode::kCacheBudgetBytes) continue;
         for (const Variant& v : variants)
           benchmark::RegisterBenchmark(
               fmt::format("BM_MlaDecodeGpu/kernel:{}/heads:{}/cache:{}/batch:{}/context:{}",
@@ -392,6 +296,7 @@ void register_all() {
               ->MinTime(0.1)
               ->Unit(benchmark::kMicrosecond);
       }
+  decode::register_gqa();
 }
 
 }  // namespace

@@ -76,8 +76,9 @@ for bench in build/gpu/microbench/cobench_bench_*; do
     # every direction and host memory kind at 256 MiB (not yet timed on a GPU).
     *_memory_gpu) limit=180; args+=("--benchmark_filter=op:(copy|triad)/mib:1024|model_input|HostDeviceCopy/.*/kib:262144/") ;;
     # The device copy, then the tensor-core kernel at 128 and 16 heads, batch 1 and 64 at 4K and
-    # 32K, both caches, and the SIMT kernel at batch 1, 32K (not yet timed on a GPU).
-    *_mla_gpu) limit=300; args+=("--benchmark_filter=DeviceCopy|kernel:tc/.*batch:(1|64)/context:(4096|32768)/|kernel:simt/.*batch:1/context:32768/") ;;
+    # 32K, both caches, the SIMT kernel at batch 1, 32K, and the GQA/MHA baselines at batch 1 and
+    # 64 where they fit 8 GiB (not yet timed on a GPU).
+    *_mla_gpu) limit=300; args+=("--benchmark_filter=DeviceCopy|kernel:tc/.*batch:(1|64)/context:(4096|32768)/|kernel:simt/.*batch:1/context:32768/|GqaDecodeGpu/.*batch:(1|64)/context:(4096|32768)/") ;;
   esac
   echo "gpu-check: $name (${args[*]})"
   timeout "$limit" "$bench" "${args[@]}" --benchmark_out="/tmp/$name.gbench.json" \

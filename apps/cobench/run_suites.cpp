@@ -79,7 +79,7 @@ const std::vector<Suite>& all_suites() {
        SuiteNeeds::kCuda,
        B::kCuda,
        {"--benchmark_filter=DeviceCopy|kernel:tc/.*batch:(1|64)/context:(4096|32768)/|kernel:simt/"
-        ".*batch:1/context:32768/",
+        ".*batch:1/context:32768/|GqaDecodeGpu/.*batch:(1|64)/context:(4096|32768)/",
         "--benchmark_repetitions=3"},
        {"--benchmark_repetitions=5"},
        30,

@@ -6,6 +6,7 @@
 
 #include "core/cuda/cuda_check.h"
 #include "core/error.h"
+#include "kernels/mla/cuda/decode_common.h"
 #include "kernels/mla/cuda/mla_decode_cuda.h"
 #include "kernels/mla/cuda/mla_split_tc.h"
 #include "kernels/numerics/fp8.h"
@@ -105,71 +106,15 @@ __global__ void __launch_bounds__(kWarps * 32)
   }
 }
 
-constexpr int kCombineThreads = 128;                  // one output column each
-constexpr int kCombineChunks = kV / kCombineThreads;  // blocks a (head, sequence)
-constexpr int kMaxSplits = 8192;                      // the weights fit in shared memory
-
-// The block's `op`-reduction of one value per thread (kCombineThreads threads).
-template <class Op>
-__device__ float block_reduce(float x, Op op, float* scratch) {
-  for (int o = 16; o > 0; o /= 2) x = op(x, __shfl_xor_sync(0xffffffffu, x, o));
-  const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
-  __syncthreads();  // the scratch's previous use is over
-  if (lane == 0) scratch[warp] = x;
-  __syncthreads();
-  x = scratch[0];
-  for (int w = 1; w < kCombineThreads / 32; ++w) x = op(x, scratch[w]);
-  return x;
-}
-
-// Grid (heads, batch, 512 / 128): merges one (head, sequence)'s splits for 128 output columns:
-// lse = log sum_s exp(lse_s), out = sum_s exp(lse_s - lse) out_s. The split weights are computed
-// once a block (threads over splits) into shared memory; each thread then sums its column over
-// the splits with independent loads in flight.
-__global__ void __launch_bounds__(kCombineThreads)
-    combine_kernel(const float* part_out, const float* part_lse, int heads, int splits, float* out,
-                   float* lse) {
-  extern __shared__ float weight[];  // [splits]
-  __shared__ float scratch[kCombineThreads / 32];
-  const int h = static_cast<int>(blockIdx.x), seq = static_cast<int>(blockIdx.y);
-  const int tid = static_cast<int>(threadIdx.x);
-  auto row = [&](int s) { return (static_cast<std::size_t>(seq) * splits + s) * heads + h; };
-  float top = -INFINITY;
-  for (int s = tid; s < splits; s += kCombineThreads) top = fmaxf(top, part_lse[row(s)]);
-  top = block_reduce(
-      top, [](float a, float b) { return fmaxf(a, b); }, scratch);
-  float sum = 0.0f;
-  for (int s = tid; s < splits; s += kCombineThreads) sum += __expf(part_lse[row(s)] - top);
-  sum = block_reduce(
-      sum, [](float a, float b) { return a + b; }, scratch);
-  const float total = top + logf(sum);
-  for (int s = tid; s < splits; s += kCombineThreads)
-    weight[s] = __expf(part_lse[row(s)] - total);  // 0 for an empty split (lse -inf)
-  __syncthreads();
-  const int j = static_cast<int>(blockIdx.z) * kCombineThreads + tid;
-  float o = 0.0f;
-#pragma unroll 8
-  for (int s = 0; s < splits; ++s) o = fmaf(weight[s], part_out[row(s) * kV + j], o);
-  out[(static_cast<std::size_t>(seq) * heads + h) * kV + j] = o;
-  if (blockIdx.z == 0 && tid == 0) lse[static_cast<std::size_t>(seq) * heads + h] = total;
-}
-
-// Device memory freed when the scope ends, also on a throw.
-struct DeviceBuffer {
-  void* ptr = nullptr;
-  explicit DeviceBuffer(std::size_t bytes) { COBENCH_CUDA_CHECK(cudaMalloc(&ptr, bytes)); }
-  ~DeviceBuffer() { cudaFree(ptr); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  template <class T>
-  T* as() const {
-    return static_cast<T*>(ptr);
-  }
-};
-
 }  // namespace
 
 const char* gpu_kernel_name(GpuKernel k) { return k == GpuKernel::kTensorCore ? "tc" : "simt"; }
+
+DeviceMlaCache device_view(const MlaCache& c, const UploadedPagedCache& d) {
+  const PagedCache& p = c.paged;
+  return {c.precision,   p.batch(),    p.max_pages,   p.page_tokens,
+          p.token_bytes, d.pool_ptr(), d.table_ptr(), d.lengths_ptr()};
+}
 
 std::size_t mla_decode_cuda_workspace_bytes(std::int64_t batch, std::int64_t heads, int splits) {
   return static_cast<std::size_t>(batch * splits * heads * (kV + 1)) * sizeof(float);
@@ -195,11 +140,7 @@ void mla_decode_cuda(GpuKernel kernel, const DeviceMlaCache& c, const float* q, 
                                                    part_out, part_lse);
     COBENCH_CUDA_CHECK(cudaGetLastError());
   }
-  if (splits == 1) return;
-  const dim3 grid(static_cast<unsigned>(heads), static_cast<unsigned>(c.batch), kCombineChunks);
-  combine_kernel<<<grid, kCombineThreads, static_cast<std::size_t>(splits) * sizeof(float),
-                   stream>>>(part_out, part_lse, static_cast<int>(heads), splits, out, lse);
-  COBENCH_CUDA_CHECK(cudaGetLastError());
+  if (splits > 1) combine_splits(part_out, part_lse, c.batch, heads, splits, kV, out, lse, stream);
 }
 
 void mla_decode_cuda_host(GpuKernel kernel, const MlaCache& c, const std::vector<float>& q,
@@ -208,38 +149,15 @@ void mla_decode_cuda_host(GpuKernel kernel, const MlaCache& c, const std::vector
   const PagedCache& p = c.paged;
   COBENCH_CHECK(static_cast<std::int64_t>(q.size()) == p.batch() * heads * kQkDims,
                 "q must be [batch, heads, 576]");
-  std::vector<std::int32_t> lengths(p.lengths.begin(), p.lengths.end());
-  for (std::int32_t n : lengths) COBENCH_CHECK(n >= 1, "every sequence needs a cached token");
-  DeviceBuffer pool(p.pool.size()), table(p.block_table.size() * sizeof(std::int32_t)),
-      lens(lengths.size() * sizeof(std::int32_t)), dq(q.size() * sizeof(float)),
-      dout(static_cast<std::size_t>(p.batch() * heads * kV) * sizeof(float)),
-      dlse(static_cast<std::size_t>(p.batch() * heads) * sizeof(float)),
-      work(mla_decode_cuda_workspace_bytes(p.batch(), heads, splits));
-  COBENCH_CUDA_CHECK(cudaMemcpy(pool.ptr, p.pool.data(), p.pool.size(), cudaMemcpyHostToDevice));
-  COBENCH_CUDA_CHECK(cudaMemcpy(table.ptr, p.block_table.data(),
-                                p.block_table.size() * sizeof(std::int32_t),
-                                cudaMemcpyHostToDevice));
-  COBENCH_CUDA_CHECK(cudaMemcpy(lens.ptr, lengths.data(), lengths.size() * sizeof(std::int32_t),
-                                cudaMemcpyHostToDevice));
-  COBENCH_CUDA_CHECK(
-      cudaMemcpy(dq.ptr, q.data(), q.size() * sizeof(float), cudaMemcpyHostToDevice));
-  const DeviceMlaCache dc{c.precision,
-                          p.batch(),
-                          p.max_pages,
-                          p.page_tokens,
-                          p.token_bytes,
-                          pool.as<std::uint8_t>(),
-                          table.as<std::int32_t>(),
-                          lens.as<std::int32_t>()};
-  mla_decode_cuda(kernel, dc, dq.as<float>(), heads, scale, splits, dout.as<float>(),
-                  dlse.as<float>(), work.ptr, nullptr);
-  COBENCH_CUDA_CHECK(cudaDeviceSynchronize());
-  out.resize(static_cast<std::size_t>(p.batch() * heads * kV));
-  lse.resize(static_cast<std::size_t>(p.batch() * heads));
-  COBENCH_CUDA_CHECK(
-      cudaMemcpy(out.data(), dout.ptr, out.size() * sizeof(float), cudaMemcpyDeviceToHost));
-  COBENCH_CUDA_CHECK(
-      cudaMemcpy(lse.data(), dlse.ptr, lse.size() * sizeof(float), cudaMemcpyDeviceToHost));
+  run_decode_host(
+      p, q, static_cast<std::size_t>(p.batch() * heads * kV),
+      static_cast<std::size_t>(p.batch() * heads),
+      mla_decode_cuda_workspace_bytes(p.batch(), heads, splits),
+      [&](const UploadedPagedCache& d, const float* dq, float* dout, float* dlse, void* work) {
+        mla_decode_cuda(kernel, device_view(c, d), dq, heads, scale, splits, dout, dlse, work,
+                        nullptr);
+      },
+      out, lse);
 }
 
 }  // namespace cobench::mla::cuda

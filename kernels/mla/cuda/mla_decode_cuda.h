@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/mla/cuda/decode_common.h"
 #include "kernels/mla/paged_cache.h"
 
 namespace cobench::mla::cuda {
@@ -39,6 +40,9 @@ struct DeviceMlaCache {
   const std::int32_t* block_table = nullptr;  ///< [batch, max_pages]
   const std::int32_t* lengths = nullptr;      ///< [batch], each >= 1
 };
+
+/// The device view of a cache uploaded with UploadedPagedCache.
+DeviceMlaCache device_view(const MlaCache& c, const UploadedPagedCache& d);
 
 /// Workspace bytes mla_decode_cuda needs: partial outputs and lse per split.
 std::size_t mla_decode_cuda_workspace_bytes(std::int64_t batch, std::int64_t heads, int splits);

@@ -7,8 +7,9 @@
 // the next tiles load while this one computes). Operand fragments come from shared memory with
 // ldmatrix (V transposed by ldmatrix .trans). Per tile:
 //   scores  warp w: heads 16 (w / 4) .. +16, tokens 8 (w % 4) .. +8, 36 k-steps over the 576
-//           dims; the FP8 cache's four 128-dim latent groups accumulate apart and are multiplied
-//           by their token's scale once (exact codes in the MMA, DeepSeek's promotion)
+//           dims in four accumulator chains; the FP8 cache's four 128-dim latent groups accumulate
+//           apart and are multiplied by their token's scale once (exact codes in the MMA,
+//           DeepSeek's promotion)
 //   softmax 8 threads a head row: online maximum, P = exp(s - m) into shared memory (FP32),
 //           the rescale factor of the running sums
 //   P V     warp w: heads 16 (w / 4) .. +16, output columns 128 (w % 4) .. +128 (64 FP32
@@ -116,20 +117,35 @@ __device__ void dequantize_tile(const std::uint8_t* raw, std::uint16_t* k, float
                                                 4 * (i % kScaleGroups));
 }
 
-// Two k-steps of the scores: acc += q[16 heads][32 dims] x K[8 tokens][32 dims]^T. `qrow` is
-// this lane's row address in q's 16 x 16 tile (matrices: heads 0-7 / 8-15 x dims 0-7, then
-// heads 0-7 / 8-15 x dims 8-15: a0 a1 a2 a3), `krow` in K's 8 x 32 block (matrices: dims 0-7,
-// 8-15, 16-23, 24-31: b0 b1 of the first k-step, b0 b1 of the second).
-__device__ __forceinline__ void score_steps2(float (&acc)[4], const std::uint16_t* qrow,
-                                             const std::uint16_t* krow) {
+// Two k-steps of the scores, q[16 heads][32 dims] x K[8 tokens][32 dims]^T: the first 16 dims
+// into acc0, the next 16 into acc1. `qrow` is this lane's row address in q's 16 x 16 tile
+// (matrices: heads 0-7 / 8-15 x dims 0-7, then heads 0-7 / 8-15 x dims 8-15: a0 a1 a2 a3), `krow`
+// in K's 8 x 32 block (matrices: dims 0-7, 8-15, 16-23, 24-31: b0 b1 of the first k-step, b0 b1
+// of the second).
+__device__ __forceinline__ void score_steps2(float (&acc0)[4], float (&acc1)[4],
+                                             const std::uint16_t* qrow, const std::uint16_t* krow) {
   std::uint32_t a0[4], a1[4], b[4];
   ptx::ldmatrix_x4(a0, qrow);
   ptx::ldmatrix_x4(a1, qrow + 16);
   ptx::ldmatrix_x4(b, krow);
   const std::uint32_t b0[2] = {b[0], b[1]}, b1[2] = {b[2], b[3]};
-  ptx::mma_m16n8k16_bf16(acc, a0, b0);
-  ptx::mma_m16n8k16_bf16(acc, a1, b1);
+  ptx::mma_m16n8k16_bf16(acc0, a0, b0);
+  ptx::mma_m16n8k16_bf16(acc1, a1, b1);
 }
+
+// k-steps [ks0, ks1) (a multiple of 4 of them) of the scores into four accumulator chains, summed
+// at the end: four chains of MMAs hide the MMA latency that one chain of 36 would expose.
+__device__ __forceinline__ void score_steps(float (&sum)[4], const std::uint16_t* qrow,
+                                            const std::uint16_t* krow, int ks0, int ks1) {
+  float c[4][4] = {};
+#pragma unroll
+  for (int ks = ks0; ks < ks1; ks += 4) {
+    score_steps2(c[0], c[1], qrow + 16 * ks, krow + 16 * ks);
+    score_steps2(c[2], c[3], qrow + 16 * (ks + 2), krow + 16 * (ks + 2));
+  }
+  for (int e = 0; e < 4; ++e) sum[e] = (c[0][e] + c[1][e]) + (c[2][e] + c[3][e]);
+}
+static_assert(kKSteps % 4 == 0 && kGroupSteps % 4 == 0, "k-steps in fours");
 
 template <bool kFp8>
 __global__ void __launch_bounds__(kThreads, 1)
@@ -206,10 +222,8 @@ __global__ void __launch_bounds__(kThreads, 1)
       float acc[4] = {};
       if constexpr (kFp8) {
         for (int grp = 0; grp < kScaleGroups; ++grp) {
-          float part[4] = {};
-#pragma unroll
-          for (int ks = grp * kGroupSteps; ks < (grp + 1) * kGroupSteps; ks += 2)
-            score_steps2(part, qrow + 16 * ks, krow + 16 * ks);
+          float part[4];
+          score_steps(part, qrow, krow, grp * kGroupSteps, (grp + 1) * kGroupSteps);
           const float s0 = sscale[tok * kScaleGroups + grp];
           const float s1 = sscale[(tok + 1) * kScaleGroups + grp];
           acc[0] = fmaf(part[0], s0, acc[0]);
@@ -217,12 +231,11 @@ __global__ void __launch_bounds__(kThreads, 1)
           acc[2] = fmaf(part[2], s0, acc[2]);
           acc[3] = fmaf(part[3], s1, acc[3]);
         }
-#pragma unroll
-        for (int ks = kScaleGroups * kGroupSteps; ks < kKSteps; ks += 2)  // RoPE part, BF16
-          score_steps2(acc, qrow + 16 * ks, krow + 16 * ks);
+        float rope[4];  // the RoPE part, BF16
+        score_steps(rope, qrow, krow, kScaleGroups * kGroupSteps, kKSteps);
+        for (int e = 0; e < 4; ++e) acc[e] += rope[e];
       } else {
-#pragma unroll 6
-        for (int ks = 0; ks < kKSteps; ks += 2) score_steps2(acc, qrow + 16 * ks, krow + 16 * ks);
+        score_steps(acc, qrow, krow, 0, kKSteps);
       }
       const bool in0 = base + tok < t1, in1 = base + tok + 1 < t1;
       ss[r0 * kSLd + tok] = in0 ? acc[0] * scale : -INFINITY;

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "kernels/mla/cuda/decode_common.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+#include "core/cuda/cuda_check.h"
+#include "core/error.h"
+
+namespace cobench::mla::cuda {
+namespace {
+
+constexpr int kThreads = 128;  // one output column each
+
+// The block's `op`-reduction of one value per thread (kThreads threads).
+template <class Op>
+__device__ float block_reduce(float x, Op op, float* scratch) {
+  for (int o = 16; o > 0; o /= 2) x = op(x, __shfl_xor_sync(0xffffffffu, x, o));
+  const int warp = static_cast<int>(threadIdx.x) / 32, lane = static_cast<int>(threadIdx.x) % 32;
+  __syncthreads();  // the scratch's previous use is over
+  if (lane == 0) scratch[warp] = x;
+  __syncthreads();
+  x = scratch[0];
+  for (int w = 1; w < kThreads / 32; ++w) x = op(x, scratch[w]);
+  return x;
+}
+
+// Grid (heads, batch, cols / 128): one (head, sequence)'s splits for 128 output columns. The
+// weights are computed once a block (threads over splits); each thread then sums its column over
+// the splits with independent loads in flight.
+__global__ void __launch_bounds__(kThreads)
+    combine_kernel(const float* part_out, const float* part_lse, int heads, int splits, int cols,
+                   float* out, float* lse) {
+  extern __shared__ float weight[];  // [splits]
+  __shared__ float scratch[kThreads / 32];
+  const int h = static_cast<int>(blockIdx.x), seq = static_cast<int>(blockIdx.y);
+  const int tid = static_cast<int>(threadIdx.x);
+  auto row = [&](int s) { return (static_cast<std::size_t>(seq) * splits + s) * heads + h; };
+  float top = -INFINITY;
+  for (int s = tid; s < splits; s += kThreads) top = fmaxf(top, part_lse[row(s)]);
+  top = block_reduce(
+      top, [](float a, float b) { return fmaxf(a, b); }, scratch);
+  float sum = 0.0f;
+  for (int s = tid; s < splits; s += kThreads) sum += __expf(part_lse[row(s)] - top);
+  sum = block_reduce(
+      sum, [](float a, float b) { return a + b; }, scratch);
+  const float total = top + logf(sum);
+  for (int s = tid; s < splits; s += kThreads)
+    weight[s] = __expf(part_lse[row(s)] - total);  // 0 for an empty split (lse -inf)
+  __syncthreads();
+  const int j = static_cast<int>(blockIdx.z) * kThreads + tid;
+  float o = 0.0f;
+#pragma unroll 8
+  for (int s = 0; s < splits; ++s) o = fmaf(weight[s], part_out[row(s) * cols + j], o);
+  out[(static_cast<std::size_t>(seq) * heads + h) * cols + j] = o;
+  if (blockIdx.z == 0 && tid == 0) lse[static_cast<std::size_t>(seq) * heads + h] = total;
+}
+
+}  // namespace
+
+void combine_splits(const float* part_out, const float* part_lse, std::int64_t batch,
+                    std::int64_t heads, int splits, int cols, float* out, float* lse,
+                    cudaStream_t stream) {
+  COBENCH_CHECK(splits >= 1 && splits <= kMaxSplits && cols > 0 && cols % kThreads == 0 &&
+                    batch >= 1 && batch <= 65535 && heads >= 1,
+                fmt::format("combine: need 1 <= splits <= {}, columns a multiple of {}, 1 <= "
+                            "batch <= 65535; got {} splits, {} columns, batch {}",
+                            kMaxSplits, kThreads, splits, cols, batch));
+  const dim3 grid(static_cast<unsigned>(heads), static_cast<unsigned>(batch),
+                  static_cast<unsigned>(cols / kThreads));
+  combine_kernel<<<grid, kThreads, static_cast<std::size_t>(splits) * sizeof(float), stream>>>(
+      part_out, part_lse, static_cast<int>(heads), splits, cols, out, lse);
+  COBENCH_CUDA_CHECK(cudaGetLastError());
+}
+
+DeviceScratch::DeviceScratch(std::size_t bytes) {
+  COBENCH_CUDA_CHECK(cudaMalloc(&ptr, bytes > 0 ? bytes : 1));
+}
+
+DeviceScratch::~DeviceScratch() { cudaFree(ptr); }
+
+UploadedPagedCache::UploadedPagedCache(const PagedCache& p)
+    : pool(p.pool.size()),
+      block_table(p.block_table.size() * sizeof(std::int32_t)),
+      lengths(p.lengths.size() * sizeof(std::int32_t)) {
+  std::vector<std::int32_t> lens;
+  for (std::int64_t n : p.lengths) {
+    COBENCH_CHECK(n >= 1 && n <= INT32_MAX, "every sequence needs a cached token");
+    lens.push_back(static_cast<std::int32_t>(n));
+  }
+  COBENCH_CUDA_CHECK(cudaMemcpy(pool.ptr, p.pool.data(), p.pool.size(), cudaMemcpyHostToDevice));
+  COBENCH_CUDA_CHECK(cudaMemcpy(block_table.ptr, p.block_table.data(),
+                                p.block_table.size() * sizeof(std::int32_t),
+                                cudaMemcpyHostToDevice));
+  COBENCH_CUDA_CHECK(cudaMemcpy(lengths.ptr, lens.data(), lens.size() * sizeof(std::int32_t),
+                                cudaMemcpyHostToDevice));
+}
+
+void run_decode_host(const PagedCache& p, const std::vector<float>& q, std::size_t out_count,
+                     std::size_t lse_count, std::size_t workspace_bytes, const DecodeLaunch& launch,
+                     std::vector<float>& out, std::vector<float>& lse) {
+  const UploadedPagedCache cache(p);
+  DeviceScratch dq(q.size() * sizeof(float)), dout(out_count * sizeof(float)),
+      dlse(lse_count * sizeof(float)), work(workspace_bytes);
+  COBENCH_CUDA_CHECK(
+      cudaMemcpy(dq.ptr, q.data(), q.size() * sizeof(float), cudaMemcpyHostToDevice));
+  launch(cache, dq.as<float>(), dout.as<float>(), dlse.as<float>(), work.ptr);
+  COBENCH_CUDA_CHECK(cudaDeviceSynchronize());
+  out.resize(out_count);
+  lse.resize(lse_count);
+  COBENCH_CUDA_CHECK(
+      cudaMemcpy(out.data(), dout.ptr, out_count * sizeof(float), cudaMemcpyDeviceToHost));
+  COBENCH_CUDA_CHECK(
+      cudaMemcpy(lse.data(), dlse.ptr, lse_count * sizeof(float), cudaMemcpyDeviceToHost));
+}
+
+}  // namespace cobench::mla::cuda
