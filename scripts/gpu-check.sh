@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The prepared GPU check, run in one call on a lent GPU machine (one H200, sm_90):
-#   builds the `gpu` preset (CUDA required, sm_90a), runs every test (the GPU tests among them),
-#   runs every GPU benchmark binary, and writes what it measured under $OUT:
+#   builds the `gpu` preset (CUDA required, sm_90a) for what it runs, runs the GPU tests and the
+#   native AVX-512 tests, runs the GPU benchmarks (then the CPU GEMM and MLA ones) within a time
+#   budget that fits one device call, and writes what it measured under $OUT:
 #     $OUT/gpu-check.log       the whole log
 #     $OUT/ctest.xml           JUnit report of ctest
 #     $OUT/sysinfo.json        a results file holding the node snapshot (GPU, clocks, driver)
@@ -40,18 +41,35 @@ if [[ -d .gpu-deps ]]; then
   prefix=/tmp/cobench-deps
   mkdir -p "$prefix"
   for f in .gpu-deps/*.deb; do dpkg -x "$f" "$prefix"; done
+  # The unpacked .pc files name /usr: point them at the prefix (a PKG_CONFIG_SYSROOT_DIR would
+  # also move the paths of the machine's own .pc files, e.g. an OpenBLAS, that are not there).
+  sed -i -E "s#^(prefix|exec_prefix|libdir|includedir)=/usr#\1=$prefix/usr#" \
+    "$prefix"/usr/lib/x86_64-linux-gnu/pkgconfig/*.pc "$prefix"/usr/share/pkgconfig/*.pc
   export CMAKE_PREFIX_PATH="$prefix/usr:$prefix/usr/lib/x86_64-linux-gnu/cmake${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
   export PKG_CONFIG_PATH="$prefix/usr/lib/x86_64-linux-gnu/pkgconfig:$prefix/usr/share/pkgconfig"
-  export PKG_CONFIG_SYSROOT_DIR="$prefix"
   export LD_LIBRARY_PATH="$prefix/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   export PATH="$prefix/usr/bin:$PATH"
   command -v pkg-config >/dev/null || ln -sf "$prefix/usr/bin/pkgconf" "$prefix/usr/bin/pkg-config"
 fi
 
+# One device call runs at most 600 s: everything below fits GPU_CHECK_BUDGET_S (default 520 s,
+# counted from the script's start). The build is limited to what runs here; ctest runs the tests
+# labelled gpu (the CUDA tests and GPU benchmark smoke tests) and avx512 (the native AVX-512
+# kernels, where this host's CPU has them); the CPU-only suites run in CI. The benchmarks run GPU
+# first, each under min(its limit, what the budget has left - 20 s), and are skipped (said so)
+# when under 30 s remain.
+budget=${GPU_CHECK_BUDGET_S:-520}
+left() { echo $((budget - SECONDS)); }
 status=0
+targets=(cobench cuda_check_tests gemm_cuda_tests mla_cuda_tests memory_cuda_tests kernels_cpu_tests
+         mla_avx512_tests cobench_bench_mla_gpu cobench_bench_gemm_gpu cobench_bench_memory_gpu
+         cobench_bench_gemm_cpu cobench_bench_mla_cpu)
 cmake --preset gpu -DCOBENCH_WERROR=ON -DPKG_CONFIG_EXECUTABLE="$(command -v pkg-config)" || exit 1
-cmake --build --preset gpu -j "$(nproc)" || exit 1
-ctest --preset gpu -j 4 --output-junit "$OUT/ctest.xml" || status=1
+cmake --build --preset gpu -j "$(nproc)" --target "${targets[@]}" || exit 1
+echo "gpu-check: built in ${SECONDS} s; $(left) s of the budget left"
+ctest --preset gpu -L 'gpu|avx512' -j 4 --timeout "$(( $(left) > 60 ? $(left) - 30 : 30 ))" \
+  --output-junit "$OUT/ctest.xml" || status=1
+echo "gpu-check: tests done at ${SECONDS} s; $(left) s of the budget left"
 
 cobench=build/gpu/apps/cobench/cobench
 "$cobench" sysinfo
@@ -59,18 +77,17 @@ cobench=build/gpu/apps/cobench/cobench
 
 # Every benchmark binary: verified before timed inside each; gbench JSON converted on the spot.
 # Each runs a chosen subset (the device time of a session is short) under a time limit.
-shopt -s nullglob
-for bench in build/gpu/microbench/cobench_bench_*; do
+for name in cobench_bench_mla_gpu cobench_bench_gemm_gpu cobench_bench_memory_gpu \
+            cobench_bench_gemm_cpu cobench_bench_mla_cpu; do
+  bench=build/gpu/microbench/$name
   [[ -x "$bench" ]] || continue
-  name=$(basename "$bench")
   backend=cuda
   limit=240
   args=(--benchmark_repetitions=3)
   case "$name" in
-    *_model) backend=cpu; args+=(--benchmark_filter=BM_PaperReport) ;;
-    *_gemm_cpu) backend=cpu; args+=(--benchmark_filter=m:2048/n:2048/k:2048) ;;
-    *_memory) backend=cpu; args+=("--benchmark_filter=model_input|KvGather/page_tokens:64/token_bytes:656") ;;
-    *_mla_cpu) backend=cpu; args+=("--benchmark_filter=HostRead|batch:1/context:32768") ;;
+    # cobench's AVX-512 / AVX512_BF16 FP8 GEMM against OpenBLAS SGEMM on this host's CPU.
+    *_gemm_cpu) backend=cpu; limit=90; args+=(--benchmark_filter=m:2048/n:2048/k:2048) ;;
+    *_mla_cpu) backend=cpu; limit=60; args+=("--benchmark_filter=HostRead|batch:1/context:32768") ;;
     *_gemm_gpu) limit=400; args+=("--benchmark_filter=shape:square|m:4096/|AccumulatorProbe|GroupedFp8") ;;
     # Device copy and triad at 1 GiB, the two model inputs (copy at 4 GiB, pinned h2d at 1 GiB),
     # every direction and host memory kind at 256 MiB (not yet timed on a GPU).
@@ -80,12 +97,18 @@ for bench in build/gpu/microbench/cobench_bench_*; do
     # 64 where they fit 8 GiB (not yet timed on a GPU).
     *_mla_gpu) limit=300; args+=("--benchmark_filter=DeviceCopy|kernel:tc/.*batch:(1|64)/context:(4096|32768)/|kernel:simt/.*batch:1/context:32768/|GqaDecodeGpu/.*batch:(1|64)/context:(4096|32768)/") ;;
   esac
-  echo "gpu-check: $name (${args[*]})"
+  room=$(( $(left) - 20 ))
+  if (( room < 30 )); then
+    echo "gpu-check: skip $name: $(left) s of the budget left"
+    continue
+  fi
+  (( limit > room )) && limit=$room
+  echo "gpu-check: $name for at most $limit s (${args[*]})"
   timeout "$limit" "$bench" "${args[@]}" --benchmark_out="/tmp/$name.gbench.json" \
     --benchmark_out_format=json || status=1
   "$cobench" results from-gbench "/tmp/$name.gbench.json" -o "$OUT/$name.json" \
     --suite "${name#cobench_bench_}" --backend "$backend" || status=1
 done
 nvidia-smi --query-gpu=clocks.sm,temperature.gpu,clocks_throttle_reasons.active --format=csv 2>&1 || true
-echo "gpu-check: finished with status $status"
+echo "gpu-check: finished with status $status after ${SECONDS} s"
 exit $status
