@@ -59,6 +59,10 @@ fi
 # first, each under min(its limit, what the budget has left - 20 s), and are skipped (said so)
 # when under 30 s remain.
 budget=${GPU_CHECK_BUDGET_S:-520}
+[[ "$budget" =~ ^[0-9]+$ ]] || {
+  echo "gpu-check: GPU_CHECK_BUDGET_S must be a whole number of seconds, got '$budget'" >&2
+  exit 2
+}
 left() { echo $((budget - SECONDS)); }
 status=0
 targets=(cobench cuda_check_tests gemm_cuda_tests mla_cuda_tests memory_cuda_tests kernels_cpu_tests
