@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // GPU GEMMs: cuBLASLt BF16, cuBLASLt FP8 (per-tensor and DeepSeek-V3's block scaling), cobench's
-// block-scaled FP8 kernel and its grouped (MoE) form, on DeepSeek-V3's shapes
+// block-scaled FP8 kernel (WGMMA on sm_90, with its mma.sync tile timed beside it on the squares)
+// and its grouped (MoE) form, on DeepSeek-V3's shapes
 // (topologies/models/deepseek-v3.yaml) at M = 64 .. 16384 tokens and on squares of 4096 and
 // 8192. Each is verified on 64 sampled outputs against FP64 before it is timed; timing uses CUDA
 // events with the L2 cache flushed before every call (manual time). Counters: gemm_flop_per_s,
@@ -35,7 +36,9 @@ namespace {
 using namespace cobench;
 namespace gc = gemm::cuda;
 
-enum class Impl { kBf16Lt, kFp8TensorLt, kFp8BlockLt, kFp8BlockCobench };
+// kFp8BlockCobench runs the tile code the device gets by default (WGMMA on sm_90); the mma.sync
+// tile is timed beside it on sm_90 (squares only) so the two can be compared.
+enum class Impl { kBf16Lt, kFp8TensorLt, kFp8BlockLt, kFp8BlockCobench, kFp8BlockCobenchMmaSync };
 
 // The tensor-core accumulation probe (docs/gemm.md): its reading as counters and label, so every
 // GPU run records how many fraction bits the FP8 accumulator kept. Not a timing.
@@ -56,7 +59,8 @@ void BM_AccumulatorProbe(benchmark::State& state, gc::ProbeInstruction instructi
 }
 
 constexpr const char* kImplNames[] = {"BM_Bf16_CublasLt", "BM_Fp8Tensor_CublasLt",
-                                      "BM_Fp8Block_CublasLt", "BM_Fp8Block_Cobench"};
+                                      "BM_Fp8Block_CublasLt", "BM_Fp8Block_Cobench",
+                                      "BM_Fp8Block_CobenchMmaSync"};
 
 double dec(std::uint8_t c) { return num::decode_fp8(c, num::Fp8Format::kE4M3); }
 
@@ -72,7 +76,7 @@ double sampled_error(const float* d, std::int64_t M, std::int64_t N, std::int64_
     for (std::int64_t k = 0; k < K; ++k) {
       double p = dec(a.codes[m * K + k]) * dec(b.codes[n * K + k]);
       if (impl == Impl::kFp8TensorLt) p *= double(a.scales[0]) * b.scales[0];
-      if (impl == Impl::kFp8BlockLt || impl == Impl::kFp8BlockCobench)
+      if (impl != Impl::kBf16Lt && impl != Impl::kFp8TensorLt)
         p *= double(a.scale_at(m, k)) * b.scale_at(n, k);
       exact += p;
       mag += std::fabs(p);
@@ -95,7 +99,7 @@ void BM_Gemm(benchmark::State& state, Impl impl, const bench::DevicePeak& peak) 
   const auto& b = bench::cached_fp8(1, N, K, 128);
   gc::DeviceBuffer<float> d(static_cast<size_t>(M * N));
   std::function<void()> call;
-  std::string what = "cobench fp8 block-scaled, mma.sync m16n8k32, promotion every 128";
+  std::string what;
   double bytes = double(M * K + N * K) + 4.0 * double(M * N);
   // Everything the call reads lives until the loop ends.
   gc::DeviceFp8Matrix da, db;
@@ -126,7 +130,12 @@ void BM_Gemm(benchmark::State& state, Impl impl, const bench::DevicePeak& peak) 
     call = [&lt] { lt->run(); };
     what = lt->description();
   } else {
-    call = [&] { gc::fp8_gemm_cuda(da, db, d.get()); };
+    const gc::Fp8GemmOptions options{128, impl == Impl::kFp8BlockCobenchMmaSync
+                                              ? gc::Fp8GemmKernel::kMmaSync
+                                              : gc::Fp8GemmKernel::kAuto};
+    what = fmt::format("cobench fp8 block-scaled, {}, promotion every 128",
+                       gc::fp8_gemm_kernel_name(gc::resolve_fp8_gemm_kernel(options.kernel)));
+    call = [&da, &db, &d, options] { gc::fp8_gemm_cuda(da, db, d.get(), options); };
   }
   call();
   const double error = sampled_error(d.get(), M, N, K, a, b, impl);
@@ -209,7 +218,10 @@ void BM_GroupedGemm(benchmark::State& state, std::int64_t N, std::int64_t K) try
 void register_all() {
   static const bench::DevicePeak peak = bench::device_peak();
   const auto shapes = bench::model_gemm_shapes(topo::load_model("deepseek-v3"));
-  for (Impl impl : {Impl::kBf16Lt, Impl::kFp8TensorLt, Impl::kFp8BlockLt, Impl::kFp8BlockCobench}) {
+  const bool hopper = gc::cuda_compute_capability() == 90;
+  for (Impl impl : {Impl::kBf16Lt, Impl::kFp8TensorLt, Impl::kFp8BlockLt, Impl::kFp8BlockCobench,
+                    Impl::kFp8BlockCobenchMmaSync}) {
+    if (impl == Impl::kFp8BlockCobenchMmaSync && !hopper) continue;  // the default tile there
     const std::string base = kImplNames[static_cast<int>(impl)];
     const char* input = impl == Impl::kBf16Lt ? "gpu.peak_flops.bf16" : "gpu.peak_flops.fp8";
     for (std::int64_t s : {4096, 8192})
@@ -221,6 +233,7 @@ void register_all() {
           ->UseManualTime()
           ->MinTime(0.1)
           ->Unit(benchmark::kMicrosecond);
+    if (impl == Impl::kFp8BlockCobenchMmaSync) continue;  // squares only
     for (const auto& sh : shapes) {
       auto* b =
           benchmark::RegisterBenchmark(fmt::format("{}/shape:{}", base, sh.name).c_str(),
@@ -229,7 +242,7 @@ void register_all() {
       for (std::int64_t m : {64, 512, 4096, 16384}) b->Args({m, sh.n, sh.k});
     }
   }
-  if (gc::cuda_compute_capability() == 90)
+  if (hopper)
     benchmark::RegisterBenchmark(
         "BM_AccumulatorProbe/instruction:wgmma_m64n8k32_e4m3",
         [](benchmark::State& st) { BM_AccumulatorProbe(st, gc::ProbeInstruction::kWgmma); })

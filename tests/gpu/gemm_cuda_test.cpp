@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Every CUDA GEMM path against the FP64 reference on ragged shapes (M = 1, 127, 129, 300;
-// N = 129; K = 128, 200, 4096), the grouped GEMM against grouped_fp8_gemm_ref, and the
-// accumulator probe. Skips with the runtime's reason where there is no CUDA device (the
+// N = 129; K = 128, 200, 4096), cobench's kernel in both tile codes (mma.sync; WGMMA on sm_90)
+// at promotion intervals 128, 32, 96, 256 and 0, the grouped GEMM against grouped_fp8_gemm_ref,
+// and the accumulator probe. Skips with the runtime's reason where there is no CUDA device (the
 // argument checks, which come before any CUDA call, run everywhere).
 //
 // Bound: |D - D_ref| <= 2^-9 sum_k |a_k b_k| for every output (FP32 accumulation with promotion
@@ -87,6 +88,13 @@ double worst_error(const std::vector<float>& got, std::int64_t ldd, const std::v
   return worst;
 }
 
+// cobench's tile codes this device runs: mma.sync everywhere, WGMMA on sm_90.
+std::vector<gc::Fp8GemmKernel> our_kernels() {
+  std::vector<gc::Fp8GemmKernel> k = {gc::Fp8GemmKernel::kMmaSync};
+  if (gc::cuda_compute_capability() == 90) k.push_back(gc::Fp8GemmKernel::kWgmma);
+  return k;
+}
+
 std::int64_t round_up(std::int64_t x, std::int64_t to) { return (x + to - 1) / to * to; }
 
 class GemmCuda : public testing::TestWithParam<std::tuple<int, int>> {};
@@ -96,13 +104,16 @@ TEST_P(GemmCuda, BlockScaledKernelAndCublasLtMeetFp64) {
   const auto [m, k] = GetParam();
   const Problem p = make_problem(m, 129, k);
   const auto a = gc::upload_fp8(p.a), b = gc::upload_fp8(p.b);
-  for (int promote : {128, 32, 256, 0}) {
-    gc::DeviceBuffer<float> d(static_cast<size_t>(p.m * p.n));
-    gc::fp8_gemm_cuda(a, b, d.get(), {promote});
-    const double e = worst_error(d.download(), p.n, p.ref, p.mag, p.m, p.n);
-    RecordProperty("ours_promote_" + std::to_string(promote) + "_error", std::to_string(e));
-    EXPECT_LE(e, promote == 0 ? 1.0 / 32 : kBound) << "promote_interval " << promote;
-  }
+  for (gc::Fp8GemmKernel kernel : our_kernels())
+    for (int promote : {128, 32, 96, 256, 0}) {
+      gc::DeviceBuffer<float> d(static_cast<size_t>(p.m * p.n));
+      gc::fp8_gemm_cuda(a, b, d.get(), {promote, kernel});
+      const double e = worst_error(d.download(), p.n, p.ref, p.mag, p.m, p.n);
+      const std::string name = kernel == gc::Fp8GemmKernel::kWgmma ? "wgmma" : "mma_sync";
+      RecordProperty(name + "_promote_" + std::to_string(promote) + "_error", std::to_string(e));
+      EXPECT_LE(e, promote == 0 ? 1.0 / 32 : kBound)
+          << gc::fp8_gemm_kernel_name(kernel) << ", promote_interval " << promote;
+    }
   // cuBLASLt block-scaled: N padded to 16 (zero rows), D [M, padded N]. VEC128_32F and
   // BLK128x128_32F exist on sm_90 only (Blackwell scales blocks of 32 with UE8M0 instead).
   if (gc::cuda_compute_capability() != 90) {
@@ -176,7 +187,7 @@ TEST(GemmCudaLt, Bf16MeetsFp64) {
 TEST(GemmCudaGrouped, UnevenExpertsMeetFp64) {
   SKIP_WITHOUT_DEVICE();
   const std::vector<std::int64_t> counts = {0, 1, 7, 130, 200, 0};
-  const std::int64_t tokens = 338, n = 129, k = 200;
+  const std::int64_t tokens = 338, n = 129, k = 1000;  // 8 K blocks: more than the stages
   const auto x = random_normal_matrix(tokens, k, 41);
   const auto a = quant::quantize_per_token(x.data(), tokens, k, num::Fp8Format::kE4M3,
                                            quant::ScaleKind::kFp32);
@@ -200,11 +211,26 @@ TEST(GemmCudaGrouped, UnevenExpertsMeetFp64) {
   const auto da = gc::upload_fp8(a);
   const auto db = gc::upload_fp8_experts(b);
   const auto tiles = gc::grouped_tiles(counts);
-  gc::DeviceBuffer<float> d(static_cast<size_t>(tokens * n));
-  gc::grouped_fp8_gemm_cuda(da, db, tiles, d.get());
-  const double e = worst_error(d.download(), n, ref, mag, tokens, n);
-  RecordProperty("error", std::to_string(e));
-  EXPECT_LE(e, kBound);
+  for (gc::Fp8GemmKernel kernel : our_kernels()) {
+    gc::DeviceBuffer<float> d(static_cast<size_t>(tokens * n));
+    gc::grouped_fp8_gemm_cuda(da, db, tiles, d.get(), {128, kernel});
+    const double e = worst_error(d.download(), n, ref, mag, tokens, n);
+    RecordProperty(std::string(gc::fp8_gemm_kernel_name(kernel)) + " error", std::to_string(e));
+    EXPECT_LE(e, kBound) << gc::fp8_gemm_kernel_name(kernel);
+  }
+}
+
+// kAuto picks WGMMA on sm_90 only; asking for WGMMA elsewhere is an error, not a trap.
+TEST(GemmCudaKernel, AutoPicksWgmmaOnSm90Only) {
+  SKIP_WITHOUT_DEVICE();
+  const bool hopper = gc::cuda_compute_capability() == 90;
+  EXPECT_EQ(gc::resolve_fp8_gemm_kernel(gc::Fp8GemmKernel::kAuto),
+            hopper ? gc::Fp8GemmKernel::kWgmma : gc::Fp8GemmKernel::kMmaSync);
+  EXPECT_EQ(gc::resolve_fp8_gemm_kernel(gc::Fp8GemmKernel::kMmaSync), gc::Fp8GemmKernel::kMmaSync);
+  if (hopper)
+    EXPECT_EQ(gc::resolve_fp8_gemm_kernel(gc::Fp8GemmKernel::kWgmma), gc::Fp8GemmKernel::kWgmma);
+  else
+    EXPECT_THROW(gc::resolve_fp8_gemm_kernel(gc::Fp8GemmKernel::kWgmma), Error);
 }
 
 // Argument checks come before any CUDA call: these run without a device.

@@ -2,14 +2,15 @@
 // cobench's block-scaled FP8 GEMM for sm_90a, DeepSeek-V3's scheme on the tensor cores:
 // D [M, N] (FP32, row-major, device) = A [M, K] (per token, 1 x 128) x B [N, K]^T (per block,
 // 128 x 128), both E4M3 and K-contiguous ("NT"). Each 128 x 128 output tile is one block of 8
-// warps, its 128-wide K blocks in a 4-stage cp.async pipeline in shared memory, fragments
-// loaded with ldmatrix; each warp runs mma.sync m16n8k32 E4M3 with FP32 registers as the
-// tensor-core accumulator and, every `promote_interval` K elements, adds that partial sum times the
-// current A-row scale x B-block scale into a separate FP32 accumulator on the CUDA cores (the
-// technical report's promotion, N_C = 128 by default). A promotion interval that is not a multiple
-// of 128 still applies each 128-block's scales: at a K-block boundary inside an interval the
-// partial sum is rescaled by old scale / new scale. Ragged M and N are bounds-checked; K is padded
-// with zero codes to a multiple of 128 (device_fp8.h).
+// warps, its 128-wide K blocks in a cp.async pipeline in shared memory. On sm_90a two warpgroups
+// run wgmma.mma_async m64n128k32 E4M3 on operands in shared memory; elsewhere (or when asked)
+// eight warps run mma.sync m16n8k32 E4M3 on fragments loaded with ldmatrix. Either keeps the
+// tensor-core partial sums in FP32 registers and, every `promote_interval` K elements, adds them
+// times the current A-row scale x B-block scale into a separate FP32 accumulator on the CUDA
+// cores (the technical report's promotion, N_C = 128 by default). A promotion interval that is not
+// a multiple of 128 still applies each 128-block's scales: at a K-block boundary inside an interval
+// the partial sum is rescaled by old scale / new scale. Ragged M and N are bounds-checked; K is
+// padded with zero codes to a multiple of 128 (device_fp8.h).
 #pragma once
 
 #include <cstdint>
@@ -19,9 +20,23 @@
 
 namespace cobench::gemm::cuda {
 
+/// Which tile code runs (fp8_gemm_tile_wgmma.cuh, fp8_gemm_tile_mma.cuh).
+enum class Fp8GemmKernel {
+  kAuto,     ///< WGMMA on sm_90, mma.sync elsewhere
+  kWgmma,    ///< warpgroup wgmma.mma_async m64n128k32, operands from shared memory (sm_90a only)
+  kMmaSync,  ///< warp-level mma.sync m16n8k32, fragments through ldmatrix (sm_90a and sm_100a)
+};
+
 struct Fp8GemmOptions {
   int promote_interval = 128;  ///< N_C: a positive multiple of 32; 0 promotes only at the end
+  Fp8GemmKernel kernel = Fp8GemmKernel::kAuto;
 };
+
+/// The kernel `requested` runs as on the current device (kAuto resolved); throws when kWgmma is
+/// asked of a device other than sm_90.
+Fp8GemmKernel resolve_fp8_gemm_kernel(Fp8GemmKernel requested);
+/// "wgmma m64n128k32", "mma.sync m16n8k32" or "auto".
+const char* fp8_gemm_kernel_name(Fp8GemmKernel kernel);
 
 /// D = A B^T with M = a.rows, N = b.rows (upload both unpadded: upload_fp8(q)).
 void fp8_gemm_cuda(const DeviceFp8Matrix& a, const DeviceFp8Matrix& b, float* d,
