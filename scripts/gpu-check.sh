@@ -5,6 +5,7 @@
 #   budget that fits one device call, and writes what it measured under $OUT:
 #     $OUT/gpu-check.log       the whole log
 #     $OUT/ctest.xml           JUnit report of ctest
+#     $OUT/sass-summary.txt    tensor-core and local-memory instructions per kernel (cuobjdump)
 #     $OUT/sysinfo.json        a results file holding the node snapshot (GPU, clocks, driver)
 #     $OUT/<bench>.json        one results file per benchmark binary (converted from gbench)
 # Commit the JSON files under results/ with the session's note.
@@ -71,6 +72,16 @@ targets=(cobench cuda_check_tests gemm_cuda_tests mla_cuda_tests memory_cuda_tes
 cmake --preset gpu -DCOBENCH_WERROR=ON -DPKG_CONFIG_EXECUTABLE="$(command -v pkg-config)" || exit 1
 cmake --build --preset gpu -j "$(nproc)" --target "${targets[@]}" || exit 1
 echo "gpu-check: built in ${SECONDS} s; $(left) s of the budget left"
+# Which tensor-core instructions each kernel compiled to (QGMMA: FP8 WGMMA, HGMMA: BF16 WGMMA,
+# HMMA: mma.sync) and any local-memory traffic (LDL/STL: spills or dynamically indexed arrays).
+if command -v cuobjdump >/dev/null; then
+  for lib in build/gpu/kernels/libcobench_kernels_*cuda.a; do cuobjdump --dump-sass "$lib"; done 2>/dev/null |
+    awk '/Function : /{f = $3} f && match($0, /(QGMMA|HGMMA|HMMA|LDL|STL)[.[:space:]]/) {
+           n[f, substr($0, RSTART, RLENGTH - 1)]++; seen[f] = 1 }
+         END { for (k in n) { split(k, p, SUBSEP); print p[1], p[2] "=" n[k] } }' |
+    sort | { command -v c++filt >/dev/null && c++filt || cat; } >"$OUT/sass-summary.txt"
+  echo "gpu-check: SASS instruction counts in $OUT/sass-summary.txt ($(wc -l <"$OUT/sass-summary.txt") lines)"
+fi
 ctest --preset gpu -L 'gpu|avx512' -j 4 --timeout "$(( $(left) > 60 ? $(left) - 30 : 30 ))" \
   --output-junit "$OUT/ctest.xml" || status=1
 echo "gpu-check: tests done at ${SECONDS} s; $(left) s of the budget left"
