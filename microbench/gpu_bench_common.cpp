@@ -5,8 +5,8 @@
 #include <fmt/format.h>
 
 #include "core/cuda/cuda_check.h"
+#include "core/cuda/device_check.h"
 #include "core/nvtx.h"
-#include "kernels/gemm/cuda/device_buffer.h"
 
 namespace cobench::bench {
 
@@ -72,7 +72,7 @@ int gpu_bench_main(int argc, char** argv, const std::string& prefix,
                    const std::function<void()>& register_all) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  const std::string why = gemm::cuda::cuda_device_unavailable();
+  const std::string why = cuda_device_unavailable();
   if (why.empty()) {
     register_all();
   } else {

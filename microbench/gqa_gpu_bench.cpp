@@ -23,8 +23,8 @@
 #include <vector>
 
 #include "core/cuda/cuda_check.h"
+#include "core/cuda/device_buffer.h"
 #include "core/random.h"
-#include "kernels/gemm/cuda/device_buffer.h"
 #include "kernels/mla/cuda/decode_common.h"
 #include "kernels/mla/cuda/gqa_decode_cuda.h"
 #include "kernels/mla/gqa_decode.h"
@@ -34,7 +34,6 @@
 namespace cobench::bench::decode {
 namespace {
 
-using gemm::cuda::DeviceBuffer;
 using namespace cobench::mla;
 
 constexpr double kOutBound = 1e-4, kLseBound = 1e-4;  // as tests/gpu/gqa_cuda_test.cpp

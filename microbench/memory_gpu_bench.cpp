@@ -20,7 +20,6 @@
 #include <string>
 
 #include "core/nvtx.h"
-#include "kernels/gemm/cuda/device_buffer.h"
 #include "kernels/memory/cuda/device_stream.h"
 #include "kernels/memory/cuda/host_device_copy.h"
 #include "microbench/gpu_bench_common.h"

@@ -38,8 +38,8 @@
 #include <vector>
 
 #include "core/cuda/cuda_check.h"
+#include "core/cuda/device_buffer.h"
 #include "core/random.h"
-#include "kernels/gemm/cuda/device_buffer.h"
 #include "kernels/mla/cuda/decode_common.h"
 #include "kernels/mla/cuda/mla_decode_cuda.h"
 #include "kernels/mla/mla_decode.h"
@@ -51,7 +51,6 @@ namespace {
 
 using namespace cobench;
 using namespace cobench::mla;
-using gemm::cuda::DeviceBuffer;
 namespace decode = bench::decode;
 
 // Error bounds, as tests/gpu/mla_cuda_test.cpp, for both cache precisions (the reference reads

@@ -1,69 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
-// Device memory for the CUDA GEMMs, behind a header that needs no CUDA include: DeviceBuffer<T>
-// owns cudaMalloc'ed storage (freed on destruction), copies to and from host vectors, and
-// cuda_device_unavailable() says why there is no device (the runtime's reason) or returns "".
-// Every call is checked: failures throw cobench::Error.
+// Device memory and device queries for the CUDA GEMMs, behind a header that needs no CUDA
+// include: DeviceBuffer<T> (core/cuda/device_buffer.h), cuda_device_unavailable() (why there is
+// no device, the runtime's reason, or "") and the compute capability. Failures throw
+// cobench::Error.
 #pragma once
 
-#include <algorithm>
-#include <cstddef>
 #include <string>
-#include <utility>
-#include <vector>
+
+#include "core/cuda/device_buffer.h"
 
 namespace cobench::gemm::cuda {
+
+using ::cobench::DeviceBuffer;
 
 /// "" when a CUDA device is usable, else the reason ("no CUDA device: <runtime's text>").
 std::string cuda_device_unavailable();
 
 /// The current device's compute capability as 10 x major + minor (90 for an H100 or H200).
 int cuda_compute_capability();
-
-namespace detail {
-void* device_alloc(std::size_t bytes);
-void device_free(void* p) noexcept;
-void copy_to_device(void* dst, const void* src, std::size_t bytes);
-void copy_to_host(void* dst, const void* src, std::size_t bytes);
-void device_zero(void* p, std::size_t bytes);
-void device_synchronize();
-}  // namespace detail
-
-template <class T>
-class DeviceBuffer {
- public:
-  DeviceBuffer() = default;
-  explicit DeviceBuffer(std::size_t n)
-      : p_(static_cast<T*>(detail::device_alloc(n * sizeof(T)))), n_(n) {}
-  explicit DeviceBuffer(const std::vector<T>& h) : DeviceBuffer(h.size()) { upload(h); }
-  ~DeviceBuffer() { detail::device_free(p_); }
-  DeviceBuffer(DeviceBuffer&& o) noexcept
-      : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)) {}
-  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
-    if (this != &o) {
-      detail::device_free(p_);
-      p_ = std::exchange(o.p_, nullptr);
-      n_ = std::exchange(o.n_, 0);
-    }
-    return *this;
-  }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-
-  T* get() const { return p_; }
-  std::size_t size() const { return n_; }
-  void upload(const std::vector<T>& h) {
-    detail::copy_to_device(p_, h.data(), std::min(h.size(), n_) * sizeof(T));
-  }
-  std::vector<T> download() const {
-    std::vector<T> h(n_);
-    detail::copy_to_host(h.data(), p_, n_ * sizeof(T));
-    return h;
-  }
-  void zero() { detail::device_zero(p_, n_ * sizeof(T)); }
-
- private:
-  T* p_ = nullptr;
-  std::size_t n_ = 0;
-};
 
 }  // namespace cobench::gemm::cuda

@@ -76,45 +76,27 @@ void combine_splits(const float* part_out, const float* part_lse, std::int64_t b
   COBENCH_CUDA_CHECK(cudaGetLastError());
 }
 
-DeviceScratch::DeviceScratch(std::size_t bytes) {
-  COBENCH_CUDA_CHECK(cudaMalloc(&ptr, bytes > 0 ? bytes : 1));
-}
-
-DeviceScratch::~DeviceScratch() { cudaFree(ptr); }
-
 UploadedPagedCache::UploadedPagedCache(const PagedCache& p)
-    : pool(p.pool.size()),
-      block_table(p.block_table.size() * sizeof(std::int32_t)),
-      lengths(p.lengths.size() * sizeof(std::int32_t)) {
+    : pool(p.pool), block_table(p.block_table), lengths(p.lengths.size()) {
   std::vector<std::int32_t> lens;
   for (std::int64_t n : p.lengths) {
     COBENCH_CHECK(n >= 1 && n <= INT32_MAX, "every sequence needs a cached token");
     lens.push_back(static_cast<std::int32_t>(n));
   }
-  COBENCH_CUDA_CHECK(cudaMemcpy(pool.ptr, p.pool.data(), p.pool.size(), cudaMemcpyHostToDevice));
-  COBENCH_CUDA_CHECK(cudaMemcpy(block_table.ptr, p.block_table.data(),
-                                p.block_table.size() * sizeof(std::int32_t),
-                                cudaMemcpyHostToDevice));
-  COBENCH_CUDA_CHECK(cudaMemcpy(lengths.ptr, lens.data(), lens.size() * sizeof(std::int32_t),
-                                cudaMemcpyHostToDevice));
+  lengths.upload(lens);
 }
 
 void run_decode_host(const PagedCache& p, const std::vector<float>& q, std::size_t out_count,
                      std::size_t lse_count, std::size_t workspace_bytes, const DecodeLaunch& launch,
                      std::vector<float>& out, std::vector<float>& lse) {
   const UploadedPagedCache cache(p);
-  DeviceScratch dq(q.size() * sizeof(float)), dout(out_count * sizeof(float)),
-      dlse(lse_count * sizeof(float)), work(workspace_bytes);
-  COBENCH_CUDA_CHECK(
-      cudaMemcpy(dq.ptr, q.data(), q.size() * sizeof(float), cudaMemcpyHostToDevice));
-  launch(cache, dq.as<float>(), dout.as<float>(), dlse.as<float>(), work.ptr);
+  const DeviceBuffer<float> dq(q);
+  DeviceBuffer<float> dout(out_count), dlse(lse_count);
+  DeviceBuffer<std::uint8_t> work(workspace_bytes);
+  launch(cache, dq.get(), dout.get(), dlse.get(), work.get());
   COBENCH_CUDA_CHECK(cudaDeviceSynchronize());
-  out.resize(out_count);
-  lse.resize(lse_count);
-  COBENCH_CUDA_CHECK(
-      cudaMemcpy(out.data(), dout.ptr, out_count * sizeof(float), cudaMemcpyDeviceToHost));
-  COBENCH_CUDA_CHECK(
-      cudaMemcpy(lse.data(), dlse.ptr, lse_count * sizeof(float), cudaMemcpyDeviceToHost));
+  out = dout.download();
+  lse = dlse.download();
 }
 
 }  // namespace cobench::mla::cuda

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // What the split-KV decodes (MLA and its GQA/MHA baselines) share: the upload of a paged cache,
-// device scratch memory, and the combine step, which merges per-split partial outputs (each
+// the host round trip, and the combine step, which merges per-split partial outputs (each
 // normalized by its own softmax sum) through their log-sum-exp:
 //   lse = log sum_s exp(lse_s),  out = sum_s exp(lse_s - lse) out_s
 // An empty split (lse -inf, output 0) weighs 0. Grid (heads, batch, cols / 128), 128 threads, one
@@ -15,6 +15,7 @@
 #include <functional>
 #include <vector>
 
+#include "core/cuda/device_buffer.h"
 #include "kernels/mla/paged_cache.h"
 
 namespace cobench::mla::cuda {
@@ -29,27 +30,15 @@ void combine_splits(const float* part_out, const float* part_lse, std::int64_t b
                     std::int64_t heads, int splits, int cols, float* out, float* lse,
                     cudaStream_t stream);
 
-/// Device memory freed when the scope ends, also on a throw.
-struct DeviceScratch {
-  void* ptr = nullptr;
-  explicit DeviceScratch(std::size_t bytes);
-  ~DeviceScratch();
-  DeviceScratch(const DeviceScratch&) = delete;
-  DeviceScratch& operator=(const DeviceScratch&) = delete;
-  template <class T>
-  T* as() const {
-    return static_cast<T*>(ptr);
-  }
-};
-
 /// A paged cache's arrays on the device: the pool, the block table and the lengths as int32
 /// (every sequence needs a cached token: checked).
 struct UploadedPagedCache {
   explicit UploadedPagedCache(const PagedCache& p);
-  DeviceScratch pool, block_table, lengths;
-  const std::uint8_t* pool_ptr() const { return pool.as<const std::uint8_t>(); }
-  const std::int32_t* table_ptr() const { return block_table.as<const std::int32_t>(); }
-  const std::int32_t* lengths_ptr() const { return lengths.as<const std::int32_t>(); }
+  DeviceBuffer<std::uint8_t> pool;
+  DeviceBuffer<std::int32_t> block_table, lengths;
+  const std::uint8_t* pool_ptr() const { return pool.get(); }
+  const std::int32_t* table_ptr() const { return block_table.get(); }
+  const std::int32_t* lengths_ptr() const { return lengths.get(); }
 };
 
 /// The host wrappers' round trip: uploads the cache and q, calls `launch(cache, q, out, lse,
