@@ -12,11 +12,7 @@
 #include <cstdint>
 #include <cstring>
 
-#if defined(__CUDACC__)
-#define COBENCH_HD __host__ __device__
-#else
-#define COBENCH_HD
-#endif
+#include "core/host_device.h"
 
 namespace cobench::num {
 

@@ -8,35 +8,31 @@
 // registers on the CUDA cores. An interval that spans a K-block boundary keeps the partial sum in
 // the new block's scales (old / new), as the mma.sync tile does.
 //
-// Shared-memory layout of a stage (128 rows x 128 K bytes, no swizzle): 16 groups of 8 rows; a
-// group holds its 8 core matrices (8 rows x 16 bytes, 128 contiguous bytes) in K order. Row r,
-// bytes [16c, 16c + 16) live at (r / 8) * 1024 + c * 128 + (r % 8) * 16, so the leading byte
-// offset (next core matrix along K) is 128, the stride byte offset (next 8 rows) 1024, and k-step
-// ks (32 bytes = core matrices 2ks, 2ks + 1) starts 256 ks bytes into a group. Thread i of a load
-// fills bytes [16i, 16i + 16): consecutive threads write consecutive shared memory.
+// The shared-memory layout of a stage and the fragment maps are in wgmma_layout.h (checked on the
+// CPU by tests/gpu/wgmma_layout_test.cpp).
 #pragma once
 
 #include "core/cuda/ptx.cuh"
 #include "kernels/gemm/cuda/fp8_gemm_tile_common.cuh"
 #include "kernels/gemm/cuda/wgmma_fp8.cuh"
+#include "kernels/gemm/cuda/wgmma_layout.h"
 
 namespace cobench::gemm::cuda::tile {
 
 struct WgmmaTile {
-  static constexpr int kCoreBytes = 128;              // 8 rows x 16 bytes
-  static constexpr int kGroupBytes = 8 * kCoreBytes;  // 8 rows x 128 K bytes
-  static constexpr int kStageBytes = kBm * kBk;       // 16 KiB
-  static constexpr int kStages = 6;                   // five K blocks load while one computes
+  static constexpr int kStageBytes = kBm * kBk;  // 16 KiB
+  static constexpr int kStages = 6;              // five K blocks load while one computes
   static constexpr int kSmemBytes = 2 * kStages * kStageBytes;
 };
 
 // Starts copying rows [row0, row0 + 128) of K block `kblk` into stage `s` in the layout above.
 __device__ __forceinline__ void load_wgmma_stage(std::uint8_t* s, const std::uint8_t* g,
                                                  long long ld, int row0, int end, int kblk) {
-  for (int i = threadIdx.x; i < kBm * (kBk / 16); i += kThreads) {
-    const int r = (i / 64) * 8 + i % 8, c = (i / 8) % 8;  // offset 16 i
+  static_assert(wgmma_layout::kChunks == kBm * (kBk / 16));
+  for (int i = threadIdx.x; i < wgmma_layout::kChunks; i += kThreads) {
     bool in;
-    const std::uint8_t* src = chunk_source(g, ld, row0 + r, end, kblk, c, in);
+    const std::uint8_t* src = chunk_source(g, ld, row0 + wgmma_layout::load_row(i), end, kblk,
+                                           wgmma_layout::load_chunk(i), in);
     ptx::cp_async16(s + 16 * i, src, in);
   }
 }
@@ -49,15 +45,17 @@ __device__ __forceinline__ void mma_k_block(float (&part)[64], float (&acc)[64],
                                             const float (&sa)[2], float sb, const std::uint8_t* at,
                                             const std::uint8_t* bt, int& since, int promote,
                                             bool last_block) {
-  constexpr int kCore = WgmmaTile::kCoreBytes, kGroup = WgmmaTile::kGroupBytes;
+  namespace wl = wgmma_layout;
+  const int wg = static_cast<int>(threadIdx.x / 128);
 #pragma unroll
   for (int k0 = 0; k0 < kBk / 32; k0 += kSteps) {
     wgmma_fence();  // `part` was last touched by the CUDA cores
 #pragma unroll
     for (int ks = k0; ks < k0 + kSteps; ++ks)  // a new partial sum starts with accumulate = false
-      wgmma_m64n128k32_e4m3(part, wgmma_descriptor(at + 2 * kCore * ks, kCore, kGroup),
-                            wgmma_descriptor(bt + 2 * kCore * ks, kCore, kGroup),
-                            ks > k0 || since > 0);
+      wgmma_m64n128k32_e4m3(
+          part, wgmma_descriptor(at + wl::a_start(wg, ks), wl::kLeadingBytes, wl::kStrideBytes),
+          wgmma_descriptor(bt + wl::b_start(ks), wl::kLeadingBytes, wl::kStrideBytes),
+          ks > k0 || since > 0);
     wgmma_commit_and_wait();
     wgmma_fence_operands(part);
     since += 32 * kSteps;
@@ -71,15 +69,14 @@ __device__ __forceinline__ void mma_k_block(float (&part)[64], float (&acc)[64],
 
 // Rows [m0, m_end) of A and D, columns [n0, n0 + 128) of D.
 __device__ void gemm_tile_wgmma(const Operands& p, int m0, int m_end, int n0) {
-  constexpr int kStages = WgmmaTile::kStages, kGroup = WgmmaTile::kGroupBytes,
-                kStage = WgmmaTile::kStageBytes;
+  constexpr int kStages = WgmmaTile::kStages, kStage = WgmmaTile::kStageBytes;
+  namespace wl = wgmma_layout;
   extern __shared__ __align__(128) std::uint8_t smem[];
   std::uint8_t* as = smem;                     // [kStages][kStage]
   std::uint8_t* bs = smem + kStages * kStage;  // [kStages][kStage]
   const int lane = threadIdx.x % 32, wg = threadIdx.x / 128, wq = (threadIdx.x / 32) % 4;
-  const int g = lane / 4, t = lane % 4;
-  const int row = m0 + 64 * wg + 16 * wq + g;  // this thread's rows: row, row + 8
-  float part[64] = {}, acc[64] = {};           // d[4i + e]: row + 8 (e / 2), column 8i + 2t + e % 2
+  const int row = m0 + 64 * wg + wl::d_row(wq, lane, 0);  // this thread's rows: row, row + 8
+  float part[64] = {}, acc[64] = {};  // register j: row m0 + 64 wg + d_row(j), column d_col(j)
   float sa[2] = {1, 1}, sb = 1;  // scales of the current K block: this thread's rows, B's block
   int since = 0;                 // K elements in `part` since the last promotion
   for (int s = 0; s < kStages - 1; ++s) {  // prologue: one commit group each, empty past the end
@@ -111,8 +108,8 @@ __device__ void gemm_tile_wgmma(const Operands& p, int m0, int m_end, int n0) {
       load_wgmma_stage(bs + s * kStage, p.b, p.ld, n0, p.n, kb + kStages - 1);
     }
     ptx::cp_async_commit();
-    const std::uint8_t* at = as + (kb % kStages) * kStage + wg * 8 * kGroup;  // this warpgroup's
-    const std::uint8_t* bt = bs + (kb % kStages) * kStage;                    // 64 rows; all of B
+    const std::uint8_t* at = as + (kb % kStages) * kStage;
+    const std::uint8_t* bt = bs + (kb % kStages) * kStage;
     const bool last = kb == p.k_blocks - 1;
     if (p.promote % kBk == 0)  // 128, 256, ... or 0: promotions fall on K-block boundaries
       mma_k_block<kBk / 32>(part, acc, sa, sb, at, bt, since, p.promote, last);
@@ -121,7 +118,7 @@ __device__ void gemm_tile_wgmma(const Operands& p, int m0, int m_end, int n0) {
   }
 #pragma unroll
   for (int j = 0; j < 64; ++j) {
-    const int r = row + 8 * ((j / 2) % 2), col = n0 + 8 * (j / 4) + 2 * t + j % 2;
+    const int r = m0 + 64 * wg + wl::d_row(wq, lane, j), col = n0 + wl::d_col(lane, j);
     if (r < m_end && col < p.n) p.d[static_cast<long long>(r) * p.n + col] = acc[j];
   }
 }

@@ -15,14 +15,14 @@
 
 #include <cstdint>
 
+#include "kernels/gemm/cuda/wgmma_layout.h"
+
 namespace cobench::gemm::cuda {
 
 __device__ __forceinline__ std::uint64_t wgmma_descriptor(const void* smem, std::uint32_t lbo,
                                                           std::uint32_t sbo) {
-  const auto addr = static_cast<std::uint32_t>(__cvta_generic_to_shared(smem));
-  return static_cast<std::uint64_t>((addr & 0x3FFFF) >> 4) |
-         (static_cast<std::uint64_t>((lbo & 0x3FFFF) >> 4) << 16) |
-         (static_cast<std::uint64_t>((sbo & 0x3FFFF) >> 4) << 32);
+  return wgmma_layout::descriptor(static_cast<std::uint32_t>(__cvta_generic_to_shared(smem)), lbo,
+                                  sbo);
 }
 
 __device__ __forceinline__ void wgmma_m64n8k32_e4m3(float (&d)[4], std::uint64_t desc_a,
