@@ -25,7 +25,7 @@ struct WgmmaTile {
   static constexpr int kSmemBytes = 2 * kStages * kStageBytes;
 };
 
-// Starts copying rows [row0, row0 + 128) of K block `kblk` into stage `s` in the layout above.
+// Starts copying rows [row0, row0 + 128) of K block `kblk` into stage `s` (wgmma_layout.h).
 __device__ __forceinline__ void load_wgmma_stage(std::uint8_t* s, const std::uint8_t* g,
                                                  long long ld, int row0, int end, int kblk) {
   static_assert(wgmma_layout::kChunks == kBm * (kBk / 16));
@@ -39,7 +39,8 @@ __device__ __forceinline__ void load_wgmma_stage(std::uint8_t* s, const std::uin
 
 // The four k-steps of one K block for this warpgroup, `kSteps` WGMMAs between waits: all four
 // when promotions fall on K-block boundaries, else one (a promotion may come after any k-step).
-// Every batch is waited for before `part` is read, so `part` is complete at the end.
+// Every batch is waited for before `part` is read, so `part` is complete at the end. `at`, `bt`:
+// the K block's A and B stages.
 template <int kSteps>
 __device__ __forceinline__ void mma_k_block(float (&part)[64], float (&acc)[64],
                                             const float (&sa)[2], float sb, const std::uint8_t* at,
