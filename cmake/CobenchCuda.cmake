@@ -18,6 +18,14 @@ if(COBENCH_ENABLE_CUDA OR COBENCH_REQUIRE_CUDA)
         list(APPEND CMAKE_CUDA_ARCHITECTURES 100a)
       endif()
     endif()
+    # Hopper code here needs the arch-specific target: WGMMA exists on sm_90a only, and a plain
+    # sm_90 build would trap where the kernels pick it on an sm_90 device.
+    foreach(_cobench_arch IN LISTS CMAKE_CUDA_ARCHITECTURES)
+      if(_cobench_arch MATCHES "^90(-real|-virtual)?$")
+        message(FATAL_ERROR "CMAKE_CUDA_ARCHITECTURES=${CMAKE_CUDA_ARCHITECTURES}: use 90a for "
+                            "Hopper (cobench's WGMMA kernels exist for sm_90a only)")
+      endif()
+    endforeach()
     set(CMAKE_CUDA_STANDARD 17)
     set(CMAKE_CUDA_STANDARD_REQUIRED ON)
     enable_language(CUDA)

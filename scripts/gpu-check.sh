@@ -73,14 +73,24 @@ cmake --preset gpu -DCOBENCH_WERROR=ON -DPKG_CONFIG_EXECUTABLE="$(command -v pkg
 cmake --build --preset gpu -j "$(nproc)" --target "${targets[@]}" || exit 1
 echo "gpu-check: built in ${SECONDS} s; $(left) s of the budget left"
 # Which tensor-core instructions each kernel compiled to (QGMMA: FP8 WGMMA, HGMMA: BF16 WGMMA,
-# HMMA: mma.sync) and any local-memory traffic (LDL/STL: spills or dynamically indexed arrays).
-if command -v cuobjdump >/dev/null; then
-  for lib in build/gpu/kernels/libcobench_kernels_*cuda.a; do cuobjdump --dump-sass "$lib"; done 2>/dev/null |
-    awk '/Function : /{f = $3} f && match($0, /(QGMMA|HGMMA|HMMA|LDL|STL)[.[:space:]]/) {
-           n[f, substr($0, RSTART, RLENGTH - 1)]++; seen[f] = 1 }
-         END { for (k in n) { split(k, p, SUBSEP); print p[1], p[2] "=" n[k] } }' |
+# HMMA: mma.sync) and any local-memory traffic (LDL/STL: spills or dynamically indexed arrays), per
+# kernel and architecture; "none" for a kernel with none of them.
+cuobjdump=$(command -v cuobjdump || echo /usr/local/cuda/bin/cuobjdump)
+if [[ ! -x "$cuobjdump" ]]; then
+  echo "gpu-check: no cuobjdump on PATH or in /usr/local/cuda/bin: no SASS summary"
+elif (for lib in build/gpu/kernels/libcobench_kernels_*cuda.a; do
+        "$cuobjdump" --dump-sass "$lib" || exit 1
+      done) >/tmp/cobench-sass.txt; then
+  awk '/code for sm_/ { arch = $3 }
+       /Function : / { f = $3 " [" arch "]"; fn[f] = 1 }
+       f && match($0, /(QGMMA|HGMMA|HMMA|LDL|STL)[.[:space:]]/) {
+         n[f, substr($0, RSTART, RLENGTH - 1)]++; any[f] = 1 }
+       END { for (k in n) { split(k, p, SUBSEP); print p[1], p[2] "=" n[k] }
+             for (f in fn) if (!(f in any)) print f, "none" }' /tmp/cobench-sass.txt |
     sort | { command -v c++filt >/dev/null && c++filt || cat; } >"$OUT/sass-summary.txt"
   echo "gpu-check: SASS instruction counts in $OUT/sass-summary.txt ($(wc -l <"$OUT/sass-summary.txt") lines)"
+else
+  echo "gpu-check: cuobjdump failed (its message is above): no SASS summary"
 fi
 ctest --preset gpu -L 'gpu|avx512' -j 4 --timeout "$(( $(left) > 60 ? $(left) - 30 : 30 ))" \
   --output-junit "$OUT/ctest.xml" || status=1

@@ -109,6 +109,25 @@ TEST(WgmmaLayout, AccumulatorFragmentsCoverTheTileOnce) {
   EXPECT_EQ(seen.size(), 64u * 128u);
 }
 
+// Hand-worked from the PTX ISA's m64nNk32 f32 accumulator figure: thread T of the warpgroup, lane
+// 4g + t of warp T / 32, holds D[16 (T / 32) + g][8i + 2t], [..][8i + 2t + 1] in d[4i], d[4i + 1]
+// and rows + 8 in d[4i + 2], d[4i + 3].
+TEST(WgmmaLayout, AccumulatorFragmentsArePtxs) {
+  struct Case {
+    int thread, reg, row, col;
+  };
+  const Case cases[] = {
+      {0, 0, 0, 0},       {0, 1, 0, 1},       {0, 2, 8, 0},    {0, 3, 8, 1},      {0, 4, 0, 8},
+      {0, 63, 8, 121},    {37, 0, 17, 2},     {37, 6, 25, 10}, {37, 61, 17, 123}, {127, 3, 63, 7},
+      {127, 62, 63, 126}, {127, 63, 63, 127}, {64, 1, 32, 1},  {99, 40, 48, 86},
+  };
+  for (const Case& c : cases) {
+    const int wq = c.thread / 32, lane = c.thread % 32;
+    EXPECT_EQ(wl::d_row(wq, lane, c.reg), c.row) << "thread " << c.thread << " d" << c.reg;
+    EXPECT_EQ(wl::d_col(lane, c.reg), c.col) << "thread " << c.thread << " d" << c.reg;
+  }
+}
+
 // The tile end to end on integers: stages filled by the loads, four k-steps per warpgroup read
 // through the decoded descriptors, every thread's registers mapped back to D.
 TEST(WgmmaLayout, ModelOfTheTileEqualsThePlainProduct) {

@@ -50,7 +50,8 @@ __device__ __forceinline__ void mma_k_block(float (&part)[64], float (&acc)[64],
   const int wg = static_cast<int>(threadIdx.x / 128);
 #pragma unroll
   for (int k0 = 0; k0 < kBk / 32; k0 += kSteps) {
-    wgmma_fence();  // `part` was last touched by the CUDA cores
+    wgmma_fence_operands(part);  // the CUDA cores' last writes to `part` stay above the fence
+    wgmma_fence();               // `part` was last touched by the CUDA cores
 #pragma unroll
     for (int ks = k0; ks < k0 + kSteps; ++ks)  // a new partial sum starts with accumulate = false
       wgmma_m64n128k32_e4m3(
