@@ -48,9 +48,9 @@ __global__ void __launch_bounds__(kThreads, 1)
 // to the device current when it is set, so it is set before every launch (it is cheap).
 template <Fp8GemmKernel kKernel>
 void launch_plain(dim3 grid, const Operands& p, int m) {
-  COBENCH_CUDA_CHECK(cudaFuncSetAttribute(
-      fp8_gemm_kernel<kKernel>, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes<kKernel>));
   constexpr int smem = kSmemBytes<kKernel>;
+  COBENCH_CUDA_CHECK(cudaFuncSetAttribute(fp8_gemm_kernel<kKernel>,
+                                          cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
   fp8_gemm_kernel<kKernel><<<grid, kThreads, smem>>>(p, m);
   COBENCH_CUDA_CHECK(cudaGetLastError());
 }
@@ -58,10 +58,9 @@ void launch_plain(dim3 grid, const Operands& p, int m) {
 template <Fp8GemmKernel kKernel>
 void launch_grouped(dim3 grid, const Operands& p, const int* tiles, long long expert_codes,
                     int expert_scales) {
-  COBENCH_CUDA_CHECK(cudaFuncSetAttribute(grouped_fp8_gemm_kernel<kKernel>,
-                                          cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                          kSmemBytes<kKernel>));
   constexpr int smem = kSmemBytes<kKernel>;
+  COBENCH_CUDA_CHECK(cudaFuncSetAttribute(grouped_fp8_gemm_kernel<kKernel>,
+                                          cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
   grouped_fp8_gemm_kernel<kKernel><<<grid, kThreads, smem>>>(p, tiles, expert_codes, expert_scales);
   COBENCH_CUDA_CHECK(cudaGetLastError());
 }
