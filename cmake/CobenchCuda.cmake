@@ -9,10 +9,13 @@ if(COBENCH_ENABLE_CUDA OR COBENCH_REQUIRE_CUDA)
   include(CheckLanguage)
   check_language(CUDA)
   if(CMAKE_CUDA_COMPILER)
+    # The architectures this toolkit knows (compute_89 ...), for the default list and for the
+    # accumulator probe's extra targets (kernels/CMakeLists.txt).
+    execute_process(COMMAND "${CMAKE_CUDA_COMPILER}" --list-gpu-arch
+                    OUTPUT_VARIABLE _cobench_archs ERROR_QUIET)
+    set(COBENCH_CUDA_KNOWN_ARCHS "${_cobench_archs}")
     if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
-      # Probe the toolkit for sm_100a before enabling the language (the list must be set first).
-      execute_process(COMMAND "${CMAKE_CUDA_COMPILER}" --list-gpu-arch
-                      OUTPUT_VARIABLE _cobench_archs ERROR_QUIET)
+      # sm_100a where the toolkit knows it (the list must be set before enabling the language).
       set(CMAKE_CUDA_ARCHITECTURES 90a)
       if(_cobench_archs MATCHES "compute_100")
         list(APPEND CMAKE_CUDA_ARCHITECTURES 100a)

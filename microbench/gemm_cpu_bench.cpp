@@ -1,18 +1,34 @@
 // SPDX-License-Identifier: Apache-2.0
-// CPU GEMMs: OpenBLAS SGEMM (the vendor baseline) and cobench's block-scaled FP8 GEMM, on square
-// sizes and on DeepSeek-V3's shapes (topologies/models/deepseek-v3.yaml) at M tokens. Each is
-// verified on 64 sampled outputs against FP64 before it is timed.
-//   cobench_bench_gemm_cpu --benchmark_filter=2048 --benchmark_repetitions=5
+// CPU GEMMs: OpenBLAS SGEMM (the vendor baseline) and cobench's block-scaled FP8 GEMM, on the
+// 2048 square and on a model's shapes (COBENCH_GEMM_MODEL, a name under topologies/models or a
+// YAML path; default deepseek-v3) at M tokens. Each is verified on 64 sampled outputs against
+// FP64 before it is timed. Counters: gemm_flop_per_s, operand_bytes_per_s, peak_fraction (of the
+// FP32 FMA peak BM_FmaPeak measures first in the same run), max_rel_err (against FP64 of the
+// operands the GEMM was given) and, for FP8, quant_rel_err (against FP64 of the unquantized
+// inputs: what FP8 with 1x128 / 128x128 scales costs) with the operands' own quantization errors
+// in the label. The default grid is M = 64, 128, 512 on the model's shapes without the LM head
+// (minutes on 2 cores); COBENCH_GEMM_GRID=full registers M = 64, 512, 4096, 16384 on every shape
+// (any other value is an error), where a GEMM whose buffers need more than half of physical
+// memory reports that as its error. Names: BM_Fp8Gemm_Cpu/shape:q_b/m:128/n:24576/k:1536 (with
+// model:<name>/ before shape: for a model other than DeepSeek-V3).
+//   cobench_bench_gemm_cpu --benchmark_filter='FmaPeak|2048' --benchmark_repetitions=5
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdlib>
+#include <exception>
 #include <random>
+#include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "core/nvtx.h"
 #include "core/random.h"
 #include "kernels/gemm/fp8_gemm.h"
+#include "microbench/fma_peak_bench.h"
 #include "microbench/gemm_shapes.h"
 #include "topologies/data_files.h"
 #if COBENCH_HAVE_OPENBLAS
@@ -43,41 +59,115 @@ void set_counters(benchmark::State& state, double m, double n, double k, double 
       benchmark::Counter(2 * m * n * k, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["operand_bytes_per_s"] =
       benchmark::Counter(bytes, benchmark::Counter::kIsIterationInvariantRate);
+  if (const double peak = bench::fma_peak_flop_per_s(); peak > 0)
+    state.counters["peak_fraction"] =
+        benchmark::Counter(2 * m * n * k / peak, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["max_rel_err"] = error;
 }
 
-void BM_Fp8Gemm_Cpu(benchmark::State& state) {
+// The model the shapes come from: COBENCH_GEMM_MODEL or DeepSeek-V3.
+std::string model_name() {
+  const char* name = std::getenv("COBENCH_GEMM_MODEL");
+  return name && *name ? name : "deepseek-v3";
+}
+
+// The weights of the last N x K shape (FP32, per-block E4M3, its quantization error): a shape's
+// M values and repetitions run one after another, and the largest weights take seconds to draw
+// and quantize.
+struct Weights {
+  std::int64_t n = 0, k = 0;
+  std::vector<float> w;
+  quant::QuantizedMatrix b;
+  quant::QuantizationError error;
+};
+
+const Weights& weights(std::int64_t n, std::int64_t k) {
+  static Weights cached;
+  if (cached.n != n || cached.k != k) {
+    cached = Weights{};  // frees the previous shape's first
+    cached.w = random_normal_matrix(n, k, 2);
+    cached.b = quant::quantize_per_block(cached.w.data(), n, k, num::Fp8Format::kE4M3,
+                                         quant::ScaleKind::kFp32);
+    cached.error = quant::compare(cached.w.data(), quant::dequantize(cached.b).data(), n * k);
+    cached.n = n, cached.k = k;
+  }
+  return cached;
+}
+
+// Bytes of physical memory, or 0 where sysconf cannot tell.
+double physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? static_cast<double>(pages) * static_cast<double>(page) : 0.0;
+}
+
+// An error message when a GEMM's buffers (`bytes`) would take more than half of physical memory.
+std::string too_large(double bytes) {
+  const double physical = physical_memory_bytes();
+  if (physical <= 0 || bytes <= physical / 2) return "";
+  return fmt::format(
+      "not run: the operands and output need {:.1f} GiB, more than half of the "
+      "{:.1f} GiB of physical memory",
+      bytes / (1 << 30), physical / (1 << 30));
+}
+
+void BM_Fp8Gemm_Cpu(benchmark::State& state) try {
   const std::int64_t M = state.range(0), N = state.range(1), K = state.range(2);
-  const auto x = random_normal_matrix(M, K, 1), w = random_normal_matrix(N, K, 2);
+  // FP32 inputs, E4M3 codes, the FP32 output and a dequantized copy of the larger operand.
+  if (const std::string e = too_large(9.0 * double(M * K + N * K) + 4.0 * double(M * N));
+      !e.empty()) {
+    state.SkipWithError(e.c_str());
+    return;
+  }
+  const auto x = random_normal_matrix(M, K, 1);
   const auto a =
       quant::quantize_per_token(x.data(), M, K, num::Fp8Format::kE4M3, quant::ScaleKind::kFp32);
-  const auto b =
-      quant::quantize_per_block(w.data(), N, K, num::Fp8Format::kE4M3, quant::ScaleKind::kFp32);
+  const Weights& wb = weights(N, K);
+  const std::vector<float>& w = wb.w;
+  const quant::QuantizedMatrix& b = wb.b;
   std::vector<float> d(static_cast<size_t>(M * N));
   gemm::fp8_gemm_cpu(a, b, d.data());
-  const double error = sampled_error(
-      M, N, [&](std::int64_t m, std::int64_t n) { return static_cast<double>(d[m * N + n]); },
-      [&](std::int64_t m, std::int64_t n) {
-        double mag = 0;
-        for (std::int64_t k = 0; k < K; ++k)
-          mag += std::fabs(static_cast<double>(num::decode_fp8(a.codes[m * K + k], a.format)) *
-                           a.scale_at(m, k) * num::decode_fp8(b.codes[n * K + k], b.format) *
-                           b.scale_at(n, k));
-        return std::pair{gemm::fp8_gemm_ref_at(a, b, m, n), mag};
-      });
+  auto got = [&](std::int64_t m, std::int64_t n) { return static_cast<double>(d[m * N + n]); };
+  const double error = sampled_error(M, N, got, [&](std::int64_t m, std::int64_t n) {
+    double mag = 0;
+    for (std::int64_t k = 0; k < K; ++k)
+      mag += std::fabs(static_cast<double>(num::decode_fp8(a.codes[m * K + k], a.format)) *
+                       a.scale_at(m, k) * num::decode_fp8(b.codes[n * K + k], b.format) *
+                       b.scale_at(n, k));
+    return std::pair{gemm::fp8_gemm_ref_at(a, b, m, n), mag};
+  });
   if (error > static_cast<double>(K) * std::ldexp(1.0, -22)) {
     state.SkipWithError(fmt::format("verification failed: error {:.3g}", error).c_str());
     return;
   }
-  NvtxRange range("BM_Fp8Gemm_Cpu");
-  for (auto _ : state) {
-    gemm::fp8_gemm_cpu(a, b, d.data());
-    benchmark::DoNotOptimize(d.data());
+  // What quantization costs: the same samples against FP64 of the unquantized inputs, and each
+  // operand's own error (quant::compare).
+  const double quant_error = sampled_error(M, N, got, [&](std::int64_t m, std::int64_t n) {
+    double s = 0, mag = 0;
+    for (std::int64_t k = 0; k < K; ++k) {
+      const double p = static_cast<double>(x[m * K + k]) * w[n * K + k];
+      s += p, mag += std::fabs(p);
+    }
+    return std::pair{s, mag};
+  });
+  const quant::QuantizationError qa = quant::compare(x.data(), quant::dequantize(a).data(), M * K),
+                                 qb = wb.error;
+  {
+    NvtxRange range("BM_Fp8Gemm_Cpu");
+    for (auto _ : state) {
+      gemm::fp8_gemm_cpu(a, b, d.data());
+      benchmark::DoNotOptimize(d.data());
+    }
   }
   set_counters(state, double(M), double(N), double(K), double(M * K + N * K) + 4.0 * double(M * N),
                error);
-  state.SetLabel(
-      fmt::format("verified: {} kernel, error {:.2g}", gemm::fp8_gemm_cpu_kernel(), error));
+  state.counters["quant_rel_err"] = quant_error;
+  state.SetLabel(fmt::format(
+      "verified: {} kernel, error {:.2g}; against unquantized inputs {:.2g} (A 1x128 rel_l2 "
+      "{:.2g}, B 128x128 rel_l2 {:.2g}); peak: FP32 FMA {}",
+      gemm::fp8_gemm_cpu_kernel(), error, quant_error, qa.rel_l2, qb.rel_l2,
+      bench::fma_peak_description()));
+} catch (const std::exception& e) {
+  state.SkipWithError(e.what());
 }
 
 // Tokens per expert under Zipf(1) routing popularity: expert e gets a share 1/(e+1) of them.
@@ -97,7 +187,7 @@ std::vector<std::int64_t> zipf_counts(std::int64_t experts, std::int64_t tokens)
 
 // The MoE grouped GEMM: DeepSeek-V3's expert down-projection (N = hidden 7168, K = expert
 // intermediate 2048) over `experts` experts with Zipf-uneven token counts.
-void BM_GroupedFp8Gemm_Cpu(benchmark::State& state) {
+void BM_GroupedFp8Gemm_Cpu(benchmark::State& state) try {
   const std::int64_t experts = state.range(0), tokens = state.range(1);
   const topo::ModelArch v3 = topo::load_model("deepseek-v3");
   const std::int64_t N = v3.hidden_size, K = v3.moe->expert_intermediate;
@@ -141,17 +231,17 @@ void BM_GroupedFp8Gemm_Cpu(benchmark::State& state) {
                double(tokens * K + experts * N * K) + 4.0 * double(tokens * N), error);
   state.SetLabel(fmt::format("verified: error {:.2g}; tokens per expert {} .. {}", error,
                              counts.back(), counts.front()));
+} catch (const std::exception& e) {
+  state.SkipWithError(e.what());
 }
-BENCHMARK(BM_GroupedFp8Gemm_Cpu)
-    ->ArgNames({"experts", "tokens"})
-    ->Args({8, 512})
-    ->Args({8, 2048})
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
 
 #if COBENCH_HAVE_OPENBLAS
-void BM_Sgemm_OpenBlas(benchmark::State& state) {
+void BM_Sgemm_OpenBlas(benchmark::State& state) try {
   const std::int64_t M = state.range(0), N = state.range(1), K = state.range(2);
+  if (const std::string e = too_large(4.0 * double(M * K + N * K + M * N)); !e.empty()) {
+    state.SkipWithError(e.c_str());
+    return;
+  }
   const auto a = random_normal_matrix(M, K, 1), b = random_normal_matrix(N, K, 2);
   std::vector<float> c(static_cast<size_t>(M * N));
   gemm::sgemm_openblas(a.data(), b.data(), c.data(), M, N, K);
@@ -175,24 +265,66 @@ void BM_Sgemm_OpenBlas(benchmark::State& state) {
     benchmark::DoNotOptimize(c.data());
   }
   set_counters(state, double(M), double(N), double(K), 4.0 * double(M * K + N * K + M * N), error);
-  state.SetLabel(
-      fmt::format("verified: error {:.2g}, {} threads", error, gemm::openblas_threads()));
+  state.SetLabel(fmt::format("verified: error {:.2g}, {} threads; peak: FP32 FMA {}", error,
+                             gemm::openblas_threads(), bench::fma_peak_description()));
+} catch (const std::exception& e) {
+  state.SkipWithError(e.what());
 }
 #endif
 
-// Square 2048 (the comparison) and DeepSeek-V3's shapes at 128 tokens.
-void shapes(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"m", "n", "k"});
-  b->Args({2048, 2048, 2048});
-  for (const auto& s : bench::model_gemm_shapes(topo::load_model("deepseek-v3")))
-    if (s.name != "lm_head") b->Args({128, s.n, s.k});
-}
-
-BENCHMARK(BM_Fp8Gemm_Cpu)->Apply(shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
+// Square 2048 (the comparison) and the model's shapes at M tokens (see the top).
+void register_all() {
+  const char* grid = std::getenv("COBENCH_GEMM_GRID");
+  COBENCH_CHECK(!grid || std::string(grid) == "full",
+                fmt::format("COBENCH_GEMM_GRID is \"{}\"; expected \"full\" or unset", grid));
+  const bool full = grid != nullptr;
+  const std::vector<std::int64_t> tokens = full ? std::vector<std::int64_t>{64, 512, 4096, 16384}
+                                                : std::vector<std::int64_t>{64, 128, 512};
+  const std::string model = model_name();
+  const auto shapes = bench::model_gemm_shapes(topo::load_model(model));
+  bench::register_fma_peak_benchmark();
+  using Body = void (*)(benchmark::State&);
+  std::vector<std::pair<const char*, Body>> impls{{"BM_Fp8Gemm_Cpu", BM_Fp8Gemm_Cpu}};
 #if COBENCH_HAVE_OPENBLAS
-BENCHMARK(BM_Sgemm_OpenBlas)->Apply(shapes)->Unit(benchmark::kMillisecond)->UseRealTime();
+  impls.emplace_back("BM_Sgemm_OpenBlas", BM_Sgemm_OpenBlas);
 #endif
+  for (const auto& [name, body] : impls) {
+    benchmark::RegisterBenchmark(name, body)  // the square keeps its name (tracked histories)
+        ->ArgNames({"m", "n", "k"})
+        ->Args({2048, 2048, 2048})
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+    for (const auto& sh : shapes) {
+      if (!full && sh.name == "lm_head") continue;
+      auto* b = benchmark::RegisterBenchmark(
+          (model == "deepseek-v3" ? fmt::format("{}/shape:{}", name, sh.name)
+                                  : fmt::format("{}/model:{}/shape:{}", name, model, sh.name))
+              .c_str(),
+          body);
+      b->ArgNames({"m", "n", "k"})->Unit(benchmark::kMillisecond)->UseRealTime();
+      for (std::int64_t m : tokens) b->Args({m, sh.n, sh.k});
+    }
+  }
+  benchmark::RegisterBenchmark("BM_GroupedFp8Gemm_Cpu/shape:expert_down", BM_GroupedFp8Gemm_Cpu)
+      ->ArgNames({"experts", "tokens"})
+      ->Args({8, 512})
+      ->Args({8, 2048})
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime();
+}
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  try {
+    register_all();
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "cobench_bench_gemm_cpu: {}\n", e.what());
+    return 2;
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

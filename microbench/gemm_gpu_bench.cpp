@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // GPU GEMMs: cuBLASLt BF16, cuBLASLt FP8 (per-tensor and DeepSeek-V3's block scaling), cobench's
 // block-scaled FP8 kernel (WGMMA on sm_90, with its mma.sync tile timed beside it on the squares)
-// and its grouped (MoE) form, on DeepSeek-V3's shapes
-// (topologies/models/deepseek-v3.yaml) at M = 64 .. 16384 tokens and on squares of 4096 and
-// 8192. Each is verified on 64 sampled outputs against FP64 before it is timed; timing uses CUDA
-// events with the L2 cache flushed before every call (manual time). Counters: gemm_flop_per_s,
+// and its grouped (MoE) form, on a model's shapes (COBENCH_GEMM_MODEL, a name under
+// topologies/models or a YAML path; default deepseek-v3, whose names carry no model: part) at
+// M = 64 .. 16384 tokens and on squares of 4096 and 8192; an NVTX range per benchmark and shape.
+// Each is verified on 64 sampled outputs against FP64 before it is timed; timing uses CUDA events
+// with the L2 cache flushed before every call (manual time). Counters: gemm_flop_per_s,
 // operand_bytes_per_s, peak_fraction (of the device's dense FP8 or BF16 peak) and max_rel_err.
 // The squares carry model_input:gpu.peak_flops.fp8 (or bf16), so `cobench analyze --measured`
 // takes the best of them as the achievable tensor-core throughput. BM_AccumulatorProbe records
@@ -15,6 +16,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <random>
 #include <vector>
 
@@ -93,7 +95,8 @@ std::vector<std::uint16_t> to_bf16(const quant::QuantizedMatrix& q) {  // exact:
   return out;
 }
 
-void BM_Gemm(benchmark::State& state, Impl impl, const bench::DevicePeak& peak) try {
+void BM_Gemm(benchmark::State& state, Impl impl, const bench::DevicePeak& peak,
+             const std::string& name) try {
   const std::int64_t M = state.range(0), N = state.range(1), K = state.range(2);
   const auto& a = bench::cached_fp8(0, M, K, 1);
   const auto& b = bench::cached_fp8(1, N, K, 128);
@@ -117,13 +120,14 @@ void BM_Gemm(benchmark::State& state, Impl impl, const bench::DevicePeak& peak) 
     if (impl == Impl::kFp8TensorLt) {
       sa = gc::DeviceBuffer<float>(std::vector<float>{a.scales[0]});
       sb = gc::DeviceBuffer<float>(std::vector<float>{b.scales[0]});
+      // K as the padded row length: upload_fp8 pads rows to a multiple of 128 (zero codes).
       lt = std::make_unique<gc::LtMatmul>(gc::LtMatmul::fp8_tensor_scaled(
-          da.codes.get(), sa.get(), db.codes.get(), sb.get(), d.get(), M, N, K));
+          da.codes.get(), sa.get(), db.codes.get(), sb.get(), d.get(), M, N, da.ld));
     } else if (impl == Impl::kFp8BlockLt) {
       sa = gc::DeviceBuffer<float>(gc::cublaslt_vec128_scales(a));
       sb = gc::DeviceBuffer<float>(gc::cublaslt_blk128_scales(b, N));
       lt = std::make_unique<gc::LtMatmul>(gc::LtMatmul::fp8_block_scaled(
-          da.codes.get(), sa.get(), db.codes.get(), sb.get(), d.get(), M, N, K));
+          da.codes.get(), sa.get(), db.codes.get(), sb.get(), d.get(), M, N, da.ld));
     }
   }
   if (lt) {
@@ -145,7 +149,8 @@ void BM_Gemm(benchmark::State& state, Impl impl, const bench::DevicePeak& peak) 
   }
   bench::GpuTimer timer;
   const double flop = 2.0 * double(M) * double(N) * double(K);
-  const double seconds = bench::timed_loop(state, timer, call, kImplNames[static_cast<int>(impl)]);
+  const double seconds =
+      bench::timed_loop(state, timer, call, fmt::format("{}/m:{}/n:{}/k:{}", name, M, N, K));
   const double iters = static_cast<double>(state.iterations());
   const double rate = flop * iters / seconds;
   const double named_peak = impl == Impl::kBf16Lt ? peak.bf16 : peak.fp8;
@@ -183,7 +188,7 @@ void BM_GroupedGemm(benchmark::State& state, std::int64_t N, std::int64_t K) try
   gc::DeviceBuffer<float> d(static_cast<size_t>(tokens * N));
   const std::function<void()> call = [&] { gc::grouped_fp8_gemm_cuda(da, db, tiles, d.get()); };
   call();
-  // Verify the first and last expert's first row block against FP64 (sampled).
+  // Verify 64 outputs at random rows (any expert) and columns against FP64.
   double error = 0;
   std::mt19937 rng(9);
   for (int i = 0; i < 64; ++i) {
@@ -203,7 +208,9 @@ void BM_GroupedGemm(benchmark::State& state, std::int64_t N, std::int64_t K) try
     return;
   }
   bench::GpuTimer timer;
-  const double seconds = bench::timed_loop(state, timer, call, "BM_GroupedFp8_Cobench");
+  const double seconds =
+      bench::timed_loop(state, timer, call,
+                        fmt::format("BM_GroupedFp8_Cobench/experts:{}/tokens:{}", experts, tokens));
   const double iters = static_cast<double>(state.iterations());
   state.counters["gemm_flop_per_s"] = 2.0 * double(tokens * N) * double(K) * iters / seconds;
   state.counters["operand_bytes_per_s"] =
@@ -215,9 +222,25 @@ void BM_GroupedGemm(benchmark::State& state, std::int64_t N, std::int64_t K) try
   state.SkipWithError(e.what());
 }
 
+// The probe readings the device can give (WGMMA on sm_90, mma.sync on any FP8 device the probe
+// was built for, which includes GPUs the GEMM kernels are not built for).
+void register_probes() {
+  for (const auto& [name, instruction] :
+       {std::pair{"BM_AccumulatorProbe/instruction:wgmma_m64n8k32_e4m3",
+                  gc::ProbeInstruction::kWgmma},
+        std::pair{"BM_AccumulatorProbe/instruction:mma_sync_m16n8k32_e4m3",
+                  gc::ProbeInstruction::kMmaSync}})
+    if (gc::accumulator_probe_unsupported(instruction).empty())
+      benchmark::RegisterBenchmark(name, [instruction = instruction](benchmark::State& st) {
+        BM_AccumulatorProbe(st, instruction);
+      })->Iterations(1);
+}
+
 void register_all() {
   static const bench::DevicePeak peak = bench::device_peak();
-  const auto shapes = bench::model_gemm_shapes(topo::load_model("deepseek-v3"));
+  const char* model_env = std::getenv("COBENCH_GEMM_MODEL");
+  const std::string model = model_env && *model_env ? model_env : "deepseek-v3";
+  const auto shapes = bench::model_gemm_shapes(topo::load_model(model));
   const bool hopper = gc::cuda_compute_capability() == 90;
   for (Impl impl : {Impl::kBf16Lt, Impl::kFp8TensorLt, Impl::kFp8BlockLt, Impl::kFp8BlockCobench,
                     Impl::kFp8BlockCobenchMmaSync}) {
@@ -227,7 +250,7 @@ void register_all() {
     for (std::int64_t s : {4096, 8192})
       benchmark::RegisterBenchmark(
           fmt::format("{}/shape:square/model_input:{}", base, input).c_str(),
-          [impl](benchmark::State& st) { BM_Gemm(st, impl, peak); })
+          [impl, base](benchmark::State& st) { BM_Gemm(st, impl, peak, base + "/shape:square"); })
           ->ArgNames({"m", "n", "k"})
           ->Args({s, s, s})
           ->UseManualTime()
@@ -235,22 +258,16 @@ void register_all() {
           ->Unit(benchmark::kMicrosecond);
     if (impl == Impl::kFp8BlockCobenchMmaSync) continue;  // squares only
     for (const auto& sh : shapes) {
-      auto* b =
-          benchmark::RegisterBenchmark(fmt::format("{}/shape:{}", base, sh.name).c_str(),
-                                       [impl](benchmark::State& st) { BM_Gemm(st, impl, peak); });
+      const std::string name = model == "deepseek-v3"
+                                   ? fmt::format("{}/shape:{}", base, sh.name)
+                                   : fmt::format("{}/model:{}/shape:{}", base, model, sh.name);
+      auto* b = benchmark::RegisterBenchmark(
+          name.c_str(), [impl, name](benchmark::State& st) { BM_Gemm(st, impl, peak, name); });
       b->ArgNames({"m", "n", "k"})->UseManualTime()->MinTime(0.1)->Unit(benchmark::kMicrosecond);
       for (std::int64_t m : {64, 512, 4096, 16384}) b->Args({m, sh.n, sh.k});
     }
   }
-  if (hopper)
-    benchmark::RegisterBenchmark(
-        "BM_AccumulatorProbe/instruction:wgmma_m64n8k32_e4m3",
-        [](benchmark::State& st) { BM_AccumulatorProbe(st, gc::ProbeInstruction::kWgmma); })
-        ->Iterations(1);
-  benchmark::RegisterBenchmark(
-      "BM_AccumulatorProbe/instruction:mma_sync_m16n8k32_e4m3",
-      [](benchmark::State& st) { BM_AccumulatorProbe(st, gc::ProbeInstruction::kMmaSync); })
-      ->Iterations(1);
+  register_probes();
   // DeepSeek-V3's routed expert down-projection (N hidden 7168, K expert intermediate 2048).
   const topo::ModelArch v3 = topo::load_model("deepseek-v3");
   const std::int64_t n = v3.hidden_size, k = v3.moe->expert_intermediate;
@@ -267,5 +284,5 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return cobench::bench::gpu_bench_main(argc, argv, "BM_GemmGpu", register_all);
+  return cobench::bench::gpu_bench_main(argc, argv, "BM_GemmGpu", register_all, register_probes);
 }

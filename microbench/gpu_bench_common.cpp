@@ -11,18 +11,13 @@
 namespace cobench::bench {
 
 DevicePeak device_peak() {
-  int dev = 0, sms = 0, khz = 0, major = 0;
+  int dev = 0;
   COBENCH_CUDA_CHECK(cudaGetDevice(&dev));
-  COBENCH_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+  cudaDeviceProp prop{};
+  COBENCH_CUDA_CHECK(cudaGetDeviceProperties(&prop, dev));
+  int khz = 0;
   COBENCH_CUDA_CHECK(cudaDeviceGetAttribute(&khz, cudaDevAttrClockRate, dev));
-  COBENCH_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
-  const double fp8_per_clk = major == 9 ? 8192 : major == 10 ? 16384 : 0;
-  DevicePeak p;
-  p.fp8 = sms * (khz * 1e3) * fp8_per_clk;
-  p.bf16 = p.fp8 / 2;
-  p.how = fmt::format("{} SMs x {} MHz x {} FP8 FLOP/clk/SM (sm_{}x)", sms, khz / 1000, fp8_per_clk,
-                      major);
-  return p;
+  return tensor_core_peak(prop.name, prop.major, prop.multiProcessorCount, khz);
 }
 
 GpuTimer::GpuTimer() {
@@ -69,13 +64,15 @@ double timed_loop(benchmark::State& state, GpuTimer& timer, const std::function<
 }
 
 int gpu_bench_main(int argc, char** argv, const std::string& prefix,
-                   const std::function<void()>& register_all) {
+                   const std::function<void()>& register_all,
+                   const std::function<void()>& register_other_device) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  const std::string why = cuda_device_unavailable();
+  const std::string why = cuda_device_unsupported();
   if (why.empty()) {
     register_all();
   } else {
+    if (register_other_device && cuda_device_unavailable().empty()) register_other_device();
     benchmark::RegisterBenchmark((prefix + "/no_device").c_str(), [why](benchmark::State& st) {
       st.SkipWithError(why.c_str());
       for (auto _ : st) {

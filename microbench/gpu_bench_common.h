@@ -11,6 +11,8 @@
 #include <functional>
 #include <string>
 
+#include "microbench/tensor_peak.h"
+
 namespace cobench::bench {
 
 /// Times `call` with CUDA events on the default stream after overwriting a buffer twice the L2
@@ -35,19 +37,17 @@ class GpuTimer {
 double timed_loop(benchmark::State& state, GpuTimer& timer, const std::function<void()>& call,
                   const std::string& range);
 
-struct DevicePeak {
-  double fp8 = 0, bf16 = 0;  ///< dense FLOP/s; 0 when the architecture is not known here
-  std::string how;           ///< "132 SMs x 1980 MHz x 8192 FP8 FLOP/clk/SM (sm_90)"
-};
-
-/// SM count x the SM clock x the dense tensor-core FLOP per clock and SM of the architecture
-/// (sm_90: 8192 FP8, 4096 BF16, the H100/H200 datasheets' 1979 / 989 TFLOPS at 1830 MHz; sm_100:
-/// twice that).
+/// The current device's dense tensor-core peaks: the datasheet's for known parts, else SMs x the
+/// maximum SM clock x the architecture's FLOP per clock (microbench/tensor_peak.h says which).
 DevicePeak device_peak();
 
-/// A Google Benchmark main: `register_all` when a CUDA device is usable; otherwise one benchmark
-/// `<prefix>/no_device` that reports the runtime's reason as its error. Returns the exit status.
+/// A Google Benchmark main: `register_all` when a CUDA device is usable and this build has
+/// kernels for it; otherwise one benchmark `<prefix>/no_device` that reports why (no device, or
+/// one this build has no kernels for) as its error, plus, when there is a device,
+/// `register_other_device` (if given: what runs on any device, e.g. the accumulator probe).
+/// Returns the exit status.
 int gpu_bench_main(int argc, char** argv, const std::string& prefix,
-                   const std::function<void()>& register_all);
+                   const std::function<void()>& register_all,
+                   const std::function<void()>& register_other_device = {});
 
 }  // namespace cobench::bench

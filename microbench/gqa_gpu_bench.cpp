@@ -38,28 +38,6 @@ using namespace cobench::mla;
 
 constexpr double kOutBound = 1e-4, kLseBound = 1e-4;  // as tests/gpu/gqa_cuda_test.cpp
 
-// A cache of `batch` sequences of `context` tokens, each followed by kNanSlots unwritten (NaN)
-// slots. A page holds [kv_heads, 2, 64 tokens, 128] BF16 (gqa_decode.h), so a slot is one row
-// per KV head and part.
-GqaCache make_cache(const GqaShape& s, std::int64_t batch, std::int64_t context) {
-  GqaCache c =
-      make_gqa_cache(s, std::vector<std::int64_t>(static_cast<size_t>(batch), context + kNanSlots));
-  fill_random(c, 11);
-  PagedCache& p = c.paged;
-  const std::int64_t row_bytes = s.head_dim * 2;
-  for (std::int64_t seq = 0; seq < batch; ++seq) {
-    for (std::int64_t t = context; t < context + kNanSlots; ++t) {
-      std::uint8_t* page = p.pool.data() + static_cast<std::int64_t>(p.page_of(seq, t)) *
-                                               p.page_tokens * p.token_bytes;
-      for (std::int64_t row = 0; row < 2 * s.kv_heads; ++row)  // (KV head, key or value)
-        std::memset(page + (row * p.page_tokens + t % p.page_tokens) * row_bytes, 0xFF,
-                    static_cast<size_t>(row_bytes));
-    }
-    p.lengths[static_cast<size_t>(seq)] = context;
-  }
-  return c;
-}
-
 struct Prepared {
   std::string attn;
   std::int64_t batch = 0, context = 0;
@@ -74,7 +52,7 @@ const Prepared& prepared(const std::string& attn, const GqaShape& s, std::int64_
   static Prepared cached;
   if (cached.attn == attn && cached.batch == batch && cached.context == context) return cached;
   cached = Prepared{};  // frees the previous configuration first
-  cached.cache = make_cache(s, batch, context);
+  cached.cache = make_benchmark_cache(s, batch, context, kNanSlots);
   const std::int64_t per_seq = s.q_heads * s.head_dim;
   cached.q = random_normal_matrix(1, batch * per_seq, 5);
   cached.seqs = checked_sequences(batch, context);

@@ -3,20 +3,29 @@
 // through hwloc, first-touch placement) and on one core (the setting of Debian's mbw, see
 // microbench/memory_vs_mbw.sh), the paged KV gather by block table across page sizes, and the
 // sequential read of a KV-sized file (O_DIRECT where the file system allows it). Each verifies
-// the data it moved, before and after timing. Bandwidths are decimal (1 GB/s = 1e9 B/s); the
-// all-core streams carry `model_input: cpu.memory_bandwidth` and the largest storage read
-// `model_input: storage.read_bandwidth` for `cobench analyze --measured`.
+// the data it moved before timing and again after it, on one more pass: the streams and the
+// gather into outputs poisoned first (so the check needs that pass), the storage read verified
+// word for word. An exception (a bad COBENCH_STORAGE_DIR, say) becomes that benchmark's error
+// and the run goes on. Bandwidths are decimal (1 GB/s = 1e9 B/s); the streams report
+// `peak_fraction` of the host memory peak when one is known ($COBENCH_HOST_MEMORY_PEAK, else
+// SMBIOS; core/sysinfo/host_memory_peak.h), and the label says where it came from or why there is
+// none. The all-core streams carry `model_input: cpu.memory_bandwidth` and the largest storage
+// read `model_input: storage.read_bandwidth` for `cobench analyze --measured`.
 //   cobench_bench_memory --benchmark_filter=HostStream --benchmark_repetitions=5
+//   COBENCH_HOST_MEMORY_PEAK='204.8 GB/s' cobench_bench_memory --benchmark_filter=HostStream
 //   COBENCH_STORAGE_DIR=/mnt/nvme cobench_bench_memory --benchmark_filter=StorageRead
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
+#include <exception>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "core/nvtx.h"
+#include "core/sysinfo/host_memory_peak.h"
+#include "core/units.h"
 #include "kernels/memory/host_stream.h"
 #include "kernels/memory/kv_gather.h"
 #include "kernels/memory/storage_read.h"
@@ -29,56 +38,83 @@ using namespace cobench::memory;
 constexpr std::int64_t kMlaFp8TokenBytes = 656;  // kernels/mla/paged_cache.h
 constexpr std::int64_t kDeepSeekV3Layers = 61;
 
+// Runs a benchmark's body; an exception becomes the benchmark's error and the run goes on.
+template <class Body>
+void run_or_skip(benchmark::State& state, const Body& body) {
+  try {
+    body();
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+  }
+}
+
 void BM_HostStream(benchmark::State& state, StreamOp op, std::int64_t mib, int threads) {
-  HostStream s(static_cast<std::size_t>(mib) << 20, threads);
-  s.run(op);
-  if (const std::string e = s.verify(op); !e.empty()) {
-    state.SkipWithError(("verification failed: " + e).c_str());
-    return;
-  }
-  {
-    NvtxRange range("BM_HostStream");
-    for (auto _ : state) benchmark::DoNotOptimize(s.run(op));
-  }
-  if (const std::string e = s.verify(op); !e.empty()) {
-    state.SkipWithError(("verification failed after timing: " + e).c_str());
-    return;
-  }
-  state.counters["memory_bytes_per_s"] = benchmark::Counter(
-      static_cast<double>(s.bytes_per_pass(op)), benchmark::Counter::kIsIterationInvariantRate);
-  state.SetLabel(
-      fmt::format("verified: {} over {} B per array, {} threads {}, {} kernel; "
-                  "{} B counted per element; 1 GB/s = 1e9 B/s",
-                  stream_op_name(op), s.elements() * 8, s.threads(), s.pinned(), s.kernel(),
-                  stream_bytes_per_element(op)));
+  run_or_skip(state, [&] {
+    const sysinfo::HostMemoryPeakReading peak = sysinfo::read_host_memory_peak();
+    HostStream s(static_cast<std::size_t>(mib) << 20, threads);
+    s.run(op);
+    if (const std::string e = s.verify(op); !e.empty()) {
+      state.SkipWithError(("verification failed: " + e).c_str());
+      return;
+    }
+    {
+      NvtxRange range("BM_HostStream");
+      for (auto _ : state) benchmark::DoNotOptimize(s.run(op));
+    }
+    s.clear_outputs();  // the check below must see this pass's output, not an earlier one's
+    s.run(op);
+    if (const std::string e = s.verify(op); !e.empty()) {
+      state.SkipWithError(("verification failed after timing: " + e).c_str());
+      return;
+    }
+    const double bytes = static_cast<double>(s.bytes_per_pass(op));
+    state.counters["memory_bytes_per_s"] =
+        benchmark::Counter(bytes, benchmark::Counter::kIsIterationInvariantRate);
+    if (peak.peak)
+      state.counters["peak_fraction"] = benchmark::Counter(
+          bytes / peak.peak->bandwidth.value, benchmark::Counter::kIsIterationInvariantRate);
+    const std::string of_peak =
+        peak.peak ? fmt::format("peak {} from {}", format_bandwidth(peak.peak->bandwidth, 4),
+                                peak.peak->source)
+                  : "peak unknown: " + peak.unavailable;
+    state.SetLabel(
+        fmt::format("verified: {} over {} B per array, {} threads {}, {} kernel; "
+                    "{} B counted per element; {}; 1 GB/s = 1e9 B/s",
+                    stream_op_name(op), s.elements() * 8, s.threads(), s.pinned(), s.kernel(),
+                    stream_bytes_per_element(op), of_peak));
+  });
 }
 
 void BM_KvGather(benchmark::State& state) {
-  const std::int64_t page_tokens = state.range(0), token_bytes = state.range(1);
-  const std::int64_t page_bytes = page_tokens * token_bytes;
-  const std::int64_t pages = (std::int64_t{256} << 20) / page_bytes;  // 256 MiB gathered
-  KvGather g = make_kv_gather(page_bytes, pages);
-  if (const std::string e = verify_gather(g); !e.empty()) {
-    state.SkipWithError(("verification failed: " + e).c_str());
-    return;
-  }
-  {
-    NvtxRange range("BM_KvGather");
-    for (auto _ : state) {
-      gather(g);
-      benchmark::ClobberMemory();
+  run_or_skip(state, [&] {
+    const std::int64_t page_tokens = state.range(0), token_bytes = state.range(1);
+    const std::int64_t page_bytes = page_tokens * token_bytes;
+    const std::int64_t pages = (std::int64_t{256} << 20) / page_bytes;  // 256 MiB gathered
+    KvGather g = make_kv_gather(page_bytes, pages);
+    if (const std::string e = verify_gather(g); !e.empty()) {
+      state.SkipWithError(("verification failed: " + e).c_str());
+      return;
     }
-  }
-  if (const std::string e = verify_gather(g); !e.empty()) {
-    state.SkipWithError(("verification failed after timing: " + e).c_str());
-    return;
-  }
-  state.counters["gathered_bytes_per_s"] = benchmark::Counter(
-      static_cast<double>(g.gathered_bytes()), benchmark::Counter::kIsIterationInvariantRate);
-  state.SetLabel(
-      fmt::format("verified: {} pages of {} B by a shuffled block table; each byte "
-                  "read once and written once, counted once; 1 GB/s = 1e9 B/s",
-                  pages, page_bytes));
+    {
+      NvtxRange range("BM_KvGather");
+      for (auto _ : state) {
+        gather(g);
+        benchmark::ClobberMemory();
+      }
+    }
+    clear_gather_output(g);  // the check below must see this gather's output
+    gather(g);
+    if (const std::string e = verify_gather(g); !e.empty()) {
+      state.SkipWithError(("verification failed after timing: " + e).c_str());
+      return;
+    }
+    state.counters["gathered_bytes_per_s"] = benchmark::Counter(
+        static_cast<double>(g.gathered_bytes()), benchmark::Counter::kIsIterationInvariantRate);
+    state.SetLabel(
+        fmt::format("verified: {} pages of {} B by a shuffled block table; each byte "
+                    "read once and written once, counted once; 1 GB/s = 1e9 B/s",
+                    pages, page_bytes));
+  });
 }
 BENCHMARK(BM_KvGather)
     ->ArgNames({"page_tokens", "token_bytes"})
@@ -92,29 +128,36 @@ BENCHMARK(BM_KvGather)
 // it measures the page cache, so its label then withholds it from the model (not "verified").
 void BM_StorageRead(benchmark::State& state, std::int64_t tokens, std::int64_t block_kib,
                     bool model) {
-  const std::int64_t block = block_kib << 10;
-  const KvFile f(storage_dir(), tokens * kDeepSeekV3Layers * kMlaFp8TokenBytes);
-  const StorageRead first = read_kv_file(f, block, true);
-  if (!first.error.empty()) {
-    state.SkipWithError(("verification failed: " + first.error).c_str());
-    return;
-  }
-  std::string mode = first.mode;
-  {
-    NvtxRange range("BM_StorageRead");
-    for (auto _ : state) {
-      const StorageRead r = read_kv_file(f, block, false);
-      state.SetIterationTime(r.seconds);
-      mode = r.mode;
+  run_or_skip(state, [&] {
+    const std::int64_t block = block_kib << 10;
+    const KvFile f(storage_dir(), tokens * kDeepSeekV3Layers * kMlaFp8TokenBytes);
+    const StorageRead first = read_kv_file(f, block, true);
+    if (!first.error.empty()) {
+      state.SkipWithError(("verification failed: " + first.error).c_str());
+      return;
     }
-  }
-  state.counters["read_bytes_per_s"] = benchmark::Counter(
-      static_cast<double>(f.bytes()), benchmark::Counter::kIsIterationInvariantRate);
-  const std::string detail = fmt::format("{} B file in {}, {} KiB blocks, {}; 1 GB/s = 1e9 B/s",
-                                         f.bytes(), storage_dir(), block_kib, mode);
-  state.SetLabel(model && mode != "O_DIRECT"
-                     ? "withheld from the model (page cache, not storage); data verified: " + detail
-                     : "verified: " + detail);
+    std::string mode = first.mode;
+    {
+      NvtxRange range("BM_StorageRead");
+      for (auto _ : state) {
+        const StorageRead r = read_kv_file(f, block, false);
+        state.SetIterationTime(r.seconds);
+        mode = r.mode;
+      }
+    }
+    if (const StorageRead last = read_kv_file(f, block, true); !last.error.empty()) {
+      state.SkipWithError(("verification failed after timing: " + last.error).c_str());
+      return;
+    }
+    state.counters["read_bytes_per_s"] = benchmark::Counter(
+        static_cast<double>(f.bytes()), benchmark::Counter::kIsIterationInvariantRate);
+    const std::string detail = fmt::format("{} B file in {}, {} KiB blocks, {}; 1 GB/s = 1e9 B/s",
+                                           f.bytes(), storage_dir(), block_kib, mode);
+    state.SetLabel(model && mode != "O_DIRECT"
+                       ? "withheld from the model (page cache, not storage); data verified: " +
+                             detail
+                       : "verified: " + detail);
+  });
 }
 
 // Only the largest read (16384 tokens, 1 MiB blocks) feeds the model.

@@ -2,32 +2,44 @@
 // MLA decode on the CPU against its baselines at equal context: DeepSeek-V3's MLA (128 heads
 // sharing one 576/512-dim latent KV head; BF16 and FP8 paged caches, kernels/mla/mla_decode.h)
 // and Qwen2.5-72B's GQA (64 query heads, 8 KV heads of 128) and MHA (64 KV heads), one layer, one
-// decode step per sequence. Each configuration is verified against the FP64 reference (8 heads of
-// the first and last sequences) before it is timed. Counters:
+// decode step per sequence. Every sequence's cache is followed by kNanSlots unwritten (NaN) slots,
+// so a read past its length makes the output NaN. Each configuration is verified before it is
+// timed (every output finite; 8 heads of the first and last sequences against the FP64
+// reference) and after (one more pass into NaN-cleared outputs must reproduce them). Counters:
 //   kv_bytes_per_s      bytes that must move: the cache read once, plus q, out and lse (FP32)
 //   attention_flop_per_s  2 x heads x context x (d_qk + d_v) per sequence
 //   read_bw_fraction    kv_bytes_per_s over the host read bandwidth measured first in the same
 //                       run (BM_HostRead, which carries model_input: cpu.memory_bandwidth)
+//   compute_fraction    attention_flop_per_s over the FP32 FMA peak measured first in the same
+//                       run (BM_FmaPeak): with 128 heads MLA is compute-bound on a CPU
+//                       (docs/mla.md, "Why CPU MLA decode is compute-bound")
 // Bandwidths are decimal (1 GB/s = 1e9 B/s).
 // The default grid keeps each cache under 2 GiB and batch x context <= 128K tokens, so that it
-// runs in minutes on 2 cores; COBENCH_MLA_GRID=
-// full registers batch 1 .. 128 x context 1K .. 32K. Pick configurations with a filter:
+// runs in minutes on 2 cores; COBENCH_MLA_GRID=full registers batch 1 .. 128 x context 1K .. 32K
+// (any other value is an error), and a configuration whose cache would take more than half of
+// physical memory reports an error instead of running. Pick configurations with a filter:
 //   cobench_bench_mla_cpu --benchmark_filter='HostRead|Mla.*batch:1/context:32768'
 //   cobench_bench_mla_cpu --benchmark_filter='context:4096' --benchmark_min_time=0.5
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
+#include <exception>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "core/error.h"
 #include "core/nvtx.h"
 #include "core/random.h"
 #include "kernels/memory/host_stream.h"
 #include "kernels/mla/gqa_decode.h"
 #include "kernels/mla/mla_decode.h"
+#include "microbench/fma_peak_bench.h"
 
 namespace {
 
@@ -41,6 +53,31 @@ constexpr std::int64_t kCheckedHeads = 8;
 constexpr std::int64_t kMlaHeads = 128;
 constexpr double kDefaultCacheLimit = 2.0 * (1 << 30);
 constexpr double kDefaultTokenLimit = 131072;  // batch x context
+constexpr std::int64_t kNanSlots = 32;         // unwritten slots after every sequence
+
+// Bytes of physical memory, or 0 where sysconf cannot tell.
+double physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? static_cast<double>(pages) * static_cast<double>(page) : 0.0;
+}
+
+// An error message when a cache of `bytes` would not fit in half of physical memory, else "".
+std::string too_large(double bytes) {
+  const double physical = physical_memory_bytes();
+  if (physical <= 0 || bytes <= physical / 2) return "";
+  return fmt::format(
+      "not run: the cache needs {:.1f} GiB, more than half of the {:.1f} GiB of "
+      "physical memory",
+      bytes / (1 << 30), physical / (1 << 30));
+}
+
+// "" when every output and lse is finite, else where the first one that is not sits.
+std::string first_non_finite(const std::vector<float>& out, const std::vector<float>& lse) {
+  for (const auto& [v, what] : {std::pair{&out, "out"}, std::pair{&lse, "lse"}})
+    for (size_t i = 0; i < v->size(); ++i)
+      if (!std::isfinite((*v)[i])) return fmt::format("{}[{}] is {}", what, i, (*v)[i]);
+  return "";
+}
 
 double g_read_bandwidth = 0;  // B/s, from BM_HostRead or measured on first use
 
@@ -90,6 +127,16 @@ std::pair<double, double> deviation(const float* out, const float* lse, const do
   return {dout, dlse};
 }
 
+// One more pass into NaN-cleared outputs must reproduce the verified `out` and `lse` bit for bit
+// (the CPU decode's splits and their combine do not depend on timing).
+template <class Run>
+bool same_after_timing(const std::vector<float>& out, const std::vector<float>& lse, Run run) {
+  std::vector<float> o(out.size(), NAN), l(lse.size(), NAN);
+  run(o.data(), l.data());
+  return std::memcmp(o.data(), out.data(), out.size() * sizeof(float)) == 0 &&
+         std::memcmp(l.data(), lse.data(), lse.size() * sizeof(float)) == 0;
+}
+
 void set_counters(benchmark::State& state, double bytes, double flop, double error) {
   state.counters["kv_bytes_per_s"] =
       benchmark::Counter(bytes, benchmark::Counter::kIsIterationInvariantRate);
@@ -98,14 +145,21 @@ void set_counters(benchmark::State& state, double bytes, double flop, double err
   // A rate over the read bandwidth: kIsRate divides by the time, the value scales it.
   state.counters["read_bw_fraction"] =
       benchmark::Counter(bytes / read_bandwidth(), benchmark::Counter::kIsIterationInvariantRate);
+  if (const double peak = bench::fma_peak_flop_per_s(); peak > 0)
+    state.counters["compute_fraction"] =
+        benchmark::Counter(flop / peak, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["max_rel_err"] = error;
 }
 
 void BM_MlaDecode_Cpu(benchmark::State& state, KvPrecision p, std::int64_t batch,
-                      std::int64_t context) {
-  MlaCache cache =
-      make_mla_cache(p, std::vector<std::int64_t>(static_cast<size_t>(batch), context));
-  fill_random(cache, 11);
+                      std::int64_t context) try {
+  if (const std::string e = too_large(static_cast<double>(batch * (context + kNanSlots)) *
+                                      static_cast<double>(token_bytes(p)));
+      !e.empty()) {
+    state.SkipWithError(e.c_str());
+    return;
+  }
+  const MlaCache cache = make_benchmark_cache(p, batch, context, kNanSlots);
   const std::vector<float> q = random_normal_matrix(1, batch * kMlaHeads * kQkDims, 5);
   std::vector<float> out(static_cast<size_t>(batch * kMlaHeads * kVDims)),
       lse(static_cast<size_t>(batch * kMlaHeads));
@@ -121,6 +175,10 @@ void BM_MlaDecode_Cpu(benchmark::State& state, KvPrecision p, std::int64_t batch
                                    ref_out.data(), ref_lse.data(), kCheckedHeads, kVDims);
     error = std::max(error, e), lse_error = std::max(lse_error, le);
   }
+  if (std::string e = first_non_finite(out, lse); !e.empty()) {
+    state.SkipWithError(("verification failed: " + e).c_str());
+    return;
+  }
   if (!(error <= kOutBound && lse_error <= kLseBound)) {
     state.SkipWithError(
         fmt::format("verification failed: out error {:.3g}, lse error {:.3g}", error, lse_error)
@@ -134,19 +192,32 @@ void BM_MlaDecode_Cpu(benchmark::State& state, KvPrecision p, std::int64_t batch
       benchmark::DoNotOptimize(out.data());
     }
   }
+  if (!same_after_timing(out, lse, [&](float* o, float* l) {
+        mla_decode_cpu(cache, q.data(), kMlaHeads, scale, o, l);
+      })) {
+    state.SkipWithError("verification failed after timing: the output changed between calls");
+    return;
+  }
   const double bytes = static_cast<double>(cache.paged.used_bytes()) +
                        4.0 * static_cast<double>(q.size() + out.size() + lse.size());
   set_counters(state, bytes,
                2.0 * static_cast<double>(batch * context * kMlaHeads * (kQkDims + kVDims)), error);
-  state.SetLabel(fmt::format("verified: {} kernel, {} B/token, error {:.2g}",
-                             cpu_isa_name(best_cpu_isa()), token_bytes(p), error));
+  state.SetLabel(fmt::format("verified: {} kernel, {} B/token, error {:.2g}; FMA peak {}",
+                             cpu_isa_name(best_cpu_isa()), token_bytes(p), error,
+                             bench::fma_peak_description()));
+} catch (const std::exception& e) {
+  state.SkipWithError(e.what());
 }
 
 void BM_GqaDecode_Cpu(benchmark::State& state, GqaShape s, std::int64_t batch,
-                      std::int64_t context) {
-  GqaCache cache =
-      make_gqa_cache(s, std::vector<std::int64_t>(static_cast<size_t>(batch), context));
-  fill_random(cache, 11);
+                      std::int64_t context) try {
+  if (const std::string e = too_large(static_cast<double>(batch * (context + kNanSlots)) *
+                                      static_cast<double>(s.token_bytes()));
+      !e.empty()) {
+    state.SkipWithError(e.c_str());
+    return;
+  }
+  const GqaCache cache = make_benchmark_cache(s, batch, context, kNanSlots);
   const std::vector<float> q = random_normal_matrix(1, batch * s.q_heads * s.head_dim, 5);
   std::vector<float> out(q.size()), lse(static_cast<size_t>(batch * s.q_heads));
   const float scale = static_cast<float>(s.scale());
@@ -162,6 +233,10 @@ void BM_GqaDecode_Cpu(benchmark::State& state, GqaShape s, std::int64_t batch,
                   ref_out.data(), ref_lse.data(), s.q_heads, s.head_dim);
     error = std::max(error, e), lse_error = std::max(lse_error, le);
   }
+  if (std::string e = first_non_finite(out, lse); !e.empty()) {
+    state.SkipWithError(("verification failed: " + e).c_str());
+    return;
+  }
   if (!(error <= kOutBound && lse_error <= kLseBound)) {
     state.SkipWithError(
         fmt::format("verification failed: out error {:.3g}, lse error {:.3g}", error, lse_error)
@@ -175,6 +250,11 @@ void BM_GqaDecode_Cpu(benchmark::State& state, GqaShape s, std::int64_t batch,
       benchmark::DoNotOptimize(out.data());
     }
   }
+  if (!same_after_timing(
+          out, lse, [&](float* o, float* l) { gqa_decode_cpu(cache, q.data(), scale, o, l); })) {
+    state.SkipWithError("verification failed after timing: the output changed between calls");
+    return;
+  }
   const double bytes = static_cast<double>(cache.paged.used_bytes()) +
                        4.0 * static_cast<double>(q.size() + out.size() + lse.size());
   set_counters(state, bytes, 4.0 * static_cast<double>(batch * context * s.q_heads * s.head_dim),
@@ -182,9 +262,12 @@ void BM_GqaDecode_Cpu(benchmark::State& state, GqaShape s, std::int64_t batch,
   state.SetLabel(fmt::format("verified: {} kernel, {} q / {} KV heads, {} B/token, error {:.2g}",
                              cpu_isa_name(best_cpu_isa()), s.q_heads, s.kv_heads, s.token_bytes(),
                              error));
+} catch (const std::exception& e) {
+  state.SkipWithError(e.what());
 }
 
 void register_all() {
+  bench::register_fma_peak_benchmark();
   const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   benchmark::RegisterBenchmark(
       fmt::format("BM_HostRead/model_input:cpu.memory_bandwidth/mib:512/threads:{}", threads)
@@ -193,7 +276,9 @@ void register_all() {
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
   const char* grid = std::getenv("COBENCH_MLA_GRID");
-  const bool full = grid && std::string(grid) == "full";
+  COBENCH_CHECK(!grid || std::string(grid) == "full",
+                fmt::format("COBENCH_MLA_GRID is \"{}\"; expected \"full\" or unset", grid));
+  const bool full = grid != nullptr;
   std::vector<std::int64_t> batches{1, 16, 128}, contexts{1024, 4096, 32768};
   if (full)
     batches = {1, 2, 4, 8, 16, 32, 64, 128}, contexts = {1024, 2048, 4096, 8192, 16384, 32768};
@@ -226,7 +311,12 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  register_all();
+  try {
+    register_all();
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "cobench_bench_mla_cpu: {}\n", e.what());
+    return 2;
+  }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

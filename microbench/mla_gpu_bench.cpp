@@ -62,20 +62,6 @@ namespace decode = bench::decode;
 // (sum_t softmax_t |v_tj|) more; the bound allows twice that.
 constexpr double kOutBound = 1e-4, kLseBound = 1e-4, kPRounding = 0x1p-7;
 
-// A cache of `batch` sequences of `context` tokens (seeded random values), each followed by
-// decode::kNanSlots unwritten slots in its last page.
-MlaCache make_cache(KvPrecision p, std::int64_t batch, std::int64_t context) {
-  MlaCache c = make_mla_cache(
-      p, std::vector<std::int64_t>(static_cast<size_t>(batch), context + decode::kNanSlots));
-  fill_random(c, 11);
-  for (std::int64_t s = 0; s < batch; ++s) {
-    for (std::int64_t t = context; t < context + decode::kNanSlots; ++t)
-      std::memset(c.paged.token(s, t), 0xFF, static_cast<size_t>(c.paged.token_bytes));
-    c.paged.lengths[static_cast<size_t>(s)] = context;
-  }
-  return c;
-}
-
 // Splits per sequence for a kernel: decode::pick_splits over its block slots (the tensor-core
 // kernel's shared memory fits one block per SM, the SIMT kernel's two; a block per 32 heads of a
 // sequence and split).
@@ -182,7 +168,7 @@ Prepared& prepared(KvPrecision p, std::int64_t batch, std::int64_t context) {
   static Prepared cached;
   if (cached.batch == batch && cached.context == context && cached.precision == p) return cached;
   cached = Prepared{};  // frees the previous configuration first
-  cached.cache = make_cache(p, batch, context);
+  cached.cache = make_benchmark_cache(p, batch, context, decode::kNanSlots);
   cached.precision = p, cached.batch = batch, cached.context = context;
   return cached;
 }

@@ -111,8 +111,8 @@ for name in cobench_bench_mla_gpu cobench_bench_gemm_gpu cobench_bench_memory_gp
   args=(--benchmark_repetitions=3)
   case "$name" in
     # cobench's AVX-512 / AVX512_BF16 FP8 GEMM against OpenBLAS SGEMM on this host's CPU.
-    *_gemm_cpu) backend=cpu; limit=90; args+=(--benchmark_filter=m:2048/n:2048/k:2048) ;;
-    *_mla_cpu) backend=cpu; limit=60; args+=("--benchmark_filter=HostRead|batch:1/context:32768") ;;
+    *_gemm_cpu) backend=cpu; limit=90; args+=("--benchmark_filter=FmaPeak|m:2048/n:2048/k:2048") ;;
+    *_mla_cpu) backend=cpu; limit=60; args+=("--benchmark_filter=FmaPeak|HostRead|batch:1/context:32768") ;;
     *_gemm_gpu) limit=400; args+=("--benchmark_filter=shape:square|m:4096/|AccumulatorProbe|GroupedFp8") ;;
     # Device copy and triad at 1 GiB, the two model inputs (copy at 4 GiB, pinned h2d at 1 GiB),
     # every direction and host memory kind at 256 MiB (not yet timed on a GPU).

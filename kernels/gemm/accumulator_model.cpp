@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "kernels/gemm/accumulator_model.h"
 
+#include <fmt/format.h>
+
 #include <climits>
 #include <cmath>
+
+#include "core/error.h"
 
 namespace cobench::gemm {
 namespace {
@@ -21,10 +25,9 @@ double keep_bits(double x, int bits, bool nearest) {
   return to_grid(x, std::ldexp(1.0, e - 1 - bits), nearest);
 }
 
-}  // namespace
-
-double dot_accumulator_model(const float* a, const float* b, std::int64_t k,
-                             const AccumulatorModel& model) {
+// One inner product; the model and k are checked by the callers.
+double dot_unchecked(const float* a, const float* b, std::int64_t k,
+                     const AccumulatorModel& model) {
   double tensor_core = 0;  // the MMA accumulator (FP22-like)
   float promoted = 0;      // the FP32 accumulator on the CUDA cores
   std::int64_t since_promotion = 0;
@@ -61,11 +64,40 @@ double dot_accumulator_model(const float* a, const float* b, std::int64_t k,
              : tensor_core;
 }
 
+}  // namespace
+
+void check_accumulator_model(const AccumulatorModel& model) {
+  // group_size <= 0 would never advance through K.
+  COBENCH_CHECK(model.group_size > 0,
+                fmt::format("group_size {}: expected a positive number of products per group",
+                            model.group_size));
+  COBENCH_CHECK(model.fraction_bits >= 0 && model.fraction_bits <= 64,
+                fmt::format("fraction_bits {}: expected 0 to 64 (a double keeps 52; more keeps "
+                            "every bit)",
+                            model.fraction_bits));
+  // Promotion is checked after each group: an interval that is not a multiple of the group
+  // would promote at the next group boundary, later than asked.
+  COBENCH_CHECK(model.promote_interval >= 0 && model.promote_interval % model.group_size == 0,
+                fmt::format("promote_interval {}: expected 0 (never) or a positive multiple of "
+                            "group_size {}",
+                            model.promote_interval, model.group_size));
+}
+
+double dot_accumulator_model(const float* a, const float* b, std::int64_t k,
+                             const AccumulatorModel& model) {
+  check_accumulator_model(model);
+  COBENCH_CHECK(k >= 0, fmt::format("k {}: expected k >= 0", k));
+  return dot_unchecked(a, b, k, model);
+}
+
 void gemm_accumulator_model(const float* a, const float* b, float* c, std::int64_t m,
                             std::int64_t n, std::int64_t k, const AccumulatorModel& model) {
+  check_accumulator_model(model);
+  COBENCH_CHECK(m >= 0 && n >= 0 && k >= 0,
+                fmt::format("m {}, n {}, k {}: expected sizes >= 0", m, n, k));
   for (std::int64_t i = 0; i < m; ++i)
     for (std::int64_t j = 0; j < n; ++j)
-      c[i * n + j] = static_cast<float>(dot_accumulator_model(a + i * k, b + j * k, k, model));
+      c[i * n + j] = static_cast<float>(dot_unchecked(a + i * k, b + j * k, k, model));
 }
 
 void gemm_fp64(const float* a, const float* b, double* c, std::int64_t m, std::int64_t n,

@@ -13,17 +13,23 @@
 namespace cobench::gemm {
 
 struct AccumulatorModel {
-  int group_size = 32;
-  int fraction_bits = 14;         ///< the technical report: "around 14 bits"
+  int group_size = 32;            ///< > 0
+  int fraction_bits = 14;         ///< 0 to 64; the technical report: "around 14 bits"
   bool round_to_nearest = false;  ///< false: truncate
-  int promote_interval = 0;       ///< N_C; 0: never promote
+  int promote_interval = 0;       ///< N_C, a multiple of group_size; 0: never promote
   /// Align the accumulator with the products (D = A B + C in one adder tree), so a large
   /// accumulator truncates the products too; false: the products are aligned among themselves.
   bool align_with_accumulator = true;
 };
 
+/// Throws cobench::Error unless group_size > 0, 0 <= fraction_bits <= 64 (a double keeps 52;
+/// more keeps every bit) and promote_interval is 0 or a positive multiple of group_size
+/// (promotion happens at group boundaries, so any other interval would promote late).
+void check_accumulator_model(const AccumulatorModel& model);
+
 /// C[m, n] = sum_k A[m, k] B[n, k] with A [M, K] and B [N, K] row-major (K contiguous), the
-/// products formed exactly (as FP8 x FP8 products are) and accumulated as `model` says.
+/// products formed exactly (as FP8 x FP8 products are) and accumulated as `model` says
+/// (check_accumulator_model; m, n, k >= 0).
 void gemm_accumulator_model(const float* a, const float* b, float* c, std::int64_t m,
                             std::int64_t n, std::int64_t k, const AccumulatorModel& model);
 
@@ -31,7 +37,7 @@ void gemm_accumulator_model(const float* a, const float* b, float* c, std::int64
 void gemm_fp64(const float* a, const float* b, double* c, std::int64_t m, std::int64_t n,
                std::int64_t k);
 
-/// One inner product under the model (exposed for tests).
+/// One inner product under the model (exposed for tests); k >= 0.
 double dot_accumulator_model(const float* a, const float* b, std::int64_t k,
                              const AccumulatorModel& model);
 

@@ -22,15 +22,27 @@ void fp8_gemm_ref(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix&
 double fp8_gemm_ref_at(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b,
                        std::int64_t m, std::int64_t n);
 
-enum class CpuKernel { kAuto, kPortable };
+/// The CPU GEMM's register kernel: kAuto picks the fastest this CPU has; the others force one
+/// (for tests and benchmarks), and throw cobench::Error where the CPU lacks it.
+enum class CpuKernel {
+  kAuto,
+  kPortable,    ///< plain C++, anywhere
+  kAvx2Fma,     ///< scaled FP32 tiles, 6 x 16 (AVX2 + FMA)
+  kAvx512f,     ///< scaled FP32 tiles, 6 x 32 (AVX-512F)
+  kAvx512Bf16,  ///< unscaled BF16 codes, VDPBF16PS, 6 x 32 (AVX512_BF16)
+};
 
 /// D [M, N] in float; threads <= 0 uses every hardware thread. kAuto picks AVX512_BF16, else
-/// AVX-512F, else AVX2+FMA, when the CPU has it; kPortable forces the plain C++ kernel (for tests).
+/// AVX-512F, else AVX2+FMA, when the CPU has it.
 void fp8_gemm_cpu(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, float* d,
                   int threads = 0, CpuKernel which = CpuKernel::kAuto);
 
 /// Which kernel kAuto runs on this CPU: "avx512-bf16", "avx512f", "avx2-fma" or "portable".
 const char* fp8_gemm_cpu_kernel();
+/// Whether this CPU can run `which` (kAuto and kPortable: always).
+bool fp8_gemm_cpu_supports(CpuKernel which);
+/// "auto", "portable", "avx2-fma", "avx512f" or "avx512-bf16".
+const char* fp8_gemm_cpu_kernel_name(CpuKernel which);
 
 /// fp8_gemm_cpu through a BF16 register kernel (fp8_gemm_cpu_tile.h): what kAuto runs where the
 /// CPU has AVX512_BF16, and how the tests run the same driver with that kernel's portable (SIMDe)
@@ -44,15 +56,18 @@ void fp8_gemm_cpu_bf16(const quant::QuantizedMatrix& a, const quant::QuantizedMa
 // routed to expert e are rows [sum of counts before e, + counts[e]) of A, D has the same rows,
 // and B holds one [N, K] weight matrix per expert. Counts may be uneven or zero.
 
-/// Throws cobench::Error unless the shapes agree (counts sum to A's rows, same K and N).
+/// Throws cobench::Error unless the shapes agree (counts non-negative and summing to A's rows,
+/// same K and N, A per token, every expert per block and in the same FP8 format).
 void check_grouped(const quant::QuantizedMatrix& a, const std::vector<quant::QuantizedMatrix>& b,
                    const std::vector<std::int64_t>& counts);
 void grouped_fp8_gemm_ref(const quant::QuantizedMatrix& a,
                           const std::vector<quant::QuantizedMatrix>& b,
                           const std::vector<std::int64_t>& counts, double* d);
-/// Every (expert, token tile, output tile) is one task for the thread pool.
+/// Every (expert, token tile, output tile) is one task for the thread pool; `which` as for
+/// fp8_gemm_cpu.
 void grouped_fp8_gemm_cpu(const quant::QuantizedMatrix& a,
                           const std::vector<quant::QuantizedMatrix>& b,
-                          const std::vector<std::int64_t>& counts, float* d, int threads = 0);
+                          const std::vector<std::int64_t>& counts, float* d, int threads = 0,
+                          CpuKernel which = CpuKernel::kAuto);
 
 }  // namespace cobench::gemm

@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "core/error.h"
 #include "kernels/gemm/fp8_gemm.h"
 #include "kernels/gemm/fp8_gemm_cpu_tile.h"
@@ -78,16 +80,60 @@ struct Kernel {
 };
 constexpr Kernel kPortableKernel{kernel_portable, nullptr, 16, "portable"};
 
-Kernel pick_kernel() {
+bool cpu_supports(CpuKernel which) {
+  switch (which) {
+    case CpuKernel::kAuto:
+    case CpuKernel::kPortable:
+      return true;
 #if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16"))
-    return {nullptr, cpu_tile::kernel_avx512bf16, cpu_tile::kAvx512Cols, "avx512-bf16"};
-  if (__builtin_cpu_supports("avx512f"))
-    return {cpu_tile::kernel_avx512f, nullptr, cpu_tile::kAvx512Cols, "avx512f"};
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    return {kernel_avx2, nullptr, 16, "avx2-fma"};
+    case CpuKernel::kAvx2Fma:
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case CpuKernel::kAvx512f:
+      return __builtin_cpu_supports("avx512f");
+    case CpuKernel::kAvx512Bf16:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16");
+#else
+    case CpuKernel::kAvx2Fma:
+    case CpuKernel::kAvx512f:
+    case CpuKernel::kAvx512Bf16:
+      return false;
+#endif
+  }
+  return false;
+}
+
+// The kernel `which` names; the caller has checked that the CPU has it.
+Kernel kernel_of(CpuKernel which) {
+#if defined(__x86_64__)
+  switch (which) {
+    case CpuKernel::kAvx2Fma:
+      return {kernel_avx2, nullptr, 16, "avx2-fma"};
+    case CpuKernel::kAvx512f:
+      return {cpu_tile::kernel_avx512f, nullptr, cpu_tile::kAvx512Cols, "avx512f"};
+    case CpuKernel::kAvx512Bf16:
+      return {nullptr, cpu_tile::kernel_avx512bf16, cpu_tile::kAvx512Cols, "avx512-bf16"};
+    case CpuKernel::kAuto:
+    case CpuKernel::kPortable:
+      break;
+  }
+#else
+  (void)which;
 #endif
   return kPortableKernel;
+}
+
+// kAuto: the fastest kernel this CPU has.
+Kernel pick_kernel() {
+  for (CpuKernel which : {CpuKernel::kAvx512Bf16, CpuKernel::kAvx512f, CpuKernel::kAvx2Fma})
+    if (cpu_supports(which)) return kernel_of(which);
+  return kPortableKernel;
+}
+
+Kernel select_kernel(CpuKernel which) {
+  if (which == CpuKernel::kAuto) return pick_kernel();
+  COBENCH_CHECK(cpu_supports(which), fmt::format("kernel {}: this CPU does not have it",
+                                                 fp8_gemm_cpu_kernel_name(which)));
+  return kernel_of(which);
 }
 
 using Bf16Table = std::array<std::uint16_t, 256>;
@@ -196,12 +242,30 @@ void run_tasks(std::int64_t count, int threads, const F& task) {
 
 const char* fp8_gemm_cpu_kernel() { return pick_kernel().name; }
 
+bool fp8_gemm_cpu_supports(CpuKernel which) { return cpu_supports(which); }
+
+const char* fp8_gemm_cpu_kernel_name(CpuKernel which) {
+  switch (which) {
+    case CpuKernel::kAuto:
+      return "auto";
+    case CpuKernel::kPortable:
+      return "portable";
+    case CpuKernel::kAvx2Fma:
+      return "avx2-fma";
+    case CpuKernel::kAvx512f:
+      return "avx512f";
+    case CpuKernel::kAvx512Bf16:
+      return "avx512-bf16";
+  }
+  return "?";
+}
+
 void fp8_gemm_cpu(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, float* d,
                   int threads, CpuKernel which) {
   COBENCH_CHECK(a.cols == b.cols && a.tile_rows == 1 && a.tile_cols == kBlockK &&
                     b.tile_rows == kBlockK && b.tile_cols == kBlockK,
                 "A must be per-token (1 x 128) and B per-block (128 x 128) with the same K");
-  const Kernel kernel = which == CpuKernel::kPortable ? kPortableKernel : pick_kernel();
+  const Kernel kernel = select_kernel(which);
   if (kernel.run_bf16 != nullptr) return fp8_gemm_cpu_bf16(a, b, d, threads, kernel.run_bf16);
   const Table ta = decode_table(a.format), tb = decode_table(b.format);
   const std::int64_t tiles_m = (a.rows + kTileM - 1) / kTileM,
@@ -229,11 +293,12 @@ void fp8_gemm_cpu_bf16(const quant::QuantizedMatrix& a, const quant::QuantizedMa
 
 void grouped_fp8_gemm_cpu(const quant::QuantizedMatrix& a,
                           const std::vector<quant::QuantizedMatrix>& b,
-                          const std::vector<std::int64_t>& counts, float* d, int threads) {
+                          const std::vector<std::int64_t>& counts, float* d, int threads,
+                          CpuKernel which) {
   check_grouped(a, b, counts);
   const Table ta = decode_table(a.format), tb = decode_table(b.front().format);
   const Bf16Table ta16 = bf16_table(a.format), tb16 = bf16_table(b.front().format);
-  const Kernel kernel = pick_kernel();
+  const Kernel kernel = select_kernel(which);
   // One task per (expert, token tile, output tile), so uneven experts balance over threads.
   struct Task {
     std::int64_t expert, m0, m_limit, n0;

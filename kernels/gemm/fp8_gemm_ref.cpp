@@ -14,6 +14,8 @@ void check_shapes(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix&
                 "B must be quantized per block (128 x 128)");
 }
 
+const char* format_name(num::Fp8Format f) { return f == num::Fp8Format::kE4M3 ? "E4M3" : "E5M2"; }
+
 }  // namespace
 
 void check_grouped(const quant::QuantizedMatrix& a, const std::vector<quant::QuantizedMatrix>& b,
@@ -25,6 +27,12 @@ void check_grouped(const quant::QuantizedMatrix& a, const std::vector<quant::Qua
     COBENCH_CHECK(counts[e] >= 0, fmt::format("expert {} has {} tokens", e, counts[e]));
     check_shapes(a, b[e]);
     COBENCH_CHECK(b[e].rows == b[0].rows, "every expert must have the same N");
+    // One format (and, with check_shapes, one 128 x 128 scale layout) for every expert:
+    // grouped_fp8_gemm_cpu decodes all of them with the first expert's table.
+    COBENCH_CHECK(b[e].format == b[0].format,
+                  fmt::format("expert {} is {}, expert 0 is {}: every expert must have the same "
+                              "FP8 format",
+                              e, format_name(b[e].format), format_name(b[0].format)));
     total += counts[e];
   }
   COBENCH_CHECK(total == a.rows,

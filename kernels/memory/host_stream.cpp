@@ -4,10 +4,13 @@
 #include <fmt/format.h>
 #include <hwloc.h>
 
+#include <algorithm>
 #include <barrier>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -74,7 +77,7 @@ bool have_avx2() {
 #endif
 }
 
-enum class Job { kInit, kRun, kStop };
+enum class Job { kInit, kRun, kClear, kStop };
 
 }  // namespace
 
@@ -117,13 +120,17 @@ struct HostStream::Impl {
   Job job = Job::kInit;
   StreamOp op = StreamOp::kRead;
   std::vector<std::string> errors;  // per worker, from the init job
+  // Per worker, written by the worker before the init job, read after it: 0 when its bind
+  // succeeded, else the errno of the failure.
+  std::vector<int> pin_errno;
 
   explicit Impl(int n)
       : threads(n),
         slices(static_cast<size_t>(n)),
         start(n + 1),
         done(n + 1),
-        errors(static_cast<size_t>(n)) {}
+        errors(static_cast<size_t>(n)),
+        pin_errno(static_cast<size_t>(n), 0) {}
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
   // Stops and joins the workers (waiting at the start barrier), frees the arrays.
@@ -138,8 +145,20 @@ struct HostStream::Impl {
 
   void pin(int id) {
     if (!topo || cores == 0) return;
+    int& error = pin_errno[static_cast<size_t>(id)];
     hwloc_obj_t core = hwloc_get_obj_by_type(topo, HWLOC_OBJ_CORE, id % cores);
-    if (core && core->cpuset) hwloc_set_cpubind(topo, core->cpuset, HWLOC_CPUBIND_THREAD);
+    if (!core || !core->cpuset)
+      error = ENODEV;
+    else if (hwloc_set_cpubind(topo, core->cpuset, HWLOC_CPUBIND_THREAD) != 0)
+      error = errno != 0 ? errno : EINVAL;
+  }
+
+  void clear(int id) {
+    Slice& s = slices[static_cast<size_t>(id)];
+    constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
+    s.sum = kNan;
+    for (double* p : {s.c, s.w})
+      if (p) std::fill(p, p + s.n, kNan);
   }
 
   void init(int id, std::int64_t n, std::int64_t first) {
@@ -204,6 +223,8 @@ struct HostStream::Impl {
       if (job == Job::kStop) return;
       if (job == Job::kInit)
         init(id, n, first);
+      else if (job == Job::kClear)
+        clear(id);
       else
         pass(id);
       done.arrive_and_wait();
@@ -221,8 +242,7 @@ HostStream::HostStream(std::size_t bytes_per_array, int threads) {
   impl_ = std::make_unique<Impl>(threads);
   if (hwloc_topology_init(&impl_->topo) == 0 && hwloc_topology_load(impl_->topo) == 0) {
     impl_->cores = hwloc_get_nbobjs_by_type(impl_->topo, HWLOC_OBJ_CORE);
-    impl_->pinned = fmt::format("pinned to {} of {} cores (hwloc)", std::min(threads, impl_->cores),
-                                impl_->cores);
+    if (impl_->cores == 0) impl_->pinned = "not pinned (hwloc found no cores)";
   } else {
     if (impl_->topo) hwloc_topology_destroy(impl_->topo);
     impl_->topo = nullptr;
@@ -238,9 +258,25 @@ HostStream::HostStream(std::size_t bytes_per_array, int threads) {
       impl_.reset();  // joins the workers and frees what was allocated
       COBENCH_THROW(e);
     }
+  if (impl_->pinned.empty()) {  // every worker tried to bind; the barriers ordered its result
+    int failed = 0, first_errno = 0;
+    for (int e : impl_->pin_errno)
+      if (e != 0 && failed++ == 0) first_errno = e;
+    impl_->pinned =
+        failed == 0 ? fmt::format("pinned to {} of {} cores (hwloc)",
+                                  std::min(threads, impl_->cores), impl_->cores)
+                    : fmt::format("not pinned: hwloc_set_cpubind failed for {} of {} threads ({})",
+                                  failed, threads, std::strerror(first_errno));
+  }
 }
 
 HostStream::~HostStream() = default;
+
+void HostStream::clear_outputs() {
+  impl_->job = Job::kClear;
+  impl_->start.arrive_and_wait();
+  impl_->done.arrive_and_wait();
+}
 
 double HostStream::run(StreamOp op) {
   impl_->job = Job::kRun;

@@ -11,8 +11,9 @@
 // Write and triad stores bypass the caches (non-temporal, AVX2) where the CPU has AVX2, so no
 // read-for-ownership traffic is added; copy is glibc's memcpy per slice, which picks the fastest
 // large-copy method of the CPU (rep movsb or non-temporal stores), as mbw's methods do. Every pass
-// can be verified: the read's sum, and every element the others wrote. Bandwidths are decimal: 1
-// GB/s = 1e9 B/s.
+// can be verified: the read's sum, and every element the others wrote; clear_outputs() poisons
+// the outputs so that a check after timing needs a fresh pass. Bandwidths are decimal: 1 GB/s =
+// 1e9 B/s.
 #pragma once
 
 #include <cstddef>
@@ -40,12 +41,16 @@ class HostStream {
   double run(StreamOp op);
   /// Checks the last pass of `op`; throws nothing, returns an empty string or what was wrong.
   std::string verify(StreamOp op) const;
+  /// Poisons every output (c and w to NaN, the read's sums to NaN), each thread its own slice, so
+  /// that verify() fails until a pass has written them again: a check after timing then proves
+  /// that the kernel still computes, not that an earlier pass once did.
+  void clear_outputs();
   /// Bytes one pass of `op` counts (elements x stream_bytes_per_element).
   std::int64_t bytes_per_pass(StreamOp op) const;
 
   int threads() const;
   std::int64_t elements() const;
-  /// "pinned to N cores (hwloc)" or why not.
+  /// "pinned to N of M cores (hwloc)" when every thread's bind succeeded, else why not.
   const std::string& pinned() const;
   /// "avx2 non-temporal" or "portable" (write, triad, read; copy is memcpy).
   const char* kernel() const;

@@ -73,6 +73,15 @@ void gather(KvGather& g, int threads) {
                   });
 }
 
+void clear_gather_output(KvGather& g, int threads) {
+  const std::int64_t words = g.page_bytes / 8;
+  parallel_ranges(static_cast<std::int64_t>(g.block_table.size()), thread_count(threads),
+                  [&](std::int64_t first, std::int64_t last) {
+                    std::memset(g.out.get() + first * words, 0xFF,
+                                static_cast<size_t>((last - first) * g.page_bytes));
+                  });
+}
+
 std::string verify_gather(const KvGather& g) {
   const std::int64_t words = g.page_bytes / 8;
   for (size_t i = 0; i < g.block_table.size(); ++i)

@@ -2,7 +2,8 @@
 // Paged KV gather: copying a sequence's pages, in block-table order, out of a shuffled page pool
 // into one contiguous buffer (what offloading a context to host memory or to another device, or
 // a kernel that needs contiguous KV, pays). Pages are `page_bytes` long; every 8-byte word of the
-// pool holds (page id << 32 | word index), so a gather is checked word for word.
+// pool holds (page id << 32 | word index), so a gather is checked word for word;
+// clear_gather_output() poisons the output so that a check after timing needs a fresh gather.
 #pragma once
 
 #include <cstddef>
@@ -31,6 +32,10 @@ KvGather make_kv_gather(std::int64_t page_bytes, std::int64_t pages, std::uint64
 
 /// Copies every page in block-table order into `out`, split over `threads` threads.
 void gather(KvGather& g, int threads = 0);
+
+/// Poisons `out` (every byte 0xFF, a word no page holds), split over `threads` threads, so that
+/// verify_gather() fails until a gather has written it again.
+void clear_gather_output(KvGather& g, int threads = 0);
 
 /// Empty when `out` holds exactly the pages of the block table, else the first difference.
 std::string verify_gather(const KvGather& g);

@@ -40,9 +40,7 @@ void check_cache(const GqaCache& c) {
                             s.q_heads, s.kv_heads, s.head_dim));
   COBENCH_CHECK(c.paged.token_bytes == s.token_bytes() && c.paged.page_tokens == kChunk,
                 "the cache does not have this shape's layout");
-  for (std::int64_t seq = 0; seq < c.paged.batch(); ++seq)
-    COBENCH_CHECK(c.paged.lengths[static_cast<size_t>(seq)] >= 1,
-                  fmt::format("sequence {} has no cached token", seq));
+  for (std::int64_t seq = 0; seq < c.paged.batch(); ++seq) c.paged.check_sequence(seq);
 }
 
 }  // namespace
@@ -75,6 +73,26 @@ void fill_random(GqaCache& c, std::uint64_t seed, int threads) {
         }
   });
   p.lengths = p.capacity;
+}
+
+GqaCache make_benchmark_cache(const GqaShape& s, std::int64_t batch, std::int64_t context,
+                              std::int64_t nan_slots, std::uint64_t seed) {
+  COBENCH_CHECK(batch >= 1 && context >= 1 && nan_slots >= 0,
+                fmt::format("a benchmark cache needs batch >= 1, context >= 1 and nan_slots >= 0, "
+                            "got {}, {}, {}",
+                            batch, context, nan_slots));
+  GqaCache c =
+      make_gqa_cache(s, std::vector<std::int64_t>(static_cast<size_t>(batch), context + nan_slots));
+  fill_random(c, seed);
+  for (std::int64_t seq = 0; seq < batch; ++seq) {
+    for (std::int64_t t = context; t < context + nan_slots; ++t)
+      for (std::int64_t h = 0; h < s.kv_heads; ++h)
+        for (int part = 0; part < 2; ++part)
+          std::memset(const_cast<std::uint8_t*>(row_of(c, seq, t, h, part)), 0xFF,
+                      static_cast<size_t>(s.head_dim * 2));
+    c.paged.lengths[static_cast<size_t>(seq)] = context;
+  }
+  return c;
 }
 
 void gqa_decode_ref_seq(const GqaCache& c, std::int64_t seq, const double* q, double scale,

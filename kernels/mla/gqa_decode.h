@@ -41,6 +41,11 @@ GqaCache make_gqa_cache(const GqaShape& s, const std::vector<std::int64_t>& capa
 /// Fills every sequence to its capacity with pseudo-random BF16 values of unit variance.
 void fill_random(GqaCache& c, std::uint64_t seed, int threads = 0);
 
+/// A benchmark's cache: `batch` sequences of `context` tokens of fill_random values (seeded), each
+/// followed by `nan_slots` unwritten (NaN) slots (every KV head's key and value rows).
+GqaCache make_benchmark_cache(const GqaShape& s, std::int64_t batch, std::int64_t context,
+                              std::int64_t nan_slots, std::uint64_t seed = 11);
+
 /// One sequence in FP64: q [q_heads, head_dim] -> out [q_heads, head_dim], lse [q_heads].
 void gqa_decode_ref_seq(const GqaCache& c, std::int64_t seq, const double* q, double scale,
                         double* out, double* lse);

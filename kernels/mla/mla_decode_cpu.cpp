@@ -93,9 +93,8 @@ void mla_decode_cpu(const MlaCache& c, const float* q, std::int64_t heads, float
   const int threads = detail::thread_count(options.threads);
   std::int64_t total_pages = 0;
   for (std::int64_t s = 0; s < p.batch(); ++s) {
-    const std::int64_t n = p.lengths[static_cast<size_t>(s)];
-    COBENCH_CHECK(n >= 1, fmt::format("sequence {} has no cached token", s));
-    total_pages += (n + kChunk - 1) / kChunk;
+    p.check_sequence(s);
+    total_pages += (p.lengths[static_cast<size_t>(s)] + kChunk - 1) / kChunk;
   }
   // Enough splits for four tasks per thread; a sequence's split never shares a page.
   const std::int64_t split_pages =

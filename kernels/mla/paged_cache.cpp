@@ -37,6 +37,24 @@ std::int64_t PagedCache::used_bytes() const {
   return tokens * token_bytes;
 }
 
+void PagedCache::check_sequence(std::int64_t seq) const {
+  COBENCH_CHECK(seq >= 0 && seq < batch(),
+                fmt::format("no sequence {} (the cache holds {})", seq, batch()));
+  const std::int64_t n = lengths[static_cast<size_t>(seq)];
+  COBENCH_CHECK(n >= 1, fmt::format("sequence {} has no cached token", seq));
+  COBENCH_CHECK((n + page_tokens - 1) / page_tokens <= max_pages,
+                fmt::format("sequence {} has {} tokens, more than a block table row of {} pages "
+                            "can map",
+                            seq, n, max_pages));
+  for (std::int64_t i = 0; i < (n + page_tokens - 1) / page_tokens; ++i) {
+    const std::int32_t page = block_table[static_cast<size_t>(seq * max_pages + i)];
+    COBENCH_CHECK(page >= 0 && page < pages,
+                  fmt::format("sequence {} has {} tokens, but block table entry {} is page {}, "
+                              "not one of the pool's {} pages",
+                              seq, n, i, page, pages));
+  }
+}
+
 PagedCache make_paged_cache(std::int64_t token_bytes, const std::vector<std::int64_t>& capacity,
                             std::int64_t page_tokens, std::int64_t spare_pages,
                             std::uint64_t seed) {
@@ -161,8 +179,26 @@ void fill_random(MlaCache& c, std::uint64_t seed, int threads) {
   p.lengths = p.capacity;
 }
 
+MlaCache make_benchmark_cache(KvPrecision p, std::int64_t batch, std::int64_t context,
+                              std::int64_t nan_slots, std::uint64_t seed) {
+  COBENCH_CHECK(batch >= 1 && context >= 1 && nan_slots >= 0,
+                fmt::format("a benchmark cache needs batch >= 1, context >= 1 and nan_slots >= 0, "
+                            "got {}, {}, {}",
+                            batch, context, nan_slots));
+  MlaCache c =
+      make_mla_cache(p, std::vector<std::int64_t>(static_cast<size_t>(batch), context + nan_slots));
+  fill_random(c, seed);
+  for (std::int64_t s = 0; s < batch; ++s) {
+    for (std::int64_t t = context; t < context + nan_slots; ++t)
+      std::memset(c.paged.token(s, t), 0xFF, static_cast<size_t>(c.paged.token_bytes));
+    c.paged.lengths[static_cast<size_t>(s)] = context;
+  }
+  return c;
+}
+
 std::vector<double> gather_sequence(const MlaCache& c, std::int64_t seq) {
   const PagedCache& p = c.paged;
+  p.check_sequence(seq);
   const std::int64_t n = p.lengths[static_cast<size_t>(seq)];
   std::vector<double> out(static_cast<size_t>(n * kQkDims));
   std::vector<float> kv(static_cast<size_t>(kQkDims));

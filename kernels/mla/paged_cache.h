@@ -59,6 +59,10 @@ struct PagedCache {
   }
   /// Bytes of cache the sequences' tokens occupy (what a decode step must read).
   std::int64_t used_bytes() const;
+  /// Throws cobench::Error unless sequence `seq` exists and has at least one token, and its block
+  /// table row maps every page its length covers to a page of the pool (what every decode checks
+  /// before it reads; slots past what was written are NaN, not out of bounds).
+  void check_sequence(std::int64_t seq) const;
 };
 
 /// A pool with room for `capacity[s]` tokens per sequence (rounded up to whole pages) plus
@@ -87,6 +91,11 @@ void append_tokens(MlaCache& c, std::int64_t seq, const float* kv, std::int64_t 
 /// Fills every sequence to its capacity with pseudo-random N(0, 1)-like values (fast, seeded,
 /// multithreaded; for benchmarks whose contexts are too long for append_tokens' callers).
 void fill_random(MlaCache& c, std::uint64_t seed, int threads = 0);
+
+/// A benchmark's cache: `batch` sequences of `context` tokens of fill_random values (seeded), each
+/// followed by `nan_slots` unwritten (NaN) slots that a read past the length would reach.
+MlaCache make_benchmark_cache(KvPrecision p, std::int64_t batch, std::int64_t context,
+                              std::int64_t nan_slots, std::uint64_t seed = 11);
 
 /// The dequantized cache of one sequence, contiguous: [length, 576] in double.
 std::vector<double> gather_sequence(const MlaCache& c, std::int64_t seq);

@@ -1,14 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "kernels/quant/fine_grained.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
+
+#include "core/error.h"
 
 namespace cobench::quant {
 
 QuantizedMatrix quantize(const float* x, std::int64_t rows, std::int64_t cols,
                          std::int64_t tile_rows, std::int64_t tile_cols, num::Fp8Format format,
                          ScaleKind scale_kind) {
+  COBENCH_CHECK(rows >= 0 && cols >= 0,
+                fmt::format("rows {}, cols {}: expected sizes >= 0", rows, cols));
+  COBENCH_CHECK(tile_rows > 0 && tile_cols > 0,
+                fmt::format("tile_rows {}, tile_cols {}: expected positive tile sizes", tile_rows,
+                            tile_cols));
   QuantizedMatrix q;
   q.rows = rows, q.cols = cols, q.tile_rows = tile_rows, q.tile_cols = tile_cols;
   q.format = format;
@@ -22,8 +32,23 @@ QuantizedMatrix quantize(const float* x, std::int64_t rows, std::int64_t cols,
       const std::int64_t c0 = tc * tile_cols, c1 = std::min(cols, c0 + tile_cols);
       float amax = 0;
       for (std::int64_t r = r0; r < r1; ++r)
-        for (std::int64_t c = c0; c < c1; ++c) amax = std::max(amax, std::fabs(x[r * cols + c]));
-      float scale = amax > 0 ? amax / fp8_max : 1.0f;
+        for (std::int64_t c = c0; c < c1; ++c) {
+          const float v = x[r * cols + c];
+          // An infinity or NaN would set the tile's scale to infinity or leave it NaN.
+          COBENCH_CHECK(std::isfinite(v), fmt::format("x[{}, {}] is {}: quantize needs finite "
+                                                      "values",
+                                                      r, c, v));
+          amax = std::max(amax, std::fabs(v));
+        }
+      // An all-zero tile keeps scale 1. Otherwise the scale is at least FLT_MIN (2^-126, the
+      // smallest normal float): for a tile of tiny values amax / fp8_max is a subnormal, or 0
+      // when amax is below about 2^-141, and a scale of 0 made x / scale 0/0 = NaN. A normal
+      // scale also keeps 1 / scale finite for kernels that multiply by it. The clamp acts only
+      // when amax < fp8_max x FLT_MIN (about 2^-117 for E4M3, 2^-110 for E5M2): such a tile
+      // uses less of the format's range, and values below half its smallest subnormal times
+      // FLT_MIN (2^-136 for E4M3, 2^-143 for E5M2) become 0. The power-of-two scale is clamped
+      // before it is rounded up, so it is at least 2^-126 too (UE8M0 alone goes down to 2^-127).
+      float scale = amax > 0 ? std::max(amax / fp8_max, FLT_MIN) : 1.0f;
       if (scale_kind == ScaleKind::kPowerOfTwo)
         scale = num::decode_ue8m0(
             num::encode_ue8m0(scale, num::Overflow::kSaturate, num::ScaleRounding::kUp));
@@ -58,6 +83,7 @@ std::vector<float> dequantize(const QuantizedMatrix& q) {
 }
 
 QuantizationError compare(const float* exact, const float* approx, std::int64_t n) {
+  COBENCH_CHECK(n >= 0, fmt::format("n {}: expected n >= 0", n));
   QuantizationError e;
   double largest = 0, err2 = 0, ref2 = 0, cross = 0, both2 = 0;
   for (std::int64_t i = 0; i < n; ++i) largest = std::max(largest, std::fabs(double(exact[i])));

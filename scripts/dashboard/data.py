@@ -95,11 +95,27 @@ def _median(metric: dict) -> float:
     return statistics.median(metric["values"]) if metric["values"] else float("nan")
 
 
-def _fraction_counter(metrics: dict) -> tuple[str, float] | None:
-    """A dimensionless metric that states a fraction of peak (peak_fraction, read_bw_fraction)."""
+def _fraction_unit(name: str, metrics: dict) -> str | None:
+    """The unit of the metrics a fraction-of-peak counter divides: compute_fraction FLOP/s,
+    read_bw_fraction / copy_bw_fraction B/s, peak_fraction (or *_of_peak) the record's FLOP/s
+    metric where it has one (GEMMs), else its B/s (memory streams); None for the others
+    (roofline_fraction is a fraction of a bound, not of one metric's peak)."""
+    if name == "compute_fraction":
+        return "FLOP/s"
+    if name.endswith("bw_fraction"):
+        return "B/s"
+    if name == "peak_fraction" or name.endswith("_of_peak"):
+        units = {m["unit"] for m in metrics.values()}
+        return "FLOP/s" if "FLOP/s" in units else "B/s"
+    return None
+
+
+def _fraction_counter(metric: dict, metrics: dict) -> tuple[str, float] | None:
+    """The record's dimensionless fraction-of-peak counter that applies to `metric` (by unit)."""
     for name in sorted(metrics):
         m = metrics[name]
-        if m["unit"] == "1" and name.endswith(FRACTION_SUFFIXES) and m["values"]:
+        if (m["unit"] == "1" and name.endswith(FRACTION_SUFFIXES) and m["values"]
+                and _fraction_unit(name, metrics) == metric["unit"]):
             return name, _median(m)
     return None
 
@@ -108,8 +124,8 @@ def _peak(metric: dict, metrics: dict) -> tuple[str | None, float]:
     """The metric's stated peak, else one implied by a fraction-of-peak counter of the record."""
     if "peak" in metric:
         return metric["peak"]["name"], metric["peak"]["value"]
-    counter = _fraction_counter(metrics)
-    if counter and metric["unit"] in ("B/s", "FLOP/s") and counter[1] > 0:
+    counter = _fraction_counter(metric, metrics)
+    if counter and counter[1] > 0:
         return f"{counter[0]} counter", _median(metric) / counter[1]
     return None, float("nan")
 

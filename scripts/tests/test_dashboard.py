@@ -177,6 +177,8 @@ def test_peaks_stated_and_implied_by_a_fraction_counter(site):
     implied = next(t for t in gemm["data"] if t["name"] == "peak: BM_Fp8TensorLt")
     assert implied["y"] == pytest.approx([1979.0])  # median / peak_fraction
     assert mla_ctx["layout"]["xaxis"]["title"]["text"].startswith("context (tokens")
+    # The first MLA record also has compute_fraction (0.5, of attention_flop_per_s): the bytes'
+    # implied peak still comes from read_bw_fraction, by unit, not from the first fraction's name.
     mla_peaks = [t for t in mla_ctx["data"] if t["name"].startswith("peak: ")]
     assert len(mla_peaks) == 4 and all(y == pytest.approx(4800.0) for t in mla_peaks
                                        for y in t["y"])

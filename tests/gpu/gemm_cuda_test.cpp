@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "core/cuda/device_check.h"
 #include "core/error.h"
 #include "core/random.h"
 #include "kernels/gemm/accumulator_model.h"
@@ -29,14 +30,15 @@ namespace {
 using namespace cobench;
 namespace gc = gemm::cuda;
 
-// The kernels are built for sm_90a and sm_100a only (arch-specific code does not JIT to others).
-#define SKIP_WITHOUT_DEVICE()                                                   \
-  do {                                                                          \
-    const std::string why = gc::cuda_device_unavailable();                      \
-    if (!why.empty()) GTEST_SKIP() << why;                                      \
-    const int cc = gc::cuda_compute_capability();                               \
-    if (cc != 90 && cc != 100)                                                  \
-      GTEST_SKIP() << "built for sm_90a and sm_100a; this device is sm_" << cc; \
+// A device this build compiled kernels for (CMAKE_CUDA_ARCHITECTURES), and one the kernels were
+// written for: sm_90a and sm_100a (arch-specific code does not JIT to others).
+#define SKIP_WITHOUT_DEVICE()                                                     \
+  do {                                                                            \
+    const std::string why = ::cobench::cuda_device_unsupported();                 \
+    if (!why.empty()) GTEST_SKIP() << why;                                        \
+    const int cc = gc::cuda_compute_capability();                                 \
+    if (cc != 90 && cc != 100)                                                    \
+      GTEST_SKIP() << "written for sm_90a and sm_100a; this device is sm_" << cc; \
   } while (0)
 
 constexpr double kBound = 1.0 / 512;
@@ -252,16 +254,30 @@ void check_probe(gc::ProbeInstruction instruction, const char* name) {
   EXPECT_LE(r.fraction_bits, 23) << r.summary;
 }
 
+// The probe runs on any FP8 device it was built for (sm_89, sm_90a, sm_100a, sm_120), not only
+// on the GEMM kernels' architectures.
 TEST(AccumulatorProbeGpu, ReadsTheWgmmaAccumulator) {
-  SKIP_WITHOUT_DEVICE();
-  if (gc::cuda_compute_capability() != 90)
-    GTEST_SKIP() << "WGMMA needs sm_90; this device is sm_" << gc::cuda_compute_capability();
+  if (const std::string why = gc::accumulator_probe_unsupported(gc::ProbeInstruction::kWgmma);
+      !why.empty())
+    GTEST_SKIP() << why;
   check_probe(gc::ProbeInstruction::kWgmma, "wgmma m64n8k32 e4m3");
 }
 
 TEST(AccumulatorProbeGpu, ReadsTheMmaSyncAccumulator) {
-  SKIP_WITHOUT_DEVICE();
+  if (const std::string why = gc::accumulator_probe_unsupported(gc::ProbeInstruction::kMmaSync);
+      !why.empty())
+    GTEST_SKIP() << why;
   check_probe(gc::ProbeInstruction::kMmaSync, "mma.sync m16n8k32 e4m3");
+}
+
+// Without a device the probe says so (and refuses to run) instead of failing in a launch.
+TEST(AccumulatorProbeGpu, SaysWhyItCannotRun) {
+  const std::string none = ::cobench::cuda_device_unavailable();
+  if (none.empty()) GTEST_SKIP() << "a CUDA device is present";
+  for (auto instruction : {gc::ProbeInstruction::kWgmma, gc::ProbeInstruction::kMmaSync}) {
+    EXPECT_EQ(gc::accumulator_probe_unsupported(instruction), "accumulator probe: " + none);
+    EXPECT_THROW(gc::probe_tensor_core_accumulator(instruction), Error);
+  }
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "kernels/numerics/fp8.h"
 
 namespace {
@@ -75,17 +76,84 @@ double max_relative_error(std::int64_t k, const AccumulatorModel& model) {
 TEST(AccumulatorModel, ReproducesTheTechnicalReportsFinding) {
   const AccumulatorModel hopper;  // 14 bits, truncation, aligned with the accumulator
   const double no_promotion = max_relative_error(4096, hopper);
-  // "a maximum relative error of nearly 2%" at K = 4096: the model gives a few percent.
-  EXPECT_GT(no_promotion, 0.01);
-  EXPECT_LT(no_promotion, 0.05);
   AccumulatorModel promoted = hopper;
   promoted.promote_interval = 128;
   const double with_promotion = max_relative_error(4096, promoted);
   RecordProperty("max_rel_error_k4096_no_promotion", std::to_string(no_promotion));
   RecordProperty("max_rel_error_k4096_nc128", std::to_string(with_promotion));
+  // The report measures "a maximum relative error of nearly 2%" at K = 4096; the model's
+  // default (14 bits, truncating, aligned with the accumulator) gives 3.17% here (docs/
+  // numerics.md: 3.2%). The band [1.5%, 4.5%] holds that with margin and fails the neighbouring
+  // mechanisms: 13 bits gives 6.7%, rounding to nearest 0.22%, products aligned among
+  // themselves 0.16%.
+  EXPECT_GT(no_promotion, 0.015);
+  EXPECT_LT(no_promotion, 0.045);
+  // N_C = 128 gives 0.018%. 0.04% passes that with a factor of two to spare; promoting late
+  // fails it (every 256 elements gives 0.060%, every 512 0.19%), as does never promoting.
+  EXPECT_LT(with_promotion, 4e-4);
   EXPECT_LT(with_promotion, no_promotion / 10);  // the large reduction
   // The error grows with K without promotion.
   EXPECT_LT(max_relative_error(1024, hopper), no_promotion);
+}
+
+// Promotion, worked by hand on 128 products 1 x 1 with two fraction bits. A group of 32 sums
+// to 32 exactly; the next group aligns to the accumulator's 32 (grid 2^(5 - 2) = 8), so each
+// product of 1 truncates to 0 and the group adds nothing. Without promotion the sum stays 32;
+// promoting every 64 elements restarts the accumulator after groups 2 and 4: 32 + 32 = 64;
+// every 32: 4 x 32 = 128, exact.
+TEST(AccumulatorModel, PromotionHandWorked) {
+  const std::vector<float> ones(128, 1.0f);
+  AccumulatorModel m;
+  m.fraction_bits = 2;
+  EXPECT_EQ(gemm::dot_accumulator_model(ones.data(), ones.data(), 128, m), 32.0);
+  m.promote_interval = 64;
+  EXPECT_EQ(gemm::dot_accumulator_model(ones.data(), ones.data(), 128, m), 64.0);
+  m.promote_interval = 32;
+  EXPECT_EQ(gemm::dot_accumulator_model(ones.data(), ones.data(), 128, m), 128.0);
+}
+
+// Options that would hang (group_size <= 0), promote late (an interval that is not a multiple of
+// the group) or make no sense (negative or huge fraction_bits, negative sizes) throw, naming the
+// option.
+TEST(AccumulatorModel, RejectsNonsensicalOptions) {
+  const float one[] = {1.0f};
+  float c = 0;
+  auto expect_rejected = [&](const AccumulatorModel& m, const std::string& what) {
+    try {
+      gemm::dot_accumulator_model(one, one, 1, m);
+      ADD_FAILURE() << "dot_accumulator_model accepted " << what;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(gemm::gemm_accumulator_model(one, one, &c, 1, 1, 1, m), Error) << what;
+    EXPECT_THROW(gemm::check_accumulator_model(m), Error) << what;
+  };
+  AccumulatorModel m;
+  m.promote_interval = 48;  // groups of 32: would promote at 64
+  expect_rejected(m,
+                  "promote_interval 48: expected 0 (never) or a positive multiple of "
+                  "group_size 32");
+  m.promote_interval = -128;
+  expect_rejected(m, "promote_interval -128");
+  m = AccumulatorModel{};
+  m.fraction_bits = -1;
+  expect_rejected(m, "fraction_bits -1: expected 0 to 64");
+  m.fraction_bits = 65;
+  expect_rejected(m, "fraction_bits 65");
+  m = AccumulatorModel{};
+  m.group_size = -32;
+  expect_rejected(m, "group_size -32: expected a positive number");
+  m.group_size = 0;  // looped forever
+  expect_rejected(m, "group_size 0");
+  EXPECT_THROW(gemm::dot_accumulator_model(one, one, -1, AccumulatorModel{}), Error);
+  EXPECT_THROW(gemm::gemm_accumulator_model(one, one, &c, 1, -1, 1, AccumulatorModel{}), Error);
+  // The valid extremes are accepted.
+  m = AccumulatorModel{};
+  m.fraction_bits = 0;
+  m.promote_interval = 32;
+  EXPECT_NO_THROW(gemm::check_accumulator_model(m));
+  m.fraction_bits = 64;
+  EXPECT_NO_THROW(gemm::check_accumulator_model(m));
 }
 
 }  // namespace

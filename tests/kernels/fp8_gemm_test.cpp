@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// The CPU block-scaled FP8 GEMM (both kernels, any thread count) and the OpenBLAS baseline
-// against the FP64 reference on ragged shapes (M, N, K not multiples of 128).
+// The CPU block-scaled FP8 GEMM (each register kernel the CPU has, one or two threads), its
+// grouped form and the OpenBLAS baseline against the FP64 reference on ragged shapes (M, N, K not
+// multiples of 128); the grouped GEMM's argument checks.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -41,28 +44,71 @@ void expect_close(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix&
   }
 }
 
-class Fp8GemmCpu : public ::testing::TestWithParam<std::tuple<int, int, int>> {};
+constexpr gemm::CpuKernel kKernels[] = {gemm::CpuKernel::kAuto, gemm::CpuKernel::kPortable,
+                                        gemm::CpuKernel::kAvx2Fma, gemm::CpuKernel::kAvx512f,
+                                        gemm::CpuKernel::kAvx512Bf16};
+
+// Each register kernel, forced, through the whole GEMM: kAuto alone runs only the best one the
+// CPU has. Kernels the CPU lacks skip (the development VM has no AVX-512).
+class Fp8GemmCpu
+    : public ::testing::TestWithParam<std::tuple<std::tuple<int, int, int>, gemm::CpuKernel>> {};
 
 TEST_P(Fp8GemmCpu, MatchesTheFp64Reference) {
-  const auto [M, N, K] = GetParam();
+  const auto [shape, kernel] = GetParam();
+  const auto [M, N, K] = shape;
+  if (!gemm::fp8_gemm_cpu_supports(kernel))
+    GTEST_SKIP() << "this CPU cannot run the " << gemm::fp8_gemm_cpu_kernel_name(kernel)
+                 << " kernel";
   const auto x = random_normal_matrix(M, K, 1), w = random_normal_matrix(N, K, 2);
   const auto a =
       quant::quantize_per_token(x.data(), M, K, num::Fp8Format::kE4M3, quant::ScaleKind::kFp32);
   const auto b = quant::quantize_per_block(w.data(), N, K, num::Fp8Format::kE4M3,
                                            quant::ScaleKind::kPowerOfTwo);
-  std::vector<float> fast(static_cast<size_t>(M * N)), portable(fast.size()), one(fast.size());
-  gemm::fp8_gemm_cpu(a, b, fast.data());
-  gemm::fp8_gemm_cpu(a, b, portable.data(), 2, gemm::CpuKernel::kPortable);
-  gemm::fp8_gemm_cpu(a, b, one.data(), 1);
-  expect_close(a, b, fast);
-  expect_close(a, b, portable);
-  EXPECT_EQ(fast, one);  // each output tile is computed by one thread, in one order
+  std::vector<float> two(static_cast<size_t>(M * N), -1.0f), one(two.size(), -2.0f);
+  gemm::fp8_gemm_cpu(a, b, two.data(), 2, kernel);
+  gemm::fp8_gemm_cpu(a, b, one.data(), 1, kernel);
+  expect_close(a, b, two);
+  EXPECT_EQ(two, one);  // each output tile is computed by one thread, in one order
 }
 
-INSTANTIATE_TEST_SUITE_P(RaggedShapes, Fp8GemmCpu,
-                         ::testing::Values(std::tuple{1, 1, 1}, std::tuple{67, 131, 300},
-                                           std::tuple{130, 64, 257}, std::tuple{64, 200, 128},
-                                           std::tuple{129, 65, 384}));
+// "67x131x300_avx2_fma": the shape and the kernel.
+std::string shape_and_kernel(
+    const ::testing::TestParamInfo<std::tuple<std::tuple<int, int, int>, gemm::CpuKernel>>& p) {
+  const auto& [shape, kernel] = p.param;
+  std::string name = std::to_string(std::get<0>(shape)) + "x" + std::to_string(std::get<1>(shape)) +
+                     "x" + std::to_string(std::get<2>(shape)) + "_";
+  for (const char* c = gemm::fp8_gemm_cpu_kernel_name(kernel); *c != 0; ++c)
+    name += *c == '-' ? '_' : *c;
+  return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    RaggedShapes, Fp8GemmCpu,
+    ::testing::Combine(::testing::Values(std::tuple{1, 1, 1}, std::tuple{67, 131, 300},
+                                         std::tuple{130, 64, 257}, std::tuple{64, 200, 128},
+                                         std::tuple{129, 65, 384}),
+                       ::testing::ValuesIn(kKernels)),
+    shape_and_kernel);
+
+// A kernel the CPU lacks is an error, not an illegal instruction.
+TEST(Fp8GemmCpu, RejectsAKernelTheCpuLacks) {
+  const auto x = random_normal_matrix(4, 128, 1);
+  const auto a =
+      quant::quantize_per_token(x.data(), 4, 128, num::Fp8Format::kE4M3, quant::ScaleKind::kFp32);
+  const auto b =
+      quant::quantize_per_block(x.data(), 4, 128, num::Fp8Format::kE4M3, quant::ScaleKind::kFp32);
+  std::vector<float> d(16);
+  int lacking = 0;
+  for (gemm::CpuKernel kernel : kKernels) {
+    if (gemm::fp8_gemm_cpu_supports(kernel)) continue;
+    ++lacking;
+    EXPECT_THROW(gemm::fp8_gemm_cpu(a, b, d.data(), 1, kernel), cobench::Error)
+        << gemm::fp8_gemm_cpu_kernel_name(kernel);
+    EXPECT_THROW(gemm::grouped_fp8_gemm_cpu(a, {b}, {4}, d.data(), 1, kernel), cobench::Error)
+        << gemm::fp8_gemm_cpu_kernel_name(kernel);
+  }
+  if (lacking == 0) GTEST_SKIP() << "this CPU has every kernel";
+}
 
 TEST(Fp8GemmCpu, RejectsMismatchedOperands) {
   const auto x = random_normal_matrix(4, 256, 1), w = random_normal_matrix(4, 128, 2);
@@ -88,25 +134,70 @@ TEST(GroupedFp8Gemm, UnevenAndEmptyExpertsMatchTheReference) {
   }
   std::vector<float> d(static_cast<size_t>(M * N));
   std::vector<double> ref(d.size());
-  gemm::grouped_fp8_gemm_cpu(a, b, counts, d.data());
   gemm::grouped_fp8_gemm_ref(a, b, counts, ref.data());
-  // |D - ref| <= K x 2^-22 x sum_k |a_k b_k|, as for the plain GEMM.
   const std::vector<float> da = quant::dequantize(a);
-  std::int64_t m = 0;
-  for (size_t e = 0; e < counts.size(); ++e) {
-    const std::vector<float> db = quant::dequantize(b[e]);
-    for (std::int64_t end = m + counts[e]; m < end; ++m) {
-      for (std::int64_t n = 0; n < N; ++n) {
-        double magnitude = 0;
-        for (std::int64_t k = 0; k < K; ++k)
-          magnitude += std::fabs(static_cast<double>(da[m * K + k]) * db[n * K + k]);
-        ASSERT_NEAR(d[m * N + n], ref[m * N + n], K * std::ldexp(1.0, -22) * magnitude + 1e-30)
-            << "expert " << e << " token " << m << " column " << n;
+  for (gemm::CpuKernel kernel : kKernels) {  // every kernel this CPU has
+    if (!gemm::fp8_gemm_cpu_supports(kernel)) continue;
+    std::fill(d.begin(), d.end(), -1.0f);
+    gemm::grouped_fp8_gemm_cpu(a, b, counts, d.data(), 2, kernel);
+    // |D - ref| <= K x 2^-22 x sum_k |a_k b_k|, as for the plain GEMM.
+    std::int64_t m = 0;
+    for (size_t e = 0; e < counts.size(); ++e) {
+      const std::vector<float> db = quant::dequantize(b[e]);
+      for (std::int64_t end = m + counts[e]; m < end; ++m) {
+        for (std::int64_t n = 0; n < N; ++n) {
+          double magnitude = 0;
+          for (std::int64_t k = 0; k < K; ++k)
+            magnitude += std::fabs(static_cast<double>(da[m * K + k]) * db[n * K + k]);
+          ASSERT_NEAR(d[m * N + n], ref[m * N + n], K * std::ldexp(1.0, -22) * magnitude + 1e-30)
+              << gemm::fp8_gemm_cpu_kernel_name(kernel) << ": expert " << e << " token " << m
+              << " column " << n;
+        }
       }
     }
   }
   // The wrong number of tokens is an error.
   EXPECT_THROW(gemm::grouped_fp8_gemm_cpu(a, b, {1, 2, 3, 4, 5, 6}, d.data()), cobench::Error);
+}
+
+// Runs grouped_fp8_gemm_cpu and expects an Error whose message contains `what`.
+void expect_grouped_rejected(const quant::QuantizedMatrix& a,
+                             const std::vector<quant::QuantizedMatrix>& b,
+                             const std::vector<std::int64_t>& counts, const std::string& what) {
+  std::vector<float> d(static_cast<size_t>(a.rows * 64) + 1024);
+  try {
+    gemm::grouped_fp8_gemm_cpu(a, b, counts, d.data());
+    ADD_FAILURE() << "accepted: " << what;
+  } catch (const cobench::Error& e) {
+    EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+  }
+}
+
+TEST(GroupedFp8Gemm, RejectsBadCountsAndMixedFormats) {
+  const std::int64_t M = 10, N = 64, K = 128;
+  const auto x = random_normal_matrix(M, K, 5), w = random_normal_matrix(N, K, 6);
+  const auto a =
+      quant::quantize_per_token(x.data(), M, K, num::Fp8Format::kE4M3, quant::ScaleKind::kFp32);
+  const auto e4m3 =
+      quant::quantize_per_block(w.data(), N, K, num::Fp8Format::kE4M3, quant::ScaleKind::kFp32);
+  const auto e5m2 =
+      quant::quantize_per_block(w.data(), N, K, num::Fp8Format::kE5M2, quant::ScaleKind::kFp32);
+  // Counts that cover fewer or more rows than A has; a negative count even when the sum fits.
+  expect_grouped_rejected(a, {e4m3, e4m3}, {4, 4}, "token counts sum to 8, A has 10 rows");
+  expect_grouped_rejected(a, {e4m3, e4m3}, {4, 7}, "token counts sum to 11, A has 10 rows");
+  expect_grouped_rejected(a, {e4m3, e4m3}, {-2, 12}, "expert 0 has -2 tokens");
+  // The CPU GEMM decodes every expert with one table: experts must share the FP8 format.
+  expect_grouped_rejected(a, {e4m3, e4m3, e5m2}, {3, 3, 4},
+                          "expert 2 is E5M2, expert 0 is E4M3: every expert must have the same "
+                          "FP8 format");
+  // ... and the scale layout (128 x 128 blocks).
+  const auto per_token =
+      quant::quantize_per_token(w.data(), N, K, num::Fp8Format::kE4M3, quant::ScaleKind::kFp32);
+  expect_grouped_rejected(a, {e4m3, per_token}, {5, 5},
+                          "B must be quantized per block (128 x 128)");
+  // All E5M2 experts are fine (A's format may differ from theirs).
+  std::vector<float> d(static_cast<size_t>(M * N));
+  EXPECT_NO_THROW(gemm::grouped_fp8_gemm_cpu(a, {e5m2, e5m2}, {3, 7}, d.data()));
 }
 
 #if COBENCH_HAVE_OPENBLAS

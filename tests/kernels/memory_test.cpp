@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The memory benchmarks' kernels check what they moved: every stream operation's output (and a
 // check that catches the wrong one), the paged gather word for word, and the storage read against
-// the file's pattern.
+// the file's pattern. Poisoned outputs fail every check until a pass writes them again, so the
+// benchmarks' checks after timing prove that pass.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -29,6 +30,32 @@ TEST(HostStream, EveryOperationWritesWhatItShould) {
   EXPECT_FALSE(s.pinned().empty());
 }
 
+TEST(HostStream, ClearedOutputsFailUntilAPass) {
+  HostStream s(std::size_t{4} << 20, 2);
+  for (StreamOp op : {StreamOp::kRead, StreamOp::kWrite, StreamOp::kCopy, StreamOp::kTriad}) {
+    s.run(op);
+    ASSERT_EQ(s.verify(op), "") << stream_op_name(op);
+    s.clear_outputs();
+    EXPECT_NE(s.verify(op), "") << stream_op_name(op) << ": poisoned outputs must fail";
+    s.run(op);
+    EXPECT_EQ(s.verify(op), "") << stream_op_name(op) << ": a pass after clearing must pass";
+  }
+  // A pass of another operation does not write what the check reads.
+  s.clear_outputs();
+  s.run(StreamOp::kWrite);
+  EXPECT_NE(s.verify(StreamOp::kCopy), "");
+  EXPECT_NE(s.verify(StreamOp::kRead), "");
+}
+
+TEST(HostStream, PinnedSaysWhetherEveryBindSucceeded) {
+  HostStream s(std::size_t{1} << 20, 2);
+  const std::string& p = s.pinned();
+  EXPECT_TRUE(p.starts_with("pinned to ") || p.starts_with("not pinned")) << p;
+  if (p.starts_with("not pinned:")) {
+    EXPECT_NE(p.find("hwloc_set_cpubind failed for"), std::string::npos) << p;
+  }
+}
+
 TEST(HostStream, UnevenSizesAndErrors) {
   HostStream s((std::size_t{3} << 20) + 12345, 3);  // per thread: whole 4 KiB pages
   EXPECT_EQ(s.elements() % (3 * 512), 0);
@@ -48,6 +75,17 @@ TEST(KvGather, GathersTheBlockTableInOrder) {
     EXPECT_NE(verify_gather(g), "") << "a flipped bit must fail the check";
   }
   EXPECT_THROW(make_kv_gather(12, 4), cobench::Error);
+}
+
+TEST(KvGather, ClearedOutputFailsUntilAGather) {
+  KvGather g = make_kv_gather(64 * 656, 23, 5, 2);
+  ASSERT_EQ(verify_gather(g), "");
+  clear_gather_output(g, 2);
+  EXPECT_NE(verify_gather(g), "") << "a poisoned output must fail the check";
+  for (size_t i = 0; i < static_cast<size_t>(g.gathered_bytes() / 8); ++i)
+    ASSERT_EQ(g.out[i], ~std::uint64_t{0}) << "every word poisoned, word " << i;
+  gather(g, 2);
+  EXPECT_EQ(verify_gather(g), "");
 }
 
 TEST(StorageRead, ReadsTheFileBack) {

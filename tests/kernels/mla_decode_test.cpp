@@ -306,4 +306,26 @@ TEST(MlaDecodeCpu, BadArgumentsAreErrors) {
   EXPECT_THROW(mla_decode_ref(cache, std::vector<double>(kQkDims), 1, 0.1), cobench::Error);
 }
 
+// A length past what the block table maps (one 64-token page here) is an error before any read,
+// in the kernel and in the reference (which would otherwise index the table out of its row).
+TEST(MlaDecodeCpu, LengthPastTheBlockTableIsAnError) {
+  MlaCache cache = make_mla_cache(KvPrecision::kBf16, {4});
+  std::vector<float> kv(4 * kQkDims, 0.5f), q(kQkDims, 0.1f), out(kVDims), lse(1);
+  append_tokens(cache, 0, kv.data(), 4);
+  cache.paged.lengths[0] = 65;
+  try {
+    mla_decode_cpu(cache, q.data(), 1, 0.1f, out.data(), lse.data());
+    ADD_FAILURE() << "no error";
+  } catch (const cobench::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("sequence 0 has 65 tokens"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_THROW(mla_decode_ref(cache, std::vector<double>(kQkDims), 1, 0.1), cobench::Error);
+  cache.paged.lengths[0] = 64;  // within the page: unwritten slots are NaN, not an error
+  mla_decode_cpu(cache, q.data(), 1, 0.1f, out.data(), lse.data());
+  EXPECT_TRUE(std::isnan(out[0]));
+  cache.paged.block_table[0] = -1;
+  EXPECT_THROW(mla_decode_cpu(cache, q.data(), 1, 0.1f, out.data(), lse.data()), cobench::Error);
+}
+
 }  // namespace

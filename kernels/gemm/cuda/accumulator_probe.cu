@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/cuda/cuda_check.h"
+#include "core/cuda/device_check.h"
 #include "core/cuda/ptx.cuh"
 #include "core/error.h"
 #include "kernels/gemm/cuda/accumulator_probe.h"
@@ -88,19 +89,28 @@ std::uint8_t exact_e4m3(float x) {
 
 }  // namespace
 
-std::vector<float> run_accumulator_probe(const std::vector<ProbeCase>& cases,
-                                         ProbeInstruction instruction) {
-  const std::string why = cuda_device_unavailable();
-  if (!why.empty()) throw Error("accumulator probe: " + why);
+std::string accumulator_probe_unsupported(ProbeInstruction instruction) {
+  if (std::string why = ::cobench::cuda_device_unavailable(); !why.empty())
+    return "accumulator probe: " + why;
   int dev = 0, major = 0, minor = 0;
   COBENCH_CUDA_CHECK(cudaGetDevice(&dev));
   COBENCH_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
   COBENCH_CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev));
-  if (instruction == ProbeInstruction::kWgmma)
-    COBENCH_CHECK(major == 9 && minor == 0,
-                  fmt::format("WGMMA needs sm_90; this device is sm_{}{}", major, minor));
-  COBENCH_CHECK(major * 10 + minor >= 89,
-                fmt::format("FP8 MMA needs sm_89 or later; this device is sm_{}{}", major, minor));
+  const int cc = 10 * major + minor;
+  if (instruction == ProbeInstruction::kWgmma && cc != 90)
+    return fmt::format("accumulator probe: WGMMA needs sm_90; this device is sm_{}", cc);
+  if (cc < 89)
+    return fmt::format("accumulator probe: FP8 MMA needs sm_89 or later; this device is sm_{}", cc);
+  if (std::string why = ::cobench::cuda_arch_unsupported(cc, COBENCH_PROBE_ARCHITECTURES);
+      !why.empty())
+    return "accumulator probe: " + why;
+  return "";
+}
+
+std::vector<float> run_accumulator_probe(const std::vector<ProbeCase>& cases,
+                                         ProbeInstruction instruction) {
+  if (const std::string why = accumulator_probe_unsupported(instruction); !why.empty())
+    throw Error(why);
   const size_t n = cases.size();
   std::vector<std::uint8_t> a(n * kMaxSteps * 32, 0), b(n * kMaxSteps * 32, 0);
   std::vector<int> steps(n);

@@ -6,10 +6,13 @@
 //   kMmaSync  mma.sync m16n8k32 E4M3 (sm_89+): the warp-level instruction cobench's GEMM kernel
 //             uses; the compiler may lower it differently from WGMMA (on sm_100 it is reported to
 //             become FP16 HMMAs after a conversion), so its reading can differ
-// K-steps chain through the FP32 accumulator registers, starting at zero. Throws cobench::Error
-// without a device or on an architecture without the instruction.
+// K-steps chain through the FP32 accumulator registers, starting at zero. The probe is built for
+// the project's architectures plus sm_89 and sm_120 (where the toolkit knows them), so it runs on
+// FP8 GPUs the GEMM kernels are not built for. Throws cobench::Error without a device or on an
+// architecture without the instruction.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "kernels/gemm/cuda/probe_interpret.h"
@@ -17,6 +20,10 @@
 namespace cobench::gemm::cuda {
 
 enum class ProbeInstruction { kWgmma, kMmaSync };
+
+/// "" when `instruction` can run on the current device with this build; else why not (no device,
+/// an architecture without the instruction, or one the probe was not compiled for).
+std::string accumulator_probe_unsupported(ProbeInstruction instruction);
 
 /// One FP32 output per case: row 0 of A holds `a`, column 0 of B holds `b`, the rest is zero.
 std::vector<float> run_accumulator_probe(const std::vector<ProbeCase>& cases,

@@ -125,6 +125,7 @@ GroupedTiles grouped_tiles(const std::vector<std::int64_t>& counts) {
   std::vector<int> t;
   std::int64_t row = 0;
   for (size_t e = 0; e < counts.size(); ++e) {
+    COBENCH_CHECK(counts[e] >= 0, fmt::format("expert {} has {} tokens", e, counts[e]));
     for (std::int64_t r = 0; r < counts[e]; r += kBm) {
       t.push_back(static_cast<int>(e));
       t.push_back(static_cast<int>(row + r));
@@ -146,10 +147,12 @@ void grouped_fp8_gemm_cuda(const DeviceFp8Matrix& a, const DeviceFp8Experts& b,
   COBENCH_CHECK(a.tile_rows == 1, "A per token");
   COBENCH_CHECK(a.cols == b.cols && a.ld == b.ld,
                 fmt::format("K differs: A has {}, the experts {}", a.cols, b.cols));
-  COBENCH_CHECK(tiles.experts <= b.experts && tiles.rows <= a.rows,
-                fmt::format("the tiles cover {} experts and {} rows; the operands hold {} experts "
-                            "and {} rows",
-                            tiles.experts, tiles.rows, b.experts, a.rows));
+  COBENCH_CHECK(
+      tiles.experts <= b.experts,
+      fmt::format("the tiles cover {} experts; the weights hold {}", tiles.experts, b.experts));
+  // As check_grouped (grouped_fp8_gemm_cpu): the token counts cover A's rows exactly.
+  COBENCH_CHECK(tiles.rows == a.rows,
+                fmt::format("token counts sum to {}, A has {} rows", tiles.rows, a.rows));
   if (tiles.count == 0 || b.n == 0) return;
   if (a.k_blocks() == 0) {  // K = 0: D = 0, and the kernel must not read empty operands
     COBENCH_CUDA_CHECK(

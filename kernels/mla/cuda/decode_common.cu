@@ -79,8 +79,10 @@ void combine_splits(const float* part_out, const float* part_lse, std::int64_t b
 UploadedPagedCache::UploadedPagedCache(const PagedCache& p)
     : pool(p.pool), block_table(p.block_table), lengths(p.lengths.size()) {
   std::vector<std::int32_t> lens;
-  for (std::int64_t n : p.lengths) {
-    COBENCH_CHECK(n >= 1 && n <= INT32_MAX, "every sequence needs a cached token");
+  for (std::int64_t s = 0; s < p.batch(); ++s) {
+    p.check_sequence(s);  // a length past the block table would read outside the pool
+    const std::int64_t n = p.lengths[static_cast<size_t>(s)];
+    COBENCH_CHECK(n <= INT32_MAX, fmt::format("sequence {} has {} tokens, past int32", s, n));
     lens.push_back(static_cast<std::int32_t>(n));
   }
   lengths.upload(lens);
