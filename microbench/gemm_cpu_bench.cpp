@@ -15,8 +15,6 @@
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdlib>
 #include <exception>
@@ -28,8 +26,10 @@
 #include "core/nvtx.h"
 #include "core/random.h"
 #include "kernels/gemm/fp8_gemm.h"
+#include "microbench/bench_main.h"
 #include "microbench/fma_peak_bench.h"
 #include "microbench/gemm_shapes.h"
+#include "microbench/memory_guard.h"
 #include "topologies/data_files.h"
 #if COBENCH_HAVE_OPENBLAS
 #include "kernels/gemm/sgemm_openblas.h"
@@ -94,26 +94,11 @@ const Weights& weights(std::int64_t n, std::int64_t k) {
   return cached;
 }
 
-// Bytes of physical memory, or 0 where sysconf cannot tell.
-double physical_memory_bytes() {
-  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && page > 0 ? static_cast<double>(pages) * static_cast<double>(page) : 0.0;
-}
-
-// An error message when a GEMM's buffers (`bytes`) would take more than half of physical memory.
-std::string too_large(double bytes) {
-  const double physical = physical_memory_bytes();
-  if (physical <= 0 || bytes <= physical / 2) return "";
-  return fmt::format(
-      "not run: the operands and output need {:.1f} GiB, more than half of the "
-      "{:.1f} GiB of physical memory",
-      bytes / (1 << 30), physical / (1 << 30));
-}
-
 void BM_Fp8Gemm_Cpu(benchmark::State& state) try {
   const std::int64_t M = state.range(0), N = state.range(1), K = state.range(2);
   // FP32 inputs, E4M3 codes, the FP32 output and a dequantized copy of the larger operand.
-  if (const std::string e = too_large(9.0 * double(M * K + N * K) + 4.0 * double(M * N));
+  if (const std::string e = bench::exceeds_half_of_memory(
+          9.0 * double(M * K + N * K) + 4.0 * double(M * N), "this GEMM");
       !e.empty()) {
     state.SkipWithError(e.c_str());
     return;
@@ -152,7 +137,7 @@ void BM_Fp8Gemm_Cpu(benchmark::State& state) try {
   const quant::QuantizationError qa = quant::compare(x.data(), quant::dequantize(a).data(), M * K),
                                  qb = wb.error;
   {
-    NvtxRange range("BM_Fp8Gemm_Cpu");
+    NvtxRange range(fmt::format("BM_Fp8Gemm_Cpu/m:{}/n:{}/k:{}", M, N, K).c_str());
     for (auto _ : state) {
       gemm::fp8_gemm_cpu(a, b, d.data());
       benchmark::DoNotOptimize(d.data());
@@ -222,7 +207,8 @@ void BM_GroupedFp8Gemm_Cpu(benchmark::State& state) try {
     state.SkipWithError(fmt::format("verification failed: error {:.3g}", error).c_str());
     return;
   }
-  NvtxRange range("BM_GroupedFp8Gemm_Cpu");
+  NvtxRange range(
+      fmt::format("BM_GroupedFp8Gemm_Cpu/experts:{}/tokens:{}", experts, tokens).c_str());
   for (auto _ : state) {
     gemm::grouped_fp8_gemm_cpu(a, b, counts, d.data());
     benchmark::DoNotOptimize(d.data());
@@ -238,7 +224,9 @@ void BM_GroupedFp8Gemm_Cpu(benchmark::State& state) try {
 #if COBENCH_HAVE_OPENBLAS
 void BM_Sgemm_OpenBlas(benchmark::State& state) try {
   const std::int64_t M = state.range(0), N = state.range(1), K = state.range(2);
-  if (const std::string e = too_large(4.0 * double(M * K + N * K + M * N)); !e.empty()) {
+  if (const std::string e =
+          bench::exceeds_half_of_memory(4.0 * double(M * K + N * K + M * N), "this GEMM");
+      !e.empty()) {
     state.SkipWithError(e.c_str());
     return;
   }
@@ -259,7 +247,7 @@ void BM_Sgemm_OpenBlas(benchmark::State& state) try {
     state.SkipWithError(fmt::format("verification failed: error {:.3g}", error).c_str());
     return;
   }
-  NvtxRange range("BM_Sgemm_OpenBlas");
+  NvtxRange range(fmt::format("BM_Sgemm_OpenBlas/m:{}/n:{}/k:{}", M, N, K).c_str());
   for (auto _ : state) {
     gemm::sgemm_openblas(a.data(), b.data(), c.data(), M, N, K);
     benchmark::DoNotOptimize(c.data());
@@ -316,15 +304,5 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    register_all();
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "cobench_bench_gemm_cpu: {}\n", e.what());
-    return 2;
-  }
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return cobench::bench::cpu_bench_main(argc, argv, "cobench_bench_gemm_cpu", register_all);
 }

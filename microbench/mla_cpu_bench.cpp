@@ -23,8 +23,6 @@
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -39,7 +37,9 @@
 #include "kernels/memory/host_stream.h"
 #include "kernels/mla/gqa_decode.h"
 #include "kernels/mla/mla_decode.h"
+#include "microbench/bench_main.h"
 #include "microbench/fma_peak_bench.h"
+#include "microbench/memory_guard.h"
 
 namespace {
 
@@ -54,22 +54,6 @@ constexpr std::int64_t kMlaHeads = 128;
 constexpr double kDefaultCacheLimit = 2.0 * (1 << 30);
 constexpr double kDefaultTokenLimit = 131072;  // batch x context
 constexpr std::int64_t kNanSlots = 32;         // unwritten slots after every sequence
-
-// Bytes of physical memory, or 0 where sysconf cannot tell.
-double physical_memory_bytes() {
-  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
-  return pages > 0 && page > 0 ? static_cast<double>(pages) * static_cast<double>(page) : 0.0;
-}
-
-// An error message when a cache of `bytes` would not fit in half of physical memory, else "".
-std::string too_large(double bytes) {
-  const double physical = physical_memory_bytes();
-  if (physical <= 0 || bytes <= physical / 2) return "";
-  return fmt::format(
-      "not run: the cache needs {:.1f} GiB, more than half of the {:.1f} GiB of "
-      "physical memory",
-      bytes / (1 << 30), physical / (1 << 30));
-}
 
 // "" when every output and lse is finite, else where the first one that is not sits.
 std::string first_non_finite(const std::vector<float>& out, const std::vector<float>& lse) {
@@ -106,9 +90,9 @@ void BM_HostRead(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(s.bytes_per_pass(memory::StreamOp::kRead)),
                          benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel(
-      fmt::format("verified: read, {} threads {}; best pass {:.2f} GB/s is the "
+      fmt::format("verified: read, {} threads {}, {}; best pass {:.2f} GB/s is the "
                   "denominator of read_bw_fraction",
-                  s.threads(), s.pinned(), best / 1e9));
+                  s.threads(), s.pinned(), s.placement(), best / 1e9));
 }
 
 // Largest deviation of `got` from `want` over `heads` heads: {out relative, lse absolute}.
@@ -153,8 +137,9 @@ void set_counters(benchmark::State& state, double bytes, double flop, double err
 
 void BM_MlaDecode_Cpu(benchmark::State& state, KvPrecision p, std::int64_t batch,
                       std::int64_t context) try {
-  if (const std::string e = too_large(static_cast<double>(batch * (context + kNanSlots)) *
-                                      static_cast<double>(token_bytes(p)));
+  if (const std::string e = bench::exceeds_half_of_memory(
+          static_cast<double>(batch * (context + kNanSlots)) * static_cast<double>(token_bytes(p)),
+          "the cache");
       !e.empty()) {
     state.SkipWithError(e.c_str());
     return;
@@ -186,7 +171,9 @@ void BM_MlaDecode_Cpu(benchmark::State& state, KvPrecision p, std::int64_t batch
     return;
   }
   {
-    NvtxRange range("BM_MlaDecode_Cpu");
+    NvtxRange range(fmt::format("BM_MlaDecode_Cpu/cache:{}/batch:{}/context:{}", precision_name(p),
+                                batch, context)
+                        .c_str());
     for (auto _ : state) {
       mla_decode_cpu(cache, q.data(), kMlaHeads, scale, out.data(), lse.data());
       benchmark::DoNotOptimize(out.data());
@@ -211,8 +198,9 @@ void BM_MlaDecode_Cpu(benchmark::State& state, KvPrecision p, std::int64_t batch
 
 void BM_GqaDecode_Cpu(benchmark::State& state, GqaShape s, std::int64_t batch,
                       std::int64_t context) try {
-  if (const std::string e = too_large(static_cast<double>(batch * (context + kNanSlots)) *
-                                      static_cast<double>(s.token_bytes()));
+  if (const std::string e = bench::exceeds_half_of_memory(
+          static_cast<double>(batch * (context + kNanSlots)) * static_cast<double>(s.token_bytes()),
+          "the cache");
       !e.empty()) {
     state.SkipWithError(e.c_str());
     return;
@@ -244,7 +232,9 @@ void BM_GqaDecode_Cpu(benchmark::State& state, GqaShape s, std::int64_t batch,
     return;
   }
   {
-    NvtxRange range("BM_GqaDecode_Cpu");
+    NvtxRange range(fmt::format("BM_GqaDecode_Cpu/q_heads:{}/kv_heads:{}/batch:{}/context:{}",
+                                s.q_heads, s.kv_heads, batch, context)
+                        .c_str());
     for (auto _ : state) {
       gqa_decode_cpu(cache, q.data(), scale, out.data(), lse.data());
       benchmark::DoNotOptimize(out.data());
@@ -311,15 +301,5 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    register_all();
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "cobench_bench_mla_cpu: {}\n", e.what());
-    return 2;
-  }
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return cobench::bench::cpu_bench_main(argc, argv, "cobench_bench_mla_cpu", register_all);
 }

@@ -111,7 +111,7 @@ std::int64_t stream_bytes_per_element(StreamOp op) {
 struct HostStream::Impl {
   int threads = 1;
   bool avx2 = have_avx2();
-  std::string pinned;
+  std::string pinned, placement;
   hwloc_topology_t topo = nullptr;
   int cores = 0;
   std::vector<Slice> slices;
@@ -123,6 +123,10 @@ struct HostStream::Impl {
   // Per worker, written by the worker before the init job, read after it: 0 when its bind
   // succeeded, else the errno of the failure.
   std::vector<int> pin_errno;
+  // Per worker, as pin_errno: 0 when its slice's pages were bound to its core's NUMA node
+  // (hwloc_set_area_membind before the first touch), else the errno of the failure.
+  std::vector<int> membind_errno;
+  int numa_nodes = 0;
 
   explicit Impl(int n)
       : threads(n),
@@ -130,7 +134,8 @@ struct HostStream::Impl {
         start(n + 1),
         done(n + 1),
         errors(static_cast<size_t>(n)),
-        pin_errno(static_cast<size_t>(n), 0) {}
+        pin_errno(static_cast<size_t>(n), 0),
+        membind_errno(static_cast<size_t>(n), ENOSYS) {}
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
   // Stops and joins the workers (waiting at the start barrier), frees the arrays.
@@ -153,6 +158,21 @@ struct HostStream::Impl {
       error = errno != 0 ? errno : EINVAL;
   }
 
+  // Binds the slice's arrays to the NUMA node(s) of the worker's core, before the first touch
+  // places their pages (where the kernel refuses, e.g. mbind blocked in a container, first touch
+  // by the pinned owner still places them there).
+  void bind_memory(int id, const Slice& s, size_t bytes) {
+    int& error = membind_errno[static_cast<size_t>(id)];
+    if (!topo || cores == 0) return;
+    hwloc_obj_t core = hwloc_get_obj_by_type(topo, HWLOC_OBJ_CORE, id % cores);
+    if (!core || !core->nodeset) return;
+    error = 0;
+    for (double* p : {s.a, s.b, s.c, s.w})
+      if (error == 0 && hwloc_set_area_membind(topo, p, bytes, core->nodeset, HWLOC_MEMBIND_BIND,
+                                               HWLOC_MEMBIND_BYNODESET) != 0)
+        error = errno != 0 ? errno : EINVAL;
+  }
+
   void clear(int id) {
     Slice& s = slices[static_cast<size_t>(id)];
     constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
@@ -172,6 +192,7 @@ struct HostStream::Impl {
         return;
       }
     }
+    bind_memory(id, s, bytes);
     for (std::int64_t i = 0; i < n; ++i) {  // first touch, by the pinned owner
       s.a[i] = static_cast<double>((first + i) % 1021);
       s.b[i] = static_cast<double>((first + i) % 997);
@@ -258,16 +279,36 @@ HostStream::HostStream(std::size_t bytes_per_array, int threads) {
       impl_.reset();  // joins the workers and frees what was allocated
       COBENCH_THROW(e);
     }
-  if (impl_->pinned.empty()) {  // every worker tried to bind; the barriers ordered its result
-    int failed = 0, first_errno = 0;
-    for (int e : impl_->pin_errno)
-      if (e != 0 && failed++ == 0) first_errno = e;
-    impl_->pinned =
-        failed == 0 ? fmt::format("pinned to {} of {} cores (hwloc)",
-                                  std::min(threads, impl_->cores), impl_->cores)
-                    : fmt::format("not pinned: hwloc_set_cpubind failed for {} of {} threads ({})",
-                                  failed, threads, std::strerror(first_errno));
-  }
+  if (impl_->pinned.empty())  // every worker tried to bind; the barriers ordered its result
+    impl_->pinned = describe_pinning(impl_->cores, impl_->pin_errno);
+  if (impl_->topo)
+    impl_->numa_nodes = std::max(1, hwloc_get_nbobjs_by_type(impl_->topo, HWLOC_OBJ_NUMANODE));
+  impl_->placement = describe_placement(impl_->numa_nodes, impl_->membind_errno);
+}
+
+std::string describe_placement(int numa_nodes, const std::vector<int>& membind_errno) {
+  const int threads = static_cast<int>(membind_errno.size());
+  int failed = 0, first_errno = 0;
+  for (int e : membind_errno)
+    if (e != 0 && failed++ == 0) first_errno = e;
+  if (failed == 0)
+    return fmt::format("memory bound to each worker's NUMA node ({} node{}, hwloc)", numa_nodes,
+                       numa_nodes == 1 ? "" : "s");
+  return fmt::format(
+      "memory placed by first touch (hwloc_set_area_membind failed for {} of {} "
+      "threads: {})",
+      failed, threads, std::strerror(first_errno));
+}
+
+std::string describe_pinning(int cores, const std::vector<int>& bind_errno) {
+  const int threads = static_cast<int>(bind_errno.size());
+  int failed = 0, first_errno = 0;
+  for (int e : bind_errno)
+    if (e != 0 && failed++ == 0) first_errno = e;
+  return failed == 0
+             ? fmt::format("pinned to {} of {} cores (hwloc)", std::min(threads, cores), cores)
+             : fmt::format("not pinned: hwloc_set_cpubind failed for {} of {} threads ({})", failed,
+                           threads, std::strerror(first_errno));
 }
 
 HostStream::~HostStream() = default;
@@ -322,6 +363,8 @@ std::int64_t HostStream::elements() const {
 }
 
 const std::string& HostStream::pinned() const { return impl_->pinned; }
+
+const std::string& HostStream::placement() const { return impl_->placement; }
 
 const char* HostStream::kernel() const { return impl_->avx2 ? "avx2 non-temporal" : "portable"; }
 

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Host memory bandwidth, STREAM-style, over every core: a pool of worker threads, each pinned to
 // a core through hwloc (where hwloc can bind; otherwise unpinned, and pinned() says so), each
-// owning a slice of every array that it allocates and first-touches itself, so that Linux places
-// the slice on the thread's NUMA node. Arrays of doubles, initialized a[i] = i mod 1021,
-// b[i] = i mod 997; the operations and the bytes each counts per element:
+// owning a slice of every array that it allocates, binds to its core's NUMA node
+// (hwloc_set_area_membind) and first-touches itself, so that the slice lives on the thread's NUMA
+// node (by first touch alone where the kernel refuses the binding; placement() says which). Arrays
+// of doubles, initialized a[i] = i mod 1021, b[i] = i mod 997; the operations and the bytes each
+// counts per element:
 //   read   sum += a[i]                8   (4 independent AVX2 sums where the CPU has AVX2)
 //   write  w[i] = 3                   8
 //   copy   c[i] = a[i]                16  (read + write, as STREAM; mbw counts 8), by memcpy
@@ -20,6 +22,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace cobench::memory {
 
@@ -52,6 +55,9 @@ class HostStream {
   std::int64_t elements() const;
   /// "pinned to N of M cores (hwloc)" when every thread's bind succeeded, else why not.
   const std::string& pinned() const;
+  /// "memory bound to each worker's NUMA node (N nodes, hwloc)" or "memory placed by first
+  /// touch (... why the binding failed)".
+  const std::string& placement() const;
   /// "avx2 non-temporal" or "portable" (write, triad, read; copy is memcpy).
   const char* kernel() const;
 
@@ -59,6 +65,14 @@ class HostStream {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+/// What placement() says after the workers tried to bind their memory: each worker's
+/// hwloc_set_area_membind errno (0: bound), in worker order, on a machine of `numa_nodes` nodes.
+std::string describe_placement(int numa_nodes, const std::vector<int>& membind_errno);
+
+/// What pinned() says after the workers tried to bind to `cores` cores: each worker's
+/// hwloc_set_cpubind errno (0: bound), in worker order.
+std::string describe_pinning(int cores, const std::vector<int>& bind_errno);
 
 /// Best of `passes` all-core read passes over `bytes` (default 512 MiB), in B/s; verified
 /// (throws cobench::Error when a pass's sum is wrong).

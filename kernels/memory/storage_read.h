@@ -36,10 +36,13 @@ struct StorageRead {
   std::string error;    ///< verification: empty, or the first wrong word
 };
 
-/// Reads the whole file sequentially in `block_bytes` blocks (a multiple of 4 KiB); with
-/// `verify` every word is checked against the pattern (outside the timed read's purpose: run
-/// one verified pass, then time unverified ones).
-StorageRead read_kv_file(const KvFile& f, std::int64_t block_bytes, bool verify);
+/// Reads the whole file in `block_bytes` blocks (a multiple of 4 KiB), in file order, with
+/// `queue_depth` (1 .. 256) reads in flight: that many threads each take the next block (pread),
+/// as an NVMe drive needs several outstanding requests to reach its bandwidth. With `verify`
+/// every word is checked against the pattern (outside the timed read's purpose: run one verified
+/// pass, then time unverified ones). `seconds` spans the reads alone (threads started first).
+StorageRead read_kv_file(const KvFile& f, std::int64_t block_bytes, bool verify,
+                         int queue_depth = 1);
 
 /// The directory KV files go to: $COBENCH_STORAGE_DIR, else the system's temporary directory.
 std::string storage_dir();

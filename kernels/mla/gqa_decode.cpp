@@ -77,12 +77,9 @@ void fill_random(GqaCache& c, std::uint64_t seed, int threads) {
 
 GqaCache make_benchmark_cache(const GqaShape& s, std::int64_t batch, std::int64_t context,
                               std::int64_t nan_slots, std::uint64_t seed) {
-  COBENCH_CHECK(batch >= 1 && context >= 1 && nan_slots >= 0,
-                fmt::format("a benchmark cache needs batch >= 1, context >= 1 and nan_slots >= 0, "
-                            "got {}, {}, {}",
-                            batch, context, nan_slots));
-  GqaCache c =
-      make_gqa_cache(s, std::vector<std::int64_t>(static_cast<size_t>(batch), context + nan_slots));
+  GqaCache c = make_gqa_cache(
+      s, std::vector<std::int64_t>(static_cast<size_t>(batch),
+                                   benchmark_cache_capacity(batch, context, nan_slots)));
   fill_random(c, seed);
   for (std::int64_t seq = 0; seq < batch; ++seq) {
     for (std::int64_t t = context; t < context + nan_slots; ++t)

@@ -3,8 +3,14 @@
 // check that catches the wrong one), the paged gather word for word, and the storage read against
 // the file's pattern. Poisoned outputs fail every check until a pass writes them again, so the
 // benchmarks' checks after timing prove that pass.
+#include <fcntl.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
 
 #include "core/error.h"
@@ -48,12 +54,33 @@ TEST(HostStream, ClearedOutputsFailUntilAPass) {
 }
 
 TEST(HostStream, PinnedSaysWhetherEveryBindSucceeded) {
+  // The message from each worker's bind result: pinned only when every bind succeeded.
+  EXPECT_EQ(describe_pinning(2, {0, 0}), "pinned to 2 of 2 cores (hwloc)");
+  EXPECT_EQ(describe_pinning(8, {0, 0, 0}), "pinned to 3 of 8 cores (hwloc)");
+  EXPECT_EQ(describe_pinning(4, {0, EINVAL, 0, EPERM}),
+            std::string("not pinned: hwloc_set_cpubind failed for 2 of 4 threads (") +
+                std::strerror(EINVAL) + ")");
+  // A real stream says one or the other.
   HostStream s(std::size_t{1} << 20, 2);
   const std::string& p = s.pinned();
   EXPECT_TRUE(p.starts_with("pinned to ") || p.starts_with("not pinned")) << p;
-  if (p.starts_with("not pinned:")) {
-    EXPECT_NE(p.find("hwloc_set_cpubind failed for"), std::string::npos) << p;
-  }
+}
+
+TEST(HostStream, PlacementSaysWhetherEveryMembindSucceeded) {
+  EXPECT_EQ(describe_placement(1, {0, 0}),
+            "memory bound to each worker's NUMA node (1 node, hwloc)");
+  EXPECT_EQ(describe_placement(2, {0, 0, 0, 0}),
+            "memory bound to each worker's NUMA node (2 nodes, hwloc)");
+  EXPECT_EQ(describe_placement(2, {0, EPERM}),
+            std::string("memory placed by first touch (hwloc_set_area_membind failed for 1 of 2 "
+                        "threads: ") +
+                std::strerror(EPERM) + ")");
+  HostStream s(std::size_t{1} << 20, 2);
+  const std::string& p = s.placement();
+  EXPECT_TRUE(p.starts_with("memory bound to") || p.starts_with("memory placed by first touch"))
+      << p;
+  s.run(StreamOp::kTriad);  // bound or not, the data is right
+  EXPECT_EQ(s.verify(StreamOp::kTriad), "");
 }
 
 TEST(HostStream, UnevenSizesAndErrors) {
@@ -101,6 +128,30 @@ TEST(StorageRead, ReadsTheFileBack) {
     EXPECT_THROW(read_kv_file(f, 1000, false), cobench::Error);
   }
   EXPECT_FALSE(std::filesystem::exists(path)) << "the temporary file is removed";
+}
+
+// Several reads in flight read every block once: the pattern checks out, and a word changed on
+// disk is found at its byte offset whichever reader got its block.
+TEST(StorageRead, QueueDepthReadsEveryBlockOnce) {
+  KvFile f(storage_dir(), 5 << 20);
+  for (int depth : {1, 3, 8}) {
+    const StorageRead r = read_kv_file(f, 256 << 10, true, depth);
+    EXPECT_EQ(r.error, "") << depth << " " << r.mode;
+  }
+  const std::int64_t at = (3 << 20) + (40 << 10) + 8;  // a word inside block 12 of 256 KiB
+  const std::uint64_t junk = 42;
+  const int fd = open(f.path().c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(pwrite(fd, &junk, sizeof junk, at), static_cast<ssize_t>(sizeof junk));
+  ASSERT_EQ(fsync(fd), 0);
+  close(fd);
+  for (int depth : {1, 4}) {
+    const StorageRead r = read_kv_file(f, 256 << 10, true, depth);
+    EXPECT_NE(r.error.find(fmt::format("byte {}: 0x2a", at)), std::string::npos)
+        << depth << ": " << r.error;
+  }
+  EXPECT_THROW(read_kv_file(f, 1 << 20, false, 0), cobench::Error);
+  EXPECT_THROW(read_kv_file(f, 1 << 20, false, 257), cobench::Error);
 }
 
 }  // namespace
