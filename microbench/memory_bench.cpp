@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 // KV-cache memory tiers on the host: STREAM-style read/write/copy/triad over every core (pinned
-// through hwloc, first-touch placement) and on one core (the setting of Debian's mbw, see
-// microbench/memory_vs_mbw.sh), the paged KV gather by block table across page sizes, and the
-// sequential read of a KV-sized file (O_DIRECT where the file system allows it). Each verifies
+// through hwloc, each slice bound to its core's NUMA node) and on one core (the setting of
+// Debian's mbw, see microbench/memory_vs_mbw.sh), the paged KV gather by block table across page
+// sizes, and the read of a KV-sized file in file order with one or 8 requests in flight (O_DIRECT
+// where the file system allows it). Each verifies
 // the data it moved before timing and again after it, on one more pass: the streams and the
 // gather into outputs poisoned first (so the check needs that pass), the storage read verified
 // word for word. An exception (a bad COBENCH_STORAGE_DIR, say) becomes that benchmark's error
 // and the run goes on. Bandwidths are decimal (1 GB/s = 1e9 B/s); the streams report
 // `peak_fraction` of the host memory peak when one is known ($COBENCH_HOST_MEMORY_PEAK, else
 // SMBIOS; core/sysinfo/host_memory_peak.h), and the label says where it came from or why there is
-// none. The all-core streams carry `model_input: cpu.memory_bandwidth` and the largest storage
-// read `model_input: storage.read_bandwidth` for `cobench analyze --measured`.
+// none. The all-core streams carry `model_input: cpu.memory_bandwidth` and the 16K-token 1 MiB
+// storage reads `model_input: storage.read_bandwidth` for `cobench analyze --measured`.
 //   cobench_bench_memory --benchmark_filter=HostStream --benchmark_repetitions=5
 //   COBENCH_HOST_MEMORY_PEAK='204.8 GB/s' cobench_bench_memory --benchmark_filter=HostStream
 //   COBENCH_STORAGE_DIR=/mnt/nvme cobench_bench_memory --benchmark_filter=StorageRead

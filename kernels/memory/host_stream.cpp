@@ -27,6 +27,7 @@ constexpr std::int64_t kPageDoubles = 4096 / 8;
 
 struct Slice {
   double *a = nullptr, *b = nullptr, *c = nullptr, *w = nullptr;
+  bool from_hwloc = false;        // fresh pages from hwloc_alloc (freed with hwloc_free)
   std::int64_t n = 0, first = 0;  // elements, global index of the first
   double sum = 0;                 // the last read pass's result
 };
@@ -108,6 +109,9 @@ std::int64_t stream_bytes_per_element(StreamOp op) {
   return 0;
 }
 
+// membind_errno of a worker that had no topology or NUMA node set to bind to.
+constexpr int kMembindNotTried = -1;
+
 struct HostStream::Impl {
   int threads = 1;
   bool avx2 = have_avx2();
@@ -135,7 +139,7 @@ struct HostStream::Impl {
         done(n + 1),
         errors(static_cast<size_t>(n)),
         pin_errno(static_cast<size_t>(n), 0),
-        membind_errno(static_cast<size_t>(n), ENOSYS) {}
+        membind_errno(static_cast<size_t>(n), kMembindNotTried) {}
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
   // Stops and joins the workers (waiting at the start barrier), frees the arrays.
@@ -144,7 +148,12 @@ struct HostStream::Impl {
     if (!workers.empty()) start.arrive_and_wait();
     for (auto& t : workers) t.join();
     for (Slice& s : slices)
-      for (double* p : {s.a, s.b, s.c, s.w}) std::free(p);
+      for (double* p : {s.a, s.b, s.c, s.w}) {
+        if (p && s.from_hwloc)
+          hwloc_free(topo, p, static_cast<size_t>(s.n) * sizeof(double));
+        else
+          std::free(p);
+      }
     if (topo) hwloc_topology_destroy(topo);
   }
 
@@ -185,8 +194,12 @@ struct HostStream::Impl {
     Slice& s = slices[static_cast<size_t>(id)];
     s.n = n, s.first = first;
     const size_t bytes = static_cast<size_t>(n) * sizeof(double);
+    // Fresh pages (hwloc_alloc maps them) that no earlier stream touched, so the binding
+    // below decides where they go; aligned_alloc without a topology.
+    s.from_hwloc = topo != nullptr;
     for (double** p : {&s.a, &s.b, &s.c, &s.w}) {
-      *p = static_cast<double*>(std::aligned_alloc(4096, bytes));
+      *p = static_cast<double*>(s.from_hwloc ? hwloc_alloc(topo, bytes)
+                                             : std::aligned_alloc(4096, bytes));
       if (!*p) {
         errors[static_cast<size_t>(id)] = fmt::format("cannot allocate {} bytes", bytes);
         return;
@@ -289,8 +302,10 @@ HostStream::HostStream(std::size_t bytes_per_array, int threads) {
 std::string describe_placement(int numa_nodes, const std::vector<int>& membind_errno) {
   const int threads = static_cast<int>(membind_errno.size());
   int failed = 0, first_errno = 0;
-  for (int e : membind_errno)
+  for (int e : membind_errno) {
+    if (e < 0) return "memory placed by first touch (no hwloc NUMA node set to bind to)";
     if (e != 0 && failed++ == 0) first_errno = e;
+  }
   if (failed == 0)
     return fmt::format("memory bound to each worker's NUMA node ({} node{}, hwloc)", numa_nodes,
                        numa_nodes == 1 ? "" : "s");

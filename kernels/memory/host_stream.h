@@ -67,7 +67,8 @@ class HostStream {
 };
 
 /// What placement() says after the workers tried to bind their memory: each worker's
-/// hwloc_set_area_membind errno (0: bound), in worker order, on a machine of `numa_nodes` nodes.
+/// hwloc_set_area_membind errno (0: bound, -1: not tried for want of a topology), in worker
+/// order, on a machine of `numa_nodes` nodes.
 std::string describe_placement(int numa_nodes, const std::vector<int>& membind_errno);
 
 /// What pinned() says after the workers tried to bind to `cores` cores: each worker's

@@ -3,6 +3,8 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -113,54 +115,88 @@ StorageRead read_kv_file(const KvFile& f, std::int64_t block_bytes, bool verify,
     posix_fadvise(fd.fd, 0, 0, POSIX_FADV_DONTNEED);
     posix_fadvise(fd.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   }
+  // tmpfs accepts O_DIRECT since Linux 6.6: such a read measures memory, and says so (the
+  // benchmark then withholds it from the model, which takes only plain "O_DIRECT").
+  struct statfs fs {};
+  if (fstatfs(fd.fd, &fs) == 0 && (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC))
+    r.mode += " on tmpfs (memory, not storage)";
   // `queue_depth` readers take the next block from a shared counter: the device sees that many
   // requests in flight, in file order.
   const std::int64_t blocks = (f.bytes() + block_bytes - 1) / block_bytes;
-  std::atomic<std::int64_t> next{0};
-  std::vector<std::string> errors(static_cast<size_t>(queue_depth)),
-      failures(static_cast<size_t>(queue_depth));
-  auto reader = [&](int id) {
-    AlignedBuffer buf(block_bytes);
-    std::string& error = errors[static_cast<size_t>(id)];
-    std::string& failure = failures[static_cast<size_t>(id)];
-    for (std::int64_t i = next++; i < blocks && failure.empty(); i = next++) {
+  std::atomic<std::int64_t> next{0}, bytes_read{0};
+  std::atomic<bool> stop{false};
+  struct Outcome {
+    std::int64_t error_at = -1;  // byte offset of the reader's first wrong word
+    std::string error, failure;
+  };
+  std::vector<Outcome> outcomes(static_cast<size_t>(queue_depth));
+  // Buffers allocated here, not in the readers: an allocation failure throws on this thread.
+  std::vector<std::unique_ptr<AlignedBuffer>> buffers;
+  for (int id = 0; id < queue_depth; ++id)
+    buffers.push_back(std::make_unique<AlignedBuffer>(block_bytes));
+  auto read_blocks = [&](int id) {
+    AlignedBuffer& buf = *buffers[static_cast<size_t>(id)];
+    Outcome& o = outcomes[static_cast<size_t>(id)];
+    for (std::int64_t i = next++; i < blocks && !stop; i = next++) {
       const std::int64_t off = i * block_bytes, len = std::min(block_bytes, f.bytes() - off);
       for (std::int64_t done = 0; done < len;) {
         const ssize_t got = pread(fd.fd, reinterpret_cast<char*>(buf.data) + done,
                                   static_cast<size_t>(len - done), off + done);
         if (got <= 0) {
-          failure = errno_text(fmt::format("cannot read {} at {}", f.path(), off + done));
-          break;
+          const std::string where = fmt::format("cannot read {} at {}", f.path(), off + done);
+          o.failure = got == 0 ? where + ": unexpected end of file" : errno_text(where);
+          stop = true;
+          return;
         }
         done += got;
       }
-      if (verify && error.empty() && failure.empty())
+      bytes_read += len;
+      if (verify && o.error.empty())
         for (std::int64_t w = 0; w < len / 8; ++w) {
           const std::uint64_t want = static_cast<std::uint64_t>(off + 8 * w) ^ kMagic;
           if (buf.data[w] != want) {
-            error = fmt::format("byte {}: {:#x}, expected {:#x}", off + 8 * w, buf.data[w], want);
+            o.error_at = off + 8 * w;
+            o.error = fmt::format("byte {}: {:#x}, expected {:#x}", o.error_at, buf.data[w], want);
             break;
           }
         }
     }
   };
+  // Nothing escapes a reader thread (an exception there would terminate the process).
+  auto reader = [&](int id) {
+    try {
+      read_blocks(id);
+    } catch (const std::exception& e) {
+      outcomes[static_cast<size_t>(id)].failure = e.what();
+      stop = true;
+    }
+  };
   std::vector<std::thread> pool;
   std::latch ready(queue_depth);
-  for (int id = 1; id < queue_depth; ++id)
-    pool.emplace_back([&, id] {
-      ready.arrive_and_wait();
-      reader(id);
-    });
+  try {
+    for (int id = 1; id < queue_depth; ++id)
+      pool.emplace_back([&, id] {
+        ready.arrive_and_wait();
+        reader(id);
+      });
+  } catch (...) {  // a thread could not start: release the started ones, which then stop
+    stop = true;
+    ready.count_down(queue_depth - static_cast<std::ptrdiff_t>(pool.size()));
+    for (auto& t : pool) t.join();
+    throw;
+  }
   ready.arrive_and_wait();  // every reader started: the clock starts with the first read
   const auto start = std::chrono::steady_clock::now();
   reader(0);
   for (auto& t : pool) t.join();
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  for (const std::string& e : failures)
-    if (!e.empty()) COBENCH_THROW(e);
-  // The first wrong word in file order (each reader's first; readers' blocks interleave).
-  for (const std::string& e : errors)
-    if (!e.empty() && r.error.empty()) r.error = e;
+  r.bytes = bytes_read;
+  for (const Outcome& o : outcomes)
+    if (!o.failure.empty()) COBENCH_THROW(o.failure);
+  // The first wrong word in file order (each reader checked its blocks up to its first).
+  std::int64_t first = -1;
+  for (const Outcome& o : outcomes)
+    if (o.error_at >= 0 && (first < 0 || o.error_at < first)) first = o.error_at, r.error = o.error;
   return r;
 }
 

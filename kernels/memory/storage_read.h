@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// The storage tier of a KV cache (context caching on SSD): sequential read bandwidth of a
-// KV-sized file. The file is written once with a pattern (the 8-byte word at byte offset o holds
-// o ^ 0x9E3779B97F4A7C15), synced and dropped from the page cache; reads use O_DIRECT (4 KiB
+// The storage tier of a KV cache (context caching on SSD): the read bandwidth of a KV-sized file
+// read in file order. The file is written once with a pattern (the 8-byte word at byte offset o
+// holds o ^ 0x9E3779B97F4A7C15), synced and dropped from the page cache; reads use O_DIRECT (4 KiB
 // aligned buffers, whole blocks) so they come from the device. Where the file system refuses
-// O_DIRECT (tmpfs, some overlay and network file systems) the read falls back to buffered I/O
-// after posix_fadvise(DONTNEED) drops the file's cached pages before every pass, and the result
-// says so: those numbers may include page-cache hits.
+// O_DIRECT (tmpfs before Linux 6.6, some overlay and network file systems) the read falls back to
+// buffered I/O after posix_fadvise(DONTNEED) drops the file's cached pages before every pass, and
+// the result says so: those numbers may include page-cache hits. A file on tmpfs (or ramfs) is
+// memory whatever the mode: the mode then ends in "on tmpfs (memory, not storage)".
 #pragma once
 
 #include <cstdint>
@@ -31,9 +32,10 @@ class KvFile {
 
 struct StorageRead {
   double seconds = 0;
-  bool direct = false;  ///< O_DIRECT was used
-  std::string mode;     ///< "O_DIRECT" or "buffered, O_DIRECT refused: <reason>"
-  std::string error;    ///< verification: empty, or the first wrong word
+  bool direct = false;     ///< O_DIRECT was used
+  std::string mode;        ///< "O_DIRECT" or "buffered, O_DIRECT refused: <reason>"
+  std::string error;       ///< verification: empty, or the first wrong word (in file order)
+  std::int64_t bytes = 0;  ///< bytes read (the file's size when every block was read)
 };
 
 /// Reads the whole file in `block_bytes` blocks (a multiple of 4 KiB), in file order, with

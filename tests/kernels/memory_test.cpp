@@ -75,6 +75,8 @@ TEST(HostStream, PlacementSaysWhetherEveryMembindSucceeded) {
             std::string("memory placed by first touch (hwloc_set_area_membind failed for 1 of 2 "
                         "threads: ") +
                 std::strerror(EPERM) + ")");
+  EXPECT_EQ(describe_placement(1, {-1, -1}),
+            "memory placed by first touch (no hwloc NUMA node set to bind to)");
   HostStream s(std::size_t{1} << 20, 2);
   const std::string& p = s.placement();
   EXPECT_TRUE(p.starts_with("memory bound to") || p.starts_with("memory placed by first touch"))
@@ -134,20 +136,31 @@ TEST(StorageRead, ReadsTheFileBack) {
 // disk is found at its byte offset whichever reader got its block.
 TEST(StorageRead, QueueDepthReadsEveryBlockOnce) {
   KvFile f(storage_dir(), 5 << 20);
-  for (int depth : {1, 3, 8}) {
-    const StorageRead r = read_kv_file(f, 256 << 10, true, depth);
-    EXPECT_EQ(r.error, "") << depth << " " << r.mode;
-  }
-  const std::int64_t at = (3 << 20) + (40 << 10) + 8;  // a word inside block 12 of 256 KiB
+  // 768 KiB blocks leave a short last block (5 MiB = 6 x 768 KiB + 512 KiB).
+  for (std::int64_t block : {std::int64_t{256} << 10, std::int64_t{768} << 10})
+    for (int depth : {1, 3, 8}) {
+      const StorageRead r = read_kv_file(f, block, true, depth);
+      EXPECT_EQ(r.error, "") << depth << " " << r.mode;
+      EXPECT_EQ(r.bytes, f.bytes()) << "every block read once, depth " << depth;
+    }
+  // Words changed on disk in an odd block (13 of 256 KiB) and in the last block: the first in
+  // file order is reported whichever reader got its block.
+  const std::int64_t odd = (13 << 18) + 8, last = (5 << 20) - 16;
   const std::uint64_t junk = 42;
   const int fd = open(f.path().c_str(), O_WRONLY);
   ASSERT_GE(fd, 0);
-  ASSERT_EQ(pwrite(fd, &junk, sizeof junk, at), static_cast<ssize_t>(sizeof junk));
-  ASSERT_EQ(fsync(fd), 0);
-  close(fd);
+  ASSERT_EQ(pwrite(fd, &junk, sizeof junk, last), static_cast<ssize_t>(sizeof junk));
   for (int depth : {1, 4}) {
     const StorageRead r = read_kv_file(f, 256 << 10, true, depth);
-    EXPECT_NE(r.error.find(fmt::format("byte {}: 0x2a", at)), std::string::npos)
+    EXPECT_NE(r.error.find(fmt::format("byte {}: 0x2a", last)), std::string::npos)
+        << depth << ": " << r.error;
+  }
+  ASSERT_EQ(pwrite(fd, &junk, sizeof junk, odd), static_cast<ssize_t>(sizeof junk));
+  ASSERT_EQ(fsync(fd), 0);
+  close(fd);
+  for (int depth : {1, 4, 8}) {
+    const StorageRead r = read_kv_file(f, 256 << 10, true, depth);
+    EXPECT_NE(r.error.find(fmt::format("byte {}: 0x2a", odd)), std::string::npos)
         << depth << ": " << r.error;
   }
   EXPECT_THROW(read_kv_file(f, 1 << 20, false, 0), cobench::Error);
