@@ -11,7 +11,7 @@
 // (any other value is an error), where a GEMM whose buffers need more than half of physical
 // memory reports that as its error. Names: BM_Fp8Gemm_Cpu/shape:q_b/m:128/n:24576/k:1536 (with
 // model:<name>/ before shape: for a model other than DeepSeek-V3).
-//   cobench_bench_gemm_cpu --benchmark_filter='FmaPeak|2048' --benchmark_repetitions=5
+//   cobench_bench_gemm_cpu --benchmark_filter='FmaPeak|m:2048/' --benchmark_repetitions=5
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 

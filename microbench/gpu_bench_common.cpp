@@ -4,6 +4,9 @@
 #include <cuda_runtime_api.h>
 #include <fmt/format.h>
 
+#include <cstdio>
+#include <exception>
+
 #include "core/cuda/cuda_check.h"
 #include "core/cuda/device_check.h"
 #include "core/nvtx.h"
@@ -70,7 +73,12 @@ int gpu_bench_main(int argc, char** argv, const std::string& prefix,
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   const std::string why = cuda_device_unsupported();
   if (why.empty()) {
-    register_all();
+    try {
+      register_all();
+    } catch (const std::exception& e) {  // a bad setting (e.g. COBENCH_GEMM_MODEL)
+      fmt::print(stderr, "{}: {}\n", prefix, e.what());
+      return 2;
+    }
   } else {
     if (register_other_device && cuda_device_unavailable().empty()) register_other_device();
     benchmark::RegisterBenchmark((prefix + "/no_device").c_str(), [why](benchmark::State& st) {

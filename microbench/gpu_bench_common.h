@@ -45,7 +45,8 @@ DevicePeak device_peak();
 /// kernels for it; otherwise one benchmark `<prefix>/no_device` that reports why (no device, or
 /// one this build has no kernels for) as its error, plus, when there is a device,
 /// `register_other_device` (if given: what runs on any device, e.g. the accumulator probe).
-/// Returns the exit status.
+/// Returns the exit status: 2 (after printing "<prefix>: <error>") when registering throws, as a
+/// bad setting such as an unknown COBENCH_GEMM_MODEL does.
 int gpu_bench_main(int argc, char** argv, const std::string& prefix,
                    const std::function<void()>& register_all,
                    const std::function<void()>& register_other_device = {});

@@ -10,8 +10,8 @@
 // and the run goes on. Bandwidths are decimal (1 GB/s = 1e9 B/s); the streams report
 // `peak_fraction` of the host memory peak when one is known ($COBENCH_HOST_MEMORY_PEAK, else
 // SMBIOS; core/sysinfo/host_memory_peak.h), and the label says where it came from or why there is
-// none. The all-core streams carry `model_input: cpu.memory_bandwidth` and the 16K-token 1 MiB
-// storage reads `model_input: storage.read_bandwidth` for `cobench analyze --measured`.
+// none. The all-core 512 MiB streams carry `model_input: cpu.memory_bandwidth` and the 16K-token 1
+// MiB storage reads `model_input: storage.read_bandwidth` for `cobench analyze --measured`.
 //   cobench_bench_memory --benchmark_filter=HostStream --benchmark_repetitions=5
 //   COBENCH_HOST_MEMORY_PEAK='204.8 GB/s' cobench_bench_memory --benchmark_filter=HostStream
 //   COBENCH_STORAGE_DIR=/mnt/nvme cobench_bench_memory --benchmark_filter=StorageRead
