@@ -69,10 +69,14 @@ void write_file_atomic_no_overwrite(const std::filesystem::path& path, std::stri
 }
 
 std::string read_file(const std::filesystem::path& path) {
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(fmt::format("cannot open '{}'", path.string()));
+  if (!in)
+    throw Error(fmt::format("cannot open '{}': {}", path.string(),
+                            errno != 0 ? std::strerror(errno) : "unknown error"));
   std::ostringstream ss;
   ss << in.rdbuf();
+  if (in.bad()) throw Error(fmt::format("cannot read '{}'", path.string()));
   return ss.str();
 }
 

@@ -65,12 +65,6 @@ void set_counters(benchmark::State& state, double m, double n, double k, double 
   state.counters["max_rel_err"] = error;
 }
 
-// The model the shapes come from: COBENCH_GEMM_MODEL or DeepSeek-V3.
-std::string model_name() {
-  const char* name = std::getenv("COBENCH_GEMM_MODEL");
-  return name && *name ? name : "deepseek-v3";
-}
-
 // The weights of the last N x K shape (FP32, per-block E4M3, its quantization error): a shape's
 // M values and repetitions run one after another, and the largest weights take seconds to draw
 // and quantize.
@@ -268,7 +262,7 @@ void register_all() {
   const bool full = grid != nullptr;
   const std::vector<std::int64_t> tokens = full ? std::vector<std::int64_t>{64, 512, 4096, 16384}
                                                 : std::vector<std::int64_t>{64, 128, 512};
-  const std::string model = model_name();
+  const std::string model = bench::gemm_model_name();
   const auto shapes = bench::model_gemm_shapes(topo::load_model(model));
   bench::register_fma_peak_benchmark();
   using Body = void (*)(benchmark::State&);
@@ -285,10 +279,7 @@ void register_all() {
     for (const auto& sh : shapes) {
       if (!full && sh.name == "lm_head") continue;
       auto* b = benchmark::RegisterBenchmark(
-          (model == "deepseek-v3" ? fmt::format("{}/shape:{}", name, sh.name)
-                                  : fmt::format("{}/model:{}/shape:{}", name, model, sh.name))
-              .c_str(),
-          body);
+          bench::gemm_benchmark_name(name, model, sh.name).c_str(), body);
       b->ArgNames({"m", "n", "k"})->Unit(benchmark::kMillisecond)->UseRealTime();
       for (std::int64_t m : tokens) b->Args({m, sh.n, sh.k});
     }

@@ -16,7 +16,6 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <cstdlib>
 #include <random>
 #include <vector>
 
@@ -238,8 +237,7 @@ void register_probes() {
 
 void register_all() {
   static const bench::DevicePeak peak = bench::device_peak();
-  const char* model_env = std::getenv("COBENCH_GEMM_MODEL");
-  const std::string model = model_env && *model_env ? model_env : "deepseek-v3";
+  const std::string model = bench::gemm_model_name();
   const auto shapes = bench::model_gemm_shapes(topo::load_model(model));
   const bool hopper = gc::cuda_compute_capability() == 90;
   for (Impl impl : {Impl::kBf16Lt, Impl::kFp8TensorLt, Impl::kFp8BlockLt, Impl::kFp8BlockCobench,
@@ -258,9 +256,7 @@ void register_all() {
           ->Unit(benchmark::kMicrosecond);
     if (impl == Impl::kFp8BlockCobenchMmaSync) continue;  // squares only
     for (const auto& sh : shapes) {
-      const std::string name = model == "deepseek-v3"
-                                   ? fmt::format("{}/shape:{}", base, sh.name)
-                                   : fmt::format("{}/model:{}/shape:{}", base, model, sh.name);
+      const std::string name = bench::gemm_benchmark_name(base, model, sh.name);
       auto* b = benchmark::RegisterBenchmark(
           name.c_str(), [impl, name](benchmark::State& st) { BM_Gemm(st, impl, peak, name); });
       b->ArgNames({"m", "n", "k"})->UseManualTime()->MinTime(0.1)->Unit(benchmark::kMicrosecond);

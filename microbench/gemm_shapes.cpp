@@ -1,7 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "microbench/gemm_shapes.h"
 
+#include <fmt/format.h>
+
+#include <cstdlib>
+
 namespace cobench::bench {
+
+std::string gemm_model_name() {
+  const char* name = std::getenv("COBENCH_GEMM_MODEL");
+  return name && *name ? name : "deepseek-v3";
+}
+
+std::string gemm_benchmark_name(const std::string& base, const std::string& model,
+                                const std::string& shape) {
+  return model == "deepseek-v3" ? fmt::format("{}/shape:{}", base, shape)
+                                : fmt::format("{}/model:{}/shape:{}", base, model, shape);
+}
 
 std::vector<GemmShape> model_gemm_shapes(const topo::ModelArch& m) {
   std::vector<GemmShape> s;

@@ -19,4 +19,13 @@ struct GemmShape {
 
 std::vector<GemmShape> model_gemm_shapes(const topo::ModelArch& m);
 
+/// The model the GEMM benchmarks take their shapes from: $COBENCH_GEMM_MODEL (a name under
+/// topologies/models or a YAML path), else "deepseek-v3".
+std::string gemm_model_name();
+
+/// "<base>/shape:<shape>" for DeepSeek-V3 (the names tracked histories know), else
+/// "<base>/model:<model>/shape:<shape>".
+std::string gemm_benchmark_name(const std::string& base, const std::string& model,
+                                const std::string& shape);
+
 }  // namespace cobench::bench

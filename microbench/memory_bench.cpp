@@ -39,83 +39,83 @@ using namespace cobench::memory;
 constexpr std::int64_t kMlaFp8TokenBytes = 656;  // kernels/mla/paged_cache.h
 constexpr std::int64_t kDeepSeekV3Layers = 61;
 
-// Runs a benchmark's body; an exception becomes the benchmark's error and the run goes on.
-template <class Body>
-void run_or_skip(benchmark::State& state, const Body& body) {
-  try {
-    body();
-  } catch (const std::exception& e) {
-    state.SkipWithError(e.what());
+// Every body below is a function-try-block: an exception (a bad setting, an unusable directory)
+// becomes that benchmark's error and the run goes on.
+
+// The host memory peak, read once per run (environment, else SMBIOS); a bad
+// COBENCH_HOST_MEMORY_PEAK throws here, inside each stream benchmark's try.
+const sysinfo::HostMemoryPeakReading& host_memory_peak() {
+  static const sysinfo::HostMemoryPeakReading peak = sysinfo::read_host_memory_peak();
+  return peak;
+}
+
+void BM_HostStream(benchmark::State& state, StreamOp op, std::int64_t mib, int threads) try {
+  const sysinfo::HostMemoryPeakReading& peak = host_memory_peak();
+  HostStream s(static_cast<std::size_t>(mib) << 20, threads);
+  s.run(op);
+  if (const std::string e = s.verify(op); !e.empty()) {
+    state.SkipWithError(("verification failed: " + e).c_str());
+    return;
   }
+  {
+    NvtxRange range("BM_HostStream");
+    for (auto _ : state) benchmark::DoNotOptimize(s.run(op));
+  }
+  s.clear_outputs();  // the check below must see this pass's output, not an earlier one's
+  s.run(op);
+  if (const std::string e = s.verify(op); !e.empty()) {
+    state.SkipWithError(("verification failed after timing: " + e).c_str());
+    return;
+  }
+  const double bytes = static_cast<double>(s.bytes_per_pass(op));
+  state.counters["memory_bytes_per_s"] =
+      benchmark::Counter(bytes, benchmark::Counter::kIsIterationInvariantRate);
+  if (peak.peak)
+    state.counters["peak_fraction"] = benchmark::Counter(
+        bytes / peak.peak->bandwidth.value, benchmark::Counter::kIsIterationInvariantRate);
+  const std::string of_peak =
+      peak.peak ? fmt::format("peak {} from {}", format_bandwidth(peak.peak->bandwidth, 4),
+                              peak.peak->source)
+                : "peak unknown: " + peak.unavailable;
+  state.SetLabel(
+      fmt::format("verified: {} over {} B per array, {} threads {}, {}, {} kernel; "
+                  "{} B counted per element; {}; 1 GB/s = 1e9 B/s",
+                  stream_op_name(op), s.elements() * 8, s.threads(), s.pinned(), s.placement(),
+                  s.kernel(), stream_bytes_per_element(op), of_peak));
+} catch (const std::exception& e) {
+  state.SkipWithError(e.what());
 }
 
-void BM_HostStream(benchmark::State& state, StreamOp op, std::int64_t mib, int threads) {
-  run_or_skip(state, [&] {
-    const sysinfo::HostMemoryPeakReading peak = sysinfo::read_host_memory_peak();
-    HostStream s(static_cast<std::size_t>(mib) << 20, threads);
-    s.run(op);
-    if (const std::string e = s.verify(op); !e.empty()) {
-      state.SkipWithError(("verification failed: " + e).c_str());
-      return;
+void BM_KvGather(benchmark::State& state) try {
+  const std::int64_t page_tokens = state.range(0), token_bytes = state.range(1);
+  const std::int64_t page_bytes = page_tokens * token_bytes;
+  const std::int64_t pages = (std::int64_t{256} << 20) / page_bytes;  // 256 MiB gathered
+  KvGather g = make_kv_gather(page_bytes, pages);
+  if (const std::string e = verify_gather(g); !e.empty()) {
+    state.SkipWithError(("verification failed: " + e).c_str());
+    return;
+  }
+  {
+    NvtxRange range("BM_KvGather");
+    for (auto _ : state) {
+      gather(g);
+      benchmark::ClobberMemory();
     }
-    {
-      NvtxRange range("BM_HostStream");
-      for (auto _ : state) benchmark::DoNotOptimize(s.run(op));
-    }
-    s.clear_outputs();  // the check below must see this pass's output, not an earlier one's
-    s.run(op);
-    if (const std::string e = s.verify(op); !e.empty()) {
-      state.SkipWithError(("verification failed after timing: " + e).c_str());
-      return;
-    }
-    const double bytes = static_cast<double>(s.bytes_per_pass(op));
-    state.counters["memory_bytes_per_s"] =
-        benchmark::Counter(bytes, benchmark::Counter::kIsIterationInvariantRate);
-    if (peak.peak)
-      state.counters["peak_fraction"] = benchmark::Counter(
-          bytes / peak.peak->bandwidth.value, benchmark::Counter::kIsIterationInvariantRate);
-    const std::string of_peak =
-        peak.peak ? fmt::format("peak {} from {}", format_bandwidth(peak.peak->bandwidth, 4),
-                                peak.peak->source)
-                  : "peak unknown: " + peak.unavailable;
-    state.SetLabel(
-        fmt::format("verified: {} over {} B per array, {} threads {}, {}, {} kernel; "
-                    "{} B counted per element; {}; 1 GB/s = 1e9 B/s",
-                    stream_op_name(op), s.elements() * 8, s.threads(), s.pinned(), s.placement(),
-                    s.kernel(), stream_bytes_per_element(op), of_peak));
-  });
-}
-
-void BM_KvGather(benchmark::State& state) {
-  run_or_skip(state, [&] {
-    const std::int64_t page_tokens = state.range(0), token_bytes = state.range(1);
-    const std::int64_t page_bytes = page_tokens * token_bytes;
-    const std::int64_t pages = (std::int64_t{256} << 20) / page_bytes;  // 256 MiB gathered
-    KvGather g = make_kv_gather(page_bytes, pages);
-    if (const std::string e = verify_gather(g); !e.empty()) {
-      state.SkipWithError(("verification failed: " + e).c_str());
-      return;
-    }
-    {
-      NvtxRange range("BM_KvGather");
-      for (auto _ : state) {
-        gather(g);
-        benchmark::ClobberMemory();
-      }
-    }
-    clear_gather_output(g);  // the check below must see this gather's output
-    gather(g);
-    if (const std::string e = verify_gather(g); !e.empty()) {
-      state.SkipWithError(("verification failed after timing: " + e).c_str());
-      return;
-    }
-    state.counters["gathered_bytes_per_s"] = benchmark::Counter(
-        static_cast<double>(g.gathered_bytes()), benchmark::Counter::kIsIterationInvariantRate);
-    state.SetLabel(
-        fmt::format("verified: {} pages of {} B by a shuffled block table; each byte "
-                    "read once and written once, counted once; 1 GB/s = 1e9 B/s",
-                    pages, page_bytes));
-  });
+  }
+  clear_gather_output(g);  // the check below must see this gather's output
+  gather(g);
+  if (const std::string e = verify_gather(g); !e.empty()) {
+    state.SkipWithError(("verification failed after timing: " + e).c_str());
+    return;
+  }
+  state.counters["gathered_bytes_per_s"] = benchmark::Counter(
+      static_cast<double>(g.gathered_bytes()), benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(
+      fmt::format("verified: {} pages of {} B by a shuffled block table; each byte "
+                  "read once and written once, counted once; 1 GB/s = 1e9 B/s",
+                  pages, page_bytes));
+} catch (const std::exception& e) {
+  state.SkipWithError(e.what());
 }
 BENCHMARK(BM_KvGather)
     ->ArgNames({"page_tokens", "token_bytes"})
@@ -125,41 +125,41 @@ BENCHMARK(BM_KvGather)
     ->UseRealTime();
 
 // The KV of a `tokens` prefix of DeepSeek-V3 (61 layers x 656 B FP8 MLA cache per token). The
-// largest configuration carries `model_input: storage.read_bandwidth`; where O_DIRECT is refused
-// it measures the page cache, so its label then withholds it from the model (not "verified").
+// 16K 1 MiB reads carry `model_input: storage.read_bandwidth`; where O_DIRECT is refused (the page
+// cache) or the file is on tmpfs (memory), the label withholds it from the model (not "verified").
 void BM_StorageRead(benchmark::State& state, std::int64_t tokens, std::int64_t block_kib,
-                    int queue_depth, bool model) {
-  run_or_skip(state, [&] {
-    const std::int64_t block = block_kib << 10;
-    const KvFile f(storage_dir(), tokens * kDeepSeekV3Layers * kMlaFp8TokenBytes);
-    const StorageRead first = read_kv_file(f, block, true, queue_depth);
-    if (!first.error.empty()) {
-      state.SkipWithError(("verification failed: " + first.error).c_str());
-      return;
+                    int queue_depth, bool model) try {
+  const std::int64_t block = block_kib << 10;
+  const KvFile f(storage_dir(), tokens * kDeepSeekV3Layers * kMlaFp8TokenBytes);
+  const StorageRead first = read_kv_file(f, block, true, queue_depth);
+  if (!first.error.empty()) {
+    state.SkipWithError(("verification failed: " + first.error).c_str());
+    return;
+  }
+  std::string mode = first.mode;
+  {
+    NvtxRange range("BM_StorageRead");
+    for (auto _ : state) {
+      const StorageRead r = read_kv_file(f, block, false, queue_depth);
+      state.SetIterationTime(r.seconds);
+      mode = r.mode;
     }
-    std::string mode = first.mode;
-    {
-      NvtxRange range("BM_StorageRead");
-      for (auto _ : state) {
-        const StorageRead r = read_kv_file(f, block, false, queue_depth);
-        state.SetIterationTime(r.seconds);
-        mode = r.mode;
-      }
-    }
-    if (const StorageRead last = read_kv_file(f, block, true, queue_depth); !last.error.empty()) {
-      state.SkipWithError(("verification failed after timing: " + last.error).c_str());
-      return;
-    }
-    state.counters["read_bytes_per_s"] = benchmark::Counter(
-        static_cast<double>(f.bytes()), benchmark::Counter::kIsIterationInvariantRate);
-    const std::string detail =
-        fmt::format("{} B file in {}, {} KiB blocks, {} in flight, {}; 1 GB/s = 1e9 B/s", f.bytes(),
-                    storage_dir(), block_kib, queue_depth, mode);
-    state.SetLabel(model && mode != "O_DIRECT"
-                       ? "withheld from the model (page cache, not storage); data verified: " +
-                             detail
-                       : "verified: " + detail);
-  });
+  }
+  if (const StorageRead last = read_kv_file(f, block, true, queue_depth); !last.error.empty()) {
+    state.SkipWithError(("verification failed after timing: " + last.error).c_str());
+    return;
+  }
+  state.counters["read_bytes_per_s"] = benchmark::Counter(
+      static_cast<double>(f.bytes()), benchmark::Counter::kIsIterationInvariantRate);
+  const std::string detail =
+      fmt::format("{} B file in {}, {} KiB blocks, {} in flight, {}; 1 GB/s = 1e9 B/s", f.bytes(),
+                  storage_dir(), block_kib, queue_depth, mode);
+  state.SetLabel(
+      model && mode != "O_DIRECT"
+          ? "withheld from the model (not an O_DIRECT read of storage); data verified: " + detail
+          : "verified: " + detail);
+} catch (const std::exception& e) {
+  state.SkipWithError(e.what());
 }
 
 // The largest reads (16384 tokens, 1 MiB blocks, one and 8 reads in flight) feed the model, which

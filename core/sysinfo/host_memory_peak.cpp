@@ -3,15 +3,13 @@
 
 #include <fmt/format.h>
 
-#include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <map>
 #include <set>
 #include <utility>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace cobench::sysinfo {
@@ -54,30 +52,6 @@ std::uint32_t speed_mts(std::span<const std::uint8_t> device, std::size_t offset
   if (speed != kWordUnknown) return speed;
   if (device.size() < extended_offset + 4) return 0;
   return dword_at(device, extended_offset) & kExtendedSpeedMask;
-}
-
-// The file's bytes, or nothing and why not in `why`.
-std::optional<std::vector<std::uint8_t>> read_file(const std::string& path, std::string& why) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) {
-    why = fmt::format("cannot read {}: {}", path, std::strerror(errno));
-    return std::nullopt;
-  }
-  std::vector<std::uint8_t> bytes;
-  std::uint8_t buf[4096];
-  for (;;) {
-    const std::size_t got = std::fread(buf, 1, sizeof buf, f);
-    bytes.insert(bytes.end(), buf, buf + got);
-    if (got < sizeof buf) break;
-  }
-  const bool failed = std::ferror(f) != 0;
-  const int error = errno;
-  std::fclose(f);
-  if (failed) {
-    why = fmt::format("cannot read {}: {}", path, std::strerror(error));
-    return std::nullopt;
-  }
-  return bytes;
 }
 
 }  // namespace
@@ -151,10 +125,8 @@ std::optional<HostMemoryPeak> host_memory_peak_from_smbios(std::span<const std::
 }
 
 std::vector<std::uint8_t> read_smbios_table(const std::string& path) {
-  std::string why;
-  std::optional<std::vector<std::uint8_t>> bytes = read_file(path, why);
-  if (!bytes) COBENCH_THROW(why);
-  return std::move(*bytes);
+  const std::string bytes = read_file(path);
+  return {bytes.begin(), bytes.end()};
 }
 
 HostMemoryPeakReading read_host_memory_peak(const std::string& smbios_path) {
@@ -175,11 +147,9 @@ HostMemoryPeakReading read_host_memory_peak(const std::string& smbios_path) {
     return {HostMemoryPeak{peak, fmt::format("{}='{}'", kHostMemoryPeakEnv, text)}, ""};
   }
   const std::string hint = fmt::format("set {} (e.g. '25.6 GB/s')", kHostMemoryPeakEnv);
-  std::string why;
-  const std::optional<std::vector<std::uint8_t>> table = read_file(smbios_path, why);
-  if (!table) return {std::nullopt, fmt::format("{}; {}", why, hint)};
-  try {
-    if (std::optional<HostMemoryPeak> peak = host_memory_peak_from_smbios(*table))
+  try {  // an unreadable or malformed table is a reason, not an error
+    if (std::optional<HostMemoryPeak> peak =
+            host_memory_peak_from_smbios(read_smbios_table(smbios_path)))
       return {std::move(peak), ""};
   } catch (const Error& e) {
     return {std::nullopt, fmt::format("{}; {}", e.what(), hint)};

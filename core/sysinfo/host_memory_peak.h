@@ -29,7 +29,8 @@ struct HostMemoryPeak {
 /// The peak from an SMBIOS structure table (the bytes of /sys/firmware/dmi/tables/DMI): every
 /// type 17 device that is populated (size not 0) with a known data width (not 0 or 0xFFFF) and a
 /// known speed (configured speed, its extended field when 0xFFFF, else the device's speed) adds
-/// MT/s x width; nothing when no device qualifies. Walks the structures up to type 127 (end of
+/// MT/s x width, counting only devices of system-memory arrays (type 16, Use 0x03) where the table
+/// lists arrays; nothing when no device qualifies. Walks the structures up to type 127 (end of
 /// table) or the end of the buffer; throws cobench::Error when a structure is malformed.
 std::optional<HostMemoryPeak> host_memory_peak_from_smbios(std::span<const std::uint8_t> table);
 

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# A benchmark binary given a bad setting must say what is wrong and exit with the expected status
+# (2: a setting read at registration, 0: one that fails each benchmark it concerns, which then
+# reports it as its error).
+#   tests/bench_bad_setting.sh STATUS EXPECTED_TEXT VAR=VALUE BINARY [ARGS...]
+set -uo pipefail
+want_status=${1:?usage: bench_bad_setting.sh STATUS TEXT VAR=VALUE BINARY [ARGS...]}
+want_text=${2:?}
+setting=${3:?}
+shift 3
+out=$(env "$setting" "$@" 2>&1)
+status=$?
+if [[ $status -ne $want_status ]]; then
+  echo "FAILED: $setting $*: exit status $status, expected $want_status"
+  echo "$out" | tail -5
+  exit 1
+fi
+if [[ $out != *"$want_text"* ]]; then
+  echo "FAILED: $setting $*: the output does not say: $want_text"
+  echo "$out" | tail -5
+  exit 1
+fi
+echo "ok: $setting -> exit $status, \"$want_text\""
