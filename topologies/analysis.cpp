@@ -7,10 +7,14 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
+#include <set>
 
 #include "topologies/decode_bounds.h"
 #include "topologies/economics.h"
 #include "topologies/model_params.h"
+#include "topologies/perf_model.h"
+#include "topologies/serving_model.h"
 
 namespace cobench::topo {
 namespace {
@@ -163,16 +167,9 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
     }
   }
 
-  // Inference: bounds per layer and micro-batch on one device.
-  if (m.moe && s.ep_degree > 0) {
-    const auto e = m.moe->routed_experts, ep = static_cast<std::int64_t>(s.ep_degree);
-    // Fewer GPUs than experts must split them evenly; more GPUs hold redundant experts.
-    if (static_cast<double>(ep) != s.ep_degree || (ep < e && e % ep != 0))
-      throw Error(
-          fmt::format("{} routed experts do not divide evenly among {} GPUs", e, s.ep_degree));
-    if (s.ep_degree > static_cast<double>(c.gpus()))
-      throw Error(fmt::format("EP degree {} exceeds the cluster's {} GPUs", s.ep_degree, c.gpus()));
-  }
+  // Inference: the prediction from the operation model, the roofline bound beside it.
+  std::set<std::string> measured_names;
+  for (const InputComparison& in : changed) measured_names.insert(in.input);
   const DecodeBounds d = decode_bounds(m, p, c, s);
   nlohmann::json inference = {{"tpot_s", d.tpot_s},
                               {"tokens_per_s", d.tokens_per_s_per_user},
@@ -181,6 +178,7 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
                               {"binding_bound_driven_by", driven_by(d.binding)},
                               {"tokens_per_device", s.tokens_per_device},
                               {"context_tokens", s.context_tokens}};
+  std::optional<ServingPrediction> decode, prefill;
   if (!gpu) {
     inference["binding_bound"] = "memory";
     inference["binding_bound_driven_by"] = driven_by("memory");
@@ -190,30 +188,104 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
     row("inference", "inference.tokens_per_s", "tokens per second (batch 1)",
         d.tokens_per_s_per_user, "tok/s");
   } else {
+    const PerfModel perf(c, find_published_perf(c), measured_names);
+    decode = predict_decode(m, c, s, perf, /*detail=*/true);
+    prefill = predict_prefill(m, c, s, perf, /*detail=*/false);
+    const std::string in = "inference";
+    const double hbm_gb = decode->hbm_bytes / 1e9;
+    row(in, "inference.device_bytes",
+        fmt::format("a device holds: weights ({} expert slots over EP {:.0f}) + KV of {:.4g} "
+                    "sequences x {:.0f} tokens",
+                    decode->expert_slots, decode->ep, decode->sequences_per_device,
+                    s.context_tokens),
+        decode->device_bytes / 1e9, "GB",
+        decode->feasible ? fmt::format("fits in {:.4g} GB of HBM", hbm_gb)
+                         : fmt::format("DOES NOT FIT in {:.4g} GB of HBM: no prediction", hbm_gb));
+    inference["feasible"] = decode->feasible;
+    inference["device_bytes"] = decode->device_bytes;
+    inference["hbm_bytes"] = decode->hbm_bytes;
+    inference["ep_degree"] = decode->ep;
+    inference["expert_slots"] = decode->expert_slots;
+    inference["micro_batches"] = s.micro_batches;
+    inference["schedule"] = to_string(s.schedule);
+    inference["mtp_depth"] = s.mtp_depth;
+    inference["mtp_acceptance"] = s.mtp_acceptance;
+    inference["perf_file"] = perf.published().file;
+    inference["bound"] = {{"tpot_s", d.tpot_s},
+                          {"tokens_per_s", d.tokens_per_s_per_user},
+                          {"tokens_per_s_per_device", d.tokens_per_s_per_device}};
     const std::array<Bound, 3> bounds{
         {{"ep_all_to_all", d.comm_s}, {"memory_bandwidth", d.memory_s}, {"compute", d.compute_s}}};
     for (const Bound& b : bounds) {
       inference["bounds_s_per_layer_step"][b.name] = b.seconds_per_layer_step;
-      row("inference", fmt::format("inference.bounds.{}", b.name),
-          fmt::format("{} bound per layer and micro-batch", b.name), b.seconds_per_layer_step * 1e6,
-          "us");
+      row(in, fmt::format("inference.bounds.{}", b.name),
+          fmt::format("roofline: {} per {} layer and micro-batch", b.name, m.moe ? "MoE" : "dense"),
+          b.seconds_per_layer_step * 1e6, "us");
     }
-    row("inference", "inference.tpot_s", fmt::format("time per output token ({} binds)", d.binding),
-        d.tpot_s * 1e3, "ms",
-        fmt::format("{:.0f} tokens a device, context {:.0f}, {:.0f} micro-batches over {} at {}; "
-                    "driven by {}",
-                    s.tokens_per_device, s.context_tokens, s.micro_batches,
-                    d.over_nics ? "the NICs" : "the scale-up links", format_bandwidth(d.link, 4),
+    row(in, "inference.bound.tpot_s",
+        fmt::format("roofline: time per output token ({} binds)", d.binding), d.tpot_s * 1e3, "ms",
+        fmt::format("{:.0f} tokens a device in {:.0f} micro-batches, context {:.0f}, EP {:.0f}; "
+                    "datasheet peaks, nominal links, full overlap; driven by {}",
+                    s.tokens_per_device, s.micro_batches, s.context_tokens, decode->ep,
                     driven_by(d.binding)));
-    row("inference", "inference.tokens_per_s", "tokens per second per sequence",
-        d.tokens_per_s_per_user, "tok/s");
+    if (decode->feasible) {
+      nlohmann::json ops = nlohmann::json::array();
+      for (const OpTiming& t : decode->ops)
+        ops.push_back({{"layer", t.layer},
+                       {"op", t.name},
+                       {"kind", t.kind},
+                       {"form", t.form},
+                       {"seconds_per_step", t.per_step_s},
+                       {"source", t.source}});
+      inference["prediction"] = {{"tpot_s", decode->tpot_s},
+                                 {"step_s", decode->step_s},
+                                 {"tokens_per_s", decode->tokens_per_s_per_user},
+                                 {"tokens_per_s_per_device", decode->tokens_per_s_per_device},
+                                 {"compute_s", decode->compute_s},
+                                 {"comm_s", decode->comm_s},
+                                 {"binding", decode->binding},
+                                 {"ops", ops}};
+      for (const OpTiming& t : decode->ops)
+        row(in, fmt::format("inference.op.{}.{}", t.layer, t.name),
+            fmt::format("  {} {} ({}{}{}) [{}]", t.layer, t.name, t.kind,
+                        t.form.empty() ? "" : ": ", t.form, t.source),
+            t.per_step_s * 1e3, "ms");
+      row(in, "inference.prediction.tpot_s",
+          fmt::format("predicted time per output token ({}, {} binds)", to_string(s.schedule),
+                      decode->binding),
+          decode->tpot_s * 1e3, "ms",
+          fmt::format(
+              "step {:.4g} ms: compute {:.4g} ms, EP all-to-all {:.4g} ms; MTP depth {:.0f}",
+              decode->step_s * 1e3, decode->compute_s * 1e3, decode->comm_s * 1e3, s.mtp_depth));
+      row(in, "inference.prediction.tokens_per_s", "predicted tokens per second per sequence",
+          decode->tokens_per_s_per_user, "tok/s");
+      row(in, "inference.prediction.tokens_per_s_per_device", "predicted output tokens/s per GPU",
+          decode->tokens_per_s_per_device, "tok/s",
+          fmt::format("{:.4g} sequences a GPU", decode->sequences_per_device));
+    }
+    if (prefill->feasible) {
+      inference["prefill"] = {{"tokens_per_s_per_device", prefill->tokens_per_s_per_device},
+                              {"step_s", prefill->step_s},
+                              {"binding", prefill->binding},
+                              {"ep_degree", prefill->ep},
+                              {"cache_hit", s.cache_hit},
+                              {"chunk_tokens", s.prefill_tokens_per_device}};
+      row(in, "inference.prefill.tokens_per_s_per_device",
+          fmt::format(
+              "predicted prefill input tokens/s per GPU (prompt {:.0f}, {:.0f}% cache hits)",
+              s.prompt_tokens > 0 ? s.prompt_tokens : s.context_tokens, 100 * s.cache_hit),
+          prefill->tokens_per_s_per_device, "tok/s",
+          fmt::format("{:.0f} new tokens a GPU a step, EP {:.0f}, {} binds",
+                      s.prefill_tokens_per_device, prefill->ep, prefill->binding));
+    }
   }
   a.json["inference"] = inference;
 
   // Economics: $ per million tokens and the speed-versus-cost frontier (GPU clusters with a price).
-  if (gpu && c.gpu_hour_usd) {
+  if (gpu && c.gpu_hour_usd && decode && decode->feasible) {
     const double price = *c.gpu_hour_usd;
-    const double prefill = prefill_tokens_per_s_per_gpu(m, p, *c.node.gpu, s.context_tokens);
+    const double prefill_bound = prefill_tokens_per_s_per_gpu(m, p, *c.node.gpu, s.context_tokens);
+    const double prefill_pred = prefill->feasible ? prefill->tokens_per_s_per_device : 0;
     const Frontier f = cost_frontier(m, c, s, 256);
     nlohmann::json points = nlohmann::json::array();
     for (const FrontierPoint& pt : f.points)
@@ -224,21 +296,24 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
                         {"binding_bound", pt.binding}});
     a.json["economics"] = {
         {"gpu_hour_usd", price},
-        {"decode_usd_per_million_output", usd_per_million_tokens(price, d.tokens_per_s_per_device)},
-        {"prefill_tokens_per_s_per_gpu", prefill},
-        {"prefill_usd_per_million_input", usd_per_million_tokens(price, prefill)},
+        {"decode_usd_per_million_output",
+         usd_per_million_tokens(price, decode->tokens_per_s_per_device)},
+        {"prefill_tokens_per_s_per_gpu", prefill_pred},
+        {"prefill_bound_tokens_per_s_per_gpu", prefill_bound},
+        {"prefill_usd_per_million_input", usd_per_million_tokens(price, prefill_pred)},
         {"frontier", points},
         {"frontier_configurations", f.evaluated}};
     const std::string e = "economics";
     row(e, "economics.decode_usd_per_million_output",
-        fmt::format("decode: $ per million output tokens ({:.0f} tokens a device)",
+        fmt::format("decode: $ per million output tokens ({:.0f} tokens a device, predicted)",
                     s.tokens_per_device),
-        usd_per_million_tokens(price, d.tokens_per_s_per_device), "$");
+        usd_per_million_tokens(price, decode->tokens_per_s_per_device), "$");
     row(e, "economics.prefill_tokens_per_s_per_gpu",
         fmt::format("prefill bound: input tokens/s per GPU (prompt {:.0f})", s.context_tokens),
-        prefill, "tok/s", "compute-bound at the datasheet peaks");
-    row(e, "economics.prefill_usd_per_million_input", "prefill: $ per million input tokens",
-        usd_per_million_tokens(price, prefill), "$");
+        prefill_bound, "tok/s", "compute-bound at the datasheet peaks, no cache hits");
+    row(e, "economics.prefill_usd_per_million_input",
+        "prefill: $ per million input tokens (predicted)",
+        usd_per_million_tokens(price, prefill_pred), "$");
     row(e, "economics.frontier_configurations",
         "frontier: configurations swept (batch 1-256 x EP of whole nodes)",
         static_cast<double>(f.evaluated), "");

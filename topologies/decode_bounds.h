@@ -16,23 +16,40 @@
 
 namespace cobench::topo {
 
+/// How a decode step overlaps its work: kSequential runs compute and the EP all-to-all one
+/// after the other; kTwoMicroBatch (DeepSeek's dual micro-batch overlap) computes one
+/// micro-batch while the other communicates, so each layer takes micro_batches x the longer.
+enum class Schedule { kSequential, kTwoMicroBatch };
+const char* to_string(Schedule s);
+
 struct DecodeSetting {
-  double tokens_per_device = 32;  ///< decode batch a device serves
-  double context_tokens = 4096;   ///< KV length each token attends to
-  double weight_bytes = 1;        ///< FP8 weights
-  double kv_bytes = 2;            ///< BF16 cache
+  /// Query tokens a device holds in one decode step, all micro-batches together (the paper's
+  /// EP bound: 2 micro-batches of 32). With MTP each sequence contributes 1 + mtp_depth.
+  double tokens_per_device = 64;
+  double context_tokens = 4096;  ///< KV length each token attends to
+  double weight_bytes = 1;       ///< FP8 weights
+  double kv_bytes = 2;           ///< BF16 cache
   double micro_batches = 2;
   double seq_len_train = 4096;
-  double train_mfu = 0.3894;  ///< for training throughput on any cluster: the paper's causal MFU
-  double ep_degree = 0;       ///< devices the experts spread over; 0: the whole cluster
+  double train_mfu = 0.3894;     ///< for training throughput on any cluster: the paper's causal MFU
+  double ep_degree = 0;          ///< devices the experts spread over; 0: the whole cluster
+  double redundant_experts = 0;  ///< expert copies beyond the routed ones (slots = routed + these)
+  Schedule schedule = Schedule::kTwoMicroBatch;
+  double mtp_depth = 0;          ///< draft tokens a step (multi-token prediction)
+  double mtp_acceptance = 0.85;  ///< of each draft token (the paper: 80-90%)
+  // Prefill.
+  double prefill_tokens_per_device = 16384;  ///< new tokens a device computes in a step
+  double prompt_tokens = 0;                  ///< a request's prompt; 0: context_tokens
+  double cache_hit = 0;   ///< fraction of prompt tokens whose KV comes from the cache
+  double prefill_ep = 0;  ///< EP degree of prefill; 0: ep_degree
 };
 
 struct DecodeBounds {
-  double comm_s = 0;     ///< per layer and micro-batch
-  double memory_s = 0;   ///< per layer and micro-batch (CPU node: per token)
-  double compute_s = 0;  ///< per layer and micro-batch
+  double comm_s = 0;     ///< per MoE (else dense) layer and micro-batch
+  double memory_s = 0;   ///< per MoE (else dense) layer and micro-batch (CPU node: per token)
+  double compute_s = 0;  ///< per MoE (else dense) layer and micro-batch
   const char* binding = "memory_bandwidth";
-  double tpot_s = 0;                 ///< time per output token of one sequence
+  double tpot_s = 0;  ///< time per output token of one sequence: step / accepted tokens
   double tokens_per_s_per_user = 0;  ///< 1 / tpot
   double tokens_per_s_per_device = 0;
   bool over_nics = false;  ///< the all-to-all crosses nodes

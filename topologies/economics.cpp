@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "topologies/serving_model.h"
 
 namespace cobench::topo {
 
@@ -28,25 +29,27 @@ Frontier cost_frontier(const ModelArch& m, const ClusterSpec& c, const DecodeSet
                        std::int64_t max_batch) {
   if (!c.gpu_hour_usd) throw Error(fmt::format("cluster '{}' needs gpu_hour_usd", c.name));
   if (c.node.gpus_per_node == 0) throw Error("the cost frontier needs a GPU cluster");
-  const ParamBreakdown p = count_params(m);
+  const PerfModel perf(c, find_published_perf(c));
   Frontier f;
   std::vector<FrontierPoint> all;
   all.reserve(static_cast<size_t>(max_batch * c.nodes));
   for (std::int64_t nodes = 1; nodes <= c.nodes; ++nodes) {
     DecodeSetting s = base;
     const std::int64_t ep = nodes * c.node.gpus_per_node;
-    // Fewer GPUs than experts must split them evenly; more hold redundant copies (EP320).
-    if (m.moe && ep < m.moe->routed_experts && m.moe->routed_experts % ep != 0) continue;
+    // The expert slots (routed + redundant) must split evenly; more GPUs than experts hold
+    // copies (EP320).
+    if (!expert_slots_fit(m, static_cast<double>(ep), s.redundant_experts)) continue;
     s.ep_degree = static_cast<double>(ep);
     for (std::int64_t batch = 1; batch <= max_batch; ++batch) {
       s.tokens_per_device = static_cast<double>(batch);
-      const DecodeBounds d = decode_bounds(m, p, c, s);
+      const ServingPrediction d = predict_decode(m, c, s, perf);
+      ++f.evaluated;
+      if (!d.feasible) continue;  // weights and KV do not fit in HBM
       all.push_back({d.tokens_per_s_per_user,
                      usd_per_million_tokens(*c.gpu_hour_usd, d.tokens_per_s_per_device),
                      s.tokens_per_device, s.ep_degree, d.binding});
     }
   }
-  f.evaluated = static_cast<std::int64_t>(all.size());
   // Keep a point only if it is cheaper than every faster one.
   // Pareto: fastest first (then cheapest, then the smallest EP degree, so ties keep the
   // configuration with the fewest GPUs).

@@ -30,12 +30,14 @@ struct FrontierPoint {
 
 struct Frontier {
   std::vector<FrontierPoint> points;  ///< Pareto-optimal, fastest first
-  std::int64_t evaluated = 0;         ///< configurations swept
+  std::int64_t evaluated = 0;         ///< configurations swept (feasible or not)
 };
 
 /// Sweeps decode batch 1..max_batch tokens a device and EP degrees of whole nodes (one node up
-/// to the whole cluster; fewer GPUs than experts must split them evenly, more hold redundant
-/// copies) with `base` for everything else; needs cluster.gpu_hour_usd.
+/// to the whole cluster; the expert slots, routed + base.redundant_experts, must split evenly,
+/// more GPUs than experts hold copies) with `base` for everything else, each point the serving
+/// prediction (serving_model.h); points whose weights and KV do not fit in HBM are left out.
+/// Needs cluster.gpu_hour_usd.
 Frontier cost_frontier(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& base,
                        std::int64_t max_batch);
 

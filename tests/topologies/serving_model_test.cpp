@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: Apache-2.0
+// The serving operation model and its prediction: FLOPs and bytes of each operation worked by
+// hand from DeepSeek-V3's dimensions (hidden 7168, 128 heads, q LoRA 1536, KV LoRA 512, nope 128,
+// rope 64, v 128, 256 routed experts of 2048, top-8, 3 dense layers of 61, vocabulary 129280),
+// the accounting of a step, the links EP traffic takes, redundant experts, the HBM check and
+// the prediction against its roofline.
+#include "topologies/serving_model.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/error.h"
+#include "tests/test_util.h"
+#include "topologies/analysis.h"
+#include "topologies/data_files.h"
+#include "topologies/decode_bounds.h"
+#include "topologies/model_params.h"
+
+namespace {
+
+using namespace cobench::topo;
+
+const ModelArch& v3() {
+  static const ModelArch m = load_model("deepseek-v3");
+  return m;
+}
+
+const Op& find(const LayerOps& l, const std::string& name) {
+  for (std::size_t i = 0; i < l.size; ++i)
+    if (name == l.ops[i].name) return l.ops[i];
+  ADD_FAILURE() << "no op " << name << " in " << l.name;
+  return l.ops[0];
+}
+
+ServingShape decode_shape(double tokens, double context, double ep) {
+  ServingShape s;
+  s.tokens = tokens;
+  s.sequences = tokens;
+  s.context = context;
+  s.ep = ep;
+  s.domain_gpus = 8;
+  return s;
+}
+
+TEST(ServingOps, MlaDecodeIsPricedInTheAbsorbedForm) {
+  // Absorbed: 2 x 128 x (512 + 64 + 512) = 278,528 FLOPs a cached token and layer; the naive
+  // form 2 x 128 x (192 + 128) = 81,920 undercounts it 3.4x.
+  EXPECT_DOUBLE_EQ(decode_attention_flops(v3(), 1000), 278528.0 * 1000 * 61);
+  EXPECT_NEAR(decode_attention_flops(v3(), 1000) / attention_flops_forward(v3(), 1000, false),
+              278528.0 / 81920.0, 1e-12);
+  const StepOps ops = step_ops(v3(), decode_shape(4, 1000, 8));
+  const Op& core = find(ops.moe, "attn.core");
+  EXPECT_DOUBLE_EQ(core.flops, 4 * 278528.0 * 1000);
+  EXPECT_DOUBLE_EQ(core.bytes, 4 * 1000 * 576 * 2.0);  // the latent + RoPE key, BF16
+  EXPECT_NE(std::string(core.form).find("absorbed"), std::string::npos);
+  // Prefill runs the naive form over up-projected K and V.
+  ServingShape pre = decode_shape(4096, 0, 8);
+  pre.prefill = true;
+  pre.sequences = 1;
+  const Op& causal = find(step_ops(v3(), pre).moe, "attn.core");
+  EXPECT_DOUBLE_EQ(causal.flops, 2 * 4096 * 128 * (192 + 128) * 2048.0);  // mean context 2048
+}
+
+TEST(ServingOps, GemmShapesAndBytes) {
+  const StepOps ops = step_ops(v3(), decode_shape(32, 4096, 8));
+  const Op& q_down = find(ops.moe, "attn.q_down");
+  EXPECT_EQ(q_down.m, 32);
+  EXPECT_EQ(q_down.n, 1536);
+  EXPECT_EQ(q_down.k, 7168);
+  EXPECT_DOUBLE_EQ(q_down.flops, 2.0 * 32 * 1536 * 7168);
+  // FP8 weights and activations, BF16 output.
+  EXPECT_DOUBLE_EQ(q_down.bytes, 1536.0 * 7168 + 32.0 * 7168 + 32.0 * 1536 * 2);
+  // 256 experts over 8 GPUs: 32 a GPU, each getting 32 x 8 x 8 / 256 = 8 tokens.
+  const Op& up = find(ops.moe, "moe.experts_gate_up");
+  EXPECT_EQ(up.groups, 32);
+  EXPECT_EQ(up.m, 8);
+  EXPECT_EQ(up.n, 4096);
+  // The dense layers have a dense FFN of 18432, no router.
+  EXPECT_EQ(find(ops.dense, "ffn.gate_up").n, 2 * 18432);
+  EXPECT_EQ(ops.dense.count, 3);
+  EXPECT_EQ(ops.moe.count, 58);
+  // The LM head on every decoded token: 32 x 129280 x 7168.
+  EXPECT_DOUBLE_EQ(find(ops.lm_head, "lm_head").flops, 2.0 * 32 * 129280 * 7168);
+}
+
+TEST(ServingOps, DispatchCopiesByLink) {
+  // EP144 over 8-GPU domains: of a token's 8 expert copies 8 x 7/144 stay in the domain and
+  // 8 x 136/144 cross it; 7392 B each (7168 FP8 + 56 FP32 scales).
+  const StepOps ops = step_ops(v3(), decode_shape(10, 4096, 144));
+  const Op& d = find(ops.moe, "moe.dispatch");
+  EXPECT_NEAR(d.comm_scale_up, 10 * 8 * 7.0 / 144 * 7392, 1e-6);
+  EXPECT_NEAR(d.comm_scale_out, 10 * 8 * 136.0 / 144 * 7392, 1e-6);
+  const Op& c = find(ops.moe, "moe.combine");
+  EXPECT_NEAR(c.comm_scale_out, 10 * 8 * 136.0 / 144 * 14336, 1e-6);
+  // One 72-GPU domain: nothing crosses it.
+  ServingShape nvl = decode_shape(10, 4096, 72);
+  nvl.domain_gpus = 72;
+  EXPECT_EQ(find(step_ops(v3(), nvl).moe, "moe.dispatch").comm_scale_out, 0);
+}
+
+TEST(ServingModel, TokensChargedAreTokensCredited) {
+  // 64 tokens a device in 2 micro-batches of 32: each layer is charged 2 x 32 tokens, and the
+  // device is credited 64 tokens a step.
+  const ClusterSpec c = load_cluster_file("deepseek-h800-2048");
+  DecodeSetting s;
+  s.tokens_per_device = 64;
+  s.micro_batches = 2;
+  const ServingPrediction p = predict_decode(v3(), c, s, PerfModel::roofline(c));
+  EXPECT_NEAR(p.tokens_per_s_per_device * p.step_s, 64, 1e-9);
+  EXPECT_NEAR(p.tokens_per_s_per_user * p.step_s, 1, 1e-12);
+  // The roofline's EP bound for one micro-batch of 32 tokens over the NIC at 50 GB/s: dispatch
+  // 32 x 8 x 2040/2048 x 7392 B and combine the same at 14336 B, plus 2 x 3.7 us.
+  const DecodeBounds b = decode_bounds(v3(), count_params(v3()), c, s);
+  const double copies = 32 * 8 * 2040.0 / 2048;
+  EXPECT_NEAR(b.comm_s, copies * (7392 + 14336) / 50e9 + 2 * 3.7e-6, 1e-12);
+  EXPECT_NEAR(b.tokens_per_s_per_device * b.tpot_s, 64, 1e-9);
+}
+
+TEST(ServingModel, MtpCreditsAcceptedTokens) {
+  const ClusterSpec c = load_cluster_file("deepseek-h800-2048");
+  DecodeSetting s;
+  s.tokens_per_device = 128;  // 64 sequences x (1 + 1 draft)
+  s.mtp_depth = 1;
+  s.mtp_acceptance = 0.85;
+  const PerfModel perf(c, find_published_perf(c));
+  const ServingPrediction p = predict_decode(v3(), c, s, perf);
+  EXPECT_EQ(p.sequences_per_device, 64);
+  EXPECT_NEAR(p.tokens_per_s_per_user * p.step_s, 1.85, 1e-12);
+  EXPECT_NEAR(p.tokens_per_s_per_device * p.step_s, 64 * 1.85, 1e-9);
+}
+
+TEST(ServingModel, Nvl72TrafficStaysOnNvlink) {
+  const ClusterSpec c = load_cluster_file("gb200-nvl72");
+  DecodeSetting s;
+  s.ep_degree = 72;
+  s.redundant_experts = 32;  // 288 slots, 4 a GPU
+  const DecodeBounds b = decode_bounds(v3(), count_params(v3()), c, s);
+  EXPECT_FALSE(b.over_nics);
+  EXPECT_EQ(b.link.value, 900e9);
+  // 32 tokens x 8 x 71/72 copies of 7392 + 14336 B at 900 GB/s, plus 2 x 3.33 us.
+  EXPECT_NEAR(b.comm_s, 32 * 8 * 71.0 / 72 * (7392 + 14336) / 900e9 + 2 * 3.33e-6, 1e-12);
+  // The prediction's comm is at the achievable 720 GB/s.
+  const ServingPrediction p =
+      predict_decode(v3(), c, s, PerfModel(c, find_published_perf(c)), /*detail=*/true);
+  for (const OpTiming& t : p.ops) {
+    if (t.name == "moe.dispatch") {
+      EXPECT_NEAR(t.per_step_s, 58 * 2 * (32 * 8 * 71.0 / 72 * 7392 / 720e9 + 3.33e-6), 1e-12);
+    }
+  }
+}
+
+TEST(ServingModel, RedundantExpertsMakeProductionDegreesValid) {
+  const ClusterSpec c = load_cluster_file("deepseek-h800-2048");
+  EXPECT_EQ(expert_slots(v3(), c, 144, 32), 288);
+  EXPECT_EQ(expert_slots(v3(), c, 48, 32), 288);
+  EXPECT_EQ(expert_slots(v3(), c, 320, 0), 320);  // one a GPU, 64 copies (the report's EP320)
+  EXPECT_EQ(expert_slots(v3(), c, 32, 0), 256);
+  const std::string e = cobench::test::error_of([&] { expert_slots(v3(), c, 144, 0); });
+  EXPECT_NE(e.find("256 routed + 0 redundant experts do not divide evenly among 144 GPUs"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(e.find("--redundant-experts"), std::string::npos);
+  DecodeSetting s;
+  s.ep_degree = 144;
+  s.redundant_experts = 32;
+  EXPECT_NO_THROW(analyze(v3(), c, s));
+  s.redundant_experts = 0;
+  EXPECT_THROW(analyze(v3(), c, s), cobench::Error);
+}
+
+TEST(ServingModel, AchievableBandwidthDrivesThePrediction) {
+  // No published EP table for the H200 cluster: the dispatch is the cluster file's achievable
+  // NIC bandwidth, so a quarter of it takes four times as long (latency aside).
+  ClusterSpec c = load_cluster_file("h200-ib-256");
+  DecodeSetting s;
+  s.ep_degree = 64;
+  auto dispatch = [&](const ClusterSpec& cl) {
+    for (const OpTiming& t :
+         predict_decode(v3(), cl, s, PerfModel(cl, find_published_perf(cl)), true).ops)
+      if (t.name == "moe.dispatch") return t.per_step_s;
+    return 0.0;
+  };
+  const double latency = 58 * 2 * c.scale_out.latency_cross_leaf.value;
+  const double full = dispatch(c) - latency;
+  c.scale_out.bandwidth_achievable = c.scale_out.bandwidth_achievable / 4.0;
+  EXPECT_NEAR(dispatch(c) - latency, 4 * full, 1e-12);
+}
+
+TEST(ServingModel, DeploymentsThatDoNotFitAreRefused) {
+  // EP8 on H200 with 256 sequences of 131072 tokens: 256 x 131072 x 70272 B = 2.36 TB of KV.
+  const ClusterSpec c = load_cluster_file("h200-ib-256");
+  DecodeSetting s;
+  s.ep_degree = 8;
+  s.tokens_per_device = 256;
+  s.context_tokens = 131072;
+  const ServingPrediction p = predict_decode(v3(), c, s, PerfModel(c, find_published_perf(c)));
+  EXPECT_FALSE(p.feasible);
+  EXPECT_GT(p.device_bytes, 256 * 131072 * 70272.0);
+  const Analysis a = analyze(v3(), c, s);
+  EXPECT_FALSE(a.json["inference"]["feasible"].get<bool>());
+  EXPECT_FALSE(a.json["inference"].contains("prediction"));
+  EXPECT_FALSE(a.json.contains("economics"));
+}
+
+TEST(ServingModel, PredictionNeverBeatsTheRoofline) {
+  for (const char* name : {"deepseek-h800-2048", "h200-ib-256", "gb200-nvl72", "b200-ib-256"}) {
+    const ClusterSpec c = load_cluster_file(name);
+    const PerfModel perf(c, find_published_perf(c));
+    const PerfModel ideal = PerfModel::roofline(c);
+    for (double ep : {8.0, 16.0, 64.0, 72.0, 256.0}) {
+      if (ep > static_cast<double>(c.gpus()) || !expert_slots_fit(v3(), ep, 0)) continue;
+      for (double tokens : {1.0, 8.0, 64.0, 256.0, 1024.0}) {
+        for (double context : {0.0, 1024.0, 32768.0}) {
+          for (Schedule sched : {Schedule::kSequential, Schedule::kTwoMicroBatch}) {
+            DecodeSetting s;
+            s.ep_degree = ep;
+            s.tokens_per_device = tokens;
+            s.context_tokens = context;
+            s.schedule = sched;
+            const double pred = predict_decode(v3(), c, s, perf).step_s;
+            const double bound = predict_decode(v3(), c, s, ideal).step_s;
+            EXPECT_GE(pred, bound * (1 - 1e-12)) << name << " ep " << ep << " tokens " << tokens;
+            s.cache_hit = 0.5;
+            s.prompt_tokens = 4096;
+            EXPECT_GE(predict_prefill(v3(), c, s, perf).step_s,
+                      predict_prefill(v3(), c, s, ideal).step_s * (1 - 1e-12));
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(PerfModel, PublishedTablesApplyToTheirGpu) {
+  const ClusterSpec h800 = load_cluster_file("deepseek-h800-2048");
+  const PerfModel perf(h800, find_published_perf(h800));
+  EXPECT_EQ(perf.published().gpu, "NVIDIA H800 SXM");
+  // Exact at a table entry: DeepGEMM's 4096 x 7168 x 16384 at 1426 TFLOPS.
+  Op op;
+  op.kind = OpKind::kGemm;
+  op.m = 4096, op.n = 7168, op.k = 16384;
+  op.flops = 2.0 * 4096 * 7168 * 16384;
+  op.bytes = 7168.0 * 16384 + 4096.0 * 16384 + 4096.0 * 7168 * 2;
+  const OpTime t = perf.compute(op, false);
+  EXPECT_NEAR(t.seconds, op.flops / 1426e12, 1e-15);
+  EXPECT_EQ(t.source, PerfSource::kPublished);
+  // MLA decode at FlashMLA's ceilings: 660 TFLOPS, 3000 GB/s.
+  Op core;
+  core.kind = OpKind::kAttention;
+  core.flops = 660e12 * 1e-3;
+  core.bytes = 3000e9 * 2e-3;
+  EXPECT_NEAR(perf.compute(core, false).seconds, 2e-3, 1e-15);
+  // Another GPU gets the default efficiencies on its datasheet peaks.
+  const ClusterSpec h200 = load_cluster_file("h200-ib-256");
+  const PerfModel other(h200, find_published_perf(h200));
+  EXPECT_EQ(other.published().gpu, "default");
+  const OpTime d = other.compute(op, false);
+  EXPECT_EQ(d.source, PerfSource::kDatasheet);
+  EXPECT_NEAR(d.seconds, op.flops / (h200.node.gpu->peak_fp8->value * 0.7), 1e-15);
+}
+
+}  // namespace

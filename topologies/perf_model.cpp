@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "topologies/perf_model.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <filesystem>
+
+#include "core/error.h"
+#include "topologies/data_files.h"
+
+namespace cobench::topo {
+namespace {
+
+std::string lower(std::string s) {
+  for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+double unit_fraction(const config::Node& n) {
+  const double v = n.as_positive_double();
+  if (v > 1) n.fail(fmt::format("expected an efficiency in (0, 1], got {}", v));
+  return v;
+}
+
+std::vector<EpPoint> ep_points(const config::Node& list) {
+  std::vector<EpPoint> out;
+  for (const config::Node& e : list.elements()) {
+    auto m = e.map({"ep", "dispatch", "combine"});
+    out.push_back({static_cast<double>(m.required("ep").as_int_at_least(2)),
+                   m.required("dispatch").as_positive_bandwidth().value,
+                   m.required("combine").as_positive_bandwidth().value});
+  }
+  std::sort(out.begin(), out.end(), [](const EpPoint& a, const EpPoint& b) { return a.ep < b.ep; });
+  return out;
+}
+
+// Log-log interpolation in the EP degree, held constant outside the table.
+EpPoint ep_at(const std::vector<EpPoint>& t, double ep) {
+  if (ep <= t.front().ep) return t.front();
+  if (ep >= t.back().ep) return t.back();
+  for (size_t i = 1; i < t.size(); ++i) {
+    if (ep > t[i].ep) continue;
+    const EpPoint& a = t[i - 1];
+    const EpPoint& b = t[i];
+    const double x = std::log(ep / a.ep) / std::log(b.ep / a.ep);
+    auto mix = [x](double u, double v) { return std::exp(std::log(u) + x * std::log(v / u)); };
+    return {ep, mix(a.dispatch_bw, b.dispatch_bw), mix(a.combine_bw, b.combine_bw)};
+  }
+  return t.back();
+}
+
+}  // namespace
+
+const char* to_string(PerfSource s) {
+  switch (s) {
+    case PerfSource::kMeasured:
+      return "measured";
+    case PerfSource::kPublished:
+      return "published";
+    case PerfSource::kDatasheet:
+      return "datasheet";
+  }
+  return "?";
+}
+
+PublishedPerf load_published_perf(const config::Node& root) {
+  PublishedPerf p;
+  p.file = root.location().file;
+  auto top = root.map({"perf"});
+  auto m = top.required("perf").map(
+      {"gpu", "efficiency", "gemm_fp8", "attention_decode", "attention_prefill", "ep"});
+  p.gpu = m.required("gpu").as_string();
+  auto e =
+      m.required("efficiency")
+          .map({"gemm_compute", "gemm_memory", "attention_compute", "attention_memory", "memory"});
+  p.efficiency = {
+      unit_fraction(e.required("gemm_compute")), unit_fraction(e.required("gemm_memory")),
+      unit_fraction(e.required("attention_compute")), unit_fraction(e.required("attention_memory")),
+      unit_fraction(e.required("memory"))};
+  if (auto g = m.optional("gemm_fp8")) {
+    for (const config::Node& row : g->elements()) {
+      auto r = row.map({"groups", "m", "n", "k", "rate"});
+      GemmPoint pt;
+      pt.groups =
+          r.has("groups") ? static_cast<double>(r.required("groups").as_int_at_least(1)) : 1;
+      pt.m = static_cast<double>(r.required("m").as_int_at_least(1));
+      pt.n = static_cast<double>(r.required("n").as_int_at_least(1));
+      pt.k = static_cast<double>(r.required("k").as_int_at_least(1));
+      pt.flops_per_s = r.required("rate").as_positive_flop_rate().value;
+      p.gemm_fp8.push_back(pt);
+    }
+  }
+  if (auto a = m.optional("attention_decode")) {
+    auto r = a->map({"compute", "memory"});
+    p.attention_decode_flops = r.required("compute").as_positive_flop_rate().value;
+    p.attention_decode_bw = r.required("memory").as_positive_bandwidth().value;
+  }
+  if (auto a = m.optional("attention_prefill")) {
+    auto r = a->map({"compute"});
+    p.attention_prefill_flops = r.required("compute").as_positive_flop_rate().value;
+  }
+  if (auto node = m.optional("ep")) {
+    auto r = node->map({"link", "nic_speed", "low_latency", "normal", "normal_scale_up"});
+    p.ep_link = r.required("link").as_string();
+    p.ep_nic_speed = r.required("nic_speed").as_positive_bandwidth().value;
+    if (auto l = r.optional("low_latency")) p.ep_low_latency = ep_points(*l);
+    if (auto l = r.optional("normal")) p.ep_normal = ep_points(*l);
+    if (auto l = r.optional("normal_scale_up")) {
+      auto s = l->map({"dispatch", "combine"});
+      p.ep_normal_scale_up = EpPoint{0, s.required("dispatch").as_positive_bandwidth().value,
+                                     s.required("combine").as_positive_bandwidth().value};
+    }
+  }
+  return p;
+}
+
+PublishedPerf find_published_perf(const ClusterSpec& c) {
+  const std::filesystem::path dir = data_dir() / "perf";
+  if (c.node.gpu) {
+    const std::string want = lower(c.node.gpu->name);
+    for (const std::string& name : list_data_files("perf")) {
+      if (name == "default") continue;
+      PublishedPerf p = load_published_perf(config::load_file(dir / (name + ".yaml")));
+      if (lower(p.gpu) == want) return p;
+    }
+  }
+  return load_published_perf(config::load_file(find_data_file("perf", "default")));
+}
+
+PerfModel::PerfModel(const ClusterSpec& c, PublishedPerf perf, std::set<std::string> measured)
+    : c_(c), perf_(std::move(perf)), measured_(std::move(measured)) {
+  if (c_.node.gpu) {
+    const GpuSpec& g = *c_.node.gpu;
+    fp8_ = g.peak_fp8 ? g.peak_fp8->value : (g.peak_bf16 ? 2 * g.peak_bf16->value : 0);
+    bf16_ = g.peak_bf16 ? g.peak_bf16->value : fp8_ / 2;
+    hbm_ = g.hbm_bandwidth.value;
+  }
+  // DeepEP's tables hold on the network they were measured on: the same link and NIC speed.
+  ep_table_applies_ =
+      !perf_.ep_link.empty() && lower(perf_.ep_link) == lower(c_.scale_out.link) &&
+      c_.node.nic_speed &&
+      std::abs(c_.node.nic_speed->value - perf_.ep_nic_speed) <= 1e-9 * perf_.ep_nic_speed;
+}
+
+PerfModel PerfModel::roofline(const ClusterSpec& c) {
+  PublishedPerf ideal;
+  ideal.gpu = "roofline";
+  ideal.efficiency = {1, 1, 1, 1, 1};
+  PerfModel p(c, std::move(ideal));
+  p.ideal_ = true;
+  return p;
+}
+
+double PerfModel::roofline_gemm(double m, double n, double k, double groups,
+                                double weight_bytes) const {
+  const double flops = 2 * m * n * k * groups;
+  const double bytes = groups * (n * k * weight_bytes + m * k + m * n * 2);
+  return std::max(flops / fp8_, bytes / hbm_);
+}
+
+std::optional<double> PerfModel::gemm_table_efficiency(double m, double n, double k) const {
+  if (perf_.gemm_fp8.empty() || fp8_ <= 0 || hbm_ <= 0) return std::nullopt;
+  double weighted = 0, weights = 0;
+  for (const GemmPoint& e : perf_.gemm_fp8) {
+    const double measured_s = 2 * e.m * e.n * e.k * e.groups / e.flops_per_s;
+    const double eff = roofline_gemm(e.m, e.n, e.k, e.groups, 1) / measured_s;
+    const double dm = std::log2(m / e.m), dn = std::log2(n / e.n), dk = std::log2(k / e.k);
+    const double dist2 = dm * dm + dn * dn + dk * dk;
+    if (dist2 < 1e-12) return std::min(1.0, eff);
+    weighted += eff / dist2;
+    weights += 1 / dist2;
+  }
+  return std::min(1.0, weighted / weights);
+}
+
+OpTime PerfModel::compute(const Op& op, bool prefill) const {
+  const Efficiencies& e = perf_.efficiency;
+  const bool fp8_measured = measured_.count("gpu.peak_flops.fp8") > 0;
+  const bool bf16_measured = measured_.count("gpu.peak_flops.bf16") > 0;
+  const bool hbm_measured = measured_.count("gpu.hbm_bandwidth") > 0;
+  OpTime t{0, PerfSource::kDatasheet};
+  if (hbm_ <= 0 || fp8_ <= 0) return t;
+  switch (op.kind) {
+    case OpKind::kGemm:
+    case OpKind::kGroupedGemm: {
+      const bool fp8 = op.precision == OpPrecision::kFp8;
+      const double peak = fp8 ? fp8_ : bf16_;
+      const bool peak_measured = fp8 ? fp8_measured : bf16_measured;
+      if (fp8 && !peak_measured && !hbm_measured && !ideal_) {
+        if (auto eff = gemm_table_efficiency(op.m, op.n, op.k)) {
+          t.seconds = std::max(op.flops / peak, op.bytes / hbm_) / *eff;
+          t.source = PerfSource::kPublished;
+          return t;
+        }
+      }
+      const double ec = peak_measured ? 1 : e.gemm_compute;
+      const double em = hbm_measured ? 1 : e.gemm_memory;
+      t.seconds = std::max(op.flops / (peak * ec), op.bytes / (hbm_ * em));
+      if (peak_measured || hbm_measured) t.source = PerfSource::kMeasured;
+      return t;
+    }
+    case OpKind::kAttention: {
+      if (!ideal_ && !bf16_measured && !hbm_measured) {
+        if (!prefill && perf_.attention_decode_flops) {
+          t.seconds = std::max(op.flops / *perf_.attention_decode_flops,
+                               op.bytes / *perf_.attention_decode_bw);
+          t.source = PerfSource::kPublished;
+          return t;
+        }
+        if (prefill && perf_.attention_prefill_flops) {
+          t.seconds = std::max(op.flops / *perf_.attention_prefill_flops,
+                               op.bytes / (hbm_ * e.attention_memory));
+          t.source = PerfSource::kPublished;
+          return t;
+        }
+      }
+      const double ec = bf16_measured ? 1 : e.attention_compute;
+      const double em = hbm_measured ? 1 : e.attention_memory;
+      t.seconds = std::max(op.flops / (bf16_ * ec), op.bytes / (hbm_ * em));
+      if (bf16_measured || hbm_measured) t.source = PerfSource::kMeasured;
+      return t;
+    }
+    case OpKind::kMemory:
+      t.seconds = op.bytes / (hbm_ * (hbm_measured ? 1 : e.memory));
+      if (hbm_measured) t.source = PerfSource::kMeasured;
+      return t;
+    case OpKind::kDispatch:
+    case OpKind::kCombine:
+      break;
+  }
+  return t;
+}
+
+OpTime PerfModel::comm(const Op& op, double ep, bool prefill) const {
+  OpTime t;
+  if (op.comm_scale_up + op.comm_scale_out <= 0) return t;
+  // The links as the cluster file gives them: nominal for the roofline, achievable otherwise
+  // (a measured EP bandwidth replaces the achievable one, measured.h).
+  const double gpus = static_cast<double>(std::max<std::int64_t>(1, c_.node.gpus_per_node));
+  const double nics = static_cast<double>(c_.node.nics_per_node);
+  double up = ideal_ ? c_.scale_up.bandwidth_nominal.value : c_.scale_up.bandwidth_achievable.value;
+  double out = ideal_ ? (c_.node.nic_speed ? c_.node.nic_speed->value : 0)
+                      : c_.scale_out.bandwidth_achievable.value;
+  out *= nics / gpus;  // a GPU's share of its node's NICs
+  if (op.comm_scale_up > 0 && up <= 0)
+    throw Error(
+        fmt::format("cluster '{}': EP traffic inside the scale-up domain needs "
+                    "scale_up.bandwidth",
+                    c_.name));
+  if (op.comm_scale_out > 0 && out <= 0)
+    throw Error(
+        fmt::format("cluster '{}': EP traffic across scale-up domains needs NICs and "
+                    "scale_out.bandwidth_achievable",
+                    c_.name));
+  const double latency =
+      op.comm_scale_out > 0 ? c_.scale_out.latency_cross_leaf.value : c_.scale_up.latency.value;
+  const double link_s = std::max(op.comm_scale_up > 0 ? op.comm_scale_up / up : 0,
+                                 op.comm_scale_out > 0 ? op.comm_scale_out / out : 0) +
+                        latency;
+  const bool measured = measured_.count("ep.bandwidth.inter_node") > 0 ||
+                        measured_.count("ep.bandwidth.intra_node") > 0;
+  t.seconds = link_s;
+  t.source = measured ? PerfSource::kMeasured : PerfSource::kDatasheet;
+  if (ideal_ || measured || !ep_table_applies_) return t;
+  // DeepEP's kernels on this network: never faster than the links allow.
+  const bool dispatch = op.kind == OpKind::kDispatch;
+  double table_s = 0;
+  if (!prefill && !perf_.ep_low_latency.empty()) {
+    const EpPoint pt = ep_at(perf_.ep_low_latency, ep);
+    table_s = (op.comm_scale_up + op.comm_scale_out) / (dispatch ? pt.dispatch_bw : pt.combine_bw);
+  } else if (prefill && !perf_.ep_normal.empty()) {
+    const EpPoint pt = ep_at(perf_.ep_normal, ep);
+    table_s = op.comm_scale_out / (dispatch ? pt.dispatch_bw : pt.combine_bw);
+    if (perf_.ep_normal_scale_up) {
+      const EpPoint& su = *perf_.ep_normal_scale_up;
+      table_s = std::max(table_s, op.comm_scale_up / (dispatch ? su.dispatch_bw : su.combine_bw));
+    }
+  } else {
+    return t;
+  }
+  if (table_s >= link_s) t = {table_s, PerfSource::kPublished};
+  return t;
+}
+
+}  // namespace cobench::topo

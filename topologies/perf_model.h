@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: Apache-2.0
+// How long an operation of serving_ops.h takes on a cluster's GPU and links (docs/model.md,
+// "Performance sources"). Each time comes from the first source that has it:
+//   measured   a `--measured` value of this hardware (a GPU peak, HBM or EP bandwidth) taken as
+//              the achieved ceiling;
+//   published  topologies/perf/<gpu>.yaml, the published kernel performance of that GPU (DeepGEMM
+//              per-shape TFLOPS, FlashMLA, DeepEP), every number with its source; GEMM shapes in
+//              between are interpolated (below);
+//   datasheet  the cluster file's peaks times the default efficiencies of
+//              topologies/perf/default.yaml, which state where they come from.
+// GEMM interpolation: each table entry has an efficiency against its own roofline
+// (max(FLOPs / peak, bytes / HBM bandwidth) over the measured time); a shape's efficiency is the
+// inverse-square-distance mean of the entries' in (log2 M, log2 N, log2 K), exact at an entry.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "topologies/cluster.h"
+#include "topologies/serving_ops.h"
+
+namespace cobench::topo {
+
+enum class PerfSource { kMeasured, kPublished, kDatasheet };
+const char* to_string(PerfSource s);
+
+struct GemmPoint {
+  double m = 0, n = 0, k = 0, groups = 1;
+  double flops_per_s = 0;
+};
+
+struct EpPoint {
+  double ep = 0;
+  double dispatch_bw = 0, combine_bw = 0;  ///< B/s, bytes a device sends over the time
+};
+
+struct Efficiencies {
+  double gemm_compute = 0, gemm_memory = 0;
+  double attention_compute = 0, attention_memory = 0;
+  double memory = 0;  ///< element-wise kernels against HBM bandwidth
+};
+
+/// A topologies/perf/*.yaml file.
+struct PublishedPerf {
+  std::string file;
+  std::string gpu;  ///< node.gpu.name it applies to; "default" for the fallback
+  Efficiencies efficiency;
+  std::vector<GemmPoint> gemm_fp8;  ///< dense and grouped (groups > 1 or m a group's rows)
+  std::optional<double> attention_decode_flops, attention_decode_bw;  ///< MLA decode ceilings
+  std::optional<double> attention_prefill_flops;
+  // Expert-parallel kernels, valid on the network they were measured on.
+  std::string ep_link;
+  double ep_nic_speed = 0;                    ///< B/s a NIC
+  std::vector<EpPoint> ep_low_latency;        ///< decode: all bytes over the time, by EP degree
+  std::vector<EpPoint> ep_normal;             ///< prefill: bytes over the NIC over the time
+  std::optional<EpPoint> ep_normal_scale_up;  ///< prefill inside one scale-up domain
+};
+
+PublishedPerf load_published_perf(const config::Node& root);
+
+/// The file of topologies/perf whose `gpu` is the cluster GPU's name (case-insensitive), else
+/// default.yaml.
+PublishedPerf find_published_perf(const ClusterSpec& c);
+
+struct OpTime {
+  double seconds = 0;
+  PerfSource source = PerfSource::kDatasheet;
+};
+
+class PerfModel {
+ public:
+  /// `measured`: the names of measured inputs already applied to `c` (measured.h).
+  PerfModel(const ClusterSpec& c, PublishedPerf perf, std::set<std::string> measured = {});
+  /// The ideal: datasheet peaks at efficiency 1, nominal links, no published tables.
+  static PerfModel roofline(const ClusterSpec& c);
+
+  /// A GEMM, attention or element-wise operation.
+  OpTime compute(const Op& op, bool prefill) const;
+  /// A dispatch or combine; `ep` the EP degree.
+  OpTime comm(const Op& op, double ep, bool prefill) const;
+
+  /// Efficiency of an FP8 GEMM shape from the published table (nullopt without one).
+  std::optional<double> gemm_table_efficiency(double m, double n, double k) const;
+  const PublishedPerf& published() const { return perf_; }
+  bool is_roofline() const { return ideal_; }
+
+ private:
+  double roofline_gemm(double m, double n, double k, double groups, double weight_bytes) const;
+  ClusterSpec c_;
+  PublishedPerf perf_;
+  std::set<std::string> measured_;
+  bool ideal_ = false;
+  bool ep_table_applies_ = false;
+  double fp8_ = 0, bf16_ = 0, hbm_ = 0;
+};
+
+}  // namespace cobench::topo

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "topologies/serving_model.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "topologies/model_params.h"
+
+namespace cobench::topo {
+namespace {
+
+// One micro-batch of one layer kind: the compute side (GEMMs, attention, element-wise) and the
+// communication side (dispatch, combine).
+struct LayerCost {
+  double work_s = 0;
+  double comm_s = 0;
+};
+
+LayerCost layer_cost(const LayerOps& l, const PerfModel& perf, double ep, bool prefill,
+                     const char* layer, double repeat, std::vector<OpTiming>* detail) {
+  LayerCost cost;
+  if (perf.is_roofline()) {
+    // The bound: each side at its ideal rate, bytes and FLOPs of the whole layer overlapped.
+    double flops_s = 0, bytes = 0;
+    for (std::size_t i = 0; i < l.size; ++i) {
+      const Op& op = l.ops[i];
+      if (op.kind == OpKind::kDispatch || op.kind == OpKind::kCombine) {
+        cost.comm_s += perf.comm(op, ep, prefill).seconds;
+        continue;
+      }
+      // FLOPs at the precision's peak (a GEMM op's time at zero bytes), bytes at HBM rate.
+      Op flops_only = op;
+      flops_only.bytes = 0;
+      flops_s += perf.compute(flops_only, prefill).seconds;
+      bytes += op.bytes;
+    }
+    Op bytes_only;
+    bytes_only.kind = OpKind::kMemory;
+    bytes_only.bytes = bytes;
+    cost.work_s = std::max(flops_s, perf.compute(bytes_only, prefill).seconds);
+    return cost;
+  }
+  for (std::size_t i = 0; i < l.size; ++i) {
+    const Op& op = l.ops[i];
+    const bool comm = op.kind == OpKind::kDispatch || op.kind == OpKind::kCombine;
+    const OpTime t = comm ? perf.comm(op, ep, prefill) : perf.compute(op, prefill);
+    (comm ? cost.comm_s : cost.work_s) += t.seconds;
+    if (detail)
+      detail->push_back(
+          {layer, op.name, to_string(op.kind), op.form, t.seconds * repeat, to_string(t.source)});
+  }
+  return cost;
+}
+
+double layer_time(const LayerCost& c, double micro_batches, Schedule s, bool roofline) {
+  const bool overlap = roofline || (s == Schedule::kTwoMicroBatch && micro_batches > 1);
+  return micro_batches * (overlap ? std::max(c.work_s, c.comm_s) : c.work_s + c.comm_s);
+}
+
+struct Step {
+  double time_s = 0, work_s = 0, comm_s = 0;
+};
+
+// Dense layers, MoE layers and the LM head of one step; `detail` receives per-step op times.
+Step run_step(const ModelArch& m, const ServingShape& sh, const DecodeSetting& s,
+              const PerfModel& perf, const char* prefix, std::vector<OpTiming>* detail,
+              bool only_one_layer = false) {
+  const StepOps ops = step_ops(m, sh);
+  Step st;
+  const double mb = s.micro_batches;
+  auto add = [&](const LayerOps& l, double count) {
+    if (count <= 0 || l.size == 0) return;
+    const LayerCost c =
+        layer_cost(l, perf, sh.ep, sh.prefill, prefix[0] ? prefix : l.name, count * mb, detail);
+    st.time_s += count * layer_time(c, mb, s.schedule, perf.is_roofline());
+    st.work_s += count * mb * c.work_s;
+    st.comm_s += count * mb * c.comm_s;
+  };
+  if (only_one_layer) {
+    // The MTP module: one transformer block (MoE where the model has experts) and the head.
+    add(m.moe ? ops.moe : ops.dense, 1);
+  } else {
+    add(ops.dense, ops.dense.count);
+    add(ops.moe, ops.moe.count);
+  }
+  add(ops.lm_head, 1);
+  return st;
+}
+
+ServingShape base_shape(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& s,
+                        double ep) {
+  ServingShape sh;
+  sh.weight_bytes = s.weight_bytes;
+  sh.kv_bytes = s.kv_bytes;
+  sh.ep = ep;
+  sh.expert_slots = m.moe ? expert_slots(m, c, ep, s.redundant_experts) : 0;
+  sh.domain_gpus = static_cast<double>(c.scale_up.domain_gpus > 0 ? c.scale_up.domain_gpus
+                                                                  : c.node.gpus_per_node);
+  return sh;
+}
+
+double ep_of(const ClusterSpec& c, double ep) {
+  return ep > 0 ? ep : static_cast<double>(c.gpus());
+}
+
+void check_setting(const DecodeSetting& s) {
+  auto positive = [](double v, const char* what) {
+    if (!(std::isfinite(v) && v > 0))
+      throw Error(fmt::format("{} must be a finite number > 0, got {}", what, v));
+  };
+  positive(s.tokens_per_device, "tokens a device");
+  positive(s.micro_batches, "micro-batches");
+  positive(s.weight_bytes, "weight bytes");
+  positive(s.kv_bytes, "KV bytes");
+  if (!(std::isfinite(s.context_tokens) && s.context_tokens >= 0))
+    throw Error(fmt::format("context must be a finite number >= 0, got {}", s.context_tokens));
+  if (!(s.mtp_depth >= 0 && s.mtp_depth <= 8 && std::floor(s.mtp_depth) == s.mtp_depth))
+    throw Error(fmt::format("MTP depth must be a whole number 0 to 8, got {}", s.mtp_depth));
+  if (!(s.mtp_acceptance >= 0 && s.mtp_acceptance <= 1))
+    throw Error(fmt::format("MTP acceptance must be in [0, 1], got {}", s.mtp_acceptance));
+  if (!(s.cache_hit >= 0 && s.cache_hit < 1))
+    throw Error(fmt::format("cache hit fraction must be in [0, 1), got {}", s.cache_hit));
+}
+
+void fill_memory(const ModelArch& m, const ClusterSpec& c, const ServingShape& sh, double sequences,
+                 double kv_tokens, double kv_bytes, ServingPrediction& p) {
+  p.device_bytes =
+      device_weight_bytes(m, sh) + sequences * kv_tokens * kv_bytes_per_token(m, kv_bytes).value;
+  p.hbm_bytes = c.node.gpu->hbm_capacity.value;
+  p.feasible = p.device_bytes <= p.hbm_bytes;
+}
+
+}  // namespace
+
+const char* to_string(Schedule s) {
+  return s == Schedule::kSequential ? "sequential" : "two-micro-batch overlap";
+}
+
+bool expert_slots_fit(const ModelArch& m, double ep, double redundant) {
+  if (!m.moe) return true;
+  if (!(ep >= 1 && std::floor(ep) == ep)) return false;
+  const double routed = static_cast<double>(m.moe->routed_experts);
+  const double slots = redundant > 0 ? routed + redundant : std::max(routed, ep);
+  return std::fmod(slots, ep) == 0;
+}
+
+double expert_slots(const ModelArch& m, const ClusterSpec& c, double ep, double redundant) {
+  if (!m.moe) return 0;
+  if (!(std::isfinite(redundant) && redundant >= 0 && std::floor(redundant) == redundant))
+    throw Error(fmt::format("redundant experts must be a whole number >= 0, got {}", redundant));
+  if (!(ep >= 1 && std::floor(ep) == ep))
+    throw Error(fmt::format("EP degree must be a whole number >= 1, got {}", ep));
+  if (ep > static_cast<double>(c.gpus()))
+    throw Error(fmt::format("EP degree {} exceeds the cluster's {} GPUs", ep, c.gpus()));
+  const double routed = static_cast<double>(m.moe->routed_experts);
+  const double slots = redundant > 0 ? routed + redundant : std::max(routed, ep);
+  if (std::fmod(slots, ep) != 0)
+    throw Error(
+        fmt::format("{} routed + {} redundant experts do not divide evenly among {} GPUs (give "
+                    "--redundant-experts so that they do: DeepSeek serves EP144 with 256 + 32)",
+                    m.moe->routed_experts, slots - routed, ep));
+  return slots;
+}
+
+ServingPrediction predict_decode(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& s,
+                                 const PerfModel& perf, bool detail) {
+  check_setting(s);
+  if (c.node.gpus_per_node == 0 || !c.node.gpu)
+    throw Error(fmt::format("cluster '{}' has no GPUs: the serving prediction needs them", c.name));
+  ServingPrediction p;
+  p.ep = ep_of(c, s.ep_degree);
+  ServingShape sh = base_shape(m, c, s, p.ep);
+  p.expert_slots = sh.expert_slots;
+  const double query_per_seq = 1 + s.mtp_depth;
+  sh.tokens = s.tokens_per_device / s.micro_batches;
+  sh.sequences = sh.tokens / query_per_seq;
+  sh.context = s.context_tokens;
+  p.sequences_per_device = s.tokens_per_device / query_per_seq;
+  fill_memory(m, c, sh, p.sequences_per_device, s.context_tokens, s.kv_bytes, p);
+
+  std::vector<OpTiming>* d = detail ? &p.ops : nullptr;
+  Step step = run_step(m, sh, s, perf, "", d);
+  if (s.mtp_depth > 0) {
+    // The draft: depth sequential passes of the MTP module, one token a sequence each.
+    ServingShape draft = sh;
+    draft.tokens = sh.sequences;
+    std::vector<OpTiming> draft_ops;
+    const Step one = run_step(m, draft, s, perf, "MTP draft", d ? &draft_ops : nullptr, true);
+    for (OpTiming& t : draft_ops) {
+      t.per_step_s *= s.mtp_depth;
+      p.ops.push_back(t);
+    }
+    step.time_s += s.mtp_depth * one.time_s;
+    step.work_s += s.mtp_depth * one.work_s;
+    step.comm_s += s.mtp_depth * one.comm_s;
+  }
+  p.step_s = step.time_s;
+  p.compute_s = step.work_s;
+  p.comm_s = step.comm_s;
+  p.binding = step.comm_s > step.work_s ? "ep_all_to_all" : "compute";
+  // Accepted tokens a sequence a step: the verified token and each draft token while every
+  // earlier one was accepted.
+  double accepted = 1, chain = 1;
+  for (int i = 0; i < static_cast<int>(s.mtp_depth); ++i) accepted += (chain *= s.mtp_acceptance);
+  p.tpot_s = p.step_s / accepted;
+  p.tokens_per_s_per_user = accepted / p.step_s;
+  p.tokens_per_s_per_device = p.sequences_per_device * accepted / p.step_s;
+  return p;
+}
+
+ServingPrediction predict_prefill(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& s,
+                                  const PerfModel& perf, bool detail) {
+  check_setting(s);
+  if (!(std::isfinite(s.prefill_tokens_per_device) && s.prefill_tokens_per_device > 0))
+    throw Error(
+        fmt::format("prefill tokens a device must be > 0, got {}", s.prefill_tokens_per_device));
+  if (c.node.gpus_per_node == 0 || !c.node.gpu)
+    throw Error(fmt::format("cluster '{}' has no GPUs: the serving prediction needs them", c.name));
+  ServingPrediction p;
+  p.ep = ep_of(c, s.prefill_ep > 0 ? s.prefill_ep : s.ep_degree);
+  ServingShape sh = base_shape(m, c, s, p.ep);
+  p.expert_slots = sh.expert_slots;
+  const double prompt = s.prompt_tokens > 0 ? s.prompt_tokens : s.context_tokens;
+  if (!(prompt >= 1)) throw Error("prefill needs a prompt of at least one token");
+  const double new_per_seq = std::max(1.0, prompt * (1 - s.cache_hit));
+  sh.prefill = true;
+  sh.node_dedup = true;
+  sh.tokens = s.prefill_tokens_per_device / s.micro_batches;
+  sh.sequences = sh.tokens / new_per_seq;
+  sh.context = prompt - new_per_seq;  // the cached prefix
+  p.sequences_per_device = s.prefill_tokens_per_device / new_per_seq;
+  fill_memory(m, c, sh, p.sequences_per_device, prompt, s.kv_bytes, p);
+  const Step step = run_step(m, sh, s, perf, "", detail ? &p.ops : nullptr);
+  p.step_s = step.time_s;
+  p.compute_s = step.work_s;
+  p.comm_s = step.comm_s;
+  p.binding = step.comm_s > step.work_s ? "ep_all_to_all" : "compute";
+  p.tokens_per_s_per_device = p.sequences_per_device * prompt / p.step_s;
+  return p;
+}
+
+}  // namespace cobench::topo

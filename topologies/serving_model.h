@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: Apache-2.0
+// Predicted decode and prefill speed of a model on a cluster (docs/model.md, "Serving
+// prediction"): the operations of a step (serving_ops.h), each timed by the performance model
+// (perf_model.h), put together by the schedule. The same step with the roofline performance
+// model (datasheet peaks, nominal links, work and communication fully overlapped) is the bound
+// the prediction never beats (decode_bounds.h).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "topologies/cluster.h"
+#include "topologies/decode_bounds.h"
+#include "topologies/model_arch.h"
+#include "topologies/perf_model.h"
+#include "topologies/serving_ops.h"
+
+namespace cobench::topo {
+
+/// Expert slots (routed + redundant) for an EP degree: a degree above the routed experts without
+/// stated redundancy holds one expert a GPU, the rest as copies (DeepSeek's EP320). Throws when
+/// the slots do not split evenly or the degree exceeds the cluster.
+double expert_slots(const ModelArch& m, const ClusterSpec& c, double ep, double redundant);
+/// The same as a yes/no, for sweeps.
+bool expert_slots_fit(const ModelArch& m, double ep, double redundant);
+
+/// One timed operation of a step.
+struct OpTiming {
+  std::string layer;  ///< "dense layer", "MoE layer", "LM head", "MTP draft"
+  std::string name;
+  std::string kind;
+  std::string form;
+  double per_step_s = 0;  ///< all layers of its kind and all micro-batches of one step
+  std::string source;     ///< measured, published, datasheet
+};
+
+struct ServingPrediction {
+  bool feasible = true;
+  double device_bytes = 0;          ///< weights + KV one device holds
+  double hbm_bytes = 0;             ///< its HBM capacity
+  double step_s = 0;                ///< one step: every layer and micro-batch (and the MTP draft)
+  double compute_s = 0;             ///< of the step: compute-side work, summed
+  double comm_s = 0;                ///< of the step: dispatch + combine, summed
+  const char* binding = "compute";  ///< the longer side: compute or ep_all_to_all
+  // Decode.
+  double tpot_s = 0;  ///< step / accepted tokens a sequence
+  double tokens_per_s_per_user = 0;
+  double tokens_per_s_per_device = 0;  ///< decode output or prefill input tokens
+  double sequences_per_device = 0;
+  double ep = 0;
+  double expert_slots = 0;
+  std::vector<OpTiming> ops;  ///< with `detail`
+};
+
+/// Decode with `perf`; `detail` fills the per-operation times.
+ServingPrediction predict_decode(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& s,
+                                 const PerfModel& perf, bool detail = false);
+/// Prefill of prompts of `prompt_tokens` (or `context_tokens`), a `cache_hit` fraction of them
+/// served from the KV cache: input tokens (hits included) a second a device.
+ServingPrediction predict_prefill(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& s,
+                                  const PerfModel& perf, bool detail = false);
+
+}  // namespace cobench::topo

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "topologies/serving_ops.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "topologies/model_params.h"
+
+namespace cobench::topo {
+namespace {
+
+double f(std::int64_t v) { return static_cast<double>(v); }
+
+// A GEMM of `groups` independent (m x k) * (k x n) products: FP8 (or BF16) operands, BF16
+// output; weights `weight_bytes` an element.
+Op gemm(const char* name, OpPrecision p, double m, double n, double k, double weight_bytes,
+        double groups = 1, OpKind kind = OpKind::kGemm) {
+  Op op;
+  op.name = name;
+  op.kind = kind;
+  op.precision = p;
+  op.m = m, op.n = n, op.k = k, op.groups = groups;
+  const double in_bytes = p == OpPrecision::kFp8 ? 1 : 2;
+  op.flops = 2 * m * n * k * groups;
+  op.bytes = groups * (n * k * weight_bytes + m * k * in_bytes + m * n * 2);
+  return op;
+}
+
+Op memory(const char* name, double bytes, const char* form) {
+  Op op;
+  op.name = name;
+  op.kind = OpKind::kMemory;
+  op.precision = OpPrecision::kBf16;
+  op.bytes = bytes;
+  op.form = form;
+  return op;
+}
+
+void attention(const ModelArch& m, const ServingShape& s, LayerOps& l) {
+  const AttentionSpec& a = m.attention;
+  const double d = f(m.hidden_size), h = f(a.num_heads), t = s.tokens, seqs = s.sequences;
+  const double w = s.weight_bytes;
+  // Each new token of a prefill attends to the cached prefix and, causally, to half of its own
+  // sequence's new tokens on average; a decode token to the whole context.
+  const double new_per_seq = seqs > 0 ? t / seqs : 0;
+  const double ctx = s.prefill ? s.context + new_per_seq / 2 : s.context;
+  const double cached = seqs * s.context + (s.prefill ? t : 0);  // tokens whose KV is read
+  if (a.mla) {
+    const MlaDims& x = *a.mla;
+    const double r_q = f(x.q_lora_rank), r_kv = f(x.kv_lora_rank), nope = f(x.qk_nope_head_dim);
+    const double rope = f(x.qk_rope_head_dim), v = f(x.v_head_dim);
+    if (x.q_lora_rank > 0) {
+      l.add(gemm("attn.q_down", OpPrecision::kFp8, t, r_q, d, w));
+      l.add(gemm("attn.q_up", OpPrecision::kFp8, t, h * (nope + rope), r_q, w));
+    } else {
+      l.add(gemm("attn.q", OpPrecision::kFp8, t, h * (nope + rope), d, w));
+    }
+    l.add(gemm("attn.kv_down", OpPrecision::kFp8, t, r_kv + rope, d, w));
+    Op core;
+    core.name = "attn.core";
+    core.kind = OpKind::kAttention;
+    core.precision = OpPrecision::kBf16;
+    core.sequences = seqs;
+    if (s.prefill) {
+      // Naive form: the latent of every token read is up-projected to per-head K and V, then
+      // attention as MHA with d_qk = nope + rope and d_v.
+      l.add(gemm("attn.kv_up", OpPrecision::kFp8, cached, h * (nope + v), r_kv, w));
+      core.flops = 2 * t * h * (nope + rope + v) * ctx;
+      core.bytes = cached * h * (nope + rope + v) * 2;
+      core.form = "MLA naive (K/V up-projected, causal)";
+      l.add(core);
+    } else {
+      // Absorbed form, as FlashMLA and cobench's MLA decode run it: queries moved into the
+      // latent space, scores over r_kv + d_rope, values over r_kv, per head.
+      l.add(gemm("attn.absorb_q", OpPrecision::kBf16, t, r_kv, nope, 2, h, OpKind::kGroupedGemm));
+      core.flops = 2 * t * h * (r_kv + rope + r_kv) * ctx;
+      core.bytes = cached * (r_kv + rope) * s.kv_bytes;
+      core.form = "MLA absorbed: 2h(r_kv + d_rope + r_kv) a cached token";
+      l.add(core);
+      l.add(gemm("attn.absorb_out", OpPrecision::kBf16, t, v, r_kv, 2, h, OpKind::kGroupedGemm));
+    }
+    l.add(gemm("attn.out", OpPrecision::kFp8, t, d, h * v, w));
+  } else {
+    const double hd = f(a.head_dim), kv = f(a.num_kv_heads);
+    l.add(gemm("attn.qkv", OpPrecision::kFp8, t, (h + 2 * kv) * hd, d, w));
+    Op core;
+    core.name = "attn.core";
+    core.kind = OpKind::kAttention;
+    core.precision = OpPrecision::kBf16;
+    core.sequences = seqs;
+    core.flops = 2 * t * h * (hd + hd) * ctx;
+    core.bytes = cached * 2 * kv * hd * s.kv_bytes;
+    core.form = s.prefill ? "GQA/MHA, causal" : "GQA/MHA over the KV cache";
+    l.add(core);
+    l.add(gemm("attn.out", OpPrecision::kFp8, t, d, h * hd, w));
+  }
+  // Two RMSNorms and two residual adds, each reading and writing a BF16 hidden state; RoPE.
+  l.add(memory("norms_residual", 8 * t * d * 2, "2 RMSNorms + 2 residual adds, BF16"));
+}
+
+void dense_ffn(const ModelArch& m, const ServingShape& s, LayerOps& l) {
+  const double d = f(m.hidden_size), i = f(m.dense_intermediate), t = s.tokens;
+  l.add(gemm("ffn.gate_up", OpPrecision::kFp8, t, 2 * i, d, s.weight_bytes));
+  l.add(memory("ffn.swiglu", 3 * t * i * 2, "SwiGLU: read 2I, write I, BF16"));
+  l.add(gemm("ffn.down", OpPrecision::kFp8, t, d, i, s.weight_bytes));
+}
+
+void moe_ffn(const ModelArch& m, const ServingShape& s, LayerOps& l) {
+  const MoeSpec& e = *m.moe;
+  const double d = f(m.hidden_size), t = s.tokens, w = s.weight_bytes;
+  const double slots = s.expert_slots > 0 ? s.expert_slots : f(e.routed_experts);
+  l.add(gemm("moe.router", OpPrecision::kBf16, t, f(e.routed_experts), d, 2));
+  const RouteCopies copies = route_copies(m, s);
+  const double dispatch_copy = d + 4 * std::ceil(d / 128);  // FP8 + an FP32 scale a 128
+  Op dispatch;
+  dispatch.name = "moe.dispatch";
+  dispatch.kind = OpKind::kDispatch;
+  dispatch.comm_scale_up = t * copies.scale_up * dispatch_copy;
+  dispatch.comm_scale_out = t * copies.scale_out * dispatch_copy;
+  dispatch.form = s.node_dedup ? "FP8 + scales, one copy a node" : "FP8 + scales, a copy an expert";
+  l.add(dispatch);
+  if (e.shared_experts > 0) {
+    const double si = f(e.shared_experts * e.shared_intermediate);
+    l.add(gemm("moe.shared_gate_up", OpPrecision::kFp8, t, 2 * si, d, w));
+    l.add(memory("moe.shared_swiglu", 3 * t * si * 2, "SwiGLU, BF16"));
+    l.add(gemm("moe.shared_down", OpPrecision::kFp8, t, d, si, w));
+  }
+  // Balanced routing: redundant copies of hot experts even the load (DeepSeek's EPLB), so every
+  // slot gets the same share of the EP group's token-expert pairs.
+  const double per_device = slots / s.ep;
+  const double per_slot = t * s.ep * f(e.top_k) / slots;
+  const double i = f(e.expert_intermediate);
+  l.add(gemm("moe.experts_gate_up", OpPrecision::kFp8, per_slot, 2 * i, d, w, per_device,
+             OpKind::kGroupedGemm));
+  l.add(memory("moe.experts_swiglu", per_device * 3 * per_slot * i * 2, "SwiGLU, BF16"));
+  l.add(gemm("moe.experts_down", OpPrecision::kFp8, per_slot, d, i, w, per_device,
+             OpKind::kGroupedGemm));
+  Op combine;
+  combine.name = "moe.combine";
+  combine.kind = OpKind::kCombine;
+  combine.comm_scale_up = t * copies.scale_up * 2 * d;
+  combine.comm_scale_out = t * copies.scale_out * 2 * d;
+  combine.form = "BF16";
+  l.add(combine);
+}
+
+}  // namespace
+
+const char* to_string(OpKind k) {
+  switch (k) {
+    case OpKind::kGemm:
+      return "gemm";
+    case OpKind::kGroupedGemm:
+      return "grouped_gemm";
+    case OpKind::kAttention:
+      return "attention";
+    case OpKind::kMemory:
+      return "memory";
+    case OpKind::kDispatch:
+      return "dispatch";
+    case OpKind::kCombine:
+      return "combine";
+  }
+  return "?";
+}
+
+void LayerOps::add(const Op& op) {
+  if (size == ops.size()) throw Error("serving_ops: more operations in a layer than kMaxLayerOps");
+  ops[size++] = op;
+}
+
+double LayerOps::flops(OpPrecision p) const {
+  double sum = 0;
+  for (std::size_t i = 0; i < size; ++i)
+    if (ops[i].precision == p) sum += ops[i].flops;
+  return sum;
+}
+
+double LayerOps::bytes() const {
+  double sum = 0;
+  for (std::size_t i = 0; i < size; ++i) sum += ops[i].bytes;
+  return sum;
+}
+
+double LayerOps::comm_scale_up() const {
+  double sum = 0;
+  for (std::size_t i = 0; i < size; ++i) sum += ops[i].comm_scale_up;
+  return sum;
+}
+
+double LayerOps::comm_scale_out() const {
+  double sum = 0;
+  for (std::size_t i = 0; i < size; ++i) sum += ops[i].comm_scale_out;
+  return sum;
+}
+
+RouteCopies route_copies(const ModelArch& m, const ServingShape& s) {
+  RouteCopies c;
+  if (!m.moe || s.ep <= 1) return c;
+  const double k = f(m.moe->top_k);
+  const double domain = std::clamp(s.domain_gpus, 1.0, s.ep);
+  if (!s.node_dedup) {
+    // Every routed expert gets its own copy; destinations uniform over the EP group.
+    c.scale_up = k * (domain - 1) / s.ep;
+    c.scale_out = k * (s.ep - domain) / s.ep;
+    return c;
+  }
+  // One copy a destination domain over the NIC, then forwarded inside it over NVLink. Distinct
+  // domains a token's k experts reach, uniformly placed, capped by node-limited routing.
+  const double domains = s.ep / domain;
+  double reached = domains * (1 - std::pow(1 - 1 / domains, k));
+  if (m.moe->groups_per_token < m.moe->groups)
+    reached = std::min(reached, f(m.moe->groups_per_token));
+  c.scale_out = reached * (domains - 1) / domains;
+  c.scale_up = k * (domain - 1) / domain;
+  return c;
+}
+
+StepOps step_ops(const ModelArch& m, const ServingShape& s) {
+  StepOps st;
+  st.dense.name = "dense layer";
+  st.moe.name = "MoE layer";
+  st.lm_head.name = "LM head";
+  const double layers = f(m.num_layers);
+  st.dense.count = m.moe ? f(m.dense_layers) : layers;
+  st.moe.count = m.moe ? layers - f(m.dense_layers) : 0;
+  st.lm_head.count = 1;
+  if (st.dense.count > 0) {
+    attention(m, s, st.dense);
+    dense_ffn(m, s, st.dense);
+  }
+  if (st.moe.count > 0) {
+    attention(m, s, st.moe);
+    moe_ffn(m, s, st.moe);
+  }
+  // The head runs on the last position of each prefilled sequence, on every decoded token.
+  const double rows = s.prefill ? s.sequences : s.tokens;
+  const double v = f(m.vocab_size), d = f(m.hidden_size);
+  st.lm_head.add(gemm("lm_head", OpPrecision::kBf16, rows, v, d, 2));
+  st.lm_head.add(memory("sampling", rows * v * 4 * 2, "FP32 logits written and read"));
+  return st;
+}
+
+double device_weight_bytes(const ModelArch& m, const ServingShape& s) {
+  const ParamBreakdown p = count_params(m);
+  double params = p.total() - p.routed_experts;
+  if (m.moe) {
+    const double slots = s.expert_slots > 0 ? s.expert_slots : f(m.moe->routed_experts);
+    const double moe_layers = f(m.num_layers - m.dense_layers);
+    params += slots / s.ep * 3 * f(m.hidden_size) * f(m.moe->expert_intermediate) * moe_layers;
+  }
+  return params * s.weight_bytes;
+}
+
+double decode_attention_flops(const ModelArch& m, double context) {
+  const AttentionSpec& a = m.attention;
+  const double h = f(a.num_heads);
+  const double per_cached = a.mla ? 2 * h * f(2 * a.mla->kv_lora_rank + a.mla->qk_rope_head_dim)
+                                  : 2 * h * 2 * f(a.head_dim);
+  return per_cached * context * f(m.num_layers);
+}
+
+}  // namespace cobench::topo

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: Apache-2.0
+// The operations one device runs in a serving step (docs/model.md, "Operation model"): per layer
+// kind (dense FFN or MoE), for one micro-batch, the GEMMs with their shapes and precisions, the
+// attention kernel in the form that runs it (MLA absorbed in decode, naive in prefill; GQA/MHA),
+// element-wise work as bytes, and the expert-parallel dispatch and combine as bytes split by the
+// link they cross. FLOPs and bytes only: how long each takes is the performance model's
+// (perf_model.h). Plain arithmetic on doubles; the frontier sweep builds these for every point.
+#pragma once
+
+#include <array>
+#include <cstddef>
+
+#include "topologies/model_arch.h"
+
+namespace cobench::topo {
+
+enum class OpKind { kGemm, kGroupedGemm, kAttention, kMemory, kDispatch, kCombine };
+enum class OpPrecision { kFp8, kBf16 };
+const char* to_string(OpKind k);
+
+struct Op {
+  const char* name = "";
+  OpKind kind = OpKind::kGemm;
+  OpPrecision precision = OpPrecision::kFp8;
+  double m = 0, n = 0, k = 0;  ///< GEMM shape of one group (kGemm, kGroupedGemm)
+  double groups = 1;           ///< grouped GEMM: experts on the device; batched: heads
+  double flops = 0;            ///< all groups
+  double bytes = 0;            ///< HBM bytes read and written
+  double comm_scale_up = 0;    ///< dispatch/combine bytes this device sends inside its domain
+  double comm_scale_out = 0;   ///< ... and over its NIC to other domains
+  double sequences = 0;        ///< attention: sequences whose KV is read
+  const char* form = "";       ///< how it is priced, e.g. "MLA absorbed (576 + 512)"
+};
+
+/// Up to this many operations a layer.
+inline constexpr std::size_t kMaxLayerOps = 20;
+
+struct LayerOps {
+  const char* name = "";  ///< "dense layer", "MoE layer", "LM head", "MTP draft"
+  double count = 0;       ///< how many such layers a step runs
+  std::array<Op, kMaxLayerOps> ops{};
+  std::size_t size = 0;
+  void add(const Op& op);
+  double flops(OpPrecision p) const;
+  double bytes() const;
+  double comm_scale_up() const;
+  double comm_scale_out() const;
+};
+
+/// What a device serves in one micro-batch.
+struct ServingShape {
+  double tokens = 0;        ///< query tokens of this micro-batch on the device
+  double sequences = 0;     ///< the sequences they belong to (tokens / query tokens a sequence)
+  double context = 0;       ///< decode: KV length each attends to; prefill: cached prefix
+  bool prefill = false;     ///< prefill: `tokens` new tokens a sequence, causal over them
+  double weight_bytes = 1;  ///< GEMM weights (FP8)
+  double kv_bytes = 2;      ///< KV cache element (BF16)
+  double ep = 1;            ///< devices the experts spread over
+  double expert_slots = 0;  ///< routed + redundant experts (0: routed)
+  double domain_gpus = 1;   ///< GPUs of one scale-up domain
+  /// Dispatch sends one copy per destination node (DeepEP's normal kernels, prefill) instead of
+  /// one per routed expert (its low-latency kernels, decode).
+  bool node_dedup = false;
+};
+
+/// The operations of one dense-FFN layer, one MoE layer, the LM head (with sampling) for one
+/// micro-batch; layer counts from the architecture (DeepSeek-V3: 3 dense, 58 MoE).
+struct StepOps {
+  LayerOps dense;
+  LayerOps moe;
+  LayerOps lm_head;
+};
+StepOps step_ops(const ModelArch& m, const ServingShape& s);
+
+/// Destinations of one token's routed experts split by link: the expected number of copies
+/// sent inside the scale-up domain and across it (a token's own device sends nothing).
+struct RouteCopies {
+  double scale_up = 0;
+  double scale_out = 0;
+};
+RouteCopies route_copies(const ModelArch& m, const ServingShape& s);
+
+/// Bytes one device holds: weights (the non-expert ones replicated, its expert slots) and the
+/// KV of the sequences it serves at `kv_context` tokens (all micro-batches).
+double device_weight_bytes(const ModelArch& m, const ServingShape& s);
+
+/// Attention FLOPs of one query token at `context` cached tokens over all layers, in the form
+/// a decode kernel runs: MLA absorbed, 2 h (r_kv + d_rope + r_kv) a cached token (FlashMLA's
+/// count); MHA/GQA 2 h (d_h + d_h).
+double decode_attention_flops(const ModelArch& m, double context);
+
+}  // namespace cobench::topo
