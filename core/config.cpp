@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -80,13 +81,19 @@ void Node::fail(std::string_view message) const {
   fail_at(loc.file, loc.line, loc.column, fmt::format("key '{}': {}", path_, message));
 }
 
+std::string Node::scalar(std::string_view what) const {
+  if (node_.IsScalar()) return node_.Scalar();
+  const char* got = node_.IsNull() ? "null" : node_.IsSequence() ? "a list" : "a map";
+  fail(fmt::format("expected {}, got {}", what, got));
+}
+
 std::string Node::as_string() const {
   if (!node_.IsScalar()) fail("expected a string");
   return node_.Scalar();
 }
 
 double Node::as_double() const {
-  const std::string s = as_string();
+  const std::string s = scalar("a number");
   double value = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
   if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(value))
@@ -95,18 +102,32 @@ double Node::as_double() const {
 }
 
 std::int64_t Node::as_int() const {
-  const std::string s = as_string();
-  std::int64_t value = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc() || end != s.data() + s.size())
-    fail(fmt::format("expected an integer, got '{}'", s));
-  return value;
+  return as_int_in(std::numeric_limits<std::int64_t>::min(),
+                   std::numeric_limits<std::int64_t>::max());
 }
 
 std::int64_t Node::as_int_at_least(std::int64_t min) const {
   const std::int64_t v = as_int();
   if (v < min) fail(fmt::format("expected an integer >= {}, got {}", min, v));
   return v;
+}
+
+std::int64_t Node::as_int_in(std::int64_t min, std::int64_t max) const {
+  const std::string s = scalar("an integer");
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  const bool digits = end == s.data() + s.size() && !s.empty();
+  const bool full_range = min == std::numeric_limits<std::int64_t>::min() &&
+                          max == std::numeric_limits<std::int64_t>::max();
+  if (ec == std::errc::result_out_of_range && digits) {
+    // More than 64 bits: out of any range.
+    if (full_range) fail(fmt::format("integer '{}' does not fit in 64 bits", s));
+    fail(fmt::format("expected an integer from {} to {}, got {}", min, max, s));
+  }
+  if (ec != std::errc() || !digits) fail(fmt::format("expected an integer, got '{}'", s));
+  if (value < min || value > max)
+    fail(fmt::format("expected an integer from {} to {}, got {}", min, max, value));
+  return value;
 }
 
 double Node::as_positive_double() const {
@@ -116,21 +137,21 @@ double Node::as_positive_double() const {
 }
 
 bool Node::as_bool() const {
-  const std::string s = as_string();
+  const std::string s = scalar("true or false");
   if (s == "true") return true;
   if (s == "false") return false;
   fail(fmt::format("expected true or false, got '{}'", s));
 }
 
 // Unit-bearing values: the unit parser's message, located here.
-#define COBENCH_CONFIG_UNIT(Type, method, parser) \
-  Type Node::method() const {                     \
-    const std::string s = as_string();            \
-    try {                                         \
-      return parser(s);                           \
-    } catch (const Error& e) {                    \
-      fail(e.what());                             \
-    }                                             \
+#define COBENCH_CONFIG_UNIT(Type, method, parser)          \
+  Type Node::method() const {                              \
+    const std::string s = scalar("a value with its unit"); \
+    try {                                                  \
+      return parser(s);                                    \
+    } catch (const Error& e) {                             \
+      fail(e.what());                                      \
+    }                                                      \
   }
 COBENCH_CONFIG_UNIT(Bytes, as_bytes, parse_bytes)
 COBENCH_CONFIG_UNIT(Seconds, as_seconds, parse_seconds)

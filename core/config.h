@@ -48,6 +48,9 @@ class Node {
   std::int64_t as_int() const;
   /// An integer of at least `min`: "expected an integer >= <min>, got <v>" otherwise.
   std::int64_t as_int_at_least(std::int64_t min) const;
+  /// An integer from `min` to `max`: "expected an integer from <min> to <max>, got <v>" otherwise,
+  /// a number beyond 64 bits included.
+  std::int64_t as_int_in(std::int64_t min, std::int64_t max) const;
   /// A number greater than zero.
   double as_positive_double() const;
   bool as_bool() const;
@@ -73,6 +76,9 @@ class Node {
   [[noreturn]] void fail(std::string_view message) const;
 
  private:
+  /// The scalar text; "expected <what>, got null" (or a list, a map) otherwise.
+  std::string scalar(std::string_view what) const;
+
   YAML::Node node_;
   std::shared_ptr<const std::string> file_;
   std::string path_;

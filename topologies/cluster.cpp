@@ -4,6 +4,9 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <utility>
+
+#include "core/error.h"
 
 namespace cobench::topo {
 namespace {
@@ -13,7 +16,7 @@ ScaleUpSpec load_scale_up(const config::Node& node) {
       node.map({"link", "domain_gpus", "bandwidth_nominal", "bandwidth_achievable", "latency"});
   ScaleUpSpec s;
   s.link = m.required("link").as_string();
-  s.domain_gpus = m.required("domain_gpus").as_int_at_least(1);
+  s.domain_gpus = m.required("domain_gpus").as_int_in(1, kMaxDomainGpus);
   auto nominal = m.required("bandwidth_nominal");
   s.bandwidth_nominal = nominal.as_positive_bandwidth();
   auto achievable = m.required("bandwidth_achievable");
@@ -56,16 +59,41 @@ FabricSpec load_fabric(const config::Node& node) {
   auto m = node.map({"topology", "planes", "switch_radix", "switch_price_usd", "link_price_usd"});
   FabricSpec f;
   f.kind = fabric_kind(m.required("topology"));
-  if (auto p = m.optional("planes")) f.planes = p->as_int_at_least(1);
+  if (auto p = m.optional("planes")) f.planes = p->as_int_in(1, kMaxPlanes);
   if (f.kind == FabricKind::kNone) return f;
   auto radix = m.required("switch_radix");
-  f.switch_radix = radix.as_int_at_least(4);
+  f.switch_radix = radix.as_int_in(4, kMaxSwitchRadix);
   const bool tree = f.kind == FabricKind::kFatTree2 || f.kind == FabricKind::kFatTree3 ||
                     f.kind == FabricKind::kMultiPlaneFatTree || f.kind == FabricKind::kMultiRail;
   if (tree && f.switch_radix % 2 != 0) radix.fail("a fat tree needs an even switch radix");
-  if (auto p = m.optional("switch_price_usd")) f.prices.switch_usd = p->as_double();
-  if (auto p = m.optional("link_price_usd")) f.prices.link_usd = p->as_double();
+  for (auto [key, price] : {std::pair{"switch_price_usd", &f.prices.switch_usd},
+                            std::pair{"link_price_usd", &f.prices.link_usd}}) {
+    if (auto p = m.optional(key)) {
+      *price = p->as_double();
+      if (*price < 0) p->fail("a price must not be negative");
+    }
+  }
   return f;
+}
+
+// The endpoints a fabric reaches; an Error when its radix cannot build it.
+std::int64_t fabric_endpoints(const FabricSpec& f) {
+  switch (f.kind) {
+    case FabricKind::kFatTree2:
+    case FabricKind::kMultiRail:
+      return fat_tree_2(f.switch_radix).endpoints;
+    case FabricKind::kMultiPlaneFatTree:
+      return multi_plane_fat_tree(f.switch_radix, f.planes).endpoints;
+    case FabricKind::kFatTree3:
+      return fat_tree_3(f.switch_radix).endpoints;
+    case FabricKind::kSlimFly:
+      return slim_fly(f.switch_radix).endpoints;
+    case FabricKind::kDragonfly:
+      return dragonfly(f.switch_radix).endpoints;
+    case FabricKind::kNone:
+      break;
+  }
+  return 0;
 }
 
 }  // namespace
@@ -96,7 +124,7 @@ ClusterSpec load_cluster(const config::Node& root) {
       {"name", "nodes", "node", "node_file", "scale_up", "scale_out", "fabric", "gpu_hour_usd"});
   ClusterSpec c;
   c.name = m.required("name").as_string();
-  c.nodes = m.required("nodes").as_int_at_least(1);
+  c.nodes = m.required("nodes").as_int_in(1, kMaxNodes);
   if (m.has("node") == m.has("node_file"))
     node.fail("give the node either inline (node) or as a file (node_file), not both or neither");
   if (auto file = m.optional("node_file")) {
@@ -123,28 +151,13 @@ ClusterSpec load_cluster(const config::Node& root) {
                     "each plane: {} planes for {} NICs per node",
                     c.fabric.planes, c.node.nics_per_node));
   if (c.fabric.kind != FabricKind::kNone && c.fabric.switch_radix > 0) {
-    // The fabric must reach every NIC of the cluster.
+    // The fabric must reach every NIC of the cluster (the ranges keep both counts in 64 bits).
     const std::int64_t nics = c.nodes * c.node.nics_per_node;
     std::int64_t capacity = 0;
-    switch (c.fabric.kind) {
-      case FabricKind::kFatTree2:
-      case FabricKind::kMultiRail:
-        capacity = fat_tree_2(c.fabric.switch_radix).endpoints;
-        break;
-      case FabricKind::kMultiPlaneFatTree:
-        capacity = multi_plane_fat_tree(c.fabric.switch_radix, c.fabric.planes).endpoints;
-        break;
-      case FabricKind::kFatTree3:
-        capacity = fat_tree_3(c.fabric.switch_radix).endpoints;
-        break;
-      case FabricKind::kSlimFly:
-        capacity = slim_fly(c.fabric.switch_radix).endpoints;
-        break;
-      case FabricKind::kDragonfly:
-        capacity = dragonfly(c.fabric.switch_radix).endpoints;
-        break;
-      case FabricKind::kNone:
-        break;
+    try {
+      capacity = fabric_endpoints(c.fabric);
+    } catch (const Error& e) {  // a radix this fabric cannot be built from (a Slim Fly of 4)
+      m.required("fabric").fail(e.what());
     }
     if (capacity < nics)
       m.required("fabric").fail(

@@ -14,6 +14,14 @@
 
 namespace cobench::topo {
 
+/// The ranges of the cluster's counts (docs/cluster-format.md). With the node's (node_spec.h)
+/// they bound every product the model forms: GPUs or NICs of the cluster at most about 10^8,
+/// a fabric's endpoints (radix^3 / 4) about 1.7 x 10^10.
+inline constexpr std::int64_t kMaxNodes = 100'000;
+inline constexpr std::int64_t kMaxDomainGpus = 100'000;
+inline constexpr std::int64_t kMaxPlanes = kMaxNicsPerNode;
+inline constexpr std::int64_t kMaxSwitchRadix = 4096;
+
 struct ScaleUpSpec {
   std::string link;                ///< "NVLink", "none"
   std::int64_t domain_gpus = 0;    ///< GPUs one scale-up domain joins (8, 72)
@@ -56,6 +64,7 @@ struct ClusterSpec {
   FabricSpec fabric;
   std::optional<double> gpu_hour_usd;
 
+  /// At most kMaxNodes x kMaxGpusPerNode: no overflow.
   std::int64_t gpus() const { return nodes * node.gpus_per_node; }
 };
 

@@ -16,10 +16,14 @@
 
 namespace cobench::topo {
 
-/// How a decode step overlaps its work: kSequential runs compute and the EP all-to-all one
-/// after the other; kTwoMicroBatch (DeepSeek's dual micro-batch overlap) computes one
-/// micro-batch while the other communicates, so each layer takes micro_batches x the longer.
-enum class Schedule { kSequential, kTwoMicroBatch };
+/// How a step overlaps its work (docs/model.md, "Schedules"):
+///   kSequential     compute and the EP all-to-all one after the other;
+///   kTwoMicroBatch  DeepSeek's dual micro-batch overlap, simulated on one compute and one
+///                   communication stream: one micro-batch computes while another communicates,
+///                   with the gaps that the dependencies leave;
+///   kFullOverlap    every layer takes micro_batches x the longer side: the ideal that DeepSeek's
+///                   5-stage decode pipeline works towards (and the roofline's schedule).
+enum class Schedule { kSequential, kTwoMicroBatch, kFullOverlap };
 const char* to_string(Schedule s);
 
 struct DecodeSetting {

@@ -32,10 +32,10 @@ Frontier cost_frontier(const ModelArch& m, const ClusterSpec& c, const DecodeSet
   const PerfModel perf(c, find_published_perf(c));
   Frontier f;
   std::vector<FrontierPoint> all;
-  all.reserve(static_cast<size_t>(max_batch * c.nodes));
-  for (std::int64_t nodes = 1; nodes <= c.nodes; ++nodes) {
+  const std::vector<std::int64_t> degrees = ep_sweep(c, c.node.gpus_per_node);
+  all.reserve(degrees.size() * static_cast<size_t>(max_batch));
+  for (const std::int64_t ep : degrees) {
     DecodeSetting s = base;
-    const std::int64_t ep = nodes * c.node.gpus_per_node;
     // The expert slots (routed + redundant) must split evenly; more GPUs than experts hold
     // copies (EP320).
     if (!expert_slots_fit(m, static_cast<double>(ep), s.redundant_experts)) continue;

@@ -33,11 +33,11 @@ struct Frontier {
   std::int64_t evaluated = 0;         ///< configurations swept (feasible or not)
 };
 
-/// Sweeps decode batch 1..max_batch tokens a device and EP degrees of whole nodes (one node up
-/// to the whole cluster; the expert slots, routed + base.redundant_experts, must split evenly,
-/// more GPUs than experts hold copies) with `base` for everything else, each point the serving
-/// prediction (serving_model.h); points whose weights and KV do not fit in HBM are left out.
-/// Needs cluster.gpu_hour_usd.
+/// Sweeps decode batch 1..max_batch tokens a device and EP degrees of whole nodes (ep_sweep: one
+/// node up to the whole cluster; the expert slots, routed + base.redundant_experts, must split
+/// evenly, more GPUs than experts hold copies) with `base` for everything else, each point the
+/// serving prediction (serving_model.h); points whose weights and KV do not fit in HBM are left
+/// out. Needs cluster.gpu_hour_usd.
 Frontier cost_frontier(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& base,
                        std::int64_t max_batch);
 

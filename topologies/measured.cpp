@@ -3,7 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 
 #include "core/error.h"
 #include "core/stats.h"
@@ -33,6 +35,20 @@ const InputKind* find_input(std::string_view name) {
   for (const InputKind& k : kInputs)
     if (k.name == name) return &k;
   return nullptr;
+}
+
+// Every input is a bandwidth, a FLOP rate or a latency: a value that is not finite and
+// greater than zero would turn a bound into inf or negative, so the record is refused.
+void check_values(const results::Metric& metric, const std::string& source, const std::string& path,
+                  std::string_view input) {
+  for (size_t k = 0; k < metric.values.size(); ++k) {
+    const double v = metric.values[k];
+    if (!std::isfinite(v) || v <= 0)
+      throw Error(
+          fmt::format("{}: {}.values[{}]: model input '{}' must be finite and greater than "
+                      "zero ({}), got {}",
+                      source, path, k, input, metric.unit, v));
+  }
 }
 
 }  // namespace
@@ -79,6 +95,7 @@ MeasuredInputs measured_inputs(const results::Results& r, const std::string& sou
     if (!metric)
       throw Error(fmt::format("{}: $.records[{}]: no metric in {} for model input '{}'", source, i,
                               kind->unit, name));
+    check_values(*metric, source, fmt::format("$.records[{}].metrics.{}", i, metric->name), name);
     const double value = summarize(metric->values).median;
     auto it = out.find(name);
     const bool better = it == out.end() || (kind->higher_is_better ? value > it->second.value
@@ -122,17 +139,29 @@ std::vector<InputComparison> apply_measured(ClusterSpec& c, const MeasuredInputs
         [&] { return cpu.memory_bandwidth ? cpu.memory_bandwidth->value : 0.0; },
         [&](double v) { cpu.memory_bandwidth = Bandwidth(v); });
   }
+  // A measured EP bandwidth is what the all-to-all achieves a GPU: it replaces the achievable
+  // one (per NIC: times GPUs per NIC); the nominal rises to it if the measurement beats it.
+  const double gpus_per_nic =
+      c.node.nics_per_node > 0
+          ? static_cast<double>(c.node.gpus_per_node) / static_cast<double>(c.node.nics_per_node)
+          : 1.0;
   apply(
-      "ep.bandwidth.inter_node", [&] { return c.node.nic_speed ? c.node.nic_speed->value : 0.0; },
-      [&](double v) { c.node.nic_speed = Bandwidth(v); });
+      "ep.bandwidth.inter_node",
+      [&] { return c.scale_out.bandwidth_achievable.value / gpus_per_nic; },
+      [&](double v) {
+        c.scale_out.bandwidth_achievable = Bandwidth(v * gpus_per_nic);
+        if (!c.node.nic_speed || c.node.nic_speed->value < v * gpus_per_nic)
+          c.node.nic_speed = Bandwidth(v * gpus_per_nic);
+      });
   apply(
       "storage.read_bandwidth",
       [&] { return c.node.storage_read_bandwidth ? c.node.storage_read_bandwidth->value : 0.0; },
       [&](double v) { c.node.storage_read_bandwidth = Bandwidth(v); });
   apply(
-      "ep.bandwidth.intra_node", [&] { return c.scale_up.bandwidth_nominal.value; },
+      "ep.bandwidth.intra_node", [&] { return c.scale_up.bandwidth_achievable.value; },
       [&](double v) {
-        c.scale_up.bandwidth_nominal = c.scale_up.bandwidth_achievable = Bandwidth(v);
+        c.scale_up.bandwidth_achievable = Bandwidth(v);
+        if (c.scale_up.bandwidth_nominal.value < v) c.scale_up.bandwidth_nominal = Bandwidth(v);
       });
   apply(
       "latency.inter_node", [&] { return c.scale_out.latency_cross_leaf.value; },
@@ -141,6 +170,17 @@ std::vector<InputComparison> apply_measured(ClusterSpec& c, const MeasuredInputs
       "latency.intra_node", [&] { return c.scale_up.latency.value; },
       [&](double v) { c.scale_up.latency = Seconds(v); });
   return changed;
+}
+
+void merge_measured(MeasuredInputs& into, const MeasuredInputs& from) {
+  for (const auto& [name, value] : from) {
+    auto it = into.find(name);
+    const InputKind* kind = find_input(name);
+    const bool higher = kind ? kind->higher_is_better : true;
+    if (it == into.end() ||
+        (higher ? value.value > it->second.value : value.value < it->second.value))
+      into[name] = value;
+  }
 }
 
 std::vector<std::string> inputs_of_bound(const std::string& bound) {

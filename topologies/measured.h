@@ -40,6 +40,10 @@ struct InputComparison {
   std::string source;
 };
 
+/// Adds `from` to `into`, keeping the better value of an input both have (higher bandwidth or
+/// FLOP/s, lower latency), as within one file.
+void merge_measured(MeasuredInputs& into, const MeasuredInputs& from);
+
 /// Replaces the cluster's values by the measured ones; returns what changed.
 std::vector<InputComparison> apply_measured(ClusterSpec& c, const MeasuredInputs& m);
 

@@ -5,12 +5,18 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/config.h"
 
 namespace cobench::topo {
+
+/// The largest value of every integer of a model (dimensions, counts): far above any real model
+/// and small enough that the products the analyses and benchmarks form stay inside 64 bits.
+inline constexpr std::int64_t kMaxModelInteger = std::int64_t{1} << 24;
 
 enum class AttentionKind { kMha, kGqa, kMqa, kMla };
 std::string_view to_string(AttentionKind k);
@@ -64,8 +70,23 @@ struct ModelArch {
 /// Reads a `model:` document (topologies/models/*.yaml). Errors name file:line:column and key.
 ModelArch load_model_yaml(const config::Node& root);
 
-/// Checks the invariants every architecture must hold (positive sizes, top-k <= experts, groups
-/// dividing experts, ...); errors are located at `where`.
-void validate(const ModelArch& m, const config::Node& where);
+/// Where a field of a ModelArch came from, for validate()'s errors: the node that holds its
+/// value, and a note put before the message when the file does not (a default, or a value
+/// derived from other keys).
+struct FieldOrigin {
+  config::Node node;
+  std::string note;
+};
+
+/// The origin of a field named as in the YAML format ("hidden_size", "attention.num_kv_heads",
+/// "moe.groups"); "" is the model as a whole.
+using FieldLocator = std::function<FieldOrigin(std::string_view field)>;
+
+/// The one check of an architecture, whichever file it came from (both readers call it, so they
+/// accept the same models): every integer in its range (1 or 0 to kMaxModelInteger), kv heads
+/// dividing the heads, top-k within the experts a token may reach, groups dividing the experts,
+/// dense layers within the layers. Errors name the file, line:column and the key that `locate`
+/// gives for the field.
+void validate(const ModelArch& m, const FieldLocator& locate);
 
 }  // namespace cobench::topo

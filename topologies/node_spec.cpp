@@ -9,10 +9,10 @@ CpuSpec load_cpu(const config::Node& node) {
                      "memory_bandwidth"});
   CpuSpec c;
   c.model = m.required("model").as_string();
-  c.sockets = m.required("sockets").as_int_at_least(1);
-  c.cores = m.required("cores").as_int_at_least(1);
-  c.threads = m.required("threads").as_int_at_least(1);
-  c.numa_nodes = m.required("numa_nodes").as_int_at_least(1);
+  c.sockets = m.required("sockets").as_int_in(1, kMaxCpuCount);
+  c.cores = m.required("cores").as_int_in(1, kMaxCpuCount);
+  c.threads = m.required("threads").as_int_in(1, kMaxCpuCount);
+  c.numa_nodes = m.required("numa_nodes").as_int_in(1, kMaxCpuCount);
   auto cap = m.required("memory_capacity");
   c.memory_capacity = cap.as_positive_bytes();
   if (auto bw = m.optional("memory_bandwidth")) c.memory_bandwidth = bw->as_positive_bandwidth();
@@ -25,7 +25,7 @@ GpuSpec load_gpu(const config::Node& node) {
   GpuSpec g;
   g.name = m.required("name").as_string();
   if (auto cc = m.optional("compute_capability")) g.compute_capability = cc->as_string();
-  if (auto sms = m.optional("sms")) g.sms = sms->as_int_at_least(1);
+  if (auto sms = m.optional("sms")) g.sms = sms->as_int_in(1, kMaxSms);
   auto cap = m.required("hbm_capacity");
   g.hbm_capacity = cap.as_positive_bytes();
   auto bw = m.required("hbm_bandwidth");
@@ -49,10 +49,10 @@ NodeSpec load_node_spec(const config::Node& node) {
   s.name = m.required("name").as_string();
   if (auto cpu = m.optional("cpu")) s.cpu = load_cpu(*cpu);
   auto gpus = m.required("gpus_per_node");
-  s.gpus_per_node = gpus.as_int_at_least(0);
+  s.gpus_per_node = gpus.as_int_in(0, kMaxGpusPerNode);
   if (auto g = m.optional("gpu")) s.gpu = load_gpu(*g);
   if (s.gpus_per_node > 0 && !s.gpu) gpus.fail("a node with GPUs needs a 'gpu' section");
-  s.nics_per_node = m.required("nics_per_node").as_int_at_least(0);
+  s.nics_per_node = m.required("nics_per_node").as_int_in(0, kMaxNicsPerNode);
   if (auto speed = m.optional("nic_speed")) s.nic_speed = speed->as_positive_bandwidth();
   if (auto bw = m.optional("storage_read_bandwidth"))
     s.storage_read_bandwidth = bw->as_positive_bandwidth();

@@ -14,6 +14,13 @@
 
 namespace cobench::topo {
 
+/// The ranges of the node's counts (docs/cluster-format.md): wide enough for any machine,
+/// narrow enough that every product the model forms from them stays far inside 64 bits.
+inline constexpr std::int64_t kMaxCpuCount = 1'000'000;  ///< sockets, cores, threads, NUMA nodes
+inline constexpr std::int64_t kMaxSms = 100'000;
+inline constexpr std::int64_t kMaxGpusPerNode = 1024;
+inline constexpr std::int64_t kMaxNicsPerNode = 1024;
+
 struct CpuSpec {
   std::string model;
   std::int64_t sockets = 0;

@@ -138,6 +138,15 @@ PerfModel::PerfModel(const ClusterSpec& c, PublishedPerf perf, std::set<std::str
     bf16_ = g.peak_bf16 ? g.peak_bf16->value : fp8_ / 2;
     hbm_ = g.hbm_bandwidth.value;
   }
+  // Each GEMM entry's efficiency against its own roofline, kept in log space for lookups.
+  if (fp8_ > 0 && hbm_ > 0) {
+    for (const GemmPoint& e : perf_.gemm_fp8) {
+      const double measured_s = 2 * e.m * e.n * e.k * e.groups / e.flops_per_s;
+      gemm_entries_.push_back(
+          {std::log2(e.m), std::log2(e.n), std::log2(e.k),
+           std::min(1.0, roofline_gemm(e.m, e.n, e.k, e.groups, 1) / measured_s)});
+    }
+  }
   // DeepEP's tables hold on the network they were measured on: the same link and NIC speed.
   ep_table_applies_ =
       !perf_.ep_link.empty() && lower(perf_.ep_link) == lower(c_.scale_out.link) &&
@@ -162,18 +171,17 @@ double PerfModel::roofline_gemm(double m, double n, double k, double groups,
 }
 
 std::optional<double> PerfModel::gemm_table_efficiency(double m, double n, double k) const {
-  if (perf_.gemm_fp8.empty() || fp8_ <= 0 || hbm_ <= 0) return std::nullopt;
+  if (gemm_entries_.empty()) return std::nullopt;
+  const double lm = std::log2(m), ln = std::log2(n), lk = std::log2(k);
   double weighted = 0, weights = 0;
-  for (const GemmPoint& e : perf_.gemm_fp8) {
-    const double measured_s = 2 * e.m * e.n * e.k * e.groups / e.flops_per_s;
-    const double eff = roofline_gemm(e.m, e.n, e.k, e.groups, 1) / measured_s;
-    const double dm = std::log2(m / e.m), dn = std::log2(n / e.n), dk = std::log2(k / e.k);
+  for (const GemmEntry& e : gemm_entries_) {
+    const double dm = lm - e.log2_m, dn = ln - e.log2_n, dk = lk - e.log2_k;
     const double dist2 = dm * dm + dn * dn + dk * dk;
-    if (dist2 < 1e-12) return std::min(1.0, eff);
-    weighted += eff / dist2;
+    if (dist2 < 1e-12) return e.efficiency;
+    weighted += e.efficiency / dist2;
     weights += 1 / dist2;
   }
-  return std::min(1.0, weighted / weights);
+  return weighted / weights;
 }
 
 OpTime PerfModel::compute(const Op& op, bool prefill) const {

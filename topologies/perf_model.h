@@ -95,6 +95,10 @@ class PerfModel {
   bool ideal_ = false;
   bool ep_table_applies_ = false;
   double fp8_ = 0, bf16_ = 0, hbm_ = 0;
+  struct GemmEntry {
+    double log2_m, log2_n, log2_k, efficiency;
+  };
+  std::vector<GemmEntry> gemm_entries_;  ///< the table in log space, each entry's efficiency
 };
 
 }  // namespace cobench::topo

@@ -12,23 +12,17 @@
 namespace cobench::topo {
 namespace {
 
-// One micro-batch of one layer kind: the compute side (GEMMs, attention, element-wise) and the
-// communication side (dispatch, combine).
-struct LayerCost {
-  double work_s = 0;
-  double comm_s = 0;
-};
-
-LayerCost layer_cost(const LayerOps& l, const PerfModel& perf, double ep, bool prefill,
-                     const char* layer, double repeat, std::vector<OpTiming>* detail) {
-  LayerCost cost;
+LayerStages layer_cost(const LayerOps& l, const PerfModel& perf, double ep, bool prefill,
+                       const char* layer, double repeat, std::vector<OpTiming>* detail) {
+  LayerStages cost;
   if (perf.is_roofline()) {
     // The bound: each side at its ideal rate, bytes and FLOPs of the whole layer overlapped.
     double flops_s = 0, bytes = 0;
     for (std::size_t i = 0; i < l.size; ++i) {
       const Op& op = l.ops[i];
       if (op.kind == OpKind::kDispatch || op.kind == OpKind::kCombine) {
-        cost.comm_s += perf.comm(op, ep, prefill).seconds;
+        (op.kind == OpKind::kDispatch ? cost.dispatch_s : cost.combine_s) +=
+            perf.comm(op, ep, prefill).seconds;
         continue;
       }
       // FLOPs at the precision's peak (a GEMM op's time at zero bytes), bytes at HBM rate.
@@ -40,14 +34,22 @@ LayerCost layer_cost(const LayerOps& l, const PerfModel& perf, double ep, bool p
     Op bytes_only;
     bytes_only.kind = OpKind::kMemory;
     bytes_only.bytes = bytes;
-    cost.work_s = std::max(flops_s, perf.compute(bytes_only, prefill).seconds);
+    cost.pre_s = std::max(flops_s, perf.compute(bytes_only, prefill).seconds);
     return cost;
   }
+  bool dispatched = false;
   for (std::size_t i = 0; i < l.size; ++i) {
     const Op& op = l.ops[i];
     const bool comm = op.kind == OpKind::kDispatch || op.kind == OpKind::kCombine;
     const OpTime t = comm ? perf.comm(op, ep, prefill) : perf.compute(op, prefill);
-    (comm ? cost.comm_s : cost.work_s) += t.seconds;
+    if (op.kind == OpKind::kDispatch) {
+      cost.dispatch_s += t.seconds;
+      dispatched = true;
+    } else if (op.kind == OpKind::kCombine) {
+      cost.combine_s += t.seconds;
+    } else {
+      (dispatched ? cost.mid_s : cost.pre_s) += t.seconds;
+    }
     if (detail)
       detail->push_back(
           {layer, op.name, to_string(op.kind), op.form, t.seconds * repeat, to_string(t.source)});
@@ -55,14 +57,45 @@ LayerCost layer_cost(const LayerOps& l, const PerfModel& perf, double ep, bool p
   return cost;
 }
 
-double layer_time(const LayerCost& c, double micro_batches, Schedule s, bool roofline) {
-  const bool overlap = roofline || (s == Schedule::kTwoMicroBatch && micro_batches > 1);
-  return micro_batches * (overlap ? std::max(c.work_s, c.comm_s) : c.work_s + c.comm_s);
-}
-
 struct Step {
   double time_s = 0, work_s = 0, comm_s = 0;
 };
+
+// Micro-batches on one compute stream and one communication stream (DeepSeek's dual micro-batch
+// overlap): per layer, each micro-batch's pre-dispatch compute in turn, its dispatch as soon as
+// the link is free, then each one's experts once its dispatch has arrived, its combine after;
+// the next layer of a micro-batch starts when its combine is done. Returns the step's time.
+double schedule_impl(const std::vector<LayerStages>& layers, int micro_batches) {
+  std::vector<double> ready(static_cast<size_t>(micro_batches), 0.0), arrived(ready);
+  double compute = 0, link = 0;
+  for (const LayerStages& l : layers) {
+    for (double n = 0; n < l.count; ++n) {
+      const bool comm = l.comm_s() > 0;
+      for (size_t i = 0; i < ready.size(); ++i) {
+        compute = std::max(compute, ready[i]) + l.pre_s;
+        arrived[i] = comm ? (link = std::max(link, compute) + l.dispatch_s) : compute;
+      }
+      for (size_t i = 0; i < ready.size(); ++i) {
+        compute = std::max(compute, arrived[i]) + l.mid_s;
+        ready[i] = comm ? (link = std::max(link, compute) + l.combine_s) : compute;
+      }
+    }
+  }
+  return *std::max_element(ready.begin(), ready.end());
+}
+
+double step_time(const std::vector<LayerStages>& layers, double micro_batches, Schedule s,
+                 bool roofline) {
+  double t = 0;
+  if (!roofline && s == Schedule::kTwoMicroBatch && micro_batches > 1 &&
+      micro_batches == std::floor(micro_batches) && micro_batches <= 64)
+    return schedule_impl(layers, static_cast<int>(micro_batches));
+  const bool overlap = roofline || (s != Schedule::kSequential && micro_batches > 1);
+  for (const LayerStages& l : layers)
+    t += l.count * micro_batches *
+         (overlap ? std::max(l.work_s(), l.comm_s()) : l.work_s() + l.comm_s());
+  return t;
+}
 
 // Dense layers, MoE layers and the LM head of one step; `detail` receives per-step op times.
 Step run_step(const ModelArch& m, const ServingShape& sh, const DecodeSetting& s,
@@ -71,13 +104,15 @@ Step run_step(const ModelArch& m, const ServingShape& sh, const DecodeSetting& s
   const StepOps ops = step_ops(m, sh);
   Step st;
   const double mb = s.micro_batches;
+  std::vector<LayerStages> layers;
   auto add = [&](const LayerOps& l, double count) {
     if (count <= 0 || l.size == 0) return;
-    const LayerCost c =
+    LayerStages c =
         layer_cost(l, perf, sh.ep, sh.prefill, prefix[0] ? prefix : l.name, count * mb, detail);
-    st.time_s += count * layer_time(c, mb, s.schedule, perf.is_roofline());
-    st.work_s += count * mb * c.work_s;
-    st.comm_s += count * mb * c.comm_s;
+    c.count = count;
+    layers.push_back(c);
+    st.work_s += count * mb * c.work_s();
+    st.comm_s += count * mb * c.comm_s();
   };
   if (only_one_layer) {
     // The MTP module: one transformer block (MoE where the model has experts) and the head.
@@ -87,6 +122,7 @@ Step run_step(const ModelArch& m, const ServingShape& sh, const DecodeSetting& s
     add(ops.moe, ops.moe.count);
   }
   add(ops.lm_head, 1);
+  st.time_s = step_time(layers, mb, s.schedule, perf.is_roofline());
   return st;
 }
 
@@ -135,8 +171,34 @@ void fill_memory(const ModelArch& m, const ClusterSpec& c, const ServingShape& s
 
 }  // namespace
 
+std::vector<std::int64_t> ep_sweep(const ClusterSpec& c, std::int64_t unit) {
+  std::vector<std::int64_t> out;
+  unit = std::max<std::int64_t>(1, unit);
+  const std::int64_t total = c.gpus();
+  for (std::int64_t n = 1; n <= 256 && n * unit <= total; ++n) out.push_back(n * unit);
+  for (double ep = 256.0 * static_cast<double>(unit) * 1.25; ep < static_cast<double>(total);
+       ep *= 1.25) {
+    const std::int64_t e = static_cast<std::int64_t>(ep) / unit * unit;
+    if (e > out.back()) out.push_back(e);
+  }
+  if (out.empty() || out.back() != total) out.push_back(total);
+  return out;
+}
+
+double list_schedule(const std::vector<LayerStages>& layers, int micro_batches) {
+  return schedule_impl(layers, micro_batches);
+}
+
 const char* to_string(Schedule s) {
-  return s == Schedule::kSequential ? "sequential" : "two-micro-batch overlap";
+  switch (s) {
+    case Schedule::kSequential:
+      return "sequential";
+    case Schedule::kTwoMicroBatch:
+      return "two-micro-batch overlap";
+    case Schedule::kFullOverlap:
+      return "full overlap";
+  }
+  return "?";
 }
 
 bool expert_slots_fit(const ModelArch& m, double ep, double redundant) {

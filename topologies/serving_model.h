@@ -24,6 +24,27 @@ double expert_slots(const ModelArch& m, const ClusterSpec& c, double ep, double 
 /// The same as a yes/no, for sweeps.
 bool expert_slots_fit(const ModelArch& m, double ep, double redundant);
 
+/// EP degrees a sweep tries: every multiple of `unit` GPUs (a node or a scale-up domain) up to
+/// 256 units, then a geometric progression (x1.25, rounded to units) to the whole cluster, which
+/// is always included. Bounds a sweep of a 100,000-node cluster to a few hundred degrees.
+std::vector<std::int64_t> ep_sweep(const ClusterSpec& c, std::int64_t unit);
+
+/// One layer kind's micro-batch in stages: the compute before the dispatch (attention, router),
+/// the dispatch, the compute between dispatch and combine (shared and routed experts), the
+/// combine; `count` such layers in a row. A layer without EP traffic is all `pre_s`.
+struct LayerStages {
+  double pre_s = 0, dispatch_s = 0, mid_s = 0, combine_s = 0;
+  double count = 1;
+  double work_s() const { return pre_s + mid_s; }
+  double comm_s() const { return dispatch_s + combine_s; }
+};
+
+/// DeepSeek's dual micro-batch overlap on one compute and one communication stream: per layer,
+/// each micro-batch's pre-dispatch compute in turn and its dispatch as soon as the link is free;
+/// then each one's experts once its dispatch has arrived and its combine after; a micro-batch's
+/// next layer starts when its combine is done. Returns when the last micro-batch is done.
+double list_schedule(const std::vector<LayerStages>& layers, int micro_batches);
+
 /// One timed operation of a step.
 struct OpTiming {
   std::string layer;  ///< "dense layer", "MoE layer", "LM head", "MTP draft"

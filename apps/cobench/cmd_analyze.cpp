@@ -4,42 +4,39 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "apps/cobench/cli_checks.h"
 #include "apps/cobench/commands.h"
 #include "core/error.h"
 #include "core/results_io.h"
 #include "topologies/analysis.h"
 #include "topologies/data_files.h"
 #include "topologies/kv_reload_report.h"
+#include "topologies/measured_identity.h"
 #include "topologies/paper_report.h"
+#include "topologies/serving_targets.h"
 
 namespace cobench::app {
 namespace {
 
-// A number > 0. (CLI11's PositiveNumber says "not in range 0 to 1.797...e308" for a word.)
-const CLI::Validator kPositive(
-    [](std::string& text) -> std::string {
-      std::size_t used = 0;
-      double v = 0;
-      try {
-        v = std::stod(text, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used == text.size() && used > 0 && v > 0) return "";
-      return "expected a number > 0, got '" + text + "'";
-    },
-    "NUMBER > 0");
+const CLI::Validator kPositive = positive_number();
 
 }  // namespace
 
 void add_analyze(CLI::App& app, Action& action) {
   struct Options {
     bool paper = false, kv_reload = false;
-    std::string model, cluster, measured, format = "text", kv_format = "bf16";
-    double tokens_per_device = 32, context = 4096, weight_bytes = 1, ep = 0, mfu = 0.3894;
+    std::string model, format = "text", kv_format = "bf16", schedule = "overlap";
+    std::vector<std::string> clusters;
+    double target_tokens_per_user = 0, target_ttft = 0;
+    std::vector<std::string> measured, measured_as;
+    double tokens_per_device = 64, context = 4096, weight_bytes = 1, ep = 0, mfu = 0.3894;
+    double redundant = 0, micro_batches = 2, mtp_depth = 0, mtp_acceptance = 0.85;
+    double prefill_tokens = 16384, prompt = 0, cache_hit = 0, prefill_ep = 0;
     double prefill_mfu = 0.4;
     std::vector<double> prefix_tokens{1024, 4096, 16384, 65536, 131072};
   };
@@ -55,18 +52,66 @@ void add_analyze(CLI::App& app, Action& action) {
   cmd->add_option("--model", o->model,
                   "Model: a name in topologies/models (deepseek-v3, ...) or a YAML or Hugging "
                   "Face config.json path");
-  cmd->add_option("--cluster", o->cluster,
-                  "Cluster: a name in topologies/clusters (deepseek-h800-2048, ...) or a path");
+  cmd->add_option("--cluster", o->clusters,
+                  "Cluster: a name in topologies/clusters (deepseek-h800-2048, ...) or a path; "
+                  "several (--cluster A --cluster B) compare the best configuration on each");
   cmd->add_option("--measured", o->measured,
-                  "A results file whose records (parameters.model_input) replace datasheet "
-                  "values; see docs/model.md")
-      ->check(CLI::ExistingFile);
+                  "Results files or directories (their *.json) whose records "
+                  "(parameters.model_input) replace datasheet values, merged; see docs/model.md")
+      ->check(CLI::ExistingPath);
+  cmd->add_option("--measured-as", o->measured_as,
+                  "Use --measured records of another GPU, host or link class for this cluster on "
+                  "purpose: gpu, host, link or all (comma-separated)")
+      ->check(CLI::IsMember({"gpu", "host", "link", "all"}))
+      ->delimiter(',');
+  cmd->add_option("--target-tokens-per-user", o->target_tokens_per_user,
+                  "Serving target: decode tokens/s a user; reports the configuration that meets "
+                  "it with the most tokens/s a GPU on each --cluster")
+      ->check(kPositive);
+  cmd->add_option("--target-ttft", o->target_ttft,
+                  "Serving target: time to first token of one prompt, seconds (with "
+                  "--target-tokens-per-user)")
+      ->check(kPositive);
   cmd->add_option("--format", o->format, "text, json or markdown")
       ->check(CLI::IsMember({"text", "json", "markdown"}))
       ->capture_default_str();
-  cmd->add_option("--tokens-per-device", o->tokens_per_device, "Decode batch a device serves")
+  cmd->add_option("--tokens-per-device", o->tokens_per_device,
+                  "Decode query tokens a device holds in one step, all micro-batches together "
+                  "(the paper's EP bound: 2 x 32)")
       ->check(kPositive)
       ->capture_default_str();
+  cmd->add_option("--micro-batches", o->micro_batches, "Micro-batches a decode step splits into")
+      ->check(integer_in(1, 64))
+      ->capture_default_str();
+  cmd->add_option("--schedule", o->schedule,
+                  "overlap: one micro-batch computes while another communicates (DeepSeek's "
+                  "dual micro-batch overlap, simulated); full: every layer hidden (the ideal of "
+                  "DeepSeek's 5-stage decode pipeline); sequential: no overlap")
+      ->check(CLI::IsMember({"overlap", "full", "sequential"}))
+      ->capture_default_str();
+  cmd->add_option("--redundant-experts", o->redundant,
+                  "Expert copies beyond the routed experts (DeepSeek: 32; EP144 = 288 slots)")
+      ->check(integer_in(0, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--mtp-depth", o->mtp_depth, "Multi-token prediction: draft tokens a step")
+      ->check(integer_in(0, 8))
+      ->capture_default_str();
+  cmd->add_option("--mtp-acceptance", o->mtp_acceptance,
+                  "Acceptance rate of each draft token (the paper: 0.8-0.9)")
+      ->check(finite_number(0, 1))
+      ->capture_default_str();
+  cmd->add_option("--prefill-tokens", o->prefill_tokens,
+                  "New tokens a device computes in one prefill step")
+      ->check(kPositive)
+      ->capture_default_str();
+  cmd->add_option("--prompt", o->prompt, "Prompt length of prefill (default: --context)")
+      ->check(kPositive);
+  cmd->add_option("--cache-hit", o->cache_hit,
+                  "Fraction of prompt tokens whose KV comes from the cache (day 6: 0.563)")
+      ->check(finite_number(0, 1, false, true))
+      ->capture_default_str();
+  cmd->add_option("--prefill-ep", o->prefill_ep, "EP degree of prefill (default: --ep)")
+      ->check(kPositive);
   cmd->add_option("--context", o->context, "KV length per decoded token")
       ->check(kPositive)
       ->capture_default_str();
@@ -77,13 +122,13 @@ void add_analyze(CLI::App& app, Action& action) {
   cmd->add_option("--ep", o->ep, "GPUs the experts spread over (default: the whole cluster)")
       ->check(kPositive);
   cmd->add_option("--mfu", o->mfu, "MFU for training throughput (default: the paper's 38.94%)")
-      ->check(CLI::Range(0.0, 1.0))
+      ->check(finite_number(0, 1, /*min_exclusive=*/true))
       ->capture_default_str();
   cmd->add_option("--kv-format", o->kv_format, "KV cache format for --kv-reload: bf16 or fp8")
       ->check(CLI::IsMember({"bf16", "fp8"}))
       ->capture_default_str();
   cmd->add_option("--prefill-mfu", o->prefill_mfu, "MFU of a recomputing prefill (--kv-reload)")
-      ->check(CLI::Range(0.0, 1.0))
+      ->check(finite_number(0, 1, /*min_exclusive=*/true))
       ->capture_default_str();
   cmd->add_option("--prefix-tokens", o->prefix_tokens, "Prefix lengths for --kv-reload")
       ->check(kPositive)
@@ -106,12 +151,13 @@ void add_analyze(CLI::App& app, Action& action) {
         s.prefill_mfu = o->prefill_mfu;
         if (o->prefix_tokens.empty()) throw Error("--prefix-tokens needs at least one length");
         s.range_tokens = *std::max_element(o->prefix_tokens.begin(), o->prefix_tokens.end());
-        topo::MeasuredInputs measured;
-        if (!o->measured.empty())
-          measured = topo::measured_inputs(results::read(o->measured), o->measured);
+        const topo::ClusterSpec cluster =
+            topo::load_cluster_file(o->clusters.empty() ? "deepseek-h800-2048" : o->clusters[0]);
+        if (o->clusters.size() > 1) throw Error("--kv-reload takes one --cluster");
+        const std::set<std::string> as(o->measured_as.begin(), o->measured_as.end());
+        const topo::MeasuredInputs measured = topo::measured_inputs_for(o->measured, cluster, as);
         const topo::KvReloadReport r = topo::kv_reload_report(
-            models, topo::load_cluster_file(o->cluster.empty() ? "deepseek-h800-2048" : o->cluster),
-            s, o->prefix_tokens, o->measured.empty() ? nullptr : &measured);
+            models, cluster, s, o->prefix_tokens, o->measured.empty() ? nullptr : &measured);
         if (o->format == "json") {
           fmt::print("{}\n", topo::to_json(r).dump(2));
         } else if (o->format == "markdown") {
@@ -122,12 +168,12 @@ void add_analyze(CLI::App& app, Action& action) {
         return 0;
       }
       if (o->paper) {
-        if (!o->model.empty() || !o->cluster.empty() || !o->measured.empty())
+        if (!o->model.empty() || !o->clusters.empty() || !o->measured.empty())
           throw Error("--paper takes no --model, --cluster or --measured");
         report = topo::paper_report();
         json = topo::to_json(report);
       } else {
-        if (o->model.empty() || o->cluster.empty())
+        if (o->model.empty() || o->clusters.empty())
           throw Error("give --paper, --kv-reload, or both --model and --cluster");
         topo::DecodeSetting s;
         s.tokens_per_device = o->tokens_per_device;
@@ -135,12 +181,49 @@ void add_analyze(CLI::App& app, Action& action) {
         s.weight_bytes = o->weight_bytes;
         s.ep_degree = o->ep;
         s.train_mfu = o->mfu;
-        topo::MeasuredInputs measured;
-        if (!o->measured.empty())
-          measured = topo::measured_inputs(results::read(o->measured), o->measured);
-        topo::Analysis a =
-            topo::analyze(topo::load_model(o->model), topo::load_cluster_file(o->cluster), s,
-                          o->measured.empty() ? nullptr : &measured);
+        s.micro_batches = o->micro_batches;
+        s.schedule = o->schedule == "sequential" ? topo::Schedule::kSequential
+                     : o->schedule == "full"     ? topo::Schedule::kFullOverlap
+                                                 : topo::Schedule::kTwoMicroBatch;
+        s.redundant_experts = o->redundant;
+        s.mtp_depth = o->mtp_depth;
+        s.mtp_acceptance = o->mtp_acceptance;
+        s.prefill_tokens_per_device = o->prefill_tokens;
+        s.prompt_tokens = o->prompt;
+        s.cache_hit = o->cache_hit;
+        s.prefill_ep = o->prefill_ep;
+        if (o->target_ttft > 0 && o->target_tokens_per_user <= 0)
+          throw Error("--target-ttft needs --target-tokens-per-user");
+        if (o->clusters.size() > 1 || o->target_tokens_per_user > 0) {
+          // Several clusters or a target: the best configuration on each, side by side.
+          if (!o->measured.empty())
+            throw Error(
+                "--measured applies to one cluster: give it without --target-* or with "
+                "one --cluster");
+          std::vector<topo::ClusterSpec> specs;
+          for (const std::string& name : o->clusters)
+            specs.push_back(topo::load_cluster_file(name));
+          topo::ServingTargets t;
+          t.tokens_per_s_per_user = o->target_tokens_per_user;
+          if (o->target_ttft > 0) t.ttft_s = o->target_ttft;
+          topo::ClusterComparison cmp =
+              topo::compare_clusters(topo::load_model(o->model), specs, s, t);
+          report = std::move(cmp.report);
+          json = std::move(cmp.json);
+          if (o->format == "json") {
+            fmt::print("{}\n", json.dump(2));
+          } else if (o->format == "markdown") {
+            fmt::print("{}", topo::format_markdown(report));
+          } else {
+            fmt::print("{}", topo::format_text(report));
+          }
+          return 0;
+        }
+        const topo::ClusterSpec cluster = topo::load_cluster_file(o->clusters[0]);
+        const std::set<std::string> as(o->measured_as.begin(), o->measured_as.end());
+        const topo::MeasuredInputs measured = topo::measured_inputs_for(o->measured, cluster, as);
+        topo::Analysis a = topo::analyze(topo::load_model(o->model), cluster, s,
+                                         o->measured.empty() ? nullptr : &measured);
         report = std::move(a.report);
         json = std::move(a.json);
       }

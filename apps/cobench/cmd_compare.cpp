@@ -4,6 +4,7 @@
 // (a "slower" row) or on an error, 2 on a usage error.
 #include <fmt/format.h>
 
+#include "apps/cobench/cli_checks.h"
 #include "apps/cobench/commands.h"
 #include "track/compare.h"
 
@@ -27,14 +28,14 @@ void add_compare(CLI::App& app, Action& action) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--threshold", o->compare.threshold,
                   "Relative change of the medians below which a benchmark is 'same'")
-      ->check(CLI::Range(0.0, 10.0))
+      ->check(finite_number(0, 10))
       ->capture_default_str();
   cmd->add_option("--alpha", o->compare.alpha, "Significance level of the U test")
-      ->check(CLI::Range(0.0, 1.0))
+      ->check(finite_number(0, 1, /*min_exclusive=*/true))
       ->capture_default_str();
   cmd->add_option("--min-repetitions", o->compare.min_repetitions,
                   "Fewer values on either side is 'too noisy'")
-      ->check(CLI::Range(1, 1000000))
+      ->check(integer_in(1, 1000000))
       ->capture_default_str();
   cmd->add_option("--metric", o->compare.metric,
                   "Metric to compare (default: time or real_time, else the first B/s or FLOP/s "

@@ -3,8 +3,11 @@
 // [--format text|json]`: the change points of each benchmark's history (docs/tracking.md).
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <cstdio>
+#include <limits>
 
+#include "apps/cobench/cli_checks.h"
 #include "apps/cobench/commands.h"
 #include "core/error.h"
 #include "track/history.h"
@@ -31,9 +34,10 @@ void add_history(CLI::App& app, Action& action) {
                   "metric)");
   cmd->add_option("--permutations", o->history.detector.permutations,
                   "Permutations of the significance test")
-      ->check(CLI::Range(1, 1000000))
+      ->check(integer_in(1, 1000000))
       ->capture_default_str();
   cmd->add_option("--seed", o->history.detector.seed, "Seed of the permutations")
+      ->check(integer_in<std::uint64_t>(0, std::numeric_limits<std::uint64_t>::max()))
       ->capture_default_str();
   cmd->add_option("--format", o->format, "text or json")
       ->check(CLI::IsMember({"text", "json"}))

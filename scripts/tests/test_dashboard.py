@@ -236,8 +236,9 @@ def test_model_datasheet_against_measured_with_error(site):
     model = read(site, "model.html")
     text = " ".join(Parsed(model).text)
     assert "gpu.hbm_bandwidth" in text and "-13.4%" in text  # 2.9e12 / 3.35e12 - 1
-    assert "ep.bandwidth.inter_node" in text and "-16.0%" in text
-    assert "ep_all_to_all" in text  # the binding bound
+    # 42 GB/s measured against the cluster's achievable 40 GB/s a GPU
+    assert "ep.bandwidth.inter_node" in text and "+5.0%" in text
+    assert "memory_bandwidth" in text  # the binding bound
     # measured_h800.json states no peaks: the datasheet comes from the analysis' inputs[]
     h800 = " ".join(Parsed(machine_page(site, "fixture-h800")).text)
     assert "cobench analyze (datasheet)" in h800 and "-13.4%" in h800

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The `cobench` command as a user runs it: exit codes, output, files, error messages.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <string>
@@ -116,6 +117,46 @@ TEST(Cli, AnalyzeModelOnCluster) {
   EXPECT_EQ(run("analyze --paper --format html").status, 2);
 }
 
+TEST(Cli, AnalyzeServingOptions) {
+  const std::string base = "analyze --model deepseek-v3 --cluster deepseek-h800-2048 ";
+  // EP144 needs the redundant experts DeepSeek serves it with: 256 + 32 = 288 = 2 x 144.
+  const CommandResult refused = run(base + "--ep 144");
+  EXPECT_EQ(refused.status, 1);
+  EXPECT_NE(refused.out.find("--redundant-experts"), std::string::npos) << refused.out;
+  const CommandResult ok =
+      run(base + "--ep 144 --redundant-experts 32 --format json", /*stdout_only=*/true);
+  ASSERT_EQ(ok.status, 0) << ok.out;
+  const auto j = nlohmann::json::parse(ok.out);
+  EXPECT_EQ(j["inference"]["expert_slots"], 288.0);
+  const double overlap = j["inference"]["prediction"]["tpot_s"].get<double>();
+  EXPECT_GE(overlap, j["inference"]["bound"]["tpot_s"].get<double>());
+  const CommandResult seq = run(base +
+                                    "--ep 144 --redundant-experts 32 --schedule sequential "
+                                    "--format json",
+                                /*stdout_only=*/true);
+  ASSERT_EQ(seq.status, 0) << seq.out;
+  EXPECT_GT(nlohmann::json::parse(seq.out)["inference"]["prediction"]["tpot_s"].get<double>(),
+            overlap);
+  // Numbers that are not finite or out of range are usage errors naming the option.
+  for (const char* bad : {"--context inf", "--tokens-per-device nan", "--mtp-acceptance 1.5",
+                          "--cache-hit 1", "--micro-batches 0", "--schedule zigzag"}) {
+    const CommandResult r = run(base + bad);
+    EXPECT_EQ(r.status, 2) << bad << ": " << r.out;
+    EXPECT_NE(r.out.find(std::string(bad).substr(0, std::string(bad).find(' '))), std::string::npos)
+        << r.out;
+  }
+  // --measured takes a directory of results files.
+  const fs::path dir =
+      fs::temp_directory_path() / ("cobench_measured_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  fs::copy_file(std::string(COBENCH_TEST_DATA_DIR) + "/measured_h800.json", dir / "a.json");
+  const CommandResult m = run(base + "--measured " + dir.string() + " --format json",
+                              /*stdout_only=*/true);
+  ASSERT_EQ(m.status, 0) << m.out;
+  EXPECT_EQ(nlohmann::json::parse(m.out)["inputs"].size(), 3u);
+  fs::remove_all(dir);
+}
+
 TEST(Cli, AnalyzeKvReloadPricesAPrefixAgainstItsRecompute) {
   const CommandResult r = run("analyze --kv-reload --model deepseek-v3 --prefix-tokens 1024");
   ASSERT_EQ(r.status, 0) << r.out;
@@ -128,7 +169,8 @@ TEST(Cli, AnalyzeKvReloadPricesAPrefixAgainstItsRecompute) {
   EXPECT_EQ(run("analyze --kv-reload --kv-format fp4").status, 2);
   const CommandResult bad = run("analyze --kv-reload --prefix-tokens 1024,abc");
   EXPECT_EQ(bad.status, 2);
-  EXPECT_NE(bad.out.find("--prefix-tokens: expected a number > 0, got 'abc'"), std::string::npos)
+  EXPECT_NE(bad.out.find("--prefix-tokens: expected a finite number > 0, got 'abc'"),
+            std::string::npos)
       << bad.out;
   const CommandResult mfu = run("analyze --kv-reload --prefill-mfu 2");
   EXPECT_EQ(mfu.status, 2);

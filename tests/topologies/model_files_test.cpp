@@ -48,9 +48,9 @@ TEST(ModelFiles, BadModelInputs) {
             "accepted keys here: name, vocab_size, hidden_size, num_layers, tie_embeddings, "
             "attention, dense_layers, dense_intermediate, moe, mtp_modules");
   EXPECT_EQ(model_error(replace(kMoe, "groups: 4", "groups: 3")),
-            "m.yaml:2:3: key 'model': 16 routed experts do not divide into 3 groups");
+            "m.yaml:7:72: key 'model.moe.groups': 16 routed experts do not divide into 3 groups");
   EXPECT_EQ(model_error(replace(kMoe, "top_k: 2", "top_k: 20")),
-            "m.yaml:2:3: key 'model': top_k (20) exceeds routed_experts (16)");
+            "m.yaml:7:36: key 'model.moe.top_k': top-k 20 exceeds the 16 routed experts");
   EXPECT_EQ(model_error(replace(kMoe, "num_kv_heads: 2", "num_kv_heads: 3")),
             "m.yaml:6:54: key 'model.attention.num_kv_heads': 8 heads cannot be shared evenly by "
             "3 kv heads");

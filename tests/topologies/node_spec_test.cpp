@@ -63,7 +63,7 @@ TEST(NodeSpec, BadInputsNameLineAndKey) {
   EXPECT_EQ(node_error(replace(kH800, "3.35 TB/s", "0 TB/s")),
             "n.yaml:9:20: key 'node.gpu.hbm_bandwidth': must be greater than zero");
   EXPECT_EQ(node_error(replace(kH800, "gpus_per_node: 8", "gpus_per_node: -1")),
-            "n.yaml:5:18: key 'node.gpus_per_node': expected an integer >= 0, got -1");
+            "n.yaml:5:18: key 'node.gpus_per_node': expected an integer from 0 to 1024, got -1");
   const std::string no_gpu =
       "node:\n  name: x\n  cpu: {model: m, sockets: 1, cores: 1, threads: 1, "
       "numa_nodes: 1, memory_capacity: 1 GiB}\n  gpus_per_node: 2\n"

@@ -62,6 +62,16 @@ TEST(PaperReport, HeadlineNumbers) {
   EXPECT_LT(value("routing.expected_nodes.limited"), value("routing.expected_nodes.unlimited"));
 }
 
+TEST(PaperReport, ProductionPredictionsStayNearTheProfiles) {
+  // Predicted from the published setups, not fitted: a guard that the operation model stays
+  // within a factor of two of DeepSeek's full-load profiles (docs/model.md gives the errors).
+  EXPECT_GT(value("profile.decode.tokens_per_s_per_node"), 18598 / 2.0);
+  EXPECT_LT(value("profile.decode.tokens_per_s_per_node"), 18598 * 2.0);
+  EXPECT_GT(value("profile.prefill.tokens_per_s_per_node"), 62713 / 2.0);
+  EXPECT_LT(value("profile.prefill.tokens_per_s_per_node"), 62713 * 2.0);
+  EXPECT_GT(value("day6.decode.sequences_per_gpu"), 0);
+}
+
 TEST(PaperReport, JsonCarriesEveryRow) {
   const auto j = to_json(report());
   EXPECT_EQ(j["rows"].size(), report().rows.size());

@@ -16,6 +16,7 @@
 #include "topologies/data_files.h"
 #include "topologies/decode_bounds.h"
 #include "topologies/model_params.h"
+#include "topologies/serving_targets.h"
 
 namespace {
 
@@ -97,6 +98,28 @@ TEST(ServingOps, DispatchCopiesByLink) {
   ServingShape nvl = decode_shape(10, 4096, 72);
   nvl.domain_gpus = 72;
   EXPECT_EQ(find(step_ops(v3(), nvl).moe, "moe.dispatch").comm_scale_out, 0);
+}
+
+TEST(ServingModel, TwoMicroBatchScheduleByHand) {
+  // pre 1, dispatch 2, experts 1, combine 2; micro-batches A and B:
+  //   compute: A.pre [0,1]  B.pre [1,2]  A.experts [3,4] (A's dispatch arrives at 3)
+  //            B.experts [5,6] (B's dispatch arrives at 5)
+  //   link:    A.dispatch [1,3]  B.dispatch [3,5]  A.combine [5,7]  B.combine [7,9]
+  LayerStages moe;
+  moe.pre_s = 1, moe.dispatch_s = 2, moe.mid_s = 1, moe.combine_s = 2;
+  EXPECT_DOUBLE_EQ(list_schedule({moe}, 2), 9);  // full overlap: 2 x max(2, 4) = 8; none: 12
+  // A dense layer first (compute only, 2 x 1.5), then the MoE layer starts at 3.
+  LayerStages dense;
+  dense.pre_s = 1.5;
+  EXPECT_DOUBLE_EQ(list_schedule({dense, moe}, 2), 12);
+  // One micro-batch: nothing overlaps.
+  EXPECT_DOUBLE_EQ(list_schedule({moe}, 1), 6);
+  // Two such MoE layers: A's second layer waits for its combine (7), and its dispatch for the
+  // link, busy with B's combine until 9:
+  //   A.pre [7,8]  A.dispatch [9,11]  B.pre [9,10]  B.dispatch [11,13]  A.experts [11,12]
+  //   A.combine [13,15]  B.experts [13,14]  B.combine [15,17]
+  moe.count = 2;
+  EXPECT_DOUBLE_EQ(list_schedule({moe}, 2), 17);
 }
 
 TEST(ServingModel, TokensChargedAreTokensCredited) {
@@ -212,7 +235,8 @@ TEST(ServingModel, PredictionNeverBeatsTheRoofline) {
       if (ep > static_cast<double>(c.gpus()) || !expert_slots_fit(v3(), ep, 0)) continue;
       for (double tokens : {1.0, 8.0, 64.0, 256.0, 1024.0}) {
         for (double context : {0.0, 1024.0, 32768.0}) {
-          for (Schedule sched : {Schedule::kSequential, Schedule::kTwoMicroBatch}) {
+          for (Schedule sched :
+               {Schedule::kSequential, Schedule::kTwoMicroBatch, Schedule::kFullOverlap}) {
             DecodeSetting s;
             s.ep_degree = ep;
             s.tokens_per_device = tokens;
@@ -258,6 +282,68 @@ TEST(PerfModel, PublishedTablesApplyToTheirGpu) {
   const OpTime d = other.compute(op, false);
   EXPECT_EQ(d.source, PerfSource::kDatasheet);
   EXPECT_NEAR(d.seconds, op.flops / (h200.node.gpu->peak_fp8->value * 0.7), 1e-15);
+}
+
+TEST(ServingTargets, TheBestConfigurationMeetsTheTargetAndOneMoreTokenWouldNot) {
+  const ClusterSpec c = load_cluster_file("h200-ib-256");
+  DecodeSetting s;
+  s.redundant_experts = 32;
+  ServingTargets t;
+  t.tokens_per_s_per_user = 30;
+  const BestConfig b = best_config(v3(), c, s, t);
+  ASSERT_TRUE(b.found) << b.why_none;
+  EXPECT_GE(b.decode.tokens_per_s_per_user, 30);
+  EXPECT_TRUE(b.decode.feasible);
+  DecodeSetting more = s;
+  more.ep_degree = b.ep;
+  more.tokens_per_device = b.tokens_per_device + 1;
+  const ServingPrediction next =
+      predict_decode(v3(), c, more, PerfModel(c, find_published_perf(c)));
+  EXPECT_TRUE(next.tokens_per_s_per_user < 30 || !next.feasible);
+  // No other EP degree of whole nodes does better a GPU at its own largest batch (checked at
+  // the chosen batch: the chosen EP serves at least as many tokens a GPU).
+  EXPECT_GT(b.decode.tokens_per_s_per_device, 0);
+  ASSERT_TRUE(b.usd_per_million_output.has_value());
+  EXPECT_NEAR(*b.usd_per_million_output,
+              *c.gpu_hour_usd / 3600 / b.decode.tokens_per_s_per_device * 1e6, 1e-12);
+  // An unreachable speed says what the fastest is.
+  t.tokens_per_s_per_user = 1e5;
+  const BestConfig none = best_config(v3(), c, s, t);
+  EXPECT_FALSE(none.found);
+  EXPECT_NE(none.why_none.find("no configuration reaches 1e+05 tok/s a user: the fastest is"),
+            std::string::npos)
+      << none.why_none;
+}
+
+TEST(ServingTargets, EpSweepIsBounded) {
+  ClusterSpec c = load_cluster_file("deepseek-h800-2048");
+  const std::vector<std::int64_t> all = ep_sweep(c, 8);
+  ASSERT_EQ(all.size(), 256u);  // every whole node: 8, 16, ..., 2048
+  EXPECT_EQ(all.front(), 8);
+  EXPECT_EQ(all.back(), 2048);
+  c.nodes = 100000;  // 800,000 GPUs: 256 whole nodes, then x1.25 steps to the cluster
+  const std::vector<std::int64_t> big = ep_sweep(c, 8);
+  EXPECT_EQ(big[255], 2048);
+  EXPECT_EQ(big[256], 2560);
+  EXPECT_EQ(big.back(), 800000);
+  EXPECT_LT(big.size(), 300u);
+  for (size_t i = 1; i < big.size(); ++i) {
+    EXPECT_GT(big[i], big[i - 1]);
+    EXPECT_EQ(big[i] % 8, 0);
+  }
+}
+
+TEST(ServingTargets, ClustersSideBySide) {
+  DecodeSetting s;
+  s.redundant_experts = 32;
+  ServingTargets t;
+  t.tokens_per_s_per_user = 20;
+  const ClusterComparison cmp = compare_clusters(
+      v3(), {load_cluster_file("h200-ib-256"), load_cluster_file("gb200-nvl72")}, s, t);
+  ASSERT_EQ(cmp.json["clusters"].size(), 2u);
+  EXPECT_EQ(cmp.json["clusters"][1]["cluster"], "GB200 NVL72 (one rack)");
+  // Inside one NVL72 domain no EP traffic crosses a NIC.
+  EXPECT_LE(cmp.json["clusters"][1]["ep_degree"].get<double>(), 72);
 }
 
 }  // namespace

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: Apache-2.0
+// Hostile input through the `cobench` command (issue 16): cluster files whose integers overflow,
+// Hugging Face config.json files the model reader refuses, measured values that are not finite
+// and positive, and numeric options that are not finite numbers in range. An input error exits 1
+// naming the file and key, a usage error exits 2 naming the option; nothing dies on a signal.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/atomic_file.h"
+#include "tests/command_util.h"
+#include "tests/test_util.h"
+#include "topologies/data_files.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+using cobench::test::CommandResult;
+using cobench::test::fresh_dir;
+using cobench::test::replace;
+
+CommandResult run(const std::string& args) {
+  return cobench::test::run_command(std::string(COBENCH_BINARY) + " " + args);
+}
+
+struct Case {
+  std::string from, to;  // the replacement that makes a good file hostile
+  std::string error;     // what stderr must say after "<file>:"
+};
+
+TEST(HostileCli, ClusterIntegersOutOfRangeAreInputErrors) {
+  const std::string good =
+      cobench::read_file(cobench::topo::find_data_file("clusters", "h100-ib-256"));
+  const fs::path dir = fresh_dir("cobench_hostile_cluster");
+  const fs::path file = dir / "c.yaml";
+  cobench::write_file_atomic_no_overwrite(file, good);
+  const CommandResult ok = run("analyze --model deepseek-v3 --cluster " + file.string());
+  ASSERT_EQ(ok.status, 0) << ok.out;
+  EXPECT_NE(ok.out.find("on 256 GPUs"), std::string::npos) << ok.out;
+  const std::vector<Case> corpus = {
+      // A SIGFPE once.
+      {"gpus_per_node: 8", "gpus_per_node: 576460752303423488",
+       "key 'cluster.node.gpus_per_node': expected an integer from 0 to 1024, got "
+       "576460752303423488"},
+      // "training tokens per day on -32 GPUs" once.
+      {"gpus_per_node: 8", "gpus_per_node: 9223372036854775807",
+       "key 'cluster.node.gpus_per_node': expected an integer from 0 to 1024, got "
+       "9223372036854775807"},
+      // Slipped past the fabric check once.
+      {"nics_per_node: 8", "nics_per_node: 2305843009213693952",
+       "key 'cluster.node.nics_per_node': expected an integer from 0 to 1024, got "
+       "2305843009213693952"},
+      // "vector::reserve" once.
+      {"nodes: 32", "nodes: 9223372036854775807",
+       "key 'cluster.nodes': expected an integer from 1 to 100000, got 9223372036854775807"},
+      {"switch_radix: 64", "switch_radix: 3037000500",
+       "key 'cluster.fabric.switch_radix': expected an integer from 4 to 4096, got 3037000500"},
+  };
+  int n = 0;
+  for (const Case& c : corpus) {
+    SCOPED_TRACE(c.to);
+    const fs::path bad = dir / ("bad" + std::to_string(n++) + ".yaml");
+    cobench::write_file_atomic_no_overwrite(bad, replace(good, c.from, c.to));
+    const CommandResult r = run("analyze --model deepseek-v3 --cluster " + bad.string());
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(r.out.find("cobench: " + bad.string() + ":"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(c.error), std::string::npos) << r.out;
+  }
+  fs::remove_all(dir);
+}
+
+TEST(HostileCli, HfConfigsTheYamlReaderWouldRefuseAreInputErrors) {
+  const std::string llama =
+      cobench::read_file(std::string(COBENCH_TEST_DATA_DIR) + "/hf/llama-3.1-8b.json");
+  const std::string deepseek =
+      cobench::read_file(std::string(COBENCH_TEST_DATA_DIR) + "/hf/deepseek-v3.json");
+  const fs::path dir = fresh_dir("cobench_hostile_hf");
+  struct HfCase {
+    const std::string& base;
+    Case c;
+  };
+  const std::vector<HfCase> corpus = {
+      // SIGFPE once.
+      {llama,
+       {"\"num_attention_heads\": 32", "\"num_attention_heads\": 0",
+        "key 'num_attention_heads': expected an integer from 1 to 16777216, got 0"}},
+      {deepseek,
+       {"\"n_group\": 8", "\"n_group\": 0",
+        "key 'n_group': expected an integer from 1 to 16777216, got 0"}},
+      // Accepted with wrong numbers once.
+      {llama,
+       {"\"num_key_value_heads\": 8", "\"num_key_value_heads\": 0",
+        "key 'num_key_value_heads': expected an integer from 1 to 16777216, got 0"}},
+      {llama,
+       {"\"num_key_value_heads\": 8", "\"num_key_value_heads\": 7",
+        "key 'num_key_value_heads': 32 heads cannot be shared evenly by 7 kv heads"}},
+      {llama,
+       {"\"num_key_value_heads\": 8", "\"num_key_value_heads\": 64",
+        "key 'num_key_value_heads': 32 heads cannot be shared evenly by 64 kv heads"}},
+      {llama,
+       {"\"num_hidden_layers\": 32", "\"num_hidden_layers\": 0",
+        "key 'num_hidden_layers': expected an integer from 1 to 16777216, got 0"}},
+      {llama,
+       {"\"hidden_size\": 4096", "\"hidden_size\": 0",
+        "key 'hidden_size': expected an integer from 1 to 16777216, got 0"}},
+      // "expected a string" once.
+      {llama,
+       {"\"hidden_size\": 4096", "\"hidden_size\": null",
+        "key 'hidden_size': expected an integer, got null"}},
+  };
+  int n = 0;
+  for (const HfCase& hc : corpus) {
+    SCOPED_TRACE(hc.c.to);
+    const fs::path bad = dir / ("config" + std::to_string(n++) + ".json");
+    cobench::write_file_atomic_no_overwrite(bad, replace(hc.base, hc.c.from, hc.c.to));
+    const CommandResult r = run("analyze --model " + bad.string() + " --cluster h100-ib-256");
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(r.out.find("cobench: " + bad.string() + ":"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(hc.c.error), std::string::npos) << r.out;
+  }
+  fs::remove_all(dir);
+}
+
+TEST(HostileCli, MeasuredValuesMustBeFiniteAndPositive) {
+  const std::string fixture = std::string(COBENCH_TEST_DATA_DIR) + "/measured_h800.json";
+  const std::string cmd = "analyze --model deepseek-v3 --cluster deepseek-h800-2048 --measured ";
+  const CommandResult ok = run(cmd + fixture);
+  ASSERT_EQ(ok.status, 0) << ok.out;
+  const nlohmann::json good = nlohmann::json::parse(cobench::read_file(fixture));
+  struct MeasuredCase {
+    std::string input, metric;
+    double value;
+    std::string error;  // after "$.records[i].metrics.<metric>.values[1]: "
+  };
+  const std::vector<MeasuredCase> corpus = {
+      // Changed the binding bound once.
+      {"gpu.hbm_bandwidth", "bandwidth", -2.9e12,
+       "model input 'gpu.hbm_bandwidth' must be finite and greater than zero (B/s), got "
+       "-2900000000000"},
+      {"gpu.hbm_bandwidth", "bandwidth", 0,
+       "model input 'gpu.hbm_bandwidth' must be finite and greater than zero (B/s), got 0"},
+      {"ep.bandwidth.inter_node", "busbw", -1,
+       "model input 'ep.bandwidth.inter_node' must be finite and greater than zero (B/s), got -1"},
+      // A zero latency would win (the lowest is kept) and make the EP bound instant.
+      {"latency.inter_node", "latency", 0,
+       "model input 'latency.inter_node' must be finite and greater than zero (s), got 0"},
+      {"latency.inter_node", "latency", -4e-6,
+       "model input 'latency.inter_node' must be finite and greater than zero (s), got -4e-06"},
+  };
+  const fs::path dir = fresh_dir("cobench_hostile_measured");
+  int n = 0;
+  for (const MeasuredCase& c : corpus) {
+    SCOPED_TRACE(c.error);
+    nlohmann::json doc = good;
+    size_t i = 0;  // the fixture's record of this input
+    while (i < doc["records"].size() && doc["records"][i]["parameters"]["model_input"] != c.input)
+      ++i;
+    ASSERT_LT(i, doc["records"].size()) << "the fixture has no record of " << c.input;
+    doc["records"][i]["metrics"][c.metric]["values"][1] = c.value;
+    const fs::path bad = dir / ("m" + std::to_string(n++) + ".json");
+    cobench::write_file_atomic_no_overwrite(bad, doc.dump(2));
+    const CommandResult r = run(cmd + bad.string());
+    EXPECT_EQ(r.status, 1) << r.out;
+    const std::string where = "cobench: " + bad.string() + ": $.records[" + std::to_string(i) +
+                              "].metrics." + c.metric + ".values[1]: ";
+    EXPECT_NE(r.out.find(where + c.error), std::string::npos) << r.out;
+  }
+  fs::remove_all(dir);
+}
+
+TEST(HostileCli, NumericOptionsOfCompareAndHistoryMustBeFiniteAndInRange) {
+  const std::string file = std::string(COBENCH_TEST_DATA_DIR) + "/measured_h800.json";
+  const std::string compare = "compare " + file + " " + file + " ";
+  const std::string history = "history " + file + " ";
+  struct OptionCase {
+    std::string args, error;
+  };
+  const std::vector<OptionCase> corpus = {
+      // Accepted once.
+      {compare + "--threshold nan",
+       "--threshold: expected a finite number from 0 to 10, got 'nan'"},
+      {compare + "--threshold inf",
+       "--threshold: expected a finite number from 0 to 10, got 'inf'"},
+      {compare + "--threshold -0.5",
+       "--threshold: expected a finite number from 0 to 10, got '-0.5'"},
+      {compare + "--threshold 1e400",
+       "--threshold: expected a finite number from 0 to 10, got '1e400'"},
+      {compare + "--alpha nan",
+       "--alpha: expected a finite number greater than 0 and at most 1, got 'nan'"},
+      {compare + "--alpha 0",
+       "--alpha: expected a finite number greater than 0 and at most 1, got '0'"},
+      {compare + "--min-repetitions 1e3",
+       "--min-repetitions: expected an integer from 1 to 1000000, got '1e3'"},
+      {compare + "--min-repetitions nan",
+       "--min-repetitions: expected an integer from 1 to 1000000, got 'nan'"},
+      {history + "--permutations inf",
+       "--permutations: expected an integer from 1 to 1000000, got 'inf'"},
+      {history + "--permutations 0",
+       "--permutations: expected an integer from 1 to 1000000, got '0'"},
+      // Wrapped to 2^64 - 1 once.
+      {history + "--seed -1",
+       "--seed: expected an integer from 0 to 18446744073709551615, got '-1'"},
+      {history + "--seed nan",
+       "--seed: expected an integer from 0 to 18446744073709551615, got 'nan'"},
+  };
+  for (const OptionCase& c : corpus) {
+    SCOPED_TRACE(c.args);
+    const CommandResult r = run(c.args);
+    EXPECT_EQ(r.status, 2) << r.out;
+    EXPECT_NE(r.out.find(c.error), std::string::npos) << r.out;
+  }
+  // Values in range still work.
+  const CommandResult ok =
+      run(compare + "--threshold 0.2 --alpha 0.01 --min-repetitions 2 --format json");
+  EXPECT_EQ(ok.status, 0) << ok.out;
+  EXPECT_EQ(run(history + "--permutations 10 --seed 18446744073709551615").status, 0);
+}
+
+}  // namespace

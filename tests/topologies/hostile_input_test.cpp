@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: Apache-2.0
+// Hostile inputs to the topology model (issue 16): integers out of range in cluster and node
+// files (overflow, division by zero), Hugging Face config.json files that the YAML model reader
+// would refuse, and measured values that are not finite and positive. Each must be one error
+// naming the file, where in it and the key, never a crash or a wrong number.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "core/results.h"
+#include "topologies/cluster.h"
+#include "topologies/hf_config.h"
+#include "topologies/measured.h"
+#include "topologies/model_arch.h"
+
+#include "tests/test_util.h"
+
+namespace {
+
+using cobench::test::error_of;
+using cobench::test::replace;
+
+using namespace cobench;
+using namespace cobench::topo;
+
+// ---------------------------------------------------------------------------------------------
+// Cluster and node integers.
+
+constexpr const char* kCluster = R"(cluster:
+  name: toy
+  nodes: 4
+  node:
+    name: n
+    cpu: {model: m, sockets: 2, cores: 64, threads: 128, numa_nodes: 2, memory_capacity: 1 TiB}
+    gpus_per_node: 8
+    gpu: {name: g, sms: 132, hbm_capacity: 80 GiB, hbm_bandwidth: 3.35 TB/s}
+    nics_per_node: 8
+    nic_speed: 400 Gb/s
+  scale_up: {link: NVLink, domain_gpus: 8, bandwidth_nominal: 200 GB/s,
+             bandwidth_achievable: 160 GB/s, latency: 3 us}
+  scale_out: {link: InfiniBand, bandwidth_achievable: 40 GB/s, latency_same_leaf: 2.8 us,
+              latency_cross_leaf: 3.7 us}
+  fabric: {topology: ft2, switch_radix: 64, switch_price_usd: 1000, link_price_usd: 500}
+)";
+
+std::string cluster_error(const std::string& yaml) {
+  return error_of([&] { load_cluster(config::parse_yaml(yaml, "c.yaml")); });
+}
+
+struct BadInput {
+  std::string from, to;  // the replacement that makes the good document hostile
+  std::string error;     // the whole message
+};
+
+TEST(HostileCluster, EveryIntegerHasARange) {
+  const std::vector<BadInput> corpus = {
+      // SIGFPE once (a product that wrapped to 0 divided by), then negative GPU counts.
+      {"gpus_per_node: 8", "gpus_per_node: 576460752303423488",
+       "c.yaml:7:20: key 'cluster.node.gpus_per_node': expected an integer from 0 to 1024, got "
+       "576460752303423488"},
+      {"gpus_per_node: 8", "gpus_per_node: 9223372036854775807",
+       "c.yaml:7:20: key 'cluster.node.gpus_per_node': expected an integer from 0 to 1024, got "
+       "9223372036854775807"},
+      {"gpus_per_node: 8", "gpus_per_node: 99999999999999999999",
+       "c.yaml:7:20: key 'cluster.node.gpus_per_node': expected an integer from 0 to 1024, got "
+       "99999999999999999999"},
+      {"gpus_per_node: 8", "gpus_per_node: -1",
+       "c.yaml:7:20: key 'cluster.node.gpus_per_node': expected an integer from 0 to 1024, got -1"},
+      {"gpus_per_node: 8", "gpus_per_node: 8.5",
+       "c.yaml:7:20: key 'cluster.node.gpus_per_node': expected an integer, got '8.5'"},
+      {"gpus_per_node: 8", "gpus_per_node: ~",
+       "c.yaml:7:20: key 'cluster.node.gpus_per_node': expected an integer, got null"},
+      {"gpus_per_node: 8", "gpus_per_node: [8]",
+       "c.yaml:7:20: key 'cluster.node.gpus_per_node': expected an integer, got a list"},
+      // 2^61 NICs slipped past the fabric check (the product wrapped).
+      {"nics_per_node: 8", "nics_per_node: 2305843009213693952",
+       "c.yaml:9:20: key 'cluster.node.nics_per_node': expected an integer from 0 to 1024, got "
+       "2305843009213693952"},
+      // "vector::reserve" once.
+      {"nodes: 4", "nodes: 9223372036854775807",
+       "c.yaml:3:10: key 'cluster.nodes': expected an integer from 1 to 100000, got "
+       "9223372036854775807"},
+      {"nodes: 4", "nodes: 0",
+       "c.yaml:3:10: key 'cluster.nodes': expected an integer from 1 to 100000, got 0"},
+      {"sockets: 2", "sockets: 4611686018427387904",
+       "c.yaml:6:30: key 'cluster.node.cpu.sockets': expected an integer from 1 to 1000000, got "
+       "4611686018427387904"},
+      {"cores: 64", "cores: 0",
+       "c.yaml:6:40: key 'cluster.node.cpu.cores': expected an integer from 1 to 1000000, got 0"},
+      {"threads: 128", "threads: 9223372036854775807",
+       "c.yaml:6:53: key 'cluster.node.cpu.threads': expected an integer from 1 to 1000000, got "
+       "9223372036854775807"},
+      {"numa_nodes: 2", "numa_nodes: -2",
+       "c.yaml:6:70: key 'cluster.node.cpu.numa_nodes': expected an integer from 1 to 1000000, "
+       "got -2"},
+      {"sms: 132", "sms: 18446744073709551616",
+       "c.yaml:8:25: key 'cluster.node.gpu.sms': expected an integer from 1 to 100000, got "
+       "18446744073709551616"},
+      {"domain_gpus: 8", "domain_gpus: 9223372036854775807",
+       "c.yaml:11:41: key 'cluster.scale_up.domain_gpus': expected an integer from 1 to 100000, "
+       "got 9223372036854775807"},
+      // radix^3 / 4 endpoints of a three-level fat tree would wrap.
+      {"switch_radix: 64", "switch_radix: 4611686018427387904",
+       "c.yaml:15:41: key 'cluster.fabric.switch_radix': expected an integer from 4 to 4096, got "
+       "4611686018427387904"},
+      {"switch_radix: 64", "switch_radix: 2",
+       "c.yaml:15:41: key 'cluster.fabric.switch_radix': expected an integer from 4 to 4096, got "
+       "2"},
+      {"topology: ft2,", "topology: ft2, planes: 4294967296,",
+       "c.yaml:15:35: key 'cluster.fabric.planes': expected an integer from 1 to 1024, got "
+       "4294967296"},
+      // A radix the fabric cannot be built from: located, not a bare internal message.
+      {"topology: ft2, switch_radix: 64", "topology: slim-fly, switch_radix: 4",
+       "c.yaml:15:11: key 'cluster.fabric': switch radix 4 is too small for a Slim Fly"},
+      {"switch_price_usd: 1000", "switch_price_usd: -1000",
+       "c.yaml:15:63: key 'cluster.fabric.switch_price_usd': a price must not be negative"},
+      {"link_price_usd: 500", "link_price_usd: -5",
+       "c.yaml:15:85: key 'cluster.fabric.link_price_usd': a price must not be negative"},
+  };
+  EXPECT_EQ(load_cluster(config::parse_yaml(kCluster, "c.yaml")).gpus(), 32);
+  for (const BadInput& c : corpus) {
+    SCOPED_TRACE(c.to);
+    EXPECT_EQ(cluster_error(replace(kCluster, c.from, c.to)), c.error);
+  }
+}
+
+TEST(HostileCluster, TheLargestClusterInRangeCountsExactly) {
+  // Every count at its upper bound: the products stay exact (no wrap to negative).
+  std::string yaml = replace(kCluster, "nodes: 4", "nodes: 100000");
+  yaml = replace(yaml, "gpus_per_node: 8", "gpus_per_node: 1024");
+  yaml = replace(yaml, "nics_per_node: 8", "nics_per_node: 1024");
+  yaml = replace(yaml, "topology: ft2, switch_radix: 64", "topology: ft3, switch_radix: 4096");
+  const ClusterSpec c = load_cluster(config::parse_yaml(yaml, "c.yaml"));
+  EXPECT_EQ(c.gpus(), 102'400'000);
+  EXPECT_EQ(c.fabric.switch_radix, 4096);
+  // A fabric too small for them is refused with the true counts.
+  yaml = replace(yaml, "topology: ft3, switch_radix: 4096", "topology: ft2, switch_radix: 4096");
+  EXPECT_EQ(cluster_error(yaml),
+            "c.yaml:15:11: key 'cluster.fabric': a ft2 of radix 4096 reaches 8388608 endpoints, "
+            "fewer than the cluster's 102400000 NICs");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Models: the Hugging Face reader accepts exactly what the YAML reader accepts.
+
+constexpr const char* kLlamaJson = R"({
+  "architectures": ["LlamaForCausalLM"],
+  "vocab_size": 32000,
+  "hidden_size": 4096,
+  "num_hidden_layers": 32,
+  "num_attention_heads": 32,
+  "num_key_value_heads": 8,
+  "intermediate_size": 14336
+})";
+
+constexpr const char* kLlamaYaml = R"(model:
+  name: llama
+  vocab_size: 32000
+  hidden_size: 4096
+  num_layers: 32
+  attention: {kind: gqa, num_heads: 32, num_kv_heads: 8, head_dim: 128}
+  dense_intermediate: 14336
+)";
+
+constexpr const char* kDeepseekJson = R"({
+  "architectures": ["DeepseekV3ForCausalLM"],
+  "vocab_size": 129280,
+  "hidden_size": 7168,
+  "num_hidden_layers": 61,
+  "num_attention_heads": 128,
+  "q_lora_rank": 1536,
+  "kv_lora_rank": 512,
+  "qk_nope_head_dim": 128,
+  "qk_rope_head_dim": 64,
+  "v_head_dim": 128,
+  "first_k_dense_replace": 3,
+  "intermediate_size": 18432,
+  "n_routed_experts": 256,
+  "n_shared_experts": 1,
+  "num_experts_per_tok": 8,
+  "moe_intermediate_size": 2048,
+  "n_group": 8,
+  "topk_group": 4,
+  "num_nextn_predict_layers": 1
+})";
+
+constexpr const char* kDeepseekYaml = R"(model:
+  name: v3
+  vocab_size: 129280
+  hidden_size: 7168
+  num_layers: 61
+  attention: {kind: mla, num_heads: 128, q_lora_rank: 1536, kv_lora_rank: 512,
+              qk_nope_head_dim: 128, qk_rope_head_dim: 64, v_head_dim: 128}
+  dense_layers: 3
+  dense_intermediate: 18432
+  moe: {routed_experts: 256, shared_experts: 1, top_k: 8, expert_intermediate: 2048, groups: 8,
+        groups_per_token: 4}
+  mtp_modules: 1
+)";
+
+std::string hf_error(const std::string& json) {
+  return error_of([&] { load_hf_config(config::parse_json(json, "c.json")); });
+}
+
+std::string yaml_error(const std::string& yaml) {
+  return error_of([&] { load_model_yaml(config::parse_yaml(yaml, "m.yaml")); });
+}
+
+// One bad value given to both readers: both refuse it, each at its own key, with one message.
+struct BadModel {
+  std::string hf_from, hf_to, hf_error;        // the whole config.json message
+  std::string yaml_from, yaml_to, yaml_where;  // "m.yaml:L:C: key '...'", then the same message
+};
+
+void expect_both_refuse(const char* hf, const char* yaml, const std::vector<BadModel>& corpus) {
+  for (const BadModel& c : corpus) {
+    SCOPED_TRACE(c.hf_to);
+    const std::string e = hf_error(replace(hf, c.hf_from, c.hf_to));
+    EXPECT_EQ(e, c.hf_error);
+    // The YAML reader says the same after its own location and key.
+    const std::string what = c.hf_error.substr(c.hf_error.find("': ") + 3);
+    EXPECT_EQ(yaml_error(replace(yaml, c.yaml_from, c.yaml_to)), c.yaml_where + ": " + what);
+  }
+}
+
+TEST(HostileModel, ReadersAgreeOnTheGoodFiles) {
+  const ModelArch hf = load_hf_config(config::parse_json(kLlamaJson, "c.json"));
+  const ModelArch yaml = load_model_yaml(config::parse_yaml(kLlamaYaml, "m.yaml"));
+  EXPECT_EQ(hf.attention.head_dim, yaml.attention.head_dim);
+  EXPECT_EQ(hf.attention.num_kv_heads, 8);
+  EXPECT_EQ(hf.dense_layers, yaml.dense_layers);
+  const ModelArch ds = load_hf_config(config::parse_json(kDeepseekJson, "c.json"));
+  const ModelArch ds_yaml = load_model_yaml(config::parse_yaml(kDeepseekYaml, "m.yaml"));
+  EXPECT_EQ(ds.moe->groups, ds_yaml.moe->groups);
+  EXPECT_EQ(ds.moe->groups_per_token, 4);
+  EXPECT_EQ(ds.attention.mla->kv_lora_rank, ds_yaml.attention.mla->kv_lora_rank);
+}
+
+TEST(HostileModel, StandardAttentionOutOfRange) {
+  expect_both_refuse(
+      kLlamaJson, kLlamaYaml,
+      {
+          // SIGFPE once: hidden_size / num_attention_heads.
+          {"\"num_attention_heads\": 32", "\"num_attention_heads\": 0",
+           "c.json:6:26: key 'num_attention_heads': expected an integer from 1 to 16777216, got 0",
+           "num_heads: 32", "num_heads: 0", "m.yaml:6:37: key 'model.attention.num_heads'"},
+          {"\"num_key_value_heads\": 8", "\"num_key_value_heads\": 0",
+           "c.json:7:26: key 'num_key_value_heads': expected an integer from 1 to 16777216, got 0",
+           "num_kv_heads: 8", "num_kv_heads: 0", "m.yaml:6:55: key 'model.attention.num_kv_heads'"},
+          {"\"num_key_value_heads\": 8", "\"num_key_value_heads\": 7",
+           "c.json:7:26: key 'num_key_value_heads': 32 heads cannot be shared evenly by 7 kv heads",
+           "num_kv_heads: 8", "num_kv_heads: 7", "m.yaml:6:55: key 'model.attention.num_kv_heads'"},
+          {"\"num_key_value_heads\": 8", "\"num_key_value_heads\": 64",
+           "c.json:7:26: key 'num_key_value_heads': 32 heads cannot be shared evenly by 64 kv "
+           "heads",
+           "num_kv_heads: 8", "num_kv_heads: 64",
+           "m.yaml:6:55: key 'model.attention.num_kv_heads'"},
+          // "-nan us" once.
+          {"\"num_hidden_layers\": 32", "\"num_hidden_layers\": 0",
+           "c.json:5:24: key 'num_hidden_layers': expected an integer from 1 to 16777216, got 0",
+           "num_layers: 32", "num_layers: 0", "m.yaml:5:15: key 'model.num_layers'"},
+          // "inf B tokens/day" once.
+          {"\"hidden_size\": 4096", "\"hidden_size\": 0",
+           "c.json:4:18: key 'hidden_size': expected an integer from 1 to 16777216, got 0",
+           "hidden_size: 4096", "hidden_size: 0", "m.yaml:4:16: key 'model.hidden_size'"},
+          {"\"hidden_size\": 4096", "\"hidden_size\": 4611686018427387904",
+           "c.json:4:18: key 'hidden_size': expected an integer from 1 to 16777216, got "
+           "4611686018427387904",
+           "hidden_size: 4096", "hidden_size: 4611686018427387904",
+           "m.yaml:4:16: key 'model.hidden_size'"},
+          {"\"vocab_size\": 32000", "\"vocab_size\": -1",
+           "c.json:3:17: key 'vocab_size': expected an integer from 1 to 16777216, got -1",
+           "vocab_size: 32000", "vocab_size: -1", "m.yaml:3:15: key 'model.vocab_size'"},
+          {"\"intermediate_size\": 14336", "\"intermediate_size\": 0",
+           "c.json:8:24: key 'intermediate_size': 32 dense layers need a dense intermediate size",
+           "dense_intermediate: 14336", "dense_intermediate: 0",
+           "m.yaml:7:23: key 'model.dense_intermediate'"},
+      });
+}
+
+TEST(HostileModel, NullAndDerivedValuesSayWhatIsWrong) {
+  // Not "expected a string".
+  EXPECT_EQ(hf_error(replace(kLlamaJson, "\"hidden_size\": 4096", "\"hidden_size\": null")),
+            "c.json:4:18: key 'hidden_size': expected an integer, got null");
+  EXPECT_EQ(hf_error(replace(kLlamaJson, "\"hidden_size\": 4096", "\"hidden_size\": 4096.5")),
+            "c.json:4:18: key 'hidden_size': expected an integer, got '4096.5'");
+  EXPECT_EQ(hf_error(replace(kLlamaJson, "\"hidden_size\": 4096", "\"hidden_size\": {}")),
+            "c.json:4:18: key 'hidden_size': expected an integer, got a map");
+  // head_dim is absent and hidden_size / num_attention_heads is 0.
+  EXPECT_EQ(hf_error(replace(kLlamaJson, "\"hidden_size\": 4096", "\"hidden_size\": 16")),
+            "c.json:1:1: 'head_dim' not given (hidden_size / num_attention_heads): expected an "
+            "integer from 1 to 16777216, got 0");
+  // A null that stands for "absent" still takes the default (DeepSeek-V2-Lite's q_lora_rank).
+  EXPECT_EQ(load_hf_config(config::parse_json(replace(kDeepseekJson, "\"q_lora_rank\": 1536",
+                                                      "\"q_lora_rank\": null"),
+                                              "c.json"))
+                .attention.mla->q_lora_rank,
+            0);
+}
+
+TEST(HostileModel, MoeAndMlaOutOfRange) {
+  expect_both_refuse(
+      kDeepseekJson, kDeepseekYaml,
+      {
+          // SIGFPE once: experts % groups.
+          {"\"n_group\": 8", "\"n_group\": 0",
+           "c.json:18:14: key 'n_group': expected an integer from 1 to 16777216, got 0",
+           "groups: 8", "groups: 0", "m.yaml:10:94: key 'model.moe.groups'"},
+          {"\"n_group\": 8", "\"n_group\": 7",
+           "c.json:18:14: key 'n_group': 256 routed experts do not divide into 7 groups",
+           "groups: 8", "groups: 7", "m.yaml:10:94: key 'model.moe.groups'"},
+          {"\"topk_group\": 4", "\"topk_group\": 9",
+           "c.json:19:17: key 'topk_group': 9 groups per token exceed the 8 groups",
+           "groups_per_token: 4", "groups_per_token: 9",
+           "m.yaml:11:27: key 'model.moe.groups_per_token'"},
+          {"\"num_experts_per_tok\": 8", "\"num_experts_per_tok\": 300",
+           "c.json:16:26: key 'num_experts_per_tok': top-k 300 exceeds the 256 routed experts",
+           "top_k: 8", "top_k: 300", "m.yaml:10:56: key 'model.moe.top_k'"},
+          // Routing would index past the experts a token may reach.
+          {"\"num_experts_per_tok\": 8", "\"num_experts_per_tok\": 200",
+           "c.json:16:26: key 'num_experts_per_tok': top-k 200 exceeds the 128 experts of 4 "
+           "groups per token",
+           "top_k: 8", "top_k: 200", "m.yaml:10:56: key 'model.moe.top_k'"},
+          {"\"n_routed_experts\": 256", "\"n_routed_experts\": 0",
+           "c.json:14:23: key 'n_routed_experts': expected an integer from 1 to 16777216, got 0",
+           "routed_experts: 256", "routed_experts: 0",
+           "m.yaml:10:25: key 'model.moe.routed_experts'"},
+          {"\"moe_intermediate_size\": 2048", "\"moe_intermediate_size\": -2048",
+           "c.json:17:28: key 'moe_intermediate_size': expected an integer from 1 to 16777216, "
+           "got -2048",
+           "expert_intermediate: 2048", "expert_intermediate: -2048",
+           "m.yaml:10:80: key 'model.moe.expert_intermediate'"},
+          {"\"first_k_dense_replace\": 3", "\"first_k_dense_replace\": 62",
+           "c.json:12:28: key 'first_k_dense_replace': 62 dense layers exceed the 61 layers",
+           "dense_layers: 3", "dense_layers: 62", "m.yaml:8:17: key 'model.dense_layers'"},
+          {"\"kv_lora_rank\": 512", "\"kv_lora_rank\": 0",
+           "c.json:8:19: key 'kv_lora_rank': expected an integer from 1 to 16777216, got 0",
+           "kv_lora_rank: 512", "kv_lora_rank: 0",
+           "m.yaml:6:75: key 'model.attention.kv_lora_rank'"},
+          {"\"num_nextn_predict_layers\": 1", "\"num_nextn_predict_layers\": -1",
+           "c.json:20:31: key 'num_nextn_predict_layers': expected an integer from 0 to 16777216, "
+           "got -1",
+           "mtp_modules: 1", "mtp_modules: -1", "m.yaml:12:16: key 'model.mtp_modules'"},
+      });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measured values (`cobench analyze --measured`).
+
+results::Results measured(const std::string& input, const std::string& unit,
+                          std::vector<double> values) {
+  results::Results r;
+  results::Record good;  // a good record first: the bad one is found wherever it is
+  good.benchmark = "good";
+  good.parameters = {{"model_input", "gpu.peak_flops.fp8"}};
+  good.verification = results::Verification::kPassed;
+  good.metrics = {{"flops", "FLOP/s", {1.5e15}, std::nullopt}};
+  r.records.push_back(good);
+  results::Record rec;
+  rec.benchmark = "bad";
+  rec.parameters = {{"model_input", input}};
+  rec.verification = results::Verification::kPassed;
+  rec.metrics = {{"time", "s", {1e-3}, std::nullopt},
+                 {"value", unit, std::move(values), std::nullopt}};
+  if (unit == "s") rec.metrics.erase(rec.metrics.begin());
+  r.records.push_back(rec);
+  return r;
+}
+
+TEST(HostileMeasured, NonFiniteZeroOrNegativeValuesAreRefused) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  struct Case {
+    std::string input, unit;
+    std::vector<double> values;
+    std::string error;
+  };
+  const std::vector<Case> corpus = {
+      {"gpu.hbm_bandwidth",
+       "B/s",
+       {2.9e12, -3e12, 2.8e12},
+       "m.json: $.records[1].metrics.value.values[1]: model input 'gpu.hbm_bandwidth' must be "
+       "finite "
+       "and greater than zero (B/s), got -3000000000000"},
+      {"gpu.hbm_bandwidth",
+       "B/s",
+       {0},
+       "m.json: $.records[1].metrics.value.values[0]: model input 'gpu.hbm_bandwidth' must be "
+       "finite "
+       "and greater than zero (B/s), got 0"},
+      {"ep.bandwidth.inter_node",
+       "B/s",
+       {40e9, inf},
+       "m.json: $.records[1].metrics.value.values[1]: model input 'ep.bandwidth.inter_node' must "
+       "be "
+       "finite and greater than zero (B/s), got inf"},
+      {"gpu.peak_flops.bf16",
+       "FLOP/s",
+       {nan},
+       "m.json: $.records[1].metrics.value.values[0]: model input 'gpu.peak_flops.bf16' must be "
+       "finite and greater than zero (FLOP/s), got nan"},
+      {"gpu.peak_flops.fp8",
+       "FLOP/s",
+       {-1},
+       "m.json: $.records[1].metrics.value.values[0]: model input 'gpu.peak_flops.fp8' must be "
+       "finite and greater than zero (FLOP/s), got -1"},
+      // The lowest latency wins: a zero or negative one would win every time.
+      {"latency.inter_node",
+       "s",
+       {0},
+       "m.json: $.records[1].metrics.value.values[0]: model input 'latency.inter_node' must be "
+       "finite and greater than zero (s), got 0"},
+      {"latency.intra_node",
+       "s",
+       {-2e-6},
+       "m.json: $.records[1].metrics.value.values[0]: model input 'latency.intra_node' must be "
+       "finite and greater than zero (s), got -2e-06"},
+      {"storage.read_bandwidth",
+       "B/s",
+       {-inf},
+       "m.json: $.records[1].metrics.value.values[0]: model input 'storage.read_bandwidth' must be "
+       "finite and greater than zero (B/s), got -inf"},
+  };
+  for (const Case& c : corpus) {
+    SCOPED_TRACE(c.input);
+    EXPECT_EQ(error_of([&] { measured_inputs(measured(c.input, c.unit, c.values), "m.json"); }),
+              c.error);
+  }
+  // Good values pass, and the median is taken.
+  const MeasuredInputs ok =
+      measured_inputs(measured("latency.inter_node", "s", {3e-6, 4e-6, 5e-6}), "m.json");
+  EXPECT_EQ(ok.at("latency.inter_node").value, 4e-6);
+  EXPECT_EQ(ok.at("gpu.peak_flops.fp8").value, 1.5e15);
+}
+
+TEST(HostileMeasured, AFailedRecordIsStillSkipped) {
+  // Failed verification: never used, so its values do not matter.
+  results::Results r = measured("gpu.hbm_bandwidth", "B/s", {-1});
+  r.records[1].verification = results::Verification::kFailed;
+  const MeasuredInputs in = measured_inputs(r, "m.json");
+  EXPECT_EQ(in.size(), 1u);
+  EXPECT_EQ(in.count("gpu.hbm_bandwidth"), 0u);
+}
+
+}  // namespace
