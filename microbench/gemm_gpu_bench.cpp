@@ -255,8 +255,12 @@ void register_all() {
           ->MinTime(0.1)
           ->Unit(benchmark::kMicrosecond);
     if (impl == Impl::kFp8BlockCobenchMmaSync) continue;  // squares only
+    // The block-scaled FP8 GEMMs of the model's shapes are the model's measured GEMM table
+    // (topologies/measured_tables.h).
+    const bool table = impl == Impl::kFp8BlockLt || impl == Impl::kFp8BlockCobench;
     for (const auto& sh : shapes) {
-      const std::string name = bench::gemm_benchmark_name(base, model, sh.name);
+      const std::string name = bench::gemm_benchmark_name(base, model, sh.name) +
+                               (table ? "/model_input:gpu.gemm_fp8" : "");
       auto* b = benchmark::RegisterBenchmark(
           name.c_str(), [impl, name](benchmark::State& st) { BM_Gemm(st, impl, peak, name); });
       b->ArgNames({"m", "n", "k"})->UseManualTime()->MinTime(0.1)->Unit(benchmark::kMicrosecond);

@@ -272,9 +272,15 @@ void register_all() {
         if (pool_bytes > decode::kCacheBudgetBytes) continue;
         for (const Variant& v : variants)
           benchmark::RegisterBenchmark(
-              fmt::format("BM_MlaDecodeGpu/kernel:{}/heads:{}/cache:{}/batch:{}/context:{}",
+              fmt::format("BM_MlaDecodeGpu/kernel:{}/heads:{}/cache:{}/batch:{}/context:{}{}",
                           cuda::gpu_kernel_name(v.kernel), v.heads, precision_name(p), batch,
-                          context)
+                          context,
+                          // DeepSeek's decode kernel (128 heads, BF16 cache, tensor cores) gives
+                          // the model its MLA decode ceilings (topologies/measured_tables.h).
+                          v.kernel == cuda::GpuKernel::kTensorCore && v.heads == 128 &&
+                                  p == KvPrecision::kBf16
+                              ? "/model_input:gpu.mla_decode"
+                              : "")
                   .c_str(),
               BM_MlaDecodeGpu, v.kernel, v.heads, p, batch, context)
               ->UseManualTime()

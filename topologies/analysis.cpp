@@ -47,7 +47,7 @@ TopologySize fabric_size(const ClusterSpec& c) {
 }  // namespace
 
 Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeSetting& s,
-                 const MeasuredInputs* measured) {
+                 const MeasuredInputs* measured, const MeasuredTables* tables) {
   Analysis a;
   Report& r = a.report;
   r.title = fmt::format("{} on {}", m.name, datasheet.name);
@@ -188,7 +188,26 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
     row("inference", "inference.tokens_per_s", "tokens per second (batch 1)",
         d.tokens_per_s_per_user, "tok/s");
   } else {
-    const PerfModel perf(c, find_published_perf(c), measured_names);
+    PerfModel perf(c, find_published_perf(c), measured_names);
+    if (tables && !tables->empty()) {
+      perf.use_measured(*tables);
+      nlohmann::json t = {{"gemm_fp8_shapes", tables->gemm_fp8.size()}};
+      if (!tables->gemm_fp8.empty()) {
+        t["gemm_fp8_source"] = tables->gemm_source;
+        row("inference", "inference.measured.gemm_fp8",
+            "measured FP8 GEMM shapes (replace the published table)",
+            static_cast<double>(tables->gemm_fp8.size()), "shapes", tables->gemm_source);
+      }
+      if (tables->mla_decode_flops && tables->mla_decode_bw) {
+        t["mla_decode_flops"] = *tables->mla_decode_flops;
+        t["mla_decode_bandwidth"] = *tables->mla_decode_bw;
+        t["mla_decode_source"] = tables->mla_source;
+        row("inference", "inference.measured.mla_decode",
+            fmt::format("measured MLA decode ceilings: {:.4g} B/s and", *tables->mla_decode_bw),
+            *tables->mla_decode_flops / 1e12, "TFLOP/s", tables->mla_source);
+      }
+      inference["measured_tables"] = t;
+    }
     decode = predict_decode(m, c, s, perf, /*detail=*/true);
     prefill = predict_prefill(m, c, s, perf, /*detail=*/false);
     const std::string in = "inference";

@@ -14,6 +14,7 @@
 #include "topologies/cluster.h"
 #include "topologies/decode_bounds.h"
 #include "topologies/measured.h"
+#include "topologies/measured_tables.h"
 #include "topologies/model_arch.h"
 #include "topologies/report.h"
 
@@ -26,7 +27,8 @@ struct Analysis {
 
 /// `measured` (optional) replaces datasheet values of the cluster; the report then prints both
 /// and says which drove each bound.
+/// `tables` (optional): measured kernel tables of the cluster's GPU (measured_tables.h).
 Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeSetting& s = {},
-                 const MeasuredInputs* measured = nullptr);
+                 const MeasuredInputs* measured = nullptr, const MeasuredTables* tables = nullptr);
 
 }  // namespace cobench::topo

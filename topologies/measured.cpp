@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/stats.h"
+#include "topologies/measured_tables.h"
 
 namespace cobench::topo {
 namespace {
@@ -62,10 +63,12 @@ MeasuredInputs measured_inputs(const results::Results& r, const std::string& sou
     if (!rec.parameters["model_input"].is_string())
       throw Error(fmt::format("{}: {}: expected a string", source, path));
     const std::string name = rec.parameters["model_input"].get<std::string>();
+    if (is_table_input(name)) continue;  // measured_tables() reads those
     const InputKind* kind = find_input(name);
     if (!kind) {
       std::string known;
       for (const InputKind& k : kInputs) known += (known.empty() ? "" : ", ") + std::string(k.name);
+      known += std::string(", ") + kTableInputs;
       throw Error(
           fmt::format("{}: {}: unknown model input '{}'; known: {}", source, path, name, known));
     }

@@ -151,9 +151,9 @@ void check_measured_identity(const results::Results& r, const std::string& sourc
   }
 }
 
-MeasuredInputs measured_inputs_for(const std::vector<std::string>& paths, const ClusterSpec& c,
-                                   const std::set<std::string>& measured_as) {
-  MeasuredInputs all;
+MeasuredData measured_data_for(const std::vector<std::string>& paths, const ClusterSpec& c,
+                               const std::set<std::string>& measured_as) {
+  MeasuredData all;
   for (const std::string& path : paths) {
     std::vector<std::string> files;
     std::error_code ec;
@@ -169,8 +169,10 @@ MeasuredInputs measured_inputs_for(const std::vector<std::string>& paths, const 
     for (const std::string& f : files) {
       const results::Results r = results::read(f);
       const MeasuredInputs in = measured_inputs(r, f);
+      const MeasuredTables tables = measured_tables(r, f);
       check_measured_identity(r, f, c, measured_as);
-      merge_measured(all, in);
+      merge_measured(all.inputs, in);
+      merge_tables(all.tables, tables);
     }
   }
   return all;

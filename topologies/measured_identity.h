@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // A measured record applies only to the cluster component it measured (docs/model.md,
 // "Measured inputs"). Each model input belongs to one component:
-//   gpu   gpu.peak_flops.*, gpu.hbm_bandwidth, pcie.h2d_bandwidth: the results file's CUDA device
+//   gpu   gpu.peak_flops.*, gpu.hbm_bandwidth, pcie.h2d_bandwidth, and the tables gpu.gemm_fp8
+//         and gpu.mla_decode (measured_tables.h): the results file's CUDA device
 //         must be the cluster's GPU: the same model (h800, h100, b200, ...), compute capability
 //         and, where both know it, SM count;
 //   host  cpu.memory_bandwidth, storage.read_bandwidth: the same CPU model;
@@ -19,6 +20,7 @@
 #include "core/results.h"
 #include "topologies/cluster.h"
 #include "topologies/measured.h"
+#include "topologies/measured_tables.h"
 
 namespace cobench::topo {
 
@@ -34,8 +36,14 @@ std::string cluster_gpu_identity(const ClusterSpec& c);
 void check_measured_identity(const results::Results& r, const std::string& source,
                              const ClusterSpec& c, const std::set<std::string>& measured_as);
 
-/// measured_inputs_from() with every file checked against `c`.
-MeasuredInputs measured_inputs_for(const std::vector<std::string>& paths, const ClusterSpec& c,
-                                   const std::set<std::string>& measured_as);
+struct MeasuredData {
+  MeasuredInputs inputs;
+  MeasuredTables tables;
+};
+
+/// The measured inputs and tables of results files and directories (their *.json, sorted), each
+/// file checked against `c`, merged (merge_measured, merge_tables).
+MeasuredData measured_data_for(const std::vector<std::string>& paths, const ClusterSpec& c,
+                               const std::set<std::string>& measured_as);
 
 }  // namespace cobench::topo

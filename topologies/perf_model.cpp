@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "topologies/data_files.h"
+#include "topologies/measured_tables.h"
 
 namespace cobench::topo {
 namespace {
@@ -138,20 +139,37 @@ PerfModel::PerfModel(const ClusterSpec& c, PublishedPerf perf, std::set<std::str
     bf16_ = g.peak_bf16 ? g.peak_bf16->value : fp8_ / 2;
     hbm_ = g.hbm_bandwidth.value;
   }
-  // Each GEMM entry's efficiency against its own roofline, kept in log space for lookups.
-  if (fp8_ > 0 && hbm_ > 0) {
-    for (const GemmPoint& e : perf_.gemm_fp8) {
-      const double measured_s = 2 * e.m * e.n * e.k * e.groups / e.flops_per_s;
-      gemm_entries_.push_back(
-          {std::log2(e.m), std::log2(e.n), std::log2(e.k),
-           std::min(1.0, roofline_gemm(e.m, e.n, e.k, e.groups, 1) / measured_s)});
-    }
-  }
+  set_gemm_table(perf_.gemm_fp8);
   // DeepEP's tables hold on the network they were measured on: the same link and NIC speed.
   ep_table_applies_ =
       !perf_.ep_link.empty() && lower(perf_.ep_link) == lower(c_.scale_out.link) &&
       c_.node.nic_speed &&
       std::abs(c_.node.nic_speed->value - perf_.ep_nic_speed) <= 1e-9 * perf_.ep_nic_speed;
+}
+
+// Each GEMM entry's efficiency against its own roofline, kept in log space for lookups.
+void PerfModel::set_gemm_table(const std::vector<GemmPoint>& points) {
+  gemm_entries_.clear();
+  if (fp8_ <= 0 || hbm_ <= 0) return;
+  for (const GemmPoint& e : points) {
+    const double measured_s = 2 * e.m * e.n * e.k * e.groups / e.flops_per_s;
+    gemm_entries_.push_back(
+        {std::log2(e.m), std::log2(e.n), std::log2(e.k),
+         std::min(1.0, roofline_gemm(e.m, e.n, e.k, e.groups, 1) / measured_s)});
+  }
+}
+
+void PerfModel::use_measured(const MeasuredTables& t) {
+  if (ideal_) return;
+  if (!t.gemm_fp8.empty()) {
+    set_gemm_table(t.gemm_fp8);
+    gemm_measured_ = true;
+  }
+  if (t.mla_decode_flops && t.mla_decode_bw) {
+    perf_.attention_decode_flops = t.mla_decode_flops;
+    perf_.attention_decode_bw = t.mla_decode_bw;
+    attention_measured_ = true;
+  }
 }
 
 PerfModel PerfModel::roofline(const ClusterSpec& c) {
@@ -197,10 +215,10 @@ OpTime PerfModel::compute(const Op& op, bool prefill) const {
       const bool fp8 = op.precision == OpPrecision::kFp8;
       const double peak = fp8 ? fp8_ : bf16_;
       const bool peak_measured = fp8 ? fp8_measured : bf16_measured;
-      if (fp8 && !peak_measured && !hbm_measured && !ideal_) {
+      if (fp8 && !ideal_ && (gemm_measured_ || (!peak_measured && !hbm_measured))) {
         if (auto eff = gemm_table_efficiency(op.m, op.n, op.k)) {
           t.seconds = std::max(op.flops / peak, op.bytes / hbm_) / *eff;
-          t.source = PerfSource::kPublished;
+          t.source = gemm_measured_ ? PerfSource::kMeasured : PerfSource::kPublished;
           return t;
         }
       }
@@ -211,11 +229,11 @@ OpTime PerfModel::compute(const Op& op, bool prefill) const {
       return t;
     }
     case OpKind::kAttention: {
-      if (!ideal_ && !bf16_measured && !hbm_measured) {
+      if (!ideal_ && (attention_measured_ || (!bf16_measured && !hbm_measured))) {
         if (!prefill && perf_.attention_decode_flops) {
           t.seconds = std::max(op.flops / *perf_.attention_decode_flops,
                                op.bytes / *perf_.attention_decode_bw);
-          t.source = PerfSource::kPublished;
+          t.source = attention_measured_ ? PerfSource::kMeasured : PerfSource::kPublished;
           return t;
         }
         if (prefill && perf_.attention_prefill_flops) {

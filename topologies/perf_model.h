@@ -24,6 +24,8 @@
 
 namespace cobench::topo {
 
+struct MeasuredTables;
+
 enum class PerfSource { kMeasured, kPublished, kDatasheet };
 const char* to_string(PerfSource s);
 
@@ -74,6 +76,8 @@ class PerfModel {
  public:
   /// `measured`: the names of measured inputs already applied to `c` (measured.h).
   PerfModel(const ClusterSpec& c, PublishedPerf perf, std::set<std::string> measured = {});
+  /// Measured tables of this GPU (measured_tables.h) replace the published ones they cover.
+  void use_measured(const MeasuredTables& t);
   /// The ideal: datasheet peaks at efficiency 1, nominal links, no published tables.
   static PerfModel roofline(const ClusterSpec& c);
 
@@ -99,6 +103,8 @@ class PerfModel {
     double log2_m, log2_n, log2_k, efficiency;
   };
   std::vector<GemmEntry> gemm_entries_;  ///< the table in log space, each entry's efficiency
+  void set_gemm_table(const std::vector<GemmPoint>& points);
+  bool gemm_measured_ = false, attention_measured_ = false;
 };
 
 }  // namespace cobench::topo

@@ -155,7 +155,8 @@ void add_analyze(CLI::App& app, Action& action) {
             topo::load_cluster_file(o->clusters.empty() ? "deepseek-h800-2048" : o->clusters[0]);
         if (o->clusters.size() > 1) throw Error("--kv-reload takes one --cluster");
         const std::set<std::string> as(o->measured_as.begin(), o->measured_as.end());
-        const topo::MeasuredInputs measured = topo::measured_inputs_for(o->measured, cluster, as);
+        const topo::MeasuredInputs measured =
+            topo::measured_data_for(o->measured, cluster, as).inputs;
         const topo::KvReloadReport r = topo::kv_reload_report(
             models, cluster, s, o->prefix_tokens, o->measured.empty() ? nullptr : &measured);
         if (o->format == "json") {
@@ -221,9 +222,10 @@ void add_analyze(CLI::App& app, Action& action) {
         }
         const topo::ClusterSpec cluster = topo::load_cluster_file(o->clusters[0]);
         const std::set<std::string> as(o->measured_as.begin(), o->measured_as.end());
-        const topo::MeasuredInputs measured = topo::measured_inputs_for(o->measured, cluster, as);
+        const topo::MeasuredData measured = topo::measured_data_for(o->measured, cluster, as);
         topo::Analysis a = topo::analyze(topo::load_model(o->model), cluster, s,
-                                         o->measured.empty() ? nullptr : &measured);
+                                         o->measured.empty() ? nullptr : &measured.inputs,
+                                         o->measured.empty() ? nullptr : &measured.tables);
         report = std::move(a.report);
         json = std::move(a.json);
       }

@@ -31,14 +31,14 @@ TEST(MeasuredIdentity, InputsBelongToComponents) {
 
 TEST(MeasuredIdentity, TheSameGpuIsAccepted) {
   const MeasuredInputs in =
-      measured_inputs_for({kFixture}, load_cluster_file("deepseek-h800-2048"), {});
+      measured_data_for({kFixture}, load_cluster_file("deepseek-h800-2048"), {}).inputs;
   EXPECT_EQ(in.size(), 3u);
   EXPECT_EQ(in.at("gpu.hbm_bandwidth").value, 2.9e12);
 }
 
 TEST(MeasuredIdentity, AnotherGpuIsRefusedNamingBoth) {
   const std::string e = cobench::test::error_of(
-      [] { measured_inputs_for({kFixture}, load_cluster_file("h200-ib-256"), {}); });
+      [] { measured_data_for({kFixture}, load_cluster_file("h200-ib-256"), {}); });
   EXPECT_NE(e.find("measures model input 'gpu.hbm_bandwidth' of another gpu: it measured NVIDIA "
                    "H800 (cc 9.0, 132 SMs), the cluster's GPU is NVIDIA H200 (cc 9.0, 132 SMs)"),
             std::string::npos)
@@ -46,24 +46,25 @@ TEST(MeasuredIdentity, AnotherGpuIsRefusedNamingBoth) {
   EXPECT_NE(e.find("--measured-as gpu"), std::string::npos) << e;
   // On purpose: the GPU records, and the links measured between H800s, mapped to the H200s.
   const MeasuredInputs in =
-      measured_inputs_for({kFixture}, load_cluster_file("h200-ib-256"), {"gpu", "link"});
+      measured_data_for({kFixture}, load_cluster_file("h200-ib-256"), {"gpu", "link"}).inputs;
   EXPECT_EQ(in.size(), 3u);
 }
 
 TEST(MeasuredIdentity, AHostMpiPathNeverReplacesNvlink) {
   const std::string e = cobench::test::error_of(
-      [] { measured_inputs_for({kVmRun}, load_cluster_file("deepseek-h800-2048"), {}); });
+      [] { measured_data_for({kVmRun}, load_cluster_file("deepseek-h800-2048"), {}); });
   // The first tagged record is the host's memory bandwidth: the H800 file names no CPU.
   EXPECT_NE(e.find("of another host: it measured CPU 'AMD EPYC'"), std::string::npos) << e;
   const std::string link = cobench::test::error_of(
-      [] { measured_inputs_for({kVmRun}, load_cluster_file("deepseek-h800-2048"), {"host"}); });
+      [] { measured_data_for({kVmRun}, load_cluster_file("deepseek-h800-2048"), {"host"}); });
   EXPECT_NE(link.find("measures model input 'latency.intra_node' of another link class: it "
                       "measured the mpi path between hosts without a GPU, the cluster's links "
                       "join NVIDIA H800 SXM (cc 9.0, 132 SMs) GPUs (NVLink, InfiniBand)"),
             std::string::npos)
       << link;
-  EXPECT_EQ(measured_inputs_for({kVmRun}, load_cluster_file("deepseek-h800-2048"), {"all"}).size(),
-            3u);
+  EXPECT_EQ(
+      measured_data_for({kVmRun}, load_cluster_file("deepseek-h800-2048"), {"all"}).inputs.size(),
+      3u);
 }
 
 }  // namespace

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+// Measured kernel tables reach the model: per-shape FP8 GEMM throughput and MLA decode ceilings
+// from results files (tests/data/measured_h800_kernels.json, hand-made) replace the published
+// tables of the same GPU, and each operation they time says "measured".
+#include "topologies/measured_tables.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/results_io.h"
+#include "tests/test_util.h"
+#include "topologies/data_files.h"
+#include "topologies/measured_identity.h"
+#include "topologies/perf_model.h"
+
+namespace {
+
+using namespace cobench::topo;
+
+const std::string kKernels = std::string(COBENCH_TEST_DATA_DIR) + "/measured_h800_kernels.json";
+
+TEST(MeasuredTables, ShapesAndCeilingsFromRecords) {
+  const MeasuredTables t = measured_tables(cobench::results::read(kKernels), kKernels);
+  // Two shapes: the failed record does not count; of two records of one shape the faster wins
+  // (medians 305 and 290 TFLOP/s).
+  ASSERT_EQ(t.gemm_fp8.size(), 2u);
+  EXPECT_EQ(t.gemm_fp8[0].m, 64);
+  EXPECT_EQ(t.gemm_fp8[0].n, 7168);
+  EXPECT_EQ(t.gemm_fp8[0].k, 16384);
+  EXPECT_EQ(t.gemm_fp8[0].flops_per_s, 305e12);
+  EXPECT_EQ(t.gemm_fp8[1].flops_per_s, 1200e12);
+  // The best FLOP/s and the best B/s of the MLA records, from different records.
+  EXPECT_EQ(*t.mla_decode_flops, 550e12);
+  EXPECT_EQ(*t.mla_decode_bw, 2500e9);
+}
+
+TEST(MeasuredTables, BadRecordsNameTheirPath) {
+  cobench::results::Results r;
+  cobench::results::Record rec;
+  rec.benchmark = "gemm";
+  rec.verification = cobench::results::Verification::kPassed;
+  rec.parameters = {{"model_input", "gpu.gemm_fp8"}, {"m", 64}, {"n", 7168}};
+  rec.metrics = {{"gemm_flop_per_s", "FLOP/s", {3e14}, std::nullopt}};
+  r.records.push_back(rec);
+  EXPECT_NE(cobench::test::error_of([&] { measured_tables(r, "k.json"); })
+                .find("k.json: $.records[0].parameters: model input 'gpu.gemm_fp8' needs the shape "
+                      "parameter 'k'"),
+            std::string::npos);
+  r.records[0].parameters["k"] = 16384;
+  r.records[0].metrics[0].values = {-3e14};
+  EXPECT_NE(cobench::test::error_of([&] { measured_tables(r, "k.json"); })
+                .find("k.json: $.records[0].metrics.gemm_flop_per_s.values[0]: must be finite and "
+                      "greater than zero (FLOP/s), got -300000000000000"),
+            std::string::npos);
+}
+
+TEST(MeasuredTables, ReplaceThePublishedTableAndSaySo) {
+  const ClusterSpec c = load_cluster_file("deepseek-h800-2048");
+  PerfModel perf(c, find_published_perf(c));
+  perf.use_measured(measured_tables(cobench::results::read(kKernels), kKernels));
+  Op op;
+  op.kind = OpKind::kGemm;
+  op.m = 64, op.n = 7168, op.k = 16384;
+  op.flops = 2.0 * 64 * 7168 * 16384;
+  op.bytes = 7168.0 * 16384 + 64.0 * 16384 + 64.0 * 7168 * 2;
+  const OpTime t = perf.compute(op, false);
+  EXPECT_NEAR(t.seconds, op.flops / 305e12, 1e-15);  // exact at a measured shape
+  EXPECT_EQ(t.source, PerfSource::kMeasured);
+  Op core;
+  core.kind = OpKind::kAttention;
+  core.flops = 550e12 * 1e-3;
+  core.bytes = 2500e9 * 0.5e-3;
+  const OpTime a = perf.compute(core, false);
+  EXPECT_NEAR(a.seconds, 1e-3, 1e-15);
+  EXPECT_EQ(a.source, PerfSource::kMeasured);
+}
+
+TEST(MeasuredTables, OnlyForTheGpuTheyMeasured) {
+  const std::string e = cobench::test::error_of(
+      [] { measured_data_for({kKernels}, load_cluster_file("h200-ib-256"), {}); });
+  EXPECT_NE(e.find("measures model input 'gpu.gemm_fp8' of another gpu"), std::string::npos) << e;
+  const MeasuredData d = measured_data_for({kKernels}, load_cluster_file("deepseek-h800-2048"), {});
+  EXPECT_EQ(d.tables.gemm_fp8.size(), 2u);
+  EXPECT_TRUE(d.inputs.empty());
+}
+
+}  // namespace

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: Apache-2.0
+// Measured kernel-performance tables (docs/model.md, "Performance sources"): records tagged with
+// a table input describe one shape each, and together they replace the published table of that
+// kernel for the GPU they ran on (the identity rule of measured_identity.h applies: both are
+// "gpu" inputs).
+//   gpu.gemm_fp8    a block-scaled FP8 GEMM: parameters m, n, k (and groups for a grouped one),
+//                   a FLOP/s metric; the best of several records of one shape is kept
+//   gpu.mla_decode  an MLA decode kernel (BF16 cache, absorbed): the best FLOP/s and the best
+//                   B/s of all such records are its compute and memory ceilings
+// Only records whose verification passed count; values must be finite and greater than zero.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/results.h"
+#include "topologies/perf_model.h"
+
+namespace cobench::topo {
+
+/// The table inputs, which measured_inputs() leaves to measured_tables().
+bool is_table_input(std::string_view name);
+inline constexpr const char* kTableInputs = "gpu.gemm_fp8, gpu.mla_decode";
+
+struct MeasuredTables {
+  std::vector<GemmPoint> gemm_fp8;
+  std::string gemm_source;  ///< "<file>" of the first record
+  std::optional<double> mla_decode_flops, mla_decode_bw;
+  std::string mla_source;
+  bool empty() const { return gemm_fp8.empty() && !mla_decode_flops && !mla_decode_bw; }
+};
+
+/// The tables a results document measures; errors name `source` and the JSON path.
+MeasuredTables measured_tables(const results::Results& r, const std::string& source);
+
+/// Adds `from` to `into` (per GEMM shape and for the MLA ceilings, the faster value wins).
+void merge_tables(MeasuredTables& into, const MeasuredTables& from);
+
+}  // namespace cobench::topo
