@@ -213,10 +213,11 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
     const std::string in = "inference";
     const double hbm_gb = decode->hbm_bytes / 1e9;
     row(in, "inference.device_bytes",
-        fmt::format("a device holds: weights ({} expert slots over EP {:.0f}) + KV of {:.4g} "
-                    "sequences x {:.0f} tokens",
-                    decode->expert_slots, decode->ep, decode->sequences_per_device,
-                    s.context_tokens),
+        fmt::format(
+            "a device holds: weights ({}) + KV of {:.4g} sequences x {:.0f} tokens",
+            m.moe ? fmt::format("{} expert slots over EP {:.0f}", decode->expert_slots, decode->ep)
+                  : fmt::format("TP {:.0f}", s.tp),
+            s.tokens_per_device / (1 + s.mtp_depth), s.context_tokens),
         decode->device_bytes / 1e9, "GB",
         decode->feasible ? fmt::format("fits in {:.4g} GB of HBM", hbm_gb)
                          : fmt::format("DOES NOT FIT in {:.4g} GB of HBM: no prediction", hbm_gb));
@@ -238,7 +239,9 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
     for (const Bound& b : bounds) {
       inference["bounds_s_per_layer_step"][b.name] = b.seconds_per_layer_step;
       row(in, fmt::format("inference.bounds.{}", b.name),
-          fmt::format("roofline: {} per {} layer and micro-batch", b.name, m.moe ? "MoE" : "dense"),
+          fmt::format("roofline: {} per {} layer and micro-batch",
+                      m.moe || std::string(b.name) != "ep_all_to_all" ? b.name : "tp_all_reduce",
+                      m.moe ? "MoE" : "dense"),
           b.seconds_per_layer_step * 1e6, "us");
     }
     row(in, "inference.bound.tpot_s",

@@ -38,6 +38,7 @@ DecodeBounds decode_bounds(const ModelArch& m, const ParamBreakdown& p, const Cl
   sh.expert_slots = whole.expert_slots;
   sh.domain_gpus = static_cast<double>(c.scale_up.domain_gpus > 0 ? c.scale_up.domain_gpus
                                                                   : c.node.gpus_per_node);
+  sh.tp = s.tp;
   sh.tokens = s.tokens_per_device / s.micro_batches;
   sh.sequences = sh.tokens / (1 + s.mtp_depth);
   sh.context = s.context_tokens;
@@ -50,8 +51,7 @@ DecodeBounds decode_bounds(const ModelArch& m, const ParamBreakdown& p, const Cl
   b.compute_s =
       fp8 > 0 ? layer.flops(OpPrecision::kFp8) / fp8 + layer.flops(OpPrecision::kBf16) / bf16 : 0;
   for (std::size_t i = 0; i < layer.size; ++i)
-    if (layer.ops[i].kind == OpKind::kDispatch || layer.ops[i].kind == OpKind::kCombine)
-      b.comm_s += ideal.comm(layer.ops[i], sh.ep, false).seconds;
+    if (is_comm(layer.ops[i].kind)) b.comm_s += ideal.comm(layer.ops[i], sh.ep, false).seconds;
   const RouteCopies copies = route_copies(m, sh);
   b.over_nics = copies.scale_out > 0;
   b.link = b.over_nics && c.node.nic_speed ? *c.node.nic_speed : c.scale_up.bandwidth_nominal;

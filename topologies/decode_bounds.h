@@ -38,6 +38,9 @@ struct DecodeSetting {
   double train_mfu = 0.3894;     ///< for training throughput on any cluster: the paper's causal MFU
   double ep_degree = 0;          ///< devices the experts spread over; 0: the whole cluster
   double redundant_experts = 0;  ///< expert copies beyond the routed ones (slots = routed + these)
+  /// Tensor-parallel degree of attention, dense FFNs and the head (experts stay expert-parallel);
+  /// the tp devices of a group hold the same tokens, so each is credited 1/tp of them.
+  double tp = 1;
   Schedule schedule = Schedule::kTwoMicroBatch;
   double mtp_depth = 0;          ///< draft tokens a step (multi-token prediction)
   double mtp_acceptance = 0.85;  ///< of each draft token (the paper: 80-90%)

@@ -255,6 +255,7 @@ OpTime PerfModel::compute(const Op& op, bool prefill) const {
       return t;
     case OpKind::kDispatch:
     case OpKind::kCombine:
+    case OpKind::kAllReduce:
       break;
   }
   return t;
@@ -273,7 +274,7 @@ OpTime PerfModel::comm(const Op& op, double ep, bool prefill) const {
   out *= nics / gpus;  // a GPU's share of its node's NICs
   if (op.comm_scale_up > 0 && up <= 0)
     throw Error(
-        fmt::format("cluster '{}': EP traffic inside the scale-up domain needs "
+        fmt::format("cluster '{}': traffic inside the scale-up domain needs "
                     "scale_up.bandwidth",
                     c_.name));
   if (op.comm_scale_out > 0 && out <= 0)
@@ -290,7 +291,8 @@ OpTime PerfModel::comm(const Op& op, double ep, bool prefill) const {
                         measured_.count("ep.bandwidth.intra_node") > 0;
   t.seconds = link_s;
   t.source = measured ? PerfSource::kMeasured : PerfSource::kDatasheet;
-  if (ideal_ || measured || !ep_table_applies_) return t;
+  // DeepEP's tables time EP traffic only; a TP all-reduce is at the link rate.
+  if (ideal_ || measured || !ep_table_applies_ || op.kind == OpKind::kAllReduce) return t;
   // DeepEP's kernels on this network: never faster than the links allow.
   const bool dispatch = op.kind == OpKind::kDispatch;
   double table_s = 0;

@@ -20,9 +20,8 @@ LayerStages layer_cost(const LayerOps& l, const PerfModel& perf, double ep, bool
     double flops_s = 0, bytes = 0;
     for (std::size_t i = 0; i < l.size; ++i) {
       const Op& op = l.ops[i];
-      if (op.kind == OpKind::kDispatch || op.kind == OpKind::kCombine) {
-        (op.kind == OpKind::kDispatch ? cost.dispatch_s : cost.combine_s) +=
-            perf.comm(op, ep, prefill).seconds;
+      if (is_comm(op.kind)) {
+        cost.dispatch_s += perf.comm(op, ep, prefill).seconds;
         continue;
       }
       // FLOPs at the precision's peak (a GEMM op's time at zero bytes), bytes at HBM rate.
@@ -37,18 +36,22 @@ LayerStages layer_cost(const LayerOps& l, const PerfModel& perf, double ep, bool
     cost.pre_s = std::max(flops_s, perf.compute(bytes_only, prefill).seconds);
     return cost;
   }
-  bool dispatched = false;
+  // Communication before the first compute that follows communication is the dispatch stage
+  // (an EP dispatch, a TP all-reduce), compute after it the middle stage, communication after
+  // that the combine stage.
+  bool communicated = false, middle = false;
   for (std::size_t i = 0; i < l.size; ++i) {
     const Op& op = l.ops[i];
-    const bool comm = op.kind == OpKind::kDispatch || op.kind == OpKind::kCombine;
+    const bool comm = is_comm(op.kind);
     const OpTime t = comm ? perf.comm(op, ep, prefill) : perf.compute(op, prefill);
-    if (op.kind == OpKind::kDispatch) {
-      cost.dispatch_s += t.seconds;
-      dispatched = true;
-    } else if (op.kind == OpKind::kCombine) {
-      cost.combine_s += t.seconds;
+    if (comm) {
+      (middle ? cost.combine_s : cost.dispatch_s) += t.seconds;
+      communicated = true;
+    } else if (communicated) {
+      cost.mid_s += t.seconds;
+      middle = true;
     } else {
-      (dispatched ? cost.mid_s : cost.pre_s) += t.seconds;
+      cost.pre_s += t.seconds;
     }
     if (detail)
       detail->push_back(
@@ -135,6 +138,15 @@ ServingShape base_shape(const ModelArch& m, const ClusterSpec& c, const DecodeSe
   sh.expert_slots = m.moe ? expert_slots(m, c, ep, s.redundant_experts) : 0;
   sh.domain_gpus = static_cast<double>(c.scale_up.domain_gpus > 0 ? c.scale_up.domain_gpus
                                                                   : c.node.gpus_per_node);
+  sh.tp = s.tp;
+  if (!(s.tp >= 1 && std::floor(s.tp) == s.tp))
+    throw Error(fmt::format("TP degree must be a whole number >= 1, got {}", s.tp));
+  if (std::fmod(static_cast<double>(m.attention.num_heads), s.tp) != 0)
+    throw Error(
+        fmt::format("TP {} does not divide the {} attention heads", s.tp, m.attention.num_heads));
+  if (s.tp > sh.domain_gpus)
+    throw Error(fmt::format("TP {} spans more than one scale-up domain of {} GPUs: not modeled",
+                            s.tp, sh.domain_gpus));
   return sh;
 }
 
@@ -161,10 +173,15 @@ void check_setting(const DecodeSetting& s) {
     throw Error(fmt::format("cache hit fraction must be in [0, 1), got {}", s.cache_hit));
 }
 
+// `sequences`: those the device's TP group holds. MLA's latent cache is replicated across a TP
+// group; GQA's KV heads are split (at least one a device).
 void fill_memory(const ModelArch& m, const ClusterSpec& c, const ServingShape& sh, double sequences,
                  double kv_tokens, double kv_bytes, ServingPrediction& p) {
-  p.device_bytes =
-      device_weight_bytes(m, sh) + sequences * kv_tokens * kv_bytes_per_token(m, kv_bytes).value;
+  const double kv_heads = static_cast<double>(m.attention.num_kv_heads);
+  const double kv_share =
+      m.attention.mla || kv_heads <= 0 ? 1.0 : std::max(1.0, kv_heads / sh.tp) / kv_heads;
+  p.device_bytes = device_weight_bytes(m, sh) +
+                   sequences * kv_tokens * kv_bytes_per_token(m, kv_bytes).value * kv_share;
   p.hbm_bytes = c.node.gpu->hbm_capacity.value;
   p.feasible = p.device_bytes <= p.hbm_bytes;
 }
@@ -240,8 +257,8 @@ ServingPrediction predict_decode(const ModelArch& m, const ClusterSpec& c, const
   sh.tokens = s.tokens_per_device / s.micro_batches;
   sh.sequences = sh.tokens / query_per_seq;
   sh.context = s.context_tokens;
-  p.sequences_per_device = s.tokens_per_device / query_per_seq;
-  fill_memory(m, c, sh, p.sequences_per_device, s.context_tokens, s.kv_bytes, p);
+  p.sequences_per_device = s.tokens_per_device / query_per_seq / s.tp;
+  fill_memory(m, c, sh, s.tokens_per_device / query_per_seq, s.context_tokens, s.kv_bytes, p);
 
   std::vector<OpTiming>* d = detail ? &p.ops : nullptr;
   Step step = run_step(m, sh, s, perf, "", d);
@@ -262,7 +279,7 @@ ServingPrediction predict_decode(const ModelArch& m, const ClusterSpec& c, const
   p.step_s = step.time_s;
   p.compute_s = step.work_s;
   p.comm_s = step.comm_s;
-  p.binding = step.comm_s > step.work_s ? "ep_all_to_all" : "compute";
+  p.binding = step.comm_s <= step.work_s ? "compute" : m.moe ? "ep_all_to_all" : "tp_all_reduce";
   // Accepted tokens a sequence a step: the verified token and each draft token while every
   // earlier one was accepted.
   double accepted = 1, chain = 1;
@@ -293,13 +310,13 @@ ServingPrediction predict_prefill(const ModelArch& m, const ClusterSpec& c, cons
   sh.tokens = s.prefill_tokens_per_device / s.micro_batches;
   sh.sequences = sh.tokens / new_per_seq;
   sh.context = prompt - new_per_seq;  // the cached prefix
-  p.sequences_per_device = s.prefill_tokens_per_device / new_per_seq;
-  fill_memory(m, c, sh, p.sequences_per_device, prompt, s.kv_bytes, p);
+  p.sequences_per_device = s.prefill_tokens_per_device / new_per_seq / s.tp;
+  fill_memory(m, c, sh, s.prefill_tokens_per_device / new_per_seq, prompt, s.kv_bytes, p);
   const Step step = run_step(m, sh, s, perf, "", detail ? &p.ops : nullptr);
   p.step_s = step.time_s;
   p.compute_s = step.work_s;
   p.comm_s = step.comm_s;
-  p.binding = step.comm_s > step.work_s ? "ep_all_to_all" : "compute";
+  p.binding = step.comm_s <= step.work_s ? "compute" : m.moe ? "ep_all_to_all" : "tp_all_reduce";
   p.tokens_per_s_per_device = p.sequences_per_device * prompt / p.step_s;
   return p;
 }

@@ -37,9 +37,23 @@ Op memory(const char* name, double bytes, const char* form) {
   return op;
 }
 
+// The all-reduce of a tensor-parallel group after a row-parallel GEMM: a ring moves
+// 2 (tp - 1) / tp of the t x d BF16 activations a device, inside the scale-up domain.
+Op all_reduce(const char* name, double t, double d, double tp) {
+  Op op;
+  op.name = name;
+  op.kind = OpKind::kAllReduce;
+  op.comm_scale_up = 2 * (tp - 1) / tp * t * d * 2;
+  op.form = "ring, BF16";
+  return op;
+}
+
 void attention(const ModelArch& m, const ServingShape& s, LayerOps& l) {
   const AttentionSpec& a = m.attention;
-  const double d = f(m.hidden_size), h = f(a.num_heads), t = s.tokens, seqs = s.sequences;
+  // Tensor parallelism splits the heads (and GQA's KV heads, at least one a device); the down
+  // projections of MLA are replicated.
+  const double tp = s.tp;
+  const double d = f(m.hidden_size), h = f(a.num_heads) / tp, t = s.tokens, seqs = s.sequences;
   const double w = s.weight_bytes;
   // Each new token of a prefill attends to the cached prefix and, causally, to half of its own
   // sequence's new tokens on average; a decode token to the whole context.
@@ -82,7 +96,7 @@ void attention(const ModelArch& m, const ServingShape& s, LayerOps& l) {
     }
     l.add(gemm("attn.out", OpPrecision::kFp8, t, d, h * v, w));
   } else {
-    const double hd = f(a.head_dim), kv = f(a.num_kv_heads);
+    const double hd = f(a.head_dim), kv = std::max(1.0, f(a.num_kv_heads) / tp);
     l.add(gemm("attn.qkv", OpPrecision::kFp8, t, (h + 2 * kv) * hd, d, w));
     Op core;
     core.name = "attn.core";
@@ -100,17 +114,22 @@ void attention(const ModelArch& m, const ServingShape& s, LayerOps& l) {
 }
 
 void dense_ffn(const ModelArch& m, const ServingShape& s, LayerOps& l) {
-  const double d = f(m.hidden_size), i = f(m.dense_intermediate), t = s.tokens;
+  const double d = f(m.hidden_size), i = f(m.dense_intermediate) / s.tp, t = s.tokens;
+  if (s.tp > 1) l.add(all_reduce("attn.all_reduce", t, d, s.tp));
   l.add(gemm("ffn.gate_up", OpPrecision::kFp8, t, 2 * i, d, s.weight_bytes));
   l.add(memory("ffn.swiglu", 3 * t * i * 2, "SwiGLU: read 2I, write I, BF16"));
   l.add(gemm("ffn.down", OpPrecision::kFp8, t, d, i, s.weight_bytes));
+  if (s.tp > 1) l.add(all_reduce("ffn.all_reduce", t, d, s.tp));
 }
 
 void moe_ffn(const ModelArch& m, const ServingShape& s, LayerOps& l) {
   const MoeSpec& e = *m.moe;
-  const double d = f(m.hidden_size), t = s.tokens, w = s.weight_bytes;
+  // With tensor-parallel attention each device of a TP group routes its 1/tp share of the
+  // group's tokens (sequence parallel); the experts stay expert-parallel.
+  const double d = f(m.hidden_size), t = s.tokens / s.tp, w = s.weight_bytes;
   const double slots = s.expert_slots > 0 ? s.expert_slots : f(e.routed_experts);
   l.add(gemm("moe.router", OpPrecision::kBf16, t, f(e.routed_experts), d, 2));
+  if (s.tp > 1) l.add(all_reduce("attn.all_reduce", s.tokens, d, s.tp));
   const RouteCopies copies = route_copies(m, s);
   const double dispatch_copy = d + 4 * std::ceil(d / 128);  // FP8 + an FP32 scale a 128
   Op dispatch;
@@ -161,6 +180,8 @@ const char* to_string(OpKind k) {
       return "dispatch";
     case OpKind::kCombine:
       return "combine";
+    case OpKind::kAllReduce:
+      return "all_reduce";
   }
   return "?";
 }
@@ -236,7 +257,7 @@ StepOps step_ops(const ModelArch& m, const ServingShape& s) {
   }
   // The head runs on the last position of each prefilled sequence, on every decoded token.
   const double rows = s.prefill ? s.sequences : s.tokens;
-  const double v = f(m.vocab_size), d = f(m.hidden_size);
+  const double v = f(m.vocab_size) / s.tp, d = f(m.hidden_size);
   st.lm_head.add(gemm("lm_head", OpPrecision::kBf16, rows, v, d, 2));
   st.lm_head.add(memory("sampling", rows * v * 4 * 2, "FP32 logits written and read"));
   return st;
@@ -244,7 +265,9 @@ StepOps step_ops(const ModelArch& m, const ServingShape& s) {
 
 double device_weight_bytes(const ModelArch& m, const ServingShape& s) {
   const ParamBreakdown p = count_params(m);
-  double params = p.total() - p.routed_experts;
+  // Tensor parallelism splits the attention, dense FFN, shared experts and the head (MLA's down
+  // projections are replicated: a small share, counted as split).
+  double params = (p.total() - p.routed_experts) / s.tp;
   if (m.moe) {
     const double slots = s.expert_slots > 0 ? s.expert_slots : f(m.moe->routed_experts);
     const double moe_layers = f(m.num_layers - m.dense_layers);

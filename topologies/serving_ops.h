@@ -14,7 +14,11 @@
 
 namespace cobench::topo {
 
-enum class OpKind { kGemm, kGroupedGemm, kAttention, kMemory, kDispatch, kCombine };
+enum class OpKind { kGemm, kGroupedGemm, kAttention, kMemory, kDispatch, kCombine, kAllReduce };
+/// Communication: EP dispatch and combine, a tensor-parallel all-reduce.
+inline bool is_comm(OpKind k) {
+  return k == OpKind::kDispatch || k == OpKind::kCombine || k == OpKind::kAllReduce;
+}
 enum class OpPrecision { kFp8, kBf16 };
 const char* to_string(OpKind k);
 
@@ -26,7 +30,7 @@ struct Op {
   double groups = 1;           ///< grouped GEMM: experts on the device; batched: heads
   double flops = 0;            ///< all groups
   double bytes = 0;            ///< HBM bytes read and written
-  double comm_scale_up = 0;    ///< dispatch/combine bytes this device sends inside its domain
+  double comm_scale_up = 0;    ///< bytes this device sends inside its domain (EP, TP)
   double comm_scale_out = 0;   ///< ... and over its NIC to other domains
   double sequences = 0;        ///< attention: sequences whose KV is read
   const char* form = "";       ///< how it is priced, e.g. "MLA absorbed (576 + 512)"
@@ -47,7 +51,8 @@ struct LayerOps {
   double comm_scale_out() const;
 };
 
-/// What a device serves in one micro-batch.
+/// What a device serves in one micro-batch. With tensor parallelism (tp > 1) the tp devices of a
+/// group hold the same `tokens` and `sequences`.
 struct ServingShape {
   double tokens = 0;        ///< query tokens of this micro-batch on the device
   double sequences = 0;     ///< the sequences they belong to (tokens / query tokens a sequence)
@@ -58,6 +63,7 @@ struct ServingShape {
   double ep = 1;            ///< devices the experts spread over
   double expert_slots = 0;  ///< routed + redundant experts (0: routed)
   double domain_gpus = 1;   ///< GPUs of one scale-up domain
+  double tp = 1;            ///< tensor-parallel degree of attention, dense FFN and the head
   /// Dispatch sends one copy per destination node (DeepEP's normal kernels, prefill) instead of
   /// one per routed expert (its low-latency kernels, decode).
   bool node_dedup = false;

@@ -43,9 +43,12 @@ BestConfig best_config(const ModelArch& m, const ClusterSpec& c, const DecodeSet
       std::max<std::int64_t>(1, std::min(c.node.gpus_per_node, c.scale_up.domain_gpus));
   double fastest = 0, fastest_ep = 0;
   // A given EP degree (--ep) is the only one tried.
+  // A dense model has no experts to spread: one degree stands for all.
   const std::vector<std::int64_t> degrees =
-      base.ep_degree > 0 ? std::vector<std::int64_t>{static_cast<std::int64_t>(base.ep_degree)}
-                         : ep_sweep(c, step);
+      base.ep_degree > 0 || !m.moe
+          ? std::vector<std::int64_t>{base.ep_degree > 0 ? static_cast<std::int64_t>(base.ep_degree)
+                                                         : 1}
+          : ep_sweep(c, step);
   for (const std::int64_t ep : degrees) {
     const double e = static_cast<double>(ep);
     if (!expert_slots_fit(m, e, base.redundant_experts)) continue;
@@ -135,6 +138,7 @@ ClusterComparison compare_clusters(const ModelArch& m, const std::vector<Cluster
     }
     const ServingPrediction& p = b.decode;
     j.update({{"ep_degree", b.ep},
+              {"tp_degree", base.tp},
               {"tokens_per_device", b.tokens_per_device},
               {"sequences_per_device", p.sequences_per_device},
               {"tokens_per_s_per_user", p.tokens_per_s_per_user},
@@ -143,8 +147,10 @@ ClusterComparison compare_clusters(const ModelArch& m, const std::vector<Cluster
               {"binding", p.binding},
               {"device_bytes", p.device_bytes},
               {"ttft_s", b.ttft_s}});
-    row(sec, "best.ep_degree", "EP degree", b.ep, "GPUs",
-        fmt::format("{:.0f} expert slots, {:.4g} a GPU", p.expert_slots, p.expert_slots / b.ep));
+    if (m.moe)
+      row(sec, "best.ep_degree", "EP degree", b.ep, "GPUs",
+          fmt::format("{:.0f} expert slots, {:.4g} a GPU", p.expert_slots, p.expert_slots / b.ep));
+    row(sec, "best.tp_degree", "TP degree (attention, dense FFN, head)", base.tp, "GPUs");
     row(sec, "best.sequences_per_device", "sequences a GPU", p.sequences_per_device, "seqs",
         fmt::format("{:.0f} query tokens a step; {:.4g} GB of {:.4g} GB HBM", b.tokens_per_device,
                     p.device_bytes / 1e9, p.hbm_bytes / 1e9));

@@ -35,7 +35,7 @@ void add_analyze(CLI::App& app, Action& action) {
     double target_tokens_per_user = 0, target_ttft = 0;
     std::vector<std::string> measured, measured_as;
     double tokens_per_device = 64, context = 4096, weight_bytes = 1, ep = 0, mfu = 0.3894;
-    double redundant = 0, micro_batches = 2, mtp_depth = 0, mtp_acceptance = 0.85;
+    double redundant = 0, micro_batches = 2, mtp_depth = 0, mtp_acceptance = 0.85, tp = 1;
     double prefill_tokens = 16384, prompt = 0, cache_hit = 0, prefill_ep = 0;
     double prefill_mfu = 0.4;
     std::vector<double> prefix_tokens{1024, 4096, 16384, 65536, 131072};
@@ -92,6 +92,11 @@ void add_analyze(CLI::App& app, Action& action) {
   cmd->add_option("--redundant-experts", o->redundant,
                   "Expert copies beyond the routed experts (DeepSeek: 32; EP144 = 288 slots)")
       ->check(integer_in(0, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--tp", o->tp,
+                  "Tensor-parallel degree of attention, dense FFNs and the LM head inside a "
+                  "scale-up domain (experts stay expert-parallel)")
+      ->check(integer_in(1, 1024))
       ->capture_default_str();
   cmd->add_option("--mtp-depth", o->mtp_depth, "Multi-token prediction: draft tokens a step")
       ->check(integer_in(0, 8))
@@ -187,6 +192,7 @@ void add_analyze(CLI::App& app, Action& action) {
                      : o->schedule == "full"     ? topo::Schedule::kFullOverlap
                                                  : topo::Schedule::kTwoMicroBatch;
         s.redundant_experts = o->redundant;
+        s.tp = o->tp;
         s.mtp_depth = o->mtp_depth;
         s.mtp_acceptance = o->mtp_acceptance;
         s.prefill_tokens_per_device = o->prefill_tokens;

@@ -122,6 +122,47 @@ TEST(ServingModel, TwoMicroBatchScheduleByHand) {
   EXPECT_DOUBLE_EQ(list_schedule({moe}, 2), 17);
 }
 
+TEST(ServingOps, TensorParallelDenseModel) {
+  // LLaMA-3.1-405B (hidden 16384, 128 heads, 8 KV heads of 128, FFN 53248, vocabulary 128256,
+  // 126 layers) at TP8: a device computes 16 heads and 1 KV head, 1/8 of the FFN and the head,
+  // and all-reduces 2 x 7/8 of the t x 16384 BF16 activations twice a layer.
+  const ModelArch llama = load_model("llama-3.1-405b");
+  ServingShape s = decode_shape(16, 4096, 1);
+  s.tp = 8;
+  const StepOps ops = step_ops(llama, s);
+  EXPECT_EQ(ops.dense.count, 126);
+  EXPECT_EQ(find(ops.dense, "attn.qkv").n, (16 + 2 * 1) * 128);
+  EXPECT_EQ(find(ops.dense, "attn.out").k, 16 * 128);
+  const Op& core = find(ops.dense, "attn.core");
+  EXPECT_DOUBLE_EQ(core.flops, 2.0 * 16 * 16 * 256 * 4096);
+  EXPECT_DOUBLE_EQ(core.bytes, 16.0 * 4096 * 2 * 1 * 128 * 2);  // one KV head a device
+  EXPECT_EQ(find(ops.dense, "ffn.gate_up").n, 2 * 53248 / 8);
+  EXPECT_EQ(find(ops.dense, "ffn.down").k, 53248 / 8);
+  EXPECT_DOUBLE_EQ(find(ops.dense, "attn.all_reduce").comm_scale_up, 2 * 7.0 / 8 * 16 * 16384 * 2);
+  EXPECT_DOUBLE_EQ(find(ops.dense, "ffn.all_reduce").comm_scale_up, 2 * 7.0 / 8 * 16 * 16384 * 2);
+  EXPECT_EQ(find(ops.lm_head, "lm_head").n, 128256 / 8);
+  // A TP group of 8 holds the same 64 tokens: each device is credited 8.
+  const ClusterSpec c = load_cluster_file("h200-ib-256");
+  DecodeSetting d;
+  d.tp = 8;
+  d.tokens_per_device = 64;
+  const ServingPrediction p = predict_decode(llama, c, d, PerfModel(c, find_published_perf(c)));
+  EXPECT_NEAR(p.tokens_per_s_per_device * p.step_s, 64.0 / 8, 1e-9);
+  EXPECT_EQ(p.binding, std::string("compute"));
+  // Weights: 405.85 B parameters / 8 at 1 B; KV: 64 sequences x 4096 x 516,096 B / 8 heads.
+  EXPECT_NEAR(p.device_bytes, count_params(llama).total() / 8 + 64 * 4096 * 516096.0 / 8, 1);
+  d.tp = 3;
+  EXPECT_NE(cobench::test::error_of([&] {
+              predict_decode(llama, c, d, PerfModel::roofline(c));
+            }).find("TP 3 does not divide the 128 attention heads"),
+            std::string::npos);
+  d.tp = 16;
+  EXPECT_NE(cobench::test::error_of([&] {
+              predict_decode(llama, c, d, PerfModel::roofline(c));
+            }).find("TP 16 spans more than one scale-up domain of 8 GPUs"),
+            std::string::npos);
+}
+
 TEST(ServingModel, TokensChargedAreTokensCredited) {
   // 64 tokens a device in 2 micro-batches of 32: each layer is charged 2 x 32 tokens, and the
   // device is credited 64 tokens a step.
@@ -251,6 +292,29 @@ TEST(ServingModel, PredictionNeverBeatsTheRoofline) {
                       predict_prefill(v3(), c, s, ideal).step_s * (1 - 1e-12));
           }
         }
+      }
+    }
+  }
+}
+
+TEST(ServingModel, TensorParallelPredictionNeverBeatsTheRoofline) {
+  const ModelArch llama = load_model("llama-3.1-405b");
+  for (const char* name : {"h200-ib-256", "b200-ib-256", "deepseek-h800-2048"}) {
+    const ClusterSpec c = load_cluster_file(name);
+    const PerfModel perf(c, find_published_perf(c));
+    const PerfModel ideal = PerfModel::roofline(c);
+    for (double tp : {1.0, 2.0, 4.0, 8.0}) {
+      for (double tokens : {1.0, 32.0, 512.0}) {
+        DecodeSetting s;
+        s.tp = tp;
+        s.tokens_per_device = tokens;
+        EXPECT_GE(predict_decode(llama, c, s, perf).step_s,
+                  predict_decode(llama, c, s, ideal).step_s * (1 - 1e-12))
+            << name << " tp " << tp << " tokens " << tokens;
+        s.ep_degree = 16;
+        s.redundant_experts = 0;
+        EXPECT_GE(predict_decode(v3(), c, s, perf).step_s,
+                  predict_decode(v3(), c, s, ideal).step_s * (1 - 1e-12));
       }
     }
   }
