@@ -5,7 +5,9 @@
 #      and ctest (GPU tests skip with a reason where there is no GPU)
 #   3. the `asan` preset (ASan + UBSan on the CPU code) and the same CPU tests
 #   4. pytest for the Python scripts
-#   5. clang-format check of every C++/CUDA file
+#   5. scripts/gpu-check.sh --dry-run: the GPU machine's call, here without a GPU (packed
+#      dependencies only; borrows build/default's cobench; a few minutes of building)
+#   6. clang-format check of every C++/CUDA file
 # Ends with one summary line "test.sh: N passed, N failed, N skipped" and exits non-zero on any
 # failure. Options: --no-asan skips step 3 locally (ignored when CI=true), -j N sets build jobs.
 set -uo pipefail
@@ -18,7 +20,7 @@ while (($#)); do
   case "$1" in
     --no-asan) asan=0 ;;
     -j) jobs="$2"; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown option '$1' (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -58,6 +60,25 @@ step "pytest"
 COBENCH_BIN="$root/build/default/apps/cobench/cobench" \
   "$root/.venv/bin/python" -m pytest scripts/tests -q --junitxml="$reports/pytest.xml" ||
   failed_steps+=("pytest")
+
+step "gpu-check dry run"
+# One JUnit case for the summary; the dry run's own log and $OUT stay in build/.
+dry_log="$reports/gpu-check-dry-run.log"
+dry_start=$SECONDS
+COBENCH_BIN="$root/build/default/apps/cobench/cobench" \
+  ./scripts/gpu-check.sh --dry-run -j "$jobs" >"$dry_log" 2>&1
+dry_rc=$?
+sed -n '/^gpu-check: steps/,$p' "$dry_log"
+echo "gpu-check dry run: exit $dry_rc after $((SECONDS - dry_start)) s (log: $dry_log)"
+{
+  echo '<?xml version="1.0" encoding="UTF-8"?>'
+  echo "<testsuite name=\"gpu-check\" tests=\"1\" failures=\"$((dry_rc != 0))\">"
+  echo "  <testcase name=\"gpu-check.sh --dry-run\" time=\"$((SECONDS - dry_start))\">"
+  ((dry_rc)) && echo "    <failure message=\"exit $dry_rc; see $dry_log\"/>"
+  echo '  </testcase>'
+  echo '</testsuite>'
+} >"$reports/gpu-check-dry-run.xml"
+((dry_rc == 0)) || failed_steps+=("gpu-check dry run")
 
 step "clang-format"
 mapfile -t sources < <(git ls-files '*.h' '*.hpp' '*.cpp' '*.cc' '*.cu' '*.cuh')

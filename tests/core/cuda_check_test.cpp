@@ -8,7 +8,9 @@
 
 #include "core/cuda/cublas_check.h"
 #include "core/cuda/device_check.h"
-#if __has_include(<nccl.h>)
+// Whether NCCL is linked (tests/CMakeLists.txt), not whether <nccl.h> is on the include path: a
+// machine can have the header without the library, and the check needs nccl_check.cpp.
+#if COBENCH_HAVE_NCCL
 #include "core/cuda/nccl_check.h"
 #endif
 
@@ -39,7 +41,7 @@ TEST(CudaCheck, CublasAndCublasLt) {
   EXPECT_NE(lt.find("CUBLAS_STATUS_INVALID_VALUE (7)"), std::string::npos) << lt;
 }
 
-#if __has_include(<nccl.h>)
+#if COBENCH_HAVE_NCCL
 TEST(CudaCheck, Nccl) {
   const std::string e = error_of([] { COBENCH_NCCL_CHECK(ncclInvalidArgument); });
   EXPECT_NE(e.find("NCCL error at tests/core/cuda_check_test.cpp:"), std::string::npos) << e;
