@@ -13,6 +13,19 @@ namespace cobench {
 /// error; the temporary file is removed in every case.
 void write_file_atomic_no_overwrite(const std::filesystem::path& path, std::string_view content);
 
+/// Writes `content` atomically under `path`, or, when that name is taken (another run in the same
+/// second, a race), under "<stem>-<pid>-<random>.<ext>" beside it: the content is never lost to a
+/// name clash and nothing is overwritten. Returns the path written. Throws cobench::Error on any
+/// other I/O error; the temporary file is removed in every case.
+std::filesystem::path write_file_atomic_unique(const std::filesystem::path& path,
+                                               std::string_view content);
+
+/// Throws cobench::Error unless a new file can be created in `dir`: it exists, is a directory,
+/// and takes a file (tried: a temporary file is created and removed), so that a run can refuse
+/// an unusable output directory before it measures anything. `what` starts the message, e.g.
+/// "--out 'results/x'": "--out 'results/x': no such directory".
+void check_writable_directory(const std::filesystem::path& dir, std::string_view what);
+
 /// Reads a whole file; throws cobench::Error naming the path when it cannot.
 std::string read_file(const std::filesystem::path& path);
 

@@ -57,11 +57,32 @@ std::pair<int, int> line_column(std::string_view text, size_t offset) {
   return {line, column};
 }
 
-Node parse_yaml_with_file(std::string_view text, std::shared_ptr<const std::string> file) {
+YAML::Node load_yaml(std::string_view text, const std::string& file) {
   try {
-    return Node(YAML::Load(std::string(text)), file, "");
+    return YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
-    fail_at(*file, e.mark.line + 1, e.mark.column + 1, fmt::format("YAML syntax error: {}", e.msg));
+    fail_at(file, e.mark.line + 1, e.mark.column + 1, fmt::format("YAML syntax error: {}", e.msg));
+  }
+}
+
+// Every map of a JSON document, however deep and whether or not it is ever read, must not repeat
+// a key: a Hugging Face config.json is read through foreign_map, whose unread sub-maps would
+// otherwise never be looked at (nlohmann keeps the last of two, another reader the first).
+void check_repeated_keys(const YAML::Node& n, const std::shared_ptr<const std::string>& file,
+                         const std::string& path) {
+  auto child = [&path](const std::string& key) { return path.empty() ? key : path + "." + key; };
+  if (n.IsSequence()) {
+    for (size_t i = 0; i < n.size(); ++i)
+      check_repeated_keys(n[i], file, fmt::format("{}[{}]", path, i));
+  } else if (n.IsMap()) {
+    std::vector<std::string> seen;
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      const std::string key = it->first.IsScalar() ? it->first.Scalar() : std::string();
+      if (std::find(seen.begin(), seen.end(), key) != seen.end())
+        Node(it->first, file, child(key)).fail("repeated key");
+      seen.push_back(key);
+      check_repeated_keys(it->second, file, child(key));
+    }
   }
 }
 
@@ -248,7 +269,7 @@ std::vector<std::string> MapReader::keys() const {
 }
 
 Node parse_yaml(std::string_view text, const std::string& name) {
-  return parse_yaml_with_file(text, std::make_shared<const std::string>(name));
+  return Node(load_yaml(text, name), std::make_shared<const std::string>(name), "");
 }
 
 Node parse_json(std::string_view text, const std::string& name) {
@@ -266,7 +287,10 @@ Node parse_json(std::string_view text, const std::string& name) {
   }
   std::string yaml_text(text);
   std::replace(yaml_text.begin(), yaml_text.end(), '\t', ' ');
-  return parse_yaml_with_file(yaml_text, std::make_shared<const std::string>(name));
+  auto file = std::make_shared<const std::string>(name);
+  const YAML::Node root = load_yaml(yaml_text, name);
+  check_repeated_keys(root, file, "");
+  return Node(root, file, "");
 }
 
 Node load_file(const std::filesystem::path& path) {

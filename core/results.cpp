@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <initializer_list>
+#include <map>
+#include <tuple>
 
 #include "core/error.h"
 #include "core/stats.h"
@@ -17,6 +19,10 @@ using nlohmann::json;
 
 constexpr std::string_view kBackends[] = {"cpu", "cuda", "mpi", "nccl"};
 constexpr std::string_view kVerifications[] = {"passed", "failed", "error", "not_checked"};
+// Units of quantities that cannot be negative: a time, a size, a rate, a frequency, a power.
+// Dimensionless ("1") and temperature ("C") values may be.
+constexpr std::string_view kNonNegativeUnits[] = {"s",   "B",      "B/s", "FLOP",
+                                                  "1/s", "FLOP/s", "Hz",  "W"};
 
 // Reads a JSON document strictly: each accessor names the JSON path of what it rejects.
 class Reader {
@@ -45,7 +51,9 @@ class Reader {
   }
   double number(const json& j, const std::string& path) const {
     if (!j.is_number()) fail(path, fmt::format("expected a number, got {}", j.type_name()));
-    return j.get<double>();
+    const double v = j.get<double>();
+    if (!std::isfinite(v)) fail(path, fmt::format("expected a finite number, got {}", v));
+    return v;
   }
   template <size_t N>
   std::string one_of(const json& j, const std::string& path,
@@ -106,8 +114,14 @@ Metric metric_from_json(const Reader& r, const json& j, const std::string& path,
   m.unit = r.one_of(j["unit"], path + ".unit", kUnits);
   const json& values = j["values"];
   if (!values.is_array()) r.fail(path + ".values", "expected an array of numbers");
-  for (size_t i = 0; i < values.size(); ++i)
-    m.values.push_back(r.number(values[i], fmt::format("{}.values[{}]", path, i)));
+  const bool non_negative = std::find(std::begin(kNonNegativeUnits), std::end(kNonNegativeUnits),
+                                      m.unit) != std::end(kNonNegativeUnits);
+  for (size_t i = 0; i < values.size(); ++i) {
+    const std::string vp = fmt::format("{}.values[{}]", path, i);
+    m.values.push_back(r.number(values[i], vp));
+    if (non_negative && m.values.back() < 0)
+      r.fail(vp, fmt::format("{} is negative; a value in '{}' cannot be", m.values.back(), m.unit));
+  }
   const bool has_stats = j.contains("median");
   for (auto key : {"min", "max", "mean", "stddev"}) {
     if (j.contains(key) != has_stats)
@@ -116,6 +130,12 @@ Metric metric_from_json(const Reader& r, const json& j, const std::string& path,
   if (has_stats) {
     if (m.values.empty()) r.fail(path + ".median", "statistics without values");
     const Summary s = summarize(m.values);
+    for (const auto& [key, v] : {std::pair<const char*, double>{"median", s.median},
+                                 {"mean", s.mean},
+                                 {"stddev", s.stddev}})
+      if (!std::isfinite(v))
+        r.fail(path + "." + key,
+               "the values' " + std::string(key) + " is beyond the range of a double");
     const double mag = std::max(std::fabs(s.min), std::fabs(s.max));
     r.close_to(r.number(j["median"], path + ".median"), s.median, path + ".median", mag);
     r.close_to(r.number(j["min"], path + ".min"), s.min, path + ".min", mag);
@@ -149,6 +169,7 @@ Record record_from_json(const Reader& r, const json& j, const std::string& path)
   for (const auto& [k, v] : params.items()) {
     if (!v.is_number() && !v.is_string() && !v.is_boolean())
       r.fail(path + ".parameters." + k, "expected a number, string or boolean");
+    if (v.is_number()) r.number(v, path + ".parameters." + k);
   }
   rec.parameters = params;
   const json& metrics = j["metrics"];
@@ -167,6 +188,19 @@ Record record_from_json(const Reader& r, const json& j, const std::string& path)
   return rec;
 }
 
+// ISO 8601 UTC as the schema's pattern has it: "2026-11-29T05:30:00Z", fractional seconds
+// allowed ("2026-11-29T05:30:00.123Z"), nothing else.
+bool is_utc_time(std::string_view t) {
+  constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd";
+  if (t.size() < kShape.size() + 1 || t.back() != 'Z') return false;
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  for (size_t i = 0; i < kShape.size(); ++i)
+    if (kShape[i] == 'd' ? !digit(t[i]) : t[i] != kShape[i]) return false;
+  const std::string_view rest = t.substr(kShape.size(), t.size() - kShape.size() - 1);
+  if (rest.empty()) return true;
+  return rest.size() >= 2 && rest[0] == '.' && std::all_of(rest.begin() + 1, rest.end(), digit);
+}
+
 RunHeader header_from_json(const Reader& r, const json& j) {
   const std::string p = "$.run";
   r.object(j, p,
@@ -177,9 +211,7 @@ RunHeader header_from_json(const Reader& r, const json& j) {
   h.cobench_version = r.string(j["cobench_version"], p + ".cobench_version");
   h.git_commit = r.string(j["git_commit"], p + ".git_commit");
   h.utc_time = r.string(j["utc_time"], p + ".utc_time");
-  // ISO 8601 UTC, e.g. 2026-11-29T05:30:00Z (fractional seconds allowed).
-  if (h.utc_time.size() < 20 || h.utc_time[4] != '-' || h.utc_time[10] != 'T' ||
-      h.utc_time.back() != 'Z')
+  if (!is_utc_time(h.utc_time))
     r.fail(p + ".utc_time", fmt::format("'{}' is not an ISO 8601 UTC time", h.utc_time));
   h.host = r.string(j["host"], p + ".host");
   const json& cmd = j["command_line"];
@@ -187,6 +219,7 @@ RunHeader header_from_json(const Reader& r, const json& j) {
   for (size_t i = 0; i < cmd.size(); ++i)
     h.command_line.push_back(r.string(cmd[i], fmt::format("{}.command_line[{}]", p, i)));
   h.build_type = r.string(j["build_type"], p + ".build_type");
+  if (!j["library_versions"].is_object()) r.fail(p + ".library_versions", "expected an object");
   for (const auto& [k, v] : j["library_versions"].items())
     r.string(v, p + ".library_versions." + k);
   h.library_versions = j["library_versions"];
@@ -254,8 +287,19 @@ Results from_json(const nlohmann::json& doc, std::string_view source) {
   out.run = header_from_json(r, doc["run"]);
   const json& records = doc["records"];
   if (!records.is_array()) r.fail("$.records", "expected an array");
-  for (size_t i = 0; i < records.size(); ++i)
-    out.records.push_back(record_from_json(r, records[i], fmt::format("$.records[{}]", i)));
+  // A record is identified by its suite, benchmark and backend: compare, history and the
+  // dashboard match records by them, so one file may hold each only once.
+  std::map<std::tuple<std::string, std::string, Backend>, size_t> seen;
+  for (size_t i = 0; i < records.size(); ++i) {
+    const std::string path = fmt::format("$.records[{}]", i);
+    out.records.push_back(record_from_json(r, records[i], path));
+    const Record& rec = out.records.back();
+    const auto [it, fresh] = seen.emplace(std::tie(rec.suite, rec.benchmark, rec.backend), i);
+    if (!fresh)
+      r.fail(path, fmt::format("duplicate record: suite '{}', benchmark '{}' and backend '{}' are "
+                               "those of $.records[{}]",
+                               rec.suite, rec.benchmark, to_string(rec.backend), it->second));
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/json_strict.h"
 
 namespace cobench::results {
 
@@ -12,20 +13,19 @@ void write(const std::filesystem::path& path, const Results& r) {
   write_file_atomic_no_overwrite(path, to_json(r).dump(2) + "\n");
 }
 
+std::filesystem::path write_new_run(const std::filesystem::path& dir, const Results& r,
+                                    std::string_view tag) {
+  return write_file_atomic_unique(dir / default_file_name(r.run, tag), to_json(r).dump(2) + "\n");
+}
+
 Results read(const std::filesystem::path& path) {
-  const std::string text = read_file(path);
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(fmt::format("{}: not valid JSON: {}", path.string(), e.what()));
-  }
-  return from_json(doc, path.string());
+  return from_json(parse_json_strict(read_file(path), path.string()), path.string());
 }
 
 std::string default_file_name(const RunHeader& header, std::string_view tag) {
+  // Host and tag at most 64 characters each: the name stays far below a file name's 255 bytes.
   auto clean = [](std::string_view s) {
-    std::string out(s);
+    std::string out(s.substr(0, 64));
     for (char& c : out) {
       const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                       c == '.' || c == '_' || c == '-';

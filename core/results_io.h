@@ -16,7 +16,15 @@ void write(const std::filesystem::path& path, const Results& r);
 Results read(const std::filesystem::path& path);
 
 /// A file name for a new run that sorts by time: "<utc>_<host>_<tag>.json", with the UTC time
-/// "20261129T053000Z"; characters outside [A-Za-z0-9._-] in host and tag become '-'.
+/// "20261129T053000Z"; characters outside [A-Za-z0-9._-] in host and tag become '-', and each is
+/// cut to 64 characters.
 std::string default_file_name(const RunHeader& header, std::string_view tag);
+
+/// Writes `r` as a new run into the existing directory `dir`: under default_file_name(r.run, tag),
+/// or, when another run took that name (the same second), under a unique variant of it
+/// ("<utc>_<host>_<tag>-<pid>-<random>.json"); atomic, never overwriting, never losing the run to
+/// a name clash. Returns the path written.
+std::filesystem::path write_new_run(const std::filesystem::path& dir, const Results& r,
+                                    std::string_view tag);
 
 }  // namespace cobench::results

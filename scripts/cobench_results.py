@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import statistics
 import sys
 from pathlib import Path
@@ -26,6 +27,120 @@ SCHEMA_ID = "cobench.results/1"
 
 class ResultsError(ValueError):
     """A results file that does not follow the format; the message names the file and path."""
+
+
+# The JSON rules of the C++ reader (core/json_strict.h): strict RFC 8259 (no NaN or Infinity), no
+# key repeated in an object, no number beyond the range of a double, at most this deep.
+MAX_DEPTH = 100
+# Units of quantities that cannot be negative (a time, a size, a rate, a frequency, a power).
+NON_NEGATIVE_UNITS = ("s", "B", "B/s", "FLOP", "1/s", "FLOP/s", "Hz", "W")
+# The schema's pattern, matched whole: JSON Schema's "$" is the end of the text, Python's "$"
+# also matches before a final newline.
+_UTC_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class _JsonError(ValueError):
+    pass
+
+
+class _Object(dict):
+    """A JSON object that remembers the first key it saw twice."""
+    repeated = None
+
+
+def _object(pairs: list) -> _Object:
+    obj = _Object()
+    for key, value in pairs:
+        if key in obj and obj.repeated is None:
+            obj.repeated = key
+        obj[key] = value
+    return obj
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _JsonError(f"number {text} is out of range")
+    return value
+
+
+def _int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:  # more digits than Python converts: far beyond a double anyway
+        raise _JsonError(f"number {text[:20]}... is out of range") from None
+    if abs(value) > sys.float_info.max:
+        raise _JsonError(f"number {text[:20]}... is out of range")
+    return value
+
+
+def _constant(name: str):
+    raise _JsonError(f"{name} is not a JSON number")
+
+
+def _check_tree(doc, source: str) -> None:
+    """Repeated keys, lone surrogates (not Unicode text) and nesting depth, in document order."""
+    stack = [("$", doc, 0)]
+    while stack:
+        path, value, depth = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                raise ResultsError(f"{source}: {path}: not valid JSON: a lone UTF-16 surrogate")
+            continue
+        if not isinstance(value, (dict, list)):
+            continue
+        if depth + 1 > MAX_DEPTH:
+            raise ResultsError(f"{source}: {path}: nested deeper than {MAX_DEPTH} levels")
+        if isinstance(value, dict):
+            if getattr(value, "repeated", None) is not None:
+                raise ResultsError(f"{source}: {path}: repeated key '{value.repeated}'")
+            children = []
+            for key, child in value.items():
+                if _SURROGATE.search(key):
+                    raise ResultsError(f"{source}: {path}: not valid JSON: a lone UTF-16 "
+                                       "surrogate in a key")
+                children.append((f"{path}.{key}", child, depth + 1))
+        else:
+            children = [(f"{path}[{i}]", child, depth + 1) for i, child in enumerate(value)]
+        stack.extend(reversed(children))
+
+
+def parse(text: str | bytes, source: str = "<memory>"):
+    """Parses JSON as strictly as the C++ reader; ResultsError names `source` (and the path)."""
+    try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8-sig")
+        doc = json.loads(text, object_pairs_hook=_object, parse_float=_float, parse_int=_int,
+                         parse_constant=_constant)
+    except UnicodeDecodeError as e:
+        raise ResultsError(f"{source}: not valid JSON: not UTF-8 text at byte {e.start}") from e
+    except json.JSONDecodeError as e:
+        raise ResultsError(
+            f"{source}: not valid JSON: line {e.lineno} column {e.colno}: {e.msg}") from e
+    except _JsonError as e:
+        raise ResultsError(f"{source}: not valid JSON: {e}") from e
+    except RecursionError as e:
+        raise ResultsError(f"{source}: nested deeper than {MAX_DEPTH} levels") from e
+    _check_tree(doc, source)
+    return doc
+
+
+def read_json(path: str | Path):
+    """A file's JSON document, read as strictly as the C++ reader reads results files."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise ResultsError(f"{path}: cannot read: {e.strerror}") from e
+    return parse(raw, str(path))
+
+
+def is_results_doc(doc) -> bool:
+    """Whether a JSON document claims to be a results file (its schema names cobench.results/);
+    validate() then says whether it is a good one."""
+    return isinstance(doc, dict) and isinstance(doc.get("schema"), str) \
+        and doc["schema"].startswith("cobench.results/")
 
 
 def _schema() -> dict:
@@ -47,25 +162,59 @@ def _close(stored: float, computed: float, magnitude: float = 0.0) -> bool:
     return abs(stored - computed) <= 1e-9 * scale
 
 
+def _statistics(values: list) -> dict:
+    out = {}
+    for key, f in (("median", statistics.median), ("min", min), ("max", max),
+                   ("mean", statistics.fmean),
+                   ("stddev", lambda v: statistics.stdev(v) if len(v) > 1 else 0.0)):
+        try:
+            out[key] = float(f(values))
+        except OverflowError:
+            out[key] = math.inf
+    return out
+
+
 def _check_statistics(doc: dict, source: str) -> None:
     for i, record in enumerate(doc["records"]):
         for name, m in record["metrics"].items():
+            path = f"$.records[{i}].metrics.{name}"
             values = m["values"]
-            if "median" not in m or not values:
+            if "median" in m and not values:
+                raise ResultsError(f"{source}: {path}.median: statistics without values")
+            if not values:
                 continue
-            expected = {
-                "median": statistics.median(values),
-                "min": min(values),
-                "max": max(values),
-                "mean": statistics.fmean(values),
-                "stddev": statistics.stdev(values) if len(values) > 1 else 0.0,
-            }
-            magnitude = max(abs(v) for v in values)
-            for key, computed in expected.items():
-                if not _close(m[key], computed, magnitude):
+            expected = _statistics(values)
+            if "median" in m:
+                for key in ("median", "mean", "stddev"):
+                    if not math.isfinite(expected[key]):
+                        raise ResultsError(f"{source}: {path}.{key}: the values' {key} is beyond "
+                                           "the range of a double")
+                magnitude = max(abs(v) for v in values)
+                for key, computed in expected.items():
+                    if not _close(m[key], computed, magnitude):
+                        raise ResultsError(
+                            f"{source}: {path}.{key}: stored {m[key]} "
+                            f"disagrees with {computed} computed from the values")
+            peak = m.get("peak", {})
+            if "fraction" in peak:
+                computed = expected["median"] / peak["value"]
+                if not _close(peak["fraction"], computed):
                     raise ResultsError(
-                        f"{source}: $.records[{i}].metrics.{name}.{key}: stored {m[key]} "
+                        f"{source}: {path}.peak.fraction: stored {peak['fraction']} "
                         f"disagrees with {computed} computed from the values")
+
+
+def _check_unique_records(doc: dict, source: str) -> None:
+    """A record is identified by its suite, benchmark and backend (compare, history and the
+    dashboard match records by them): one file holds each once."""
+    seen = {}
+    for i, r in enumerate(doc["records"]):
+        key = (r["suite"], r["benchmark"], r["backend"])
+        if key in seen:
+            raise ResultsError(
+                f"{source}: $.records[{i}]: duplicate record: suite '{key[0]}', benchmark "
+                f"'{key[1]}' and backend '{key[2]}' are those of $.records[{seen[key]}]")
+        seen[key] = i
 
 
 def validate(doc: dict, source: str = "<memory>") -> dict:
@@ -75,18 +224,17 @@ def validate(doc: dict, source: str = "<memory>") -> dict:
     if errors:
         first = errors[0]
         raise ResultsError(f"{source}: {_json_path(first)}: {first.message}")
+    if not _UTC_TIME.fullmatch(doc["run"]["utc_time"]):
+        raise ResultsError(f"{source}: $.run.utc_time: '{doc['run']['utc_time']}' is not an "
+                           "ISO 8601 UTC time")
     _check_statistics(doc, source)
+    _check_unique_records(doc, source)
     return doc
 
 
 def load(path: str | Path) -> dict:
-    """Reads and validates one results file."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-    except json.JSONDecodeError as e:
-        raise ResultsError(f"{path}: not valid JSON: line {e.lineno} column {e.colno}: {e.msg}")
-    return validate(doc, str(path))
+    """Reads and validates one results file (strict JSON, as the C++ reader)."""
+    return validate(read_json(path), str(path))
 
 
 def to_frame(docs: list[dict]) -> pd.DataFrame:

@@ -179,6 +179,7 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
                               {"tokens_per_device", s.tokens_per_device},
                               {"context_tokens", s.context_tokens}};
   std::optional<ServingPrediction> decode, prefill;
+  std::optional<PerfModel> perf;
   if (!gpu) {
     inference["binding_bound"] = "memory";
     inference["binding_bound_driven_by"] = driven_by("memory");
@@ -188,9 +189,9 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
     row("inference", "inference.tokens_per_s", "tokens per second (batch 1)",
         d.tokens_per_s_per_user, "tok/s");
   } else {
-    PerfModel perf(c, find_published_perf(c), measured_names);
+    perf.emplace(c, find_published_perf(c), measured_names);
     if (tables && !tables->empty()) {
-      perf.use_measured(*tables);
+      perf->use_measured(*tables);
       nlohmann::json t = {{"gemm_fp8_shapes", tables->gemm_fp8.size()}};
       if (!tables->gemm_fp8.empty()) {
         t["gemm_fp8_source"] = tables->gemm_source;
@@ -198,18 +199,19 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
             "measured FP8 GEMM shapes (replace the published table)",
             static_cast<double>(tables->gemm_fp8.size()), "shapes", tables->gemm_source);
       }
-      if (tables->mla_decode_flops && tables->mla_decode_bw) {
-        t["mla_decode_flops"] = *tables->mla_decode_flops;
-        t["mla_decode_bandwidth"] = *tables->mla_decode_bw;
+      if (tables->mla_decode_flop_per_s && tables->mla_decode_bytes_per_s) {
+        t["mla_decode_flop_per_s"] = *tables->mla_decode_flop_per_s;
+        t["mla_decode_bytes_per_s"] = *tables->mla_decode_bytes_per_s;
         t["mla_decode_source"] = tables->mla_source;
         row("inference", "inference.measured.mla_decode",
-            fmt::format("measured MLA decode ceilings: {:.4g} B/s and", *tables->mla_decode_bw),
-            *tables->mla_decode_flops / 1e12, "TFLOP/s", tables->mla_source);
+            fmt::format("measured MLA decode ceilings: {:.4g} B/s and",
+                        *tables->mla_decode_bytes_per_s),
+            *tables->mla_decode_flop_per_s / 1e12, "TFLOP/s", tables->mla_source);
       }
       inference["measured_tables"] = t;
     }
-    decode = predict_decode(m, c, s, perf, /*detail=*/true);
-    prefill = predict_prefill(m, c, s, perf, /*detail=*/false);
+    decode = predict_decode(m, c, s, *perf, /*detail=*/true);
+    prefill = predict_prefill(m, c, s, *perf, /*detail=*/false);
     const std::string in = "inference";
     const double hbm_gb = decode->hbm_bytes / 1e9;
     row(in, "inference.device_bytes",
@@ -230,7 +232,7 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
     inference["schedule"] = to_string(s.schedule);
     inference["mtp_depth"] = s.mtp_depth;
     inference["mtp_acceptance"] = s.mtp_acceptance;
-    inference["perf_file"] = perf.published().file;
+    inference["perf_file"] = perf->published().file;
     inference["bound"] = {{"tpot_s", d.tpot_s},
                           {"tokens_per_s", d.tokens_per_s_per_user},
                           {"tokens_per_s_per_device", d.tokens_per_s_per_device}};
@@ -306,9 +308,11 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
   // Economics: $ per million tokens and the speed-versus-cost frontier (GPU clusters with a price).
   if (gpu && c.gpu_hour_usd && decode && decode->feasible) {
     const double price = *c.gpu_hour_usd;
-    const double prefill_bound = prefill_tokens_per_s_per_gpu(m, p, *c.node.gpu, s.context_tokens);
+    // The prefill's roofline: the same operations at the datasheet peaks, fully overlapped.
+    const ServingPrediction prefill_roof = predict_prefill(m, c, s, PerfModel::roofline(c));
+    const double prefill_bound = prefill_roof.tokens_per_s_per_device;
     const double prefill_pred = prefill->feasible ? prefill->tokens_per_s_per_device : 0;
-    const Frontier f = cost_frontier(m, c, s, 256);
+    const Frontier f = cost_frontier(m, c, s, 256, &*perf);
     nlohmann::json points = nlohmann::json::array();
     for (const FrontierPoint& pt : f.points)
       points.push_back({{"tokens_per_s_per_user", pt.tokens_per_s_per_user},
@@ -330,14 +334,15 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
         fmt::format("decode: $ per million output tokens ({:.0f} tokens a device, predicted)",
                     s.tokens_per_device),
         usd_per_million_tokens(price, decode->tokens_per_s_per_device), "$");
-    row(e, "economics.prefill_tokens_per_s_per_gpu",
-        fmt::format("prefill bound: input tokens/s per GPU (prompt {:.0f})", s.context_tokens),
-        prefill_bound, "tok/s", "compute-bound at the datasheet peaks, no cache hits");
+    row(e, "economics.prefill_bound_tokens_per_s_per_gpu",
+        fmt::format("prefill roofline: input tokens/s per GPU (prompt {:.0f}, {:.0f}% cache hits)",
+                    s.prompt_tokens > 0 ? s.prompt_tokens : s.context_tokens, 100 * s.cache_hit),
+        prefill_bound, "tok/s", "the prediction's operations at the datasheet peaks, overlapped");
     row(e, "economics.prefill_usd_per_million_input",
         "prefill: $ per million input tokens (predicted)",
         usd_per_million_tokens(price, prefill_pred), "$");
     row(e, "economics.frontier_configurations",
-        "frontier: configurations swept (batch 1-256 x EP of whole nodes)",
+        "frontier: configurations swept (1-256 sequences a micro-batch x EP of whole nodes)",
         static_cast<double>(f.evaluated), "");
     const size_t step = std::max<size_t>(1, f.points.size() / 6);
     for (size_t i = 0; i < f.points.size(); i += step) {

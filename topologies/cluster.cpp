@@ -145,6 +145,15 @@ ClusterSpec load_cluster(const config::Node& root) {
   }
   if (c.nodes > 1 && !m.has("scale_out"))
     node.fail("a cluster of several nodes needs a scale_out section");
+  if (auto so = m.optional("scale_out")) {
+    // The achievable rate is a fraction of the line rate, as the scale-up one is.
+    if (c.node.nic_speed && c.scale_out.bandwidth_achievable > *c.node.nic_speed)
+      so->map({"link", "bandwidth_achievable", "latency_same_leaf", "latency_cross_leaf"})
+          .required("bandwidth_achievable")
+          .fail(fmt::format("achievable bandwidth {} exceeds the NIC's {} (node.nic_speed)",
+                            format_bandwidth(c.scale_out.bandwidth_achievable, 4),
+                            format_bandwidth(*c.node.nic_speed, 4)));
+  }
   if (c.fabric.kind == FabricKind::kMultiPlaneFatTree && c.fabric.planes != c.node.nics_per_node)
     m.required("fabric").fail(
         fmt::format("a multi-plane fat tree puts one NIC of each node in "

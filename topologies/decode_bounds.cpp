@@ -45,7 +45,8 @@ DecodeBounds decode_bounds(const ModelArch& m, const ParamBreakdown& p, const Cl
   const StepOps ops = step_ops(m, sh);
   const LayerOps& layer = m.moe ? ops.moe : ops.dense;
   const GpuSpec& g = *c.node.gpu;
-  const double fp8 = g.peak_fp8 ? g.peak_fp8->value : (g.peak_bf16 ? 2 * g.peak_bf16->value : 0);
+  // As the performance model: FP8 at the BF16 rate where the GPU has no FP8 peak.
+  const double fp8 = g.peak_fp8 ? g.peak_fp8->value : (g.peak_bf16 ? g.peak_bf16->value : 0);
   const double bf16 = g.peak_bf16 ? g.peak_bf16->value : fp8 / 2;
   b.memory_s = layer.bytes() / g.hbm_bandwidth.value;
   b.compute_s =

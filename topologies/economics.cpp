@@ -26,10 +26,12 @@ double usd_per_million_tokens(double gpu_hour_usd, double tokens_per_s) {
 }
 
 Frontier cost_frontier(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& base,
-                       std::int64_t max_batch) {
+                       std::int64_t max_batch, const PerfModel* given) {
   if (!c.gpu_hour_usd) throw Error(fmt::format("cluster '{}' needs gpu_hour_usd", c.name));
   if (c.node.gpus_per_node == 0) throw Error("the cost frontier needs a GPU cluster");
-  const PerfModel perf(c, find_published_perf(c));
+  const PerfModel own = given ? *given : PerfModel(c, find_published_perf(c));
+  const PerfModel& perf = given ? *given : own;
+  const double unit = decode_token_unit(base);
   Frontier f;
   std::vector<FrontierPoint> all;
   const std::vector<std::int64_t> degrees = ep_sweep(c, c.node.gpus_per_node);
@@ -41,7 +43,7 @@ Frontier cost_frontier(const ModelArch& m, const ClusterSpec& c, const DecodeSet
     if (!expert_slots_fit(m, static_cast<double>(ep), s.redundant_experts)) continue;
     s.ep_degree = static_cast<double>(ep);
     for (std::int64_t batch = 1; batch <= max_batch; ++batch) {
-      s.tokens_per_device = static_cast<double>(batch);
+      s.tokens_per_device = static_cast<double>(batch) * unit;  // whole sequences
       const ServingPrediction d = predict_decode(m, c, s, perf);
       ++f.evaluated;
       if (!d.feasible) continue;  // weights and KV do not fit in HBM

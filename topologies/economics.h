@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "topologies/decode_bounds.h"
+#include "topologies/perf_model.h"
 
 namespace cobench::topo {
 
@@ -33,12 +34,13 @@ struct Frontier {
   std::int64_t evaluated = 0;         ///< configurations swept (feasible or not)
 };
 
-/// Sweeps decode batch 1..max_batch tokens a device and EP degrees of whole nodes (ep_sweep: one
-/// node up to the whole cluster; the expert slots, routed + base.redundant_experts, must split
-/// evenly, more GPUs than experts hold copies) with `base` for everything else, each point the
-/// serving prediction (serving_model.h); points whose weights and KV do not fit in HBM are left
-/// out. Needs cluster.gpu_hour_usd.
+/// Sweeps decode batches of 1..max_batch whole-sequence units (decode_token_unit) a device and EP
+/// degrees of whole nodes (ep_sweep: one node up to the whole cluster; the expert slots, routed +
+/// base.redundant_experts, must split evenly, more GPUs than experts hold copies) with `base` for
+/// everything else, each point the serving prediction (serving_model.h); points whose weights and
+/// KV do not fit in HBM are left out. Needs cluster.gpu_hour_usd. `perf`: the performance model to
+/// time them with (measured inputs applied); default the cluster's published one.
 Frontier cost_frontier(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& base,
-                       std::int64_t max_batch);
+                       std::int64_t max_batch, const PerfModel* perf = nullptr);
 
 }  // namespace cobench::topo

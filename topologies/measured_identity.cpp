@@ -18,9 +18,9 @@ std::string lower(std::string s) {
   return s;
 }
 
-// The product token of a GPU name: letters then digits ("h800", "gb200", "l40s"), the first
-// token so shaped; "" when none is.
-std::string gpu_model(const std::string& name) {
+}  // namespace
+
+std::string gpu_product(const std::string& name) {
   std::string token;
   const std::string s = lower(name) + " ";
   for (char ch : s) {
@@ -42,13 +42,15 @@ std::string gpu_model(const std::string& name) {
   return "";
 }
 
+namespace {
+
 struct GpuId {
   std::string name, cc;
   std::int64_t sms = 0;
 };
 
 bool same_gpu(const GpuId& a, const GpuId& b) {
-  const std::string ma = gpu_model(a.name), mb = gpu_model(b.name);
+  const std::string ma = gpu_product(a.name), mb = gpu_product(b.name);
   if (ma.empty() || ma != mb) return lower(a.name) == lower(b.name) && !a.name.empty();
   if (!a.cc.empty() && !b.cc.empty() && a.cc != b.cc) return false;
   return a.sms == 0 || b.sms == 0 || a.sms == b.sms;

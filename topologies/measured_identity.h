@@ -24,6 +24,10 @@
 
 namespace cobench::topo {
 
+/// The product token of a GPU name: letters then digits ("h800" in "NVIDIA H800 SXM", "gb200",
+/// "l40s"), the first token so shaped; "" when none is.
+std::string gpu_product(const std::string& name);
+
 /// "gpu", "host" or "link" for a model input name.
 std::string component_of_input(const std::string& input);
 

@@ -90,8 +90,8 @@ MeasuredTables measured_tables(const results::Results& r, const std::string& sou
                         source, i));
       if (t.mla_source.empty()) t.mla_source = source;
       MeasuredTables one;
-      one.mla_decode_flops = flops;
-      one.mla_decode_bw = bw;
+      one.mla_decode_flop_per_s = flops;
+      one.mla_decode_bytes_per_s = bw;
       merge_tables(t, one);
     }
   }
@@ -113,8 +113,8 @@ void merge_tables(MeasuredTables& into, const MeasuredTables& from) {
   auto best = [](std::optional<double>& a, const std::optional<double>& b) {
     if (b && (!a || *b > *a)) a = b;
   };
-  best(into.mla_decode_flops, from.mla_decode_flops);
-  best(into.mla_decode_bw, from.mla_decode_bw);
+  best(into.mla_decode_flop_per_s, from.mla_decode_flop_per_s);
+  best(into.mla_decode_bytes_per_s, from.mla_decode_bytes_per_s);
   if (into.mla_source.empty()) into.mla_source = from.mla_source;
 }
 

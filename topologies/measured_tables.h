@@ -26,9 +26,11 @@ inline constexpr const char* kTableInputs = "gpu.gemm_fp8, gpu.mla_decode";
 struct MeasuredTables {
   std::vector<GemmPoint> gemm_fp8;
   std::string gemm_source;  ///< "<file>" of the first record
-  std::optional<double> mla_decode_flops, mla_decode_bw;
+  std::optional<double> mla_decode_flop_per_s, mla_decode_bytes_per_s;
   std::string mla_source;
-  bool empty() const { return gemm_fp8.empty() && !mla_decode_flops && !mla_decode_bw; }
+  bool empty() const {
+    return gemm_fp8.empty() && !mla_decode_flop_per_s && !mla_decode_bytes_per_s;
+  }
 };
 
 /// The tables a results document measures; errors name `source` and the JSON path.

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "topologies/data_files.h"
+#include "topologies/measured_identity.h"
 #include "topologies/measured_tables.h"
 
 namespace cobench::topo {
@@ -72,8 +73,9 @@ PublishedPerf load_published_perf(const config::Node& root) {
   p.file = root.location().file;
   auto top = root.map({"perf"});
   auto m = top.required("perf").map(
-      {"gpu", "efficiency", "gemm_fp8", "attention_decode", "attention_prefill", "ep"});
+      {"gpu", "sms", "efficiency", "gemm_fp8", "attention_decode", "attention_prefill", "ep"});
   p.gpu = m.required("gpu").as_string();
+  if (auto sms = m.optional("sms")) p.sms = sms->as_int_in(1, 100000);
   auto e =
       m.required("efficiency")
           .map({"gemm_compute", "gemm_memory", "attention_compute", "attention_memory", "memory"});
@@ -96,17 +98,17 @@ PublishedPerf load_published_perf(const config::Node& root) {
   }
   if (auto a = m.optional("attention_decode")) {
     auto r = a->map({"compute", "memory"});
-    p.attention_decode_flops = r.required("compute").as_positive_flop_rate().value;
-    p.attention_decode_bw = r.required("memory").as_positive_bandwidth().value;
+    p.attention_decode_flop_per_s = r.required("compute").as_positive_flop_rate().value;
+    p.attention_decode_bytes_per_s = r.required("memory").as_positive_bandwidth().value;
   }
   if (auto a = m.optional("attention_prefill")) {
     auto r = a->map({"compute"});
-    p.attention_prefill_flops = r.required("compute").as_positive_flop_rate().value;
+    p.attention_prefill_flop_per_s = r.required("compute").as_positive_flop_rate().value;
   }
   if (auto node = m.optional("ep")) {
     auto r = node->map({"link", "nic_speed", "low_latency", "normal", "normal_scale_up"});
     p.ep_link = r.required("link").as_string();
-    p.ep_nic_speed = r.required("nic_speed").as_positive_bandwidth().value;
+    p.ep_nic_bytes_per_s = r.required("nic_speed").as_positive_bandwidth().value;
     if (auto l = r.optional("low_latency")) p.ep_low_latency = ep_points(*l);
     if (auto l = r.optional("normal")) p.ep_normal = ep_points(*l);
     if (auto l = r.optional("normal_scale_up")) {
@@ -121,11 +123,17 @@ PublishedPerf load_published_perf(const config::Node& root) {
 PublishedPerf find_published_perf(const ClusterSpec& c) {
   const std::filesystem::path dir = data_dir() / "perf";
   if (c.node.gpu) {
-    const std::string want = lower(c.node.gpu->name);
+    // The same GPU as the identity rule of measured records sees it: its product token (h800,
+    // h100, gb200, ...), else the whole name.
+    const std::string want = gpu_product(c.node.gpu->name);
     for (const std::string& name : list_data_files("perf")) {
       if (name == "default") continue;
       PublishedPerf p = load_published_perf(config::load_file(dir / (name + ".yaml")));
-      if (lower(p.gpu) == want) return p;
+      const std::string have = gpu_product(p.gpu);
+      const bool same_sms = !p.sms || !c.node.gpu->sms || *p.sms == *c.node.gpu->sms;
+      if ((want.empty() || have.empty() ? lower(p.gpu) == lower(c.node.gpu->name) : have == want) &&
+          same_sms)
+        return p;
     }
   }
   return load_published_perf(config::load_file(find_data_file("perf", "default")));
@@ -135,22 +143,29 @@ PerfModel::PerfModel(const ClusterSpec& c, PublishedPerf perf, std::set<std::str
     : c_(c), perf_(std::move(perf)), measured_(std::move(measured)) {
   if (c_.node.gpu) {
     const GpuSpec& g = *c_.node.gpu;
-    fp8_ = g.peak_fp8 ? g.peak_fp8->value : (g.peak_bf16 ? 2 * g.peak_bf16->value : 0);
-    bf16_ = g.peak_bf16 ? g.peak_bf16->value : fp8_ / 2;
-    hbm_ = g.hbm_bandwidth.value;
+    if (!g.peak_bf16 && !g.peak_fp8)
+      throw Error(
+          fmt::format("cluster '{}': the serving model needs node.gpu.peak_flops (bf16, "
+                      "and fp8 where the GPU has FP8 tensor cores)",
+                      c_.name));
+    // Without FP8 tensor cores an FP8-weight GEMM runs at the BF16 rate (and vice versa the
+    // other way round: a part quoted for FP8 alone gets half of it for BF16).
+    fp8_flop_per_s_ = g.peak_fp8 ? g.peak_fp8->value : g.peak_bf16->value;
+    bf16_flop_per_s_ = g.peak_bf16 ? g.peak_bf16->value : g.peak_fp8->value / 2;
+    hbm_bytes_per_s_ = g.hbm_bandwidth.value;
   }
   set_gemm_table(perf_.gemm_fp8);
   // DeepEP's tables hold on the network they were measured on: the same link and NIC speed.
-  ep_table_applies_ =
-      !perf_.ep_link.empty() && lower(perf_.ep_link) == lower(c_.scale_out.link) &&
-      c_.node.nic_speed &&
-      std::abs(c_.node.nic_speed->value - perf_.ep_nic_speed) <= 1e-9 * perf_.ep_nic_speed;
+  ep_table_applies_ = !perf_.ep_link.empty() && lower(perf_.ep_link) == lower(c_.scale_out.link) &&
+                      c_.node.nic_speed &&
+                      std::abs(c_.node.nic_speed->value - perf_.ep_nic_bytes_per_s) <=
+                          1e-9 * perf_.ep_nic_bytes_per_s;
 }
 
 // Each GEMM entry's efficiency against its own roofline, kept in log space for lookups.
 void PerfModel::set_gemm_table(const std::vector<GemmPoint>& points) {
   gemm_entries_.clear();
-  if (fp8_ <= 0 || hbm_ <= 0) return;
+  if (fp8_flop_per_s_ <= 0 || hbm_bytes_per_s_ <= 0) return;
   for (const GemmPoint& e : points) {
     const double measured_s = 2 * e.m * e.n * e.k * e.groups / e.flops_per_s;
     gemm_entries_.push_back(
@@ -165,9 +180,9 @@ void PerfModel::use_measured(const MeasuredTables& t) {
     set_gemm_table(t.gemm_fp8);
     gemm_measured_ = true;
   }
-  if (t.mla_decode_flops && t.mla_decode_bw) {
-    perf_.attention_decode_flops = t.mla_decode_flops;
-    perf_.attention_decode_bw = t.mla_decode_bw;
+  if (t.mla_decode_flop_per_s && t.mla_decode_bytes_per_s) {
+    perf_.attention_decode_flop_per_s = t.mla_decode_flop_per_s;
+    perf_.attention_decode_bytes_per_s = t.mla_decode_bytes_per_s;
     attention_measured_ = true;
   }
 }
@@ -185,7 +200,7 @@ double PerfModel::roofline_gemm(double m, double n, double k, double groups,
                                 double weight_bytes) const {
   const double flops = 2 * m * n * k * groups;
   const double bytes = groups * (n * k * weight_bytes + m * k + m * n * 2);
-  return std::max(flops / fp8_, bytes / hbm_);
+  return std::max(flops / fp8_flop_per_s_, bytes / hbm_bytes_per_s_);
 }
 
 std::optional<double> PerfModel::gemm_table_efficiency(double m, double n, double k) const {
@@ -202,55 +217,65 @@ std::optional<double> PerfModel::gemm_table_efficiency(double m, double n, doubl
   return weighted / weights;
 }
 
+// The datasheet (or measured) ceilings times the default efficiencies; a measured ceiling is
+// achieved, so it is taken at efficiency 1.
+OpTime PerfModel::at_ceilings(const Op& op, double peak, bool peak_measured,
+                              double compute_efficiency, double memory_efficiency) const {
+  const bool hbm_measured = measured_.count("gpu.hbm_bandwidth") > 0;
+  const double ec = peak_measured ? 1 : compute_efficiency;
+  const double em = hbm_measured ? 1 : memory_efficiency;
+  OpTime t{std::max(op.flops / (peak * ec), op.bytes / (hbm_bytes_per_s_ * em)),
+           PerfSource::kDatasheet};
+  if (peak_measured || hbm_measured) t.source = PerfSource::kMeasured;
+  return t;
+}
+
 OpTime PerfModel::compute(const Op& op, bool prefill) const {
   const Efficiencies& e = perf_.efficiency;
   const bool fp8_measured = measured_.count("gpu.peak_flops.fp8") > 0;
   const bool bf16_measured = measured_.count("gpu.peak_flops.bf16") > 0;
   const bool hbm_measured = measured_.count("gpu.hbm_bandwidth") > 0;
   OpTime t{0, PerfSource::kDatasheet};
-  if (hbm_ <= 0 || fp8_ <= 0) return t;
+  if (hbm_bytes_per_s_ <= 0 || fp8_flop_per_s_ <= 0) return t;
   switch (op.kind) {
     case OpKind::kGemm:
     case OpKind::kGroupedGemm: {
       const bool fp8 = op.precision == OpPrecision::kFp8;
-      const double peak = fp8 ? fp8_ : bf16_;
+      const double peak = fp8 ? fp8_flop_per_s_ : bf16_flop_per_s_;
       const bool peak_measured = fp8 ? fp8_measured : bf16_measured;
-      if (fp8 && !ideal_ && (gemm_measured_ || (!peak_measured && !hbm_measured))) {
+      // A table (measured, else published) covers the FP8 GEMMs; scalars the rest.
+      if (fp8 && !ideal_) {
         if (auto eff = gemm_table_efficiency(op.m, op.n, op.k)) {
-          t.seconds = std::max(op.flops / peak, op.bytes / hbm_) / *eff;
+          t.seconds = std::max(op.flops / peak, op.bytes / hbm_bytes_per_s_) / *eff;
           t.source = gemm_measured_ ? PerfSource::kMeasured : PerfSource::kPublished;
           return t;
         }
       }
-      const double ec = peak_measured ? 1 : e.gemm_compute;
-      const double em = hbm_measured ? 1 : e.gemm_memory;
-      t.seconds = std::max(op.flops / (peak * ec), op.bytes / (hbm_ * em));
-      if (peak_measured || hbm_measured) t.source = PerfSource::kMeasured;
-      return t;
+      return at_ceilings(op, peak, peak_measured, e.gemm_compute, e.gemm_memory);
     }
     case OpKind::kAttention: {
-      if (!ideal_ && (attention_measured_ || (!bf16_measured && !hbm_measured))) {
-        if (!prefill && perf_.attention_decode_flops) {
-          t.seconds = std::max(op.flops / *perf_.attention_decode_flops,
-                               op.bytes / *perf_.attention_decode_bw);
+      // A kernel's table (measured, else published) covers it; never above the datasheet.
+      if (!ideal_) {
+        if (!prefill && perf_.attention_decode_flop_per_s) {
+          t.seconds =
+              std::max(op.flops / std::min(*perf_.attention_decode_flop_per_s, bf16_flop_per_s_),
+                       op.bytes / std::min(*perf_.attention_decode_bytes_per_s, hbm_bytes_per_s_));
           t.source = attention_measured_ ? PerfSource::kMeasured : PerfSource::kPublished;
           return t;
         }
-        if (prefill && perf_.attention_prefill_flops) {
-          t.seconds = std::max(op.flops / *perf_.attention_prefill_flops,
-                               op.bytes / (hbm_ * e.attention_memory));
+        if (prefill && perf_.attention_prefill_flop_per_s) {
+          t.seconds =
+              std::max(op.flops / std::min(*perf_.attention_prefill_flop_per_s, bf16_flop_per_s_),
+                       op.bytes / (hbm_bytes_per_s_ * e.attention_memory));
           t.source = PerfSource::kPublished;
           return t;
         }
       }
-      const double ec = bf16_measured ? 1 : e.attention_compute;
-      const double em = hbm_measured ? 1 : e.attention_memory;
-      t.seconds = std::max(op.flops / (bf16_ * ec), op.bytes / (hbm_ * em));
-      if (bf16_measured || hbm_measured) t.source = PerfSource::kMeasured;
-      return t;
+      return at_ceilings(op, bf16_flop_per_s_, bf16_measured, e.attention_compute,
+                         e.attention_memory);
     }
     case OpKind::kMemory:
-      t.seconds = op.bytes / (hbm_ * (hbm_measured ? 1 : e.memory));
+      t.seconds = op.bytes / (hbm_bytes_per_s_ * (hbm_measured ? 1 : e.memory));
       if (hbm_measured) t.source = PerfSource::kMeasured;
       return t;
     case OpKind::kDispatch:
@@ -263,7 +288,7 @@ OpTime PerfModel::compute(const Op& op, bool prefill) const {
 
 OpTime PerfModel::comm(const Op& op, double ep, bool prefill) const {
   OpTime t;
-  if (op.comm_scale_up + op.comm_scale_out <= 0) return t;
+  if (op.comm_up_bytes + op.comm_out_bytes <= 0) return t;
   // The links as the cluster file gives them: nominal for the roofline, achievable otherwise
   // (a measured EP bandwidth replaces the achievable one, measured.h).
   const double gpus = static_cast<double>(std::max<std::int64_t>(1, c_.node.gpus_per_node));
@@ -272,20 +297,19 @@ OpTime PerfModel::comm(const Op& op, double ep, bool prefill) const {
   double out = ideal_ ? (c_.node.nic_speed ? c_.node.nic_speed->value : 0)
                       : c_.scale_out.bandwidth_achievable.value;
   out *= nics / gpus;  // a GPU's share of its node's NICs
-  if (op.comm_scale_up > 0 && up <= 0)
+  if (op.comm_up_bytes > 0 && up <= 0)
     throw Error(
-        fmt::format("cluster '{}': traffic inside the scale-up domain needs "
-                    "scale_up.bandwidth",
-                    c_.name));
-  if (op.comm_scale_out > 0 && out <= 0)
-    throw Error(
-        fmt::format("cluster '{}': EP traffic across scale-up domains needs NICs and "
-                    "scale_out.bandwidth_achievable",
-                    c_.name));
+        fmt::format("cluster '{}': traffic inside the scale-up domain needs {}", c_.name,
+                    ideal_ ? "scale_up.bandwidth_nominal" : "scale_up.bandwidth_achievable"));
+  if (op.comm_out_bytes > 0 && out <= 0)
+    throw Error(fmt::format("cluster '{}': EP traffic across scale-up domains needs {}", c_.name,
+                            nics <= 0 ? "node.nics_per_node"
+                            : ideal_  ? "node.nic_speed"
+                                      : "scale_out.bandwidth_achievable"));
   const double latency =
-      op.comm_scale_out > 0 ? c_.scale_out.latency_cross_leaf.value : c_.scale_up.latency.value;
-  const double link_s = std::max(op.comm_scale_up > 0 ? op.comm_scale_up / up : 0,
-                                 op.comm_scale_out > 0 ? op.comm_scale_out / out : 0) +
+      op.comm_out_bytes > 0 ? c_.scale_out.latency_cross_leaf.value : c_.scale_up.latency.value;
+  const double link_s = std::max(op.comm_up_bytes > 0 ? op.comm_up_bytes / up : 0,
+                                 op.comm_out_bytes > 0 ? op.comm_out_bytes / out : 0) +
                         latency;
   const bool measured = measured_.count("ep.bandwidth.inter_node") > 0 ||
                         measured_.count("ep.bandwidth.intra_node") > 0;
@@ -298,13 +322,13 @@ OpTime PerfModel::comm(const Op& op, double ep, bool prefill) const {
   double table_s = 0;
   if (!prefill && !perf_.ep_low_latency.empty()) {
     const EpPoint pt = ep_at(perf_.ep_low_latency, ep);
-    table_s = (op.comm_scale_up + op.comm_scale_out) / (dispatch ? pt.dispatch_bw : pt.combine_bw);
+    table_s = (op.comm_up_bytes + op.comm_out_bytes) / (dispatch ? pt.dispatch_bw : pt.combine_bw);
   } else if (prefill && !perf_.ep_normal.empty()) {
     const EpPoint pt = ep_at(perf_.ep_normal, ep);
-    table_s = op.comm_scale_out / (dispatch ? pt.dispatch_bw : pt.combine_bw);
+    table_s = op.comm_out_bytes / (dispatch ? pt.dispatch_bw : pt.combine_bw);
     if (perf_.ep_normal_scale_up) {
       const EpPoint& su = *perf_.ep_normal_scale_up;
-      table_s = std::max(table_s, op.comm_scale_up / (dispatch ? su.dispatch_bw : su.combine_bw));
+      table_s = std::max(table_s, op.comm_up_bytes / (dispatch ? su.dispatch_bw : su.combine_bw));
     }
   } else {
     return t;

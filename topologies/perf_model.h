@@ -48,14 +48,16 @@ struct Efficiencies {
 /// A topologies/perf/*.yaml file.
 struct PublishedPerf {
   std::string file;
-  std::string gpu;  ///< node.gpu.name it applies to; "default" for the fallback
+  std::string gpu;                  ///< node.gpu.name it applies to; "default" for the fallback
+  std::optional<std::int64_t> sms;  ///< the SM count it was measured with (H800 SXM: 132)
   Efficiencies efficiency;
   std::vector<GemmPoint> gemm_fp8;  ///< dense and grouped (groups > 1 or m a group's rows)
-  std::optional<double> attention_decode_flops, attention_decode_bw;  ///< MLA decode ceilings
-  std::optional<double> attention_prefill_flops;
+  std::optional<double> attention_decode_flop_per_s,
+      attention_decode_bytes_per_s;  ///< MLA decode ceilings
+  std::optional<double> attention_prefill_flop_per_s;
   // Expert-parallel kernels, valid on the network they were measured on.
   std::string ep_link;
-  double ep_nic_speed = 0;                    ///< B/s a NIC
+  double ep_nic_bytes_per_s = 0;              ///< B/s a NIC
   std::vector<EpPoint> ep_low_latency;        ///< decode: all bytes over the time, by EP degree
   std::vector<EpPoint> ep_normal;             ///< prefill: bytes over the NIC over the time
   std::optional<EpPoint> ep_normal_scale_up;  ///< prefill inside one scale-up domain
@@ -93,12 +95,14 @@ class PerfModel {
 
  private:
   double roofline_gemm(double m, double n, double k, double groups, double weight_bytes) const;
+  OpTime at_ceilings(const Op& op, double peak, bool peak_measured, double compute_efficiency,
+                     double memory_efficiency) const;
   ClusterSpec c_;
   PublishedPerf perf_;
   std::set<std::string> measured_;
   bool ideal_ = false;
   bool ep_table_applies_ = false;
-  double fp8_ = 0, bf16_ = 0, hbm_ = 0;
+  double fp8_flop_per_s_ = 0, bf16_flop_per_s_ = 0, hbm_bytes_per_s_ = 0;
   struct GemmEntry {
     double log2_m, log2_n, log2_k, efficiency;
   };

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/markdown.h"
+
 namespace cobench::topo {
 namespace {
 
@@ -67,7 +69,8 @@ std::string format_text(const Report& r) {
 }
 
 std::string format_markdown(const Report& r) {
-  std::string out = fmt::format("# {}\n", r.title);
+  // Titles, quantities, units and notes may hold names from input files: escaped Markdown text.
+  std::string out = fmt::format("# {}\n", markdown_text(r.title));
   std::string section;
   for (const ReportRow& row : r.rows) {
     if (row.section != section) {
@@ -75,11 +78,11 @@ std::string format_markdown(const Report& r) {
       out += fmt::format(
           "\n## {}\n\n| quantity | paper | cobench | unit | deviation | note |\n"
           "| --- | ---: | ---: | --- | ---: | --- |\n",
-          section);
+          markdown_text(section));
     }
-    out += fmt::format("| {} | {} | {} | {} | {} | {} |\n", row.quantity,
-                       row.paper ? number(*row.paper) : "-", number(row.cobench), row.unit,
-                       deviation_text(row), row.note);
+    out += fmt::format("| {} | {} | {} | {} | {} | {} |\n", markdown_text(row.quantity),
+                       row.paper ? number(*row.paper) : "-", number(row.cobench),
+                       markdown_text(row.unit), deviation_text(row), markdown_text(row.note));
   }
   return out;
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "topologies/scenario.h"
 
+#include <fmt/format.h>
+
 namespace cobench::topo {
 namespace {
 
@@ -35,10 +37,20 @@ DecodeScenario load_decode(const config::Node& node) {
   return d;
 }
 
+ProfileCase load_profile(const config::Node& node) {
+  auto m = node.map({"ep", "tokens_per_device", "context_tokens", "tokens_per_s_per_node"});
+  return {static_cast<double>(m.required("ep").as_int_in(1, 1 << 20)),
+          m.required("tokens_per_device").as_positive_double(),
+          m.required("context_tokens").as_positive_double(),
+          m.required("tokens_per_s_per_node").as_positive_double()};
+}
+
 ProductionScenario load_production(const config::Node& node) {
-  auto m =
-      node.map({"cluster", "nodes_average", "input_tokens_per_day", "output_tokens_per_day",
-                "input_tokens_per_s_per_node", "output_tokens_per_s_per_node", "prompt_tokens"});
+  auto m = node.map({"cluster", "nodes_average", "input_tokens_per_day", "output_tokens_per_day",
+                     "input_tokens_per_s_per_node", "output_tokens_per_s_per_node", "prompt_tokens",
+                     "decode_ep", "decode_redundant_experts", "prefill_ep",
+                     "decode_tokens_per_s_per_user", "cache_hit", "mtp_acceptance",
+                     "prefill_tokens_per_device", "profile_decode", "profile_prefill"});
   ProductionScenario p;
   p.cluster = m.required("cluster").as_string();
   p.nodes_average = m.required("nodes_average").as_positive_double();
@@ -47,6 +59,22 @@ ProductionScenario load_production(const config::Node& node) {
   p.input_tokens_per_s_per_node = m.required("input_tokens_per_s_per_node").as_positive_double();
   p.output_tokens_per_s_per_node = m.required("output_tokens_per_s_per_node").as_positive_double();
   p.prompt_tokens = m.required("prompt_tokens").as_positive_double();
+  p.decode_ep = static_cast<double>(m.required("decode_ep").as_int_in(1, 1 << 20));
+  p.decode_redundant_experts =
+      static_cast<double>(m.required("decode_redundant_experts").as_int_in(0, 1 << 20));
+  p.prefill_ep = static_cast<double>(m.required("prefill_ep").as_int_in(1, 1 << 20));
+  p.decode_tokens_per_s_per_user = m.required("decode_tokens_per_s_per_user").as_positive_double();
+  auto fraction = [&](const char* key) {
+    const config::Node n = m.required(key);
+    const double v = n.as_double();
+    if (!(v >= 0 && v < 1)) n.fail(fmt::format("expected a fraction in [0, 1), got {}", v));
+    return v;
+  };
+  p.cache_hit = fraction("cache_hit");
+  p.mtp_acceptance = fraction("mtp_acceptance");
+  p.prefill_tokens_per_device = m.required("prefill_tokens_per_device").as_positive_double();
+  p.profile_decode = load_profile(m.required("profile_decode"));
+  p.profile_prefill = load_profile(m.required("profile_prefill"));
   return p;
 }
 

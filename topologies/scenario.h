@@ -33,6 +33,15 @@ struct DecodeScenario {
   std::string scale_up_cluster;
 };
 
+/// DeepSeek's profile-data traces (full-load steps): the setup its README states and the
+/// per-node rate derived from the trace (LMSYS 2025-05-05 "DeepSeek Profile", InferSim README).
+struct ProfileCase {
+  double ep = 0;
+  double tokens_per_device = 0;  ///< decode: requests a GPU; prefill: new tokens a GPU
+  double context_tokens = 0;     ///< decode: KV length; prefill: prompt length
+  double tokens_per_s_per_node = 0;
+};
+
 struct ProductionScenario {
   std::string cluster;
   double nodes_average = 0;
@@ -41,6 +50,13 @@ struct ProductionScenario {
   double input_tokens_per_s_per_node = 0;
   double output_tokens_per_s_per_node = 0;
   double prompt_tokens = 0;
+  // Day 6's deployment (its text) and the inputs the prediction takes from elsewhere.
+  double decode_ep = 0, decode_redundant_experts = 0, prefill_ep = 0;
+  double decode_tokens_per_s_per_user = 0;  ///< the middle of "20-22 tok/s"
+  double cache_hit = 0;                     ///< 342B of 608B input tokens
+  double mtp_acceptance = 0;                ///< the paper: 80-90%
+  double prefill_tokens_per_device = 0;     ///< profile-data: 16K tokens a GPU
+  ProfileCase profile_decode, profile_prefill;
 };
 
 struct LocalScenario {

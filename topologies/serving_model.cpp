@@ -118,7 +118,9 @@ Step run_step(const ModelArch& m, const ServingShape& sh, const DecodeSetting& s
     st.comm_s += count * mb * c.comm_s();
   };
   if (only_one_layer) {
-    // The MTP module: one transformer block (MoE where the model has experts) and the head.
+    // The MTP module: its projection, one transformer block (MoE where the model has experts)
+    // and the head.
+    add(mtp_projection_ops(m, sh), 1);
     add(m.moe ? ops.moe : ops.dense, 1);
   } else {
     add(ops.dense, ops.dense.count);
@@ -180,8 +182,12 @@ void fill_memory(const ModelArch& m, const ClusterSpec& c, const ServingShape& s
   const double kv_heads = static_cast<double>(m.attention.num_kv_heads);
   const double kv_share =
       m.attention.mla || kv_heads <= 0 ? 1.0 : std::max(1.0, kv_heads / sh.tp) / kv_heads;
-  p.device_bytes = device_weight_bytes(m, sh) +
-                   sequences * kv_tokens * kv_bytes_per_token(m, kv_bytes).value * kv_share;
+  // An MTP module caches one more layer's KV.
+  const double layers = static_cast<double>(m.num_layers);
+  const double kv_layers = (layers + sh.mtp_modules) / layers;
+  p.device_bytes = device_weight_bytes(m, sh) + sequences * kv_tokens *
+                                                    kv_bytes_per_token(m, kv_bytes).value *
+                                                    kv_share * kv_layers;
   p.hbm_bytes = c.node.gpu->hbm_capacity.value;
   p.feasible = p.device_bytes <= p.hbm_bytes;
 }
@@ -218,6 +224,8 @@ const char* to_string(Schedule s) {
   return "?";
 }
 
+double decode_token_unit(const DecodeSetting& s) { return s.micro_batches * (1 + s.mtp_depth); }
+
 bool expert_slots_fit(const ModelArch& m, double ep, double redundant) {
   if (!m.moe) return true;
   if (!(ep >= 1 && std::floor(ep) == ep)) return false;
@@ -239,7 +247,8 @@ double expert_slots(const ModelArch& m, const ClusterSpec& c, double ep, double 
   if (std::fmod(slots, ep) != 0)
     throw Error(
         fmt::format("{} routed + {} redundant experts do not divide evenly among {} GPUs (give "
-                    "--redundant-experts so that they do: DeepSeek serves EP144 with 256 + 32)",
+                    "--ep and --redundant-experts so that they do: DeepSeek serves EP144 with "
+                    "256 + 32)",
                     m.moe->routed_experts, slots - routed, ep));
   return slots;
 }
@@ -249,6 +258,12 @@ ServingPrediction predict_decode(const ModelArch& m, const ClusterSpec& c, const
   check_setting(s);
   if (c.node.gpus_per_node == 0 || !c.node.gpu)
     throw Error(fmt::format("cluster '{}' has no GPUs: the serving prediction needs them", c.name));
+  const double unit = decode_token_unit(s);
+  if (std::fmod(s.tokens_per_device, unit) != 0)
+    throw Error(fmt::format(
+        "{} tokens a device do not split into {} micro-batches of whole sequences of {} query "
+        "token(s) each: give a multiple of {}",
+        s.tokens_per_device, s.micro_batches, 1 + s.mtp_depth, unit));
   ServingPrediction p;
   p.ep = ep_of(c, s.ep_degree);
   ServingShape sh = base_shape(m, c, s, p.ep);
@@ -257,6 +272,7 @@ ServingPrediction predict_decode(const ModelArch& m, const ClusterSpec& c, const
   sh.tokens = s.tokens_per_device / s.micro_batches;
   sh.sequences = sh.tokens / query_per_seq;
   sh.context = s.context_tokens;
+  sh.mtp_modules = s.mtp_depth > 0 ? 1 : 0;  // DeepSeek reuses its one module at every depth
   p.sequences_per_device = s.tokens_per_device / query_per_seq / s.tp;
   fill_memory(m, c, sh, s.tokens_per_device / query_per_seq, s.context_tokens, s.kv_bytes, p);
 

@@ -45,6 +45,10 @@ struct LayerStages {
 /// next layer starts when its combine is done. Returns when the last micro-batch is done.
 double list_schedule(const std::vector<LayerStages>& layers, int micro_batches);
 
+/// Decode batches come in whole sequences: micro_batches x (1 + mtp_depth) query tokens a device
+/// at least, and tokens_per_device a multiple of it (predict_decode refuses others).
+double decode_token_unit(const DecodeSetting& s);
+
 /// One timed operation of a step.
 struct OpTiming {
   std::string layer;  ///< "dense layer", "MoE layer", "LM head", "MTP draft"

@@ -43,7 +43,7 @@ Op all_reduce(const char* name, double t, double d, double tp) {
   Op op;
   op.name = name;
   op.kind = OpKind::kAllReduce;
-  op.comm_scale_up = 2 * (tp - 1) / tp * t * d * 2;
+  op.comm_up_bytes = 2 * (tp - 1) / tp * t * d * 2;
   op.form = "ring, BF16";
   return op;
 }
@@ -135,8 +135,8 @@ void moe_ffn(const ModelArch& m, const ServingShape& s, LayerOps& l) {
   Op dispatch;
   dispatch.name = "moe.dispatch";
   dispatch.kind = OpKind::kDispatch;
-  dispatch.comm_scale_up = t * copies.scale_up * dispatch_copy;
-  dispatch.comm_scale_out = t * copies.scale_out * dispatch_copy;
+  dispatch.comm_up_bytes = t * copies.scale_up * dispatch_copy;
+  dispatch.comm_out_bytes = t * copies.scale_out * dispatch_copy;
   dispatch.form = s.node_dedup ? "FP8 + scales, one copy a node" : "FP8 + scales, a copy an expert";
   l.add(dispatch);
   if (e.shared_experts > 0) {
@@ -158,8 +158,8 @@ void moe_ffn(const ModelArch& m, const ServingShape& s, LayerOps& l) {
   Op combine;
   combine.name = "moe.combine";
   combine.kind = OpKind::kCombine;
-  combine.comm_scale_up = t * copies.scale_up * 2 * d;
-  combine.comm_scale_out = t * copies.scale_out * 2 * d;
+  combine.comm_up_bytes = t * copies.scale_up * 2 * d;
+  combine.comm_out_bytes = t * copies.scale_out * 2 * d;
   combine.form = "BF16";
   l.add(combine);
 }
@@ -204,15 +204,15 @@ double LayerOps::bytes() const {
   return sum;
 }
 
-double LayerOps::comm_scale_up() const {
+double LayerOps::comm_up_bytes() const {
   double sum = 0;
-  for (std::size_t i = 0; i < size; ++i) sum += ops[i].comm_scale_up;
+  for (std::size_t i = 0; i < size; ++i) sum += ops[i].comm_up_bytes;
   return sum;
 }
 
-double LayerOps::comm_scale_out() const {
+double LayerOps::comm_out_bytes() const {
   double sum = 0;
-  for (std::size_t i = 0; i < size; ++i) sum += ops[i].comm_scale_out;
+  for (std::size_t i = 0; i < size; ++i) sum += ops[i].comm_out_bytes;
   return sum;
 }
 
@@ -227,12 +227,16 @@ RouteCopies route_copies(const ModelArch& m, const ServingShape& s) {
     c.scale_out = k * (s.ep - domain) / s.ep;
     return c;
   }
-  // One copy a destination domain over the NIC, then forwarded inside it over NVLink. Distinct
-  // domains a token's k experts reach, uniformly placed, capped by node-limited routing.
+  // One copy a destination domain over the NIC, then forwarded inside it over NVLink. A token's
+  // k experts are uniform over the domains its node-limited routing can reach: M of G expert
+  // groups, each spread over domains / G domains (or, with fewer domains than groups, at most M
+  // domains); of n such domains it reaches n (1 - (1 - 1/n)^k).
   const double domains = s.ep / domain;
-  double reached = domains * (1 - std::pow(1 - 1 / domains, k));
-  if (m.moe->groups_per_token < m.moe->groups)
-    reached = std::min(reached, f(m.moe->groups_per_token));
+  const double groups = f(m.moe->groups), limit = f(m.moe->groups_per_token);
+  const double reachable = limit >= groups     ? domains
+                           : domains >= groups ? limit * domains / groups
+                                               : std::min(domains, limit);
+  const double reached = reachable * (1 - std::pow(1 - 1 / reachable, k));
   c.scale_out = reached * (domains - 1) / domains;
   c.scale_up = k * (domain - 1) / domain;
   return c;
@@ -263,17 +267,40 @@ StepOps step_ops(const ModelArch& m, const ServingShape& s) {
   return st;
 }
 
+LayerOps mtp_projection_ops(const ModelArch& m, const ServingShape& s) {
+  LayerOps l;
+  l.name = "MTP draft";
+  l.count = 1;
+  const double d = f(m.hidden_size);
+  l.add(gemm("mtp.proj", OpPrecision::kFp8, s.tokens, d, 2 * d, s.weight_bytes));
+  return l;
+}
+
 double device_weight_bytes(const ModelArch& m, const ServingShape& s) {
   const ParamBreakdown p = count_params(m);
   // Tensor parallelism splits the attention, dense FFN, shared experts and the head (MLA's down
-  // projections are replicated: a small share, counted as split).
-  double params = (p.total() - p.routed_experts) / s.tp;
+  // projections are replicated: a small share, counted as split). The embedding and the head
+  // stay BF16 (the head runs in BF16, serving_ops' lm_head).
+  const double vocab = (p.embedding + p.lm_head) / s.tp;
+  const double layers = f(m.num_layers);
+  double params = (p.total() - p.routed_experts - p.embedding - p.lm_head) / s.tp;
+  double experts = 0;
   if (m.moe) {
     const double slots = s.expert_slots > 0 ? s.expert_slots : f(m.moe->routed_experts);
     const double moe_layers = f(m.num_layers - m.dense_layers);
-    params += slots / s.ep * 3 * f(m.hidden_size) * f(m.moe->expert_intermediate) * moe_layers;
+    const double per_layer = slots / s.ep * 3 * f(m.hidden_size) * f(m.moe->expert_intermediate);
+    experts = per_layer * moe_layers;
+    if (s.mtp_modules > 0) {
+      // An MTP module (DeepSeek-V3): one more MoE block (attention, norms, router, shared
+      // experts and the device's expert slots) and its 2d x d projection; embedding and head are
+      // the main model's.
+      const double block = (p.attention + p.norms) / layers +
+                           (p.shared_experts + p.router) / std::max(1.0, moe_layers);
+      params += s.mtp_modules * (block / s.tp + 2 * f(m.hidden_size) * f(m.hidden_size));
+      experts += s.mtp_modules * per_layer;
+    }
   }
-  return params * s.weight_bytes;
+  return (params + experts) * s.weight_bytes + vocab * 2;
 }
 
 double decode_attention_flops(const ModelArch& m, double context) {

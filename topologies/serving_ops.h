@@ -30,8 +30,8 @@ struct Op {
   double groups = 1;           ///< grouped GEMM: experts on the device; batched: heads
   double flops = 0;            ///< all groups
   double bytes = 0;            ///< HBM bytes read and written
-  double comm_scale_up = 0;    ///< bytes this device sends inside its domain (EP, TP)
-  double comm_scale_out = 0;   ///< ... and over its NIC to other domains
+  double comm_up_bytes = 0;    ///< bytes this device sends inside its domain (EP, TP)
+  double comm_out_bytes = 0;   ///< ... and over its NIC to other domains
   double sequences = 0;        ///< attention: sequences whose KV is read
   const char* form = "";       ///< how it is priced, e.g. "MLA absorbed (576 + 512)"
 };
@@ -47,8 +47,8 @@ struct LayerOps {
   void add(const Op& op);
   double flops(OpPrecision p) const;
   double bytes() const;
-  double comm_scale_up() const;
-  double comm_scale_out() const;
+  double comm_up_bytes() const;
+  double comm_out_bytes() const;
 };
 
 /// What a device serves in one micro-batch. With tensor parallelism (tp > 1) the tp devices of a
@@ -64,6 +64,7 @@ struct ServingShape {
   double expert_slots = 0;  ///< routed + redundant experts (0: routed)
   double domain_gpus = 1;   ///< GPUs of one scale-up domain
   double tp = 1;            ///< tensor-parallel degree of attention, dense FFN and the head
+  double mtp_modules = 0;   ///< MTP modules the device holds (weights and a layer of KV)
   /// Dispatch sends one copy per destination node (DeepEP's normal kernels, prefill) instead of
   /// one per routed expert (its low-latency kernels, decode).
   bool node_dedup = false;
@@ -78,6 +79,9 @@ struct StepOps {
 };
 StepOps step_ops(const ModelArch& m, const ServingShape& s);
 
+/// The MTP module's projection of [hidden; embedding] (2d) back to d, before its block.
+LayerOps mtp_projection_ops(const ModelArch& m, const ServingShape& s);
+
 /// Destinations of one token's routed experts split by link: the expected number of copies
 /// sent inside the scale-up domain and across it (a token's own device sends nothing).
 struct RouteCopies {
@@ -86,8 +90,8 @@ struct RouteCopies {
 };
 RouteCopies route_copies(const ModelArch& m, const ServingShape& s);
 
-/// Bytes one device holds: weights (the non-expert ones replicated, its expert slots) and the
-/// KV of the sequences it serves at `kv_context` tokens (all micro-batches).
+/// Weight bytes one device holds: the non-expert ones (split by TP, else replicated), its expert
+/// slots, an MTP module where used; embedding and head in BF16.
 double device_weight_bytes(const ModelArch& m, const ServingShape& s);
 
 /// Attention FLOPs of one query token at `context` cached tokens over all layers, in the form

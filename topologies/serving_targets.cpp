@@ -26,7 +26,7 @@ double ttft(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& base,
   const double prompt = s.prompt_tokens > 0 ? s.prompt_tokens : s.context_tokens;
   s.prefill_tokens_per_device = std::max(1.0, prompt * (1 - s.cache_hit));
   s.micro_batches = 1;
-  s.prefill_ep = ep;
+  s.prefill_ep = base.prefill_ep > 0 ? base.prefill_ep : ep;
   return predict_prefill(m, c, s, perf).step_s;
 }
 
@@ -59,20 +59,23 @@ BestConfig best_config(const ModelArch& m, const ClusterSpec& c, const DecodeSet
       ++best.evaluated;
       return predict_decode(m, c, s, perf);
     };
-    const ServingPrediction one = at(s.micro_batches);  // one token a micro-batch
+    // Batches in whole sequences: `unit` query tokens a device at least.
+    const double unit = decode_token_unit(s);
+    const ServingPrediction one = at(unit);  // one sequence a micro-batch
     if (one.feasible && one.tokens_per_s_per_user > fastest)
       fastest = one.tokens_per_s_per_user, fastest_ep = e;
     if (!meets(one, t)) continue;
-    // The largest batch that still meets the targets (whole tokens, one a micro-batch at least).
-    double lo = s.micro_batches, hi = kMaxBatch;
-    if (meets(at(hi), t)) {
+    // The largest batch that still meets the targets, in units.
+    double lo = 1, hi = std::floor(kMaxBatch / unit);
+    if (meets(at(hi * unit), t)) {
       lo = hi;
     } else {
       while (hi - lo > 1) {
         const double mid = std::floor((lo + hi) / 2);
-        (meets(at(mid), t) ? lo : hi) = mid;
+        (meets(at(mid * unit), t) ? lo : hi) = mid;
       }
     }
+    lo *= unit;
     const ServingPrediction p = at(lo);
     if (!best.found || p.tokens_per_s_per_device > best.decode.tokens_per_s_per_device) {
       best.found = true;
@@ -123,7 +126,14 @@ ClusterComparison compare_clusters(const ModelArch& m, const std::vector<Cluster
                       std::move(note), false});
   };
   for (const ClusterSpec& c : clusters) {
-    const BestConfig b = best_config(m, c, base, t);
+    // A setting one cluster cannot take (an EP degree beyond its GPUs) answers for that one.
+    BestConfig b;
+    try {
+      b = best_config(m, c, base, t);
+    } catch (const Error& e) {
+      b.cluster = c.name;
+      b.why_none = e.what();
+    }
     const std::string sec = fmt::format("{} ({} x {}; {})", c.name, c.gpus(),
                                         c.node.gpu ? c.node.gpu->name : "no GPU", target);
     nlohmann::json j = {{"cluster", c.name},

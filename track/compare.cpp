@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <tuple>
 
 #include "core/results_io.h"
 #include "core/stats.h"
@@ -47,9 +48,13 @@ std::string describe(const std::vector<std::string>& names) {
   return fmt::format("{} ({})", names.size(), out);
 }
 
-std::map<std::pair<std::string, std::string>, const Record*> index(const results::Results& r) {
-  std::map<std::pair<std::string, std::string>, const Record*> m;
-  for (const auto& rec : r.records) m.emplace(std::make_pair(rec.suite, rec.benchmark), &rec);
+using RecordKey = std::tuple<std::string, std::string, results::Backend>;
+
+// Records by (suite, benchmark, backend); a valid results file holds each once.
+std::map<RecordKey, const Record*> index(const results::Results& r) {
+  std::map<RecordKey, const Record*> m;
+  for (const auto& rec : r.records)
+    m.emplace(RecordKey{rec.suite, rec.benchmark, rec.backend}, &rec);
   return m;
 }
 
@@ -137,17 +142,17 @@ CompareReport compare(const results::Results& baseline, const RunInfo& baseline_
   }
   const auto base = index(baseline), cur = index(current);
   for (const auto& [key, b] : base)
-    if (!cur.count(key)) rep.removed.push_back({key.first, key.second});
+    if (!cur.count(key)) rep.removed.push_back({b->suite, b->benchmark, b->backend});
   for (const auto& [key, c] : cur) {
     const auto it = base.find(key);
     if (it == base.end()) {
-      rep.added.push_back({key.first, key.second});
+      rep.added.push_back({c->suite, c->benchmark, c->backend});
       continue;
     }
     const Record& b = *it->second;
     const results::Metric* mb = select_metric(b, options.metric);
     const results::Metric* mc = select_metric(*c, options.metric);
-    const std::string name = key.first + "/" + key.second;
+    const std::string name = c->suite + "/" + c->benchmark;
     if (!mb || !mc || mb->name != mc->name || mb->values.empty() || mc->values.empty()) {
       rep.skipped.push_back(
           fmt::format("{}: {}", name,
@@ -163,8 +168,9 @@ CompareReport compare(const results::Results& baseline, const RunInfo& baseline_
       continue;
     }
     Comparison row;
-    row.suite = key.first;
-    row.benchmark = key.second;
+    row.suite = c->suite;
+    row.benchmark = c->benchmark;
+    row.backend = c->backend;
     row.metric = mb->name;
     row.unit = mb->unit;
     row.higher_is_better = higher_is_better(mb->unit);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // `cobench compare`: two results files, benchmark by benchmark. Records match by (suite,
-// benchmark); for each the chosen metric's medians give the relative change and the repetitions
-// the two-sided Mann-Whitney U p-value; each row is classified faster, slower, same or too noisy.
-// docs/tracking.md describes the statistics and the output.
+// benchmark, backend), which a results file holds once each; for each the chosen metric's medians
+// give the relative change and the repetitions the two-sided Mann-Whitney U p-value; each row is
+// classified faster, slower, same or too noisy. docs/tracking.md describes the statistics and the
+// output.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -33,6 +34,7 @@ std::string_view to_string(Verdict v);
 
 struct Comparison {
   std::string suite, benchmark, metric, unit;
+  results::Backend backend = results::Backend::kCpu;
   bool higher_is_better = false;
   std::vector<double> baseline_values, current_values;
   double baseline_median = 0, current_median = 0;
@@ -52,6 +54,7 @@ struct RunInfo {
 
 struct BenchmarkId {
   std::string suite, benchmark;
+  results::Backend backend = results::Backend::kCpu;
 };
 
 struct CompareReport {
@@ -94,7 +97,8 @@ CompareReport compare_files(const std::string& baseline, const std::string& curr
                             const CompareOptions& options);
 
 std::string format_text(const CompareReport& r);
-/// A Markdown summary and table for CI comments; '|' in names is escaped.
+/// A Markdown summary and table for CI comments; text from the files (names, hosts, commits) is
+/// escaped (core/markdown.h): it makes no HTML, link or table cell of its own.
 std::string format_markdown(const CompareReport& r);
 nlohmann::json to_json(const CompareReport& r);
 

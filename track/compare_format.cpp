@@ -4,7 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <set>
+#include <utility>
 
+#include "core/markdown.h"
 #include "core/units.h"
 #include "track/compare.h"
 
@@ -41,26 +45,31 @@ std::string summary(const CompareReport& r) {
                      r.count(Verdict::kTooNoisy), r.added.size(), r.removed.size());
 }
 
-// Markdown table cell: '|' would end the cell, and a newline the row.
-std::string cell(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '|')
-      out += "\\|";
-    else if (c == '\n' || c == '\r')
-      out += ' ';
-    else
-      out += c;
+// "suite/benchmark", with the backend where the same suite and benchmark appear with another
+// backend in the report (an MPI and an NCCL collective of one name).
+class Names {
+ public:
+  explicit Names(const CompareReport& r) {
+    std::map<std::pair<std::string, std::string>, std::set<results::Backend>> backends;
+    auto note = [&](const std::string& s, const std::string& b, results::Backend be) {
+      backends[{s, b}].insert(be);
+    };
+    for (const auto& c : r.rows) note(c.suite, c.benchmark, c.backend);
+    for (const auto& a : r.added) note(a.suite, a.benchmark, a.backend);
+    for (const auto& a : r.removed) note(a.suite, a.benchmark, a.backend);
+    for (const auto& [key, set] : backends)
+      if (set.size() > 1) ambiguous_.insert(key);
   }
-  return out;
-}
+  std::string operator()(const std::string& suite, const std::string& benchmark,
+                         results::Backend backend) const {
+    const std::string name = suite + "/" + benchmark;
+    if (!ambiguous_.count({suite, benchmark})) return name;
+    return fmt::format("{} [{}]", name, results::to_string(backend));
+  }
 
-// Markdown inline code outside a table: no escaping inside, so a backtick cannot end it early.
-std::string code(std::string_view s) {
-  std::string out = "`";
-  for (char c : s) out += c == '`' ? '\'' : c;
-  return out + "`";
-}
+ private:
+  std::set<std::pair<std::string, std::string>> ambiguous_;
+};
 
 nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nullptr; }
 
@@ -71,8 +80,10 @@ std::string format_text(const CompareReport& r) {
       run_line("baseline", r.baseline) + "\n" + run_line("current ", r.current) + "\n";
   for (const auto& d : r.hardware_differences)
     out += fmt::format("warning: different hardware (--force): {}\n", d);
+  const Names name(r);
   size_t width = 9;
-  for (const auto& c : r.rows) width = std::max(width, c.suite.size() + c.benchmark.size() + 1);
+  for (const auto& c : r.rows)
+    width = std::max(width, name(c.suite, c.benchmark, c.backend).size());
   if (!r.rows.empty())
     out += fmt::format("\n{:<{}}  {:<10} {:>12} {:>12} {:>8} {:>8} {:>5}  {}\n", "benchmark", width,
                        "metric", "baseline", "current", "change", "p-value", "n", "verdict");
@@ -80,30 +91,34 @@ std::string format_text(const CompareReport& r) {
     out += "\nno benchmark in both runs to compare\n";
   for (const auto& c : r.rows) {
     const std::string flag = verification_flag(c);
-    out +=
-        fmt::format("{:<{}}  {:<10} {:>12} {:>12} {:>8} {:>8.4f} {:>5}  {}{}\n",
-                    c.suite + "/" + c.benchmark, width, c.metric, value(c.baseline_median, c.unit),
-                    value(c.current_median, c.unit), percent(c.change), c.p_value,
-                    fmt::format("{}/{}", c.baseline_values.size(), c.current_values.size()),
-                    to_string(c.verdict), flag.empty() ? "" : "  [" + flag + "]");
+    out += fmt::format("{:<{}}  {:<10} {:>12} {:>12} {:>8} {:>8.4f} {:>5}  {}{}\n",
+                       name(c.suite, c.benchmark, c.backend), width, c.metric,
+                       value(c.baseline_median, c.unit), value(c.current_median, c.unit),
+                       percent(c.change), c.p_value,
+                       fmt::format("{}/{}", c.baseline_values.size(), c.current_values.size()),
+                       to_string(c.verdict), flag.empty() ? "" : "  [" + flag + "]");
   }
-  for (const auto& a : r.added) out += fmt::format("added    {}/{}\n", a.suite, a.benchmark);
-  for (const auto& a : r.removed) out += fmt::format("removed  {}/{}\n", a.suite, a.benchmark);
+  for (const auto& a : r.added)
+    out += fmt::format("added    {}\n", name(a.suite, a.benchmark, a.backend));
+  for (const auto& a : r.removed)
+    out += fmt::format("removed  {}\n", name(a.suite, a.benchmark, a.backend));
   for (const auto& s : r.skipped) out += fmt::format("skipped  {}\n", s);
   out += "\n" + summary(r) + "\n";
   return out;
 }
 
 std::string format_markdown(const CompareReport& r) {
+  const Names name(r);
+  auto code = [](std::string_view s) { return markdown_code(s); };
   std::string out = fmt::format(
       "### cobench compare: {}\n\n{}\n\nBaseline {} ({}, commit {}), current {} ({}, "
       "commit {}); threshold {:.1f}%, alpha {}, at least {} repetitions.\n",
       r.regression() ? "regression" : "no significant regression", summary(r),
-      code(r.baseline.file), r.baseline.utc_time, code(r.baseline.git_commit), code(r.current.file),
-      r.current.utc_time, code(r.current.git_commit), r.options.threshold * 100, r.options.alpha,
-      r.options.min_repetitions);
+      code(r.baseline.file), markdown_text(r.baseline.utc_time), code(r.baseline.git_commit),
+      code(r.current.file), markdown_text(r.current.utc_time), code(r.current.git_commit),
+      r.options.threshold * 100, r.options.alpha, r.options.min_repetitions);
   for (const auto& d : r.hardware_differences)
-    out += fmt::format("\n**Different hardware (forced):** {}\n", d);
+    out += fmt::format("\n**Different hardware (forced):** {}\n", markdown_text(d));
   if (!r.rows.empty()) {
     out +=
         "\n| benchmark | metric | baseline | current | change | p-value | n | verdict |\n"
@@ -122,24 +137,25 @@ std::string format_markdown(const CompareReport& r) {
       const Comparison& c = *row;
       const std::string flag = verification_flag(c);
       const bool bold = c.verdict == Verdict::kSlower;
-      out += fmt::format("| {} | {} | {} | {} | {} | {:.4f} | {}/{} | {}{}{}{} |\n",
-                         cell(c.suite + "/" + c.benchmark), cell(c.metric),
-                         value(c.baseline_median, c.unit), value(c.current_median, c.unit),
-                         percent(c.change), c.p_value, c.baseline_values.size(),
-                         c.current_values.size(), bold ? "**" : "", to_string(c.verdict),
-                         bold ? "**" : "", flag.empty() ? "" : " ⚠ " + cell(flag));
+      out += fmt::format(
+          "| {} | {} | {} | {} | {} | {:.4f} | {}/{} | {}{}{}{} |\n",
+          markdown_text(name(c.suite, c.benchmark, c.backend)), markdown_text(c.metric),
+          value(c.baseline_median, c.unit), value(c.current_median, c.unit), percent(c.change),
+          c.p_value, c.baseline_values.size(), c.current_values.size(), bold ? "**" : "",
+          to_string(c.verdict), bold ? "**" : "", flag.empty() ? "" : " ⚠ " + markdown_text(flag));
     }
   }
-  auto list = [&out](const char* title, const std::vector<BenchmarkId>& ids) {
+  auto list = [&](const char* title, const std::vector<BenchmarkId>& ids) {
     if (ids.empty()) return;
     out += fmt::format("\n{}:\n", title);
-    for (const auto& id : ids) out += fmt::format("- {}\n", code(id.suite + "/" + id.benchmark));
+    for (const auto& id : ids)
+      out += fmt::format("- {}\n", code(name(id.suite, id.benchmark, id.backend)));
   };
   list("Added (only in the current run)", r.added);
   list("Removed (only in the baseline)", r.removed);
   if (!r.skipped.empty()) {
     out += "\nNot compared:\n";
-    for (const auto& s : r.skipped) out += fmt::format("- {}\n", s);
+    for (const auto& s : r.skipped) out += fmt::format("- {}\n", markdown_text(s));
   }
   return out;
 }
@@ -154,6 +170,7 @@ nlohmann::json to_json(const CompareReport& r) {
   for (const auto& c : r.rows)
     rows.push_back({{"suite", c.suite},
                     {"benchmark", c.benchmark},
+                    {"backend", results::to_string(c.backend)},
                     {"metric", c.metric},
                     {"unit", c.unit},
                     {"higher_is_better", c.higher_is_better},
@@ -169,7 +186,10 @@ nlohmann::json to_json(const CompareReport& r) {
                     {"flagged", c.flagged()}});
   auto ids = [](const std::vector<BenchmarkId>& v) {
     json a = json::array();
-    for (const auto& id : v) a.push_back({{"suite", id.suite}, {"benchmark", id.benchmark}});
+    for (const auto& id : v)
+      a.push_back({{"suite", id.suite},
+                   {"benchmark", id.benchmark},
+                   {"backend", results::to_string(id.backend)}});
     return a;
   };
   return {{"baseline", run(r.baseline)},

@@ -6,10 +6,12 @@
 #include <algorithm>
 #include <map>
 #include <regex>
+#include <set>
 #include <tuple>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/json_strict.h"
 #include "core/results_io.h"
 #include "core/stats.h"
 #include "track/compare.h"
@@ -31,25 +33,41 @@ std::string time_key(std::string t) {
   return t + "." + fraction;
 }
 
+// A *.json file found in a directory: true for a results file (its "schema" names
+// cobench.results/...), false for another JSON document; an error for what is not strict JSON at
+// all (a truncated or damaged results file must not vanish from a history unnoticed).
 bool is_results_file(const fs::path& p) {
-  try {
-    const auto doc = nlohmann::json::parse(read_file(p));
-    return doc.is_object() && doc.contains("schema") && doc["schema"] == results::kSchemaId;
-  } catch (const nlohmann::json::exception&) {
-    return false;
-  }
+  const nlohmann::json doc = parse_json_strict(read_file(p), p.string());
+  if (!doc.is_object() || !doc.contains("schema") || !doc["schema"].is_string()) return false;
+  return doc["schema"].get<std::string>().starts_with("cobench.results/");
+}
+
+// Hidden files and directories (".cobench-run-*" work directories, temporary files) are not
+// part of a history.
+bool hidden(const fs::path& p) {
+  const std::string name = p.filename().string();
+  return !name.empty() && name[0] == '.';
 }
 
 }  // namespace
 
-std::vector<fs::path> find_results_files(const std::vector<std::string>& paths) {
+std::vector<fs::path> find_results_files(const std::vector<std::string>& paths,
+                                         std::vector<fs::path>* skipped) {
   std::vector<fs::path> files;
   for (const auto& p : paths) {
     std::error_code ec;
     if (fs::is_directory(p, ec)) {
-      for (const auto& e : fs::recursive_directory_iterator(p)) {
-        if (e.is_regular_file() && e.path().extension() == ".json" && is_results_file(e.path()))
-          files.push_back(e.path());
+      for (auto it = fs::recursive_directory_iterator(p); it != fs::recursive_directory_iterator();
+           ++it) {
+        if (hidden(it->path())) {
+          if (it->is_directory()) it.disable_recursion_pending();
+          continue;
+        }
+        if (!it->is_regular_file() || it->path().extension() != ".json") continue;
+        if (is_results_file(it->path()))
+          files.push_back(it->path());
+        else if (skipped != nullptr)
+          skipped->push_back(it->path());
       }
     } else if (fs::is_regular_file(p, ec)) {
       files.emplace_back(p);
@@ -59,6 +77,7 @@ std::vector<fs::path> find_results_files(const std::vector<std::string>& paths) 
   }
   std::sort(files.begin(), files.end());
   files.erase(std::unique(files.begin(), files.end()), files.end());
+  if (skipped != nullptr) std::sort(skipped->begin(), skipped->end());
   return files;
 }
 
@@ -87,20 +106,24 @@ std::vector<Series> build_series(const std::vector<HistoryRun>& runs, const Hist
     throw Error(fmt::format("invalid --benchmark regular expression '{}': {}", o.benchmark_regex,
                             e.what()));
   }
-  std::map<std::tuple<std::string, std::string, std::string>, Series> by_key;
+  // One series per (suite, benchmark, backend, metric); a valid results file holds a (suite,
+  // benchmark, backend) once, so each run adds at most one point to a series.
+  using Key = std::tuple<std::string, std::string, results::Backend, std::string>;
+  std::map<Key, Series> by_key;
   for (const auto& run : runs) {
-    std::map<std::tuple<std::string, std::string, std::string>, bool> seen;  // first record wins
+    std::map<Key, bool> seen;  // records built in memory may repeat: the first is taken
     for (const auto& rec : run.results.records) {
       if (!std::regex_search(rec.benchmark, filter)) continue;
       const results::Metric* m = select_metric(rec, o.metric);
       if (!m || m->values.empty()) continue;
-      const auto key = std::make_tuple(rec.suite, rec.benchmark, m->name);
+      const Key key{rec.suite, rec.benchmark, rec.backend, m->name};
       if (seen[key]) continue;
       seen[key] = true;
       Series& s = by_key[key];
       if (s.points.empty()) {
         s.suite = rec.suite;
         s.benchmark = rec.benchmark;
+        s.backend = rec.backend;
         s.metric = m->name;
         s.unit = m->unit;
       }
@@ -149,6 +172,7 @@ nlohmann::json to_json(const std::vector<Series>& series) {
     }
     all.push_back({{"suite", s.suite},
                    {"benchmark", s.benchmark},
+                   {"backend", results::to_string(s.backend)},
                    {"metric", s.metric},
                    {"unit", s.unit},
                    {"points", points},
@@ -158,12 +182,18 @@ nlohmann::json to_json(const std::vector<Series>& series) {
 }
 
 std::string format_text(const std::vector<Series>& series) {
+  // The backend is named where one suite and benchmark has series of several backends.
+  std::map<std::pair<std::string, std::string>, std::set<results::Backend>> backends;
+  for (const auto& s : series) backends[{s.suite, s.benchmark}].insert(s.backend);
   std::string out;
   std::size_t changes = 0;
   for (const auto& s : series) {
     changes += s.change_points.size();
-    out += fmt::format("{}/{} {} ({}): {} runs, {} change point(s)\n", s.suite, s.benchmark,
-                       s.metric, s.unit, s.points.size(), s.change_points.size());
+    const std::string backend = backends[{s.suite, s.benchmark}].size() > 1
+                                    ? fmt::format(" [{}]", results::to_string(s.backend))
+                                    : std::string();
+    out += fmt::format("{}/{}{} {} ({}): {} runs, {} change point(s)\n", s.suite, s.benchmark,
+                       backend, s.metric, s.unit, s.points.size(), s.change_points.size());
     for (const auto& c : s.change_points) {
       const HistoryPoint& p = s.points.at(c.index);
       out +=

@@ -33,20 +33,26 @@ struct HistoryPoint {
 
 struct Series {
   std::string suite, benchmark, metric, unit;
+  results::Backend backend = results::Backend::kCpu;
   std::vector<HistoryPoint> points;
   std::vector<ChangePoint> change_points;  ///< index into points: the first run after a change
 };
 
 /// The results files under `paths`: a file is taken as given (it must be a results file); a
-/// directory is searched recursively for *.json files whose "schema" is cobench.results/1,
-/// others are skipped. Sorted by path. Throws cobench::Error for a missing path.
-std::vector<std::filesystem::path> find_results_files(const std::vector<std::string>& paths);
+/// directory is searched recursively, hidden entries (".name") left out, for *.json files whose
+/// "schema" names cobench.results/...; other JSON documents are skipped (and listed in `skipped`
+/// when given). Sorted by path. Throws cobench::Error for a missing path, and for a *.json file
+/// that is not strict JSON (core/json_strict.h): a truncated results file is an error here as
+/// when it is given by name, never dropped from the history.
+std::vector<std::filesystem::path> find_results_files(
+    const std::vector<std::string>& paths, std::vector<std::filesystem::path>* skipped = nullptr);
 
 /// Reads the files and orders the runs by run.utc_time (then by file name).
 std::vector<HistoryRun> load_history(const std::vector<std::filesystem::path>& files);
 
-/// The series of `runs` (in the given order) and their change points, sorted by suite,
-/// benchmark and metric. Throws cobench::Error for an invalid regular expression.
+/// The series of `runs` (in the given order), one per (suite, benchmark, backend, metric), and
+/// their change points, sorted by suite, benchmark, backend and metric. Throws cobench::Error for
+/// an invalid regular expression.
 std::vector<Series> build_series(const std::vector<HistoryRun>& runs, const HistoryOptions& o);
 
 /// Hardware differences between runs (hardware_differences against the first run), so a

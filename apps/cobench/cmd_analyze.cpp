@@ -217,23 +217,16 @@ void add_analyze(CLI::App& app, Action& action) {
               topo::compare_clusters(topo::load_model(o->model), specs, s, t);
           report = std::move(cmp.report);
           json = std::move(cmp.json);
-          if (o->format == "json") {
-            fmt::print("{}\n", json.dump(2));
-          } else if (o->format == "markdown") {
-            fmt::print("{}", topo::format_markdown(report));
-          } else {
-            fmt::print("{}", topo::format_text(report));
-          }
-          return 0;
+        } else {
+          const topo::ClusterSpec cluster = topo::load_cluster_file(o->clusters[0]);
+          const std::set<std::string> as(o->measured_as.begin(), o->measured_as.end());
+          const topo::MeasuredData measured = topo::measured_data_for(o->measured, cluster, as);
+          topo::Analysis a = topo::analyze(topo::load_model(o->model), cluster, s,
+                                           o->measured.empty() ? nullptr : &measured.inputs,
+                                           o->measured.empty() ? nullptr : &measured.tables);
+          report = std::move(a.report);
+          json = std::move(a.json);
         }
-        const topo::ClusterSpec cluster = topo::load_cluster_file(o->clusters[0]);
-        const std::set<std::string> as(o->measured_as.begin(), o->measured_as.end());
-        const topo::MeasuredData measured = topo::measured_data_for(o->measured, cluster, as);
-        topo::Analysis a = topo::analyze(topo::load_model(o->model), cluster, s,
-                                         o->measured.empty() ? nullptr : &measured.inputs,
-                                         o->measured.empty() ? nullptr : &measured.tables);
-        report = std::move(a.report);
-        json = std::move(a.json);
       }
       if (o->format == "json") {
         fmt::print("{}\n", json.dump(2));

@@ -44,7 +44,10 @@ void add_history(CLI::App& app, Action& action) {
       ->capture_default_str();
   cmd->callback([&action, o] {
     action = [o] {
-      const auto files = track::find_results_files(o->paths);
+      std::vector<std::filesystem::path> skipped;
+      const auto files = track::find_results_files(o->paths, &skipped);
+      for (const auto& f : skipped)
+        fmt::print(stderr, "cobench: note: skipping {}: not a cobench results file\n", f.string());
       if (files.empty()) throw Error("history: no results files found under the given paths");
       const auto runs = track::load_history(files);
       for (const auto& d : track::mixed_hardware(runs))

@@ -36,7 +36,7 @@ void add_results(CLI::App& app, Action& action, const std::vector<std::string>& 
         try {
           const results::Results r = results::read(f);
           fmt::print("{}: ok ({} records)\n", f, r.records.size());
-        } catch (const Error& e) {
+        } catch (const std::exception& e) {  // each file is judged; none stops the others
           fmt::print(stderr, "{}\n", e.what());
           ++bad;
         }

@@ -6,18 +6,22 @@
 // overwriting), then runs the bottleneck analysis with the measured values. Under a launcher,
 // rank 0 also runs the node suites, writes the file and analyzes; the other ranks take part in
 // the communication suites only.
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
 #include "apps/cobench/commands.h"
 #include "apps/cobench/run_exec.h"
 #include "apps/cobench/run_suites.h"
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/gbench_convert.h"
 #include "core/provenance.h"
@@ -36,6 +40,34 @@ struct RunOptions {
   std::vector<std::string> suites{"quick"};
   std::string out, build_dir, mpirun = "mpirun -np 2", model, cluster;
   bool analysis = true;
+  bool mpirun_given = false;  ///< --mpirun on the command line: its launcher must exist
+};
+
+// The run's work directory (benchmark outputs and logs), a fresh one under the temporary
+// directory: never among the results, so an interrupted run (even kill -9) leaves nothing in
+// --out. Removed when the run ends unless kept (a failed step's log is named in the output).
+class WorkDir {
+ public:
+  explicit WorkDir(const std::string& prefix) {
+    std::string pattern = (fs::temp_directory_path() / (prefix + "-XXXXXX")).string();
+    if (::mkdtemp(pattern.data()) == nullptr)
+      throw Error(
+          fmt::format("cannot create a work directory '{}': {}", pattern, std::strerror(errno)));
+    path_ = pattern;
+  }
+  WorkDir(const WorkDir&) = delete;
+  WorkDir& operator=(const WorkDir&) = delete;
+  ~WorkDir() {
+    if (keep_) return;
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+  void keep() { keep_ = true; }
+
+ private:
+  fs::path path_;
+  bool keep_ = false;
 };
 
 std::vector<std::string> split_words(const std::string& s) {
@@ -166,6 +198,14 @@ int run(const RunOptions& o, const std::vector<std::string>& argv) {
   const fs::path build = bench_build_dir(o.build_dir);
   const std::vector<std::string> mpirun = split_words(o.mpirun);
   const LaunchedRank job = launched_rank();
+  // A launcher the user named must exist: without it the communication suites cannot run, and
+  // skipping them would pass off an incomplete run as a whole one.
+  const bool wants_mpi = std::any_of(suites.begin(), suites.end(),
+                                     [](const Suite& s) { return s.kind == SuiteKind::kMpi; });
+  if (o.mpirun_given && wants_mpi && !job.launched && !on_path(mpirun.at(0)))
+    throw Error(fmt::format("--mpirun '{}': cannot find the launcher '{}' (not an executable {})",
+                            o.mpirun, mpirun[0],
+                            mpirun[0].find('/') != std::string::npos ? "file" : "on PATH"));
   const bool root = job.rank == 0;  // writes the results file and prints; other ranks only run
   const sysinfo::NodeInfo node = sysinfo::discover();
   if (root)
@@ -180,12 +220,21 @@ int run(const RunOptions& o, const std::vector<std::string>& argv) {
   res.run.sysinfo = sysinfo::to_json(node);
   const sysinfo::GpuClocks start_clocks = sysinfo::read_gpu_clocks();
 
+  // Where the results go, checked before anything runs: an explicit --out must be a directory
+  // that takes a new file; the default results/<host> is created.
   const fs::path out_dir = !o.out.empty() ? fs::path(o.out) : fs::path("results") / node.host;
-  // Rank 0's work directory beside the results; the other ranks' (logs only) in /tmp.
-  const fs::path work =
-      root ? out_dir / fmt::format(".cobench-run-{}", getpid())
-           : fs::temp_directory_path() / fmt::format("cobench-run-rank{}-{}", job.rank, getpid());
-  fs::create_directories(work);
+  if (root) {
+    if (o.out.empty()) {
+      std::error_code ec;
+      fs::create_directories(out_dir, ec);
+      if (ec)
+        throw Error(fmt::format("cannot create the results directory '{}': {}", out_dir.string(),
+                                ec.message()));
+    }
+    check_writable_directory(out_dir, fmt::format("--out '{}'", out_dir.string()));
+  }
+  WorkDir work_dir(root ? "cobench-run" : fmt::format("cobench-run-rank{}", job.rank));
+  const fs::path& work = work_dir.path();
 
   nlohmann::json suite_status = nlohmann::json::object();
   std::vector<Step> steps;
@@ -233,7 +282,7 @@ int run(const RunOptions& o, const std::vector<std::string>& argv) {
     if (problem.empty() && root) {
       try {
         records = collect(st, res.run);
-      } catch (const Error& e) {
+      } catch (const std::exception& e) {  // one step's bad output costs that step, not the run
         problem = e.what();
       }
     }
@@ -262,10 +311,8 @@ int run(const RunOptions& o, const std::vector<std::string>& argv) {
     }
     res.records.insert(res.records.end(), records.begin(), records.end());
   }
-  if (!root) {  // the other ranks of a launched job: their part is done, rank 0 reports
-    if (failures == 0) fs::remove_all(work);
-    return failures == 0 ? 0 : 1;
-  }
+  if (failures > 0) work_dir.keep();        // the logs the FAILED lines name
+  if (!root) return failures == 0 ? 0 : 1;  // the other ranks of a launched job: rank 0 reports
   res.run.gpu_clocks = {{"start", sysinfo::to_json(start_clocks)},
                         {"end", sysinfo::to_json(sysinfo::read_gpu_clocks())}};
   res.run.extra["suites"] = suite_status;
@@ -273,9 +320,15 @@ int run(const RunOptions& o, const std::vector<std::string>& argv) {
   if (job.launched)
     res.run.extra["launched"] = {
         {"launcher", job.launcher}, {"ranks", job.size}, {"node_suites_on", "rank 0"}};
-  const fs::path file = out_dir / results::default_file_name(res.run, "run");
-  results::write(file, res);
-  if (failures == 0) fs::remove_all(work);
+  fs::path file;
+  try {
+    file = results::write_new_run(out_dir, res, "run");
+  } catch (const Error& e) {
+    // The directory was checked at the start; if it failed since, the measurements are kept.
+    work_dir.keep();
+    const fs::path saved = results::write_new_run(work, res, "run");
+    throw Error(fmt::format("{}; the results are saved in {}", e.what(), saved.string()));
+  }
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   fmt::print("# {} records from {} step(s) in {:.0f} s: {}\n", res.records.size(), steps.size(),
              total, file.string());
@@ -293,16 +346,28 @@ void add_run(CLI::App& app, Action& action, const std::vector<std::string>& argv
                   "quick, full, or suite names (model, memory, gemm, mla, "
                   "gemm_gpu, memory_gpu, mla_gpu, collectives, ep)")
       ->capture_default_str();
-  cmd->add_option("--out", o->out, "Directory for the results file (default results/<host>)");
+  cmd->add_option("--out", o->out,
+                  "Existing directory for the results file (default results/<host>, created)");
   cmd->add_option("--build-dir", o->build_dir,
                   "Build directory with the benchmark binaries (default: this binary's)");
-  cmd->add_option("--mpirun", o->mpirun, "Launcher for the MPI suites")->capture_default_str();
+  CLI::Option* mpirun =
+      cmd->add_option("--mpirun", o->mpirun, "Launcher for the MPI suites (must exist when given)")
+          ->capture_default_str()
+          ->check(CLI::Validator(
+              [](std::string& s) {
+                return split_words(s).empty() ? std::string("expected a launcher command, got ''")
+                                              : std::string();
+              },
+              "COMMAND"));
   cmd->add_option("--model", o->model,
                   "Model to analyze (default deepseek-v3 with a GPU, deepseek-v2 without)");
   cmd->add_option("--cluster", o->cluster,
                   "Cluster file to analyze against (default: this machine as one node)");
   cmd->add_flag("!--no-analysis", o->analysis, "Skip the bottleneck analysis");
-  cmd->callback([&action, o, argv] { action = [o, argv] { return run(*o, argv); }; });
+  cmd->callback([&action, o, argv, mpirun] {
+    o->mpirun_given = mpirun->count() > 0;
+    action = [o, argv] { return run(*o, argv); };
+  });
 }
 
 }  // namespace cobench::app

@@ -15,6 +15,7 @@ using namespace cobench;
 
 int run(const std::vector<std::string>& argv, const app::CommOptions& common,
         const app::CollCli& cli) {
+  if (!app::check_out("cobench_coll", common.out)) return 1;  // before anything runs
   auto world = app::make_world(common.backend);
   auto watchdog = app::make_watchdog("cobench_coll", world->rank(), common.timeout_s);
   const coll::NodeLayout layout = coll::discover_layout(*world, common.ranks_per_node);

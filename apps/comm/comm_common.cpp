@@ -13,7 +13,9 @@
 #if COBENCH_HAVE_NCCL_BACKEND
 #include "collectives/nccl_communicator.h"
 #endif
+#include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/mpi_check.h"
 #include "core/provenance.h"
 #include "core/results_io.h"
 #include "core/sysinfo/sysinfo.h"
@@ -143,12 +145,41 @@ results::RunHeader comm_run_header(const std::vector<std::string>& argv,
   return h;
 }
 
+bool check_out(const char* prog, const std::string& out) {
+  if (out.empty()) return true;
+  int rank = 0;
+  COBENCH_MPI_CHECK(MPI_Comm_rank(MPI_COMM_WORLD, &rank));
+  std::string error;
+  if (rank == 0) {
+    namespace fs = std::filesystem;
+    const std::string what = fmt::format("--out '{}'", out);
+    try {
+      const fs::path path = out;
+      std::error_code ec;
+      if (fs::is_directory(path, ec)) {
+        check_writable_directory(path, what);
+      } else if (fs::exists(path, ec)) {
+        throw Error(fmt::format("{}: refusing to overwrite an existing file", what));
+      } else {
+        check_writable_directory(path.has_parent_path() ? path.parent_path() : fs::path("."), what);
+      }
+    } catch (const Error& e) {
+      error = e.what();
+    }
+  }
+  int bad = error.empty() ? 0 : 1;
+  COBENCH_MPI_CHECK(MPI_Bcast(&bad, 1, MPI_INT, 0, MPI_COMM_WORLD));
+  if (bad != 0 && rank == 0) {
+    fmt::print(stderr, "{}: {}\n", prog, error);
+    std::fflush(stderr);
+  }
+  return bad == 0;
+}
+
 std::filesystem::path write_results(const std::string& out, results::Results& r,
                                     const std::string& tag) {
-  std::filesystem::path path = out;
-  if (std::filesystem::is_directory(path)) path /= results::default_file_name(r.run, tag);
-  results::write(path, r);
-  return path;
+  if (std::filesystem::is_directory(out)) return results::write_new_run(out, r, tag);
+  return write_file_atomic_unique(out, results::to_json(r).dump(2) + "\n");
 }
 
 }  // namespace cobench::app

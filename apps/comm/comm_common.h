@@ -64,8 +64,17 @@ int run_mpi_main(const char* prog, int& argc, char**& argv, const std::function<
 results::RunHeader comm_run_header(const std::vector<std::string>& argv,
                                    const coll::Communicator& world, const coll::NodeLayout& layout);
 
+/// Checks --out before anything runs, so that no measurement is lost to it at the end: rank 0
+/// checks that a directory takes a new file, or that a file path does not exist yet and its
+/// directory takes a new file; every rank learns the answer (call it on every rank, after MPI
+/// is initialized). False, with "<prog>: --out '<out>': <why>" printed by rank 0, when it cannot;
+/// true when `out` is empty (no results file).
+bool check_out(const char* prog, const std::string& out);
+
 /// Writes the results (rank 0) to `out` (directory or file), atomically and never overwriting;
-/// returns the path written.
+/// in a directory the file is named by time, host and `tag`, and a name another run took in the
+/// same second (or a file path that appeared during the run) gives a unique variant of it
+/// instead of losing the results. Returns the path written.
 std::filesystem::path write_results(const std::string& out, results::Results& r,
                                     const std::string& tag);
 

@@ -19,6 +19,7 @@ using namespace cobench;
 
 int run(const std::vector<std::string>& argv, const app::CommOptions& common, const CLI::App& coll,
         const app::CollCli& coll_cli, const CLI::App& ep, const app::EpCli& ep_cli) {
+  if (!app::check_out("cobench_comm", common.out)) return 1;  // before anything runs
   auto world = app::make_world(common.backend);
   auto watchdog = app::make_watchdog("cobench_comm", world->rank(), common.timeout_s);
   const coll::NodeLayout layout = coll::discover_layout(*world, common.ranks_per_node);

@@ -20,6 +20,7 @@ using namespace cobench;
 
 int run(const std::vector<std::string>& argv, const app::CommOptions& common,
         const app::EpCli& cli) {
+  if (!app::check_out("cobench_ep", common.out)) return 1;  // before anything runs
   auto world = app::make_world(common.backend);
   auto watchdog = app::make_watchdog("cobench_ep", world->rank(), common.timeout_s);
   const coll::NodeLayout layout = coll::discover_layout(*world, common.ranks_per_node);

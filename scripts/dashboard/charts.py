@@ -32,6 +32,18 @@ LABEL_SKIP = {"model_input", "model_metric", "real_time"}
 HEIGHT = 460
 
 
+def as_number(value) -> float | None:
+    """A parameter as a finite number, or None: a results file may hold a string (or a boolean)
+    where a number is expected (`m: "abc"`), and such a record is charted by name instead."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        value = float(value)
+    except OverflowError:
+        return None
+    return value if math.isfinite(value) else None
+
+
 def scale(unit: str) -> tuple[float, str, str]:
     return SCALES.get(unit, (1.0, unit, unit))
 
@@ -96,7 +108,9 @@ def gemm_shape(params: dict, benchmark: str) -> tuple[float, str]:
     if all(k in params for k in ("m", "n", "k")):
         dims = f"{params['m']}×{params['n']}×{params['k']}"
         named = f"{params['shape']} " if "shape" in params else ""
-        return float(params["m"]) * float(params["n"]) * float(params["k"]), named + dims
+        sizes = [as_number(params[k]) for k in ("m", "n", "k")]
+        order = math.inf if None in sizes else sizes[0] * sizes[1] * sizes[2]
+        return (order if math.isfinite(order) else math.inf), named + dims
     return math.inf, benchmark.split("/", 1)[-1]
 
 
@@ -124,7 +138,7 @@ def bandwidth_figures(rows: pd.DataFrame, title: str) -> list[go.Figure]:
     rows = rows[rows["unit"] == "B/s"]
     if rows.empty:
         return []
-    has_ctx = rows["params"].map(lambda p: "context" in p)
+    has_ctx = rows["params"].map(lambda p: as_number(p.get("context")) is not None)
     figs = []
     if has_ctx.any():
         figs.append(_context_figure(rows[has_ctx], f"{title}: by batch and context"))
@@ -136,7 +150,7 @@ def bandwidth_figures(rows: pd.DataFrame, title: str) -> list[go.Figure]:
 def _context_figure(rows: pd.DataFrame, title: str) -> go.Figure:
     labels = [f"{base_name(b)} {params_label(p, {'context'})} {m}"
               for b, p, m in zip(rows["benchmark"], rows["params"], rows["metric"])]
-    rows = rows.assign(context=rows["params"].map(lambda p: float(p["context"])), label=labels)
+    rows = rows.assign(context=rows["params"].map(lambda p: as_number(p["context"])), label=labels)
     fig = go.Figure()
     for label, g in rows.sort_values("context").groupby("label"):
         x = list(g["context"])
@@ -162,11 +176,11 @@ def _bar_figure(rows: pd.DataFrame, title: str) -> go.Figure:
 def collectives_figure(rows: pd.DataFrame, title: str) -> go.Figure | None:
     """busbw over message size (log), one line per collective, placement, backend and ranks."""
     rows = rows[(rows["metric"] == "busbw") & (rows["unit"] == "B/s")]
-    rows = rows[rows["params"].map(lambda p: float(p.get("bytes", 0)) > 0)]
+    rows = rows[rows["params"].map(lambda p: (as_number(p.get("bytes")) or 0) > 0)]
     if rows.empty:
         return None
     rows = rows.assign(
-        size=rows["params"].map(lambda p: float(p["bytes"])),
+        size=rows["params"].map(lambda p: as_number(p["bytes"])),
         label=[f"{p.get('collective', base_name(b))} {p.get('placement', '')} {be} "
                f"{p.get('ranks', '?')} ranks / {p.get('nodes', '?')} nodes"
                for b, p, be in zip(rows["benchmark"], rows["params"], rows["backend"])])

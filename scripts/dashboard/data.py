@@ -19,24 +19,29 @@ class InputError(ValueError):
     """An input the dashboard cannot use; the message names the file."""
 
 
-def _is_results_doc(path: Path) -> bool:
-    try:
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-    except (OSError, json.JSONDecodeError):
-        return False
-    return isinstance(doc, dict) and str(doc.get("schema", "")).startswith("cobench.results/")
+def _hidden(path: Path, root: Path) -> bool:
+    """Hidden files and directories under a searched directory (a run's work directory, a
+    temporary file) are not part of the results, as for `cobench history`."""
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
 def results_paths(inputs: list[str]) -> list[Path]:
     """Files as given, directories searched recursively for results files (*.json whose
-    `schema` is cobench.results/...; other JSON there is skipped with a note), sorted."""
+    `schema` is cobench.results/...; other JSON there is skipped with a note), sorted. A *.json
+    file that is not strict JSON (a truncated results file) is an error, as when given by name
+    and as in `cobench history`: it is never skipped as "not a results file"."""
     paths = set()
     for name in inputs:
         p = Path(name)
         if p.is_dir():
             for f in sorted(p.rglob("*.json")):
-                if _is_results_doc(f):
+                if _hidden(f, p) or not f.is_file():
+                    continue
+                try:
+                    doc = cr.read_json(f)
+                except cr.ResultsError as e:
+                    raise InputError(str(e)) from e
+                if cr.is_results_doc(doc):
                     paths.add(f)
                 else:
                     print(f"dashboard: skipping {f}: not a cobench results file", file=sys.stderr)

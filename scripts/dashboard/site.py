@@ -2,7 +2,11 @@
 """Writes the dashboard's pages: index, one per machine, paper, model and history."""
 from __future__ import annotations
 
+import hashlib
 import itertools
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -38,15 +42,44 @@ class Page:
         return "\n".join(self.parts)
 
 
+MAX_SLUG = 80  # of a host in a page name: far below a file name's 255 bytes
+
+
 def machine_file(host: str, taken: dict[str, str]) -> str:
-    """A unique page name per host (hosts that slug alike are numbered)."""
-    base = f"machine-{slug(host)}"
+    """A unique page name per host: hosts that slug alike are numbered (case-insensitively, for
+    file systems that ignore case); a long host name is cut, with a hash of the whole kept."""
+    s = slug(host)
+    if len(s) > MAX_SLUG:
+        s = f"{s[:MAX_SLUG]}-{hashlib.sha256(host.encode('utf-8')).hexdigest()[:10]}"
+    base = f"machine-{s}"
     name, n = base, 1
-    while name in taken.values():
+    used = {v.lower() for v in taken.values()}
+    while name.lower() in used:
         n += 1
         name = f"{base}-{n}"
     taken[host] = name
     return name + ".html"
+
+
+def _write_site(out: Path, files: dict[str, str]) -> None:
+    """Writes each file into `out` through a temporary name and a rename: a page is either the
+    old one or the new one, never half written. Errors name `out`."""
+    if out.exists() and not out.is_dir():
+        raise data.InputError(f"{out}: exists and is not a directory (-o names the site's "
+                              "directory)")
+    tmp = None
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".dashboard-", dir=out))
+        for name, text in files.items():
+            (tmp / name).write_text(text, encoding="utf-8")
+        for name in files:
+            os.replace(tmp / name, out / name)
+    except OSError as e:
+        raise data.InputError(f"{out}: cannot write the site: {e.strerror or e}") from e
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def nav(machine_pages: dict[str, str]) -> list[tuple[str, str]]:
@@ -286,11 +319,8 @@ def build_site(inputs: list[str], out: str | Path, paper: str | None = None,
     pages["history.html"] = history_page(series, history is not None)
 
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / PLOTLY_JS).write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
-    written = []
-    for name in sorted(pages):
-        (out / name).write_text(page(pages[name].name, pages[name].html(), links),
-                                encoding="utf-8")
-        written.append(out / name)
-    return written
+    texts = {PLOTLY_JS: plotly.offline.get_plotlyjs()}
+    texts.update({name: page(pages[name].name, pages[name].html(), links)
+                  for name in sorted(pages)})
+    _write_site(out, texts)
+    return [out / name for name in sorted(pages)]

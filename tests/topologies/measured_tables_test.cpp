@@ -31,8 +31,8 @@ TEST(MeasuredTables, ShapesAndCeilingsFromRecords) {
   EXPECT_EQ(t.gemm_fp8[0].flops_per_s, 305e12);
   EXPECT_EQ(t.gemm_fp8[1].flops_per_s, 1200e12);
   // The best FLOP/s and the best B/s of the MLA records, from different records.
-  EXPECT_EQ(*t.mla_decode_flops, 550e12);
-  EXPECT_EQ(*t.mla_decode_bw, 2500e9);
+  EXPECT_EQ(*t.mla_decode_flop_per_s, 550e12);
+  EXPECT_EQ(*t.mla_decode_bytes_per_s, 2500e9);
 }
 
 TEST(MeasuredTables, BadRecordsNameTheirPath) {

@@ -90,14 +90,14 @@ TEST(ServingOps, DispatchCopiesByLink) {
   // 8 x 136/144 cross it; 7392 B each (7168 FP8 + 56 FP32 scales).
   const StepOps ops = step_ops(v3(), decode_shape(10, 4096, 144));
   const Op& d = find(ops.moe, "moe.dispatch");
-  EXPECT_NEAR(d.comm_scale_up, 10 * 8 * 7.0 / 144 * 7392, 1e-6);
-  EXPECT_NEAR(d.comm_scale_out, 10 * 8 * 136.0 / 144 * 7392, 1e-6);
+  EXPECT_NEAR(d.comm_up_bytes, 10 * 8 * 7.0 / 144 * 7392, 1e-6);
+  EXPECT_NEAR(d.comm_out_bytes, 10 * 8 * 136.0 / 144 * 7392, 1e-6);
   const Op& c = find(ops.moe, "moe.combine");
-  EXPECT_NEAR(c.comm_scale_out, 10 * 8 * 136.0 / 144 * 14336, 1e-6);
+  EXPECT_NEAR(c.comm_out_bytes, 10 * 8 * 136.0 / 144 * 14336, 1e-6);
   // One 72-GPU domain: nothing crosses it.
   ServingShape nvl = decode_shape(10, 4096, 72);
   nvl.domain_gpus = 72;
-  EXPECT_EQ(find(step_ops(v3(), nvl).moe, "moe.dispatch").comm_scale_out, 0);
+  EXPECT_EQ(find(step_ops(v3(), nvl).moe, "moe.dispatch").comm_out_bytes, 0);
 }
 
 TEST(ServingModel, TwoMicroBatchScheduleByHand) {
@@ -138,8 +138,8 @@ TEST(ServingOps, TensorParallelDenseModel) {
   EXPECT_DOUBLE_EQ(core.bytes, 16.0 * 4096 * 2 * 1 * 128 * 2);  // one KV head a device
   EXPECT_EQ(find(ops.dense, "ffn.gate_up").n, 2 * 53248 / 8);
   EXPECT_EQ(find(ops.dense, "ffn.down").k, 53248 / 8);
-  EXPECT_DOUBLE_EQ(find(ops.dense, "attn.all_reduce").comm_scale_up, 2 * 7.0 / 8 * 16 * 16384 * 2);
-  EXPECT_DOUBLE_EQ(find(ops.dense, "ffn.all_reduce").comm_scale_up, 2 * 7.0 / 8 * 16 * 16384 * 2);
+  EXPECT_DOUBLE_EQ(find(ops.dense, "attn.all_reduce").comm_up_bytes, 2 * 7.0 / 8 * 16 * 16384 * 2);
+  EXPECT_DOUBLE_EQ(find(ops.dense, "ffn.all_reduce").comm_up_bytes, 2 * 7.0 / 8 * 16 * 16384 * 2);
   EXPECT_EQ(find(ops.lm_head, "lm_head").n, 128256 / 8);
   // A TP group of 8 holds the same 64 tokens: each device is credited 8.
   const ClusterSpec c = load_cluster_file("h200-ib-256");
@@ -149,8 +149,12 @@ TEST(ServingOps, TensorParallelDenseModel) {
   const ServingPrediction p = predict_decode(llama, c, d, PerfModel(c, find_published_perf(c)));
   EXPECT_NEAR(p.tokens_per_s_per_device * p.step_s, 64.0 / 8, 1e-9);
   EXPECT_EQ(p.binding, std::string("compute"));
-  // Weights: 405.85 B parameters / 8 at 1 B; KV: 64 sequences x 4096 x 516,096 B / 8 heads.
-  EXPECT_NEAR(p.device_bytes, count_params(llama).total() / 8 + 64 * 4096 * 516096.0 / 8, 1);
+  // Weights: the non-vocabulary parameters / 8 at 1 B, embedding and head (2 x 128256 x 16384)
+  // / 8 at 2 B; KV: 64 sequences x 4096 x 516,096 B / 8 KV heads.
+  const double vocab = 2.0 * 128256 * 16384;
+  EXPECT_NEAR(p.device_bytes,
+              (count_params(llama).total() - vocab) / 8 + vocab / 8 * 2 + 64 * 4096 * 516096.0 / 8,
+              1);
   d.tp = 3;
   EXPECT_NE(cobench::test::error_of([&] {
               predict_decode(llama, c, d, PerfModel::roofline(c));
@@ -274,7 +278,7 @@ TEST(ServingModel, PredictionNeverBeatsTheRoofline) {
     const PerfModel ideal = PerfModel::roofline(c);
     for (double ep : {8.0, 16.0, 64.0, 72.0, 256.0}) {
       if (ep > static_cast<double>(c.gpus()) || !expert_slots_fit(v3(), ep, 0)) continue;
-      for (double tokens : {1.0, 8.0, 64.0, 256.0, 1024.0}) {
+      for (double tokens : {2.0, 8.0, 64.0, 256.0, 1024.0}) {
         for (double context : {0.0, 1024.0, 32768.0}) {
           for (Schedule sched :
                {Schedule::kSequential, Schedule::kTwoMicroBatch, Schedule::kFullOverlap}) {
@@ -304,7 +308,7 @@ TEST(ServingModel, TensorParallelPredictionNeverBeatsTheRoofline) {
     const PerfModel perf(c, find_published_perf(c));
     const PerfModel ideal = PerfModel::roofline(c);
     for (double tp : {1.0, 2.0, 4.0, 8.0}) {
-      for (double tokens : {1.0, 32.0, 512.0}) {
+      for (double tokens : {2.0, 32.0, 512.0}) {
         DecodeSetting s;
         s.tp = tp;
         s.tokens_per_device = tokens;
@@ -348,7 +352,7 @@ TEST(PerfModel, PublishedTablesApplyToTheirGpu) {
   EXPECT_NEAR(d.seconds, op.flops / (h200.node.gpu->peak_fp8->value * 0.7), 1e-15);
 }
 
-TEST(ServingTargets, TheBestConfigurationMeetsTheTargetAndOneMoreTokenWouldNot) {
+TEST(ServingTargets, TheBestConfigurationMeetsTheTargetAndOneMoreSequenceWouldNot) {
   const ClusterSpec c = load_cluster_file("h200-ib-256");
   DecodeSetting s;
   s.redundant_experts = 32;
@@ -360,7 +364,7 @@ TEST(ServingTargets, TheBestConfigurationMeetsTheTargetAndOneMoreTokenWouldNot) 
   EXPECT_TRUE(b.decode.feasible);
   DecodeSetting more = s;
   more.ep_degree = b.ep;
-  more.tokens_per_device = b.tokens_per_device + 1;
+  more.tokens_per_device = b.tokens_per_device + 2;  // one more sequence a micro-batch
   const ServingPrediction next =
       predict_decode(v3(), c, more, PerfModel(c, find_published_perf(c)));
   EXPECT_TRUE(next.tokens_per_s_per_user < 30 || !next.feasible);
