@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "core/markdown.h"
 
 namespace cobench::topo {
 namespace {
@@ -156,15 +157,17 @@ std::string format_text(const KvReloadReport& r) {
 }
 
 std::string format_markdown(const KvReloadReport& r) {
-  std::string out = fmt::format("# KV reload against recompute on {}, per GPU\n\n", r.cluster);
+  // Names and notes come from input files: escaped (core/markdown.h).
+  std::string out =
+      fmt::format("# KV reload against recompute on {}, per GPU\n\n", markdown_text(r.cluster));
   std::string h = header(r);
   for (size_t start = 0; start < h.size();) {
     const size_t end = h.find('\n', start);
-    out += fmt::format("-{}\n", h.substr(start + 1, end - start - 1));
+    out += fmt::format("- {}\n", markdown_text(h.substr(start + 2, end - start - 2)));
     start = end + 1;
   }
   for (const KvReloadModelResult& m : r.models) {
-    out += fmt::format("\n## {}\n\n| prefix | KV bytes |", model_title(m));
+    out += fmt::format("\n## {}\n\n| prefix | KV bytes |", markdown_text(model_title(m)));
     std::string rule = "| ---: | ---: |";
     for (const KvReloadTierResult& t : m.tiers) {
       out += fmt::format(" {} reload | faster |", t.tier.name);
@@ -182,7 +185,7 @@ std::string format_markdown(const KvReloadReport& r) {
     out += "\n";
     for (const KvReloadTierResult& t : m.tiers)
       out += fmt::format("- break-even, {}: {}\n", t.tier.name,
-                         break_even_text(t, r.setting.range_tokens));
+                         markdown_text(break_even_text(t, r.setting.range_tokens)));
   }
   return out;
 }

@@ -21,11 +21,7 @@
 #include "topologies/serving_targets.h"
 
 namespace cobench::app {
-namespace {
-
-const CLI::Validator kPositive = positive_number();
-
-}  // namespace
+namespace {}  // namespace
 
 void add_analyze(CLI::App& app, Action& action) {
   struct Options {
@@ -67,18 +63,18 @@ void add_analyze(CLI::App& app, Action& action) {
   cmd->add_option("--target-tokens-per-user", o->target_tokens_per_user,
                   "Serving target: decode tokens/s a user; reports the configuration that meets "
                   "it with the most tokens/s a GPU on each --cluster")
-      ->check(kPositive);
+      ->check(finite_number(0, 1e6, /*min_exclusive=*/true));
   cmd->add_option("--target-ttft", o->target_ttft,
                   "Serving target: time to first token of one prompt, seconds (with "
                   "--target-tokens-per-user)")
-      ->check(kPositive);
+      ->check(finite_number(0, 1e6, /*min_exclusive=*/true));
   cmd->add_option("--format", o->format, "text, json or markdown")
       ->check(CLI::IsMember({"text", "json", "markdown"}))
       ->capture_default_str();
   cmd->add_option("--tokens-per-device", o->tokens_per_device,
                   "Decode query tokens a device holds in one step, all micro-batches together "
                   "(the paper's EP bound: 2 x 32)")
-      ->check(kPositive)
+      ->check(integer_in(1, 10000000))
       ->capture_default_str();
   cmd->add_option("--micro-batches", o->micro_batches, "Micro-batches a decode step splits into")
       ->check(integer_in(1, 64))
@@ -107,25 +103,25 @@ void add_analyze(CLI::App& app, Action& action) {
       ->capture_default_str();
   cmd->add_option("--prefill-tokens", o->prefill_tokens,
                   "New tokens a device computes in one prefill step")
-      ->check(kPositive)
+      ->check(integer_in(1, 100000000))
       ->capture_default_str();
   cmd->add_option("--prompt", o->prompt, "Prompt length of prefill (default: --context)")
-      ->check(kPositive);
+      ->check(finite_number(1, 1e9));
   cmd->add_option("--cache-hit", o->cache_hit,
                   "Fraction of prompt tokens whose KV comes from the cache (day 6: 0.563)")
       ->check(finite_number(0, 1, false, true))
       ->capture_default_str();
   cmd->add_option("--prefill-ep", o->prefill_ep, "EP degree of prefill (default: --ep)")
-      ->check(kPositive);
+      ->check(integer_in(1, 100000000));
   cmd->add_option("--context", o->context, "KV length per decoded token")
-      ->check(kPositive)
+      ->check(finite_number(0, 1e9, /*min_exclusive=*/true))
       ->capture_default_str();
   cmd->add_option("--weight-bytes", o->weight_bytes,
                   "Bytes per weight: 1 for FP8, 0.5 for 4-bit, 2 for BF16")
-      ->check(kPositive)
+      ->check(finite_number(0, 8, /*min_exclusive=*/true))
       ->capture_default_str();
   cmd->add_option("--ep", o->ep, "GPUs the experts spread over (default: the whole cluster)")
-      ->check(kPositive);
+      ->check(integer_in(1, 100000000));
   cmd->add_option("--mfu", o->mfu, "MFU for training throughput (default: the paper's 38.94%)")
       ->check(finite_number(0, 1, /*min_exclusive=*/true))
       ->capture_default_str();
@@ -136,7 +132,7 @@ void add_analyze(CLI::App& app, Action& action) {
       ->check(finite_number(0, 1, /*min_exclusive=*/true))
       ->capture_default_str();
   cmd->add_option("--prefix-tokens", o->prefix_tokens, "Prefix lengths for --kv-reload")
-      ->check(kPositive)
+      ->check(finite_number(0, 1e9, /*min_exclusive=*/true))
       ->delimiter(',')
       ->capture_default_str();
   cmd->callback([&action, o] {

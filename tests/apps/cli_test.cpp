@@ -139,7 +139,8 @@ TEST(Cli, AnalyzeServingOptions) {
             overlap);
   // Numbers that are not finite or out of range are usage errors naming the option.
   for (const char* bad : {"--context inf", "--tokens-per-device nan", "--mtp-acceptance 1.5",
-                          "--cache-hit 1", "--micro-batches 0", "--schedule zigzag"}) {
+                          "--cache-hit 1", "--micro-batches 0", "--schedule zigzag",
+                          "--tokens-per-device 1e300", "--prompt 0.5", "--ep 1.5", "--tp 0"}) {
     const CommandResult r = run(base + bad);
     EXPECT_EQ(r.status, 2) << bad << ": " << r.out;
     EXPECT_NE(r.out.find(std::string(bad).substr(0, std::string(bad).find(' '))), std::string::npos)
@@ -169,7 +170,8 @@ TEST(Cli, AnalyzeKvReloadPricesAPrefixAgainstItsRecompute) {
   EXPECT_EQ(run("analyze --kv-reload --kv-format fp4").status, 2);
   const CommandResult bad = run("analyze --kv-reload --prefix-tokens 1024,abc");
   EXPECT_EQ(bad.status, 2);
-  EXPECT_NE(bad.out.find("--prefix-tokens: expected a finite number > 0, got 'abc'"),
+  EXPECT_NE(bad.out.find("--prefix-tokens: expected a finite number greater than 0 and at most "
+                         "1000000000, got 'abc'"),
             std::string::npos)
       << bad.out;
   const CommandResult mfu = run("analyze --kv-reload --prefill-mfu 2");

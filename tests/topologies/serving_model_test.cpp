@@ -10,11 +10,14 @@
 
 #include <string>
 
+#include <cmath>
 #include "core/error.h"
+#include "core/results_io.h"
 #include "tests/test_util.h"
 #include "topologies/analysis.h"
 #include "topologies/data_files.h"
 #include "topologies/decode_bounds.h"
+#include "topologies/measured_tables.h"
 #include "topologies/model_params.h"
 #include "topologies/serving_targets.h"
 
@@ -167,6 +170,41 @@ TEST(ServingOps, TensorParallelDenseModel) {
             std::string::npos);
 }
 
+TEST(ServingOps, PrefillSendsOneCopyANodeItsRoutingCanReach) {
+  // DeepSeek-V3 routes a token to 4 of 8 expert groups. EP32 in 8-GPU nodes: 4 nodes, each
+  // holding 2 groups, all reachable: 4 (1 - (3/4)^8) = 3.5995 nodes, 3/4 of them remote; inside
+  // each node a copy is forwarded to 7/8 of the experts over NVLink.
+  ServingShape s = decode_shape(100, 0, 32);
+  s.prefill = true;
+  s.node_dedup = true;
+  RouteCopies c = route_copies(v3(), s);
+  EXPECT_NEAR(c.scale_out, 4 * (1 - std::pow(0.75, 8)) * 3 / 4, 1e-12);
+  EXPECT_NEAR(c.scale_up, 8 * 7.0 / 8, 1e-12);
+  // EP144: 18 nodes, a group spans 18/8 of them, 4 groups reach 9: 9 (1 - (8/9)^8) nodes.
+  s.ep = 144;
+  c = route_copies(v3(), s);
+  EXPECT_NEAR(c.scale_out, 9 * (1 - std::pow(8.0 / 9, 8)) * 17 / 18, 1e-12);
+  // The dispatch of 100 tokens: those copies of 7392 B.
+  EXPECT_NEAR(find(step_ops(v3(), s).moe, "moe.dispatch").comm_out_bytes, 100 * c.scale_out * 7392,
+              1e-6);
+}
+
+TEST(ServingOps, PrefillReadsThePrefixAndItsOwnTokens) {
+  // 2 sequences of 1000 new tokens (500 a micro-batch each) after a cached prefix of 3000: the
+  // naive form up-projects 2 x 3000 + 2000 latents and attends over 3000 + 1000/2 on average.
+  ServingShape s = decode_shape(2000, 3000, 8);
+  s.sequences = 2;
+  s.prefill = true;
+  const StepOps ops = step_ops(v3(), s);
+  EXPECT_EQ(find(ops.moe, "attn.kv_up").m, 2 * 3000 + 2000);
+  EXPECT_EQ(find(ops.moe, "attn.kv_up").n, 128 * (128 + 128));
+  const Op& core = find(ops.moe, "attn.core");
+  EXPECT_DOUBLE_EQ(core.flops, 2.0 * 2000 * 128 * (128 + 64 + 128) * 3500);
+  EXPECT_DOUBLE_EQ(core.bytes, 8000.0 * 128 * (128 + 64 + 128) * 2);
+  // The head on each sequence's last position only.
+  EXPECT_EQ(find(ops.lm_head, "lm_head").m, 2);
+}
+
 TEST(ServingModel, TokensChargedAreTokensCredited) {
   // 64 tokens a device in 2 micro-batches of 32: each layer is charged 2 x 32 tokens, and the
   // device is credited 64 tokens a step.
@@ -295,6 +333,41 @@ TEST(ServingModel, PredictionNeverBeatsTheRoofline) {
             EXPECT_GE(predict_prefill(v3(), c, s, perf).step_s,
                       predict_prefill(v3(), c, s, ideal).step_s * (1 - 1e-12));
           }
+        }
+      }
+    }
+  }
+}
+
+TEST(ServingModel, PredictionNeverBeatsTheRooflineWithMtpRedundancyAndTables) {
+  const std::string kernels = std::string(COBENCH_TEST_DATA_DIR) + "/measured_h800_kernels.json";
+  const MeasuredTables tables = measured_tables(cobench::results::read(kernels), kernels);
+  for (const char* name : {"deepseek-h800-2048", "gb200-nvl72"}) {
+    const ClusterSpec c = load_cluster_file(name);
+    PerfModel perf(c, find_published_perf(c));
+    if (std::string(name) == "deepseek-h800-2048") perf.use_measured(tables);
+    const PerfModel ideal = PerfModel::roofline(c);
+    for (double ep : {48.0, 72.0, 144.0}) {
+      if (ep > static_cast<double>(c.gpus())) continue;
+      for (double mb : {1.0, 2.0, 4.0}) {
+        for (double mtp : {0.0, 1.0, 2.0}) {
+          DecodeSetting s;
+          s.ep_degree = ep;
+          s.redundant_experts = 32;
+          s.micro_batches = mb;
+          s.mtp_depth = mtp;
+          s.context_tokens = 4096;
+          for (double seqs : {1.0, 16.0, 64.0}) {
+            s.tokens_per_device = seqs * decode_token_unit(s);
+            const ServingPrediction p = predict_decode(v3(), c, s, perf);
+            EXPECT_GE(p.step_s, predict_decode(v3(), c, s, ideal).step_s * (1 - 1e-12))
+                << name << " ep " << ep << " mb " << mb << " mtp " << mtp << " seqs " << seqs;
+            EXPECT_NEAR(p.sequences_per_device, seqs * mb, 1e-9);
+          }
+          s.prefill_ep = ep;
+          s.cache_hit = 0.5;
+          EXPECT_GE(predict_prefill(v3(), c, s, perf).step_s,
+                    predict_prefill(v3(), c, s, ideal).step_s * (1 - 1e-12));
         }
       }
     }
