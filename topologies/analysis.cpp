@@ -170,7 +170,10 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
   // Inference: the prediction from the operation model, the roofline bound beside it.
   std::set<std::string> measured_names;
   for (const InputComparison& in : changed) measured_names.insert(in.input);
-  const DecodeBounds d = decode_bounds(m, p, c, s);
+  // A GPU without a FLOP peak (a node discovered by sysinfo, no GEMM measured) gets no
+  // prediction: the report says what is missing.
+  const bool priced = !gpu || c.node.gpu->peak_fp8 || c.node.gpu->peak_bf16;
+  const DecodeBounds d = priced ? decode_bounds(m, p, c, s) : DecodeBounds{};
   nlohmann::json inference = {{"tpot_s", d.tpot_s},
                               {"tokens_per_s", d.tokens_per_s_per_user},
                               {"tokens_per_s_per_device", d.tokens_per_s_per_device},
@@ -188,6 +191,12 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
         d.tpot_s > 0 ? "" : "node.cpu.memory_bandwidth is not given");
     row("inference", "inference.tokens_per_s", "tokens per second (batch 1)",
         d.tokens_per_s_per_user, "tok/s");
+  } else if (!priced) {
+    inference["feasible"] = false;
+    inference["missing"] = "node.gpu.peak_flops";
+    row("inference", "inference.missing", "no prediction: the GPU has no FLOP peak", 0, "",
+        "give node.gpu.peak_flops in the cluster file, or --measured GEMM results "
+        "(gpu.peak_flops.fp8 / bf16)");
   } else {
     perf.emplace(c, find_published_perf(c), measured_names);
     if (tables && !tables->empty()) {

@@ -37,8 +37,17 @@ std::filesystem::path find_data_file(std::string_view kind, std::string_view nam
   }
   const std::filesystem::path file = data_dir() / kind / (std::string(name_or_path) + ".yaml");
   if (std::filesystem::exists(file)) return file;
+  const std::filesystem::path dir = data_dir() / kind;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    const char* env = std::getenv("COBENCH_DATA_DIR");
+    throw Error(fmt::format("unknown {} '{}': the directory {} does not exist{}",
+                            kind.substr(0, kind.size() - 1), name_or_path, dir.string(),
+                            env && *env ? fmt::format(" (COBENCH_DATA_DIR='{}')", env) : ""));
+  }
   std::string known;
   for (const auto& n : list_data_files(kind)) known += (known.empty() ? "" : ", ") + n;
+  if (known.empty()) known = "none (no .yaml file there)";
   throw Error(fmt::format("unknown {} '{}' (in {}); known: {}", kind.substr(0, kind.size() - 1),
                           name_or_path, (data_dir() / kind).string(), known));
 }

@@ -143,15 +143,10 @@ PerfModel::PerfModel(const ClusterSpec& c, PublishedPerf perf, std::set<std::str
     : c_(c), perf_(std::move(perf)), measured_(std::move(measured)) {
   if (c_.node.gpu) {
     const GpuSpec& g = *c_.node.gpu;
-    if (!g.peak_bf16 && !g.peak_fp8)
-      throw Error(
-          fmt::format("cluster '{}': the serving model needs node.gpu.peak_flops (bf16, "
-                      "and fp8 where the GPU has FP8 tensor cores)",
-                      c_.name));
-    // Without FP8 tensor cores an FP8-weight GEMM runs at the BF16 rate (and vice versa the
-    // other way round: a part quoted for FP8 alone gets half of it for BF16).
-    fp8_flop_per_s_ = g.peak_fp8 ? g.peak_fp8->value : g.peak_bf16->value;
-    bf16_flop_per_s_ = g.peak_bf16 ? g.peak_bf16->value : g.peak_fp8->value / 2;
+    // Without FP8 tensor cores an FP8-weight GEMM runs at the BF16 rate (and a part quoted for
+    // FP8 alone gets half of it for BF16). Without either, has_peaks() is false.
+    fp8_flop_per_s_ = g.peak_fp8 ? g.peak_fp8->value : (g.peak_bf16 ? g.peak_bf16->value : 0);
+    bf16_flop_per_s_ = g.peak_bf16 ? g.peak_bf16->value : fp8_flop_per_s_ / 2;
     hbm_bytes_per_s_ = g.hbm_bandwidth.value;
   }
   set_gemm_table(perf_.gemm_fp8);

@@ -91,6 +91,8 @@ class PerfModel {
   /// Efficiency of an FP8 GEMM shape from the published table (nullopt without one).
   std::optional<double> gemm_table_efficiency(double m, double n, double k) const;
   const PublishedPerf& published() const { return perf_; }
+  /// The GPU has a FLOP peak (node.gpu.peak_flops, datasheet or measured) and HBM bandwidth.
+  bool has_peaks() const { return fp8_flop_per_s_ > 0 && hbm_bytes_per_s_ > 0; }
   bool is_roofline() const { return ideal_; }
 
  private:

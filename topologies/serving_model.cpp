@@ -156,6 +156,15 @@ double ep_of(const ClusterSpec& c, double ep) {
   return ep > 0 ? ep : static_cast<double>(c.gpus());
 }
 
+void check_peaks(const ClusterSpec& c, const PerfModel& perf) {
+  if (!perf.has_peaks())
+    throw Error(
+        fmt::format("cluster '{}': the serving prediction needs node.gpu.peak_flops (bf16, "
+                    "and fp8 where the GPU has FP8 tensor cores) and hbm_bandwidth, "
+                    "from the cluster file or measured",
+                    c.name));
+}
+
 void check_setting(const DecodeSetting& s) {
   auto positive = [](double v, const char* what) {
     if (!(std::isfinite(v) && v > 0))
@@ -258,6 +267,7 @@ ServingPrediction predict_decode(const ModelArch& m, const ClusterSpec& c, const
   check_setting(s);
   if (c.node.gpus_per_node == 0 || !c.node.gpu)
     throw Error(fmt::format("cluster '{}' has no GPUs: the serving prediction needs them", c.name));
+  check_peaks(c, perf);
   const double unit = decode_token_unit(s);
   if (std::fmod(s.tokens_per_device, unit) != 0)
     throw Error(fmt::format(
@@ -314,6 +324,7 @@ ServingPrediction predict_prefill(const ModelArch& m, const ClusterSpec& c, cons
         fmt::format("prefill tokens a device must be > 0, got {}", s.prefill_tokens_per_device));
   if (c.node.gpus_per_node == 0 || !c.node.gpu)
     throw Error(fmt::format("cluster '{}' has no GPUs: the serving prediction needs them", c.name));
+  check_peaks(c, perf);
   ServingPrediction p;
   p.ep = ep_of(c, s.prefill_ep > 0 ? s.prefill_ep : s.ep_degree);
   ServingShape sh = base_shape(m, c, s, p.ep);

@@ -397,6 +397,27 @@ TEST(ServingModel, TensorParallelPredictionNeverBeatsTheRoofline) {
   }
 }
 
+TEST(ServingModel, AGpuWithoutAPeakGetsNoPredictionAndSaysWhy) {
+  // A node as `cobench sysinfo` discovers it has no FLOP peak: no prediction, no inf.
+  ClusterSpec c = load_cluster_file("h200-ib-256");
+  c.node.gpu->peak_fp8.reset();
+  c.node.gpu->peak_bf16.reset();
+  const Analysis a = analyze(v3(), c);
+  EXPECT_EQ(a.json["inference"]["missing"], "node.gpu.peak_flops");
+  EXPECT_FALSE(a.json["inference"].contains("prediction"));
+  EXPECT_FALSE(a.json.contains("economics"));
+  EXPECT_NE(cobench::test::error_of([&] {
+              predict_decode(v3(), c, DecodeSetting{}, PerfModel(c, find_published_perf(c)));
+            }).find("needs node.gpu.peak_flops"),
+            std::string::npos);
+  // A BF16 peak alone: FP8 GEMMs at the BF16 rate, a finite prediction.
+  c.node.gpu->peak_bf16 = cobench::FlopRate(989e12);
+  const ServingPrediction p =
+      predict_decode(v3(), c, DecodeSetting{}, PerfModel(c, find_published_perf(c)));
+  EXPECT_TRUE(std::isfinite(p.step_s));
+  EXPECT_GT(p.step_s, 0);
+}
+
 TEST(PerfModel, PublishedTablesApplyToTheirGpu) {
   const ClusterSpec h800 = load_cluster_file("deepseek-h800-2048");
   const PerfModel perf(h800, find_published_perf(h800));
