@@ -321,7 +321,7 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
     const ServingPrediction prefill_roof = predict_prefill(m, c, s, PerfModel::roofline(c));
     const double prefill_bound = prefill_roof.tokens_per_s_per_device;
     const double prefill_pred = prefill->feasible ? prefill->tokens_per_s_per_device : 0;
-    const Frontier f = cost_frontier(m, c, s, 256, &*perf);
+    const Frontier f = cost_frontier(m, c, s, 256, &*perf, /*coarse=*/true);
     nlohmann::json points = nlohmann::json::array();
     for (const FrontierPoint& pt : f.points)
       points.push_back({{"tokens_per_s_per_user", pt.tokens_per_s_per_user},
@@ -351,7 +351,8 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
         "prefill: $ per million input tokens (predicted)",
         usd_per_million_tokens(price, prefill_pred), "$");
     row(e, "economics.frontier_configurations",
-        "frontier: configurations swept (1-256 sequences a micro-batch x EP of whole nodes)",
+        "frontier: configurations swept (1-256 sequences a micro-batch x EP of whole nodes, "
+        "x1.25 steps)",
         static_cast<double>(f.evaluated), "");
     const size_t step = std::max<size_t>(1, f.points.size() / 6);
     for (size_t i = 0; i < f.points.size(); i += step) {

@@ -21,12 +21,21 @@ double prefill_tokens_per_s_per_gpu(const ModelArch& m, const ParamBreakdown& p,
   return 1 / seconds;
 }
 
+std::vector<std::int64_t> geometric_subset(const std::vector<std::int64_t>& sorted) {
+  std::vector<std::int64_t> out;
+  for (const std::int64_t v : sorted)
+    if (out.size() < 8 || static_cast<double>(v) >= 1.25 * static_cast<double>(out.back()))
+      out.push_back(v);
+  if (!sorted.empty() && out.back() != sorted.back()) out.push_back(sorted.back());
+  return out;
+}
+
 double usd_per_million_tokens(double gpu_hour_usd, double tokens_per_s) {
   return tokens_per_s > 0 ? gpu_hour_usd / 3600.0 / tokens_per_s * 1e6 : 0;
 }
 
 Frontier cost_frontier(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& base,
-                       std::int64_t max_batch, const PerfModel* given) {
+                       std::int64_t max_batch, const PerfModel* given, bool coarse) {
   if (!c.gpu_hour_usd) throw Error(fmt::format("cluster '{}' needs gpu_hour_usd", c.name));
   if (c.node.gpus_per_node == 0) throw Error("the cost frontier needs a GPU cluster");
   const PerfModel own = given ? *given : PerfModel(c, find_published_perf(c));
@@ -34,7 +43,13 @@ Frontier cost_frontier(const ModelArch& m, const ClusterSpec& c, const DecodeSet
   const double unit = decode_token_unit(base);
   Frontier f;
   std::vector<FrontierPoint> all;
-  const std::vector<std::int64_t> degrees = ep_sweep(c, c.node.gpus_per_node);
+  std::vector<std::int64_t> degrees = ep_sweep(c, c.node.gpus_per_node);
+  std::vector<std::int64_t> batches;
+  for (std::int64_t b = 1; b <= max_batch; ++b) batches.push_back(b);
+  if (coarse) {
+    degrees = geometric_subset(degrees);
+    batches = geometric_subset(batches);
+  }
   all.reserve(degrees.size() * static_cast<size_t>(max_batch));
   for (const std::int64_t ep : degrees) {
     DecodeSetting s = base;
@@ -42,7 +57,7 @@ Frontier cost_frontier(const ModelArch& m, const ClusterSpec& c, const DecodeSet
     // copies (EP320).
     if (!expert_slots_fit(m, static_cast<double>(ep), s.redundant_experts)) continue;
     s.ep_degree = static_cast<double>(ep);
-    for (std::int64_t batch = 1; batch <= max_batch; ++batch) {
+    for (const std::int64_t batch : batches) {
       s.tokens_per_device = static_cast<double>(batch) * unit;  // whole sequences
       const ServingPrediction d = predict_decode(m, c, s, perf);
       ++f.evaluated;

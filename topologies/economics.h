@@ -40,7 +40,14 @@ struct Frontier {
 /// everything else, each point the serving prediction (serving_model.h); points whose weights and
 /// KV do not fit in HBM are left out. Needs cluster.gpu_hour_usd. `perf`: the performance model to
 /// time them with (measured inputs applied); default the cluster's published one.
+/// `coarse`: the first 8 EP degrees and batches, then only those at least 1.25x the last kept
+/// (about 30 of each: what `cobench analyze` shows), instead of every one.
 Frontier cost_frontier(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& base,
-                       std::int64_t max_batch, const PerfModel* perf = nullptr);
+                       std::int64_t max_batch, const PerfModel* perf = nullptr,
+                       bool coarse = false);
+
+/// The first 8 values of an ascending list, then those at least 1.25x the last kept, and the
+/// last value.
+std::vector<std::int64_t> geometric_subset(const std::vector<std::int64_t>& sorted);
 
 }  // namespace cobench::topo
