@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "core/error.h"
 
 namespace cobench::coll {
@@ -26,7 +28,7 @@ std::string_view to_string(Collective c) {
 Collective parse_collective(std::string_view name) {
   for (Collective c : kAllCollectives)
     if (name == to_string(c)) return c;
-  COBENCH_THROW(fmt::format(
+  throw Error(fmt::format(
       "unknown collective '{}': expected all_reduce, all_gather, reduce_scatter, all_to_all or "
       "send_recv",
       name));
@@ -89,15 +91,21 @@ BusBandwidth bus_bandwidth(Collective c, std::size_t bytes, double time_s, int r
 
 std::vector<std::size_t> size_sweep(std::size_t min_bytes, std::size_t max_bytes, double factor,
                                     std::size_t step_bytes) {
-  COBENCH_CHECK(min_bytes <= max_bytes,
-                fmt::format("minimum size {} B exceeds maximum {} B", min_bytes, max_bytes));
-  COBENCH_CHECK(factor > 1 || (factor == 0 && step_bytes > 0),
-                "a size sweep needs a factor > 1, or a factor of 0 and a positive step");
+  if (min_bytes > max_bytes)
+    throw Error(fmt::format("minimum size {} B exceeds maximum {} B", min_bytes, max_bytes));
+  if (!(factor > 1 || (factor == 0 && step_bytes > 0)) || !std::isfinite(factor))
+    throw Error("a size sweep needs a finite factor > 1, or a factor of 0 and a positive step");
   std::vector<std::size_t> out;
   for (std::size_t s = min_bytes; s <= max_bytes;) {
+    if (out.size() == kMaxSweepSizes)
+      throw Error(fmt::format("the sweep has more than {} sizes; take a larger factor or step",
+                              kMaxSweepSizes));
     out.push_back(s);
+    const double grown = static_cast<double>(s) * factor;
     std::size_t next =
-        factor > 1 ? static_cast<std::size_t>(static_cast<double>(s) * factor) : s + step_bytes;
+        factor > 1 ? (grown >= static_cast<double>(max_bytes) + 1 ? max_bytes + 1
+                                                                  : static_cast<std::size_t>(grown))
+                   : s + step_bytes;
     if (next <= s) next = s + 1;  // from 0 (or 1 with a small factor) the sweep still advances
     s = next;
   }

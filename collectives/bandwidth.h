@@ -48,7 +48,9 @@ struct BusBandwidth {
 BusBandwidth bus_bandwidth(Collective c, std::size_t bytes, double time_s, int ranks);
 
 /// Sizes from `min_bytes` to `max_bytes`, multiplying by `factor` (> 1), or adding `step_bytes`
-/// when factor is 0, as nccl-tests' -b/-e/-f/-i.
+/// when factor is 0, as nccl-tests' -b/-e/-f/-i. Throws cobench::Error on min > max, a factor that
+/// is neither 0 nor finite and > 1, or more than kMaxSweepSizes sizes.
+inline constexpr std::size_t kMaxSweepSizes = 10000;
 std::vector<std::size_t> size_sweep(std::size_t min_bytes, std::size_t max_bytes, double factor,
                                     std::size_t step_bytes);
 

@@ -284,6 +284,17 @@ Node parse_json(std::string_view text, const std::string& name) {
     std::string what = e.what();
     if (auto pos = what.find(": "); pos != std::string::npos) what = what.substr(pos + 2);
     fail_at(name, line, column, fmt::format("JSON syntax error: {}", what));
+  } catch (const nlohmann::json::out_of_range& e) {
+    // A number beyond the range of a double (1e309): nlohmann gives no position, so point at
+    // the first occurrence of the number it names.
+    std::string what = e.what();
+    if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
+    size_t at = 0;
+    if (auto q = what.find('\''); q != std::string::npos)
+      if (auto q2 = what.find('\'', q + 1); q2 != std::string::npos)
+        if (auto found = text.find(what.substr(q + 1, q2 - q - 1)); found != text.npos) at = found;
+    auto [line, column] = line_column(text, at);
+    fail_at(name, line, column, fmt::format("JSON number out of range: {}", what));
   }
   std::string yaml_text(text);
   std::replace(yaml_text.begin(), yaml_text.end(), '\t', ' ');
@@ -293,12 +304,34 @@ Node parse_json(std::string_view text, const std::string& name) {
   return Node(root, file, "");
 }
 
-Node load_file(const std::filesystem::path& path) {
+std::string read_text_file(const std::filesystem::path& path, std::uintmax_t max_bytes) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (!fs::exists(st)) throw Error(fmt::format("{}: cannot open file", path.string()));
+  if (ec) throw Error(fmt::format("{}: cannot open file: {}", path.string(), ec.message()));
+  if (!fs::is_regular_file(st))
+    throw Error(fmt::format("{}: not a regular file ({}); expected a text file", path.string(),
+                            fs::is_directory(st) ? "a directory" : "a device, FIFO or socket"));
+  const std::uintmax_t size = fs::file_size(path, ec);
+  if (ec) throw Error(fmt::format("{}: cannot read its size: {}", path.string(), ec.message()));
+  if (size > max_bytes)
+    throw Error(fmt::format("{}: {} bytes; input files may hold at most {} bytes ({} MiB)",
+                            path.string(), size, max_bytes, max_bytes >> 20));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(fmt::format("{}: cannot open file", path.string()));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
+  std::string text(static_cast<std::size_t>(size), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(size));
+  if (in.bad() || static_cast<std::uintmax_t>(in.gcount()) != size)
+    throw Error(fmt::format("{}: cannot read file", path.string()));
+  // A file that grew after its size was checked is refused rather than read past the limit.
+  if (in.peek() != std::char_traits<char>::eof())
+    throw Error(fmt::format("{}: the file grew while it was read", path.string()));
+  return text;
+}
+
+Node load_file(const std::filesystem::path& path) {
+  const std::string text = read_text_file(path);
   if (path.extension() == ".json") return parse_json(text, path.string());
   return parse_yaml(text, path.string());
 }

@@ -113,7 +113,13 @@ class MapReader {
 Node parse_yaml(std::string_view text, const std::string& name);
 /// Parses strict JSON (RFC 8259) text; syntax errors carry line:column.
 Node parse_json(std::string_view text, const std::string& name);
-/// Loads a .json file as JSON and anything else (.yaml, .yml) as YAML.
+/// The largest input file read_text_file (and so load_file) reads.
+inline constexpr std::uintmax_t kMaxInputFileBytes = std::uintmax_t{64} << 20;
+/// The text of a regular file of at most `max_bytes`; throws Error naming the file when it does
+/// not exist, is not a regular file (a directory, /dev/zero, a FIFO), is larger, or cannot be read.
+std::string read_text_file(const std::filesystem::path& path,
+                           std::uintmax_t max_bytes = kMaxInputFileBytes);
+/// Loads a .json file as JSON and anything else (.yaml, .yml) as YAML (through read_text_file).
 Node load_file(const std::filesystem::path& path);
 
 }  // namespace cobench::config

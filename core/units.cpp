@@ -59,6 +59,15 @@ std::pair<double, std::string_view> split_number(std::string_view text, std::str
   return {value, unit};
 }
 
+// A parsed quantity in its base unit: 0, or from kMinQuantity to kMaxQuantity (finite, and far
+// enough from both ends that the model's products and quotients of quantities stay finite).
+double in_range(double v, std::string_view kind, std::string_view text, std::string_view base) {
+  if (v != 0.0 && !(v >= kMinQuantity && v <= kMaxQuantity))
+    throw Error(fmt::format("bad {} '{}': out of range; expected 0 or from {:g} to {:g} {}", kind,
+                            text, kMinQuantity, kMaxQuantity, base));
+  return v;
+}
+
 [[noreturn]] void unknown_unit(std::string_view kind, std::string_view text, std::string_view unit,
                                std::string_view accepted) {
   if (unit.empty()) {
@@ -112,7 +121,7 @@ std::string format_scaled(double value, const std::array<Prefix, N>& prefixes,
 
 Bytes parse_bytes(std::string_view text) {
   auto [value, unit] = split_number(text, "data size", kBytesUnits);
-  if (auto f = data_unit_bytes(unit)) return Bytes(value * *f);
+  if (auto f = data_unit_bytes(unit)) return Bytes(in_range(value * *f, "data size", text, "B"));
   unknown_unit("data size", text, unit, kBytesUnits);
 }
 
@@ -126,18 +135,20 @@ Seconds parse_seconds(std::string_view text) {
                                                      {"min", 60.0},
                                                      {"h", 3600.0}}};
   for (const auto& u : kTimeUnits)
-    if (unit == u.symbol) return Seconds(value * u.factor);
+    if (unit == u.symbol) return Seconds(in_range(value * u.factor, "time", text, "s"));
   unknown_unit("time", text, unit, kSecondsUnits);
 }
 
 Bandwidth parse_bandwidth(std::string_view text) {
   auto [value, unit] = split_number(text, "bandwidth", kBandwidthUnits);
   if (unit.ends_with("/s")) {
-    if (auto f = data_unit_bytes(unit.substr(0, unit.size() - 2))) return Bandwidth(value * *f);
+    if (auto f = data_unit_bytes(unit.substr(0, unit.size() - 2)))
+      return Bandwidth(in_range(value * *f, "bandwidth", text, "B/s"));
   } else if (unit.ends_with("bps")) {
     // "Gbps" is gigabits per second; "bps" alone is bits per second.
     std::string_view base = unit.substr(0, unit.size() - 3);
-    if (auto f = data_unit_bytes(std::string(base) + "b")) return Bandwidth(value * *f);
+    if (auto f = data_unit_bytes(std::string(base) + "b"))
+      return Bandwidth(in_range(value * *f, "bandwidth", text, "B/s"));
   }
   unknown_unit("bandwidth", text, unit, kBandwidthUnits);
 }
@@ -152,10 +163,11 @@ FlopRate parse_flop_rate(std::string_view text) {
   } else {
     unknown_unit("compute rate", text, unit, kFlopUnits);
   }
-  if (base.empty()) return FlopRate(value);
-  if (base == "E") return FlopRate(value * 1e18);
+  if (base.empty()) return FlopRate(in_range(value, "compute rate", text, "FLOP/s"));
+  if (base == "E") return FlopRate(in_range(value * 1e18, "compute rate", text, "FLOP/s"));
   for (const auto& p : kSiPrefixes)
-    if (base == p.symbol) return FlopRate(value * p.factor);
+    if (base == p.symbol)
+      return FlopRate(in_range(value * p.factor, "compute rate", text, "FLOP/s"));
   unknown_unit("compute rate", text, unit, kFlopUnits);
 }
 

@@ -47,6 +47,12 @@ constexpr Bandwidth operator/(Bytes b, Seconds s) { return Bandwidth(b.value / s
 constexpr Seconds operator/(Bytes b, Bandwidth bw) { return Seconds(b.value / bw.value); }
 constexpr Bytes operator*(Bandwidth bw, Seconds s) { return Bytes(bw.value * s.value); }
 
+/// Every parsed quantity is 0 or from kMinQuantity to kMaxQuantity in its base unit (B, s, B/s,
+/// FLOP/s): anything else ("1e308 GB", "4.9e-324 TB/s") is an error, so that the model's products
+/// and quotients of quantities stay finite.
+inline constexpr double kMinQuantity = 1e-30;
+inline constexpr double kMaxQuantity = 1e30;
+
 /// Data size: B, kB/KB, MB, GB, TB, PB (SI); KiB, MiB, GiB, TiB, PiB (IEC); and the same in
 /// bits: b or bit, kb/Kb, Mb, Gb, Tb, Pb, Kib, Mib, Gib, Tib, Pib (divided by 8).
 Bytes parse_bytes(std::string_view text);

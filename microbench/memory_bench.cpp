@@ -6,7 +6,8 @@
 // where the file system allows it). Each verifies
 // the data it moved before timing and again after it, on one more pass: the streams and the
 // gather into outputs poisoned first (so the check needs that pass), the storage read verified
-// word for word. An exception (a bad COBENCH_STORAGE_DIR, say) becomes that benchmark's error
+// word for word. A bad COBENCH_HOST_MEMORY_PEAK or COBENCH_STORAGE_DIR ends the binary at start
+// (exit 2); an exception while a benchmark runs (a full disk, say) becomes that benchmark's error
 // and the run goes on. Bandwidths are decimal (1 GB/s = 1e9 B/s); the streams report
 // `peak_fraction` of the host memory peak when one is known ($COBENCH_HOST_MEMORY_PEAK, else
 // SMBIOS; core/sysinfo/host_memory_peak.h), and the label says where it came from or why there is
@@ -18,12 +19,20 @@
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <exception>
+#include <filesystem>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "core/error.h"
 #include "core/nvtx.h"
 #include "core/sysinfo/host_memory_peak.h"
 #include "core/units.h"
@@ -202,9 +211,32 @@ void register_streams() {
       }
 }
 
+// The settings, checked before anything runs (README: unknown values are errors): a bad
+// COBENCH_HOST_MEMORY_PEAK, or a COBENCH_STORAGE_DIR that is not a writable directory, ends the
+// binary with exit 2 and one line on stderr.
+void check_settings() {
+  host_memory_peak();  // throws on a bad COBENCH_HOST_MEMORY_PEAK
+  if (const char* dir = std::getenv("COBENCH_STORAGE_DIR"); dir && *dir) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec))
+      throw Error(
+          fmt::format("COBENCH_STORAGE_DIR='{}': cannot create a file in {}: {}", dir, dir,
+                      std::filesystem::exists(dir, ec) ? "not a directory" : "no such directory"));
+    if (access(dir, W_OK | X_OK) != 0)
+      throw Error(fmt::format("COBENCH_STORAGE_DIR='{}': cannot create a file in {}: {}", dir, dir,
+                              std::strerror(errno)));
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  try {
+    check_settings();
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "cobench_bench_memory: {}\n", e.what());
+    return 2;
+  }
   register_streams();
   register_storage();
   benchmark::Initialize(&argc, argv);

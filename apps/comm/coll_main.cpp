@@ -17,6 +17,8 @@ int run(const std::vector<std::string>& argv, const app::CommOptions& common,
         const app::CollCli& cli) {
   if (!app::check_out("cobench_coll", common.out)) return 1;  // before anything runs
   auto world = app::make_world(common.backend);
+  if (const std::string e = app::check_in_world(common, world->size()); !e.empty())
+    return app::usage_error_in_world("cobench_coll", world->rank(), e);
   auto watchdog = app::make_watchdog("cobench_coll", world->rank(), common.timeout_s);
   const coll::NodeLayout layout = coll::discover_layout(*world, common.ranks_per_node);
   app::inject_fault(common.fault, world->rank(), watchdog.get());
@@ -44,5 +46,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  // Sizes, names and the sweep are checked before MPI starts: a usage error exits 2.
+  if (app::check_usage("cobench_coll", [&] { app::resolve(cli); }) != 0) return 2;
   return app::run_mpi_main("cobench_coll", argc, argv, [&] { return run(args, common, cli); });
 }

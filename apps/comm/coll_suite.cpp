@@ -3,15 +3,25 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+#include <cstdint>
+#include <limits>
+#include <system_error>
+
+#include "apps/cobench/cli_checks.h"
 #include "apps/comm/comm_common.h"
 #include "collectives/bandwidth.h"
 #include "collectives/coll_report.h"
 #include "collectives/mpi_baseline.h"
 #include "collectives/mpi_communicator.h"
+#include "core/error.h"
 #include "core/stats.h"
 
 namespace cobench::app {
 namespace {
+
+constexpr double kMaxStepFactor = 1024;
+constexpr int kMaxCalls = 1000000;  // warm-up calls, calls per repetition, repetitions
 
 // At each verified all_to_all size, the harness's call and a plain MPI_Alltoall loop, timed in
 // alternating repetitions on the same buffers; returns both as records.
@@ -57,14 +67,37 @@ std::vector<results::Record> compare_plain_mpi(const std::vector<coll::CollResul
 void add_coll_options(CLI::App& app, CollCli& c) {
   app.add_option("--ops", c.ops, "Collectives")->delimiter(',')->capture_default_str();
   app.add_option("-b,--min-bytes", c.min, "Smallest size (bytes; K/M/G or units)")
+      ->check(size_option())
       ->capture_default_str();
-  app.add_option("-e,--max-bytes", c.max, "Largest size")->capture_default_str();
-  app.add_option("-f,--step-factor", c.factor, "Multiply the size by this (> 1)")
+  app.add_option("-e,--max-bytes", c.max, "Largest size")
+      ->check(size_option())
       ->capture_default_str();
-  app.add_option("-i,--step-bytes", c.step, "Add this instead (with -f 0)")->capture_default_str();
-  app.add_option("-w,--warmup", c.opt.warmup, "Untimed calls per size")->capture_default_str();
-  app.add_option("-n,--iters", c.opt.iters, "Calls per timed repetition")->capture_default_str();
+  app.add_option("-f,--step-factor", c.factor, "Multiply the size by this (> 1; 0: add -i)")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            double v = 0;
+            const char* end = text.data() + text.size();
+            const auto [ptr, ec] = std::from_chars(text.data(), end, v);
+            if (ec == std::errc() && ptr == end && (v == 0 || (v > 1 && v <= kMaxStepFactor)))
+              return "";
+            return fmt::format(
+                "expected 0 (steps of -i) or a finite number greater than 1 and at most {}, "
+                "got '{}'",
+                kMaxStepFactor, text);
+          },
+          fmt::format("0 or NUMBER in (1, {}]", kMaxStepFactor)))
+      ->capture_default_str();
+  app.add_option("-i,--step-bytes", c.step, "Add this instead (with -f 0)")
+      ->check(size_option())
+      ->capture_default_str();
+  app.add_option("-w,--warmup", c.opt.warmup, "Untimed calls per size")
+      ->check(integer_in<int>(0, kMaxCalls))
+      ->capture_default_str();
+  app.add_option("-n,--iters", c.opt.iters, "Calls per timed repetition")
+      ->check(integer_in<int>(1, kMaxCalls))
+      ->capture_default_str();
   app.add_option("-r,--repetitions", c.opt.repetitions, "Timed repetitions per size")
+      ->check(integer_in<int>(1, kMaxCalls))
       ->capture_default_str();
   app.add_option("-d,--type", c.type, "Element type")
       ->check(CLI::IsMember({"float32", "int32"}))
@@ -72,7 +105,9 @@ void add_coll_options(CLI::App& app, CollCli& c) {
   app.add_option("--placement", c.placement, "out, in or both")
       ->check(CLI::IsMember({"out", "in", "both"}))
       ->capture_default_str();
-  app.add_option("--seed", c.opt.seed, "Seed of the verification data")->capture_default_str();
+  app.add_option("--seed", c.opt.seed, "Seed of the verification data")
+      ->check(integer_in<std::uint64_t>(0, std::numeric_limits<std::uint64_t>::max()))
+      ->capture_default_str();
   app.add_flag("--compare-plain-mpi", c.plain_mpi,
                "Also time a plain MPI_Alltoall loop at each all_to_all size");
 }
@@ -81,7 +116,21 @@ coll::CollBenchOptions resolve(const CollCli& c) {
   coll::CollBenchOptions opt = c.opt;
   opt.ops.clear();
   for (const auto& o : c.ops) opt.ops.push_back(coll::parse_collective(o));
-  opt.sizes = coll::size_sweep(parse_size(c.min), parse_size(c.max), c.factor, parse_size(c.step));
+  const std::size_t min = parse_size(c.min), max = parse_size(c.max), step = parse_size(c.step);
+  if (min > max)
+    throw Error(fmt::format("-b/--min-bytes {} ({} B) exceeds -e/--max-bytes {} ({} B)", c.min, min,
+                            c.max, max));
+  if (c.factor == 0 && step == 0)
+    throw Error("-f/--step-factor 0 needs a positive -i/--step-bytes (the size added per step)");
+  if (!(c.factor == 0 || (c.factor > 1 && c.factor <= kMaxStepFactor)))
+    throw Error(fmt::format("-f/--step-factor {}: expected 0 or a number in (1, {}]", c.factor,
+                            kMaxStepFactor));
+  try {
+    opt.sizes = coll::size_sweep(min, max, c.factor, step);
+  } catch (const Error& e) {
+    throw Error(
+        fmt::format("-b {} -e {} -f {} -i {}: {}", c.min, c.max, c.factor, c.step, e.what()));
+  }
   opt.type = coll::parse_data_type(c.type);
   opt.out_of_place = c.placement != "in";
   opt.in_place = c.placement != "out";

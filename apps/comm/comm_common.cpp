@@ -5,9 +5,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <thread>
 
+#include "apps/cobench/cli_checks.h"
 #include "collectives/mpi_communicator.h"
 #include "collectives/node_layout.h"
 #if COBENCH_HAVE_NCCL_BACKEND
@@ -24,26 +28,106 @@
 namespace cobench::app {
 
 std::size_t parse_size(const std::string& text) {
+  const auto too_large = [&] {
+    return Error(fmt::format("size '{}' is larger than {} B (8G, the most a rank's buffer holds)",
+                             text, kMaxSizeBytes));
+  };
   std::size_t digits = 0;
   while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
-  if (digits > 0 && digits == text.size()) return std::stoull(text);
+  int shift = -1;
+  if (digits > 0 && digits == text.size()) shift = 0;
   if (digits > 0 && digits + 1 == text.size()) {
-    const std::size_t n = std::stoull(text.substr(0, digits));
     switch (text.back()) {
       case 'K':
-        return n << 10;
+        shift = 10;
+        break;
       case 'M':
-        return n << 20;
+        shift = 20;
+        break;
       case 'G':
-        return n << 30;
+        shift = 30;
+        break;
       default:
         break;
     }
   }
-  const double b = parse_bytes(text).value;
-  COBENCH_CHECK(b >= 0 && b == static_cast<double>(static_cast<std::size_t>(b)),
-                fmt::format("size '{}' is not a whole number of bytes", text));
+  if (shift >= 0) {
+    std::uint64_t n = 0;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + digits, n);
+    if (ec != std::errc() || n > (kMaxSizeBytes >> shift)) throw too_large();
+    return static_cast<std::size_t>(n << shift);
+  }
+  double b = 0;
+  try {
+    b = parse_bytes(text).value;
+  } catch (const Error&) {
+    throw Error(
+        fmt::format("size '{}': expected a number of bytes such as 1048576, 64M or '1 MiB'", text));
+  }
+  if (!std::isfinite(b) || b < 0)
+    throw Error(fmt::format("size '{}': expected a finite, non-negative number of bytes", text));
+  if (b > static_cast<double>(kMaxSizeBytes)) throw too_large();
+  if (b != std::floor(b))
+    throw Error(fmt::format("size '{}' is not a whole number of bytes", text));
   return static_cast<std::size_t>(b);
+}
+
+CLI::Validator size_option() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        try {
+          parse_size(text);
+          return "";
+        } catch (const Error& e) {
+          return e.what();
+        }
+      },
+      "SIZE (bytes; K/M/G or units) at most 8G");
+}
+
+Fault parse_fault(const std::string& fault) {
+  Fault f;
+  if (fault.empty()) return f;
+  const auto colon = fault.find(':');
+  const std::string target_text = fault.substr(0, colon);
+  f.kind = colon == std::string::npos ? "" : fault.substr(colon + 1);
+  const bool number = !target_text.empty() && target_text.size() < 10 &&
+                      std::all_of(target_text.begin(), target_text.end(),
+                                  [](unsigned char c) { return std::isdigit(c) != 0; });
+  if (!number || (f.kind != "throw" && f.kind != "hang"))
+    throw Error(fmt::format("--fault '{}': expected RANK:throw or RANK:hang", fault));
+  f.rank = std::stoi(target_text);
+  return f;
+}
+
+std::string check_in_world(const CommOptions& o, int ranks) {
+  if (o.ranks_per_node > 0 && ranks % o.ranks_per_node != 0)
+    return fmt::format("--ranks-per-node {} must divide the {} ranks of the job", o.ranks_per_node,
+                       ranks);
+  const Fault f = parse_fault(o.fault);
+  if (f.rank >= ranks)
+    return fmt::format("--fault '{}': rank {} does not exist; the job has ranks 0 ... {}", o.fault,
+                       f.rank, ranks - 1);
+  return "";
+}
+
+int usage_error_in_world(const char* prog, int rank, const std::string& error) {
+  if (rank == 0) {
+    std::fflush(stdout);
+    fmt::print(stderr, "{}: {}\n", prog, error);
+    std::fflush(stderr);
+  }
+  return 2;
+}
+
+int check_usage(const char* prog, const std::function<void()>& check) {
+  try {
+    check();
+    return 0;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "{}: {}\n", prog, e.what());
+    return 2;
+  }
 }
 
 void add_comm_options(CLI::App& app, CommOptions& o) {
@@ -52,14 +136,24 @@ void add_comm_options(CLI::App& app, CommOptions& o) {
       ->capture_default_str();
   app.add_option("--ranks-per-node", o.ranks_per_node,
                  "Group consecutive ranks into virtual nodes of this size (0: by host name)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(integer_in<int>(0, 1 << 20))
       ->capture_default_str();
   app.add_option("--timeout", o.timeout_s,
                  "Seconds one operation may take before the whole job is ended (0: never)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(finite_number(0, 1e6))
       ->capture_default_str();
   app.add_option("--out", o.out, "Results file, or a directory for a new time-stamped file");
-  app.add_option("--fault", o.fault, "Testing: RANK:throw or RANK:hang makes that rank fail");
+  app.add_option("--fault", o.fault, "Testing: RANK:throw or RANK:hang makes that rank fail")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            try {
+              parse_fault(text);
+              return "";
+            } catch (const Error& e) {
+              return e.what();
+            }
+          },
+          "RANK:throw|RANK:hang"));
 }
 
 std::unique_ptr<coll::Communicator> make_world(const std::string& backend) {
@@ -72,7 +166,7 @@ std::unique_ptr<coll::Communicator> make_world(const std::string& backend) {
     return std::make_unique<coll::NcclCommunicator>(MPI_COMM_WORLD, hosts.local_rank);
   }
 #endif
-  COBENCH_THROW(fmt::format(
+  throw Error(fmt::format(
       "backend '{}' is not built in this binary (NCCL needs a CUDA build with NCCL found)",
       backend));
 }
@@ -91,18 +185,9 @@ std::unique_ptr<coll::Watchdog> make_watchdog(const std::string& prog, int rank,
 }
 
 void inject_fault(const std::string& fault, int rank, coll::Watchdog* watchdog) {
-  if (fault.empty()) return;
-  const auto colon = fault.find(':');
-  const std::string target_text = fault.substr(0, colon);
-  const std::string kind = colon == std::string::npos ? "" : fault.substr(colon + 1);
-  const bool number = !target_text.empty() && target_text.size() < 10 &&
-                      std::all_of(target_text.begin(), target_text.end(),
-                                  [](unsigned char c) { return std::isdigit(c) != 0; });
-  COBENCH_CHECK(number && (kind == "throw" || kind == "hang"),
-                fmt::format("--fault '{}': expected RANK:throw or RANK:hang", fault));
-  const int target = std::stoi(target_text);
-  if (target != rank) return;
-  if (kind == "throw") COBENCH_THROW("injected fault (--fault " + fault + ")");
+  const Fault f = parse_fault(fault);
+  if (f.rank != rank) return;
+  if (f.kind == "throw") COBENCH_THROW("injected fault (--fault " + fault + ")");
   coll::WatchdogScope scope(watchdog, "an injected hang (--fault " + fault + ")");
   for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));
 }

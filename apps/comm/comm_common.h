@@ -22,7 +22,12 @@ namespace cobench::app {
 
 /// "1048576", nccl-tests' "1K"/"64M"/"1G" (powers of 1024), or any unit parse_bytes reads
 /// ("1 MiB", "64MB").
+/// At most kMaxSizeBytes (8G); an error (cobench::Error) says what was expected.
+inline constexpr std::size_t kMaxSizeBytes = std::size_t{8} << 30;
 std::size_t parse_size(const std::string& text);
+
+/// A CLI11 check that the option is a size parse_size reads (a usage error, exit 2, otherwise).
+CLI::Validator size_option();
 
 /// Options every communication benchmark takes.
 struct CommOptions {
@@ -33,6 +38,24 @@ struct CommOptions {
   std::string fault;  ///< "RANK:throw" or "RANK:hang", for the reliability tests
 };
 void add_comm_options(CLI::App& app, CommOptions& o);
+
+/// --fault parsed: rank -1 when there is none; throws cobench::Error when it is malformed.
+struct Fault {
+  int rank = -1;
+  std::string kind;  ///< "throw" or "hang"
+};
+Fault parse_fault(const std::string& fault);
+
+/// What the options need of the job's size (--ranks-per-node divides it, a --fault rank exists):
+/// "" or the usage error.
+std::string check_in_world(const CommOptions& o, int ranks);
+
+/// Rank 0 prints "<prog>: <error>"; every rank returns 2 (every rank found the same error, so the
+/// job ends without MPI_Abort).
+int usage_error_in_world(const char* prog, int rank, const std::string& error);
+
+/// Runs `check` before MPI is up: 0 when it passes, else prints "<prog>: <why>" and returns 2.
+int check_usage(const char* prog, const std::function<void()>& check);
 
 /// The world communicator of the chosen backend.
 std::unique_ptr<coll::Communicator> make_world(const std::string& backend);

@@ -12,6 +12,7 @@
 #include "apps/comm/comm_common.h"
 #include "apps/comm/ep_suite.h"
 #include "collectives/ep/ep_config.h"
+#include "core/error.h"
 
 namespace {
 
@@ -21,12 +22,17 @@ int run(const std::vector<std::string>& argv, const app::CommOptions& common, co
         const app::CollCli& coll_cli, const CLI::App& ep, const app::EpCli& ep_cli) {
   if (!app::check_out("cobench_comm", common.out)) return 1;  // before anything runs
   auto world = app::make_world(common.backend);
-  auto watchdog = app::make_watchdog("cobench_comm", world->rank(), common.timeout_s);
-  const coll::NodeLayout layout = coll::discover_layout(*world, common.ranks_per_node);
   // Both suites' options are checked before either runs: a typo in the second must not cost the
   // time of the first.
-  if (coll.parsed()) app::resolve(coll_cli);
-  if (ep.parsed()) coll::ep::validate(app::resolve(ep_cli).config, world->size());
+  std::string usage = app::check_in_world(common, world->size());
+  if (usage.empty() && ep.parsed()) try {
+      coll::ep::validate(app::resolve(ep_cli).config, world->size());
+    } catch (const Error& e) {
+      usage = e.what();
+    }
+  if (!usage.empty()) return app::usage_error_in_world("cobench_comm", world->rank(), usage);
+  auto watchdog = app::make_watchdog("cobench_comm", world->rank(), common.timeout_s);
+  const coll::NodeLayout layout = coll::discover_layout(*world, common.ranks_per_node);
   app::inject_fault(common.fault, world->rank(), watchdog.get());
   results::Results res;
   bool ok = true;
@@ -73,6 +79,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  if (app::check_usage("cobench_comm", [&] {
+        if (coll->parsed()) app::resolve(coll_cli);
+        if (ep->parsed()) coll::ep::validate(app::resolve(ep_cli).config, 1);
+      }) != 0)
+    return 2;
   return app::run_mpi_main("cobench_comm", argc, argv,
                            [&] { return run(args, common, *coll, coll_cli, *ep, ep_cli); });
 }

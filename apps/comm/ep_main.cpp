@@ -10,9 +10,12 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "apps/cobench/cli_checks.h"
 #include "apps/comm/comm_common.h"
 #include "apps/comm/ep_suite.h"
+#include "collectives/ep/ep_config.h"
 #include "collectives/ep/ep_plan.h"
+#include "core/error.h"
 
 namespace {
 
@@ -22,6 +25,13 @@ int run(const std::vector<std::string>& argv, const app::CommOptions& common,
         const app::EpCli& cli) {
   if (!app::check_out("cobench_ep", common.out)) return 1;  // before anything runs
   auto world = app::make_world(common.backend);
+  std::string usage = app::check_in_world(common, world->size());
+  if (usage.empty()) try {
+      coll::ep::validate(app::resolve(cli).config, world->size());
+    } catch (const Error& e) {
+      usage = e.what();
+    }
+  if (!usage.empty()) return app::usage_error_in_world("cobench_ep", world->rank(), usage);
   auto watchdog = app::make_watchdog("cobench_ep", world->rank(), common.timeout_s);
   const coll::NodeLayout layout = coll::discover_layout(*world, common.ranks_per_node);
   app::inject_fault(common.fault, world->rank(), watchdog.get());
@@ -48,22 +58,29 @@ int main(int argc, char** argv) {
   app.add_option("--plan-ranks", plan_ranks,
                  "Only print the planned traffic of this many ranks in nodes of --ranks-per-node "
                  "(default 8); runs nothing, needs no mpirun")
-      ->check(CLI::PositiveNumber);
+      ->check(app::integer_in<int>(1, 1 << 20));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  // The options every rank count needs are checked before MPI starts: a usage error exits 2.
+  if (app::check_usage("cobench_ep", [&] { coll::ep::validate(app::resolve(cli).config, 1); }) != 0)
+    return 2;
   if (plan_ranks > 0) {
     try {
       const int per_node = common.ranks_per_node > 0 ? common.ranks_per_node : 8;
+      if (plan_ranks % per_node != 0)
+        throw Error(fmt::format("--plan-ranks {}: nodes of --ranks-per-node {}{} must divide it",
+                                plan_ranks, per_node,
+                                common.ranks_per_node > 0 ? "" : " (the default)"));
       fmt::print("{}", coll::ep::plan_report(app::resolve(cli).config,
                                              coll::layout_virtual(plan_ranks, per_node, 0),
                                              std::min(plan_ranks, 8)));
       return 0;
     } catch (const std::exception& e) {
       fmt::print(stderr, "cobench_ep: {}\n", e.what());
-      return 1;
+      return 2;  // the options do not fit the planned ranks
     }
   }
   return app::run_mpi_main("cobench_ep", argc, argv, [&] { return run(args, common, cli); });

@@ -3,6 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
+#include <limits>
+
+#include "apps/cobench/cli_checks.h"
 #include "apps/comm/comm_common.h"
 #include "collectives/ep/ep_report.h"
 
@@ -10,35 +14,61 @@ namespace cobench::app {
 
 void add_ep_options(CLI::App& app, EpCli& c) {
   coll::ep::EpConfig& cfg = c.opt.config;
-  app.add_option("-t,--tokens", cfg.tokens_per_rank, "Tokens per rank")->capture_default_str();
-  app.add_option("--hidden", cfg.hidden, "Hidden size (a multiple of 128)")->capture_default_str();
-  app.add_option("--experts", cfg.num_experts, "Routed experts (a multiple of the ranks)")
+  constexpr int kMax = 1 << 20;
+  app.add_option("-t,--tokens", cfg.tokens_per_rank, "Tokens per rank")
+      ->check(integer_in<int>(0, kMax))
       ->capture_default_str();
-  app.add_option("--topk", cfg.top_k, "Experts per token")->capture_default_str();
-  app.add_option("--groups", cfg.num_groups, "Expert groups")->capture_default_str();
-  app.add_option("--topk-groups", cfg.topk_groups, "Groups a token may use")->capture_default_str();
+  app.add_option("--hidden", cfg.hidden, "Hidden size (a multiple of 128)")
+      ->check(integer_in<int>(1, kMax))
+      ->capture_default_str();
+  app.add_option("--experts", cfg.num_experts, "Routed experts (a multiple of the ranks)")
+      ->check(integer_in<int>(1, kMax))
+      ->capture_default_str();
+  app.add_option("--topk", cfg.top_k, "Experts per token")
+      ->check(integer_in<int>(1, 1024))
+      ->capture_default_str();
+  app.add_option("--groups", cfg.num_groups, "Expert groups")
+      ->check(integer_in<int>(1, kMax))
+      ->capture_default_str();
+  app.add_option("--topk-groups", cfg.topk_groups, "Groups a token may use")
+      ->check(integer_in<int>(1, kMax))
+      ->capture_default_str();
   app.add_option("--max-nodes", cfg.max_nodes, "Nodes a token may reach (0: any)")
+      ->check(integer_in<int>(0, kMax))
       ->capture_default_str();
   app.add_flag("--no-shared-expert", c.no_shared, "No shared expert");
-  app.add_option("--routing", c.routing, "uniform, zipf or file")
-      ->check(CLI::IsMember({"uniform", "zipf", "file"}))
-      ->capture_default_str();
+  app.add_option("--routing", c.routing,
+                 "uniform, zipf or file (default: file with --routing-file)")
+      ->check(CLI::IsMember({"uniform", "zipf", "file"}));
   app.add_option("--zipf", cfg.zipf_exponent, "Zipf exponent of expert popularity")
+      ->check(finite_number(0, 100))
       ->capture_default_str();
-  app.add_option("--routing-file", cfg.routing_file, "Routing file (with --routing file)");
-  app.add_option("--seed", cfg.seed, "Seed of tokens and routing")->capture_default_str();
+  app.add_option("--routing-file", cfg.routing_file, "Routing file (implies --routing file)");
+  app.add_option("--seed", cfg.seed, "Seed of tokens and routing")
+      ->check(integer_in<std::uint64_t>(0, std::numeric_limits<std::uint64_t>::max()))
+      ->capture_default_str();
   app.add_option("--impl", c.impl, "flat, hierarchical or both")
       ->check(CLI::IsMember({"flat", "hierarchical", "both"}))
       ->capture_default_str();
-  app.add_option("-w,--warmup", c.opt.warmup, "Untimed rounds")->capture_default_str();
-  app.add_option("-n,--iters", c.opt.iters, "Rounds per timed repetition")->capture_default_str();
-  app.add_option("-r,--repetitions", c.opt.repetitions, "Timed repetitions")->capture_default_str();
+  app.add_option("-w,--warmup", c.opt.warmup, "Untimed rounds")
+      ->check(integer_in<int>(0, 1000000))
+      ->capture_default_str();
+  app.add_option("-n,--iters", c.opt.iters, "Rounds per timed repetition")
+      ->check(integer_in<int>(1, 1000000))
+      ->capture_default_str();
+  app.add_option("-r,--repetitions", c.opt.repetitions, "Timed repetitions")
+      ->check(integer_in<int>(1, 1000000))
+      ->capture_default_str();
 }
 
 coll::ep::EpBenchOptions resolve(const EpCli& c) {
   coll::ep::EpBenchOptions opt = c.opt;
   opt.config.shared_expert = !c.no_shared;
-  opt.config.routing = coll::ep::parse_routing_kind(c.routing);
+  // A routing file without --routing means --routing file; with another --routing, validate()
+  // refuses the pair.
+  const std::string routing =
+      !c.routing.empty() ? c.routing : (c.opt.config.routing_file.empty() ? "uniform" : "file");
+  opt.config.routing = coll::ep::parse_routing_kind(routing);
   opt.flat = c.impl != "hierarchical";
   opt.hierarchical = c.impl != "flat";
   return opt;

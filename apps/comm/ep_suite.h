@@ -15,7 +15,7 @@ namespace cobench::app {
 
 struct EpCli {
   coll::ep::EpBenchOptions opt;
-  std::string routing = "uniform", impl = "both";
+  std::string routing, impl = "both";  ///< routing "": file with a routing file, else uniform
   bool no_shared = false;
 };
 void add_ep_options(CLI::App& app, EpCli& c);

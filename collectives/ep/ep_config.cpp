@@ -3,13 +3,15 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "core/error.h"
 
 namespace cobench::coll::ep {
 
 void validate(const EpConfig& c, int ranks) {
   auto need = [](bool ok, const std::string& what) {
-    if (!ok) COBENCH_THROW(what);
+    if (!ok) throw Error(what);
   };
   need(c.tokens_per_rank >= 0, fmt::format("--tokens {} must not be negative", c.tokens_per_rank));
   need(c.hidden > 0 && c.hidden % 128 == 0,
@@ -29,9 +31,13 @@ void validate(const EpConfig& c, int ranks) {
        fmt::format("--topk-groups {} groups of {} experts cannot hold --topk {}", c.topk_groups,
                    c.num_experts / c.num_groups, c.top_k));
   need(c.max_nodes >= 0, fmt::format("--max-nodes {} must not be negative", c.max_nodes));
-  need(c.zipf_exponent >= 0, fmt::format("--zipf {} must not be negative", c.zipf_exponent));
+  need(std::isfinite(c.zipf_exponent) && c.zipf_exponent >= 0,
+       fmt::format("--zipf {} must be a finite number, not negative", c.zipf_exponent));
   need(c.routing != RoutingKind::kFile || !c.routing_file.empty(),
        "--routing file needs --routing-file PATH");
+  need(c.routing == RoutingKind::kFile || c.routing_file.empty(),
+       fmt::format("--routing-file '{}' is read only with --routing file, not --routing {}",
+                   c.routing_file, to_string(c.routing)));
 }
 
 int tokens_of(const EpConfig& c, int rank, int ranks) {
@@ -50,7 +56,7 @@ RoutingKind parse_routing_kind(const std::string& name) {
   if (name == "uniform") return RoutingKind::kUniform;
   if (name == "zipf") return RoutingKind::kZipf;
   if (name == "file") return RoutingKind::kFile;
-  COBENCH_THROW(fmt::format("unknown routing '{}': expected uniform, zipf or file", name));
+  throw Error(fmt::format("unknown routing '{}': expected uniform, zipf or file", name));
 }
 
 const char* to_string(RoutingKind k) {

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "collectives/pattern.h"
+#include "core/config.h"
 #include "core/error.h"
 
 namespace cobench::coll::ep {
@@ -112,7 +113,8 @@ std::vector<Routing> routing_from_text(const std::string& text, const std::strin
   std::string line;
   long long token = 0;
   int rank = 0, t = 0;
-  for (int line_no = 1; token < needed && std::getline(in, line); ++line_no) {
+  const int per_group = c.num_experts / c.num_groups;
+  for (int line_no = 1; std::getline(in, line); ++line_no) {
     if (const auto hash = line.find('#'); hash != std::string::npos) line.erase(hash);
     std::istringstream fields(line);
     std::vector<int> experts;
@@ -126,17 +128,29 @@ std::vector<Routing> routing_from_text(const std::string& text, const std::strin
         used = 0;
       }
       if (used != field.size() || e < 0 || e >= c.num_experts)
-        COBENCH_THROW(fmt::format("{}:{}: '{}' is not an expert id in 0 ... {}", source, line_no,
-                                  field, c.num_experts - 1));
+        throw Error(fmt::format("{}:{}: '{}' is not an expert id in 0 ... {}", source, line_no,
+                                field, c.num_experts - 1));
       experts.push_back(e);
     }
     if (experts.empty()) continue;
     if (static_cast<int>(experts.size()) != c.top_k)
-      COBENCH_THROW(fmt::format("{}:{}: {} expert ids; expected --topk {}", source, line_no,
-                                experts.size(), c.top_k));
+      throw Error(fmt::format("{}:{}: {} expert ids; expected --topk {}", source, line_no,
+                              experts.size(), c.top_k));
     std::sort(experts.begin(), experts.end());
     if (std::adjacent_find(experts.begin(), experts.end()) != experts.end())
-      COBENCH_THROW(fmt::format("{}:{}: an expert appears twice", source, line_no));
+      throw Error(fmt::format("{}:{}: an expert appears twice", source, line_no));
+    int groups = 0;
+    for (std::size_t i = 0; i < experts.size(); ++i)
+      if (i == 0 || experts[i] / per_group != experts[i - 1] / per_group) ++groups;
+    if (groups > c.topk_groups)
+      throw Error(fmt::format(
+          "{}:{}: the experts span {} groups of {} experts; --topk-groups allows at most {}",
+          source, line_no, groups, per_group, c.topk_groups));
+    if (token == needed)
+      throw Error(
+          fmt::format("{}:{}: more tokens than the {} ranks need ({}); remove the lines "
+                      "from here on or raise --tokens",
+                      source, line_no, ranks, needed));
     while (t == out[static_cast<std::size_t>(rank)].tokens) ++rank, t = 0;
     Routing& r = out[static_cast<std::size_t>(rank)];
     r.expert.insert(r.expert.end(), experts.begin(), experts.end());
@@ -146,18 +160,14 @@ std::vector<Routing> routing_from_text(const std::string& text, const std::strin
     ++token;
   }
   if (token < needed)
-    COBENCH_THROW(fmt::format("{}: {} tokens; the {} ranks need {}", source, token, ranks, needed));
+    throw Error(fmt::format("{}: {} tokens; the {} ranks need {}", source, token, ranks, needed));
   return out;
 }
 
 std::vector<Routing> route_all_ranks(const EpConfig& c, const NodeLayout& layout) {
   const int ranks = static_cast<int>(layout.node_of_rank.size());
   if (c.routing == RoutingKind::kFile) {
-    std::ifstream f(c.routing_file);
-    if (!f) COBENCH_THROW(fmt::format("cannot read the routing file '{}'", c.routing_file));
-    std::stringstream text;
-    text << f.rdbuf();
-    return routing_from_text(text.str(), c.routing_file, c, ranks);
+    return routing_from_text(config::read_text_file(c.routing_file), c.routing_file, c, ranks);
   }
   std::vector<Routing> out;
   for (int r = 0; r < ranks; ++r) out.push_back(route_rank(c, layout, r));

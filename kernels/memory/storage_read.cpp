@@ -69,10 +69,21 @@ KvFile::KvFile(const std::string& dir, std::int64_t bytes) {
   for (std::int64_t off = 0; off < bytes_; off += kMiB) {
     for (std::int64_t w = 0; w < kMiB / 8; ++w)
       buf.data[w] = static_cast<std::uint64_t>(off + 8 * w) ^ kMagic;
-    if (write(f.fd, buf.data, kMiB) != kMiB) {
-      const std::string e = errno_text("cannot write " + path_);
+    // A short write (a full disk, a file-size limit) is retried for the rest, which then fails
+    // with the reason in errno; a short count alone leaves errno as it was.
+    const char* p = reinterpret_cast<const char*>(buf.data);
+    for (std::int64_t done = 0; done < kMiB;) {
+      const ssize_t n = write(f.fd, p + done, static_cast<size_t>(kMiB - done));
+      if (n > 0) {
+        done += n;
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      const std::string e =
+          fmt::format("cannot write {} ({} of {} bytes written): {}", path_, off + done, bytes_,
+                      n < 0 ? std::strerror(errno) : "the file system accepted no more bytes");
       unlink(path_.c_str());
-      COBENCH_THROW(e);
+      throw Error(e);
     }
   }
   if (fsync(f.fd) != 0) {

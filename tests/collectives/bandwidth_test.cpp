@@ -3,6 +3,8 @@
 // nccl-tests' doc/PERFORMANCE.md conventions.
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "collectives/bandwidth.h"
 #include "core/error.h"
 #include "tests/test_util.h"
@@ -63,6 +65,15 @@ TEST(SizeSweep, FactorAndStep) {
   EXPECT_NE(test::error_of([] { size_sweep(10, 1, 2, 0); }).find("exceeds maximum"),
             std::string::npos);
   EXPECT_THROW(size_sweep(1, 10, 1, 0), Error);
+  // Issue 16: a factor that is not finite, or a sweep of more than kMaxSweepSizes sizes (a factor
+  // barely above 1), is refused instead of stepping by one byte for hours.
+  EXPECT_THROW(size_sweep(8, 64, std::numeric_limits<double>::infinity(), 0), Error);
+  EXPECT_THROW(size_sweep(8, 64, std::numeric_limits<double>::quiet_NaN(), 0), Error);
+  EXPECT_NE(test::error_of([] {
+              size_sweep(8, std::size_t{64} << 20, 1.0001, 0);
+            }).find("more than 10000 sizes"),
+            std::string::npos);
+  EXPECT_EQ(size_sweep(1, 1 << 20, 1e300, 0), (std::vector<std::size_t>{1}));
 }
 
 TEST(Collective, NamesRoundTripAndUnknownNamesAreErrors) {
