@@ -62,7 +62,8 @@ TEST(ServingOps, MlaDecodeIsPricedInTheAbsorbedForm) {
   ServingShape pre = decode_shape(4096, 0, 8);
   pre.prefill = true;
   pre.sequences = 1;
-  const Op& causal = find(step_ops(v3(), pre).moe, "attn.core");
+  const StepOps pre_ops = step_ops(v3(), pre);
+  const Op& causal = find(pre_ops.moe, "attn.core");
   EXPECT_DOUBLE_EQ(causal.flops, 2 * 4096 * 128 * (192 + 128) * 2048.0);  // mean context 2048
 }
 
