@@ -64,35 +64,12 @@ struct Step {
   double time_s = 0, work_s = 0, comm_s = 0;
 };
 
-// Micro-batches on one compute stream and one communication stream (DeepSeek's dual micro-batch
-// overlap): per layer, each micro-batch's pre-dispatch compute in turn, its dispatch as soon as
-// the link is free, then each one's experts once its dispatch has arrived, its combine after;
-// the next layer of a micro-batch starts when its combine is done. Returns the step's time.
-double schedule_impl(const std::vector<LayerStages>& layers, int micro_batches) {
-  std::vector<double> ready(static_cast<size_t>(micro_batches), 0.0), arrived(ready);
-  double compute = 0, link = 0;
-  for (const LayerStages& l : layers) {
-    for (double n = 0; n < l.count; ++n) {
-      const bool comm = l.comm_s() > 0;
-      for (size_t i = 0; i < ready.size(); ++i) {
-        compute = std::max(compute, ready[i]) + l.pre_s;
-        arrived[i] = comm ? (link = std::max(link, compute) + l.dispatch_s) : compute;
-      }
-      for (size_t i = 0; i < ready.size(); ++i) {
-        compute = std::max(compute, arrived[i]) + l.mid_s;
-        ready[i] = comm ? (link = std::max(link, compute) + l.combine_s) : compute;
-      }
-    }
-  }
-  return *std::max_element(ready.begin(), ready.end());
-}
-
 double step_time(const std::vector<LayerStages>& layers, double micro_batches, Schedule s,
                  bool roofline) {
   double t = 0;
   if (!roofline && s == Schedule::kTwoMicroBatch && micro_batches > 1 &&
       micro_batches == std::floor(micro_batches) && micro_batches <= 64)
-    return schedule_impl(layers, static_cast<int>(micro_batches));
+    return list_schedule(layers, static_cast<int>(micro_batches));
   const bool overlap = roofline || (s != Schedule::kSequential && micro_batches > 1);
   for (const LayerStages& l : layers)
     t += l.count * micro_batches *
@@ -218,7 +195,22 @@ std::vector<std::int64_t> ep_sweep(const ClusterSpec& c, std::int64_t unit) {
 }
 
 double list_schedule(const std::vector<LayerStages>& layers, int micro_batches) {
-  return schedule_impl(layers, micro_batches);
+  std::vector<double> ready(static_cast<size_t>(micro_batches), 0.0), arrived(ready);
+  double compute = 0, link = 0;
+  for (const LayerStages& l : layers) {
+    for (double n = 0; n < l.count; ++n) {
+      const bool comm = l.comm_s() > 0;
+      for (size_t i = 0; i < ready.size(); ++i) {
+        compute = std::max(compute, ready[i]) + l.pre_s;
+        arrived[i] = comm ? (link = std::max(link, compute) + l.dispatch_s) : compute;
+      }
+      for (size_t i = 0; i < ready.size(); ++i) {
+        compute = std::max(compute, arrived[i]) + l.mid_s;
+        ready[i] = comm ? (link = std::max(link, compute) + l.combine_s) : compute;
+      }
+    }
+  }
+  return *std::max_element(ready.begin(), ready.end());
 }
 
 const char* to_string(Schedule s) {
@@ -235,12 +227,17 @@ const char* to_string(Schedule s) {
 
 double decode_token_unit(const DecodeSetting& s) { return s.micro_batches * (1 + s.mtp_depth); }
 
+// Routed + redundant; without stated redundancy a degree above the routed experts holds one a
+// GPU, the rest as copies.
+static double slots_of(const ModelArch& m, double ep, double redundant) {
+  const double routed = static_cast<double>(m.moe->routed_experts);
+  return redundant > 0 ? routed + redundant : std::max(routed, ep);
+}
+
 bool expert_slots_fit(const ModelArch& m, double ep, double redundant) {
   if (!m.moe) return true;
   if (!(ep >= 1 && std::floor(ep) == ep)) return false;
-  const double routed = static_cast<double>(m.moe->routed_experts);
-  const double slots = redundant > 0 ? routed + redundant : std::max(routed, ep);
-  return std::fmod(slots, ep) == 0;
+  return std::fmod(slots_of(m, ep, redundant), ep) == 0;
 }
 
 double expert_slots(const ModelArch& m, const ClusterSpec& c, double ep, double redundant) {
@@ -251,14 +248,13 @@ double expert_slots(const ModelArch& m, const ClusterSpec& c, double ep, double 
     throw Error(fmt::format("EP degree must be a whole number >= 1, got {}", ep));
   if (ep > static_cast<double>(c.gpus()))
     throw Error(fmt::format("EP degree {} exceeds the cluster's {} GPUs", ep, c.gpus()));
-  const double routed = static_cast<double>(m.moe->routed_experts);
-  const double slots = redundant > 0 ? routed + redundant : std::max(routed, ep);
+  const double slots = slots_of(m, ep, redundant);
   if (std::fmod(slots, ep) != 0)
     throw Error(
         fmt::format("{} routed + {} redundant experts do not divide evenly among {} GPUs (give "
                     "--ep and --redundant-experts so that they do: DeepSeek serves EP144 with "
                     "256 + 32)",
-                    m.moe->routed_experts, slots - routed, ep));
+                    m.moe->routed_experts, slots - static_cast<double>(m.moe->routed_experts), ep));
   return slots;
 }
 

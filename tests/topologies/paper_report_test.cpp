@@ -6,14 +6,18 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 
+#include "core/config.h"
 #include "core/error.h"
 #include "core/results_io.h"
 #include "tests/test_util.h"
 #include "topologies/analysis.h"
 #include "topologies/data_files.h"
+#include "topologies/scenario.h"
 
 namespace {
 
@@ -70,6 +74,17 @@ TEST(PaperReport, ProductionPredictionsStayNearTheProfiles) {
   EXPECT_GT(value("profile.prefill.tokens_per_s_per_node"), 62713 / 2.0);
   EXPECT_LT(value("profile.prefill.tokens_per_s_per_node"), 62713 * 2.0);
   EXPECT_GT(value("day6.decode.sequences_per_gpu"), 0);
+}
+
+TEST(PaperReport, ProductionInputsOutOfRangeNameTheKey) {
+  std::ifstream in(find_data_file("scenarios", "deepseek-v3-paper"));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  text.replace(text.find("cache_hit: 0.563"), 16, "cache_hit: 1.5  ");
+  const std::string e =
+      cobench::test::error_of([&] { load_scenario(cobench::config::parse_yaml(text, "s.yaml")); });
+  EXPECT_NE(e.find("key 'scenario.production.cache_hit': expected a fraction in [0, 1), got 1.5"),
+            std::string::npos)
+      << e;
 }
 
 TEST(PaperReport, JsonCarriesEveryRow) {

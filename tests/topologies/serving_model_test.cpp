@@ -11,6 +11,7 @@
 #include <string>
 
 #include <cmath>
+#include "core/config.h"
 #include "core/error.h"
 #include "core/results_io.h"
 #include "tests/test_util.h"
@@ -417,6 +418,35 @@ TEST(ServingModel, AGpuWithoutAPeakGetsNoPredictionAndSaysWhy) {
       predict_decode(v3(), c, DecodeSetting{}, PerfModel(c, find_published_perf(c)));
   EXPECT_TRUE(std::isfinite(p.step_s));
   EXPECT_GT(p.step_s, 0);
+}
+
+TEST(PerfModel, BadPerfFilesNameTheKey) {
+  auto error = [](const std::string& yaml) {
+    return cobench::test::error_of(
+        [&] { load_published_perf(cobench::config::parse_yaml(yaml, "p.yaml")); });
+  };
+  const std::string eff =
+      "efficiency: {gemm_compute: 0.7, gemm_memory: 0.75, attention_compute: 0.6, "
+      "attention_memory: 0.85, memory: 0.8}";
+  const std::string ok = "perf:\n  gpu: X\n  " + eff + "\n";
+  EXPECT_NO_THROW(load_published_perf(cobench::config::parse_yaml(ok, "p.yaml")));
+  std::string bad = ok;
+  bad.replace(bad.find("gemm_compute: 0.7"), 17, "gemm_compute: 1.5");
+  EXPECT_NE(error(bad).find("key 'perf.efficiency.gemm_compute': expected an efficiency in (0, "
+                            "1], got 1.5"),
+            std::string::npos)
+      << error(bad);
+  EXPECT_NE(error(ok + "  gemm_fp8:\n    - {m: 0, n: 7168, k: 2048, rate: 100 TFLOPS}\n")
+                .find("key 'perf.gemm_fp8[0].m'"),
+            std::string::npos)
+      << error(ok + "  gemm_fp8:\n    - {m: 0, n: 7168, k: 2048, rate: 100 TFLOPS}\n");
+  EXPECT_NE(error(ok + "  attention_decode: {compute: -1 TFLOPS, memory: 3 TB/s}\n")
+                .find("key 'perf.attention_decode.compute'"),
+            std::string::npos);
+  EXPECT_NE(error(ok + "  ep: {link: InfiniBand, nic_speed: 400 Gb/s, low_latency: [{ep: 1, "
+                       "dispatch: 9 GB/s, combine: 9 GB/s}]}\n")
+                .find("key 'perf.ep.low_latency[0].ep'"),
+            std::string::npos);
 }
 
 TEST(PerfModel, PublishedTablesApplyToTheirGpu) {
