@@ -299,6 +299,9 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
     if (prefill->feasible) {
       inference["prefill"] = {{"tokens_per_s_per_device", prefill->tokens_per_s_per_device},
                               {"step_s", prefill->step_s},
+                              {"compute_s", prefill->compute_s},
+                              {"compute_sm_share", prefill->compute_sm_share},
+                              {"comm_s", prefill->comm_s},
                               {"binding", prefill->binding},
                               {"ep_degree", prefill->ep},
                               {"cache_hit", s.cache_hit},
@@ -308,8 +311,11 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
               "predicted prefill input tokens/s per GPU (prompt {:.0f}, {:.0f}% cache hits)",
               s.prompt_tokens > 0 ? s.prompt_tokens : s.context_tokens, 100 * s.cache_hit),
           prefill->tokens_per_s_per_device, "tok/s",
-          fmt::format("{:.0f} new tokens a GPU a step, EP {:.0f}, {} binds",
-                      s.prefill_tokens_per_device, prefill->ep, prefill->binding));
+          fmt::format("{:.0f} new tokens a GPU a step, EP {:.0f}, {} binds; step {:.3g} s "
+                      "(compute {:.3g} on {:.0f}% of the SMs, all-to-all {:.3g})",
+                      s.prefill_tokens_per_device, prefill->ep, prefill->binding,
+                      prefill->step_s, prefill->compute_s, 100 * prefill->compute_sm_share,
+                      prefill->comm_s));
     }
   }
   a.json["inference"] = inference;

@@ -378,9 +378,11 @@ void production_prediction(Report& r, const ProductionScenario& prod, const std:
                     "tok/s per node",
                     pc.ep, pc.tokens_per_device, pc.context_tokens),
         pc.tokens_per_s_per_node, ppf.tokens_per_s_per_device * gpus_per_node, "tok/s", 0.35,
-        fmt::format("{} binds, step {:.3g} s; not modeled: the SMs DeepEP's normal kernels take "
-                    "from the GEMMs and the kernels above (InferSim: +15%)",
-                    ppf.binding, ppf.step_s));
+        fmt::format("{} binds, step {:.3g} s (compute {:.3g} on {:.0f}% of the SMs, all-to-all "
+                    "{:.3g}); not modeled: the kernels above, DeepEP's normal kernels' own speed "
+                    "(InferSim: +15%)",
+                    ppf.binding, ppf.step_s, ppf.compute_s, 100 * ppf.compute_sm_share,
+                    ppf.comm_s));
 }
 
 void local_deployment(Report& r, const LocalScenario& l) {

@@ -73,7 +73,8 @@ PublishedPerf load_published_perf(const config::Node& root) {
   p.file = root.location().file;
   auto top = root.map({"perf"});
   auto m = top.required("perf").map(
-      {"gpu", "sms", "efficiency", "gemm_fp8", "attention_decode", "attention_prefill", "ep"});
+      {"gpu", "sms", "efficiency", "gemm_fp8", "attention_decode", "attention_prefill", "ep",
+       "prefill_comm_sms"});
   p.gpu = m.required("gpu").as_string();
   if (auto sms = m.optional("sms")) p.sms = sms->as_int_in(1, 100000);
   auto e =
@@ -101,6 +102,8 @@ PublishedPerf load_published_perf(const config::Node& root) {
     p.attention_decode_flop_per_s = r.required("compute").as_positive_flop_rate().value;
     p.attention_decode_bytes_per_s = r.required("memory").as_positive_bandwidth().value;
   }
+  if (auto n = m.optional("prefill_comm_sms"))
+    p.prefill_comm_sms = static_cast<double>(n->as_int_in(0, 100000));
   if (auto a = m.optional("attention_prefill")) {
     auto r = a->map({"compute"});
     p.attention_prefill_flop_per_s = r.required("compute").as_positive_flop_rate().value;
@@ -189,6 +192,16 @@ PerfModel PerfModel::roofline(const ClusterSpec& c) {
   PerfModel p(c, std::move(ideal));
   p.ideal_ = true;
   return p;
+}
+
+double PerfModel::compute_share(bool prefill) const {
+  if (ideal_ || !prefill || perf_.prefill_comm_sms <= 0 || !c_.node.gpu || !c_.node.gpu->sms)
+    return 1;
+  const double sms = static_cast<double>(*c_.node.gpu->sms);
+  if (perf_.prefill_comm_sms >= sms)
+    throw Error(fmt::format("{}: prefill_comm_sms {} leaves none of the GPU's {} SMs to compute",
+                            perf_.file, perf_.prefill_comm_sms, sms));
+  return (sms - perf_.prefill_comm_sms) / sms;
 }
 
 double PerfModel::roofline_gemm(double m, double n, double k, double groups,

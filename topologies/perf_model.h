@@ -61,6 +61,9 @@ struct PublishedPerf {
   std::vector<EpPoint> ep_low_latency;        ///< decode: all bytes over the time, by EP degree
   std::vector<EpPoint> ep_normal;             ///< prefill: bytes over the NIC over the time
   std::optional<EpPoint> ep_normal_scale_up;  ///< prefill inside one scale-up domain
+  /// SMs the prefill's dispatch and combine kernels hold while the other micro-batch computes
+  /// (DeepEP's normal kernels); decode's low-latency kernels free theirs once the RDMA is issued.
+  double prefill_comm_sms = 0;
 };
 
 PublishedPerf load_published_perf(const config::Node& root);
@@ -87,6 +90,11 @@ class PerfModel {
   OpTime compute(const Op& op, bool prefill) const;
   /// A dispatch or combine; `ep` the EP degree.
   OpTime comm(const Op& op, double ep, bool prefill) const;
+
+  /// The fraction of the GPU's SMs a compute kernel has while communication kernels run beside
+  /// it: (SMs - prefill_comm_sms) / SMs in prefill where the cluster's GPU states its SM count,
+  /// else 1 (decode, the roofline, an unknown SM count).
+  double compute_share(bool prefill) const;
 
   /// Efficiency of an FP8 GEMM shape from the published table (nullopt without one).
   std::optional<double> gemm_table_efficiency(double m, double n, double k) const;

@@ -12,8 +12,11 @@
 namespace cobench::topo {
 namespace {
 
+// `share`: the fraction of SMs compute kernels have while the layer's communication kernels run
+// beside them (PerfModel::compute_share); 1 where nothing overlaps.
 LayerStages layer_cost(const LayerOps& l, const PerfModel& perf, double ep, bool prefill,
-                       const char* layer, double repeat, std::vector<OpTiming>* detail) {
+                       double share, const char* layer, double repeat,
+                       std::vector<OpTiming>* detail) {
   LayerStages cost;
   if (perf.is_roofline()) {
     // The bound: each side at its ideal rate, bytes and FLOPs of the whole layer overlapped.
@@ -39,11 +42,14 @@ LayerStages layer_cost(const LayerOps& l, const PerfModel& perf, double ep, bool
   // Communication before the first compute that follows communication is the dispatch stage
   // (an EP dispatch, a TP all-reduce), compute after it the middle stage, communication after
   // that the combine stage.
-  bool communicated = false, middle = false;
+  bool communicated = false, middle = false, has_comm = false;
+  for (std::size_t i = 0; i < l.size; ++i) has_comm = has_comm || is_comm(l.ops[i].kind);
+  const double slowdown = has_comm ? 1 / share : 1;
   for (std::size_t i = 0; i < l.size; ++i) {
     const Op& op = l.ops[i];
     const bool comm = is_comm(op.kind);
-    const OpTime t = comm ? perf.comm(op, ep, prefill) : perf.compute(op, prefill);
+    OpTime t = comm ? perf.comm(op, ep, prefill) : perf.compute(op, prefill);
+    if (!comm) t.seconds *= slowdown;
     if (comm) {
       (middle ? cost.combine_s : cost.dispatch_s) += t.seconds;
       communicated = true;
@@ -58,6 +64,12 @@ LayerStages layer_cost(const LayerOps& l, const PerfModel& perf, double ep, bool
           {layer, op.name, to_string(op.kind), op.form, t.seconds * repeat, to_string(t.source)});
   }
   return cost;
+}
+
+// Communication kernels run beside compute only when micro-batches overlap.
+double overlap_share(const DecodeSetting& s, const PerfModel& perf, bool prefill) {
+  return s.schedule != Schedule::kSequential && s.micro_batches > 1 ? perf.compute_share(prefill)
+                                                                    : 1;
 }
 
 struct Step {
@@ -84,11 +96,12 @@ Step run_step(const ModelArch& m, const ServingShape& sh, const DecodeSetting& s
   const StepOps ops = step_ops(m, sh);
   Step st;
   const double mb = s.micro_batches;
+  const double share = overlap_share(s, perf, sh.prefill);
   std::vector<LayerStages> layers;
   auto add = [&](const LayerOps& l, double count) {
     if (count <= 0 || l.size == 0) return;
-    LayerStages c =
-        layer_cost(l, perf, sh.ep, sh.prefill, prefix[0] ? prefix : l.name, count * mb, detail);
+    LayerStages c = layer_cost(l, perf, sh.ep, sh.prefill, share, prefix[0] ? prefix : l.name,
+                               count * mb, detail);
     c.count = count;
     layers.push_back(c);
     st.work_s += count * mb * c.work_s();
@@ -336,6 +349,7 @@ ServingPrediction predict_prefill(const ModelArch& m, const ClusterSpec& c, cons
   p.sequences_per_device = s.prefill_tokens_per_device / new_per_seq / s.tp;
   fill_memory(m, c, sh, s.prefill_tokens_per_device / new_per_seq, prompt, s.kv_bytes, p);
   const Step step = run_step(m, sh, s, perf, "", detail ? &p.ops : nullptr);
+  p.compute_sm_share = overlap_share(s, perf, true);
   p.step_s = step.time_s;
   p.compute_s = step.work_s;
   p.comm_s = step.comm_s;

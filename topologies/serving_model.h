@@ -67,6 +67,9 @@ struct ServingPrediction {
   double compute_s = 0;             ///< of the step: compute-side work, summed
   double comm_s = 0;                ///< of the step: dispatch + combine, summed
   const char* binding = "compute";  ///< the longer side: compute or ep_all_to_all
+  /// Prefill: the fraction of SMs its compute kernels have beside the communication kernels
+  /// of the other micro-batch (PerfModel::compute_share).
+  double compute_sm_share = 1;
   // Decode.
   double tpot_s = 0;  ///< step / accepted tokens a sequence
   double tokens_per_s_per_user = 0;

@@ -420,6 +420,45 @@ TEST(ServingModel, AGpuWithoutAPeakGetsNoPredictionAndSaysWhy) {
   EXPECT_GT(p.step_s, 0);
 }
 
+TEST(ServingModel, PrefillComputeSharesTheSmsWithDeepEpsNormalKernels) {
+  // H800: DeepEP's normal kernels hold 20 of the 132 SMs while the other micro-batch computes,
+  // so an MoE layer's compute takes 132/112 of its time on the whole GPU; dense layers (no
+  // EP traffic beside them), a sequential schedule and decode keep every SM.
+  const ClusterSpec c = load_cluster_file("deepseek-h800-2048");
+  const PerfModel perf(c, find_published_perf(c));
+  EXPECT_DOUBLE_EQ(perf.compute_share(true), 112.0 / 132);
+  EXPECT_DOUBLE_EQ(perf.compute_share(false), 1);
+  EXPECT_DOUBLE_EQ(PerfModel::roofline(c).compute_share(true), 1);
+  DecodeSetting s;
+  s.prefill_ep = 32;
+  s.prefill_tokens_per_device = 16384;
+  s.prompt_tokens = 4096;
+  const ServingPrediction overlap = predict_prefill(v3(), c, s, perf, /*detail=*/true);
+  s.schedule = Schedule::kSequential;
+  const ServingPrediction seq = predict_prefill(v3(), c, s, perf, /*detail=*/true);
+  EXPECT_DOUBLE_EQ(overlap.compute_sm_share, 112.0 / 132);
+  EXPECT_DOUBLE_EQ(seq.compute_sm_share, 1);
+  auto time_of = [](const ServingPrediction& p, const std::string& layer, const std::string& op) {
+    for (const OpTiming& t : p.ops)
+      if (t.layer == layer && t.name == op) return t.per_step_s;
+    ADD_FAILURE() << "no " << layer << " " << op;
+    return 0.0;
+  };
+  EXPECT_NEAR(time_of(overlap, "MoE layer", "moe.experts_gate_up") /
+                  time_of(seq, "MoE layer", "moe.experts_gate_up"),
+              132.0 / 112, 1e-12);
+  EXPECT_NEAR(time_of(overlap, "MoE layer", "attn.core") / time_of(seq, "MoE layer", "attn.core"),
+              132.0 / 112, 1e-12);
+  EXPECT_DOUBLE_EQ(time_of(overlap, "dense layer", "ffn.gate_up"),
+                   time_of(seq, "dense layer", "ffn.gate_up"));
+  EXPECT_DOUBLE_EQ(time_of(overlap, "MoE layer", "moe.dispatch"),
+                   time_of(seq, "MoE layer", "moe.dispatch"));
+  // A GPU whose SM count the cluster file does not state keeps them all.
+  ClusterSpec unknown = c;
+  unknown.node.gpu->sms.reset();
+  EXPECT_DOUBLE_EQ(PerfModel(unknown, find_published_perf(c)).compute_share(true), 1);
+}
+
 TEST(PerfModel, BadPerfFilesNameTheKey) {
   auto error = [](const std::string& yaml) {
     return cobench::test::error_of(
@@ -447,6 +486,9 @@ TEST(PerfModel, BadPerfFilesNameTheKey) {
                        "dispatch: 9 GB/s, combine: 9 GB/s}]}\n")
                 .find("key 'perf.ep.low_latency[0].ep'"),
             std::string::npos);
+  EXPECT_NE(error(ok + "  prefill_comm_sms: -1\n").find("key 'perf.prefill_comm_sms'"),
+            std::string::npos)
+      << error(ok + "  prefill_comm_sms: -1\n");
 }
 
 TEST(PerfModel, PublishedTablesApplyToTheirGpu) {
