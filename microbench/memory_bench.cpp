@@ -8,8 +8,8 @@
 // gather into outputs poisoned first (so the check needs that pass), the storage read verified
 // word for word. A bad COBENCH_HOST_MEMORY_PEAK or COBENCH_STORAGE_DIR ends the binary at start
 // (exit 2); an exception while a benchmark runs (a full disk, say) becomes that benchmark's error
-// and the run goes on. Bandwidths are decimal (1 GB/s = 1e9 B/s); the streams report
-// `peak_fraction` of the host memory peak when one is known ($COBENCH_HOST_MEMORY_PEAK, else
+// and the run goes on, to exit 1 at its end. Bandwidths are decimal (1 GB/s = 1e9 B/s); the streams
+// report `peak_fraction` of the host memory peak when one is known ($COBENCH_HOST_MEMORY_PEAK, else
 // SMBIOS; core/sysinfo/host_memory_peak.h), and the label says where it came from or why there is
 // none. The all-core 512 MiB streams carry `model_input: cpu.memory_bandwidth` and the 16K-token 1
 // MiB storage reads `model_input: storage.read_bandwidth` for `cobench analyze --measured`.
@@ -39,6 +39,7 @@
 #include "kernels/memory/host_stream.h"
 #include "kernels/memory/kv_gather.h"
 #include "kernels/memory/storage_read.h"
+#include "microbench/bench_main.h"
 
 namespace {
 
@@ -241,7 +242,7 @@ int main(int argc, char** argv) {
   register_storage();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
+  const int status = cobench::bench::run_registered_benchmarks("cobench_bench_memory");
   benchmark::Shutdown();
-  return 0;
+  return status;
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A benchmark binary given a bad setting must say what is wrong and exit with the expected status
-# (2: a setting read at registration, 0: one that fails each benchmark it concerns, which then
-# reports it as its error).
+# (2: a setting read at registration, 1: one that fails each benchmark it concerns, which then
+# reports it as its error and the binary exits 1 at the end).
 #   tests/bench_bad_setting.sh STATUS EXPECTED_TEXT VAR=VALUE BINARY [ARGS...]
 set -uo pipefail
 want_status=${1:?usage: bench_bad_setting.sh STATUS TEXT VAR=VALUE BINARY [ARGS...]}

@@ -279,14 +279,17 @@ int run(const RunOptions& o, const std::vector<std::string>& argv) {
     done_estimate += st.estimate_s;
     std::vector<results::Record> records;
     std::string problem = status.ok() ? "" : status.describe();
-    if (problem.empty() && root) {
+    // A benchmark binary exits 1 when some of its runs ended in an error: the records it wrote
+    // (those runs' errors included) are kept.
+    if ((status.ok() || (status.code == 1 && status.signal == 0)) && root) {
       try {
         records = collect(st, res.run);
       } catch (const std::exception& e) {  // one step's bad output costs that step, not the run
-        problem = e.what();
+        if (problem.empty()) problem = e.what();
+        records.clear();
       }
     }
-    if (!problem.empty()) {
+    if (!problem.empty() && records.empty()) {
       ++failures;
       fmt::print("  FAILED {}{}: {} (log: {})\n", st.label(),
                  job.launched ? fmt::format(" on rank {}", job.rank) : "", problem,
@@ -296,11 +299,15 @@ int run(const RunOptions& o, const std::vector<std::string>& argv) {
       continue;
     }
     if (!root) continue;
-    int failed_checks = 0;
-    for (const auto& r : records) failed_checks += r.verification == results::Verification::kFailed;
-    if (failed_checks > 0) {
+    int failed_checks = 0, errors = 0;
+    for (const auto& r : records) {
+      failed_checks += r.verification == results::Verification::kFailed;
+      errors += r.verification == results::Verification::kError;
+    }
+    if (failed_checks + errors > 0 || !problem.empty()) {
       ++failures;
-      fmt::print("  {}: {} record(s) failed verification (log: {})\n", st.label(), failed_checks,
+      fmt::print("  {}: {} record(s) failed verification, {} ended in an error{} (log: {})\n",
+                 st.label(), failed_checks, errors, problem.empty() ? "" : "; " + problem,
                  st.log.string());
     }
     if (st.suites.front().needs == SuiteNeeds::kCuda) flag_throttled(records, before, after);
