@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "core/launched_rank.h"
+
 namespace cobench::app {
 
 struct ExitStatus {
@@ -23,14 +25,8 @@ ExitStatus run_process(const std::vector<std::string>& argv, const std::filesyst
 /// True when `program` is an executable on PATH (or, when it names a path, there).
 bool on_path(const std::string& program);
 
-/// Where this process stands when a launcher started it: Open MPI's mpirun (OMPI_COMM_WORLD_*),
-/// a PMIx launcher (PMIX_RANK) or a Slurm job step (SLURM_PROCID in a numbered step: srun, not
-/// the batch script itself).
-struct LaunchedRank {
-  bool launched = false;
-  int rank = 0, size = 1;
-  std::string launcher;  ///< "mpirun", "pmix", "srun"
-};
-LaunchedRank launched_rank();
+/// The launcher's rank of this process (core/launched_rank.h).
+using cobench::launched_rank;
+using cobench::LaunchedRank;
 
 }  // namespace cobench::app

@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
+    return app::parse_error_exit(app, e);
   }
   // Sizes, names and the sweep are checked before MPI starts: a usage error exits 2.
   if (app::check_usage("cobench_coll", [&] { app::resolve(cli); }) != 0) return 2;

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <sstream>
 #include <thread>
 
 #include "apps/cobench/cli_checks.h"
@@ -19,6 +20,7 @@
 #endif
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/launched_rank.h"
 #include "core/mpi_check.h"
 #include "core/provenance.h"
 #include "core/results_io.h"
@@ -26,6 +28,13 @@
 #include "core/units.h"
 
 namespace cobench::app {
+namespace {
+#if COBENCH_HAVE_NCCL_BACKEND
+constexpr bool kHaveNccl = true;
+#else
+constexpr bool kHaveNccl = false;
+#endif
+}  // namespace
 
 std::size_t parse_size(const std::string& text) {
   const auto too_large = [&] {
@@ -125,14 +134,38 @@ int check_usage(const char* prog, const std::function<void()>& check) {
     check();
     return 0;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "{}: {}\n", prog, e.what());
+    // Every rank of a launched job finds the same error before MPI starts: rank 0 says it.
+    if (launched_rank().rank == 0) fmt::print(stderr, "{}: {}\n", prog, e.what());
     return 2;
   }
 }
 
+int parse_error_exit(CLI::App& app, const CLI::ParseError& e) {
+  std::ostringstream out, err;
+  const int code = app.exit(e, out, err);
+  if (launched_rank().rank == 0) {
+    fmt::print("{}", out.str());
+    std::fflush(stdout);
+    fmt::print(stderr, "{}", err.str());
+  }
+  return code == 0 ? 0 : 2;
+}
+
 void add_comm_options(CLI::App& app, CommOptions& o) {
-  app.add_option("--backend", o.backend, "Communication backend")
-      ->check(CLI::IsMember({"mpi", "nccl"}))
+  // A backend this build lacks is a usage error before MPI starts (exit 2), not an abort of the
+  // started job.
+  app.add_option("--backend", o.backend, "Communication backend: mpi, or nccl in a CUDA build")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            if (text == "mpi") return "";
+            if (text == "nccl")
+              return kHaveNccl
+                         ? ""
+                         : "backend 'nccl' is not built in this binary (NCCL needs a CUDA build "
+                           "with NCCL found); use --backend mpi";
+            return "unknown backend '" + text + "': expected mpi or nccl";
+          },
+          "mpi|nccl"))
       ->capture_default_str();
   app.add_option("--ranks-per-node", o.ranks_per_node,
                  "Group consecutive ranks into virtual nodes of this size (0: by host name)")

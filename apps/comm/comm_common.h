@@ -54,8 +54,12 @@ std::string check_in_world(const CommOptions& o, int ranks);
 /// job ends without MPI_Abort).
 int usage_error_in_world(const char* prog, int rank, const std::string& error);
 
-/// Runs `check` before MPI is up: 0 when it passes, else prints "<prog>: <why>" and returns 2.
+/// Runs `check` before MPI is up: 0 when it passes, else prints "<prog>: <why>" (on the
+/// launcher's rank 0 only) and returns 2.
 int check_usage(const char* prog, const std::function<void()>& check);
+/// A command-line parse error, printed as CLI11 prints it by the launcher's rank 0 only (every
+/// rank of an mpirun or srun job parses the same line): 0 for --help, else 2.
+int parse_error_exit(CLI::App& app, const CLI::ParseError& e);
 
 /// The world communicator of the chosen backend.
 std::unique_ptr<coll::Communicator> make_world(const std::string& backend);

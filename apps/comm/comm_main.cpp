@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
+    return app::parse_error_exit(app, e);
   }
   if (app::check_usage("cobench_comm", [&] {
         if (coll->parsed()) app::resolve(coll_cli);

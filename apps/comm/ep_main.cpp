@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
+    return app::parse_error_exit(app, e);
   }
   // The options every rank count needs are checked before MPI starts: a usage error exits 2.
   if (app::check_usage("cobench_ep", [&] { coll::ep::validate(app::resolve(cli).config, 1); }) != 0)

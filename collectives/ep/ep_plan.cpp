@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <set>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -94,22 +95,29 @@ std::string plan_report(const EpConfig& c, const NodeLayout& layout, int sample_
   }
   const double tokens = c.tokens_per_rank,
                p = static_cast<double>(dispatch_payload_bytes(c.hidden));
+  // Per token and relative figures only where they are defined (no tokens, no network).
+  auto per_token = [&](double bytes) {
+    return tokens > 0 ? fmt::format("{:.3f}", bytes / p / tokens) : std::string("-");
+  };
+  const std::string saving =
+      flat.payload.network > 0
+          ? fmt::format("hierarchical sends {:.1f}% fewer network bytes",
+                        100 * (1 - hier.payload.network / flat.payload.network))
+          : std::string("no network bytes either way");
   return fmt::format(
       "# EP plan: {} ranks in {} nodes of {}, {} tokens/rank, {} experts, top-{}, <= {} of {} "
       "groups, <= {} nodes; mean of ranks 0 ... {}\n"
       "  dispatch bytes per rank   network         intra-node\n"
-      "  flat                      {:>10.3f} MB   {:>10.3f} MB   ({:.3f} copies/token over "
+      "  flat                      {:>10.3f} MB   {:>10.3f} MB   ({} copies/token over "
       "the network)\n"
-      "  hierarchical              {:>10.3f} MB   {:>10.3f} MB   ({:.3f} copies/token over "
+      "  hierarchical              {:>10.3f} MB   {:>10.3f} MB   ({} copies/token over "
       "the network)\n"
-      "  hierarchical sends {:.1f}% fewer network bytes; a token reaches {:.3f} nodes (own "
-      "included) and {:.3f} ranks\n",
+      "  {}; a token reaches {} nodes (own included) and {} ranks\n",
       ranks, layout.num_nodes, layout.ranks_per_node.front(), c.tokens_per_rank, c.num_experts,
       c.top_k, c.topk_groups, c.num_groups, c.max_nodes, n - 1, flat.payload.network / 1e6,
-      flat.payload.intra / 1e6, flat.payload.network / p / tokens, hier.payload.network / 1e6,
-      hier.payload.intra / 1e6, hier.payload.network / p / tokens,
-      100 * (1 - hier.payload.network / flat.payload.network), flat.logical_network / p / tokens,
-      flat.logical_intra / p / tokens);
+      flat.payload.intra / 1e6, per_token(flat.payload.network), hier.payload.network / 1e6,
+      hier.payload.intra / 1e6, per_token(hier.payload.network), saving,
+      per_token(flat.logical_network), per_token(flat.logical_intra));
 }
 
 }  // namespace cobench::coll::ep

@@ -101,7 +101,8 @@ Routing route_rank(const EpConfig& c, const NodeLayout& layout, int rank) {
 }  // namespace
 
 std::vector<Routing> routing_from_text(const std::string& text, const std::string& source,
-                                       const EpConfig& c, int ranks) {
+                                       const EpConfig& c, int ranks,
+                                       const std::vector<int>* node_of_rank) {
   std::vector<Routing> out(static_cast<std::size_t>(ranks));
   long long needed = 0;
   for (int r = 0; r < ranks; ++r) {
@@ -146,6 +147,15 @@ std::vector<Routing> routing_from_text(const std::string& text, const std::strin
       throw Error(fmt::format(
           "{}:{}: the experts span {} groups of {} experts; --topk-groups allows at most {}",
           source, line_no, groups, per_group, c.topk_groups));
+    if (node_of_rank && c.max_nodes > 0) {
+      std::vector<int> nodes;
+      for (int e : experts) nodes.push_back((*node_of_rank)[rank_of_expert(c, ranks, e)]);
+      std::sort(nodes.begin(), nodes.end());
+      const auto distinct = std::unique(nodes.begin(), nodes.end()) - nodes.begin();
+      if (distinct > c.max_nodes)
+        throw Error(fmt::format("{}:{}: the experts sit on {} nodes; --max-nodes allows at most {}",
+                                source, line_no, distinct, c.max_nodes));
+    }
     if (token == needed)
       throw Error(
           fmt::format("{}:{}: more tokens than the {} ranks need ({}); remove the lines "
@@ -167,7 +177,8 @@ std::vector<Routing> routing_from_text(const std::string& text, const std::strin
 std::vector<Routing> route_all_ranks(const EpConfig& c, const NodeLayout& layout) {
   const int ranks = static_cast<int>(layout.node_of_rank.size());
   if (c.routing == RoutingKind::kFile) {
-    return routing_from_text(config::read_text_file(c.routing_file), c.routing_file, c, ranks);
+    return routing_from_text(config::read_text_file(c.routing_file), c.routing_file, c, ranks,
+                             &layout.node_of_rank);
   }
   std::vector<Routing> out;
   for (int r = 0; r < ranks; ++r) out.push_back(route_rank(c, layout, r));

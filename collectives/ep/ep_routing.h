@@ -38,8 +38,10 @@ inline int rank_of_expert(const EpConfig& c, int ranks, int e) {
 /// Every rank's routing (index = rank), for `layout.node_of_rank.size()` ranks.
 std::vector<Routing> route_all_ranks(const EpConfig& c, const NodeLayout& layout);
 
-/// Routing from a routing file's text; errors name `source` and the line.
+/// Routing from a routing file's text; errors name `source` and the line. With `node_of_rank`
+/// (one entry a rank) a line whose experts sit on more than `c.max_nodes` nodes is refused.
 std::vector<Routing> routing_from_text(const std::string& text, const std::string& source,
-                                       const EpConfig& c, int ranks);
+                                       const EpConfig& c, int ranks,
+                                       const std::vector<int>* node_of_rank = nullptr);
 
 }  // namespace cobench::coll::ep

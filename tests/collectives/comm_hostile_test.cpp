@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "collectives/ep/ep_config.h"
 #include "collectives/ep/ep_routing.h"
@@ -90,6 +91,11 @@ TEST(HostileCommCli, EpNumericOptionsAreFiniteAndInRange) {
   expect_usage_error(COBENCH_EP, "--routing zipf --routing-file x.txt", "--routing-file 'x.txt'",
                      "only with --routing file");
   expect_usage_error(COBENCH_COMM, "ep --zipf inf", "--zipf", "got 'inf'");
+  // More payload than the host holds: said before anything is allocated (not std::bad_alloc).
+  expect_usage_error(COBENCH_EP, "--tokens 1048576 --hidden 1048576",
+                     "--tokens 1048576 x --hidden 1048576: a rank's own tokens alone take "
+                     "3104.0 GiB",
+                     "this host has");
   // A rank count the options do not fit: still a usage error.
   expect_usage_error(COBENCH_EP, "--plan-ranks 3", "--plan-ranks 3: nodes of --ranks-per-node 8",
                      "must divide it");
@@ -99,6 +105,47 @@ TEST(HostileCommCli, EpNumericOptionsAreFiniteAndInRange) {
   EXPECT_NE(r.out.find("--experts 256 must be a positive multiple of the 3 ranks"),
             std::string::npos)
       << r.out;
+}
+
+TEST(HostileCommCli, ABackendThisBuildLacksIsAUsageErrorBeforeMpi) {
+  expect_usage_error(COBENCH_COLL, "--backend x", "--backend", "unknown backend 'x'");
+#if COBENCH_HAVE_NCCL_BACKEND
+  GTEST_SKIP() << "this build has the NCCL backend";
+#else
+  // Not an MPI_Abort of a started job: the option's own error, exit 2.
+  for (const char* binary : {COBENCH_COLL, COBENCH_EP}) {
+    expect_usage_error(binary, "--backend nccl", "--backend",
+                       "backend 'nccl' is not built in this binary");
+    EXPECT_EQ(
+        cobench::test::run_command(std::string(binary) + " --backend nccl").out.find("MPI_ABORT"),
+        std::string::npos);
+  }
+#endif
+}
+
+TEST(HostileCommCli, AUsageErrorUnderMpirunIsPrintedOnce) {
+  // Every rank finds it before MPI starts; the launcher's rank 0 alone says it.
+  auto count = [](const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+  const CommandResult check = mpirun(2, COBENCH_EP, "--hidden 100");
+  EXPECT_EQ(count(check.out, "--hidden 100 must be a positive multiple of 128"), 1u) << check.out;
+  const CommandResult parse = mpirun(2, COBENCH_COLL, "-f nan");
+  EXPECT_EQ(count(parse.out, "--step-factor"), 1u) << parse.out;
+}
+
+TEST(HostileCommCli, APlanWithoutTokensOrNetworkPrintsNoNan) {
+  // No tokens, or one node (no network bytes): the per-token and relative figures are "-" and
+  // "no network bytes either way", never nan.
+  for (const char* args : {"--tokens 0 --plan-ranks 32", "--tokens 64 --plan-ranks 8"}) {
+    const CommandResult r = cobench::test::run_command(std::string(COBENCH_EP) + " " + args);
+    SCOPED_TRACE(args);
+    EXPECT_EQ(r.status, 0) << r.out;
+    EXPECT_EQ(r.out.find("nan"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("no network bytes either way"), std::string::npos) << r.out;
+  }
 }
 
 TEST(HostileCommCli, AFaultRankBeyondTheJobIsAnError) {
@@ -190,6 +237,35 @@ TEST(HostileRoutingFile, EightGroupsUnderTopkGroupsFourIsRefused) {
   } catch (const cobench::Error& e) {
     EXPECT_NE(std::string(e.what()).find("r.txt:3: more tokens"), std::string::npos) << e.what();
   }
+}
+
+TEST(HostileRoutingFile, ALineOverMoreNodesThanMaxNodesIsRefused) {
+  // 16 ranks in 4 nodes of 4: 256 experts, 16 a rank, 64 (two groups of 32) a node; --max-nodes 2.
+  cobench::coll::ep::EpConfig c;
+  c.tokens_per_rank = 1;
+  c.max_nodes = 2;
+  std::vector<int> node_of_rank;
+  for (int r = 0; r < 16; ++r) node_of_rank.push_back(r / 4);
+  // Groups 0, 1, 2, 3 sit on nodes 0 and 1: allowed, 16 such lines for the 16 ranks.
+  std::string two_nodes;
+  for (int r = 0; r < 16; ++r) two_nodes += "0 1 32 33 64 65 96 97\n";
+  EXPECT_NO_THROW(cobench::coll::ep::routing_from_text(two_nodes, "r.txt", c, 16, &node_of_rank));
+  // Groups 0, 1, 4, 6: nodes 0, 2 and 3.
+  try {
+    cobench::coll::ep::routing_from_text("0 1 32 33 128 129 192 193\n", "r.txt", c, 16,
+                                         &node_of_rank);
+    ADD_FAILURE() << "a line over 3 nodes passed under --max-nodes 2";
+  } catch (const cobench::Error& e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "r.txt:1: the experts sit on 3 nodes; --max-nodes allows at most 2"),
+              std::string::npos)
+        << e.what();
+  }
+  // --max-nodes 0: no limit.
+  c.max_nodes = 0;
+  std::string three_nodes;
+  for (int r = 0; r < 16; ++r) three_nodes += "0 1 32 33 128 129 192 193\n";
+  EXPECT_NO_THROW(cobench::coll::ep::routing_from_text(three_nodes, "r.txt", c, 16, &node_of_rank));
 }
 
 }  // namespace
