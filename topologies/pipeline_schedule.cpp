@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "topologies/pipeline_schedule.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <deque>
+#include <utility>
+
+#include "core/error.h"
+
+namespace cobench::topo {
+namespace {
+
+// Settings beyond this many (stage, micro-batch) pairs are refused: the timed operations are kept.
+constexpr std::int64_t kMaxStageMicroBatches = std::int64_t{1} << 22;
+
+PipelineOp op(PipelineOpKind kind, int direction, int micro_batch) {
+  PipelineOp o;
+  o.kind = kind;
+  o.direction = direction;
+  o.micro_batch = micro_batch;
+  return o;
+}
+
+// 1F1B and ZB-H1 on `stage`: step x runs F of micro-batch x, then the backward of micro-batch
+// x - (PP-1-stage), then (ZB-H1) W of micro-batch x - (PP-1), each where it exists. 1F1B:
+// PP-1-stage warm-up forwards, F-B pairs, cool-down backwards (Megatron's order). ZB-H1: the same F
+// and B; W of the first `stage` micro-batches waits for the cool-down, whose bubbles it fills.
+std::vector<PipelineOp> one_f_one_b_order(int stages, int micro_batches, int stage, bool zb) {
+  std::vector<PipelineOp> ops;
+  for (int x = 0; x < micro_batches + stages - 1; ++x) {
+    if (x < micro_batches) ops.push_back(op(PipelineOpKind::kForward, 0, x));
+    const int b = x - (stages - 1 - stage);
+    if (b >= 0 && b < micro_batches)
+      ops.push_back(op(zb ? PipelineOpKind::kBackwardInput : PipelineOpKind::kBackward, 0, b));
+    const int w = x - (stages - 1);
+    if (zb && w >= 0 && w < micro_batches) ops.push_back(op(PipelineOpKind::kBackwardWeight, 0, w));
+  }
+  return ops;
+}
+
+// DualPipe's order on one rank, step by step as DualPipe.step() of the reference implementation.
+// Phase 0 is the direction in which the rank sits in the first half of the pipeline (position h,
+// its half_rank), phase 1 the other; each phase's micro-batches go in order and deferred W in FIFO.
+class DualPipeOrder {
+ public:
+  DualPipeOrder(int stages, int micro_batches, int rank) {
+    const int half_ranks = stages / 2, half_chunks = micro_batches / 2;
+    const int h = std::min(rank, stages - 1 - rank);
+    dir_[0] = rank < half_ranks ? 0 : 1;
+    dir_[1] = 1 - dir_[0];
+    const int rest = half_ranks - h - 1;
+    for (int i = 0; i < 2 * rest; ++i) f(0);  // 1: nF0
+    for (int i = 0; i <= h; ++i) {            // 2: nF0F1
+      f(0);
+      f(1);
+    }
+    for (int i = 0; i < rest; ++i) {  // 3: nB1W1F1, zero bubble
+      b(1, true);
+      w();
+      f(1);
+    }
+    for (int i = 0; i < half_chunks - stages + h + 1; ++i) {  // 4: nF0B1F1B0, the main step
+      if (i == 0 && h == half_ranks - 1) {
+        f(0);  // middle ranks: not overlapped, to shorten the bubble
+        b(1, false);
+      } else {
+        fb(0, 1);
+      }
+      fb(1, 0);
+    }
+    for (int i = 0; i < rest; ++i) {  // 5: nB1F1B0
+      b(1, false);
+      fb(1, 0);
+    }
+    for (int i = 0; i <= h; ++i) {  // 6: nB1B0; the last h + 1 split, W deferred
+      b(1, 2 * i > h);
+      b(0, 2 * i >= h);
+    }
+    for (int i = 0; i < rest; ++i) {  // 7: nWB0
+      w();
+      b(0, true);
+    }
+    for (int i = 0; i <= h; ++i) w();  // 8: nW
+  }
+  std::vector<PipelineOp> ops;
+
+ private:
+  int dir_[2] = {0, 1};
+  int next_f_[2] = {0, 0}, next_b_[2] = {0, 0};
+  std::deque<std::pair<int, int>> deferred_w_;  // (direction, micro-batch)
+
+  void f(int phase) { ops.push_back(op(PipelineOpKind::kForward, dir_[phase], next_f_[phase]++)); }
+  void b(int phase, bool split) {
+    const int d = dir_[phase], mb = next_b_[phase]++;
+    if (split) deferred_w_.emplace_back(d, mb);
+    ops.push_back(op(split ? PipelineOpKind::kBackwardInput : PipelineOpKind::kBackward, d, mb));
+  }
+  void w() {
+    ops.push_back(
+        op(PipelineOpKind::kBackwardWeight, deferred_w_.front().first, deferred_w_.front().second));
+    deferred_w_.pop_front();
+  }
+  void fb(int forward_phase, int backward_phase) {
+    PipelineOp o =
+        op(PipelineOpKind::kForwardBackward, dir_[forward_phase], next_f_[forward_phase]++);
+    o.backward_direction = dir_[backward_phase];
+    o.backward_micro_batch = next_b_[backward_phase]++;
+    ops.push_back(o);
+  }
+};
+
+void check_time(double v, const char* what) {
+  if (!(std::isfinite(v) && v >= 0))
+    throw Error(
+        fmt::format("pipeline {} must be a finite number of seconds >= 0, got {}", what, v));
+}
+
+void check_setting(const PipelineSetting& s) {
+  if (s.stages < 1)
+    throw Error(fmt::format("pipeline stages (PP degree) must be >= 1, got {}", s.stages));
+  if (s.micro_batches < 1)
+    throw Error(fmt::format("pipeline micro-batches must be >= 1, got {}", s.micro_batches));
+  if (static_cast<std::int64_t>(s.stages) * s.micro_batches > kMaxStageMicroBatches)
+    throw Error(fmt::format("pipeline of {} stages x {} micro-batches exceeds the {} simulated",
+                            s.stages, s.micro_batches, kMaxStageMicroBatches));
+  check_time(s.f_s, "forward time f_s");
+  check_time(s.b_s, "backward-for-inputs time b_s");
+  check_time(s.w_s, "backward-for-weights time w_s");
+  check_time(s.p2p_s, "p2p time p2p_s");
+  if (s.overlapped_fb_s) check_time(*s.overlapped_fb_s, "overlapped F&B time overlapped_fb_s");
+  if (s.schedule != PipelineSchedule::kDualPipe) return;
+  if (s.stages % 2 != 0)
+    throw Error(
+        fmt::format("DualPipe needs an even number of pipeline stages (each holds a chunk of each "
+                    "direction), got {}",
+                    s.stages));
+  if (s.micro_batches % 2 != 0 || s.micro_batches < 2 * s.stages)
+    throw Error(fmt::format(
+        "DualPipe needs an even number of micro-batches, at least 2 x {} stages = {} (half fed "
+        "from each end), got {}",
+        s.stages, 2 * s.stages, s.micro_batches));
+}
+
+// Runs each stage's operations in order, each as soon as its stage is free and its inputs have
+// arrived: F needs F of the same micro-batch on the previous stage of its direction, B needs its
+// own F and B of the next stage (both + p2p), W its own B.
+class Simulation {
+ public:
+  Simulation(const PipelineSetting& s, std::vector<std::vector<PipelineOp>> order)
+      : s_(s), ops_(std::move(order)) {
+    per_direction_ =
+        s.schedule == PipelineSchedule::kDualPipe ? s.micro_batches / 2 : s.micro_batches;
+    const std::size_t n = 2 * static_cast<std::size_t>(per_direction_) * s.stages;
+    forward_done_.assign(n, kNotYet);
+    backward_done_.assign(n, kNotYet);
+    fb_s_ = s.overlapped_fb_s ? *s.overlapped_fb_s : s.f_s + s.b_s + s.w_s;
+  }
+
+  void run() {
+    std::vector<std::size_t> next(ops_.size(), 0);
+    std::vector<double> free_s(ops_.size(), 0);
+    std::size_t left = 0;
+    for (const auto& stage_ops : ops_) left += stage_ops.size();
+    while (left > 0) {
+      bool progress = false;
+      for (int stage = 0; stage < s_.stages; ++stage) {
+        auto& stage_ops = ops_[stage];
+        for (std::size_t& i = next[stage]; i < stage_ops.size(); ++i) {
+          PipelineOp& o = stage_ops[i];
+          const double ready = ready_s(o, stage);
+          if (ready < 0) break;
+          o.start_s = std::max(ready, free_s[stage]);
+          o.end_s = free_s[stage] = o.start_s + duration_s(o.kind);
+          finish(o, stage);
+          --left;
+          progress = true;
+        }
+      }
+      if (!progress) throw Error("pipeline schedule deadlocked: an operation order is wrong");
+    }
+  }
+
+  std::vector<std::vector<PipelineOp>>& ops() { return ops_; }
+
+ private:
+  static constexpr double kNotYet = -1;
+  const PipelineSetting& s_;
+  std::vector<std::vector<PipelineOp>> ops_;
+  int per_direction_ = 0;
+  double fb_s_ = 0;
+  std::vector<double> forward_done_, backward_done_;  // end times by (direction, mb, stage)
+
+  std::size_t at(int direction, int micro_batch, int stage) const {
+    return (static_cast<std::size_t>(direction) * per_direction_ + micro_batch) * s_.stages + stage;
+  }
+  // Direction 0 runs stage 0 to PP-1, direction 1 the other way.
+  int position(int direction, int stage) const {
+    return direction == 0 ? stage : s_.stages - 1 - stage;
+  }
+  int stage_at(int direction, int position) const {
+    return direction == 0 ? position : s_.stages - 1 - position;
+  }
+
+  double duration_s(PipelineOpKind k) const {
+    switch (k) {
+      case PipelineOpKind::kForward:
+        return s_.f_s;
+      case PipelineOpKind::kBackwardInput:
+        return s_.b_s;
+      case PipelineOpKind::kBackwardWeight:
+        return s_.w_s;
+      case PipelineOpKind::kBackward:
+        return s_.b_s + s_.w_s;
+      case PipelineOpKind::kForwardBackward:
+        return fb_s_;
+    }
+    return 0;
+  }
+
+  // When the inputs of a forward or backward are here, or kNotYet.
+  double forward_ready_s(int d, int mb, int stage) const {
+    const int pos = position(d, stage);
+    if (pos == 0) return 0;
+    const double t = forward_done_[at(d, mb, stage_at(d, pos - 1))];
+    return t < 0 ? kNotYet : t + s_.p2p_s;
+  }
+  double backward_ready_s(int d, int mb, int stage) const {
+    const double own = forward_done_[at(d, mb, stage)];
+    const int pos = position(d, stage);
+    if (own < 0 || pos == s_.stages - 1) return own;
+    const double t = backward_done_[at(d, mb, stage_at(d, pos + 1))];
+    return t < 0 ? kNotYet : std::max(own, t + s_.p2p_s);
+  }
+  double ready_s(const PipelineOp& o, int stage) const {
+    switch (o.kind) {
+      case PipelineOpKind::kForward:
+        return forward_ready_s(o.direction, o.micro_batch, stage);
+      case PipelineOpKind::kBackwardInput:
+      case PipelineOpKind::kBackward:
+        return backward_ready_s(o.direction, o.micro_batch, stage);
+      case PipelineOpKind::kBackwardWeight:
+        return backward_done_[at(o.direction, o.micro_batch, stage)];
+      case PipelineOpKind::kForwardBackward: {
+        const double f = forward_ready_s(o.direction, o.micro_batch, stage);
+        const double b = backward_ready_s(o.backward_direction, o.backward_micro_batch, stage);
+        return f < 0 || b < 0 ? kNotYet : std::max(f, b);
+      }
+    }
+    return kNotYet;
+  }
+
+  void finish(const PipelineOp& o, int stage) {
+    if (o.kind == PipelineOpKind::kForward || o.kind == PipelineOpKind::kForwardBackward)
+      forward_done_[at(o.direction, o.micro_batch, stage)] = o.end_s;
+    if (o.kind == PipelineOpKind::kBackwardInput || o.kind == PipelineOpKind::kBackward)
+      backward_done_[at(o.direction, o.micro_batch, stage)] = o.end_s;
+    if (o.kind == PipelineOpKind::kForwardBackward)
+      backward_done_[at(o.backward_direction, o.backward_micro_batch, stage)] = o.end_s;
+  }
+};
+
+// Peak in-flight activations of a stage: +1 as a forward starts, -1 as a W or fused backward
+// ends, walking the stage's order.
+int peak_activations(const std::vector<PipelineOp>& ops) {
+  int held = 0, peak = 0;
+  for (const PipelineOp& o : ops) {
+    if (o.kind == PipelineOpKind::kForward || o.kind == PipelineOpKind::kForwardBackward)
+      peak = std::max(peak, ++held);
+    if (o.kind != PipelineOpKind::kForward && o.kind != PipelineOpKind::kBackwardInput) --held;
+  }
+  return peak;
+}
+
+}  // namespace
+
+const char* to_string(PipelineSchedule s) {
+  switch (s) {
+    case PipelineSchedule::k1F1B:
+      return "1F1B";
+    case PipelineSchedule::kZB1P:
+      return "ZB1P";
+    case PipelineSchedule::kDualPipe:
+      return "DualPipe";
+  }
+  return "?";
+}
+
+PipelineResult simulate_pipeline(const PipelineSetting& s) {
+  check_setting(s);
+  std::vector<std::vector<PipelineOp>> order;
+  for (int stage = 0; stage < s.stages; ++stage)
+    order.push_back(s.schedule == PipelineSchedule::kDualPipe
+                        ? DualPipeOrder(s.stages, s.micro_batches, stage).ops
+                        : one_f_one_b_order(s.stages, s.micro_batches, stage,
+                                            s.schedule == PipelineSchedule::kZB1P));
+  Simulation sim(s, std::move(order));
+  sim.run();
+
+  PipelineResult r;
+  r.parameter_copies = s.schedule == PipelineSchedule::kDualPipe ? 2 : 1;
+  r.stage_ops = std::move(sim.ops());
+  for (const auto& ops : r.stage_ops) {
+    double busy = 0;
+    for (const PipelineOp& o : ops) {
+      busy += o.end_s - o.start_s;
+      r.time_s = std::max(r.time_s, o.end_s);
+    }
+    r.stage_busy_s.push_back(busy);
+    r.stage_peak_activations.push_back(peak_activations(ops));
+  }
+  for (double busy : r.stage_busy_s) r.bubble_s = std::max(r.bubble_s, r.time_s - busy);
+  r.peak_activations =
+      *std::max_element(r.stage_peak_activations.begin(), r.stage_peak_activations.end());
+  return r;
+}
+
+}  // namespace cobench::topo

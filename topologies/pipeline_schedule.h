@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: Apache-2.0
+// Pipeline-parallel schedules of one training step, simulated event by event: 1F1B, ZB-H1 (Qi et
+// al., "Zero Bubble Pipeline Parallelism", arXiv 2401.10241) and DualPipe (DeepSeek-V3 technical
+// report, arXiv 2412.19437, section 3.2.1 and Figure 5; the operation order of the reference
+// implementation, github.com/deepseek-ai/DualPipe). Each stage runs its operations in the
+// schedule's order; an operation starts when its stage is free and its inputs have arrived.
+//
+// Conventions (the ZB paper's): F is the forward of one micro-batch on one stage, B its backward
+// for inputs (the gradient the previous stage waits for), W its backward for weights (needs only
+// its own B). The report's Table 2 writes B for the whole backward, B + W here, so its bubbles
+// read, in these terms:
+//   1F1B      (PP-1)(F+B+W)        every setting
+//   ZB1P      (PP-1)(F+B-W)        micro-batches >= PP and W <= min(F, B)
+//   DualPipe  (PP/2-1)(F&B+B-2W)   F = B, W <= F and F+W <= F&B <= F+B+W
+// where the simulation equals them exactly under the conditions named (p2p_s = 0); elsewhere the
+// simulation is the answer and the formula an approximation.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+namespace cobench::topo {
+
+enum class PipelineSchedule {
+  k1F1B,     ///< PipeDream-flush / Megatron: B and W fused into one backward
+  kZB1P,     ///< ZB-H1: W split from B and deferred into the cool-down; 1F1B's memory
+  kDualPipe  ///< bidirectional: two model chunks a stage, micro-batches fed from both ends
+};
+const char* to_string(PipelineSchedule s);
+
+struct PipelineSetting {
+  PipelineSchedule schedule = PipelineSchedule::k1F1B;
+  int stages = 1;  ///< the PP degree
+  /// Micro-batches of one step. DualPipe: both directions together, half fed from each end; an
+  /// even number >= 2 x stages (the reference implementation's constraint).
+  int micro_batches = 1;
+  double f_s = 0;    ///< F: forward of one micro-batch on one stage (one chunk for DualPipe)
+  double b_s = 0;    ///< B: backward for inputs
+  double w_s = 0;    ///< W: backward for weights
+  double p2p_s = 0;  ///< sending activations or gradients to the adjacent stage
+  /// DualPipe's F&B: a forward chunk of one micro-batch overlapped with the full backward (B + W)
+  /// chunk of another. Unset: f_s + b_s + w_s (nothing gained by the overlap).
+  std::optional<double> overlapped_fb_s;
+};
+
+enum class PipelineOpKind {
+  kForward,          ///< F
+  kBackwardInput,    ///< B alone; its W follows later
+  kBackwardWeight,   ///< W
+  kBackward,         ///< B + W fused, the gradient sent at its end
+  kForwardBackward,  ///< DualPipe: F of one micro-batch overlapped with B + W of another
+};
+
+/// One operation of a stage, timed.
+struct PipelineOp {
+  PipelineOpKind kind = PipelineOpKind::kForward;
+  int direction = 0;    ///< 0: enters at stage 0; 1 (DualPipe): enters at the last stage
+  int micro_batch = 0;  ///< numbered from 0 within its direction
+  /// kForwardBackward: the backward's micro-batch (direction and micro_batch are the forward's).
+  int backward_direction = 0, backward_micro_batch = 0;
+  double start_s = 0, end_s = 0;
+};
+
+struct PipelineResult {
+  double time_s = 0;  ///< from the first operation's start to the last one's end
+  /// The pipeline bubble: the largest idle time of a stage within time_s (time_s minus its busy
+  /// time), the quantity of Table 2.
+  double bubble_s = 0;
+  std::vector<double> stage_busy_s;
+  /// Peak in-flight activations a stage holds, in units of one micro-batch's activations on one
+  /// stage (one chunk): a micro-batch counts from the start of its forward to the end of its W
+  /// (or of the fused backward). 1F1B: PP - stage; ZB1P: PP; DualPipe: PP + 1 (micro-batches
+  /// >= PP, or >= 2 PP for DualPipe).
+  std::vector<int> stage_peak_activations;
+  int peak_activations = 0;                        ///< the largest of them
+  int parameter_copies = 1;                        ///< model chunks a stage holds: 1, DualPipe 2
+  std::vector<std::vector<PipelineOp>> stage_ops;  ///< each stage's operations in its order
+};
+
+/// Simulates one step's pipeline phase. Throws cobench::Error naming a bad setting.
+PipelineResult simulate_pipeline(const PipelineSetting& s);
+
+}  // namespace cobench::topo
