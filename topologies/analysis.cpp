@@ -313,9 +313,8 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
           prefill->tokens_per_s_per_device, "tok/s",
           fmt::format("{:.0f} new tokens a GPU a step, EP {:.0f}, {} binds; step {:.3g} s "
                       "(compute {:.3g} on {:.0f}% of the SMs, all-to-all {:.3g})",
-                      s.prefill_tokens_per_device, prefill->ep, prefill->binding,
-                      prefill->step_s, prefill->compute_s, 100 * prefill->compute_sm_share,
-                      prefill->comm_s));
+                      s.prefill_tokens_per_device, prefill->ep, prefill->binding, prefill->step_s,
+                      prefill->compute_s, 100 * prefill->compute_sm_share, prefill->comm_s));
     }
   }
   a.json["inference"] = inference;

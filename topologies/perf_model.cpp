@@ -72,9 +72,8 @@ PublishedPerf load_published_perf(const config::Node& root) {
   PublishedPerf p;
   p.file = root.location().file;
   auto top = root.map({"perf"});
-  auto m = top.required("perf").map(
-      {"gpu", "sms", "efficiency", "gemm_fp8", "attention_decode", "attention_prefill", "ep",
-       "prefill_comm_sms"});
+  auto m = top.required("perf").map({"gpu", "sms", "efficiency", "gemm_fp8", "attention_decode",
+                                     "attention_prefill", "ep", "prefill_comm_sms"});
   p.gpu = m.required("gpu").as_string();
   if (auto sms = m.optional("sms")) p.sms = sms->as_int_in(1, 100000);
   auto e =

@@ -289,6 +289,13 @@ const char* to_string(PipelineSchedule s) {
   return "?";
 }
 
+PipelineSchedule parse_pipeline_schedule(const std::string& name) {
+  if (name == "1f1b") return PipelineSchedule::k1F1B;
+  if (name == "zb1p") return PipelineSchedule::kZB1P;
+  if (name == "dualpipe") return PipelineSchedule::kDualPipe;
+  throw Error(fmt::format("unknown pipeline schedule '{}': expected 1f1b, zb1p or dualpipe", name));
+}
+
 PipelineResult simulate_pipeline(const PipelineSetting& s) {
   check_setting(s);
   std::vector<std::vector<PipelineOp>> order;

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace cobench::topo {
@@ -27,6 +28,8 @@ enum class PipelineSchedule {
   kDualPipe  ///< bidirectional: two model chunks a stage, micro-batches fed from both ends
 };
 const char* to_string(PipelineSchedule s);
+/// "1f1b", "zb1p" or "dualpipe"; throws cobench::Error naming the others.
+PipelineSchedule parse_pipeline_schedule(const std::string& name);
 
 struct PipelineSetting {
   PipelineSchedule schedule = PipelineSchedule::k1F1B;

@@ -8,7 +8,7 @@ namespace {
 
 TrainingScenario load_training(const config::Node& node) {
   auto m = node.map({"model", "cluster", "seq_len", "batch_sequences", "tokens", "tokens_per_day",
-                     "step_time", "other_gpu_hours"});
+                     "step_time", "other_gpu_hours", "parallel", "phases"});
   TrainingScenario t;
   t.model = m.required("model").as_string();
   t.cluster = m.required("cluster").as_string();
@@ -18,6 +18,22 @@ TrainingScenario load_training(const config::Node& node) {
   t.tokens_per_day = m.required("tokens_per_day").as_positive_double();
   t.step_time = m.required("step_time").as_positive_seconds();
   if (auto o = m.optional("other_gpu_hours")) t.other_gpu_hours = o->as_double();
+  auto par = m.required("parallel").map({"pp", "ep", "micro_batch", "schedule"});
+  t.pp = static_cast<double>(par.required("pp").as_int_in(1, 1 << 20));
+  t.ep = static_cast<double>(par.required("ep").as_int_in(1, 1 << 20));
+  t.micro_batch = static_cast<double>(par.required("micro_batch").as_int_in(1, 1 << 20));
+  const config::Node schedule = par.required("schedule");
+  t.schedule = schedule.as_string();
+  if (t.schedule != "1f1b" && t.schedule != "zb1p" && t.schedule != "dualpipe")
+    schedule.fail(fmt::format("expected 1f1b, zb1p or dualpipe, got '{}'", t.schedule));
+  auto ph = m.required("phases").map(
+      {"forward", "backward_input", "backward_weight", "forward_backward", "bubble", "optimizer"});
+  t.phase_f = ph.required("forward").as_positive_seconds();
+  t.phase_b = ph.required("backward_input").as_positive_seconds();
+  t.phase_w = ph.required("backward_weight").as_positive_seconds();
+  t.phase_fb = ph.required("forward_backward").as_positive_seconds();
+  t.bubble = ph.required("bubble").as_positive_seconds();
+  t.optimizer = ph.required("optimizer").as_positive_seconds();
   return t;
 }
 

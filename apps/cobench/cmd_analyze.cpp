@@ -19,13 +19,14 @@
 #include "topologies/measured_identity.h"
 #include "topologies/paper_report.h"
 #include "topologies/serving_targets.h"
+#include "topologies/training_report.h"
 
 namespace cobench::app {
 namespace {}  // namespace
 
 void add_analyze(CLI::App& app, Action& action) {
   struct Options {
-    bool paper = false, kv_reload = false;
+    bool paper = false, kv_reload = false, train = false;
     std::string model, format = "text", kv_format = "bf16", schedule = "overlap";
     std::vector<std::string> clusters;
     double target_tokens_per_user = 0, target_ttft = 0;
@@ -35,12 +36,36 @@ void add_analyze(CLI::App& app, Action& action) {
     double prefill_tokens = 16384, prompt = 0, cache_hit = 0, prefill_ep = 0;
     double prefill_mfu = 0.4;
     std::vector<double> prefix_tokens{1024, 4096, 16384, 65536, 131072};
+    // --train: DeepSeek-V3's pre-training setting (technical report section 3.2).
+    double pp = 16, train_ep = 64, micro_batch = 1, global_batch = 15360, seq_len = 4096;
+    std::string pipeline = "dualpipe";
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
       "analyze", "Bottleneck analyses of a model on a cluster, or the DeepSeek-V3 paper's");
   cmd->add_flag("--paper", o->paper,
                 "Every number of the DeepSeek-V3 ISCA 2025 paper: paper, cobench, deviation");
+  cmd->add_flag("--train", o->train,
+                "The predicted training step of --model on --cluster (Table 4's parts) and the "
+                "fastest PP/EP/micro-batch/schedule that fits");
+  cmd->add_option("--pp", o->pp, "--train: pipeline stages")
+      ->check(finite_number(1, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--train-ep", o->train_ep, "--train: expert-parallel degree")
+      ->check(finite_number(1, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--micro-batch", o->micro_batch, "--train: sequences a micro-batch")
+      ->check(finite_number(1, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--global-batch", o->global_batch, "--train: sequences a step")
+      ->check(finite_number(1, 1e9))
+      ->capture_default_str();
+  cmd->add_option("--seq-len", o->seq_len, "--train: tokens a sequence")
+      ->check(finite_number(1, 1e7))
+      ->capture_default_str();
+  cmd->add_option("--pipeline", o->pipeline, "--train: 1f1b, zb1p or dualpipe")
+      ->check(CLI::IsMember({"1f1b", "zb1p", "dualpipe"}))
+      ->capture_default_str();
   cmd->add_flag("--kv-reload", o->kv_reload,
                 "KV reload (host memory, storage) against recompute and the break-even prefix "
                 "length; default --model deepseek-v3 and qwen2.5-72b, --cluster "
@@ -169,7 +194,22 @@ void add_analyze(CLI::App& app, Action& action) {
         }
         return 0;
       }
-      if (o->paper) {
+      if (o->train) {
+        if (o->paper || o->model.empty() || o->clusters.size() != 1 || !o->measured.empty())
+          throw Error("--train takes --model and one --cluster (no --paper, no --measured)");
+        const topo::ClusterSpec cluster = topo::load_cluster_file(o->clusters[0]);
+        topo::TrainingSetting t;
+        t.pp = o->pp;
+        t.ep = o->train_ep;
+        t.micro_batch = o->micro_batch;
+        t.global_batch = o->global_batch;
+        t.seq_len = o->seq_len;
+        t.schedule = topo::parse_pipeline_schedule(o->pipeline);
+        report =
+            topo::training_report(topo::load_model(o->model), cluster, t,
+                                  topo::PerfModel(cluster, topo::find_published_perf(cluster)));
+        json = topo::to_json(report);
+      } else if (o->paper) {
         if (!o->model.empty() || !o->clusters.empty() || !o->measured.empty())
           throw Error("--paper takes no --model, --cluster or --measured");
         report = topo::paper_report();

@@ -117,6 +117,41 @@ TEST(Cli, AnalyzeModelOnCluster) {
   EXPECT_EQ(run("analyze --paper --format html").status, 2);
 }
 
+TEST(Cli, AnalyzeTrain) {
+  // DeepSeek-V3's pre-training setting by default: 120 micro-batches of one sequence a pipeline;
+  // the step and its parts in JSON, the sweep's count beside them.
+  const std::string base = "analyze --train --model deepseek-v3 --cluster deepseek-h800-2048 ";
+  const CommandResult ok = run(base + "--format json", /*stdout_only=*/true);
+  ASSERT_EQ(ok.status, 0) << ok.out;
+  double step = 0, f = 0, b = 0, w = 0, fb = 0, bubble = 0, opt = 0, swept = 0;
+  const nlohmann::json j = nlohmann::json::parse(ok.out);
+  for (const auto& row : j["rows"]) {
+    const std::string key = row["key"];
+    const double v = row["cobench"];
+    if (key == "train.step_s") step = v;
+    if (key == "train.phase_f_s") f = v;
+    if (key == "train.phase_b_s") b = v;
+    if (key == "train.phase_w_s") w = v;
+    if (key == "train.phase_fb_s") fb = v;
+    if (key == "train.bubble_s") bubble = v;
+    if (key == "train.optimizer_s") opt = v;
+    if (key == "train.sweep.configurations") swept = v;
+  }
+  EXPECT_GT(step, 0);
+  EXPECT_NEAR(f + b + w + fb + bubble + opt, step, 1e-9 * step);
+  EXPECT_GT(swept, 100);
+  // Settings the model cannot split are input errors with the reason; bad numbers usage errors.
+  const CommandResult odd = run(base + "--pp 3");
+  EXPECT_EQ(odd.status, 1) << odd.out;
+  EXPECT_NE(odd.out.find("PP 3 does not divide the 2048 GPUs"), std::string::npos) << odd.out;
+  for (const char* bad : {"--pp 0", "--micro-batch nan", "--pipeline gpipe", "--seq-len inf"}) {
+    const CommandResult r = run(base + bad);
+    EXPECT_EQ(r.status, 2) << bad << ": " << r.out;
+  }
+  const CommandResult paper = run("analyze --train --paper");
+  EXPECT_EQ(paper.status, 1) << paper.out;
+}
+
 TEST(Cli, AnalyzeServingOptions) {
   const std::string base = "analyze --model deepseek-v3 --cluster deepseek-h800-2048 ";
   // EP144 needs the redundant experts DeepSeek serves it with: 256 + 32 = 288 = 2 x 144.

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: Apache-2.0
+// The training step model: F, B and W of a one-layer dense model worked by hand at round peaks,
+// the step put together from the pipeline and the optimizer, the all-to-all binding where the
+// network is slow, DualPipe's second copy of the weights, and bad settings refused.
+#include "topologies/training_model.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "tests/test_util.h"
+#include "topologies/data_files.h"
+#include "topologies/model_params.h"
+#include "topologies/scenario.h"
+
+namespace {
+
+using namespace cobench::topo;
+
+// One GPU at round peaks: FP8 1000 TFLOPS, BF16 500 TFLOPS, HBM 2 TB/s (no SM count: no
+// communication share).
+constexpr const char* kOneGpu = R"(cluster:
+  name: one GPU
+  nodes: 1
+  node:
+    name: n
+    gpus_per_node: 1
+    gpu:
+      name: Test GPU
+      hbm_capacity: 80 GiB
+      hbm_bandwidth: 2 TB/s
+      peak_flops: {fp8: 1000 TFLOPS, bf16: 500 TFLOPS}
+    nics_per_node: 1
+    nic_speed: 400 Gb/s
+  scale_up: {link: NVLink, domain_gpus: 1, bandwidth_nominal: 200 GB/s,
+             bandwidth_achievable: 160 GB/s, latency: 3 us}
+  scale_out: {link: InfiniBand, bandwidth_achievable: 40 GB/s, latency_same_leaf: 2.8 us,
+              latency_cross_leaf: 3.7 us}
+  fabric: {topology: ft2, switch_radix: 64}
+)";
+
+// One layer, hidden 1024, 8 heads of 128 (MHA), FFN 4096.
+constexpr const char* kTinyModel = R"(model:
+  name: tiny
+  vocab_size: 32000
+  hidden_size: 1024
+  num_layers: 1
+  attention:
+    kind: gqa
+    num_heads: 8
+    num_kv_heads: 8
+    head_dim: 128
+  dense_intermediate: 4096
+)";
+
+TEST(TrainingModel, OneDenseLayerByHand) {
+  const ClusterSpec c = load_cluster(cobench::config::parse_yaml(kOneGpu, "c.yaml"));
+  const ModelArch m = load_model_yaml(cobench::config::parse_yaml(kTinyModel, "m.yaml"));
+  TrainingSetting s;
+  s.pp = 1;
+  s.seq_len = 1024;
+  s.micro_batch = 1;
+  s.global_batch = 4;
+  s.schedule = PipelineSchedule::k1F1B;
+  const TrainingPrediction p = predict_training(m, c, s, PerfModel::roofline(c));
+  // GEMMs of 1024 tokens, all compute-bound at 1000 TFLOPS: QKV 2*1024*3072*1024, out 2*1024^3,
+  // gate/up 2*1024*8192*1024, down 2*1024*1024*4096: 2^35 FLOPs for F, again for B (dX) and for
+  // W (dW).
+  const double gemm_s = 34359738368.0 / 1e15;
+  // Attention: 2 * 1024 tokens * 8 heads * (128 + 128) * 512 (causal mean) = 2^31 FLOPs at
+  // 500 TFLOPS; its backward 2.5x.
+  const double attn_s = 2147483648.0 / 500e12;
+  // Element-wise at 2 TB/s: norms and residuals 8 * 1024 * 1024 * 2 B, SwiGLU 3 * 1024 * 4096 *
+  // 2 B; the backward twice the bytes, and the RMSNorms (half the first) recomputed.
+  const double norms_s = 16777216.0 / 2e12, swiglu_s = 25165824.0 / 2e12;
+  EXPECT_NEAR(p.chunk.f_s, gemm_s + attn_s + norms_s + swiglu_s, 1e-12);
+  EXPECT_NEAR(p.chunk.recompute_s, norms_s / 2, 1e-12);
+  EXPECT_NEAR(p.chunk.b_s, gemm_s + 2.5 * attn_s + 2 * (norms_s + swiglu_s) + norms_s / 2, 1e-12);
+  EXPECT_NEAR(p.chunk.w_s, gemm_s, 1e-12);
+  EXPECT_EQ(p.chunk.f_comm_s, 0);
+  // One stage, 4 micro-batches, nothing idle: 4 (F + B + W); then the AdamW update of the 2^24
+  // weights, 22 B each at 2 TB/s (one GPU: no data-parallel traffic).
+  EXPECT_EQ(p.micro_batches, 4);
+  EXPECT_NEAR(p.pipeline.time_s, 4 * (p.chunk.f_s + p.chunk.b_s + p.chunk.w_s), 1e-12);
+  EXPECT_NEAR(p.bubble_s, 0, 1e-15);
+  EXPECT_EQ(p.params_per_gpu, 16777216.0);
+  EXPECT_NEAR(p.update_s, 22 * 16777216.0 / 2e12, 1e-15);
+  EXPECT_EQ(p.dp_comm_s, 0);
+  EXPECT_NEAR(p.step_s, p.pipeline.time_s + p.update_s, 1e-15);
+  // Tokens a day and the causal MFU from the step.
+  EXPECT_NEAR(p.tokens_per_day, 4 * 1024 / p.step_s * 86400, 1e-6);
+  EXPECT_NEAR(
+      p.mfu_causal,
+      train_flops_per_token(m, 1024, FlopConvention::kExactCausal) * 4096 / p.step_s / 500e12,
+      1e-12);
+}
+
+TEST(TrainingModel, DeepSeekV3OnItsClusterTakesTable4sShape) {
+  // PP16 DualPipe, EP64, DP128: 120 micro-batches of one 4K sequence a pipeline, 4 MoE layers a
+  // stage; the step is the pipeline plus the optimizer, and its parts add up to it.
+  const ClusterSpec c = load_cluster_file("deepseek-h800-2048");
+  const PerfModel perf(c, find_published_perf(c));
+  const TrainingPrediction p = predict_training(load_model("deepseek-v3"), c, {}, perf);
+  EXPECT_EQ(p.dp, 128);
+  EXPECT_EQ(p.micro_batches, 120);
+  EXPECT_EQ(p.chunk.moe_layers, 4);
+  EXPECT_EQ(p.pipeline.parameter_copies, 2);
+  EXPECT_NEAR(p.phase_f_s + p.phase_b_s + p.phase_w_s + p.phase_fb_s + p.bubble_s,
+              p.pipeline.time_s, 1e-9);
+  EXPECT_NEAR(p.step_s, p.pipeline.time_s + p.optimizer_s, 1e-12);
+  // DualPipe's pair: the longer of its compute on 112 of 132 SMs and its all-to-all.
+  EXPECT_NEAR(
+      p.chunk.fb_s,
+      std::max((p.chunk.f_compute_s + p.chunk.b_compute_s + p.chunk.w_compute_s) * 132 / 112,
+               p.chunk.f_comm_s + p.chunk.b_comm_s),
+      1e-12);
+}
+
+TEST(TrainingModel, ASlowNetworkMakesTheAllToAllBind) {
+  ClusterSpec c = load_cluster_file("deepseek-h800-2048");
+  const ModelArch m = load_model("deepseek-v3");
+  const TrainingPrediction fast = predict_training(m, c, {}, PerfModel(c, find_published_perf(c)));
+  EXPECT_STREQ(fast.binding, "compute");
+  c.scale_out.bandwidth_achievable.value = 5e9;  // 5 GB/s a NIC instead of 40
+  const TrainingPrediction slow = predict_training(m, c, {}, PerfModel(c, find_published_perf(c)));
+  EXPECT_STREQ(slow.binding, "ep_all_to_all");
+  EXPECT_NEAR(slow.chunk.fb_s, slow.chunk.f_comm_s + slow.chunk.b_comm_s, 1e-12);
+  EXPECT_GT(slow.step_s, fast.step_s);
+}
+
+TEST(TrainingModel, DualPipeHoldsTwoCopiesOfTheWeights) {
+  const ClusterSpec c = load_cluster_file("deepseek-h800-2048");
+  const ModelArch m = load_model("deepseek-v3");
+  const PerfModel perf(c, find_published_perf(c));
+  TrainingSetting s;
+  const TrainingPrediction dual = predict_training(m, c, s, perf);
+  s.schedule = PipelineSchedule::k1F1B;
+  const TrainingPrediction one = predict_training(m, c, s, perf);
+  EXPECT_EQ(one.pipeline.parameter_copies, 1);
+  // One more BF16 copy of the stage's weights.
+  EXPECT_NEAR(dual.state_bytes_per_gpu - one.state_bytes_per_gpu, 2 * dual.params_per_gpu, 1);
+}
+
+TEST(TrainingModel, BadSettingsAreRefusedWithTheReason) {
+  const ClusterSpec c = load_cluster_file("deepseek-h800-2048");
+  const ModelArch m = load_model("deepseek-v3");
+  const PerfModel perf(c, find_published_perf(c));
+  auto error = [&](TrainingSetting s) {
+    return cobench::test::error_of([&] { predict_training(m, c, s, perf); });
+  };
+  TrainingSetting s;
+  s.pp = 3;
+  EXPECT_NE(error(s).find("PP 3 does not divide the 2048 GPUs"), std::string::npos) << error(s);
+  s = {};
+  s.pp = 128;
+  EXPECT_NE(error(s).find("PP 128 exceeds the 62 layers"), std::string::npos) << error(s);
+  s = {};
+  s.global_batch = 1000;
+  EXPECT_NE(error(s).find("the global batch of 1000 sequences does not split"), std::string::npos)
+      << error(s);
+  s = {};
+  s.ep = 48;
+  EXPECT_NE(error(s).find("EP 48 must be a whole number dividing DP 128"), std::string::npos)
+      << error(s);
+  s = {};
+  s.global_batch = 128 * 20;  // 20 micro-batches: DualPipe needs 2 x PP = 32
+  EXPECT_NE(error(s).find("DualPipe"), std::string::npos) << error(s);
+  s = {};
+  s.micro_batch = 0.5;
+  EXPECT_NE(error(s).find("micro-batch must be a whole number"), std::string::npos) << error(s);
+}
+
+TEST(TrainingModel, ScenarioFilesNameTheBadKey) {
+  auto error = [&](const std::string& parallel) {
+    const std::string yaml =
+        "scenario:\n"
+        "  name: x\n"
+        "  training:\n"
+        "    model: deepseek-v3\n"
+        "    cluster: c\n"
+        "    seq_len: 4096\n"
+        "    batch_sequences: 15360\n"
+        "    tokens: 1e12\n"
+        "    tokens_per_day: 1e9\n"
+        "    step_time: 20 s\n"
+        "    parallel: " +
+        parallel +
+        "\n"
+        "    phases: {forward: 1 s, backward_input: 1 s, backward_weight: 1 s,\n"
+        "             forward_backward: 1 s, bubble: 1 s, optimizer: 1 s}\n";
+    return cobench::test::error_of(
+        [&] { load_scenario(cobench::config::parse_yaml(yaml, "s.yaml")); });
+  };
+  const std::string e1 = error("{pp: 16, ep: 64, micro_batch: 1, schedule: gpipe}");
+  EXPECT_NE(e1.find("s.yaml:11:"), std::string::npos) << e1;
+  EXPECT_NE(e1.find("expected 1f1b, zb1p or dualpipe, got 'gpipe'"), std::string::npos) << e1;
+  const std::string e2 = error("{pp: 0, ep: 64, micro_batch: 1, schedule: dualpipe}");
+  EXPECT_NE(e2.find("key 'scenario.training.parallel.pp'"), std::string::npos) << e2;
+}
+
+}  // namespace

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "topologies/training_model.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/error.h"
+#include "topologies/model_params.h"
+#include "topologies/serving_model.h"
+#include "topologies/serving_ops.h"
+
+namespace cobench::topo {
+namespace {
+
+// The same GEMM on another shape (its gradients): both operands at the forward's precision,
+// BF16 out.
+Op reshaped(const Op& op, double m, double n, double k) {
+  Op o = op;
+  o.m = m, o.n = n, o.k = k;
+  const double in = op.precision == OpPrecision::kFp8 ? 1 : 2;
+  o.bytes = op.groups * (n * k * in + m * k * in + m * n * 2);
+  return o;
+}
+
+struct LayerTimes {
+  double f = 0, b = 0, w = 0, recompute = 0, f_comm = 0, b_comm = 0;
+  double params = 0;  ///< weights of the layer this GPU holds (its experts only)
+};
+
+bool recomputed(const char* name) {
+  return std::strcmp(name, "attn.q_up") == 0 || std::strcmp(name, "attn.kv_up") == 0;
+}
+
+LayerTimes layer_times(const LayerOps& l, const PerfModel& perf, double ep) {
+  LayerTimes t;
+  for (std::size_t i = 0; i < l.size; ++i) {
+    const Op& op = l.ops[i];
+    auto time = [&](const Op& o) { return perf.compute(o, /*prefill=*/true).seconds; };
+    switch (op.kind) {
+      case OpKind::kGemm:
+      case OpKind::kGroupedGemm: {
+        t.f += time(op);
+        t.b += time(reshaped(op, op.m, op.k, op.n));  // dX = dY W^T
+        t.w += time(reshaped(op, op.n, op.k, op.m));  // dW = dY^T X, K = the tokens
+        t.params += op.n * op.k * op.groups;
+        if (recomputed(op.name)) t.recompute += time(op);
+        break;
+      }
+      case OpKind::kAttention: {
+        t.f += time(op);
+        Op back = op;
+        back.flops *= 2.5;
+        back.bytes *= 2;
+        t.b += time(back);
+        break;
+      }
+      case OpKind::kMemory: {
+        t.f += time(op);
+        Op back = op;
+        back.bytes *= 2;
+        t.b += time(back);
+        // The two RMSNorms are half of the norms-and-residuals bytes.
+        if (std::strcmp(op.name, "norms_residual") == 0) t.recompute += time(op) / 2;
+        break;
+      }
+      case OpKind::kDispatch:
+      case OpKind::kCombine: {
+        const double c = perf.comm(op, ep, /*prefill=*/true).seconds;
+        t.f_comm += c;
+        t.b_comm += c;
+        break;
+      }
+      case OpKind::kAllReduce:
+        throw Error("the training model does not take tensor parallelism yet");
+    }
+  }
+  t.b += t.recompute;
+  return t;
+}
+
+// The routed experts' weights of a MoE layer on this GPU.
+double routed_expert_params(const LayerOps& l) {
+  double n = 0;
+  for (std::size_t i = 0; i < l.size; ++i)
+    if (std::strncmp(l.ops[i].name, "moe.experts", 11) == 0)
+      n += l.ops[i].n * l.ops[i].k * l.ops[i].groups;
+  return n;
+}
+
+void check(bool ok, const std::string& what) {
+  if (!ok) throw Error(what);
+}
+
+bool whole(double v) { return std::isfinite(v) && v >= 1 && std::floor(v) == v; }
+
+}  // namespace
+
+TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
+                                    const TrainingSetting& s, const PerfModel& perf) {
+  check(c.node.gpus_per_node > 0 && c.node.gpu.has_value(),
+        fmt::format("cluster '{}' has no GPUs: the training prediction needs them", c.name));
+  check(perf.has_peaks(),
+        fmt::format("cluster '{}': the training prediction needs node.gpu.peak_flops and "
+                    "hbm_bandwidth",
+                    c.name));
+  const double gpus = s.gpus > 0 ? s.gpus : static_cast<double>(c.gpus());
+  check(whole(s.pp), fmt::format("PP must be a whole number >= 1, got {}", s.pp));
+  check(whole(gpus) && gpus <= static_cast<double>(c.gpus()),
+        fmt::format("GPUs must be a whole number from 1 to the cluster's {}, got {}", c.gpus(),
+                    gpus));
+  check(std::fmod(gpus, s.pp) == 0, fmt::format("PP {} does not divide the {} GPUs", s.pp, gpus));
+  check(whole(s.seq_len),
+        fmt::format("sequence length must be a whole number >= 1, got {}", s.seq_len));
+  check(whole(s.micro_batch),
+        fmt::format("micro-batch must be a whole number of sequences >= 1, got {}", s.micro_batch));
+  TrainingPrediction p;
+  p.dp = gpus / s.pp;
+  const double layers_total = static_cast<double>(m.num_layers + m.mtp_modules);
+  check(s.pp <= layers_total,
+        fmt::format("PP {} exceeds the {} layers (MTP modules included)", s.pp, layers_total));
+  check(whole(s.global_batch) && std::fmod(s.global_batch, p.dp * s.micro_batch) == 0,
+        fmt::format("the global batch of {} sequences does not split into micro-batches of {} "
+                    "over DP {}",
+                    s.global_batch, s.micro_batch, p.dp));
+  p.micro_batches = s.global_batch / (p.dp * s.micro_batch);
+  double ep = 1;
+  if (m.moe) {
+    ep = s.ep;
+    check(whole(ep) && std::fmod(p.dp, ep) == 0,
+          fmt::format("EP {} must be a whole number dividing DP {} (experts are spread over "
+                      "the data-parallel ranks of a stage)",
+                      s.ep, p.dp));
+  }
+
+  // One micro-batch on one stage: the prefill shapes of micro_batch sequences of seq_len tokens.
+  ServingShape sh;
+  sh.tokens = s.micro_batch * s.seq_len;
+  sh.sequences = s.micro_batch;
+  sh.prefill = true;
+  sh.node_dedup = true;
+  sh.ep = ep;
+  sh.expert_slots = m.moe ? expert_slots(m, c, ep, 0) : 0;
+  sh.domain_gpus = static_cast<double>(c.scale_up.domain_gpus > 0 ? c.scale_up.domain_gpus
+                                                                  : c.node.gpus_per_node);
+  const StepOps ops = step_ops(m, sh);
+  const LayerTimes moe = m.moe ? layer_times(ops.moe, perf, ep) : LayerTimes{};
+  const LayerTimes dense = layer_times(ops.dense, perf, ep);
+
+  // The slowest stage: ceil(layers / PP) layers, MoE ones where the model has enough (DeepSeek:
+  // 61 layers and the MTP module over 16 stages, 4 MoE layers; the embedding and head stages
+  // hold fewer).
+  ChunkTimes& ch = p.chunk;
+  ch.layers = std::ceil(layers_total / s.pp);
+  const double moe_layers_total =
+      m.moe ? static_cast<double>(m.num_layers - m.dense_layers + m.mtp_modules) : 0;
+  ch.moe_layers = std::min(ch.layers, moe_layers_total);
+  const double dense_layers = ch.layers - ch.moe_layers;
+  auto sum = [&](double LayerTimes::*field) {
+    return ch.moe_layers * moe.*field + dense_layers * dense.*field;
+  };
+  ch.f_compute_s = sum(&LayerTimes::f);
+  ch.b_compute_s = sum(&LayerTimes::b);
+  ch.w_compute_s = sum(&LayerTimes::w);
+  ch.recompute_s = sum(&LayerTimes::recompute);
+  ch.f_comm_s = sum(&LayerTimes::f_comm);
+  ch.b_comm_s = sum(&LayerTimes::b_comm);
+  p.params_per_gpu = sum(&LayerTimes::params);
+
+  // Activations (BF16) to the next stage over the NIC, a GPU's share of its node's.
+  const double nic_share =
+      static_cast<double>(c.node.nics_per_node) / static_cast<double>(c.node.gpus_per_node);
+  const double out_bw = c.scale_out.bandwidth_achievable.value * nic_share;
+  if (s.pp > 1) {
+    check(out_bw > 0, fmt::format("cluster '{}': pipeline stages on other nodes need "
+                                  "scale_out.bandwidth_achievable and node.nics_per_node",
+                                  c.name));
+    ch.p2p_s = sh.tokens * static_cast<double>(m.hidden_size) * 2 / out_bw +
+               c.scale_out.latency_cross_leaf.value;
+  }
+  const bool dualpipe = s.schedule == PipelineSchedule::kDualPipe;
+  ch.compute_share = dualpipe ? perf.compute_share(true) : 1;
+  ch.f_s = ch.f_compute_s + ch.f_comm_s;
+  ch.b_s = ch.b_compute_s + ch.b_comm_s;
+  ch.w_s = ch.w_compute_s;
+  ch.fb_s = std::max((ch.f_compute_s + ch.b_compute_s + ch.w_compute_s) / ch.compute_share,
+                     ch.f_comm_s + ch.b_comm_s);
+
+  PipelineSetting ps;
+  ps.schedule = s.schedule;
+  ps.stages = static_cast<int>(s.pp);
+  check(p.micro_batches <= 1 << 22,
+        fmt::format("{} micro-batches a step is beyond the simulation", p.micro_batches));
+  ps.micro_batches = static_cast<int>(p.micro_batches);
+  ps.f_s = ch.f_s, ps.b_s = ch.b_s, ps.w_s = ch.w_s, ps.p2p_s = ch.p2p_s;
+  if (dualpipe) ps.overlapped_fb_s = ch.fb_s;
+  p.pipeline = simulate_pipeline(ps);
+  for (const PipelineOp& op : p.pipeline.stage_ops.front()) {
+    const double d = op.end_s - op.start_s;
+    switch (op.kind) {
+      case PipelineOpKind::kForward:
+        p.phase_f_s += d;
+        break;
+      case PipelineOpKind::kBackwardInput:
+      case PipelineOpKind::kBackward:
+        p.phase_b_s += d;
+        break;
+      case PipelineOpKind::kBackwardWeight:
+        p.phase_w_s += d;
+        break;
+      case PipelineOpKind::kForwardBackward:
+        p.phase_fb_s += d;
+        break;
+    }
+  }
+  p.bubble_s = p.pipeline.time_s - p.pipeline.stage_busy_s.front();
+
+  // ZeRO-1 after the last backward: the gradients reduce-scattered and the parameters
+  // all-gathered (BF16, rings over the GPUs holding the same weights, across nodes), and the
+  // AdamW update of this GPU's shard from HBM.
+  const double expert_params = ch.moe_layers * routed_expert_params(ops.moe);
+  const double other_params = p.params_per_gpu - expert_params;
+  const double expert_dp = p.dp / ep;  // GPUs of a stage holding the same experts
+  auto ring_s = [&](double params, double n) {
+    return n > 1 ? 2 * (n - 1) / n * params * 2 / out_bw : 0;
+  };
+  p.dp_comm_s = ring_s(other_params, p.dp) + ring_s(expert_params, expert_dp);
+  // Per parameter of the shard: FP32 master read and written (8 B), BF16 moments read and
+  // written (8 B, the report keeps them in BF16), the FP32 gradient read (4 B), the BF16 weight
+  // written (2 B).
+  Op update;
+  update.kind = OpKind::kMemory;
+  update.bytes = 22 * (other_params / p.dp + expert_params / expert_dp);
+  p.update_s = perf.compute(update, true).seconds;
+  p.optimizer_s = p.dp_comm_s + p.update_s;
+  p.step_s = p.pipeline.time_s + p.optimizer_s;
+
+  const double tokens_per_step = s.global_batch * s.seq_len;
+  p.tokens_per_day = tokens_per_step / p.step_s * 86400;
+  const double tokens_per_s_per_gpu = tokens_per_step / p.step_s / gpus;
+  p.tflops_causal =
+      train_flops_per_token(m, s.seq_len, FlopConvention::kExactCausal) * tokens_per_s_per_gpu;
+  p.tflops_non_causal =
+      train_flops_per_token(m, s.seq_len, FlopConvention::kExactNonCausal) * tokens_per_s_per_gpu;
+  const double bf16 = c.node.gpu->peak_bf16 ? c.node.gpu->peak_bf16->value : 0;
+  p.mfu_causal = bf16 > 0 ? p.tflops_causal / bf16 : 0;
+  p.mfu_non_causal = bf16 > 0 ? p.tflops_non_causal / bf16 : 0;
+  // BF16 weights (two copies under DualPipe), FP32 gradients, the FP32 master and BF16 moments
+  // of the shard.
+  p.state_bytes_per_gpu = p.params_per_gpu * (2 * p.pipeline.parameter_copies + 4) +
+                          8 * (other_params / p.dp + expert_params / expert_dp);
+  p.hbm_bytes = c.node.gpu->hbm_capacity.value;
+  const bool comm_bound = ch.f_comm_s + ch.b_comm_s >
+                          (ch.f_compute_s + ch.b_compute_s + ch.w_compute_s) / ch.compute_share;
+  p.binding = comm_bound ? "ep_all_to_all" : "compute";
+  if (p.bubble_s > 0.5 * p.pipeline.time_s) p.binding = "pipeline_bubble";
+  return p;
+}
+
+}  // namespace cobench::topo

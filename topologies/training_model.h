@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+// Predicted training step (docs/model.md, "Training step prediction"): the forward F, input
+// backward B and weight backward W of one micro-batch on one pipeline stage, built from the
+// operations of its layers (serving_ops.h: the prefill shapes of one micro-batch) timed by the
+// performance model (perf_model.h); the pipeline schedule simulated over the stages
+// (pipeline_schedule.h); the data-parallel gradient and parameter traffic and the optimizer
+// update after it. The parts of DeepSeek-V3's Table 4 (1F, 1B, 1W, 1F1B, bubble, optimizer)
+// come out of the simulation of the first stage.
+//
+// Backward of each operation (stated, not fitted):
+//   GEMM       B: the input gradient, the forward's FLOPs on the shape (m, k, n); W: the weight
+//              gradient, the same FLOPs on (n, k, m); FP8 where the forward is (DeepSeek's FP8
+//              training runs Fprop, Dgrad and Wgrad in FP8).
+//   attention  B: 2.5x the forward's FLOPs at the forward's rate (FlashAttention's count).
+//   element-wise B: twice the forward's bytes (the saved input and the output gradient read, the
+//              input gradient written).
+//   recompute  B also reruns the forward of the RMSNorms and of MLA's up-projections (DeepSeek-V3
+//              technical report, section 3.3.2).
+//   EP         backward traffic mirrors the forward: the gradient before the experts' down
+//              projection dispatched in FP8, the one after their up projection combined in BF16
+//              (the report, section 3.3.2).
+// DualPipe overlaps the EP traffic of one chunk with the computation of another (F&B = the
+// longer of the pair's compute, on the SMs communication leaves, and the pair's traffic); 1F1B and
+// ZB1P wait for each chunk's own traffic.
+#pragma once
+
+#include <string>
+
+#include "topologies/cluster.h"
+#include "topologies/model_arch.h"
+#include "topologies/perf_model.h"
+#include "topologies/pipeline_schedule.h"
+
+namespace cobench::topo {
+
+struct TrainingSetting {
+  double pp = 16;               ///< pipeline stages
+  double ep = 64;               ///< expert-parallel degree (inside the data-parallel group)
+  double gpus = 0;              ///< GPUs of the job (0: the whole cluster); DP = gpus / pp
+  double seq_len = 4096;        ///< tokens a sequence
+  double micro_batch = 1;       ///< sequences a micro-batch
+  double global_batch = 15360;  ///< sequences a step
+  PipelineSchedule schedule = PipelineSchedule::kDualPipe;
+};
+
+/// One chunk: the layers of one stage for one micro-batch.
+struct ChunkTimes {
+  double layers = 0, moe_layers = 0;        ///< layers the (slowest) stage holds
+  double f_compute_s = 0, b_compute_s = 0;  ///< on all SMs
+  double w_compute_s = 0, recompute_s = 0;  ///< recompute_s is part of b_compute_s
+  double f_comm_s = 0, b_comm_s = 0;        ///< EP dispatch + combine of the chunk
+  double compute_share = 1;                 ///< SMs compute has beside communication (DualPipe)
+  double f_s = 0, b_s = 0, w_s = 0, fb_s = 0, p2p_s = 0;  ///< what the schedule is given
+};
+
+struct TrainingPrediction {
+  double dp = 0, micro_batches = 0;  ///< data-parallel degree; micro-batches a pipeline a step
+  ChunkTimes chunk;
+  PipelineResult pipeline;
+  // Table 4's parts: the first stage's time in each kind of operation, its idle time.
+  double phase_f_s = 0, phase_b_s = 0, phase_w_s = 0, phase_fb_s = 0, bubble_s = 0;
+  double dp_comm_s = 0, update_s = 0, optimizer_s = 0;  ///< optimizer_s = dp_comm_s + update_s
+  double step_s = 0;
+  double tokens_per_day = 0;
+  double tflops_causal = 0, tflops_non_causal = 0;  ///< per GPU
+  double mfu_causal = 0, mfu_non_causal = 0;        ///< against the BF16 peak
+  double params_per_gpu = 0;                        ///< the stage's weights a GPU holds (one copy)
+  double state_bytes_per_gpu = 0;  ///< weights (x DualPipe's 2), gradients, its optimizer shard
+  double hbm_bytes = 0;
+  const char* binding = "compute";  ///< compute, ep_all_to_all or pipeline_bubble
+};
+
+TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
+                                    const TrainingSetting& s, const PerfModel& perf);
+
+}  // namespace cobench::topo

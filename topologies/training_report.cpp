@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "topologies/training_report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+
+namespace cobench::topo {
+
+std::vector<TrainingSweepPoint> training_sweep(const ModelArch& m, const ClusterSpec& c,
+                                               const TrainingSetting& base, const PerfModel& perf) {
+  std::vector<TrainingSweepPoint> out;
+  const double gpus = base.gpus > 0 ? base.gpus : static_cast<double>(c.gpus());
+  const double layers = static_cast<double>(m.num_layers + m.mtp_modules);
+  const double routed = m.moe ? static_cast<double>(m.moe->routed_experts) : 1;
+  for (double pp = 1; pp <= layers && pp <= gpus; pp *= 2) {
+    if (std::fmod(gpus, pp) != 0) continue;
+    const double dp = gpus / pp;
+    for (double ep = 1; ep <= (m.moe ? std::min(dp, routed) : 1); ep *= 2) {
+      if (std::fmod(dp, ep) != 0 || std::fmod(routed, ep) != 0) continue;
+      for (double mb : {1.0, 2.0, 4.0}) {
+        for (PipelineSchedule sched :
+             {PipelineSchedule::k1F1B, PipelineSchedule::kZB1P, PipelineSchedule::kDualPipe}) {
+          TrainingSetting s = base;
+          s.pp = pp, s.ep = ep, s.micro_batch = mb, s.schedule = sched;
+          try {
+            TrainingSweepPoint pt{s, predict_training(m, c, s, perf), false};
+            pt.fits = pt.prediction.state_bytes_per_gpu <= pt.prediction.hbm_bytes;
+            out.push_back(std::move(pt));
+          } catch (const Error&) {
+            // A setting the model refuses (the batch does not split, DualPipe's constraints).
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+Report training_report(const ModelArch& m, const ClusterSpec& c, const TrainingSetting& s,
+                       const PerfModel& perf, bool sweep) {
+  Report r;
+  r.title = fmt::format("{} training on {}", m.name, c.name);
+  const TrainingPrediction p = predict_training(m, c, s, perf);
+  const ChunkTimes& ch = p.chunk;
+  std::string section = fmt::format(
+      "Step (predicted): PP {:.0f} ({}), EP {:.0f}, DP {:.0f}, {:.0f} sequence(s) of {:.0f} "
+      "tokens a micro-batch, {:.0f} micro-batches a pipeline",
+      s.pp, to_string(s.schedule), s.ep, p.dp, s.micro_batch, s.seq_len, p.micro_batches);
+  auto row = [&](std::string key, std::string quantity, double v, std::string unit,
+                 std::string note = "") {
+    r.rows.push_back({section, std::move(key), std::move(quantity), std::nullopt, v,
+                      std::move(unit), 0, std::move(note), false});
+  };
+  row("train.step_s", "time per step", p.step_s, "s",
+      fmt::format("{} binds; on DeepSeek-V3's own run (Table 4) this model is 1.8x optimistic: "
+                  "docs/model.md, 'Training step prediction'",
+                  p.binding));
+  row("train.phase_f_s", "first stage: forward chunks (1F)", p.phase_f_s, "s");
+  row("train.phase_b_s", "first stage: input-backward chunks (1B)", p.phase_b_s, "s");
+  row("train.phase_w_s", "first stage: weight-backward chunks (1W)", p.phase_w_s, "s");
+  row("train.phase_fb_s", "first stage: overlapped forward-backward pairs (1F1B)", p.phase_fb_s,
+      "s");
+  row("train.bubble_s", "first stage: idle (bubble)", p.bubble_s, "s");
+  row("train.optimizer_s", "data-parallel traffic and optimizer (opt)", p.optimizer_s, "s",
+      fmt::format("ZeRO-1 rings {:.1f} ms, AdamW update {:.1f} ms", p.dp_comm_s * 1e3,
+                  p.update_s * 1e3));
+  row("train.chunk.f_s",
+      fmt::format("chunk F ({:.0f} layers, {:.0f} MoE)", ch.layers, ch.moe_layers), ch.f_s * 1e3,
+      "ms",
+      fmt::format("compute {:.2f} ms, all-to-all {:.2f} ms", ch.f_compute_s * 1e3,
+                  ch.f_comm_s * 1e3));
+  row("train.chunk.b_s", "chunk B", ch.b_s * 1e3, "ms",
+      fmt::format("compute {:.2f} ms (recompute {:.2f}), all-to-all {:.2f} ms",
+                  ch.b_compute_s * 1e3, ch.recompute_s * 1e3, ch.b_comm_s * 1e3));
+  row("train.chunk.w_s", "chunk W", ch.w_s * 1e3, "ms");
+  if (s.schedule == PipelineSchedule::kDualPipe)
+    row("train.chunk.fb_s", "chunk F&B (DualPipe)", ch.fb_s * 1e3, "ms",
+        fmt::format("compute on {:.0f}% of the SMs beside the all-to-all", 100 * ch.compute_share));
+  row("train.tokens_per_day", "training tokens per day", p.tokens_per_day / 1e9, "B tokens");
+  row("train.tflops_causal", "TFLOP/s per GPU (causal)", p.tflops_causal / 1e12, "TFLOP/s");
+  row("train.mfu_causal", "MFU against the BF16 peak (causal)", 100 * p.mfu_causal, "%");
+  row("train.mfu_non_causal", "MFU against the BF16 peak (non-causal)", 100 * p.mfu_non_causal,
+      "%");
+  row("train.state_bytes_per_gpu", "weights, gradients and optimizer shard a GPU",
+      p.state_bytes_per_gpu / 1e9, "GB",
+      fmt::format("{:.3g} B weights of its stage; HBM {:.1f} GB; activations: up to {} "
+                  "micro-batches a stage (not counted in bytes)",
+                  p.params_per_gpu / 1e9, p.hbm_bytes / 1e9, p.pipeline.peak_activations));
+  if (!sweep) return r;
+  const std::vector<TrainingSweepPoint> pts = training_sweep(m, c, s, perf);
+  section = "Fastest configuration (weights, gradients and optimizer state in HBM)";
+  const TrainingSweepPoint* best = nullptr;
+  for (const TrainingSweepPoint& pt : pts)
+    if (pt.fits && (!best || pt.prediction.step_s < best->prediction.step_s)) best = &pt;
+  row("train.sweep.configurations", "configurations swept (PP, EP, micro-batch, schedule)",
+      static_cast<double>(pts.size()), "");
+  if (!best) {
+    row("train.sweep.fitting", "configurations that fit", 0, "", "none fits in HBM");
+    return r;
+  }
+  const TrainingSetting& b = best->setting;
+  row("train.sweep.step_s", "fastest time per step", best->prediction.step_s, "s",
+      fmt::format("PP {:.0f} ({}), EP {:.0f}, micro-batch {:.0f}; {} binds", b.pp,
+                  to_string(b.schedule), b.ep, b.micro_batch, best->prediction.binding));
+  row("train.sweep.tokens_per_day", "its training tokens per day",
+      best->prediction.tokens_per_day / 1e9, "B tokens");
+  return r;
+}
+
+}  // namespace cobench::topo

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+// `cobench analyze --train`: the predicted training step of a model on a cluster (training_model.h)
+// as a report (text, Markdown, JSON), and a sweep of pipeline depth, expert parallelism,
+// micro-batch size and schedule for the fastest configuration whose weights, gradients and
+// optimizer state fit in HBM (activations are not counted).
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "topologies/report.h"
+#include "topologies/training_model.h"
+
+namespace cobench::topo {
+
+struct TrainingSweepPoint {
+  TrainingSetting setting;
+  TrainingPrediction prediction;
+  bool fits = false;  ///< state_bytes_per_gpu <= HBM
+};
+
+/// Every valid combination of PP (a power of two dividing the GPUs, at most the layers), EP (a
+/// power of two dividing DP and the routed experts), micro-batch (1, 2, 4 sequences) and
+/// schedule (1F1B, ZB1P, DualPipe), with `base`'s sequence length and global batch; the ones
+/// the model refuses (a batch that does not split, DualPipe's constraints) are left out.
+std::vector<TrainingSweepPoint> training_sweep(const ModelArch& m, const ClusterSpec& c,
+                                               const TrainingSetting& base, const PerfModel& perf);
+
+/// The report of `s` and, with `sweep`, the fastest configuration that fits.
+Report training_report(const ModelArch& m, const ClusterSpec& c, const TrainingSetting& s,
+                       const PerfModel& perf, bool sweep = true);
+
+}  // namespace cobench::topo
