@@ -61,8 +61,10 @@ std::map<RecordKey, const Record*> index(const results::Results& r) {
 Verdict classify(const Comparison& c, const CompareOptions& o) {
   if (std::abs(c.change) < o.threshold) return Verdict::kSame;
   const auto min_n = static_cast<std::size_t>(std::max(o.min_repetitions, 1));
-  if (c.baseline_values.size() < min_n || c.current_values.size() < min_n || !(c.p_value < o.alpha))
-    return Verdict::kTooNoisy;
+  if (c.baseline_values.size() < min_n || c.current_values.size() < min_n ||
+      !(c.min_p_value < o.alpha))
+    return Verdict::kTooFew;
+  if (!(c.p_value < o.alpha)) return Verdict::kTooNoisy;
   const bool grew = c.change > 0;
   return grew == c.higher_is_better ? Verdict::kFaster : Verdict::kSlower;
 }
@@ -79,6 +81,8 @@ std::string_view to_string(Verdict v) {
       return "same";
     case Verdict::kTooNoisy:
       return "too noisy";
+    case Verdict::kTooFew:
+      return "too few";
   }
   return "?";
 }
@@ -91,6 +95,23 @@ bool Comparison::flagged() const {
 int CompareReport::count(Verdict v) const {
   return static_cast<int>(
       std::count_if(rows.begin(), rows.end(), [v](const auto& c) { return c.verdict == v; }));
+}
+
+double min_two_sided_p(std::size_t n1, std::size_t n2) {
+  // C(n1 + n2, n1) in floating point: exact enough for a p-value, and no overflow.
+  double c = 1;
+  const std::size_t k = std::min(n1, n2), n = n1 + n2;
+  for (std::size_t i = 1; i <= k; ++i)
+    c = c * static_cast<double>(n - k + i) / static_cast<double>(i);
+  return std::min(1.0, 2 / c);
+}
+
+int repetitions_needed(double alpha, int floor) {
+  int n = std::max(floor, 1);
+  while (n < 1000 && !(min_two_sided_p(static_cast<std::size_t>(n), static_cast<std::size_t>(n)) <
+                       alpha))
+    ++n;
+  return n;
 }
 
 bool higher_is_better(std::string_view unit) {
@@ -183,9 +204,12 @@ CompareReport compare(const results::Results& baseline, const RunInfo& baseline_
     else
       row.change = row.current_median == 0 ? 0 : std::copysign(INFINITY, row.current_median);
     row.p_value = mann_whitney_u(mb->values, mc->values).p_value;
+    row.min_p_value = min_two_sided_p(mb->values.size(), mc->values.size());
     row.baseline_verification = b.verification;
     row.current_verification = c->verification;
     row.verdict = classify(row, options);
+    if (row.verdict == Verdict::kTooFew)
+      row.needed_repetitions = repetitions_needed(options.alpha, options.min_repetitions);
     rep.rows.push_back(std::move(row));
   }
   return rep;

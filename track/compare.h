@@ -2,7 +2,8 @@
 // `cobench compare`: two results files, benchmark by benchmark. Records match by (suite,
 // benchmark, backend), which a results file holds once each; for each the chosen metric's medians
 // give the relative change and the repetitions the two-sided Mann-Whitney U p-value; each row is
-// classified faster, slower, same or too noisy. docs/tracking.md describes the statistics and the
+// classified faster, slower, same, too noisy, or too few (repetitions that cannot reach the
+// significance level whatever the values). docs/tracking.md describes the statistics and the
 // output.
 #pragma once
 
@@ -29,7 +30,9 @@ struct CompareOptions {
   bool force = false;       ///< compare runs from different hardware anyway
 };
 
-enum class Verdict { kFaster, kSlower, kSame, kTooNoisy };
+/// kTooFew: the change reaches the threshold but the repetitions cannot (fewer than
+/// --min-repetitions, or so few that even completely separated samples give p >= alpha).
+enum class Verdict { kFaster, kSlower, kSame, kTooNoisy, kTooFew };
 std::string_view to_string(Verdict v);
 
 struct Comparison {
@@ -40,6 +43,10 @@ struct Comparison {
   double baseline_median = 0, current_median = 0;
   double change = 0;   ///< (current - baseline) / baseline of the medians
   double p_value = 1;  ///< two-sided Mann-Whitney U
+  /// The smallest two-sided p-value these sample sizes allow, 2 / C(n1 + n2, n1).
+  double min_p_value = 1;
+  /// kTooFew: the repetitions a side that would let a change reach alpha (and the minimum).
+  int needed_repetitions = 0;
   Verdict verdict = Verdict::kSame;
   results::Verification baseline_verification = results::Verification::kNotChecked;
   results::Verification current_verification = results::Verification::kNotChecked;
@@ -72,6 +79,12 @@ struct CompareReport {
   /// A significant regression: some row is "slower".
   bool regression() const { return count(Verdict::kSlower) > 0; }
 };
+
+/// The smallest two-sided p-value of the exact Mann-Whitney U test with n1 and n2 values (the
+/// samples completely separated): 2 / C(n1 + n2, n1), at most 1.
+double min_two_sided_p(std::size_t n1, std::size_t n2);
+/// The fewest repetitions n a side for which min_two_sided_p(n, n) < alpha (at least `floor`).
+int repetitions_needed(double alpha, int floor);
 
 /// Whether a metric improves as it grows: units B/s, FLOP/s and 1/s; everything else (times)
 /// improves as it shrinks.

@@ -40,9 +40,16 @@ std::string run_line(const char* what, const RunInfo& r) {
 }
 
 std::string summary(const CompareReport& r) {
-  return fmt::format("{} slower, {} faster, {} same, {} too noisy; {} added, {} removed",
-                     r.count(Verdict::kSlower), r.count(Verdict::kFaster), r.count(Verdict::kSame),
-                     r.count(Verdict::kTooNoisy), r.added.size(), r.removed.size());
+  std::string out =
+      fmt::format("{} slower, {} faster, {} same, {} too noisy", r.count(Verdict::kSlower),
+                  r.count(Verdict::kFaster), r.count(Verdict::kSame), r.count(Verdict::kTooNoisy));
+  if (const int few = r.count(Verdict::kTooFew); few > 0) {
+    int needed = 0;
+    for (const auto& c : r.rows) needed = std::max(needed, c.needed_repetitions);
+    out += fmt::format(", {} too few (no verdict possible: {} repetitions a side needed)", few,
+                       needed);
+  }
+  return out + fmt::format("; {} added, {} removed", r.added.size(), r.removed.size());
 }
 
 // "suite/benchmark", with the backend where the same suite and benchmark appear with another
@@ -126,8 +133,8 @@ std::string format_markdown(const CompareReport& r) {
     // Regressions first, then improvements, noise, and unchanged; by name within each.
     std::vector<const Comparison*> order;
     for (const auto& c : r.rows) order.push_back(&c);
-    constexpr Verdict kOrder[] = {Verdict::kSlower, Verdict::kFaster, Verdict::kTooNoisy,
-                                  Verdict::kSame};
+    constexpr Verdict kOrder[] = {Verdict::kSlower, Verdict::kFaster, Verdict::kTooFew,
+                                  Verdict::kTooNoisy, Verdict::kSame};
     auto rank = [&](const Comparison* c) {
       return std::find(std::begin(kOrder), std::end(kOrder), c->verdict) - std::begin(kOrder);
     };
@@ -180,6 +187,7 @@ nlohmann::json to_json(const CompareReport& r) {
                     {"current_median", c.current_median},
                     {"relative_change", number_or_null(c.change)},
                     {"p_value", c.p_value},
+                    {"min_p_value", c.min_p_value},
                     {"verdict", to_string(c.verdict)},
                     {"baseline_verification", results::to_string(c.baseline_verification)},
                     {"current_verification", results::to_string(c.current_verification)},
@@ -210,6 +218,7 @@ nlohmann::json to_json(const CompareReport& r) {
             {"faster", r.count(Verdict::kFaster)},
             {"same", r.count(Verdict::kSame)},
             {"too_noisy", r.count(Verdict::kTooNoisy)},
+            {"too_few", r.count(Verdict::kTooFew)},
             {"added", r.added.size()},
             {"removed", r.removed.size()}}},
           {"regression", r.regression()}};

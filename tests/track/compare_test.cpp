@@ -47,7 +47,8 @@ TEST(Compare, ClassifiesFixtureChanges) {
   both("same1", "time", "s", 1e-3, 1.01e-3, 5, 5);
   both("two_reps", "time", "s", 1e-3, 1.1e-3, 2, 2);
   both("bw_drop", "bandwidth", "B/s", 3e12, 2.7e12, 5, 5);  // higher is better: slower
-  // Mostly tied values: the normal approximation gives p = 0.10, so +10% is too noisy.
+  // 3 against 4 values: even separated samples give p >= 2 / C(7, 3) = 0.057, so +10% can get
+  // no verdict at alpha 0.05 ("too few").
   base.records.push_back(fixture_record("gemm", "tied", "time", "s", {1, 1, 1}));
   cur.records.push_back(fixture_record("gemm", "tied", "time", "s", {1.1, 1.1, 1.1, 1}));
   base.records.push_back(fixture_record("gemm", "gone", "time", "s", {1, 1, 1}));
@@ -60,10 +61,12 @@ TEST(Compare, ClassifiesFixtureChanges) {
   EXPECT_EQ(row(r, "faster10").verdict, Verdict::kFaster);
   EXPECT_EQ(row(r, "faster10").metric, "real_time");
   EXPECT_EQ(row(r, "same1").verdict, Verdict::kSame);
-  EXPECT_EQ(row(r, "two_reps").verdict, Verdict::kTooNoisy);
+  EXPECT_EQ(row(r, "two_reps").verdict, Verdict::kTooFew);
+  EXPECT_EQ(row(r, "two_reps").needed_repetitions, 4);
   EXPECT_EQ(row(r, "bw_drop").verdict, Verdict::kSlower);
   EXPECT_TRUE(row(r, "bw_drop").higher_is_better);
-  EXPECT_EQ(row(r, "tied").verdict, Verdict::kTooNoisy);
+  EXPECT_EQ(row(r, "tied").verdict, Verdict::kTooFew);
+  EXPECT_NEAR(row(r, "tied").min_p_value, 2.0 / 35, 1e-15);
   ASSERT_EQ(r.added.size(), 1u);
   EXPECT_EQ(r.added[0].suite, "mla");
   EXPECT_EQ(r.added[0].benchmark, "new");
@@ -73,15 +76,43 @@ TEST(Compare, ClassifiesFixtureChanges) {
   EXPECT_EQ(r.count(Verdict::kSlower), 2);
 
   // With a lower bar for repetitions, two each are enough for the (exact) test? No: the smallest
-  // two-sided p with 2 vs 2 is 1/3, so the change stays too noisy at alpha 0.05.
+  // two-sided p with 2 vs 2 is 1/3, so the change stays without a verdict at alpha 0.05.
   CompareOptions o;
   o.min_repetitions = 2;
   EXPECT_EQ(row(cobench::track::compare(base, kBase, cur, kCur, o), "two_reps").verdict,
-            Verdict::kTooNoisy);
+            Verdict::kTooFew);
   // A 15% threshold makes the 10% changes "same".
   o = {};
   o.threshold = 0.15;
   EXPECT_FALSE(cobench::track::compare(base, kBase, cur, kCur, o).regression());
+}
+
+TEST(Compare, TheSmallestPValueTheRepetitionsAllow) {
+  // 2 / C(2n, n): 1/3, 0.1, 2/70, 2/252 for n = 2 .. 5; 2 / C(7, 3) for 3 against 4.
+  EXPECT_NEAR(cobench::track::min_two_sided_p(2, 2), 1.0 / 3, 1e-15);
+  EXPECT_NEAR(cobench::track::min_two_sided_p(3, 3), 0.1, 1e-15);
+  EXPECT_NEAR(cobench::track::min_two_sided_p(4, 4), 2.0 / 70, 1e-15);
+  EXPECT_NEAR(cobench::track::min_two_sided_p(5, 5), 2.0 / 252, 1e-15);
+  EXPECT_NEAR(cobench::track::min_two_sided_p(3, 4), 2.0 / 35, 1e-15);
+  EXPECT_EQ(cobench::track::min_two_sided_p(1, 1), 1);
+  EXPECT_EQ(cobench::track::repetitions_needed(0.05, 3), 4);
+  EXPECT_EQ(cobench::track::repetitions_needed(0.01, 3), 5);
+  EXPECT_EQ(cobench::track::repetitions_needed(0.05, 6), 6);
+}
+
+TEST(Compare, ATwoFoldSlowdownNeedsFourRepetitionsASide) {
+  // The quick suite once ran 3 repetitions: a 2x slowdown, samples completely apart, was "too
+  // noisy" at p = 0.1 and compare exited 0. Now 3 a side is "too few" (saying 4 are needed), and
+  // 5 a side (the quick suite's count) is "slower".
+  Noise noise(7);
+  for (int n : {3, 5}) {
+    Results base = run("2026-11-01T00:00:00Z"), cur = run("2026-11-02T00:00:00Z");
+    base.records.push_back(fixture_record("coll", "rs", "time", "s", noisy(1e-3, 0.05, n, noise)));
+    cur.records.push_back(fixture_record("coll", "rs", "time", "s", noisy(2e-3, 0.05, n, noise)));
+    const auto r = cobench::track::compare(base, kBase, cur, kCur, {});
+    EXPECT_EQ(row(r, "rs").verdict, n == 3 ? Verdict::kTooFew : Verdict::kSlower) << n;
+    EXPECT_EQ(r.regression(), n == 5);
+  }
 }
 
 TEST(Compare, FlagsVerificationAndSkipsMissingMetrics) {

@@ -71,7 +71,7 @@ TEST(TrackCli, CompareTenPercentSlowerExitsOne) {
   fs::remove_all(dir);
 }
 
-TEST(TrackCli, CompareOnePercentIsSameAndTwoRepetitionsTooNoisy) {
+TEST(TrackCli, CompareOnePercentIsSameAndTwoRepetitionsTooFew) {
   const fs::path dir = fresh_dir("cobench_cli_compare_same");
   const auto [b, c] = write_pair(dir / "a", 0.01, 5);
   CommandResult r = run("compare " + b + " " + c + " --format json", true);
@@ -80,7 +80,12 @@ TEST(TrackCli, CompareOnePercentIsSameAndTwoRepetitionsTooNoisy) {
   const auto [b2, c2] = write_pair(dir / "b", 0.10, 2);
   r = run("compare " + b2 + " " + c2 + " --format json", true);
   EXPECT_EQ(r.status, 0) << r.out;
-  EXPECT_EQ(nlohmann::json::parse(r.out)["rows"][0]["verdict"], "too noisy");
+  EXPECT_EQ(nlohmann::json::parse(r.out)["rows"][0]["verdict"], "too few");
+  // The text says so, with the repetitions a side a verdict needs.
+  r = run("compare " + b2 + " " + c2, true);
+  EXPECT_NE(r.out.find("1 too few (no verdict possible: 4 repetitions a side needed)"),
+            std::string::npos)
+      << r.out;
   fs::remove_all(dir);
 }
 
