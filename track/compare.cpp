@@ -8,6 +8,7 @@
 #include <map>
 #include <tuple>
 
+#include "core/machine_identity.h"
 #include "core/results_io.h"
 #include "core/stats.h"
 #include "track/mann_whitney.h"
@@ -16,37 +17,6 @@ namespace cobench::track {
 namespace {
 
 using results::Record;
-
-std::string string_at(const nlohmann::json& j, const char* a, const char* b) {
-  if (!j.is_object() || !j.contains(a) || !j[a].is_object() || !j[a].contains(b) ||
-      !j[a][b].is_string())
-    return {};
-  return j[a][b].get<std::string>();
-}
-
-// The GPU names of a sysinfo snapshot: CUDA devices, else GPUs on PCI; sorted.
-std::vector<std::string> gpu_names(const nlohmann::json& s) {
-  std::vector<std::string> names;
-  auto collect = [&](const char* key, bool only_gpus) {
-    if (!s.is_object() || !s.contains(key) || !s[key].is_array()) return;
-    for (const auto& d : s[key]) {
-      if (!d.is_object() || !d.contains("name") || !d["name"].is_string()) continue;
-      if (only_gpus && d.value("kind", std::string()) != "gpu") continue;
-      names.push_back(d["name"].get<std::string>());
-    }
-  };
-  collect("cuda_devices", false);
-  if (names.empty()) collect("pci_devices", true);
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-std::string describe(const std::vector<std::string>& names) {
-  if (names.empty()) return "none";
-  std::string out;
-  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
-  return fmt::format("{} ({})", names.size(), out);
-}
 
 using RecordKey = std::tuple<std::string, std::string, results::Backend>;
 
@@ -108,8 +78,8 @@ double min_two_sided_p(std::size_t n1, std::size_t n2) {
 
 int repetitions_needed(double alpha, int floor) {
   int n = std::max(floor, 1);
-  while (n < 1000 && !(min_two_sided_p(static_cast<std::size_t>(n), static_cast<std::size_t>(n)) <
-                       alpha))
+  while (n < 1000 &&
+         !(min_two_sided_p(static_cast<std::size_t>(n), static_cast<std::size_t>(n)) < alpha))
     ++n;
   return n;
 }
@@ -133,16 +103,7 @@ const results::Metric* select_metric(const Record& r, std::string_view name) {
 }
 
 std::vector<std::string> hardware_differences(const nlohmann::json& a, const nlohmann::json& b) {
-  std::vector<std::string> d;
-  const std::string cpu_a = string_at(a, "cpu", "model"), cpu_b = string_at(b, "cpu", "model");
-  if (!cpu_a.empty() && !cpu_b.empty() && cpu_a != cpu_b)
-    d.push_back(fmt::format("CPU model '{}' (baseline) vs '{}' (current)", cpu_a, cpu_b));
-  const bool known = a.is_object() && b.is_object() && !a.empty() && !b.empty();
-  const auto gpus_a = gpu_names(a), gpus_b = gpu_names(b);
-  if (known && gpus_a != gpus_b)
-    d.push_back(
-        fmt::format("GPUs {} (baseline) vs {} (current)", describe(gpus_a), describe(gpus_b)));
-  return d;
+  return identity_differences(machine_identity(a), machine_identity(b));
 }
 
 CompareReport compare(const results::Results& baseline, const RunInfo& baseline_info,
@@ -219,7 +180,8 @@ CompareReport compare_files(const std::string& baseline, const std::string& curr
                             const CompareOptions& options) {
   const results::Results b = results::read(baseline), c = results::read(current);
   auto info = [](const std::string& file, const results::Results& r) {
-    return RunInfo{file, r.run.utc_time, r.run.git_commit, r.run.host};
+    return RunInfo{file, r.run.utc_time, r.run.git_commit, r.run.host,
+                   machine_identity(r.run.sysinfo).key};
   };
   return compare(b, info(baseline, b), c, info(current, c), options);
 }

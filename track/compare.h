@@ -57,6 +57,7 @@ struct Comparison {
 /// A run as the report names it.
 struct RunInfo {
   std::string file, utc_time, git_commit, host;
+  std::string machine;  ///< the machine key of its sysinfo (core/machine_identity.h), or ""
 };
 
 struct BenchmarkId {
@@ -94,9 +95,9 @@ bool higher_is_better(std::string_view unit);
 /// lacks it); else "time", else "real_time", else the first B/s or FLOP/s metric, else nullptr.
 const results::Metric* select_metric(const results::Record& r, std::string_view name);
 
-/// What differs between two sysinfo snapshots (run.sysinfo): the CPU model and the GPUs (the CUDA
-/// devices' names, or where a snapshot has none, the names of the GPUs on PCI), one sentence
-/// each; empty when they agree or a snapshot does not say.
+/// What differs between the machines of two sysinfo snapshots (run.sysinfo;
+/// core/machine_identity.h: CPU vendor, model, family, model number, stepping, features, counts;
+/// GPUs; NICs), one sentence each; empty when they agree or a snapshot does not say.
 std::vector<std::string> hardware_differences(const nlohmann::json& baseline_sysinfo,
                                               const nlohmann::json& current_sysinfo);
 

@@ -36,7 +36,8 @@ std::string verification_flag(const Comparison& c) {
 }
 
 std::string run_line(const char* what, const RunInfo& r) {
-  return fmt::format("{} {} ({}, {}, commit {})", what, r.file, r.utc_time, r.host, r.git_commit);
+  return fmt::format("{} {} ({}, {}{}, commit {})", what, r.file, r.utc_time, r.host,
+                     r.machine.empty() ? "" : ", machine " + r.machine, r.git_commit);
 }
 
 std::string summary(const CompareReport& r) {
@@ -170,8 +171,11 @@ std::string format_markdown(const CompareReport& r) {
 nlohmann::json to_json(const CompareReport& r) {
   using nlohmann::json;
   auto run = [](const RunInfo& i) {
-    return json{
-        {"file", i.file}, {"utc_time", i.utc_time}, {"git_commit", i.git_commit}, {"host", i.host}};
+    return json{{"file", i.file},
+                {"utc_time", i.utc_time},
+                {"git_commit", i.git_commit},
+                {"host", i.host},
+                {"machine", i.machine}};
   };
   json rows = json::array();
   for (const auto& c : r.rows)

@@ -26,6 +26,9 @@ NodeInfo discover() {
   n.total_memory = Bytes(static_cast<double>(sysconf(_SC_PHYS_PAGES)) *
                          static_cast<double>(sysconf(_SC_PAGE_SIZE)));
   n.cpu.features = std::move(features.features);
+  n.cpu.family = features.family;
+  n.cpu.model_number = features.model_number;
+  n.cpu.stepping = features.stepping;
   discover_cuda(n);
   discover_versions(n);
   return n;
@@ -35,6 +38,11 @@ nlohmann::json to_json(const NodeInfo& n) {
   using nlohmann::json;
   json cpu = {{"model", n.cpu.model}, {"vendor", n.cpu.vendor},   {"sockets", n.cpu.sockets},
               {"cores", n.cpu.cores}, {"threads", n.cpu.threads}, {"features", n.cpu.features}};
+  if (n.cpu.family >= 0) {
+    cpu["family"] = n.cpu.family;
+    cpu["model_number"] = n.cpu.model_number;
+    cpu["stepping"] = n.cpu.stepping;
+  }
   json numa = json::array();
   for (const auto& node : n.numa_nodes)
     numa.push_back({{"os_index", node.os_index}, {"memory_bytes", node.memory.value}});

@@ -30,6 +30,10 @@ struct NumaNode {
 struct CpuInfo {
   std::string model;
   std::string vendor;
+  /// x86 CPUID leaf 1 (-1 where unknown): display family and model as Linux's /proc/cpuinfo
+  /// shows them ("cpu family", "model"), and the stepping. Tells a Zen 1 (family 23) from a
+  /// Zen 3/4 (25) when both call themselves "AMD EPYC".
+  int family = -1, model_number = -1, stepping = -1;
   int sockets = 0;
   int cores = 0;    ///< physical cores on the node
   int threads = 0;  ///< hardware threads (processing units) on the node

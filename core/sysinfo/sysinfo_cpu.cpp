@@ -17,6 +17,13 @@ CpuInfo cpu_features() {
   __cpuid(0, a, b, c, d);
   const unsigned max_leaf = a;
   __cpuid(1, a, b, c, d);
+  const int base_family = static_cast<int>((a >> 8) & 0xf),
+            base_model = static_cast<int>((a >> 4) & 0xf);
+  cpu.family = base_family == 0xf ? base_family + static_cast<int>((a >> 20) & 0xff) : base_family;
+  cpu.model_number = base_family == 0x6 || base_family == 0xf
+                         ? base_model + (static_cast<int>((a >> 16) & 0xf) << 4)
+                         : base_model;
+  cpu.stepping = static_cast<int>(a & 0xf);
   const bool osxsave = bit(c, 27);
   const bool fma = bit(c, 12);
   unsigned long long xcr0 = 0;

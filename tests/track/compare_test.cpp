@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/machine_identity.h"
 #include "tests/test_util.h"
 #include "tests/track/fixtures.h"
 
@@ -18,8 +19,8 @@ using cobench::test::noisy;
 using cobench::track::CompareOptions;
 using cobench::track::Verdict;
 
-const cobench::track::RunInfo kBase{"base.json", "2026-11-01T00:00:00Z", "aaa", "node-1"};
-const cobench::track::RunInfo kCur{"cur.json", "2026-11-02T00:00:00Z", "bbb", "node-1"};
+const cobench::track::RunInfo kBase{"base.json", "2026-11-01T00:00:00Z", "aaa", "node-1", ""};
+const cobench::track::RunInfo kCur{"cur.json", "2026-11-02T00:00:00Z", "bbb", "node-1", ""};
 
 Results run(const std::string& utc, std::string cpu = "AMD EPYC 9654") {
   Results r;
@@ -158,6 +159,48 @@ TEST(Compare, RefusesDifferentHardwareUnlessForced) {
   // The same hardware, and snapshots that do not say, compare without --force.
   EXPECT_TRUE(cobench::track::hardware_differences(base.run.sysinfo, base.run.sysinfo).empty());
   EXPECT_TRUE(cobench::track::hardware_differences({}, cur.run.sysinfo).empty());
+}
+
+TEST(Compare, TheMachineIsItsHardwareNotItsHostName) {
+  // Two VMs called "vm" whose CPUs both say "AMD EPYC": a Zen 1 (family 23, AVX2) and a Zen 4
+  // (family 25, AVX-512) are different machines; the same hardware under another name is not.
+  auto snapshot = [](const std::string& host, int family, bool avx512) {
+    return nlohmann::json{{"host", host},
+                          {"cpu",
+                           {{"model", "AMD EPYC"},
+                            {"vendor", "AuthenticAMD"},
+                            {"family", family},
+                            {"model_number", 1},
+                            {"stepping", 2},
+                            {"sockets", 1},
+                            {"cores", 2},
+                            {"threads", 2},
+                            {"features", {{"avx2", true}, {"fma", true}, {"avx512f", avx512}}}}},
+                          {"pci_devices", nlohmann::json::array()},
+                          {"cuda_devices", nlohmann::json::array()}};
+  };
+  const auto zen1 = cobench::machine_identity(snapshot("vm", 23, false));
+  const auto zen4 = cobench::machine_identity(snapshot("vm", 25, true));
+  const auto zen1_renamed = cobench::machine_identity(snapshot("ci-runner-7", 23, false));
+  EXPECT_EQ(zen1.label, "vm");
+  EXPECT_EQ(zen1.key.size(), 16u);
+  EXPECT_NE(zen1.key, zen4.key);
+  EXPECT_EQ(zen1.key, zen1_renamed.key);
+  EXPECT_TRUE(zen1.complete);
+  const auto d =
+      cobench::track::hardware_differences(snapshot("vm", 23, false), snapshot("vm", 25, true));
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0], "CPU family '23' (baseline) vs '25' (current)");
+  EXPECT_EQ(d[1], "CPU ISA features 'avx2; fma' (baseline) vs 'avx2; avx512f; fma' (current)");
+  // Only the family differs: still two machines.
+  auto other = snapshot("vm", 23, false);
+  other["cpu"]["family"] = 24;
+  EXPECT_NE(cobench::machine_identity(other).key, zen1.key);
+  // A file from before the family was recorded: keyed by the rest, the family not compared.
+  auto old = snapshot("vm", 23, false);
+  old["cpu"].erase("family");
+  EXPECT_FALSE(cobench::machine_identity(old).complete);
+  EXPECT_TRUE(cobench::track::hardware_differences(old, snapshot("vm", 25, false)).empty());
 }
 
 TEST(Compare, MarkdownEscapesPipesAndJsonHasEveryRow) {
