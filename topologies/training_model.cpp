@@ -27,7 +27,8 @@ Op reshaped(const Op& op, double m, double n, double k) {
 
 struct LayerTimes {
   double f = 0, b = 0, w = 0, recompute = 0, f_comm = 0, b_comm = 0;
-  double params = 0;  ///< weights of the layer this GPU holds (its experts only)
+  double params = 0;       ///< weights of the layer this GPU holds (its experts only)
+  double saved_bytes = 0;  ///< activations the layer's backward needs kept
 };
 
 bool recomputed(const char* name) {
@@ -36,6 +37,12 @@ bool recomputed(const char* name) {
 
 LayerTimes layer_times(const LayerOps& l, const PerfModel& perf, double ep) {
   LayerTimes t;
+  bool mla_recomputed = false, after_swiglu = false;
+  double out_input_elements = 0;
+  for (std::size_t i = 0; i < l.size; ++i) {
+    mla_recomputed = mla_recomputed || std::strcmp(l.ops[i].name, "attn.kv_up") == 0;
+    if (std::strcmp(l.ops[i].name, "attn.out") == 0) out_input_elements = l.ops[i].m * l.ops[i].k;
+  }
   for (std::size_t i = 0; i < l.size; ++i) {
     const Op& op = l.ops[i];
     auto time = [&](const Op& o) { return perf.compute(o, /*prefill=*/true).seconds; };
@@ -46,11 +53,23 @@ LayerTimes layer_times(const LayerOps& l, const PerfModel& perf, double ep) {
         t.b += time(reshaped(op, op.m, op.k, op.n));  // dX = dY W^T
         t.w += time(reshaped(op, op.n, op.k, op.m));  // dW = dY^T X, K = the tokens
         t.params += op.n * op.k * op.groups;
-        if (recomputed(op.name)) t.recompute += time(op);
+        // The input X for dW = dY^T X; a recomputed GEMM's input is recomputed from its own
+        // (kept) input, and its output, the next operation's input, is not kept either.
+        if (recomputed(op.name))
+          t.recompute += time(op);
+        else if (!after_swiglu)  // the SwiGLU output is recomputed from its kept input
+          t.saved_bytes += op.m * op.k * op.groups * (op.precision == OpPrecision::kFp8 ? 1 : 2);
+        after_swiglu = false;
         break;
       }
       case OpKind::kAttention: {
         t.f += time(op);
+        // FlashAttention's backward needs Q, K, V and O. Where they come from recomputed
+        // up-projections (MLA), only O is kept. Otherwise Q and O are about as large as the K
+        // and V (BF16) the op reads.
+        // DeepSeek keeps the output projection's input in E5M6 and the attention backward reads
+        // it as O: 0.5 B an element on top of the 1 B counted for that GEMM's input.
+        t.saved_bytes += mla_recomputed ? out_input_elements * 0.5 : 2 * op.bytes;
         Op back = op;
         back.flops *= 2.5;
         back.bytes *= 2;
@@ -59,6 +78,10 @@ LayerTimes layer_times(const LayerOps& l, const PerfModel& perf, double ep) {
       }
       case OpKind::kMemory: {
         t.f += time(op);
+        // SwiGLU: its input kept in FP8 (2 of its 3 x 2 B an element), its output recomputed
+        // (the technical report, 3.3.3); other element-wise work keeps its BF16 input.
+        after_swiglu = std::strstr(op.name, "swiglu") != nullptr;
+        t.saved_bytes += after_swiglu ? op.bytes / 3 : op.bytes / 2;
         Op back = op;
         back.bytes *= 2;
         t.b += time(back);
@@ -168,6 +191,7 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   ch.f_comm_s = sum(&LayerTimes::f_comm);
   ch.b_comm_s = sum(&LayerTimes::b_comm);
   p.params_per_gpu = sum(&LayerTimes::params);
+  p.activation_bytes_per_chunk = sum(&LayerTimes::saved_bytes);
 
   // Activations (BF16) to the next stage over the NIC, a GPU's share of its node's.
   const double nic_share =
@@ -251,6 +275,8 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   // of the shard.
   p.state_bytes_per_gpu = p.params_per_gpu * (2 * p.pipeline.parameter_copies + 4) +
                           8 * (other_params / p.dp + expert_params / expert_dp);
+  p.activation_bytes_per_gpu =
+      p.activation_bytes_per_chunk * static_cast<double>(p.pipeline.peak_activations);
   p.hbm_bytes = c.node.gpu->hbm_capacity.value;
   const bool comm_bound = ch.f_comm_s + ch.b_comm_s >
                           (ch.f_compute_s + ch.b_compute_s + ch.w_compute_s) / ch.compute_share;

@@ -22,6 +22,11 @@
 // DualPipe overlaps the EP traffic of one chunk with the computation of another (F&B = the
 // longer of the pair's compute, on the SMs communication leaves, and the pair's traffic); 1F1B and
 // ZB1P wait for each chunk's own traffic.
+// Activations kept for the backward (per chunk), as DeepSeek-V3's recipe keeps them (technical
+// report 3.3.2-3.3.3): the input of every GEMM at its precision (FP8 for FP8 GEMMs); the output
+// projection's input in E5M6, which attention's backward reads as O (MLA's Q, K and V come from
+// recomputed up-projections; GQA/MHA keep Q, K, V and O in BF16); SwiGLU's input in FP8 with its
+// output recomputed; other element-wise inputs in BF16.
 #pragma once
 
 #include <string>
@@ -66,6 +71,9 @@ struct TrainingPrediction {
   double mfu_causal = 0, mfu_non_causal = 0;        ///< against the BF16 peak
   double params_per_gpu = 0;                        ///< the stage's weights a GPU holds (one copy)
   double state_bytes_per_gpu = 0;  ///< weights (x DualPipe's 2), gradients, its optimizer shard
+  /// What the backward of one chunk needs kept (the saved inputs of its operations, recomputed
+  /// ones left out), times the chunks a stage holds at its peak (pipeline.peak_activations).
+  double activation_bytes_per_chunk = 0, activation_bytes_per_gpu = 0;
   double hbm_bytes = 0;
   const char* binding = "compute";  ///< compute, ep_all_to_all or pipeline_bubble
 };

@@ -28,7 +28,8 @@ std::vector<TrainingSweepPoint> training_sweep(const ModelArch& m, const Cluster
           s.pp = pp, s.ep = ep, s.micro_batch = mb, s.schedule = sched;
           try {
             TrainingSweepPoint pt{s, predict_training(m, c, s, perf), false};
-            pt.fits = pt.prediction.state_bytes_per_gpu <= pt.prediction.hbm_bytes;
+            pt.fits = pt.prediction.state_bytes_per_gpu + pt.prediction.activation_bytes_per_gpu <=
+                      pt.prediction.hbm_bytes;
             out.push_back(std::move(pt));
           } catch (const Error&) {
             // A setting the model refuses (the batch does not split, DualPipe's constraints).
@@ -87,12 +88,19 @@ Report training_report(const ModelArch& m, const ClusterSpec& c, const TrainingS
       "%");
   row("train.state_bytes_per_gpu", "weights, gradients and optimizer shard a GPU",
       p.state_bytes_per_gpu / 1e9, "GB",
-      fmt::format("{:.3g} B weights of its stage; HBM {:.1f} GB; activations: up to {} "
-                  "micro-batches a stage (not counted in bytes)",
-                  p.params_per_gpu / 1e9, p.hbm_bytes / 1e9, p.pipeline.peak_activations));
+      fmt::format("{:.3g} B weights of its stage", p.params_per_gpu / 1e9));
+  row("train.activation_bytes_per_gpu", "activations kept for the backward, at the peak",
+      p.activation_bytes_per_gpu / 1e9, "GB",
+      fmt::format("{:.2f} GB a chunk x {} chunks in flight; with the state {:.1f} of {:.1f} GB "
+                  "HBM{}",
+                  p.activation_bytes_per_chunk / 1e9, p.pipeline.peak_activations,
+                  (p.state_bytes_per_gpu + p.activation_bytes_per_gpu) / 1e9, p.hbm_bytes / 1e9,
+                  p.state_bytes_per_gpu + p.activation_bytes_per_gpu > p.hbm_bytes
+                      ? ": does NOT fit"
+                      : ""));
   if (!sweep) return r;
   const std::vector<TrainingSweepPoint> pts = training_sweep(m, c, s, perf);
-  section = "Fastest configuration (weights, gradients and optimizer state in HBM)";
+  section = "Fastest configuration (weights, gradients, optimizer state and activations in HBM)";
   const TrainingSweepPoint* best = nullptr;
   for (const TrainingSweepPoint& pt : pts)
     if (pt.fits && (!best || pt.prediction.step_s < best->prediction.step_s)) best = &pt;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // `cobench analyze --train`: the predicted training step of a model on a cluster (training_model.h)
 // as a report (text, Markdown, JSON), and a sweep of pipeline depth, expert parallelism,
-// micro-batch size and schedule for the fastest configuration whose weights, gradients and
-// optimizer state fit in HBM (activations are not counted).
+// micro-batch size and schedule for the fastest configuration whose weights, gradients, optimizer
+// state and activations fit in HBM.
 #pragma once
 
 #include <cstddef>
@@ -16,7 +16,7 @@ namespace cobench::topo {
 struct TrainingSweepPoint {
   TrainingSetting setting;
   TrainingPrediction prediction;
-  bool fits = false;  ///< state_bytes_per_gpu <= HBM
+  bool fits = false;  ///< state and activation bytes a GPU <= HBM
 };
 
 /// Every valid combination of PP (a power of two dividing the GPUs, at most the layers), EP (a

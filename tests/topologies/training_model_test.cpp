@@ -89,6 +89,12 @@ TEST(TrainingModel, OneDenseLayerByHand) {
   EXPECT_NEAR(p.update_s, 22 * 16777216.0 / 2e12, 1e-15);
   EXPECT_EQ(p.dp_comm_s, 0);
   EXPECT_NEAR(p.step_s, p.pipeline.time_s + p.update_s, 1e-15);
+  // Kept for the backward: the FP8 inputs of QKV, out and gate/up (1 MiB each; down's input is
+  // SwiGLU's recomputed output), Q, K, V and O in BF16 (2 x the 4 MiB of K and V), the norms'
+  // BF16 inputs (8 MiB) and SwiGLU's FP8 input (1024 x 8192 B = 8 MiB): 27 MiB, one chunk in
+  // flight.
+  EXPECT_EQ(p.activation_bytes_per_chunk, 27.0 * (1 << 20));
+  EXPECT_EQ(p.activation_bytes_per_gpu, 27.0 * (1 << 20));
   // Tokens a day and the causal MFU from the step.
   EXPECT_NEAR(p.tokens_per_day, 4 * 1024 / p.step_s * 86400, 1e-6);
   EXPECT_NEAR(
