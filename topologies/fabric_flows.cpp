@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: Apache-2.0
+// Max-min fair rates, the event-driven fluid run, the collectives' traffic and their results
+// (fabric_flows.h).
+#include "topologies/fabric_flows.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <queue>
+
+#include "core/error.h"
+
+namespace cobench::topo {
+namespace {
+
+// A resource fills when the water level reaches its share; shares within this relative margin
+// of the lowest fill together (ties broken by rounding alone).
+constexpr double kLevelTolerance = 1e-12;
+// Flows whose time left is within this relative margin of the earliest finish end with it.
+constexpr double kFinishTolerance = 1e-9;
+
+enum class FlowState : std::uint8_t { kUnfrozen, kFrozen, kFinished };
+
+// Progressive filling over a fixed flow set, rerun on its active subset at every event.
+class Filler {
+ public:
+  Filler(std::span<const double> capacity, const FlowSet& flows)
+      : cap_(capacity), flows_(flows), rate_(static_cast<size_t>(flows.size()), 0.0) {
+    if (flows.size() > kMaxPhaseFlows)
+      throw Error(fmt::format("{} flows in one phase: at most {} are simulated", flows.size(),
+                              kMaxPhaseFlows));
+    const size_t resources = capacity.size();
+    for (size_t r = 0; r < resources; ++r)
+      if (!std::isfinite(capacity[r]) || capacity[r] < 0)
+        throw Error(fmt::format("resource {} has capacity {} B/s: expected a finite value >= 0", r,
+                                capacity[r]));
+    std::vector<std::int64_t> users(resources, 0);
+    for (std::int32_t r : flows.path) {
+      if (r < 0 || static_cast<size_t>(r) >= resources)
+        throw Error(fmt::format("a flow crosses resource {}: expected 0 to {}", r, resources - 1));
+      ++users[static_cast<size_t>(r)];
+    }
+    for (size_t r = 0; r < resources; ++r)
+      if (users[r] > 0 && !(capacity[r] > 0))
+        throw Error(fmt::format("{} flow(s) cross resource {} of capacity 0: they never finish",
+                                users[r], r));
+    std::vector<std::int32_t> all(static_cast<size_t>(flows.size()));
+    std::iota(all.begin(), all.end(), 0);
+    reindex(all);
+    load_.resize(resources);
+    count_.resize(resources);
+    version_.assign(resources, 0);
+    state_.assign(static_cast<size_t>(flows.size()), FlowState::kFinished);
+  }
+
+  const std::vector<double>& rates() const { return rate_; }
+
+  // The inverted index of `active`: the flows crossing each resource (counting sort).
+  void reindex(std::span<const std::int32_t> active) {
+    inv_offsets_.assign(cap_.size() + 1, 0);
+    for (std::int32_t f : active)
+      for (std::int32_t r : flows_.path_of(f)) ++inv_offsets_[static_cast<size_t>(r) + 1];
+    for (size_t r = 0; r < cap_.size(); ++r) inv_offsets_[r + 1] += inv_offsets_[r];
+    inv_.resize(static_cast<size_t>(inv_offsets_.back()));
+    std::vector<std::int64_t> next(inv_offsets_.begin(), inv_offsets_.end() - 1);
+    for (std::int32_t f : active)
+      for (std::int32_t r : flows_.path_of(f))
+        inv_[static_cast<size_t>(next[static_cast<size_t>(r)]++)] = f;
+  }
+  void finish(std::int32_t f) { state_[static_cast<size_t>(f)] = FlowState::kFinished; }
+
+  // Max-min fair rates of the `active` flows (the others are finished).
+  void fill(std::span<const std::int32_t> active) {
+    std::fill(load_.begin(), load_.end(), 0.0);
+    std::fill(count_.begin(), count_.end(), 0);
+    for (std::int32_t f : active) {
+      state_[static_cast<size_t>(f)] = FlowState::kUnfrozen;
+      for (std::int32_t r : flows_.path_of(f)) ++count_[static_cast<size_t>(r)];
+    }
+    heap_ = {};
+    for (size_t r = 0; r < count_.size(); ++r)
+      if (count_[r] > 0) push(static_cast<std::int32_t>(r));
+    std::int64_t pending = static_cast<std::int64_t>(active.size());
+    while (pending > 0) {
+      // A resource's share never falls as flows freeze at the level (the lowest share), so an
+      // entry is a lower bound of its resource's share: refresh stale entries as they surface.
+      const double level = lowest();
+      const double limit = level * (1 + kLevelTolerance);
+      saturated_.clear();
+      while (!heap_.empty() && heap_.top().share <= limit) {
+        const Entry e = heap_.top();
+        heap_.pop();
+        if (count_[static_cast<size_t>(e.resource)] == 0) continue;
+        if (e.version == version_[static_cast<size_t>(e.resource)])
+          saturated_.push_back(e.resource);
+        else
+          push(e.resource);
+      }
+      for (std::int32_t r : saturated_) {
+        const std::int64_t end = inv_offsets_[static_cast<size_t>(r) + 1];
+        for (std::int64_t i = inv_offsets_[static_cast<size_t>(r)]; i < end; ++i) {
+          // The flows come in no useful order: fetch their paths ahead (memory-bound otherwise).
+          if (i + kPrefetch < end) prefetch_path(inv_[static_cast<size_t>(i + kPrefetch)]);
+          if (i + 2 * kPrefetch < end)
+            __builtin_prefetch(
+                &flows_.offsets[static_cast<size_t>(inv_[static_cast<size_t>(i + 2 * kPrefetch)])]);
+          const std::int32_t f = inv_[static_cast<size_t>(i)];
+          if (state_[static_cast<size_t>(f)] != FlowState::kUnfrozen) continue;
+          state_[static_cast<size_t>(f)] = FlowState::kFrozen;
+          rate_[static_cast<size_t>(f)] = level;
+          --pending;
+          for (std::int32_t m : flows_.path_of(f)) {
+            load_[static_cast<size_t>(m)] += level;
+            --count_[static_cast<size_t>(m)];
+            ++version_[static_cast<size_t>(m)];
+          }
+        }
+      }
+    }
+  }
+
+ private:
+  struct Entry {
+    double share;
+    std::int32_t resource;
+    std::uint32_t version;
+    bool operator>(const Entry& o) const {
+      return share != o.share ? share > o.share : resource > o.resource;
+    }
+  };
+
+  static constexpr std::int64_t kPrefetch = 8;
+  void prefetch_path(std::int32_t f) const {
+    __builtin_prefetch(&state_[static_cast<size_t>(f)]);
+    __builtin_prefetch(flows_.path.data() + flows_.offsets[static_cast<size_t>(f)]);
+  }
+
+  double share(std::int32_t r) const {
+    const auto i = static_cast<size_t>(r);
+    return std::max(0.0, cap_[i] - load_[i]) / count_[i];
+  }
+  void push(std::int32_t r) { heap_.push({share(r), r, version_[static_cast<size_t>(r)]}); }
+  // The lowest share of a resource with unfrozen flows: the top once it is current.
+  double lowest() {
+    while (!heap_.empty()) {
+      const Entry e = heap_.top();
+      const auto i = static_cast<size_t>(e.resource);
+      if (count_[i] > 0 && e.version == version_[i]) return e.share;
+      heap_.pop();
+      if (count_[i] > 0) push(e.resource);
+    }
+    throw Error("progressive filling ran out of resources with flows left");
+  }
+
+  std::span<const double> cap_;
+  const FlowSet& flows_;
+  std::vector<double> rate_;
+  std::vector<std::int64_t> inv_offsets_;
+  std::vector<std::int32_t> inv_;
+  std::vector<double> load_;
+  std::vector<std::int32_t> count_;
+  std::vector<std::uint32_t> version_;
+  std::vector<std::int32_t> saturated_;
+  std::vector<FlowState> state_;
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> heap_;
+};
+
+void check_fluid_options(const FluidOptions& o) {
+  if (!std::isfinite(o.finish_window) || o.finish_window < 0 || o.finish_window > 1)
+    throw Error(fmt::format("finish window {}: expected 0 (exact) to 1", o.finish_window));
+}
+
+void check_size(double size_bytes) {
+  if (!std::isfinite(size_bytes) || !(size_bytes > 0))
+    throw Error(
+        fmt::format("collective size {} bytes: expected a positive, finite size", size_bytes));
+}
+
+std::int64_t check_groups(const RankGroups& groups) {
+  if (groups.empty()) throw Error("a collective needs at least one group of ranks; got none");
+  const size_t n = groups.front().size();
+  for (size_t i = 0; i < groups.size(); ++i) {
+    const auto& group = groups[i];
+    if (group.size() < 2 || group.size() != n)
+      throw Error(
+          fmt::format("group {} has {} ranks: expected {} (every group the same size, "
+                      "at least 2)",
+                      i, group.size(), std::max<size_t>(n, 2)));
+    std::vector<std::int32_t> sorted(group);
+    std::sort(sorted.begin(), sorted.end());
+    if (sorted.front() < 0)
+      throw Error(fmt::format("group {} names GPU {}: expected ids >= 0", i, sorted.front()));
+    if (auto dup = std::adjacent_find(sorted.begin(), sorted.end()); dup != sorted.end())
+      throw Error(fmt::format("group {} names GPU {} twice", i, *dup));
+  }
+  return static_cast<std::int64_t>(n);
+}
+
+Collective ring(CollectiveKind kind, const RankGroups& groups, double size_bytes,
+                std::int64_t steps_per_rank) {
+  check_size(size_bytes);
+  const std::int64_t n = check_groups(groups);
+  Collective c{kind, n, static_cast<std::int64_t>(groups.size()), size_bytes, {}};
+  Phase step;
+  step.repeat = steps_per_rank * (n - 1);
+  step.flows.reserve(groups.size() * static_cast<size_t>(n));
+  const double chunk = size_bytes / static_cast<double>(n);
+  for (const auto& group : groups)
+    for (size_t k = 0; k < group.size(); ++k)
+      step.flows.push_back({group[k], group[(k + 1) % group.size()], chunk});
+  c.phases.push_back(std::move(step));
+  return c;
+}
+
+}  // namespace
+
+void FlowSet::add(std::span<const std::int32_t> resources, double flow_bytes) {
+  if (!std::isfinite(flow_bytes) || !(flow_bytes > 0))
+    throw Error(
+        fmt::format("flow {} has {} bytes: expected a positive, finite size", size(), flow_bytes));
+  if (resources.empty())
+    throw Error(fmt::format("flow {} crosses no resource: its rate would be unbounded", size()));
+  path.insert(path.end(), resources.begin(), resources.end());
+  offsets.push_back(static_cast<std::int64_t>(path.size()));
+  bytes.push_back(flow_bytes);
+}
+
+std::vector<double> max_min_rates(std::span<const double> capacity_bytes_per_s,
+                                  const FlowSet& flows) {
+  Filler filler(capacity_bytes_per_s, flows);
+  std::vector<std::int32_t> all(static_cast<size_t>(flows.size()));
+  std::iota(all.begin(), all.end(), 0);
+  filler.fill(all);
+  return filler.rates();
+}
+
+FluidRun run_fluid(std::span<const double> capacity_bytes_per_s, const FlowSet& flows,
+                   const FluidOptions& options) {
+  check_fluid_options(options);
+  Filler filler(capacity_bytes_per_s, flows);
+  FluidRun run;
+  run.finish_s.assign(static_cast<size_t>(flows.size()), 0.0);
+  std::vector<double> left(flows.bytes);
+  std::vector<std::int32_t> active(static_cast<size_t>(flows.size()));
+  std::iota(active.begin(), active.end(), 0);
+  size_t indexed = active.size();
+  double now_s = 0;
+  while (!active.empty()) {
+    if (active.size() < indexed / 2) {  // drop finished flows from the index
+      filler.reindex(active);
+      indexed = active.size();
+    }
+    filler.fill(active);
+    ++run.events;
+    const std::vector<double>& rate = filler.rates();
+    double first_s = std::numeric_limits<double>::infinity();
+    for (std::int32_t f : active)
+      first_s = std::min(first_s, left[static_cast<size_t>(f)] / rate[static_cast<size_t>(f)]);
+    if (!(first_s < std::numeric_limits<double>::infinity()))
+      throw Error("fluid run: no flow can finish (a zero rate)");
+    // The flows ending by the horizon end in this event, each at its own time.
+    const double horizon_s =
+        first_s * (1 + kFinishTolerance) + options.finish_window * (now_s + first_s);
+    double step_s = first_s;
+    for (std::int32_t f : active) {
+      const double t = left[static_cast<size_t>(f)] / rate[static_cast<size_t>(f)];
+      if (t <= horizon_s) step_s = std::max(step_s, t);
+    }
+    size_t kept = 0;
+    for (std::int32_t f : active) {
+      const auto i = static_cast<size_t>(f);
+      const double t = left[i] / rate[i];
+      if (t <= horizon_s) {
+        run.finish_s[i] = now_s + t;
+        filler.finish(f);
+      } else {
+        left[i] -= rate[i] * step_s;
+        active[kept++] = f;
+      }
+    }
+    active.resize(kept);
+    now_s += step_s;
+  }
+  return run;
+}
+
+std::string_view to_string(CollectiveKind k) {
+  switch (k) {
+    case CollectiveKind::kAllGather:
+      return "all-gather";
+    case CollectiveKind::kReduceScatter:
+      return "reduce-scatter";
+    case CollectiveKind::kAllReduce:
+      return "all-reduce";
+    case CollectiveKind::kAllToAll:
+      return "all-to-all";
+  }
+  return "?";
+}
+
+double bus_factor(CollectiveKind k, std::int64_t ranks) {
+  if (ranks < 1) throw Error(fmt::format("{} ranks: expected >= 1", ranks));
+  const double n = static_cast<double>(ranks);
+  return (k == CollectiveKind::kAllReduce ? 2.0 : 1.0) * (n - 1) / n;
+}
+
+RankGroups rank_groups(std::int32_t gpus, std::int32_t group_size, std::int32_t stride) {
+  if (group_size < 2 || stride < 1 || gpus < 1 ||
+      std::int64_t{group_size} * stride > std::int64_t{gpus} ||
+      gpus % (std::int64_t{group_size} * stride) != 0)
+    throw Error(
+        fmt::format("groups of {} ranks at stride {} do not tile {} GPUs: expected a "
+                    "group size >= 2 and stride >= 1 whose product divides the GPUs",
+                    group_size, stride, gpus));
+  RankGroups groups;
+  const std::int32_t block = group_size * stride;
+  for (std::int32_t b = 0; b < gpus; b += block)
+    for (std::int32_t o = 0; o < stride; ++o) {
+      std::vector<std::int32_t> g(static_cast<size_t>(group_size));
+      for (std::int32_t k = 0; k < group_size; ++k) g[static_cast<size_t>(k)] = b + o + k * stride;
+      groups.push_back(std::move(g));
+    }
+  return groups;
+}
+
+Collective ring_all_gather(const RankGroups& groups, double size_bytes) {
+  return ring(CollectiveKind::kAllGather, groups, size_bytes, 1);
+}
+Collective ring_reduce_scatter(const RankGroups& groups, double size_bytes) {
+  return ring(CollectiveKind::kReduceScatter, groups, size_bytes, 1);
+}
+Collective ring_all_reduce(const RankGroups& groups, double size_bytes) {
+  return ring(CollectiveKind::kAllReduce, groups, size_bytes, 2);
+}
+
+Collective all_to_all(const RankGroups& groups, double size_bytes) {
+  check_size(size_bytes);
+  const std::int64_t n = check_groups(groups);
+  const std::int64_t flows = static_cast<std::int64_t>(groups.size()) * n * (n - 1);
+  if (flows > kMaxPhaseFlows)
+    throw Error(
+        fmt::format("an all-to-all of {} group(s) of {} ranks is {} flows: at most {} "
+                    "are simulated in one phase",
+                    groups.size(), n, flows, kMaxPhaseFlows));
+  Collective c{
+      CollectiveKind::kAllToAll, n, static_cast<std::int64_t>(groups.size()), size_bytes, {}};
+  Phase phase;
+  phase.flows.reserve(static_cast<size_t>(flows));
+  const double chunk = size_bytes / static_cast<double>(n);
+  for (const auto& group : groups)
+    for (std::int32_t src : group)
+      for (std::int32_t dst : group)
+        if (src != dst) phase.flows.push_back({src, dst, chunk});
+  c.phases.push_back(std::move(phase));
+  return c;
+}
+
+PhaseResult simulate_phase(const FabricGraph& g, std::span<const Flow> flows,
+                           const RoutingOptions& routing, std::vector<double>* resource_bytes,
+                           const FluidOptions& fluid) {
+  if (flows.empty()) throw Error("a phase needs at least one flow; got none");
+  if (static_cast<std::int64_t>(flows.size()) > kMaxPhaseFlows)
+    throw Error(fmt::format("{} flows in one phase: at most {} are simulated", flows.size(),
+                            kMaxPhaseFlows));
+  const auto resources = static_cast<size_t>(resource_count(g));
+  if (resource_bytes && resource_bytes->size() != resources)
+    throw Error(fmt::format("resource_bytes has {} entries: expected {} (resource_count)",
+                            resource_bytes->size(), resources));
+  PhaseResult result;
+  result.flows = static_cast<std::int64_t>(flows.size());
+  FlowSet set;
+  set.offsets.reserve(flows.size() + 1);
+  set.path.reserve(flows.size() * 6);
+  set.bytes.reserve(flows.size());
+  std::vector<double> latency_s(flows.size());
+  // Leaf-spine slots (leaf x spines + spine) of the flows that picked one spine.
+  std::vector<std::int32_t> up_slot, down_slot;
+  const std::int32_t spines = g.spines_per_tree();
+  for (size_t i = 0; i < flows.size(); ++i) {
+    const Flow& f = flows[i];
+    if (!std::isfinite(f.bytes) || !(f.bytes > 0))
+      throw Error(
+          fmt::format("flow {} (GPU {} to GPU {}) has {} bytes: expected a positive, "
+                      "finite size",
+                      i, f.src_gpu, f.dst_gpu, f.bytes));
+    const Route r = route_flow(g, f.src_gpu, f.dst_gpu, i, routing);
+    set.add(r.path(), f.bytes);
+    latency_s[i] = r.latency_s;
+    if (r.spine >= 0) {
+      up_slot.push_back(r.source_leaf * spines + r.spine);
+      down_slot.push_back(r.destination_leaf * spines + r.spine);
+    }
+  }
+  if (!up_slot.empty()) {
+    const auto slots = static_cast<size_t>(g.leaves()) * static_cast<size_t>(spines);
+    // An even spread's most flows on one of a leaf's links.
+    auto fair = [spines](std::int64_t n) { return static_cast<double>((n + spines - 1) / spines); };
+    std::vector<std::int64_t> up(slots), down(slots), up_leaf(static_cast<size_t>(g.leaves())),
+        down_leaf(static_cast<size_t>(g.leaves()));
+    for (size_t i = 0; i < up_slot.size(); ++i) {
+      ++up[static_cast<size_t>(up_slot[i])], ++down[static_cast<size_t>(down_slot[i])];
+      ++up_leaf[static_cast<size_t>(up_slot[i] / spines)];
+      ++down_leaf[static_cast<size_t>(down_slot[i] / spines)];
+    }
+    for (size_t slot = 0; slot < slots; ++slot) {
+      const size_t leaf = slot / static_cast<size_t>(spines);
+      if (up[slot] > 0)
+        result.spine_imbalance =
+            std::max(result.spine_imbalance, static_cast<double>(up[slot]) / fair(up_leaf[leaf]));
+      if (down[slot] > 0)
+        result.spine_imbalance = std::max(result.spine_imbalance,
+                                          static_cast<double>(down[slot]) / fair(down_leaf[leaf]));
+    }
+    for (size_t i = 0; i < up_slot.size(); ++i) {
+      const auto u = static_cast<size_t>(up_slot[i]), d = static_cast<size_t>(down_slot[i]);
+      if (static_cast<double>(up[u]) > fair(up_leaf[u / static_cast<size_t>(spines)]) ||
+          static_cast<double>(down[d]) > fair(down_leaf[d / static_cast<size_t>(spines)]))
+        ++result.collided_flows;
+    }
+    result.spine_flows = static_cast<std::int64_t>(up_slot.size());
+  }
+  const std::vector<double> capacity = resource_capacities(g);
+  const FluidRun run = run_fluid(capacity, set, fluid);
+  result.events = run.events;
+  for (size_t i = 0; i < flows.size(); ++i) {
+    result.fluid_time_s = std::max(result.fluid_time_s, run.finish_s[i]);
+    result.time_s = std::max(result.time_s, run.finish_s[i] + latency_s[i]);
+  }
+  if (resource_bytes)
+    for (std::int64_t f = 0; f < set.size(); ++f)
+      for (std::int32_t r : set.path_of(f))
+        (*resource_bytes)[static_cast<size_t>(r)] += set.bytes[static_cast<size_t>(f)];
+  return result;
+}
+
+CollectiveResult simulate_collective(const FabricGraph& g, const Collective& c,
+                                     const RoutingOptions& routing, const FluidOptions& fluid) {
+  check_size(c.size_bytes);
+  if (c.phases.empty()) throw Error("a collective needs at least one phase; got none");
+  CollectiveResult result;
+  result.kind = c.kind;
+  result.routing = routing;
+  result.ranks = c.ranks;
+  result.groups = c.groups;
+  result.size_bytes = c.size_bytes;
+  const auto resources = static_cast<size_t>(resource_count(g));
+  std::vector<double> total(resources, 0.0), phase_bytes(resources);
+  std::int64_t spine_flows = 0, collided = 0;
+  for (const Phase& p : c.phases) {
+    if (p.repeat < 1)
+      throw Error(fmt::format("a phase repeated {} times: expected >= 1", p.repeat));
+    std::fill(phase_bytes.begin(), phase_bytes.end(), 0.0);
+    PhaseResult pr = simulate_phase(g, p.flows, routing, &phase_bytes, fluid);
+    pr.repeat = p.repeat;
+    const auto k = static_cast<double>(p.repeat);
+    for (size_t r = 0; r < resources; ++r) total[r] += phase_bytes[r] * k;
+    result.time_s += pr.time_s * k;
+    result.flows += pr.flows * p.repeat;
+    spine_flows += pr.spine_flows * p.repeat;
+    collided += pr.collided_flows * p.repeat;
+    result.spine_imbalance = std::max(result.spine_imbalance, pr.spine_imbalance);
+    result.phases.push_back(pr);
+  }
+  result.algbw_bytes_per_s = c.size_bytes / result.time_s;
+  result.busbw_bytes_per_s = result.algbw_bytes_per_s * bus_factor(c.kind, c.ranks);
+  result.ecmp_collision_fraction =
+      spine_flows > 0 ? static_cast<double>(collided) / static_cast<double>(spine_flows) : 0.0;
+
+  // Per link: the links' own bytes, and each bundle's spread over its links by capacity.
+  const auto links = static_cast<size_t>(g.links());
+  result.link_bytes.assign(total.begin(), total.begin() + static_cast<std::ptrdiff_t>(links));
+  const std::vector<double> capacity = resource_capacities(g);
+  for (std::int32_t leaf = 0; leaf < g.leaves(); ++leaf) {
+    const auto up = static_cast<size_t>(uplink_bundle(g, leaf));
+    const auto down = static_cast<size_t>(downlink_bundle(g, leaf));
+    for (std::int32_t s = 0; s < g.spines_per_tree(); ++s) {
+      const auto ls = static_cast<size_t>(g.leaf_to_spine(leaf, s));
+      const auto sl = static_cast<size_t>(g.spine_to_leaf(leaf, s));
+      if (total[up] > 0) result.link_bytes[ls] += total[up] * capacity[ls] / capacity[up];
+      if (total[down] > 0) result.link_bytes[sl] += total[down] * capacity[sl] / capacity[down];
+    }
+  }
+  result.link_utilization.resize(links);
+  for (size_t l = 0; l < links; ++l)
+    result.link_utilization[l] = result.link_bytes[l] / (capacity[l] * result.time_s);
+  std::vector<std::int32_t> order;
+  for (size_t l = 0; l < links; ++l)
+    if (result.link_bytes[l] > 0) order.push_back(static_cast<std::int32_t>(l));
+  const size_t top = std::min(kHottestLinks, order.size());
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(top), order.end(),
+                    [&](std::int32_t a, std::int32_t b) {
+                      const double ua = result.link_utilization[static_cast<size_t>(a)];
+                      const double ub = result.link_utilization[static_cast<size_t>(b)];
+                      return ua != ub ? ua > ub : a < b;
+                    });
+  for (size_t i = 0; i < top; ++i) {
+    const auto l = static_cast<size_t>(order[i]);
+    result.hottest_links.push_back({order[i], result.link_bytes[l], result.link_utilization[l]});
+  }
+  return result;
+}
+
+}  // namespace cobench::topo

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: Apache-2.0
+// Builds the fabric graph of a cluster (fabric_graph.h): the link blocks, their rates and
+// latencies, and the names the simulator's reports use.
+#include "topologies/fabric_graph.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "core/error.h"
+
+namespace cobench::topo {
+namespace {
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+}  // namespace
+
+std::string_view to_string(LinkKind k) {
+  switch (k) {
+    case LinkKind::kGpuToScaleUp:
+      return "gpu->scale-up";
+    case LinkKind::kScaleUpToGpu:
+      return "scale-up->gpu";
+    case LinkKind::kGpuToNic:
+      return "gpu->nic";
+    case LinkKind::kNicToGpu:
+      return "nic->gpu";
+    case LinkKind::kNicToLeaf:
+      return "nic->leaf";
+    case LinkKind::kLeafToNic:
+      return "leaf->nic";
+    case LinkKind::kLeafToSpine:
+      return "leaf->spine";
+    case LinkKind::kSpineToLeaf:
+      return "spine->leaf";
+  }
+  return "?";
+}
+
+FabricGraph::FabricGraph(const ClusterSpec& c, const FabricOptions& options)
+    : kind_(c.fabric.kind) {
+  if (c.nodes < 1 || c.node.gpus_per_node < 1)
+    throw Error(
+        fmt::format("cluster '{}': the fabric simulator needs GPUs; got {} nodes of {} GPUs",
+                    c.name, c.nodes, c.node.gpus_per_node));
+  if (c.nodes > kMaxFabricGpus || c.gpus() > kMaxFabricGpus)
+    throw Error(fmt::format("cluster '{}' has {} GPUs; the fabric simulator holds at most {}",
+                            c.name, c.gpus(), kMaxFabricGpus));
+  if (!std::isfinite(options.oversubscription) || options.oversubscription < 1.0)
+    throw Error(
+        fmt::format("oversubscription {}: expected a finite ratio >= 1", options.oversubscription));
+  nodes_ = static_cast<std::int32_t>(c.nodes);
+  gpus_per_node_ = static_cast<std::int32_t>(c.node.gpus_per_node);
+  gpus_ = nodes_ * gpus_per_node_;
+
+  switch (kind_) {
+    case FabricKind::kNone:
+      if (c.nodes > 1)
+        throw Error(
+            fmt::format("cluster '{}' has {} nodes but fabric 'none': several nodes need "
+                        "an ft2, mpft or multi-rail fabric",
+                        c.name, c.nodes));
+      break;
+    case FabricKind::kFatTree2:
+    case FabricKind::kMultiPlaneFatTree:
+    case FabricKind::kMultiRail:
+      has_network_ = true;
+      break;
+    default:
+      throw Error(
+          fmt::format("cluster '{}': fabric '{}' is not simulated; expected ft2, mpft or "
+                      "multi-rail (or none for one node)",
+                      c.name, to_string(kind_)));
+  }
+
+  // Scale-up: one switch per domain of domain_gpus consecutive GPUs (the last may be smaller).
+  has_scale_up_ = gpus_ > 1 && c.scale_up.domain_gpus > 1 && c.scale_up.link != "none";
+  if (has_scale_up_ && c.scale_up.bandwidth_achievable.value <= 0)
+    throw Error(
+        fmt::format("cluster '{}': scale_up.bandwidth_achievable is {} B/s; expected > 0 "
+                    "for a scale-up domain of {} GPUs",
+                    c.name, c.scale_up.bandwidth_achievable.value, c.scale_up.domain_gpus));
+  domain_gpus_ =
+      has_scale_up_
+          ? static_cast<std::int32_t>(std::min<std::int64_t>(c.scale_up.domain_gpus, gpus_))
+          : 1;
+  const std::int32_t domains =
+      has_scale_up_ ? static_cast<std::int32_t>(ceil_div(gpus_, domain_gpus_)) : 0;
+
+  // Scale-out: leaves sized to the NICs, radix/2 spines per tree with one cable to each leaf.
+  double nic_leaf_rate = 0, gpu_nic_rate = 0;
+  if (has_network_) {
+    if (c.node.nics_per_node < 1)
+      throw Error(fmt::format("cluster '{}': node.nics_per_node is {}; a {} fabric needs >= 1",
+                              c.name, c.node.nics_per_node, to_string(kind_)));
+    nic_leaf_rate = c.scale_out.bandwidth_achievable.value;
+    if (nic_leaf_rate <= 0)
+      throw Error(
+          fmt::format("cluster '{}': scale_out.bandwidth_achievable is {} B/s; expected > 0",
+                      c.name, nic_leaf_rate));
+    gpu_nic_rate = c.node.nic_speed ? c.node.nic_speed->value : nic_leaf_rate;
+    const std::int64_t radix = c.fabric.switch_radix;
+    if (radix < 4 || radix % 2 != 0)
+      throw Error(fmt::format("cluster '{}': switch radix {}; a fat tree needs an even radix >= 4",
+                              c.name, radix));
+    nics_per_node_ = static_cast<std::int32_t>(c.node.nics_per_node);
+    if (c.nodes * nics_per_node_ > kMaxFabricGpus)
+      throw Error(fmt::format("cluster '{}' has {} NICs; the fabric simulator holds at most {}",
+                              c.name, c.nodes * nics_per_node_, kMaxFabricGpus));
+    half_radix_ = static_cast<std::int32_t>(radix / 2);
+    std::int64_t trees = 1, leaves_per_tree = 0;
+    if (kind_ == FabricKind::kFatTree2) {
+      leaves_per_tree = ceil_div(nics(), half_radix_);
+    } else if (kind_ == FabricKind::kMultiPlaneFatTree) {
+      if (c.fabric.planes != nics_per_node_)
+        throw Error(
+            fmt::format("cluster '{}': a multi-plane fat tree puts NIC i of each node in "
+                        "plane i; got {} planes for {} NICs per node",
+                        c.name, c.fabric.planes, nics_per_node_));
+      rails_ = nics_per_node_;
+      trees = rails_;
+      leaves_per_tree = ceil_div(nodes_, half_radix_);
+    } else {  // multi-rail: every rail's leaves in one tree
+      rails_ = nics_per_node_;
+      leaves_per_rail_ = static_cast<std::int32_t>(ceil_div(nodes_, half_radix_));
+      leaves_per_tree = std::int64_t{rails_} * leaves_per_rail_;
+    }
+    if (leaves_per_tree > radix)
+      throw Error(fmt::format(
+          "cluster '{}' does not fit a {} of radix {}: its {} NICs need {} leaves of {} ports in "
+          "one tree, but a spine of radix {} reaches at most {} leaves",
+          c.name, to_string(kind_), radix, nics(), leaves_per_tree, half_radix_, radix, radix));
+    if (kind_ == FabricKind::kMultiPlaneFatTree)
+      leaves_per_rail_ = static_cast<std::int32_t>(leaves_per_tree);
+    leaves_per_tree_ = static_cast<std::int32_t>(leaves_per_tree);
+    leaves_ = static_cast<std::int32_t>(trees * leaves_per_tree);
+    spines_per_tree_ = leaves_per_tree > 1 ? half_radix_ : 0;
+    sizing_.trees = trees;
+    sizing_.rails = rails_;
+    sizing_.leaves_per_tree = leaves_per_tree;
+    sizing_.spines_per_tree = spines_per_tree_;
+    sizing_.leaves = leaves_;
+    sizing_.spines = trees * spines_per_tree_;
+    sizing_.switches = sizing_.leaves + sizing_.spines;
+    sizing_.leaf_spine_cables = std::int64_t{leaves_} * spines_per_tree_;
+    sizing_.leaf_port_fraction =
+        static_cast<double>(nics()) / (static_cast<double>(leaves_) * half_radix_);
+    sizing_.top_tier_port_fraction =
+        spines_per_tree_ > 0 ? static_cast<double>(leaves_per_tree) / static_cast<double>(radix)
+                             : 0.0;
+    sizing_.note = fmt::format(
+        "{} tree(s) of {} leaves ({} NIC ports each) and {} spines each of radix {}; {:.1f}% of "
+        "spine ports used (packed with parallel cables: {} spines in all instead of {})",
+        trees, leaves_per_tree, half_radix_, spines_per_tree_, radix,
+        100.0 * sizing_.top_tier_port_fraction,
+        spines_per_tree_ > 0 ? trees * ceil_div(leaves_per_tree * half_radix_, radix) : 0,
+        sizing_.spines);
+  }
+
+  // Vertices.
+  off_nic_v_ = gpus_;
+  off_su_v_ = off_nic_v_ + (has_network_ ? nics() : 0);
+  off_leaf_v_ = off_su_v_ + domains;
+  off_spine_v_ = off_leaf_v_ + leaves_;
+
+  // Links, block by block (the offsets are the link-id formulas of the header).
+  const std::int64_t cables = std::int64_t{leaves_} * spines_per_tree_;
+  const std::int64_t total = (has_scale_up_ ? 2 * std::int64_t{gpus_} : 0) +
+                             (has_network_ ? 2 * std::int64_t{gpus_} + 2 * nics() : 0) + 2 * cables;
+  from_.reserve(total), to_.reserve(total), capacity_.reserve(total);
+  latency_.reserve(total), kind_of_.reserve(total);
+  const double su_rate = c.scale_up.bandwidth_achievable.value;
+  const double su_latency = c.scale_up.latency.value / 2;
+  off_su_out_ = links();
+  if (has_scale_up_)
+    for (std::int32_t g = 0; g < gpus_; ++g)
+      add_link(g, off_su_v_ + domain_of(g), su_rate, su_latency, LinkKind::kGpuToScaleUp);
+  off_su_in_ = links();
+  if (has_scale_up_)
+    for (std::int32_t g = 0; g < gpus_; ++g)
+      add_link(off_su_v_ + domain_of(g), g, su_rate, su_latency, LinkKind::kScaleUpToGpu);
+  off_gpu_nic_ = links();
+  if (has_network_)
+    for (std::int32_t g = 0; g < gpus_; ++g)
+      add_link(g, off_nic_v_ + nic_of(g), gpu_nic_rate, 0.0, LinkKind::kGpuToNic);
+  off_nic_gpu_ = links();
+  if (has_network_)
+    for (std::int32_t g = 0; g < gpus_; ++g)
+      add_link(off_nic_v_ + nic_of(g), g, gpu_nic_rate, 0.0, LinkKind::kNicToGpu);
+  const double edge_latency = c.scale_out.latency_same_leaf.value / 2;
+  off_nic_leaf_ = links();
+  if (has_network_)
+    for (std::int32_t n = 0; n < nics(); ++n)
+      add_link(off_nic_v_ + n, off_leaf_v_ + leaf_of_nic(n), nic_leaf_rate, edge_latency,
+               LinkKind::kNicToLeaf);
+  off_leaf_nic_ = links();
+  if (has_network_)
+    for (std::int32_t n = 0; n < nics(); ++n)
+      add_link(off_leaf_v_ + leaf_of_nic(n), off_nic_v_ + n, nic_leaf_rate, edge_latency,
+               LinkKind::kLeafToNic);
+  const double core_rate = nic_leaf_rate / options.oversubscription;
+  const double core_latency =
+      (c.scale_out.latency_cross_leaf.value - c.scale_out.latency_same_leaf.value) / 2;
+  off_leaf_spine_ = links();
+  for (std::int32_t l = 0; l < leaves_; ++l)
+    for (std::int32_t s = 0; s < spines_per_tree_; ++s)
+      add_link(off_leaf_v_ + l, off_spine_v_ + tree_of_leaf(l) * spines_per_tree_ + s, core_rate,
+               core_latency, LinkKind::kLeafToSpine);
+  off_spine_leaf_ = links();
+  for (std::int32_t l = 0; l < leaves_; ++l)
+    for (std::int32_t s = 0; s < spines_per_tree_; ++s)
+      add_link(off_spine_v_ + tree_of_leaf(l) * spines_per_tree_ + s, off_leaf_v_ + l, core_rate,
+               core_latency, LinkKind::kSpineToLeaf);
+}
+
+std::int32_t FabricGraph::add_link(std::int32_t from, std::int32_t to, double capacity,
+                                   double latency, LinkKind kind) {
+  from_.push_back(from);
+  to_.push_back(to);
+  capacity_.push_back(capacity);
+  latency_.push_back(latency);
+  kind_of_.push_back(kind);
+  return links() - 1;
+}
+
+std::int32_t FabricGraph::nic_of(std::int32_t gpu) const {
+  return node_of(gpu) * nics_per_node_ + local_of(gpu) * nics_per_node_ / gpus_per_node_;
+}
+
+std::int32_t FabricGraph::rail_of_nic(std::int32_t nic) const {
+  return kind_ == FabricKind::kFatTree2 ? 0 : nic % nics_per_node_;
+}
+
+std::int32_t FabricGraph::leaf_of_nic(std::int32_t nic) const {
+  if (kind_ == FabricKind::kFatTree2) return nic / half_radix_;
+  const std::int32_t node = nic / nics_per_node_;
+  return rail_of_nic(nic) * leaves_per_rail_ + node / half_radix_;
+}
+
+std::int32_t FabricGraph::port_of_nic(std::int32_t nic) const {
+  if (kind_ == FabricKind::kFatTree2) return nic % half_radix_;
+  return (nic / nics_per_node_) % half_radix_;
+}
+
+std::int32_t FabricGraph::tree_of_leaf(std::int32_t leaf) const {
+  return kind_ == FabricKind::kMultiPlaneFatTree ? leaf / leaves_per_tree_ : 0;
+}
+
+std::int32_t FabricGraph::gpu_on_rail(std::int32_t node, std::int32_t rail) const {
+  if (!has_network_ || rail < 0 || rail >= rails_) return -1;
+  if (rails_ == 1) return node * gpus_per_node_;
+  // The smallest local index i with i x nics / gpus == rail.
+  const std::int64_t i = ceil_div(std::int64_t{rail} * gpus_per_node_, nics_per_node_);
+  if (i >= gpus_per_node_ || i * nics_per_node_ / gpus_per_node_ != rail) return -1;
+  return node * gpus_per_node_ + static_cast<std::int32_t>(i);
+}
+
+VertexKind FabricGraph::vertex_kind(std::int32_t v) const {
+  if (v < off_nic_v_) return VertexKind::kGpu;
+  if (v < off_su_v_) return VertexKind::kNic;
+  if (v < off_leaf_v_) return VertexKind::kScaleUpSwitch;
+  if (v < off_spine_v_) return VertexKind::kLeaf;
+  return VertexKind::kSpine;
+}
+
+std::string FabricGraph::tree_prefix(std::int32_t tree_or_rail) const {
+  if (kind_ == FabricKind::kMultiPlaneFatTree) return fmt::format("p{}.", tree_or_rail);
+  if (kind_ == FabricKind::kMultiRail) return fmt::format("r{}.", tree_or_rail);
+  return "";
+}
+
+std::string FabricGraph::vertex_name(std::int32_t v) const {
+  if (v < 0 || v >= vertices())
+    throw Error(fmt::format("vertex {} is not in the fabric (0 to {})", v, vertices() - 1));
+  switch (vertex_kind(v)) {
+    case VertexKind::kGpu:
+      return fmt::format("gpu{}.{}", node_of(v), local_of(v));
+    case VertexKind::kNic: {
+      const std::int32_t n = v - off_nic_v_;
+      return fmt::format("nic{}.{}", n / nics_per_node_, n % nics_per_node_);
+    }
+    case VertexKind::kScaleUpSwitch:
+      return fmt::format("nvswitch{}", v - off_su_v_);
+    case VertexKind::kLeaf: {
+      const std::int32_t l = v - off_leaf_v_;
+      if (kind_ == FabricKind::kFatTree2) return fmt::format("leaf {}", l);
+      return fmt::format("leaf {}{}", tree_prefix(l / leaves_per_rail_), l % leaves_per_rail_);
+    }
+    case VertexKind::kSpine: {
+      const std::int32_t s = v - off_spine_v_;
+      if (kind_ != FabricKind::kMultiPlaneFatTree) return fmt::format("spine {}", s);
+      return fmt::format("spine {}{}", tree_prefix(s / spines_per_tree_), s % spines_per_tree_);
+    }
+  }
+  return "?";
+}
+
+std::string FabricGraph::link_name(std::int32_t link) const {
+  if (link < 0 || link >= links())
+    throw Error(fmt::format("link {} is not in the fabric (0 to {})", link, links() - 1));
+  return fmt::format("{} -> {}", vertex_name(from_[link]), vertex_name(to_[link]));
+}
+
+}  // namespace cobench::topo

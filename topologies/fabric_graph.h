@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: Apache-2.0
+// The cluster as a directed graph for the flow-level fabric simulator: GPUs, NICs, scale-up
+// (NVLink) switches, and the leaf and spine switches of a two-level fat tree (FT2), a
+// multi-plane fat tree (MPFT: NIC i of every node in plane i, each plane its own FT2) or a
+// multi-rail fat tree (MRFT: NIC i of every node on the leaves of rail i, spines shared by all
+// rails), sized to the cluster: as many leaves as its NICs need at radix/2 endpoint ports each,
+// and radix/2 spines per tree with one cable to each leaf (1:1; each spine uses as many of its
+// radix ports as there are leaves). Every link is directed and has a capacity (bytes/s) and a
+// latency; ids are ints into flat vectors, and each link id is a formula of its endpoint, so
+// routing never searches.
+//
+// Capacities: GPU <-> scale-up switch: scale_up.bandwidth_achievable (per GPU, each direction);
+// GPU <-> NIC: node.nic_speed (the line rate; scale_out.bandwidth_achievable when absent);
+// NIC <-> leaf: scale_out.bandwidth_achievable; leaf <-> spine: the same / oversubscription.
+// Latencies add up along a path to the cluster's end-to-end figures: each scale-up link half of
+// scale_up.latency, each NIC-leaf link half of latency_same_leaf, each leaf-spine link half of
+// (latency_cross_leaf - latency_same_leaf), GPU-NIC links none.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "topologies/cluster.h"
+
+namespace cobench::topo {
+
+/// The most GPUs a fabric graph holds (ids are 32-bit; an all-to-all is bounded separately).
+inline constexpr std::int64_t kMaxFabricGpus = 1 << 20;
+
+enum class VertexKind : std::uint8_t { kGpu, kNic, kScaleUpSwitch, kLeaf, kSpine };
+
+enum class LinkKind : std::uint8_t {
+  kGpuToScaleUp,
+  kScaleUpToGpu,
+  kGpuToNic,
+  kNicToGpu,
+  kNicToLeaf,
+  kLeafToNic,
+  kLeafToSpine,
+  kSpineToLeaf
+};
+std::string_view to_string(LinkKind k);
+
+struct FabricOptions {
+  /// Leaf down:up bandwidth ratio; leaf-spine links carry the per-port rate divided by it.
+  double oversubscription = 1.0;
+};
+
+/// What the build used: switch counts and how full the tiers are.
+struct FabricSizing {
+  std::int64_t trees = 0;            ///< separate FT2s: an MPFT's planes, else 1 (0: none)
+  std::int64_t rails = 1;            ///< NIC groups: planes (MPFT) or rails (MRFT); FT2 1
+  std::int64_t leaves_per_tree = 0;  ///< an MRFT's tree holds every rail's leaves
+  std::int64_t spines_per_tree = 0;  ///< radix/2 when a tree has 2 or more leaves, else 0
+  std::int64_t leaves = 0;           ///< all trees
+  std::int64_t spines = 0;           ///< all trees
+  std::int64_t switches = 0;         ///< leaves + spines (scale-up switches not counted)
+  std::int64_t leaf_spine_cables = 0;
+  double leaf_port_fraction = 0;      ///< NIC ports used / leaves x radix/2
+  double top_tier_port_fraction = 0;  ///< spine ports used / spines x radix
+  std::string note;
+};
+
+class FabricGraph {
+ public:
+  /// Builds the graph of `cluster` (fabric ft2, mpft or multi-rail; or none for one node).
+  /// Throws cobench::Error for another fabric, a cluster its radix cannot hold, or a missing
+  /// rate.
+  explicit FabricGraph(const ClusterSpec& cluster, const FabricOptions& options = {});
+
+  FabricKind kind() const { return kind_; }
+  const FabricSizing& sizing() const { return sizing_; }
+
+  std::int32_t gpus() const { return gpus_; }
+  std::int32_t nodes() const { return nodes_; }
+  std::int32_t gpus_per_node() const { return gpus_per_node_; }
+  std::int32_t nics_per_node() const { return nics_per_node_; }
+  std::int32_t nics() const { return nodes_ * nics_per_node_; }
+  bool has_scale_up() const { return has_scale_up_; }
+  bool has_network() const { return has_network_; }
+  std::int32_t rails() const { return rails_; }
+  std::int32_t leaves() const { return leaves_; }
+  std::int32_t spines_per_tree() const { return spines_per_tree_; }
+
+  // Addressing. GPU ids run node by node; NIC ids likewise (node x nics_per_node + i).
+  std::int32_t node_of(std::int32_t gpu) const { return gpu / gpus_per_node_; }
+  std::int32_t local_of(std::int32_t gpu) const { return gpu % gpus_per_node_; }
+  std::int32_t domain_of(std::int32_t gpu) const { return gpu / domain_gpus_; }
+  /// GPU i of a node uses NIC i x nics_per_node / gpus_per_node (NIC i when the counts match).
+  std::int32_t nic_of(std::int32_t gpu) const;
+  /// The plane (MPFT) or rail (MRFT) of a NIC: its index in the node; 0 in an FT2.
+  std::int32_t rail_of_nic(std::int32_t nic) const;
+  std::int32_t leaf_of_nic(std::int32_t nic) const;
+  /// The NIC's down port on its leaf (0 to radix/2 - 1).
+  std::int32_t port_of_nic(std::int32_t nic) const;
+  std::int32_t tree_of_leaf(std::int32_t leaf) const;
+  /// The first GPU of `node` whose NIC is on `rail`; -1 when none.
+  std::int32_t gpu_on_rail(std::int32_t node, std::int32_t rail) const;
+
+  // Link ids.
+  std::int32_t links() const { return static_cast<std::int32_t>(from_.size()); }
+  std::int32_t scale_up_out(std::int32_t gpu) const { return off_su_out_ + gpu; }
+  std::int32_t scale_up_in(std::int32_t gpu) const { return off_su_in_ + gpu; }
+  std::int32_t gpu_to_nic(std::int32_t gpu) const { return off_gpu_nic_ + gpu; }
+  std::int32_t nic_to_gpu(std::int32_t gpu) const { return off_nic_gpu_ + gpu; }
+  std::int32_t nic_to_leaf(std::int32_t nic) const { return off_nic_leaf_ + nic; }
+  std::int32_t leaf_to_nic(std::int32_t nic) const { return off_leaf_nic_ + nic; }
+  /// `spine` counts within the leaf's tree (0 to spines_per_tree - 1).
+  std::int32_t leaf_to_spine(std::int32_t leaf, std::int32_t spine) const {
+    return off_leaf_spine_ + leaf * spines_per_tree_ + spine;
+  }
+  std::int32_t spine_to_leaf(std::int32_t leaf, std::int32_t spine) const {
+    return off_spine_leaf_ + leaf * spines_per_tree_ + spine;
+  }
+  /// The first leaf-to-spine link id; the block has leaves x spines_per_tree links, as does
+  /// the spine-to-leaf block after it.
+  std::int32_t first_leaf_to_spine() const { return off_leaf_spine_; }
+  std::int32_t first_spine_to_leaf() const { return off_spine_leaf_; }
+
+  std::int32_t link_from(std::int32_t link) const { return from_[link]; }
+  std::int32_t link_to(std::int32_t link) const { return to_[link]; }
+  double capacity_bytes_per_s(std::int32_t link) const { return capacity_[link]; }
+  double latency_s(std::int32_t link) const { return latency_[link]; }
+  LinkKind link_kind(std::int32_t link) const { return kind_of_[link]; }
+  const std::vector<double>& capacities_bytes_per_s() const { return capacity_; }
+
+  // Vertices: GPUs, NICs, scale-up switches, leaves, spines, in that order.
+  std::int32_t vertices() const { return off_spine_v_ + sizing_spines(); }
+  VertexKind vertex_kind(std::int32_t vertex) const;
+  /// "gpu3.5" (node 3, local 5), "nic3.5", "nvswitch0", "leaf p2.1" (plane 2; "r" a rail),
+  /// "spine p2.7".
+  std::string vertex_name(std::int32_t vertex) const;
+  std::string link_name(std::int32_t link) const;  ///< "nic3.5 -> leaf p5.0"
+
+ private:
+  std::int32_t sizing_spines() const { return static_cast<std::int32_t>(sizing_.spines); }
+  std::int32_t add_link(std::int32_t from, std::int32_t to, double capacity, double latency,
+                        LinkKind kind);
+  std::string tree_prefix(std::int32_t tree_or_rail) const;
+
+  FabricKind kind_ = FabricKind::kNone;
+  FabricSizing sizing_;
+  std::int32_t gpus_ = 0, nodes_ = 0, gpus_per_node_ = 0, nics_per_node_ = 0;
+  std::int32_t domain_gpus_ = 1;
+  bool has_scale_up_ = false, has_network_ = false;
+  std::int32_t rails_ = 1, leaves_ = 0, leaves_per_tree_ = 0, leaves_per_rail_ = 0;
+  std::int32_t spines_per_tree_ = 0, half_radix_ = 0;
+  // First link id of each block.
+  std::int32_t off_su_out_ = 0, off_su_in_ = 0, off_gpu_nic_ = 0, off_nic_gpu_ = 0;
+  std::int32_t off_nic_leaf_ = 0, off_leaf_nic_ = 0, off_leaf_spine_ = 0, off_spine_leaf_ = 0;
+  // First vertex id of each kind after the GPUs.
+  std::int32_t off_nic_v_ = 0, off_su_v_ = 0, off_leaf_v_ = 0, off_spine_v_ = 0;
+  std::vector<std::int32_t> from_, to_;
+  std::vector<double> capacity_, latency_;
+  std::vector<LinkKind> kind_of_;
+};
+
+}  // namespace cobench::topo

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+// Routing a flow (source GPU, destination GPU) over the fabric graph (fabric_graph.h):
+//   same scale-up domain: GPU -> scale-up switch -> GPU (NVLink);
+//   otherwise: GPU -> its NIC -> leaf [-> spine -> leaf] -> NIC -> GPU.
+// The spine, when the leaves differ, is the one equal-cost choice of a two-level tree:
+//   kEcmp      a seeded hash of (source, destination, flow index, seed) per flow;
+//   kStatic    fixed per destination as an InfiniBand linear forwarding table: the destination
+//              NIC's port on its leaf modulo the spines (radix/2 spines: one per port);
+//   kAdaptive  the flow split evenly over every spine (a fluid model). An even split loads each
+//              of a leaf's uplinks alike, so the route crosses the leaf's uplink bundle (one
+//              resource of all its uplinks' capacity) and the destination leaf's downlink
+//              bundle: exact for the even split, and S times fewer hops than S subflows.
+// PXN (NCCL's PCIe x NVLink): on an MPFT or MRFT, when the destination GPU's NIC is on another
+// plane or rail than the source GPU's, the flow first crosses NVLink to the source node's GPU
+// whose NIC is on the destination's plane or rail, then the network (NCCL's default).
+// Without PXN, on an MRFT the flow crosses rails through the shared spines; on an MPFT, whose
+// planes are disjoint, it crosses the source's plane to the destination node's GPU on that
+// plane and is forwarded over the destination node's NVLink (the paper's intra-node
+// forwarding). Where no NVLink can forward it, the route is refused.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "topologies/fabric_graph.h"
+
+namespace cobench::topo {
+
+enum class RoutingPolicy { kEcmp, kStatic, kAdaptive };
+std::string_view to_string(RoutingPolicy p);
+/// "ecmp", "static" or "adaptive"; anything else is an Error naming the choices.
+RoutingPolicy parse_routing_policy(std::string_view text);
+
+struct RoutingOptions {
+  RoutingPolicy policy = RoutingPolicy::kEcmp;
+  bool pxn = true;
+  std::uint64_t seed = 0;
+};
+
+/// The resources flows share: the graph's links [0, links), then one uplink bundle per leaf
+/// [links, links + leaves), then one downlink bundle per leaf (kAdaptive's spine hops).
+std::int32_t resource_count(const FabricGraph& g);
+std::int32_t uplink_bundle(const FabricGraph& g, std::int32_t leaf);
+std::int32_t downlink_bundle(const FabricGraph& g, std::int32_t leaf);
+/// Capacities in bytes/s: a link's, or a bundle's (its links' sum).
+std::vector<double> resource_capacities(const FabricGraph& g);
+
+inline constexpr int kMaxRouteHops = 8;
+
+struct Route {
+  std::array<std::int32_t, kMaxRouteHops> resources{};
+  int hops = 0;
+  double latency_s = 0;           ///< the links' latencies summed
+  std::int32_t relay_gpu = -1;    ///< the GPU that forwards over NVLink (PXN or destination side)
+  std::int32_t spine = -1;        ///< the spine within the tree; -1 without one or when split
+  std::int32_t source_leaf = -1;  ///< the leaves the network part joins (-1: NVLink only)
+  std::int32_t destination_leaf = -1;
+
+  std::span<const std::int32_t> path() const { return {resources.data(), size_t(hops)}; }
+};
+
+/// The route of flow number `flow_index` (hashed by kEcmp) from `src_gpu` to `dst_gpu`. Throws
+/// cobench::Error for a GPU outside the graph, a flow to itself, or a pair the fabric cannot
+/// join.
+Route route_flow(const FabricGraph& g, std::int32_t src_gpu, std::int32_t dst_gpu,
+                 std::uint64_t flow_index, const RoutingOptions& options);
+
+/// kEcmp's spine for a flow: uniform over 0 to spines - 1 for any seed.
+std::int32_t ecmp_spine(std::int32_t src_gpu, std::int32_t dst_gpu, std::uint64_t flow_index,
+                        std::uint64_t seed, std::int32_t spines);
+
+}  // namespace cobench::topo
