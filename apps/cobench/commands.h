@@ -22,6 +22,8 @@ void add_run(CLI::App& app, Action& action, const std::vector<std::string>& argv
 void add_compare(CLI::App& app, Action& action);
 /// `cobench history PATH...`
 void add_history(CLI::App& app, Action& action);
+/// `cobench fabric --cluster C`
+void add_fabric(CLI::App& app, Action& action);
 /// `cobench results validate|from-gbench`
 void add_results(CLI::App& app, Action& action, const std::vector<std::string>& argv);
 

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   cobench::app::add_sysinfo(app, action, args);
   cobench::app::add_results(app, action, args);
   cobench::app::add_analyze(app, action);
+  cobench::app::add_fabric(app, action);
   cobench::app::add_compare(app, action);
   cobench::app::add_history(app, action);
   cobench::app::add_run(app, action, args);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -115,6 +116,36 @@ TEST(Cli, AnalyzeModelOnCluster) {
   EXPECT_NE(bad.out.find("unknown model 'deepseek-v9'"), std::string::npos) << bad.out;
   EXPECT_EQ(run("analyze --model deepseek-v3").status, 1);  // no cluster
   EXPECT_EQ(run("analyze --paper --format html").status, 2);
+}
+
+TEST(Cli, FabricComparesRoutingPolicies) {
+  // A ring all-gather over the first 128 GPUs of the 256-GPU multi-rail tree without PXN: its
+  // cross-rail flows hash onto the shared spines; ECMP collides (below the NIC rate), static
+  // routing (by destination port) and adaptive routing (spread over every spine) do not.
+  const CommandResult ok =
+      run("fabric --cluster h100-ib-256 --traffic all_gather --gpus 128 --no-pxn --format json",
+          /*stdout_only=*/true);
+  ASSERT_EQ(ok.status, 0) << ok.out;
+  const nlohmann::json j = nlohmann::json::parse(ok.out);
+  std::map<std::string, double> v;
+  for (const auto& row : j["rows"]) v[row["key"].get<std::string>()] = row["cobench"];
+  ASSERT_TRUE(v.count("routing.ecmp.busbw") && v.count("routing.static.busbw") &&
+              v.count("routing.adaptive.busbw"))
+      << ok.out;
+  EXPECT_LT(v["routing.ecmp.busbw"], 0.75 * v["routing.static.busbw"]);
+  EXPECT_NEAR(v["routing.adaptive.busbw"], v["routing.static.busbw"],
+              1e-9 * v["routing.static.busbw"]);
+  EXPECT_GT(v["routing.ecmp.ecmp_collision_fraction"], 0);
+  // Bad requests: the value and what was expected.
+  const CommandResult big = run("fabric --cluster h100-ib-256 --gpus 9999");
+  EXPECT_EQ(big.status, 1) << big.out;
+  EXPECT_NE(big.out.find("--gpus 9999 exceeds the cluster's 256 GPUs"), std::string::npos)
+      << big.out;
+  EXPECT_EQ(run("fabric --cluster h100-ib-256 --traffic broadcast").status, 2);
+  const CommandResult zero = run("fabric --cluster h100-ib-256 --bytes 0B");
+  EXPECT_EQ(zero.status, 2) << zero.out;
+  EXPECT_NE(zero.out.find("--bytes: a size above 0, got '0B'"), std::string::npos) << zero.out;
+  EXPECT_EQ(run("fabric --cluster h100-ib-256 --bytes 12").status, 2);  // no unit
 }
 
 TEST(Cli, AnalyzeTrain) {

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: Apache-2.0
+// `cobench fabric --cluster C [--traffic all_gather|reduce_scatter|all_reduce|all_to_all]
+//  [--gpus N] [--group N] [--stride N] [--bytes SIZE] [--routing ecmp|static|adaptive|all]
+//  [--no-pxn] [--seed N] [--oversubscription R] [--finish-window W] [--format text|json|markdown]`:
+// a collective simulated on the cluster's fabric under each routing policy (docs/model.md,
+// "Fabric simulation").
+#include <fmt/format.h>
+
+#include "apps/cobench/cli_checks.h"
+#include "apps/cobench/commands.h"
+#include "core/error.h"
+#include "core/units.h"
+#include "topologies/data_files.h"
+#include "topologies/fabric_report.h"
+
+namespace cobench::app {
+
+void add_fabric(CLI::App& app, Action& action) {
+  struct Options {
+    std::string cluster, traffic = "all_gather", routing = "all", bytes = "1GiB", format = "text";
+    int gpus = 0, group = 0, stride = 1;
+    bool no_pxn = false;
+    std::uint64_t seed = 0;
+    double oversubscription = 1, finish_window = 0;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand(
+      "fabric",
+      "A collective simulated on a cluster's fabric: routing (ECMP, static, adaptive, "
+      "PXN) and contention, flow by flow");
+  cmd->add_option("--cluster", o->cluster, "Cluster file or name (topologies/clusters)")
+      ->required();
+  cmd->add_option("--traffic", o->traffic, "all_gather, reduce_scatter, all_reduce or all_to_all")
+      ->check(CLI::IsMember({"all_gather", "reduce_scatter", "all_reduce", "all_to_all"}))
+      ->capture_default_str();
+  cmd->add_option("--gpus", o->gpus, "The first N GPUs of the cluster (default: all)")
+      ->check(integer_in<int>(0, 1 << 24));
+  cmd->add_option("--group", o->group,
+                  "Ranks a group, groups running at once (default: all the GPUs; 8, 4, 2 for the "
+                  "paper's TP groups)")
+      ->check(integer_in<int>(0, 1 << 24));
+  cmd->add_option("--stride", o->stride, "1: consecutive ranks; TP: one rank per TP group")
+      ->check(integer_in<int>(1, 1 << 24))
+      ->capture_default_str();
+  cmd->add_option("--bytes", o->bytes, "Size as nccl-tests counts it (e.g. 1GiB, 64MiB)")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            try {
+              const double b = parse_bytes(text).value;
+              return b > 0 ? "" : fmt::format("a size above 0, got '{}'", text);
+            } catch (const Error& e) {
+              return e.what();
+            }
+          },
+          "SIZE"))
+      ->capture_default_str();
+  cmd->add_option("--routing", o->routing, "ecmp, static, adaptive or all")
+      ->check(CLI::IsMember({"ecmp", "static", "adaptive", "all"}))
+      ->capture_default_str();
+  cmd->add_flag("--no-pxn", o->no_pxn,
+                "Cross-rail traffic goes over the network, not NVLink first");
+  cmd->add_option("--seed", o->seed, "ECMP hash seed")->capture_default_str();
+  cmd->add_option("--oversubscription", o->oversubscription, "Leaf down:up bandwidth ratio")
+      ->check(finite_number(1, 64))
+      ->capture_default_str();
+  cmd->add_option("--finish-window", o->finish_window,
+                  "0: exact events; w > 0 ends flows within w x the earliest finish together "
+                  "(faster for large oversubscribed ECMP runs, conservative by about w)")
+      ->check(finite_number(0, 1))
+      ->capture_default_str();
+  cmd->add_option("--format", o->format, "text, json or markdown")
+      ->check(CLI::IsMember({"text", "json", "markdown"}))
+      ->capture_default_str();
+  cmd->callback([&action, o] {
+    action = [o] {
+      topo::FabricRequest r;
+      r.kind = topo::parse_collective_kind(o->traffic);
+      r.gpus = o->gpus;
+      r.group = o->group;
+      r.stride = o->stride;
+      r.size_bytes = parse_bytes(o->bytes).value;
+      if (o->routing != "all") r.policies = {topo::parse_routing_policy(o->routing)};
+      r.pxn = !o->no_pxn;
+      r.seed = o->seed;
+      r.oversubscription = o->oversubscription;
+      r.finish_window = o->finish_window;
+      const topo::Report rep = topo::fabric_report(topo::load_cluster_file(o->cluster), r);
+      if (o->format == "json")
+        fmt::print("{}\n", topo::to_json(rep).dump(2));
+      else if (o->format == "markdown")
+        fmt::print("{}", topo::format_markdown(rep));
+      else
+        fmt::print("{}", topo::format_text(rep));
+      return 0;
+    };
+  });
+}
+
+}  // namespace cobench::app

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "topologies/fabric_report.h"
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "core/units.h"
+
+namespace cobench::topo {
+
+CollectiveKind parse_collective_kind(const std::string& name) {
+  if (name == "all_gather") return CollectiveKind::kAllGather;
+  if (name == "reduce_scatter") return CollectiveKind::kReduceScatter;
+  if (name == "all_reduce") return CollectiveKind::kAllReduce;
+  if (name == "all_to_all") return CollectiveKind::kAllToAll;
+  throw Error(fmt::format(
+      "unknown traffic '{}': expected all_gather, reduce_scatter, all_reduce or all_to_all", name));
+}
+
+Report fabric_report(const ClusterSpec& c, const FabricRequest& r) {
+  FabricOptions fo;
+  fo.oversubscription = r.oversubscription;
+  const FabricGraph g(c, fo);
+  const std::int32_t gpus = r.gpus > 0 ? r.gpus : g.gpus();
+  if (gpus > g.gpus())
+    throw Error(fmt::format("--gpus {} exceeds the cluster's {} GPUs", gpus, g.gpus()));
+  const std::int32_t group = r.group > 0 ? r.group : gpus;
+  const RankGroups groups = rank_groups(gpus, group, r.stride);
+  auto make = [&]() {
+    switch (r.kind) {
+      case CollectiveKind::kAllGather:
+        return ring_all_gather(groups, r.size_bytes);
+      case CollectiveKind::kReduceScatter:
+        return ring_reduce_scatter(groups, r.size_bytes);
+      case CollectiveKind::kAllReduce:
+        return ring_all_reduce(groups, r.size_bytes);
+      case CollectiveKind::kAllToAll:
+        break;
+    }
+    return all_to_all(groups, r.size_bytes);
+  };
+  const Collective coll = make();
+
+  Report rep;
+  rep.title =
+      fmt::format("{} of {} on {}", to_string(r.kind), format_bytes(Bytes(r.size_bytes)), c.name);
+  auto row = [&](const std::string& section, std::string key, std::string quantity, double v,
+                 std::string unit, std::string note = "") {
+    rep.rows.push_back({section, std::move(key), std::move(quantity), std::nullopt, v,
+                        std::move(unit), 0, std::move(note), false});
+  };
+  const FabricSizing& sz = g.sizing();
+  const std::string fabric =
+      fmt::format("Fabric: {} ({} GPUs, {} NICs)", to_string(c.fabric.kind), g.gpus(), g.nics());
+  row(fabric, "fabric.switches", "switches (leaves + spines)", static_cast<double>(sz.switches), "",
+      fmt::format("{} leaves, {} spines in {} tree(s); {}", sz.leaves, sz.spines, sz.trees,
+                  sz.note));
+  row(fabric, "fabric.leaf_port_fraction", "leaf ports used", 100 * sz.leaf_port_fraction, "%");
+  row(fabric, "fabric.top_tier_port_fraction", "spine ports used", 100 * sz.top_tier_port_fraction,
+      "%");
+  for (RoutingPolicy p : r.policies) {
+    RoutingOptions ro;
+    ro.policy = p;
+    ro.pxn = r.pxn;
+    ro.seed = r.seed;
+    FluidOptions fl;
+    fl.finish_window = r.finish_window;
+    const CollectiveResult res = simulate_collective(g, coll, ro, fl);
+    const std::string section =
+        fmt::format("{} routing{}: {} group(s) of {} ranks (stride {}), {} flows", to_string(p),
+                    r.pxn ? " with PXN" : "", res.groups, res.ranks, r.stride, res.flows);
+    const std::string k = fmt::format("routing.{}.", to_string(p));
+    row(section, k + "time_s", "time", res.time_s * 1e6, "us");
+    row(section, k + "algbw", "algbw", res.algbw_bytes_per_s / 1e9, "GB/s");
+    row(section, k + "busbw", "busbw", res.busbw_bytes_per_s / 1e9, "GB/s",
+        fmt::format("busbw = algbw x {:.4g} (nccl-tests)", bus_factor(r.kind, res.ranks)));
+    if (p != RoutingPolicy::kAdaptive) {
+      row(section, k + "ecmp_collision_fraction", "flows on an over-full leaf-spine link",
+          100 * res.ecmp_collision_fraction, "%");
+      row(section, k + "spine_imbalance", "most flows on one leaf-spine link / an even spread",
+          res.spine_imbalance, "x");
+    }
+    for (std::size_t i = 0; i < res.hottest_links.size() && i < 3; ++i) {
+      const LinkLoad& l = res.hottest_links[i];
+      row(section, fmt::format("{}hottest.{}", k, i), "hottest link: " + g.link_name(l.link),
+          100 * l.utilization, "%", format_bytes(Bytes(l.bytes)) + " carried");
+    }
+  }
+  return rep;
+}
+
+}  // namespace cobench::topo

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: Apache-2.0
+// `cobench fabric`: a collective simulated on a cluster's fabric (fabric_graph.h, fabric_routing.h,
+// fabric_flows.h) under each routing policy, as a report (text, Markdown, JSON): how the fabric is
+// built and how much of it is used, then per policy the time, algbw and busbw in nccl-tests' terms,
+// the ECMP collisions and the hottest links.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "topologies/cluster.h"
+#include "topologies/fabric_flows.h"
+#include "topologies/report.h"
+
+namespace cobench::topo {
+
+struct FabricRequest {
+  CollectiveKind kind = CollectiveKind::kAllGather;
+  std::int32_t gpus = 0;        ///< the first N GPUs of the cluster (0: all)
+  std::int32_t group = 0;       ///< ranks a group (0: all of them); groups run at once
+  std::int32_t stride = 1;      ///< 1: consecutive ranks; TP: one rank per TP group
+  double size_bytes = 1 << 30;  ///< nccl-tests' size (all-gather output, all-to-all send buffer)
+  std::vector<RoutingPolicy> policies{RoutingPolicy::kEcmp, RoutingPolicy::kStatic,
+                                      RoutingPolicy::kAdaptive};
+  bool pxn = true;
+  std::uint64_t seed = 0;
+  double oversubscription = 1;
+  /// FluidOptions::finish_window: 0 exact; a coarser run for big oversubscribed ECMP cases.
+  double finish_window = 0;
+};
+
+CollectiveKind parse_collective_kind(const std::string& name);
+
+/// Throws cobench::Error naming the value for a request the fabric cannot hold.
+Report fabric_report(const ClusterSpec& c, const FabricRequest& r);
+
+}  // namespace cobench::topo
