@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "core/error.h"
+#include "core/machine_identity.h"
 #include "core/stats.h"
 
 namespace cobench::results {
@@ -206,7 +207,7 @@ RunHeader header_from_json(const Reader& r, const json& j) {
   r.object(j, p,
            {"cobench_version", "git_commit", "utc_time", "host", "command_line", "build_type",
             "library_versions", "environment", "sysinfo"},
-           {"gpu_clocks", "extra"});
+           {"gpu_clocks", "machine", "extra"});
   RunHeader h;
   h.cobench_version = r.string(j["cobench_version"], p + ".cobench_version");
   h.git_commit = r.string(j["git_commit"], p + ".git_commit");
@@ -254,6 +255,11 @@ nlohmann::json to_json(const Results& r) {
               {"environment", h.environment},
               {"sysinfo", h.sysinfo}};
   if (!h.gpu_clocks.is_null()) run["gpu_clocks"] = h.gpu_clocks;
+  // The machine the sysinfo describes (its key groups runs in history and the dashboard); derived
+  // on every write, so a reader never needs to trust a stored one.
+  if (const MachineIdentity id = machine_identity(h.sysinfo); !id.key.empty())
+    run["machine"] = {{"key", id.key}, {"label", id.label.empty() ? h.host : id.label},
+                      {"fields", id.fields}};
   if (!h.extra.empty()) run["extra"] = h.extra;
   json records = json::array();
   for (const Record& rec : r.records) {

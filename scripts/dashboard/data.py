@@ -74,14 +74,38 @@ def _gpu_names(sysinfo: dict) -> list[str]:
     return sorted({str(d.get("name", "")) for d in devices if isinstance(d, dict)} - {""})
 
 
+def machine_key(run: dict) -> str:
+    """The machine a run was measured on: the key `cobench` writes in run.machine (a hash of the
+    hardware in its sysinfo, core/machine_identity.h), else, for files written before it, the
+    host name."""
+    machine = run.get("machine")
+    if isinstance(machine, dict) and isinstance(machine.get("key"), str):
+        return machine["key"]
+    return "host:" + run["host"]
+
+
+def machine_labels(runs: list[dict]) -> dict[str, str]:
+    """Machine key -> the name pages show: the latest run's host, with the key's first 8 digits
+    where the run has a key (two VMs both called "vm" are two machines)."""
+    labels = {}
+    for doc in runs:  # ordered by time: the latest host wins
+        run = doc["run"]
+        key = machine_key(run)
+        labels[key] = run["host"] if key.startswith("host:") else f"{run['host']} ({key[:8]})"
+    return labels
+
+
 def machines(runs: list[dict]) -> pd.DataFrame:
-    """One row per host: CPU and GPU names (from the latest run with a sysinfo), run count."""
+    """One row per machine (machine_key; `host` holds its label): CPU and GPU names (from the
+    latest run with a sysinfo), run count."""
     rows = {}
+    labels = machine_labels(runs)
     for doc in runs:
         run, sysinfo = doc["run"], doc["run"].get("sysinfo") or {}
-        host = run["host"]
-        row = rows.setdefault(host, {"host": host, "cpu": "", "gpus": "", "runs": 0,
-                                     "suites": set(), "first": run["utc_time"]})
+        key = machine_key(run)
+        host = labels[key]
+        row = rows.setdefault(key, {"host": host, "cpu": "", "gpus": "", "runs": 0,
+                                    "suites": set(), "first": run["utc_time"]})
         row["runs"] += 1
         row["suites"].update(r["suite"] for r in doc["records"])
         row["last"] = run["utc_time"]
@@ -135,14 +159,14 @@ def _peak(metric: dict, metrics: dict) -> tuple[str | None, float]:
     return None, float("nan")
 
 
-def _record_rows(doc: dict, index: int, record: dict) -> list[dict]:
+def _record_rows(doc: dict, index: int, record: dict, label: str) -> list[dict]:
     run = doc["run"]
     rows = []
     for name in sorted(record["metrics"]):
         m = record["metrics"][name]
         peak_name, peak_value = _peak(m, record["metrics"])
         rows.append({
-            "file": doc["_file"], "host": run["host"], "utc_time": run["utc_time"],
+            "file": doc["_file"], "host": label, "utc_time": run["utc_time"],
             "git_commit": run["git_commit"], "record": index, "suite": record["suite"],
             "benchmark": record["benchmark"], "backend": record["backend"], "metric": name,
             "unit": m["unit"], "median": _median(m), "repetitions": len(m["values"]),
@@ -162,8 +186,9 @@ def to_frame(runs: list[dict]) -> pd.DataFrame:
     """One row per (run, record, metric); `params` holds the record's parameters as a dict.
     Unlike cobench_results.to_frame it keeps the file, the peak's value (or one implied by a
     fraction-of-peak counter) and computes a median where the file stores none."""
+    labels = machine_labels(runs)
     rows = [row for doc in runs for i, rec in enumerate(doc["records"])
-            for row in _record_rows(doc, i, rec)]
+            for row in _record_rows(doc, i, rec, labels[machine_key(doc["run"])])]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

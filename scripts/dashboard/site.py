@@ -310,7 +310,8 @@ def build_site(inputs: list[str], out: str | Path, paper: str | None = None,
                       + (" (with cobench analyze)" if analysis else ""),
         "history.html": f"history ({len(series)} series)" if history else "not given"})}
     for m in machines.itertuples():
-        host_runs = [d for d in runs if d["run"]["host"] == m.host]
+        labels = data.machine_labels(runs)
+        host_runs = [d for d in runs if labels[data.machine_key(d["run"])] == m.host]
         pages[files[m.host]] = machine_page(m.host, machines.set_index("host").loc[m.host],
                                             host_runs, frame, analysis_rows)
     pages["paper.html"] = paper_page(paper_table, paper is not None)

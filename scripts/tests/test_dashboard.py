@@ -397,3 +397,23 @@ def test_fixtures_pass_the_cpp_reader(cobench_bin):
     r = subprocess.run([cobench_bin, "results", "validate", *files], capture_output=True,
                        text=True)
     assert r.returncode == 0, r.stderr
+
+
+def _run(host: str, key: str | None, utc: str) -> dict:
+    run = {"host": host, "utc_time": utc, "sysinfo": {"cpu": {"model": "AMD EPYC"}}}
+    if key:
+        run["machine"] = {"key": key, "label": host, "fields": {}}
+    return {"run": run, "records": [{"suite": "gemm"}], "_file": f"{host}-{utc}.json"}
+
+
+def test_machines_are_their_hardware_not_their_host_names():
+    """Two VMs both called "vm" with different hardware keys are two machines; the same key under
+    another host name is one machine (shown by its latest host); a file without a key (written
+    before keys) is grouped by its host."""
+    runs = [_run("vm", "1111111111111111", "2026-12-01T00:00:00Z"),
+            _run("vm", "2222222222222222", "2026-12-02T00:00:00Z"),
+            _run("ci-7", "1111111111111111", "2026-12-03T00:00:00Z"),
+            _run("old", None, "2026-12-04T00:00:00Z")]
+    frame = data.machines(runs)
+    assert sorted(frame["host"]) == ["ci-7 (11111111)", "old", "vm (22222222)"]
+    assert frame.set_index("host").loc["ci-7 (11111111)", "runs"] == 2

@@ -60,6 +60,23 @@ TEST(Results, RoundTripsThroughJson) {
   EXPECT_EQ(b.run.environment.contains("OPENBLAS_CORETYPE"), true);
 }
 
+TEST(Results, TheRunHeaderNamesItsMachine) {
+  // Written with the machine its sysinfo describes (core/machine_identity.h), read back, and a
+  // sysinfo without hardware fields writes none.
+  Results r = sample();
+  r.run.sysinfo = {{"host", "vm"},
+                   {"cpu", {{"model", "AMD EPYC"}, {"family", 23}, {"cores", 2}}},
+                   {"pci_devices", json::array()}};
+  const json j = to_json(r);
+  ASSERT_TRUE(j["run"].contains("machine"));
+  EXPECT_EQ(j["run"]["machine"]["key"].get<std::string>().size(), 16u);
+  EXPECT_EQ(j["run"]["machine"]["label"], "vm");
+  EXPECT_EQ(j["run"]["machine"]["fields"]["cpu.family"], "23");
+  EXPECT_EQ(j["run"]["machine"]["fields"]["gpus"], "none");
+  EXPECT_NO_THROW(from_json(j, "r.json"));
+  EXPECT_FALSE(to_json(sample())["run"].contains("machine"));
+}
+
 TEST(Results, ValidationNamesTheJsonPath) {
   json j = to_json(sample());
   json bad = j;
