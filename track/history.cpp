@@ -12,6 +12,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/json_strict.h"
+#include "core/machine_identity.h"
 #include "core/results_io.h"
 #include "core/stats.h"
 #include "track/compare.h"
@@ -106,21 +107,25 @@ std::vector<Series> build_series(const std::vector<HistoryRun>& runs, const Hist
     throw Error(fmt::format("invalid --benchmark regular expression '{}': {}", o.benchmark_regex,
                             e.what()));
   }
-  // One series per (suite, benchmark, backend, metric); a valid results file holds a (suite,
-  // benchmark, backend) once, so each run adds at most one point to a series.
-  using Key = std::tuple<std::string, std::string, results::Backend, std::string>;
+  // One series per (machine, suite, benchmark, backend, metric); a valid results file holds a
+  // (suite, benchmark, backend) once, so each run adds at most one point to a series.
+  using Key = std::tuple<std::string, std::string, std::string, results::Backend, std::string>;
   std::map<Key, Series> by_key;
   for (const auto& run : runs) {
+    const std::string key_of_machine = machine_identity(run.results.run.sysinfo).key;
+    const std::string machine =
+        key_of_machine.empty() ? "host:" + run.results.run.host : key_of_machine;
     std::map<Key, bool> seen;  // records built in memory may repeat: the first is taken
     for (const auto& rec : run.results.records) {
       if (!std::regex_search(rec.benchmark, filter)) continue;
       const results::Metric* m = select_metric(rec, o.metric);
       if (!m || m->values.empty()) continue;
-      const Key key{rec.suite, rec.benchmark, rec.backend, m->name};
+      const Key key{machine, rec.suite, rec.benchmark, rec.backend, m->name};
       if (seen[key]) continue;
       seen[key] = true;
       Series& s = by_key[key];
       if (s.points.empty()) {
+        s.machine = machine;
         s.suite = rec.suite;
         s.benchmark = rec.benchmark;
         s.backend = rec.backend;
@@ -170,7 +175,8 @@ nlohmann::json to_json(const std::vector<Series>& series) {
                          {"relative_change", c.relative_change},
                          {"p_value", c.p_value}});
     }
-    all.push_back({{"suite", s.suite},
+    all.push_back({{"machine", s.machine},
+                   {"suite", s.suite},
                    {"benchmark", s.benchmark},
                    {"backend", results::to_string(s.backend)},
                    {"metric", s.metric},
@@ -185,6 +191,9 @@ std::string format_text(const std::vector<Series>& series) {
   // The backend is named where one suite and benchmark has series of several backends.
   std::map<std::pair<std::string, std::string>, std::set<results::Backend>> backends;
   for (const auto& s : series) backends[{s.suite, s.benchmark}].insert(s.backend);
+  // The machine is named where the history holds several.
+  std::set<std::string> machines;
+  for (const auto& s : series) machines.insert(s.machine);
   std::string out;
   std::size_t changes = 0;
   for (const auto& s : series) {
@@ -192,8 +201,10 @@ std::string format_text(const std::vector<Series>& series) {
     const std::string backend = backends[{s.suite, s.benchmark}].size() > 1
                                     ? fmt::format(" [{}]", results::to_string(s.backend))
                                     : std::string();
-    out += fmt::format("{}/{}{} {} ({}): {} runs, {} change point(s)\n", s.suite, s.benchmark,
-                       backend, s.metric, s.unit, s.points.size(), s.change_points.size());
+    const std::string machine =
+        machines.size() > 1 ? fmt::format(" on machine {}", s.machine) : std::string();
+    out += fmt::format("{}/{}{}{} {} ({}): {} runs, {} change point(s)\n", s.suite, s.benchmark,
+                       backend, machine, s.metric, s.unit, s.points.size(), s.change_points.size());
     for (const auto& c : s.change_points) {
       const HistoryPoint& p = s.points.at(c.index);
       out +=

@@ -33,6 +33,10 @@ struct HistoryPoint {
 
 struct Series {
   std::string suite, benchmark, metric, unit;
+  /// The machine its runs were measured on (core/machine_identity.h: the hardware key, or
+  /// "host:<name>" for a run whose sysinfo has no hardware fields): runs of different machines
+  /// never share a series.
+  std::string machine;
   results::Backend backend = results::Backend::kCpu;
   std::vector<HistoryPoint> points;
   std::vector<ChangePoint> change_points;  ///< index into points: the first run after a change
@@ -50,7 +54,8 @@ std::vector<std::filesystem::path> find_results_files(
 /// Reads the files and orders the runs by run.utc_time (then by file name).
 std::vector<HistoryRun> load_history(const std::vector<std::filesystem::path>& files);
 
-/// The series of `runs` (in the given order), one per (suite, benchmark, backend, metric), and
+/// The series of `runs` (in the given order), one per (machine, suite, benchmark, backend,
+/// metric), and
 /// their change points, sorted by suite, benchmark, backend and metric. Throws cobench::Error for
 /// an invalid regular expression.
 std::vector<Series> build_series(const std::vector<HistoryRun>& runs, const HistoryOptions& o);

@@ -55,6 +55,34 @@ TEST(History, DatesAPlantedStepToItsRun) {
   fs::remove_all(dir);
 }
 
+TEST(History, RunsOfDifferentMachinesNeverShareASeries) {
+  // The same benchmark on two VMs both called "vm": one a Zen 1 (family 23), one a Zen 4 (25).
+  // Two series, each named by its machine; without hardware fields, by host.
+  auto run = [](const std::string& utc, int family, double t) {
+    cobench::track::HistoryRun r;
+    r.file = utc + ".json";
+    r.utc_time = utc;
+    r.results.run = cobench::test::fixture_header(utc, "c");
+    r.results.run.host = "vm";
+    r.results.run.sysinfo = {{"host", "vm"}, {"cpu", {{"model", "AMD EPYC"}, {"family", family}}}};
+    r.results.records.push_back(
+        cobench::test::fixture_record("gemm", "BM_X", "time", "s", {t, t, t}));
+    return r;
+  };
+  std::vector<cobench::track::HistoryRun> runs = {run("2026-12-01T00:00:00Z", 23, 1.0),
+                                                  run("2026-12-02T00:00:00Z", 25, 0.4),
+                                                  run("2026-12-03T00:00:00Z", 23, 1.0)};
+  const auto series = cobench::track::build_series(runs, {});
+  ASSERT_EQ(series.size(), 2u);
+  EXPECT_NE(series[0].machine, series[1].machine);
+  EXPECT_EQ(series[0].points.size() + series[1].points.size(), 3u);
+  EXPECT_NE(cobench::track::format_text(series).find(" on machine "), std::string::npos);
+  EXPECT_EQ(cobench::track::mixed_hardware(runs).size(), 1u);  // run 1 against run 0
+  runs[1].results.run.sysinfo = nlohmann::json::object();
+  runs[1].results.run.host = "other";
+  EXPECT_EQ(cobench::track::build_series(runs, {})[1].machine.substr(0, 5), "host:");
+}
+
 TEST(History, NoiseOnlyFilterAndErrors) {
   const fs::path dir = fresh_dir("cobench_history_noise");
   cobench::test::write_history(dir, 20, 0, 0.0, 0.01, 21);
