@@ -258,8 +258,8 @@ nlohmann::json to_json(const Results& r) {
   // The machine the sysinfo describes (its key groups runs in history and the dashboard); derived
   // on every write, so a reader never needs to trust a stored one.
   if (const MachineIdentity id = machine_identity(h.sysinfo); !id.key.empty())
-    run["machine"] = {{"key", id.key}, {"label", id.label.empty() ? h.host : id.label},
-                      {"fields", id.fields}};
+    run["machine"] = {
+        {"key", id.key}, {"label", id.label.empty() ? h.host : id.label}, {"fields", id.fields}};
   if (!h.extra.empty()) run["extra"] = h.extra;
   json records = json::array();
   for (const Record& rec : r.records) {
