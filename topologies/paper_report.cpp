@@ -14,6 +14,7 @@
 #include "topologies/decode_bounds.h"
 #include "topologies/economics.h"
 #include "topologies/ep_decode.h"
+#include "topologies/fabric_flows.h"
 #include "topologies/model_params.h"
 #include "topologies/network_topology.h"
 #include "topologies/perf_model.h"
@@ -453,6 +454,39 @@ void local_deployment(Report& r, const LocalScenario& l) {
         "that\"");
 }
 
+// Figs 5 and 6: NCCL all-to-all on the multi-plane fat tree against a multi-rail one, simulated
+// flow by flow (fabric_flows.h) on the training cluster and on the same nodes wired as one
+// multi-rail tree: "very similar" thanks to PXN (the paper gives no values); and without PXN.
+void fabric_figures(Report& r, const ClusterSpec& mpft) {
+  Builder b{r, "Figs 5-6: all-to-all on MPFT and MRFT, simulated (1 GiB, fabric_flows.h)"};
+  ClusterSpec mrft = mpft;
+  mrft.fabric.kind = FabricKind::kMultiRail;
+  mrft.fabric.planes = 1;
+  const FabricGraph gp(mpft), gr(mrft);
+  for (std::int32_t gpus : {32, 64, 128}) {
+    const Collective c = all_to_all(rank_groups(gpus, gpus), 1 << 30);
+    RoutingOptions pxn;
+    RoutingOptions no_pxn;
+    no_pxn.pxn = false;
+    const double p = simulate_collective(gp, c, pxn).algbw_bytes_per_s / 1e9;
+    const double m = simulate_collective(gr, c, pxn).algbw_bytes_per_s / 1e9;
+    const double p_no = simulate_collective(gp, c, no_pxn).algbw_bytes_per_s / 1e9;
+    b.row(fmt::format("fabric.all_to_all.mpft.{}", gpus),
+          fmt::format("{} GPUs: MPFT algbw (ECMP, PXN)", gpus), std::nullopt, p, "GB/s", 0);
+    b.row(fmt::format("fabric.all_to_all.mrft.{}", gpus),
+          fmt::format("{} GPUs: MRFT algbw (ECMP, PXN)", gpus), std::nullopt, m, "GB/s", 0);
+    b.row(fmt::format("fabric.all_to_all.ratio.{}", gpus),
+          fmt::format("{} GPUs: MPFT / MRFT", gpus), 1.0, p / m, "x", 0.05,
+          "the paper: \"very similar\" (Fig 5 has no values; Fig 6's latency within 1.5%)");
+    b.row(fmt::format("fabric.all_to_all.mpft_no_pxn.{}", gpus),
+          fmt::format("{} GPUs: MPFT algbw without PXN (ECMP)", gpus), std::nullopt, p_no, "GB/s",
+          0,
+          "planes are disjoint: a cross-plane flow arrives on the source's plane and crosses the "
+          "destination node's NVLink, which (at 160 GB/s a GPU) costs this NIC-bound all-to-all "
+          "nothing");
+  }
+}
+
 void latency(Report& r, const ClusterSpec& c) {
   Builder b{r, "Table 5: link latency (64 B) and latency across each topology"};
   b.row("latency.ib_same_leaf", "InfiniBand, same leaf (cluster file)", 2.8,
@@ -531,6 +565,7 @@ Report paper_report() {
   const ClusterSpec training_cluster = load_cluster_file(s.training.cluster);
   topologies(r, training_cluster);
   latency(r, training_cluster);
+  fabric_figures(r, training_cluster);
   return r;
 }
 
