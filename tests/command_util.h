@@ -36,6 +36,21 @@ inline CommandResult run_command(const std::string& command, bool stdout_only = 
   return r;
 }
 
+#ifdef COBENCH_MPIEXEC
+/// The shell command `mpirun -np N binary args`: Open MPI is told it may run as root (CI) and
+/// oversubscribe the cores.
+inline std::string mpirun_command(int ranks, const std::string& binary, const std::string& args) {
+  return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
+         "OMPI_MCA_rmaps_base_oversubscribe=1 " +
+         std::string(COBENCH_MPIEXEC) + " -np " + std::to_string(ranks) + " " + binary + " " + args;
+}
+
+/// Runs mpirun_command, stdout and stderr together.
+inline CommandResult run_mpi(int ranks, const std::string& binary, const std::string& args) {
+  return run_command(mpirun_command(ranks, binary, args));
+}
+#endif
+
 /// An empty directory `name` under the test's temporary directory.
 inline std::filesystem::path fresh_dir(const std::string& name) {
   const std::filesystem::path dir = std::filesystem::path(testing::TempDir()) / name;

@@ -309,8 +309,8 @@ def build_site(inputs: list[str], out: str | Path, paper: str | None = None,
         "model.html": "model inputs, datasheet against measured"
                       + (" (with cobench analyze)" if analysis else ""),
         "history.html": f"history ({len(series)} series)" if history else "not given"})}
+    labels = data.machine_labels(runs)
     for m in machines.itertuples():
-        labels = data.machine_labels(runs)
         host_runs = [d for d in runs if labels[data.machine_key(d["run"])] == m.host]
         pages[files[m.host]] = machine_page(m.host, machines.set_index("host").loc[m.host],
                                             host_runs, frame, analysis_rows)

@@ -146,6 +146,18 @@ TEST(Cli, FabricComparesRoutingPolicies) {
   EXPECT_EQ(zero.status, 2) << zero.out;
   EXPECT_NE(zero.out.find("--bytes: a size above 0, got '0B'"), std::string::npos) << zero.out;
   EXPECT_EQ(run("fabric --cluster h100-ib-256 --bytes 12").status, 2);  // no unit
+  for (const char* bad : {"--oversubscription 0.5", "--oversubscription inf", "--finish-window 2",
+                          "--finish-window nan", "--stride 0", "--gpus -1"}) {
+    const CommandResult r = run(std::string("fabric --cluster h100-ib-256 ") + bad);
+    EXPECT_EQ(r.status, 2) << bad << ": " << r.out;
+    EXPECT_NE(r.out.find(std::string(bad).substr(0, std::string(bad).find(' '))), std::string::npos)
+        << r.out;
+  }
+  // Groups that do not tile the GPUs: an input error naming them.
+  const CommandResult odd = run("fabric --cluster h100-ib-256 --gpus 16 --group 7");
+  EXPECT_EQ(odd.status, 1) << odd.out;
+  EXPECT_NE(odd.out.find("groups of 7 ranks at stride 1 do not tile 16 GPUs"), std::string::npos)
+      << odd.out;
 }
 
 TEST(Cli, AnalyzeTrain) {

@@ -19,22 +19,14 @@ namespace fs = std::filesystem;
 using cobench::test::CommandResult;
 using cobench::test::fresh_dir;
 
-// mpirun -np N <binary> args, stdout and stderr together; Open MPI is told it may run as root
-// (CI) and oversubscribe the cores.
-CommandResult mpirun(int ranks, const std::string& binary, const std::string& args) {
-  return cobench::test::run_command(
-      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
-      "OMPI_MCA_rmaps_base_oversubscribe=1 " +
-      std::string(COBENCH_MPIEXEC) + " -np " + std::to_string(ranks) + " " + binary + " " + args);
-}
-
 std::size_t files_in(const fs::path& dir) {
   return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir), {}));
 }
 
 TEST(CobenchColl, PrintsTheTableAndWritesAVerifiedResultsFile) {
   const fs::path dir = fresh_dir("coll_ok");
-  const auto r = mpirun(2, COBENCH_COLL, "-b 8 -e 64 -n 2 -r 2 -w 1 --out " + dir.string());
+  const auto r =
+      cobench::test::run_mpi(2, COBENCH_COLL, "-b 8 -e 64 -n 2 -r 2 -w 1 --out " + dir.string());
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("reduce_scatter"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("0 wrong elements in all"), std::string::npos) << r.out;
@@ -52,17 +44,18 @@ TEST(CobenchColl, PrintsTheTableAndWritesAVerifiedResultsFile) {
 }
 
 TEST(CobenchColl, BadOptionsAreUsageErrors) {
-  const auto r = mpirun(1, COBENCH_COLL, "--ops allreduce");
+  const auto r = cobench::test::run_mpi(1, COBENCH_COLL, "--ops allreduce");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("unknown collective 'allreduce'"), std::string::npos) << r.out;
-  const auto u = mpirun(1, COBENCH_COLL, "--placement sideways");
+  const auto u = cobench::test::run_mpi(1, COBENCH_COLL, "--placement sideways");
   EXPECT_NE(u.status, 0);
   EXPECT_NE(u.out.find("--placement"), std::string::npos) << u.out;
 }
 
 TEST(CobenchColl, AThrowingRankEndsTheJobWithItsMessage) {
   const fs::path dir = fresh_dir("coll_throw");
-  const auto r = mpirun(3, COBENCH_COLL, "-b 8 -e 8 --fault 1:throw --out " + dir.string());
+  const auto r =
+      cobench::test::run_mpi(3, COBENCH_COLL, "-b 8 -e 8 --fault 1:throw --out " + dir.string());
   EXPECT_NE(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("injected fault (--fault 1:throw)"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("rank 1"), std::string::npos) << r.out;
@@ -72,8 +65,8 @@ TEST(CobenchColl, AThrowingRankEndsTheJobWithItsMessage) {
 
 TEST(CobenchColl, AHungRankEndsTheJobWithinTheTimeout) {
   const fs::path dir = fresh_dir("coll_hang");
-  const auto r =
-      mpirun(3, COBENCH_COLL, "-b 8 -e 8 --timeout 2 --fault 2:hang --out " + dir.string());
+  const auto r = cobench::test::run_mpi(
+      3, COBENCH_COLL, "-b 8 -e 8 --timeout 2 --fault 2:hang --out " + dir.string());
   EXPECT_NE(r.status, 0) << r.out;
   // The waiting ranks name the operation they were in; the hung rank names its hang.
   EXPECT_NE(r.out.find("did not finish within"), std::string::npos) << r.out;
@@ -86,10 +79,11 @@ TEST(CobenchColl, AHungRankEndsTheJobWithinTheTimeout) {
 
 TEST(CobenchEp, VerifiesBothImplementationsAndWritesTheirRecords) {
   const fs::path dir = fresh_dir("ep_ok");
-  const auto r = mpirun(4, COBENCH_EP,
-                        "--tokens 16 --hidden 256 --experts 32 --max-nodes 2 --ranks-per-node 2 "
-                        "-n 1 -r 2 --out " +
-                            dir.string());
+  const auto r = cobench::test::run_mpi(
+      4, COBENCH_EP,
+      "--tokens 16 --hidden 256 --experts 32 --max-nodes 2 --ranks-per-node 2 "
+      "-n 1 -r 2 --out " +
+          dir.string());
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("flat: verified"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("hierarchical: verified"), std::string::npos) << r.out;
@@ -108,7 +102,7 @@ TEST(CobenchEp, VerifiesBothImplementationsAndWritesTheirRecords) {
 }
 
 TEST(CobenchEp, BadConfigurationIsAnErrorNamingTheOption) {
-  const auto r = mpirun(2, COBENCH_EP, "--hidden 100");
+  const auto r = cobench::test::run_mpi(2, COBENCH_EP, "--hidden 100");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("--hidden 100 must be a positive multiple of 128"), std::string::npos)
       << r.out;
@@ -116,7 +110,8 @@ TEST(CobenchEp, BadConfigurationIsAnErrorNamingTheOption) {
 
 TEST(CobenchColl, AMalformedFaultIsAnErrorSayingWhatIsExpected) {
   for (const char* fault : {"1", "x:hang", "0:explode"}) {
-    const auto r = mpirun(1, COBENCH_COLL, std::string("-b 8 -e 8 --fault ") + fault);
+    const auto r =
+        cobench::test::run_mpi(1, COBENCH_COLL, std::string("-b 8 -e 8 --fault ") + fault);
     EXPECT_NE(r.status, 0) << fault;
     EXPECT_NE(r.out.find("expected RANK:throw or RANK:hang"), std::string::npos)
         << fault << ": " << r.out;
@@ -139,7 +134,8 @@ constexpr const char* kSmallComm =
 
 TEST(CobenchComm, RunsCollectivesAndEpInOneSessionIntoOneFile) {
   const fs::path dir = fresh_dir("comm_ok");
-  const auto r = mpirun(2, COBENCH_COMM, "--out " + dir.string() + " " + kSmallComm);
+  const auto r =
+      cobench::test::run_mpi(2, COBENCH_COMM, "--out " + dir.string() + " " + kSmallComm);
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("# suite 2/2: ep"), std::string::npos) << r.out;
   ASSERT_EQ(files_in(dir), 1u);
@@ -151,7 +147,7 @@ TEST(CobenchComm, RunsCollectivesAndEpInOneSessionIntoOneFile) {
 }
 
 TEST(CobenchComm, ChecksEverySuitesOptionsBeforeRunningAny) {
-  const auto r = mpirun(2, COBENCH_COMM, "coll -b 8 -e 64 ep --hidden 100");
+  const auto r = cobench::test::run_mpi(2, COBENCH_COMM, "coll -b 8 -e 64 ep --hidden 100");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("--hidden 100 must be a positive multiple of 128"), std::string::npos)
       << r.out;
@@ -168,8 +164,8 @@ TEST(CobenchComm, WithoutASuiteIsAUsageError) {
 // cobench_comm child each), rank 0 alone runs the node suites and writes the one results file.
 TEST(CobenchRun, UnderMpirunRankZeroWritesOneFileWithEverySuite) {
   const fs::path dir = fresh_dir("run_launched");
-  const auto r = mpirun(2, COBENCH_CLI,
-                        "run --suite model collectives ep --no-analysis --out " + dir.string());
+  const auto r = cobench::test::run_mpi(
+      2, COBENCH_CLI, "run --suite model collectives ep --no-analysis --out " + dir.string());
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("2 ranks started by mpirun"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("[1/2] collectives+ep"), std::string::npos) << r.out;
@@ -201,7 +197,7 @@ TEST(CobenchRun, StartsTheCommunicationSuitesThroughItsLauncher) {
 
 #if COBENCH_HAVE_NCCL_BACKEND
 TEST(CobenchColl, NcclBackendVerifiesOnAGpuOrSaysWhyNot) {
-  const auto r = mpirun(1, COBENCH_COLL, "--backend nccl -b 8 -e 1M -n 2 -r 2");
+  const auto r = cobench::test::run_mpi(1, COBENCH_COLL, "--backend nccl -b 8 -e 1M -n 2 -r 2");
   if (r.status != 0 && r.out.find("the NCCL backend needs a CUDA device") != std::string::npos)
     GTEST_SKIP() << "no GPU: " << r.out.substr(0, r.out.find('\n'));
   ASSERT_EQ(r.status, 0) << r.out;

@@ -23,13 +23,6 @@ namespace fs = std::filesystem;
 using cobench::test::CommandResult;
 using cobench::test::fresh_dir;
 
-CommandResult mpirun(int ranks, const std::string& binary, const std::string& args) {
-  return cobench::test::run_command(
-      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
-      "OMPI_MCA_rmaps_base_oversubscribe=1 " +
-      std::string(COBENCH_MPIEXEC) + " -np " + std::to_string(ranks) + " " + binary + " " + args);
-}
-
 // A usage error of a binary started alone (the options are checked before MPI starts).
 void expect_usage_error(const std::string& binary, const std::string& args,
                         const std::string& option, const std::string& expected) {
@@ -130,9 +123,9 @@ TEST(HostileCommCli, AUsageErrorUnderMpirunIsPrintedOnce) {
     for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
     return n;
   };
-  const CommandResult check = mpirun(2, COBENCH_EP, "--hidden 100");
+  const CommandResult check = cobench::test::run_mpi(2, COBENCH_EP, "--hidden 100");
   EXPECT_EQ(count(check.out, "--hidden 100 must be a positive multiple of 128"), 1u) << check.out;
-  const CommandResult parse = mpirun(2, COBENCH_COLL, "-f nan");
+  const CommandResult parse = cobench::test::run_mpi(2, COBENCH_COLL, "-f nan");
   EXPECT_EQ(count(parse.out, "--step-factor"), 1u) << parse.out;
 }
 
@@ -150,20 +143,20 @@ TEST(HostileCommCli, APlanWithoutTokensOrNetworkPrintsNoNan) {
 
 TEST(HostileCommCli, AFaultRankBeyondTheJobIsAnError) {
   for (const char* binary : {COBENCH_COLL, COBENCH_EP}) {
-    const auto r = mpirun(2, binary, "-n 1 -r 1 -w 0 --fault 5:throw");
+    const auto r = cobench::test::run_mpi(2, binary, "-n 1 -r 1 -w 0 --fault 5:throw");
     SCOPED_TRACE(binary);
     EXPECT_EQ(r.status, 2) << r.out;
     EXPECT_NE(r.out.find("--fault '5:throw': rank 5 does not exist; the job has ranks 0 ... 1"),
               std::string::npos)
         << r.out;
   }
-  const auto c = mpirun(2, COBENCH_COMM, "--fault 2:hang coll -b 8 -e 8");
+  const auto c = cobench::test::run_mpi(2, COBENCH_COMM, "--fault 2:hang coll -b 8 -e 8");
   EXPECT_EQ(c.status, 2) << c.out;
   EXPECT_NE(c.out.find("rank 2 does not exist"), std::string::npos) << c.out;
 }
 
 TEST(HostileCommCli, RanksPerNodeNotDividingTheJobIsAUsageError) {
-  const auto r = mpirun(3, COBENCH_COLL, "-b 8 -e 8 --ranks-per-node 2");
+  const auto r = cobench::test::run_mpi(3, COBENCH_COLL, "-b 8 -e 8 --ranks-per-node 2");
   EXPECT_EQ(r.status, 2) << r.out;
   EXPECT_NE(r.out.find("--ranks-per-node 2 must divide the 3 ranks of the job"), std::string::npos)
       << r.out;
@@ -171,7 +164,7 @@ TEST(HostileCommCli, RanksPerNodeNotDividingTheJobIsAUsageError) {
 }
 
 TEST(HostileCommCli, EpExpertsNotAMultipleOfTheRanksIsAUsageError) {
-  const auto r = mpirun(3, COBENCH_EP, "--experts 256 -n 1 -r 1 -w 0");
+  const auto r = cobench::test::run_mpi(3, COBENCH_EP, "--experts 256 -n 1 -r 1 -w 0");
   EXPECT_EQ(r.status, 2) << r.out;
   EXPECT_NE(r.out.find("--experts 256 must be a positive multiple of the 3 ranks"),
             std::string::npos)
@@ -193,25 +186,28 @@ TEST(HostileCommCli, ARoutingFileImpliesRoutingFileAndIsReadWhole) {
   const fs::path dir = fresh_dir("ep_routing_hostile");
   // Without --routing the file is used: a good file runs and verifies.
   const fs::path good = write_file(dir / "good.txt", "0 1\n2 3\n# a comment\n1 0\n3 2\n\n");
-  const auto ok = mpirun(2, COBENCH_EP, kSmallEp + " --routing-file " + good.string());
+  const auto ok =
+      cobench::test::run_mpi(2, COBENCH_EP, kSmallEp + " --routing-file " + good.string());
   EXPECT_EQ(ok.status, 0) << ok.out;
   // A line beyond the tokens the ranks need names its file and line.
   const fs::path extra = write_file(dir / "extra.txt", "0 1\n2 3\n1 0\n3 2\n0 1\n");
-  const auto e = mpirun(2, COBENCH_EP, kSmallEp + " --routing-file " + extra.string());
+  const auto e =
+      cobench::test::run_mpi(2, COBENCH_EP, kSmallEp + " --routing-file " + extra.string());
   EXPECT_NE(e.status, 0) << e.out;
   EXPECT_NE(e.out.find(extra.string() + ":5: more tokens than the 2 ranks need (4)"),
             std::string::npos)
       << e.out;
   // A line whose experts span more groups than --topk-groups allows.
   const fs::path span = write_file(dir / "span.txt", "0 1\n0 2\n1 0\n3 2\n");
-  const auto s = mpirun(2, COBENCH_EP, kSmallEp + " --routing-file " + span.string());
+  const auto s =
+      cobench::test::run_mpi(2, COBENCH_EP, kSmallEp + " --routing-file " + span.string());
   EXPECT_NE(s.status, 0) << s.out;
   EXPECT_NE(s.out.find(span.string() + ":2: the experts span 2 groups of 2 experts; "
                                        "--topk-groups allows at most 1"),
             std::string::npos)
       << s.out;
   // Not a regular file: refused with its name, not read forever.
-  const auto z = mpirun(2, COBENCH_EP, kSmallEp + " --routing-file /dev/zero");
+  const auto z = cobench::test::run_mpi(2, COBENCH_EP, kSmallEp + " --routing-file /dev/zero");
   EXPECT_NE(z.status, 0) << z.out;
   EXPECT_NE(z.out.find("/dev/zero: not a regular file"), std::string::npos) << z.out;
 }

@@ -19,12 +19,6 @@ namespace fs = std::filesystem;
 using cobench::test::CommandResult;
 using cobench::test::fresh_dir;
 
-std::string mpirun(int ranks, const std::string& binary, const std::string& args) {
-  return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
-         "OMPI_MCA_rmaps_base_oversubscribe=1 " +
-         std::string(COBENCH_MPIEXEC) + " -np " + std::to_string(ranks) + " " + binary + " " + args;
-}
-
 TEST(CommOut, AnUnusableOutIsRefusedBeforeAnythingRuns) {
   const fs::path dir = fresh_dir("comm_out_bad");
   cobench::write_file_atomic_no_overwrite(dir / "taken.json", "{}");
@@ -43,8 +37,8 @@ TEST(CommOut, AnUnusableOutIsRefusedBeforeAnythingRuns) {
   for (const Case& c : cases) {
     SCOPED_TRACE(c.prog + " --out " + c.out);
     // --out before a subcommand of cobench_comm, after the options of the others: both parse.
-    const CommandResult r =
-        cobench::test::run_command(mpirun(2, c.binary, "--out " + c.out + " " + c.args));
+    const CommandResult r = cobench::test::run_command(
+        cobench::test::mpirun_command(2, c.binary, "--out " + c.out + " " + c.args));
     EXPECT_EQ(r.status, 1) << r.out;
     EXPECT_NE(r.out.find(c.prog + ": --out '" + c.out + "': " + c.error), std::string::npos)
         << r.out;
@@ -57,8 +51,8 @@ TEST(CommOut, AnUnusableOutIsRefusedBeforeAnythingRuns) {
 
 TEST(CommOut, RunsEndingTogetherIntoOneDirectoryKeepEveryResultsFile) {
   const fs::path dir = fresh_dir("comm_out_twice");
-  const std::string one =
-      mpirun(1, COBENCH_COLL, "-b 8 -e 8 --ops all_reduce --out " + dir.string());
+  const std::string one = cobench::test::mpirun_command(
+      1, COBENCH_COLL, "-b 8 -e 8 --ops all_reduce --out " + dir.string());
   // Three runs at once: two or more usually finish within one second.
   const CommandResult r = cobench::test::run_command("(" + one + " > /dev/null & " + one +
                                                      " > /dev/null & " + one + "; wait)");
