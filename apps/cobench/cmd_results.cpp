@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-// `cobench results validate FILE...` and `cobench results from-gbench IN -o OUT`.
+// `cobench results validate FILE...`, `cobench results from-gbench IN -o OUT` and
+// `cobench results from-nccl-tests IN... -o OUT`.
 #include <fmt/format.h>
+
+#include <set>
 
 #include "apps/cobench/commands.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/gbench_convert.h"
+#include "core/json_strict.h"
+#include "core/nccl_tests_convert.h"
 #include "core/provenance.h"
 #include "core/results_io.h"
 #include "core/sysinfo/sysinfo.h"
@@ -75,6 +80,56 @@ void add_results(CLI::App& app, Action& action, const std::vector<std::string>& 
           results::from_gbench(doc, header, c->suite, parse_backend(c->backend), c->in);
       results::write(c->out, r);
       fmt::print("{}: {} records\n", c->out, r.records.size());
+      return 0;
+    };
+  });
+
+  struct FromNcclTests {
+    std::vector<std::string> in;
+    std::string out;
+  };
+  auto n = std::make_shared<FromNcclTests>();
+  CLI::App* nccl = cmd->add_subcommand(
+      "from-nccl-tests",
+      "Convert nccl-tests JSON (-J FILE, nccl-tests 2.17 and later) to one results file, with "
+      "the provenance the files record (hosts, GPUs, NCCL version and NCCL_* variables)");
+  nccl->add_option("input", n->in, "nccl-tests JSON files of one job's tests (one per binary)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  nccl->add_option("-o,--out", n->out, "Results file to write (never overwritten)")->required();
+  nccl->callback([&action, n, argv] {
+    action = [n, argv] {
+      results::Results all;
+      std::set<std::string> names;
+      for (std::size_t i = 0; i < n->in.size(); ++i) {
+        const std::string& file = n->in[i];
+        const results::Results r = results::from_nccl_tests(
+            parse_json_strict(read_file(file), file), make_run_header(argv), file);
+        if (i == 0) {
+          all.run = r.run;
+          all.run.extra["nccl_tests"] = nlohmann::json::array({r.run.extra["nccl_tests"]});
+          all.run.extra["converted_from"] = n->in;
+        } else {
+          if (r.run.sysinfo["hosts"] != all.run.sysinfo["hosts"] ||
+              r.run.sysinfo["cuda_devices"] != all.run.sysinfo["cuda_devices"])
+            throw Error(fmt::format(
+                "{}: ran on other hosts or GPUs than {} ({} against {}): convert them to "
+                "separate results files",
+                file, n->in[0], r.run.sysinfo["hosts"].dump(), all.run.sysinfo["hosts"].dump()));
+          all.run.extra["nccl_tests"].push_back(r.run.extra["nccl_tests"]);
+        }
+        for (const results::Record& rec : r.records) {
+          if (!names.insert(rec.benchmark).second)
+            throw Error(
+                fmt::format("{}: {} is also in an earlier file: convert the runs of one "
+                            "test to separate results files",
+                            file, rec.benchmark));
+          all.records.push_back(rec);
+        }
+      }
+      results::write(n->out, all);
+      fmt::print("{}: {} records from {} nccl-tests file(s)\n", n->out, all.records.size(),
+                 n->in.size());
       return 0;
     };
   });

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 
 #include "apps/cobench/cli_checks.h"
@@ -68,19 +69,35 @@ int main(int argc, char** argv) {
   if (app::check_usage("cobench_ep", [&] { coll::ep::validate(app::resolve(cli).config, 1); }) != 0)
     return 2;
   if (plan_ranks > 0) {
+    const int per_node = common.ranks_per_node > 0 ? common.ranks_per_node : 8;
+    const coll::ep::EpConfig config = app::resolve(cli).config;
     try {
-      const int per_node = common.ranks_per_node > 0 ? common.ranks_per_node : 8;
       if (plan_ranks % per_node != 0)
         throw Error(fmt::format("--plan-ranks {}: nodes of --ranks-per-node {}{} must divide it",
                                 plan_ranks, per_node,
                                 common.ranks_per_node > 0 ? "" : " (the default)"));
-      fmt::print("{}", coll::ep::plan_report(app::resolve(cli).config,
-                                             coll::layout_virtual(plan_ranks, per_node, 0),
-                                             std::min(plan_ranks, 8)));
-      return 0;
+      coll::ep::validate(config, plan_ranks);
     } catch (const std::exception& e) {
       fmt::print(stderr, "cobench_ep: {}\n", e.what());
       return 2;  // the options do not fit the planned ranks
+    }
+    try {
+      // A plan of thousands of ranks takes a while: a line every 5 s on stderr.
+      const auto start = std::chrono::steady_clock::now();
+      auto last = start;
+      auto progress = [&](int done, int total) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last < std::chrono::seconds(5)) return;
+        last = now;
+        fmt::print(stderr, "cobench_ep: planning: {} of {} ranks routed, {:.0f} s\n", done, total,
+                   std::chrono::duration<double>(now - start).count());
+      };
+      fmt::print("{}", coll::ep::plan_report(config, coll::layout_virtual(plan_ranks, per_node, 0),
+                                             std::min(plan_ranks, 8), progress));
+      return 0;
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "cobench_ep: {}\n", e.what());
+      return 1;  // an input (a routing file) is wrong
     }
   }
   return app::run_mpi_main("cobench_ep", argc, argv, [&] { return run(args, common, cli); });

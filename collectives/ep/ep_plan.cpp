@@ -2,69 +2,111 @@
 #include "collectives/ep/ep_plan.h"
 
 #include <algorithm>
-#include <set>
+#include <atomic>
+#include <numeric>
 #include <string>
 
 #include <fmt/format.h>
 
+#include "collectives/ep/rank_parallel.h"
+
 namespace cobench::coll::ep {
 
-namespace {
-
-struct Counts {
-  double network = 0, intra = 0, logical_network = 0, received = 0;
-};
-
-// Ranks and nodes a token reaches.
-std::set<int> ranks_of(const EpConfig& c, int ranks, const Routing& r, int t) {
-  std::set<int> out;
-  for (int j = 0; j < r.top_k; ++j) out.insert(rank_of_expert(c, ranks, r.experts_of(t)[j]));
-  return out;
+TrafficAccount::TrafficAccount(const EpConfig& c, const NodeLayout& layout, std::vector<int> ranks,
+                               bool hierarchical, bool dispatch)
+    : c_(c),
+      layout_(layout),
+      ranks_(std::move(ranks)),
+      hierarchical_(hierarchical),
+      dispatch_(dispatch),
+      counts_(ranks_.size()),
+      index_of_rank_(layout.node_of_rank.size(), -1),
+      accounted_node_(static_cast<std::size_t>(layout.num_nodes), 0) {
+  for (std::size_t i = 0; i < ranks_.size(); ++i) {
+    const auto r = static_cast<std::size_t>(ranks_[i]);
+    index_of_rank_[r] = static_cast<int>(i);
+    accounted_node_[static_cast<std::size_t>(layout.node_of_rank[r])] = 1;
+  }
 }
 
-}  // namespace
-
-Traffic expected_traffic(const EpConfig& c, const NodeLayout& layout,
-                         const std::vector<Routing>& all, int rank, bool hierarchical,
-                         bool dispatch) {
-  const int ranks = static_cast<int>(all.size());
-  auto node = [&](int r) { return layout.node_of_rank[static_cast<std::size_t>(r)]; };
-  auto local = [&](int r) { return layout.local_rank_of_rank[static_cast<std::size_t>(r)]; };
-  const int me_node = node(rank);
-  Counts k;  // in token copies
-  for (int src = 0; src < ranks; ++src)
-    for (int t = 0; t < all[static_cast<std::size_t>(src)].tokens; ++t) {
-      const std::set<int> dest = ranks_of(c, ranks, all[static_cast<std::size_t>(src)], t);
-      std::set<int> nodes;
-      for (int d : dest) nodes.insert(node(d));
-      const bool mine = dest.count(rank) != 0;
+void TrafficAccount::add(int src, const Routing& routing) {
+  const int all_ranks = static_cast<int>(layout_.node_of_rank.size());
+  auto node = [&](int r) { return layout_.node_of_rank[static_cast<std::size_t>(r)]; };
+  auto local = [&](int r) { return layout_.local_rank_of_rank[static_cast<std::size_t>(r)]; };
+  std::vector<int> dest(static_cast<std::size_t>(routing.top_k));
+  std::vector<int> nodes(dest.size());
+  const bool src_accounted = index_of_rank_[static_cast<std::size_t>(src)] >= 0;
+  for (int t = 0; t < routing.tokens; ++t) {
+    // Distinct destination ranks (ascending: experts are, and ranks hold consecutive experts)
+    // and nodes of the token.
+    const int* experts = routing.experts_of(t);
+    std::size_t nd = 0, nn = 0;
+    for (int j = 0; j < routing.top_k; ++j) {
+      const int d = rank_of_expert(c_, all_ranks, experts[j]);
+      if (nd == 0 || dest[nd - 1] != d) dest[nd++] = d;
+    }
+    bool touches = src_accounted;
+    for (std::size_t i = 0; i < nd; ++i) {
+      nodes[nn++] = node(dest[i]);
+      touches = touches || accounted_node_[static_cast<std::size_t>(nodes[nn - 1])] != 0;
+    }
+    if (!touches) continue;  // reaches no accounted rank's node, and no accounted rank sent it
+    std::sort(nodes.begin(), nodes.begin() + static_cast<std::ptrdiff_t>(nn));
+    nn = static_cast<std::size_t>(
+        std::unique(nodes.begin(), nodes.begin() + static_cast<std::ptrdiff_t>(nn)) -
+        nodes.begin());
+    auto has_node = [&](int n) {
+      return std::binary_search(nodes.begin(), nodes.begin() + static_cast<std::ptrdiff_t>(nn), n);
+    };
+    for (std::size_t i = 0; i < ranks_.size(); ++i) {
+      const int rank = ranks_[i];
+      const int me_node = node(rank);
+      if (src != rank && !accounted_node_[static_cast<std::size_t>(me_node)]) continue;
+      Counts& k = counts_[i];
+      const bool mine =
+          std::binary_search(dest.begin(), dest.begin() + static_cast<std::ptrdiff_t>(nd), rank);
       k.received += mine;
-      if (src == rank) k.logical_network += static_cast<double>(nodes.size());
-      if (!hierarchical) {
-        if (dispatch && src == rank)
-          for (int d : dest) {
-            if (d == rank) continue;
-            (node(d) != me_node ? k.network : k.intra) += 1;
+      if (src == rank) k.logical_network += static_cast<double>(nn);
+      if (!hierarchical_) {
+        if (dispatch_ && src == rank)
+          for (std::size_t j = 0; j < nd; ++j) {
+            if (dest[j] == rank) continue;
+            (node(dest[j]) != me_node ? k.network : k.intra) += 1;
           }
-        if (!dispatch && mine && src != rank) (node(src) != me_node ? k.network : k.intra) += 1;
+        if (!dispatch_ && mine && src != rank) (node(src) != me_node ? k.network : k.intra) += 1;
         continue;
       }
       // Hierarchical: the forwarder of (src, t) on node n is the rank there with src's local
       // index.
-      const bool forwards = nodes.count(me_node) != 0 && local(src) == local(rank);
-      if (dispatch) {
-        if (src == rank) k.network += static_cast<double>(nodes.size() - nodes.count(me_node));
+      const bool here = has_node(me_node);
+      const bool forwards = here && local(src) == local(rank);
+      if (dispatch_) {
+        if (src == rank) k.network += static_cast<double>(nn - (here ? 1 : 0));
         if (forwards)
-          for (int d : dest)
-            if (d != rank && node(d) == me_node) k.intra += 1;
+          for (std::size_t j = 0; j < nd; ++j)
+            if (dest[j] != rank && node(dest[j]) == me_node) k.intra += 1;
       } else {
         if (forwards && node(src) != me_node) k.network += 1;
         if (mine && !forwards) k.intra += 1;
       }
     }
-  const double p = static_cast<double>(dispatch ? dispatch_payload_bytes(c.hidden)
-                                                : combine_payload_bytes(c.hidden));
-  const double w = dispatch ? 8.0 + 8.0 * c.top_k + p : 8.0 + p;
+  }
+}
+
+void TrafficAccount::add(const TrafficAccount& other) {
+  for (std::size_t i = 0; i < counts_.size(); ++i) {
+    counts_[i].network += other.counts_[i].network;
+    counts_[i].intra += other.counts_[i].intra;
+    counts_[i].logical_network += other.counts_[i].logical_network;
+    counts_[i].received += other.counts_[i].received;
+  }
+}
+
+Traffic TrafficAccount::traffic(std::size_t i) const {
+  const Counts& k = counts_[i];
+  const double p = static_cast<double>(dispatch_ ? dispatch_payload_bytes(c_.hidden)
+                                                 : combine_payload_bytes(c_.hidden));
+  const double w = dispatch_ ? 8.0 + 8.0 * c_.top_k + p : 8.0 + p;
   Traffic out;
   out.payload = {k.network * p, k.intra * p};
   out.wire = {k.network * w, k.intra * w};
@@ -73,19 +115,49 @@ Traffic expected_traffic(const EpConfig& c, const NodeLayout& layout,
   return out;
 }
 
+Traffic expected_traffic(const EpConfig& c, const NodeLayout& layout,
+                         const std::vector<Routing>& all, int rank, bool hierarchical,
+                         bool dispatch) {
+  TrafficAccount account(c, layout, {rank}, hierarchical, dispatch);
+  for (std::size_t src = 0; src < all.size(); ++src) account.add(static_cast<int>(src), all[src]);
+  return account.traffic(0);
+}
+
 }  // namespace cobench::coll::ep
 
 namespace cobench::coll::ep {
 
-std::string plan_report(const EpConfig& c, const NodeLayout& layout, int sample_ranks) {
+std::string plan_report(const EpConfig& c, const NodeLayout& layout, int sample_ranks,
+                        const PlanProgress& progress) {
   const int ranks = static_cast<int>(layout.node_of_rank.size());
   validate(c, ranks);
-  const auto all = route_all_ranks(c, layout);
   const int n = std::min(std::max(sample_ranks, 1), ranks);
+  std::vector<int> sampled(static_cast<std::size_t>(n));
+  std::iota(sampled.begin(), sampled.end(), 0);
+  // Every rank's tokens routed once, one rank at a time on each thread, into per-thread accounts
+  // of the sampled ranks.
+  const RoutingSource source(c, layout);
+  const int workers = parallel_workers(ranks);
+  std::vector<TrafficAccount> flat_by(static_cast<std::size_t>(workers),
+                                      TrafficAccount(c, layout, sampled, false, true));
+  std::vector<TrafficAccount> hier_by(static_cast<std::size_t>(workers),
+                                      TrafficAccount(c, layout, sampled, true, true));
+  std::atomic<int> done{0};
+  parallel_ranks(ranks, [&](int w, int src) {
+    const Routing r = source.rank(src);
+    flat_by[static_cast<std::size_t>(w)].add(src, r);
+    hier_by[static_cast<std::size_t>(w)].add(src, r);
+    const int now = ++done;
+    if (w == 0 && progress) progress(now, ranks);
+  });
+  for (int w = 1; w < workers; ++w) {
+    flat_by[0].add(flat_by[static_cast<std::size_t>(w)]);
+    hier_by[0].add(hier_by[static_cast<std::size_t>(w)]);
+  }
   Traffic flat, hier;
   for (int r = 0; r < n; ++r) {
-    const Traffic f = expected_traffic(c, layout, all, r, false, true);
-    const Traffic h = expected_traffic(c, layout, all, r, true, true);
+    const Traffic f = flat_by[0].traffic(static_cast<std::size_t>(r));
+    const Traffic h = hier_by[0].traffic(static_cast<std::size_t>(r));
     flat.payload.network += f.payload.network / n;
     flat.payload.intra += f.payload.intra / n;
     hier.payload.network += h.payload.network / n;
@@ -106,7 +178,7 @@ std::string plan_report(const EpConfig& c, const NodeLayout& layout, int sample_
           : std::string("no network bytes either way");
   return fmt::format(
       "# EP plan: {} ranks in {} nodes of {}, {} tokens/rank, {} experts, top-{}, <= {} of {} "
-      "groups, <= {} nodes; mean of ranks 0 ... {}\n"
+      "groups, {}; mean of ranks 0 ... {}\n"
       "  dispatch bytes per rank   network         intra-node\n"
       "  flat                      {:>10.3f} MB   {:>10.3f} MB   ({} copies/token over "
       "the network)\n"
@@ -114,9 +186,10 @@ std::string plan_report(const EpConfig& c, const NodeLayout& layout, int sample_
       "the network)\n"
       "  {}; a token reaches {} nodes (own included) and {} ranks\n",
       ranks, layout.num_nodes, layout.ranks_per_node.front(), c.tokens_per_rank, c.num_experts,
-      c.top_k, c.topk_groups, c.num_groups, c.max_nodes, n - 1, flat.payload.network / 1e6,
-      flat.payload.intra / 1e6, per_token(flat.payload.network), hier.payload.network / 1e6,
-      hier.payload.intra / 1e6, per_token(hier.payload.network), saving,
+      c.top_k, c.topk_groups, c.num_groups,
+      c.max_nodes > 0 ? fmt::format("<= {} nodes", c.max_nodes) : std::string("any nodes"), n - 1,
+      flat.payload.network / 1e6, flat.payload.intra / 1e6, per_token(flat.payload.network),
+      hier.payload.network / 1e6, hier.payload.intra / 1e6, per_token(hier.payload.network), saving,
       per_token(flat.logical_network), per_token(flat.logical_intra));
 }
 

@@ -7,9 +7,11 @@
 #include <cmath>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <numeric>
 #include <sstream>
 
+#include "collectives/ep/rank_parallel.h"
 #include "collectives/pattern.h"
 #include "core/config.h"
 #include "core/error.h"
@@ -28,9 +30,11 @@ double unit(std::uint64_t seed, int rank, int token, int item, std::uint64_t sal
   return (static_cast<double>(h >> 11) + 0.5) / 9007199254740992.0;  // 2^53
 }
 
-// Sum of the two largest finite keys of `members`; -inf when none.
-double top2_sum(const std::vector<double>& key, const std::vector<int>& members) {
-  double a = kMasked, b = kMasked;
+// Sum of the two largest finite keys of `members`; -inf when none. With `product`, keys are u
+// in (0, 1) (masked: 0) and the score is the product, log of which is the sum.
+double top2_sum(const std::vector<double>& key, const std::vector<int>& members, bool product) {
+  const double masked = product ? 0.0 : kMasked;
+  double a = masked, b = masked;
   for (int e : members) {
     const double k = key[static_cast<std::size_t>(e)];
     if (k > a) {
@@ -40,39 +44,119 @@ double top2_sum(const std::vector<double>& key, const std::vector<int>& members)
       b = k;
     }
   }
-  if (a == kMasked) return kMasked;
-  return b == kMasked ? a : a + b;
+  if (a == masked) return masked;
+  if (b == masked) return a;
+  return product ? a * b : a + b;
 }
 
-// Masks (sets to -inf) every expert outside the `keep` best sets by top2_sum.
-void keep_best_sets(std::vector<double>& key, const std::vector<std::vector<int>>& sets, int keep) {
+// Masks (sets to -inf, or 0 with `product`) every expert outside the `keep` best sets by
+// top2_sum, ties going to the lower set index (a stable sort's order).
+void keep_best_sets(std::vector<double>& key, const std::vector<std::vector<int>>& sets, int keep,
+                    bool product = false) {
   if (keep <= 0 || keep >= static_cast<int>(sets.size())) return;
-  std::vector<int> order(sets.size());
+  thread_local std::vector<int> order;
+  thread_local std::vector<double> score;
+  order.resize(sets.size());
+  score.resize(sets.size());
   std::iota(order.begin(), order.end(), 0);
-  std::vector<double> score(sets.size());
-  for (std::size_t s = 0; s < sets.size(); ++s) score[s] = top2_sum(key, sets[s]);
-  std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return score[x] > score[y]; });
+  for (std::size_t s = 0; s < sets.size(); ++s) score[s] = top2_sum(key, sets[s], product);
+  std::nth_element(order.begin(), order.begin() + keep, order.end(), [&](int x, int y) {
+    return score[x] > score[y] || (score[x] == score[y] && x < y);
+  });
   for (std::size_t i = static_cast<std::size_t>(keep); i < order.size(); ++i)
     for (int e : sets[static_cast<std::size_t>(order[i])])
-      key[static_cast<std::size_t>(e)] = kMasked;
+      key[static_cast<std::size_t>(e)] = product ? 0.0 : kMasked;
 }
 
 void hashed_weights(const EpConfig& c, int rank, int t, float* w) {
   double sum = 0;
-  std::vector<double> raw(static_cast<std::size_t>(c.top_k));
+  thread_local std::vector<double> raw;
+  raw.resize(static_cast<std::size_t>(c.top_k));
   for (int j = 0; j < c.top_k; ++j) sum += raw[j] = 0.5 + unit(c.seed, rank, t, j, 0x77);
   for (int j = 0; j < c.top_k; ++j) w[j] = static_cast<float>(raw[j] / sum);
 }
 
-Routing route_rank(const EpConfig& c, const NodeLayout& layout, int rank) {
+// The experts of each group and of each node, and each expert's Zipf weight (e + 1)^s.
+struct RoutingTables {
+  std::vector<std::vector<int>> groups, nodes;
+  std::vector<double> popularity;  ///< (e + 1)^s; 1 under uniform routing
+};
+
+RoutingTables routing_tables(const EpConfig& c, const NodeLayout& layout) {
   const int ranks = static_cast<int>(layout.node_of_rank.size());
-  std::vector<std::vector<int>> groups(static_cast<std::size_t>(c.num_groups));
-  std::vector<std::vector<int>> nodes(static_cast<std::size_t>(layout.num_nodes));
-  for (int e = 0; e < c.num_experts; ++e) {
-    groups[static_cast<std::size_t>(e / (c.num_experts / c.num_groups))].push_back(e);
-    nodes[static_cast<std::size_t>(layout.node_of_rank[rank_of_expert(c, ranks, e)])].push_back(e);
-  }
+  RoutingTables t;
+  t.groups.resize(static_cast<std::size_t>(c.num_groups));
+  t.nodes.resize(static_cast<std::size_t>(layout.num_nodes));
   const double s = c.routing == RoutingKind::kZipf ? c.zipf_exponent : 0.0;
+  for (int e = 0; e < c.num_experts; ++e) {
+    t.groups[static_cast<std::size_t>(e / (c.num_experts / c.num_groups))].push_back(e);
+    t.nodes[static_cast<std::size_t>(layout.node_of_rank[rank_of_expert(c, ranks, e)])].push_back(
+        e);
+    t.popularity.push_back(std::pow(static_cast<double>(e + 1), s));
+  }
+  return t;
+}
+
+// The definition (ep_routing.h): keys log(u) (e + 1)^s, the group and node limits by the sum of
+// their two best keys, the top_k keys. Writes the top_k experts, ascending.
+void route_token_by_keys(const EpConfig& c, const RoutingTables& tab, int rank, int t,
+                         std::vector<double>& key, std::vector<int>& order, int* out) {
+  for (int e = 0; e < c.num_experts; ++e)
+    key[static_cast<std::size_t>(e)] =
+        std::log(unit(c.seed, rank, t, e, 0x5)) * tab.popularity[static_cast<std::size_t>(e)];
+  keep_best_sets(key, tab.groups, c.topk_groups);
+  keep_best_sets(key, tab.nodes, c.max_nodes);
+  std::iota(order.begin(), order.end(), 0);
+  std::partial_sort(order.begin(), order.begin() + c.top_k, order.end(), [&](int x, int y) {
+    return key[static_cast<std::size_t>(x)] > key[static_cast<std::size_t>(y)];
+  });
+  std::copy(order.begin(), order.begin() + c.top_k, out);
+  std::sort(out, out + c.top_k);
+}
+
+// The same choice, faster: uniform keys compared as u itself (log is increasing, so the order of
+// keys, and of two-key sums as products, is the order of u), the hash's (rank, token) half once
+// a token, and the top_k by insertion. Returns false, writing nothing, when the limits leave
+// fewer than top_k experts (the definition then picks among masked keys in partial_sort's
+// order, which route_token_by_keys reproduces).
+bool route_token_fast(const EpConfig& c, const RoutingTables& tab, int rank, int t,
+                      std::vector<double>& key, int* out) {
+  const bool uniform = c.routing != RoutingKind::kZipf;
+  // unit(seed, rank, t, e, 0x5) = mix(base, e, 0x5).
+  const std::uint64_t base =
+      mix(c.seed ^ 0x5, static_cast<std::uint64_t>(rank), static_cast<std::uint64_t>(t));
+  for (int e = 0; e < c.num_experts; ++e) {
+    const std::uint64_t h = mix(base, static_cast<std::uint64_t>(e), 0x5);
+    const double u = (static_cast<double>(h >> 11) + 0.5) / 9007199254740992.0;
+    key[static_cast<std::size_t>(e)] =
+        uniform ? u : std::log(u) * tab.popularity[static_cast<std::size_t>(e)];
+  }
+  const double masked = uniform ? 0.0 : kMasked;
+  keep_best_sets(key, tab.groups, c.topk_groups, uniform);
+  keep_best_sets(key, tab.nodes, c.max_nodes, uniform);
+  constexpr int kMaxTopK = 64;
+  if (c.top_k > kMaxTopK) return false;
+  double best[kMaxTopK];
+  int chosen[kMaxTopK];
+  int n = 0;
+  for (int e = 0; e < c.num_experts; ++e) {
+    const double k = key[static_cast<std::size_t>(e)];
+    if (k == masked || (n == c.top_k && !(k > best[n - 1]))) continue;
+    int i = n < c.top_k ? n++ : n - 1;
+    for (; i > 0 && best[i - 1] < k; --i) {
+      best[i] = best[i - 1];
+      chosen[i] = chosen[i - 1];
+    }
+    best[i] = k;
+    chosen[i] = e;
+  }
+  if (n < c.top_k) return false;
+  std::copy(chosen, chosen + c.top_k, out);
+  std::sort(out, out + c.top_k);
+  return true;
+}
+
+Routing route_rank(const EpConfig& c, const RoutingTables& tab, int rank, int ranks) {
   Routing r;
   r.tokens = tokens_of(c, rank, ranks);
   r.top_k = c.top_k;
@@ -81,18 +165,9 @@ Routing route_rank(const EpConfig& c, const NodeLayout& layout, int rank) {
   std::vector<double> key(static_cast<std::size_t>(c.num_experts));
   std::vector<int> order(key.size());
   for (int t = 0; t < r.tokens; ++t) {
-    for (int e = 0; e < c.num_experts; ++e)
-      key[static_cast<std::size_t>(e)] =
-          std::log(unit(c.seed, rank, t, e, 0x5)) * std::pow(static_cast<double>(e + 1), s);
-    keep_best_sets(key, groups, c.topk_groups);
-    keep_best_sets(key, nodes, c.max_nodes);
-    std::iota(order.begin(), order.end(), 0);
-    std::partial_sort(order.begin(), order.begin() + c.top_k, order.end(), [&](int x, int y) {
-      return key[static_cast<std::size_t>(x)] > key[static_cast<std::size_t>(y)];
-    });
     int* out = r.expert.data() + static_cast<std::size_t>(t) * r.top_k;
-    std::copy(order.begin(), order.begin() + c.top_k, out);
-    std::sort(out, out + c.top_k);
+    if (!route_token_fast(c, tab, rank, t, key, out))
+      route_token_by_keys(c, tab, rank, t, key, order, out);
     hashed_weights(c, rank, t, r.weight.data() + static_cast<std::size_t>(t) * r.top_k);
   }
   return r;
@@ -174,14 +249,27 @@ std::vector<Routing> routing_from_text(const std::string& text, const std::strin
   return out;
 }
 
+struct RoutingSource::Tables : RoutingTables {};
+
+RoutingSource::RoutingSource(const EpConfig& c, const NodeLayout& layout)
+    : c_(c), ranks_(static_cast<int>(layout.node_of_rank.size())) {
+  if (c.routing == RoutingKind::kFile)
+    from_file_ = routing_from_text(config::read_text_file(c.routing_file), c.routing_file, c,
+                                   ranks_, &layout.node_of_rank);
+  else
+    tables_ = std::make_shared<Tables>(Tables{routing_tables(c, layout)});
+}
+
+Routing RoutingSource::rank(int r) const {
+  if (!tables_) return from_file_[static_cast<std::size_t>(r)];
+  return route_rank(c_, *tables_, r, ranks_);
+}
+
 std::vector<Routing> route_all_ranks(const EpConfig& c, const NodeLayout& layout) {
+  const RoutingSource source(c, layout);
   const int ranks = static_cast<int>(layout.node_of_rank.size());
-  if (c.routing == RoutingKind::kFile) {
-    return routing_from_text(config::read_text_file(c.routing_file), c.routing_file, c, ranks,
-                             &layout.node_of_rank);
-  }
-  std::vector<Routing> out;
-  for (int r = 0; r < ranks; ++r) out.push_back(route_rank(c, layout, r));
+  std::vector<Routing> out(static_cast<std::size_t>(ranks));
+  parallel_ranks(ranks, [&](int, int r) { out[static_cast<std::size_t>(r)] = source.rank(r); });
   return out;
 }
 

@@ -11,6 +11,7 @@
 // experts by key. Gate weights come from the hash (0.5 ... 1.5, normalized to sum 1).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,21 @@ inline int rank_of_expert(const EpConfig& c, int ranks, int e) {
 
 /// Every rank's routing (index = rank), for `layout.node_of_rank.size()` ranks.
 std::vector<Routing> route_all_ranks(const EpConfig& c, const NodeLayout& layout);
+
+/// The same routing one rank at a time, for plans that need not hold every rank's at once (a
+/// routing file is read whole up front). `rank` may be called from several threads.
+class RoutingSource {
+ public:
+  RoutingSource(const EpConfig& c, const NodeLayout& layout);
+  Routing rank(int r) const;
+
+ private:
+  struct Tables;
+  EpConfig c_;
+  int ranks_ = 0;
+  std::shared_ptr<const Tables> tables_;
+  std::vector<Routing> from_file_;
+};
 
 /// Routing from a routing file's text; errors name `source` and the line. With `node_of_rank`
 /// (one entry a rank) a line whose experts sit on more than `c.max_nodes` nodes is refused.

@@ -92,6 +92,33 @@ TEST(Cli, ConvertsGoogleBenchmarkJson) {
   fs::remove_all(dir);
 }
 
+// nccl-tests' -J JSON of two test binaries (tests/data/nccl-tests, 2 nodes of 8 H100s) into one
+// results file whose send_recv latency the model takes on a cluster of H100s.
+TEST(Cli, ConvertsNcclTestsJsonForTheModel) {
+  const fs::path dir = fresh_dir("cobench_cli_nccl_tests");
+  const fs::path out = dir / "r.json";
+  const std::string data = std::string(COBENCH_TEST_DATA_DIR) + "/nccl-tests/";
+  const CommandResult r = run("results from-nccl-tests " + data + "all_reduce_perf.json " + data +
+                              "sendrecv_perf.json -o " + out.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("12 records from 2 nccl-tests file(s)"), std::string::npos) << r.out;
+  const auto results = cobench::results::read(out);
+  EXPECT_EQ(results.run.host, "gpu-node-00");
+  EXPECT_FALSE(results.run.environment.contains("AWS_SECRET_ACCESS_KEY"));
+  const CommandResult model = run("analyze --model deepseek-v3 --cluster h100-ib-256 --measured " +
+                                      out.string() + " --format json",
+                                  /*stdout_only=*/true);
+  ASSERT_EQ(model.status, 0) << model.out;
+  // sendrecv_perf.json's 8-byte line: 18.4 us out of place.
+  EXPECT_NE(model.out.find("1.84e-05"), std::string::npos) << model.out;
+  // The same test twice in one file set is refused.
+  const CommandResult twice = run("results from-nccl-tests " + data + "sendrecv_perf.json " + data +
+                                  "sendrecv_perf.json -o " + (dir / "x.json").string());
+  EXPECT_EQ(twice.status, 1);
+  EXPECT_NE(twice.out.find("is also in an earlier file"), std::string::npos) << twice.out;
+  fs::remove_all(dir);
+}
+
 TEST(Cli, AnalyzePaperInThreeFormats) {
   const CommandResult text = run("analyze --paper");
   ASSERT_EQ(text.status, 0) << text.out;

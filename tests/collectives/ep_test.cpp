@@ -3,12 +3,15 @@
 // skew, files) and the traffic accounting on a routing worked by hand.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <set>
 
 #include "collectives/ep/ep_plan.h"
 #include "collectives/ep/ep_routing.h"
 #include "collectives/ep/ep_token.h"
+#include "collectives/pattern.h"
 #include "tests/test_util.h"
 
 namespace cobench::coll::ep {
@@ -84,6 +87,93 @@ TEST(EpRouting, DeepSeekV3LimitsHold) {
   // Deterministic, and different per rank.
   EXPECT_EQ(route_all_ranks(c, layout)[5].expert, all[5].expert);
   EXPECT_NE(all[5].expert, all[6].expert);
+}
+
+// The routing's definition (ep_routing.h) written out plainly: keys log(u) (e + 1)^s for every
+// expert, the best groups and then nodes by the sum of their two best keys (a stable sort), the
+// top_k keys (a partial sort). route_all_ranks computes it faster (comparing u itself under
+// uniform routing, selecting instead of sorting); the choices must be the same.
+std::vector<int> routed_by_definition(const EpConfig& c, const NodeLayout& l, int rank, int t) {
+  const int ranks = static_cast<int>(l.node_of_rank.size());
+  const double s = c.routing == RoutingKind::kZipf ? c.zipf_exponent : 0.0;
+  const double masked = -INFINITY;
+  std::vector<double> key(static_cast<std::size_t>(c.num_experts));
+  for (int e = 0; e < c.num_experts; ++e) {
+    const std::uint64_t h =
+        mix(mix(c.seed ^ 0x5, static_cast<std::uint64_t>(rank), static_cast<std::uint64_t>(t)),
+            static_cast<std::uint64_t>(e), 0x5);
+    key[static_cast<std::size_t>(e)] =
+        std::log((static_cast<double>(h >> 11) + 0.5) / 9007199254740992.0) * std::pow(e + 1.0, s);
+  }
+  auto limit = [&](auto set_of, int sets, int keep) {
+    if (keep <= 0 || keep >= sets) return;
+    std::vector<double> score(static_cast<std::size_t>(sets), masked);
+    for (int i = 0; i < sets; ++i) {
+      std::vector<double> k;
+      for (int e = 0; e < c.num_experts; ++e)
+        if (set_of(e) == i && key[static_cast<std::size_t>(e)] > masked)
+          k.push_back(key[static_cast<std::size_t>(e)]);
+      std::sort(k.rbegin(), k.rend());
+      if (!k.empty()) score[static_cast<std::size_t>(i)] = k[0] + (k.size() > 1 ? k[1] : 0.0);
+    }
+    std::vector<int> order(static_cast<std::size_t>(sets));
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int x, int y) { return score[x] > score[y]; });
+    for (std::size_t i = static_cast<std::size_t>(keep); i < order.size(); ++i)
+      for (int e = 0; e < c.num_experts; ++e)
+        if (set_of(e) == order[i]) key[static_cast<std::size_t>(e)] = masked;
+  };
+  limit([&](int e) { return e / (c.num_experts / c.num_groups); }, c.num_groups, c.topk_groups);
+  limit(
+      [&](int e) { return l.node_of_rank[static_cast<std::size_t>(rank_of_expert(c, ranks, e))]; },
+      l.num_nodes, c.max_nodes);
+  std::vector<int> order(key.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::partial_sort(order.begin(), order.begin() + c.top_k, order.end(),
+                    [&](int x, int y) { return key[x] > key[y]; });
+  std::vector<int> out(order.begin(), order.begin() + c.top_k);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(EpRouting, FastRoutingMakesTheDefinitionsChoices) {
+  struct Case {
+    const char* name;
+    EpConfig c;
+    int ranks, per_node;
+  };
+  std::vector<Case> cases;
+  EpConfig v3;  // DeepSeek-V3's limits
+  v3.tokens_per_rank = 64;
+  cases.push_back({"v3 64 ranks", v3, 64, 8});
+  EpConfig zipf = v3;
+  zipf.routing = RoutingKind::kZipf;
+  zipf.zipf_exponent = 1.2;
+  cases.push_back({"zipf", zipf, 32, 4});
+  EpConfig free = v3;
+  free.max_nodes = 0;
+  free.topk_groups = free.num_groups;
+  cases.push_back({"no limits", free, 16, 8});
+  // One expert a node and at most 2 nodes for top-4: the limits leave fewer experts than top_k,
+  // so the choice falls to the masked keys in partial_sort's order.
+  EpConfig tight;
+  tight.tokens_per_rank = 64;
+  tight.num_experts = 16;
+  tight.top_k = 4;
+  tight.num_groups = 1;
+  tight.topk_groups = 1;
+  tight.max_nodes = 2;
+  cases.push_back({"tight node limit", tight, 16, 1});
+  for (const Case& k : cases) {
+    const NodeLayout l = layout_virtual(k.ranks, k.per_node, 0);
+    const auto all = route_all_ranks(k.c, l);
+    for (int r : {0, 1, k.ranks - 1})
+      for (int t = 0; t < k.c.tokens_per_rank; ++t) {
+        const int* got = all[static_cast<std::size_t>(r)].experts_of(t);
+        ASSERT_EQ(std::vector<int>(got, got + k.c.top_k), routed_by_definition(k.c, l, r, t))
+            << k.name << ", rank " << r << ", token " << t;
+      }
+  }
 }
 
 TEST(EpRouting, UniformIsEvenAndZipfIsSkewed) {
@@ -229,6 +319,52 @@ TEST(EpPlan, NodesPerTokenMatchTheClosedFormAndTheNodeLimit) {
   const double limited = nodes_per_token(c);
   EXPECT_LE(limited, 4.0);
   EXPECT_NEAR(limited, 3.96, 0.03);
+}
+
+// The plan routes every rank on every thread and accounts all sampled ranks in one pass; its
+// counts are those of the per-rank account it replaced (golden values of that code, 2026-12-05).
+TEST(EpPlan, PlanCountsAreThoseOfThePerRankAccount) {
+  EpConfig c;
+  c.tokens_per_rank = 256;
+  std::string text = plan_report(c, layout_virtual(32, 4, 0), 8);
+  for (const char* want : {"11.358 MB        1.200 MB", "6.531 MB        9.647 MB", "42.5% fewer",
+                           "3.955 nodes (own included) and 6.802 ranks"})
+    EXPECT_NE(text.find(want), std::string::npos) << want << " in\n" << text;
+  c = EpConfig{};
+  c.tokens_per_rank = 300;
+  c.routing = RoutingKind::kZipf;
+  c.zipf_exponent = 1.2;
+  c.max_nodes = 0;
+  text = plan_report(c, layout_virtual(16, 8, 0), 8);
+  for (const char* want : {"0.960 MB        6.122 MB", "0.819 MB       12.162 MB", "any nodes",
+                           "1.369 nodes (own included) and 6.238 ranks"})
+    EXPECT_NE(text.find(want), std::string::npos) << want << " in\n" << text;
+}
+
+// One account of several ranks equals an account of each alone, and accounts of disjoint
+// sources add up.
+TEST(EpPlan, AccountsOfSeveralRanksAndSourcesAddUp) {
+  EpConfig c;
+  c.tokens_per_rank = 64;
+  const NodeLayout l = layout_virtual(32, 8, 0);
+  const auto all = route_all_ranks(c, l);
+  for (bool hier : {false, true})
+    for (bool dispatch : {false, true}) {
+      TrafficAccount low(c, l, {0, 9, 31}, hier, dispatch), high = low;
+      for (int src = 0; src < 32; ++src)
+        (src < 16 ? low : high).add(src, all[static_cast<std::size_t>(src)]);
+      low.add(high);
+      int i = 0;
+      for (int r : {0, 9, 31}) {
+        const Traffic want = expected_traffic(c, l, all, r, hier, dispatch);
+        const Traffic got = low.traffic(static_cast<std::size_t>(i++));
+        EXPECT_EQ(got.payload.network, want.payload.network) << r;
+        EXPECT_EQ(got.payload.intra, want.payload.intra) << r;
+        EXPECT_EQ(got.wire.network, want.wire.network) << r;
+        EXPECT_EQ(got.logical_network, want.logical_network) << r;
+        EXPECT_EQ(got.logical_intra, want.logical_intra) << r;
+      }
+    }
 }
 
 TEST(EpPlan, PlanReportSaysHowMuchHierarchicalSaves) {
