@@ -10,6 +10,8 @@
 // every configuration.
 #pragma once
 
+#include <string>
+
 #include "topologies/cluster.h"
 #include "topologies/model_arch.h"
 #include "topologies/model_params.h"
@@ -22,9 +24,15 @@ namespace cobench::topo {
 ///                   communication stream: one micro-batch computes while another communicates,
 ///                   with the gaps that the dependencies leave;
 ///   kFullOverlap    every layer takes micro_batches x the longer side: the ideal that DeepSeek's
-///                   5-stage decode pipeline works towards (and the roofline's schedule).
-enum class Schedule { kSequential, kTwoMicroBatch, kFullOverlap };
+///                   5-stage decode pipeline works towards (and the roofline's schedule);
+///   kFiveStage      DeepSeek's decode pipeline (open-infra-index day 6) as SGLang implements it
+///                   (its "deepseek_blog_decode" strategy): 2 micro-batches, each layer cut into
+///                   stages that the compute stream runs in turn, one micro-batch 2 stages
+///                   behind the other (five_stage_schedule, serving_model.h).
+enum class Schedule { kSequential, kTwoMicroBatch, kFullOverlap, kFiveStage };
 const char* to_string(Schedule s);
+/// "overlap" | "five-stage" | "full" | "sequential" (the --schedule names); throws naming them.
+Schedule parse_schedule(const std::string& name);
 
 struct DecodeSetting {
   /// Query tokens a device holds in one decode step, all micro-batches together (the paper's

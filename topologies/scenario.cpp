@@ -3,6 +3,9 @@
 
 #include <fmt/format.h>
 
+#include "core/error.h"
+#include "topologies/decode_bounds.h"
+
 namespace cobench::topo {
 namespace {
 
@@ -66,7 +69,8 @@ ProductionScenario load_production(const config::Node& node) {
                      "input_tokens_per_s_per_node", "output_tokens_per_s_per_node", "prompt_tokens",
                      "decode_ep", "decode_redundant_experts", "prefill_ep",
                      "decode_tokens_per_s_per_user", "cache_hit", "mtp_acceptance",
-                     "prefill_tokens_per_device", "profile_decode", "profile_prefill"});
+                     "prefill_tokens_per_device", "decode_schedule", "profile_decode",
+                     "profile_prefill"});
   ProductionScenario p;
   p.cluster = m.required("cluster").as_string();
   p.nodes_average = m.required("nodes_average").as_positive_double();
@@ -89,6 +93,15 @@ ProductionScenario load_production(const config::Node& node) {
   p.cache_hit = fraction("cache_hit");
   p.mtp_acceptance = fraction("mtp_acceptance");
   p.prefill_tokens_per_device = m.required("prefill_tokens_per_device").as_positive_double();
+  {
+    const config::Node n = m.required("decode_schedule");
+    p.decode_schedule = n.as_string();
+    try {
+      parse_schedule(p.decode_schedule);
+    } catch (const Error& e) {
+      n.fail(e.what());
+    }
+  }
   p.profile_decode = load_profile(m.required("profile_decode"));
   p.profile_prefill = load_profile(m.required("profile_prefill"));
   return p;

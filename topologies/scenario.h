@@ -63,6 +63,7 @@ struct ProductionScenario {
   double cache_hit = 0;                     ///< 342B of 608B input tokens
   double mtp_acceptance = 0;                ///< the paper: 80-90%
   double prefill_tokens_per_device = 0;     ///< profile-data: 16K tokens a GPU
+  std::string decode_schedule;              ///< day 6: "a 5-stage pipeline" (five-stage)
   ProfileCase profile_decode, profile_prefill;
 };
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string_view>
 
 #include "core/error.h"
 #include "topologies/model_params.h"
@@ -42,7 +43,7 @@ LayerStages layer_cost(const LayerOps& l, const PerfModel& perf, double ep, bool
   // Communication before the first compute that follows communication is the dispatch stage
   // (an EP dispatch, a TP all-reduce), compute after it the middle stage, communication after
   // that the combine stage.
-  bool communicated = false, middle = false, has_comm = false;
+  bool communicated = false, middle = false, has_comm = false, attention_seen = false;
   for (std::size_t i = 0; i < l.size; ++i) has_comm = has_comm || is_comm(l.ops[i].kind);
   const double slowdown = has_comm ? 1 / share : 1;
   for (std::size_t i = 0; i < l.size; ++i) {
@@ -55,9 +56,12 @@ LayerStages layer_cost(const LayerOps& l, const PerfModel& perf, double ep, bool
       communicated = true;
     } else if (communicated) {
       cost.mid_s += t.seconds;
+      if (std::string_view(op.name).starts_with("moe.shared")) cost.shared_s += t.seconds;
       middle = true;
     } else {
       cost.pre_s += t.seconds;
+      attention_seen = attention_seen || op.kind == OpKind::kAttention;
+      if (!attention_seen) cost.prepare_s += t.seconds;
     }
     if (detail)
       detail->push_back(
@@ -82,6 +86,7 @@ double step_time(const std::vector<LayerStages>& layers, double micro_batches, S
   if (!roofline && s == Schedule::kTwoMicroBatch && micro_batches > 1 &&
       micro_batches == std::floor(micro_batches) && micro_batches <= 64)
     return list_schedule(layers, static_cast<int>(micro_batches));
+  if (!roofline && s == Schedule::kFiveStage) return five_stage_schedule(layers);
   const bool overlap = roofline || (s != Schedule::kSequential && micro_batches > 1);
   for (const LayerStages& l : layers)
     t += l.count * micro_batches *
@@ -170,6 +175,9 @@ void check_setting(const DecodeSetting& s) {
     throw Error(fmt::format("MTP depth must be a whole number 0 to 8, got {}", s.mtp_depth));
   if (!(s.mtp_acceptance >= 0 && s.mtp_acceptance <= 1))
     throw Error(fmt::format("MTP acceptance must be in [0, 1], got {}", s.mtp_acceptance));
+  if (s.schedule == Schedule::kFiveStage && s.micro_batches != 2)
+    throw Error(
+        fmt::format("the five-stage schedule overlaps 2 micro-batches, got {}", s.micro_batches));
   if (!(s.cache_hit >= 0 && s.cache_hit < 1))
     throw Error(fmt::format("cache hit fraction must be in [0, 1), got {}", s.cache_hit));
 }
@@ -226,6 +234,57 @@ double list_schedule(const std::vector<LayerStages>& layers, int micro_batches) 
   return *std::max_element(ready.begin(), ready.end());
 }
 
+double five_stage_schedule(const std::vector<LayerStages>& layers) {
+  // One micro-batch's stages in order: compute, and the messages sent and awaited.
+  struct Stage {
+    double compute_before = 0;
+    double dispatch_s = -1;  // >= 0: send a dispatch of this length
+    bool wait_dispatch = false;
+    double compute_after = 0;
+    double combine_s = -1;  // >= 0: send a combine of this length
+    bool wait_combine = false;
+  };
+  std::vector<Stage> program;
+  for (const LayerStages& l : layers)
+    for (double n = 0; n < l.count; ++n) {
+      if (l.comm_s() <= 0) {  // a layer without traffic (a dense layer, the head): one stage
+        program.push_back({l.pre_s + l.mid_s});
+        continue;
+      }
+      program.push_back({l.prepare_s});                                     // S0 attention part 1
+      program.push_back({l.pre_s - l.prepare_s});                           // S1 attention part 2
+      program.push_back({0, l.dispatch_s, false, l.shared_s});              // S2 dispatch, shared
+      program.push_back({0, -1, true, l.mid_s - l.shared_s, l.combine_s});  // S3 experts
+      program.push_back({0, -1, false, 0, -1, true});                       // S4 combine
+    }
+  double compute = 0, link = 0;
+  double dispatch_arrives[2] = {0, 0}, combine_arrives[2] = {0, 0};
+  auto run = [&](int mb, const Stage& st) {
+    compute += st.compute_before;
+    if (st.dispatch_s >= 0) dispatch_arrives[mb] = link = std::max(link, compute) + st.dispatch_s;
+    if (st.wait_dispatch) compute = std::max(compute, dispatch_arrives[mb]);
+    compute += st.compute_after;
+    if (st.combine_s >= 0) combine_arrives[mb] = link = std::max(link, compute) + st.combine_s;
+    if (st.wait_combine) compute = std::max(compute, combine_arrives[mb]);
+  };
+  constexpr std::size_t kDelta = 2;  // B runs this many stages behind A
+  const std::size_t n = program.size();
+  for (std::size_t k = 0; k < n + kDelta; ++k) {
+    if (k < n) run(0, program[k]);
+    if (k >= kDelta) run(1, program[k - kDelta]);
+  }
+  return std::max(compute, link);
+}
+
+Schedule parse_schedule(const std::string& name) {
+  if (name == "overlap") return Schedule::kTwoMicroBatch;
+  if (name == "five-stage") return Schedule::kFiveStage;
+  if (name == "full") return Schedule::kFullOverlap;
+  if (name == "sequential") return Schedule::kSequential;
+  throw Error(
+      fmt::format("unknown schedule '{}': expected overlap, five-stage, full or sequential", name));
+}
+
 const char* to_string(Schedule s) {
   switch (s) {
     case Schedule::kSequential:
@@ -234,6 +293,8 @@ const char* to_string(Schedule s) {
       return "two-micro-batch overlap";
     case Schedule::kFullOverlap:
       return "full overlap";
+    case Schedule::kFiveStage:
+      return "five-stage pipeline";
   }
   return "?";
 }
@@ -325,9 +386,14 @@ ServingPrediction predict_decode(const ModelArch& m, const ClusterSpec& c, const
   return p;
 }
 
-ServingPrediction predict_prefill(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& s,
-                                  const PerfModel& perf, bool detail) {
-  check_setting(s);
+ServingPrediction predict_prefill(const ModelArch& m, const ClusterSpec& c,
+                                  const DecodeSetting& setting, const PerfModel& perf,
+                                  bool detail) {
+  check_setting(setting);
+  // The five-stage pipeline is decode's; prefill keeps the two-micro-batch overlap (SGLang's
+  // prefill strategy, tbo_delta_stages = 0).
+  DecodeSetting s = setting;
+  if (s.schedule == Schedule::kFiveStage) s.schedule = Schedule::kTwoMicroBatch;
   if (!(std::isfinite(s.prefill_tokens_per_device) && s.prefill_tokens_per_device > 0))
     throw Error(
         fmt::format("prefill tokens a device must be > 0, got {}", s.prefill_tokens_per_device));

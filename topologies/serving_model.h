@@ -34,6 +34,9 @@ std::vector<std::int64_t> ep_sweep(const ClusterSpec& c, std::int64_t unit);
 /// combine; `count` such layers in a row. A layer without EP traffic is all `pre_s`.
 struct LayerStages {
   double pre_s = 0, dispatch_s = 0, mid_s = 0, combine_s = 0;
+  /// Of pre_s: the work before the attention core (norm, projections); of mid_s: the shared
+  /// experts. The five-stage schedule places them apart.
+  double prepare_s = 0, shared_s = 0;
   double count = 1;
   double work_s() const { return pre_s + mid_s; }
   double comm_s() const { return dispatch_s + combine_s; }
@@ -44,6 +47,22 @@ struct LayerStages {
 /// then each one's experts once its dispatch has arrived and its combine after; a micro-batch's
 /// next layer starts when its combine is done. Returns when the last micro-batch is done.
 double list_schedule(const std::vector<LayerStages>& layers, int micro_batches);
+
+/// The five-stage decode pipeline of two micro-batches A and B on one compute stream and one
+/// link: DeepSeek's day-6 design ("the attention layer subdivided into two steps, a 5-stage
+/// pipeline") as SGLang's `_compute_moe_deepseek_blog_decode` cuts it (five yields a layer,
+/// `tbo_delta_stages = 2`). An MoE layer of a micro-batch is five stages:
+///   S0  attention, part 1: the work before the attention core (prepare_s)
+///   S1  attention, part 2: the core, output projection, norm, router
+///   S2  send the dispatch; the shared experts (shared_s)
+///   S3  wait for the dispatch; the routed experts; send the combine
+///   S4  wait for the combine
+/// A layer without traffic is one stage of compute. The stream runs A's first two stages, then
+/// A's next and B's two behind in turn, then B's last two: A's dispatch hides behind its shared
+/// experts and B's S0, its combine behind B's S1, and the other way round. A wait holds the
+/// stream until its message has arrived; messages share the link one after another. Returns
+/// when both are done.
+double five_stage_schedule(const std::vector<LayerStages>& layers);
 
 /// Decode batches come in whole sequences: micro_batches x (1 + mtp_depth) query tokens a device
 /// at least, and tokens_per_device a multiple of it (predict_decode refuses others).

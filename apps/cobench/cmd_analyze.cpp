@@ -106,9 +106,10 @@ void add_analyze(CLI::App& app, Action& action) {
       ->capture_default_str();
   cmd->add_option("--schedule", o->schedule,
                   "overlap: one micro-batch computes while another communicates (DeepSeek's "
-                  "dual micro-batch overlap, simulated); full: every layer hidden (the ideal of "
-                  "DeepSeek's 5-stage decode pipeline); sequential: no overlap")
-      ->check(CLI::IsMember({"overlap", "full", "sequential"}))
+                  "dual micro-batch overlap, simulated); five-stage: DeepSeek's decode pipeline "
+                  "as SGLang runs it (2 micro-batches, layers in stages, one 2 stages behind); "
+                  "full: every layer hidden (the ideal); sequential: no overlap")
+      ->check(CLI::IsMember({"overlap", "five-stage", "full", "sequential"}))
       ->capture_default_str();
   cmd->add_option("--redundant-experts", o->redundant,
                   "Expert copies beyond the routed experts (DeepSeek: 32; EP144 = 288 slots)")
@@ -224,9 +225,7 @@ void add_analyze(CLI::App& app, Action& action) {
         s.ep_degree = o->ep;
         s.train_mfu = o->mfu;
         s.micro_batches = o->micro_batches;
-        s.schedule = o->schedule == "sequential" ? topo::Schedule::kSequential
-                     : o->schedule == "full"     ? topo::Schedule::kFullOverlap
-                                                 : topo::Schedule::kTwoMicroBatch;
+        s.schedule = topo::parse_schedule(o->schedule);
         s.redundant_experts = o->redundant;
         s.tp = o->tp;
         s.mtp_depth = o->mtp_depth;

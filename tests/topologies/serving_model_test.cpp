@@ -127,6 +127,35 @@ TEST(ServingModel, TwoMicroBatchScheduleByHand) {
   EXPECT_DOUBLE_EQ(list_schedule({moe}, 2), 17);
 }
 
+TEST(ServingModel, FiveStageScheduleByHand) {
+  // An MoE layer: prepare 1 and core 2 (pre 3), shared experts 1 and routed 2 (mid 3), dispatch
+  // and combine 1.5 each. Stages of a micro-batch: S0 prepare, S1 core, S2 send dispatch +
+  // shared, S3 wait dispatch + routed + send combine, S4 wait combine. Order: A0 A1 A2 B0 A3
+  // B1 A4 B2 B3 B4:
+  //   A0 [0,1] A1 [1,3] A2: dispatch [3,4.5], shared [3,4]  B0 [4,5]
+  //   A3: routed [5,7], combine [7,8.5]  B1 [7,9]  A4: waits to 8.5 (stream at 9)
+  //   B2: dispatch [9,10.5], shared [9,10]  B3: routed [10.5,12.5], combine [12.5,14]  B4: 14
+  LayerStages moe;
+  moe.pre_s = 3, moe.prepare_s = 1, moe.mid_s = 3, moe.shared_s = 1;
+  moe.dispatch_s = 1.5, moe.combine_s = 1.5;
+  EXPECT_DOUBLE_EQ(five_stage_schedule({moe}), 14);
+  // Two such layers (the second's S0-S4 are A5-A9, B5-B9): A5 [10,11], B3 [11,13] with the
+  // combine [13,14.5], A6 [13,15], B4 (14.5), A7: dispatch [15,16.5] shared [15,16], B5
+  // [16,17], A8 [17,19] combine [19,20.5], B6 [19,21], A9 (20.5), B7: dispatch [21,22.5]
+  // shared [21,22], B8 [22.5,24.5] combine [24.5,26], B9: 26. Full overlap: 2 x 2 x 6 = 24.
+  moe.count = 2;
+  EXPECT_DOUBLE_EQ(five_stage_schedule({moe}), 26);
+  // A layer without traffic is one stage of compute. A dense layer of 1.5 first makes six
+  // stages; B starts its dense stage after A's S1:
+  //   A.dense [0,1.5] A0 [1.5,2.5] A1 [2.5,4.5] B.dense [4.5,6] A2: dispatch [6,7.5] shared
+  //   [6,7]  B0 [7,8]  A3 [8,10] combine [10,11.5]  B1 [10,12]  A4 (11.5)  B2: dispatch
+  //   [12,13.5] shared [12,13]  B3 [13.5,15.5] combine [15.5,17]  B4: 17.
+  LayerStages dense;
+  dense.pre_s = 1.5;
+  moe.count = 1;
+  EXPECT_DOUBLE_EQ(five_stage_schedule({dense, moe}), 17);
+}
+
 TEST(ServingOps, TensorParallelDenseModel) {
   // LLaMA-3.1-405B (hidden 16384, 128 heads, 8 KV heads of 128, FFN 53248, vocabulary 128256,
   // 126 layers) at TP8: a device computes 16 heads and 1 KV head, 1/8 of the FFN and the head,
@@ -320,8 +349,8 @@ TEST(ServingModel, PredictionNeverBeatsTheRoofline) {
       if (ep > static_cast<double>(c.gpus()) || !expert_slots_fit(v3(), ep, 0)) continue;
       for (double tokens : {2.0, 8.0, 64.0, 256.0, 1024.0}) {
         for (double context : {0.0, 1024.0, 32768.0}) {
-          for (Schedule sched :
-               {Schedule::kSequential, Schedule::kTwoMicroBatch, Schedule::kFullOverlap}) {
+          for (Schedule sched : {Schedule::kSequential, Schedule::kTwoMicroBatch,
+                                 Schedule::kFullOverlap, Schedule::kFiveStage}) {
             DecodeSetting s;
             s.ep_degree = ep;
             s.tokens_per_device = tokens;
