@@ -4,81 +4,42 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <iterator>
+#include <string>
 
+#include "collectives/ops/collective_op.h"
 #include "core/error.h"
 
 namespace cobench::coll {
 
-std::string_view to_string(Collective c) {
-  switch (c) {
-    case Collective::kAllReduce:
-      return "all_reduce";
-    case Collective::kAllGather:
-      return "all_gather";
-    case Collective::kReduceScatter:
-      return "reduce_scatter";
-    case Collective::kAllToAll:
-      return "all_to_all";
-    case Collective::kSendRecv:
-      return "send_recv";
-  }
-  return "?";
+std::vector<Collective> default_collectives() {
+  std::vector<Collective> out;
+  for (Collective c : kAllCollectives)
+    if (collective_op(c).in_default_sweep) out.push_back(c);
+  return out;
 }
 
+std::string_view to_string(Collective c) { return collective_op(c).name; }
+
 Collective parse_collective(std::string_view name) {
-  for (Collective c : kAllCollectives)
+  std::string accepted;
+  for (Collective c : kAllCollectives) {
     if (name == to_string(c)) return c;
-  throw Error(fmt::format(
-      "unknown collective '{}': expected all_reduce, all_gather, reduce_scatter, all_to_all or "
-      "send_recv",
-      name));
+    const bool last = c == kAllCollectives[std::size(kAllCollectives) - 1];
+    accepted += fmt::format("{}{}", accepted.empty() ? "" : last ? " or " : ", ", to_string(c));
+  }
+  throw Error(fmt::format("unknown collective '{}': expected {}", name, accepted));
 }
 
 double bus_factor(Collective c, int ranks) {
   COBENCH_CHECK(ranks >= 1, "a collective needs at least one rank");
-  const double n = ranks;
-  switch (c) {
-    case Collective::kAllReduce:
-      return 2 * (n - 1) / n;
-    case Collective::kAllGather:
-    case Collective::kReduceScatter:
-    case Collective::kAllToAll:
-      return (n - 1) / n;
-    case Collective::kSendRecv:
-      return 1;
-  }
-  return 1;
+  return collective_op(c).bus_factor(ranks);
 }
 
 CollectiveCounts collective_counts(Collective c, std::size_t bytes, std::size_t type_size,
                                    int ranks) {
   COBENCH_CHECK(type_size > 0 && ranks >= 1, "type size and rank count must be positive");
-  const auto n = static_cast<std::size_t>(ranks);
-  const std::size_t count = bytes / type_size;
-  CollectiveCounts k;
-  switch (c) {
-    case Collective::kAllReduce:
-    case Collective::kSendRecv:
-      k.send = k.recv = k.param = count;
-      k.bytes = count * type_size;
-      break;
-    case Collective::kAllGather:
-      k.param = k.send = count / n;
-      k.recv = k.param * n;
-      k.bytes = k.recv * type_size;
-      break;
-    case Collective::kReduceScatter:
-      k.param = k.recv = count / n;
-      k.send = k.param * n;
-      k.bytes = k.send * type_size;
-      break;
-    case Collective::kAllToAll:
-      k.param = count / n;
-      k.send = k.recv = k.param * n;
-      k.bytes = k.send * type_size;
-      break;
-  }
-  return k;
+  return collective_op(c).counts(bytes / type_size, type_size, ranks);
 }
 
 BusBandwidth bus_bandwidth(Collective c, std::size_t bytes, double time_s, int ranks) {

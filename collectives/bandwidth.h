@@ -7,24 +7,36 @@
 //     reduce_scatter  (n - 1) / n     S = the buffer each rank sends (n * per-rank bytes)
 //     all_to_all      (n - 1) / n     S = each rank's send buffer (n * per-peer bytes)
 //     send_recv       1               S = the bytes each rank sends
-// As in nccl-tests, a requested size is rounded down to what the ranks can split evenly.
+//     broadcast       1               S = the buffer (root 0)
+//     reduce          1               S = the buffer (root 0)
+// As in nccl-tests, a requested size is rounded down to what the ranks can split evenly. Each
+// collective's formulas live in its descriptor (collectives/ops/); these functions look them up.
 #pragma once
 
 #include <cstddef>
 #include <string_view>
 #include <vector>
 
+#include "collectives/ops/registry.h"
+
 namespace cobench::coll {
 
-enum class Collective { kAllReduce, kAllGather, kReduceScatter, kAllToAll, kSendRecv };
+/// A handle on a registered collective (collectives/ops/registry.h): kAllReduce, kAllGather,
+/// kReduceScatter, kAllToAll, kSendRecv, kBroadcast, kReduce, in the registry's order.
+#define COBENCH_COLLECTIVE_ENUMERATOR(Name) k##Name,
+#define COBENCH_COLLECTIVE_VALUE(Name) Collective::k##Name,
+enum class Collective { COBENCH_COLLECTIVES(COBENCH_COLLECTIVE_ENUMERATOR) };
+inline constexpr Collective kAllCollectives[] = {COBENCH_COLLECTIVES(COBENCH_COLLECTIVE_VALUE)};
+#undef COBENCH_COLLECTIVE_VALUE
+#undef COBENCH_COLLECTIVE_ENUMERATOR
 
-inline constexpr Collective kAllCollectives[] = {Collective::kAllReduce, Collective::kAllGather,
-                                                 Collective::kReduceScatter, Collective::kAllToAll,
-                                                 Collective::kSendRecv};
+/// The collectives a sweep runs when none are named: all but broadcast and reduce, which run
+/// only when named (nccl-tests, too, builds them as binaries of their own).
+std::vector<Collective> default_collectives();
 
+/// "all_reduce", "all_gather", "reduce_scatter", "all_to_all", "send_recv", "broadcast", "reduce".
 std::string_view to_string(Collective c);
-/// "all_reduce" | "all_gather" | "reduce_scatter" | "all_to_all" | "send_recv"; throws naming
-/// the accepted values.
+/// The collective named `name`; throws cobench::Error naming it and the accepted names.
 Collective parse_collective(std::string_view name);
 
 /// nccl-tests' bus-bandwidth factor for `ranks` ranks.

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "collectives/ops/collective_op.h"
 #include "collectives/watchdog.h"
 #include "core/error.h"
 #include "core/nvtx.h"
@@ -13,27 +14,11 @@
 
 namespace cobench::coll {
 
-bool has_in_place(Collective c) {
-  return c == Collective::kAllReduce || c == Collective::kAllGather ||
-         c == Collective::kReduceScatter;
-}
+bool has_in_place(Collective c) { return collective_op(c).in_place != InPlace::kNone; }
 
 void call_collective(Communicator& comm, Collective c, const void* send, void* recv,
                      std::size_t count, DataType t) {
-  switch (c) {
-    case Collective::kAllReduce:
-      return comm.all_reduce(send, recv, count, t);
-    case Collective::kAllGather:
-      return comm.all_gather(send, recv, count, t);
-    case Collective::kReduceScatter:
-      return comm.reduce_scatter(send, recv, count, t);
-    case Collective::kAllToAll:
-      return comm.all_to_all(send, recv, count, t);
-    case Collective::kSendRecv: {
-      const int n = comm.size();
-      return comm.send_recv(send, (comm.rank() + 1) % n, recv, (comm.rank() - 1 + n) % n, count, t);
-    }
-  }
+  collective_op(c).call(comm, send, recv, count, t);
 }
 
 namespace {
@@ -45,15 +30,14 @@ struct Layout {
   std::size_t recv_offset = 0;  ///< of the receive pointer in the send buffer (in place)
 };
 
-Layout layout_of(Collective c, bool in_place, const CollectiveCounts& k, std::size_t type_size,
-                 int rank) {
+Layout layout_of(const CollectiveOp& op, bool in_place, const CollectiveCounts& k,
+                 std::size_t type_size, int rank) {
   Layout l;
   l.send_bytes = k.send * type_size;
   l.recv_bytes = k.recv * type_size;
-  if (in_place && c == Collective::kAllGather)
-    l.send_offset = static_cast<std::size_t>(rank) * k.param * type_size;
-  if (in_place && c == Collective::kReduceScatter)
-    l.recv_offset = static_cast<std::size_t>(rank) * k.param * type_size;
+  const std::size_t rank_block = static_cast<std::size_t>(rank) * k.param * type_size;
+  if (in_place && op.in_place == InPlace::kSendAtRank) l.send_offset = rank_block;
+  if (in_place && op.in_place == InPlace::kRecvAtRank) l.recv_offset = rank_block;
   return l;
 }
 
@@ -66,7 +50,8 @@ CollResult run_one(Communicator& comm, const CollBenchOptions& opt, Collective c
   r.type = opt.type;
   r.ranks = comm.size();
   r.counts = collective_counts(c, bytes, ts, comm.size());
-  const Layout l = layout_of(c, in_place, r.counts, ts, comm.rank());
+  const CollectiveOp& op = collective_op(c);
+  const Layout l = layout_of(op, in_place, r.counts, ts, comm.rank());
   const std::string what = fmt::format("{} of {} B ({})", to_string(c), r.counts.bytes,
                                        in_place ? "in place" : "out of place");
   NvtxRange range(what.c_str());
@@ -76,24 +61,25 @@ CollResult run_one(Communicator& comm, const CollBenchOptions& opt, Collective c
   CommBuffer b(comm, in_place ? 0 : l.recv_bytes);
   std::byte* send = a.bytes() + l.send_offset;
   std::byte* recv = in_place ? a.bytes() + l.recv_offset : b.bytes();
-  if (in_place && c == Collective::kAllReduce) recv = send;
 
   // The send data: this rank's pattern (in place: at the send pointer, inside the buffer).
-  const std::size_t send_count = c == Collective::kAllGather ? r.counts.param : r.counts.send;
-  std::vector<std::byte> host(std::max(send_count * ts, r.counts.recv * ts));
-  fill_pattern(host.data(), send_count, opt.type, opt.seed, comm.rank());
-  comm.copy_from_host(send, host.data(), send_count * ts);
+  std::vector<std::byte> host(std::max(l.send_bytes, l.recv_bytes));
+  fill_pattern(host.data(), r.counts.send, opt.type, opt.seed, comm.rank());
+  comm.copy_from_host(send, host.data(), l.send_bytes);
 
   {
     WatchdogScope scope(watchdog, "verifying " + what);
-    call_collective(comm, c, send, recv, r.counts.param, opt.type);
+    op.call(comm, send, recv, r.counts.param, opt.type);
     comm.synchronize();
   }
-  const std::size_t check_count = c == Collective::kReduceScatter ? r.counts.param : r.counts.recv;
-  comm.copy_to_host(host.data(), recv, check_count * ts);
-  const Mismatch m =
-      compare(host.data(), opt.type,
-              expected_result(c, r.counts.param, opt.seed, comm.rank(), comm.size()));
+  // What this rank must hold at the receive pointer (nothing where it is undefined: reduce off
+  // the root).
+  const std::vector<double> expected =
+      op.expected(r.counts.param, opt.seed, comm.rank(), comm.size());
+  COBENCH_CHECK(expected.size() <= r.counts.recv,
+                fmt::format("{} expects more elements than it receives", op.name));
+  comm.copy_to_host(host.data(), recv, expected.size() * ts);
+  const Mismatch m = compare(host.data(), opt.type, expected);
   r.detail = m.describe();
   {
     WatchdogScope scope(watchdog, "agreeing on the verification of " + what);
@@ -105,15 +91,13 @@ CollResult run_one(Communicator& comm, const CollBenchOptions& opt, Collective c
   }
 
   WatchdogScope scope(watchdog, what);
-  for (int i = 0; i < opt.warmup; ++i)
-    call_collective(comm, c, send, recv, r.counts.param, opt.type);
+  for (int i = 0; i < opt.warmup; ++i) op.call(comm, send, recv, r.counts.param, opt.type);
   comm.synchronize();
   std::vector<double> per_call;
   for (int rep = 0; rep < opt.repetitions; ++rep) {
     comm.barrier();
     const auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < opt.iters; ++i)
-      call_collective(comm, c, send, recv, r.counts.param, opt.type);
+    for (int i = 0; i < opt.iters; ++i) op.call(comm, send, recv, r.counts.param, opt.type);
     comm.synchronize();
     const auto t1 = std::chrono::steady_clock::now();
     per_call.push_back(std::chrono::duration<double>(t1 - t0).count() / opt.iters);

@@ -21,14 +21,14 @@ namespace cobench::coll {
 class Watchdog;
 
 struct CollBenchOptions {
-  std::vector<Collective> ops{std::begin(kAllCollectives), std::end(kAllCollectives)};
+  std::vector<Collective> ops = default_collectives();
   std::vector<std::size_t> sizes;  ///< requested S in bytes (rounded down per collective)
   DataType type = DataType::kFloat32;
   int warmup = 5;
   int iters = 20;
   int repetitions = 5;
   bool out_of_place = true;
-  bool in_place = true;  ///< all_reduce, all_gather, reduce_scatter (NCCL has no in-place others)
+  bool in_place = true;  ///< where the collective has an in-place form (has_in_place)
   std::uint64_t seed = 1;
 };
 
@@ -58,7 +58,8 @@ std::vector<CollResult> run_collectives(Communicator& comm, const CollBenchOptio
 void call_collective(Communicator& comm, Collective c, const void* send, void* recv,
                      std::size_t count, DataType t);
 
-/// Whether `c` has an in-place form.
+/// Whether `c` has an in-place form: all_reduce, all_gather, reduce_scatter, broadcast, reduce
+/// (NCCL's; all_to_all and send_recv have none).
 bool has_in_place(Collective c);
 
 }  // namespace cobench::coll

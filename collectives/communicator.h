@@ -7,8 +7,11 @@
 //   all_to_all      recv[r * count + i] = send of rank r [rank * count + i]  (count per peer)
 //   all_to_allv     per-peer counts and displacements, in elements
 //   send_recv       send `count` to one peer while receiving `count` from another
-// In place is expressed by pointers, as in NCCL: all_reduce with send == recv; all_gather with
-// send == recv + rank * count; reduce_scatter with recv == send + rank * count.
+//   broadcast       recv[i] = send of rank root [i] on every rank, the root included (count)
+//   reduce          recv[i] = sum over ranks of send[i] on the root; elsewhere recv is unused
+// In place is expressed by pointers, as in NCCL: all_reduce, broadcast and reduce with
+// send == recv; all_gather with send == recv + rank * count; reduce_scatter with
+// recv == send + rank * count.
 // A control plane (host values over MPI, whichever the data backend) carries timings and
 // verification counts between ranks.
 #pragma once
@@ -56,6 +59,8 @@ class Communicator {
                            const std::vector<std::size_t>& recv_displs, DataType t) = 0;
   virtual void send_recv(const void* send, int send_peer, void* recv, int recv_peer,
                          std::size_t count, DataType t) = 0;
+  virtual void broadcast(const void* send, void* recv, std::size_t count, DataType t, int root) = 0;
+  virtual void reduce(const void* send, void* recv, std::size_t count, DataType t, int root) = 0;
   /// Waits until the data-plane work issued so far is complete (device backends).
   virtual void synchronize() = 0;
 

@@ -158,6 +158,24 @@ void MpiCommunicator::send_recv(const void* send, int send_peer, void* recv, int
                                  recv_peer, 0, comm_, MPI_STATUS_IGNORE));
 }
 
+void MpiCommunicator::broadcast(const void* send, void* recv, std::size_t count, DataType t,
+                                int root) {
+  const int n = mpi_count(count, "broadcast");
+  // NCCL's out-of-place form fills the root's receive buffer too: copy it there, then send it.
+  if (rank_ == root && send != recv && count != 0) std::memcpy(recv, send, count * size_of(t));
+  COBENCH_MPI_CHECK(MPI_Bcast(recv, n, mpi_type(t), root, comm_));
+}
+
+void MpiCommunicator::reduce(const void* send, void* recv, std::size_t count, DataType t,
+                             int root) {
+  const int n = mpi_count(count, "reduce");
+  // In place (send == recv) is MPI_IN_PLACE on the root; elsewhere the buffer is only read, and
+  // no receive buffer is passed (MPI ignores it there; it would alias the send buffer).
+  const bool is_root = rank_ == root;
+  const void* s = is_root && send == recv ? MPI_IN_PLACE : send;
+  COBENCH_MPI_CHECK(MPI_Reduce(s, is_root ? recv : nullptr, n, mpi_type(t), MPI_SUM, root, comm_));
+}
+
 void MpiCommunicator::barrier() { COBENCH_MPI_CHECK(MPI_Barrier(comm_)); }
 
 double MpiCommunicator::max_over_ranks(double v) {

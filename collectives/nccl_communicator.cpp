@@ -103,6 +103,16 @@ void NcclCommunicator::send_recv(const void* send, int send_peer, void* recv, in
   COBENCH_NCCL_CHECK(ncclGroupEnd());
 }
 
+void NcclCommunicator::broadcast(const void* send, void* recv, std::size_t count, DataType t,
+                                 int root) {
+  COBENCH_NCCL_CHECK(ncclBroadcast(send, recv, count, nccl_type(t), root, comm_, stream_));
+}
+
+void NcclCommunicator::reduce(const void* send, void* recv, std::size_t count, DataType t,
+                              int root) {
+  COBENCH_NCCL_CHECK(ncclReduce(send, recv, count, nccl_type(t), ncclSum, root, comm_, stream_));
+}
+
 void NcclCommunicator::synchronize() { COBENCH_CUDA_CHECK(cudaStreamSynchronize(stream_)); }
 
 std::unique_ptr<Communicator> NcclCommunicator::split(int color, int key) {

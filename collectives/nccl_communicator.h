@@ -42,6 +42,8 @@ class NcclCommunicator final : public Communicator {
                    const std::vector<std::size_t>& recv_displs, DataType t) override;
   void send_recv(const void* send, int send_peer, void* recv, int recv_peer, std::size_t count,
                  DataType t) override;
+  void broadcast(const void* send, void* recv, std::size_t count, DataType t, int root) override;
+  void reduce(const void* send, void* recv, std::size_t count, DataType t, int root) override;
   void synchronize() override;
 
   void barrier() override { control_.barrier(); }

@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "collectives/ops/collective_op.h"
 #include "core/error.h"
 
 namespace cobench::coll {
@@ -35,41 +36,7 @@ void fill_pattern(void* host, std::size_t count, DataType t, std::uint64_t seed,
 
 std::vector<double> expected_result(Collective c, std::size_t count, std::uint64_t seed, int rank,
                                     int ranks) {
-  const auto n = static_cast<std::size_t>(ranks);
-  std::vector<double> out;
-  switch (c) {
-    case Collective::kAllReduce:
-      out.assign(count, 0);
-      for (int r = 0; r < ranks; ++r)
-        for (std::size_t i = 0; i < count; ++i) out[i] += pattern_value(seed, r, i);
-      break;
-    case Collective::kReduceScatter:
-      out.assign(count, 0);
-      for (int r = 0; r < ranks; ++r)
-        for (std::size_t i = 0; i < count; ++i)
-          out[i] += pattern_value(seed, r, static_cast<std::size_t>(rank) * count + i);
-      break;
-    case Collective::kAllGather:
-      out.resize(count * n);
-      for (int r = 0; r < ranks; ++r)
-        for (std::size_t i = 0; i < count; ++i)
-          out[static_cast<std::size_t>(r) * count + i] = pattern_value(seed, r, i);
-      break;
-    case Collective::kAllToAll:
-      out.resize(count * n);
-      for (int r = 0; r < ranks; ++r)
-        for (std::size_t i = 0; i < count; ++i)
-          out[static_cast<std::size_t>(r) * count + i] =
-              pattern_value(seed, r, static_cast<std::size_t>(rank) * count + i);
-      break;
-    case Collective::kSendRecv: {
-      const int from = (rank - 1 + ranks) % ranks;
-      out.resize(count);
-      for (std::size_t i = 0; i < count; ++i) out[i] = pattern_value(seed, from, i);
-      break;
-    }
-  }
-  return out;
+  return collective_op(c).expected(count, seed, rank, ranks);
 }
 
 Mismatch compare(const void* host, DataType t, const std::vector<double>& expected) {

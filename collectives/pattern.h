@@ -27,7 +27,9 @@ inline int pattern_value(std::uint64_t seed, int rank, std::uint64_t index) {
 void fill_pattern(void* host, std::size_t count, DataType t, std::uint64_t seed, int rank);
 
 /// The receive buffer collective `c` must leave on `rank` of `ranks` (count = the call's count),
-/// as doubles. send_recv is a ring: each rank sends to rank + 1 and receives from rank - 1.
+/// as doubles, from its descriptor (collectives/ops/): empty where the rank's buffer is not
+/// defined (reduce off the root). send_recv is a ring: each rank sends to rank + 1 and receives
+/// from rank - 1; broadcast and reduce have root 0.
 std::vector<double> expected_result(Collective c, std::size_t count, std::uint64_t seed, int rank,
                                     int ranks);
 

@@ -2,7 +2,9 @@
 #include "apps/comm/coll_suite.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <limits>
@@ -64,8 +66,25 @@ std::vector<results::Record> compare_plain_mpi(const std::vector<coll::CollResul
 
 }  // namespace
 
+std::vector<std::string> default_op_names() {
+  std::vector<std::string> out;
+  for (coll::Collective op : coll::default_collectives()) out.emplace_back(to_string(op));
+  return out;
+}
+
 void add_coll_options(CLI::App& app, CollCli& c) {
-  app.add_option("--ops", c.ops, "Collectives")->delimiter(',')->capture_default_str();
+  std::vector<std::string_view> all, named_only;
+  const auto defaults = coll::default_collectives();
+  for (coll::Collective op : coll::kAllCollectives) {
+    all.push_back(to_string(op));
+    if (std::find(defaults.begin(), defaults.end(), op) == defaults.end())
+      named_only.push_back(to_string(op));
+  }
+  app.add_option("--ops", c.ops,
+                 fmt::format("Collectives, of {}; {} run only when named", fmt::join(all, ","),
+                             fmt::join(named_only, ",")))
+      ->delimiter(',')
+      ->capture_default_str();
   app.add_option("-b,--min-bytes", c.min, "Smallest size (bytes; K/M/G or units)")
       ->check(size_option())
       ->capture_default_str();

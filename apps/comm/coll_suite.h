@@ -17,11 +17,13 @@
 
 namespace cobench::app {
 
+/// The names of coll::default_collectives(), the --ops default.
+std::vector<std::string> default_op_names();
+
 /// What the command line says, before it is checked (sizes and names parse inside MPI so every
 /// rank reports the same error the same way).
 struct CollCli {
-  std::vector<std::string> ops{"all_reduce", "all_gather", "reduce_scatter", "all_to_all",
-                               "send_recv"};
+  std::vector<std::string> ops = default_op_names();
   std::string min = "8", max = "64M", step = "0", type = "float32", placement = "both";
   double factor = 2;
   coll::CollBenchOptions opt;

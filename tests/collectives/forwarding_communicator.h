@@ -40,6 +40,12 @@ class ForwardingCommunicator : public Communicator {
   void send_recv(const void* s, int sp, void* r, int rp, std::size_t n, DataType t) override {
     in_.send_recv(s, sp, r, rp, n, t);
   }
+  void broadcast(const void* s, void* r, std::size_t n, DataType t, int root) override {
+    in_.broadcast(s, r, n, t, root);
+  }
+  void reduce(const void* s, void* r, std::size_t n, DataType t, int root) override {
+    in_.reduce(s, r, n, t, root);
+  }
   void synchronize() override { in_.synchronize(); }
   void barrier() override { in_.barrier(); }
   double max_over_ranks(double v) override { return in_.max_over_ranks(v); }
