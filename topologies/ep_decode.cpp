@@ -3,12 +3,14 @@
 
 #include <cmath>
 
+#include "core/ep_payload.h"
+
 namespace cobench::topo {
 
 EpDecodeBound ep_decode_bound(const EpDecodeInputs& in) {
   EpDecodeBound b;
   double dispatch = in.dispatch_bytes_per_element * in.hidden;
-  if (in.dispatch_scales) dispatch += 4.0 * std::ceil(in.hidden / 128.0);
+  if (in.dispatch_scales) dispatch += ep_dispatch_scale_bytes(in.hidden);
   const double combine = in.combine_bytes_per_element * in.hidden;
   b.bytes_per_step = Bytes(in.tokens_per_device * in.experts_per_token * (dispatch + combine));
   b.comm_per_step = b.bytes_per_step / in.bandwidth + in.latency_per_all_to_all * 2.0;

@@ -7,8 +7,8 @@
 
 #include <cmath>
 
+#include "core/ep_payload.h"
 #include "core/error.h"
-
 #include "topologies/analysis.h"
 #include "topologies/data_files.h"
 #include "topologies/decode_bounds.h"
@@ -288,8 +288,8 @@ void ep_routing(Report& r, const DecodeScenario& d) {
   // Traffic a token makes per layer: FP8 dispatch with one FP32 scale per 128 elements, BF16
   // combine; one copy per remote node over the network (its own node is one of the G, uniformly).
   const double hidden = static_cast<double>(m.hidden_size);
-  const double dispatch = hidden + 4 * std::ceil(hidden / 128);
-  const double combine = 2 * hidden;
+  const double dispatch = ep_dispatch_payload_bytes(hidden);
+  const double combine = ep_combine_payload_bytes(hidden);
   const double remote = est.nodes.mean * static_cast<double>(limited.groups - 1) /
                         static_cast<double>(limited.groups);
   b.row("traffic.dispatch_bytes", "dispatch bytes per token and destination (FP8 + scales)",

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/ep_payload.h"
 #include "core/error.h"
 #include "topologies/model_params.h"
 
@@ -131,7 +132,7 @@ void moe_ffn(const ModelArch& m, const ServingShape& s, LayerOps& l) {
   l.add(gemm("moe.router", OpPrecision::kBf16, t, f(e.routed_experts), d, 2));
   if (s.tp > 1) l.add(all_reduce("attn.all_reduce", s.tokens, d, s.tp));
   const RouteCopies copies = route_copies(m, s);
-  const double dispatch_copy = d + 4 * std::ceil(d / 128);  // FP8 + an FP32 scale a 128
+  const double dispatch_copy = ep_dispatch_payload_bytes(d);
   Op dispatch;
   dispatch.name = "moe.dispatch";
   dispatch.kind = OpKind::kDispatch;

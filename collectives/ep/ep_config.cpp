@@ -7,6 +7,7 @@
 
 #include <cmath>
 
+#include "core/ep_payload.h"
 #include "core/error.h"
 
 namespace cobench::coll::ep {
@@ -61,10 +62,12 @@ int tokens_of(const EpConfig& c, int rank, int ranks) {
 }
 
 std::size_t dispatch_payload_bytes(int hidden) {
-  return static_cast<std::size_t>(hidden) + 4 * static_cast<std::size_t>(hidden / 128);
+  return static_cast<std::size_t>(ep_dispatch_payload_bytes(hidden));
 }
 
-std::size_t combine_payload_bytes(int hidden) { return 2 * static_cast<std::size_t>(hidden); }
+std::size_t combine_payload_bytes(int hidden) {
+  return static_cast<std::size_t>(ep_combine_payload_bytes(hidden));
+}
 
 RoutingKind parse_routing_kind(const std::string& name) {
   if (name == "uniform") return RoutingKind::kUniform;
