@@ -65,10 +65,11 @@ step "gpu-check dry run"
 # One JUnit case for the summary; the dry run's own log and $OUT stay in build/.
 dry_log="$reports/gpu-check-dry-run.log"
 dry_start=$SECONDS
+# Its progress lines as they come (not apt's download lines), the whole log in the file.
 COBENCH_BIN="$root/build/default/apps/cobench/cobench" \
-  ./scripts/gpu-check.sh --dry-run -j "$jobs" >"$dry_log" 2>&1
-dry_rc=$?
-sed -n '/^gpu-check: steps/,$p' "$dry_log"
+  ./scripts/gpu-check.sh --dry-run -j "$jobs" 2>&1 | tee "$dry_log" |
+  grep --line-buffered -v -E '^(Get|Fetched|W):'
+dry_rc=${PIPESTATUS[0]}
 echo "gpu-check dry run: exit $dry_rc after $((SECONDS - dry_start)) s (log: $dry_log)"
 {
   echo '<?xml version="1.0" encoding="UTF-8"?>'
