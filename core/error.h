@@ -17,6 +17,13 @@ class Error : public std::runtime_error {
   explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 
+/// A command line that does not make sense as a whole (options that exclude or need each other);
+/// commands exit 2 on it, as on any other usage error, and 1 on an Error.
+class UsageError : public Error {
+ public:
+  explicit UsageError(const std::string& message) : Error(message) {}
+};
+
 /// Process-wide context appended to library errors, e.g. "host node17 rank 3". Empty by default.
 void set_error_context(std::string context);
 const std::string& error_context();

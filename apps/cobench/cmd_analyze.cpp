@@ -166,7 +166,7 @@ void add_analyze(CLI::App& app, Action& action) {
       topo::Report report;
       nlohmann::json json;
       if (o->kv_reload) {
-        if (o->paper) throw Error("--kv-reload takes no --paper");
+        if (o->paper) throw UsageError("--kv-reload takes no --paper");
         std::vector<topo::ModelArch> models;
         if (o->model.empty()) {
           models = {topo::load_model("deepseek-v3"), topo::load_model("qwen2.5-72b")};
@@ -176,11 +176,11 @@ void add_analyze(CLI::App& app, Action& action) {
         topo::KvReloadSetting s;
         s.format = o->kv_format == "fp8" ? topo::KvCacheFormat::kFp8 : topo::KvCacheFormat::kBf16;
         s.prefill_mfu = o->prefill_mfu;
-        if (o->prefix_tokens.empty()) throw Error("--prefix-tokens needs at least one length");
+        if (o->prefix_tokens.empty()) throw UsageError("--prefix-tokens needs at least one length");
         s.range_tokens = *std::max_element(o->prefix_tokens.begin(), o->prefix_tokens.end());
         const topo::ClusterSpec cluster =
             topo::load_cluster_file(o->clusters.empty() ? "deepseek-h800-2048" : o->clusters[0]);
-        if (o->clusters.size() > 1) throw Error("--kv-reload takes one --cluster");
+        if (o->clusters.size() > 1) throw UsageError("--kv-reload takes one --cluster");
         const std::set<std::string> as(o->measured_as.begin(), o->measured_as.end());
         const topo::MeasuredInputs measured =
             topo::measured_data_for(o->measured, cluster, as).inputs;
@@ -197,7 +197,7 @@ void add_analyze(CLI::App& app, Action& action) {
       }
       if (o->train) {
         if (o->paper || o->model.empty() || o->clusters.size() != 1 || !o->measured.empty())
-          throw Error("--train takes --model and one --cluster (no --paper, no --measured)");
+          throw UsageError("--train takes --model and one --cluster (no --paper, no --measured)");
         const topo::ClusterSpec cluster = topo::load_cluster_file(o->clusters[0]);
         topo::TrainingSetting t;
         t.pp = o->pp;
@@ -212,12 +212,12 @@ void add_analyze(CLI::App& app, Action& action) {
         json = topo::to_json(report);
       } else if (o->paper) {
         if (!o->model.empty() || !o->clusters.empty() || !o->measured.empty())
-          throw Error("--paper takes no --model, --cluster or --measured");
+          throw UsageError("--paper takes no --model, --cluster or --measured");
         report = topo::paper_report();
         json = topo::to_json(report);
       } else {
         if (o->model.empty() || o->clusters.empty())
-          throw Error("give --paper, --kv-reload, or both --model and --cluster");
+          throw UsageError("give --paper, --kv-reload, or both --model and --cluster");
         topo::DecodeSetting s;
         s.tokens_per_device = o->tokens_per_device;
         s.context_tokens = o->context;
@@ -235,11 +235,11 @@ void add_analyze(CLI::App& app, Action& action) {
         s.cache_hit = o->cache_hit;
         s.prefill_ep = o->prefill_ep;
         if (o->target_ttft > 0 && o->target_tokens_per_user <= 0)
-          throw Error("--target-ttft needs --target-tokens-per-user");
+          throw UsageError("--target-ttft needs --target-tokens-per-user");
         if (o->clusters.size() > 1 || o->target_tokens_per_user > 0) {
           // Several clusters or a target: the best configuration on each, side by side.
           if (!o->measured.empty())
-            throw Error(
+            throw UsageError(
                 "--measured applies to one cluster: give it without --target-* or with "
                 "one --cluster");
           std::vector<topo::ClusterSpec> specs;

@@ -22,7 +22,7 @@ results::Backend parse_backend(const std::string& s) {
   for (auto b : {results::Backend::kCpu, results::Backend::kCuda, results::Backend::kMpi,
                  results::Backend::kNccl})
     if (results::to_string(b) == s) return b;
-  throw Error(fmt::format("unknown backend '{}': expected cpu, cuda, mpi or nccl", s));
+  throw UsageError(fmt::format("--backend '{}': expected cpu, cuda, mpi or nccl", s));
 }
 
 }  // namespace

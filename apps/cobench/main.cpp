@@ -27,6 +27,10 @@ int main(int argc, char** argv) {
   }
   try {
     return action ? action() : 2;
+  } catch (const cobench::UsageError& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "cobench: {}\nRun with --help for more information.\n", e.what());
+    return 2;
   } catch (const std::exception& e) {
     std::fflush(stdout);
     fmt::print(stderr, "cobench: {}\n", e.what());

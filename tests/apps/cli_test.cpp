@@ -87,8 +87,9 @@ TEST(Cli, ConvertsGoogleBenchmarkJson) {
   EXPECT_TRUE(results.run.extra.contains("gbench_context"));
   const CommandResult bad =
       run("results from-gbench " + in + " -o " + (dir / "x.json").string() + " --backend tpu");
-  EXPECT_EQ(bad.status, 1);
-  EXPECT_NE(bad.out.find("unknown backend 'tpu'"), std::string::npos) << bad.out;
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.out.find("--backend 'tpu': expected cpu, cuda, mpi or nccl"), std::string::npos)
+      << bad.out;
   fs::remove_all(dir);
 }
 
@@ -141,7 +142,7 @@ TEST(Cli, AnalyzeModelOnCluster) {
   const CommandResult bad = run("analyze --model deepseek-v9 --cluster h200-ib-256");
   EXPECT_EQ(bad.status, 1);
   EXPECT_NE(bad.out.find("unknown model 'deepseek-v9'"), std::string::npos) << bad.out;
-  EXPECT_EQ(run("analyze --model deepseek-v3").status, 1);  // no cluster
+  EXPECT_EQ(run("analyze --model deepseek-v3").status, 2);  // no cluster: a usage error
   EXPECT_EQ(run("analyze --paper --format html").status, 2);
 }
 
@@ -219,7 +220,8 @@ TEST(Cli, AnalyzeTrain) {
     EXPECT_EQ(r.status, 2) << bad << ": " << r.out;
   }
   const CommandResult paper = run("analyze --train --paper");
-  EXPECT_EQ(paper.status, 1) << paper.out;
+  EXPECT_EQ(paper.status, 2) << paper.out;  // options that exclude each other
+  EXPECT_NE(paper.out.find("--train takes --model and one --cluster"), std::string::npos);
 }
 
 TEST(Cli, AnalyzeServingOptions) {
