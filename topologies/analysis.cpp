@@ -19,6 +19,39 @@
 namespace cobench::topo {
 namespace {
 
+// A combine in another format than BF16: what the step gains over BF16 if the codec were free,
+// and the codec rate at which the gain is used up (encode before the send, decode after it,
+// none of it overlapped: the break-even a fused codec has to beat).
+template <class Row>
+void combine_format_rows(const Row& in, nlohmann::json& inference, const ModelArch& m,
+                         const ClusterSpec& c, const DecodeSetting& s, const PerfModel& perf,
+                         const ServingPrediction& decode) {
+  DecodeSetting bf16 = s;
+  bf16.combine_format = "bf16";
+  const ServingPrediction base = predict_decode(m, c, bf16, perf);
+  const double saved_s = base.step_s - decode.step_s;
+  nlohmann::json j = {{"format", s.combine_format},
+                      {"step_s_bf16", base.step_s},
+                      {"saved_s_per_step", saved_s},
+                      {"values_per_step", decode.combine_values}};
+  in("inference.combine.saved_s",
+     fmt::format("combine in {}: step time saved against BF16 (codec free)", s.combine_format),
+     saved_s * 1e3, "ms",
+     fmt::format("step {:.4g} ms against {:.4g} ms with BF16 combine ({:+.1f}%)",
+                 decode.step_s * 1e3, base.step_s * 1e3, 100 * (decode.step_s / base.step_s - 1)));
+  if (saved_s > 0 && decode.combine_values > 0) {
+    const double rate = decode.combine_values / saved_s;
+    j["break_even_values_per_s"] = rate;
+    in("inference.combine.break_even_values_per_s",
+       "combine codec break-even: values encoded and decoded a second, per GPU", rate / 1e9,
+       "G values/s",
+       fmt::format("its {:.3g} M values a step must be encoded and decoded in the {:.3g} ms "
+                   "saved; a slower codec loses",
+                   decode.combine_values / 1e6, saved_s * 1e3));
+  }
+  inference["combine"] = j;
+}
+
 struct Bound {
   const char* name;
   double seconds_per_layer_step;  // one layer, one micro-batch
@@ -295,6 +328,11 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
       row(in, "inference.prediction.tokens_per_s_per_device", "predicted output tokens/s per GPU",
           decode->tokens_per_s_per_device, "tok/s",
           fmt::format("{:.4g} sequences a GPU", decode->sequences_per_device));
+      if (s.combine_format != "bf16")
+        combine_format_rows(
+            [&](std::string key, std::string quantity, double value, std::string unit,
+                std::string note) { row(in, key, quantity, value, unit, note); },
+            inference, m, c, s, *perf, *decode);
     }
     if (prefill->feasible) {
       inference["prefill"] = {{"tokens_per_s_per_device", prefill->tokens_per_s_per_device},

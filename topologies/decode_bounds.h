@@ -55,7 +55,10 @@ struct DecodeSetting {
   // Prefill.
   double prefill_tokens_per_device = 16384;  ///< new tokens a device computes in a step
   double prompt_tokens = 0;                  ///< a request's prompt; 0: context_tokens
-  double cache_hit = 0;   ///< fraction of prompt tokens whose KV comes from the cache
+  double cache_hit = 0;  ///< fraction of prompt tokens whose KV comes from the cache
+  /// The format of the EP combine's token copies (core/ep_payload.h: bf16, e4m3, e5m2, e5m6,
+  /// logfmt8, logfmt10); DeepSeek-V3 sends BF16.
+  std::string combine_format = "bf16";
   double prefill_ep = 0;  ///< EP degree of prefill; 0: ep_degree
 };
 

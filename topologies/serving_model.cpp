@@ -78,6 +78,7 @@ double overlap_share(const DecodeSetting& s, const PerfModel& perf, bool prefill
 
 struct Step {
   double time_s = 0, work_s = 0, comm_s = 0;
+  double combine_values = 0;  // values the step's combines send
 };
 
 double step_time(const std::vector<LayerStages>& layers, double micro_batches, Schedule s,
@@ -111,6 +112,8 @@ Step run_step(const ModelArch& m, const ServingShape& sh, const DecodeSetting& s
     layers.push_back(c);
     st.work_s += count * mb * c.work_s();
     st.comm_s += count * mb * c.comm_s();
+    for (std::size_t i = 0; i < l.size; ++i)
+      if (l.ops[i].kind == OpKind::kCombine) st.combine_values += count * mb * l.ops[i].comm_values;
   };
   if (only_one_layer) {
     // The MTP module: its projection, one transformer block (MoE where the model has experts)
@@ -131,6 +134,10 @@ ServingShape base_shape(const ModelArch& m, const ClusterSpec& c, const DecodeSe
   ServingShape sh;
   sh.weight_bytes = s.weight_bytes;
   sh.kv_bytes = s.kv_bytes;
+  sh.combine = find_ep_wire_format(s.combine_format);
+  if (!sh.combine)
+    throw Error(fmt::format("unknown combine format '{}': expected {}", s.combine_format,
+                            ep_wire_format_names()));
   sh.ep = ep;
   sh.expert_slots = m.moe ? expert_slots(m, c, ep, s.redundant_experts) : 0;
   sh.domain_gpus = static_cast<double>(c.scale_up.domain_gpus > 0 ? c.scale_up.domain_gpus
@@ -371,10 +378,12 @@ ServingPrediction predict_decode(const ModelArch& m, const ClusterSpec& c, const
     step.time_s += s.mtp_depth * one.time_s;
     step.work_s += s.mtp_depth * one.work_s;
     step.comm_s += s.mtp_depth * one.comm_s;
+    step.combine_values += s.mtp_depth * one.combine_values;
   }
   p.step_s = step.time_s;
   p.compute_s = step.work_s;
   p.comm_s = step.comm_s;
+  p.combine_values = step.combine_values;
   p.binding = step.comm_s <= step.work_s ? "compute" : m.moe ? "ep_all_to_all" : "tp_all_reduce";
   // Accepted tokens a sequence a step: the verified token and each draft token while every
   // earlier one was accepted.

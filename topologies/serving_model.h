@@ -85,6 +85,7 @@ struct ServingPrediction {
   double step_s = 0;                ///< one step: every layer and micro-batch (and the MTP draft)
   double compute_s = 0;             ///< of the step: compute-side work, summed
   double comm_s = 0;                ///< of the step: dispatch + combine, summed
+  double combine_values = 0;        ///< of the step: values the device's combines send
   const char* binding = "compute";  ///< the longer side: compute or ep_all_to_all
   /// Prefill: the fraction of SMs its compute kernels have beside the communication kernels
   /// of the other micro-batch (PerfModel::compute_share).

@@ -159,9 +159,12 @@ void moe_ffn(const ModelArch& m, const ServingShape& s, LayerOps& l) {
   Op combine;
   combine.name = "moe.combine";
   combine.kind = OpKind::kCombine;
-  combine.comm_up_bytes = t * copies.scale_up * 2 * d;
-  combine.comm_out_bytes = t * copies.scale_out * 2 * d;
-  combine.form = "BF16";
+  const EpWireFormat& format = s.combine ? *s.combine : kEpWireFormats[0];
+  const double combine_copy = ep_payload_bytes(format, d);
+  combine.comm_up_bytes = t * copies.scale_up * combine_copy;
+  combine.comm_out_bytes = t * copies.scale_out * combine_copy;
+  combine.comm_values = t * (copies.scale_up + copies.scale_out) * d;
+  combine.form = format.form;
   l.add(combine);
 }
 

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstddef>
 
+#include "core/ep_payload.h"
 #include "topologies/model_arch.h"
 
 namespace cobench::topo {
@@ -33,6 +34,7 @@ struct Op {
   double comm_up_bytes = 0;    ///< bytes this device sends inside its domain (EP, TP)
   double comm_out_bytes = 0;   ///< ... and over its NIC to other domains
   double sequences = 0;        ///< attention: sequences whose KV is read
+  double comm_values = 0;      ///< EP dispatch and combine: values sent (copies x hidden)
   const char* form = "";       ///< how it is priced, e.g. "MLA absorbed (576 + 512)"
 };
 
@@ -68,6 +70,8 @@ struct ServingShape {
   /// Dispatch sends one copy per destination node (DeepEP's normal kernels, prefill) instead of
   /// one per routed expert (its low-latency kernels, decode).
   bool node_dedup = false;
+  /// The combine's format (core/ep_payload.h); nullptr: BF16.
+  const EpWireFormat* combine = nullptr;
 };
 
 /// The operations of one dense-FFN layer, one MoE layer, the LM head (with sampling) for one

@@ -28,6 +28,7 @@ void add_analyze(CLI::App& app, Action& action) {
   struct Options {
     bool paper = false, kv_reload = false, train = false;
     std::string model, format = "text", kv_format = "bf16", schedule = "overlap";
+    std::string combine_format = "bf16";
     std::vector<std::string> clusters;
     double target_tokens_per_user = 0, target_ttft = 0;
     std::vector<std::string> measured, measured_as;
@@ -119,6 +120,12 @@ void add_analyze(CLI::App& app, Action& action) {
                   "Tensor-parallel degree of attention, dense FFNs and the LM head inside a "
                   "scale-up domain (experts stay expert-parallel)")
       ->check(integer_in(1, 1024))
+      ->capture_default_str();
+  cmd->add_option("--combine-format", o->combine_format,
+                  "Format of the EP combine's token copies (DeepSeek-V3: bf16; the paper's "
+                  "LogFMT: logfmt10, logfmt8; scaled FP8/E5M6: e4m3, e5m2, e5m6); reports the "
+                  "step time saved against BF16 and the codec rate that breaks even")
+      ->check(CLI::IsMember({"bf16", "e4m3", "e5m2", "e5m6", "logfmt8", "logfmt10"}))
       ->capture_default_str();
   cmd->add_option("--mtp-depth", o->mtp_depth, "Multi-token prediction: draft tokens a step")
       ->check(integer_in(0, 8))
@@ -229,6 +236,7 @@ void add_analyze(CLI::App& app, Action& action) {
         s.redundant_experts = o->redundant;
         s.tp = o->tp;
         s.mtp_depth = o->mtp_depth;
+        s.combine_format = o->combine_format;
         s.mtp_acceptance = o->mtp_acceptance;
         s.prefill_tokens_per_device = o->prefill_tokens;
         s.prompt_tokens = o->prompt;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <random>
 
+#include "core/ep_payload.h"
 #include "core/error.h"
 #include "kernels/numerics/exmy.h"
 #include "kernels/numerics/fp8.h"
@@ -78,13 +79,7 @@ CombineCodec parse_combine_codec(const std::string& name) {
 }
 
 double payload_bytes(CombineCodec c, std::int64_t hidden) {
-  const double h = static_cast<double>(hidden);
-  const double tiles = static_cast<double>((hidden + kTile - 1) / kTile);
-  if (c == CombineCodec::kBf16) return 2 * h;
-  if (const num::MinifloatFormat* f = minifloat_of(c))
-    return std::ceil(h * num::minifloat_bits(*f) / 8) + 4 * tiles;
-  const int bits = logfmt_bits_of(c);
-  return static_cast<double>(num::logfmt_packed_bytes(hidden, bits)) + 8 * tiles;
+  return ep_payload_bytes(*find_ep_wire_format(to_string(c)), static_cast<double>(hidden));
 }
 
 double max_tile_error_bound(CombineCodec c) {

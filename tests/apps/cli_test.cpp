@@ -224,6 +224,18 @@ TEST(Cli, AnalyzeTrain) {
   EXPECT_NE(paper.out.find("--train takes --model and one --cluster"), std::string::npos);
 }
 
+TEST(Cli, AnalyzeCombineFormat) {
+  const std::string base =
+      "analyze --model deepseek-v3 --cluster deepseek-h800-2048 --ep 128 --tokens-per-device 128 ";
+  const CommandResult r = run(base + "--combine-format logfmt10 --format json", true);
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out)["inference"]["combine"];
+  EXPECT_EQ(j["format"], "logfmt10");
+  EXPECT_GT(j["saved_s_per_step"].get<double>(), 0);
+  EXPECT_GT(j["break_even_values_per_s"].get<double>(), 0);
+  EXPECT_EQ(run(base + "--combine-format fp4").status, 2);
+}
+
 TEST(Cli, AnalyzeServingOptions) {
   const std::string base = "analyze --model deepseek-v3 --cluster deepseek-h800-2048 ";
   // EP144 needs the redundant experts DeepSeek serves it with: 256 + 32 = 288 = 2 x 144.

@@ -105,6 +105,30 @@ TEST(ServingOps, DispatchCopiesByLink) {
   EXPECT_EQ(find(step_ops(v3(), nvl).moe, "moe.dispatch").comm_out_bytes, 0);
 }
 
+TEST(ServingOps, CombineFormatSetsItsBytes) {
+  // LogFMT-10 at 7168: 8960 B of 10-bit codes + 56 tiles x 8 B of (min, step) = 9408 B a copy,
+  // against BF16's 14336; the values sent are 10 x 8 x 143/144 x 7168 either way (the copies
+  // for the device's own experts stay).
+  ServingShape s = decode_shape(10, 4096, 144);
+  s.combine = cobench::find_ep_wire_format("logfmt10");
+  const Op& c = find(step_ops(v3(), s).moe, "moe.combine");
+  EXPECT_NEAR(c.comm_out_bytes, 10 * 8 * 136.0 / 144 * 9408, 1e-6);
+  EXPECT_NEAR(c.comm_up_bytes, 10 * 8 * 7.0 / 144 * 9408, 1e-6);
+  EXPECT_NEAR(c.comm_values, 10 * 8 * 143.0 / 144 * 7168, 1e-6);
+  EXPECT_STREQ(c.form, "LogFMT-10 (10 bits + 8 B a 128)");
+  // A smaller combine never slows the step, and the setting's name is checked.
+  const ClusterSpec h800 = load_cluster_file("deepseek-h800-2048");
+  const PerfModel perf(h800, find_published_perf(h800));
+  DecodeSetting d;
+  d.ep_degree = 128;
+  d.tokens_per_device = 128;
+  const double bf16 = predict_decode(v3(), h800, d, perf).step_s;
+  d.combine_format = "logfmt10";
+  EXPECT_LT(predict_decode(v3(), h800, d, perf).step_s, bf16);
+  d.combine_format = "fp4";
+  EXPECT_THROW(predict_decode(v3(), h800, d, perf), cobench::Error);
+}
+
 TEST(ServingModel, TwoMicroBatchScheduleByHand) {
   // pre 1, dispatch 2, experts 1, combine 2; micro-batches A and B:
   //   compute: A.pre [0,1]  B.pre [1,2]  A.experts [3,4] (A's dispatch arrives at 3)
