@@ -18,7 +18,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <exception>
-#include <random>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +28,7 @@
 #include "kernels/gemm/fp8_gemm.h"
 #include "microbench/bench_main.h"
 #include "microbench/fma_peak_bench.h"
+#include "microbench/gemm_bench_util.h"
 #include "microbench/gemm_shapes.h"
 #include "microbench/memory_guard.h"
 #include "topologies/data_files.h"
@@ -38,20 +39,6 @@
 namespace {
 
 using namespace cobench;
-
-// Largest relative error (against sum |a b|) of 64 sampled outputs: `got(m, n)` vs FP64.
-template <class Got, class Ref>
-double sampled_error(std::int64_t M, std::int64_t N, Got got, Ref ref) {
-  std::mt19937 rng(7);
-  double worst = 0;
-  for (int i = 0; i < 64; ++i) {
-    const std::int64_t m = static_cast<std::int64_t>(rng() % static_cast<unsigned>(M));
-    const std::int64_t n = static_cast<std::int64_t>(rng() % static_cast<unsigned>(N));
-    const auto [exact, magnitude] = ref(m, n);
-    worst = std::max(worst, std::fabs(got(m, n) - exact) / magnitude);
-  }
-  return worst;
-}
 
 void set_counters(benchmark::State& state, double m, double n, double k, double bytes,
                   double error) {
@@ -106,21 +93,14 @@ void BM_Fp8Gemm_Cpu(benchmark::State& state) try {
   std::vector<float> d(static_cast<size_t>(M * N));
   gemm::fp8_gemm_cpu(a, b, d.data());
   auto got = [&](std::int64_t m, std::int64_t n) { return static_cast<double>(d[m * N + n]); };
-  const double error = sampled_error(M, N, got, [&](std::int64_t m, std::int64_t n) {
-    double mag = 0;
-    for (std::int64_t k = 0; k < K; ++k)
-      mag += std::fabs(static_cast<double>(num::decode_fp8(a.codes[m * K + k], a.format)) *
-                       a.scale_at(m, k) * num::decode_fp8(b.codes[n * K + k], b.format) *
-                       b.scale_at(n, k));
-    return std::pair{gemm::fp8_gemm_ref_at(a, b, m, n), mag};
-  });
-  if (error > static_cast<double>(K) * std::ldexp(1.0, -22)) {
-    state.SkipWithError(fmt::format("verification failed: error {:.3g}", error).c_str());
-    return;
-  }
+  const std::optional<double> verified = bench::verified_error(
+      state, M, N, bench::fp32_error_bound(K), got,
+      [&](std::int64_t m, std::int64_t n) { return bench::fp8_exact_and_magnitude(a, b, m, n); });
+  if (!verified) return;
+  const double error = *verified;
   // What quantization costs: the same samples against FP64 of the unquantized inputs, and each
   // operand's own error (quant::compare).
-  const double quant_error = sampled_error(M, N, got, [&](std::int64_t m, std::int64_t n) {
+  const double quant_error = bench::sampled_error(M, N, got, [&](std::int64_t m, std::int64_t n) {
     double s = 0, mag = 0;
     for (std::int64_t k = 0; k < K; ++k) {
       const double p = static_cast<double>(x[m * K + k]) * w[n * K + k];
@@ -149,28 +129,13 @@ void BM_Fp8Gemm_Cpu(benchmark::State& state) try {
   state.SkipWithError(e.what());
 }
 
-// Tokens per expert under Zipf(1) routing popularity: expert e gets a share 1/(e+1) of them.
-std::vector<std::int64_t> zipf_counts(std::int64_t experts, std::int64_t tokens) {
-  double total = 0;
-  for (std::int64_t e = 0; e < experts; ++e) total += 1.0 / static_cast<double>(e + 1);
-  std::vector<std::int64_t> counts(static_cast<size_t>(experts));
-  std::int64_t given = 0;
-  for (std::int64_t e = 0; e < experts; ++e) {
-    counts[static_cast<size_t>(e)] =
-        static_cast<std::int64_t>(static_cast<double>(tokens) / static_cast<double>(e + 1) / total);
-    given += counts[static_cast<size_t>(e)];
-  }
-  counts[0] += tokens - given;
-  return counts;
-}
-
 // The MoE grouped GEMM: DeepSeek-V3's expert down-projection (N = hidden 7168, K = expert
 // intermediate 2048) over `experts` experts with Zipf-uneven token counts.
 void BM_GroupedFp8Gemm_Cpu(benchmark::State& state) try {
   const std::int64_t experts = state.range(0), tokens = state.range(1);
   const topo::ModelArch v3 = topo::load_model("deepseek-v3");
   const std::int64_t N = v3.hidden_size, K = v3.moe->expert_intermediate;
-  const std::vector<std::int64_t> counts = zipf_counts(experts, tokens);
+  const std::vector<std::int64_t> counts = bench::zipf_counts(experts, tokens);
   const auto x = random_normal_matrix(tokens, K, 1);
   const auto a = quant::quantize_per_token(x.data(), tokens, K, num::Fp8Format::kE4M3,
                                            quant::ScaleKind::kFp32);
@@ -186,21 +151,15 @@ void BM_GroupedFp8Gemm_Cpu(benchmark::State& state) try {
       expert_of[static_cast<size_t>(m++)] = e;
   std::vector<float> d(static_cast<size_t>(tokens * N));
   gemm::grouped_fp8_gemm_cpu(a, b, counts, d.data());
-  const double error = sampled_error(
-      tokens, N, [&](std::int64_t m, std::int64_t n) { return static_cast<double>(d[m * N + n]); },
+  const std::optional<double> verified = bench::verified_error(
+      state, tokens, N, bench::fp32_error_bound(K),
+      [&](std::int64_t m, std::int64_t n) { return static_cast<double>(d[m * N + n]); },
       [&](std::int64_t m, std::int64_t n) {
-        const auto& w = b[static_cast<size_t>(expert_of[static_cast<size_t>(m)])];
-        double mag = 0;
-        for (std::int64_t k = 0; k < K; ++k)
-          mag += std::fabs(static_cast<double>(num::decode_fp8(a.codes[m * K + k], a.format)) *
-                           a.scale_at(m, k) * num::decode_fp8(w.codes[n * K + k], w.format) *
-                           w.scale_at(n, k));
-        return std::pair{gemm::fp8_gemm_ref_at(a, w, m, n), mag};
+        return bench::fp8_exact_and_magnitude(
+            a, b[static_cast<size_t>(expert_of[static_cast<size_t>(m)])], m, n);
       });
-  if (error > static_cast<double>(K) * std::ldexp(1.0, -22)) {
-    state.SkipWithError(fmt::format("verification failed: error {:.3g}", error).c_str());
-    return;
-  }
+  if (!verified) return;
+  const double error = *verified;
   NvtxRange range(
       fmt::format("BM_GroupedFp8Gemm_Cpu/experts:{}/tokens:{}", experts, tokens).c_str());
   for (auto _ : state) {
@@ -227,8 +186,9 @@ void BM_Sgemm_OpenBlas(benchmark::State& state) try {
   const auto a = random_normal_matrix(M, K, 1), b = random_normal_matrix(N, K, 2);
   std::vector<float> c(static_cast<size_t>(M * N));
   gemm::sgemm_openblas(a.data(), b.data(), c.data(), M, N, K);
-  const double error = sampled_error(
-      M, N, [&](std::int64_t m, std::int64_t n) { return static_cast<double>(c[m * N + n]); },
+  const std::optional<double> verified = bench::verified_error(
+      state, M, N, bench::fp32_error_bound(K),
+      [&](std::int64_t m, std::int64_t n) { return static_cast<double>(c[m * N + n]); },
       [&](std::int64_t m, std::int64_t n) {
         double s = 0, mag = 0;
         for (std::int64_t k = 0; k < K; ++k) {
@@ -237,10 +197,8 @@ void BM_Sgemm_OpenBlas(benchmark::State& state) try {
         }
         return std::pair{s, mag};
       });
-  if (error > static_cast<double>(K) * std::ldexp(1.0, -22)) {
-    state.SkipWithError(fmt::format("verification failed: error {:.3g}", error).c_str());
-    return;
-  }
+  if (!verified) return;
+  const double error = *verified;
   NvtxRange range(fmt::format("BM_Sgemm_OpenBlas/m:{}/n:{}/k:{}", M, N, K).c_str());
   for (auto _ : state) {
     gemm::sgemm_openblas(a.data(), b.data(), c.data(), M, N, K);

@@ -16,7 +16,8 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <random>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -26,7 +27,8 @@
 #include "kernels/gemm/cuda/device_fp8.h"
 #include "kernels/gemm/cuda/fp8_block_gemm.h"
 #include "kernels/gemm/cuda/scale_layout.h"
-#include "kernels/gemm/fp8_gemm.h"
+#include "kernels/numerics/fp8.h"
+#include "microbench/gemm_bench_util.h"
 #include "microbench/gemm_gpu_bench_util.h"
 #include "microbench/gemm_shapes.h"
 #include "microbench/gpu_bench_common.h"
@@ -65,27 +67,21 @@ constexpr const char* kImplNames[] = {"BM_Bf16_CublasLt", "BM_Fp8Tensor_CublasLt
 
 double dec(std::uint8_t c) { return num::decode_fp8(c, num::Fp8Format::kE4M3); }
 
-// Largest |D - exact| / sum |a b| over 64 sampled outputs of D [M, N] on the device.
-double sampled_error(const float* d, std::int64_t M, std::int64_t N, std::int64_t K,
-                     const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, Impl impl) {
-  std::mt19937 rng(7);
-  double worst = 0;
-  for (int i = 0; i < 64; ++i) {
-    const std::int64_t m = static_cast<std::int64_t>(rng() % static_cast<unsigned>(M));
-    const std::int64_t n = static_cast<std::int64_t>(rng() % static_cast<unsigned>(N));
-    double exact = 0, mag = 0;
-    for (std::int64_t k = 0; k < K; ++k) {
-      double p = dec(a.codes[m * K + k]) * dec(b.codes[n * K + k]);
-      if (impl == Impl::kFp8TensorLt) p *= double(a.scales[0]) * b.scales[0];
-      if (impl != Impl::kBf16Lt && impl != Impl::kFp8TensorLt)
-        p *= double(a.scale_at(m, k)) * b.scale_at(n, k);
-      exact += p;
-      mag += std::fabs(p);
-    }
-    const double got = bench::read_device(d + m * N + n);
-    worst = std::max(worst, std::fabs(got - exact) / std::max(mag, 1e-30));
+// {exact, sum |a b|} of output (m, n) as `impl` scales it (the `ref` of bench::sampled_error).
+std::pair<double, double> exact_and_magnitude(const quant::QuantizedMatrix& a,
+                                              const quant::QuantizedMatrix& b, std::int64_t m,
+                                              std::int64_t n, Impl impl) {
+  const std::int64_t K = a.cols;
+  double exact = 0, mag = 0;
+  for (std::int64_t k = 0; k < K; ++k) {
+    double p = dec(a.codes[m * K + k]) * dec(b.codes[n * K + k]);
+    if (impl == Impl::kFp8TensorLt) p *= double(a.scales[0]) * b.scales[0];
+    if (impl != Impl::kBf16Lt && impl != Impl::kFp8TensorLt)
+      p *= double(a.scale_at(m, k)) * b.scale_at(n, k);
+    exact += p;
+    mag += std::fabs(p);
   }
-  return worst;
+  return {exact, std::max(mag, 1e-30)};
 }
 
 std::vector<std::uint16_t> to_bf16(const quant::QuantizedMatrix& q) {  // exact: FP8 is in BF16
@@ -141,11 +137,14 @@ void BM_Gemm(benchmark::State& state, Impl impl, const bench::DevicePeak& peak,
     call = [&da, &db, &d, options] { gc::fp8_gemm_cuda(da, db, d.get(), options); };
   }
   call();
-  const double error = sampled_error(d.get(), M, N, K, a, b, impl);
-  if (!(error <= 1.0 / 256)) {
-    state.SkipWithError(fmt::format("verification failed: error {:.3g} ({})", error, what).c_str());
-    return;
-  }
+  const std::optional<double> verified = bench::verified_error(
+      state, M, N, 1.0 / 256,
+      [&](std::int64_t m, std::int64_t n) {
+        return double(bench::read_device(d.get() + m * N + n));
+      },
+      [&](std::int64_t m, std::int64_t n) { return exact_and_magnitude(a, b, m, n, impl); }, what);
+  if (!verified) return;
+  const double error = *verified;
   bench::GpuTimer timer;
   const double flop = 2.0 * double(M) * double(N) * double(K);
   const double seconds =
@@ -170,13 +169,7 @@ void BM_Gemm(benchmark::State& state, Impl impl, const bench::DevicePeak& peak,
 // The MoE grouped GEMM over `experts` experts with Zipf(1)-uneven token counts.
 void BM_GroupedGemm(benchmark::State& state, std::int64_t N, std::int64_t K) try {
   const std::int64_t experts = state.range(0), tokens = state.range(1);
-  std::vector<std::int64_t> counts(static_cast<size_t>(experts));
-  double total = 0;
-  for (std::int64_t e = 0; e < experts; ++e) total += 1.0 / double(e + 1);
-  std::int64_t given = 0;
-  for (std::int64_t e = 0; e < experts; ++e)
-    given += counts[size_t(e)] = static_cast<std::int64_t>(double(tokens) / double(e + 1) / total);
-  counts[0] += tokens - given;
+  const std::vector<std::int64_t> counts = bench::zipf_counts(experts, tokens);
   const auto& a = bench::cached_fp8(0, tokens, K, 1);
   std::vector<quant::QuantizedMatrix> b;
   for (std::int64_t e = 0; e < experts; ++e)
@@ -188,24 +181,19 @@ void BM_GroupedGemm(benchmark::State& state, std::int64_t N, std::int64_t K) try
   const std::function<void()> call = [&] { gc::grouped_fp8_gemm_cuda(da, db, tiles, d.get()); };
   call();
   // Verify 64 outputs at random rows (any expert) and columns against FP64.
-  double error = 0;
-  std::mt19937 rng(9);
-  for (int i = 0; i < 64; ++i) {
-    const std::int64_t m = static_cast<std::int64_t>(rng() % static_cast<unsigned>(tokens));
-    const std::int64_t n = static_cast<std::int64_t>(rng() % static_cast<unsigned>(N));
-    std::int64_t e = 0, first = 0;
-    while (m >= first + counts[size_t(e)]) first += counts[size_t(e++)];
-    const double exact = gemm::fp8_gemm_ref_at(a, b[size_t(e)], m, n);
-    double mag = 0;
-    for (std::int64_t k = 0; k < K; ++k)
-      mag += std::fabs(dec(a.codes[m * K + k]) * a.scale_at(m, k) *
-                       dec(b[size_t(e)].codes[n * K + k]) * b[size_t(e)].scale_at(n, k));
-    error = std::max(error, std::fabs(bench::read_device(d.get() + m * N + n) - exact) / mag);
-  }
-  if (!(error <= 1.0 / 256)) {
-    state.SkipWithError(fmt::format("verification failed: error {:.3g}", error).c_str());
-    return;
-  }
+  const std::optional<double> verified = bench::verified_error(
+      state, tokens, N, 1.0 / 256,
+      [&](std::int64_t m, std::int64_t n) {
+        return double(bench::read_device(d.get() + m * N + n));
+      },
+      [&](std::int64_t m, std::int64_t n) {
+        std::int64_t e = 0, first = 0;
+        while (m >= first + counts[size_t(e)]) first += counts[size_t(e++)];
+        return bench::fp8_exact_and_magnitude(a, b[size_t(e)], m, n);
+      },
+      "", 9);
+  if (!verified) return;
+  const double error = *verified;
   bench::GpuTimer timer;
   const double seconds =
       bench::timed_loop(state, timer, call,

@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 // The CPU block-scaled FP8 GEMM: 192 x 64 output tiles shared out over threads; for each
-// 128-wide K block the A and B tiles are decoded through a 256-entry table and scaled (A per
-// row, B per block), B transposed so the kernel streams it; a register-blocked kernel accumulates
-// in FP32: 6 x 32 with AVX-512F (fp8_gemm_avx512.cpp), 6 x 16 with AVX2+FMA, or portable.
+// 128-wide K block one tile routine decodes the A and B tiles through a 256-entry table, B
+// transposed so the kernel streams it, either scaled into FP32 (A per row, B per block) for a
+// register-blocked FP32 kernel (6 x 32 AVX-512F in fp8_gemm_avx512.cpp, 6 x 16 AVX2+FMA, or
+// portable) or as unscaled BF16 codes for the AVX512_BF16 kernel, which applies the scales.
 #include <algorithm>
 #include <array>
-#include <atomic>
-#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/parallel_for.h"
 #include "kernels/gemm/fp8_gemm.h"
 #include "kernels/gemm/fp8_gemm_cpu_tile.h"
 
@@ -146,96 +146,143 @@ Bf16Table bf16_table(num::Fp8Format f) {
   return t;
 }
 
-// tile() for a BF16 kernel: per K block, the unscaled codes of A (rows) and B (in VDPBF16PS's
+// How a K block reaches an FP32 register kernel: A and B decoded and scaled (A per row, B per
+// block) into FP32, B transposed ([kBlockK][kTileN]) so the kernel streams it.
+struct Fp32Flavour {
+  using Code = float;
+  Table ta, tb;
+  Kernel kernel;
+
+  Fp32Flavour(num::Fp8Format fa, num::Fp8Format fb, Kernel k)
+      : ta(decode_table(fa)), tb(decode_table(fb)), kernel(k) {}
+  // Row m of A over [k0, k1), scaled (the row's scale is not needed apart).
+  void decode_a(const quant::QuantizedMatrix& a, std::int64_t m, std::int64_t k0, std::int64_t k1,
+                Code* row, float*) const {
+    const float s = a.scale_at(m, k0);
+    const std::uint8_t* codes = a.codes.data() + m * a.cols;
+    for (std::int64_t k = k0; k < k1; ++k) row[k - k0] = ta[codes[k]] * s;
+  }
+  // Row n of B over [k0, k1), scaled, into column j of B^T.
+  void decode_b(const quant::QuantizedMatrix& b, std::int64_t n, std::int64_t k0, std::int64_t k1,
+                std::int64_t j, Code* bt) const {
+    const float s = b.scale_at(n, k0);
+    const std::uint8_t* codes = b.codes.data() + n * b.cols;
+    for (std::int64_t k = k0; k < k1; ++k) bt[(k - k0) * kTileN + j] = tb[codes[k]] * s;
+  }
+  // acc [kTileM, kTileN] += at bt, kernel.cols outputs a call.
+  void multiply(const Code* at, const Code* bt, const float*, const quant::QuantizedMatrix&,
+                std::int64_t, std::int64_t, float* acc) const {
+    for (std::int64_t i = 0; i < kTileM; i += kRows)
+      for (std::int64_t j = 0; j < kTileN; j += kernel.cols)
+        kernel.run(at + i * kBlockK, bt + j, acc + i * kTileN + j);
+  }
+};
+
+// How a K block reaches a BF16 kernel: the unscaled codes of A (rows) and B (in VDPBF16PS's
 // pairs) and the block's scales (A per row, B one per 128 x 128 block: a 64-wide N tile lies in
-// one block).
-void tile_bf16(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, float* d,
-               std::int64_t m0, std::int64_t m_limit, std::int64_t n0, const Bf16Table& ta,
-               const Bf16Table& tb, cpu_tile::Bf16Kernel kernel) {
-  thread_local std::vector<std::uint16_t> at_store(kTileM * kBlockK), bt_store(kBlockK * kTileN);
-  thread_local std::vector<float> acc_store(kTileM * kTileN), sa_store(kTileM);
-  std::uint16_t* at = at_store.data();
-  std::uint16_t* bt = bt_store.data();
-  float* acc = acc_store.data();
-  std::fill(acc_store.begin(), acc_store.end(), 0.0f);
-  const std::int64_t K = a.cols, N = b.rows;
-  const std::int64_t m1 = std::min(m_limit, m0 + kTileM), n1 = std::min(N, n0 + kTileN);
-  for (std::int64_t k0 = 0; k0 < K; k0 += kBlockK) {
-    const std::int64_t k1 = std::min(K, k0 + kBlockK);
-    if (m1 - m0 < kTileM || k1 - k0 < kBlockK) std::fill(at_store.begin(), at_store.end(), 0);
-    if (n1 - n0 < kTileN || k1 - k0 < kBlockK) std::fill(bt_store.begin(), bt_store.end(), 0);
-    std::fill(sa_store.begin(), sa_store.end(), 0.0f);
-    for (std::int64_t m = m0; m < m1; ++m) {
-      sa_store[static_cast<size_t>(m - m0)] = a.scale_at(m, k0);
-      const std::uint8_t* codes = a.codes.data() + m * K;
-      std::uint16_t* row = at + (m - m0) * kBlockK;
-      for (std::int64_t k = k0; k < k1; ++k) row[k - k0] = ta[codes[k]];
+// one block), which the kernel applies.
+struct Bf16Flavour {
+  using Code = std::uint16_t;
+  Bf16Table ta, tb;
+  cpu_tile::Bf16Kernel kernel;
+
+  Bf16Flavour(num::Fp8Format fa, num::Fp8Format fb, cpu_tile::Bf16Kernel k)
+      : ta(bf16_table(fa)), tb(bf16_table(fb)), kernel(k) {}
+  void decode_a(const quant::QuantizedMatrix& a, std::int64_t m, std::int64_t k0, std::int64_t k1,
+                Code* row, float* row_scale) const {
+    *row_scale = a.scale_at(m, k0);
+    const std::uint8_t* codes = a.codes.data() + m * a.cols;
+    for (std::int64_t k = k0; k < k1; ++k) row[k - k0] = ta[codes[k]];
+  }
+  void decode_b(const quant::QuantizedMatrix& b, std::int64_t n, std::int64_t k0, std::int64_t k1,
+                std::int64_t j, Code* bt) const {
+    const std::uint8_t* codes = b.codes.data() + n * b.cols;
+    for (std::int64_t k = k0; k < k1; ++k) {
+      const std::int64_t kk = k - k0;
+      bt[(kk / 2) * kTileN * 2 + j * 2 + kk % 2] = tb[codes[k]];
     }
-    for (std::int64_t n = n0; n < n1; ++n) {
-      const std::uint8_t* codes = b.codes.data() + n * K;
-      for (std::int64_t k = k0; k < k1; ++k) {
-        const std::int64_t kk = k - k0;
-        bt[(kk / 2) * kTileN * 2 + (n - n0) * 2 + kk % 2] = tb[codes[k]];
-      }
-    }
+  }
+  // acc [kTileM, kTileN] += row_scale x (B's block scale at n0, k0) x at bt, 32 outputs a call.
+  void multiply(const Code* at, const Code* bt, const float* row_scale,
+                const quant::QuantizedMatrix& b, std::int64_t n0, std::int64_t k0,
+                float* acc) const {
     const float sb = b.scale_at(n0, k0);
     for (std::int64_t i = 0; i < kTileM; i += kRows)
       for (std::int64_t j = 0; j < kTileN; j += cpu_tile::kAvx512Cols)
-        kernel(at + i * kBlockK, bt + j * 2, sa_store.data() + i, sb, acc + i * kTileN + j);
+        kernel(at + i * kBlockK, bt + j * 2, row_scale + i, sb, acc + i * kTileN + j);
   }
-  for (std::int64_t m = m0; m < m1; ++m)
-    for (std::int64_t n = n0; n < n1; ++n) d[m * N + n] = acc[(m - m0) * kTileN + (n - n0)];
-}
+};
 
 // Output tile [m0, min(m_limit, m0 + kTileM)) x [n0, n0 + kTileN) of D = A B^T; m_limit ends
-// the rows that belong to B (the expert's last token in a grouped GEMM).
+// the rows that belong to B (the expert's last token in a grouped GEMM). Per 128-wide K block
+// the flavour decodes the A and B tiles and multiplies them into the FP32 accumulators.
+template <class Flavour>
 void tile(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, float* d,
-          std::int64_t m0, std::int64_t m_limit, std::int64_t n0, const Table& ta, const Table& tb,
-          Kernel kernel) {
-  // Thread-local: 176 KiB, too much for the stack of every thread.
-  thread_local std::vector<float> at_store(kTileM * kBlockK), bt_store(kBlockK * kTileN),
-      acc_store(kTileM * kTileN);
-  float* at = at_store.data();
-  float* bt = bt_store.data();
+          std::int64_t m0, std::int64_t m_limit, std::int64_t n0, const Flavour& f) {
+  using Code = typename Flavour::Code;
+  // Thread-local: up to 176 KiB, too much for the stack of every thread.
+  thread_local std::vector<Code> at_store(kTileM * kBlockK), bt_store(kBlockK * kTileN);
+  thread_local std::vector<float> acc_store(kTileM * kTileN), sa_store(kTileM);
+  Code* at = at_store.data();
+  Code* bt = bt_store.data();
   float* acc = acc_store.data();
+  float* sa = sa_store.data();
   std::fill(acc_store.begin(), acc_store.end(), 0.0f);
   const std::int64_t K = a.cols, N = b.rows;
   const std::int64_t m1 = std::min(m_limit, m0 + kTileM), n1 = std::min(N, n0 + kTileN);
   for (std::int64_t k0 = 0; k0 < K; k0 += kBlockK) {
     const std::int64_t k1 = std::min(K, k0 + kBlockK);
     // Partial tiles leave zeros where there is no data.
-    if (m1 - m0 < kTileM || k1 - k0 < kBlockK) std::fill(at_store.begin(), at_store.end(), 0.0f);
-    if (n1 - n0 < kTileN || k1 - k0 < kBlockK) std::fill(bt_store.begin(), bt_store.end(), 0.0f);
-    for (std::int64_t m = m0; m < m1; ++m) {
-      const float s = a.scale_at(m, k0);
-      const std::uint8_t* codes = a.codes.data() + m * K;
-      float* row = at + (m - m0) * kBlockK;
-      for (std::int64_t k = k0; k < k1; ++k) row[k - k0] = ta[codes[k]] * s;
-    }
-    for (std::int64_t n = n0; n < n1; ++n) {
-      const float s = b.scale_at(n, k0);
-      const std::uint8_t* codes = b.codes.data() + n * K;
-      for (std::int64_t k = k0; k < k1; ++k) bt[(k - k0) * kTileN + (n - n0)] = tb[codes[k]] * s;
-    }
-    for (std::int64_t i = 0; i < kTileM; i += kRows)
-      for (std::int64_t j = 0; j < kTileN; j += kernel.cols)
-        kernel.run(at + i * kBlockK, bt + j, acc + i * kTileN + j);
+    if (m1 - m0 < kTileM || k1 - k0 < kBlockK) std::fill(at_store.begin(), at_store.end(), Code{0});
+    if (n1 - n0 < kTileN || k1 - k0 < kBlockK) std::fill(bt_store.begin(), bt_store.end(), Code{0});
+    std::fill(sa_store.begin(), sa_store.end(), 0.0f);
+    for (std::int64_t m = m0; m < m1; ++m)
+      f.decode_a(a, m, k0, k1, at + (m - m0) * kBlockK, sa + (m - m0));
+    for (std::int64_t n = n0; n < n1; ++n) f.decode_b(b, n, k0, k1, n - n0, bt);
+    f.multiply(at, bt, sa, b, n0, k0, acc);
   }
   for (std::int64_t m = m0; m < m1; ++m)
     for (std::int64_t n = n0; n < n1; ++n) d[m * N + n] = acc[(m - m0) * kTileN + (n - n0)];
 }
 
-// Runs task(0 .. count - 1) over `threads` threads, each taking the next task.
-template <class F>
-void run_tasks(std::int64_t count, int threads, const F& task) {
-  std::atomic<std::int64_t> next{0};
-  auto worker = [&] {
-    for (std::int64_t t = next++; t < count; t = next++) task(t);
+void check_operands(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b) {
+  COBENCH_CHECK(a.cols == b.cols && a.tile_rows == 1 && a.tile_cols == kBlockK &&
+                    b.tile_rows == kBlockK && b.tile_cols == kBlockK,
+                "A must be per-token (1 x 128) and B per-block (128 x 128) with the same K");
+}
+
+// D = A B^T, one task per output tile.
+template <class Flavour>
+void gemm_tiles(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, float* d,
+                int threads, const Flavour& f) {
+  const std::int64_t tiles_m = (a.rows + kTileM - 1) / kTileM,
+                     tiles_n = (b.rows + kTileN - 1) / kTileN;
+  parallel_for(tiles_m * tiles_n, thread_count(threads), [&](std::int64_t t) {
+    tile(a, b, d, (t / tiles_n) * kTileM, a.rows, (t % tiles_n) * kTileN, f);
+  });
+}
+
+// The grouped GEMM, one task per (expert, token tile, output tile), so uneven experts balance
+// over threads.
+template <class Flavour>
+void grouped_tiles(const quant::QuantizedMatrix& a, const std::vector<quant::QuantizedMatrix>& b,
+                   const std::vector<std::int64_t>& counts, float* d, int threads,
+                   const Flavour& f) {
+  struct Task {
+    std::int64_t expert, m0, m_limit, n0;
   };
-  std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
-  worker();
-  for (auto& th : pool) th.join();
+  std::vector<Task> tasks;
+  std::int64_t offset = 0;
+  for (size_t e = 0; e < counts.size(); ++e) {
+    for (std::int64_t m0 = offset; m0 < offset + counts[e]; m0 += kTileM)
+      for (std::int64_t n0 = 0; n0 < b[e].rows; n0 += kTileN)
+        tasks.push_back({static_cast<std::int64_t>(e), m0, offset + counts[e], n0});
+    offset += counts[e];
+  }
+  parallel_for(static_cast<std::int64_t>(tasks.size()), thread_count(threads), [&](std::int64_t i) {
+    const Task& t = tasks[static_cast<size_t>(i)];
+    tile(a, b[static_cast<size_t>(t.expert)], d, t.m0, t.m_limit, t.n0, f);
+  });
 }
 
 }  // namespace
@@ -262,33 +309,17 @@ const char* fp8_gemm_cpu_kernel_name(CpuKernel which) {
 
 void fp8_gemm_cpu(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, float* d,
                   int threads, CpuKernel which) {
-  COBENCH_CHECK(a.cols == b.cols && a.tile_rows == 1 && a.tile_cols == kBlockK &&
-                    b.tile_rows == kBlockK && b.tile_cols == kBlockK,
-                "A must be per-token (1 x 128) and B per-block (128 x 128) with the same K");
+  check_operands(a, b);
   const Kernel kernel = select_kernel(which);
-  if (kernel.run_bf16 != nullptr) return fp8_gemm_cpu_bf16(a, b, d, threads, kernel.run_bf16);
-  const Table ta = decode_table(a.format), tb = decode_table(b.format);
-  const std::int64_t tiles_m = (a.rows + kTileM - 1) / kTileM,
-                     tiles_n = (b.rows + kTileN - 1) / kTileN;
-  const std::int64_t tiles = tiles_m * tiles_n;
-  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  run_tasks(tiles, threads, [&](std::int64_t t) {
-    tile(a, b, d, (t / tiles_n) * kTileM, a.rows, (t % tiles_n) * kTileN, ta, tb, kernel);
-  });
+  if (kernel.run_bf16 != nullptr)
+    return gemm_tiles(a, b, d, threads, Bf16Flavour(a.format, b.format, kernel.run_bf16));
+  gemm_tiles(a, b, d, threads, Fp32Flavour(a.format, b.format, kernel));
 }
 
 void fp8_gemm_cpu_bf16(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, float* d,
                        int threads, cpu_tile::Bf16Kernel kernel) {
-  COBENCH_CHECK(a.cols == b.cols && a.tile_rows == 1 && a.tile_cols == kBlockK &&
-                    b.tile_rows == kBlockK && b.tile_cols == kBlockK,
-                "A must be per-token (1 x 128) and B per-block (128 x 128) with the same K");
-  const Bf16Table ta = bf16_table(a.format), tb = bf16_table(b.format);
-  const std::int64_t tiles_m = (a.rows + kTileM - 1) / kTileM,
-                     tiles_n = (b.rows + kTileN - 1) / kTileN;
-  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  run_tasks(tiles_m * tiles_n, threads, [&](std::int64_t t) {
-    tile_bf16(a, b, d, (t / tiles_n) * kTileM, a.rows, (t % tiles_n) * kTileN, ta, tb, kernel);
-  });
+  check_operands(a, b);
+  gemm_tiles(a, b, d, threads, Bf16Flavour(a.format, b.format, kernel));
 }
 
 void grouped_fp8_gemm_cpu(const quant::QuantizedMatrix& a,
@@ -296,30 +327,12 @@ void grouped_fp8_gemm_cpu(const quant::QuantizedMatrix& a,
                           const std::vector<std::int64_t>& counts, float* d, int threads,
                           CpuKernel which) {
   check_grouped(a, b, counts);
-  const Table ta = decode_table(a.format), tb = decode_table(b.front().format);
-  const Bf16Table ta16 = bf16_table(a.format), tb16 = bf16_table(b.front().format);
   const Kernel kernel = select_kernel(which);
-  // One task per (expert, token tile, output tile), so uneven experts balance over threads.
-  struct Task {
-    std::int64_t expert, m0, m_limit, n0;
-  };
-  std::vector<Task> tasks;
-  std::int64_t offset = 0;
-  for (size_t e = 0; e < counts.size(); ++e) {
-    for (std::int64_t m0 = offset; m0 < offset + counts[e]; m0 += kTileM)
-      for (std::int64_t n0 = 0; n0 < b[e].rows; n0 += kTileN)
-        tasks.push_back({static_cast<std::int64_t>(e), m0, offset + counts[e], n0});
-    offset += counts[e];
-  }
-  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  run_tasks(static_cast<std::int64_t>(tasks.size()), threads, [&](std::int64_t i) {
-    const Task& t = tasks[static_cast<size_t>(i)];
-    const quant::QuantizedMatrix& w = b[static_cast<size_t>(t.expert)];
-    if (kernel.run_bf16 != nullptr)
-      tile_bf16(a, w, d, t.m0, t.m_limit, t.n0, ta16, tb16, kernel.run_bf16);
-    else
-      tile(a, w, d, t.m0, t.m_limit, t.n0, ta, tb, kernel);
-  });
+  // Every expert has the first one's format (check_grouped): one table serves them all.
+  const num::Fp8Format fb = b.front().format;
+  if (kernel.run_bf16 != nullptr)
+    return grouped_tiles(a, b, counts, d, threads, Bf16Flavour(a.format, fb, kernel.run_bf16));
+  grouped_tiles(a, b, counts, d, threads, Fp32Flavour(a.format, fb, kernel));
 }
 
 }  // namespace cobench::gemm

@@ -10,14 +10,10 @@
 #include <thread>
 
 #include "core/error.h"
+#include "core/parallel_for.h"
 
 namespace cobench::memory {
 namespace {
-
-int thread_count(int threads) {
-  return threads > 0 ? threads
-                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-}
 
 // Runs body(first, last) over [0, n) cut into `threads` contiguous ranges.
 template <class F>

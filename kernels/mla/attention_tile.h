@@ -6,10 +6,7 @@
 // The three steps have AVX-512, AVX2+FMA and portable versions, picked once per call.
 #pragma once
 
-#include <algorithm>
-#include <atomic>
 #include <cstdint>
-#include <thread>
 #include <vector>
 
 #include "kernels/mla/mla_decode.h"
@@ -78,24 +75,5 @@ void finish(const Partial& p, float* out, float* lse);
 /// [splits, rows] -> out [rows, dv], lse [rows].
 void combine(const float* outs, const float* lses, std::int64_t splits, std::int64_t rows,
              std::int64_t dv, float* out, float* lse);
-
-/// Runs task(0 .. count - 1) over `threads` threads, each taking the next task.
-template <class F>
-void run_tasks(std::int64_t count, int threads, const F& task) {
-  std::atomic<std::int64_t> next{0};
-  auto worker = [&] {
-    for (std::int64_t t = next++; t < count; t = next++) task(t);
-  };
-  std::vector<std::thread> pool;
-  const std::int64_t used = std::min<std::int64_t>(threads, count);
-  for (std::int64_t i = 1; i < used; ++i) pool.emplace_back(worker);
-  worker();
-  for (auto& th : pool) th.join();
-}
-
-inline int thread_count(int threads) {
-  return threads > 0 ? threads
-                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-}
 
 }  // namespace cobench::mla::detail

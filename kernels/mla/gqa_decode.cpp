@@ -3,10 +3,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "core/error.h"
+#include "core/parallel_for.h"
 #include "kernels/mla/attention_tile.h"
 #include "kernels/numerics/fp8.h"
 
@@ -57,8 +59,8 @@ GqaCache make_gqa_cache(const GqaShape& s, const std::vector<std::int64_t>& capa
 
 void fill_random(GqaCache& c, std::uint64_t seed, int threads) {
   PagedCache& p = c.paged;
-  threads = detail::thread_count(threads);
-  detail::run_tasks(p.batch(), threads, [&](std::int64_t seq) {
+  threads = thread_count(threads);
+  parallel_for(p.batch(), threads, [&](std::int64_t seq) {
     std::uint64_t state = seed * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(seq);
     for (std::int64_t t = 0; t < p.capacity[static_cast<size_t>(seq)]; ++t)
       for (std::int64_t h = 0; h < c.shape.kv_heads; ++h)
@@ -127,7 +129,7 @@ void gqa_decode_cpu(const GqaCache& c, const float* q, float scale, float* out, 
   const PagedCache& p = c.paged;
   const std::int64_t d = s.head_dim, g = s.group();
   const detail::TileKernels kernels = detail::tile_kernels(detail::resolve_isa(options.isa));
-  const int threads = detail::thread_count(options.threads);
+  const int threads = thread_count(options.threads);
   std::int64_t total_pages = 0;
   for (std::int64_t n : p.lengths) total_pages += (n + kChunk - 1) / kChunk;
   const std::int64_t split_pages =
@@ -152,7 +154,7 @@ void gqa_decode_cpu(const GqaCache& c, const float* q, float scale, float* out, 
   // A partial slot holds every query head of its sequence's split.
   std::vector<float> part_out(static_cast<size_t>(slots * s.q_heads * d));
   std::vector<float> part_lse(static_cast<size_t>(slots * s.q_heads));
-  detail::run_tasks(static_cast<std::int64_t>(tasks.size()), threads, [&](std::int64_t i) {
+  parallel_for(static_cast<std::int64_t>(tasks.size()), threads, [&](std::int64_t i) {
     thread_local detail::Partial part;
     thread_local std::vector<float> k, v;
     k.resize(static_cast<size_t>(kChunk * d));
@@ -175,7 +177,7 @@ void gqa_decode_cpu(const GqaCache& c, const float* q, float scale, float* out, 
       detail::finish(part, part_out.data() + (t.slot * s.q_heads + row0) * d,
                      part_lse.data() + t.slot * s.q_heads + row0);
   });
-  detail::run_tasks(static_cast<std::int64_t>(merges.size()), threads, [&](std::int64_t i) {
+  parallel_for(static_cast<std::int64_t>(merges.size()), threads, [&](std::int64_t i) {
     const auto [seq, first] = merges[static_cast<size_t>(i)];
     const std::int64_t pages = (p.lengths[static_cast<size_t>(seq)] + kChunk - 1) / kChunk;
     detail::combine(part_out.data() + first * s.q_heads * d, part_lse.data() + first * s.q_heads,

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // MLA decode attention over the paged latent cache (kernels/mla/paged_cache.h), in the absorbed
-// form used for decoding (kernels/mla/mla_ref.h): each sequence's `heads` query heads share one
-// latent KV head; a query is [q_lat (512); q_rope (64)] (W_UK already folded in), a score reads
-// all 576 cached dims and the output sums the 512 latent dims: o_lat = softmax(s * q K^T) V,
-// V = K[:, :512]. The caller applies W_UV. Shapes (row-major):
+// form used for decoding (mla_absorbed_ref in kernels/mla/mla_forms_ref.h, without its weights):
+// each sequence's `heads` query heads share one latent KV head; a query is [q_lat (512);
+// q_rope (64)] (W_UK already folded in), a score reads all 576 cached dims and the output sums
+// the 512 latent dims: o_lat = softmax(s * q K^T) V, V = K[:, :512]. The caller applies W_UV.
+// Shapes (row-major):
 //   q [batch, heads, 576], out [batch, heads, 512], lse [batch, heads] (natural log of the sum of
 //   exp(scaled score)); every sequence needs at least one token.
 //
-//   mla_decode_ref  FP64 over the dequantized cache: the reference every kernel meets
+//   mla_decode_ref  FP64 over the dequantized paged cache: the reference every kernel meets
 //   mla_decode_cpu  flash-decoding on the CPU: (sequence, KV split) tasks over a thread pool,
 //                   each reads its pages once for all heads, 64-token chunks dequantized to FP32,
 //                   scores and P V in register-blocked kernels (AVX-512, AVX2+FMA or portable,

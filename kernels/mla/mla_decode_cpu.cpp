@@ -6,10 +6,12 @@
 // merged by the combine step; with one split the task writes the final output.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
 #include "core/error.h"
+#include "core/parallel_for.h"
 #include "kernels/mla/attention_tile.h"
 #include "kernels/mla/mla_decode.h"
 #include "kernels/numerics/fp8.h"
@@ -90,7 +92,7 @@ void mla_decode_cpu(const MlaCache& c, const float* q, std::int64_t heads, float
       p.page_tokens == kChunk && p.token_bytes == token_bytes(c.precision),
       fmt::format("expected {}-token pages of {} B tokens", kChunk, token_bytes(c.precision)));
   const detail::TileKernels kernels = detail::tile_kernels(detail::resolve_isa(options.isa));
-  const int threads = detail::thread_count(options.threads);
+  const int threads = thread_count(options.threads);
   std::int64_t total_pages = 0;
   for (std::int64_t s = 0; s < p.batch(); ++s) {
     p.check_sequence(s);
@@ -119,7 +121,7 @@ void mla_decode_cpu(const MlaCache& c, const float* q, std::int64_t heads, float
     fp8[static_cast<size_t>(code)] =
         num::decode_fp8(static_cast<std::uint8_t>(code), num::Fp8Format::kE4M3);
 
-  detail::run_tasks(static_cast<std::int64_t>(tasks.size()), threads, [&](std::int64_t i) {
+  parallel_for(static_cast<std::int64_t>(tasks.size()), threads, [&](std::int64_t i) {
     thread_local detail::Partial part;
     thread_local std::vector<float> rows(kChunk * kQkDims), kt(kQkDims * kChunk);
     const Task& t = tasks[static_cast<size_t>(i)];
@@ -139,7 +141,7 @@ void mla_decode_cpu(const MlaCache& c, const float* q, std::int64_t heads, float
                      part_lse.data() + t.slot * heads);
   });
   // Combine: each split sequence's partials, in parallel over sequences.
-  detail::run_tasks(static_cast<std::int64_t>(merges.size()), threads, [&](std::int64_t i) {
+  parallel_for(static_cast<std::int64_t>(merges.size()), threads, [&](std::int64_t i) {
     const auto [s, first] = merges[static_cast<size_t>(i)];
     const std::int64_t pages = (p.lengths[static_cast<size_t>(s)] + kChunk - 1) / kChunk;
     detail::combine(part_out.data() + first * heads * kVDims, part_lse.data() + first * heads,

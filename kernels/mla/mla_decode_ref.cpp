@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+// mla_decode_ref (mla_decode.h): the decode kernels' FP64 reference, MLA's absorbed latent
+// attention over the dequantized paged cache, per sequence.
 #include <fmt/format.h>
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The paged latent cache and MLA decode: layout and NaN-filled slots; paged = contiguous (the
-// paged reference against mla_ref's absorbed form); BF16 and FP8 caches against FP64 on the
+// paged reference against mla_absorbed_ref); BF16 and FP8 caches against FP64 on the
 // unquantized values; the CPU kernel (every ISA this CPU runs, several KV splits) against the
 // reference on ragged lengths 1, 63, 64, 65, 4097.
 #include <gtest/gtest.h>
@@ -12,7 +12,7 @@
 
 #include "core/error.h"
 #include "kernels/mla/mla_decode.h"
-#include "kernels/mla/mla_ref.h"
+#include "kernels/mla/mla_forms_ref.h"
 #include "kernels/numerics/fp8.h"
 
 namespace {
@@ -165,7 +165,7 @@ TEST(PagedCache, Fp8TokenRoundTrip) {
 }
 
 // Paged BF16 cache of BF16-exact values, queried with q = [W_UK^T q_nope; q_rope]: the paged
-// reference, projected by W_UV, equals mla_ref's absorbed form on the same contiguous cache.
+// reference, projected by W_UV, equals mla_absorbed_ref on the same contiguous cache.
 TEST(MlaDecodeRef, PagedEqualsContiguousAbsorbed) {
   MlaShape s;
   s.heads = 8;
@@ -186,7 +186,7 @@ TEST(MlaDecodeRef, PagedEqualsContiguousAbsorbed) {
   const auto q_nope = to_double(random_floats(s.heads * s.nope, rng));
   const auto q_rope = to_double(random_floats(s.heads * s.rope, rng));
   const MlaOutput want =
-      mla_decode_absorbed(s, w, q_nope, q_rope, to_double(latent), to_double(k_rope), tokens);
+      mla_absorbed_ref(s, w, q_nope, q_rope, to_double(latent), to_double(k_rope), tokens);
 
   MlaCache cache = make_mla_cache(KvPrecision::kBf16, {tokens}, 5);
   std::vector<float> kv(static_cast<size_t>(kQkDims));

@@ -9,7 +9,7 @@
 #include "core/cuda/ptx.cuh"
 #include "core/error.h"
 #include "kernels/gemm/cuda/accumulator_probe.h"
-#include "kernels/gemm/cuda/device_buffer.h"
+#include "kernels/gemm/cuda/device_query.h"
 #include "kernels/gemm/cuda/wgmma_fp8.cuh"
 #include "kernels/numerics/fp8.h"
 

@@ -9,7 +9,7 @@
 #include "core/cuda/cublas_check.h"
 #include "core/error.h"
 #include "kernels/gemm/cuda/bf16_convert.h"
-#include "kernels/gemm/cuda/device_buffer.h"
+#include "kernels/gemm/cuda/device_query.h"
 
 namespace cobench::gemm::cuda {
 

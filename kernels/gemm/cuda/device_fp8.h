@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "kernels/gemm/cuda/device_buffer.h"
+#include "kernels/gemm/cuda/device_query.h"
 #include "kernels/quant/fine_grained.h"
 
 namespace cobench::gemm::cuda {

@@ -3,7 +3,8 @@
 // (kernels/mla/paged_cache.h, BF16 or FP8) and their combine step. Shapes as mla_decode.h:
 // q [batch, heads, 576], out [batch, heads, 512], lse [batch, heads], FP32, device pointers.
 // Two split kernels, each writing one partial (output, lse) per split:
-//   kTensorCore  BF16 mma.sync, 32 heads x 32-token tiles, cp.async double buffering
+//   kTensorCore  BF16 mma.sync, 32 heads x 32-token tiles in a cp.async pipeline of 3 stages
+//                (BF16 cache) or 4 (FP8 cache): the next 2 or 3 tiles load while one computes
 //                (mla_split_tc.h); q and P rounded to BF16 as in FlashMLA
 //   kSimt        grid (ceil(heads / 32), splits, batch), 8 warps of 4 heads each: a block stages
 //                16 dequantized tokens of its split in shared memory (FP32), every warp scores

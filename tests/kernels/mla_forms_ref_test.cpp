@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // MLA's two forms: a hand-worked case, and naive = absorbed on random weights at DeepSeek-V3's
 // head dimensions (d_nope 128, d_rope 64, d_v 128, r_kv 512) over ragged context lengths.
-#include "kernels/mla/mla_ref.h"
+#include "kernels/mla/mla_forms_ref.h"
 
 #include <gtest/gtest.h>
 
@@ -22,7 +22,7 @@ std::vector<double> random_vector(std::int64_t n, std::mt19937_64& rng, double s
   return v;
 }
 
-TEST(MlaRef, HandWorkedTinyCase) {
+TEST(MlaFormsRef, HandWorkedTinyCase) {
   // One head, every dimension 1: k = w_uk c, v = w_uv c, score = (q_nope k + q_rope k_rope) x s.
   MlaShape s{1, 1, 1, 1, 1, 0.5};
   const MlaWeights w{{2.0}, {3.0}};
@@ -30,8 +30,8 @@ TEST(MlaRef, HandWorkedTinyCase) {
   // log-sum-exp is the score plus ln 2. Token 0: c = 1, k_rope = 0 -> score (1 x 2) x 0.5 = 1.
   // Token 1: c = 0, k_rope = 2 -> score (1 x 2) x 0.5 = 1.
   const std::vector<double> q_nope{1.0}, q_rope{1.0}, latent{1.0, 0.0}, k_rope{0.0, 2.0};
-  for (const MlaOutput& o : {mla_decode_naive(s, w, q_nope, q_rope, latent, k_rope, 2),
-                             mla_decode_absorbed(s, w, q_nope, q_rope, latent, k_rope, 2)}) {
+  for (const MlaOutput& o : {mla_naive_ref(s, w, q_nope, q_rope, latent, k_rope, 2),
+                             mla_absorbed_ref(s, w, q_nope, q_rope, latent, k_rope, 2)}) {
     EXPECT_DOUBLE_EQ(o.out[0], (3.0 * 1 + 3.0 * 0) / 2);
     EXPECT_DOUBLE_EQ(o.lse[0], 1.0 + std::log(2.0));
   }
@@ -51,8 +51,8 @@ TEST_P(MlaForms, NaiveEqualsAbsorbed) {
              q_rope = random_vector(s.heads * s.rope, rng);
   const auto latent = random_vector(tokens * s.kv_lora, rng),
              k_rope = random_vector(tokens * s.rope, rng);
-  const MlaOutput naive = mla_decode_naive(s, w, q_nope, q_rope, latent, k_rope, tokens);
-  const MlaOutput absorbed = mla_decode_absorbed(s, w, q_nope, q_rope, latent, k_rope, tokens);
+  const MlaOutput naive = mla_naive_ref(s, w, q_nope, q_rope, latent, k_rope, tokens);
+  const MlaOutput absorbed = mla_absorbed_ref(s, w, q_nope, q_rope, latent, k_rope, tokens);
   double largest = 0;
   for (double x : naive.out) largest = std::max(largest, std::fabs(x));
   ASSERT_GT(largest, 0);
@@ -67,13 +67,13 @@ INSTANTIATE_TEST_SUITE_P(DeepSeekV3Dims, MlaForms,
                          ::testing::Values(std::pair{8, 1}, std::pair{8, 63}, std::pair{8, 64},
                                            std::pair{8, 65}, std::pair{128, 5}));
 
-TEST(MlaRef, WrongShapesAreErrors) {
+TEST(MlaFormsRef, WrongShapesAreErrors) {
   MlaShape s{2, 4, 2, 4, 8, 0};
   const MlaWeights w{std::vector<double>(2 * 4 * 8), std::vector<double>(2 * 4 * 8)};
   const std::vector<double> q_nope(8), q_rope(4), latent(8 * 3), k_rope(2 * 3);
-  EXPECT_NO_THROW(mla_decode_absorbed(s, w, q_nope, q_rope, latent, k_rope, 3));
-  EXPECT_THROW(mla_decode_absorbed(s, w, q_nope, q_rope, latent, k_rope, 4), cobench::Error);
-  EXPECT_THROW(mla_decode_naive(s, w, q_nope, q_rope, latent, k_rope, 0), cobench::Error);
+  EXPECT_NO_THROW(mla_absorbed_ref(s, w, q_nope, q_rope, latent, k_rope, 3));
+  EXPECT_THROW(mla_absorbed_ref(s, w, q_nope, q_rope, latent, k_rope, 4), cobench::Error);
+  EXPECT_THROW(mla_naive_ref(s, w, q_nope, q_rope, latent, k_rope, 0), cobench::Error);
 }
 
 }  // namespace

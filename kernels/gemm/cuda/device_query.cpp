@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "kernels/gemm/cuda/device_buffer.h"
+// The CUDA GEMMs' device queries (device_query.h): whether there is a device, and the current
+// device's compute capability, cached per thread.
+#include "kernels/gemm/cuda/device_query.h"
 
 #include <cuda_runtime_api.h>
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "kernels/mla/mla_ref.h"
+#include "kernels/mla/mla_forms_ref.h"
 
 #include <fmt/format.h>
 
@@ -51,10 +51,9 @@ double MlaShape::scale() const {
   return softmax_scale > 0 ? softmax_scale : 1.0 / std::sqrt(static_cast<double>(nope + rope));
 }
 
-MlaOutput mla_decode_naive(const MlaShape& s, const MlaWeights& w,
-                           const std::vector<double>& q_nope, const std::vector<double>& q_rope,
-                           const std::vector<double>& latent, const std::vector<double>& k_rope,
-                           std::int64_t tokens) {
+MlaOutput mla_naive_ref(const MlaShape& s, const MlaWeights& w, const std::vector<double>& q_nope,
+                        const std::vector<double>& q_rope, const std::vector<double>& latent,
+                        const std::vector<double>& k_rope, std::int64_t tokens) {
   MlaOutput o = checked_output(s, w, q_nope, q_rope, latent, k_rope, tokens);
   std::vector<double> scores(static_cast<size_t>(tokens));
   std::vector<double> values(static_cast<size_t>(tokens * s.v));
@@ -89,10 +88,10 @@ MlaOutput mla_decode_naive(const MlaShape& s, const MlaWeights& w,
   return o;
 }
 
-MlaOutput mla_decode_absorbed(const MlaShape& s, const MlaWeights& w,
-                              const std::vector<double>& q_nope, const std::vector<double>& q_rope,
-                              const std::vector<double>& latent, const std::vector<double>& k_rope,
-                              std::int64_t tokens) {
+MlaOutput mla_absorbed_ref(const MlaShape& s, const MlaWeights& w,
+                           const std::vector<double>& q_nope, const std::vector<double>& q_rope,
+                           const std::vector<double>& latent, const std::vector<double>& k_rope,
+                           std::int64_t tokens) {
   MlaOutput o = checked_output(s, w, q_nope, q_rope, latent, k_rope, tokens);
   std::vector<double> q_lat(static_cast<size_t>(s.kv_lora)), scores(static_cast<size_t>(tokens));
   std::vector<double> o_lat(static_cast<size_t>(s.kv_lora));

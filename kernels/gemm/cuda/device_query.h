@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Device memory and device queries for the CUDA GEMMs, behind a header that needs no CUDA
-// include: DeviceBuffer<T> (core/cuda/device_buffer.h), cuda_device_unavailable() (why there is
-// no device, the runtime's reason, or "") and the compute capability. Failures throw
-// cobench::Error.
+// Device queries for the CUDA GEMMs, behind a header that needs no CUDA include:
+// cuda_device_unavailable() (why there is no device, the runtime's reason, or "") and the compute
+// capability; DeviceBuffer<T> (owned device memory, core/cuda/device_buffer.h) is brought into
+// this namespace. Failures throw cobench::Error.
 #pragma once
 
 #include <string>
