@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "collectives/ep/rank_parallel.h"
+#include "core/parallel_for.h"
 
 namespace cobench::coll::ep {
 
@@ -137,13 +137,14 @@ std::string plan_report(const EpConfig& c, const NodeLayout& layout, int sample_
   // Every rank's tokens routed once, one rank at a time on each thread, into per-thread accounts
   // of the sampled ranks.
   const RoutingSource source(c, layout);
-  const int workers = parallel_workers(ranks);
+  const int threads = thread_count(0), workers = parallel_workers(ranks, threads);
   std::vector<TrafficAccount> flat_by(static_cast<std::size_t>(workers),
                                       TrafficAccount(c, layout, sampled, false, true));
   std::vector<TrafficAccount> hier_by(static_cast<std::size_t>(workers),
                                       TrafficAccount(c, layout, sampled, true, true));
   std::atomic<int> done{0};
-  parallel_ranks(ranks, [&](int w, int src) {
+  parallel_for(ranks, threads, [&](int w, std::int64_t i) {
+    const int src = static_cast<int>(i);
     const Routing r = source.rank(src);
     flat_by[static_cast<std::size_t>(w)].add(src, r);
     hier_by[static_cast<std::size_t>(w)].add(src, r);

@@ -11,10 +11,10 @@
 #include <numeric>
 #include <sstream>
 
-#include "collectives/ep/rank_parallel.h"
 #include "collectives/pattern.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/parallel_for.h"
 
 namespace cobench::coll::ep {
 
@@ -269,7 +269,9 @@ std::vector<Routing> route_all_ranks(const EpConfig& c, const NodeLayout& layout
   const RoutingSource source(c, layout);
   const int ranks = static_cast<int>(layout.node_of_rank.size());
   std::vector<Routing> out(static_cast<std::size_t>(ranks));
-  parallel_ranks(ranks, [&](int, int r) { out[static_cast<std::size_t>(r)] = source.rank(r); });
+  parallel_for(ranks, thread_count(0), [&](std::int64_t r) {
+    out[static_cast<std::size_t>(r)] = source.rank(static_cast<int>(r));
+  });
   return out;
 }
 
