@@ -59,6 +59,11 @@ struct DecodeSetting {
   /// The format of the EP combine's token copies (core/ep_payload.h: bf16, e4m3, e5m2, e5m6,
   /// logfmt8, logfmt10); DeepSeek-V3 sends BF16.
   std::string combine_format = "bf16";
+  /// Routing: false, every device gets exactly its share of the token copies (the
+  /// "absolutely balanced" routing of DeepSeek's profiles); true, each copy lands on a device at
+  /// random with that share as its expectation (what perfect EPLB leaves of real traffic), and
+  /// the busiest device sets the pace (expert_load_factor).
+  bool random_routing = false;
   double prefill_ep = 0;  ///< EP degree of prefill; 0: ep_degree
 };
 

@@ -365,6 +365,7 @@ void production_prediction(Report& r, const ProductionScenario& prod, const std:
   s.mtp_depth = 1;
   s.mtp_acceptance = prod.mtp_acceptance;
   s.schedule = parse_schedule(prod.decode_schedule);
+  s.random_routing = prod.random_routing;
   // The largest batch that still serves the users' speed.
   ServingPrediction best;
   double best_batch = 0;
@@ -387,8 +388,11 @@ void production_prediction(Report& r, const ProductionScenario& prod, const std:
   b.known("day6.decode.tokens_per_s_per_node", "decode: output tokens/s per H800 node, predicted",
           prod.output_tokens_per_s_per_node, best.tokens_per_s_per_device * gpus_per_node, "tok/s",
           0.15,
-          "not tuned away: a 24 h average over a varying load against a node kept full at the "
-          "users' speed; load imbalance and kernel launch gaps are not modeled");
+          fmt::format("not tuned away: a 24 h average over a varying load against a node kept "
+                      "full at the users' speed; routing {} (the busiest GPU x{:.3f}); EPLB's "
+                      "own imbalance and kernel launch gaps are not modeled",
+                      s.random_routing ? "at random around perfect EPLB" : "balanced",
+                      expert_load_factor(best_batch / s.micro_batches * 8, s.ep_degree)));
 
   DecodeSetting pre;
   pre.prefill_ep = prod.prefill_ep;
@@ -397,6 +401,7 @@ void production_prediction(Report& r, const ProductionScenario& prod, const std:
   pre.prefill_tokens_per_device = prod.prefill_tokens_per_device;
   pre.prompt_tokens = prod.prompt_tokens;  // assumed: the average KV length of decode
   pre.cache_hit = prod.cache_hit;
+  pre.random_routing = prod.random_routing;
   const ServingPrediction pf = predict_prefill(m, c, pre, perf);
   b.known("day6.prefill.tokens_per_s_per_node",
           fmt::format("prefill: input tokens/s per H800 node ({:.1f}% cache hits), predicted",

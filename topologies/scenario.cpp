@@ -69,7 +69,7 @@ ProductionScenario load_production(const config::Node& node) {
                      "input_tokens_per_s_per_node", "output_tokens_per_s_per_node", "prompt_tokens",
                      "decode_ep", "decode_redundant_experts", "prefill_ep",
                      "decode_tokens_per_s_per_user", "cache_hit", "mtp_acceptance",
-                     "prefill_tokens_per_device", "decode_schedule", "profile_decode",
+                     "prefill_tokens_per_device", "decode_schedule", "routing", "profile_decode",
                      "profile_prefill"});
   ProductionScenario p;
   p.cluster = m.required("cluster").as_string();
@@ -101,6 +101,13 @@ ProductionScenario load_production(const config::Node& node) {
     } catch (const Error& e) {
       n.fail(e.what());
     }
+  }
+  {
+    const config::Node n = m.required("routing");
+    const std::string routing = n.as_string();
+    if (routing != "balanced" && routing != "random")
+      n.fail(fmt::format("expected balanced or random, got '{}'", routing));
+    p.random_routing = routing == "random";
   }
   p.profile_decode = load_profile(m.required("profile_decode"));
   p.profile_prefill = load_profile(m.required("profile_prefill"));

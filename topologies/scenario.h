@@ -64,6 +64,7 @@ struct ProductionScenario {
   double mtp_acceptance = 0;                ///< the paper: 80-90%
   double prefill_tokens_per_device = 0;     ///< profile-data: 16K tokens a GPU
   std::string decode_schedule;              ///< day 6: "a 5-stage pipeline" (five-stage)
+  bool random_routing = false;              ///< day 6: real traffic (routing: random)
   ProfileCase profile_decode, profile_prefill;
 };
 

@@ -129,6 +129,13 @@ Step run_step(const ModelArch& m, const ServingShape& sh, const DecodeSetting& s
   return st;
 }
 
+// The busiest device's share under random routing (1 when balanced): its token copies of one
+// micro-batch, tokens x top-k, over the EP group.
+double expert_load(const ModelArch& m, const DecodeSetting& s, const ServingShape& sh) {
+  if (!s.random_routing || !m.moe) return 1;
+  return expert_load_factor(sh.tokens / sh.tp * static_cast<double>(m.moe->top_k), sh.ep);
+}
+
 ServingShape base_shape(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& s,
                         double ep) {
   ServingShape sh;
@@ -306,6 +313,19 @@ const char* to_string(Schedule s) {
   return "?";
 }
 
+double expert_load_factor(double copies_mean, double devices) {
+  if (!(devices > 1 && copies_mean > 0)) return 1;
+  const double p = (devices - 0.375) / (devices + 0.25);
+  // Phi^-1(p) by bisection on Phi(x) = erfc(-x / sqrt 2) / 2 (increasing); p < 1, so x < 9.
+  double lo = 0, hi = 9;
+  for (int i = 0; i < 80; ++i) {
+    const double mid = (lo + hi) / 2;
+    (0.5 * std::erfc(-mid / std::sqrt(2.0)) < p ? lo : hi) = mid;
+  }
+  const double z = (lo + hi) / 2;
+  return 1 + z * std::sqrt(copies_mean * (1 - 1 / devices)) / copies_mean;
+}
+
 double decode_token_unit(const DecodeSetting& s) { return s.micro_batches * (1 + s.mtp_depth); }
 
 // Routed + redundant; without stated redundancy a degree above the routed experts holds one a
@@ -357,6 +377,7 @@ ServingPrediction predict_decode(const ModelArch& m, const ClusterSpec& c, const
   p.expert_slots = sh.expert_slots;
   const double query_per_seq = 1 + s.mtp_depth;
   sh.tokens = s.tokens_per_device / s.micro_batches;
+  sh.expert_load = expert_load(m, s, sh);
   sh.sequences = sh.tokens / query_per_seq;
   sh.context = s.context_tokens;
   sh.mtp_modules = s.mtp_depth > 0 ? 1 : 0;  // DeepSeek reuses its one module at every depth
@@ -369,6 +390,7 @@ ServingPrediction predict_decode(const ModelArch& m, const ClusterSpec& c, const
     // The draft: depth sequential passes of the MTP module, one token a sequence each.
     ServingShape draft = sh;
     draft.tokens = sh.sequences;
+    draft.expert_load = expert_load(m, s, draft);
     std::vector<OpTiming> draft_ops;
     const Step one = run_step(m, draft, s, perf, "MTP draft", d ? &draft_ops : nullptr, true);
     for (OpTiming& t : draft_ops) {
@@ -419,6 +441,7 @@ ServingPrediction predict_prefill(const ModelArch& m, const ClusterSpec& c,
   sh.prefill = true;
   sh.node_dedup = true;
   sh.tokens = s.prefill_tokens_per_device / s.micro_batches;
+  sh.expert_load = expert_load(m, s, sh);
   sh.sequences = sh.tokens / new_per_seq;
   sh.context = prompt - new_per_seq;  // the cached prefix
   p.sequences_per_device = s.prefill_tokens_per_device / new_per_seq / s.tp;

@@ -64,6 +64,13 @@ double list_schedule(const std::vector<LayerStages>& layers, int micro_batches);
 /// when both are done.
 double five_stage_schedule(const std::vector<LayerStages>& layers);
 
+/// The busiest of `devices` devices' load over the mean when `copies_mean` token copies are
+/// expected on each and every copy picks its device at random (binomial, approximately normal
+/// with variance copies_mean (1 - 1/devices)): 1 + z sigma / mean, z = Blom's estimate of the
+/// expected maximum of `devices` standard normals, Phi^-1((n - 0.375) / (n + 0.25)). EP144 with
+/// 1088 copies a device: 1.079; two devices of 100: 1.042. 1 for one device or no copies.
+double expert_load_factor(double copies_mean, double devices);
+
 /// Decode batches come in whole sequences: micro_batches x (1 + mtp_depth) query tokens a device
 /// at least, and tokens_per_device a multiple of it (predict_decode refuses others).
 double decode_token_unit(const DecodeSetting& s);

@@ -136,8 +136,9 @@ void moe_ffn(const ModelArch& m, const ServingShape& s, LayerOps& l) {
   Op dispatch;
   dispatch.name = "moe.dispatch";
   dispatch.kind = OpKind::kDispatch;
-  dispatch.comm_up_bytes = t * copies.scale_up * dispatch_copy;
-  dispatch.comm_out_bytes = t * copies.scale_out * dispatch_copy;
+  // The all-to-all ends when the busiest receiver has its copies: `expert_load` x the mean.
+  dispatch.comm_up_bytes = t * copies.scale_up * dispatch_copy * s.expert_load;
+  dispatch.comm_out_bytes = t * copies.scale_out * dispatch_copy * s.expert_load;
   dispatch.form = s.node_dedup ? "FP8 + scales, one copy a node" : "FP8 + scales, a copy an expert";
   l.add(dispatch);
   if (e.shared_experts > 0) {
@@ -147,9 +148,10 @@ void moe_ffn(const ModelArch& m, const ServingShape& s, LayerOps& l) {
     l.add(gemm("moe.shared_down", OpPrecision::kFp8, t, d, si, w));
   }
   // Balanced routing: redundant copies of hot experts even the load (DeepSeek's EPLB), so every
-  // slot gets the same share of the EP group's token-expert pairs.
+  // slot gets the same share of the EP group's token-expert pairs; the busiest slot's share is
+  // `expert_load` x that (1 unless the setting routes at random).
   const double per_device = slots / s.ep;
-  const double per_slot = t * s.ep * f(e.top_k) / slots;
+  const double per_slot = t * s.ep * f(e.top_k) / slots * s.expert_load;
   const double i = f(e.expert_intermediate);
   l.add(gemm("moe.experts_gate_up", OpPrecision::kFp8, per_slot, 2 * i, d, w, per_device,
              OpKind::kGroupedGemm));
@@ -161,8 +163,8 @@ void moe_ffn(const ModelArch& m, const ServingShape& s, LayerOps& l) {
   combine.kind = OpKind::kCombine;
   const EpWireFormat& format = s.combine ? *s.combine : kEpWireFormats[0];
   const double combine_copy = ep_payload_bytes(format, d);
-  combine.comm_up_bytes = t * copies.scale_up * combine_copy;
-  combine.comm_out_bytes = t * copies.scale_out * combine_copy;
+  combine.comm_up_bytes = t * copies.scale_up * combine_copy * s.expert_load;
+  combine.comm_out_bytes = t * copies.scale_out * combine_copy * s.expert_load;
   combine.comm_values = t * (copies.scale_up + copies.scale_out) * d;
   combine.form = format.form;
   l.add(combine);

@@ -72,6 +72,9 @@ struct ServingShape {
   bool node_dedup = false;
   /// The combine's format (core/ep_payload.h); nullptr: BF16.
   const EpWireFormat* combine = nullptr;
+  /// The busiest device's routed token copies over the mean (expert_load_factor): its experts'
+  /// GEMMs and the traffic it receives set the pace of an EP layer. 1: every device the mean.
+  double expert_load = 1;
 };
 
 /// The operations of one dense-FFN layer, one MoE layer, the LM head (with sampling) for one

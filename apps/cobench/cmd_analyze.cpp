@@ -28,7 +28,7 @@ void add_analyze(CLI::App& app, Action& action) {
   struct Options {
     bool paper = false, kv_reload = false, train = false;
     std::string model, format = "text", kv_format = "bf16", schedule = "overlap";
-    std::string combine_format = "bf16";
+    std::string combine_format = "bf16", routing = "balanced";
     std::vector<std::string> clusters;
     double target_tokens_per_user = 0, target_ttft = 0;
     std::vector<std::string> measured, measured_as;
@@ -126,6 +126,12 @@ void add_analyze(CLI::App& app, Action& action) {
                   "LogFMT: logfmt10, logfmt8; scaled FP8/E5M6: e4m3, e5m2, e5m6); reports the "
                   "step time saved against BF16 and the codec rate that breaks even")
       ->check(CLI::IsMember({"bf16", "e4m3", "e5m2", "e5m6", "logfmt8", "logfmt10"}))
+      ->capture_default_str();
+  cmd->add_option("--routing", o->routing,
+                  "balanced: every GPU gets exactly its share of the expert copies (DeepSeek's "
+                  "profiles); random: each copy picks its GPU at random with that share as the "
+                  "expectation (real traffic under perfect EPLB), the busiest GPU setting the pace")
+      ->check(CLI::IsMember({"balanced", "random"}))
       ->capture_default_str();
   cmd->add_option("--mtp-depth", o->mtp_depth, "Multi-token prediction: draft tokens a step")
       ->check(integer_in(0, 8))
@@ -237,6 +243,7 @@ void add_analyze(CLI::App& app, Action& action) {
         s.tp = o->tp;
         s.mtp_depth = o->mtp_depth;
         s.combine_format = o->combine_format;
+        s.random_routing = o->routing == "random";
         s.mtp_acceptance = o->mtp_acceptance;
         s.prefill_tokens_per_device = o->prefill_tokens;
         s.prompt_tokens = o->prompt;

@@ -129,6 +129,34 @@ TEST(ServingOps, CombineFormatSetsItsBytes) {
   EXPECT_THROW(predict_decode(v3(), h800, d, perf), cobench::Error);
 }
 
+TEST(ServingModel, RandomRoutingLoadsTheBusiestDevice) {
+  // Blom: z = Phi^-1((n - 0.375) / (n + 0.25)); two devices: Phi^-1(0.72222) = 0.58946, sigma
+  // = sqrt(100 x 1/2) = 7.0711: 1 + 0.58946 x 7.0711 / 100 = 1.041681 (scipy.stats.norm.ppf).
+  EXPECT_NEAR(expert_load_factor(100, 2), 1.0416808, 1e-6);
+  // EP144, 136 tokens a micro-batch x top-8 = 1088 copies a device: z = 2.624976, 1.079304.
+  EXPECT_NEAR(expert_load_factor(1088, 144), 1.0793045, 1e-6);
+  EXPECT_EQ(expert_load_factor(1088, 1), 1);
+  EXPECT_EQ(expert_load_factor(0, 144), 1);
+  // The busiest GPU's routed experts and traffic: more time, never less.
+  const ClusterSpec h800 = load_cluster_file("deepseek-h800-2048");
+  const PerfModel perf(h800, find_published_perf(h800));
+  DecodeSetting d;
+  d.ep_degree = 128;
+  d.tokens_per_device = 128;
+  const ServingPrediction balanced = predict_decode(v3(), h800, d, perf, true);
+  d.random_routing = true;
+  const ServingPrediction random = predict_decode(v3(), h800, d, perf, true);
+  EXPECT_GT(random.step_s, balanced.step_s);
+  auto op = [](const ServingPrediction& p, const char* name) {
+    for (const OpTiming& t : p.ops)
+      if (t.layer == "MoE layer" && t.name == name) return t.per_step_s;
+    return -1.0;
+  };
+  // 64 tokens x 8 copies over 128 GPUs: the combine's bytes grow by the factor exactly.
+  EXPECT_NEAR(op(random, "moe.combine") / op(balanced, "moe.combine"),
+              expert_load_factor(64 * 8, 128), 1e-3);
+}
+
 TEST(ServingModel, TwoMicroBatchScheduleByHand) {
   // pre 1, dispatch 2, experts 1, combine 2; micro-batches A and B:
   //   compute: A.pre [0,1]  B.pre [1,2]  A.experts [3,4] (A's dispatch arrives at 3)
