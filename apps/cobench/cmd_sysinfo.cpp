@@ -29,21 +29,29 @@ void add_sysinfo(CLI::App& app, Action& action, const std::vector<std::string>& 
                   "Write this node as the node part of a cluster description (YAML; '-' for "
                   "stdout); never overwrites");
   cmd->callback([&action, opts, argv] {
+    if (opts->json && opts->cluster_node == "-")
+      throw CLI::ValidationError("--json",
+                                 "cannot share stdout with --cluster-node -: write the "
+                                 "node description to a file, or drop --json");
     action = [opts, argv] {
       const sysinfo::NodeInfo node = sysinfo::discover();
       const sysinfo::GpuClocks clocks = sysinfo::read_gpu_clocks();
       const nlohmann::json snapshot = sysinfo::to_json(node);
+      // With the node description on stdout, stdout carries only its YAML: the report goes to
+      // stderr (and JSON, which would need stdout too, is refused before anything runs).
+      std::FILE* report = opts->cluster_node == "-" ? stderr : stdout;
       if (opts->json) {
         nlohmann::json printed = snapshot;
         printed["gpu_clocks"] = sysinfo::to_json(clocks);
         fmt::print("{}\n", printed.dump(2));
       } else {
-        fmt::print("{}", sysinfo::to_text(node));
+        fmt::print(report, "{}", sysinfo::to_text(node));
         for (const auto& s : clocks.devices) {
           std::string reasons;
           for (const auto& r : sysinfo::throttle_reason_names(s.throttle_mask))
             reasons += (reasons.empty() ? "" : ",") + r;
-          fmt::print("{:<20} {} MHz of {} MHz, memory {} MHz, {} C, {:.0f} W, reasons [{}]{}\n",
+          fmt::print(report,
+                     "{:<20} {} MHz of {} MHz, memory {} MHz, {} C, {:.0f} W, reasons [{}]{}\n",
                      fmt::format("clocks gpu {}", s.index), s.sm_clock_mhz, s.max_sm_clock_mhz,
                      s.memory_clock_mhz, s.temperature_c, s.power_w, reasons,
                      sysinfo::is_throttled(s.throttle_mask) ? " THROTTLED" : "");

@@ -54,6 +54,7 @@ nlohmann::json to_json(const NodeInfo& n) {
   for (const auto& d : n.pci_devices) {
     json j = {{"kind", d.kind}, {"bus_id", d.bus_id},       {"vendor", d.vendor},
               {"name", d.name}, {"numa_node", d.numa_node}, {"os_devices", d.os_devices}};
+    if (d.kind == "nic") j["rdma"] = d.rdma;
     j["pcie_link_bytes_per_s"] = d.pcie_link ? json(d.pcie_link->value) : json(nullptr);
     j["port_speed_bytes_per_s"] = d.port_speed ? json(d.port_speed->value) : json(nullptr);
     pci.push_back(std::move(j));
@@ -108,6 +109,7 @@ std::string to_text(const NodeInfo& n) {
     std::string extra;
     if (d.pcie_link) extra += fmt::format(", PCIe {}", format_bandwidth(*d.pcie_link, 4));
     if (d.port_speed) extra += fmt::format(", port {}", format_bandwidth_bits(*d.port_speed, 4));
+    if (d.kind == "nic") extra += d.rdma ? ", RDMA" : ", no RDMA device";
     std::string os;
     for (const auto& o : d.os_devices) os += (os.empty() ? "" : ",") + o;
     line(fmt::format("pci {}", d.kind), fmt::format("{} {} {} [{}] numa {}{}", d.bus_id, d.vendor,
@@ -154,13 +156,24 @@ std::string to_cluster_node_yaml(const NodeInfo& n) {
     y << YAML::Key << "hbm_bandwidth" << YAML::Value << format_bandwidth(d.memory_bandwidth(), 9);
     y << YAML::EndMap;
   }
+  // Fabric NICs only: those with an RDMA device; the others are named in a comment.
   int nics = 0;
   std::optional<Bandwidth> nic_speed;
+  std::string left_out;
   for (const auto& d : n.pci_devices) {
     if (d.kind != "nic") continue;
+    if (!d.rdma) {
+      std::string os;
+      for (const auto& o : d.os_devices) os += (os.empty() ? "" : ",") + o;
+      left_out += fmt::format("{}{} [{}]", left_out.empty() ? "" : "; ", d.bus_id, os);
+      continue;
+    }
     ++nics;
     if (d.port_speed && (!nic_speed || *d.port_speed > *nic_speed)) nic_speed = d.port_speed;
   }
+  if (!left_out.empty())
+    y << YAML::Newline
+      << YAML::Comment(fmt::format("NICs without an RDMA device, not counted: {}", left_out));
   y << YAML::Key << "nics_per_node" << YAML::Value << nics;
   if (nic_speed)
     y << YAML::Key << "nic_speed" << YAML::Value << format_bandwidth_bits(*nic_speed, 9);

@@ -51,6 +51,9 @@ struct PciDevice {
   std::optional<Bandwidth> pcie_link;   ///< PCIe link bandwidth per direction, when known
   std::vector<std::string> os_devices;  ///< "eth0", "mlx5_0", "cuda0", ...
   std::optional<Bandwidth> port_speed;  ///< NIC port speed from sysfs, when known
+  /// A NIC with an RDMA device (InfiniBand or RoCE: hwloc's OpenFabrics OS device, "mlx5_0"):
+  /// a fabric NIC. A NIC without one (virtio, a management port) carries no collective traffic.
+  bool rdma = false;
 };
 
 struct CudaDevice {

@@ -99,6 +99,7 @@ void discover_pci(hwloc_topology_t t, NodeInfo& n) {
     for (hwloc_obj_t os = obj->io_first_child; os; os = os->next_sibling) {
       if (os->type != HWLOC_OBJ_OS_DEVICE || !os->name) continue;
       d.os_devices.push_back(os->name);
+      if (os->attr->osdev.type == HWLOC_OBJ_OSDEV_OPENFABRICS) d.rdma = true;
       if (!d.port_speed) d.port_speed = port_speed(os->name, os->attr->osdev.type);
     }
     n.pci_devices.push_back(std::move(d));

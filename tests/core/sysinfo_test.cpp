@@ -162,8 +162,31 @@ TEST(Sysinfo, ClusterNodeYamlIsReadByTheModel) {
     EXPECT_EQ(spec.gpu->name, node().cuda_devices[0].name);
   }
   int nics = 0;
-  for (const auto& d : node().pci_devices) nics += d.kind == "nic";
+  for (const auto& d : node().pci_devices) nics += d.kind == "nic" && d.rdma;
   EXPECT_EQ(spec.nics_per_node, nics);
+}
+
+// A node with a RoCE NIC, an InfiniBand NIC and a virtio NIC: two fabric NICs, the fastest port
+// their speed, the virtio one named as left out.
+TEST(Sysinfo, ClusterNodeCountsOnlyRdmaNics) {
+  sysinfo::NodeInfo n = node();
+  n.pci_devices.clear();
+  sysinfo::PciDevice roce, ib, virtio;
+  roce.kind = ib.kind = virtio.kind = "nic";
+  roce.bus_id = "0000:17:00.0", roce.os_devices = {"ens1", "mlx5_0"}, roce.rdma = true;
+  roce.port_speed = Bandwidth(200e9 / 8);
+  ib.bus_id = "0000:18:00.0", ib.os_devices = {"ib0", "mlx5_1"}, ib.rdma = true;
+  ib.port_speed = Bandwidth(400e9 / 8);
+  virtio.bus_id = "0000:00:03.0", virtio.os_devices = {"eth0"};
+  n.pci_devices = {roce, ib, virtio};
+  const std::string yaml = sysinfo::to_cluster_node_yaml(n);
+  const topo::NodeSpec spec = topo::load_node_file(config::parse_yaml(yaml, "node.yaml"));
+  EXPECT_EQ(spec.nics_per_node, 2);
+  ASSERT_TRUE(spec.nic_speed.has_value()) << yaml;
+  EXPECT_DOUBLE_EQ(spec.nic_speed->value, 400e9 / 8);
+  EXPECT_NE(yaml.find("NICs without an RDMA device, not counted: 0000:00:03.0 [eth0]"),
+            std::string::npos)
+      << yaml;
 }
 
 TEST(GpuClocks, ThrottleReasonsByName) {
