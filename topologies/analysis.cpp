@@ -101,12 +101,12 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
                                 {"measured", in.measured},
                                 {"source", in.source},
                                 {"used", "measured"}});
+    const std::string unit = in.input.starts_with("latency")               ? "s"
+                             : in.input.find("flops") != std::string::npos ? "FLOP/s"
+                                                                           : "B/s";
     row("inputs (measured values replace the datasheet's)", "inputs." + in.input,
-        fmt::format("{}: datasheet {:.4g}, measured", in.input, in.datasheet), in.measured,
-        in.input.starts_with("latency")
-            ? "s"
-            : (in.input.find("flops") != std::string::npos ? "FLOP/s" : "B/s"),
-        in.source);
+        fmt::format("{}: datasheet {}, measured", in.input, format_quantity(in.datasheet, unit)),
+        in.measured, unit, in.source);
   }
   auto driven_by = [&changed](const std::string& bound) {
     std::string which;

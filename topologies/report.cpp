@@ -11,7 +11,44 @@
 namespace cobench::topo {
 namespace {
 
-std::string number(double v) { return fmt::format("{:.6g}", v); }
+// Numbers for people: 4 significant digits, no exponent; 1000 and above as whole numbers.
+std::string number(double v) {
+  if (!std::isfinite(v)) return fmt::format("{}", v);
+  if (std::fabs(v) >= 1000) return fmt::format("{:.0f}", v);
+  return fmt::format("{:.4g}", v);
+}
+
+// A row's values and unit as printed: the unit scaled to the row's size (SI prefixes; the JSON
+// keeps the base unit): seconds to ms, us or ns below 1 s; B/s and FLOP/s to k, M, G, T; any
+// other unit gains "M " or "G " from a million on.
+struct Display {
+  double factor = 1;
+  std::string unit;
+};
+
+Display display_of(const ReportRow& row) {
+  const double size = std::max(std::fabs(row.cobench), row.paper ? std::fabs(*row.paper) : 0.0);
+  const std::string& u = row.unit;
+  if (size == 0 || !std::isfinite(size)) return {1, u};
+  if (u == "s") {
+    if (size < 1e-6) return {1e9, "ns"};
+    if (size < 1e-3) return {1e6, "us"};
+    if (size < 1) return {1e3, "ms"};
+    return {1, u};
+  }
+  // ("B" alone is left as it is: the model's parameter rows count billions in it.)
+  if (u == "B/s" || u == "FLOP/s" || u == "FLOP") {
+    const std::string sep = u == "B/s" ? "" : " ";
+    if (size >= 1e12) return {1e-12, "T" + sep + u};
+    if (size >= 1e9) return {1e-9, "G" + sep + u};
+    if (size >= 1e6) return {1e-6, "M" + sep + u};
+    if (size >= 1e3) return {1e-3, "k" + sep + u};
+    return {1, u};
+  }
+  if (size >= 1e9) return {1e-9, u.empty() ? "G" : "G " + u};
+  if (size >= 1e6) return {1e-6, u.empty() ? "M" : "M " + u};
+  return {1, u};
+}
 
 std::string deviation_text(const ReportRow& row) {
   auto d = row.deviation();
@@ -33,6 +70,14 @@ bool ReportRow::flagged() const {
   return d && std::fabs(*d) > tolerance + 1e-12;
 }
 
+std::string format_quantity(double value, const std::string& unit) {
+  ReportRow row;
+  row.cobench = value;
+  row.unit = unit;
+  const Display d = display_of(row);
+  return fmt::format("{} {}", number(value * d.factor), d.unit);
+}
+
 std::string format_text(const Report& r) {
   std::string out = r.title + "\n";
   // Reports without paper values (any model on any cluster) print only cobench's column.
@@ -46,12 +91,14 @@ std::string format_text(const Report& r) {
                                    "quantity", "paper", "cobench", "unit", "deviation")
                      : fmt::format("\n{}\n", section);
     }
+    const Display d = display_of(row);
     if (compare) {
       out += fmt::format("  {:<66} {:>12} {:>12} {:<7} {:>9}\n", row.quantity,
-                         row.paper ? number(*row.paper) : "-", number(row.cobench), row.unit,
-                         deviation_text(row));
+                         row.paper ? number(*row.paper * d.factor) : "-",
+                         number(row.cobench * d.factor), d.unit, deviation_text(row));
     } else {
-      out += fmt::format("  {:<66} {:>12} {}\n", row.quantity, number(row.cobench), row.unit);
+      out +=
+          fmt::format("  {:<66} {:>12} {}\n", row.quantity, number(row.cobench * d.factor), d.unit);
     }
     if (!row.note.empty()) out += fmt::format("      note: {}\n", row.note);
   }
@@ -80,9 +127,11 @@ std::string format_markdown(const Report& r) {
           "| --- | ---: | ---: | --- | ---: | --- |\n",
           markdown_text(section));
     }
-    out += fmt::format("| {} | {} | {} | {} | {} | {} |\n", markdown_text(row.quantity),
-                       row.paper ? number(*row.paper) : "-", number(row.cobench),
-                       markdown_text(row.unit), deviation_text(row), markdown_text(row.note));
+    const Display d = display_of(row);
+    out +=
+        fmt::format("| {} | {} | {} | {} | {} | {} |\n", markdown_text(row.quantity),
+                    row.paper ? number(*row.paper * d.factor) : "-", number(row.cobench * d.factor),
+                    markdown_text(d.unit), deviation_text(row), markdown_text(row.note));
   }
   return out;
 }

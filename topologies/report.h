@@ -33,6 +33,9 @@ struct Report {
 };
 
 std::string format_text(const Report& r);
+/// One value as the text report prints it: 4 significant digits, the unit scaled to its size
+/// ("3.7 us" for 3.7e-06 s, "20.4 GB/s").
+std::string format_quantity(double value, const std::string& unit);
 std::string format_markdown(const Report& r);
 nlohmann::json to_json(const Report& r);
 
