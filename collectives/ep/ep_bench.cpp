@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <memory>
 
 #include "collectives/ep/ep_token.h"
 #include "collectives/watchdog.h"
@@ -170,7 +171,8 @@ std::vector<EpResult> run_ep(Communicator& world, const NodeLayout& layout,
     r.implementation = hier ? "hierarchical" : "flat";
     const std::string what = fmt::format("EP {} dispatch/combine", r.implementation);
     NvtxRange range(what.c_str());
-    EpExchange ex(c, world, layout, hier);
+    const std::unique_ptr<EpExchange> exchange = make_ep_exchange(c, world, layout, hier);
+    EpExchange& ex = *exchange;
     Failures f;
     {
       WatchdogScope scope(watchdog, "verifying " + what);

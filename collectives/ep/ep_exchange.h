@@ -1,16 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-// EP dispatch and combine over a Communicator (host buffers), in two implementations:
-//   flat          one all-to-all-v over every rank: a token goes once to each rank holding one
-//                 of its experts, and each such rank returns one BF16 partial sum;
-//   hierarchical  DeepEP's normal mode: one copy per destination node over the network, to the
-//                 rank with the same local index there (the "rail" communicator), which forwards
-//                 it inside its node (the node communicator) to the ranks holding its experts;
-//                 combine reverses it, the forwarding rank adding its node's partial sums (FP32,
-//                 then BF16) before the one copy crosses the network back.
-// Each exchange first swaps per-peer counts (an all-to-all of integers, as DeepEP's layout step),
-// inside the timed region. A dispatched record is
-//   [int32 source rank][int32 token][top_k int32 experts][top_k float weights][payload]
-// and a combine record [int32 token][int32 0][H BF16 values].
+// EP dispatch and combine over a Communicator (host buffers), in two implementations behind one
+// interface (make_ep_exchange):
+//   flat          (FlatExchange) one all-to-all-v over every rank: a token goes once to each rank
+//                 holding one of its experts, and each such rank returns one BF16 partial sum;
+//   hierarchical  (HierarchicalExchange) DeepEP's normal mode: one copy per destination node over
+//                 the network, to the rank with the same local index there (the "rail"
+//                 communicator), which forwards it inside its node (the node communicator) to the
+//                 ranks holding its experts; combine reverses it, the forwarding rank adding its
+//                 node's partial sums (FP32, then BF16) before the one copy crosses the network
+//                 back.
+// Each all-to-all-v stage (ep_stage.h) first swaps per-peer counts (an all-to-all of integers, as
+// DeepEP's layout step), inside the timed region. The records are laid out as ep_record.h says;
+// the traffic is counted from the stages' record counts (ep_traffic.h).
 #pragma once
 
 #include <cstddef>
@@ -20,39 +21,20 @@
 
 #include "collectives/communicator.h"
 #include "collectives/ep/ep_config.h"
+#include "collectives/ep/ep_record.h"
 #include "collectives/ep/ep_routing.h"
+#include "collectives/ep/ep_traffic.h"
 #include "collectives/node_layout.h"
 
 namespace cobench::coll::ep {
 
-/// Bytes one rank sends over each link class in one dispatch or combine; self-traffic excluded.
-struct LinkBytes {
-  double network = 0;  ///< to ranks on other nodes
-  double intra = 0;    ///< to other ranks of its node
-};
-
-struct Traffic {
-  LinkBytes payload;  ///< payload bytes only (FP8 + scales, or BF16), DeepEP's unit
-  LinkBytes wire;     ///< including the record headers and routing
-  /// DeepEP's "logical" bandwidth counts: one payload per (token, destination node), own node
-  /// included (its RDMA figure), and every payload a rank receives, self included (its NVLink
-  /// figure).
-  double logical_network = 0;
-  double logical_intra = 0;
-};
-
-struct RecordView {
-  int source_rank = 0;
-  int token = 0;
-  const int* experts = nullptr;
-  const float* weights = nullptr;
-  const std::byte* payload = nullptr;
-};
+struct ExchangeStage;
 
 class EpExchange {
  public:
-  EpExchange(const EpConfig& c, Communicator& world, const NodeLayout& layout, bool hierarchical);
-  ~EpExchange();
+  virtual ~EpExchange();
+  EpExchange(const EpExchange&) = delete;
+  EpExchange& operator=(const EpExchange&) = delete;
 
   /// Sends this rank's tokens (routing `mine`, payloads [T][dispatch_payload_bytes]).
   void dispatch(const Routing& mine, const std::byte* payloads);
@@ -63,33 +45,41 @@ class EpExchange {
   /// Returns the partials to the tokens' ranks; out [T][H] = the sum of each token's partials.
   void combine(float* out);
 
-  const Traffic& dispatch_traffic() const { return dispatch_traffic_; }
-  const Traffic& combine_traffic() const { return combine_traffic_; }
-  bool hierarchical() const { return hierarchical_; }
+  const Traffic& dispatch_traffic() const { return traffic_.dispatch(); }
+  const Traffic& combine_traffic() const { return traffic_.combine(); }
+  virtual bool hierarchical() const = 0;
+
+ protected:
+  EpExchange(const EpConfig& c, Communicator& world, const NodeLayout& layout);
+
+  /// Writes the dispatch record of this rank's token t at `dst`.
+  void write_record(std::byte* dst, const Routing& mine, int t, const std::byte* payloads) const;
+  /// Adds `n` returned combine records, one after another from `recs`, to out at their tokens.
+  void add_returned(const std::byte* recs, std::size_t n, float* out) const;
+
+  const EpConfig c_;
+  Communicator& world_;
+  const NodeLayout layout_;
+  const DispatchRecordLayout dispatch_record_;
+  const CombineRecordLayout combine_record_;
 
  private:
-  struct Stage;
-  void dispatch_flat(const Routing& mine, const std::byte* payloads);
-  void dispatch_hierarchical(const Routing& mine, const std::byte* payloads);
-  void combine_flat(float* out);
-  void combine_hierarchical(float* out);
-  void write_record(std::byte* dst, const Routing& mine, int t, const std::byte* payloads) const;
+  /// Moves the records to the ranks holding their experts, adding each stage to `traffic`.
+  virtual void dispatch_records(const Routing& mine, const std::byte* payloads,
+                                TrafficMeter& traffic) = 0;
+  /// The stage whose receive buffer holds the records delivered to this rank.
+  virtual const ExchangeStage& delivery() const = 0;
+  /// Returns `partials` (one combine record per received record) to the tokens' ranks, adding
+  /// each token's into out (zeroed).
+  virtual void combine_records(const std::vector<std::byte>& partials, float* out) = 0;
 
-  EpConfig c_;
-  Communicator& world_;
-  NodeLayout layout_;
-  bool hierarchical_;
-  std::unique_ptr<Communicator> node_, rail_;
-  std::size_t record_bytes_, combine_bytes_, payload_bytes_;
-  std::unique_ptr<Stage> flat_, rail_stage_, node_stage_;
-  std::vector<const std::byte*> held_;       ///< hierarchical: records this rank forwards
-  std::size_t held_own_ = 0;                 ///< of which this rank's own tokens (first)
-  std::vector<std::size_t> forward_origin_;  ///< node-stage send slot -> held index
-  std::vector<float> node_sum_;              ///< [held][H]
-  std::vector<std::byte> own_records_;       ///< this rank's tokens bound for its own node
-  std::vector<std::byte> combine_send_, combine_recv_, rail_back_send_, rail_back_recv_;
-  Traffic dispatch_traffic_, combine_traffic_;
+  TrafficMeter traffic_;
+  std::vector<std::byte> combine_send_;  ///< the partials, one combine record per received record
   int tokens_ = 0;
 };
+
+/// The flat or hierarchical exchange (hierarchical needs the same number of ranks on every node).
+std::unique_ptr<EpExchange> make_ep_exchange(const EpConfig& c, Communicator& world,
+                                             const NodeLayout& layout, bool hierarchical);
 
 }  // namespace cobench::coll::ep

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "collectives/ep/ep_record.h"
 #include "core/parallel_for.h"
 
 namespace cobench::coll::ep {
@@ -106,7 +107,8 @@ Traffic TrafficAccount::traffic(std::size_t i) const {
   const Counts& k = counts_[i];
   const double p = static_cast<double>(dispatch_ ? dispatch_payload_bytes(c_.hidden)
                                                  : combine_payload_bytes(c_.hidden));
-  const double w = dispatch_ ? 8.0 + 8.0 * c_.top_k + p : 8.0 + p;
+  const double w = static_cast<double>(dispatch_ ? DispatchRecordLayout(c_).bytes()
+                                                 : CombineRecordLayout(c_).bytes());
   Traffic out;
   out.payload = {k.network * p, k.intra * p};
   out.wire = {k.network * w, k.intra * w};

@@ -103,7 +103,9 @@ TEST(MpiEp, MeasuredTrafficEqualsThePlanAndHierarchicalSendsLessAcrossNodes) {
   const auto payloads = make_payloads(c, comm.rank(), all[comm.rank()].tokens);
   double flat_net = 0, hier_net = 0;
   for (bool hier : {false, true}) {
-    EpExchange ex(c, comm, l, hier);
+    const auto exchange = make_ep_exchange(c, comm, l, hier);
+    EpExchange& ex = *exchange;
+    EXPECT_EQ(ex.hierarchical(), hier);
     ex.dispatch(all[comm.rank()], payloads.data());
     for (bool dispatch : {true, false}) {
       const Traffic want = expected_traffic(c, l, all, comm.rank(), hier, dispatch);

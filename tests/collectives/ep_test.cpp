@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-// The EP benchmark's pieces without MPI: configuration errors, payload sizes, routing (limits,
-// skew, files) and the traffic accounting on a routing worked by hand.
+// The EP benchmark's pieces without MPI: configuration errors, payload sizes, record layouts,
+// routing (limits, skew, files) and the traffic accounting on a routing worked by hand.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <set>
 
 #include "collectives/ep/ep_plan.h"
+#include "collectives/ep/ep_record.h"
 #include "collectives/ep/ep_routing.h"
 #include "collectives/ep/ep_token.h"
 #include "collectives/pattern.h"
@@ -20,6 +22,79 @@ namespace {
 TEST(EpConfig, PayloadSizesAsDeepEpCountsThem) {
   EXPECT_EQ(dispatch_payload_bytes(7168), 7392u);  // (1 + 4/128) * 7168
   EXPECT_EQ(combine_payload_bytes(7168), 14336u);
+}
+
+// DeepSeek-V3's shapes (top-8, H = 7168): a dispatch record is 8 + 32 + 32 + 7392 = 7464 B, a
+// combine record 8 + 14336 = 14344 B.
+TEST(EpRecord, LayoutsWorkedByHand) {
+  const EpConfig c;
+  ASSERT_EQ(c.top_k, 8);
+  ASSERT_EQ(c.hidden, 7168);
+  const DispatchRecordLayout d(c);
+  EXPECT_EQ(DispatchRecordLayout::kSourceRankOffset, 0u);
+  EXPECT_EQ(DispatchRecordLayout::kTokenOffset, 4u);
+  EXPECT_EQ(DispatchRecordLayout::kExpertsOffset, 8u);
+  EXPECT_EQ(d.weights_offset(), 40u);  // 8 + 4 * 8
+  EXPECT_EQ(d.payload_offset(), 72u);  // 8 + 8 * 8
+  EXPECT_EQ(d.payload_bytes(), 7392u);
+  EXPECT_EQ(d.bytes(), 7464u);
+  const CombineRecordLayout k(c);
+  EXPECT_EQ(CombineRecordLayout::kTokenOffset, 0u);
+  EXPECT_EQ(CombineRecordLayout::kReservedOffset, 4u);
+  EXPECT_EQ(CombineRecordLayout::kValuesOffset, 8u);
+  EXPECT_EQ(k.payload_bytes(), 14336u);
+  EXPECT_EQ(k.bytes(), 14344u);
+}
+
+// Top-3 at H = 128: 8 + 12 + 12 + 132 = 164 B; written at an odd address (records need no
+// alignment) and read back field by field.
+TEST(EpRecord, DispatchRecordRoundTrips) {
+  const DispatchRecordLayout d(3, dispatch_payload_bytes(128));
+  ASSERT_EQ(d.bytes(), 164u);
+  const int experts[3] = {5, 17, 42};
+  const float weights[3] = {0.25f, 0.5f, 0.25f};
+  std::vector<std::byte> payload(d.payload_bytes());
+  for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<std::byte>(i * 7);
+  std::vector<std::byte> buffer(1 + d.bytes());
+  std::byte* rec = buffer.data() + 1;
+  d.write(rec, 6, 11, experts, weights, payload.data());
+  EXPECT_EQ(DispatchRecordLayout::source_rank(rec), 6);
+  EXPECT_EQ(DispatchRecordLayout::token(rec), 11);
+  for (int j = 0; j < 3; ++j) EXPECT_EQ(DispatchRecordLayout::expert(rec, j), experts[j]);
+  std::int32_t token = 0;
+  float weight = 0;
+  std::memcpy(&token, rec + 4, 4);
+  std::memcpy(&weight, rec + 8 + 12 + 4, 4);
+  EXPECT_EQ(token, 11);
+  EXPECT_EQ(weight, 0.5f);
+  EXPECT_EQ(std::memcmp(rec + 32, payload.data(), payload.size()), 0);
+
+  std::vector<std::byte> aligned(rec, rec + d.bytes());
+  const RecordView v = d.view(aligned.data());
+  EXPECT_EQ(v.source_rank, 6);
+  EXPECT_EQ(v.token, 11);
+  EXPECT_EQ(std::memcmp(v.experts, experts, sizeof experts), 0);
+  EXPECT_EQ(std::memcmp(v.weights, weights, sizeof weights), 0);
+  EXPECT_EQ(v.payload, aligned.data() + 32);
+}
+
+// H = 4: 8 + 8 = 16 B; values exact in BF16 come back exactly.
+TEST(EpRecord, CombineRecordRoundTrips) {
+  const CombineRecordLayout k(4);
+  ASSERT_EQ(k.bytes(), 16u);
+  std::vector<std::byte> buffer(1 + k.bytes(), std::byte{0xff});
+  std::byte* rec = buffer.data() + 1;
+  CombineRecordLayout::write_header(rec, 9);
+  const float values[4] = {1.5f, -2.0f, 0.0078125f, 96.0f};
+  k.write_values(rec, values);
+  EXPECT_EQ(CombineRecordLayout::token(rec), 9);
+  std::int32_t reserved = -1;
+  std::memcpy(&reserved, rec + 4, 4);
+  EXPECT_EQ(reserved, 0);
+  EXPECT_EQ(reinterpret_cast<std::byte*>(CombineRecordLayout::values(rec)), rec + 8);
+  float sum[4] = {1, 1, 1, 1};
+  k.add_values(rec, sum);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(sum[i], 1 + values[i]) << i;
 }
 
 TEST(EpConfig, BadConfigurationsNameTheOption) {
