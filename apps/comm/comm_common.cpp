@@ -189,6 +189,14 @@ void add_comm_options(CLI::App& app, CommOptions& o) {
           "RANK:throw|RANK:hang"));
 }
 
+void check_ep_backend(const std::string& backend) {
+  if (backend != "mpi")
+    throw Error(fmt::format(
+        "--backend {}: the EP benchmark moves host buffers over MPI; its exchange on device "
+        "buffers over NCCL is not built yet: use --backend mpi (collectives run over NCCL)",
+        backend));
+}
+
 std::unique_ptr<coll::Communicator> make_world(const std::string& backend) {
   if (backend == "mpi") return std::make_unique<coll::MpiCommunicator>(MPI_COMM_WORLD);
 #if COBENCH_HAVE_NCCL_BACKEND

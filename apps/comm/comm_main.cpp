@@ -81,7 +81,10 @@ int main(int argc, char** argv) {
   }
   if (app::check_usage("cobench_comm", [&] {
         if (coll->parsed()) app::resolve(coll_cli);
-        if (ep->parsed()) coll::ep::validate(app::resolve(ep_cli).config, 1);
+        if (ep->parsed()) {
+          app::check_ep_backend(common.backend);
+          coll::ep::validate(app::resolve(ep_cli).config, 1);
+        }
       }) != 0)
     return 2;
   return app::run_mpi_main("cobench_comm", argc, argv,

@@ -66,7 +66,10 @@ int main(int argc, char** argv) {
     return app::parse_error_exit(app, e);
   }
   // The options every rank count needs are checked before MPI starts: a usage error exits 2.
-  if (app::check_usage("cobench_ep", [&] { coll::ep::validate(app::resolve(cli).config, 1); }) != 0)
+  if (app::check_usage("cobench_ep", [&] {
+        app::check_ep_backend(common.backend);
+        coll::ep::validate(app::resolve(cli).config, 1);
+      }) != 0)
     return 2;
   if (plan_ranks > 0) {
     const int per_node = common.ranks_per_node > 0 ? common.ranks_per_node : 8;

@@ -131,8 +131,9 @@ Kernel pick_kernel() {
 
 Kernel select_kernel(CpuKernel which) {
   if (which == CpuKernel::kAuto) return pick_kernel();
-  COBENCH_CHECK(cpu_supports(which), fmt::format("kernel {}: this CPU does not have it",
-                                                 fp8_gemm_cpu_kernel_name(which)));
+  if (!cpu_supports(which))
+    throw Error(fmt::format("the FP8 GEMM kernel {} needs instructions this CPU does not have",
+                            fp8_gemm_cpu_kernel_name(which)));
   return kernel_of(which);
 }
 
