@@ -239,6 +239,10 @@ void add_analyze(CLI::App& app, Action& action) {
         s.train_mfu = o->mfu;
         s.micro_batches = o->micro_batches;
         s.schedule = topo::parse_schedule(o->schedule);
+        if (s.schedule == topo::Schedule::kFiveStage && o->micro_batches != 2)
+          throw UsageError(
+              fmt::format("--schedule five-stage overlaps 2 micro-batches; --micro-batches is {}",
+                          o->micro_batches));
         s.redundant_experts = o->redundant;
         s.tp = o->tp;
         s.mtp_depth = o->mtp_depth;

@@ -234,6 +234,10 @@ TEST(Cli, AnalyzeCombineFormat) {
   EXPECT_GT(j["saved_s_per_step"].get<double>(), 0);
   EXPECT_GT(j["break_even_values_per_s"].get<double>(), 0);
   EXPECT_EQ(run(base + "--combine-format fp4").status, 2);
+  // The five-stage pipeline is two micro-batches': another count is a usage error.
+  const CommandResult five = run(base + "--schedule five-stage --micro-batches 4");
+  EXPECT_EQ(five.status, 2) << five.out;
+  EXPECT_NE(five.out.find("--schedule five-stage overlaps 2 micro-batches"), std::string::npos);
 }
 
 TEST(Cli, AnalyzeServingOptions) {
