@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/markdown.h"
+#include "topologies/report.h"
 
 namespace cobench::topo {
 namespace {
@@ -37,13 +38,13 @@ std::string break_even_text(const KvReloadTierResult& t, double range_tokens) {
       if (t.break_even.tokens < 1)
         return fmt::format("reload is faster from the first token (N* = {:.4g}, the latency's)",
                            t.break_even.tokens);
-      return fmt::format("recompute is faster below N* = {:.4g} tokens, reload above",
-                         t.break_even.tokens);
+      return fmt::format("recompute is faster below N* = {}, reload above",
+                         format_quantity(t.break_even.tokens, "tokens"));
     case BreakEvenKind::kNeverReload:
       return "recompute is faster at every length";
     case BreakEvenKind::kReloadBeyondRange:
-      return fmt::format("recompute is faster up to {} tokens (N* = {:.4g})",
-                         tokens_text(range_tokens), t.break_even.tokens);
+      return fmt::format("recompute is faster up to {} tokens (N* = {})", tokens_text(range_tokens),
+                         format_quantity(t.break_even.tokens, "tokens"));
   }
   return "?";
 }
