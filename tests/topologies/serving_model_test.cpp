@@ -111,7 +111,8 @@ TEST(ServingOps, CombineFormatSetsItsBytes) {
   // for the device's own experts stay).
   ServingShape s = decode_shape(10, 4096, 144);
   s.combine = cobench::find_ep_wire_format("logfmt10");
-  const Op& c = find(step_ops(v3(), s).moe, "moe.combine");
+  const StepOps ops = step_ops(v3(), s);
+  const Op& c = find(ops.moe, "moe.combine");
   EXPECT_NEAR(c.comm_out_bytes, 10 * 8 * 136.0 / 144 * 9408, 1e-6);
   EXPECT_NEAR(c.comm_up_bytes, 10 * 8 * 7.0 / 144 * 9408, 1e-6);
   EXPECT_NEAR(c.comm_values, 10 * 8 * 143.0 / 144 * 7168, 1e-6);
