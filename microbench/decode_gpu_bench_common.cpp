@@ -86,10 +86,11 @@ double copy_bandwidth() {
 void require_device_room(std::size_t bytes) {
   std::size_t free_bytes = 0, total_bytes = 0;
   COBENCH_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
-  COBENCH_CHECK(bytes + (std::size_t{1} << 30) <= free_bytes,
-                fmt::format("cache of {} B does not fit the device's {} free bytes with 1 GiB to "
-                            "spare",
-                            bytes, free_bytes));
+  if (bytes + (std::size_t{1} << 30) > free_bytes)
+    throw Error(
+        fmt::format("a cache of {} B does not fit the device's {} free bytes with 1 GiB "
+                    "to spare",
+                    bytes, free_bytes));
 }
 
 int sm_count() {

@@ -268,8 +268,8 @@ void register_all() {
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime();
   const char* grid = std::getenv("COBENCH_MLA_GRID");
-  COBENCH_CHECK(!grid || std::string(grid) == "full",
-                fmt::format("COBENCH_MLA_GRID is \"{}\"; expected \"full\" or unset", grid));
+  if (grid && std::string(grid) != "full")
+    throw Error(fmt::format("COBENCH_MLA_GRID is \"{}\"; expected \"full\" or unset", grid));
   const bool full = grid != nullptr;
   std::vector<std::int64_t> batches{1, 16, 128}, contexts{1024, 4096, 32768};
   if (full)
