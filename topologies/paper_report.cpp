@@ -388,11 +388,13 @@ void production_prediction(Report& r, const ProductionScenario& prod, const std:
   b.known("day6.decode.tokens_per_s_per_node", "decode: output tokens/s per H800 node, predicted",
           prod.output_tokens_per_s_per_node, best.tokens_per_s_per_device * gpus_per_node, "tok/s",
           0.15,
-          fmt::format("not tuned away: a 24 h average over a varying load against a node kept "
-                      "full at the users' speed; routing {} (the busiest GPU x{:.3f}); EPLB's "
-                      "own imbalance and kernel launch gaps are not modeled",
-                      s.random_routing ? "at random around perfect EPLB" : "balanced",
-                      expert_load_factor(best_batch / s.micro_batches * 8, s.ep_degree)));
+          fmt::format(
+              "not tuned away: a 24 h average over a varying load against a node kept "
+              "full at the users' speed; routing {} (the busiest GPU x{:.3f}); EPLB's "
+              "own imbalance and kernel launch gaps are not modeled",
+              s.random_routing ? "at random around perfect EPLB" : "balanced",
+              expert_load_factor(best_batch / s.micro_batches * static_cast<double>(m.moe->top_k),
+                                 s.ep_degree)));
 
   DecodeSetting pre;
   pre.prefill_ep = prod.prefill_ep;

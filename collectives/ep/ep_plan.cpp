@@ -62,7 +62,6 @@ void TrafficAccount::add(int src, const Routing& routing) {
     for (std::size_t i = 0; i < ranks_.size(); ++i) {
       const int rank = ranks_[i];
       const int me_node = node(rank);
-      if (src != rank && !accounted_node_[static_cast<std::size_t>(me_node)]) continue;
       Counts& k = counts_[i];
       const bool mine =
           std::binary_search(dest.begin(), dest.begin() + static_cast<std::ptrdiff_t>(nd), rank);

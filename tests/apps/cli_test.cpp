@@ -95,6 +95,18 @@ TEST(Cli, ConvertsGoogleBenchmarkJson) {
 
 // nccl-tests' -J JSON of two test binaries (tests/data/nccl-tests, 2 nodes of 8 H100s) into one
 // results file whose send_recv latency the model takes on a cluster of H100s.
+// With the node description on stdout, stdout is only its YAML; --json cannot share it.
+TEST(Cli, SysinfoClusterNodeOnStdoutIsOnlyYaml) {
+  const CommandResult r = run("sysinfo --cluster-node -", /*stdout_only=*/true);
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out.rfind("# Node description", 0), 0u) << r.out;
+  EXPECT_EQ(r.out.find("version hwloc"), std::string::npos) << r.out;  // the report went to stderr
+  const CommandResult both = run("sysinfo --cluster-node - --json");
+  EXPECT_EQ(both.status, 2) << both.out;
+  EXPECT_NE(both.out.find("--json: cannot share stdout with --cluster-node -"), std::string::npos)
+      << both.out;
+}
+
 TEST(Cli, ConvertsNcclTestsJsonForTheModel) {
   const fs::path dir = fresh_dir("cobench_cli_nccl_tests");
   const fs::path out = dir / "r.json";
@@ -234,6 +246,8 @@ TEST(Cli, AnalyzeCombineFormat) {
   EXPECT_GT(j["saved_s_per_step"].get<double>(), 0);
   EXPECT_GT(j["break_even_values_per_s"].get<double>(), 0);
   EXPECT_EQ(run(base + "--combine-format fp4").status, 2);
+  EXPECT_EQ(run(base + "--routing sideways").status, 2);
+  EXPECT_EQ(run(base + "--schedule six-stage").status, 2);
   // The five-stage pipeline is two micro-batches': another count is a usage error.
   const CommandResult five = run(base + "--schedule five-stage --micro-batches 4");
   EXPECT_EQ(five.status, 2) << five.out;

@@ -87,6 +87,26 @@ TEST(PaperReport, ProductionInputsOutOfRangeNameTheKey) {
       << e;
 }
 
+TEST(PaperReport, ProductionScheduleAndRoutingNameTheKey) {
+  std::ifstream in(find_data_file("scenarios", "deepseek-v3-paper"));
+  const std::string good((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto error_with = [&](const std::string& from, const std::string& to) {
+    std::string text = good;
+    text.replace(text.find(from), from.size(), to);
+    return cobench::test::error_of(
+        [&] { load_scenario(cobench::config::parse_yaml(text, "s.yaml")); });
+  };
+  const std::string schedule = error_with("decode_schedule: five-stage", "decode_schedule: six");
+  EXPECT_NE(schedule.find("key 'scenario.production.decode_schedule'"), std::string::npos)
+      << schedule;
+  EXPECT_NE(schedule.find("unknown schedule 'six'"), std::string::npos) << schedule;
+  const std::string routing = error_with("routing: random", "routing: uneven");
+  EXPECT_NE(routing.find("key 'scenario.production.routing': expected balanced or random, got "
+                         "'uneven'"),
+            std::string::npos)
+      << routing;
+}
+
 TEST(PaperReport, JsonCarriesEveryRow) {
   const auto j = to_json(report());
   EXPECT_EQ(j["rows"].size(), report().rows.size());
