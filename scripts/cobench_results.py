@@ -18,6 +18,7 @@ import statistics
 import sys
 from pathlib import Path
 
+import fastjsonschema
 import jsonschema
 import pandas as pd
 
@@ -50,11 +51,14 @@ class _Object(dict):
 
 
 def _object(pairs: list) -> _Object:
-    obj = _Object()
-    for key, value in pairs:
-        if key in obj and obj.repeated is None:
-            obj.repeated = key
-        obj[key] = value
+    obj = _Object(pairs)  # the last value of a repeated key wins, as before
+    if len(obj) != len(pairs):
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                obj.repeated = key
+                break
+            seen.add(key)
     return obj
 
 
@@ -106,13 +110,69 @@ def _check_tree(doc, source: str) -> None:
         stack.extend(reversed(children))
 
 
+# A JSON text can hold a lone surrogate only as a \\u escape (UTF-8 cannot encode one).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _plain_tree(doc, limit: int) -> bool:
+    """Whether no container is nested deeper than `limit` and every number is within a double's
+    range (Python's own parse turns 1e999 into inf and keeps 10^400 as an int): one pass over the
+    values, level by level, without paths."""
+    level, depth = [doc], 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return False
+        deeper = []
+        for container in level:
+            for v in (container.values() if isinstance(container, dict) else container):
+                if isinstance(v, (dict, list)):
+                    deeper.append(v)
+                elif type(v) is float:
+                    if v - v != 0.0:  # inf (NaN is refused while parsing)
+                        return False
+                elif type(v) is int and not -_DOUBLE_MAX <= v <= _DOUBLE_MAX:
+                    return False
+        level = deeper
+    return True
+
+
+_DOUBLE_MAX = sys.float_info.max
+
+
+def _tree_ok(doc, text: str, repeated: bool) -> bool:
+    """The quick checks of the common case: no key repeated (seen while parsing), no surrogate
+    escape in the text, nesting within the limit, every number in range. False sends the text to
+    the strict parse and _check_tree, which name the first problem and its path."""
+    return not repeated and not _SURROGATE_ESCAPE.search(text) and (
+        not isinstance(doc, (dict, list)) or _plain_tree(doc, MAX_DEPTH))
+
+
 def parse(text: str | bytes, source: str = "<memory>"):
     """Parses JSON as strictly as the C++ reader; ResultsError names `source` (and the path)."""
+    repeated = []
+
+    def pairs_hook(pairs: list) -> _Object:
+        obj = _object(pairs)
+        if obj.repeated is not None:
+            repeated.append(obj.repeated)
+        return obj
+
     try:
         if isinstance(text, bytes):
             text = text.decode("utf-8-sig")
-        doc = json.loads(text, object_pairs_hook=_object, parse_float=_float, parse_int=_int,
-                         parse_constant=_constant)
+        # Python's own number conversions first, at C speed; _tree_ok then looks for a number
+        # beyond a double, and the strict parse below names it.
+        try:
+            doc = json.loads(text, object_pairs_hook=pairs_hook, parse_constant=_constant)
+        except json.JSONDecodeError:
+            raise
+        except ValueError:  # an integer of more digits than Python converts
+            doc, repeated = None, [None]
+        if not _tree_ok(doc, text, bool(repeated)):
+            doc = json.loads(text, object_pairs_hook=_object, parse_float=_float,
+                             parse_int=_int, parse_constant=_constant)
+            _check_tree(doc, source)
     except UnicodeDecodeError as e:
         raise ResultsError(f"{source}: not valid JSON: not UTF-8 text at byte {e.start}") from e
     except json.JSONDecodeError as e:
@@ -122,7 +182,6 @@ def parse(text: str | bytes, source: str = "<memory>"):
         raise ResultsError(f"{source}: not valid JSON: {e}") from e
     except RecursionError as e:
         raise ResultsError(f"{source}: nested deeper than {MAX_DEPTH} levels") from e
-    _check_tree(doc, source)
     return doc
 
 
@@ -148,6 +207,46 @@ def _schema() -> dict:
         return json.load(f)
 
 
+# Schema keywords newer than draft 7, as draft 7 writes them, for the compiled validator.
+_DRAFT7_FORMS = {"$defs": "definitions", "dependentRequired": "dependencies"}
+
+
+def _as_draft7(node):
+    """The schema in draft 7's words: `$defs` -> `definitions` (and the references into it),
+    `dependentRequired` -> `dependencies` (its array form means the same)."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                out[key] = value.replace("#/$defs/", "#/definitions/")
+            elif key == "$schema":
+                out[key] = "http://json-schema.org/draft-07/schema#"
+            else:
+                out[_DRAFT7_FORMS.get(key, key)] = _as_draft7(value)
+        return out
+    if isinstance(node, list):
+        return [_as_draft7(v) for v in node]
+    return node
+
+
+_fast_validator = None
+
+
+def _fast_valid(doc: dict) -> bool:
+    """Whether the schema holds, by a validator compiled to Python code (fastjsonschema: about
+    10x jsonschema's speed, for the dashboard's 10^5 records). A document it refuses goes to
+    jsonschema, the reference, for the message; tests/test_hostile_results.py checks that every
+    bad file is still refused."""
+    global _fast_validator
+    if _fast_validator is None:
+        _fast_validator = fastjsonschema.compile(_as_draft7(_schema()))
+    try:
+        _fast_validator(doc)
+        return True
+    except fastjsonschema.JsonSchemaException:
+        return False
+
+
 def _json_path(error: jsonschema.ValidationError) -> str:
     path = "$"
     for part in error.absolute_path:
@@ -162,13 +261,31 @@ def _close(stored: float, computed: float, magnitude: float = 0.0) -> bool:
     return abs(stored - computed) <= 1e-9 * scale
 
 
+# Below this magnitude the squares of deviations stay finite in a double: the sample standard
+# deviation is computed in floats (two passes, fsum); above it exactly, by statistics.stdev.
+_FLOAT_STDEV_LIMIT = 1e150
+
+
+def _stdev(values: list) -> float:
+    if len(values) < 2:
+        return 0.0
+    if max(abs(v) for v in values) >= _FLOAT_STDEV_LIMIT:
+        return statistics.stdev(values)
+    mean = math.fsum(values) / len(values)
+    return math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1))
+
+
 def _statistics(values: list) -> dict:
-    out = {}
-    for key, f in (("median", statistics.median), ("min", min), ("max", max),
-                   ("mean", statistics.fmean),
-                   ("stddev", lambda v: statistics.stdev(v) if len(v) > 1 else 0.0)):
+    ordered = sorted(values)
+    n, mid = len(ordered), len(ordered) // 2
+    out = {"median": float(ordered[mid]) if n % 2 else None,
+           "min": float(ordered[0]), "max": float(ordered[-1])}
+    for key, f in (("median", statistics.median), ("mean", statistics.fmean),
+                   ("stddev", _stdev)):
+        if out.get(key) is not None:
+            continue
         try:
-            out[key] = float(f(values))
+            out[key] = float(f(ordered))
         except OverflowError:
             out[key] = math.inf
     return out
@@ -219,11 +336,12 @@ def _check_unique_records(doc: dict, source: str) -> None:
 
 def validate(doc: dict, source: str = "<memory>") -> dict:
     """Raises ResultsError unless `doc` is a valid results document; returns it."""
-    validator = jsonschema.Draft202012Validator(_schema())
-    errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
-    if errors:
-        first = errors[0]
-        raise ResultsError(f"{source}: {_json_path(first)}: {first.message}")
+    if not _fast_valid(doc):
+        validator = jsonschema.Draft202012Validator(_schema())
+        errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
+        if errors:
+            first = errors[0]
+            raise ResultsError(f"{source}: {_json_path(first)}: {first.message}")
     if not _UTC_TIME.fullmatch(doc["run"]["utc_time"]):
         raise ResultsError(f"{source}: $.run.utc_time: '{doc['run']['utc_time']}' is not an "
                            "ISO 8601 UTC time")

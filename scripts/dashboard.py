@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """Builds the static cobench dashboard (docs/dashboard.md) from results files.
 
-    scripts/dashboard.py results/ -o site/ [--paper paper.json] [--analysis analysis.json]
+    scripts/dashboard.py results/ -o site/ [--paper paper.json] [--analysis analysis.json]...
                          [--history history.json]
 
 Pages: index.html (machines, runs, links), machine-<host>.html (GEMM TFLOP/s, MLA and KV GB/s,
-collective busbw, EP bandwidth, each against its peak; model inputs), paper.html, model.html
+a roofline, collective busbw, EP bandwidth, each against its peak; model inputs), and where
+their inputs are given compare.html (across machines), clusters.html, paper.html, model.html
 and history.html. Self-contained: plotly.js is copied next to the pages (plotly.min.js), so the
 site works offline and on GitHub Pages. Exit status: 0 success, 1 an input error, 2 usage.
 """
@@ -27,8 +28,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("results", nargs="+", help="results files or directories (recursive)")
     parser.add_argument("-o", "--out", required=True, help="output directory of the site")
     parser.add_argument("--paper", help="JSON of `cobench analyze --paper --format json`")
-    parser.add_argument("--analysis", help="JSON of `cobench analyze --model M --cluster C "
-                                           "--measured R --format json`")
+    parser.add_argument("--analysis", action="append",
+                        help="JSON of `cobench analyze --model M --cluster C [--measured R] "
+                             "--format json`, or of a side-by-side `--cluster A --cluster B`; "
+                             "may be given several times, every analysis is shown")
     parser.add_argument("--history", help="JSON of `cobench history PATH... --format json`")
     args = parser.parse_args(argv)
     try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import math
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -30,6 +31,16 @@ EP_METRICS = ["network_bandwidth", "intra_bandwidth", "logical_network_bandwidth
               "logical_intra_bandwidth"]
 LABEL_SKIP = {"model_input", "model_metric", "real_time"}
 HEIGHT = 460
+
+
+def column(values) -> np.ndarray:
+    """A trace's values as an array: plotly checks a list element by element (seconds at 10^5
+    points) and an array at once; numbers reach the page as typed arrays (base64 `bdata`, which
+    plotly.js reads), strings as a JSON list."""
+    values = list(values)
+    if values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return np.asarray(values, dtype=np.float64)
+    return np.asarray(values, dtype=object)
 
 
 def as_number(value) -> float | None:
@@ -66,12 +77,42 @@ def utc(text: str) -> str:
     return text.replace("T", " ").rstrip("Z")
 
 
+CHAR_PX = 7.5  # the width of a tick label's character at plotly's default 12 px font
+PLOT_PX = 1000  # about the plot area of a chart on a page 78em wide
+
+
+def category_axis(order: list[str]) -> dict:
+    """A category axis in `order`: labels horizontal where they fit side by side, else vertical
+    (-90 degrees: narrow, never drawn over each other as plotly's 30-degree labels are);
+    automargin makes room for them."""
+    longest = max((len(str(c)) for c in order), default=0)
+    fits = len(order) * (longest + 2) * CHAR_PX <= PLOT_PX
+    return {"categoryorder": "array", "categoryarray": order, "automargin": True,
+            "tickangle": 0 if fits else -90}
+
+
+def chart_height(xaxis: dict) -> int:
+    """HEIGHT, plus the length of the longest label where category labels stand vertically
+    (automargin takes that room from the plot; the chart grows instead, up to 360 px)."""
+    if xaxis.get("tickangle") != -90:
+        return HEIGHT
+    longest = max((len(str(c)) for c in xaxis.get("categoryarray", [])), default=0)
+    return HEIGHT + int(min(longest * CHAR_PX, 360))
+
+
+def log_axis(low: float, high: float) -> dict:
+    """A log axis over [low, high] (> 0): a label a decade where it spans two or more (plotly's
+    in-between labels, 2 ... 9, run into the next decade's), else at 1, 2 and 5."""
+    decades = math.log10(high / low) if low > 0 and high > low else 0.0
+    return {"type": "log", "automargin": True, "dtick": 1 if decades >= 2 else "D2"}
+
+
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, bars: bool = False,
             **axes) -> go.Figure:
     if bars:  # peak markers (offsetgroup) over their bars
         fig.update_layout(barmode="group", scattermode="group")
-    fig.update_layout(title=esc(title), template="plotly_white", height=HEIGHT,
-                      legend={"orientation": "h", "y": -0.25}, margin={"b": 140},
+    fig.update_layout(title=esc(title), template="plotly_white",
+                      height=chart_height(axes.get("xaxis", {})),
                       xaxis={"title": {"text": x_title}, **axes.get("xaxis", {})},
                       yaxis={"title": {"text": y_title}, "rangemode": "tozero",
                              **axes.get("yaxis", {})})
@@ -81,10 +122,10 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, bars: bool =
 def _peak_trace(x: list, peaks: list[float], names: list, label: str) -> go.Scatter:
     """Peak markers; in a grouped bar chart (scattermode group) they sit over their bars."""
     hover = [f"{esc(label)}<br>peak: {esc(n)}" for n in names]
-    return go.Scatter(x=x, y=peaks, mode="markers", name=f"peak: {esc(label)}",
+    return go.Scatter(x=column(x), y=column(peaks), mode="markers", name=f"peak: {esc(label)}",
                       offsetgroup=esc(label),
                       marker={"symbol": "line-ew-open", "size": 22, "line": {"width": 3}},
-                      hovertext=hover, hoverinfo="text+y")
+                      hovertext=column(hover), hoverinfo="text+y")
 
 
 def _with_peaks(fig: go.Figure, rows: pd.DataFrame, x: list, label: str, factor: float) -> None:
@@ -125,11 +166,11 @@ def gemm_figure(rows: pd.DataFrame, title: str) -> go.Figure | None:
     for (series, metric), g in rows.groupby([rows["benchmark"].map(base_name), "metric"]):
         label = series if metric == "gemm_flop_per_s" else f"{series} {metric}"
         x = [esc(s[1]) for s in g["shape"]]
-        fig.add_trace(go.Bar(x=x, y=list(g["median"] * 1e-12), name=esc(label),
-                             offsetgroup=esc(label), hovertext=_fraction_hover(g)))
+        fig.add_trace(go.Bar(x=column(x), y=column(g["median"] * 1e-12), name=esc(label),
+                             offsetgroup=esc(label), hovertext=column(_fraction_hover(g))))
         _with_peaks(fig, g, x, label, 1e-12)
     return _layout(fig, title, "shape (m×n×k)", axis_title("throughput", "FLOP/s"),
-                   bars=True, xaxis={"categoryorder": "array", "categoryarray": order})
+                   bars=True, xaxis=category_axis(order))
 
 
 def bandwidth_figures(rows: pd.DataFrame, title: str) -> list[go.Figure]:
@@ -154,23 +195,33 @@ def _context_figure(rows: pd.DataFrame, title: str) -> go.Figure:
     fig = go.Figure()
     for label, g in rows.sort_values("context").groupby("label"):
         x = list(g["context"])
-        fig.add_trace(go.Scatter(x=x, y=list(g["median"] * 1e-9), mode="lines+markers",
-                                 name=esc(label), hovertext=_fraction_hover(g)))
+        fig.add_trace(go.Scatter(x=column(x), y=column(g["median"] * 1e-9), mode="lines+markers",
+                                 name=esc(label), hovertext=column(_fraction_hover(g))))
         _with_peaks(fig, g, x, label, 1e-9)
     return _layout(fig, title, "context (tokens, log scale)", axis_title("bandwidth", "B/s"),
-                   xaxis={"type": "log"})
+                   xaxis=log_axis(rows["context"].min(), rows["context"].max()))
+
+
+def readable(benchmark: str, params: dict) -> str:
+    """A record for people: the benchmark's first name segment and its parameters by name
+    (`BM_HostStream mib=512, op=read, threads=2`), without the protocol strings of the name
+    (model_input:..., real_time)."""
+    shown = params_label(params, set())
+    return f"{base_name(benchmark)} {shown}" if shown else base_name(benchmark)
 
 
 def _bar_figure(rows: pd.DataFrame, title: str) -> go.Figure:
     fig = go.Figure()
-    order = sorted({esc(b) for b in rows["benchmark"]})
+    rows = rows.assign(label=[esc(readable(b, p))
+                              for b, p in zip(rows["benchmark"], rows["params"])])
+    order = sorted(set(rows["label"]))
     for metric, g in rows.groupby("metric"):
-        x = [esc(b) for b in g["benchmark"]]
-        fig.add_trace(go.Bar(x=x, y=list(g["median"] * 1e-9), name=esc(metric),
-                             offsetgroup=esc(metric), hovertext=_fraction_hover(g)))
+        x = list(g["label"])
+        fig.add_trace(go.Bar(x=column(x), y=column(g["median"] * 1e-9), name=esc(metric),
+                             offsetgroup=esc(metric), hovertext=column(_fraction_hover(g))))
         _with_peaks(fig, g, x, metric, 1e-9)
     return _layout(fig, title, "benchmark", axis_title("bandwidth", "B/s"),
-                   bars=True, xaxis={"categoryorder": "array", "categoryarray": order})
+                   bars=True, xaxis=category_axis(order))
 
 
 def collectives_figure(rows: pd.DataFrame, title: str) -> go.Figure | None:
@@ -187,11 +238,11 @@ def collectives_figure(rows: pd.DataFrame, title: str) -> go.Figure | None:
     fig = go.Figure()
     for label, g in rows.sort_values("size").groupby("label"):
         x = list(g["size"])
-        fig.add_trace(go.Scatter(x=x, y=list(g["median"] * 1e-9), mode="lines+markers",
-                                 name=esc(label), hovertext=_fraction_hover(g)))
+        fig.add_trace(go.Scatter(x=column(x), y=column(g["median"] * 1e-9), mode="lines+markers",
+                                 name=esc(label), hovertext=column(_fraction_hover(g))))
         _with_peaks(fig, g, x, label, 1e-9)
     return _layout(fig, title, "message size (bytes, log scale)", axis_title("busbw", "B/s"),
-                   xaxis={"type": "log"})
+                   xaxis=log_axis(rows["size"].min(), rows["size"].max()))
 
 
 def ep_label(params: dict, benchmark: str) -> str:
@@ -219,12 +270,12 @@ def ep_figure(rows: pd.DataFrame, title: str) -> go.Figure | None:
         if g.empty:
             continue
         x = list(g["label"])
-        fig.add_trace(go.Bar(x=x, y=list(g["median"] * 1e-9), name=esc(metric),
-                             offsetgroup=esc(metric), hovertext=_fraction_hover(g)))
+        fig.add_trace(go.Bar(x=column(x), y=column(g["median"] * 1e-9), name=esc(metric),
+                             offsetgroup=esc(metric), hovertext=column(_fraction_hover(g))))
         _with_peaks(fig, g, x, metric, 1e-9)
     return _layout(fig, title, "phase / implementation, tokens per rank × ranks / nodes",
                    axis_title("bandwidth per rank", "B/s"),
-                   bars=True, xaxis={"categoryorder": "array", "categoryarray": order})
+                   bars=True, xaxis=category_axis(order))
 
 
 def model_ratio_figure(table: pd.DataFrame, title: str) -> go.Figure | None:
@@ -238,6 +289,18 @@ def model_ratio_figure(table: pd.DataFrame, title: str) -> go.Figure | None:
     fig.add_hline(y=1.0, line_dash="dash")
     return _layout(fig, title, "model input (record)",
                    "measured / datasheet (dimensionless; 1 = datasheet)")
+
+
+def cluster_figure(clusters: list[dict], key: str, label: str, factor: float,
+                   title: str) -> go.Figure | None:
+    """One quantity of the side-by-side analysis: a bar per cluster."""
+    have = [c for c in clusters if as_number(c.get(key)) is not None]
+    if not have:
+        return None
+    fig = go.Figure(go.Bar(x=column(esc(c.get("cluster", "")) for c in have),
+                           y=column(as_number(c[key]) * factor for c in have), name=esc(label)))
+    return _layout(fig, title, "cluster", f"{label} (as computed by cobench analyze)",
+                   xaxis={"automargin": True})
 
 
 def history_figure(series: dict, title: str) -> go.Figure | None:

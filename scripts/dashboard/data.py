@@ -159,27 +159,27 @@ def _peak(metric: dict, metrics: dict) -> tuple[str | None, float]:
     return None, float("nan")
 
 
-def _record_rows(doc: dict, index: int, record: dict, label: str) -> list[dict]:
+def _record_rows(doc: dict, index: int, record: dict, label: str) -> list[tuple]:
+    """The record's rows, in the order of COLUMNS."""
     run = doc["run"]
+    params = dict(sorted(record["parameters"].items()))
+    params_key = json.dumps(params, default=str)  # sorted already: the configuration's key
+    head = (doc["_file"], label, run["utc_time"], run["git_commit"], index, record["suite"],
+            record["benchmark"], record["backend"])
+    status = record["verification"]["status"]
+    metrics = record["metrics"]
     rows = []
-    for name in sorted(record["metrics"]):
-        m = record["metrics"][name]
-        peak_name, peak_value = _peak(m, record["metrics"])
-        rows.append({
-            "file": doc["_file"], "host": label, "utc_time": run["utc_time"],
-            "git_commit": run["git_commit"], "record": index, "suite": record["suite"],
-            "benchmark": record["benchmark"], "backend": record["backend"], "metric": name,
-            "unit": m["unit"], "median": _median(m), "repetitions": len(m["values"]),
-            "peak_name": peak_name, "peak_value": peak_value,
-            "verification": record["verification"]["status"],
-            "params": dict(sorted(record["parameters"].items())),
-        })
+    for name in sorted(metrics):
+        m = metrics[name]
+        peak_name, peak_value = _peak(m, metrics)
+        rows.append(head + (name, m["unit"], _median(m), len(m["values"]), peak_name, peak_value,
+                            status, params, params_key))
     return rows
 
 
 COLUMNS = ["file", "host", "utc_time", "git_commit", "record", "suite", "benchmark", "backend",
            "metric", "unit", "median", "repetitions", "peak_name", "peak_value", "verification",
-           "params"]
+           "params", "params_key"]
 
 
 def to_frame(runs: list[dict]) -> pd.DataFrame:
@@ -189,7 +189,7 @@ def to_frame(runs: list[dict]) -> pd.DataFrame:
     labels = machine_labels(runs)
     rows = [row for doc in runs for i, rec in enumerate(doc["records"])
             for row in _record_rows(doc, i, rec, labels[machine_key(doc["run"])])]
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame.from_records(rows, columns=COLUMNS)
 
 
 def latest(frame: pd.DataFrame) -> pd.DataFrame:
@@ -197,11 +197,9 @@ def latest(frame: pd.DataFrame) -> pd.DataFrame:
     of the latest run: a benchmark run at 4 and at 8 ranks keeps both."""
     if frame.empty:
         return frame
-    ordered = frame.sort_values(["utc_time", "file", "record"]).assign(
-        params_key=frame["params"].map(lambda p: json.dumps(p, sort_keys=True, default=str)))
+    ordered = frame.sort_values(["utc_time", "file", "record"])
     keys = ["host", "suite", "benchmark", "backend", "params_key", "metric"]
-    return (ordered.drop_duplicates(keys, keep="last").sort_values(keys, ignore_index=True)
-            .drop(columns="params_key"))
+    return ordered.drop_duplicates(keys, keep="last").sort_values(keys, ignore_index=True)
 
 
 def load_json(path: str | None, what: str) -> dict | None:
@@ -244,6 +242,17 @@ def paper_rows(doc: dict | None, source: str = "") -> pd.DataFrame:
             "deviation": f"{100 * dev:.2f}%" if isinstance(dev, (int, float)) else "",
             "status": _paper_status(r), "note": r.get("note") or ""})
     return pd.DataFrame(rows, columns=cols).astype({"paper": object, "cobench": object})
+
+
+def is_side_by_side(doc: dict, source: str = "") -> bool:
+    """Whether an analysis is `cobench analyze --cluster A --cluster B ...` (a `clusters` list)
+    rather than one cluster's report."""
+    if "clusters" not in doc:
+        return False
+    clusters = doc["clusters"]
+    if not isinstance(clusters, list) or not all(isinstance(c, dict) for c in clusters):
+        raise InputError(f"{source}: analysis: `clusters` must be a list of objects")
+    return True
 
 
 def analysis_inputs(doc: dict | None) -> pd.DataFrame:

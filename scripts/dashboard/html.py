@@ -54,6 +54,8 @@ def number(value, digits: int = 4) -> str:
         return str(value)
     if math.isnan(value):
         return ""
+    if 1e4 <= abs(value) < 1e15:  # 13,080 rather than 1.308e+04: `digits` significant digits
+        return f"{round(value, digits - 1 - int(math.floor(math.log10(abs(value))))):,.0f}"
     return f"{value:.{digits}g}"
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.offline
 
-from dashboard import charts, data
+from dashboard import charts, compare, data, roofline
 from dashboard.html import PLOTLY_JS, empty, esc, figure, number, page, slug, table
 
 MODEL_INPUT_UNITS = {"gpu.peak_flops": "FLOP/s", "latency": "s"}
@@ -82,10 +82,16 @@ def _write_site(out: Path, files: dict[str, str]) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def nav(machine_pages: dict[str, str]) -> list[tuple[str, str]]:
+OPTIONAL_PAGES = [("compare.html", "across machines"), ("clusters.html", "clusters"),
+                  ("paper.html", "paper"), ("model.html", "model"), ("history.html", "history")]
+
+
+def nav(machine_pages: dict[str, str], present: set[str]) -> list[tuple[str, str]]:
+    """index, the machines, then the other pages that were built (a page without its input is
+    not written: no empty pages)."""
     links = [("index.html", "index")]
     links += [(f, f"machine {h}") for h, f in sorted(machine_pages.items())]
-    return links + [("paper.html", "paper"), ("model.html", "model"), ("history.html", "history")]
+    return links + [(f, label) for f, label in OPTIONAL_PAGES if f in present]
 
 
 def _input_unit(name: str) -> str:
@@ -97,27 +103,31 @@ def _input_unit(name: str) -> str:
 
 def model_inputs(rows: pd.DataFrame, analysis: pd.DataFrame) -> pd.DataFrame:
     """Records tagged parameters.model_input: the measured median against the datasheet value
-    (the metric's peak, else the matching `inputs[]` row of --analysis) and the error."""
+    (the metric's peak, else the matching `inputs[]` row of --analysis) and the error. The
+    metric is the one parameters.model_metric names, else the first in the input's unit."""
     cols = ["input", "benchmark", "metric", "unit", "measured", "datasheet", "datasheet_from",
             "error", "verification", "file"]
-    out = []
     tagged = rows[rows["params"].map(lambda p: "model_input" in p)]
-    for _, g in tagged.groupby(["file", "record"]):
-        params = g.iloc[0]["params"]
-        unit = _input_unit(str(params["model_input"]))
-        pick = g[g["metric"] == params["model_metric"]] if "model_metric" in params \
-            else g[g["unit"] == unit]
-        if pick.empty:
-            continue
-        r = pick.iloc[0]
-        datasheet, origin = r["peak_value"], r["peak_name"]
-        match = analysis[analysis["source"].fillna("").str.endswith(": " + r["benchmark"])
-                         & (analysis["input"] == params["model_input"])]
-        if pd.isna(datasheet) and not match.empty:
-            datasheet, origin = match.iloc[0]["datasheet"], "cobench analyze (datasheet)"
-        error = r["median"] / datasheet - 1 if pd.notna(datasheet) and datasheet else None
-        out.append([params["model_input"], r["benchmark"], r["metric"], r["unit"], r["median"],
-                    datasheet, origin, error, r["verification"], r["file"]])
+    if tagged.empty:
+        return pd.DataFrame(columns=cols)
+    tagged = tagged.sort_values(["file", "record", "metric"])
+    named = tagged["params"].map(lambda p: p.get("model_metric"))
+    unit = tagged["params"].map(lambda p: _input_unit(str(p["model_input"])))
+    picked = tagged[(named.notna() & (tagged["metric"] == named))
+                    | (named.isna() & (tagged["unit"] == unit))].drop_duplicates(["file", "record"])
+    sources = [(str(i), str(src), d) for i, src, d in
+               zip(analysis["input"], analysis["source"].fillna(""), analysis["datasheet"])]
+    out = []
+    for r in picked.itertuples():
+        name = r.params["model_input"]
+        datasheet, origin = r.peak_value, r.peak_name
+        if pd.isna(datasheet):
+            match = [d for i, src, d in sources if i == name and src.endswith(": " + r.benchmark)]
+            if match:
+                datasheet, origin = match[0], "cobench analyze (datasheet)"
+        error = r.median / datasheet - 1 if pd.notna(datasheet) and datasheet else None
+        out.append([name, r.benchmark, r.metric, r.unit, r.median, datasheet, origin, error,
+                    r.verification, r.file])
     return pd.DataFrame(out, columns=cols).sort_values(["input", "benchmark"], ignore_index=True)
 
 
@@ -135,14 +145,22 @@ def _model_table(t: pd.DataFrame) -> str:
                  numeric={"measured", "datasheet"})
 
 
+MAX_TABLE_ROWS = 2000  # of the folded "All records" table: a page stays a page at 10^5 records
+
+
 def records_table(rows: pd.DataFrame) -> str:
-    """Every (record, metric) of the latest runs, folded: the benchmark names as text."""
+    """Every (record, metric) of the latest runs, folded: the benchmark names as text; past
+    MAX_TABLE_ROWS the first rows, and a line that says how many are left out and where they are."""
+    shown = rows.head(MAX_TABLE_ROWS)
     body = table(["suite", "benchmark", "backend", "metric", "unit", "median", "peak",
                   "verification", "file"],
                  [[r.suite, r.benchmark, r.backend, r.metric, r.unit, r.median, r.peak_value,
-                   r.verification, r.file] for r in rows.itertuples()],
+                   r.verification, r.file] for r in shown.itertuples()],
                  numeric={"median", "peak"})
-    return f"<details><summary>{len(rows)} metrics</summary>{body}</details>"
+    more = "" if len(rows) == len(shown) else (
+        f"<p>{len(rows) - len(shown)} more metrics are not listed here: the results files hold "
+        "them all.</p>")
+    return f"<details><summary>{len(rows)} metrics</summary>{body}{more}</details>"
 
 
 def machine_page(host: str, info: pd.Series, runs: list[dict], frame: pd.DataFrame,
@@ -161,6 +179,11 @@ def machine_page(host: str, info: pd.Series, runs: list[dict], frame: pd.DataFra
     p.heading("MLA and KV-cache memory bandwidth")
     p.chart(charts.bandwidth_figures(rows[suite.str.startswith(("mla", "memory"))], host),
             "No MLA or memory records with a B/s metric on this machine.")
+    p.heading("Roofline: GEMM and attention against the machine's roofs")
+    r = roofline.roofs(rows)
+    p.chart(roofline.figure(roofline.points(rows), r, f"{host}: roofline"),
+            "No record reports both FLOP/s and the bytes it moved (B/s) on this machine.")
+    p.add("<p>" + esc(_roofs_text(r)) + "</p>")
     p.heading("Collectives: busbw by message size")
     p.chart(charts.collectives_figure(rows[suite == "collectives"], f"{host}: collectives busbw"),
             "No collectives records with a busbw metric and a bytes parameter on this machine.")
@@ -179,6 +202,69 @@ def machine_page(host: str, info: pd.Series, runs: list[dict], frame: pd.DataFra
     p.add(records_table(rows))
     p.add("<p>Values are the latest run's median of each benchmark; a peak marker is the "
           "metric's stated peak or one implied by a fraction-of-peak counter.</p>")
+    return p
+
+
+def _roofs_text(r: roofline.Roofs) -> str:
+    def one(name, flops, bw):
+        parts = [f"{flops * 1e-12:.4g} TFLOP/s" if flops > 0 else "no compute peak",
+                 f"{bw * 1e-9:.4g} GB/s" if bw > 0 else "no memory bandwidth"]
+        return f"{name}: {', '.join(parts)}"
+    return ("Roofs: " + one("measured", r.measured_flops, r.measured_bw) + "; "
+            + one("datasheet (stated peaks)", r.datasheet_flops, r.datasheet_bw)
+            + ". Measured roofs come from this machine's peak FLOP/s and memory bandwidth "
+            "benchmarks, datasheet roofs from the peaks the records state.")
+
+
+def compare_page(latest_rows: pd.DataFrame) -> Page | None:
+    """Every configuration measured on two machines or more, per suite; None without any."""
+    rows = compare.shared(latest_rows)
+    if rows.empty:
+        return None
+    p = Page("Across machines: the same benchmark side by side")
+    machines = sorted(set(rows["host"]))
+    p.add("<p>" + esc(f"{rows['label'].nunique()} configurations measured on two machines or "
+                      f"more; machines: {', '.join(machines)}. Latest run of each; ratios to "
+                      f"{machines[0]}.") + "</p>")
+    for (suite, unit), g in rows.groupby(["suite", "unit"], sort=True):
+        p.heading(f"{suite} ({charts.scale(unit)[1]})")
+        p.chart(compare.figure(g, suite), "No values.")
+        columns, body = compare.table_rows(g, sorted(set(g["host"])))
+        p.add(table(columns, body, numeric=set(sorted(set(g["host"])))))
+    return p
+
+
+def clusters_page(docs: list[tuple[str, dict]]) -> Page:
+    """`cobench analyze --cluster A --cluster B ...`: the best configuration on each cluster."""
+    p = Page("Clusters side by side (cobench analyze)")
+    fields = [("gpus", "GPUs", 1.0), ("tokens_per_s_per_device", "tok/s per GPU", 1.0),
+              ("tokens_per_s_per_user", "tok/s per user", 1.0), ("tpot_s", "TPOT (ms)", 1e3),
+              ("ttft_s", "TTFT (ms)", 1e3), ("ep_degree", "EP", 1.0), ("tp_degree", "TP", 1.0),
+              ("tokens_per_device", "batch per GPU (tokens)", 1.0),
+              ("usd_per_million_output", "$ per M output tokens", 1.0),
+              ("binding", "binds", None), ("configurations", "configurations tried", 1.0)]
+    for path, doc in docs:
+        p.heading(f"{doc.get('model', '')}: {len(doc['clusters'])} clusters ({path})")
+        target = doc.get("target_tokens_per_s_per_user")
+        if target:
+            p.add("<p>" + esc(f"target: {target:.4g} tok/s per user") + "</p>")
+        rows = []
+        for c in doc["clusters"]:
+            row = [c.get("cluster", "")]
+            for key, _, factor in fields:
+                v = c.get(key)
+                row.append(v * factor if factor is not None and isinstance(v, (int, float))
+                           and not isinstance(v, bool) else v)
+            if not c.get("found", True):
+                row[1:] = ["no configuration meets the target"] + [None] * (len(fields) - 1)
+            rows.append(row)
+        names = ["cluster"] + [label for _, label, _ in fields]
+        p.add(table(names, rows, numeric={label for _, label, f in fields if f is not None}))
+        found = [c for c in doc["clusters"] if c.get("found", True)]
+        for key, label, factor in fields[1:4] + fields[8:9]:
+            fig = charts.cluster_figure(found, key, label, factor,
+                                        f"{doc.get('model', '')}: {label}")
+            p.chart(fig, f"No cluster has {label}.")
     return p
 
 
@@ -202,9 +288,14 @@ def index_page(machines: pd.DataFrame, files: dict[str, str], runs: list[dict],
                 [[d["_file"], d["run"]["host"], d["run"]["utc_time"], d["run"]["git_commit"],
                   d["run"]["cobench_version"], len(d["records"])] for d in runs])
           if runs else empty("No runs."))
-    p.heading("Analyses")
-    p.add("<ul>" + "".join(f'<li><a href="{f}">{esc(f)}</a>: {esc(what)}</li>'
-                           for f, what in extras.items()) + "</ul>")
+    p.heading("Other pages")
+    if extras:
+        p.add("<ul>" + "".join(f'<li><a href="{f}">{esc(f)}</a>: {esc(what)}</li>'
+                               for f, what in sorted(extras.items())) + "</ul>")
+    p.add("<p>" + esc("Pages are built from what is given: paper.html from --paper, history.html "
+                      "from --history, clusters.html from a side-by-side --analysis, model.html "
+                      "from --analysis or records tagged as model inputs, compare.html where a "
+                      "configuration was measured on two machines.") + "</p>")
     return p
 
 
@@ -229,38 +320,36 @@ def paper_page(rows: pd.DataFrame, given: bool) -> Page:
     return p
 
 
-def model_page(doc: dict | None, inputs: pd.DataFrame, measured: pd.DataFrame) -> Page:
+def model_page(analyses: list[tuple[str, dict, pd.DataFrame]], measured: pd.DataFrame) -> Page:
     p = Page("Model: datasheet against measured")
     p.heading("Measured inputs in the results (all machines)")
     if measured.empty:
         p.add(empty("No results record is tagged parameters.model_input."))
     else:
         p.add(_model_table(measured))
-    p.heading("cobench analyze --measured: inputs[]")
-    if doc is None:
-        p.add(empty("No analysis given: pass --analysis FILE, the output of `cobench analyze "
-                    "--model M --cluster C --measured R --format json`."))
-        return p
-    p.add(table(["model", "cluster"], [[doc.get("model", ""), doc.get("cluster", "")]]))
-    if inputs.empty:
-        p.add(empty("The analysis applied no measured input."))
-    else:
-        err = [m / d - 1 if d else None for m, d in zip(inputs["measured"], inputs["datasheet"])]
-        p.add(table(["input", "datasheet", "measured", "error (measured / datasheet - 1)",
-                     "used", "source"],
-                    [[r.input, r.datasheet, r.measured,
-                      "" if e is None else f"{100 * e:+.1f}%", r.used, r.source]
-                     for r, e in zip(inputs.itertuples(), err)],
-                    numeric={"datasheet", "measured"}))
-        ratio = inputs.assign(benchmark=inputs["source"].fillna("").str.split(": ").str[-1])
-        p.chart(charts.model_ratio_figure(ratio, "measured / datasheet (cobench analyze)"),
-                "No datasheet values.")
-    inference = doc.get("inference") or {}
-    if inference:
-        p.heading("Prediction (decode)")
-        p.add(table(["quantity", "value"],
-                    [[k, v if isinstance(v, str) else number(v)]
-                     for k, v in sorted(inference.items()) if not isinstance(v, dict)]))
+    for path, doc, inputs in analyses:
+        p.heading(f"cobench analyze --measured: {doc.get('model', '')} on "
+                  f"{doc.get('cluster', '')} ({path})")
+        if inputs.empty:
+            p.add(empty("The analysis applied no measured input."))
+        else:
+            err = [m / d - 1 if d else None for m, d in zip(inputs["measured"],
+                                                            inputs["datasheet"])]
+            p.add(table(["input", "datasheet", "measured", "error (measured / datasheet - 1)",
+                         "used", "source"],
+                        [[r.input, r.datasheet, r.measured,
+                          "" if e is None else f"{100 * e:+.1f}%", r.used, r.source]
+                         for r, e in zip(inputs.itertuples(), err)],
+                        numeric={"datasheet", "measured"}))
+            ratio = inputs.assign(benchmark=inputs["source"].fillna("").str.split(": ").str[-1])
+            p.chart(charts.model_ratio_figure(ratio, f"measured / datasheet ({path})"),
+                    "No datasheet values.")
+        inference = doc.get("inference") or {}
+        if inference:
+            p.add("<h3>Prediction (decode)</h3>")
+            p.add(table(["quantity", "value"],
+                        [[k, v if isinstance(v, str) else number(v)]
+                         for k, v in sorted(inference.items()) if not isinstance(v, dict)]))
     return p
 
 
@@ -289,35 +378,55 @@ def history_page(series: list[dict], given: bool) -> Page:
 
 
 def build_site(inputs: list[str], out: str | Path, paper: str | None = None,
-               analysis: str | None = None, history: str | None = None) -> list[Path]:
-    """Reads everything, writes the site into `out` and returns the pages written."""
+               analysis: str | list[str] | None = None,
+               history: str | None = None) -> list[Path]:
+    """Reads everything, writes the site into `out` and returns the pages written. A page whose
+    input was not given is not written (no paper page without --paper): the index says so."""
     runs = data.load_runs(data.results_paths(inputs))
     frame = data.to_frame(runs)
     paper_doc = data.load_json(paper, "paper report")
-    analysis_doc = data.load_json(analysis, "analysis")
     history_doc = data.load_json(history, "history")
-    analysis_rows = data.analysis_inputs(analysis_doc)
+    analysis_paths = [analysis] if isinstance(analysis, str) else list(analysis or [])
+    docs = [(path, data.load_json(path, "analysis")) for path in analysis_paths]
+    side_by_side = [(path, doc) for path, doc in docs if data.is_side_by_side(doc, path)]
+    single = [(path, doc, data.analysis_inputs(doc)) for path, doc in docs
+              if not data.is_side_by_side(doc, path)]
+    analysis_rows = pd.concat([rows for _, _, rows in single] or [data.analysis_inputs(None)],
+                              ignore_index=True)
     series = data.history_series(history_doc, history or "")
     paper_table = data.paper_rows(paper_doc, paper or "")
     machines = data.machines(runs)
+    latest = data.latest(frame)
 
     taken: dict[str, str] = {}
     files = {h: machine_file(h, taken) for h in machines["host"]}
-    links = nav(files)
-    pages = {"index.html": index_page(machines, files, runs, {
-        "paper.html": f"paper reproduction ({len(paper_table)} rows)" if paper else "not given",
-        "model.html": "model inputs, datasheet against measured"
-                      + (" (with cobench analyze)" if analysis else ""),
-        "history.html": f"history ({len(series)} series)" if history else "not given"})}
+    pages: dict[str, Page] = {}
     labels = data.machine_labels(runs)
     for m in machines.itertuples():
         host_runs = [d for d in runs if labels[data.machine_key(d["run"])] == m.host]
         pages[files[m.host]] = machine_page(m.host, machines.set_index("host").loc[m.host],
                                             host_runs, frame, analysis_rows)
-    pages["paper.html"] = paper_page(paper_table, paper is not None)
-    pages["model.html"] = model_page(analysis_doc, analysis_rows,
-                                     model_inputs(data.latest(frame), analysis_rows))
-    pages["history.html"] = history_page(series, history is not None)
+    extras = {}
+    across = compare_page(latest)
+    if across is not None:
+        pages["compare.html"] = across
+        extras["compare.html"] = "the same benchmark across machines"
+    if side_by_side:
+        pages["clusters.html"] = clusters_page(side_by_side)
+        extras["clusters.html"] = "clusters side by side (cobench analyze --cluster A --cluster B)"
+    if paper is not None:
+        pages["paper.html"] = paper_page(paper_table, True)
+        extras["paper.html"] = f"paper reproduction ({len(paper_table)} rows)"
+    measured = model_inputs(latest, analysis_rows)
+    if single or not measured.empty:
+        pages["model.html"] = model_page(single, measured)
+        extras["model.html"] = ("model inputs, datasheet against measured"
+                                + (f" ({len(single)} analyses)" if single else ""))
+    if history is not None:
+        pages["history.html"] = history_page(series, True)
+        extras["history.html"] = f"history ({len(series)} series)"
+    pages["index.html"] = index_page(machines, files, runs, extras)
+    links = nav(files, set(pages))
 
     out = Path(out)
     texts = {PLOTLY_JS: plotly.offline.get_plotlyjs()}

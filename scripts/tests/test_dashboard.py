@@ -5,14 +5,17 @@ hand-made GPU node with peaks and fraction counters, a file with a hostile bench
 JSON of `cobench analyze --paper` and `--measured`, and a history with a planted 5% step).
 Checked twice: on the generated HTML (pure Python), and in headless Chromium driven by
 Playwright with the system executable (skipped with the reason where either is missing)."""
+import base64
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import cobench_results as cr
@@ -76,8 +79,18 @@ def charts(html_text: str) -> list[dict]:
             value, pos = decoder.raw_decode(script, pos)
             args.append(value)
             pos += 2  # ", " or ");"
-        out.append({"id": args[0], "data": args[1], "layout": args[2]})
+        out.append({"id": args[0], "data": [_plain(t) for t in args[1]], "layout": args[2]})
     return out
+
+
+def _plain(value):
+    """Typed arrays ({"dtype", "bdata"}: plotly's base64 form of numeric arrays, which plotly.js
+    decodes) as lists of numbers, so that tests read values as the browser does."""
+    if isinstance(value, dict) and set(value) == {"dtype", "bdata"}:
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def machine_page(site: Path, host_prefix: str) -> str:
@@ -180,7 +193,7 @@ def test_latest_run_of_each_configuration(tmp_path):
 
 
 def test_peaks_stated_and_implied_by_a_fraction_counter(site):
-    gemm, mla_ctx, memory, coll, ratio = charts(machine_page(site, "fixture-h200"))
+    gemm, mla_ctx, memory, _, coll, ratio = charts(machine_page(site, "fixture-h200"))
     peak = next(t for t in gemm["data"] if t["name"] == "peak: BM_Fp8Block_Cobench")
     assert peak["y"] == pytest.approx([1979.0] * 3)
     implied = next(t for t in gemm["data"] if t["name"] == "peak: BM_Fp8TensorLt")
@@ -271,18 +284,21 @@ def test_strings_from_results_are_escaped(site):
     assert HOSTILE in " ".join(Parsed(xss).text)
     assert "</script><script>alert(2)</script>" in " ".join(Parsed(xss).text)  # the CPU name
     hostile = [t for c in charts(xss) for t in c["data"]]
-    assert any("&lt;script&gt;alert(1)&lt;/script&gt;\"" in x for t in hostile
-               for x in t.get("x", []))
+    # charted by its first name segment (up to the first "/"), escaped for plotly
+    assert any("&lt;script&gt;alert(1)&lt;" in x for t in hostile for x in t.get("x", [])
+               if isinstance(x, str))
 
 
-def test_optional_inputs_missing_say_so(tmp_path):
-    # One committed run without records tagged as model inputs.
+def test_pages_without_their_input_are_not_written(tmp_path):
+    # One committed run without records tagged as model inputs, nothing else given: no empty
+    # paper, history, model, clusters or cross-machine page, and no link to one.
     build_site([str(REPO / "results" / "cpu-dev-vm" / "20261129T064652Z_vm_gemm_cpu.json")],
                tmp_path)
-    assert "No paper report given" in read(tmp_path, "paper.html")
-    assert "No history given" in read(tmp_path, "history.html")
-    model = read(tmp_path, "model.html")
-    assert "No analysis given" in model and "No results record is tagged" in model
+    assert sorted(p.name for p in tmp_path.glob("*.html")) == ["index.html", "machine-vm.html"]
+    for name in ("index.html", "machine-vm.html"):
+        links = {a["href"] for t, a in Parsed(read(tmp_path, name)).tags if t == "a"}
+        assert links == {"index.html", "machine-vm.html"}, name
+    assert "paper.html from --paper" in read(tmp_path, "index.html")
 
 
 def test_output_is_deterministic(site, tmp_path):
@@ -305,7 +321,7 @@ def test_command_line(tmp_path, capsys):
                          str(tmp_path / "site"), "--history", str(DATA / "history.json")],
                         capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
-    assert "wrote 5 pages" in ok.stdout
+    assert "wrote 4 pages" in ok.stdout  # index, the VM, model (tagged records), history
     cli = _cli()
     bad = tmp_path / "bad.json"
     bad.write_text('{"schema": "cobench.results/1", "run": {}, "records": []}')
@@ -349,36 +365,92 @@ def _browser_or_skip():
 
 CHART_DATA = """() => Array.from(document.querySelectorAll('.plotly-graph-div')).map(d => ({
     id: d.id, drawn: d.classList.contains('js-plotly-plot'),
-    traces: (d.data || []).map(t => Math.max((t.x || []).length, (t.y || []).length))}))"""
+    traces: (d._fullData || []).map(t => Math.max((t.x || []).length, (t.y || []).length))}))"""
+# _fullData: the traces as plotly.js drew them, typed arrays (bdata) decoded.
 
 
-def test_pages_in_headless_chromium(site):
+# Pairs of axis labels whose drawn boxes overlap, per chart: tick labels of one axis among
+# themselves, and each axis title against every tick label. Boxes are shrunk by 1 px (touching
+# is not overlapping). A rotated label's box is its bounding rectangle, so this is conservative.
+LABEL_OVERLAPS = """() => {
+  const boxes = (root, sel) => Array.from(root.querySelectorAll(sel))
+      .filter(e => e.textContent.trim() !== '')
+      .map(e => ({text: e.textContent, r: e.getBoundingClientRect()}))
+      .filter(b => b.r.width > 0 && b.r.height > 0);
+  const hit = (a, b) => a.r.left + 1 < b.r.right - 1 && b.r.left + 1 < a.r.right - 1 &&
+                        a.r.top + 1 < b.r.bottom - 1 && b.r.top + 1 < a.r.bottom - 1;
+  const out = [];
+  for (const d of document.querySelectorAll('.plotly-graph-div')) {
+    const ticks = [...boxes(d, '.xtick text'), ...boxes(d, '.ytick text')];
+    const titles = boxes(d, '.xtitle, .ytitle');
+    for (const axis of ['.xtick text', '.ytick text']) {
+      const bs = boxes(d, axis);
+      for (let i = 0; i < bs.length; i++)
+        for (let j = i + 1; j < bs.length; j++)
+          if (hit(bs[i], bs[j])) out.push([d.id, bs[i].text, bs[j].text]);
+    }
+    for (const t of titles) for (const b of ticks) if (hit(t, b)) out.push([d.id, t.text, b.text]);
+  }
+  return out;
+}"""
+SCREENSHOTS = "COBENCH_DASHBOARD_SCREENSHOTS"  # a directory: the test saves a JPEG of each page
+
+
+def _in_chromium(site: Path) -> dict[str, dict]:
+    """Every page of `site` loaded from file:// in headless Chromium: its charts as drawn, the
+    axis labels drawn over each other, its text; console errors, page errors and dialogs fail.
+    With COBENCH_DASHBOARD_SCREENSHOTS=DIR, a PNG of the top 1280 x 1200 px of each page is
+    saved in DIR (the screenshots of docs/dashboard.md)."""
     sync_playwright = _browser_or_skip()
     problems, dialogs, seen = [], [], {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         try:
-            page = browser.new_page()
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.on("console", lambda m: m.type == "error" and problems.append(m.text))
             page.on("pageerror", lambda e: problems.append(str(e)))
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            shots = os.environ.get(SCREENSHOTS)
             for html_file in sorted(site.glob("*.html")):
                 page.goto(html_file.as_uri(), wait_until="load")
                 seen[html_file.name] = {"charts": page.evaluate(CHART_DATA),
+                                        "overlaps": page.evaluate(LABEL_OVERLAPS),
                                         "text": page.evaluate("document.body.textContent")}
+                if shots:
+                    Path(shots).mkdir(parents=True, exist_ok=True)
+                    page.screenshot(path=str(Path(shots) / f"{html_file.stem}.png"),
+                                    clip={"x": 0, "y": 0, "width": 1280, "height": 1200})
         finally:
             browser.close()
     assert problems == [] and dialogs == []
-    assert len(seen) == 8
     for name, got in seen.items():
         expected = len(charts(read(site, name)))
         assert len(got["charts"]) == expected, name
         for chart in got["charts"]:
             assert chart["drawn"] and chart["traces"], (name, chart["id"])
             assert all(n > 0 for n in chart["traces"]), (name, chart)
+    overlaps = {name: got["overlaps"] for name, got in seen.items() if got["overlaps"]}
+    assert overlaps == {}  # no axis label drawn over another
+    return seen
+
+
+def test_pages_in_headless_chromium(site):
+    seen = _in_chromium(site)
+    assert len(seen) == 8
     assert sum(len(g["charts"]) for g in seen.values()) >= 12
     xss = seen["machine-xss-_b_host_b.html"]["text"]
     assert HOSTILE in xss and 'xss-<b>host</b>"' in xss  # shown literally, never run
+
+
+def test_cross_machine_and_cluster_pages_in_headless_chromium(tmp_path):
+    base = REPO / "results" / "cpu-dev-vm" / "20261129T212216Z_vm_run.json"
+    (tmp_path / "twice.json").write_text(json.dumps(
+        _scaled_copy(json.loads(base.read_text()), 2.0, "fast-vm", "f" * 16)))
+    build_site([str(base), str(tmp_path / "twice.json")], tmp_path / "site",
+               analysis=[str(DATA / "clusters.json")])
+    seen = _in_chromium(tmp_path / "site")
+    assert {"compare.html", "clusters.html"} <= set(seen)
+    assert len(seen["compare.html"]["charts"]) >= 4  # collectives, EP, GEMM, MLA, memory
 
 
 def test_with_the_history_of_cobench(cobench_bin, tmp_path):
@@ -417,3 +489,96 @@ def test_machines_are_their_hardware_not_their_host_names():
     frame = data.machines(runs)
     assert sorted(frame["host"]) == ["ci-7 (11111111)", "old", "vm (22222222)"]
     assert frame.set_index("host").loc["ci-7 (11111111)", "runs"] == 2
+
+
+def test_roofline_of_a_gpu_node(site):
+    """The H200 fixture: the FP8 GEMMs state operand bytes (A and B in FP8, C in BF16: m·k + n·k +
+    2·m·n bytes for 2·m·n·k FLOP), so m=64, n=24576, k=1536 sits at 4,831,838,208 / 40,992,768 =
+    117.87 FLOP/B, m=512 at 606.81 and m=4096 at 1260.31; the MLA record with both metrics at
+    median FLOP/s over median B/s. Roofs: measured 1200 TFLOP/s (the gpu.peak_flops.fp8 record's
+    median) and 3840 GB/s (the gpu.hbm_bandwidth copy: 0.8 of 4.8 TB/s); datasheet 1979 TFLOP/s
+    (the largest stated FLOP/s peak) and 4800 GB/s (the HBM stream's stated peak)."""
+    figures = charts(machine_page(site, "fixture-h200"))
+    [roof] = [f for f in figures if f["layout"]["xaxis"]["title"]["text"].startswith(
+        "arithmetic intensity")]
+    assert roof["layout"]["xaxis"]["type"] == "log" and roof["layout"]["yaxis"]["type"] == "log"
+    gemm = next(t for t in roof["data"] if t["name"] == "gemm")
+    assert sorted(gemm["x"]) == pytest.approx([117.8705036, 606.8148148, 1260.3076923], rel=1e-5)
+    doc = json.loads((DATA / "gpu_node.json").read_text())
+    mla = next(r for r in doc["records"] if r["benchmark"] ==
+               "BM_MlaDecode_Cuda/cache:fp8/batch:1/context:1024")["metrics"]
+    median = lambda m: sorted(m["values"])[len(m["values"]) // 2]  # noqa: E731 (3 values)
+    [x] = next(t for t in roof["data"] if t["name"] == "mla")["x"]
+    assert x == pytest.approx(median(mla["attention_flop_per_s"]) / median(mla["kv_bytes_per_s"]))
+    measured = next(t for t in roof["data"] if t["name"].startswith("measured roof"))
+    datasheet = next(t for t in roof["data"] if t["name"].startswith("datasheet roof"))
+    assert measured["name"] == "measured roof: 1200 TFLOP/s, 3840 GB/s"
+    assert datasheet["name"] == "datasheet roof: 1979 TFLOP/s, 4800 GB/s"
+    assert datasheet["line"]["dash"] == "dash" and measured["line"]["dash"] == "solid"
+    # the roof is min(P, I x B): bandwidth-bound left of the ridge (1200e12 / 3840e9 = 312.5),
+    # flat right of it
+    ridge = measured["x"].index(pytest.approx(312.5))
+    assert measured["y"][ridge] == pytest.approx(1200.0)
+    assert measured["y"][0] == pytest.approx(measured["x"][0] * 3840e9 * 1e-12)
+    assert measured["y"][-1] == pytest.approx(1200.0)
+
+
+def _scaled_copy(doc: dict, factor: float, host: str, key: str) -> dict:
+    """The run measured again on another machine, every value `factor` times the original."""
+    other = json.loads(json.dumps(doc))
+    other["run"]["host"] = host
+    other["run"]["machine"] = {"key": key, "label": host, "fields": {}}
+    for r in other["records"]:
+        for m in r["metrics"].values():
+            m["values"] = [factor * v for v in m["values"]]
+            for stat in ("median", "min", "max", "mean", "stddev"):
+                if stat in m:
+                    m[stat] = factor * m[stat]
+            if "peak" in m and "fraction" in m["peak"]:
+                m["peak"]["fraction"] = factor * m["peak"]["fraction"]
+    return other
+
+
+def test_the_same_benchmark_across_machines(tmp_path):
+    base = REPO / "results" / "cpu-dev-vm" / "20261129T064652Z_vm_gemm_cpu.json"
+    doc = json.loads(base.read_text())
+    (tmp_path / "twice.json").write_text(json.dumps(_scaled_copy(doc, 2.0, "fast-vm",
+                                                                 "f" * 16)))
+    build_site([str(base), str(tmp_path / "twice.json")], tmp_path / "site")
+    page = read(tmp_path / "site", "compare.html")
+    figures = charts(page)
+    assert figures and all(len(f["data"]) == 2 for f in figures)  # a bar series per machine
+    gemm = next(f for f in figures if "TFLOP/s" in f["layout"]["yaxis"]["title"]["text"])
+    slow, fast = sorted(gemm["data"], key=lambda t: t["name"])  # "fast-vm..." < "vm"
+    assert fast["name"] == "vm" and slow["name"].startswith("fast-vm")
+    assert slow["y"] == pytest.approx([2 * y for y in fast["y"]])
+    rec = next(r for r in doc["records"]
+               if r["benchmark"] == "BM_Fp8Gemm_Cpu/m:2048/n:2048/k:2048/real_time")
+    label = "BM_Fp8Gemm_Cpu k=2048, m=2048, n=2048 gemm_flop_per_s"
+    assert fast["y"][fast["x"].index(label)] == pytest.approx(
+        rec["metrics"]["gemm_flop_per_s"]["median"] * 1e-12)
+    text = " ".join(Parsed(page).text)
+    assert "0.5x" in text  # vm / fast-vm, the first machine in name order
+    links = {a["href"] for t, a in Parsed(read(tmp_path / "site", "index.html")).tags if t == "a"}
+    assert "compare.html" in links
+
+
+def test_several_analyses_and_clusters_side_by_side(cobench_bin, tmp_path):
+    side = tmp_path / "side.json"
+    with open(side, "w") as f:
+        subprocess.run([cobench_bin, "analyze", "--model", "deepseek-v3", "--cluster",
+                        "h200-ib-256", "--cluster", "gb200-nvl72", "--format", "json"],
+                       stdout=f, check=True)
+    build_site([str(REPO / "results")], tmp_path / "site",
+               analysis=[str(DATA / "analysis.json"), str(side), str(DATA / "analysis.json")])
+    model = read(tmp_path / "site", "model.html")
+    assert model.count("cobench analyze --measured: DeepSeek-V3 on") == 2  # every one kept
+    clusters = read(tmp_path / "site", "clusters.html")
+    doc = json.loads(side.read_text())
+    text = " ".join(Parsed(clusters).text)
+    for c in doc["clusters"]:
+        assert c["cluster"] in text
+    per_gpu = next(f for f in charts(clusters)
+                   if f["layout"]["yaxis"]["title"]["text"].startswith("tok/s per GPU"))
+    assert per_gpu["data"][0]["y"] == pytest.approx(
+        [c["tokens_per_s_per_device"] for c in doc["clusters"] if c.get("found", True)])
