@@ -148,6 +148,10 @@ void training_step(Report& r, const TrainingScenario& t) {
   s.micro_batch = t.micro_batch;
   s.global_batch = t.batch_sequences;
   s.schedule = parse_pipeline_schedule(t.schedule);
+  s.tp = t.tp;
+  s.cp = t.cp;
+  s.virtual_stages = t.interleave;
+  s.precision = parse_training_precision(t.precision);
   const TrainingPrediction p = predict_training(m, c, s, perf);
   const ChunkTimes& ch = p.chunk;
   const std::string chunk = fmt::format(

@@ -17,12 +17,39 @@ namespace {
 // Settings beyond this many (stage, micro-batch) pairs are refused: the timed operations are kept.
 constexpr std::int64_t kMaxStageMicroBatches = std::int64_t{1} << 22;
 
-PipelineOp op(PipelineOpKind kind, int direction, int micro_batch) {
+PipelineOp op(PipelineOpKind kind, int direction, int micro_batch, int chunk = 0) {
   PipelineOp o;
   o.kind = kind;
   o.direction = direction;
   o.micro_batch = micro_batch;
+  o.chunk = chunk;
   return o;
+}
+
+// Megatron-LM's interleaved 1F1B on `stage` (forward_backward_pipelining_with_interleaving): the
+// k-th forward of the stage runs chunk (k mod PP v) / PP of micro-batch (k / PP v) PP + k mod PP,
+// the k-th backward the same micro-batch in the chunks' reverse order; warm-up forwards as the
+// header says, then forward k + warm-up and backward k alternate, then the cool-down backwards.
+std::vector<PipelineOp> interleaved_order(int stages, int micro_batches, int chunks, int stage) {
+  const int total = micro_batches * chunks, group = stages * chunks;
+  const int warmup = micro_batches == stages
+                         ? total
+                         : std::min(total, 2 * (stages - 1 - stage) + (chunks - 1) * stages);
+  auto mb = [&](int k) { return k / group * stages + k % stages; };
+  auto forward = [&](int k) {
+    return op(PipelineOpKind::kForward, 0, mb(k), (k % group) / stages);
+  };
+  auto backward = [&](int k) {
+    return op(PipelineOpKind::kBackward, 0, mb(k), chunks - 1 - (k % group) / stages);
+  };
+  std::vector<PipelineOp> ops;
+  for (int k = 0; k < warmup; ++k) ops.push_back(forward(k));
+  for (int k = 0; k < total - warmup; ++k) {
+    ops.push_back(forward(k + warmup));
+    ops.push_back(backward(k));
+  }
+  for (int k = total - warmup; k < total; ++k) ops.push_back(backward(k));
+  return ops;
 }
 
 // 1F1B and ZB-H1 on `stage`: step x runs F of micro-batch x, then the backward of micro-batch
@@ -132,6 +159,22 @@ void check_setting(const PipelineSetting& s) {
   check_time(s.w_s, "backward-for-weights time w_s");
   check_time(s.p2p_s, "p2p time p2p_s");
   if (s.overlapped_fb_s) check_time(*s.overlapped_fb_s, "overlapped F&B time overlapped_fb_s");
+  if (s.virtual_stages < 1)
+    throw Error(fmt::format("pipeline virtual stages (model chunks a stage) must be >= 1, got {}",
+                            s.virtual_stages));
+  if (s.virtual_stages > 1 && s.schedule != PipelineSchedule::kInterleaved1F1B)
+    throw Error(fmt::format("{} virtual stages a stage need the interleaved 1F1B schedule, not {}",
+                            s.virtual_stages, to_string(s.schedule)));
+  if (static_cast<std::int64_t>(s.stages) * s.micro_batches * s.virtual_stages >
+      kMaxStageMicroBatches)
+    throw Error(
+        fmt::format("pipeline of {} stages x {} micro-batches x {} chunks exceeds the {} simulated",
+                    s.stages, s.micro_batches, s.virtual_stages, kMaxStageMicroBatches));
+  if (s.schedule == PipelineSchedule::kInterleaved1F1B && s.micro_batches % s.stages != 0)
+    throw Error(fmt::format(
+        "interleaved 1F1B needs micro-batches a multiple of the {} stages (Megatron-LM's "
+        "schedule), got {}",
+        s.stages, s.micro_batches));
   if (s.schedule != PipelineSchedule::kDualPipe) return;
   if (s.stages % 2 != 0)
     throw Error(
@@ -154,7 +197,8 @@ class Simulation {
       : s_(s), ops_(std::move(order)) {
     per_direction_ =
         s.schedule == PipelineSchedule::kDualPipe ? s.micro_batches / 2 : s.micro_batches;
-    const std::size_t n = 2 * static_cast<std::size_t>(per_direction_) * s.stages;
+    positions_ = s.stages * s.virtual_stages;
+    const std::size_t n = 2 * static_cast<std::size_t>(per_direction_) * positions_;
     forward_done_.assign(n, kNotYet);
     backward_done_.assign(n, kNotYet);
     fb_s_ = s.overlapped_fb_s ? *s.overlapped_fb_s : s.f_s + s.b_s + s.w_s;
@@ -190,19 +234,18 @@ class Simulation {
   static constexpr double kNotYet = -1;
   const PipelineSetting& s_;
   std::vector<std::vector<PipelineOp>> ops_;
-  int per_direction_ = 0;
+  int per_direction_ = 0, positions_ = 0;  // positions: stages x chunks a stage (virtual stages)
   double fb_s_ = 0;
-  std::vector<double> forward_done_, backward_done_;  // end times by (direction, mb, stage)
+  std::vector<double> forward_done_, backward_done_;  // end times by (direction, mb, position)
 
-  std::size_t at(int direction, int micro_batch, int stage) const {
-    return (static_cast<std::size_t>(direction) * per_direction_ + micro_batch) * s_.stages + stage;
+  std::size_t at(int direction, int micro_batch, int position) const {
+    return (static_cast<std::size_t>(direction) * per_direction_ + micro_batch) * positions_ +
+           position;
   }
-  // Direction 0 runs stage 0 to PP-1, direction 1 the other way.
-  int position(int direction, int stage) const {
-    return direction == 0 ? stage : s_.stages - 1 - stage;
-  }
-  int stage_at(int direction, int position) const {
-    return direction == 0 ? position : s_.stages - 1 - position;
+  // Direction 0 runs stage 0 to PP-1 (chunk c of stage s at position c PP + s), direction 1 the
+  // other way.
+  int position(int direction, int stage, int chunk) const {
+    return direction == 0 ? chunk * s_.stages + stage : s_.stages - 1 - stage;
   }
 
   double duration_s(PipelineOpKind k) const {
@@ -222,31 +265,31 @@ class Simulation {
   }
 
   // When the inputs of a forward or backward are here, or kNotYet.
-  double forward_ready_s(int d, int mb, int stage) const {
-    const int pos = position(d, stage);
+  double forward_ready_s(int d, int mb, int pos) const {
     if (pos == 0) return 0;
-    const double t = forward_done_[at(d, mb, stage_at(d, pos - 1))];
+    const double t = forward_done_[at(d, mb, pos - 1)];
     return t < 0 ? kNotYet : t + s_.p2p_s;
   }
-  double backward_ready_s(int d, int mb, int stage) const {
-    const double own = forward_done_[at(d, mb, stage)];
-    const int pos = position(d, stage);
-    if (own < 0 || pos == s_.stages - 1) return own;
-    const double t = backward_done_[at(d, mb, stage_at(d, pos + 1))];
+  double backward_ready_s(int d, int mb, int pos) const {
+    const double own = forward_done_[at(d, mb, pos)];
+    if (own < 0 || pos == positions_ - 1) return own;
+    const double t = backward_done_[at(d, mb, pos + 1)];
     return t < 0 ? kNotYet : std::max(own, t + s_.p2p_s);
   }
   double ready_s(const PipelineOp& o, int stage) const {
+    const int pos = position(o.direction, stage, o.chunk);
     switch (o.kind) {
       case PipelineOpKind::kForward:
-        return forward_ready_s(o.direction, o.micro_batch, stage);
+        return forward_ready_s(o.direction, o.micro_batch, pos);
       case PipelineOpKind::kBackwardInput:
       case PipelineOpKind::kBackward:
-        return backward_ready_s(o.direction, o.micro_batch, stage);
+        return backward_ready_s(o.direction, o.micro_batch, pos);
       case PipelineOpKind::kBackwardWeight:
-        return backward_done_[at(o.direction, o.micro_batch, stage)];
+        return backward_done_[at(o.direction, o.micro_batch, pos)];
       case PipelineOpKind::kForwardBackward: {
-        const double f = forward_ready_s(o.direction, o.micro_batch, stage);
-        const double b = backward_ready_s(o.backward_direction, o.backward_micro_batch, stage);
+        const double f = forward_ready_s(o.direction, o.micro_batch, pos);
+        const double b = backward_ready_s(o.backward_direction, o.backward_micro_batch,
+                                          position(o.backward_direction, stage, 0));
         return f < 0 || b < 0 ? kNotYet : std::max(f, b);
       }
     }
@@ -254,12 +297,14 @@ class Simulation {
   }
 
   void finish(const PipelineOp& o, int stage) {
+    const int pos = position(o.direction, stage, o.chunk);
     if (o.kind == PipelineOpKind::kForward || o.kind == PipelineOpKind::kForwardBackward)
-      forward_done_[at(o.direction, o.micro_batch, stage)] = o.end_s;
+      forward_done_[at(o.direction, o.micro_batch, pos)] = o.end_s;
     if (o.kind == PipelineOpKind::kBackwardInput || o.kind == PipelineOpKind::kBackward)
-      backward_done_[at(o.direction, o.micro_batch, stage)] = o.end_s;
+      backward_done_[at(o.direction, o.micro_batch, pos)] = o.end_s;
     if (o.kind == PipelineOpKind::kForwardBackward)
-      backward_done_[at(o.backward_direction, o.backward_micro_batch, stage)] = o.end_s;
+      backward_done_[at(o.backward_direction, o.backward_micro_batch,
+                        position(o.backward_direction, stage, 0))] = o.end_s;
   }
 };
 
@@ -285,6 +330,8 @@ const char* to_string(PipelineSchedule s) {
       return "ZB1P";
     case PipelineSchedule::kDualPipe:
       return "DualPipe";
+    case PipelineSchedule::kInterleaved1F1B:
+      return "interleaved 1F1B";
   }
   return "?";
 }
@@ -293,7 +340,9 @@ PipelineSchedule parse_pipeline_schedule(const std::string& name) {
   if (name == "1f1b") return PipelineSchedule::k1F1B;
   if (name == "zb1p") return PipelineSchedule::kZB1P;
   if (name == "dualpipe") return PipelineSchedule::kDualPipe;
-  throw Error(fmt::format("unknown pipeline schedule '{}': expected 1f1b, zb1p or dualpipe", name));
+  if (name == "interleaved") return PipelineSchedule::kInterleaved1F1B;
+  throw Error(fmt::format(
+      "unknown pipeline schedule '{}': expected 1f1b, zb1p, dualpipe or interleaved", name));
 }
 
 PipelineResult simulate_pipeline(const PipelineSetting& s) {
@@ -302,6 +351,8 @@ PipelineResult simulate_pipeline(const PipelineSetting& s) {
   for (int stage = 0; stage < s.stages; ++stage)
     order.push_back(s.schedule == PipelineSchedule::kDualPipe
                         ? DualPipeOrder(s.stages, s.micro_batches, stage).ops
+                    : s.schedule == PipelineSchedule::kInterleaved1F1B
+                        ? interleaved_order(s.stages, s.micro_batches, s.virtual_stages, stage)
                         : one_f_one_b_order(s.stages, s.micro_batches, stage,
                                             s.schedule == PipelineSchedule::kZB1P));
   Simulation sim(s, std::move(order));

@@ -12,6 +12,9 @@
 //   1F1B      (PP-1)(F+B+W)        every setting
 //   ZB1P      (PP-1)(F+B-W)        micro-batches >= PP and W <= min(F, B)
 //   DualPipe  (PP/2-1)(F&B+B-2W)   F = B, W <= F and F+W <= F&B <= F+B+W
+//   Interleaved 1F1B  (PP-1)(F+B+W) in chunk times, (PP-1)/v of a stage's F+B+W: Megatron-LM's
+//             virtual pipeline (Narayanan et al., "Efficient Large-Scale Language Model Training on
+//             GPU Clusters Using Megatron-LM", arXiv 2104.04473, section 2.2.2)
 // where the simulation equals them exactly under the conditions named (p2p_s = 0); elsewhere the
 // simulation is the answer and the formula an approximation.
 #pragma once
@@ -23,12 +26,17 @@
 namespace cobench::topo {
 
 enum class PipelineSchedule {
-  k1F1B,     ///< PipeDream-flush / Megatron: B and W fused into one backward
-  kZB1P,     ///< ZB-H1: W split from B and deferred into the cool-down; 1F1B's memory
-  kDualPipe  ///< bidirectional: two model chunks a stage, micro-batches fed from both ends
+  k1F1B,      ///< PipeDream-flush / Megatron: B and W fused into one backward
+  kZB1P,      ///< ZB-H1: W split from B and deferred into the cool-down; 1F1B's memory
+  kDualPipe,  ///< bidirectional: two model chunks a stage, micro-batches fed from both ends
+  /// Megatron-LM's interleaved 1F1B: v model chunks a stage (virtual stages; stage s holds chunks
+  /// s, s + PP, ...), B and W fused; micro-batches a multiple of PP. Its order is Megatron's
+  /// forward_backward_pipelining_with_interleaving: 2 (PP - 1 - s) + (v - 1) PP warm-up forwards
+  /// (all of them when micro-batches = PP), then one forward and one backward a step.
+  kInterleaved1F1B
 };
 const char* to_string(PipelineSchedule s);
-/// "1f1b", "zb1p" or "dualpipe"; throws cobench::Error naming the others.
+/// "1f1b", "zb1p", "dualpipe" or "interleaved"; throws cobench::Error naming the others.
 PipelineSchedule parse_pipeline_schedule(const std::string& name);
 
 struct PipelineSetting {
@@ -37,6 +45,8 @@ struct PipelineSetting {
   /// Micro-batches of one step. DualPipe: both directions together, half fed from each end; an
   /// even number >= 2 x stages (the reference implementation's constraint).
   int micro_batches = 1;
+  /// Interleaved 1F1B: model chunks a stage holds (v); f_s, b_s and w_s are then one chunk's.
+  int virtual_stages = 1;
   double f_s = 0;    ///< F: forward of one micro-batch on one stage (one chunk for DualPipe)
   double b_s = 0;    ///< B: backward for inputs
   double w_s = 0;    ///< W: backward for weights
@@ -59,6 +69,7 @@ struct PipelineOp {
   PipelineOpKind kind = PipelineOpKind::kForward;
   int direction = 0;    ///< 0: enters at stage 0; 1 (DualPipe): enters at the last stage
   int micro_batch = 0;  ///< numbered from 0 within its direction
+  int chunk = 0;  ///< interleaved 1F1B: the stage's model chunk (virtual stage chunk x PP + s)
   /// kForwardBackward: the backward's micro-batch (direction and micro_batch are the forward's).
   int backward_direction = 0, backward_micro_batch = 0;
   double start_s = 0, end_s = 0;
@@ -73,10 +84,10 @@ struct PipelineResult {
   /// Peak in-flight activations a stage holds, in units of one micro-batch's activations on one
   /// stage (one chunk): a micro-batch counts from the start of its forward to the end of its W
   /// (or of the fused backward). 1F1B: PP - stage; ZB1P: PP; DualPipe: PP + 1 (micro-batches
-  /// >= PP, or >= 2 PP for DualPipe).
+  /// >= PP, or >= 2 PP for DualPipe). Interleaved 1F1B counts chunks (1/v of a stage's).
   std::vector<int> stage_peak_activations;
   int peak_activations = 0;                        ///< the largest of them
-  int parameter_copies = 1;                        ///< model chunks a stage holds: 1, DualPipe 2
+  int parameter_copies = 1;                        ///< copies of the stage's weights: 1, DualPipe 2
   std::vector<std::vector<PipelineOp>> stage_ops;  ///< each stage's operations in its order
 };
 

@@ -21,14 +21,32 @@ TrainingScenario load_training(const config::Node& node) {
   t.tokens_per_day = m.required("tokens_per_day").as_positive_double();
   t.step_time = m.required("step_time").as_positive_seconds();
   if (auto o = m.optional("other_gpu_hours")) t.other_gpu_hours = o->as_double();
-  auto par = m.required("parallel").map({"pp", "ep", "micro_batch", "schedule"});
+  auto par =
+      m.required("parallel")
+          .map({"pp", "ep", "micro_batch", "schedule", "tp", "cp", "interleave", "precision"});
   t.pp = static_cast<double>(par.required("pp").as_int_in(1, 1 << 20));
   t.ep = static_cast<double>(par.required("ep").as_int_in(1, 1 << 20));
   t.micro_batch = static_cast<double>(par.required("micro_batch").as_int_in(1, 1 << 20));
   const config::Node schedule = par.required("schedule");
   t.schedule = schedule.as_string();
-  if (t.schedule != "1f1b" && t.schedule != "zb1p" && t.schedule != "dualpipe")
-    schedule.fail(fmt::format("expected 1f1b, zb1p or dualpipe, got '{}'", t.schedule));
+  if (t.schedule != "1f1b" && t.schedule != "zb1p" && t.schedule != "dualpipe" &&
+      t.schedule != "interleaved")
+    schedule.fail(
+        fmt::format("expected 1f1b, zb1p, dualpipe or interleaved, got '{}'", t.schedule));
+  if (auto v = par.optional("tp")) t.tp = static_cast<double>(v->as_int_in(1, 1 << 20));
+  if (auto v = par.optional("cp")) t.cp = static_cast<double>(v->as_int_in(1, 1 << 20));
+  if (auto v = par.optional("interleave"))
+    t.interleave = static_cast<double>(v->as_int_in(1, 1 << 20));
+  if (auto v = par.optional("precision")) {
+    t.precision = v->as_string();
+    if (t.precision != "fp8" && t.precision != "bf16")
+      v->fail(fmt::format("expected fp8 or bf16, got '{}'", t.precision));
+  }
+  if (t.interleave > 1 && t.schedule != "interleaved") {
+    const config::Node v = *par.optional("interleave");
+    v.fail(fmt::format("interleave {} needs schedule: interleaved, got '{}'", t.interleave,
+                       t.schedule));
+  }
   auto ph = m.required("phases").map(
       {"forward", "backward_input", "backward_weight", "forward_backward", "bubble", "optimizer"});
   t.phase_f = ph.required("forward").as_positive_seconds();

@@ -22,8 +22,11 @@ struct TrainingScenario {
   double other_gpu_hours = 0;  ///< stages outside pre-training
   // The parallelism of the run (technical report section 3.2) for the step prediction.
   double pp = 0, ep = 0;
-  double micro_batch = 1;  ///< sequences a micro-batch
-  std::string schedule;    ///< 1f1b, zb1p or dualpipe
+  double micro_batch = 1;         ///< sequences a micro-batch
+  std::string schedule;           ///< 1f1b, zb1p, dualpipe or interleaved
+  double tp = 1, cp = 1;          ///< tensor- and context-parallel degrees (optional keys)
+  double interleave = 1;          ///< model chunks a stage under the interleaved schedule
+  std::string precision = "fp8";  ///< fp8 or bf16
   /// Table 4's parts of a step: the first stage's forward-only, input-backward-only,
   /// weight-backward-only and overlapped time, its idle time, and the optimizer.
   Seconds phase_f, phase_b, phase_w, phase_fb, bubble, optimizer;

@@ -25,17 +25,35 @@ Op reshaped(const Op& op, double m, double n, double k) {
   return o;
 }
 
+// Every GEMM in BF16: both operands and the output 2 B an element.
+Op in_bf16(const Op& op) {
+  Op o = op;
+  o.precision = OpPrecision::kBf16;
+  o.bytes = op.groups * (op.n * op.k * 2 + op.m * op.k * 2 + op.m * op.n * 2);
+  return o;
+}
+
 struct LayerTimes {
   double f = 0, b = 0, w = 0, recompute = 0, f_comm = 0, b_comm = 0;
+  double tp_comm = 0;      ///< TP all-gathers + reduce-scatters of the forward (the backward's too)
   double params = 0;       ///< weights of the layer this GPU holds (its experts only)
   double saved_bytes = 0;  ///< activations the layer's backward needs kept
+};
+
+// What layer_times needs beside the operations.
+struct LayerContext {
+  const PerfModel& perf;
+  double ep = 1, tp = 1;
+  double tokens = 0, hidden = 0;  ///< the micro-batch's tokens on a GPU (all-gathered under TP)
+  bool bf16 = false;
 };
 
 bool recomputed(const char* name) {
   return std::strcmp(name, "attn.q_up") == 0 || std::strcmp(name, "attn.kv_up") == 0;
 }
 
-LayerTimes layer_times(const LayerOps& l, const PerfModel& perf, double ep) {
+LayerTimes layer_times(const LayerOps& l, const LayerContext& x) {
+  const PerfModel& perf = x.perf;
   LayerTimes t;
   bool mla_recomputed = false, after_swiglu = false;
   double out_input_elements = 0;
@@ -49,27 +67,34 @@ LayerTimes layer_times(const LayerOps& l, const PerfModel& perf, double ep) {
     switch (op.kind) {
       case OpKind::kGemm:
       case OpKind::kGroupedGemm: {
-        t.f += time(op);
-        t.b += time(reshaped(op, op.m, op.k, op.n));  // dX = dY W^T
-        t.w += time(reshaped(op, op.n, op.k, op.m));  // dW = dY^T X, K = the tokens
-        t.params += op.n * op.k * op.groups;
+        const Op g = x.bf16 && op.precision == OpPrecision::kFp8 ? in_bf16(op) : op;
+        t.f += time(g);
+        t.b += time(reshaped(g, g.m, g.k, g.n));  // dX = dY W^T
+        t.w += time(reshaped(g, g.n, g.k, g.m));  // dW = dY^T X, K = the tokens
+        t.params += g.n * g.k * g.groups;
         // The input X for dW = dY^T X; a recomputed GEMM's input is recomputed from its own
-        // (kept) input, and its output, the next operation's input, is not kept either.
-        if (recomputed(op.name))
-          t.recompute += time(op);
+        // (kept) input, and its output, the next operation's input, is not kept either. Under
+        // sequence parallelism a GEMM on the all-gathered hidden state keeps its 1/TP shard and
+        // gathers it again in the backward (Korthikanti et al., section 4.2.2).
+        const double shard =
+            x.tp > 1 && g.kind == OpKind::kGemm && g.k == x.hidden && g.m == x.tokens ? x.tp : 1;
+        if (recomputed(g.name))
+          t.recompute += time(g);
         else if (!after_swiglu)  // the SwiGLU output is recomputed from its kept input
-          t.saved_bytes += op.m * op.k * op.groups * (op.precision == OpPrecision::kFp8 ? 1 : 2);
+          t.saved_bytes +=
+              g.m * g.k * g.groups * (g.precision == OpPrecision::kFp8 ? 1 : 2) / shard;
         after_swiglu = false;
         break;
       }
       case OpKind::kAttention: {
         t.f += time(op);
         // FlashAttention's backward needs Q, K, V and O. Where they come from recomputed
-        // up-projections (MLA), only O is kept. Otherwise Q and O are about as large as the K
-        // and V (BF16) the op reads.
+        // up-projections (MLA), only O is kept. Otherwise Q and O (BF16, the shape of the output
+        // projection's input) and the K and V the op reads.
         // DeepSeek keeps the output projection's input in E5M6 and the attention backward reads
         // it as O: 0.5 B an element on top of the 1 B counted for that GEMM's input.
-        t.saved_bytes += mla_recomputed ? out_input_elements * 0.5 : 2 * op.bytes;
+        t.saved_bytes +=
+            mla_recomputed ? out_input_elements * 0.5 : 2 * out_input_elements * 2 + op.bytes;
         Op back = op;
         back.flops *= 2.5;
         back.bytes *= 2;
@@ -77,27 +102,38 @@ LayerTimes layer_times(const LayerOps& l, const PerfModel& perf, double ep) {
         break;
       }
       case OpKind::kMemory: {
-        t.f += time(op);
-        // SwiGLU: its input kept in FP8 (2 of its 3 x 2 B an element), its output recomputed
-        // (the technical report, 3.3.3); other element-wise work keeps its BF16 input.
+        // Sequence parallelism splits the norms and residuals over the TP group.
+        Op mem = op;
+        const bool norms = std::strcmp(op.name, "norms_residual") == 0;
+        if (norms) mem.bytes /= x.tp;
+        t.f += time(mem);
+        // SwiGLU: its input kept in FP8 (2 of its 3 x 2 B an element; BF16 under kBf16), its
+        // output recomputed (the technical report, 3.3.3); other element-wise work keeps its BF16
+        // input.
         after_swiglu = std::strstr(op.name, "swiglu") != nullptr;
-        t.saved_bytes += after_swiglu ? op.bytes / 3 : op.bytes / 2;
-        Op back = op;
+        t.saved_bytes += after_swiglu ? mem.bytes / 3 * (x.bf16 ? 2 : 1) : mem.bytes / 2;
+        Op back = mem;
         back.bytes *= 2;
         t.b += time(back);
         // The two RMSNorms are half of the norms-and-residuals bytes.
-        if (std::strcmp(op.name, "norms_residual") == 0) t.recompute += time(op) / 2;
+        if (norms) t.recompute += time(mem) / 2;
         break;
       }
       case OpKind::kDispatch:
       case OpKind::kCombine: {
-        const double c = perf.comm(op, ep, /*prefill=*/true).seconds;
+        const double c = perf.comm(op, x.ep, /*prefill=*/true).seconds;
         t.f_comm += c;
         t.b_comm += c;
         break;
       }
-      case OpKind::kAllReduce:
-        throw Error("the training model does not take tensor parallelism yet");
+      case OpKind::kAllReduce: {
+        // serving_ops' all-reduce of t x hidden BF16 after a row-parallel GEMM: under sequence
+        // parallelism a reduce-scatter and the next all-gather, each half of its bytes.
+        Op half = op;
+        half.comm_up_bytes /= 2;
+        t.tp_comm += 2 * perf.comm(half, x.ep, /*prefill=*/true).seconds;
+        break;
+      }
     }
   }
   t.b += t.recompute;
@@ -121,6 +157,16 @@ bool whole(double v) { return std::isfinite(v) && v >= 1 && std::floor(v) == v; 
 
 }  // namespace
 
+const char* to_string(TrainingPrecision p) {
+  return p == TrainingPrecision::kBf16 ? "BF16" : "FP8";
+}
+
+TrainingPrecision parse_training_precision(const std::string& name) {
+  if (name == "fp8") return TrainingPrecision::kFp8;
+  if (name == "bf16") return TrainingPrecision::kBf16;
+  throw Error(fmt::format("unknown training precision '{}': expected fp8 or bf16", name));
+}
+
 TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
                                     const TrainingSetting& s, const PerfModel& perf) {
   check(c.node.gpus_per_node > 0 && c.node.gpu.has_value(),
@@ -131,19 +177,65 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
                     c.name));
   const double gpus = s.gpus > 0 ? s.gpus : static_cast<double>(c.gpus());
   check(whole(s.pp), fmt::format("PP must be a whole number >= 1, got {}", s.pp));
+  check(whole(s.tp), fmt::format("TP must be a whole number >= 1, got {}", s.tp));
+  check(whole(s.cp), fmt::format("CP must be a whole number >= 1, got {}", s.cp));
   check(whole(gpus) && gpus <= static_cast<double>(c.gpus()),
         fmt::format("GPUs must be a whole number from 1 to the cluster's {}, got {}", c.gpus(),
                     gpus));
   check(std::fmod(gpus, s.pp) == 0, fmt::format("PP {} does not divide the {} GPUs", s.pp, gpus));
+  check(std::fmod(gpus, s.pp * s.tp * s.cp) == 0,
+        fmt::format("PP {} x TP {} x CP {} = {} does not divide the {} GPUs", s.pp, s.tp, s.cp,
+                    s.pp * s.tp * s.cp, gpus));
   check(whole(s.seq_len),
         fmt::format("sequence length must be a whole number >= 1, got {}", s.seq_len));
   check(whole(s.micro_batch),
         fmt::format("micro-batch must be a whole number of sequences >= 1, got {}", s.micro_batch));
+  const double domain = static_cast<double>(c.scale_up.domain_gpus > 0 ? c.scale_up.domain_gpus
+                                                                       : c.node.gpus_per_node);
+  if (s.tp > 1) {
+    const AttentionSpec& a = m.attention;
+    check(s.tp <= domain && std::fmod(domain, s.tp) == 0,
+          fmt::format("TP {} must divide the {} GPUs of cluster '{}''s scale-up domain (its "
+                      "all-gathers and reduce-scatters run there)",
+                      s.tp, domain, c.name));
+    check(std::fmod(static_cast<double>(a.num_heads), s.tp) == 0,
+          fmt::format("TP {} does not divide the {} attention heads of {}", s.tp, a.num_heads,
+                      m.name));
+    check(a.mla || std::fmod(static_cast<double>(a.num_kv_heads), s.tp) == 0,
+          fmt::format("TP {} does not divide the {} KV heads of {} (Megatron-LM splits whole KV "
+                      "groups)",
+                      s.tp, a.num_kv_heads, m.name));
+    check(std::fmod(static_cast<double>(m.dense_intermediate), s.tp) == 0,
+          fmt::format("TP {} does not divide the FFN width {} of {}", s.tp, m.dense_intermediate,
+                      m.name));
+  }
+  if (s.cp > 1) {
+    check(!m.attention.mla,
+          fmt::format("context parallelism is modelled for GQA/MHA attention (K/V all-gathered, "
+                      "Llama 3); {} uses MLA",
+                      m.name));
+    check(std::fmod(s.seq_len, 2 * s.cp) == 0,
+          fmt::format("CP {} needs the sequence length {} to split into 2 x CP = {} equal chunks "
+                      "(load-balanced causal attention)",
+                      s.cp, s.seq_len, 2 * s.cp));
+  }
+  check(whole(s.virtual_stages),
+        fmt::format("virtual stages (interleave) must be a whole number >= 1, got {}",
+                    s.virtual_stages));
+  const bool interleaved = s.schedule == PipelineSchedule::kInterleaved1F1B;
+  check(s.virtual_stages == 1 || interleaved,
+        fmt::format("{} virtual stages a stage need the interleaved schedule, not {}",
+                    s.virtual_stages, to_string(s.schedule)));
   TrainingPrediction p;
-  p.dp = gpus / s.pp;
+  p.dp = gpus / (s.pp * s.tp * s.cp);
   const double layers_total = static_cast<double>(m.num_layers + m.mtp_modules);
   check(s.pp <= layers_total,
         fmt::format("PP {} exceeds the {} layers (MTP modules included)", s.pp, layers_total));
+  const double stage_layers = std::ceil(layers_total / s.pp);
+  check(std::fmod(stage_layers, s.virtual_stages) == 0,
+        fmt::format("interleave v {} does not divide the {} layers a stage holds (ceil({} / PP "
+                    "{}))",
+                    s.virtual_stages, stage_layers, layers_total, s.pp));
   check(whole(s.global_batch) && std::fmod(s.global_batch, p.dp * s.micro_batch) == 0,
         fmt::format("the global batch of {} sequences does not split into micro-batches of {} "
                     "over DP {}",
@@ -158,25 +250,29 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
                       s.ep, p.dp));
   }
 
-  // One micro-batch on one stage: the prefill shapes of micro_batch sequences of seq_len tokens.
+  // One micro-batch on one stage: the prefill shapes of micro_batch sequences of seq_len tokens,
+  // seq_len / CP of each on a GPU, attending on average to half the sequence (causal).
   ServingShape sh;
-  sh.tokens = s.micro_batch * s.seq_len;
+  sh.tokens = s.micro_batch * s.seq_len / s.cp;
   sh.sequences = s.micro_batch;
+  sh.context = s.seq_len * (s.cp - 1) / (2 * s.cp);
   sh.prefill = true;
   sh.node_dedup = true;
   sh.ep = ep;
+  sh.tp = s.tp;
   sh.expert_slots = m.moe ? expert_slots(m, c, ep, 0) : 0;
-  sh.domain_gpus = static_cast<double>(c.scale_up.domain_gpus > 0 ? c.scale_up.domain_gpus
-                                                                  : c.node.gpus_per_node);
+  sh.domain_gpus = domain;
   const StepOps ops = step_ops(m, sh);
-  const LayerTimes moe = m.moe ? layer_times(ops.moe, perf, ep) : LayerTimes{};
-  const LayerTimes dense = layer_times(ops.dense, perf, ep);
+  const bool bf16_gemms = s.precision == TrainingPrecision::kBf16;
+  const LayerContext ctx{perf, ep, s.tp, sh.tokens, static_cast<double>(m.hidden_size), bf16_gemms};
+  const LayerTimes moe = m.moe ? layer_times(ops.moe, ctx) : LayerTimes{};
+  const LayerTimes dense = layer_times(ops.dense, ctx);
 
   // The slowest stage: ceil(layers / PP) layers, MoE ones where the model has enough (DeepSeek:
   // 61 layers and the MTP module over 16 stages, 4 MoE layers; the embedding and head stages
-  // hold fewer).
+  // hold fewer), in v chunks when interleaved.
   ChunkTimes& ch = p.chunk;
-  ch.layers = std::ceil(layers_total / s.pp);
+  ch.layers = stage_layers / s.virtual_stages;
   const double moe_layers_total =
       m.moe ? static_cast<double>(m.num_layers - m.dense_layers + m.mtp_modules) : 0;
   ch.moe_layers = std::min(ch.layers, moe_layers_total);
@@ -190,8 +286,25 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   ch.recompute_s = sum(&LayerTimes::recompute);
   ch.f_comm_s = sum(&LayerTimes::f_comm);
   ch.b_comm_s = sum(&LayerTimes::b_comm);
-  p.params_per_gpu = sum(&LayerTimes::params);
+  ch.tp_comm_s = sum(&LayerTimes::tp_comm);
+  p.params_per_gpu = s.virtual_stages * sum(&LayerTimes::params);
   p.activation_bytes_per_chunk = sum(&LayerTimes::saved_bytes);
+  if (s.cp > 1) {
+    // The K and V of the micro-batch's sequences (BF16, this GPU's KV heads) all-gathered over
+    // the CP ranks, (CP-1)/CP of them through each; the gradients reduce-scattered back. The CP
+    // group follows TP (Llama 3's order [TP, CP, PP, DP]): inside the scale-up domain while
+    // TP x CP fits, else across it.
+    const AttentionSpec& a = m.attention;
+    Op kv;
+    kv.kind = OpKind::kAllReduce;
+    const double bytes = (s.cp - 1) / s.cp * s.micro_batch * s.seq_len * 2 *
+                         std::max(1.0, static_cast<double>(a.num_kv_heads) / s.tp) *
+                         static_cast<double>(a.head_dim) * 2;
+    (s.tp * s.cp <= domain ? kv.comm_up_bytes : kv.comm_out_bytes) = bytes;
+    ch.cp_comm_s = ch.layers * perf.comm(kv, ep, /*prefill=*/true).seconds;
+    // The gathered K and V are kept for the backward.
+    p.activation_bytes_per_chunk += ch.layers * bytes;
+  }
 
   // Activations (BF16) to the next stage over the NIC, a GPU's share of its node's.
   const double nic_share =
@@ -201,16 +314,20 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
     check(out_bw > 0, fmt::format("cluster '{}': pipeline stages on other nodes need "
                                   "scale_out.bandwidth_achievable and node.nics_per_node",
                                   c.name));
-    ch.p2p_s = sh.tokens * static_cast<double>(m.hidden_size) * 2 / out_bw +
+    // Under sequence parallelism each TP rank sends its 1/TP of them.
+    ch.p2p_s = sh.tokens * static_cast<double>(m.hidden_size) * 2 / s.tp / out_bw +
                c.scale_out.latency_cross_leaf.value;
   }
   const bool dualpipe = s.schedule == PipelineSchedule::kDualPipe;
   ch.compute_share = dualpipe ? perf.compute_share(true) : 1;
-  ch.f_s = ch.f_compute_s + ch.f_comm_s;
-  ch.b_s = ch.b_compute_s + ch.b_comm_s;
+  // TP and CP traffic is exposed: in sequence with the chunk's compute.
+  const double tp_cp_s = ch.tp_comm_s + ch.cp_comm_s;
+  ch.f_s = ch.f_compute_s + ch.f_comm_s + tp_cp_s;
+  ch.b_s = ch.b_compute_s + ch.b_comm_s + tp_cp_s;
   ch.w_s = ch.w_compute_s;
   ch.fb_s = std::max((ch.f_compute_s + ch.b_compute_s + ch.w_compute_s) / ch.compute_share,
-                     ch.f_comm_s + ch.b_comm_s);
+                     ch.f_comm_s + ch.b_comm_s) +
+            2 * tp_cp_s;
 
   PipelineSetting ps;
   ps.schedule = s.schedule;
@@ -218,6 +335,7 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   check(p.micro_batches <= 1 << 22,
         fmt::format("{} micro-batches a step is beyond the simulation", p.micro_batches));
   ps.micro_batches = static_cast<int>(p.micro_batches);
+  ps.virtual_stages = static_cast<int>(s.virtual_stages);
   ps.f_s = ch.f_s, ps.b_s = ch.b_s, ps.w_s = ch.w_s, ps.p2p_s = ch.p2p_s;
   if (dualpipe) ps.overlapped_fb_s = ch.fb_s;
   p.pipeline = simulate_pipeline(ps);
@@ -244,19 +362,22 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   // ZeRO-1 after the last backward: the gradients reduce-scattered and the parameters
   // all-gathered (BF16, rings over the GPUs holding the same weights, across nodes), and the
   // AdamW update of this GPU's shard from HBM.
-  const double expert_params = ch.moe_layers * routed_expert_params(ops.moe);
+  // The CP ranks hold the same weights as the DP ones (Megatron-LM reduces gradients and shards
+  // the optimizer over DP x CP).
+  const double expert_params = s.virtual_stages * ch.moe_layers * routed_expert_params(ops.moe);
   const double other_params = p.params_per_gpu - expert_params;
-  const double expert_dp = p.dp / ep;  // GPUs of a stage holding the same experts
+  const double replicas = p.dp * s.cp;
+  const double expert_dp = replicas / ep;  // GPUs of a stage holding the same experts
   auto ring_s = [&](double params, double n) {
     return n > 1 ? 2 * (n - 1) / n * params * 2 / out_bw : 0;
   };
-  p.dp_comm_s = ring_s(other_params, p.dp) + ring_s(expert_params, expert_dp);
+  p.dp_comm_s = ring_s(other_params, replicas) + ring_s(expert_params, expert_dp);
   // Per parameter of the shard: FP32 master read and written (8 B), BF16 moments read and
   // written (8 B, the report keeps them in BF16), the FP32 gradient read (4 B), the BF16 weight
   // written (2 B).
   Op update;
   update.kind = OpKind::kMemory;
-  update.bytes = 22 * (other_params / p.dp + expert_params / expert_dp);
+  update.bytes = 22 * (other_params / replicas + expert_params / expert_dp);
   p.update_s = perf.compute(update, true).seconds;
   p.optimizer_s = p.dp_comm_s + p.update_s;
   p.step_s = p.pipeline.time_s + p.optimizer_s;
@@ -274,7 +395,7 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   // BF16 weights (two copies under DualPipe), FP32 gradients, the FP32 master and BF16 moments
   // of the shard.
   p.state_bytes_per_gpu = p.params_per_gpu * (2 * p.pipeline.parameter_copies + 4) +
-                          8 * (other_params / p.dp + expert_params / expert_dp);
+                          8 * (other_params / replicas + expert_params / expert_dp);
   p.activation_bytes_per_gpu =
       p.activation_bytes_per_chunk * static_cast<double>(p.pipeline.peak_activations);
   p.hbm_bytes = c.node.gpu->hbm_capacity.value;

@@ -19,6 +19,21 @@
 //   EP         backward traffic mirrors the forward: the gradient before the experts' down
 //              projection dispatched in FP8, the one after their up projection combined in BF16
 //              (the report, section 3.3.2).
+// Tensor parallelism (Megatron-LM with sequence parallelism: Korthikanti et al., "Reducing
+// Activation Recomputation in Large Transformer Models", arXiv 2205.05198, section 4.2.2): the
+// heads and the FFN columns split over TP, the norms and residuals over the sequence; a layer's
+// forward all-gathers the t x hidden BF16 activations before attention and before the FFN and
+// reduce-scatters them after each (2 all-gathers + 2 reduce-scatters, each (TP-1)/TP of them
+// through every GPU's scale-up link), its backward the same again. Exposed, not overlapped:
+// Megatron-LM overlaps them with the GEMMs only under --tp-comm-overlap (Transformer Engine's
+// userbuffers), and the Llama 3 paper does not say it did.
+// Context parallelism (the Llama 3 paper, arXiv 2407.21783, section 3.3.2): every CP rank holds
+// seq / CP tokens of each sequence (2 CP chunks, load-balanced for the causal mask), its GEMMs
+// and element-wise work on those, its attention 1/CP of the sequence's; before attention it
+// all-gathers the K and V of the sequence, after the backward reduce-scatters their gradients,
+// exposed (the paper: the all-gather's latency is on the critical path but small under GQA).
+// Precision: kFp8 is DeepSeek-V3's recipe (above); kBf16 every GEMM in BF16 at the BF16 peak
+// times the GEMM efficiency of the GPU's perf file, every kept activation in BF16 (Llama 3).
 // DualPipe overlaps the EP traffic of one chunk with the computation of another (F&B = the
 // longer of the pair's compute, on the SMs communication leaves, and the pair's traffic); 1F1B and
 // ZB1P wait for each chunk's own traffic.
@@ -38,23 +53,38 @@
 
 namespace cobench::topo {
 
+enum class TrainingPrecision {
+  kFp8,  ///< DeepSeek-V3: FP8 GEMMs (Fprop, Dgrad, Wgrad), BF16 elsewhere
+  kBf16  ///< every GEMM in BF16 (Llama 3)
+};
+const char* to_string(TrainingPrecision p);
+/// "fp8" or "bf16"; throws cobench::Error naming them.
+TrainingPrecision parse_training_precision(const std::string& name);
+
 struct TrainingSetting {
   double pp = 16;               ///< pipeline stages
   double ep = 64;               ///< expert-parallel degree (inside the data-parallel group)
-  double gpus = 0;              ///< GPUs of the job (0: the whole cluster); DP = gpus / pp
+  double tp = 1;                ///< tensor-parallel degree (inside a scale-up domain), with SP
+  double cp = 1;                ///< context-parallel degree
+  double gpus = 0;              ///< GPUs of the job (0: the whole cluster); DP = gpus/(PP TP CP)
   double seq_len = 4096;        ///< tokens a sequence
   double micro_batch = 1;       ///< sequences a micro-batch
   double global_batch = 15360;  ///< sequences a step
   PipelineSchedule schedule = PipelineSchedule::kDualPipe;
+  double virtual_stages = 1;  ///< interleaved 1F1B: model chunks a stage (v)
+  TrainingPrecision precision = TrainingPrecision::kFp8;
 };
 
-/// One chunk: the layers of one stage for one micro-batch.
+/// One chunk: the layers of one stage (of one of its v model chunks, interleaved) for one
+/// micro-batch.
 struct ChunkTimes {
-  double layers = 0, moe_layers = 0;        ///< layers the (slowest) stage holds
+  double layers = 0, moe_layers = 0;        ///< layers the chunk holds (the slowest stage's)
   double f_compute_s = 0, b_compute_s = 0;  ///< on all SMs
   double w_compute_s = 0, recompute_s = 0;  ///< recompute_s is part of b_compute_s
   double f_comm_s = 0, b_comm_s = 0;        ///< EP dispatch + combine of the chunk
-  double compute_share = 1;                 ///< SMs compute has beside communication (DualPipe)
+  double tp_comm_s = 0;      ///< TP all-gathers + reduce-scatters, in F and again in B (exposed)
+  double cp_comm_s = 0;      ///< CP K/V all-gather in F, their gradients' reduce-scatter in B
+  double compute_share = 1;  ///< SMs compute has beside communication (DualPipe)
   double f_s = 0, b_s = 0, w_s = 0, fb_s = 0, p2p_s = 0;  ///< what the schedule is given
 };
 

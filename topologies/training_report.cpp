@@ -13,19 +13,24 @@ namespace cobench::topo {
 std::vector<TrainingSweepPoint> training_sweep(const ModelArch& m, const ClusterSpec& c,
                                                const TrainingSetting& base, const PerfModel& perf) {
   std::vector<TrainingSweepPoint> out;
-  const double gpus = base.gpus > 0 ? base.gpus : static_cast<double>(c.gpus());
+  // TP, CP, precision and the interleave stay `base`'s.
+  const double gpus =
+      (base.gpus > 0 ? base.gpus : static_cast<double>(c.gpus())) / (base.tp * base.cp);
   const double layers = static_cast<double>(m.num_layers + m.mtp_modules);
   const double routed = m.moe ? static_cast<double>(m.moe->routed_experts) : 1;
+  std::vector<PipelineSchedule> schedules{PipelineSchedule::k1F1B, PipelineSchedule::kZB1P,
+                                          PipelineSchedule::kDualPipe};
+  if (base.virtual_stages > 1) schedules.push_back(PipelineSchedule::kInterleaved1F1B);
   for (double pp = 1; pp <= layers && pp <= gpus; pp *= 2) {
     if (std::fmod(gpus, pp) != 0) continue;
     const double dp = gpus / pp;
     for (double ep = 1; ep <= (m.moe ? std::min(dp, routed) : 1); ep *= 2) {
       if (std::fmod(dp, ep) != 0 || std::fmod(routed, ep) != 0) continue;
       for (double mb : {1.0, 2.0, 4.0}) {
-        for (PipelineSchedule sched :
-             {PipelineSchedule::k1F1B, PipelineSchedule::kZB1P, PipelineSchedule::kDualPipe}) {
+        for (PipelineSchedule sched : schedules) {
           TrainingSetting s = base;
           s.pp = pp, s.ep = ep, s.micro_batch = mb, s.schedule = sched;
+          s.virtual_stages = sched == PipelineSchedule::kInterleaved1F1B ? base.virtual_stages : 1;
           try {
             TrainingSweepPoint pt{s, predict_training(m, c, s, perf), false};
             pt.fits = pt.prediction.state_bytes_per_gpu + pt.prediction.activation_bytes_per_gpu <=
@@ -48,17 +53,20 @@ Report training_report(const ModelArch& m, const ClusterSpec& c, const TrainingS
   const TrainingPrediction p = predict_training(m, c, s, perf);
   const ChunkTimes& ch = p.chunk;
   std::string section = fmt::format(
-      "Step (predicted): PP {:.0f} ({}), EP {:.0f}, DP {:.0f}, {:.0f} sequence(s) of {:.0f} "
-      "tokens a micro-batch, {:.0f} micro-batches a pipeline",
-      s.pp, to_string(s.schedule), s.ep, p.dp, s.micro_batch, s.seq_len, p.micro_batches);
+      "Step (predicted): PP {:.0f} ({}{}), TP {:.0f}, CP {:.0f}, EP {:.0f}, DP {:.0f}, {} GEMMs, "
+      "{:.0f} sequence(s) of {:.0f} tokens a micro-batch, {:.0f} micro-batches a pipeline",
+      s.pp, to_string(s.schedule),
+      s.virtual_stages > 1 ? fmt::format(", v = {:.0f}", s.virtual_stages) : "", s.tp, s.cp,
+      m.moe ? s.ep : 1.0, p.dp, to_string(s.precision), s.micro_batch, s.seq_len, p.micro_batches);
   auto row = [&](std::string key, std::string quantity, double v, std::string unit,
                  std::string note = "") {
     r.rows.push_back({section, std::move(key), std::move(quantity), std::nullopt, v,
                       std::move(unit), 0, std::move(note), false});
   };
   row("train.step_s", "time per step", p.step_s, "s",
-      fmt::format("{} binds; on DeepSeek-V3's own run (Table 4) this model is 1.8x optimistic: "
-                  "docs/model.md, 'Training step prediction'",
+      fmt::format("{} binds; against measured runs (docs/model.md, 'Training step prediction') "
+                  "this model is 1.8x optimistic on DeepSeek-V3's Table 4 and 0.7x-1.2x of "
+                  "Llama 3 405B's TFLOP/s over the unpublished interleave v = 1-8",
                   p.binding));
   row("train.phase_f_s", "first stage: forward chunks (1F)", p.phase_f_s, "s");
   row("train.phase_b_s", "first stage: input-backward chunks (1B)", p.phase_b_s, "s");
@@ -78,11 +86,18 @@ Report training_report(const ModelArch& m, const ClusterSpec& c, const TrainingS
       fmt::format("compute {:.2f} ms (recompute {:.2f}), all-to-all {:.2f} ms",
                   ch.b_compute_s * 1e3, ch.recompute_s * 1e3, ch.b_comm_s * 1e3));
   row("train.chunk.w_s", "chunk W", ch.w_s * 1e3, "ms");
+  if (s.tp > 1 || s.cp > 1)
+    row("train.chunk.tp_cp_comm_s", "chunk TP and CP traffic, in F and again in B (exposed)",
+        (ch.tp_comm_s + ch.cp_comm_s) * 1e3, "ms",
+        fmt::format("TP all-gathers and reduce-scatters {:.2f} ms, CP K/V all-gather {:.2f} ms",
+                    ch.tp_comm_s * 1e3, ch.cp_comm_s * 1e3));
   if (s.schedule == PipelineSchedule::kDualPipe)
     row("train.chunk.fb_s", "chunk F&B (DualPipe)", ch.fb_s * 1e3, "ms",
         fmt::format("compute on {:.0f}% of the SMs beside the all-to-all", 100 * ch.compute_share));
   row("train.tokens_per_day", "training tokens per day", p.tokens_per_day / 1e9, "B tokens");
   row("train.tflops_causal", "TFLOP/s per GPU (causal)", p.tflops_causal / 1e12, "TFLOP/s");
+  row("train.tflops_non_causal", "TFLOP/s per GPU (non-causal)", p.tflops_non_causal / 1e12,
+      "TFLOP/s");
   row("train.mfu_causal", "MFU against the BF16 peak (causal)", 100 * p.mfu_causal, "%");
   row("train.mfu_non_causal", "MFU against the BF16 peak (non-causal)", 100 * p.mfu_non_causal,
       "%");
@@ -112,8 +127,10 @@ Report training_report(const ModelArch& m, const ClusterSpec& c, const TrainingS
   }
   const TrainingSetting& b = best->setting;
   row("train.sweep.step_s", "fastest time per step", best->prediction.step_s, "s",
-      fmt::format("PP {:.0f} ({}), EP {:.0f}, micro-batch {:.0f}; {} binds", b.pp,
-                  to_string(b.schedule), b.ep, b.micro_batch, best->prediction.binding));
+      fmt::format("PP {:.0f} ({}{}), EP {:.0f}, micro-batch {:.0f}; {} binds", b.pp,
+                  to_string(b.schedule),
+                  b.virtual_stages > 1 ? fmt::format(", v = {:.0f}", b.virtual_stages) : "", b.ep,
+                  b.micro_batch, best->prediction.binding));
   row("train.sweep.tokens_per_day", "its training tokens per day",
       best->prediction.tokens_per_day / 1e9, "B tokens");
   return r;

@@ -39,7 +39,8 @@ void add_analyze(CLI::App& app, Action& action) {
     std::vector<double> prefix_tokens{1024, 4096, 16384, 65536, 131072};
     // --train: DeepSeek-V3's pre-training setting (technical report section 3.2).
     double pp = 16, train_ep = 64, micro_batch = 1, global_batch = 15360, seq_len = 4096;
-    std::string pipeline = "dualpipe";
+    double cp = 1, interleave = 1, train_gpus = 0;
+    std::string pipeline = "dualpipe", train_precision = "fp8";
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
@@ -64,9 +65,27 @@ void add_analyze(CLI::App& app, Action& action) {
   cmd->add_option("--seq-len", o->seq_len, "--train: tokens a sequence")
       ->check(finite_number(1, 1e7))
       ->capture_default_str();
-  cmd->add_option("--pipeline", o->pipeline, "--train: 1f1b, zb1p or dualpipe")
-      ->check(CLI::IsMember({"1f1b", "zb1p", "dualpipe"}))
+  cmd->add_option("--pipeline", o->pipeline,
+                  "--train: 1f1b, zb1p, dualpipe or interleaved (Megatron-LM's interleaved 1F1B, "
+                  "--interleave chunks a stage)")
+      ->check(CLI::IsMember({"1f1b", "zb1p", "dualpipe", "interleaved"}))
       ->capture_default_str();
+  cmd->add_option("--interleave", o->interleave,
+                  "--train: model chunks a pipeline stage holds (v) under --pipeline interleaved")
+      ->check(integer_in(1, 1024))
+      ->capture_default_str();
+  cmd->add_option("--cp", o->cp,
+                  "--train: context-parallel degree (K/V all-gathered, Llama 3); --tp is the "
+                  "tensor-parallel degree (Megatron-LM with sequence parallelism)")
+      ->check(integer_in(1, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option("--train-precision", o->train_precision,
+                  "--train: fp8 (DeepSeek-V3's FP8 GEMMs) or bf16 (every GEMM in BF16, Llama 3)")
+      ->check(CLI::IsMember({"fp8", "bf16"}))
+      ->capture_default_str();
+  cmd->add_option("--train-gpus", o->train_gpus,
+                  "--train: GPUs of the job (default: the cluster's)")
+      ->check(integer_in(1, 100000000));
   cmd->add_flag("--kv-reload", o->kv_reload,
                 "KV reload (host memory, storage) against recompute and the break-even prefix "
                 "length; default --model deepseek-v3 and qwen2.5-72b, --cluster "
@@ -219,6 +238,11 @@ void add_analyze(CLI::App& app, Action& action) {
         t.global_batch = o->global_batch;
         t.seq_len = o->seq_len;
         t.schedule = topo::parse_pipeline_schedule(o->pipeline);
+        t.tp = o->tp;
+        t.cp = o->cp;
+        t.virtual_stages = o->interleave;
+        t.gpus = o->train_gpus;
+        t.precision = topo::parse_training_precision(o->train_precision);
         report =
             topo::training_report(topo::load_model(o->model), cluster, t,
                                   topo::PerfModel(cluster, topo::find_published_perf(cluster)));

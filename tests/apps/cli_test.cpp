@@ -231,6 +231,22 @@ TEST(Cli, AnalyzeTrain) {
     const CommandResult r = run(base + bad);
     EXPECT_EQ(r.status, 2) << bad << ": " << r.out;
   }
+  // Llama 3 405B as Meta trained it (TP8 PP16 DP128, BF16, interleaved): the TP traffic row is
+  // there; an interleave that does not divide the stage's 8 layers is an input error.
+  const std::string llama =
+      "analyze --train --model llama-3.1-405b --cluster meta-h100-roce-16k --tp 8 --pp 16 "
+      "--seq-len 8192 --global-batch 2048 --train-precision bf16 --pipeline interleaved ";
+  const CommandResult l = run(llama + "--interleave 4");
+  EXPECT_EQ(l.status, 0) << l.out;
+  EXPECT_NE(l.out.find("TP 8, CP 1, EP 1, DP 128, BF16 GEMMs"), std::string::npos) << l.out;
+  EXPECT_NE(l.out.find("chunk TP and CP traffic"), std::string::npos) << l.out;
+  const CommandResult v3 = run(llama + "--interleave 3");
+  EXPECT_EQ(v3.status, 1) << v3.out;
+  EXPECT_NE(v3.out.find("interleave v 3 does not divide the 8 layers a stage holds"),
+            std::string::npos)
+      << v3.out;
+  EXPECT_EQ(run(llama + "--train-precision fp16").status, 2);
+  EXPECT_EQ(run(llama + "--cp 0").status, 2);
   const CommandResult paper = run("analyze --train --paper");
   EXPECT_EQ(paper.status, 2) << paper.out;  // options that exclude each other
   EXPECT_NE(paper.out.find("--train takes --model and one --cluster"), std::string::npos);

@@ -290,6 +290,65 @@ TEST(PipelineSchedule, P2pTimeByHand) {
   EXPECT_DOUBLE_EQ(d.stage_ops[0][6].start_s, 11.5);
 }
 
+// Interleaved 1F1B, PP 2, v = 2 chunks a stage, 2 micro-batches (= PP: every forward warms up
+// first, Megatron-LM's rule), a chunk's F = 1 and fused backward B + W = 1. Positions: stage 0
+// chunk 0, stage 1 chunk 0, stage 0 chunk 1, stage 1 chunk 1.
+//   t       0    1    2    3    4    5    6    7    8    9
+//   stage 0 F00  F01  F10  F11  .    .    B10  B11  B00  B01
+//   stage 1 .    F00  F01  F10  F11  B10  B11  B00  B01  .
+// (Fcm: chunk c of micro-batch m.) Time 10, each stage busy 8: bubble 2 = (PP-1)(F+B+W) of a
+// chunk; plain 1F1B with the stage's F = B = 2 would idle (PP-1)(2+2) = 4 of (m+PP-1) 4 = 12.
+TEST(PipelineSchedule, InterleavedTwoStagesByHand) {
+  PipelineSetting s = setting(PipelineSchedule::kInterleaved1F1B, 2, 2, 1, 1, 0);
+  s.virtual_stages = 2;
+  const PipelineResult r = simulate_pipeline(s);
+  expect_timeline(r.stage_ops[0], {{kF, 0, 0, 1},
+                                   {kF, 1, 1, 2},
+                                   {kF, 0, 2, 3},
+                                   {kF, 1, 3, 4},
+                                   {kBW, 0, 6, 7},
+                                   {kBW, 1, 7, 8},
+                                   {kBW, 0, 8, 9},
+                                   {kBW, 1, 9, 10}});
+  expect_timeline(r.stage_ops[1], {{kF, 0, 1, 2},
+                                   {kF, 1, 2, 3},
+                                   {kF, 0, 3, 4},
+                                   {kF, 1, 4, 5},
+                                   {kBW, 0, 5, 6},
+                                   {kBW, 1, 6, 7},
+                                   {kBW, 0, 7, 8},
+                                   {kBW, 1, 8, 9}});
+  const std::vector<int> chunks{0, 0, 1, 1, 1, 1, 0, 0};
+  for (std::size_t i = 0; i < chunks.size(); ++i) EXPECT_EQ(r.stage_ops[0][i].chunk, chunks[i]);
+  EXPECT_DOUBLE_EQ(r.time_s, 10);
+  EXPECT_DOUBLE_EQ(r.bubble_s, 2);
+  EXPECT_EQ(r.stage_peak_activations, (std::vector<int>{4, 4}));  // chunks, all forwards first
+  EXPECT_EQ(r.parameter_copies, 1);
+}
+
+// Interleaved 1F1B against its closed form (Narayanan et al. 2021, section 2.2.2): with m a
+// multiple of PP, every stage idles (PP-1)(F+B+W) of a chunk, i.e. (PP-1)/v of a stage's, and the
+// step takes m v (F+B+W) + that. v = 1 is plain 1F1B.
+TEST(PipelineSchedule, InterleavedMatchesClosedForm) {
+  for (const Times& t : {Times{1, 1, 1}, Times{1, 2, 0}, Times{2, 1, 0.5}}) {
+    for (int pp : {2, 4, 8, 16}) {
+      for (int v : {1, 2, 3, 4}) {
+        for (int m : {pp, 2 * pp, 3 * pp}) {
+          SCOPED_TRACE(::testing::Message()
+                       << "PP " << pp << " v " << v << " m " << m << " F " << t.f << " B " << t.b);
+          PipelineSetting s = setting(PipelineSchedule::kInterleaved1F1B, pp, m, t.f, t.b, t.w);
+          s.virtual_stages = v;
+          const PipelineResult r = simulate_pipeline(s);
+          const double chunk = t.f + t.b + t.w;
+          EXPECT_NEAR(r.bubble_s, (pp - 1) * chunk, 1e-9);
+          EXPECT_NEAR(r.time_s, m * v * chunk + (pp - 1) * chunk, 1e-9);
+          for (double busy : r.stage_busy_s) EXPECT_NEAR(busy, m * v * chunk, 1e-9);
+        }
+      }
+    }
+  }
+}
+
 TEST(PipelineSchedule, BadSettingsRefused) {
   auto error = [](PipelineSetting s) { return error_of([&] { simulate_pipeline(s); }); };
   const PipelineSetting good = setting(PipelineSchedule::k1F1B, 4, 8, 1, 1, 1);
@@ -335,6 +394,19 @@ TEST(PipelineSchedule, BadSettingsRefused) {
   EXPECT_NE(error(s).find("got 6"), std::string::npos);
   s.micro_batches = 8;
   EXPECT_EQ(error(s), "(nothing thrown)");
+
+  s = good;
+  s.virtual_stages = 2;
+  EXPECT_EQ(error(s), "2 virtual stages a stage need the interleaved 1F1B schedule, not 1F1B");
+  s.schedule = PipelineSchedule::kInterleaved1F1B;
+  s.micro_batches = 6;
+  EXPECT_EQ(error(s),
+            "interleaved 1F1B needs micro-batches a multiple of the 4 stages (Megatron-LM's "
+            "schedule), got 6");
+  s.virtual_stages = 0;
+  EXPECT_EQ(error(s), "pipeline virtual stages (model chunks a stage) must be >= 1, got 0");
+  EXPECT_EQ(error_of([] { parse_pipeline_schedule("gpipe"); }),
+            "unknown pipeline schedule 'gpipe': expected 1f1b, zb1p, dualpipe or interleaved");
 }
 
 }  // namespace

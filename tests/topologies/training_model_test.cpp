@@ -103,6 +103,207 @@ TEST(TrainingModel, OneDenseLayerByHand) {
       1e-12);
 }
 
+// Two GPUs of one scale-up domain at round peaks: FP8 1000 TFLOPS, BF16 500 TFLOPS, HBM 20 TB/s
+// (every operation of the tiny model compute-bound), NVLink 100 GB/s nominal and 1 us a
+// collective, one 40 GB/s NIC a GPU.
+constexpr const char* kTwoGpus = R"(cluster:
+  name: two GPUs
+  nodes: 1
+  node:
+    name: n
+    gpus_per_node: 2
+    gpu:
+      name: Test GPU
+      hbm_capacity: 80 GiB
+      hbm_bandwidth: 20 TB/s
+      peak_flops: {fp8: 1000 TFLOPS, bf16: 500 TFLOPS}
+    nics_per_node: 2
+    nic_speed: 400 Gb/s
+  scale_up: {link: NVLink, domain_gpus: 2, bandwidth_nominal: 100 GB/s,
+             bandwidth_achievable: 80 GB/s, latency: 1 us}
+  scale_out: {link: InfiniBand, bandwidth_achievable: 40 GB/s, latency_same_leaf: 2.8 us,
+              latency_cross_leaf: 3.7 us}
+  fabric: {topology: ft2, switch_radix: 64}
+)";
+
+TrainingSetting tiny_setting() {
+  TrainingSetting s;
+  s.pp = 1;
+  s.seq_len = 1024;
+  s.micro_batch = 1;
+  s.global_batch = 4;
+  s.schedule = PipelineSchedule::k1F1B;
+  return s;
+}
+
+TEST(TrainingModel, TensorParallelTwoByHand) {
+  const ClusterSpec c = load_cluster(cobench::config::parse_yaml(kTwoGpus, "c.yaml"));
+  const ModelArch m = load_model_yaml(cobench::config::parse_yaml(kTinyModel, "m.yaml"));
+  TrainingSetting s = tiny_setting();
+  s.tp = 2;  // the 2 GPUs: DP 1, 4 micro-batches
+  const TrainingPrediction p = predict_training(m, c, s, PerfModel::roofline(c));
+  EXPECT_EQ(p.dp, 1);
+  EXPECT_EQ(p.micro_batches, 4);
+  // Each GPU: 4 of 8 heads, 2048 of 4096 FFN columns, all 1024 tokens. GEMMs: QKV
+  // 2*1024*1536*1024 (4 + 4 + 4 heads of 128), out 2*1024*1024*512, gate/up 2*1024*4096*1024,
+  // down 2*1024*1024*2048 = 2^34 FLOPs at 1000 TFLOPS (half of TP1's 2^35); attention
+  // 2*1024*4*256*512 = 2^30 at 500 TFLOPS.
+  const double gemm_s = 17179869184.0 / 1e15, attn_s = 1073741824.0 / 500e12;
+  // Element-wise at 20 TB/s: the norms and residuals split over the sequence (8*1024*1024*2 B
+  // / 2), SwiGLU on 2048 columns (3*1024*2048*2 B).
+  const double norms_s = 8388608.0 / 20e12, swiglu_s = 12582912.0 / 20e12;
+  // TP traffic: 2 all-gathers + 2 reduce-scatters of the 1024 x 1024 BF16 activations, each
+  // sending (2-1)/2 of their 2 MiB over the 100 GB/s link, plus 1 us.
+  const double tp_s = 4 * (1048576.0 / 100e9 + 1e-6);
+  EXPECT_NEAR(p.chunk.tp_comm_s, tp_s, 1e-12);
+  EXPECT_NEAR(p.chunk.f_s, gemm_s + attn_s + norms_s + swiglu_s + tp_s, 1e-12);
+  EXPECT_NEAR(p.chunk.b_s, gemm_s + 2.5 * attn_s + 2 * (norms_s + swiglu_s) + norms_s / 2 + tp_s,
+              1e-12);
+  EXPECT_NEAR(p.chunk.w_s, gemm_s, 1e-12);
+  EXPECT_NEAR(p.pipeline.time_s, 4 * (p.chunk.f_s + p.chunk.b_s + p.chunk.w_s), 1e-12);
+  // Half of the 2^24 weights on each GPU, updated at 22 B each; no DP traffic.
+  EXPECT_EQ(p.params_per_gpu, 8388608.0);
+  EXPECT_EQ(p.dp_comm_s, 0);
+  EXPECT_NEAR(p.update_s, 22 * 8388608.0 / 20e12, 1e-15);
+  // Kept (Korthikanti et al.: TP with SP halves every activation): QKV's and gate/up's FP8
+  // input as their 1/2 sequence shard (0.5 MiB each), out's input (1024 x 512 B), Q and O BF16
+  // (2 x 1 MiB) and K and V (2 MiB), the norms' half (4 MiB), SwiGLU's FP8 input (4 MiB):
+  // 13.5 MiB, half of TP1's 27.
+  EXPECT_EQ(p.activation_bytes_per_chunk, 13.5 * (1 << 20));
+}
+
+TEST(TrainingModel, Bf16PrecisionByHand) {
+  const ClusterSpec c = load_cluster(cobench::config::parse_yaml(kOneGpu, "c.yaml"));
+  const ModelArch m = load_model_yaml(cobench::config::parse_yaml(kTinyModel, "m.yaml"));
+  TrainingSetting s = tiny_setting();
+  s.precision = TrainingPrecision::kBf16;
+  const TrainingPrediction p = predict_training(m, c, s, PerfModel::roofline(c));
+  // The same 2^35 GEMM FLOPs a pass at the 500 TFLOPS BF16 peak (each still compute-bound at
+  // 2 TB/s: gate/up reads and writes 34 MiB, 17.8 us, against 34.4 us of FLOPs).
+  const double gemm_s = 34359738368.0 / 500e12, attn_s = 2147483648.0 / 500e12;
+  const double norms_s = 16777216.0 / 2e12, swiglu_s = 25165824.0 / 2e12;
+  EXPECT_NEAR(p.chunk.f_s, gemm_s + attn_s + norms_s + swiglu_s, 1e-12);
+  EXPECT_NEAR(p.chunk.w_s, gemm_s, 1e-12);
+  // Kept in BF16: the three GEMM inputs (2 MiB each), Q, K, V, O (8 MiB), the norms' (8 MiB),
+  // SwiGLU's input (1024 x 8192 x 2 B = 16 MiB): 38 MiB.
+  EXPECT_EQ(p.activation_bytes_per_chunk, 38.0 * (1 << 20));
+  EXPECT_EQ(parse_training_precision("bf16"), TrainingPrecision::kBf16);
+  EXPECT_EQ(cobench::test::error_of([] { parse_training_precision("fp16"); }),
+            "unknown training precision 'fp16': expected fp8 or bf16");
+}
+
+TEST(TrainingModel, ContextParallelTwoByHand) {
+  const ClusterSpec c = load_cluster(cobench::config::parse_yaml(kTwoGpus, "c.yaml"));
+  const ModelArch m = load_model_yaml(cobench::config::parse_yaml(kTinyModel, "m.yaml"));
+  TrainingSetting s = tiny_setting();
+  s.cp = 2;
+  const TrainingPrediction p = predict_training(m, c, s, PerfModel::roofline(c));
+  EXPECT_EQ(p.dp, 1);
+  // 512 of the 1024 tokens a GPU: GEMMs 2^34 FLOPs; attention over half the sequence on average,
+  // 2*512*8*256*512 = 2^30 (half of the whole sequence's 2^31).
+  const double gemm_s = 17179869184.0 / 1e15, attn_s = 1073741824.0 / 500e12;
+  const double norms_s = 8388608.0 / 20e12, swiglu_s = 12582912.0 / 20e12;
+  // K/V all-gather: (2-1)/2 of 1024 tokens x 2 x 8 heads x 128 x 2 B = 2 MiB over NVLink + 1 us.
+  const double cp_s = 2097152.0 / 100e9 + 1e-6;
+  EXPECT_NEAR(p.chunk.cp_comm_s, cp_s, 1e-12);
+  EXPECT_NEAR(p.chunk.f_s, gemm_s + attn_s + norms_s + swiglu_s + cp_s, 1e-12);
+  EXPECT_NEAR(p.chunk.b_s, gemm_s + 2.5 * attn_s + 2 * (norms_s + swiglu_s) + norms_s / 2 + cp_s,
+              1e-12);
+  // Both GPUs hold all 2^24 weights: the gradients reduce-scattered and the weights gathered
+  // over the 2 CP ranks, 2 (2-1)/2 x 2^24 x 2 B at 40 GB/s; each updates half.
+  EXPECT_NEAR(p.dp_comm_s, 33554432.0 / 40e9, 1e-12);
+  EXPECT_NEAR(p.update_s, 22 * 8388608.0 / 20e12, 1e-15);
+  // The same tokens a step as CP1 on one GPU: the step's MFU counts every GPU.
+  EXPECT_NEAR(p.tokens_per_day, 4 * 1024 / p.step_s * 86400, 1e-6);
+}
+
+TEST(TrainingModel, InterleavedChunksSplitTheStage) {
+  // Llama 3 405B, TP8 PP16 on Meta's 16K cluster: ceil(126 / 16) = 8 layers a stage, v = 4
+  // chunks of 2; the stage's weights the same, a chunk's times and activations a quarter.
+  const ClusterSpec c = load_cluster_file("meta-h100-roce-16k");
+  const ModelArch m = load_model("llama-3.1-405b");
+  const PerfModel perf(c, find_published_perf(c));
+  TrainingSetting s;
+  s.tp = 8, s.pp = 16, s.seq_len = 8192, s.global_batch = 2048;
+  s.precision = TrainingPrecision::kBf16;
+  s.schedule = PipelineSchedule::k1F1B;
+  const TrainingPrediction one = predict_training(m, c, s, perf);
+  s.schedule = PipelineSchedule::kInterleaved1F1B;
+  s.virtual_stages = 4;
+  const TrainingPrediction four = predict_training(m, c, s, perf);
+  EXPECT_EQ(one.dp, 128);
+  EXPECT_EQ(one.micro_batches, 16);
+  EXPECT_EQ(one.chunk.layers, 8);
+  EXPECT_EQ(four.chunk.layers, 2);
+  EXPECT_NEAR(four.params_per_gpu, one.params_per_gpu, 1e-6 * one.params_per_gpu);
+  EXPECT_NEAR(4 * four.chunk.w_s, one.chunk.w_s, 1e-9);
+  EXPECT_NEAR(4 * four.activation_bytes_per_chunk, one.activation_bytes_per_chunk, 1);
+  // Stage 0 holds all 16 x 4 chunks (micro-batches = PP: every forward warms up first).
+  EXPECT_EQ(four.pipeline.peak_activations, 64);
+  // The bubble shrinks about 4x (p2p and unequal F, B make it inexact).
+  EXPECT_LT(four.bubble_s, 0.3 * one.bubble_s);
+  EXPECT_LT(four.step_s, one.step_s);
+}
+
+TEST(TrainingModel, BadParallelismIsRefusedWithTheReason) {
+  const ClusterSpec c = load_cluster_file("meta-h100-roce-16k");
+  const ModelArch llama = load_model("llama-3.1-405b");
+  const PerfModel perf(c, find_published_perf(c));
+  TrainingSetting good;
+  good.tp = 8, good.pp = 16, good.seq_len = 8192, good.global_batch = 2048;
+  good.schedule = PipelineSchedule::k1F1B;
+  auto error = [&](TrainingSetting s, const ModelArch& m) {
+    return cobench::test::error_of([&] { predict_training(m, c, s, perf); });
+  };
+  EXPECT_EQ(error(good, llama), "(nothing thrown)");
+  TrainingSetting s = good;
+  s.tp = 16;
+  EXPECT_EQ(error(s, llama),
+            "TP 16 must divide the 8 GPUs of cluster 'Meta H100 x 16384 (RoCE, Llama 3)''s "
+            "scale-up domain (its all-gathers and reduce-scatters run there)");
+  s = good;
+  s.cp = 3;
+  EXPECT_EQ(error(s, llama), "PP 16 x TP 8 x CP 3 = 384 does not divide the 16384 GPUs");
+  s = good;
+  s.cp = 16, s.seq_len = 1000, s.global_batch = 128;
+  EXPECT_EQ(error(s, llama),
+            "CP 16 needs the sequence length 1000 to split into 2 x CP = 32 equal chunks "
+            "(load-balanced causal attention)");
+  s = good;
+  s.schedule = PipelineSchedule::kInterleaved1F1B;
+  s.virtual_stages = 3;
+  EXPECT_EQ(error(s, llama),
+            "interleave v 3 does not divide the 8 layers a stage holds (ceil(126 / PP 16))");
+  s.virtual_stages = 2;
+  s.global_batch = 128 * 24;  // 24 micro-batches over 16 stages
+  EXPECT_NE(error(s, llama).find("interleaved 1F1B needs micro-batches a multiple of the 16"),
+            std::string::npos)
+      << error(s, llama);
+  s = good;
+  s.virtual_stages = 2;
+  EXPECT_EQ(error(s, llama), "2 virtual stages a stage need the interleaved schedule, not 1F1B");
+  // Heads and KV groups that do not split.
+  ModelArch odd = load_model_yaml(cobench::config::parse_yaml(kTinyModel, "m.yaml"));
+  odd.attention.num_heads = 6;
+  s = good;
+  s.pp = 1, s.tp = 4, s.seq_len = 1024, s.global_batch = 4096;
+  EXPECT_EQ(error(s, odd), "TP 4 does not divide the 6 attention heads of tiny");
+  odd.attention.num_heads = 8;
+  odd.attention.num_kv_heads = 2;
+  EXPECT_EQ(error(s, odd),
+            "TP 4 does not divide the 2 KV heads of tiny (Megatron-LM splits whole KV groups)");
+  // MLA: context parallelism is not modelled.
+  const ClusterSpec h800 = load_cluster_file("deepseek-h800-2048");
+  TrainingSetting ds;
+  ds.cp = 2, ds.global_batch = 7680;
+  const std::string e = cobench::test::error_of([&] {
+    predict_training(load_model("deepseek-v3"), h800, ds,
+                     PerfModel(h800, find_published_perf(h800)));
+  });
+  EXPECT_NE(e.find("context parallelism is modelled for GQA/MHA attention"), std::string::npos)
+      << e;
+}
+
 TEST(TrainingModel, DeepSeekV3OnItsClusterTakesTable4sShape) {
   // PP16 DualPipe, EP64, DP128: 120 micro-batches of one 4K sequence a pipeline, 4 MoE layers a
   // stage; the step is the pipeline plus the optimizer, and its parts add up to it.
@@ -201,9 +402,21 @@ TEST(TrainingModel, ScenarioFilesNameTheBadKey) {
   };
   const std::string e1 = error("{pp: 16, ep: 64, micro_batch: 1, schedule: gpipe}");
   EXPECT_NE(e1.find("s.yaml:11:"), std::string::npos) << e1;
-  EXPECT_NE(e1.find("expected 1f1b, zb1p or dualpipe, got 'gpipe'"), std::string::npos) << e1;
+  EXPECT_NE(e1.find("expected 1f1b, zb1p, dualpipe or interleaved, got 'gpipe'"), std::string::npos)
+      << e1;
   const std::string e2 = error("{pp: 0, ep: 64, micro_batch: 1, schedule: dualpipe}");
   EXPECT_NE(e2.find("key 'scenario.training.parallel.pp'"), std::string::npos) << e2;
+  const std::string e3 =
+      error("{pp: 16, ep: 64, micro_batch: 1, schedule: dualpipe, precision: fp16}");
+  EXPECT_NE(e3.find("s.yaml:11:"), std::string::npos) << e3;
+  EXPECT_NE(e3.find("expected fp8 or bf16, got 'fp16'"), std::string::npos) << e3;
+  const std::string e4 = error("{pp: 16, ep: 64, micro_batch: 1, schedule: 1f1b, interleave: 2}");
+  EXPECT_NE(e4.find("s.yaml:11:"), std::string::npos) << e4;
+  EXPECT_NE(e4.find("parallel.interleave"), std::string::npos) << e4;
+  EXPECT_NE(e4.find("interleave 2 needs schedule: interleaved, got '1f1b'"), std::string::npos)
+      << e4;
+  const std::string e5 = error("{pp: 16, ep: 64, micro_batch: 1, schedule: dualpipe, tp: 0}");
+  EXPECT_NE(e5.find("key 'scenario.training.parallel.tp'"), std::string::npos) << e5;
 }
 
 }  // namespace
