@@ -297,12 +297,15 @@ std::string_view to_string(CollectiveKind k) {
       return "all-reduce";
     case CollectiveKind::kAllToAll:
       return "all-to-all";
+    case CollectiveKind::kMatrix:
+      return "traffic matrix";
   }
   return "?";
 }
 
 double bus_factor(CollectiveKind k, std::int64_t ranks) {
   if (ranks < 1) throw Error(fmt::format("{} ranks: expected >= 1", ranks));
+  if (k == CollectiveKind::kMatrix) return 1.0;
   const double n = static_cast<double>(ranks);
   return (k == CollectiveKind::kAllReduce ? 2.0 : 1.0) * (n - 1) / n;
 }

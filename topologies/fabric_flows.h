@@ -78,7 +78,8 @@ struct Phase {
   std::int64_t repeat = 1;  ///< identical steps (a ring's n - 1)
 };
 
-enum class CollectiveKind { kAllGather, kReduceScatter, kAllReduce, kAllToAll };
+/// kMatrix: flows from a traffic file (fabric_traffic.h), one phase; busbw = algbw.
+enum class CollectiveKind { kAllGather, kReduceScatter, kAllReduce, kAllToAll, kMatrix };
 std::string_view to_string(CollectiveKind k);
 /// nccl-tests' busbw / algbw for `ranks` ranks.
 double bus_factor(CollectiveKind k, std::int64_t ranks);

@@ -168,7 +168,7 @@ FabricGraph::FabricGraph(const ClusterSpec& c, const FabricOptions& options)
   const std::int64_t cables = std::int64_t{leaves_} * spines_per_tree_;
   const std::int64_t total = (has_scale_up_ ? 2 * std::int64_t{gpus_} : 0) +
                              (has_network_ ? 2 * std::int64_t{gpus_} + 2 * nics() : 0) + 2 * cables;
-  from_.reserve(total), to_.reserve(total), capacity_.reserve(total);
+  from_.reserve(total), to_.reserve(total), capacity_.reserve(total), up_.reserve(total);
   latency_.reserve(total), kind_of_.reserve(total);
   const double su_rate = c.scale_up.bandwidth_achievable.value;
   const double su_latency = c.scale_up.latency.value / 2;
@@ -221,7 +221,24 @@ std::int32_t FabricGraph::add_link(std::int32_t from, std::int32_t to, double ca
   capacity_.push_back(capacity);
   latency_.push_back(latency);
   kind_of_.push_back(kind);
+  up_.push_back(1);
   return links() - 1;
+}
+
+void FabricGraph::fail_link(std::int32_t link) {
+  if (link < 0 || link >= links())
+    throw Error(fmt::format("link {} is not in the fabric (0 to {})", link, links() - 1));
+  if (!link_up(link)) return;
+  up_[static_cast<size_t>(link)] = 0;
+  capacity_[static_cast<size_t>(link)] = 0;
+  ++failed_;
+}
+
+std::int32_t FabricGraph::leaf_id(std::int32_t tree_or_rail, std::int32_t index) const {
+  if (!has_network_ || tree_or_rail < 0 || index < 0) return -1;
+  if (kind_ == FabricKind::kFatTree2) return tree_or_rail == 0 && index < leaves_ ? index : -1;
+  if (tree_or_rail >= rails_ || index >= leaves_per_rail_) return -1;
+  return tree_or_rail * leaves_per_rail_ + index;
 }
 
 std::int32_t FabricGraph::nic_of(std::int32_t gpu) const {

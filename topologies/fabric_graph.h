@@ -126,6 +126,31 @@ class FabricGraph {
   LinkKind link_kind(std::int32_t link) const { return kind_of_[link]; }
   const std::vector<double>& capacities_bytes_per_s() const { return capacity_; }
 
+  // Failures (fabric_failure.h): a failed link keeps its id but carries nothing (capacity 0)
+  // and routing avoids it.
+  void fail_link(std::int32_t link);
+  bool link_up(std::int32_t link) const { return up_[static_cast<size_t>(link)] != 0; }
+  std::int32_t failed_links() const { return failed_; }
+  /// The NIC's links to and from its leaf are both up (its plane or rail reaches it).
+  bool nic_up(std::int32_t nic) const {
+    return failed_ == 0 || (link_up(nic_to_leaf(nic)) && link_up(leaf_to_nic(nic)));
+  }
+  /// A spine joins two leaves of its tree: the cable up from `from_leaf` and the cable down to
+  /// `to_leaf` both up.
+  bool spine_joins(std::int32_t from_leaf, std::int32_t to_leaf, std::int32_t spine) const {
+    return failed_ == 0 ||
+           (link_up(leaf_to_spine(from_leaf, spine)) && link_up(spine_to_leaf(to_leaf, spine)));
+  }
+  /// Leaves a tree holds (an MPFT plane's, or the one tree's).
+  std::int32_t leaves_per_tree() const { return leaves_per_tree_; }
+  /// The global leaf id of leaf `index` in the tree of plane or rail `tree_or_rail` (its
+  /// rail's leaves in an MRFT); -1 when out of range.
+  std::int32_t leaf_id(std::int32_t tree_or_rail, std::int32_t index) const;
+  /// Leaves of one plane or rail (an FT2: all of them).
+  std::int32_t leaves_per_rail() const {
+    return kind_ == FabricKind::kFatTree2 ? leaves_ : leaves_per_rail_;
+  }
+
   // Vertices: GPUs, NICs, scale-up switches, leaves, spines, in that order.
   std::int32_t vertices() const { return off_spine_v_ + sizing_spines(); }
   VertexKind vertex_kind(std::int32_t vertex) const;
@@ -155,6 +180,8 @@ class FabricGraph {
   std::vector<std::int32_t> from_, to_;
   std::vector<double> capacity_, latency_;
   std::vector<LinkKind> kind_of_;
+  std::vector<std::uint8_t> up_;
+  std::int32_t failed_ = 0;
 };
 
 }  // namespace cobench::topo

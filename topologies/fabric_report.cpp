@@ -5,6 +5,8 @@
 
 #include "core/error.h"
 #include "core/units.h"
+#include "topologies/fabric_failure.h"
+#include "topologies/fabric_traffic.h"
 
 namespace cobench::topo {
 
@@ -17,16 +19,26 @@ CollectiveKind parse_collective_kind(const std::string& name) {
       "unknown traffic '{}': expected all_gather, reduce_scatter, all_reduce or all_to_all", name));
 }
 
+bool is_collective_name(const std::string& name) {
+  return name == "all_gather" || name == "reduce_scatter" || name == "all_reduce" ||
+         name == "all_to_all";
+}
+
 Report fabric_report(const ClusterSpec& c, const FabricRequest& r) {
   FabricOptions fo;
   fo.oversubscription = r.oversubscription;
   const FabricGraph g(c, fo);
+  FabricGraph failed = g;
+  std::vector<LinkFailure> failures;
+  for (const std::string& spec : r.failures) failures.push_back(parse_link_failure(g, spec));
+  apply_link_failures(failed, failures);
   const std::int32_t gpus = r.gpus > 0 ? r.gpus : g.gpus();
   if (gpus > g.gpus())
     throw Error(fmt::format("--gpus {} exceeds the cluster's {} GPUs", gpus, g.gpus()));
-  const std::int32_t group = r.group > 0 ? r.group : gpus;
-  const RankGroups groups = rank_groups(gpus, group, r.stride);
+  const bool matrix = !r.traffic_file.empty();
   auto make = [&]() {
+    if (matrix) return traffic_matrix(load_traffic_file(r.traffic_file, gpus));
+    const RankGroups groups = rank_groups(gpus, r.group > 0 ? r.group : gpus, r.stride);
     switch (r.kind) {
       case CollectiveKind::kAllGather:
         return ring_all_gather(groups, r.size_bytes);
@@ -35,6 +47,7 @@ Report fabric_report(const ClusterSpec& c, const FabricRequest& r) {
       case CollectiveKind::kAllReduce:
         return ring_all_reduce(groups, r.size_bytes);
       case CollectiveKind::kAllToAll:
+      case CollectiveKind::kMatrix:
         break;
     }
     return all_to_all(groups, r.size_bytes);
@@ -42,8 +55,10 @@ Report fabric_report(const ClusterSpec& c, const FabricRequest& r) {
   const Collective coll = make();
 
   Report rep;
-  rep.title =
-      fmt::format("{} of {} on {}", to_string(r.kind), format_bytes(Bytes(r.size_bytes)), c.name);
+  rep.title = matrix ? fmt::format("traffic matrix {} ({} flows, {} GPUs) on {}", r.traffic_file,
+                                   coll.phases.front().flows.size(), coll.ranks, c.name)
+                     : fmt::format("{} of {} on {}", to_string(r.kind),
+                                   format_bytes(Bytes(r.size_bytes)), c.name);
   auto row = [&](const std::string& section, std::string key, std::string quantity, double v,
                  std::string unit, std::string note = "") {
     rep.rows.push_back({section, std::move(key), std::move(quantity), std::nullopt, v,
@@ -58,6 +73,13 @@ Report fabric_report(const ClusterSpec& c, const FabricRequest& r) {
   row(fabric, "fabric.leaf_port_fraction", "leaf ports used", 100 * sz.leaf_port_fraction, "%");
   row(fabric, "fabric.top_tier_port_fraction", "spine ports used", 100 * sz.top_tier_port_fraction,
       "%");
+  if (!failures.empty()) {
+    std::string what;
+    for (const LinkFailure& f : failures)
+      what += fmt::format("{}{} ({})", what.empty() ? "" : "; ", f.spec, f.description);
+    row(fabric, "fabric.failed_links", "links down (each direction counts)",
+        static_cast<double>(failed.failed_links()), "", what);
+  }
   for (RoutingPolicy p : r.policies) {
     RoutingOptions ro;
     ro.policy = p;
@@ -65,15 +87,29 @@ Report fabric_report(const ClusterSpec& c, const FabricRequest& r) {
     ro.seed = r.seed;
     FluidOptions fl;
     fl.finish_window = r.finish_window;
-    const CollectiveResult res = simulate_collective(g, coll, ro, fl);
-    const std::string section =
-        fmt::format("{} routing{}: {} group(s) of {} ranks (stride {}), {} flows", to_string(p),
-                    r.pxn ? " with PXN" : "", res.groups, res.ranks, r.stride, res.flows);
+    const CollectiveResult res = simulate_collective(failures.empty() ? g : failed, coll, ro, fl);
+    const std::string traffic = matrix ? fmt::format("the file's flows among {} GPUs", res.ranks)
+                                       : fmt::format("{} group(s) of {} ranks (stride {})",
+                                                     res.groups, res.ranks, r.stride);
+    const std::string section = fmt::format(
+        "{} routing{}: {}, {} flows{}", to_string(p), r.pxn ? " with PXN" : "", traffic, res.flows,
+        failures.empty() ? "" : fmt::format(", {} failure(s)", failures.size()));
     const std::string k = fmt::format("routing.{}.", to_string(p));
     row(section, k + "time_s", "time", res.time_s * 1e6, "us");
     row(section, k + "algbw", "algbw", res.algbw_bytes_per_s / 1e9, "GB/s");
     row(section, k + "busbw", "busbw", res.busbw_bytes_per_s / 1e9, "GB/s",
-        fmt::format("busbw = algbw x {:.4g} (nccl-tests)", bus_factor(r.kind, res.ranks)));
+        matrix ? fmt::format("algbw = the most bytes one GPU sends ({}) / time; busbw = algbw",
+                             format_bytes(Bytes(res.size_bytes)))
+               : fmt::format("busbw = algbw x {:.4g} (nccl-tests)", bus_factor(r.kind, res.ranks)));
+    if (!failures.empty()) {
+      const CollectiveResult healthy = simulate_collective(g, coll, ro, fl);
+      row(section, k + "healthy_busbw", "busbw of the healthy fabric",
+          healthy.busbw_bytes_per_s / 1e9, "GB/s",
+          fmt::format("time {:.1f} us", healthy.time_s * 1e6));
+      row(section, k + "failure_loss", "busbw lost to the failure(s)",
+          100 * (1 - res.busbw_bytes_per_s / healthy.busbw_bytes_per_s), "%",
+          fmt::format("time x {:.3f}", res.time_s / healthy.time_s));
+    }
     if (p != RoutingPolicy::kAdaptive) {
       row(section, k + "ecmp_collision_fraction", "flows on an over-full leaf-spine link",
           100 * res.ecmp_collision_fraction, "%");

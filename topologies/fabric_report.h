@@ -2,7 +2,8 @@
 // `cobench fabric`: a collective simulated on a cluster's fabric (fabric_graph.h, fabric_routing.h,
 // fabric_flows.h) under each routing policy, as a report (text, Markdown, JSON): how the fabric is
 // built and how much of it is used, then per policy the time, algbw and busbw in nccl-tests' terms,
-// the ECMP collisions and the hottest links.
+// the ECMP collisions and the hottest links; with link failures (fabric_failure.h), each policy's
+// loss against the healthy fabric; the traffic a collective or a file's flows (fabric_traffic.h).
 #pragma once
 
 #include <cstdint>
@@ -28,9 +29,17 @@ struct FabricRequest {
   double oversubscription = 1;
   /// FluidOptions::finish_window: 0 exact; a coarser run for big oversubscribed ECMP cases.
   double finish_window = 0;
+  /// Link failures (fabric_failure.h specs): each policy is run on the healthy fabric and on
+  /// the one with these links down, and the report says what it loses.
+  std::vector<std::string> failures;
+  /// A traffic-matrix file (fabric_traffic.h) instead of `kind`: its flows as one phase;
+  /// group, stride and size_bytes do not apply.
+  std::string traffic_file;
 };
 
 CollectiveKind parse_collective_kind(const std::string& name);
+/// The names parse_collective_kind takes (all_gather, ...).
+bool is_collective_name(const std::string& name);
 
 /// Throws cobench::Error naming the value for a request the fabric cannot hold.
 Report fabric_report(const ClusterSpec& c, const FabricRequest& r);

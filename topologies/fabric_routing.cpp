@@ -36,6 +36,42 @@ bool can_forward(const FabricGraph& g, std::int32_t a, std::int32_t b) {
   return a >= 0 && g.has_scale_up() && g.domain_of(a) == g.domain_of(b);
 }
 
+// The spines joining two leaves over live cables; an Error when there is none.
+std::int32_t live_spines(const FabricGraph& g, std::int32_t from_leaf, std::int32_t to_leaf) {
+  std::int32_t n = 0;
+  for (std::int32_t s = 0; s < g.spines_per_tree(); ++s) n += g.spine_joins(from_leaf, to_leaf, s);
+  if (n == 0)
+    throw Error(fmt::format("no live spine joins {} to {}: every path between them failed",
+                            g.vertex_name(g.link_from(g.leaf_to_spine(from_leaf, 0))),
+                            g.vertex_name(g.link_to(g.spine_to_leaf(to_leaf, 0)))));
+  return n;
+}
+
+// ECMP after a failure: the hash picks among the live next hops only (the group shrinks, as a
+// switch's ECMP group does when a member's link goes down; RFC 2992's modulo-N hashing, which
+// also moves some flows whose own path survived). `index` (the hash's pick) counts from 0 among
+// the live spines.
+std::int32_t ecmp_live_spine(const FabricGraph& g, std::int32_t from_leaf, std::int32_t to_leaf,
+                             std::int32_t index) {
+  for (std::int32_t s = 0; s < g.spines_per_tree(); ++s)
+    if (g.spine_joins(from_leaf, to_leaf, s) && index-- == 0) return s;
+  return -1;  // unreachable: index < the live spines
+}
+
+// Static after a failure: the LFT's spine when it is live, else the next live one in cyclic
+// order (a local failover to an alternate port, as InfiniBand switches' self-healing does
+// before the subnet manager recomputes the tables): only the flows of the dead path move.
+std::int32_t static_spine(const FabricGraph& g, std::int32_t from_leaf, std::int32_t to_leaf,
+                          std::int32_t preferred) {
+  const std::int32_t spines = g.spines_per_tree();
+  for (std::int32_t k = 0; k < spines; ++k) {
+    const std::int32_t s = (preferred + k) % spines;
+    if (g.spine_joins(from_leaf, to_leaf, s)) return s;
+  }
+  live_spines(g, from_leaf, to_leaf);  // throws: none is live
+  return -1;
+}
+
 }  // namespace
 
 std::string_view to_string(RoutingPolicy p) {
@@ -104,23 +140,50 @@ Route route_flow(const FabricGraph& g, std::int32_t src, std::int32_t dst, std::
                     "scale-out fabric",
                     src, dst));
 
-  // The GPUs where the flow enters and leaves the network.
+  // The GPUs where the flow enters and leaves the network (one plane or rail for both).
   std::int32_t first = src, last = dst;
   const std::int32_t src_rail = g.rail_of_nic(g.nic_of(src));
   const std::int32_t dst_rail = g.rail_of_nic(g.nic_of(dst));
-  if (src_rail != dst_rail) {
-    const std::int32_t pxn_relay = g.gpu_on_rail(g.node_of(src), dst_rail);
-    if (options.pxn && can_forward(g, src, pxn_relay)) {
-      first = pxn_relay;
-    } else if (g.kind() == FabricKind::kMultiPlaneFatTree) {
-      const std::int32_t dst_relay = g.gpu_on_rail(g.node_of(dst), src_rail);
-      if (!can_forward(g, dst_relay, dst))
+  const bool mpft = g.kind() == FabricKind::kMultiPlaneFatTree;
+  // Entering the network at GPU `in` and leaving at `out`: each relay reachable over NVLink,
+  // both NICs up.
+  auto usable = [&](std::int32_t in, std::int32_t out) {
+    if ((in != src && !can_forward(g, src, in)) || (out != dst && !can_forward(g, out, dst)))
+      return false;
+    if (mpft && g.rail_of_nic(g.nic_of(in)) != g.rail_of_nic(g.nic_of(out))) return false;
+    return g.nic_up(g.nic_of(in)) && g.nic_up(g.nic_of(out));
+  };
+  const std::int32_t pxn_relay =
+      src_rail != dst_rail ? g.gpu_on_rail(g.node_of(src), dst_rail) : -1;
+  const std::int32_t dst_relay =
+      src_rail != dst_rail && mpft ? g.gpu_on_rail(g.node_of(dst), src_rail) : -1;
+  if (options.pxn && pxn_relay >= 0 && usable(pxn_relay, dst)) {
+    first = pxn_relay;  // PXN: NVLink to the destination's rail first
+  } else if ((!mpft || src_rail == dst_rail) && usable(src, dst)) {
+    // Same rail, or an FT2 or MRFT whose spines join the rails.
+  } else if (dst_relay >= 0 && usable(src, dst_relay)) {
+    last = dst_relay;  // MPFT: the source's plane, then the destination node's NVLink
+  } else {
+    // A failure took the rails above: the next live plane or rail from the destination's, with
+    // NVLink relays at both ends.
+    bool found = false;
+    for (std::int32_t k = 0; k < g.rails() && !found && g.failed_links() > 0; ++k) {
+      const std::int32_t rail = (dst_rail + k) % g.rails();
+      const std::int32_t in = g.gpu_on_rail(g.node_of(src), rail);
+      const std::int32_t out = g.gpu_on_rail(g.node_of(dst), rail);
+      if (in >= 0 && out >= 0 && in != out && usable(in, out)) first = in, last = out, found = true;
+    }
+    if (!found) {
+      if (g.failed_links() > 0)
         throw Error(fmt::format(
-            "GPU {} (plane {}) cannot reach GPU {} (plane {}): a multi-plane fat tree's planes "
-            "are disjoint and no NVLink {} can forward the flow",
-            src, src_rail, dst, dst_rail,
-            options.pxn ? "at either end" : "at the destination (PXN is off)"));
-      last = dst_relay;
+            "GPU {} cannot reach GPU {}: the failed links leave no live plane or rail that "
+            "NVLink can reach at both ends",
+            src, dst));
+      throw Error(fmt::format(
+          "GPU {} (plane {}) cannot reach GPU {} (plane {}): a multi-plane fat tree's planes "
+          "are disjoint and no NVLink {} can forward the flow",
+          src, src_rail, dst, dst_rail,
+          options.pxn ? "at either end" : "at the destination (PXN is off)"));
     }
   }
   if (first != src) {
@@ -137,12 +200,17 @@ Route route_flow(const FabricGraph& g, std::int32_t src, std::int32_t dst, std::
     const std::int32_t spines = g.spines_per_tree();
     switch (options.policy) {
       case RoutingPolicy::kEcmp:
-        b.r.spine = ecmp_spine(src, dst, flow_index, options.seed, spines);
+        b.r.spine = g.failed_links() == 0
+                        ? ecmp_spine(src, dst, flow_index, options.seed, spines)
+                        : ecmp_live_spine(g, src_leaf, dst_leaf,
+                                          ecmp_spine(src, dst, flow_index, options.seed,
+                                                     live_spines(g, src_leaf, dst_leaf)));
         break;
       case RoutingPolicy::kStatic:
-        b.r.spine = g.port_of_nic(dst_nic) % spines;
+        b.r.spine = static_spine(g, src_leaf, dst_leaf, g.port_of_nic(dst_nic) % spines);
         break;
       case RoutingPolicy::kAdaptive:
+        if (g.failed_links() > 0) live_spines(g, src_leaf, dst_leaf);  // refuses none
         break;
     }
     if (b.r.spine >= 0) {

@@ -17,6 +17,20 @@
 // planes are disjoint, it crosses the source's plane to the destination node's GPU on that
 // plane and is forwarded over the destination node's NVLink (the paper's intra-node
 // forwarding). Where no NVLink can forward it, the route is refused.
+//
+// After link failures (FabricGraph::fail_link, fabric_failure.h) routes avoid dead links:
+//   kEcmp      hashes over the live spines only (the same hash, modulo their count: a switch's
+//              ECMP group shrinks, and as RFC 2992's modulo-N hashing some surviving flows move);
+//   kStatic    keeps the LFT's spine when its path is up, else takes the next live spine in
+//              cyclic order (a switch's local failover to an alternate port before the subnet
+//              manager recomputes the tables): only the dead path's flows move, all onto one;
+//   kAdaptive  spreads over the live uplinks (the bundles lose the dead links' capacity). The
+//              bundle pools a leaf's live uplinks for every destination: where a failure at
+//              the far leaf makes one useless to some pairs, it is optimistic.
+// A dead NIC-leaf link (a plane or rail down) moves the flow off that plane or rail: PXN's
+// relay is used only when the destination's plane is up; else the source's own plane with
+// forwarding over the destination node's NVLink (MPFT), else the next live plane or rail from
+// the destination's with NVLink relays at both ends. No live path: an Error naming the pair.
 #pragma once
 
 #include <array>
@@ -48,7 +62,8 @@ std::int32_t downlink_bundle(const FabricGraph& g, std::int32_t leaf);
 /// Capacities in bytes/s: a link's, or a bundle's (its links' sum).
 std::vector<double> resource_capacities(const FabricGraph& g);
 
-inline constexpr int kMaxRouteHops = 8;
+/// NVLink, the network (6 links across leaves), NVLink: relays at both ends after a failure.
+inline constexpr int kMaxRouteHops = 10;
 
 struct Route {
   std::array<std::int32_t, kMaxRouteHops> resources{};

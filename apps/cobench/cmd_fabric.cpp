@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// `cobench fabric --cluster C [--traffic all_gather|reduce_scatter|all_reduce|all_to_all]
+// `cobench fabric --cluster C [--traffic all_gather|reduce_scatter|all_reduce|all_to_all|FILE]
 //  [--gpus N] [--group N] [--stride N] [--bytes SIZE] [--routing ecmp|static|adaptive|all]
-//  [--no-pxn] [--seed N] [--oversubscription R] [--finish-window W] [--format text|json|markdown]`:
+//  [--no-pxn] [--seed N] [--oversubscription R] [--finish-window W] [--fail SPEC]...
+//  [--format text|json|markdown]`:
 // a collective simulated on the cluster's fabric under each routing policy (docs/model.md,
 // "Fabric simulation").
 #include <fmt/format.h>
+
+#include <filesystem>
 
 #include "apps/cobench/cli_checks.h"
 #include "apps/cobench/commands.h"
@@ -22,6 +25,7 @@ void add_fabric(CLI::App& app, Action& action) {
     bool no_pxn = false;
     std::uint64_t seed = 0;
     double oversubscription = 1, finish_window = 0;
+    std::vector<std::string> failures;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
@@ -30,8 +34,9 @@ void add_fabric(CLI::App& app, Action& action) {
       "PXN) and contention, flow by flow");
   cmd->add_option("--cluster", o->cluster, "Cluster file or name (topologies/clusters)")
       ->required();
-  cmd->add_option("--traffic", o->traffic, "all_gather, reduce_scatter, all_reduce or all_to_all")
-      ->check(CLI::IsMember({"all_gather", "reduce_scatter", "all_reduce", "all_to_all"}))
+  cmd->add_option("--traffic", o->traffic,
+                  "all_gather, reduce_scatter, all_reduce, all_to_all, or a traffic-matrix file "
+                  "(lines 'SRC DST BYTES', '#' comments; docs/model.md)")
       ->capture_default_str();
   cmd->add_option("--gpus", o->gpus, "The first N GPUs of the cluster (default: all)")
       ->check(integer_in<int>(0, 1 << 24));
@@ -68,13 +73,33 @@ void add_fabric(CLI::App& app, Action& action) {
                   "(faster for large oversubscribed ECMP runs, conservative by about w)")
       ->check(finite_number(0, 1))
       ->capture_default_str();
+  cmd->add_option("--fail", o->failures,
+                  "A link failure, repeatable: uplink:LEAF:SPINE (LEAF as the report names it: 3, "
+                  "p2.1, r3.0), plane:P (MPFT) or rail:R (multi-rail); the report gives each "
+                  "routing's loss against the healthy fabric");
   cmd->add_option("--format", o->format, "text, json or markdown")
       ->check(CLI::IsMember({"text", "json", "markdown"}))
       ->capture_default_str();
-  cmd->callback([&action, o] {
-    action = [o] {
+  cmd->callback([&action, o, cmd] {
+    action = [o, cmd] {
       topo::FabricRequest r;
-      r.kind = topo::parse_collective_kind(o->traffic);
+      if (topo::is_collective_name(o->traffic)) {
+        r.kind = topo::parse_collective_kind(o->traffic);
+      } else {
+        std::error_code ec;
+        if (!std::filesystem::exists(o->traffic, ec))
+          throw UsageError(fmt::format(
+              "--traffic '{}': expected all_gather, reduce_scatter, all_reduce, all_to_all or a "
+              "traffic-matrix file, and there is no such file",
+              o->traffic));
+        for (const char* opt : {"--group", "--stride", "--bytes"})
+          if (cmd->count(opt) > 0)
+            throw UsageError(fmt::format(
+                "{} does not apply to a traffic file (--traffic {}): the file gives the flows", opt,
+                o->traffic));
+        r.kind = topo::CollectiveKind::kMatrix;
+        r.traffic_file = o->traffic;
+      }
       r.gpus = o->gpus;
       r.group = o->group;
       r.stride = o->stride;
@@ -84,6 +109,7 @@ void add_fabric(CLI::App& app, Action& action) {
       r.seed = o->seed;
       r.oversubscription = o->oversubscription;
       r.finish_window = o->finish_window;
+      r.failures = o->failures;
       const topo::Report rep = topo::fabric_report(topo::load_cluster_file(o->cluster), r);
       if (o->format == "json")
         fmt::print("{}\n", topo::to_json(rep).dump(2));

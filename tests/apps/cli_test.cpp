@@ -200,6 +200,69 @@ TEST(Cli, FabricComparesRoutingPolicies) {
       << odd.out;
 }
 
+TEST(Cli, FabricFailureReportsEachRoutingsLoss) {
+  // The same ring with rail 0's leaf cut from spine 0: static routing's failover puts the dead
+  // spine's flows on spine 1, which already had its own: twice the flows, busbw about halved
+  // (time x 2 less the latency share); adaptive spreads over 31 spines and loses nothing here.
+  const CommandResult ok =
+      run("fabric --cluster h100-ib-256 --traffic all_gather --gpus 128 --no-pxn "
+          "--fail uplink:r0.0:0 --format json",
+          /*stdout_only=*/true);
+  ASSERT_EQ(ok.status, 0) << ok.out;
+  const nlohmann::json j = nlohmann::json::parse(ok.out);
+  std::map<std::string, double> v;
+  for (const auto& row : j["rows"]) v[row["key"].get<std::string>()] = row["cobench"];
+  EXPECT_EQ(v["fabric.failed_links"], 2);
+  EXPECT_NEAR(v["routing.static.busbw"] / v["routing.static.healthy_busbw"], 0.5, 0.01);
+  EXPECT_NEAR(v["routing.static.failure_loss"], 50, 1);
+  EXPECT_DOUBLE_EQ(v["routing.adaptive.failure_loss"], 0);
+  EXPECT_GE(v["routing.ecmp.failure_loss"], 0);
+  // A link the fabric lacks: an input error naming the valid range.
+  const CommandResult bad = run("fabric --cluster h100-ib-256 --fail uplink:r8.0:0");
+  EXPECT_EQ(bad.status, 1) << bad.out;
+  EXPECT_NE(bad.out.find("--fail 'uplink:r8.0:0': rail 8 is not in the fabric: expected r0 to r7"),
+            std::string::npos)
+      << bad.out;
+  const CommandResult spine = run("fabric --cluster h100-ib-256 --fail uplink:r0.0:32");
+  EXPECT_EQ(spine.status, 1) << spine.out;
+  EXPECT_NE(spine.out.find("spine '32' is not in the tree: expected 0 to 31"), std::string::npos)
+      << spine.out;
+  const CommandResult plane = run("fabric --cluster h100-ib-256 --fail plane:0");
+  EXPECT_EQ(plane.status, 1) << plane.out;
+  EXPECT_NE(plane.out.find("plane:N needs mpft"), std::string::npos) << plane.out;
+}
+
+TEST(Cli, FabricTrafficFile) {
+  // tests/data/fabric/two_flows.traffic: 1 GB from GPU 0 to GPU 64 and from 1 to 65 on the
+  // multi-rail tree: each flow within its rail's leaf (nodes 0 and 8), alone on its NICs'
+  // 40 GB/s: 25 ms plus the same-leaf 2.8 us.
+  const std::string data = std::string(COBENCH_TEST_DATA_DIR) + "/fabric/";
+  const CommandResult ok = run("fabric --cluster h100-ib-256 --no-pxn --routing static --traffic " +
+                                   data + "two_flows.traffic --format json",
+                               /*stdout_only=*/true);
+  ASSERT_EQ(ok.status, 0) << ok.out;
+  const nlohmann::json j = nlohmann::json::parse(ok.out);
+  std::map<std::string, double> v;
+  for (const auto& row : j["rows"]) v[row["key"].get<std::string>()] = row["cobench"];
+  EXPECT_NEAR(v["routing.static.time_s"], 25000 + 2.8, 1e-6);
+  // A GPU outside the cluster: file:line:column and the range.
+  const CommandResult bad =
+      run("fabric --cluster h100-ib-256 --traffic " + data + "bad_gpu.traffic");
+  EXPECT_EQ(bad.status, 1) << bad.out;
+  EXPECT_NE(bad.out.find("bad_gpu.traffic:3:1: SRC GPU 300 is out of range: the simulation holds "
+                         "GPUs 0 to 255"),
+            std::string::npos)
+      << bad.out;
+  // --gpus narrows the range; --bytes does not apply to a file (a usage error).
+  EXPECT_EQ(
+      run("fabric --cluster h100-ib-256 --gpus 32 --traffic " + data + "two_flows.traffic").status,
+      1);
+  const CommandResult usage =
+      run("fabric --cluster h100-ib-256 --bytes 1GiB --traffic " + data + "two_flows.traffic");
+  EXPECT_EQ(usage.status, 2) << usage.out;
+  EXPECT_NE(usage.out.find("--bytes does not apply to a traffic file"), std::string::npos);
+}
+
 TEST(Cli, AnalyzeTrain) {
   // DeepSeek-V3's pre-training setting by default: 120 micro-batches of one sequence a pipeline;
   // the step and its parts in JSON, the sweep's count beside them.

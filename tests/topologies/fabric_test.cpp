@@ -11,9 +11,11 @@
 
 #include "tests/test_util.h"
 #include "topologies/data_files.h"
+#include "topologies/fabric_failure.h"
 #include "topologies/fabric_flows.h"
 #include "topologies/fabric_graph.h"
 #include "topologies/fabric_routing.h"
+#include "topologies/fabric_traffic.h"
 
 namespace {
 
@@ -295,6 +297,227 @@ TEST(FabricCollectives, AllToAllOnTheSmallTreeAndItsLinkLoads) {
   EXPECT_EQ(r.ecmp_collision_fraction, 0.0);
   EXPECT_DOUBLE_EQ(bus_factor(CollectiveKind::kAllToAll, 4), 0.75);
   EXPECT_DOUBLE_EQ(bus_factor(CollectiveKind::kAllReduce, 4), 1.5);
+}
+
+// The fabric with the failures of `specs` applied.
+FabricGraph failed_graph(const ClusterSpec& c, const std::vector<std::string>& specs) {
+  FabricGraph g(c);
+  std::vector<LinkFailure> failures;
+  for (const std::string& s : specs) failures.push_back(parse_link_failure(g, s));
+  apply_link_failures(g, failures);
+  return g;
+}
+
+TEST(FabricFailures, OneDeadUplinkHalvesTheFlowsItCarried) {
+  // The radix-4 FT2 with the cable leaf 0 <-> spine 0 cut: leaf 0 reaches leaf 1 through spine 1
+  // alone (40 GB/s a direction). Flows 0->2 and 1->3 share it: 20 GB/s each under every
+  // policy (healthy: static and adaptive give 40 each). The reverse flows 2->0 and 3->1 come
+  // down spine 1 alone: 20 each too.
+  const FabricGraph g = failed_graph(small_ft2(), {"uplink:0:0"});
+  EXPECT_EQ(g.failed_links(), 2);  // both directions of the cable
+  EXPECT_FALSE(g.link_up(g.leaf_to_spine(0, 0)));
+  EXPECT_FALSE(g.link_up(g.spine_to_leaf(0, 0)));
+  EXPECT_TRUE(g.link_up(g.leaf_to_spine(1, 0)));
+  EXPECT_EQ(g.capacity_bytes_per_s(g.leaf_to_spine(0, 0)), 0.0);
+  const std::vector<Flow> out = {{0, 2, 1e6}, {1, 3, 1e6}}, back = {{2, 0, 1e6}, {3, 1, 1e6}};
+  for (RoutingPolicy p : {RoutingPolicy::kEcmp, RoutingPolicy::kStatic, RoutingPolicy::kAdaptive})
+    for (std::uint64_t seed = 0; seed < 8; ++seed) {
+      const RoutingOptions o{p, true, seed};
+      for (double r : routed_rates(g, out, o)) EXPECT_DOUBLE_EQ(r, 20 * kGB) << to_string(p);
+      for (double r : routed_rates(g, back, o)) EXPECT_DOUBLE_EQ(r, 20 * kGB) << to_string(p);
+      if (p != RoutingPolicy::kAdaptive) {
+        EXPECT_EQ(route_flow(g, 0, 2, 0, o).spine, 1);
+      }
+    }
+  // A lone flow loses nothing: 40 GB/s on spine 1.
+  for (double r : routed_rates(g, {{0, 2, 1e6}}, {RoutingPolicy::kStatic, true, 0}))
+    EXPECT_DOUBLE_EQ(r, 40 * kGB);
+  // The healthy fabric under static routing: 40 each. 1 MB at 20 GB/s = 50 us + 4 us of path
+  // latency, against 25 + 4 us.
+  const FabricGraph healthy(small_ft2());
+  for (double r : routed_rates(healthy, out, {RoutingPolicy::kStatic, true, 0}))
+    EXPECT_DOUBLE_EQ(r, 40 * kGB);
+  EXPECT_NEAR(simulate_phase(g, out, {RoutingPolicy::kStatic, true, 0}).time_s, 54e-6, 1e-12);
+  EXPECT_NEAR(simulate_phase(healthy, out, {RoutingPolicy::kStatic, true, 0}).time_s, 29e-6, 1e-12);
+}
+
+TEST(FabricFailures, StaticMovesOnlyTheDeadPathsFlowsEcmpRehashesAdaptiveSpreads) {
+  // Radix 8: 2 leaves of 4 hosts, 4 spines; flow i -> 4 + i (i = 0..3). Static: destination
+  // port i, spine i, one flow a spine, 40 GB/s each. Cut leaf 0 <-> spine 1: flow 1->5 fails
+  // over to spine 2, which keeps 2->6: 40, 20, 20, 40. Adaptive: leaf 0's 3 live uplinks
+  // (120 GB/s) for 4 flows: 30 each. ECMP: the hash picks among spines 0, 2, 3.
+  const ClusterSpec c = cluster(FabricKind::kFatTree2, 8, 1, 1, 8);
+  const FabricGraph g = failed_graph(c, {"uplink:0:1"});
+  std::vector<Flow> flows;
+  for (std::int32_t i = 0; i < 4; ++i) flows.push_back({i, 4 + i, 1e6});
+  const RoutingOptions lft{RoutingPolicy::kStatic, true, 0};
+  EXPECT_EQ(route_flow(g, 1, 5, 1, lft).spine, 2);
+  const std::vector<double> st = routed_rates(g, flows, lft);
+  EXPECT_DOUBLE_EQ(st[0], 40 * kGB);
+  EXPECT_DOUBLE_EQ(st[1], 20 * kGB);
+  EXPECT_DOUBLE_EQ(st[2], 20 * kGB);
+  EXPECT_DOUBLE_EQ(st[3], 40 * kGB);
+  for (double r : routed_rates(g, flows, {RoutingPolicy::kAdaptive, true, 0}))
+    EXPECT_DOUBLE_EQ(r, 30 * kGB);
+  // ECMP over 3000 seeds: flow 0 on each live spine a third of the time (sd 0.0086), never on 1.
+  std::vector<int> hits(4, 0);
+  const int seeds = 3000;
+  for (int seed = 0; seed < seeds; ++seed)
+    ++hits[static_cast<size_t>(
+        route_flow(g, 0, 4, 0, {RoutingPolicy::kEcmp, true, static_cast<std::uint64_t>(seed)})
+            .spine)];
+  EXPECT_EQ(hits[1], 0);
+  for (int s : {0, 2, 3}) EXPECT_NEAR(hits[static_cast<size_t>(s)] / double(seeds), 1.0 / 3, 0.04);
+  // The healthy fabric routes ECMP as before the failure code existed (same hash, 4 spines).
+  const FabricGraph healthy(c);
+  for (std::uint64_t seed = 0; seed < 16; ++seed)
+    EXPECT_EQ(route_flow(healthy, 0, 4, 0, {RoutingPolicy::kEcmp, true, seed}).spine,
+              ecmp_spine(0, 4, 0, seed, 4));
+}
+
+TEST(FabricFailures, APlaneDownMovesItsTrafficToTheOtherPlane) {
+  // An MPFT of 4 nodes x 2 GPUs, 2 NICs (planes), radix 4: each plane 2 leaves of 2 nodes.
+  // Flows 0 -> 2 (plane 0) and 1 -> 3 (plane 1), nodes 0 -> 1 on the same leaf: 40 GB/s each.
+  // Plane 1 down: 1 -> 3 crosses NVLink to GPU 0, plane 0, then NVLink from GPU 2 to GPU 3;
+  // both flows share NIC 0.0's 40 GB/s: 20 each. 1 MB: 50 us + 3 + 2 + 3 us latency.
+  const ClusterSpec c = cluster(FabricKind::kMultiPlaneFatTree, 4, 2, 2, 4, 2);
+  const FabricGraph g = failed_graph(c, {"plane:1"});
+  const FabricGraph healthy(c);
+  EXPECT_EQ(g.failed_links(), 4 * 2 + 2 * 2 * 2);  // 4 NICs both ways, 2 leaves x 2 spines x 2
+  const std::vector<Flow> flows = {{0, 2, 1e6}, {1, 3, 1e6}};
+  const RoutingOptions pxn{RoutingPolicy::kEcmp, true, 0};
+  const Route r = route_flow(g, 1, 3, 1, pxn);
+  ASSERT_EQ(r.hops, 8);
+  EXPECT_EQ(r.resources[0], g.scale_up_out(1));
+  EXPECT_EQ(r.resources[2], g.gpu_to_nic(0));
+  EXPECT_EQ(r.resources[6], g.scale_up_out(2));
+  for (double rate : routed_rates(g, flows, pxn)) EXPECT_DOUBLE_EQ(rate, 20 * kGB);
+  for (double rate : routed_rates(healthy, flows, pxn)) EXPECT_DOUBLE_EQ(rate, 40 * kGB);
+  EXPECT_NEAR(simulate_phase(g, flows, pxn).time_s, 58e-6, 1e-12);
+  // PXN toward the dead plane: GPU 0 -> GPU 3 would relay to GPU 1 (plane 1); it stays on
+  // plane 0 and is forwarded by node 1's NVLink from GPU 2.
+  const Route x = route_flow(g, 0, 3, 0, pxn);
+  EXPECT_EQ(x.resources[0], g.gpu_to_nic(0));
+  EXPECT_EQ(x.relay_gpu, 2);
+  EXPECT_EQ(route_flow(healthy, 0, 3, 0, pxn).relay_gpu, 1);
+  // A multi-rail tree's rail 1 down: GPU 0 -> GPU 3 (rail 1) cannot use PXN's relay or GPU 3's
+  // NIC; it leaves on rail 0 and node 1's GPU 2 forwards it over NVLink.
+  const FabricGraph mr = failed_graph(cluster(FabricKind::kMultiRail, 4, 2, 2, 4), {"rail:1"});
+  const Route m = route_flow(mr, 0, 3, 0, pxn);
+  EXPECT_EQ(m.resources[0], mr.gpu_to_nic(0));
+  EXPECT_EQ(m.relay_gpu, 2);
+  EXPECT_EQ(m.resources[static_cast<size_t>(m.hops - 1)], mr.scale_up_in(3));
+}
+
+TEST(FabricFailures, APlaneDownCostsTheAllToAllAQuarterMoreTime) {
+  // DeepSeek's MPFT, an all-to-all among 128 GPUs (16 nodes on one leaf a plane: no spine, so
+  // every routing alike). With PXN each node's plane-j NIC sends its 8 GPUs' chunks to local j
+  // of the 15 other nodes: 120 chunks. Plane 0 down: a chunk for local 0 leaves on the source's
+  // own plane i (i >= 1) and crosses the destination node's NVLink; local 0's own chunks for
+  // local 0 take the next live plane, 1. Plane 1's NIC: 120 + 15 + 15 = 150 chunks, the others
+  // 135; every NIC link is the bottleneck of its own flows, so the fluid time is 150/120 = 1.25x.
+  const ClusterSpec c = load_cluster_file("deepseek-h800-2048");
+  const FabricGraph healthy(c);
+  const FabricGraph g = failed_graph(c, {"plane:0"});
+  const Collective a2a = all_to_all(rank_groups(128, 128), 1 << 30);
+  const CollectiveResult h = simulate_collective(healthy, a2a, {RoutingPolicy::kAdaptive, true, 0});
+  const CollectiveResult f = simulate_collective(g, a2a, {RoutingPolicy::kAdaptive, true, 0});
+  EXPECT_NEAR(f.phases.at(0).fluid_time_s / h.phases.at(0).fluid_time_s, 1.25, 1e-9);
+  EXPECT_NEAR(f.link_bytes[static_cast<size_t>(g.nic_to_leaf(g.nic_of(1)))] /
+                  h.link_bytes[static_cast<size_t>(g.nic_to_leaf(g.nic_of(1)))],
+              1.25, 1e-9);
+  EXPECT_EQ(f.link_bytes[static_cast<size_t>(g.nic_to_leaf(g.nic_of(0)))], 0.0);
+}
+
+TEST(FabricFailures, BadSpecsNameTheRange) {
+  const FabricGraph ft2(small_ft2());
+  EXPECT_NE(error_of([&] {
+              parse_link_failure(ft2, "uplink:2:0");
+            }).find("--fail 'uplink:2:0': leaf '2' is not in the fabric: expected 0 to 1"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] {
+              parse_link_failure(ft2, "uplink:0:2");
+            }).find("spine '2' is not in the tree: expected 0 to 1"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { parse_link_failure(ft2, "uplink:0:-1"); }).find("expected 0 to 1"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { parse_link_failure(ft2, "plane:0"); }).find("plane:N needs mpft"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { parse_link_failure(ft2, "spine:3"); }).find("expected uplink:LEAF:SPINE"),
+      std::string::npos);
+  const FabricGraph mpft(cluster(FabricKind::kMultiPlaneFatTree, 4, 2, 2, 4, 2));
+  EXPECT_NE(error_of([&] {
+              parse_link_failure(mpft, "uplink:p2.0:0");
+            }).find("plane 2 is not in the fabric: expected p0 to p1"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { parse_link_failure(mpft, "uplink:1:0"); }).find("expected p0.0 to p1.1"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { parse_link_failure(mpft, "plane:2"); }).find("expected 0 to 1"),
+            std::string::npos);
+  // Every path cut: the flow is refused, naming the leaves.
+  const FabricGraph cut = failed_graph(small_ft2(), {"uplink:0:0", "uplink:0:1"});
+  EXPECT_NE(
+      error_of([&] { route_flow(cut, 0, 2, 0, {}); }).find("no live spine joins leaf 0 to leaf 1"),
+      std::string::npos);
+  // Both planes down: nothing crosses nodes.
+  const FabricGraph dark =
+      failed_graph(cluster(FabricKind::kMultiPlaneFatTree, 4, 2, 2, 4, 2), {"plane:0", "plane:1"});
+  EXPECT_NE(error_of([&] { route_flow(dark, 0, 2, 0, {}); }).find("no live plane or rail"),
+            std::string::npos);
+}
+
+TEST(FabricTraffic, AFileGivesTheFlowsOfOnePhase) {
+  // Comments, blank lines, a size in bytes and one with a unit: the two flows leaf 0 -> leaf 1
+  // of the radix-4 tree. Static routing puts them on spines 0 and 1: 40 GB/s each, 1 MB in
+  // 25 us + 4 us of path latency; algbw = the most one GPU sends (1 MB) / 29 us.
+  const std::vector<Flow> flows =
+      parse_traffic("# two flows\n\n0 2 1000000\n\t1  3 1MB # a unit\n", "t.traffic", 4);
+  ASSERT_EQ(flows.size(), 2u);
+  EXPECT_EQ(std::tuple(flows[1].src_gpu, flows[1].dst_gpu, flows[1].bytes), std::tuple(1, 3, 1e6));
+  const Collective c = traffic_matrix(flows);
+  EXPECT_EQ(c.kind, CollectiveKind::kMatrix);
+  EXPECT_EQ(c.ranks, 4);
+  EXPECT_DOUBLE_EQ(c.size_bytes, 1e6);
+  const FabricGraph g(small_ft2());
+  const CollectiveResult r = simulate_collective(g, c, {RoutingPolicy::kStatic, true, 0});
+  EXPECT_NEAR(r.time_s, 29e-6, 1e-12);
+  EXPECT_NEAR(r.busbw_bytes_per_s, 1e6 / 29e-6, 1e-3);
+  // Two flows from GPU 0 (3 MB in all): the size is the busiest sender's.
+  EXPECT_DOUBLE_EQ(traffic_matrix(parse_traffic("0 2 1e6\n0 3 2e6\n", "t", 4)).size_bytes, 3e6);
+  // The shipped example file.
+  EXPECT_EQ(load_traffic_file(std::string(COBENCH_TEST_DATA_DIR) + "/fabric/two_flows.traffic", 256)
+                .size(),
+            2u);
+}
+
+TEST(FabricTraffic, BadLinesAreRefusedAtFileLineColumn) {
+  auto err = [](const char* text, std::int32_t gpus = 4) {
+    return error_of([&] { parse_traffic(text, "t.traffic", gpus); });
+  };
+  EXPECT_NE(err("0 2\n").find("t.traffic:1:1: expected 'SRC DST BYTES', got 2 field(s)"),
+            std::string::npos);
+  EXPECT_NE(err("# c\n\n0 2 5\n3 x 5\n").find("t.traffic:4:3: DST 'x': expected a whole GPU id"),
+            std::string::npos);
+  EXPECT_NE(err("0 4 5\n").find(
+                "t.traffic:1:3: DST GPU 4 is out of range: the simulation holds GPUs 0 to 3"),
+            std::string::npos);
+  EXPECT_NE(err("-1 2 5\n").find("t.traffic:1:1: SRC GPU -1 is out of range"), std::string::npos);
+  EXPECT_NE(err("0 2 -5\n").find("t.traffic:1:5: BYTES '-5': expected a positive, finite size"),
+            std::string::npos);
+  EXPECT_NE(err("0 2 -5MiB\n").find("BYTES '-5MiB': expected a positive, finite size"),
+            std::string::npos);
+  EXPECT_NE(err("0 2 0\n").find("expected a positive, finite size"), std::string::npos);
+  EXPECT_NE(err("0 2 nan\n").find("expected a positive, finite size"), std::string::npos);
+  EXPECT_NE(err("0 2 12parsecs\n")
+                .find("t.traffic:1:5: BYTES '12parsecs': expected a number of "
+                      "bytes or a size (64MiB)"),
+            std::string::npos);
+  EXPECT_NE(err("1 1 5\n").find("t.traffic:1:1: a flow from GPU 1 to itself"), std::string::npos);
+  EXPECT_NE(err("# nothing\n\n").find("t.traffic: no flows"), std::string::npos);
+  EXPECT_NE(err("0 1 5", 1).find("needs 2 or more GPUs"), std::string::npos);
+  EXPECT_NE(error_of([] { load_traffic_file("/nonexistent/x.traffic", 4); }).find("x.traffic"),
+            std::string::npos);
 }
 
 TEST(FabricErrors, BadInputsAreRefusedWithTheValue) {

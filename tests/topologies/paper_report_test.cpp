@@ -66,6 +66,24 @@ TEST(PaperReport, HeadlineNumbers) {
   EXPECT_LT(value("routing.expected_nodes.limited"), value("routing.expected_nodes.unlimited"));
 }
 
+TEST(PaperReport, Fig8EcmpFallsWellBelowAdaptiveAndStatic) {
+  // The paper's shape: ECMP well below adaptive and static routing, adaptive close to static.
+  // Static and adaptive, worked by hand: every ring hop alone on its spine (the LFT's spine is
+  // the destination's port, and the ring's next rank sits on the same port of the next leaf),
+  // so a step moves 1 GiB / TP at one NIC's 40 GB/s plus RoCE's 5.6 us across leaves: busbw =
+  // 40 GB/s x f / (f + 5.6 us), f = 2^30 / TP / 40e9 s.
+  for (const char* coll : {"all_gather", "reduce_scatter"})
+    for (int tp : {8, 4, 2}) {
+      const std::string k = std::string("fabric.fig8.") + coll + ".tp" + std::to_string(tp) + ".";
+      const double f = 1073741824.0 / tp / 40e9;
+      const double hand = 40 * f / (f + 5.6e-6);
+      EXPECT_NEAR(value(k + "static"), hand, 1e-9 * hand) << k;
+      EXPECT_NEAR(value(k + "adaptive"), value(k + "static"), 0.01 * value(k + "static")) << k;
+      EXPECT_LT(value(k + "ecmp"), 0.8 * value(k + "static")) << k;  // the paper: 0.51 to 0.81
+      EXPECT_GT(value(k + "ecmp_loss"), 20) << k;
+    }
+}
+
 TEST(PaperReport, ProductionPredictionsStayNearTheProfiles) {
   // Predicted from the published setups, not fitted: a guard that the operation model stays
   // within a factor of two of DeepSeek's full-load profiles (docs/model.md gives the errors).

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: Apache-2.0
+// Parses traffic-matrix files into flows (fabric_traffic.h).
+#include "topologies/fabric_traffic.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <map>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "core/units.h"
+
+namespace cobench::topo {
+namespace {
+
+struct Field {
+  std::string_view text;
+  size_t column = 0;  // 1-based
+};
+
+std::vector<Field> fields_of(std::string_view line) {
+  std::vector<Field> fields;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+    const size_t start = i;
+    while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') ++i;
+    if (i > start) fields.push_back({line.substr(start, i - start), start + 1});
+  }
+  return fields;
+}
+
+}  // namespace
+
+std::vector<Flow> parse_traffic(std::string_view text, const std::string& name, std::int32_t gpus) {
+  if (gpus < 2)
+    throw Error(fmt::format("{}: a traffic matrix needs 2 or more GPUs; got {}", name, gpus));
+  std::vector<Flow> flows;
+  size_t line_no = 0, pos = 0;
+  while (pos <= text.size()) {
+    const size_t end = std::min(text.find('\n', pos), text.size());
+    std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+    ++line_no;
+    if (const size_t hash = line.find('#'); hash != std::string_view::npos)
+      line = line.substr(0, hash);
+    const std::vector<Field> f = fields_of(line);
+    if (f.empty()) {
+      if (end == text.size()) break;
+      continue;
+    }
+    auto where = [&](const Field& field) {
+      return fmt::format("{}:{}:{}", name, line_no, field.column);
+    };
+    if (f.size() != 3)
+      throw Error(
+          fmt::format("{}: expected 'SRC DST BYTES', got {} field(s)", where(f[0]), f.size()));
+    std::int32_t gpu[2] = {0, 0};
+    for (int k = 0; k < 2; ++k) {
+      const Field& field = f[static_cast<size_t>(k)];
+      std::int64_t v = -1;
+      const char* last = field.text.data() + field.text.size();
+      const auto [p, ec] = std::from_chars(field.text.data(), last, v);
+      if (ec != std::errc() || p != last)
+        throw Error(fmt::format("{}: {} '{}': expected a whole GPU id", where(field),
+                                k == 0 ? "SRC" : "DST", field.text));
+      if (v < 0 || v >= gpus)
+        throw Error(
+            fmt::format("{}: {} GPU {} is out of range: the simulation holds GPUs 0 to "
+                        "{} (--gpus)",
+                        where(field), k == 0 ? "SRC" : "DST", v, gpus - 1));
+      gpu[k] = static_cast<std::int32_t>(v);
+    }
+    if (gpu[0] == gpu[1])
+      throw Error(fmt::format("{}: a flow from GPU {} to itself: expected two different GPUs",
+                              where(f[0]), gpu[0]));
+    const Field& size = f[2];
+    double bytes = 0;
+    const char* last = size.text.data() + size.text.size();
+    const auto [p, ec] = std::from_chars(size.text.data(), last, bytes);
+    if (ec == std::errc() && p == last) {
+      // A plain number of bytes.
+    } else if (ec == std::errc() && bytes < 0) {
+      bytes = -1;  // "-5MiB": negative, said below
+    } else {
+      try {
+        bytes = parse_bytes(size.text).value;
+      } catch (const Error& e) {
+        throw Error(fmt::format("{}: BYTES '{}': expected a number of bytes or a size (64MiB): {}",
+                                where(size), size.text, e.what()));
+      }
+    }
+    if (!std::isfinite(bytes) || !(bytes > 0))
+      throw Error(
+          fmt::format("{}: BYTES '{}': expected a positive, finite size", where(size), size.text));
+    flows.push_back({gpu[0], gpu[1], bytes});
+    if (static_cast<std::int64_t>(flows.size()) > kMaxPhaseFlows)
+      throw Error(
+          fmt::format("{}:{}: more than {} flows: at most that many are simulated in one "
+                      "phase",
+                      name, line_no, kMaxPhaseFlows));
+  }
+  if (flows.empty())
+    throw Error(fmt::format("{}: no flows (expected lines 'SRC DST BYTES')", name));
+  return flows;
+}
+
+std::vector<Flow> load_traffic_file(const std::string& path, std::int32_t gpus) {
+  return parse_traffic(config::read_text_file(path), path, gpus);
+}
+
+Collective traffic_matrix(std::vector<Flow> flows) {
+  if (flows.empty()) throw Error("a traffic matrix needs at least one flow; got none");
+  std::map<std::int32_t, double> sent;
+  std::map<std::int32_t, bool> seen;
+  for (const Flow& f : flows) {
+    sent[f.src_gpu] += f.bytes;
+    seen[f.src_gpu] = seen[f.dst_gpu] = true;
+  }
+  double most = 0;
+  for (const auto& [gpu, bytes] : sent) most = std::max(most, bytes);
+  Collective c{CollectiveKind::kMatrix, static_cast<std::int64_t>(seen.size()), 1, most, {}};
+  Phase p;
+  p.flows = std::move(flows);
+  c.phases.push_back(std::move(p));
+  return c;
+}
+
+}  // namespace cobench::topo
