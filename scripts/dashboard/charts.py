@@ -161,7 +161,12 @@ def gemm_figure(rows: pd.DataFrame, title: str) -> go.Figure | None:
     if rows.empty:
         return None
     rows = rows.assign(shape=[gemm_shape(p, b) for p, b in zip(rows["params"], rows["benchmark"])])
-    order = [esc(s[1]) for s in sorted(set(rows["shape"]))]
+    shapes = sorted(set(rows["shape"]))
+    if len(shapes) > MAX_LINES:  # the smallest shapes by m·n·k
+        title = f"{title} (first {MAX_LINES} of {len(shapes)} shapes by size)"
+        shapes = shapes[:MAX_LINES]
+        rows = rows[rows["shape"].isin(set(shapes))]
+    order = [esc(s[1]) for s in shapes]
     fig = go.Figure()
     for (series, metric), g in rows.groupby([rows["benchmark"].map(base_name), "metric"]):
         label = series if metric == "gemm_flop_per_s" else f"{series} {metric}"
@@ -188,10 +193,25 @@ def bandwidth_figures(rows: pd.DataFrame, title: str) -> list[go.Figure]:
     return figs
 
 
+MAX_LINES = 40  # lines a chart draws; the folded "All records" table and the files hold the rest
+
+
+def _first_lines(rows: pd.DataFrame, title: str) -> tuple[pd.DataFrame, str]:
+    """The rows of the first MAX_LINES labels (in name order) and the title, which says how many
+    lines were left out: 10^4 lines in one chart are neither readable nor quick to draw."""
+    labels = sorted(set(rows["label"]))
+    if len(labels) <= MAX_LINES:
+        return rows, title
+    keep = set(labels[:MAX_LINES])
+    return (rows[rows["label"].isin(keep)],
+            f"{title} (first {MAX_LINES} of {len(labels)} series by name)")
+
+
 def _context_figure(rows: pd.DataFrame, title: str) -> go.Figure:
     labels = [f"{base_name(b)} {params_label(p, {'context'})} {m}"
               for b, p, m in zip(rows["benchmark"], rows["params"], rows["metric"])]
     rows = rows.assign(context=rows["params"].map(lambda p: as_number(p["context"])), label=labels)
+    rows, title = _first_lines(rows, title)
     fig = go.Figure()
     for label, g in rows.sort_values("context").groupby("label"):
         x = list(g["context"])
@@ -214,6 +234,7 @@ def _bar_figure(rows: pd.DataFrame, title: str) -> go.Figure:
     fig = go.Figure()
     rows = rows.assign(label=[esc(readable(b, p))
                               for b, p in zip(rows["benchmark"], rows["params"])])
+    rows, title = _first_lines(rows, title)
     order = sorted(set(rows["label"]))
     for metric, g in rows.groupby("metric"):
         x = list(g["label"])
@@ -235,6 +256,7 @@ def collectives_figure(rows: pd.DataFrame, title: str) -> go.Figure | None:
         label=[f"{p.get('collective', base_name(b))} {p.get('placement', '')} {be} "
                f"{p.get('ranks', '?')} ranks / {p.get('nodes', '?')} nodes"
                for b, p, be in zip(rows["benchmark"], rows["params"], rows["backend"])])
+    rows, title = _first_lines(rows, title)
     fig = go.Figure()
     for label, g in rows.sort_values("size").groupby("label"):
         x = list(g["size"])
