@@ -420,6 +420,10 @@ def _in_chromium(site: Path) -> dict[str, dict]:
                     Path(shots).mkdir(parents=True, exist_ok=True)
                     page.screenshot(path=str(Path(shots) / f"{html_file.stem}.png"),
                                     clip={"x": 0, "y": 0, "width": 1280, "height": 1200})
+                    for i, fig in enumerate(charts(html_file.read_text(encoding="utf-8"))):
+                        if fig["layout"]["xaxis"]["title"]["text"].startswith("arithmetic"):
+                            page.locator(".plotly-graph-div").nth(i).screenshot(
+                                path=str(Path(shots) / f"{html_file.stem}-roofline.png"))
         finally:
             browser.close()
     assert problems == [] and dialogs == []
