@@ -24,6 +24,80 @@ bool is_collective_name(const std::string& name) {
          name == "all_to_all";
 }
 
+bool is_ep_traffic_name(const std::string& name) {
+  return name == "ep_dispatch" || name == "ep_combine";
+}
+
+namespace {
+
+// EP dispatch or combine: the traffic's counts, then per policy the time and the per-GPU
+// bandwidths (fabric_ep.h defines them).
+Report ep_report(const ClusterSpec& c, const FabricGraph& g, const FabricGraph& failed,
+                 const std::vector<LinkFailure>& failures, std::int32_t gpus,
+                 const FabricRequest& r) {
+  const EpTraffic t = ep_traffic(g, gpus, r.ep_options, r.ep_direction);
+  const EpTrafficOptions& o = r.ep_options;
+  Report rep;
+  rep.title = fmt::format("{} of {} tokens a GPU on {} GPUs of {}", to_string(r.ep_direction),
+                          o.tokens_per_gpu, gpus, c.name);
+  auto row = [&](const std::string& section, std::string key, std::string quantity, double v,
+                 std::string unit, std::string note = "") {
+    rep.rows.push_back({section, std::move(key), std::move(quantity), std::nullopt, v,
+                        std::move(unit), 0, std::move(note), false});
+  };
+  const std::int64_t nodes = gpus / g.gpus_per_node();
+  const std::string traffic = fmt::format(
+      "Traffic: {} experts ({} a GPU), top-{}, at most {} node(s) a token of {}, hidden {}, "
+      "{} B a copy, seed {}",
+      o.experts, o.experts / gpus, o.top_k, std::min(o.max_nodes, nodes), nodes, o.hidden,
+      t.payload_bytes, o.seed);
+  const double tokens = static_cast<double>(t.tokens);
+  row(traffic, "ep.nodes_per_token", "destination nodes a token (own included)",
+      static_cast<double>(t.token_node_pairs) / tokens, "");
+  row(traffic, "ep.remote_nodes_per_token", "other nodes a token: copies over a NIC",
+      static_cast<double>(t.remote_token_node_pairs) / tokens, "");
+  row(traffic, "ep.nvlink_copies_per_token", "copies forwarded over NVLink a token",
+      static_cast<double>(t.nvlink_copies) / tokens, "");
+  row(traffic, "ep.flows", "flows (GPU pairs)", static_cast<double>(t.flows.size()), "",
+      fmt::format("{} over the network, the rest NVLink", t.network_flows));
+  row(traffic, "ep.nic_bytes_per_gpu", "bytes a GPU sends over its NIC (mean)",
+      t.network_bytes() / gpus / 1e6, "MB");
+  row(traffic, "ep.logical_bytes_per_gpu", "DeepEP-logical bytes a GPU (token-node pairs x copy)",
+      t.logical_bytes() / gpus / 1e6, "MB");
+  for (RoutingPolicy p : r.policies) {
+    RoutingOptions ro;
+    ro.policy = p;
+    ro.pxn = r.pxn;
+    ro.seed = r.seed;
+    FluidOptions fl;
+    fl.finish_window = r.finish_window;
+    const EpResult res = simulate_ep(failures.empty() ? g : failed, t, ro, fl);
+    const std::string section =
+        fmt::format("{} routing: {} flows{}", to_string(p), res.phase.flows,
+                    failures.empty() ? "" : fmt::format(", {} failure(s)", failures.size()));
+    const std::string k = fmt::format("routing.{}.", to_string(p));
+    row(section, k + "time_s", "time", res.time_s * 1e6, "us");
+    row(section, k + "physical_bw", "physical bandwidth a GPU (NIC bytes / time, mean)",
+        res.physical_bw_bytes_per_s / 1e9, "GB/s",
+        fmt::format("the busiest NIC {:.2f} GB/s", res.max_physical_bw_bytes_per_s / 1e9));
+    row(section, k + "logical_bw", "DeepEP-logical bandwidth a GPU",
+        res.logical_bw_bytes_per_s / 1e9, "GB/s",
+        "token-node pairs (own node included) x copy / GPUs / time, as DeepEP's test prints");
+    if (!failures.empty()) {
+      const EpResult healthy = simulate_ep(g, t, ro, fl);
+      row(section, k + "healthy_logical_bw", "logical bandwidth of the healthy fabric",
+          healthy.logical_bw_bytes_per_s / 1e9, "GB/s",
+          fmt::format("time {:.1f} us", healthy.time_s * 1e6));
+      row(section, k + "failure_loss", "bandwidth lost to the failure(s)",
+          100 * (1 - healthy.time_s / res.time_s), "%",
+          fmt::format("time x {:.3f}", res.time_s / healthy.time_s));
+    }
+  }
+  return rep;
+}
+
+}  // namespace
+
 Report fabric_report(const ClusterSpec& c, const FabricRequest& r) {
   FabricOptions fo;
   fo.oversubscription = r.oversubscription;
@@ -35,6 +109,7 @@ Report fabric_report(const ClusterSpec& c, const FabricRequest& r) {
   const std::int32_t gpus = r.gpus > 0 ? r.gpus : g.gpus();
   if (gpus > g.gpus())
     throw Error(fmt::format("--gpus {} exceeds the cluster's {} GPUs", gpus, g.gpus()));
+  if (r.ep) return ep_report(c, g, failed, failures, gpus, r);
   const bool matrix = !r.traffic_file.empty();
   auto make = [&]() {
     if (matrix) return traffic_matrix(load_traffic_file(r.traffic_file, gpus));

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "topologies/cluster.h"
+#include "topologies/fabric_ep.h"
 #include "topologies/fabric_flows.h"
 #include "topologies/report.h"
 
@@ -35,7 +36,15 @@ struct FabricRequest {
   /// A traffic-matrix file (fabric_traffic.h) instead of `kind`: its flows as one phase;
   /// group, stride and size_bytes do not apply.
   std::string traffic_file;
+  /// EP dispatch or combine (fabric_ep.h) instead of `kind`: tokens routed under the
+  /// node-limited rule, DeepEP's two-stage forwarding; group, stride and size_bytes do not apply.
+  bool ep = false;
+  EpDirection ep_direction = EpDirection::kDispatch;
+  EpTrafficOptions ep_options;
 };
+
+/// "ep_dispatch" or "ep_combine".
+bool is_ep_traffic_name(const std::string& name);
 
 CollectiveKind parse_collective_kind(const std::string& name);
 /// The names parse_collective_kind takes (all_gather, ...).

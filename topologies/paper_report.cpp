@@ -14,6 +14,7 @@
 #include "topologies/decode_bounds.h"
 #include "topologies/economics.h"
 #include "topologies/ep_decode.h"
+#include "topologies/fabric_ep.h"
 #include "topologies/fabric_flows.h"
 #include "topologies/model_params.h"
 #include "topologies/network_topology.h"
@@ -580,6 +581,66 @@ void fabric_routing_figure(Report& r, const ClusterSpec& training) {
   }
 }
 
+// Fig 7: DeepEP's dispatch and combine on the MPFT at 16 to 128 GPUs, 4096 tokens a GPU,
+// simulated flow by flow (fabric_ep.h): tokens routed under the node-limited rule (256 experts,
+// top-8, at most 4 nodes; the figure's setup as DeepEP's README gives it), a copy over the NIC to
+// each other node then NVLink inside it. DeepEP's printed bandwidth is logical (it counts the copy
+// to the token's own node); the physical NIC rate is beside it. The figure's values are bar
+// labels (two sources for 16-64 GPUs, one for 128).
+void fabric_ep_figure(Report& r, const ClusterSpec& mpft) {
+  Builder b{r,
+            "Fig 7: EP dispatch and combine a GPU on MPFT, simulated (4096 tokens a GPU, ECMP; "
+            "fabric_ep.h)"};
+  const FabricGraph g(mpft);
+  struct Paper {
+    std::int32_t gpus;
+    double dispatch, combine;  // GB/s, logical (DeepEP's)
+  };
+  const Paper paper[] = {
+      {16, 43.05, 42.47}, {32, 58.02, 56.96}, {64, 50.58, 48.54}, {128, 45.34, 41.6}};
+  const EpTrafficOptions o;  // 4096 tokens, hidden 7168, top-8 of 256, at most 4 nodes, seed 0
+  for (const Paper& p : paper) {
+    const EpTraffic dispatch = ep_traffic(g, p.gpus, o, EpDirection::kDispatch);
+    const EpTraffic combine = reverse_ep_traffic(dispatch, o.hidden);
+    const double remote_share = static_cast<double>(dispatch.remote_token_node_pairs) /
+                                static_cast<double>(dispatch.token_node_pairs);
+    for (const EpTraffic* t : {&dispatch, &combine}) {
+      const bool is_dispatch = t == &dispatch;
+      const EpResult res = simulate_ep(g, *t, RoutingOptions{});
+      const std::string dir = is_dispatch ? "dispatch" : "combine";
+      const std::string k = fmt::format("fabric.fig7.{}.{}.", dir, p.gpus);
+      const double paper_logical = is_dispatch ? p.dispatch : p.combine;
+      const double logical = res.logical_bw_bytes_per_s / kBillion;
+      const double nvlink_bound =
+          res.max_physical_bw_bytes_per_s < 0.95 * mpft.scale_out.bandwidth_achievable.value;
+      std::string why;
+      if (nvlink_bound)
+        why = fmt::format(
+            "NVLink-bound: {} nodes, so {:.0f}% of a token's copies stay on its own node and every "
+            "copy is forwarded over NVLink ({:.2f} a token at 160 GB/s); the NICs idle at {:.1f} "
+            "GB/s; the paper's lower value would need NVLink forwarding at {:.0f} GB/s, not 160 "
+            "(DeepEP forwards with a few SMs; not modeled)",
+            p.gpus / g.gpus_per_node(), 100 * (1 - remote_share),
+            static_cast<double>(t->nvlink_copies) / static_cast<double>(t->tokens),
+            res.physical_bw_bytes_per_s / kBillion,
+            mpft.scale_up.bandwidth_achievable.value / kBillion * paper_logical / logical);
+      else
+        why = fmt::format(
+            "NIC-bound at the cluster's 40 GB/s achievable; logical = physical / {:.3f} (the "
+            "share of copies that cross a NIC); the paper's value implies a NIC rate of {:.1f} "
+            "GB/s",
+            remote_share, paper_logical * remote_share);
+      b.row(k + "logical", fmt::format("{} GPUs: {} logical (DeepEP's)", p.gpus, dir),
+            paper_logical, logical, "GB/s", 0.15, why);
+      b.last_known_difference(std::abs(logical / paper_logical - 1) > 0.15);
+      b.row(k + "physical", fmt::format("{} GPUs: {} physical (NIC bytes / time)", p.gpus, dir),
+            std::nullopt, res.physical_bw_bytes_per_s / kBillion, "GB/s", 0,
+            fmt::format("time {:.0f} us; the busiest NIC {:.2f} GB/s", res.time_s * 1e6,
+                        res.max_physical_bw_bytes_per_s / kBillion));
+    }
+  }
+}
+
 void latency(Report& r, const ClusterSpec& c) {
   Builder b{r, "Table 5: link latency (64 B) and latency across each topology"};
   b.row("latency.ib_same_leaf", "InfiniBand, same leaf (cluster file)", 2.8,
@@ -660,6 +721,7 @@ Report paper_report() {
   latency(r, training_cluster);
   fabric_figures(r, training_cluster);
   fabric_routing_figure(r, training_cluster);
+  fabric_ep_figure(r, training_cluster);
   return r;
 }
 

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-// `cobench fabric --cluster C [--traffic all_gather|reduce_scatter|all_reduce|all_to_all|FILE]
-//  [--gpus N] [--group N] [--stride N] [--bytes SIZE] [--routing ecmp|static|adaptive|all]
+// `cobench fabric --cluster C [--traffic all_gather|reduce_scatter|all_reduce|all_to_all|
+//  ep_dispatch|ep_combine|FILE] [--tokens T] [--hidden H] [--top-k K] [--experts E]
+//  [--max-nodes M] [--gpus N] [--group N] [--stride N] [--bytes SIZE] [--routing
+//  ecmp|static|adaptive|all]
 //  [--no-pxn] [--seed N] [--oversubscription R] [--finish-window W] [--fail SPEC]...
 //  [--format text|json|markdown]`:
 // a collective simulated on the cluster's fabric under each routing policy (docs/model.md,
 // "Fabric simulation").
 #include <fmt/format.h>
 
+#include <array>
 #include <filesystem>
 
 #include "apps/cobench/cli_checks.h"
@@ -25,6 +28,7 @@ void add_fabric(CLI::App& app, Action& action) {
     bool no_pxn = false;
     std::uint64_t seed = 0;
     double oversubscription = 1, finish_window = 0;
+    std::int64_t tokens = 4096, hidden = 7168, top_k = 8, experts = 256, max_nodes = 4;
     std::vector<std::string> failures;
   };
   auto o = std::make_shared<Options>();
@@ -35,8 +39,27 @@ void add_fabric(CLI::App& app, Action& action) {
   cmd->add_option("--cluster", o->cluster, "Cluster file or name (topologies/clusters)")
       ->required();
   cmd->add_option("--traffic", o->traffic,
-                  "all_gather, reduce_scatter, all_reduce, all_to_all, or a traffic-matrix file "
-                  "(lines 'SRC DST BYTES', '#' comments; docs/model.md)")
+                  "all_gather, reduce_scatter, all_reduce, all_to_all, ep_dispatch, ep_combine, or "
+                  "a traffic-matrix file (lines 'SRC DST BYTES', '#' comments; docs/model.md)")
+      ->capture_default_str();
+  const std::array<const char*, 5> ep_only = {"--tokens", "--hidden", "--top-k", "--experts",
+                                              "--max-nodes"};
+  cmd->add_option(ep_only[0], o->tokens, "EP: tokens a GPU")
+      ->check(integer_in<std::int64_t>(1, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option(ep_only[1], o->hidden, "EP: hidden size (values a token)")
+      ->check(integer_in<std::int64_t>(1, 1 << 20))
+      ->capture_default_str();
+  cmd->add_option(ep_only[2], o->top_k, "EP: experts a token")
+      ->check(integer_in<std::int64_t>(1, 1024))
+      ->capture_default_str();
+  cmd->add_option(ep_only[3], o->experts,
+                  "EP: routed experts, spread evenly over the GPUs (a multiple of them)")
+      ->check(integer_in<std::int64_t>(1, 1 << 24))
+      ->capture_default_str();
+  cmd->add_option(ep_only[4], o->max_nodes,
+                  "EP: at most this many nodes a token (DeepSeek-V3's node-limited routing)")
+      ->check(integer_in<std::int64_t>(1, 1 << 20))
       ->capture_default_str();
   cmd->add_option("--gpus", o->gpus, "The first N GPUs of the cluster (default: all)")
       ->check(integer_in<int>(0, 1 << 24));
@@ -64,7 +87,8 @@ void add_fabric(CLI::App& app, Action& action) {
       ->capture_default_str();
   cmd->add_flag("--no-pxn", o->no_pxn,
                 "Cross-rail traffic goes over the network, not NVLink first");
-  cmd->add_option("--seed", o->seed, "ECMP hash seed")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "ECMP hash seed; EP: also the token routing's seed")
+      ->capture_default_str();
   cmd->add_option("--oversubscription", o->oversubscription, "Leaf down:up bandwidth ratio")
       ->check(finite_number(1, 64))
       ->capture_default_str();
@@ -80,17 +104,39 @@ void add_fabric(CLI::App& app, Action& action) {
   cmd->add_option("--format", o->format, "text, json or markdown")
       ->check(CLI::IsMember({"text", "json", "markdown"}))
       ->capture_default_str();
-  cmd->callback([&action, o, cmd] {
-    action = [o, cmd] {
+  cmd->callback([&action, o, cmd, ep_only] {
+    action = [o, cmd, ep_only] {
       topo::FabricRequest r;
-      if (topo::is_collective_name(o->traffic)) {
+      const bool ep = topo::is_ep_traffic_name(o->traffic);
+      for (const char* opt : ep_only)
+        if (!ep && cmd->count(opt) > 0)
+          throw UsageError(fmt::format(
+              "{} applies to --traffic ep_dispatch or ep_combine only (got --traffic {})", opt,
+              o->traffic));
+      if (ep) {
+        for (const char* opt : {"--group", "--stride", "--bytes"})
+          if (cmd->count(opt) > 0)
+            throw UsageError(fmt::format(
+                "{} does not apply to --traffic {}: the tokens' routing gives the flows (use "
+                "--tokens, --hidden, --top-k, --experts, --max-nodes)",
+                opt, o->traffic));
+        r.ep = true;
+        r.ep_direction = o->traffic == "ep_dispatch" ? topo::EpDirection::kDispatch
+                                                     : topo::EpDirection::kCombine;
+        r.ep_options.tokens_per_gpu = o->tokens;
+        r.ep_options.hidden = static_cast<double>(o->hidden);
+        r.ep_options.top_k = o->top_k;
+        r.ep_options.experts = o->experts;
+        r.ep_options.max_nodes = o->max_nodes;
+        r.ep_options.seed = o->seed;
+      } else if (topo::is_collective_name(o->traffic)) {
         r.kind = topo::parse_collective_kind(o->traffic);
       } else {
         std::error_code ec;
         if (!std::filesystem::exists(o->traffic, ec))
           throw UsageError(fmt::format(
-              "--traffic '{}': expected all_gather, reduce_scatter, all_reduce, all_to_all or a "
-              "traffic-matrix file, and there is no such file",
+              "--traffic '{}': expected all_gather, reduce_scatter, all_reduce, all_to_all, "
+              "ep_dispatch, ep_combine or a traffic-matrix file, and there is no such file",
               o->traffic));
         for (const char* opt : {"--group", "--stride", "--bytes"})
           if (cmd->count(opt) > 0)

@@ -275,3 +275,24 @@ TEST(Analysis, ModelMetricPicksOneOfSeveralMetricsInTheUnit) {
 }
 
 }  // namespace
+
+namespace {
+
+// Fig 7: what the model can claim. Every simulated NIC rate stays at or below the cluster's
+// achievable 40 GB/s (paper 4.3: "use 40GB/s for effective bandwidth"); logical exceeds physical
+// (it counts the copies to a token's own node too); at 2 nodes about half of a token's copies
+// stay home, so logical is about twice physical there.
+TEST(PaperReport, Fig7EpBandwidthStaysWithinTheNic) {
+  for (const char* dir : {"dispatch", "combine"})
+    for (int gpus : {16, 32, 64, 128}) {
+      const std::string k = std::string("fabric.fig7.") + dir + "." + std::to_string(gpus) + ".";
+      const double physical = value(k + "physical"), logical = value(k + "logical");
+      EXPECT_LE(physical, 40.0 * (1 + 1e-9)) << k;
+      EXPECT_GT(logical, physical) << k;
+      if (gpus == 16) {
+        EXPECT_NEAR(logical / physical, 2.0, 0.01) << k;
+      }
+    }
+}
+
+}  // namespace
