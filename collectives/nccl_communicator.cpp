@@ -53,12 +53,20 @@ void NcclCommunicator::release(void* p) noexcept {
   if (p != nullptr) cudaFree(p);
 }
 
+// On the communicator's stream, then waited for: ordered after the NCCL work issued before it
+// (a copy out sees its result) and complete before the next NCCL call reads the buffer (a
+// cudaMemcpy on the legacy stream from pageable memory may return before its DMA lands, and the
+// non-blocking stream does not wait for it).
 void NcclCommunicator::copy_from_host(void* dst, const void* host_src, std::size_t bytes) {
-  if (bytes != 0) COBENCH_CUDA_CHECK(cudaMemcpy(dst, host_src, bytes, cudaMemcpyHostToDevice));
+  if (bytes == 0) return;
+  COBENCH_CUDA_CHECK(cudaMemcpyAsync(dst, host_src, bytes, cudaMemcpyHostToDevice, stream_));
+  COBENCH_CUDA_CHECK(cudaStreamSynchronize(stream_));
 }
 
 void NcclCommunicator::copy_to_host(void* host_dst, const void* src, std::size_t bytes) {
-  if (bytes != 0) COBENCH_CUDA_CHECK(cudaMemcpy(host_dst, src, bytes, cudaMemcpyDeviceToHost));
+  if (bytes == 0) return;
+  COBENCH_CUDA_CHECK(cudaMemcpyAsync(host_dst, src, bytes, cudaMemcpyDeviceToHost, stream_));
+  COBENCH_CUDA_CHECK(cudaStreamSynchronize(stream_));
 }
 
 void NcclCommunicator::all_reduce(const void* send, void* recv, std::size_t count, DataType t) {

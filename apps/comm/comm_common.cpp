@@ -190,11 +190,10 @@ void add_comm_options(CLI::App& app, CommOptions& o) {
 }
 
 void check_ep_backend(const std::string& backend) {
-  if (backend != "mpi")
-    throw Error(fmt::format(
-        "--backend {}: the EP benchmark moves host buffers over MPI; its exchange on device "
-        "buffers over NCCL is not built yet: use --backend mpi (collectives run over NCCL)",
-        backend));
+  if (backend == "mpi" || (backend == "nccl" && kHaveNccl)) return;
+  throw Error(fmt::format(
+      "--backend {}: the EP benchmark runs over mpi{}", backend,
+      kHaveNccl ? " or nccl" : " in this binary (nccl needs a CUDA build with NCCL found)"));
 }
 
 std::unique_ptr<coll::Communicator> make_world(const std::string& backend) {

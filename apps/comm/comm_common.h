@@ -61,8 +61,8 @@ int check_usage(const char* prog, const std::function<void()>& check);
 /// rank of an mpirun or srun job parses the same line): 0 for --help, else 2.
 int parse_error_exit(CLI::App& app, const CLI::ParseError& e);
 
-/// Throws cobench::Error when the EP benchmark cannot run on `backend`: its exchange moves host
-/// buffers over MPI; device buffers over NCCL are not built yet.
+/// Throws cobench::Error when the EP benchmark cannot run on `backend`: mpi always, nccl where
+/// this build has the NCCL backend (host-staged pack, device all-to-all-v).
 void check_ep_backend(const std::string& backend);
 
 /// The world communicator of the chosen backend.

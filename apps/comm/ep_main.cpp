@@ -2,6 +2,8 @@
 // cobench_ep: MoE expert-parallel dispatch (FP8) and combine (BF16) across ranks, flat and
 // hierarchical (DeepEP's normal mode), verified on every run. Started by mpirun or srun:
 //   mpirun -np 8 cobench_ep --tokens 4096 --ranks-per-node 4 --out results/
+// --backend nccl (a CUDA build with NCCL): records packed on the host, the all-to-all-v on device
+// buffers (grouped ncclSend/ncclRecv), one GPU per rank.
 // Defaults are DeepSeek-V3's: hidden 7168, 256 experts, top-8, 8 groups of which 4, 4 nodes.
 // Exit status: 0 verified, 1 an error or a verification failure, 2 a usage error, 3 the
 // watchdog ended the job.

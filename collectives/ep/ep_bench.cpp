@@ -169,6 +169,8 @@ std::vector<EpResult> run_ep(Communicator& world, const NodeLayout& layout,
   for (bool hier : which) {
     EpResult r;
     r.implementation = hier ? "hierarchical" : "flat";
+    r.backend = std::string(world.backend());
+    r.data_path = std::string(data_path(world.memory_kind()));
     const std::string what = fmt::format("EP {} dispatch/combine", r.implementation);
     NvtxRange range(what.c_str());
     const std::unique_ptr<EpExchange> exchange = make_ep_exchange(c, world, layout, hier);
@@ -220,8 +222,10 @@ std::vector<EpResult> run_ep(Communicator& world, const NodeLayout& layout,
         ex.dispatch(mine, payloads.data());
         ex.combine(out.data());
       }
-      std::vector<double> d, cmb;
+      // Per repetition, this rank's mean per round: communication, staging, end to end.
+      std::vector<double> d, cmb, d_stage, c_stage, d_total, c_total;
       for (int rep = 0; rep < opt.repetitions; ++rep) {
+        StageTimes sd, sc;
         double td = 0, tc = 0;
         for (int i = 0; i < opt.iters; ++i) {
           world.barrier();
@@ -234,12 +238,22 @@ std::vector<EpResult> run_ep(Communicator& world, const NodeLayout& layout,
           const auto t3 = std::chrono::steady_clock::now();
           td += std::chrono::duration<double>(t1 - t0).count();
           tc += std::chrono::duration<double>(t3 - t2).count();
+          sd += ex.dispatch_times();
+          sc += ex.combine_times();
         }
-        d.push_back(td / opt.iters);
-        cmb.push_back(tc / opt.iters);
+        d.push_back(sd.communication_s / opt.iters);
+        cmb.push_back(sc.communication_s / opt.iters);
+        d_stage.push_back(sd.staging_s / opt.iters);
+        c_stage.push_back(sc.staging_s / opt.iters);
+        d_total.push_back(td / opt.iters);
+        c_total.push_back(tc / opt.iters);
       }
       r.dispatch_s = world.max_over_ranks(d);
       r.combine_s = world.max_over_ranks(cmb);
+      r.dispatch_staging_s = world.max_over_ranks(d_stage);
+      r.combine_staging_s = world.max_over_ranks(c_stage);
+      r.dispatch_total_s = world.max_over_ranks(d_total);
+      r.combine_total_s = world.max_over_ranks(c_total);
     }
     results.push_back(std::move(r));
     if (progress) progress(results.back().implementation, results.size(), which.size());

@@ -9,8 +9,14 @@
 //             sum adds at most 2^-8 of |x~| sum_j w_j c_j, and there are 1 (flat) or 2
 //             (hierarchical) roundings per token;
 //   flat = hierarchical  within the sum of their bounds.
-// The expert computation runs between dispatch and combine and is not timed. A round's time is
-// the maximum over ranks.
+// The expert computation runs between dispatch and combine and is not timed. Timed per round, each
+// the maximum over ranks of a rank's mean over the iterations:
+//   time          the communication stages only (per stage: the count swap and the records'
+//                 all-to-all-v up to synchronize(), on the communicator's buffers), as DeepEP's
+//                 kernel times; the host pack/unpack and the copies to and from the
+//                 communicator's buffers are excluded (kTimedRegion says it in the records);
+//   staging       the copies of the packed records into and out of the communicator's buffers;
+//   end to end    the whole dispatch() or combine() call (pack, copies, unpack included).
 #pragma once
 
 #include <cstdint>
@@ -44,10 +50,20 @@ struct TrafficStats {
   Traffic max;   ///< the largest on any rank (each field separately)
 };
 
+/// What `time` covers, as the records' parameter `timed` says it.
+inline constexpr const char* kTimedRegion =
+    "communication stages: count swap + all-to-all-v up to synchronize, on the communicator's "
+    "buffers; host pack/unpack and host<->buffer copies excluded (staging_time, "
+    "end_to_end_time)";
+
 struct EpResult {
   std::string implementation;      ///< "flat" | "hierarchical"
-  std::vector<double> dispatch_s;  ///< per repetition: time per round, maximum over ranks
+  std::string backend;             ///< the communicator's: "mpi" | "nccl"
+  std::string data_path;           ///< data_path(memory kind)
+  std::vector<double> dispatch_s;  ///< per repetition: communication time per round (max ranks)
   std::vector<double> combine_s;
+  std::vector<double> dispatch_staging_s, combine_staging_s;  ///< the copies, likewise
+  std::vector<double> dispatch_total_s, combine_total_s;      ///< end to end, likewise
   TrafficStats dispatch, combine;
   std::int64_t received_tokens = 0;  ///< token copies received by expert ranks, all ranks
   std::int64_t wrong = 0;            ///< failed checks over all ranks

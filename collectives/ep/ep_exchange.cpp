@@ -5,10 +5,14 @@
 
 #include "collectives/ep/ep_flat_exchange.h"
 #include "collectives/ep/ep_hierarchical_exchange.h"
-#include "collectives/ep/ep_stage.h"
 #include "core/error.h"
 
 namespace cobench::coll::ep {
+
+std::string_view data_path(MemoryKind k) {
+  return k == MemoryKind::kDevice ? "host-staged pack, device all-to-all-v"
+                                  : "host pack, host all-to-all-v";
+}
 
 EpExchange::EpExchange(const EpConfig& c, Communicator& world, const NodeLayout& layout)
     : c_(c),
@@ -18,8 +22,6 @@ EpExchange::EpExchange(const EpConfig& c, Communicator& world, const NodeLayout&
       combine_record_(c),
       traffic_(c, layout) {
   validate(c_, world.size());
-  COBENCH_CHECK(world.memory_kind() == MemoryKind::kHost,
-                "the EP exchange runs on host buffers (the MPI backend)");
   COBENCH_CHECK(static_cast<int>(layout.node_of_rank.size()) == world.size(),
                 "the node layout must cover every rank");
 }
@@ -45,7 +47,7 @@ void EpExchange::dispatch(const Routing& mine, const std::byte* payloads) {
   COBENCH_CHECK(mine.top_k == c_.top_k, "the routing's top_k differs from the configuration");
   tokens_ = mine.tokens;
   traffic_.start(mine);
-  dispatch_records(mine, payloads, traffic_);
+  dispatch_times_ = dispatch_records(mine, payloads, traffic_);
   traffic_.finish(received());
   // The combine records' headers (the partials are written by the caller through partial()).
   combine_send_.resize(received() * combine_record_.bytes());
@@ -66,7 +68,7 @@ std::uint16_t* EpExchange::partial(std::size_t i) {
 
 void EpExchange::combine(float* out) {
   std::fill(out, out + static_cast<std::size_t>(tokens_) * c_.hidden, 0.0f);
-  combine_records(combine_send_, out);
+  combine_times_ = combine_records(combine_send_, out);
 }
 
 std::unique_ptr<EpExchange> make_ep_exchange(const EpConfig& c, Communicator& world,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// EP dispatch and combine over a Communicator (host buffers), in two implementations behind one
-// interface (make_ep_exchange):
+// EP dispatch and combine over a Communicator, in two implementations behind one interface
+// (make_ep_exchange):
 //   flat          (FlatExchange) one all-to-all-v over every rank: a token goes once to each rank
 //                 holding one of its experts, and each such rank returns one BF16 partial sum;
 //   hierarchical  (HierarchicalExchange) DeepEP's normal mode: one copy per destination node over
@@ -10,25 +10,32 @@
 //                 node's partial sums (FP32, then BF16) before the one copy crosses the network
 //                 back.
 // Each all-to-all-v stage (ep_stage.h) first swaps per-peer counts (an all-to-all of integers, as
-// DeepEP's layout step), inside the timed region. The records are laid out as ep_record.h says;
-// the traffic is counted from the stages' record counts (ep_traffic.h).
+// DeepEP's layout step), inside the timed region. Records are packed and unpacked on the host; the
+// stages move them on the communicator's buffers (device memory under NCCL: "host-staged pack,
+// device all-to-all-v"), reached only through its copy_from_host/copy_to_host. The records are
+// laid out as ep_record.h says; the traffic is counted from the stages' record counts
+// (ep_traffic.h).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "collectives/communicator.h"
 #include "collectives/ep/ep_config.h"
 #include "collectives/ep/ep_record.h"
 #include "collectives/ep/ep_routing.h"
+#include "collectives/ep/ep_stage.h"
 #include "collectives/ep/ep_traffic.h"
 #include "collectives/node_layout.h"
 
 namespace cobench::coll::ep {
 
-struct ExchangeStage;
+/// Which data path an exchange on a communicator of memory kind `k` runs, as the records say it:
+/// "host pack, host all-to-all-v" | "host-staged pack, device all-to-all-v".
+std::string_view data_path(MemoryKind k);
 
 class EpExchange {
  public:
@@ -47,6 +54,9 @@ class EpExchange {
 
   const Traffic& dispatch_traffic() const { return traffic_.dispatch(); }
   const Traffic& combine_traffic() const { return traffic_.combine(); }
+  /// The last dispatch's and combine's stage times (summed over their stages).
+  const StageTimes& dispatch_times() const { return dispatch_times_; }
+  const StageTimes& combine_times() const { return combine_times_; }
   virtual bool hierarchical() const = 0;
 
  protected:
@@ -64,16 +74,18 @@ class EpExchange {
   const CombineRecordLayout combine_record_;
 
  private:
-  /// Moves the records to the ranks holding their experts, adding each stage to `traffic`.
-  virtual void dispatch_records(const Routing& mine, const std::byte* payloads,
-                                TrafficMeter& traffic) = 0;
+  /// Moves the records to the ranks holding their experts, adding each stage to `traffic`;
+  /// returns the stages' times.
+  virtual StageTimes dispatch_records(const Routing& mine, const std::byte* payloads,
+                                      TrafficMeter& traffic) = 0;
   /// The stage whose receive buffer holds the records delivered to this rank.
   virtual const ExchangeStage& delivery() const = 0;
   /// Returns `partials` (one combine record per received record) to the tokens' ranks, adding
-  /// each token's into out (zeroed).
-  virtual void combine_records(const std::vector<std::byte>& partials, float* out) = 0;
+  /// each token's into out (zeroed); returns the stages' times.
+  virtual StageTimes combine_records(const std::vector<std::byte>& partials, float* out) = 0;
 
   TrafficMeter traffic_;
+  StageTimes dispatch_times_, combine_times_;
   std::vector<std::byte> combine_send_;  ///< the partials, one combine record per received record
   int tokens_ = 0;
 };

@@ -8,8 +8,8 @@ FlatExchange::FlatExchange(const EpConfig& c, Communicator& world, const NodeLay
   for (const int node : layout.node_of_rank) remote_.push_back(node != layout.node);
 }
 
-void FlatExchange::dispatch_records(const Routing& mine, const std::byte* payloads,
-                                    TrafficMeter& traffic) {
+StageTimes FlatExchange::dispatch_records(const Routing& mine, const std::byte* payloads,
+                                          TrafficMeter& traffic) {
   const int ranks = world_.size();
   const std::size_t bytes = dispatch_record_.bytes();
   auto rank_of = [&](int e) { return rank_of_expert(c_, ranks, e); };
@@ -20,14 +20,16 @@ void FlatExchange::dispatch_records(const Routing& mine, const std::byte* payloa
     const std::size_t slot = stage_.next_slot(static_cast<std::size_t>(d));
     write_record(stage_.send.data() + slot * bytes, mine, t, payloads);
   });
-  stage_.exchange(world_, bytes);
+  const StageTimes t = stage_.exchange(world_, bytes);
   traffic.add_stage(stage_.send_counts, stage_.recv_counts, remote_, world_.rank());
+  return t;
 }
 
-void FlatExchange::combine_records(const std::vector<std::byte>& partials, float* out) {
+StageTimes FlatExchange::combine_records(const std::vector<std::byte>& partials, float* out) {
   const std::size_t bytes = combine_record_.bytes();
-  stage_.reverse(world_, partials, combine_recv_, bytes);
+  const StageTimes t = stage_.reverse(world_, partials, combine_recv_, bytes);
   add_returned(combine_recv_.data(), stage_.sent, out);
+  return t;
 }
 
 }  // namespace cobench::coll::ep

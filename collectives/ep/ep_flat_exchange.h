@@ -16,10 +16,10 @@ class FlatExchange final : public EpExchange {
   bool hierarchical() const override { return false; }
 
  private:
-  void dispatch_records(const Routing& mine, const std::byte* payloads,
-                        TrafficMeter& traffic) override;
+  StageTimes dispatch_records(const Routing& mine, const std::byte* payloads,
+                              TrafficMeter& traffic) override;
   const ExchangeStage& delivery() const override { return stage_; }
-  void combine_records(const std::vector<std::byte>& partials, float* out) override;
+  StageTimes combine_records(const std::vector<std::byte>& partials, float* out) override;
 
   ExchangeStage stage_;
   std::vector<bool> remote_;  ///< per world rank: on another node

@@ -19,16 +19,17 @@ HierarchicalExchange::HierarchicalExchange(const EpConfig& c, Communicator& worl
   node_remote_.assign(static_cast<std::size_t>(layout.ranks_per_node[layout.node]), false);
 }
 
-void HierarchicalExchange::dispatch_records(const Routing& mine, const std::byte* payloads,
-                                            TrafficMeter& traffic) {
-  send_over_rail(mine, payloads);
-  forward_in_node();
+StageTimes HierarchicalExchange::dispatch_records(const Routing& mine, const std::byte* payloads,
+                                                  TrafficMeter& traffic) {
+  StageTimes t = send_over_rail(mine, payloads);
+  t += forward_in_node();
   traffic.add_stage(rail_stage_.send_counts, rail_stage_.recv_counts, rail_remote_, layout_.node);
   traffic.add_stage(node_stage_.send_counts, node_stage_.recv_counts, node_remote_,
                     layout_.local_rank);
+  return t;
 }
 
-void HierarchicalExchange::send_over_rail(const Routing& mine, const std::byte* payloads) {
+StageTimes HierarchicalExchange::send_over_rail(const Routing& mine, const std::byte* payloads) {
   const int ranks = world_.size();
   const std::size_t bytes = dispatch_record_.bytes();
   auto node_of = [&](int e) { return layout_.node_of_rank[rank_of_expert(c_, ranks, e)]; };
@@ -47,16 +48,17 @@ void HierarchicalExchange::send_over_rail(const Routing& mine, const std::byte* 
             : rail_stage_.send.data() + rail_stage_.next_slot(static_cast<std::size_t>(n)) * bytes;
     write_record(slot, mine, t, payloads);
   });
-  rail_stage_.exchange(*rail_, bytes);
+  const StageTimes t = rail_stage_.exchange(*rail_, bytes);
 
   held_.clear();
   for (std::size_t i = 0; i < own; ++i) held_.push_back(own_records_.data() + i * bytes);
   held_own_ = own;
   for (std::size_t i = 0; i < rail_stage_.received; ++i)
     held_.push_back(rail_stage_.recv.data() + i * bytes);
+  return t;
 }
 
-void HierarchicalExchange::forward_in_node() {
+StageTimes HierarchicalExchange::forward_in_node() {
   const int ranks = world_.size();
   const std::size_t bytes = dispatch_record_.bytes();
   std::vector<int> dest(static_cast<std::size_t>(c_.top_k));
@@ -82,14 +84,15 @@ void HierarchicalExchange::forward_in_node() {
     std::memcpy(node_stage_.send.data() + slot * bytes, held_[h], bytes);
     forward_origin_[slot] = h;
   });
-  node_stage_.exchange(*node_, bytes);
+  return node_stage_.exchange(*node_, bytes);
 }
 
-void HierarchicalExchange::combine_records(const std::vector<std::byte>& partials, float* out) {
+StageTimes HierarchicalExchange::combine_records(const std::vector<std::byte>& partials,
+                                                 float* out) {
   const auto h = static_cast<std::size_t>(c_.hidden);
   const std::size_t bytes = combine_record_.bytes();
   // Stage 2 back: each forwarded copy's partial returns to this rank; sum per held record.
-  node_stage_.reverse(*node_, partials, combine_recv_, bytes);
+  StageTimes t = node_stage_.reverse(*node_, partials, combine_recv_, bytes);
   node_sum_.assign(held_.size() * h, 0.0f);
   for (std::size_t slot = 0; slot < node_stage_.sent; ++slot)
     combine_record_.add_values(combine_recv_.data() + slot * bytes,
@@ -108,8 +111,9 @@ void HierarchicalExchange::combine_records(const std::vector<std::byte>& partial
     CombineRecordLayout::write_header(rec, DispatchRecordLayout::token(held_[held_own_ + i]));
     combine_record_.write_values(rec, node_sum_.data() + (held_own_ + i) * h);
   }
-  rail_stage_.reverse(*rail_, rail_back_send_, rail_back_recv_, bytes);
+  t += rail_stage_.reverse(*rail_, rail_back_send_, rail_back_recv_, bytes);
   add_returned(rail_back_recv_.data(), rail_stage_.sent, out);
+  return t;
 }
 
 }  // namespace cobench::coll::ep

@@ -23,14 +23,14 @@ class HierarchicalExchange final : public EpExchange {
   bool hierarchical() const override { return true; }
 
  private:
-  void dispatch_records(const Routing& mine, const std::byte* payloads,
-                        TrafficMeter& traffic) override;
+  StageTimes dispatch_records(const Routing& mine, const std::byte* payloads,
+                              TrafficMeter& traffic) override;
   const ExchangeStage& delivery() const override { return node_stage_; }
-  void combine_records(const std::vector<std::byte>& partials, float* out) override;
+  StageTimes combine_records(const std::vector<std::byte>& partials, float* out) override;
   /// Stage 1: one copy per other destination node over the rail; this node's copies stay here.
-  void send_over_rail(const Routing& mine, const std::byte* payloads);
+  StageTimes send_over_rail(const Routing& mine, const std::byte* payloads);
   /// Stage 2: every record held for this node to the local ranks holding its experts.
-  void forward_in_node();
+  StageTimes forward_in_node();
 
   std::unique_ptr<Communicator> node_, rail_;
   ExchangeStage rail_stage_, node_stage_;

@@ -11,14 +11,18 @@ namespace {
 
 double median_of(const std::vector<double>& v) { return v.empty() ? 0 : summarize(v).median; }
 
-std::string phase_line(const char* phase, const std::vector<double>& times, const Traffic& t) {
+std::string phase_line(const char* phase, const std::vector<double>& times,
+                       const std::vector<double>& staging, const std::vector<double>& total,
+                       const Traffic& t) {
   const double s = median_of(times);
   auto gbps = [&](double bytes) { return s > 0 ? bytes / s / 1e9 : 0.0; };
   return fmt::format(
       "  {:<9} {:>10.1f} us   network {:>7.2f} GB/s ({:>9.3f} MB)   intra {:>7.2f} GB/s "
-      "({:>9.3f} MB)   logical net {:>7.2f} / intra {:>7.2f} GB/s\n",
+      "({:>9.3f} MB)   logical net {:>7.2f} / intra {:>7.2f} GB/s   end to end {:.1f} us "
+      "(copies {:.1f} us)\n",
       phase, s * 1e6, gbps(t.payload.network), t.payload.network / 1e6, gbps(t.payload.intra),
-      t.payload.intra / 1e6, gbps(t.logical_network), gbps(t.logical_intra));
+      t.payload.intra / 1e6, gbps(t.logical_network), gbps(t.logical_intra), median_of(total) * 1e6,
+      median_of(staging) * 1e6);
 }
 
 }  // namespace
@@ -43,8 +47,10 @@ std::string format_table(const std::vector<EpResult>& rows, const EpConfig& c,
       out += fmt::format("  {} failed checks; {}\n", r.wrong, r.detail);
       continue;
     }
-    out += phase_line("dispatch", r.dispatch_s, r.dispatch.mean);
-    out += phase_line("combine", r.combine_s, r.combine.mean);
+    out += phase_line("dispatch", r.dispatch_s, r.dispatch_staging_s, r.dispatch_total_s,
+                      r.dispatch.mean);
+    out +=
+        phase_line("combine", r.combine_s, r.combine_staging_s, r.combine_total_s, r.combine.mean);
     (r.implementation == "flat" ? flat : hier) = &r;
   }
   if (flat != nullptr && hier != nullptr && flat->dispatch.mean.payload.network > 0)
@@ -53,7 +59,11 @@ std::string format_table(const std::vector<EpResult>& rows, const EpConfig& c,
         "fewer)\n",
         flat->dispatch.mean.payload.network / 1e6, hier->dispatch.mean.payload.network / 1e6,
         100 * (1 - hier->dispatch.mean.payload.network / flat->dispatch.mean.payload.network));
-  out += "# times: medians of the repetitions, maximum over ranks; GB/s per rank (1e9 B/s)\n";
+  out += fmt::format(
+      "# times: medians of the repetitions, maximum over ranks; GB/s per rank (1e9 B/s) over the "
+      "communication stages (count swap + all-to-all-v), not the host pack/unpack or the copies "
+      "(end to end includes them); data path: {}\n",
+      rows.empty() ? std::string("none") : rows.front().backend + ", " + rows.front().data_path);
   return out;
 }
 
@@ -67,7 +77,7 @@ std::vector<results::Record> to_records(const std::vector<EpResult>& rows, const
       const char* phase = dispatch ? "dispatch" : "combine";
       results::Record rec;
       rec.suite = "ep";
-      rec.backend = results::Backend::kMpi;
+      rec.backend = r.backend == "nccl" ? results::Backend::kNccl : results::Backend::kMpi;
       rec.benchmark =
           fmt::format("{}/{}/tokens:{}/hidden:{}/experts:{}/topk:{}/ranks:{}/nodes:{}", phase,
                       r.implementation, c.tokens_per_rank, c.hidden, c.num_experts, c.top_k,
@@ -93,7 +103,9 @@ std::vector<results::Record> to_records(const std::vector<EpResult>& rows, const
                         {"network_bytes_max_rank", t.max.payload.network},
                         {"wire_network_bytes_per_rank", t.mean.wire.network},
                         {"logical_network_bytes_per_rank", t.mean.logical_network},
-                        {"logical_intra_bytes_per_rank", t.mean.logical_intra}};
+                        {"logical_intra_bytes_per_rank", t.mean.logical_intra},
+                        {"data_path", r.data_path},
+                        {"timed", kTimedRegion}};
       if (!layout.virtual_nodes && dispatch) {
         if (r.implementation == "hierarchical" && layout.num_nodes > 1) {
           rec.parameters["model_input"] = "ep.bandwidth.inter_node";
@@ -123,6 +135,10 @@ std::vector<results::Record> to_records(const std::vector<EpResult>& rows, const
             {"logical_network_bandwidth", "B/s", per(t.mean.logical_network), std::nullopt});
         rec.metrics.push_back(
             {"logical_intra_bandwidth", "B/s", per(t.mean.logical_intra), std::nullopt});
+        const auto& staging = dispatch ? r.dispatch_staging_s : r.combine_staging_s;
+        const auto& total = dispatch ? r.dispatch_total_s : r.combine_total_s;
+        if (!staging.empty()) rec.metrics.push_back({"staging_time", "s", staging, std::nullopt});
+        if (!total.empty()) rec.metrics.push_back({"end_to_end_time", "s", total, std::nullopt});
       }
       out.push_back(std::move(rec));
     }

@@ -1,11 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "collectives/ep/ep_stage.h"
 
+#include <chrono>
 #include <cstdint>
+
+#include "core/error.h"
 
 namespace cobench::coll::ep {
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 std::vector<std::size_t> scaled(const std::vector<std::size_t>& v, std::size_t k) {
   std::vector<std::size_t> out(v.size());
@@ -14,6 +23,23 @@ std::vector<std::size_t> scaled(const std::vector<std::size_t>& v, std::size_t k
 }
 
 }  // namespace
+
+StageBuffer::~StageBuffer() {
+  if (comm_ != nullptr) comm_->release(p_);
+}
+
+std::byte* StageBuffer::reserve(Communicator& comm, std::size_t bytes) {
+  COBENCH_CHECK(comm_ == nullptr || comm_ == &comm,
+                "an EP stage buffer is used with one communicator only");
+  if (p_ == nullptr || bytes > capacity_) {
+    if (p_ != nullptr) comm.release(p_);
+    p_ = nullptr;
+    comm_ = &comm;
+    p_ = comm.allocate(bytes);
+    capacity_ = bytes;
+  }
+  return static_cast<std::byte*>(p_);
+}
 
 void ExchangeStage::plan_send(const std::vector<std::size_t>& counts, std::size_t record_bytes) {
   send_counts = counts;
@@ -27,11 +53,19 @@ void ExchangeStage::plan_send(const std::vector<std::size_t>& counts, std::size_
   send.resize(sent * record_bytes);
 }
 
-void ExchangeStage::exchange(Communicator& comm, std::size_t record_bytes) {
+StageTimes ExchangeStage::exchange(Communicator& comm, std::size_t record_bytes) {
   const auto n = static_cast<std::size_t>(comm.size());
+  StageTimes t;
   std::vector<std::int32_t> out(n), in(n);
   for (std::size_t p = 0; p < n; ++p) out[p] = static_cast<std::int32_t>(send_counts[p]);
-  comm.all_to_all(out.data(), in.data(), 1, DataType::kInt32);
+  std::byte* const counts_out = counts_out_.reserve(comm, 4 * n);
+  std::byte* const counts_in = counts_in_.reserve(comm, 4 * n);
+  auto t0 = Clock::now();
+  comm.copy_from_host(counts_out, out.data(), 4 * n);
+  comm.all_to_all(counts_out, counts_in, 1, DataType::kInt32);
+  comm.synchronize();
+  comm.copy_to_host(in.data(), counts_in, 4 * n);
+  t.communication_s += seconds_since(t0);
   recv_counts.assign(n, 0);
   recv_displs.assign(n, 0);
   received = 0;
@@ -41,19 +75,44 @@ void ExchangeStage::exchange(Communicator& comm, std::size_t record_bytes) {
     received += recv_counts[p];
   }
   recv.resize(received * record_bytes);
-  comm.all_to_allv(send.data(), scaled(send_counts, record_bytes),
-                   scaled(send_displs, record_bytes), recv.data(),
-                   scaled(recv_counts, record_bytes), scaled(recv_displs, record_bytes),
+  std::byte* const send_buf = send_buf_.reserve(comm, send.size());
+  std::byte* const recv_buf = recv_buf_.reserve(comm, recv.size());
+  t0 = Clock::now();
+  comm.copy_from_host(send_buf, send.data(), send.size());
+  t.staging_s += seconds_since(t0);
+  t0 = Clock::now();
+  comm.all_to_allv(send_buf, scaled(send_counts, record_bytes), scaled(send_displs, record_bytes),
+                   recv_buf, scaled(recv_counts, record_bytes), scaled(recv_displs, record_bytes),
                    DataType::kUInt8);
+  comm.synchronize();
+  t.communication_s += seconds_since(t0);
+  t0 = Clock::now();
+  comm.copy_to_host(recv.data(), recv_buf, recv.size());
+  t.staging_s += seconds_since(t0);
+  return t;
 }
 
-void ExchangeStage::reverse(Communicator& comm, const std::vector<std::byte>& back_send,
-                            std::vector<std::byte>& back_recv, std::size_t record_bytes) const {
+StageTimes ExchangeStage::reverse(Communicator& comm, const std::vector<std::byte>& back_send,
+                                  std::vector<std::byte>& back_recv, std::size_t record_bytes) {
+  COBENCH_CHECK(back_send.size() == received * record_bytes,
+                "the reverse exchange needs one record per received record");
+  StageTimes t;
   back_recv.resize(sent * record_bytes);
-  comm.all_to_allv(back_send.data(), scaled(recv_counts, record_bytes),
-                   scaled(recv_displs, record_bytes), back_recv.data(),
-                   scaled(send_counts, record_bytes), scaled(send_displs, record_bytes),
+  std::byte* const send_buf = back_send_buf_.reserve(comm, back_send.size());
+  std::byte* const recv_buf = back_recv_buf_.reserve(comm, back_recv.size());
+  auto t0 = Clock::now();
+  comm.copy_from_host(send_buf, back_send.data(), back_send.size());
+  t.staging_s += seconds_since(t0);
+  t0 = Clock::now();
+  comm.all_to_allv(send_buf, scaled(recv_counts, record_bytes), scaled(recv_displs, record_bytes),
+                   recv_buf, scaled(send_counts, record_bytes), scaled(send_displs, record_bytes),
                    DataType::kUInt8);
+  comm.synchronize();
+  t.communication_s += seconds_since(t0);
+  t0 = Clock::now();
+  comm.copy_to_host(back_recv.data(), recv_buf, back_recv.size());
+  t.staging_s += seconds_since(t0);
+  return t;
 }
 
 }  // namespace cobench::coll::ep

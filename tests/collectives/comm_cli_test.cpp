@@ -94,7 +94,21 @@ TEST(CobenchEp, VerifiesBothImplementationsAndWritesTheirRecords) {
   ASSERT_EQ(res.records.size(), 4u);  // dispatch and combine of flat and hierarchical
   for (const auto& rec : res.records) {
     EXPECT_EQ(rec.verification, cobench::results::Verification::kPassed) << rec.benchmark;
-    EXPECT_EQ(rec.metrics.size(), 5u) << rec.benchmark;
+    // time, four bandwidths over it, staging_time, end_to_end_time (read back by name).
+    ASSERT_EQ(rec.metrics.size(), 7u) << rec.benchmark;
+    std::map<std::string, std::vector<double>> m;
+    for (const auto& metric : rec.metrics) m[metric.name] = metric.values;
+    ASSERT_EQ(m.count("time") + m.count("staging_time") + m.count("end_to_end_time"), 3u);
+    // Each is a maximum over ranks of a part of the whole call (their sum may come from two
+    // ranks, so only each part is bounded).
+    for (std::size_t i = 0; i < m["time"].size(); ++i) {
+      EXPECT_LE(m["time"][i], m["end_to_end_time"][i]) << rec.benchmark;
+      EXPECT_LE(m["staging_time"][i], m["end_to_end_time"][i]) << rec.benchmark;
+    }
+    EXPECT_EQ(rec.backend, cobench::results::Backend::kMpi);
+    EXPECT_EQ(rec.parameters["data_path"], "host pack, host all-to-all-v");
+    EXPECT_NE(rec.parameters["timed"].get<std::string>().find("host pack/unpack"),
+              std::string::npos);
     EXPECT_FALSE(rec.parameters.contains("model_input")) << "virtual nodes measure no network";
   }
   EXPECT_EQ(res.records[0].parameters["payload_bytes_per_token"], 264);  // 256 + 4 * 2
@@ -202,6 +216,26 @@ TEST(CobenchColl, NcclBackendVerifiesOnAGpuOrSaysWhyNot) {
     GTEST_SKIP() << "no GPU: " << r.out.substr(0, r.out.find('\n'));
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("0 wrong elements in all"), std::string::npos) << r.out;
+}
+
+TEST(CobenchEp, NcclBackendVerifiesOnAGpuOrSaysWhyNot) {
+  // One rank (one GPU): flat and hierarchical on device buffers, verified before timing.
+  const fs::path dir = fresh_dir("ep_nccl");
+  const auto r = cobench::test::run_mpi(
+      1, COBENCH_EP,
+      "--backend nccl --tokens 16 --hidden 256 --experts 32 --max-nodes 0 -n 1 -r 1 --out " +
+          dir.string());
+  if (r.status != 0 && r.out.find("the NCCL backend needs a CUDA device") != std::string::npos)
+    GTEST_SKIP() << "no GPU: " << r.out.substr(0, r.out.find('\n'));
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("flat: verified"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("hierarchical: verified"), std::string::npos) << r.out;
+  const auto res = cobench::results::read(fs::directory_iterator(dir)->path());
+  ASSERT_EQ(res.records.size(), 4u);
+  for (const auto& rec : res.records) {
+    EXPECT_EQ(rec.backend, cobench::results::Backend::kNccl);
+    EXPECT_EQ(rec.parameters["data_path"], "host-staged pack, device all-to-all-v");
+  }
 }
 #endif
 
