@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "collectives/ep/ep_hierarchical_exchange.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -67,7 +69,15 @@ StageTimes HierarchicalExchange::forward_in_node() {
     for (std::size_t h = 0; h < held_.size(); ++h) {
       int seen_n = 0;
       for (int j = 0; j < c_.top_k; ++j) {
-        const int r = rank_of_expert(c_, ranks, DispatchRecordLayout::expert(held_[h], j));
+        // A record that crossed the network names its experts: one out of range was corrupted
+        // in transit, and is refused here rather than indexing past the layout.
+        const int e = DispatchRecordLayout::expert(held_[h], j);
+        if (e < 0 || e >= c_.num_experts)
+          throw Error(fmt::format(
+              "a dispatch record received over the rail names expert {}: expected 0 to {} "
+              "(corrupted in transit)",
+              e, c_.num_experts - 1));
+        const int r = rank_of_expert(c_, ranks, e);
         if (layout_.node_of_rank[r] != layout_.node) continue;
         if (std::find(dest.begin(), dest.begin() + seen_n, r) != dest.begin() + seen_n) continue;
         dest[static_cast<std::size_t>(seen_n++)] = r;
