@@ -80,11 +80,73 @@ json parameters_of(std::string_view run_name) {
   return params;
 }
 
+// The entry's `cobench` object (microbench/bench_metadata.h), checked; nullptr when it has none.
+const json* metadata_of(const json& e, std::string_view source, size_t pos) {
+  if (!e.contains("cobench")) return nullptr;
+  const json& m = e["cobench"];
+  const std::string at = fmt::format("{}: benchmarks[{}].cobench", source, pos);
+  if (!m.is_object()) throw Error(at + ": expected an object");
+  auto string_field = [&](const char* key) {
+    if (m.contains(key) && !m[key].is_string())
+      throw Error(fmt::format("{}.{}: expected a string", at, key));
+  };
+  for (const char* key : {"verification_detail", "model_input", "model_metric"}) string_field(key);
+  if (m.contains("verification") && m["verification"] != "passed" && m["verification"] != "failed")
+    throw Error(fmt::format("{}.verification: {} is not \"passed\" or \"failed\"", at,
+                            m["verification"].dump()));
+  if (m.contains("reference_error") && !m["reference_error"].is_number())
+    throw Error(at + ".reference_error: expected a number");
+  if (m.contains("parameters")) {
+    if (!m["parameters"].is_object()) throw Error(at + ".parameters: expected an object");
+    for (const auto& [k, v] : m["parameters"].items())
+      if (!v.is_number() && !v.is_string() && !v.is_boolean())
+        throw Error(fmt::format("{}.parameters.{}: expected a number, string or boolean", at, k));
+  }
+  if (m.contains("peaks")) {
+    if (!m["peaks"].is_array()) throw Error(at + ".peaks: expected an array");
+    for (size_t i = 0; i < m["peaks"].size(); ++i) {
+      const json& p = m["peaks"][i];
+      if (!p.is_object() || !p.contains("metric") || !p["metric"].is_string() ||
+          !p.contains("name") || !p["name"].is_string() || !p.contains("value") ||
+          !p["value"].is_number() || !(p["value"].get<double>() > 0))
+        throw Error(
+            fmt::format("{}.peaks[{}]: expected {{\"metric\": string, \"name\": string, "
+                        "\"value\": a positive number}}",
+                        at, i));
+    }
+  }
+  return &m;
+}
+
 struct Group {
   std::string run_name;
   std::vector<std::pair<size_t, const json*>> iterations;  // (position, entry)
   std::vector<std::pair<size_t, const json*>> aggregates;
 };
+
+// The first repetition's typed metadata sets the model input, the shape parameters and the
+// peaks. The name's `model_input:` and `model_metric:` segments are dropped: with metadata, only
+// its fields say what feeds the model.
+void apply_metadata(Record& rec, const Group& g) {
+  const json* md = nullptr;
+  for (const auto& [pos, e] : g.iterations)
+    if (e->contains("cobench")) {
+      md = &(*e)["cobench"];
+      break;
+    }
+  if (!md) return;
+  rec.parameters.erase("model_input");
+  rec.parameters.erase("model_metric");
+  if (md->contains("parameters"))
+    for (const auto& [k, v] : (*md)["parameters"].items()) rec.parameters[k] = v;
+  if (md->contains("model_input")) rec.parameters["model_input"] = (*md)["model_input"];
+  if (md->contains("model_metric")) rec.parameters["model_metric"] = (*md)["model_metric"];
+  if (md->contains("peaks"))
+    for (const json& p : (*md)["peaks"])
+      for (Metric& m : rec.metrics)
+        if (m.name == p["metric"].get<std::string>())
+          m.peak = Peak{p["name"].get<std::string>(), p["value"].get<double>()};
+}
 
 }  // namespace
 
@@ -164,7 +226,26 @@ Results from_gbench(const json& gbench, RunHeader header, std::string_view suite
         if ((*e)[key].is_number_integer()) integer_keys.push_back(key);
       kept.push_back({{"position", pos}, {"fields", fields}, {"integer_metrics", integer_keys}});
       const std::string label = e->value("label", "");
-      if (e->value("error_occurred", false)) {
+      if (const json* md = metadata_of(*e, source, pos)) {
+        // Typed metadata: its fields decide; the label and error text are not read.
+        const std::string verdict = md->value("verification", "");
+        const std::string detail =
+            md->value("verification_detail", e->value("error_message", std::string()));
+        if (verdict == "failed") {
+          rec.verification = Verification::kFailed;
+          rec.verification_detail = detail;
+        } else if (e->value("error_occurred", false)) {
+          if (rec.verification != Verification::kFailed) {
+            rec.verification = Verification::kError;
+            rec.verification_detail = e->value("error_message", "");
+          }
+        } else if (verdict == "passed" && rec.verification == Verification::kNotChecked) {
+          rec.verification = Verification::kPassed;
+          rec.verification_detail = detail;
+        }
+        if (md->contains("reference_error"))
+          rec.reference_error = (*md)["reference_error"].get<double>();
+      } else if (e->value("error_occurred", false)) {
         const std::string msg = e->value("error_message", "");
         rec.verification =
             msg.starts_with("verification failed") ? Verification::kFailed : Verification::kError;
@@ -174,6 +255,7 @@ Results from_gbench(const json& gbench, RunHeader header, std::string_view suite
         rec.verification_detail = label;
       }
     }
+    apply_metadata(rec, g);
     json aggregates = json::array();
     for (const auto& [pos, e] : g.aggregates)
       aggregates.push_back({{"position", pos}, {"entry", *e}});

@@ -178,10 +178,15 @@ Record record_from_json(const Reader& r, const json& j, const std::string& path)
   for (const auto& [k, v] : metrics.items())
     rec.metrics.push_back(metric_from_json(r, v, path + ".metrics." + k, k));
   const std::string vp = path + ".verification";
-  const json& ver = r.object(j["verification"], vp, {"status"}, {"detail"});
+  const json& ver = r.object(j["verification"], vp, {"status"}, {"detail", "reference_error"});
   rec.verification = static_cast<Verification>(
       index_of(kVerifications, r.one_of(ver["status"], vp + ".status", kVerifications)));
   if (ver.contains("detail")) rec.verification_detail = r.string(ver["detail"], vp + ".detail");
+  if (ver.contains("reference_error")) {
+    rec.reference_error = r.number(ver["reference_error"], vp + ".reference_error");
+    if (*rec.reference_error < 0)
+      r.fail(vp + ".reference_error", "a relative error cannot be negative");
+  }
   if (j.contains("extra")) {
     if (!j["extra"].is_object()) r.fail(path + ".extra", "expected an object");
     rec.extra = j["extra"];
@@ -271,6 +276,7 @@ nlohmann::json to_json(const Results& r) {
     }
     json ver = {{"status", to_string(rec.verification)}};
     if (!rec.verification_detail.empty()) ver["detail"] = rec.verification_detail;
+    if (rec.reference_error) ver["reference_error"] = *rec.reference_error;
     json j = {{"suite", rec.suite},
               {"benchmark", rec.benchmark},
               {"backend", to_string(rec.backend)},

@@ -47,6 +47,8 @@ struct Record {
   std::vector<Metric> metrics;
   Verification verification = Verification::kNotChecked;
   std::string verification_detail;
+  /// Largest relative error against the reference, when the check measured one.
+  std::optional<double> reference_error;
   nlohmann::json extra = nlohmann::json::object();  ///< free-form, kept verbatim
 };
 

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/nvtx.h"
 #include "kernels/ceilings/fma_peak.h"
+#include "microbench/bench_metadata.h"
 
 namespace cobench::bench {
 namespace {
@@ -29,7 +30,7 @@ void remember(const ceilings::FmaPeak& p, double best) {
 void BM_FmaPeak(benchmark::State& state) {
   const ceilings::FmaPeak first = ceilings::measure_fma_peak();
   if (!first.error.empty()) {
-    state.SkipWithError(("verification failed: " + first.error).c_str());
+    fail_verification(state, "verification failed: " + first.error);
     return;
   }
   double best = 0;
@@ -38,7 +39,7 @@ void BM_FmaPeak(benchmark::State& state) {
     for (auto _ : state) {
       const ceilings::FmaPeak p = ceilings::measure_fma_peak();
       if (!p.error.empty()) {
-        state.SkipWithError(("verification failed: " + p.error).c_str());
+        fail_verification(state, "verification failed: " + p.error);
         return;
       }
       state.SetIterationTime(p.seconds);
@@ -47,12 +48,21 @@ void BM_FmaPeak(benchmark::State& state) {
   }
   remember(first, best);
   state.counters["fma_flop_per_s"] = best;
-  state.SetLabel(g_vector ? fmt::format("verified: {}; best pass {:.1f} GFLOP/s is the denominator "
-                                        "of compute_fraction and peak_fraction",
-                                        g_description, best / 1e9)
-                          : fmt::format("verified: {}; a scalar loop, not this CPU's vector peak: "
-                                        "no compute_fraction or peak_fraction is reported",
-                                        g_description));
+  const std::string what =
+      g_vector ? fmt::format(
+                     "{}; best pass {:.1f} GFLOP/s is the denominator of compute_fraction "
+                     "and peak_fraction",
+                     g_description, best / 1e9)
+               : fmt::format(
+                     "{}; a scalar loop, not this CPU's vector peak: no compute_fraction "
+                     "or peak_fraction is reported",
+                     g_description);
+  state.SetLabel("verified: " + what);
+  Metadata md = verified(what);
+  md.parameters = {{"threads", first.threads},
+                   {"isa", std::string(ceilings::fma_isa_name(first.isa))},
+                   {"vector", g_vector}};
+  report(state, std::move(md));
 }
 
 }  // namespace

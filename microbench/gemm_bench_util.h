@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "kernels/quant/fine_grained.h"
+#include "microbench/bench_metadata.h"
 
 namespace cobench::bench {
 
@@ -39,17 +40,17 @@ inline double fp32_error_bound(std::int64_t K) {
   return static_cast<double>(K) * std::ldexp(1.0, -22);
 }
 
-/// sampled_error checked before timing: past `bound` the benchmark is skipped with
-/// "verification failed: error E" (and " (what)" unless `what` is empty) and nullopt returned.
+/// sampled_error checked before timing: past `bound` the benchmark fails its verification
+/// (bench_metadata.h) with "verification failed: error E" (and " (what)" unless `what` is empty)
+/// and nullopt is returned.
 template <class Got, class Ref>
 std::optional<double> verified_error(benchmark::State& state, std::int64_t M, std::int64_t N,
                                      double bound, Got got, Ref ref, const std::string& what = "",
                                      unsigned seed = 7) {
   const double error = sampled_error(M, N, got, ref, seed);
   if (error <= bound) return error;
-  state.SkipWithError((fmt::format("verification failed: error {:.3g}", error) +
-                       (what.empty() ? "" : " (" + what + ")"))
-                          .c_str());
+  fail_verification(state, fmt::format("verification failed: error {:.3g}", error) +
+                               (what.empty() ? "" : " (" + what + ")"));
   return std::nullopt;
 }
 

@@ -27,6 +27,7 @@
 #include "core/random.h"
 #include "kernels/gemm/fp8_gemm.h"
 #include "microbench/bench_main.h"
+#include "microbench/bench_metadata.h"
 #include "microbench/fma_peak_bench.h"
 #include "microbench/gemm_bench_util.h"
 #include "microbench/gemm_shapes.h"
@@ -50,6 +51,21 @@ void set_counters(benchmark::State& state, double m, double n, double k, double 
     state.counters["peak_fraction"] =
         benchmark::Counter(2 * m * n * k / peak, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["max_rel_err"] = error;
+}
+
+// The verified label (human text) and the same facts as fields: verdict, the error against FP64,
+// the shape, and the FMA peak gemm_flop_per_s is measured against.
+void report_verified(benchmark::State& state, const std::string& what, double error,
+                     nlohmann::json shape) {
+  state.SetLabel("verified: " + what);
+  bench::Metadata md = bench::verified(what);
+  md.reference_error = error;
+  md.parameters = std::move(shape);
+  if (const double peak = bench::fma_peak_flop_per_s(); peak > 0)
+    md.peaks.push_back(
+        {"gemm_flop_per_s",
+         fmt::format("FP32 FMA peak (BM_FmaPeak, {})", bench::fma_peak_description()), peak});
+  bench::report(state, std::move(md));
 }
 
 // The weights of the last N x K shape (FP32, per-block E4M3, its quantization error): a shape's
@@ -120,11 +136,12 @@ void BM_Fp8Gemm_Cpu(benchmark::State& state) try {
   set_counters(state, double(M), double(N), double(K), double(M * K + N * K) + 4.0 * double(M * N),
                error);
   state.counters["quant_rel_err"] = quant_error;
-  state.SetLabel(fmt::format(
-      "verified: {} kernel, error {:.2g}; against unquantized inputs {:.2g} (A 1x128 rel_l2 "
-      "{:.2g}, B 128x128 rel_l2 {:.2g}); peak: FP32 FMA {}",
-      gemm::fp8_gemm_cpu_kernel(), error, quant_error, qa.rel_l2, qb.rel_l2,
-      bench::fma_peak_description()));
+  report_verified(state,
+                  fmt::format("{} kernel, error {:.2g}; against unquantized inputs {:.2g} (A 1x128 "
+                              "rel_l2 {:.2g}, B 128x128 rel_l2 {:.2g}); peak: FP32 FMA {}",
+                              gemm::fp8_gemm_cpu_kernel(), error, quant_error, qa.rel_l2, qb.rel_l2,
+                              bench::fma_peak_description()),
+                  error, {{"m", M}, {"n", N}, {"k", K}});
 } catch (const std::exception& e) {
   state.SkipWithError(e.what());
 }
@@ -168,8 +185,10 @@ void BM_GroupedFp8Gemm_Cpu(benchmark::State& state) try {
   }
   set_counters(state, double(tokens), double(N), double(K),
                double(tokens * K + experts * N * K) + 4.0 * double(tokens * N), error);
-  state.SetLabel(fmt::format("verified: error {:.2g}; tokens per expert {} .. {}", error,
-                             counts.back(), counts.front()));
+  report_verified(
+      state,
+      fmt::format("error {:.2g}; tokens per expert {} .. {}", error, counts.back(), counts.front()),
+      error, {{"experts", experts}, {"tokens", tokens}, {"n", N}, {"k", K}});
 } catch (const std::exception& e) {
   state.SkipWithError(e.what());
 }
@@ -205,8 +224,10 @@ void BM_Sgemm_OpenBlas(benchmark::State& state) try {
     benchmark::DoNotOptimize(c.data());
   }
   set_counters(state, double(M), double(N), double(K), 4.0 * double(M * K + N * K + M * N), error);
-  state.SetLabel(fmt::format("verified: error {:.2g}, {} threads; peak: FP32 FMA {}", error,
-                             gemm::openblas_threads(), bench::fma_peak_description()));
+  report_verified(state,
+                  fmt::format("error {:.2g}, {} threads; peak: FP32 FMA {}", error,
+                              gemm::openblas_threads(), bench::fma_peak_description()),
+                  error, {{"m", M}, {"n", N}, {"k", K}});
 } catch (const std::exception& e) {
   state.SkipWithError(e.what());
 }

@@ -40,6 +40,7 @@
 #include "kernels/memory/kv_gather.h"
 #include "kernels/memory/storage_read.h"
 #include "microbench/bench_main.h"
+#include "microbench/bench_metadata.h"
 
 namespace {
 
@@ -59,12 +60,13 @@ const sysinfo::HostMemoryPeakReading& host_memory_peak() {
   return peak;
 }
 
-void BM_HostStream(benchmark::State& state, StreamOp op, std::int64_t mib, int threads) try {
+void BM_HostStream(benchmark::State& state, StreamOp op, std::int64_t mib, int threads,
+                   bool model) try {
   const sysinfo::HostMemoryPeakReading& peak = host_memory_peak();
   HostStream s(static_cast<std::size_t>(mib) << 20, threads);
   s.run(op);
   if (const std::string e = s.verify(op); !e.empty()) {
-    state.SkipWithError(("verification failed: " + e).c_str());
+    bench::fail_verification(state, "verification failed: " + e);
     return;
   }
   {
@@ -74,7 +76,7 @@ void BM_HostStream(benchmark::State& state, StreamOp op, std::int64_t mib, int t
   s.clear_outputs();  // the check below must see this pass's output, not an earlier one's
   s.run(op);
   if (const std::string e = s.verify(op); !e.empty()) {
-    state.SkipWithError(("verification failed after timing: " + e).c_str());
+    bench::fail_verification(state, "verification failed after timing: " + e);
     return;
   }
   const double bytes = static_cast<double>(s.bytes_per_pass(op));
@@ -87,11 +89,19 @@ void BM_HostStream(benchmark::State& state, StreamOp op, std::int64_t mib, int t
       peak.peak ? fmt::format("peak {} from {}", format_bandwidth(peak.peak->bandwidth, 4),
                               peak.peak->source)
                 : "peak unknown: " + peak.unavailable;
-  state.SetLabel(
-      fmt::format("verified: {} over {} B per array, {} threads {}, {}, {} kernel; "
-                  "{} B counted per element; {}; 1 GB/s = 1e9 B/s",
-                  stream_op_name(op), s.elements() * 8, s.threads(), s.pinned(), s.placement(),
-                  s.kernel(), stream_bytes_per_element(op), of_peak));
+  const std::string what = fmt::format(
+      "{} over {} B per array, {} threads {}, {}, {} kernel; "
+      "{} B counted per element; {}; 1 GB/s = 1e9 B/s",
+      stream_op_name(op), s.elements() * 8, s.threads(), s.pinned(), s.placement(), s.kernel(),
+      stream_bytes_per_element(op), of_peak);
+  state.SetLabel("verified: " + what);
+  bench::Metadata md = bench::verified(what);
+  if (model) md.model_input = "cpu.memory_bandwidth";
+  md.parameters = {{"op", std::string(stream_op_name(op))}, {"mib", mib}, {"threads", s.threads()}};
+  if (peak.peak)
+    md.peaks.push_back({"memory_bytes_per_s", "host memory peak (" + peak.peak->source + ")",
+                        peak.peak->bandwidth.value});
+  bench::report(state, std::move(md));
 } catch (const std::exception& e) {
   state.SkipWithError(e.what());
 }
@@ -102,7 +112,7 @@ void BM_KvGather(benchmark::State& state) try {
   const std::int64_t pages = (std::int64_t{256} << 20) / page_bytes;  // 256 MiB gathered
   KvGather g = make_kv_gather(page_bytes, pages);
   if (const std::string e = verify_gather(g); !e.empty()) {
-    state.SkipWithError(("verification failed: " + e).c_str());
+    bench::fail_verification(state, "verification failed: " + e);
     return;
   }
   {
@@ -115,15 +125,19 @@ void BM_KvGather(benchmark::State& state) try {
   clear_gather_output(g);  // the check below must see this gather's output
   gather(g);
   if (const std::string e = verify_gather(g); !e.empty()) {
-    state.SkipWithError(("verification failed after timing: " + e).c_str());
+    bench::fail_verification(state, "verification failed after timing: " + e);
     return;
   }
   state.counters["gathered_bytes_per_s"] = benchmark::Counter(
       static_cast<double>(g.gathered_bytes()), benchmark::Counter::kIsIterationInvariantRate);
-  state.SetLabel(
-      fmt::format("verified: {} pages of {} B by a shuffled block table; each byte "
-                  "read once and written once, counted once; 1 GB/s = 1e9 B/s",
-                  pages, page_bytes));
+  const std::string what = fmt::format(
+      "{} pages of {} B by a shuffled block table; each byte "
+      "read once and written once, counted once; 1 GB/s = 1e9 B/s",
+      pages, page_bytes);
+  state.SetLabel("verified: " + what);
+  bench::Metadata md = bench::verified(what);
+  md.parameters = {{"page_tokens", page_tokens}, {"token_bytes", token_bytes}};
+  bench::report(state, std::move(md));
 } catch (const std::exception& e) {
   state.SkipWithError(e.what());
 }
@@ -143,7 +157,7 @@ void BM_StorageRead(benchmark::State& state, std::int64_t tokens, std::int64_t b
   const KvFile f(storage_dir(), tokens * kDeepSeekV3Layers * kMlaFp8TokenBytes);
   const StorageRead first = read_kv_file(f, block, true, queue_depth);
   if (!first.error.empty()) {
-    state.SkipWithError(("verification failed: " + first.error).c_str());
+    bench::fail_verification(state, "verification failed: " + first.error);
     return;
   }
   std::string mode = first.mode;
@@ -156,7 +170,7 @@ void BM_StorageRead(benchmark::State& state, std::int64_t tokens, std::int64_t b
     }
   }
   if (const StorageRead last = read_kv_file(f, block, true, queue_depth); !last.error.empty()) {
-    state.SkipWithError(("verification failed after timing: " + last.error).c_str());
+    bench::fail_verification(state, "verification failed after timing: " + last.error);
     return;
   }
   state.counters["read_bytes_per_s"] = benchmark::Counter(
@@ -164,10 +178,17 @@ void BM_StorageRead(benchmark::State& state, std::int64_t tokens, std::int64_t b
   const std::string detail =
       fmt::format("{} B file in {}, {} KiB blocks, {} in flight, {}; 1 GB/s = 1e9 B/s", f.bytes(),
                   storage_dir(), block_kib, queue_depth, mode);
-  state.SetLabel(
-      model && mode != "O_DIRECT"
-          ? "withheld from the model (not an O_DIRECT read of storage); data verified: " + detail
-          : "verified: " + detail);
+  const bool withheld = model && mode != "O_DIRECT";
+  state.SetLabel(withheld ? "withheld from the model (not an O_DIRECT read of storage); data "
+                            "verified: " +
+                                detail
+                          : "verified: " + detail);
+  // The data is verified either way; only an O_DIRECT read measures storage for the model.
+  bench::Metadata md = bench::verified(
+      withheld ? "withheld from the model (not an O_DIRECT read of storage): " + detail : detail);
+  if (model && !withheld) md.model_input = "storage.read_bandwidth";
+  md.parameters = {{"tokens", tokens}, {"block_kib", block_kib}, {"queue_depth", queue_depth}};
+  bench::report(state, std::move(md));
 } catch (const std::exception& e) {
   state.SkipWithError(e.what());
 }
@@ -206,7 +227,7 @@ void register_streams() {
         const std::string name =
             fmt::format("BM_HostStream/op:{}{}/mib:{}/threads:{}", stream_op_name(op),
                         model ? "/model_input:cpu.memory_bandwidth" : "", mib, threads);
-        benchmark::RegisterBenchmark(name.c_str(), BM_HostStream, op, mib, threads)
+        benchmark::RegisterBenchmark(name.c_str(), BM_HostStream, op, mib, threads, model)
             ->Unit(benchmark::kMillisecond)
             ->UseRealTime();
       }

@@ -40,6 +40,7 @@
 #include "kernels/mla/gqa_decode.h"
 #include "kernels/mla/mla_decode.h"
 #include "microbench/bench_main.h"
+#include "microbench/bench_metadata.h"
 #include "microbench/fma_peak_bench.h"
 #include "microbench/memory_guard.h"
 
@@ -84,17 +85,22 @@ void BM_HostRead(benchmark::State& state) {
     }
   }
   if (const std::string e = s.verify(memory::StreamOp::kRead); !e.empty()) {
-    state.SkipWithError(("verification failed: " + e).c_str());
+    bench::fail_verification(state, "verification failed: " + e);
     return;
   }
   g_read_bandwidth = std::max(g_read_bandwidth, best);  // the best pass of the whole run
   state.counters["memory_bytes_per_s"] =
       benchmark::Counter(static_cast<double>(s.bytes_per_pass(memory::StreamOp::kRead)),
                          benchmark::Counter::kIsIterationInvariantRate);
-  state.SetLabel(
-      fmt::format("verified: read, {} threads {}, {}; best pass {:.2f} GB/s is the "
-                  "denominator of read_bw_fraction",
-                  s.threads(), s.pinned(), s.placement(), best / 1e9));
+  const std::string what = fmt::format(
+      "read, {} threads {}, {}; best pass {:.2f} GB/s is the denominator of "
+      "read_bw_fraction",
+      s.threads(), s.pinned(), s.placement(), best / 1e9);
+  state.SetLabel("verified: " + what);
+  bench::Metadata md = bench::verified(what);
+  md.model_input = "cpu.memory_bandwidth";
+  md.parameters = {{"mib", 512}, {"threads", s.threads()}};
+  bench::report(state, std::move(md));
 }
 
 // Largest deviation of `got` from `want` over `heads` heads: {out relative, lse absolute}.
@@ -137,6 +143,23 @@ void set_counters(benchmark::State& state, double bytes, double flop, double err
   state.counters["max_rel_err"] = error;
 }
 
+// The verified label (human text) and the same facts as fields: verdict, the error against FP64,
+// the shape, and the peaks kv_bytes_per_s and attention_flop_per_s are measured against.
+void report_verified(benchmark::State& state, const std::string& what, double error,
+                     nlohmann::json shape) {
+  state.SetLabel("verified: " + what);
+  bench::Metadata md = bench::verified(what);
+  md.reference_error = error;
+  md.parameters = std::move(shape);
+  md.peaks.push_back(
+      {"kv_bytes_per_s", "host read bandwidth (best BM_HostRead pass)", read_bandwidth()});
+  if (const double peak = bench::fma_peak_flop_per_s(); peak > 0)
+    md.peaks.push_back(
+        {"attention_flop_per_s",
+         fmt::format("FP32 FMA peak (BM_FmaPeak, {})", bench::fma_peak_description()), peak});
+  bench::report(state, std::move(md));
+}
+
 void BM_MlaDecode_Cpu(benchmark::State& state, KvPrecision p, std::int64_t batch,
                       std::int64_t context) try {
   if (const std::string e = bench::exceeds_half_of_memory(
@@ -163,13 +186,13 @@ void BM_MlaDecode_Cpu(benchmark::State& state, KvPrecision p, std::int64_t batch
     error = std::max(error, e), lse_error = std::max(lse_error, le);
   }
   if (std::string e = first_non_finite(out, lse); !e.empty()) {
-    state.SkipWithError(("verification failed: " + e).c_str());
+    bench::fail_verification(state, "verification failed: " + e);
     return;
   }
   if (!(error <= kOutBound && lse_error <= kLseBound)) {
-    state.SkipWithError(
-        fmt::format("verification failed: out error {:.3g}, lse error {:.3g}", error, lse_error)
-            .c_str());
+    bench::fail_verification(
+        state,
+        fmt::format("verification failed: out error {:.3g}, lse error {:.3g}", error, lse_error));
     return;
   }
   {
@@ -184,16 +207,24 @@ void BM_MlaDecode_Cpu(benchmark::State& state, KvPrecision p, std::int64_t batch
   if (!same_after_timing(out, lse, [&](float* o, float* l) {
         mla_decode_cpu(cache, q.data(), kMlaHeads, scale, o, l);
       })) {
-    state.SkipWithError("verification failed after timing: the output changed between calls");
+    bench::fail_verification(state,
+                             "verification failed after timing: the output changed between calls");
     return;
   }
   const double bytes = static_cast<double>(cache.paged.used_bytes()) +
                        4.0 * static_cast<double>(q.size() + out.size() + lse.size());
   set_counters(state, bytes,
                2.0 * static_cast<double>(batch * context * kMlaHeads * (kQkDims + kVDims)), error);
-  state.SetLabel(fmt::format("verified: {} kernel, {} B/token, error {:.2g}; FMA peak {}",
-                             cpu_isa_name(best_cpu_isa()), token_bytes(p), error,
-                             bench::fma_peak_description()));
+  report_verified(
+      state,
+      fmt::format("{} kernel, {} B/token, error {:.2g}; FMA peak {}", cpu_isa_name(best_cpu_isa()),
+                  token_bytes(p), error, bench::fma_peak_description()),
+      error,
+      {{"cache", std::string(precision_name(p))},
+       {"batch", batch},
+       {"context", context},
+       {"heads", kMlaHeads},
+       {"token_bytes", token_bytes(p)}});
 } catch (const std::exception& e) {
   state.SkipWithError(e.what());
 }
@@ -224,13 +255,13 @@ void BM_GqaDecode_Cpu(benchmark::State& state, GqaShape s, std::int64_t batch,
     error = std::max(error, e), lse_error = std::max(lse_error, le);
   }
   if (std::string e = first_non_finite(out, lse); !e.empty()) {
-    state.SkipWithError(("verification failed: " + e).c_str());
+    bench::fail_verification(state, "verification failed: " + e);
     return;
   }
   if (!(error <= kOutBound && lse_error <= kLseBound)) {
-    state.SkipWithError(
-        fmt::format("verification failed: out error {:.3g}, lse error {:.3g}", error, lse_error)
-            .c_str());
+    bench::fail_verification(
+        state,
+        fmt::format("verification failed: out error {:.3g}, lse error {:.3g}", error, lse_error));
     return;
   }
   {
@@ -244,16 +275,24 @@ void BM_GqaDecode_Cpu(benchmark::State& state, GqaShape s, std::int64_t batch,
   }
   if (!same_after_timing(
           out, lse, [&](float* o, float* l) { gqa_decode_cpu(cache, q.data(), scale, o, l); })) {
-    state.SkipWithError("verification failed after timing: the output changed between calls");
+    bench::fail_verification(state,
+                             "verification failed after timing: the output changed between calls");
     return;
   }
   const double bytes = static_cast<double>(cache.paged.used_bytes()) +
                        4.0 * static_cast<double>(q.size() + out.size() + lse.size());
   set_counters(state, bytes, 4.0 * static_cast<double>(batch * context * s.q_heads * s.head_dim),
                error);
-  state.SetLabel(fmt::format("verified: {} kernel, {} q / {} KV heads, {} B/token, error {:.2g}",
-                             cpu_isa_name(best_cpu_isa()), s.q_heads, s.kv_heads, s.token_bytes(),
-                             error));
+  report_verified(
+      state,
+      fmt::format("{} kernel, {} q / {} KV heads, {} B/token, error {:.2g}",
+                  cpu_isa_name(best_cpu_isa()), s.q_heads, s.kv_heads, s.token_bytes(), error),
+      error,
+      {{"batch", batch},
+       {"context", context},
+       {"q_heads", s.q_heads},
+       {"kv_heads", s.kv_heads},
+       {"token_bytes", s.token_bytes()}});
 } catch (const std::exception& e) {
   state.SkipWithError(e.what());
 }
