@@ -42,6 +42,15 @@ Metadata verified(std::string detail) {
   return md;
 }
 
+Metadata verified_run(benchmark::State& state, const std::string& what, double reference_error,
+                      nlohmann::json shape) {
+  state.SetLabel("verified: " + what);
+  Metadata md = verified(what);
+  md.reference_error = reference_error;
+  md.parameters = std::move(shape);
+  return md;
+}
+
 void fail_verification(benchmark::State& state, const std::string& detail) {
   Metadata md;
   md.verdict = Verdict::kFailed;

@@ -45,6 +45,12 @@ struct Metadata {
 /// A passed verification: `detail` says what was checked (set the other fields after).
 Metadata verified(std::string detail);
 
+/// A passed verification with its human label: sets the label "verified: " + what, and returns
+/// the metadata with the verdict, the error against the reference and the shape (add peaks, then
+/// report()).
+Metadata verified_run(benchmark::State& state, const std::string& what, double reference_error,
+                      nlohmann::json shape);
+
 /// Records `md` for the run `state` belongs to (from thread 0; other threads' calls are ignored).
 /// A later call in the same benchmark replaces an earlier one, except that a failed verdict is
 /// kept. Throws cobench::Error on a non-positive peak or a parameter that is not a number, string

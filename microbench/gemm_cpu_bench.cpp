@@ -57,10 +57,7 @@ void set_counters(benchmark::State& state, double m, double n, double k, double 
 // the shape, and the FMA peak gemm_flop_per_s is measured against.
 void report_verified(benchmark::State& state, const std::string& what, double error,
                      nlohmann::json shape) {
-  state.SetLabel("verified: " + what);
-  bench::Metadata md = bench::verified(what);
-  md.reference_error = error;
-  md.parameters = std::move(shape);
+  bench::Metadata md = bench::verified_run(state, what, error, std::move(shape));
   if (const double peak = bench::fma_peak_flop_per_s(); peak > 0)
     md.peaks.push_back(
         {"gemm_flop_per_s",

@@ -147,10 +147,7 @@ void set_counters(benchmark::State& state, double bytes, double flop, double err
 // the shape, and the peaks kv_bytes_per_s and attention_flop_per_s are measured against.
 void report_verified(benchmark::State& state, const std::string& what, double error,
                      nlohmann::json shape) {
-  state.SetLabel("verified: " + what);
-  bench::Metadata md = bench::verified(what);
-  md.reference_error = error;
-  md.parameters = std::move(shape);
+  bench::Metadata md = bench::verified_run(state, what, error, std::move(shape));
   md.peaks.push_back(
       {"kv_bytes_per_s", "host read bandwidth (best BM_HostRead pass)", read_bandwidth()});
   if (const double peak = bench::fma_peak_flop_per_s(); peak > 0)

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import bench_dashboard
 import cobench_results as cr
 from dashboard import data
 from dashboard.site import build_site
@@ -533,13 +534,7 @@ def _scaled_copy(doc: dict, factor: float, host: str, key: str) -> dict:
     other["run"]["host"] = host
     other["run"]["machine"] = {"key": key, "label": host, "fields": {}}
     for r in other["records"]:
-        for m in r["metrics"].values():
-            m["values"] = [factor * v for v in m["values"]]
-            for stat in ("median", "min", "max", "mean", "stddev"):
-                if stat in m:
-                    m[stat] = factor * m[stat]
-            if "peak" in m and "fraction" in m["peak"]:
-                m["peak"]["fraction"] = factor * m["peak"]["fraction"]
+        r["metrics"] = {name: bench_dashboard.scaled(m, factor) for name, m in r["metrics"].items()}
     return other
 
 
