@@ -353,7 +353,18 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
                       "(compute {:.3g} on {:.0f}% of the SMs, all-to-all {:.3g})",
                       s.prefill_tokens_per_device, prefill->ep, prefill->binding, prefill->step_s,
                       prefill->compute_s, 100 * prefill->compute_sm_share, prefill->comm_s));
+    } else {
+      const double prompt = s.prompt_tokens > 0 ? s.prompt_tokens : s.context_tokens;
+      row(in, "inference.prefill.device_bytes",
+          fmt::format("prefill: a device holds weights + KV of {:.4g} prompt(s) of {:.0f} tokens",
+                      std::max(1.0, s.prefill_tokens_per_device /
+                                        std::max(1.0, prompt * (1 - s.cache_hit))),
+                      prompt),
+          prefill->device_bytes / 1e9, "GB",
+          fmt::format("DOES NOT FIT in {:.4g} GB of HBM: no prefill prediction",
+                      prefill->hbm_bytes / 1e9));
     }
+    inference["prefill_feasible"] = prefill->feasible;
   }
   a.json["inference"] = inference;
 
@@ -372,27 +383,32 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
                         {"tokens_per_device", pt.tokens_per_device},
                         {"ep_degree", pt.ep_degree},
                         {"binding_bound", pt.binding}});
-    a.json["economics"] = {
-        {"gpu_hour_usd", price},
-        {"decode_usd_per_million_output",
-         usd_per_million_tokens(price, decode->tokens_per_s_per_device)},
-        {"prefill_tokens_per_s_per_gpu", prefill_pred},
-        {"prefill_bound_tokens_per_s_per_gpu", prefill_bound},
-        {"prefill_usd_per_million_input", usd_per_million_tokens(price, prefill_pred)},
-        {"frontier", points},
-        {"frontier_configurations", f.evaluated}};
+    a.json["economics"] = {{"gpu_hour_usd", price},
+                           {"decode_usd_per_million_output",
+                            usd_per_million_tokens(price, decode->tokens_per_s_per_device)},
+                           {"frontier", points},
+                           {"frontier_configurations", f.evaluated}};
+    if (prefill->feasible) {  // a prompt that does not fit has no speed and no price
+      a.json["economics"]["prefill_tokens_per_s_per_gpu"] = prefill_pred;
+      a.json["economics"]["prefill_bound_tokens_per_s_per_gpu"] = prefill_bound;
+      a.json["economics"]["prefill_usd_per_million_input"] =
+          usd_per_million_tokens(price, prefill_pred);
+    }
     const std::string e = "economics";
     row(e, "economics.decode_usd_per_million_output",
         fmt::format("decode: $ per million output tokens ({:.0f} tokens a device, predicted)",
                     s.tokens_per_device),
         usd_per_million_tokens(price, decode->tokens_per_s_per_device), "$");
-    row(e, "economics.prefill_bound_tokens_per_s_per_gpu",
-        fmt::format("prefill roofline: input tokens/s per GPU (prompt {:.0f}, {:.0f}% cache hits)",
-                    s.prompt_tokens > 0 ? s.prompt_tokens : s.context_tokens, 100 * s.cache_hit),
-        prefill_bound, "tok/s", "the prediction's operations at the datasheet peaks, overlapped");
-    row(e, "economics.prefill_usd_per_million_input",
-        "prefill: $ per million input tokens (predicted)",
-        usd_per_million_tokens(price, prefill_pred), "$");
+    if (prefill->feasible) {
+      row(e, "economics.prefill_bound_tokens_per_s_per_gpu",
+          fmt::format(
+              "prefill roofline: input tokens/s per GPU (prompt {:.0f}, {:.0f}% cache hits)",
+              s.prompt_tokens > 0 ? s.prompt_tokens : s.context_tokens, 100 * s.cache_hit),
+          prefill_bound, "tok/s", "the prediction's operations at the datasheet peaks, overlapped");
+      row(e, "economics.prefill_usd_per_million_input",
+          "prefill: $ per million input tokens (predicted)",
+          usd_per_million_tokens(price, prefill_pred), "$");
+    }
     row(e, "economics.frontier_configurations",
         "frontier: configurations swept (1-256 sequences a micro-batch x EP of whole nodes, "
         "x1.25 steps)",

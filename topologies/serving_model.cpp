@@ -445,7 +445,10 @@ ServingPrediction predict_prefill(const ModelArch& m, const ClusterSpec& c,
   sh.sequences = sh.tokens / new_per_seq;
   sh.context = prompt - new_per_seq;  // the cached prefix
   p.sequences_per_device = s.prefill_tokens_per_device / new_per_seq / s.tp;
-  fill_memory(m, c, sh, s.prefill_tokens_per_device / new_per_seq, prompt, s.kv_bytes, p);
+  // A prompt longer than a step's chunk is prefilled over several steps (chunked prefill), and
+  // its whole KV stays resident meanwhile: the device holds at least one prompt's KV.
+  fill_memory(m, c, sh, std::max(1.0, s.prefill_tokens_per_device / new_per_seq), prompt,
+              s.kv_bytes, p);
   const Step step = run_step(m, sh, s, perf, "", detail ? &p.ops : nullptr);
   p.compute_sm_share = overlap_share(s, perf, true);
   p.step_s = step.time_s;

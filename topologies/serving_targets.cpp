@@ -20,14 +20,14 @@ bool meets(const ServingPrediction& p, const ServingTargets& t) {
 
 // Time to the first token of one prompt on one device of the prefill EP group: its new tokens
 // as one sequence, one micro-batch.
-double ttft(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& base, double ep,
-            const PerfModel& perf) {
+ServingPrediction ttft(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& base,
+                       double ep, const PerfModel& perf) {
   DecodeSetting s = base;
   const double prompt = s.prompt_tokens > 0 ? s.prompt_tokens : s.context_tokens;
   s.prefill_tokens_per_device = std::max(1.0, prompt * (1 - s.cache_hit));
   s.micro_batches = 1;
   s.prefill_ep = base.prefill_ep > 0 ? base.prefill_ep : ep;
-  return predict_prefill(m, c, s, perf).step_s;
+  return predict_prefill(m, c, s, perf);
 }
 
 }  // namespace
@@ -93,7 +93,15 @@ BestConfig best_config(const ModelArch& m, const ClusterSpec& c, const DecodeSet
                     : "no EP degree of whole nodes splits the experts evenly and fits in HBM";
     return best;
   }
-  best.ttft_s = ttft(m, c, base, best.ep, perf);
+  const ServingPrediction first = ttft(m, c, base, best.ep, perf);
+  if (!first.feasible) {
+    best.found = false;
+    best.why_none = fmt::format(
+        "a prompt's prefill does not fit: weights + its KV take {:.4g} GB of {:.4g} GB of HBM",
+        first.device_bytes / 1e9, first.hbm_bytes / 1e9);
+    return best;
+  }
+  best.ttft_s = first.step_s;
   if (t.ttft_s && best.ttft_s > *t.ttft_s) {
     best.found = false;
     best.why_none = fmt::format("time to first token {:.4g} s exceeds the target {:.4g} s",

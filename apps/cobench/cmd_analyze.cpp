@@ -51,19 +51,19 @@ void add_analyze(CLI::App& app, Action& action) {
                 "The predicted training step of --model on --cluster (Table 4's parts) and the "
                 "fastest PP/EP/micro-batch/schedule that fits");
   cmd->add_option("--pp", o->pp, "--train: pipeline stages")
-      ->check(finite_number(1, 1 << 20))
+      ->check(integer_in(1, 1 << 20))
       ->capture_default_str();
   cmd->add_option("--train-ep", o->train_ep, "--train: expert-parallel degree")
-      ->check(finite_number(1, 1 << 20))
+      ->check(integer_in(1, 1 << 20))
       ->capture_default_str();
   cmd->add_option("--micro-batch", o->micro_batch, "--train: sequences a micro-batch")
-      ->check(finite_number(1, 1 << 20))
+      ->check(integer_in(1, 1 << 20))
       ->capture_default_str();
   cmd->add_option("--global-batch", o->global_batch, "--train: sequences a step")
-      ->check(finite_number(1, 1e9))
+      ->check(integer_in(1, 1000000000))
       ->capture_default_str();
   cmd->add_option("--seq-len", o->seq_len, "--train: tokens a sequence")
-      ->check(finite_number(1, 1e7))
+      ->check(integer_in(1, 10000000))
       ->capture_default_str();
   cmd->add_option("--pipeline", o->pipeline,
                   "--train: 1f1b, zb1p, dualpipe or interleaved (Megatron-LM's interleaved 1F1B, "

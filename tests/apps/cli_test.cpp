@@ -290,7 +290,8 @@ TEST(Cli, AnalyzeTrain) {
   const CommandResult odd = run(base + "--pp 3");
   EXPECT_EQ(odd.status, 1) << odd.out;
   EXPECT_NE(odd.out.find("PP 3 does not divide the 2048 GPUs"), std::string::npos) << odd.out;
-  for (const char* bad : {"--pp 0", "--micro-batch nan", "--pipeline gpipe", "--seq-len inf"}) {
+  for (const char* bad : {"--pp 0", "--micro-batch nan", "--pipeline gpipe", "--seq-len inf",
+                          "--pp 2.5", "--train-ep 1.5", "--global-batch 100.5"}) {
     const CommandResult r = run(base + bad);
     EXPECT_EQ(r.status, 2) << bad << ": " << r.out;
   }

@@ -393,6 +393,30 @@ TEST(ServingModel, DeploymentsThatDoNotFitAreRefused) {
   EXPECT_FALSE(a.json.contains("economics"));
 }
 
+TEST(ServingModel, APromptWhoseKvDoesNotFitGetsNoPrefillPrediction) {
+  // A 2^20-token prompt prefilled 16384 new tokens a step: the device holds that one prompt's
+  // KV, 2^20 x 70,272 B (61 layers x 576 x 2 B of latent) = 73.7 GB, beside EP32's weights; the
+  // chunk is 1/64 of the prompt, which must not count as 1/64 of its KV.
+  const ClusterSpec c = load_cluster_file("deepseek-h800-2048");
+  const PerfModel perf(c, find_published_perf(c));
+  DecodeSetting s;
+  s.ep_degree = 32;
+  s.prefill_tokens_per_device = 16384;
+  s.prompt_tokens = 1 << 20;
+  const ServingPrediction p = predict_prefill(v3(), c, s, perf);
+  EXPECT_GT(p.device_bytes, (1 << 20) * 70272.0);
+  EXPECT_FALSE(p.feasible);
+  const Analysis a = analyze(v3(), c, s);
+  EXPECT_FALSE(a.json["inference"]["prefill_feasible"].get<bool>());
+  EXPECT_FALSE(a.json["inference"].contains("prefill"));
+  ASSERT_TRUE(a.json.contains("economics"));  // decode (context 4096) still fits and is priced
+  EXPECT_FALSE(a.json["economics"].contains("prefill_usd_per_million_input"));
+  EXPECT_FALSE(a.json["economics"].contains("prefill_bound_tokens_per_s_per_gpu"));
+  // A 4096-token prompt fits (four prompts a chunk) and is predicted.
+  s.prompt_tokens = 4096;
+  EXPECT_TRUE(predict_prefill(v3(), c, s, perf).feasible);
+}
+
 TEST(ServingModel, PredictionNeverBeatsTheRoofline) {
   for (const char* name : {"deepseek-h800-2048", "h200-ib-256", "gb200-nvl72", "b200-ib-256"}) {
     const ClusterSpec c = load_cluster_file(name);
@@ -630,6 +654,15 @@ TEST(ServingTargets, TheBestConfigurationMeetsTheTargetAndOneMoreSequenceWouldNo
   EXPECT_NE(none.why_none.find("no configuration reaches 1e+05 tok/s a user: the fastest is"),
             std::string::npos)
       << none.why_none;
+  // A TTFT target over a prompt whose KV cannot fit (2^21 tokens x 70,272 B = 147 GB > 141 GB of
+  // H200 HBM) is not met, and says why, rather than timing an impossible prefill.
+  t.tokens_per_s_per_user = 30;
+  t.ttft_s = 1e6;
+  s.prompt_tokens = 1 << 21;
+  const BestConfig no_fit = best_config(v3(), c, s, t);
+  EXPECT_FALSE(no_fit.found);
+  EXPECT_NE(no_fit.why_none.find("a prompt's prefill does not fit"), std::string::npos)
+      << no_fit.why_none;
 }
 
 TEST(ServingTargets, EpSweepIsBounded) {
