@@ -75,28 +75,47 @@ BENCHMARK(BM_CostFrontier)->Unit(benchmark::kMillisecond);
 // The training sweep of DeepSeek-V3 on 2048 H800s (PP, EP, micro-batch, schedule; each point a
 // pipeline simulation of 120 to 15,360 micro-batches), verified first: every point's step is
 // its pipeline plus its optimizer, and its first stage's parts add up to the pipeline.
-void BM_TrainingSweep(benchmark::State& state) {
-  const ModelArch m = load_model("deepseek-v3");
-  const ClusterSpec c = load_cluster_file("deepseek-h800-2048");
+void run_training_sweep(benchmark::State& state, const ModelArch& m, const ClusterSpec& c,
+                        const TrainingSetting& base, const char* name, std::size_t min_points) {
   const PerfModel perf(c, find_published_perf(c));
-  const std::vector<TrainingSweepPoint> check = training_sweep(m, c, TrainingSetting{}, perf);
+  const std::vector<TrainingSweepPoint> check = training_sweep(m, c, base, perf);
   for (const TrainingSweepPoint& pt : check) {
     const TrainingPrediction& p = pt.prediction;
     const double parts = p.phase_f_s + p.phase_b_s + p.phase_w_s + p.phase_fb_s + p.bubble_s;
-    if (check.size() < 100 || std::abs(parts - p.pipeline.time_s) > 1e-9 * p.step_s ||
+    if (check.size() < min_points || std::abs(parts - p.pipeline.time_s) > 1e-9 * p.step_s ||
         std::abs(p.pipeline.time_s + p.optimizer_s - p.step_s) > 1e-12 * p.step_s) {
       state.SkipWithError("verification failed: a step is not the sum of its parts");
       return;
     }
   }
-  cobench::NvtxRange range("BM_TrainingSweep");
-  for (auto _ : state) benchmark::DoNotOptimize(training_sweep(m, c, TrainingSetting{}, perf));
+  cobench::NvtxRange range(name);
+  for (auto _ : state) benchmark::DoNotOptimize(training_sweep(m, c, base, perf));
   state.counters["configurations"] = static_cast<double>(check.size());
   state.counters["configurations_per_second"] = benchmark::Counter(
       static_cast<double>(check.size()), benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel("verified: every step the sum of its parts");
 }
+
+void BM_TrainingSweep(benchmark::State& state) {
+  run_training_sweep(state, load_model("deepseek-v3"), load_cluster_file("deepseek-h800-2048"),
+                     TrainingSetting{}, "BM_TrainingSweep", 100);
+}
 BENCHMARK(BM_TrainingSweep)->Unit(benchmark::kMillisecond);
+
+// The same sweep for a dense model with TP: Llama 3.1 405B on Meta's 16K-H100 RoCE cluster as
+// Meta trained it (TP8, BF16, 8K sequences, 2048 a step, interleaved 1F1B with v = 4 among the
+// schedules; Llama 3 paper, section 3.3); PP and micro-batch vary, EP is 1.
+void BM_TrainingSweepLlama(benchmark::State& state) {
+  TrainingSetting base;
+  base.tp = 8;
+  base.seq_len = 8192;
+  base.global_batch = 2048;
+  base.virtual_stages = 4;
+  base.precision = TrainingPrecision::kBf16;
+  run_training_sweep(state, load_model("llama-3.1-405b"), load_cluster_file("meta-h100-roce-16k"),
+                     base, "BM_TrainingSweepLlama", 40);  // the 40 valid points it sweeps today
+}
+BENCHMARK(BM_TrainingSweepLlama)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
