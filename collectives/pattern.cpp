@@ -10,14 +10,6 @@
 
 namespace cobench::coll {
 
-std::uint64_t mix(std::uint64_t seed, std::uint64_t a, std::uint64_t b) {
-  std::uint64_t z = seed ^ (a * 0x9e3779b97f4a7c15ULL) ^ (b * 0xc2b2ae3d27d4eb4fULL);
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 void fill_pattern(void* host, std::size_t count, DataType t, std::uint64_t seed, int rank) {
   for (std::size_t i = 0; i < count; ++i) {
     const int v = pattern_value(seed, rank, i);

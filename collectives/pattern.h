@@ -15,8 +15,15 @@
 
 namespace cobench::coll {
 
-/// A mixing hash (splitmix64 finalizer) of the three inputs.
-std::uint64_t mix(std::uint64_t seed, std::uint64_t a, std::uint64_t b);
+/// A mixing hash (splitmix64 finalizer) of the three inputs. Inline: the EP routing hashes every
+/// expert of every token with it.
+inline std::uint64_t mix(std::uint64_t seed, std::uint64_t a, std::uint64_t b) {
+  std::uint64_t z = seed ^ (a * 0x9e3779b97f4a7c15ULL) ^ (b * 0xc2b2ae3d27d4eb4fULL);
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
 
 /// The value of element `index` of rank `rank`'s send buffer, in -8 ... 8.
 inline int pattern_value(std::uint64_t seed, int rank, std::uint64_t index) {

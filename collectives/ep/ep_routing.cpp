@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <numeric>
@@ -68,6 +69,18 @@ void keep_best_sets(std::vector<double>& key, const std::vector<std::vector<int>
       key[static_cast<std::size_t>(e)] = product ? 0.0 : kMasked;
 }
 
+// The bounds of `sets` as consecutive ranges covering the experts in order (set s holds
+// bounds[s] .. bounds[s + 1] - 1); empty when some set is not such a range.
+std::vector<int> range_bounds(const std::vector<std::vector<int>>& sets) {
+  std::vector<int> bounds{0};
+  for (const std::vector<int>& members : sets) {
+    for (std::size_t i = 0; i < members.size(); ++i)
+      if (members[i] != bounds.back() + static_cast<int>(i)) return {};
+    bounds.push_back(bounds.back() + static_cast<int>(members.size()));
+  }
+  return bounds;
+}
+
 void hashed_weights(const EpConfig& c, int rank, int t, float* w) {
   double sum = 0;
   thread_local std::vector<double> raw;
@@ -79,6 +92,10 @@ void hashed_weights(const EpConfig& c, int rank, int t, float* w) {
 // The experts of each group and of each node, and each expert's Zipf weight (e + 1)^s.
 struct RoutingTables {
   std::vector<std::vector<int>> groups, nodes;
+  /// Where groups and nodes are both consecutive ranges of experts: the cells they cut the
+  /// experts into (cell i is cell_bounds[i] .. cell_bounds[i + 1] - 1, inside one group and one
+  /// node) and each cell's group and node. Empty otherwise (the member lists are used).
+  std::vector<int> cell_bounds, cell_group, cell_node;
   std::vector<double> popularity;  ///< (e + 1)^s; 1 under uniform routing
 };
 
@@ -93,6 +110,20 @@ RoutingTables routing_tables(const EpConfig& c, const NodeLayout& layout) {
     t.nodes[static_cast<std::size_t>(layout.node_of_rank[rank_of_expert(c, ranks, e)])].push_back(
         e);
     t.popularity.push_back(std::pow(static_cast<double>(e + 1), s));
+  }
+  const std::vector<int> g = range_bounds(t.groups), n = range_bounds(t.nodes);
+  if (!g.empty() && !n.empty()) {
+    std::merge(g.begin(), g.end(), n.begin(), n.end(), std::back_inserter(t.cell_bounds));
+    t.cell_bounds.erase(std::unique(t.cell_bounds.begin(), t.cell_bounds.end()),
+                        t.cell_bounds.end());
+    std::size_t gi = 0, ni = 0;  // the group and node the cell starting at `first` lies in
+    for (std::size_t cell = 0; cell + 1 < t.cell_bounds.size(); ++cell) {
+      const int first = t.cell_bounds[cell];
+      while (g[gi + 1] <= first) ++gi;
+      while (n[ni + 1] <= first) ++ni;
+      t.cell_group.push_back(static_cast<int>(gi));
+      t.cell_node.push_back(static_cast<int>(ni));
+    }
   }
   return t;
 }
@@ -156,6 +187,112 @@ bool route_token_fast(const EpConfig& c, const RoutingTables& tab, int rank, int
   return true;
 }
 
+// The two best keys of a set as the limits use them (a the best, b the next; `masked` where
+// none), merged from its parts, and its score (top2_sum's).
+struct Top2 {
+  double a, b;
+  void add(double x) {
+    if (x > a) {
+      b = a;
+      a = x;
+    } else if (x > b) {
+      b = x;
+    }
+  }
+  void add(const Top2& o) {
+    add(o.a);
+    add(o.b);
+  }
+  double score(double masked, bool product) const {
+    return a == masked ? masked : b == masked ? a : product ? a * b : a + b;
+  }
+};
+
+// Marks in `kept` the `keep` best sets by score, ties to the lower index (keep_best_sets's
+// choice); all of them when keep <= 0 or keep >= the sets.
+void mark_best(const std::vector<double>& score, int keep, std::vector<char>& kept) {
+  const int sets = static_cast<int>(score.size());
+  if (keep <= 0 || keep >= sets) {
+    kept.assign(static_cast<std::size_t>(sets), 1);
+    return;
+  }
+  kept.assign(static_cast<std::size_t>(sets), 0);
+  thread_local std::vector<int> order;
+  order.resize(static_cast<std::size_t>(sets));
+  std::iota(order.begin(), order.end(), 0);
+  std::nth_element(order.begin(), order.begin() + keep, order.end(), [&](int x, int y) {
+    return score[x] > score[y] || (score[x] == score[y] && x < y);
+  });
+  for (int i = 0; i < keep; ++i) kept[static_cast<std::size_t>(order[i])] = 1;
+}
+
+// route_token_fast where groups and nodes are ranges (RoutingTables::cell_bounds): one pass
+// hashes the keys and keeps each cell's two best; a group's and then a node's two best are merged
+// from their cells' (a node's from the cells of kept groups only, as masking would leave them);
+// the top_k are taken from the cells of kept groups and nodes alone, in expert order. Returns
+// false where route_token_fast would.
+bool route_token_cells(const EpConfig& c, const RoutingTables& tab, int rank, int t,
+                       std::vector<double>& key, int* out) {
+  const bool uniform = c.routing != RoutingKind::kZipf;
+  const double masked = uniform ? 0.0 : kMasked;
+  const std::uint64_t base =
+      mix(c.seed ^ 0x5, static_cast<std::uint64_t>(rank), static_cast<std::uint64_t>(t));
+  const std::size_t cells = tab.cell_group.size();
+  thread_local std::vector<Top2> cell_top, set_top;
+  thread_local std::vector<double> score;
+  thread_local std::vector<char> group_kept, node_kept;
+  cell_top.resize(cells);
+  double* k = key.data();
+  for (std::size_t cell = 0; cell < cells; ++cell) {
+    Top2 top{masked, masked};
+    for (int e = tab.cell_bounds[cell]; e < tab.cell_bounds[cell + 1]; ++e) {
+      const std::uint64_t h = mix(base, static_cast<std::uint64_t>(e), 0x5);
+      const double u = (static_cast<double>(h >> 11) + 0.5) / 9007199254740992.0;
+      const double x = uniform ? u : std::log(u) * tab.popularity[static_cast<std::size_t>(e)];
+      k[e] = x;
+      top.add(x);
+    }
+    cell_top[cell] = top;
+  }
+  const auto best_sets = [&](const std::vector<int>& set_of, std::size_t sets, int keep,
+                             const std::vector<char>* only_groups, std::vector<char>& kept) {
+    set_top.assign(sets, Top2{masked, masked});
+    for (std::size_t cell = 0; cell < cells; ++cell)
+      if (!only_groups || (*only_groups)[static_cast<std::size_t>(tab.cell_group[cell])])
+        set_top[static_cast<std::size_t>(set_of[cell])].add(cell_top[cell]);
+    score.resize(sets);
+    for (std::size_t i = 0; i < sets; ++i) score[i] = set_top[i].score(masked, uniform);
+    mark_best(score, keep, kept);
+  };
+  best_sets(tab.cell_group, tab.groups.size(), c.topk_groups, nullptr, group_kept);
+  best_sets(tab.cell_node, tab.nodes.size(), c.max_nodes, &group_kept, node_kept);
+  constexpr int kMaxTopK = 64;
+  if (c.top_k > kMaxTopK) return false;
+  double best[kMaxTopK];
+  int chosen[kMaxTopK];
+  int n = 0;
+  for (std::size_t cell = 0; cell < cells; ++cell) {
+    if (!group_kept[static_cast<std::size_t>(tab.cell_group[cell])] ||
+        !node_kept[static_cast<std::size_t>(tab.cell_node[cell])])
+      continue;
+    for (int e = tab.cell_bounds[cell]; e < tab.cell_bounds[cell + 1]; ++e) {
+      const double x = k[e];
+      if (n == c.top_k && !(x > best[n - 1])) continue;
+      int i = n < c.top_k ? n++ : n - 1;
+      for (; i > 0 && best[i - 1] < x; --i) {
+        best[i] = best[i - 1];
+        chosen[i] = chosen[i - 1];
+      }
+      best[i] = x;
+      chosen[i] = e;
+    }
+  }
+  if (n < c.top_k) return false;
+  std::copy(chosen, chosen + c.top_k, out);
+  std::sort(out, out + c.top_k);
+  return true;
+}
+
 Routing route_rank(const EpConfig& c, const RoutingTables& tab, int rank, int ranks) {
   Routing r;
   r.tokens = tokens_of(c, rank, ranks);
@@ -166,8 +303,9 @@ Routing route_rank(const EpConfig& c, const RoutingTables& tab, int rank, int ra
   std::vector<int> order(key.size());
   for (int t = 0; t < r.tokens; ++t) {
     int* out = r.expert.data() + static_cast<std::size_t>(t) * r.top_k;
-    if (!route_token_fast(c, tab, rank, t, key, out))
-      route_token_by_keys(c, tab, rank, t, key, order, out);
+    const bool fast = tab.cell_bounds.empty() ? route_token_fast(c, tab, rank, t, key, out)
+                                              : route_token_cells(c, tab, rank, t, key, out);
+    if (!fast) route_token_by_keys(c, tab, rank, t, key, order, out);
     hashed_weights(c, rank, t, r.weight.data() + static_cast<std::size_t>(t) * r.top_k);
   }
   return r;

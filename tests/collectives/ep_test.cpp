@@ -239,8 +239,17 @@ TEST(EpRouting, FastRoutingMakesTheDefinitionsChoices) {
   tight.topk_groups = 1;
   tight.max_nodes = 2;
   cases.push_back({"tight node limit", tight, 16, 1});
+  // Nodes inside groups (EP256: a node holds 8 experts, a group 32) and groups inside nodes (16
+  // ranks of 8 a node: a node holds 128 experts), both under DeepSeek-V3's limits.
+  cases.push_back({"nodes inside groups", v3, 256, 8});
+  cases.push_back({"groups inside nodes", v3, 16, 8});
+  // per_node 0: ranks alternate between two hosts, so a node's experts are no range of ids.
+  cases.push_back({"interleaved hosts", v3, 16, 0});
   for (const Case& k : cases) {
-    const NodeLayout l = layout_virtual(k.ranks, k.per_node, 0);
+    std::vector<std::string> hosts;
+    for (int r = 0; r < k.ranks; ++r) hosts.push_back(r % 2 ? "b" : "a");
+    const NodeLayout l =
+        k.per_node > 0 ? layout_virtual(k.ranks, k.per_node, 0) : layout_from_hosts(hosts, 0);
     const auto all = route_all_ranks(k.c, l);
     for (int r : {0, 1, k.ranks - 1})
       for (int t = 0; t < k.c.tokens_per_rank; ++t) {
