@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// cobench_ep: MoE expert-parallel dispatch (FP8) and combine (BF16) across ranks, flat and
-// hierarchical (DeepEP's normal mode), verified on every run. Started by mpirun or srun:
+// cobench_ep: MoE expert-parallel dispatch (FP8) and combine (BF16, or --combine-format fp8, e5m6,
+// logfmt8, logfmt10) across ranks, flat and hierarchical (DeepEP's normal mode), verified on
+// every run. Started by mpirun or srun:
 //   mpirun -np 8 cobench_ep --tokens 4096 --ranks-per-node 4 --out results/
+// Every combine format travels over both backends: the records are encoded and decoded on the
+// host, and the all-to-all-v moves their bytes.
 // --backend nccl (a CUDA build with NCCL): records packed on the host, the all-to-all-v on device
 // buffers (grouped ncclSend/ncclRecv), one GPU per rank.
 // Defaults are DeepSeek-V3's: hidden 7168, 256 experts, top-8, 8 groups of which 4, 4 nodes.

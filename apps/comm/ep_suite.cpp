@@ -47,6 +47,11 @@ void add_ep_options(CLI::App& app, EpCli& c) {
   app.add_option("--seed", cfg.seed, "Seed of tokens and routing")
       ->check(integer_in<std::uint64_t>(0, std::numeric_limits<std::uint64_t>::max()))
       ->capture_default_str();
+  app.add_option("--combine-format", c.combine_format,
+                 "Format of combine's partial sums on the wire: bf16, fp8 (E4M3 + a power-of-two "
+                 "scale a 128), e5m6 (12 bits + a scale a 128), logfmt8 or logfmt10")
+      ->check(CLI::IsMember({"bf16", "fp8", "e5m6", "logfmt8", "logfmt10"}))
+      ->capture_default_str();
   app.add_option("--impl", c.impl, "flat, hierarchical or both")
       ->check(CLI::IsMember({"flat", "hierarchical", "both"}))
       ->capture_default_str();
@@ -69,6 +74,7 @@ coll::ep::EpBenchOptions resolve(const EpCli& c) {
   const std::string routing =
       !c.routing.empty() ? c.routing : (c.opt.config.routing_file.empty() ? "uniform" : "file");
   opt.config.routing = coll::ep::parse_routing_kind(routing);
+  opt.config.combine_format = coll::ep::parse_combine_format(c.combine_format);
   opt.flat = c.impl != "hierarchical";
   opt.hierarchical = c.impl != "flat";
   return opt;

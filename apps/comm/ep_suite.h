@@ -15,7 +15,8 @@ namespace cobench::app {
 
 struct EpCli {
   coll::ep::EpBenchOptions opt;
-  std::string routing, impl = "both";  ///< routing "": file with a routing file, else uniform
+  std::string routing, impl = "both";   ///< routing "": file with a routing file, else uniform
+  std::string combine_format = "bf16";  ///< --combine-format
   bool no_shared = false;
 };
 void add_ep_options(CLI::App& app, EpCli& c);

@@ -8,19 +8,18 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 #include "collectives/ep/ep_token.h"
 #include "collectives/watchdog.h"
 #include "core/error.h"
 #include "core/nvtx.h"
-#include "kernels/numerics/fp8.h"
 
 namespace cobench::coll::ep {
 
 namespace {
 
-constexpr double kBf16UnitRoundoff = 1.0 / 256;  // 2^-8: round to nearest with 8 significant bits
-constexpr double kSlack = 1.0 + 1.0 / 1024;      // FP32 sums of a few terms
+constexpr double kSlack = 1.0 + 1.0 / 1024;  // FP32 sums of a few terms, float log2/exp2
 
 // Counts failures and keeps the first message.
 struct Failures {
@@ -79,9 +78,10 @@ void check_dispatch(const EpConfig& c, int me, int ranks, const std::vector<Rout
         static_cast<std::int64_t>(diff.size()));
 }
 
-// The experts of this rank: partial_i = bf16(x~ sum over local experts of w_j c_j).
+// The experts of this rank: partial_i = x~ sum over local experts of w_j c_j, encoded in the
+// combine format.
 void compute_partials(const EpConfig& c, int me, int ranks, EpExchange& ex) {
-  std::vector<float> x(static_cast<std::size_t>(c.hidden));
+  std::vector<float> x(static_cast<std::size_t>(c.hidden)), partial(x.size());
   for (std::size_t i = 0; i < ex.received(); ++i) {
     const RecordView r = ex.record(i);
     double factor = 0;
@@ -93,23 +93,53 @@ void compute_partials(const EpConfig& c, int me, int ranks, EpExchange& ex) {
       if (rank_of_expert(c, ranks, e) == me) factor += w * expert_factor(e);
     }
     dequantize_payload(r.payload, c.hidden, x.data());
-    std::uint16_t* out = ex.partial(i);
-    for (int k = 0; k < c.hidden; ++k) {
-      const std::uint16_t b = num::encode_bf16(static_cast<float>(factor * x[k]));
-      std::memcpy(out + k, &b, 2);
-    }
+    for (int k = 0; k < c.hidden; ++k) partial[k] = static_cast<float>(factor * x[k]);
+    ex.set_partial(i, partial.data());
   }
 }
 
-// Output + shared expert against the FP64 reference; returns the largest relative error.
-double check_combine(const EpConfig& c, int me, const Routing& mine, const std::byte* payloads,
-                     const std::vector<float>& out, int roundings, Failures& f) {
+// The largest magnitude of each 128-value tile of x (h values).
+std::vector<double> tile_amax(const std::vector<float>& x) {
+  std::vector<double> a((x.size() + 127) / 128, 0.0);
+  for (std::size_t k = 0; k < x.size(); ++k)
+    a[k / 128] = std::max(a[k / 128], std::fabs(static_cast<double>(x[k])));
+  return a;
+}
+
+}  // namespace
+
+// Derivation. One encoding of a value v in a tile of largest magnitude A errs by at most
+// e(v) = rel |v| + amax_rel A (ep_combine_format.h). The partial a rank p returns is f_p x~
+// (f_p = sum of its experts' w_j c_j > 0): its value k errs by at most f_p e_k with
+// e_k = rel |x~_k| + amax_rel A_x (A_x: the largest |x~| in k's tile, the partial's tile scaled
+// by f_p), and the flat sum of the partials by at most R e_k, R = sum_p f_p (the routed factor).
+// Hierarchical encodes twice in series: a node's sum S of its partials (factors summing to F) has
+// |S_k| <= F (1 + rel) |x~_k| + F amax_rel A_x and a tile maximum <= F (1 + rel + amax_rel) A_x,
+// so its second encoding errs by at most F (1 + 2 rel + amax_rel) e_k, and both together by
+// R (2 + 2 rel + amax_rel) e_k <= 2 (1 + 2 rel + amax_rel) R e_k. In general, m encodings:
+// m (1 + 2 rel + amax_rel)^(m - 1) R e_k. BF16, flat: 2^-8 |x~_k| R, the classic half ulp.
+double combine_error_bound(const CombineErrorBound& b, int encodings, double x_abs,
+                           double x_tile_amax, double routed) {
+  const double e = b.rel * x_abs + b.amax_rel * x_tile_amax;
+  return encodings * std::pow(1 + 2 * b.rel + b.amax_rel, encodings - 1) * routed * e * kSlack +
+         1e-30;
+}
+
+namespace {
+
+// Output + shared expert against the FP64 reference; returns the largest relative error and
+// the largest fraction of the bound used. A NaN fails (the comparison is written to be false).
+std::pair<double, double> check_combine(const EpConfig& c, int me, const Routing& mine,
+                                        const std::byte* payloads, const std::vector<float>& out,
+                                        int encodings, Failures& f) {
   const std::size_t p = dispatch_payload_bytes(c.hidden);
   const auto h = static_cast<std::size_t>(c.hidden);
+  const CombineErrorBound b = combine_error_bound(c.combine_format);
   std::vector<float> x(h);
-  double worst = 0;
+  double worst = 0, used = 0;
   for (int t = 0; t < mine.tokens; ++t) {
     dequantize_payload(payloads + p * static_cast<std::size_t>(t), c.hidden, x.data());
+    const std::vector<double> amax = tile_amax(x);
     const double total = output_factor(c, mine, t);
     const double routed = total - (c.shared_expert ? kSharedFactor : 0.0);
     for (std::size_t k = 0; k < h; ++k) {
@@ -118,13 +148,18 @@ double check_combine(const EpConfig& c, int me, const Routing& mine, const std::
       const double want = total * x[k];
       const double scale = std::fabs(x[k]) * routed;
       const double err = std::fabs(got - want);
+      const double bound =
+          combine_error_bound(b, encodings, std::fabs(x[k]), amax[k / 128], routed);
       if (scale > 0) worst = std::max(worst, err / scale);
-      if (err > roundings * kBf16UnitRoundoff * scale * kSlack + 1e-30)
+      used = std::max(used, err / bound);
+      if (!(err <= bound)) {
         f.add(fmt::format("rank {} token {} element {}: {} against the reference {} (bound {})", me,
-                          t, k, got, want, roundings * kBf16UnitRoundoff * scale));
+                          t, k, got, want, bound));
+        used = std::max(used, std::isfinite(err) ? err / bound : HUGE_VAL);
+      }
     }
   }
-  return worst;
+  return {worst, used};
 }
 
 TrafficStats agree(Communicator& world, const Traffic& t) {
@@ -183,20 +218,24 @@ std::vector<EpResult> run_ep(Communicator& world, const NodeLayout& layout,
       compute_partials(c, me, ranks, ex);
       ex.combine(out.data());
     }
-    const int roundings = hier ? 2 : 1;
-    const double rel = check_combine(c, me, mine, payloads.data(), out, roundings, f);
+    const int encodings = hier ? 2 : 1;
+    const auto [rel, used] = check_combine(c, me, mine, payloads.data(), out, encodings, f);
     if (!hier) {
       flat_out = out;
     } else if (!flat_out.empty()) {
       std::vector<float> x(static_cast<std::size_t>(c.hidden));
       const std::size_t p = dispatch_payload_bytes(c.hidden);
+      const CombineErrorBound b = combine_error_bound(c.combine_format);
       for (int t = 0; t < mine.tokens; ++t) {
         dequantize_payload(payloads.data() + p * static_cast<std::size_t>(t), c.hidden, x.data());
+        const std::vector<double> amax = tile_amax(x);
         const double routed = output_factor(c, mine, t) - (c.shared_expert ? kSharedFactor : 0.0);
         for (int k = 0; k < c.hidden; ++k) {
           const std::size_t i = static_cast<std::size_t>(t) * c.hidden + k;
-          const double bound = 3 * kBf16UnitRoundoff * std::fabs(x[k]) * routed * kSlack;
-          if (std::fabs(out[i] - flat_out[i]) > bound + 1e-30)
+          const double a = std::fabs(x[k]), tile = amax[static_cast<std::size_t>(k) / 128];
+          const double bound = combine_error_bound(b, 1, a, tile, routed) +
+                               combine_error_bound(b, 2, a, tile, routed);
+          if (!(std::fabs(out[i] - flat_out[i]) <= bound))
             f.add(fmt::format("token {} element {}: hierarchical {} differs from flat {}", t, k,
                               out[i], flat_out[i]));
         }
@@ -206,13 +245,15 @@ std::vector<EpResult> run_ep(Communicator& world, const NodeLayout& layout,
     r.wrong = world.sum_over_ranks(f.count);
     r.received_tokens = world.sum_over_ranks(static_cast<std::int64_t>(ex.received()));
     r.max_rel_error = world.max_over_ranks(rel);
+    r.max_error_over_bound = world.max_over_ranks(used);
+    r.combine_format = to_string(c.combine_format);
     r.detail = f.count != 0 ? f.first
                : r.wrong != 0
                    ? std::string("this rank's checks pass; another rank's fail")
                    : fmt::format(
-                         "dispatch exact on every rank; combine within {} BF16 rounding{} "
-                         "of the FP64 reference{}",
-                         roundings, roundings > 1 ? "s" : "",
+                         "dispatch exact on every rank; combine within the bound of {} {} "
+                         "encoding{} of the FP64 reference{}",
+                         encodings, to_string(c.combine_format), encodings > 1 ? "s" : "",
                          hier && !flat_out.empty() ? "; equal to flat within both bounds" : "");
     r.dispatch = agree(world, ex.dispatch_traffic());
     r.combine = agree(world, ex.combine_traffic());

@@ -5,9 +5,9 @@
 //             experts, once each, with the routing and FP8 payload bytes the source would send
 //             (recomputed from the seed);
 //   combine   each token's output (plus the local shared expert) equals the FP64 reference
-//             x~ (shared + sum_j w_j c_j) within the BF16 bound: each BF16 rounding of a partial
-//             sum adds at most 2^-8 of |x~| sum_j w_j c_j, and there are 1 (flat) or 2
-//             (hierarchical) roundings per token;
+//             x~ (shared + sum_j w_j c_j) within the combine format's bound
+//             (combine_error_bound: BF16 flat, 2^-8 of |x~| sum_j w_j c_j), with 1 (flat) or 2
+//             (hierarchical) encodings of the partial sums in series;
 //   flat = hierarchical  within the sum of their bounds.
 // The expert computation runs between dispatch and combine and is not timed. Timed per round, each
 // the maximum over ranks of a rank's mean over the iterations:
@@ -68,9 +68,18 @@ struct EpResult {
   std::int64_t received_tokens = 0;  ///< token copies received by expert ranks, all ranks
   std::int64_t wrong = 0;            ///< failed checks over all ranks
   double max_rel_error = 0;          ///< combine, relative to |x~| sum_j w_j c_j, all ranks
+  double max_error_over_bound = 0;   ///< combine: the largest error over its bound, all ranks
+  std::string combine_format;        ///< --combine-format's name
   std::string detail;                ///< what was checked, or the first failure on this rank
   bool passed() const { return wrong == 0; }
 };
+
+/// The bound on |combine output - FP64 reference| of one value after `encodings` encodings in
+/// series (1 flat, 2 hierarchical) in a format of per-encoding bound `b`, for a value |x~| =
+/// x_abs in a tile of largest |x~| x_tile_amax and the routed factor sum_j w_j c_j (derived in
+/// ep_bench.cpp).
+double combine_error_bound(const CombineErrorBound& b, int encodings, double x_abs,
+                           double x_tile_amax, double routed);
 
 using EpProgress =
     std::function<void(const std::string& label, std::size_t done, std::size_t total)>;

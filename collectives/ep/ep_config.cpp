@@ -36,16 +36,16 @@ void validate(const EpConfig& c, int ranks) {
   need(c.max_nodes >= 0, fmt::format("--max-nodes {} must not be negative", c.max_nodes));
   // A rank holds at least its own tokens' dispatch and combine payloads; more than the host's
   // memory is refused here rather than ending in std::bad_alloc.
-  const double own_bytes =
-      static_cast<double>(c.tokens_per_rank) *
-      static_cast<double>(dispatch_payload_bytes(c.hidden) + combine_payload_bytes(c.hidden));
+  const double own_bytes = static_cast<double>(c.tokens_per_rank) *
+                           static_cast<double>(dispatch_payload_bytes(c.hidden) +
+                                               combine_payload_bytes(c.combine_format, c.hidden));
   const double host_bytes =
       static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
   need(host_bytes <= 0 || own_bytes <= host_bytes,
        fmt::format("--tokens {} x --hidden {}: a rank's own tokens alone take {:.1f} GiB (FP8 "
-                   "dispatch and BF16 combine payloads); this host has {:.1f} GiB",
+                   "dispatch and {} combine payloads); this host has {:.1f} GiB",
                    c.tokens_per_rank, c.hidden, own_bytes / (1ull << 30),
-                   host_bytes / (1ull << 30)));
+                   to_string(c.combine_format), host_bytes / (1ull << 30)));
   need(std::isfinite(c.zipf_exponent) && c.zipf_exponent >= 0,
        fmt::format("--zipf {} must be a finite number, not negative", c.zipf_exponent));
   need(c.routing != RoutingKind::kFile || !c.routing_file.empty(),

@@ -6,12 +6,15 @@
 // and at most `max_nodes` nodes (V3: 4); a shared expert every rank computes locally.
 // Dispatch carries FP8 E4M3 activations with one FP32 scale per 128 values:
 //   H + 4 H / 128 bytes per token copy (7392 B at H = 7168, DeepEP's (1 + 4/128) H);
-// combine carries BF16: 2 H bytes per token copy (14336 B).
+// combine carries BF16: 2 H bytes per token copy (14336 B), or the encoded payload of
+// --combine-format (ep_combine_format.h).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
+
+#include "collectives/ep/ep_combine_format.h"
 
 namespace cobench::coll::ep {
 
@@ -32,6 +35,8 @@ struct EpConfig {
   std::uint64_t seed = 1;
   /// Uneven token counts: rank r of n has T (n - 1 - r) / (n - 1) tokens (the last has none).
   bool uneven_tokens = false;
+  /// The format combine's partial sums travel in (--combine-format).
+  CombineFormat combine_format = CombineFormat::kBf16;
 };
 
 /// Tokens of `rank` of `ranks`.
@@ -40,7 +45,8 @@ int tokens_of(const EpConfig& c, int rank, int ranks);
 /// Throws cobench::Error naming the option and what it must be, for `ranks` ranks.
 void validate(const EpConfig& c, int ranks);
 
-/// Bytes of one token's dispatch payload (FP8 + scales) and combine payload (BF16).
+/// Bytes of one token's dispatch payload (FP8 + scales) and BF16 combine payload (the payload of
+/// another combine format: combine_payload_bytes(format, hidden)).
 std::size_t dispatch_payload_bytes(int hidden);
 std::size_t combine_payload_bytes(int hidden);
 

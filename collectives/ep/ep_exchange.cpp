@@ -49,7 +49,7 @@ void EpExchange::dispatch(const Routing& mine, const std::byte* payloads) {
   traffic_.start(mine);
   dispatch_times_ = dispatch_records(mine, payloads, traffic_);
   traffic_.finish(received());
-  // The combine records' headers (the partials are written by the caller through partial()).
+  // The combine records' headers (the partials are written by the caller through set_partial()).
   combine_send_.resize(received() * combine_record_.bytes());
   for (std::size_t i = 0; i < received(); ++i)
     CombineRecordLayout::write_header(combine_send_.data() + i * combine_record_.bytes(),
@@ -62,8 +62,9 @@ RecordView EpExchange::record(std::size_t i) const {
   return dispatch_record_.view(delivery().recv.data() + i * dispatch_record_.bytes());
 }
 
-std::uint16_t* EpExchange::partial(std::size_t i) {
-  return CombineRecordLayout::values(combine_send_.data() + i * combine_record_.bytes());
+void EpExchange::set_partial(std::size_t i, const float* values) {
+  COBENCH_CHECK(i < received(), "set_partial: no such received record");
+  combine_record_.write_values(combine_send_.data() + i * combine_record_.bytes(), values);
 }
 
 void EpExchange::combine(float* out) {

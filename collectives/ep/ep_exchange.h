@@ -2,13 +2,14 @@
 // EP dispatch and combine over a Communicator, in two implementations behind one interface
 // (make_ep_exchange):
 //   flat          (FlatExchange) one all-to-all-v over every rank: a token goes once to each rank
-//                 holding one of its experts, and each such rank returns one BF16 partial sum;
+//                 holding one of its experts, and each such rank returns one partial sum (BF16 or
+//                 --combine-format's encoding);
 //   hierarchical  (HierarchicalExchange) DeepEP's normal mode: one copy per destination node over
 //                 the network, to the rank with the same local index there (the "rail"
 //                 communicator), which forwards it inside its node (the node communicator) to the
 //                 ranks holding its experts; combine reverses it, the forwarding rank adding its
-//                 node's partial sums (FP32, then BF16) before the one copy crosses the network
-//                 back.
+//                 node's partial sums (decoded, summed in FP32, encoded again) before the one copy
+//                 crosses the network back.
 // Each all-to-all-v stage (ep_stage.h) first swaps per-peer counts (an all-to-all of integers, as
 // DeepEP's layout step), inside the timed region. Records are packed and unpacked on the host; the
 // stages move them on the communicator's buffers (device memory under NCCL: "host-staged pack,
@@ -47,8 +48,9 @@ class EpExchange {
   void dispatch(const Routing& mine, const std::byte* payloads);
   std::size_t received() const;
   RecordView record(std::size_t i) const;
-  /// Where the BF16 partial sum for received record i goes (H values), before combine().
-  std::uint16_t* partial(std::size_t i);
+  /// Sets the partial sum for received record i (H values), encoded in the combine
+  /// format, before combine().
+  void set_partial(std::size_t i, const float* values);
   /// Returns the partials to the tokens' ranks; out [T][H] = the sum of each token's partials.
   void combine(float* out);
 

@@ -113,7 +113,7 @@ StageTimes HierarchicalExchange::combine_records(const std::vector<std::byte>& p
     float* dst = out + static_cast<std::size_t>(DispatchRecordLayout::token(held_[i])) * h;
     for (std::size_t j = 0; j < h; ++j) dst[j] += sum[j];
   }
-  // Stage 1 back: one BF16 node sum per token that crossed the network.
+  // Stage 1 back: one node sum (encoded in the combine format) per token that crossed the network.
   const std::size_t remote = held_.size() - held_own_;
   rail_back_send_.resize(remote * bytes);
   for (std::size_t i = 0; i < remote; ++i) {

@@ -104,8 +104,9 @@ void TrafficAccount::add(const TrafficAccount& other) {
 
 Traffic TrafficAccount::traffic(std::size_t i) const {
   const Counts& k = counts_[i];
-  const double p = static_cast<double>(dispatch_ ? dispatch_payload_bytes(c_.hidden)
-                                                 : combine_payload_bytes(c_.hidden));
+  const double p =
+      static_cast<double>(dispatch_ ? dispatch_payload_bytes(c_.hidden)
+                                    : combine_payload_bytes(c_.combine_format, c_.hidden));
   const double w = static_cast<double>(dispatch_ ? DispatchRecordLayout(c_).bytes()
                                                  : CombineRecordLayout(c_).bytes());
   Traffic out;

@@ -2,7 +2,7 @@
 // The byte layouts of the EP exchange's records, written once: a dispatch record
 //   [int32 source rank][int32 token][top_k int32 experts][top_k float weights][payload]
 // and a combine record
-//   [int32 token][int32 0][H BF16 values].
+//   [int32 token][int32 0][H values in the combine format: BF16 unless --combine-format says].
 // The layouts hold no bytes: they name the offsets and sizes, and read and write fields of a
 // record in a byte buffer (memcpy, so records need no alignment).
 #pragma once
@@ -12,7 +12,6 @@
 #include <cstring>
 
 #include "collectives/ep/ep_config.h"
-#include "kernels/numerics/fp8.h"
 
 namespace cobench::coll::ep {
 
@@ -88,49 +87,44 @@ class DispatchRecordLayout {
   std::size_t top_k_, payload_bytes_;
 };
 
-/// [int32 token][int32 0][H BF16 values]
+/// [int32 token][int32 0][payload: H values in the combine format (ep_combine_format.h)]
 class CombineRecordLayout {
  public:
   static constexpr std::size_t kTokenOffset = 0;
   static constexpr std::size_t kReservedOffset = 4;  ///< always 0
   static constexpr std::size_t kValuesOffset = 8;
 
-  explicit CombineRecordLayout(int hidden) : hidden_(static_cast<std::size_t>(hidden)) {}
-  /// The configuration's: H BF16 values (combine_payload_bytes).
-  explicit CombineRecordLayout(const EpConfig& c) : CombineRecordLayout(c.hidden) {}
+  explicit CombineRecordLayout(int hidden, CombineFormat format = CombineFormat::kBf16)
+      : hidden_(hidden), format_(format), payload_bytes_(combine_payload_bytes(format, hidden)) {}
+  /// The configuration's: H values in its combine format (BF16: combine_payload_bytes).
+  explicit CombineRecordLayout(const EpConfig& c)
+      : CombineRecordLayout(c.hidden, c.combine_format) {}
 
-  std::size_t payload_bytes() const { return 2 * hidden_; }
+  CombineFormat format() const { return format_; }
+  std::size_t payload_bytes() const { return payload_bytes_; }
   std::size_t bytes() const { return kValuesOffset + payload_bytes(); }
 
-  /// The header; the values are written through values() or write_values().
+  /// The header; the values are written through write_values().
   static void write_header(std::byte* rec, int token) {
     detail::write_int32(rec + kTokenOffset, token);
     detail::write_int32(rec + kReservedOffset, 0);
   }
   static int token(const std::byte* rec) { return detail::read_int32(rec + kTokenOffset); }
-  static std::uint16_t* values(std::byte* rec) {
-    return reinterpret_cast<std::uint16_t*>(rec + kValuesOffset);
-  }
-  /// The values rounded to BF16 from `v` (H floats).
+  /// Where the payload starts.
+  static std::byte* payload(std::byte* rec) { return rec + kValuesOffset; }
+  /// The values encoded in the format from `v` (H floats; see encode_combine).
   void write_values(std::byte* rec, const float* v) const {
-    const std::size_t n = hidden_;  // a local: the byte stores could alias a member (no SIMD)
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::uint16_t b = num::encode_bf16(v[i]);
-      std::memcpy(rec + kValuesOffset + 2 * i, &b, 2);
-    }
+    encode_combine(format_, v, hidden_, rec + kValuesOffset);
   }
-  /// dst[i] += value i (H floats).
+  /// dst[i] += decoded value i (H floats).
   void add_values(const std::byte* rec, float* dst) const {
-    const std::size_t n = hidden_;
-    for (std::size_t i = 0; i < n; ++i) {
-      std::uint16_t b = 0;
-      std::memcpy(&b, rec + kValuesOffset + 2 * i, 2);
-      dst[i] += num::decode_bf16(b);
-    }
+    decode_add_combine(format_, rec + kValuesOffset, hidden_, dst);
   }
 
  private:
-  std::size_t hidden_;
+  int hidden_;
+  CombineFormat format_;
+  std::size_t payload_bytes_;
 };
 
 }  // namespace cobench::coll::ep

@@ -32,17 +32,19 @@ std::string format_table(const std::vector<EpResult>& rows, const EpConfig& c,
   std::string out = fmt::format(
       "# EP: {} tokens/rank, hidden {}, {} experts, top-{} of {} groups (<= {}), <= {} nodes, "
       "routing {}, shared expert {}; {} ranks on {} {}node(s)\n"
-      "# payload per token copy: dispatch {} B (FP8 + scales), combine {} B (BF16)\n",
+      "# payload per token copy: dispatch {} B (FP8 + scales), combine {} B ({})\n",
       c.tokens_per_rank, c.hidden, c.num_experts, c.top_k, c.num_groups, c.topk_groups, c.max_nodes,
       to_string(c.routing), c.shared_expert ? "yes" : "no", layout.node_of_rank.size(),
       layout.num_nodes, layout.virtual_nodes ? "virtual " : "", dispatch_payload_bytes(c.hidden),
-      combine_payload_bytes(c.hidden));
+      combine_payload_bytes(c.combine_format, c.hidden), describe(c.combine_format));
   const EpResult* flat = nullptr;
   const EpResult* hier = nullptr;
   for (const auto& r : rows) {
-    out += fmt::format("{}: {} ({} token copies received in all; max rel. error {:.3g})\n",
-                       r.implementation, r.passed() ? "verified" : "VERIFICATION FAILED",
-                       r.received_tokens, r.max_rel_error);
+    out += fmt::format(
+        "{}: {} ({} token copies received in all; max rel. error {:.3g}, {:.3g} of the {} "
+        "bound)\n",
+        r.implementation, r.passed() ? "verified" : "VERIFICATION FAILED", r.received_tokens,
+        r.max_rel_error, r.max_error_over_bound, to_string(c.combine_format));
     if (!r.passed()) {
       out += fmt::format("  {} failed checks; {}\n", r.wrong, r.detail);
       continue;
@@ -82,30 +84,37 @@ std::vector<results::Record> to_records(const std::vector<EpResult>& rows, const
           fmt::format("{}/{}/tokens:{}/hidden:{}/experts:{}/topk:{}/ranks:{}/nodes:{}", phase,
                       r.implementation, c.tokens_per_rank, c.hidden, c.num_experts, c.top_k,
                       layout.node_of_rank.size(), layout.num_nodes);
-      rec.parameters = {{"phase", phase},
-                        {"implementation", r.implementation},
-                        {"tokens_per_rank", c.tokens_per_rank},
-                        {"hidden", c.hidden},
-                        {"experts", c.num_experts},
-                        {"top_k", c.top_k},
-                        {"groups", c.num_groups},
-                        {"topk_groups", c.topk_groups},
-                        {"max_nodes", c.max_nodes},
-                        {"routing", to_string(c.routing)},
-                        {"shared_expert", c.shared_expert},
-                        {"ranks", layout.node_of_rank.size()},
-                        {"nodes", layout.num_nodes},
-                        {"virtual_nodes", layout.virtual_nodes},
-                        {"payload_bytes_per_token", dispatch ? dispatch_payload_bytes(c.hidden)
-                                                             : combine_payload_bytes(c.hidden)},
-                        {"network_bytes_per_rank", t.mean.payload.network},
-                        {"intra_bytes_per_rank", t.mean.payload.intra},
-                        {"network_bytes_max_rank", t.max.payload.network},
-                        {"wire_network_bytes_per_rank", t.mean.wire.network},
-                        {"logical_network_bytes_per_rank", t.mean.logical_network},
-                        {"logical_intra_bytes_per_rank", t.mean.logical_intra},
-                        {"data_path", r.data_path},
-                        {"timed", kTimedRegion}};
+      // BF16 combine keeps the names records had before --combine-format existed.
+      if (c.combine_format != CombineFormat::kBf16)
+        rec.benchmark += fmt::format("/combine_format:{}", to_string(c.combine_format));
+      rec.parameters = {
+          {"phase", phase},
+          {"implementation", r.implementation},
+          {"tokens_per_rank", c.tokens_per_rank},
+          {"hidden", c.hidden},
+          {"experts", c.num_experts},
+          {"top_k", c.top_k},
+          {"groups", c.num_groups},
+          {"topk_groups", c.topk_groups},
+          {"max_nodes", c.max_nodes},
+          {"routing", to_string(c.routing)},
+          {"shared_expert", c.shared_expert},
+          {"ranks", layout.node_of_rank.size()},
+          {"nodes", layout.num_nodes},
+          {"virtual_nodes", layout.virtual_nodes},
+          {"combine_format", to_string(c.combine_format)},
+          {"payload_format",
+           dispatch ? "FP8 E4M3 + an FP32 scale a 128" : describe(c.combine_format)},
+          {"payload_bytes_per_token", dispatch ? dispatch_payload_bytes(c.hidden)
+                                               : combine_payload_bytes(c.combine_format, c.hidden)},
+          {"network_bytes_per_rank", t.mean.payload.network},
+          {"intra_bytes_per_rank", t.mean.payload.intra},
+          {"network_bytes_max_rank", t.max.payload.network},
+          {"wire_network_bytes_per_rank", t.mean.wire.network},
+          {"logical_network_bytes_per_rank", t.mean.logical_network},
+          {"logical_intra_bytes_per_rank", t.mean.logical_intra},
+          {"data_path", r.data_path},
+          {"timed", kTimedRegion}};
       if (!layout.virtual_nodes && dispatch) {
         if (r.implementation == "hierarchical" && layout.num_nodes > 1) {
           rec.parameters["model_input"] = "ep.bandwidth.inter_node";
@@ -120,6 +129,7 @@ std::vector<results::Record> to_records(const std::vector<EpResult>& rows, const
       rec.verification_detail =
           r.passed() ? r.detail : fmt::format("{} failed checks; {}", r.wrong, r.detail);
       rec.extra = {{"max_rel_error", r.max_rel_error},
+                   {"max_error_over_bound", r.max_error_over_bound},
                    {"received_token_copies", r.received_tokens}};
       if (!times.empty()) {
         rec.metrics.push_back({"time", "s", times, std::nullopt});

@@ -122,6 +122,38 @@ TEST(CobenchEp, BadConfigurationIsAnErrorNamingTheOption) {
       << r.out;
 }
 
+// --combine-format logfmt10 at H = 256: 2 tiles of 16 x 10 + 8 bytes = 336 B per combine copy
+// (BF16: 512); dispatch stays FP8, 256 + 2 x 4 = 264 B.
+TEST(CobenchEp, ALogFmt10CombineVerifiesAndRecordsItsFormatAndBytes) {
+  const fs::path dir = fresh_dir("ep_logfmt10");
+  const auto r = cobench::test::run_mpi(
+      2, COBENCH_EP,
+      "--tokens 16 --hidden 256 --experts 32 --max-nodes 0 --combine-format logfmt10 -n 1 -r 1 "
+      "--out " +
+          dir.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("flat: verified"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("hierarchical: verified"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("combine 336 B (LogFMT-10"), std::string::npos) << r.out;
+  const auto res = cobench::results::read(fs::directory_iterator(dir)->path());
+  ASSERT_EQ(res.records.size(), 4u);
+  for (const auto& rec : res.records) {
+    EXPECT_EQ(rec.verification, cobench::results::Verification::kPassed) << rec.benchmark;
+    EXPECT_EQ(rec.parameters["combine_format"], "logfmt10") << rec.benchmark;
+    const bool combine = rec.parameters["phase"] == "combine";
+    EXPECT_EQ(rec.parameters["payload_bytes_per_token"], combine ? 336 : 264) << rec.benchmark;
+    EXPECT_NE(rec.benchmark.find("/combine_format:logfmt10"), std::string::npos) << rec.benchmark;
+    EXPECT_LE(rec.extra["max_error_over_bound"].get<double>(), 1.0) << rec.benchmark;
+  }
+}
+
+TEST(CobenchEp, ABadCombineFormatIsAUsageErrorNamingTheOption) {
+  const auto r = cobench::test::run_command(std::string(COBENCH_EP) + " --combine-format logfmt9");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--combine-format"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("logfmt9"), std::string::npos) << r.out;
+}
+
 TEST(CobenchColl, AMalformedFaultIsAnErrorSayingWhatIsExpected) {
   for (const char* fault : {"1", "x:hang", "0:explode"}) {
     const auto r =

@@ -175,8 +175,8 @@ TEST(FakeDeviceEp, CopiesExactlyThePackedRecordsAndTheCounts) {
   EXPECT_EQ(mem->copies_in, 2);  // the counts, the records
   EXPECT_EQ(mem->copies_out, 2);
   mem->bytes_in = mem->bytes_out = 0;
-  for (std::size_t i = 0; i < exchange->received(); ++i)
-    std::fill(exchange->partial(i), exchange->partial(i) + c.hidden, std::uint16_t{0});
+  const std::vector<float> zeros(static_cast<std::size_t>(c.hidden), 0.0f);
+  for (std::size_t i = 0; i < exchange->received(); ++i) exchange->set_partial(i, zeros.data());
   std::vector<float> out(static_cast<std::size_t>(mine.tokens) * c.hidden);
   exchange->combine(out.data());
   // Combine returns one BF16 record per received copy; the counts are known, not swapped again.

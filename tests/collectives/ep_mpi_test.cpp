@@ -7,9 +7,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "collectives/ep/ep_bench.h"
 #include "collectives/ep/ep_plan.h"
+#include "collectives/ep/ep_record.h"
 #include "collectives/ep/ep_token.h"
 #include "collectives/mpi_communicator.h"
 #include "tests/collectives/forwarding_communicator.h"
@@ -150,6 +152,90 @@ TEST(MpiEp, ACorruptedByteFailsVerificationAndIsNotTimed) {
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_GT(rows[0].wrong, 0);
   EXPECT_TRUE(rows[0].dispatch_s.empty());
+}
+
+// Every --combine-format: flat and hierarchical verify within the format's bound (the largest
+// error at most the bound), and the combine moves the format's bytes: the same records as BF16,
+// each payload_bytes(format) instead of 2 H (H = 256: fp8 264, e5m6 392, logfmt8 272, logfmt10
+// 336 against 512).
+TEST(MpiEp, EveryCombineFormatVerifiesAndMovesItsBytes) {
+  MpiCommunicator comm(MPI_COMM_WORLD);
+  const NodeLayout l = two_per_node(comm);
+  EpBenchOptions opt;
+  opt.config = small_v3(comm.size());
+  opt.warmup = 0;
+  opt.iters = 1;
+  opt.repetitions = 1;
+  const auto bf16 = run_ep(comm, l, opt);
+  ASSERT_EQ(bf16.size(), 2u);
+  const std::map<CombineFormat, double> bytes = {{CombineFormat::kFp8, 264},
+                                                 {CombineFormat::kE5M6, 392},
+                                                 {CombineFormat::kLogFmt8, 272},
+                                                 {CombineFormat::kLogFmt10, 336}};
+  for (const auto& [f, payload] : bytes) {
+    opt.config.combine_format = f;
+    const auto rows = run_ep(comm, l, opt);
+    ASSERT_EQ(rows.size(), 2u);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const EpResult& r = rows[i];
+      EXPECT_TRUE(r.passed()) << to_string(f) << ", " << r.implementation << ": " << r.detail;
+      EXPECT_LE(r.max_error_over_bound, 1.0) << to_string(f) << r.implementation;
+      EXPECT_GT(r.max_error_over_bound, 0.0) << to_string(f) << r.implementation;
+      EXPECT_EQ(r.combine_format, to_string(f));
+      EXPECT_EQ(r.received_tokens, bf16[i].received_tokens);
+      const Traffic& a = r.combine.mean;
+      const Traffic& b = bf16[i].combine.mean;
+      EXPECT_DOUBLE_EQ(a.payload.network * 512, b.payload.network * payload) << to_string(f);
+      EXPECT_DOUBLE_EQ(a.payload.intra * 512, b.payload.intra * payload) << to_string(f);
+      EXPECT_DOUBLE_EQ(a.logical_intra * 512, b.logical_intra * payload) << to_string(f);
+      EXPECT_GT(a.payload.intra + a.payload.network, 0) << to_string(f);
+      // Dispatch is FP8 whatever the combine format.
+      EXPECT_EQ(r.dispatch.mean.payload.intra, bf16[i].dispatch.mean.payload.intra);
+    }
+  }
+}
+
+// Flips bit 6 of the first payload byte (BF16: the second, value 0's exponent) of the first
+// combine record the last rank receives, in the flat combine's all-to-all-v only (the second byte
+// all-to-all-v of a round; dispatch is left intact).
+class CombineByteFlipper final : public test::ForwardingCommunicator {
+ public:
+  CombineByteFlipper(Communicator& in, CombineFormat f) : ForwardingCommunicator(in), f_(f) {}
+  void all_to_allv(const void* s, const std::vector<std::size_t>& sc,
+                   const std::vector<std::size_t>& sd, void* r, const std::vector<std::size_t>& rc,
+                   const std::vector<std::size_t>& rd, DataType t) override {
+    in_.all_to_allv(s, sc, sd, r, rc, rd, t);
+    if (t != DataType::kUInt8 || calls_++ != 1) return;
+    std::size_t first = 0;
+    while (first < rc.size() && rc[first] == 0) ++first;
+    if (rank() == size() - 1 && first < rc.size())
+      static_cast<unsigned char*>(r)[rd[first] + CombineRecordLayout::kValuesOffset +
+                                     (f_ == CombineFormat::kBf16 ? 1 : 0)] ^= 0x40;
+  }
+
+ private:
+  CombineFormat f_;
+  int calls_ = 0;
+};
+
+TEST(MpiEp, ACorruptedCombineByteFailsVerificationInEveryFormat) {
+  MpiCommunicator mpi(MPI_COMM_WORLD);
+  for (CombineFormat f : kAllCombineFormats) {
+    CombineByteFlipper comm(mpi, f);
+    const NodeLayout l = discover_layout(comm, 1);
+    EpBenchOptions opt;
+    opt.config = small_v3(comm.size());
+    opt.config.combine_format = f;
+    opt.hierarchical = false;
+    const auto rows = run_ep(comm, l, opt);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_GT(rows[0].wrong, 0) << to_string(f);
+    EXPECT_TRUE(rows[0].dispatch_s.empty()) << to_string(f);
+    if (comm.rank() == comm.size() - 1) {  // the rank whose combine record was corrupted
+      EXPECT_NE(rows[0].detail.find("against the reference"), std::string::npos)
+          << to_string(f) << ": " << rows[0].detail;
+    }
+  }
 }
 
 }  // namespace

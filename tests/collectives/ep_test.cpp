@@ -91,7 +91,7 @@ TEST(EpRecord, CombineRecordRoundTrips) {
   std::int32_t reserved = -1;
   std::memcpy(&reserved, rec + 4, 4);
   EXPECT_EQ(reserved, 0);
-  EXPECT_EQ(reinterpret_cast<std::byte*>(CombineRecordLayout::values(rec)), rec + 8);
+  EXPECT_EQ(CombineRecordLayout::payload(rec), rec + 8);
   float sum[4] = {1, 1, 1, 1};
   k.add_values(rec, sum);
   for (int i = 0; i < 4; ++i) EXPECT_EQ(sum[i], 1 + values[i]) << i;
