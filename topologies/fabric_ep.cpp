@@ -30,7 +30,16 @@ struct SplitMix {
 // routing.h's rule for one token with i.i.d. uniform scores (32-bit; ties go to the lower id):
 // group scores (the best score, or the sum of the two best), the best M groups, the top-k
 // experts among theirs. Each expert is one 64-bit key, its score above its complemented id, so
-// one integer comparison orders by score and then by the lower id, without branches.
+// one integer comparison orders by score and then by the lower id, without branches; keys are
+// distinct and above 0.
+//
+// The work is in three passes over a token's E keys, each free of data-dependent branches where
+// it can be: (1) the draws become keys; (2) each group's best and second keys (conditional moves;
+// a branch here mispredicts on every new maximum); (3) the top-k, seeded with the chosen groups'
+// best and second keys, after which only keys above the seeds' k-th can still enter: they are
+// gathered without a branch and inserted. The top-k of a set of distinct keys does not depend on
+// the order they are visited in, so the experts (and the draws) are those of a plain insertion
+// over the chosen groups.
 class TokenRouter {
  public:
   TokenRouter(std::int64_t experts, std::int64_t groups, std::int64_t groups_per_token,
@@ -42,51 +51,91 @@ class TokenRouter {
         k_(top_k),
         rule_(rule),
         key_(static_cast<size_t>(experts)),
+        best_(static_cast<size_t>(groups)),
+        second_(static_cast<size_t>(groups)),
         group_key_(static_cast<size_t>(groups)),
-        top_(static_cast<size_t>(top_k)) {}
+        top_(static_cast<size_t>(top_k)),
+        survivors_(static_cast<size_t>(experts)) {}
 
   // The token's experts into `out` (k of them, best first).
   void route(SplitMix& rng, std::vector<std::int32_t>& out) {
     constexpr std::uint64_t kLow = 0xffffffffULL;
-    for (std::int64_t e = 0; e < experts_; e += 2) {
-      const std::uint64_t r = rng.next();
-      key_[static_cast<size_t>(e)] = (r & ~kLow) | (~static_cast<std::uint64_t>(e) & kLow);
-      if (e + 1 < experts_)
-        key_[static_cast<size_t>(e + 1)] = (r << 32) | (~static_cast<std::uint64_t>(e + 1) & kLow);
+    // Locals, not members: the stores through the key arrays could alias them otherwise, and the
+    // compiler would reload them on every iteration.
+    const std::int64_t experts = experts_, groups = groups_, per_group = per_group_, m = m_, k = k_;
+    std::uint64_t* const key = key_.data();
+    std::uint64_t* const best = best_.data();
+    std::uint64_t* const second = second_.data();
+    std::uint64_t* const group_key = group_key_.data();
+    std::uint64_t* const top = top_.data();
+
+    // (1) Two 32-bit scores a draw, in expert order.
+    SplitMix r = rng;
+    std::int64_t e = 0;
+    for (; e + 1 < experts; e += 2) {
+      const std::uint64_t x = r.next();
+      key[e] = (x & ~kLow) | (~static_cast<std::uint64_t>(e) & kLow);
+      key[e + 1] = (x << 32) | (~static_cast<std::uint64_t>(e + 1) & kLow);
     }
-    for (std::int64_t gi = 0; gi < groups_; ++gi) {
-      std::uint64_t best = 0, second = 0;
-      const std::uint64_t* k = key_.data() + gi * per_group_;
-      for (std::int64_t i = 0; i < per_group_; ++i) {
-        const std::uint64_t lo = std::min(best, k[i]);
-        best = std::max(best, k[i]);
-        second = std::max(second, lo);
+    if (e < experts) key[e] = (r.next() & ~kLow) | (~static_cast<std::uint64_t>(e) & kLow);
+    rng = r;
+
+    // (2) Each group's best and second keys (0 for no second), and its score.
+    for (std::int64_t gi = 0; gi < groups; ++gi) {
+      const std::uint64_t* g = key + gi * per_group;
+      std::uint64_t b = 0, s = 0;
+      for (std::int64_t i = 0; i < per_group; ++i) {
+        const std::uint64_t x = g[i];
+        const std::uint64_t lo = x < b ? x : b;
+        b = x < b ? b : x;
+        s = s < lo ? lo : s;
       }
+      best[gi] = b;
+      second[gi] = s;
       const std::uint64_t score =
-          rule_ == GroupScore::kMax || per_group_ < 2 ? best >> 32 : (best >> 32) + (second >> 32);
-      group_key_[static_cast<size_t>(gi)] =
-          score << kGroupBits | (kGroupMask - static_cast<std::uint64_t>(gi));
+          rule_ == GroupScore::kMax || per_group < 2 ? b >> 32 : (b >> 32) + (s >> 32);
+      group_key[gi] = score << kGroupBits | (kGroupMask - static_cast<std::uint64_t>(gi));
     }
-    std::partial_sort(group_key_.begin(), group_key_.begin() + m_, group_key_.end(),
-                      std::greater<>());
-    // The top-k keys by insertion (k is small), best first.
+    std::partial_sort(group_key, group_key + m, group_key + groups, std::greater<>());
+
+    // (3) The top-k by insertion (k is small), best first; `cutoff` is the k-th key once there
+    // are k, below which no key can enter.
     std::int64_t n = 0;
-    for (std::int64_t i = 0; i < m_; ++i) {
-      const auto gi =
-          static_cast<std::int64_t>(kGroupMask - (group_key_[static_cast<size_t>(i)] & kGroupMask));
-      const std::uint64_t* k = key_.data() + gi * per_group_;
-      for (std::int64_t e = 0; e < per_group_; ++e) {
-        const std::uint64_t key = k[e];
-        if (n == k_ && key <= top_[static_cast<size_t>(k_ - 1)]) continue;
-        std::int64_t p = n < k_ ? n++ : k_ - 1;
-        for (; p > 0 && top_[static_cast<size_t>(p - 1)] < key; --p)
-          top_[static_cast<size_t>(p)] = top_[static_cast<size_t>(p - 1)];
-        top_[static_cast<size_t>(p)] = key;
+    std::uint64_t cutoff = 0;
+    auto insert = [&](std::uint64_t x) {
+      std::int64_t p = n < k ? n++ : k - 1;
+      for (; p > 0 && top[p - 1] < x; --p) top[p] = top[p - 1];
+      top[p] = x;
+      if (n == k) cutoff = top[k - 1];
+    };
+    auto chosen = [&](std::int64_t i) {
+      return static_cast<std::int64_t>(kGroupMask - (group_key[i] & kGroupMask));
+    };
+    for (std::int64_t i = 0; i < m; ++i) {
+      const std::int64_t gi = chosen(i);
+      if (best[gi] > cutoff) insert(best[gi]);
+      if (per_group >= 2 && second[gi] > cutoff) insert(second[gi]);
+    }
+    // The other keys of the chosen groups: those at or above a group's lowest seed are the
+    // seeds themselves (keys are distinct), those at or below the cutoff cannot enter.
+    std::uint64_t* const survivors = survivors_.data();
+    std::int64_t count = 0;
+    for (std::int64_t i = 0; i < m; ++i) {
+      const std::int64_t gi = chosen(i);
+      const std::uint64_t seed = per_group >= 2 ? second[gi] : best[gi];
+      const std::uint64_t* g = key + gi * per_group;
+      for (std::int64_t j = 0; j < per_group; ++j) {
+        const std::uint64_t x = g[j];
+        survivors[count] = x;
+        count += static_cast<std::int64_t>((x > cutoff) & (x < seed));
       }
     }
-    out.resize(static_cast<size_t>(k_));
-    for (std::int64_t i = 0; i < k_; ++i)
-      out[static_cast<size_t>(i)] = static_cast<std::int32_t>(~top_[static_cast<size_t>(i)] & kLow);
+    for (std::int64_t i = 0; i < count; ++i)
+      if (survivors[i] > cutoff) insert(survivors[i]);
+
+    out.resize(static_cast<size_t>(k));
+    for (std::int64_t i = 0; i < k; ++i)
+      out[static_cast<size_t>(i)] = static_cast<std::int32_t>(~top[i] & kLow);
   }
 
   static constexpr int kGroupBits = 24;  // groups < 2^24; a score sum < 2^33: 57 bits in all
@@ -96,8 +145,10 @@ class TokenRouter {
   std::int64_t experts_, groups_, per_group_, m_, k_;
   GroupScore rule_;
   std::vector<std::uint64_t> key_;
+  std::vector<std::uint64_t> best_, second_;  ///< per group
   std::vector<std::uint64_t> group_key_;
   std::vector<std::uint64_t> top_;
+  std::vector<std::uint64_t> survivors_;  ///< keys that may still enter the top-k
 };
 
 // Counts of token copies: network per (source GPU, destination node), NVLink per (forwarding
@@ -114,7 +165,18 @@ class Accumulator {
       throw Error(fmt::format(
           "{} experts do not spread evenly over {} GPUs: expected a multiple of the GPUs", experts,
           gpus));
-    per_gpu_ = experts / gpus;
+    // The expert -> GPU -> (node, local index) maps, looked up once per expert of a token rather
+    // than divided out: E + 2 G small integers.
+    const std::int64_t per_gpu = experts / gpus;
+    expert_gpu_.resize(static_cast<size_t>(experts));
+    for (std::int64_t e = 0; e < experts; ++e)
+      expert_gpu_[static_cast<size_t>(e)] = static_cast<std::int32_t>(e / per_gpu);
+    gpu_node_.resize(static_cast<size_t>(gpus));
+    gpu_local_.resize(static_cast<size_t>(gpus));
+    for (std::int32_t gpu = 0; gpu < gpus; ++gpu) {
+      gpu_node_[static_cast<size_t>(gpu)] = gpu / gpn_;
+      gpu_local_[static_cast<size_t>(gpu)] = gpu % gpn_;
+    }
     net_.assign(static_cast<size_t>(gpus) * static_cast<size_t>(nodes_), 0);
     nvl_.assign(static_cast<size_t>(gpus) * static_cast<size_t>(gpn_), 0);
     node_seen_.assign(static_cast<size_t>(nodes_), -1);
@@ -125,23 +187,24 @@ class Accumulator {
     if (src < 0 || src >= gpus_)
       throw Error(fmt::format("a token of GPU {}: expected 0 to {}", src, gpus_ - 1));
     const std::int32_t n = src / gpn_, l = src % gpn_;
-    ++tokens_;
+    const std::int64_t token = tokens_++;  // a local: the stores below could alias the member
     for (std::int32_t e : experts) {
       if (e < 0 || e >= experts_)
-        throw Error(fmt::format("token {} of GPU {} picks expert {}: expected 0 to {}", tokens_ - 1,
-                                src, e, experts_ - 1));
-      const auto gpu = static_cast<std::int32_t>(e / per_gpu_);
-      const std::int32_t m = gpu / gpn_, j = gpu % gpn_;
-      if (node_seen_[static_cast<size_t>(m)] != tokens_) {
-        node_seen_[static_cast<size_t>(m)] = tokens_;
+        throw Error(fmt::format("token {} of GPU {} picks expert {}: expected 0 to {}", token, src,
+                                e, experts_ - 1));
+      const std::int32_t gpu = expert_gpu_[static_cast<size_t>(e)];
+      const std::int32_t m = gpu_node_[static_cast<size_t>(gpu)];
+      const std::int32_t j = gpu_local_[static_cast<size_t>(gpu)];
+      if (node_seen_[static_cast<size_t>(m)] != token) {
+        node_seen_[static_cast<size_t>(m)] = token;
         ++pairs_;
         if (m != n) {
           ++remote_pairs_;
           ++net_[static_cast<size_t>(src) * static_cast<size_t>(nodes_) + static_cast<size_t>(m)];
         }
       }
-      if (gpu_seen_[static_cast<size_t>(gpu)] != tokens_) {
-        gpu_seen_[static_cast<size_t>(gpu)] = tokens_;
+      if (gpu_seen_[static_cast<size_t>(gpu)] != token) {
+        gpu_seen_[static_cast<size_t>(gpu)] = token;
         if (j != l) {
           ++nvl_copies_;
           const std::int64_t relay = std::int64_t{m} * gpn_ + l;
@@ -198,7 +261,8 @@ class Accumulator {
 
  private:
   std::int32_t gpus_, gpn_, nodes_;
-  std::int64_t experts_, per_gpu_ = 1;
+  std::int64_t experts_;
+  std::vector<std::int32_t> expert_gpu_, gpu_node_, gpu_local_;
   std::int64_t tokens_ = 0, pairs_ = 0, remote_pairs_ = 0, nvl_copies_ = 0;
   std::vector<std::int64_t> net_, nvl_;
   std::vector<std::int64_t> node_seen_, gpu_seen_;

@@ -30,6 +30,22 @@ bool is_ep_traffic_name(const std::string& name) {
 
 namespace {
 
+struct SimulationOptions {
+  RoutingOptions routing;
+  FluidOptions fluid;
+};
+
+// How the request's flows are routed under policy `p` (PXN and the hash seed as requested) and
+// how the fluid model ends them.
+SimulationOptions simulation_options(const FabricRequest& r, RoutingPolicy p) {
+  SimulationOptions o;
+  o.routing.policy = p;
+  o.routing.pxn = r.pxn;
+  o.routing.seed = r.seed;
+  o.fluid.finish_window = r.finish_window;
+  return o;
+}
+
 // EP dispatch or combine: the traffic's counts, then per policy the time and the per-GPU
 // bandwidths (fabric_ep.h defines them).
 Report ep_report(const ClusterSpec& c, const FabricGraph& g, const FabricGraph& failed,
@@ -65,12 +81,7 @@ Report ep_report(const ClusterSpec& c, const FabricGraph& g, const FabricGraph& 
   row(traffic, "ep.logical_bytes_per_gpu", "DeepEP-logical bytes a GPU (token-node pairs x copy)",
       t.logical_bytes() / gpus / 1e6, "MB");
   for (RoutingPolicy p : r.policies) {
-    RoutingOptions ro;
-    ro.policy = p;
-    ro.pxn = r.pxn;
-    ro.seed = r.seed;
-    FluidOptions fl;
-    fl.finish_window = r.finish_window;
+    const auto [ro, fl] = simulation_options(r, p);
     const EpResult res = simulate_ep(failures.empty() ? g : failed, t, ro, fl);
     const std::string section =
         fmt::format("{} routing: {} flows{}", to_string(p), res.phase.flows,
@@ -156,12 +167,7 @@ Report fabric_report(const ClusterSpec& c, const FabricRequest& r) {
         static_cast<double>(failed.failed_links()), "", what);
   }
   for (RoutingPolicy p : r.policies) {
-    RoutingOptions ro;
-    ro.policy = p;
-    ro.pxn = r.pxn;
-    ro.seed = r.seed;
-    FluidOptions fl;
-    fl.finish_window = r.finish_window;
+    const auto [ro, fl] = simulation_options(r, p);
     const CollectiveResult res = simulate_collective(failures.empty() ? g : failed, coll, ro, fl);
     const std::string traffic = matrix ? fmt::format("the file's flows among {} GPUs", res.ranks)
                                        : fmt::format("{} group(s) of {} ranks (stride {})",

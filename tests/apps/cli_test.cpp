@@ -263,6 +263,61 @@ TEST(Cli, FabricTrafficFile) {
   EXPECT_NE(usage.out.find("--bytes does not apply to a traffic file"), std::string::npos);
 }
 
+TEST(Cli, FabricEpOptionsOnlyWithEpTraffic) {
+  // The EP traffic options (tokens, hidden size, top-k, experts, node limit) shape the tokens'
+  // routing and mean nothing to a collective or a traffic file; a collective's size and groups
+  // mean nothing to EP traffic, whose flows come from the routing. Either misuse is a usage
+  // error (exit 2) that names the option, even at its default value, and prints no report.
+  const std::string cluster = "fabric --cluster deepseek-h800-2048 --gpus 16 ";
+  struct Misuse {
+    const char* traffic;
+    const char* option;
+    const char* expected;
+  };
+  const Misuse misuses[] = {
+      {"all_gather", "--tokens 4096",
+       "--tokens applies to --traffic ep_dispatch or ep_combine only (got --traffic all_gather)"},
+      {"reduce_scatter", "--top-k 4", "--top-k applies to --traffic ep_dispatch or ep_combine"},
+      {"all_to_all", "--experts 128", "--experts applies to --traffic ep_dispatch or ep_combine"},
+      {"all_reduce", "--hidden 4096", "--hidden applies to --traffic ep_dispatch or ep_combine"},
+      {"all_gather", "--max-nodes 2", "--max-nodes applies to --traffic ep_dispatch or ep_combine"},
+      {"ep_dispatch", "--bytes 1GiB", "--bytes does not apply to --traffic ep_dispatch"},
+      {"ep_combine", "--bytes 64MiB", "--bytes does not apply to --traffic ep_combine"},
+      {"ep_dispatch", "--group 8", "--group does not apply to --traffic ep_dispatch"},
+      {"ep_combine", "--stride 2", "--stride does not apply to --traffic ep_combine"},
+  };
+  for (const Misuse& m : misuses) {
+    const std::string args = cluster + "--traffic " + m.traffic + " " + m.option;
+    const CommandResult r = run(args);
+    EXPECT_EQ(r.status, 2) << args << ": " << r.out;
+    EXPECT_NE(r.out.find(m.expected), std::string::npos) << args << ": " << r.out;
+    EXPECT_EQ(run(args, /*stdout_only=*/true).out, "") << args;
+  }
+  // A traffic file is not EP traffic either.
+  const std::string file = std::string(COBENCH_TEST_DATA_DIR) + "/fabric/two_flows.traffic";
+  const CommandResult on_file = run("fabric --cluster h100-ib-256 --tokens 64 --traffic " + file);
+  EXPECT_EQ(on_file.status, 2) << on_file.out;
+  EXPECT_NE(on_file.out.find("--tokens applies to --traffic ep_dispatch or ep_combine only"),
+            std::string::npos)
+      << on_file.out;
+  // The same options where they belong run. 16 GPUs = 2 nodes, 16 experts (one a GPU), top-2,
+  // both nodes allowed: a token's two experts are a uniform pair of the 16. They share a node
+  // with probability 2 x C(8, 2) / C(16, 2) = 56 / 120, so E[nodes] = 2 - 0.4667 = 1.5333; an
+  // expert's GPU has the token's local index (no NVLink copy) with probability 2 / 16, so
+  // E[NVLink copies] = 2 x 7 / 8 = 1.75. 1024 tokens: standard errors about 0.016 and 0.014.
+  const CommandResult ok = run(cluster +
+                                   "--traffic ep_dispatch --tokens 64 --top-k 2 --experts 16 "
+                                   "--max-nodes 2 --routing static --format json",
+                               /*stdout_only=*/true);
+  ASSERT_EQ(ok.status, 0) << ok.out;
+  const nlohmann::json j = nlohmann::json::parse(ok.out);
+  std::map<std::string, double> v;
+  for (const auto& row : j["rows"]) v[row["key"].get<std::string>()] = row["cobench"];
+  ASSERT_TRUE(v.count("ep.nodes_per_token") && v.count("ep.nvlink_copies_per_token")) << ok.out;
+  EXPECT_NEAR(v["ep.nodes_per_token"], 2 - 56.0 / 120, 0.06);
+  EXPECT_NEAR(v["ep.nvlink_copies_per_token"], 1.75, 0.08);
+}
+
 TEST(Cli, AnalyzeTrain) {
   // DeepSeek-V3's pre-training setting by default: 120 micro-batches of one sequence a pipeline;
   // the step and its parts in JSON, the sweep's count beside them.

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 // EP dispatch and combine traffic (fabric_ep.h) against hand-worked bytes and rates on a tiny
-// multi-plane fabric, the sampled node-limited routing against its exact expectation, and the
-// inputs it refuses.
+// multi-plane fabric, the sampled node-limited routing against its exact expectation and against a
+// plain sort of the same draws, and the inputs it refuses.
 #include "topologies/fabric_ep.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/test_util.h"
@@ -155,6 +158,100 @@ TEST(FabricEp, NodeLimitAndTheNicBound) {
         r.logical_bw_bytes_per_s / r.physical_bw_bytes_per_s,
         static_cast<double>(t.token_node_pairs) / static_cast<double>(t.remote_token_node_pairs),
         1e-9);
+  }
+}
+
+// The node-limited rule written plainly, by sorting, as a second implementation of the sampler
+// in fabric_ep.cpp: its stream (splitmix64, one a GPU seeded from seed ^ (GPU x
+// 0xd1b54a32d192ed03), two 32-bit scores a draw, the high half for the even expert), group
+// scores, the best M groups and the top-k of their experts, ties to the lower id.
+std::vector<EpTokenRoute> reference_routes(std::int32_t gpus, std::int64_t nodes,
+                                           const EpTrafficOptions& o) {
+  struct Stream {
+    std::uint64_t state;
+    std::uint64_t next() {
+      std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+      return z ^ (z >> 31);
+    }
+  };
+  const std::int64_t per_group = o.experts / nodes, m = std::min(o.max_nodes, nodes);
+  std::vector<EpTokenRoute> routes;
+  for (std::int32_t src = 0; src < gpus; ++src) {
+    Stream rng{Stream{o.seed ^ (static_cast<std::uint64_t>(src) * 0xd1b54a32d192ed03ULL)}.next()};
+    for (std::int64_t t = 0; t < o.tokens_per_gpu; ++t) {
+      std::vector<std::uint32_t> score(static_cast<size_t>(o.experts));
+      for (size_t e = 0; e < score.size(); e += 2) {
+        const std::uint64_t x = rng.next();
+        score[e] = static_cast<std::uint32_t>(x >> 32);
+        if (e + 1 < score.size()) score[e + 1] = static_cast<std::uint32_t>(x);
+      }
+      // (score, id) best first: higher score, then lower id.
+      auto better = [](const std::pair<std::uint64_t, std::int64_t>& a,
+                       const std::pair<std::uint64_t, std::int64_t>& b) {
+        return a.first != b.first ? a.first > b.first : a.second < b.second;
+      };
+      std::vector<std::pair<std::uint64_t, std::int64_t>> groups;
+      for (std::int64_t gi = 0; gi < nodes; ++gi) {
+        std::vector<std::uint32_t> s(score.begin() + gi * per_group,
+                                     score.begin() + (gi + 1) * per_group);
+        std::sort(s.begin(), s.end(), std::greater<>());
+        const bool top2 = o.group_score == GroupScore::kTop2Sum && per_group >= 2;
+        groups.emplace_back(std::uint64_t{s[0]} + (top2 ? s[1] : 0), gi);
+      }
+      std::sort(groups.begin(), groups.end(), better);
+      std::vector<std::pair<std::uint64_t, std::int64_t>> experts;
+      for (std::int64_t i = 0; i < m; ++i)
+        for (std::int64_t e = groups[static_cast<size_t>(i)].second * per_group;
+             e < (groups[static_cast<size_t>(i)].second + 1) * per_group; ++e)
+          experts.emplace_back(score[static_cast<size_t>(e)], e);
+      std::sort(experts.begin(), experts.end(), better);
+      EpTokenRoute r{src, {}};
+      for (std::int64_t i = 0; i < o.top_k; ++i)
+        r.experts.push_back(static_cast<std::int32_t>(experts[static_cast<size_t>(i)].second));
+      routes.push_back(std::move(r));
+    }
+  }
+  return routes;
+}
+
+TEST(FabricEp, SampledRoutingEqualsAPlainSortOfTheRule) {
+  // The sampler's traffic, flow by flow, equals that of the same draws routed by sorting: all
+  // nodes allowed (32 GPUs, 4 nodes, M = 4), the paper's limit (64 GPUs, 4 of 8 nodes), a
+  // tighter one with a larger top-k (128 GPUs, 2 of 16 nodes, top-12), and the max-score rule.
+  const FabricGraph g(load_cluster_file("deepseek-h800-2048"));
+  struct Shape {
+    std::int32_t gpus;
+    std::int64_t max_nodes, top_k;
+    GroupScore rule;
+    std::uint64_t seed;
+  };
+  for (const Shape& sh :
+       {Shape{32, 4, 8, GroupScore::kTop2Sum, 0}, Shape{64, 4, 8, GroupScore::kTop2Sum, 7},
+        Shape{128, 2, 12, GroupScore::kTop2Sum, 1}, Shape{64, 3, 8, GroupScore::kMax, 3}}) {
+    EpTrafficOptions o;
+    o.tokens_per_gpu = 64;
+    o.max_nodes = sh.max_nodes;
+    o.top_k = sh.top_k;
+    o.group_score = sh.rule;
+    o.seed = sh.seed;
+    const EpTraffic sampled = ep_traffic(g, sh.gpus, o, EpDirection::kDispatch);
+    const EpTraffic plain =
+        ep_traffic_from_routes(g, sh.gpus, o.experts, o.hidden, EpDirection::kDispatch,
+                               reference_routes(sh.gpus, sh.gpus / g.gpus_per_node(), o));
+    SCOPED_TRACE(sh.gpus);
+    EXPECT_EQ(sampled.tokens, plain.tokens);
+    EXPECT_EQ(sampled.token_node_pairs, plain.token_node_pairs);
+    EXPECT_EQ(sampled.remote_token_node_pairs, plain.remote_token_node_pairs);
+    EXPECT_EQ(sampled.nvlink_copies, plain.nvlink_copies);
+    EXPECT_EQ(sampled.network_flows, plain.network_flows);
+    ASSERT_EQ(sampled.flows.size(), plain.flows.size());
+    for (size_t i = 0; i < sampled.flows.size(); ++i) {
+      EXPECT_EQ(sampled.flows[i].src_gpu, plain.flows[i].src_gpu) << i;
+      EXPECT_EQ(sampled.flows[i].dst_gpu, plain.flows[i].dst_gpu) << i;
+      EXPECT_EQ(sampled.flows[i].bytes, plain.flows[i].bytes) << i;
+    }
   }
 }
 
