@@ -80,6 +80,14 @@ int main(int argc, char** argv) {
     const int per_node = common.ranks_per_node > 0 ? common.ranks_per_node : 8;
     const coll::ep::EpConfig config = app::resolve(cli).config;
     try {
+      // The plan runs nothing and writes no results: options that would are refused, not ignored.
+      if (!common.out.empty() || !common.fault.empty() || common.backend != "mpi")
+        throw Error(
+            fmt::format("--plan-ranks prints a plan and runs nothing: {} has no effect "
+                        "with it",
+                        !common.out.empty()     ? "--out"
+                        : !common.fault.empty() ? "--fault"
+                                                : "--backend"));
       if (plan_ranks % per_node != 0)
         throw Error(fmt::format("--plan-ranks {}: nodes of --ranks-per-node {}{} must divide it",
                                 plan_ranks, per_node,

@@ -89,6 +89,11 @@ TEST(HostileCommCli, EpNumericOptionsAreFiniteAndInRange) {
                      "--tokens 1048576 x --hidden 1048576: a rank's own tokens alone take "
                      "3104.0 GiB",
                      "this host has");
+  // The plan runs nothing: an --out it would not write, or a --fault it would not inject, is
+  // refused rather than ignored.
+  expect_usage_error(COBENCH_EP, "--plan-ranks 16 --out /nonexistent/dir/x.json",
+                     "--plan-ranks prints a plan and runs nothing", "--out has no effect");
+  expect_usage_error(COBENCH_EP, "--plan-ranks 16 --fault 1:throw", "--fault has no effect", "");
   // A rank count the options do not fit: still a usage error.
   expect_usage_error(COBENCH_EP, "--plan-ranks 3", "--plan-ranks 3: nodes of --ranks-per-node 8",
                      "must divide it");
