@@ -43,6 +43,13 @@ def column(values) -> np.ndarray:
     return np.asarray(values, dtype=object)
 
 
+def matching(values: pd.Series, predicate) -> pd.Series:
+    """predicate(value) of each value, called once per distinct value (a column of 10^5 rows holds
+    a few names): a boolean Series on the same index."""
+    distinct = values.unique()
+    return values.isin([v for v in distinct if predicate(v)])
+
+
 def as_number(value) -> float | None:
     """A parameter as a finite number, or None: a results file may hold a string (or a boolean)
     where a number is expected (`m: "abc"`), and such a record is charted by name instead."""

@@ -18,15 +18,24 @@ def shared(latest_rows: pd.DataFrame) -> pd.DataFrame:
     """Rows of the configurations and metrics measured on >= 2 machines, with a `label`
     (benchmark, readable parameters, metric) for people."""
     rows = latest_rows[latest_rows["unit"].isin(THROUGHPUT_UNITS)]
+    if rows.empty or rows["host"].nunique() < 2:
+        rows = rows.iloc[:0]  # nothing measured on two machines
     keys = ["suite", "benchmark", "backend", "params_key", "metric"]
     counts = rows.groupby(keys)["host"].transform("nunique")
     rows = rows[counts >= 2]
-    labels = pd.Series("", index=rows.index, dtype=object)
+    labels = {}
     for _, g in rows.groupby("suite"):
         fixed = _constant_params(list(g["params"]))
-        for i, b, p, m in zip(g.index, g["benchmark"], g["params"], g["metric"]):
-            labels[i] = _label(b, p, m, fixed)
-    return rows.assign(label=labels).sort_values(["suite", "label", "host"], ignore_index=True)
+        known = {}  # a configuration's label, made once for all its machines
+        for i, b, p, k, m in zip(g.index, g["benchmark"], g["params"], g["params_key"],
+                                 g["metric"]):
+            label = known.get((b, k, m))
+            if label is None:
+                label = known[(b, k, m)] = _label(b, p, m, fixed)
+            labels[i] = label
+    rows = rows.assign(label=pd.Series([labels[i] for i in rows.index], index=rows.index,
+                                       dtype=object))
+    return rows.sort_values(["suite", "label", "host"], ignore_index=True)
 
 
 DERIVED_SUFFIXES = ("_per_rank", "_per_token", "_max_rank")  # counts a run derives (EP bytes)
@@ -57,10 +66,13 @@ def table_rows(rows: pd.DataFrame, machines: list[str]) -> tuple[list[str], list
     """(columns, rows) of one suite: label, unit, a value per machine, ratios to the first."""
     first = machines[0]
     columns = ["configuration", "unit"] + machines + [f"{m} / {first}" for m in machines[1:]]
+    configurations: dict[tuple[str, str], dict[str, float]] = {}
+    for label, unit, host, median in zip(rows["label"], rows["unit"], rows["host"],
+                                         rows["median"]):
+        configurations.setdefault((label, unit), {})[host] = median
     out = []
-    for (label, unit), g in rows.groupby(["label", "unit"], sort=True):
+    for (label, unit), values in sorted(configurations.items(), key=lambda kv: kv[0]):
         factor, shown, _ = scale(unit)
-        values = dict(zip(g["host"], g["median"]))
         row = [label, shown] + [values[m] * factor if m in values else None for m in machines]
         base = values.get(first)
         row += [f"{values[m] / base:.3g}x" if base and m in values else "" for m in machines[1:]]

@@ -38,7 +38,7 @@ def results_paths(inputs: list[str]) -> list[Path]:
                 if _hidden(f, p) or not f.is_file():
                     continue
                 try:
-                    doc = cr.read_json(f)
+                    doc = cr.read_json_head(f)
                 except cr.ResultsError as e:
                     raise InputError(str(e)) from e
                 if cr.is_results_doc(doc):
@@ -159,22 +159,33 @@ def _peak(metric: dict, metrics: dict) -> tuple[str | None, float]:
     return None, float("nan")
 
 
-def _record_rows(doc: dict, index: int, record: dict, label: str) -> list[tuple]:
-    """The record's rows, in the order of COLUMNS."""
-    run = doc["run"]
+def _record_rows(head: tuple, record: dict) -> list[tuple]:
+    """The record's rows, in the order of COLUMNS (`head`: the run's columns and the index)."""
     params = dict(sorted(record["parameters"].items()))
-    params_key = json.dumps(params, default=str)  # sorted already: the configuration's key
-    head = (doc["_file"], label, run["utc_time"], run["git_commit"], index, record["suite"],
-            record["benchmark"], record["backend"])
-    status = record["verification"]["status"]
+    params_key = _KEY_ENCODER.encode(params)  # sorted already: the configuration's key
+    head = head + (record["suite"], record["benchmark"], record["backend"])
+    tail = (record["verification"]["status"], params, params_key)
     metrics = record["metrics"]
+    counters = None  # the record's fraction-of-peak counters, found once
     rows = []
     for name in sorted(metrics):
         m = metrics[name]
-        peak_name, peak_value = _peak(m, metrics)
-        rows.append(head + (name, m["unit"], _median(m), len(m["values"]), peak_name, peak_value,
-                            status, params, params_key))
+        if "peak" in m:
+            peak_name, peak_value = m["peak"]["name"], m["peak"]["value"]
+        else:
+            if counters is None:
+                counters = [n for n in metrics if metrics[n]["unit"] == "1"
+                            and n.endswith(FRACTION_SUFFIXES)]
+            peak_name, peak_value = _peak(m, metrics) if counters else (None, _NAN)
+        values = m["values"]
+        median = m["median"] if "median" in m else _median(m)
+        rows.append(head + (name, m["unit"], median, len(values), peak_name, peak_value) + tail)
     return rows
+
+
+_NAN = float("nan")
+# json.dumps(params) as the configuration's key; parameters are numbers, strings and booleans.
+_KEY_ENCODER = json.JSONEncoder(default=str)
 
 
 COLUMNS = ["file", "host", "utc_time", "git_commit", "record", "suite", "benchmark", "backend",
@@ -187,8 +198,12 @@ def to_frame(runs: list[dict]) -> pd.DataFrame:
     Unlike cobench_results.to_frame it keeps the file, the peak's value (or one implied by a
     fraction-of-peak counter) and computes a median where the file stores none."""
     labels = machine_labels(runs)
-    rows = [row for doc in runs for i, rec in enumerate(doc["records"])
-            for row in _record_rows(doc, i, rec, labels[machine_key(doc["run"])])]
+    rows = []
+    for doc in runs:
+        run = doc["run"]
+        head = (doc["_file"], labels[machine_key(run)], run["utc_time"], run["git_commit"])
+        for i, rec in enumerate(doc["records"]):
+            rows.extend(_record_rows(head + (i,), rec))
     return pd.DataFrame.from_records(rows, columns=COLUMNS)
 
 
@@ -197,8 +212,12 @@ def latest(frame: pd.DataFrame) -> pd.DataFrame:
     of the latest run: a benchmark run at 4 and at 8 ranks keeps both."""
     if frame.empty:
         return frame
-    ordered = frame.sort_values(["utc_time", "file", "record"])
     keys = ["host", "suite", "benchmark", "backend", "params_key", "metric"]
+    if frame.groupby("host")["file"].nunique().max() == 1:
+        # One run per machine: a file holds each (suite, benchmark, backend) once (validated)
+        # and a record each metric once, so no row repeats the keys of another.
+        return frame.sort_values(keys, ignore_index=True)
+    ordered = frame.sort_values(["utc_time", "file", "record"])
     return ordered.drop_duplicates(keys, keep="last").sort_values(keys, ignore_index=True)
 
 
@@ -250,9 +269,27 @@ def is_side_by_side(doc: dict, source: str = "") -> bool:
     if "clusters" not in doc:
         return False
     clusters = doc["clusters"]
-    if not isinstance(clusters, list) or not all(isinstance(c, dict) for c in clusters):
-        raise InputError(f"{source}: analysis: `clusters` must be a list of objects")
+    if not isinstance(clusters, list):
+        raise InputError(f"{source}: analysis: $.clusters: expected a list of objects (one per "
+                         f"cluster), found {_json_type(clusters)}")
+    for i, c in enumerate(clusters):
+        if not isinstance(c, dict):
+            raise InputError(f"{source}: analysis: $.clusters[{i}]: expected an object (one "
+                             f"cluster), found {_json_type(c)}")
     return True
+
+
+def _json_type(value) -> str:
+    """What a JSON value is, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "an object"
 
 
 def analysis_inputs(doc: dict | None) -> pd.DataFrame:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.charts import HEIGHT, base_name, column, esc, log_axis, params_label
+from dashboard.charts import HEIGHT, base_name, column, esc, log_axis, matching, params_label
 
 MEMORY_INPUTS = ("cpu.memory_bandwidth", "gpu.hbm_bandwidth")
 BANDWIDTH_SUITES = ("memory", "mla")
@@ -38,7 +38,8 @@ def points(rows: pd.DataFrame) -> pd.DataFrame:
     keys = ["file", "record"]
     ordered = rows.sort_values(keys + ["metric"])
     flop = ordered[ordered["unit"] == "FLOP/s"].drop_duplicates(keys)
-    moved = ordered[(ordered["unit"] == "B/s") & ordered["metric"].str.endswith("bytes_per_s")]
+    moved = ordered[(ordered["unit"] == "B/s")
+                    & matching(ordered["metric"], lambda m: m.endswith("bytes_per_s"))]
     both = flop.merge(moved.drop_duplicates(keys)[keys + ["median"]], on=keys,
                       suffixes=("", "_bytes"))
     both = both[(both["median"] > 0) & (both["median_bytes"] > 0)]
@@ -67,10 +68,12 @@ def roofs(rows: pd.DataFrame) -> Roofs:
     memory = bw[bw["params"].map(lambda p: _model_input(p) in MEMORY_INPUTS)]
     if not memory.empty:
         r.measured_bw = float(memory["median"].max())
-    stated = rows["peak_value"].notna() & ~rows["peak_name"].fillna("").str.endswith(" counter")
+    stated = rows["peak_value"].notna() & ~matching(
+        rows["peak_name"], lambda n: isinstance(n, str) and n.endswith(" counter"))
     if (stated & (rows["unit"] == "FLOP/s")).any():
         r.datasheet_flops = float(rows[stated & (rows["unit"] == "FLOP/s")]["peak_value"].max())
-    mem_stated = stated & (rows["unit"] == "B/s") & rows["suite"].str.startswith(BANDWIDTH_SUITES)
+    mem_stated = stated & (rows["unit"] == "B/s") & matching(
+        rows["suite"], lambda s: s.startswith(BANDWIDTH_SUITES))
     if mem_stated.any():
         r.datasheet_bw = float(rows[mem_stated]["peak_value"].max())
     return r

@@ -12,6 +12,8 @@ from pathlib import Path
 import pandas as pd
 import plotly.offline
 
+import cobench_results as cr
+
 from dashboard import charts, compare, data, roofline
 from dashboard.html import PLOTLY_JS, empty, esc, figure, number, page, slug, table
 
@@ -133,13 +135,13 @@ def model_inputs(rows: pd.DataFrame, analysis: pd.DataFrame) -> pd.DataFrame:
 
 def _model_table(t: pd.DataFrame) -> str:
     rows = []
-    for _, r in t.iterrows():
-        factor, unit, _ = charts.scale(r["unit"])
-        err = "" if r["error"] is None or pd.isna(r["error"]) else f"{100 * r['error']:+.1f}%"
-        rows.append([r["input"], r["benchmark"], r["metric"], unit, r["measured"] * factor,
-                     None if pd.isna(r["datasheet"]) else r["datasheet"] * factor,
-                     "" if pd.isna(r["datasheet_from"]) else r["datasheet_from"], err,
-                     r["verification"], r["file"]])
+    for r in t.itertuples(index=False):
+        factor, unit, _ = charts.scale(r.unit)
+        err = "" if r.error is None or pd.isna(r.error) else f"{100 * r.error:+.1f}%"
+        rows.append([r.input, r.benchmark, r.metric, unit, r.measured * factor,
+                     None if pd.isna(r.datasheet) else r.datasheet * factor,
+                     "" if pd.isna(r.datasheet_from) else r.datasheet_from, err,
+                     r.verification, r.file])
     return table(["input", "record", "metric", "unit", "measured", "datasheet", "datasheet from",
                   "error (measured / datasheet - 1)", "verification", "file"], rows,
                  numeric={"measured", "datasheet"})
@@ -163,21 +165,25 @@ def records_table(rows: pd.DataFrame) -> str:
     return f"<details><summary>{len(rows)} metrics</summary>{body}{more}</details>"
 
 
-def machine_page(host: str, info: pd.Series, runs: list[dict], frame: pd.DataFrame,
+def machine_page(host: str, info: pd.Series, runs: list[dict], latest: pd.DataFrame,
                  analysis: pd.DataFrame) -> Page:
+    """`latest`: data.latest of every machine's rows (its rows of `host` are data.latest of the
+    host's rows: the latest run is chosen per host, and the host is the first sort key)."""
     p = Page(f"machine {host}")
     p.add(table(["host", "CPU", "GPUs"], [[host, info["cpu"], info["gpus"] or "none recorded"]]))
     p.heading("Runs")
     p.add(table(["file", "UTC time", "git commit", "records", "suites"],
                 [[d["_file"], d["run"]["utc_time"], d["run"]["git_commit"], len(d["records"]),
                   ", ".join(sorted({r["suite"] for r in d["records"]}))] for d in runs]))
-    rows = data.latest(frame[frame["host"] == host])
+    rows = latest[latest["host"] == host].reset_index(drop=True)
     suite = rows["suite"]
     p.heading("GEMM throughput by shape and precision")
-    p.chart(charts.gemm_figure(rows[suite.str.startswith("gemm")], f"{host}: GEMM"),
+    p.chart(charts.gemm_figure(rows[charts.matching(suite, lambda s: s.startswith("gemm"))],
+                               f"{host}: GEMM"),
             "No GEMM records with a FLOP/s metric on this machine.")
     p.heading("MLA and KV-cache memory bandwidth")
-    p.chart(charts.bandwidth_figures(rows[suite.str.startswith(("mla", "memory"))], host),
+    bandwidth = charts.matching(suite, lambda s: s.startswith(("mla", "memory")))
+    p.chart(charts.bandwidth_figures(rows[bandwidth], host),
             "No MLA or memory records with a B/s metric on this machine.")
     p.heading("Roofline: GEMM and attention against the machine's roofs")
     r = roofline.roofs(rows)
@@ -382,6 +388,12 @@ def build_site(inputs: list[str], out: str | Path, paper: str | None = None,
                history: str | None = None) -> list[Path]:
     """Reads everything, writes the site into `out` and returns the pages written. A page whose
     input was not given is not written (no paper page without --paper): the index says so."""
+    with cr.no_cyclic_gc():  # 10^7 objects of the results stay alive throughout
+        return _build_site(inputs, out, paper, analysis, history)
+
+
+def _build_site(inputs: list[str], out: str | Path, paper: str | None,
+                analysis: str | list[str] | None, history: str | None) -> list[Path]:
     runs = data.load_runs(data.results_paths(inputs))
     frame = data.to_frame(runs)
     paper_doc = data.load_json(paper, "paper report")
@@ -405,7 +417,7 @@ def build_site(inputs: list[str], out: str | Path, paper: str | None = None,
     for m in machines.itertuples():
         host_runs = [d for d in runs if labels[data.machine_key(d["run"])] == m.host]
         pages[files[m.host]] = machine_page(m.host, machines.set_index("host").loc[m.host],
-                                            host_runs, frame, analysis_rows)
+                                            host_runs, latest, analysis_rows)
     extras = {}
     across = compare_page(latest)
     if across is not None:

@@ -9,6 +9,7 @@ import base64
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -315,6 +316,34 @@ def _cli():
     spec.loader.exec_module(module)
     return module
 
+
+
+@pytest.mark.parametrize("clusters, message", [
+    ({"h200-ib-256": {}}, r"\$\.clusters: expected a list of objects \(one per cluster\), "
+                          r"found an object"),
+    ("h200-ib-256", r"\$\.clusters: expected a list of objects .* found a string"),
+    (None, r"\$\.clusters: expected a list of objects .* found null"),
+    ([{"cluster": "h200-ib-256"}, 3], r"\$\.clusters\[1\]: expected an object \(one "
+                                     r"cluster\), found a number"),
+    ([["h200-ib-256"]], r"\$\.clusters\[0\]: expected an object .* found a list"),
+])
+def test_side_by_side_analysis_whose_clusters_are_not_objects_is_refused(
+        tmp_path, capsys, clusters, message):
+    """A side-by-side analysis (`cobench analyze --cluster A --cluster B`) whose `clusters` is
+    not a list of objects stops the build: exit 1, one line naming the file and the path, and
+    no site written."""
+    doc = json.loads((DATA / "clusters.json").read_text())
+    doc["clusters"] = clusters
+    bad = tmp_path / "clusters.json"
+    bad.write_text(json.dumps(doc))
+    out = tmp_path / "site"
+    assert _cli().main([str(REPO / "results"), "-o", str(out), "--analysis", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"dashboard: {bad}: analysis: ") and err.count("\n") == 1, err
+    assert re.search(message, err), err
+    assert not out.exists()
+    with pytest.raises(data.InputError, match=message):
+        build_site([str(REPO / "results")], tmp_path / "site2", analysis=[str(bad)])
 
 def test_command_line(tmp_path, capsys):
     script = REPO / "scripts" / "dashboard.py"

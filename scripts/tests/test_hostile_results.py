@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import cobench_results as cr
+import results_fast
 from dashboard import data
 from dashboard.site import build_site
 
@@ -182,6 +183,100 @@ def test_cpp_reader_agrees(name, tmp_path, cobench_bin):
     if not CASES[name][1]:
         assert r.stderr.startswith(f"{f}: "), r.stderr
 
+
+
+def _extra(value):
+    def mutate(doc):
+        doc["records"][0]["extra"] = value
+    return mutate
+
+
+def _within_margin(doc):
+    """A stored median 0.8e-9 (relative) off: within cobench_results' tolerance (1e-9), outside
+    results_fast's margin (0.5e-9), so the reference decides (and accepts)."""
+    m = _time(doc)
+    m["median"] *= 1 + 0.8e-9
+
+
+# Files where results_fast must send the decision to the reference, or must agree with it.
+FAST_PATH_CASES = {
+    "repeated key in a record's extra": (_text('"verification"', '"extra": {"a": 1, "a": 2}, '
+                                                                 '"verification"'), False),
+    "key repeated by an escaped colon": (
+        _text('"sysinfo": {}', '"sysinfo": {"a\\u003ab": 1, "a:b": 2}'), False),
+    "escaped colon, no key repeated": (
+        _text('"sysinfo": {}', '"sysinfo": {"a\\u003ab": 1, "a:c": 2}'), True),
+    "repeated key after an escaped colon": (
+        _text('"sysinfo": {}', '"sysinfo": {"x": "\\u003a", "a": 1, "a": 2}'), False),
+    "extra 12 levels deep (beyond the typed depth)": (_with(_extra(
+        {"a": [[[[[[[[[[[{"b": 1}]]]]]]]]]]]})), True),
+    "extra 101 levels deep": (_with(_extra({"x": json.loads("[" * 97 + "]" * 97)})), False),
+    "extra a list": (_with(_extra([1, 2])), False),
+    "extra 100 levels deep": (_with(_extra({"x": json.loads("[" * 96 + "]" * 96)})), True),
+    "integer beyond 64 bits": (_text('"bytes": 4096', '"bytes": 18446744073709551616'), True),
+    "integer beyond a double in extra": (_with(_extra({"n": 10 ** 400})), False),
+    "median within the margin": (_with(_within_margin), True),
+    "boolean value": (_text('"values": [1.0, 2.0', '"values": [true, 2.0'), False),
+    "unknown field in a metric": (_text('"unit": "s",', '"unit": "s", "note": "x",'), False),
+    "statistics without stddev": (_with(lambda d: _time(d).pop("stddev")), False),
+    "negative peak": (_with(lambda d: d["records"][0]["metrics"]["bandwidth"]["peak"].update(
+        value=-1.0)), False),
+    "negative reference error": (_with(lambda d: d["records"][0]["verification"].update(
+        reference_error=-1e-3)), False),
+}
+
+
+def _reference(raw: bytes, source: str):
+    """What cobench_results' reference way (parse, jsonschema, the per-metric checks) says."""
+    try:
+        return cr.validate(cr.parse(raw, source), source)
+    except cr.ResultsError as e:
+        return str(e)
+
+
+@pytest.mark.parametrize("name", sorted(CASES) + sorted(FAST_PATH_CASES))
+def test_fast_loader_agrees_with_the_reference(name, tmp_path):
+    """cobench_results.load (results_fast first) accepts a file exactly when the reference does,
+    with the same document (values and their types) or the same message."""
+    raw, accepted = CASES[name] if name in CASES else FAST_PATH_CASES[name]
+    f = tmp_path / "r.json"
+    f.write_bytes(raw)
+    expected = _reference(raw, str(f))
+    try:
+        got = cr.load(f)
+    except cr.ResultsError as e:
+        got = str(e)
+    assert isinstance(expected, dict) == accepted, expected
+    assert got == expected
+    if accepted:  # the same types too (an integer stays an integer)
+        assert json.dumps(got, sort_keys=True) == json.dumps(expected, sort_keys=True)
+
+
+
+@pytest.mark.parametrize("name", sorted(n for n, (_, ok) in CASES.items() if not ok))
+def test_a_directory_refuses_with_the_reference_message(name, tmp_path):
+    """Files found in a directory are read once (cobench_results.read_json_head, then load):
+    a refused file stops the build with the message of the reference, as when given by name."""
+    (tmp_path / "runs").mkdir()
+    f = tmp_path / "runs" / "r.json"
+    f.write_bytes(CASES[name][0])
+    with pytest.raises(data.InputError) as e:
+        build_site([str(tmp_path / "runs")], tmp_path / "site")
+    assert str(e.value) == _reference(CASES[name][0], str(f))
+
+@pytest.mark.parametrize("path", [MINIMAL, REPO / "results" / "cpu-dev-vm" /
+                                  "20261129T212216Z_vm_run.json",
+                                  HERE / "data" / "gpu_node.json"])
+def test_fast_loader_vouches_for_valid_files(path):
+    """The common case takes the fast way: results_fast accepts the committed files by itself
+    (their statistics within its margin), with the document the reference reads."""
+    raw = path.read_bytes()
+    fast = results_fast.load(raw, cr._header_valid)
+    assert fast is not None
+    doc, metrics = fast
+    assert results_fast.statistics_agree(metrics)
+    reference = cr.validate(cr.parse(raw, str(path)), str(path))
+    assert json.dumps(doc, sort_keys=True) == json.dumps(reference, sort_keys=True)
 
 def test_messages_name_the_file_and_both_paths(tmp_path):
     f = _write(tmp_path, "duplicate record")
