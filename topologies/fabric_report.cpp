@@ -3,9 +3,12 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "core/error.h"
 #include "core/units.h"
 #include "topologies/fabric_failure.h"
+#include "topologies/fabric_measured.h"
 #include "topologies/fabric_traffic.h"
 
 namespace cobench::topo {
@@ -22,6 +25,22 @@ CollectiveKind parse_collective_kind(const std::string& name) {
 bool is_collective_name(const std::string& name) {
   return name == "all_gather" || name == "reduce_scatter" || name == "all_reduce" ||
          name == "all_to_all";
+}
+
+std::string collective_name(CollectiveKind k) {
+  switch (k) {
+    case CollectiveKind::kAllGather:
+      return "all_gather";
+    case CollectiveKind::kReduceScatter:
+      return "reduce_scatter";
+    case CollectiveKind::kAllReduce:
+      return "all_reduce";
+    case CollectiveKind::kAllToAll:
+      return "all_to_all";
+    case CollectiveKind::kMatrix:
+      break;
+  }
+  return "matrix";
 }
 
 bool is_ep_traffic_name(const std::string& name) {
@@ -120,8 +139,10 @@ Report fabric_report(const ClusterSpec& c, const FabricRequest& r) {
   const std::int32_t gpus = r.gpus > 0 ? r.gpus : g.gpus();
   if (gpus > g.gpus())
     throw Error(fmt::format("--gpus {} exceeds the cluster's {} GPUs", gpus, g.gpus()));
-  if (r.ep) return ep_report(c, g, failed, failures, gpus, r);
   const bool matrix = !r.traffic_file.empty();
+  if (!r.measured.empty() && (r.ep || matrix))
+    throw Error("measured results compare with a collective only, not EP or a traffic file");
+  if (r.ep) return ep_report(c, g, failed, failures, gpus, r);
   auto make = [&]() {
     if (matrix) return traffic_matrix(load_traffic_file(r.traffic_file, gpus));
     const RankGroups groups = rank_groups(gpus, r.group > 0 ? r.group : gpus, r.stride);
@@ -139,6 +160,10 @@ Report fabric_report(const ClusterSpec& c, const FabricRequest& r) {
     return all_to_all(groups, r.size_bytes);
   };
   const Collective coll = make();
+  // Measured results are read before the simulation runs: a bad file fails fast.
+  std::optional<MeasuredCollective> measured;
+  if (!r.measured.empty())
+    measured = measured_collective(r.measured, collective_name(r.kind), coll.ranks, r.size_bytes);
 
   Report rep;
   rep.title = matrix ? fmt::format("traffic matrix {} ({} flows, {} GPUs) on {}", r.traffic_file,
@@ -166,9 +191,11 @@ Report fabric_report(const ClusterSpec& c, const FabricRequest& r) {
     row(fabric, "fabric.failed_links", "links down (each direction counts)",
         static_cast<double>(failed.failed_links()), "", what);
   }
+  std::vector<SimulatedBusbw> simulated;
   for (RoutingPolicy p : r.policies) {
     const auto [ro, fl] = simulation_options(r, p);
     const CollectiveResult res = simulate_collective(failures.empty() ? g : failed, coll, ro, fl);
+    simulated.push_back({std::string(to_string(p)), res.busbw_bytes_per_s});
     const std::string traffic = matrix ? fmt::format("the file's flows among {} GPUs", res.ranks)
                                        : fmt::format("{} group(s) of {} ranks (stride {})",
                                                      res.groups, res.ranks, r.stride);
@@ -203,6 +230,7 @@ Report fabric_report(const ClusterSpec& c, const FabricRequest& r) {
           100 * l.utilization, "%", format_bytes(Bytes(l.bytes)) + " carried");
     }
   }
+  if (measured) add_measured(rep, *measured, simulated);
   return rep;
 }
 

@@ -41,12 +41,18 @@ struct FabricRequest {
   bool ep = false;
   EpDirection ep_direction = EpDirection::kDispatch;
   EpTrafficOptions ep_options;
+  /// Results files or directories of `cobench_coll` (fabric_measured.h): the measured busbw of the
+  /// simulated collective at its group's rank count and size, beside each routing's, with the
+  /// ratio. Collectives only (not EP or a traffic file).
+  std::vector<std::string> measured;
 };
 
 /// "ep_dispatch" or "ep_combine".
 bool is_ep_traffic_name(const std::string& name);
 
 CollectiveKind parse_collective_kind(const std::string& name);
+/// The name parse_collective_kind takes and `cobench_coll` records carry ("all_gather").
+std::string collective_name(CollectiveKind k);
 /// The names parse_collective_kind takes (all_gather, ...).
 bool is_collective_name(const std::string& name);
 

@@ -148,7 +148,9 @@ nlohmann::json to_json(const Report& r) {
     if (!row.note.empty()) j["note"] = row.note;
     rows.push_back(std::move(j));
   }
-  return {{"title", r.title}, {"rows", rows}};
+  nlohmann::json out = {{"title", r.title}, {"rows", rows}};
+  for (const auto& [key, value] : r.extra.items()) out[key] = value;
+  return out;
 }
 
 }  // namespace cobench::topo

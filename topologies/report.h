@@ -30,6 +30,8 @@ struct ReportRow {
 struct Report {
   std::string title;
   std::vector<ReportRow> rows;
+  /// More top-level JSON fields (e.g. `cobench fabric --measured`'s "measured"); to_json only.
+  nlohmann::json extra = nlohmann::json::object();
 };
 
 std::string format_text(const Report& r);

@@ -4,9 +4,9 @@
 //  [--max-nodes M] [--gpus N] [--group N] [--stride N] [--bytes SIZE] [--routing
 //  ecmp|static|adaptive|all]
 //  [--no-pxn] [--seed N] [--oversubscription R] [--finish-window W] [--fail SPEC]...
-//  [--format text|json|markdown]`:
+//  [--measured FILE_OR_DIR]... [--format text|json|markdown]`:
 // a collective simulated on the cluster's fabric under each routing policy (docs/model.md,
-// "Fabric simulation").
+// "Fabric simulation"), beside `cobench_coll`'s measured busbw when --measured is given.
 #include <fmt/format.h>
 
 #include <array>
@@ -29,7 +29,7 @@ void add_fabric(CLI::App& app, Action& action) {
     std::uint64_t seed = 0;
     double oversubscription = 1, finish_window = 0;
     std::int64_t tokens = 4096, hidden = 7168, top_k = 8, experts = 256, max_nodes = 4;
-    std::vector<std::string> failures;
+    std::vector<std::string> failures, measured;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
@@ -101,6 +101,10 @@ void add_fabric(CLI::App& app, Action& action) {
                   "A link failure, repeatable: uplink:LEAF:SPINE (LEAF as the report names it: 3, "
                   "p2.1, r3.0), plane:P (MPFT) or rail:R (multi-rail); the report gives each "
                   "routing's loss against the healthy fabric");
+  cmd->add_option("--measured", o->measured,
+                  "cobench_coll results file or directory, repeatable: the measured busbw of the "
+                  "same collective at the same rank count (the group's) and size, beside each "
+                  "routing's simulated busbw, with the ratio (collectives only)");
   cmd->add_option("--format", o->format, "text, json or markdown")
       ->check(CLI::IsMember({"text", "json", "markdown"}))
       ->capture_default_str();
@@ -108,6 +112,11 @@ void add_fabric(CLI::App& app, Action& action) {
     action = [o, cmd, ep_only] {
       topo::FabricRequest r;
       const bool ep = topo::is_ep_traffic_name(o->traffic);
+      if (!o->measured.empty() && !topo::is_collective_name(o->traffic))
+        throw UsageError(fmt::format(
+            "--measured compares with a collective (--traffic all_gather, reduce_scatter, "
+            "all_reduce or all_to_all), not --traffic {}",
+            o->traffic));
       for (const char* opt : ep_only)
         if (!ep && cmd->count(opt) > 0)
           throw UsageError(fmt::format(
@@ -156,6 +165,7 @@ void add_fabric(CLI::App& app, Action& action) {
       r.oversubscription = o->oversubscription;
       r.finish_window = o->finish_window;
       r.failures = o->failures;
+      r.measured = o->measured;
       const topo::Report rep = topo::fabric_report(topo::load_cluster_file(o->cluster), r);
       if (o->format == "json")
         fmt::print("{}\n", topo::to_json(rep).dump(2));

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The `cobench` command as a user runs it: exit codes, output, files, error messages.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -316,6 +317,136 @@ TEST(Cli, FabricEpOptionsOnlyWithEpTraffic) {
   ASSERT_TRUE(v.count("ep.nodes_per_token") && v.count("ep.nvlink_copies_per_token")) << ok.out;
   EXPECT_NEAR(v["ep.nodes_per_token"], 2 - 56.0 / 120, 0.06);
   EXPECT_NEAR(v["ep.nvlink_copies_per_token"], 1.75, 0.08);
+}
+
+// A cobench_coll results file written by hand: all_gather at 8 ranks measured at 256 MiB (busbw
+// repetitions 19, 20, 21 GB/s out of place, median 20; 15 GB/s in place, so 20 is kept) and at
+// 4 GiB (80 GB/s); one failed run at 1 GiB (999 GB/s, never used); all_gather at 16 ranks and
+// all_reduce at 8 ranks (other rank count, other collective: left out and counted).
+fs::path write_coll_results(const fs::path& dir) {
+  using cobench::results::Verification;
+  cobench::results::Results r;
+  r.run.cobench_version = "0.1.0";
+  r.run.git_commit = "test";
+  r.run.utc_time = "2026-11-29T05:30:00Z";
+  r.run.host = "test";
+  r.run.command_line = {"cobench_coll"};
+  r.run.build_type = "Release";
+  auto add = [&](const std::string& coll, int ranks, double bytes, const char* placement,
+                 std::vector<double> busbw_gb_per_s, Verification v) {
+    cobench::results::Record rec;
+    rec.suite = "collectives";
+    rec.backend = cobench::results::Backend::kNccl;
+    rec.benchmark = fmt::format("{}/bytes:{}/ranks:{}/{}", coll, bytes, ranks, placement);
+    rec.parameters = {
+        {"collective", coll}, {"bytes", bytes}, {"ranks", ranks}, {"placement", placement}};
+    for (double& b : busbw_gb_per_s) b *= 1e9;
+    rec.metrics.push_back({"busbw", "B/s", busbw_gb_per_s, std::nullopt});
+    rec.verification = v;
+    r.records.push_back(std::move(rec));
+  };
+  const double mib256 = 268435456, gib = 1073741824, gib4 = 4294967296;
+  add("all_gather", 8, mib256, "out_of_place", {19, 20, 21}, Verification::kPassed);
+  add("all_gather", 8, mib256, "in_place", {15}, Verification::kPassed);
+  add("all_gather", 8, gib4, "out_of_place", {80}, Verification::kPassed);
+  add("all_gather", 8, gib, "out_of_place", {999}, Verification::kFailed);
+  add("all_gather", 16, gib, "out_of_place", {50}, Verification::kPassed);
+  add("all_reduce", 8, gib, "out_of_place", {60}, Verification::kPassed);
+  const fs::path file = dir / "coll.json";
+  cobench::results::write(file, r);
+  return file;
+}
+
+TEST(Cli, FabricMeasuredBesideTheSimulation) {
+  const fs::path dir = fresh_dir("fabric_measured");
+  const std::string file = write_coll_results(dir).string();
+  // 1 GiB lies halfway between 256 MiB and 4 GiB in log(bytes) (2^28, 2^30, 2^32): log-log
+  // interpolation gives sqrt(20 x 80) = 40 GB/s (linear in bytes would give 20 + 60 x 3/15 =
+  // 32 GB/s). The ratio is 40 GB/s over each routing's simulated busbw, as the report prints it.
+  const std::string base = "fabric --cluster h100-ib-256 --traffic all_gather --gpus 8 ";
+  const CommandResult ok = run(base + "--measured " + file + " --format json",
+                               /*stdout_only=*/true);
+  ASSERT_EQ(ok.status, 0) << ok.out;
+  const nlohmann::json j = nlohmann::json::parse(ok.out);
+  std::map<std::string, double> v;
+  for (const auto& row : j["rows"]) v[row["key"].get<std::string>()] = row["cobench"];
+  EXPECT_NEAR(v["measured.busbw"], 40, 1e-9);  // GB/s
+  for (const char* p : {"ecmp", "static", "adaptive"}) {
+    const double simulated = v[fmt::format("routing.{}.busbw", p)];
+    ASSERT_GT(simulated, 0) << p;
+    EXPECT_NEAR(v[fmt::format("measured.ratio.{}", p)], 40 / simulated, 1e-9) << p;
+    EXPECT_NEAR(j["measured"]["ratio_by_routing"][p].get<double>(), 40 / simulated, 1e-9) << p;
+  }
+  const nlohmann::json& m = j["measured"];
+  EXPECT_NEAR(m["busbw_bytes_per_s"].get<double>(), 40e9, 1e-3);
+  EXPECT_EQ(m["method"], "interpolated (log-log)");
+  EXPECT_EQ(m["sizes_used_bytes"], nlohmann::json({268435456.0, 4294967296.0}));
+  EXPECT_EQ(m["records_used"], 3);                 // both 256 MiB records and the 4 GiB one
+  EXPECT_EQ(m["records_left_out"], 2);             // 16 ranks, all_reduce
+  EXPECT_EQ(m["records_failed_or_unchecked"], 1);  // the failed 999 GB/s
+  EXPECT_EQ(m["source"], nlohmann::json({file}));
+  // The text says how the value was read and what was left out.
+  const CommandResult text = run(base + "--measured " + file);
+  ASSERT_EQ(text.status, 0) << text.out;
+  EXPECT_NE(text.out.find("interpolated (log-log) between 256 MiB (20 GB/s) and 4 GiB (80 GB/s)"),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("records of other collectives or rank counts left out"),
+            std::string::npos)
+      << text.out;
+  const CommandResult md = run(base + "--measured " + file + " --format markdown");
+  ASSERT_EQ(md.status, 0) << md.out;
+  EXPECT_NE(md.out.find("| measured / simulated busbw, ecmp routing |"), std::string::npos)
+      << md.out;
+  // The rank count is the group's: 16 GPUs in groups of 8 match the 8-rank records. The
+  // directory and the file again: every record counted twice, the value the same.
+  const CommandResult grouped =
+      run("fabric --cluster h100-ib-256 --traffic all_gather --gpus 16 --group 8 --measured " +
+              dir.string() + " --measured " + file + " --format json",
+          /*stdout_only=*/true);
+  ASSERT_EQ(grouped.status, 0) << grouped.out;
+  const nlohmann::json g = nlohmann::json::parse(grouped.out)["measured"];
+  EXPECT_NEAR(g["busbw_bytes_per_s"].get<double>(), 40e9, 1e-3);
+  EXPECT_EQ(g["records_used"], 6);
+  EXPECT_EQ(g["records_left_out"], 4);
+}
+
+TEST(Cli, FabricMeasuredIdentityAndBadInput) {
+  const fs::path dir = fresh_dir("fabric_measured_bad");
+  const std::string file = write_coll_results(dir).string();
+  // 4 ranks: no record applies; a clear line, not an error, and all six left out and counted.
+  const CommandResult none =
+      run("fabric --cluster h100-ib-256 --traffic all_gather --gpus 4 --measured " + file);
+  ASSERT_EQ(none.status, 0) << none.out;
+  EXPECT_NE(none.out.find("no passed all_gather record at 4 ranks: nothing to compare"),
+            std::string::npos)
+      << none.out;
+  const CommandResult none_json = run(
+      "fabric --cluster h100-ib-256 --traffic all_gather --gpus 4 --format json --measured " + file,
+      /*stdout_only=*/true);
+  ASSERT_EQ(none_json.status, 0) << none_json.out;
+  const nlohmann::json n = nlohmann::json::parse(none_json.out)["measured"];
+  EXPECT_TRUE(n["busbw_bytes_per_s"].is_null());
+  EXPECT_EQ(n["records_left_out"], 6);
+  EXPECT_TRUE(n["ratio_by_routing"].empty());
+  // A file that is not a results file: an input error naming it.
+  const fs::path notes = dir / "notes.json";
+  cobench::write_file_atomic_no_overwrite(notes, "{\"hello\": 1}\n");
+  const CommandResult bad =
+      run("fabric --cluster h100-ib-256 --gpus 8 --measured " + notes.string());
+  EXPECT_EQ(bad.status, 1) << bad.out;
+  EXPECT_NE(bad.out.find(notes.string()), std::string::npos) << bad.out;
+  // EP traffic and a traffic file have no cobench_coll counterpart: a usage error naming the
+  // option.
+  const CommandResult ep =
+      run("fabric --cluster deepseek-h800-2048 --gpus 16 --traffic ep_dispatch --measured " + file);
+  EXPECT_EQ(ep.status, 2) << ep.out;
+  EXPECT_NE(ep.out.find("--measured compares with a collective"), std::string::npos) << ep.out;
+  const CommandResult tf =
+      run("fabric --cluster h100-ib-256 --traffic " + std::string(COBENCH_TEST_DATA_DIR) +
+          "/fabric/two_flows.traffic --measured " + file);
+  EXPECT_EQ(tf.status, 2) << tf.out;
+  EXPECT_NE(tf.out.find("--measured"), std::string::npos) << tf.out;
 }
 
 TEST(Cli, AnalyzeTrain) {
