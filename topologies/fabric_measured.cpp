@@ -11,6 +11,7 @@
 #include "core/results_io.h"
 #include "core/stats.h"
 #include "core/units.h"
+#include "topologies/measured_identity.h"
 
 namespace cobench::topo {
 
@@ -44,7 +45,7 @@ BusbwEstimate estimate_busbw(const std::vector<CollPoint>& points, double size_b
 }
 
 void collect_coll_points(const results::Results& r, const std::string& source,
-                         MeasuredCollective& into) {
+                         MeasuredCollective& into, const ClusterSpec* cluster) {
   for (std::size_t i = 0; i < r.records.size(); ++i) {
     const results::Record& rec = r.records[i];
     const nlohmann::json& p = rec.parameters;
@@ -74,6 +75,14 @@ void collect_coll_points(const results::Results& r, const std::string& source,
       ++into.left_out_unverified;
       continue;
     }
+    if (cluster) {
+      const std::string mismatch = link_mismatch(r, rec, *cluster);
+      if (!mismatch.empty())
+        throw Error(
+            fmt::format("{}: a measurement of another link class: {}; give --measured-as "
+                        "link to compare it with cluster '{}' on purpose",
+                        where, mismatch, cluster->name));
+    }
     if (m->unit != "B/s")
       throw Error(fmt::format("{}: metrics.busbw: expected unit B/s, got '{}'", where, m->unit));
     const double busbw = summarize(m->values).median;
@@ -88,30 +97,14 @@ void collect_coll_points(const results::Results& r, const std::string& source,
 
 MeasuredCollective measured_collective(const std::vector<std::string>& paths,
                                        const std::string& collective, std::int64_t ranks,
-                                       double size_bytes) {
+                                       double size_bytes, const ClusterSpec* cluster) {
   MeasuredCollective m;
   m.collective = collective;
   m.ranks = ranks;
   m.size_bytes = size_bytes;
-  for (const std::string& path : paths) {
-    std::vector<std::string> files;
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) {
-      for (const auto& e : std::filesystem::directory_iterator(path, ec))
-        if (e.path().extension() == ".json") files.push_back(e.path().string());
-      if (ec) throw Error(fmt::format("--measured {}: cannot list: {}", path, ec.message()));
-      std::sort(files.begin(), files.end());
-      if (files.empty())
-        throw Error(fmt::format("--measured {}: no results files (*.json) in it", path));
-    } else if (std::filesystem::exists(path, ec)) {
-      files.push_back(path);
-    } else {
-      throw Error(fmt::format("--measured {}: no such file or directory", path));
-    }
-    for (const std::string& f : files) {
-      collect_coll_points(results::read(f), f, m);
-      m.files.push_back(f);
-    }
+  for (const std::string& f : measured_files(paths)) {
+    collect_coll_points(results::read(f), f, m, cluster);
+    m.files.push_back(f);
   }
   // One point a size: the best (highest) median busbw of the records at it.
   std::sort(m.points.begin(), m.points.end(), [](const CollPoint& a, const CollPoint& b) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/results.h"
+#include "topologies/cluster.h"
 #include "topologies/report.h"
 
 namespace cobench::topo {
@@ -54,14 +55,17 @@ struct MeasuredCollective {
 
 /// The matching points of one results document (adds to `into`'s counts and points; points are
 /// sorted and reduced per size by measured_collective). Errors name `source` and the record.
+/// With `cluster`, a matching record must have measured the cluster's link class
+/// (measured_identity.h's link_mismatch: NCCL between GPUs of its model on a GPU cluster), else
+/// it is an error naming both; `cluster` null (--measured-as link) compares it on purpose.
 void collect_coll_points(const results::Results& r, const std::string& source,
-                         MeasuredCollective& into);
+                         MeasuredCollective& into, const ClusterSpec* cluster = nullptr);
 
 /// Reads results files and directories (their *.json, sorted); a file that is not a results file
-/// is a cobench::Error naming it.
+/// is a cobench::Error naming it. `cluster` as in collect_coll_points.
 MeasuredCollective measured_collective(const std::vector<std::string>& paths,
                                        const std::string& collective, std::int64_t ranks,
-                                       double size_bytes);
+                                       double size_bytes, const ClusterSpec* cluster = nullptr);
 
 /// A simulated busbw beside the measurement: the routing policy's name and its busbw.
 struct SimulatedBusbw {

@@ -163,7 +163,8 @@ Report fabric_report(const ClusterSpec& c, const FabricRequest& r) {
   // Measured results are read before the simulation runs: a bad file fails fast.
   std::optional<MeasuredCollective> measured;
   if (!r.measured.empty())
-    measured = measured_collective(r.measured, collective_name(r.kind), coll.ranks, r.size_bytes);
+    measured = measured_collective(r.measured, collective_name(r.kind), coll.ranks, r.size_bytes,
+                                   r.measured_as_link ? nullptr : &c);
 
   Report rep;
   rep.title = matrix ? fmt::format("traffic matrix {} ({} flows, {} GPUs) on {}", r.traffic_file,

@@ -45,6 +45,9 @@ struct FabricRequest {
   /// simulated collective at its group's rank count and size, beside each routing's, with the
   /// ratio. Collectives only (not EP or a traffic file).
   std::vector<std::string> measured;
+  /// --measured-as link: records of another link class (a host path, another GPU) are compared
+  /// on purpose; otherwise they are refused (measured_identity.h's link_mismatch).
+  bool measured_as_link = false;
 };
 
 /// "ep_dispatch" or "ep_combine".

@@ -109,6 +109,41 @@ std::string results_gpu_identity(const nlohmann::json& sysinfo) {
 
 std::string cluster_gpu_identity(const ClusterSpec& c) { return describe(cluster_gpu(c)); }
 
+std::string link_mismatch(const results::Results& r, const results::Record& rec,
+                          const ClusterSpec& c) {
+  const GpuId have = results_gpu(r.run.sysinfo), want = cluster_gpu(c);
+  const bool device_path = rec.backend == results::Backend::kNccl;
+  const bool gpu_cluster = !want.name.empty();
+  if (gpu_cluster && !(device_path && !have.name.empty() && same_gpu(have, want)))
+    return fmt::format(
+        "it measured the {} path between {}, the cluster's links join {} GPUs ({}, {})",
+        to_string(rec.backend), have.name.empty() ? "hosts without a GPU" : describe(have),
+        describe(want), c.scale_up.link, c.scale_out.link);
+  if (!gpu_cluster && device_path) return "it measured a GPU path, the cluster has no GPUs";
+  return "";
+}
+
+std::vector<std::string> measured_files(const std::vector<std::string>& paths) {
+  std::vector<std::string> all;
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+      std::vector<std::string> files;
+      for (const auto& e : std::filesystem::directory_iterator(path, ec))
+        if (e.path().extension() == ".json") files.push_back(e.path().string());
+      if (ec) throw Error(fmt::format("{}: cannot list: {}", path, ec.message()));
+      std::sort(files.begin(), files.end());
+      if (files.empty()) throw Error(fmt::format("{}: no results files (*.json) in it", path));
+      all.insert(all.end(), files.begin(), files.end());
+    } else if (std::filesystem::exists(path, ec)) {
+      all.push_back(path);
+    } else {
+      throw Error(fmt::format("{}: no such file or directory", path));
+    }
+  }
+  return all;
+}
+
 void check_measured_identity(const results::Results& r, const std::string& source,
                              const ClusterSpec& c, const std::set<std::string>& measured_as) {
   const GpuId have = results_gpu(r.run.sysinfo), want = cluster_gpu(c);
@@ -134,15 +169,7 @@ void check_measured_identity(const results::Results& r, const std::string& sourc
                         cpu_have.empty() ? "unknown" : cpu_have,
                         cpu_want.empty() ? "not given (node.cpu.model)" : "'" + cpu_want + "'");
     } else {
-      const bool device_path = rec.backend == results::Backend::kNccl;
-      const bool gpu_cluster = !want.name.empty();
-      if (gpu_cluster && !(device_path && !have.name.empty() && same_gpu(have, want)))
-        mismatch = fmt::format(
-            "it measured the {} path between {}, the cluster's links join {} GPUs ({}, {})",
-            to_string(rec.backend), have.name.empty() ? "hosts without a GPU" : describe(have),
-            describe(want), c.scale_up.link, c.scale_out.link);
-      else if (!gpu_cluster && device_path)
-        mismatch = "it measured a GPU path, the cluster has no GPUs";
+      mismatch = link_mismatch(r, rec, c);
     }
     if (!mismatch.empty())
       throw Error(
@@ -156,26 +183,13 @@ void check_measured_identity(const results::Results& r, const std::string& sourc
 MeasuredData measured_data_for(const std::vector<std::string>& paths, const ClusterSpec& c,
                                const std::set<std::string>& measured_as) {
   MeasuredData all;
-  for (const std::string& path : paths) {
-    std::vector<std::string> files;
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) {
-      for (const auto& e : std::filesystem::directory_iterator(path, ec))
-        if (e.path().extension() == ".json") files.push_back(e.path().string());
-      if (ec) throw Error(fmt::format("{}: cannot list: {}", path, ec.message()));
-      std::sort(files.begin(), files.end());
-      if (files.empty()) throw Error(fmt::format("{}: no results files (*.json) in it", path));
-    } else {
-      files.push_back(path);
-    }
-    for (const std::string& f : files) {
-      const results::Results r = results::read(f);
-      const MeasuredInputs in = measured_inputs(r, f);
-      const MeasuredTables tables = measured_tables(r, f);
-      check_measured_identity(r, f, c, measured_as);
-      merge_measured(all.inputs, in);
-      merge_tables(all.tables, tables);
-    }
+  for (const std::string& f : measured_files(paths)) {
+    const results::Results r = results::read(f);
+    const MeasuredInputs in = measured_inputs(r, f);
+    const MeasuredTables tables = measured_tables(r, f);
+    check_measured_identity(r, f, c, measured_as);
+    merge_measured(all.inputs, in);
+    merge_tables(all.tables, tables);
   }
   return all;
 }

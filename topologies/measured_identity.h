@@ -35,6 +35,16 @@ std::string component_of_input(const std::string& input);
 std::string results_gpu_identity(const nlohmann::json& sysinfo);
 std::string cluster_gpu_identity(const ClusterSpec& c);
 
+/// Why record `rec` of `r` cannot stand for a link of `c` ("" when it can): on a GPU cluster a
+/// link is measured over NCCL between GPUs of the cluster's model; a host path (MPI over shared
+/// memory or sockets) belongs only to a cluster without GPUs.
+std::string link_mismatch(const results::Results& r, const results::Record& rec,
+                          const ClusterSpec& c);
+
+/// The results files of `--measured` paths: a file as given, a directory's *.json sorted. Throws
+/// cobench::Error naming the path for one that does not exist, cannot be listed or holds none.
+std::vector<std::string> measured_files(const std::vector<std::string>& paths);
+
 /// Throws cobench::Error for the first passed, tagged record of `r` whose component differs from
 /// the cluster's, unless that component is in `measured_as`.
 void check_measured_identity(const results::Results& r, const std::string& source,

@@ -30,6 +30,7 @@ void add_fabric(CLI::App& app, Action& action) {
     double oversubscription = 1, finish_window = 0;
     std::int64_t tokens = 4096, hidden = 7168, top_k = 8, experts = 256, max_nodes = 4;
     std::vector<std::string> failures, measured;
+    std::string measured_as;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
@@ -105,6 +106,10 @@ void add_fabric(CLI::App& app, Action& action) {
                   "cobench_coll results file or directory, repeatable: the measured busbw of the "
                   "same collective at the same rank count (the group's) and size, beside each "
                   "routing's simulated busbw, with the ratio (collectives only)");
+  cmd->add_option("--measured-as", o->measured_as,
+                  "link: compare --measured records of another link class (a host path, another "
+                  "GPU) on purpose; refused otherwise")
+      ->check(CLI::IsMember({"link"}));
   cmd->add_option("--format", o->format, "text, json or markdown")
       ->check(CLI::IsMember({"text", "json", "markdown"}))
       ->capture_default_str();
@@ -165,7 +170,10 @@ void add_fabric(CLI::App& app, Action& action) {
       r.oversubscription = o->oversubscription;
       r.finish_window = o->finish_window;
       r.failures = o->failures;
+      if (!o->measured_as.empty() && o->measured.empty())
+        throw UsageError("--measured-as link needs --measured");
       r.measured = o->measured;
+      r.measured_as_link = !o->measured_as.empty();
       const topo::Report rep = topo::fabric_report(topo::load_cluster_file(o->cluster), r);
       if (o->format == "json")
         fmt::print("{}\n", topo::to_json(rep).dump(2));

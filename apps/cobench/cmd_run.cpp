@@ -39,6 +39,7 @@ namespace fs = std::filesystem;
 struct RunOptions {
   std::vector<std::string> suites{"quick"};
   std::string out, build_dir, mpirun = "mpirun -np 2", model, cluster;
+  std::string backend = "mpi";  ///< of the collectives and ep suites: mpi or nccl
   bool analysis = true;
   bool mpirun_given = false;  ///< --mpirun on the command line: its launcher must exist
 };
@@ -121,7 +122,8 @@ Step gbench_step(const Suite& s, const fs::path& build, const fs::path& work, bo
 // Started by a launcher, every rank runs cobench_comm itself (the launcher made the job);
 // otherwise one `mpirun` starts it.
 Step comm_step(const std::vector<Suite>& suites, const fs::path& build, const fs::path& work,
-               bool full, const std::vector<std::string>& mpirun, const LaunchedRank& job) {
+               bool full, const std::vector<std::string>& mpirun, const LaunchedRank& job,
+               const std::string& backend) {
   Step st;
   st.suites = suites;
   st.output = work / "comm.json";
@@ -132,7 +134,7 @@ Step comm_step(const std::vector<Suite>& suites, const fs::path& build, const fs
     st.env.push_back("OMPI_MCA_rmaps_base_oversubscribe=1");
   }
   st.cmd.push_back((build / suites.front().binary).string());
-  st.cmd.insert(st.cmd.end(), {"--out", st.output.string()});
+  st.cmd.insert(st.cmd.end(), {"--backend", backend, "--out", st.output.string()});
   for (const auto& s : suites) {
     st.cmd.push_back(s.subcommand);
     const auto& args = full ? s.full_args : s.quick_args;
@@ -193,6 +195,12 @@ int analyze_run(const RunOptions& o, const results::Results& r, const fs::path& 
 }
 
 int run(const RunOptions& o, const std::vector<std::string>& argv) {
+#if !COBENCH_HAVE_NCCL_BACKEND
+  if (o.backend == "nccl")
+    throw UsageError(
+        "--backend nccl: this build has no NCCL backend (it needs CUDA and NCCL found at "
+        "configure time); use --backend mpi");
+#endif
   bool full = false;
   const std::vector<Suite> suites = select_suites(o.suites, full);
   const fs::path build = bench_build_dir(o.build_dir);
@@ -202,6 +210,9 @@ int run(const RunOptions& o, const std::vector<std::string>& argv) {
   // skipping them would pass off an incomplete run as a whole one.
   const bool wants_mpi = std::any_of(suites.begin(), suites.end(),
                                      [](const Suite& s) { return s.kind == SuiteKind::kMpi; });
+  if (o.backend != "mpi" && !wants_mpi)
+    throw UsageError(fmt::format(
+        "--backend {} applies to the collectives and ep suites, and none is selected", o.backend));
   if (o.mpirun_given && wants_mpi && !job.launched && !on_path(mpirun.at(0)))
     throw Error(fmt::format("--mpirun '{}': cannot find the launcher '{}' (not an executable {})",
                             o.mpirun, mpirun[0],
@@ -253,7 +264,7 @@ int run(const RunOptions& o, const std::vector<std::string>& argv) {
   if (!comm.empty()) {
     // Under a launcher the communication suites go first, so that every rank reaches MPI_Init
     // together instead of waiting for rank 0's node suites.
-    Step st = comm_step(comm, build, work, full, mpirun, job);
+    Step st = comm_step(comm, build, work, full, mpirun, job, o.backend);
     steps.insert(job.launched ? steps.begin() : steps.end(), std::move(st));
   }
   double estimate = 0;
@@ -324,6 +335,7 @@ int run(const RunOptions& o, const std::vector<std::string>& argv) {
                         {"end", sysinfo::to_json(sysinfo::read_gpu_clocks())}};
   res.run.extra["suites"] = suite_status;
   res.run.extra["suite_selection"] = o.suites;
+  res.run.extra["comm_backend"] = o.backend;
   if (job.launched)
     res.run.extra["launched"] = {
         {"launcher", job.launcher}, {"ranks", job.size}, {"node_suites_on", "rank 0"}};
@@ -370,6 +382,11 @@ void add_run(CLI::App& app, Action& action, const std::vector<std::string>& argv
                   "Model to analyze (default deepseek-v3 with a GPU, deepseek-v2 without)");
   cmd->add_option("--cluster", o->cluster,
                   "Cluster file to analyze against (default: this machine as one node)");
+  cmd->add_option("--backend", o->backend,
+                  "Backend of the collectives and ep suites: mpi (host buffers), or nccl (device "
+                  "buffers; a CUDA build with NCCL)")
+      ->check(CLI::IsMember({"mpi", "nccl"}))
+      ->capture_default_str();
   cmd->add_flag("!--no-analysis", o->analysis, "Skip the bottleneck analysis");
   cmd->callback([&action, o, argv, mpirun] {
     o->mpirun_given = mpirun->count() > 0;

@@ -332,6 +332,9 @@ fs::path write_coll_results(const fs::path& dir) {
   r.run.host = "test";
   r.run.command_line = {"cobench_coll"};
   r.run.build_type = "Release";
+  // Measured over NCCL between H100s: the link class of the h100-ib-256 cluster.
+  r.run.sysinfo = {
+      {"cuda_devices", {{{"name", "NVIDIA H100 80GB HBM3"}, {"compute_capability", "9.0"}}}}};
   auto add = [&](const std::string& coll, int ranks, double bytes, const char* placement,
                  std::vector<double> busbw_gb_per_s, Verification v) {
     cobench::results::Record rec;
@@ -447,6 +450,20 @@ TEST(Cli, FabricMeasuredIdentityAndBadInput) {
           "/fabric/two_flows.traffic --measured " + file);
   EXPECT_EQ(tf.status, 2) << tf.out;
   EXPECT_NE(tf.out.find("--measured"), std::string::npos) << tf.out;
+  // The same H100 file against an H800 cluster: another link class, refused naming both GPUs,
+  // unless --measured-as link asks for the comparison.
+  const std::string h800 =
+      "fabric --cluster deepseek-h800-2048 --traffic all_gather --gpus 8 --measured " + file;
+  const CommandResult other = run(h800);
+  EXPECT_EQ(other.status, 1) << other.out;
+  for (const char* want :
+       {"a measurement of another link class", "H100", "H800", "--measured-as link"})
+    EXPECT_NE(other.out.find(want), std::string::npos) << want << " in " << other.out;
+  const CommandResult as_link = run(h800 + " --measured-as link --format json", true);
+  ASSERT_EQ(as_link.status, 0) << as_link.out;
+  EXPECT_NEAR(nlohmann::json::parse(as_link.out)["measured"]["busbw_bytes_per_s"].get<double>(),
+              40e9, 1e-3);
+  EXPECT_EQ(run("fabric --cluster h100-ib-256 --traffic all_gather --measured-as link").status, 2);
 }
 
 TEST(Cli, AnalyzeTrain) {

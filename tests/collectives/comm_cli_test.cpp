@@ -241,6 +241,38 @@ TEST(CobenchRun, StartsTheCommunicationSuitesThroughItsLauncher) {
   EXPECT_FALSE(res.run.extra.contains("launched"));
 }
 
+// `cobench run --backend` reaches cobench_comm; a backend this build lacks, or one with no
+// communication suite selected, is refused before anything runs.
+TEST(CobenchRun, BackendOptionIsCheckedBeforeAnythingRuns) {
+  const fs::path dir = fresh_dir("run_backend");
+  const auto none = cobench::test::run_command(std::string(COBENCH_CLI) +
+                                               " run --suite model --backend nccl --no-analysis "
+                                               "--out " +
+                                               dir.string());
+  EXPECT_EQ(none.status, 2) << none.out;
+  EXPECT_EQ(files_in(dir), 0u);
+  const auto bad = cobench::test::run_command(
+      std::string(COBENCH_CLI) + " run --suite ep --backend gloo --out " + dir.string());
+  EXPECT_EQ(bad.status, 2) << bad.out;
+  EXPECT_NE(bad.out.find("--backend"), std::string::npos) << bad.out;
+  const auto r = cobench::test::run_command(std::string(COBENCH_CLI) +
+                                            " run --suite ep --backend nccl --no-analysis "
+                                            "--mpirun '" +
+                                            COBENCH_MPIEXEC + " -np 1' --out " + dir.string());
+#if COBENCH_HAVE_NCCL_BACKEND
+  // cobench_comm ran the ep suite on NCCL: verified on a GPU, or its step failed saying why.
+  if (r.status != 0 && r.out.find("FAILED") != std::string::npos) GTEST_SKIP() << r.out;
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto res = cobench::results::read(fs::directory_iterator(dir)->path());
+  EXPECT_EQ(res.run.extra["comm_backend"], "nccl");
+#else
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--backend nccl: this build has no NCCL backend"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(files_in(dir), 0u);
+#endif
+}
+
 #if COBENCH_HAVE_NCCL_BACKEND
 TEST(CobenchColl, NcclBackendVerifiesOnAGpuOrSaysWhyNot) {
   const auto r = cobench::test::run_mpi(1, COBENCH_COLL, "--backend nccl -b 8 -e 1M -n 2 -r 2");
