@@ -37,7 +37,6 @@ from __future__ import annotations
 import itertools
 import math
 import operator
-import sys
 from typing import Any, Callable, Literal, Union
 
 import msgspec
@@ -126,29 +125,14 @@ def _decode(raw: bytes):
     return parsed if all(_plain_tree(v, limit) for v, limit in free) else None
 
 
-_DOUBLE_MAX = sys.float_info.max
 
 
 def _plain_tree(doc, limit: int) -> bool:
-    """cobench_results._plain_tree: no container deeper than `limit` (doc, a container, at
-    depth 1), every number within a double's range."""
-    level, depth = [doc], 0
-    while level:
-        depth += 1
-        if depth > limit:
-            return False
-        deeper = []
-        for container in level:
-            for v in (container.values() if isinstance(container, dict) else container):
-                if isinstance(v, (dict, list)):
-                    deeper.append(v)
-                elif type(v) is float:
-                    if v - v != 0.0:
-                        return False
-                elif type(v) is int and not -_DOUBLE_MAX <= v <= _DOUBLE_MAX:
-                    return False
-        level = deeper
-    return True
+    """cobench_results._plain_tree (imported when first used: cobench_results imports this
+    module)."""
+    import cobench_results
+
+    return cobench_results._plain_tree(doc, limit)
 
 
 _ENCODER = msgspec.json.Encoder()
