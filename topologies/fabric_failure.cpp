@@ -127,7 +127,9 @@ LinkFailure parse_link_failure(const FabricGraph& g, std::string_view spec) {
                                 g.leaves_per_rail(), f.links.size());
     return f;
   }
-  throw Error(fmt::format("--fail '{}': {}", spec, kForms));
+  // No form at all: a malformed option whatever the cluster (a usage error); the errors above
+  // are well-formed specs that this cluster's fabric lacks.
+  throw UsageError(fmt::format("--fail '{}': {}", spec, kForms));
 }
 
 void apply_link_failures(FabricGraph& g, std::span<const LinkFailure> failures) {

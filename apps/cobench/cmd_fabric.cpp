@@ -62,11 +62,11 @@ void add_fabric(CLI::App& app, Action& action) {
                   "EP: at most this many nodes a token (DeepSeek-V3's node-limited routing)")
       ->check(integer_in<std::int64_t>(1, 1 << 20))
       ->capture_default_str();
-  cmd->add_option("--gpus", o->gpus, "The first N GPUs of the cluster (default: all)")
+  cmd->add_option("--gpus", o->gpus, "The first N GPUs of the cluster (default or 0: all)")
       ->check(integer_in<int>(0, 1 << 24));
   cmd->add_option("--group", o->group,
-                  "Ranks a group, groups running at once (default: all the GPUs; 8, 4, 2 for the "
-                  "paper's TP groups)")
+                  "Ranks a group, groups running at once (default or 0: all the GPUs; 8, 4, 2 "
+                  "for the paper's TP groups)")
       ->check(integer_in<int>(0, 1 << 24));
   cmd->add_option("--stride", o->stride, "1: consecutive ranks; TP: one rank per TP group")
       ->check(integer_in<int>(1, 1 << 24))

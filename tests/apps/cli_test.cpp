@@ -231,6 +231,11 @@ TEST(Cli, FabricFailureReportsEachRoutingsLoss) {
   const CommandResult plane = run("fabric --cluster h100-ib-256 --fail plane:0");
   EXPECT_EQ(plane.status, 1) << plane.out;
   EXPECT_NE(plane.out.find("plane:N needs mpft"), std::string::npos) << plane.out;
+  // A spec of no known form is a usage error, whatever the cluster.
+  const CommandResult garbage = run("fabric --cluster h100-ib-256 --fail garbage");
+  EXPECT_EQ(garbage.status, 2) << garbage.out;
+  EXPECT_NE(garbage.out.find("--fail 'garbage': expected uplink:LEAF:SPINE"), std::string::npos)
+      << garbage.out;
 }
 
 TEST(Cli, FabricTrafficFile) {
