@@ -105,7 +105,9 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
                              : in.input.find("flops") != std::string::npos ? "FLOP/s"
                                                                            : "B/s";
     row("inputs (measured values replace the datasheet's)", "inputs." + in.input,
-        fmt::format("{}: datasheet {}, measured", in.input, format_quantity(in.datasheet, unit)),
+        fmt::format("{}: datasheet {}, measured", in.input,
+                    in.datasheet > 0 ? format_quantity(in.datasheet, unit)
+                                     : std::string("not in the datasheet")),
         in.measured, unit, in.source);
   }
   auto driven_by = [&changed](const std::string& bound) {
@@ -154,12 +156,12 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
                                     {"top_k", m.moe->top_k},
                                     {"groups", m.moe->groups},
                                     {"groups_per_token", m.moe->groups_per_token}};
-  row("memory", "memory.params_total", "parameters, total", p.total() / 1e9, "B");
-  row("memory", "memory.params_active", "parameters, activated per token", p.active() / 1e9, "B");
+  row("memory", "memory.params_total", "parameters, total", p.total(), "params");
+  row("memory", "memory.params_active", "parameters, activated per token", p.active(), "params");
   for (const auto& [name, value] : parts)
     if (value > 0)
       row("memory", fmt::format("memory.params.{}", name), fmt::format("  of which {}", name),
-          value / 1e9, "B");
+          value, "params");
   row("memory", "memory.kv_bytes_per_token",
       fmt::format("KV cache per token ({}, {} B elements)", to_string(m.attention.kind),
                   s.kv_bytes),
@@ -190,7 +192,7 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
     row("compute", "compute.train_tokens_per_day",
         fmt::format("training tokens per day on {} GPUs at {:.2f}% MFU", c.gpus(),
                     100 * s.train_mfu),
-        tokens_per_s * 86400 / 1e9, "B tokens");
+        tokens_per_s * 86400, "tokens");
     row("compute", "compute.train_gpu_hours_per_trillion_tokens", "GPU-hours per trillion tokens",
         gpu_hours_per_t / 1e3, "K GPU-h");
     if (c.gpu_hour_usd) {
@@ -432,11 +434,17 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
                        {"links", t.links},
                        {"cost_usd", cost},
                        {"note", t.note}};
-  row("network", "network.endpoints", fmt::format("{} endpoints", to_string(c.fabric.kind)),
-      static_cast<double>(t.endpoints), "", t.note);
-  row("network", "network.switches", "switches", static_cast<double>(t.switches), "");
-  row("network", "network.links", "links", static_cast<double>(t.links), "");
-  row("network", "network.cost_usd", "cost", cost / 1e6, "M$");
+  if (c.fabric.kind == FabricKind::kNone) {
+    // Nothing to count or price: one row that says so, not a column of zeros.
+    row("network", "network.nodes", "nodes (no scale-out fabric)", static_cast<double>(c.nodes),
+        c.nodes == 1 ? "node" : "nodes", t.note);
+  } else {
+    row("network", "network.endpoints", fmt::format("{} endpoints", to_string(c.fabric.kind)),
+        static_cast<double>(t.endpoints), "", t.note);
+    row("network", "network.switches", "switches", static_cast<double>(t.switches), "");
+    row("network", "network.links", "links", static_cast<double>(t.links), "");
+    row("network", "network.cost_usd", "cost", cost / 1e6, "M$");
+  }
   const std::int64_t nics = c.nodes * c.node.nics_per_node;
   if (c.fabric.switch_radix > 0 && nics > 0) {
     const TopologySize best = cheapest_fit(nics, c.fabric.switch_radix, c.fabric.prices);

@@ -62,15 +62,15 @@ void kv_cache(Report& r) {
 }
 
 void parameters(Report& r) {
-  Builder b{r, "Model size (parameters, billions; MTP modules excluded)"};
+  Builder b{r, "Model size (parameters; MTP modules excluded)"};
   for (auto [name, total, active] :
        {std::tuple{"deepseek-v3", 671.0, 37.0}, std::tuple{"deepseek-v2", 236.0, 21.0}}) {
     const ParamBreakdown p = count_params(load_model(name));
     const std::string id = name == std::string("deepseek-v3") ? "deepseek_v3" : "deepseek_v2";
-    b.row("params_total." + id, fmt::format("{} total", name), total, p.total() / kBillion, "B",
-          0.005);
-    b.row("params_active." + id, fmt::format("{} activated per token", name), active,
-          p.active() / kBillion, "B", 0.03, "counts embedding and LM head; the paper rounds");
+    b.row("params_total." + id, fmt::format("{} total", name), total * kBillion, p.total(),
+          "params", 0.005);
+    b.row("params_active." + id, fmt::format("{} activated per token", name), active * kBillion,
+          p.active(), "params", 0.03, "counts embedding and LM head; the paper rounds");
   }
 }
 
@@ -187,8 +187,8 @@ void training_step(Report& r, const TrainingScenario& t) {
           fmt::format("ZeRO-1 rings at the achievable link rate {:.0f} ms, the AdamW update "
                       "{:.1f} ms; neither overlapped",
                       p.dp_comm_s * 1e3, p.update_s * 1e3));
-  b.known("train.tokens_per_day", "training tokens per day, predicted", t.tokens_per_day / 1e9,
-          p.tokens_per_day / 1e9, "B tokens", 0.10, "from the step time above");
+  b.known("train.tokens_per_day", "training tokens per day, predicted", t.tokens_per_day,
+          p.tokens_per_day, "tokens", 0.10, "from the step time above");
   b.known("train.mfu_causal", "MFU against BF16 peak (causal), predicted", 38.94,
           100 * p.mfu_causal, "%", 0.10, "from the step time above");
 }

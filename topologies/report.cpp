@@ -18,13 +18,22 @@ std::string number(double v) {
   return fmt::format("{:.4g}", v);
 }
 
-// A row's values and unit as printed: the unit scaled to the row's size (SI prefixes; the JSON
-// keeps the base unit): seconds to ms, us or ns below 1 s; B/s and FLOP/s to k, M, G, T; any
-// other unit gains "M " or "G " from a million on.
+// A row's values and unit as printed: the unit scaled to the row's size (the JSON keeps the base
+// unit). One convention, docs/model.md "Units in reports":
+//   s                      ms, us or ns below 1 s;
+//   B (bytes), B/s         SI prefixes, decimal: kB, MB, GB, TB (kB/s ... TB/s);
+//   FLOP, FLOP/s           k, M, G, T FLOP(/s);
+//   a noun (params, tokens, GPUs, tok/s ...)  from a million on M, B (billion), T (trillion)
+//                          before the noun: "671 B params", "272.1 B tokens"; B never stands
+//                          alone for a billion;
+//   no unit                M or G from a million on.
 struct Display {
   double factor = 1;
   std::string unit;
 };
+
+// The units that take SI prefixes glued to them (kB, GB/s) rather than a count's M/B/T.
+bool is_bytes(const std::string& u) { return u == "B" || u == "B/s"; }
 
 Display display_of(const ReportRow& row) {
   const double size = std::max(std::fabs(row.cobench), row.paper ? std::fabs(*row.paper) : 0.0);
@@ -36,17 +45,22 @@ Display display_of(const ReportRow& row) {
     if (size < 1) return {1e3, "ms"};
     return {1, u};
   }
-  // ("B" alone is left as it is: the model's parameter rows count billions in it.)
-  if (u == "B/s" || u == "FLOP/s" || u == "FLOP") {
-    const std::string sep = u == "B/s" ? "" : " ";
+  if (is_bytes(u) || u == "FLOP/s" || u == "FLOP") {
+    const std::string sep = is_bytes(u) ? "" : " ";
     if (size >= 1e12) return {1e-12, "T" + sep + u};
     if (size >= 1e9) return {1e-9, "G" + sep + u};
     if (size >= 1e6) return {1e-6, "M" + sep + u};
     if (size >= 1e3) return {1e-3, "k" + sep + u};
     return {1, u};
   }
-  if (size >= 1e9) return {1e-9, u.empty() ? "G" : "G " + u};
-  if (size >= 1e6) return {1e-6, u.empty() ? "M" : "M " + u};
+  if (u.empty()) {
+    if (size >= 1e9) return {1e-9, "G"};
+    if (size >= 1e6) return {1e-6, "M"};
+    return {1, u};
+  }
+  if (size >= 1e12) return {1e-12, "T " + u};
+  if (size >= 1e9) return {1e-9, "B " + u};
+  if (size >= 1e6) return {1e-6, "M " + u};
   return {1, u};
 }
 
@@ -75,7 +89,8 @@ std::string format_quantity(double value, const std::string& unit) {
   row.cobench = value;
   row.unit = unit;
   const Display d = display_of(row);
-  return fmt::format("{} {}", number(value * d.factor), d.unit);
+  return d.unit.empty() ? number(value * d.factor)
+                        : fmt::format("{} {}", number(value * d.factor), d.unit);
 }
 
 std::string format_text(const Report& r) {
@@ -87,13 +102,13 @@ std::string format_text(const Report& r) {
   for (const ReportRow& row : r.rows) {
     if (row.section != section) {
       section = row.section;
-      out += compare ? fmt::format("\n{}\n  {:<66} {:>12} {:>12} {:<7} {:>9}\n", section,
+      out += compare ? fmt::format("\n{}\n  {:<66} {:>12} {:>12} {:<9} {:>9}\n", section,
                                    "quantity", "paper", "cobench", "unit", "deviation")
                      : fmt::format("\n{}\n", section);
     }
     const Display d = display_of(row);
     if (compare) {
-      out += fmt::format("  {:<66} {:>12} {:>12} {:<7} {:>9}\n", row.quantity,
+      out += fmt::format("  {:<66} {:>12} {:>12} {:<9} {:>9}\n", row.quantity,
                          row.paper ? number(*row.paper * d.factor) : "-",
                          number(row.cobench * d.factor), d.unit, deviation_text(row));
     } else {

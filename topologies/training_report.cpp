@@ -94,7 +94,7 @@ Report training_report(const ModelArch& m, const ClusterSpec& c, const TrainingS
   if (s.schedule == PipelineSchedule::kDualPipe)
     row("train.chunk.fb_s", "chunk F&B (DualPipe)", ch.fb_s * 1e3, "ms",
         fmt::format("compute on {:.0f}% of the SMs beside the all-to-all", 100 * ch.compute_share));
-  row("train.tokens_per_day", "training tokens per day", p.tokens_per_day / 1e9, "B tokens");
+  row("train.tokens_per_day", "training tokens per day", p.tokens_per_day, "tokens");
   row("train.tflops_causal", "TFLOP/s per GPU (causal)", p.tflops_causal / 1e12, "TFLOP/s");
   row("train.tflops_non_causal", "TFLOP/s per GPU (non-causal)", p.tflops_non_causal / 1e12,
       "TFLOP/s");
@@ -131,8 +131,8 @@ Report training_report(const ModelArch& m, const ClusterSpec& c, const TrainingS
                   to_string(b.schedule),
                   b.virtual_stages > 1 ? fmt::format(", v = {:.0f}", b.virtual_stages) : "", b.ep,
                   b.micro_batch, best->prediction.binding));
-  row("train.sweep.tokens_per_day", "its training tokens per day",
-      best->prediction.tokens_per_day / 1e9, "B tokens");
+  row("train.sweep.tokens_per_day", "its training tokens per day", best->prediction.tokens_per_day,
+      "tokens");
   return r;
 }
 

@@ -22,21 +22,7 @@ namespace {
 constexpr int kTile = num::kLogFmtTileSize;  // 128: every format's metadata tile
 
 // core/ep_payload.h's name of the format (its byte count).
-const char* wire_name(CombineFormat f) {
-  switch (f) {
-    case CombineFormat::kBf16:
-      return "bf16";
-    case CombineFormat::kFp8:
-      return "e4m3";
-    case CombineFormat::kE5M6:
-      return "e5m6";
-    case CombineFormat::kLogFmt8:
-      return "logfmt8";
-    case CombineFormat::kLogFmt10:
-      return "logfmt10";
-  }
-  return "?";
-}
+const char* wire_name(CombineFormat f) { return f == CombineFormat::kFp8 ? "e4m3" : to_string(f); }
 
 const num::MinifloatFormat* minifloat_of(CombineFormat f) {
   if (f == CombineFormat::kFp8) return &num::kMinifloatE4M3;

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: Apache-2.0
+// How reports print numbers for people (docs/model.md, "Units in reports"): golden strings typed
+// from the convention, not from the code's output. Bytes take decimal SI prefixes glued to B;
+// counts of a noun take M, B (billion) and T before it; B never stands alone for a billion.
+#include "topologies/report.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "topologies/analysis.h"
+#include "topologies/data_files.h"
+
+namespace {
+
+using namespace cobench::topo;
+
+TEST(ReportUnits, TimesScaleBelowOneSecond) {
+  EXPECT_EQ(format_quantity(3.7e-6, "s"), "3.7 us");
+  EXPECT_EQ(format_quantity(0.04506, "s"), "45.06 ms");
+  EXPECT_EQ(format_quantity(2.5e-8, "s"), "25 ns");
+  EXPECT_EQ(format_quantity(19.926, "s"), "19.93 s");
+}
+
+TEST(ReportUnits, BytesTakeDecimalPrefixes) {
+  EXPECT_EQ(format_quantity(7392, "B"), "7.392 kB");  // an FP8 dispatch copy of 7168 values
+  EXPECT_EQ(format_quantity(512, "B"), "512 B");
+  EXPECT_EQ(format_quantity(2.04318e10, "B/s"), "20.43 GB/s");
+  EXPECT_EQ(format_quantity(3.35e12, "B/s"), "3.35 TB/s");
+  EXPECT_EQ(format_quantity(1.5e6, "FLOP/s"), "1.5 M FLOP/s");
+}
+
+TEST(ReportUnits, CountsOfANounTakeMillionsBillionsTrillions) {
+  EXPECT_EQ(format_quantity(671.0e9, "params"), "671 B params");
+  EXPECT_EQ(format_quantity(926.7e6, "params"), "926.7 M params");
+  EXPECT_EQ(format_quantity(881664, "params"), "881664 params");  // whole below a million
+  EXPECT_EQ(format_quantity(272.8e9, "tokens"), "272.8 B tokens");
+  EXPECT_EQ(format_quantity(1.5e12, "tokens"), "1.5 T tokens");
+  EXPECT_EQ(format_quantity(7907, "tok/s"), "7907 tok/s");
+  EXPECT_EQ(format_quantity(0.49, ""), "0.49");  // a fraction: no rate, no prefix
+  EXPECT_EQ(format_quantity(2.5e6, ""), "2.5 M");
+}
+
+TEST(ReportUnits, ParameterRowsNameTheirUnit) {
+  const Analysis a = analyze(load_model("deepseek-v3"), load_cluster_file("cpu-local"));
+  const std::string text = format_text(a.report);
+  // 671.0e9 parameters (the paper's Table 1 figure, MTP excluded) as a count of params.
+  EXPECT_NE(text.find("671 B params"), std::string::npos) << text;
+  for (const ReportRow& row : a.report.rows) {
+    if (row.key.starts_with("memory.params")) {
+      EXPECT_EQ(row.unit, "params") << row.key;
+    }
+  }
+}
+
+TEST(ReportUnits, AClusterWithoutAFabricSaysSoInsteadOfZeros) {
+  const Analysis a = analyze(load_model("deepseek-v3"), load_cluster_file("cpu-local"));
+  bool nodes = false;
+  for (const ReportRow& row : a.report.rows) {
+    EXPECT_NE(row.key, "network.switches");
+    EXPECT_NE(row.key, "network.cost_usd");
+    if (row.key == "network.nodes") {
+      nodes = true;
+      EXPECT_EQ(row.cobench, 1);  // cpu-local.yaml: one machine
+      EXPECT_EQ(row.unit, "node");
+    }
+  }
+  EXPECT_TRUE(nodes);
+}
+
+}  // namespace
