@@ -284,12 +284,14 @@ LayerOps mtp_projection_ops(const ModelArch& m, const ServingShape& s) {
 
 double device_weight_bytes(const ModelArch& m, const ServingShape& s) {
   const ParamBreakdown p = count_params(m);
-  // Tensor parallelism splits the attention, dense FFN, shared experts and the head (MLA's down
-  // projections are replicated: a small share, counted as split). The embedding and the head
-  // stay BF16 (the head runs in BF16, serving_ops' lm_head).
+  // As the operations run them (moe_ffn): tensor parallelism splits the attention, the dense FFN
+  // and the head (MLA's down projections are replicated: a small share, counted as split); the
+  // router and the shared experts run whole on a device's 1/TP of the tokens, so each device of
+  // a TP group holds them whole. The embedding and the head stay BF16 (the head runs in BF16,
+  // serving_ops' lm_head).
   const double vocab = (p.embedding + p.lm_head) / s.tp;
   const double layers = f(m.num_layers);
-  double params = (p.total() - p.routed_experts - p.embedding - p.lm_head) / s.tp;
+  double params = (p.attention + p.norms + p.dense_ffn) / s.tp + p.shared_experts + p.router;
   double experts = 0;
   if (m.moe) {
     const double slots = s.expert_slots > 0 ? s.expert_slots : f(m.moe->routed_experts);
@@ -300,9 +302,9 @@ double device_weight_bytes(const ModelArch& m, const ServingShape& s) {
       // An MTP module (DeepSeek-V3): one more MoE block (attention, norms, router, shared
       // experts and the device's expert slots) and its 2d x d projection; embedding and head are
       // the main model's.
-      const double block = (p.attention + p.norms) / layers +
-                           (p.shared_experts + p.router) / std::max(1.0, moe_layers);
-      params += s.mtp_modules * (block / s.tp + 2 * f(m.hidden_size) * f(m.hidden_size));
+      const double split = (p.attention + p.norms) / layers;
+      const double whole = (p.shared_experts + p.router) / std::max(1.0, moe_layers);
+      params += s.mtp_modules * (split / s.tp + whole + 2 * f(m.hidden_size) * f(m.hidden_size));
       experts += s.mtp_modules * per_layer;
     }
   }

@@ -254,6 +254,40 @@ TEST(ServingOps, TensorParallelDenseModel) {
             std::string::npos);
 }
 
+TEST(ServingOps, TensorParallelMoeHoldsWhatItRunsWhole) {
+  // DeepSeek-V3 at TP 8 and EP 32, 64 tokens in the TP group: attention splits its 128 heads
+  // (16 a device) over all 64 tokens; the MoE block runs on each device's 64 / 8 = 8 tokens
+  // with the router (256 x 7168) and the shared expert (2 x 2048 x 7168 up, 7168 x 2048 down)
+  // whole, and 256 / 32 = 8 routed experts a device.
+  const ModelArch m = load_model("deepseek-v3");
+  ServingShape s = decode_shape(64, 4096, 32);
+  s.tp = 8;
+  s.mtp_modules = 0;
+  const StepOps ops = step_ops(m, s);
+  EXPECT_EQ(find(ops.moe, "attn.q_up").n, 16 * (128 + 64));
+  EXPECT_EQ(find(ops.moe, "attn.q_up").m, 64);
+  EXPECT_EQ(find(ops.moe, "moe.router").m, 8);
+  EXPECT_EQ(find(ops.moe, "moe.router").n, 256);
+  EXPECT_EQ(find(ops.moe, "moe.shared_gate_up").m, 8);
+  EXPECT_EQ(find(ops.moe, "moe.shared_gate_up").n, 2 * 2048);
+  EXPECT_EQ(find(ops.moe, "moe.shared_down").k, 2048);
+  EXPECT_EQ(find(ops.moe, "moe.experts_gate_up").groups, 8);
+  // So a device holds them whole: per MoE layer 3 x 7168 x 2048 shared and 256 x 7168 router
+  // weights (and 256 biases), 58 MoE layers; 8 slots x 3 x 7168 x 2048 routed weights a layer;
+  // attention, norms and the 3 dense FFNs (3 x 3 x 7168 x 18432) split 8 ways (count_params,
+  // checked against the paper's 671 B in paper_report_test); embedding and head (2 x 129280 x 7168)
+  // / 8 at 2 B. FP8 weights: 1 B a parameter.
+  const ParamBreakdown p = count_params(m);
+  EXPECT_DOUBLE_EQ(p.shared_experts, 58.0 * 3 * 7168 * 2048);
+  EXPECT_DOUBLE_EQ(p.router, 58.0 * 256 * (7168 + 1));  // with the correction bias
+  EXPECT_DOUBLE_EQ(p.dense_ffn, 3.0 * 3 * 7168 * 18432);
+  const double split = (p.attention + p.norms + 3.0 * 3 * 7168 * 18432) / 8;
+  const double whole = 58.0 * 3 * 7168 * 2048 + 58.0 * 256 * (7168 + 1);
+  const double routed = 58.0 * 8 * 3 * 7168 * 2048;
+  const double vocab = 2.0 * 129280 * 7168 / 8 * 2;
+  EXPECT_NEAR(device_weight_bytes(m, s), split + whole + routed + vocab, 1);
+}
+
 TEST(ServingOps, PrefillSendsOneCopyANodeItsRoutingCanReach) {
   // DeepSeek-V3 routes a token to 4 of 8 expert groups. EP32 in 8-GPU nodes: 4 nodes, each
   // holding 2 groups, all reachable: 4 (1 - (3/4)^8) = 3.5995 nodes, 3/4 of them remote; inside
