@@ -149,6 +149,17 @@ double routed_expert_params(const LayerOps& l) {
   return n;
 }
 
+// The weights of a MoE layer that every device of a TP group holds whole (serving_ops' moe_ffn
+// runs them on the device's 1/TP of the tokens): the router and the shared experts.
+double tp_whole_params(const LayerOps& l) {
+  double n = 0;
+  for (std::size_t i = 0; i < l.size; ++i)
+    if (std::strcmp(l.ops[i].name, "moe.router") == 0 ||
+        std::strncmp(l.ops[i].name, "moe.shared_", 11) == 0)
+      if (l.ops[i].kind == OpKind::kGemm) n += l.ops[i].n * l.ops[i].k * l.ops[i].groups;
+  return n;
+}
+
 void check(bool ok, const std::string& what) {
   if (!ok) throw Error(what);
 }
@@ -364,20 +375,28 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   // AdamW update of this GPU's shard from HBM.
   // The CP ranks hold the same weights as the DP ones (Megatron-LM reduces gradients and shards
   // the optimizer over DP x CP).
+  // Under TP the router and the shared experts are held whole by every device of the group, and
+  // the EP groups are formed of the DP ranks of one TP index: those weights have TP times the
+  // replicas of the split ones, and their gradients are reduced over all of them.
   const double expert_params = s.virtual_stages * ch.moe_layers * routed_expert_params(ops.moe);
-  const double other_params = p.params_per_gpu - expert_params;
-  const double replicas = p.dp * s.cp;
-  const double expert_dp = replicas / ep;  // GPUs of a stage holding the same experts
+  const double whole_params = s.virtual_stages * ch.moe_layers * tp_whole_params(ops.moe);
+  const double split_params = p.params_per_gpu - expert_params - whole_params;
+  const double replicas = p.dp * s.cp;            // GPUs holding the same split weights
+  const double whole_replicas = replicas * s.tp;  // the same router and shared experts
+  const double expert_dp = replicas * s.tp / ep;  // the same routed experts
   auto ring_s = [&](double params, double n) {
     return n > 1 ? 2 * (n - 1) / n * params * 2 / out_bw : 0;
   };
-  p.dp_comm_s = ring_s(other_params, replicas) + ring_s(expert_params, expert_dp);
+  p.dp_comm_s = ring_s(split_params, replicas) + ring_s(whole_params, whole_replicas) +
+                ring_s(expert_params, expert_dp);
+  const double shard_params =
+      split_params / replicas + whole_params / whole_replicas + expert_params / expert_dp;
   // Per parameter of the shard: FP32 master read and written (8 B), BF16 moments read and
   // written (8 B, the report keeps them in BF16), the FP32 gradient read (4 B), the BF16 weight
   // written (2 B).
   Op update;
   update.kind = OpKind::kMemory;
-  update.bytes = 22 * (other_params / replicas + expert_params / expert_dp);
+  update.bytes = 22 * shard_params;
   p.update_s = perf.compute(update, true).seconds;
   p.optimizer_s = p.dp_comm_s + p.update_s;
   p.step_s = p.pipeline.time_s + p.optimizer_s;
@@ -394,8 +413,8 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   p.mfu_non_causal = bf16 > 0 ? p.tflops_non_causal / bf16 : 0;
   // BF16 weights (two copies under DualPipe), FP32 gradients, the FP32 master and BF16 moments
   // of the shard.
-  p.state_bytes_per_gpu = p.params_per_gpu * (2 * p.pipeline.parameter_copies + 4) +
-                          8 * (other_params / replicas + expert_params / expert_dp);
+  p.state_bytes_per_gpu =
+      p.params_per_gpu * (2 * p.pipeline.parameter_copies + 4) + 8 * shard_params;
   p.activation_bytes_per_gpu =
       p.activation_bytes_per_chunk * static_cast<double>(p.pipeline.peak_activations);
   p.hbm_bytes = c.node.gpu->hbm_capacity.value;

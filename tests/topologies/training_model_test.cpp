@@ -172,6 +172,72 @@ TEST(TrainingModel, TensorParallelTwoByHand) {
   EXPECT_EQ(p.activation_bytes_per_chunk, 13.5 * (1 << 20));
 }
 
+// Four GPUs of one scale-up domain, otherwise kTwoGpus; one 40 GB/s NIC a GPU.
+constexpr const char* kFourGpus = R"(cluster:
+  name: four GPUs
+  nodes: 1
+  node:
+    name: n
+    gpus_per_node: 4
+    gpu:
+      name: Test GPU
+      hbm_capacity: 80 GiB
+      hbm_bandwidth: 20 TB/s
+      peak_flops: {fp8: 1000 TFLOPS, bf16: 500 TFLOPS}
+    nics_per_node: 4
+    nic_speed: 400 Gb/s
+  scale_up: {link: NVLink, domain_gpus: 4, bandwidth_nominal: 100 GB/s,
+             bandwidth_achievable: 80 GB/s, latency: 1 us}
+  scale_out: {link: InfiniBand, bandwidth_achievable: 40 GB/s, latency_same_leaf: 2.8 us,
+              latency_cross_leaf: 3.7 us}
+  fabric: {topology: ft2, switch_radix: 64}
+)";
+
+// kTinyModel's attention with a MoE block: 4 routed experts of 512 (top-2), one shared expert
+// of 512, one group.
+constexpr const char* kTinyMoe = R"(model:
+  name: tiny-moe
+  vocab_size: 32000
+  hidden_size: 1024
+  num_layers: 1
+  attention:
+    kind: gqa
+    num_heads: 8
+    num_kv_heads: 8
+    head_dim: 128
+  dense_layers: 0
+  dense_intermediate: 4096
+  moe:
+    routed_experts: 4
+    shared_experts: 1
+    top_k: 2
+    expert_intermediate: 512
+    groups: 1
+    groups_per_token: 1
+)";
+
+TEST(TrainingModel, TensorParallelMoeReducesWholeWeightsOverTheTpGroup) {
+  const ClusterSpec c = load_cluster(cobench::config::parse_yaml(kFourGpus, "c.yaml"));
+  const ModelArch m = load_model_yaml(cobench::config::parse_yaml(kTinyMoe, "m.yaml"));
+  TrainingSetting s = tiny_setting();
+  s.tp = 2;  // 4 GPUs: DP 2, EP 2 over the DP ranks of one TP index
+  s.ep = 2;
+  const TrainingPrediction p = predict_training(m, c, s, PerfModel::roofline(c));
+  EXPECT_EQ(p.dp, 2);
+  // A GPU's weights: attention split over TP (QKV 1024 x (4 + 4 + 4) x 128 = 1,572,864, out
+  // 512 x 1024 = 524,288); the router (1024 x 4) and the shared expert (1024 x 1024 up,
+  // 512 x 1024 down) whole; 2 of the 4 routed experts (2 x (1024 x 1024 + 512 x 1024)).
+  const double split = 1572864.0 + 524288.0, whole = 4096.0 + 1048576.0 + 524288.0;
+  const double routed = 2 * (1048576.0 + 524288.0);
+  EXPECT_EQ(p.params_per_gpu, split + whole + routed);
+  // The same split weights on the 2 DP ranks, the same router and shared expert on all 4 GPUs,
+  // the same routed experts on 2 x 2 / EP 2 = 2: BF16 rings of 2 (n - 1) / n x 2 B a weight at
+  // the 40 GB/s NIC, and the AdamW update of the shards (22 B a weight) at 20 TB/s.
+  EXPECT_NEAR(p.dp_comm_s,
+              (2 * 0.5 * split * 2 + 2 * 0.75 * whole * 2 + 2 * 0.5 * routed * 2) / 40e9, 1e-15);
+  EXPECT_NEAR(p.update_s, 22 * (split / 2 + whole / 4 + routed / 2) / 20e12, 1e-15);
+}
+
 TEST(TrainingModel, Bf16PrecisionByHand) {
   const ClusterSpec c = load_cluster(cobench::config::parse_yaml(kOneGpu, "c.yaml"));
   const ModelArch m = load_model_yaml(cobench::config::parse_yaml(kTinyModel, "m.yaml"));
