@@ -72,8 +72,9 @@ PublishedPerf load_published_perf(const config::Node& root) {
   PublishedPerf p;
   p.file = root.location().file;
   auto top = root.map({"perf"});
-  auto m = top.required("perf").map({"gpu", "sms", "efficiency", "gemm_fp8", "attention_decode",
-                                     "attention_prefill", "ep", "prefill_comm_sms"});
+  auto m =
+      top.required("perf").map({"gpu", "sms", "efficiency", "gemm_fp8", "gemm_fp8_wgrad",
+                                "attention_decode", "attention_prefill", "ep", "prefill_comm_sms"});
   p.gpu = m.required("gpu").as_string();
   if (auto sms = m.optional("sms")) p.sms = sms->as_int_in(1, 100000);
   auto e =
@@ -94,6 +95,19 @@ PublishedPerf load_published_perf(const config::Node& root) {
       pt.k = static_cast<double>(r.required("k").as_int_at_least(1));
       pt.flops_per_s = r.required("rate").as_positive_flop_rate().value;
       p.gemm_fp8.push_back(pt);
+    }
+  }
+  if (auto g = m.optional("gemm_fp8_wgrad")) {
+    for (const config::Node& row : g->elements()) {
+      auto r = row.map({"groups", "in", "out", "tokens", "rate"});
+      GemmPoint pt;
+      pt.groups =
+          r.has("groups") ? static_cast<double>(r.required("groups").as_int_at_least(1)) : 1;
+      pt.m = static_cast<double>(r.required("out").as_int_at_least(1));
+      pt.n = static_cast<double>(r.required("in").as_int_at_least(1));
+      pt.k = static_cast<double>(r.required("tokens").as_int_at_least(1));
+      pt.flops_per_s = r.required("rate").as_positive_flop_rate().value;
+      p.gemm_fp8_wgrad.push_back(pt);
     }
   }
   if (auto a = m.optional("attention_decode")) {
@@ -151,7 +165,8 @@ PerfModel::PerfModel(const ClusterSpec& c, PublishedPerf perf, std::set<std::str
     bf16_flop_per_s_ = g.peak_bf16 ? g.peak_bf16->value : fp8_flop_per_s_ / 2;
     hbm_bytes_per_s_ = g.hbm_bandwidth.value;
   }
-  set_gemm_table(perf_.gemm_fp8);
+  gemm_entries_ = gemm_table(perf_.gemm_fp8);
+  wgrad_entries_ = gemm_table(perf_.gemm_fp8_wgrad);
   // DeepEP's tables hold on the network they were measured on: the same link and NIC speed.
   ep_table_applies_ = !perf_.ep_link.empty() && lower(perf_.ep_link) == lower(c_.scale_out.link) &&
                       c_.node.nic_speed &&
@@ -160,21 +175,22 @@ PerfModel::PerfModel(const ClusterSpec& c, PublishedPerf perf, std::set<std::str
 }
 
 // Each GEMM entry's efficiency against its own roofline, kept in log space for lookups.
-void PerfModel::set_gemm_table(const std::vector<GemmPoint>& points) {
-  gemm_entries_.clear();
-  if (fp8_flop_per_s_ <= 0 || hbm_bytes_per_s_ <= 0) return;
+std::vector<PerfModel::GemmEntry> PerfModel::gemm_table(
+    const std::vector<GemmPoint>& points) const {
+  std::vector<GemmEntry> entries;
+  if (fp8_flop_per_s_ <= 0 || hbm_bytes_per_s_ <= 0) return entries;
   for (const GemmPoint& e : points) {
     const double measured_s = 2 * e.m * e.n * e.k * e.groups / e.flops_per_s;
-    gemm_entries_.push_back(
-        {std::log2(e.m), std::log2(e.n), std::log2(e.k),
-         std::min(1.0, roofline_gemm(e.m, e.n, e.k, e.groups, 1) / measured_s)});
+    entries.push_back({std::log2(e.m), std::log2(e.n), std::log2(e.k),
+                       std::min(1.0, roofline_gemm(e.m, e.n, e.k, e.groups, 1) / measured_s)});
   }
+  return entries;
 }
 
 void PerfModel::use_measured(const MeasuredTables& t) {
   if (ideal_) return;
   if (!t.gemm_fp8.empty()) {
-    set_gemm_table(t.gemm_fp8);
+    gemm_entries_ = gemm_table(t.gemm_fp8);
     gemm_measured_ = true;
   }
   if (t.mla_decode_flop_per_s && t.mla_decode_bytes_per_s) {
@@ -210,11 +226,16 @@ double PerfModel::roofline_gemm(double m, double n, double k, double groups,
   return std::max(flops / fp8_flop_per_s_, bytes / hbm_bytes_per_s_);
 }
 
-std::optional<double> PerfModel::gemm_table_efficiency(double m, double n, double k) const {
-  if (gemm_entries_.empty()) return std::nullopt;
+std::optional<double> PerfModel::gemm_table_efficiency(double m, double n, double k,
+                                                       bool weight_grad) const {
+  // A weight gradient from its own table (published: no benchmark of cobench measures one),
+  // else as any GEMM of its shape.
+  const std::vector<GemmEntry>& entries =
+      weight_grad && !wgrad_entries_.empty() ? wgrad_entries_ : gemm_entries_;
+  if (entries.empty()) return std::nullopt;
   const double lm = std::log2(m), ln = std::log2(n), lk = std::log2(k);
   double weighted = 0, weights = 0;
-  for (const GemmEntry& e : gemm_entries_) {
+  for (const GemmEntry& e : entries) {
     const double dm = lm - e.log2_m, dn = ln - e.log2_n, dk = lk - e.log2_k;
     const double dist2 = dm * dm + dn * dn + dk * dk;
     if (dist2 < 1e-12) return e.efficiency;
@@ -252,9 +273,11 @@ OpTime PerfModel::compute(const Op& op, bool prefill) const {
       const bool peak_measured = fp8 ? fp8_measured : bf16_measured;
       // A table (measured, else published) covers the FP8 GEMMs; scalars the rest.
       if (fp8 && !ideal_) {
-        if (auto eff = gemm_table_efficiency(op.m, op.n, op.k)) {
+        if (auto eff = gemm_table_efficiency(op.m, op.n, op.k, op.weight_grad)) {
           t.seconds = std::max(op.flops / peak, op.bytes / hbm_bytes_per_s_) / *eff;
-          t.source = gemm_measured_ ? PerfSource::kMeasured : PerfSource::kPublished;
+          const bool wgrad_table = op.weight_grad && !wgrad_entries_.empty();
+          t.source =
+              gemm_measured_ && !wgrad_table ? PerfSource::kMeasured : PerfSource::kPublished;
           return t;
         }
       }

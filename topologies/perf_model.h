@@ -52,6 +52,9 @@ struct PublishedPerf {
   std::optional<std::int64_t> sms;  ///< the SM count it was measured with (H800 SXM: 132)
   Efficiencies efficiency;
   std::vector<GemmPoint> gemm_fp8;  ///< dense and grouped (groups > 1 or m a group's rows)
+  /// FP8 weight-gradient GEMMs (DeepGEMM's wgrad kernels), in the model's orientation: m the
+  /// forward's outputs, n its inputs, k the tokens (the file names them out, in, tokens).
+  std::vector<GemmPoint> gemm_fp8_wgrad;
   std::optional<double> attention_decode_flop_per_s,
       attention_decode_bytes_per_s;  ///< MLA decode ceilings
   std::optional<double> attention_prefill_flop_per_s;
@@ -96,8 +99,10 @@ class PerfModel {
   /// else 1 (decode, the roofline, an unknown SM count).
   double compute_share(bool prefill) const;
 
-  /// Efficiency of an FP8 GEMM shape from the published table (nullopt without one).
-  std::optional<double> gemm_table_efficiency(double m, double n, double k) const;
+  /// Efficiency of an FP8 GEMM shape from the published table (nullopt without one); of a
+  /// weight gradient (Op::weight_grad) from the weight-gradient table where there is one.
+  std::optional<double> gemm_table_efficiency(double m, double n, double k,
+                                              bool weight_grad = false) const;
   const PublishedPerf& published() const { return perf_; }
   /// The GPU has a FLOP peak (node.gpu.peak_flops, datasheet or measured) and HBM bandwidth.
   bool has_peaks() const { return fp8_flop_per_s_ > 0 && hbm_bytes_per_s_ > 0; }
@@ -116,8 +121,9 @@ class PerfModel {
   struct GemmEntry {
     double log2_m, log2_n, log2_k, efficiency;
   };
-  std::vector<GemmEntry> gemm_entries_;  ///< the table in log space, each entry's efficiency
-  void set_gemm_table(const std::vector<GemmPoint>& points);
+  std::vector<GemmEntry> gemm_entries_;   ///< the table in log space, each entry's efficiency
+  std::vector<GemmEntry> wgrad_entries_;  ///< the same for the weight-gradient table
+  std::vector<GemmEntry> gemm_table(const std::vector<GemmPoint>& points) const;
   bool gemm_measured_ = false, attention_measured_ = false;
 };
 

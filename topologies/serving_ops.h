@@ -36,6 +36,9 @@ struct Op {
   double sequences = 0;        ///< attention: sequences whose KV is read
   double comm_values = 0;      ///< EP dispatch and combine: values sent (copies x hidden)
   const char* form = "";       ///< how it is priced, e.g. "MLA absorbed (576 + 512)"
+  /// A training weight gradient dW = dY^T X (m the layer's outputs, n its inputs, k the tokens):
+  /// priced from the perf file's weight-gradient table where it has one.
+  bool weight_grad = false;
 };
 
 /// Up to this many operations a layer.

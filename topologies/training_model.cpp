@@ -70,7 +70,9 @@ LayerTimes layer_times(const LayerOps& l, const LayerContext& x) {
         const Op g = x.bf16 && op.precision == OpPrecision::kFp8 ? in_bf16(op) : op;
         t.f += time(g);
         t.b += time(reshaped(g, g.m, g.k, g.n));  // dX = dY W^T
-        t.w += time(reshaped(g, g.n, g.k, g.m));  // dW = dY^T X, K = the tokens
+        Op dw = reshaped(g, g.n, g.k, g.m);       // dW = dY^T X, K = the tokens
+        dw.weight_grad = true;
+        t.w += time(dw);
         t.params += g.n * g.k * g.groups;
         // The input X for dW = dY^T X; a recomputed GEMM's input is recomputed from its own
         // (kept) input, and its output, the next operation's input, is not kept either. Under

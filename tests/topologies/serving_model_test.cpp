@@ -631,6 +631,36 @@ TEST(PerfModel, BadPerfFilesNameTheKey) {
       << error(ok + "  prefill_comm_sms: -1\n");
 }
 
+TEST(PerfModel, WeightGradientsTakeTheWgradTable) {
+  const ClusterSpec h800 = load_cluster_file("deepseek-h800-2048");
+  const PerfModel perf(h800, find_published_perf(h800));
+  // DeepSeek-V3's routed experts in training (EP64, 4096 tokens a GPU, top-8 of 256: 8192
+  // tokens an expert, 4 experts a GPU): the gate/up weight gradient, 4096 outputs x 7168
+  // inputs over K = 8192 tokens in 4 groups, is an entry of DeepGEMM pull request #95's
+  // k-grouped table: 1044 TFLOPS.
+  Op dw;
+  dw.kind = OpKind::kGroupedGemm;
+  dw.m = 4096, dw.n = 7168, dw.k = 8192, dw.groups = 4;
+  dw.flops = 2.0 * 4096 * 7168 * 8192 * 4;
+  dw.bytes = 4 * (7168.0 * 8192 + 4096.0 * 8192 + 4096.0 * 7168 * 2);
+  dw.weight_grad = true;
+  const OpTime t = perf.compute(dw, true);
+  EXPECT_NEAR(t.seconds, dw.flops / 1044e12, 1e-15);
+  EXPECT_EQ(t.source, PerfSource::kPublished);
+  // The same shape as a forward GEMM is interpolated in the forward table: another time.
+  Op fwd = dw;
+  fwd.weight_grad = false;
+  EXPECT_GT(std::fabs(perf.compute(fwd, true).seconds - t.seconds), 1e-6);
+  // A dense one: the attention output projection's, 16384 inputs x 7168 outputs over 4096
+  // tokens, 994 TFLOPS.
+  Op out = dw;
+  out.kind = OpKind::kGemm;
+  out.m = 7168, out.n = 16384, out.k = 4096, out.groups = 1;
+  out.flops = 2.0 * 7168 * 16384 * 4096;
+  out.bytes = 16384.0 * 4096 + 7168.0 * 4096 + 7168.0 * 16384 * 2;
+  EXPECT_NEAR(perf.compute(out, true).seconds, out.flops / 994e12, 1e-15);
+}
+
 TEST(PerfModel, PublishedTablesApplyToTheirGpu) {
   const ClusterSpec h800 = load_cluster_file("deepseek-h800-2048");
   const PerfModel perf(h800, find_published_perf(h800));
