@@ -9,6 +9,9 @@
 //                       copy each way on two streams; both counted) from pinned or pageable host
 //                       memory, 64 KiB .. 1 GiB per direction; counter copy_bytes_per_s. The
 //                       pinned h2d at 1 GiB carries model_input:pcie.h2d_bandwidth.
+//   BM_KernelGap        a CUDA graph of 1000 one-thread kernels in a chain, replayed: the time per
+//                       kernel (counter kernel_gap_s), what every operation of a decode step
+//                       pays beyond its work; carries model_input:gpu.kernel_gap.
 // Every pass's data is verified before timing and again after it; timing uses CUDA events
 // (streams: the L2 cache flushed before every pass). Bandwidths are decimal (1 GB/s = 1e9 B/s).
 // Without a device one entry reports the runtime's reason as an error and the binary exits 0.
@@ -22,6 +25,7 @@
 #include "core/nvtx.h"
 #include "kernels/memory/cuda/device_stream.h"
 #include "kernels/memory/cuda/host_device_copy.h"
+#include "kernels/memory/cuda/kernel_gap.h"
 #include "microbench/gpu_bench_common.h"
 
 namespace {
@@ -113,6 +117,32 @@ void BM_HostDeviceCopy(benchmark::State& state, CopyDirection dir, HostMemory ho
   state.SkipWithError(e.what());
 }
 
+void BM_KernelGap(benchmark::State& state, int kernels) try {
+  KernelChain chain(kernels);
+  chain.run();
+  if (const std::string e = chain.verify(); !e.empty()) {
+    state.SkipWithError(("verification failed: " + e).c_str());
+    return;
+  }
+  chain.reset();
+  bench::GpuTimer timer;
+  const double seconds = bench::timed_loop(
+      state, timer, [&] { chain.run(); }, "BM_KernelGap");
+  if (const std::string e = chain.verify(); !e.empty()) {
+    state.SkipWithError(("verification failed after timing: " + e).c_str());
+    return;
+  }
+  const double per_kernel_s =
+      seconds / (static_cast<double>(state.iterations()) * static_cast<double>(kernels));
+  state.counters["kernel_gap_s"] = per_kernel_s;
+  state.SetLabel(fmt::format(
+      "verified: {} one-thread kernels a graph replay, each adding 1 to a device counter after "
+      "the one before (the counter checked after every run); {:.2f} us a kernel",
+      kernels, per_kernel_s * 1e6));
+} catch (const std::exception& e) {
+  state.SkipWithError(e.what());
+}
+
 void register_all() {
   static const DevicePeakBandwidth peak = [] {
     try {
@@ -133,6 +163,12 @@ void register_all() {
           ->MinTime(0.1)
           ->Unit(benchmark::kMillisecond);
     }
+  benchmark::RegisterBenchmark(
+      "BM_KernelGap/kernels:1000/model_input:gpu.kernel_gap/model_metric:kernel_gap_s",
+      BM_KernelGap, 1000)
+      ->UseManualTime()
+      ->MinTime(0.1)
+      ->Unit(benchmark::kMicrosecond);
   for (CopyDirection dir :
        {CopyDirection::kH2D, CopyDirection::kD2H, CopyDirection::kBidirectional})
     for (HostMemory host : {HostMemory::kPinned, HostMemory::kPageable})

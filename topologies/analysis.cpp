@@ -101,9 +101,7 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
                                 {"measured", in.measured},
                                 {"source", in.source},
                                 {"used", "measured"}});
-    const std::string unit = in.input.starts_with("latency")               ? "s"
-                             : in.input.find("flops") != std::string::npos ? "FLOP/s"
-                                                                           : "B/s";
+    const std::string unit = measured_input_unit(in.input);
     row("inputs (measured values replace the datasheet's)", "inputs." + in.input,
         fmt::format("{}: datasheet {}, measured", in.input,
                     in.datasheet > 0 ? format_quantity(in.datasheet, unit)

@@ -20,7 +20,7 @@ struct InputKind {
   bool higher_is_better;
 };
 
-constexpr std::array<InputKind, 11> kInputs{{{"gpu.peak_flops.fp8", "FLOP/s", true},
+constexpr std::array<InputKind, 12> kInputs{{{"gpu.peak_flops.fp8", "FLOP/s", true},
                                              {"gpu.peak_flops.bf16", "FLOP/s", true},
                                              {"gpu.peak_flops.fp32", "FLOP/s", true},
                                              {"gpu.hbm_bandwidth", "B/s", true},
@@ -30,7 +30,8 @@ constexpr std::array<InputKind, 11> kInputs{{{"gpu.peak_flops.fp8", "FLOP/s", tr
                                              {"pcie.h2d_bandwidth", "B/s", true},
                                              {"storage.read_bandwidth", "B/s", true},
                                              {"latency.inter_node", "s", false},
-                                             {"latency.intra_node", "s", false}}};
+                                             {"latency.intra_node", "s", false},
+                                             {"gpu.kernel_gap", "s", false}}};
 
 const InputKind* find_input(std::string_view name) {
   for (const InputKind& k : kInputs)
@@ -134,6 +135,9 @@ std::vector<InputComparison> apply_measured(ClusterSpec& c, const MeasuredInputs
     apply(
         "pcie.h2d_bandwidth", [&] { return g.pcie_bandwidth ? g.pcie_bandwidth->value : 0.0; },
         [&](double v) { g.pcie_bandwidth = Bandwidth(v); });
+    apply(
+        "gpu.kernel_gap", [&] { return g.kernel_gap ? g.kernel_gap->value : 0.0; },
+        [&](double v) { g.kernel_gap = Seconds(v); });
   }
   if (c.node.cpu) {
     CpuSpec& cpu = *c.node.cpu;
@@ -173,6 +177,11 @@ std::vector<InputComparison> apply_measured(ClusterSpec& c, const MeasuredInputs
       "latency.intra_node", [&] { return c.scale_up.latency.value; },
       [&](double v) { c.scale_up.latency = Seconds(v); });
   return changed;
+}
+
+std::string measured_input_unit(const std::string& input) {
+  const InputKind* k = find_input(input);
+  return k ? std::string(k->unit) : std::string();
 }
 
 void merge_measured(MeasuredInputs& into, const MeasuredInputs& from) {

@@ -11,7 +11,8 @@
 // gpu.hbm_bandwidth, cpu.memory_bandwidth, ep.bandwidth.inter_node (per GPU across nodes, the
 // NIC), ep.bandwidth.intra_node (per GPU inside the scale-up domain), pcie.h2d_bandwidth (host to
 // one GPU), storage.read_bandwidth (the node's storage) (B/s); latency.inter_node,
-// latency.intra_node (s).
+// latency.intra_node, gpu.kernel_gap (the time an empty kernel of a back-to-back chain takes;
+// the lowest is kept) (s).
 #pragma once
 
 #include <map>
@@ -46,6 +47,9 @@ void merge_measured(MeasuredInputs& into, const MeasuredInputs& from);
 
 /// Replaces the cluster's values by the measured ones; returns what changed.
 std::vector<InputComparison> apply_measured(ClusterSpec& c, const MeasuredInputs& m);
+
+/// The unit of a known input ("B/s", "FLOP/s" or "s"); "" for another name.
+std::string measured_input_unit(const std::string& input);
 
 /// The inputs each decode bound depends on, to say which drove a conclusion.
 std::vector<std::string> inputs_of_bound(const std::string& bound);

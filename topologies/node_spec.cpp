@@ -21,7 +21,7 @@ CpuSpec load_cpu(const config::Node& node) {
 
 GpuSpec load_gpu(const config::Node& node) {
   auto m = node.map({"name", "compute_capability", "sms", "hbm_capacity", "hbm_bandwidth",
-                     "peak_flops", "pcie_bandwidth"});
+                     "peak_flops", "pcie_bandwidth", "kernel_gap"});
   GpuSpec g;
   g.name = m.required("name").as_string();
   if (auto cc = m.optional("compute_capability")) g.compute_capability = cc->as_string();
@@ -37,6 +37,7 @@ GpuSpec load_gpu(const config::Node& node) {
     if (auto v = p.optional("fp32")) g.peak_fp32 = v->as_positive_flop_rate();
   }
   if (auto pcie = m.optional("pcie_bandwidth")) g.pcie_bandwidth = pcie->as_positive_bandwidth();
+  if (auto gap = m.optional("kernel_gap")) g.kernel_gap = gap->as_positive_seconds();
   return g;
 }
 

@@ -41,6 +41,10 @@ struct GpuSpec {
   std::optional<FlopRate> peak_bf16;  ///< dense
   std::optional<FlopRate> peak_fp32;
   std::optional<Bandwidth> pcie_bandwidth;  ///< host-to-device, one direction (KV reload)
+  /// The time one kernel of a back-to-back chain takes beyond its work (launch, ramp and tail of
+  /// an empty kernel in a CUDA graph): measured (cobench_bench_memory_gpu's BM_KernelGap), never
+  /// on a datasheet. Added to every GPU operation the serving and training models time.
+  std::optional<Seconds> kernel_gap;
 };
 
 struct NodeSpec {

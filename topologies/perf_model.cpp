@@ -259,6 +259,17 @@ OpTime PerfModel::at_ceilings(const Op& op, double peak, bool peak_measured,
 }
 
 OpTime PerfModel::compute(const Op& op, bool prefill) const {
+  OpTime t = work(op, prefill);
+  // Each operation is one kernel of a back-to-back chain: it also takes the GPU's measured
+  // kernel gap (node.gpu.kernel_gap; the ideal has none).
+  const bool kernel = op.kind == OpKind::kGemm || op.kind == OpKind::kGroupedGemm ||
+                      op.kind == OpKind::kAttention || op.kind == OpKind::kMemory;
+  if (kernel && !ideal_ && t.seconds > 0 && c_.node.gpu && c_.node.gpu->kernel_gap)
+    t.seconds += c_.node.gpu->kernel_gap->value;
+  return t;
+}
+
+OpTime PerfModel::work(const Op& op, bool prefill) const {
   const Efficiencies& e = perf_.efficiency;
   const bool fp8_measured = measured_.count("gpu.peak_flops.fp8") > 0;
   const bool bf16_measured = measured_.count("gpu.peak_flops.bf16") > 0;

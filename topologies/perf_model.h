@@ -89,7 +89,8 @@ class PerfModel {
   /// The ideal: datasheet peaks at efficiency 1, nominal links, no published tables.
   static PerfModel roofline(const ClusterSpec& c);
 
-  /// A GEMM, attention or element-wise operation.
+  /// A GEMM, attention or element-wise operation: its work, plus the GPU's kernel gap where the
+  /// cluster has one (node.gpu.kernel_gap, measured).
   OpTime compute(const Op& op, bool prefill) const;
   /// A dispatch or combine; `ep` the EP degree.
   OpTime comm(const Op& op, double ep, bool prefill) const;
@@ -109,6 +110,7 @@ class PerfModel {
   bool is_roofline() const { return ideal_; }
 
  private:
+  OpTime work(const Op& op, bool prefill) const;  ///< compute() without the kernel gap
   double roofline_gemm(double m, double n, double k, double groups, double weight_bytes) const;
   OpTime at_ceilings(const Op& op, double peak, bool peak_measured, double compute_efficiency,
                      double memory_efficiency) const;

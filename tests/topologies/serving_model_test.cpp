@@ -6,6 +6,7 @@
 // the prediction against its roofline.
 #include "topologies/serving_model.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -18,6 +19,7 @@
 #include "topologies/analysis.h"
 #include "topologies/data_files.h"
 #include "topologies/decode_bounds.h"
+#include "topologies/measured.h"
 #include "topologies/measured_tables.h"
 #include "topologies/model_params.h"
 #include "topologies/serving_targets.h"
@@ -659,6 +661,59 @@ TEST(PerfModel, WeightGradientsTakeTheWgradTable) {
   out.flops = 2.0 * 7168 * 16384 * 4096;
   out.bytes = 16384.0 * 4096 + 7168.0 * 4096 + 7168.0 * 16384 * 2;
   EXPECT_NEAR(perf.compute(out, true).seconds, out.flops / 994e12, 1e-15);
+}
+
+TEST(PerfModel, AMeasuredKernelGapAddsToEveryKernel) {
+  ClusterSpec c = load_cluster_file("h200-ib-256");
+  Op op;
+  op.kind = OpKind::kMemory;
+  op.bytes = 4.8e9;  // 1 ms at the H200's 4.8 TB/s
+  const double without = PerfModel(c, find_published_perf(c)).compute(op, false).seconds;
+  c.node.gpu->kernel_gap = cobench::Seconds(2e-6);
+  const PerfModel gap(c, find_published_perf(c));
+  EXPECT_NEAR(gap.compute(op, false).seconds, without + 2e-6, 1e-15);
+  EXPECT_NEAR(PerfModel::roofline(c).compute(op, false).seconds, 1e-3, 1e-15);  // no gap
+  // One micro-batch of Qwen2.5-72B on one H200 (nothing overlaps): the step is the gapless one
+  // plus one gap for each of its kernels: 80 layers of 7 (QKV, attention, output projection,
+  // norms and residuals, gate/up, SwiGLU, down; no TP collectives) and the head's 2 (the
+  // projection and sampling).
+  const ModelArch qwen = load_model("qwen2.5-72b");
+  DecodeSetting d;
+  d.tokens_per_device = 8;
+  d.micro_batches = 1;
+  ClusterSpec plain = c;
+  plain.node.gpu->kernel_gap.reset();
+  const double step =
+      predict_decode(qwen, plain, d, PerfModel(plain, find_published_perf(plain))).step_s;
+  EXPECT_NEAR(predict_decode(qwen, c, d, gap).step_s, step + (80 * 7 + 2) * 2e-6, 1e-12);
+}
+
+TEST(PerfModel, AKernelGapIsMeasuredLowestFirst) {
+  // Two passing records of gpu.kernel_gap (seconds): the lower is kept, and it replaces the
+  // cluster's none.
+  cobench::results::Results r;
+  for (double gap : {3.1e-6, 2.4e-6}) {
+    cobench::results::Record rec;
+    rec.suite = "memory_gpu";
+    rec.benchmark = fmt::format("BM_KernelGap/{}", gap);
+    rec.verification = cobench::results::Verification::kPassed;
+    rec.parameters["model_input"] = "gpu.kernel_gap";
+    cobench::results::Metric m;
+    m.name = "kernel_gap_s";
+    m.unit = "s";
+    m.values = {gap};
+    rec.metrics.push_back(m);
+    r.records.push_back(rec);
+  }
+  const MeasuredInputs in = measured_inputs(r, "gaps.json");
+  ASSERT_EQ(in.count("gpu.kernel_gap"), 1u);
+  EXPECT_EQ(in.at("gpu.kernel_gap").value, 2.4e-6);
+  ClusterSpec c = load_cluster_file("h200-ib-256");
+  const auto changed = apply_measured(c, in);
+  ASSERT_EQ(changed.size(), 1u);
+  EXPECT_EQ(changed[0].datasheet, 0);
+  EXPECT_EQ(c.node.gpu->kernel_gap->value, 2.4e-6);
+  EXPECT_EQ(measured_input_unit("gpu.kernel_gap"), "s");
 }
 
 TEST(PerfModel, PublishedTablesApplyToTheirGpu) {
