@@ -95,6 +95,12 @@ LinkFailure parse_link_failure(const FabricGraph& g, std::string_view spec) {
   LinkFailure f{std::string(spec), "", {}};
   if (!g.has_network())
     throw Error(fmt::format("--fail '{}': the cluster has no scale-out fabric to fail", spec));
+  if (g.kind() == FabricKind::kFatTree3 &&
+      (parts[0] == "uplink" || parts[0] == "plane" || parts[0] == "rail"))
+    throw Error(fmt::format(
+        "--fail '{}': link failures on an ft3 fabric are not simulated (the failover rules are "
+        "written for one tier of spines); fail links on an ft2, mpft or multi-rail fabric",
+        spec));
   if (parts[0] == "uplink" && parts.size() == 3) {
     if (g.spines_per_tree() == 0)
       throw Error(fmt::format(

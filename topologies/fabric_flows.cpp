@@ -361,6 +361,54 @@ Collective all_to_all(const RankGroups& groups, double size_bytes) {
   return c;
 }
 
+namespace {
+
+// The flows on each up and down link of one switch tier: a switch (a leaf, or an FT3
+// aggregation switch) picks one of `width` links for each flow; slot = switch x width + pick.
+struct SlotCounts {
+  std::int32_t switches = 0, width = 0;
+  std::vector<std::int32_t> up_slot, down_slot;
+
+  SlotCounts(std::int32_t n, std::int32_t w) : switches(n), width(w) {}
+  void add(std::int32_t up_switch, std::int32_t down_switch, std::int32_t pick) {
+    up_slot.push_back(up_switch * width + pick);
+    down_slot.push_back(down_switch * width + pick);
+  }
+  // The most flows on one link over an even spread's (ceil(its switch's flows / width)), and
+  // per flow whether it rides a link above that count.
+  double tally(std::vector<std::uint8_t>& over) const {
+    over.assign(up_slot.size(), 0);
+    if (up_slot.empty()) return 0;
+    const auto w = static_cast<size_t>(width);
+    auto fair = [w](std::int64_t n) {
+      return static_cast<double>((n + static_cast<std::int64_t>(w) - 1) /
+                                 static_cast<std::int64_t>(w));
+    };
+    const size_t slots = static_cast<size_t>(switches) * w;
+    std::vector<std::int64_t> up(slots), down(slots), up_sw(static_cast<size_t>(switches)),
+        down_sw(static_cast<size_t>(switches));
+    for (size_t i = 0; i < up_slot.size(); ++i) {
+      const auto u = static_cast<size_t>(up_slot[i]), d = static_cast<size_t>(down_slot[i]);
+      ++up[u], ++down[d], ++up_sw[u / w], ++down_sw[d / w];
+    }
+    double imbalance = 0;
+    for (size_t slot = 0; slot < slots; ++slot) {
+      if (up[slot] > 0)
+        imbalance = std::max(imbalance, static_cast<double>(up[slot]) / fair(up_sw[slot / w]));
+      if (down[slot] > 0)
+        imbalance = std::max(imbalance, static_cast<double>(down[slot]) / fair(down_sw[slot / w]));
+    }
+    for (size_t i = 0; i < up_slot.size(); ++i) {
+      const auto u = static_cast<size_t>(up_slot[i]), d = static_cast<size_t>(down_slot[i]);
+      over[i] = static_cast<double>(up[u]) > fair(up_sw[u / w]) ||
+                static_cast<double>(down[d]) > fair(down_sw[d / w]);
+    }
+    return imbalance;
+  }
+};
+
+}  // namespace
+
 PhaseResult simulate_phase(const FabricGraph& g, std::span<const Flow> flows,
                            const RoutingOptions& routing, std::vector<double>* resource_bytes,
                            const FluidOptions& fluid) {
@@ -379,9 +427,11 @@ PhaseResult simulate_phase(const FabricGraph& g, std::span<const Flow> flows,
   set.path.reserve(flows.size() * 6);
   set.bytes.reserve(flows.size());
   std::vector<double> latency_s(flows.size());
-  // Leaf-spine slots (leaf x spines + spine) of the flows that picked one spine.
-  std::vector<std::int32_t> up_slot, down_slot;
-  const std::int32_t spines = g.spines_per_tree();
+  // Leaf-spine slots (leaf x spines + spine) of the flows that picked one spine; an FT3's
+  // aggregation-core slots ((pod x h + aggregation) x cores + core) of those across pods.
+  SlotCounts leaf_tier(g.leaves(), g.spines_per_tree());
+  SlotCounts core_tier(g.pods() * g.spines_per_tree(), g.cores_per_group());
+  std::vector<std::int32_t> core_flow;  // per flow in leaf_tier: its index in core_tier, or -1
   for (size_t i = 0; i < flows.size(); ++i) {
     const Flow& f = flows[i];
     if (!std::isfinite(f.bytes) || !(f.bytes > 0))
@@ -393,37 +443,23 @@ PhaseResult simulate_phase(const FabricGraph& g, std::span<const Flow> flows,
     set.add(r.path(), f.bytes);
     latency_s[i] = r.latency_s;
     if (r.spine >= 0) {
-      up_slot.push_back(r.source_leaf * spines + r.spine);
-      down_slot.push_back(r.destination_leaf * spines + r.spine);
+      leaf_tier.add(r.source_leaf, r.destination_leaf, r.spine);
+      core_flow.push_back(-1);
+    }
+    if (r.core >= 0) {
+      const std::int32_t h = g.spines_per_tree();
+      core_flow.back() = static_cast<std::int32_t>(core_tier.up_slot.size());
+      core_tier.add(g.pod_of_leaf(r.source_leaf) * h + r.spine,
+                    g.pod_of_leaf(r.destination_leaf) * h + r.spine, r.core);
     }
   }
-  if (!up_slot.empty()) {
-    const auto slots = static_cast<size_t>(g.leaves()) * static_cast<size_t>(spines);
-    // An even spread's most flows on one of a leaf's links.
-    auto fair = [spines](std::int64_t n) { return static_cast<double>((n + spines - 1) / spines); };
-    std::vector<std::int64_t> up(slots), down(slots), up_leaf(static_cast<size_t>(g.leaves())),
-        down_leaf(static_cast<size_t>(g.leaves()));
-    for (size_t i = 0; i < up_slot.size(); ++i) {
-      ++up[static_cast<size_t>(up_slot[i])], ++down[static_cast<size_t>(down_slot[i])];
-      ++up_leaf[static_cast<size_t>(up_slot[i] / spines)];
-      ++down_leaf[static_cast<size_t>(down_slot[i] / spines)];
-    }
-    for (size_t slot = 0; slot < slots; ++slot) {
-      const size_t leaf = slot / static_cast<size_t>(spines);
-      if (up[slot] > 0)
-        result.spine_imbalance =
-            std::max(result.spine_imbalance, static_cast<double>(up[slot]) / fair(up_leaf[leaf]));
-      if (down[slot] > 0)
-        result.spine_imbalance = std::max(result.spine_imbalance,
-                                          static_cast<double>(down[slot]) / fair(down_leaf[leaf]));
-    }
-    for (size_t i = 0; i < up_slot.size(); ++i) {
-      const auto u = static_cast<size_t>(up_slot[i]), d = static_cast<size_t>(down_slot[i]);
-      if (static_cast<double>(up[u]) > fair(up_leaf[u / static_cast<size_t>(spines)]) ||
-          static_cast<double>(down[d]) > fair(down_leaf[d / static_cast<size_t>(spines)]))
+  if (!leaf_tier.up_slot.empty()) {
+    std::vector<std::uint8_t> leaf_hit, core_hit;
+    result.spine_imbalance = std::max(leaf_tier.tally(leaf_hit), core_tier.tally(core_hit));
+    for (size_t i = 0; i < leaf_hit.size(); ++i)
+      if (leaf_hit[i] || (core_flow[i] >= 0 && core_hit[static_cast<size_t>(core_flow[i])]))
         ++result.collided_flows;
-    }
-    result.spine_flows = static_cast<std::int64_t>(up_slot.size());
+    result.spine_flows = static_cast<std::int64_t>(leaf_tier.up_slot.size());
   }
   const std::vector<double> capacity = resource_capacities(g);
   const FluidRun run = run_fluid(capacity, set, fluid);
@@ -485,6 +521,17 @@ CollectiveResult simulate_collective(const FabricGraph& g, const Collective& c,
       if (total[up] > 0) result.link_bytes[ls] += total[up] * capacity[ls] / capacity[up];
       if (total[down] > 0) result.link_bytes[sl] += total[down] * capacity[sl] / capacity[down];
     }
+  }
+  for (std::int32_t pod = 0; pod < g.pods() && g.cores_per_group() > 0; ++pod) {
+    const auto up = static_cast<size_t>(pod_uplink_bundle(g, pod));
+    const auto down = static_cast<size_t>(pod_downlink_bundle(g, pod));
+    for (std::int32_t j = 0; j < g.spines_per_tree(); ++j)
+      for (std::int32_t k = 0; k < g.cores_per_group(); ++k) {
+        const auto ac = static_cast<size_t>(g.aggregation_to_core(pod, j, k));
+        const auto ca = static_cast<size_t>(g.core_to_aggregation(pod, j, k));
+        if (total[up] > 0) result.link_bytes[ac] += total[up] * capacity[ac] / capacity[up];
+        if (total[down] > 0) result.link_bytes[ca] += total[down] * capacity[ca] / capacity[down];
+      }
   }
   result.link_utilization.resize(links);
   for (size_t l = 0; l < links; ++l)

@@ -114,7 +114,9 @@ struct PhaseResult {
   std::int64_t collided_flows = 0;  ///< of them, on a leaf-spine link over its fair count
   /// The most flows on one leaf-spine link over an even spread's (ceil(its leaf's flows /
   /// spines)); 1: even. With many flows a leaf, ECMP's hot spot, where the collided fraction
-  /// (flows on links above the even count) says little.
+  /// (flows on links above the even count) says little. FT3: the leaf-aggregation links as
+  /// the leaf-spine ones, and the aggregation-core links likewise (ceil(an aggregation
+  /// switch's cross-pod flows / its cores)); a flow over the fair count on either collided.
   double spine_imbalance = 0;
 };
 

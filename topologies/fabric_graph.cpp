@@ -16,6 +16,26 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; 
 
 }  // namespace
 
+std::string_view to_string(VertexKind k) {
+  switch (k) {
+    case VertexKind::kGpu:
+      return "gpu";
+    case VertexKind::kNic:
+      return "nic";
+    case VertexKind::kScaleUpSwitch:
+      return "scale-up switch";
+    case VertexKind::kLeaf:
+      return "leaf";
+    case VertexKind::kSpine:
+      return "spine";
+    case VertexKind::kAggregation:
+      return "aggregation";
+    case VertexKind::kCore:
+      return "core";
+  }
+  return "?";
+}
+
 std::string_view to_string(LinkKind k) {
   switch (k) {
     case LinkKind::kGpuToScaleUp:
@@ -34,6 +54,14 @@ std::string_view to_string(LinkKind k) {
       return "leaf->spine";
     case LinkKind::kSpineToLeaf:
       return "spine->leaf";
+    case LinkKind::kLeafToAggregation:
+      return "leaf->aggregation";
+    case LinkKind::kAggregationToLeaf:
+      return "aggregation->leaf";
+    case LinkKind::kAggregationToCore:
+      return "aggregation->core";
+    case LinkKind::kCoreToAggregation:
+      return "core->aggregation";
   }
   return "?";
 }
@@ -59,17 +87,18 @@ FabricGraph::FabricGraph(const ClusterSpec& c, const FabricOptions& options)
       if (c.nodes > 1)
         throw Error(
             fmt::format("cluster '{}' has {} nodes but fabric 'none': several nodes need "
-                        "an ft2, mpft or multi-rail fabric",
+                        "an ft2, ft3, mpft or multi-rail fabric",
                         c.name, c.nodes));
       break;
     case FabricKind::kFatTree2:
+    case FabricKind::kFatTree3:
     case FabricKind::kMultiPlaneFatTree:
     case FabricKind::kMultiRail:
       has_network_ = true;
       break;
     default:
       throw Error(
-          fmt::format("cluster '{}': fabric '{}' is not simulated; expected ft2, mpft or "
+          fmt::format("cluster '{}': fabric '{}' is not simulated; expected ft2, ft3, mpft or "
                       "multi-rail (or none for one node)",
                       c.name, to_string(kind_)));
   }
@@ -110,7 +139,7 @@ FabricGraph::FabricGraph(const ClusterSpec& c, const FabricOptions& options)
                               c.name, c.nodes * nics_per_node_, kMaxFabricGpus));
     half_radix_ = static_cast<std::int32_t>(radix / 2);
     std::int64_t trees = 1, leaves_per_tree = 0;
-    if (kind_ == FabricKind::kFatTree2) {
+    if (kind_ == FabricKind::kFatTree2 || kind_ == FabricKind::kFatTree3) {
       leaves_per_tree = ceil_div(nics(), half_radix_);
     } else if (kind_ == FabricKind::kMultiPlaneFatTree) {
       if (c.fabric.planes != nics_per_node_)
@@ -126,36 +155,21 @@ FabricGraph::FabricGraph(const ClusterSpec& c, const FabricOptions& options)
       leaves_per_rail_ = static_cast<std::int32_t>(ceil_div(nodes_, half_radix_));
       leaves_per_tree = std::int64_t{rails_} * leaves_per_rail_;
     }
-    if (leaves_per_tree > radix)
-      throw Error(fmt::format(
-          "cluster '{}' does not fit a {} of radix {}: its {} NICs need {} leaves of {} ports in "
-          "one tree, but a spine of radix {} reaches at most {} leaves",
-          c.name, to_string(kind_), radix, nics(), leaves_per_tree, half_radix_, radix, radix));
-    if (kind_ == FabricKind::kMultiPlaneFatTree)
-      leaves_per_rail_ = static_cast<std::int32_t>(leaves_per_tree);
-    leaves_per_tree_ = static_cast<std::int32_t>(leaves_per_tree);
-    leaves_ = static_cast<std::int32_t>(trees * leaves_per_tree);
-    spines_per_tree_ = leaves_per_tree > 1 ? half_radix_ : 0;
-    sizing_.trees = trees;
-    sizing_.rails = rails_;
-    sizing_.leaves_per_tree = leaves_per_tree;
-    sizing_.spines_per_tree = spines_per_tree_;
-    sizing_.leaves = leaves_;
-    sizing_.spines = trees * spines_per_tree_;
-    sizing_.switches = sizing_.leaves + sizing_.spines;
-    sizing_.leaf_spine_cables = std::int64_t{leaves_} * spines_per_tree_;
-    sizing_.leaf_port_fraction =
-        static_cast<double>(nics()) / (static_cast<double>(leaves_) * half_radix_);
-    sizing_.top_tier_port_fraction =
-        spines_per_tree_ > 0 ? static_cast<double>(leaves_per_tree) / static_cast<double>(radix)
-                             : 0.0;
-    sizing_.note = fmt::format(
-        "{} tree(s) of {} leaves ({} NIC ports each) and {} spines each of radix {}; {:.1f}% of "
-        "spine ports used (packed with parallel cables: {} spines in all instead of {})",
-        trees, leaves_per_tree, half_radix_, spines_per_tree_, radix,
-        100.0 * sizing_.top_tier_port_fraction,
-        spines_per_tree_ > 0 ? trees * ceil_div(leaves_per_tree * half_radix_, radix) : 0,
-        sizing_.spines);
+    if (kind_ == FabricKind::kFatTree3) {
+      build_ft3_sizing(c, radix);
+    } else {
+      if (leaves_per_tree > radix)
+        throw Error(fmt::format(
+            "cluster '{}' does not fit a {} of radix {}: its {} NICs need {} leaves of {} ports "
+            "in one tree, but a spine of radix {} reaches at most {} leaves",
+            c.name, to_string(kind_), radix, nics(), leaves_per_tree, half_radix_, radix, radix));
+      if (kind_ == FabricKind::kMultiPlaneFatTree)
+        leaves_per_rail_ = static_cast<std::int32_t>(leaves_per_tree);
+      leaves_per_tree_ = static_cast<std::int32_t>(leaves_per_tree);
+      leaves_ = static_cast<std::int32_t>(trees * leaves_per_tree);
+      spines_per_tree_ = leaves_per_tree > 1 ? half_radix_ : 0;
+      build_tree_sizing(radix, trees);
+    }
   }
 
   // Vertices.
@@ -163,9 +177,12 @@ FabricGraph::FabricGraph(const ClusterSpec& c, const FabricOptions& options)
   off_su_v_ = off_nic_v_ + (has_network_ ? nics() : 0);
   off_leaf_v_ = off_su_v_ + domains;
   off_spine_v_ = off_leaf_v_ + leaves_;
+  off_core_v_ = off_spine_v_ + static_cast<std::int32_t>(sizing_.spines + sizing_.aggregations);
+  vertices_ = off_core_v_ + static_cast<std::int32_t>(sizing_.cores);
 
   // Links, block by block (the offsets are the link-id formulas of the header).
-  const std::int64_t cables = std::int64_t{leaves_} * spines_per_tree_;
+  const std::int64_t cables =
+      std::int64_t{leaves_} * spines_per_tree_ + sizing_.aggregation_core_cables;
   const std::int64_t total = (has_scale_up_ ? 2 * std::int64_t{gpus_} : 0) +
                              (has_network_ ? 2 * std::int64_t{gpus_} + 2 * nics() : 0) + 2 * cables;
   from_.reserve(total), to_.reserve(total), capacity_.reserve(total), up_.reserve(total);
@@ -202,16 +219,98 @@ FabricGraph::FabricGraph(const ClusterSpec& c, const FabricOptions& options)
   const double core_rate = nic_leaf_rate / options.oversubscription;
   const double core_latency =
       (c.scale_out.latency_cross_leaf.value - c.scale_out.latency_same_leaf.value) / 2;
+  // FT3: the leaf's "spines" are its pod's aggregation switches (pod x h + j).
+  const bool ft3 = kind_ == FabricKind::kFatTree3;
+  auto upper = [&](std::int32_t l, std::int32_t s) {
+    return off_spine_v_ + (ft3 ? pod_of_leaf(l) : tree_of_leaf(l)) * spines_per_tree_ + s;
+  };
   off_leaf_spine_ = links();
   for (std::int32_t l = 0; l < leaves_; ++l)
     for (std::int32_t s = 0; s < spines_per_tree_; ++s)
-      add_link(off_leaf_v_ + l, off_spine_v_ + tree_of_leaf(l) * spines_per_tree_ + s, core_rate,
-               core_latency, LinkKind::kLeafToSpine);
+      add_link(off_leaf_v_ + l, upper(l, s), core_rate, core_latency,
+               ft3 ? LinkKind::kLeafToAggregation : LinkKind::kLeafToSpine);
   off_spine_leaf_ = links();
   for (std::int32_t l = 0; l < leaves_; ++l)
     for (std::int32_t s = 0; s < spines_per_tree_; ++s)
-      add_link(off_spine_v_ + tree_of_leaf(l) * spines_per_tree_ + s, off_leaf_v_ + l, core_rate,
-               core_latency, LinkKind::kSpineToLeaf);
+      add_link(upper(l, s), off_leaf_v_ + l, core_rate, core_latency,
+               ft3 ? LinkKind::kAggregationToLeaf : LinkKind::kSpineToLeaf);
+  // FT3: aggregation switch j of pod p <-> core (j, c), in the order of aggregation_to_core.
+  off_agg_core_ = links();
+  for (std::int32_t p = 0; p < pods_ && cores_per_group_ > 0; ++p)
+    for (std::int32_t j = 0; j < spines_per_tree_; ++j)
+      for (std::int32_t k = 0; k < cores_per_group_; ++k)
+        add_link(off_spine_v_ + p * spines_per_tree_ + j, off_core_v_ + j * cores_per_group_ + k,
+                 core_rate, core_latency, LinkKind::kAggregationToCore);
+  off_core_agg_ = links();
+  for (std::int32_t p = 0; p < pods_ && cores_per_group_ > 0; ++p)
+    for (std::int32_t j = 0; j < spines_per_tree_; ++j)
+      for (std::int32_t k = 0; k < cores_per_group_; ++k)
+        add_link(off_core_v_ + j * cores_per_group_ + k, off_spine_v_ + p * spines_per_tree_ + j,
+                 core_rate, core_latency, LinkKind::kCoreToAggregation);
+}
+
+void FabricGraph::build_tree_sizing(std::int64_t radix, std::int64_t trees) {
+  const std::int64_t leaves_per_tree = leaves_per_tree_;
+  sizing_.trees = trees;
+  sizing_.rails = rails_;
+  sizing_.leaves_per_tree = leaves_per_tree;
+  sizing_.spines_per_tree = spines_per_tree_;
+  sizing_.leaves = leaves_;
+  sizing_.spines = trees * spines_per_tree_;
+  sizing_.switches = sizing_.leaves + sizing_.spines;
+  sizing_.leaf_spine_cables = std::int64_t{leaves_} * spines_per_tree_;
+  sizing_.leaf_port_fraction =
+      static_cast<double>(nics()) / (static_cast<double>(leaves_) * half_radix_);
+  sizing_.top_tier_port_fraction =
+      spines_per_tree_ > 0 ? static_cast<double>(leaves_per_tree) / static_cast<double>(radix)
+                           : 0.0;
+  sizing_.note = fmt::format(
+      "{} tree(s) of {} leaves ({} NIC ports each) and {} spines each of radix {}; {:.1f}% of "
+      "spine ports used (packed with parallel cables: {} spines in all instead of {})",
+      trees, leaves_per_tree, half_radix_, spines_per_tree_, radix,
+      100.0 * sizing_.top_tier_port_fraction,
+      spines_per_tree_ > 0 ? trees * ceil_div(leaves_per_tree * half_radix_, radix) : 0,
+      sizing_.spines);
+}
+
+void FabricGraph::build_ft3_sizing(const ClusterSpec& c, std::int64_t radix) {
+  // Leaves of h NIC ports, pods of h leaves (the last may hold fewer), at most k pods (a core's
+  // ports). h aggregation switches a pod (none for a single leaf), h x h cores for 2+ pods.
+  const std::int64_t leaves = ceil_div(nics(), half_radix_);
+  const std::int64_t pods = ceil_div(leaves, half_radix_);
+  if (pods > radix)
+    throw Error(fmt::format(
+        "cluster '{}' does not fit an ft3 of radix {}: its {} NICs need {} leaves of {} ports in "
+        "{} pods of {} leaves, but a core of radix {} reaches at most {} pods ({} NICs)",
+        c.name, radix, nics(), leaves, half_radix_, pods, half_radix_, radix, radix,
+        radix * half_radix_ * half_radix_));
+  leaves_ = leaves_per_tree_ = static_cast<std::int32_t>(leaves);
+  pods_ = static_cast<std::int32_t>(pods);
+  spines_per_tree_ = leaves > 1 ? half_radix_ : 0;
+  cores_per_group_ = pods > 1 ? half_radix_ : 0;
+  FabricSizing& s = sizing_;
+  s.trees = 1;
+  s.rails = 1;
+  s.leaves_per_tree = s.leaves = leaves;
+  s.pods = pods;
+  s.aggregations = pods * spines_per_tree_;
+  s.cores = std::int64_t{spines_per_tree_} * cores_per_group_;
+  s.switches = s.leaves + s.aggregations + s.cores;
+  s.leaf_spine_cables = leaves * spines_per_tree_;
+  s.aggregation_core_cables = s.aggregations * cores_per_group_;
+  s.leaf_port_fraction = static_cast<double>(nics()) / (static_cast<double>(leaves) * half_radix_);
+  // The top tier: each core has one cable to each pod; with one pod, each aggregation switch
+  // one to each leaf.
+  s.top_tier_port_fraction = s.cores > 0 ? static_cast<double>(pods) / static_cast<double>(radix)
+                             : s.aggregations > 0
+                                 ? static_cast<double>(leaves) / static_cast<double>(radix)
+                                 : 0.0;
+  s.note = fmt::format(
+      "{} pod(s) of up to {} leaves ({} NIC ports each) and {} aggregation switches each, {} "
+      "cores ({} groups of {}) of radix {}; {:.1f}% of {} ports used{}",
+      pods, half_radix_, half_radix_, spines_per_tree_, s.cores, cores_per_group_, cores_per_group_,
+      radix, 100.0 * s.top_tier_port_fraction, s.cores > 0 ? "core" : "top-tier",
+      pods == 1 ? "; one pod: no core tier (an ft2 of this radix builds the same switches)" : "");
 }
 
 std::int32_t FabricGraph::add_link(std::int32_t from, std::int32_t to, double capacity,
@@ -236,7 +335,7 @@ void FabricGraph::fail_link(std::int32_t link) {
 
 std::int32_t FabricGraph::leaf_id(std::int32_t tree_or_rail, std::int32_t index) const {
   if (!has_network_ || tree_or_rail < 0 || index < 0) return -1;
-  if (kind_ == FabricKind::kFatTree2) return tree_or_rail == 0 && index < leaves_ ? index : -1;
+  if (single_tree()) return tree_or_rail == 0 && index < leaves_ ? index : -1;
   if (tree_or_rail >= rails_ || index >= leaves_per_rail_) return -1;
   return tree_or_rail * leaves_per_rail_ + index;
 }
@@ -246,17 +345,17 @@ std::int32_t FabricGraph::nic_of(std::int32_t gpu) const {
 }
 
 std::int32_t FabricGraph::rail_of_nic(std::int32_t nic) const {
-  return kind_ == FabricKind::kFatTree2 ? 0 : nic % nics_per_node_;
+  return single_tree() ? 0 : nic % nics_per_node_;
 }
 
 std::int32_t FabricGraph::leaf_of_nic(std::int32_t nic) const {
-  if (kind_ == FabricKind::kFatTree2) return nic / half_radix_;
+  if (single_tree()) return nic / half_radix_;
   const std::int32_t node = nic / nics_per_node_;
   return rail_of_nic(nic) * leaves_per_rail_ + node / half_radix_;
 }
 
 std::int32_t FabricGraph::port_of_nic(std::int32_t nic) const {
-  if (kind_ == FabricKind::kFatTree2) return nic % half_radix_;
+  if (single_tree()) return nic % half_radix_;
   return (nic / nics_per_node_) % half_radix_;
 }
 
@@ -278,7 +377,9 @@ VertexKind FabricGraph::vertex_kind(std::int32_t v) const {
   if (v < off_su_v_) return VertexKind::kNic;
   if (v < off_leaf_v_) return VertexKind::kScaleUpSwitch;
   if (v < off_spine_v_) return VertexKind::kLeaf;
-  return VertexKind::kSpine;
+  if (v < off_core_v_)
+    return kind_ == FabricKind::kFatTree3 ? VertexKind::kAggregation : VertexKind::kSpine;
+  return VertexKind::kCore;
 }
 
 std::string FabricGraph::tree_prefix(std::int32_t tree_or_rail) const {
@@ -301,13 +402,21 @@ std::string FabricGraph::vertex_name(std::int32_t v) const {
       return fmt::format("nvswitch{}", v - off_su_v_);
     case VertexKind::kLeaf: {
       const std::int32_t l = v - off_leaf_v_;
-      if (kind_ == FabricKind::kFatTree2) return fmt::format("leaf {}", l);
+      if (single_tree()) return fmt::format("leaf {}", l);
       return fmt::format("leaf {}{}", tree_prefix(l / leaves_per_rail_), l % leaves_per_rail_);
     }
     case VertexKind::kSpine: {
       const std::int32_t s = v - off_spine_v_;
       if (kind_ != FabricKind::kMultiPlaneFatTree) return fmt::format("spine {}", s);
       return fmt::format("spine {}{}", tree_prefix(s / spines_per_tree_), s % spines_per_tree_);
+    }
+    case VertexKind::kAggregation: {
+      const std::int32_t a = v - off_spine_v_;
+      return fmt::format("agg {}.{}", a / spines_per_tree_, a % spines_per_tree_);
+    }
+    case VertexKind::kCore: {
+      const std::int32_t k = v - off_core_v_;
+      return fmt::format("core {}.{}", k / cores_per_group_, k % cores_per_group_);
     }
   }
   return "?";

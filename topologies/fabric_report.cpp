@@ -179,12 +179,25 @@ Report fabric_report(const ClusterSpec& c, const FabricRequest& r) {
   const FabricSizing& sz = g.sizing();
   const std::string fabric =
       fmt::format("Fabric: {} ({} GPUs, {} NICs)", to_string(c.fabric.kind), g.gpus(), g.nics());
-  row(fabric, "fabric.switches", "switches (leaves + spines)", static_cast<double>(sz.switches), "",
-      fmt::format("{} leaves, {} spines in {} tree(s); {}", sz.leaves, sz.spines, sz.trees,
-                  sz.note));
+  if (g.kind() == FabricKind::kFatTree3) {
+    row(fabric, "fabric.switches", "switches (leaves + aggregation + cores)",
+        static_cast<double>(sz.switches), "",
+        fmt::format("{} leaves, {} aggregation, {} cores; {} leaf-aggregation and {} "
+                    "aggregation-core cables; {}",
+                    sz.leaves, sz.aggregations, sz.cores, sz.leaf_spine_cables,
+                    sz.aggregation_core_cables, sz.note));
+  } else {
+    row(fabric, "fabric.switches", "switches (leaves + spines)", static_cast<double>(sz.switches),
+        "",
+        fmt::format("{} leaves, {} spines in {} tree(s); {}", sz.leaves, sz.spines, sz.trees,
+                    sz.note));
+  }
   row(fabric, "fabric.leaf_port_fraction", "leaf ports used", 100 * sz.leaf_port_fraction, "%");
-  row(fabric, "fabric.top_tier_port_fraction", "spine ports used", 100 * sz.top_tier_port_fraction,
-      "%");
+  row(fabric, "fabric.top_tier_port_fraction",
+      g.kind() == FabricKind::kFatTree3
+          ? (sz.cores > 0 ? "core ports used" : "aggregation ports used")
+          : "spine ports used",
+      100 * sz.top_tier_port_fraction, "%");
   if (!failures.empty()) {
     std::string what;
     for (const LinkFailure& f : failures)
@@ -220,9 +233,12 @@ Report fabric_report(const ClusterSpec& c, const FabricRequest& r) {
           fmt::format("time x {:.3f}", res.time_s / healthy.time_s));
     }
     if (p != RoutingPolicy::kAdaptive) {
-      row(section, k + "ecmp_collision_fraction", "flows on an over-full leaf-spine link",
+      const std::string tier = g.kind() == FabricKind::kFatTree3
+                                   ? "leaf-aggregation or aggregation-core link"
+                                   : "leaf-spine link";
+      row(section, k + "ecmp_collision_fraction", "flows on an over-full " + tier,
           100 * res.ecmp_collision_fraction, "%");
-      row(section, k + "spine_imbalance", "most flows on one leaf-spine link / an even spread",
+      row(section, k + "spine_imbalance", "most flows on one " + tier + " / an even spread",
           res.spine_imbalance, "x");
     }
     for (std::size_t i = 0; i < res.hottest_links.size() && i < 3; ++i) {

@@ -92,10 +92,22 @@ RoutingPolicy parse_routing_policy(std::string_view text) {
   throw Error(fmt::format("unknown routing '{}': expected ecmp, static or adaptive", text));
 }
 
-std::int32_t resource_count(const FabricGraph& g) { return g.links() + 2 * g.leaves(); }
+namespace {
+std::int32_t core_pods(const FabricGraph& g) { return g.cores_per_group() > 0 ? g.pods() : 0; }
+}  // namespace
+
+std::int32_t resource_count(const FabricGraph& g) {
+  return g.links() + 2 * g.leaves() + 2 * core_pods(g);
+}
 std::int32_t uplink_bundle(const FabricGraph& g, std::int32_t leaf) { return g.links() + leaf; }
 std::int32_t downlink_bundle(const FabricGraph& g, std::int32_t leaf) {
   return g.links() + g.leaves() + leaf;
+}
+std::int32_t pod_uplink_bundle(const FabricGraph& g, std::int32_t pod) {
+  return g.links() + 2 * g.leaves() + pod;
+}
+std::int32_t pod_downlink_bundle(const FabricGraph& g, std::int32_t pod) {
+  return g.links() + 2 * g.leaves() + core_pods(g) + pod;
 }
 
 std::vector<double> resource_capacities(const FabricGraph& g) {
@@ -109,6 +121,16 @@ std::vector<double> resource_capacities(const FabricGraph& g) {
     }
     cap[static_cast<size_t>(uplink_bundle(g, leaf))] = up;
     cap[static_cast<size_t>(downlink_bundle(g, leaf))] = down;
+  }
+  for (std::int32_t pod = 0; pod < core_pods(g); ++pod) {
+    double up = 0, down = 0;
+    for (std::int32_t j = 0; j < g.spines_per_tree(); ++j)
+      for (std::int32_t k = 0; k < g.cores_per_group(); ++k) {
+        up += g.capacity_bytes_per_s(g.aggregation_to_core(pod, j, k));
+        down += g.capacity_bytes_per_s(g.core_to_aggregation(pod, j, k));
+      }
+    cap[static_cast<size_t>(pod_uplink_bundle(g, pod))] = up;
+    cap[static_cast<size_t>(pod_downlink_bundle(g, pod))] = down;
   }
   return cap;
 }
@@ -129,6 +151,11 @@ Route route_flow(const FabricGraph& g, std::int32_t src, std::int32_t dst, std::
     if (gpu < 0 || gpu >= g.gpus())
       throw Error(fmt::format("GPU {} is not in the fabric: expected 0 to {}", gpu, g.gpus() - 1));
   if (src == dst) throw Error(fmt::format("a flow from GPU {} to itself: nothing to route", src));
+  if (g.kind() == FabricKind::kFatTree3 && g.failed_links() > 0)
+    throw Error(fmt::format(
+        "GPU {} to GPU {}: link failures on an ft3 fabric are not simulated ({} links down); "
+        "fail links on an ft2, mpft or multi-rail fabric",
+        src, dst, g.failed_links()));
   RouteBuilder b{g, {}};
   if (can_forward(g, src, dst)) {
     b.nvlink(src, dst);
@@ -196,7 +223,37 @@ Route route_flow(const FabricGraph& g, std::int32_t src, std::int32_t dst, std::
   b.r.destination_leaf = dst_leaf;
   b.link(g.gpu_to_nic(first));
   b.link(g.nic_to_leaf(src_nic));
-  if (src_leaf != dst_leaf) {
+  const bool cross_pod =
+      g.kind() == FabricKind::kFatTree3 && g.pod_of_leaf(src_leaf) != g.pod_of_leaf(dst_leaf);
+  if (cross_pod) {
+    // FT3 across pods (no failures: refused above).
+    const std::int32_t h = g.spines_per_tree(), cores = g.cores_per_group();
+    const std::int32_t src_pod = g.pod_of_leaf(src_leaf), dst_pod = g.pod_of_leaf(dst_leaf);
+    switch (options.policy) {
+      case RoutingPolicy::kEcmp:
+        b.r.spine = ecmp_spine(src, dst, flow_index, options.seed, h);
+        b.r.core = ecmp_spine(src, dst, flow_index, options.seed ^ kCoreHashSalt, cores);
+        break;
+      case RoutingPolicy::kStatic:  // D-mod-K
+        b.r.spine = dst_nic % h;
+        b.r.core = (dst_nic / h) % cores;
+        break;
+      case RoutingPolicy::kAdaptive:
+        break;
+    }
+    if (b.r.spine >= 0) {
+      b.link(g.leaf_to_spine(src_leaf, b.r.spine));
+      b.link(g.aggregation_to_core(src_pod, b.r.spine, b.r.core));
+      b.link(g.core_to_aggregation(dst_pod, b.r.spine, b.r.core));
+      b.link(g.spine_to_leaf(dst_leaf, b.r.spine));
+    } else {
+      const double hop_latency = g.latency_s(g.leaf_to_spine(src_leaf, 0));
+      b.add(uplink_bundle(g, src_leaf), hop_latency);
+      b.add(pod_uplink_bundle(g, src_pod), g.latency_s(g.aggregation_to_core(src_pod, 0, 0)));
+      b.add(pod_downlink_bundle(g, dst_pod), g.latency_s(g.core_to_aggregation(dst_pod, 0, 0)));
+      b.add(downlink_bundle(g, dst_leaf), hop_latency);
+    }
+  } else if (src_leaf != dst_leaf) {
     const std::int32_t spines = g.spines_per_tree();
     switch (options.policy) {
       case RoutingPolicy::kEcmp:

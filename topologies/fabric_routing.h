@@ -18,6 +18,23 @@
 // plane and is forwarded over the destination node's NVLink (the paper's intra-node
 // forwarding). Where no NVLink can forward it, the route is refused.
 //
+// FT3 (fabric_graph.h): same leaf as above; same pod: leaf -> aggregation switch j -> leaf, j
+// the one equal-cost choice (as the FT2's spine: Route::spine holds j); across pods: leaf ->
+// aggregation j of the source pod -> core (j, c) -> aggregation j of the destination pod ->
+// leaf, choices j and c (Route::core holds c). Per policy:
+//   kEcmp      j as the FT2's spine hash; c a second hash of the same flow with the seed salted
+//              (each switch hashes with its own function; the two picks are independent);
+//   kStatic    D-mod-K LFTs (destination NIC d, h = radix/2): the leaf's uplink j = d mod h
+//              (the NIC's port on its leaf, the FT2 rule), the aggregation switch's core
+//              c = (d / h) mod h (the destination leaf's index in its pod);
+//   kAdaptive  the even split over all h x h paths: the source leaf's uplink bundle, then the
+//              source pod's aggregation-to-core bundle (its h x h links each carry 1/h^2 of the
+//              flow under the even split, so one resource of their summed capacity is exact),
+//              the destination pod's core-to-aggregation bundle, the destination leaf's
+//              downlink bundle.
+// PXN never applies (one plane). Link failures on an FT3 are refused (an Error): the live-path
+// rules above are written for one tier of spines.
+//
 // After link failures (FabricGraph::fail_link, fabric_failure.h) routes avoid dead links:
 //   kEcmp      hashes over the live spines only (the same hash, modulo their count: a switch's
 //              ECMP group shrinks, and as RFC 2992's modulo-N hashing some surviving flows move);
@@ -55,14 +72,19 @@ struct RoutingOptions {
 };
 
 /// The resources flows share: the graph's links [0, links), then one uplink bundle per leaf
-/// [links, links + leaves), then one downlink bundle per leaf (kAdaptive's spine hops).
+/// [links, links + leaves), then one downlink bundle per leaf (kAdaptive's spine hops), then
+/// (an FT3 with a core tier) one aggregation-to-core bundle per pod and one core-to-aggregation
+/// bundle per pod.
 std::int32_t resource_count(const FabricGraph& g);
 std::int32_t uplink_bundle(const FabricGraph& g, std::int32_t leaf);
 std::int32_t downlink_bundle(const FabricGraph& g, std::int32_t leaf);
+std::int32_t pod_uplink_bundle(const FabricGraph& g, std::int32_t pod);
+std::int32_t pod_downlink_bundle(const FabricGraph& g, std::int32_t pod);
 /// Capacities in bytes/s: a link's, or a bundle's (its links' sum).
 std::vector<double> resource_capacities(const FabricGraph& g);
 
-/// NVLink, the network (6 links across leaves), NVLink: relays at both ends after a failure.
+/// NVLink, the network (6 links across leaves), NVLink: relays at both ends after a failure
+/// (an FT3's 8 network links across pods never take relays: one plane, no failures).
 inline constexpr int kMaxRouteHops = 10;
 
 struct Route {
@@ -71,6 +93,8 @@ struct Route {
   double latency_s = 0;           ///< the links' latencies summed
   std::int32_t relay_gpu = -1;    ///< the GPU that forwards over NVLink (PXN or destination side)
   std::int32_t spine = -1;        ///< the spine within the tree; -1 without one or when split
+                                  ///< (FT3: the aggregation switch's index in the pod)
+  std::int32_t core = -1;         ///< FT3 across pods: the core in group `spine`; else -1
   std::int32_t source_leaf = -1;  ///< the leaves the network part joins (-1: NVLink only)
   std::int32_t destination_leaf = -1;
 
@@ -82,6 +106,9 @@ struct Route {
 /// join.
 Route route_flow(const FabricGraph& g, std::int32_t src_gpu, std::int32_t dst_gpu,
                  std::uint64_t flow_index, const RoutingOptions& options);
+
+/// The seed of an FT3 aggregation switch's core hash: the flow's seed xor this.
+inline constexpr std::uint64_t kCoreHashSalt = 0x636f7265;  // "core"
 
 /// kEcmp's spine for a flow: uniform over 0 to spines - 1 for any seed.
 std::int32_t ecmp_spine(std::int32_t src_gpu, std::int32_t dst_gpu, std::uint64_t flow_index,

@@ -238,6 +238,40 @@ TEST(Cli, FabricFailureReportsEachRoutingsLoss) {
       << garbage.out;
 }
 
+TEST(Cli, FabricRunsAThreeLevelFatTree) {
+  // tests/data/fabric/ft3-radix8-128.yaml: 16 nodes of 8 GPUs and 8 NICs on the full radix-8
+  // FT3 (128 NICs = 8^3/4; 32 leaves, 32 aggregation, 16 cores = 5 x 8^2/4 = 80 switches).
+  const std::string cluster = std::string(COBENCH_TEST_DATA_DIR) + "/fabric/ft3-radix8-128.yaml";
+  auto values = [&](const std::string& traffic) {
+    const CommandResult ok =
+        run("fabric --cluster " + cluster + " --traffic " + traffic + " --format json",
+            /*stdout_only=*/true);
+    EXPECT_EQ(ok.status, 0) << ok.out;
+    const nlohmann::json j = nlohmann::json::parse(ok.out);
+    std::map<std::string, double> v;
+    for (const auto& row : j["rows"]) v[row["key"].get<std::string>()] = row["cobench"];
+    return v;
+  };
+  std::map<std::string, double> a2a = values("all_to_all");
+  EXPECT_EQ(a2a["fabric.switches"], 80);
+  EXPECT_EQ(a2a["fabric.top_tier_port_fraction"], 100);
+  // All-to-all of 1 GiB: each GPU sends 1 GiB/128 = 8 MiB to each of 120 GPUs of other nodes
+  // through its NIC (40 GB/s; the leaf, pod and core cuts are wider): 120 x 8 MiB / 40 GB/s
+  // = 25165.824 us, plus a cross-pod path's 3.7 + 0.9 us.
+  EXPECT_NEAR(a2a["routing.adaptive.time_s"], 25165.824 + 4.6, 1e-6);
+  EXPECT_NEAR(a2a["routing.static.time_s"], 25165.824 + 4.6, 1e-6);  // D-mod-K: no collision
+  EXPECT_GT(a2a["routing.ecmp.time_s"], 1.1 * a2a["routing.static.time_s"]);
+  // Ring all-gather of 1 GiB over 128 ranks: 127 steps of 8 MiB; the node-crossing flow of
+  // each step has its NIC to itself (209.7152 us) and the slowest crosses pods (4.6 us).
+  std::map<std::string, double> ag = values("all_gather");
+  EXPECT_NEAR(ag["routing.adaptive.time_s"], 127 * (209.7152 + 4.6), 1e-6);
+  // Link failures are not simulated on an FT3: an input error saying so.
+  const CommandResult fail = run("fabric --cluster " + cluster + " --fail uplink:0:1");
+  EXPECT_EQ(fail.status, 1) << fail.out;
+  EXPECT_NE(fail.out.find("link failures on an ft3 fabric are not simulated"), std::string::npos)
+      << fail.out;
+}
+
 TEST(Cli, FabricTrafficFile) {
   // tests/data/fabric/two_flows.traffic: 1 GB from GPU 0 to GPU 64 and from 1 to 65 on the
   // multi-rail tree: each flow within its rail's leaf (nodes 0 and 8), alone on its NICs'

@@ -528,7 +528,7 @@ TEST(FabricErrors, BadInputsAreRefusedWithTheValue) {
             std::string::npos);
   EXPECT_NE(error_of([] {
               FabricGraph g(cluster(FabricKind::kSlimFly, 4, 1, 1, 4));
-            }).find("fabric 'slim-fly' is not simulated; expected ft2, mpft or multi-rail"),
+            }).find("fabric 'slim-fly' is not simulated; expected ft2, ft3, mpft or multi-rail"),
             std::string::npos);
   EXPECT_NE(error_of([] {
               FabricGraph g(cluster(static_cast<FabricKind>(42), 4, 1, 1, 4));
