@@ -397,7 +397,8 @@ void production_prediction(Report& r, const ProductionScenario& prod, const std:
           fmt::format(
               "not tuned away: a 24 h average over a varying load against a node kept "
               "full at the users' speed; routing {} (the busiest GPU x{:.3f}); EPLB's "
-              "own imbalance and kernel launch gaps are not modeled",
+              "own imbalance is not modeled, nor kernel launch gaps (gpu.kernel_gap: none "
+              "measured on an H800)",
               s.random_routing ? "at random around perfect EPLB" : "balanced",
               expert_load_factor(best_batch / s.micro_batches * static_cast<double>(m.moe->top_k),
                                  s.ep_degree)));
@@ -439,7 +440,8 @@ void production_prediction(Report& r, const ProductionScenario& prod, const std:
         dc.tokens_per_s_per_node, pd.tokens_per_s_per_device * gpus_per_node, "tok/s", 0.35,
         fmt::format("two-micro-batch overlap ({:.0f} tok/s with the five-stage pipeline); {} "
                     "binds, step {:.3g} ms (compute {:.3g}, all-to-all {:.3g}); not modeled: "
-                    "kernel launch gaps, activation quantization, RoPE and KV-append kernels, "
+                    "kernel launch gaps (gpu.kernel_gap: none measured on an H800), activation "
+                    "quantization, RoPE and KV-append kernels, "
                     "DeepEP's fixed cost at small batches (InferSim, with measured kernel tables: "
                     "+15%)",
                     five_stage_node, pd.binding, pd.step_s * 1e3, pd.compute_s * 1e3,
