@@ -15,11 +15,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 
 #include "apps/cobench/cli_checks.h"
 #include "apps/comm/comm_common.h"
 #include "apps/comm/ep_suite.h"
 #include "collectives/ep/ep_config.h"
+#include "collectives/ep/ep_hash.h"
 #include "collectives/ep/ep_plan.h"
 #include "core/error.h"
 
@@ -93,6 +95,9 @@ int main(int argc, char** argv) {
                                 plan_ranks, per_node,
                                 common.ranks_per_node > 0 ? "" : " (the default)"));
       coll::ep::validate(config, plan_ranks);
+      // The hash path of a timing (tests/collectives/ep_hash_test.cpp checks they all agree).
+      if (const char* path = std::getenv("COBENCH_EP_HASH"))
+        coll::ep::force_hash_path(coll::ep::hash_path_from_name(path, "COBENCH_EP_HASH"));
     } catch (const std::exception& e) {
       fmt::print(stderr, "cobench_ep: {}\n", e.what());
       return 2;  // the options do not fit the planned ranks
@@ -105,8 +110,9 @@ int main(int argc, char** argv) {
         const auto now = std::chrono::steady_clock::now();
         if (now - last < std::chrono::seconds(5)) return;
         last = now;
-        fmt::print(stderr, "cobench_ep: planning: {} of {} ranks routed, {:.0f} s\n", done, total,
-                   std::chrono::duration<double>(now - start).count());
+        fmt::print(stderr, "cobench_ep: planning: {} of {} ranks routed, {:.0f} s ({} hashing)\n",
+                   done, total, std::chrono::duration<double>(now - start).count(),
+                   coll::ep::hash_path_name(coll::ep::active_hash_path()));
       };
       fmt::print("{}", coll::ep::plan_report(config, coll::layout_virtual(plan_ranks, per_node, 0),
                                              std::min(plan_ranks, 8), progress));

@@ -11,8 +11,8 @@
 #include <memory>
 #include <numeric>
 #include <sstream>
-#include <type_traits>
 
+#include "collectives/ep/ep_hash.h"
 #include "collectives/pattern.h"
 #include "core/config.h"
 #include "core/error.h"
@@ -97,6 +97,13 @@ struct RoutingTables {
   /// experts into (cell i is cell_bounds[i] .. cell_bounds[i + 1] - 1, inside one group and one
   /// node) and each cell's group and node. Empty otherwise (the member lists are used).
   std::vector<int> cell_bounds, cell_group, cell_node;
+  /// The cells of group g are group_cells[g] .. group_cells[g + 1] - 1; of node n, node_cells'.
+  std::vector<int> group_cells, node_cells;
+  bool node_is_cell = false;  ///< node n is cell n (nodes inside groups)
+  /// The cells cut into pieces the vector hashing keeps the two best keys of, side by side;
+  /// piece_cell[p] is the cell of piece p (one piece a cell where cells are small).
+  PieceTable pieces;
+  std::vector<int> piece_cell;
   std::vector<double> popularity;  ///< (e + 1)^s; 1 under uniform routing
 };
 
@@ -125,6 +132,22 @@ RoutingTables routing_tables(const EpConfig& c, const NodeLayout& layout) {
       t.cell_group.push_back(static_cast<int>(gi));
       t.cell_node.push_back(static_cast<int>(ni));
     }
+    // Pieces of at most 16 experts: enough of them to fill the vector lanes where cells are few
+    // and large, few enough that merging them into cells costs little.
+    t.pieces = PieceTable::from_bounds(t.cell_bounds, 16, &t.piece_cell);
+    const auto first_cells = [](const std::vector<int>& set_of_cell, std::size_t sets) {
+      std::vector<int> first(sets + 1);
+      for (std::size_t set = 0; set <= sets; ++set)  // cells are in set order
+        first[set] = static_cast<int>(
+            std::lower_bound(set_of_cell.begin(), set_of_cell.end(), static_cast<int>(set)) -
+            set_of_cell.begin());
+      return first;
+    };
+    t.group_cells = first_cells(t.cell_group, t.groups.size());
+    t.node_cells = first_cells(t.cell_node, t.nodes.size());
+    t.node_is_cell = true;
+    for (std::size_t nd = 0; nd < t.node_cells.size(); ++nd)
+      t.node_is_cell = t.node_is_cell && t.node_cells[nd] == static_cast<int>(nd);
   }
   return t;
 }
@@ -157,8 +180,11 @@ bool route_token_fast(const EpConfig& c, const RoutingTables& tab, int rank, int
   // unit(seed, rank, t, e, 0x5) = mix(base, e, 0x5).
   const std::uint64_t base =
       mix(c.seed ^ 0x5, static_cast<std::uint64_t>(rank), static_cast<std::uint64_t>(t));
+  thread_local std::vector<std::uint64_t> hash;
+  hash.resize(key.size());
+  mix_range(active_hash_path(), base, 0, kKeySalt, c.num_experts, hash.data());
   for (int e = 0; e < c.num_experts; ++e) {
-    const std::uint64_t h = mix(base, static_cast<std::uint64_t>(e), 0x5);
+    const std::uint64_t h = hash[static_cast<std::size_t>(e)];
     const double u = (static_cast<double>(h >> 11) + 0.5) / 9007199254740992.0;
     key[static_cast<std::size_t>(e)] =
         uniform ? u : std::log(u) * tab.popularity[static_cast<std::size_t>(e)];
@@ -209,8 +235,65 @@ struct Top2 {
   }
 };
 
+constexpr int kMaxTopK = 64;
+constexpr int kFewSets = 16;  // kept sets chosen by insertion (mark_best)
+
+// Inserts key x of expert e into the top_k so far (best descending, ties in arrival order)
+// where it enters.
+template <class Key>
+void insert_top(Key x, int e, int top_k, Key* best, int* chosen, int& n) {
+  if (n == top_k && !(x > best[n - 1])) return;
+  int i = n < top_k ? n++ : n - 1;
+  for (; i > 0 && best[i - 1] < x; --i) {
+    best[i] = best[i - 1];
+    chosen[i] = chosen[i - 1];
+  }
+  best[i] = x;
+  chosen[i] = e;
+}
+
+// The `keep` (<= kFewSets) best of score[0 .. count - 1], ties to the lower index, into
+// chosen (best first); returns how many (min(keep, count)). With 8 columns (score i in column
+// i % 8) and keep < 8, the keep-th largest of the columns' maxima (keep distinct scores) bounds
+// the keep-th best from below: the scores reaching it are gathered, without branches, and only
+// they are ranked.
+int select_best(const double* score, int count, int keep, int* chosen) {
+  constexpr int kColumns = 8;
+  double best[kFewSets];
+  int n = 0;
+  if (keep >= kColumns || count < 2 * kColumns) {
+    for (int i = 0; i < count; ++i) insert_top(score[i], i, keep, best, chosen, n);
+    return n;
+  }
+  double column_max[kColumns];
+  std::copy(score, score + kColumns, column_max);
+  int i = kColumns;
+  for (; i + kColumns <= count; i += kColumns)
+    for (int j = 0; j < kColumns; ++j)
+      column_max[j] = score[i + j] > column_max[j] ? score[i + j] : column_max[j];
+  for (int j = 0; i + j < count; ++j)
+    column_max[j] = score[i + j] > column_max[j] ? score[i + j] : column_max[j];
+  for (int j = 0; j < kColumns; ++j) insert_top(column_max[j], j, keep, best, chosen, n);
+  const double bound = best[keep - 1];
+  thread_local std::vector<int> reaching;
+  reaching.resize(static_cast<std::size_t>(count));
+  int m = 0;
+  for (i = 0; i < count; ++i) {
+    reaching[static_cast<std::size_t>(m)] = i;
+    m += score[i] >= bound ? 1 : 0;
+  }
+  n = 0;
+  for (int k = 0; k < m; ++k) {
+    const int at = reaching[static_cast<std::size_t>(k)];
+    insert_top(score[at], at, keep, best, chosen, n);
+  }
+  return n;
+}
+
 // Marks in `kept` the `keep` best sets by score, ties to the lower index (keep_best_sets's
-// choice); all of them when keep <= 0 or keep >= the sets.
+// choice); all of them when keep <= 0 or keep >= the sets. A few are kept by insertion in one
+// pass (a later set enters only with a larger score than the last kept, so ties stay with the
+// lower index), more by nth_element: the same sets either way.
 void mark_best(const std::vector<double>& score, int keep, std::vector<char>& kept) {
   const int sets = static_cast<int>(score.size());
   if (keep <= 0 || keep >= sets) {
@@ -218,6 +301,12 @@ void mark_best(const std::vector<double>& score, int keep, std::vector<char>& ke
     return;
   }
   kept.assign(static_cast<std::size_t>(sets), 0);
+  if (keep <= kFewSets) {
+    int chosen[kFewSets];
+    select_best(score.data(), sets, keep, chosen);
+    for (int i = 0; i < keep; ++i) kept[static_cast<std::size_t>(chosen[i])] = 1;
+    return;
+  }
   thread_local std::vector<int> order;
   order.resize(static_cast<std::size_t>(sets));
   std::iota(order.begin(), order.end(), 0);
@@ -225,6 +314,161 @@ void mark_best(const std::vector<double>& score, int keep, std::vector<char>& ke
     return score[x] > score[y] || (score[x] == score[y] && x < y);
   });
   for (int i = 0; i < keep; ++i) kept[static_cast<std::size_t>(order[i])] = 1;
+}
+
+// route_token_fast under uniform routing where groups and nodes are ranges
+// (RoutingTables::cell_bounds), on the keys' bits (ep_hash.h's key_bits, u's order, 0 for
+// masked): the vector hashing keeps each piece's two best bits, merged into each cell's; a
+// group's and then a node's two best are merged from their cells' (a node's from the cells of
+// kept groups only, as masking would leave them) and scored as u a * u b, top2_sum's product;
+// the top_k are taken from the cells of kept groups and nodes in expert order, hashing again only
+// the experts of cells whose best key reaches a bound. Returns false where route_token_fast
+// would.
+bool route_token_cells_uniform(const EpConfig& c, const RoutingTables& tab, std::uint64_t base,
+                               int* out) {
+  const HashPath path = active_hash_path();
+  const std::size_t cells = tab.cell_group.size();
+  struct Scratch {
+    std::vector<std::uint64_t> piece_a, piece_b, cell_a, cell_b, hash;
+    std::vector<double> score, piece_score;
+    std::vector<char> group_kept, node_kept;
+    std::vector<int> kept_nodes, candidates, kept_cells;
+    std::vector<std::pair<std::uint64_t, int>> reaching;  // key bits, expert
+  };
+  thread_local Scratch w;
+  const std::size_t lanes = tab.pieces.blocks.size() * PieceTable::kLanes;
+  w.piece_a.resize(lanes);
+  w.piece_b.resize(lanes);
+  // Where a node is one cell and a cell one piece, the nodes' scores come with the hashing.
+  const bool node_is_piece =
+      tab.node_is_cell && static_cast<std::size_t>(tab.pieces.pieces) == cells;
+  w.piece_score.resize(node_is_piece ? lanes : 0);
+  piece_top2(path, base, tab.pieces, w.piece_a.data(), w.piece_b.data(),
+             node_is_piece ? w.piece_score.data() : nullptr);
+  const auto merge = merge_top2;
+  const std::uint64_t* cell_a = w.piece_a.data();
+  const std::uint64_t* cell_b = w.piece_b.data();
+  if (static_cast<std::size_t>(tab.pieces.pieces) != cells) {
+    w.cell_a.assign(cells, 0);
+    w.cell_b.assign(cells, 0);
+    for (std::size_t p = 0; p < static_cast<std::size_t>(tab.pieces.pieces); ++p) {
+      const auto cell = static_cast<std::size_t>(tab.piece_cell[p]);
+      merge(w.cell_a[cell], w.cell_b[cell], w.piece_a[p], w.piece_b[p]);
+    }
+    cell_a = w.cell_a.data();
+    cell_b = w.cell_b.data();
+  }
+  // A set's score from its cells first .. last - 1 (of kept groups only with `only_kept`):
+  // Top2::score of the two best u, masked (0) where none.
+  const auto score_of = [&](int first, int last, bool only_kept) {
+    std::uint64_t a = 0, b = 0;
+    if (only_kept) {
+      for (int cell = first; cell < last; ++cell)
+        if (w.group_kept[static_cast<std::size_t>(tab.cell_group[cell])])
+          merge(a, b, cell_a[cell], cell_b[cell]);
+    } else {
+      range_top2(path, cell_a + first, cell_b + first, last - first, a, b);
+    }
+    return key_pair_score(a, b);  // Top2::score of their u
+  };
+  const int groups = static_cast<int>(tab.groups.size());
+  w.score.resize(static_cast<std::size_t>(groups));
+  for (int g = 0; g < groups; ++g)
+    w.score[static_cast<std::size_t>(g)] =
+        score_of(tab.group_cells[g], tab.group_cells[g + 1], false);
+  mark_best(w.score, c.topk_groups, w.group_kept);
+  // The kept nodes, ascending: a few by select_best over the candidates, more by mark_best.
+  const int nodes = static_cast<int>(tab.nodes.size()), keep = c.max_nodes;
+  w.kept_nodes.clear();
+  if (keep > 0 && keep < nodes && keep <= kFewSets) {
+    // Every cell holds an expert (best key > 0), so the nodes with a cell in a kept group score
+    // above 0 and the others 0: where at least `keep` nodes do, only they are candidates.
+    w.candidates.clear();
+    w.score.clear();
+    for (int g = 0, last = -1; g < groups; ++g) {
+      if (!w.group_kept[static_cast<std::size_t>(g)] ||
+          tab.group_cells[g] == tab.group_cells[g + 1])
+        continue;
+      const int from =
+                    std::max(last + 1, tab.cell_node[static_cast<std::size_t>(tab.group_cells[g])]),
+                to = tab.cell_node[static_cast<std::size_t>(tab.group_cells[g + 1] - 1)] + 1;
+      if (from >= to) continue;
+      const std::size_t at = w.candidates.size();
+      w.candidates.resize(at + static_cast<std::size_t>(to - from));
+      std::iota(w.candidates.begin() + static_cast<std::ptrdiff_t>(at), w.candidates.end(), from);
+      if (node_is_piece)  // node n is cell n, inside group g: its score came with the hashing
+        w.score.insert(w.score.end(), w.piece_score.begin() + from, w.piece_score.begin() + to);
+      else
+        for (int nd = from; nd < to; ++nd)
+          w.score.push_back(score_of(tab.node_cells[nd], tab.node_cells[nd + 1], true));
+      last = to - 1;
+    }
+    if (static_cast<int>(w.candidates.size()) < keep) {  // all nodes then
+      w.candidates.resize(static_cast<std::size_t>(nodes));
+      std::iota(w.candidates.begin(), w.candidates.end(), 0);
+      w.score.clear();
+      for (int nd = 0; nd < nodes; ++nd)
+        w.score.push_back(score_of(tab.node_cells[nd], tab.node_cells[nd + 1], true));
+    }
+    const int count = static_cast<int>(w.candidates.size());
+    int chosen[kFewSets];
+    const int n = select_best(w.score.data(), count, keep, chosen);
+    for (int i = 0; i < n; ++i)
+      w.kept_nodes.push_back(w.candidates[static_cast<std::size_t>(chosen[i])]);
+    std::sort(w.kept_nodes.begin(), w.kept_nodes.end());
+  } else {
+    w.score.resize(static_cast<std::size_t>(nodes));
+    for (int nd = 0; nd < nodes; ++nd)
+      w.score[static_cast<std::size_t>(nd)] =
+          score_of(tab.node_cells[nd], tab.node_cells[nd + 1], true);
+    mark_best(w.score, keep, w.node_kept);
+    for (int nd = 0; nd < nodes; ++nd)
+      if (w.node_kept[static_cast<std::size_t>(nd)]) w.kept_nodes.push_back(nd);
+  }
+  if (c.top_k > kMaxTopK) return false;
+  // The kept cells, in expert order. The two best keys of each are keys of distinct experts, so
+  // the top_k-th largest of them (where there are top_k) bounds the top_k-th best key from below:
+  // only the keys reaching it are gathered, without branches, and ranked in expert order (ties
+  // to the lower expert, as insertion over all of them would).
+  w.kept_cells.clear();
+  for (int nd : w.kept_nodes)
+    for (int cell = tab.node_cells[nd]; cell < tab.node_cells[nd + 1]; ++cell)
+      if (w.group_kept[static_cast<std::size_t>(tab.cell_group[cell])])
+        w.kept_cells.push_back(cell);
+  std::uint64_t best[kMaxTopK];
+  int chosen[kMaxTopK];
+  int n = 0;
+  for (int cell : w.kept_cells) {
+    insert_top(cell_a[cell], 0, c.top_k, best, chosen, n);
+    if (cell_b[cell] > 0) insert_top(cell_b[cell], 0, c.top_k, best, chosen, n);
+  }
+  const std::uint64_t bound = n == c.top_k ? best[n - 1] : 1;
+  w.reaching.clear();
+  for (int cell : w.kept_cells) {
+    if (cell_a[cell] < bound) continue;  // no key of it reaches the bound
+    const int first = tab.cell_bounds[cell], len = tab.cell_bounds[cell + 1] - first;
+    w.hash.resize(static_cast<std::size_t>(len));
+    mix_range(path, base, static_cast<std::uint64_t>(first), kKeySalt, len, w.hash.data());
+    const std::size_t at = w.reaching.size();
+    w.reaching.resize(at + static_cast<std::size_t>(len));
+    std::size_t m = at;
+    for (int i = 0; i < len; ++i) {
+      const std::uint64_t x = (w.hash[static_cast<std::size_t>(i)] >> 11) + 1;
+      w.reaching[m] = {x, first + i};
+      m += x >= bound ? 1 : 0;
+    }
+    w.reaching.resize(m);
+  }
+  if (static_cast<int>(w.reaching.size()) < c.top_k) return false;
+  if (static_cast<int>(w.reaching.size()) == c.top_k) {  // all of them, already in expert order
+    for (int j = 0; j < c.top_k; ++j) out[j] = w.reaching[static_cast<std::size_t>(j)].second;
+    return true;
+  }
+  n = 0;
+  for (const auto& [x, e] : w.reaching) insert_top(x, e, c.top_k, best, chosen, n);
+  std::copy(chosen, chosen + c.top_k, out);
+  std::sort(out, out + c.top_k);
+  return true;
 }
 
 // route_token_fast where groups and nodes are ranges (RoutingTables::cell_bounds): one pass
@@ -235,49 +479,32 @@ void mark_best(const std::vector<double>& score, int keep, std::vector<char>& ke
 bool route_token_cells(const EpConfig& c, const RoutingTables& tab, int rank, int t,
                        std::vector<double>& key, int* out) {
   const bool uniform = c.routing != RoutingKind::kZipf;
-  const double masked = uniform ? 0.0 : kMasked;
   const std::uint64_t base =
       mix(c.seed ^ 0x5, static_cast<std::uint64_t>(rank), static_cast<std::uint64_t>(t));
+  if (uniform) return route_token_cells_uniform(c, tab, base, out);
+  const double masked = kMasked;
   const std::size_t cells = tab.cell_group.size();
   thread_local std::vector<Top2> cell_top, set_top;
   thread_local std::vector<double> score;
   thread_local std::vector<char> group_kept, node_kept;
+  thread_local std::vector<std::uint64_t> hash;
   cell_top.resize(cells);
-  // Each cell's two best without branches (a branch mispredicts on every new maximum). Uniform
-  // keys are compared as the hash's top 53 bits plus one (u's order; 0 stands for masked), and
-  // only the two best become u.
-  thread_local std::vector<std::uint64_t> bits;
+  hash.resize(key.size());
+  mix_range(active_hash_path(), base, 0, kKeySalt, c.num_experts, hash.data());
+  // Each cell's two best without branches (a branch mispredicts on every new maximum).
   double* k = key.data();
-  if (uniform) {
-    bits.resize(key.size());
-    const auto u_of = [](std::uint64_t x) {
-      return x == 0 ? 0.0 : (static_cast<double>(x - 1) + 0.5) / 9007199254740992.0;
-    };
-    for (std::size_t cell = 0; cell < cells; ++cell) {
-      std::uint64_t a = 0, b = 0;
-      for (int e = tab.cell_bounds[cell]; e < tab.cell_bounds[cell + 1]; ++e) {
-        const std::uint64_t x = (mix(base, static_cast<std::uint64_t>(e), 0x5) >> 11) + 1;
-        bits[static_cast<std::size_t>(e)] = x;
-        const std::uint64_t lo = std::min(a, x);
-        a = std::max(a, x);
-        b = std::max(b, lo);
-      }
-      cell_top[cell] = Top2{u_of(a), u_of(b)};
+  for (std::size_t cell = 0; cell < cells; ++cell) {
+    double a = masked, b = masked;
+    for (int e = tab.cell_bounds[cell]; e < tab.cell_bounds[cell + 1]; ++e) {
+      const std::uint64_t h = hash[static_cast<std::size_t>(e)];
+      const double u = (static_cast<double>(h >> 11) + 0.5) / 9007199254740992.0;
+      const double x = std::log(u) * tab.popularity[static_cast<std::size_t>(e)];
+      k[e] = x;
+      const double lo = std::min(a, x);
+      a = std::max(a, x);
+      b = std::max(b, lo);
     }
-  } else {
-    for (std::size_t cell = 0; cell < cells; ++cell) {
-      double a = masked, b = masked;
-      for (int e = tab.cell_bounds[cell]; e < tab.cell_bounds[cell + 1]; ++e) {
-        const std::uint64_t h = mix(base, static_cast<std::uint64_t>(e), 0x5);
-        const double u = (static_cast<double>(h >> 11) + 0.5) / 9007199254740992.0;
-        const double x = std::log(u) * tab.popularity[static_cast<std::size_t>(e)];
-        k[e] = x;
-        const double lo = std::min(a, x);
-        a = std::max(a, x);
-        b = std::max(b, lo);
-      }
-      cell_top[cell] = Top2{a, b};
-    }
+    cell_top[cell] = Top2{a, b};
   }
   const auto best_sets = [&](const std::vector<int>& set_of, std::size_t sets, int keep,
                              const std::vector<char>* only_groups, std::vector<char>& kept) {
@@ -286,41 +513,27 @@ bool route_token_cells(const EpConfig& c, const RoutingTables& tab, int rank, in
       if (!only_groups || (*only_groups)[static_cast<std::size_t>(tab.cell_group[cell])])
         set_top[static_cast<std::size_t>(set_of[cell])].add(cell_top[cell]);
     score.resize(sets);
-    for (std::size_t i = 0; i < sets; ++i) score[i] = set_top[i].score(masked, uniform);
+    for (std::size_t i = 0; i < sets; ++i) score[i] = set_top[i].score(masked, false);
     mark_best(score, keep, kept);
   };
   best_sets(tab.cell_group, tab.groups.size(), c.topk_groups, nullptr, group_kept);
   best_sets(tab.cell_node, tab.nodes.size(), c.max_nodes, &group_kept, node_kept);
-  constexpr int kMaxTopK = 64;
   if (c.top_k > kMaxTopK) return false;
   // The top_k of the kept cells by insertion, in expert order (ties stay in that order).
-  const auto top_k = [&](const auto* keys) {
-    using Key = std::decay_t<decltype(keys[0])>;
-    Key best[kMaxTopK];
-    int chosen[kMaxTopK];
-    int n = 0;
-    for (std::size_t cell = 0; cell < cells; ++cell) {
-      if (!group_kept[static_cast<std::size_t>(tab.cell_group[cell])] ||
-          !node_kept[static_cast<std::size_t>(tab.cell_node[cell])])
-        continue;
-      for (int e = tab.cell_bounds[cell]; e < tab.cell_bounds[cell + 1]; ++e) {
-        const Key x = keys[e];
-        if (n == c.top_k && !(x > best[n - 1])) continue;
-        int i = n < c.top_k ? n++ : n - 1;
-        for (; i > 0 && best[i - 1] < x; --i) {
-          best[i] = best[i - 1];
-          chosen[i] = chosen[i - 1];
-        }
-        best[i] = x;
-        chosen[i] = e;
-      }
-    }
-    if (n < c.top_k) return false;
-    std::copy(chosen, chosen + c.top_k, out);
-    std::sort(out, out + c.top_k);
-    return true;
-  };
-  return uniform ? top_k(bits.data()) : top_k(k);
+  double best[kMaxTopK];
+  int chosen[kMaxTopK];
+  int n = 0;
+  for (std::size_t cell = 0; cell < cells; ++cell) {
+    if (!group_kept[static_cast<std::size_t>(tab.cell_group[cell])] ||
+        !node_kept[static_cast<std::size_t>(tab.cell_node[cell])])
+      continue;
+    for (int e = tab.cell_bounds[cell]; e < tab.cell_bounds[cell + 1]; ++e)
+      insert_top(k[e], e, c.top_k, best, chosen, n);
+  }
+  if (n < c.top_k) return false;
+  std::copy(chosen, chosen + c.top_k, out);
+  std::sort(out, out + c.top_k);
+  return true;
 }
 
 Routing route_rank(const EpConfig& c, const RoutingTables& tab, int rank, int ranks) {

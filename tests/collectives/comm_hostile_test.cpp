@@ -94,6 +94,10 @@ TEST(HostileCommCli, EpNumericOptionsAreFiniteAndInRange) {
   expect_usage_error(COBENCH_EP, "--plan-ranks 16 --out /nonexistent/dir/x.json",
                      "--plan-ranks prints a plan and runs nothing", "--out has no effect");
   expect_usage_error(COBENCH_EP, "--plan-ranks 16 --fault 1:throw", "--fault has no effect", "");
+  // The hash path a timing forces must be one there is.
+  expect_usage_error(std::string("COBENCH_EP_HASH=avx1024 ") + COBENCH_EP, "--plan-ranks 16",
+                     "COBENCH_EP_HASH: 'avx1024' is no hash path",
+                     "expected scalar, avx2 or avx512");
   // A rank count the options do not fit: still a usage error.
   expect_usage_error(COBENCH_EP, "--plan-ranks 3", "--plan-ranks 3: nodes of --ranks-per-node 8",
                      "must divide it");

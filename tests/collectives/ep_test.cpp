@@ -9,6 +9,7 @@
 #include <numeric>
 #include <set>
 
+#include "collectives/ep/ep_hash.h"
 #include "collectives/ep/ep_plan.h"
 #include "collectives/ep/ep_record.h"
 #include "collectives/ep/ep_routing.h"
@@ -260,6 +261,69 @@ TEST(EpRouting, FastRoutingMakesTheDefinitionsChoices) {
   }
 }
 
+// Runs `body` once on every hash path (ep_hash.h) this binary and CPU support, forced, and
+// leaves the path as it found it.
+template <class F>
+void on_every_hash_path(const F& body) {
+  const HashPath before = active_hash_path();
+  for (HashPath p : {HashPath::kScalar, HashPath::kAvx2, HashPath::kAvx512}) {
+    if (!hash_path_supported(p)) {
+      std::printf("the %s hash path is not supported here; not run\n", hash_path_name(p));
+      continue;
+    }
+    force_hash_path(p);
+    SCOPED_TRACE(hash_path_name(p));
+    body();
+  }
+  force_hash_path(before);
+}
+
+// Every hash path makes the definition's choices on the layouts the cells path meets: cells of
+// more than one piece (nodes and groups of 32 experts), one cell a node (nodes inside groups),
+// nodes of several cells (groups inside nodes), nodes of unequal sizes whose bounds are not the
+// groups' (pieces of unequal lengths side by side in the vector lanes), Zipf keys, and the member
+// lists (interleaved hosts).
+TEST(EpRouting, EveryHashPathMakesTheDefinitionsChoices) {
+  struct Case {
+    const char* name;
+    EpConfig c;
+    std::vector<std::string> hosts;
+  };
+  EpConfig v3;
+  v3.tokens_per_rank = 24;
+  const auto hosts_of = [](const std::vector<int>& sizes) {
+    std::vector<std::string> hosts;
+    for (std::size_t n = 0; n < sizes.size(); ++n)
+      for (int i = 0; i < sizes[n]; ++i) hosts.push_back("h" + std::to_string(n));
+    return hosts;
+  };
+  std::vector<Case> cases{{"v3 64 ranks", v3, hosts_of(std::vector<int>(8, 8))},
+                          {"nodes inside groups", v3, hosts_of(std::vector<int>(32, 8))},
+                          {"groups inside nodes", v3, hosts_of({8, 8})},
+                          // 64 ranks of 4 experts in 12 nodes of 1 ... 11 ranks
+                          {"unequal nodes", v3, hosts_of({5, 3, 9, 7, 1, 11, 6, 2, 4, 8, 2, 6})}};
+  EpConfig zipf = v3;
+  zipf.routing = RoutingKind::kZipf;
+  zipf.zipf_exponent = 1.2;
+  cases.push_back({"zipf", zipf, hosts_of(std::vector<int>(8, 4))});
+  std::vector<std::string> interleaved;
+  for (int r = 0; r < 16; ++r) interleaved.push_back(r % 2 ? "b" : "a");
+  cases.push_back({"interleaved hosts", v3, interleaved});
+  on_every_hash_path([&] {
+    for (const Case& k : cases) {
+      const NodeLayout l = layout_from_hosts(k.hosts, 0);
+      const int ranks = static_cast<int>(k.hosts.size());
+      const auto all = route_all_ranks(k.c, l);
+      for (int r : {0, 1, ranks / 2, ranks - 1})
+        for (int t = 0; t < k.c.tokens_per_rank; ++t) {
+          const int* got = all[static_cast<std::size_t>(r)].experts_of(t);
+          ASSERT_EQ(std::vector<int>(got, got + k.c.top_k), routed_by_definition(k.c, l, r, t))
+              << k.name << ", rank " << r << ", token " << t;
+        }
+    }
+  });
+}
+
 TEST(EpRouting, UniformIsEvenAndZipfIsSkewed) {
   EpConfig c;
   c.tokens_per_rank = 4096;
@@ -407,7 +471,7 @@ TEST(EpPlan, NodesPerTokenMatchTheClosedFormAndTheNodeLimit) {
 
 // The plan routes every rank on every thread and accounts all sampled ranks in one pass; its
 // counts are those of the per-rank account it replaced (golden values of that code, 2026-12-05).
-TEST(EpPlan, PlanCountsAreThoseOfThePerRankAccount) {
+void plan_counts_are_those_of_the_per_rank_account() {
   EpConfig c;
   c.tokens_per_rank = 256;
   std::string text = plan_report(c, layout_virtual(32, 4, 0), 8);
@@ -423,6 +487,20 @@ TEST(EpPlan, PlanCountsAreThoseOfThePerRankAccount) {
   for (const char* want : {"0.960 MB        6.122 MB", "0.819 MB       12.162 MB", "any nodes",
                            "1.369 nodes (own included) and 6.238 ranks"})
     EXPECT_NE(text.find(want), std::string::npos) << want << " in\n" << text;
+  // DeepSeek-V3's scale of experts: one a rank, 2048 ranks in 256 nodes of one cell each, 128
+  // nodes in the kept groups to choose 4 from (golden values of the plan before the vector
+  // hashing, 474d9a5: cobench_ep --plan-ranks 2048 --tokens 16 --experts 2048).
+  c = EpConfig{};
+  c.tokens_per_rank = 16;
+  c.num_experts = 2048;
+  text = plan_report(c, layout_virtual(2048, 8, 0), 8);
+  for (const char* want : {"0.945 MB        0.000 MB", "0.472 MB        0.758 MB", "50.0% fewer",
+                           "4.000 nodes (own included) and 7.438 ranks"})
+    EXPECT_NE(text.find(want), std::string::npos) << want << " in\n" << text;
+}
+
+TEST(EpPlan, PlanCountsAreThoseOfThePerRankAccount) {
+  on_every_hash_path([] { plan_counts_are_those_of_the_per_rank_account(); });
 }
 
 // One account of several ranks equals an account of each alone, and accounts of disjoint
