@@ -25,7 +25,9 @@ def shared(latest_rows: pd.DataFrame) -> pd.DataFrame:
     rows = rows[counts >= 2]
     labels = {}
     for _, g in rows.groupby("suite"):
-        fixed = _constant_params(list(g["params"]))
+        # one dict per distinct configuration (params_key: the parameters' JSON), the first first
+        distinct = dict(zip(g["params_key"], g["params"]))
+        fixed = _constant_params(list(distinct.values()))
         known = {}  # a configuration's label, made once for all its machines
         for i, b, p, k, m in zip(g.index, g["benchmark"], g["params"], g["params_key"],
                                  g["metric"]):

@@ -8,6 +8,7 @@ import statistics
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 import cobench_results as cr
@@ -139,47 +140,47 @@ def _fraction_unit(name: str, metrics: dict) -> str | None:
     return None
 
 
-def _fraction_counter(metric: dict, metrics: dict) -> tuple[str, float] | None:
-    """The record's dimensionless fraction-of-peak counter that applies to `metric` (by unit)."""
-    for name in sorted(metrics):
+def _fraction_counters(names: list[str], metrics: dict) -> dict[str, tuple[str, float]]:
+    """Unit -> (name, median) of the record's dimensionless fraction-of-peak counter that applies
+    to its metrics of that unit (the first by name, with values), for all units at once."""
+    found = {}
+    for name in names:
         m = metrics[name]
-        if (m["unit"] == "1" and name.endswith(FRACTION_SUFFIXES) and m["values"]
-                and _fraction_unit(name, metrics) == metric["unit"]):
-            return name, _median(m)
-    return None
-
-
-def _peak(metric: dict, metrics: dict) -> tuple[str | None, float]:
-    """The metric's stated peak, else one implied by a fraction-of-peak counter of the record."""
-    if "peak" in metric:
-        return metric["peak"]["name"], metric["peak"]["value"]
-    counter = _fraction_counter(metric, metrics)
-    if counter and counter[1] > 0:
-        return f"{counter[0]} counter", _median(metric) / counter[1]
-    return None, float("nan")
+        if m["unit"] == "1" and name.endswith(FRACTION_SUFFIXES) and m["values"]:
+            unit = _fraction_unit(name, metrics)
+            if unit is not None and unit not in found:
+                found[unit] = (name, _median(m))
+    return found
 
 
 def _record_rows(head: tuple, record: dict) -> list[tuple]:
-    """The record's rows, in the order of COLUMNS (`head`: the run's columns and the index)."""
+    """The record's rows, in the order of COLUMNS (`head`: the run's columns and the index).
+    A metric's peak is the one it states, else one implied by the record's fraction-of-peak
+    counter of its unit (median / counter's median; none where the counter is not > 0)."""
     params = dict(sorted(record["parameters"].items()))
     params_key = _KEY_ENCODER.encode(params)  # sorted already: the configuration's key
     head = head + (record["suite"], record["benchmark"], record["backend"])
     tail = (record["verification"]["status"], params, params_key)
     metrics = record["metrics"]
-    counters = None  # the record's fraction-of-peak counters, found once
+    names = sorted(metrics)
+    counters = None  # unit -> the record's fraction-of-peak counter, found once
     rows = []
-    for name in sorted(metrics):
+    for name in names:
         m = metrics[name]
+        median = m["median"] if "median" in m else _median(m)
         if "peak" in m:
-            peak_name, peak_value = m["peak"]["name"], m["peak"]["value"]
+            peak = m["peak"]
+            peak_name, peak_value = peak["name"], peak["value"]
         else:
             if counters is None:
-                counters = [n for n in metrics if metrics[n]["unit"] == "1"
-                            and n.endswith(FRACTION_SUFFIXES)]
-            peak_name, peak_value = _peak(m, metrics) if counters else (None, _NAN)
-        values = m["values"]
-        median = m["median"] if "median" in m else _median(m)
-        rows.append(head + (name, m["unit"], median, len(values), peak_name, peak_value) + tail)
+                counters = _fraction_counters(names, metrics)
+            counter = counters.get(m["unit"])
+            if counter is not None and counter[1] > 0:
+                peak_name, peak_value = f"{counter[0]} counter", median / counter[1]
+            else:
+                peak_name, peak_value = None, _NAN
+        rows.append(head + (name, m["unit"], median, len(m["values"]), peak_name, peak_value)
+                    + tail)
     return rows
 
 
@@ -216,9 +217,43 @@ def latest(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.groupby("host")["file"].nunique().max() == 1:
         # One run per machine: a file holds each (suite, benchmark, backend) once (validated)
         # and a record each metric once, so no row repeats the keys of another.
+        order = _record_order(frame, keys[:-1])
+        if order is not None:
+            return frame.take(order).reset_index(drop=True)
         return frame.sort_values(keys, ignore_index=True)
     ordered = frame.sort_values(["utc_time", "file", "record"])
     return ordered.drop_duplicates(keys, keep="last").sort_values(keys, ignore_index=True)
+
+
+def _record_order(frame: pd.DataFrame, keys: list[str]) -> np.ndarray | None:
+    """The row order of frame.sort_values(keys + ["metric"]) where each record's rows lie
+    together, in metric order, as to_frame makes them, and no two records share `keys`: the
+    records sorted by `keys` (one Python sort of a tuple per record; pandas factorizes every
+    string column of every row), each with its rows. None where the frame is not so (it is
+    then sorted row by row)."""
+    record = frame["record"].to_numpy()
+    file = frame["file"].to_numpy()
+    metric = frame["metric"].to_numpy()
+    new = np.ones(len(frame), dtype=bool)
+    new[1:] = (record[1:] != record[:-1]) | (file[1:] != file[:-1])
+    if not (metric[1:] > metric[:-1])[~new[1:]].all():
+        return None  # a record's metrics out of order, or one repeated
+    starts = np.flatnonzero(new)
+    if len(set(zip(file[starts].tolist(), record[starts].tolist()))) != len(starts):
+        return None  # a record's rows apart
+    columns = [frame[k].to_numpy()[starts] for k in keys]
+    if not all(pd.api.types.infer_dtype(c, skipna=False) == "string" for c in columns):
+        return None  # pandas orders other values (NaN) its own way
+    heads = list(zip(*(c.tolist() for c in columns)))
+    blocks = sorted(range(len(heads)), key=heads.__getitem__)
+    if any(heads[i] == heads[j] for i, j in zip(blocks, blocks[1:])):
+        return None  # two records with the same keys: their rows interleave by metric
+    blocks = np.asarray(blocks, dtype=np.int64)
+    lengths = np.diff(np.append(starts, len(frame)))
+    first, counts = starts[blocks], lengths[blocks]
+    # each record's rows: first, first + 1, ..., first + count - 1
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    return np.repeat(first, counts) + offsets
 
 
 def load_json(path: str | None, what: str) -> dict | None:

@@ -17,6 +17,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import bench_dashboard
@@ -610,3 +611,24 @@ def test_several_analyses_and_clusters_side_by_side(cobench_bin, tmp_path):
                    if f["layout"]["yaxis"]["title"]["text"].startswith("tok/s per GPU"))
     assert per_gpu["data"][0]["y"] == pytest.approx(
         [c["tokens_per_s_per_device"] for c in doc["clusters"] if c.get("found", True)])
+
+
+def test_latest_rows_sorted_by_record_are_pandas_row_sort():
+    """data.latest sorts one run per machine by record (a Python sort of a tuple per record, its
+    rows after it): the same rows in the same order as pandas' sort of every row, the second
+    implementation; a frame whose records' rows lie apart (shuffled) or repeat the keys of
+    another record goes the row-by-row way, with the same result."""
+    runs = data.load_runs(data.results_paths([str(DATA / "gpu_node.json"),
+                                              str(DATA / "coll_mpi_4ranks.json")]))
+    frame = data.to_frame(runs)
+    keys = ["host", "suite", "benchmark", "backend", "params_key", "metric"]
+    reference = frame.sort_values(keys, ignore_index=True)
+    assert len(frame) > 10 and not frame.equals(reference)  # a sort that does something
+    assert data._record_order(frame, keys[:-1]) is not None
+    pd.testing.assert_frame_equal(data.latest(frame), reference)
+    shuffled = frame.sample(frac=1, random_state=3).reset_index(drop=True)
+    assert data._record_order(shuffled, keys[:-1]) is None
+    pd.testing.assert_frame_equal(data.latest(shuffled), reference)
+    twice = pd.concat([frame, frame.assign(record=frame["record"] + len(frame))],
+                      ignore_index=True)
+    assert data._record_order(twice, keys[:-1]) is None  # two records share their keys
