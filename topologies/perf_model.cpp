@@ -84,32 +84,26 @@ PublishedPerf load_published_perf(const config::Node& root) {
       unit_fraction(e.required("gemm_compute")), unit_fraction(e.required("gemm_memory")),
       unit_fraction(e.required("attention_compute")), unit_fraction(e.required("attention_memory")),
       unit_fraction(e.required("memory"))};
-  if (auto g = m.optional("gemm_fp8")) {
+  // A GEMM table's rows: the shape under the file's names for M, N and K (the forward's m, n, k;
+  // a weight gradient's out, in, tokens), optional groups, the rate.
+  auto gemm_rows = [&](const char* key, const char* m_key, const char* n_key, const char* k_key,
+                       std::vector<GemmPoint>& into) {
+    auto g = m.optional(key);
+    if (!g) return;
     for (const config::Node& row : g->elements()) {
-      auto r = row.map({"groups", "m", "n", "k", "rate"});
+      auto r = row.map({"groups", m_key, n_key, k_key, "rate"});
       GemmPoint pt;
       pt.groups =
           r.has("groups") ? static_cast<double>(r.required("groups").as_int_at_least(1)) : 1;
-      pt.m = static_cast<double>(r.required("m").as_int_at_least(1));
-      pt.n = static_cast<double>(r.required("n").as_int_at_least(1));
-      pt.k = static_cast<double>(r.required("k").as_int_at_least(1));
+      pt.m = static_cast<double>(r.required(m_key).as_int_at_least(1));
+      pt.n = static_cast<double>(r.required(n_key).as_int_at_least(1));
+      pt.k = static_cast<double>(r.required(k_key).as_int_at_least(1));
       pt.flops_per_s = r.required("rate").as_positive_flop_rate().value;
-      p.gemm_fp8.push_back(pt);
+      into.push_back(pt);
     }
-  }
-  if (auto g = m.optional("gemm_fp8_wgrad")) {
-    for (const config::Node& row : g->elements()) {
-      auto r = row.map({"groups", "in", "out", "tokens", "rate"});
-      GemmPoint pt;
-      pt.groups =
-          r.has("groups") ? static_cast<double>(r.required("groups").as_int_at_least(1)) : 1;
-      pt.m = static_cast<double>(r.required("out").as_int_at_least(1));
-      pt.n = static_cast<double>(r.required("in").as_int_at_least(1));
-      pt.k = static_cast<double>(r.required("tokens").as_int_at_least(1));
-      pt.flops_per_s = r.required("rate").as_positive_flop_rate().value;
-      p.gemm_fp8_wgrad.push_back(pt);
-    }
-  }
+  };
+  gemm_rows("gemm_fp8", "m", "n", "k", p.gemm_fp8);
+  gemm_rows("gemm_fp8_wgrad", "out", "in", "tokens", p.gemm_fp8_wgrad);
   if (auto a = m.optional("attention_decode")) {
     auto r = a->map({"compute", "memory"});
     p.attention_decode_flop_per_s = r.required("compute").as_positive_flop_rate().value;

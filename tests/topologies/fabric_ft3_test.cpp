@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tests/test_util.h"
+#include "tests/topologies/fabric_test_util.h"
 #include "topologies/fabric_failure.h"
 #include "topologies/fabric_flows.h"
 #include "topologies/fabric_graph.h"
@@ -48,13 +49,7 @@ ClusterSpec ft3(std::int64_t hosts, std::int64_t radix) {
 // (j, 1)).
 ClusterSpec radix4() { return ft3(16, 4); }
 
-std::vector<double> routed_rates(const FabricGraph& g, const std::vector<Flow>& flows,
-                                 const RoutingOptions& o) {
-  FlowSet s;
-  for (size_t i = 0; i < flows.size(); ++i)
-    s.add(route_flow(g, flows[i].src_gpu, flows[i].dst_gpu, i, o).path(), flows[i].bytes);
-  return max_min_rates(resource_capacities(g), s);
-}
+using cobench::topo::test::routed_rates;
 
 TEST(FabricFt3, Radix4IsTheFullTreeOfTheFormulas) {
   const FabricGraph g(radix4());

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tests/test_util.h"
+#include "tests/topologies/fabric_test_util.h"
 #include "topologies/data_files.h"
 #include "topologies/fabric_failure.h"
 #include "topologies/fabric_flows.h"
@@ -53,14 +54,7 @@ FlowSet flow_set(const std::vector<std::vector<std::int32_t>>& paths, double byt
   return s;
 }
 
-// The max-min rates of flows routed on g (flow index = position).
-std::vector<double> routed_rates(const FabricGraph& g, const std::vector<Flow>& flows,
-                                 const RoutingOptions& o) {
-  FlowSet s;
-  for (size_t i = 0; i < flows.size(); ++i)
-    s.add(route_flow(g, flows[i].src_gpu, flows[i].dst_gpu, i, o).path(), flows[i].bytes);
-  return max_min_rates(resource_capacities(g), s);
-}
+using cobench::topo::test::routed_rates;
 
 TEST(FabricMaxMin, TwoFlowsOnOneLinkGetHalfEach) {
   const std::vector<double> cap = {100 * kGB};

@@ -4,6 +4,7 @@
 // network is slow, DualPipe's second copy of the weights, and bad settings refused.
 #include "topologies/training_model.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -103,28 +104,32 @@ TEST(TrainingModel, OneDenseLayerByHand) {
       1e-12);
 }
 
-// Two GPUs of one scale-up domain at round peaks: FP8 1000 TFLOPS, BF16 500 TFLOPS, HBM 20 TB/s
-// (every operation of the tiny model compute-bound), NVLink 100 GB/s nominal and 1 us a
+// `gpus` GPUs of one scale-up domain at round peaks: FP8 1000 TFLOPS, BF16 500 TFLOPS, HBM
+// 20 TB/s (every operation of the tiny model compute-bound), NVLink 100 GB/s nominal and 1 us a
 // collective, one 40 GB/s NIC a GPU.
-constexpr const char* kTwoGpus = R"(cluster:
-  name: two GPUs
+ClusterSpec domain_of(int gpus) {
+  const std::string yaml = fmt::format(R"(cluster:
+  name: {0} GPUs
   nodes: 1
   node:
     name: n
-    gpus_per_node: 2
+    gpus_per_node: {0}
     gpu:
       name: Test GPU
       hbm_capacity: 80 GiB
       hbm_bandwidth: 20 TB/s
-      peak_flops: {fp8: 1000 TFLOPS, bf16: 500 TFLOPS}
-    nics_per_node: 2
+      peak_flops: {{fp8: 1000 TFLOPS, bf16: 500 TFLOPS}}
+    nics_per_node: {0}
     nic_speed: 400 Gb/s
-  scale_up: {link: NVLink, domain_gpus: 2, bandwidth_nominal: 100 GB/s,
-             bandwidth_achievable: 80 GB/s, latency: 1 us}
-  scale_out: {link: InfiniBand, bandwidth_achievable: 40 GB/s, latency_same_leaf: 2.8 us,
-              latency_cross_leaf: 3.7 us}
-  fabric: {topology: ft2, switch_radix: 64}
-)";
+  scale_up: {{link: NVLink, domain_gpus: {0}, bandwidth_nominal: 100 GB/s,
+             bandwidth_achievable: 80 GB/s, latency: 1 us}}
+  scale_out: {{link: InfiniBand, bandwidth_achievable: 40 GB/s, latency_same_leaf: 2.8 us,
+              latency_cross_leaf: 3.7 us}}
+  fabric: {{topology: ft2, switch_radix: 64}}
+)",
+                                       gpus);
+  return load_cluster(cobench::config::parse_yaml(yaml, "c.yaml"));
+}
 
 TrainingSetting tiny_setting() {
   TrainingSetting s;
@@ -137,7 +142,7 @@ TrainingSetting tiny_setting() {
 }
 
 TEST(TrainingModel, TensorParallelTwoByHand) {
-  const ClusterSpec c = load_cluster(cobench::config::parse_yaml(kTwoGpus, "c.yaml"));
+  const ClusterSpec c = domain_of(2);
   const ModelArch m = load_model_yaml(cobench::config::parse_yaml(kTinyModel, "m.yaml"));
   TrainingSetting s = tiny_setting();
   s.tp = 2;  // the 2 GPUs: DP 1, 4 micro-batches
@@ -172,27 +177,6 @@ TEST(TrainingModel, TensorParallelTwoByHand) {
   EXPECT_EQ(p.activation_bytes_per_chunk, 13.5 * (1 << 20));
 }
 
-// Four GPUs of one scale-up domain, otherwise kTwoGpus; one 40 GB/s NIC a GPU.
-constexpr const char* kFourGpus = R"(cluster:
-  name: four GPUs
-  nodes: 1
-  node:
-    name: n
-    gpus_per_node: 4
-    gpu:
-      name: Test GPU
-      hbm_capacity: 80 GiB
-      hbm_bandwidth: 20 TB/s
-      peak_flops: {fp8: 1000 TFLOPS, bf16: 500 TFLOPS}
-    nics_per_node: 4
-    nic_speed: 400 Gb/s
-  scale_up: {link: NVLink, domain_gpus: 4, bandwidth_nominal: 100 GB/s,
-             bandwidth_achievable: 80 GB/s, latency: 1 us}
-  scale_out: {link: InfiniBand, bandwidth_achievable: 40 GB/s, latency_same_leaf: 2.8 us,
-              latency_cross_leaf: 3.7 us}
-  fabric: {topology: ft2, switch_radix: 64}
-)";
-
 // kTinyModel's attention with a MoE block: 4 routed experts of 512 (top-2), one shared expert
 // of 512, one group.
 constexpr const char* kTinyMoe = R"(model:
@@ -217,7 +201,7 @@ constexpr const char* kTinyMoe = R"(model:
 )";
 
 TEST(TrainingModel, TensorParallelMoeReducesWholeWeightsOverTheTpGroup) {
-  const ClusterSpec c = load_cluster(cobench::config::parse_yaml(kFourGpus, "c.yaml"));
+  const ClusterSpec c = domain_of(4);
   const ModelArch m = load_model_yaml(cobench::config::parse_yaml(kTinyMoe, "m.yaml"));
   TrainingSetting s = tiny_setting();
   s.tp = 2;  // 4 GPUs: DP 2, EP 2 over the DP ranks of one TP index
@@ -259,7 +243,7 @@ TEST(TrainingModel, Bf16PrecisionByHand) {
 }
 
 TEST(TrainingModel, ContextParallelTwoByHand) {
-  const ClusterSpec c = load_cluster(cobench::config::parse_yaml(kTwoGpus, "c.yaml"));
+  const ClusterSpec c = domain_of(2);
   const ModelArch m = load_model_yaml(cobench::config::parse_yaml(kTinyModel, "m.yaml"));
   TrainingSetting s = tiny_setting();
   s.cp = 2;
