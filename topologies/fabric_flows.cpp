@@ -200,17 +200,27 @@ std::int64_t check_groups(const RankGroups& groups) {
 }
 
 Collective ring(CollectiveKind kind, const RankGroups& groups, double size_bytes,
-                std::int64_t steps_per_rank) {
+                std::int64_t steps_per_rank, std::int32_t channels) {
   check_size(size_bytes);
   const std::int64_t n = check_groups(groups);
+  if (channels < 1 || channels > kMaxRingChannels)
+    throw Error(
+        fmt::format("{} channels a ring hop: expected 1 to {}", channels, kMaxRingChannels));
+  const std::int64_t flows = static_cast<std::int64_t>(groups.size()) * n * channels;
+  if (flows > kMaxPhaseFlows)
+    throw Error(
+        fmt::format("{} group(s) of {} ranks in rings of {} channels are {} flows: at "
+                    "most {} are simulated in one phase",
+                    groups.size(), n, channels, flows, kMaxPhaseFlows));
   Collective c{kind, n, static_cast<std::int64_t>(groups.size()), size_bytes, {}};
   Phase step;
   step.repeat = steps_per_rank * (n - 1);
-  step.flows.reserve(groups.size() * static_cast<size_t>(n));
-  const double chunk = size_bytes / static_cast<double>(n);
+  step.flows.reserve(static_cast<size_t>(flows));
+  const double chunk = size_bytes / static_cast<double>(n) / channels;
   for (const auto& group : groups)
     for (size_t k = 0; k < group.size(); ++k)
-      step.flows.push_back({group[k], group[(k + 1) % group.size()], chunk});
+      for (std::int32_t ch = 0; ch < channels; ++ch)
+        step.flows.push_back({group[k], group[(k + 1) % group.size()], chunk});
   c.phases.push_back(std::move(step));
   return c;
 }
@@ -329,14 +339,14 @@ RankGroups rank_groups(std::int32_t gpus, std::int32_t group_size, std::int32_t 
   return groups;
 }
 
-Collective ring_all_gather(const RankGroups& groups, double size_bytes) {
-  return ring(CollectiveKind::kAllGather, groups, size_bytes, 1);
+Collective ring_all_gather(const RankGroups& groups, double size_bytes, std::int32_t channels) {
+  return ring(CollectiveKind::kAllGather, groups, size_bytes, 1, channels);
 }
-Collective ring_reduce_scatter(const RankGroups& groups, double size_bytes) {
-  return ring(CollectiveKind::kReduceScatter, groups, size_bytes, 1);
+Collective ring_reduce_scatter(const RankGroups& groups, double size_bytes, std::int32_t channels) {
+  return ring(CollectiveKind::kReduceScatter, groups, size_bytes, 1, channels);
 }
-Collective ring_all_reduce(const RankGroups& groups, double size_bytes) {
-  return ring(CollectiveKind::kAllReduce, groups, size_bytes, 2);
+Collective ring_all_reduce(const RankGroups& groups, double size_bytes, std::int32_t channels) {
+  return ring(CollectiveKind::kAllReduce, groups, size_bytes, 2, channels);
 }
 
 Collective all_to_all(const RankGroups& groups, double size_bytes) {

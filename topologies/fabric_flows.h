@@ -99,9 +99,16 @@ using RankGroups = std::vector<std::vector<std::int32_t>>;
 /// groups); stride = TP: one rank per TP group (DP groups, across nodes).
 RankGroups rank_groups(std::int32_t gpus, std::int32_t group_size, std::int32_t stride = 1);
 
-Collective ring_all_gather(const RankGroups& groups, double size_bytes);
-Collective ring_reduce_scatter(const RankGroups& groups, double size_bytes);
-Collective ring_all_reduce(const RankGroups& groups, double size_bytes);
+/// The most channels a ring hop is split over (NCCL's NCCL_MAX_NCHANNELS is 32 on Hopper).
+inline constexpr std::int32_t kMaxRingChannels = 64;
+
+/// Rings of each group (NCCL's ring order by rank). `channels` > 1 splits every hop into that
+/// many flows of 1/channels of its bytes, as NCCL spreads a collective over channels whose
+/// connections (QPs) ECMP hashes apart: each flow gets its own flow index, hence its own hash.
+Collective ring_all_gather(const RankGroups& groups, double size_bytes, std::int32_t channels = 1);
+Collective ring_reduce_scatter(const RankGroups& groups, double size_bytes,
+                               std::int32_t channels = 1);
+Collective ring_all_reduce(const RankGroups& groups, double size_bytes, std::int32_t channels = 1);
 Collective all_to_all(const RankGroups& groups, double size_bytes);
 
 struct PhaseResult {

@@ -148,11 +148,11 @@ Report fabric_report(const ClusterSpec& c, const FabricRequest& r) {
     const RankGroups groups = rank_groups(gpus, r.group > 0 ? r.group : gpus, r.stride);
     switch (r.kind) {
       case CollectiveKind::kAllGather:
-        return ring_all_gather(groups, r.size_bytes);
+        return ring_all_gather(groups, r.size_bytes, r.channels);
       case CollectiveKind::kReduceScatter:
-        return ring_reduce_scatter(groups, r.size_bytes);
+        return ring_reduce_scatter(groups, r.size_bytes, r.channels);
       case CollectiveKind::kAllReduce:
-        return ring_all_reduce(groups, r.size_bytes);
+        return ring_all_reduce(groups, r.size_bytes, r.channels);
       case CollectiveKind::kAllToAll:
       case CollectiveKind::kMatrix:
         break;

@@ -30,6 +30,8 @@ struct FabricRequest {
   double oversubscription = 1;
   /// FluidOptions::finish_window: 0 exact; a coarser run for big oversubscribed ECMP cases.
   double finish_window = 0;
+  /// Ring collectives: flows a hop is split over (NCCL's channels, hashed apart by ECMP).
+  std::int32_t channels = 1;
   /// Link failures (fabric_failure.h specs): each policy is run on the healthy fabric and on
   /// the one with these links down, and the report says what it loses.
   std::vector<std::string> failures;

@@ -3,7 +3,7 @@
 //  ep_dispatch|ep_combine|FILE] [--tokens T] [--hidden H] [--top-k K] [--experts E]
 //  [--max-nodes M] [--gpus N] [--group N] [--stride N] [--bytes SIZE] [--routing
 //  ecmp|static|adaptive|all]
-//  [--no-pxn] [--seed N] [--oversubscription R] [--finish-window W] [--fail SPEC]...
+//  [--no-pxn] [--seed N] [--oversubscription R] [--finish-window W] [--channels C] [--fail SPEC]...
 //  [--measured FILE_OR_DIR]... [--format text|json|markdown]`:
 // a collective simulated on the cluster's fabric under each routing policy (docs/model.md,
 // "Fabric simulation"), beside `cobench_coll`'s measured busbw when --measured is given.
@@ -24,7 +24,7 @@ namespace cobench::app {
 void add_fabric(CLI::App& app, Action& action) {
   struct Options {
     std::string cluster, traffic = "all_gather", routing = "all", bytes = "1GiB", format = "text";
-    int gpus = 0, group = 0, stride = 1;
+    int gpus = 0, group = 0, stride = 1, channels = 1;
     bool no_pxn = false;
     std::uint64_t seed = 0;
     double oversubscription = 1, finish_window = 0;
@@ -98,6 +98,11 @@ void add_fabric(CLI::App& app, Action& action) {
                   "(faster for large oversubscribed ECMP runs, conservative by about w)")
       ->check(finite_number(0, 1))
       ->capture_default_str();
+  cmd->add_option("--channels", o->channels,
+                  "Ring collectives: flows a hop is split over, as NCCL's channels whose "
+                  "connections ECMP hashes apart (1: one flow a hop)")
+      ->check(integer_in(1, static_cast<int>(topo::kMaxRingChannels)))
+      ->capture_default_str();
   cmd->add_option("--fail", o->failures,
                   "A link failure, repeatable: uplink:LEAF:SPINE (LEAF as the report names it: 3, "
                   "p2.1, r3.0), plane:P (MPFT) or rail:R (multi-rail); the report gives each "
@@ -122,6 +127,12 @@ void add_fabric(CLI::App& app, Action& action) {
             "--measured compares with a collective (--traffic all_gather, reduce_scatter, "
             "all_reduce or all_to_all), not --traffic {}",
             o->traffic));
+      if (cmd->count("--channels") > 0 &&
+          (ep || !topo::is_collective_name(o->traffic) || o->traffic == "all_to_all"))
+        throw UsageError(
+            fmt::format("--channels applies to the ring collectives (all_gather, reduce_scatter, "
+                        "all_reduce) only (got --traffic {})",
+                        o->traffic));
       for (const char* opt : ep_only)
         if (!ep && cmd->count(opt) > 0)
           throw UsageError(fmt::format(
@@ -169,6 +180,7 @@ void add_fabric(CLI::App& app, Action& action) {
       r.seed = o->seed;
       r.oversubscription = o->oversubscription;
       r.finish_window = o->finish_window;
+      r.channels = o->channels;
       r.failures = o->failures;
       if (!o->measured_as.empty() && o->measured.empty())
         throw UsageError("--measured-as link needs --measured");

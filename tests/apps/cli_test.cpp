@@ -325,6 +325,11 @@ TEST(Cli, FabricEpOptionsOnlyWithEpTraffic) {
       {"ep_combine", "--bytes 64MiB", "--bytes does not apply to --traffic ep_combine"},
       {"ep_dispatch", "--group 8", "--group does not apply to --traffic ep_dispatch"},
       {"ep_combine", "--stride 2", "--stride does not apply to --traffic ep_combine"},
+      // Channels split a ring's hops: no ring in an all-to-all or EP traffic.
+      {"all_to_all", "--channels 4",
+       "--channels applies to the ring collectives (all_gather, reduce_scatter, all_reduce) "
+       "only (got --traffic all_to_all)"},
+      {"ep_dispatch", "--channels 2", "--channels applies to the ring collectives"},
   };
   for (const Misuse& m : misuses) {
     const std::string args = cluster + "--traffic " + m.traffic + " " + m.option;

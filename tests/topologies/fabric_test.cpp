@@ -249,6 +249,42 @@ TEST(FabricCollectives, RingAllGatherInOneNodeRunsAtTheNvlinkRate) {
   }
 }
 
+TEST(FabricCollectives, ChannelsSplitAHopAndEcmpHashesThemApart) {
+  // Rings {0, 2} and {1, 3} on the radix-4 FT2: leaf 0 (hosts 0, 1) sends both rings' hops
+  // across to leaf 1 over its 2 uplinks, and leaf 1 both back.
+  const FabricGraph g(small_ft2());
+  const double size = 1.0 * (1 << 30);
+  const RankGroups rings = rank_groups(4, 2, 2);
+  // 4 channels: each hop 4 flows of a quarter of its bytes (size / 2 ranks / 4).
+  const Collective c4 = ring_all_gather(rings, size, 4);
+  ASSERT_EQ(c4.phases.size(), 1u);
+  ASSERT_EQ(c4.phases[0].flows.size(), 16u);
+  for (const Flow& f : c4.phases[0].flows) EXPECT_EQ(f.bytes, size / 8);
+  EXPECT_EQ(c4.phases[0].flows[0].dst_gpu, 2);
+  EXPECT_EQ(c4.phases[0].flows[3].dst_gpu, 2);
+  // Static routing is per destination: the channels take their hop's path, the same time.
+  const RoutingOptions st{RoutingPolicy::kStatic, true, 0};
+  const double one = simulate_collective(g, ring_all_gather(rings, size), st).time_s;
+  EXPECT_NEAR(simulate_collective(g, c4, st).time_s, one, 1e-12);
+  // ECMP: one flow a hop puts leaf 0's two hops on one uplink half the time (they share it:
+  // twice the time); 8 channels a hop spread 16 flows, which rarely load one uplink twice as
+  // much as the other. The mean over 64 seeds falls.
+  double t1 = 0, t8 = 0;
+  int collided = 0;
+  for (std::uint64_t seed = 0; seed < 64; ++seed) {
+    const RoutingOptions o{RoutingPolicy::kEcmp, true, seed};
+    const double a = simulate_collective(g, ring_all_gather(rings, size), o).time_s;
+    collided += a > 1.5 * one;
+    t1 += a / 64;
+    t8 += simulate_collective(g, ring_all_gather(rings, size, 8), o).time_s / 64;
+  }
+  // Either leaf colliding doubles the step: 1 - (1/2)^2 = 3/4 of the seeds, +-5.5 sigma.
+  EXPECT_NEAR(collided / 64.0, 0.75, 0.3);
+  EXPECT_LT(t8, 0.85 * t1);
+  EXPECT_GE(t8, one * (1 - 1e-12));
+  EXPECT_THROW(ring_all_gather(rings, size, 0), cobench::Error);
+}
+
 TEST(FabricCollectives, RingAllGatherOnAFullBisectionTreeRunsAtTheNicRate) {
   // The radix-4 FT2, adaptive routing, ring 0-1-2-3: flows 1->2 and 3->0 cross leaves (4 us),
   // each at 40 GB/s (a bundle of 2 x 40 holds one flow). Step = size/4/40 GB/s + 4 us.
