@@ -8,16 +8,21 @@
 //   BM_CodecRoundTrip/codec  encode + decode of 64 x 7168 values on one core (the scalar
 //       reference codecs): input_bytes_per_s (FP32 read), encoded_bytes_per_s, and the cores
 //       that rate needs to feed a 50 GB/s NIC.
+//   BM_CodecRoundTripFast/codec/isa  the same through the fast codecs (combine_codecs_simd.h) on
+//       every ISA path this CPU has; verified first: every output bit for bit equal to the
+//       reference's.
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <ctime>
 #include <vector>
 
 #include "kernels/codec/combine_codecs.h"
+#include "kernels/codec/combine_codecs_simd.h"
 #include "microbench/bench_main.h"
 
 namespace {
@@ -53,6 +58,29 @@ void BM_CombineAccuracy(benchmark::State& state, CombineCodec c, Payload p) try 
   state.SkipWithError(e.what());
 }
 
+// This thread's CPU time in seconds: the per-core rates below are what a core given to the codec
+// does, however loaded the machine is (google-benchmark's own rates are CPU-time rates too).
+double thread_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+// FP32 bytes read and encoded bytes a second, and the cores (this run's one-core rate) a 50 GB/s
+// NIC needs: a plain count, from the CPU time used since `start_cpu_s`.
+void set_rate_counters(benchmark::State& state, CombineCodec c, double start_cpu_s) {
+  const double seconds = thread_cpu_seconds() - start_cpu_s;
+  const double values = static_cast<double>(kTokens * kHidden);
+  const double encoded = payload_bytes(c, kHidden) * kTokens;
+  state.counters["input_bytes_per_s"] =
+      benchmark::Counter(4 * values, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["encoded_bytes_per_s"] =
+      benchmark::Counter(encoded, benchmark::Counter::kIsIterationInvariantRate);
+  // Cores to keep a 50 GB/s NIC busy: its rate over one core's encoded bytes a second.
+  const double per_core = encoded * static_cast<double>(state.iterations()) / seconds;
+  state.counters["cores_for_50GBps"] = kNicBytesPerS / per_core;
+}
+
 void BM_CodecRoundTrip(benchmark::State& state, CombineCodec c) try {
   const std::vector<float> x = payload_rows(Payload::kGaussian, kTokens, kHidden, kSeed);
   std::vector<float> y(x.size());
@@ -74,27 +102,45 @@ void BM_CodecRoundTrip(benchmark::State& state, CombineCodec c) try {
         return;
       }
     }
-  const auto start = std::chrono::steady_clock::now();
+  const double start_cpu_s = thread_cpu_seconds();
   for (auto _ : state) {
     for (std::int64_t r = 0; r < kTokens; ++r)
       round_trip(c, &x[r * kHidden], kHidden, &y[r * kHidden]);
     benchmark::DoNotOptimize(y.data());
   }
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const double values = static_cast<double>(kTokens * kHidden);
-  const double encoded = payload_bytes(c, kHidden) * kTokens;
-  state.counters["input_bytes_per_s"] =
-      benchmark::Counter(4 * values, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["encoded_bytes_per_s"] =
-      benchmark::Counter(encoded, benchmark::Counter::kIsIterationInvariantRate);
-  // Cores to keep a 50 GB/s NIC busy: its rate over one core's encoded bytes a second.
-  const double per_core = encoded * static_cast<double>(state.iterations()) / seconds;
-  state.counters["cores_for_50GBps"] = kNicBytesPerS / per_core;
+  set_rate_counters(state, c, start_cpu_s);
   state.SetLabel(
       fmt::format("verified: two rows' tiles within the format's bound; one core, "
                   "scalar reference codecs, encode + decode of {} x {} FP32 values",
                   kTokens, kHidden));
+} catch (const std::exception& e) {
+  state.SkipWithError(e.what());
+}
+
+void BM_CodecRoundTripFast(benchmark::State& state, CombineCodec c, CodecIsa isa) try {
+  const std::vector<float> x = payload_rows(Payload::kGaussian, kTokens, kHidden, kSeed);
+  const auto n = static_cast<std::int64_t>(x.size());
+  std::vector<float> want(x.size()), y(x.size());
+  // Row by row, as BM_CodecRoundTrip: every bit the same as the reference's.
+  for (std::int64_t r = 0; r < kTokens; ++r) {
+    round_trip(c, &x[r * kHidden], kHidden, &want[r * kHidden]);
+    round_trip_fast(c, &x[r * kHidden], kHidden, &y[r * kHidden], isa);
+  }
+  if (std::memcmp(want.data(), y.data(), x.size() * sizeof(float)) != 0) {
+    state.SkipWithError("verification failed: the fast codec's output differs from the reference");
+    return;
+  }
+  const double start_cpu_s = thread_cpu_seconds();
+  for (auto _ : state) {
+    for (std::int64_t r = 0; r < kTokens; ++r)
+      round_trip_fast(c, &x[r * kHidden], kHidden, &y[r * kHidden], isa);
+    benchmark::DoNotOptimize(y.data());
+  }
+  set_rate_counters(state, c, start_cpu_s);
+  state.SetLabel(
+      fmt::format("verified: bit for bit the reference's {} outputs; one core, {}, "
+                  "encode + decode of {} x {} FP32 values",
+                  n, to_string(isa), kTokens, kHidden));
 } catch (const std::exception& e) {
   state.SkipWithError(e.what());
 }
@@ -111,6 +157,14 @@ void register_all() {
     benchmark::RegisterBenchmark(fmt::format("BM_CodecRoundTrip/codec:{}", to_string(c)).c_str(),
                                  BM_CodecRoundTrip, c)
         ->Unit(benchmark::kMillisecond);
+  for (CombineCodec c : kAllCombineCodecs)
+    for (CodecIsa isa : kAllCodecIsas)
+      if (codec_isa_supported(isa))  // paths this CPU lacks are not registered
+        benchmark::RegisterBenchmark(
+            fmt::format("BM_CodecRoundTripFast/codec:{}/isa:{}", to_string(c), to_string(isa))
+                .c_str(),
+            BM_CodecRoundTripFast, c, isa)
+            ->Unit(benchmark::kMillisecond);
 }
 
 }  // namespace

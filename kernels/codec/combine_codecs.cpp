@@ -35,16 +35,11 @@ int logfmt_bits_of(CombineCodec c) {
   return c == CombineCodec::kLogFmt8 ? 8 : c == CombineCodec::kLogFmt10 ? 10 : 0;
 }
 
-// The largest finite value of a minifloat format.
-float max_finite(const num::MinifloatFormat& f) {
-  return num::decode_minifloat(static_cast<std::uint16_t>(num::minifloat_max_finite_code(f)), f);
-}
-
 void minifloat_tile(const num::MinifloatFormat& f, const float* x, std::int64_t n, float* out) {
   float amax = 0;
   for (std::int64_t i = 0; i < n; ++i) amax = std::max(amax, std::fabs(x[i]));
   // A power-of-two scale that brings amax to at most the largest finite value.
-  const float scale = amax > 0 ? std::exp2(std::ceil(std::log2(amax / max_finite(f)))) : 1.0f;
+  const float scale = num::minifloat_pow2_scale(f, amax);
   for (std::int64_t i = 0; i < n; ++i)
     out[i] =
         num::decode_minifloat(num::encode_minifloat(x[i] / scale, f, num::Overflow::kSaturate), f) *

@@ -17,6 +17,7 @@
 //     NaNs; max 65024, least normal 2^-14, least subnormal 2^-20.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 #include "core/host_device.h"
@@ -130,6 +131,20 @@ COBENCH_HD inline float decode_minifloat(std::uint16_t code, MinifloatFormat f) 
   }
   return bits_float(sign | ((exp - static_cast<std::uint32_t>(f.bias) + 127u) << 23) |
                     (mant << (23 - mant_bits)));
+}
+
+/// The power-of-two scale a tile of largest magnitude `amax` (finite, >= 0) takes in format `f`:
+/// 2^ceil(log2(amax / max finite)) in float, so amax / scale does not overflow (up to the rounding
+/// of log2 at a power of two, which saturation absorbs); 1 for an all-zero tile. Never below the
+/// least float subnormal 2^-149: for amax under max finite x 2^-150 (a float subnormal tile) that
+/// power of two would round to 0 (and every value to NaN); 2^-149 still keeps amax / scale below
+/// half the format's max.
+COBENCH_HD inline float minifloat_pow2_scale(MinifloatFormat f, float amax) {
+  const float max_finite =
+      decode_minifloat(static_cast<std::uint16_t>(minifloat_max_finite_code(f)), f);
+  if (!(amax > 0)) return 1.0f;
+  const float scale = std::exp2(std::ceil(std::log2(amax / max_finite)));
+  return scale > 0 ? scale : bits_float(1u);
 }
 
 }  // namespace cobench::num

@@ -107,15 +107,10 @@ COBENCH_HD inline float logfmt_decode_value(std::uint16_t code, int bits, LogFmt
   return bits_float(float_bits(logfmt_decode_magnitude(k, meta)) | (sign << 31));
 }
 
-/// The metadata of a tile of n finite values (1 <= n <= 128, bits valid): min and Step as above.
-COBENCH_HD inline LogFmtTileMeta logfmt_tile_meta(const float* x, int n, int bits) {
-  float amin = 0.0f, amax = 0.0f;
-  for (int i = 0; i < n; ++i) {
-    const float a = bits_float(float_bits(x[i]) & 0x7FFFFFFFu);
-    if (a == 0.0f) continue;
-    if (amax == 0.0f || a < amin) amin = a;
-    if (a > amax) amax = a;
-  }
+/// The metadata of a tile whose smallest and largest nonzero magnitudes are amin <= amax (both
+/// finite; amax = 0 for an all-zero tile), bits valid: min and Step as above. logfmt_tile_meta
+/// finds amin and amax; a vectorized encoder may find them its own way and call this.
+COBENCH_HD inline LogFmtTileMeta logfmt_meta_from_range(float amin, float amax, int bits) {
   LogFmtTileMeta meta;
   if (amax == 0.0f) return meta;
   // max - 32 binades: amax x 2^-32, exact unless it is a float subnormal (then rounded).
@@ -126,6 +121,18 @@ COBENCH_HD inline LogFmtTileMeta logfmt_tile_meta(const float* x, int n, int bit
         (std::log2(amax) - std::log2(meta.min)) / static_cast<float>(logfmt_top_code(bits) - 1);
   }
   return meta;
+}
+
+/// The metadata of a tile of n finite values (1 <= n <= 128, bits valid): min and Step as above.
+COBENCH_HD inline LogFmtTileMeta logfmt_tile_meta(const float* x, int n, int bits) {
+  float amin = 0.0f, amax = 0.0f;
+  for (int i = 0; i < n; ++i) {
+    const float a = bits_float(float_bits(x[i]) & 0x7FFFFFFFu);
+    if (a == 0.0f) continue;
+    if (amax == 0.0f || a < amin) amin = a;
+    if (a > amax) amax = a;
+  }
+  return logfmt_meta_from_range(amin, amax, bits);
 }
 
 /// Encodes one tile of n values (1 <= n <= 128) into n codes and its metadata. A NaN or infinity

@@ -49,6 +49,23 @@ TEST(CombineCodecs, ValuesOnEveryGridComeBackExactly) {
   }
 }
 
+TEST(CombineCodecs, SubnormalTileStaysFinite) {
+  // A tile whose largest magnitude is 100 x 2^-149 (a float subnormal): amax / 448 underflows to
+  // 0 and 2^ceil(log2 0) would be a zero scale (every value NaN); the scale is held at 2^-149.
+  // E4M3 of 100, 37 and 1 (in units of 2^-149): 100 = 1.5625 x 2^6 is a tie between 1.5 and
+  // 1.625 -> even, 96; 37 = 1.15625 x 2^5 -> 1.125 x 2^5 = 36; 1 stays 1.
+  const auto unit = [](float k) { return k * std::ldexp(1.0f, -149); };
+  const std::vector<float> x = {unit(100), -unit(37), 0.0f, unit(1)};
+  std::vector<float> y(x.size());
+  round_trip(CombineCodec::kE4M3, x.data(), 4, y.data());
+  EXPECT_EQ(y, (std::vector<float>{unit(96), -unit(36), 0.0f, unit(1)}));
+  for (CombineCodec c : {CombineCodec::kE5M2, CombineCodec::kE5M6}) {
+    round_trip(c, x.data(), 4, y.data());
+    for (std::size_t i = 0; i < x.size(); ++i)
+      EXPECT_LE(std::fabs(y[i] - x[i]), max_tile_error_bound(c) * unit(100)) << to_string(c);
+  }
+}
+
 TEST(CombineCodecs, EveryTileWithinItsBoundOnEveryPayload) {
   for (CombineCodec c : kAllCombineCodecs)
     for (Payload p : kAllPayloads) {
