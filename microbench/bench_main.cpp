@@ -45,7 +45,15 @@ class ErrorCountingReporter : public benchmark::BenchmarkReporter {
       if (r.error_occurred) ++errors_;
       if (md) metadata_[r.run_name.str()] = to_json(*md);
     }
-    inner_->ReportRuns(runs);
+    // A fraction of a peak is a rate over a rate: Google Benchmark has already divided it by the
+    // time (kIsRate), and would print it with "/s". Shown without the flag, it reads "0.49".
+    std::vector<Run> shown(runs);
+    for (Run& r : shown)
+      for (auto& [name, counter] : r.counters)
+        if (name.ends_with("_fraction"))
+          counter.flags =
+              static_cast<benchmark::Counter::Flags>(counter.flags & ~benchmark::Counter::kIsRate);
+    inner_->ReportRuns(shown);
   }
   void Finalize() override { inner_->Finalize(); }
   int errors() const { return errors_; }
