@@ -18,19 +18,6 @@ namespace {
 
 constexpr std::int64_t kTile = num::kLogFmtTileSize;  // 128: every format's metadata tile
 
-const num::MinifloatFormat* minifloat_of(CombineCodec c) {
-  switch (c) {
-    case CombineCodec::kE4M3:
-      return &num::kMinifloatE4M3;
-    case CombineCodec::kE5M2:
-      return &num::kMinifloatE5M2;
-    case CombineCodec::kE5M6:
-      return &num::kMinifloatE5M6;
-    default:
-      return nullptr;
-  }
-}
-
 int logfmt_bits_of(CombineCodec c) {
   return c == CombineCodec::kLogFmt8 ? 8 : c == CombineCodec::kLogFmt10 ? 10 : 0;
 }
@@ -47,6 +34,19 @@ void minifloat_tile(const num::MinifloatFormat& f, const float* x, std::int64_t 
 }
 
 }  // namespace
+
+const num::MinifloatFormat* minifloat_of(CombineCodec c) {
+  switch (c) {
+    case CombineCodec::kE4M3:
+      return &num::kMinifloatE4M3;
+    case CombineCodec::kE5M2:
+      return &num::kMinifloatE5M2;
+    case CombineCodec::kE5M6:
+      return &num::kMinifloatE5M6;
+    default:
+      return nullptr;
+  }
+}
 
 const char* to_string(CombineCodec c) {
   switch (c) {

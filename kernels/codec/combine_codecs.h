@@ -11,6 +11,10 @@
 #include <string>
 #include <vector>
 
+namespace cobench::num {
+struct MinifloatFormat;
+}
+
 namespace cobench::codec {
 
 enum class CombineCodec { kBf16, kE4M3, kE5M2, kE5M6, kLogFmt8, kLogFmt10 };
@@ -21,6 +25,10 @@ inline constexpr CombineCodec kAllCombineCodecs[] = {
 const char* to_string(CombineCodec c);
 /// The inverse; throws cobench::Error naming the accepted names.
 CombineCodec parse_combine_codec(const std::string& name);
+
+/// The scaled minifloat a codec sends (E4M3, E5M2, E5M6; kernels/numerics/exmy.h); nullptr for
+/// BF16 and LogFMT.
+const num::MinifloatFormat* minifloat_of(CombineCodec c);
 
 /// Bytes one token's payload of `hidden` values takes: the codes (bits x hidden / 8) and the
 /// per-tile metadata: an FP32 scale a 128 for the minifloats, LogFMT's two FP32 (min, step).

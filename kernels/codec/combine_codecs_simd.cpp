@@ -16,19 +16,6 @@ namespace cobench::codec {
 namespace simd {
 namespace {
 
-const num::MinifloatFormat* minifloat_of(CombineCodec c) {
-  switch (c) {
-    case CombineCodec::kE4M3:
-      return &num::kMinifloatE4M3;
-    case CombineCodec::kE5M2:
-      return &num::kMinifloatE5M2;
-    case CombineCodec::kE5M6:
-      return &num::kMinifloatE5M6;
-    default:
-      return nullptr;
-  }
-}
-
 // num::minifloat_pow2_scale(f, amax), 2^ceil(log2f(amax / max_finite)), without the two libm
 // calls where their result is plain: q = amax / max_finite a normal float 2^e (1 + m) with m = 0
 // (log2f exact: e) or m > 2^-15 (log2 q - e > 1.44 x 2^-15, over twice log2f's ulp at any |e| <
