@@ -330,6 +330,7 @@ TEST(Cli, FabricEpOptionsOnlyWithEpTraffic) {
        "--channels applies to the ring collectives (all_gather, reduce_scatter, all_reduce) "
        "only (got --traffic all_to_all)"},
       {"ep_dispatch", "--channels 2", "--channels applies to the ring collectives"},
+      {"all_gather", "--channels 0", "--channels: expected an integer from 1 to 64, got '0'"},
   };
   for (const Misuse& m : misuses) {
     const std::string args = cluster + "--traffic " + m.traffic + " " + m.option;

@@ -285,6 +285,25 @@ TEST(FabricCollectives, ChannelsSplitAHopAndEcmpHashesThemApart) {
   EXPECT_THROW(ring_all_gather(rings, size, 0), cobench::Error);
 }
 
+TEST(FabricCollectives, TheFig8ClusterFileSpreadsEcmpWithChannels) {
+  // tests/data/fabric/deepseek-h800-roce-ft2.yaml, the setup of --paper's Fig 8 rows and of
+  // docs/model.md's channel table: TP 8 rings, one rank a leaf. Static: each hop alone on its
+  // spine at 40 GB/s, busbw 40 GB/s x f / (f + 5.6 us), f = 1 GiB / 8 / 40 GB/s (worked as in
+  // PaperReport.Fig8EcmpFallsWellBelowAdaptiveAndStatic). ECMP (seed 0) below it, and higher
+  // with 4 channels a hop than with 1.
+  const FabricGraph g(load_cluster_file(std::string(COBENCH_TEST_DATA_DIR) +
+                                        "/fabric/deepseek-h800-roce-ft2.yaml"));
+  const RankGroups tp8 = rank_groups(g.gpus(), 8, 64);
+  const double size = 1.0 * (1 << 30), f = size / 8 / (40 * kGB);
+  const RoutingOptions st{RoutingPolicy::kStatic, true, 0}, ecmp{RoutingPolicy::kEcmp, true, 0};
+  EXPECT_NEAR(simulate_collective(g, ring_all_gather(tp8, size), st).busbw_bytes_per_s,
+              40 * kGB * f / (f + 5.6e-6), 1e3);
+  const double one = simulate_collective(g, ring_all_gather(tp8, size), ecmp).busbw_bytes_per_s;
+  const double four = simulate_collective(g, ring_all_gather(tp8, size, 4), ecmp).busbw_bytes_per_s;
+  EXPECT_LT(one, 0.5 * 40 * kGB);
+  EXPECT_GT(four, 1.3 * one);
+}
+
 TEST(FabricCollectives, RingAllGatherOnAFullBisectionTreeRunsAtTheNicRate) {
   // The radix-4 FT2, adaptive routing, ring 0-1-2-3: flows 1->2 and 3->0 cross leaves (4 us),
   // each at 40 GB/s (a bundle of 2 x 40 holds one flow). Step = size/4/40 GB/s + 4 us.

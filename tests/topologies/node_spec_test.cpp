@@ -74,4 +74,18 @@ TEST(NodeSpec, BadInputsNameLineAndKey) {
             std::string::npos);
 }
 
+TEST(NodeSpec, AKernelGapIsAPositiveTime) {
+  // node.gpu.kernel_gap (measured; docs/cluster-format.md): a time with its unit, above zero.
+  const std::string with_gap =
+      replace(kH800, "    peak_flops: {fp8: 1979 TFLOPS, bf16: 989 TFLOPS}\n",
+              "    peak_flops: {fp8: 1979 TFLOPS, bf16: 989 TFLOPS}\n    kernel_gap: 2.5 us\n");
+  EXPECT_DOUBLE_EQ(load(with_gap).gpu->kernel_gap->value, 2.5e-6);
+  EXPECT_FALSE(load(kH800).gpu->kernel_gap.has_value());
+  for (const char* bad : {"0 us", "-1 us", "inf us", "2.5"}) {
+    const std::string e = node_error(replace(with_gap, "2.5 us", bad));
+    EXPECT_NE(e.find("n.yaml:11:17: key 'node.gpu.kernel_gap'"), std::string::npos)
+        << bad << ": " << e;
+  }
+}
+
 }  // namespace

@@ -621,6 +621,15 @@ TEST(PerfModel, BadPerfFilesNameTheKey) {
                 .find("key 'perf.gemm_fp8[0].m'"),
             std::string::npos)
       << error(ok + "  gemm_fp8:\n    - {m: 0, n: 7168, k: 2048, rate: 100 TFLOPS}\n");
+  // The weight-gradient table names its shape by the layer's in and out features and the tokens.
+  const std::string wgrad = ok +
+                            "  gemm_fp8_wgrad:\n    - {in: 7168, out: 2112, tokens: 0, rate: "
+                            "920 TFLOPS}\n";
+  EXPECT_NE(error(wgrad).find("key 'perf.gemm_fp8_wgrad[0].tokens'"), std::string::npos)
+      << error(wgrad);
+  const std::string wgrad_mnk =
+      ok + "  gemm_fp8_wgrad:\n    - {m: 7168, n: 2112, k: 4096, rate: 920 TFLOPS}\n";
+  EXPECT_NE(error(wgrad_mnk).find("gemm_fp8_wgrad[0]"), std::string::npos) << error(wgrad_mnk);
   EXPECT_NE(error(ok + "  attention_decode: {compute: -1 TFLOPS, memory: 3 TB/s}\n")
                 .find("key 'perf.attention_decode.compute'"),
             std::string::npos);
