@@ -3,9 +3,12 @@
 // Sections (docs/model.md gives every formula):
 //   memory     parameters, KV bytes per token, KV capacity next to the weights
 //   compute    training FLOPs per token (exact-causal)
-//   inference  the decode time per output token: the EP all-to-all, HBM and compute bounds per
-//              layer, which one binds; on a CPU-only node, activated bytes over memory bandwidth
+//   inference  the decode and prefill predictions of the operation model, the roofline bounds
+//              beside them; on a CPU-only node, activated bytes over memory bandwidth
+//   economics  $ per million tokens from the predictions, the speed-versus-cost frontier
 //   network    the cluster's fabric: endpoints, switches, links, cost
+// Each section is its own file (analysis_sections.h); a quantity is written once, as a row and
+// the JSON field its key names (analysis_out.h).
 #pragma once
 
 #include <nlohmann/json.hpp>
