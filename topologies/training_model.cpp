@@ -33,6 +33,21 @@ Op in_bf16(const Op& op) {
   return o;
 }
 
+// DeepSeek-V3's technical report (arXiv 2412.19437, 3.5.2): the forward stores an FP8 GEMM's
+// input X in 1x128 tiles; for the weight gradient (K = the tokens) "the matrix needs to be read
+// out, dequantized, transposed, re-quantized into 128x1 tiles, and stored in HBM". A
+// memory-bound kernel a GEMM: one FP8 read and one FP8 write an element of X (the scales, 4 B a
+// 128 elements, left out). A recomputed input is charged the same.
+Op transposed_quant(const Op& gemm) {
+  Op o;
+  o.name = "transposed_quant";
+  o.kind = OpKind::kMemory;
+  o.precision = OpPrecision::kFp8;
+  o.bytes = 2 * gemm.m * gemm.k * gemm.groups;
+  o.form = "X: 1x128 FP8 tiles read, 128x1 written";
+  return o;
+}
+
 struct LayerTimes {
   double f = 0, b = 0, w = 0, recompute = 0, f_comm = 0, b_comm = 0;
   double tp_comm = 0;      ///< TP all-gathers + reduce-scatters of the forward (the backward's too)
@@ -73,6 +88,7 @@ LayerTimes layer_times(const LayerOps& l, const LayerContext& x) {
         Op dw = reshaped(g, g.n, g.k, g.m);       // dW = dY^T X, K = the tokens
         dw.weight_grad = true;
         t.w += time(dw);
+        if (g.precision == OpPrecision::kFp8) t.w += time(transposed_quant(g));
         t.params += g.n * g.k * g.groups;
         // The input X for dW = dY^T X; a recomputed GEMM's input is recomputed from its own
         // (kept) input, and its output, the next operation's input, is not kept either. Under

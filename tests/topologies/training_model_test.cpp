@@ -79,7 +79,10 @@ TEST(TrainingModel, OneDenseLayerByHand) {
   EXPECT_NEAR(p.chunk.f_s, gemm_s + attn_s + norms_s + swiglu_s, 1e-12);
   EXPECT_NEAR(p.chunk.recompute_s, norms_s / 2, 1e-12);
   EXPECT_NEAR(p.chunk.b_s, gemm_s + 2.5 * attn_s + 2 * (norms_s + swiglu_s) + norms_s / 2, 1e-12);
-  EXPECT_NEAR(p.chunk.w_s, gemm_s, 1e-12);
+  // W: the dW GEMMs, and each FP8 input X transposed into 128x1 tiles (1 B read + 1 B written an
+  // element): QKV's, out's and gate/up's 1024 x 1024, down's 1024 x 4096: 7 x 2^20 elements.
+  const double transpose_s = 2 * 7 * 1048576.0 / 2e12;
+  EXPECT_NEAR(p.chunk.w_s, gemm_s + transpose_s, 1e-12);
   EXPECT_EQ(p.chunk.f_comm_s, 0);
   // One stage, 4 micro-batches, nothing idle: 4 (F + B + W); then the AdamW update of the 2^24
   // weights, 22 B each at 2 TB/s (one GPU: no data-parallel traffic).
@@ -164,7 +167,9 @@ TEST(TrainingModel, TensorParallelTwoByHand) {
   EXPECT_NEAR(p.chunk.f_s, gemm_s + attn_s + norms_s + swiglu_s + tp_s, 1e-12);
   EXPECT_NEAR(p.chunk.b_s, gemm_s + 2.5 * attn_s + 2 * (norms_s + swiglu_s) + norms_s / 2 + tp_s,
               1e-12);
-  EXPECT_NEAR(p.chunk.w_s, gemm_s, 1e-12);
+  // W: each FP8 input transposed (2 B an element): QKV's and gate/up's 1024 x 1024 (the tokens
+  // all-gathered), out's 1024 x 512, down's 1024 x 2048: 4.5 x 2^20 elements at 20 TB/s.
+  EXPECT_NEAR(p.chunk.w_s, gemm_s + 2 * 4.5 * 1048576.0 / 20e12, 1e-12);
   EXPECT_NEAR(p.pipeline.time_s, 4 * (p.chunk.f_s + p.chunk.b_s + p.chunk.w_s), 1e-12);
   // Half of the 2^24 weights on each GPU, updated at 22 B each; no DP traffic.
   EXPECT_EQ(p.params_per_gpu, 8388608.0);
