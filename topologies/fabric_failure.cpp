@@ -13,8 +13,9 @@ namespace cobench::topo {
 namespace {
 
 constexpr std::string_view kForms =
-    "expected uplink:LEAF:SPINE (LEAF as the report names it: 3 in an FT2, p2.1 in an MPFT, "
-    "r3.0 in a multi-rail tree), plane:P (MPFT) or rail:R (multi-rail)";
+    "expected uplink:LEAF:SPINE (LEAF as the report names it: 3 in an FT2 or FT3, p2.1 in an "
+    "MPFT, r3.0 in a multi-rail tree; SPINE: the aggregation switch in an FT3), "
+    "core:POD:AGG:CORE (FT3), plane:P (MPFT) or rail:R (multi-rail)";
 
 // A whole decimal number >= 0, or -1.
 std::int64_t parse_index(std::string_view text) {
@@ -95,12 +96,32 @@ LinkFailure parse_link_failure(const FabricGraph& g, std::string_view spec) {
   LinkFailure f{std::string(spec), "", {}};
   if (!g.has_network())
     throw Error(fmt::format("--fail '{}': the cluster has no scale-out fabric to fail", spec));
-  if (g.kind() == FabricKind::kFatTree3 &&
-      (parts[0] == "uplink" || parts[0] == "plane" || parts[0] == "rail"))
-    throw Error(fmt::format(
-        "--fail '{}': link failures on an ft3 fabric are not simulated (the failover rules are "
-        "written for one tier of spines); fail links on an ft2, mpft or multi-rail fabric",
-        spec));
+  if (parts[0] == "core" && parts.size() == 4) {
+    if (g.kind() != FabricKind::kFatTree3)
+      throw Error(fmt::format(
+          "--fail '{}': the fabric is {}; core:POD:AGG:CORE needs an ft3 (fail an uplink with "
+          "uplink:LEAF:SPINE, LEAF {})",
+          spec, to_string(g.kind()), leaf_range(g)));
+    if (g.cores_per_group() == 0)
+      throw Error(fmt::format(
+          "--fail '{}': the ft3 has {} pod and no core tier: no aggregation-core cable to fail",
+          spec, g.pods()));
+    const std::int64_t pod = parse_index(parts[1]), agg = parse_index(parts[2]),
+                       core = parse_index(parts[3]);
+    const std::int64_t counts[] = {g.pods(), g.spines_per_tree(), g.cores_per_group()};
+    const std::int64_t values[] = {pod, agg, core};
+    const char* names[] = {"pod", "aggregation switch", "core"};
+    for (int i = 0; i < 3; ++i)
+      if (values[i] < 0 || values[i] >= counts[i])
+        throw Error(fmt::format("--fail '{}': {} '{}' is not in the fabric: expected 0 to {}", spec,
+                                names[i], parts[static_cast<size_t>(i) + 1], counts[i] - 1));
+    const auto p = static_cast<std::int32_t>(pod), a = static_cast<std::int32_t>(agg),
+               c = static_cast<std::int32_t>(core);
+    f.links = {g.aggregation_to_core(p, a, c), g.core_to_aggregation(p, a, c)};
+    f.description = fmt::format("{} <-> {}", g.vertex_name(g.link_from(f.links[0])),
+                                g.vertex_name(g.link_to(f.links[0])));
+    return f;
+  }
   if (parts[0] == "uplink" && parts.size() == 3) {
     if (g.spines_per_tree() == 0)
       throw Error(fmt::format(

@@ -3,6 +3,10 @@
 //   uplink:LEAF:SPINE  the cable between a leaf and one spine of its tree, both directions. LEAF
 //                      is "3" in an FT2, "p2.1" in an MPFT (plane 2, leaf 1), "r3.0" in a
 //                      multi-rail tree (rail 3, leaf 0); SPINE counts 0 to spines - 1 in the tree.
+//                      In an FT3 LEAF is the leaf's number ("5") and SPINE the aggregation
+//                      switch of its pod (0 to radix/2 - 1).
+//   core:POD:AGG:CORE  FT3: the cable between aggregation switch AGG of pod POD and core CORE
+//                      of core group AGG, both directions.
 //   plane:P            an MPFT's plane P down: every link of its leaves (NIC and spine cables).
 //   rail:R             a multi-rail tree's rail R down: its leaves' links, as a plane.
 // Routing (fabric_routing.h) then avoids the dead links.

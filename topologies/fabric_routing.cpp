@@ -72,6 +72,48 @@ std::int32_t static_spine(const FabricGraph& g, std::int32_t from_leaf, std::int
   return -1;
 }
 
+// FT3 across pods: core `core` of group `agg` joins the two pods when its cable up from the
+// source pod's aggregation switch `agg` and its cable down to the destination pod's are up.
+bool core_joins(const FabricGraph& g, std::int32_t src_pod, std::int32_t dst_pod, std::int32_t agg,
+                std::int32_t core) {
+  return g.failed_links() == 0 || (g.link_up(g.aggregation_to_core(src_pod, agg, core)) &&
+                                   g.link_up(g.core_to_aggregation(dst_pod, agg, core)));
+}
+
+// FT3 across pods: aggregation index `agg` carries the flow when the source leaf's cable up to
+// it, the destination leaf's cable down from it, and at least one core of its group are up (a
+// switch whose every path to the destination failed withdraws the route, so its neighbours'
+// ECMP groups drop it).
+bool aggregation_reaches(const FabricGraph& g, std::int32_t src_leaf, std::int32_t dst_leaf,
+                         std::int32_t agg) {
+  if (!g.spine_joins(src_leaf, dst_leaf, agg)) return false;
+  for (std::int32_t c = 0; c < g.cores_per_group(); ++c)
+    if (core_joins(g, g.pod_of_leaf(src_leaf), g.pod_of_leaf(dst_leaf), agg, c)) return true;
+  return false;
+}
+
+// The live members of an ECMP group or an LFT's failover order: the `index`-th live one (ECMP,
+// counting from 0), or the first live one from `preferred` on in cyclic order (static). -1 when
+// none is live.
+template <class Live>
+std::int32_t nth_live(std::int32_t members, std::int32_t index, Live live) {
+  for (std::int32_t m = 0; m < members; ++m)
+    if (live(m) && index-- == 0) return m;
+  return -1;
+}
+template <class Live>
+std::int32_t next_live(std::int32_t members, std::int32_t preferred, Live live) {
+  for (std::int32_t k = 0; k < members; ++k)
+    if (live((preferred + k) % members)) return (preferred + k) % members;
+  return -1;
+}
+template <class Live>
+std::int32_t count_live(std::int32_t members, Live live) {
+  std::int32_t n = 0;
+  for (std::int32_t m = 0; m < members; ++m) n += live(m) ? 1 : 0;
+  return n;
+}
+
 }  // namespace
 
 std::string_view to_string(RoutingPolicy p) {
@@ -151,11 +193,6 @@ Route route_flow(const FabricGraph& g, std::int32_t src, std::int32_t dst, std::
     if (gpu < 0 || gpu >= g.gpus())
       throw Error(fmt::format("GPU {} is not in the fabric: expected 0 to {}", gpu, g.gpus() - 1));
   if (src == dst) throw Error(fmt::format("a flow from GPU {} to itself: nothing to route", src));
-  if (g.kind() == FabricKind::kFatTree3 && g.failed_links() > 0)
-    throw Error(fmt::format(
-        "GPU {} to GPU {}: link failures on an ft3 fabric are not simulated ({} links down); "
-        "fail links on an ft2, mpft or multi-rail fabric",
-        src, dst, g.failed_links()));
   RouteBuilder b{g, {}};
   if (can_forward(g, src, dst)) {
     b.nvlink(src, dst);
@@ -226,17 +263,32 @@ Route route_flow(const FabricGraph& g, std::int32_t src, std::int32_t dst, std::
   const bool cross_pod =
       g.kind() == FabricKind::kFatTree3 && g.pod_of_leaf(src_leaf) != g.pod_of_leaf(dst_leaf);
   if (cross_pod) {
-    // FT3 across pods (no failures: refused above).
+    // FT3 across pods. After a failure each tier's group holds its live members only: the
+    // leaf's aggregation switches that still reach the destination, then that switch's cores
+    // that still do; ECMP hashes modulo the live count, static fails over in cyclic order.
     const std::int32_t h = g.spines_per_tree(), cores = g.cores_per_group();
     const std::int32_t src_pod = g.pod_of_leaf(src_leaf), dst_pod = g.pod_of_leaf(dst_leaf);
+    auto agg_live = [&](std::int32_t j) { return aggregation_reaches(g, src_leaf, dst_leaf, j); };
+    const std::int32_t aggs = g.failed_links() == 0 ? h : count_live(h, agg_live);
+    if (aggs == 0)
+      throw Error(
+          fmt::format("no live path joins {} (pod {}) to {} (pod {}): every "
+                      "aggregation switch or core between them failed",
+                      g.vertex_name(g.link_to(g.nic_to_leaf(src_nic))), src_pod,
+                      g.vertex_name(g.link_to(g.nic_to_leaf(dst_nic))), dst_pod));
+    auto core_live = [&](std::int32_t c) { return core_joins(g, src_pod, dst_pod, b.r.spine, c); };
     switch (options.policy) {
       case RoutingPolicy::kEcmp:
-        b.r.spine = ecmp_spine(src, dst, flow_index, options.seed, h);
-        b.r.core = ecmp_spine(src, dst, flow_index, options.seed ^ kCoreHashSalt, cores);
+        b.r.spine = nth_live(h, ecmp_spine(src, dst, flow_index, options.seed, aggs), agg_live);
+        b.r.core =
+            nth_live(cores,
+                     ecmp_spine(src, dst, flow_index, options.seed ^ kCoreHashSalt,
+                                g.failed_links() == 0 ? cores : count_live(cores, core_live)),
+                     core_live);
         break;
       case RoutingPolicy::kStatic:  // D-mod-K
-        b.r.spine = dst_nic % h;
-        b.r.core = (dst_nic / h) % cores;
+        b.r.spine = next_live(h, dst_nic % h, agg_live);
+        b.r.core = next_live(cores, (dst_nic / h) % cores, core_live);
         break;
       case RoutingPolicy::kAdaptive:
         break;

@@ -105,8 +105,9 @@ void add_fabric(CLI::App& app, Action& action) {
       ->capture_default_str();
   cmd->add_option("--fail", o->failures,
                   "A link failure, repeatable: uplink:LEAF:SPINE (LEAF as the report names it: 3, "
-                  "p2.1, r3.0), plane:P (MPFT) or rail:R (multi-rail); the report gives each "
-                  "routing's loss against the healthy fabric");
+                  "p2.1, r3.0; SPINE: an FT3's aggregation switch), core:POD:AGG:CORE (FT3), "
+                  "plane:P (MPFT) or rail:R (multi-rail); the report gives each routing's loss "
+                  "against the healthy fabric");
   cmd->add_option("--measured", o->measured,
                   "cobench_coll results file or directory, repeatable: the measured busbw of the "
                   "same collective at the same rank count (the group's) and size, beside each "

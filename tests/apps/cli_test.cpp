@@ -265,10 +265,18 @@ TEST(Cli, FabricRunsAThreeLevelFatTree) {
   // each step has its NIC to itself (209.7152 us) and the slowest crosses pods (4.6 us).
   std::map<std::string, double> ag = values("all_gather");
   EXPECT_NEAR(ag["routing.adaptive.time_s"], 127 * (209.7152 + 4.6), 1e-6);
-  // Link failures are not simulated on an FT3: an input error saying so.
-  const CommandResult fail = run("fabric --cluster " + cluster + " --fail uplink:0:1");
+  // Leaf 3's cable to aggregation switch 1 down (both directions): its 4 NICs' (node 1's GPUs
+  // 4-7) 4 x 120 x 8 MiB to other nodes leave over 3 of its 4 uplinks, and as much arrives over
+  // 3 of its 4 downlinks: adaptive takes 4/3 of the NIC-bound time, 33554.432 us + 4.6 us.
+  std::map<std::string, double> failed = values("all_to_all --routing adaptive --fail uplink:3:1");
+  EXPECT_NEAR(failed["routing.adaptive.time_s"], 4026531840.0 / 120e9 * 1e6 + 4.6, 1e-6);
+  // The loss against the healthy 25165.824 + 4.6 us: a quarter, less the latency's share.
+  EXPECT_NEAR(failed["routing.adaptive.failure_loss"],
+              100 * (1 - (25165.824 + 4.6) / (4026531840.0 / 120e9 * 1e6 + 4.6)), 1e-6);
+  // A core cable outside the cluster's 8 pods: an input error naming the range.
+  const CommandResult fail = run("fabric --cluster " + cluster + " --fail core:8:0:0");
   EXPECT_EQ(fail.status, 1) << fail.out;
-  EXPECT_NE(fail.out.find("link failures on an ft3 fabric are not simulated"), std::string::npos)
+  EXPECT_NE(fail.out.find("pod '8' is not in the fabric: expected 0 to 7"), std::string::npos)
       << fail.out;
 }
 

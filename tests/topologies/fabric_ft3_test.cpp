@@ -253,16 +253,78 @@ TEST(FabricFt3, AdaptiveAllToAllRunsAtItsCutBound) {
               700e-6 * (1 - 1e-12));
 }
 
-TEST(FabricFt3, LinkFailuresAreRefused) {
+// Pod 0's four GPUs to pod 3's (NICs 12-15). D-mod-K: to 12 aggregation 0 core 0, to 13 (1, 0),
+// to 14 (0, 1), to 15 (1, 1); every link carries one flow, 40 GB/s each.
+const std::vector<Flow> kPod0ToPod3 = {{0, 12, 1}, {1, 13, 1}, {2, 14, 1}, {3, 15, 1}};
+
+TEST(FabricFt3, AFailedCoreCableMovesStaticFlowsOntoTheNextCore) {
   FabricGraph g(radix4());
-  EXPECT_NE(error_of([&] {
-              parse_link_failure(g, "uplink:0:1");
-            }).find("--fail 'uplink:0:1': link failures on an ft3 fabric are not simulated"),
+  const RoutingOptions lft{RoutingPolicy::kStatic, true, 0};
+  for (double r : routed_rates(g, kPod0ToPod3, lft)) EXPECT_DOUBLE_EQ(r, 40 * kGB);
+  const LinkFailure f = parse_link_failure(g, "core:0:0:0");
+  EXPECT_EQ(f.links, (std::vector<std::int32_t>{g.aggregation_to_core(0, 0, 0),
+                                                g.core_to_aggregation(0, 0, 0)}));
+  apply_link_failures(g, std::vector<LinkFailure>{f});
+  // Static: 0 -> 12 fails over to core (0, 1) (cyclic order), which 2 -> 14 uses: 20 GB/s each,
+  // on pod 0's cable up and on pod 3's cable down; the other two keep 40.
+  const Route moved = route_flow(g, 0, 12, 0, lft);
+  EXPECT_EQ(std::tuple(moved.spine, moved.core), std::tuple(0, 1));
+  const std::vector<double> r = routed_rates(g, kPod0ToPod3, lft);
+  EXPECT_EQ(r, (std::vector<double>{20 * kGB, 40 * kGB, 20 * kGB, 40 * kGB}));
+  // Adaptive: pod 0's aggregation-core bundle keeps 3 of its 4 cables, 120 GB/s for the 4 flows.
+  const std::vector<double> a = routed_rates(g, kPod0ToPod3, {RoutingPolicy::kAdaptive, true, 0});
+  EXPECT_EQ(a, (std::vector<double>(4, 30 * kGB)));
+  // ECMP hashes over the live cores only: no seed puts a flow on the dead cable.
+  for (std::uint64_t seed = 0; seed < 64; ++seed)
+    for (size_t i = 0; i < kPod0ToPod3.size(); ++i) {
+      const Route e = route_flow(g, kPod0ToPod3[i].src_gpu, kPod0ToPod3[i].dst_gpu, i,
+                                 {RoutingPolicy::kEcmp, true, seed});
+      for (std::int32_t l : e.path()) EXPECT_TRUE(g.link_up(l)) << "seed " << seed;
+    }
+}
+
+TEST(FabricFt3, AnAggregationSwitchWithoutLiveCoresLeavesTheEcmpGroup) {
+  FabricGraph g(radix4());
+  // Both cables of pod 0's aggregation switch 1 to its cores: switch 1 no longer reaches other
+  // pods, so 1 -> 13 (D-mod-K aggregation 1, core 0) climbs to switch 0 and its core (13/2) mod
+  // 2 = 0; inside the pod switch 1 still carries 1 -> 3 (aggregation 3 mod 2 = 1).
+  for (const char* spec : {"core:0:1:0", "core:0:1:1"})
+    apply_link_failures(g, std::vector<LinkFailure>{parse_link_failure(g, spec)});
+  const RoutingOptions lft{RoutingPolicy::kStatic, true, 0};
+  const Route up = route_flow(g, 1, 13, 0, lft);
+  EXPECT_EQ(std::tuple(up.spine, up.core), std::tuple(0, 0));
+  EXPECT_EQ(route_flow(g, 1, 3, 0, lft).spine, 1);
+  for (std::uint64_t seed = 0; seed < 32; ++seed)
+    EXPECT_EQ(route_flow(g, 1, 13, 0, {RoutingPolicy::kEcmp, true, seed}).spine, 0);
+  // A leaf's uplink to switch 0 down as well: nothing leaves pod 0 from leaf 0.
+  apply_link_failures(g, std::vector<LinkFailure>{parse_link_failure(g, "uplink:0:0")});
+  EXPECT_NE(error_of([&] { route_flow(g, 1, 13, 0, lft); }).find("no live path joins"),
             std::string::npos);
-  g.fail_link(g.aggregation_to_core(0, 0, 0));
+  // Leaf 1 still reaches leaf 0 through switch 1 inside the pod.
+  EXPECT_EQ(route_flow(g, 2, 0, 0, lft).spine, 1);
+}
+
+TEST(FabricFt3, BadCoreFailuresNameWhatTheFabricHas) {
+  const FabricGraph g(radix4());
   EXPECT_NE(error_of([&] {
-              route_flow(g, 0, 4, 0, {});
-            }).find("link failures on an ft3 fabric are not simulated (1 links down)"),
+              parse_link_failure(g, "core:4:0:0");
+            }).find("--fail 'core:4:0:0': pod '4' is not in the fabric: expected 0 to 3"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] {
+              parse_link_failure(g, "core:0:0:2");
+            }).find("core '2' is not in the fabric: expected 0 to 1"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { parse_link_failure(g, "plane:0"); }).find("needs mpft"),
+            std::string::npos);
+  // One pod (4 hosts: 2 leaves): no core tier.
+  const FabricGraph one_pod(ft3(4, 4));
+  EXPECT_NE(error_of([&] { parse_link_failure(one_pod, "core:0:0:0"); }).find("no core tier"),
+            std::string::npos);
+  ClusterSpec two_level = radix4();
+  two_level.fabric.kind = FabricKind::kFatTree2;
+  two_level.nodes = 8;
+  const FabricGraph ft2(two_level);
+  EXPECT_NE(error_of([&] { parse_link_failure(ft2, "core:0:0:0"); }).find("needs an ft3"),
             std::string::npos);
 }
 
