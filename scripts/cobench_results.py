@@ -7,6 +7,7 @@ docs/results.schema.json, checks that stored statistics agree with their values,
 records into a pandas DataFrame with one row per (record, metric). load() tries
 scripts/results_fast.py first (the same checks at C speed, for 10^5 records); where that cannot
 vouch for a file, parse() and validate() here, the reference, decide and name the problem.
+load_records() is load() with the records kept as results_fast's typed structs (the dashboard).
 
     python3 scripts/cobench_results.py results/*.json     # validate and print a summary table
 """
@@ -356,9 +357,14 @@ def _check_statistics(doc: dict, source: str) -> None:
 def _check_unique_records(doc: dict, source: str) -> None:
     """A record is identified by its suite, benchmark and backend (compare, history and the
     dashboard match records by them): one file holds each once."""
+    _check_unique_keys([(r["suite"], r["benchmark"], r["backend"]) for r in doc["records"]],
+                       source)
+
+
+def _check_unique_keys(keys: list[tuple[str, str, str]], source: str) -> None:
+    """_check_unique_records of the records' (suite, benchmark, backend), in file order."""
     seen = {}
-    for i, r in enumerate(doc["records"]):
-        key = (r["suite"], r["benchmark"], r["backend"])
+    for i, key in enumerate(keys):
         if key in seen:
             raise ResultsError(
                 f"{source}: $.records[{i}]: duplicate record: suite '{key[0]}', benchmark "
@@ -410,20 +416,43 @@ def load(path: str | Path) -> dict:
     """Reads and validates one results file (strict JSON, as the C++ reader). A file goes first
     through results_fast (the same checks, at C speed where they can be), and where that cannot
     vouch for it, through parse() and validate(), the reference, which name the first problem."""
+    return _load(path, True)
+
+
+def load_records(path: str | Path) -> dict:
+    """load(), the same checks and messages, but the records as the typed structs of
+    results_fast (record.suite, metric.median: attributes, a field a file leaves out
+    msgspec.UNSET): no dict made per record and metric of 10^5 records (the dashboard)."""
+    return _load(path, False)
+
+
+def _load(path: str | Path, builtins: bool) -> dict:
     try:
         with open(path, "rb") as f:
             raw = f.read()
     except OSError as e:
         raise ResultsError(f"{path}: cannot read: {e.strerror}") from e
     with no_cyclic_gc():
-        fast = results_fast.load(raw, _header_valid)
+        fast = results_fast.load(raw, _header_valid, builtins)
         if fast is None:
-            return validate(parse(raw, str(path)), str(path))
+            doc = validate(parse(raw, str(path)), str(path))
+            if builtins:
+                return doc
+            try:
+                return results_fast.as_structs(doc)
+            except msgspec.ValidationError as e:  # valid, but not of the structs' types
+                raise ResultsError(f"{path}: a valid results file the dashboard's typed reader "
+                                   f"cannot hold ({e}); please report it") from e
         doc, metrics = fast
         _check_header_time(doc, str(path))
         if not results_fast.statistics_agree(metrics):
-            _check_statistics(doc, str(path))  # names the metric (or agrees, at the margin)
-        _check_unique_records(doc, str(path))
+            # names the metric (or agrees, at the margin)
+            _check_statistics(doc if builtins else msgspec.to_builtins(doc), str(path))
+        if builtins:
+            _check_unique_records(doc, str(path))
+        else:
+            _check_unique_keys([(r.suite, r.benchmark, r.backend) for r in doc["records"]],
+                               str(path))
         return doc
 
 

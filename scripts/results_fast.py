@@ -103,19 +103,31 @@ def _file_type(free):
 _DECODERS = None  # (bounded depth, untyped), made on first use
 
 
-def _decode(raw: bytes):
-    """The document as structs: free-form parts of bounded depth, else untyped and walked as
-    cobench_results does (None: deeper than MAX_DEPTH, or not a document of this form)."""
+def as_structs(doc: dict) -> dict:
+    """A valid document (plain dicts and lists) with its records as the structs load(...,
+    builtins=False) gives: for a file the reference accepted, which the types accept too."""
+    records = msgspec.structs.fields(_decoders()[1].type)[2].type
+    return {**doc, "records": msgspec.convert(doc["records"], records)}
+
+
+def _decoders() -> tuple[msgspec.json.Decoder, msgspec.json.Decoder]:
     global _DECODERS
     if _DECODERS is None:
         _DECODERS = (msgspec.json.Decoder(_file_type(_Free)),
                      msgspec.json.Decoder(_file_type(Any)))
+    return _DECODERS
+
+
+def _decode(raw: bytes):
+    """The document as structs: free-form parts of bounded depth, else untyped and walked as
+    cobench_results does (None: deeper than MAX_DEPTH, or not a document of this form)."""
+    typed, untyped = _decoders()
     try:
-        return _DECODERS[0].decode(raw)
+        return typed.decode(raw)
     except (msgspec.DecodeError, RecursionError):
         pass
     try:
-        parsed = _DECODERS[1].decode(raw)
+        parsed = untyped.decode(raw)
     except (msgspec.DecodeError, RecursionError):
         return None
     # cobench_results.MAX_DEPTH counts the document as depth 1: the run is at depth 2, a
@@ -141,9 +153,12 @@ _DIGITS = bytes(ord("0") if chr(b).isdigit() and b < 128 else ord(" ") for b in 
 _LONG_INTEGER = b"0" * 309  # 10^308 has 309 digits; a double reaches 1.8e308
 
 
-def load(raw: bytes, header_valid: Callable[[dict], bool]) -> tuple[dict, "_Metrics"] | None:
+def load(raw: bytes, header_valid: Callable[[dict], bool],
+         builtins: bool = True) -> tuple[dict, "_Metrics"] | None:
     """The document checked but for its statistics (plain dicts and lists, as json.loads gives
-    them) and its metrics for statistics_agree; None where the reference must decide."""
+    them; without `builtins` its records stay the structs of the parse: the same values, as
+    attributes, and no dict made per record and metric) and its metrics for statistics_agree;
+    None where the reference must decide."""
     if raw.find(b"\\u003") >= 0 or raw.translate(_DIGITS).find(_LONG_INTEGER) >= 0:
         return None
     parsed = _decode(raw)
@@ -160,7 +175,9 @@ def load(raw: bytes, header_valid: Callable[[dict], bool]) -> tuple[dict, "_Metr
         return None
     if raw.count(b":") != _ENCODER.encode(parsed).count(b":"):
         return None  # a repeated key
-    return msgspec.to_builtins(parsed), metrics
+    if builtins:
+        return msgspec.to_builtins(parsed), metrics
+    return {"schema": parsed.schema, "run": parsed.run, "records": parsed.records}, metrics
 
 
 _VERIFICATION = operator.attrgetter("verification")
@@ -169,9 +186,13 @@ _STATISTICS = ("median", "min", "max", "mean", "stddev")
 
 
 def _floats(column: list) -> np.ndarray:
-    """Numbers as floats, NaN where a metric has none (UNSET)."""
-    nan = math.nan
-    return np.array([nan if v is _UNSET else v for v in column], dtype=np.float64)
+    """Numbers as floats, NaN where a metric has none (UNSET): at once where every metric has
+    one (UNSET is not a number: numpy refuses it), else one by one."""
+    try:
+        return np.array(column, dtype=np.float64)
+    except TypeError:
+        nan = math.nan
+        return np.array([nan if v is _UNSET else v for v in column], dtype=np.float64)
 
 
 class _Metrics:

@@ -4,6 +4,7 @@ returns a figure, or None when there is nothing to draw. Every string from an in
 (plotly renders a subset of HTML in titles, names and ticks); every axis names its unit."""
 from __future__ import annotations
 
+import collections
 import html
 import math
 
@@ -41,6 +42,25 @@ def column(values) -> np.ndarray:
     if values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
         return np.asarray(values, dtype=np.float64)
     return np.asarray(values, dtype=object)
+
+
+def items(values: pd.Series) -> list:
+    """A column's values as a Python list: iterating a pandas string column calls a method per
+    element (seconds at 10^5 rows); tolist() gives the same values at once."""
+    return values.tolist()
+
+
+def tuples(frame: pd.DataFrame) -> list[tuple]:
+    """frame.itertuples(index=False) (a named tuple per row, the same values), made from each
+    column's tolist() rather than by iterating the columns."""
+    row = collections.namedtuple("Row", frame.columns)
+    return list(map(row._make, zip(*(items(frame[c]) for c in frame.columns))))
+
+
+def mask(values: pd.Series, predicate) -> np.ndarray:
+    """predicate(value) of each value (a row's parameters, say) as a boolean array, without
+    pandas' map (a Series made per call, its values inferred)."""
+    return np.fromiter(map(predicate, values.tolist()), dtype=bool, count=len(values))
 
 
 def matching(values: pd.Series, predicate) -> pd.Series:
@@ -139,13 +159,14 @@ def _with_peaks(fig: go.Figure, rows: pd.DataFrame, x: list, label: str, factor:
     has = rows["peak_value"].notna().to_numpy()
     if has.any():
         xs = [v for v, h in zip(x, has) if h]
-        fig.add_trace(_peak_trace(xs, list(rows["peak_value"][has] * factor),
-                                  list(rows["peak_name"][has]), label))
+        fig.add_trace(_peak_trace(xs, items(rows["peak_value"][has] * factor),
+                                  items(rows["peak_name"][has]), label))
 
 
 def _fraction_hover(rows: pd.DataFrame) -> list[str]:
     out = []
-    for b, m, p in zip(rows["benchmark"], rows["median"], rows["peak_value"]):
+    for b, m, p in zip(items(rows["benchmark"]), items(rows["median"]),
+                       items(rows["peak_value"])):
         frac = f"<br>{100 * m / p:.1f}% of peak" if p and not math.isnan(p) else ""
         out.append(f"{esc(b)}{frac}")
     return out
@@ -167,7 +188,8 @@ def gemm_figure(rows: pd.DataFrame, title: str) -> go.Figure | None:
     rows = rows[rows["unit"] == "FLOP/s"]
     if rows.empty:
         return None
-    rows = rows.assign(shape=[gemm_shape(p, b) for p, b in zip(rows["params"], rows["benchmark"])])
+    rows = rows.assign(shape=[gemm_shape(p, b) for p, b in zip(items(rows["params"]),
+                                                                items(rows["benchmark"]))])
     shapes = sorted(set(rows["shape"]))
     if len(shapes) > MAX_LINES:  # the smallest shapes by m·n·k
         title = f"{title} (first {MAX_LINES} of {len(shapes)} shapes by size)"
@@ -177,7 +199,7 @@ def gemm_figure(rows: pd.DataFrame, title: str) -> go.Figure | None:
     fig = go.Figure()
     for (series, metric), g in rows.groupby([rows["benchmark"].map(base_name), "metric"]):
         label = series if metric == "gemm_flop_per_s" else f"{series} {metric}"
-        x = [esc(s[1]) for s in g["shape"]]
+        x = [esc(s[1]) for s in items(g["shape"])]
         fig.add_trace(go.Bar(x=column(x), y=column(g["median"] * 1e-12), name=esc(label),
                              offsetgroup=esc(label), hovertext=column(_fraction_hover(g))))
         _with_peaks(fig, g, x, label, 1e-12)
@@ -191,7 +213,7 @@ def bandwidth_figures(rows: pd.DataFrame, title: str) -> list[go.Figure]:
     rows = rows[rows["unit"] == "B/s"]
     if rows.empty:
         return []
-    has_ctx = rows["params"].map(lambda p: as_number(p.get("context")) is not None)
+    has_ctx = mask(rows["params"], lambda p: as_number(p.get("context")) is not None)
     figs = []
     if has_ctx.any():
         figs.append(_context_figure(rows[has_ctx], f"{title}: by batch and context"))
@@ -206,7 +228,7 @@ MAX_LINES = 40  # lines a chart draws; the folded "All records" table and the fi
 def _first_lines(rows: pd.DataFrame, title: str) -> tuple[pd.DataFrame, str]:
     """The rows of the first MAX_LINES labels (in name order) and the title, which says how many
     lines were left out: 10^4 lines in one chart are neither readable nor quick to draw."""
-    labels = sorted(set(rows["label"]))
+    labels = sorted(set(items(rows["label"])))
     if len(labels) <= MAX_LINES:
         return rows, title
     keep = set(labels[:MAX_LINES])
@@ -215,13 +237,14 @@ def _first_lines(rows: pd.DataFrame, title: str) -> tuple[pd.DataFrame, str]:
 
 
 def _context_figure(rows: pd.DataFrame, title: str) -> go.Figure:
-    labels = [f"{base_name(b)} {params_label(p, {'context'})} {m}"
-              for b, p, m in zip(rows["benchmark"], rows["params"], rows["metric"])]
-    rows = rows.assign(context=rows["params"].map(lambda p: as_number(p["context"])), label=labels)
+    labels = [f"{base_name(b)} {params_label(p, {'context'})} {m}" for b, p, m in
+              zip(items(rows["benchmark"]), items(rows["params"]), items(rows["metric"]))]
+    rows = rows.assign(context=[as_number(p["context"]) for p in items(rows["params"])],
+                       label=labels)
     rows, title = _first_lines(rows, title)
     fig = go.Figure()
     for label, g in rows.sort_values("context").groupby("label"):
-        x = list(g["context"])
+        x = items(g["context"])
         fig.add_trace(go.Scatter(x=column(x), y=column(g["median"] * 1e-9), mode="lines+markers",
                                  name=esc(label), hovertext=column(_fraction_hover(g))))
         _with_peaks(fig, g, x, label, 1e-9)
@@ -240,11 +263,11 @@ def readable(benchmark: str, params: dict) -> str:
 def _bar_figure(rows: pd.DataFrame, title: str) -> go.Figure:
     fig = go.Figure()
     rows = rows.assign(label=[esc(readable(b, p))
-                              for b, p in zip(rows["benchmark"], rows["params"])])
+                              for b, p in zip(items(rows["benchmark"]), items(rows["params"]))])
     rows, title = _first_lines(rows, title)
-    order = sorted(set(rows["label"]))
+    order = sorted(set(items(rows["label"])))
     for metric, g in rows.groupby("metric"):
-        x = list(g["label"])
+        x = items(g["label"])
         fig.add_trace(go.Bar(x=column(x), y=column(g["median"] * 1e-9), name=esc(metric),
                              offsetgroup=esc(metric), hovertext=column(_fraction_hover(g))))
         _with_peaks(fig, g, x, metric, 1e-9)
@@ -255,18 +278,19 @@ def _bar_figure(rows: pd.DataFrame, title: str) -> go.Figure:
 def collectives_figure(rows: pd.DataFrame, title: str) -> go.Figure | None:
     """busbw over message size (log), one line per collective, placement, backend and ranks."""
     rows = rows[(rows["metric"] == "busbw") & (rows["unit"] == "B/s")]
-    rows = rows[rows["params"].map(lambda p: (as_number(p.get("bytes")) or 0) > 0)]
+    rows = rows[mask(rows["params"], lambda p: (as_number(p.get("bytes")) or 0) > 0)]
     if rows.empty:
         return None
     rows = rows.assign(
-        size=rows["params"].map(lambda p: as_number(p["bytes"])),
+        size=[as_number(p["bytes"]) for p in items(rows["params"])],
         label=[f"{p.get('collective', base_name(b))} {p.get('placement', '')} {be} "
                f"{p.get('ranks', '?')} ranks / {p.get('nodes', '?')} nodes"
-               for b, p, be in zip(rows["benchmark"], rows["params"], rows["backend"])])
+               for b, p, be in zip(items(rows["benchmark"]), items(rows["params"]),
+                                   items(rows["backend"]))])
     rows, title = _first_lines(rows, title)
     fig = go.Figure()
     for label, g in rows.sort_values("size").groupby("label"):
-        x = list(g["size"])
+        x = items(g["size"])
         fig.add_trace(go.Scatter(x=column(x), y=column(g["median"] * 1e-9), mode="lines+markers",
                                  name=esc(label), hovertext=column(_fraction_hover(g))))
         _with_peaks(fig, g, x, label, 1e-9)
@@ -291,14 +315,14 @@ def ep_figure(rows: pd.DataFrame, title: str) -> go.Figure | None:
     if rows.empty:
         return None
     rows = rows.assign(label=[esc(ep_label(p, b))
-                              for p, b in zip(rows["params"], rows["benchmark"])])
-    order = sorted(set(rows["label"]))
+                              for p, b in zip(items(rows["params"]), items(rows["benchmark"]))])
+    order = sorted(set(items(rows["label"])))
     fig = go.Figure()
     for metric in EP_METRICS:
         g = rows[rows["metric"] == metric]
         if g.empty:
             continue
-        x = list(g["label"])
+        x = items(g["label"])
         fig.add_trace(go.Bar(x=column(x), y=column(g["median"] * 1e-9), name=esc(metric),
                              offsetgroup=esc(metric), hovertext=column(_fraction_hover(g))))
         _with_peaks(fig, g, x, metric, 1e-9)

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.charts import (axis_title, base_name, category_axis, chart_height, column,
-                              ep_label, esc, params_label, scale)
+                              ep_label, esc, items, params_label, scale)
 
 THROUGHPUT_UNITS = ("FLOP/s", "B/s")
 MAX_CONFIGURATIONS = 40  # a chart's categories; the table lists them all
@@ -26,11 +26,11 @@ def shared(latest_rows: pd.DataFrame) -> pd.DataFrame:
     labels = {}
     for _, g in rows.groupby("suite"):
         # one dict per distinct configuration (params_key: the parameters' JSON), the first first
-        distinct = dict(zip(g["params_key"], g["params"]))
+        distinct = dict(zip(items(g["params_key"]), items(g["params"])))
         fixed = _constant_params(list(distinct.values()))
         known = {}  # a configuration's label, made once for all its machines
-        for i, b, p, k, m in zip(g.index, g["benchmark"], g["params"], g["params_key"],
-                                 g["metric"]):
+        for i, b, p, k, m in zip(g.index, items(g["benchmark"]), items(g["params"]),
+                                 items(g["params_key"]), items(g["metric"])):
             label = known.get((b, k, m))
             if label is None:
                 label = known[(b, k, m)] = _label(b, p, m, fixed)
@@ -49,10 +49,11 @@ def _label(benchmark: str, params: dict, metric: str, fixed: set[str]) -> str:
     the derived byte counts nor a value that repeats the name), then the metric."""
     if "phase" in params and "implementation" in params:
         return f"{ep_label(params, benchmark)} {metric}"
+    base = base_name(benchmark)
     shown = params_label({k: v for k, v in params.items()
-                          if k not in fixed and str(v) != base_name(benchmark)
+                          if k not in fixed and str(v) != base
                           and not k.endswith(DERIVED_SUFFIXES)}, set())
-    return " ".join(part for part in (base_name(benchmark), shown, metric) if part)
+    return " ".join(part for part in (base, shown, metric) if part)
 
 
 def _constant_params(params: list[dict]) -> set[str]:
@@ -69,8 +70,8 @@ def table_rows(rows: pd.DataFrame, machines: list[str]) -> tuple[list[str], list
     first = machines[0]
     columns = ["configuration", "unit"] + machines + [f"{m} / {first}" for m in machines[1:]]
     configurations: dict[tuple[str, str], dict[str, float]] = {}
-    for label, unit, host, median in zip(rows["label"], rows["unit"], rows["host"],
-                                         rows["median"]):
+    for label, unit, host, median in zip(items(rows["label"]), items(rows["unit"]),
+                                         items(rows["host"]), items(rows["median"])):
         configurations.setdefault((label, unit), {})[host] = median
     out = []
     for (label, unit), values in sorted(configurations.items(), key=lambda kv: kv[0]):
@@ -88,11 +89,11 @@ def figure(rows: pd.DataFrame, suite: str) -> go.Figure | None:
         return None
     unit = rows["unit"].iloc[0]
     factor = scale(unit)[0]
-    labels = sorted(set(rows["label"]))[:MAX_CONFIGURATIONS]
+    labels = sorted(set(items(rows["label"])))[:MAX_CONFIGURATIONS]
     rows = rows[rows["label"].isin(labels)]
     fig = go.Figure()
     for host, g in rows.groupby("host", sort=True):
-        fig.add_trace(go.Bar(x=column(esc(v) for v in g["label"]),
+        fig.add_trace(go.Bar(x=column(esc(v) for v in items(g["label"])),
                              y=column(g["median"] * factor), name=esc(host), offsetgroup=esc(host)))
     xaxis = category_axis([esc(v) for v in labels])
     fig.update_layout(title=esc(f"{suite}: the same benchmark on each machine"),

@@ -8,6 +8,7 @@ import statistics
 import sys
 from pathlib import Path
 
+import msgspec
 import numpy as np
 import pandas as pd
 
@@ -54,11 +55,12 @@ def results_paths(inputs: list[str]) -> list[Path]:
 
 
 def load_runs(paths: list[Path]) -> list[dict]:
-    """Validated documents, each with the file it came from under `_file`, in time order."""
+    """Validated documents, each with the file it came from under `_file`, in time order; their
+    records are structs (cobench_results.load_records: record.suite, metric.values)."""
     runs = []
     for p in paths:
         try:
-            doc = cr.load(p)
+            doc = cr.load_records(p)
         except cr.ResultsError as e:
             raise InputError(str(e)) from e
         runs.append({**doc, "_file": str(p)})
@@ -96,6 +98,11 @@ def machine_labels(runs: list[dict]) -> dict[str, str]:
     return labels
 
 
+def suites(doc: dict) -> set[str]:
+    """The suites of a document's records: structs (load_runs) or dicts (cobench_results.load)."""
+    return {r["suite"] if isinstance(r, dict) else r.suite for r in doc["records"]}
+
+
 def machines(runs: list[dict]) -> pd.DataFrame:
     """One row per machine (machine_key; `host` holds its label): CPU and GPU names (from the
     latest run with a sysinfo), run count."""
@@ -108,7 +115,7 @@ def machines(runs: list[dict]) -> pd.DataFrame:
         row = rows.setdefault(key, {"host": host, "cpu": "", "gpus": "", "runs": 0,
                                     "suites": set(), "first": run["utc_time"]})
         row["runs"] += 1
-        row["suites"].update(r["suite"] for r in doc["records"])
+        row["suites"].update(suites(doc))
         row["last"] = run["utc_time"]
         if _cpu_name(sysinfo):
             row["cpu"] = _cpu_name(sysinfo)
@@ -119,10 +126,11 @@ def machines(runs: list[dict]) -> pd.DataFrame:
     return frame.sort_values("host", ignore_index=True)
 
 
-def _median(metric: dict) -> float:
-    if "median" in metric:
-        return metric["median"]
-    return statistics.median(metric["values"]) if metric["values"] else float("nan")
+def _median(metric) -> float:
+    """A metric's (results_fast struct) stored median, else that of its values; NaN without."""
+    if metric.median is not msgspec.UNSET:
+        return metric.median
+    return statistics.median(metric.values) if metric.values else float("nan")
 
 
 def _fraction_unit(name: str, metrics: dict) -> str | None:
@@ -135,7 +143,7 @@ def _fraction_unit(name: str, metrics: dict) -> str | None:
     if name.endswith("bw_fraction"):
         return "B/s"
     if name == "peak_fraction" or name.endswith("_of_peak"):
-        units = {m["unit"] for m in metrics.values()}
+        units = {m.unit for m in metrics.values()}
         return "FLOP/s" if "FLOP/s" in units else "B/s"
     return None
 
@@ -146,45 +154,45 @@ def _fraction_counters(names: list[str], metrics: dict) -> dict[str, tuple[str, 
     found = {}
     for name in names:
         m = metrics[name]
-        if m["unit"] == "1" and name.endswith(FRACTION_SUFFIXES) and m["values"]:
+        if m.unit == "1" and name.endswith(FRACTION_SUFFIXES) and m.values:
             unit = _fraction_unit(name, metrics)
             if unit is not None and unit not in found:
                 found[unit] = (name, _median(m))
     return found
 
 
-def _record_rows(head: tuple, record: dict) -> list[tuple]:
-    """The record's rows, in the order of COLUMNS (`head`: the run's columns and the index).
-    A metric's peak is the one it states, else one implied by the record's fraction-of-peak
-    counter of its unit (median / counter's median; none where the counter is not > 0)."""
-    params = dict(sorted(record["parameters"].items()))
+def _record_rows(head: tuple, record) -> list[tuple]:
+    """The rows of a record (a results_fast struct), in the order of COLUMNS (`head`: the run's
+    columns and the index). A metric's peak is the one it states, else one implied by the
+    record's fraction-of-peak counter of its unit (median / counter's median; none where the
+    counter is not > 0)."""
+    params = dict(sorted(record.parameters.items()))
     params_key = _KEY_ENCODER.encode(params)  # sorted already: the configuration's key
-    head = head + (record["suite"], record["benchmark"], record["backend"])
-    tail = (record["verification"]["status"], params, params_key)
-    metrics = record["metrics"]
+    head = head + (record.suite, record.benchmark, record.backend)
+    tail = (record.verification.status, params, params_key)
+    metrics = record.metrics
     names = sorted(metrics)
     counters = None  # unit -> the record's fraction-of-peak counter, found once
     rows = []
     for name in names:
         m = metrics[name]
-        median = m["median"] if "median" in m else _median(m)
-        if "peak" in m:
-            peak = m["peak"]
-            peak_name, peak_value = peak["name"], peak["value"]
+        median = m.median if m.median is not _UNSET else _median(m)
+        if m.peak is not _UNSET:
+            peak_name, peak_value = m.peak.name, m.peak.value
         else:
             if counters is None:
                 counters = _fraction_counters(names, metrics)
-            counter = counters.get(m["unit"])
+            counter = counters.get(m.unit)
             if counter is not None and counter[1] > 0:
                 peak_name, peak_value = f"{counter[0]} counter", median / counter[1]
             else:
                 peak_name, peak_value = None, _NAN
-        rows.append(head + (name, m["unit"], median, len(m["values"]), peak_name, peak_value)
-                    + tail)
+        rows.append(head + (name, m.unit, median, len(m.values), peak_name, peak_value) + tail)
     return rows
 
 
 _NAN = float("nan")
+_UNSET = msgspec.UNSET
 # json.dumps(params) as the configuration's key; parameters are numbers, strings and booleans.
 _KEY_ENCODER = json.JSONEncoder(default=str)
 
@@ -195,7 +203,8 @@ COLUMNS = ["file", "host", "utc_time", "git_commit", "record", "suite", "benchma
 
 
 def to_frame(runs: list[dict]) -> pd.DataFrame:
-    """One row per (run, record, metric); `params` holds the record's parameters as a dict.
+    """One row per (run, record, metric) of load_runs' documents (records as structs); `params`
+    holds the record's parameters as a dict.
     Unlike cobench_results.to_frame it keeps the file, the peak's value (or one implied by a
     fraction-of-peak counter) and computes a median where the file stores none."""
     labels = machine_labels(runs)

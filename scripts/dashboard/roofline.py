@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.charts import HEIGHT, base_name, column, esc, log_axis, matching, params_label
+from dashboard.charts import (HEIGHT, base_name, column, esc, items, log_axis, mask, matching,
+                              params_label)
 
 MEMORY_INPUTS = ("cpu.memory_bandwidth", "gpu.hbm_bandwidth")
 BANDWIDTH_SUITES = ("memory", "mla")
@@ -36,19 +37,22 @@ def points(rows: pd.DataFrame) -> pd.DataFrame:
     of each by metric name): label, suite, flops (FLOP/s), bytes (B/s), intensity (FLOP/B)."""
     cols = ["label", "suite", "flops", "bytes", "intensity"]
     keys = ["file", "record"]
-    ordered = rows.sort_values(keys + ["metric"])
-    flop = ordered[ordered["unit"] == "FLOP/s"].drop_duplicates(keys)
-    moved = ordered[(ordered["unit"] == "B/s")
-                    & matching(ordered["metric"], lambda m: m.endswith("bytes_per_s"))]
+    # each subset sorted (no two rows share file, record and metric: the order of the rows of
+    # the whole, sorted, then filtered), not the whole page's rows
+    flop = rows[(rows["unit"] == "FLOP/s").to_numpy()]
+    flop = flop.sort_values(keys + ["metric"]).drop_duplicates(keys)
+    moved = rows[((rows["unit"] == "B/s")
+                  & matching(rows["metric"], lambda m: m.endswith("bytes_per_s"))).to_numpy()]
+    moved = moved.sort_values(keys + ["metric"])
     both = flop.merge(moved.drop_duplicates(keys)[keys + ["median"]], on=keys,
                       suffixes=("", "_bytes"))
     both = both[(both["median"] > 0) & (both["median_bytes"] > 0)]
     if both.empty:
         return pd.DataFrame(columns=cols)
     labels = [f"{base_name(b)} {params_label(p, set())}".strip()
-              for b, p in zip(both["benchmark"], both["params"])]
-    out = pd.DataFrame({"label": labels, "suite": list(both["suite"]),
-                        "flops": list(both["median"]), "bytes": list(both["median_bytes"])})
+              for b, p in zip(items(both["benchmark"]), items(both["params"]))]
+    out = pd.DataFrame({"label": labels, "suite": items(both["suite"]),
+                        "flops": items(both["median"]), "bytes": items(both["median_bytes"])})
     out["intensity"] = out["flops"] / out["bytes"]
     return out.sort_values("label", ignore_index=True)[cols]
 
@@ -61,11 +65,11 @@ def roofs(rows: pd.DataFrame) -> Roofs:
     r = Roofs()
     flops = rows[rows["unit"] == "FLOP/s"]
     peak_runs = flops[(flops["metric"] == "fma_flop_per_s")
-                      | flops["params"].map(lambda p: "peak_flops" in _model_input(p))]
+                      | mask(flops["params"], lambda p: "peak_flops" in _model_input(p))]
     if not peak_runs.empty:
         r.measured_flops = float(peak_runs["median"].max())
     bw = rows[rows["unit"] == "B/s"]
-    memory = bw[bw["params"].map(lambda p: _model_input(p) in MEMORY_INPUTS)]
+    memory = bw[mask(bw["params"], lambda p: _model_input(p) in MEMORY_INPUTS)]
     if not memory.empty:
         r.measured_bw = float(memory["median"].max())
     stated = rows["peak_value"].notna() & ~matching(
@@ -112,7 +116,8 @@ def figure(pts: pd.DataFrame, r: Roofs, title: str) -> go.Figure | None:
                                      line={"dash": dash, "color": "#444"}))
     for suite, g in pts.groupby("suite"):
         hover = [esc(f"{lab}: {i:.3g} FLOP/B, {fl * 1e-12:.4g} TFLOP/s")
-                 for lab, i, fl in zip(g["label"], g["intensity"], g["flops"])]
+                 for lab, i, fl in zip(items(g["label"]), items(g["intensity"]),
+                                       items(g["flops"]))]
         fig.add_trace(go.Scatter(x=column(g["intensity"]), y=column(g["flops"] * 1e-12),
                                  mode="markers", name=esc(suite), hovertext=column(hover),
                                  hoverinfo="text", marker={"size": 9}))

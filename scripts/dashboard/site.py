@@ -109,7 +109,7 @@ def model_inputs(rows: pd.DataFrame, analysis: pd.DataFrame) -> pd.DataFrame:
     metric is the one parameters.model_metric names, else the first in the input's unit."""
     cols = ["input", "benchmark", "metric", "unit", "measured", "datasheet", "datasheet_from",
             "error", "verification", "file"]
-    tagged = rows[rows["params"].map(lambda p: "model_input" in p)]
+    tagged = rows[charts.mask(rows["params"], lambda p: "model_input" in p)]
     if tagged.empty:
         return pd.DataFrame(columns=cols)
     tagged = tagged.sort_values(["file", "record", "metric"])
@@ -120,7 +120,7 @@ def model_inputs(rows: pd.DataFrame, analysis: pd.DataFrame) -> pd.DataFrame:
     sources = [(str(i), str(src), d) for i, src, d in
                zip(analysis["input"], analysis["source"].fillna(""), analysis["datasheet"])]
     out = []
-    for r in picked.itertuples():
+    for r in charts.tuples(picked):
         name = r.params["model_input"]
         datasheet, origin = r.peak_value, r.peak_name
         if pd.isna(datasheet):
@@ -135,7 +135,7 @@ def model_inputs(rows: pd.DataFrame, analysis: pd.DataFrame) -> pd.DataFrame:
 
 def _model_table(t: pd.DataFrame) -> str:
     rows = []
-    for r in t.itertuples(index=False):
+    for r in charts.tuples(t):
         factor, unit, _ = charts.scale(r.unit)
         err = "" if r.error is None or pd.isna(r.error) else f"{100 * r.error:+.1f}%"
         rows.append([r.input, r.benchmark, r.metric, unit, r.measured * factor,
@@ -157,7 +157,7 @@ def records_table(rows: pd.DataFrame) -> str:
     body = table(["suite", "benchmark", "backend", "metric", "unit", "median", "peak",
                   "verification", "file"],
                  [[r.suite, r.benchmark, r.backend, r.metric, r.unit, r.median, r.peak_value,
-                   r.verification, r.file] for r in shown.itertuples()],
+                   r.verification, r.file] for r in charts.tuples(shown)],
                  numeric={"median", "peak"})
     more = "" if len(rows) == len(shown) else (
         f"<p>{len(rows) - len(shown)} more metrics are not listed here: the results files hold "
@@ -174,7 +174,7 @@ def machine_page(host: str, info: pd.Series, runs: list[dict], latest: pd.DataFr
     p.heading("Runs")
     p.add(table(["file", "UTC time", "git commit", "records", "suites"],
                 [[d["_file"], d["run"]["utc_time"], d["run"]["git_commit"], len(d["records"]),
-                  ", ".join(sorted({r["suite"] for r in d["records"]}))] for d in runs]))
+                  ", ".join(sorted(data.suites(d)))] for d in runs]))
     rows = latest[latest["host"] == host].reset_index(drop=True)
     suite = rows["suite"]
     p.heading("GEMM throughput by shape and precision")
@@ -228,15 +228,16 @@ def compare_page(latest_rows: pd.DataFrame) -> Page | None:
     if rows.empty:
         return None
     p = Page("Across machines: the same benchmark side by side")
-    machines = sorted(set(rows["host"]))
+    machines = sorted(set(charts.items(rows["host"])))
     p.add("<p>" + esc(f"{rows['label'].nunique()} configurations measured on two machines or "
                       f"more; machines: {', '.join(machines)}. Latest run of each; ratios to "
                       f"{machines[0]}.") + "</p>")
     for (suite, unit), g in rows.groupby(["suite", "unit"], sort=True):
         p.heading(f"{suite} ({charts.scale(unit)[1]})")
         p.chart(compare.figure(g, suite), "No values.")
-        columns, body = compare.table_rows(g, sorted(set(g["host"])))
-        p.add(table(columns, body, numeric=set(sorted(set(g["host"])))))
+        hosts = sorted(set(charts.items(g["host"])))
+        columns, body = compare.table_rows(g, hosts)
+        p.add(table(columns, body, numeric=set(hosts)))
     return p
 
 

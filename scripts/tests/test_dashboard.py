@@ -632,3 +632,34 @@ def test_latest_rows_sorted_by_record_are_pandas_row_sort():
     twice = pd.concat([frame, frame.assign(record=frame["record"] + len(frame))],
                       ignore_index=True)
     assert data._record_order(twice, keys[:-1]) is None  # two records share their keys
+
+
+def _same_values(got: list, want: list) -> bool:
+    """Equal lists, value by value and type by type, NaN equal to NaN."""
+    return len(got) == len(want) and all(
+        type(a) is type(b) and (a == b or (a != a and b != b)) for a, b in zip(got, want))
+
+
+def test_column_lists_are_what_pandas_iteration_gives():
+    """charts.items, tuples and mask (from a column's tolist(): iterating a pandas string
+    column calls a method per element) give what pandas' own iteration, itertuples and map
+    give, the second implementation: on the fixtures' frame (string columns with missing
+    values, floats with NaN, the parameters' dicts) and on a filtered, reversed part of it."""
+    from dashboard import charts
+
+    runs = data.load_runs(data.results_paths([str(DATA / "gpu_node.json"),
+                                              str(DATA / "coll_mpi_4ranks.json")]))
+    frame = data.to_frame(runs)
+    assert frame["peak_name"].isna().any() and frame["peak_name"].notna().any()
+    assert frame["peak_value"].isna().any() and frame["peak_value"].notna().any()
+    part = frame[frame["unit"] == "B/s"].iloc[::-1]  # an index that is not 0, 1, ...
+    for rows in (frame, part):
+        for c in rows.columns:
+            assert _same_values(charts.items(rows[c]), list(rows[c])), c
+        got, want = charts.tuples(rows), list(rows.itertuples(index=False))
+        assert got[0]._fields == want[0]._fields == tuple(rows.columns)
+        assert len(got) == len(want)
+        assert all(_same_values(list(g), list(w)) for g, w in zip(got, want))
+        has_bytes = charts.mask(rows["params"], lambda p: "bytes" in p)
+        assert has_bytes.dtype == bool and 0 < has_bytes.sum() < len(rows)
+        assert has_bytes.tolist() == rows["params"].map(lambda p: "bytes" in p).tolist()
