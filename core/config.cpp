@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/units.h"
 
 namespace cobench::config {
 namespace {
@@ -119,6 +120,11 @@ double Node::as_double() const {
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
   if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(value))
     fail(fmt::format("expected a number, got '{}'", s));
+  // A plain number is held to the range of a quantity with a unit (units.h): "1e308" as a price
+  // would print inf once multiplied.
+  if (value != 0 && !is_model_quantity(std::abs(value)))
+    fail(fmt::format("expected 0 or a number of magnitude {:g} to {:g}, got '{}'", kMinQuantity,
+                     kMaxQuantity, s));
   return value;
 }
 

@@ -53,6 +53,11 @@ constexpr Bytes operator*(Bandwidth bw, Seconds s) { return Bytes(bw.value * s.v
 inline constexpr double kMinQuantity = 1e-30;
 inline constexpr double kMaxQuantity = 1e30;
 
+/// Whether `v` is a quantity above 0 that the model takes: from kMinQuantity to kMaxQuantity
+/// (false for NaN and the infinities). Measured values and plain numbers of input files are held
+/// to the range the unit parsers apply.
+constexpr bool is_model_quantity(double v) { return v >= kMinQuantity && v <= kMaxQuantity; }
+
 /// Data size: B, kB/KB, MB, GB, TB, PB (SI); KiB, MiB, GiB, TiB, PiB (IEC); and the same in
 /// bits: b or bit, kb/Kb, Mb, Gb, Tb, Pb, Kib, Mib, Gib, Tib, Pib (divided by 8).
 Bytes parse_bytes(std::string_view text);

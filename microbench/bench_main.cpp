@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <fstream>
@@ -23,6 +24,7 @@ namespace benchmark {
 extern std::string FLAGS_benchmark_out;
 extern std::string FLAGS_benchmark_out_format;
 extern bool FLAGS_benchmark_enable_random_interleaving;
+extern std::int32_t FLAGS_benchmark_repetitions;
 }  // namespace benchmark
 
 namespace cobench::bench {
@@ -106,6 +108,12 @@ int run_registered_benchmarks(const char* binary) {
                "{}: --benchmark_enable_random_interleaving is not supported: each benchmark's "
                "metadata (verification, model input) is matched to its runs in order\n",
                binary);
+    return 2;
+  }
+  // Google Benchmark aborts on a repetition count below 1 (SIGABRT): a usage error first.
+  if (benchmark::FLAGS_benchmark_repetitions < 1) {
+    fmt::print(stderr, "{}: --benchmark_repetitions: expected an integer from 1, got {}\n", binary,
+               benchmark::FLAGS_benchmark_repetitions);
     return 2;
   }
   ErrorCountingReporter reporter;

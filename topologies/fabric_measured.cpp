@@ -85,9 +85,9 @@ void collect_coll_points(const results::Results& r, const std::string& source,
     if (m->unit != "B/s")
       throw Error(fmt::format("{}: metrics.busbw: expected unit B/s, got '{}'", where, m->unit));
     const double busbw = summarize(m->values).median;
-    if (!(busbw > 0) || !std::isfinite(busbw))
-      throw Error(
-          fmt::format("{}: metrics.busbw: expected a median above 0, got {}", where, busbw));
+    if (!is_model_quantity(busbw))
+      throw Error(fmt::format("{}: metrics.busbw: expected a median from {:g} to {:g} B/s, got {}",
+                              where, kMinQuantity, kMaxQuantity, busbw));
     ++into.records_used;
     into.points.push_back(
         {p["bytes"].get<double>(), busbw, fmt::format("{}: {}", source, rec.benchmark)});

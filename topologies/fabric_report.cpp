@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <optional>
+#include <set>
 
 #include "core/error.h"
 #include "core/units.h"
@@ -134,7 +135,18 @@ Report fabric_report(const ClusterSpec& c, const FabricRequest& r) {
   const FabricGraph g(c, fo);
   FabricGraph failed = g;
   std::vector<LinkFailure> failures;
-  for (const std::string& spec : r.failures) failures.push_back(parse_link_failure(g, spec));
+  std::set<std::int32_t> down;
+  for (const std::string& spec : r.failures) {
+    failures.push_back(parse_link_failure(g, spec));
+    // A repeated failure would be counted twice ("2 failure(s)" for one link), as a repeated key.
+    bool adds = false;
+    for (std::int32_t l : failures.back().links) adds = down.insert(l).second || adds;
+    if (!adds)
+      throw UsageError(fmt::format(
+          "--fail '{}': every link it names is down already (an earlier --fail); give each "
+          "failure once",
+          spec));
+  }
   apply_link_failures(failed, failures);
   const std::int32_t gpus = r.gpus > 0 ? r.gpus : g.gpus();
   if (gpus > g.gpus())

@@ -96,6 +96,11 @@ std::vector<Flow> parse_traffic(std::string_view text, const std::string& name, 
     if (!std::isfinite(bytes) || !(bytes > 0))
       throw Error(
           fmt::format("{}: BYTES '{}': expected a positive, finite size", where(size), size.text));
+    // A plain number is held to the range a size with a unit has (units.h): 1e308 bytes summed
+    // to inf, 1e-320 printed "4.941e-324 GB/s".
+    if (!is_model_quantity(bytes))
+      throw Error(fmt::format("{}: BYTES '{}': expected a size from {:g} to {:g} B", where(size),
+                              size.text, kMinQuantity, kMaxQuantity));
     flows.push_back({gpu[0], gpu[1], bytes});
     if (static_cast<std::int64_t>(flows.size()) > kMaxPhaseFlows)
       throw Error(

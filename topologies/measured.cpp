@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/stats.h"
+#include "core/units.h"
 #include "topologies/measured_tables.h"
 
 namespace cobench::topo {
@@ -50,6 +51,12 @@ void check_values(const results::Metric& metric, const std::string& source, cons
           fmt::format("{}: {}.values[{}]: model input '{}' must be finite and greater than "
                       "zero ({}), got {}",
                       source, path, k, input, metric.unit, v));
+    // As a value with a unit in a cluster file (units.h): 1e-300 B/s would print "inf us".
+    if (!is_model_quantity(v))
+      throw Error(
+          fmt::format("{}: {}.values[{}]: model input '{}' must be from {:g} to {:g} ({}), "
+                      "got {}",
+                      source, path, k, input, kMinQuantity, kMaxQuantity, metric.unit, v));
   }
 }
 

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/stats.h"
+#include "core/units.h"
 
 namespace cobench::topo {
 namespace {
@@ -24,12 +25,18 @@ std::optional<double> median_in(const results::Record& rec, std::string_view uni
     metric = &m;
   }
   if (!metric) return std::nullopt;
-  for (size_t k = 0; k < metric->values.size(); ++k)
+  for (size_t k = 0; k < metric->values.size(); ++k) {
     if (!std::isfinite(metric->values[k]) || metric->values[k] <= 0)
       throw Error(
           fmt::format("{}: $.records[{}].metrics.{}.values[{}]: must be finite and "
                       "greater than zero ({}), got {}",
                       source, i, metric->name, k, unit, metric->values[k]));
+    if (!is_model_quantity(metric->values[k]))  // as a value with a unit (units.h)
+      throw Error(fmt::format(
+          "{}: $.records[{}].metrics.{}.values[{}]: must be from {:g} to {:g} "
+          "({}), got {}",
+          source, i, metric->name, k, kMinQuantity, kMaxQuantity, unit, metric->values[k]));
+  }
   return summarize(metric->values).median;
 }
 

@@ -31,9 +31,15 @@ std::vector<EpPoint> ep_points(const config::Node& list) {
   std::vector<EpPoint> out;
   for (const config::Node& e : list.elements()) {
     auto m = e.map({"ep", "dispatch", "combine"});
-    out.push_back({static_cast<double>(m.required("ep").as_int_at_least(2)),
+    const config::Node ep = m.required("ep");
+    out.push_back({static_cast<double>(ep.as_int_at_least(2)),
                    m.required("dispatch").as_positive_bandwidth().value,
                    m.required("combine").as_positive_bandwidth().value});
+    // A repeated row, as a repeated key: one of the two would be taken silently.
+    for (size_t i = 0; i + 1 < out.size(); ++i)
+      if (out[i].ep == out.back().ep)
+        ep.fail(fmt::format("EP {} is given already at [{}]; give each EP degree once",
+                            out.back().ep, i));
   }
   std::sort(out.begin(), out.end(), [](const EpPoint& a, const EpPoint& b) { return a.ep < b.ep; });
   return out;
@@ -99,6 +105,11 @@ PublishedPerf load_published_perf(const config::Node& root) {
       pt.n = static_cast<double>(r.required(n_key).as_int_at_least(1));
       pt.k = static_cast<double>(r.required(k_key).as_int_at_least(1));
       pt.flops_per_s = r.required("rate").as_positive_flop_rate().value;
+      // A repeated shape, as a repeated key: the lookup would take one of the two silently.
+      for (size_t i = 0; i < into.size(); ++i)
+        if (into[i].groups == pt.groups && into[i].m == pt.m && into[i].n == pt.n &&
+            into[i].k == pt.k)
+          row.fail(fmt::format("the same shape as [{}]; give each shape once", i));
       into.push_back(pt);
     }
   };

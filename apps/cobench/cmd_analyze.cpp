@@ -22,7 +22,55 @@
 #include "topologies/training_report.h"
 
 namespace cobench::app {
-namespace {}  // namespace
+namespace {
+
+// An option of another analysis is refused, not ignored: `--train --context 8192` or
+// `--kv-reload --pp 4` would print a report that the option did not change.
+void check_analyze_options(const CLI::App& cmd, bool paper, bool train, bool kv_reload) {
+  if (train && kv_reload)
+    throw UsageError("--train and --kv-reload are separate analyses; give one");
+  const char* const train_only[] = {
+      "--pp",       "--train-ep",   "--micro-batch", "--global-batch",    "--seq-len",
+      "--pipeline", "--interleave", "--cp",          "--train-precision", "--train-gpus"};
+  const char* const kv_only[] = {"--kv-format", "--prefill-mfu", "--prefix-tokens"};
+  const char* const serving_only[] = {"--tokens-per-device",
+                                      "--micro-batches",
+                                      "--schedule",
+                                      "--redundant-experts",
+                                      "--combine-format",
+                                      "--routing",
+                                      "--mtp-depth",
+                                      "--mtp-acceptance",
+                                      "--prefill-tokens",
+                                      "--prompt",
+                                      "--cache-hit",
+                                      "--prefill-ep",
+                                      "--context",
+                                      "--weight-bytes",
+                                      "--ep",
+                                      "--mfu",
+                                      "--target-tokens-per-user",
+                                      "--target-ttft"};
+  const bool serving = !paper && !train && !kv_reload;
+  const std::string mode = kv_reload ? "--kv-reload" : train ? "--train" : paper ? "--paper" : "";
+  auto refuse = [&](const char* opt, const char* applies) {
+    if (cmd.count(opt) > 0)
+      throw UsageError(fmt::format("{} applies to {} only, not {}", opt, applies,
+                                   mode.empty() ? "the serving analysis" : mode));
+  };
+  const char* serving_text = "the serving analysis (--model and --cluster)";
+  if (!train)
+    for (const char* opt : train_only) refuse(opt, "--train");
+  if (!kv_reload)
+    for (const char* opt : kv_only) refuse(opt, "--kv-reload");
+  if (!serving)
+    for (const char* opt : serving_only) refuse(opt, serving_text);
+  if (paper || kv_reload) refuse("--tp", "--train and the serving analysis");
+  if (cmd.count("--measured-as") > 0 && cmd.count("--measured") == 0)
+    throw UsageError("--measured-as needs --measured");
+}
+
+}  // namespace
 
 void add_analyze(CLI::App& app, Action& action) {
   struct Options {
@@ -193,8 +241,9 @@ void add_analyze(CLI::App& app, Action& action) {
       ->check(finite_number(0, 1e9, /*min_exclusive=*/true))
       ->delimiter(',')
       ->capture_default_str();
-  cmd->callback([&action, o] {
-    action = [o] {
+  cmd->callback([&action, o, cmd] {
+    action = [o, cmd] {
+      check_analyze_options(*cmd, o->paper, o->train, o->kv_reload);
       topo::Report report;
       nlohmann::json json;
       if (o->kv_reload) {

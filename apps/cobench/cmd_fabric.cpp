@@ -11,6 +11,7 @@
 
 #include <array>
 #include <filesystem>
+#include <limits>
 
 #include "apps/cobench/cli_checks.h"
 #include "apps/cobench/commands.h"
@@ -89,6 +90,7 @@ void add_fabric(CLI::App& app, Action& action) {
   cmd->add_flag("--no-pxn", o->no_pxn,
                 "Cross-rail traffic goes over the network, not NVLink first");
   cmd->add_option("--seed", o->seed, "ECMP hash seed; EP: also the token routing's seed")
+      ->check(integer_in<std::uint64_t>(0, std::numeric_limits<std::uint64_t>::max()))
       ->capture_default_str();
   cmd->add_option("--oversubscription", o->oversubscription, "Leaf down:up bandwidth ratio")
       ->check(finite_number(1, 64))

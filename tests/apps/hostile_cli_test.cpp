@@ -218,4 +218,87 @@ TEST(HostileCli, NumericOptionsOfCompareAndHistoryMustBeFiniteAndInRange) {
   EXPECT_EQ(run(history + "--permutations 10 --seed 18446744073709551615").status, 0);
 }
 
+TEST(HostileCli, FabricSeedsAndRepeatedFailuresAreUsageErrors) {
+  const std::string data = std::string(COBENCH_TEST_DATA_DIR) + "/fabric/";
+  const std::string ft2 = "fabric --cluster " + data + "deepseek-h800-roce-ft2.yaml --gpus 64 ";
+  const std::string ft3 = "fabric --cluster " + data + "ft3-radix8-128.yaml --gpus 16 ";
+  struct OptionCase {
+    std::string args, error;
+  };
+  const std::vector<OptionCase> corpus = {
+      // Wrapped to 2^64 - 1 and ran with exit 0 once (history's --seed was checked already).
+      {ft3 + "--seed -1", "--seed: expected an integer from 0 to 18446744073709551615, got '-1'"},
+      {ft3 + "--seed 18446744073709551616",
+       "--seed: expected an integer from 0 to 18446744073709551615, got '18446744073709551616'"},
+      // The same link twice printed "2 failure(s)" for one failed cable, exit 0.
+      {ft2 + "--routing static --fail uplink:0:0 --fail uplink:00:0",
+       "--fail 'uplink:00:0': every link it names is down already (an earlier --fail); give "
+       "each failure once"},
+  };
+  for (const OptionCase& c : corpus) {
+    SCOPED_TRACE(c.args);
+    const CommandResult r = run(c.args);
+    EXPECT_EQ(r.status, 2) << r.out;
+    EXPECT_NE(r.out.find(c.error), std::string::npos) << r.out;
+  }
+  // Two different links of the same leaf are two failures.
+  const CommandResult two = run(ft2 + "--routing static --fail uplink:0:0 --fail uplink:0:1");
+  EXPECT_EQ(two.status, 0) << two.out;
+  EXPECT_NE(two.out.find("2 failure(s)"), std::string::npos) << two.out;
+}
+
+TEST(HostileCli, FabricTrafficFileSizesOutOfRangeAreInputErrors) {
+  const fs::path dir = fresh_dir("cobench_hostile_traffic");
+  const fs::path file = dir / "huge.traffic";
+  // Two flows of 1e308 bytes from GPU 0 summed to inf: "collective size inf bytes", no file.
+  cobench::write_file_atomic_no_overwrite(file, "0 1 1e308\n0 2 1e308\n");
+  const CommandResult r =
+      run("fabric --cluster " + std::string(COBENCH_TEST_DATA_DIR) +
+          "/fabric/ft3-radix8-128.yaml --gpus 16 --routing static --traffic " + file.string());
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(
+      r.out.find(file.string() + ":1:5: BYTES '1e308': expected a size from 1e-30 to 1e+30 B"),
+      std::string::npos)
+      << r.out;
+  fs::remove_all(dir);
+}
+
+TEST(HostileCli, AnalyzeRefusesOptionsOfAnotherAnalysis) {
+  // Each was accepted and had no effect on the report (exit 0) once.
+  const std::string train = "analyze --train --model deepseek-v3 --cluster deepseek-h800-2048 ";
+  const std::string serve = "analyze --model deepseek-v3 --cluster deepseek-h800-2048 ";
+  struct OptionCase {
+    std::string args, error;
+  };
+  const std::vector<OptionCase> corpus = {
+      {train + "--redundant-experts 32",
+       "--redundant-experts applies to the serving analysis (--model and --cluster) only, not "
+       "--train"},
+      {train + "--context 8192",
+       "--context applies to the serving analysis (--model and --cluster) only, not --train"},
+      {serve + "--pp 4", "--pp applies to --train only, not the serving analysis"},
+      {serve + "--seq-len 8192", "--seq-len applies to --train only, not the serving analysis"},
+      {serve + "--kv-format fp8",
+       "--kv-format applies to --kv-reload only, not the serving analysis"},
+      {"analyze --kv-reload --tp 4",
+       "--tp applies to --train and the serving analysis only, not --kv-reload"},
+      {"analyze --kv-reload --pipeline zb1p",
+       "--pipeline applies to --train only, not --kv-reload"},
+      {"analyze --paper --schedule sequential",
+       "--schedule applies to the serving analysis (--model and --cluster) only, not --paper"},
+      {"analyze --kv-reload " + train.substr(8),
+       "--train and --kv-reload are separate analyses; give one"},
+      {serve + "--measured-as gpu", "--measured-as needs --measured"},
+  };
+  for (const OptionCase& c : corpus) {
+    SCOPED_TRACE(c.args);
+    const CommandResult r = run(c.args);
+    EXPECT_EQ(r.status, 2) << r.out;
+    EXPECT_NE(r.out.find(c.error), std::string::npos) << r.out;
+  }
+  // Each option in its own analysis still runs.
+  EXPECT_EQ(run(train + "--pp 8 --seq-len 4096").status, 0);
+  EXPECT_EQ(run("analyze --kv-reload --kv-format fp8").status, 0);
+}
+
 }  // namespace

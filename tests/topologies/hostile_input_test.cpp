@@ -14,9 +14,11 @@
 #include "core/error.h"
 #include "core/results.h"
 #include "topologies/cluster.h"
+#include "topologies/fabric_traffic.h"
 #include "topologies/hf_config.h"
 #include "topologies/measured.h"
 #include "topologies/model_arch.h"
+#include "topologies/perf_model.h"
 
 #include "tests/test_util.h"
 
@@ -127,6 +129,36 @@ TEST(HostileCluster, EveryIntegerHasARange) {
     SCOPED_TRACE(c.to);
     EXPECT_EQ(cluster_error(replace(kCluster, c.from, c.to)), c.error);
   }
+}
+
+TEST(HostileCluster, PlainNumbersHaveTheRangeOfQuantitiesWithUnits) {
+  // A price of 1e308 USD a GPU-hour printed "inf M$" and 10^302 $ a million tokens, exit 0; a
+  // plain number (config::Node::as_double) is now held to units.h's 0 or 1e-30 to 1e30.
+  const std::vector<BadInput> corpus = {
+      {"switch_price_usd: 1000", "switch_price_usd: 1e308",
+       "c.yaml:15:63: key 'cluster.fabric.switch_price_usd': expected 0 or a number of magnitude "
+       "1e-30 to 1e+30, got '1e308'"},
+      {"link_price_usd: 500", "link_price_usd: 1e-320",
+       "c.yaml:15:85: key 'cluster.fabric.link_price_usd': expected 0 or a number of magnitude "
+       "1e-30 to 1e+30, got '1e-320'"},
+      {"link_price_usd: 500", "link_price_usd: -1e31",
+       "c.yaml:15:85: key 'cluster.fabric.link_price_usd': expected 0 or a number of magnitude "
+       "1e-30 to 1e+30, got '-1e31'"},
+      {"  name: toy\n", "  name: toy\n  gpu_hour_usd: 1e308\n",
+       "c.yaml:3:17: key 'cluster.gpu_hour_usd': expected 0 or a number of magnitude 1e-30 to "
+       "1e+30, got '1e308'"},
+  };
+  for (const BadInput& c : corpus) {
+    SCOPED_TRACE(c.to);
+    EXPECT_EQ(cluster_error(replace(kCluster, c.from, c.to)), c.error);
+  }
+  // The ends of the range and 0 still read.
+  const ClusterSpec ok = load_cluster(config::parse_yaml(
+      replace(replace(kCluster, "switch_price_usd: 1000", "switch_price_usd: 1e30"),
+              "link_price_usd: 500", "link_price_usd: 0"),
+      "c.yaml"));
+  EXPECT_EQ(ok.fabric.prices.switch_usd, 1e30);
+  EXPECT_EQ(ok.fabric.prices.link_usd, 0);
 }
 
 TEST(HostileCluster, TheLargestClusterInRangeCountsExactly) {
@@ -436,6 +468,93 @@ TEST(HostileMeasured, NonFiniteZeroOrNegativeValuesAreRefused) {
       measured_inputs(measured("latency.inter_node", "s", {3e-6, 4e-6, 5e-6}), "m.json");
   EXPECT_EQ(ok.at("latency.inter_node").value, 4e-6);
   EXPECT_EQ(ok.at("gpu.peak_flops.fp8").value, 1.5e15);
+}
+
+TEST(HostileMeasured, ValuesBeyondTheRangeOfAQuantityAreRefused) {
+  // 1e-300 B/s of HBM printed "inf us" and 1e300 s of latency 4.31e-303 tokens/s, exit 0: a
+  // measured value is held to the range a value with a unit has in a cluster file (units.h).
+  struct Case {
+    std::string input, unit;
+    double value;
+    std::string error;
+  };
+  const std::vector<Case> corpus = {
+      {"gpu.hbm_bandwidth", "B/s", 1e-300,
+       "m.json: $.records[1].metrics.value.values[0]: model input 'gpu.hbm_bandwidth' must be "
+       "from 1e-30 to 1e+30 (B/s), got 1e-300"},
+      {"latency.inter_node", "s", 1e300,
+       "m.json: $.records[1].metrics.value.values[0]: model input 'latency.inter_node' must be "
+       "from 1e-30 to 1e+30 (s), got 1e+300"},
+      {"gpu.kernel_gap", "s", 2e30,
+       "m.json: $.records[1].metrics.value.values[0]: model input 'gpu.kernel_gap' must be from "
+       "1e-30 to 1e+30 (s), got 2e+30"},
+  };
+  for (const Case& c : corpus) {
+    SCOPED_TRACE(c.input);
+    EXPECT_EQ(error_of([&] { measured_inputs(measured(c.input, c.unit, {c.value}), "m.json"); }),
+              c.error);
+  }
+  // The ends of the range are taken.
+  EXPECT_EQ(
+      measured_inputs(measured("gpu.kernel_gap", "s", {1e30}), "m.json").at("gpu.kernel_gap").value,
+      1e30);
+  EXPECT_EQ(measured_inputs(measured("gpu.kernel_gap", "s", {1e-30}), "m.json")
+                .at("gpu.kernel_gap")
+                .value,
+            1e-30);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Traffic-matrix files (`cobench fabric --traffic FILE`).
+
+TEST(HostileTraffic, PlainByteCountsHaveTheRangeOfSizesWithUnits) {
+  // "0 1 1e308" twice summed to inf ("collective size inf bytes", no file or line); "0 1 1e-320"
+  // printed algbw 4.941e-324 GB/s with exit 0. A size with a unit was refused already.
+  const std::vector<std::pair<std::string, std::string>> corpus = {
+      {"0 1 1e308\n", "t.traffic:1:5: BYTES '1e308': expected a size from 1e-30 to 1e+30 B"},
+      {"0 1 5\n2 3 1e-320\n",
+       "t.traffic:2:5: BYTES '1e-320': expected a size from 1e-30 to 1e+30 B"},
+      {"0 1 18446744073709551616e12\n",
+       "t.traffic:1:5: BYTES '18446744073709551616e12': expected a size from 1e-30 to 1e+30 B"},
+  };
+  for (const auto& [text, error] : corpus) {
+    SCOPED_TRACE(text);
+    EXPECT_EQ(error_of([&] { parse_traffic(text, "t.traffic", 4); }), error);
+  }
+  // The largest size, on every flow a GPU sends, still sums to a finite number of bytes.
+  const Collective c = traffic_matrix(parse_traffic("0 1 1e30\n0 2 1e30\n0 3 1e30\n", "t", 4));
+  EXPECT_DOUBLE_EQ(c.size_bytes, 3e30);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Published performance files (topologies/perf/*.yaml).
+
+TEST(HostilePerf, ARepeatedTableRowIsRefusedAsARepeatedKey) {
+  // The lookup took one of two rows of the same shape (or EP degree) silently.
+  const std::string perf = R"(perf:
+  gpu: g
+  efficiency: {gemm_compute: 0.7, gemm_memory: 0.8, attention_compute: 0.6,
+               attention_memory: 0.9, memory: 0.8}
+  gemm_fp8_wgrad:
+    - {in: 7168, out: 2112, tokens: 4096, rate: 920 TFLOPS}
+    - {groups: 4, in: 7168, out: 2112, tokens: 4096, rate: 900 TFLOPS}
+  ep:
+    link: InfiniBand
+    nic_speed: 400 Gb/s
+    low_latency:
+      - {ep: 8, dispatch: 98 GB/s, combine: 127 GB/s}
+      - {ep: 16, dispatch: 63 GB/s, combine: 74 GB/s}
+)";
+  auto error = [](const std::string& yaml) {
+    return error_of([&] { load_published_perf(config::parse_yaml(yaml, "p.yaml")); });
+  };
+  EXPECT_EQ(error(perf), "(nothing thrown)");  // other groups: another shape
+  EXPECT_EQ(error(replace(perf, "{groups: 4, in: 7168", "{groups: 1, in: 7168")),
+            "p.yaml:7:7: key 'perf.gemm_fp8_wgrad[1]': the same shape as [0]; give each shape "
+            "once");
+  EXPECT_EQ(error(replace(perf, "{ep: 16,", "{ep: 8,")),
+            "p.yaml:13:14: key 'perf.ep.low_latency[1].ep': EP 8 is given already at [0]; give "
+            "each EP degree once");
 }
 
 TEST(HostileMeasured, AFailedRecordIsStillSkipped) {
