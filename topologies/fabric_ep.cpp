@@ -12,20 +12,10 @@
 #include "core/ep_payload.h"
 #include "core/error.h"
 #include "core/parallel_for.h"
+#include "topologies/ep_group_sampler.h"
 
 namespace cobench::topo {
 namespace {
-
-// splitmix64: a fast seeded stream; two 32-bit scores a draw.
-struct SplitMix {
-  std::uint64_t state;
-  std::uint64_t next() {
-    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-};
 
 // routing.h's rule for one token with i.i.d. uniform scores (32-bit; ties go to the lower id):
 // group scores (the best score, or the sum of the two best), the best M groups, the top-k
@@ -58,7 +48,7 @@ class TokenRouter {
         survivors_(static_cast<size_t>(experts)) {}
 
   // The token's experts into `out` (k of them, best first).
-  void route(SplitMix& rng, std::vector<std::int32_t>& out) {
+  void route(SplitMix64& rng, std::vector<std::int32_t>& out) {
     constexpr std::uint64_t kLow = 0xffffffffULL;
     // Locals, not members: the stores through the key arrays could alias them otherwise, and the
     // compiler would reload them on every iteration.
@@ -70,7 +60,7 @@ class TokenRouter {
     std::uint64_t* const top = top_.data();
 
     // (1) Two 32-bit scores a draw, in expert order.
-    SplitMix r = rng;
+    SplitMix64 r = rng;
     std::int64_t e = 0;
     for (; e + 1 < experts; e += 2) {
       const std::uint64_t x = r.next();
@@ -152,7 +142,11 @@ class TokenRouter {
 };
 
 // Counts of token copies: network per (source GPU, destination node), NVLink per (forwarding
-// GPU, local index of the destination), and the pair totals.
+// GPU, local index of the destination), and the pair totals. The network counts are kept sparse,
+// per source GPU by node (a dense GPUs x nodes table is 268 MB at 16,384 GPUs, one a thread):
+// a source's tokens count into a dense per-node row while it is open, and its nonzero entries
+// are kept, in node order, when another source comes (close()); a source that comes again is
+// merged in.
 class Accumulator {
  public:
   Accumulator(const FabricGraph& g, std::int32_t gpus, std::int64_t experts)
@@ -177,7 +171,8 @@ class Accumulator {
       gpu_node_[static_cast<size_t>(gpu)] = gpu / gpn_;
       gpu_local_[static_cast<size_t>(gpu)] = gpu % gpn_;
     }
-    net_.assign(static_cast<size_t>(gpus) * static_cast<size_t>(nodes_), 0);
+    net_.resize(static_cast<size_t>(gpus));
+    open_row_.assign(static_cast<size_t>(nodes_), 0);
     nvl_.assign(static_cast<size_t>(gpus) * static_cast<size_t>(gpn_), 0);
     node_seen_.assign(static_cast<size_t>(nodes_), -1);
     gpu_seen_.assign(static_cast<size_t>(gpus), -1);
@@ -187,6 +182,10 @@ class Accumulator {
     if (src < 0 || src >= gpus_)
       throw Error(fmt::format("a token of GPU {}: expected 0 to {}", src, gpus_ - 1));
     const std::int32_t n = src / gpn_, l = src % gpn_;
+    if (src != open_src_) {
+      close();
+      open_src_ = src;
+    }
     const std::int64_t token = tokens_++;  // a local: the stores below could alias the member
     for (std::int32_t e : experts) {
       if (e < 0 || e >= experts_)
@@ -200,7 +199,7 @@ class Accumulator {
         ++pairs_;
         if (m != n) {
           ++remote_pairs_;
-          ++net_[static_cast<size_t>(src) * static_cast<size_t>(nodes_) + static_cast<size_t>(m)];
+          if (open_row_[static_cast<size_t>(m)]++ == 0) open_nodes_.push_back(m);
         }
       }
       if (gpu_seen_[static_cast<size_t>(gpu)] != token) {
@@ -214,17 +213,36 @@ class Accumulator {
     }
   }
 
-  /// Adds another accumulator's counts (of other GPUs' tokens; the same fabric and experts).
-  void merge(const Accumulator& o) {
+  /// Keeps the open source's network counts (nonzero, in node order) and clears its row.
+  void close() {
+    if (open_src_ < 0) return;
+    std::sort(open_nodes_.begin(), open_nodes_.end());
+    std::vector<NetCount> row;
+    row.reserve(open_nodes_.size());
+    for (std::int32_t m : open_nodes_) {
+      row.push_back({m, open_row_[static_cast<size_t>(m)]});
+      open_row_[static_cast<size_t>(m)] = 0;
+    }
+    open_nodes_.clear();
+    add_row(static_cast<size_t>(open_src_), std::move(row));
+    open_src_ = -1;
+  }
+
+  /// Adds another accumulator's counts (the same fabric and experts; both closed).
+  void merge(Accumulator& o) {
+    close();
+    o.close();
     tokens_ += o.tokens_;
     pairs_ += o.pairs_;
     remote_pairs_ += o.remote_pairs_;
     nvl_copies_ += o.nvl_copies_;
-    for (size_t i = 0; i < net_.size(); ++i) net_[i] += o.net_[i];
+    for (size_t s = 0; s < net_.size(); ++s)
+      if (!o.net_[s].empty()) add_row(s, std::move(o.net_[s]));
     for (size_t i = 0; i < nvl_.size(); ++i) nvl_[i] += o.nvl_[i];
   }
 
-  EpTraffic traffic(EpDirection d, double hidden) const {
+  EpTraffic traffic(EpDirection d, double hidden) {
+    close();
     EpTraffic t;
     t.direction = d;
     t.gpus = gpus_;
@@ -236,13 +254,13 @@ class Accumulator {
     t.nvlink_copies = nvl_copies_;
     t.nic_bytes.assign(static_cast<size_t>(gpus_), 0.0);
     const bool dispatch = d == EpDirection::kDispatch;
+    size_t network = 0;
+    for (const auto& row : net_) network += row.size();
+    t.flows.reserve(network + static_cast<size_t>(gpus_) * static_cast<size_t>(gpn_));
     for (std::int32_t s = 0; s < gpus_; ++s)
-      for (std::int32_t m = 0; m < nodes_; ++m) {
-        const std::int64_t c =
-            net_[static_cast<size_t>(s) * static_cast<size_t>(nodes_) + static_cast<size_t>(m)];
-        if (c == 0) continue;
-        const std::int32_t peer = m * gpn_ + s % gpn_;
-        const double bytes = static_cast<double>(c) * t.payload_bytes;
+      for (const NetCount& nc : net_[static_cast<size_t>(s)]) {
+        const std::int32_t peer = nc.node * gpn_ + s % gpn_;
+        const double bytes = static_cast<double>(nc.copies) * t.payload_bytes;
         t.flows.push_back(dispatch ? Flow{s, peer, bytes} : Flow{peer, s, bytes});
         t.nic_bytes[static_cast<size_t>(dispatch ? s : peer)] += bytes;
       }
@@ -260,11 +278,42 @@ class Accumulator {
   }
 
  private:
+  struct NetCount {
+    std::int32_t node;
+    std::int64_t copies;
+  };
+  // Adds a sorted row to source s's (a merge by node when it has one).
+  void add_row(size_t s, std::vector<NetCount>&& row) {
+    std::vector<NetCount>& kept = net_[s];
+    if (kept.empty()) {
+      kept = std::move(row);
+      return;
+    }
+    std::vector<NetCount> merged;
+    merged.reserve(kept.size() + row.size());
+    size_t i = 0, j = 0;
+    while (i < kept.size() || j < row.size()) {
+      if (j == row.size() || (i < kept.size() && kept[i].node < row[j].node))
+        merged.push_back(kept[i++]);
+      else if (i == kept.size() || row[j].node < kept[i].node)
+        merged.push_back(row[j++]);
+      else {
+        merged.push_back({kept[i].node, kept[i].copies + row[j].copies});
+        ++i, ++j;
+      }
+    }
+    kept = std::move(merged);
+  }
+
   std::int32_t gpus_, gpn_, nodes_;
   std::int64_t experts_;
   std::vector<std::int32_t> expert_gpu_, gpu_node_, gpu_local_;
   std::int64_t tokens_ = 0, pairs_ = 0, remote_pairs_ = 0, nvl_copies_ = 0;
-  std::vector<std::int64_t> net_, nvl_;
+  std::vector<std::vector<NetCount>> net_;  ///< per source GPU, by node, nonzero
+  std::int32_t open_src_ = -1;
+  std::vector<std::int64_t> open_row_;  ///< per node: the open source's copies
+  std::vector<std::int32_t> open_nodes_;
+  std::vector<std::int64_t> nvl_;
   std::vector<std::int64_t> node_seen_, gpu_seen_;
 };
 
@@ -298,45 +347,99 @@ EpTraffic ep_traffic_from_routes(const FabricGraph& g, std::int32_t gpus, std::i
   return acc.traffic(direction, hidden);
 }
 
-EpTraffic ep_traffic(const FabricGraph& g, std::int32_t gpus, const EpTrafficOptions& o,
-                     EpDirection direction) {
-  check_hidden(o.hidden);
-  if (o.tokens_per_gpu < 1)
-    throw Error(fmt::format("{} tokens a GPU: expected >= 1", o.tokens_per_gpu));
-  Accumulator acc(g, gpus, o.experts);  // checks the GPUs and the experts' spread
+EpSampler resolve_ep_sampler(const EpTrafficOptions& o, std::int64_t nodes) {
+  if (o.sampler != EpSampler::kAuto) return o.sampler;
+  return o.max_nodes < nodes && o.experts > kAllScoresMaxExperts ? EpSampler::kGroupOrder
+                                                                 : EpSampler::kAllScores;
+}
+
+namespace {
+
+// Checks the options against the fabric and routes each GPU's tokens, GPU by GPU over the
+// threads, one seeded stream a GPU (its tokens do not depend on how many GPUs come before it,
+// nor on the threads): emit(worker, src, experts) for each token in stream order.
+template <class Emit>
+void route_tokens(const FabricGraph& g, std::int32_t gpus, const EpTrafficOptions& o, int threads,
+                  const Emit& emit) {
   const std::int64_t nodes = gpus / g.gpus_per_node();
   if (o.max_nodes < 1)
     throw Error(fmt::format("at most {} nodes a token: expected >= 1", o.max_nodes));
-  RoutingShape shape;
-  shape.experts = o.experts;
-  shape.groups = nodes;
-  shape.groups_per_token = std::min(o.max_nodes, nodes);
-  shape.top_k = o.top_k;
-  shape.experts_per_gpu = o.experts / gpus;
-  shape.group_score = o.group_score;
-  if (o.top_k < 1 || o.top_k > o.experts / nodes * shape.groups_per_token)
+  const std::int64_t m = std::min(o.max_nodes, nodes);
+  if (o.top_k < 1 || o.top_k > o.experts / nodes * m)
     throw Error(fmt::format(
         "top-k {}: expected 1 to {} (the experts of the {} node(s) a token may reach, {} a node)",
-        o.top_k, o.experts / nodes * shape.groups_per_token, shape.groups_per_token,
-        o.experts / nodes));
-  // One stream a GPU (its tokens do not depend on how many GPUs come before it, nor on the
-  // threads), the GPUs over the threads, each thread counting into its own accumulator.
-  const int threads = parallel_workers(gpus, thread_count(0));
-  std::vector<Accumulator> part(static_cast<size_t>(threads), acc);
-  std::vector<TokenRouter> routers(
-      static_cast<size_t>(threads),
-      TokenRouter(o.experts, nodes, shape.groups_per_token, o.top_k, o.group_score));
+        o.top_k, o.experts / nodes * m, m, o.experts / nodes));
+  const bool all_scores = resolve_ep_sampler(o, nodes) == EpSampler::kAllScores;
+  std::vector<TokenRouter> routers;
+  std::vector<GroupOrderSampler> samplers;
+  if (all_scores)
+    routers.assign(static_cast<size_t>(threads),
+                   TokenRouter(o.experts, nodes, m, o.top_k, o.group_score));
+  else
+    samplers.assign(static_cast<size_t>(threads),
+                    GroupOrderSampler(o.experts, nodes, m, o.top_k, o.group_score));
   std::vector<std::vector<std::int32_t>> picked(static_cast<size_t>(threads));
   parallel_for(gpus, threads, [&](int w, std::int64_t src) {
-    SplitMix rng{
-        SplitMix{o.seed ^ (static_cast<std::uint64_t>(src) * 0xd1b54a32d192ed03ULL)}.next()};
+    SplitMix64 rng{
+        SplitMix64{o.seed ^ (static_cast<std::uint64_t>(src) * 0xd1b54a32d192ed03ULL)}.next()};
     auto& experts = picked[static_cast<size_t>(w)];
     for (std::int64_t t = 0; t < o.tokens_per_gpu; ++t) {
-      routers[static_cast<size_t>(w)].route(rng, experts);
-      part[static_cast<size_t>(w)].add(static_cast<std::int32_t>(src), experts);
+      if (all_scores)
+        routers[static_cast<size_t>(w)].route(rng, experts);
+      else
+        samplers[static_cast<size_t>(w)].route(rng, experts);
+      emit(w, static_cast<std::int32_t>(src), experts);
     }
   });
-  for (const Accumulator& p : part) acc.merge(p);
+}
+
+void check_tokens(std::int64_t tokens_per_gpu) {
+  if (tokens_per_gpu < 1)
+    throw Error(fmt::format("{} tokens a GPU: expected >= 1", tokens_per_gpu));
+}
+
+}  // namespace
+
+std::string_view to_string(EpSampler s) {
+  switch (s) {
+    case EpSampler::kAuto:
+      return "auto";
+    case EpSampler::kAllScores:
+      return "all scores";
+    case EpSampler::kGroupOrder:
+      return "group order statistics";
+  }
+  return "?";
+}
+
+std::vector<EpTokenRoute> ep_routes(const FabricGraph& g, std::int32_t gpus,
+                                    const EpTrafficOptions& o) {
+  check_tokens(o.tokens_per_gpu);
+  Accumulator(g, gpus, o.experts);  // checks the GPUs and the experts' spread
+  std::vector<EpTokenRoute> routes(static_cast<size_t>(gpus) *
+                                   static_cast<size_t>(o.tokens_per_gpu));
+  // GPU src's tokens at [src x T, (src + 1) x T), whichever thread routes them.
+  std::vector<std::int64_t> next(static_cast<size_t>(gpus));
+  route_tokens(g, gpus, o, 1, [&](int, std::int32_t src, const std::vector<std::int32_t>& e) {
+    const std::int64_t i = std::int64_t{src} * o.tokens_per_gpu + next[static_cast<size_t>(src)]++;
+    routes[static_cast<size_t>(i)] = {src, e};
+  });
+  return routes;
+}
+
+EpTraffic ep_traffic(const FabricGraph& g, std::int32_t gpus, const EpTrafficOptions& o,
+                     EpDirection direction) {
+  check_hidden(o.hidden);
+  check_tokens(o.tokens_per_gpu);
+  Accumulator acc(g, gpus, o.experts);  // checks the GPUs and the experts' spread
+  // The GPUs over the threads, each thread counting into its own accumulator.
+  const int threads = parallel_workers(gpus, thread_count(0));
+  std::vector<Accumulator> part(static_cast<size_t>(threads), acc);
+  route_tokens(g, gpus, o, threads,
+               [&](int w, std::int32_t src, const std::vector<std::int32_t>& experts) {
+                 part[static_cast<size_t>(w)].add(src, experts);
+               });
+  for (Accumulator& p : part) acc.merge(p);
   return acc.traffic(direction, o.hidden);
 }
 

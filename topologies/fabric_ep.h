@@ -8,6 +8,11 @@
 // its top-k experts among them; scores are i.i.d. uniform (a seeded draw). Experts are spread
 // evenly: GPU g holds experts [g x E/G, (g + 1) x E/G).
 //
+// Two samplers of that rule (EpSampler): up to kAllScoresMaxExperts experts (and whenever a token
+// may reach every node) a token draws all E scores (fabric_ep.cpp; --paper's Fig 7 draws); above,
+// with a node limit, the kept groups come from their order statistics (ep_group_sampler.h), about
+// M x E/G work a token instead of E, exact in distribution but with other draws.
+//
 // DeepEP's two-stage forwarding: a token of GPU (node n, local l) crosses to each destination node
 // m != n once, to GPU (m, l), the GPU of its own rail or plane (the network part, one NIC); there,
 // and on its own node at GPU (n, l) itself, it is forwarded once to each distinct GPU (m, j != l)
@@ -41,6 +46,16 @@ namespace cobench::topo {
 enum class EpDirection { kDispatch, kCombine };
 std::string_view to_string(EpDirection d);
 
+/// kAuto: kAllScores up to kAllScoresMaxExperts experts or without a node limit (M >= nodes),
+/// kGroupOrder above.
+enum class EpSampler { kAuto, kAllScores, kGroupOrder };
+std::string_view to_string(EpSampler s);
+
+/// The most experts kAuto routes by drawing all their scores: 16 x Fig 7's 256, so every size
+/// the tests, --paper and the CLI's defaults use keeps its draws (a choice, not a measured
+/// crossover; the all-scores cost a token grows with E, the other's with M x E/G).
+inline constexpr std::int64_t kAllScoresMaxExperts = 4096;
+
 struct EpTrafficOptions {
   std::int64_t tokens_per_gpu = 4096;
   double hidden = 7168;
@@ -49,6 +64,7 @@ struct EpTrafficOptions {
   std::int64_t max_nodes = 4;  ///< M: at most this many nodes (groups) a token
   GroupScore group_score = GroupScore::kTop2Sum;
   std::uint64_t seed = 0;
+  EpSampler sampler = EpSampler::kAuto;
 };
 
 /// One token's routing: its GPU and its experts (ids 0 to E - 1; duplicates are an error).
@@ -78,6 +94,14 @@ struct EpTraffic {
 EpTraffic ep_traffic_from_routes(const FabricGraph& g, std::int32_t gpus, std::int64_t experts,
                                  double hidden, EpDirection direction,
                                  std::span<const EpTokenRoute> tokens);
+
+/// The sampler `options.sampler` resolves to on `nodes` nodes (kAllScores or kGroupOrder).
+EpSampler resolve_ep_sampler(const EpTrafficOptions& options, std::int64_t nodes);
+
+/// The sampled routes of ep_traffic (the same tokens, GPU by GPU), for tests and inspection:
+/// `tokens_per_gpu` x `gpus` of them, so for small runs. Throws as ep_traffic.
+std::vector<EpTokenRoute> ep_routes(const FabricGraph& g, std::int32_t gpus,
+                                    const EpTrafficOptions& options);
 
 /// Routes `tokens_per_gpu` tokens on each of the first `gpus` GPUs under the node-limited rule
 /// (seeded) and returns their traffic. Throws cobench::Error naming the value for options the
