@@ -13,6 +13,7 @@
 #include "core/nvtx.h"
 #include "kernels/memory/cuda/device_stream.h"
 #include "microbench/gpu_bench_common.h"
+#include "microbench/gpu_bench_metadata.h"
 
 namespace cobench::bench::decode {
 namespace {
@@ -36,7 +37,7 @@ void BM_DeviceCopy(benchmark::State& state) try {
   memory::cuda::DeviceStream s(static_cast<std::size_t>(kCopyMib) << 20);
   s.run(memory::StreamOp::kCopy);
   if (const std::string e = s.verify(memory::StreamOp::kCopy); !e.empty()) {
-    state.SkipWithError(("verification failed: " + e).c_str());
+    fail_verification(state, "verification failed: " + e);
     return;
   }
   GpuTimer timer;
@@ -52,7 +53,7 @@ void BM_DeviceCopy(benchmark::State& state) try {
     }
   }
   if (const std::string e = s.verify(memory::StreamOp::kCopy); !e.empty()) {
-    state.SkipWithError(("verification failed after timing: " + e).c_str());
+    fail_verification(state, "verification failed after timing: " + e);
     return;
   }
   g_copy_bandwidth = best;
@@ -61,6 +62,7 @@ void BM_DeviceCopy(benchmark::State& state) try {
       "verified: copy over {} B per array, 16 B counted per element; best pass {:.0f} GB/s is "
       "the denominator of copy_bw_fraction",
       s.elements() * 8, best / 1e9));
+  report(state, gpu::device_copy_metadata(kCopyMib, s.elements() * 8));
 } catch (const std::exception& e) {
   state.SkipWithError(e.what());
 }

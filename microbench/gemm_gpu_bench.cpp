@@ -7,9 +7,12 @@
 // Each is verified on 64 sampled outputs against FP64 before it is timed; timing uses CUDA events
 // with the L2 cache flushed before every call (manual time). Counters: gemm_flop_per_s,
 // operand_bytes_per_s, peak_fraction (of the device's dense FP8 or BF16 peak) and max_rel_err.
-// The squares carry model_input:gpu.peak_flops.fp8 (or bf16), so `cobench analyze --measured`
-// takes the best of them as the achievable tensor-core throughput. BM_AccumulatorProbe records
-// the accumulator probe's reading (fraction bits kept, rounding) as counters. Without a device one
+// The squares measure gpu.peak_flops.fp8 (or bf16), so `cobench analyze --measured` takes the best
+// of them as the achievable tensor-core throughput; the block-scaled FP8 GEMMs of the model's
+// shapes measure gpu.gemm_fp8. Each run reports that, its shape, the error against FP64 and the
+// peak peak_fraction divides by as typed metadata (gpu_bench_metadata.h); the names keep their
+// model_input: segments for tracked histories and filters. BM_AccumulatorProbe records the
+// accumulator probe's reading (fraction bits kept, rounding) as counters. Without a device one
 // entry reports the runtime's reason as an error and the binary exits 0.
 //   cobench_bench_gemm_gpu --benchmark_filter=square
 #include <benchmark/benchmark.h>
@@ -32,20 +35,19 @@
 #include "microbench/gemm_gpu_bench_util.h"
 #include "microbench/gemm_shapes.h"
 #include "microbench/gpu_bench_common.h"
+#include "microbench/gpu_bench_metadata.h"
 #include "topologies/data_files.h"
 
 namespace {
 
 using namespace cobench;
 namespace gc = gemm::cuda;
-
-// kFp8BlockCobench runs the tile code the device gets by default (WGMMA on sm_90); the mma.sync
-// tile is timed beside it on sm_90 (squares only) so the two can be compared.
-enum class Impl { kBf16Lt, kFp8TensorLt, kFp8BlockLt, kFp8BlockCobench, kFp8BlockCobenchMmaSync };
+using Impl = bench::gpu::GemmImpl;
 
 // The tensor-core accumulation probe (docs/gemm.md): its reading as counters and label, so every
 // GPU run records how many fraction bits the FP8 accumulator kept. Not a timing.
-void BM_AccumulatorProbe(benchmark::State& state, gc::ProbeInstruction instruction) try {
+void BM_AccumulatorProbe(benchmark::State& state, gc::ProbeInstruction instruction,
+                         const std::string& instruction_name) try {
   gc::ProbeReading r;
   for (auto _ : state) r = gc::probe_tensor_core_accumulator(instruction);
   state.counters["fraction_bits"] = r.fraction_bits;
@@ -57,13 +59,10 @@ void BM_AccumulatorProbe(benchmark::State& state, gc::ProbeInstruction instructi
   state.counters["products_summed_exactly"] = r.products_summed_exactly;
   state.counters["accumulator_aligned_with_products"] = r.accumulator_aligned_with_products;
   state.SetLabel("probe: " + r.summary);
+  bench::report(state, bench::gpu::probe_metadata(instruction_name));
 } catch (const std::exception& e) {
   state.SkipWithError(e.what());
 }
-
-constexpr const char* kImplNames[] = {"BM_Bf16_CublasLt", "BM_Fp8Tensor_CublasLt",
-                                      "BM_Fp8Block_CublasLt", "BM_Fp8Block_Cobench",
-                                      "BM_Fp8Block_CobenchMmaSync"};
 
 double dec(std::uint8_t c) { return num::decode_fp8(c, num::Fp8Format::kE4M3); }
 
@@ -90,8 +89,17 @@ std::vector<std::uint16_t> to_bf16(const quant::QuantizedMatrix& q) {  // exact:
   return out;
 }
 
-void BM_Gemm(benchmark::State& state, Impl impl, const bench::DevicePeak& peak,
-             const std::string& name) try {
+// A registered GEMM: which implementation, on which shape, and its NVTX range's name.
+struct GemmConfig {
+  Impl impl = Impl::kBf16Lt;
+  bool square = false;
+  std::string model, shape;  // model: "" on the squares
+  std::string name;
+};
+
+void BM_Gemm(benchmark::State& state, const GemmConfig& config, const bench::DevicePeak& peak) try {
+  const Impl impl = config.impl;
+  const std::string& name = config.name;
   const std::int64_t M = state.range(0), N = state.range(1), K = state.range(2);
   const auto& a = bench::cached_fp8(0, M, K, 1);
   const auto& b = bench::cached_fp8(1, N, K, 128);
@@ -162,12 +170,15 @@ void BM_Gemm(benchmark::State& state, Impl impl, const bench::DevicePeak& peak,
                      : " (no peak known for this architecture)";
   state.SetLabel(fmt::format("verified: error {:.2g}; {}; {:.0f} TFLOPS{}", error, what,
                              rate * 1e-12, of_peak));
+  bench::report(state, bench::gpu::gemm_metadata({impl, config.square, config.model, config.shape,
+                                                  M, N, K, error, what, peak}));
 } catch (const std::exception& e) {
   state.SkipWithError(e.what());
 }
 
 // The MoE grouped GEMM over `experts` experts with Zipf(1)-uneven token counts.
-void BM_GroupedGemm(benchmark::State& state, std::int64_t N, std::int64_t K) try {
+void BM_GroupedGemm(benchmark::State& state, std::int64_t N, std::int64_t K,
+                    const bench::DevicePeak& peak) try {
   const std::int64_t experts = state.range(0), tokens = state.range(1);
   const std::vector<std::int64_t> counts = bench::zipf_counts(experts, tokens);
   const auto& a = bench::cached_fp8(0, tokens, K, 1);
@@ -205,6 +216,8 @@ void BM_GroupedGemm(benchmark::State& state, std::int64_t N, std::int64_t K) try
   state.counters["max_rel_err"] = error;
   state.SetLabel(fmt::format("verified: error {:.2g}; tokens per expert {} .. {}", error,
                              counts.back(), counts.front()));
+  bench::report(state, bench::gpu::grouped_gemm_metadata(
+                           {experts, tokens, N, K, counts.back(), counts.front(), error, peak}));
 } catch (const std::exception& e) {
   state.SkipWithError(e.what());
 }
@@ -213,14 +226,15 @@ void BM_GroupedGemm(benchmark::State& state, std::int64_t N, std::int64_t K) try
 // was built for, which includes GPUs the GEMM kernels are not built for).
 void register_probes() {
   for (const auto& [name, instruction] :
-       {std::pair{"BM_AccumulatorProbe/instruction:wgmma_m64n8k32_e4m3",
-                  gc::ProbeInstruction::kWgmma},
-        std::pair{"BM_AccumulatorProbe/instruction:mma_sync_m16n8k32_e4m3",
-                  gc::ProbeInstruction::kMmaSync}})
+       {std::pair{"wgmma_m64n8k32_e4m3", gc::ProbeInstruction::kWgmma},
+        std::pair{"mma_sync_m16n8k32_e4m3", gc::ProbeInstruction::kMmaSync}})
     if (gc::accumulator_probe_unsupported(instruction).empty())
-      benchmark::RegisterBenchmark(name, [instruction = instruction](benchmark::State& st) {
-        BM_AccumulatorProbe(st, instruction);
-      })->Iterations(1);
+      benchmark::RegisterBenchmark(
+          fmt::format("BM_AccumulatorProbe/instruction:{}", name).c_str(),
+          [instruction = instruction, name = std::string(name)](benchmark::State& st) {
+            BM_AccumulatorProbe(st, instruction, name);
+          })
+          ->Iterations(1);
 }
 
 void register_all() {
@@ -231,12 +245,13 @@ void register_all() {
   for (Impl impl : {Impl::kBf16Lt, Impl::kFp8TensorLt, Impl::kFp8BlockLt, Impl::kFp8BlockCobench,
                     Impl::kFp8BlockCobenchMmaSync}) {
     if (impl == Impl::kFp8BlockCobenchMmaSync && !hopper) continue;  // the default tile there
-    const std::string base = kImplNames[static_cast<int>(impl)];
-    const char* input = impl == Impl::kBf16Lt ? "gpu.peak_flops.bf16" : "gpu.peak_flops.fp8";
+    const std::string base = bench::gpu::gemm_benchmark(impl);
+    const GemmConfig square{impl, true, "", "square", base + "/shape:square"};
     for (std::int64_t s : {4096, 8192})
       benchmark::RegisterBenchmark(
-          fmt::format("{}/shape:square/model_input:{}", base, input).c_str(),
-          [impl, base](benchmark::State& st) { BM_Gemm(st, impl, peak, base + "/shape:square"); })
+          (square.name + bench::gpu::model_input_segment(bench::gpu::gemm_model_input(impl, true)))
+              .c_str(),
+          [square](benchmark::State& st) { BM_Gemm(st, square, peak); })
           ->ArgNames({"m", "n", "k"})
           ->Args({s, s, s})
           ->UseManualTime()
@@ -245,12 +260,13 @@ void register_all() {
     if (impl == Impl::kFp8BlockCobenchMmaSync) continue;  // squares only
     // The block-scaled FP8 GEMMs of the model's shapes are the model's measured GEMM table
     // (topologies/measured_tables.h).
-    const bool table = impl == Impl::kFp8BlockLt || impl == Impl::kFp8BlockCobench;
     for (const auto& sh : shapes) {
-      const std::string name = bench::gemm_benchmark_name(base, model, sh.name) +
-                               (table ? "/model_input:gpu.gemm_fp8" : "");
+      const std::string name =
+          bench::gemm_benchmark_name(base, model, sh.name) +
+          bench::gpu::model_input_segment(bench::gpu::gemm_model_input(impl, false));
+      const GemmConfig config{impl, false, model, sh.name, name};
       auto* b = benchmark::RegisterBenchmark(
-          name.c_str(), [impl, name](benchmark::State& st) { BM_Gemm(st, impl, peak, name); });
+          name.c_str(), [config](benchmark::State& st) { BM_Gemm(st, config, peak); });
       b->ArgNames({"m", "n", "k"})->UseManualTime()->MinTime(0.1)->Unit(benchmark::kMicrosecond);
       for (std::int64_t m : {64, 512, 4096, 16384}) b->Args({m, sh.n, sh.k});
     }
@@ -260,7 +276,7 @@ void register_all() {
   const topo::ModelArch v3 = topo::load_model("deepseek-v3");
   const std::int64_t n = v3.hidden_size, k = v3.moe->expert_intermediate;
   benchmark::RegisterBenchmark("BM_GroupedFp8_Cobench/shape:expert_down",
-                               [n, k](benchmark::State& st) { BM_GroupedGemm(st, n, k); })
+                               [n, k](benchmark::State& st) { BM_GroupedGemm(st, n, k, peak); })
       ->ArgNames({"experts", "tokens"})
       ->Args({8, 4096})
       ->Args({32, 16384})

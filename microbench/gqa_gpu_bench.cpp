@@ -8,7 +8,9 @@
 //     with CUDA events (L2 flushed before every call). Counters kv_bytes_per_s (the cache read
 //     once, plus q, out, lse), attention_flop_per_s (4 x q_heads x 128 x context per sequence),
 //     copy_bw_fraction (over the measured device copy), max_rel_err.
-// Every sequence is followed by unwritten (NaN) slots. Bandwidths are decimal.
+// Every sequence is followed by unwritten (NaN) slots. Bandwidths are decimal. Each run reports
+// its verdict, error, shape and copy_bw_fraction's denominator as typed metadata
+// (gpu_bench_metadata.h); they measure no model input.
 //   cobench_bench_mla_gpu --benchmark_filter='DeviceCopy|GqaDecodeGpu/.*/batch:64/context:4096'
 #include <benchmark/benchmark.h>
 #include <cuda_runtime_api.h>
@@ -30,6 +32,7 @@
 #include "kernels/mla/gqa_decode.h"
 #include "microbench/decode_gpu_bench_common.h"
 #include "microbench/gpu_bench_common.h"
+#include "microbench/gpu_bench_metadata.h"
 
 namespace cobench::bench::decode {
 namespace {
@@ -104,9 +107,8 @@ void BM_GqaDecodeGpu(benchmark::State& state, std::string attn, GqaShape s, std:
   const std::int64_t per_seq = s.q_heads * s.head_dim;
   for (size_t i = 0; i < hout.size(); ++i)
     if (!std::isfinite(hout[i])) {
-      state.SkipWithError(fmt::format("verification failed: out[{}] is {} (sequence {})", i,
-                                      hout[i], static_cast<std::int64_t>(i) / per_seq)
-                              .c_str());
+      fail_verification(state, fmt::format("verification failed: out[{}] is {} (sequence {})", i,
+                                           hout[i], static_cast<std::int64_t>(i) / per_seq));
       return;
     }
   double error = 0, lse_error = 0;
@@ -125,16 +127,15 @@ void BM_GqaDecodeGpu(benchmark::State& state, std::string attn, GqaShape s, std:
     }
   }
   if (!(error <= kOutBound && lse_error <= kLseBound)) {
-    state.SkipWithError(fmt::format("verification failed: out error {:.3g} (bound {:.0e}), lse "
-                                    "error {:.3g} (bound {:.0e}), {}",
-                                    error, kOutBound, lse_error, kLseBound, attn)
-                            .c_str());
+    fail_verification(state, fmt::format("verification failed: out error {:.3g} (bound {:.0e}), "
+                                         "lse error {:.3g} (bound {:.0e}), {}",
+                                         error, kOutBound, lse_error, kLseBound, attn));
     return;
   }
   GpuTimer timer;
   const double seconds = timed_loop(state, timer, call, "BM_GqaDecodeGpu");
   if (out.download() != hout || lse.download() != hlse) {
-    state.SkipWithError("verification failed after timing: the output changed between calls");
+    fail_verification(state, "verification failed after timing: the output changed between calls");
     return;
   }
   const double iters = static_cast<double>(state.iterations());
@@ -155,6 +156,8 @@ void BM_GqaDecodeGpu(benchmark::State& state, std::string attn, GqaShape s, std:
       "{} B/token; {:.2f} TFLOPS, {:.0f} GB/s = {:.0f}% of the measured copy {:.0f} GB/s",
       checked, s.q_heads, error, lse_error, attn, s.kv_heads, splits, pc.token_bytes, flops * 1e-12,
       rate / 1e9, 100 * rate / copy, copy / 1e9));
+  report(state, gpu::gqa_decode_metadata({attn, s.q_heads, s.kv_heads, s.head_dim, batch, context,
+                                          splits, checked, error, lse_error, copy}));
 } catch (const std::exception& e) {
   state.SkipWithError(e.what());
 }

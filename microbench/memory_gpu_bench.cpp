@@ -14,6 +14,8 @@
 //                       pays beyond its work; carries model_input:gpu.kernel_gap.
 // Every pass's data is verified before timing and again after it; timing uses CUDA events
 // (streams: the L2 cache flushed before every pass). Bandwidths are decimal (1 GB/s = 1e9 B/s).
+// Each run reports its verdict, model input, shape and peak as typed metadata
+// (gpu_bench_metadata.h); the names keep their model_input: segments for histories and filters.
 // Without a device one entry reports the runtime's reason as an error and the binary exits 0.
 //   cobench_bench_memory_gpu --benchmark_filter='op:(copy|triad)/.*mib:1024'
 //   cobench_bench_memory_gpu --benchmark_filter='HostDeviceCopy/.*kib:262144'
@@ -27,6 +29,7 @@
 #include "kernels/memory/cuda/host_device_copy.h"
 #include "kernels/memory/cuda/kernel_gap.h"
 #include "microbench/gpu_bench_common.h"
+#include "microbench/gpu_bench_metadata.h"
 
 namespace {
 
@@ -42,7 +45,7 @@ void BM_DeviceStream(benchmark::State& state, StreamOp op, std::int64_t mib,
   DeviceStream s(static_cast<std::size_t>(mib) << 20);
   s.run(op);
   if (const std::string e = s.verify(op); !e.empty()) {
-    state.SkipWithError(("verification failed: " + e).c_str());
+    bench::fail_verification(state, "verification failed: " + e);
     return;
   }
   bench::GpuTimer timer;
@@ -58,7 +61,7 @@ void BM_DeviceStream(benchmark::State& state, StreamOp op, std::int64_t mib,
   s.clear_results();  // one more pass into cleared outputs, checked
   s.run(op);
   if (const std::string e = s.verify(op); !e.empty()) {
-    state.SkipWithError(("verification failed after timing: " + e).c_str());
+    bench::fail_verification(state, "verification failed after timing: " + e);
     return;
   }
   const double rate =
@@ -74,6 +77,11 @@ void BM_DeviceStream(benchmark::State& state, StreamOp op, std::int64_t mib,
       "per element; {:.0f} GB/s{}; 1 GB/s = 1e9 B/s",
       stream_op_name(op), s.elements() * 8, s.blocks(op), stream_bytes_per_element(op), rate / 1e9,
       of_peak));
+  bench::report(state, bench::gpu::device_stream_metadata(
+                           {stream_op_name(op), mib, static_cast<std::int64_t>(s.elements()) * 8,
+                            static_cast<std::int64_t>(s.blocks(op)),
+                            static_cast<std::int64_t>(stream_bytes_per_element(op)),
+                            peak.bytes_per_s, peak.how}));
 } catch (const std::exception& e) {
   state.SkipWithError(e.what());
 }
@@ -83,7 +91,7 @@ void BM_HostDeviceCopy(benchmark::State& state, CopyDirection dir, HostMemory ho
   HostDeviceCopy c(static_cast<std::size_t>(kib) << 10, host);
   c.run(dir);
   if (const std::string e = c.verify(dir); !e.empty()) {
-    state.SkipWithError(("verification failed: " + e).c_str());
+    bench::fail_verification(state, "verification failed: " + e);
     return;
   }
   double seconds = 0;
@@ -98,7 +106,7 @@ void BM_HostDeviceCopy(benchmark::State& state, CopyDirection dir, HostMemory ho
   c.clear_destinations();  // one more pass into cleared destinations, checked
   c.run(dir);
   if (const std::string e = c.verify(dir); !e.empty()) {
-    state.SkipWithError(("verification failed after timing: " + e).c_str());
+    bench::fail_verification(state, "verification failed after timing: " + e);
     return;
   }
   const double rate = static_cast<double>(c.bytes_per_pass(dir)) *
@@ -113,6 +121,9 @@ void BM_HostDeviceCopy(benchmark::State& state, CopyDirection dir, HostMemory ho
           ? " (both directions at once on two streams, both counted)"
           : " (both counted; from pageable memory CUDA runs them one after the other)",
       rate / 1e9));
+  bench::report(
+      state, bench::gpu::host_device_copy_metadata(copy_direction_name(dir), host_memory_name(host),
+                                                   kib, static_cast<std::int64_t>(c.bytes())));
 } catch (const std::exception& e) {
   state.SkipWithError(e.what());
 }
@@ -121,7 +132,7 @@ void BM_KernelGap(benchmark::State& state, int kernels) try {
   KernelChain chain(kernels);
   chain.run();
   if (const std::string e = chain.verify(); !e.empty()) {
-    state.SkipWithError(("verification failed: " + e).c_str());
+    bench::fail_verification(state, "verification failed: " + e);
     return;
   }
   chain.reset();
@@ -129,7 +140,7 @@ void BM_KernelGap(benchmark::State& state, int kernels) try {
   const double seconds = bench::timed_loop(
       state, timer, [&] { chain.run(); }, "BM_KernelGap");
   if (const std::string e = chain.verify(); !e.empty()) {
-    state.SkipWithError(("verification failed after timing: " + e).c_str());
+    bench::fail_verification(state, "verification failed after timing: " + e);
     return;
   }
   const double per_kernel_s =
@@ -139,6 +150,7 @@ void BM_KernelGap(benchmark::State& state, int kernels) try {
       "verified: {} one-thread kernels a graph replay, each adding 1 to a device counter after "
       "the one before (the counter checked after every run); {:.2f} us a kernel",
       kernels, per_kernel_s * 1e6));
+  bench::report(state, bench::gpu::kernel_gap_metadata(kernels));
 } catch (const std::exception& e) {
   state.SkipWithError(e.what());
 }
@@ -153,10 +165,11 @@ void register_all() {
   }();
   for (std::int64_t mib : {std::int64_t{256}, std::int64_t{1024}, kLargestStreamMib})
     for (StreamOp op : {StreamOp::kRead, StreamOp::kWrite, StreamOp::kCopy, StreamOp::kTriad}) {
-      const bool model = op == StreamOp::kCopy && mib == kLargestStreamMib;
       benchmark::RegisterBenchmark(
           fmt::format("BM_DeviceStream/op:{}{}/mib:{}", stream_op_name(op),
-                      model ? "/model_input:gpu.hbm_bandwidth" : "", mib)
+                      bench::gpu::model_input_segment(
+                          bench::gpu::device_stream_model_input(stream_op_name(op), mib)),
+                      mib)
               .c_str(),
           [op, mib](benchmark::State& st) { BM_DeviceStream(st, op, mib, peak); })
           ->UseManualTime()
@@ -174,11 +187,12 @@ void register_all() {
     for (HostMemory host : {HostMemory::kPinned, HostMemory::kPageable})
       for (std::int64_t kib : {std::int64_t{64}, std::int64_t{1024}, std::int64_t{16384},
                                std::int64_t{262144}, kLargestCopyKib}) {
-        const bool model =
-            dir == CopyDirection::kH2D && host == HostMemory::kPinned && kib == kLargestCopyKib;
         benchmark::RegisterBenchmark(
             fmt::format("BM_HostDeviceCopy/dir:{}/host:{}{}/kib:{}", copy_direction_name(dir),
-                        host_memory_name(host), model ? "/model_input:pcie.h2d_bandwidth" : "", kib)
+                        host_memory_name(host),
+                        bench::gpu::model_input_segment(bench::gpu::host_device_copy_model_input(
+                            copy_direction_name(dir), host_memory_name(host), kib)),
+                        kib)
                 .c_str(),
             BM_HostDeviceCopy, dir, host, kib)
             ->UseManualTime()

@@ -20,8 +20,11 @@
 //     max_rel_err           out error relative to the largest |out| of a checked sequence
 //   BM_GqaDecodeGpu    the GQA / MHA baselines at equal context (gqa_gpu_bench.cpp)
 // Every sequence is followed by unwritten (NaN) cache slots, so a read past its length makes the
-// output NaN and fails the check. Bandwidths are decimal (1 GB/s = 1e9 B/s). Without a device
-// one entry reports the runtime's reason as an error and the binary exits 0.
+// output NaN and fails the check. Bandwidths are decimal (1 GB/s = 1e9 B/s). Each run reports
+// its verdict, error, model input (gpu.mla_decode: tensor cores, 128 heads, BF16 cache), shape and
+// the peaks its fractions divide by as typed metadata (gpu_bench_metadata.h); the names keep their
+// model_input: segments. Without a device one entry reports the runtime's reason as an error and
+// the binary exits 0.
 //   cobench_bench_mla_gpu --benchmark_filter='DeviceCopy|batch:1/context:32768'
 //   cobench_bench_mla_gpu --benchmark_filter='DeviceCopy|kernel:tc/heads:16/cache:fp8/batch:64/'
 #include <benchmark/benchmark.h>
@@ -46,6 +49,7 @@
 #include "kernels/numerics/fp8.h"
 #include "microbench/decode_gpu_bench_common.h"
 #include "microbench/gpu_bench_common.h"
+#include "microbench/gpu_bench_metadata.h"
 
 namespace {
 
@@ -197,9 +201,9 @@ void BM_MlaDecodeGpu(benchmark::State& state, cuda::GpuKernel kernel, std::int64
   const std::vector<float> hout = out.download(), hlse = lse.download();
   for (size_t i = 0; i < hout.size(); ++i)
     if (!std::isfinite(hout[i])) {
-      state.SkipWithError(fmt::format("verification failed: out[{}] is {} (sequence {})", i,
-                                      hout[i], static_cast<std::int64_t>(i) / (heads * kVDims))
-                              .c_str());
+      bench::fail_verification(
+          state, fmt::format("verification failed: out[{}] is {} (sequence {})", i, hout[i],
+                             static_cast<std::int64_t>(i) / (heads * kVDims)));
       return;
     }
   Deviation worst;
@@ -211,19 +215,20 @@ void BM_MlaDecodeGpu(benchmark::State& state, cuda::GpuKernel kernel, std::int64
     worst.bound = std::max(worst.bound, d.bound);
   }
   if (!(worst.bound <= 1.0)) {
-    state.SkipWithError(
+    bench::fail_verification(
+        state,
         fmt::format("verification failed: out error {:.3g} of the largest |out|, lse error {:.3g} "
                     "(bound {:.0e}); {:.3g} x the allowed deviation; {} kernel, {} cache",
                     worst.out, worst.lse, kLseBound, worst.bound, cuda::gpu_kernel_name(kernel),
-                    precision_name(p))
-            .c_str());
+                    precision_name(p)));
     return;
   }
   bench::GpuTimer timer;
   const double seconds = bench::timed_loop(state, timer, call, "BM_MlaDecodeGpu");
   // The kernels are deterministic: the last timed call must have written what was verified.
   if (out.download() != hout || lse.download() != hlse) {
-    state.SkipWithError("verification failed after timing: the output changed between calls");
+    bench::fail_verification(state,
+                             "verification failed after timing: the output changed between calls");
     return;
   }
   const double iters = static_cast<double>(state.iterations());
@@ -249,6 +254,9 @@ void BM_MlaDecodeGpu(benchmark::State& state, cuda::GpuKernel kernel, std::int64
       checked, heads, worst.out, worst.lse, cuda::gpu_kernel_name(kernel), splits, pc.token_bytes,
       flops * 1e-12, rate / 1e9, 100 * rate / copy, copy / 1e9,
       compute_s > memory_s ? "compute" : "memory", flop / bytes, peak.bf16 * 1e-12, peak.how));
+  bench::report(state, bench::gpu::mla_decode_metadata(
+                           {cuda::gpu_kernel_name(kernel), heads, precision_name(p), batch, context,
+                            splits, checked, worst.out, worst.lse, copy, peak}));
 } catch (const std::exception& e) {
   state.SkipWithError(e.what());
 }
@@ -277,10 +285,8 @@ void register_all() {
                           context,
                           // DeepSeek's decode kernel (128 heads, BF16 cache, tensor cores) gives
                           // the model its MLA decode ceilings (topologies/measured_tables.h).
-                          v.kernel == cuda::GpuKernel::kTensorCore && v.heads == 128 &&
-                                  p == KvPrecision::kBf16
-                              ? "/model_input:gpu.mla_decode"
-                              : "")
+                          bench::gpu::model_input_segment(bench::gpu::mla_decode_model_input(
+                              cuda::gpu_kernel_name(v.kernel), v.heads, precision_name(p))))
                   .c_str(),
               BM_MlaDecodeGpu, v.kernel, v.heads, p, batch, context)
               ->UseManualTime()
