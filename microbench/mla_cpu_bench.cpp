@@ -66,6 +66,16 @@ std::string first_non_finite(const std::vector<float>& out, const std::vector<fl
   return "";
 }
 
+// "" when the outputs are finite and within the bounds of the reference, else the message.
+std::string verification_failure(const std::vector<float>& out, const std::vector<float>& lse,
+                                 double error, double lse_error) {
+  if (const std::string e = first_non_finite(out, lse); !e.empty())
+    return "verification failed: " + e;
+  if (!(error <= kOutBound && lse_error <= kLseBound))
+    return fmt::format("verification failed: out error {:.3g}, lse error {:.3g}", error, lse_error);
+  return "";
+}
+
 double g_read_bandwidth = 0;  // B/s, from BM_HostRead or measured on first use
 
 double read_bandwidth() {
@@ -182,14 +192,8 @@ void BM_MlaDecode_Cpu(benchmark::State& state, KvPrecision p, std::int64_t batch
                                    ref_out.data(), ref_lse.data(), kCheckedHeads, kVDims);
     error = std::max(error, e), lse_error = std::max(lse_error, le);
   }
-  if (std::string e = first_non_finite(out, lse); !e.empty()) {
-    bench::fail_verification(state, "verification failed: " + e);
-    return;
-  }
-  if (!(error <= kOutBound && lse_error <= kLseBound)) {
-    bench::fail_verification(
-        state,
-        fmt::format("verification failed: out error {:.3g}, lse error {:.3g}", error, lse_error));
+  if (const std::string e = verification_failure(out, lse, error, lse_error); !e.empty()) {
+    bench::fail_verification(state, e);
     return;
   }
   {
@@ -251,14 +255,8 @@ void BM_GqaDecode_Cpu(benchmark::State& state, GqaShape s, std::int64_t batch,
                   ref_out.data(), ref_lse.data(), s.q_heads, s.head_dim);
     error = std::max(error, e), lse_error = std::max(lse_error, le);
   }
-  if (std::string e = first_non_finite(out, lse); !e.empty()) {
-    bench::fail_verification(state, "verification failed: " + e);
-    return;
-  }
-  if (!(error <= kOutBound && lse_error <= kLseBound)) {
-    bench::fail_verification(
-        state,
-        fmt::format("verification failed: out error {:.3g}, lse error {:.3g}", error, lse_error));
+  if (const std::string e = verification_failure(out, lse, error, lse_error); !e.empty()) {
+    bench::fail_verification(state, e);
     return;
   }
   {

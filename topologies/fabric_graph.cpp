@@ -235,18 +235,21 @@ FabricGraph::FabricGraph(const ClusterSpec& c, const FabricOptions& options)
       add_link(upper(l, s), off_leaf_v_ + l, core_rate, core_latency,
                ft3 ? LinkKind::kAggregationToLeaf : LinkKind::kSpineToLeaf);
   // FT3: aggregation switch j of pod p <-> core (j, c), in the order of aggregation_to_core.
+  // Both directions in the same (p, j, k) order: up first, then down.
+  const auto agg_core_links = [&](bool up) {
+    for (std::int32_t p = 0; p < pods_ && cores_per_group_ > 0; ++p)
+      for (std::int32_t j = 0; j < spines_per_tree_; ++j)
+        for (std::int32_t k = 0; k < cores_per_group_; ++k) {
+          const std::int32_t agg = off_spine_v_ + p * spines_per_tree_ + j;
+          const std::int32_t core = off_core_v_ + j * cores_per_group_ + k;
+          add_link(up ? agg : core, up ? core : agg, core_rate, core_latency,
+                   up ? LinkKind::kAggregationToCore : LinkKind::kCoreToAggregation);
+        }
+  };
   off_agg_core_ = links();
-  for (std::int32_t p = 0; p < pods_ && cores_per_group_ > 0; ++p)
-    for (std::int32_t j = 0; j < spines_per_tree_; ++j)
-      for (std::int32_t k = 0; k < cores_per_group_; ++k)
-        add_link(off_spine_v_ + p * spines_per_tree_ + j, off_core_v_ + j * cores_per_group_ + k,
-                 core_rate, core_latency, LinkKind::kAggregationToCore);
+  agg_core_links(true);
   off_core_agg_ = links();
-  for (std::int32_t p = 0; p < pods_ && cores_per_group_ > 0; ++p)
-    for (std::int32_t j = 0; j < spines_per_tree_; ++j)
-      for (std::int32_t k = 0; k < cores_per_group_; ++k)
-        add_link(off_core_v_ + j * cores_per_group_ + k, off_spine_v_ + p * spines_per_tree_ + j,
-                 core_rate, core_latency, LinkKind::kCoreToAggregation);
+  agg_core_links(false);
 }
 
 void FabricGraph::build_tree_sizing(std::int64_t radix, std::int64_t trees) {

@@ -66,6 +66,28 @@ SimulationOptions simulation_options(const FabricRequest& r, RoutingPolicy p) {
   return o;
 }
 
+// row(section, key, quantity, value, unit[, note]) appends a row to `rep`.
+auto row_adder(Report& rep) {
+  return [&rep](const std::string& section, std::string key, std::string quantity, double v,
+                std::string unit, std::string note = "") {
+    rep.rows.push_back({section, std::move(key), std::move(quantity), std::nullopt, v,
+                        std::move(unit), 0, std::move(note), false});
+  };
+}
+
+// The two rows that set a result on failed links against the healthy fabric's: its bandwidth
+// (`healthy_quantity`, GB/s) under `prefix` + `healthy_key`, and the share lost (`loss_quantity`).
+void add_failure_rows(Report& rep, const std::string& section, const std::string& prefix,
+                      const std::string& healthy_key, const std::string& healthy_quantity,
+                      const std::string& loss_quantity, double healthy_bytes_per_s,
+                      double healthy_time_s, double failed_time_s, double loss_percent) {
+  const auto row = row_adder(rep);
+  row(section, prefix + healthy_key, healthy_quantity, healthy_bytes_per_s / 1e9, "GB/s",
+      fmt::format("time {:.1f} us", healthy_time_s * 1e6));
+  row(section, prefix + "failure_loss", loss_quantity, loss_percent, "%",
+      fmt::format("time x {:.3f}", failed_time_s / healthy_time_s));
+}
+
 // EP dispatch or combine: the traffic's counts, then per policy the time and the per-GPU
 // bandwidths (fabric_ep.h defines them).
 Report ep_report(const ClusterSpec& c, const FabricGraph& g, const FabricGraph& failed,
@@ -76,11 +98,7 @@ Report ep_report(const ClusterSpec& c, const FabricGraph& g, const FabricGraph& 
   Report rep;
   rep.title = fmt::format("{} of {} tokens a GPU on {} GPUs of {}", to_string(r.ep_direction),
                           o.tokens_per_gpu, gpus, c.name);
-  auto row = [&](const std::string& section, std::string key, std::string quantity, double v,
-                 std::string unit, std::string note = "") {
-    rep.rows.push_back({section, std::move(key), std::move(quantity), std::nullopt, v,
-                        std::move(unit), 0, std::move(note), false});
-  };
+  const auto row = row_adder(rep);
   const std::int64_t nodes = gpus / g.gpus_per_node();
   const std::string traffic = fmt::format(
       "Traffic: {} experts ({} a GPU), top-{}, at most {} node(s) a token of {}, hidden {}, "
@@ -116,12 +134,10 @@ Report ep_report(const ClusterSpec& c, const FabricGraph& g, const FabricGraph& 
         "token-node pairs (own node included) x copy / GPUs / time, as DeepEP's test prints");
     if (!failures.empty()) {
       const EpResult healthy = simulate_ep(g, t, ro, fl);
-      row(section, k + "healthy_logical_bw", "logical bandwidth of the healthy fabric",
-          healthy.logical_bw_bytes_per_s / 1e9, "GB/s",
-          fmt::format("time {:.1f} us", healthy.time_s * 1e6));
-      row(section, k + "failure_loss", "bandwidth lost to the failure(s)",
-          100 * (1 - healthy.time_s / res.time_s), "%",
-          fmt::format("time x {:.3f}", res.time_s / healthy.time_s));
+      add_failure_rows(rep, section, k, "healthy_logical_bw",
+                       "logical bandwidth of the healthy fabric",
+                       "bandwidth lost to the failure(s)", healthy.logical_bw_bytes_per_s,
+                       healthy.time_s, res.time_s, 100 * (1 - healthy.time_s / res.time_s));
     }
   }
   return rep;
@@ -183,11 +199,7 @@ Report fabric_report(const ClusterSpec& c, const FabricRequest& r) {
                                    coll.phases.front().flows.size(), coll.ranks, c.name)
                      : fmt::format("{} of {} on {}", to_string(r.kind),
                                    format_bytes(Bytes(r.size_bytes)), c.name);
-  auto row = [&](const std::string& section, std::string key, std::string quantity, double v,
-                 std::string unit, std::string note = "") {
-    rep.rows.push_back({section, std::move(key), std::move(quantity), std::nullopt, v,
-                        std::move(unit), 0, std::move(note), false});
-  };
+  const auto row = row_adder(rep);
   const FabricSizing& sz = g.sizing();
   const std::string fabric =
       fmt::format("Fabric: {} ({} GPUs, {} NICs)", to_string(c.fabric.kind), g.gpus(), g.nics());
@@ -237,12 +249,9 @@ Report fabric_report(const ClusterSpec& c, const FabricRequest& r) {
                : fmt::format("busbw = algbw x {:.4g} (nccl-tests)", bus_factor(r.kind, res.ranks)));
     if (!failures.empty()) {
       const CollectiveResult healthy = simulate_collective(g, coll, ro, fl);
-      row(section, k + "healthy_busbw", "busbw of the healthy fabric",
-          healthy.busbw_bytes_per_s / 1e9, "GB/s",
-          fmt::format("time {:.1f} us", healthy.time_s * 1e6));
-      row(section, k + "failure_loss", "busbw lost to the failure(s)",
-          100 * (1 - res.busbw_bytes_per_s / healthy.busbw_bytes_per_s), "%",
-          fmt::format("time x {:.3f}", res.time_s / healthy.time_s));
+      add_failure_rows(rep, section, k, "healthy_busbw", "busbw of the healthy fabric",
+                       "busbw lost to the failure(s)", healthy.busbw_bytes_per_s, healthy.time_s,
+                       res.time_s, 100 * (1 - res.busbw_bytes_per_s / healthy.busbw_bytes_per_s));
     }
     if (p != RoutingPolicy::kAdaptive) {
       const std::string tier = g.kind() == FabricKind::kFatTree3

@@ -19,16 +19,9 @@ int run(const std::vector<std::string>& argv, const app::CommOptions& common,
   auto world = app::make_world(common.backend);
   if (const std::string e = app::check_in_world(common, world->size()); !e.empty())
     return app::usage_error_in_world("cobench_coll", world->rank(), e);
-  auto watchdog = app::make_watchdog("cobench_coll", world->rank(), common.timeout_s);
-  const coll::NodeLayout layout = coll::discover_layout(*world, common.ranks_per_node);
-  app::inject_fault(common.fault, world->rank(), watchdog.get());
-  app::SuiteOutcome outcome = app::run_coll_suite(*world, layout, watchdog.get(), cli);
-  if (world->rank() == 0 && !common.out.empty()) {
-    results::Results res;
-    res.run = app::comm_run_header(argv, *world, layout);
-    res.records = std::move(outcome.records);
-    fmt::print("# results: {}\n", app::write_results(common.out, res, "coll").string());
-  }
+  const app::CommJob job = app::start_job("cobench_coll", *world, common);
+  app::SuiteOutcome outcome = app::run_coll_suite(*world, job.layout, job.watchdog.get(), cli);
+  app::finish_results(argv, common, *world, job.layout, std::move(outcome.records), "coll");
   return outcome.ok ? 0 : 1;
 }
 

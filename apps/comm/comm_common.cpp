@@ -29,6 +29,23 @@
 
 namespace cobench::app {
 namespace {
+
+// A CLI11 check that `parse` (which throws cobench::Error on bad text) accepts the option's
+// text; the error's message is CLI11's.
+template <class Parse>
+CLI::Validator parser_validator(Parse parse, const std::string& description) {
+  return CLI::Validator(
+      [parse](std::string& text) -> std::string {
+        try {
+          parse(text);
+          return "";
+        } catch (const Error& e) {
+          return e.what();
+        }
+      },
+      description);
+}
+
 #if COBENCH_HAVE_NCCL_BACKEND
 constexpr bool kHaveNccl = true;
 #else
@@ -82,16 +99,7 @@ std::size_t parse_size(const std::string& text) {
 }
 
 CLI::Validator size_option() {
-  return CLI::Validator(
-      [](std::string& text) -> std::string {
-        try {
-          parse_size(text);
-          return "";
-        } catch (const Error& e) {
-          return e.what();
-        }
-      },
-      "SIZE (bytes; K/M/G or units) at most 8G");
+  return parser_validator(parse_size, "SIZE (bytes; K/M/G or units) at most 8G");
 }
 
 Fault parse_fault(const std::string& fault) {
@@ -177,16 +185,7 @@ void add_comm_options(CLI::App& app, CommOptions& o) {
       ->capture_default_str();
   app.add_option("--out", o.out, "Results file, or a directory for a new time-stamped file");
   app.add_option("--fault", o.fault, "Testing: RANK:throw or RANK:hang makes that rank fail")
-      ->check(CLI::Validator(
-          [](std::string& text) -> std::string {
-            try {
-              parse_fault(text);
-              return "";
-            } catch (const Error& e) {
-              return e.what();
-            }
-          },
-          "RANK:throw|RANK:hang"));
+      ->check(parser_validator(parse_fault, "RANK:throw|RANK:hang"));
 }
 
 void check_ep_backend(const std::string& backend) {
@@ -305,6 +304,24 @@ std::filesystem::path write_results(const std::string& out, results::Results& r,
                                     const std::string& tag) {
   if (std::filesystem::is_directory(out)) return results::write_new_run(out, r, tag);
   return write_file_atomic_unique(out, results::to_json(r).dump(2) + "\n");
+}
+
+CommJob start_job(const char* prog, coll::Communicator& world, const CommOptions& o) {
+  CommJob job;
+  job.watchdog = make_watchdog(prog, world.rank(), o.timeout_s);
+  job.layout = coll::discover_layout(world, o.ranks_per_node);
+  inject_fault(o.fault, world.rank(), job.watchdog.get());
+  return job;
+}
+
+void finish_results(const std::vector<std::string>& argv, const CommOptions& o,
+                    const coll::Communicator& world, const coll::NodeLayout& layout,
+                    std::vector<results::Record> records, const std::string& tag) {
+  if (world.rank() != 0 || o.out.empty()) return;
+  results::Results res;
+  res.run = comm_run_header(argv, world, layout);
+  res.records = std::move(records);
+  fmt::print("# results: {}\n", write_results(o.out, res, tag).string());
 }
 
 }  // namespace cobench::app

@@ -109,4 +109,20 @@ bool check_out(const char* prog, const std::string& out);
 std::filesystem::path write_results(const std::string& out, results::Results& r,
                                     const std::string& tag);
 
+/// What a main holds while its suites run: the watchdog and the node layout.
+struct CommJob {
+  std::unique_ptr<coll::Watchdog> watchdog;
+  coll::NodeLayout layout;
+};
+
+/// Starts the job of `prog` on `world` (every rank, after the options were checked): arms the
+/// watchdog (--timeout), discovers the layout (--ranks-per-node), then acts on --fault.
+CommJob start_job(const char* prog, coll::Communicator& world, const CommOptions& o);
+
+/// Rank 0, when --out is given: writes `records` under the job's run header (comm_run_header)
+/// with write_results and prints "# results: <path>". Other ranks and an empty --out do nothing.
+void finish_results(const std::vector<std::string>& argv, const CommOptions& o,
+                    const coll::Communicator& world, const coll::NodeLayout& layout,
+                    std::vector<results::Record> records, const std::string& tag);
+
 }  // namespace cobench::app

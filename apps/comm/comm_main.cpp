@@ -25,16 +25,12 @@ int run(const std::vector<std::string>& argv, const app::CommOptions& common, co
   // Both suites' options are checked before either runs: a typo in the second must not cost the
   // time of the first.
   std::string usage = app::check_in_world(common, world->size());
-  if (usage.empty() && ep.parsed()) try {
-      coll::ep::validate(app::resolve(ep_cli).config, world->size());
-    } catch (const Error& e) {
-      usage = e.what();
-    }
+  if (usage.empty() && ep.parsed()) usage = app::ep_usage_error(ep_cli, world->size());
   if (!usage.empty()) return app::usage_error_in_world("cobench_comm", world->rank(), usage);
-  auto watchdog = app::make_watchdog("cobench_comm", world->rank(), common.timeout_s);
-  const coll::NodeLayout layout = coll::discover_layout(*world, common.ranks_per_node);
-  app::inject_fault(common.fault, world->rank(), watchdog.get());
-  results::Results res;
+  const app::CommJob job = app::start_job("cobench_comm", *world, common);
+  const coll::NodeLayout& layout = job.layout;
+  coll::Watchdog* const watchdog = job.watchdog.get();
+  std::vector<results::Record> records;
   bool ok = true;
   const int suites = static_cast<int>(coll.parsed()) + static_cast<int>(ep.parsed());
   int k = 0;
@@ -42,20 +38,17 @@ int run(const std::vector<std::string>& argv, const app::CommOptions& common, co
     if (!outcome.ok && world->rank() == 0)
       fmt::print(stderr, "cobench_comm: {} failed verification\n", name);
     ok = ok && outcome.ok;
-    res.records.insert(res.records.end(), outcome.records.begin(), outcome.records.end());
+    records.insert(records.end(), outcome.records.begin(), outcome.records.end());
   };
   if (coll.parsed()) {
     if (world->rank() == 0) fmt::print(stderr, "# suite {}/{}: collectives\n", ++k, suites);
-    add("collectives", app::run_coll_suite(*world, layout, watchdog.get(), coll_cli));
+    add("collectives", app::run_coll_suite(*world, layout, watchdog, coll_cli));
   }
   if (ep.parsed()) {
     if (world->rank() == 0) fmt::print(stderr, "# suite {}/{}: ep\n", ++k, suites);
-    add("ep", app::run_ep_suite(*world, layout, watchdog.get(), ep_cli));
+    add("ep", app::run_ep_suite(*world, layout, watchdog, ep_cli));
   }
-  if (world->rank() == 0 && !common.out.empty()) {
-    res.run = app::comm_run_header(argv, *world, layout);
-    fmt::print("# results: {}\n", app::write_results(common.out, res, "comm").string());
-  }
+  app::finish_results(argv, common, *world, layout, std::move(records), "comm");
   return ok ? 0 : 1;
 }
 

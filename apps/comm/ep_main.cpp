@@ -34,22 +34,11 @@ int run(const std::vector<std::string>& argv, const app::CommOptions& common,
   if (!app::check_out("cobench_ep", common.out)) return 1;  // before anything runs
   auto world = app::make_world(common.backend);
   std::string usage = app::check_in_world(common, world->size());
-  if (usage.empty()) try {
-      coll::ep::validate(app::resolve(cli).config, world->size());
-    } catch (const Error& e) {
-      usage = e.what();
-    }
+  if (usage.empty()) usage = app::ep_usage_error(cli, world->size());
   if (!usage.empty()) return app::usage_error_in_world("cobench_ep", world->rank(), usage);
-  auto watchdog = app::make_watchdog("cobench_ep", world->rank(), common.timeout_s);
-  const coll::NodeLayout layout = coll::discover_layout(*world, common.ranks_per_node);
-  app::inject_fault(common.fault, world->rank(), watchdog.get());
-  app::SuiteOutcome outcome = app::run_ep_suite(*world, layout, watchdog.get(), cli);
-  if (world->rank() == 0 && !common.out.empty()) {
-    results::Results res;
-    res.run = app::comm_run_header(argv, *world, layout);
-    res.records = std::move(outcome.records);
-    fmt::print("# results: {}\n", app::write_results(common.out, res, "ep").string());
-  }
+  const app::CommJob job = app::start_job("cobench_ep", *world, common);
+  app::SuiteOutcome outcome = app::run_ep_suite(*world, job.layout, job.watchdog.get(), cli);
+  app::finish_results(argv, common, *world, job.layout, std::move(outcome.records), "ep");
   return outcome.ok ? 0 : 1;
 }
 

@@ -9,6 +9,7 @@
 #include "apps/cobench/cli_checks.h"
 #include "apps/comm/comm_common.h"
 #include "collectives/ep/ep_report.h"
+#include "core/error.h"
 
 namespace cobench::app {
 
@@ -78,6 +79,15 @@ coll::ep::EpBenchOptions resolve(const EpCli& c) {
   opt.flat = c.impl != "hierarchical";
   opt.hierarchical = c.impl != "flat";
   return opt;
+}
+
+std::string ep_usage_error(const EpCli& c, int ranks) {
+  try {
+    coll::ep::validate(resolve(c).config, ranks);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
 }
 
 SuiteOutcome run_ep_suite(coll::Communicator& world, const coll::NodeLayout& layout,

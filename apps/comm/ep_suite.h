@@ -24,6 +24,9 @@ void add_ep_options(CLI::App& app, EpCli& c);
 /// The benchmark options the command line means.
 coll::ep::EpBenchOptions resolve(const EpCli& c);
 
+/// "" when the EP options can run on `ranks` ranks (coll::ep::validate), else its message.
+std::string ep_usage_error(const EpCli& c, int ranks);
+
 /// Runs flat and/or hierarchical dispatch/combine on every rank; rank 0 prints the table.
 SuiteOutcome run_ep_suite(coll::Communicator& world, const coll::NodeLayout& layout,
                           coll::Watchdog* watchdog, const EpCli& c);

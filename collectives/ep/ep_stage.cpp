@@ -22,6 +22,33 @@ std::vector<std::size_t> scaled(const std::vector<std::size_t>& v, std::size_t k
   return out;
 }
 
+// Moves the host records `from` into `to` through `send_buf` and `recv_buf` (reserved before the
+// clock starts): copied in (staging), the all_to_allv up to synchronize() (communication), copied
+// out (staging). Counts and displacements are in records of `record_bytes`.
+StageTimes move_records(Communicator& comm, const std::vector<std::byte>& from,
+                        std::vector<std::byte>& to, StageBuffer& send_buf, StageBuffer& recv_buf,
+                        const std::vector<std::size_t>& send_counts,
+                        const std::vector<std::size_t>& send_displs,
+                        const std::vector<std::size_t>& recv_counts,
+                        const std::vector<std::size_t>& recv_displs, std::size_t record_bytes) {
+  StageTimes t;
+  std::byte* const send_ptr = send_buf.reserve(comm, from.size());
+  std::byte* const recv_ptr = recv_buf.reserve(comm, to.size());
+  auto t0 = Clock::now();
+  comm.copy_from_host(send_ptr, from.data(), from.size());
+  t.staging_s += seconds_since(t0);
+  t0 = Clock::now();
+  comm.all_to_allv(send_ptr, scaled(send_counts, record_bytes), scaled(send_displs, record_bytes),
+                   recv_ptr, scaled(recv_counts, record_bytes), scaled(recv_displs, record_bytes),
+                   DataType::kUInt8);
+  comm.synchronize();
+  t.communication_s += seconds_since(t0);
+  t0 = Clock::now();
+  comm.copy_to_host(to.data(), recv_ptr, to.size());
+  t.staging_s += seconds_since(t0);
+  return t;
+}
+
 }  // namespace
 
 StageBuffer::~StageBuffer() {
@@ -75,20 +102,8 @@ StageTimes ExchangeStage::exchange(Communicator& comm, std::size_t record_bytes)
     received += recv_counts[p];
   }
   recv.resize(received * record_bytes);
-  std::byte* const send_buf = send_buf_.reserve(comm, send.size());
-  std::byte* const recv_buf = recv_buf_.reserve(comm, recv.size());
-  t0 = Clock::now();
-  comm.copy_from_host(send_buf, send.data(), send.size());
-  t.staging_s += seconds_since(t0);
-  t0 = Clock::now();
-  comm.all_to_allv(send_buf, scaled(send_counts, record_bytes), scaled(send_displs, record_bytes),
-                   recv_buf, scaled(recv_counts, record_bytes), scaled(recv_displs, record_bytes),
-                   DataType::kUInt8);
-  comm.synchronize();
-  t.communication_s += seconds_since(t0);
-  t0 = Clock::now();
-  comm.copy_to_host(recv.data(), recv_buf, recv.size());
-  t.staging_s += seconds_since(t0);
+  t += move_records(comm, send, recv, send_buf_, recv_buf_, send_counts, send_displs, recv_counts,
+                    recv_displs, record_bytes);
   return t;
 }
 
@@ -96,23 +111,9 @@ StageTimes ExchangeStage::reverse(Communicator& comm, const std::vector<std::byt
                                   std::vector<std::byte>& back_recv, std::size_t record_bytes) {
   COBENCH_CHECK(back_send.size() == received * record_bytes,
                 "the reverse exchange needs one record per received record");
-  StageTimes t;
   back_recv.resize(sent * record_bytes);
-  std::byte* const send_buf = back_send_buf_.reserve(comm, back_send.size());
-  std::byte* const recv_buf = back_recv_buf_.reserve(comm, back_recv.size());
-  auto t0 = Clock::now();
-  comm.copy_from_host(send_buf, back_send.data(), back_send.size());
-  t.staging_s += seconds_since(t0);
-  t0 = Clock::now();
-  comm.all_to_allv(send_buf, scaled(recv_counts, record_bytes), scaled(recv_displs, record_bytes),
-                   recv_buf, scaled(send_counts, record_bytes), scaled(send_displs, record_bytes),
-                   DataType::kUInt8);
-  comm.synchronize();
-  t.communication_s += seconds_since(t0);
-  t0 = Clock::now();
-  comm.copy_to_host(back_recv.data(), recv_buf, back_recv.size());
-  t.staging_s += seconds_since(t0);
-  return t;
+  return move_records(comm, back_send, back_recv, back_send_buf_, back_recv_buf_, recv_counts,
+                      recv_displs, send_counts, send_displs, record_bytes);
 }
 
 }  // namespace cobench::coll::ep

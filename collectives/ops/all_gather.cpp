@@ -2,28 +2,13 @@
 // all_gather: recv[r * count + i] = send of rank r [i], `count` elements per rank; in place with
 // send == recv + rank * count. S = the gathered buffer (n * count), busbw factor (n - 1) / n.
 #include "collectives/ops/collective_op.h"
-#include "collectives/pattern.h"
+#include "collectives/ops/op_parts.h"
 
 namespace cobench::coll {
 namespace {
 
-double factor(int ranks) { return static_cast<double>(ranks - 1) / ranks; }
-
-CollectiveCounts counts(std::size_t count, std::size_t type_size, int ranks) {
-  const auto n = static_cast<std::size_t>(ranks);
-  CollectiveCounts k;
-  k.param = k.send = count / n;
-  k.recv = k.param * n;
-  k.bytes = k.recv * type_size;
-  return k;
-}
-
 std::vector<double> expected(std::size_t count, std::uint64_t seed, int /*rank*/, int ranks) {
-  std::vector<double> out(count * static_cast<std::size_t>(ranks));
-  for (int r = 0; r < ranks; ++r)
-    for (std::size_t i = 0; i < count; ++i)
-      out[static_cast<std::size_t>(r) * count + i] = pattern_value(seed, r, i);
-  return out;
+  return op_parts::gathered(count, seed, ranks, 0);
 }
 
 void call(Communicator& comm, const void* send, void* recv, std::size_t count, DataType t) {
@@ -33,13 +18,7 @@ void call(Communicator& comm, const void* send, void* recv, std::size_t count, D
 }  // namespace
 
 const CollectiveOp kAllGatherOp{
-    "all_gather",          // name
-    true,                  // in the default sweep
-    InPlace::kSendAtRank,  // in place
-    factor,
-    counts,
-    expected,
-    call,
-};
+    "all_gather", true, InPlace::kSendAtRank, op_parts::factor_ring, op_parts::counts_gathered,
+    expected,     call};
 
 }  // namespace cobench::coll

@@ -2,26 +2,15 @@
 // broadcast: every rank's recv[i] = send of the root [i], `count` elements, root 0; in place with
 // send == recv. S = the buffer, busbw factor 1 (nccl-tests). Run only when named.
 #include "collectives/ops/collective_op.h"
-#include "collectives/pattern.h"
+#include "collectives/ops/op_parts.h"
 
 namespace cobench::coll {
 namespace {
 
 constexpr int kRoot = 0;
 
-double factor(int /*ranks*/) { return 1; }
-
-CollectiveCounts counts(std::size_t count, std::size_t type_size, int /*ranks*/) {
-  CollectiveCounts k;
-  k.send = k.recv = k.param = count;
-  k.bytes = count * type_size;
-  return k;
-}
-
 std::vector<double> expected(std::size_t count, std::uint64_t seed, int /*rank*/, int /*ranks*/) {
-  std::vector<double> out(count);
-  for (std::size_t i = 0; i < count; ++i) out[i] = pattern_value(seed, kRoot, i);
-  return out;
+  return op_parts::copied(count, seed, kRoot);
 }
 
 void call(Communicator& comm, const void* send, void* recv, std::size_t count, DataType t) {
@@ -31,13 +20,7 @@ void call(Communicator& comm, const void* send, void* recv, std::size_t count, D
 }  // namespace
 
 const CollectiveOp kBroadcastOp{
-    "broadcast",           // name
-    false,                 // in the default sweep
-    InPlace::kSameBuffer,  // in place
-    factor,
-    counts,
-    expected,
-    call,
-};
+    "broadcast", false, InPlace::kSameBuffer, op_parts::factor_one, op_parts::counts_whole,
+    expected,    call};
 
 }  // namespace cobench::coll

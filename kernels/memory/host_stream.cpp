@@ -70,6 +70,22 @@ COBENCH_AVX2 void triad_avx2(const double* a, const double* b, double* c, std::i
 }
 #endif
 
+// The read, write and triad passes of one instruction set (copy is memcpy for both).
+struct StreamKernels {
+  double (*read)(const double* a, std::int64_t n);
+  void (*write)(double* w, std::int64_t n);
+  void (*triad)(const double* a, const double* b, double* c, std::int64_t n);
+};
+
+StreamKernels stream_kernels(bool avx2) {
+#if defined(__x86_64__)
+  if (avx2) return {read_avx2, write_avx2, triad_avx2};
+#else
+  (void)avx2;
+#endif
+  return {read_portable, write_portable, triad_portable};
+}
+
 bool have_avx2() {
 #if defined(__x86_64__)
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -216,36 +232,19 @@ struct HostStream::Impl {
   void pass(int id) {
     Slice& s = slices[static_cast<size_t>(id)];
     if (!s.w) return;
-#if defined(__x86_64__)
-    if (avx2) {
-      switch (op) {
-        case StreamOp::kRead:
-          s.sum = read_avx2(s.a, s.n);
-          return;
-        case StreamOp::kWrite:
-          write_avx2(s.w, s.n);
-          return;
-        case StreamOp::kCopy:
-          std::memcpy(s.c, s.a, static_cast<size_t>(s.n) * sizeof(double));
-          return;
-        case StreamOp::kTriad:
-          triad_avx2(s.a, s.b, s.c, s.n);
-          return;
-      }
-    }
-#endif
+    const StreamKernels k = stream_kernels(avx2);
     switch (op) {
       case StreamOp::kRead:
-        s.sum = read_portable(s.a, s.n);
+        s.sum = k.read(s.a, s.n);
         return;
       case StreamOp::kWrite:
-        write_portable(s.w, s.n);
+        k.write(s.w, s.n);
         return;
       case StreamOp::kCopy:
         std::memcpy(s.c, s.a, static_cast<size_t>(s.n) * sizeof(double));
         return;
       case StreamOp::kTriad:
-        triad_portable(s.a, s.b, s.c, s.n);
+        k.triad(s.a, s.b, s.c, s.n);
         return;
     }
   }

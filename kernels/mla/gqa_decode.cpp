@@ -79,9 +79,7 @@ void fill_random(GqaCache& c, std::uint64_t seed, int threads) {
 
 GqaCache make_benchmark_cache(const GqaShape& s, std::int64_t batch, std::int64_t context,
                               std::int64_t nan_slots, std::uint64_t seed) {
-  GqaCache c = make_gqa_cache(
-      s, std::vector<std::int64_t>(static_cast<size_t>(batch),
-                                   benchmark_cache_capacity(batch, context, nan_slots)));
+  GqaCache c = make_gqa_cache(s, benchmark_cache_capacities(batch, context, nan_slots));
   fill_random(c, seed);
   for (std::int64_t seq = 0; seq < batch; ++seq) {
     for (std::int64_t t = context; t < context + nan_slots; ++t)

@@ -179,20 +179,18 @@ void fill_random(MlaCache& c, std::uint64_t seed, int threads) {
   p.lengths = p.capacity;
 }
 
-std::int64_t benchmark_cache_capacity(std::int64_t batch, std::int64_t context,
-                                      std::int64_t nan_slots) {
+std::vector<std::int64_t> benchmark_cache_capacities(std::int64_t batch, std::int64_t context,
+                                                     std::int64_t nan_slots) {
   COBENCH_CHECK(batch >= 1 && context >= 1 && nan_slots >= 0,
                 fmt::format("a benchmark cache needs batch >= 1, context >= 1 and nan_slots >= 0, "
                             "got {}, {}, {}",
                             batch, context, nan_slots));
-  return context + nan_slots;
+  return std::vector<std::int64_t>(static_cast<size_t>(batch), context + nan_slots);
 }
 
 MlaCache make_benchmark_cache(KvPrecision p, std::int64_t batch, std::int64_t context,
                               std::int64_t nan_slots, std::uint64_t seed) {
-  MlaCache c = make_mla_cache(
-      p, std::vector<std::int64_t>(static_cast<size_t>(batch),
-                                   benchmark_cache_capacity(batch, context, nan_slots)));
+  MlaCache c = make_mla_cache(p, benchmark_cache_capacities(batch, context, nan_slots));
   fill_random(c, seed);
   for (std::int64_t s = 0; s < batch; ++s) {
     for (std::int64_t t = context; t < context + nan_slots; ++t)

@@ -93,9 +93,10 @@ void append_tokens(MlaCache& c, std::int64_t seq, const float* kv, std::int64_t 
 void fill_random(MlaCache& c, std::uint64_t seed, int threads = 0);
 
 /// Throws cobench::Error unless batch >= 1, context >= 1 and nan_slots >= 0 (the arguments of
-/// the make_benchmark_cache functions, MLA's and GQA's); returns the capacity per sequence.
-std::int64_t benchmark_cache_capacity(std::int64_t batch, std::int64_t context,
-                                      std::int64_t nan_slots);
+/// the make_benchmark_cache functions, MLA's and GQA's); returns the capacities of the `batch`
+/// sequences, context + nan_slots each.
+std::vector<std::int64_t> benchmark_cache_capacities(std::int64_t batch, std::int64_t context,
+                                                     std::int64_t nan_slots);
 
 /// A benchmark's cache: `batch` sequences of `context` tokens of fill_random values (seeded), each
 /// followed by `nan_slots` unwritten (NaN) slots that a read past the length would reach.

@@ -86,21 +86,7 @@ COBENCH_HD inline std::uint16_t encode_minifloat(float x, MinifloatFormat f, Ove
   const int exponent = static_cast<int>(abs >> 23) - 127;
   const int max_exponent = static_cast<int>(max_finite >> mant_bits) - bias;
   if (exponent > max_exponent + 1) return static_cast<std::uint16_t>(saturated);
-  const std::uint32_t significand = (abs & 0x7FFFFFu) | 0x800000u;  // 24 bits
-  const int min_exponent = 1 - bias;
-  // Bits of the significand to drop: more below the least normal (subnormal results).
-  const int shift = 23 - mant_bits + (exponent < min_exponent ? min_exponent - exponent : 0);
-  if (shift > 25) return static_cast<std::uint16_t>(sign);  // below half the least subnormal
-  std::uint32_t rounded = significand >> shift;
-  const std::uint32_t rest = significand & ((1u << shift) - 1u);
-  const std::uint32_t half = 1u << (shift - 1);
-  if (rest > half || (rest == half && (rounded & 1u))) ++rounded;
-  // A normal result adds its exponent field; the implicit bit carries into it on round-up.
-  // A subnormal result is the rounded value itself (rounding up to 2^M gives the least normal).
-  std::uint32_t code = exponent < min_exponent
-                           ? rounded
-                           : (static_cast<std::uint32_t>(exponent + bias) << mant_bits) + rounded -
-                                 (1u << mant_bits);
+  std::uint32_t code = minifloat_magnitude_code(abs, mant_bits, bias);
   if (code > max_finite) code = overflow == Overflow::kSaturate ? max_finite : overflow_code;
   return static_cast<std::uint16_t>(sign | code);
 }

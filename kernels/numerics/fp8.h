@@ -32,6 +32,30 @@ COBENCH_HD inline float bits_float(std::uint32_t u) {
   return f;
 }
 
+/// The magnitude code, before any overflow clamp, of the finite float with bits `abs` (sign
+/// cleared, a normal float: abs >= 0x00800000) in a format with `mant_bits` mantissa bits and
+/// exponent bias `bias`, rounded to nearest even; 0 below half the least subnormal. A code above
+/// the format's largest finite one is an overflow for the caller to clamp. Shared by encode_fp8
+/// and exmy.h's encode_minifloat.
+COBENCH_HD inline std::uint32_t minifloat_magnitude_code(std::uint32_t abs, int mant_bits,
+                                                         int bias) {
+  const int exponent = static_cast<int>(abs >> 23) - 127;
+  const std::uint32_t significand = (abs & 0x7FFFFFu) | 0x800000u;  // 24 bits
+  const int min_exponent = 1 - bias;
+  // Bits of the significand to drop: more below the smallest normal (subnormal results).
+  const int shift = 23 - mant_bits + (exponent < min_exponent ? min_exponent - exponent : 0);
+  if (shift > 25) return 0;  // below half the least subnormal
+  std::uint32_t rounded = significand >> shift;
+  const std::uint32_t rest = significand & ((1u << shift) - 1u);
+  const std::uint32_t half = 1u << (shift - 1);
+  if (rest > half || (rest == half && (rounded & 1u))) ++rounded;
+  // A normal result adds its exponent field; the implicit bit carries into it on round-up.
+  // A subnormal result is the rounded value itself (rounding up to 2^M gives the least normal).
+  return exponent < min_exponent ? rounded
+                                 : (static_cast<std::uint32_t>(exponent + bias) << mant_bits) +
+                                       rounded - (1u << mant_bits);
+}
+
 /// Encodes `x` as FP8 (round to nearest even).
 COBENCH_HD inline std::uint8_t encode_fp8(float x, Fp8Format format, Overflow overflow) {
   const bool e4m3 = format == Fp8Format::kE4M3;
@@ -49,21 +73,7 @@ COBENCH_HD inline std::uint8_t encode_fp8(float x, Fp8Format format, Overflow ov
   if (abs < 0x00800000u) return static_cast<std::uint8_t>(sign);  // far below the least subnormal
   const int exponent = static_cast<int>(abs >> 23) - 127;
   if (exponent + bias > 2 * bias + 2) return static_cast<std::uint8_t>(saturated);
-  const std::uint32_t significand = (abs & 0x7FFFFFu) | 0x800000u;  // 24 bits
-  const int min_exponent = 1 - bias;
-  // Bits of the significand to drop: more below the smallest normal (subnormal results).
-  int shift = 23 - mant_bits + (exponent < min_exponent ? min_exponent - exponent : 0);
-  if (shift > 25) return static_cast<std::uint8_t>(sign);  // below half the least subnormal
-  std::uint32_t rounded = significand >> shift;
-  const std::uint32_t rest = significand & ((1u << shift) - 1u);
-  const std::uint32_t half = 1u << (shift - 1);
-  if (rest > half || (rest == half && (rounded & 1u))) ++rounded;
-  // A normal result adds its exponent field; the implicit bit carries into it on round-up.
-  // A subnormal result is the rounded value itself (rounding up to 2^M gives the least normal).
-  std::uint32_t code = exponent < min_exponent
-                           ? rounded
-                           : (static_cast<std::uint32_t>(exponent + bias) << mant_bits) + rounded -
-                                 (1u << mant_bits);
+  std::uint32_t code = minifloat_magnitude_code(abs, mant_bits, bias);
   if (code > max_finite) code = overflow == Overflow::kSaturate ? max_finite : overflow_code;
   return static_cast<std::uint8_t>(sign | code);
 }
