@@ -16,6 +16,7 @@
 #include <cmath>
 #include <string>
 
+#include "core/ep_payload.h"
 #include "core/nvtx.h"
 #include "topologies/data_files.h"
 #include "topologies/fabric_ep.h"
@@ -73,7 +74,8 @@ void BM_EpDispatchRouting16384(benchmark::State& state) {
   const EpTraffic check = ep_traffic(g, g.gpus(), o, EpDirection::kDispatch);
   const double nodes_a_token =
       static_cast<double>(check.token_node_pairs) / static_cast<double>(check.tokens);
-  const double nic_bytes = static_cast<double>(check.remote_token_node_pairs) * 7392;
+  const double nic_bytes = static_cast<double>(check.remote_token_node_pairs) *
+                           cobench::ep_dispatch_payload_bytes(o.hidden);
   bool flows_ok = true;
   for (const Flow& f : check.flows) flows_ok = flows_ok && f.bytes > 0;
   if (check.tokens != 16384LL * 256 || nodes_a_token > 4 || nodes_a_token < 1 ||
