@@ -10,7 +10,8 @@ import math
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
+
+from dashboard.figure import Figure, bar, scatter
 
 
 def esc(value) -> str:
@@ -134,8 +135,8 @@ def log_axis(low: float, high: float) -> dict:
     return {"type": "log", "automargin": True, "dtick": 1 if decades >= 2 else "D2"}
 
 
-def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, bars: bool = False,
-            **axes) -> go.Figure:
+def _layout(fig: Figure, title: str, x_title: str, y_title: str, bars: bool = False,
+            **axes) -> Figure:
     if bars:  # peak markers (offsetgroup) over their bars
         fig.update_layout(barmode="group", scattermode="group")
     fig.update_layout(title=esc(title), template="plotly_white",
@@ -146,16 +147,16 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, bars: bool =
     return fig
 
 
-def _peak_trace(x: list, peaks: list[float], names: list, label: str) -> go.Scatter:
+def _peak_trace(x: list, peaks: list[float], names: list, label: str) -> dict:
     """Peak markers; in a grouped bar chart (scattermode group) they sit over their bars."""
     hover = [f"{esc(label)}<br>peak: {esc(n)}" for n in names]
-    return go.Scatter(x=column(x), y=column(peaks), mode="markers", name=f"peak: {esc(label)}",
-                      offsetgroup=esc(label),
-                      marker={"symbol": "line-ew-open", "size": 22, "line": {"width": 3}},
-                      hovertext=column(hover), hoverinfo="text+y")
+    return scatter(x=column(x), y=column(peaks), mode="markers", name=f"peak: {esc(label)}",
+                   offsetgroup=esc(label),
+                   marker={"symbol": "line-ew-open", "size": 22, "line": {"width": 3}},
+                   hovertext=column(hover), hoverinfo="text+y")
 
 
-def _with_peaks(fig: go.Figure, rows: pd.DataFrame, x: list, label: str, factor: float) -> None:
+def _with_peaks(fig: Figure, rows: pd.DataFrame, x: list, label: str, factor: float) -> None:
     has = rows["peak_value"].notna().to_numpy()
     if has.any():
         xs = [v for v, h in zip(x, has) if h]
@@ -183,7 +184,7 @@ def gemm_shape(params: dict, benchmark: str) -> tuple[float, str]:
     return math.inf, benchmark.split("/", 1)[-1]
 
 
-def gemm_figure(rows: pd.DataFrame, title: str) -> go.Figure | None:
+def gemm_figure(rows: pd.DataFrame, title: str) -> Figure | None:
     """TFLOP/s by shape (m×n×k), one bar series per implementation and precision."""
     rows = rows[rows["unit"] == "FLOP/s"]
     if rows.empty:
@@ -196,18 +197,18 @@ def gemm_figure(rows: pd.DataFrame, title: str) -> go.Figure | None:
         shapes = shapes[:MAX_LINES]
         rows = rows[rows["shape"].isin(set(shapes))]
     order = [esc(s[1]) for s in shapes]
-    fig = go.Figure()
+    fig = Figure()
     for (series, metric), g in rows.groupby([rows["benchmark"].map(base_name), "metric"]):
         label = series if metric == "gemm_flop_per_s" else f"{series} {metric}"
         x = [esc(s[1]) for s in items(g["shape"])]
-        fig.add_trace(go.Bar(x=column(x), y=column(g["median"] * 1e-12), name=esc(label),
-                             offsetgroup=esc(label), hovertext=column(_fraction_hover(g))))
+        fig.add_trace(bar(x=column(x), y=column(g["median"] * 1e-12), name=esc(label),
+                          offsetgroup=esc(label), hovertext=column(_fraction_hover(g))))
         _with_peaks(fig, g, x, label, 1e-12)
     return _layout(fig, title, "shape (m×n×k)", axis_title("throughput", "FLOP/s"),
                    bars=True, xaxis=category_axis(order))
 
 
-def bandwidth_figures(rows: pd.DataFrame, title: str) -> list[go.Figure]:
+def bandwidth_figures(rows: pd.DataFrame, title: str) -> list[Figure]:
     """GB/s: over context (log) where records have a context parameter, one line per benchmark
     and its other parameters; the rest as bars by benchmark."""
     rows = rows[rows["unit"] == "B/s"]
@@ -236,17 +237,17 @@ def _first_lines(rows: pd.DataFrame, title: str) -> tuple[pd.DataFrame, str]:
             f"{title} (first {MAX_LINES} of {len(labels)} series by name)")
 
 
-def _context_figure(rows: pd.DataFrame, title: str) -> go.Figure:
+def _context_figure(rows: pd.DataFrame, title: str) -> Figure:
     labels = [f"{base_name(b)} {params_label(p, {'context'})} {m}" for b, p, m in
               zip(items(rows["benchmark"]), items(rows["params"]), items(rows["metric"]))]
     rows = rows.assign(context=[as_number(p["context"]) for p in items(rows["params"])],
                        label=labels)
     rows, title = _first_lines(rows, title)
-    fig = go.Figure()
+    fig = Figure()
     for label, g in rows.sort_values("context").groupby("label"):
         x = items(g["context"])
-        fig.add_trace(go.Scatter(x=column(x), y=column(g["median"] * 1e-9), mode="lines+markers",
-                                 name=esc(label), hovertext=column(_fraction_hover(g))))
+        fig.add_trace(scatter(x=column(x), y=column(g["median"] * 1e-9), mode="lines+markers",
+                              name=esc(label), hovertext=column(_fraction_hover(g))))
         _with_peaks(fig, g, x, label, 1e-9)
     return _layout(fig, title, "context (tokens, log scale)", axis_title("bandwidth", "B/s"),
                    xaxis=log_axis(rows["context"].min(), rows["context"].max()))
@@ -260,22 +261,22 @@ def readable(benchmark: str, params: dict) -> str:
     return f"{base_name(benchmark)} {shown}" if shown else base_name(benchmark)
 
 
-def _bar_figure(rows: pd.DataFrame, title: str) -> go.Figure:
-    fig = go.Figure()
+def _bar_figure(rows: pd.DataFrame, title: str) -> Figure:
+    fig = Figure()
     rows = rows.assign(label=[esc(readable(b, p))
                               for b, p in zip(items(rows["benchmark"]), items(rows["params"]))])
     rows, title = _first_lines(rows, title)
     order = sorted(set(items(rows["label"])))
     for metric, g in rows.groupby("metric"):
         x = items(g["label"])
-        fig.add_trace(go.Bar(x=column(x), y=column(g["median"] * 1e-9), name=esc(metric),
-                             offsetgroup=esc(metric), hovertext=column(_fraction_hover(g))))
+        fig.add_trace(bar(x=column(x), y=column(g["median"] * 1e-9), name=esc(metric),
+                          offsetgroup=esc(metric), hovertext=column(_fraction_hover(g))))
         _with_peaks(fig, g, x, metric, 1e-9)
     return _layout(fig, title, "benchmark", axis_title("bandwidth", "B/s"),
                    bars=True, xaxis=category_axis(order))
 
 
-def collectives_figure(rows: pd.DataFrame, title: str) -> go.Figure | None:
+def collectives_figure(rows: pd.DataFrame, title: str) -> Figure | None:
     """busbw over message size (log), one line per collective, placement, backend and ranks."""
     rows = rows[(rows["metric"] == "busbw") & (rows["unit"] == "B/s")]
     rows = rows[mask(rows["params"], lambda p: (as_number(p.get("bytes")) or 0) > 0)]
@@ -288,11 +289,11 @@ def collectives_figure(rows: pd.DataFrame, title: str) -> go.Figure | None:
                for b, p, be in zip(items(rows["benchmark"]), items(rows["params"]),
                                    items(rows["backend"]))])
     rows, title = _first_lines(rows, title)
-    fig = go.Figure()
+    fig = Figure()
     for label, g in rows.sort_values("size").groupby("label"):
         x = items(g["size"])
-        fig.add_trace(go.Scatter(x=column(x), y=column(g["median"] * 1e-9), mode="lines+markers",
-                                 name=esc(label), hovertext=column(_fraction_hover(g))))
+        fig.add_trace(scatter(x=column(x), y=column(g["median"] * 1e-9), mode="lines+markers",
+                              name=esc(label), hovertext=column(_fraction_hover(g))))
         _with_peaks(fig, g, x, label, 1e-9)
     return _layout(fig, title, "message size (bytes, log scale)", axis_title("busbw", "B/s"),
                    xaxis=log_axis(rows["size"].min(), rows["size"].max()))
@@ -309,7 +310,7 @@ def ep_label(params: dict, benchmark: str) -> str:
     return label
 
 
-def ep_figure(rows: pd.DataFrame, title: str) -> go.Figure | None:
+def ep_figure(rows: pd.DataFrame, title: str) -> Figure | None:
     """Dispatch and combine: physical and DeepEP-logical GB/s per link class."""
     rows = rows[rows["metric"].isin(EP_METRICS) & (rows["unit"] == "B/s")]
     if rows.empty:
@@ -317,64 +318,64 @@ def ep_figure(rows: pd.DataFrame, title: str) -> go.Figure | None:
     rows = rows.assign(label=[esc(ep_label(p, b))
                               for p, b in zip(items(rows["params"]), items(rows["benchmark"]))])
     order = sorted(set(items(rows["label"])))
-    fig = go.Figure()
+    fig = Figure()
     for metric in EP_METRICS:
         g = rows[rows["metric"] == metric]
         if g.empty:
             continue
         x = items(g["label"])
-        fig.add_trace(go.Bar(x=column(x), y=column(g["median"] * 1e-9), name=esc(metric),
-                             offsetgroup=esc(metric), hovertext=column(_fraction_hover(g))))
+        fig.add_trace(bar(x=column(x), y=column(g["median"] * 1e-9), name=esc(metric),
+                          offsetgroup=esc(metric), hovertext=column(_fraction_hover(g))))
         _with_peaks(fig, g, x, metric, 1e-9)
     return _layout(fig, title, "phase / implementation, tokens per rank × ranks / nodes",
                    axis_title("bandwidth per rank", "B/s"),
                    bars=True, xaxis=category_axis(order))
 
 
-def model_ratio_figure(table: pd.DataFrame, title: str) -> go.Figure | None:
+def model_ratio_figure(table: pd.DataFrame, title: str) -> Figure | None:
     """measured / datasheet of each model input whose datasheet value is known."""
     known = table[table["datasheet"].notna() & (table["datasheet"] != 0)]
     if known.empty:
         return None
     x = [esc(f"{i} ({b})") for i, b in zip(known["input"], known["benchmark"])]
-    fig = go.Figure(go.Bar(x=x, y=list(known["measured"] / known["datasheet"]),
-                           name="measured / datasheet"))
-    fig.add_hline(y=1.0, line_dash="dash")
+    fig = Figure(bar(x=x, y=list(known["measured"] / known["datasheet"]),
+                     name="measured / datasheet"))
+    fig.add_hline(1.0, "dash")
     return _layout(fig, title, "model input (record)",
                    "measured / datasheet (dimensionless; 1 = datasheet)")
 
 
 def cluster_figure(clusters: list[dict], key: str, label: str, factor: float,
-                   title: str) -> go.Figure | None:
+                   title: str) -> Figure | None:
     """One quantity of the side-by-side analysis: a bar per cluster."""
     have = [c for c in clusters if as_number(c.get(key)) is not None]
     if not have:
         return None
-    fig = go.Figure(go.Bar(x=column(esc(c.get("cluster", "")) for c in have),
-                           y=column(as_number(c[key]) * factor for c in have), name=esc(label)))
+    fig = Figure(bar(x=column(esc(c.get("cluster", "")) for c in have),
+                     y=column(as_number(c[key]) * factor for c in have), name=esc(label)))
     return _layout(fig, title, "cluster", f"{label} (as computed by cobench analyze)",
                    xaxis={"automargin": True})
 
 
-def history_figure(series: dict, title: str) -> go.Figure | None:
+def history_figure(series: dict, title: str) -> Figure | None:
     """A benchmark's median over run time; change points marked by a line and an X."""
     points = sorted(series["points"], key=lambda p: p["utc_time"])
     if not points:
         return None
     factor, _, _ = scale(series["unit"])
-    fig = go.Figure(go.Scatter(
+    fig = Figure(scatter(
         x=[utc(p["utc_time"]) for p in points], y=[p["median"] * factor for p in points],
         mode="lines+markers", name=esc(series["metric"]),
         hovertext=[esc(f"{p['file']} @ {p.get('git_commit', '')}") for p in points]))
     cps = series.get("change_points") or []
     if cps:
-        fig.add_trace(go.Scatter(
+        fig.add_trace(scatter(
             x=[utc(c["utc_time"]) for c in cps], y=[c["after_median"] * factor for c in cps],
             mode="markers", name="change point",
             marker={"symbol": "x", "size": 14, "color": "#c00"},
             hovertext=[esc(f"{100 * c['relative_change']:+.1f}% (p = {c['p_value']:.3g}) at "
                            f"{c.get('git_commit', '')}") for c in cps]))
         for c in cps:
-            fig.add_vline(x=utc(c["utc_time"]), line_dash="dot", line_color="#c00")
+            fig.add_vline(utc(c["utc_time"]), "dot", "#c00")
     return _layout(fig, title, "run time (UTC)", axis_title(series["metric"], series["unit"]),
                    xaxis={"type": "date"})

@@ -5,10 +5,10 @@ machine's value as a ratio to the first machine's (machines in name order)."""
 from __future__ import annotations
 
 import pandas as pd
-import plotly.graph_objects as go
 
 from dashboard.charts import (axis_title, base_name, category_axis, chart_height, column,
                               ep_label, esc, items, params_label, scale)
+from dashboard.figure import Figure, bar
 
 THROUGHPUT_UNITS = ("FLOP/s", "B/s")
 MAX_CONFIGURATIONS = 40  # a chart's categories; the table lists them all
@@ -83,7 +83,7 @@ def table_rows(rows: pd.DataFrame, machines: list[str]) -> tuple[list[str], list
     return columns, out
 
 
-def figure(rows: pd.DataFrame, suite: str) -> go.Figure | None:
+def figure(rows: pd.DataFrame, suite: str) -> Figure | None:
     """Grouped bars of one suite and unit: a configuration per category, a bar per machine."""
     if rows.empty:
         return None
@@ -91,10 +91,10 @@ def figure(rows: pd.DataFrame, suite: str) -> go.Figure | None:
     factor = scale(unit)[0]
     labels = sorted(set(items(rows["label"])))[:MAX_CONFIGURATIONS]
     rows = rows[rows["label"].isin(labels)]
-    fig = go.Figure()
+    fig = Figure()
     for host, g in rows.groupby("host", sort=True):
-        fig.add_trace(go.Bar(x=column(esc(v) for v in items(g["label"])),
-                             y=column(g["median"] * factor), name=esc(host), offsetgroup=esc(host)))
+        fig.add_trace(bar(x=column(esc(v) for v in items(g["label"])),
+                          y=column(g["median"] * factor), name=esc(host), offsetgroup=esc(host)))
     xaxis = category_axis([esc(v) for v in labels])
     fig.update_layout(title=esc(f"{suite}: the same benchmark on each machine"),
                       height=chart_height(xaxis),

@@ -7,8 +7,9 @@ import html
 import math
 import re
 
-import plotly.graph_objects as go
 from plotly.io.json import to_json_plotly
+
+from dashboard.figure import Figure
 
 PLOTLY_JS = "plotly.min.js"
 PLOT_CONFIG = {"displaylogo": False}
@@ -78,13 +79,13 @@ def empty(message: str) -> str:
     return f'<p class="empty">{esc(message)}</p>'
 
 
-def figure(fig: go.Figure, div_id: str) -> str:
+def figure(fig: Figure, div_id: str) -> str:
     """A chart div (class plotly-graph-div) and the script that draws it with the local
     plotly.js; the id is given so that the output is deterministic."""
     spec = fig.to_plotly_json()
     div = esc(div_id)
     return (f'<div class="chart"><div id="{div}" class="plotly-graph-div" '
-            f'style="height:{int(fig.layout.height or 450)}px; width:100%;"></div>'
+            f'style="height:{int(fig.height or 450)}px; width:100%;"></div>'
             f'<script>Plotly.newPlot({script_json(div_id)}, {script_json(spec["data"])}, '
             f'{script_json(spec["layout"])}, {script_json(PLOT_CONFIG)});</script></div>')
 

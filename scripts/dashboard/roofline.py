@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from dashboard.charts import (HEIGHT, base_name, column, esc, items, log_axis, mask, matching,
                               params_label)
+from dashboard.figure import Figure, scatter
 
 MEMORY_INPUTS = ("cpu.memory_bandwidth", "gpu.hbm_bandwidth")
 BANDWIDTH_SUITES = ("memory", "mla")
@@ -92,7 +92,7 @@ def _roof_line(flops: float, bw: float, lo: float, hi: float) -> tuple[np.ndarra
     return xs, np.minimum(flops, xs * bw)
 
 
-def figure(pts: pd.DataFrame, r: Roofs, title: str) -> go.Figure | None:
+def figure(pts: pd.DataFrame, r: Roofs, title: str) -> Figure | None:
     """Points in TFLOP/s over FLOP/B (log-log); the measured roof solid, the datasheet dashed."""
     if pts.empty:
         return None
@@ -101,27 +101,27 @@ def figure(pts: pd.DataFrame, r: Roofs, title: str) -> go.Figure | None:
         if f > 0 and b > 0:
             intensities.append(f / b)
     lo, hi = min(intensities) / 4, max(intensities) * 4
-    fig = go.Figure()
+    fig = Figure()
     for name, f, b, dash in (("measured roof", r.measured_flops, r.measured_bw, "solid"),
                              ("datasheet roof", r.datasheet_flops, r.datasheet_bw, "dash")):
         if f > 0 and b > 0:
             xs, ys = _roof_line(f, b, lo, hi)
-            fig.add_trace(go.Scatter(
+            fig.add_trace(scatter(
                 x=xs, y=ys * 1e-12, mode="lines", name=esc(
                     f"{name}: {f * 1e-12:.4g} TFLOP/s, {b * 1e-9:.4g} GB/s"),
                 line={"dash": dash, "color": "#444"}))
         elif f > 0:  # a compute roof without a bandwidth roof
-            fig.add_trace(go.Scatter(x=[lo, hi], y=[f * 1e-12] * 2, mode="lines",
-                                     name=esc(f"{name}: {f * 1e-12:.4g} TFLOP/s (no bandwidth)"),
-                                     line={"dash": dash, "color": "#444"}))
+            fig.add_trace(scatter(x=[lo, hi], y=[f * 1e-12] * 2, mode="lines",
+                                  name=esc(f"{name}: {f * 1e-12:.4g} TFLOP/s (no bandwidth)"),
+                                  line={"dash": dash, "color": "#444"}))
     for suite, g in pts.groupby("suite"):
         hover = [esc(f"{lab}: {i:.3g} FLOP/B, {fl * 1e-12:.4g} TFLOP/s")
                  for lab, i, fl in zip(items(g["label"]), items(g["intensity"]),
                                        items(g["flops"]))]
-        fig.add_trace(go.Scatter(x=column(g["intensity"]), y=column(g["flops"] * 1e-12),
-                                 mode="markers", name=esc(suite), hovertext=column(hover),
-                                 hoverinfo="text", marker={"size": 9}))
-    ys = [y for t in fig.data for y in t.y if y > 0]
+        fig.add_trace(scatter(x=column(g["intensity"]), y=column(g["flops"] * 1e-12),
+                              mode="markers", name=esc(suite), hovertext=column(hover),
+                              hoverinfo="text", marker={"size": 9}))
+    ys = [y for t in fig.data for y in t["y"] if y > 0]
     fig.update_layout(title=esc(title), template="plotly_white", height=HEIGHT,
                       xaxis={"title": {"text": "arithmetic intensity (FLOP per byte, log scale)"},
                              **log_axis(lo, hi)},
