@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "microbench/bench_flags.h"
 #include "microbench/bench_metadata.h"
 
 // Google Benchmark's own flags (exported by libbenchmark 1.7 and later, declared in its
@@ -133,6 +134,18 @@ int run_registered_benchmarks(const char* binary) {
   return 1;
 }
 
+int initialize_benchmarks(int& argc, char** argv, const char* binary) {
+  for (int i = 1; i < argc; ++i)
+    if (const std::optional<std::string> why = benchmark_flag_error(argv[i])) {
+      fmt::print(stderr, "{}: {}\n", binary, *why);
+      return 2;
+    }
+  benchmark::Initialize(&argc, argv);
+  // Google Benchmark has printed "error: unrecognized command-line flag: ...".
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  return 0;
+}
+
 int cpu_bench_main(int argc, char** argv, const char* binary,
                    const std::function<void()>& register_all) {
   try {
@@ -141,8 +154,7 @@ int cpu_bench_main(int argc, char** argv, const char* binary,
     fmt::print(stderr, "{}: {}\n", binary, e.what());
     return 2;
   }
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  if (const int usage = initialize_benchmarks(argc, argv, binary)) return usage;
   const int status = run_registered_benchmarks(binary);
   benchmark::Shutdown();
   return status;

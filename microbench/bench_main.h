@@ -13,6 +13,13 @@ namespace cobench::bench {
 /// printing "<binary>: N of M benchmark runs ended in an error" when any did, else 0.
 int run_registered_benchmarks(const char* binary);
 
+/// Checks Google Benchmark's flags it would take silently (bench_flags.h), then runs
+/// benchmark::Initialize. Returns 0, or 2 (a usage error) after printing "<binary>: <what>" for a
+/// bad flag value, or Google Benchmark's own line for an argument it does not know.
+int initialize_benchmarks(int& argc, char** argv, const char* binary);
+
+/// register_all (an exception is a bad setting: exit 2), initialize_benchmarks, then
+/// run_registered_benchmarks.
 int cpu_bench_main(int argc, char** argv, const char* binary,
                    const std::function<void()>& register_all);
 

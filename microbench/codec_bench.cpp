@@ -171,8 +171,8 @@ void register_all() {
 
 int main(int argc, char** argv) {
   register_all();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  if (const int usage = cobench::bench::initialize_benchmarks(argc, argv, "cobench_bench_codecs"))
+    return usage;
   const int status = cobench::bench::run_registered_benchmarks("cobench_bench_codecs");
   benchmark::Shutdown();
   return status;

@@ -18,6 +18,7 @@
 
 #include "core/ep_payload.h"
 #include "core/nvtx.h"
+#include "microbench/bench_main.h"
 #include "topologies/data_files.h"
 #include "topologies/fabric_ep.h"
 #include "topologies/fabric_flows.h"
@@ -99,4 +100,7 @@ BENCHMARK(BM_EpDispatchRouting16384)->Unit(benchmark::kMillisecond)->UseRealTime
 
 }  // namespace
 
-BENCHMARK_MAIN();
+// The benchmarks register themselves (BENCHMARK); a failed verification exits 1.
+int main(int argc, char** argv) {
+  return cobench::bench::cpu_bench_main(argc, argv, "cobench_bench_fabric", [] {});
+}

@@ -70,8 +70,7 @@ double timed_loop(benchmark::State& state, GpuTimer& timer, const std::function<
 int gpu_bench_main(int argc, char** argv, const std::string& prefix,
                    const std::function<void()>& register_all,
                    const std::function<void()>& register_other_device) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  if (const int usage = initialize_benchmarks(argc, argv, prefix.c_str())) return usage;
   const std::string why = cuda_device_unsupported();
   if (why.empty()) {
     try {

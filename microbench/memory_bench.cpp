@@ -261,8 +261,8 @@ int main(int argc, char** argv) {
   }
   register_streams();
   register_storage();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  if (const int usage = cobench::bench::initialize_benchmarks(argc, argv, "cobench_bench_memory"))
+    return usage;
   const int status = cobench::bench::run_registered_benchmarks("cobench_bench_memory");
   benchmark::Shutdown();
   return status;

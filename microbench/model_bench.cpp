@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/nvtx.h"
+#include "microbench/bench_main.h"
 #include "topologies/analysis.h"
 #include "topologies/data_files.h"
 #include "topologies/economics.h"
@@ -119,4 +120,7 @@ BENCHMARK(BM_TrainingSweepLlama)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+// The benchmarks register themselves (BENCHMARK); a failed verification exits 1.
+int main(int argc, char** argv) {
+  return cobench::bench::cpu_bench_main(argc, argv, "cobench_bench_model", [] {});
+}

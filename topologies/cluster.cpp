@@ -118,6 +118,12 @@ std::string_view to_string(FabricKind k) {
   return "?";
 }
 
+void throw_no_gpus(const ClusterSpec& c, std::string_view what) {
+  const std::string at = c.node.gpus_per_node_at.empty() ? "" : c.node.gpus_per_node_at + ": ";
+  throw Error(fmt::format("{}cluster '{}' has no GPUs ({} a node): {} needs them", at, c.name,
+                          c.node.gpus_per_node, what));
+}
+
 ClusterSpec load_cluster(const config::Node& root) {
   const config::Node node = root.map({"cluster"}).required("cluster");
   auto m = node.map(

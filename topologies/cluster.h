@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/config.h"
 #include "core/units.h"
@@ -67,6 +68,11 @@ struct ClusterSpec {
   /// At most kMaxNodes x kMaxGpusPerNode: no overflow.
   std::int64_t gpus() const { return nodes * node.gpus_per_node; }
 };
+
+/// The error for a cluster without GPUs where `what` needs them, at the line of the file that
+/// says so: "<file>:<line>:<col>: key 'cluster.node.gpus_per_node': cluster 'NAME' has no GPUs
+/// (0 a node): <what> needs them". Throws cobench::Error.
+[[noreturn]] void throw_no_gpus(const ClusterSpec& c, std::string_view what);
 
 /// Reads a `cluster:` document.
 ClusterSpec load_cluster(const config::Node& root);

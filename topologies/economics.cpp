@@ -37,7 +37,7 @@ double usd_per_million_tokens(double gpu_hour_usd, double tokens_per_s) {
 Frontier cost_frontier(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& base,
                        std::int64_t max_batch, const PerfModel* given, bool coarse) {
   if (!c.gpu_hour_usd) throw Error(fmt::format("cluster '{}' needs gpu_hour_usd", c.name));
-  if (c.node.gpus_per_node == 0) throw Error("the cost frontier needs a GPU cluster");
+  if (c.node.gpus_per_node == 0) throw_no_gpus(c, "the cost frontier");
   const PerfModel own = given ? *given : PerfModel(c, find_published_perf(c));
   const PerfModel& perf = given ? *given : own;
   const double unit = decode_token_unit(base);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <numeric>
 
@@ -379,6 +380,7 @@ void route_tokens(const FabricGraph& g, std::int32_t gpus, const EpTrafficOption
     samplers.assign(static_cast<size_t>(threads),
                     GroupOrderSampler(o.experts, nodes, m, o.top_k, o.group_score));
   std::vector<std::vector<std::int32_t>> picked(static_cast<size_t>(threads));
+  std::atomic<std::int64_t> routed{0};
   parallel_for(gpus, threads, [&](int w, std::int64_t src) {
     SplitMix64 rng{
         SplitMix64{o.seed ^ (static_cast<std::uint64_t>(src) * 0xd1b54a32d192ed03ULL)}.next()};
@@ -390,6 +392,8 @@ void route_tokens(const FabricGraph& g, std::int32_t gpus, const EpTrafficOption
         samplers[static_cast<size_t>(w)].route(rng, experts);
       emit(w, static_cast<std::int32_t>(src), experts);
     }
+    const std::int64_t done = ++routed;
+    if (w == 0 && o.progress) o.progress(done, gpus);
   });
 }
 

@@ -33,6 +33,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -65,6 +66,9 @@ struct EpTrafficOptions {
   GroupScore group_score = GroupScore::kTop2Sum;
   std::uint64_t seed = 0;
   EpSampler sampler = EpSampler::kAuto;
+  /// Called as the GPUs' tokens are routed (GPUs done, all of them), from one thread only, for a
+  /// long run's progress; empty: nothing is called.
+  std::function<void(std::int64_t gpus_routed, std::int64_t gpus)> progress;
 };
 
 /// One token's routing: its GPU and its experts (ids 0 to E - 1; duplicates are an error).

@@ -293,6 +293,8 @@ FluidRun run_fluid(std::span<const double> capacity_bytes_per_s, const FlowSet& 
     }
     active.resize(kept);
     now_s += step_s;
+    if (options.progress)
+      options.progress(flows.size() - static_cast<std::int64_t>(kept), flows.size());
   }
   return run;
 }

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -61,6 +62,9 @@ struct FluidOptions {
   /// the capacity freed meanwhile, to the last of those ends (conservative by about w). For
   /// many distinct rates (ECMP on an oversubscribed tree): about ln(T / t1) / w events.
   double finish_window = 0;
+  /// Called after every event with the flows finished so far and all of them, for a long run's
+  /// progress (the caller decides how often to print); empty: nothing is called.
+  std::function<void(std::int64_t finished, std::int64_t flows)> progress;
 };
 
 /// All flows start at 0; rates are max-min fair and recomputed whenever flows finish.

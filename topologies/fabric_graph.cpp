@@ -68,7 +68,8 @@ std::string_view to_string(LinkKind k) {
 
 FabricGraph::FabricGraph(const ClusterSpec& c, const FabricOptions& options)
     : kind_(c.fabric.kind) {
-  if (c.nodes < 1 || c.node.gpus_per_node < 1)
+  if (c.node.gpus_per_node < 1) throw_no_gpus(c, "the fabric simulator");
+  if (c.nodes < 1)
     throw Error(
         fmt::format("cluster '{}': the fabric simulator needs GPUs; got {} nodes of {} GPUs",
                     c.name, c.nodes, c.node.gpus_per_node));

@@ -63,6 +63,11 @@ SimulationOptions simulation_options(const FabricRequest& r, RoutingPolicy p) {
   o.routing.pxn = r.pxn;
   o.routing.seed = r.seed;
   o.fluid.finish_window = r.finish_window;
+  if (r.progress)
+    o.fluid.progress = [&r, stage = fmt::format("{} routing: flows finished", to_string(p))](
+                           std::int64_t finished, std::int64_t flows) {
+      r.progress(stage, finished, flows);
+    };
   return o;
 }
 
@@ -93,7 +98,12 @@ void add_failure_rows(Report& rep, const std::string& section, const std::string
 Report ep_report(const ClusterSpec& c, const FabricGraph& g, const FabricGraph& failed,
                  const std::vector<LinkFailure>& failures, std::int32_t gpus,
                  const FabricRequest& r) {
-  const EpTraffic t = ep_traffic(g, gpus, r.ep_options, r.ep_direction);
+  EpTrafficOptions routed = r.ep_options;
+  if (r.progress)
+    routed.progress = [&r](std::int64_t done, std::int64_t all) {
+      r.progress("routing the tokens: GPUs", done, all);
+    };
+  const EpTraffic t = ep_traffic(g, gpus, routed, r.ep_direction);
   const EpTrafficOptions& o = r.ep_options;
   Report rep;
   rep.title = fmt::format("{} of {} tokens a GPU on {} GPUs of {}", to_string(r.ep_direction),

@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "topologies/cluster.h"
@@ -50,6 +52,10 @@ struct FabricRequest {
   /// --measured-as link: records of another link class (a host path, another GPU) are compared
   /// on purpose; otherwise they are refused (measured_identity.h's link_mismatch).
   bool measured_as_link = false;
+  /// Called as the long stages go (routing the EP tokens: GPUs; each policy's fluid run: flows
+  /// finished), with the stage, the work done and all of it; the caller decides how often to
+  /// print. Empty: nothing is called.
+  std::function<void(std::string_view stage, std::int64_t done, std::int64_t total)> progress;
 };
 
 /// "ep_dispatch" or "ep_combine".

@@ -92,9 +92,7 @@ KvReloadReport kv_reload_report(const std::vector<ModelArch>& models, const Clus
   r.cluster = c.name;
   r.setting = s;
   if (measured) r.inputs = apply_measured(c, *measured);
-  if (c.node.gpus_per_node == 0 || !c.node.gpu)
-    throw Error(fmt::format(
-        "KV reload against recompute needs a GPU node; cluster '{}' has no GPUs", c.name));
+  if (c.node.gpus_per_node == 0 || !c.node.gpu) throw_no_gpus(c, "KV reload against recompute");
   const GpuSpec& g = *c.node.gpu;
   r.peak_fp8_flops = g.peak_fp8 ? g.peak_fp8->value : (g.peak_bf16 ? 2 * g.peak_bf16->value : 0);
   r.peak_bf16_flops = g.peak_bf16 ? g.peak_bf16->value : r.peak_fp8_flops / 2;

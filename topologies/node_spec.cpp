@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "topologies/node_spec.h"
 
+#include <fmt/format.h>
+
 namespace cobench::topo {
 namespace {
 
@@ -51,6 +53,8 @@ NodeSpec load_node_spec(const config::Node& node) {
   if (auto cpu = m.optional("cpu")) s.cpu = load_cpu(*cpu);
   auto gpus = m.required("gpus_per_node");
   s.gpus_per_node = gpus.as_int_in(0, kMaxGpusPerNode);
+  const config::Location at = gpus.location();
+  s.gpus_per_node_at = fmt::format("{}:{}:{}: key '{}'", at.file, at.line, at.column, gpus.path());
   if (auto g = m.optional("gpu")) s.gpu = load_gpu(*g);
   if (s.gpus_per_node > 0 && !s.gpu) gpus.fail("a node with GPUs needs a 'gpu' section");
   s.nics_per_node = m.required("nics_per_node").as_int_in(0, kMaxNicsPerNode);

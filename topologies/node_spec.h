@@ -51,6 +51,9 @@ struct NodeSpec {
   std::string name;
   std::optional<CpuSpec> cpu;  ///< optional in datasheet clusters, always written by sysinfo
   std::int64_t gpus_per_node = 0;
+  /// Where a file set gpus_per_node: "<file>:<line>:<col>: key 'cluster.node.gpus_per_node'"
+  /// (empty for a node not read from a file), for errors about a node without GPUs.
+  std::string gpus_per_node_at;
   std::optional<GpuSpec> gpu;  ///< required when gpus_per_node > 0
   std::int64_t nics_per_node = 0;
   std::optional<Bandwidth> nic_speed;

@@ -362,8 +362,7 @@ double expert_slots(const ModelArch& m, const ClusterSpec& c, double ep, double 
 ServingPrediction predict_decode(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& s,
                                  const PerfModel& perf, bool detail) {
   check_setting(s);
-  if (c.node.gpus_per_node == 0 || !c.node.gpu)
-    throw Error(fmt::format("cluster '{}' has no GPUs: the serving prediction needs them", c.name));
+  if (c.node.gpus_per_node == 0 || !c.node.gpu) throw_no_gpus(c, "the serving prediction");
   check_peaks(c, perf);
   const double unit = decode_token_unit(s);
   if (std::fmod(s.tokens_per_device, unit) != 0)
@@ -428,8 +427,7 @@ ServingPrediction predict_prefill(const ModelArch& m, const ClusterSpec& c,
   if (!(std::isfinite(s.prefill_tokens_per_device) && s.prefill_tokens_per_device > 0))
     throw Error(
         fmt::format("prefill tokens a device must be > 0, got {}", s.prefill_tokens_per_device));
-  if (c.node.gpus_per_node == 0 || !c.node.gpu)
-    throw Error(fmt::format("cluster '{}' has no GPUs: the serving prediction needs them", c.name));
+  if (c.node.gpus_per_node == 0 || !c.node.gpu) throw_no_gpus(c, "the serving prediction");
   check_peaks(c, perf);
   ServingPrediction p;
   p.ep = ep_of(c, s.prefill_ep > 0 ? s.prefill_ep : s.ep_degree);

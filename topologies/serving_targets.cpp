@@ -34,8 +34,7 @@ ServingPrediction ttft(const ModelArch& m, const ClusterSpec& c, const DecodeSet
 
 BestConfig best_config(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& base,
                        const ServingTargets& t) {
-  if (c.node.gpus_per_node == 0 || !c.node.gpu)
-    throw Error(fmt::format("cluster '{}' has no GPUs: serving targets need them", c.name));
+  if (c.node.gpus_per_node == 0 || !c.node.gpu) throw_no_gpus(c, "a serving target");
   BestConfig best;
   best.cluster = c.name;
   const PerfModel perf(c, find_published_perf(c));

@@ -198,8 +198,7 @@ TrainingPrecision parse_training_precision(const std::string& name) {
 
 TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
                                     const TrainingSetting& s, const PerfModel& perf) {
-  check(c.node.gpus_per_node > 0 && c.node.gpu.has_value(),
-        fmt::format("cluster '{}' has no GPUs: the training prediction needs them", c.name));
+  if (c.node.gpus_per_node == 0 || !c.node.gpu) throw_no_gpus(c, "the training prediction");
   check(perf.has_peaks(),
         fmt::format("cluster '{}': the training prediction needs node.gpu.peak_flops and "
                     "hbm_bandwidth",

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <chrono>
 #include <filesystem>
 #include <limits>
 
@@ -189,6 +190,21 @@ void add_fabric(CLI::App& app, Action& action) {
         throw UsageError("--measured-as link needs --measured");
       r.measured = o->measured;
       r.measured_as_link = !o->measured_as.empty();
+      // A big fabric routes and simulates for minutes: a line on stderr every 5 s, never silence.
+      const auto start = std::chrono::steady_clock::now();
+      r.progress = [start, last = start](std::string_view stage, std::int64_t done,
+                                         std::int64_t total) mutable {
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last < std::chrono::seconds(5)) return;
+        last = now;
+        const double elapsed_s = std::chrono::duration<double>(now - start).count();
+        fmt::print(stderr, "cobench fabric: {}: {} of {}, {:.0f} s{}\n", stage, done, total,
+                   elapsed_s,
+                   done > 0 ? fmt::format(", about {:.0f} s more at this rate",
+                                          elapsed_s * static_cast<double>(total - done) /
+                                              static_cast<double>(done))
+                            : std::string());
+      };
       const topo::Report rep = topo::fabric_report(topo::load_cluster_file(o->cluster), r);
       if (o->format == "json")
         fmt::print("{}\n", topo::to_json(rep).dump(2));

@@ -44,6 +44,9 @@ int run(const std::vector<std::string>& argv, const app::CommOptions& common,
 
 }  // namespace
 
+/// The most expert scores a plan computes (ranks x tokens x max(experts, 1024)).
+constexpr double kMaxPlanScores = 0x1p38;
+
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv, argv + argc);
   CLI::App app{"cobench_ep: verified MoE dispatch/combine (flat and hierarchical)"};
@@ -84,6 +87,18 @@ int main(int argc, char** argv) {
                                 plan_ranks, per_node,
                                 common.ranks_per_node > 0 ? "" : " (the default)"));
       coll::ep::validate(config, plan_ranks);
+      // The plan scores every expert for every token of every rank (below 1,024 experts a
+      // token's fixed cost dominates): 2048 ranks x 4096 tokens x 2048 experts, 1.7e10 scores,
+      // took 21 s on a 2-vCPU development VM, about 1.2 ns a score. A plan of more than 2^38
+      // scores (about 6 minutes there) is refused before it starts, not left to run for hours.
+      const double scores = static_cast<double>(plan_ranks) * config.tokens_per_rank *
+                            std::max(config.num_experts, 1024);
+      if (scores > kMaxPlanScores)
+        throw Error(fmt::format(
+            "--plan-ranks {} x --tokens {} x --experts {} (at least 1024): {:.3g} expert scores; "
+            "the plan takes up to 2^38 = {:.3g} (about 6 minutes on a 2-vCPU VM): fewer ranks, "
+            "tokens or experts",
+            plan_ranks, config.tokens_per_rank, config.num_experts, scores, kMaxPlanScores));
       // The hash path of a timing (tests/collectives/ep_hash_test.cpp checks they all agree).
       if (const char* path = std::getenv("COBENCH_EP_HASH"))
         coll::ep::force_hash_path(coll::ep::hash_path_from_name(path, "COBENCH_EP_HASH"));
@@ -99,8 +114,11 @@ int main(int argc, char** argv) {
         const auto now = std::chrono::steady_clock::now();
         if (now - last < std::chrono::seconds(5)) return;
         last = now;
-        fmt::print(stderr, "cobench_ep: planning: {} of {} ranks routed, {:.0f} s ({} hashing)\n",
-                   done, total, std::chrono::duration<double>(now - start).count(),
+        const double elapsed_s = std::chrono::duration<double>(now - start).count();
+        fmt::print(stderr,
+                   "cobench_ep: planning: {} of {} ranks routed, {:.0f} s, about {:.0f} s more "
+                   "({} hashing)\n",
+                   done, total, elapsed_s, elapsed_s * (total - done) / std::max(done, 1),
                    coll::ep::hash_path_name(coll::ep::active_hash_path()));
       };
       fmt::print("{}", coll::ep::plan_report(config, coll::layout_virtual(plan_ranks, per_node, 0),

@@ -73,6 +73,28 @@ TEST(HostileCli, ClusterIntegersOutOfRangeAreInputErrors) {
   fs::remove_all(dir);
 }
 
+// gpus_per_node: 0 is a CPU cluster, valid; what needs GPUs says so at the line that sets it.
+TEST(HostileCli, ANodeWithoutGpusIsNamedAtItsLineByWhatNeedsThem) {
+  const std::string good =
+      cobench::read_file(cobench::topo::find_data_file("clusters", "h100-ib-256"));
+  const fs::path dir = fresh_dir("cobench_hostile_no_gpus");
+  const fs::path file = dir / "c.yaml";
+  cobench::write_file_atomic_no_overwrite(file,
+                                          replace(good, "gpus_per_node: 8", "gpus_per_node: 0"));
+  const std::string at = file.string() + ":11:20" + ": key 'cluster.node.gpus_per_node': cluster '";
+  for (const auto& [args, what] : std::vector<std::pair<std::string, std::string>>{
+           {"fabric --traffic all_gather", "the fabric simulator"},
+           {"analyze --model deepseek-v3 --target-tokens-per-user 20", "a serving target"},
+           {"analyze --model deepseek-v3 --train", "the training prediction"}}) {
+    SCOPED_TRACE(args);
+    const CommandResult r = run(args + " --cluster " + file.string());
+    EXPECT_NE(r.out.find(at), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("has no GPUs (0 a node): " + what + " needs them"), std::string::npos)
+        << r.out;
+  }
+  fs::remove_all(dir);
+}
+
 TEST(HostileCli, HfConfigsTheYamlReaderWouldRefuseAreInputErrors) {
   const std::string llama =
       cobench::read_file(std::string(COBENCH_TEST_DATA_DIR) + "/hf/llama-3.1-8b.json");

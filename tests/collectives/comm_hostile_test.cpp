@@ -98,6 +98,14 @@ TEST(HostileCommCli, EpNumericOptionsAreFiniteAndInRange) {
   expect_usage_error(std::string("COBENCH_EP_HASH=avx1024 ") + COBENCH_EP, "--plan-ranks 16",
                      "COBENCH_EP_HASH: 'avx1024' is no hash path",
                      "expected scalar, avx2 or avx512");
+  // A plan of hours (10^12 expert scores) is refused before it starts, with the sizes and the
+  // limit; 2048 x 4096 x 2048 (1.7e10) takes seconds.
+  expect_usage_error(COBENCH_EP, "--plan-ranks 1048576 --experts 1048576 --tokens 1",
+                     "--plan-ranks 1048576 x --tokens 1 x --experts 1048576 (at least 1024): "
+                     "1.1e+12 expert scores",
+                     "the plan takes up to 2^38 = 2.75e+11");
+  expect_usage_error(COBENCH_EP, "--plan-ranks 8192 --experts 8192 --tokens 65536",
+                     "4.4e+12 expert scores", "fewer ranks, tokens or experts");
   // A rank count the options do not fit: still a usage error.
   expect_usage_error(COBENCH_EP, "--plan-ranks 3", "--plan-ranks 3: nodes of --ranks-per-node 8",
                      "must divide it");

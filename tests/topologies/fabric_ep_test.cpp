@@ -124,6 +124,20 @@ TEST(FabricEp, SampledRoutingMatchesTheExactExpectationWithoutALimit) {
   EpTrafficOptions o;
   o.tokens_per_gpu = 512;
   const EpTraffic t = ep_traffic(g, 32, o, EpDirection::kDispatch);
+  // Progress from one thread as the GPUs are routed, never beyond the 32; the same traffic.
+  std::vector<std::int64_t> routed;
+  EpTrafficOptions watched = o;
+  watched.progress = [&](std::int64_t done, std::int64_t gpus) {
+    EXPECT_EQ(gpus, 32);
+    routed.push_back(done);
+  };
+  const EpTraffic tw = ep_traffic(g, 32, watched, EpDirection::kDispatch);
+  ASSERT_FALSE(routed.empty());
+  EXPECT_TRUE(std::is_sorted(routed.begin(), routed.end()));
+  EXPECT_GE(routed.front(), 1);
+  EXPECT_LE(routed.back(), 32);
+  EXPECT_EQ(tw.token_node_pairs, t.token_node_pairs);
+  EXPECT_EQ(tw.nic_bytes, t.nic_bytes);
   RoutingShape shape;
   shape.groups = 4;
   shape.experts_per_gpu = 8;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/test_util.h"
@@ -106,6 +107,15 @@ TEST(FabricMaxMin, FinishedFlowsFreeCapacity) {
   EXPECT_DOUBLE_EQ(r5.finish_s[0], 1.0);
   EXPECT_DOUBLE_EQ(r5.finish_s[4], 1.2);
   EXPECT_EQ(r5.events, 2);
+  // Progress after each event: the four at 1 s, then the fifth; the times are unchanged.
+  std::vector<std::pair<std::int64_t, std::int64_t>> seen;
+  FluidOptions watched;
+  watched.progress = [&](std::int64_t finished, std::int64_t flows) {
+    seen.emplace_back(finished, flows);
+  };
+  const FluidRun w5 = run_fluid(std::vector<double>{5}, five, watched);
+  EXPECT_EQ(seen, (std::vector<std::pair<std::int64_t, std::int64_t>>{{4, 5}, {5, 5}}));
+  EXPECT_EQ(w5.finish_s, r5.finish_s);
 }
 
 TEST(FabricGraph, SmallFatTreeIsSizedToItsHosts) {

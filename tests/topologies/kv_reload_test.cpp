@@ -170,12 +170,14 @@ TEST(KvReload, BadInputsAreClearErrors) {
   const ClusterSpec c = cluster(kCluster);
   EXPECT_EQ(error_of([&] { recompute_curve(load_model("deepseek-v3"), *c.node.gpu, 0); }),
             "KV recompute: MFU must be in (0, 1], got 0");
-  EXPECT_EQ(error_of([] {
-              kv_reload_report({load_model("deepseek-v3")}, load_cluster_file("cpu-local"), {},
-                               {1024});
-            }),
-            "KV reload against recompute needs a GPU node; cluster 'Local AI PC (Ryzen AI Max+ "
-            "395, 128 GB)' has no GPUs");
+  // Said at the line of the cluster file that gives the node no GPUs.
+  const std::string no_gpus = error_of([] {
+    kv_reload_report({load_model("deepseek-v3")}, load_cluster_file("cpu-local"), {}, {1024});
+  });
+  EXPECT_TRUE(no_gpus.ends_with(
+      "cpu-local.yaml:17:20: key 'cluster.node.gpus_per_node': cluster 'Local AI PC (Ryzen AI "
+      "Max+ 395, 128 GB)' has no GPUs (0 a node): KV reload against recompute needs them"))
+      << no_gpus;
 }
 
 TEST(KvReload, MissingValuesAreNamed) {
