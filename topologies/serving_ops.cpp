@@ -38,6 +38,13 @@ Op memory(const char* name, double bytes, const char* form) {
   return op;
 }
 
+// The quantization of a BF16 activation of `elements` values for an FP8 GEMM, as its own kernel
+// before the GEMM (DeepSeek-V3's reference inference, inference/model.py: every FP8 Linear runs
+// act_quant on its input first): read 2 B, write 1 B and an FP32 scale a 1 x 128 tile.
+Op quant(const char* name, double elements) {
+  return memory(name, elements * (2 + 1 + 4.0 / 128), "BF16 -> FP8 + a scale a 1x128 tile");
+}
+
 // The all-reduce of a tensor-parallel group after a row-parallel GEMM: a ring moves
 // 2 (tp - 1) / tp of the t x d BF16 activations a device, inside the scale-up domain.
 Op all_reduce(const char* name, double t, double d, double tp) {
@@ -61,17 +68,29 @@ void attention(const ModelArch& m, const ServingShape& s, LayerOps& l) {
   const double new_per_seq = seqs > 0 ? t / seqs : 0;
   const double ctx = s.prefill ? s.context + new_per_seq / 2 : s.context;
   const double cached = seqs * s.context + (s.prefill ? t : 0);  // tokens whose KV is read
+  // The layer's normed input, quantized once for the projections that read it.
+  l.add(quant("attn.in_quant", t * d));
   if (a.mla) {
     const MlaDims& x = *a.mla;
     const double r_q = f(x.q_lora_rank), r_kv = f(x.kv_lora_rank), nope = f(x.qk_nope_head_dim);
     const double rope = f(x.qk_rope_head_dim), v = f(x.v_head_dim);
     if (x.q_lora_rank > 0) {
       l.add(gemm("attn.q_down", OpPrecision::kFp8, t, r_q, d, w));
+      l.add(gemm("attn.kv_down", OpPrecision::kFp8, t, r_kv + rope, d, w));
+      // RMSNorms of the query and KV latents (q_a_layernorm, kv_a_layernorm), BF16 in and out.
+      l.add(memory("attn.latent_norms", t * (r_q + r_kv) * 2 * 2, "2 RMSNorms of the latents"));
+      l.add(quant("attn.q_up_quant", t * r_q));
       l.add(gemm("attn.q_up", OpPrecision::kFp8, t, h * (nope + rope), r_q, w));
     } else {
       l.add(gemm("attn.q", OpPrecision::kFp8, t, h * (nope + rope), d, w));
+      l.add(gemm("attn.kv_down", OpPrecision::kFp8, t, r_kv + rope, d, w));
+      l.add(memory("attn.latent_norms", t * r_kv * 2 * 2, "RMSNorm of the KV latent"));
     }
-    l.add(gemm("attn.kv_down", OpPrecision::kFp8, t, r_kv + rope, d, w));
+    // RoPE on the queries' and the shared key's rope parts, BF16 read and written.
+    l.add(memory("attn.rope", t * (h + 1) * rope * 2 * 2, "RoPE on q and k, BF16"));
+    // The new tokens' latent and rope key appended to the cache (read BF16, written as cached).
+    l.add(memory("attn.kv_append", t * (r_kv + rope) * (2 + s.kv_bytes),
+                 "latent + rope key into the cache"));
     Op core;
     core.name = "attn.core";
     core.kind = OpKind::kAttention;
@@ -80,6 +99,7 @@ void attention(const ModelArch& m, const ServingShape& s, LayerOps& l) {
     if (s.prefill) {
       // Naive form: the latent of every token read is up-projected to per-head K and V, then
       // attention as MHA with d_qk = nope + rope and d_v.
+      l.add(quant("attn.kv_up_quant", cached * r_kv));
       l.add(gemm("attn.kv_up", OpPrecision::kFp8, cached, h * (nope + v), r_kv, w));
       core.flops = 2 * t * h * (nope + rope + v) * ctx;
       core.bytes = cached * h * (nope + rope + v) * 2;
@@ -95,10 +115,13 @@ void attention(const ModelArch& m, const ServingShape& s, LayerOps& l) {
       l.add(core);
       l.add(gemm("attn.absorb_out", OpPrecision::kBf16, t, v, r_kv, 2, h, OpKind::kGroupedGemm));
     }
+    l.add(quant("attn.out_quant", t * h * v));
     l.add(gemm("attn.out", OpPrecision::kFp8, t, d, h * v, w));
   } else {
     const double hd = f(a.head_dim), kv = std::max(1.0, f(a.num_kv_heads) / tp);
     l.add(gemm("attn.qkv", OpPrecision::kFp8, t, (h + 2 * kv) * hd, d, w));
+    l.add(memory("attn.rope", t * (h + kv) * hd * 2 * 2, "RoPE on q and k, BF16"));
+    l.add(memory("attn.kv_append", t * 2 * kv * hd * (2 + s.kv_bytes), "K and V into the cache"));
     Op core;
     core.name = "attn.core";
     core.kind = OpKind::kAttention;
@@ -108,17 +131,20 @@ void attention(const ModelArch& m, const ServingShape& s, LayerOps& l) {
     core.bytes = cached * 2 * kv * hd * s.kv_bytes;
     core.form = s.prefill ? "GQA/MHA, causal" : "GQA/MHA over the KV cache";
     l.add(core);
+    l.add(quant("attn.out_quant", t * h * hd));
     l.add(gemm("attn.out", OpPrecision::kFp8, t, d, h * hd, w));
   }
-  // Two RMSNorms and two residual adds, each reading and writing a BF16 hidden state; RoPE.
+  // Two RMSNorms and two residual adds, each reading and writing a BF16 hidden state.
   l.add(memory("norms_residual", 8 * t * d * 2, "2 RMSNorms + 2 residual adds, BF16"));
 }
 
 void dense_ffn(const ModelArch& m, const ServingShape& s, LayerOps& l) {
   const double d = f(m.hidden_size), i = f(m.dense_intermediate) / s.tp, t = s.tokens;
   if (s.tp > 1) l.add(all_reduce("attn.all_reduce", t, d, s.tp));
+  l.add(quant("ffn.in_quant", t * d));
   l.add(gemm("ffn.gate_up", OpPrecision::kFp8, t, 2 * i, d, s.weight_bytes));
   l.add(memory("ffn.swiglu", 3 * t * i * 2, "SwiGLU: read 2I, write I, BF16"));
+  l.add(quant("ffn.down_quant", t * i));
   l.add(gemm("ffn.down", OpPrecision::kFp8, t, d, i, s.weight_bytes));
   if (s.tp > 1) l.add(all_reduce("ffn.all_reduce", t, d, s.tp));
 }
@@ -130,6 +156,10 @@ void moe_ffn(const ModelArch& m, const ServingShape& s, LayerOps& l) {
   const double d = f(m.hidden_size), t = s.tokens / s.tp, w = s.weight_bytes;
   const double slots = s.expert_slots > 0 ? s.expert_slots : f(e.routed_experts);
   l.add(gemm("moe.router", OpPrecision::kBf16, t, f(e.routed_experts), d, 2));
+  // The gate's top-k over the scores (grouped and node-limited in DeepSeek-V3): the BF16 scores
+  // read, k weights and k expert ids (4 B each) written.
+  l.add(memory("moe.topk", t * (f(e.routed_experts) * 2 + f(e.top_k) * 8),
+               "scores read, top-k weights and ids written"));
   if (s.tp > 1) l.add(all_reduce("attn.all_reduce", s.tokens, d, s.tp));
   const RouteCopies copies = route_copies(m, s);
   const double dispatch_copy = ep_dispatch_payload_bytes(d);
@@ -143,8 +173,10 @@ void moe_ffn(const ModelArch& m, const ServingShape& s, LayerOps& l) {
   l.add(dispatch);
   if (e.shared_experts > 0) {
     const double si = f(e.shared_experts * e.shared_intermediate);
+    l.add(quant("moe.shared_in_quant", t * d));
     l.add(gemm("moe.shared_gate_up", OpPrecision::kFp8, t, 2 * si, d, w));
     l.add(memory("moe.shared_swiglu", 3 * t * si * 2, "SwiGLU, BF16"));
+    l.add(quant("moe.shared_down_quant", t * si));
     l.add(gemm("moe.shared_down", OpPrecision::kFp8, t, d, si, w));
   }
   // Balanced routing: redundant copies of hot experts even the load (DeepSeek's EPLB), so every
@@ -155,7 +187,10 @@ void moe_ffn(const ModelArch& m, const ServingShape& s, LayerOps& l) {
   const double i = f(e.expert_intermediate);
   l.add(gemm("moe.experts_gate_up", OpPrecision::kFp8, per_slot, 2 * i, d, w, per_device,
              OpKind::kGroupedGemm));
+  // The routed experts' input arrives in FP8 (the dispatch sends FP8 + scales); their SwiGLU
+  // output is quantized for the down projection.
   l.add(memory("moe.experts_swiglu", per_device * 3 * per_slot * i * 2, "SwiGLU, BF16"));
+  l.add(quant("moe.experts_down_quant", per_device * per_slot * i));
   l.add(gemm("moe.experts_down", OpPrecision::kFp8, per_slot, d, i, w, per_device,
              OpKind::kGroupedGemm));
   Op combine;
@@ -278,6 +313,7 @@ LayerOps mtp_projection_ops(const ModelArch& m, const ServingShape& s) {
   l.name = "MTP draft";
   l.count = 1;
   const double d = f(m.hidden_size);
+  l.add(quant("mtp.in_quant", s.tokens * 2 * d));
   l.add(gemm("mtp.proj", OpPrecision::kFp8, s.tokens, d, 2 * d, s.weight_bytes));
   return l;
 }

@@ -2,9 +2,11 @@
 // The operations one device runs in a serving step (docs/model.md, "Operation model"): per layer
 // kind (dense FFN or MoE), for one micro-batch, the GEMMs with their shapes and precisions, the
 // attention kernel in the form that runs it (MLA absorbed in decode, naive in prefill; GQA/MHA),
-// element-wise work as bytes, and the expert-parallel dispatch and combine as bytes split by the
-// link they cross. FLOPs and bytes only: how long each takes is the performance model's
-// (perf_model.h). Plain arithmetic on doubles; the frontier sweep builds these for every point.
+// element-wise work as bytes (norms and residuals, SwiGLU, RoPE, the gate's top-k, KV-cache
+// appends, and the FP8 quantization of each FP8 GEMM's input as its own kernel), and the
+// expert-parallel dispatch and combine as bytes split by the link they cross. FLOPs and bytes only:
+// how long each takes is the performance model's (perf_model.h). Plain arithmetic on doubles; the
+// frontier sweep builds these for every point.
 #pragma once
 
 #include <array>
@@ -42,7 +44,7 @@ struct Op {
 };
 
 /// Up to this many operations a layer.
-inline constexpr std::size_t kMaxLayerOps = 20;
+inline constexpr std::size_t kMaxLayerOps = 32;
 
 struct LayerOps {
   const char* name = "";  ///< "dense layer", "MoE layer", "LM head", "MTP draft"

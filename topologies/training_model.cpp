@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <string_view>
 
 #include "core/error.h"
 #include "topologies/model_params.h"
@@ -120,6 +121,22 @@ LayerTimes layer_times(const LayerOps& l, const LayerContext& x) {
         break;
       }
       case OpKind::kMemory: {
+        const std::string_view name(op.name);
+        // No KV cache in training.
+        if (name == "attn.kv_append") break;
+        // An FP8 GEMM's input quantization: forward only (the quantized input is what the GEMM
+        // keeps, counted there; the backward's own quantizations are in transposed_quant); none
+        // in BF16 training. It leaves the SwiGLU mark for the GEMM it feeds.
+        if (name.ends_with("_quant")) {
+          if (!x.bf16) t.f += time(op);
+          break;
+        }
+        // RoPE: the backward rotates the gradient back (the same bytes) and keeps nothing.
+        if (name == "attn.rope") {
+          t.f += time(op);
+          t.b += time(op);
+          break;
+        }
         // Sequence parallelism splits the norms and residuals over the TP group.
         Op mem = op;
         const bool norms = std::strcmp(op.name, "norms_residual") == 0;

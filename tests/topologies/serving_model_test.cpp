@@ -92,6 +92,38 @@ TEST(ServingOps, GemmShapesAndBytes) {
   EXPECT_DOUBLE_EQ(find(ops.lm_head, "lm_head").flops, 2.0 * 32 * 129280 * 7168);
 }
 
+TEST(ServingOps, ElementWiseKernelsByHand) {
+  // 32 decode tokens a device, EP8, BF16 cache. An FP8 GEMM's input quantized as its own kernel:
+  // 2 B read, 1 B and a 4 B scale a 128 elements written, 3.03125 B an element.
+  const double q = 3 + 4.0 / 128;
+  const StepOps ops = step_ops(v3(), decode_shape(32, 4096, 8));
+  EXPECT_DOUBLE_EQ(find(ops.moe, "attn.in_quant").bytes, 32 * 7168 * q);
+  EXPECT_DOUBLE_EQ(find(ops.moe, "attn.q_up_quant").bytes, 32 * 1536 * q);
+  EXPECT_DOUBLE_EQ(find(ops.moe, "attn.out_quant").bytes, 32 * 128 * 128 * q);  // h x v_head
+  EXPECT_DOUBLE_EQ(find(ops.moe, "moe.shared_in_quant").bytes, 32 * 7168 * q);
+  EXPECT_DOUBLE_EQ(find(ops.moe, "moe.shared_down_quant").bytes, 32 * 2048 * q);
+  // 32 experts a device of 8 tokens each, 2048 wide.
+  EXPECT_DOUBLE_EQ(find(ops.moe, "moe.experts_down_quant").bytes, 32 * 8 * 2048 * q);
+  EXPECT_DOUBLE_EQ(find(ops.dense, "ffn.down_quant").bytes, 32 * 18432 * q);
+  // The latents' RMSNorms (1536 + 512), RoPE on 128 query heads and the shared key (64 wide),
+  // BF16 read and written; the cache append reads 576 BF16 values and writes them BF16.
+  EXPECT_DOUBLE_EQ(find(ops.moe, "attn.latent_norms").bytes, 32 * 2048 * 4.0);
+  EXPECT_DOUBLE_EQ(find(ops.moe, "attn.rope").bytes, 32 * 129 * 64 * 4.0);
+  EXPECT_DOUBLE_EQ(find(ops.moe, "attn.kv_append").bytes, 32 * 576 * 4.0);
+  // The gate's top-8 of 256 BF16 scores, 8 weights and 8 ids (4 B each) written.
+  EXPECT_DOUBLE_EQ(find(ops.moe, "moe.topk").bytes, 32 * (256 * 2 + 8 * 8.0));
+  // Kernels of a MoE layer, 27: attention's 14 (4 GEMMs, 2 absorptions, the core, 3
+  // quantizations, the latents' norms, RoPE, the append, norms and residuals) and the FFN's 13
+  // (router, top-k, dispatch, the shared expert's 2 quantizations, gate/up, SwiGLU and down, the
+  // routed experts' gate/up, SwiGLU, quantization and down, combine).
+  EXPECT_EQ(ops.moe.size, 27);
+  // A prefill quantizes the latents it up-projects: the 4096 new tokens of one sequence.
+  ServingShape pre = decode_shape(4096, 0, 8);
+  pre.prefill = true;
+  pre.sequences = 1;
+  EXPECT_DOUBLE_EQ(find(step_ops(v3(), pre).moe, "attn.kv_up_quant").bytes, 4096 * 512 * q);
+}
+
 TEST(ServingOps, DispatchCopiesByLink) {
   // EP144 over 8-GPU domains: of a token's 8 expert copies 8 x 7/144 stay in the domain and
   // 8 x 136/144 cross it; 7392 B each (7168 FP8 + 56 FP32 scales).
@@ -683,9 +715,10 @@ TEST(PerfModel, AMeasuredKernelGapAddsToEveryKernel) {
   EXPECT_NEAR(gap.compute(op, false).seconds, without + 2e-6, 1e-15);
   EXPECT_NEAR(PerfModel::roofline(c).compute(op, false).seconds, 1e-3, 1e-15);  // no gap
   // One micro-batch of Qwen2.5-72B on one H200 (nothing overlaps): the step is the gapless one
-  // plus one gap for each of its kernels: 80 layers of 7 (QKV, attention, output projection,
-  // norms and residuals, gate/up, SwiGLU, down; no TP collectives) and the head's 2 (the
-  // projection and sampling).
+  // plus one gap for each of its kernels: 80 layers of 13 (input quantization, QKV, RoPE, KV
+  // append, attention, output quantization and projection, norms and residuals, gate/up
+  // quantization and GEMM, SwiGLU, down quantization and GEMM; no TP collectives) and the
+  // head's 2 (the projection and sampling).
   const ModelArch qwen = load_model("qwen2.5-72b");
   DecodeSetting d;
   d.tokens_per_device = 8;
@@ -694,7 +727,7 @@ TEST(PerfModel, AMeasuredKernelGapAddsToEveryKernel) {
   plain.node.gpu->kernel_gap.reset();
   const double step =
       predict_decode(qwen, plain, d, PerfModel(plain, find_published_perf(plain))).step_s;
-  EXPECT_NEAR(predict_decode(qwen, c, d, gap).step_s, step + (80 * 7 + 2) * 2e-6, 1e-12);
+  EXPECT_NEAR(predict_decode(qwen, c, d, gap).step_s, step + (80 * 13 + 2) * 2e-6, 1e-12);
 }
 
 TEST(PerfModel, AKernelGapIsMeasuredLowestFirst) {

@@ -76,9 +76,14 @@ TEST(TrainingModel, OneDenseLayerByHand) {
   // Element-wise at 2 TB/s: norms and residuals 8 * 1024 * 1024 * 2 B, SwiGLU 3 * 1024 * 4096 *
   // 2 B; the backward twice the bytes, and the RMSNorms (half the first) recomputed.
   const double norms_s = 16777216.0 / 2e12, swiglu_s = 25165824.0 / 2e12;
-  EXPECT_NEAR(p.chunk.f_s, gemm_s + attn_s + norms_s + swiglu_s, 1e-12);
+  // RoPE on Q and K, 1024 tokens x 16 heads x 128 read and written in BF16 (8 MiB), forward and
+  // backward; each FP8 GEMM's input quantized in the forward, 2 B read, 1 B and a 4 B scale a
+  // 128 written: QKV's, out's and gate/up's 1024 x 1024, down's 1024 x 4096 (7 x 2^20 elements).
+  const double rope_s = 8388608.0 / 2e12, quant_s = 7 * 1048576.0 * (3 + 4.0 / 128) / 2e12;
+  EXPECT_NEAR(p.chunk.f_s, gemm_s + attn_s + norms_s + swiglu_s + rope_s + quant_s, 1e-12);
   EXPECT_NEAR(p.chunk.recompute_s, norms_s / 2, 1e-12);
-  EXPECT_NEAR(p.chunk.b_s, gemm_s + 2.5 * attn_s + 2 * (norms_s + swiglu_s) + norms_s / 2, 1e-12);
+  EXPECT_NEAR(p.chunk.b_s, gemm_s + 2.5 * attn_s + 2 * (norms_s + swiglu_s) + norms_s / 2 + rope_s,
+              1e-12);
   // W: the dW GEMMs, and each FP8 input X transposed into 128x1 tiles (1 B read + 1 B written an
   // element): QKV's, out's and gate/up's 1024 x 1024, down's 1024 x 4096: 7 x 2^20 elements.
   const double transpose_s = 2 * 7 * 1048576.0 / 2e12;
@@ -163,9 +168,14 @@ TEST(TrainingModel, TensorParallelTwoByHand) {
   // TP traffic: 2 all-gathers + 2 reduce-scatters of the 1024 x 1024 BF16 activations, each
   // sending (2-1)/2 of their 2 MiB over the 100 GB/s link, plus 1 us.
   const double tp_s = 4 * (1048576.0 / 100e9 + 1e-6);
+  // RoPE on 4 + 4 heads (1024 x 8 x 128 x 2 B read and written, 4 MiB), forward and backward;
+  // the FP8 inputs quantized (3 + 4/128 B an element): QKV's and gate/up's 1024 x 1024, out's
+  // 1024 x 512, down's 1024 x 2048: 4.5 x 2^20 elements.
+  const double rope_s = 4194304.0 / 20e12, quant_s = 4.5 * 1048576.0 * (3 + 4.0 / 128) / 20e12;
   EXPECT_NEAR(p.chunk.tp_comm_s, tp_s, 1e-12);
-  EXPECT_NEAR(p.chunk.f_s, gemm_s + attn_s + norms_s + swiglu_s + tp_s, 1e-12);
-  EXPECT_NEAR(p.chunk.b_s, gemm_s + 2.5 * attn_s + 2 * (norms_s + swiglu_s) + norms_s / 2 + tp_s,
+  EXPECT_NEAR(p.chunk.f_s, gemm_s + attn_s + norms_s + swiglu_s + tp_s + rope_s + quant_s, 1e-12);
+  EXPECT_NEAR(p.chunk.b_s,
+              gemm_s + 2.5 * attn_s + 2 * (norms_s + swiglu_s) + norms_s / 2 + tp_s + rope_s,
               1e-12);
   // W: each FP8 input transposed (2 B an element): QKV's and gate/up's 1024 x 1024 (the tokens
   // all-gathered), out's 1024 x 512, down's 1024 x 2048: 4.5 x 2^20 elements at 20 TB/s.
@@ -237,7 +247,9 @@ TEST(TrainingModel, Bf16PrecisionByHand) {
   // 2 TB/s: gate/up reads and writes 34 MiB, 17.8 us, against 34.4 us of FLOPs).
   const double gemm_s = 34359738368.0 / 500e12, attn_s = 2147483648.0 / 500e12;
   const double norms_s = 16777216.0 / 2e12, swiglu_s = 25165824.0 / 2e12;
-  EXPECT_NEAR(p.chunk.f_s, gemm_s + attn_s + norms_s + swiglu_s, 1e-12);
+  // RoPE as in FP8 (8 MiB); no activation quantization in BF16.
+  const double rope_s = 8388608.0 / 2e12;
+  EXPECT_NEAR(p.chunk.f_s, gemm_s + attn_s + norms_s + swiglu_s + rope_s, 1e-12);
   EXPECT_NEAR(p.chunk.w_s, gemm_s, 1e-12);
   // Kept in BF16: the three GEMM inputs (2 MiB each), Q, K, V, O (8 MiB), the norms' (8 MiB),
   // SwiGLU's input (1024 x 8192 x 2 B = 16 MiB): 38 MiB.
@@ -260,9 +272,13 @@ TEST(TrainingModel, ContextParallelTwoByHand) {
   const double norms_s = 8388608.0 / 20e12, swiglu_s = 12582912.0 / 20e12;
   // K/V all-gather: (2-1)/2 of 1024 tokens x 2 x 8 heads x 128 x 2 B = 2 MiB over NVLink + 1 us.
   const double cp_s = 2097152.0 / 100e9 + 1e-6;
+  // RoPE on 512 tokens x 16 heads of 128 (4 MiB read and written), forward and backward; the
+  // FP8 inputs quantized: 512 x 1024 for QKV, out and gate/up, 512 x 4096 for down (3.5 x 2^20).
+  const double rope_s = 4194304.0 / 20e12, quant_s = 3.5 * 1048576.0 * (3 + 4.0 / 128) / 20e12;
   EXPECT_NEAR(p.chunk.cp_comm_s, cp_s, 1e-12);
-  EXPECT_NEAR(p.chunk.f_s, gemm_s + attn_s + norms_s + swiglu_s + cp_s, 1e-12);
-  EXPECT_NEAR(p.chunk.b_s, gemm_s + 2.5 * attn_s + 2 * (norms_s + swiglu_s) + norms_s / 2 + cp_s,
+  EXPECT_NEAR(p.chunk.f_s, gemm_s + attn_s + norms_s + swiglu_s + cp_s + rope_s + quant_s, 1e-12);
+  EXPECT_NEAR(p.chunk.b_s,
+              gemm_s + 2.5 * attn_s + 2 * (norms_s + swiglu_s) + norms_s / 2 + cp_s + rope_s,
               1e-12);
   // Both GPUs hold all 2^24 weights: the gradients reduce-scattered and the weights gathered
   // over the 2 CP ranks, 2 (2-1)/2 x 2^24 x 2 B at 40 GB/s; each updates half.
