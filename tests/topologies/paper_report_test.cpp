@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <sstream>
 #include <string>
 
 #include "core/config.h"
@@ -129,6 +130,28 @@ TEST(PaperReport, JsonCarriesEveryRow) {
   const auto j = to_json(report());
   EXPECT_EQ(j["rows"].size(), report().rows.size());
   EXPECT_TRUE(j["rows"][0].contains("deviation"));
+}
+
+// The text and Markdown of `cobench analyze --paper` (Cli.AnalyzePaperInThreeFormats runs only
+// the text end to end under the sanitizers): every row's quantity, the summary, the table head.
+TEST(PaperReport, TextAndMarkdownCarryEveryRow) {
+  const std::string text = format_text(report());
+  const std::string md = format_markdown(report());
+  EXPECT_NE(text.find(std::to_string(report().rows.size()) + " rows;"), std::string::npos);
+  EXPECT_NE(text.find("0 unexplained"), std::string::npos) << text;
+  for (const ReportRow& row : report().rows)
+    EXPECT_NE(text.find("  " + row.quantity + " "), std::string::npos) << row.quantity;
+  // Markdown: one table line a row besides each section's head and separator.
+  std::size_t lines = 0, heads = 0;
+  std::istringstream in(md);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("| quantity | paper | cobench |", 0) == 0)
+      ++heads;
+    else if (line.rfind("| ", 0) == 0)
+      ++lines;
+  }
+  EXPECT_GT(heads, 0u) << md;
+  EXPECT_EQ(lines, report().rows.size() + heads) << md;  // + one "| --- |" line a head
 }
 
 TEST(Analysis, StableJsonFieldsAndBindingBound) {
