@@ -24,29 +24,42 @@ constexpr double kFinishTolerance = 1e-9;
 
 enum class FlowState : std::uint8_t { kUnfrozen, kFrozen, kFinished };
 
+// Throws for more flows than a phase holds, a capacity that is not finite and >= 0, a path
+// through a resource that does not exist, or flows on a resource of capacity 0.
+void check_flows(std::span<const double> capacity, const FlowSet& flows) {
+  if (flows.size() > kMaxPhaseFlows)
+    throw Error(fmt::format("{} flows in one phase: at most {} are simulated", flows.size(),
+                            kMaxPhaseFlows));
+  if (flows.offsets.size() != flows.bytes.size() + 1)
+    throw Error(fmt::format("a flow set of {} sizes and {} path offsets: expected one more offset",
+                            flows.bytes.size(), flows.offsets.size()));
+  for (std::int64_t f = 0; f < flows.size(); ++f)
+    if (flows.path_of(f).empty())
+      throw Error(fmt::format("flow {} crosses no resource: its rate would be unbounded", f));
+  const size_t resources = capacity.size();
+  for (size_t r = 0; r < resources; ++r)
+    if (!std::isfinite(capacity[r]) || capacity[r] < 0)
+      throw Error(fmt::format("resource {} has capacity {} B/s: expected a finite value >= 0", r,
+                              capacity[r]));
+  std::vector<std::int64_t> users(resources, 0);
+  for (std::int32_t r : flows.path) {
+    if (r < 0 || static_cast<size_t>(r) >= resources)
+      throw Error(fmt::format("a flow crosses resource {}: expected 0 to {}", r, resources - 1));
+    ++users[static_cast<size_t>(r)];
+  }
+  for (size_t r = 0; r < resources; ++r)
+    if (users[r] > 0 && !(capacity[r] > 0))
+      throw Error(fmt::format("{} flow(s) cross resource {} of capacity 0: they never finish",
+                              users[r], r));
+}
+
 // Progressive filling over a fixed flow set, rerun on its active subset at every event.
 class Filler {
  public:
   Filler(std::span<const double> capacity, const FlowSet& flows)
       : cap_(capacity), flows_(flows), rate_(static_cast<size_t>(flows.size()), 0.0) {
-    if (flows.size() > kMaxPhaseFlows)
-      throw Error(fmt::format("{} flows in one phase: at most {} are simulated", flows.size(),
-                              kMaxPhaseFlows));
+    check_flows(capacity, flows);
     const size_t resources = capacity.size();
-    for (size_t r = 0; r < resources; ++r)
-      if (!std::isfinite(capacity[r]) || capacity[r] < 0)
-        throw Error(fmt::format("resource {} has capacity {} B/s: expected a finite value >= 0", r,
-                                capacity[r]));
-    std::vector<std::int64_t> users(resources, 0);
-    for (std::int32_t r : flows.path) {
-      if (r < 0 || static_cast<size_t>(r) >= resources)
-        throw Error(fmt::format("a flow crosses resource {}: expected 0 to {}", r, resources - 1));
-      ++users[static_cast<size_t>(r)];
-    }
-    for (size_t r = 0; r < resources; ++r)
-      if (users[r] > 0 && !(capacity[r] > 0))
-        throw Error(fmt::format("{} flow(s) cross resource {} of capacity 0: they never finish",
-                                users[r], r));
     std::vector<std::int32_t> all(static_cast<size_t>(flows.size()));
     std::iota(all.begin(), all.end(), 0);
     reindex(all);
@@ -247,9 +260,11 @@ std::vector<double> max_min_rates(std::span<const double> capacity_bytes_per_s,
   return filler.rates();
 }
 
-FluidRun run_fluid(std::span<const double> capacity_bytes_per_s, const FlowSet& flows,
-                   const FluidOptions& options) {
-  check_fluid_options(options);
+namespace {
+
+// The event-driven run of one set of flows (run_fluid's, on one component).
+FluidRun run_connected(std::span<const double> capacity_bytes_per_s, const FlowSet& flows,
+                       const FluidOptions& options) {
   Filler filler(capacity_bytes_per_s, flows);
   FluidRun run;
   run.finish_s.assign(static_cast<size_t>(flows.size()), 0.0);
@@ -295,6 +310,89 @@ FluidRun run_fluid(std::span<const double> capacity_bytes_per_s, const FlowSet& 
     now_s += step_s;
     if (options.progress)
       options.progress(flows.size() - static_cast<std::int64_t>(kept), flows.size());
+  }
+  return run;
+}
+
+std::int32_t root(std::vector<std::int32_t>& parent, std::int32_t r) {
+  while (parent[static_cast<size_t>(r)] != r) {
+    parent[static_cast<size_t>(r)] = parent[static_cast<size_t>(parent[static_cast<size_t>(r)])];
+    r = parent[static_cast<size_t>(r)];
+  }
+  return r;
+}
+
+}  // namespace
+
+std::vector<std::vector<std::int32_t>> flow_components(std::size_t resources,
+                                                       const FlowSet& flows) {
+  // Union-find over the resources, each flow joining those on its path.
+  std::vector<std::int32_t> parent(resources);
+  std::iota(parent.begin(), parent.end(), 0);
+  for (std::int64_t f = 0; f < flows.size(); ++f) {
+    const std::span<const std::int32_t> path = flows.path_of(f);
+    const std::int32_t first = root(parent, path.front());
+    for (std::int32_t r : path.subspan(1)) {
+      const std::int32_t other = root(parent, r);
+      if (other != first) parent[static_cast<size_t>(other)] = first;
+    }
+  }
+  // Components in the order of their first flow, flows in order within each.
+  std::vector<std::int32_t> component_of_root(resources, -1);
+  std::vector<std::vector<std::int32_t>> components;
+  for (std::int64_t f = 0; f < flows.size(); ++f) {
+    const auto r = static_cast<size_t>(root(parent, flows.path_of(f).front()));
+    if (component_of_root[r] < 0) {
+      component_of_root[r] = static_cast<std::int32_t>(components.size());
+      components.emplace_back();
+    }
+    components[static_cast<size_t>(component_of_root[r])].push_back(static_cast<std::int32_t>(f));
+  }
+  return components;
+}
+
+FluidRun run_fluid(std::span<const double> capacity_bytes_per_s, const FlowSet& flows,
+                   const FluidOptions& options) {
+  check_fluid_options(options);
+  check_flows(capacity_bytes_per_s, flows);
+  const std::vector<std::vector<std::int32_t>> components =
+      flow_components(capacity_bytes_per_s.size(), flows);
+  if (components.size() <= 1) return run_connected(capacity_bytes_per_s, flows, options);
+  // Flows that share no resource, directly or through other flows, never change each other's
+  // max-min rates: each component runs alone, over its own resources renumbered from 0, and
+  // an event recomputes only its own flows' rates.
+  FluidRun run;
+  run.finish_s.assign(static_cast<size_t>(flows.size()), 0.0);
+  std::vector<std::int32_t> local(capacity_bytes_per_s.size(), -1);
+  std::int64_t finished_before = 0;
+  for (const std::vector<std::int32_t>& members : components) {
+    FlowSet part;
+    std::vector<double> capacity;
+    std::vector<std::int32_t> used, path;
+    for (std::int32_t f : members) {
+      path.clear();
+      for (std::int32_t r : flows.path_of(f)) {
+        std::int32_t& id = local[static_cast<size_t>(r)];
+        if (id < 0) {
+          id = static_cast<std::int32_t>(capacity.size());
+          capacity.push_back(capacity_bytes_per_s[static_cast<size_t>(r)]);
+          used.push_back(r);
+        }
+        path.push_back(id);
+      }
+      part.add(path, flows.bytes[static_cast<size_t>(f)]);
+    }
+    for (std::int32_t r : used) local[static_cast<size_t>(r)] = -1;
+    FluidOptions o = options;
+    if (options.progress)
+      o.progress = [&](std::int64_t finished, std::int64_t) {
+        options.progress(finished_before + finished, flows.size());
+      };
+    const FluidRun r = run_connected(capacity, part, o);
+    for (size_t i = 0; i < members.size(); ++i)
+      run.finish_s[static_cast<size_t>(members[i])] = r.finish_s[i];
+    run.events += r.events;
+    finished_before += static_cast<std::int64_t>(members.size());
   }
   return run;
 }

@@ -67,7 +67,14 @@ struct FluidOptions {
   std::function<void(std::int64_t finished, std::int64_t flows)> progress;
 };
 
-/// All flows start at 0; rates are max-min fair and recomputed whenever flows finish.
+/// The flows in groups that share no resource, directly or through other flows (the components
+/// of the flow-resource graph; on a multi-plane fabric, each plane and each node's NVLink): in
+/// the order of their first flow, flows in order within each.
+std::vector<std::vector<std::int32_t>> flow_components(std::size_t resources, const FlowSet& flows);
+
+/// All flows start at 0; rates are max-min fair and recomputed whenever flows finish. Each
+/// component (flow_components) runs apart: the same rates, an event recomputing only its own
+/// flows (FluidRun::events sums the components'), and a finish window that applies within it.
 FluidRun run_fluid(std::span<const double> capacity_bytes_per_s, const FlowSet& flows,
                    const FluidOptions& options = {});
 

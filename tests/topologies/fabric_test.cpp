@@ -118,6 +118,31 @@ TEST(FabricMaxMin, FinishedFlowsFreeCapacity) {
   EXPECT_EQ(w5.finish_s, r5.finish_s);
 }
 
+TEST(FabricMaxMin, FlowsThatShareNoResourceRunApart) {
+  // Resources 0-5: flows {0,1} and {1,2} share 1; {3} and {4,3} share 3; {5} is alone.
+  FlowSet s;
+  for (const std::vector<std::int32_t>& path :
+       std::vector<std::vector<std::int32_t>>{{0, 1}, {1, 2}, {3}, {4, 3}, {5}})
+    s.add(path, 1);
+  EXPECT_EQ(flow_components(6, s), (std::vector<std::vector<std::int32_t>>{{0, 1}, {2, 3}, {4}}));
+  // Two components: 100 and 200 B on a 100 B/s link (done at 2 and 3 s, as above), and 50 B
+  // alone on a 10 B/s link (5 s). Each event recomputes one component: 2 + 1 events.
+  FlowSet two;
+  two.add(std::vector<std::int32_t>{0}, 100);
+  two.add(std::vector<std::int32_t>{1}, 50);
+  two.add(std::vector<std::int32_t>{0}, 200);
+  std::vector<std::int64_t> finished;
+  FluidOptions watched;
+  watched.progress = [&](std::int64_t done, std::int64_t flows) {
+    EXPECT_EQ(flows, 3);
+    finished.push_back(done);
+  };
+  const FluidRun run = run_fluid(std::vector<double>{100, 10}, two, watched);
+  EXPECT_EQ(run.finish_s, (std::vector<double>{2.0, 5.0, 3.0}));
+  EXPECT_EQ(run.events, 3);
+  EXPECT_EQ(finished, (std::vector<std::int64_t>{1, 2, 3}));  // across the components
+}
+
 TEST(FabricGraph, SmallFatTreeIsSizedToItsHosts) {
   const FabricGraph g(small_ft2());
   const FabricSizing& s = g.sizing();
