@@ -3,9 +3,9 @@
 // quantized per token (1 x 128 tiles, one scale per row and 128 columns) and B per block
 // (128 x 128), both K-contiguous ("NT", as DeepGEMM). Shapes need not be multiples of 128.
 //   fp8_gemm_ref   FP64 over the dequantized operands: the reference every version meets
-//   fp8_gemm_cpu   dequantizes on the fly per 128-wide K block and accumulates in FP32 with a
-//                  register-blocked kernel (AVX-512F or AVX2+FMA where the CPU has it, portable
-//                  otherwise), over `threads` threads
+//   fp8_gemm_cpu   dequantizes once into packed operands (A for all rows, B one N panel at a
+//                  time) and accumulates in FP32 with a register-blocked kernel (AVX-512F or
+//                  AVX2+FMA where the CPU has it, portable otherwise), over `threads` threads
 #pragma once
 
 #include <cstdint>
@@ -32,21 +32,21 @@ enum class CpuKernel {
   kAvx512Bf16,  ///< unscaled BF16 codes, VDPBF16PS, 6 x 32 (AVX512_BF16)
 };
 
-/// D [M, N] in float; threads <= 0 uses every hardware thread. kAuto picks AVX512_BF16, else
-/// AVX-512F, else AVX2+FMA, when the CPU has it.
+/// D [M, N] in float; threads <= 0 uses every hardware thread. kAuto picks AVX-512F, else
+/// AVX2+FMA, when the CPU has it: the AVX512_BF16 kernel (which needs AVX-512F too) is slower
+/// where measured (fp8_gemm_cpu.cpp), so it runs only when forced.
 void fp8_gemm_cpu(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, float* d,
                   int threads = 0, CpuKernel which = CpuKernel::kAuto);
 
-/// Which kernel kAuto runs on this CPU: "avx512-bf16", "avx512f", "avx2-fma" or "portable".
+/// Which kernel kAuto runs on this CPU: "avx512f", "avx2-fma" or "portable".
 const char* fp8_gemm_cpu_kernel();
 /// Whether this CPU can run `which` (kAuto and kPortable: always).
 bool fp8_gemm_cpu_supports(CpuKernel which);
 /// "auto", "portable", "avx2-fma", "avx512f" or "avx512-bf16".
 const char* fp8_gemm_cpu_kernel_name(CpuKernel which);
 
-/// fp8_gemm_cpu through a BF16 register kernel (fp8_gemm_cpu_tile.h): what kAuto runs where the
-/// CPU has AVX512_BF16, and how the tests run the same driver with that kernel's portable (SIMDe)
-/// build on any CPU.
+/// fp8_gemm_cpu through a BF16 register kernel (fp8_gemm_cpu_tile.h): what kAvx512Bf16 runs, and
+/// how the tests run the same driver with that kernel's portable (SIMDe) build on any CPU.
 void fp8_gemm_cpu_bf16(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, float* d,
                        int threads,
                        void (*kernel)(const std::uint16_t*, const std::uint16_t*, const float*,
@@ -63,8 +63,8 @@ void check_grouped(const quant::QuantizedMatrix& a, const std::vector<quant::Qua
 void grouped_fp8_gemm_ref(const quant::QuantizedMatrix& a,
                           const std::vector<quant::QuantizedMatrix>& b,
                           const std::vector<std::int64_t>& counts, double* d);
-/// Every (expert, token tile, output tile) is one task for the thread pool; `which` as for
-/// fp8_gemm_cpu.
+/// Every (expert, N panel) is one task for the thread pool (an expert's tokens split further where
+/// there are few panels); `which` as for fp8_gemm_cpu.
 void grouped_fp8_gemm_cpu(const quant::QuantizedMatrix& a,
                           const std::vector<quant::QuantizedMatrix>& b,
                           const std::vector<std::int64_t>& counts, float* d, int threads = 0,

@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-// The CPU block-scaled FP8 GEMM: 192 x 64 output tiles shared out over threads; for each
-// 128-wide K block one tile routine decodes the A and B tiles through a 256-entry table, B
-// transposed so the kernel streams it, either scaled into FP32 (A per row, B per block) for a
-// register-blocked FP32 kernel (6 x 32 AVX-512F in fp8_gemm_avx512.cpp, 6 x 16 AVX2+FMA, or
-// portable) or as unscaled BF16 codes for the AVX512_BF16 kernel, which applies the scales.
+// The CPU block-scaled FP8 GEMM. Each operand is decoded once, fused into packing (gemm_groups):
+// A for all rows (in chunks of at most 64 MiB), B one 64-column N panel at a time into a thread's
+// buffer, which then multiplies every row of A, 192 x 64 output tiles, a K block at a time. The
+// packed forms are scaled FP32 (A per row, B per block; B through AVX-512F or AVX2 gathers where
+// the kernel has them, fp8_gemm_cpu_pack_x86.h) for a register-blocked FP32 kernel (6 x 32
+// AVX-512F in fp8_gemm_avx512.cpp, 6 x 16 AVX2+FMA, or portable), or unscaled BF16 codes with
+// the scales apart for the AVX512_BF16 kernel, which applies them.
 #include <algorithm>
 #include <array>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
 #include <vector>
 
 #include <fmt/format.h>
@@ -13,6 +19,7 @@
 #include "core/error.h"
 #include "core/parallel_for.h"
 #include "kernels/gemm/fp8_gemm.h"
+#include "kernels/gemm/fp8_gemm_cpu_pack_x86.h"
 #include "kernels/gemm/fp8_gemm_cpu_tile.h"
 
 #if defined(__x86_64__)
@@ -77,6 +84,10 @@ struct Kernel {
   cpu_tile::Bf16Kernel run_bf16 = nullptr;
   std::int64_t cols = 16;
   const char* name = "";
+  // The FP32 flavour's SIMD B packing for E4M3 and E5M2 (fp8_gemm_cpu_pack_x86.h), where the
+  // kernel's instructions have one; the table otherwise.
+  using PackB = void (*)(const std::uint8_t*, std::int64_t, float, float*);
+  PackB pack_b_e4m3 = nullptr, pack_b_e5m2 = nullptr;
 };
 constexpr Kernel kPortableKernel{kernel_portable, nullptr, 16, "portable"};
 
@@ -107,9 +118,16 @@ Kernel kernel_of(CpuKernel which) {
 #if defined(__x86_64__)
   switch (which) {
     case CpuKernel::kAvx2Fma:
-      return {kernel_avx2, nullptr, 16, "avx2-fma"};
+      return {kernel_avx2,
+              nullptr,
+              16,
+              "avx2-fma",
+              cpu_pack::pack_b_avx2<false>,
+              cpu_pack::pack_b_avx2<true>};
     case CpuKernel::kAvx512f:
-      return {cpu_tile::kernel_avx512f, nullptr, cpu_tile::kAvx512Cols, "avx512f"};
+      return {cpu_tile::kernel_avx512f,       nullptr,
+              cpu_tile::kAvx512Cols,          "avx512f",
+              cpu_pack::pack_b_avx512<false>, cpu_pack::pack_b_avx512<true>};
     case CpuKernel::kAvx512Bf16:
       return {nullptr, cpu_tile::kernel_avx512bf16, cpu_tile::kAvx512Cols, "avx512-bf16"};
     case CpuKernel::kAuto:
@@ -122,9 +140,11 @@ Kernel kernel_of(CpuKernel which) {
   return kPortableKernel;
 }
 
-// kAuto: the fastest kernel this CPU has.
+// kAuto: the fastest kernel this CPU has. AVX-512F before AVX512_BF16: on the Sapphire Rapids
+// Xeon measured (docs/numerics.md) VDPBF16PS sustains half the FP32 FMA rate (about 110 against
+// 185 GFLOP/s a core in the register kernels), so the FP32 kernel wins on every shape.
 Kernel pick_kernel() {
-  for (CpuKernel which : {CpuKernel::kAvx512Bf16, CpuKernel::kAvx512f, CpuKernel::kAvx2Fma})
+  for (CpuKernel which : {CpuKernel::kAvx512f, CpuKernel::kAvx512Bf16, CpuKernel::kAvx2Fma})
     if (cpu_supports(which)) return kernel_of(which);
   return kPortableKernel;
 }
@@ -147,41 +167,85 @@ Bf16Table bf16_table(num::Fp8Format f) {
   return t;
 }
 
+// Packing, for both flavours: A once per GEMM, each row's K block as kBlockK codes (zeros past
+// K); B one K block of a kTileN-column panel at a time, transposed so the kernel streams it.
+// B rows are read 8 codes at a time, one row after another across the panel, so the packed block
+// is written in order.
+template <class Code, class Lookup>
+void pack_b_block(const quant::QuantizedMatrix& b, std::int64_t n0, std::int64_t n1,
+                  std::int64_t k0, Code* out, const Lookup& put) {
+  const std::int64_t K = b.cols, cols = n1 - n0, depth = std::min(kBlockK, K - k0);
+  const std::uint8_t* codes = b.codes.data() + n0 * K + k0;
+  std::int64_t kk = 0;
+  for (; kk + 8 <= depth; kk += 8)
+    for (std::int64_t j = 0; j < cols; ++j) {
+      std::uint8_t c[8];
+      std::memcpy(c, codes + j * K + kk, sizeof c);
+      for (int i = 0; i < 8; ++i) put(out, kk + i, j, c[i]);
+    }
+  for (; kk < depth; ++kk)
+    for (std::int64_t j = 0; j < cols; ++j) put(out, kk, j, codes[j * K + kk]);
+  // Zeros where there is no data: past N in every row, past K in whole rows.
+  for (std::int64_t k = 0; k < kBlockK; ++k)
+    for (std::int64_t j = k < depth ? cols : 0; j < kTileN; ++j) put.zero(out, k, j);
+}
+
 // How a K block reaches an FP32 register kernel: A and B decoded and scaled (A per row, B per
-// block) into FP32, B transposed ([kBlockK][kTileN]) so the kernel streams it.
+// block) into FP32, B transposed ([kBlockK][kTileN]).
 struct Fp32Flavour {
   using Code = float;
   Table ta, tb;
   Kernel kernel;
+  Kernel::PackB pack_b_simd;
 
   Fp32Flavour(num::Fp8Format fa, num::Fp8Format fb, Kernel k)
-      : ta(decode_table(fa)), tb(decode_table(fb)), kernel(k) {}
-  // Row m of A over [k0, k1), scaled (the row's scale is not needed apart).
-  void decode_a(const quant::QuantizedMatrix& a, std::int64_t m, std::int64_t k0, std::int64_t k1,
-                Code* row, float*) const {
+      : ta(decode_table(fa)),
+        tb(decode_table(fb)),
+        kernel(k),
+        pack_b_simd(fb == num::Fp8Format::kE5M2 ? k.pack_b_e5m2 : k.pack_b_e4m3) {}
+  // Row m of A over K block [k0, k0 + kBlockK), scaled (the scale is not needed apart).
+  void pack_a(const quant::QuantizedMatrix& a, std::int64_t m, std::int64_t k0, Code* row,
+              float* row_scale) const {
     const float s = a.scale_at(m, k0);
     const std::uint8_t* codes = a.codes.data() + m * a.cols;
+    const std::int64_t k1 = std::min(a.cols, k0 + kBlockK);
     for (std::int64_t k = k0; k < k1; ++k) row[k - k0] = ta[codes[k]] * s;
+    std::fill(row + (k1 - k0), row + kBlockK, 0.0f);
+    *row_scale = 1.0f;
   }
-  // Row n of B over [k0, k1), scaled, into column j of B^T.
-  void decode_b(const quant::QuantizedMatrix& b, std::int64_t n, std::int64_t k0, std::int64_t k1,
-                std::int64_t j, Code* bt) const {
-    const float s = b.scale_at(n, k0);
-    const std::uint8_t* codes = b.codes.data() + n * b.cols;
-    for (std::int64_t k = k0; k < k1; ++k) bt[(k - k0) * kTileN + j] = tb[codes[k]] * s;
+  // Rows [n0, n1) of B over the K block at k0, scaled, as B^T; returns the scale left to apply.
+  float pack_b(const quant::QuantizedMatrix& b, std::int64_t n0, std::int64_t n1, std::int64_t k0,
+               Code* bt) const {
+    const float s = b.scale_at(n0, k0);  // one 128 x 128 block: kTileN divides 128
+    const std::int64_t K = b.cols;
+    if (pack_b_simd != nullptr && n1 - n0 == kTileN && k0 + kBlockK <= K &&
+        K * kTileN < (std::int64_t{1} << 31)) {  // a full block, 32-bit gather offsets
+      pack_b_simd(b.codes.data() + n0 * K + k0, K, s, bt);
+      return 1.0f;
+    }
+    Table scaled;
+    for (size_t c = 0; c < scaled.size(); ++c) scaled[c] = tb[c] * s;
+    struct Put {
+      const Table& t;
+      void operator()(Code* o, std::int64_t k, std::int64_t j, std::uint8_t c) const {
+        o[k * kTileN + j] = t[c];
+      }
+      void zero(Code* o, std::int64_t k, std::int64_t j) const { o[k * kTileN + j] = 0.0f; }
+    };
+    pack_b_block(b, n0, n1, k0, bt, Put{scaled});
+    return 1.0f;
   }
-  // acc [kTileM, kTileN] += at bt, kernel.cols outputs a call.
-  void multiply(const Code* at, const Code* bt, const float*, const quant::QuantizedMatrix&,
-                std::int64_t, std::int64_t, float* acc) const {
-    for (std::int64_t i = 0; i < kTileM; i += kRows)
-      for (std::int64_t j = 0; j < kTileN; j += kernel.cols)
-        kernel.run(at + i * kBlockK, bt + j, acc + i * kTileN + j);
+  // acc [rows, cols] += a bt over one K block, kRows x kernel.cols outputs a call.
+  void multiply(const Code* a, const float*, std::int64_t rows, const Code* bt, float,
+                std::int64_t cols, float* acc) const {
+    for (std::int64_t i = 0; i < rows; i += kRows)
+      for (std::int64_t j = 0; j < cols; j += kernel.cols)
+        kernel.run(a + i * kBlockK, bt + j, acc + i * kTileN + j);
   }
 };
 
 // How a K block reaches a BF16 kernel: the unscaled codes of A (rows) and B (in VDPBF16PS's
-// pairs) and the block's scales (A per row, B one per 128 x 128 block: a 64-wide N tile lies in
-// one block), which the kernel applies.
+// pairs) and the block's scales (A per row, B one per 128 x 128 block), which the kernel applies.
 struct Bf16Flavour {
   using Code = std::uint16_t;
   Bf16Table ta, tb;
@@ -189,62 +253,36 @@ struct Bf16Flavour {
 
   Bf16Flavour(num::Fp8Format fa, num::Fp8Format fb, cpu_tile::Bf16Kernel k)
       : ta(bf16_table(fa)), tb(bf16_table(fb)), kernel(k) {}
-  void decode_a(const quant::QuantizedMatrix& a, std::int64_t m, std::int64_t k0, std::int64_t k1,
-                Code* row, float* row_scale) const {
+  void pack_a(const quant::QuantizedMatrix& a, std::int64_t m, std::int64_t k0, Code* row,
+              float* row_scale) const {
     *row_scale = a.scale_at(m, k0);
     const std::uint8_t* codes = a.codes.data() + m * a.cols;
+    const std::int64_t k1 = std::min(a.cols, k0 + kBlockK);
     for (std::int64_t k = k0; k < k1; ++k) row[k - k0] = ta[codes[k]];
+    std::fill(row + (k1 - k0), row + kBlockK, Code{0});
   }
-  void decode_b(const quant::QuantizedMatrix& b, std::int64_t n, std::int64_t k0, std::int64_t k1,
-                std::int64_t j, Code* bt) const {
-    const std::uint8_t* codes = b.codes.data() + n * b.cols;
-    for (std::int64_t k = k0; k < k1; ++k) {
-      const std::int64_t kk = k - k0;
-      bt[(kk / 2) * kTileN * 2 + j * 2 + kk % 2] = tb[codes[k]];
-    }
+  float pack_b(const quant::QuantizedMatrix& b, std::int64_t n0, std::int64_t n1, std::int64_t k0,
+               Code* bt) const {
+    struct Put {
+      const Bf16Table& t;
+      void operator()(Code* o, std::int64_t k, std::int64_t j, std::uint8_t c) const {
+        o[(k / 2) * kTileN * 2 + j * 2 + k % 2] = t[c];
+      }
+      void zero(Code* o, std::int64_t k, std::int64_t j) const {
+        o[(k / 2) * kTileN * 2 + j * 2 + k % 2] = 0;
+      }
+    };
+    pack_b_block(b, n0, n1, k0, bt, Put{tb});
+    return b.scale_at(n0, k0);
   }
-  // acc [kTileM, kTileN] += row_scale x (B's block scale at n0, k0) x at bt, 32 outputs a call.
-  void multiply(const Code* at, const Code* bt, const float* row_scale,
-                const quant::QuantizedMatrix& b, std::int64_t n0, std::int64_t k0,
-                float* acc) const {
-    const float sb = b.scale_at(n0, k0);
-    for (std::int64_t i = 0; i < kTileM; i += kRows)
-      for (std::int64_t j = 0; j < kTileN; j += cpu_tile::kAvx512Cols)
-        kernel(at + i * kBlockK, bt + j * 2, row_scale + i, sb, acc + i * kTileN + j);
+  // acc [rows, cols] += row_scale x block_scale x a bt, kRows x 32 outputs a call.
+  void multiply(const Code* a, const float* row_scale, std::int64_t rows, const Code* bt,
+                float block_scale, std::int64_t cols, float* acc) const {
+    for (std::int64_t i = 0; i < rows; i += kRows)
+      for (std::int64_t j = 0; j < cols; j += cpu_tile::kAvx512Cols)
+        kernel(a + i * kBlockK, bt + j * 2, row_scale + i, block_scale, acc + i * kTileN + j);
   }
 };
-
-// Output tile [m0, min(m_limit, m0 + kTileM)) x [n0, n0 + kTileN) of D = A B^T; m_limit ends
-// the rows that belong to B (the expert's last token in a grouped GEMM). Per 128-wide K block
-// the flavour decodes the A and B tiles and multiplies them into the FP32 accumulators.
-template <class Flavour>
-void tile(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, float* d,
-          std::int64_t m0, std::int64_t m_limit, std::int64_t n0, const Flavour& f) {
-  using Code = typename Flavour::Code;
-  // Thread-local: up to 176 KiB, too much for the stack of every thread.
-  thread_local std::vector<Code> at_store(kTileM * kBlockK), bt_store(kBlockK * kTileN);
-  thread_local std::vector<float> acc_store(kTileM * kTileN), sa_store(kTileM);
-  Code* at = at_store.data();
-  Code* bt = bt_store.data();
-  float* acc = acc_store.data();
-  float* sa = sa_store.data();
-  std::fill(acc_store.begin(), acc_store.end(), 0.0f);
-  const std::int64_t K = a.cols, N = b.rows;
-  const std::int64_t m1 = std::min(m_limit, m0 + kTileM), n1 = std::min(N, n0 + kTileN);
-  for (std::int64_t k0 = 0; k0 < K; k0 += kBlockK) {
-    const std::int64_t k1 = std::min(K, k0 + kBlockK);
-    // Partial tiles leave zeros where there is no data.
-    if (m1 - m0 < kTileM || k1 - k0 < kBlockK) std::fill(at_store.begin(), at_store.end(), Code{0});
-    if (n1 - n0 < kTileN || k1 - k0 < kBlockK) std::fill(bt_store.begin(), bt_store.end(), Code{0});
-    std::fill(sa_store.begin(), sa_store.end(), 0.0f);
-    for (std::int64_t m = m0; m < m1; ++m)
-      f.decode_a(a, m, k0, k1, at + (m - m0) * kBlockK, sa + (m - m0));
-    for (std::int64_t n = n0; n < n1; ++n) f.decode_b(b, n, k0, k1, n - n0, bt);
-    f.multiply(at, bt, sa, b, n0, k0, acc);
-  }
-  for (std::int64_t m = m0; m < m1; ++m)
-    for (std::int64_t n = n0; n < n1; ++n) d[m * N + n] = acc[(m - m0) * kTileN + (n - n0)];
-}
 
 void check_operands(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b) {
   COBENCH_CHECK(a.cols == b.cols && a.tile_rows == 1 && a.tile_cols == kBlockK &&
@@ -252,38 +290,139 @@ void check_operands(const quant::QuantizedMatrix& a, const quant::QuantizedMatri
                 "A must be per-token (1 x 128) and B per-block (128 x 128) with the same K");
 }
 
-// D = A B^T, one task per output tile.
+// Rows [m0, m1) of A and D that one B multiplies: all of them in fp8_gemm_cpu, an expert's
+// tokens in the grouped GEMM.
+struct Group {
+  const quant::QuantizedMatrix* b;
+  std::int64_t m0, m1;
+};
+
+// A buffer of n T, not value-initialized, 64-byte aligned (the kernels' B and accumulator rows are
+// whole cache lines).
+template <class T>
+struct Aligned {
+  struct Free {
+    void operator()(T* p) const { std::free(p); }
+  };
+  std::unique_ptr<T[], Free> p;
+  std::int64_t size = 0;
+
+  void resize(std::int64_t n) {
+    if (n == size) return;
+    const size_t bytes = (static_cast<size_t>(n) * sizeof(T) + 63) / 64 * 64;
+    p.reset(static_cast<T*>(std::aligned_alloc(64, std::max<size_t>(bytes, 64))));
+    if (!p) throw std::bad_alloc();
+    size = n;
+  }
+  T* data() const { return p.get(); }
+};
+
+// A is packed this many bytes at a time at most (rows of A in chunks; B is decoded once a chunk).
+constexpr std::int64_t kPackedABytes = std::int64_t{64} << 20;
+
+// D = A B^T for every group. A chunk of A's rows is packed once, by all threads: per K block,
+// the rows kBlockK codes apart (+ kRows - 1 rows of zeros: a register block may run past the
+// chunk's end). Then each task, an N panel (kTileN columns) of a group's rows in the chunk (or
+// of a slice of them, where there are too few panels to keep the threads busy), packs its B panel
+// for every K block into the worker's buffer and sweeps the rows kTileM at a time, FP32
+// accumulators across the K blocks. Each output is computed by one task in a fixed order: the
+// result does not depend on the thread count.
+template <class Flavour>
+void gemm_groups(const quant::QuantizedMatrix& a, const std::vector<Group>& groups, std::int64_t N,
+                 float* d, int threads, const Flavour& f) {
+  using Code = typename Flavour::Code;
+  const std::int64_t M = a.rows, K = a.cols, blocks = (K + kBlockK - 1) / kBlockK;
+  const std::int64_t block_codes = kBlockK * kTileN, panels = (N + kTileN - 1) / kTileN;
+  const int workers = thread_count(threads);
+  const std::int64_t row_bytes =
+      std::max<std::int64_t>(1, blocks) * kBlockK * static_cast<std::int64_t>(sizeof(Code));
+  const std::int64_t chunk = std::max(kTileM, kPackedABytes / row_bytes / kTileM * kTileM);
+  struct Task {
+    const quant::QuantizedMatrix* b;
+    std::int64_t r0, r1, n0;
+  };
+  struct Buffers {
+    Aligned<Code> bp;        // the B panel, block after block
+    Aligned<float> sb, acc;  // its blocks' scales; kTileM x kTileN accumulators
+  };
+  std::vector<Buffers> buffers(static_cast<size_t>(workers));
+  for (std::int64_t c0 = 0; c0 < M; c0 += chunk) {
+    const std::int64_t c1 = std::min(M, c0 + chunk), m_pad = c1 - c0 + kRows;
+    Aligned<Code> ap;  // every element is written below
+    Aligned<float> as;
+    ap.resize(blocks * m_pad * kBlockK);
+    as.resize(blocks * m_pad);
+    constexpr std::int64_t kPackRows = 32;
+    parallel_for((m_pad + kPackRows - 1) / kPackRows, workers, [&](std::int64_t t) {
+      for (std::int64_t m = t * kPackRows; m < std::min(m_pad, (t + 1) * kPackRows); ++m)
+        for (std::int64_t kb = 0; kb < blocks; ++kb) {
+          Code* row = ap.data() + (kb * m_pad + m) * kBlockK;
+          float* scale = as.data() + kb * m_pad + m;
+          if (c0 + m < c1) {
+            f.pack_a(a, c0 + m, kb * kBlockK, row, scale);
+          } else {
+            std::fill(row, row + kBlockK, Code{0});
+            *scale = 0.0f;
+          }
+        }
+    });
+    // The tasks: slices of at least kTileM rows where a group has fewer panels than 8 a thread.
+    std::int64_t busy = 0;
+    for (const Group& g : groups)
+      if (std::max(g.m0, c0) < std::min(g.m1, c1)) busy += panels;
+    const std::int64_t slices = busy == 0 ? 1 : std::max<std::int64_t>(1, 8 * workers / busy);
+    std::vector<Task> tasks;
+    for (const Group& g : groups) {
+      const std::int64_t r0 = std::max(g.m0, c0), r1 = std::min(g.m1, c1);
+      if (r0 >= r1) continue;
+      const std::int64_t per = (r1 - r0 + slices - 1) / slices;
+      const std::int64_t step = std::max(kTileM, (per + kRows - 1) / kRows * kRows);
+      for (std::int64_t s = r0; s < r1; s += step)
+        for (std::int64_t p = 0; p < panels; ++p)
+          tasks.push_back({g.b, s, std::min(r1, s + step), p * kTileN});
+    }
+    parallel_for(static_cast<std::int64_t>(tasks.size()), workers, [&](int w, std::int64_t i) {
+      const Task& t = tasks[static_cast<size_t>(i)];
+      Buffers& buf = buffers[static_cast<size_t>(w)];
+      buf.bp.resize(blocks * block_codes);
+      buf.sb.resize(blocks);
+      buf.acc.resize(kTileM * kTileN);
+      const std::int64_t n1 = std::min(N, t.n0 + kTileN), cols = n1 - t.n0;
+      for (std::int64_t kb = 0; kb < blocks; ++kb)
+        buf.sb.data()[kb] =
+            f.pack_b(*t.b, t.n0, n1, kb * kBlockK, buf.bp.data() + kb * block_codes);
+      float* acc = buf.acc.data();
+      for (std::int64_t m0 = t.r0; m0 < t.r1; m0 += kTileM) {
+        const std::int64_t rows = std::min(kTileM, t.r1 - m0);
+        std::fill(acc, acc + kTileM * kTileN, 0.0f);
+        for (std::int64_t kb = 0; kb < blocks; ++kb)
+          f.multiply(ap.data() + (kb * m_pad + m0 - c0) * kBlockK, as.data() + kb * m_pad + m0 - c0,
+                     rows, buf.bp.data() + kb * block_codes, buf.sb.data()[kb], cols, acc);
+        for (std::int64_t r = 0; r < rows; ++r)
+          std::copy(acc + r * kTileN, acc + r * kTileN + cols, d + (m0 + r) * N + t.n0);
+      }
+    });
+  }
+}
+
 template <class Flavour>
 void gemm_tiles(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, float* d,
                 int threads, const Flavour& f) {
-  const std::int64_t tiles_m = (a.rows + kTileM - 1) / kTileM,
-                     tiles_n = (b.rows + kTileN - 1) / kTileN;
-  parallel_for(tiles_m * tiles_n, thread_count(threads), [&](std::int64_t t) {
-    tile(a, b, d, (t / tiles_n) * kTileM, a.rows, (t % tiles_n) * kTileN, f);
-  });
+  gemm_groups(a, {Group{&b, 0, a.rows}}, b.rows, d, threads, f);
 }
 
-// The grouped GEMM, one task per (expert, token tile, output tile), so uneven experts balance
-// over threads.
+// The grouped GEMM: one group per expert with tokens, so uneven experts balance over threads.
 template <class Flavour>
 void grouped_tiles(const quant::QuantizedMatrix& a, const std::vector<quant::QuantizedMatrix>& b,
                    const std::vector<std::int64_t>& counts, float* d, int threads,
                    const Flavour& f) {
-  struct Task {
-    std::int64_t expert, m0, m_limit, n0;
-  };
-  std::vector<Task> tasks;
+  std::vector<Group> groups;
   std::int64_t offset = 0;
   for (size_t e = 0; e < counts.size(); ++e) {
-    for (std::int64_t m0 = offset; m0 < offset + counts[e]; m0 += kTileM)
-      for (std::int64_t n0 = 0; n0 < b[e].rows; n0 += kTileN)
-        tasks.push_back({static_cast<std::int64_t>(e), m0, offset + counts[e], n0});
+    if (counts[e] > 0) groups.push_back({&b[e], offset, offset + counts[e]});
     offset += counts[e];
   }
-  parallel_for(static_cast<std::int64_t>(tasks.size()), thread_count(threads), [&](std::int64_t i) {
-    const Task& t = tasks[static_cast<size_t>(i)];
-    tile(a, b[static_cast<size_t>(t.expert)], d, t.m0, t.m_limit, t.n0, f);
-  });
+  gemm_groups(a, groups, b.front().rows, d, threads, f);
 }
 
 }  // namespace

@@ -178,8 +178,8 @@ INSTANTIATE_TEST_SUITE_P(Ragged, Fp8GemmBf16Driver,
 
 TEST(Fp8GemmAvx512, DispatchNamesTheKernelThisCpuRuns) {
 #if defined(__x86_64__)
-  const char* want = cpu_has_avx512bf16()                ? "avx512-bf16"
-                     : __builtin_cpu_supports("avx512f") ? "avx512f"
+  // AVX-512F first: the BF16 kernel is slower where measured (fp8_gemm_cpu.cpp), forced only.
+  const char* want = __builtin_cpu_supports("avx512f")                                 ? "avx512f"
                      : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? "avx2-fma"
                                                                                        : "portable";
   EXPECT_STREQ(gemm::fp8_gemm_cpu_kernel(), want);

@@ -90,6 +90,25 @@ INSTANTIATE_TEST_SUITE_P(
                        ::testing::ValuesIn(kKernels)),
     shape_and_kernel);
 
+// E5M2 operands through every kernel the CPU has: the FP32 kernels' SIMD B packing decodes codes
+// arithmetically per format (fp8_gemm_cpu_pack_x86.h), here on full 64-column panels and full
+// 128-deep K blocks as well as the ragged ends.
+TEST(Fp8GemmCpu, E5m2OperandsMatchTheFp64Reference) {
+  const std::int64_t M = 37, N = 150, K = 290;
+  const auto x = random_normal_matrix(M, K, 11), w = random_normal_matrix(N, K, 12);
+  const auto a =
+      quant::quantize_per_token(x.data(), M, K, num::Fp8Format::kE5M2, quant::ScaleKind::kFp32);
+  const auto b =
+      quant::quantize_per_block(w.data(), N, K, num::Fp8Format::kE5M2, quant::ScaleKind::kFp32);
+  for (gemm::CpuKernel kernel : kKernels) {
+    if (!gemm::fp8_gemm_cpu_supports(kernel)) continue;
+    SCOPED_TRACE(gemm::fp8_gemm_cpu_kernel_name(kernel));
+    std::vector<float> d(static_cast<size_t>(M * N), -1.0f);
+    gemm::fp8_gemm_cpu(a, b, d.data(), 2, kernel);
+    expect_close(a, b, d);
+  }
+}
+
 // A kernel the CPU lacks is an error, not an illegal instruction.
 TEST(Fp8GemmCpu, RejectsAKernelTheCpuLacks) {
   const auto x = random_normal_matrix(4, 128, 1);
