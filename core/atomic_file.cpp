@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -125,15 +126,30 @@ void check_writable_directory(const std::filesystem::path& dir, std::string_view
 }
 
 std::string read_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  const std::filesystem::file_status st = std::filesystem::status(path, ec);
+  if (!ec && std::filesystem::exists(st) && !std::filesystem::is_regular_file(st))
+    throw Error(fmt::format(
+        "cannot read '{}': not a regular file ({})", path.string(),
+        std::filesystem::is_directory(st) ? "a directory" : "a device, FIFO or socket"));
   errno = 0;
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw Error(fmt::format("cannot open '{}': {}", path.string(),
                             errno != 0 ? std::strerror(errno) : "unknown error"));
-  std::ostringstream ss;
-  ss << in.rdbuf();
+  // Read in pieces up to the limit: sysfs and procfs files report no size of their own.
+  std::string text;
+  std::array<char, 1 << 16> piece;
+  while (in.read(piece.data(), piece.size()) || in.gcount() > 0) {
+    text.append(piece.data(), static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxReadFileBytes)
+      throw Error(
+          fmt::format("cannot read '{}': larger than {} bytes ({} MiB), the most a file "
+                      "read whole may hold",
+                      path.string(), kMaxReadFileBytes, kMaxReadFileBytes >> 20));
+  }
   if (in.bad()) throw Error(fmt::format("cannot read '{}'", path.string()));
-  return ss.str();
+  return text;
 }
 
 }  // namespace cobench

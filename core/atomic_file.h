@@ -26,7 +26,12 @@ std::filesystem::path write_file_atomic_unique(const std::filesystem::path& path
 /// "--out 'results/x'": "--out 'results/x': no such directory".
 void check_writable_directory(const std::filesystem::path& dir, std::string_view what);
 
-/// Reads a whole file; throws cobench::Error naming the path when it cannot.
+/// The most bytes read_file reads (a results file of a million records is a few hundred MB).
+inline constexpr std::uintmax_t kMaxReadFileBytes = std::uintmax_t{1} << 30;
+
+/// Reads a whole regular file of at most kMaxReadFileBytes; throws cobench::Error naming the path
+/// when it cannot, when the path is not a regular file (a directory; /dev/zero or a FIFO, which
+/// would be read without end) or when the file is larger.
 std::string read_file(const std::filesystem::path& path);
 
 }  // namespace cobench

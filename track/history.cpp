@@ -73,7 +73,10 @@ std::vector<fs::path> find_results_files(const std::vector<std::string>& paths,
     } else if (fs::is_regular_file(p, ec)) {
       files.emplace_back(p);
     } else {
-      throw Error(fmt::format("{}: no such file or directory", p));
+      throw Error(fs::exists(p, ec) ? fmt::format("{}: not a results file or a directory of "
+                                                  "them (a device, FIFO or socket)",
+                                                  p)
+                                    : fmt::format("{}: no such file or directory", p));
     }
   }
   std::sort(files.begin(), files.end());

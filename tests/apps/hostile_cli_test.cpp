@@ -95,6 +95,25 @@ TEST(HostileCli, ANodeWithoutGpusIsNamedAtItsLineByWhatNeedsThem) {
   fs::remove_all(dir);
 }
 
+// Results files that never end (/dev/zero) hung validate, compare, from-gbench and
+// --measured: refused at once, exit 1, naming the file.
+TEST(HostileCli, ResultsReadersRefuseFilesThatNeverEnd) {
+  for (const std::string args :
+       {"results validate /dev/zero", "compare /dev/zero /dev/zero",
+        "analyze --model deepseek-v3 --cluster h100-ib-256 --measured /dev/zero"}) {
+    SCOPED_TRACE(args);
+    const CommandResult r = run(args);
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(r.out.find("'/dev/zero': not a regular file (a device, FIFO or socket)"),
+              std::string::npos)
+        << r.out;
+  }
+  const CommandResult h = run("history /dev/zero");
+  EXPECT_EQ(h.status, 1) << h.out;
+  EXPECT_NE(h.out.find("/dev/zero: not a results file or a directory of them"), std::string::npos)
+      << h.out;
+}
+
 TEST(HostileCli, HfConfigsTheYamlReaderWouldRefuseAreInputErrors) {
   const std::string llama =
       cobench::read_file(std::string(COBENCH_TEST_DATA_DIR) + "/hf/llama-3.1-8b.json");

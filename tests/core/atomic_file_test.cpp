@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "tests/test_util.h"
 
 namespace {
 
@@ -37,6 +38,16 @@ TEST(AtomicFile, RefusesToOverwriteAndKeepsTheOriginal) {
   for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir)) ++files;
   EXPECT_EQ(files, 1);  // the temporary file of the refused write is gone
   fs::remove_all(dir);
+}
+
+TEST(AtomicFile, ReadsOnlyRegularFilesOfBoundedSize) {
+  // /dev/zero never ends and a directory has no text: refused before reading, not read forever.
+  EXPECT_EQ(cobench::test::error_of([] { cobench::read_file("/dev/zero"); }),
+            "cannot read '/dev/zero': not a regular file (a device, FIFO or socket)");
+  EXPECT_EQ(cobench::test::error_of([] { cobench::read_file("/"); }),
+            "cannot read '/': not a regular file (a directory)");
+  // A procfs file reports size 0 and still has its text.
+  EXPECT_NE(cobench::read_file("/proc/self/status").find("Name:"), std::string::npos);
 }
 
 TEST(AtomicFile, MissingDirectoryIsAClearError) {
