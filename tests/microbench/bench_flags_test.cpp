@@ -54,10 +54,10 @@ TEST(BenchFlags, RepetitionsAreAnIntegerFromOne) {
 }
 
 TEST(BenchFlags, GoodValuesOtherFlagsAndArgumentsPassThrough) {
-  for (const char* ok : {"--benchmark_format=json", "--benchmark_format=console",
-                         "--benchmark_out_format=csv", "--benchmark_time_unit=ms",
-                         "--benchmark_filter=BM_.*", "--benchmark_out=/tmp/x.json",
-                         "--benchmark_format", "--other=xml", "xml", "-benchmark_format=xml"})
+  for (const char* ok :
+       {"--benchmark_format=json", "--benchmark_format=console", "--benchmark_out_format=csv",
+        "--benchmark_time_unit=ms", "--benchmark_filter=BM_.*", "--benchmark_out=/tmp/x.json",
+        "--benchmark_format", "--other=xml", "xml", "-benchmark_format=xml"})
     EXPECT_FALSE(benchmark_flag_error(ok).has_value()) << ok;
 }
 
