@@ -95,7 +95,9 @@ TEST(FabricMaxMin, FinishedFlowsFreeCapacity) {
   EXPECT_EQ(run.events, 2);
   // A finish window of 1 (the earliest finish, 2 s, plus 1 x 2 s) ends both in one event, the
   // second at its own 200 B / 50 B/s = 4 s: conservative, no rate recomputed.
-  const FluidRun coarse = run_fluid(cap, s, {1.0});
+  FluidOptions window_one;
+  window_one.finish_window = 1.0;
+  const FluidRun coarse = run_fluid(cap, s, window_one);
   EXPECT_DOUBLE_EQ(coarse.finish_s[0], 2.0);
   EXPECT_DOUBLE_EQ(coarse.finish_s[1], 4.0);
   EXPECT_EQ(coarse.events, 1);
@@ -651,7 +653,9 @@ TEST(FabricErrors, BadInputsAreRefusedWithTheValue) {
   EXPECT_NE(error_of([] { all_to_all(rank_groups(8192, 8192), 1e6); }).find("at most"),
             std::string::npos);
   EXPECT_NE(error_of([] {
-              run_fluid(std::vector<double>{1}, flow_set({{0}}), {-0.5});
+              FluidOptions negative;
+              negative.finish_window = -0.5;
+              run_fluid(std::vector<double>{1}, flow_set({{0}}), negative);
             }).find("finish window -0.5: expected 0 (exact) to 1"),
             std::string::npos);
   EXPECT_NE(error_of([] {
