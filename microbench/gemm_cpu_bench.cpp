@@ -88,6 +88,32 @@ const Weights& weights(std::int64_t n, std::int64_t k) {
   return cached;
 }
 
+// The FP8 kernel every FP8 benchmark forces (COBENCH_GEMM_KERNEL; unset or auto: the one
+// fp8_gemm_cpu picks), so the kernels can be compared on one machine.
+gemm::CpuKernel g_kernel = gemm::CpuKernel::kAuto;
+
+gemm::CpuKernel kernel_from_env() {
+  const char* v = std::getenv("COBENCH_GEMM_KERNEL");
+  if (v == nullptr) return gemm::CpuKernel::kAuto;
+  for (gemm::CpuKernel k :
+       {gemm::CpuKernel::kAuto, gemm::CpuKernel::kPortable, gemm::CpuKernel::kAvx2Fma,
+        gemm::CpuKernel::kAvx512f, gemm::CpuKernel::kAvx512Bf16})
+    if (std::string(v) == gemm::fp8_gemm_cpu_kernel_name(k)) {
+      if (!gemm::fp8_gemm_cpu_supports(k))
+        throw Error(
+            fmt::format("COBENCH_GEMM_KERNEL is \"{}\": this CPU lacks its instructions", v));
+      return k;
+    }
+  throw Error(fmt::format(
+      "COBENCH_GEMM_KERNEL is \"{}\"; expected auto, portable, avx2-fma, avx512f or avx512-bf16",
+      v));
+}
+
+const char* kernel_name() {
+  return g_kernel == gemm::CpuKernel::kAuto ? gemm::fp8_gemm_cpu_kernel()
+                                            : gemm::fp8_gemm_cpu_kernel_name(g_kernel);
+}
+
 void BM_Fp8Gemm_Cpu(benchmark::State& state) try {
   const std::int64_t M = state.range(0), N = state.range(1), K = state.range(2);
   // FP32 inputs, E4M3 codes, the FP32 output and a dequantized copy of the larger operand.
@@ -104,7 +130,7 @@ void BM_Fp8Gemm_Cpu(benchmark::State& state) try {
   const std::vector<float>& w = wb.w;
   const quant::QuantizedMatrix& b = wb.b;
   std::vector<float> d(static_cast<size_t>(M * N));
-  gemm::fp8_gemm_cpu(a, b, d.data());
+  gemm::fp8_gemm_cpu(a, b, d.data(), 0, g_kernel);
   auto got = [&](std::int64_t m, std::int64_t n) { return static_cast<double>(d[m * N + n]); };
   const std::optional<double> verified = bench::verified_error(
       state, M, N, bench::fp32_error_bound(K), got,
@@ -126,7 +152,7 @@ void BM_Fp8Gemm_Cpu(benchmark::State& state) try {
   {
     NvtxRange range(fmt::format("BM_Fp8Gemm_Cpu/m:{}/n:{}/k:{}", M, N, K).c_str());
     for (auto _ : state) {
-      gemm::fp8_gemm_cpu(a, b, d.data());
+      gemm::fp8_gemm_cpu(a, b, d.data(), 0, g_kernel);
       benchmark::DoNotOptimize(d.data());
     }
   }
@@ -136,7 +162,7 @@ void BM_Fp8Gemm_Cpu(benchmark::State& state) try {
   report_verified(state,
                   fmt::format("{} kernel, error {:.2g}; against unquantized inputs {:.2g} (A 1x128 "
                               "rel_l2 {:.2g}, B 128x128 rel_l2 {:.2g}); peak: FP32 FMA {}",
-                              gemm::fp8_gemm_cpu_kernel(), error, quant_error, qa.rel_l2, qb.rel_l2,
+                              kernel_name(), error, quant_error, qa.rel_l2, qb.rel_l2,
                               bench::fma_peak_description()),
                   error, {{"m", M}, {"n", N}, {"k", K}});
 } catch (const std::exception& e) {
@@ -164,7 +190,7 @@ void BM_GroupedFp8Gemm_Cpu(benchmark::State& state) try {
     for (std::int64_t i = 0; i < counts[static_cast<size_t>(e)]; ++i)
       expert_of[static_cast<size_t>(m++)] = e;
   std::vector<float> d(static_cast<size_t>(tokens * N));
-  gemm::grouped_fp8_gemm_cpu(a, b, counts, d.data());
+  gemm::grouped_fp8_gemm_cpu(a, b, counts, d.data(), 0, g_kernel);
   const std::optional<double> verified = bench::verified_error(
       state, tokens, N, bench::fp32_error_bound(K),
       [&](std::int64_t m, std::int64_t n) { return static_cast<double>(d[m * N + n]); },
@@ -177,15 +203,15 @@ void BM_GroupedFp8Gemm_Cpu(benchmark::State& state) try {
   NvtxRange range(
       fmt::format("BM_GroupedFp8Gemm_Cpu/experts:{}/tokens:{}", experts, tokens).c_str());
   for (auto _ : state) {
-    gemm::grouped_fp8_gemm_cpu(a, b, counts, d.data());
+    gemm::grouped_fp8_gemm_cpu(a, b, counts, d.data(), 0, g_kernel);
     benchmark::DoNotOptimize(d.data());
   }
   set_counters(state, double(tokens), double(N), double(K),
                double(tokens * K + experts * N * K) + 4.0 * double(tokens * N), error);
-  report_verified(
-      state,
-      fmt::format("error {:.2g}; tokens per expert {} .. {}", error, counts.back(), counts.front()),
-      error, {{"experts", experts}, {"tokens", tokens}, {"n", N}, {"k", K}});
+  report_verified(state,
+                  fmt::format("{} kernel, error {:.2g}; tokens per expert {} .. {}", kernel_name(),
+                              error, counts.back(), counts.front()),
+                  error, {{"experts", experts}, {"tokens", tokens}, {"n", N}, {"k", K}});
 } catch (const std::exception& e) {
   state.SkipWithError(e.what());
 }
@@ -232,6 +258,7 @@ void BM_Sgemm_OpenBlas(benchmark::State& state) try {
 
 // Square 2048 (the comparison) and the model's shapes at M tokens (see the top).
 void register_all() {
+  g_kernel = kernel_from_env();
   const char* grid = std::getenv("COBENCH_GEMM_GRID");
   if (grid && std::string(grid) != "full")
     throw Error(fmt::format("COBENCH_GEMM_GRID is \"{}\"; expected \"full\" or unset", grid));

@@ -141,8 +141,8 @@ Kernel kernel_of(CpuKernel which) {
 }
 
 // kAuto: the fastest kernel this CPU has. AVX-512F before AVX512_BF16: on the Sapphire Rapids
-// Xeon measured (docs/numerics.md) VDPBF16PS sustains half the FP32 FMA rate (about 110 against
-// 185 GFLOP/s a core in the register kernels), so the FP32 kernel wins on every shape.
+// Xeon measured (docs/numerics.md, each kernel forced with COBENCH_GEMM_KERNEL) VDPBF16PS
+// sustains about half the FP32 FMA rate, so the FP32 kernel wins on every shape measured.
 Kernel pick_kernel() {
   for (CpuKernel which : {CpuKernel::kAvx512f, CpuKernel::kAvx512Bf16, CpuKernel::kAvx2Fma})
     if (cpu_supports(which)) return kernel_of(which);
