@@ -179,8 +179,8 @@ void training_step(Report& r, const TrainingScenario& t) {
   b.known("train.phase_w_s", "1W: in weight-backward chunks alone", t.phase_w.value, p.phase_w_s,
           "s", 0.25,
           "W at DeepGEMM's published weight-gradient rates (pull request #95, 0.88-1.09 "
-          "PFLOPS) and X re-quantized into 128x1 tiles for them (technical report 3.5.2); the "
-          "quantization of dY is not modeled");
+          "PFLOPS), X and dY re-tiled into 128x1 tiles for them (technical report 3.5.2), "
+          "each an unfused memory-bound kernel");
   b.known("train.phase_fb_s", "1F1B: in overlapped forward-backward pairs", t.phase_fb.value,
           p.phase_fb_s, "s", 0.25, why);
   b.known("train.optimizer_s", "opt: data-parallel traffic and the optimizer", t.optimizer.value,

@@ -39,13 +39,29 @@ Op in_bf16(const Op& op) {
 // out, dequantized, transposed, re-quantized into 128x1 tiles, and stored in HBM". A
 // memory-bound kernel a GEMM: one FP8 read and one FP8 write an element of X (the scales, 4 B a
 // 128 elements, left out). A recomputed input is charged the same.
-Op transposed_quant(const Op& gemm) {
+Op transposed_quant(const char* name, double elements) {
   Op o;
-  o.name = "transposed_quant";
+  o.name = name;
   o.kind = OpKind::kMemory;
   o.precision = OpPrecision::kFp8;
-  o.bytes = 2 * gemm.m * gemm.k * gemm.groups;
-  o.form = "X: 1x128 FP8 tiles read, 128x1 written";
+  o.bytes = 2 * elements;
+  o.form = "1x128 FP8 tiles read, 128x1 written";
+  return o;
+}
+
+// The output gradient dY (m x n BF16) of an FP8 GEMM is quantized for its two FP8 GEMMs (the
+// technical report's figure 6: Dgrad and Wgrad take FP8 inputs): in 1x128 tiles along n for
+// dX = dY W^T, priced as the forward's input quantization (serving_ops: 2 B read, 1 B and a 4 B
+// scale a 128 written), and in 128x1 tiles along the tokens for dW = dY^T X, priced as X's
+// re-tiling above. Unfused, as the forward's quantizations are (DeepSeek does not publish which
+// it fuses).
+Op grad_quant(const Op& gemm) {
+  Op o;
+  o.name = "grad_quant";
+  o.kind = OpKind::kMemory;
+  o.precision = OpPrecision::kFp8;
+  o.bytes = gemm.m * gemm.n * gemm.groups * (2 + 1 + 4.0 / 128);
+  o.form = "dY: BF16 -> FP8 + a scale a 1x128 tile";
   return o;
 }
 
@@ -89,7 +105,11 @@ LayerTimes layer_times(const LayerOps& l, const LayerContext& x) {
         Op dw = reshaped(g, g.n, g.k, g.m);       // dW = dY^T X, K = the tokens
         dw.weight_grad = true;
         t.w += time(dw);
-        if (g.precision == OpPrecision::kFp8) t.w += time(transposed_quant(g));
+        if (g.precision == OpPrecision::kFp8) {
+          t.b += time(grad_quant(g));
+          t.w += time(transposed_quant("x_transposed_quant", g.m * g.k * g.groups));
+          t.w += time(transposed_quant("dy_transposed_quant", g.m * g.n * g.groups));
+        }
         t.params += g.n * g.k * g.groups;
         // The input X for dW = dY^T X; a recomputed GEMM's input is recomputed from its own
         // (kept) input, and its output, the next operation's input, is not kept either. Under
@@ -125,7 +145,7 @@ LayerTimes layer_times(const LayerOps& l, const LayerContext& x) {
         // No KV cache in training.
         if (name == "attn.kv_append") break;
         // An FP8 GEMM's input quantization: forward only (the quantized input is what the GEMM
-        // keeps, counted there; the backward's own quantizations are in transposed_quant); none
+        // keeps, counted there; the backward's own are grad_quant and transposed_quant); none
         // in BF16 training. It leaves the SwiGLU mark for the GEMM it feeds.
         if (name.ends_with("_quant")) {
           if (!x.bf16) t.f += time(op);

@@ -82,11 +82,17 @@ TEST(TrainingModel, OneDenseLayerByHand) {
   const double rope_s = 8388608.0 / 2e12, quant_s = 7 * 1048576.0 * (3 + 4.0 / 128) / 2e12;
   EXPECT_NEAR(p.chunk.f_s, gemm_s + attn_s + norms_s + swiglu_s + rope_s + quant_s, 1e-12);
   EXPECT_NEAR(p.chunk.recompute_s, norms_s / 2, 1e-12);
-  EXPECT_NEAR(p.chunk.b_s, gemm_s + 2.5 * attn_s + 2 * (norms_s + swiglu_s) + norms_s / 2 + rope_s,
-              1e-12);
-  // W: the dW GEMMs, and each FP8 input X transposed into 128x1 tiles (1 B read + 1 B written an
-  // element): QKV's, out's and gate/up's 1024 x 1024, down's 1024 x 4096: 7 x 2^20 elements.
-  const double transpose_s = 2 * 7 * 1048576.0 / 2e12;
+  // Each FP8 GEMM's output gradient dY quantized into 1x128 tiles for dX (priced as the forward's
+  // quantization): QKV's 1024 x 3072, out's 1024 x 1024, gate/up's 1024 x 8192, down's
+  // 1024 x 1024: 13 x 2^20 elements.
+  const double grad_quant_s = 13 * 1048576.0 * (3 + 4.0 / 128) / 2e12;
+  EXPECT_NEAR(
+      p.chunk.b_s,
+      gemm_s + 2.5 * attn_s + 2 * (norms_s + swiglu_s) + norms_s / 2 + rope_s + grad_quant_s,
+      1e-12);
+  // W: the dW GEMMs, and each FP8 input X and each dY re-tiled into 128x1 tiles (1 B read + 1 B
+  // written an element): X 7 x 2^20 elements (above), dY 13 x 2^20.
+  const double transpose_s = 2 * (7 + 13) * 1048576.0 / 2e12;
   EXPECT_NEAR(p.chunk.w_s, gemm_s + transpose_s, 1e-12);
   EXPECT_EQ(p.chunk.f_comm_s, 0);
   // One stage, 4 micro-batches, nothing idle: 4 (F + B + W); then the AdamW update of the 2^24
@@ -174,12 +180,17 @@ TEST(TrainingModel, TensorParallelTwoByHand) {
   const double rope_s = 4194304.0 / 20e12, quant_s = 4.5 * 1048576.0 * (3 + 4.0 / 128) / 20e12;
   EXPECT_NEAR(p.chunk.tp_comm_s, tp_s, 1e-12);
   EXPECT_NEAR(p.chunk.f_s, gemm_s + attn_s + norms_s + swiglu_s + tp_s + rope_s + quant_s, 1e-12);
-  EXPECT_NEAR(p.chunk.b_s,
-              gemm_s + 2.5 * attn_s + 2 * (norms_s + swiglu_s) + norms_s / 2 + tp_s + rope_s,
-              1e-12);
+  // Each GEMM's output gradient quantized: QKV's 1024 x 1536, out's and down's 1024 x 1024 (the
+  // row-parallel outputs, whole before their reduce-scatter), gate/up's 1024 x 4096: 7.5 x 2^20.
+  const double grad_quant_s = 7.5 * 1048576.0 * (3 + 4.0 / 128) / 20e12;
+  EXPECT_NEAR(
+      p.chunk.b_s,
+      gemm_s + 2.5 * attn_s + 2 * (norms_s + swiglu_s) + norms_s / 2 + tp_s + rope_s + grad_quant_s,
+      1e-12);
   // W: each FP8 input transposed (2 B an element): QKV's and gate/up's 1024 x 1024 (the tokens
-  // all-gathered), out's 1024 x 512, down's 1024 x 2048: 4.5 x 2^20 elements at 20 TB/s.
-  EXPECT_NEAR(p.chunk.w_s, gemm_s + 2 * 4.5 * 1048576.0 / 20e12, 1e-12);
+  // all-gathered), out's 1024 x 512, down's 1024 x 2048: 4.5 x 2^20 elements; each dY: 7.5 x
+  // 2^20 (above); at 20 TB/s.
+  EXPECT_NEAR(p.chunk.w_s, gemm_s + 2 * (4.5 + 7.5) * 1048576.0 / 20e12, 1e-12);
   EXPECT_NEAR(p.pipeline.time_s, 4 * (p.chunk.f_s + p.chunk.b_s + p.chunk.w_s), 1e-12);
   // Half of the 2^24 weights on each GPU, updated at 22 B each; no DP traffic.
   EXPECT_EQ(p.params_per_gpu, 8388608.0);
@@ -277,9 +288,12 @@ TEST(TrainingModel, ContextParallelTwoByHand) {
   const double rope_s = 4194304.0 / 20e12, quant_s = 3.5 * 1048576.0 * (3 + 4.0 / 128) / 20e12;
   EXPECT_NEAR(p.chunk.cp_comm_s, cp_s, 1e-12);
   EXPECT_NEAR(p.chunk.f_s, gemm_s + attn_s + norms_s + swiglu_s + cp_s + rope_s + quant_s, 1e-12);
-  EXPECT_NEAR(p.chunk.b_s,
-              gemm_s + 2.5 * attn_s + 2 * (norms_s + swiglu_s) + norms_s / 2 + cp_s + rope_s,
-              1e-12);
+  // The output gradients quantized: 512 x (3072 + 1024 + 8192 + 1024) = 6.5 x 2^20 elements.
+  const double grad_quant_s = 6.5 * 1048576.0 * (3 + 4.0 / 128) / 20e12;
+  EXPECT_NEAR(
+      p.chunk.b_s,
+      gemm_s + 2.5 * attn_s + 2 * (norms_s + swiglu_s) + norms_s / 2 + cp_s + rope_s + grad_quant_s,
+      1e-12);
   // Both GPUs hold all 2^24 weights: the gradients reduce-scattered and the weights gathered
   // over the 2 CP ranks, 2 (2-1)/2 x 2^24 x 2 B at 40 GB/s; each updates half.
   EXPECT_NEAR(p.dp_comm_s, 33554432.0 / 40e9, 1e-12);
