@@ -6,21 +6,23 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <iterator>
 #include <limits>
+#include <mutex>
 #include <numeric>
 #include <queue>
 
 #include "core/error.h"
+#include "core/parallel_for.h"
+#include "topologies/fabric_refill.h"
 
 namespace cobench::topo {
 namespace {
 
-// A resource fills when the water level reaches its share; shares within this relative margin
-// of the lowest fill together (ties broken by rounding alone).
-constexpr double kLevelTolerance = 1e-12;
-// Flows whose time left is within this relative margin of the earliest finish end with it.
-constexpr double kFinishTolerance = 1e-9;
+using detail::kFinishTolerance;
+using detail::kLevelTolerance;
 
 enum class FlowState : std::uint8_t { kUnfrozen, kFrozen, kFinished };
 
@@ -184,6 +186,9 @@ class Filler {
 void check_fluid_options(const FluidOptions& o) {
   if (!std::isfinite(o.finish_window) || o.finish_window < 0 || o.finish_window > 1)
     throw Error(fmt::format("finish window {}: expected 0 (exact) to 1", o.finish_window));
+  if (o.threads < 0)
+    throw Error(
+        fmt::format("{} fluid threads: expected 0 (every hardware thread) or more", o.threads));
 }
 
 void check_size(double size_bytes) {
@@ -262,9 +267,10 @@ std::vector<double> max_min_rates(std::span<const double> capacity_bytes_per_s,
 
 namespace {
 
-// The event-driven run of one set of flows (run_fluid's, on one component).
-FluidRun run_connected(std::span<const double> capacity_bytes_per_s, const FlowSet& flows,
-                       const FluidOptions& options) {
+// The event-driven run of one set of flows (run_fluid's, on one component), every active flow
+// refilled at every event.
+FluidRun run_full(std::span<const double> capacity_bytes_per_s, const FlowSet& flows,
+                  const FluidOptions& options) {
   Filler filler(capacity_bytes_per_s, flows);
   FluidRun run;
   run.finish_s.assign(static_cast<size_t>(flows.size()), 0.0);
@@ -314,6 +320,13 @@ FluidRun run_connected(std::span<const double> capacity_bytes_per_s, const FlowS
   return run;
 }
 
+FluidRun run_connected(std::span<const double> capacity_bytes_per_s, const FlowSet& flows,
+                       const FluidOptions& options) {
+  return options.refill == FluidOptions::Refill::kFull
+             ? run_full(capacity_bytes_per_s, flows, options)
+             : detail::run_incremental(capacity_bytes_per_s, flows, options);
+}
+
 std::int32_t root(std::vector<std::int32_t>& parent, std::int32_t r) {
   while (parent[static_cast<size_t>(r)] != r) {
     parent[static_cast<size_t>(r)] = parent[static_cast<size_t>(parent[static_cast<size_t>(r)])];
@@ -355,24 +368,33 @@ FluidRun run_fluid(std::span<const double> capacity_bytes_per_s, const FlowSet& 
                    const FluidOptions& options) {
   check_fluid_options(options);
   check_flows(capacity_bytes_per_s, flows);
-  const std::vector<std::vector<std::int32_t>> components =
+  std::vector<std::vector<std::int32_t>> components =
       flow_components(capacity_bytes_per_s.size(), flows);
   if (components.size() <= 1) return run_connected(capacity_bytes_per_s, flows, options);
   // Flows that share no resource, directly or through other flows, never change each other's
   // max-min rates: each component runs alone, over its own resources renumbered from 0, and
-  // an event recomputes only its own flows' rates.
+  // an event recomputes only its own flows' rates. Components run on threads at once, the
+  // largest first (the same results in any order).
+  std::stable_sort(components.begin(), components.end(),
+                   [](const auto& a, const auto& b) { return a.size() > b.size(); });
   FluidRun run;
   run.finish_s.assign(static_cast<size_t>(flows.size()), 0.0);
-  std::vector<std::int32_t> local(capacity_bytes_per_s.size(), -1);
-  std::int64_t finished_before = 0;
-  for (const std::vector<std::int32_t>& members : components) {
+  const int threads = parallel_workers(std::ssize(components), thread_count(options.threads));
+  std::vector<std::vector<std::int32_t>> local(static_cast<size_t>(threads));
+  std::atomic<std::int64_t> events{0};
+  std::int64_t finished = 0;
+  std::mutex progress_mutex;
+  parallel_for(std::ssize(components), threads, [&](int w, std::int64_t c) {
+    const std::vector<std::int32_t>& members = components[static_cast<size_t>(c)];
+    std::vector<std::int32_t>& id_of = local[static_cast<size_t>(w)];
+    id_of.resize(capacity_bytes_per_s.size(), -1);
     FlowSet part;
     std::vector<double> capacity;
     std::vector<std::int32_t> used, path;
     for (std::int32_t f : members) {
       path.clear();
       for (std::int32_t r : flows.path_of(f)) {
-        std::int32_t& id = local[static_cast<size_t>(r)];
+        std::int32_t& id = id_of[static_cast<size_t>(r)];
         if (id < 0) {
           id = static_cast<std::int32_t>(capacity.size());
           capacity.push_back(capacity_bytes_per_s[static_cast<size_t>(r)]);
@@ -382,18 +404,21 @@ FluidRun run_fluid(std::span<const double> capacity_bytes_per_s, const FlowSet& 
       }
       part.add(path, flows.bytes[static_cast<size_t>(f)]);
     }
-    for (std::int32_t r : used) local[static_cast<size_t>(r)] = -1;
+    for (std::int32_t r : used) id_of[static_cast<size_t>(r)] = -1;
     FluidOptions o = options;
-    if (options.progress)
-      o.progress = [&](std::int64_t finished, std::int64_t) {
-        options.progress(finished_before + finished, flows.size());
+    if (options.progress)  // the flows finished in all components, one call at a time
+      o.progress = [&, before = std::int64_t{0}](std::int64_t done, std::int64_t) mutable {
+        const std::lock_guard<std::mutex> lock(progress_mutex);
+        finished += done - before;
+        before = done;
+        options.progress(finished, flows.size());
       };
     const FluidRun r = run_connected(capacity, part, o);
     for (size_t i = 0; i < members.size(); ++i)
       run.finish_s[static_cast<size_t>(members[i])] = r.finish_s[i];
-    run.events += r.events;
-    finished_before += static_cast<std::int64_t>(members.size());
-  }
+    events += r.events;
+  });
+  run.events = events;
   return run;
 }
 

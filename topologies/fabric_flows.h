@@ -65,6 +65,13 @@ struct FluidOptions {
   /// Called after every event with the flows finished so far and all of them, for a long run's
   /// progress (the caller decides how often to print); empty: nothing is called.
   std::function<void(std::int64_t finished, std::int64_t flows)> progress;
+  /// How an event recomputes the rates. kIncremental: only the flows the finished ones can move
+  /// (fabric_refill.h), the same rates as kFull to 1e-12; kFull: every active flow of the
+  /// component, the reference the incremental refill is tested against.
+  enum class Refill : std::uint8_t { kIncremental, kFull };
+  Refill refill = Refill::kIncremental;
+  /// Components (flow_components) run on this many threads at once; 0: every hardware thread.
+  int threads = 0;
 };
 
 /// The flows in groups that share no resource, directly or through other flows (the components
@@ -73,8 +80,9 @@ struct FluidOptions {
 std::vector<std::vector<std::int32_t>> flow_components(std::size_t resources, const FlowSet& flows);
 
 /// All flows start at 0; rates are max-min fair and recomputed whenever flows finish. Each
-/// component (flow_components) runs apart: the same rates, an event recomputing only its own
-/// flows (FluidRun::events sums the components'), and a finish window that applies within it.
+/// component (flow_components) runs apart, on FluidOptions::threads at once: the same rates, an
+/// event recomputing only its own flows (FluidRun::events sums the components'), and a finish
+/// window that applies within it. `progress` is called one call at a time.
 FluidRun run_fluid(std::span<const double> capacity_bytes_per_s, const FlowSet& flows,
                    const FluidOptions& options = {});
 
