@@ -66,12 +66,12 @@ namespace decode = bench::decode;
 // (sum_t softmax_t |v_tj|) more; the bound allows twice that.
 constexpr double kOutBound = 1e-4, kLseBound = 1e-4, kPRounding = 0x1p-7;
 
-// Splits per sequence for a kernel: decode::pick_splits over its block slots (the tensor-core
-// kernel's shared memory fits one block per SM, the SIMT kernel's two; a block per 32 heads of a
-// sequence and split).
-int pick_splits(cuda::GpuKernel kernel, std::int64_t batch, std::int64_t heads,
+// Splits per sequence for a kernel: decode::pick_splits over its block slots (the blocks an SM
+// holds at once, from the occupancy API: the tensor-core kernel's shared memory and the SIMT
+// kernel's 201 registers a thread each fit one; a block per 32 heads of a sequence and split).
+int pick_splits(cuda::GpuKernel kernel, KvPrecision p, std::int64_t batch, std::int64_t heads,
                 std::int64_t context) {
-  const int per_sm = kernel == cuda::GpuKernel::kTensorCore ? 1 : 2;
+  const int per_sm = std::max(1, cuda::mla_decode_cuda_blocks_per_sm(kernel, p));
   return decode::pick_splits(batch * ((heads + 31) / 32), decode::sm_count() * per_sm, context);
 }
 
@@ -188,7 +188,7 @@ void BM_MlaDecodeGpu(benchmark::State& state, cuda::GpuKernel kernel, std::int64
   const DeviceBuffer<float> dq(qs.q);
   DeviceBuffer<float> out(static_cast<size_t>(batch * heads * kVDims)),
       lse(static_cast<size_t>(batch * heads));
-  const int splits = pick_splits(kernel, batch, heads, context);
+  const int splits = pick_splits(kernel, p, batch, heads, context);
   DeviceBuffer<std::uint8_t> work(cuda::mla_decode_cuda_workspace_bytes(batch, heads, splits));
   const cuda::DeviceMlaCache dc = cuda::device_view(prep.cache, dev);
   const float scale = static_cast<float>(deepseek_v3_softmax_scale());

@@ -379,7 +379,7 @@ build_targets() {
   for s in "${steps[@]}"; do
     case "$s" in
       tests) t+=(cuda_check_tests gemm_cuda_tests mla_cuda_tests memory_cuda_tests
-                 kernels_cpu_tests mla_avx512_tests cobench_bench_gemm_gpu
+                 ep_kernels_cuda_tests kernels_cpu_tests mla_avx512_tests cobench_bench_gemm_gpu
                  cobench_bench_memory_gpu cobench_bench_mla_gpu) ;;
       probe|gemm|gemm_wide) t+=(cobench_bench_gemm_gpu) ;;
       mla|gqa|mla_wide) t+=(cobench_bench_mla_gpu) ;;

@@ -11,14 +11,19 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <regex>
+#include <sstream>
 #include <string>
 
 #include "core/gbench_convert.h"
 #include "core/provenance.h"
 #include "core/results.h"
+#include "microbench/gemm_shapes.h"
 #include "microbench/tensor_peak.h"
 #include "topologies/measured.h"
 #include "topologies/measured_tables.h"
+#include "topologies/data_files.h"
 
 namespace {
 
@@ -85,6 +90,53 @@ TEST(GpuBenchMetadata, GemmModelInputPerImplementationAndShape) {
   EXPECT_STREQ(gemm_benchmark(GemmImpl::kFp8BlockCobench), "BM_Fp8Block_Cobench");
   EXPECT_EQ(model_input_segment("gpu.gemm_fp8"), "/model_input:gpu.gemm_fp8");
   EXPECT_EQ(model_input_segment(""), "");
+}
+
+// A Google Benchmark filter (an extended regular expression, searched in the name) and the names
+// the GEMM GPU benchmark registers, built as gemm_gpu_bench.cpp builds them: without a GPU no
+// such name exists, so a filter that stopped matching would fail first on a device.
+bool filter_matches(const std::string& filter, const std::string& name) {
+  return std::regex_search(name, std::regex(filter, std::regex::extended));
+}
+
+// The filter of step `step` in scripts/gpu-check.sh's spec(): the last field of its echo line.
+std::string gpu_check_filter(const std::string& step) {
+  std::ifstream in(COBENCH_GPU_CHECK_SCRIPT);
+  std::string line;
+  const std::regex spec("^ *" + step + R"re(\) +echo "[^"]* ([^" ]+)" ;;$)re");
+  std::smatch m;
+  while (std::getline(in, line))
+    if (std::regex_match(line, m, spec)) return m[1];
+  return "";
+}
+
+TEST(GpuBenchMetadata, SmokeAndGpuCheckFiltersMatchTheGemmBenchmarksNames) {
+  const topo::ModelArch v3 = topo::load_model("deepseek-v3");
+  std::int64_t n = 0, k = 0;
+  for (const GemmShape& s : model_gemm_shapes(v3))
+    if (s.name == "kv_a") n = s.n, k = s.k;
+  ASSERT_EQ(n, 576);  // kv_lora_rank 512 + RoPE 64, from hidden 7168
+  ASSERT_EQ(k, 7168);
+  const std::string args = "/min_time:0.100/manual_time";
+  const std::string kv_a =
+      gemm_benchmark_name(gemm_benchmark(GemmImpl::kFp8BlockCobench), "deepseek-v3", "kv_a") +
+      model_input_segment(gemm_model_input(GemmImpl::kFp8BlockCobench, false));
+  EXPECT_EQ(kv_a, "BM_Fp8Block_Cobench/shape:kv_a/model_input:gpu.gemm_fp8");
+  const std::string smoke = COBENCH_GEMM_GPU_SMOKE_FILTER;
+  EXPECT_TRUE(filter_matches(smoke, kv_a + "/m:64/n:576/k:7168" + args)) << smoke;
+  EXPECT_FALSE(filter_matches(smoke, kv_a + "/m:512/n:576/k:7168" + args)) << smoke;
+  // The filter the smoke test had before the model_input segment: it matches nothing now.
+  EXPECT_FALSE(filter_matches("BM_Fp8Block_Cobench/shape:kv_a/m:64/",
+                              kv_a + "/m:64/n:576/k:7168" + args));
+  // gpu-check's gemm step: both block-scaled GEMMs on the 4096^3 square.
+  const std::string gemm = gpu_check_filter("gemm");
+  ASSERT_FALSE(gemm.empty()) << "no gemm step in " << COBENCH_GPU_CHECK_SCRIPT;
+  for (GemmImpl impl : {GemmImpl::kFp8BlockLt, GemmImpl::kFp8BlockCobench}) {
+    const std::string square = std::string(gemm_benchmark(impl)) + "/shape:square" +
+                               model_input_segment(gemm_model_input(impl, true));
+    EXPECT_TRUE(filter_matches(gemm, square + "/m:4096/n:4096/k:4096" + args)) << gemm;
+    EXPECT_FALSE(filter_matches(gemm, square + "/m:8192/n:8192/k:8192" + args)) << gemm;
+  }
 }
 
 TEST(GpuBenchMetadata, GemmReportsShapeErrorAndThePeakOfItsPrecision) {

@@ -30,8 +30,15 @@ class LtMatmul {
                                    const std::uint8_t* b, const float* b_blk128_scales, float* d,
                                    std::int64_t m, std::int64_t n, std::int64_t k);
 
-  /// Enqueues the matmul on the default stream; throws cobench::Error on a cuBLASLt failure.
+  /// Enqueues the matmul on the default stream, then (where cuBLASLt could only write BF16) the
+  /// conversion of D to FP32: matmul() and finish(). Throws cobench::Error on a cuBLASLt failure.
   void run();
+  /// The cublasLtMatmul alone (what a benchmark times): D is FP32 only after finish().
+  void matmul();
+  /// Converts a BF16 D to the FP32 d (a kernel on the default stream); nothing for an FP32 D.
+  void finish();
+  /// D is written in BF16 and converted by finish() (no FP32-output algorithm was found).
+  bool bf16_output() const;
   /// e.g. "cuBLASLt fp8 block-scaled (VEC128 x BLK128x128), FP32 output".
   const std::string& description() const;
 

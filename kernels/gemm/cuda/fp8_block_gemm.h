@@ -28,7 +28,12 @@ enum class Fp8GemmKernel {
 };
 
 struct Fp8GemmOptions {
-  int promote_interval = 128;  ///< N_C: a positive multiple of 32; 0 promotes only at the end
+  /// N_C: a positive multiple of 32; 0 promotes only at the end. An interval that is not a
+  /// multiple of 128 (or 0) carries a partial sum across K blocks, rescaled by the ratio of the
+  /// blocks' scales: where that ratio leaves FP32's range (a block of values near FLT_MIN beside
+  /// a normal one, scales 2^-126 against 2^0) the partial overflows. That path serves the
+  /// accumulator study on normally scaled data; DeepGEMM's 128 never takes it.
+  int promote_interval = 128;
   Fp8GemmKernel kernel = Fp8GemmKernel::kAuto;
 };
 

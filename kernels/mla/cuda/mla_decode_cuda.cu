@@ -120,6 +120,14 @@ std::size_t mla_decode_cuda_workspace_bytes(std::int64_t batch, std::int64_t hea
   return static_cast<std::size_t>(batch * splits * heads * (kV + 1)) * sizeof(float);
 }
 
+int mla_decode_cuda_blocks_per_sm(GpuKernel kernel, KvPrecision precision) {
+  if (kernel == GpuKernel::kTensorCore) return split_tc_blocks_per_sm(precision);
+  int blocks = 0;
+  COBENCH_CUDA_CHECK(
+      cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, split_kernel, kWarps * 32, 0));
+  return blocks;
+}
+
 void mla_decode_cuda(GpuKernel kernel, const DeviceMlaCache& c, const float* q, std::int64_t heads,
                      float scale, int splits, float* out, float* lse, void* workspace,
                      cudaStream_t stream) {

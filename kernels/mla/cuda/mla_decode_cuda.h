@@ -45,6 +45,10 @@ struct DeviceMlaCache {
 /// The device view of a cache uploaded with UploadedPagedCache.
 DeviceMlaCache device_view(const MlaCache& c, const UploadedPagedCache& d);
 
+/// Blocks of `kernel`'s split kernel an SM holds at once (the occupancy API: registers, shared
+/// memory), for a cache in `precision`.
+int mla_decode_cuda_blocks_per_sm(GpuKernel kernel, KvPrecision precision);
+
 /// Workspace bytes mla_decode_cuda needs: partial outputs and lse per split.
 std::size_t mla_decode_cuda_workspace_bytes(std::int64_t batch, std::int64_t heads, int splits);
 

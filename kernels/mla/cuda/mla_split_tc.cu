@@ -345,6 +345,19 @@ __global__ void __launch_bounds__(kThreads, 1)
 
 }  // namespace
 
+int split_tc_blocks_per_sm(KvPrecision precision) {
+  const bool fp8 = precision == KvPrecision::kFp8;
+  const int smem = fp8 ? kFp8Smem : kBf16Smem;
+  const auto kernel = fp8 ? split_tc_kernel<true> : split_tc_kernel<false>;
+  // Above 48 KB the occupancy API counts the dynamic shared memory the kernel is allowed.
+  COBENCH_CUDA_CHECK(
+      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+  int blocks = 0;
+  COBENCH_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, kernel, kThreads,
+                                                                   static_cast<std::size_t>(smem)));
+  return blocks;
+}
+
 void launch_split_tc(const DeviceMlaCache& c, const float* q, int heads, float scale, int splits,
                      float* part_out, float* part_lse, cudaStream_t stream) {
   COBENCH_CHECK(c.page_tokens % kTileTokens == 0,

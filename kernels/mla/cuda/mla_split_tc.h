@@ -20,4 +20,8 @@ namespace cobench::mla::cuda {
 void launch_split_tc(const DeviceMlaCache& c, const float* q, int heads, float scale, int splits,
                      float* part_out, float* part_lse, cudaStream_t stream);
 
+/// Blocks of the split kernel an SM holds at once for a cache in `precision` (the occupancy API,
+/// with the kernel's dynamic shared memory).
+int split_tc_blocks_per_sm(KvPrecision precision);
+
 }  // namespace cobench::mla::cuda
