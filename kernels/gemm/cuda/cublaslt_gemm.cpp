@@ -108,9 +108,8 @@ LtMatmul::Impl* make(cudaDataType_t in_type, const void* a, const void* b, float
     x->what = what + ", FP32 output";
   } else if (const cublasStatus_t bf16 = choose(*x, CUDA_R_16BF); bf16 == CUBLAS_STATUS_SUCCESS) {
     x->bf16_out = DeviceBuffer<std::uint16_t>(static_cast<std::size_t>(m * n));
-    x->what =
-        what + ", BF16 output (FP32 output: " + cublasLtGetStatusName(fp32) +
-        "), converted to FP32 outside the timed matmul";
+    x->what = what + ", BF16 output (FP32 output: " + cublasLtGetStatusName(fp32) +
+              "), converted to FP32 outside the timed matmul";
   } else {
     throw Error(
         fmt::format("cuBLASLt has no algorithm for {} at M {} N {} K {} ({} with FP32 "
