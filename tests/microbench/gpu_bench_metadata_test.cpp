@@ -21,9 +21,9 @@
 #include "core/results.h"
 #include "microbench/gemm_shapes.h"
 #include "microbench/tensor_peak.h"
+#include "topologies/data_files.h"
 #include "topologies/measured.h"
 #include "topologies/measured_tables.h"
-#include "topologies/data_files.h"
 
 namespace {
 
@@ -126,8 +126,8 @@ TEST(GpuBenchMetadata, SmokeAndGpuCheckFiltersMatchTheGemmBenchmarksNames) {
   EXPECT_TRUE(filter_matches(smoke, kv_a + "/m:64/n:576/k:7168" + args)) << smoke;
   EXPECT_FALSE(filter_matches(smoke, kv_a + "/m:512/n:576/k:7168" + args)) << smoke;
   // The filter the smoke test had before the model_input segment: it matches nothing now.
-  EXPECT_FALSE(filter_matches("BM_Fp8Block_Cobench/shape:kv_a/m:64/",
-                              kv_a + "/m:64/n:576/k:7168" + args));
+  EXPECT_FALSE(
+      filter_matches("BM_Fp8Block_Cobench/shape:kv_a/m:64/", kv_a + "/m:64/n:576/k:7168" + args));
   // gpu-check's gemm step: both block-scaled GEMMs on the 4096^3 square.
   const std::string gemm = gpu_check_filter("gemm");
   ASSERT_FALSE(gemm.empty()) << "no gemm step in " << COBENCH_GPU_CHECK_SCRIPT;
