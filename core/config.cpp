@@ -59,11 +59,22 @@ std::pair<int, int> line_column(std::string_view text, size_t offset) {
 }
 
 YAML::Node load_yaml(std::string_view text, const std::string& file) {
+  YAML::Node root;
   try {
-    return YAML::Load(std::string(text));
+    root = YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
-    fail_at(file, e.mark.line + 1, e.mark.column + 1, fmt::format("YAML syntax error: {}", e.msg));
+    // yaml-cpp's "bad file" is its recursion limit: lists or maps nested a few hundred deep.
+    const std::string what = e.msg == "bad file"
+                                 ? std::string(
+                                       "nested too deeply here (yaml-cpp stops at a few "
+                                       "hundred levels of lists or maps)")
+                                 : e.msg;
+    fail_at(file, e.mark.line + 1, e.mark.column + 1, fmt::format("YAML syntax error: {}", what));
   }
+  // A file of nothing (or only comments) has no position of its own: "f.yaml:0:0" said nothing.
+  if (root.IsNull() && root.Mark().line < 0)
+    fail_at(file, 1, 1, "the file is empty (or only comments): expected a map of keys to values");
+  return root;
 }
 
 // Every map of a JSON document, however deep and whether or not it is ever read, must not repeat

@@ -16,6 +16,13 @@ namespace {
 
 using nlohmann::json;
 
+// nlohmann's message without its "[json.exception.parse_error.101] " tag.
+std::string without_tag(const std::string& what) {
+  if (what.rfind("[json.exception.", 0) == 0)
+    if (const auto end = what.find("] "); end != std::string::npos) return what.substr(end + 2);
+  return what;
+}
+
 // A SAX pass over the document that stops at the first repeated key, out-of-range number or
 // too deep nesting, and knows the JSON path of where it stopped.
 class StrictChecker : public nlohmann::json_sax<json> {
@@ -44,7 +51,7 @@ class StrictChecker : public nlohmann::json_sax<json> {
   bool start_array(std::size_t) override { return open(false); }
   bool end_array() override { return close(); }
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
-    error = fmt::format("not valid JSON: {}", e.what());
+    error = fmt::format("not valid JSON: {}", without_tag(e.what()));
     return false;
   }
 
@@ -96,13 +103,13 @@ nlohmann::json parse_json_strict(std::string_view text, std::string_view source)
   try {
     json::sax_parse(text.begin(), text.end(), &check);
   } catch (const json::exception& e) {
-    if (check.error.empty()) check.error = fmt::format("not valid JSON: {}", e.what());
+    if (check.error.empty()) check.error = fmt::format("not valid JSON: {}", without_tag(e.what()));
   }
   if (!check.error.empty()) throw Error(fmt::format("{}: {}", source, check.error));
   try {
     return json::parse(text.begin(), text.end());
   } catch (const json::exception& e) {  // not expected after the strict pass
-    throw Error(fmt::format("{}: not valid JSON: {}", source, e.what()));
+    throw Error(fmt::format("{}: not valid JSON: {}", source, without_tag(e.what())));
   }
 }
 

@@ -9,13 +9,20 @@
 
 namespace cobench::results {
 
+std::string checked_text(const Results& r, std::string_view source) {
+  std::string text = to_json(r).dump(2) + "\n";
+  (void)from_json(parse_json_strict(text, source), source);
+  return text;
+}
+
 void write(const std::filesystem::path& path, const Results& r) {
-  write_file_atomic_no_overwrite(path, to_json(r).dump(2) + "\n");
+  write_file_atomic_no_overwrite(path, checked_text(r, path.string()));
 }
 
 std::filesystem::path write_new_run(const std::filesystem::path& dir, const Results& r,
                                     std::string_view tag) {
-  return write_file_atomic_unique(dir / default_file_name(r.run, tag), to_json(r).dump(2) + "\n");
+  const std::filesystem::path path = dir / default_file_name(r.run, tag);
+  return write_file_atomic_unique(path, checked_text(r, path.string()));
 }
 
 Results read(const std::filesystem::path& path) {

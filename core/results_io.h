@@ -9,7 +9,13 @@
 
 namespace cobench::results {
 
-/// Writes `r` as pretty JSON to `path` (atomic; throws if `path` exists).
+/// The document `r` would be written as, checked by the rules a reader applies (from_json): a
+/// writer never makes a file that `results validate`, compare or history refuse. Throws an Error
+/// "<source>: $.records[0].metrics.time.values[0]: -1 is negative; ...".
+std::string checked_text(const Results& r, std::string_view source);
+
+/// Writes `r` as pretty JSON to `path` (atomic; throws if `path` exists, or, before anything is
+/// written, if a reader would refuse the document).
 void write(const std::filesystem::path& path, const Results& r);
 
 /// Reads and validates a results file; errors name the path and the JSON path inside it.

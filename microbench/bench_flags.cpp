@@ -7,6 +7,8 @@
 #include <climits>
 #include <cmath>
 #include <cstdint>
+#include <regex>
+#include <string>
 #include <system_error>
 
 namespace cobench::bench {
@@ -43,6 +45,15 @@ std::optional<std::string> benchmark_flag_error(std::string_view arg) {
     if (!s || !std::isfinite(*s) || *s < 0)
       return fmt::format("{}: expected seconds, a finite number >= 0 (e.g. 0.5), got '{}'", flag,
                          v);
+  } else if (flag == "--benchmark_filter") {
+    // Google Benchmark compiles it as a POSIX extended expression ('-' in front negates it); one
+    // that does not compile ran nothing with exit 0.
+    const std::string_view re = v.starts_with('-') ? v.substr(1) : v;
+    try {
+      std::regex(std::string(re), std::regex::extended);
+    } catch (const std::regex_error& e) {
+      return fmt::format("{}: '{}' is not a regular expression: {}", flag, v, e.what());
+    }
   } else if (flag == "--benchmark_repetitions") {
     std::int64_t n = 0;
     const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);

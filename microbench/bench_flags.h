@@ -14,7 +14,8 @@ namespace cobench::bench {
 /// flags or its value is fine: "--benchmark_format: expected console, json or csv, got 'xml'".
 /// Checked: --benchmark_format and --benchmark_out_format (console, json, csv),
 /// --benchmark_time_unit (ns, us, ms, s), --benchmark_min_time and --benchmark_min_warmup_time
-/// (finite seconds >= 0), --benchmark_repetitions (an integer from 1).
+/// (finite seconds >= 0), --benchmark_repetitions (an integer from 1), --benchmark_filter (a
+/// regular expression that compiles).
 std::optional<std::string> benchmark_flag_error(std::string_view arg);
 
 }  // namespace cobench::bench

@@ -118,7 +118,15 @@ int run_registered_benchmarks(const char* binary) {
     return 2;
   }
   ErrorCountingReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
+  // A filter that matches nothing ran nothing: Google Benchmark says so and exits 0, so a script
+  // would take an empty output for a run.
+  if (benchmark::RunSpecifiedBenchmarks(&reporter) == 0) {
+    fmt::print(stderr,
+               "{}: --benchmark_filter '{}' matches no benchmark (--benchmark_list_tests=true "
+               "lists them)\n",
+               binary, benchmark::GetBenchmarkFilter());
+    return 2;
+  }
   try {
     add_metadata_to_output(reporter.metadata());
   } catch (const std::exception& e) {

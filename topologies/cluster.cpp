@@ -142,7 +142,18 @@ ClusterSpec load_cluster(const config::Node& root) {
   } else {
     c.node = load_node_spec(m.required("node"));
   }
-  if (auto s = m.optional("scale_up")) c.scale_up = load_scale_up(*s);
+  if (auto s = m.optional("scale_up")) {
+    c.scale_up = load_scale_up(*s);
+    // A domain is whole nodes (NVL72: 18 of 4 GPUs) or splits a node evenly (NVLink bridges of
+    // 2 in a PCIe node of 8); 3 GPUs a domain in nodes of 8 is neither.
+    const std::int64_t d = c.scale_up.domain_gpus, g = c.node.gpus_per_node;
+    if (g > 0 && d % g != 0 && g % d != 0)
+      s->map({"link", "domain_gpus", "bandwidth_nominal", "bandwidth_achievable", "latency"})
+          .required("domain_gpus")
+          .fail(fmt::format("a scale-up domain of {} GPUs neither splits a node of {} GPUs "
+                            "evenly nor spans whole nodes (node.gpus_per_node)",
+                            d, g));
+  }
   if (auto s = m.optional("scale_out")) c.scale_out = load_scale_out(*s);
   if (auto f = m.optional("fabric")) c.fabric = load_fabric(*f);
   if (auto p = m.optional("gpu_hour_usd")) {

@@ -84,6 +84,15 @@ AttentionSpec standard_attention(HfReader& r, std::int64_t hidden) {
   a.num_heads = r.get("attention.num_heads", "num_attention_heads");
   a.num_kv_heads = r.get_or("attention.num_kv_heads", "num_key_value_heads", a.num_heads,
                             "as many as num_attention_heads");
+  // Without head_dim, Hugging Face divides hidden_size by the heads: a remainder would be
+  // dropped silently (4097 / 32 -> 128).
+  if (!r.present("head_dim") && a.num_heads > 0 && hidden % a.num_heads != 0)
+    r.map()
+        .required("hidden_size")
+        .fail(
+            fmt::format("{} is not a multiple of the {} attention heads (num_attention_heads), and "
+                        "there is no head_dim to say the head size",
+                        hidden, a.num_heads));
   // validate() refuses 0 heads before it looks at head_dim.
   a.head_dim =
       r.get_or("attention.head_dim", "head_dim", a.num_heads > 0 ? hidden / a.num_heads : 0,

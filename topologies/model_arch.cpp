@@ -140,6 +140,11 @@ void validate(const ModelArch& m, const FieldLocator& locate) {
                fmt::format("{} layers are not dense but there is no moe section",
                            m.num_layers - m.dense_layers));
   if (!m.moe) return;
+  if (m.dense_layers == m.num_layers)
+    fail_field(locate, "dense_layers",
+               fmt::format("all {} layers are dense, so the moe section is never used: give fewer "
+                           "dense layers or no moe section",
+                           m.num_layers));
   const MoeSpec& e = *m.moe;
   check_range(locate, "moe.routed_experts", e.routed_experts, 1);
   check_range(locate, "moe.shared_experts", e.shared_experts, 0);

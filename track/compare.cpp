@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 #include <tuple>
 
+#include "core/error.h"
 #include "core/machine_identity.h"
 #include "core/results_io.h"
 #include "core/stats.h"
@@ -121,6 +123,21 @@ CompareReport compare(const results::Results& baseline, const RunInfo& baseline_
         "refusing to compare runs from different hardware: {} ({} vs {}); --force compares "
         "them anyway",
         what, baseline_info.file, current_info.file));
+  }
+  if (!options.metric.empty()) {
+    // A --metric that no record of either run has would skip every benchmark and exit 0: a
+    // regression gate that can never fire.
+    std::set<std::string> names;
+    for (const auto* r : {&baseline, &current})
+      for (const auto& rec : r->records)
+        for (const auto& m : rec.metrics) names.insert(m.name);
+    if (names.count(options.metric) == 0) {
+      std::string list;
+      for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+      throw UsageError(fmt::format("--metric '{}': no record of {} or {} has it; their metrics: {}",
+                                   options.metric, baseline_info.file, current_info.file,
+                                   list.empty() ? "none" : list));
+    }
   }
   const auto base = index(baseline), cur = index(current);
   for (const auto& [key, b] : base)

@@ -102,14 +102,31 @@ std::vector<HistoryRun> load_history(const std::vector<fs::path>& files) {
   return runs;
 }
 
+// A --metric that no record of the runs has: a typo there reported "0 series" with exit 0, a
+// history that never changes (as `compare --metric` would skip every benchmark). Names the
+// metrics the runs do have. (A --benchmark that matches nothing is 0 series, as asked.)
+void check_metric_exists(const std::vector<HistoryRun>& runs, const std::string& metric) {
+  std::set<std::string> metrics;
+  for (const auto& run : runs)
+    for (const auto& rec : run.results.records)
+      for (const auto& m : rec.metrics) metrics.insert(m.name);
+  if (metrics.count(metric) != 0) return;
+  std::string list;
+  for (const auto& m : metrics) list += (list.empty() ? "" : ", ") + m;
+  throw UsageError(
+      fmt::format("--metric '{}': no record of the {} run(s) has it; their metrics: {}", metric,
+                  runs.size(), list.empty() ? "none" : list));
+}
+
 std::vector<Series> build_series(const std::vector<HistoryRun>& runs, const HistoryOptions& o) {
   std::regex filter;
   try {
     filter = std::regex(o.benchmark_regex.empty() ? std::string(".*") : o.benchmark_regex);
   } catch (const std::regex_error& e) {
-    throw Error(fmt::format("invalid --benchmark regular expression '{}': {}", o.benchmark_regex,
-                            e.what()));
+    throw UsageError(fmt::format("invalid --benchmark regular expression '{}': {}",
+                                 o.benchmark_regex, e.what()));
   }
+  if (!o.metric.empty() && !runs.empty()) check_metric_exists(runs, o.metric);
   // One series per (machine, suite, benchmark, backend, metric); a valid results file holds a
   // (suite, benchmark, backend) once, so each run adds at most one point to a series.
   using Key = std::tuple<std::string, std::string, std::string, results::Backend, std::string>;

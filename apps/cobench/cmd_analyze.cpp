@@ -220,7 +220,7 @@ void add_analyze(CLI::App& app, Action& action) {
   cmd->add_option("--prefill-ep", o->prefill_ep, "EP degree of prefill (default: --ep)")
       ->check(integer_in(1, 100000000));
   cmd->add_option("--context", o->context, "KV length per decoded token")
-      ->check(finite_number(0, 1e9, /*min_exclusive=*/true))
+      ->check(finite_number(1, 1e9))
       ->capture_default_str();
   cmd->add_option("--weight-bytes", o->weight_bytes,
                   "Bytes per weight: 1 for FP8, 0.5 for 4-bit, 2 for BF16")
@@ -228,17 +228,19 @@ void add_analyze(CLI::App& app, Action& action) {
       ->capture_default_str();
   cmd->add_option("--ep", o->ep, "GPUs the experts spread over (default: the whole cluster)")
       ->check(integer_in(1, 100000000));
+  // MFU and token counts from a meaningful least value: 1e-300 passed "greater than 0" and made
+  // "inf GPU-hours" with exit 0.
   cmd->add_option("--mfu", o->mfu, "MFU for training throughput (default: the paper's 38.94%)")
-      ->check(finite_number(0, 1, /*min_exclusive=*/true))
+      ->check(finite_number(0.001, 1))
       ->capture_default_str();
   cmd->add_option("--kv-format", o->kv_format, "KV cache format for --kv-reload: bf16 or fp8")
       ->check(CLI::IsMember({"bf16", "fp8"}))
       ->capture_default_str();
   cmd->add_option("--prefill-mfu", o->prefill_mfu, "MFU of a recomputing prefill (--kv-reload)")
-      ->check(finite_number(0, 1, /*min_exclusive=*/true))
+      ->check(finite_number(0.001, 1))
       ->capture_default_str();
   cmd->add_option("--prefix-tokens", o->prefix_tokens, "Prefix lengths for --kv-reload")
-      ->check(finite_number(0, 1e9, /*min_exclusive=*/true))
+      ->check(finite_number(1, 1e9))
       ->delimiter(',')
       ->capture_default_str();
   cmd->callback([&action, o, cmd] {

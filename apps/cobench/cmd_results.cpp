@@ -25,6 +25,23 @@ results::Backend parse_backend(const std::string& s) {
   throw UsageError(fmt::format("--backend '{}': expected cpu, cuda, mpi or nccl", s));
 }
 
+// What an input gives that a results file cannot hold (a negative time, a bandwidth below zero)
+// is refused before anything is written, naming the input and its benchmark:
+// "g.json: benchmark 'BM_X': metrics.real_time.values[0]: -1e-09 is negative; ...".
+void check_converted(const results::Results& r, const std::string& input) {
+  results::checked_text(results::Results{r.run, {}}, input);
+  for (const results::Record& rec : r.records) {
+    try {
+      results::checked_text(results::Results{r.run, {rec}}, input);
+    } catch (const Error& e) {
+      std::string what = e.what();
+      const std::string at = input + ": $.records[0].";
+      if (what.rfind(at, 0) == 0) what = what.substr(at.size());
+      throw Error(fmt::format("{}: benchmark '{}': {}", input, rec.benchmark, what));
+    }
+  }
+}
+
 }  // namespace
 
 void add_results(CLI::App& app, Action& action, const std::vector<std::string>& argv) {
@@ -66,18 +83,15 @@ void add_results(CLI::App& app, Action& action, const std::vector<std::string>& 
   conv->add_option("--backend", c->backend, "cpu, cuda, mpi or nccl")->capture_default_str();
   conv->callback([&action, c, argv] {
     action = [c, argv] {
-      nlohmann::json doc;
-      try {
-        doc = nlohmann::json::parse(read_file(c->in));
-      } catch (const nlohmann::json::parse_error& e) {
-        throw Error(fmt::format("{}: not valid JSON: {}", c->in, e.what()));
-      }
+      // The strict reader of results files: a repeated key, NaN or 1e400 is refused here too.
+      const nlohmann::json doc = parse_json_strict(read_file(c->in), c->in);
       results::RunHeader header = make_run_header(argv);
       const sysinfo::NodeInfo node = sysinfo::discover();
       header.sysinfo = sysinfo::to_json(node);
       for (const auto& [lib, version] : node.versions) header.library_versions[lib] = version;
       const results::Results r =
           results::from_gbench(doc, header, c->suite, parse_backend(c->backend), c->in);
+      check_converted(r, c->in);
       results::write(c->out, r);
       fmt::print("{}: {} records\n", c->out, r.records.size());
       return 0;
@@ -118,6 +132,7 @@ void add_results(CLI::App& app, Action& action, const std::vector<std::string>& 
                 file, n->in[0], r.run.sysinfo["hosts"].dump(), all.run.sysinfo["hosts"].dump()));
           all.run.extra["nccl_tests"].push_back(r.run.extra["nccl_tests"]);
         }
+        check_converted(r, file);
         for (const results::Record& rec : r.records) {
           if (!names.insert(rec.benchmark).second)
             throw Error(

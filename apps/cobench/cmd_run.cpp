@@ -10,12 +10,12 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 
 #include "apps/cobench/commands.h"
@@ -24,6 +24,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/gbench_convert.h"
+#include "core/json_strict.h"
 #include "core/provenance.h"
 #include "core/results_io.h"
 #include "core/sysinfo/gpu_clocks.h"
@@ -147,10 +148,15 @@ Step comm_step(const std::vector<Suite>& suites, const fs::path& build, const fs
 std::vector<results::Record> collect(const Step& st, const results::RunHeader& header) {
   const Suite& s = st.suites.front();
   if (s.kind == SuiteKind::kMpi) return results::read(st.output).records;
-  std::ifstream in(st.output);
-  if (!in) COBENCH_THROW(fmt::format("{} wrote no {}", s.binary, st.output.string()));
-  const auto json = nlohmann::json::parse(in);
-  return results::from_gbench(json, header, s.name, s.backend, st.output.string()).records;
+  std::error_code ec;
+  if (!fs::exists(st.output, ec))
+    throw Error(fmt::format("{} wrote no {}", s.binary, st.output.string()));
+  const std::string file = st.output.string();
+  results::Results r = results::from_gbench(parse_json_strict(read_file(st.output), file), header,
+                                            s.name, s.backend, file);
+  // Records a results file cannot hold fail this step here, not the whole run's file at the end.
+  results::checked_text(r, file);
+  return std::move(r.records);
 }
 
 // CUDA records taken while a GPU was throttled (before or after the suite) say so.
@@ -218,6 +224,12 @@ int run(const RunOptions& o, const std::vector<std::string>& argv) {
                             o.mpirun, mpirun[0],
                             mpirun[0].find('/') != std::string::npos ? "file" : "on PATH"));
   const bool root = job.rank == 0;  // writes the results file and prints; other ranks only run
+  // The analysis' --model and --cluster are read now: a bad file is refused before minutes of
+  // measurements, not after them.
+  if (root && o.analysis) {
+    if (!o.model.empty()) (void)topo::load_model(o.model);
+    if (!o.cluster.empty()) (void)topo::load_cluster_file(o.cluster);
+  }
   const sysinfo::NodeInfo node = sysinfo::discover();
   if (root)
     fmt::print(
@@ -261,6 +273,13 @@ int run(const RunOptions& o, const std::vector<std::string>& argv) {
       steps.push_back(gbench_step(s, build, work, full));
     }
   }
+  // A run that can run none of its suites measured nothing: an error, not an empty results file
+  // and exit 0 (a script would take it for a run).
+  if (steps.empty() && comm.empty())
+    throw Error(
+        fmt::format("no suite of --suite {} can run here (each is skipped above); "
+                    "nothing was measured and no results file written",
+                    fmt::join(o.suites, ",")));
   if (!comm.empty()) {
     // Under a launcher the communication suites go first, so that every rank reaches MPI_Init
     // together instead of waiting for rank 0's node suites.

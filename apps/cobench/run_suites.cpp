@@ -123,7 +123,7 @@ std::vector<Suite> select_suites(const std::vector<std::string>& names, bool& fu
     if (std::none_of(all.begin(), all.end(), [&](const Suite& s) { return s.name == n; })) {
       std::string known = "quick, full";
       for (const auto& s : all) known += ", " + s.name;
-      COBENCH_THROW(fmt::format("unknown suite '{}': expected one of {}", n, known));
+      throw UsageError(fmt::format("--suite: unknown suite '{}': expected one of {}", n, known));
     }
     wanted.insert(n);
   }
@@ -137,7 +137,7 @@ std::filesystem::path bench_build_dir(const std::string& override_dir) {
   if (!override_dir.empty()) return override_dir;
   std::error_code ec;
   const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) COBENCH_THROW("cannot find this executable (/proc/self/exe); give --build-dir");
+  if (ec) throw Error("cannot find this executable (/proc/self/exe); give --build-dir");
   return exe.parent_path().parent_path().parent_path();
 }
 

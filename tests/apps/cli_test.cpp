@@ -649,8 +649,8 @@ TEST(Cli, AnalyzeKvReloadPricesAPrefixAgainstItsRecompute) {
   EXPECT_EQ(run("analyze --kv-reload --kv-format fp4").status, 2);
   const CommandResult bad = run("analyze --kv-reload --prefix-tokens 1024,abc");
   EXPECT_EQ(bad.status, 2);
-  EXPECT_NE(bad.out.find("--prefix-tokens: expected a finite number greater than 0 and at most "
-                         "1000000000, got 'abc'"),
+  EXPECT_NE(bad.out.find("--prefix-tokens: expected a finite number from 1 to 1000000000, "
+                         "got 'abc'"),
             std::string::npos)
       << bad.out;
   const CommandResult mfu = run("analyze --kv-reload --prefill-mfu 2");
@@ -685,17 +685,24 @@ TEST(Cli, RunSkipsWhatThisMachineCannotRunAndSaysWhy) {
   const fs::path dir = fresh_dir("run_skip");
   const CommandResult r = run("run --suite gemm_gpu --no-analysis --build-dir " +
                               (dir / "nothing-built").string() + " --out " + dir.string());
-  ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("skip gemm_gpu"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("is not built"), std::string::npos) << r.out;
+  // Every selected suite skipped: nothing was measured, an error (issue 16), and no empty file.
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("no suite of --suite gemm_gpu can run here (each is skipped above); "
+                       "nothing was measured and no results file written"),
+            std::string::npos)
+      << r.out;
+  EXPECT_TRUE(fs::is_empty(dir)) << "no results file for a run that measured nothing";
 }
 
 TEST(Cli, RunRejectsAnUnknownSuite) {
   const CommandResult r = run("run --suite gemmm");
-  EXPECT_EQ(r.status, 1) << r.out;
-  EXPECT_NE(r.out.find("unknown suite 'gemmm': expected one of quick, full, model"),
+  EXPECT_EQ(r.status, 2) << r.out;  // a usage error, named by its option
+  EXPECT_NE(r.out.find("--suite: unknown suite 'gemmm': expected one of quick, full, model"),
             std::string::npos)
       << r.out;
+  EXPECT_EQ(r.out.find("run_suites.cpp"), std::string::npos) << r.out;
 }
 
 }  // namespace

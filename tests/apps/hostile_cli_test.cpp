@@ -342,4 +342,148 @@ TEST(HostileCli, AnalyzeRefusesOptionsOfAnotherAnalysis) {
   EXPECT_EQ(run("analyze --kv-reload --kv-format fp8").status, 0);
 }
 
+// Round 2 (issue 16): classes found by a second hostile sweep.
+
+// from-gbench wrote files that `results validate` then refused (a negative time), and read its
+// input with a lax parser (a repeated key kept its last value): what a results file cannot hold
+// is refused at the input's benchmark, and nothing is written.
+TEST(HostileCli, ConvertersRefuseWhatAResultsFileCannotHold) {
+  const std::string good =
+      cobench::read_file(std::string(COBENCH_TEST_DATA_DIR) + "/gbench_sample.json");
+  const std::string first = "\"real_time\": 8.0278278444743569e+02";
+  ASSERT_NE(good.find(first), std::string::npos);
+  const fs::path dir = fresh_dir("cobench_hostile_convert");
+  const std::vector<Case> corpus = {
+      {first, "\"real_time\": -1.0",
+       "benchmark 'BM_Triad/n:1024': metrics.real_time.values[0]: -1e-09 is negative; a value "
+       "in 's' cannot be"},
+      {"\"bytes_per_second\": 3.0762831052001945e+10", "\"bytes_per_second\": -5.0",
+       "benchmark 'BM_Triad/n:1024': metrics.bytes_per_second.values[0]: -5 is negative; a "
+       "value in 'B/s' cannot be"},
+      {first, first + ", \"real_time\": 1.0", "$.benchmarks[0]: repeated key 'real_time'"},
+      {first, "\"real_time\": NaN", "not valid JSON: "},
+  };
+  int n = 0;
+  for (const Case& c : corpus) {
+    SCOPED_TRACE(c.to);
+    const fs::path in = dir / ("g" + std::to_string(n) + ".json");
+    const fs::path out = dir / ("out" + std::to_string(n++) + ".json");
+    cobench::write_file_atomic_no_overwrite(in, replace(good, c.from, c.to));
+    const CommandResult r = run("results from-gbench " + in.string() + " -o " + out.string());
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(r.out.find("cobench: " + in.string() + ": " + c.error), std::string::npos) << r.out;
+    EXPECT_FALSE(fs::exists(out)) << "nothing is written";
+  }
+  // The good input still converts, and what it writes validates.
+  const fs::path out = dir / "good.json";
+  const CommandResult ok = run("results from-gbench " + std::string(COBENCH_TEST_DATA_DIR) +
+                               "/gbench_sample.json -o " + out.string());
+  ASSERT_EQ(ok.status, 0) << ok.out;
+  EXPECT_EQ(run("results validate " + out.string()).status, 0);
+  fs::remove_all(dir);
+}
+
+// A --metric that no record has skipped every benchmark and exited 0: a regression gate that
+// never fires. A usage error naming the metrics the files do have.
+TEST(HostileCli, AMetricNoRecordHasIsAUsageError) {
+  const std::string file = std::string(COBENCH_TEST_DATA_DIR) + "/measured_h800.json";
+  struct OptionCase {
+    std::string args, error;
+  };
+  const std::vector<OptionCase> corpus = {
+      {"compare " + file + " " + file + " --metric bandwith",
+       "--metric 'bandwith': no record of " + file + " or " + file +
+           " has it; their metrics: bandwidth, busbw, latency, throughput, time"},
+      {"history " + file + " --metric bandwith",
+       "--metric 'bandwith': no record of the 1 run(s) has it; their metrics: bandwidth, busbw, "
+       "latency, throughput, time"},
+      // Exit 1 once.
+      {"history " + file + " --benchmark '('", "invalid --benchmark regular expression '('"},
+  };
+  for (const OptionCase& c : corpus) {
+    SCOPED_TRACE(c.args);
+    const CommandResult r = run(c.args);
+    EXPECT_EQ(r.status, 2) << r.out;
+    EXPECT_NE(r.out.find(c.error), std::string::npos) << r.out;
+  }
+  // A metric some records have still compares and tracks them.
+  EXPECT_EQ(run("compare " + file + " " + file + " --metric busbw").status, 0);
+  const CommandResult h = run("history " + file + " --metric busbw");
+  EXPECT_EQ(h.status, 0) << h.out;
+  EXPECT_NE(h.out.find("1 series"), std::string::npos) << h.out;
+}
+
+// "Greater than 0" let 1e-300 through: --mfu 1e-300 printed "inf K GPU-h" with exit 0, and a
+// context of 1e-300 tokens failed later without naming the option. Each range starts at the
+// least meaningful value.
+TEST(HostileCli, TinyPositiveOptionsAreRefusedAtTheirLeastMeaningfulValue) {
+  const std::string serve = "analyze --model deepseek-v3 --cluster h100-ib-256 ";
+  struct OptionCase {
+    std::string args, error;
+  };
+  const std::vector<OptionCase> corpus = {
+      {serve + "--mfu 1e-300", "--mfu: expected a finite number from 0.001 to 1, got '1e-300'"},
+      {serve + "--context 1e-300",
+       "--context: expected a finite number from 1 to 1000000000, got '1e-300'"},
+      {serve + "--context 0.5",
+       "--context: expected a finite number from 1 to 1000000000, got '0.5'"},
+      {"analyze --kv-reload --prefix-tokens 1e-300",
+       "--prefix-tokens: expected a finite number from 1 to 1000000000, got '1e-300'"},
+      {"analyze --kv-reload --prefill-mfu 5e-324",
+       "--prefill-mfu: expected a finite number from 0.001 to 1, got '5e-324'"},
+  };
+  for (const OptionCase& c : corpus) {
+    SCOPED_TRACE(c.args);
+    const CommandResult r = run(c.args);
+    EXPECT_EQ(r.status, 2) << r.out;
+    EXPECT_NE(r.out.find(c.error), std::string::npos) << r.out;
+  }
+  const CommandResult ok = run(serve + "--mfu 0.001 --context 1");
+  EXPECT_EQ(ok.status, 0) << ok.out;
+  EXPECT_EQ(ok.out.find(" inf "), std::string::npos) << ok.out;
+}
+
+// `cobench run --model F` read F only after every benchmark had run (a minute): refused first.
+TEST(HostileCli, RunReadsItsAnalysisInputsBeforeMeasuring) {
+  const fs::path dir = fresh_dir("cobench_hostile_run_inputs");
+  const fs::path model = dir / "config.json";
+  cobench::write_file_atomic_no_overwrite(model, "{\"architectures\": []}");
+  const CommandResult r =
+      run("run --suite model --model " + model.string() + " --out " + dir.string());
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find(model.string() + ":1:19: key 'architectures': expected at least one "
+                                        "architecture"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("[1/"), std::string::npos) << "no benchmark ran: " << r.out;
+  fs::remove(model);
+  EXPECT_TRUE(fs::is_empty(dir));
+  fs::remove_all(dir);
+}
+
+// An empty file said "f.yaml:0:0"; nesting beyond yaml-cpp's limit said "bad file".
+TEST(HostileCli, EmptyAndDeeplyNestedFilesSayWhatIsWrong) {
+  const fs::path dir = fresh_dir("cobench_hostile_shape");
+  struct FileCase {
+    std::string name, text, error;
+  };
+  const std::vector<FileCase> corpus = {
+      {"empty.yaml", "", ":1:1: the file is empty (or only comments): expected a map of keys"},
+      {"comments.yaml", "# nothing\n\n",
+       ":1:1: the file is empty (or only comments): expected a map of keys"},
+      {"deep.yaml", "cluster: " + std::string(20000, '[') + std::string(20000, ']') + "\n",
+       "YAML syntax error: nested too deeply here (yaml-cpp stops at a few hundred levels"},
+  };
+  for (const FileCase& c : corpus) {
+    SCOPED_TRACE(c.name);
+    const fs::path f = dir / c.name;
+    cobench::write_file_atomic_no_overwrite(f, c.text);
+    const CommandResult r = run("analyze --model deepseek-v3 --cluster " + f.string());
+    EXPECT_EQ(r.status, 1) << r.out;
+    EXPECT_NE(r.out.find("cobench: " + f.string()), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(c.error), std::string::npos) << r.out;
+  }
+  fs::remove_all(dir);
+}
+
 }  // namespace

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/provenance.h"
 #include "core/results_io.h"
+#include "tests/test_util.h"
 
 namespace {
 
@@ -128,6 +129,20 @@ TEST(Results, FileNameSortsByTime) {
   EXPECT_EQ(default_file_name(h, "quick"), "20261129T053000Z_gpu-node-1_quick.json");
 }
 
+// The writer applies the reader's rules: a file it makes is never one `results validate` refuses.
+TEST(Results, WriteRefusesWhatAReaderWouldAndWritesNothing) {
+  const auto path = std::filesystem::path(testing::TempDir()) / "cobench_results_bad.json";
+  std::filesystem::remove(path);
+  Results r = sample();
+  r.records[0].metrics[0].values[0] = -1;
+  const std::string e = cobench::test::error_of([&] { write(path, r); });
+  EXPECT_NE(e.find(path.string() + ": $.records[0].metrics." + r.records[0].metrics[0].name +
+                   ".values[0]: -1 is negative"),
+            std::string::npos)
+      << e;
+  EXPECT_FALSE(std::filesystem::exists(path));
+}
+
 TEST(Results, WriteThenReadAndNeverOverwrite) {
   const auto path = std::filesystem::path(testing::TempDir()) / "cobench_results_test.json";
   std::filesystem::remove(path);
@@ -135,7 +150,7 @@ TEST(Results, WriteThenReadAndNeverOverwrite) {
   write(path, r);
   EXPECT_EQ(to_json(read(path)), to_json(r));
   try {
-    write(path, Results{});
+    write(path, r);
     FAIL() << "overwrote an existing result";
   } catch (const cobench::Error& e) {
     EXPECT_NE(std::string(e.what()).find("refusing to overwrite"), std::string::npos);

@@ -62,3 +62,20 @@ TEST(BenchFlags, GoodValuesOtherFlagsAndArgumentsPassThrough) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(BenchFlags, AFilterMustCompileAsAnExtendedRegularExpression) {
+  // Google Benchmark printed "Could not compile benchmark re" and exited 0, running nothing.
+  EXPECT_EQ(cobench::bench::benchmark_flag_error("--benchmark_filter=(")
+                .value_or("<none>")
+                .rfind("--benchmark_filter: '(' is not a regular expression: ", 0),
+            0u);
+  EXPECT_TRUE(cobench::bench::benchmark_flag_error("--benchmark_filter=-[a-").has_value());
+  // Alternatives, a negated filter and the empty filter (all benchmarks) pass.
+  for (const char* good : {"--benchmark_filter=Triad|Copy/n:1024$", "--benchmark_filter=-Storage",
+                           "--benchmark_filter="})
+    EXPECT_FALSE(cobench::bench::benchmark_flag_error(good).has_value()) << good;
+}
+
+}  // namespace

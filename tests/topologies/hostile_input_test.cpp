@@ -323,10 +323,10 @@ TEST(HostileModel, NullAndDerivedValuesSayWhatIsWrong) {
             "c.json:4:18: key 'hidden_size': expected an integer, got '4096.5'");
   EXPECT_EQ(hf_error(replace(kLlamaJson, "\"hidden_size\": 4096", "\"hidden_size\": {}")),
             "c.json:4:18: key 'hidden_size': expected an integer, got a map");
-  // head_dim is absent and hidden_size / num_attention_heads is 0.
+  // head_dim is absent and hidden_size / num_attention_heads would be 0 (16 / 32).
   EXPECT_EQ(hf_error(replace(kLlamaJson, "\"hidden_size\": 4096", "\"hidden_size\": 16")),
-            "c.json:1:1: 'head_dim' not given (hidden_size / num_attention_heads): expected an "
-            "integer from 1 to 16777216, got 0");
+            "c.json:4:18: key 'hidden_size': 16 is not a multiple of the 32 attention heads "
+            "(num_attention_heads), and there is no head_dim to say the head size");
   // A null that stands for "absent" still takes the default (DeepSeek-V2-Lite's q_lora_rank).
   EXPECT_EQ(load_hf_config(config::parse_json(replace(kDeepseekJson, "\"q_lora_rank\": 1536",
                                                       "\"q_lora_rank\": null"),
@@ -564,6 +564,55 @@ TEST(HostileMeasured, AFailedRecordIsStillSkipped) {
   const MeasuredInputs in = measured_inputs(r, "m.json");
   EXPECT_EQ(in.size(), 1u);
   EXPECT_EQ(in.count("gpu.hbm_bandwidth"), 0u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Round 2 (issue 16).
+
+// Without head_dim, Hugging Face divides hidden_size by the heads: 4097 / 32 gave head_dim 128
+// silently. With head_dim given, hidden_size need not be a multiple (Qwen3: 32 x 128 != 2560).
+TEST(HostileModel, AHeadSizeThatHiddenSizeDoesNotGiveIsRefused) {
+  EXPECT_EQ(hf_error(replace(kLlamaJson, "\"hidden_size\": 4096", "\"hidden_size\": 4097")),
+            "c.json:4:18: key 'hidden_size': 4097 is not a multiple of the 32 attention heads "
+            "(num_attention_heads), and there is no head_dim to say the head size");
+  const ModelArch m = load_hf_config(config::parse_json(
+      replace(kLlamaJson, "\"hidden_size\": 4096", "\"hidden_size\": 4097, \"head_dim\": 128"),
+      "c.json"));
+  EXPECT_EQ(m.attention.head_dim, 128);
+  EXPECT_EQ(m.hidden_size, 4097);
+}
+
+// A moe section with every layer dense was read and never used ("0 us per MoE layer").
+TEST(HostileModel, AMoeSectionThatNoLayerUsesIsRefused) {
+  EXPECT_EQ(yaml_error(replace(kDeepseekYaml, "dense_layers: 3", "dense_layers: 61")),
+            "m.yaml:8:17: key 'model.dense_layers': all 61 layers are dense, so the moe section "
+            "is never used: give fewer dense layers or no moe section");
+  EXPECT_EQ(hf_error(replace(kDeepseekJson, "\"first_k_dense_replace\": 3",
+                             "\"first_k_dense_replace\": 61")),
+            "c.json:12:28: key 'first_k_dense_replace': all 61 layers are dense, so the moe "
+            "section is never used: give fewer dense layers or no moe section");
+  // 60 dense layers and one MoE layer is a model.
+  EXPECT_EQ(
+      load_model_yaml(config::parse_yaml(
+                          replace(kDeepseekYaml, "dense_layers: 3", "dense_layers: 60"), "m.yaml"))
+          .dense_layers,
+      60);
+}
+
+// domain_gpus 3 in nodes of 8 changed the EP bound and printed it with exit 0.
+TEST(HostileCluster, AScaleUpDomainSplitsNodesEvenlyOrSpansWholeNodes) {
+  EXPECT_EQ(cluster_error(replace(kCluster, "domain_gpus: 8", "domain_gpus: 3")),
+            "c.yaml:11:41: key 'cluster.scale_up.domain_gpus': a scale-up domain of 3 GPUs neither "
+            "splits a node of 8 GPUs evenly nor spans whole nodes (node.gpus_per_node)");
+  EXPECT_EQ(cluster_error(replace(kCluster, "domain_gpus: 8", "domain_gpus: 12")),
+            "c.yaml:11:41: key 'cluster.scale_up.domain_gpus': a scale-up domain of 12 GPUs "
+            "neither splits a node of 8 GPUs evenly nor spans whole nodes (node.gpus_per_node)");
+  // NVLink bridges of 2 in a node of 8, and a rack of 4 nodes (32 GPUs), are both valid.
+  for (const char* domain : {"domain_gpus: 2", "domain_gpus: 32"}) {
+    const ClusterSpec c =
+        load_cluster(config::parse_yaml(replace(kCluster, "domain_gpus: 8", domain), "c.yaml"));
+    EXPECT_EQ(c.scale_up.domain_gpus, std::stoi(std::string(domain).substr(13)));
+  }
 }
 
 }  // namespace

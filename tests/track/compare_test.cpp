@@ -154,12 +154,20 @@ TEST(Compare, FlagsVerificationAndSkipsMissingMetrics) {
   EXPECT_FALSE(row(r, "b").flagged());
   EXPECT_NE(format_text(r).find("verification: baseline passed, current failed"),
             std::string::npos);
+  // A metric that only a record new in this run has: the others are skipped, each named.
+  cur.records.push_back(fixture_record("gemm", "c", "bandwidth", "B/s", {1, 1, 1}));
   o.metric = "bandwidth";
   const auto none = cobench::track::compare(base, kBase, cur, kCur, o);
   EXPECT_TRUE(none.rows.empty());
   ASSERT_EQ(none.skipped.size(), 2u);
   EXPECT_NE(none.skipped[0].find("metric 'bandwidth' is missing on the baseline"),
             std::string::npos);
+  // A metric of no record at all is a usage error (a typo would skip everything, exit 0).
+  o.metric = "bandwith";
+  const std::string e =
+      cobench::test::error_of([&] { cobench::track::compare(base, kBase, cur, kCur, o); });
+  EXPECT_NE(e.find("--metric 'bandwith': no record of"), std::string::npos) << e;
+  EXPECT_NE(e.find("their metrics: bandwidth, time"), std::string::npos) << e;
 }
 
 TEST(Compare, RefusesDifferentHardwareUnlessForced) {
