@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/control_characters.h"
 #include "core/error.h"
 #include "core/units.h"
 
@@ -122,6 +123,11 @@ std::string Node::scalar(std::string_view what) const {
 
 std::string Node::as_string() const {
   if (!node_.IsScalar()) fail("expected a string");
+  if (const std::string c = first_control_character(node_.Scalar()); !c.empty())
+    fail(
+        fmt::format("expected text without control characters, got {} (a name is printed to "
+                    "terminals and reports)",
+                    c));
   return node_.Scalar();
 }
 
@@ -240,6 +246,8 @@ MapReader::MapReader(const Node& map_node, YAML::Node node, std::shared_ptr<cons
     Node key(it->first, file_, self_.path());
     if (!it->first.IsScalar()) key.fail("a key must be a plain string");
     const std::string name = it->first.Scalar();
+    if (const std::string c = first_control_character(name); !c.empty())
+      key.fail(fmt::format("a key holds the control character {}", c));
     Node located(it->first, file_, child_path(name));
     if (!open_ && std::find(accepted_.begin(), accepted_.end(), name) == accepted_.end()) {
       std::string hint;

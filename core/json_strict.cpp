@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/control_characters.h"
 #include "core/error.h"
 
 namespace cobench {
@@ -37,11 +38,19 @@ class StrictChecker : public nlohmann::json_sax<json> {
     if (!std::isfinite(v)) return fail(path(), fmt::format("number {} is out of range", text));
     return value();
   }
-  bool string(string_t&) override { return value(); }
+  bool string(string_t& s) override {
+    if (const std::string c = first_control_character(s); !c.empty())
+      return fail(path(), fmt::format("text holds the control character {} (names and labels are "
+                                      "printed to terminals and reports)",
+                                      c));
+    return value();
+  }
   bool binary(binary_t&) override { return value(); }
   bool start_object(std::size_t) override { return open(true); }
   bool key(string_t& k) override {
     Frame& f = frames_.back();
+    if (const std::string c = first_control_character(k); !c.empty())
+      return fail(path(/*to_value=*/false), fmt::format("a key holds the control character {}", c));
     if (!f.keys.insert(k).second)
       return fail(path(/*to_value=*/false), fmt::format("repeated key '{}'", k));
     f.key = k;

@@ -48,6 +48,17 @@ NON_NEGATIVE_UNITS = ("s", "B", "B/s", "FLOP", "1/s", "FLOP/s", "Hz", "W")
 # also matches before a final newline.
 _UTC_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# The characters no string of a results file may hold (core/control_characters.h, the C++
+# reader's set): C0, DEL, C1, and the marks a terminal or renderer obeys unseen (U+200E/F,
+# U+2028/9, U+202A-E, U+2066-9). Names and labels are printed to terminals and reports.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e"
+                      "\u2066-\u2069]")
+# Where a JSON text may hold one: raw (all but C0, which JSON forbids raw) or as an escape. A
+# match sends the text to the reference checks (an escaped backslash before "n" matches too; the
+# reference then finds the text clean).
+CONTROL_IN_JSON = re.compile(
+    "[\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+    "|\\\\[bfnrt]|\\\\u(00[01]|007[fF]|00[89]|20(0[eEfF]|2[89a-eA-E])|206[6-9])")
 
 
 class _JsonError(ValueError):
@@ -100,6 +111,10 @@ def _check_tree(doc, source: str) -> None:
         if isinstance(value, str):
             if _SURROGATE.search(value):
                 raise ResultsError(f"{source}: {path}: not valid JSON: a lone UTF-16 surrogate")
+            if m := _CONTROL.search(value):
+                raise ResultsError(
+                    f"{source}: {path}: text holds the control character U+{ord(m.group()):04X} "
+                    "(names and labels are printed to terminals and reports)")
             continue
         if not isinstance(value, (dict, list)):
             continue
@@ -113,6 +128,9 @@ def _check_tree(doc, source: str) -> None:
                 if _SURROGATE.search(key):
                     raise ResultsError(f"{source}: {path}: not valid JSON: a lone UTF-16 "
                                        "surrogate in a key")
+                if m := _CONTROL.search(key):
+                    raise ResultsError(f"{source}: {path}: a key holds the control character "
+                                       f"U+{ord(m.group()):04X}")
                 children.append((f"{path}.{key}", child, depth + 1))
         else:
             children = [(f"{path}[{i}]", child, depth + 1) for i, child in enumerate(value)]
@@ -153,7 +171,8 @@ def _tree_ok(doc, text: str, repeated: bool) -> bool:
     """The quick checks of the common case: no key repeated (seen while parsing), no surrogate
     escape in the text, nesting within the limit, every number in range. False sends the text to
     the strict parse and _check_tree, which name the first problem and its path."""
-    return not repeated and not _SURROGATE_ESCAPE.search(text) and (
+    return not repeated and not _SURROGATE_ESCAPE.search(text) and \
+        not CONTROL_IN_JSON.search(text) and (
         not isinstance(doc, (dict, list)) or _plain_tree(doc, MAX_DEPTH))
 
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 import itertools
 import math
 import operator
+import re
 from typing import Any, Callable, Literal, Union
 
 import msgspec
@@ -147,6 +148,11 @@ def _plain_tree(doc, limit: int) -> bool:
     return cobench_results._plain_tree(doc, limit)
 
 
+# cobench_results.CONTROL_IN_JSON on the UTF-8 bytes: a control character, raw or escaped, sends
+# the file to the reference, which names it.
+_CONTROL_IN_JSON = re.compile(
+    rb"\x7f|\xc2[\x80-\x9f]|\xe2\x80[\x8e\x8f\xa8-\xae]|\xe2\x81[\xa6-\xa9]"
+    rb"|\\[bfnrt]|\\u(00[01]|007[fF]|00[89]|20(0[eEfF]|2[89a-eA-E])|206[6-9])")
 _ENCODER = msgspec.json.Encoder()
 # Every byte to b" " but the digits, to b"0": a run of 309 digits is then one find.
 _DIGITS = bytes(ord("0") if chr(b).isdigit() and b < 128 else ord(" ") for b in range(256))
@@ -159,7 +165,8 @@ def load(raw: bytes, header_valid: Callable[[dict], bool],
     them; without `builtins` its records stay the structs of the parse: the same values, as
     attributes, and no dict made per record and metric) and its metrics for statistics_agree;
     None where the reference must decide."""
-    if raw.find(b"\\u003") >= 0 or raw.translate(_DIGITS).find(_LONG_INTEGER) >= 0:
+    if raw.find(b"\\u003") >= 0 or raw.translate(_DIGITS).find(_LONG_INTEGER) >= 0 or \
+            _CONTROL_IN_JSON.search(raw):
         return None
     parsed = _decode(raw)
     if parsed is None:

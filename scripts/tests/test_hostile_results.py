@@ -107,6 +107,20 @@ CASES = {
                                           False),
     "lone surrogate": (_text('"BM_Copy/bytes:4096"', '"BM_Copy\\ud800"'), False),
     "not UTF-8": (TEXT.encode("utf-8").replace(b"BM_Copy/bytes", b"BM_Copy\xff"), False),
+    # Control characters (core/control_characters.h): printed, they would drive the terminal
+    # (ESC, BEL), forge a line of a report (newline) or reverse what follows (U+202E).
+    "ESC in a benchmark name": (_text('"BM_Copy/bytes:4096"', '"BM_Copy\\u001b[31m"'), False),
+    "newline in a benchmark name": (_text('"BM_Copy/bytes:4096"', '"BM_Copy\\nx"'), False),
+    "C1 control in a label": (_text('"BM_Copy/bytes:4096"', '"BM_Copy\\u0085"'), False),
+    "raw DEL in a benchmark name": (TEXT.encode("utf-8").replace(b"BM_Copy/bytes",
+                                                                 b"BM_Copy\x7f/bytes"), False),
+    "raw right-to-left override": (TEXT.encode("utf-8").replace(
+        b"BM_Copy/bytes", "BM_Copy\u202e/bytes".encode("utf-8")), False),
+    "BEL in a key": (_text('"sysinfo": {}', '"sysinfo": {"a\\u0007": 1}'), False),
+    "escaped backslash before an n": (_text('"BM_Copy/bytes:4096"', '"BM_Copy\\\\nx"'), True),
+    "curly apostrophe": (TEXT.encode("utf-8").replace(b"BM_Copy/bytes",
+                                                      "BM_Copy\u2019s/bytes".encode("utf-8")),
+                         True),
     "truncated": (TEXT.encode("utf-8")[: len(TEXT) // 2], False),
     "nested 101 levels": (_with(_nest(98)), False),
     "nested 100 levels": (_with(_nest(97)), True),

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Hostile results files and output paths (issue 16): strict JSON (repeated keys, numbers beyond a
-// double, deep nesting), values no measurement can have (negative times and bandwidths), records
-// that compare, history and the dashboard could not tell apart, text that would inject HTML or
-// links into Markdown, and names that clash when two runs finish in the same second.
+// double, deep nesting, control characters; and in YAML names), values no measurement can have
+// (negative times and bandwidths), records that compare, history and the dashboard could not tell
+// apart, text that would inject HTML or links into Markdown, and names that clash when two runs
+// finish in the same second.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 
 #include "core/atomic_file.h"
 #include "core/config.h"
+#include "core/control_characters.h"
 #include "core/error.h"
 #include "core/json_strict.h"
 #include "core/markdown.h"
@@ -92,6 +94,61 @@ TEST(StrictJson, NumbersBeyondADoubleNaNAndSyntaxErrorsAreRefused) {
   // The largest double is a number.
   EXPECT_EQ(cobench::parse_json_strict(R"([1.7976931348623157e308])", "r.json")[0].get<double>(),
             1.7976931348623157e308);
+}
+
+// What a terminal or renderer obeys unseen: C0 (ESC, BEL, newline), DEL, C1, the bidirectional
+// marks, embeddings, overrides and isolates, the line and paragraph separators. Other text,
+// accents and typographic quotes included, passes.
+TEST(ControlCharacters, NamesTheFirstAndItsOffset) {
+  std::size_t at = 99;
+  EXPECT_EQ(cobench::first_control_character("BM_Copy/bytes:4096", &at), "");
+  EXPECT_EQ(at, 99u);
+  EXPECT_EQ(cobench::first_control_character("ab\x1b[31m\n", &at), "U+001B");
+  EXPECT_EQ(at, 2u);
+  EXPECT_EQ(cobench::first_control_character("a\tb"), "U+0009");
+  EXPECT_EQ(cobench::first_control_character(std::string("a\0b", 3)), "U+0000");
+  EXPECT_EQ(cobench::first_control_character("a\x7f"), "U+007F");
+  EXPECT_EQ(cobench::first_control_character("x\xc2\x85", &at), "U+0085");  // NEL, UTF-8 C2 85
+  EXPECT_EQ(at, 1u);
+  EXPECT_EQ(cobench::first_control_character("\xc2\xa0"), "");            // no-break space U+00A0
+  EXPECT_EQ(cobench::first_control_character("\xe2\x80\xae"), "U+202E");  // right-to-left override
+  EXPECT_EQ(cobench::first_control_character("\xe2\x80\x8f"), "U+200F");  // right-to-left mark
+  EXPECT_EQ(cobench::first_control_character("\xe2\x80\xa8"), "U+2028");  // line separator
+  EXPECT_EQ(cobench::first_control_character("\xe2\x81\xa6"), "U+2066");  // left-to-right isolate
+  EXPECT_EQ(cobench::first_control_character("\xe2\x81\xaa"), "");        // U+206A: not a mark here
+  EXPECT_EQ(cobench::first_control_character("H800\xe2\x80\x99s \xc3\xa9t\xc3\xa9"), "");  // ’ é
+  EXPECT_EQ(cobench::first_control_character("\xe2\x80"), "");  // a truncated sequence
+}
+
+TEST(StrictJson, ControlCharactersAreRefusedWithTheirPath) {
+  EXPECT_EQ(strict_error(R"({"records": [{"benchmark": "BM_x\u001b[2J"}]})"),
+            "r.json: $.records[0].benchmark: text holds the control character U+001B (names and "
+            "labels are printed to terminals and reports)");
+  EXPECT_EQ(strict_error(R"({"a": "x\ny"})"),
+            "r.json: $.a: text holds the control character U+000A (names and labels are printed "
+            "to terminals and reports)");
+  EXPECT_EQ(strict_error("{\"a\": \"x\xe2\x80\xaey\"}"),
+            "r.json: $.a: text holds the control character U+202E (names and labels are printed "
+            "to terminals and reports)");
+  EXPECT_EQ(strict_error(R"({"s": {"k\u0007": 1}})"),
+            "r.json: $.s: a key holds the control character U+0007");
+  // A backslash and an "n" are text, as is a typographic apostrophe.
+  EXPECT_EQ(cobench::parse_json_strict(R"({"a": "x\\ny"})", "r.json")["a"], "x\\ny");
+  EXPECT_EQ(cobench::parse_json_strict("{\"a\": \"H800\xe2\x80\x99s\"}", "r.json")["a"],
+            "H800\xe2\x80\x99s");
+}
+
+TEST(Config, ControlCharactersInANameAreRefusedAtTheirLine) {
+  const cobench::config::Node root =
+      cobench::config::parse_yaml("cluster:\n  name: \"H100\\e[31m\"\n", "c.yaml");
+  EXPECT_EQ(error_of([&] {
+              root.map({"cluster"}).required("cluster").map({"name"}).required("name").as_string();
+            }),
+            "c.yaml:2:9: key 'cluster.name': expected text without control characters, got U+001B "
+            "(a name is printed to terminals and reports)");
+  const cobench::config::Node keyed = cobench::config::parse_yaml("\"na\\tme\": x\n", "c.yaml");
+  EXPECT_EQ(error_of([&] { keyed.map({"name"}); }),
+            "c.yaml:1:1: a key holds the control character U+0009");
 }
 
 TEST(StrictJson, NestingIsBoundedAtOneHundredLevels) {

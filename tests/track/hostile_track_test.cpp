@@ -166,7 +166,17 @@ TEST(HostileTrack, CompareMarkdownEscapesHtmlAndLinksFromNames) {
   cur.records.push_back(fixture_record("gemm", img, "time", "s", {1, 1, 1}));
   cur.records.push_back(fixture_record("gemm", link, "time", "s", {1, 1, 1}));
   cur.records.push_back(
-      fixture_record("x\n\n<script>alert(2)</script>", "`a` | b", "time", "s", {1, 1, 1}));
+      fixture_record("x  <script>alert(2)</script>", "`a` | b", "time", "s", {1, 1, 1}));
+  // A newline (which would end the Markdown list) or any control character never reaches a
+  // report: the reader refuses it (core/control_characters.h).
+  Results forged = cur;
+  forged.records.back().suite = "x\n\n<script>alert(2)</script>";
+  const std::string f = write_run(dir / "forged.json", forged);
+  const CommandResult refused = run("compare " + f + " " + f + " --format markdown");
+  EXPECT_EQ(refused.status, 1) << refused.out;
+  EXPECT_NE(refused.out.find(f + ": $.records[2].suite: text holds the control character U+000A"),
+            std::string::npos)
+      << refused.out;
   const std::string b = write_run(dir / "base.json", base), c = write_run(dir / "cur.json", cur);
   const CommandResult r = run("compare " + b + " " + c + " --format markdown", true);
   ASSERT_EQ(r.status, 0) << r.out;
