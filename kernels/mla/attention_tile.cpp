@@ -6,11 +6,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <limits>
 
 #include "core/error.h"
+#include "kernels/numerics/fp8.h"
 
 namespace cobench::mla::detail {
 namespace {
@@ -43,7 +45,8 @@ void softmax_portable(float* s, std::int64_t rows, std::int64_t n, float scale, 
 }
 
 void accumulate_portable(const float* p, std::int64_t rows, const float* v, std::int64_t ldv,
-                         std::int64_t n, std::int64_t dv, const float* alpha, float* o) {
+                         std::int64_t n, std::int64_t dv, const float* alpha, float* o,
+                         PrefetchRange /*next*/) {
   for (std::int64_t r = 0; r < rows; ++r) {
     float* orow = o + r * dv;
     for (std::int64_t j = 0; j < dv; ++j) orow[j] *= alpha[r];
@@ -73,7 +76,23 @@ void bf16_to_float_portable(const std::uint8_t* src, std::int64_t n, float* dst)
   }
 }
 
+void e4m3_to_float_portable(const std::uint8_t* src, std::int64_t n, float scale, float* dst) {
+  static const std::array<float, 256> table = [] {
+    std::array<float, 256> t{};
+    for (int code = 0; code < 256; ++code)
+      t[static_cast<size_t>(code)] =
+          num::decode_fp8(static_cast<std::uint8_t>(code), num::Fp8Format::kE4M3);
+    return t;
+  }();
+  for (std::int64_t i = 0; i < n; ++i) dst[i] = table[src[i]] * scale;
+}
+
 }  // namespace
+
+void transpose_portable(const float* rows, std::int64_t ldr, std::int64_t dq, float* kt) {
+  for (std::int64_t d = 0; d < dq; ++d)
+    for (std::int64_t t = 0; t < kChunk; ++t) kt[d * kChunk + t] = rows[t * ldr + d];
+}
 
 CpuIsa resolve_isa(CpuIsa isa) {
   if (isa == CpuIsa::kAuto) return best_cpu_isa();
@@ -88,8 +107,8 @@ TileKernels tile_kernels(CpuIsa resolved) {
   if (resolved == CpuIsa::kAvx2) return tile_kernels_avx2();
 #endif
   (void)resolved;
-  return {scores_portable, softmax_portable, accumulate_portable, scores_rows_portable,
-          bf16_to_float_portable};
+  return {scores_portable,        softmax_portable,   accumulate_portable,   scores_rows_portable,
+          bf16_to_float_portable, transpose_portable, e4m3_to_float_portable};
 }
 
 void Partial::reset(std::int64_t r, std::int64_t d) {
@@ -102,10 +121,11 @@ void Partial::reset(std::int64_t r, std::int64_t d) {
 }
 
 void attend_chunk(const TileKernels& k, const float* q, std::int64_t dq, const float* kt,
-                  const float* v, std::int64_t ldv, std::int64_t n, float scale, Partial& p) {
+                  const float* v, std::int64_t ldv, std::int64_t n, float scale, Partial& p,
+                  PrefetchRange next) {
   k.scores(q, p.rows, dq, kt, n, p.s.data());
   k.softmax(p.s.data(), p.rows, n, scale, p.m.data(), p.l.data(), p.alpha.data());
-  k.accumulate(p.s.data(), p.rows, v, ldv, n, p.dv, p.alpha.data(), p.o.data());
+  k.accumulate(p.s.data(), p.rows, v, ldv, n, p.dv, p.alpha.data(), p.o.data(), next);
 }
 
 void attend_chunk_rows(const TileKernels& kern, const float* q, std::int64_t dq, const float* k,
@@ -113,7 +133,7 @@ void attend_chunk_rows(const TileKernels& kern, const float* q, std::int64_t dq,
                        float scale, Partial& p) {
   kern.scores_rows(q, p.rows, dq, k, ldk, n, p.s.data());
   kern.softmax(p.s.data(), p.rows, n, scale, p.m.data(), p.l.data(), p.alpha.data());
-  kern.accumulate(p.s.data(), p.rows, v, ldv, n, p.dv, p.alpha.data(), p.o.data());
+  kern.accumulate(p.s.data(), p.rows, v, ldv, n, p.dv, p.alpha.data(), p.o.data(), {});
 }
 
 void finish(const Partial& p, float* out, float* lse) {

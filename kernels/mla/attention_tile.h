@@ -15,6 +15,14 @@ namespace cobench::mla::detail {
 
 inline constexpr std::int64_t kChunk = 64;  ///< tokens per chunk: one page
 
+/// Memory the next chunk will read (the cache's next page, which the block table may put
+/// anywhere): the P V kernels prefetch it into L2 a few lines at a time while they run. A hint:
+/// results do not depend on it; {} for none.
+struct PrefetchRange {
+  const std::uint8_t* data = nullptr;
+  std::int64_t bytes = 0;
+};
+
 struct TileKernels {
   /// s[r * 64 + t] = sum_d q[r * dq + d] kt[d * 64 + t] for r < rows, t < n (columns up to the
   /// next multiple of 16 or 32 may be written; kt must be finite there).
@@ -25,27 +33,42 @@ struct TileKernels {
   void (*softmax)(float* s, std::int64_t rows, std::int64_t n, float scale, float* m, float* l,
                   float* alpha);
   /// o[r * dv + j] = alpha[r] o[r * dv + j] + sum_{t < n} p[r * 64 + t] v[t * ldv + j];
-  /// dv is a multiple of 32.
+  /// dv is a multiple of 32. Prefetches `next` (the AVX2 and AVX-512 kernels; portable: no).
   void (*accumulate)(const float* p, std::int64_t rows, const float* v, std::int64_t ldv,
-                     std::int64_t n, std::int64_t dv, const float* alpha, float* o);
+                     std::int64_t n, std::int64_t dv, const float* alpha, float* o,
+                     PrefetchRange next);
   /// s[r * 64 + t] = sum_d q[r * dq + d] k[t * ldk + d] for r < rows, t < n: K row-major, for
   /// few rows (GQA, MHA); dq is a multiple of 8.
   void (*scores_rows)(const float* q, std::int64_t rows, std::int64_t dq, const float* k,
                       std::int64_t ldk, std::int64_t n, float* s);
   /// dst[i] = the BF16 value stored at src + 2 i (any alignment), i < n.
   void (*bf16_to_float)(const std::uint8_t* src, std::int64_t n, float* dst);
+  /// kt[d * 64 + t] = rows[t * ldr + d] for t < 64, d < dq: one chunk's K transposed for scores;
+  /// dq is a multiple of 16.
+  void (*transpose)(const float* rows, std::int64_t ldr, std::int64_t dq, float* kt);
+  /// dst[i] = the E4M3 value of src[i] times scale, i < n (NaN codes give NaN): the FP8 cache's
+  /// latent, one scale group at a time.
+  void (*e4m3_to_float)(const std::uint8_t* src, std::int64_t n, float scale, float* dst);
 };
+
+/// TileKernels::transpose in plain C++ (the portable and AVX2 tables use it).
+void transpose_portable(const float* rows, std::int64_t ldr, std::int64_t dq, float* kt);
 
 #if defined(__x86_64__)
 /// The AVX2+FMA and AVX-512F kernels (attention_tile_x86.cpp); call only where the CPU has them.
 TileKernels tile_kernels_avx2();
 TileKernels tile_kernels_avx512();
-/// TileKernels::scores and ::accumulate in native AVX-512F (attention_tile_avx512.cpp, from
-/// attention_tile_avx512.inc); call only where the CPU has AVX-512F.
+/// TileKernels::scores, ::softmax, ::accumulate and ::transpose in native AVX-512F
+/// (attention_tile_avx512.cpp, from attention_tile_avx512.inc); call only where the CPU has
+/// AVX-512F.
 void scores_avx512_native(const float* q, std::int64_t rows, std::int64_t dq, const float* kt,
                           std::int64_t n, float* s);
 void accumulate_avx512_native(const float* p, std::int64_t rows, const float* v, std::int64_t ldv,
-                              std::int64_t n, std::int64_t dv, const float* alpha, float* o);
+                              std::int64_t n, std::int64_t dv, const float* alpha, float* o,
+                              PrefetchRange next);
+void softmax_avx512_native(float* s, std::int64_t rows, std::int64_t n, float scale, float* m,
+                           float* l, float* alpha);
+void transpose_avx512_native(const float* rows, std::int64_t ldr, std::int64_t dq, float* kt);
 #endif
 
 /// kAuto resolved to best_cpu_isa(); throws cobench::Error for an ISA this CPU lacks.
@@ -59,9 +82,11 @@ struct Partial {
   void reset(std::int64_t rows, std::int64_t dv);
 };
 
-/// One chunk of n <= 64 tokens: kt [dq, 64] (finite in every column), v [n, ldv].
+/// One chunk of n <= 64 tokens: kt [dq, 64] (finite in every column), v [n, ldv]; `next` is
+/// prefetched meanwhile.
 void attend_chunk(const TileKernels& k, const float* q, std::int64_t dq, const float* kt,
-                  const float* v, std::int64_t ldv, std::int64_t n, float scale, Partial& p);
+                  const float* v, std::int64_t ldv, std::int64_t n, float scale, Partial& p,
+                  PrefetchRange next = {});
 
 /// The same with K row-major: k [n, ldk].
 void attend_chunk_rows(const TileKernels& kern, const float* q, std::int64_t dq, const float* k,

@@ -25,8 +25,18 @@ void scores_avx512_native(const float* q, std::int64_t rows, std::int64_t dq, co
 }
 
 void accumulate_avx512_native(const float* p, std::int64_t rows, const float* v, std::int64_t ldv,
-                              std::int64_t n, std::int64_t dv, const float* alpha, float* o) {
-  avx512::accumulate(p, rows, v, ldv, n, dv, alpha, o);
+                              std::int64_t n, std::int64_t dv, const float* alpha, float* o,
+                              PrefetchRange next) {
+  avx512::accumulate(p, rows, v, ldv, n, dv, alpha, o, next);
+}
+
+void softmax_avx512_native(float* s, std::int64_t rows, std::int64_t n, float scale, float* m,
+                           float* l, float* alpha) {
+  avx512::softmax(s, rows, n, scale, m, l, alpha);
+}
+
+void transpose_avx512_native(const float* rows, std::int64_t ldr, std::int64_t dq, float* kt) {
+  avx512::transpose(rows, ldr, dq, kt);
 }
 
 }  // namespace cobench::mla::detail

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // The x86 kernels of attention_tile.h: AVX2+FMA through target attributes (the rest of the build
-// stays baseline x86-64), and the AVX-512F tables, whose scores and P V come from
-// attention_tile_avx512.cpp (SIMDe, compiled with -mavx512f); chosen at run time. Register
-// blocking: scores and P V keep R <= 6 rows x 16 (AVX2: two ymm) or x 32 (AVX-512: two zmm)
-// columns in registers, so each loaded K or V vector feeds R fused multiply-adds.
+// stays baseline x86-64), and the AVX-512F table, whose scores, softmax, P V and transpose come
+// from attention_tile_avx512.cpp (SIMDe, compiled with -mavx512f); chosen at run time. Register
+// blocking: scores and P V keep R <= 6 rows x 16 (AVX2: two ymm) or R <= 12 rows x 32 (AVX-512: two
+// zmm) columns in registers, so each loaded K or V vector feeds R fused multiply-adds.
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "kernels/mla/attention_tile.h"
+#include "kernels/numerics/fp8.h"
 
 namespace cobench::mla::detail {
 namespace {
@@ -58,11 +59,17 @@ COBENCH_AVX2 void scores_avx2_rows(const float* q, std::int64_t dq, const float*
   }
 }
 
+// Also prefetches lines [first, first + lines) of pf into L2, spread over the column blocks.
 template <int R>
 COBENCH_AVX2 void accumulate_avx2_rows(const float* p, const float* v, std::int64_t ldv,
                                        std::int64_t n, std::int64_t dv, const float* alpha,
-                                       float* o) {
+                                       float* o, const std::uint8_t* pf, std::int64_t first,
+                                       std::int64_t lines) {
+  const std::int64_t blocks = dv / 16;
   for (std::int64_t j0 = 0; j0 < dv; j0 += 16) {
+    for (std::int64_t i = first + j0 / 16 * lines / blocks;
+         i < first + (j0 / 16 + 1) * lines / blocks; ++i)
+      _mm_prefetch(reinterpret_cast<const char*>(pf + 64 * i), _MM_HINT_T1);
     __m256 c[R][2];
     for (int r = 0; r < R; ++r) {
       const __m256 a = _mm256_broadcast_ss(alpha + r);
@@ -161,6 +168,30 @@ COBENCH_AVX2 void bf16_to_float_avx2(const std::uint8_t* src, std::int64_t n, fl
   }
 }
 
+// E4M3 decoded arithmetically, 8 codes at a time, as num::decode_fp8: a normal code's magnitude
+// bits e m shifted into a float's exponent and mantissa and rebiased (+120 = 127 - 7), a
+// subnormal's m x 2^-9, the sign on top, 0x7F and 0xFF NaN (0x7FFFFFFF); then times the scale.
+COBENCH_AVX2 void e4m3_to_float_avx2(const std::uint8_t* src, std::int64_t n, float scale,
+                                     float* dst) {
+  const __m256 vscale = _mm256_set1_ps(scale);
+  const __m256i mag_mask = _mm256_set1_epi32(0x7F), nan = _mm256_set1_epi32(0x7FFFFFFF);
+  std::int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256i c =
+        _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + i)));
+    const __m256i mag = _mm256_and_si256(c, mag_mask);
+    const __m256i sign = _mm256_slli_epi32(_mm256_andnot_si256(mag_mask, c), 24);
+    const __m256i normal =
+        _mm256_add_epi32(_mm256_slli_epi32(mag, 20), _mm256_set1_epi32(120 << 23));
+    const __m256 subnormal = _mm256_mul_ps(_mm256_cvtepi32_ps(mag), _mm256_set1_ps(1.0f / 512));
+    __m256i v = _mm256_blendv_epi8(normal, _mm256_castps_si256(subnormal),
+                                   _mm256_cmpgt_epi32(_mm256_set1_epi32(8), mag));
+    v = _mm256_blendv_epi8(_mm256_or_si256(v, sign), nan, _mm256_cmpeq_epi32(mag, mag_mask));
+    _mm256_storeu_ps(dst + i, _mm256_mul_ps(_mm256_castsi256_ps(v), vscale));
+  }
+  for (; i < n; ++i) dst[i] = num::decode_fp8(src[i], num::Fp8Format::kE4M3) * scale;
+}
+
 // Row blocks of kRows, then one block of the remaining 1..5 rows.
 #define COBENCH_ROW_BLOCKS(FN, ...)                               \
   std::int64_t r0 = 0;                                            \
@@ -192,25 +223,40 @@ COBENCH_AVX2 void scores_avx2(const float* q, std::int64_t rows, std::int64_t dq
 
 COBENCH_AVX2 void accumulate_avx2(const float* p, std::int64_t rows, const float* v,
                                   std::int64_t ldv, std::int64_t n, std::int64_t dv,
-                                  const float* alpha, float* o) {
-  COBENCH_ROW_BLOCKS(accumulate_avx2_rows, p + r0 * kChunk, v, ldv, n, dv, alpha + r0, o + r0 * dv);
+                                  const float* alpha, float* o, PrefetchRange next) {
+  const std::int64_t lines = next.data == nullptr ? 0 : (next.bytes + 63) / 64;
+  const std::int64_t blocks = (rows + kRows - 1) / kRows;
+#define COBENCH_LINES                    \
+  next.data, r0 / kRows *lines / blocks, \
+      (r0 / kRows + 1) * lines / blocks - r0 / kRows *lines / blocks
+  COBENCH_ROW_BLOCKS(accumulate_avx2_rows, p + r0 * kChunk, v, ldv, n, dv, alpha + r0, o + r0 * dv,
+                     COBENCH_LINES);
+#undef COBENCH_LINES
 }
 #undef COBENCH_ROW_BLOCKS
 
-// The same update as softmax_portable, with the exponentials 8 at a time (AVX2 serves the
-// AVX-512 kernels too: the softmax is a small part of the work).
+// The same update as softmax_portable, with the exponentials 8 at a time (the AVX-512 table has its
+// own, attention_tile_avx512.inc).
 COBENCH_AVX2 void softmax_avx2(float* s, std::int64_t rows, std::int64_t n, float scale, float* m,
                                float* l, float* alpha) {
   const __m256 vscale = _mm256_set1_ps(scale);
   for (std::int64_t r = 0; r < rows; ++r) {
     float* sr = s + r * kChunk;
-    float top = m[r];
-    for (std::int64_t t = 0; t < n; ++t) top = std::max(top, sr[t] * scale);
+    // The running max, 8 at a time; like std::max(top, x) it skips a NaN score (max_ps returns
+    // its second operand when one is NaN), whose exponential then makes l and the output NaN.
+    __m256 top8 = _mm256_set1_ps(m[r]);
+    std::int64_t t = 0;
+    for (; t + 8 <= n; t += 8)
+      top8 = _mm256_max_ps(_mm256_mul_ps(_mm256_loadu_ps(sr + t), vscale), top8);
+    alignas(32) float tops[8];
+    _mm256_store_ps(tops, top8);
+    float top = tops[0];
+    for (int i = 1; i < 8; ++i) top = std::max(top, tops[i]);
+    for (; t < n; ++t) top = std::max(top, sr[t] * scale);
     alpha[r] = std::exp(m[r] - top);
     const __m256 vtop = _mm256_set1_ps(top);
     __m256 sum8 = _mm256_setzero_ps();
-    std::int64_t t = 0;
-    for (; t + 8 <= n; t += 8) {
+    for (t = 0; t + 8 <= n; t += 8) {
       const __m256 e = exp_avx2(_mm256_fmsub_ps(_mm256_loadu_ps(sr + t), vscale, vtop));
       _mm256_storeu_ps(sr + t, e);
       sum8 = _mm256_add_ps(sum8, e);
@@ -227,14 +273,14 @@ COBENCH_AVX2 void softmax_avx2(float* s, std::int64_t rows, std::int64_t n, floa
 }  // namespace
 
 TileKernels tile_kernels_avx2() {
-  return {scores_avx2, softmax_avx2, accumulate_avx2, scores_rows_avx2, bf16_to_float_avx2};
+  return {scores_avx2,        softmax_avx2,       accumulate_avx2,   scores_rows_avx2,
+          bf16_to_float_avx2, transpose_portable, e4m3_to_float_avx2};
 }
 
-// The softmax and the row-major scores stay AVX2 (AVX-512F CPUs have AVX2): a small part of MLA's
-// work.
+// The row-major scores (GQA, MHA) and the BF16 conversion stay AVX2 (AVX-512F CPUs have AVX2).
 TileKernels tile_kernels_avx512() {
-  return {scores_avx512_native, softmax_avx2, accumulate_avx512_native, scores_rows_avx2,
-          bf16_to_float_avx2};
+  return {scores_avx512_native, softmax_avx512_native,   accumulate_avx512_native, scores_rows_avx2,
+          bf16_to_float_avx2,   transpose_avx512_native, e4m3_to_float_avx2};
 }
 
 }  // namespace cobench::mla::detail

@@ -7,14 +7,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 #include <cstring>
 
 #include "core/error.h"
 #include "core/parallel_for.h"
 #include "kernels/mla/attention_tile.h"
 #include "kernels/mla/mla_decode.h"
-#include "kernels/numerics/fp8.h"
 
 namespace cobench::mla {
 namespace {
@@ -25,10 +23,10 @@ struct Task {
   std::int64_t seq, first_page, pages, slot;  // slot: partial index, -1 for the final output
 };
 
-// Decodes n tokens of one page into rows [n, 576] and kt [576, 64] (columns >= n zero).
+// Decodes n tokens of one page into rows [64, 576] (rows >= n zero) and kt [576, 64] (columns >= n
+// zero).
 void dequantize_page(KvPrecision precision, const std::uint8_t* page, std::int64_t n,
-                     const std::array<float, 256>& fp8, const detail::TileKernels& kernels,
-                     float* rows, float* kt) {
+                     const detail::TileKernels& kernels, float* rows, float* kt) {
   const std::int64_t bytes = token_bytes(precision);
   for (std::int64_t t = 0; t < n; ++t) {
     const std::uint8_t* tok = page + t * bytes;
@@ -38,16 +36,14 @@ void dequantize_page(KvPrecision precision, const std::uint8_t* page, std::int64
     } else {
       float scales[kLatentDims / kFp8ScaleGroup];
       std::memcpy(scales, tok + kLatentDims, sizeof scales);
-      for (std::int64_t d = 0; d < kLatentDims; ++d)
-        row[d] = fp8[tok[d]] * scales[d / kFp8ScaleGroup];
+      for (std::int64_t g = 0; g < kLatentDims / kFp8ScaleGroup; ++g)
+        kernels.e4m3_to_float(tok + g * kFp8ScaleGroup, kFp8ScaleGroup, scales[g],
+                              row + g * kFp8ScaleGroup);
       kernels.bf16_to_float(tok + kLatentDims + sizeof scales, kRopeDims, row + kLatentDims);
     }
   }
-  for (std::int64_t d = 0; d < kQkDims; ++d) {
-    float* col = kt + d * kChunk;
-    for (std::int64_t t = 0; t < n; ++t) col[t] = rows[t * kQkDims + d];
-    for (std::int64_t t = n; t < kChunk; ++t) col[t] = 0.0f;
-  }
+  std::fill(rows + n * kQkDims, rows + kChunk * kQkDims, 0.0f);
+  kernels.transpose(rows, kQkDims, kQkDims, kt);
 }
 
 }  // namespace
@@ -116,10 +112,6 @@ void mla_decode_cpu(const MlaCache& c, const float* q, std::int64_t heads, float
   }
   std::vector<float> part_out(static_cast<size_t>(slots * heads * kVDims));
   std::vector<float> part_lse(static_cast<size_t>(slots * heads));
-  std::array<float, 256> fp8{};
-  for (int code = 0; code < 256; ++code)
-    fp8[static_cast<size_t>(code)] =
-        num::decode_fp8(static_cast<std::uint8_t>(code), num::Fp8Format::kE4M3);
 
   parallel_for(static_cast<std::int64_t>(tasks.size()), threads, [&](std::int64_t i) {
     thread_local detail::Partial part;
@@ -130,9 +122,15 @@ void mla_decode_cpu(const MlaCache& c, const float* q, std::int64_t heads, float
     const float* qs = q + t.seq * heads * kQkDims;
     for (std::int64_t pg = t.first_page; pg < t.first_page + t.pages; ++pg) {
       const std::int64_t n = std::min(kChunk, len - pg * kChunk);
-      dequantize_page(c.precision, p.token(t.seq, pg * kChunk), n, fp8, kernels, rows.data(),
-                      kt.data());
-      detail::attend_chunk(kernels, qs, kQkDims, kt.data(), rows.data(), kQkDims, n, scale, part);
+      dequantize_page(c.precision, p.token(t.seq, pg * kChunk), n, kernels, rows.data(), kt.data());
+      // Pages are scattered (the block table), so no hardware prefetcher sees the next one
+      // coming: P V prefetches it into L2 while this page's arithmetic runs.
+      detail::PrefetchRange next;
+      if (pg + 1 < t.first_page + t.pages)
+        next = {p.token(t.seq, (pg + 1) * kChunk),
+                std::min(kChunk, len - (pg + 1) * kChunk) * p.token_bytes};
+      detail::attend_chunk(kernels, qs, kQkDims, kt.data(), rows.data(), kQkDims, n, scale, part,
+                           next);
     }
     if (t.slot < 0)
       detail::finish(part, out + t.seq * heads * kVDims, lse + t.seq * heads);

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // The AVX-512F attention-tile kernels (kernels/mla/attention_tile_avx512.inc) on every CPU: this
 // TU is built without -mavx512f, so the .inc compiles to SIMDe's portable code. On ragged shapes
-// (rows 1..6 and past one 6-row block, inner lengths 1..576 that are not multiples of 16 or 32,
+// (rows 1..12 and past one 12-row block, inner lengths 1..576 that are not multiples of 16 or 32,
 // 1..64 tokens) each kernel meets an FP64 evaluation within the FP32 summation bound, leaves the
 // memory outside its contract untouched and, on a build without FMA (SIMDe then rounds product
 // and sum separately, in the portable kernels' order), equals the portable kernels bit for bit.
-// Where the CPU has AVX-512F the native kernels (attention_tile_avx512.cpp) are checked too: bit
-// for bit against a scalar std::fma evaluation in their order, and within the same bound.
+// The softmax update meets FP64 (2e-6) and leaves the columns past n alone; the transpose puts
+// every element in place; a prefetch range changes no result. Where the CPU has AVX-512F the
+// native kernels (attention_tile_avx512.cpp) are checked too: scores and P V bit for bit against
+// a scalar std::fma evaluation in their order and within the same bound, softmax and transpose
+// as above.
 #include <gtest/gtest.h>
 #include <simde/x86/avx512.h>
 
@@ -29,10 +32,10 @@ using namespace cobench::mla::detail;
 using ScoresFn = void (*)(const float*, std::int64_t, std::int64_t, const float*, std::int64_t,
                           float*);
 using AccumulateFn = void (*)(const float*, std::int64_t, const float*, std::int64_t, std::int64_t,
-                              std::int64_t, const float*, float*);
+                              std::int64_t, const float*, float*, PrefetchRange);
 
-// Rows: each remainder block 1..5, a full block of 6 and blocks of 6 plus a remainder.
-const std::vector<std::int64_t> kRowCounts = {1, 2, 3, 4, 5, 6, 7, 13};
+// Rows: each remainder block 1..11, a full block of 12 and blocks of 12 plus a remainder.
+const std::vector<std::int64_t> kRowCounts = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 31};
 const std::vector<std::int64_t> kInnerLengths = {1, 15, 17, 33, 64, 65, 576};  // dq
 const std::vector<std::int64_t> kTokenCounts = {1, 15, 17, 33, 63, 64};        // n <= kChunk
 const std::vector<std::int64_t> kValueDims = {32, 64, 512};                    // dv
@@ -120,9 +123,14 @@ AccumulateCase accumulate_case(std::int64_t rows, std::int64_t n, std::int64_t d
   return c;
 }
 
-std::vector<float> run_accumulate(AccumulateFn fn, const AccumulateCase& c) {
+// With a prefetch range (a hint) over v's bytes, or none.
+std::vector<float> run_accumulate(AccumulateFn fn, const AccumulateCase& c, bool prefetch = false) {
   std::vector<float> o = c.o;
-  fn(c.p.data(), c.rows, c.v.data(), c.ldv, c.n, c.dv, c.alpha.data(), o.data());
+  const PrefetchRange next =
+      prefetch ? PrefetchRange{reinterpret_cast<const std::uint8_t*>(c.v.data()),
+                               static_cast<std::int64_t>(c.v.size() * sizeof(float))}
+               : PrefetchRange{};
+  fn(c.p.data(), c.rows, c.v.data(), c.ldv, c.n, c.dv, c.alpha.data(), o.data(), next);
   return o;
 }
 
@@ -210,6 +218,7 @@ TEST(MlaAvx512Emulated, AccumulateMeetsFp64OnRaggedShapes) {
       for (std::int64_t dv : kValueDims) {
         const AccumulateCase c = accumulate_case(rows, n, dv, seed++);
         const std::vector<float> o = run_accumulate(avx512::accumulate, c);
+        ASSERT_EQ(run_accumulate(avx512::accumulate, c, true), o) << "a prefetch changed P V";
         expect_accumulate_valid(c, o, "emulated AVX-512");
         const std::vector<float> ref = run_accumulate(portable.accumulate, c);
         expect_accumulate_valid(c, ref, "portable");
@@ -222,8 +231,8 @@ TEST(MlaAvx512Emulated, AccumulateMeetsFp64OnRaggedShapes) {
       }
 }
 
-// Flash attention over 65 tokens (a full chunk, then one token) with the emulated kernels between
-// the portable softmax steps, against FP64 attention: MLA's shapes (576-dim keys, values their
+// Flash attention over 65 tokens (a full chunk, then one token) with the emulated kernels (scores,
+// softmax, P V), against FP64 attention: MLA's shapes (576-dim keys, values their
 // first 512 dims) and mla_decode_test's FP32 kernel bound (1e-5 of the largest |out|; lse 1e-5).
 TEST(MlaAvx512Emulated, TwoChunkAttentionMatchesFp64) {
   constexpr std::int64_t kDq = 576, kDv = 512, kTokens = 65;
@@ -231,11 +240,12 @@ TEST(MlaAvx512Emulated, TwoChunkAttentionMatchesFp64) {
   TileKernels kern = tile_kernels(CpuIsa::kPortable);
   kern.scores = avx512::scores;
   kern.accumulate = avx512::accumulate;
+  kern.softmax = avx512::softmax;
   std::mt19937_64 rng(7);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   std::vector<float> kv(static_cast<size_t>(kTokens * kDq));
   for (float& x : kv) x = normal(rng);
-  for (std::int64_t rows = 1; rows <= 6; ++rows) {
+  for (std::int64_t rows : {1, 6, 12, 13, 25}) {
     std::vector<float> q(static_cast<size_t>(rows * kDq));
     for (float& x : q) x = normal(rng);
     Partial part;
@@ -290,6 +300,100 @@ TEST(MlaAvx512Emulated, TwoChunkAttentionMatchesFp64) {
   }
 }
 
+using SoftmaxFn = void (*)(float*, std::int64_t, std::int64_t, float, float*, float*, float*);
+
+// The online-softmax update against FP64: rows past one 16-row group, n across the 16-lane
+// vectors, the first chunk (m = -inf) and later ones (m above or below the new scores); m' exact
+// (the max of the FP32 products, as defined), alpha, exp and l within 2e-6 relative (the vector
+// exponential's 2e-7 plus the rounding of its argument); columns past n hold 1e4, which would
+// win the max were they read as scores, and must keep it; a NaN score makes l NaN.
+void expect_softmax(SoftmaxFn fn, const char* what) {
+  std::mt19937_64 rng(11);
+  std::normal_distribution<float> normal(0.0f, 3.0f);
+  const float scale = 1.0f / std::sqrt(192.0f);
+  for (std::int64_t rows : {1, 5, 16, 17, 33, 128})
+    for (std::int64_t n : {1, 15, 16, 17, 33, 63, 64})
+      for (int chunk = 0; chunk < 2; ++chunk) {
+        std::vector<float> s(static_cast<size_t>(rows * kChunk), 1e4f);
+        for (std::int64_t r = 0; r < rows; ++r)
+          for (std::int64_t t = 0; t < n; ++t) s[static_cast<size_t>(r * kChunk + t)] = normal(rng);
+        std::vector<float> m(static_cast<size_t>(rows)), l(m.size()), alpha(m.size(), -1.0f);
+        for (std::int64_t r = 0; r < rows; ++r) {
+          m[static_cast<size_t>(r)] = chunk == 0 ? -INFINITY : normal(rng) * scale + 0.5f;
+          l[static_cast<size_t>(r)] = chunk == 0 ? 0.0f : std::fabs(normal(rng)) + 1.0f;
+        }
+        const std::vector<float> s0 = s, m0 = m, l0 = l;
+        fn(s.data(), rows, n, scale, m.data(), l.data(), alpha.data());
+        for (std::int64_t r = 0; r < rows; ++r) {
+          const size_t ri = static_cast<size_t>(r);
+          float top = m0[ri];
+          for (std::int64_t t = 0; t < n; ++t)
+            top = std::max(top, s0[static_cast<size_t>(r * kChunk + t)] * scale);
+          ASSERT_EQ(m[ri], top) << what << ": rows " << rows << ", n " << n << ", row " << r;
+          const double a = std::exp(static_cast<double>(m0[ri]) - top);
+          ASSERT_NEAR(alpha[ri] * static_cast<double>(l0[ri]), a * l0[ri],
+                      2e-6 * a * l0[ri] + 1e-30)
+              << what << ": alpha, rows " << rows << ", n " << n << ", row " << r;
+          double sum = 0;
+          for (std::int64_t t = 0; t < kChunk; ++t) {
+            const size_t i = static_cast<size_t>(r * kChunk + t);
+            if (t >= n) {
+              ASSERT_EQ(s[i], 1e4f) << what << ": changed column " << t << " past n " << n;
+              continue;
+            }
+            const double e = std::exp(static_cast<double>(s0[i]) * scale - top);
+            sum += e;
+            ASSERT_NEAR(s[i], e, 2e-6 * e)
+                << what << ": rows " << rows << ", n " << n << ", t " << t;
+          }
+          const double lx = a * l0[ri] + sum;
+          ASSERT_NEAR(l[ri], lx, 2e-6 * lx) << what << ": l, rows " << rows << ", n " << n;
+        }
+      }
+  std::vector<float> s(static_cast<size_t>(3 * kChunk), 0.5f);
+  s[static_cast<size_t>(kChunk + 3)] = std::nanf("");
+  std::vector<float> m(3, -INFINITY), l(3, 0.0f), alpha(3);
+  fn(s.data(), 3, kChunk, 1.0f, m.data(), l.data(), alpha.data());
+  EXPECT_FALSE(std::isnan(l[0])) << what;
+  EXPECT_TRUE(std::isnan(l[1])) << what << ": a NaN score must make l NaN";
+  EXPECT_FALSE(std::isnan(l[2])) << what;
+}
+
+TEST(MlaAvx512Emulated, SoftmaxMeetsFp64) {
+  expect_softmax(avx512::softmax, "emulated AVX-512");
+  expect_softmax(tile_kernels(CpuIsa::kPortable).softmax, "portable");
+}
+
+// rows [64, ldr] with distinct values (row t, column d holds t * 1000 + d, exact in FP32) and a
+// NaN past dq in every row; kt [dq + 16, 64] starts NaN. The transpose must put row t, column d
+// at kt[d * 64 + t] and write nothing past dq rows of kt.
+void expect_transposes(void (*fn)(const float*, std::int64_t, std::int64_t, float*),
+                       const char* what) {
+  for (std::int64_t dq : {16, 32, 576}) {
+    const std::int64_t ldr = dq + 16;
+    std::vector<float> rows(static_cast<size_t>(kChunk * ldr), std::nanf(""));
+    for (std::int64_t t = 0; t < kChunk; ++t)
+      for (std::int64_t d = 0; d < dq; ++d)
+        rows[static_cast<size_t>(t * ldr + d)] = static_cast<float>(t * 1000 + d);
+    std::vector<float> kt(static_cast<size_t>((dq + 16) * kChunk), std::nanf(""));
+    fn(rows.data(), ldr, dq, kt.data());
+    for (std::int64_t d = 0; d < dq + 16; ++d)
+      for (std::int64_t t = 0; t < kChunk; ++t) {
+        const float got = kt[static_cast<size_t>(d * kChunk + t)];
+        if (d >= dq)
+          ASSERT_TRUE(std::isnan(got)) << what << ": wrote past dq " << dq << " at " << d;
+        else
+          ASSERT_EQ(got, static_cast<float>(t * 1000 + d))
+              << what << ": dq " << dq << ", d " << d << ", t " << t;
+      }
+  }
+}
+
+TEST(MlaAvx512Emulated, TransposePutsEveryElementInPlace) {
+  expect_transposes(avx512::transpose, "emulated AVX-512");
+  expect_transposes(transpose_portable, "portable");
+}
+
 TEST(MlaAvx512Native, MatchesFmaOrderAndFp64OnRaggedShapes) {
 #if defined(__x86_64__)
   if (!__builtin_cpu_supports("avx512f"))
@@ -299,6 +403,10 @@ TEST(MlaAvx512Native, MatchesFmaOrderAndFp64OnRaggedShapes) {
   const TileKernels native = tile_kernels(CpuIsa::kAvx512);
   ASSERT_EQ(native.scores, &scores_avx512_native);
   ASSERT_EQ(native.accumulate, &accumulate_avx512_native);
+  ASSERT_EQ(native.transpose, &transpose_avx512_native);
+  ASSERT_EQ(native.softmax, &softmax_avx512_native);
+  expect_softmax(softmax_avx512_native, "native AVX-512");
+  expect_transposes(transpose_avx512_native, "native AVX-512");
   std::uint64_t seed = 5000;
   for (std::int64_t rows : kRowCounts)
     for (std::int64_t dq : kInnerLengths)
@@ -318,6 +426,7 @@ TEST(MlaAvx512Native, MatchesFmaOrderAndFp64OnRaggedShapes) {
       for (std::int64_t dv : kValueDims) {
         const AccumulateCase c = accumulate_case(rows, n, dv, seed++);
         const std::vector<float> o = run_accumulate(accumulate_avx512_native, c);
+        ASSERT_EQ(run_accumulate(accumulate_avx512_native, c, true), o) << "a prefetch changed P V";
         expect_accumulate_valid(c, o, "native AVX-512");
         ASSERT_EQ(o, accumulate_fma_order(c))
             << "P V: rows " << rows << ", n " << n << ", dv " << dv;

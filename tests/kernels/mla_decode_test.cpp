@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "kernels/mla/attention_tile.h"
 #include "kernels/mla/mla_decode.h"
 #include "kernels/mla/mla_forms_ref.h"
 #include "kernels/numerics/fp8.h"
@@ -286,6 +287,34 @@ INSTANTIATE_TEST_SUITE_P(Precisions, MlaDecodeRagged,
                          [](const auto& param_info) {
                            return std::string(precision_name(param_info.param));
                          });
+
+// The FP8 cache's decode step on every ISA this CPU runs: all 256 E4M3 codes (normals,
+// subnormals, both zeros, both NaNs) times several scales, in runs whose length exercises the
+// vector body and its tail, equal bit for bit to num::decode_fp8 times the scale (NaN for NaN).
+TEST(MlaDecodeCpu, E4m3DecodeMatchesTheCodecOnEveryCode) {
+  std::vector<std::uint8_t> codes(256 + 13);
+  for (size_t i = 0; i < codes.size(); ++i) codes[i] = static_cast<std::uint8_t>(i * 7 + 3);
+  for (CpuIsa isa : {CpuIsa::kPortable, CpuIsa::kAvx2, CpuIsa::kAvx512}) {
+    if (!cpu_isa_supported(isa)) continue;
+    const auto kernels = detail::tile_kernels(isa);
+    for (float scale : {1.0f, 0.3711f, 1.0f / 448, 1e-30f})
+      for (std::int64_t n : {std::int64_t{256}, std::int64_t{269}, std::int64_t{5}}) {
+        std::vector<float> out(static_cast<size_t>(n) + 1, 12345.0f);
+        kernels.e4m3_to_float(codes.data(), n, scale, out.data());
+        for (std::int64_t i = 0; i < n; ++i) {
+          const std::uint8_t code = codes[static_cast<size_t>(i)];
+          const float want = cobench::num::decode_fp8(code, cobench::num::Fp8Format::kE4M3) * scale;
+          const float got = out[static_cast<size_t>(i)];
+          if (std::isnan(want))
+            ASSERT_TRUE(std::isnan(got)) << cpu_isa_name(isa) << " code " << int{code};
+          else
+            ASSERT_EQ(cobench::num::float_bits(got), cobench::num::float_bits(want))
+                << cpu_isa_name(isa) << " code " << int{code} << " scale " << scale;
+        }
+        ASSERT_EQ(out[static_cast<size_t>(n)], 12345.0f) << cpu_isa_name(isa) << ": wrote past n";
+      }
+  }
+}
 
 // A length past what was written reads NaN-filled slots: the output is NaN, so a check fails.
 TEST(MlaDecodeCpu, OutOfBoundsReadsGiveNan) {
