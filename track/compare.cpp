@@ -177,10 +177,17 @@ CompareReport compare(const results::Results& baseline, const RunInfo& baseline_
     row.current_values = mc->values;
     row.baseline_median = summarize(mb->values).median;
     row.current_median = summarize(mc->values).median;
-    if (row.baseline_median != 0)
-      row.change = (row.current_median - row.baseline_median) / std::abs(row.baseline_median);
-    else
-      row.change = row.current_median == 0 ? 0 : std::copysign(INFINITY, row.current_median);
+    row.change = row.baseline_median == row.current_median
+                     ? 0
+                     : (row.current_median - row.baseline_median) / std::abs(row.baseline_median);
+    // From 0, or from a median so small (or to one so large) that the ratio leaves a double's
+    // range, there is no relative change to judge: said, never printed as "+inf".
+    if (!std::isfinite(row.change)) {
+      rep.skipped.push_back(
+          fmt::format("{}: no relative change from a baseline median of {:g} {} to {:g} {}", name,
+                      row.baseline_median, mb->unit, row.current_median, mc->unit));
+      continue;
+    }
     row.p_value = mann_whitney_u(mb->values, mc->values).p_value;
     row.min_p_value = min_two_sided_p(mb->values.size(), mc->values.size());
     row.baseline_verification = b.verification;

@@ -23,10 +23,7 @@ std::string value(double v, const std::string& unit) {
   return fmt::format("{:.4g} {}", v, unit);
 }
 
-std::string percent(double change) {
-  if (std::isinf(change)) return change > 0 ? "+inf" : "-inf";
-  return fmt::format("{:+.1f}%", change * 100);
-}
+std::string percent(double change) { return fmt::format("{:+.1f}%", change * 100); }
 
 std::string verification_flag(const Comparison& c) {
   if (!c.flagged()) return "";

@@ -99,6 +99,18 @@ std::vector<HistoryRun> load_history(const std::vector<fs::path>& files) {
     return std::forward_as_tuple(time_key(a.utc_time), a.file) <
            std::forward_as_tuple(time_key(b.utc_time), b.file);
   });
+  // A run is its header (time to the fraction, host, commit, command, sysinfo): two files that
+  // hold the same one are a copy, which would count the run twice and weigh its values double in
+  // every series. The dashboard refuses the same (scripts/dashboard/data.py).
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    for (std::size_t j = i + 1; j < runs.size() && runs[j].utc_time == runs[i].utc_time; ++j) {
+      const HistoryRun &a = runs[i], &b = runs[j];
+      if (results::to_json(a.results)["run"] == results::to_json(b.results)["run"])
+        throw Error(
+            fmt::format("{} holds the same run as {} (host '{}', {}): a copy counts a "
+                        "run twice; keep one of them",
+                        b.file, a.file, b.results.run.host, b.utc_time));
+    }
   return runs;
 }
 

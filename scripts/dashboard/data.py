@@ -64,7 +64,19 @@ def load_runs(paths: list[Path]) -> list[dict]:
         except cr.ResultsError as e:
             raise InputError(str(e)) from e
         runs.append({**doc, "_file": str(p)})
-    return sorted(runs, key=lambda d: (d["run"]["utc_time"], d["_file"]))
+    runs.sort(key=lambda d: (d["run"]["utc_time"], d["_file"]))
+    # A run is its header: two files holding the same one are a copy, which would count the run
+    # twice (cobench history refuses the same, track/history.cpp).
+    by_time: dict[str, list[dict]] = {}
+    for b in runs:
+        same_time = by_time.setdefault(b["run"]["utc_time"], [])
+        for a in same_time:
+            if msgspec.to_builtins(a["run"]) == msgspec.to_builtins(b["run"]):
+                raise InputError(f"{b['_file']} holds the same run as {a['_file']} (host "
+                                 f"'{b['run']['host']}', {b['run']['utc_time']}): a copy counts "
+                                 "a run twice; keep one of them")
+        same_time.append(b)
+    return runs
 
 
 def _cpu_name(sysinfo: dict) -> str:

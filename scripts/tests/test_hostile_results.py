@@ -373,3 +373,23 @@ def test_cobench_history_and_the_dashboard_refuse_the_same_directory(tmp_path, c
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__]))
+
+
+def test_a_copied_run_is_refused_as_history_refuses_it(tmp_path):
+    """Two files holding the same run (a copy) would count it twice: the dashboard refuses them,
+    naming both, as `cobench history` does (track/history.cpp)."""
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "a.json").write_bytes(TEXT.encode("utf-8"))
+    (runs / "b.json").write_bytes(TEXT.encode("utf-8"))
+    doc = json.loads(TEXT)
+    with pytest.raises(data.InputError) as e:
+        build_site([str(runs)], tmp_path / "site")
+    assert str(e.value) == (f"{runs / 'b.json'} holds the same run as {runs / 'a.json'} (host "
+                            f"'{doc['run']['host']}', {doc['run']['utc_time']}): a copy counts a "
+                            "run twice; keep one of them")
+    assert not (tmp_path / "site").exists()
+    # Another time is another run.
+    doc["run"]["utc_time"] = "2026-11-29T05:31:00Z"
+    (runs / "b.json").write_text(json.dumps(doc), encoding="utf-8")
+    assert build_site([str(runs)], tmp_path / "site")

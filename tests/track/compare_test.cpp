@@ -253,3 +253,37 @@ TEST(Compare, MarkdownEscapesPipesAndJsonHasEveryRow) {
 }
 
 }  // namespace
+
+namespace {
+
+// From a median of 0, or a ratio beyond a double (a subnormal baseline, 1e308 against 1e-3),
+// there is no relative change: the record is skipped and says why, never a "+inf" row.
+TEST(Compare, NoRelativeChangeFromZeroOrBeyondADouble) {
+  Results base = run("2026-11-01T00:00:00Z"), cur = run("2026-11-02T00:00:00Z");
+  auto both = [&](const std::string& name, const std::string& unit, double b, double c) {
+    base.records.push_back(fixture_record("gemm", name, "time", unit, {b, b, b}));
+    cur.records.push_back(fixture_record("gemm", name, "time", unit, {c, c, c}));
+  };
+  both("from_zero", "s", 0, 1e-3);
+  both("subnormal", "s", 5e-324, 7.4e-4);
+  both("huge", "s", 7.4e-4, 1e308);
+  both("zero_both", "s", 0, 0);
+  both("plain", "s", 1e-3, 1e-3);
+  const auto r = cobench::track::compare(base, kBase, cur, kCur, {});
+  ASSERT_EQ(r.rows.size(), 2u);
+  EXPECT_EQ(row(r, "zero_both").change, 0);
+  EXPECT_EQ(row(r, "zero_both").verdict, Verdict::kSame);
+  EXPECT_EQ(row(r, "plain").change, 0);
+  ASSERT_EQ(r.skipped.size(), 3u);
+  EXPECT_EQ(r.skipped[0],
+            "gemm/from_zero: no relative change from a baseline median of 0 s to "
+            "0.001 s");
+  EXPECT_EQ(r.skipped[1],
+            "gemm/huge: no relative change from a baseline median of 0.00074 s to "
+            "1e+308 s");
+  EXPECT_EQ(r.skipped[2],
+            "gemm/subnormal: no relative change from a baseline median of "
+            "4.94066e-324 s to 0.00074 s");
+}
+
+}  // namespace

@@ -2,6 +2,7 @@
 // `history` over fixture histories written as results files.
 #include "track/history.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -81,6 +82,27 @@ TEST(History, RunsOfDifferentMachinesNeverShareASeries) {
   runs[1].results.run.sysinfo = nlohmann::json::object();
   runs[1].results.run.host = "other";
   EXPECT_EQ(cobench::track::build_series(runs, {})[1].machine.substr(0, 5), "host:");
+}
+
+// A results file copied beside its original holds the same run: counted twice, its values would
+// weigh double in every series. Refused, naming both files.
+TEST(History, ACopiedRunIsRefusedNamingBothFiles) {
+  const fs::path dir = fresh_dir("cobench_history_copy");
+  const auto files = cobench::test::write_history(dir, 4, 0, 0.0, 0.01, 3);
+  const fs::path copy = dir / "zz_copy.json";
+  fs::copy_file(files[1], copy);
+  EXPECT_EQ(
+      cobench::test::error_of([&] {
+        cobench::track::load_history(cobench::track::find_results_files({dir.string()}));
+      }),
+      fmt::format("{} holds the same run as {} (host 'node-1', {}): a copy counts a run twice; "
+                  "keep one of them",
+                  copy.string(), files[1].string(), cobench::test::run_time(1)));
+  // The same records under another header (a rerun at another time) are another run.
+  fs::remove(copy);
+  EXPECT_EQ(cobench::track::load_history(cobench::track::find_results_files({dir.string()})).size(),
+            4u);
+  fs::remove_all(dir);
 }
 
 TEST(History, NoiseOnlyFilterAndErrors) {
