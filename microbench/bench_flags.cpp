@@ -7,6 +7,7 @@
 #include <climits>
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <regex>
 #include <string>
 #include <system_error>
@@ -54,6 +55,17 @@ std::optional<std::string> benchmark_flag_error(std::string_view arg) {
     } catch (const std::regex_error& e) {
       return fmt::format("{}: '{}' is not a regular expression: {}", flag, v, e.what());
     }
+  } else if (flag == "--benchmark_out") {
+    // Google Benchmark opens it only after the benchmarks have run, and then says "invalid file
+    // name" with no reason: a directory that is missing (or is not one) is refused up front.
+    if (v.empty()) return fmt::format("{}: expected a file name, got ''", flag);
+    const std::filesystem::path out{std::string(v)};
+    const std::filesystem::path dir = out.has_parent_path() ? out.parent_path() : ".";
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec))
+      return fmt::format("{}: the directory '{}' of '{}' does not exist", flag, dir.string(), v);
+    if (std::filesystem::is_directory(out, ec))
+      return fmt::format("{}: '{}' is a directory; expected a file name", flag, v);
   } else if (flag == "--benchmark_repetitions") {
     std::int64_t n = 0;
     const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);

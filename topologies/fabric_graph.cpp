@@ -122,7 +122,8 @@ FabricGraph::FabricGraph(const ClusterSpec& c, const FabricOptions& options)
   double nic_leaf_rate = 0, gpu_nic_rate = 0;
   if (has_network_) {
     if (c.node.nics_per_node < 1)
-      throw Error(fmt::format("cluster '{}': node.nics_per_node is {}; a {} fabric needs >= 1",
+      throw Error(fmt::format("{}cluster '{}': node.nics_per_node is {}; a {} fabric needs >= 1",
+                              c.node.nics_per_node_at.empty() ? "" : c.node.nics_per_node_at + ": ",
                               c.name, c.node.nics_per_node, to_string(kind_)));
     nic_leaf_rate = c.scale_out.bandwidth_achievable.value;
     if (nic_leaf_rate <= 0)

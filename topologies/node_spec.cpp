@@ -57,7 +57,11 @@ NodeSpec load_node_spec(const config::Node& node) {
   s.gpus_per_node_at = fmt::format("{}:{}:{}: key '{}'", at.file, at.line, at.column, gpus.path());
   if (auto g = m.optional("gpu")) s.gpu = load_gpu(*g);
   if (s.gpus_per_node > 0 && !s.gpu) gpus.fail("a node with GPUs needs a 'gpu' section");
-  s.nics_per_node = m.required("nics_per_node").as_int_in(0, kMaxNicsPerNode);
+  auto nics = m.required("nics_per_node");
+  s.nics_per_node = nics.as_int_in(0, kMaxNicsPerNode);
+  const config::Location nics_at = nics.location();
+  s.nics_per_node_at =
+      fmt::format("{}:{}:{}: key '{}'", nics_at.file, nics_at.line, nics_at.column, nics.path());
   if (auto speed = m.optional("nic_speed")) s.nic_speed = speed->as_positive_bandwidth();
   if (auto bw = m.optional("storage_read_bandwidth"))
     s.storage_read_bandwidth = bw->as_positive_bandwidth();

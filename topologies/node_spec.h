@@ -56,6 +56,8 @@ struct NodeSpec {
   std::string gpus_per_node_at;
   std::optional<GpuSpec> gpu;  ///< required when gpus_per_node > 0
   std::int64_t nics_per_node = 0;
+  /// Where a file set nics_per_node (as gpus_per_node_at), for errors about a node without NICs.
+  std::string nics_per_node_at;
   std::optional<Bandwidth> nic_speed;
   std::optional<Bandwidth> storage_read_bandwidth;  ///< the whole node's, shared by its GPUs
 };

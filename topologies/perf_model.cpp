@@ -348,10 +348,13 @@ OpTime PerfModel::comm(const Op& op, double ep, bool prefill) const {
         fmt::format("cluster '{}': traffic inside the scale-up domain needs {}", c_.name,
                     ideal_ ? "scale_up.bandwidth_nominal" : "scale_up.bandwidth_achievable"));
   if (op.comm_out_bytes > 0 && out <= 0)
-    throw Error(fmt::format("cluster '{}': EP traffic across scale-up domains needs {}", c_.name,
-                            nics <= 0 ? "node.nics_per_node"
-                            : ideal_  ? "node.nic_speed"
-                                      : "scale_out.bandwidth_achievable"));
+    throw Error(fmt::format(
+        "{}cluster '{}': EP traffic across scale-up domains needs {}",
+        nics <= 0 && !c_.node.nics_per_node_at.empty() ? c_.node.nics_per_node_at + ": " : "",
+        c_.name,
+        nics <= 0 ? "node.nics_per_node >= 1"
+        : ideal_  ? "node.nic_speed"
+                  : "scale_out.bandwidth_achievable"));
   const double latency =
       op.comm_out_bytes > 0 ? c_.scale_out.latency_cross_leaf.value : c_.scale_up.latency.value;
   const double link_s = std::max(op.comm_up_bytes > 0 ? op.comm_up_bytes / up : 0,

@@ -330,6 +330,13 @@ void add_analyze(CLI::App& app, Action& action) {
         s.prefill_ep = o->prefill_ep;
         if (o->target_ttft > 0 && o->target_tokens_per_user <= 0)
           throw UsageError("--target-ttft needs --target-tokens-per-user");
+        for (std::size_t i = 0; i < o->clusters.size(); ++i)
+          for (std::size_t j = 0; j < i; ++j)
+            if (o->clusters[i] == o->clusters[j])
+              throw UsageError(
+                  fmt::format("--cluster {} is given twice: a side-by-side "
+                              "comparison takes different clusters",
+                              o->clusters[i]));
         if (o->clusters.size() > 1 || o->target_tokens_per_user > 0) {
           // Several clusters or a target: the best configuration on each, side by side.
           if (!o->measured.empty())

@@ -95,6 +95,18 @@ TEST(HostileCli, ANodeWithoutGpusIsNamedAtItsLineByWhatNeedsThem) {
   fs::remove_all(dir);
 }
 
+// The same --cluster twice switched to a side-by-side comparison of a cluster with itself, whose
+// target read "0 tok/s a user": a usage error naming the option.
+TEST(HostileCli, TheSameClusterTwiceIsAUsageError) {
+  const CommandResult r =
+      run("analyze --model deepseek-v3 --cluster h100-ib-256 --cluster h100-ib-256");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--cluster h100-ib-256 is given twice: a side-by-side comparison takes "
+                       "different clusters"),
+            std::string::npos)
+      << r.out;
+}
+
 // Results files that never end (/dev/zero) hung validate, compare, from-gbench and
 // --measured: refused at once, exit 1, naming the file.
 TEST(HostileCli, ResultsReadersRefuseFilesThatNeverEnd) {

@@ -79,3 +79,20 @@ TEST(BenchFlags, AFilterMustCompileAsAnExtendedRegularExpression) {
 }
 
 }  // namespace
+
+namespace {
+
+// Google Benchmark opens --benchmark_out after the run and says only "invalid file name".
+TEST(BenchFlags, AnOutputFileNeedsAnExistingDirectory) {
+  EXPECT_EQ(cobench::bench::benchmark_flag_error("--benchmark_out=/nonexistent-cobench/x.json"),
+            "--benchmark_out: the directory '/nonexistent-cobench' of "
+            "'/nonexistent-cobench/x.json' does not exist");
+  EXPECT_EQ(cobench::bench::benchmark_flag_error("--benchmark_out=/tmp"),
+            "--benchmark_out: '/tmp' is a directory; expected a file name");
+  EXPECT_EQ(cobench::bench::benchmark_flag_error("--benchmark_out="),
+            "--benchmark_out: expected a file name, got ''");
+  // A bare name is in the working directory, which exists.
+  EXPECT_FALSE(cobench::bench::benchmark_flag_error("--benchmark_out=x.json").has_value());
+}
+
+}  // namespace

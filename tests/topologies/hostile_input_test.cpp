@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/results.h"
 #include "topologies/cluster.h"
+#include "topologies/fabric_graph.h"
 #include "topologies/fabric_traffic.h"
 #include "topologies/hf_config.h"
 #include "topologies/measured.h"
@@ -175,6 +176,22 @@ TEST(HostileCluster, TheLargestClusterInRangeCountsExactly) {
   EXPECT_EQ(cluster_error(yaml),
             "c.yaml:15:11: key 'cluster.fabric': a ft2 of radix 4096 reaches 8388608 endpoints, "
             "fewer than the cluster's 102400000 NICs");
+}
+
+// A node without NICs is a valid file (one node, or NVLink only) until something needs the
+// network: then the error names the file and line that set it, not only the cluster.
+TEST(HostileCluster, NoNicsIsRefusedWhereTheNetworkIsNeededAtItsLine) {
+  const ClusterSpec c = load_cluster(
+      config::parse_yaml(replace(kCluster, "nics_per_node: 8", "nics_per_node: 0"), "c.yaml"));
+  EXPECT_EQ(error_of([&] { FabricGraph g(c); }),
+            "c.yaml:9:20: key 'cluster.node.nics_per_node': cluster 'toy': node.nics_per_node is "
+            "0; a ft2 fabric needs >= 1");
+  Op dispatch;
+  dispatch.kind = OpKind::kDispatch;
+  dispatch.comm_out_bytes = 1e6;
+  EXPECT_EQ(error_of([&] { PerfModel::roofline(c).comm(dispatch, 32, false); }),
+            "c.yaml:9:20: key 'cluster.node.nics_per_node': cluster 'toy': EP traffic across "
+            "scale-up domains needs node.nics_per_node >= 1");
 }
 
 // ---------------------------------------------------------------------------------------------
