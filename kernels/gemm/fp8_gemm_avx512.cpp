@@ -17,8 +17,8 @@
 
 namespace cobench::gemm::cpu_tile {
 
-void kernel_avx512f(const float* a, const float* bt, float* acc) {
-  fp8_kernel_avx512f_simde(a, bt, acc);
+void kernel_avx512f(std::int64_t kc, const float* a, const float* b, float* c, std::int64_t ldc) {
+  fp8_kernel_avx512f_simde(kc, a, b, c, ldc);
 }
 
 }  // namespace cobench::gemm::cpu_tile

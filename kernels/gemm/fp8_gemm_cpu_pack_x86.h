@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// The FP32 flavour's B packing with AVX-512F or AVX2 (included by fp8_gemm_cpu.cpp only; the
+// The FP32 driver's B packing with AVX-512F or AVX2 (included by fp8_gemm_cpu.cpp only; the
 // functions carry their own target attributes and run only where the CPU has the extension). One
-// full K block of a full N panel (kBlockK x kTileN): a gather reads 4 codes from each of 16 (8)
-// rows of B, and each code is decoded arithmetically: the FP8 exponent and mantissa moved under
-// FP32's, times 2^(127 - FP8 bias) (exact, subnormals included), with infinities and NaNs
-// patched in; then times the block's scale, the same product the table path rounds.
+// full K block of a full N panel (kBlockK x kTileN) into micro-panels nr columns wide: a gather
+// reads 4 codes from each of 16 (8) rows of B, and each code is decoded arithmetically: the FP8
+// exponent and mantissa moved under FP32's, times 2^(127 - FP8 bias) (exact, subnormals included),
+// with infinities and NaNs patched in; then times the block's scale, the same product the table
+// path rounds.
 #pragma once
 
 #if defined(__x86_64__)
@@ -55,12 +56,13 @@ __attribute__((target("avx512f"))) inline void decode_avx512(__m512i c, __m512 s
   _mm512_store_ps(out, _mm512_mul_ps(v, s));
 }
 
-// bt [kBlockK][kTileN] = scale x B[n0 + j][k0 + k], codes at B[n0][k0], rows k_stride apart
-// (k_stride x kTileN < 2^31).
+// bt[(j / nr) x panel_stride + k x nr + j % nr] = scale x B[n0 + j][k0 + k] for k < kBlockK,
+// j < kTileN: codes at B[n0][k0], rows k_stride apart (k_stride x kTileN < 2^31); nr a multiple of
+// 16 (8 for AVX2), bt and panel_stride 64-byte aligned.
 template <bool kE5m2>
 __attribute__((target("avx512f"))) void pack_b_avx512(const std::uint8_t* codes,
-                                                      std::int64_t k_stride, float scale,
-                                                      float* bt) {
+                                                      std::int64_t k_stride, float scale, float* bt,
+                                                      std::int64_t nr, std::int64_t panel_stride) {
   const __m512i byte = _mm512_set1_epi32(0xff);
   const __m512 s = _mm512_set1_ps(scale);
   const __m512i rows =
@@ -70,12 +72,11 @@ __attribute__((target("avx512f"))) void pack_b_avx512(const std::uint8_t* codes,
     const __m512i idx = _mm512_add_epi32(rows, _mm512_set1_epi32(static_cast<int>(j * k_stride)));
     for (std::int64_t k = 0; k < kBlockK; k += 4) {
       const __m512i four = _mm512_i32gather_epi32(idx, codes + k, 1);
-      float* out = bt + k * kTileN + j;
+      float* out = bt + (j / nr) * panel_stride + k * nr + j % nr;
       decode_avx512<kE5m2>(_mm512_and_si512(four, byte), s, out);
-      decode_avx512<kE5m2>(_mm512_and_si512(_mm512_srli_epi32(four, 8), byte), s, out + kTileN);
-      decode_avx512<kE5m2>(_mm512_and_si512(_mm512_srli_epi32(four, 16), byte), s,
-                           out + 2 * kTileN);
-      decode_avx512<kE5m2>(_mm512_srli_epi32(four, 24), s, out + 3 * kTileN);
+      decode_avx512<kE5m2>(_mm512_and_si512(_mm512_srli_epi32(four, 8), byte), s, out + nr);
+      decode_avx512<kE5m2>(_mm512_and_si512(_mm512_srli_epi32(four, 16), byte), s, out + 2 * nr);
+      decode_avx512<kE5m2>(_mm512_srli_epi32(four, 24), s, out + 3 * nr);
     }
   }
 }
@@ -103,8 +104,8 @@ __attribute__((target("avx2,fma"))) inline void decode_avx2(__m256i c, __m256 s,
 // pack_b_avx512 with AVX2, 8 rows a gather.
 template <bool kE5m2>
 __attribute__((target("avx2,fma"))) void pack_b_avx2(const std::uint8_t* codes,
-                                                     std::int64_t k_stride, float scale,
-                                                     float* bt) {
+                                                     std::int64_t k_stride, float scale, float* bt,
+                                                     std::int64_t nr, std::int64_t panel_stride) {
   const __m256i byte = _mm256_set1_epi32(0xff);
   const __m256 s = _mm256_set1_ps(scale);
   const __m256i rows = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
@@ -113,11 +114,11 @@ __attribute__((target("avx2,fma"))) void pack_b_avx2(const std::uint8_t* codes,
     const __m256i idx = _mm256_add_epi32(rows, _mm256_set1_epi32(static_cast<int>(j * k_stride)));
     for (std::int64_t k = 0; k < kBlockK; k += 4) {
       const __m256i four = _mm256_i32gather_epi32(reinterpret_cast<const int*>(codes + k), idx, 1);
-      float* out = bt + k * kTileN + j;
+      float* out = bt + (j / nr) * panel_stride + k * nr + j % nr;
       decode_avx2<kE5m2>(_mm256_and_si256(four, byte), s, out);
-      decode_avx2<kE5m2>(_mm256_and_si256(_mm256_srli_epi32(four, 8), byte), s, out + kTileN);
-      decode_avx2<kE5m2>(_mm256_and_si256(_mm256_srli_epi32(four, 16), byte), s, out + 2 * kTileN);
-      decode_avx2<kE5m2>(_mm256_srli_epi32(four, 24), s, out + 3 * kTileN);
+      decode_avx2<kE5m2>(_mm256_and_si256(_mm256_srli_epi32(four, 8), byte), s, out + nr);
+      decode_avx2<kE5m2>(_mm256_and_si256(_mm256_srli_epi32(four, 16), byte), s, out + 2 * nr);
+      decode_avx2<kE5m2>(_mm256_srli_epi32(four, 24), s, out + 3 * nr);
     }
   }
 }

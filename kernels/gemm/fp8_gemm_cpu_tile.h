@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// The shape of the CPU FP8 GEMM's register kernels, shared by the driver (fp8_gemm_cpu.cpp), the
-// AVX-512 kernel (fp8_gemm_avx512.inc, compiled natively in fp8_gemm_avx512.cpp) and its test:
-// each call adds a[kRows][kBlockK] x bt[kBlockK][cols] into acc[kRows][cols] (a's rows kBlockK
-// apart, bt's and acc's rows kTileN apart); cols is the kernel's width (16 or 32). The BF16 kernel
-// takes the unscaled codes and the block's scales instead.
+// The shape of the CPU FP8 GEMM's register kernels, shared by the drivers (fp8_gemm_cpu.cpp), the
+// AVX-512 kernels (fp8_gemm_avx512*.inc, compiled natively in fp8_gemm_avx512*.cpp) and their
+// test. The FP32 kernels (Fp32Kernel) run over any depth on packed micro-panels; the BF16 kernel
+// adds a[kRows][kBlockK] x bt[kBlockK][32] (a's rows kBlockK apart, bt's and acc's rows kTileN
+// apart) on the unscaled codes, with the block's scales.
 #pragma once
 
 #include <cstdint>
@@ -13,10 +13,17 @@ namespace cobench::gemm::cpu_tile {
 constexpr std::int64_t kTileM = 192, kTileN = 64, kBlockK = 128;
 constexpr int kRows = 6;
 
-/// The AVX-512F kernel, 6 x 32 outputs in 12 zmm registers (fp8_gemm_avx512.cpp, built for
+/// An FP32 register kernel of mr x nr outputs: c[r][j] (rows ldc floats apart) += a[k][r] x
+/// b[k][j] for k = 0 .. kc - 1 in that order, one rounding (FMA) or two per product. `a` is an A
+/// micro-panel (the mr rows' values of each k, contiguous), `b` a B micro-panel (nr columns of
+/// each k, contiguous, 64-byte aligned).
+using Fp32Kernel = void (*)(std::int64_t kc, const float* a, const float* b, float* c,
+                            std::int64_t ldc);
+
+/// The AVX-512F kernel, 12 x 32 outputs in 24 zmm registers (fp8_gemm_avx512.cpp, built for
 /// AVX-512F: call it only where the CPU has it).
-void kernel_avx512f(const float* a, const float* bt, float* acc);
-constexpr int kAvx512Cols = 32;
+void kernel_avx512f(std::int64_t kc, const float* a, const float* b, float* c, std::int64_t ldc);
+constexpr int kAvx512Rows = 12, kAvx512Cols = 32;
 
 /// The AVX512_BF16 kernel (fp8_gemm_avx512bf16.cpp; call it only where the CPU has AVX512_BF16):
 /// on unscaled BF16 codes, 6 x 32 outputs, acc[r][j] += row_scale[r] x block_scale x

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -28,46 +29,83 @@ namespace {
 using namespace cobench;
 using namespace cobench::gemm::cpu_tile;
 
-using KernelFn = void (*)(const float*, const float*, float*);
-
-// Runs `kernel` on one register block (6 rows x 32 of a 64-wide tile, at column offset `col`)
-// and checks every output against acc + sum_k a b in FP64 within FP32 accumulation's bound
-// (kBlockK + 1 roundings of at most 2^-24 relative each, on the magnitudes), and that the other
-// columns of the tile are untouched.
-void check_kernel(KernelFn kernel, std::int64_t col) {
-  const auto a = random_normal_matrix(kRows, kBlockK, 7);
-  const auto bt = random_normal_matrix(kBlockK, kTileN, 8);
-  const auto acc0 = random_normal_matrix(kRows, kTileN, 9);
-  std::vector<float> acc = acc0;
-  kernel(a.data(), bt.data() + col, acc.data() + col);
-  for (int r = 0; r < kRows; ++r)
-    for (std::int64_t j = 0; j < kTileN; ++j) {
-      const float got = acc[static_cast<size_t>(r * kTileN + j)];
-      const double start = acc0[static_cast<size_t>(r * kTileN + j)];
+// Runs `kernel` on one register block (12 rows x 32 at column offset `col` of 12 rows of 80,
+// ldc 80) over kc products, from an A micro-panel (a[k][r]) and a B micro-panel (b[k][j], 64-byte
+// aligned), and checks every output against c + sum_k a b in FP64 within FP32 accumulation's
+// bound (kc + 1 roundings of at most 2^-24 relative each, on the magnitudes), and that the other
+// columns are untouched.
+void check_kernel(Fp32Kernel kernel, std::int64_t kc, std::int64_t col) {
+  constexpr std::int64_t kLdc = 80;
+  const auto a = random_normal_matrix(kc, kAvx512Rows, 7);
+  const auto b_data = random_normal_matrix(kc, kAvx512Cols, 8);
+  std::vector<float> b_store(static_cast<size_t>(kc * kAvx512Cols + 16));
+  float* b = b_store.data();
+  while (reinterpret_cast<std::uintptr_t>(b) % 64 != 0) ++b;
+  std::copy(b_data.begin(), b_data.end(), b);
+  const auto c0 = random_normal_matrix(kAvx512Rows, kLdc, 9);
+  std::vector<float> c = c0;
+  kernel(kc, a.data(), b, c.data() + col, kLdc);
+  for (int r = 0; r < kAvx512Rows; ++r)
+    for (std::int64_t j = 0; j < kLdc; ++j) {
+      const float got = c[static_cast<size_t>(r * kLdc + j)];
+      const double start = c0[static_cast<size_t>(r * kLdc + j)];
       if (j < col || j >= col + kAvx512Cols) {
         ASSERT_EQ(got, static_cast<float>(start)) << "column " << j << " outside the block";
         continue;
       }
       double want = start, magnitude = std::fabs(start);
-      for (std::int64_t k = 0; k < kBlockK; ++k) {
-        const double p = double(a[static_cast<size_t>(r * kBlockK + k)]) *
-                         bt[static_cast<size_t>(k * kTileN + j)];
+      for (std::int64_t k = 0; k < kc; ++k) {
+        const double p =
+            double(a[static_cast<size_t>(k * kAvx512Rows + r)]) * b[k * kAvx512Cols + (j - col)];
         want += p;
         magnitude += std::fabs(p);
       }
-      ASSERT_NEAR(got, want, double(kBlockK + 1) * std::ldexp(1.0, -24) * magnitude)
-          << "row " << r << ", column " << j;
+      ASSERT_NEAR(got, want, double(kc + 1) * std::ldexp(1.0, -24) * magnitude)
+          << "row " << r << ", column " << j << ", kc " << kc;
     }
 }
 
+// The same products summed in order of k give the same bits however the depth is split into calls
+// (the driver runs the kernel a kc slice at a time); `fused`: and each output is the chain of FMAs
+// in order of k, replayed in scalar std::fma (the native kernel; SIMDe's portable FMA may round
+// twice).
+void check_split_is_exact(Fp32Kernel kernel, bool fused) {
+  constexpr std::int64_t kK = 300, kSplit = 128;
+  const auto a = random_normal_matrix(kK, kAvx512Rows, 11);
+  const auto b_data = random_normal_matrix(kK, kAvx512Cols, 12);
+  std::vector<float> b_store(static_cast<size_t>(kK * kAvx512Cols + 16));
+  float* b = b_store.data();
+  while (reinterpret_cast<std::uintptr_t>(b) % 64 != 0) ++b;
+  std::copy(b_data.begin(), b_data.end(), b);
+  std::vector<float> whole(kAvx512Rows * kAvx512Cols, 0.0f), split = whole;
+  kernel(kK, a.data(), b, whole.data(), kAvx512Cols);
+  kernel(kSplit, a.data(), b, split.data(), kAvx512Cols);
+  kernel(kK - kSplit, a.data() + kSplit * kAvx512Rows, b + kSplit * kAvx512Cols, split.data(),
+         kAvx512Cols);
+  for (size_t i = 0; i < whole.size(); ++i) {
+    ASSERT_EQ(whole[i], split[i]) << "output " << i;
+    if (!fused) continue;
+    const std::int64_t r = static_cast<std::int64_t>(i) / kAvx512Cols,
+                       j = static_cast<std::int64_t>(i) % kAvx512Cols;
+    float s = 0.0f;
+    for (std::int64_t k = 0; k < kK; ++k)
+      s = std::fma(a[static_cast<size_t>(k * kAvx512Rows + r)], b[k * kAvx512Cols + j], s);
+    ASSERT_EQ(whole[i], s) << "output " << i;
+  }
+}
+
 TEST(Fp8GemmAvx512, KernelThroughSimdePortableMeetsFp64) {
-  for (std::int64_t col : {0, 32}) check_kernel(fp8_kernel_avx512f_simde, col);
+  for (std::int64_t kc : {1, 128, 300})
+    for (std::int64_t col : {0, 48}) check_kernel(fp8_kernel_avx512f_simde, kc, col);
+  check_split_is_exact(fp8_kernel_avx512f_simde, false);
 }
 
 TEST(Fp8GemmAvx512, NativeKernelMeetsFp64WhereTheCpuHasAvx512f) {
 #if defined(__x86_64__)
   if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "this CPU has no AVX-512F";
-  for (std::int64_t col : {0, 32}) check_kernel(kernel_avx512f, col);
+  for (std::int64_t kc : {1, 128, 300})
+    for (std::int64_t col : {0, 48}) check_kernel(kernel_avx512f, kc, col);
+  check_split_is_exact(kernel_avx512f, true);
 #else
   GTEST_SKIP() << "not an x86-64 CPU";
 #endif

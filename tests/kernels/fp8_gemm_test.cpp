@@ -86,7 +86,9 @@ INSTANTIATE_TEST_SUITE_P(
     RaggedShapes, Fp8GemmCpu,
     ::testing::Combine(::testing::Values(std::tuple{1, 1, 1}, std::tuple{67, 131, 300},
                                          std::tuple{130, 64, 257}, std::tuple{64, 200, 128},
-                                         std::tuple{129, 65, 384}),
+                                         std::tuple{129, 65, 384},
+                                         // 256-wide N panels (M >= 768) over several row tiles
+                                         std::tuple{781, 329, 260}),
                        ::testing::ValuesIn(kKernels)),
     shape_and_kernel);
 

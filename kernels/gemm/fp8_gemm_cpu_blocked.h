@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: Apache-2.0
+// The CPU FP8 GEMM's driver for the FP32 register kernels (fp8_gemm_cpu.cpp includes it; no other
+// file), blocked for the caches in the way of BLIS and OpenBLAS:
+//   A  packed once per GEMM (by all threads, in chunks of at most 64 MiB) as micro-panels: mr rows,
+//      the mr values of each k contiguous (one cache line feeds several broadcasts), decoded and
+//      scaled per row and K block, K padded with zeros to whole K blocks;
+//   B  one task's N panel (64 or 256 columns) packed for all of K into micro-panels nr wide,
+//      decoded and scaled per 128 x 128 block;
+//   then per mc rows of the task: per kc deep slice of K, per B micro-panel (kc x nr, held in L1),
+//   per A micro-panel (streamed from L2): the register kernel over the kc products.
+// B and A are scaled before the kernel, so it runs across K blocks, and every output is the FP32
+// sum of its products in order of k in one task: the result does not depend on the blocking or
+// the thread count.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "core/parallel_for.h"
+#include "kernels/gemm/fp8_gemm_cpu_pack.h"
+#include "kernels/gemm/fp8_gemm_cpu_tile.h"
+
+namespace cobench::gemm::cpu_detail {
+
+// The blocking: an N panel per task, mc rows at a time (a multiple of every kernel's mr), kc deep.
+// kc: a B micro-panel (kc x nr floats, 32 KB for AVX-512) stays in L1 while the A micro-panels
+// (mc / mr of them, mr x kc) stream through it from L2. A task's N panel is kWidePanelN columns
+// where the groups have at least kWideRows rows on average (A's mc x kc block, read from memory
+// once per panel, then serves 8 B micro-panels, not 2), kTileN otherwise (more, smaller tasks).
+constexpr std::int64_t kMc = 192, kKc = 256, kWidePanelN = 256, kWideRows = 4 * kMc;
+static_assert(kKc % kBlockK == 0 && kWidePanelN % kTileN == 0, "kc whole K blocks, whole tiles");
+
+// B's SIMD packing (fp8_gemm_cpu_pack_x86.h): one full K block of a kTileN-wide panel.
+using PackB = void (*)(const std::uint8_t* codes, std::int64_t k_stride, float scale, float* bt,
+                       std::int64_t nr, std::int64_t panel_stride);
+
+// An FP32 register kernel, its shape and, where its instructions have one, B's SIMD packing for
+// E4M3 and E5M2 (the table otherwise).
+struct BlockedKernel {  // nr: a power of two, at most kTileN
+  cpu_tile::Fp32Kernel run = nullptr;
+  std::int64_t mr = 6, nr = 16;
+  PackB pack_b_e4m3 = nullptr, pack_b_e5m2 = nullptr;
+};
+
+// Packs A and B for one BlockedKernel: codes decoded by table (or B by SIMD) and scaled.
+struct Fp32Packer {
+  Table ta, tb;
+  BlockedKernel kernel;
+  PackB pack_b_simd;
+
+  Fp32Packer(num::Fp8Format fa, num::Fp8Format fb, BlockedKernel k)
+      : ta(decode_table(fa)),
+        tb(decode_table(fb)),
+        kernel(k),
+        pack_b_simd(fb == num::Fp8Format::kE5M2 ? k.pack_b_e5m2 : k.pack_b_e4m3) {}
+
+  // The micro-panel of rows [m0, m0 + rows) (rows <= mr; zeros below) over K padded to k_pad:
+  // out[k x mr + r] = A[m0 + r][k] x its scale.
+  void pack_a(const quant::QuantizedMatrix& a, std::int64_t m0, std::int64_t rows,
+              std::int64_t k_pad, float* out) const {
+    const std::int64_t mr = kernel.mr, K = a.cols;
+    for (std::int64_t r = 0; r < mr; ++r) {
+      if (r >= rows) {
+        for (std::int64_t k = 0; k < k_pad; ++k) out[k * mr + r] = 0.0f;
+        continue;
+      }
+      const std::uint8_t* codes = a.codes.data() + (m0 + r) * K;
+      for (std::int64_t k0 = 0; k0 < K; k0 += kBlockK) {
+        const float s = a.scale_at(m0 + r, k0);
+        for (std::int64_t k = k0; k < std::min(K, k0 + kBlockK); ++k)
+          out[k * mr + r] = ta[codes[k]] * s;
+      }
+      for (std::int64_t k = K; k < k_pad; ++k) out[k * mr + r] = 0.0f;
+    }
+  }
+
+  // Rows [n0, n1) (at most kTileN, in one 128-row block) of B over the K block at k0, scaled, into
+  // micro-panels: bt[(j / nr) x panel_stride + k x nr + j % nr] = B[n0 + j][k0 + k] x scale.
+  void pack_b(const quant::QuantizedMatrix& b, std::int64_t n0, std::int64_t n1, std::int64_t k0,
+              float* bt, std::int64_t panel_stride) const {
+    const float s = b.scale_at(n0, k0);  // one 128 x 128 block: kTileN divides 128
+    const std::int64_t K = b.cols, nr = kernel.nr;
+    if (pack_b_simd != nullptr && n1 - n0 == kTileN && k0 + kBlockK <= K &&
+        K * kTileN < (std::int64_t{1} << 31)) {  // a full block, 32-bit gather offsets
+      pack_b_simd(b.codes.data() + n0 * K + k0, K, s, bt, nr, panel_stride);
+      return;
+    }
+    Table scaled;
+    for (size_t c = 0; c < scaled.size(); ++c) scaled[c] = tb[c] * s;
+    struct Put {  // nr is a power of two: a shift and a mask, no division per code
+      const Table& t;
+      int shift;
+      std::int64_t nr, stride;
+      std::int64_t at(std::int64_t k, std::int64_t j) const {
+        return (j >> shift) * stride + k * nr + (j & (nr - 1));
+      }
+      void operator()(float* o, std::int64_t k, std::int64_t j, std::uint8_t c) const {
+        o[at(k, j)] = t[c];
+      }
+      void zero(float* o, std::int64_t k, std::int64_t j) const { o[at(k, j)] = 0.0f; }
+    };
+    int shift = 0;
+    while ((std::int64_t{1} << shift) < nr) ++shift;
+    pack_b_block(b, n0, n1, k0, bt, Put{scaled, shift, nr, panel_stride});
+  }
+};
+
+// D = A B^T for every group (see the top of this file). Each task is an N panel of a group's rows
+// in the chunk, or of a slice of them where there are too few panels to keep the threads busy.
+inline void gemm_groups_fp32(const quant::QuantizedMatrix& a, const std::vector<Group>& groups,
+                             std::int64_t N, float* d, int threads, const Fp32Packer& f) {
+  const std::int64_t mr = f.kernel.mr, nr = f.kernel.nr;
+  const std::int64_t M = a.rows, K = a.cols,
+                     k_pad = std::max<std::int64_t>(1, (K + kBlockK - 1) / kBlockK) * kBlockK;
+  const int workers = thread_count(threads);
+  const std::int64_t chunk = std::max(kMc, kPackedABytes / (k_pad * 4) / kMc * kMc);
+  struct Task {
+    const quant::QuantizedMatrix* b;
+    std::int64_t r0, r1, p0, n0;  // rows [r0, r1), from A's micro-panel p0; columns from n0
+  };
+  struct MicroPanel {
+    std::int64_t m0, rows;
+  };
+  struct Buffers {
+    Aligned<float> bp, acc;  // the B panel's micro-panels; kMc x panel_n accumulators
+  };
+  std::vector<Buffers> buffers(static_cast<size_t>(workers));
+  for (std::int64_t c0 = 0; c0 < M; c0 += chunk) {
+    const std::int64_t c1 = std::min(M, c0 + chunk);
+    // A's micro-panels: each group's rows in the chunk from its first row, mr at a time.
+    std::vector<MicroPanel> mp;
+    struct Segment {
+      const quant::QuantizedMatrix* b;
+      std::int64_t r0, r1, p0;
+    };
+    std::vector<Segment> segments;
+    for (const Group& g : groups) {
+      const std::int64_t r0 = std::max(g.m0, c0), r1 = std::min(g.m1, c1);
+      if (r0 >= r1) continue;
+      segments.push_back({g.b, r0, r1, static_cast<std::int64_t>(mp.size())});
+      for (std::int64_t m = r0; m < r1; m += mr) mp.push_back({m, std::min(mr, r1 - m)});
+    }
+    const std::int64_t panel_floats = k_pad * mr;
+    Aligned<float> ap;  // every element is written below
+    ap.resize(static_cast<std::int64_t>(mp.size()) * panel_floats);
+    parallel_for(static_cast<std::int64_t>(mp.size()), workers, [&](std::int64_t p) {
+      const MicroPanel& m = mp[static_cast<size_t>(p)];
+      f.pack_a(a, m.m0, m.rows, k_pad, ap.data() + p * panel_floats);
+    });
+    const std::int64_t panel_n =
+        c1 - c0 >= kWideRows * static_cast<std::int64_t>(segments.size()) ? kWidePanelN : kTileN;
+    const std::int64_t panels = (N + panel_n - 1) / panel_n;
+    // The tasks: slices of at least kMc rows where the groups have fewer panels than 8 a thread.
+    const std::int64_t busy = static_cast<std::int64_t>(segments.size()) * panels;
+    const std::int64_t slices = busy == 0 ? 1 : std::max<std::int64_t>(1, 8 * workers / busy);
+    std::vector<Task> tasks;
+    for (const Segment& g : segments) {
+      const std::int64_t per = (g.r1 - g.r0 + slices - 1) / slices;
+      const std::int64_t step = std::max(kMc, (per + mr - 1) / mr * mr);
+      for (std::int64_t s = g.r0; s < g.r1; s += step)
+        for (std::int64_t p = 0; p < panels; ++p)
+          tasks.push_back({g.b, s, std::min(g.r1, s + step), g.p0 + (s - g.r0) / mr, p * panel_n});
+    }
+    parallel_for(static_cast<std::int64_t>(tasks.size()), workers, [&](int w, std::int64_t i) {
+      const Task& t = tasks[static_cast<size_t>(i)];
+      Buffers& buf = buffers[static_cast<size_t>(w)];
+      buf.bp.resize(k_pad * panel_n);
+      buf.acc.resize(kMc * panel_n);
+      const std::int64_t cols = std::min(N, t.n0 + panel_n) - t.n0;
+      const std::int64_t b_panels = (cols + nr - 1) / nr, b_floats = k_pad * nr;
+      // B's K blocks [k0, k1) into the panel, by kTileN-wide parts (each in one scale block).
+      auto pack_b = [&](std::int64_t k0, std::int64_t k1) {
+        for (std::int64_t q = 0; q * kTileN < cols; ++q)
+          for (std::int64_t k = k0; k < std::min(K, k1); k += kBlockK)
+            f.pack_b(*t.b, t.n0 + q * kTileN, t.n0 + std::min(cols, (q + 1) * kTileN), k,
+                     buf.bp.data() + q * (kTileN / nr) * b_floats + k * nr, b_floats);
+      };
+      if (K == 0) std::fill(buf.bp.data(), buf.bp.data() + k_pad * panel_n, 0.0f);
+      float* acc = buf.acc.data();
+      for (std::int64_t m0 = t.r0; m0 < t.r1; m0 += kMc) {
+        const std::int64_t rows = std::min(kMc, t.r1 - m0), a_panels = (rows + mr - 1) / mr;
+        const float* a0 = ap.data() + (t.p0 + (m0 - t.r0) / mr) * panel_floats;
+        std::fill(acc, acc + a_panels * mr * panel_n, 0.0f);
+        for (std::int64_t pc = 0; pc < k_pad; pc += kKc) {
+          const std::int64_t kc = std::min(kKc, k_pad - pc);
+          // B is packed a kc slice at a time just before its first use (hot in the caches), and
+          // kept for the task's later rows.
+          if (m0 == t.r0) pack_b(pc, pc + kc);
+          for (std::int64_t jp = 0; jp < b_panels; ++jp)
+            for (std::int64_t ip = 0; ip < a_panels; ++ip)
+              f.kernel.run(kc, a0 + ip * panel_floats + pc * mr,
+                           buf.bp.data() + jp * b_floats + pc * nr,
+                           acc + ip * mr * panel_n + jp * nr, panel_n);
+        }
+        for (std::int64_t r = 0; r < rows; ++r)
+          std::copy(acc + r * panel_n, acc + r * panel_n + cols, d + (m0 + r) * N + t.n0);
+      }
+    });
+  }
+}
+
+}  // namespace cobench::gemm::cpu_detail
