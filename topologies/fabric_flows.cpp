@@ -138,14 +138,7 @@ class Filler {
   }
 
  private:
-  struct Entry {
-    double share;
-    std::int32_t resource;
-    std::uint32_t version;
-    bool operator>(const Entry& o) const {
-      return share != o.share ? share > o.share : resource > o.resource;
-    }
-  };
+  using Entry = detail::ShareEntry;
 
   static constexpr std::int64_t kPrefetch = 8;
   void prefetch_path(std::int32_t f) const {

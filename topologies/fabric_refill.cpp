@@ -96,14 +96,7 @@ class IncrementalFluid {
   }
 
  private:
-  struct Entry {
-    double share;
-    std::int32_t resource;
-    std::uint32_t version;
-    bool operator>(const Entry& o) const {
-      return share != o.share ? share > o.share : resource > o.resource;
-    }
-  };
+  using Entry = ShareEntry;
 
   void touch(std::int32_t r) {
     const auto i = static_cast<size_t>(r);

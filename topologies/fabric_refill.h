@@ -22,6 +22,7 @@
 // times, and no per-flow byte update.
 #pragma once
 
+#include <cstdint>
 #include <span>
 
 #include "topologies/fabric_flows.h"
@@ -33,6 +34,18 @@ namespace cobench::topo::detail {
 inline constexpr double kLevelTolerance = 1e-12;
 // Flows whose time left is within this relative margin of the earliest finish end with it.
 inline constexpr double kFinishTolerance = 1e-9;
+
+/// A resource's fair share in the water-filling's min-heap (both refills): the lowest share
+/// first, ties by resource; `version` discards entries a later share of the same resource
+/// replaced.
+struct ShareEntry {
+  double share;
+  std::int32_t resource;
+  std::uint32_t version;
+  bool operator>(const ShareEntry& o) const {
+    return share != o.share ? share > o.share : resource > o.resource;
+  }
+};
 
 /// run_fluid on one component (flow_components) with the incremental refill; `flows` already
 /// checked (check_flows), options too.
