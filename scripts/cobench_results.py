@@ -56,7 +56,7 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e"
 # Where a JSON text may hold one: raw (all but C0, which JSON forbids raw) or as an escape. A
 # match sends the text to the reference checks (an escaped backslash before "n" matches too; the
 # reference then finds the text clean).
-CONTROL_IN_JSON = re.compile(
+_CONTROL_IN_JSON = re.compile(
     "[\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
     "|\\\\[bfnrt]|\\\\u(00[01]|007[fF]|00[89]|20(0[eEfF]|2[89a-eA-E])|206[6-9])")
 
@@ -172,7 +172,7 @@ def _tree_ok(doc, text: str, repeated: bool) -> bool:
     escape in the text, nesting within the limit, every number in range. False sends the text to
     the strict parse and _check_tree, which name the first problem and its path."""
     return not repeated and not _SURROGATE_ESCAPE.search(text) and \
-        not CONTROL_IN_JSON.search(text) and (
+        not _CONTROL_IN_JSON.search(text) and (
         not isinstance(doc, (dict, list)) or _plain_tree(doc, MAX_DEPTH))
 
 

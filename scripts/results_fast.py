@@ -148,7 +148,7 @@ def _plain_tree(doc, limit: int) -> bool:
     return cobench_results._plain_tree(doc, limit)
 
 
-# cobench_results.CONTROL_IN_JSON on the UTF-8 bytes: a control character, raw or escaped, sends
+# cobench_results._CONTROL_IN_JSON on the UTF-8 bytes: a control character, raw or escaped, sends
 # the file to the reference, which names it.
 _CONTROL_IN_JSON = re.compile(
     rb"\x7f|\xc2[\x80-\x9f]|\xe2\x80[\x8e\x8f\xa8-\xae]|\xe2\x81[\xa6-\xa9]"

@@ -14,8 +14,8 @@
 // (share, then resource) and in which flows freeze (by index) are those of the full refill, so
 // the rates are the same to the bit but for the tolerance that merges levels within 1e-12.
 // (Of the flows at rate >= l, only those connected to D's resources through flows at rate >= l
-// can move; on an EP dispatch plane a search for them still found about 40% of the active
-// flows an event, 90% of which changed rate, and cost more than it saved: docs/model.md.)
+// can move; on an EP dispatch plane a search for them still found a large part of the active
+// flows at every event, most of which changed rate, and cost more than it saved: docs/model.md.)
 //
 // Each flow's bytes left are kept lazily (bytes at the time its rate last changed) with its
 // finish time: an event costs the flows at rate >= l, a scan of the active flows' finish

@@ -102,10 +102,15 @@ std::vector<HistoryRun> load_history(const std::vector<fs::path>& files) {
   // A run is its header (time to the fraction, host, commit, command, sysinfo): two files that
   // hold the same one are a copy, which would count the run twice and weigh its values double in
   // every series. The dashboard refuses the same (scripts/dashboard/data.py).
+  auto header = [](const results::Results& r) {
+    results::Results h;  // the header alone: its JSON as the file has it
+    h.run = r.run;
+    return results::to_json(h)["run"];
+  };
   for (std::size_t i = 0; i < runs.size(); ++i)
     for (std::size_t j = i + 1; j < runs.size() && runs[j].utc_time == runs[i].utc_time; ++j) {
       const HistoryRun &a = runs[i], &b = runs[j];
-      if (results::to_json(a.results)["run"] == results::to_json(b.results)["run"])
+      if (header(a.results) == header(b.results))
         throw Error(
             fmt::format("{} holds the same run as {} (host '{}', {}): a copy counts a "
                         "run twice; keep one of them",

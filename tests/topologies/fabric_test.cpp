@@ -658,6 +658,12 @@ TEST(FabricErrors, BadInputsAreRefusedWithTheValue) {
               run_fluid(std::vector<double>{1}, flow_set({{0}}), negative);
             }).find("finish window -0.5: expected 0 (exact) to 1"),
             std::string::npos);
+  EXPECT_EQ(error_of([] {
+              FluidOptions negative;
+              negative.threads = -1;
+              run_fluid(std::vector<double>{1}, flow_set({{0}}), negative);
+            }),
+            "-1 fluid threads: expected 0 (every hardware thread) or more");
   EXPECT_NE(error_of([] {
               run_fluid(std::vector<double>{0}, flow_set({{0}}));
             }).find("cross resource 0 of capacity 0"),
