@@ -96,6 +96,11 @@ LinkFailure parse_link_failure(const FabricGraph& g, std::string_view spec) {
   LinkFailure f{std::string(spec), "", {}};
   if (!g.has_network())
     throw Error(fmt::format("--fail '{}': the cluster has no scale-out fabric to fail", spec));
+  if (g.direct())
+    throw Error(fmt::format(
+        "--fail '{}': link failures are simulated on the fat trees (ft2, ft3, mpft, multi-rail), "
+        "not on a {}",
+        spec, to_string(g.kind())));
   if (parts[0] == "core" && parts.size() == 4) {
     if (g.kind() != FabricKind::kFatTree3)
       throw Error(fmt::format(

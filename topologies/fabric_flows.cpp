@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <iterator>
@@ -560,6 +561,17 @@ PhaseResult simulate_phase(const FabricGraph& g, std::span<const Flow> flows,
   SlotCounts leaf_tier(g.leaves(), g.spines_per_tree());
   SlotCounts core_tier(g.pods() * g.spines_per_tree(), g.cores_per_group());
   std::vector<std::int32_t> core_flow;  // per flow in leaf_tier: its index in core_tier, or -1
+  // A dragonfly's global-link choices: slot (source group x groups + destination group) x
+  // copies + copy, one "switch" a pair of groups.
+  const DirectNetwork* direct = g.direct();
+  const bool dragonfly = direct && direct->topology() == DirectTopology::kDragonfly;
+  SlotCounts global_tier(dragonfly ? direct->groups() * direct->groups() : 0,
+                         dragonfly ? std::max(direct->copies(), 1) : 0);
+  // kAdaptive on a Slim Fly or dragonfly splits a flow over its minimal paths: the set holds
+  // its parts, part_of maps each to its flow.
+  const bool split = direct && routing.policy == RoutingPolicy::kAdaptive;
+  std::vector<std::int32_t> part_of;
+  std::array<std::int32_t, kMaxAdaptivePaths> paths{};
   for (size_t i = 0; i < flows.size(); ++i) {
     const Flow& f = flows[i];
     if (!std::isfinite(f.bytes) || !(f.bytes > 0))
@@ -567,9 +579,31 @@ PhaseResult simulate_phase(const FabricGraph& g, std::span<const Flow> flows,
           fmt::format("flow {} (GPU {} to GPU {}) has {} bytes: expected a positive, "
                       "finite size",
                       i, f.src_gpu, f.dst_gpu, f.bytes));
+    if (split) {
+      const std::int32_t k = adaptive_paths(g, f.src_gpu, f.dst_gpu, routing, paths);
+      if (static_cast<std::int64_t>(part_of.size()) + k > kMaxPhaseFlows)
+        throw Error(fmt::format(
+            "adaptive routing on a {} splits the {} flows of a phase over their minimal paths "
+            "into more than {} parts, the most simulated: use ecmp or static routing, or fewer "
+            "GPUs",
+            to_string(g.kind()), flows.size(), kMaxPhaseFlows));
+      latency_s[i] = 0;
+      for (std::int32_t j = 0; j < k; ++j) {
+        const Route r = route_flow(g, f.src_gpu, f.dst_gpu, i, routing, paths[size_t(j)]);
+        set.add(r.path(), f.bytes / k);
+        latency_s[i] = std::max(latency_s[i], r.latency_s);
+        part_of.push_back(static_cast<std::int32_t>(i));
+      }
+      continue;
+    }
     const Route r = route_flow(g, f.src_gpu, f.dst_gpu, i, routing);
     set.add(r.path(), f.bytes);
     latency_s[i] = r.latency_s;
+    if (dragonfly && r.direct_paths > 1) {
+      const std::int32_t pair =
+          direct->group_of(r.source_leaf) * direct->groups() + direct->group_of(r.destination_leaf);
+      global_tier.add(pair, pair, r.direct_path);
+    }
     if (r.spine >= 0) {
       leaf_tier.add(r.source_leaf, r.destination_leaf, r.spine);
       core_flow.push_back(-1);
@@ -589,12 +623,19 @@ PhaseResult simulate_phase(const FabricGraph& g, std::span<const Flow> flows,
         ++result.collided_flows;
     result.spine_flows = static_cast<std::int64_t>(leaf_tier.up_slot.size());
   }
+  if (!global_tier.up_slot.empty()) {  // a dragonfly: the global links' share instead
+    std::vector<std::uint8_t> hit;
+    result.spine_imbalance = global_tier.tally(hit);
+    for (std::uint8_t h : hit) result.collided_flows += h;
+    result.spine_flows = static_cast<std::int64_t>(global_tier.up_slot.size());
+  }
   const std::vector<double> capacity = resource_capacities(g);
   const FluidRun run = run_fluid(capacity, set, fluid);
   result.events = run.events;
-  for (size_t i = 0; i < flows.size(); ++i) {
-    result.fluid_time_s = std::max(result.fluid_time_s, run.finish_s[i]);
-    result.time_s = std::max(result.time_s, run.finish_s[i] + latency_s[i]);
+  for (size_t part = 0; part < run.finish_s.size(); ++part) {
+    const size_t i = split ? static_cast<size_t>(part_of[part]) : part;
+    result.fluid_time_s = std::max(result.fluid_time_s, run.finish_s[part]);
+    result.time_s = std::max(result.time_s, run.finish_s[part] + latency_s[i]);
   }
   if (resource_bytes)
     for (std::int64_t f = 0; f < set.size(); ++f)
@@ -640,7 +681,7 @@ CollectiveResult simulate_collective(const FabricGraph& g, const Collective& c,
   const auto links = static_cast<size_t>(g.links());
   result.link_bytes.assign(total.begin(), total.begin() + static_cast<std::ptrdiff_t>(links));
   const std::vector<double> capacity = resource_capacities(g);
-  for (std::int32_t leaf = 0; leaf < g.leaves(); ++leaf) {
+  for (std::int32_t leaf = 0; leaf < g.leaves() && !g.direct(); ++leaf) {
     const auto up = static_cast<size_t>(uplink_bundle(g, leaf));
     const auto down = static_cast<size_t>(downlink_bundle(g, leaf));
     for (std::int32_t s = 0; s < g.spines_per_tree(); ++s) {

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "topologies/galois_field.h"
 
 namespace cobench::topo {
 namespace {
@@ -32,6 +33,8 @@ std::string_view to_string(VertexKind k) {
       return "aggregation";
     case VertexKind::kCore:
       return "core";
+    case VertexKind::kRouter:
+      return "router";
   }
   return "?";
 }
@@ -62,6 +65,12 @@ std::string_view to_string(LinkKind k) {
       return "aggregation->core";
     case LinkKind::kCoreToAggregation:
       return "core->aggregation";
+    case LinkKind::kRouterToRouter:
+      return "router->router";
+    case LinkKind::kLocal:
+      return "local";
+    case LinkKind::kGlobal:
+      return "global";
   }
   return "?";
 }
@@ -88,19 +97,21 @@ FabricGraph::FabricGraph(const ClusterSpec& c, const FabricOptions& options)
       if (c.nodes > 1)
         throw Error(
             fmt::format("cluster '{}' has {} nodes but fabric 'none': several nodes need "
-                        "an ft2, ft3, mpft or multi-rail fabric",
+                        "a scale-out fabric (ft2, ft3, mpft, multi-rail, slim-fly, dragonfly)",
                         c.name, c.nodes));
       break;
     case FabricKind::kFatTree2:
     case FabricKind::kFatTree3:
     case FabricKind::kMultiPlaneFatTree:
     case FabricKind::kMultiRail:
+    case FabricKind::kSlimFly:
+    case FabricKind::kDragonfly:
       has_network_ = true;
       break;
     default:
       throw Error(
-          fmt::format("cluster '{}': fabric '{}' is not simulated; expected ft2, ft3, mpft or "
-                      "multi-rail (or none for one node)",
+          fmt::format("cluster '{}': fabric '{}' is not simulated; expected ft2, ft3, mpft, "
+                      "multi-rail, slim-fly or dragonfly (or none for one node)",
                       c.name, to_string(kind_)));
   }
 
@@ -132,7 +143,8 @@ FabricGraph::FabricGraph(const ClusterSpec& c, const FabricOptions& options)
                       c.name, nic_leaf_rate));
     gpu_nic_rate = c.node.nic_speed ? c.node.nic_speed->value : nic_leaf_rate;
     const std::int64_t radix = c.fabric.switch_radix;
-    if (radix < 4 || radix % 2 != 0)
+    const bool direct = kind_ == FabricKind::kSlimFly || kind_ == FabricKind::kDragonfly;
+    if (!direct && (radix < 4 || radix % 2 != 0))
       throw Error(fmt::format("cluster '{}': switch radix {}; a fat tree needs an even radix >= 4",
                               c.name, radix));
     nics_per_node_ = static_cast<std::int32_t>(c.node.nics_per_node);
@@ -141,7 +153,9 @@ FabricGraph::FabricGraph(const ClusterSpec& c, const FabricOptions& options)
                               c.name, c.nodes * nics_per_node_, kMaxFabricGpus));
     half_radix_ = static_cast<std::int32_t>(radix / 2);
     std::int64_t trees = 1, leaves_per_tree = 0;
-    if (kind_ == FabricKind::kFatTree2 || kind_ == FabricKind::kFatTree3) {
+    if (direct) {
+      build_direct(c, radix);
+    } else if (kind_ == FabricKind::kFatTree2 || kind_ == FabricKind::kFatTree3) {
       leaves_per_tree = ceil_div(nics(), half_radix_);
     } else if (kind_ == FabricKind::kMultiPlaneFatTree) {
       if (c.fabric.planes != nics_per_node_)
@@ -157,7 +171,9 @@ FabricGraph::FabricGraph(const ClusterSpec& c, const FabricOptions& options)
       leaves_per_rail_ = static_cast<std::int32_t>(ceil_div(nodes_, half_radix_));
       leaves_per_tree = std::int64_t{rails_} * leaves_per_rail_;
     }
-    if (kind_ == FabricKind::kFatTree3) {
+    if (direct) {
+      // build_direct sized everything.
+    } else if (kind_ == FabricKind::kFatTree3) {
       build_ft3_sizing(c, radix);
     } else {
       if (leaves_per_tree > radix)
@@ -186,7 +202,8 @@ FabricGraph::FabricGraph(const ClusterSpec& c, const FabricOptions& options)
   const std::int64_t cables =
       std::int64_t{leaves_} * spines_per_tree_ + sizing_.aggregation_core_cables;
   const std::int64_t total = (has_scale_up_ ? 2 * std::int64_t{gpus_} : 0) +
-                             (has_network_ ? 2 * std::int64_t{gpus_} + 2 * nics() : 0) + 2 * cables;
+                             (has_network_ ? 2 * std::int64_t{gpus_} + 2 * nics() : 0) +
+                             2 * cables + (direct_ ? direct_->links() : 0);
   from_.reserve(total), to_.reserve(total), capacity_.reserve(total), up_.reserve(total);
   latency_.reserve(total), kind_of_.reserve(total);
   const double su_rate = c.scale_up.bandwidth_achievable.value;
@@ -252,6 +269,85 @@ FabricGraph::FabricGraph(const ClusterSpec& c, const FabricOptions& options)
   agg_core_links(true);
   off_core_agg_ = links();
   agg_core_links(false);
+  // Slim Fly, dragonfly: the router graph's links in its own order (router_link).
+  off_router_ = links();
+  for (std::int32_t l = 0; direct_ && l < direct_->links(); ++l) {
+    const LinkKind kind = direct_->topology() == DirectTopology::kSlimFly
+                              ? LinkKind::kRouterToRouter
+                          : l < direct_->first_global_link() ? LinkKind::kLocal
+                                                             : LinkKind::kGlobal;
+    add_link(off_leaf_v_ + direct_->link_from(l), off_leaf_v_ + direct_->link_to(l), core_rate,
+             core_latency, kind);
+  }
+}
+
+void FabricGraph::build_direct(const ClusterSpec& c, std::int64_t radix) {
+  FabricSizing& s = sizing_;
+  std::int64_t p = 0;
+  if (kind_ == FabricKind::kSlimFly) {
+    // The smallest MMS graph whose routers hold the NICs at p = ceil(k'/2) each, within radix.
+    std::int64_t q = 3, largest = 0;
+    for (;; ++q) {
+      const std::int64_t delta = q % 4 == 0 ? 0 : (q % 4 == 1 ? 1 : -1);
+      const std::int64_t degree = (3 * q - delta) / 2, ports = (degree + 1) / 2;
+      if (degree + ports > radix || q > kMaxGaloisOrder) break;
+      if (q % 4 == 2 || prime_power_base(q) == 0) continue;
+      largest = 2 * q * q * ports;
+      if (largest >= nics()) {
+        p = ports;
+        break;
+      }
+    }
+    if (largest == 0)
+      throw Error(fmt::format(
+          "cluster '{}': switch radix {} is too small for a slim-fly (the smallest MMS graph, "
+          "q = 3, needs 5 network and 3 NIC ports a router)",
+          c.name, radix));
+    if (p == 0)
+      throw Error(fmt::format(
+          "cluster '{}' does not fit a slim-fly of radix {}: its {} NICs need more than the "
+          "largest MMS graph whose network and NIC ports fit the radix holds ({} NICs)",
+          c.name, radix, nics(), largest));
+    direct_ = std::make_shared<const DirectNetwork>(
+        DirectNetwork::slim_fly(static_cast<std::int32_t>(q)));
+    s.note = fmt::format(
+        "MMS q={} (delta {}): {} routers of network degree {} and {} NIC ports; {} of {} ports "
+        "a router used",
+        q, direct_->delta(), direct_->routers(), direct_->network_radix(), p,
+        direct_->network_radix() + p, radix);
+  } else {
+    // Balanced canonical dragonfly: p = (radix + 1)/4, a = 2p, h = p.
+    p = (radix + 1) / 4;
+    if (p < 1)
+      throw Error(
+          fmt::format("cluster '{}': switch radix {} is too small for a dragonfly", c.name, radix));
+    const std::int64_t a = 2 * p, h = p;
+    const std::int64_t routers = ceil_div(nics(), p);
+    const std::int64_t groups = ceil_div(routers, a);
+    if (groups > a * h + 1)
+      throw Error(fmt::format(
+          "cluster '{}' does not fit a dragonfly of radix {}: its {} NICs need {} groups of {} "
+          "routers ({} NICs each), but a canonical dragonfly has at most a h + 1 = {}",
+          c.name, radix, nics(), groups, a, p, a * h + 1));
+    direct_ = std::make_shared<const DirectNetwork>(
+        DirectNetwork::dragonfly(static_cast<std::int32_t>(groups == 1 ? routers : a),
+                                 static_cast<std::int32_t>(h), static_cast<std::int32_t>(groups)));
+    s.note = fmt::format(
+        "{} group(s) of {} routers ({} NIC ports, {} global links each, radix {} of {} used); "
+        "{} global link(s) between each pair of groups, {} global port(s) a group unused",
+        groups, direct_->group_size(), p, h, direct_->network_radix() + p, radix, direct_->copies(),
+        groups > 1 ? direct_->unused_global_ports() : 0);
+  }
+  half_radix_ = static_cast<std::int32_t>(p);
+  leaves_ = leaves_per_tree_ = direct_->routers();
+  s.trees = 1;
+  s.rails = 1;
+  s.leaves = s.leaves_per_tree = s.routers = s.switches = direct_->routers();
+  s.router_cables = direct_->links() / 2;
+  s.leaf_port_fraction =
+      static_cast<double>(nics()) / (static_cast<double>(leaves_) * static_cast<double>(p));
+  s.top_tier_port_fraction =
+      static_cast<double>(direct_->network_radix() + p) / static_cast<double>(radix);
 }
 
 void FabricGraph::build_tree_sizing(std::int64_t radix, std::int64_t trees) {
@@ -381,7 +477,7 @@ VertexKind FabricGraph::vertex_kind(std::int32_t v) const {
   if (v < off_nic_v_) return VertexKind::kGpu;
   if (v < off_su_v_) return VertexKind::kNic;
   if (v < off_leaf_v_) return VertexKind::kScaleUpSwitch;
-  if (v < off_spine_v_) return VertexKind::kLeaf;
+  if (v < off_spine_v_) return direct_ ? VertexKind::kRouter : VertexKind::kLeaf;
   if (v < off_core_v_)
     return kind_ == FabricKind::kFatTree3 ? VertexKind::kAggregation : VertexKind::kSpine;
   return VertexKind::kCore;
@@ -423,6 +519,8 @@ std::string FabricGraph::vertex_name(std::int32_t v) const {
       const std::int32_t k = v - off_core_v_;
       return fmt::format("core {}.{}", k / cores_per_group_, k % cores_per_group_);
     }
+    case VertexKind::kRouter:
+      return direct_->router_name(v - off_leaf_v_);
   }
   return "?";
 }

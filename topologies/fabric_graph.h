@@ -20,6 +20,18 @@
 // leaf-to-aggregation cables (the "spine" index is the aggregation switch's index j in the
 // pod), and two more blocks hold the aggregation-core cables.
 //
+// Slim Fly and dragonfly (direct networks, direct_network.h), sized to the cluster: each router
+// holds p NICs (the graph's "leaves" are the routers: NIC n on router n / p) and links to other
+// routers. Slim Fly: the smallest MMS graph (prime power q, q mod 4 != 2) whose 2q^2 routers
+// of p = ceil(k'/2) NIC ports hold the NICs, k' = (3q - delta)/2 its network degree, with
+// k' + p <= radix (the Slim Fly paper's balanced p). Dragonfly: the balanced canonical one of
+// network_topology.h (p = (radix + 1)/4, a = 2p routers a group, h = p global links a router),
+// as many groups as the NICs need (a single group: only as many routers as they need), at
+// most a h + 1. Router-router links carry the leaf-spine rate and latency (a two-hop Slim Fly
+// path costs latency_cross_leaf, as a fat tree's spine hop does; a dragonfly's global cable is
+// priced as a local one: a cluster file gives no cable lengths). Unused routers (the last
+// group's, or those of a Slim Fly beyond the NICs) still forward.
+//
 // Capacities: GPU <-> scale-up switch: scale_up.bandwidth_achievable (per GPU, each direction);
 // GPU <-> NIC: node.nic_speed (the line rate; scale_out.bandwidth_achievable when absent);
 // NIC <-> leaf: scale_out.bandwidth_achievable; leaf <-> spine: the same / oversubscription.
@@ -33,11 +45,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "topologies/cluster.h"
+#include "topologies/direct_network.h"
 
 namespace cobench::topo {
 
@@ -51,7 +65,8 @@ enum class VertexKind : std::uint8_t {
   kLeaf,
   kSpine,
   kAggregation,  ///< FT3: the middle tier, h per pod
-  kCore          ///< FT3: the top tier, h groups of h
+  kCore,         ///< FT3: the top tier, h groups of h
+  kRouter        ///< Slim Fly or dragonfly: a switch with NICs and links to other routers
 };
 std::string_view to_string(VertexKind k);
 
@@ -67,7 +82,10 @@ enum class LinkKind : std::uint8_t {
   kLeafToAggregation,  ///< FT3 (the leaf-to-spine block of an FT3)
   kAggregationToLeaf,
   kAggregationToCore,
-  kCoreToAggregation
+  kCoreToAggregation,
+  kRouterToRouter,  ///< Slim Fly
+  kLocal,           ///< dragonfly: within a group
+  kGlobal           ///< dragonfly: between groups
 };
 std::string_view to_string(LinkKind k);
 
@@ -90,16 +108,20 @@ struct FabricSizing {
   std::int64_t switches = 0;  ///< leaves + spines + aggregations + cores (scale-up not counted)
   std::int64_t leaf_spine_cables = 0;        ///< FT3: the leaf-aggregation cables
   std::int64_t aggregation_core_cables = 0;  ///< FT3: pods x (radix/2)^2 with a core tier
+  std::int64_t routers = 0;                  ///< Slim Fly, dragonfly: all of them (= leaves)
+  std::int64_t router_cables = 0;            ///< Slim Fly, dragonfly: router-router cables
   double leaf_port_fraction = 0;             ///< NIC ports used / leaves x radix/2
   /// Top-tier ports used / their ports: spines (FT2), cores (FT3: pods / radix), or an
-  /// FT3's aggregation switches when it has one pod.
+  /// FT3's aggregation switches when it has one pod; a router's ports used (network and
+  /// endpoint) / its radix (Slim Fly, dragonfly).
   double top_tier_port_fraction = 0;
   std::string note;
 };
 
 class FabricGraph {
  public:
-  /// Builds the graph of `cluster` (fabric ft2, ft3, mpft or multi-rail; or none for one node).
+  /// Builds the graph of `cluster` (fabric ft2, ft3, mpft, multi-rail, slim-fly or dragonfly;
+  /// or none for one node).
   /// Throws cobench::Error for another fabric, a cluster its radix cannot hold, or a missing
   /// rate.
   explicit FabricGraph(const ClusterSpec& cluster, const FabricOptions& options = {});
@@ -128,6 +150,14 @@ class FabricGraph {
   /// Cores a group (radix/2 with a core tier, else 0); core (j, c) is joined to aggregation
   /// switch j of every pod.
   std::int32_t cores_per_group() const { return cores_per_group_; }
+
+  /// Slim Fly or dragonfly: the router graph (its routers are the graph's leaves: a NIC's
+  /// switch); nullptr for the trees.
+  const DirectNetwork* direct() const { return direct_.get(); }
+  /// The graph's link id of the router graph's link `direct_link`.
+  std::int32_t router_link(std::int32_t direct_link) const { return off_router_ + direct_link; }
+  /// NIC ports a router has (Slim Fly, dragonfly: p; the trees: radix/2).
+  std::int32_t nic_ports_per_leaf() const { return half_radix_; }
 
   // Addressing. GPU ids run node by node; NIC ids likewise (node x nics_per_node + i).
   std::int32_t node_of(std::int32_t gpu) const { return gpu / gpus_per_node_; }
@@ -212,9 +242,10 @@ class FabricGraph {
 
  private:
   bool single_tree() const {
-    return kind_ == FabricKind::kFatTree2 || kind_ == FabricKind::kFatTree3;
+    return kind_ == FabricKind::kFatTree2 || kind_ == FabricKind::kFatTree3 || direct_;
   }
   void build_tree_sizing(std::int64_t radix, std::int64_t trees);  // FT2, MPFT, MRFT
+  void build_direct(const ClusterSpec& c, std::int64_t radix);     // Slim Fly, dragonfly
   void build_ft3_sizing(const ClusterSpec& c, std::int64_t radix);
   std::int32_t add_link(std::int32_t from, std::int32_t to, double capacity, double latency,
                         LinkKind kind);
@@ -230,7 +261,8 @@ class FabricGraph {
   // First link id of each block.
   std::int32_t off_su_out_ = 0, off_su_in_ = 0, off_gpu_nic_ = 0, off_nic_gpu_ = 0;
   std::int32_t off_nic_leaf_ = 0, off_leaf_nic_ = 0, off_leaf_spine_ = 0, off_spine_leaf_ = 0;
-  std::int32_t off_agg_core_ = 0, off_core_agg_ = 0;
+  std::int32_t off_agg_core_ = 0, off_core_agg_ = 0, off_router_ = 0;
+  std::shared_ptr<const DirectNetwork> direct_;
   // First vertex id of each kind after the GPUs (FT3: spines are the aggregation switches).
   std::int32_t off_nic_v_ = 0, off_su_v_ = 0, off_leaf_v_ = 0, off_spine_v_ = 0, off_core_v_ = 0;
   std::int32_t vertices_ = 0;

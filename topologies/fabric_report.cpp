@@ -213,7 +213,10 @@ Report fabric_report(const ClusterSpec& c, const FabricRequest& r) {
   const FabricSizing& sz = g.sizing();
   const std::string fabric =
       fmt::format("Fabric: {} ({} GPUs, {} NICs)", to_string(c.fabric.kind), g.gpus(), g.nics());
-  if (g.kind() == FabricKind::kFatTree3) {
+  if (g.direct()) {
+    row(fabric, "fabric.switches", "switches (routers)", static_cast<double>(sz.switches), "",
+        fmt::format("{} router-router cables; {}", sz.router_cables, sz.note));
+  } else if (g.kind() == FabricKind::kFatTree3) {
     row(fabric, "fabric.switches", "switches (leaves + aggregation + cores)",
         static_cast<double>(sz.switches), "",
         fmt::format("{} leaves, {} aggregation, {} cores; {} leaf-aggregation and {} "
@@ -226,9 +229,11 @@ Report fabric_report(const ClusterSpec& c, const FabricRequest& r) {
         fmt::format("{} leaves, {} spines in {} tree(s); {}", sz.leaves, sz.spines, sz.trees,
                     sz.note));
   }
-  row(fabric, "fabric.leaf_port_fraction", "leaf ports used", 100 * sz.leaf_port_fraction, "%");
+  row(fabric, "fabric.leaf_port_fraction", g.direct() ? "router NIC ports used" : "leaf ports used",
+      100 * sz.leaf_port_fraction, "%");
   row(fabric, "fabric.top_tier_port_fraction",
-      g.kind() == FabricKind::kFatTree3
+      g.direct() ? "router ports wired (network + NIC) / radix"
+      : g.kind() == FabricKind::kFatTree3
           ? (sz.cores > 0 ? "core ports used" : "aggregation ports used")
           : "spine ports used",
       100 * sz.top_tier_port_fraction, "%");
@@ -263,10 +268,12 @@ Report fabric_report(const ClusterSpec& c, const FabricRequest& r) {
                        "busbw lost to the failure(s)", healthy.busbw_bytes_per_s, healthy.time_s,
                        res.time_s, 100 * (1 - res.busbw_bytes_per_s / healthy.busbw_bytes_per_s));
     }
-    if (p != RoutingPolicy::kAdaptive) {
+    // A Slim Fly's choices (common neighbours) vary pair by pair: no even spread to count.
+    if (p != RoutingPolicy::kAdaptive && g.kind() != FabricKind::kSlimFly) {
       const std::string tier = g.kind() == FabricKind::kFatTree3
                                    ? "leaf-aggregation or aggregation-core link"
-                                   : "leaf-spine link";
+                               : g.direct() ? "global link (of those joining its two groups)"
+                                            : "leaf-spine link";
       row(section, k + "ecmp_collision_fraction", "flows on an over-full " + tier,
           100 * res.ecmp_collision_fraction, "%");
       row(section, k + "spine_imbalance", "most flows on one " + tier + " / an even spread",

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace cobench::topo {
@@ -116,6 +118,47 @@ std::int32_t count_live(std::int32_t members, Live live) {
 
 }  // namespace
 
+std::int32_t ecmp_spine(std::int32_t src_gpu, std::int32_t dst_gpu, std::uint64_t flow_index,
+                        std::uint64_t seed, std::int32_t spines) {
+  std::uint64_t h = mix64(seed);
+  h = mix64(h ^ (static_cast<std::uint64_t>(static_cast<std::uint32_t>(src_gpu)) << 32 |
+                 static_cast<std::uint32_t>(dst_gpu)));
+  h = mix64(h ^ flow_index);
+  // Lemire's multiply-shift: unbiased enough for 32-bit spine counts.
+  return static_cast<std::int32_t>(((h >> 32) * static_cast<std::uint64_t>(spines)) >> 32);
+}
+
+namespace {
+
+// Slim Fly, dragonfly: the routers' minimal path the policy (or `path`) picks, its links added.
+void route_direct(RouteBuilder& b, std::int32_t src, std::int32_t dst, std::uint64_t flow_index,
+                  const RoutingOptions& options, std::int32_t path, std::int32_t dst_nic) {
+  const DirectNetwork& n = *b.g.direct();
+  const std::int32_t from = b.r.source_leaf, to = b.r.destination_leaf;
+  const std::int32_t paths = n.minimal_paths(from, to);
+  if (path < 0) {
+    switch (options.policy) {
+      case RoutingPolicy::kEcmp:
+        path = ecmp_spine(src, dst, flow_index, options.seed, paths);
+        break;
+      case RoutingPolicy::kStatic:
+        path = dst_nic % paths;
+        break;
+      case RoutingPolicy::kAdaptive:
+        throw Error(fmt::format(
+            "adaptive routing on a {} splits the flow from GPU {} to GPU {} over its {} "
+            "minimal paths: route each part with its path (adaptive_paths)",
+            to_string(b.g.kind()), src, dst, paths));
+    }
+  }
+  b.r.direct_path = path % paths;
+  b.r.direct_paths = paths;
+  const RouterPath p = n.minimal_path(from, to, b.r.direct_path);
+  for (int i = 0; i < p.hops; ++i) b.link(b.g.router_link(p.links[static_cast<size_t>(i)]));
+}
+
+}  // namespace
+
 std::string_view to_string(RoutingPolicy p) {
   switch (p) {
     case RoutingPolicy::kEcmp:
@@ -139,6 +182,7 @@ std::int32_t core_pods(const FabricGraph& g) { return g.cores_per_group() > 0 ? 
 }  // namespace
 
 std::int32_t resource_count(const FabricGraph& g) {
+  if (g.direct()) return g.links();  // no bundles: kAdaptive splits flows over paths
   return g.links() + 2 * g.leaves() + 2 * core_pods(g);
 }
 std::int32_t uplink_bundle(const FabricGraph& g, std::int32_t leaf) { return g.links() + leaf; }
@@ -155,6 +199,7 @@ std::int32_t pod_downlink_bundle(const FabricGraph& g, std::int32_t pod) {
 std::vector<double> resource_capacities(const FabricGraph& g) {
   std::vector<double> cap(g.capacities_bytes_per_s());
   cap.resize(static_cast<size_t>(resource_count(g)), 0.0);
+  if (g.direct()) return cap;
   for (std::int32_t leaf = 0; leaf < g.leaves(); ++leaf) {
     double up = 0, down = 0;
     for (std::int32_t s = 0; s < g.spines_per_tree(); ++s) {
@@ -177,18 +222,8 @@ std::vector<double> resource_capacities(const FabricGraph& g) {
   return cap;
 }
 
-std::int32_t ecmp_spine(std::int32_t src_gpu, std::int32_t dst_gpu, std::uint64_t flow_index,
-                        std::uint64_t seed, std::int32_t spines) {
-  std::uint64_t h = mix64(seed);
-  h = mix64(h ^ (static_cast<std::uint64_t>(static_cast<std::uint32_t>(src_gpu)) << 32 |
-                 static_cast<std::uint32_t>(dst_gpu)));
-  h = mix64(h ^ flow_index);
-  // Lemire's multiply-shift: unbiased enough for 32-bit spine counts.
-  return static_cast<std::int32_t>(((h >> 32) * static_cast<std::uint64_t>(spines)) >> 32);
-}
-
 Route route_flow(const FabricGraph& g, std::int32_t src, std::int32_t dst, std::uint64_t flow_index,
-                 const RoutingOptions& options) {
+                 const RoutingOptions& options, std::int32_t path) {
   for (std::int32_t gpu : {src, dst})
     if (gpu < 0 || gpu >= g.gpus())
       throw Error(fmt::format("GPU {} is not in the fabric: expected 0 to {}", gpu, g.gpus() - 1));
@@ -262,7 +297,9 @@ Route route_flow(const FabricGraph& g, std::int32_t src, std::int32_t dst, std::
   b.link(g.nic_to_leaf(src_nic));
   const bool cross_pod =
       g.kind() == FabricKind::kFatTree3 && g.pod_of_leaf(src_leaf) != g.pod_of_leaf(dst_leaf);
-  if (cross_pod) {
+  if (g.direct()) {
+    if (src_leaf != dst_leaf) route_direct(b, src, dst, flow_index, options, path, dst_nic);
+  } else if (cross_pod) {
     // FT3 across pods. After a failure each tier's group holds its live members only: the
     // leaf's aggregation switches that still reach the destination, then that switch's cores
     // that still do; ECMP hashes modulo the live count, static fails over in cyclic order.
@@ -338,6 +375,31 @@ Route route_flow(const FabricGraph& g, std::int32_t src, std::int32_t dst, std::
     b.r.relay_gpu = last;
   }
   return b.r;
+}
+
+}  // namespace cobench::topo
+
+namespace cobench::topo {
+
+std::int32_t adaptive_paths(const FabricGraph& g, std::int32_t src, std::int32_t dst,
+                            const RoutingOptions& options,
+                            std::array<std::int32_t, kMaxAdaptivePaths>& out) {
+  if (!g.direct()) return 0;
+  RoutingOptions one = options;
+  one.policy = RoutingPolicy::kStatic;  // any path: only its routers matter here
+  const Route r = route_flow(g, src, dst, 0, one);
+  if (r.direct_paths <= 1) {
+    out[0] = 0;
+    return 1;
+  }
+  // Evenly spaced from a hashed start, so that flows with more paths than parts spread over
+  // all of them together (a fixed start would load the same kMaxAdaptivePaths for every flow).
+  const std::int32_t paths = r.direct_paths, k = std::min(paths, kMaxAdaptivePaths);
+  const std::int32_t start = paths > k ? ecmp_spine(src, dst, 0, options.seed, paths) : 0;
+  for (std::int32_t i = 0; i < k; ++i)
+    out[static_cast<size_t>(i)] =
+        static_cast<std::int32_t>((start + std::int64_t{i} * paths / k) % paths);
+  return k;
 }
 
 }  // namespace cobench::topo

@@ -32,6 +32,18 @@
 //              flow under the even split, so one resource of their summed capacity is exact),
 //              the destination pod's core-to-aggregation bundle, the destination leaf's
 //              downlink bundle.
+// Slim Fly and dragonfly (fabric_graph.h, direct_network.h): NIC -> router, then one of the
+// routers' minimal paths (DirectNetwork::minimal_path: the Slim Fly's direct link or one
+// two-hop path per common neighbour; the dragonfly's local link, or local-global-local through
+// one of the m global links joining the two groups), then router -> NIC. Per policy:
+//   kEcmp      the path a hash of the flow picks (the same hash as a spine's);
+//   kStatic    fixed per destination: the destination NIC's id modulo the paths;
+//   kAdaptive  the flow split evenly over its minimal paths (over kMaxAdaptivePaths of them,
+//              evenly spaced in their order from a hashed start, when it has more: together
+//              the flows of a pair of groups still cover every global link): route each part with
+//              route_flow's `path` (adaptive_paths says which); route_flow itself refuses
+//              kAdaptive without one. No bundle is exact here: the paths share no first hop.
+// Minimal routing only (no Valiant or UGAL detour). Link failures are refused, as on an FT3.
 // PXN never applies (one plane). Link failures on an FT3 are refused (an Error): the live-path
 // rules above are written for one tier of spines.
 //
@@ -95,17 +107,29 @@ struct Route {
   std::int32_t spine = -1;        ///< the spine within the tree; -1 without one or when split
                                   ///< (FT3: the aggregation switch's index in the pod)
   std::int32_t core = -1;         ///< FT3 across pods: the core in group `spine`; else -1
+  std::int32_t direct_path = -1;  ///< Slim Fly, dragonfly: the minimal path taken, else -1
+  std::int32_t direct_paths = 0;  ///< Slim Fly, dragonfly: the minimal paths it had
   std::int32_t source_leaf = -1;  ///< the leaves the network part joins (-1: NVLink only)
   std::int32_t destination_leaf = -1;
 
   std::span<const std::int32_t> path() const { return {resources.data(), size_t(hops)}; }
 };
 
-/// The route of flow number `flow_index` (hashed by kEcmp) from `src_gpu` to `dst_gpu`. Throws
-/// cobench::Error for a GPU outside the graph, a flow to itself, or a pair the fabric cannot
-/// join.
+/// The route of flow number `flow_index` (hashed by kEcmp) from `src_gpu` to `dst_gpu`. `path`
+/// >= 0 forces a Slim Fly's or dragonfly's minimal path (modulo their count; ignored on the
+/// trees). Throws cobench::Error for a GPU outside the graph, a flow to itself, a pair the
+/// fabric cannot join, or kAdaptive on a Slim Fly or dragonfly without a path.
 Route route_flow(const FabricGraph& g, std::int32_t src_gpu, std::int32_t dst_gpu,
-                 std::uint64_t flow_index, const RoutingOptions& options);
+                 std::uint64_t flow_index, const RoutingOptions& options, std::int32_t path = -1);
+
+/// The most parts kAdaptive splits a flow into on a Slim Fly or dragonfly.
+inline constexpr std::int32_t kMaxAdaptivePaths = 16;
+/// kAdaptive on a Slim Fly or dragonfly: the minimal paths a flow from `src_gpu` to `dst_gpu`
+/// is split over evenly, written to `out` (kMaxAdaptivePaths at most); how many (1 when its
+/// route has no choice). On the trees: 0 (their kAdaptive is one route over bundles).
+std::int32_t adaptive_paths(const FabricGraph& g, std::int32_t src_gpu, std::int32_t dst_gpu,
+                            const RoutingOptions& options,
+                            std::array<std::int32_t, kMaxAdaptivePaths>& out);
 
 /// The seed of an FT3 aggregation switch's core hash: the flow's seed xor this.
 inline constexpr std::uint64_t kCoreHashSalt = 0x636f7265;  // "core"

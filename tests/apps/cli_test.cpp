@@ -244,6 +244,42 @@ TEST(Cli, FabricFailureReportsEachRoutingsLoss) {
       << garbage.out;
 }
 
+TEST(Cli, FabricRunsADragonflyAndASlimFly) {
+  auto values = [&](const std::string& file, const std::string& args) {
+    const CommandResult ok = run("fabric --cluster " + std::string(COBENCH_TEST_DATA_DIR) +
+                                     "/fabric/" + file + " " + args + " --format json",
+                                 /*stdout_only=*/true);
+    EXPECT_EQ(ok.status, 0) << ok.out;
+    const nlohmann::json j = nlohmann::json::parse(ok.out);
+    std::map<std::string, double> v;
+    for (const auto& row : j["rows"]) v[row["key"].get<std::string>()] = row["cobench"];
+    return v;
+  };
+  // tests/data/fabric/dragonfly-radix7-64.yaml: 8 nodes of 8 NICs on 8 groups of 4 routers (2
+  // NICs each): node n is group n. The ring all-gather's node-crossing flow of each step leaves
+  // router n.3 for group n + 1 through router n.0 (global port 0), and the flow from node n - 1
+  // arrives at router n.3 (global port 6) for GPU 0 on router n.0: both on local link
+  // n.3 -> n.0 at 20 of its 40 GB/s. 63 steps of 16 MiB at 20 GB/s = 838.861 us, plus 2 x 1.4 us
+  // at the NICs and three 0.45 us router links.
+  std::map<std::string, double> df = values("dragonfly-radix7-64.yaml", "--traffic all_gather");
+  EXPECT_EQ(df["fabric.switches"], 32);
+  EXPECT_NEAR(df["routing.static.time_s"], 63 * (16777216 / 20e9 * 1e6 + 2.8 + 1.35), 1e-6);
+  EXPECT_NEAR(df["routing.ecmp.time_s"], df["routing.static.time_s"], 1e-6);  // one copy a pair
+  // tests/data/fabric/slim-fly-radix12-200.yaml: q = 5, 50 routers. An all-to-all among the 200
+  // GPUs cannot beat each NIC's 40 GB/s: 175 x 1 GiB/200 to other nodes.
+  std::map<std::string, double> sf = values("slim-fly-radix12-200.yaml", "--traffic all_to_all");
+  EXPECT_EQ(sf["fabric.switches"], 50);
+  EXPECT_EQ(sf["fabric.leaf_port_fraction"], 100);
+  for (const char* p : {"ecmp", "static", "adaptive"})
+    EXPECT_GE(sf[std::string("routing.") + p + ".time_s"], 175 * 1073741824.0 / 200 / 40e9 * 1e6)
+        << p;
+  const CommandResult fail = run("fabric --cluster " + std::string(COBENCH_TEST_DATA_DIR) +
+                                 "/fabric/slim-fly-radix12-200.yaml --fail plane:0");
+  EXPECT_EQ(fail.status, 1) << fail.out;
+  EXPECT_NE(fail.out.find("link failures are simulated on the fat trees"), std::string::npos)
+      << fail.out;
+}
+
 TEST(Cli, FabricRunsAThreeLevelFatTree) {
   // tests/data/fabric/ft3-radix8-128.yaml: 16 nodes of 8 GPUs and 8 NICs on the full radix-8
   // FT3 (128 NICs = 8^3/4; 32 leaves, 32 aggregation, 16 cores = 5 x 8^2/4 = 80 switches).
