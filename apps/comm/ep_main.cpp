@@ -16,13 +16,16 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 
 #include "apps/cobench/cli_checks.h"
 #include "apps/comm/comm_common.h"
 #include "apps/comm/ep_suite.h"
 #include "collectives/ep/ep_config.h"
 #include "collectives/ep/ep_hash.h"
+#include "collectives/ep/ep_pair_traffic.h"
 #include "collectives/ep/ep_plan.h"
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace {
@@ -59,6 +62,15 @@ int main(int argc, char** argv) {
                  "Only print the planned traffic of this many ranks in nodes of --ranks-per-node "
                  "(default 8); runs nothing, needs no mpirun")
       ->check(app::integer_in<int>(1, 1 << 20));
+  std::string plan_traffic, plan_traffic_impl = "hierarchical", plan_traffic_phase = "dispatch";
+  app.add_option("--plan-traffic", plan_traffic,
+                 "With --plan-ranks: also write the planned traffic as a traffic matrix for "
+                 "`cobench fabric --traffic FILE` (GPU ids = ranks; a new file, never "
+                 "overwritten)");
+  app.add_option("--plan-traffic-impl", plan_traffic_impl, "flat or hierarchical (the default)")
+      ->check(CLI::IsMember({"flat", "hierarchical"}));
+  app.add_option("--plan-traffic-phase", plan_traffic_phase, "dispatch (the default) or combine")
+      ->check(CLI::IsMember({"dispatch", "combine"}));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -70,6 +82,21 @@ int main(int argc, char** argv) {
         coll::ep::validate(app::resolve(cli).config, 1);
       }) != 0)
     return 2;
+  const bool traffic_options =
+      !plan_traffic.empty() ||
+      app.count("--plan-traffic-impl") + app.count("--plan-traffic-phase") > 0;
+  if (plan_ranks == 0 && traffic_options) {
+    fmt::print(stderr,
+               "cobench_ep: --plan-traffic, --plan-traffic-impl and --plan-traffic-phase need "
+               "--plan-ranks\n");
+    return 2;
+  }
+  if (plan_ranks > 0 && plan_traffic.empty() && traffic_options) {
+    fmt::print(stderr,
+               "cobench_ep: --plan-traffic-impl and --plan-traffic-phase need "
+               "--plan-traffic FILE\n");
+    return 2;
+  }
   if (plan_ranks > 0) {
     const int per_node = common.ranks_per_node > 0 ? common.ranks_per_node : 8;
     const coll::ep::EpConfig config = app::resolve(cli).config;
@@ -87,6 +114,16 @@ int main(int argc, char** argv) {
                                 plan_ranks, per_node,
                                 common.ranks_per_node > 0 ? "" : " (the default)"));
       coll::ep::validate(config, plan_ranks);
+      if (!plan_traffic.empty() && plan_ranks > coll::ep::kMaxPairTrafficRanks)
+        throw Error(
+            fmt::format("--plan-traffic: a traffic matrix of {} ranks; at most {} are "
+                        "planned (a ranks x ranks table)",
+                        plan_ranks, coll::ep::kMaxPairTrafficRanks));
+      if (!plan_traffic.empty() && std::filesystem::exists(plan_traffic))
+        throw Error(
+            fmt::format("--plan-traffic '{}' exists: a traffic file is never "
+                        "overwritten; choose another name",
+                        plan_traffic));
       // The plan scores every expert for every token of every rank (below 1,024 experts a
       // token's fixed cost dominates): 2048 ranks x 4096 tokens x 2048 experts, 1.7e10 scores,
       // took 21 s on a 2-vCPU development VM, about 1.2 ns a score. A plan of more than 2^38
@@ -121,8 +158,26 @@ int main(int argc, char** argv) {
                    done, total, elapsed_s, elapsed_s * (total - done) / std::max(done, 1),
                    coll::ep::hash_path_name(coll::ep::active_hash_path()));
       };
-      fmt::print("{}", coll::ep::plan_report(config, coll::layout_virtual(plan_ranks, per_node, 0),
-                                             std::min(plan_ranks, 8), progress));
+      const coll::NodeLayout layout = coll::layout_virtual(plan_ranks, per_node, 0);
+      fmt::print("{}", coll::ep::plan_report(config, layout, std::min(plan_ranks, 8), progress));
+      if (!plan_traffic.empty()) {
+        const bool hierarchical = plan_traffic_impl == "hierarchical";
+        const bool dispatch = plan_traffic_phase == "dispatch";
+        const std::vector<coll::ep::PairBytes> pairs =
+            coll::ep::pair_traffic(config, layout, hierarchical, dispatch, progress);
+        const std::string header = fmt::format(
+            "cobench_ep --plan-ranks {}: {} {} of {} ranks in {} nodes of {}, {} tokens a rank, {} "
+            "experts, top-{}, seed {}\n"
+            "bytes: whole records on the wire (payload, scales, header); every stage at once; "
+            "GPU ids = ranks\n"
+            "cobench fabric --cluster C --traffic {}",
+            plan_ranks, plan_traffic_impl, plan_traffic_phase, plan_ranks, layout.num_nodes,
+            per_node, config.tokens_per_rank, config.num_experts, config.top_k, config.seed,
+            plan_traffic);
+        write_file_atomic_no_overwrite(plan_traffic, coll::ep::traffic_file_text(pairs, header));
+        fmt::print("  wrote {} pairs of the {} {} to {}\n", pairs.size(), plan_traffic_impl,
+                   plan_traffic_phase, plan_traffic);
+      }
       return 0;
     } catch (const std::exception& e) {
       fmt::print(stderr, "cobench_ep: {}\n", e.what());

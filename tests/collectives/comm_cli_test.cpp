@@ -314,3 +314,27 @@ TEST(CobenchEp, NcclBackendVerifiesOnAGpuOrSaysWhyNot) {
 #endif
 
 }  // namespace
+
+// cobench_ep's planned traffic as a file the fabric simulator reads: the hierarchical dispatch of
+// 16 ranks (2 nodes) on the H800 cluster's MPFT. Each rank's network bytes are its row's
+// cross-node pairs (EpPairTraffic.RowSumsAreThePerRankAccounts); here the file's path through
+// `cobench fabric`, and a second write refused.
+TEST(CobenchEp, PlannedTrafficFeedsTheFabricSimulator) {
+  const std::filesystem::path dir = fresh_dir("ep-plan-traffic");
+  const std::string file = (dir / "plan.traffic").string();
+  const std::string plan =
+      std::string(COBENCH_EP) + " --plan-ranks 16 --tokens 256 --plan-traffic " + file;
+  const CommandResult ok = cobench::test::run_command(plan);
+  ASSERT_EQ(ok.status, 0) << ok.out;
+  EXPECT_NE(ok.out.find("pairs of the hierarchical dispatch to " + file), std::string::npos)
+      << ok.out;
+  const CommandResult sim = cobench::test::run_command(
+      std::string(COBENCH_CLI) +
+      " fabric --cluster deepseek-h800-2048 --routing static --traffic " + file);
+  ASSERT_EQ(sim.status, 0) << sim.out;
+  EXPECT_NE(sim.out.find("among 16 GPUs"), std::string::npos) << sim.out;
+  const CommandResult again = cobench::test::run_command(plan);
+  EXPECT_EQ(again.status, 2) << again.out;
+  EXPECT_NE(again.out.find("exists: a traffic file is never overwritten"), std::string::npos)
+      << again.out;
+}

@@ -94,6 +94,14 @@ TEST(HostileCommCli, EpNumericOptionsAreFiniteAndInRange) {
   expect_usage_error(COBENCH_EP, "--plan-ranks 16 --out /nonexistent/dir/x.json",
                      "--plan-ranks prints a plan and runs nothing", "--out has no effect");
   expect_usage_error(COBENCH_EP, "--plan-ranks 16 --fault 1:throw", "--fault has no effect", "");
+  // A traffic file only with a plan, its options only with the file, at most 4096 ranks.
+  expect_usage_error(COBENCH_EP, "--plan-traffic x.traffic", "--plan-traffic", "need --plan-ranks");
+  expect_usage_error(COBENCH_EP, "--plan-ranks 16 --plan-traffic-impl flat",
+                     "--plan-traffic-impl and --plan-traffic-phase need --plan-traffic FILE", "");
+  expect_usage_error(COBENCH_EP, "--plan-ranks 16 --plan-traffic x --plan-traffic-phase both",
+                     "--plan-traffic-phase", "both");
+  expect_usage_error(COBENCH_EP, "--plan-ranks 8192 --experts 8192 --tokens 1 --plan-traffic x",
+                     "--plan-traffic: a traffic matrix of 8192 ranks; at most 4096", "");
   // The hash path a timing forces must be one there is.
   expect_usage_error(std::string("COBENCH_EP_HASH=avx1024 ") + COBENCH_EP, "--plan-ranks 16",
                      "COBENCH_EP_HASH: 'avx1024' is no hash path",
