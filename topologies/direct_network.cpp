@@ -124,37 +124,26 @@ std::int32_t DirectNetwork::sf_link(std::int32_t from, std::int32_t to) const {
 }
 
 std::int32_t DirectNetwork::common_neighbour(std::int32_t a, std::int32_t b, std::int32_t i) const {
+  // The i-th element of the two sorted neighbour lists' intersection; i < 0 counts them all.
   const auto na = neighbours(a), nb = neighbours(b);
   size_t x = 0, y = 0;
+  std::int32_t found = 0;
   while (x < na.size() && y < nb.size()) {
     if (na[x] < nb[y]) {
       ++x;
     } else if (nb[y] < na[x]) {
       ++y;
     } else {
-      if (i-- == 0) return na[x];
+      if (found++ == i) return na[x];
       ++x, ++y;
     }
   }
-  return -1;
+  return i < 0 ? found : -1;
 }
 
 std::int32_t DirectNetwork::minimal_paths(std::int32_t a, std::int32_t b) const {
   if (topology_ == DirectTopology::kDragonfly) return group_of(a) == group_of(b) ? 1 : copies_;
-  if (sf_link(a, b) >= 0) return 1;
-  std::int32_t count = 0;
-  const auto na = neighbours(a), nb = neighbours(b);
-  size_t x = 0, y = 0;
-  while (x < na.size() && y < nb.size()) {
-    if (na[x] < nb[y]) {
-      ++x;
-    } else if (nb[y] < na[x]) {
-      ++y;
-    } else {
-      ++count, ++x, ++y;
-    }
-  }
-  return count;
+  return sf_link(a, b) >= 0 ? 1 : common_neighbour(a, b, -1);
 }
 
 RouterPath DirectNetwork::minimal_path(std::int32_t a, std::int32_t b, std::int32_t i) const {

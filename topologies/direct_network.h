@@ -92,6 +92,7 @@ class DirectNetwork {
 
  private:
   void add_link(std::int32_t from, std::int32_t to);
+  /// Slim Fly: the i-th common neighbour of a and b (-1: none); i < 0: how many they have.
   std::int32_t common_neighbour(std::int32_t a, std::int32_t b, std::int32_t i) const;
   std::int32_t sf_link(std::int32_t from, std::int32_t to) const;  // -1: not neighbours
   std::int32_t global_port_router(std::int32_t group, std::int32_t port) const;

@@ -10,20 +10,14 @@
 #include <string>
 
 #include "core/error.h"
+#include "tests/test_util.h"
 #include "topologies/direct_network.h"
 #include "topologies/galois_field.h"
 
 namespace cobench::topo {
 namespace {
 
-std::string error_of(auto&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using cobench::test::error_of;
 
 TEST(GaloisField, PrimePowersAreFields) {
   for (std::int32_t q : {2, 3, 4, 5, 7, 8, 9, 16, 25, 27}) {
