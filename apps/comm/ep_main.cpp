@@ -82,16 +82,16 @@ int main(int argc, char** argv) {
         coll::ep::validate(app::resolve(cli).config, 1);
       }) != 0)
     return 2;
-  const bool traffic_options =
-      !plan_traffic.empty() ||
-      app.count("--plan-traffic-impl") + app.count("--plan-traffic-phase") > 0;
+  const bool traffic_options = app.count("--plan-traffic") + app.count("--plan-traffic-impl") +
+                                   app.count("--plan-traffic-phase") >
+                               0;
   if (plan_ranks == 0 && traffic_options) {
     fmt::print(stderr,
                "cobench_ep: --plan-traffic, --plan-traffic-impl and --plan-traffic-phase need "
                "--plan-ranks\n");
     return 2;
   }
-  if (plan_ranks > 0 && plan_traffic.empty() && traffic_options) {
+  if (plan_ranks > 0 && app.count("--plan-traffic") == 0 && traffic_options) {
     fmt::print(stderr,
                "cobench_ep: --plan-traffic-impl and --plan-traffic-phase need "
                "--plan-traffic FILE\n");
@@ -119,6 +119,13 @@ int main(int argc, char** argv) {
             fmt::format("--plan-traffic: a traffic matrix of {} ranks; at most {} are "
                         "planned (a ranks x ranks table)",
                         plan_ranks, coll::ep::kMaxPairTrafficRanks));
+      if (app.count("--plan-traffic") > 0 && plan_traffic.empty())
+        throw Error("--plan-traffic: expected a file name, got ''");
+      if (!plan_traffic.empty()) {
+        const std::filesystem::path dir = std::filesystem::path(plan_traffic).parent_path();
+        check_writable_directory(dir.empty() ? "." : dir,
+                                 fmt::format("--plan-traffic '{}'", plan_traffic));
+      }
       if (!plan_traffic.empty() && std::filesystem::exists(plan_traffic))
         throw Error(
             fmt::format("--plan-traffic '{}' exists: a traffic file is never "

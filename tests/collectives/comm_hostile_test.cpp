@@ -96,6 +96,10 @@ TEST(HostileCommCli, EpNumericOptionsAreFiniteAndInRange) {
   expect_usage_error(COBENCH_EP, "--plan-ranks 16 --fault 1:throw", "--fault has no effect", "");
   // A traffic file only with a plan, its options only with the file, at most 4096 ranks.
   expect_usage_error(COBENCH_EP, "--plan-traffic x.traffic", "--plan-traffic", "need --plan-ranks");
+  expect_usage_error(COBENCH_EP, "--plan-ranks 16 --plan-traffic ''",
+                     "--plan-traffic: expected a file name, got ''", "");
+  expect_usage_error(COBENCH_EP, "--plan-ranks 16 --plan-traffic /nonexistent/dir/p.traffic",
+                     "--plan-traffic '/nonexistent/dir/p.traffic'", "/nonexistent/dir");
   expect_usage_error(COBENCH_EP, "--plan-ranks 16 --plan-traffic-impl flat",
                      "--plan-traffic-impl and --plan-traffic-phase need --plan-traffic FILE", "");
   expect_usage_error(COBENCH_EP, "--plan-ranks 16 --plan-traffic x --plan-traffic-phase both",
