@@ -630,7 +630,15 @@ PhaseResult simulate_phase(const FabricGraph& g, std::span<const Flow> flows,
     result.spine_flows = static_cast<std::int64_t>(global_tier.up_slot.size());
   }
   const std::vector<double> capacity = resource_capacities(g);
-  const FluidRun run = run_fluid(capacity, set, fluid);
+  // Split flows: the progress counts parts; say it in flows (parts x flows / parts), so that
+  // the line's total is the report's flow count.
+  FluidOptions in_flows = fluid;
+  if (split && fluid.progress)
+    in_flows.progress = [&fluid, n = static_cast<std::int64_t>(flows.size()),
+                         parts = set.size()](std::int64_t done, std::int64_t) {
+      fluid.progress(done * n / std::max<std::int64_t>(parts, 1), n);
+    };
+  const FluidRun run = run_fluid(capacity, set, in_flows);
   result.events = run.events;
   for (size_t part = 0; part < run.finish_s.size(); ++part) {
     const size_t i = split ? static_cast<size_t>(part_of[part]) : part;
