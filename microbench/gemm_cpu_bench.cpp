@@ -15,6 +15,7 @@
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <exception>
@@ -170,7 +171,10 @@ void BM_Fp8Gemm_Cpu(benchmark::State& state) try {
 }
 
 // The MoE grouped GEMM: DeepSeek-V3's expert down-projection (N = hidden 7168, K = expert
-// intermediate 2048) over `experts` experts with Zipf-uneven token counts.
+// intermediate 2048) over `experts` experts with Zipf-uneven token counts. Counters besides the
+// common ones: plain_gemm_flop_per_s, the plain GEMM of the same M, N, K (every token through one
+// expert) run after each grouped call (outside the timed region), and grouped_over_plain, the
+// grouped GEMM's FLOP/s over it.
 void BM_GroupedFp8Gemm_Cpu(benchmark::State& state) try {
   const std::int64_t experts = state.range(0), tokens = state.range(1);
   const topo::ModelArch v3 = topo::load_model("deepseek-v3");
@@ -200,17 +204,49 @@ void BM_GroupedFp8Gemm_Cpu(benchmark::State& state) try {
       });
   if (!verified) return;
   const double error = *verified;
-  NvtxRange range(
-      fmt::format("BM_GroupedFp8Gemm_Cpu/experts:{}/tokens:{}", experts, tokens).c_str());
-  for (auto _ : state) {
-    gemm::grouped_fp8_gemm_cpu(a, b, counts, d.data(), 0, g_kernel);
-    benchmark::DoNotOptimize(d.data());
+  // The plain GEMM of the same FLOPs (all tokens through the first expert), verified the same way,
+  // run after each timed call with the clock paused and timed apart: the ratio of the two comes
+  // from one process, the load of the machine shared.
+  std::vector<float> plain(d.size());
+  gemm::fp8_gemm_cpu(a, b.front(), plain.data(), 0, g_kernel);
+  if (!bench::verified_error(
+          state, tokens, N, bench::fp32_error_bound(K),
+          [&](std::int64_t m, std::int64_t n) { return static_cast<double>(plain[m * N + n]); },
+          [&](std::int64_t m, std::int64_t n) {
+            return bench::fp8_exact_and_magnitude(a, b.front(), m, n);
+          },
+          "the plain GEMM of the same FLOPs"))
+    return;
+  using Clock = std::chrono::steady_clock;
+  double grouped_s = 0, plain_s = 0;
+  {
+    NvtxRange range(
+        fmt::format("BM_GroupedFp8Gemm_Cpu/experts:{}/tokens:{}", experts, tokens).c_str());
+    for (auto _ : state) {
+      const auto t0 = Clock::now();
+      gemm::grouped_fp8_gemm_cpu(a, b, counts, d.data(), 0, g_kernel);
+      benchmark::DoNotOptimize(d.data());
+      const auto t1 = Clock::now();
+      state.PauseTiming();
+      gemm::fp8_gemm_cpu(a, b.front(), plain.data(), 0, g_kernel);
+      benchmark::DoNotOptimize(plain.data());
+      plain_s += std::chrono::duration<double>(Clock::now() - t1).count();
+      grouped_s += std::chrono::duration<double>(t1 - t0).count();
+      state.ResumeTiming();
+    }
   }
   set_counters(state, double(tokens), double(N), double(K),
                double(tokens * K + experts * N * K) + 4.0 * double(tokens * N), error);
+  const double flop = 2.0 * double(tokens) * double(N) * double(K);
+  if (plain_s > 0 && grouped_s > 0) {
+    state.counters["plain_gemm_flop_per_s"] = flop * double(state.iterations()) / plain_s;
+    state.counters["grouped_over_plain"] = plain_s / grouped_s;
+  }
   report_verified(state,
-                  fmt::format("{} kernel, error {:.2g}; tokens per expert {} .. {}", kernel_name(),
-                              error, counts.back(), counts.front()),
+                  fmt::format("{} kernel, error {:.2g}; tokens per expert {} .. {}; "
+                              "grouped_over_plain: its FLOP/s over the plain GEMM's of {} x {} "
+                              "x {}, run alternately",
+                              kernel_name(), error, counts.back(), counts.front(), tokens, N, K),
                   error, {{"experts", experts}, {"tokens", tokens}, {"n", N}, {"k", K}});
 } catch (const std::exception& e) {
   state.SkipWithError(e.what());

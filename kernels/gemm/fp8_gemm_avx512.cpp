@@ -21,4 +21,9 @@ void kernel_avx512f(std::int64_t kc, const float* a, const float* b, float* c, s
   fp8_kernel_avx512f_simde(kc, a, b, c, ldc);
 }
 
+void kernel_avx512f_tail(std::int64_t kc, std::int64_t rows, const float* a, const float* b,
+                         float* c, std::int64_t ldc) {
+  fp8_kernel_avx512f_tail_simde(kc, rows, a, b, c, ldc);
+}
+
 }  // namespace cobench::gemm::cpu_tile

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The CPU block-scaled FP8 GEMM: the register kernels, which one runs, and the entry points. Each
 // operand is decoded once, fused into packing, and multiplied by one of two drivers: the FP32
-// kernels' (fp8_gemm_cpu_blocked.h: scaled FP32 micro-panels, cache-blocked, B decoded by
-// AVX-512F or AVX2 gathers where the kernel has them, fp8_gemm_cpu_pack_x86.h; kernels 12 x 32
+// kernels' (fp8_gemm_cpu_blocked.h: scaled FP32 micro-panels, cache-blocked, A and B decoded by
+// AVX-512F or AVX2 loads and shifts where the kernel has them, fp8_gemm_cpu_pack_x86.h; 12 x 32
 // AVX-512F in fp8_gemm_avx512.cpp, 6 x 16 AVX2+FMA, or portable) or the AVX512_BF16 kernel's
 // (fp8_gemm_cpu_bf16_driver.h: unscaled BF16 codes, the scales apart, applied by the kernel).
 #include <cstdint>
@@ -108,12 +108,15 @@ Kernel kernel_of(CpuKernel which) {
 #if defined(__x86_64__)
   switch (which) {
     case CpuKernel::kAvx2Fma:
-      return {{kernel_avx2, kMr, kNr, cpu_pack::pack_b_avx2<false>, cpu_pack::pack_b_avx2<true>},
+      return {{kernel_avx2, kMr, kNr, cpu_pack::pack_b_avx2<false>, cpu_pack::pack_b_avx2<true>,
+               cpu_pack::pack_a_avx2<false>, cpu_pack::pack_a_avx2<true>},
               nullptr,
               "avx2-fma"};
     case CpuKernel::kAvx512f:
       return {{cpu_tile::kernel_avx512f, cpu_tile::kAvx512Rows, cpu_tile::kAvx512Cols,
-               cpu_pack::pack_b_avx512<false>, cpu_pack::pack_b_avx512<true>},
+               cpu_pack::pack_b_avx512<false>, cpu_pack::pack_b_avx512<true>,
+               cpu_pack::pack_a_avx512<false>, cpu_pack::pack_a_avx512<true>,
+               cpu_tile::kernel_avx512f_tail},
               nullptr,
               "avx512f"};
     case CpuKernel::kAvx512Bf16:

@@ -5,9 +5,12 @@
 //      the mr values of each k contiguous (one cache line feeds several broadcasts), decoded and
 //      scaled per row and K block, K padded with zeros to whole K blocks;
 //   B  one task's N panel (64 or 256 columns) packed for all of K into micro-panels nr wide,
-//      decoded and scaled per 128 x 128 block;
+//      decoded and scaled per 128 x 128 block (a task of at most mc rows packs one K block at a
+//      time into one L1-sized buffer instead: it uses each slice of B once);
 //   then per mc rows of the task: per kc deep slice of K, per B micro-panel (kc x nr, held in L1),
-//   per A micro-panel (streamed from L2): the register kernel over the kc products.
+//   per A micro-panel (streamed from L2): the register kernel over the kc products (the tail
+//   kernel, where the kernel has one, for a group's last micro-panel of fewer than mr rows).
+// The packed A and the B buffers are kept by the calling thread between calls.
 // B and A are scaled before the kernel, so it runs across K blocks, and every output is the FP32
 // sum of its products in order of k in one task: the result does not depend on the blocking or
 // the thread count.
@@ -35,44 +38,57 @@ static_assert(kKc % kBlockK == 0 && kWidePanelN % kTileN == 0, "kc whole K block
 using PackB = void (*)(const std::uint8_t* codes, std::int64_t k_stride, float scale, float* bt,
                        std::int64_t nr, std::int64_t panel_stride);
 
-// An FP32 register kernel, its shape and, where its instructions have one, B's SIMD packing for
-// E4M3 and E5M2 (the table otherwise).
+// A's SIMD packing (fp8_gemm_cpu_pack_x86.h): `depth` (a multiple of 64, in one K block) codes of
+// rows [m0, m0 + rows) into an A micro-panel (zeros below `rows`), row r times scale[r].
+using PackA = void (*)(const std::uint8_t* codes, std::int64_t k_stride, std::int64_t rows,
+                       const float* scale, float* out, std::int64_t mr, std::int64_t depth);
+
+// An FP32 register kernel, its shape and, where its instructions have them, B's and A's SIMD
+// packing for E4M3 and E5M2 (the table otherwise).
 struct BlockedKernel {  // nr: a power of two, at most kTileN
   cpu_tile::Fp32Kernel run = nullptr;
   std::int64_t mr = 6, nr = 16;
   PackB pack_b_e4m3 = nullptr, pack_b_e5m2 = nullptr;
+  PackA pack_a_e4m3 = nullptr, pack_a_e5m2 = nullptr;
+  // Where there is one: the kernel for a micro-panel of fewer than mr rows (a group's last), which
+  // then costs its rows, not mr (experts of few tokens).
+  cpu_tile::Fp32TailKernel tail = nullptr;
 };
 
-// Packs A and B for one BlockedKernel: codes decoded by table (or B by SIMD) and scaled.
+// Packs A and B for one BlockedKernel: codes decoded by table (or by SIMD) and scaled.
 struct Fp32Packer {
   Table ta, tb;
   BlockedKernel kernel;
   PackB pack_b_simd;
+  PackA pack_a_simd;
 
   Fp32Packer(num::Fp8Format fa, num::Fp8Format fb, BlockedKernel k)
       : ta(decode_table(fa)),
         tb(decode_table(fb)),
         kernel(k),
-        pack_b_simd(fb == num::Fp8Format::kE5M2 ? k.pack_b_e5m2 : k.pack_b_e4m3) {}
+        pack_b_simd(fb == num::Fp8Format::kE5M2 ? k.pack_b_e5m2 : k.pack_b_e4m3),
+        pack_a_simd(fa == num::Fp8Format::kE5M2 ? k.pack_a_e5m2 : k.pack_a_e4m3) {}
 
   // The micro-panel of rows [m0, m0 + rows) (rows <= mr; zeros below) over K padded to k_pad:
-  // out[k x mr + r] = A[m0 + r][k] x its scale.
+  // out[k x mr + r] = A[m0 + r][k] x its scale; by SIMD where the kernel has it, 64 k at a time.
   void pack_a(const quant::QuantizedMatrix& a, std::int64_t m0, std::int64_t rows,
               std::int64_t k_pad, float* out) const {
     const std::int64_t mr = kernel.mr, K = a.cols;
-    for (std::int64_t r = 0; r < mr; ++r) {
-      if (r >= rows) {
-        for (std::int64_t k = 0; k < k_pad; ++k) out[k * mr + r] = 0.0f;
-        continue;
+    const std::uint8_t* codes = a.codes.data() + m0 * K;
+    for (std::int64_t k0 = 0; k0 < K; k0 += kBlockK) {
+      const std::int64_t k1 = std::min(K, k0 + kBlockK);
+      const std::int64_t simd = pack_a_simd == nullptr ? k0 : k0 + (k1 - k0) / 64 * 64;
+      float scale[16];  // mr <= 16 where there is a SIMD packing
+      for (std::int64_t r = 0; r < rows && r < 16; ++r) scale[r] = a.scale_at(m0 + r, k0);
+      if (simd > k0) pack_a_simd(codes + k0, K, rows, scale, out + k0 * mr, mr, simd - k0);
+      for (std::int64_t r = 0; r < mr; ++r) {
+        const float s = r < rows ? a.scale_at(m0 + r, k0) : 0.0f;
+        for (std::int64_t k = simd; k < k1; ++k)
+          out[k * mr + r] = r < rows ? ta[codes[r * K + k]] * s : 0.0f;
       }
-      const std::uint8_t* codes = a.codes.data() + (m0 + r) * K;
-      for (std::int64_t k0 = 0; k0 < K; k0 += kBlockK) {
-        const float s = a.scale_at(m0 + r, k0);
-        for (std::int64_t k = k0; k < std::min(K, k0 + kBlockK); ++k)
-          out[k * mr + r] = ta[codes[k]] * s;
-      }
-      for (std::int64_t k = K; k < k_pad; ++k) out[k * mr + r] = 0.0f;
     }
+    for (std::int64_t k = K; k < k_pad; ++k)
+      for (std::int64_t r = 0; r < mr; ++r) out[k * mr + r] = 0.0f;
   }
 
   // Rows [n0, n1) (at most kTileN, in one 128-row block) of B over the K block at k0, scaled, into
@@ -81,8 +97,7 @@ struct Fp32Packer {
               float* bt, std::int64_t panel_stride) const {
     const float s = b.scale_at(n0, k0);  // one 128 x 128 block: kTileN divides 128
     const std::int64_t K = b.cols, nr = kernel.nr;
-    if (pack_b_simd != nullptr && n1 - n0 == kTileN && k0 + kBlockK <= K &&
-        K * kTileN < (std::int64_t{1} << 31)) {  // a full block, 32-bit gather offsets
+    if (pack_b_simd != nullptr && n1 - n0 == kTileN && k0 + kBlockK <= K) {  // a full block
       pack_b_simd(b.codes.data() + n0 * K + k0, K, s, bt, nr, panel_stride);
       return;
     }
@@ -125,7 +140,14 @@ inline void gemm_groups_fp32(const quant::QuantizedMatrix& a, const std::vector<
   struct Buffers {
     Aligned<float> bp, acc;  // the B panel's micro-panels; kMc x panel_n accumulators
   };
-  std::vector<Buffers> buffers(static_cast<size_t>(workers));
+  // The buffers are kept between calls by the calling thread (its workers of this call use them,
+  // through these references: a thread_local named in the tasks would be the worker's own): the
+  // packed A (up to kPackedABytes) and the B panels fault their pages in once, not per call.
+  thread_local std::vector<Buffers> kept_buffers;
+  thread_local Aligned<float> kept_ap;
+  std::vector<Buffers>& buffers = kept_buffers;
+  Aligned<float>& ap = kept_ap;  // every element is written below
+  if (buffers.size() < static_cast<size_t>(workers)) buffers.resize(static_cast<size_t>(workers));
   for (std::int64_t c0 = 0; c0 < M; c0 += chunk) {
     const std::int64_t c1 = std::min(M, c0 + chunk);
     // A's micro-panels: each group's rows in the chunk from its first row, mr at a time.
@@ -142,7 +164,6 @@ inline void gemm_groups_fp32(const quant::QuantizedMatrix& a, const std::vector<
       for (std::int64_t m = r0; m < r1; m += mr) mp.push_back({m, std::min(mr, r1 - m)});
     }
     const std::int64_t panel_floats = k_pad * mr;
-    Aligned<float> ap;  // every element is written below
     ap.resize(static_cast<std::int64_t>(mp.size()) * panel_floats);
     parallel_for(static_cast<std::int64_t>(mp.size()), workers, [&](std::int64_t p) {
       const MicroPanel& m = mp[static_cast<size_t>(p)];
@@ -151,9 +172,11 @@ inline void gemm_groups_fp32(const quant::QuantizedMatrix& a, const std::vector<
     const std::int64_t panel_n =
         c1 - c0 >= kWideRows * static_cast<std::int64_t>(segments.size()) ? kWidePanelN : kTileN;
     const std::int64_t panels = (N + panel_n - 1) / panel_n;
-    // The tasks: slices of at least kMc rows where the groups have fewer panels than 8 a thread.
+    // The tasks: slices of at least kMc rows where the groups have fewer panels than 8 a thread
+    // (rounded up: 9 panels over 2 threads are 18 tasks, not 9 of which one thread runs 5).
     const std::int64_t busy = static_cast<std::int64_t>(segments.size()) * panels;
-    const std::int64_t slices = busy == 0 ? 1 : std::max<std::int64_t>(1, 8 * workers / busy);
+    const std::int64_t slices =
+        busy == 0 ? 1 : std::max<std::int64_t>(1, (8 * workers + busy - 1) / busy);
     std::vector<Task> tasks;
     for (const Segment& g : segments) {
       const std::int64_t per = (g.r1 - g.r0 + slices - 1) / slices;
@@ -168,13 +191,21 @@ inline void gemm_groups_fp32(const quant::QuantizedMatrix& a, const std::vector<
       buf.bp.resize(k_pad * panel_n);
       buf.acc.resize(kMc * panel_n);
       const std::int64_t cols = std::min(N, t.n0 + panel_n) - t.n0;
-      const std::int64_t b_panels = (cols + nr - 1) / nr, b_floats = k_pad * nr;
-      // B's K blocks [k0, k1) into the panel, by kTileN-wide parts (each in one scale block).
-      auto pack_b = [&](std::int64_t k0, std::int64_t k1) {
+      // One row block (an expert of few tokens, a GEMM of small M): B is used for one kc slice
+      // and gone, so only a K block of it is packed at a time, into the same kBlockK x panel_n
+      // floats (32 KB for 64 columns), which stay in L1 for the kernel; otherwise B's panel is
+      // packed a kc slice at a time before its first use and kept for the task's later rows.
+      const bool stream = t.r1 - t.r0 <= kMc;
+      const std::int64_t depth = stream ? kBlockK : kKc;
+      const std::int64_t b_panels = (cols + nr - 1) / nr,
+                         b_floats = (stream ? kBlockK : k_pad) * nr;
+      // B's K blocks [k0, k1) into the buffer from its k `base`, by kTileN-wide parts (each in one
+      // scale block).
+      auto pack_b = [&](std::int64_t k0, std::int64_t k1, std::int64_t base) {
         for (std::int64_t q = 0; q * kTileN < cols; ++q)
           for (std::int64_t k = k0; k < std::min(K, k1); k += kBlockK)
             f.pack_b(*t.b, t.n0 + q * kTileN, t.n0 + std::min(cols, (q + 1) * kTileN), k,
-                     buf.bp.data() + q * (kTileN / nr) * b_floats + k * nr, b_floats);
+                     buf.bp.data() + q * (kTileN / nr) * b_floats + (k - base) * nr, b_floats);
       };
       if (K == 0) std::fill(buf.bp.data(), buf.bp.data() + k_pad * panel_n, 0.0f);
       float* acc = buf.acc.data();
@@ -182,16 +213,19 @@ inline void gemm_groups_fp32(const quant::QuantizedMatrix& a, const std::vector<
         const std::int64_t rows = std::min(kMc, t.r1 - m0), a_panels = (rows + mr - 1) / mr;
         const float* a0 = ap.data() + (t.p0 + (m0 - t.r0) / mr) * panel_floats;
         std::fill(acc, acc + a_panels * mr * panel_n, 0.0f);
-        for (std::int64_t pc = 0; pc < k_pad; pc += kKc) {
-          const std::int64_t kc = std::min(kKc, k_pad - pc);
-          // B is packed a kc slice at a time just before its first use (hot in the caches), and
-          // kept for the task's later rows.
-          if (m0 == t.r0) pack_b(pc, pc + kc);
+        for (std::int64_t pc = 0; pc < k_pad; pc += depth) {
+          const std::int64_t kc = std::min(depth, k_pad - pc), base = stream ? pc : 0;
+          if (stream || m0 == t.r0) pack_b(pc, pc + kc, base);
           for (std::int64_t jp = 0; jp < b_panels; ++jp)
-            for (std::int64_t ip = 0; ip < a_panels; ++ip)
-              f.kernel.run(kc, a0 + ip * panel_floats + pc * mr,
-                           buf.bp.data() + jp * b_floats + pc * nr,
-                           acc + ip * mr * panel_n + jp * nr, panel_n);
+            for (std::int64_t ip = 0; ip < a_panels; ++ip) {
+              const float* ak = a0 + ip * panel_floats + pc * mr;
+              const float* bk = buf.bp.data() + jp * b_floats + (pc - base) * nr;
+              float* ck = acc + ip * mr * panel_n + jp * nr;
+              if (const std::int64_t left = rows - ip * mr; left < mr && f.kernel.tail != nullptr)
+                f.kernel.tail(kc, left, ak, bk, ck, panel_n);
+              else
+                f.kernel.run(kc, ak, bk, ck, panel_n);
+            }
         }
         for (std::int64_t r = 0; r < rows; ++r)
           std::copy(acc + r * panel_n, acc + r * panel_n + cols, d + (m0 + r) * N + t.n0);

@@ -38,21 +38,26 @@ struct Group {
 };
 
 // A buffer of n T, not value-initialized, 64-byte aligned (the kernels' B and accumulator rows are
-// whole cache lines).
+// whole cache lines). resize keeps the memory where it has room (a buffer kept between calls
+// faults its pages in once).
 template <class T>
 struct Aligned {
   struct Free {
     void operator()(T* p) const { std::free(p); }
   };
   std::unique_ptr<T[], Free> p;
-  std::int64_t size = 0;
+  std::int64_t size = 0, capacity = 0;
 
   void resize(std::int64_t n) {
-    if (n == size) return;
+    size = n;
+    if (n <= capacity) return;
     const size_t bytes = (static_cast<size_t>(n) * sizeof(T) + 63) / 64 * 64;
     p.reset(static_cast<T*>(std::aligned_alloc(64, std::max<size_t>(bytes, 64))));
-    if (!p) throw std::bad_alloc();
-    size = n;
+    if (!p) {
+      size = capacity = 0;
+      throw std::bad_alloc();
+    }
+    capacity = n;
   }
   T* data() const { return p.get(); }
 };

@@ -25,6 +25,15 @@ using Fp32Kernel = void (*)(std::int64_t kc, const float* a, const float* b, flo
 void kernel_avx512f(std::int64_t kc, const float* a, const float* b, float* c, std::int64_t ldc);
 constexpr int kAvx512Rows = 12, kAvx512Cols = 32;
 
+/// An FP32 register kernel's first `rows` (1 .. mr) rows alone, the other rows of c untouched, each
+/// output the same chain as the whole kernel's: for a micro-panel that holds fewer than mr rows.
+using Fp32TailKernel = void (*)(std::int64_t kc, std::int64_t rows, const float* a, const float* b,
+                                float* c, std::int64_t ldc);
+
+/// kernel_avx512f's tail (fp8_gemm_avx512.cpp; AVX-512F only).
+void kernel_avx512f_tail(std::int64_t kc, std::int64_t rows, const float* a, const float* b,
+                         float* c, std::int64_t ldc);
+
 /// The AVX512_BF16 kernel (fp8_gemm_avx512bf16.cpp; call it only where the CPU has AVX512_BF16):
 /// on unscaled BF16 codes, 6 x 32 outputs, acc[r][j] += row_scale[r] x block_scale x
 /// sum_k a16[r][k] b[k][j], with a16's rows kBlockK apart and b16 in VDPBF16PS's pairs,

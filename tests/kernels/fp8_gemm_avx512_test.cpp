@@ -3,7 +3,8 @@
 // fp8_gemm_avx512bf16.inc (AVX512_BF16) compiled here without -mavx512* run SIMDe's portable code
 // for the same source, checked against FP64 sums, and the BF16 kernel drives the whole GEMM on
 // ragged shapes; where the CPU has the extension, the native builds (the ones fp8_gemm_cpu
-// dispatches to) are checked the same way.
+// dispatches to) are checked the same way. Also B's x86 SIMD packing (fp8_gemm_cpu_pack_x86.h,
+// AVX-512F and AVX2, where the CPU has them) against the table path's product, bit for bit.
 #include <simde/x86/avx512.h>
 
 #include <gtest/gtest.h>
@@ -17,6 +18,7 @@
 
 #include "core/random.h"
 #include "kernels/gemm/fp8_gemm.h"
+#include "kernels/gemm/fp8_gemm_cpu_pack_x86.h"
 #include "kernels/gemm/fp8_gemm_cpu_tile.h"
 #include "kernels/numerics/fp8.h"
 #include "kernels/quant/fine_grained.h"
@@ -94,10 +96,33 @@ void check_split_is_exact(Fp32Kernel kernel, bool fused) {
   }
 }
 
+// The tail kernel on `rows` (1 .. 12) rows gives the whole kernel's bits on those rows (the same
+// chains of FMAs) and leaves the rows below untouched.
+void check_tail(Fp32Kernel kernel, Fp32TailKernel tail) {
+  constexpr std::int64_t kK = 300;
+  const auto a = random_normal_matrix(kK, kAvx512Rows, 13);
+  const auto b_data = random_normal_matrix(kK, kAvx512Cols, 14);
+  std::vector<float> b_store(static_cast<size_t>(kK * kAvx512Cols + 16));
+  float* b = b_store.data();
+  while (reinterpret_cast<std::uintptr_t>(b) % 64 != 0) ++b;
+  std::copy(b_data.begin(), b_data.end(), b);
+  const auto c0 = random_normal_matrix(kAvx512Rows, kAvx512Cols, 15);
+  std::vector<float> whole = c0;
+  kernel(kK, a.data(), b, whole.data(), kAvx512Cols);
+  for (std::int64_t rows = 1; rows <= kAvx512Rows; ++rows) {
+    std::vector<float> part = c0;
+    tail(kK, rows, a.data(), b, part.data(), kAvx512Cols);
+    for (size_t i = 0; i < part.size(); ++i)
+      ASSERT_EQ(part[i], static_cast<std::int64_t>(i) < rows * kAvx512Cols ? whole[i] : c0[i])
+          << rows << " rows, output " << i;
+  }
+}
+
 TEST(Fp8GemmAvx512, KernelThroughSimdePortableMeetsFp64) {
   for (std::int64_t kc : {1, 128, 300})
     for (std::int64_t col : {0, 48}) check_kernel(fp8_kernel_avx512f_simde, kc, col);
   check_split_is_exact(fp8_kernel_avx512f_simde, false);
+  check_tail(fp8_kernel_avx512f_simde, fp8_kernel_avx512f_tail_simde);
 }
 
 TEST(Fp8GemmAvx512, NativeKernelMeetsFp64WhereTheCpuHasAvx512f) {
@@ -106,6 +131,7 @@ TEST(Fp8GemmAvx512, NativeKernelMeetsFp64WhereTheCpuHasAvx512f) {
   for (std::int64_t kc : {1, 128, 300})
     for (std::int64_t col : {0, 48}) check_kernel(kernel_avx512f, kc, col);
   check_split_is_exact(kernel_avx512f, true);
+  check_tail(kernel_avx512f, kernel_avx512f_tail);
 #else
   GTEST_SKIP() << "not an x86-64 CPU";
 #endif
@@ -213,6 +239,121 @@ INSTANTIATE_TEST_SUITE_P(Ragged, Fp8GemmBf16Driver,
                          ::testing::Values(std::make_tuple(1, 1, 1), std::make_tuple(7, 65, 129),
                                            std::make_tuple(193, 130, 300),
                                            std::make_tuple(64, 200, 256)));
+
+#if defined(__x86_64__)
+// One 128-deep block of a 64-row panel of B (codes at k 128 .. 255 of rows 384 codes long, every
+// code of the format drawn, NaN and infinities included) packed by `pack` into micro-panels nr
+// wide; each output must be the table path's float product decode_fp8(code) x scale, bit for bit
+// (any NaN for a NaN).
+using PackB = void (*)(const std::uint8_t*, std::int64_t, float, float*, std::int64_t,
+                       std::int64_t);
+
+void check_pack_b(PackB pack, num::Fp8Format format, std::int64_t nr, float scale) {
+  constexpr std::int64_t kK = 384, kK0 = 128;
+  std::vector<std::uint8_t> codes(static_cast<size_t>(kTileN * kK));
+  std::uint64_t state = 99;
+  for (auto& c : codes) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    c = static_cast<std::uint8_t>(state >> 56);
+  }
+  const std::int64_t stride = kBlockK * nr + 16;  // 64-byte multiple, not a power of two
+  std::vector<float> store(static_cast<size_t>(kTileN / nr * stride + 16));
+  float* bt = store.data();
+  while (reinterpret_cast<std::uintptr_t>(bt) % 64 != 0) ++bt;
+  pack(codes.data() + kK0, kK, scale, bt, nr, stride);
+  for (std::int64_t j = 0; j < kTileN; ++j)
+    for (std::int64_t k = 0; k < kBlockK; ++k) {
+      const std::uint8_t c = codes[static_cast<size_t>(j * kK + kK0 + k)];
+      const float want = num::decode_fp8(c, format) * scale;
+      const float got = bt[(j / nr) * stride + k * nr + j % nr];
+      if (std::isnan(want)) {
+        ASSERT_TRUE(std::isnan(got)) << "code " << int(c) << ", scale " << scale;
+        continue;
+      }
+      std::uint32_t gb, wb;
+      std::memcpy(&gb, &got, 4);
+      std::memcpy(&wb, &want, 4);
+      ASSERT_EQ(gb, wb) << "code " << int(c) << " at row " << j << ", k " << k << ", scale "
+                        << scale << ": " << got << " for " << want;
+    }
+}
+
+using PackA = void (*)(const std::uint8_t*, std::int64_t, std::int64_t, const float*, float*,
+                       std::int64_t, std::int64_t);
+
+// 128 codes (k 128 .. 255 of rows 384 codes long, every code drawn) of each of `rows` rows packed
+// by `pack` into an A micro-panel of mr rows: out[k x mr + r] must be decode_fp8(code) x scale[r],
+// bit for bit (any NaN for a NaN), zero for r >= rows, and nothing written past the panel.
+void check_pack_a(PackA pack, num::Fp8Format format, std::int64_t mr, std::int64_t rows) {
+  constexpr std::int64_t kK = 384, kK0 = 128, kDepth = 128;
+  std::vector<std::uint8_t> codes(static_cast<size_t>(rows * kK));
+  std::uint64_t state = 7;
+  for (auto& c : codes) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    c = static_cast<std::uint8_t>(state >> 56);
+  }
+  // Ordinary, subnormal, 0 and too large to fuse with 2^(127 - bias) (the two-multiply path).
+  const float kScales[] = {0.37f, 1e-40f, 0.0f,  0x1p20f, 3.0f, 0.01f, 7.5f, 1e-3f,
+                           0.5f,  2.0f,   1.25f, 0.1f,    4.0f, 8.0f,  0.2f, 0.3f};
+  const float* scale = rows > 3 ? kScales : kScales + 4;  // few rows: all fuse
+  std::vector<float> out(static_cast<size_t>(kDepth * mr + 16), -7.0f);
+  pack(codes.data() + kK0, kK, rows, scale, out.data(), mr, kDepth);
+  for (std::int64_t k = 0; k < kDepth; ++k)
+    for (std::int64_t r = 0; r < mr; ++r) {
+      const float got = out[static_cast<size_t>(k * mr + r)];
+      if (r >= rows) {
+        ASSERT_EQ(got, 0.0f) << "row " << r << " of " << rows;
+        continue;
+      }
+      const std::uint8_t c = codes[static_cast<size_t>(r * kK + kK0 + k)];
+      const float want = num::decode_fp8(c, format) * scale[r];
+      if (std::isnan(want)) {
+        ASSERT_TRUE(std::isnan(got)) << "code " << int(c);
+        continue;
+      }
+      std::uint32_t gb, wb;
+      std::memcpy(&gb, &got, 4);
+      std::memcpy(&wb, &want, 4);
+      ASSERT_EQ(gb, wb) << "code " << int(c) << " row " << r << ", k " << k << ", scale "
+                        << scale[r];
+    }
+  for (size_t i = static_cast<size_t>(kDepth * mr); i < out.size(); ++i)
+    ASSERT_EQ(out[i], -7.0f) << "written past the panel";
+}
+
+// Scales: ordinary, subnormal, 0, and so large that 2^(127 - bias) x scale overflows (E4M3 at
+// 2^10, both formats at 2^20), which takes the two-multiply path.
+constexpr float kPackScales[] = {0.37f, 1e-40f, 0.0f, 0x1p10f, 0x1p20f};
+
+TEST(Fp8GemmPack, Avx512MatchesTheTableBitForBit) {
+  if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "this CPU has no AVX-512F";
+  using namespace cobench::gemm::cpu_pack;
+  for (std::int64_t nr : {16, 32})
+    for (float s : kPackScales) {
+      check_pack_b(pack_b_avx512<false>, num::Fp8Format::kE4M3, nr, s);
+      check_pack_b(pack_b_avx512<true>, num::Fp8Format::kE5M2, nr, s);
+    }
+  for (std::int64_t rows : {1, 3, 7, 12}) {
+    check_pack_a(pack_a_avx512<false>, num::Fp8Format::kE4M3, 12, rows);
+    check_pack_a(pack_a_avx512<true>, num::Fp8Format::kE5M2, 12, rows);
+  }
+}
+
+TEST(Fp8GemmPack, Avx2MatchesTheTableBitForBit) {
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+    GTEST_SKIP() << "this CPU has no AVX2+FMA";
+  using namespace cobench::gemm::cpu_pack;
+  for (std::int64_t nr : {8, 16})
+    for (float s : kPackScales) {
+      check_pack_b(pack_b_avx2<false>, num::Fp8Format::kE4M3, nr, s);
+      check_pack_b(pack_b_avx2<true>, num::Fp8Format::kE5M2, nr, s);
+    }
+  for (std::int64_t rows : {1, 2, 6}) {
+    check_pack_a(pack_a_avx2<false>, num::Fp8Format::kE4M3, 6, rows);
+    check_pack_a(pack_a_avx2<true>, num::Fp8Format::kE5M2, 6, rows);
+  }
+}
+#endif
 
 TEST(Fp8GemmAvx512, DispatchNamesTheKernelThisCpuRuns) {
 #if defined(__x86_64__)
