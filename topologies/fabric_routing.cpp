@@ -377,10 +377,6 @@ Route route_flow(const FabricGraph& g, std::int32_t src, std::int32_t dst, std::
   return b.r;
 }
 
-}  // namespace cobench::topo
-
-namespace cobench::topo {
-
 std::int32_t adaptive_paths(const FabricGraph& g, std::int32_t src, std::int32_t dst,
                             const RoutingOptions& options,
                             std::array<std::int32_t, kMaxAdaptivePaths>& out) {
