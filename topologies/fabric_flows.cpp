@@ -634,8 +634,8 @@ PhaseResult simulate_phase(const FabricGraph& g, std::span<const Flow> flows,
   // the line's total is the report's flow count.
   FluidOptions in_flows = fluid;
   if (split && fluid.progress)
-    in_flows.progress = [&fluid, n = static_cast<std::int64_t>(flows.size()),
-                         parts = set.size()](std::int64_t done, std::int64_t) {
+    in_flows.progress = [&fluid, n = static_cast<std::int64_t>(flows.size()), parts = set.size()](
+                            std::int64_t done, std::int64_t) {
       fluid.progress(done * n / std::max<std::int64_t>(parts, 1), n);
     };
   const FluidRun run = run_fluid(capacity, set, in_flows);
