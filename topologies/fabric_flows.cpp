@@ -684,6 +684,7 @@ CollectiveResult simulate_collective(const FabricGraph& g, const Collective& c,
   result.busbw_bytes_per_s = result.algbw_bytes_per_s * bus_factor(c.kind, c.ranks);
   result.ecmp_collision_fraction =
       spine_flows > 0 ? static_cast<double>(collided) / static_cast<double>(spine_flows) : 0.0;
+  result.spine_flows = spine_flows;
 
   // Per link: the links' own bytes, and each bundle's spread over its links by capacity.
   const auto links = static_cast<size_t>(g.links());

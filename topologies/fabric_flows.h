@@ -171,6 +171,9 @@ struct CollectiveResult {
   /// spines, the flows that share a link with another because their hashes collided.
   double ecmp_collision_fraction = 0;
   double spine_imbalance = 0;  ///< the phases' largest (PhaseResult::spine_imbalance)
+  /// Flows (over the repeats) that picked one spine or a dragonfly's global link: 0 when no
+  /// flow had a choice (NVLink only, one leaf), and the two figures above mean nothing.
+  std::int64_t spine_flows = 0;
 };
 
 inline constexpr size_t kHottestLinks = 10;

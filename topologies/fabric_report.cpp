@@ -268,8 +268,9 @@ Report fabric_report(const ClusterSpec& c, const FabricRequest& r) {
                        "busbw lost to the failure(s)", healthy.busbw_bytes_per_s, healthy.time_s,
                        res.time_s, 100 * (1 - res.busbw_bytes_per_s / healthy.busbw_bytes_per_s));
     }
-    // A Slim Fly's choices (common neighbours) vary pair by pair: no even spread to count.
-    if (p != RoutingPolicy::kAdaptive && g.kind() != FabricKind::kSlimFly) {
+    // A Slim Fly's choices (common neighbours) vary pair by pair: no even spread to count; and
+    // where no flow had a choice (NVLink only, one leaf) there is nothing to count either.
+    if (p != RoutingPolicy::kAdaptive && g.kind() != FabricKind::kSlimFly && res.spine_flows > 0) {
       const std::string tier = g.kind() == FabricKind::kFatTree3
                                    ? "leaf-aggregation or aggregation-core link"
                                : g.direct() ? "global link (of those joining its two groups)"

@@ -265,6 +265,9 @@ TEST(Cli, FabricRunsADragonflyAndASlimFly) {
   EXPECT_EQ(df["fabric.switches"], 32);
   EXPECT_NEAR(df["routing.static.time_s"], 63 * (16777216 / 20e9 * 1e6 + 2.8 + 1.35), 1e-6);
   EXPECT_NEAR(df["routing.ecmp.time_s"], df["routing.static.time_s"], 1e-6);  // one copy a pair
+  // One global link a pair of groups: no flow had a choice, so no collision rows.
+  EXPECT_EQ(df.count("routing.ecmp.ecmp_collision_fraction"), 0u);
+  EXPECT_EQ(df.count("routing.ecmp.spine_imbalance"), 0u);
   // tests/data/fabric/slim-fly-radix12-200.yaml: q = 5, 50 routers. An all-to-all among the 200
   // GPUs cannot beat each NIC's 40 GB/s: 175 x 1 GiB/200 to other nodes.
   std::map<std::string, double> sf = values("slim-fly-radix12-200.yaml", "--traffic all_to_all");
