@@ -149,6 +149,11 @@ Metric metric_from_json(const Reader& r, const json& j, const std::string& path,
     const json& pj = r.object(j["peak"], p, {"name", "value"}, {"fraction"});
     m.peak = Peak{r.string(pj["name"], p + ".name"), r.number(pj["value"], p + ".value")};
     if (m.peak->value <= 0) r.fail(p + ".value", "a peak must be positive");
+    // The fraction of peak is drawn and printed: 1e-300 B/s made it inf.
+    if (!m.values.empty() && !std::isfinite(summarize(m.values).median / m.peak->value))
+      r.fail(p + ".value", fmt::format("{:g} makes the fraction median / peak beyond the range "
+                                       "of a double",
+                                       m.peak->value));
     if (pj.contains("fraction") && !m.values.empty()) {
       r.close_to(r.number(pj["fraction"], p + ".fraction"),
                  summarize(m.values).median / m.peak->value, p + ".fraction");
@@ -163,6 +168,9 @@ Record record_from_json(const Reader& r, const json& j, const std::string& path)
   Record rec;
   rec.suite = r.string(j["suite"], path + ".suite");
   rec.benchmark = r.string(j["benchmark"], path + ".benchmark");
+  // The two name the record in compare, history and the dashboard: an empty one names nothing.
+  if (rec.suite.empty()) r.fail(path + ".suite", "expected a name, got ''");
+  if (rec.benchmark.empty()) r.fail(path + ".benchmark", "expected a name, got ''");
   rec.backend = static_cast<Backend>(
       index_of(kBackends, r.one_of(j["backend"], path + ".backend", kBackends)));
   const json& params = j["parameters"];
@@ -203,8 +211,22 @@ bool is_utc_time(std::string_view t) {
   for (size_t i = 0; i < kShape.size(); ++i)
     if (kShape[i] == 'd' ? !digit(t[i]) : t[i] != kShape[i]) return false;
   const std::string_view rest = t.substr(kShape.size(), t.size() - kShape.size() - 1);
-  if (rest.empty()) return true;
-  return rest.size() >= 2 && rest[0] == '.' && std::all_of(rest.begin() + 1, rest.end(), digit);
+  if (!rest.empty() &&
+      (rest.size() < 2 || rest[0] != '.' || !std::all_of(rest.begin() + 1, rest.end(), digit)))
+    return false;
+  // A date of the calendar: month 13, 30 February or hour 25 sort and print as times but are
+  // none (the dashboard could not place them); second 60 is a leap second.
+  auto num = [&t](size_t at, size_t n) {
+    int v = 0;
+    for (size_t i = at; i < at + n; ++i) v = v * 10 + (t[i] - '0');
+    return v;
+  };
+  const int year = num(0, 4), month = num(5, 2), day = num(8, 2);
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (year < 1 || month < 1 || month > 12 || day < 1) return false;
+  if (day > kDays[month - 1] + (month == 2 && leap ? 1 : 0)) return false;
+  return num(11, 2) < 24 && num(14, 2) < 60 && num(17, 2) <= 60;
 }
 
 RunHeader header_from_json(const Reader& r, const json& j) {
@@ -218,7 +240,9 @@ RunHeader header_from_json(const Reader& r, const json& j) {
   h.git_commit = r.string(j["git_commit"], p + ".git_commit");
   h.utc_time = r.string(j["utc_time"], p + ".utc_time");
   if (!is_utc_time(h.utc_time))
-    r.fail(p + ".utc_time", fmt::format("'{}' is not an ISO 8601 UTC time", h.utc_time));
+    r.fail(p + ".utc_time", fmt::format("'{}' is not an ISO 8601 UTC time of the calendar "
+                                        "(YYYY-MM-DDTHH:MM:SS[.fraction]Z, year from 0001)",
+                                        h.utc_time));
   h.host = r.string(j["host"], p + ".host");
   const json& cmd = j["command_line"];
   if (!cmd.is_array()) r.fail(p + ".command_line", "expected an array of strings");

@@ -14,6 +14,7 @@ load_records() is load() with the records kept as results_fast's typed structs (
 from __future__ import annotations
 
 import argparse
+import calendar
 import contextlib
 import gc
 import json
@@ -365,6 +366,10 @@ def _check_statistics(doc: dict, source: str) -> None:
                             f"{source}: {path}.{key}: stored {m[key]} "
                             f"disagrees with {computed} computed from the values")
             peak = m.get("peak", {})
+            if peak and not math.isfinite(expected["median"] / peak["value"]):
+                raise ResultsError(
+                    f"{source}: {path}.peak.value: {peak['value']} makes the fraction median / "
+                    "peak beyond the range of a double")
             if "fraction" in peak:
                 computed = expected["median"] / peak["value"]
                 if not _close(peak["fraction"], computed):
@@ -391,10 +396,22 @@ def _check_unique_keys(keys: list[tuple[str, str, str]], source: str) -> None:
         seen[key] = i
 
 
+def _is_calendar_time(text: str) -> bool:
+    """A date and time of the calendar (the C++ reader's is_utc_time): month 13, 30 February or
+    hour 25 match the pattern but are none; second 60 is a leap second."""
+    year, month, day = int(text[0:4]), int(text[5:7]), int(text[8:10])
+    if year < 1 or not 1 <= month <= 12 or day < 1:
+        return False
+    if day > calendar.monthrange(year, month)[1]:
+        return False
+    return int(text[11:13]) < 24 and int(text[14:16]) < 60 and int(text[17:19]) <= 60
+
+
 def _check_header_time(doc: dict, source: str) -> None:
-    if not _UTC_TIME.fullmatch(doc["run"]["utc_time"]):
-        raise ResultsError(f"{source}: $.run.utc_time: '{doc['run']['utc_time']}' is not an "
-                           "ISO 8601 UTC time")
+    text = doc["run"]["utc_time"]
+    if not _UTC_TIME.fullmatch(text) or not _is_calendar_time(text):
+        raise ResultsError(f"{source}: $.run.utc_time: '{text}' is not an ISO 8601 UTC time of "
+                           "the calendar (YYYY-MM-DDTHH:MM:SS[.fraction]Z, year from 0001)")
 
 
 def _header_valid(header: dict) -> bool:

@@ -38,7 +38,7 @@ import itertools
 import math
 import operator
 import re
-from typing import Any, Callable, Literal, Union
+from typing import Annotated, Any, Callable, Literal, Union
 
 import msgspec
 import numpy as np
@@ -88,12 +88,17 @@ class _Verification(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     reference_error: Union[_Number, _Opt] = _UNSET
 
 
+# A record's suite and benchmark identify it (compare, history, the dashboard): never empty.
+_Name = Annotated[str, msgspec.Meta(min_length=1)]
+
+
 def _file_type(free):
     """The document's type, its free-form parts typed `free`."""
 
     options = {"forbid_unknown_fields": True, "omit_defaults": True}
     record = msgspec.defstruct("_Record", [
-        ("suite", str), ("benchmark", str), ("backend", Literal["cpu", "cuda", "mpi", "nccl"]),
+        ("suite", _Name), ("benchmark", _Name),
+        ("backend", Literal["cpu", "cuda", "mpi", "nccl"]),
         ("parameters", dict[str, Union[int, float, str, bool]]),
         ("metrics", dict[str, _Metric]), ("verification", _Verification),
         ("extra", Union[dict[str, free], _Opt], _UNSET)], **options)
@@ -289,7 +294,12 @@ def statistics_agree(metrics: _Metrics) -> bool:
             if not _close(stored[key][idx], value, magnitude)[checked].all():
                 return False
         frac = fraction[idx]
-        ok = _close(frac, computed["median"] / peak_value[idx], np.zeros(len(idx)))
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            quotient = computed["median"] / peak_value[idx]
+        # A peak whose fraction leaves a double's range: the checked path says which.
+        if not np.isfinite(quotient[~np.isnan(peak_value[idx])]).all():
+            return False
+        ok = _close(frac, quotient, np.zeros(len(idx)))
         if not ok[~np.isnan(frac)].all():
             return False
     return True

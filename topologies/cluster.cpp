@@ -59,7 +59,13 @@ FabricSpec load_fabric(const config::Node& node) {
   auto m = node.map({"topology", "planes", "switch_radix", "switch_price_usd", "link_price_usd"});
   FabricSpec f;
   f.kind = fabric_kind(m.required("topology"));
-  if (auto p = m.optional("planes")) f.planes = p->as_int_in(1, kMaxPlanes);
+  if (auto p = m.optional("planes")) {
+    f.planes = p->as_int_in(1, kMaxPlanes);
+    // Only a multi-plane fat tree has planes: on another fabric the key changed nothing.
+    if (f.planes != 1 && f.kind != FabricKind::kMultiPlaneFatTree)
+      p->fail(fmt::format("{} planes: only an mpft fabric has planes (this one is {})", f.planes,
+                          to_string(f.kind)));
+  }
   if (f.kind == FabricKind::kNone) return f;
   auto radix = m.required("switch_radix");
   f.switch_radix = radix.as_int_in(4, kMaxSwitchRadix);

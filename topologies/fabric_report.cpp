@@ -177,6 +177,10 @@ Report fabric_report(const ClusterSpec& c, const FabricRequest& r) {
   const std::int32_t gpus = r.gpus > 0 ? r.gpus : g.gpus();
   if (gpus > g.gpus())
     throw Error(fmt::format("--gpus {} exceeds the cluster's {} GPUs", gpus, g.gpus()));
+  // --gpus 1 was refused as "groups of 1 ranks ... do not tile 1 GPUs", naming --group.
+  if (gpus < 2)
+    throw Error(fmt::format("--gpus {}: traffic needs 2 or more GPUs (0: all {} of the cluster)",
+                            gpus, g.gpus()));
   const bool matrix = !r.traffic_file.empty();
   if (!r.measured.empty() && (r.ep || matrix))
     throw Error("measured results compare with a collective only, not EP or a traffic file");

@@ -33,6 +33,20 @@ std::vector<Field> fields_of(std::string_view line) {
   return fields;
 }
 
+// A field as a message shows it: bytes outside printable ASCII as \xNN (a NUL, ESC or byte order
+// mark printed raw cut or hid the message), at most 64 bytes of it.
+std::string shown(std::string_view text) {
+  constexpr size_t kMost = 64;
+  std::string out;
+  for (size_t i = 0; i < text.size() && i < kMost; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    out +=
+        c > 0x20 && c < 0x7f ? std::string(1, static_cast<char>(c)) : fmt::format("\\x{:02x}", c);
+  }
+  if (text.size() > kMost) out += fmt::format("... ({} bytes)", text.size());
+  return out;
+}
+
 }  // namespace
 
 std::vector<Flow> parse_traffic(std::string_view text, const std::string& name, std::int32_t gpus) {
@@ -40,6 +54,8 @@ std::vector<Flow> parse_traffic(std::string_view text, const std::string& name, 
     throw Error(fmt::format("{}: a traffic matrix needs 2 or more GPUs; got {}", name, gpus));
   std::vector<Flow> flows;
   size_t line_no = 0, pos = 0;
+  // A UTF-8 byte order mark opens the file, as the YAML and JSON readers allow.
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") pos = 3;
   while (pos <= text.size()) {
     const size_t end = std::min(text.find('\n', pos), text.size());
     std::string_view line = text.substr(pos, end - pos);
@@ -55,6 +71,14 @@ std::vector<Flow> parse_traffic(std::string_view text, const std::string& name, 
     auto where = [&](const Field& field) {
       return fmt::format("{}:{}:{}", name, line_no, field.column);
     };
+    // Old Mac line ends (CR alone) made one line of the file: "got 6 field(s)".
+    if (const size_t cr = line.find('\r');
+        cr != std::string_view::npos &&
+        line.find_first_not_of(" \t\r", cr) != std::string_view::npos)
+      throw Error(fmt::format(
+          "{}:{}:{}: a carriage return (CR) inside the line: expected lines ending in LF or "
+          "CRLF",
+          name, line_no, cr + 1));
     if (f.size() != 3)
       throw Error(
           fmt::format("{}: expected 'SRC DST BYTES', got {} field(s)", where(f[0]), f.size()));
@@ -66,7 +90,7 @@ std::vector<Flow> parse_traffic(std::string_view text, const std::string& name, 
       const auto [p, ec] = std::from_chars(field.text.data(), last, v);
       if (ec != std::errc() || p != last)
         throw Error(fmt::format("{}: {} '{}': expected a whole GPU id", where(field),
-                                k == 0 ? "SRC" : "DST", field.text));
+                                k == 0 ? "SRC" : "DST", shown(field.text)));
       if (v < 0 || v >= gpus)
         throw Error(
             fmt::format("{}: {} GPU {} is out of range: the simulation holds GPUs 0 to "
@@ -90,17 +114,18 @@ std::vector<Flow> parse_traffic(std::string_view text, const std::string& name, 
         bytes = parse_bytes(size.text).value;
       } catch (const Error& e) {
         throw Error(fmt::format("{}: BYTES '{}': expected a number of bytes or a size (64MiB): {}",
-                                where(size), size.text, e.what()));
+                                where(size), shown(size.text),
+                                shown(size.text) == size.text ? e.what() : "not a size"));
       }
     }
     if (!std::isfinite(bytes) || !(bytes > 0))
-      throw Error(
-          fmt::format("{}: BYTES '{}': expected a positive, finite size", where(size), size.text));
+      throw Error(fmt::format("{}: BYTES '{}': expected a positive, finite size", where(size),
+                              shown(size.text)));
     // A plain number is held to the range a size with a unit has (units.h): 1e308 bytes summed
     // to inf, 1e-320 printed "4.941e-324 GB/s".
     if (!is_model_quantity(bytes))
       throw Error(fmt::format("{}: BYTES '{}': expected a size from {:g} to {:g} B", where(size),
-                              size.text, kMinQuantity, kMaxQuantity));
+                              shown(size.text), kMinQuantity, kMaxQuantity));
     flows.push_back({gpu[0], gpu[1], bytes});
     if (static_cast<std::int64_t>(flows.size()) > kMaxPhaseFlows)
       throw Error(

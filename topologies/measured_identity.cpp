@@ -133,7 +133,12 @@ std::vector<std::string> measured_files(const std::vector<std::string>& paths) {
         if (e.path().extension() == ".json") files.push_back(e.path().string());
       if (ec) throw Error(fmt::format("{}: cannot list: {}", path, ec.message()));
       std::sort(files.begin(), files.end());
-      if (files.empty()) throw Error(fmt::format("{}: no results files (*.json) in it", path));
+      // Not recursive: a file in a subdirectory was in it, to the user, and "none" puzzled.
+      if (files.empty())
+        throw Error(fmt::format(
+            "{}: no results files (*.json) in it (its subdirectories are not searched: give "
+            "each as --measured)",
+            path));
       all.insert(all.end(), files.begin(), files.end());
     } else if (std::filesystem::exists(path, ec)) {
       all.push_back(path);

@@ -144,9 +144,12 @@ std::vector<Series> build_series(const std::vector<HistoryRun>& runs, const Hist
                                  o.benchmark_regex, e.what()));
   }
   if (!o.metric.empty() && !runs.empty()) check_metric_exists(runs, o.metric);
-  // One series per (machine, suite, benchmark, backend, metric); a valid results file holds a
-  // (suite, benchmark, backend) once, so each run adds at most one point to a series.
-  using Key = std::tuple<std::string, std::string, std::string, results::Backend, std::string>;
+  // One series per (machine, suite, benchmark, backend, metric, unit); a valid results file
+  // holds a (suite, benchmark, backend) once, so each run adds at most one point to a series. A
+  // metric whose unit changed between runs is two series: 740 (in 1) after 0.00074 s is no
+  // change point.
+  using Key =
+      std::tuple<std::string, std::string, std::string, results::Backend, std::string, std::string>;
   std::map<Key, Series> by_key;
   for (const auto& run : runs) {
     const std::string key_of_machine = machine_identity(run.results.run.sysinfo).key;
@@ -157,7 +160,7 @@ std::vector<Series> build_series(const std::vector<HistoryRun>& runs, const Hist
       if (!std::regex_search(rec.benchmark, filter)) continue;
       const results::Metric* m = select_metric(rec, o.metric);
       if (!m || m->values.empty()) continue;
-      const Key key{machine, rec.suite, rec.benchmark, rec.backend, m->name};
+      const Key key{machine, rec.suite, rec.benchmark, rec.backend, m->name, m->unit};
       if (seen[key]) continue;
       seen[key] = true;
       Series& s = by_key[key];

@@ -126,11 +126,29 @@ int main(int argc, char** argv) {
         check_writable_directory(dir.empty() ? "." : dir,
                                  fmt::format("--plan-traffic '{}'", plan_traffic));
       }
-      if (!plan_traffic.empty() && std::filesystem::exists(plan_traffic))
-        throw Error(
-            fmt::format("--plan-traffic '{}' exists: a traffic file is never "
-                        "overwritten; choose another name",
-                        plan_traffic));
+      if (!plan_traffic.empty()) {
+        // Without tokens the plan has no pair: the file would hold no flow, which `cobench
+        // fabric --traffic` refuses.
+        if (config.tokens_per_rank == 0)
+          throw Error(
+              "--plan-traffic: --tokens 0 plans no traffic: the file would hold no flow "
+              "(cobench fabric refuses such a file); give --tokens 1 or more");
+        // The name itself, a link included (a dangling one was refused only after the plan):
+        // a directory, an existing file or a name the system refuses is said before the plan.
+        std::error_code ec;
+        const std::filesystem::file_status st = std::filesystem::symlink_status(plan_traffic, ec);
+        if (ec && ec != std::errc::no_such_file_or_directory)
+          throw Error(fmt::format("--plan-traffic '{}': {}", plan_traffic, ec.message()));
+        if (st.type() == std::filesystem::file_type::directory)
+          throw Error(fmt::format(
+              "--plan-traffic '{}' is a directory: expected the name of a new file", plan_traffic));
+        if (st.type() != std::filesystem::file_type::not_found &&
+            st.type() != std::filesystem::file_type::none)
+          throw Error(
+              fmt::format("--plan-traffic '{}' exists: a traffic file is never "
+                          "overwritten; choose another name",
+                          plan_traffic));
+      }
       // The plan scores every expert for every token of every rank (below 1,024 experts a
       // token's fixed cost dominates): 2048 ranks x 4096 tokens x 2048 experts, 1.7e10 scores,
       // took 21 s on a 2-vCPU development VM, about 1.2 ns a score. A plan of more than 2^38
@@ -181,6 +199,11 @@ int main(int argc, char** argv) {
             plan_ranks, plan_traffic_impl, plan_traffic_phase, plan_ranks, layout.num_nodes,
             per_node, config.tokens_per_rank, config.num_experts, config.top_k, config.seed,
             plan_traffic);
+        if (pairs.empty())
+          throw Error(fmt::format(
+              "--plan-traffic '{}': the plan has no pair of ranks that exchange bytes; no file "
+              "written (cobench fabric refuses a traffic file without flows)",
+              plan_traffic));
         write_file_atomic_no_overwrite(plan_traffic, coll::ep::traffic_file_text(pairs, header));
         fmt::print("  wrote {} pairs of the {} {} to {}\n", pairs.size(), plan_traffic_impl,
                    plan_traffic_phase, plan_traffic);

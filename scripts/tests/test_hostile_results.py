@@ -140,6 +140,19 @@ CASES = {
                                       False),
     "utc_time with HTML": (_text('"2026-11-29T05:30:00Z"', '"2026-11-29T05:30:00<b>x</b>Z"'),
                            False),
+    # Round 3: a time of the calendar (month 13 and 30 February matched the pattern), and a peak
+    # whose fraction leaves a double's range (1e-300 B/s: inf drawn, a numpy overflow warning).
+    "utc_time in month 13": (_text('"2026-11-29T05:30:00Z"', '"2026-13-45T25:61:61Z"'), False),
+    "utc_time on 30 February": (_text('"2026-11-29T05:30:00Z"', '"2026-02-30T05:30:00Z"'), False),
+    "utc_time in year 0": (_text('"2026-11-29T05:30:00Z"', '"0000-01-01T00:00:00Z"'), False),
+    "utc_time on 29 February of a leap year": (
+        _text('"2026-11-29T05:30:00Z"', '"2028-02-29T05:30:00Z"'), True),
+    "utc_time in a leap second": (_text('"2026-11-29T05:30:00Z"', '"2026-12-31T23:59:60Z"'),
+                                  True),
+    "peak too small for its fraction": (
+        _text('"value": 6.0, "fraction": 0.5', '"value": 1e-310'), False),
+    "empty benchmark name": (_with(lambda d: d["records"][0].update(benchmark="")), False),
+    "empty suite": (_with(lambda d: d["records"][0].update(suite="")), False),
     "library_versions a list": (_text('"library_versions": {}', '"library_versions": ["fmt"]'),
                                 False),
     "mean beyond a double": (_with(lambda d: (_time(d).update(

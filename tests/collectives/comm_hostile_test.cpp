@@ -295,4 +295,34 @@ TEST(HostileRoutingFile, ALineOverMoreNodesThanMaxNodesIsRefused) {
   EXPECT_NO_THROW(cobench::coll::ep::routing_from_text(three_nodes, "r.txt", c, 16, &node_of_rank));
 }
 
+// Round 3: --plan-traffic with --tokens 0 wrote a file of no flows that `cobench fabric` refuses;
+// a dangling link as the name was refused only after the plan ran; a directory was "exists".
+TEST(HostileCommCli, APlanTrafficFileIsRefusedBeforeThePlanWhenItCannotBeWritten) {
+  const std::filesystem::path dir = cobench::test::fresh_dir("cobench_hostile_plan_traffic");
+  const std::string ep = std::string(COBENCH_EP) + " --plan-ranks 16 --plan-traffic ";
+  CommandResult r = cobench::test::run_command(ep + (dir / "z.traffic").string() + " --tokens 0");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("cobench_ep: --plan-traffic: --tokens 0 plans no traffic: the file would "
+                       "hold no flow (cobench fabric refuses such a file); give --tokens 1 or "
+                       "more"),
+            std::string::npos)
+      << r.out;
+  EXPECT_FALSE(std::filesystem::exists(dir / "z.traffic"));
+  std::filesystem::create_symlink("/nonexistent/t", dir / "l.traffic");
+  r = cobench::test::run_command(ep + (dir / "l.traffic").string());
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_EQ(r.out.find("EP plan"), std::string::npos) << r.out;  // refused before the plan
+  EXPECT_NE(r.out.find("l.traffic' exists: a traffic file is never overwritten"), std::string::npos)
+      << r.out;
+  r = cobench::test::run_command(ep + dir.string());
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("' is a directory: expected the name of a new file"), std::string::npos)
+      << r.out;
+  r = cobench::test::run_command(ep + (dir / std::string(300, 'x')).string());
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("': File name too long"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("filesystem error"), std::string::npos) << r.out;
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace

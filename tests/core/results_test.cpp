@@ -103,7 +103,9 @@ TEST(Results, ValidationNamesTheJsonPath) {
   EXPECT_NE(error_of(bad).find("unsupported schema 'cobench.results/0'"), std::string::npos);
   bad = j;
   bad["run"]["utc_time"] = "yesterday";
-  EXPECT_EQ(error_of(bad), "r.json: $.run.utc_time: 'yesterday' is not an ISO 8601 UTC time");
+  EXPECT_EQ(error_of(bad),
+            "r.json: $.run.utc_time: 'yesterday' is not an ISO 8601 UTC time of the calendar "
+            "(YYYY-MM-DDTHH:MM:SS[.fraction]Z, year from 0001)");
   bad = j;
   bad["records"][0]["verification"]["status"] = "ok";
   EXPECT_NE(error_of(bad).find("$.records[0].verification.status: 'ok' is not one of"),

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <string>
 #include <vector>
@@ -15,9 +17,11 @@
 #include "core/results.h"
 #include "topologies/cluster.h"
 #include "topologies/fabric_graph.h"
+#include "topologies/fabric_report.h"
 #include "topologies/fabric_traffic.h"
 #include "topologies/hf_config.h"
 #include "topologies/measured.h"
+#include "topologies/measured_identity.h"
 #include "topologies/model_arch.h"
 #include "topologies/perf_model.h"
 
@@ -630,6 +634,82 @@ TEST(HostileCluster, AScaleUpDomainSplitsNodesEvenlyOrSpansWholeNodes) {
         load_cluster(config::parse_yaml(replace(kCluster, "domain_gpus: 8", domain), "c.yaml"));
     EXPECT_EQ(c.scale_up.domain_gpus, std::stoi(std::string(domain).substr(13)));
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Round 3 (issue 16).
+
+// planes: 4 on a dragonfly or an ft2 was read and changed nothing; one plane is every fabric's.
+TEST(HostileCluster, PlanesOnAFabricWithoutPlanesAreRefused) {
+  EXPECT_EQ(cluster_error(replace(kCluster, "topology: ft2,", "topology: ft2, planes: 4,")),
+            "c.yaml:15:35: key 'cluster.fabric.planes': 4 planes: only an mpft fabric has planes "
+            "(this one is ft2)");
+  EXPECT_EQ(cluster_error(replace(kCluster, "topology: ft2, switch_radix: 64",
+                                  "topology: dragonfly, planes: 2, switch_radix: 64")),
+            "c.yaml:15:41: key 'cluster.fabric.planes': 2 planes: only an mpft fabric has planes "
+            "(this one is dragonfly)");
+  const ClusterSpec one = load_cluster(config::parse_yaml(
+      replace(kCluster, "topology: ft2,", "topology: ft2, planes: 1,"), "c.yaml"));
+  EXPECT_EQ(one.fabric.planes, 1);
+}
+
+// A byte order mark opened a traffic file: "SRC '0': expected a whole GPU id" with the mark
+// unseen; a NUL cut the message short; a 100,000-digit field filled the terminal; CR-only line
+// ends made one line of "6 field(s)".
+TEST(HostileTraffic, AByteOrderMarkOpensAFileAndOtherBytesAreShownEscaped) {
+  const std::vector<Flow> flows = parse_traffic(
+      "\xEF\xBB\xBF"
+      "0 1 5\n2 3 7\n",
+      "t.traffic", 4);
+  ASSERT_EQ(flows.size(), 2u);
+  EXPECT_EQ(flows[0].src_gpu, 0);
+  EXPECT_EQ(flows[0].dst_gpu, 1);
+  EXPECT_DOUBLE_EQ(flows[1].bytes, 7);
+  const std::vector<std::pair<std::string, std::string>> corpus = {
+      {"0 1 5\n\xEF\xBB\xBF"
+       "1 2 5\n",
+       "t.traffic:2:1: SRC '\\xef\\xbb\\xbf1': expected a whole GPU id"},
+      {std::string("0 1 5\n\x1b[31m1 2 5\n"),
+       "t.traffic:2:1: SRC '\\x1b[31m1': expected a whole GPU id"},
+      {std::string("0 1 5\n1 2 5\0x\n", 14),
+       "t.traffic:2:5: BYTES '5\\x00x': expected a number of bytes or a size (64MiB): not a "
+       "size"},
+      {"0 1 " + std::string(100, '1') + "\n",
+       "t.traffic:1:5: BYTES '" + std::string(64, '1') +
+           "... (100 bytes)': expected a size from 1e-30 to 1e+30 B"},
+      {"0 1 5\r1 2 5\r",
+       "t.traffic:1:6: a carriage return (CR) inside the line: expected lines ending in LF or "
+       "CRLF"},
+  };
+  for (const auto& [text, error] : corpus) {
+    SCOPED_TRACE(text);
+    EXPECT_EQ(error_of([&] { parse_traffic(text, "t.traffic", 4); }), error);
+  }
+  // CRLF line ends stay lines.
+  EXPECT_EQ(parse_traffic("0 1 5\r\n2 3 5\r\n", "t.traffic", 4).size(), 2u);
+}
+
+// --gpus 1 was refused as "groups of 1 ranks at stride 1 do not tile 1 GPUs", naming --group.
+TEST(HostileFabric, OneGpuIsRefusedNamingGpus) {
+  const ClusterSpec c = load_cluster(config::parse_yaml(kCluster, "c.yaml"));
+  FabricRequest r;
+  r.gpus = 1;
+  EXPECT_EQ(error_of([&] { fabric_report(c, r); }),
+            "--gpus 1: traffic needs 2 or more GPUs (0: all 32 of the cluster)");
+}
+
+// A directory whose results are in a subdirectory was "no results files (*.json) in it".
+TEST(HostileMeasured, ADirectoryWithResultsOnlyInASubdirectorySaysItIsNotSearched) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / "cobench_hostile_measured_nested";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "inner");
+  std::ofstream(dir / "inner" / "a.json") << "{}";
+  EXPECT_EQ(error_of([&] { measured_files({dir.string()}); }),
+            dir.string() +
+                ": no results files (*.json) in it (its subdirectories are not searched: give "
+                "each as --measured)");
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

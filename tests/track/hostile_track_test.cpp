@@ -193,4 +193,52 @@ TEST(HostileTrack, CompareMarkdownEscapesHtmlAndLinksFromNames) {
   fs::remove_all(dir);
 }
 
+// Round 3: a metric whose unit changed between runs was one history series (0.00074 s, then
+// 740 in '1'), where a change point would be found; each unit is its own series.
+TEST(HostileTrack, AMetricWhoseUnitChangedIsTwoHistorySeries) {
+  const fs::path dir = fresh_dir("cobench_hostile_unit_change");
+  Results a, b;
+  a.run = fixture_header("2026-11-01T00:00:00Z", "aaa");
+  b.run = fixture_header("2026-11-02T00:00:00Z", "bbb");
+  a.records.push_back(fixture_record("gemm", "BM_X", "time", "s", {7.4e-4, 7.4e-4, 7.4e-4}));
+  b.records.push_back(fixture_record("gemm", "BM_X", "time", "1", {740, 740, 740}));
+  const std::string fa = write_run(dir / "a.json", a), fb = write_run(dir / "b.json", b);
+  const CommandResult r = run("history " + fa + " " + fb + " --format json", true);
+  ASSERT_EQ(r.status, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["series"].size(), 2u) << r.out;
+  for (const auto& s : j["series"]) {
+    EXPECT_EQ(s["points"].size(), 1u) << s.dump();
+    EXPECT_EQ(s["points"][0]["median"].get<double>(), s["unit"] == "s" ? 7.4e-4 : 740.0);
+  }
+  fs::remove_all(dir);
+}
+
+// Round 3: month 13 and 30 February matched the shape of a time and passed every reader.
+TEST(HostileTrack, AUtcTimeOffTheCalendarIsRefused) {
+  const fs::path dir = fresh_dir("cobench_hostile_calendar");
+  for (const char* t : {"2026-13-45T25:61:61Z", "2026-02-30T00:00:00Z", "0000-01-01T00:00:00Z",
+                        "2026-11-29T24:00:00Z"}) {
+    SCOPED_TRACE(t);
+    Results r;
+    r.run = fixture_header(t, "aaa");
+    r.records.push_back(fixture_record("gemm", "BM_X", "time", "s", {1, 1, 1}));
+    const fs::path f =
+        dir / (std::string(t).substr(0, 10) + std::string(t).substr(11, 2) + ".json");
+    const std::string path = write_run(f, r);
+    const CommandResult v = run("results validate " + path);
+    EXPECT_EQ(v.status, 1) << v.out;
+    EXPECT_NE(v.out.find(path + ": $.run.utc_time: '" + t +
+                         "' is not an ISO 8601 UTC time of the calendar "
+                         "(YYYY-MM-DDTHH:MM:SS[.fraction]Z, year from 0001)"),
+              std::string::npos)
+        << v.out;
+  }
+  Results leap;
+  leap.run = fixture_header("2028-02-29T23:59:60Z", "aaa");
+  leap.records.push_back(fixture_record("gemm", "BM_X", "time", "s", {1, 1, 1}));
+  EXPECT_EQ(run("results validate " + write_run(dir / "leap.json", leap)).status, 0);
+  fs::remove_all(dir);
+}
+
 }  // namespace
