@@ -58,7 +58,7 @@ void accumulate_portable(const float* p, std::int64_t rows, const float* v, std:
 }
 
 void scores_rows_portable(const float* q, std::int64_t rows, std::int64_t dq, const float* k,
-                          std::int64_t ldk, std::int64_t n, float* s) {
+                          std::int64_t ldk, std::int64_t n, float* s, PrefetchRange) {
   for (std::int64_t t = 0; t < n; ++t)
     for (std::int64_t r = 0; r < rows; ++r) {
       float dot = 0;
@@ -118,6 +118,7 @@ void Partial::reset(std::int64_t r, std::int64_t d) {
   alpha.resize(static_cast<size_t>(r));
   o.assign(static_cast<size_t>(r * d), 0.0f);
   s.resize(static_cast<size_t>(r * kChunk));
+  ones.assign(static_cast<size_t>(r), 1.0f);
 }
 
 void attend_chunk(const TileKernels& k, const float* q, std::int64_t dq, const float* kt,
@@ -128,12 +129,37 @@ void attend_chunk(const TileKernels& k, const float* q, std::int64_t dq, const f
   k.accumulate(p.s.data(), p.rows, v, ldv, n, p.dv, p.alpha.data(), p.o.data(), next);
 }
 
-void attend_chunk_rows(const TileKernels& kern, const float* q, std::int64_t dq, const float* k,
-                       std::int64_t ldk, const float* v, std::int64_t ldv, std::int64_t n,
-                       float scale, Partial& p) {
-  kern.scores_rows(q, p.rows, dq, k, ldk, n, p.s.data());
+namespace {
+
+// Piece i of `pieces` of a prefetch range (whole lines).
+PrefetchRange piece_of(PrefetchRange r, std::int64_t i, std::int64_t pieces) {
+  if (r.data == nullptr) return {};
+  const std::int64_t lines = (r.bytes + 63) / 64, first = i * lines / pieces;
+  return {r.data + 64 * first, 64 * ((i + 1) * lines / pieces - first)};
+}
+
+}  // namespace
+
+void attend_chunk_bf16_rows(const TileKernels& kern, const float* q, std::int64_t d,
+                            const std::uint8_t* k, const std::uint8_t* v, std::int64_t n,
+                            float scale, Partial& p, float* scratch, PrefetchRange next_k,
+                            PrefetchRange next_v) {
+  const std::int64_t pieces = (n + kBf16Piece - 1) / kBf16Piece;
+  for (std::int64_t i = 0; i < pieces; ++i) {
+    const std::int64_t t0 = i * kBf16Piece, m = std::min(kBf16Piece, n - t0);
+    kern.bf16_to_float(k + t0 * d * 2, m * d, scratch);
+    kern.scores_rows(q, p.rows, d, scratch, d, m, p.s.data() + t0, piece_of(next_k, i, pieces));
+  }
   kern.softmax(p.s.data(), p.rows, n, scale, p.m.data(), p.l.data(), p.alpha.data());
-  kern.accumulate(p.s.data(), p.rows, v, ldv, n, p.dv, p.alpha.data(), p.o.data(), {});
+  // P V piece by piece: o is rescaled by alpha once, then by exactly 1; each output's running sum
+  // is stored and reloaded between pieces, which rounds nothing.
+  for (std::int64_t i = 0; i < pieces; ++i) {
+    const std::int64_t t0 = i * kBf16Piece, m = std::min(kBf16Piece, n - t0);
+    kern.bf16_to_float(v + t0 * d * 2, m * d, scratch);
+    kern.accumulate(p.s.data() + t0, p.rows, scratch, d, m, p.dv,
+                    i == 0 ? p.alpha.data() : p.ones.data(), p.o.data(),
+                    piece_of(next_v, i, pieces));
+  }
 }
 
 void finish(const Partial& p, float* out, float* lse) {

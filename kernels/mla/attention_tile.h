@@ -38,9 +38,9 @@ struct TileKernels {
                      std::int64_t n, std::int64_t dv, const float* alpha, float* o,
                      PrefetchRange next);
   /// s[r * 64 + t] = sum_d q[r * dq + d] k[t * ldk + d] for r < rows, t < n: K row-major, for
-  /// few rows (GQA, MHA); dq is a multiple of 8.
+  /// few rows (GQA, MHA); dq is a multiple of 8. Prefetches `next` (AVX-512; others: no).
   void (*scores_rows)(const float* q, std::int64_t rows, std::int64_t dq, const float* k,
-                      std::int64_t ldk, std::int64_t n, float* s);
+                      std::int64_t ldk, std::int64_t n, float* s, PrefetchRange next);
   /// dst[i] = the BF16 value stored at src + 2 i (any alignment), i < n.
   void (*bf16_to_float)(const std::uint8_t* src, std::int64_t n, float* dst);
   /// kt[d * 64 + t] = rows[t * ldr + d] for t < 64, d < dq: one chunk's K transposed for scores;
@@ -69,6 +69,9 @@ void accumulate_avx512_native(const float* p, std::int64_t rows, const float* v,
 void softmax_avx512_native(float* s, std::int64_t rows, std::int64_t n, float scale, float* m,
                            float* l, float* alpha);
 void transpose_avx512_native(const float* rows, std::int64_t ldr, std::int64_t dq, float* kt);
+void scores_rows_avx512_native(const float* q, std::int64_t rows, std::int64_t dq, const float* k,
+                               std::int64_t ldk, std::int64_t n, float* s, PrefetchRange next);
+void bf16_to_float_avx512_native(const std::uint8_t* src, std::int64_t n, float* dst);
 #endif
 
 /// kAuto resolved to best_cpu_isa(); throws cobench::Error for an ISA this CPU lacks.
@@ -79,6 +82,7 @@ TileKernels tile_kernels(CpuIsa resolved);
 struct Partial {
   std::int64_t rows = 0, dv = 0;
   std::vector<float> m, l, alpha, o, s;
+  std::vector<float> ones;  ///< rows x 1.0f: the rescale of a chunk's later pieces
   void reset(std::int64_t rows, std::int64_t dv);
 };
 
@@ -88,10 +92,19 @@ void attend_chunk(const TileKernels& k, const float* q, std::int64_t dq, const f
                   const float* v, std::int64_t ldv, std::int64_t n, float scale, Partial& p,
                   PrefetchRange next = {});
 
-/// The same with K row-major: k [n, ldk].
-void attend_chunk_rows(const TileKernels& kern, const float* q, std::int64_t dq, const float* k,
-                       std::int64_t ldk, const float* v, std::int64_t ldv, std::int64_t n,
-                       float scale, Partial& p);
+/// Tokens a BF16 chunk is converted at a time by attend_chunk_bf16_rows: 16 rows of a 128-dim
+/// head are 8 KiB of floats, which stay in L1 (a whole chunk's 32 KiB of keys and 32 KiB of
+/// values would not: storing them was the GQA kernel's bottleneck).
+inline constexpr std::int64_t kBf16Piece = 16;
+
+/// One chunk of n <= 64 tokens whose keys and values are BF16 rows, K and V row-major [n, d]
+/// (GQA, MHA), converted kBf16Piece tokens at a time into `scratch` (kBf16Piece x d floats);
+/// q [rows, d], and P V over all d. `next_k` is prefetched while the scores are computed,
+/// `next_v` while P V is. The result is that of one call of each kernel over the whole chunk.
+void attend_chunk_bf16_rows(const TileKernels& kern, const float* q, std::int64_t d,
+                            const std::uint8_t* k, const std::uint8_t* v, std::int64_t n,
+                            float scale, Partial& p, float* scratch, PrefetchRange next_k = {},
+                            PrefetchRange next_v = {});
 
 /// out [rows, dv] = o / l, lse [rows] = m + log l.
 void finish(const Partial& p, float* out, float* lse);

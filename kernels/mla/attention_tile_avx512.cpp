@@ -39,5 +39,14 @@ void transpose_avx512_native(const float* rows, std::int64_t ldr, std::int64_t d
   avx512::transpose(rows, ldr, dq, kt);
 }
 
+void scores_rows_avx512_native(const float* q, std::int64_t rows, std::int64_t dq, const float* k,
+                               std::int64_t ldk, std::int64_t n, float* s, PrefetchRange next) {
+  avx512::scores_krows(q, rows, dq, k, ldk, n, s, next);
+}
+
+void bf16_to_float_avx512_native(const std::uint8_t* src, std::int64_t n, float* dst) {
+  avx512::bf16_to_float(src, n, dst);
+}
+
 }  // namespace cobench::mla::detail
 #endif

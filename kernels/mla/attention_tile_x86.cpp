@@ -133,7 +133,8 @@ COBENCH_AVX2 void scores_rows_avx2_block(const float* q, std::int64_t dq, const 
 }
 
 COBENCH_AVX2 void scores_rows_avx2(const float* q, std::int64_t rows, std::int64_t dq,
-                                   const float* k, std::int64_t ldk, std::int64_t n, float* s) {
+                                   const float* k, std::int64_t ldk, std::int64_t n, float* s,
+                                   PrefetchRange) {
   // Blocks of 4 rows: 2 x 4 accumulators, two K vectors and a q vector fit in 16 registers.
   std::int64_t r0 = 0;
   for (; r0 + 4 <= rows; r0 += 4)
@@ -277,10 +278,24 @@ TileKernels tile_kernels_avx2() {
           bf16_to_float_avx2, transpose_portable, e4m3_to_float_avx2};
 }
 
-// The row-major scores (GQA, MHA) and the BF16 conversion stay AVX2 (AVX-512F CPUs have AVX2).
+namespace {
+
+// The native row-major scores want dq a multiple of 16; others take the AVX2 kernel.
+void scores_rows_avx512(const float* q, std::int64_t rows, std::int64_t dq, const float* k,
+                        std::int64_t ldk, std::int64_t n, float* s, PrefetchRange next) {
+  if (dq % 16 == 0)
+    scores_rows_avx512_native(q, rows, dq, k, ldk, n, s, next);
+  else
+    scores_rows_avx2(q, rows, dq, k, ldk, n, s, next);
+}
+
+}  // namespace
+
+// The FP8 conversion stays AVX2 (AVX-512F CPUs have AVX2).
 TileKernels tile_kernels_avx512() {
-  return {scores_avx512_native, softmax_avx512_native,   accumulate_avx512_native, scores_rows_avx2,
-          bf16_to_float_avx2,   transpose_avx512_native, e4m3_to_float_avx2};
+  return {scores_avx512_native, softmax_avx512_native,       accumulate_avx512_native,
+          scores_rows_avx512,   bf16_to_float_avx512_native, transpose_avx512_native,
+          e4m3_to_float_avx2};
 }
 
 }  // namespace cobench::mla::detail

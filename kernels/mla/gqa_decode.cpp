@@ -154,19 +154,26 @@ void gqa_decode_cpu(const GqaCache& c, const float* q, float scale, float* out, 
   std::vector<float> part_lse(static_cast<size_t>(slots * s.q_heads));
   parallel_for(static_cast<std::int64_t>(tasks.size()), threads, [&](std::int64_t i) {
     thread_local detail::Partial part;
-    thread_local std::vector<float> k, v;
-    k.resize(static_cast<size_t>(kChunk * d));
-    v.resize(static_cast<size_t>(kChunk * d));
+    thread_local std::vector<float> scratch;
+    scratch.resize(static_cast<size_t>(detail::kBf16Piece * d));
     const Task& t = tasks[static_cast<size_t>(i)];
     const std::int64_t len = p.lengths[static_cast<size_t>(t.seq)];
     part.reset(g, d);
     for (std::int64_t pg = t.first_page; pg < t.first_page + t.pages; ++pg) {
       const std::int64_t n = std::min(kChunk, len - pg * kChunk);
-      // One KV head's keys, then values, for the page's tokens: contiguous rows.
-      kernels.bf16_to_float(row_of(c, t.seq, pg * kChunk, t.kv_head, 0), n * d, k.data());
-      kernels.bf16_to_float(row_of(c, t.seq, pg * kChunk, t.kv_head, 1), n * d, v.data());
-      detail::attend_chunk_rows(kernels, q + (t.seq * s.q_heads + t.kv_head * g) * d, d, k.data(),
-                                d, v.data(), d, n, scale, part);
+      // One KV head's keys, then values, for the page's tokens: contiguous rows. The next page's
+      // are fetched meanwhile (a hint: only the AVX-512 kernels prefetch).
+      detail::PrefetchRange next_k, next_v;
+      const std::int64_t ahead = pg + 1;
+      if (ahead < t.first_page + t.pages) {
+        const std::int64_t next = std::min(kChunk, len - ahead * kChunk);
+        next_k = {row_of(c, t.seq, ahead * kChunk, t.kv_head, 0), next * d * 2};
+        next_v = {row_of(c, t.seq, ahead * kChunk, t.kv_head, 1), next * d * 2};
+      }
+      detail::attend_chunk_bf16_rows(kernels, q + (t.seq * s.q_heads + t.kv_head * g) * d, d,
+                                     row_of(c, t.seq, pg * kChunk, t.kv_head, 0),
+                                     row_of(c, t.seq, pg * kChunk, t.kv_head, 1), n, scale, part,
+                                     scratch.data(), next_k, next_v);
     }
     const std::int64_t row0 = t.kv_head * g;
     if (t.slot < 0)

@@ -51,7 +51,8 @@ void gqa_decode_ref_seq(const GqaCache& c, std::int64_t seq, const double* q, do
                         double* out, double* lse);
 
 /// Flash-decoding on the CPU: (sequence, KV head, KV split) tasks; each reads its KV head's pages
-/// once for the query heads of its group.
+/// once for the query heads of its group, converting 16 tokens at a time (detail::
+/// attend_chunk_bf16_rows) and prefetching its next page meanwhile.
 void gqa_decode_cpu(const GqaCache& c, const float* q, float scale, float* out, float* lse,
                     const CpuDecodeOptions& options = {});
 

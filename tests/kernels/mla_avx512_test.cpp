@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
@@ -208,6 +209,72 @@ TEST(MlaAvx512Emulated, ScoresMeetFp64OnRaggedShapes) {
 #endif
         if (HasFatalFailure()) return;
       }
+}
+
+// The row-major scores (GQA, MHA: K [n, ldk]) on rows 1..31 (blocks of 4 and single rows), dq
+// multiples of 16 (the kernel's contract), every token count up to a chunk: within the FP32
+// summation bound of FP64 (lane_sums16 adds in a tree, so no order is bit-exact), nothing written
+// past n or past the last row, and a prefetch range changes no value. K's rows past n are not
+// allocated: ASan would catch a read there.
+TEST(MlaAvx512Emulated, RowMajorScoresMeetFp64OnRaggedShapes) {
+  std::uint64_t seed = 500;
+  for (std::int64_t rows : kRowCounts)
+    for (std::int64_t dq : {16, 48, 128, 576})
+      for (std::int64_t n : kTokenCounts) {
+        std::mt19937_64 rng(seed++);
+        const std::int64_t ldk = dq + 16;
+        const std::vector<float> q = uniform(rows * dq, rng), k = uniform(n * ldk, rng);
+        std::vector<float> s(static_cast<size_t>((rows + 1) * kChunk),
+                             std::numeric_limits<float>::quiet_NaN());
+        avx512::scores_krows(q.data(), rows, dq, k.data(), ldk, n, s.data(), {});
+        std::vector<float> again(s.size(), std::numeric_limits<float>::quiet_NaN());
+        avx512::scores_krows(q.data(), rows, dq, k.data(), ldk, n, again.data(),
+                             {reinterpret_cast<const std::uint8_t*>(k.data()),
+                              static_cast<std::int64_t>(k.size() * sizeof(float))});
+        for (std::int64_t r = 0; r <= rows; ++r)
+          for (std::int64_t t = 0; t < kChunk; ++t) {
+            const size_t i = static_cast<size_t>(r * kChunk + t);
+            if (r == rows || t >= n) {
+              ASSERT_TRUE(std::isnan(s[i]) && std::isnan(again[i]))
+                  << "wrote outside the tile at row " << r << ", column " << t << " (rows " << rows
+                  << ", n " << n << ")";
+              continue;
+            }
+            ASSERT_EQ(s[i], again[i]) << "a prefetch changed a score";
+            double exact = 0, magnitude = 0;
+            for (std::int64_t d = 0; d < dq; ++d) {
+              const double p = static_cast<double>(q[static_cast<size_t>(r * dq + d)]) *
+                               k[static_cast<size_t>(t * ldk + d)];
+              exact += p;
+              magnitude += std::fabs(p);
+            }
+            ASSERT_LE(std::fabs(s[i] - exact), sum_bound(dq) * magnitude)
+                << "rows " << rows << ", dq " << dq << ", n " << n << ", row " << r << ", token "
+                << t;
+          }
+      }
+}
+
+// BF16 to FP32 sixteen at a time and in the tail: every element equals the portable conversion,
+// bit for bit (the BF16 bits become the float's high half), NaN and infinity payloads included.
+TEST(MlaAvx512Emulated, Bf16ConversionIsExact) {
+  const TileKernels portable = tile_kernels(CpuIsa::kPortable);
+  std::mt19937_64 rng(77);
+  for (std::int64_t n : {1, 15, 16, 17, 33, 100, 2048}) {
+    std::vector<std::uint8_t> src(static_cast<size_t>(2 * n));
+    for (auto& b : src) b = static_cast<std::uint8_t>(rng());
+    src[0] = 0x80, src[1] = 0x7F;  // +inf, then a NaN payload where there is room
+    if (n > 1) src[2] = 0xC1, src[3] = 0x7F;
+    std::vector<float> got(static_cast<size_t>(n) + 1, 5.0f), want(got.size(), 5.0f);
+    avx512::bf16_to_float(src.data(), n, got.data());
+    portable.bf16_to_float(src.data(), n, want.data());
+    for (size_t i = 0; i < got.size(); ++i) {
+      std::uint32_t a, b;
+      std::memcpy(&a, &got[i], 4);
+      std::memcpy(&b, &want[i], 4);
+      ASSERT_EQ(a, b) << "n " << n << ", element " << i;
+    }
+  }
 }
 
 TEST(MlaAvx512Emulated, AccumulateMeetsFp64OnRaggedShapes) {
