@@ -64,7 +64,8 @@ void grouped_fp8_gemm_ref(const quant::QuantizedMatrix& a,
                           const std::vector<quant::QuantizedMatrix>& b,
                           const std::vector<std::int64_t>& counts, double* d);
 /// Every (expert, N panel) is one task for the thread pool (an expert's tokens split further where
-/// there are few panels); `which` as for fp8_gemm_cpu.
+/// there are few panels; an expert of at most 192 tokens takes a run of consecutive panels, and
+/// prefetches the next one's codes, where there are many); `which` as for fp8_gemm_cpu.
 void grouped_fp8_gemm_cpu(const quant::QuantizedMatrix& a,
                           const std::vector<quant::QuantizedMatrix>& b,
                           const std::vector<std::int64_t>& counts, float* d, int threads = 0,

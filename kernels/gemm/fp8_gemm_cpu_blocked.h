@@ -6,7 +6,9 @@
 //      scaled per row and K block, K padded with zeros to whole K blocks;
 //   B  one task's N panel (64 or 256 columns) packed for all of K into micro-panels nr wide,
 //      decoded and scaled per 128 x 128 block (a task of at most mc rows packs one K block at a
-//      time into one L1-sized buffer instead: it uses each slice of B once);
+//      time into one L1-sized buffer instead: it uses each slice of B once; such a task runs
+//      several consecutive panels and prefetches the next one's codes into L2 a few lines before
+//      each kernel call, fp8_gemm_cpu_prefetch.h);
 //   then per mc rows of the task: per kc deep slice of K, per B micro-panel (kc x nr, held in L1),
 //   per A micro-panel (streamed from L2): the register kernel over the kc products (the tail
 //   kernel, where the kernel has one, for a group's last micro-panel of fewer than mr rows).
@@ -22,6 +24,7 @@
 
 #include "core/parallel_for.h"
 #include "kernels/gemm/fp8_gemm_cpu_pack.h"
+#include "kernels/gemm/fp8_gemm_cpu_prefetch.h"
 #include "kernels/gemm/fp8_gemm_cpu_tile.h"
 
 namespace cobench::gemm::cpu_detail {
@@ -31,7 +34,12 @@ namespace cobench::gemm::cpu_detail {
 // (mc / mr of them, mr x kc) stream through it from L2. A task's N panel is kWidePanelN columns
 // where the groups have at least kWideRows rows on average (A's mc x kc block, read from memory
 // once per panel, then serves 8 B micro-panels, not 2), kTileN otherwise (more, smaller tasks).
-constexpr std::int64_t kMc = 192, kKc = 256, kWidePanelN = 256, kWideRows = 4 * kMc;
+// A task of at most mc rows takes up to kStreamRun consecutive panels (fewer where the threads
+// would have fewer than 16 tasks each), so that it prefetches the next panel's codes where they are
+// at most kAheadBytes (K <= 4096 for 64 columns, an eighth of a 2 MB L2; a panel of K 16384, 1 MB
+// of codes, would evict the current one's).
+constexpr std::int64_t kMc = 192, kKc = 256, kWidePanelN = 256, kWideRows = 4 * kMc,
+                       kStreamRun = 16, kAheadBytes = std::int64_t{256} << 10;
 static_assert(kKc % kBlockK == 0 && kWidePanelN % kTileN == 0, "kc whole K blocks, whole tiles");
 
 // B's SIMD packing (fp8_gemm_cpu_pack_x86.h): one full K block of a kTileN-wide panel.
@@ -132,7 +140,7 @@ inline void gemm_groups_fp32(const quant::QuantizedMatrix& a, const std::vector<
   const std::int64_t chunk = std::max(kMc, kPackedABytes / (k_pad * 4) / kMc * kMc);
   struct Task {
     const quant::QuantizedMatrix* b;
-    std::int64_t r0, r1, p0, n0;  // rows [r0, r1), from A's micro-panel p0; columns from n0
+    std::int64_t r0, r1, p0, n0, n1;  // rows [r0, r1), from A's micro-panel p0; columns [n0, n1)
   };
   struct MicroPanel {
     std::int64_t m0, rows;
@@ -177,20 +185,23 @@ inline void gemm_groups_fp32(const quant::QuantizedMatrix& a, const std::vector<
     const std::int64_t busy = static_cast<std::int64_t>(segments.size()) * panels;
     const std::int64_t slices =
         busy == 0 ? 1 : std::max<std::int64_t>(1, (8 * workers + busy - 1) / busy);
+    // A slice of at most kMc rows (its B streamed through L1) takes `run` consecutive panels, so
+    // that the next panel's codes are prefetched while one computes; 16 tasks a thread at least.
+    const std::int64_t run = std::clamp<std::int64_t>(busy / (16 * workers), 1, kStreamRun);
     std::vector<Task> tasks;
     for (const Segment& g : segments) {
       const std::int64_t per = (g.r1 - g.r0 + slices - 1) / slices;
       const std::int64_t step = std::max(kMc, (per + mr - 1) / mr * mr);
-      for (std::int64_t s = g.r0; s < g.r1; s += step)
-        for (std::int64_t p = 0; p < panels; ++p)
-          tasks.push_back({g.b, s, std::min(g.r1, s + step), g.p0 + (s - g.r0) / mr, p * panel_n});
+      for (std::int64_t s = g.r0; s < g.r1; s += step) {
+        const std::int64_t r1 = std::min(g.r1, s + step), n = r1 - s <= kMc ? run : 1;
+        for (std::int64_t p = 0; p < panels; p += n)
+          tasks.push_back(
+              {g.b, s, r1, g.p0 + (s - g.r0) / mr, p * panel_n, std::min(N, (p + n) * panel_n)});
+      }
     }
-    parallel_for(static_cast<std::int64_t>(tasks.size()), workers, [&](int w, std::int64_t i) {
-      const Task& t = tasks[static_cast<size_t>(i)];
-      Buffers& buf = buffers[static_cast<size_t>(w)];
-      buf.bp.resize(k_pad * panel_n);
-      buf.acc.resize(kMc * panel_n);
-      const std::int64_t cols = std::min(N, t.n0 + panel_n) - t.n0;
+    // One N panel [n0, n0 + panel_n) of task t with the thread's buffers.
+    auto run_panel = [&](const Task& t, Buffers& buf, std::int64_t n0) {
+      const std::int64_t cols = std::min(N, n0 + panel_n) - n0;
       // One row block (an expert of few tokens, a GEMM of small M): B is used for one kc slice
       // and gone, so only a K block of it is packed at a time, into the same kBlockK x panel_n
       // floats (32 KB for 64 columns), which stay in L1 for the kernel; otherwise B's panel is
@@ -204,10 +215,18 @@ inline void gemm_groups_fp32(const quant::QuantizedMatrix& a, const std::vector<
       auto pack_b = [&](std::int64_t k0, std::int64_t k1, std::int64_t base) {
         for (std::int64_t q = 0; q * kTileN < cols; ++q)
           for (std::int64_t k = k0; k < std::min(K, k1); k += kBlockK)
-            f.pack_b(*t.b, t.n0 + q * kTileN, t.n0 + std::min(cols, (q + 1) * kTileN), k,
+            f.pack_b(*t.b, n0 + q * kTileN, n0 + std::min(cols, (q + 1) * kTileN), k,
                      buf.bp.data() + q * (kTileN / nr) * b_floats + (k - base) * nr, b_floats);
       };
       if (K == 0) std::fill(buf.bp.data(), buf.bp.data() + k_pad * panel_n, 0.0f);
+      // The task's next panel, streamed: its rows of codes (contiguous, at most kAheadBytes)
+      // fetched into L2, a share before each kernel call of this panel (one row block: k_pad /
+      // kBlockK x b_panels x a_panels calls).
+      const std::int64_t ahead_bytes =
+          std::max<std::int64_t>(0, std::min(t.n1, n0 + 2 * panel_n) - n0 - panel_n) * K;
+      SpreadPrefetch ahead(t.b->codes.data() + (n0 + panel_n) * K,
+                           stream && ahead_bytes <= kAheadBytes ? ahead_bytes : 0,
+                           k_pad / kBlockK * b_panels * ((t.r1 - t.r0 + mr - 1) / mr));
       float* acc = buf.acc.data();
       for (std::int64_t m0 = t.r0; m0 < t.r1; m0 += kMc) {
         const std::int64_t rows = std::min(kMc, t.r1 - m0), a_panels = (rows + mr - 1) / mr;
@@ -218,6 +237,7 @@ inline void gemm_groups_fp32(const quant::QuantizedMatrix& a, const std::vector<
           if (stream || m0 == t.r0) pack_b(pc, pc + kc, base);
           for (std::int64_t jp = 0; jp < b_panels; ++jp)
             for (std::int64_t ip = 0; ip < a_panels; ++ip) {
+              ahead.step();
               const float* ak = a0 + ip * panel_floats + pc * mr;
               const float* bk = buf.bp.data() + jp * b_floats + (pc - base) * nr;
               float* ck = acc + ip * mr * panel_n + jp * nr;
@@ -228,8 +248,15 @@ inline void gemm_groups_fp32(const quant::QuantizedMatrix& a, const std::vector<
             }
         }
         for (std::int64_t r = 0; r < rows; ++r)
-          std::copy(acc + r * panel_n, acc + r * panel_n + cols, d + (m0 + r) * N + t.n0);
+          std::copy(acc + r * panel_n, acc + r * panel_n + cols, d + (m0 + r) * N + n0);
       }
+    };
+    parallel_for(static_cast<std::int64_t>(tasks.size()), workers, [&](int w, std::int64_t i) {
+      const Task& t = tasks[static_cast<size_t>(i)];
+      Buffers& buf = buffers[static_cast<size_t>(w)];
+      buf.bp.resize(k_pad * panel_n);
+      buf.acc.resize(kMc * panel_n);
+      for (std::int64_t n0 = t.n0; n0 < t.n1; n0 += panel_n) run_panel(t, buf, n0);
     });
   }
 }

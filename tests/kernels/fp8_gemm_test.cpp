@@ -194,6 +194,43 @@ void expect_grouped_rejected(const quant::QuantizedMatrix& a,
   }
 }
 
+// Experts of few tokens over many N panels: each task then runs several consecutive panels
+// (prefetching the next one's codes, fp8_gemm_cpu_blocked.h), the last run and panel ragged. Each
+// expert's rows equal its own plain GEMM bit for bit (the same FP32 chain per output) with one
+// thread and with two (other task splits), and that GEMM meets the FP64 reference.
+TEST(GroupedFp8Gemm, ExpertsOverManyPanelsEqualTheirOwnGemm) {
+  const std::vector<std::int64_t> counts{13, 0, 40, 5};  // 58 tokens
+  const std::int64_t M = 58, N = 64 * 33 + 17, K = 200;  // 34 panels of 64 columns
+  const auto x = random_normal_matrix(M, K, 21);
+  const auto a =
+      quant::quantize_per_token(x.data(), M, K, num::Fp8Format::kE4M3, quant::ScaleKind::kFp32);
+  std::vector<quant::QuantizedMatrix> b;
+  for (size_t e = 0; e < counts.size(); ++e) {
+    const auto w = random_normal_matrix(N, K, 30 + static_cast<unsigned>(e));
+    b.push_back(
+        quant::quantize_per_block(w.data(), N, K, num::Fp8Format::kE4M3, quant::ScaleKind::kFp32));
+  }
+  for (gemm::CpuKernel kernel : kKernels) {  // every kernel this CPU has
+    if (!gemm::fp8_gemm_cpu_supports(kernel)) continue;
+    SCOPED_TRACE(gemm::fp8_gemm_cpu_kernel_name(kernel));
+    std::vector<float> two(static_cast<size_t>(M * N), -1.0f), one(two.size(), -2.0f);
+    gemm::grouped_fp8_gemm_cpu(a, b, counts, two.data(), 2, kernel);
+    gemm::grouped_fp8_gemm_cpu(a, b, counts, one.data(), 1, kernel);
+    EXPECT_EQ(two, one);
+    std::int64_t m0 = 0;
+    for (size_t e = 0; e < counts.size(); m0 += counts[e++]) {
+      if (counts[e] == 0) continue;
+      // The expert's tokens alone: per-token scales, so the same codes and scales as in `a`.
+      const auto ae = quant::quantize_per_token(x.data() + m0 * K, counts[e], K,
+                                                num::Fp8Format::kE4M3, quant::ScaleKind::kFp32);
+      std::vector<float> own(static_cast<size_t>(counts[e] * N));
+      gemm::fp8_gemm_cpu(ae, b[e], own.data(), 1, kernel);
+      expect_close(ae, b[e], own);
+      EXPECT_TRUE(std::equal(own.begin(), own.end(), two.begin() + m0 * N)) << "expert " << e;
+    }
+  }
+}
+
 TEST(GroupedFp8Gemm, RejectsBadCountsAndMixedFormats) {
   const std::int64_t M = 10, N = 64, K = 128;
   const auto x = random_normal_matrix(M, K, 5), w = random_normal_matrix(N, K, 6);
