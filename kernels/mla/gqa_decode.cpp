@@ -164,11 +164,10 @@ void gqa_decode_cpu(const GqaCache& c, const float* q, float scale, float* out, 
       // One KV head's keys, then values, for the page's tokens: contiguous rows. The next page's
       // are fetched meanwhile (a hint: only the AVX-512 kernels prefetch).
       detail::PrefetchRange next_k, next_v;
-      const std::int64_t ahead = pg + 1;
-      if (ahead < t.first_page + t.pages) {
-        const std::int64_t next = std::min(kChunk, len - ahead * kChunk);
-        next_k = {row_of(c, t.seq, ahead * kChunk, t.kv_head, 0), next * d * 2};
-        next_v = {row_of(c, t.seq, ahead * kChunk, t.kv_head, 1), next * d * 2};
+      if (pg + 1 < t.first_page + t.pages) {
+        const std::int64_t next = std::min(kChunk, len - (pg + 1) * kChunk);
+        next_k = {row_of(c, t.seq, (pg + 1) * kChunk, t.kv_head, 0), next * d * 2};
+        next_v = {row_of(c, t.seq, (pg + 1) * kChunk, t.kv_head, 1), next * d * 2};
       }
       detail::attend_chunk_bf16_rows(kernels, q + (t.seq * s.q_heads + t.kv_head * g) * d, d,
                                      row_of(c, t.seq, pg * kChunk, t.kv_head, 0),
