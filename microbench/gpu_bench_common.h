@@ -36,6 +36,9 @@ class GpuTimer {
 /// inside one NVTX range named `range`. Returns the seconds of all timed calls together.
 double timed_loop(benchmark::State& state, GpuTimer& timer, const std::function<void()>& call,
                   const std::string& range);
+/// timed_loop for a `call` that times itself and returns its seconds.
+double self_timed_loop(benchmark::State& state, const std::function<double()>& call,
+                       const std::string& range);
 
 /// The current device's dense tensor-core peaks: the datasheet's for known parts, else SMs x the
 /// maximum SM clock x the architecture's FLOP per clock (microbench/tensor_peak.h says which).

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <string>
 #include <utility>
 
 namespace cobench::bench::gpu {
@@ -22,6 +23,21 @@ Metadata verified_with(std::string detail, std::optional<double> reference_error
 
 void add_peak(Metadata& md, const char* metric, std::string name, double value) {
   if (value > 0) md.peaks.push_back({metric, std::move(name), value});
+}
+
+// A paged decode kernel checked against the FP64 paged reference (`checked` x `heads` heads, its
+// out and lse errors; `kernel` says which), with kv_bytes_per_s against the measured copy.
+Metadata paged_decode_verified(const std::string& checked, std::int64_t heads, double out_error,
+                               double lse_error, const std::string& kernel,
+                               nlohmann::json parameters, double copy_bytes_per_s) {
+  Metadata md = verified_with(
+      fmt::format("{} x {} heads against the FP64 paged reference, out error {:.2g} of the "
+                  "largest |out|, lse error {:.2g}; {}",
+                  checked, heads, out_error, lse_error, kernel),
+      out_error, std::move(parameters));
+  add_peak(md, "kv_bytes_per_s", "measured device copy (BM_DeviceCopy's best pass)",
+           copy_bytes_per_s);
+  return md;
 }
 
 }  // namespace
@@ -142,41 +158,32 @@ std::string mla_decode_model_input(std::string_view kernel, std::int64_t heads,
 }
 
 Metadata mla_decode_metadata(const MlaDecodeRun& r) {
-  Metadata md = verified_with(
-      fmt::format("{} x {} heads against the FP64 paged reference, out error {:.2g} of the "
-                  "largest |out|, lse error {:.2g}; {} kernel, {} cache",
-                  r.checked, r.heads, r.out_error, r.lse_error, r.kernel, r.cache),
-      r.out_error,
-      {{"kernel", r.kernel},
-       {"heads", r.heads},
-       {"cache", r.cache},
-       {"batch", r.batch},
-       {"context", r.context},
-       {"splits", r.splits}});
+  Metadata md = paged_decode_verified(r.checked, r.heads, r.out_error, r.lse_error,
+                                      fmt::format("{} kernel, {} cache", r.kernel, r.cache),
+                                      {{"kernel", r.kernel},
+                                       {"heads", r.heads},
+                                       {"cache", r.cache},
+                                       {"batch", r.batch},
+                                       {"context", r.context},
+                                       {"splits", r.splits}},
+                                      r.copy_bytes_per_s);
   md.model_input = mla_decode_model_input(r.kernel, r.heads, r.cache);
-  add_peak(md, "kv_bytes_per_s", "measured device copy (BM_DeviceCopy's best pass)",
-           r.copy_bytes_per_s);
   add_peak(md, "attention_flop_per_s", fmt::format("dense BF16 tensor-core peak ({})", r.peak.how),
            r.peak.bf16);
   return md;
 }
 
 Metadata gqa_decode_metadata(const GqaDecodeRun& r) {
-  Metadata md = verified_with(
-      fmt::format("{} x {} heads against the FP64 paged reference, out error {:.2g} of the "
-                  "largest |out|, lse error {:.2g}; {} ({} KV heads)",
-                  r.checked, r.q_heads, r.out_error, r.lse_error, r.attn, r.kv_heads),
-      r.out_error,
-      {{"attn", r.attn},
-       {"batch", r.batch},
-       {"context", r.context},
-       {"q_heads", r.q_heads},
-       {"kv_heads", r.kv_heads},
-       {"head_dim", r.head_dim},
-       {"splits", r.splits}});
-  add_peak(md, "kv_bytes_per_s", "measured device copy (BM_DeviceCopy's best pass)",
-           r.copy_bytes_per_s);
-  return md;
+  return paged_decode_verified(r.checked, r.q_heads, r.out_error, r.lse_error,
+                               fmt::format("{} ({} KV heads)", r.attn, r.kv_heads),
+                               {{"attn", r.attn},
+                                {"batch", r.batch},
+                                {"context", r.context},
+                                {"q_heads", r.q_heads},
+                                {"kv_heads", r.kv_heads},
+                                {"head_dim", r.head_dim},
+                                {"splits", r.splits}},
+                               r.copy_bytes_per_s);
 }
 
 }  // namespace cobench::bench::gpu

@@ -24,7 +24,6 @@
 
 #include <string>
 
-#include "core/nvtx.h"
 #include "kernels/memory/cuda/device_stream.h"
 #include "kernels/memory/cuda/host_device_copy.h"
 #include "kernels/memory/cuda/kernel_gap.h"
@@ -49,15 +48,8 @@ void BM_DeviceStream(benchmark::State& state, StreamOp op, std::int64_t mib,
     return;
   }
   bench::GpuTimer timer;
-  double seconds = 0;
-  {
-    NvtxRange range("BM_DeviceStream");
-    for (auto _ : state) {
-      const double t = timer.time([&] { s.run(op); });
-      state.SetIterationTime(t);
-      seconds += t;
-    }
-  }
+  const double seconds = bench::timed_loop(
+      state, timer, [&] { s.run(op); }, "BM_DeviceStream");
   s.clear_results();  // one more pass into cleared outputs, checked
   s.run(op);
   if (const std::string e = s.verify(op); !e.empty()) {
@@ -94,15 +86,8 @@ void BM_HostDeviceCopy(benchmark::State& state, CopyDirection dir, HostMemory ho
     bench::fail_verification(state, "verification failed: " + e);
     return;
   }
-  double seconds = 0;
-  {
-    NvtxRange range("BM_HostDeviceCopy");
-    for (auto _ : state) {
-      const double t = c.run(dir);
-      state.SetIterationTime(t);
-      seconds += t;
-    }
-  }
+  const double seconds = bench::self_timed_loop(
+      state, [&] { return c.run(dir); }, "BM_HostDeviceCopy");
   c.clear_destinations();  // one more pass into cleared destinations, checked
   c.run(dir);
   if (const std::string e = c.verify(dir); !e.empty()) {

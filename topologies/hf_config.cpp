@@ -135,15 +135,21 @@ void read_deepseek(HfReader& r, ModelArch& a) {
   a.mtp_modules = r.get_or("mtp_modules", "num_nextn_predict_layers", 0, "0");
 }
 
-void read_qwen3_moe(HfReader& r, ModelArch& a) {
-  const config::MapReader& m = r.map();
+// The routed experts of Qwen3-MoE, Mixtral and gpt-oss: their count and expert size under
+// `experts_key` and `intermediate_key`, the shared size the same (no shared expert).
+MoeSpec read_experts(HfReader& r, const char* experts_key, const char* intermediate_key) {
   MoeSpec e;
-  e.routed_experts = r.get("moe.routed_experts", "num_experts");
+  e.routed_experts = r.get("moe.routed_experts", experts_key);
   e.top_k = r.get("moe.top_k", "num_experts_per_tok");
-  e.expert_intermediate = r.get("moe.expert_intermediate", "moe_intermediate_size");
+  e.expert_intermediate = r.get("moe.expert_intermediate", intermediate_key);
   e.shared_intermediate = e.expert_intermediate;
   r.same_as("moe.shared_intermediate", "moe.expert_intermediate");
-  a.moe = e;
+  return e;
+}
+
+void read_qwen3_moe(HfReader& r, ModelArch& a) {
+  const config::MapReader& m = r.map();
+  a.moe = read_experts(r, "num_experts", "moe_intermediate_size");
   if (r.present("decoder_sparse_step") && m.required("decoder_sparse_step").as_int() != 1)
     m.required("decoder_sparse_step").fail("only decoder_sparse_step 1 is supported");
   a.dense_layers = 0;  // the layers listed in mlp_only_layers
@@ -154,13 +160,7 @@ void read_qwen3_moe(HfReader& r, ModelArch& a) {
 }
 
 void read_mixtral(HfReader& r, ModelArch& a) {
-  MoeSpec e;
-  e.routed_experts = r.get("moe.routed_experts", "num_local_experts");
-  e.top_k = r.get("moe.top_k", "num_experts_per_tok");
-  e.expert_intermediate = r.get("moe.expert_intermediate", "intermediate_size");
-  e.shared_intermediate = e.expert_intermediate;
-  r.same_as("moe.shared_intermediate", "moe.expert_intermediate");
-  a.moe = e;
+  a.moe = read_experts(r, "num_local_experts", "intermediate_size");
   a.dense_layers = 0;
 }
 

@@ -433,19 +433,25 @@ void production_prediction(Report& r, const ProductionScenario& prod, const std:
   prof5.schedule = Schedule::kFiveStage;
   const double five_stage_node =
       predict_decode(m, c, prof5, perf).tokens_per_s_per_device * gpus_per_node;
-  b.row("profile.decode.tokens_per_s_per_node",
-        fmt::format("profile-data decode (EP{:.0f}, {:.0f} requests a GPU, KV {:.0f}): tok/s per "
-                    "node",
-                    dc.ep, dc.tokens_per_device, dc.context_tokens),
-        dc.tokens_per_s_per_node, pd.tokens_per_s_per_device * gpus_per_node, "tok/s", 0.35,
-        fmt::format("two-micro-batch overlap ({:.0f} tok/s with the five-stage pipeline); {} "
-                    "binds, step {:.3g} ms (compute {:.3g}, all-to-all {:.3g}); not modeled: "
-                    "kernel launch gaps (gpu.kernel_gap: none measured on an H800), activation "
-                    "quantization, RoPE and KV-append kernels, "
-                    "DeepEP's fixed cost at small batches (InferSim, with measured kernel tables: "
-                    "+15%)",
-                    five_stage_node, pd.binding, pd.step_s * 1e3, pd.compute_s * 1e3,
-                    pd.comm_s * 1e3));
+  // A profile's per-node rate against the prediction for its setup, within 35%.
+  auto profile_row = [&](const char* key, const std::string& setup, const ProfileCase& profile,
+                         const ServingPrediction& predicted, std::string note) {
+    b.row(key, fmt::format("profile-data {}: tok/s per node", setup), profile.tokens_per_s_per_node,
+          predicted.tokens_per_s_per_device * gpus_per_node, "tok/s", 0.35, std::move(note));
+  };
+  profile_row(
+      "profile.decode.tokens_per_s_per_node",
+      fmt::format("decode (EP{:.0f}, {:.0f} requests a GPU, KV {:.0f})", dc.ep,
+                  dc.tokens_per_device, dc.context_tokens),
+      dc, pd,
+      fmt::format("two-micro-batch overlap ({:.0f} tok/s with the five-stage pipeline); {} "
+                  "binds, step {:.3g} ms (compute {:.3g}, all-to-all {:.3g}); not modeled: "
+                  "kernel launch gaps (gpu.kernel_gap: none measured on an H800), activation "
+                  "quantization, RoPE and KV-append kernels, "
+                  "DeepEP's fixed cost at small batches (InferSim, with measured kernel tables: "
+                  "+15%)",
+                  five_stage_node, pd.binding, pd.step_s * 1e3, pd.compute_s * 1e3,
+                  pd.comm_s * 1e3));
   const ProfileCase& pc = prod.profile_prefill;
   DecodeSetting pp;
   pp.prefill_ep = pc.ep;
@@ -453,12 +459,11 @@ void production_prediction(Report& r, const ProductionScenario& prod, const std:
   pp.prefill_tokens_per_device = pc.tokens_per_device;
   pp.prompt_tokens = pc.context_tokens;
   const ServingPrediction ppf = predict_prefill(m, c, pp, perf);
-  b.row(
+  profile_row(
       "profile.prefill.tokens_per_s_per_node",
-      fmt::format("profile-data prefill (EP{:.0f}, {:.0f} tokens a GPU, {:.0f}-token prompts): "
-                  "tok/s per node",
-                  pc.ep, pc.tokens_per_device, pc.context_tokens),
-      pc.tokens_per_s_per_node, ppf.tokens_per_s_per_device * gpus_per_node, "tok/s", 0.35,
+      fmt::format("prefill (EP{:.0f}, {:.0f} tokens a GPU, {:.0f}-token prompts)", pc.ep,
+                  pc.tokens_per_device, pc.context_tokens),
+      pc, ppf,
       fmt::format("{} binds, step {:.3g} s (compute {:.3g} on {:.0f}% of the SMs, all-to-all "
                   "{:.3g}); not modeled: the kernels above, DeepEP's normal kernels' own speed "
                   "(InferSim: +15%)",

@@ -3,11 +3,22 @@
 
 #include <fmt/format.h>
 
+#include <initializer_list>
+#include <utility>
+
 #include "core/error.h"
 #include "topologies/decode_bounds.h"
 
 namespace cobench::topo {
 namespace {
+
+/// Reads each key of `fields`, in order (the first bad one is the error), with `read` into its
+/// member of `out`.
+template <class T, class V>
+void read_fields(const config::MapReader& m, T& out, V (config::Node::*read)() const,
+                 std::initializer_list<std::pair<const char*, V T::*>> fields) {
+  for (const auto& [key, member] : fields) out.*member = (m.required(key).*read)();
+}
 
 TrainingScenario load_training(const config::Node& node) {
   auto m = node.map({"model", "cluster", "seq_len", "batch_sequences", "tokens", "tokens_per_day",
@@ -15,10 +26,11 @@ TrainingScenario load_training(const config::Node& node) {
   TrainingScenario t;
   t.model = m.required("model").as_string();
   t.cluster = m.required("cluster").as_string();
-  t.seq_len = m.required("seq_len").as_positive_double();
-  t.batch_sequences = m.required("batch_sequences").as_positive_double();
-  t.tokens = m.required("tokens").as_positive_double();
-  t.tokens_per_day = m.required("tokens_per_day").as_positive_double();
+  read_fields(m, t, &config::Node::as_positive_double,
+              {{"seq_len", &TrainingScenario::seq_len},
+               {"batch_sequences", &TrainingScenario::batch_sequences},
+               {"tokens", &TrainingScenario::tokens},
+               {"tokens_per_day", &TrainingScenario::tokens_per_day}});
   t.step_time = m.required("step_time").as_positive_seconds();
   if (auto o = m.optional("other_gpu_hours")) t.other_gpu_hours = o->as_double();
   auto par =
@@ -49,12 +61,13 @@ TrainingScenario load_training(const config::Node& node) {
   }
   auto ph = m.required("phases").map(
       {"forward", "backward_input", "backward_weight", "forward_backward", "bubble", "optimizer"});
-  t.phase_f = ph.required("forward").as_positive_seconds();
-  t.phase_b = ph.required("backward_input").as_positive_seconds();
-  t.phase_w = ph.required("backward_weight").as_positive_seconds();
-  t.phase_fb = ph.required("forward_backward").as_positive_seconds();
-  t.bubble = ph.required("bubble").as_positive_seconds();
-  t.optimizer = ph.required("optimizer").as_positive_seconds();
+  read_fields(ph, t, &config::Node::as_positive_seconds,
+              {{"forward", &TrainingScenario::phase_f},
+               {"backward_input", &TrainingScenario::phase_b},
+               {"backward_weight", &TrainingScenario::phase_w},
+               {"forward_backward", &TrainingScenario::phase_fb},
+               {"bubble", &TrainingScenario::bubble},
+               {"optimizer", &TrainingScenario::optimizer}});
   return t;
 }
 
@@ -66,9 +79,10 @@ DecodeScenario load_decode(const config::Node& node) {
   d.model = m.required("model").as_string();
   d.tokens_per_device = m.required("tokens_per_device").as_positive_double();
   if (auto h = m.optional("hidden_override")) d.hidden_override = h->as_positive_double();
-  d.dispatch_bytes_per_element = m.required("dispatch_bytes_per_element").as_positive_double();
-  d.combine_bytes_per_element = m.required("combine_bytes_per_element").as_positive_double();
-  d.micro_batches = m.required("micro_batches").as_positive_double();
+  read_fields(m, d, &config::Node::as_positive_double,
+              {{"dispatch_bytes_per_element", &DecodeScenario::dispatch_bytes_per_element},
+               {"combine_bytes_per_element", &DecodeScenario::combine_bytes_per_element},
+               {"micro_batches", &DecodeScenario::micro_batches}});
   d.scale_out_cluster = m.required("scale_out_cluster").as_string();
   d.scale_up_cluster = m.required("scale_up_cluster").as_string();
   return d;
@@ -91,12 +105,13 @@ ProductionScenario load_production(const config::Node& node) {
                      "profile_prefill"});
   ProductionScenario p;
   p.cluster = m.required("cluster").as_string();
-  p.nodes_average = m.required("nodes_average").as_positive_double();
-  p.input_tokens_per_day = m.required("input_tokens_per_day").as_positive_double();
-  p.output_tokens_per_day = m.required("output_tokens_per_day").as_positive_double();
-  p.input_tokens_per_s_per_node = m.required("input_tokens_per_s_per_node").as_positive_double();
-  p.output_tokens_per_s_per_node = m.required("output_tokens_per_s_per_node").as_positive_double();
-  p.prompt_tokens = m.required("prompt_tokens").as_positive_double();
+  read_fields(m, p, &config::Node::as_positive_double,
+              {{"nodes_average", &ProductionScenario::nodes_average},
+               {"input_tokens_per_day", &ProductionScenario::input_tokens_per_day},
+               {"output_tokens_per_day", &ProductionScenario::output_tokens_per_day},
+               {"input_tokens_per_s_per_node", &ProductionScenario::input_tokens_per_s_per_node},
+               {"output_tokens_per_s_per_node", &ProductionScenario::output_tokens_per_s_per_node},
+               {"prompt_tokens", &ProductionScenario::prompt_tokens}});
   p.decode_ep = static_cast<double>(m.required("decode_ep").as_int_in(1, 1 << 20));
   p.decode_redundant_experts =
       static_cast<double>(m.required("decode_redundant_experts").as_int_in(0, 1 << 20));

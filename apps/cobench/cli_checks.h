@@ -65,4 +65,11 @@ CLI::Validator integer_in(Int min, Int max) {
       "INTEGER " + range);
 }
 
+/// An option of `cmd` that `check` validates, its default shown in --help.
+template <class T>
+CLI::Option* add_checked(CLI::App& cmd, const std::string& name, T& value, const std::string& help,
+                         const CLI::Validator& check) {
+  return cmd.add_option(name, value, help)->check(check)->capture_default_str();
+}
+
 }  // namespace cobench::app

@@ -11,6 +11,7 @@
 
 #include "apps/cobench/cli_checks.h"
 #include "apps/cobench/commands.h"
+#include "apps/cobench/print_report.h"
 #include "core/error.h"
 #include "core/results_io.h"
 #include "topologies/analysis.h"
@@ -98,39 +99,28 @@ void add_analyze(CLI::App& app, Action& action) {
   cmd->add_flag("--train", o->train,
                 "The predicted training step of --model on --cluster (Table 4's parts) and the "
                 "fastest PP/EP/micro-batch/schedule that fits");
-  cmd->add_option("--pp", o->pp, "--train: pipeline stages")
-      ->check(integer_in(1, 1 << 20))
-      ->capture_default_str();
-  cmd->add_option("--train-ep", o->train_ep, "--train: expert-parallel degree")
-      ->check(integer_in(1, 1 << 20))
-      ->capture_default_str();
-  cmd->add_option("--micro-batch", o->micro_batch, "--train: sequences a micro-batch")
-      ->check(integer_in(1, 1 << 20))
-      ->capture_default_str();
-  cmd->add_option("--global-batch", o->global_batch, "--train: sequences a step")
-      ->check(integer_in(1, 1000000000))
-      ->capture_default_str();
-  cmd->add_option("--seq-len", o->seq_len, "--train: tokens a sequence")
-      ->check(integer_in(1, 10000000))
-      ->capture_default_str();
-  cmd->add_option("--pipeline", o->pipeline,
-                  "--train: 1f1b, zb1p, dualpipe or interleaved (Megatron-LM's interleaved 1F1B, "
-                  "--interleave chunks a stage)")
-      ->check(CLI::IsMember({"1f1b", "zb1p", "dualpipe", "interleaved"}))
-      ->capture_default_str();
-  cmd->add_option("--interleave", o->interleave,
-                  "--train: model chunks a pipeline stage holds (v) under --pipeline interleaved")
-      ->check(integer_in(1, 1024))
-      ->capture_default_str();
-  cmd->add_option("--cp", o->cp,
-                  "--train: context-parallel degree (K/V all-gathered, Llama 3); --tp is the "
-                  "tensor-parallel degree (Megatron-LM with sequence parallelism)")
-      ->check(integer_in(1, 1 << 20))
-      ->capture_default_str();
-  cmd->add_option("--train-precision", o->train_precision,
-                  "--train: fp8 (DeepSeek-V3's FP8 GEMMs) or bf16 (every GEMM in BF16, Llama 3)")
-      ->check(CLI::IsMember({"fp8", "bf16"}))
-      ->capture_default_str();
+  add_checked(*cmd, "--pp", o->pp, "--train: pipeline stages", integer_in(1, 1 << 20));
+  add_checked(*cmd, "--train-ep", o->train_ep, "--train: expert-parallel degree",
+              integer_in(1, 1 << 20));
+  add_checked(*cmd, "--micro-batch", o->micro_batch, "--train: sequences a micro-batch",
+              integer_in(1, 1 << 20));
+  add_checked(*cmd, "--global-batch", o->global_batch, "--train: sequences a step",
+              integer_in(1, 1000000000));
+  add_checked(*cmd, "--seq-len", o->seq_len, "--train: tokens a sequence", integer_in(1, 10000000));
+  add_checked(*cmd, "--pipeline", o->pipeline,
+              "--train: 1f1b, zb1p, dualpipe or interleaved (Megatron-LM's interleaved 1F1B, "
+              "--interleave chunks a stage)",
+              CLI::IsMember({"1f1b", "zb1p", "dualpipe", "interleaved"}));
+  add_checked(*cmd, "--interleave", o->interleave,
+              "--train: model chunks a pipeline stage holds (v) under --pipeline interleaved",
+              integer_in(1, 1024));
+  add_checked(*cmd, "--cp", o->cp,
+              "--train: context-parallel degree (K/V all-gathered, Llama 3); --tp is the "
+              "tensor-parallel degree (Megatron-LM with sequence parallelism)",
+              integer_in(1, 1 << 20));
+  add_checked(*cmd, "--train-precision", o->train_precision,
+              "--train: fp8 (DeepSeek-V3's FP8 GEMMs) or bf16 (every GEMM in BF16, Llama 3)",
+              CLI::IsMember({"fp8", "bf16"}));
   cmd->add_option("--train-gpus", o->train_gpus,
                   "--train: GPUs of the job (default: the cluster's)")
       ->check(integer_in(1, 100000000));
@@ -161,84 +151,64 @@ void add_analyze(CLI::App& app, Action& action) {
                   "Serving target: time to first token of one prompt, seconds (with "
                   "--target-tokens-per-user)")
       ->check(finite_number(0, 1e6, /*min_exclusive=*/true));
-  cmd->add_option("--format", o->format, "text, json or markdown")
-      ->check(CLI::IsMember({"text", "json", "markdown"}))
-      ->capture_default_str();
-  cmd->add_option("--tokens-per-device", o->tokens_per_device,
-                  "Decode query tokens a device holds in one step, all micro-batches together "
-                  "(the paper's EP bound: 2 x 32)")
-      ->check(integer_in(1, 10000000))
-      ->capture_default_str();
-  cmd->add_option("--micro-batches", o->micro_batches, "Micro-batches a decode step splits into")
-      ->check(integer_in(1, 64))
-      ->capture_default_str();
-  cmd->add_option("--schedule", o->schedule,
-                  "overlap: one micro-batch computes while another communicates (DeepSeek's "
-                  "dual micro-batch overlap, simulated); five-stage: DeepSeek's decode pipeline "
-                  "as SGLang runs it (2 micro-batches, layers in stages, one 2 stages behind); "
-                  "full: every layer hidden (the ideal); sequential: no overlap")
-      ->check(CLI::IsMember({"overlap", "five-stage", "full", "sequential"}))
-      ->capture_default_str();
-  cmd->add_option("--redundant-experts", o->redundant,
-                  "Expert copies beyond the routed experts (DeepSeek: 32; EP144 = 288 slots)")
-      ->check(integer_in(0, 1000000))
-      ->capture_default_str();
-  cmd->add_option("--tp", o->tp,
-                  "Tensor-parallel degree of attention, dense FFNs and the LM head inside a "
-                  "scale-up domain (experts stay expert-parallel)")
-      ->check(integer_in(1, 1024))
-      ->capture_default_str();
-  cmd->add_option("--combine-format", o->combine_format,
-                  "Format of the EP combine's token copies (DeepSeek-V3: bf16; the paper's "
-                  "LogFMT: logfmt10, logfmt8; scaled FP8/E5M6: e4m3, e5m2, e5m6); reports the "
-                  "step time saved against BF16 and the codec rate that breaks even")
-      ->check(CLI::IsMember({"bf16", "e4m3", "e5m2", "e5m6", "logfmt8", "logfmt10"}))
-      ->capture_default_str();
-  cmd->add_option("--routing", o->routing,
-                  "balanced: every GPU gets exactly its share of the expert copies (DeepSeek's "
-                  "profiles); random: each copy picks its GPU at random with that share as the "
-                  "expectation (real traffic under perfect EPLB), the busiest GPU setting the pace")
-      ->check(CLI::IsMember({"balanced", "random"}))
-      ->capture_default_str();
-  cmd->add_option("--mtp-depth", o->mtp_depth, "Multi-token prediction: draft tokens a step")
-      ->check(integer_in(0, 8))
-      ->capture_default_str();
-  cmd->add_option("--mtp-acceptance", o->mtp_acceptance,
-                  "Acceptance rate of each draft token (the paper: 0.8-0.9)")
-      ->check(finite_number(0, 1))
-      ->capture_default_str();
-  cmd->add_option("--prefill-tokens", o->prefill_tokens,
-                  "New tokens a device computes in one prefill step")
-      ->check(integer_in(1, 100000000))
-      ->capture_default_str();
+  add_checked(*cmd, "--format", o->format, "text, json or markdown",
+              CLI::IsMember({"text", "json", "markdown"}));
+  add_checked(*cmd, "--tokens-per-device", o->tokens_per_device,
+              "Decode query tokens a device holds in one step, all micro-batches together "
+              "(the paper's EP bound: 2 x 32)",
+              integer_in(1, 10000000));
+  add_checked(*cmd, "--micro-batches", o->micro_batches, "Micro-batches a decode step splits into",
+              integer_in(1, 64));
+  add_checked(*cmd, "--schedule", o->schedule,
+              "overlap: one micro-batch computes while another communicates (DeepSeek's "
+              "dual micro-batch overlap, simulated); five-stage: DeepSeek's decode pipeline "
+              "as SGLang runs it (2 micro-batches, layers in stages, one 2 stages behind); "
+              "full: every layer hidden (the ideal); sequential: no overlap",
+              CLI::IsMember({"overlap", "five-stage", "full", "sequential"}));
+  add_checked(*cmd, "--redundant-experts", o->redundant,
+              "Expert copies beyond the routed experts (DeepSeek: 32; EP144 = 288 slots)",
+              integer_in(0, 1000000));
+  add_checked(*cmd, "--tp", o->tp,
+              "Tensor-parallel degree of attention, dense FFNs and the LM head inside a "
+              "scale-up domain (experts stay expert-parallel)",
+              integer_in(1, 1024));
+  add_checked(*cmd, "--combine-format", o->combine_format,
+              "Format of the EP combine's token copies (DeepSeek-V3: bf16; the paper's "
+              "LogFMT: logfmt10, logfmt8; scaled FP8/E5M6: e4m3, e5m2, e5m6); reports the "
+              "step time saved against BF16 and the codec rate that breaks even",
+              CLI::IsMember({"bf16", "e4m3", "e5m2", "e5m6", "logfmt8", "logfmt10"}));
+  add_checked(*cmd, "--routing", o->routing,
+              "balanced: every GPU gets exactly its share of the expert copies (DeepSeek's "
+              "profiles); random: each copy picks its GPU at random with that share as the "
+              "expectation (real traffic under perfect EPLB), the busiest GPU setting the pace",
+              CLI::IsMember({"balanced", "random"}));
+  add_checked(*cmd, "--mtp-depth", o->mtp_depth, "Multi-token prediction: draft tokens a step",
+              integer_in(0, 8));
+  add_checked(*cmd, "--mtp-acceptance", o->mtp_acceptance,
+              "Acceptance rate of each draft token (the paper: 0.8-0.9)", finite_number(0, 1));
+  add_checked(*cmd, "--prefill-tokens", o->prefill_tokens,
+              "New tokens a device computes in one prefill step", integer_in(1, 100000000));
   cmd->add_option("--prompt", o->prompt, "Prompt length of prefill (default: --context)")
       ->check(finite_number(1, 1e9));
-  cmd->add_option("--cache-hit", o->cache_hit,
-                  "Fraction of prompt tokens whose KV comes from the cache (day 6: 0.563)")
-      ->check(finite_number(0, 1, false, true))
-      ->capture_default_str();
+  add_checked(*cmd, "--cache-hit", o->cache_hit,
+              "Fraction of prompt tokens whose KV comes from the cache (day 6: 0.563)",
+              finite_number(0, 1, false, true));
   cmd->add_option("--prefill-ep", o->prefill_ep, "EP degree of prefill (default: --ep)")
       ->check(integer_in(1, 100000000));
-  cmd->add_option("--context", o->context, "KV length per decoded token")
-      ->check(finite_number(1, 1e9))
-      ->capture_default_str();
-  cmd->add_option("--weight-bytes", o->weight_bytes,
-                  "Bytes per weight: 1 for FP8, 0.5 for 4-bit, 2 for BF16")
-      ->check(finite_number(0, 8, /*min_exclusive=*/true))
-      ->capture_default_str();
+  add_checked(*cmd, "--context", o->context, "KV length per decoded token", finite_number(1, 1e9));
+  add_checked(*cmd, "--weight-bytes", o->weight_bytes,
+              "Bytes per weight: 1 for FP8, 0.5 for 4-bit, 2 for BF16",
+              finite_number(0, 8, /*min_exclusive=*/true));
   cmd->add_option("--ep", o->ep, "GPUs the experts spread over (default: the whole cluster)")
       ->check(integer_in(1, 100000000));
   // MFU and token counts from a meaningful least value: 1e-300 passed "greater than 0" and made
   // "inf GPU-hours" with exit 0.
-  cmd->add_option("--mfu", o->mfu, "MFU for training throughput (default: the paper's 38.94%)")
-      ->check(finite_number(0.001, 1))
-      ->capture_default_str();
-  cmd->add_option("--kv-format", o->kv_format, "KV cache format for --kv-reload: bf16 or fp8")
-      ->check(CLI::IsMember({"bf16", "fp8"}))
-      ->capture_default_str();
-  cmd->add_option("--prefill-mfu", o->prefill_mfu, "MFU of a recomputing prefill (--kv-reload)")
-      ->check(finite_number(0.001, 1))
-      ->capture_default_str();
+  add_checked(*cmd, "--mfu", o->mfu, "MFU for training throughput (default: the paper's 38.94%)",
+              finite_number(0.001, 1));
+  add_checked(*cmd, "--kv-format", o->kv_format, "KV cache format for --kv-reload: bf16 or fp8",
+              CLI::IsMember({"bf16", "fp8"}));
+  add_checked(*cmd, "--prefill-mfu", o->prefill_mfu, "MFU of a recomputing prefill (--kv-reload)",
+              finite_number(0.001, 1));
   cmd->add_option("--prefix-tokens", o->prefix_tokens, "Prefix lengths for --kv-reload")
       ->check(finite_number(1, 1e9))
       ->delimiter(',')
@@ -269,13 +239,7 @@ void add_analyze(CLI::App& app, Action& action) {
             topo::measured_data_for(o->measured, cluster, as).inputs;
         const topo::KvReloadReport r = topo::kv_reload_report(
             models, cluster, s, o->prefix_tokens, o->measured.empty() ? nullptr : &measured);
-        if (o->format == "json") {
-          fmt::print("{}\n", topo::to_json(r).dump(2));
-        } else if (o->format == "markdown") {
-          fmt::print("{}", topo::format_markdown(r));
-        } else {
-          fmt::print("{}", topo::format_text(r));
-        }
+        print_report(o->format, r);
         return 0;
       }
       if (o->train) {

@@ -6,6 +6,7 @@
 
 #include "apps/cobench/cli_checks.h"
 #include "apps/cobench/commands.h"
+#include "apps/cobench/print_report.h"
 #include "track/compare.h"
 
 namespace cobench::app {
@@ -26,33 +27,23 @@ void add_compare(CLI::App& app, Action& action) {
   cmd->add_option("current", o->current, "Current results file")
       ->required()
       ->check(CLI::ExistingFile);
-  cmd->add_option("--threshold", o->compare.threshold,
-                  "Relative change of the medians below which a benchmark is 'same'")
-      ->check(finite_number(0, 10))
-      ->capture_default_str();
-  cmd->add_option("--alpha", o->compare.alpha, "Significance level of the U test")
-      ->check(finite_number(0, 1, /*min_exclusive=*/true))
-      ->capture_default_str();
-  cmd->add_option("--min-repetitions", o->compare.min_repetitions,
-                  "Fewer values on either side is 'too noisy'")
-      ->check(integer_in(1, 1000000))
-      ->capture_default_str();
+  add_checked(*cmd, "--threshold", o->compare.threshold,
+              "Relative change of the medians below which a benchmark is 'same'",
+              finite_number(0, 10));
+  add_checked(*cmd, "--alpha", o->compare.alpha, "Significance level of the U test",
+              finite_number(0, 1, /*min_exclusive=*/true));
+  add_checked(*cmd, "--min-repetitions", o->compare.min_repetitions,
+              "Fewer values on either side is 'too noisy'", integer_in(1, 1000000));
   cmd->add_option("--metric", o->compare.metric,
                   "Metric to compare (default: time or real_time, else the first B/s or FLOP/s "
                   "metric)");
-  cmd->add_option("--format", o->format, "text, markdown or json")
-      ->check(CLI::IsMember({"text", "markdown", "json"}))
-      ->capture_default_str();
+  add_checked(*cmd, "--format", o->format, "text, markdown or json",
+              CLI::IsMember({"text", "markdown", "json"}));
   cmd->add_flag("--force", o->compare.force, "Compare runs from different hardware anyway");
   cmd->callback([&action, o] {
     action = [o] {
       const track::CompareReport r = track::compare_files(o->baseline, o->current, o->compare);
-      if (o->format == "json")
-        fmt::print("{}\n", track::to_json(r).dump(2));
-      else if (o->format == "markdown")
-        fmt::print("{}", track::format_markdown(r));
-      else
-        fmt::print("{}", track::format_text(r));
+      print_report(o->format, r);
       return r.regression() ? 1 : 0;
     };
   });

@@ -16,6 +16,7 @@
 
 #include "apps/cobench/cli_checks.h"
 #include "apps/cobench/commands.h"
+#include "apps/cobench/print_report.h"
 #include "core/error.h"
 #include "core/units.h"
 #include "topologies/data_files.h"
@@ -47,32 +48,25 @@ void add_fabric(CLI::App& app, Action& action) {
       ->capture_default_str();
   const std::array<const char*, 5> ep_only = {"--tokens", "--hidden", "--top-k", "--experts",
                                               "--max-nodes"};
-  cmd->add_option(ep_only[0], o->tokens, "EP: tokens a GPU")
-      ->check(integer_in<std::int64_t>(1, 1 << 20))
-      ->capture_default_str();
-  cmd->add_option(ep_only[1], o->hidden, "EP: hidden size (values a token)")
-      ->check(integer_in<std::int64_t>(1, 1 << 20))
-      ->capture_default_str();
-  cmd->add_option(ep_only[2], o->top_k, "EP: experts a token")
-      ->check(integer_in<std::int64_t>(1, 1024))
-      ->capture_default_str();
-  cmd->add_option(ep_only[3], o->experts,
-                  "EP: routed experts, spread evenly over the GPUs (a multiple of them)")
-      ->check(integer_in<std::int64_t>(1, 1 << 24))
-      ->capture_default_str();
-  cmd->add_option(ep_only[4], o->max_nodes,
-                  "EP: at most this many nodes a token (DeepSeek-V3's node-limited routing)")
-      ->check(integer_in<std::int64_t>(1, 1 << 20))
-      ->capture_default_str();
+  add_checked(*cmd, ep_only[0], o->tokens, "EP: tokens a GPU",
+              integer_in<std::int64_t>(1, 1 << 20));
+  add_checked(*cmd, ep_only[1], o->hidden, "EP: hidden size (values a token)",
+              integer_in<std::int64_t>(1, 1 << 20));
+  add_checked(*cmd, ep_only[2], o->top_k, "EP: experts a token", integer_in<std::int64_t>(1, 1024));
+  add_checked(*cmd, ep_only[3], o->experts,
+              "EP: routed experts, spread evenly over the GPUs (a multiple of them)",
+              integer_in<std::int64_t>(1, 1 << 24));
+  add_checked(*cmd, ep_only[4], o->max_nodes,
+              "EP: at most this many nodes a token (DeepSeek-V3's node-limited routing)",
+              integer_in<std::int64_t>(1, 1 << 20));
   cmd->add_option("--gpus", o->gpus, "The first N GPUs of the cluster (default or 0: all)")
       ->check(integer_in<int>(0, 1 << 24));
   cmd->add_option("--group", o->group,
                   "Ranks a group, groups running at once (default or 0: all the GPUs; 8, 4, 2 "
                   "for the paper's TP groups)")
       ->check(integer_in<int>(0, 1 << 24));
-  cmd->add_option("--stride", o->stride, "1: consecutive ranks; TP: one rank per TP group")
-      ->check(integer_in<int>(1, 1 << 24))
-      ->capture_default_str();
+  add_checked(*cmd, "--stride", o->stride, "1: consecutive ranks; TP: one rank per TP group",
+              integer_in<int>(1, 1 << 24));
   cmd->add_option("--bytes", o->bytes, "Size as nccl-tests counts it (e.g. 1GiB, 64MiB)")
       ->check(CLI::Validator(
           [](std::string& text) -> std::string {
@@ -85,27 +79,22 @@ void add_fabric(CLI::App& app, Action& action) {
           },
           "SIZE"))
       ->capture_default_str();
-  cmd->add_option("--routing", o->routing, "ecmp, static, adaptive or all")
-      ->check(CLI::IsMember({"ecmp", "static", "adaptive", "all"}))
-      ->capture_default_str();
+  add_checked(*cmd, "--routing", o->routing, "ecmp, static, adaptive or all",
+              CLI::IsMember({"ecmp", "static", "adaptive", "all"}));
   cmd->add_flag("--no-pxn", o->no_pxn,
                 "Cross-rail traffic goes over the network, not NVLink first");
-  cmd->add_option("--seed", o->seed, "ECMP hash seed; EP: also the token routing's seed")
-      ->check(integer_in<std::uint64_t>(0, std::numeric_limits<std::uint64_t>::max()))
-      ->capture_default_str();
-  cmd->add_option("--oversubscription", o->oversubscription, "Leaf down:up bandwidth ratio")
-      ->check(finite_number(1, 64))
-      ->capture_default_str();
-  cmd->add_option("--finish-window", o->finish_window,
-                  "0: exact events; w > 0 ends flows within w x the earliest finish together "
-                  "(faster for large oversubscribed ECMP runs, conservative by about w)")
-      ->check(finite_number(0, 1))
-      ->capture_default_str();
-  cmd->add_option("--channels", o->channels,
-                  "Ring collectives: flows a hop is split over, as NCCL's channels whose "
-                  "connections ECMP hashes apart (1: one flow a hop)")
-      ->check(integer_in(1, static_cast<int>(topo::kMaxRingChannels)))
-      ->capture_default_str();
+  add_checked(*cmd, "--seed", o->seed, "ECMP hash seed; EP: also the token routing's seed",
+              integer_in<std::uint64_t>(0, std::numeric_limits<std::uint64_t>::max()));
+  add_checked(*cmd, "--oversubscription", o->oversubscription, "Leaf down:up bandwidth ratio",
+              finite_number(1, 64));
+  add_checked(*cmd, "--finish-window", o->finish_window,
+              "0: exact events; w > 0 ends flows within w x the earliest finish together "
+              "(faster for large oversubscribed ECMP runs, conservative by about w)",
+              finite_number(0, 1));
+  add_checked(*cmd, "--channels", o->channels,
+              "Ring collectives: flows a hop is split over, as NCCL's channels whose "
+              "connections ECMP hashes apart (1: one flow a hop)",
+              integer_in(1, static_cast<int>(topo::kMaxRingChannels)));
   cmd->add_option("--fail", o->failures,
                   "A link failure, repeatable: uplink:LEAF:SPINE (LEAF as the report names it: 3, "
                   "p2.1, r3.0; SPINE: an FT3's aggregation switch), core:POD:AGG:CORE (FT3), "
@@ -119,9 +108,8 @@ void add_fabric(CLI::App& app, Action& action) {
                   "link: compare --measured records of another link class (a host path, another "
                   "GPU) on purpose; refused otherwise")
       ->check(CLI::IsMember({"link"}));
-  cmd->add_option("--format", o->format, "text, json or markdown")
-      ->check(CLI::IsMember({"text", "json", "markdown"}))
-      ->capture_default_str();
+  add_checked(*cmd, "--format", o->format, "text, json or markdown",
+              CLI::IsMember({"text", "json", "markdown"}));
   cmd->callback([&action, o, cmd, ep_only] {
     action = [o, cmd, ep_only] {
       topo::FabricRequest r;
@@ -214,12 +202,7 @@ void add_fabric(CLI::App& app, Action& action) {
         }
       };
       const topo::Report rep = topo::fabric_report(topo::load_cluster_file(o->cluster), r);
-      if (o->format == "json")
-        fmt::print("{}\n", topo::to_json(rep).dump(2));
-      else if (o->format == "markdown")
-        fmt::print("{}", topo::format_markdown(rep));
-      else
-        fmt::print("{}", topo::format_text(rep));
+      print_report(o->format, rep);
       return 0;
     };
   });

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <set>
+#include <string>
 
 #include "apps/cobench/commands.h"
 #include "core/atomic_file.h"
@@ -42,6 +43,17 @@ void check_converted(const results::Results& r, const std::string& input) {
   }
 }
 
+// A converting subcommand `name` of `cmd`: its input file(s), which must exist, and the results
+// file it writes (-o, --out).
+template <class Input>
+CLI::App* add_converter(CLI::App& cmd, const std::string& name, const std::string& about,
+                        Input& input, const std::string& input_help, std::string& out) {
+  CLI::App* sub = cmd.add_subcommand(name, about);
+  sub->add_option("input", input, input_help)->required()->check(CLI::ExistingFile);
+  sub->add_option("-o,--out", out, "Results file to write (never overwritten)")->required();
+  return sub;
+}
+
 }  // namespace
 
 void add_results(CLI::App& app, Action& action, const std::vector<std::string>& argv) {
@@ -71,14 +83,10 @@ void add_results(CLI::App& app, Action& action, const std::vector<std::string>& 
     std::string in, out, suite = "gbench", backend = "cpu";
   };
   auto c = std::make_shared<Convert>();
-  CLI::App* conv = cmd->add_subcommand(
-      "from-gbench",
-      "Convert Google Benchmark JSON (--benchmark_out_format=json) to a results "
-      "file with this node's provenance");
-  conv->add_option("input", c->in, "Google Benchmark JSON file")
-      ->required()
-      ->check(CLI::ExistingFile);
-  conv->add_option("-o,--out", c->out, "Results file to write (never overwritten)")->required();
+  CLI::App* conv = add_converter(*cmd, "from-gbench",
+                                 "Convert Google Benchmark JSON (--benchmark_out_format=json) to a "
+                                 "results file with this node's provenance",
+                                 c->in, "Google Benchmark JSON file", c->out);
   conv->add_option("--suite", c->suite, "Suite name of the records")->capture_default_str();
   conv->add_option("--backend", c->backend, "cpu, cuda, mpi or nccl")->capture_default_str();
   conv->callback([&action, c, argv] {
@@ -103,14 +111,11 @@ void add_results(CLI::App& app, Action& action, const std::vector<std::string>& 
     std::string out;
   };
   auto n = std::make_shared<FromNcclTests>();
-  CLI::App* nccl = cmd->add_subcommand(
-      "from-nccl-tests",
+  CLI::App* nccl = add_converter(
+      *cmd, "from-nccl-tests",
       "Convert nccl-tests JSON (-J FILE, nccl-tests 2.17 and later) to one results file, with "
-      "the provenance the files record (hosts, GPUs, NCCL version and NCCL_* variables)");
-  nccl->add_option("input", n->in, "nccl-tests JSON files of one job's tests (one per binary)")
-      ->required()
-      ->check(CLI::ExistingFile);
-  nccl->add_option("-o,--out", n->out, "Results file to write (never overwritten)")->required();
+      "the provenance the files record (hosts, GPUs, NCCL version and NCCL_* variables)",
+      n->in, "nccl-tests JSON files of one job's tests (one per binary)", n->out);
   nccl->callback([&action, n, argv] {
     action = [n, argv] {
       results::Results all;

@@ -8,6 +8,7 @@
 
 #include "apps/comm/coll_suite.h"
 #include "apps/comm/comm_common.h"
+#include "apps/comm/suite_job.h"
 
 namespace {
 
@@ -15,14 +16,12 @@ using namespace cobench;
 
 int run(const std::vector<std::string>& argv, const app::CommOptions& common,
         const app::CollCli& cli) {
-  if (!app::check_out("cobench_coll", common.out)) return 1;  // before anything runs
-  auto world = app::make_world(common.backend);
-  if (const std::string e = app::check_in_world(common, world->size()); !e.empty())
-    return app::usage_error_in_world("cobench_coll", world->rank(), e);
-  const app::CommJob job = app::start_job("cobench_coll", *world, common);
-  app::SuiteOutcome outcome = app::run_coll_suite(*world, job.layout, job.watchdog.get(), cli);
-  app::finish_results(argv, common, *world, job.layout, std::move(outcome.records), "coll");
-  return outcome.ok ? 0 : 1;
+  return app::run_suite_job(
+      "cobench_coll", argv, common, [](int) { return std::string(); },
+      [&](coll::Communicator& world, const coll::NodeLayout& layout, coll::Watchdog* watchdog) {
+        return app::run_coll_suite(world, layout, watchdog, cli);
+      },
+      "coll");
 }
 
 }  // namespace

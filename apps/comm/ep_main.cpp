@@ -21,6 +21,7 @@
 #include "apps/cobench/cli_checks.h"
 #include "apps/comm/comm_common.h"
 #include "apps/comm/ep_suite.h"
+#include "apps/comm/suite_job.h"
 #include "collectives/ep/ep_config.h"
 #include "collectives/ep/ep_hash.h"
 #include "collectives/ep/ep_pair_traffic.h"
@@ -34,15 +35,12 @@ using namespace cobench;
 
 int run(const std::vector<std::string>& argv, const app::CommOptions& common,
         const app::EpCli& cli) {
-  if (!app::check_out("cobench_ep", common.out)) return 1;  // before anything runs
-  auto world = app::make_world(common.backend);
-  std::string usage = app::check_in_world(common, world->size());
-  if (usage.empty()) usage = app::ep_usage_error(cli, world->size());
-  if (!usage.empty()) return app::usage_error_in_world("cobench_ep", world->rank(), usage);
-  const app::CommJob job = app::start_job("cobench_ep", *world, common);
-  app::SuiteOutcome outcome = app::run_ep_suite(*world, job.layout, job.watchdog.get(), cli);
-  app::finish_results(argv, common, *world, job.layout, std::move(outcome.records), "ep");
-  return outcome.ok ? 0 : 1;
+  return app::run_suite_job(
+      "cobench_ep", argv, common, [&](int ranks) { return app::ep_usage_error(cli, ranks); },
+      [&](coll::Communicator& world, const coll::NodeLayout& layout, coll::Watchdog* watchdog) {
+        return app::run_ep_suite(world, layout, watchdog, cli);
+      },
+      "ep");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 
 #include "apps/cobench/cli_checks.h"
@@ -16,27 +17,26 @@ namespace cobench::app {
 void add_ep_options(CLI::App& app, EpCli& c) {
   coll::ep::EpConfig& cfg = c.opt.config;
   constexpr int kMax = 1 << 20;
-  app.add_option("-t,--tokens", cfg.tokens_per_rank, "Tokens per rank")
-      ->check(integer_in<int>(0, kMax))
-      ->capture_default_str();
-  app.add_option("--hidden", cfg.hidden, "Hidden size (a multiple of 128)")
-      ->check(integer_in<int>(1, kMax))
-      ->capture_default_str();
-  app.add_option("--experts", cfg.num_experts, "Routed experts (a multiple of the ranks)")
-      ->check(integer_in<int>(1, kMax))
-      ->capture_default_str();
-  app.add_option("--topk", cfg.top_k, "Experts per token")
-      ->check(integer_in<int>(1, 1024))
-      ->capture_default_str();
-  app.add_option("--groups", cfg.num_groups, "Expert groups")
-      ->check(integer_in<int>(1, kMax))
-      ->capture_default_str();
-  app.add_option("--topk-groups", cfg.topk_groups, "Groups a token may use")
-      ->check(integer_in<int>(1, kMax))
-      ->capture_default_str();
-  app.add_option("--max-nodes", cfg.max_nodes, "Nodes a token may reach (0: any)")
-      ->check(integer_in<int>(0, kMax))
-      ->capture_default_str();
+  // The integer options, each in its range, in the order --help lists them.
+  struct IntOption {
+    const char* name;
+    int* value;
+    const char* help;
+    int min, max;
+  };
+  auto add_ints = [&app](std::initializer_list<IntOption> options) {
+    for (const IntOption& o : options)
+      app.add_option(o.name, *o.value, o.help)
+          ->check(integer_in<int>(o.min, o.max))
+          ->capture_default_str();
+  };
+  add_ints({{"-t,--tokens", &cfg.tokens_per_rank, "Tokens per rank", 0, kMax},
+            {"--hidden", &cfg.hidden, "Hidden size (a multiple of 128)", 1, kMax},
+            {"--experts", &cfg.num_experts, "Routed experts (a multiple of the ranks)", 1, kMax},
+            {"--topk", &cfg.top_k, "Experts per token", 1, 1024},
+            {"--groups", &cfg.num_groups, "Expert groups", 1, kMax},
+            {"--topk-groups", &cfg.topk_groups, "Groups a token may use", 1, kMax},
+            {"--max-nodes", &cfg.max_nodes, "Nodes a token may reach (0: any)", 0, kMax}});
   app.add_flag("--no-shared-expert", c.no_shared, "No shared expert");
   app.add_option("--routing", c.routing,
                  "uniform, zipf or file (default: file with --routing-file)")
@@ -56,15 +56,9 @@ void add_ep_options(CLI::App& app, EpCli& c) {
   app.add_option("--impl", c.impl, "flat, hierarchical or both")
       ->check(CLI::IsMember({"flat", "hierarchical", "both"}))
       ->capture_default_str();
-  app.add_option("-w,--warmup", c.opt.warmup, "Untimed rounds")
-      ->check(integer_in<int>(0, 1000000))
-      ->capture_default_str();
-  app.add_option("-n,--iters", c.opt.iters, "Rounds per timed repetition")
-      ->check(integer_in<int>(1, 1000000))
-      ->capture_default_str();
-  app.add_option("-r,--repetitions", c.opt.repetitions, "Timed repetitions")
-      ->check(integer_in<int>(1, 1000000))
-      ->capture_default_str();
+  add_ints({{"-w,--warmup", &c.opt.warmup, "Untimed rounds", 0, 1000000},
+            {"-n,--iters", &c.opt.iters, "Rounds per timed repetition", 1, 1000000},
+            {"-r,--repetitions", &c.opt.repetitions, "Timed repetitions", 1, 1000000}});
 }
 
 coll::ep::EpBenchOptions resolve(const EpCli& c) {

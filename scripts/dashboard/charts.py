@@ -242,15 +242,23 @@ def _context_figure(rows: pd.DataFrame, title: str) -> Figure:
               zip(items(rows["benchmark"]), items(rows["params"]), items(rows["metric"]))]
     rows = rows.assign(context=[as_number(p["context"]) for p in items(rows["params"])],
                        label=labels)
+    return _log_lines_figure(rows, title, "context", "context (tokens, log scale)",
+                             axis_title("bandwidth", "B/s"))
+
+
+def _log_lines_figure(rows: pd.DataFrame, title: str, x_column: str, x_title: str,
+                      y_title: str) -> Figure:
+    """One line per `label` of the median (in units of 1e9) over `x_column` on a log axis, with
+    the peaks of each line (the first MAX_LINES labels)."""
     rows, title = _first_lines(rows, title)
     fig = Figure()
-    for label, g in rows.sort_values("context").groupby("label"):
-        x = items(g["context"])
+    for label, g in rows.sort_values(x_column).groupby("label"):
+        x = items(g[x_column])
         fig.add_trace(scatter(x=column(x), y=column(g["median"] * 1e-9), mode="lines+markers",
                               name=esc(label), hovertext=column(_fraction_hover(g))))
         _with_peaks(fig, g, x, label, 1e-9)
-    return _layout(fig, title, "context (tokens, log scale)", axis_title("bandwidth", "B/s"),
-                   xaxis=log_axis(rows["context"].min(), rows["context"].max()))
+    return _layout(fig, title, x_title, y_title,
+                   xaxis=log_axis(rows[x_column].min(), rows[x_column].max()))
 
 
 def readable(benchmark: str, params: dict) -> str:
@@ -288,15 +296,8 @@ def collectives_figure(rows: pd.DataFrame, title: str) -> Figure | None:
                f"{p.get('ranks', '?')} ranks / {p.get('nodes', '?')} nodes"
                for b, p, be in zip(items(rows["benchmark"]), items(rows["params"]),
                                    items(rows["backend"]))])
-    rows, title = _first_lines(rows, title)
-    fig = Figure()
-    for label, g in rows.sort_values("size").groupby("label"):
-        x = items(g["size"])
-        fig.add_trace(scatter(x=column(x), y=column(g["median"] * 1e-9), mode="lines+markers",
-                              name=esc(label), hovertext=column(_fraction_hover(g))))
-        _with_peaks(fig, g, x, label, 1e-9)
-    return _layout(fig, title, "message size (bytes, log scale)", axis_title("busbw", "B/s"),
-                   xaxis=log_axis(rows["size"].min(), rows["size"].max()))
+    return _log_lines_figure(rows, title, "size", "message size (bytes, log scale)",
+                             axis_title("busbw", "B/s"))
 
 
 def ep_label(params: dict, benchmark: str) -> str:

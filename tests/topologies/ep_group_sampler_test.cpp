@@ -22,6 +22,14 @@ using namespace cobench::topo;
 
 double uniform(SplitMix64& r) { return static_cast<double>(r.next() >> 11) * 0x1p-53; }
 
+TEST(FabricEpSampler, SplitMix64IsTheReferenceSequence) {
+  // Vigna's splitmix64.c from state 0 (its first output is the finalizer of the golden gamma).
+  SplitMix64 r{0};
+  EXPECT_EQ(r.next(), 0xe220a8397b1dcdafULL);
+  EXPECT_EQ(r.next(), 0x6e789e6aa1b965f4ULL);
+  EXPECT_EQ(r.next(), 0x06c45d188009454fULL);
+}
+
 TEST(FabricEpSampler, GroupScoreCdfByHand) {
   // Sum of the two best of 2 = the sum of two uniforms: s^2 / 2 below 1, 1 - (2 - s)^2 / 2 above.
   EXPECT_DOUBLE_EQ(group_score_cdf(GroupScore::kTop2Sum, 2, 0.5), 0.125);

@@ -16,6 +16,7 @@
 
 #include "tests/test_util.h"
 #include "topologies/data_files.h"
+#include "topologies/ep_group_sampler.h"
 
 namespace {
 
@@ -176,24 +177,17 @@ TEST(FabricEp, NodeLimitAndTheNicBound) {
 }
 
 // The node-limited rule written plainly, by sorting, as a second implementation of the sampler
-// in fabric_ep.cpp: its stream (splitmix64, one a GPU seeded from seed ^ (GPU x
-// 0xd1b54a32d192ed03), two 32-bit scores a draw, the high half for the even expert), group
-// scores, the best M groups and the top-k of their experts, ties to the lower id.
+// in fabric_ep.cpp: its stream (SplitMix64, whose sequence ep_group_sampler_test.cpp checks; one
+// a GPU seeded from seed ^ (GPU x 0xd1b54a32d192ed03), two 32-bit scores a draw, the high half
+// for the even expert), group scores, the best M groups and the top-k of their experts, ties to
+// the lower id.
 std::vector<EpTokenRoute> reference_routes(std::int32_t gpus, std::int64_t nodes,
                                            const EpTrafficOptions& o) {
-  struct Stream {
-    std::uint64_t state;
-    std::uint64_t next() {
-      std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-      return z ^ (z >> 31);
-    }
-  };
   const std::int64_t per_group = o.experts / nodes, m = std::min(o.max_nodes, nodes);
   std::vector<EpTokenRoute> routes;
   for (std::int32_t src = 0; src < gpus; ++src) {
-    Stream rng{Stream{o.seed ^ (static_cast<std::uint64_t>(src) * 0xd1b54a32d192ed03ULL)}.next()};
+    SplitMix64 rng{
+        SplitMix64{o.seed ^ (static_cast<std::uint64_t>(src) * 0xd1b54a32d192ed03ULL)}.next()};
     for (std::int64_t t = 0; t < o.tokens_per_gpu; ++t) {
       std::vector<std::uint32_t> score(static_cast<size_t>(o.experts));
       for (size_t e = 0; e < score.size(); e += 2) {
