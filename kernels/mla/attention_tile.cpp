@@ -107,8 +107,10 @@ TileKernels tile_kernels(CpuIsa resolved) {
   if (resolved == CpuIsa::kAvx2) return tile_kernels_avx2();
 #endif
   (void)resolved;
-  return {scores_portable,        softmax_portable,   accumulate_portable,   scores_rows_portable,
-          bf16_to_float_portable, transpose_portable, e4m3_to_float_portable};
+  return {scores_portable,        softmax_portable,   accumulate_portable,
+          scores_rows_portable,   bf16_to_float_portable,
+          transpose_portable,     e4m3_to_float_portable,
+          nullptr,                nullptr};
 }
 
 void Partial::reset(std::int64_t r, std::int64_t d) {
@@ -119,6 +121,15 @@ void Partial::reset(std::int64_t r, std::int64_t d) {
   o.assign(static_cast<size_t>(r * d), 0.0f);
   s.resize(static_cast<size_t>(r * kChunk));
   ones.assign(static_cast<size_t>(r), 1.0f);
+  pair_split = false;
+}
+
+void to_pair_split(const float* x, std::int64_t n, float* out) {
+  for (std::int64_t i = 0; i < n; ++i) out[i / 32 * 32 + i % 2 * 16 + i % 32 / 2] = x[i];
+}
+
+void from_pair_split(const float* x, std::int64_t n, float* out) {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = x[i / 32 * 32 + i % 2 * 16 + i % 32 / 2];
 }
 
 void attend_chunk(const TileKernels& k, const float* q, std::int64_t dq, const float* kt,
@@ -140,15 +151,33 @@ PrefetchRange piece_of(PrefetchRange r, std::int64_t i, std::int64_t pieces) {
 
 }  // namespace
 
-void attend_chunk_bf16_rows(const TileKernels& kern, const float* q, std::int64_t d,
-                            const std::uint8_t* k, const std::uint8_t* v, std::int64_t n,
-                            float scale, Partial& p, float* scratch, PrefetchRange next_k,
-                            PrefetchRange next_v) {
+void start_bf16_rows(const TileKernels& kern, const float* q, std::int64_t rows, std::int64_t d,
+                     Partial& p) {
+  p.reset(rows, d);
+  p.q.resize(static_cast<size_t>(rows * d));
+  p.pair_split = kern.scores_bf16 != nullptr && kern.accumulate_bf16 != nullptr;
+  if (p.pair_split)
+    for (std::int64_t r = 0; r < rows; ++r) to_pair_split(q + r * d, d, p.q.data() + r * d);
+  else
+    std::copy(q, q + rows * d, p.q.begin());
+}
+
+void attend_chunk_bf16_rows(const TileKernels& kern, const std::uint8_t* k, const std::uint8_t* v,
+                            std::int64_t n, float scale, Partial& p, float* scratch,
+                            PrefetchRange next_k, PrefetchRange next_v) {
+  const std::int64_t d = p.dv;
+  if (p.pair_split) {
+    kern.scores_bf16(p.q.data(), p.rows, d, k, d, n, p.s.data(), next_k);
+    kern.softmax(p.s.data(), p.rows, n, scale, p.m.data(), p.l.data(), p.alpha.data());
+    kern.accumulate_bf16(p.s.data(), p.rows, v, d, n, d, p.alpha.data(), p.o.data(), next_v);
+    return;
+  }
   const std::int64_t pieces = (n + kBf16Piece - 1) / kBf16Piece;
   for (std::int64_t i = 0; i < pieces; ++i) {
     const std::int64_t t0 = i * kBf16Piece, m = std::min(kBf16Piece, n - t0);
     kern.bf16_to_float(k + t0 * d * 2, m * d, scratch);
-    kern.scores_rows(q, p.rows, d, scratch, d, m, p.s.data() + t0, piece_of(next_k, i, pieces));
+    kern.scores_rows(p.q.data(), p.rows, d, scratch, d, m, p.s.data() + t0,
+                     piece_of(next_k, i, pieces));
   }
   kern.softmax(p.s.data(), p.rows, n, scale, p.m.data(), p.l.data(), p.alpha.data());
   // P V piece by piece: o is rescaled by alpha once, then by exactly 1; each output's running sum
@@ -165,8 +194,12 @@ void attend_chunk_bf16_rows(const TileKernels& kern, const float* q, std::int64_
 void finish(const Partial& p, float* out, float* lse) {
   for (std::int64_t r = 0; r < p.rows; ++r) {
     const float inv = 1.0f / p.l[static_cast<size_t>(r)];
-    for (std::int64_t j = 0; j < p.dv; ++j)
-      out[r * p.dv + j] = p.o[static_cast<size_t>(r * p.dv + j)] * inv;
+    float* row = out + r * p.dv;
+    if (p.pair_split)
+      from_pair_split(p.o.data() + r * p.dv, p.dv, row);
+    else
+      std::copy(p.o.begin() + r * p.dv, p.o.begin() + (r + 1) * p.dv, row);
+    for (std::int64_t j = 0; j < p.dv; ++j) row[j] *= inv;
     lse[r] = p.m[static_cast<size_t>(r)] + std::log(p.l[static_cast<size_t>(r)]);
   }
 }

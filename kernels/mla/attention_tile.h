@@ -49,7 +49,27 @@ struct TileKernels {
   /// dst[i] = the E4M3 value of src[i] times scale, i < n (NaN codes give NaN): the FP8 cache's
   /// latent, one scale group at a time.
   void (*e4m3_to_float)(const std::uint8_t* src, std::int64_t n, float scale, float* dst);
+  /// scores_rows straight from BF16 keys: s[r * 64 + t] = sum_d q[r, d] k[t, d] for r < rows,
+  /// t < n, with q [rows, dq] in the pair-split layout (to_pair_split) and k BF16 rows of ldk
+  /// elements; dq a multiple of 32. Prefetches `next`. nullptr where the ISA has none (AVX2,
+  /// portable): attend_chunk_bf16_rows then converts the keys to floats first.
+  void (*scores_bf16)(const float* q_split, std::int64_t rows, std::int64_t dq,
+                      const std::uint8_t* k, std::int64_t ldk, std::int64_t n, float* s,
+                      PrefetchRange next);
+  /// accumulate straight from BF16 values: o [rows, dv] in the pair-split layout, v BF16 rows of
+  /// ldv elements, dv a multiple of 32; nullptr where scores_bf16 is.
+  void (*accumulate_bf16)(const float* p, std::int64_t rows, const std::uint8_t* v,
+                          std::int64_t ldv, std::int64_t n, std::int64_t dv, const float* alpha,
+                          float* o_split, PrefetchRange next);
 };
+
+/// The pair-split layout of a row of n floats (n a multiple of 32): in each block of 32, the 16
+/// elements of even index, then the 16 of odd index. A 32-bit word of BF16 data holds an even
+/// element in its low half and the next (odd) one in its high half, so a shift and a mask turn 32
+/// BF16 values into two vectors of this layout, with no conversion stored to memory.
+void to_pair_split(const float* x, std::int64_t n, float* out);
+/// The inverse of to_pair_split.
+void from_pair_split(const float* x, std::int64_t n, float* out);
 
 /// TileKernels::transpose in plain C++ (the portable and AVX2 tables use it).
 void transpose_portable(const float* rows, std::int64_t ldr, std::int64_t dq, float* kt);
@@ -72,6 +92,12 @@ void transpose_avx512_native(const float* rows, std::int64_t ldr, std::int64_t d
 void scores_rows_avx512_native(const float* q, std::int64_t rows, std::int64_t dq, const float* k,
                                std::int64_t ldk, std::int64_t n, float* s, PrefetchRange next);
 void bf16_to_float_avx512_native(const std::uint8_t* src, std::int64_t n, float* dst);
+void scores_bf16_avx512_native(const float* q_split, std::int64_t rows, std::int64_t dq,
+                               const std::uint8_t* k, std::int64_t ldk, std::int64_t n, float* s,
+                               PrefetchRange next);
+void accumulate_bf16_avx512_native(const float* p, std::int64_t rows, const std::uint8_t* v,
+                                   std::int64_t ldv, std::int64_t n, std::int64_t dv,
+                                   const float* alpha, float* o_split, PrefetchRange next);
 #endif
 
 /// kAuto resolved to best_cpu_isa(); throws cobench::Error for an ISA this CPU lacks.
@@ -83,6 +109,8 @@ struct Partial {
   std::int64_t rows = 0, dv = 0;
   std::vector<float> m, l, alpha, o, s;
   std::vector<float> ones;  ///< rows x 1.0f: the rescale of a chunk's later pieces
+  std::vector<float> q;     ///< the query [rows, dv] of attend_chunk_bf16_rows (start_bf16_rows)
+  bool pair_split = false;  ///< q and o are in the pair-split layout (to_pair_split)
   void reset(std::int64_t rows, std::int64_t dv);
 };
 
@@ -97,16 +125,24 @@ void attend_chunk(const TileKernels& k, const float* q, std::int64_t dq, const f
 /// values would not: storing them was the GQA kernel's bottleneck).
 inline constexpr std::int64_t kBf16Piece = 16;
 
-/// One chunk of n <= 64 tokens whose keys and values are BF16 rows, K and V row-major [n, d]
-/// (GQA, MHA), converted kBf16Piece tokens at a time into `scratch` (kBf16Piece x d floats);
-/// q [rows, d], and P V over all d. `next_k` is prefetched while the scores are computed,
-/// `next_v` while P V is. The result is that of one call of each kernel over the whole chunk.
-void attend_chunk_bf16_rows(const TileKernels& kern, const float* q, std::int64_t d,
-                            const std::uint8_t* k, const std::uint8_t* v, std::int64_t n,
-                            float scale, Partial& p, float* scratch, PrefetchRange next_k = {},
-                            PrefetchRange next_v = {});
+/// Resets p for attend_chunk_bf16_rows over q [rows, d] (d a multiple of 32), keeping q in the
+/// layout the kernels read: pair-split where the ISA has scores_bf16 and accumulate_bf16, else as
+/// given.
+void start_bf16_rows(const TileKernels& kern, const float* q, std::int64_t rows, std::int64_t d,
+                     Partial& p);
 
-/// out [rows, dv] = o / l, lse [rows] = m + log l.
+/// One chunk of n <= 64 tokens whose keys and values are BF16 rows, K and V row-major [n, d]
+/// (GQA, MHA), for the query start_bf16_rows gave p; P V over all d. With scores_bf16 and
+/// accumulate_bf16 the kernels read the BF16 rows themselves; otherwise the rows are converted
+/// kBf16Piece tokens at a time into `scratch` (kBf16Piece x d floats). `next_k` is prefetched
+/// while the scores are computed, `next_v` while P V is. The result is that of one call of each
+/// kernel over the whole chunk. (MLA's 128 query rows stay on dequantized pages and attend_chunk,
+/// whose transposed tiles reuse each loaded key for 12 rows, not 4.)
+void attend_chunk_bf16_rows(const TileKernels& kern, const std::uint8_t* k, const std::uint8_t* v,
+                            std::int64_t n, float scale, Partial& p, float* scratch,
+                            PrefetchRange next_k = {}, PrefetchRange next_v = {});
+
+/// out [rows, dv] = o / l (in the usual layout where o is pair-split), lse [rows] = m + log l.
 void finish(const Partial& p, float* out, float* lse);
 
 /// Merges `splits` partial results of the same rows: outs [splits, rows * dv], lses

@@ -48,5 +48,17 @@ void bf16_to_float_avx512_native(const std::uint8_t* src, std::int64_t n, float*
   avx512::bf16_to_float(src, n, dst);
 }
 
+void scores_bf16_avx512_native(const float* q_split, std::int64_t rows, std::int64_t dq,
+                               const std::uint8_t* k, std::int64_t ldk, std::int64_t n, float* s,
+                               PrefetchRange next) {
+  avx512::scores_bf16(q_split, rows, dq, k, ldk, n, s, next);
+}
+
+void accumulate_bf16_avx512_native(const float* p, std::int64_t rows, const std::uint8_t* v,
+                                   std::int64_t ldv, std::int64_t n, std::int64_t dv,
+                                   const float* alpha, float* o_split, PrefetchRange next) {
+  avx512::accumulate_bf16(p, rows, v, ldv, n, dv, alpha, o_split, next);
+}
+
 }  // namespace cobench::mla::detail
 #endif

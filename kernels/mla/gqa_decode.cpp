@@ -158,7 +158,7 @@ void gqa_decode_cpu(const GqaCache& c, const float* q, float scale, float* out, 
     scratch.resize(static_cast<size_t>(detail::kBf16Piece * d));
     const Task& t = tasks[static_cast<size_t>(i)];
     const std::int64_t len = p.lengths[static_cast<size_t>(t.seq)];
-    part.reset(g, d);
+    detail::start_bf16_rows(kernels, q + (t.seq * s.q_heads + t.kv_head * g) * d, g, d, part);
     for (std::int64_t pg = t.first_page; pg < t.first_page + t.pages; ++pg) {
       const std::int64_t n = std::min(kChunk, len - pg * kChunk);
       // One KV head's keys, then values, for the page's tokens: contiguous rows. The next page's
@@ -169,8 +169,7 @@ void gqa_decode_cpu(const GqaCache& c, const float* q, float scale, float* out, 
         next_k = {row_of(c, t.seq, (pg + 1) * kChunk, t.kv_head, 0), next * d * 2};
         next_v = {row_of(c, t.seq, (pg + 1) * kChunk, t.kv_head, 1), next * d * 2};
       }
-      detail::attend_chunk_bf16_rows(kernels, q + (t.seq * s.q_heads + t.kv_head * g) * d, d,
-                                     row_of(c, t.seq, pg * kChunk, t.kv_head, 0),
+      detail::attend_chunk_bf16_rows(kernels, row_of(c, t.seq, pg * kChunk, t.kv_head, 0),
                                      row_of(c, t.seq, pg * kChunk, t.kv_head, 1), n, scale, part,
                                      scratch.data(), next_k, next_v);
     }

@@ -51,8 +51,9 @@ void gqa_decode_ref_seq(const GqaCache& c, std::int64_t seq, const double* q, do
                         double* out, double* lse);
 
 /// Flash-decoding on the CPU: (sequence, KV head, KV split) tasks; each reads its KV head's pages
-/// once for the query heads of its group, converting 16 tokens at a time (detail::
-/// attend_chunk_bf16_rows) and prefetching its next page meanwhile.
+/// once for the query heads of its group (detail::attend_chunk_bf16_rows: on AVX-512 the kernels
+/// read the BF16 rows directly, elsewhere they are converted 16 tokens at a time) and prefetching
+/// its next page meanwhile.
 void gqa_decode_cpu(const GqaCache& c, const float* q, float scale, float* out, float* lse,
                     const CpuDecodeOptions& options = {});
 

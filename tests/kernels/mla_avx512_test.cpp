@@ -6,7 +6,8 @@
 // memory outside its contract untouched and, on a build without FMA (SIMDe then rounds product
 // and sum separately, in the portable kernels' order), equals the portable kernels bit for bit.
 // The softmax update meets FP64 (2e-6) and leaves the columns past n alone; the transpose puts
-// every element in place; a prefetch range changes no result. Where the CPU has AVX-512F the
+// every element in place; a prefetch range changes no result; the kernels that read BF16 rows
+// directly (pair-split query and output) meet FP64. Where the CPU has AVX-512F the
 // native kernels (attention_tile_avx512.cpp) are checked too: scores and P V bit for bit against
 // a scalar std::fma evaluation in their order and within the same bound, softmax and transpose
 // as above.
@@ -277,6 +278,148 @@ TEST(MlaAvx512Emulated, Bf16ConversionIsExact) {
   }
 }
 
+// The pair-split layout by hand: in each block of 32, element 2i goes to i and 2i + 1 to 16 + i.
+TEST(MlaAvx512Emulated, PairSplitPutsEvenThenOddElements) {
+  std::vector<float> x(64), split(64), back(64);
+  for (int i = 0; i < 64; ++i) x[static_cast<size_t>(i)] = static_cast<float>(i);
+  to_pair_split(x.data(), 64, split.data());
+  EXPECT_EQ(split[0], 0.0f);
+  EXPECT_EQ(split[1], 2.0f);
+  EXPECT_EQ(split[15], 30.0f);
+  EXPECT_EQ(split[16], 1.0f);
+  EXPECT_EQ(split[31], 31.0f);
+  EXPECT_EQ(split[32], 32.0f);
+  EXPECT_EQ(split[48], 33.0f);
+  EXPECT_EQ(split[63], 63.0f);
+  from_pair_split(split.data(), 64, back.data());
+  EXPECT_EQ(back, x);
+}
+
+using ScoresBf16Fn = void (*)(const float*, std::int64_t, std::int64_t, const std::uint8_t*,
+                              std::int64_t, std::int64_t, float*, PrefetchRange);
+using AccumulateBf16Fn = void (*)(const float*, std::int64_t, const std::uint8_t*, std::int64_t,
+                                  std::int64_t, std::int64_t, const float*, float*, PrefetchRange);
+
+// n x ld BF16 values (uniform in [-1, 1), truncated to BF16) and their floats.
+struct Bf16Rows {
+  std::vector<std::uint8_t> bits;
+  std::vector<float> values;
+};
+
+Bf16Rows bf16_rows(std::int64_t count, std::mt19937_64& rng) {
+  Bf16Rows b{std::vector<std::uint8_t>(static_cast<size_t>(2 * count)), uniform(count, rng)};
+  for (std::int64_t i = 0; i < count; ++i) {
+    std::uint32_t u;
+    std::memcpy(&u, &b.values[static_cast<size_t>(i)], 4);
+    u &= 0xFFFF0000u;
+    std::memcpy(&b.values[static_cast<size_t>(i)], &u, 4);
+    const std::uint16_t hi = static_cast<std::uint16_t>(u >> 16);
+    std::memcpy(&b.bits[static_cast<size_t>(2 * i)], &hi, 2);
+  }
+  return b;
+}
+
+// Scores straight from BF16 key rows (GQA, MHA) on rows 1..31 (blocks of 4 and single rows), dq
+// multiples of 32 (the kernels' contract), every token count up to a chunk: within the FP32
+// summation bound of FP64 over the keys' values, nothing written past n or past the last row,
+// and a prefetch range changes no value. K's rows past n are not allocated.
+void expect_bf16_scores(ScoresBf16Fn fn, const char* what) {
+  std::uint64_t seed = 900;
+  for (std::int64_t rows : kRowCounts)
+    for (std::int64_t dq : {32, 64, 128, 576})
+      for (std::int64_t n : kTokenCounts) {
+        std::mt19937_64 rng(seed++);
+        const std::int64_t ldk = dq + 32;
+        const std::vector<float> q = uniform(rows * dq, rng);
+        const Bf16Rows k = bf16_rows(n * ldk, rng);
+        std::vector<float> q_split(q.size());
+        for (std::int64_t r = 0; r < rows; ++r)
+          to_pair_split(q.data() + r * dq, dq, q_split.data() + r * dq);
+        std::vector<float> s(static_cast<size_t>((rows + 1) * kChunk),
+                             std::numeric_limits<float>::quiet_NaN());
+        std::vector<float> again = s;
+        fn(q_split.data(), rows, dq, k.bits.data(), ldk, n, s.data(), {});
+        fn(q_split.data(), rows, dq, k.bits.data(), ldk, n, again.data(),
+           {k.bits.data(), static_cast<std::int64_t>(k.bits.size())});
+        for (std::int64_t r = 0; r <= rows; ++r)
+          for (std::int64_t t = 0; t < kChunk; ++t) {
+            const size_t i = static_cast<size_t>(r * kChunk + t);
+            if (r == rows || t >= n) {
+              ASSERT_TRUE(std::isnan(s[i]) && std::isnan(again[i]))
+                  << what << ": wrote outside the tile at row " << r << ", column " << t;
+              continue;
+            }
+            ASSERT_EQ(s[i], again[i]) << what << ": a prefetch changed a score";
+            double exact = 0, magnitude = 0;
+            for (std::int64_t d = 0; d < dq; ++d) {
+              const double p = static_cast<double>(q[static_cast<size_t>(r * dq + d)]) *
+                               k.values[static_cast<size_t>(t * ldk + d)];
+              exact += p;
+              magnitude += std::fabs(p);
+            }
+            ASSERT_LE(std::fabs(s[i] - exact), sum_bound(dq) * magnitude)
+                << what << ": rows " << rows << ", dq " << dq << ", n " << n << ", row " << r
+                << ", token " << t;
+          }
+      }
+}
+
+// P V straight from BF16 value rows into a pair-split o: back in the usual layout, within the
+// FP32 summation bound of FP64 (alpha o + sum p v), the row past the tile untouched, and a
+// prefetch range changes nothing.
+void expect_bf16_accumulate(AccumulateBf16Fn fn, const char* what) {
+  std::uint64_t seed = 1900;
+  for (std::int64_t rows : kRowCounts)
+    for (std::int64_t n : kTokenCounts)
+      for (std::int64_t dv : {32, 64, 128, 512}) {
+        std::mt19937_64 rng(seed++);
+        const std::int64_t ldv = dv + 32;
+        const Bf16Rows v = bf16_rows(n * ldv, rng);
+        std::vector<float> p = uniform(rows * kChunk, rng), alpha = uniform(rows, rng);
+        for (float& x : p) x = std::fabs(x);
+        for (float& a : alpha) a = std::fabs(a);
+        const std::vector<float> o0 = uniform((rows + 1) * dv, rng);
+        std::vector<float> o_split(o0.size());
+        for (std::int64_t r = 0; r <= rows; ++r)
+          to_pair_split(o0.data() + r * dv, dv, o_split.data() + r * dv);
+        std::vector<float> again = o_split;
+        fn(p.data(), rows, v.bits.data(), ldv, n, dv, alpha.data(), o_split.data(), {});
+        fn(p.data(), rows, v.bits.data(), ldv, n, dv, alpha.data(), again.data(),
+           {v.bits.data(), static_cast<std::int64_t>(v.bits.size())});
+        ASSERT_EQ(o_split, again) << what << ": a prefetch changed P V";
+        std::vector<float> o(o0.size());
+        for (std::int64_t r = 0; r <= rows; ++r)
+          from_pair_split(o_split.data() + r * dv, dv, o.data() + r * dv);
+        for (std::int64_t j = 0; j < dv; ++j)
+          ASSERT_EQ(o[static_cast<size_t>(rows * dv + j)], o0[static_cast<size_t>(rows * dv + j)])
+              << what << ": wrote past the last row";
+        for (std::int64_t r = 0; r < rows; ++r)
+          for (std::int64_t j = 0; j < dv; ++j) {
+            double exact = static_cast<double>(alpha[static_cast<size_t>(r)]) *
+                           o0[static_cast<size_t>(r * dv + j)];
+            double magnitude = std::fabs(exact);
+            for (std::int64_t t = 0; t < n; ++t) {
+              const double pv = static_cast<double>(p[static_cast<size_t>(r * kChunk + t)]) *
+                                v.values[static_cast<size_t>(t * ldv + j)];
+              exact += pv;
+              magnitude += std::fabs(pv);
+            }
+            ASSERT_LE(std::fabs(o[static_cast<size_t>(r * dv + j)] - exact),
+                      sum_bound(n + 1) * magnitude)
+                << what << ": rows " << rows << ", n " << n << ", dv " << dv << ", row " << r
+                << ", column " << j;
+          }
+      }
+}
+
+TEST(MlaAvx512Emulated, Bf16ScoresMeetFp64OnRaggedShapes) {
+  expect_bf16_scores(avx512::scores_bf16, "emulated AVX-512");
+}
+
+TEST(MlaAvx512Emulated, Bf16AccumulateMeetsFp64OnRaggedShapes) {
+  expect_bf16_accumulate(avx512::accumulate_bf16, "emulated AVX-512");
+}
+
 TEST(MlaAvx512Emulated, AccumulateMeetsFp64OnRaggedShapes) {
   const TileKernels portable = tile_kernels(CpuIsa::kPortable);
   std::uint64_t seed = 1000;
@@ -498,6 +641,11 @@ TEST(MlaAvx512Native, MatchesFmaOrderAndFp64OnRaggedShapes) {
         ASSERT_EQ(o, accumulate_fma_order(c))
             << "P V: rows " << rows << ", n " << n << ", dv " << dv;
       }
+  ASSERT_EQ(native.scores_bf16, &scores_bf16_avx512_native);
+  ASSERT_EQ(native.accumulate_bf16, &accumulate_bf16_avx512_native);
+  expect_bf16_scores(scores_bf16_avx512_native, "native AVX-512");
+  if (HasFatalFailure()) return;
+  expect_bf16_accumulate(accumulate_bf16_avx512_native, "native AVX-512");
 #else
   GTEST_SKIP() << "not an x86-64 build: there are no native AVX-512 kernels";
 #endif
