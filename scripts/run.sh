@@ -7,7 +7,8 @@
 #   ./scripts/run.sh                       # cobench run --suite quick
 #   ./scripts/run.sh sysinfo --json        # any cobench command
 # Setup and build say what they do on stderr, a line per stage and the build's progress every 5%
-# (the first build takes 10-15 minutes on 2 cores); their logs are in build/run-logs/.
+# (a first build of target cobench_run, without the tests, took about 5 minutes on 2 cores: see
+# README); their logs are in build/run-logs/.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"

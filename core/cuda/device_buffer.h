@@ -26,7 +26,10 @@ class DeviceBuffer {
   DeviceBuffer() = default;
   explicit DeviceBuffer(std::size_t n)
       : p_(static_cast<T*>(detail::device_alloc(n * sizeof(T)))), n_(n) {}
-  explicit DeviceBuffer(const std::vector<T>& h) : DeviceBuffer(h.size()) { upload(h); }
+  template <class Alloc>
+  explicit DeviceBuffer(const std::vector<T, Alloc>& h) : DeviceBuffer(h.size()) {
+    upload(h);
+  }
   ~DeviceBuffer() { detail::device_free(p_); }
   DeviceBuffer(DeviceBuffer&& o) noexcept
       : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)) {}
@@ -43,7 +46,8 @@ class DeviceBuffer {
 
   T* get() const { return p_; }
   std::size_t size() const { return n_; }
-  void upload(const std::vector<T>& h) {
+  template <class Alloc>
+  void upload(const std::vector<T, Alloc>& h) {
     detail::copy_to_device(p_, h.data(), std::min(h.size(), n_) * sizeof(T));
   }
   std::vector<T> download() const {

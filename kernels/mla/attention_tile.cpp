@@ -107,10 +107,15 @@ TileKernels tile_kernels(CpuIsa resolved) {
   if (resolved == CpuIsa::kAvx2) return tile_kernels_avx2();
 #endif
   (void)resolved;
-  return {scores_portable,        softmax_portable,   accumulate_portable,
-          scores_rows_portable,   bf16_to_float_portable,
-          transpose_portable,     e4m3_to_float_portable,
-          nullptr,                nullptr};
+  return {scores_portable,
+          softmax_portable,
+          accumulate_portable,
+          scores_rows_portable,
+          bf16_to_float_portable,
+          transpose_portable,
+          e4m3_to_float_portable,
+          nullptr,
+          nullptr};
 }
 
 void Partial::reset(std::int64_t r, std::int64_t d) {
@@ -121,6 +126,7 @@ void Partial::reset(std::int64_t r, std::int64_t d) {
   o.assign(static_cast<size_t>(r * d), 0.0f);
   s.resize(static_cast<size_t>(r * kChunk));
   ones.assign(static_cast<size_t>(r), 1.0f);
+  q.clear();  // attend_chunk_bf16_rows needs start_bf16_rows after a reset
   pair_split = false;
 }
 
@@ -153,6 +159,7 @@ PrefetchRange piece_of(PrefetchRange r, std::int64_t i, std::int64_t pieces) {
 
 void start_bf16_rows(const TileKernels& kern, const float* q, std::int64_t rows, std::int64_t d,
                      Partial& p) {
+  COBENCH_CHECK(d % 32 == 0, fmt::format("BF16 rows of {} elements: a multiple of 32 expected", d));
   p.reset(rows, d);
   p.q.resize(static_cast<size_t>(rows * d));
   p.pair_split = kern.scores_bf16 != nullptr && kern.accumulate_bf16 != nullptr;

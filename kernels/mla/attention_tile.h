@@ -3,7 +3,8 @@
 // one chunk of at most 64 dequantized tokens with an online softmax in FP32 (flash attention).
 // Per chunk: S = Q K^T over dq dims (K given transposed, [dq, 64]), softmax update of the running
 // max m, sum l and output O [rows, dv] (rescaled by alpha = exp(m_old - m_new)), O += P V.
-// The three steps have AVX-512, AVX2+FMA and portable versions, picked once per call.
+// The three steps have AVX-512, AVX2+FMA and portable versions, picked once per call; GQA and MHA
+// read BF16 rows through kernels of their own (AVX-512 only; elsewhere the rows are converted).
 #pragma once
 
 #include <cstdint>

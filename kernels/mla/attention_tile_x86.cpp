@@ -274,9 +274,9 @@ COBENCH_AVX2 void softmax_avx2(float* s, std::int64_t rows, std::int64_t n, floa
 }  // namespace
 
 TileKernels tile_kernels_avx2() {
-  return {scores_avx2,        softmax_avx2,       accumulate_avx2,   scores_rows_avx2,
-          bf16_to_float_avx2, transpose_portable, e4m3_to_float_avx2, nullptr,
-          nullptr};
+  return {
+      scores_avx2,        softmax_avx2,       accumulate_avx2, scores_rows_avx2, bf16_to_float_avx2,
+      transpose_portable, e4m3_to_float_avx2, nullptr,         nullptr};
 }
 
 namespace {
@@ -294,9 +294,9 @@ void scores_rows_avx512(const float* q, std::int64_t rows, std::int64_t dq, cons
 
 // The FP8 conversion stays AVX2 (AVX-512F CPUs have AVX2).
 TileKernels tile_kernels_avx512() {
-  return {scores_avx512_native,     softmax_avx512_native,       accumulate_avx512_native,
-          scores_rows_avx512,       bf16_to_float_avx512_native, transpose_avx512_native,
-          e4m3_to_float_avx2,       scores_bf16_avx512_native,   accumulate_bf16_avx512_native};
+  return {scores_avx512_native, softmax_avx512_native,       accumulate_avx512_native,
+          scores_rows_avx512,   bf16_to_float_avx512_native, transpose_avx512_native,
+          e4m3_to_float_avx2,   scores_bf16_avx512_native,   accumulate_bf16_avx512_native};
 }
 
 }  // namespace cobench::mla::detail

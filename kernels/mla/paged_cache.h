@@ -16,6 +16,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/aligned_allocator.h"
+
 namespace cobench::mla {
 
 inline constexpr std::int64_t kPageTokens = 64;
@@ -37,9 +39,9 @@ std::int64_t token_bytes(KvPrecision p);
 struct PagedCache {
   std::int64_t page_tokens = kPageTokens;
   std::int64_t token_bytes = 0;
-  std::int64_t pages = 0;      ///< pool pages (sequences' pages plus spares)
-  std::int64_t max_pages = 0;  ///< block table columns
-  std::vector<std::uint8_t> pool;
+  std::int64_t pages = 0;                 ///< pool pages (sequences' pages plus spares)
+  std::int64_t max_pages = 0;             ///< block table columns
+  CacheAlignedVector<std::uint8_t> pool;  ///< starts on a cache line: kernels read whole lines
   std::vector<std::int32_t> block_table;  ///< -1: no page
   std::vector<std::int64_t> lengths;      ///< tokens written per sequence
   std::vector<std::int64_t> capacity;     ///< tokens each sequence's pages hold

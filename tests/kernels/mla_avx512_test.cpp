@@ -212,8 +212,8 @@ TEST(MlaAvx512Emulated, ScoresMeetFp64OnRaggedShapes) {
       }
 }
 
-// The row-major scores (GQA, MHA: K [n, ldk]) on rows 1..31 (blocks of 4 and single rows), dq
-// multiples of 16 (the kernel's contract), every token count up to a chunk: within the FP32
+// The row-major scores (GQA, MHA: K [n, ldk]) on rows 1-13 and 31 (blocks of 4 and single rows), dq
+// multiples of 16 (the kernel's contract), 1 to 64 tokens (kTokenCounts): within the FP32
 // summation bound of FP64 (lane_sums16 adds in a tree, so no order is bit-exact), nothing written
 // past n or past the last row, and a prefetch range changes no value. K's rows past n are not
 // allocated: ASan would catch a read there.
@@ -319,8 +319,8 @@ Bf16Rows bf16_rows(std::int64_t count, std::mt19937_64& rng) {
   return b;
 }
 
-// Scores straight from BF16 key rows (GQA, MHA) on rows 1..31 (blocks of 4 and single rows), dq
-// multiples of 32 (the kernels' contract), every token count up to a chunk: within the FP32
+// Scores straight from BF16 key rows (GQA, MHA) on rows 1-13 and 31 (blocks of 4 and single rows),
+// dq multiples of 32 (the kernels' contract), 1 to 64 tokens (kTokenCounts): within the FP32
 // summation bound of FP64 over the keys' values, nothing written past n or past the last row,
 // and a prefetch range changes no value. K's rows past n are not allocated.
 void expect_bf16_scores(ScoresBf16Fn fn, const char* what) {
@@ -444,6 +444,64 @@ TEST(MlaAvx512Emulated, AccumulateMeetsFp64OnRaggedShapes) {
 // Flash attention over 65 tokens (a full chunk, then one token) with the emulated kernels (scores,
 // softmax, P V), against FP64 attention: MLA's shapes (576-dim keys, values their
 // first 512 dims) and mla_decode_test's FP32 kernel bound (1e-5 of the largest |out|; lse 1e-5).
+// GQA's path end to end over 65 tokens (a full chunk, then one token) of 128-dim BF16 keys and
+// values: start_bf16_rows, attend_chunk_bf16_rows and finish, once with the emulated AVX-512
+// kernels that read the rows directly (query and output pair-split) and once with the portable
+// table (rows converted 16 tokens at a time), both against FP64 attention within the FP32
+// kernels' bound of TwoChunkAttentionMatchesFp64 (1e-5 of the largest |out|; lse 1e-5).
+TEST(MlaAvx512Emulated, Bf16RowsTwoChunksMatchFp64) {
+  constexpr std::int64_t kD = 128, kTokens = 65;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(kD));
+  TileKernels direct = tile_kernels(CpuIsa::kPortable);
+  direct.softmax = avx512::softmax;
+  direct.scores_bf16 = avx512::scores_bf16;
+  direct.accumulate_bf16 = avx512::accumulate_bf16;
+  const TileKernels converted = tile_kernels(CpuIsa::kPortable);
+  ASSERT_EQ(converted.scores_bf16, nullptr);
+  std::mt19937_64 rng(17);
+  const Bf16Rows k = bf16_rows(kTokens * kD, rng), v = bf16_rows(kTokens * kD, rng);
+  for (std::int64_t rows : {1, 4, 8, 13}) {
+    const std::vector<float> q = uniform(rows * kD, rng);
+    for (const TileKernels* kern : std::vector<const TileKernels*>{&direct, &converted}) {
+      const char* what = kern == &direct ? "direct" : "converted";
+      Partial part;
+      start_bf16_rows(*kern, q.data(), rows, kD, part);
+      ASSERT_EQ(part.pair_split, kern == &direct) << what;
+      std::vector<float> scratch(static_cast<size_t>(kBf16Piece * kD));
+      for (std::int64_t t0 = 0; t0 < kTokens; t0 += kChunk)
+        attend_chunk_bf16_rows(*kern, k.bits.data() + 2 * t0 * kD, v.bits.data() + 2 * t0 * kD,
+                               std::min(kChunk, kTokens - t0), scale, part, scratch.data());
+      std::vector<float> out(static_cast<size_t>(rows * kD)), lse(static_cast<size_t>(rows));
+      finish(part, out.data(), lse.data());
+      for (std::int64_t r = 0; r < rows; ++r) {
+        std::vector<double> w(kTokens);
+        double top = -INFINITY, sum = 0, largest = 0;
+        for (std::int64_t t = 0; t < kTokens; ++t) {
+          double dot = 0;
+          for (std::int64_t d = 0; d < kD; ++d)
+            dot += static_cast<double>(q[static_cast<size_t>(r * kD + d)]) *
+                   k.values[static_cast<size_t>(t * kD + d)];
+          w[static_cast<size_t>(t)] = dot * static_cast<double>(scale);
+          top = std::max(top, w[static_cast<size_t>(t)]);
+        }
+        for (double& x : w) sum += (x = std::exp(x - top));
+        std::vector<double> exact(kD, 0.0);
+        for (std::int64_t j = 0; j < kD; ++j) {
+          for (std::int64_t t = 0; t < kTokens; ++t)
+            exact[static_cast<size_t>(j)] +=
+                w[static_cast<size_t>(t)] * v.values[static_cast<size_t>(t * kD + j)] / sum;
+          largest = std::max(largest, std::fabs(exact[static_cast<size_t>(j)]));
+        }
+        for (std::int64_t j = 0; j < kD; ++j)
+          ASSERT_LE(std::fabs(out[static_cast<size_t>(r * kD + j)] - exact[static_cast<size_t>(j)]),
+                    1e-5 * largest)
+              << what << ": rows " << rows << ", row " << r << ", column " << j;
+        EXPECT_NEAR(lse[static_cast<size_t>(r)], top + std::log(sum), 1e-5) << what;
+      }
+    }
+  }
+}
+
 TEST(MlaAvx512Emulated, TwoChunkAttentionMatchesFp64) {
   constexpr std::int64_t kDq = 576, kDv = 512, kTokens = 65;
   const float scale = 1.0f / std::sqrt(192.0f);

@@ -119,6 +119,9 @@ TEST(PagedCache, LayoutAndNanSlots) {
     EXPECT_EQ(pc.max_pages, 2);
     EXPECT_EQ(pc.pages, 2 + 1 + 1);  // 66 tokens: 2 pages; 4 tokens: 1 page; 1 spare
     EXPECT_EQ(pc.used_bytes(), 68 * token_bytes(p));
+    // The pool starts on a cache line, so the GQA kernels' 64-byte row loads (page and row
+    // offsets multiples of 64 bytes) never straddle two lines.
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(pc.pool.data()) % 64, 0u);
     std::vector<std::int32_t> ids;
     for (std::int32_t id : pc.block_table)
       if (id >= 0) ids.push_back(id);
