@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/aligned_allocator.h"
 #include "kernels/mla/mla_decode.h"
 
 namespace cobench::mla::detail {
@@ -108,9 +109,11 @@ TileKernels tile_kernels(CpuIsa resolved);
 /// The running state of `rows` query rows: max, sum and unnormalized output.
 struct Partial {
   std::int64_t rows = 0, dv = 0;
-  std::vector<float> m, l, alpha, o, s;
-  std::vector<float> ones;  ///< rows x 1.0f: the rescale of a chunk's later pieces
-  std::vector<float> q;     ///< the query [rows, dv] of attend_chunk_bf16_rows (start_bf16_rows)
+  // On cache lines, as the pages: the kernels load whole 64-byte lines of o, s and q.
+  CacheAlignedVector<float> m, l, alpha, o, s;
+  CacheAlignedVector<float> ones;  ///< rows x 1.0f: the rescale of a chunk's later pieces
+  CacheAlignedVector<float>
+      q;                    ///< the query [rows, dv] of attend_chunk_bf16_rows (start_bf16_rows)
   bool pair_split = false;  ///< q and o are in the pair-split layout (to_pair_split)
   void reset(std::int64_t rows, std::int64_t dv);
 };

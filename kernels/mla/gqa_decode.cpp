@@ -154,7 +154,7 @@ void gqa_decode_cpu(const GqaCache& c, const float* q, float scale, float* out, 
   std::vector<float> part_lse(static_cast<size_t>(slots * s.q_heads));
   parallel_for(static_cast<std::int64_t>(tasks.size()), threads, [&](std::int64_t i) {
     thread_local detail::Partial part;
-    thread_local std::vector<float> scratch;
+    thread_local CacheAlignedVector<float> scratch;
     scratch.resize(static_cast<size_t>(detail::kBf16Piece * d));
     const Task& t = tasks[static_cast<size_t>(i)];
     const std::int64_t len = p.lengths[static_cast<size_t>(t.seq)];

@@ -115,7 +115,7 @@ void mla_decode_cpu(const MlaCache& c, const float* q, std::int64_t heads, float
 
   parallel_for(static_cast<std::int64_t>(tasks.size()), threads, [&](std::int64_t i) {
     thread_local detail::Partial part;
-    thread_local std::vector<float> rows(kChunk * kQkDims), kt(kQkDims * kChunk);
+    thread_local CacheAlignedVector<float> rows(kChunk * kQkDims), kt(kQkDims * kChunk);
     const Task& t = tasks[static_cast<size_t>(i)];
     const std::int64_t len = p.lengths[static_cast<size_t>(t.seq)];
     part.reset(heads, kVDims);
