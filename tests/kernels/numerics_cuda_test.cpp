@@ -10,7 +10,6 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
-#include <functional>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -22,7 +21,9 @@ namespace {
 using namespace cobench::num;
 
 // Runs `same(bits)` over all 2^32 bit patterns on every core; reports the first mismatches.
-void sweep(const std::function<bool(std::uint32_t, std::string&)>& same) {
+// `same` is a template parameter (inlined into the loop), not a std::function.
+template <class Same>
+void sweep(const Same& same) {
   const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
   std::atomic<std::uint64_t> mismatches{0};
   std::vector<std::string> first(threads);
