@@ -162,11 +162,13 @@ void training_step(Report& r, const TrainingScenario& t) {
       ch.moe_layers, s.micro_batch * s.seq_len, ch.f_s * 1e3, ch.f_compute_s * 1e3,
       ch.f_comm_s * 1e3, ch.b_s * 1e3, ch.w_s * 1e3, ch.fb_s * 1e3);
   const std::string why = fmt::format(
-      "optimistic: DeepSeek's training trace (profile-data train.json) spans about 129 ms for "
-      "this F&B pair, of which DeepEP's combine takes 49 ms and its notify kernels 24 ms, against "
-      "the model's {:.0f} ms pair and {:.0f} ms all-to-all; docs/model.md, 'Training step "
-      "prediction'",
-      ch.fb_s * 1e3, (ch.f_comm_s + ch.b_comm_s) * 1e3);
+      "the pair {:.0f} ms: its all-to-all {:.0f} ms at the kernel times of DeepSeek's own trace "
+      "of this pair (profile-data train.json: 113 ms of DeepEP kernels), its compute {:.0f} ms on "
+      "{:.0f}% of the SMs, where the trace's compute stream is busy 118 ms; docs/model.md, "
+      "'Training step prediction'",
+      ch.fb_s * 1e3, ch.fb_comm_s * 1e3,
+      (ch.f_compute_s + ch.b_compute_s + ch.w_compute_s) / ch.compute_share * 1e3,
+      100 * ch.compute_share);
   b.known("train.step_s", "time per step, predicted", t.step_time.value, p.step_s, "s", 0.10,
           fmt::format("{} binds; {:.0f} micro-batches a pipeline; {}", p.binding, p.micro_batches,
                       why));
@@ -175,7 +177,7 @@ void training_step(Report& r, const TrainingScenario& t) {
   b.known("train.bubble_s", "bubble: the first stage's idle time", t.bubble.value, p.bubble_s, "s",
           0.25, "the bubble scales with F, B and W, which the model underestimates");
   b.known("train.phase_b_s", "1B: in input-backward chunks alone", t.phase_b.value, p.phase_b_s,
-          "s", 0.25, "B alone: compute and its all-to-all in sequence, as F; " + why);
+          "s", 0.25, "B alone: compute and its all-to-all in sequence at the link rate, as F");
   b.known("train.phase_w_s", "1W: in weight-backward chunks alone", t.phase_w.value, p.phase_w_s,
           "s", 0.25,
           "W at DeepGEMM's published weight-gradient rates (pull request #95, 0.88-1.09 "
@@ -465,8 +467,8 @@ void production_prediction(Report& r, const ProductionScenario& prod, const std:
                   pc.tokens_per_device, pc.context_tokens),
       pc, ppf,
       fmt::format("{} binds, step {:.3g} s (compute {:.3g} on {:.0f}% of the SMs, all-to-all "
-                  "{:.3g}); not modeled: the kernels above, DeepEP's normal kernels' own speed "
-                  "(InferSim: +15%)",
+                  "{:.3g}, at this trace's own DeepEP kernel times, so not a check of them); "
+                  "not modeled: the kernels above (InferSim: +15%)",
                   ppf.binding, ppf.step_s, ppf.compute_s, 100 * ppf.compute_sm_share, ppf.comm_s));
 }
 

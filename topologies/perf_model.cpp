@@ -27,14 +27,17 @@ double unit_fraction(const config::Node& n) {
   return v;
 }
 
-std::vector<EpPoint> ep_points(const config::Node& list) {
+// `barrier`: the rows also give each call's fixed wait (`barrier`, a duration).
+std::vector<EpPoint> ep_points(const config::Node& list, bool barrier = false) {
   std::vector<EpPoint> out;
   for (const config::Node& e : list.elements()) {
-    auto m = e.map({"ep", "dispatch", "combine"});
+    auto m = barrier ? e.map({"ep", "dispatch", "combine", "barrier"})
+                     : e.map({"ep", "dispatch", "combine"});
     const config::Node ep = m.required("ep");
     out.push_back({static_cast<double>(ep.as_int_at_least(2)),
                    m.required("dispatch").as_positive_bandwidth().value,
-                   m.required("combine").as_positive_bandwidth().value});
+                   m.required("combine").as_positive_bandwidth().value,
+                   barrier ? m.required("barrier").as_positive_seconds().value : 0});
     // A repeated row, as a repeated key: one of the two would be taken silently.
     for (size_t i = 0; i + 1 < out.size(); ++i)
       if (out[i].ep == out.back().ep)
@@ -55,7 +58,8 @@ EpPoint ep_at(const std::vector<EpPoint>& t, double ep) {
     const EpPoint& b = t[i];
     const double x = std::log(ep / a.ep) / std::log(b.ep / a.ep);
     auto mix = [x](double u, double v) { return std::exp(std::log(u) + x * std::log(v / u)); };
-    return {ep, mix(a.dispatch_bw, b.dispatch_bw), mix(a.combine_bw, b.combine_bw)};
+    return {ep, mix(a.dispatch_bw, b.dispatch_bw), mix(a.combine_bw, b.combine_bw),
+            a.barrier_s + x * (b.barrier_s - a.barrier_s)};
   }
   return t.back();
 }
@@ -127,11 +131,14 @@ PublishedPerf load_published_perf(const config::Node& root) {
     p.attention_prefill_flop_per_s = r.required("compute").as_positive_flop_rate().value;
   }
   if (auto node = m.optional("ep")) {
-    auto r = node->map({"link", "nic_speed", "low_latency", "normal", "normal_scale_up"});
+    auto r = node->map(
+        {"link", "nic_speed", "low_latency", "normal", "normal_scale_up", "normal_beside_compute"});
     p.ep_link = r.required("link").as_string();
     p.ep_nic_bytes_per_s = r.required("nic_speed").as_positive_bandwidth().value;
     if (auto l = r.optional("low_latency")) p.ep_low_latency = ep_points(*l);
     if (auto l = r.optional("normal")) p.ep_normal = ep_points(*l);
+    if (auto l = r.optional("normal_beside_compute"))
+      p.ep_beside_compute = ep_points(*l, /*barrier=*/true);
     if (auto l = r.optional("normal_scale_up")) {
       auto s = l->map({"dispatch", "combine"});
       p.ep_normal_scale_up = EpPoint{0, s.required("dispatch").as_positive_bandwidth().value,
@@ -332,7 +339,7 @@ OpTime PerfModel::work(const Op& op, bool prefill) const {
   return t;
 }
 
-OpTime PerfModel::comm(const Op& op, double ep, bool prefill) const {
+OpTime PerfModel::comm(const Op& op, double ep, bool prefill, bool beside_compute) const {
   OpTime t;
   if (op.comm_up_bytes + op.comm_out_bytes <= 0) return t;
   // The links as the cluster file gives them: nominal for the roofline, achievable otherwise
@@ -372,6 +379,11 @@ OpTime PerfModel::comm(const Op& op, double ep, bool prefill) const {
   if (!prefill && !perf_.ep_low_latency.empty()) {
     const EpPoint pt = ep_at(perf_.ep_low_latency, ep);
     table_s = (op.comm_up_bytes + op.comm_out_bytes) / (dispatch ? pt.dispatch_bw : pt.combine_bw);
+  } else if (prefill && beside_compute && !perf_.ep_beside_compute.empty() &&
+             op.comm_out_bytes > 0) {
+    // Measured over the NICs: traffic that stays inside a scale-up domain is not in it.
+    const EpPoint pt = ep_at(perf_.ep_beside_compute, ep);
+    table_s = op.comm_out_bytes / (dispatch ? pt.dispatch_bw : pt.combine_bw) + pt.barrier_s;
   } else if (prefill && !perf_.ep_normal.empty()) {
     const EpPoint pt = ep_at(perf_.ep_normal, ep);
     table_s = op.comm_out_bytes / (dispatch ? pt.dispatch_bw : pt.combine_bw);

@@ -625,8 +625,14 @@ TEST(ServingModel, PrefillComputeSharesTheSmsWithDeepEpsNormalKernels) {
               132.0 / 112, 1e-12);
   EXPECT_DOUBLE_EQ(time_of(overlap, "dense layer", "ffn.gate_up"),
                    time_of(seq, "dense layer", "ffn.gate_up"));
-  EXPECT_DOUBLE_EQ(time_of(overlap, "MoE layer", "moe.dispatch"),
-                   time_of(seq, "MoE layer", "moe.dispatch"));
+  // The dispatch beside the other micro-batch's compute takes the EP32 row measured so
+  // (prefill.json): 8192 tokens a micro-batch x 2.6997 node copies (all 4 nodes reachable,
+  // 4 (1 - 0.75^8) reached, 3/4 of them on other nodes) x 7392 B at 35.6 GB/s after a 1.123 ms
+  // barrier; in sequence at the cluster's 40 GB/s and 3.7 us. 58 MoE layers x 2 micro-batches.
+  const double bytes = 8192 * 4 * (1 - std::pow(0.75, 8)) * 3 / 4 * 7392;
+  EXPECT_NEAR(time_of(overlap, "MoE layer", "moe.dispatch"), 116 * (bytes / 35.6e9 + 1.123e-3),
+              1e-12);
+  EXPECT_NEAR(time_of(seq, "MoE layer", "moe.dispatch"), 116 * (bytes / 40e9 + 3.7e-6), 1e-12);
   // A GPU whose SM count the cluster file does not state keeps them all.
   ClusterSpec unknown = c;
   unknown.node.gpu->sms.reset();
@@ -668,6 +674,29 @@ TEST(PerfModel, BadPerfFilesNameTheKey) {
   EXPECT_NE(error(ok + "  ep: {link: InfiniBand, nic_speed: 400 Gb/s, low_latency: [{ep: 1, "
                        "dispatch: 9 GB/s, combine: 9 GB/s}]}\n")
                 .find("key 'perf.ep.low_latency[0].ep'"),
+            std::string::npos);
+  // The rates beside compute need each call's barrier, a positive duration; the other tables
+  // take none.
+  const std::string beside =
+      ok +
+      "  ep: {link: InfiniBand, nic_speed: 400 Gb/s, normal_beside_compute: [{ep: 64, "
+      "dispatch: 24.6 GB/s, combine: 29.9 GB/s";
+  EXPECT_NE(error(beside + "}]}\n")
+                .find("key 'perf.ep.normal_beside_compute[0]': missing required key 'barrier'"),
+            std::string::npos)
+      << error(beside + "}]}\n");
+  EXPECT_NE(error(beside + ", barrier: -2 ms}]}\n")
+                .find("key 'perf.ep.normal_beside_compute[0].barrier'"),
+            std::string::npos)
+      << error(beside + ", barrier: -2 ms}]}\n");
+  const PublishedPerf good =
+      load_published_perf(cobench::config::parse_yaml(beside + ", barrier: 2 ms}]}\n", "p.yaml"));
+  ASSERT_EQ(good.ep_beside_compute.size(), 1u);
+  EXPECT_DOUBLE_EQ(good.ep_beside_compute[0].barrier_s, 2e-3);
+  EXPECT_DOUBLE_EQ(good.ep_beside_compute[0].combine_bw, 29.9e9);
+  EXPECT_NE(error(ok + "  ep: {link: InfiniBand, nic_speed: 400 Gb/s, normal: [{ep: 64, "
+                       "dispatch: 9 GB/s, combine: 9 GB/s, barrier: 2 ms}]}\n")
+                .find("barrier"),
             std::string::npos);
   EXPECT_NE(error(ok + "  prefill_comm_sms: -1\n").find("key 'perf.prefill_comm_sms'"),
             std::string::npos)
