@@ -164,7 +164,7 @@ void training_step(Report& r, const TrainingScenario& t) {
   const std::string why = fmt::format(
       "the pair {:.0f} ms: its all-to-all {:.0f} ms at the kernel times of DeepSeek's own trace "
       "of this pair (profile-data train.json: 113 ms of DeepEP kernels), its compute {:.0f} ms on "
-      "{:.0f}% of the SMs, where the trace's compute stream is busy 118 ms; docs/model.md, "
+      "{:.0f}% of the SMs, where the trace's compute streams are busy 124 ms; docs/model.md, "
       "'Training step prediction'",
       ch.fb_s * 1e3, ch.fb_comm_s * 1e3,
       (ch.f_compute_s + ch.b_compute_s + ch.w_compute_s) / ch.compute_share * 1e3,
