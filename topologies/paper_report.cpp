@@ -447,11 +447,10 @@ void production_prediction(Report& r, const ProductionScenario& prod, const std:
                   dc.tokens_per_device, dc.context_tokens),
       dc, pd,
       fmt::format("two-micro-batch overlap ({:.0f} tok/s with the five-stage pipeline); {} "
-                  "binds, step {:.3g} ms (compute {:.3g}, all-to-all {:.3g}); not modeled: "
-                  "kernel launch gaps (gpu.kernel_gap: none measured on an H800), activation "
-                  "quantization, RoPE and KV-append kernels, "
-                  "DeepEP's fixed cost at small batches (InferSim, with measured kernel tables: "
-                  "+15%)",
+                  "binds, step {:.3g} ms (compute {:.3g}, all-to-all {:.3g}); MLA at InferSim's "
+                  "measured FlashMLA table; not modeled: kernel launch gaps (gpu.kernel_gap: "
+                  "none measured on an H800), DeepEP's fixed cost at small batches (InferSim, "
+                  "with that table and its other measured kernel tables: +15%)",
                   five_stage_node, pd.binding, pd.step_s * 1e3, pd.compute_s * 1e3,
                   pd.comm_s * 1e3));
   const ProfileCase& pc = prod.profile_prefill;

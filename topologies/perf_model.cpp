@@ -82,9 +82,9 @@ PublishedPerf load_published_perf(const config::Node& root) {
   PublishedPerf p;
   p.file = root.location().file;
   auto top = root.map({"perf"});
-  auto m =
-      top.required("perf").map({"gpu", "sms", "efficiency", "gemm_fp8", "gemm_fp8_wgrad",
-                                "attention_decode", "attention_prefill", "ep", "prefill_comm_sms"});
+  auto m = top.required("perf").map({"gpu", "sms", "efficiency", "gemm_fp8", "gemm_fp8_wgrad",
+                                     "attention_decode", "mla_decode_bf16", "attention_prefill",
+                                     "ep", "prefill_comm_sms"});
   p.gpu = m.required("gpu").as_string();
   if (auto sms = m.optional("sms")) p.sms = sms->as_int_in(1, 100000);
   auto e =
@@ -123,6 +123,23 @@ PublishedPerf load_published_perf(const config::Node& root) {
     auto r = a->map({"compute", "memory"});
     p.attention_decode_flop_per_s = r.required("compute").as_positive_flop_rate().value;
     p.attention_decode_bytes_per_s = r.required("memory").as_positive_bandwidth().value;
+  }
+  if (auto a = m.optional("mla_decode_bf16")) {
+    auto r = a->map({"heads", "latent", "rope", "rows"});
+    p.mla_decode_heads = static_cast<double>(r.required("heads").as_int_at_least(1));
+    p.mla_decode_latent = static_cast<double>(r.required("latent").as_int_at_least(1));
+    p.mla_decode_rope = static_cast<double>(r.required("rope").as_int_at_least(0));
+    for (const config::Node& row : r.required("rows").elements()) {
+      auto x = row.map({"batch", "context", "time"});
+      AttentionPoint pt;
+      pt.batch = static_cast<double>(x.required("batch").as_int_at_least(1));
+      pt.context = static_cast<double>(x.required("context").as_int_at_least(1));
+      pt.seconds = x.required("time").as_positive_seconds().value;
+      for (size_t i = 0; i < p.mla_decode_table.size(); ++i)
+        if (p.mla_decode_table[i].batch == pt.batch && p.mla_decode_table[i].context == pt.context)
+          row.fail(fmt::format("the same batch and context as [{}]; give each once", i));
+      p.mla_decode_table.push_back(pt);
+    }
   }
   if (auto n = m.optional("prefill_comm_sms"))
     p.prefill_comm_sms = static_cast<double>(n->as_int_in(0, 100000));
@@ -179,6 +196,18 @@ PerfModel::PerfModel(const ClusterSpec& c, PublishedPerf perf, std::set<std::str
   }
   gemm_entries_ = gemm_table(perf_.gemm_fp8);
   wgrad_entries_ = gemm_table(perf_.gemm_fp8_wgrad);
+  // Each MLA decode entry's efficiency against its own roofline: 2 h (2 latent + rope) FLOPs and
+  // (latent + rope) BF16 values read a cached token of each sequence.
+  if (bf16_flop_per_s_ > 0 && hbm_bytes_per_s_ > 0)
+    for (const AttentionPoint& e : perf_.mla_decode_table) {
+      const double cached = e.batch * e.context;
+      const double flops = 2 * perf_.mla_decode_heads *
+                           (2 * perf_.mla_decode_latent + perf_.mla_decode_rope) * cached;
+      const double bytes = cached * (perf_.mla_decode_latent + perf_.mla_decode_rope) * 2;
+      const double roofline = std::max(flops / bf16_flop_per_s_, bytes / hbm_bytes_per_s_);
+      mla_entries_.push_back(
+          {std::log2(e.batch), std::log2(e.context), 0, std::min(1.0, roofline / e.seconds)});
+    }
   // DeepEP's tables hold on the network they were measured on: the same link and NIC speed.
   ep_table_applies_ = !perf_.ep_link.empty() && lower(perf_.ep_link) == lower(c_.scale_out.link) &&
                       c_.node.nic_speed &&
@@ -238,6 +267,25 @@ double PerfModel::roofline_gemm(double m, double n, double k, double groups,
   return std::max(flops / fp8_flop_per_s_, bytes / hbm_bytes_per_s_);
 }
 
+namespace {
+
+// The inverse-square-distance mean of the entries' efficiencies at (a, b, c), in their log
+// space: exact at an entry, smooth between.
+template <typename Entry>
+double idw_efficiency(const std::vector<Entry>& entries, double a, double b, double c) {
+  double weighted = 0, weights = 0;
+  for (const Entry& e : entries) {
+    const double da = a - e.log2_m, db = b - e.log2_n, dc = c - e.log2_k;
+    const double dist2 = da * da + db * db + dc * dc;
+    if (dist2 < 1e-12) return e.efficiency;
+    weighted += e.efficiency / dist2;
+    weights += 1 / dist2;
+  }
+  return weighted / weights;
+}
+
+}  // namespace
+
 std::optional<double> PerfModel::gemm_table_efficiency(double m, double n, double k,
                                                        bool weight_grad) const {
   // A weight gradient from its own table (published: no benchmark of cobench measures one),
@@ -245,16 +293,18 @@ std::optional<double> PerfModel::gemm_table_efficiency(double m, double n, doubl
   const std::vector<GemmEntry>& entries =
       weight_grad && !wgrad_entries_.empty() ? wgrad_entries_ : gemm_entries_;
   if (entries.empty()) return std::nullopt;
-  const double lm = std::log2(m), ln = std::log2(n), lk = std::log2(k);
-  double weighted = 0, weights = 0;
-  for (const GemmEntry& e : entries) {
-    const double dm = lm - e.log2_m, dn = ln - e.log2_n, dk = lk - e.log2_k;
-    const double dist2 = dm * dm + dn * dn + dk * dk;
-    if (dist2 < 1e-12) return e.efficiency;
-    weighted += e.efficiency / dist2;
-    weights += 1 / dist2;
-  }
-  return weighted / weights;
+  return idw_efficiency(entries, std::log2(m), std::log2(n), std::log2(k));
+}
+
+std::optional<double> PerfModel::mla_decode_efficiency(const Op& op) const {
+  if (ideal_ || attention_measured_ || mla_entries_.empty() || !op.mla_absorbed ||
+      op.heads != perf_.mla_decode_heads || op.cache_bytes != 2 || op.sequences <= 0 ||
+      op.context <= 0)
+    return std::nullopt;
+  // The same cached row (latent + rope) as the table's kernel.
+  const double row = perf_.mla_decode_latent + perf_.mla_decode_rope;
+  if (std::abs(op.bytes / (op.sequences * op.context * 2) - row) > 1e-9 * row) return std::nullopt;
+  return idw_efficiency(mla_entries_, std::log2(op.sequences), std::log2(op.context), 0);
 }
 
 // The datasheet (or measured) ceilings times the default efficiencies; a measured ceiling is
@@ -309,6 +359,13 @@ OpTime PerfModel::work(const Op& op, bool prefill) const {
     case OpKind::kAttention: {
       // A kernel's table (measured, else published) covers it; never above the datasheet.
       if (!ideal_) {
+        // MLA decode from its measured table, by the kernel's batch (the sequences; several
+        // query tokens a sequence under MTP take the table's efficiency at their batch).
+        if (auto eff = prefill ? std::nullopt : mla_decode_efficiency(op)) {
+          t.seconds = std::max(op.flops / bf16_flop_per_s_, op.bytes / hbm_bytes_per_s_) / *eff;
+          t.source = PerfSource::kPublished;
+          return t;
+        }
         if (!prefill && perf_.attention_decode_flop_per_s) {
           t.seconds =
               std::max(op.flops / std::min(*perf_.attention_decode_flop_per_s, bf16_flop_per_s_),

@@ -40,6 +40,12 @@ struct EpPoint {
   double barrier_s = 0;  ///< a call's fixed wait before its data moves (the notify kernels)
 };
 
+/// One measured MLA decode call: `batch` sequences of one query token, each over `context`
+/// cached tokens.
+struct AttentionPoint {
+  double batch = 0, context = 0, seconds = 0;
+};
+
 struct Efficiencies {
   double gemm_compute = 0, gemm_memory = 0;
   double attention_compute = 0, attention_memory = 0;
@@ -59,6 +65,10 @@ struct PublishedPerf {
   std::optional<double> attention_decode_flop_per_s,
       attention_decode_bytes_per_s;  ///< MLA decode ceilings
   std::optional<double> attention_prefill_flop_per_s;
+  /// MLA decode in the absorbed form with a BF16 cache, measured by batch and context at
+  /// `mla_decode_heads` query heads and a cached row of `mla_decode_row` elements (latent + rope).
+  std::vector<AttentionPoint> mla_decode_table;
+  double mla_decode_heads = 0, mla_decode_latent = 0, mla_decode_rope = 0;
   // Expert-parallel kernels, valid on the network they were measured on.
   std::string ep_link;
   double ep_nic_bytes_per_s = 0;              ///< B/s a NIC
@@ -131,6 +141,11 @@ class PerfModel {
   };
   std::vector<GemmEntry> gemm_entries_;   ///< the table in log space, each entry's efficiency
   std::vector<GemmEntry> wgrad_entries_;  ///< the same for the weight-gradient table
+  /// The MLA decode table in (log2 batch, log2 context), each entry's efficiency.
+  std::vector<GemmEntry> mla_entries_;
+  /// The MLA decode table's efficiency for this attention operation; nullopt where the table
+  /// does not cover it (another form, head count, cache type or row, prefill, a measured MLA).
+  std::optional<double> mla_decode_efficiency(const Op& op) const;
   std::vector<GemmEntry> gemm_table(const std::vector<GemmPoint>& points) const;
   bool gemm_measured_ = false, attention_measured_ = false;
 };

@@ -96,6 +96,9 @@ void attention(const ModelArch& m, const ServingShape& s, LayerOps& l) {
     core.kind = OpKind::kAttention;
     core.precision = OpPrecision::kBf16;
     core.sequences = seqs;
+    core.context = ctx;
+    core.heads = h;
+    core.cache_bytes = s.kv_bytes;
     if (s.prefill) {
       // Naive form: the latent of every token read is up-projected to per-head K and V, then
       // attention as MHA with d_qk = nope + rope and d_v.
@@ -112,6 +115,7 @@ void attention(const ModelArch& m, const ServingShape& s, LayerOps& l) {
       core.flops = 2 * t * h * (r_kv + rope + r_kv) * ctx;
       core.bytes = cached * (r_kv + rope) * s.kv_bytes;
       core.form = "MLA absorbed: 2h(r_kv + d_rope + r_kv) a cached token";
+      core.mla_absorbed = true;
       l.add(core);
       l.add(gemm("attn.absorb_out", OpPrecision::kBf16, t, v, r_kv, 2, h, OpKind::kGroupedGemm));
     }
@@ -127,6 +131,9 @@ void attention(const ModelArch& m, const ServingShape& s, LayerOps& l) {
     core.kind = OpKind::kAttention;
     core.precision = OpPrecision::kBf16;
     core.sequences = seqs;
+    core.context = ctx;
+    core.heads = h;
+    core.cache_bytes = s.kv_bytes;
     core.flops = 2 * t * h * (hd + hd) * ctx;
     core.bytes = cached * 2 * kv * hd * s.kv_bytes;
     core.form = s.prefill ? "GQA/MHA, causal" : "GQA/MHA over the KV cache";

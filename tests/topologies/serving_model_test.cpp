@@ -698,6 +698,18 @@ TEST(PerfModel, BadPerfFilesNameTheKey) {
                        "dispatch: 9 GB/s, combine: 9 GB/s, barrier: 2 ms}]}\n")
                 .find("barrier"),
             std::string::npos);
+  const std::string mla = ok +
+                          "  mla_decode_bf16:\n    heads: 128\n    latent: 512\n    rope: 64\n"
+                          "    rows:\n      - {batch: 64, context: 4096, time: 155 us}\n";
+  EXPECT_NO_THROW(load_published_perf(cobench::config::parse_yaml(mla, "p.yaml")));
+  EXPECT_NE(error(mla + "      - {batch: 64, context: 4096, time: 150 us}\n")
+                .find("key 'perf.mla_decode_bf16.rows[1]': the same batch and context as [0]"),
+            std::string::npos)
+      << error(mla + "      - {batch: 64, context: 4096, time: 150 us}\n");
+  EXPECT_NE(error(mla + "      - {batch: 0, context: 4096, time: 150 us}\n")
+                .find("key 'perf.mla_decode_bf16.rows[1].batch'"),
+            std::string::npos)
+      << error(mla + "      - {batch: 0, context: 4096, time: 150 us}\n");
   EXPECT_NE(error(ok + "  prefill_comm_sms: -1\n").find("key 'perf.prefill_comm_sms'"),
             std::string::npos)
       << error(ok + "  prefill_comm_sms: -1\n");
@@ -731,6 +743,57 @@ TEST(PerfModel, WeightGradientsTakeTheWgradTable) {
   out.flops = 2.0 * 7168 * 16384 * 4096;
   out.bytes = 16384.0 * 4096 + 7168.0 * 4096 + 7168.0 * 16384 * 2;
   EXPECT_NEAR(perf.compute(out, true).seconds, out.flops / 994e12, 1e-15);
+}
+
+TEST(PerfModel, MlaDecodeTakesTheMeasuredTable) {
+  const ClusterSpec h800 = load_cluster_file("deepseek-h800-2048");
+  const PerfModel perf(h800, find_published_perf(h800));
+  // DeepSeek-V3 decode, 64 sequences over 4096 cached tokens (the profile's micro-batch): its MLA
+  // core is an entry of InferSim's H800 table, 155.153 us.
+  ServingShape sh;
+  sh.tokens = 64, sh.sequences = 64, sh.context = 4096, sh.ep = 128;
+  sh.expert_slots = 256, sh.domain_gpus = 8;
+  const StepOps ops = step_ops(v3(), sh);
+  auto core = [](const LayerOps& l) {
+    for (std::size_t i = 0; i < l.size; ++i)
+      if (std::string(l.ops[i].name) == "attn.core") return l.ops[i];
+    ADD_FAILURE() << "no attn.core";
+    return Op{};
+  };
+  const Op mla = core(ops.moe);
+  EXPECT_DOUBLE_EQ(mla.flops, 2.0 * 64 * 128 * (512 + 64 + 512) * 4096);
+  const OpTime t = perf.compute(mla, false);
+  EXPECT_NEAR(t.seconds, 155.153e-6, 1e-12);
+  EXPECT_EQ(t.source, PerfSource::kPublished);
+  // Between the entries (64 x 4096: 155.153 us, 64 x 8192: 288.668 us) a time between theirs,
+  // over a context in between.
+  sh.context = 6000;
+  const double between = perf.compute(core(step_ops(v3(), sh).moe), false).seconds;
+  EXPECT_GT(between, 155.153e-6);
+  EXPECT_LT(between, 288.668e-6);
+  // What the table does not cover keeps FlashMLA's ceilings (660 TFLOPS, 3000 GB/s): an FP8
+  // cache, 64 heads (TP 2), a measured MLA decode.
+  auto ceilings = [](const Op& op) { return std::max(op.flops / 660e12, op.bytes / 3000e9); };
+  sh.context = 4096;
+  sh.kv_bytes = 1;
+  const Op fp8 = core(step_ops(v3(), sh).moe);
+  EXPECT_NEAR(perf.compute(fp8, false).seconds, ceilings(fp8), 1e-15);
+  sh.kv_bytes = 2;
+  sh.tp = 2;
+  const Op half_heads = core(step_ops(v3(), sh).moe);
+  EXPECT_EQ(half_heads.heads, 64);
+  EXPECT_NEAR(perf.compute(half_heads, false).seconds, ceilings(half_heads), 1e-15);
+  PerfModel measured(h800, find_published_perf(h800));
+  MeasuredTables tables;
+  tables.mla_decode_flop_per_s = 400e12;
+  tables.mla_decode_bytes_per_s = 2500e9;
+  measured.use_measured(tables);
+  EXPECT_NEAR(measured.compute(mla, false).seconds,
+              std::max(mla.flops / 400e12, mla.bytes / 2500e9), 1e-15);
+  EXPECT_EQ(measured.compute(mla, false).source, PerfSource::kMeasured);
+  // The roofline ignores it.
+  EXPECT_NEAR(PerfModel::roofline(h800).compute(mla, false).seconds,
+              std::max(mla.flops / 989e12, mla.bytes / 3.35e12), 1e-15);
 }
 
 TEST(PerfModel, AMeasuredKernelGapAddsToEveryKernel) {
