@@ -41,13 +41,13 @@ std::optional<double> median_in(const results::Record& rec, std::string_view uni
 }
 
 double shape_parameter(const results::Record& rec, const char* key, const std::string& source,
-                       size_t i, bool required) {
+                       size_t i, bool required, const char* input = "gpu.gemm_fp8") {
   if (!rec.parameters.contains(key)) {
     if (!required) return 1;
     throw Error(
-        fmt::format("{}: $.records[{}].parameters: model input 'gpu.gemm_fp8' needs the "
+        fmt::format("{}: $.records[{}].parameters: model input '{}' needs the "
                     "shape parameter '{}'",
-                    source, i, key));
+                    source, i, input, key));
   }
   const auto& v = rec.parameters[key];
   if (!v.is_number() || !(v.get<double>() >= 1) || !std::isfinite(v.get<double>()))
@@ -99,6 +99,17 @@ MeasuredTables measured_tables(const results::Results& r, const std::string& sou
       MeasuredTables one;
       one.mla_decode_flop_per_s = flops;
       one.mla_decode_bytes_per_s = bw;
+      // A record that names its shape is also a point of the MLA table: its time from the
+      // FLOP/s it reports and the FLOPs of that shape. Older records without one give ceilings.
+      const bool shaped = rec.parameters.contains("batch") || rec.parameters.contains("context");
+      if (shaped && flops) {
+        AttentionPoint p;
+        p.batch = shape_parameter(rec, "batch", source, i, true, "gpu.mla_decode");
+        p.context = shape_parameter(rec, "context", source, i, true, "gpu.mla_decode");
+        p.seconds = 2 * kMlaRecordHeads * (2 * kMlaRecordLatent + kMlaRecordRope) * p.batch *
+                    p.context / *flops;
+        one.mla_decode.push_back(p);
+      }
       merge_tables(t, one);
     }
   }
@@ -117,6 +128,16 @@ void merge_tables(MeasuredTables& into, const MeasuredTables& from) {
     }
   }
   if (into.gemm_source.empty()) into.gemm_source = from.gemm_source;
+  for (const AttentionPoint& p : from.mla_decode) {
+    auto same = std::find_if(
+        into.mla_decode.begin(), into.mla_decode.end(),
+        [&](const AttentionPoint& q) { return q.batch == p.batch && q.context == p.context; });
+    if (same == into.mla_decode.end()) {
+      into.mla_decode.push_back(p);
+    } else {
+      same->seconds = std::min(same->seconds, p.seconds);
+    }
+  }
   auto best = [](std::optional<double>& a, const std::optional<double>& b) {
     if (b && (!a || *b > *a)) a = b;
   };

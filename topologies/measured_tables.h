@@ -23,10 +23,17 @@ namespace cobench::topo {
 bool is_table_input(std::string_view name);
 inline constexpr const char* kTableInputs = "gpu.gemm_fp8, gpu.mla_decode";
 
+/// The shape of a `gpu.mla_decode` record's kernel (microbench/gpu_bench_metadata.h): DeepSeek's
+/// MLA on tensor cores, 128 heads, a 512 latent and 64 rope cached in BF16; its FLOP/s count
+/// 2 x heads x (2 x latent + rope) a cached token of each sequence.
+inline constexpr double kMlaRecordHeads = 128, kMlaRecordLatent = 512, kMlaRecordRope = 64;
+
 struct MeasuredTables {
   std::vector<GemmPoint> gemm_fp8;
   std::string gemm_source;  ///< "<file>" of the first record
   std::optional<double> mla_decode_flop_per_s, mla_decode_bytes_per_s;
+  /// The MLA records that name their batch and context: a call's time at each.
+  std::vector<AttentionPoint> mla_decode;
   std::string mla_source;
   bool empty() const {
     return gemm_fp8.empty() && !mla_decode_flop_per_s && !mla_decode_bytes_per_s;
@@ -36,7 +43,8 @@ struct MeasuredTables {
 /// The tables a results document measures; errors name `source` and the JSON path.
 MeasuredTables measured_tables(const results::Results& r, const std::string& source);
 
-/// Adds `from` to `into` (per GEMM shape and for the MLA ceilings, the faster value wins).
+/// Adds `from` to `into` (per GEMM and MLA shape and for the MLA ceilings, the faster value
+/// wins).
 void merge_tables(MeasuredTables& into, const MeasuredTables& from);
 
 }  // namespace cobench::topo

@@ -196,18 +196,7 @@ PerfModel::PerfModel(const ClusterSpec& c, PublishedPerf perf, std::set<std::str
   }
   gemm_entries_ = gemm_table(perf_.gemm_fp8);
   wgrad_entries_ = gemm_table(perf_.gemm_fp8_wgrad);
-  // Each MLA decode entry's efficiency against its own roofline: 2 h (2 latent + rope) FLOPs and
-  // (latent + rope) BF16 values read a cached token of each sequence.
-  if (bf16_flop_per_s_ > 0 && hbm_bytes_per_s_ > 0)
-    for (const AttentionPoint& e : perf_.mla_decode_table) {
-      const double cached = e.batch * e.context;
-      const double flops = 2 * perf_.mla_decode_heads *
-                           (2 * perf_.mla_decode_latent + perf_.mla_decode_rope) * cached;
-      const double bytes = cached * (perf_.mla_decode_latent + perf_.mla_decode_rope) * 2;
-      const double roofline = std::max(flops / bf16_flop_per_s_, bytes / hbm_bytes_per_s_);
-      mla_entries_.push_back(
-          {std::log2(e.batch), std::log2(e.context), 0, std::min(1.0, roofline / e.seconds)});
-    }
+  mla_entries_ = mla_table(perf_.mla_decode_table);
   // DeepEP's tables hold on the network they were measured on: the same link and NIC speed.
   ep_table_applies_ = !perf_.ep_link.empty() && lower(perf_.ep_link) == lower(c_.scale_out.link) &&
                       c_.node.nic_speed &&
@@ -228,8 +217,35 @@ std::vector<PerfModel::GemmEntry> PerfModel::gemm_table(
   return entries;
 }
 
+// Each MLA decode entry's efficiency against its own roofline: 2 h (2 latent + rope) FLOPs and
+// (latent + rope) BF16 values read a cached token of each sequence.
+std::vector<PerfModel::GemmEntry> PerfModel::mla_table(
+    const std::vector<AttentionPoint>& points) const {
+  std::vector<GemmEntry> entries;
+  if (bf16_flop_per_s_ <= 0 || hbm_bytes_per_s_ <= 0) return entries;
+  for (const AttentionPoint& e : points) {
+    const double cached = e.batch * e.context;
+    const double flops =
+        2 * perf_.mla_decode_heads * (2 * perf_.mla_decode_latent + perf_.mla_decode_rope) * cached;
+    const double bytes = cached * (perf_.mla_decode_latent + perf_.mla_decode_rope) * 2;
+    const double roofline = std::max(flops / bf16_flop_per_s_, bytes / hbm_bytes_per_s_);
+    entries.push_back(
+        {std::log2(e.batch), std::log2(e.context), 0, std::min(1.0, roofline / e.seconds)});
+  }
+  return entries;
+}
+
 void PerfModel::use_measured(const MeasuredTables& t) {
   if (ideal_) return;
+  if (!t.mla_decode.empty()) {
+    // This GPU's own MLA decode by shape replaces the published table.
+    perf_.mla_decode_table = t.mla_decode;
+    perf_.mla_decode_heads = kMlaRecordHeads;
+    perf_.mla_decode_latent = kMlaRecordLatent;
+    perf_.mla_decode_rope = kMlaRecordRope;
+    mla_entries_ = mla_table(perf_.mla_decode_table);
+    mla_table_measured_ = true;
+  }
   if (!t.gemm_fp8.empty()) {
     gemm_entries_ = gemm_table(t.gemm_fp8);
     gemm_measured_ = true;
@@ -297,9 +313,10 @@ std::optional<double> PerfModel::gemm_table_efficiency(double m, double n, doubl
 }
 
 std::optional<double> PerfModel::mla_decode_efficiency(const Op& op) const {
-  if (ideal_ || attention_measured_ || mla_entries_.empty() || !op.mla_absorbed ||
-      op.heads != perf_.mla_decode_heads || op.cache_bytes != 2 || op.sequences <= 0 ||
-      op.context <= 0)
+  // Measured ceilings without a measured table beat the published table.
+  if (ideal_ || (attention_measured_ && !mla_table_measured_) || mla_entries_.empty() ||
+      !op.mla_absorbed || op.heads != perf_.mla_decode_heads || op.cache_bytes != 2 ||
+      op.sequences <= 0 || op.context <= 0)
     return std::nullopt;
   // The same cached row (latent + rope) as the table's kernel.
   const double row = perf_.mla_decode_latent + perf_.mla_decode_rope;
@@ -363,7 +380,7 @@ OpTime PerfModel::work(const Op& op, bool prefill) const {
         // query tokens a sequence under MTP take the table's efficiency at their batch).
         if (auto eff = prefill ? std::nullopt : mla_decode_efficiency(op)) {
           t.seconds = std::max(op.flops / bf16_flop_per_s_, op.bytes / hbm_bytes_per_s_) / *eff;
-          t.source = PerfSource::kPublished;
+          t.source = mla_table_measured_ ? PerfSource::kMeasured : PerfSource::kPublished;
           return t;
         }
         if (!prefill && perf_.attention_decode_flop_per_s) {

@@ -143,6 +143,8 @@ class PerfModel {
   std::vector<GemmEntry> wgrad_entries_;  ///< the same for the weight-gradient table
   /// The MLA decode table in (log2 batch, log2 context), each entry's efficiency.
   std::vector<GemmEntry> mla_entries_;
+  std::vector<GemmEntry> mla_table(const std::vector<AttentionPoint>& points) const;
+  bool mla_table_measured_ = false;
   /// The MLA decode table's efficiency for this attention operation; nullopt where the table
   /// does not cover it (another form, head count, cache type or row, prefill, a measured MLA).
   std::optional<double> mla_decode_efficiency(const Op& op) const;

@@ -33,6 +33,42 @@ TEST(MeasuredTables, ShapesAndCeilingsFromRecords) {
   // The best FLOP/s and the best B/s of the MLA records, from different records.
   EXPECT_EQ(*t.mla_decode_flop_per_s, 550e12);
   EXPECT_EQ(*t.mla_decode_bytes_per_s, 2500e9);
+  // Each MLA record names its batch and context: a point of the table, its time the FLOPs of
+  // that shape (2 x 128 heads x (512 + 64 + 512) a cached token) over its FLOP/s.
+  ASSERT_EQ(t.mla_decode.size(), 2u);
+  EXPECT_EQ(t.mla_decode[0].batch, 64);
+  EXPECT_EQ(t.mla_decode[0].context, 4096);
+  EXPECT_DOUBLE_EQ(t.mla_decode[0].seconds, 2.0 * 128 * 1088 * 64 * 4096 / 500e12);
+  EXPECT_EQ(t.mla_decode[1].batch, 128);
+  EXPECT_EQ(t.mla_decode[1].context, 32768);
+  EXPECT_DOUBLE_EQ(t.mla_decode[1].seconds, 2.0 * 128 * 1088 * 128 * 32768 / 550e12);
+}
+
+TEST(MeasuredTables, MlaRecordsOfOneShapeKeepTheFasterAndNeedBoth) {
+  cobench::results::Results r;
+  cobench::results::Record rec;
+  rec.benchmark = "mla";
+  rec.verification = cobench::results::Verification::kPassed;
+  rec.parameters = {{"model_input", "gpu.mla_decode"}, {"batch", 64}, {"context", 4096}};
+  rec.metrics = {{"attention_flop_per_s", "FLOP/s", {4e14}, std::nullopt}};
+  r.records.push_back(rec);
+  rec.metrics[0].values = {5e14};
+  r.records.push_back(rec);
+  const MeasuredTables t = measured_tables(r, "m.json");
+  ASSERT_EQ(t.mla_decode.size(), 1u);
+  EXPECT_DOUBLE_EQ(t.mla_decode[0].seconds, 2.0 * 128 * 1088 * 64 * 4096 / 5e14);
+  // A record without a shape gives only the ceilings; one with half a shape is refused.
+  r.records.resize(1);
+  r.records[0].parameters.erase("batch");
+  EXPECT_NE(cobench::test::error_of([&] { measured_tables(r, "m.json"); })
+                .find("m.json: $.records[0].parameters: model input 'gpu.mla_decode' needs the "
+                      "shape parameter 'batch'"),
+            std::string::npos)
+      << cobench::test::error_of([&] { measured_tables(r, "m.json"); });
+  r.records[0].parameters.erase("context");
+  const MeasuredTables ceilings = measured_tables(r, "m.json");
+  EXPECT_TRUE(ceilings.mla_decode.empty());
+  EXPECT_EQ(*ceilings.mla_decode_flop_per_s, 4e14);
 }
 
 TEST(MeasuredTables, BadRecordsNameTheirPath) {
@@ -74,6 +110,17 @@ TEST(MeasuredTables, ReplaceThePublishedTableAndSaySo) {
   const OpTime a = perf.compute(core, false);
   EXPECT_NEAR(a.seconds, 1e-3, 1e-15);
   EXPECT_EQ(a.source, PerfSource::kMeasured);
+  // DeepSeek-V3's MLA decode at a measured shape (64 sequences over 4096 tokens, BF16 cache,
+  // 128 heads) takes that record's time, not the published table's nor the best ceilings.
+  Op mla;
+  mla.kind = OpKind::kAttention;
+  mla.mla_absorbed = true;
+  mla.heads = 128, mla.cache_bytes = 2, mla.sequences = 64, mla.context = 4096;
+  mla.flops = 2.0 * 64 * 128 * 1088 * 4096;
+  mla.bytes = 64.0 * 4096 * 576 * 2;
+  const OpTime m = perf.compute(mla, false);
+  EXPECT_NEAR(m.seconds, mla.flops / 500e12, 1e-15);
+  EXPECT_EQ(m.source, PerfSource::kMeasured);
 }
 
 TEST(MeasuredTables, OnlyForTheGpuTheyMeasured) {
