@@ -119,7 +119,8 @@ Metadata kernel_gap_metadata(std::int64_t kernels);
 Metadata device_copy_metadata(std::int64_t mib, std::int64_t array_bytes);
 
 /// "gpu.mla_decode" for DeepSeek's decode kernel (tensor cores "tc", 128 heads, BF16 cache),
-/// which gives the model its MLA decode ceilings (topologies/measured_tables.h); else "".
+/// which gives the model its MLA decode table by batch and context and its ceilings
+/// (topologies/measured_tables.h); else "".
 std::string mla_decode_model_input(std::string_view kernel, std::int64_t heads,
                                    std::string_view cache);
 

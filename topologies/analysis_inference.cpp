@@ -132,6 +132,11 @@ void measured_table_rows(SectionOut& out, const MeasuredTables& tables) {
         fmt::format("measured MLA decode ceilings: {:.4g} B/s and", *tables.mla_decode_bytes_per_s),
         *tables.mla_decode_flop_per_s / 1e12, "TFLOP/s", tables.mla_source);
   }
+  out.field("measured_tables.mla_decode_shapes", tables.mla_decode.size());
+  if (!tables.mla_decode.empty())
+    out.row("measured.mla_decode_shapes",
+            "measured MLA decode shapes, batch x context (replace the published table)",
+            static_cast<double>(tables.mla_decode.size()), "shapes", tables.mla_source);
 }
 
 struct Bound {

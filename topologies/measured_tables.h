@@ -36,7 +36,8 @@ struct MeasuredTables {
   std::vector<AttentionPoint> mla_decode;
   std::string mla_source;
   bool empty() const {
-    return gemm_fp8.empty() && !mla_decode_flop_per_s && !mla_decode_bytes_per_s;
+    return gemm_fp8.empty() && !mla_decode_flop_per_s && !mla_decode_bytes_per_s &&
+           mla_decode.empty();
   }
 };
 

@@ -162,13 +162,12 @@ void training_step(Report& r, const TrainingScenario& t) {
       ch.moe_layers, s.micro_batch * s.seq_len, ch.f_s * 1e3, ch.f_compute_s * 1e3,
       ch.f_comm_s * 1e3, ch.b_s * 1e3, ch.w_s * 1e3, ch.fb_s * 1e3);
   const std::string why = fmt::format(
-      "the pair {:.0f} ms: its all-to-all {:.0f} ms at the kernel times of DeepSeek's own trace "
-      "of this pair (profile-data train.json: 113 ms of DeepEP kernels), its compute {:.0f} ms on "
-      "{:.0f}% of the SMs, where the trace's compute streams are busy 124 ms; docs/model.md, "
-      "'Training step prediction'",
-      ch.fb_s * 1e3, ch.fb_comm_s * 1e3,
-      (ch.f_compute_s + ch.b_compute_s + ch.w_compute_s) / ch.compute_share * 1e3,
-      100 * ch.compute_share);
+      "optimistic: DeepSeek's trace of this F&B pair (profile-data train.json) spans about 129 ms "
+      "with its compute streams busy 124 ms, against the model's {:.0f} ms pair of {:.0f} ms "
+      "compute on {:.0f}% of the SMs and {:.0f} ms all-to-all; docs/model.md, 'Training step "
+      "prediction'",
+      ch.fb_s * 1e3, (ch.f_compute_s + ch.b_compute_s + ch.w_compute_s) / ch.compute_share * 1e3,
+      100 * ch.compute_share, (ch.f_comm_s + ch.b_comm_s) * 1e3);
   b.known("train.step_s", "time per step, predicted", t.step_time.value, p.step_s, "s", 0.10,
           fmt::format("{} binds; {:.0f} micro-batches a pipeline; {}", p.binding, p.micro_batches,
                       why));
@@ -177,7 +176,7 @@ void training_step(Report& r, const TrainingScenario& t) {
   b.known("train.bubble_s", "bubble: the first stage's idle time", t.bubble.value, p.bubble_s, "s",
           0.25, "the bubble scales with F, B and W, which the model underestimates");
   b.known("train.phase_b_s", "1B: in input-backward chunks alone", t.phase_b.value, p.phase_b_s,
-          "s", 0.25, "B alone: compute and its all-to-all in sequence at the link rate, as F");
+          "s", 0.25, "B alone: compute and its all-to-all in sequence, as F; " + why);
   b.known("train.phase_w_s", "1W: in weight-backward chunks alone", t.phase_w.value, p.phase_w_s,
           "s", 0.25,
           "W at DeepGEMM's published weight-gradient rates (pull request #95, 0.88-1.09 "
@@ -447,12 +446,14 @@ void production_prediction(Report& r, const ProductionScenario& prod, const std:
                   dc.tokens_per_device, dc.context_tokens),
       dc, pd,
       fmt::format("two-micro-batch overlap ({:.0f} tok/s with the five-stage pipeline); {} "
-                  "binds, step {:.3g} ms (compute {:.3g}, all-to-all {:.3g}); MLA at InferSim's "
-                  "measured FlashMLA table; not modeled: kernel launch gaps (gpu.kernel_gap: "
-                  "none measured on an H800), DeepEP's fixed cost at small batches (InferSim, "
-                  "with that table and its other measured kernel tables: +15%)",
-                  five_stage_node, pd.binding, pd.step_s * 1e3, pd.compute_s * 1e3,
-                  pd.comm_s * 1e3));
+                  "binds, step {:.3g} ms (compute {:.3g}, all-to-all {:.3g}); MLA at {}; not "
+                  "modeled: kernel launch gaps (gpu.kernel_gap: none measured on an H800), "
+                  "DeepEP's fixed cost at small batches (InferSim, with its measured kernel "
+                  "tables: +15%)",
+                  five_stage_node, pd.binding, pd.step_s * 1e3, pd.compute_s * 1e3, pd.comm_s * 1e3,
+                  perf.published().mla_decode_table.empty()
+                      ? "FlashMLA's README ceilings"
+                      : "InferSim's measured MLA decode table (FlashInfer's kernel)"));
   const ProfileCase& pc = prod.profile_prefill;
   DecodeSetting pp;
   pp.prefill_ep = pc.ep;
@@ -466,8 +467,8 @@ void production_prediction(Report& r, const ProductionScenario& prod, const std:
                   pc.tokens_per_device, pc.context_tokens),
       pc, ppf,
       fmt::format("{} binds, step {:.3g} s (compute {:.3g} on {:.0f}% of the SMs, all-to-all "
-                  "{:.3g}, at this trace's own DeepEP kernel times, so not a check of them); "
-                  "not modeled: the kernels above (InferSim: +15%)",
+                  "{:.3g}); not modeled: the kernels above, DeepEP's normal kernels' own speed "
+                  "(InferSim: +15%)",
                   ppf.binding, ppf.step_s, ppf.compute_s, 100 * ppf.compute_sm_share, ppf.comm_s));
 }
 

@@ -27,17 +27,14 @@ double unit_fraction(const config::Node& n) {
   return v;
 }
 
-// `barrier`: the rows also give each call's fixed wait (`barrier`, a duration).
-std::vector<EpPoint> ep_points(const config::Node& list, bool barrier = false) {
+std::vector<EpPoint> ep_points(const config::Node& list) {
   std::vector<EpPoint> out;
   for (const config::Node& e : list.elements()) {
-    auto m = barrier ? e.map({"ep", "dispatch", "combine", "barrier"})
-                     : e.map({"ep", "dispatch", "combine"});
+    auto m = e.map({"ep", "dispatch", "combine"});
     const config::Node ep = m.required("ep");
     out.push_back({static_cast<double>(ep.as_int_at_least(2)),
                    m.required("dispatch").as_positive_bandwidth().value,
-                   m.required("combine").as_positive_bandwidth().value,
-                   barrier ? m.required("barrier").as_positive_seconds().value : 0});
+                   m.required("combine").as_positive_bandwidth().value});
     // A repeated row, as a repeated key: one of the two would be taken silently.
     for (size_t i = 0; i + 1 < out.size(); ++i)
       if (out[i].ep == out.back().ep)
@@ -58,8 +55,7 @@ EpPoint ep_at(const std::vector<EpPoint>& t, double ep) {
     const EpPoint& b = t[i];
     const double x = std::log(ep / a.ep) / std::log(b.ep / a.ep);
     auto mix = [x](double u, double v) { return std::exp(std::log(u) + x * std::log(v / u)); };
-    return {ep, mix(a.dispatch_bw, b.dispatch_bw), mix(a.combine_bw, b.combine_bw),
-            a.barrier_s + x * (b.barrier_s - a.barrier_s)};
+    return {ep, mix(a.dispatch_bw, b.dispatch_bw), mix(a.combine_bw, b.combine_bw)};
   }
   return t.back();
 }
@@ -148,14 +144,11 @@ PublishedPerf load_published_perf(const config::Node& root) {
     p.attention_prefill_flop_per_s = r.required("compute").as_positive_flop_rate().value;
   }
   if (auto node = m.optional("ep")) {
-    auto r = node->map(
-        {"link", "nic_speed", "low_latency", "normal", "normal_scale_up", "normal_beside_compute"});
+    auto r = node->map({"link", "nic_speed", "low_latency", "normal", "normal_scale_up"});
     p.ep_link = r.required("link").as_string();
     p.ep_nic_bytes_per_s = r.required("nic_speed").as_positive_bandwidth().value;
     if (auto l = r.optional("low_latency")) p.ep_low_latency = ep_points(*l);
     if (auto l = r.optional("normal")) p.ep_normal = ep_points(*l);
-    if (auto l = r.optional("normal_beside_compute"))
-      p.ep_beside_compute = ep_points(*l, /*barrier=*/true);
     if (auto l = r.optional("normal_scale_up")) {
       auto s = l->map({"dispatch", "combine"});
       p.ep_normal_scale_up = EpPoint{0, s.required("dispatch").as_positive_bandwidth().value,
@@ -300,6 +293,46 @@ double idw_efficiency(const std::vector<Entry>& entries, double a, double b, dou
   return weighted / weights;
 }
 
+// A table measured on a grid of (batch, context), as the MLA decode ones are (each batch over
+// its own contexts): the log of the efficiency linear in log2 context within a batch's row and
+// then in log2 batch between the two rows around it, held at the edges. Between two entries the
+// time (the roofline, proportional to batch and context, over the efficiency) is then monotone:
+// a small batch's fixed launch time is not averaged with distant large ones.
+template <typename Entry>
+double grid_efficiency(const std::vector<Entry>& entries, double batch, double context) {
+  // log efficiency of the row at log2 batch `row` at this context
+  auto along_row = [&](double row) {
+    const Entry *below = nullptr, *above = nullptr;
+    for (const Entry& e : entries) {
+      if (e.log2_m != row) continue;
+      if (e.log2_n <= context && (!below || e.log2_n > below->log2_n)) below = &e;
+      if (e.log2_n >= context && (!above || e.log2_n < above->log2_n)) above = &e;
+    }
+    if (!below) return std::log(above->efficiency);
+    if (!above || above->log2_n == below->log2_n) return std::log(below->efficiency);
+    const double x = (context - below->log2_n) / (above->log2_n - below->log2_n);
+    return std::log(below->efficiency) +
+           x * (std::log(above->efficiency) - std::log(below->efficiency));
+  };
+  bool have_below = false, have_above = false;
+  double row_below = 0, row_above = 0;
+  for (const Entry& e : entries) {
+    if (e.log2_m <= batch && (!have_below || e.log2_m > row_below)) {
+      row_below = e.log2_m;
+      have_below = true;
+    }
+    if (e.log2_m >= batch && (!have_above || e.log2_m < row_above)) {
+      row_above = e.log2_m;
+      have_above = true;
+    }
+  }
+  if (!have_below) return std::exp(along_row(row_above));
+  if (!have_above || row_above == row_below) return std::exp(along_row(row_below));
+  const double x = (batch - row_below) / (row_above - row_below);
+  const double lo = along_row(row_below), hi = along_row(row_above);
+  return std::exp(lo + x * (hi - lo));
+}
+
 }  // namespace
 
 std::optional<double> PerfModel::gemm_table_efficiency(double m, double n, double k,
@@ -321,7 +354,7 @@ std::optional<double> PerfModel::mla_decode_efficiency(const Op& op) const {
   // The same cached row (latent + rope) as the table's kernel.
   const double row = perf_.mla_decode_latent + perf_.mla_decode_rope;
   if (std::abs(op.bytes / (op.sequences * op.context * 2) - row) > 1e-9 * row) return std::nullopt;
-  return idw_efficiency(mla_entries_, std::log2(op.sequences), std::log2(op.context), 0);
+  return grid_efficiency(mla_entries_, std::log2(op.sequences), std::log2(op.context));
 }
 
 // The datasheet (or measured) ceilings times the default efficiencies; a measured ceiling is
@@ -413,7 +446,7 @@ OpTime PerfModel::work(const Op& op, bool prefill) const {
   return t;
 }
 
-OpTime PerfModel::comm(const Op& op, double ep, bool prefill, bool beside_compute) const {
+OpTime PerfModel::comm(const Op& op, double ep, bool prefill) const {
   OpTime t;
   if (op.comm_up_bytes + op.comm_out_bytes <= 0) return t;
   // The links as the cluster file gives them: nominal for the roofline, achievable otherwise
@@ -453,11 +486,6 @@ OpTime PerfModel::comm(const Op& op, double ep, bool prefill, bool beside_comput
   if (!prefill && !perf_.ep_low_latency.empty()) {
     const EpPoint pt = ep_at(perf_.ep_low_latency, ep);
     table_s = (op.comm_up_bytes + op.comm_out_bytes) / (dispatch ? pt.dispatch_bw : pt.combine_bw);
-  } else if (prefill && beside_compute && !perf_.ep_beside_compute.empty() &&
-             op.comm_out_bytes > 0) {
-    // Measured over the NICs: traffic that stays inside a scale-up domain is not in it.
-    const EpPoint pt = ep_at(perf_.ep_beside_compute, ep);
-    table_s = op.comm_out_bytes / (dispatch ? pt.dispatch_bw : pt.combine_bw) + pt.barrier_s;
   } else if (prefill && !perf_.ep_normal.empty()) {
     const EpPoint pt = ep_at(perf_.ep_normal, ep);
     table_s = op.comm_out_bytes / (dispatch ? pt.dispatch_bw : pt.combine_bw);

@@ -37,7 +37,6 @@ struct GemmPoint {
 struct EpPoint {
   double ep = 0;
   double dispatch_bw = 0, combine_bw = 0;  ///< B/s, bytes a device sends over the time
-  double barrier_s = 0;  ///< a call's fixed wait before its data moves (the notify kernels)
 };
 
 /// One measured MLA decode call: `batch` sequences of one query token, each over `context`
@@ -75,9 +74,6 @@ struct PublishedPerf {
   std::vector<EpPoint> ep_low_latency;        ///< decode: all bytes over the time, by EP degree
   std::vector<EpPoint> ep_normal;             ///< prefill: bytes over the NIC over the time
   std::optional<EpPoint> ep_normal_scale_up;  ///< prefill inside one scale-up domain
-  /// The normal kernels as they ran beside another micro-batch's compute (a DualPipe pair, a
-  /// two-micro-batch prefill): bytes over the NIC over the kernel's time, plus each call's barrier.
-  std::vector<EpPoint> ep_beside_compute;
   /// SMs the prefill's dispatch and combine kernels hold while the other micro-batch computes
   /// (DeepEP's normal kernels); decode's low-latency kernels free theirs once the RDMA is issued.
   double prefill_comm_sms = 0;
@@ -106,10 +102,8 @@ class PerfModel {
   /// A GEMM, attention or element-wise operation: its work, plus the GPU's kernel gap where the
   /// cluster has one (node.gpu.kernel_gap, measured).
   OpTime compute(const Op& op, bool prefill) const;
-  /// A dispatch or combine; `ep` the EP degree. `beside_compute`: the call runs while another
-  /// micro-batch computes (prefill's normal kernels only), timed from the table measured so
-  /// where the GPU's file has one.
-  OpTime comm(const Op& op, double ep, bool prefill, bool beside_compute = false) const;
+  /// A dispatch or combine; `ep` the EP degree.
+  OpTime comm(const Op& op, double ep, bool prefill) const;
 
   /// The fraction of the GPU's SMs a compute kernel has while communication kernels run beside
   /// it: (SMs - prefill_comm_sms) / SMs in prefill where the cluster's GPU states its SM count,

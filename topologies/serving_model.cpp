@@ -14,10 +14,9 @@ namespace cobench::topo {
 namespace {
 
 // `share`: the fraction of SMs compute kernels have while the layer's communication kernels run
-// beside them (PerfModel::compute_share); 1 where nothing overlaps. `beside`: micro-batches
-// overlap, so the communication runs beside another one's compute.
+// beside them (PerfModel::compute_share); 1 where nothing overlaps.
 LayerStages layer_cost(const LayerOps& l, const PerfModel& perf, double ep, bool prefill,
-                       double share, bool beside, const char* layer, double repeat,
+                       double share, const char* layer, double repeat,
                        std::vector<OpTiming>* detail) {
   LayerStages cost;
   if (perf.is_roofline()) {
@@ -50,7 +49,7 @@ LayerStages layer_cost(const LayerOps& l, const PerfModel& perf, double ep, bool
   for (std::size_t i = 0; i < l.size; ++i) {
     const Op& op = l.ops[i];
     const bool comm = is_comm(op.kind);
-    OpTime t = comm ? perf.comm(op, ep, prefill, beside) : perf.compute(op, prefill);
+    OpTime t = comm ? perf.comm(op, ep, prefill) : perf.compute(op, prefill);
     if (!comm) t.seconds *= slowdown;
     if (comm) {
       (middle ? cost.combine_s : cost.dispatch_s) += t.seconds;
@@ -72,11 +71,9 @@ LayerStages layer_cost(const LayerOps& l, const PerfModel& perf, double ep, bool
 }
 
 // Communication kernels run beside compute only when micro-batches overlap.
-bool overlaps(const DecodeSetting& s) {
-  return s.schedule != Schedule::kSequential && s.micro_batches > 1;
-}
 double overlap_share(const DecodeSetting& s, const PerfModel& perf, bool prefill) {
-  return overlaps(s) ? perf.compute_share(prefill) : 1;
+  return s.schedule != Schedule::kSequential && s.micro_batches > 1 ? perf.compute_share(prefill)
+                                                                    : 1;
 }
 
 struct Step {
@@ -109,8 +106,8 @@ Step run_step(const ModelArch& m, const ServingShape& sh, const DecodeSetting& s
   std::vector<LayerStages> layers;
   auto add = [&](const LayerOps& l, double count) {
     if (count <= 0 || l.size == 0) return;
-    LayerStages c = layer_cost(l, perf, sh.ep, sh.prefill, share, overlaps(s),
-                               prefix[0] ? prefix : l.name, count * mb, detail);
+    LayerStages c = layer_cost(l, perf, sh.ep, sh.prefill, share, prefix[0] ? prefix : l.name,
+                               count * mb, detail);
     c.count = count;
     layers.push_back(c);
     st.work_s += count * mb * c.work_s();

@@ -67,7 +67,6 @@ Op grad_quant(const Op& gemm) {
 
 struct LayerTimes {
   double f = 0, b = 0, w = 0, recompute = 0, f_comm = 0, b_comm = 0;
-  double comm_beside = 0;  ///< f_comm (and b_comm) when it runs beside the other chunk's compute
   double tp_comm = 0;      ///< TP all-gathers + reduce-scatters of the forward (the backward's too)
   double params = 0;       ///< weights of the layer this GPU holds (its experts only)
   double saved_bytes = 0;  ///< activations the layer's backward needs kept
@@ -180,7 +179,6 @@ LayerTimes layer_times(const LayerOps& l, const LayerContext& x) {
         const double c = perf.comm(op, x.ep, /*prefill=*/true).seconds;
         t.f_comm += c;
         t.b_comm += c;
-        t.comm_beside += perf.comm(op, x.ep, /*prefill=*/true, /*beside_compute=*/true).seconds;
         break;
       }
       case OpKind::kAllReduce: {
@@ -353,7 +351,6 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   ch.recompute_s = sum(&LayerTimes::recompute);
   ch.f_comm_s = sum(&LayerTimes::f_comm);
   ch.b_comm_s = sum(&LayerTimes::b_comm);
-  ch.fb_comm_s = 2 * sum(&LayerTimes::comm_beside);
   ch.tp_comm_s = sum(&LayerTimes::tp_comm);
   p.params_per_gpu = s.virtual_stages * sum(&LayerTimes::params);
   p.activation_bytes_per_chunk = sum(&LayerTimes::saved_bytes);
@@ -393,10 +390,8 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   ch.f_s = ch.f_compute_s + ch.f_comm_s + tp_cp_s;
   ch.b_s = ch.b_compute_s + ch.b_comm_s + tp_cp_s;
   ch.w_s = ch.w_compute_s;
-  // A pair's all-to-all runs beside the other chunk's compute: at the rate measured so where the
-  // GPU's file has one (PerfModel::comm). F and B alone wait for their own.
   ch.fb_s = std::max((ch.f_compute_s + ch.b_compute_s + ch.w_compute_s) / ch.compute_share,
-                     ch.fb_comm_s) +
+                     ch.f_comm_s + ch.b_comm_s) +
             2 * tp_cp_s;
 
   PipelineSetting ps;
@@ -477,7 +472,7 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   p.activation_bytes_per_gpu =
       p.activation_bytes_per_chunk * static_cast<double>(p.pipeline.peak_activations);
   p.hbm_bytes = c.node.gpu->hbm_capacity.value;
-  const bool comm_bound = (dualpipe ? ch.fb_comm_s : ch.f_comm_s + ch.b_comm_s) >
+  const bool comm_bound = ch.f_comm_s + ch.b_comm_s >
                           (ch.f_compute_s + ch.b_compute_s + ch.w_compute_s) / ch.compute_share;
   p.binding = comm_bound ? "ep_all_to_all" : "compute";
   if (p.bubble_s > 0.5 * p.pipeline.time_s) p.binding = "pipeline_bubble";

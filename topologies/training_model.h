@@ -82,7 +82,6 @@ struct ChunkTimes {
   double f_compute_s = 0, b_compute_s = 0;  ///< on all SMs
   double w_compute_s = 0, recompute_s = 0;  ///< recompute_s is part of b_compute_s
   double f_comm_s = 0, b_comm_s = 0;        ///< EP dispatch + combine of the chunk
-  double fb_comm_s = 0;      ///< both, in a DualPipe pair: beside the other chunk's compute
   double tp_comm_s = 0;      ///< TP all-gathers + reduce-scatters, in F and again in B (exposed)
   double cp_comm_s = 0;      ///< CP K/V all-gather in F, their gradients' reduce-scatter in B
   double compute_share = 1;  ///< SMs compute has beside communication (DualPipe)

@@ -350,6 +350,12 @@ TEST(GpuBenchMetadata, MlaDecodeWithARewordedLabelStillFeedsTheDecodeTable) {
   ASSERT_TRUE(t.mla_decode_bytes_per_s.has_value() && t.mla_decode_flop_per_s.has_value());
   EXPECT_EQ(*t.mla_decode_bytes_per_s, 2.4e12);
   EXPECT_EQ(*t.mla_decode_flop_per_s, 5.0e14);
+  // The record's shape makes it a point of the model's MLA decode table: the FLOPs of 64
+  // sequences over 4096 tokens (2 x 128 heads x 1088 a cached token) at 500 TFLOP/s.
+  ASSERT_EQ(t.mla_decode.size(), 1u);
+  EXPECT_EQ(t.mla_decode[0].batch, 64);
+  EXPECT_EQ(t.mla_decode[0].context, 4096);
+  EXPECT_DOUBLE_EQ(t.mla_decode[0].seconds, 2.0 * 128 * 1088 * 64 * 4096 / 5.0e14);
   const topo::MeasuredTables before =
       topo::measured_tables(convert(entry(name, counters, label), nullptr, "mla_gpu"), "gpu.json");
   EXPECT_FALSE(before.mla_decode_bytes_per_s.has_value());

@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <string>
 
 #include "core/config.h"
@@ -403,53 +402,24 @@ TEST(TrainingModel, DeepSeekV3OnItsClusterTakesTable4sShape) {
   EXPECT_NEAR(p.phase_f_s + p.phase_b_s + p.phase_w_s + p.phase_fb_s + p.bubble_s,
               p.pipeline.time_s, 1e-9);
   EXPECT_NEAR(p.step_s, p.pipeline.time_s + p.optimizer_s, 1e-12);
-  // DualPipe's pair: the longer of its compute on 112 of 132 SMs and its all-to-all beside it,
-  // which takes the H800 file's EP64 row measured so (train.json): per layer and direction a
-  // dispatch and a combine of 4096 tokens x 3.1496 node copies (8 experts over the 4 nodes a
-  // token may reach: 4 (1 - 0.75^8) of them, 7/8 of those on other nodes), FP8 7392 B at
-  // 24.6 GB/s and BF16 14336 B at 29.9 GB/s, each after a 2.062 ms barrier.
-  const double copies = 4 * (1 - std::pow(0.75, 8)) * 7 / 8;
-  const double call_pair_s =
-      4096 * copies * 7392 / 24.6e9 + 4096 * copies * 14336 / 29.9e9 + 2 * 2.062e-3;
-  EXPECT_NEAR(p.chunk.fb_comm_s, 4 * 2 * call_pair_s, 1e-12);
-  // The trace's own total: 113,440 us of DeepEP kernels in the pair (the rates are rounded).
-  EXPECT_NEAR(p.chunk.fb_comm_s, 0.11344, 0.0002);
+  // DualPipe's pair: the longer of its compute on 112 of 132 SMs and its all-to-all.
   EXPECT_NEAR(
       p.chunk.fb_s,
       std::max((p.chunk.f_compute_s + p.chunk.b_compute_s + p.chunk.w_compute_s) * 132 / 112,
-               p.chunk.fb_comm_s),
+               p.chunk.f_comm_s + p.chunk.b_comm_s),
       1e-12);
-  // F and B alone wait for their own all-to-all at the cluster's 40 GB/s, 3.7 us a call.
-  const double link_pair_s = 4096 * copies * (7392 + 14336) / 40e9 + 2 * 3.7e-6;
-  EXPECT_NEAR(p.chunk.f_comm_s, 4 * link_pair_s, 1e-12);
-  EXPECT_NEAR(p.chunk.f_s, p.chunk.f_compute_s + p.chunk.f_comm_s, 1e-12);
 }
 
 TEST(TrainingModel, ASlowNetworkMakesTheAllToAllBind) {
-  // Without the H800's measured rates beside compute, the pair's all-to-all moves at the
-  // cluster's achievable 40 GB/s and the compute binds; at 5 GB/s the all-to-all does.
   ClusterSpec c = load_cluster_file("deepseek-h800-2048");
   const ModelArch m = load_model("deepseek-v3");
-  PublishedPerf links_only = find_published_perf(c);
-  links_only.ep_beside_compute.clear();
-  const TrainingPrediction fast = predict_training(m, c, {}, PerfModel(c, links_only));
+  const TrainingPrediction fast = predict_training(m, c, {}, PerfModel(c, find_published_perf(c)));
   EXPECT_STREQ(fast.binding, "compute");
-  EXPECT_NEAR(fast.chunk.fb_comm_s, fast.chunk.f_comm_s + fast.chunk.b_comm_s, 1e-12);
-  // The measured rates (about 25-30 GB/s and a 2 ms barrier a call) make it bind at 40 GB/s.
-  const TrainingPrediction traced =
-      predict_training(m, c, {}, PerfModel(c, find_published_perf(c)));
-  EXPECT_STREQ(traced.binding, "ep_all_to_all");
-  EXPECT_NEAR(traced.chunk.fb_s, traced.chunk.fb_comm_s, 1e-12);
-  EXPECT_GT(traced.step_s, fast.step_s);
   c.scale_out.bandwidth_achievable.value = 5e9;  // 5 GB/s a NIC instead of 40
-  const TrainingPrediction slow = predict_training(m, c, {}, PerfModel(c, links_only));
+  const TrainingPrediction slow = predict_training(m, c, {}, PerfModel(c, find_published_perf(c)));
   EXPECT_STREQ(slow.binding, "ep_all_to_all");
   EXPECT_NEAR(slow.chunk.fb_s, slow.chunk.f_comm_s + slow.chunk.b_comm_s, 1e-12);
-  EXPECT_GT(slow.step_s, traced.step_s);
-  // The link is never beaten: at 5 GB/s the table's faster rates give way to it.
-  const TrainingPrediction slow_traced =
-      predict_training(m, c, {}, PerfModel(c, find_published_perf(c)));
-  EXPECT_NEAR(slow_traced.chunk.fb_comm_s, slow.chunk.fb_comm_s, 1e-12);
+  EXPECT_GT(slow.step_s, fast.step_s);
 }
 
 TEST(TrainingModel, DualPipeHoldsTwoCopiesOfTheWeights) {
