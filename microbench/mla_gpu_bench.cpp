@@ -284,7 +284,8 @@ void register_all() {
                           cuda::gpu_kernel_name(v.kernel), v.heads, precision_name(p), batch,
                           context,
                           // DeepSeek's decode kernel (128 heads, BF16 cache, tensor cores) gives
-                          // the model its MLA decode ceilings (topologies/measured_tables.h).
+                          // the model its MLA decode table by batch and context, and its
+                          // ceilings (topologies/measured_tables.h).
                           bench::gpu::model_input_segment(bench::gpu::mla_decode_model_input(
                               cuda::gpu_kernel_name(v.kernel), v.heads, precision_name(p))))
                   .c_str(),

@@ -100,14 +100,17 @@ MeasuredTables measured_tables(const results::Results& r, const std::string& sou
       one.mla_decode_flop_per_s = flops;
       one.mla_decode_bytes_per_s = bw;
       // A record that names its shape is also a point of the MLA table: its time from the
-      // FLOP/s it reports and the FLOPs of that shape. Older records without one give ceilings.
+      // FLOP/s it reports and the FLOPs of that shape, else from its B/s and the BF16 cache it
+      // read. Older records without one give ceilings only.
       const bool shaped = rec.parameters.contains("batch") || rec.parameters.contains("context");
-      if (shaped && flops) {
+      if (shaped) {
         AttentionPoint p;
         p.batch = shape_parameter(rec, "batch", source, i, true, "gpu.mla_decode");
         p.context = shape_parameter(rec, "context", source, i, true, "gpu.mla_decode");
-        p.seconds = 2 * kMlaRecordHeads * (2 * kMlaRecordLatent + kMlaRecordRope) * p.batch *
-                    p.context / *flops;
+        const double cached = p.batch * p.context;
+        p.seconds =
+            flops ? 2 * kMlaRecordHeads * (2 * kMlaRecordLatent + kMlaRecordRope) * cached / *flops
+                  : cached * (kMlaRecordLatent + kMlaRecordRope) * 2 / *bw;
         one.mla_decode.push_back(p);
       }
       merge_tables(t, one);

@@ -140,8 +140,9 @@ PublishedPerf load_published_perf(const config::Node& root) {
   if (auto n = m.optional("prefill_comm_sms"))
     p.prefill_comm_sms = static_cast<double>(n->as_int_in(0, 100000));
   if (auto a = m.optional("attention_prefill")) {
-    auto r = a->map({"compute"});
+    auto r = a->map({"compute", "backward"});
     p.attention_prefill_flop_per_s = r.required("compute").as_positive_flop_rate().value;
+    if (r.has("backward")) p.attention_backward_fraction = unit_fraction(r.required("backward"));
   }
   if (auto node = m.optional("ep")) {
     auto r = node->map({"link", "nic_speed", "low_latency", "normal", "normal_scale_up"});
@@ -231,12 +232,32 @@ std::vector<PerfModel::GemmEntry> PerfModel::mla_table(
 void PerfModel::use_measured(const MeasuredTables& t) {
   if (ideal_) return;
   if (!t.mla_decode.empty()) {
-    // This GPU's own MLA decode by shape replaces the published table.
-    perf_.mla_decode_table = t.mla_decode;
+    // This GPU's own MLA decode by shape: its points replace the published table's at the same
+    // shape and join it elsewhere (a published table of another shape of kernel is dropped).
+    // Shapes inside the measured points' range are timed [measured].
+    const bool same_kernel = perf_.mla_decode_heads == kMlaRecordHeads &&
+                             perf_.mla_decode_latent == kMlaRecordLatent &&
+                             perf_.mla_decode_rope == kMlaRecordRope;
+    if (!same_kernel) perf_.mla_decode_table.clear();
     perf_.mla_decode_heads = kMlaRecordHeads;
     perf_.mla_decode_latent = kMlaRecordLatent;
     perf_.mla_decode_rope = kMlaRecordRope;
+    std::erase_if(perf_.mla_decode_table, [&](const AttentionPoint& p) {
+      return std::any_of(t.mla_decode.begin(), t.mla_decode.end(), [&](const AttentionPoint& m) {
+        return m.batch == p.batch && m.context == p.context;
+      });
+    });
+    perf_.mla_decode_table.insert(perf_.mla_decode_table.end(), t.mla_decode.begin(),
+                                  t.mla_decode.end());
     mla_entries_ = mla_table(perf_.mla_decode_table);
+    mla_measured_box_ = {t.mla_decode.front().batch, t.mla_decode.front().batch,
+                         t.mla_decode.front().context, t.mla_decode.front().context};
+    for (const AttentionPoint& m : t.mla_decode) {
+      mla_measured_box_[0] = std::min(mla_measured_box_[0], m.batch);
+      mla_measured_box_[1] = std::max(mla_measured_box_[1], m.batch);
+      mla_measured_box_[2] = std::min(mla_measured_box_[2], m.context);
+      mla_measured_box_[3] = std::max(mla_measured_box_[3], m.context);
+    }
     mla_table_measured_ = true;
   }
   if (!t.gemm_fp8.empty()) {
@@ -295,11 +316,14 @@ double idw_efficiency(const std::vector<Entry>& entries, double a, double b, dou
 
 // A table measured on a grid of (batch, context), as the MLA decode ones are (each batch over
 // its own contexts): the log of the efficiency linear in log2 context within a batch's row and
-// then in log2 batch between the two rows around it, held at the edges. Between two entries the
-// time (the roofline, proportional to batch and context, over the efficiency) is then monotone:
-// a small batch's fixed launch time is not averaged with distant large ones.
+// then in log2 batch between the two rows around it. Between two entries the time (the roofline,
+// proportional to batch x context, over the efficiency) is then monotone: a small batch's fixed
+// launch time is not averaged with distant large ones. Beyond the largest context or batch the
+// efficiency holds (the time grows with the roofline); below the smallest the time holds (the
+// efficiency falls with the roofline), as a kernel's launch floor does.
 template <typename Entry>
 double grid_efficiency(const std::vector<Entry>& entries, double batch, double context) {
+  const double ln2 = std::log(2.0);
   // log efficiency of the row at log2 batch `row` at this context
   auto along_row = [&](double row) {
     const Entry *below = nullptr, *above = nullptr;
@@ -308,7 +332,7 @@ double grid_efficiency(const std::vector<Entry>& entries, double batch, double c
       if (e.log2_n <= context && (!below || e.log2_n > below->log2_n)) below = &e;
       if (e.log2_n >= context && (!above || e.log2_n < above->log2_n)) above = &e;
     }
-    if (!below) return std::log(above->efficiency);
+    if (!below) return std::log(above->efficiency) - (above->log2_n - context) * ln2;
     if (!above || above->log2_n == below->log2_n) return std::log(below->efficiency);
     const double x = (context - below->log2_n) / (above->log2_n - below->log2_n);
     return std::log(below->efficiency) +
@@ -326,7 +350,7 @@ double grid_efficiency(const std::vector<Entry>& entries, double batch, double c
       have_above = true;
     }
   }
-  if (!have_below) return std::exp(along_row(row_above));
+  if (!have_below) return std::exp(along_row(row_above) - (row_above - batch) * ln2);
   if (!have_above || row_above == row_below) return std::exp(along_row(row_below));
   const double x = (batch - row_below) / (row_above - row_below);
   const double lo = along_row(row_below), hi = along_row(row_above);
@@ -343,6 +367,12 @@ std::optional<double> PerfModel::gemm_table_efficiency(double m, double n, doubl
       weight_grad && !wgrad_entries_.empty() ? wgrad_entries_ : gemm_entries_;
   if (entries.empty()) return std::nullopt;
   return idw_efficiency(entries, std::log2(m), std::log2(n), std::log2(k));
+}
+
+bool PerfModel::mla_measured_at(const Op& op) const {
+  return mla_table_measured_ && op.sequences >= mla_measured_box_[0] &&
+         op.sequences <= mla_measured_box_[1] && op.context >= mla_measured_box_[2] &&
+         op.context <= mla_measured_box_[3];
 }
 
 std::optional<double> PerfModel::mla_decode_efficiency(const Op& op) const {
@@ -374,8 +404,12 @@ OpTime PerfModel::compute(const Op& op, bool prefill) const {
   OpTime t = work(op, prefill);
   // Each operation is one kernel of a back-to-back chain: it also takes the GPU's measured
   // kernel gap (node.gpu.kernel_gap; the ideal has none).
-  const bool kernel = op.kind == OpKind::kGemm || op.kind == OpKind::kGroupedGemm ||
-                      op.kind == OpKind::kAttention || op.kind == OpKind::kMemory;
+  // The published MLA decode table is host-timed: its times hold the launch already.
+  const bool launch_timed = op.kind == OpKind::kAttention && !prefill && !ideal_ &&
+                            mla_decode_efficiency(op) && !mla_measured_at(op);
+  const bool kernel =
+      !launch_timed && (op.kind == OpKind::kGemm || op.kind == OpKind::kGroupedGemm ||
+                        op.kind == OpKind::kAttention || op.kind == OpKind::kMemory);
   if (kernel && !ideal_ && t.seconds > 0 && c_.node.gpu && c_.node.gpu->kernel_gap)
     t.seconds += c_.node.gpu->kernel_gap->value;
   return t;
@@ -413,7 +447,7 @@ OpTime PerfModel::work(const Op& op, bool prefill) const {
         // query tokens a sequence under MTP take the table's efficiency at their batch).
         if (auto eff = prefill ? std::nullopt : mla_decode_efficiency(op)) {
           t.seconds = std::max(op.flops / bf16_flop_per_s_, op.bytes / hbm_bytes_per_s_) / *eff;
-          t.source = mla_table_measured_ ? PerfSource::kMeasured : PerfSource::kPublished;
+          t.source = mla_measured_at(op) ? PerfSource::kMeasured : PerfSource::kPublished;
           return t;
         }
         if (!prefill && perf_.attention_decode_flop_per_s) {
@@ -424,9 +458,9 @@ OpTime PerfModel::work(const Op& op, bool prefill) const {
           return t;
         }
         if (prefill && perf_.attention_prefill_flop_per_s) {
-          t.seconds =
-              std::max(op.flops / std::min(*perf_.attention_prefill_flop_per_s, bf16_flop_per_s_),
-                       op.bytes / (hbm_bytes_per_s_ * e.attention_memory));
+          const double rate = std::min(*perf_.attention_prefill_flop_per_s, bf16_flop_per_s_) *
+                              (op.attention_backward ? perf_.attention_backward_fraction : 1);
+          t.seconds = std::max(op.flops / rate, op.bytes / (hbm_bytes_per_s_ * e.attention_memory));
           t.source = PerfSource::kPublished;
           return t;
         }

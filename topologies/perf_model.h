@@ -13,6 +13,7 @@
 // inverse-square-distance mean of the entries' in (log2 M, log2 N, log2 K), exact at an entry.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <set>
 #include <string>
@@ -64,8 +65,11 @@ struct PublishedPerf {
   std::optional<double> attention_decode_flop_per_s,
       attention_decode_bytes_per_s;  ///< MLA decode ceilings
   std::optional<double> attention_prefill_flop_per_s;
+  /// The attention backward's rate as a fraction of the forward's (FlashAttention's backward
+  /// runs slower a FLOP); 1 where the file gives none.
+  double attention_backward_fraction = 1;
   /// MLA decode in the absorbed form with a BF16 cache, measured by batch and context at
-  /// `mla_decode_heads` query heads and a cached row of `mla_decode_row` elements (latent + rope).
+  /// `mla_decode_heads` query heads and a cached row of latent + rope elements.
   std::vector<AttentionPoint> mla_decode_table;
   double mla_decode_heads = 0, mla_decode_latent = 0, mla_decode_rope = 0;
   // Expert-parallel kernels, valid on the network they were measured on.
@@ -139,6 +143,10 @@ class PerfModel {
   std::vector<GemmEntry> mla_entries_;
   std::vector<GemmEntry> mla_table(const std::vector<AttentionPoint>& points) const;
   bool mla_table_measured_ = false;
+  /// The measured MLA points' range: batch min, max, context min, max.
+  std::array<double, 4> mla_measured_box_{};
+  /// The op's shape lies in the measured MLA points' range.
+  bool mla_measured_at(const Op& op) const;
   /// The MLA decode table's efficiency for this attention operation; nullopt where the table
   /// does not cover it (another form, head count, cache type or row, prefill, a measured MLA).
   std::optional<double> mla_decode_efficiency(const Op& op) const;

@@ -29,19 +29,20 @@ struct Op {
   const char* name = "";
   OpKind kind = OpKind::kGemm;
   OpPrecision precision = OpPrecision::kFp8;
-  double m = 0, n = 0, k = 0;  ///< GEMM shape of one group (kGemm, kGroupedGemm)
-  double groups = 1;           ///< grouped GEMM: experts on the device; batched: heads
-  double flops = 0;            ///< all groups
-  double bytes = 0;            ///< HBM bytes read and written
-  double comm_up_bytes = 0;    ///< bytes this device sends inside its domain (EP, TP)
-  double comm_out_bytes = 0;   ///< ... and over its NIC to other domains
-  double sequences = 0;        ///< attention: sequences whose KV is read
-  double context = 0;          ///< attention: KV tokens each query attends to (mean)
-  double heads = 0;            ///< attention: query heads on the device
-  double cache_bytes = 0;      ///< attention: bytes of a cached KV element
-  bool mla_absorbed = false;   ///< attention: MLA in its absorbed form (FlashMLA's)
-  double comm_values = 0;      ///< EP dispatch and combine: values sent (copies x hidden)
-  const char* form = "";       ///< how it is priced, e.g. "MLA absorbed (576 + 512)"
+  double m = 0, n = 0, k = 0;       ///< GEMM shape of one group (kGemm, kGroupedGemm)
+  double groups = 1;                ///< grouped GEMM: experts on the device; batched: heads
+  double flops = 0;                 ///< all groups
+  double bytes = 0;                 ///< HBM bytes read and written
+  double comm_up_bytes = 0;         ///< bytes this device sends inside its domain (EP, TP)
+  double comm_out_bytes = 0;        ///< ... and over its NIC to other domains
+  double sequences = 0;             ///< attention: sequences whose KV is read
+  double context = 0;               ///< attention: KV tokens each query attends to (mean)
+  double heads = 0;                 ///< attention: query heads on the device
+  double cache_bytes = 0;           ///< attention: bytes of a cached KV element
+  bool mla_absorbed = false;        ///< attention: MLA in its absorbed form (FlashMLA's)
+  bool attention_backward = false;  ///< attention: the training backward (its own rate)
+  double comm_values = 0;           ///< EP dispatch and combine: values sent (copies x hidden)
+  const char* form = "";            ///< how it is priced, e.g. "MLA absorbed (576 + 512)"
   /// A training weight gradient dW = dY^T X (m the layer's outputs, n its inputs, k the tokens):
   /// priced from the perf file's weight-gradient table where it has one.
   bool weight_grad = false;

@@ -137,6 +137,7 @@ LayerTimes layer_times(const LayerOps& l, const LayerContext& x) {
         Op back = op;
         back.flops *= 2.5;
         back.bytes *= 2;
+        back.attention_backward = true;  // at the perf file's backward rate
         t.b += time(back);
         break;
       }

@@ -65,7 +65,7 @@ Report training_report(const ModelArch& m, const ClusterSpec& c, const TrainingS
   };
   row("train.step_s", "time per step", p.step_s, "s",
       fmt::format("{} binds; against measured runs (docs/model.md, 'Training step prediction') "
-                  "this model is 1.6x optimistic on DeepSeek-V3's Table 4 and 0.7x-1.2x of "
+                  "this model is 1.5x optimistic on DeepSeek-V3's Table 4 and 0.7x-1.2x of "
                   "Llama 3 405B's TFLOP/s over the unpublished interleave v = 1-8",
                   p.binding));
   row("train.phase_f_s", "first stage: forward chunks (1F)", p.phase_f_s, "s");

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Measured kernel tables reach the model: per-shape FP8 GEMM throughput and MLA decode ceilings
-// from results files (tests/data/measured_h800_kernels.json, hand-made) replace the published
-// tables of the same GPU, and each operation they time says "measured".
+// Measured kernel tables reach the model: per-shape FP8 GEMM throughput, MLA decode times by
+// batch and context and MLA decode ceilings from results files
+// (tests/data/measured_h800_kernels.json, hand-made) replace the published tables of the same
+// GPU, and each operation they time says "measured".
 #include "topologies/measured_tables.h"
 
 #include <gtest/gtest.h>
@@ -69,6 +70,13 @@ TEST(MeasuredTables, MlaRecordsOfOneShapeKeepTheFasterAndNeedBoth) {
   const MeasuredTables ceilings = measured_tables(r, "m.json");
   EXPECT_TRUE(ceilings.mla_decode.empty());
   EXPECT_EQ(*ceilings.mla_decode_flop_per_s, 4e14);
+  // A shaped record with B/s alone: its time from the BF16 cache it read, 576 x 2 B a token.
+  r.records[0].parameters["batch"] = 16;
+  r.records[0].parameters["context"] = 8192;
+  r.records[0].metrics = {{"kv_bytes_per_s", "B/s", {2e12}, std::nullopt}};
+  const MeasuredTables bytes_only = measured_tables(r, "m.json");
+  ASSERT_EQ(bytes_only.mla_decode.size(), 1u);
+  EXPECT_DOUBLE_EQ(bytes_only.mla_decode[0].seconds, 16.0 * 8192 * 1152 / 2e12);
 }
 
 TEST(MeasuredTables, BadRecordsNameTheirPath) {
@@ -121,6 +129,15 @@ TEST(MeasuredTables, ReplaceThePublishedTableAndSaySo) {
   const OpTime m = perf.compute(mla, false);
   EXPECT_NEAR(m.seconds, mla.flops / 500e12, 1e-15);
   EXPECT_EQ(m.source, PerfSource::kMeasured);
+  // Outside the measured shapes' range (batch 64-128, context 4096-32768) the published table
+  // still times it: one sequence over 1024 tokens, InferSim's 20.91 us.
+  Op one = mla;
+  one.sequences = 1, one.context = 1024;
+  one.flops = 2.0 * 128 * 1088 * 1024;
+  one.bytes = 1024.0 * 576 * 2;
+  const OpTime o = perf.compute(one, false);
+  EXPECT_NEAR(o.seconds, 20.91e-6, 1e-12);
+  EXPECT_EQ(o.source, PerfSource::kPublished);
 }
 
 TEST(MeasuredTables, OnlyForTheGpuTheyMeasured) {

@@ -669,6 +669,11 @@ TEST(PerfModel, BadPerfFilesNameTheKey) {
                        "dispatch: 9 GB/s, combine: 9 GB/s}]}\n")
                 .find("key 'perf.ep.low_latency[0].ep'"),
             std::string::npos);
+  EXPECT_NE(error(ok + "  attention_prefill: {compute: 740 TFLOPS, backward: 1.5}\n")
+                .find("key 'perf.attention_prefill.backward': expected an efficiency in (0, 1], "
+                      "got 1.5"),
+            std::string::npos)
+      << error(ok + "  attention_prefill: {compute: 740 TFLOPS, backward: 1.5}\n");
   const std::string mla = ok +
                           "  mla_decode_bf16:\n    heads: 128\n    latent: 512\n    rope: 64\n"
                           "    rows:\n      - {batch: 64, context: 4096, time: 155 us}\n";
@@ -756,6 +761,13 @@ TEST(PerfModel, MlaDecodeTakesTheMeasuredTable) {
     EXPECT_GE(at(seqs, 1024), 20.91e-6) << seqs;
     EXPECT_LE(at(seqs, 1024), 24.906e-6) << seqs;
   }
+  // The log of the time is linear in log2 context and log2 batch between entries (all three are
+  // memory-bound, so the roofline scales with batch x context): 1 x 2048 is the geometric mean
+  // of its row's neighbours, 8 x 1024 lies 3/4 of the way from batch 1 to batch 16.
+  EXPECT_NEAR(at(1, 2048), std::sqrt(20.91 * 21.653) * 1e-6, 1e-12);
+  EXPECT_NEAR(at(8, 1024), std::pow(20.91, 0.25) * std::pow(24.906, 0.75) * 1e-6, 1e-12);
+  // Below the table a call keeps its launch floor: 1 x 256 takes 1 x 1024's 20.91 us.
+  EXPECT_NEAR(at(1, 256), 20.91e-6, 1e-12);
   // Time grows with the context along a row.
   EXPECT_LT(at(1, 5120), at(1, 8192));
   EXPECT_GT(at(1, 5120), at(1, 4096));
@@ -769,6 +781,13 @@ TEST(PerfModel, MlaDecodeTakesTheMeasuredTable) {
   sh.kv_bytes = 1;
   const Op fp8 = core(step_ops(v3(), sh).moe);
   EXPECT_NEAR(perf.compute(fp8, false).seconds, ceilings(fp8), 1e-15);
+  // The published table is host-timed, so its times hold the launch: a measured kernel gap is
+  // not added to them, where it is to an FP8 cache's MLA (FlashMLA's ceilings).
+  ClusterSpec gapped = h800;
+  gapped.node.gpu->kernel_gap = cobench::Seconds(5e-6);
+  const PerfModel with_gap(gapped, find_published_perf(gapped));
+  EXPECT_NEAR(with_gap.compute(mla, false).seconds, 155.153e-6, 1e-12);
+  EXPECT_NEAR(with_gap.compute(fp8, false).seconds, ceilings(fp8) + 5e-6, 1e-15);
   sh.kv_bytes = 2;
   sh.tp = 2;
   const Op half_heads = core(step_ops(v3(), sh).moe);
@@ -785,6 +804,26 @@ TEST(PerfModel, MlaDecodeTakesTheMeasuredTable) {
   // The roofline ignores it.
   EXPECT_NEAR(PerfModel::roofline(h800).compute(mla, false).seconds,
               std::max(mla.flops / 989e12, mla.bytes / 3.35e12), 1e-15);
+}
+
+TEST(PerfModel, AttentionBackwardRunsAtItsOwnRate) {
+  // H800: prefill attention at FlashAttention-3's 740 TFLOPS; its backward at 0.85 of that (the
+  // paper's 542 against 638 TFLOPS at head dim 128 and 4K tokens).
+  const ClusterSpec h800 = load_cluster_file("deepseek-h800-2048");
+  const PerfModel perf(h800, find_published_perf(h800));
+  Op fwd;
+  fwd.kind = OpKind::kAttention;
+  fwd.flops = 687e9;
+  fwd.bytes = 1e6;
+  EXPECT_NEAR(perf.compute(fwd, true).seconds, 687e9 / 740e12, 1e-15);
+  Op back = fwd;
+  back.flops *= 2.5;
+  back.attention_backward = true;
+  EXPECT_NEAR(perf.compute(back, true).seconds, 2.5 * 687e9 / (0.85 * 740e12), 1e-15);
+  // A file without the fraction runs the backward at the forward's rate.
+  PublishedPerf plain = find_published_perf(h800);
+  plain.attention_backward_fraction = 1;
+  EXPECT_NEAR(PerfModel(h800, plain).compute(back, true).seconds, 2.5 * 687e9 / 740e12, 1e-15);
 }
 
 TEST(PerfModel, AMeasuredKernelGapAddsToEveryKernel) {
