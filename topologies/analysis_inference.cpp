@@ -135,7 +135,7 @@ void measured_table_rows(SectionOut& out, const MeasuredTables& tables) {
   out.field("measured_tables.mla_decode_shapes", tables.mla_decode.size());
   if (!tables.mla_decode.empty())
     out.row("measured.mla_decode_shapes",
-            "measured MLA decode shapes, batch x context (replace the published table)",
+            "measured MLA decode shapes, batch x context (over the published table)",
             static_cast<double>(tables.mla_decode.size()), "shapes", tables.mla_source);
 }
 
