@@ -79,8 +79,8 @@ PublishedPerf load_published_perf(const config::Node& root) {
   p.file = root.location().file;
   auto top = root.map({"perf"});
   auto m = top.required("perf").map({"gpu", "sms", "efficiency", "gemm_fp8", "gemm_fp8_wgrad",
-                                     "attention_decode", "mla_decode_bf16", "attention_prefill",
-                                     "ep", "prefill_comm_sms"});
+                                     "attention_decode", "mla_decode_bf16", "mla_prefill_bf16",
+                                     "attention_prefill", "ep", "prefill_comm_sms"});
   p.gpu = m.required("gpu").as_string();
   if (auto sms = m.optional("sms")) p.sms = sms->as_int_in(1, 100000);
   auto e =
@@ -137,6 +137,23 @@ PublishedPerf load_published_perf(const config::Node& root) {
       p.mla_decode_table.push_back(pt);
     }
   }
+  if (auto a = m.optional("mla_prefill_bf16")) {
+    auto r = a->map({"heads", "qk", "v", "rows"});
+    p.mla_prefill_heads = static_cast<double>(r.required("heads").as_int_at_least(1));
+    p.mla_prefill_qk = static_cast<double>(r.required("qk").as_int_at_least(1));
+    p.mla_prefill_v = static_cast<double>(r.required("v").as_int_at_least(1));
+    for (const config::Node& row : r.required("rows").elements()) {
+      auto x = row.map({"tokens", "time"});
+      AttentionPoint pt;
+      pt.batch = 1;
+      pt.context = static_cast<double>(x.required("tokens").as_int_at_least(1));
+      pt.seconds = x.required("time").as_positive_seconds().value;
+      for (size_t i = 0; i < p.mla_prefill_table.size(); ++i)
+        if (p.mla_prefill_table[i].context == pt.context)
+          row.fail(fmt::format("the same tokens as [{}]; give each once", i));
+      p.mla_prefill_table.push_back(pt);
+    }
+  }
   if (auto n = m.optional("prefill_comm_sms"))
     p.prefill_comm_sms = static_cast<double>(n->as_int_in(0, 100000));
   if (auto a = m.optional("attention_prefill")) {
@@ -191,6 +208,17 @@ PerfModel::PerfModel(const ClusterSpec& c, PublishedPerf perf, std::set<std::str
   gemm_entries_ = gemm_table(perf_.gemm_fp8);
   wgrad_entries_ = gemm_table(perf_.gemm_fp8_wgrad);
   mla_entries_ = mla_table(perf_.mla_decode_table);
+  // Each MLA prefill entry's efficiency against its own roofline: a causal sequence of s tokens,
+  // s^2 / 2 (query, key) pairs of 2 h (qk + v) FLOPs; K and V of h (qk + v) BF16 values a token.
+  if (bf16_flop_per_s_ > 0 && hbm_bytes_per_s_ > 0)
+    for (const AttentionPoint& e : perf_.mla_prefill_table) {
+      const double h = perf_.mla_prefill_heads, dims = perf_.mla_prefill_qk + perf_.mla_prefill_v;
+      const double flops = e.context * e.context * h * dims;
+      const double bytes = e.context * h * dims * 2;
+      const double roofline = std::max(flops / bf16_flop_per_s_, bytes / hbm_bytes_per_s_);
+      mla_prefill_entries_.push_back(
+          {std::log2(e.context), 0, 0, std::min(1.0, roofline / e.seconds)});
+    }
   // DeepEP's tables hold on the network they were measured on: the same link and NIC speed.
   ep_table_applies_ = !perf_.ep_link.empty() && lower(perf_.ep_link) == lower(c_.scale_out.link) &&
                       c_.node.nic_speed &&
@@ -369,6 +397,24 @@ std::optional<double> PerfModel::gemm_table_efficiency(double m, double n, doubl
   return idw_efficiency(entries, std::log2(m), std::log2(n), std::log2(k));
 }
 
+std::optional<double> PerfModel::mla_prefill_efficiency(const Op& op) const {
+  if (ideal_ || mla_prefill_entries_.empty() || !op.mla_naive || op.seq_len <= 0 ||
+      op.heads != perf_.mla_prefill_heads)
+    return std::nullopt;
+  // The log of the efficiency linear in log2 tokens between entries, held beyond them.
+  const double x = std::log2(op.seq_len);
+  const GemmEntry *below = nullptr, *above = nullptr;
+  for (const GemmEntry& e : mla_prefill_entries_) {
+    if (e.log2_m <= x && (!below || e.log2_m > below->log2_m)) below = &e;
+    if (e.log2_m >= x && (!above || e.log2_m < above->log2_m)) above = &e;
+  }
+  if (!below) return above->efficiency;
+  if (!above || above->log2_m == below->log2_m) return below->efficiency;
+  const double f = (x - below->log2_m) / (above->log2_m - below->log2_m);
+  return std::exp(std::log(below->efficiency) +
+                  f * (std::log(above->efficiency) - std::log(below->efficiency)));
+}
+
 bool PerfModel::mla_measured_at(const Op& op) const {
   return mla_table_measured_ && op.sequences >= mla_measured_box_[0] &&
          op.sequences <= mla_measured_box_[1] && op.context >= mla_measured_box_[2] &&
@@ -455,6 +501,13 @@ OpTime PerfModel::work(const Op& op, bool prefill) const {
               std::max(op.flops / std::min(*perf_.attention_decode_flop_per_s, bf16_flop_per_s_),
                        op.bytes / std::min(*perf_.attention_decode_bytes_per_s, hbm_bytes_per_s_));
           t.source = attention_measured_ ? PerfSource::kMeasured : PerfSource::kPublished;
+          return t;
+        }
+        // MLA prefill from its measured table by sequence length; the backward at its fraction.
+        if (auto eff = prefill ? mla_prefill_efficiency(op) : std::nullopt) {
+          t.seconds = std::max(op.flops / bf16_flop_per_s_, op.bytes / hbm_bytes_per_s_) / *eff /
+                      (op.attention_backward ? perf_.attention_backward_fraction : 1);
+          t.source = PerfSource::kPublished;
           return t;
         }
         if (prefill && perf_.attention_prefill_flop_per_s) {

@@ -68,6 +68,11 @@ struct PublishedPerf {
   /// The attention backward's rate as a fraction of the forward's (FlashAttention's backward
   /// runs slower a FLOP); 1 where the file gives none.
   double attention_backward_fraction = 1;
+  /// MLA prefill (causal, K and V up-projected) measured by sequence length (`batch` unused,
+  /// `context` the tokens of the sequence) at `mla_prefill_heads` heads of `mla_prefill_qk` and
+  /// `mla_prefill_v` dims, BF16.
+  std::vector<AttentionPoint> mla_prefill_table;
+  double mla_prefill_heads = 0, mla_prefill_qk = 0, mla_prefill_v = 0;
   /// MLA decode in the absorbed form with a BF16 cache, measured by batch and context at
   /// `mla_decode_heads` query heads and a cached row of latent + rope elements.
   std::vector<AttentionPoint> mla_decode_table;
@@ -147,6 +152,10 @@ class PerfModel {
   std::array<double, 4> mla_measured_box_{};
   /// The op's shape lies in the measured MLA points' range.
   bool mla_measured_at(const Op& op) const;
+  /// The MLA prefill table in log2 tokens (log2_m), each entry's efficiency.
+  std::vector<GemmEntry> mla_prefill_entries_;
+  /// Its efficiency for this attention operation; nullopt where it does not cover it.
+  std::optional<double> mla_prefill_efficiency(const Op& op) const;
   /// The MLA decode table's efficiency for this attention operation; nullopt where the table
   /// does not cover it (another form, head count, cache type or row, prefill, a measured MLA).
   std::optional<double> mla_decode_efficiency(const Op& op) const;

@@ -107,6 +107,8 @@ void attention(const ModelArch& m, const ServingShape& s, LayerOps& l) {
       core.flops = 2 * t * h * (nope + rope + v) * ctx;
       core.bytes = cached * h * (nope + rope + v) * 2;
       core.form = "MLA naive (K/V up-projected, causal)";
+      core.mla_naive = true;
+      core.seq_len = s.context + new_per_seq;
       l.add(core);
     } else {
       // Absorbed form, as FlashMLA and cobench's MLA decode run it: queries moved into the

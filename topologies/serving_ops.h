@@ -41,6 +41,8 @@ struct Op {
   double cache_bytes = 0;           ///< attention: bytes of a cached KV element
   bool mla_absorbed = false;        ///< attention: MLA in its absorbed form (FlashMLA's)
   bool attention_backward = false;  ///< attention: the training backward (its own rate)
+  bool mla_naive = false;           ///< attention: MLA prefill, K and V up-projected
+  double seq_len = 0;               ///< attention, prefill: cached prefix + new tokens
   double comm_values = 0;           ///< EP dispatch and combine: values sent (copies x hidden)
   const char* form = "";            ///< how it is priced, e.g. "MLA absorbed (576 + 512)"
   /// A training weight gradient dW = dY^T X (m the layer's outputs, n its inputs, k the tokens):

@@ -674,6 +674,18 @@ TEST(PerfModel, BadPerfFilesNameTheKey) {
                       "got 1.5"),
             std::string::npos)
       << error(ok + "  attention_prefill: {compute: 740 TFLOPS, backward: 1.5}\n");
+  const std::string prefill = ok +
+                              "  mla_prefill_bf16:\n    heads: 128\n    qk: 192\n    v: 128\n"
+                              "    rows:\n      - {tokens: 4096, time: 1100 us}\n";
+  EXPECT_NO_THROW(load_published_perf(cobench::config::parse_yaml(prefill, "p.yaml")));
+  EXPECT_NE(error(prefill + "      - {tokens: 4096, time: 1000 us}\n")
+                .find("key 'perf.mla_prefill_bf16.rows[1]': the same tokens as [0]"),
+            std::string::npos)
+      << error(prefill + "      - {tokens: 4096, time: 1000 us}\n");
+  EXPECT_NE(error(prefill + "      - {tokens: 8192, time: 0 us}\n")
+                .find("key 'perf.mla_prefill_bf16.rows[1].time'"),
+            std::string::npos)
+      << error(prefill + "      - {tokens: 8192, time: 0 us}\n");
   const std::string mla = ok +
                           "  mla_decode_bf16:\n    heads: 128\n    latent: 512\n    rope: 64\n"
                           "    rows:\n      - {batch: 64, context: 4096, time: 155 us}\n";
@@ -824,6 +836,39 @@ TEST(PerfModel, AttentionBackwardRunsAtItsOwnRate) {
   PublishedPerf plain = find_published_perf(h800);
   plain.attention_backward_fraction = 1;
   EXPECT_NEAR(PerfModel(h800, plain).compute(back, true).seconds, 2.5 * 687e9 / 740e12, 1e-15);
+}
+
+TEST(PerfModel, MlaPrefillTakesTheMeasuredTable) {
+  // DeepSeek-V3 prefill of one 4096-token prompt (no cache): its MLA core is an entry of
+  // InferSim's H800 table (FlashAttention-3), 1104.692 us.
+  const ClusterSpec h800 = load_cluster_file("deepseek-h800-2048");
+  const PerfModel perf(h800, find_published_perf(h800));
+  auto core = [](double tokens, double tp) {
+    ServingShape sh;
+    sh.tokens = tokens, sh.sequences = 1, sh.context = 0, sh.prefill = true, sh.ep = 32;
+    sh.expert_slots = 256, sh.domain_gpus = 8, sh.tp = tp, sh.node_dedup = true;
+    const LayerOps l = step_ops(v3(), sh).moe;
+    for (std::size_t i = 0; i < l.size; ++i)
+      if (std::string(l.ops[i].name) == "attn.core") return l.ops[i];
+    ADD_FAILURE() << "no attn.core";
+    return Op{};
+  };
+  const Op op = core(4096, 1);
+  EXPECT_DOUBLE_EQ(op.flops, 4096.0 * 4096 * 128 * (192 + 128));  // causal: s^2 / 2 pairs
+  const OpTime t = perf.compute(op, true);
+  EXPECT_NEAR(t.seconds, 1104.692e-6, 1e-12);
+  EXPECT_EQ(t.source, PerfSource::kPublished);
+  // Its training backward: 2.5x the FLOPs at 0.85 of the rate (compute-bound at both).
+  Op back = op;
+  back.flops *= 2.5, back.bytes *= 2, back.attention_backward = true;
+  EXPECT_NEAR(perf.compute(back, true).seconds, 2.5 * 1104.692e-6 / 0.85, 1e-12);
+  // Between 1024 (116.88 us) and 4096 tokens the log of the efficiency is linear in log2 tokens
+  // and the roofline grows with tokens^2, so 2048 tokens take the geometric mean of the two.
+  EXPECT_NEAR(perf.compute(core(2048, 1), true).seconds, std::sqrt(116.88 * 1104.692) * 1e-6,
+              1e-12);
+  // 64 heads (TP 2) are not the table's kernel: FlashAttention-3's 740 TFLOPS.
+  const Op half = core(4096, 2);
+  EXPECT_NEAR(perf.compute(half, true).seconds, half.flops / 740e12, 1e-15);
 }
 
 TEST(PerfModel, AMeasuredKernelGapAddsToEveryKernel) {
