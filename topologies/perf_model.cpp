@@ -60,6 +60,26 @@ EpPoint ep_at(const std::vector<EpPoint>& t, double ep) {
   return t.back();
 }
 
+// An attention table's rows: {batch, context, time} (decode) or {tokens, time} (prefill: one
+// sequence of `tokens`, kept as the context), each shape once.
+std::vector<AttentionPoint> attention_rows(const config::Node& rows, bool by_batch) {
+  std::vector<AttentionPoint> out;
+  for (const config::Node& row : rows.elements()) {
+    auto x = by_batch ? row.map({"batch", "context", "time"}) : row.map({"tokens", "time"});
+    AttentionPoint pt;
+    pt.batch = by_batch ? static_cast<double>(x.required("batch").as_int_at_least(1)) : 1;
+    pt.context =
+        static_cast<double>(x.required(by_batch ? "context" : "tokens").as_int_at_least(1));
+    pt.seconds = x.required("time").as_positive_seconds().value;
+    for (size_t i = 0; i < out.size(); ++i)
+      if (out[i].batch == pt.batch && out[i].context == pt.context)
+        row.fail(fmt::format("the same {} as [{}]; give each once",
+                             by_batch ? "batch and context" : "tokens", i));
+    out.push_back(pt);
+  }
+  return out;
+}
+
 }  // namespace
 
 const char* to_string(PerfSource s) {
@@ -125,34 +145,14 @@ PublishedPerf load_published_perf(const config::Node& root) {
     p.mla_decode_heads = static_cast<double>(r.required("heads").as_int_at_least(1));
     p.mla_decode_latent = static_cast<double>(r.required("latent").as_int_at_least(1));
     p.mla_decode_rope = static_cast<double>(r.required("rope").as_int_at_least(0));
-    for (const config::Node& row : r.required("rows").elements()) {
-      auto x = row.map({"batch", "context", "time"});
-      AttentionPoint pt;
-      pt.batch = static_cast<double>(x.required("batch").as_int_at_least(1));
-      pt.context = static_cast<double>(x.required("context").as_int_at_least(1));
-      pt.seconds = x.required("time").as_positive_seconds().value;
-      for (size_t i = 0; i < p.mla_decode_table.size(); ++i)
-        if (p.mla_decode_table[i].batch == pt.batch && p.mla_decode_table[i].context == pt.context)
-          row.fail(fmt::format("the same batch and context as [{}]; give each once", i));
-      p.mla_decode_table.push_back(pt);
-    }
+    p.mla_decode_table = attention_rows(r.required("rows"), /*by_batch=*/true);
   }
   if (auto a = m.optional("mla_prefill_bf16")) {
     auto r = a->map({"heads", "qk", "v", "rows"});
     p.mla_prefill_heads = static_cast<double>(r.required("heads").as_int_at_least(1));
     p.mla_prefill_qk = static_cast<double>(r.required("qk").as_int_at_least(1));
     p.mla_prefill_v = static_cast<double>(r.required("v").as_int_at_least(1));
-    for (const config::Node& row : r.required("rows").elements()) {
-      auto x = row.map({"tokens", "time"});
-      AttentionPoint pt;
-      pt.batch = 1;
-      pt.context = static_cast<double>(x.required("tokens").as_int_at_least(1));
-      pt.seconds = x.required("time").as_positive_seconds().value;
-      for (size_t i = 0; i < p.mla_prefill_table.size(); ++i)
-        if (p.mla_prefill_table[i].context == pt.context)
-          row.fail(fmt::format("the same tokens as [{}]; give each once", i));
-      p.mla_prefill_table.push_back(pt);
-    }
+    p.mla_prefill_table = attention_rows(r.required("rows"), /*by_batch=*/false);
   }
   if (auto n = m.optional("prefill_comm_sms"))
     p.prefill_comm_sms = static_cast<double>(n->as_int_in(0, 100000));
@@ -217,7 +217,7 @@ PerfModel::PerfModel(const ClusterSpec& c, PublishedPerf perf, std::set<std::str
       const double bytes = e.context * h * dims * 2;
       const double roofline = std::max(flops / bf16_flop_per_s_, bytes / hbm_bytes_per_s_);
       mla_prefill_entries_.push_back(
-          {std::log2(e.context), 0, 0, std::min(1.0, roofline / e.seconds)});
+          {0, std::log2(e.context), 0, std::min(1.0, roofline / e.seconds)});
     }
   // DeepEP's tables hold on the network they were measured on: the same link and NIC speed.
   ep_table_applies_ = !perf_.ep_link.empty() && lower(perf_.ep_link) == lower(c_.scale_out.link) &&
@@ -349,9 +349,12 @@ double idw_efficiency(const std::vector<Entry>& entries, double a, double b, dou
 // launch time is not averaged with distant large ones. Beyond the largest context or batch the
 // efficiency holds (the time grows with the roofline); below the smallest the time holds (the
 // efficiency falls with the roofline), as a kernel's launch floor does.
+// `launch_floor` false: the efficiency holds below the table too (prefill, whose roofline grows
+// with the square of the tokens).
 template <typename Entry>
-double grid_efficiency(const std::vector<Entry>& entries, double batch, double context) {
-  const double ln2 = std::log(2.0);
+double grid_efficiency(const std::vector<Entry>& entries, double batch, double context,
+                       bool launch_floor = true) {
+  const double ln2 = launch_floor ? std::log(2.0) : 0;
   // log efficiency of the row at log2 batch `row` at this context
   auto along_row = [&](double row) {
     const Entry *below = nullptr, *above = nullptr;
@@ -401,18 +404,8 @@ std::optional<double> PerfModel::mla_prefill_efficiency(const Op& op) const {
   if (ideal_ || mla_prefill_entries_.empty() || !op.mla_naive || op.seq_len <= 0 ||
       op.heads != perf_.mla_prefill_heads)
     return std::nullopt;
-  // The log of the efficiency linear in log2 tokens between entries, held beyond them.
-  const double x = std::log2(op.seq_len);
-  const GemmEntry *below = nullptr, *above = nullptr;
-  for (const GemmEntry& e : mla_prefill_entries_) {
-    if (e.log2_m <= x && (!below || e.log2_m > below->log2_m)) below = &e;
-    if (e.log2_m >= x && (!above || e.log2_m < above->log2_m)) above = &e;
-  }
-  if (!below) return above->efficiency;
-  if (!above || above->log2_m == below->log2_m) return below->efficiency;
-  const double f = (x - below->log2_m) / (above->log2_m - below->log2_m);
-  return std::exp(std::log(below->efficiency) +
-                  f * (std::log(above->efficiency) - std::log(below->efficiency)));
+  // One row of the grid: the log of the efficiency linear in log2 tokens, held beyond.
+  return grid_efficiency(mla_prefill_entries_, 0, std::log2(op.seq_len), /*launch_floor=*/false);
 }
 
 bool PerfModel::mla_measured_at(const Op& op) const {
@@ -450,14 +443,13 @@ OpTime PerfModel::compute(const Op& op, bool prefill) const {
   OpTime t = work(op, prefill);
   // Each operation is one kernel of a back-to-back chain: it also takes the GPU's measured
   // kernel gap (node.gpu.kernel_gap; the ideal has none).
+  const bool kernel = op.kind == OpKind::kGemm || op.kind == OpKind::kGroupedGemm ||
+                      op.kind == OpKind::kAttention || op.kind == OpKind::kMemory;
+  if (!kernel || ideal_ || t.seconds <= 0 || !c_.node.gpu || !c_.node.gpu->kernel_gap) return t;
   // The published MLA decode table is host-timed: its times hold the launch already.
-  const bool launch_timed = op.kind == OpKind::kAttention && !prefill && !ideal_ &&
+  const bool launch_timed = op.kind == OpKind::kAttention && !prefill &&
                             mla_decode_efficiency(op) && !mla_measured_at(op);
-  const bool kernel =
-      !launch_timed && (op.kind == OpKind::kGemm || op.kind == OpKind::kGroupedGemm ||
-                        op.kind == OpKind::kAttention || op.kind == OpKind::kMemory);
-  if (kernel && !ideal_ && t.seconds > 0 && c_.node.gpu && c_.node.gpu->kernel_gap)
-    t.seconds += c_.node.gpu->kernel_gap->value;
+  if (!launch_timed) t.seconds += c_.node.gpu->kernel_gap->value;
   return t;
 }
 

@@ -152,7 +152,7 @@ class PerfModel {
   std::array<double, 4> mla_measured_box_{};
   /// The op's shape lies in the measured MLA points' range.
   bool mla_measured_at(const Op& op) const;
-  /// The MLA prefill table in log2 tokens (log2_m), each entry's efficiency.
+  /// The MLA prefill table as one grid row (log2_n the log2 tokens), each entry's efficiency.
   std::vector<GemmEntry> mla_prefill_entries_;
   /// Its efficiency for this attention operation; nullopt where it does not cover it.
   std::optional<double> mla_prefill_efficiency(const Op& op) const;
