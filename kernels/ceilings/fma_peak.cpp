@@ -5,12 +5,12 @@
 
 #include <algorithm>
 #include <barrier>
-#include <chrono>
 #include <cmath>
 #include <thread>
 #include <vector>
 
 #include "core/error.h"
+#include "core/pass_clock.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -118,22 +118,21 @@ FmaPeak measure_fma_peak(std::int64_t steps, int threads, FmaIsa isa) {
                 fmt::format("this CPU cannot run the {} FMA path", fma_isa_name(isa)));
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int width = lanes(isa);
+  std::barrier<> start(threads + 1);
   std::vector<std::vector<float>> out(static_cast<size_t>(threads),
                                       std::vector<float>(static_cast<size_t>(kChains * width)));
-  std::barrier<> start(threads + 1), done(threads + 1);
+  PassClock clock(threads);  // each thread times its own chains (core/pass_clock.h)
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t)
     pool.emplace_back([&, t] {
       start.arrive_and_wait();
+      clock.begin(t);
       run(isa, steps, out[static_cast<size_t>(t)].data());
-      done.arrive_and_wait();
+      clock.end(t);
     });
   start.arrive_and_wait();
-  const auto t0 = std::chrono::steady_clock::now();
-  done.arrive_and_wait();
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   for (auto& th : pool) th.join();
+  const double seconds = clock.seconds();
 
   FmaPeak p;
   p.threads = threads, p.isa = isa, p.seconds = seconds;

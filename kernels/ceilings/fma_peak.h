@@ -22,7 +22,7 @@ FmaIsa best_fma_isa();
 
 struct FmaPeak {
   double flop_per_s = 0;  ///< all threads together
-  double seconds = 0;     ///< wall time of the timed pass
+  double seconds = 0;     ///< wall time of the pass: first thread's start to last thread's end
   int threads = 0;
   FmaIsa isa = FmaIsa::kPortable;
   std::string error;  ///< empty when every lane ended at x0 + steps / 16

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <barrier>
 #include <cerrno>
-#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/pass_clock.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -147,6 +147,9 @@ struct HostStream::Impl {
   // (hwloc_set_area_membind before the first touch), else the errno of the failure.
   std::vector<int> membind_errno;
   int numa_nodes = 0;
+  // Each worker's clock readings around its last pass: run() times the pass from the first start
+  // to the last end, not the barriers' wake-ups around it (core/pass_clock.h).
+  PassClock clock;
 
   explicit Impl(int n)
       : threads(n),
@@ -155,7 +158,8 @@ struct HostStream::Impl {
         done(n + 1),
         errors(static_cast<size_t>(n)),
         pin_errno(static_cast<size_t>(n), 0),
-        membind_errno(static_cast<size_t>(n), kMembindNotTried) {}
+        membind_errno(static_cast<size_t>(n), kMembindNotTried),
+        clock(n) {}
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
   // Stops and joins the workers (waiting at the start barrier), frees the arrays.
@@ -258,8 +262,11 @@ struct HostStream::Impl {
         init(id, n, first);
       else if (job == Job::kClear)
         clear(id);
-      else
+      else {
+        clock.begin(id);
         pass(id);
+        clock.end(id);
+      }
       done.arrive_and_wait();
     }
   }
@@ -336,10 +343,9 @@ void HostStream::clear_outputs() {
 double HostStream::run(StreamOp op) {
   impl_->job = Job::kRun;
   impl_->op = op;
-  const auto t0 = std::chrono::steady_clock::now();
   impl_->start.arrive_and_wait();
-  impl_->done.arrive_and_wait();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  impl_->done.arrive_and_wait();  // orders the workers' clock readings before this read
+  return impl_->clock.seconds();
 }
 
 std::string HostStream::verify(StreamOp op) const {

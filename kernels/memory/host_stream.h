@@ -40,7 +40,8 @@ class HostStream {
   HostStream(const HostStream&) = delete;
   HostStream& operator=(const HostStream&) = delete;
 
-  /// One pass of `op` over the arrays by every thread; returns its wall time in seconds.
+  /// One pass of `op` over the arrays by every thread; returns its wall time in seconds, from the
+  /// first thread's start to the last one's end (each thread reads the clock around its slice).
   double run(StreamOp op);
   /// Checks the last pass of `op`; throws nothing, returns an empty string or what was wrong.
   std::string verify(StreamOp op) const;
