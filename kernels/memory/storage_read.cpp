@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -20,6 +19,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/pass_clock.h"
 
 namespace cobench::memory {
 namespace {
@@ -173,10 +173,15 @@ StorageRead read_kv_file(const KvFile& f, std::int64_t block_bytes, bool verify,
         }
     }
   };
+  // Each reader reads the clock around its own reads: the pass lasts from the first reader's
+  // start to the last one's end (core/pass_clock.h), whichever thread wakes first from the latch.
+  PassClock clock(queue_depth);
   // Nothing escapes a reader thread (an exception there would terminate the process).
   auto reader = [&](int id) {
     try {
+      clock.begin(id);
       read_blocks(id);
+      clock.end(id);
     } catch (const std::exception& e) {
       outcomes[static_cast<size_t>(id)].failure = e.what();
       stop = true;
@@ -196,11 +201,10 @@ StorageRead read_kv_file(const KvFile& f, std::int64_t block_bytes, bool verify,
     for (auto& t : pool) t.join();
     throw;
   }
-  ready.arrive_and_wait();  // every reader started: the clock starts with the first read
-  const auto start = std::chrono::steady_clock::now();
+  ready.arrive_and_wait();  // every reader started
   reader(0);
   for (auto& t : pool) t.join();
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.seconds = clock.seconds();
   r.bytes = bytes_read;
   for (const Outcome& o : outcomes)
     if (!o.failure.empty()) COBENCH_THROW(o.failure);

@@ -42,7 +42,8 @@ struct StorageRead {
 /// `queue_depth` (1 .. 256) reads in flight: that many threads each take the next block (pread),
 /// as an NVMe drive needs several outstanding requests to reach its bandwidth. With `verify`
 /// every word is checked against the pattern (outside the timed read's purpose: run one verified
-/// pass, then time unverified ones). `seconds` spans the reads alone (threads started first).
+/// pass, then time unverified ones). `seconds` spans the reads alone: threads started first, then
+/// from the first reader's start to the last one's end (core/pass_clock.h).
 StorageRead read_kv_file(const KvFile& f, std::int64_t block_bytes, bool verify,
                          int queue_depth = 1);
 
