@@ -2,8 +2,8 @@
 // The wall time of one pass of work that several threads do: each thread reads the clock right
 // before and after its share (begin, end), and the pass lasts from the earliest begin to the
 // latest end. A caller that reads the clock on its own side of a barrier times its own wake-up
-// instead: on a 2-vCPU VM, one thread's FMA passes of the same ~15 ms of work read 10.6 to
-// 14.5 ms that way, and the best of them overstated the FMA peak by up to 1.4x.
+// instead: BM_FmaPeak's passes read 417-645 GFLOP/s that way on a 2-vCPU VM, and 437-459 timed
+// here (docs/mla.md, "The FMA peak, timed by the threads that run it", gives the command).
 #pragma once
 
 #include <algorithm>
