@@ -103,7 +103,8 @@ CpuIsa resolve_isa(CpuIsa isa) {
 
 TileKernels tile_kernels(CpuIsa resolved) {
 #if defined(__x86_64__)
-  if (resolved == CpuIsa::kAvx512) return tile_kernels_avx512();
+  // AMX's GQA/MHA and the steps around its MLA tiles are the AVX-512 kernels.
+  if (resolved == CpuIsa::kAvx512 || resolved == CpuIsa::kAmx) return tile_kernels_avx512();
   if (resolved == CpuIsa::kAvx2) return tile_kernels_avx2();
 #endif
   (void)resolved;

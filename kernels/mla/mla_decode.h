@@ -41,12 +41,13 @@ void mla_decode_ref_seq(const MlaCache& c, std::int64_t seq, const double* q, st
 DecodeRef mla_decode_ref(const MlaCache& c, const std::vector<double>& q, std::int64_t heads,
                          double scale);
 
-enum class CpuIsa { kAuto, kPortable, kAvx2, kAvx512 };
+enum class CpuIsa { kAuto, kPortable, kAvx2, kAvx512, kAmx };
 
 const char* cpu_isa_name(CpuIsa isa);
 /// Whether this CPU runs `isa` (kAuto and kPortable always).
 bool cpu_isa_supported(CpuIsa isa);
-/// What kAuto picks here: AVX-512F, else AVX2+FMA, else portable.
+/// What kAuto picks here: AMX (kernels/mla/mla_decode_amx.h; MLA only, GQA and MHA run AVX-512),
+/// else AVX-512F, else AVX2+FMA, else portable.
 CpuIsa best_cpu_isa();
 
 struct CpuDecodeOptions {

@@ -8,14 +8,40 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
+
+#if defined(__x86_64__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #include "core/error.h"
 #include "core/parallel_for.h"
 #include "kernels/mla/attention_tile.h"
 #include "kernels/mla/mla_decode.h"
+#include "kernels/mla/mla_decode_amx.h"
 
 namespace cobench::mla {
 namespace {
+
+// Whether the CPU has AMX-BF16 with the AVX-512 parts the AMX path uses, and Linux grants this
+// process the tile data state (arch_prctl ARCH_REQ_XCOMP_PERM, asked once; refused where the
+// kernel or the CPU lacks it).
+bool amx_usable() {
+#if defined(__x86_64__) && defined(__linux__)
+  static const bool usable = [] {
+    if (!(__builtin_cpu_supports("amx-tile") && __builtin_cpu_supports("amx-bf16") &&
+          __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+          __builtin_cpu_supports("avx512bf16")))
+      return false;
+    constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+    return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+  }();
+  return usable;
+#else
+  return false;
+#endif
+}
 
 using detail::kChunk;
 
@@ -58,6 +84,8 @@ const char* cpu_isa_name(CpuIsa isa) {
       return "avx2-fma";
     case CpuIsa::kAvx512:
       return "avx512f";
+    case CpuIsa::kAmx:
+      return "amx-bf16";
   }
   return "?";
 }
@@ -68,13 +96,15 @@ bool cpu_isa_supported(CpuIsa isa) {
   if (isa == CpuIsa::kAvx512)
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
            __builtin_cpu_supports("fma");
+  if (isa == CpuIsa::kAmx) return cpu_isa_supported(CpuIsa::kAvx512) && amx_usable();
 #else
-  if (isa == CpuIsa::kAvx2 || isa == CpuIsa::kAvx512) return false;
+  if (isa == CpuIsa::kAvx2 || isa == CpuIsa::kAvx512 || isa == CpuIsa::kAmx) return false;
 #endif
   return true;
 }
 
 CpuIsa best_cpu_isa() {
+  if (cpu_isa_supported(CpuIsa::kAmx)) return CpuIsa::kAmx;
   if (cpu_isa_supported(CpuIsa::kAvx512)) return CpuIsa::kAvx512;
   if (cpu_isa_supported(CpuIsa::kAvx2)) return CpuIsa::kAvx2;
   return CpuIsa::kPortable;
@@ -87,7 +117,8 @@ void mla_decode_cpu(const MlaCache& c, const float* q, std::int64_t heads, float
   COBENCH_CHECK(
       p.page_tokens == kChunk && p.token_bytes == token_bytes(c.precision),
       fmt::format("expected {}-token pages of {} B tokens", kChunk, token_bytes(c.precision)));
-  const detail::TileKernels kernels = detail::tile_kernels(detail::resolve_isa(options.isa));
+  const CpuIsa isa = detail::resolve_isa(options.isa);
+  const detail::TileKernels kernels = detail::tile_kernels(isa);
   const int threads = thread_count(options.threads);
   std::int64_t total_pages = 0;
   for (std::int64_t s = 0; s < p.batch(); ++s) {
@@ -114,6 +145,16 @@ void mla_decode_cpu(const MlaCache& c, const float* q, std::int64_t heads, float
   std::vector<float> part_lse(static_cast<size_t>(slots * heads));
 
   parallel_for(static_cast<std::int64_t>(tasks.size()), threads, [&](std::int64_t i) {
+#if defined(__x86_64__)
+    if (isa == CpuIsa::kAmx) {
+      const Task& t = tasks[static_cast<size_t>(i)];
+      detail::mla_pages_amx(
+          c, t.seq, t.first_page, t.pages, q + t.seq * heads * kQkDims, heads, scale, kernels,
+          t.slot < 0 ? out + t.seq * heads * kVDims : part_out.data() + t.slot * heads * kVDims,
+          t.slot < 0 ? lse + t.seq * heads : part_lse.data() + t.slot * heads);
+      return;
+    }
+#endif
     thread_local detail::Partial part;
     thread_local CacheAlignedVector<float> rows(kChunk * kQkDims), kt(kQkDims * kChunk);
     const Task& t = tasks[static_cast<size_t>(i)];
