@@ -14,7 +14,12 @@
 //                       model_input: cpu.memory_bandwidth)
 //   compute_fraction    attention_flop_per_s over the FP32 FMA peak measured first in the same
 //                       run (BM_FmaPeak): with 128 heads MLA is compute-bound on a CPU
-//                       (docs/mla.md, "Why CPU MLA decode is compute-bound")
+//                       (docs/mla.md, "Why CPU MLA decode is compute-bound"); above 1 where the
+//                       AMX kernel runs, which does not use the FMA units for its products
+//   tile_fraction       MLA on the AMX kernel only: the tile work over the AMX-BF16 peak measured
+//                       first in the same run (BM_AmxPeak); the kernel issues 2 x the attention
+//                       FLOP (each FP32 query and softmax weight as two BF16 halves,
+//                       kernels/mla/mla_decode_amx.h)
 // Bandwidths are decimal (1 GB/s = 1e9 B/s).
 // The default grid keeps each cache under 2 GiB and batch x context <= 128K tokens, so that it
 // runs in minutes on 2 cores; COBENCH_MLA_GRID=full registers batch 1 .. 128 x context 1K .. 32K
@@ -39,6 +44,7 @@
 #include "kernels/memory/host_stream.h"
 #include "kernels/mla/gqa_decode.h"
 #include "kernels/mla/mla_decode.h"
+#include "microbench/amx_peak_bench.h"
 #include "microbench/bench_main.h"
 #include "microbench/bench_metadata.h"
 #include "microbench/fma_peak_bench.h"
@@ -139,7 +145,9 @@ bool same_after_timing(const std::vector<float>& out, const std::vector<float>& 
          std::memcmp(l.data(), lse.data(), lse.size() * sizeof(float)) == 0;
 }
 
-void set_counters(benchmark::State& state, double bytes, double flop, double error) {
+// tile_flop: the tile work of an AMX kernel (0: none ran).
+void set_counters(benchmark::State& state, double bytes, double flop, double error,
+                  double tile_flop = 0) {
   state.counters["kv_bytes_per_s"] =
       benchmark::Counter(bytes, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["attention_flop_per_s"] =
@@ -150,13 +158,16 @@ void set_counters(benchmark::State& state, double bytes, double flop, double err
   if (const double peak = bench::fma_peak_flop_per_s(); peak > 0)
     state.counters["compute_fraction"] =
         benchmark::Counter(flop / peak, benchmark::Counter::kIsIterationInvariantRate);
+  if (const double amx = tile_flop > 0 ? bench::amx_peak_flop_per_s() : 0; amx > 0)
+    state.counters["tile_fraction"] =
+        benchmark::Counter(tile_flop / amx, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["max_rel_err"] = error;
 }
 
 // The verified label (human text) and the same facts as fields: verdict, the error against FP64,
 // the shape, and the peaks kv_bytes_per_s and attention_flop_per_s are measured against.
 void report_verified(benchmark::State& state, const std::string& what, double error,
-                     nlohmann::json shape) {
+                     nlohmann::json shape, bool tiles = false) {
   bench::Metadata md = bench::verified_run(state, what, error, std::move(shape));
   md.peaks.push_back(
       {"kv_bytes_per_s", "host read bandwidth (best BM_HostRead pass)", read_bandwidth()});
@@ -164,6 +175,9 @@ void report_verified(benchmark::State& state, const std::string& what, double er
     md.peaks.push_back(
         {"attention_flop_per_s",
          fmt::format("FP32 FMA peak (BM_FmaPeak, {})", bench::fma_peak_description()), peak});
+  if (const double amx = tiles ? bench::amx_peak_flop_per_s() : 0; amx > 0)
+    md.peaks.push_back({"tile_flop_per_s",
+                        "AMX-BF16 tile peak (BM_AmxPeak); tile FLOP = 2 x attention FLOP", amx});
   bench::report(state, std::move(md));
 }
 
@@ -214,8 +228,9 @@ void BM_MlaDecode_Cpu(benchmark::State& state, KvPrecision p, std::int64_t batch
   }
   const double bytes = static_cast<double>(cache.paged.used_bytes()) +
                        4.0 * static_cast<double>(q.size() + out.size() + lse.size());
-  set_counters(state, bytes,
-               2.0 * static_cast<double>(batch * context * kMlaHeads * (kQkDims + kVDims)), error);
+  const double flop = 2.0 * static_cast<double>(batch * context * kMlaHeads * (kQkDims + kVDims));
+  const bool tiles = best_cpu_isa() == CpuIsa::kAmx;
+  set_counters(state, bytes, flop, error, tiles ? 2.0 * flop : 0.0);
   report_verified(
       state,
       fmt::format("{} kernel, {} B/token, error {:.2g}; FMA peak {}", cpu_isa_name(best_cpu_isa()),
@@ -225,7 +240,9 @@ void BM_MlaDecode_Cpu(benchmark::State& state, KvPrecision p, std::int64_t batch
        {"batch", batch},
        {"context", context},
        {"heads", kMlaHeads},
-       {"token_bytes", token_bytes(p)}});
+       {"token_bytes", token_bytes(p)},
+       {"kernel", std::string(cpu_isa_name(best_cpu_isa()))}},
+      tiles);
 } catch (const std::exception& e) {
   state.SkipWithError(e.what());
 }
@@ -281,7 +298,9 @@ void BM_GqaDecode_Cpu(benchmark::State& state, GqaShape s, std::int64_t batch,
   report_verified(
       state,
       fmt::format("{} kernel, {} q / {} KV heads, {} B/token, error {:.2g}",
-                  cpu_isa_name(best_cpu_isa()), s.q_heads, s.kv_heads, s.token_bytes(), error),
+                  // GQA and MHA have no AMX kernel: where kAuto picks AMX they run AVX-512
+                  cpu_isa_name(best_cpu_isa() == CpuIsa::kAmx ? CpuIsa::kAvx512 : best_cpu_isa()),
+                  s.q_heads, s.kv_heads, s.token_bytes(), error),
       error,
       {{"batch", batch},
        {"context", context},
@@ -294,6 +313,7 @@ void BM_GqaDecode_Cpu(benchmark::State& state, GqaShape s, std::int64_t batch,
 
 void register_all() {
   bench::register_fma_peak_benchmark();
+  bench::register_amx_peak_benchmark();
   const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   benchmark::RegisterBenchmark(
       fmt::format("BM_HostRead/model_input:cpu.memory_bandwidth/mib:512/threads:{}", threads)

@@ -49,7 +49,7 @@ const std::vector<Suite>& all_suites() {
        .kind = SuiteKind::kGbench,
        .needs = SuiteNeeds::kCpu,
        .backend = B::kCpu,
-       .quick_args = {"--benchmark_filter=FmaPeak|batch:1/context:4096",
+       .quick_args = {"--benchmark_filter=FmaPeak|AmxPeak|batch:1/context:4096",
                       "--benchmark_repetitions=5", "--benchmark_min_time=0.05"},
        .full_args = {"--benchmark_repetitions=5"},
        .quick_estimate_s = 15,

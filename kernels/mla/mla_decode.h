@@ -12,8 +12,9 @@
 //   mla_decode_cpu  flash-decoding on the CPU: (sequence, KV split) tasks over a thread pool,
 //                   each reads its pages once for all heads, 64-token chunks dequantized to FP32,
 //                   scores and P V in register-blocked kernels (AVX-512, AVX2+FMA or portable,
-//                   picked at run time), online softmax in FP32; a combine step merges splits
-//                   through their log-sum-exp
+//                   picked at run time) or in AMX-BF16 tiles (kernels/mla/mla_decode_amx.h),
+//                   online softmax in FP32; a combine step merges splits through their
+//                   log-sum-exp
 #pragma once
 
 #include <cstdint>

@@ -114,7 +114,7 @@ constexpr std::int64_t kPageVv = kChunk * kVDims;  // BF16 elements of a page's 
 // words).
 struct Scratch {
   CacheAlignedVector<std::uint16_t> q_hi, q_lo, p_hi, p_lo, rows16, kt, vv;
-  CacheAlignedVector<float> rows, scales, tmp, s, alphas, factor;
+  CacheAlignedVector<float> scales, tmp, s, alphas, factor;
   Partial part;
 };
 
@@ -132,7 +132,7 @@ void lay_out(const std::uint16_t* rows, std::int64_t slot, Scratch& w) {
 // BF16: the page's rows as they are. FP8: the E4M3 codes as BF16 (exact: 4-bit significands)
 // with the scales kept apart, applied to the scores' groups and folded into P.
 void load_page(KvPrecision precision, const std::uint8_t* page, std::int64_t n, std::int64_t slot,
-               const TileKernels& avx512, Scratch& w) {
+               Scratch& w) {
   if (precision == KvPrecision::kBf16) {
     const auto* src = reinterpret_cast<const std::uint16_t*>(page);
     if (n < kChunk) {  // the slots past n are not the sequence's (NaN): zero rows instead
@@ -143,7 +143,7 @@ void load_page(KvPrecision precision, const std::uint8_t* page, std::int64_t n, 
     lay_out(src, slot, w);
     return;
   }
-  float* rows = w.rows.data();
+  std::uint16_t* rows = w.rows16.data();
   float* page_scales = w.scales.data() + slot * kGroups * kChunk;
   std::fill(page_scales, page_scales + kGroups * kChunk, 0.0f);
   for (std::int64_t t = 0; t < n; ++t) {
@@ -151,14 +151,11 @@ void load_page(KvPrecision precision, const std::uint8_t* page, std::int64_t n, 
     float scales[kGroups];
     std::memcpy(scales, tok + kLatentDims, sizeof scales);
     for (std::int64_t g = 0; g < kGroups; ++g) page_scales[g * kChunk + t] = scales[g];
-    avx512.e4m3_to_float(tok, kLatentDims, 1.0f, rows + t * kQkDims);
-    avx512.bf16_to_float(tok + kLatentDims + sizeof scales, kRopeDims,
-                         rows + t * kQkDims + kLatentDims);
+    e4m3_to_bf16_amx(tok, kLatentDims, rows + t * kQkDims);
+    std::memcpy(rows + t * kQkDims + kLatentDims, tok + kLatentDims + sizeof scales, kRopeDims * 2);
   }
-  std::fill(rows + n * kQkDims, rows + kChunk * kQkDims, 0.0f);
-  // Every value is a BF16 value here, so the split's low half is zero and only the high is kept.
-  split_rows(rows, kChunk * kQkDims, w.rows16.data(), w.p_lo.data());
-  lay_out(w.rows16.data(), slot, w);
+  std::fill(rows + n * kQkDims, rows + kChunk * kQkDims, std::uint16_t{0});
+  lay_out(rows, slot, w);
 }
 
 // Scores' 32-dim steps [k0, k1) of Q_hi and Q_lo (16 heads at a, a_lo, row stride 576) added to
@@ -329,6 +326,28 @@ void accumulate(const Scratch& w, std::int64_t hp, std::int64_t pages, const std
 
 }  // namespace
 
+void e4m3_to_bf16_amx(const std::uint8_t* src, std::int64_t n, std::uint16_t* dst) {
+  // E4M3 s.eeee.mmm with e > 0 is 2^(e - 7) 1.mmm: BF16 s.(e + 120).mmm0000, the code's low 7 bits
+  // shifted up 4 plus 120 in the exponent field. e = 0 is m x 2^-9 (the 8 entries below, m = 0
+  // the zero); s.1111.111 is NaN.
+  alignas(64)
+      std::uint16_t small[32] = {0x0000, 0x3B00, 0x3B80, 0x3BC0, 0x3C00, 0x3C20, 0x3C40, 0x3C60};
+  const __m512i table = _mm512_load_si512(small);
+  const __m512i mag_mask = _mm512_set1_epi16(0x7F), bias = _mm512_set1_epi16(120 << 7);
+  const __m512i nan = _mm512_set1_epi16(0x7FC0), eight = _mm512_set1_epi16(8);
+  for (std::int64_t i = 0; i < n; i += 32) {
+    const __m512i c =
+        _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i)));
+    const __m512i mag = _mm512_and_si512(c, mag_mask);
+    __m512i v = _mm512_add_epi16(_mm512_slli_epi16(mag, 4), bias);
+    v = _mm512_mask_mov_epi16(v, _mm512_cmplt_epu16_mask(mag, eight),
+                              _mm512_permutexvar_epi16(mag, table));
+    v = _mm512_mask_mov_epi16(v, _mm512_cmpeq_epi16_mask(mag, mag_mask), nan);
+    const __m512i sign = _mm512_slli_epi16(_mm512_srli_epi16(c, 7), 15);
+    _mm512_storeu_si512(dst + i, _mm512_or_si512(v, sign));
+  }
+}
+
 void mla_pages_amx(const MlaCache& c, std::int64_t seq, std::int64_t first_page, std::int64_t pages,
                    const float* q, std::int64_t heads, float scale, const TileKernels& avx512,
                    float* out, float* lse) {
@@ -339,11 +358,10 @@ void mla_pages_amx(const MlaCache& c, std::int64_t seq, std::int64_t first_page,
   const std::int64_t sets = fp8 ? kGroups : 1;  // copies of P: FP8 folds each group's scales in
   w.q_hi.resize(static_cast<size_t>(hp * kQkDims));
   w.q_lo.resize(w.q_hi.size());
-  w.p_hi.resize(static_cast<size_t>(std::max(kPassPages * sets * hp * kChunk, kChunk * kQkDims)));
-  w.p_lo.resize(w.p_hi.size());  // also the FP8 page split's (zero) low half
+  w.p_hi.resize(static_cast<size_t>(kPassPages * sets * hp * kChunk));
+  w.p_lo.resize(w.p_hi.size());
   for (auto* v : {&w.rows16, &w.kt}) v->resize(static_cast<size_t>(kChunk * kQkDims));
   w.vv.resize(static_cast<size_t>(kPassPages * kPageVv));
-  w.rows.resize(static_cast<size_t>(kChunk * kQkDims));
   w.scales.resize(static_cast<size_t>(kPassPages * kGroups * kChunk));
   w.tmp.resize(static_cast<size_t>(kTile * kChunk));
   w.s.resize(static_cast<size_t>(kPassPages * hp * kChunk));
@@ -364,7 +382,7 @@ void mla_pages_amx(const MlaCache& c, std::int64_t seq, std::int64_t first_page,
       for (std::int64_t i = 0; i < count; ++i) {
         n[i] = std::min(kChunk, len - (pg0 + i) * kChunk);
         ksteps[i] = n[i] > 32 ? 2 : 1;
-        load_page(c.precision, p.token(seq, (pg0 + i) * kChunk), n[i], i, avx512, w);
+        load_page(c.precision, p.token(seq, (pg0 + i) * kChunk), n[i], i, w);
         float* s = w.s.data() + i * hp * kChunk;
         PrefetchRange next;
         if (pg0 + i + 1 < end)

@@ -3,18 +3,14 @@
 // thread reads once, for every head, dequantizing each 64-token page into FP32 rows [64, 576]
 // (which serve as V, the first 512 dims) and their transpose [576, 64] (K for the scores). A
 // sequence with several splits writes one partial (output and log-sum-exp per head) per split,
-// merged by the combine step; with one split the task writes the final output.
+// merged by the combine step; with one split the task writes the final output. CpuIsa::kAmx
+// tasks run mla_pages_amx (mla_decode_amx.h) instead, over the same tasks and combine.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cstring>
-#include <mutex>
 
-#if defined(__x86_64__)
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
-
+#include "core/amx.h"
 #include "core/error.h"
 #include "core/parallel_for.h"
 #include "kernels/mla/attention_tile.h"
@@ -23,25 +19,6 @@
 
 namespace cobench::mla {
 namespace {
-
-// Whether the CPU has AMX-BF16 with the AVX-512 parts the AMX path uses, and Linux grants this
-// process the tile data state (arch_prctl ARCH_REQ_XCOMP_PERM, asked once; refused where the
-// kernel or the CPU lacks it).
-bool amx_usable() {
-#if defined(__x86_64__) && defined(__linux__)
-  static const bool usable = [] {
-    if (!(__builtin_cpu_supports("amx-tile") && __builtin_cpu_supports("amx-bf16") &&
-          __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-          __builtin_cpu_supports("avx512bf16")))
-      return false;
-    constexpr long kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
-    return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
-  }();
-  return usable;
-#else
-  return false;
-#endif
-}
 
 using detail::kChunk;
 
@@ -96,7 +73,7 @@ bool cpu_isa_supported(CpuIsa isa) {
   if (isa == CpuIsa::kAvx512)
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
            __builtin_cpu_supports("fma");
-  if (isa == CpuIsa::kAmx) return cpu_isa_supported(CpuIsa::kAvx512) && amx_usable();
+  if (isa == CpuIsa::kAmx) return cpu_isa_supported(CpuIsa::kAvx512) && amx_bf16_usable();
 #else
   if (isa == CpuIsa::kAvx2 || isa == CpuIsa::kAvx512 || isa == CpuIsa::kAmx) return false;
 #endif

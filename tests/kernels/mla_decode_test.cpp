@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "kernels/mla/attention_tile.h"
 #include "kernels/mla/mla_decode.h"
+#include "kernels/mla/mla_decode_amx.h"
 #include "kernels/mla/mla_forms_ref.h"
 #include "kernels/numerics/fp8.h"
 
@@ -322,6 +323,27 @@ TEST(MlaDecodeCpu, AmxMeetsTheReferenceOnRaggedPasses) {
       EXPECT_LT(d.out, kKernelOut) << precision_name(p) << " split " << split;
       EXPECT_LT(d.lse, kAmxLse) << precision_name(p) << " split " << split;
     }
+  }
+}
+// The AMX path reads FP8 codes as BF16 (scales applied apart): every one of the 256 codes equal
+// bit for bit to num::decode_fp8's value (exact in BF16: the low 16 bits of its float are zero),
+// NaN for both NaN codes.
+TEST(MlaDecodeCpu, AmxE4m3ToBf16MatchesTheCodecOnEveryCode) {
+  if (!cpu_isa_supported(CpuIsa::kAmx)) GTEST_SKIP() << "this CPU or OS has no AMX-BF16";
+  std::vector<std::uint8_t> codes(256);
+  for (size_t i = 0; i < codes.size(); ++i) codes[i] = static_cast<std::uint8_t>(i * 7 + 3);
+  std::vector<std::uint16_t> out(256);
+  detail::e4m3_to_bf16_amx(codes.data(), 256, out.data());
+  for (size_t i = 0; i < codes.size(); ++i) {
+    const float want = cobench::num::decode_fp8(codes[i], cobench::num::Fp8Format::kE4M3);
+    const std::uint32_t bits = static_cast<std::uint32_t>(out[i]) << 16;
+    float got;
+    std::memcpy(&got, &bits, 4);
+    if (std::isnan(want))
+      EXPECT_TRUE(std::isnan(got)) << "code " << int{codes[i]};
+    else
+      EXPECT_EQ(cobench::num::float_bits(got), cobench::num::float_bits(want))
+          << "code " << int{codes[i]};
   }
 }
 #endif
