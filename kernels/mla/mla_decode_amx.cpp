@@ -40,9 +40,9 @@ struct TileScope {
 
 // Flushes denormal results to zero and reads denormal inputs as zero (MXCSR FTZ and DAZ) for one
 // task, restoring the caller's mode after. Softmax weights below 2^-126 of the largest are
-// denormal, and each FP32 operation on one takes a microcode assist of about a hundred cycles:
-// before this, splitting P cost more than the tile products (weights that small move no output
-// by more than 2^-126 of its magnitude).
+// denormal, and each FP32 operation on one takes a microcode assist: with a sharply peaked query,
+// splitting P cost more than the tile products (weights that small move no output by more than
+// 2^-126 of its magnitude).
 struct FlushDenormals {
   FlushDenormals() : saved(_mm_getcsr()) { _mm_setcsr(saved | 0x8040u); }
   ~FlushDenormals() { _mm_setcsr(saved); }
@@ -64,7 +64,7 @@ inline void split32(__m512 a, __m512 b, std::uint16_t* hi, std::uint16_t* lo) {
   _mm512_storeu_si512(lo, (__m512i)l);
 }
 
-// rows [rows, n] FP32 (n a multiple of 32) -> hi, lo [rows, n] BF16.
+// x [count] FP32 (count a multiple of 32) -> hi, lo [count] BF16.
 void split_rows(const float* x, std::int64_t count, std::uint16_t* hi, std::uint16_t* lo) {
   for (std::int64_t i = 0; i < count; i += 32)
     split32(_mm512_loadu_ps(x + i), _mm512_loadu_ps(x + i + 16), hi + i, lo + i);
@@ -103,8 +103,8 @@ void pair_rows(const std::uint16_t* v, std::int64_t ld, std::uint16_t* vv) {
 }
 
 // Pages whose P V one pass over O accumulates: every pass loads and stores O's tiles, and each
-// such boundary drains the tile pipeline (about as long as 15 tile products), so a pass sums
-// 4 pages x 2 token steps x 2 (P_hi, P_lo) = 16 products into each accumulator.
+// such boundary waits for the products still adding into them (the tile unit idles), so a pass
+// sums 4 pages x 2 token steps x 2 (P_hi, P_lo) = 16 products into each accumulator.
 constexpr std::int64_t kPassPages = 4;
 constexpr std::int64_t kPageVv = kChunk * kVDims;  // BF16 elements of a page's V token pairs
 
