@@ -408,9 +408,10 @@ void mla_pages_amx(const MlaCache& c, std::int64_t seq, std::int64_t first_page,
     }
   }
   for (std::int64_t r = 0; r < heads; ++r) {
-    const float inv = 1.0f / part.l[static_cast<size_t>(r)];
-    for (std::int64_t j = 0; j < kVDims; ++j)
-      out[r * kVDims + j] = part.o[static_cast<size_t>(o_index(r, j))] * inv;
+    const __m512 inv = _mm512_set1_ps(1.0f / part.l[static_cast<size_t>(r)]);
+    for (std::int64_t j = 0; j < kVDims; j += kTile)  // a row of a tile: 16 contiguous floats
+      _mm512_storeu_ps(out + r * kVDims + j,
+                       _mm512_mul_ps(_mm512_loadu_ps(part.o.data() + o_index(r, j)), inv));
     lse[r] = part.m[static_cast<size_t>(r)] + std::log(part.l[static_cast<size_t>(r)]);
   }
 }
