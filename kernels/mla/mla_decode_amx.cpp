@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// The AMX decode of mla_decode_amx.h, compiled with -mamx-tile -mamx-bf16 -mavx512f -mavx512bw
-// -mavx512bf16 (kernels/CMakeLists.txt): call it only where cpu_isa_supported(CpuIsa::kAmx),
-// which also asks the OS for the tile state. Tiles (palette 1, each 16 rows x 64 bytes):
+// The AMX decode of mla_decode_amx.h: call it only where cpu_isa_supported(CpuIsa::kAmx), which
+// also asks the OS for the tile state. The file is compiled for baseline x86-64 and each function
+// that uses AMX or AVX-512 says so (COBENCH_AMX): a whole-file -mavx512f would also compile the
+// std:: templates this file instantiates (std::fill, std::vector's members) with AVX-512, and
+// the linker may keep those copies for every other caller. Tiles (palette 1, each 16 rows x 64
+// bytes):
 //   0-3  FP32 accumulators: 16 heads x 16 tokens (scores) or 16 heads x 16 columns (P V)
 //   4-5  A: 16 heads x 32 BF16 of Q or P, the _hi and _lo halves
 //   6-7  B: 16 pairs x 16 columns of BF16 pairs (K^T or V), alternately
@@ -12,6 +15,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+
+#define COBENCH_AMX __attribute__((target("amx-tile,amx-bf16,avx512f,avx512bw,avx512bf16")))
 
 namespace cobench::mla::detail {
 namespace {
@@ -28,21 +33,22 @@ struct alignas(64) TileConfig {
 
 // Loads the configuration on construction and releases the tiles on destruction: one task.
 struct TileScope {
-  TileScope() {
+  COBENCH_AMX TileScope() {
     TileConfig cfg;
     for (int i = 0; i < 8; ++i) cfg.colsb[i] = 64, cfg.rows[i] = kTile;
     _tile_loadconfig(&cfg);
   }
-  ~TileScope() { _tile_release(); }
+  COBENCH_AMX ~TileScope() { _tile_release(); }
   TileScope(const TileScope&) = delete;
   TileScope& operator=(const TileScope&) = delete;
 };
 
 // Flushes denormal results to zero and reads denormal inputs as zero (MXCSR FTZ and DAZ) for one
-// task, restoring the caller's mode after. Softmax weights below 2^-126 of the largest are
-// denormal, and each FP32 operation on one takes a microcode assist: with a sharply peaked query,
-// splitting P cost more than the tile products (weights that small move no output by more than
-// 2^-126 of its magnitude).
+// task, restoring the caller's mode after. The smallest softmax weights (the exponential clamps
+// at e^-87) have denormal residuals x - x_hi, and weights times the later pages' factors or the
+// FP8 scales can be denormal; each FP32 operation on one takes a microcode assist: with a sharply
+// peaked query, splitting P cost more than the tile products (values that small move no output by
+// more than 2^-126 of its magnitude).
 struct FlushDenormals {
   FlushDenormals() : saved(_mm_getcsr()) { _mm_setcsr(saved | 0x8040u); }
   ~FlushDenormals() { _mm_setcsr(saved); }
@@ -52,7 +58,7 @@ struct FlushDenormals {
 };
 
 // x[0..32) -> hi = bf16(x) (round to nearest even), lo = bf16(x - hi), 32 values each.
-inline void split32(__m512 a, __m512 b, std::uint16_t* hi, std::uint16_t* lo) {
+COBENCH_AMX inline void split32(__m512 a, __m512 b, std::uint16_t* hi, std::uint16_t* lo) {
   const __m512bh h = _mm512_cvtne2ps_pbh(b, a);  // low 16 from a, high 16 from b
   const __m512i hb = (__m512i)h;
   const __m512 ha =
@@ -65,7 +71,8 @@ inline void split32(__m512 a, __m512 b, std::uint16_t* hi, std::uint16_t* lo) {
 }
 
 // x [count] FP32 (count a multiple of 32) -> hi, lo [count] BF16.
-void split_rows(const float* x, std::int64_t count, std::uint16_t* hi, std::uint16_t* lo) {
+COBENCH_AMX void split_rows(const float* x, std::int64_t count, std::uint16_t* hi,
+                            std::uint16_t* lo) {
   for (std::int64_t i = 0; i < count; i += 32)
     split32(_mm512_loadu_ps(x + i), _mm512_loadu_ps(x + i + 16), hi + i, lo + i);
 }
@@ -82,7 +89,7 @@ inline std::int64_t o_index(std::int64_t r, std::int64_t j) {
 // V [64, 512] of BF16 rows (row stride ld elements) -> token pairs, tiled: tile (ks, jb) holds
 // pairs [16 ks, 16 ks + 16) x columns [16 jb, 16 jb + 16), row tp: V[2 tp][j], V[2 tp + 1][j]
 // for the tile's 16 j. What a B tile of P V reads.
-void pair_rows(const std::uint16_t* v, std::int64_t ld, std::uint16_t* vv) {
+COBENCH_AMX void pair_rows(const std::uint16_t* v, std::int64_t ld, std::uint16_t* vv) {
   alignas(64) std::uint16_t lo_idx[32], hi_idx[32];
   for (int i = 0; i < 32; ++i) {
     lo_idx[i] = static_cast<std::uint16_t>((i % 2) * 32 + i / 2);
@@ -122,7 +129,7 @@ constexpr std::int64_t kGroups = kLatentDims / kFp8ScaleGroup;  // FP8 scale gro
 constexpr std::int64_t kGroupSteps = kFp8ScaleGroup / 32;       // 32-dim steps a group: 4
 
 // Lays out page `slot` of the pass's K^T and V operands from BF16 rows [64, 576] (rows >= n zero).
-void lay_out(const std::uint16_t* rows, std::int64_t slot, Scratch& w) {
+COBENCH_AMX void lay_out(const std::uint16_t* rows, std::int64_t slot, Scratch& w) {
   // A 32-bit transpose moves the BF16 pairs as they are: kt[p * 64 + t] = rows[t][2p, 2p + 1].
   transpose_avx512_native(reinterpret_cast<const float*>(rows), kPairs, kPairs,
                           reinterpret_cast<float*>(w.kt.data()));
@@ -131,8 +138,8 @@ void lay_out(const std::uint16_t* rows, std::int64_t slot, Scratch& w) {
 
 // BF16: the page's rows as they are. FP8: the E4M3 codes as BF16 (exact: 4-bit significands)
 // with the scales kept apart, applied to the scores' groups and folded into P.
-void load_page(KvPrecision precision, const std::uint8_t* page, std::int64_t n, std::int64_t slot,
-               Scratch& w) {
+COBENCH_AMX void load_page(KvPrecision precision, const std::uint8_t* page, std::int64_t n,
+                           std::int64_t slot, Scratch& w) {
   if (precision == KvPrecision::kBf16) {
     const auto* src = reinterpret_cast<const std::uint16_t*>(page);
     if (n < kChunk) {  // the slots past n are not the sequence's (NaN): zero rows instead
@@ -166,9 +173,9 @@ void load_page(KvPrecision precision, const std::uint8_t* page, std::int64_t n, 
   _tile_dpbf16ps(C, 5, B)
 
 // Also prefetches lines [first, last) of pf into L2, spread over the steps.
-void scores_steps(const std::uint16_t* a, const std::uint16_t* a_lo, const std::uint16_t* kt,
-                  std::int64_t k0, std::int64_t k1, const std::uint8_t* pf, std::int64_t first,
-                  std::int64_t last) {
+COBENCH_AMX void scores_steps(const std::uint16_t* a, const std::uint16_t* a_lo,
+                              const std::uint16_t* kt, std::int64_t k0, std::int64_t k1,
+                              const std::uint8_t* pf, std::int64_t first, std::int64_t last) {
   for (std::int64_t ks = k0; ks < k1; ++ks) {
     for (std::int64_t i = first + (last - first) * (ks - k0) / (k1 - k0);
          i < first + (last - first) * (ks - k0 + 1) / (k1 - k0); ++i)
@@ -182,21 +189,21 @@ void scores_steps(const std::uint16_t* a, const std::uint16_t* a_lo, const std::
   }
 }
 
-void zero_accumulators() {
+COBENCH_AMX void zero_accumulators() {
   _tile_zero(0);
   _tile_zero(1);
   _tile_zero(2);
   _tile_zero(3);
 }
 
-void store_accumulators(float* dst) {  // 16 rows x 64 FP32, row stride 64
+COBENCH_AMX void store_accumulators(float* dst) {  // 16 rows x 64 FP32, row stride 64
   _tile_stored(0, dst, kChunk * 4);
   _tile_stored(1, dst + kTile, kChunk * 4);
   _tile_stored(2, dst + 2 * kTile, kChunk * 4);
   _tile_stored(3, dst + 3 * kTile, kChunk * 4);
 }
 
-void load_accumulators(const float* src) {  // 16 rows x 64 FP32, row stride 64
+COBENCH_AMX void load_accumulators(const float* src) {  // 16 rows x 64 FP32, row stride 64
   _tile_loadd(0, src, kChunk * 4);
   _tile_loadd(1, src + kTile, kChunk * 4);
   _tile_loadd(2, src + 2 * kTile, kChunk * 4);
@@ -209,8 +216,8 @@ void load_accumulators(const float* src) {  // 16 rows x 64 FP32, row stride 64
 // scale group's, times the group's per-token scales (the columns' lanes), added in FP32.
 // Prefetches `next` into L2 meanwhile (the block table scatters pages, so no hardware prefetcher
 // sees the next one coming).
-void scores(Scratch& w, KvPrecision precision, std::int64_t hp, const float* page_scales, float* s,
-            PrefetchRange next) {
+COBENCH_AMX void scores(Scratch& w, KvPrecision precision, std::int64_t hp,
+                        const float* page_scales, float* s, PrefetchRange next) {
   const std::uint16_t* kt = w.kt.data();
   const bool fp8 = precision == KvPrecision::kFp8;
   constexpr std::int64_t kSteps = kPairs / kTile, kHalf = kSteps / 2, kRope = kLatentDims / 32;
@@ -254,8 +261,8 @@ void scores(Scratch& w, KvPrecision precision, std::int64_t hp, const float* pag
 
 // P (s after the softmax; columns >= n zero) times factor [hp] (the later pages' rescales) and,
 // when given, `scale` [64] (an FP8 scale group's) -> hi, lo [hp, 64].
-void split_p(const float* s, std::int64_t hp, std::int64_t n, const float* factor,
-             const float* scale, std::uint16_t* hi, std::uint16_t* lo) {
+COBENCH_AMX void split_p(const float* s, std::int64_t hp, std::int64_t n, const float* factor,
+                         const float* scale, std::uint16_t* hi, std::uint16_t* lo) {
   __m512 sc[4];
   for (int i = 0; i < 4; ++i) {
     const std::int64_t valid = std::min<std::int64_t>(16, std::max<std::int64_t>(0, n - 16 * i));
@@ -275,8 +282,9 @@ void split_p(const float* s, std::int64_t hp, std::int64_t n, const float* facto
 // o [hp, 512] = alpha o + sum over the pass's pages of P V (page i's first ksteps[i] x 32 tokens);
 // p_hi, p_lo hold `sets` copies of each page's P [hp, 64] (FP8: one a scale group of 128
 // columns), page-major.
-void accumulate(const Scratch& w, std::int64_t hp, std::int64_t pages, const std::int64_t* ksteps,
-                std::int64_t sets, const float* alpha, float* o) {
+COBENCH_AMX void accumulate(const Scratch& w, std::int64_t hp, std::int64_t pages,
+                            const std::int64_t* ksteps, std::int64_t sets, const float* alpha,
+                            float* o) {
   for (std::int64_t r = 0; r < hp; ++r)
     if (alpha[r] != 1.0f) {  // after the first pages the running max rarely moves
       const __m512 a = _mm512_set1_ps(alpha[r]);
@@ -288,7 +296,9 @@ void accumulate(const Scratch& w, std::int64_t hp, std::int64_t pages, const std
   // 2 x 2 accumulators (heads h0, h0 + 16 x columns j0, j0 + 16), so that each V tile serves two
   // head blocks and each P tile two column blocks: P_hi's products, then P_lo's.
   constexpr std::int64_t kT = kTile * kTile;
-  // Head pairs outside, so that their P tiles (32 KiB a pass) stay in L1 across the columns.
+  // Head pairs outside, so that their P tiles stay in L1 across the columns (32 KiB a pass for a
+  // BF16 cache; an FP8 cache's four scale groups make it 4 x 32 KiB, each group's used by its
+  // 128 columns).
   for (std::int64_t h0 = 0; h0 < hp; h0 += 2 * kTile)
     for (std::int64_t j0 = 0; j0 < kVDims; j0 += 2 * kTile) {
       const std::int64_t set = sets == 1 ? 0 : j0 / kFp8ScaleGroup;
@@ -326,7 +336,7 @@ void accumulate(const Scratch& w, std::int64_t hp, std::int64_t pages, const std
 
 }  // namespace
 
-void e4m3_to_bf16_amx(const std::uint8_t* src, std::int64_t n, std::uint16_t* dst) {
+COBENCH_AMX void e4m3_to_bf16_amx(const std::uint8_t* src, std::int64_t n, std::uint16_t* dst) {
   // E4M3 s.eeee.mmm with e > 0 is 2^(e - 7) 1.mmm: BF16 s.(e + 120).mmm0000, the code's low 7 bits
   // shifted up 4 plus 120 in the exponent field. e = 0 is m x 2^-9 (the 8 entries below, m = 0
   // the zero); s.1111.111 is NaN.
@@ -348,9 +358,9 @@ void e4m3_to_bf16_amx(const std::uint8_t* src, std::int64_t n, std::uint16_t* ds
   }
 }
 
-void mla_pages_amx(const MlaCache& c, std::int64_t seq, std::int64_t first_page, std::int64_t pages,
-                   const float* q, std::int64_t heads, float scale, const TileKernels& avx512,
-                   float* out, float* lse) {
+COBENCH_AMX void mla_pages_amx(const MlaCache& c, std::int64_t seq, std::int64_t first_page,
+                               std::int64_t pages, const float* q, std::int64_t heads, float scale,
+                               float* out, float* lse) {
   const PagedCache& p = c.paged;
   const std::int64_t hp = (heads + 31) / 32 * 32;  // heads padded to pairs of tiles
   thread_local Scratch w;
@@ -389,7 +399,7 @@ void mla_pages_amx(const MlaCache& c, std::int64_t seq, std::int64_t first_page,
           next = {p.token(seq, (pg0 + i + 1) * kChunk),
                   std::min(kChunk, len - (pg0 + i + 1) * kChunk) * p.token_bytes};
         scores(w, c.precision, hp, w.scales.data() + i * kGroups * kChunk, s, next);
-        avx512.softmax(s, hp, n[i], scale, part.m.data(), part.l.data(), part.alpha.data());
+        softmax_avx512_native(s, hp, n[i], scale, part.m.data(), part.l.data(), part.alpha.data());
         std::copy(part.alpha.begin(), part.alpha.end(), w.alphas.begin() + i * hp);
       }
       // Page i's P is relative to the running max after page i: the later pages' rescales
@@ -417,3 +427,5 @@ void mla_pages_amx(const MlaCache& c, std::int64_t seq, std::int64_t first_page,
 }
 
 }  // namespace cobench::mla::detail
+
+#undef COBENCH_AMX

@@ -131,7 +131,7 @@ void mla_decode_cpu(const MlaCache& c, const float* q, std::int64_t heads, float
     if (isa == CpuIsa::kAmx) {
       const Task& t = tasks[static_cast<size_t>(i)];
       detail::mla_pages_amx(
-          c, t.seq, t.first_page, t.pages, q + t.seq * heads * kQkDims, heads, scale, kernels,
+          c, t.seq, t.first_page, t.pages, q + t.seq * heads * kQkDims, heads, scale,
           t.slot < 0 ? out + t.seq * heads * kVDims : part_out.data() + t.slot * heads * kVDims,
           t.slot < 0 ? lse + t.seq * heads : part_lse.data() + t.slot * heads);
       return;

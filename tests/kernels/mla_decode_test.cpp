@@ -2,7 +2,8 @@
 // The paged latent cache and MLA decode: layout and NaN-filled slots; paged = contiguous (the
 // paged reference against mla_absorbed_ref); BF16 and FP8 caches against FP64 on the
 // unquantized values; the CPU kernel (every ISA this CPU runs, several KV splits) against the
-// reference on ragged lengths 1, 63, 64, 65, 4097.
+// reference on ragged lengths 1, 63, 64, 65, 4097; the AMX kernel's own shapes (padded heads,
+// passes cut short, NaN slots, the caller's MXCSR) and its FP8 codes read as BF16.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -27,9 +28,9 @@ using namespace cobench::mla;
 // Error bounds, relative to the largest |output| (out) or absolute (lse), for 128 heads and
 // unit-variance inputs. FP32 kernel vs FP64 reference over the same dequantized cache:
 constexpr double kKernelOut = 1e-5, kKernelLse = 1e-5;
-// The AMX kernel's queries travel as two BF16 halves (hi + lo: 16 significant bits, within 2^-18
-// of each FP32 value), so its scores, and the lse they set, carry a few times FP32's rounding:
-// 0.9e-5 to 1.5e-5 here, where the FP32 kernels read 3e-6. Its outputs meet kKernelOut.
+// The AMX kernel's queries travel as two BF16 halves (hi + lo: 16-17 significant bits, within
+// 2^-17 of each FP32 value), so its scores, and the lse they set, carry a few times FP32's
+// rounding: 0.9e-5 to 1.5e-5 here, where the FP32 kernels read 3e-6. Its outputs meet kKernelOut.
 constexpr double kAmxLse = 4e-5;
 // FP64 over the quantized cache vs FP64 over the exact values (BF16: 8-bit significands; FP8
 // E4M3: 4-bit significands with one scale per 128 dims; the RoPE part stays BF16):
@@ -276,10 +277,12 @@ TEST_P(MlaDecodeRagged, KernelsMeetTheReference) {
       std::printf("%s: not supported on this CPU, not run\n", cpu_isa_name(isa));
       continue;
     }
-    // Every split size on the kernel kAuto picks; automatic splits elsewhere (keeps the
-    // sanitizer build's run short).
+    // Every split size on the kernel kAuto picks, and on AVX-512 where that is AMX; automatic
+    // splits elsewhere (keeps the sanitizer build's run short).
+    const bool all =
+        isa == best_cpu_isa() || (isa == CpuIsa::kAvx512 && best_cpu_isa() == CpuIsa::kAmx);
     const std::vector<std::int64_t> splits =
-        isa == best_cpu_isa() ? std::vector<std::int64_t>{0, 1, 3} : std::vector<std::int64_t>{0};
+        all ? std::vector<std::int64_t>{0, 1, 3} : std::vector<std::int64_t>{0};
     for (std::int64_t split : splits) {
       std::fill(out.begin(), out.end(), NAN);
       mla_decode_cpu(cache, c.q.data(), heads, static_cast<float>(scale), out.data(), lse.data(),
@@ -301,29 +304,31 @@ INSTANTIATE_TEST_SUITE_P(Precisions, MlaDecodeRagged,
                          });
 
 #if defined(__x86_64__)
-// The AMX path's own shapes: 20 heads (padded to 32 inside), lengths that end a 4-page pass
-// early or mid-page (1, 31 and 33 tokens: one or two 32-token steps; 300: a pass of 4 pages and
-// one of 1), splits of 1, 2 and 5 pages; the caller's MXCSR (denormal flags) is left as it was.
+// The AMX path's own shapes: 20 and 100 heads (padded to 32 and 128 inside), lengths that end a
+// 4-page pass early or mid-page (1, 31 and 33 tokens: one or two 32-token steps; 300: a pass of
+// 4 pages and one of 1), splits of 1, 2 and 5 pages; the caller's MXCSR control bits (FTZ, DAZ,
+// rounding) are left as they were (its sticky status flags are not compared).
 TEST(MlaDecodeCpu, AmxMeetsTheReferenceOnRaggedPasses) {
   if (!cpu_isa_supported(CpuIsa::kAmx)) GTEST_SKIP() << "this CPU or OS has no AMX-BF16";
-  const std::int64_t heads = 20;
-  const double scale = deepseek_v3_softmax_scale();
-  const Case c = random_case({1, 31, 33, 64, 300}, heads, 33);
-  for (KvPrecision p : {KvPrecision::kBf16, KvPrecision::kFp8}) {
-    const MlaCache cache = fill(p, c, 2);
-    const DecodeRef ref = mla_decode_ref(cache, to_double(c.q), heads, scale);
-    std::vector<float> out(ref.out.size()), lse(ref.lse.size());
-    for (std::int64_t split : {0, 1, 2, 5}) {
-      std::fill(out.begin(), out.end(), NAN);
-      const unsigned csr = _mm_getcsr();
-      mla_decode_cpu(cache, c.q.data(), heads, static_cast<float>(scale), out.data(), lse.data(),
-                     {1, CpuIsa::kAmx, split});
-      EXPECT_EQ(_mm_getcsr(), csr);
-      const Deviation d = deviation(out, lse, ref.out, ref.lse);
-      EXPECT_LT(d.out, kKernelOut) << precision_name(p) << " split " << split;
-      EXPECT_LT(d.lse, kAmxLse) << precision_name(p) << " split " << split;
+  for (const std::int64_t heads : {20, 100})
+    for (KvPrecision p : {KvPrecision::kBf16, KvPrecision::kFp8}) {
+      const double scale = deepseek_v3_softmax_scale();
+      const Case c = random_case({1, 31, 33, 64, 300}, heads, 33);
+      const MlaCache cache = fill(p, c, 2);
+      const DecodeRef ref = mla_decode_ref(cache, to_double(c.q), heads, scale);
+      std::vector<float> out(ref.out.size()), lse(ref.lse.size());
+      for (std::int64_t split : {0, 1, 2, 5}) {
+        std::fill(out.begin(), out.end(), NAN);
+        const unsigned csr = _mm_getcsr();
+        mla_decode_cpu(cache, c.q.data(), heads, static_cast<float>(scale), out.data(), lse.data(),
+                       {1, CpuIsa::kAmx, split});
+        EXPECT_EQ(_mm_getcsr() & ~0x3Fu, csr & ~0x3Fu);
+        const Deviation d = deviation(out, lse, ref.out, ref.lse);
+        EXPECT_LT(d.out, kKernelOut)
+            << precision_name(p) << " heads " << heads << " split " << split;
+        EXPECT_LT(d.lse, kAmxLse) << precision_name(p) << " heads " << heads << " split " << split;
+      }
     }
-  }
 }
 // The AMX path reads FP8 codes as BF16 (scales applied apart): every one of the 256 codes equal
 // bit for bit to num::decode_fp8's value (exact in BF16: the low 16 bits of its float are zero),
@@ -374,6 +379,21 @@ TEST(MlaDecodeCpu, E4m3DecodeMatchesTheCodecOnEveryCode) {
         ASSERT_EQ(out[static_cast<size_t>(n)], 12345.0f) << cpu_isa_name(isa) << ": wrote past n";
       }
   }
+}
+
+// The AMX kernel reads NaN-filled slots as the others do: 20 heads, a length 5 past the 65
+// written tokens (a partial page) and one of 64 over 60 (a whole page read from the pool).
+TEST(MlaDecodeCpu, AmxOutOfBoundsReadsGiveNan) {
+  if (!cpu_isa_supported(CpuIsa::kAmx)) GTEST_SKIP() << "this CPU or OS has no AMX-BF16";
+  for (KvPrecision p : {KvPrecision::kBf16, KvPrecision::kFp8})
+    for (const auto& [written, length] : {std::pair{65, 70}, std::pair{60, 64}}) {
+      const Case c = random_case({written}, 20, 2);
+      MlaCache cache = fill(p, c, 10);
+      cache.paged.lengths[0] = length;
+      std::vector<float> out(20 * kVDims), lse(20);
+      mla_decode_cpu(cache, c.q.data(), 20, 0.1f, out.data(), lse.data(), {1, CpuIsa::kAmx});
+      for (float x : out) ASSERT_TRUE(std::isnan(x)) << precision_name(p) << " " << length;
+    }
 }
 
 // A length past what was written reads NaN-filled slots: the output is NaN, so a check fails.
