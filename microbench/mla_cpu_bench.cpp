@@ -24,7 +24,9 @@
 // The default grid keeps each cache under 2 GiB and batch x context <= 128K tokens, so that it
 // runs in minutes on 2 cores; COBENCH_MLA_GRID=full registers batch 1 .. 128 x context 1K .. 32K
 // (any other value is an error), and a configuration whose cache would take more than half of
-// physical memory reports an error instead of running. Pick configurations with a filter:
+// physical memory reports an error instead of running. COBENCH_MLA_KERNEL forces the kernel (auto,
+// portable, avx2-fma, avx512f or amx-bf16; GQA and MHA have no AMX kernel and run avx512f under
+// amx-bf16); one this CPU lacks, or another name, is an error. Pick configurations with a filter:
 //   cobench_bench_mla_cpu --benchmark_filter='HostRead|Mla.*batch:1/context:32768'
 //   cobench_bench_mla_cpu --benchmark_filter='context:4096' --benchmark_min_time=0.5
 #include <benchmark/benchmark.h>
@@ -82,7 +84,31 @@ std::string verification_failure(const std::vector<float>& out, const std::vecto
   return "";
 }
 
-double g_read_bandwidth = 0;  // B/s, from BM_HostRead or measured on first use
+double g_read_bandwidth = 0;   // B/s, from BM_HostRead or measured on first use
+CpuIsa g_isa = CpuIsa::kAuto;  // COBENCH_MLA_KERNEL
+
+// The kernel COBENCH_MLA_KERNEL names (unset: kAuto); an unknown name or one this CPU lacks is an
+// error.
+CpuIsa kernel_from_env() {
+  const char* v = std::getenv("COBENCH_MLA_KERNEL");
+  if (v == nullptr) return CpuIsa::kAuto;
+  for (CpuIsa isa :
+       {CpuIsa::kAuto, CpuIsa::kPortable, CpuIsa::kAvx2, CpuIsa::kAvx512, CpuIsa::kAmx})
+    if (std::string(v) == cpu_isa_name(isa)) {
+      if (!cpu_isa_supported(isa))
+        throw Error(fmt::format(
+            "COBENCH_MLA_KERNEL is \"{}\": this CPU (or OS) lacks its instructions", v));
+      return isa;
+    }
+  throw Error(fmt::format(
+      "COBENCH_MLA_KERNEL is \"{}\"; expected auto, portable, avx2-fma, avx512f or amx-bf16", v));
+}
+
+// The kernel MLA runs: the forced one, else what kAuto picks.
+CpuIsa mla_isa() { return g_isa == CpuIsa::kAuto ? best_cpu_isa() : g_isa; }
+
+// The kernel GQA and MHA run: MLA's, with AVX-512 for AMX (they have no AMX kernel).
+CpuIsa gqa_isa() { return mla_isa() == CpuIsa::kAmx ? CpuIsa::kAvx512 : mla_isa(); }
 
 double read_bandwidth() {
   if (g_read_bandwidth <= 0) g_read_bandwidth = memory::measure_read_bandwidth();
@@ -195,7 +221,7 @@ void BM_MlaDecode_Cpu(benchmark::State& state, KvPrecision p, std::int64_t batch
   std::vector<float> out(static_cast<size_t>(batch * kMlaHeads * kVDims)),
       lse(static_cast<size_t>(batch * kMlaHeads));
   const float scale = static_cast<float>(deepseek_v3_softmax_scale());
-  mla_decode_cpu(cache, q.data(), kMlaHeads, scale, out.data(), lse.data());
+  mla_decode_cpu(cache, q.data(), kMlaHeads, scale, out.data(), lse.data(), {0, g_isa});
   double error = 0, lse_error = 0;
   for (std::int64_t s : {std::int64_t{0}, batch - 1}) {
     const std::vector<double> qs(q.begin() + s * kMlaHeads * kQkDims,
@@ -215,12 +241,12 @@ void BM_MlaDecode_Cpu(benchmark::State& state, KvPrecision p, std::int64_t batch
                                 batch, context)
                         .c_str());
     for (auto _ : state) {
-      mla_decode_cpu(cache, q.data(), kMlaHeads, scale, out.data(), lse.data());
+      mla_decode_cpu(cache, q.data(), kMlaHeads, scale, out.data(), lse.data(), {0, g_isa});
       benchmark::DoNotOptimize(out.data());
     }
   }
   if (!same_after_timing(out, lse, [&](float* o, float* l) {
-        mla_decode_cpu(cache, q.data(), kMlaHeads, scale, o, l);
+        mla_decode_cpu(cache, q.data(), kMlaHeads, scale, o, l, {0, g_isa});
       })) {
     bench::fail_verification(state,
                              "verification failed after timing: the output changed between calls");
@@ -229,11 +255,11 @@ void BM_MlaDecode_Cpu(benchmark::State& state, KvPrecision p, std::int64_t batch
   const double bytes = static_cast<double>(cache.paged.used_bytes()) +
                        4.0 * static_cast<double>(q.size() + out.size() + lse.size());
   const double flop = 2.0 * static_cast<double>(batch * context * kMlaHeads * (kQkDims + kVDims));
-  const bool tiles = best_cpu_isa() == CpuIsa::kAmx;
+  const bool tiles = mla_isa() == CpuIsa::kAmx;
   set_counters(state, bytes, flop, error, tiles ? 2.0 * flop : 0.0);
   report_verified(
       state,
-      fmt::format("{} kernel, {} B/token, error {:.2g}; FMA peak {}", cpu_isa_name(best_cpu_isa()),
+      fmt::format("{} kernel, {} B/token, error {:.2g}; FMA peak {}", cpu_isa_name(mla_isa()),
                   token_bytes(p), error, bench::fma_peak_description()),
       error,
       {{"cache", std::string(precision_name(p))},
@@ -241,7 +267,7 @@ void BM_MlaDecode_Cpu(benchmark::State& state, KvPrecision p, std::int64_t batch
        {"context", context},
        {"heads", kMlaHeads},
        {"token_bytes", token_bytes(p)},
-       {"kernel", std::string(cpu_isa_name(best_cpu_isa()))}},
+       {"kernel", std::string(cpu_isa_name(mla_isa()))}},
       tiles);
 } catch (const std::exception& e) {
   state.SkipWithError(e.what());
@@ -260,7 +286,7 @@ void BM_GqaDecode_Cpu(benchmark::State& state, GqaShape s, std::int64_t batch,
   const std::vector<float> q = random_normal_matrix(1, batch * s.q_heads * s.head_dim, 5);
   std::vector<float> out(q.size()), lse(static_cast<size_t>(batch * s.q_heads));
   const float scale = static_cast<float>(s.scale());
-  gqa_decode_cpu(cache, q.data(), scale, out.data(), lse.data());
+  gqa_decode_cpu(cache, q.data(), scale, out.data(), lse.data(), {0, g_isa});
   double error = 0, lse_error = 0;
   for (std::int64_t b : {std::int64_t{0}, batch - 1}) {
     const std::vector<double> qs(q.begin() + b * s.q_heads * s.head_dim,
@@ -281,12 +307,13 @@ void BM_GqaDecode_Cpu(benchmark::State& state, GqaShape s, std::int64_t batch,
                                 s.q_heads, s.kv_heads, batch, context)
                         .c_str());
     for (auto _ : state) {
-      gqa_decode_cpu(cache, q.data(), scale, out.data(), lse.data());
+      gqa_decode_cpu(cache, q.data(), scale, out.data(), lse.data(), {0, g_isa});
       benchmark::DoNotOptimize(out.data());
     }
   }
-  if (!same_after_timing(
-          out, lse, [&](float* o, float* l) { gqa_decode_cpu(cache, q.data(), scale, o, l); })) {
+  if (!same_after_timing(out, lse, [&](float* o, float* l) {
+        gqa_decode_cpu(cache, q.data(), scale, o, l, {0, g_isa});
+      })) {
     bench::fail_verification(state,
                              "verification failed after timing: the output changed between calls");
     return;
@@ -298,9 +325,7 @@ void BM_GqaDecode_Cpu(benchmark::State& state, GqaShape s, std::int64_t batch,
   report_verified(
       state,
       fmt::format("{} kernel, {} q / {} KV heads, {} B/token, error {:.2g}",
-                  // GQA and MHA have no AMX kernel: where kAuto picks AMX they run AVX-512
-                  cpu_isa_name(best_cpu_isa() == CpuIsa::kAmx ? CpuIsa::kAvx512 : best_cpu_isa()),
-                  s.q_heads, s.kv_heads, s.token_bytes(), error),
+                  cpu_isa_name(gqa_isa()), s.q_heads, s.kv_heads, s.token_bytes(), error),
       error,
       {{"batch", batch},
        {"context", context},
@@ -312,6 +337,7 @@ void BM_GqaDecode_Cpu(benchmark::State& state, GqaShape s, std::int64_t batch,
 }
 
 void register_all() {
+  g_isa = kernel_from_env();
   bench::register_fma_peak_benchmark();
   bench::register_amx_peak_benchmark();
   const int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
