@@ -327,6 +327,8 @@ TEST(MlaDecodeCpu, AmxMeetsTheReferenceOnRaggedPasses) {
         EXPECT_LT(d.out, kKernelOut)
             << precision_name(p) << " heads " << heads << " split " << split;
         EXPECT_LT(d.lse, kAmxLse) << precision_name(p) << " heads " << heads << " split " << split;
+        std::printf("%s amx-bf16 heads %lld split %lld: out %.3g, lse %.3g\n", precision_name(p),
+                    static_cast<long long>(heads), static_cast<long long>(split), d.out, d.lse);
       }
     }
 }
