@@ -32,13 +32,17 @@ enum class CpuKernel {
   kAvx512Bf16,  ///< unscaled BF16 codes, VDPBF16PS, 6 x 32 (AVX512_BF16)
 };
 
-/// D [M, N] in float; threads <= 0 uses every hardware thread. kAuto picks AVX-512F, else
-/// AVX2+FMA, when the CPU has it: the AVX512_BF16 kernel (which needs AVX-512F too) is slower
-/// where measured (fp8_gemm_cpu.cpp), so it runs only when forced.
+/// kAuto runs the AVX512_BF16 kernel only where VDPBF16PS does at least this many times the FP32
+/// FMA's FLOP (kernels/ceilings/bf16_dot_peak.h): 2 on AMD Zen 4, 1 on Intel Sapphire Rapids,
+/// where the FP32 kernel is faster (fp8_gemm_cpu.cpp).
+inline constexpr double kBf16MinSpeedup = 1.5;
+
+/// D [M, N] in float; threads <= 0 uses every hardware thread. kAuto picks AVX512_BF16 where the
+/// CPU has it and it passes kBf16MinSpeedup, else AVX-512F, else AVX2+FMA, else portable code.
 void fp8_gemm_cpu(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, float* d,
                   int threads = 0, CpuKernel which = CpuKernel::kAuto);
 
-/// Which kernel kAuto runs on this CPU: "avx512f", "avx2-fma" or "portable".
+/// Which kernel kAuto runs on this CPU: "avx512-bf16", "avx512f", "avx2-fma" or "portable".
 const char* fp8_gemm_cpu_kernel();
 /// Whether this CPU can run `which` (kAuto and kPortable: always).
 bool fp8_gemm_cpu_supports(CpuKernel which);

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "kernels/ceilings/bf16_dot_peak.h"
 #include "kernels/gemm/fp8_gemm.h"
 #include "kernels/gemm/fp8_gemm_cpu_bf16_driver.h"
 #include "kernels/gemm/fp8_gemm_cpu_blocked.h"
@@ -131,11 +132,15 @@ Kernel kernel_of(CpuKernel which) {
   return kPortableKernel;
 }
 
-// kAuto: the fastest kernel this CPU has. AVX-512F before AVX512_BF16: on the Sapphire Rapids
-// Xeon measured (docs/numerics.md, each kernel forced with COBENCH_GEMM_KERNEL) VDPBF16PS
-// sustains about half the FP32 FMA rate, so the FP32 kernel wins on every shape measured.
+// kAuto: AVX512_BF16 where VDPBF16PS does at least kBf16MinSpeedup x the FP32 FMA's FLOP on this
+// CPU (measured once: ceilings::bf16_dot_speedup), else AVX-512F, else AVX2+FMA. Measured with
+// each kernel forced (docs/numerics.md): on AMD Zen 4 VDPBF16PS runs at the FMA's instruction
+// rate, twice its FLOP, and the BF16 kernel is the faster on every shape measured; on Intel
+// Sapphire Rapids it runs at half, the same FLOP, and the FP32 kernel wins on every shape.
 Kernel pick_kernel() {
-  for (CpuKernel which : {CpuKernel::kAvx512f, CpuKernel::kAvx512Bf16, CpuKernel::kAvx2Fma})
+  if (cpu_supports(CpuKernel::kAvx512Bf16) && ceilings::bf16_dot_speedup() >= kBf16MinSpeedup)
+    return kernel_of(CpuKernel::kAvx512Bf16);
+  for (CpuKernel which : {CpuKernel::kAvx512f, CpuKernel::kAvx2Fma})
     if (cpu_supports(which)) return kernel_of(which);
   return kPortableKernel;
 }

@@ -18,6 +18,7 @@
 
 #include "core/random.h"
 #include "kernels/gemm/fp8_gemm.h"
+#include "kernels/gemm/fp8_gemm_cpu_pack_bf16_x86.h"
 #include "kernels/gemm/fp8_gemm_cpu_pack_x86.h"
 #include "kernels/gemm/fp8_gemm_cpu_tile.h"
 #include "kernels/numerics/fp8.h"
@@ -339,6 +340,57 @@ TEST(Fp8GemmPack, Avx512MatchesTheTableBitForBit) {
   }
 }
 
+// The BF16 driver's AVX-512BW packing: every word the format's table entry (encode_bf16 of the
+// decoded code, every code drawn), B in VDPBF16PS's pairs, zeros past the columns and the depth,
+// nothing written past the block.
+TEST(Fp8GemmPack, Bf16Avx512MatchesTheTableWordForWord) {
+  using namespace cobench::gemm::cpu_pack;
+  if (!bf16_pack_supported()) GTEST_SKIP() << "this CPU has no AVX-512BW";
+  constexpr std::int64_t kK = 384, kK0 = 128, kGuard = 32, kPoison = 0xA5A5;
+  std::vector<std::uint8_t> codes(static_cast<size_t>(kTileN * kK));
+  std::uint64_t state = 5;
+  for (auto& c : codes) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    c = static_cast<std::uint8_t>(state >> 56);
+  }
+  for (int c = 0; c < 256; ++c)
+    codes[static_cast<size_t>(kK0 + c / 128 * kK + c % 128)] = static_cast<std::uint8_t>(c);
+  for (auto format : {num::Fp8Format::kE4M3, num::Fp8Format::kE5M2}) {
+    std::vector<std::uint16_t> table(256);
+    for (int c = 0; c < 256; ++c)
+      table[static_cast<size_t>(c)] =
+          num::encode_bf16(num::decode_fp8(static_cast<std::uint8_t>(c), format));
+    // The NaN codes' words carry no sign: E4M3 has one NaN magnitude, E5M2 three.
+    const int odd = first_odd_magnitude(table.data());
+    EXPECT_EQ(odd, format == num::Fp8Format::kE4M3 ? 0x7f : 0x7d);
+    for (std::int64_t cols : {64, 17, 16, 1})
+      for (std::int64_t depth : {128, 100, 32, 31, 1}) {
+        std::vector<std::uint16_t> out(static_cast<size_t>(kBlockK * kTileN + kGuard), kPoison);
+        pack_b_bf16_avx512(codes.data() + kK0, kK, cols, depth, table.data(), odd, out.data());
+        for (std::int64_t j = 0; j < kTileN; ++j)
+          for (std::int64_t k = 0; k < kBlockK; ++k) {
+            const std::uint16_t want =
+                j < cols && k < depth ? table[codes[static_cast<size_t>(j * kK + kK0 + k)]] : 0;
+            ASSERT_EQ(out[static_cast<size_t>((k / 2) * kTileN * 2 + j * 2 + k % 2)], want)
+                << "column " << j << " of " << cols << ", k " << k << " of " << depth;
+          }
+        for (std::int64_t i = kBlockK * kTileN; i < kBlockK * kTileN + kGuard; ++i)
+          ASSERT_EQ(out[static_cast<size_t>(i)], kPoison) << "written past the block";
+      }
+    for (std::int64_t row = 0; row < 2; ++row)
+      for (std::int64_t depth : {128, 100, 33, 1}) {
+        std::vector<std::uint16_t> out(static_cast<size_t>(kBlockK + kGuard), kPoison);
+        const std::uint8_t* c = codes.data() + row * kK + kK0;
+        pack_a_bf16_avx512(c, depth, table.data(), odd, out.data());
+        for (std::int64_t k = 0; k < kBlockK; ++k)
+          ASSERT_EQ(out[static_cast<size_t>(k)], k < depth ? table[c[k]] : 0)
+              << "row " << row << ", k " << k << " of " << depth;
+        for (std::int64_t i = kBlockK; i < kBlockK + kGuard; ++i)
+          ASSERT_EQ(out[static_cast<size_t>(i)], kPoison) << "written past the row";
+      }
+  }
+}
+
 TEST(Fp8GemmPack, Avx2MatchesTheTableBitForBit) {
   if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
     GTEST_SKIP() << "this CPU has no AVX2+FMA";
@@ -357,11 +409,17 @@ TEST(Fp8GemmPack, Avx2MatchesTheTableBitForBit) {
 
 TEST(Fp8GemmAvx512, DispatchNamesTheKernelThisCpuRuns) {
 #if defined(__x86_64__)
-  // AVX-512F first: the BF16 kernel is slower where measured (fp8_gemm_cpu.cpp), forced only.
+  // AVX512_BF16 only where VDPBF16PS passes the speedup (Bf16DotPeak.Fp8GemmAutoFollowsTheSpeedup
+  // checks that choice), else AVX-512F, else AVX2+FMA.
+  const char* kernel = gemm::fp8_gemm_cpu_kernel();
+  if (std::strcmp(kernel, "avx512-bf16") == 0) {
+    EXPECT_TRUE(cpu_has_avx512bf16());
+    return;
+  }
   const char* want = __builtin_cpu_supports("avx512f")                                 ? "avx512f"
                      : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? "avx2-fma"
                                                                                        : "portable";
-  EXPECT_STREQ(gemm::fp8_gemm_cpu_kernel(), want);
+  EXPECT_STREQ(kernel, want);
 #else
   EXPECT_STREQ(gemm::fp8_gemm_cpu_kernel(), "portable");
 #endif
