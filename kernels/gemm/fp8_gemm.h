@@ -50,11 +50,14 @@ bool fp8_gemm_cpu_supports(CpuKernel which);
 const char* fp8_gemm_cpu_kernel_name(CpuKernel which);
 
 /// fp8_gemm_cpu through a BF16 register kernel (fp8_gemm_cpu_tile.h): what kAvx512Bf16 runs, and
-/// how the tests run the same driver with that kernel's portable (SIMDe) build on any CPU.
+/// how the tests run the same driver with that kernel's portable (SIMDe) build on any CPU; `tail`
+/// (optional) runs a row group's last rows where they are fewer than the kernel's.
 void fp8_gemm_cpu_bf16(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, float* d,
                        int threads,
                        void (*kernel)(const std::uint16_t*, const std::uint16_t*, const float*,
-                                      float, float*));
+                                      float, float*),
+                       void (*tail)(int, const std::uint16_t*, const std::uint16_t*, const float*,
+                                    float, float*) = nullptr);
 
 // The MoE grouped GEMM in the contiguous layout (DeepGEMM's "m-grouped contiguous"): the tokens
 // routed to expert e are rows [sum of counts before e, + counts[e]) of A, D has the same rows,

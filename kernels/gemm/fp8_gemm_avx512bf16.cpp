@@ -22,4 +22,9 @@ void kernel_avx512bf16(const std::uint16_t* a16, const std::uint16_t* b16, const
   fp8_kernel_avx512bf16_simde(a16, b16, row_scale, block_scale, acc);
 }
 
+void kernel_avx512bf16_tail(int rows, const std::uint16_t* a16, const std::uint16_t* b16,
+                            const float* row_scale, float block_scale, float* acc) {
+  fp8_kernel_avx512bf16_tail_simde(rows, a16, b16, row_scale, block_scale, acc);
+}
+
 }  // namespace cobench::gemm::cpu_tile

@@ -79,6 +79,7 @@ struct Kernel {
   BlockedKernel fp32;
   cpu_tile::Bf16Kernel bf16 = nullptr;
   const char* name = "";
+  cpu_tile::Bf16TailKernel bf16_tail = nullptr;  // bf16's first rows alone
 };
 const Kernel kPortableKernel{{kernel_portable, kMr, kNr}, nullptr, "portable"};
 
@@ -121,7 +122,7 @@ Kernel kernel_of(CpuKernel which) {
               nullptr,
               "avx512f"};
     case CpuKernel::kAvx512Bf16:
-      return {{}, cpu_tile::kernel_avx512bf16, "avx512-bf16"};
+      return {{}, cpu_tile::kernel_avx512bf16, "avx512-bf16", cpu_tile::kernel_avx512bf16_tail};
     case CpuKernel::kAuto:
     case CpuKernel::kPortable:
       break;
@@ -163,8 +164,9 @@ void check_operands(const quant::QuantizedMatrix& a, const quant::QuantizedMatri
 void run_groups(const quant::QuantizedMatrix& a, const std::vector<Group>& groups, std::int64_t N,
                 num::Fp8Format fb, float* d, int threads, const Kernel& kernel) {
   if (kernel.bf16 != nullptr)
-    return cpu_detail::gemm_groups_bf16(a, groups, N, d, threads,
-                                        cpu_detail::Bf16Flavour(a.format, fb, kernel.bf16));
+    return cpu_detail::gemm_groups_bf16(
+        a, groups, N, d, threads,
+        cpu_detail::Bf16Flavour(a.format, fb, kernel.bf16, kernel.bf16_tail));
   cpu_detail::gemm_groups_fp32(a, groups, N, d, threads,
                                cpu_detail::Fp32Packer(a.format, fb, kernel.fp32));
 }
@@ -210,9 +212,10 @@ void fp8_gemm_cpu(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix&
 }
 
 void fp8_gemm_cpu_bf16(const quant::QuantizedMatrix& a, const quant::QuantizedMatrix& b, float* d,
-                       int threads, cpu_tile::Bf16Kernel kernel) {
+                       int threads, cpu_tile::Bf16Kernel kernel, cpu_tile::Bf16TailKernel tail) {
   check_operands(a, b);
-  run_groups(a, {Group{&b, 0, a.rows}}, b.rows, b.format, d, threads, Kernel{{}, kernel, "bf16"});
+  run_groups(a, {Group{&b, 0, a.rows}}, b.rows, b.format, d, threads,
+             Kernel{{}, kernel, "bf16", tail});
 }
 
 void grouped_fp8_gemm_cpu(const quant::QuantizedMatrix& a,

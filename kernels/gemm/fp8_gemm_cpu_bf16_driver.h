@@ -3,7 +3,8 @@
 // file): A packed once per GEMM as unscaled BF16 codes (per K block, rows kBlockK apart, the
 // scales apart), each task an N panel (kTileN columns) of a group's rows whose B panel (codes in
 // VDPBF16PS's pairs, one scale a block) it packs for every K block, then 192 x 64 output tiles a
-// K block at a time, kRows x 32 outputs a kernel call, which applies the block's scales.
+// K block at a time, kRows x 32 outputs a kernel call (fewer rows at a group's end where the
+// kernel has a tail), which applies the block's scales.
 #pragma once
 
 #include <algorithm>
@@ -34,23 +35,24 @@ inline Bf16Table bf16_table(num::Fp8Format f) {
 
 // How a K block reaches the BF16 kernel: the unscaled codes of A (rows) and B (in VDPBF16PS's
 // pairs) and the block's scales (A per row, B one per 128 x 128 block), which the kernel applies.
-// The codes are looked up in the table with AVX-512BW where the CPU has it and `simd_pack` allows
+// The codes are looked up in the table with AVX-512BW (B with VBMI too) where the CPU has it
 // (fp8_gemm_cpu_pack_bf16_x86.h), else one at a time: the same words either way.
 struct Bf16Flavour {
   using Code = std::uint16_t;
   Bf16Table ta, tb;
   cpu_tile::Bf16Kernel kernel;
-  bool simd = false;
-  int odd_a = 128, odd_b = 128;  // cpu_pack::first_odd_magnitude of ta and tb
+  cpu_tile::Bf16TailKernel tail;    // kernel's first rows alone (nullptr: the whole kernel runs)
+  bool simd = false, vbmi = false;  // cpu_pack's AVX-512BW packing; its VBMI form for B
+  int odd_a = 128, odd_b = 128;     // cpu_pack::first_odd_magnitude of ta and tb
 
-  Bf16Flavour(num::Fp8Format fa, num::Fp8Format fb, cpu_tile::Bf16Kernel k, bool simd_pack = true)
-      : ta(bf16_table(fa)), tb(bf16_table(fb)), kernel(k) {
+  Bf16Flavour(num::Fp8Format fa, num::Fp8Format fb, cpu_tile::Bf16Kernel k,
+              cpu_tile::Bf16TailKernel t = nullptr)
+      : ta(bf16_table(fa)), tb(bf16_table(fb)), kernel(k), tail(t) {
 #if defined(__x86_64__)
-    simd = simd_pack && cpu_pack::bf16_pack_supported();
+    simd = cpu_pack::bf16_pack_supported();
+    vbmi = simd && cpu_pack::bf16_pack_vbmi_supported();
     odd_a = cpu_pack::first_odd_magnitude(ta.data());
     odd_b = cpu_pack::first_odd_magnitude(tb.data());
-#else
-    (void)simd_pack;
 #endif
   }
   void pack_a(const quant::QuantizedMatrix& a, std::int64_t m, std::int64_t k0, Code* row,
@@ -68,8 +70,9 @@ struct Bf16Flavour {
                Code* bt) const {
 #if defined(__x86_64__)
     if (simd) {
-      cpu_pack::pack_b_bf16_avx512(b.codes.data() + n0 * b.cols + k0, b.cols, n1 - n0,
-                                   std::min(kBlockK, b.cols - k0), tb.data(), odd_b, bt);
+      (vbmi ? cpu_pack::pack_b_bf16_vbmi : cpu_pack::pack_b_bf16_avx512)(
+          b.codes.data() + n0 * b.cols + k0, b.cols, n1 - n0, std::min(kBlockK, b.cols - k0),
+          tb.data(), odd_b, bt);
       return b.scale_at(n0, k0);
     }
 #endif
@@ -185,8 +188,12 @@ inline void gemm_groups_bf16(const quant::QuantizedMatrix& a, const std::vector<
             for (std::int64_t r = 0; r < rows; r += kRows)
               for (std::int64_t j = 0; j < cols; j += cpu_tile::kAvx512Cols) {
                 ahead.step();
-                f.kernel(a0 + r * kBlockK, bt + j * 2, s0 + r, buf.sb.data()[kb],
-                         acc + r * kTileN + j);
+                if (const std::int64_t left = rows - r; left < kRows && f.tail != nullptr)
+                  f.tail(static_cast<int>(left), a0 + r * kBlockK, bt + j * 2, s0 + r,
+                         buf.sb.data()[kb], acc + r * kTileN + j);
+                else
+                  f.kernel(a0 + r * kBlockK, bt + j * 2, s0 + r, buf.sb.data()[kb],
+                           acc + r * kTileN + j);
               }
           }
           for (std::int64_t r = 0; r < rows; ++r)

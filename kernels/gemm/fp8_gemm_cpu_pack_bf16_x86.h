@@ -5,8 +5,9 @@
 // BF16 table (first_odd_magnitude from it): the magnitude's word by two two-register word
 // permutes, the sign bit or'ed in, and where a vector holds a code at or above the first odd
 // magnitude, all 256 words by four; so each output is the table's entry, bit for bit (the
-// functions take `table`, its 256 words, and first_odd_magnitude(table)). B's panel then goes
-// through a
+// functions take `table`, its 256 words, and first_odd_magnitude(table)). With AVX512_VBMI,
+// pack_b_bf16_vbmi looks 64 codes up at a time by byte permutes (the words' low and high bytes).
+// B's panel then goes through a
 // 16 x 16 transpose of dwords: a dword of a row's output is one pair (k, k + 1) of one column,
 // VDPBF16PS's layout (fp8_gemm_cpu_tile.h).
 #pragma once
@@ -25,10 +26,14 @@
 
 namespace cobench::gemm::cpu_pack {
 
-/// Whether this CPU runs the functions below.
+/// Whether this CPU runs the functions below (pack_b_bf16_vbmi: bf16_pack_vbmi_supported).
 inline bool bf16_pack_supported() {
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
          __builtin_cpu_supports("avx512vl");
+}
+/// Whether this CPU also has AVX512_VBMI (byte permutes) for pack_b_bf16_vbmi.
+inline bool bf16_pack_vbmi_supported() {
+  return bf16_pack_supported() && __builtin_cpu_supports("avx512vbmi");
 }
 
 /// The first magnitude (code & 0x7f) whose negative code's word is not the positive one's with
@@ -155,6 +160,85 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) inline void pack_b_bf16_avx
       transpose_16x16_epi32(r);
       for (int p = 0; p < 16; ++p)
         _mm512_storeu_si512(out + ((k0 / 2 + p) * kTileN + j0) * 2, r[p]);
+    }
+}
+
+// The magnitudes' words split into their low and high bytes, 128 each in two registers, for byte
+// permutes (AVX512_VBMI), and first_odd_magnitude.
+struct Bf16ByteLut {
+  __m512i lo[2], hi[2];
+  __m512i first_odd;
+  const std::uint16_t* table;
+};
+
+__attribute__((target("avx512f,avx512bw,avx512vbmi"), always_inline)) inline Bf16ByteLut
+bf16_byte_lut(const std::uint16_t* table, int first_odd) {
+  alignas(64) std::uint8_t lo[128], hi[128];
+  for (int m = 0; m < 128; ++m) {
+    lo[m] = static_cast<std::uint8_t>(table[m] & 0xff);
+    hi[m] = static_cast<std::uint8_t>(table[m] >> 8);
+  }
+  Bf16ByteLut l;
+  for (int i = 0; i < 2; ++i) {
+    l.lo[i] = _mm512_load_si512(lo + 64 * i);
+    l.hi[i] = _mm512_load_si512(hi + 64 * i);
+  }
+  l.first_odd = _mm512_set1_epi8(static_cast<char>(first_odd));  // 128: 0x80, above every magnitude
+  l.table = table;
+  return l;
+}
+
+// table[c] for the 64 codes `c` (bytes), in order: w0 the words of codes 0 .. 31, w1 of 32 .. 63.
+// Each magnitude's low and high bytes by a byte permute each, the sign bit or'ed into the high
+// byte, the bytes interleaved into words (within 128-bit lanes) and the lanes put in order; a
+// vector with an odd magnitude (NaN) goes the long way (bf16_lookup_odd).
+__attribute__((target("avx512f,avx512bw,avx512vbmi"), always_inline)) inline void bf16_lookup64(
+    __m512i c, const Bf16ByteLut& l, __m512i& w0, __m512i& w1) {
+  const __m512i mag = _mm512_and_si512(c, _mm512_set1_epi8(0x7f));
+  if (_mm512_cmpge_epu8_mask(mag, l.first_odd) != 0) {
+    w0 = bf16_lookup_odd(_mm512_cvtepu8_epi16(_mm512_castsi512_si256(c)), l.table);
+    w1 = bf16_lookup_odd(_mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(c, 1)), l.table);
+    return;
+  }
+  const __m512i lo = _mm512_permutex2var_epi8(l.lo[0], mag, l.lo[1]);
+  const __m512i hi =
+      _mm512_or_si512(_mm512_permutex2var_epi8(l.hi[0], mag, l.hi[1]), _mm512_andnot_si512(mag, c));
+  const __m512i u0 = _mm512_unpacklo_epi8(lo, hi);  // lane L: codes 16 L .. 16 L + 7
+  const __m512i u1 = _mm512_unpackhi_epi8(lo, hi);  // lane L: codes 16 L + 8 .. 16 L + 15
+  w0 = _mm512_permutex2var_epi64(u0, _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11), u1);
+  w1 = _mm512_permutex2var_epi64(u0, _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15), u1);
+}
+
+/// pack_b_bf16_avx512 by byte permutes, 64 codes of a row at a time (AVX512_VBMI; the same words).
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi"))) inline void pack_b_bf16_vbmi(
+    const std::uint8_t* codes, std::int64_t k_stride, std::int64_t cols, std::int64_t depth,
+    const std::uint16_t* table, int first_odd, std::uint16_t* out) {
+  using cpu_tile::kBlockK;
+  using cpu_tile::kTileN;
+  const Bf16ByteLut l = bf16_byte_lut(table, first_odd);
+  for (std::int64_t j0 = 0; j0 < kTileN; j0 += 16)
+    for (std::int64_t k0 = 0; k0 < kBlockK; k0 += 64) {
+      __m512i r0[16], r1[16];  // row j0 + i: pairs k0 / 2 .. + 15 and k0 / 2 + 16 .. + 31
+      const std::int64_t bytes = depth - k0;
+      const __mmask64 keep = bytes >= 64  ? ~__mmask64{0}
+                             : bytes <= 0 ? __mmask64{0}
+                                          : (__mmask64{1} << bytes) - 1;
+      for (int i = 0; i < 16; ++i) {
+        if (j0 + i >= cols) {
+          r0[i] = r1[i] = _mm512_setzero_si512();
+          continue;
+        }
+        const std::uint8_t* row = codes + (j0 + i) * k_stride + k0;
+        // The line two K blocks on, as pack_b_bf16_avx512 fetches it.
+        _mm_prefetch(reinterpret_cast<const char*>(row + 2 * kBlockK), _MM_HINT_T0);
+        bf16_lookup64(_mm512_maskz_loadu_epi8(keep, row), l, r0[i], r1[i]);
+      }
+      transpose_16x16_epi32(r0);
+      for (int p = 0; p < 16; ++p)
+        _mm512_storeu_si512(out + ((k0 / 2 + p) * kTileN + j0) * 2, r0[p]);
+      transpose_16x16_epi32(r1);
+      for (int p = 0; p < 16; ++p)
+        _mm512_storeu_si512(out + ((k0 / 2 + 16 + p) * kTileN + j0) * 2, r1[p]);
     }
 }
 

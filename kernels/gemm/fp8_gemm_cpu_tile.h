@@ -42,5 +42,11 @@ void kernel_avx512bf16(const std::uint16_t* a16, const std::uint16_t* b16, const
                        float block_scale, float* acc);
 using Bf16Kernel = void (*)(const std::uint16_t*, const std::uint16_t*, const float*, float,
                             float*);
+/// kernel_avx512bf16's first `rows` (1 .. kRows) rows alone, the rows below untouched, each output
+/// the same chain as the whole kernel's: a row group's last rows.
+void kernel_avx512bf16_tail(int rows, const std::uint16_t* a16, const std::uint16_t* b16,
+                            const float* row_scale, float block_scale, float* acc);
+using Bf16TailKernel = void (*)(int, const std::uint16_t*, const std::uint16_t*, const float*,
+                                float, float*);
 
 }  // namespace cobench::gemm::cpu_tile

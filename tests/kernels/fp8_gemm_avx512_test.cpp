@@ -195,6 +195,41 @@ void check_bf16_kernel(Bf16Kernel kernel, std::int64_t col) {
     }
 }
 
+// The BF16 tail on `rows` (1 .. kRows) rows gives the whole kernel's bits on those rows (the same
+// chains) and leaves the rows below untouched.
+void check_bf16_tail(Bf16Kernel kernel, Bf16TailKernel tail) {
+  std::vector<std::uint16_t> a16(static_cast<size_t>(kRows * kBlockK)),
+      b16(static_cast<size_t>(kBlockK * kTileN));
+  std::uint64_t state = 77;
+  auto code = [&state] {  // finite E4M3 values
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    const auto c = static_cast<std::uint8_t>(state >> 56);
+    return num::encode_bf16(num::decode_fp8(
+        (c & 0x7f) == 0x7f ? static_cast<std::uint8_t>(c - 1) : c, num::Fp8Format::kE4M3));
+  };
+  for (auto& v : a16) v = code();
+  for (auto& v : b16) v = code();
+  const float row_scale[kRows] = {0.5f, 1.0f / 3, 2.0f, 1e-3f, 7.0f, 0.25f};
+  const auto acc0 = random_normal_matrix(kRows, kTileN, 16);
+  std::vector<float> whole = acc0;
+  kernel(a16.data(), b16.data(), row_scale, 0.125f, whole.data());
+  for (int rows = 1; rows <= kRows; ++rows) {
+    std::vector<float> part = acc0;
+    tail(rows, a16.data(), b16.data(), row_scale, 0.125f, part.data());
+    for (std::int64_t r = 0; r < kRows; ++r)
+      for (std::int64_t j = 0; j < kTileN; ++j) {
+        const size_t i = static_cast<size_t>(r * kTileN + j);
+        ASSERT_EQ(part[i], r < rows && j < kAvx512Cols ? whole[i] : acc0[i])
+            << rows << " rows, row " << r << ", column " << j;
+      }
+  }
+}
+
+TEST(Fp8GemmAvx512Bf16, TailEqualsTheWholeKernelsRows) {
+  check_bf16_tail(fp8_kernel_avx512bf16_simde, fp8_kernel_avx512bf16_tail_simde);
+  if (cpu_has_avx512bf16()) check_bf16_tail(kernel_avx512bf16, kernel_avx512bf16_tail);
+}
+
 TEST(Fp8GemmAvx512Bf16, KernelThroughSimdePortableMeetsFp64) {
   for (std::int64_t col : {0, 32}) check_bf16_kernel(fp8_kernel_avx512bf16_simde, col);
 }
@@ -218,11 +253,17 @@ TEST_P(Fp8GemmBf16Driver, MatchesTheFp64Reference) {
   std::vector<double> ref(static_cast<size_t>(M * N));
   gemm::fp8_gemm_ref(a, b, ref.data());
   const std::vector<float> da = quant::dequantize(a), db = quant::dequantize(b);
-  std::vector<Bf16Kernel> kernels = {fp8_kernel_avx512bf16_simde};
-  if (cpu_has_avx512bf16()) kernels.push_back(kernel_avx512bf16);
-  for (Bf16Kernel kernel : kernels) {
+  // Each kernel without and with its tail (the last rows of 7, 193 and 64 are 1, 1 and 4).
+  std::vector<std::pair<Bf16Kernel, Bf16TailKernel>> kernels = {
+      {fp8_kernel_avx512bf16_simde, nullptr},
+      {fp8_kernel_avx512bf16_simde, fp8_kernel_avx512bf16_tail_simde}};
+  if (cpu_has_avx512bf16()) {
+    kernels.emplace_back(kernel_avx512bf16, nullptr);
+    kernels.emplace_back(kernel_avx512bf16, kernel_avx512bf16_tail);
+  }
+  for (const auto& [kernel, tail] : kernels) {
     std::vector<float> d(static_cast<size_t>(M * N), -1.0f);
-    gemm::fp8_gemm_cpu_bf16(a, b, d.data(), 2, kernel);
+    gemm::fp8_gemm_cpu_bf16(a, b, d.data(), 2, kernel, tail);
     for (std::int64_t m = 0; m < M; ++m)
       for (std::int64_t n = 0; n < N; ++n) {
         double magnitude = 0;
@@ -231,7 +272,8 @@ TEST_P(Fp8GemmBf16Driver, MatchesTheFp64Reference) {
                                  db[static_cast<size_t>(n * K + k)]);
         ASSERT_NEAR(d[static_cast<size_t>(m * N + n)], ref[static_cast<size_t>(m * N + n)],
                     double(K) * std::ldexp(1.0, -22) * magnitude + 1e-30)
-            << "at " << m << "," << n << (kernel == kernel_avx512bf16 ? " (native)" : "");
+            << "at " << m << "," << n << (kernel == kernel_avx512bf16 ? " (native)" : "")
+            << (tail != nullptr ? " with the tail" : "");
       }
   }
 }
@@ -340,8 +382,9 @@ TEST(Fp8GemmPack, Avx512MatchesTheTableBitForBit) {
   }
 }
 
-// The BF16 driver's AVX-512BW packing: every word the format's table entry (encode_bf16 of the
-// decoded code, every code drawn), B in VDPBF16PS's pairs, zeros past the columns and the depth,
+// The BF16 driver's AVX-512BW packing (B also by VBMI byte permutes, where the CPU has them): every
+// word the format's table entry (encode_bf16 of the decoded code, every code drawn), B in
+// VDPBF16PS's pairs, zeros past the columns and the depth,
 // nothing written past the block.
 TEST(Fp8GemmPack, Bf16Avx512MatchesTheTableWordForWord) {
   using namespace cobench::gemm::cpu_pack;
@@ -365,17 +408,21 @@ TEST(Fp8GemmPack, Bf16Avx512MatchesTheTableWordForWord) {
     EXPECT_EQ(odd, format == num::Fp8Format::kE4M3 ? 0x7f : 0x7d);
     for (std::int64_t cols : {64, 17, 16, 1})
       for (std::int64_t depth : {128, 100, 32, 31, 1}) {
-        std::vector<std::uint16_t> out(static_cast<size_t>(kBlockK * kTileN + kGuard), kPoison);
-        pack_b_bf16_avx512(codes.data() + kK0, kK, cols, depth, table.data(), odd, out.data());
-        for (std::int64_t j = 0; j < kTileN; ++j)
-          for (std::int64_t k = 0; k < kBlockK; ++k) {
-            const std::uint16_t want =
-                j < cols && k < depth ? table[codes[static_cast<size_t>(j * kK + kK0 + k)]] : 0;
-            ASSERT_EQ(out[static_cast<size_t>((k / 2) * kTileN * 2 + j * 2 + k % 2)], want)
-                << "column " << j << " of " << cols << ", k " << k << " of " << depth;
-          }
-        for (std::int64_t i = kBlockK * kTileN; i < kBlockK * kTileN + kGuard; ++i)
-          ASSERT_EQ(out[static_cast<size_t>(i)], kPoison) << "written past the block";
+        for (auto pack : {pack_b_bf16_avx512, pack_b_bf16_vbmi}) {
+          if (pack == pack_b_bf16_vbmi && !bf16_pack_vbmi_supported()) continue;
+          std::vector<std::uint16_t> out(static_cast<size_t>(kBlockK * kTileN + kGuard), kPoison);
+          pack(codes.data() + kK0, kK, cols, depth, table.data(), odd, out.data());
+          for (std::int64_t j = 0; j < kTileN; ++j)
+            for (std::int64_t k = 0; k < kBlockK; ++k) {
+              const std::uint16_t want =
+                  j < cols && k < depth ? table[codes[static_cast<size_t>(j * kK + kK0 + k)]] : 0;
+              ASSERT_EQ(out[static_cast<size_t>((k / 2) * kTileN * 2 + j * 2 + k % 2)], want)
+                  << "column " << j << " of " << cols << ", k " << k << " of " << depth
+                  << (pack == pack_b_bf16_vbmi ? " (VBMI)" : "");
+            }
+          for (std::int64_t i = kBlockK * kTileN; i < kBlockK * kTileN + kGuard; ++i)
+            ASSERT_EQ(out[static_cast<size_t>(i)], kPoison) << "written past the block";
+        }
       }
     for (std::int64_t row = 0; row < 2; ++row)
       for (std::int64_t depth : {128, 100, 33, 1}) {
