@@ -3,14 +3,16 @@
 // 2048 square and on a model's shapes (COBENCH_GEMM_MODEL, a name under topologies/models or a
 // YAML path; default deepseek-v3) at M tokens. Each is verified on 64 sampled outputs against
 // FP64 before it is timed. Counters: gemm_flop_per_s, operand_bytes_per_s, peak_fraction (of the
-// FP32 FMA peak BM_FmaPeak measures first in the same run), max_rel_err (against FP64 of the
-// operands the GEMM was given) and, for FP8, quant_rel_err (against FP64 of the unquantized
-// inputs: what FP8 with 1x128 / 128x128 scales costs) with the operands' own quantization errors
-// in the label. The default grid is M = 64, 128, 512 on the model's shapes without the LM head
-// (minutes on 2 cores); COBENCH_GEMM_GRID=full registers M = 64, 512, 4096, 16384 on every shape
-// (any other value is an error), where a GEMM whose buffers need more than half of physical
-// memory reports that as its error. Names: BM_Fp8Gemm_Cpu/shape:q_b/m:128/n:24576/k:1536 (with
-// model:<name>/ before shape: for a model other than DeepSeek-V3).
+// FP32 FMA peak BM_FmaPeak measures first in the same run), dot_fraction where the FP8 GEMM runs
+// the AVX512_BF16 kernel (of the VDPBF16PS peak BM_Bf16DotPeak measures first), max_rel_err
+// (against FP64 of the operands the GEMM was given) and, for FP8, quant_rel_err (against FP64 of
+// the unquantized inputs: what FP8 with 1x128 / 128x128 scales costs) with the operands' own
+// quantization errors in the label. The default grid is M = 64, 128, 512 on the model's shapes
+// without the LM head (minutes on 2 cores); COBENCH_GEMM_GRID=full registers M = 64, 512, 4096,
+// 16384 on every shape (any other value is an error), where a GEMM whose buffers need more than
+// half of physical memory reports that as its error. Names:
+// BM_Fp8Gemm_Cpu/shape:q_b/m:128/n:24576/k:1536 (with model:<name>/ before shape: for a model other
+// than DeepSeek-V3).
 //   cobench_bench_gemm_cpu --benchmark_filter='FmaPeak|m:2048/' --benchmark_repetitions=5
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>
@@ -29,6 +31,7 @@
 #include "kernels/gemm/fp8_gemm.h"
 #include "microbench/bench_main.h"
 #include "microbench/bench_metadata.h"
+#include "microbench/bf16_dot_peak_bench.h"
 #include "microbench/fma_peak_bench.h"
 #include "microbench/gemm_bench_util.h"
 #include "microbench/gemm_shapes.h"
@@ -42,14 +45,21 @@ namespace {
 
 using namespace cobench;
 
-void set_counters(benchmark::State& state, double m, double n, double k, double bytes,
-                  double error) {
+// Whether the FP8 benchmarks run the AVX512_BF16 kernel (whose ceiling is BM_Bf16DotPeak's).
+bool runs_bf16_kernel();
+
+// dot: a GEMM on VDPBF16PS, which also gets dot_fraction (of BM_Bf16DotPeak's peak).
+void set_counters(benchmark::State& state, double m, double n, double k, double bytes, double error,
+                  bool dot = false) {
   state.counters["gemm_flop_per_s"] =
       benchmark::Counter(2 * m * n * k, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["operand_bytes_per_s"] =
       benchmark::Counter(bytes, benchmark::Counter::kIsIterationInvariantRate);
   if (const double peak = bench::fma_peak_flop_per_s(); peak > 0)
     state.counters["peak_fraction"] =
+        benchmark::Counter(2 * m * n * k / peak, benchmark::Counter::kIsIterationInvariantRate);
+  if (const double peak = dot ? bench::bf16_dot_peak_flop_per_s() : 0; peak > 0)
+    state.counters["dot_fraction"] =
         benchmark::Counter(2 * m * n * k / peak, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["max_rel_err"] = error;
 }
@@ -115,6 +125,8 @@ const char* kernel_name() {
                                             : gemm::fp8_gemm_cpu_kernel_name(g_kernel);
 }
 
+bool runs_bf16_kernel() { return std::string(kernel_name()) == "avx512-bf16"; }
+
 void BM_Fp8Gemm_Cpu(benchmark::State& state) try {
   const std::int64_t M = state.range(0), N = state.range(1), K = state.range(2);
   // FP32 inputs, E4M3 codes, the FP32 output and a dequantized copy of the larger operand.
@@ -158,7 +170,7 @@ void BM_Fp8Gemm_Cpu(benchmark::State& state) try {
     }
   }
   set_counters(state, double(M), double(N), double(K), double(M * K + N * K) + 4.0 * double(M * N),
-               error);
+               error, runs_bf16_kernel());
   state.counters["quant_rel_err"] = quant_error;
   report_verified(state,
                   fmt::format("{} kernel, error {:.2g}; against unquantized inputs {:.2g} (A 1x128 "
@@ -236,7 +248,8 @@ void BM_GroupedFp8Gemm_Cpu(benchmark::State& state) try {
     }
   }
   set_counters(state, double(tokens), double(N), double(K),
-               double(tokens * K + experts * N * K) + 4.0 * double(tokens * N), error);
+               double(tokens * K + experts * N * K) + 4.0 * double(tokens * N), error,
+               runs_bf16_kernel());
   const double flop = 2.0 * double(tokens) * double(N) * double(K);
   if (plain_s > 0 && grouped_s > 0) {
     state.counters["plain_gemm_flop_per_s"] = flop * double(state.iterations()) / plain_s;
@@ -304,6 +317,7 @@ void register_all() {
   const std::string model = bench::gemm_model_name();
   const auto shapes = bench::model_gemm_shapes(topo::load_model(model));
   bench::register_fma_peak_benchmark();
+  bench::register_bf16_dot_peak_benchmark();
   using Body = void (*)(benchmark::State&);
   std::vector<std::pair<const char*, Body>> impls{{"BM_Fp8Gemm_Cpu", BM_Fp8Gemm_Cpu}};
 #if COBENCH_HAVE_OPENBLAS

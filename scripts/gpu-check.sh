@@ -621,7 +621,7 @@ spec() {  # STEP -> kind cap min target group backend reps filter
     gemm_wide)   echo "bench 70 20 cobench_bench_gemm_gpu gemm_gpu cuda 1 /shape:square/|^BM_GroupedFp8_Cobench/" ;;
     mla_wide)    echo "bench 60 20 cobench_bench_mla_gpu mla_gpu cuda 1 ^BM_DeviceCopy/|kernel:tc/.*batch:(1|64)/context:(4096|32768)/|kernel:simt/.*batch:1/context:32768/|^BM_GqaDecodeGpu/.*batch:(1|64)/context:(4096|32768)/" ;;
     memory_wide) echo "bench 40 15 cobench_bench_memory_gpu memory_gpu cuda 1 op:(copy|triad)/mib:1024|^BM_HostDeviceCopy/.*/kib:262144/" ;;
-    gemm_cpu)    echo "bench 45 15 cobench_bench_gemm_cpu gemm_cpu cpu 1 FmaPeak|m:2048/n:2048/k:2048" ;;
+    gemm_cpu)    echo "bench 45 15 cobench_bench_gemm_cpu gemm_cpu cpu 1 FmaPeak|Bf16DotPeak|m:2048/n:2048/k:2048" ;;
     mla_cpu)     echo "bench 40 15 cobench_bench_mla_cpu mla_cpu cpu 1 FmaPeak|AmxPeak|HostRead|batch:1/context:32768" ;;
     # The dry run's stand-in for a device benchmark, killed at a 5 s cap on purpose.
     host_memory) echo "bench 5 5 cobench_bench_memory memory cpu 1 ^BM_HostStream/op:[a-z]+/mib:64/|^BM_KvGather/" ;;

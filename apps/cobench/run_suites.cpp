@@ -39,7 +39,7 @@ const std::vector<Suite>& all_suites() {
        .kind = SuiteKind::kGbench,
        .needs = SuiteNeeds::kCpu,
        .backend = B::kCpu,
-       .quick_args = {"--benchmark_filter=FmaPeak|m:2048/n:2048/k:2048",
+       .quick_args = {"--benchmark_filter=FmaPeak|Bf16DotPeak|m:2048/n:2048/k:2048",
                       "--benchmark_repetitions=5", "--benchmark_min_time=0.05"},
        .full_args = {"--benchmark_repetitions=5"},
        .quick_estimate_s = 25,

@@ -26,7 +26,7 @@ struct Bf16DotPeak {
 
 /// One pass of `steps` (1 .. 2^22) steps per chain on `threads` threads (<= 0: every core); a
 /// CPU without AVX512_BF16 is an error (cobench::Error).
-Bf16DotPeak measure_bf16_dot_peak(std::int64_t steps = std::int64_t{1} << 23, int threads = 0);
+Bf16DotPeak measure_bf16_dot_peak(std::int64_t steps = std::int64_t{1} << 22, int threads = 0);
 
 /// VDPBF16PS's FLOP rate over the AVX-512 FMA's, one thread each, the best of three short passes
 /// of each (about a millisecond in all), measured once a process; 0 where the CPU lacks

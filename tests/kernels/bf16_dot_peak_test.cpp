@@ -23,6 +23,7 @@ TEST(Bf16DotPeak, LanesEndAtTheClosedForm) {
   EXPECT_NEAR(p.flop_per_s * p.seconds, 4.0 * 12 * 16 * 4096 * 2, 1.0);
   // The largest count: the last lane reaches 192 + 2^22 / 8 = 2^19 + 192, still exact.
   EXPECT_EQ(measure_bf16_dot_peak(std::int64_t{1} << 22, 1).error, "");
+  EXPECT_EQ(measure_bf16_dot_peak().error, "");  // the default, which BM_Bf16DotPeak runs
 }
 
 TEST(Bf16DotPeak, RefusesStepsPastExactSumsAndCpusWithoutBf16) {
