@@ -33,6 +33,7 @@ DecodeBounds decode_bounds(const ModelArch& m, const ParamBreakdown& p, const Cl
   // The three bounds of one MoE layer (a dense one in a dense model) and micro-batch.
   ServingShape sh;
   sh.weight_bytes = s.weight_bytes;
+  sh.gemm_precision = s.bf16_gemms ? OpPrecision::kBf16 : OpPrecision::kFp8;
   sh.kv_bytes = s.kv_bytes;
   sh.ep = whole.ep;
   sh.expert_slots = whole.expert_slots;

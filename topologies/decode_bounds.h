@@ -41,6 +41,9 @@ struct DecodeSetting {
   double context_tokens = 4096;  ///< KV length each token attends to
   double weight_bytes = 1;       ///< FP8 weights
   double kv_bytes = 2;           ///< BF16 cache
+  /// The weight GEMMs run on BF16 inputs at the BF16 peak (no activation quantization, a BF16
+  /// dispatch), instead of DeepSeek-V3's FP8 recipe (--gemm-precision bf16).
+  bool bf16_gemms = false;
   double micro_batches = 2;
   double seq_len_train = 4096;
   double train_mfu = 0.3894;     ///< for training throughput on any cluster: the paper's causal MFU

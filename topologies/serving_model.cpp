@@ -140,6 +140,7 @@ ServingShape base_shape(const ModelArch& m, const ClusterSpec& c, const DecodeSe
                         double ep) {
   ServingShape sh;
   sh.weight_bytes = s.weight_bytes;
+  sh.gemm_precision = s.bf16_gemms ? OpPrecision::kBf16 : OpPrecision::kFp8;
   sh.kv_bytes = s.kv_bytes;
   sh.combine = find_ep_wire_format(s.combine_format);
   if (!sh.combine)

@@ -45,6 +45,11 @@ Op quant(const char* name, double elements) {
   return memory(name, elements * (2 + 1 + 4.0 / 128), "BF16 -> FP8 + a scale a 1x128 tile");
 }
 
+// quant() where the shape's GEMMs run in FP8; BF16 GEMMs read their BF16 input as it is.
+void add_quant(LayerOps& l, const ServingShape& s, const char* name, double elements) {
+  if (s.gemm_precision == OpPrecision::kFp8) l.add(quant(name, elements));
+}
+
 // The all-reduce of a tensor-parallel group after a row-parallel GEMM: a ring moves
 // 2 (tp - 1) / tp of the t x d BF16 activations a device, inside the scale-up domain.
 Op all_reduce(const char* name, double t, double d, double tp) {
@@ -69,21 +74,21 @@ void attention(const ModelArch& m, const ServingShape& s, LayerOps& l) {
   const double ctx = s.prefill ? s.context + new_per_seq / 2 : s.context;
   const double cached = seqs * s.context + (s.prefill ? t : 0);  // tokens whose KV is read
   // The layer's normed input, quantized once for the projections that read it.
-  l.add(quant("attn.in_quant", t * d));
+  add_quant(l, s, "attn.in_quant", t * d);
   if (a.mla) {
     const MlaDims& x = *a.mla;
     const double r_q = f(x.q_lora_rank), r_kv = f(x.kv_lora_rank), nope = f(x.qk_nope_head_dim);
     const double rope = f(x.qk_rope_head_dim), v = f(x.v_head_dim);
     if (x.q_lora_rank > 0) {
-      l.add(gemm("attn.q_down", OpPrecision::kFp8, t, r_q, d, w));
-      l.add(gemm("attn.kv_down", OpPrecision::kFp8, t, r_kv + rope, d, w));
+      l.add(gemm("attn.q_down", s.gemm_precision, t, r_q, d, w));
+      l.add(gemm("attn.kv_down", s.gemm_precision, t, r_kv + rope, d, w));
       // RMSNorms of the query and KV latents (q_a_layernorm, kv_a_layernorm), BF16 in and out.
       l.add(memory("attn.latent_norms", t * (r_q + r_kv) * 2 * 2, "2 RMSNorms of the latents"));
-      l.add(quant("attn.q_up_quant", t * r_q));
-      l.add(gemm("attn.q_up", OpPrecision::kFp8, t, h * (nope + rope), r_q, w));
+      add_quant(l, s, "attn.q_up_quant", t * r_q);
+      l.add(gemm("attn.q_up", s.gemm_precision, t, h * (nope + rope), r_q, w));
     } else {
-      l.add(gemm("attn.q", OpPrecision::kFp8, t, h * (nope + rope), d, w));
-      l.add(gemm("attn.kv_down", OpPrecision::kFp8, t, r_kv + rope, d, w));
+      l.add(gemm("attn.q", s.gemm_precision, t, h * (nope + rope), d, w));
+      l.add(gemm("attn.kv_down", s.gemm_precision, t, r_kv + rope, d, w));
       l.add(memory("attn.latent_norms", t * r_kv * 2 * 2, "RMSNorm of the KV latent"));
     }
     // RoPE on the queries' and the shared key's rope parts, BF16 read and written.
@@ -102,8 +107,8 @@ void attention(const ModelArch& m, const ServingShape& s, LayerOps& l) {
     if (s.prefill) {
       // Naive form: the latent of every token read is up-projected to per-head K and V, then
       // attention as MHA with d_qk = nope + rope and d_v.
-      l.add(quant("attn.kv_up_quant", cached * r_kv));
-      l.add(gemm("attn.kv_up", OpPrecision::kFp8, cached, h * (nope + v), r_kv, w));
+      add_quant(l, s, "attn.kv_up_quant", cached * r_kv);
+      l.add(gemm("attn.kv_up", s.gemm_precision, cached, h * (nope + v), r_kv, w));
       core.flops = 2 * t * h * (nope + rope + v) * ctx;
       core.bytes = cached * h * (nope + rope + v) * 2;
       core.form = "MLA naive (K/V up-projected, causal)";
@@ -121,11 +126,11 @@ void attention(const ModelArch& m, const ServingShape& s, LayerOps& l) {
       l.add(core);
       l.add(gemm("attn.absorb_out", OpPrecision::kBf16, t, v, r_kv, 2, h, OpKind::kGroupedGemm));
     }
-    l.add(quant("attn.out_quant", t * h * v));
-    l.add(gemm("attn.out", OpPrecision::kFp8, t, d, h * v, w));
+    add_quant(l, s, "attn.out_quant", t * h * v);
+    l.add(gemm("attn.out", s.gemm_precision, t, d, h * v, w));
   } else {
     const double hd = f(a.head_dim), kv = std::max(1.0, f(a.num_kv_heads) / tp);
-    l.add(gemm("attn.qkv", OpPrecision::kFp8, t, (h + 2 * kv) * hd, d, w));
+    l.add(gemm("attn.qkv", s.gemm_precision, t, (h + 2 * kv) * hd, d, w));
     l.add(memory("attn.rope", t * (h + kv) * hd * 2 * 2, "RoPE on q and k, BF16"));
     l.add(memory("attn.kv_append", t * 2 * kv * hd * (2 + s.kv_bytes), "K and V into the cache"));
     Op core;
@@ -140,8 +145,8 @@ void attention(const ModelArch& m, const ServingShape& s, LayerOps& l) {
     core.bytes = cached * 2 * kv * hd * s.kv_bytes;
     core.form = s.prefill ? "GQA/MHA, causal" : "GQA/MHA over the KV cache";
     l.add(core);
-    l.add(quant("attn.out_quant", t * h * hd));
-    l.add(gemm("attn.out", OpPrecision::kFp8, t, d, h * hd, w));
+    add_quant(l, s, "attn.out_quant", t * h * hd);
+    l.add(gemm("attn.out", s.gemm_precision, t, d, h * hd, w));
   }
   // Two RMSNorms and two residual adds, each reading and writing a BF16 hidden state.
   l.add(memory("norms_residual", 8 * t * d * 2, "2 RMSNorms + 2 residual adds, BF16"));
@@ -150,11 +155,11 @@ void attention(const ModelArch& m, const ServingShape& s, LayerOps& l) {
 void dense_ffn(const ModelArch& m, const ServingShape& s, LayerOps& l) {
   const double d = f(m.hidden_size), i = f(m.dense_intermediate) / s.tp, t = s.tokens;
   if (s.tp > 1) l.add(all_reduce("attn.all_reduce", t, d, s.tp));
-  l.add(quant("ffn.in_quant", t * d));
-  l.add(gemm("ffn.gate_up", OpPrecision::kFp8, t, 2 * i, d, s.weight_bytes));
+  add_quant(l, s, "ffn.in_quant", t * d);
+  l.add(gemm("ffn.gate_up", s.gemm_precision, t, 2 * i, d, s.weight_bytes));
   l.add(memory("ffn.swiglu", 3 * t * i * 2, "SwiGLU: read 2I, write I, BF16"));
-  l.add(quant("ffn.down_quant", t * i));
-  l.add(gemm("ffn.down", OpPrecision::kFp8, t, d, i, s.weight_bytes));
+  add_quant(l, s, "ffn.down_quant", t * i);
+  l.add(gemm("ffn.down", s.gemm_precision, t, d, i, s.weight_bytes));
   if (s.tp > 1) l.add(all_reduce("ffn.all_reduce", t, d, s.tp));
 }
 
@@ -171,22 +176,26 @@ void moe_ffn(const ModelArch& m, const ServingShape& s, LayerOps& l) {
                "scores read, top-k weights and ids written"));
   if (s.tp > 1) l.add(all_reduce("attn.all_reduce", s.tokens, d, s.tp));
   const RouteCopies copies = route_copies(m, s);
-  const double dispatch_copy = ep_dispatch_payload_bytes(d);
+  // FP8 GEMMs take the dispatch's FP8 copies (with their scales) as they are; BF16 ones BF16.
+  const bool fp8 = s.gemm_precision == OpPrecision::kFp8;
+  const double dispatch_copy = fp8 ? ep_dispatch_payload_bytes(d) : 2 * d;
   Op dispatch;
   dispatch.name = "moe.dispatch";
   dispatch.kind = OpKind::kDispatch;
   // The all-to-all ends when the busiest receiver has its copies: `expert_load` x the mean.
   dispatch.comm_up_bytes = t * copies.scale_up * dispatch_copy * s.expert_load;
   dispatch.comm_out_bytes = t * copies.scale_out * dispatch_copy * s.expert_load;
-  dispatch.form = s.node_dedup ? "FP8 + scales, one copy a node" : "FP8 + scales, a copy an expert";
+  dispatch.form = fp8 ? (s.node_dedup ? "FP8 + scales, one copy a node"
+                                      : "FP8 + scales, a copy an expert")
+                      : (s.node_dedup ? "BF16, one copy a node" : "BF16, a copy an expert");
   l.add(dispatch);
   if (e.shared_experts > 0) {
     const double si = f(e.shared_experts * e.shared_intermediate);
-    l.add(quant("moe.shared_in_quant", t * d));
-    l.add(gemm("moe.shared_gate_up", OpPrecision::kFp8, t, 2 * si, d, w));
+    add_quant(l, s, "moe.shared_in_quant", t * d);
+    l.add(gemm("moe.shared_gate_up", s.gemm_precision, t, 2 * si, d, w));
     l.add(memory("moe.shared_swiglu", 3 * t * si * 2, "SwiGLU, BF16"));
-    l.add(quant("moe.shared_down_quant", t * si));
-    l.add(gemm("moe.shared_down", OpPrecision::kFp8, t, d, si, w));
+    add_quant(l, s, "moe.shared_down_quant", t * si);
+    l.add(gemm("moe.shared_down", s.gemm_precision, t, d, si, w));
   }
   // Balanced routing: redundant copies of hot experts even the load (DeepSeek's EPLB), so every
   // slot gets the same share of the EP group's token-expert pairs; the busiest slot's share is
@@ -194,13 +203,13 @@ void moe_ffn(const ModelArch& m, const ServingShape& s, LayerOps& l) {
   const double per_device = slots / s.ep;
   const double per_slot = t * s.ep * f(e.top_k) / slots * s.expert_load;
   const double i = f(e.expert_intermediate);
-  l.add(gemm("moe.experts_gate_up", OpPrecision::kFp8, per_slot, 2 * i, d, w, per_device,
+  l.add(gemm("moe.experts_gate_up", s.gemm_precision, per_slot, 2 * i, d, w, per_device,
              OpKind::kGroupedGemm));
-  // The routed experts' input arrives in FP8 (the dispatch sends FP8 + scales); their SwiGLU
-  // output is quantized for the down projection.
+  // The routed experts' input arrives as the dispatch sent it (FP8 + scales, or BF16); their
+  // SwiGLU output is quantized for an FP8 down projection.
   l.add(memory("moe.experts_swiglu", per_device * 3 * per_slot * i * 2, "SwiGLU, BF16"));
-  l.add(quant("moe.experts_down_quant", per_device * per_slot * i));
-  l.add(gemm("moe.experts_down", OpPrecision::kFp8, per_slot, d, i, w, per_device,
+  add_quant(l, s, "moe.experts_down_quant", per_device * per_slot * i);
+  l.add(gemm("moe.experts_down", s.gemm_precision, per_slot, d, i, w, per_device,
              OpKind::kGroupedGemm));
   Op combine;
   combine.name = "moe.combine";
@@ -322,8 +331,8 @@ LayerOps mtp_projection_ops(const ModelArch& m, const ServingShape& s) {
   l.name = "MTP draft";
   l.count = 1;
   const double d = f(m.hidden_size);
-  l.add(quant("mtp.in_quant", s.tokens * 2 * d));
-  l.add(gemm("mtp.proj", OpPrecision::kFp8, s.tokens, d, 2 * d, s.weight_bytes));
+  add_quant(l, s, "mtp.in_quant", s.tokens * 2 * d);
+  l.add(gemm("mtp.proj", s.gemm_precision, s.tokens, d, 2 * d, s.weight_bytes));
   return l;
 }
 

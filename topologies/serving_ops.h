@@ -73,6 +73,9 @@ struct ServingShape {
   double context = 0;       ///< decode: KV length each attends to; prefill: cached prefix
   bool prefill = false;     ///< prefill: `tokens` new tokens a sequence, causal over them
   double weight_bytes = 1;  ///< GEMM weights (FP8)
+  /// The weight GEMMs' inputs: FP8 (DeepSeek-V3's recipe: each input quantized by a kernel of
+  /// its own, the dispatch sends FP8 + scales) or BF16 (no quantization, BF16 dispatch).
+  OpPrecision gemm_precision = OpPrecision::kFp8;
   double kv_bytes = 2;      ///< KV cache element (BF16)
   double ep = 1;            ///< devices the experts spread over
   double expert_slots = 0;  ///< routed + redundant experts (0: routed)

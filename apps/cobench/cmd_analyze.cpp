@@ -77,7 +77,7 @@ void add_analyze(CLI::App& app, Action& action) {
   struct Options {
     bool paper = false, kv_reload = false, train = false;
     std::string model, format = "text", kv_format = "bf16", schedule = "overlap";
-    std::string combine_format = "bf16", routing = "balanced";
+    std::string combine_format = "bf16", routing = "balanced", gemm_precision = "fp8";
     std::vector<std::string> clusters;
     double target_tokens_per_user = 0, target_ttft = 0;
     std::vector<std::string> measured, measured_as;
@@ -199,6 +199,11 @@ void add_analyze(CLI::App& app, Action& action) {
   add_checked(*cmd, "--weight-bytes", o->weight_bytes,
               "Bytes per weight: 1 for FP8, 0.5 for 4-bit, 2 for BF16",
               finite_number(0, 8, /*min_exclusive=*/true));
+  add_checked(*cmd, "--gemm-precision", o->gemm_precision,
+              "Inputs of the weight GEMMs: fp8 (DeepSeek-V3: each input quantized by its own "
+              "kernel, FP8 dispatch) or bf16 (BF16 peak, no quantization, BF16 dispatch; "
+              "--weight-bytes defaults to 2)",
+              CLI::IsMember({"fp8", "bf16"}));
   cmd->add_option("--ep", o->ep, "GPUs the experts spread over (default: the whole cluster)")
       ->check(integer_in(1, 100000000));
   // MFU and token counts from a meaningful least value: 1e-300 passed "greater than 0" and made
@@ -274,6 +279,8 @@ void add_analyze(CLI::App& app, Action& action) {
         s.tokens_per_device = o->tokens_per_device;
         s.context_tokens = o->context;
         s.weight_bytes = o->weight_bytes;
+        s.bf16_gemms = o->gemm_precision == "bf16";
+        if (s.bf16_gemms && cmd->count("--weight-bytes") == 0) s.weight_bytes = 2;
         s.ep_degree = o->ep;
         s.train_mfu = o->mfu;
         s.micro_batches = o->micro_batches;

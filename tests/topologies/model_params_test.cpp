@@ -42,6 +42,14 @@ TEST(ModelParams, MoeTotalsAndActiveMatchPublishedCounts) {
   EXPECT_NEAR(oss.active() - oss.embedding, 5.13e9, 0.01e9);
 }
 
+// The shipped Qwen3-8B file against its model card: "8.2B" parameters, "6.95B" without the
+// embeddings (the input embedding and the untied LM head).
+TEST(ModelParams, Qwen3EightBMatchesItsModelCard) {
+  const ParamBreakdown q = count_params(load_model("qwen3-8b"));
+  EXPECT_NEAR(q.total(), 8.2e9, 0.05e9);
+  EXPECT_NEAR(q.total() - q.embedding - q.lm_head, 6.95e9, 0.005e9);
+}
+
 TEST(ModelParams, DeepSeekV3MlaLayerByHand) {
   const ModelArch v3 = load_model("deepseek-v3");
   // q: 7168x1536 + 1536 + 1536x128x192; kv: 7168x576 + 512 + 512x128x256; o: 128x128x7168

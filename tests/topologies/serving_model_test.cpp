@@ -139,6 +139,36 @@ TEST(ServingOps, DispatchCopiesByLink) {
   EXPECT_EQ(find(step_ops(v3(), nvl).moe, "moe.dispatch").comm_out_bytes, 0);
 }
 
+TEST(ServingOps, Bf16GemmsQuantizeNothingAndDispatchBf16) {
+  // The same 32 tokens with BF16 GEMMs: the 27 kernels less the 6 quantizations (attention's 3,
+  // the shared expert's 2, the routed experts' 1); every weight GEMM BF16 with 2 B inputs and
+  // 2 B weights; the dispatch 2 x 7168 B a copy instead of 7392.
+  ServingShape s = decode_shape(10, 4096, 144);
+  s.gemm_precision = OpPrecision::kBf16;
+  s.weight_bytes = 2;
+  const StepOps ops = step_ops(v3(), s);
+  EXPECT_EQ(ops.moe.size, 21);
+  for (std::size_t i = 0; i < ops.moe.size; ++i)
+    EXPECT_FALSE(std::string(ops.moe.ops[i].name).ends_with("_quant")) << ops.moe.ops[i].name;
+  const Op& q_down = find(ops.moe, "attn.q_down");
+  EXPECT_EQ(q_down.precision, OpPrecision::kBf16);
+  EXPECT_DOUBLE_EQ(q_down.bytes, 1536.0 * 7168 * 2 + 10.0 * 7168 * 2 + 10.0 * 1536 * 2);
+  EXPECT_EQ(find(ops.moe, "moe.experts_down").precision, OpPrecision::kBf16);
+  const Op& d = find(ops.moe, "moe.dispatch");
+  EXPECT_NEAR(d.comm_out_bytes, 10 * 8 * 136.0 / 144 * 14336, 1e-6);
+  EXPECT_STREQ(d.form, "BF16, a copy an expert");
+  // A BF16 GEMM is timed at the BF16 peak: on the H800 a compute-bound one takes twice the FP8
+  // one's datasheet time (989 against 1979 TFLOPS).
+  const ClusterSpec h800 = load_cluster_file("deepseek-h800-2048");
+  const PerfModel ideal = PerfModel::roofline(h800);
+  ServingShape big = decode_shape(8192, 4096, 8);
+  const Op fp8 = find(step_ops(v3(), big).dense, "ffn.gate_up");
+  big.gemm_precision = OpPrecision::kBf16;
+  const Op bf16 = find(step_ops(v3(), big).dense, "ffn.gate_up");
+  EXPECT_NEAR(ideal.compute(bf16, true).seconds / ideal.compute(fp8, true).seconds, 1979.0 / 989.0,
+              1e-9);
+}
+
 TEST(ServingOps, CombineFormatSetsItsBytes) {
   // LogFMT-10 at 7168: 8960 B of 10-bit codes + 56 tiles x 8 B of (min, step) = 9408 B a copy,
   // against BF16's 14336; the values sent are 10 x 8 x 143/144 x 7168 either way (the copies
