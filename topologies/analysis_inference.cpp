@@ -68,7 +68,8 @@ void decode_rows(SectionOut& out, const SectionInputs& in, const ServingPredicti
             t.per_step_s * 1e3, "ms");
   out.quantity(
       "prediction.tpot_s",
-      fmt::format("predicted time per output token ({}, {} binds)", to_string(s.schedule),
+      fmt::format("predicted time per output token ({}, {} binds)",
+                  s.micro_batches > 1 ? to_string(s.schedule) : "one micro-batch, no overlap",
                   decode.binding),
       decode.tpot_s, kShownMs,
       fmt::format("step {:.4g} ms: compute {:.4g} ms, EP all-to-all {:.4g} ms; MTP depth {:.0f}",

@@ -66,6 +66,14 @@ TEST(ModelParams, HfConfigAndShippedYamlAgree) {
   EXPECT_EQ(hf("deepseek-v3.json").mtp_modules, 1);
 }
 
+TEST(ModelParams, Qwen3MoeHfConfigAndShippedYamlAgree) {
+  const ParamBreakdown yaml = count_params(load_model("qwen3-30b-a3b"));
+  const ParamBreakdown json = count_params(hf("qwen3-30b-a3b.json"));
+  EXPECT_EQ(yaml.total(), json.total());
+  EXPECT_EQ(yaml.active(), json.active());
+  EXPECT_EQ(yaml.attention, json.attention);
+}
+
 TEST(ModelParams, KvBytesPerTokenTable1) {
   // MLA: (512 + 64) x 61 x 2; GQA: 2 x 8 x 128 x L x 2.
   EXPECT_EQ(kv_bytes_per_token(load_model("deepseek-v3")).value, 70'272.0);

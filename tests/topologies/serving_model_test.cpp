@@ -19,6 +19,7 @@
 #include "topologies/analysis.h"
 #include "topologies/data_files.h"
 #include "topologies/decode_bounds.h"
+#include "topologies/hf_config.h"
 #include "topologies/measured.h"
 #include "topologies/measured_tables.h"
 #include "topologies/model_params.h"
@@ -981,6 +982,40 @@ TEST(PerfModel, PublishedTablesApplyToTheirGpu) {
   const OpTime d = other.compute(op, false);
   EXPECT_EQ(d.source, PerfSource::kDatasheet);
   EXPECT_NEAR(d.seconds, op.flops / (h200.node.gpu->peak_fp8->value * 0.7), 1e-15);
+}
+
+// The H20's file (InferSim's measured tables, nvidia-h20.yaml) applies to the H20 node and to no
+// other GPU: DeepGEMM's 4096 x 9216 x 4096 at its measured 1120 us, Qwen3-30B-A3B's GQA decode
+// (32 query, 4 KV heads of 128) at the GQA table's median 3100 GB/s, compute at the MLA table's
+// best, 123.8 TFLOPS.
+TEST(PerfModel, TheH20TakesInferSimsH20Tables) {
+  const ClusterSpec h20 = load_cluster_file("h20-8");
+  const PerfModel perf(h20, find_published_perf(h20));
+  EXPECT_EQ(perf.published().gpu, "NVIDIA H20");
+  Op op;
+  op.kind = OpKind::kGemm;
+  op.m = 4096, op.n = 9216, op.k = 4096;
+  op.flops = 2.0 * 4096 * 9216 * 4096;
+  op.bytes = 9216.0 * 4096 + 4096.0 * 4096 + 4096.0 * 9216 * 2;
+  const OpTime t = perf.compute(op, false);
+  EXPECT_NEAR(t.seconds, 1120e-6, 1120e-6 * 1e-4);  // the file's rates are rounded to 0.01 TFLOPS
+  EXPECT_EQ(t.source, PerfSource::kPublished);
+  // 100 sequences over 5120 tokens: 100 x 5120 x 2 KB of K and V a layer.
+  ServingShape s;
+  s.tokens = s.sequences = 100;
+  s.context = 5120;
+  s.ep = 4;
+  s.domain_gpus = 8;
+  const ModelArch qwen3 = load_hf_config(
+      cobench::config::load_file(std::string(COBENCH_TEST_DATA_DIR) + "/hf/qwen3-30b-a3b.json"));
+  const Op& core = find(step_ops(qwen3, s).moe, "attn.core");
+  EXPECT_DOUBLE_EQ(core.bytes, 100.0 * 5120 * 2 * 4 * 128 * 2);
+  EXPECT_NEAR(perf.compute(core, false).seconds, core.bytes / 3100e9, 1e-12);
+  // H800 and H200 clusters keep their own files.
+  const ClusterSpec h800 = load_cluster_file("deepseek-h800-2048");
+  EXPECT_EQ(find_published_perf(h800).gpu, "NVIDIA H800 SXM");
+  const ClusterSpec h200 = load_cluster_file("h200-ib-256");
+  EXPECT_EQ(find_published_perf(h200).gpu, "default");
 }
 
 TEST(ServingTargets, TheBestConfigurationMeetsTheTargetAndOneMoreSequenceWouldNot) {
