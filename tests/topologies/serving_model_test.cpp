@@ -1008,7 +1008,8 @@ TEST(PerfModel, TheH20TakesInferSimsH20Tables) {
   s.domain_gpus = 8;
   const ModelArch qwen3 = load_hf_config(
       cobench::config::load_file(std::string(COBENCH_TEST_DATA_DIR) + "/hf/qwen3-30b-a3b.json"));
-  const Op& core = find(step_ops(qwen3, s).moe, "attn.core");
+  const StepOps ops = step_ops(qwen3, s);
+  const Op& core = find(ops.moe, "attn.core");
   EXPECT_DOUBLE_EQ(core.bytes, 100.0 * 5120 * 2 * 4 * 128 * 2);
   EXPECT_NEAR(perf.compute(core, false).seconds, core.bytes / 3100e9, 1e-12);
   // H800 and H200 clusters keep their own files.
