@@ -9,10 +9,9 @@
 #include <thread>
 
 #include "core/amx.h"
-#include "core/error.h"
-#include "core/nvtx.h"
 #include "kernels/ceilings/amx_peak.h"
 #include "microbench/bench_metadata.h"
+#include "microbench/peak_bench_util.h"
 
 namespace cobench::bench {
 namespace {
@@ -20,24 +19,10 @@ namespace {
 double g_peak = 0;  // best pass of this run, FLOP/s
 
 void BM_AmxPeak(benchmark::State& state) {
-  const ceilings::AmxPeak first = ceilings::measure_amx_peak();
-  if (!first.error.empty()) {
-    fail_verification(state, "verification failed: " + first.error);
-    return;
-  }
-  double best = 0;
-  {
-    NvtxRange range("BM_AmxPeak");
-    for (auto _ : state) {
-      const ceilings::AmxPeak p = ceilings::measure_amx_peak();
-      if (!p.error.empty()) {
-        fail_verification(state, "verification failed: " + p.error);
-        return;
-      }
-      state.SetIterationTime(p.seconds);
-      best = std::max(best, p.flop_per_s);
-    }
-  }
+  const auto passes =
+      run_verified_passes(state, "BM_AmxPeak", [] { return ceilings::measure_amx_peak(); });
+  if (!passes) return;
+  const auto& [first, best] = *passes;
   g_peak = std::max(g_peak, best);  // over repetitions too: the best pass of the run
   state.counters["amx_flop_per_s"] = best;
   const std::string what = fmt::format(
@@ -63,11 +48,7 @@ void register_amx_peak_benchmark() {
 double amx_peak_flop_per_s() {
   if (!amx_bf16_usable()) return 0.0;
   if (g_peak <= 0)
-    for (int i = 0; i < 5; ++i) {
-      const ceilings::AmxPeak p = ceilings::measure_amx_peak();
-      COBENCH_CHECK(p.error.empty(), "AMX peak verification failed: " + p.error);
-      g_peak = std::max(g_peak, p.flop_per_s);
-    }
+    g_peak = best_of_fresh_passes("AMX peak", [] { return ceilings::measure_amx_peak(); });
   return g_peak;
 }
 

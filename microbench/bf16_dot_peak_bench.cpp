@@ -8,10 +8,9 @@
 #include <string>
 #include <thread>
 
-#include "core/error.h"
-#include "core/nvtx.h"
 #include "kernels/ceilings/bf16_dot_peak.h"
 #include "microbench/bench_metadata.h"
+#include "microbench/peak_bench_util.h"
 
 namespace cobench::bench {
 namespace {
@@ -19,24 +18,10 @@ namespace {
 double g_peak = 0;  // best pass of this run, FLOP/s
 
 void BM_Bf16DotPeak(benchmark::State& state) {
-  const ceilings::Bf16DotPeak first = ceilings::measure_bf16_dot_peak();
-  if (!first.error.empty()) {
-    fail_verification(state, "verification failed: " + first.error);
-    return;
-  }
-  double best = 0;
-  {
-    NvtxRange range("BM_Bf16DotPeak");
-    for (auto _ : state) {
-      const ceilings::Bf16DotPeak p = ceilings::measure_bf16_dot_peak();
-      if (!p.error.empty()) {
-        fail_verification(state, "verification failed: " + p.error);
-        return;
-      }
-      state.SetIterationTime(p.seconds);
-      best = std::max(best, p.flop_per_s);
-    }
-  }
+  const auto passes = run_verified_passes(state, "BM_Bf16DotPeak",
+                                          [] { return ceilings::measure_bf16_dot_peak(); });
+  if (!passes) return;
+  const auto& [first, best] = *passes;
   g_peak = std::max(g_peak, best);  // over repetitions too: the best pass of the run
   state.counters["bf16_dot_flop_per_s"] = best;
   const std::string what = fmt::format(
@@ -62,11 +47,8 @@ void register_bf16_dot_peak_benchmark() {
 double bf16_dot_peak_flop_per_s() {
   if (!ceilings::bf16_dot_supported()) return 0.0;
   if (g_peak <= 0)
-    for (int i = 0; i < 5; ++i) {
-      const ceilings::Bf16DotPeak p = ceilings::measure_bf16_dot_peak();
-      COBENCH_CHECK(p.error.empty(), "BF16 dot peak verification failed: " + p.error);
-      g_peak = std::max(g_peak, p.flop_per_s);
-    }
+    g_peak =
+        best_of_fresh_passes("BF16 dot peak", [] { return ceilings::measure_bf16_dot_peak(); });
   return g_peak;
 }
 

@@ -9,9 +9,9 @@
 #include <thread>
 
 #include "core/error.h"
-#include "core/nvtx.h"
 #include "kernels/ceilings/fma_peak.h"
 #include "microbench/bench_metadata.h"
+#include "microbench/peak_bench_util.h"
 
 namespace cobench::bench {
 namespace {
@@ -28,24 +28,10 @@ void remember(const ceilings::FmaPeak& p, double best) {
 }
 
 void BM_FmaPeak(benchmark::State& state) {
-  const ceilings::FmaPeak first = ceilings::measure_fma_peak();
-  if (!first.error.empty()) {
-    fail_verification(state, "verification failed: " + first.error);
-    return;
-  }
-  double best = 0;
-  {
-    NvtxRange range("BM_FmaPeak");
-    for (auto _ : state) {
-      const ceilings::FmaPeak p = ceilings::measure_fma_peak();
-      if (!p.error.empty()) {
-        fail_verification(state, "verification failed: " + p.error);
-        return;
-      }
-      state.SetIterationTime(p.seconds);
-      best = std::max(best, p.flop_per_s);
-    }
-  }
+  const auto passes =
+      run_verified_passes(state, "BM_FmaPeak", [] { return ceilings::measure_fma_peak(); });
+  if (!passes) return;
+  const auto& [first, best] = *passes;
   remember(first, best);
   state.counters["fma_flop_per_s"] = best;
   const std::string what =

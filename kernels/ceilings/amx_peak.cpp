@@ -4,13 +4,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <barrier>
 #include <thread>
 #include <vector>
 
 #include "core/amx.h"
 #include "core/error.h"
-#include "core/pass_clock.h"
+#include "kernels/ceilings/timed_pass.h"
 
 namespace cobench::ceilings {
 
@@ -21,22 +20,12 @@ AmxPeak measure_amx_peak(std::int64_t steps, int threads) {
       fmt::format("AMX rounds must be in 1 .. {} (exact sums), got {}", kMaxSteps, steps));
   COBENCH_CHECK(amx_bf16_usable(), "this CPU or OS does not run AMX-BF16 tiles");
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::barrier<> start(threads + 1);
   std::vector<std::vector<float>> out(static_cast<size_t>(threads), std::vector<float>(1024));
-  PassClock clock(threads);
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t)
-    pool.emplace_back([&, t] {
-      start.arrive_and_wait();
-      clock.begin(t);
-      detail::amx_peak_rounds(steps, out[static_cast<size_t>(t)].data());
-      clock.end(t);
-    });
-  start.arrive_and_wait();
-  for (auto& th : pool) th.join();
+  const double seconds = detail::timed_pass(
+      threads, [&](int t) { detail::amx_peak_rounds(steps, out[static_cast<size_t>(t)].data()); });
 
   AmxPeak p;
-  p.threads = threads, p.seconds = clock.seconds();
+  p.threads = threads, p.seconds = seconds;
   p.flop_per_s = 4.0 * 16 * 16 * 32 * 2 * static_cast<double>(steps) * threads / p.seconds;
   const double per_round[4] = {2, 4, 4, 8};
   for (int t = 0; t < threads && p.error.empty(); ++t)

@@ -4,13 +4,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <barrier>
 #include <thread>
 #include <vector>
 
 #include "core/error.h"
-#include "core/pass_clock.h"
 #include "kernels/ceilings/fma_peak.h"
+#include "kernels/ceilings/timed_pass.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -64,25 +63,18 @@ Bf16DotPeak measure_bf16_dot_peak(std::int64_t steps, int threads) {
                             kMaxSteps, steps));
   COBENCH_CHECK(bf16_dot_supported(), "this CPU has no AVX512_BF16 (VDPBF16PS)");
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  std::barrier<> start(threads + 1);
   std::vector<std::vector<float>> out(static_cast<size_t>(threads),
                                       std::vector<float>(static_cast<size_t>(kChains * kLanes)));
-  PassClock clock(threads);
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t)
-    pool.emplace_back([&, t] {
-      start.arrive_and_wait();
-      clock.begin(t);
+  const double seconds = detail::timed_pass(threads, [&](int t) {
 #if defined(__x86_64__)
-      run_avx512bf16(steps, out[static_cast<size_t>(t)].data());
+    run_avx512bf16(steps, out[static_cast<size_t>(t)].data());
+#else
+    (void)t;
 #endif
-      clock.end(t);
-    });
-  start.arrive_and_wait();
-  for (auto& th : pool) th.join();
+  });
 
   Bf16DotPeak p;
-  p.threads = threads, p.seconds = clock.seconds();
+  p.threads = threads, p.seconds = seconds;
   p.flop_per_s = 4.0 * static_cast<double>(steps) * kChains * kLanes * threads / p.seconds;
   for (int t = 0; t < threads && p.error.empty(); ++t)
     for (int c = 0; c < kChains && p.error.empty(); ++c)

@@ -4,13 +4,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <barrier>
 #include <cmath>
 #include <thread>
 #include <vector>
 
 #include "core/error.h"
-#include "core/pass_clock.h"
+#include "kernels/ceilings/timed_pass.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -118,21 +117,11 @@ FmaPeak measure_fma_peak(std::int64_t steps, int threads, FmaIsa isa) {
                 fmt::format("this CPU cannot run the {} FMA path", fma_isa_name(isa)));
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int width = lanes(isa);
-  std::barrier<> start(threads + 1);
   std::vector<std::vector<float>> out(static_cast<size_t>(threads),
                                       std::vector<float>(static_cast<size_t>(kChains * width)));
-  PassClock clock(threads);  // each thread times its own chains (core/pass_clock.h)
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t)
-    pool.emplace_back([&, t] {
-      start.arrive_and_wait();
-      clock.begin(t);
-      run(isa, steps, out[static_cast<size_t>(t)].data());
-      clock.end(t);
-    });
-  start.arrive_and_wait();
-  for (auto& th : pool) th.join();
-  const double seconds = clock.seconds();
+  // Each thread times its own chains (core/pass_clock.h).
+  const double seconds = detail::timed_pass(
+      threads, [&](int t) { run(isa, steps, out[static_cast<size_t>(t)].data()); });
 
   FmaPeak p;
   p.threads = threads, p.isa = isa, p.seconds = seconds;
