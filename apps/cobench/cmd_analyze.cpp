@@ -48,6 +48,7 @@ void check_analyze_options(const CLI::App& cmd, bool paper, bool train, bool kv_
                                       "--prefill-ep",
                                       "--context",
                                       "--weight-bytes",
+                                      "--gemm-precision",
                                       "--ep",
                                       "--mfu",
                                       "--target-tokens-per-user",

@@ -342,6 +342,9 @@ TEST(HostileCli, AnalyzeRefusesOptionsOfAnotherAnalysis) {
       {"analyze --kv-reload " + train.substr(8),
        "--train and --kv-reload are separate analyses; give one"},
       {serve + "--measured-as gpu", "--measured-as needs --measured"},
+      {train + "--gemm-precision bf16",
+       "--gemm-precision applies to the serving analysis (--model and --cluster) only, not "
+       "--train"},
   };
   for (const OptionCase& c : corpus) {
     SCOPED_TRACE(c.args);
@@ -352,6 +355,8 @@ TEST(HostileCli, AnalyzeRefusesOptionsOfAnotherAnalysis) {
   // Each option in its own analysis still runs.
   EXPECT_EQ(run(train + "--pp 8 --seq-len 4096").status, 0);
   EXPECT_EQ(run("analyze --kv-reload --kv-format fp8").status, 0);
+  EXPECT_EQ(run(serve + "--gemm-precision bf16").status, 0);
+  EXPECT_EQ(run(serve + "--gemm-precision fp16").status, 2);
 }
 
 // Round 2 (issue 16): classes found by a second hostile sweep.

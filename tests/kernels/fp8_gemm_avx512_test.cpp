@@ -281,7 +281,11 @@ TEST_P(Fp8GemmBf16Driver, MatchesTheFp64Reference) {
 INSTANTIATE_TEST_SUITE_P(Ragged, Fp8GemmBf16Driver,
                          ::testing::Values(std::make_tuple(1, 1, 1), std::make_tuple(7, 65, 129),
                                            std::make_tuple(193, 130, 300),
-                                           std::make_tuple(64, 200, 256)));
+                                           std::make_tuple(64, 200, 256),
+                                           // Tasks of several panels (runs of 2 and of 9), the
+                                           // next panel prefetched.
+                                           std::make_tuple(5, 4497, 300),
+                                           std::make_tuple(13, 19200, 128)));
 
 #if defined(__x86_64__)
 // One 128-deep block of a 64-row panel of B (codes at k 128 .. 255 of rows 384 codes long, every
