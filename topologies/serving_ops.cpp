@@ -185,9 +185,9 @@ void moe_ffn(const ModelArch& m, const ServingShape& s, LayerOps& l) {
   // The all-to-all ends when the busiest receiver has its copies: `expert_load` x the mean.
   dispatch.comm_up_bytes = t * copies.scale_up * dispatch_copy * s.expert_load;
   dispatch.comm_out_bytes = t * copies.scale_out * dispatch_copy * s.expert_load;
-  dispatch.form = fp8 ? (s.node_dedup ? "FP8 + scales, one copy a node"
-                                      : "FP8 + scales, a copy an expert")
-                      : (s.node_dedup ? "BF16, one copy a node" : "BF16, a copy an expert");
+  dispatch.form =
+      fp8 ? (s.node_dedup ? "FP8 + scales, one copy a node" : "FP8 + scales, a copy an expert")
+          : (s.node_dedup ? "BF16, one copy a node" : "BF16, a copy an expert");
   l.add(dispatch);
   if (e.shared_experts > 0) {
     const double si = f(e.shared_experts * e.shared_intermediate);
