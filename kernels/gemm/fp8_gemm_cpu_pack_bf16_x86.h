@@ -17,6 +17,7 @@
 
 #include <cstdint>
 
+#include "kernels/gemm/fp8_gemm_cpu_pack_x86.h"
 #include "kernels/gemm/fp8_gemm_cpu_tile.h"
 
 // GCC 12 flags the _mm512_undefined_* inside its own AVX-512 intrinsics as uninitialized.
@@ -98,31 +99,6 @@ __attribute__((target("avx512f,avx512bw,avx512vl"), always_inline)) inline __m25
   return _mm256_maskz_loadu_epi8(static_cast<__mmask32>((std::uint64_t{1} << bytes) - 1), p);
 }
 
-// r[i] lane q -> r[q] lane i: unpacks within 128-bit lanes, then lanes shuffled.
-__attribute__((target("avx512f"), always_inline)) inline void transpose_16x16_epi32(__m512i r[16]) {
-  __m512i u[16];  // u[4g + c] lane L: dword 4L + c of rows 4g .. 4g + 3
-  for (int i = 0; i < 16; i += 4) {
-    const __m512i lo01 = _mm512_unpacklo_epi32(r[i], r[i + 1]);
-    const __m512i hi01 = _mm512_unpackhi_epi32(r[i], r[i + 1]);
-    const __m512i lo23 = _mm512_unpacklo_epi32(r[i + 2], r[i + 3]);
-    const __m512i hi23 = _mm512_unpackhi_epi32(r[i + 2], r[i + 3]);
-    u[i] = _mm512_unpacklo_epi64(lo01, lo23);
-    u[i + 1] = _mm512_unpackhi_epi64(lo01, lo23);
-    u[i + 2] = _mm512_unpacklo_epi64(hi01, hi23);
-    u[i + 3] = _mm512_unpackhi_epi64(hi01, hi23);
-  }
-  for (int c = 0; c < 4; ++c) {
-    const __m512i s0 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0x88);
-    const __m512i s1 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0xdd);
-    const __m512i s2 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0x88);
-    const __m512i s3 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0xdd);
-    r[c] = _mm512_shuffle_i32x4(s0, s2, 0x88);
-    r[4 + c] = _mm512_shuffle_i32x4(s1, s3, 0x88);
-    r[8 + c] = _mm512_shuffle_i32x4(s0, s2, 0xdd);
-    r[12 + c] = _mm512_shuffle_i32x4(s1, s3, 0xdd);
-  }
-}
-
 /// row[k] = table[codes[k]] for k < depth (<= kBlockK), 0 for depth <= k < kBlockK: one K block
 /// of an A row.
 __attribute__((target("avx512f,avx512bw,avx512vl"))) inline void pack_a_bf16_avx512(
@@ -173,15 +149,17 @@ struct Bf16ByteLut {
 
 __attribute__((target("avx512f,avx512bw,avx512vbmi"), always_inline)) inline Bf16ByteLut
 bf16_byte_lut(const std::uint16_t* table, int first_odd) {
-  alignas(64) std::uint8_t lo[128], hi[128];
-  for (int m = 0; m < 128; ++m) {
-    lo[m] = static_cast<std::uint8_t>(table[m] & 0xff);
-    hi[m] = static_cast<std::uint8_t>(table[m] >> 8);
-  }
+  // Each 32 words narrowed to their low bytes and (shifted) high bytes, in registers: this runs
+  // once a packed K block.
   Bf16ByteLut l;
   for (int i = 0; i < 2; ++i) {
-    l.lo[i] = _mm512_load_si512(lo + 64 * i);
-    l.hi[i] = _mm512_load_si512(hi + 64 * i);
+    const __m512i w0 = _mm512_loadu_si512(table + 64 * i);
+    const __m512i w1 = _mm512_loadu_si512(table + 64 * i + 32);
+    l.lo[i] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi16_epi8(w0)),
+                                 _mm512_cvtepi16_epi8(w1), 1);
+    l.hi[i] =
+        _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi16_epi8(_mm512_srli_epi16(w0, 8))),
+                           _mm512_cvtepi16_epi8(_mm512_srli_epi16(w1, 8)), 1);
   }
   l.first_odd = _mm512_set1_epi8(static_cast<char>(first_odd));  // 128: 0x80, above every magnitude
   l.table = table;

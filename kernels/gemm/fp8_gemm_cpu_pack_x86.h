@@ -112,24 +112,14 @@ __attribute__((target("avx512f"), always_inline)) inline void decode_quad_avx512
   }
 }
 
-// 64 codes of each of `rows` (<= 16) rows (`row0` the first, rows k_stride apart; zeros for the
-// others) into 64 rows of 16 lanes at out, `stride` floats apart, lane i from row i (the lanes in
-// `keep` stored): loaded, the 16 x 16 dwords transposed (unpacks within 128-bit lanes, then lanes
-// shuffled), decoded.
-template <bool kE5m2, bool kFast>
-__attribute__((target("avx512f"), always_inline)) inline void pack_16x64_avx512(
-    const std::uint8_t* row0, std::int64_t k_stride, int rows, __m512 fused, __m512 s,
-    __mmask16 keep, float* out, std::int64_t stride) {
+// r[i] lane q -> r[q] lane i: unpacks within 128-bit lanes, then lanes shuffled.
+__attribute__((target("avx512f"), always_inline)) inline void transpose_16x16_epi32(__m512i r[16]) {
   __m512i u[16];  // u[4g + c] lane L: dword 4L + c of rows 4g .. 4g + 3
-  const std::uint8_t* row = row0;
   for (int i = 0; i < 16; i += 4) {
-    __m512i r[4];
-    for (int h = 0; h < 4; ++h, row += k_stride)
-      r[h] = i + h < rows ? _mm512_loadu_si512(row) : _mm512_setzero_si512();
-    const __m512i lo01 = _mm512_unpacklo_epi32(r[0], r[1]);
-    const __m512i hi01 = _mm512_unpackhi_epi32(r[0], r[1]);
-    const __m512i lo23 = _mm512_unpacklo_epi32(r[2], r[3]);
-    const __m512i hi23 = _mm512_unpackhi_epi32(r[2], r[3]);
+    const __m512i lo01 = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+    const __m512i hi01 = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+    const __m512i lo23 = _mm512_unpacklo_epi32(r[i + 2], r[i + 3]);
+    const __m512i hi23 = _mm512_unpackhi_epi32(r[i + 2], r[i + 3]);
     u[i] = _mm512_unpacklo_epi64(lo01, lo23);
     u[i + 1] = _mm512_unpackhi_epi64(lo01, lo23);
     u[i + 2] = _mm512_unpacklo_epi64(hi01, hi23);
@@ -140,15 +130,27 @@ __attribute__((target("avx512f"), always_inline)) inline void pack_16x64_avx512(
     const __m512i s1 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0xdd);
     const __m512i s2 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0x88);
     const __m512i s3 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0xdd);
-    float* o = out + 4 * c * stride;  // dword q = 4L + c: k = 4q .. 4q + 3
-    decode_quad_avx512<kE5m2, kFast>(_mm512_shuffle_i32x4(s0, s2, 0x88), fused, s, keep, o, stride);
-    decode_quad_avx512<kE5m2, kFast>(_mm512_shuffle_i32x4(s1, s3, 0x88), fused, s, keep,
-                                     o + 16 * stride, stride);
-    decode_quad_avx512<kE5m2, kFast>(_mm512_shuffle_i32x4(s0, s2, 0xdd), fused, s, keep,
-                                     o + 32 * stride, stride);
-    decode_quad_avx512<kE5m2, kFast>(_mm512_shuffle_i32x4(s1, s3, 0xdd), fused, s, keep,
-                                     o + 48 * stride, stride);
+    r[c] = _mm512_shuffle_i32x4(s0, s2, 0x88);
+    r[4 + c] = _mm512_shuffle_i32x4(s1, s3, 0x88);
+    r[8 + c] = _mm512_shuffle_i32x4(s0, s2, 0xdd);
+    r[12 + c] = _mm512_shuffle_i32x4(s1, s3, 0xdd);
   }
+}
+
+// 64 codes of each of `rows` (<= 16) rows (`row0` the first, rows k_stride apart; zeros for the
+// others) into 64 rows of 16 lanes at out, `stride` floats apart, lane i from row i (the lanes in
+// `keep` stored): loaded, the 16 x 16 dwords transposed, decoded.
+template <bool kE5m2, bool kFast>
+__attribute__((target("avx512f"), always_inline)) inline void pack_16x64_avx512(
+    const std::uint8_t* row0, std::int64_t k_stride, int rows, __m512 fused, __m512 s,
+    __mmask16 keep, float* out, std::int64_t stride) {
+  __m512i r[16];
+  const std::uint8_t* row = row0;
+  for (int i = 0; i < 16; ++i, row += k_stride)
+    r[i] = i < rows ? _mm512_loadu_si512(row) : _mm512_setzero_si512();
+  transpose_16x16_epi32(r);  // r[q] lane i: dword q of row i, its k = 4q .. 4q + 3
+  for (int q = 0; q < 16; ++q)
+    decode_quad_avx512<kE5m2, kFast>(r[q], fused, s, keep, out + 4 * q * stride, stride);
 }
 
 // pack_16x64_avx512 where an infinity or NaN is among the codes or a scale does not fuse: out of
