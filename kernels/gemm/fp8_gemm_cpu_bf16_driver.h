@@ -180,7 +180,9 @@ inline void gemm_groups_bf16(const quant::QuantizedMatrix& a, const std::vector<
         float* acc = buf.acc.data();
         for (std::int64_t m0 = t.r0; m0 < t.r1; m0 += kTileM) {
           const std::int64_t rows = std::min(kTileM, t.r1 - m0);
-          std::fill(acc, acc + kTileM * kTileN, 0.0f);
+          // The rows the kernel calls touch (a whole kernel's kRows at the end where it has no
+          // tail), not the whole tile: an expert's few tokens would clear 192 rows a panel.
+          std::fill(acc, acc + (rows + kRows - 1) / kRows * kRows * kTileN, 0.0f);
           for (std::int64_t kb = 0; kb < blocks; ++kb) {
             const Code* a0 = ap.data() + (kb * m_pad + m0 - c0) * kBlockK;
             const float* s0 = as.data() + kb * m_pad + m0 - c0;
