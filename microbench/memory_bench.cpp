@@ -89,10 +89,12 @@ void BM_HostStream(benchmark::State& state, StreamOp op, std::int64_t mib, int t
       peak.peak ? fmt::format("peak {} from {}", format_bandwidth(peak.peak->bandwidth, 4),
                               peak.peak->source)
                 : "peak unknown: " + peak.unavailable;
+  const std::string kernel =
+      op == StreamOp::kCopy ? "copy by " + s.copy_choice() : fmt::format("{} kernel", s.kernel());
   const std::string what = fmt::format(
-      "{} over {} B per array, {} threads {}, {}, {} kernel; "
+      "{} over {} B per array, {} threads {}, {}, {}; "
       "{} B counted per element; {}; 1 GB/s = 1e9 B/s",
-      stream_op_name(op), s.elements() * 8, s.threads(), s.pinned(), s.placement(), s.kernel(),
+      stream_op_name(op), s.elements() * 8, s.threads(), s.pinned(), s.placement(), kernel,
       stream_bytes_per_element(op), of_peak);
   state.SetLabel("verified: " + what);
   bench::Metadata md = bench::verified(what);

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -34,6 +35,30 @@ TEST(HostStream, EveryOperationWritesWhatItShould) {
   s.run(StreamOp::kCopy);
   EXPECT_NE(s.verify(StreamOp::kTriad), "") << "a copy is not a triad: the check must see it";
   EXPECT_FALSE(s.pinned().empty());
+}
+
+// Every copy method this CPU runs copies every element (memcpy, rep movsb, AVX2 non-temporal
+// stores); the first copy pass without a set method times them all and keeps one of them.
+TEST(HostStream, EveryCopyMethodCopiesEveryElement) {
+  HostStream s(std::size_t{4} << 20, 2);
+  const std::vector<CopyMethod> methods = copy_methods();
+  ASSERT_FALSE(methods.empty());
+  EXPECT_EQ(methods.front(), CopyMethod::kMemcpy);
+  EXPECT_EQ(s.copy_choice(), "") << "nothing chosen before a copy pass";
+  s.run(StreamOp::kCopy);
+  EXPECT_EQ(s.verify(StreamOp::kCopy), "");
+  EXPECT_NE(std::find(methods.begin(), methods.end(), s.copy_method()), methods.end());
+  for (CopyMethod m : methods)
+    EXPECT_NE(s.copy_choice().find(copy_method_name(m)), std::string::npos) << s.copy_choice();
+  for (CopyMethod m : methods) {
+    s.set_copy_method(m);
+    EXPECT_EQ(s.copy_method(), m);
+    EXPECT_EQ(s.copy_choice(), std::string(copy_method_name(m)) + " (set)");
+    s.clear_outputs();
+    EXPECT_NE(s.verify(StreamOp::kCopy), "");
+    s.run(StreamOp::kCopy);
+    EXPECT_EQ(s.verify(StreamOp::kCopy), "") << copy_method_name(m);
+  }
 }
 
 TEST(HostStream, ClearedOutputsFailUntilAPass) {
