@@ -3,7 +3,9 @@
 // block-scaled FP8 kernel (WGMMA on sm_90, with its mma.sync tile timed beside it on the squares)
 // and its grouped (MoE) form, on a model's shapes (COBENCH_GEMM_MODEL, a name under
 // topologies/models or a YAML path; default deepseek-v3, whose names carry no model: part) at
-// M = 64 .. 16384 tokens and on squares of 4096 and 8192; an NVTX range per benchmark and shape.
+// M = 64 .. 16384 tokens and on squares of 4096 and 8192, the block-scaled ones also on training's
+// input-gradient shapes (dgrad_gemm_shapes: N and K swapped) at M = 4096, one 4K-token sequence;
+// an NVTX range per benchmark and shape.
 // Each is verified on 64 sampled outputs against FP64 before it is timed; timing uses CUDA events
 // with the L2 cache flushed before every call (manual time). Counters: gemm_flop_per_s,
 // operand_bytes_per_s, peak_fraction (of the device's dense FP8 or BF16 peak) and max_rel_err.
@@ -245,7 +247,9 @@ void register_probes() {
 void register_all() {
   static const bench::DevicePeak peak = bench::device_peak();
   const std::string model = bench::gemm_model_name();
-  const auto shapes = bench::model_gemm_shapes(topo::load_model(model));
+  const topo::ModelArch arch = topo::load_model(model);
+  const auto shapes = bench::model_gemm_shapes(arch);
+  const auto dgrad_shapes = bench::dgrad_gemm_shapes(arch);
   const bool hopper = gc::cuda_compute_capability() == 90;
   for (Impl impl : {Impl::kBf16Lt, Impl::kFp8TensorLt, Impl::kFp8BlockLt, Impl::kFp8BlockCobench,
                     Impl::kFp8BlockCobenchMmaSync}) {
@@ -274,6 +278,22 @@ void register_all() {
           name.c_str(), [config](benchmark::State& st) { BM_Gemm(st, config, peak); });
       b->ArgNames({"m", "n", "k"})->UseManualTime()->MinTime(0.1)->Unit(benchmark::kMicrosecond);
       for (std::int64_t m : {64, 512, 4096, 16384}) b->Args({m, sh.n, sh.k});
+    }
+    if (impl != Impl::kFp8BlockLt && impl != Impl::kFp8BlockCobench) continue;
+    // Training's 1B: the input-gradient GEMMs of a 4096-token micro-batch, FP8 as DeepSeek-V3's
+    // recipe runs them (dY quantized 1 x 128, W's 128 x 128 blocks), the same model input.
+    for (const auto& sh : dgrad_shapes) {
+      const std::string name =
+          bench::gemm_benchmark_name(base, model, sh.name) +
+          bench::gpu::model_input_segment(bench::gpu::gemm_model_input(impl, false));
+      const GemmConfig config{impl, false, model, sh.name, name};
+      benchmark::RegisterBenchmark(name.c_str(),
+                                   [config](benchmark::State& st) { BM_Gemm(st, config, peak); })
+          ->ArgNames({"m", "n", "k"})
+          ->Args({4096, sh.n, sh.k})
+          ->UseManualTime()
+          ->MinTime(0.1)
+          ->Unit(benchmark::kMicrosecond);
     }
   }
   register_probes();

@@ -51,4 +51,11 @@ std::vector<GemmShape> model_gemm_shapes(const topo::ModelArch& m) {
   return s;
 }
 
+std::vector<GemmShape> dgrad_gemm_shapes(const topo::ModelArch& m) {
+  std::vector<GemmShape> s;
+  for (const GemmShape& f : model_gemm_shapes(m))
+    if (f.name != "lm_head") s.push_back({f.name + "_dgrad", f.k, f.n});
+  return s;
+}
+
 }  // namespace cobench::bench

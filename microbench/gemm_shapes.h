@@ -19,6 +19,12 @@ struct GemmShape {
 
 std::vector<GemmShape> model_gemm_shapes(const topo::ModelArch& m);
 
+/// Training's input-gradient GEMMs, dX = dY W (the forward computes Y = X W^T with W [N, K]): for
+/// every shape of model_gemm_shapes but the LM head (a BF16 GEMM in the models cobench times), N
+/// the forward's K and K its N, named "<name>_dgrad". `cobench analyze --train` times 1B on them
+/// (topologies/training_model.cpp: the forward's FLOPs on the shape (m, k, n)).
+std::vector<GemmShape> dgrad_gemm_shapes(const topo::ModelArch& m);
+
 /// The model the GEMM benchmarks take their shapes from: $COBENCH_GEMM_MODEL (a name under
 /// topologies/models or a YAML path), else "deepseek-v3".
 std::string gemm_model_name();

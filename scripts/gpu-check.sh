@@ -24,7 +24,10 @@
 #   The script stops itself within GPU_CHECK_BUDGET_S=390 s. With the 1-2 min start and the
 #   30 s warm wait (give_back at once when no call 2 follows) it uses at most ~9.5 of the 15
 #   device minutes, so more than 5 are left and a fresh machine could still start (4 needed).
-# Call 2 (optional: the wider GEMM, MLA and memory filters and the CPU GEMM/MLA benchmarks; only
+# Call 2 (optional: the model's GEMM table first (cuBLASLt's block-scaled FP8 on DeepSeek-V3's
+# shapes at M 64, 512 and 4096 and on training's input-gradient shapes at 4096: the gpu.gemm_fp8
+# records `cobench analyze --measured` times GEMMs from), then the wider MLA, GEMM and memory
+# filters and the CPU GEMM/MLA benchmarks; only
 # straight after call 1, while status says warm: true and budget_left_s >= 270, so that it reuses
 # the build and needs no start):
 #          run(command="GPU_CHECK_STEPS=second GPU_CHECK_BUDGET_S=200 ./scripts/gpu-check.sh",
@@ -50,7 +53,8 @@
 #                empty), -j N, --full-build (every device target too, CUDA kernels included; the
 #                GPU benchmarks then run their no-device entry; build/gpucheck-dry-full).
 # Settings: GPU_CHECK_BUDGET_S (default 390), GPU_CHECK_STEPS ("first" = tests probe gemm sass
-#   mla memory gqa, the default; "second" = gemm_wide mla_wide memory_wide gemm_cpu mla_cpu; or
+#   mla memory gqa, the default; "second" = gemm_model mla_wide gemm_wide memory_wide gemm_cpu
+#   mla_cpu; or
 #   step names), COBENCH_GIT_COMMIT (else .gpu-deps/COMMIT).
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -59,7 +63,7 @@ cd "$root"
 # The call's time plan (checked by --dry-run): device minutes, start, warm wait.
 readonly CALL_TIMEOUT_S=420 CALL_BUDGET_S=390 DEVICE_S=900 START_S=120 WARM_S=30 KEEP_S=300
 readonly FIRST_STEPS="tests probe gemm sass mla memory gqa"
-readonly SECOND_STEPS="gemm_wide mla_wide memory_wide gemm_cpu mla_cpu"
+readonly SECOND_STEPS="gemm_model mla_wide gemm_wide memory_wide gemm_cpu mla_cpu"
 
 # Debian 12 packages the build needs beyond the CUDA image (headers, libraries, CMake configs,
 # pkg-config), OpenBLAS (the CPU baseline) included.
@@ -618,6 +622,7 @@ spec() {  # STEP -> kind cap min target group backend reps filter
     mla)     echo "bench 50 15 cobench_bench_mla_gpu mla_gpu cuda 1 ^BM_DeviceCopy/|^BM_MlaDecodeGpu/kernel:tc/heads:128/cache:(bf16|fp8)/(batch:64/context:4096|batch:1/context:32768)/" ;;
     memory)  echo "bench 40 15 cobench_bench_memory_gpu memory_gpu cuda 1 model_input|^BM_DeviceStream/op:triad/mib:1024/" ;;
     gqa)     echo "bench 40 15 cobench_bench_mla_gpu mla_gpu cuda 1 ^BM_GqaDecodeGpu/attn:(gqa|mha)/(batch:64/context:4096|batch:1/context:32768)/" ;;
+    gemm_model)  echo "bench 80 20 cobench_bench_gemm_gpu gemm_gpu cuda 1 ^BM_Fp8Block_CublasLt/shape:(q_a|q_b|kv_a|kv_b|o|expert_gate_up|expert_down|dense_gate_up|dense_down)(_dgrad)?/model_input:gpu\.gemm_fp8/m:(64|512|4096)/" ;;
     gemm_wide)   echo "bench 70 20 cobench_bench_gemm_gpu gemm_gpu cuda 1 /shape:square/|^BM_GroupedFp8_Cobench/" ;;
     mla_wide)    echo "bench 60 20 cobench_bench_mla_gpu mla_gpu cuda 1 ^BM_DeviceCopy/|kernel:tc/.*batch:(1|64)/context:(4096|32768)/|kernel:simt/.*batch:1/context:32768/|^BM_GqaDecodeGpu/.*batch:(1|64)/context:(4096|32768)/" ;;
     memory_wide) echo "bench 40 15 cobench_bench_memory_gpu memory_gpu cuda 1 op:(copy|triad)/mib:1024|^BM_HostDeviceCopy/.*/kib:262144/" ;;

@@ -9,6 +9,7 @@
 // label and feeds the model nothing: issue 19.
 #include "microbench/gpu_bench_metadata.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -108,6 +109,50 @@ std::string gpu_check_filter(const std::string& step) {
   while (std::getline(in, line))
     if (std::regex_match(line, m, spec)) return m[1];
   return "";
+}
+
+// Training's input-gradient shapes: the forward's N and K swapped (dX [m, K] = dY [m, N] W [N, K]),
+// every FP8 GEMM of DeepSeek-V3 but the BF16 LM head, from its config by hand.
+TEST(GpuBenchMetadata, DgradShapesSwapTheForwardsNAndK) {
+  const topo::ModelArch v3 = topo::load_model("deepseek-v3");
+  const std::vector<GemmShape> fwd = model_gemm_shapes(v3), dgrad = dgrad_gemm_shapes(v3);
+  ASSERT_EQ(dgrad.size() + 1, fwd.size());  // all but lm_head
+  for (const GemmShape& g : dgrad) EXPECT_NE(g.name, "lm_head_dgrad");
+  auto find = [&](const std::string& name) {
+    for (const GemmShape& g : dgrad)
+      if (g.name == name) return std::pair{g.n, g.k};
+    return std::pair<std::int64_t, std::int64_t>{0, 0};
+  };
+  // o: hidden 7168 from 128 heads x v_head_dim 128 = 16384; its dgrad maps 7168 back to 16384.
+  EXPECT_EQ(find("o_dgrad"), (std::pair<std::int64_t, std::int64_t>{16384, 7168}));
+  // q_b: 128 x (128 + 64) = 24576 from q_lora_rank 1536.
+  EXPECT_EQ(find("q_b_dgrad"), (std::pair<std::int64_t, std::int64_t>{1536, 24576}));
+  // expert_down: hidden 7168 from the expert intermediate 2048.
+  EXPECT_EQ(find("expert_down_dgrad"), (std::pair<std::int64_t, std::int64_t>{2048, 7168}));
+}
+
+// gpu-check's gemm_model step (call 2): cuBLASLt's block-scaled FP8 on the FP8 shapes at M 64, 512
+// and 4096 and on their dgrad shapes at 4096; not the LM head, not M 16384, not cobench's kernel.
+TEST(GpuBenchMetadata, GpuCheckTakesTheModelsGemmTable) {
+  const topo::ModelArch v3 = topo::load_model("deepseek-v3");
+  const std::string filter = gpu_check_filter("gemm_model");
+  ASSERT_FALSE(filter.empty()) << "no gemm_model step in " << COBENCH_GPU_CHECK_SCRIPT;
+  auto name = [](GemmImpl impl, const std::string& shape, std::int64_t m, std::int64_t n,
+                 std::int64_t k) {
+    return gemm_benchmark_name(gemm_benchmark(impl), "deepseek-v3", shape) +
+           model_input_segment(gemm_model_input(impl, false)) +
+           fmt::format("/m:{}/n:{}/k:{}/min_time:0.100/manual_time", m, n, k);
+  };
+  for (const GemmShape& g : model_gemm_shapes(v3))
+    for (std::int64_t m : {64, 512, 4096, 16384}) {
+      const bool want = g.name != "lm_head" && m != 16384;
+      EXPECT_EQ(filter_matches(filter, name(GemmImpl::kFp8BlockLt, g.name, m, g.n, g.k)), want)
+          << g.name << " m " << m;
+      EXPECT_FALSE(filter_matches(filter, name(GemmImpl::kFp8BlockCobench, g.name, m, g.n, g.k)));
+    }
+  for (const GemmShape& g : dgrad_gemm_shapes(v3))
+    EXPECT_TRUE(filter_matches(filter, name(GemmImpl::kFp8BlockLt, g.name, 4096, g.n, g.k)))
+        << g.name;
 }
 
 TEST(GpuBenchMetadata, SmokeAndGpuCheckFiltersMatchTheGemmBenchmarksNames) {

@@ -764,6 +764,32 @@ TEST(PerfModel, WeightGradientsTakeTheWgradTable) {
   EXPECT_NEAR(perf.compute(out, true).seconds, out.flops / 994e12, 1e-15);
 }
 
+// Training's 1B times each GEMM's input gradient, dX = dY W, on the shape (m, k, n) of the forward
+// (m, n, k). gpu-check measures those shapes (`<shape>_dgrad` at M 4096): a measured entry at the
+// dgrad shape gives B its time, not the forward entry of the same FLOPs.
+TEST(PerfModel, InputGradientsTakeTheirOwnMeasuredEntry) {
+  const ClusterSpec h800 = load_cluster_file("deepseek-h800-2048");
+  PerfModel perf(h800, find_published_perf(h800));
+  auto gemm = [](double m, double n, double k) {
+    Op o;
+    o.kind = OpKind::kGemm;
+    o.precision = OpPrecision::kFp8;
+    o.m = m, o.n = n, o.k = k;
+    o.flops = 2 * m * n * k;
+    o.bytes = n * k + m * k + 2 * m * n;  // FP8 operands, BF16 output
+    return o;
+  };
+  // DeepSeek-V3's attention output projection at 4096 tokens: forward 7168 outputs from 16384,
+  // its dgrad 16384 from 7168; made-up rates, 1200 and 900 TFLOPS, far apart.
+  MeasuredTables t;
+  t.gemm_fp8 = {{4096, 7168, 16384, 1, 1200e12}, {4096, 16384, 7168, 1, 900e12}};
+  perf.use_measured(t);
+  const Op fwd = gemm(4096, 7168, 16384), dgrad = gemm(4096, 16384, 7168);
+  EXPECT_NEAR(perf.compute(fwd, true).seconds, fwd.flops / 1200e12, 1e-12);
+  EXPECT_NEAR(perf.compute(dgrad, true).seconds, dgrad.flops / 900e12, 1e-12);
+  EXPECT_EQ(perf.compute(dgrad, true).source, PerfSource::kMeasured);
+}
+
 TEST(PerfModel, MlaDecodeTakesTheMeasuredTable) {
   const ClusterSpec h800 = load_cluster_file("deepseek-h800-2048");
   const PerfModel perf(h800, find_published_perf(h800));
