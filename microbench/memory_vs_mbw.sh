@@ -61,6 +61,9 @@ def best(r):
 
 def report(label, mbw, ours):
     copies = {m: v for m, v in mbw.items() if m != "MCBLOCK"}  # MCBLOCK re-reads one cached block
+    if not copies or "copy" not in ours or "read" not in ours:
+        sys.exit(f"memory_vs_mbw: {label}: mbw printed no MEMCPY or DUMB rate, or cobench no copy "
+                 "and read rate")
     method = max(copies, key=copies.get)
     print(f"{label}: mbw " + ", ".join(f"{m} {v / 1e9:.2f}" for m, v in mbw.items())
           + f" GB/s; cobench 1-thread copy {ours['copy'] / 1e9:.2f} GB/s copied, read "

@@ -26,8 +26,9 @@
 #   device minutes, so more than 5 are left and a fresh machine could still start (4 needed).
 # Call 2 (optional: the model's GEMM table first (cuBLASLt's block-scaled FP8 on DeepSeek-V3's
 # shapes at M 64, 512 and 4096 and on training's input-gradient shapes at 4096: the gpu.gemm_fp8
-# records `cobench analyze --measured` times GEMMs from), then the wider MLA, GEMM and memory
-# filters and the CPU GEMM/MLA benchmarks; only
+# records `cobench analyze --measured` times GEMMs from), then, as far as the budget goes (the
+# steps after mla_wide are usually cut), the wider MLA, GEMM and memory filters and the CPU
+# GEMM/MLA benchmarks; only
 # straight after call 1, while status says warm: true and budget_left_s >= 270, so that it reuses
 # the build and needs no start):
 #          run(command="GPU_CHECK_STEPS=second GPU_CHECK_BUDGET_S=200 ./scripts/gpu-check.sh",

@@ -136,4 +136,28 @@ Report training_report(const ModelArch& m, const ClusterSpec& c, const TrainingS
   return r;
 }
 
+void add_measured_rows(Report& r, const std::set<std::string>& inputs,
+                       const MeasuredTables& tables) {
+  const std::string section =
+      "Measured inputs (replace the cluster file's and the published tables)";
+  auto row = [&](std::string key, std::string quantity, double v, std::string unit,
+                 std::string note) {
+    r.rows.push_back({section, std::move(key), std::move(quantity), std::nullopt, v,
+                      std::move(unit), 0, std::move(note), false});
+  };
+  if (!inputs.empty()) {
+    std::string names;
+    for (const std::string& n : inputs) names += (names.empty() ? "" : ", ") + n;
+    row("train.measured.inputs", "measured inputs", static_cast<double>(inputs.size()), "", names);
+  }
+  if (!tables.gemm_fp8.empty())
+    row("train.measured.gemm_fp8",
+        "measured FP8 GEMM shapes (replace the published table; 1W keeps its wgrad table)",
+        static_cast<double>(tables.gemm_fp8.size()), "shapes", tables.gemm_source);
+  if (!tables.mla_decode.empty())
+    row("train.measured.mla_decode_shapes",
+        "measured MLA decode shapes (decode only: not used here)",
+        static_cast<double>(tables.mla_decode.size()), "shapes", tables.mla_source);
+}
+
 }  // namespace cobench::topo

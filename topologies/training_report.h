@@ -6,8 +6,11 @@
 #pragma once
 
 #include <cstddef>
+#include <set>
+#include <string>
 #include <vector>
 
+#include "topologies/measured_tables.h"
 #include "topologies/report.h"
 #include "topologies/training_model.h"
 
@@ -29,5 +32,11 @@ std::vector<TrainingSweepPoint> training_sweep(const ModelArch& m, const Cluster
 /// The report of `s` and, with `sweep`, the fastest configuration that fits.
 Report training_report(const ModelArch& m, const ClusterSpec& c, const TrainingSetting& s,
                        const PerfModel& perf, bool sweep = true);
+
+/// Rows saying what `--measured` changed (nothing when both are empty): the inputs that replaced
+/// the cluster file's values (apply_measured) and the measured tables that replaced the published
+/// ones (PerfModel::use_measured), with their files.
+void add_measured_rows(Report& r, const std::set<std::string>& inputs,
+                       const MeasuredTables& tables);
 
 }  // namespace cobench::topo

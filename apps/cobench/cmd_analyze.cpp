@@ -249,9 +249,18 @@ void add_analyze(CLI::App& app, Action& action) {
         return 0;
       }
       if (o->train) {
-        if (o->paper || o->model.empty() || o->clusters.size() != 1 || !o->measured.empty())
-          throw UsageError("--train takes --model and one --cluster (no --paper, no --measured)");
-        const topo::ClusterSpec cluster = topo::load_cluster_file(o->clusters[0]);
+        if (o->paper || o->model.empty() || o->clusters.size() != 1)
+          throw UsageError("--train takes --model and one --cluster (no --paper)");
+        // Measured values replace the cluster file's, measured tables the published ones, as
+        // in the serving analysis (each record checked against the cluster's hardware).
+        topo::ClusterSpec cluster = topo::load_cluster_file(o->clusters[0]);
+        const std::set<std::string> as(o->measured_as.begin(), o->measured_as.end());
+        const topo::MeasuredData measured = topo::measured_data_for(o->measured, cluster, as);
+        std::set<std::string> changed;
+        for (const topo::InputComparison& x : topo::apply_measured(cluster, measured.inputs))
+          changed.insert(x.input);
+        topo::PerfModel perf(cluster, topo::find_published_perf(cluster), changed);
+        perf.use_measured(measured.tables);
         topo::TrainingSetting t;
         t.pp = o->pp;
         t.ep = o->train_ep;
@@ -264,9 +273,8 @@ void add_analyze(CLI::App& app, Action& action) {
         t.virtual_stages = o->interleave;
         t.gpus = o->train_gpus;
         t.precision = topo::parse_training_precision(o->train_precision);
-        report =
-            topo::training_report(topo::load_model(o->model), cluster, t,
-                                  topo::PerfModel(cluster, topo::find_published_perf(cluster)));
+        report = topo::training_report(topo::load_model(o->model), cluster, t, perf);
+        topo::add_measured_rows(report, changed, measured.tables);
         json = topo::to_json(report);
       } else if (o->paper) {
         if (!o->model.empty() || !o->clusters.empty() || !o->measured.empty())

@@ -564,6 +564,39 @@ TEST(Cli, FabricMeasuredIdentityAndBadInput) {
   EXPECT_EQ(run("fabric --cluster h100-ib-256 --traffic all_gather --measured-as link").status, 2);
 }
 
+// --train takes --measured as the serving analysis does: a GPU's measured GEMM table replaces the
+// published one (the hand-made H800 file's two shapes change the step), the report says so, and
+// a record of another GPU is refused with both names.
+TEST(Cli, AnalyzeTrainTakesMeasuredTables) {
+  const std::string base = "analyze --train --model deepseek-v3 ";
+  const std::string kernels = std::string(COBENCH_TEST_DATA_DIR) + "/measured_h800_kernels.json";
+  auto rows = [](const std::string& out) {
+    std::map<std::string, double> v;
+    const nlohmann::json j = nlohmann::json::parse(out);
+    for (const auto& row : j["rows"])
+      v[row["key"].get<std::string>()] = row["cobench"].get<double>();
+    return v;
+  };
+  const CommandResult plain =
+      run(base + "--cluster deepseek-h800-2048 --format json", /*stdout_only=*/true);
+  const CommandResult measured =
+      run(base + "--cluster deepseek-h800-2048 --format json --measured " + kernels,
+          /*stdout_only=*/true);
+  ASSERT_EQ(plain.status, 0) << plain.out;
+  ASSERT_EQ(measured.status, 0) << measured.out;
+  const auto p = rows(plain.out), m = rows(measured.out);
+  ASSERT_EQ(p.count("train.chunk.b_s"), 1u) << plain.out;
+  ASSERT_EQ(m.count("train.chunk.b_s"), 1u) << measured.out;
+  ASSERT_EQ(m.count("train.measured.gemm_fp8"), 1u) << measured.out;
+  EXPECT_EQ(p.count("train.measured.gemm_fp8"), 0u);
+  EXPECT_EQ(m.at("train.measured.gemm_fp8"), 2);  // two shapes: the failed record left out
+  EXPECT_NE(m.at("train.chunk.b_s"), p.at("train.chunk.b_s"));
+  const CommandResult other = run(base + "--cluster h100-ib-256 --measured " + kernels);
+  EXPECT_EQ(other.status, 1) << other.out;
+  EXPECT_NE(other.out.find("it measured NVIDIA H800"), std::string::npos) << other.out;
+  EXPECT_NE(other.out.find("the cluster's GPU is NVIDIA H100 SXM"), std::string::npos) << other.out;
+}
+
 TEST(Cli, AnalyzeTrain) {
   // DeepSeek-V3's pre-training setting by default: 120 micro-batches of one sequence a pipeline;
   // the step and its parts in JSON, the sweep's count beside them.
