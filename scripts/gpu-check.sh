@@ -15,7 +15,9 @@
 #     memory_gpu.json   results file: device streams + host<->device copies
 #     extras.tar.gz     env.txt, summary.txt, configure/build logs, SASS summary, ctest's
 #                       LastTest.log, salvaged gbench JSON, results of the CPU benchmarks
-# Commit the results files under results/<machine>/ with the session's note.
+# File each call's results with `scripts/import_results.py --machine <machine> <files folder>`
+# (both calls return the same names; it names each file by its own time and host and never
+# overwrites) and commit them with the session's note.
 #
 # THE DEVICE CALL (the README says the same). Here, right before it (downloads only what is
 # missing; records the commit, which the device copy cannot read without .git):

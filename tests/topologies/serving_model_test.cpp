@@ -790,6 +790,33 @@ TEST(PerfModel, InputGradientsTakeTheirOwnMeasuredEntry) {
   EXPECT_EQ(perf.compute(dgrad, true).source, PerfSource::kMeasured);
 }
 
+// A measured shape faster than the FP8 peak in use (here a peak of 1000 TFLOPS, as a measured
+// 4096^3 square might give) is timed at its own rate, not capped at the peak; the published
+// weight-gradient table keeps its times.
+TEST(PerfModel, AMeasuredShapeAboveThePeakKeepsItsRate) {
+  ClusterSpec h800 = load_cluster_file("deepseek-h800-2048");
+  h800.node.gpu->peak_fp8->value = 1000e12;
+  const PerfModel published(h800, find_published_perf(h800));
+  PerfModel perf(h800, find_published_perf(h800));
+  MeasuredTables t;
+  t.gemm_fp8 = {{4096, 7168, 16384, 1, 1200e12}};
+  perf.use_measured(t);
+  Op g;
+  g.kind = OpKind::kGemm;
+  g.precision = OpPrecision::kFp8;
+  g.m = 4096, g.n = 7168, g.k = 16384;
+  g.flops = 2 * g.m * g.n * g.k;
+  g.bytes = g.n * g.k + g.m * g.k + 2 * g.m * g.n;
+  EXPECT_NEAR(perf.compute(g, true).seconds, g.flops / 1200e12, 1e-12);
+  // DeepGEMM's 994 TFLOPS weight gradient of the same projection (PerfModel.WeightGradients-
+  // TakeTheWgradTable), with and without the raised peak.
+  Op dw = g;
+  dw.m = 7168, dw.n = 16384, dw.k = 4096;
+  dw.bytes = 16384.0 * 4096 + 7168.0 * 4096 + 7168.0 * 16384 * 2;
+  dw.weight_grad = true;
+  EXPECT_NEAR(perf.compute(dw, true).seconds, published.compute(dw, true).seconds, 1e-12);
+}
+
 TEST(PerfModel, MlaDecodeTakesTheMeasuredTable) {
   const ClusterSpec h800 = load_cluster_file("deepseek-h800-2048");
   const PerfModel perf(h800, find_published_perf(h800));
