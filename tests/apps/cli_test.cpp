@@ -597,6 +597,48 @@ TEST(Cli, AnalyzeTrainTakesMeasuredTables) {
   EXPECT_NE(other.out.find("the cluster's GPU is NVIDIA H100 SXM"), std::string::npos) << other.out;
 }
 
+// What a GPU session does with gpu-check's output, end to end on the CLI: Google Benchmark JSON
+// in the shape cobench_bench_gemm_gpu writes (tests/data/gpu_gemm_gbench.json, by hand: the
+// 4096^3 peak at 1300 TFLOPS, the attention output projection and its dgrad at 4096 tokens),
+// converted by `results from-gbench`, read by `analyze --measured` for serving and training. The
+// conversion here snapshots this machine (no GPU), so the identity check refuses the records
+// until --measured-as maps them on purpose.
+TEST(Cli, GpuBenchmarkJsonReachesTheModel) {
+  const fs::path dir = fresh_dir("cobench_gpu_results");
+  const std::string gbench = std::string(COBENCH_TEST_DATA_DIR) + "/gpu_gemm_gbench.json";
+  const std::string file = (dir / "gemm_gpu.json").string();
+  const CommandResult conv =
+      run("results from-gbench " + gbench + " -o " + file + " --suite gemm --backend cuda");
+  ASSERT_EQ(conv.status, 0) << conv.out;
+  const std::string serve = "analyze --model deepseek-v3 --cluster h100-ib-256 --measured " +
+                            dir.string() + " --format json";
+  const CommandResult refused = run(serve);
+  EXPECT_EQ(refused.status, 1) << refused.out;
+  EXPECT_NE(refused.out.find("it measured no CUDA device"), std::string::npos) << refused.out;
+  const CommandResult ok = run(serve + " --measured-as gpu", /*stdout_only=*/true);
+  ASSERT_EQ(ok.status, 0) << ok.out;
+  const nlohmann::json j = nlohmann::json::parse(ok.out);
+  ASSERT_EQ(j["inputs"].size(), 1u) << j["inputs"];
+  EXPECT_EQ(j["inputs"][0]["input"], "gpu.peak_flops.fp8");
+  EXPECT_EQ(j["inputs"][0]["measured"].get<double>(), 1300e12);
+  EXPECT_EQ(j["inference"]["measured_tables"]["gemm_fp8_shapes"], 2);
+  const CommandResult train =
+      run("analyze --train --model deepseek-v3 --cluster h100-ib-256 --train-ep 16 --measured " +
+              dir.string() + " --measured-as gpu --format json",
+          /*stdout_only=*/true);
+  ASSERT_EQ(train.status, 0) << train.out;
+  const nlohmann::json t = nlohmann::json::parse(train.out);
+  double shapes = 0;
+  std::string inputs;
+  for (const auto& row : t["rows"]) {
+    if (row["key"] == "train.measured.gemm_fp8") shapes = row["cobench"].get<double>();
+    if (row["key"] == "train.measured.inputs") inputs = row["note"].get<std::string>();
+  }
+  EXPECT_EQ(shapes, 2);
+  EXPECT_EQ(inputs, "gpu.peak_flops.fp8");
+  fs::remove_all(dir);
+}
+
 TEST(Cli, AnalyzeTrain) {
   // DeepSeek-V3's pre-training setting by default: 120 micro-batches of one sequence a pipeline;
   // the step and its parts in JSON, the sweep's count beside them.
