@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <initializer_list>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -268,32 +269,25 @@ void register_all() {
           ->Unit(benchmark::kMicrosecond);
     if (impl == Impl::kFp8BlockCobenchMmaSync) continue;  // squares only
     // The block-scaled FP8 GEMMs of the model's shapes are the model's measured GEMM table
-    // (topologies/measured_tables.h).
+    // (topologies/measured_tables.h). Each shape's training input gradient follows it (the
+    // block-scaled two only: dY quantized 1 x 128, W's 128 x 128 blocks, at a 4096-token
+    // micro-batch), so that a run cut short at a time cap loses whole shapes, the last (dense
+    // layers, LM head) first.
+    const bool dgrad = impl == Impl::kFp8BlockLt || impl == Impl::kFp8BlockCobench;
     for (const auto& sh : shapes) {
-      const std::string name =
-          bench::gemm_benchmark_name(base, model, sh.name) +
-          bench::gpu::model_input_segment(bench::gpu::gemm_model_input(impl, false));
-      const GemmConfig config{impl, false, model, sh.name, name};
-      auto* b = benchmark::RegisterBenchmark(
-          name.c_str(), [config](benchmark::State& st) { BM_Gemm(st, config, peak); });
-      b->ArgNames({"m", "n", "k"})->UseManualTime()->MinTime(0.1)->Unit(benchmark::kMicrosecond);
-      for (std::int64_t m : {64, 512, 4096, 16384}) b->Args({m, sh.n, sh.k});
-    }
-    if (impl != Impl::kFp8BlockLt && impl != Impl::kFp8BlockCobench) continue;
-    // Training's 1B: the input-gradient GEMMs of a 4096-token micro-batch, FP8 as DeepSeek-V3's
-    // recipe runs them (dY quantized 1 x 128, W's 128 x 128 blocks), the same model input.
-    for (const auto& sh : dgrad_shapes) {
-      const std::string name =
-          bench::gemm_benchmark_name(base, model, sh.name) +
-          bench::gpu::model_input_segment(bench::gpu::gemm_model_input(impl, false));
-      const GemmConfig config{impl, false, model, sh.name, name};
-      benchmark::RegisterBenchmark(name.c_str(),
-                                   [config](benchmark::State& st) { BM_Gemm(st, config, peak); })
-          ->ArgNames({"m", "n", "k"})
-          ->Args({4096, sh.n, sh.k})
-          ->UseManualTime()
-          ->MinTime(0.1)
-          ->Unit(benchmark::kMicrosecond);
+      auto add = [&](const bench::GemmShape& g, std::initializer_list<std::int64_t> ms) {
+        const std::string name =
+            bench::gemm_benchmark_name(base, model, g.name) +
+            bench::gpu::model_input_segment(bench::gpu::gemm_model_input(impl, false));
+        const GemmConfig config{impl, false, model, g.name, name};
+        auto* b = benchmark::RegisterBenchmark(
+            name.c_str(), [config](benchmark::State& st) { BM_Gemm(st, config, peak); });
+        b->ArgNames({"m", "n", "k"})->UseManualTime()->MinTime(0.1)->Unit(benchmark::kMicrosecond);
+        for (std::int64_t m : ms) b->Args({m, g.n, g.k});
+      };
+      add(sh, {64, 512, 4096, 16384});
+      for (const auto& d : dgrad_shapes)
+        if (dgrad && d.name == sh.name + "_dgrad") add(d, {4096});
     }
   }
   register_probes();
