@@ -5,10 +5,23 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <utility>
 
 #include "core/error.h"
 
 namespace cobench::topo {
+
+namespace {
+
+// A row of `section` with cobench's value and no paper figure.
+void add_row(Report& r, const std::string& section, std::string key, std::string quantity, double v,
+             std::string unit, std::string note = "") {
+  r.rows.push_back({section, std::move(key), std::move(quantity), std::nullopt, v, std::move(unit),
+                    0, std::move(note), false});
+}
+
+}  // namespace
 
 std::vector<TrainingSweepPoint> training_sweep(const ModelArch& m, const ClusterSpec& c,
                                                const TrainingSetting& base, const PerfModel& perf) {
@@ -60,8 +73,7 @@ Report training_report(const ModelArch& m, const ClusterSpec& c, const TrainingS
       m.moe ? s.ep : 1.0, p.dp, to_string(s.precision), s.micro_batch, s.seq_len, p.micro_batches);
   auto row = [&](std::string key, std::string quantity, double v, std::string unit,
                  std::string note = "") {
-    r.rows.push_back({section, std::move(key), std::move(quantity), std::nullopt, v,
-                      std::move(unit), 0, std::move(note), false});
+    add_row(r, section, std::move(key), std::move(quantity), v, std::move(unit), std::move(note));
   };
   row("train.step_s", "time per step", p.step_s, "s",
       fmt::format("{} binds; against measured runs (docs/model.md, 'Training step prediction') "
@@ -140,24 +152,20 @@ void add_measured_rows(Report& r, const std::set<std::string>& inputs,
                        const MeasuredTables& tables) {
   const std::string section =
       "Measured inputs (replace the cluster file's and the published tables)";
-  auto row = [&](std::string key, std::string quantity, double v, std::string unit,
-                 std::string note) {
-    r.rows.push_back({section, std::move(key), std::move(quantity), std::nullopt, v,
-                      std::move(unit), 0, std::move(note), false});
-  };
   if (!inputs.empty()) {
     std::string names;
     for (const std::string& n : inputs) names += (names.empty() ? "" : ", ") + n;
-    row("train.measured.inputs", "measured inputs", static_cast<double>(inputs.size()), "", names);
+    add_row(r, section, "train.measured.inputs", "measured inputs",
+            static_cast<double>(inputs.size()), "", names);
   }
   if (!tables.gemm_fp8.empty())
-    row("train.measured.gemm_fp8",
-        "measured FP8 GEMM shapes (replace the published table; 1W keeps its wgrad table)",
-        static_cast<double>(tables.gemm_fp8.size()), "shapes", tables.gemm_source);
+    add_row(r, section, "train.measured.gemm_fp8",
+            "measured FP8 GEMM shapes (replace the published table; 1W keeps its wgrad table)",
+            static_cast<double>(tables.gemm_fp8.size()), "shapes", tables.gemm_source);
   if (!tables.mla_decode.empty())
-    row("train.measured.mla_decode_shapes",
-        "measured MLA decode shapes (decode only: not used here)",
-        static_cast<double>(tables.mla_decode.size()), "shapes", tables.mla_source);
+    add_row(r, section, "train.measured.mla_decode_shapes",
+            "measured MLA decode shapes (decode only: not used here)",
+            static_cast<double>(tables.mla_decode.size()), "shapes", tables.mla_source);
 }
 
 }  // namespace cobench::topo

@@ -29,11 +29,9 @@ namespace cobench::memory {
 
 enum class StreamOp { kRead, kWrite, kCopy, kTriad };
 
-/// How a copy pass moves a slice: glibc's memcpy (on a 2-vCPU Zen 4 VM it picks a path that
-/// copied 512 MiB at about 11.5 GB/s), x86's `rep movsb` (18 GB/s there), or an AVX2 loop of
-/// aligned loads and non-temporal stores, as write and triad store (17.7 GB/s there); on a
-/// Sapphire Rapids-class VM hand-written AVX2 and AVX-512 copy loops were slower than memcpy
-/// (rep movsb was not tried there).
+/// How a copy pass moves a slice: glibc's memcpy, x86's `rep movsb`, or an AVX2 loop of aligned
+/// loads and non-temporal stores, as write and triad store. Which is fastest differs by CPU (on
+/// the Zen 4 VM of docs/mla.md memcpy copied at well under the other two).
 enum class CopyMethod { kMemcpy, kRepMovsb, kNonTemporal };
 const char* copy_method_name(CopyMethod m);
 /// The methods this CPU runs: memcpy everywhere, `rep movsb` on x86-64, non-temporal with AVX2.
