@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/nvtx.h"
+#include "core/parallel_for.h"
 #include "microbench/bench_main.h"
 #include "topologies/analysis.h"
 #include "topologies/data_files.h"
@@ -75,11 +76,14 @@ BENCHMARK(BM_CostFrontier)->Unit(benchmark::kMillisecond);
 
 // The training sweep of DeepSeek-V3 on 2048 H800s (PP, EP, micro-batch, schedule; each point a
 // pipeline simulation of 120 to 15,360 micro-batches), verified first: every point's step is
-// its pipeline plus its optimizer, and its first stage's parts add up to the pipeline.
+// its pipeline plus its optimizer, and its first stage's parts add up to the pipeline. Timed on
+// one thread and on every hardware thread (`threads`; the points are independent), by the clock
+// on the wall.
 void run_training_sweep(benchmark::State& state, const ModelArch& m, const ClusterSpec& c,
                         const TrainingSetting& base, const char* name, std::size_t min_points) {
+  const int threads = static_cast<int>(state.range(0));
   const PerfModel perf(c, find_published_perf(c));
-  const std::vector<TrainingSweepPoint> check = training_sweep(m, c, base, perf);
+  const std::vector<TrainingSweepPoint> check = training_sweep(m, c, base, perf, threads);
   for (const TrainingSweepPoint& pt : check) {
     const TrainingPrediction& p = pt.prediction;
     const double parts = p.phase_f_s + p.phase_b_s + p.phase_w_s + p.phase_fb_s + p.bubble_s;
@@ -90,18 +94,24 @@ void run_training_sweep(benchmark::State& state, const ModelArch& m, const Clust
     }
   }
   cobench::NvtxRange range(name);
-  for (auto _ : state) benchmark::DoNotOptimize(training_sweep(m, c, base, perf));
+  for (auto _ : state) benchmark::DoNotOptimize(training_sweep(m, c, base, perf, threads));
   state.counters["configurations"] = static_cast<double>(check.size());
   state.counters["configurations_per_second"] = benchmark::Counter(
       static_cast<double>(check.size()), benchmark::Counter::kIsIterationInvariantRate);
   state.SetLabel("verified: every step the sum of its parts");
 }
 
+// One thread, and every hardware thread where there are more.
+void thread_args(benchmark::internal::Benchmark* b) {
+  b->ArgName("threads")->Arg(1);
+  if (cobench::thread_count(0) > 1) b->Arg(cobench::thread_count(0));
+}
+
 void BM_TrainingSweep(benchmark::State& state) {
   run_training_sweep(state, load_model("deepseek-v3"), load_cluster_file("deepseek-h800-2048"),
                      TrainingSetting{}, "BM_TrainingSweep", 100);
 }
-BENCHMARK(BM_TrainingSweep)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_TrainingSweep)->Apply(thread_args)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 // The same sweep for a dense model with TP: Llama 3.1 405B on Meta's 16K-H100 RoCE cluster as
 // Meta trained it (TP8, BF16, 8K sequences, 2048 a step, interleaved 1F1B with v = 4 among the
@@ -115,7 +125,7 @@ void BM_TrainingSweepLlama(benchmark::State& state) {
   run_training_sweep(state, load_model("llama-3.1-405b"), load_cluster_file("meta-h100-roce-16k"),
                      base, "BM_TrainingSweepLlama", 40);  // the 40 valid points it sweeps today
 }
-BENCHMARK(BM_TrainingSweepLlama)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_TrainingSweepLlama)->Apply(thread_args)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <deque>
@@ -17,8 +18,11 @@ namespace {
 // Settings beyond this many (stage, micro-batch) pairs are refused: the timed operations are kept.
 constexpr std::int64_t kMaxStageMicroBatches = std::int64_t{1} << 22;
 
-PipelineOp op(PipelineOpKind kind, int direction, int micro_batch, int chunk = 0) {
-  PipelineOp o;
+// Appends an operation, built in place: copying one built field by field elsewhere costs a
+// store-forwarding stall per operation, most of the simulation's time.
+PipelineOp& add(std::vector<PipelineOp>& ops, PipelineOpKind kind, int direction, int micro_batch,
+                int chunk = 0) {
+  PipelineOp& o = ops.emplace_back();
   o.kind = kind;
   o.direction = direction;
   o.micro_batch = micro_batch;
@@ -30,43 +34,41 @@ PipelineOp op(PipelineOpKind kind, int direction, int micro_batch, int chunk = 0
 // k-th forward of the stage runs chunk (k mod PP v) / PP of micro-batch (k / PP v) PP + k mod PP,
 // the k-th backward the same micro-batch in the chunks' reverse order; warm-up forwards as the
 // header says, then forward k + warm-up and backward k alternate, then the cool-down backwards.
-std::vector<PipelineOp> interleaved_order(int stages, int micro_batches, int chunks, int stage) {
+void interleaved_order(int stages, int micro_batches, int chunks, int stage,
+                       std::vector<PipelineOp>& ops) {
   const int total = micro_batches * chunks, group = stages * chunks;
   const int warmup = micro_batches == stages
                          ? total
                          : std::min(total, 2 * (stages - 1 - stage) + (chunks - 1) * stages);
   auto mb = [&](int k) { return k / group * stages + k % stages; };
-  auto forward = [&](int k) {
-    return op(PipelineOpKind::kForward, 0, mb(k), (k % group) / stages);
-  };
+  auto forward = [&](int k) { add(ops, PipelineOpKind::kForward, 0, mb(k), (k % group) / stages); };
   auto backward = [&](int k) {
-    return op(PipelineOpKind::kBackward, 0, mb(k), chunks - 1 - (k % group) / stages);
+    add(ops, PipelineOpKind::kBackward, 0, mb(k), chunks - 1 - (k % group) / stages);
   };
-  std::vector<PipelineOp> ops;
-  for (int k = 0; k < warmup; ++k) ops.push_back(forward(k));
+  ops.reserve(2 * static_cast<std::size_t>(total));
+  for (int k = 0; k < warmup; ++k) forward(k);
   for (int k = 0; k < total - warmup; ++k) {
-    ops.push_back(forward(k + warmup));
-    ops.push_back(backward(k));
+    forward(k + warmup);
+    backward(k);
   }
-  for (int k = total - warmup; k < total; ++k) ops.push_back(backward(k));
-  return ops;
+  for (int k = total - warmup; k < total; ++k) backward(k);
 }
 
 // 1F1B and ZB-H1 on `stage`: step x runs F of micro-batch x, then the backward of micro-batch
 // x - (PP-1-stage), then (ZB-H1) W of micro-batch x - (PP-1), each where it exists. 1F1B:
 // PP-1-stage warm-up forwards, F-B pairs, cool-down backwards (Megatron's order). ZB-H1: the same F
 // and B; W of the first `stage` micro-batches waits for the cool-down, whose bubbles it fills.
-std::vector<PipelineOp> one_f_one_b_order(int stages, int micro_batches, int stage, bool zb) {
-  std::vector<PipelineOp> ops;
+void one_f_one_b_order(int stages, int micro_batches, int stage, bool zb,
+                       std::vector<PipelineOp>& ops) {
+  ops.reserve((zb ? 3 : 2) * static_cast<std::size_t>(micro_batches));
   for (int x = 0; x < micro_batches + stages - 1; ++x) {
-    if (x < micro_batches) ops.push_back(op(PipelineOpKind::kForward, 0, x));
+    if (x < micro_batches) add(ops, PipelineOpKind::kForward, 0, x);
     const int b = x - (stages - 1 - stage);
     if (b >= 0 && b < micro_batches)
-      ops.push_back(op(zb ? PipelineOpKind::kBackwardInput : PipelineOpKind::kBackward, 0, b));
+      add(ops, zb ? PipelineOpKind::kBackwardInput : PipelineOpKind::kBackward, 0, b);
     const int w = x - (stages - 1);
-    if (zb && w >= 0 && w < micro_batches) ops.push_back(op(PipelineOpKind::kBackwardWeight, 0, w));
+    if (zb && w >= 0 && w < micro_batches) add(ops, PipelineOpKind::kBackwardWeight, 0, w);
   }
-  return ops;
 }
 
 // DualPipe's order on one rank, step by step as DualPipe.step() of the reference implementation.
@@ -74,14 +76,15 @@ std::vector<PipelineOp> one_f_one_b_order(int stages, int micro_batches, int sta
 // its half_rank), phase 1 the other; each phase's micro-batches go in order and deferred W in FIFO.
 class DualPipeOrder {
  public:
-  DualPipeOrder(int stages, int micro_batches, int rank) {
+  DualPipeOrder(int stages, int micro_batches, int rank, std::vector<PipelineOp>& ops) : ops_(ops) {
     const int half_ranks = stages / 2, half_chunks = micro_batches / 2;
     const int h = std::min(rank, stages - 1 - rank);
     dir_[0] = rank < half_ranks ? 0 : 1;
     dir_[1] = 1 - dir_[0];
     const int rest = half_ranks - h - 1;
-    for (int i = 0; i < 2 * rest; ++i) f(0);  // 1: nF0
-    for (int i = 0; i <= h; ++i) {            // 2: nF0F1
+    ops_.reserve(3 * static_cast<std::size_t>(micro_batches));  // at most an F, a B and a W each
+    for (int i = 0; i < 2 * rest; ++i) f(0);                    // 1: nF0
+    for (int i = 0; i <= h; ++i) {                              // 2: nF0F1
       f(0);
       f(1);
     }
@@ -113,30 +116,29 @@ class DualPipeOrder {
     }
     for (int i = 0; i <= h; ++i) w();  // 8: nW
   }
-  std::vector<PipelineOp> ops;
 
  private:
+  std::vector<PipelineOp>& ops_;  // where the order goes
   int dir_[2] = {0, 1};
   int next_f_[2] = {0, 0}, next_b_[2] = {0, 0};
   std::deque<std::pair<int, int>> deferred_w_;  // (direction, micro-batch)
 
-  void f(int phase) { ops.push_back(op(PipelineOpKind::kForward, dir_[phase], next_f_[phase]++)); }
+  void f(int phase) { add(ops_, PipelineOpKind::kForward, dir_[phase], next_f_[phase]++); }
   void b(int phase, bool split) {
     const int d = dir_[phase], mb = next_b_[phase]++;
     if (split) deferred_w_.emplace_back(d, mb);
-    ops.push_back(op(split ? PipelineOpKind::kBackwardInput : PipelineOpKind::kBackward, d, mb));
+    add(ops_, split ? PipelineOpKind::kBackwardInput : PipelineOpKind::kBackward, d, mb);
   }
   void w() {
-    ops.push_back(
-        op(PipelineOpKind::kBackwardWeight, deferred_w_.front().first, deferred_w_.front().second));
+    add(ops_, PipelineOpKind::kBackwardWeight, deferred_w_.front().first,
+        deferred_w_.front().second);
     deferred_w_.pop_front();
   }
   void fb(int forward_phase, int backward_phase) {
-    PipelineOp o =
-        op(PipelineOpKind::kForwardBackward, dir_[forward_phase], next_f_[forward_phase]++);
+    PipelineOp& o =
+        add(ops_, PipelineOpKind::kForwardBackward, dir_[forward_phase], next_f_[forward_phase]++);
     o.backward_direction = dir_[backward_phase];
     o.backward_micro_batch = next_b_[backward_phase]++;
-    ops.push_back(o);
   }
 };
 
@@ -193,8 +195,11 @@ void check_setting(const PipelineSetting& s) {
 // own F and B of the next stage (both + p2p), W its own B.
 class Simulation {
  public:
-  Simulation(const PipelineSetting& s, std::vector<std::vector<PipelineOp>> order)
-      : s_(s), ops_(std::move(order)) {
+  // `order`: each stage's operations, timed in place; `forward_done` and `backward_done`: any
+  // vectors to use (their capacity is kept).
+  Simulation(const PipelineSetting& s, std::vector<std::vector<PipelineOp>>& order,
+             std::vector<double>& forward_done, std::vector<double>& backward_done)
+      : s_(s), ops_(order), forward_done_(forward_done), backward_done_(backward_done) {
     per_direction_ =
         s.schedule == PipelineSchedule::kDualPipe ? s.micro_batches / 2 : s.micro_batches;
     positions_ = s.stages * s.virtual_stages;
@@ -202,6 +207,8 @@ class Simulation {
     forward_done_.assign(n, kNotYet);
     backward_done_.assign(n, kNotYet);
     fb_s_ = s.overlapped_fb_s ? *s.overlapped_fb_s : s.f_s + s.b_s + s.w_s;
+    busy_s_.assign(s.stages, 0);
+    kind_s_.assign(s.stages, {});
   }
 
   void run() {
@@ -209,16 +216,24 @@ class Simulation {
     std::vector<double> free_s(ops_.size(), 0);
     std::size_t left = 0;
     for (const auto& stage_ops : ops_) left += stage_ops.size();
-    while (left > 0) {
+    // Passes go up and down the stages in turn, so that a forward's inputs (from the stage
+    // before) and a backward's (from the stage after) both arrive within a pass. The order of
+    // the visits changes nothing but their number: an operation runs only once its inputs are
+    // final.
+    for (bool up = true; left > 0; up = !up) {
       bool progress = false;
-      for (int stage = 0; stage < s_.stages; ++stage) {
+      for (int k = 0; k < s_.stages; ++k) {
+        const int stage = up ? k : s_.stages - 1 - k;
         auto& stage_ops = ops_[stage];
         for (std::size_t& i = next[stage]; i < stage_ops.size(); ++i) {
           PipelineOp& o = stage_ops[i];
           const double ready = ready_s(o, stage);
           if (ready < 0) break;
+          const double d = duration_s(o.kind);
           o.start_s = std::max(ready, free_s[stage]);
-          o.end_s = free_s[stage] = o.start_s + duration_s(o.kind);
+          o.end_s = free_s[stage] = o.start_s + d;
+          busy_s_[stage] += d;
+          kind_s_[stage][static_cast<std::size_t>(o.kind)] += d;
           finish(o, stage);
           --left;
           progress = true;
@@ -226,17 +241,26 @@ class Simulation {
       }
       if (!progress) throw Error("pipeline schedule deadlocked: an operation order is wrong");
     }
+    // Each stage's operations run in order, so its last one ends last.
+    for (int stage = 0; stage < s_.stages; ++stage) time_s_ = std::max(time_s_, free_s[stage]);
   }
 
-  std::vector<std::vector<PipelineOp>>& ops() { return ops_; }
+  /// Each stage's busy time: the durations of its operations; and by kind.
+  std::vector<double>& busy_s() { return busy_s_; }
+  std::vector<std::array<double, kPipelineOpKinds>>& kind_s() { return kind_s_; }
+  /// The end of the last operation.
+  double time_s() const { return time_s_; }
 
  private:
   static constexpr double kNotYet = -1;
   const PipelineSetting& s_;
-  std::vector<std::vector<PipelineOp>> ops_;
+  std::vector<std::vector<PipelineOp>>& ops_;
   int per_direction_ = 0, positions_ = 0;  // positions: stages x chunks a stage (virtual stages)
   double fb_s_ = 0;
-  std::vector<double> forward_done_, backward_done_;  // end times by (direction, mb, position)
+  std::vector<double>&forward_done_, &backward_done_;  // end times by (direction, mb, position)
+  std::vector<double> busy_s_;
+  std::vector<std::array<double, kPipelineOpKinds>> kind_s_;
+  double time_s_ = 0;
 
   std::size_t at(int direction, int micro_batch, int position) const {
     return (static_cast<std::size_t>(direction) * per_direction_ + micro_batch) * positions_ +
@@ -347,29 +371,34 @@ PipelineSchedule parse_pipeline_schedule(const std::string& name) {
 
 PipelineResult simulate_pipeline(const PipelineSetting& s) {
   check_setting(s);
-  std::vector<std::vector<PipelineOp>> order;
-  for (int stage = 0; stage < s.stages; ++stage)
-    order.push_back(s.schedule == PipelineSchedule::kDualPipe
-                        ? DualPipeOrder(s.stages, s.micro_batches, stage).ops
-                    : s.schedule == PipelineSchedule::kInterleaved1F1B
-                        ? interleaved_order(s.stages, s.micro_batches, s.virtual_stages, stage)
-                        : one_f_one_b_order(s.stages, s.micro_batches, stage,
-                                            s.schedule == PipelineSchedule::kZB1P));
-  Simulation sim(s, std::move(order));
+  // Without the operations in the result, this thread's buffers of the last call are reused:
+  // a sweep of many settings then allocates (and faults in) almost nothing.
+  thread_local std::vector<std::vector<PipelineOp>> scratch_order;
+  thread_local std::vector<double> forward_done, backward_done;
+  std::vector<std::vector<PipelineOp>> kept_order;
+  std::vector<std::vector<PipelineOp>>& order = s.keep_operations ? kept_order : scratch_order;
+  order.resize(static_cast<std::size_t>(s.stages));
+  for (int stage = 0; stage < s.stages; ++stage) {
+    std::vector<PipelineOp>& ops = order[static_cast<std::size_t>(stage)];
+    ops.clear();
+    if (s.schedule == PipelineSchedule::kDualPipe)
+      DualPipeOrder(s.stages, s.micro_batches, stage, ops);
+    else if (s.schedule == PipelineSchedule::kInterleaved1F1B)
+      interleaved_order(s.stages, s.micro_batches, s.virtual_stages, stage, ops);
+    else
+      one_f_one_b_order(s.stages, s.micro_batches, stage, s.schedule == PipelineSchedule::kZB1P,
+                        ops);
+  }
+  Simulation sim(s, order, forward_done, backward_done);
   sim.run();
 
   PipelineResult r;
   r.parameter_copies = s.schedule == PipelineSchedule::kDualPipe ? 2 : 1;
-  r.stage_ops = std::move(sim.ops());
-  for (const auto& ops : r.stage_ops) {
-    double busy = 0;
-    for (const PipelineOp& o : ops) {
-      busy += o.end_s - o.start_s;
-      r.time_s = std::max(r.time_s, o.end_s);
-    }
-    r.stage_busy_s.push_back(busy);
-    r.stage_peak_activations.push_back(peak_activations(ops));
-  }
+  r.stage_busy_s = std::move(sim.busy_s());
+  r.stage_kind_s = std::move(sim.kind_s());
+  r.time_s = sim.time_s();
+  for (const auto& ops : order) r.stage_peak_activations.push_back(peak_activations(ops));
+  if (s.keep_operations) r.stage_ops = std::move(kept_order);
   for (double busy : r.stage_busy_s) r.bubble_s = std::max(r.bubble_s, r.time_s - busy);
   r.peak_activations =
       *std::max_element(r.stage_peak_activations.begin(), r.stage_peak_activations.end());

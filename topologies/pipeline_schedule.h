@@ -19,6 +19,8 @@
 // simulation is the answer and the formula an approximation.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +56,9 @@ struct PipelineSetting {
   /// DualPipe's F&B: a forward chunk of one micro-batch overlapped with the full backward (B + W)
   /// chunk of another. Unset: f_s + b_s + w_s (nothing gained by the overlap).
   std::optional<double> overlapped_fb_s;
+  /// false: the result's stage_ops are left empty and the simulation reuses its thread's buffers
+  /// (a sweep of many settings); every other field is the same.
+  bool keep_operations = true;
 };
 
 enum class PipelineOpKind {
@@ -63,6 +68,7 @@ enum class PipelineOpKind {
   kBackward,         ///< B + W fused, the gradient sent at its end
   kForwardBackward,  ///< DualPipe: F of one micro-batch overlapped with B + W of another
 };
+constexpr std::size_t kPipelineOpKinds = 5;
 
 /// One operation of a stage, timed.
 struct PipelineOp {
@@ -81,14 +87,18 @@ struct PipelineResult {
   /// time), the quantity of Table 2.
   double bubble_s = 0;
   std::vector<double> stage_busy_s;
+  /// Each stage's busy time by operation kind (indexed by PipelineOpKind); they add up to its
+  /// stage_busy_s.
+  std::vector<std::array<double, kPipelineOpKinds>> stage_kind_s;
   /// Peak in-flight activations a stage holds, in units of one micro-batch's activations on one
   /// stage (one chunk): a micro-batch counts from the start of its forward to the end of its W
   /// (or of the fused backward). 1F1B: PP - stage; ZB1P: PP; DualPipe: PP + 1 (micro-batches
   /// >= PP, or >= 2 PP for DualPipe). Interleaved 1F1B counts chunks (1/v of a stage's).
   std::vector<int> stage_peak_activations;
-  int peak_activations = 0;                        ///< the largest of them
-  int parameter_copies = 1;                        ///< copies of the stage's weights: 1, DualPipe 2
-  std::vector<std::vector<PipelineOp>> stage_ops;  ///< each stage's operations in its order
+  int peak_activations = 0;  ///< the largest of them
+  int parameter_copies = 1;  ///< copies of the stage's weights: 1, DualPipe 2
+  /// Each stage's operations in its order (empty without PipelineSetting::keep_operations).
+  std::vector<std::vector<PipelineOp>> stage_ops;
 };
 
 /// Simulates one step's pipeline phase. Throws cobench::Error naming a bad setting.

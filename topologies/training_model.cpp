@@ -404,25 +404,16 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   ps.virtual_stages = static_cast<int>(s.virtual_stages);
   ps.f_s = ch.f_s, ps.b_s = ch.b_s, ps.w_s = ch.w_s, ps.p2p_s = ch.p2p_s;
   if (dualpipe) ps.overlapped_fb_s = ch.fb_s;
+  ps.keep_operations = false;  // the first stage's time by kind is what the report reads
   p.pipeline = simulate_pipeline(ps);
-  for (const PipelineOp& op : p.pipeline.stage_ops.front()) {
-    const double d = op.end_s - op.start_s;
-    switch (op.kind) {
-      case PipelineOpKind::kForward:
-        p.phase_f_s += d;
-        break;
-      case PipelineOpKind::kBackwardInput:
-      case PipelineOpKind::kBackward:
-        p.phase_b_s += d;
-        break;
-      case PipelineOpKind::kBackwardWeight:
-        p.phase_w_s += d;
-        break;
-      case PipelineOpKind::kForwardBackward:
-        p.phase_fb_s += d;
-        break;
-    }
-  }
+  auto first_stage_s = [&](PipelineOpKind k) {
+    return p.pipeline.stage_kind_s.front()[static_cast<std::size_t>(k)];
+  };
+  p.phase_f_s = first_stage_s(PipelineOpKind::kForward);
+  p.phase_b_s =
+      first_stage_s(PipelineOpKind::kBackwardInput) + first_stage_s(PipelineOpKind::kBackward);
+  p.phase_w_s = first_stage_s(PipelineOpKind::kBackwardWeight);
+  p.phase_fb_s = first_stage_s(PipelineOpKind::kForwardBackward);
   p.bubble_s = p.pipeline.time_s - p.pipeline.stage_busy_s.front();
 
   // ZeRO-1 after the last backward: the gradients reduce-scattered and the parameters

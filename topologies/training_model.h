@@ -91,7 +91,7 @@ struct ChunkTimes {
 struct TrainingPrediction {
   double dp = 0, micro_batches = 0;  ///< data-parallel degree; micro-batches a pipeline a step
   ChunkTimes chunk;
-  PipelineResult pipeline;
+  PipelineResult pipeline;  ///< without its operations (stage_ops empty)
   // Table 4's parts: the first stage's time in each kind of operation, its idle time.
   double phase_f_s = 0, phase_b_s = 0, phase_w_s = 0, phase_fb_s = 0, bubble_s = 0;
   double dp_comm_s = 0, update_s = 0, optimizer_s = 0;  ///< optimizer_s = dp_comm_s + update_s

@@ -5,10 +5,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "core/error.h"
+#include "core/parallel_for.h"
 
 namespace cobench::topo {
 
@@ -24,9 +27,11 @@ void add_row(Report& r, const std::string& section, std::string key, std::string
 }  // namespace
 
 std::vector<TrainingSweepPoint> training_sweep(const ModelArch& m, const ClusterSpec& c,
-                                               const TrainingSetting& base, const PerfModel& perf) {
-  std::vector<TrainingSweepPoint> out;
-  // TP, CP, precision and the interleave stay `base`'s.
+                                               const TrainingSetting& base, const PerfModel& perf,
+                                               int threads) {
+  // The settings first (TP, CP, precision and the interleave stay `base`'s), then their
+  // predictions over the threads, kept in this order.
+  std::vector<TrainingSetting> settings;
   const double gpus =
       (base.gpus > 0 ? base.gpus : static_cast<double>(c.gpus())) / (base.tp * base.cp);
   const double layers = static_cast<double>(m.num_layers + m.mtp_modules);
@@ -44,18 +49,25 @@ std::vector<TrainingSweepPoint> training_sweep(const ModelArch& m, const Cluster
           TrainingSetting s = base;
           s.pp = pp, s.ep = ep, s.micro_batch = mb, s.schedule = sched;
           s.virtual_stages = sched == PipelineSchedule::kInterleaved1F1B ? base.virtual_stages : 1;
-          try {
-            TrainingSweepPoint pt{s, predict_training(m, c, s, perf), false};
-            pt.fits = pt.prediction.state_bytes_per_gpu + pt.prediction.activation_bytes_per_gpu <=
-                      pt.prediction.hbm_bytes;
-            out.push_back(std::move(pt));
-          } catch (const Error&) {
-            // A setting the model refuses (the batch does not split, DualPipe's constraints).
-          }
+          settings.push_back(s);
         }
       }
     }
   }
+  std::vector<std::optional<TrainingSweepPoint>> points(settings.size());
+  parallel_for(std::ssize(settings), thread_count(threads), [&](std::int64_t i) {
+    try {
+      TrainingSweepPoint pt{settings[i], predict_training(m, c, settings[i], perf), false};
+      pt.fits = pt.prediction.state_bytes_per_gpu + pt.prediction.activation_bytes_per_gpu <=
+                pt.prediction.hbm_bytes;
+      points[i] = std::move(pt);
+    } catch (const Error&) {
+      // A setting the model refuses (the batch does not split, DualPipe's constraints).
+    }
+  });
+  std::vector<TrainingSweepPoint> out;
+  for (auto& pt : points)
+    if (pt) out.push_back(std::move(*pt));
   return out;
 }
 

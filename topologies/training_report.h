@@ -25,9 +25,11 @@ struct TrainingSweepPoint {
 /// Every valid combination of PP (a power of two dividing the GPUs, at most the layers), EP (a
 /// power of two dividing DP and the routed experts), micro-batch (1, 2, 4 sequences) and
 /// schedule (1F1B, ZB1P, DualPipe), with `base`'s sequence length and global batch; the ones
-/// the model refuses (a batch that does not split, DualPipe's constraints) are left out.
+/// the model refuses (a batch that does not split, DualPipe's constraints) are left out. The
+/// points are predicted over `threads` threads (every hardware thread when <= 0), in this order.
 std::vector<TrainingSweepPoint> training_sweep(const ModelArch& m, const ClusterSpec& c,
-                                               const TrainingSetting& base, const PerfModel& perf);
+                                               const TrainingSetting& base, const PerfModel& perf,
+                                               int threads = 0);
 
 /// The report of `s` and, with `sweep`, the fastest configuration that fits.
 Report training_report(const ModelArch& m, const ClusterSpec& c, const TrainingSetting& s,

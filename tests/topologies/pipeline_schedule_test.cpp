@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -345,6 +346,54 @@ TEST(PipelineSchedule, InterleavedMatchesClosedForm) {
           for (double busy : r.stage_busy_s) EXPECT_NEAR(busy, m * v * chunk, 1e-9);
         }
       }
+    }
+  }
+}
+
+// Without its operations (the training sweep's setting) a simulation gives every other field
+// as with them, on buffers reused from the call before (larger and smaller settings in turn);
+// the busy time by kind is the sum of the kept operations' durations of each kind.
+TEST(PipelineSchedule, WithoutOperationsTheSameResult) {
+  struct Case {
+    PipelineSchedule schedule;
+    int stages, micro_batches, v;
+  };
+  const std::vector<Case> cases{
+      {PipelineSchedule::kDualPipe, 8, 40, 1},       {PipelineSchedule::k1F1B, 2, 3, 1},
+      {PipelineSchedule::kZB1P, 16, 48, 1},          {PipelineSchedule::kDualPipe, 2, 4, 1},
+      {PipelineSchedule::kInterleaved1F1B, 4, 8, 3}, {PipelineSchedule::k1F1B, 6, 13, 1}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(to_string(c.schedule)) + " PP " + std::to_string(c.stages));
+    PipelineSetting kept = setting(c.schedule, c.stages, c.micro_batches, 1.0, 1.3, 0.4);
+    kept.virtual_stages = c.v;
+    kept.p2p_s = 0.05;
+    if (c.schedule == PipelineSchedule::kDualPipe) kept.overlapped_fb_s = 2.2;
+    PipelineSetting dropped = kept;
+    dropped.keep_operations = false;
+    const PipelineResult a = simulate_pipeline(kept), b = simulate_pipeline(dropped);
+    EXPECT_TRUE(b.stage_ops.empty());
+    ASSERT_EQ(a.stage_ops.size(), static_cast<std::size_t>(c.stages));
+    EXPECT_EQ(a.time_s, b.time_s);
+    EXPECT_EQ(a.bubble_s, b.bubble_s);
+    EXPECT_EQ(a.stage_busy_s, b.stage_busy_s);
+    EXPECT_EQ(a.stage_peak_activations, b.stage_peak_activations);
+    EXPECT_EQ(a.peak_activations, b.peak_activations);
+    EXPECT_EQ(a.parameter_copies, b.parameter_copies);
+    ASSERT_EQ(b.stage_kind_s.size(), static_cast<std::size_t>(c.stages));
+    for (int st = 0; st < c.stages; ++st) {
+      std::array<double, kPipelineOpKinds> by_kind{};
+      double last_end = 0;
+      for (const PipelineOp& o : a.stage_ops[st]) {
+        by_kind[static_cast<std::size_t>(o.kind)] += o.end_s - o.start_s;
+        last_end = std::max(last_end, o.end_s);
+      }
+      double sum = 0;
+      for (std::size_t k = 0; k < kPipelineOpKinds; ++k) {
+        EXPECT_NEAR(b.stage_kind_s[st][k], by_kind[k], 1e-9);
+        sum += b.stage_kind_s[st][k];
+      }
+      EXPECT_NEAR(sum, b.stage_busy_s[st], 1e-9);
+      EXPECT_LE(last_end, b.time_s);
     }
   }
 }
