@@ -23,6 +23,7 @@
 #include "topologies/scenario.h"
 #include "topologies/serving_model.h"
 #include "topologies/training_model.h"
+#include "topologies/training_report.h"
 
 namespace cobench::topo {
 namespace {
@@ -142,18 +143,8 @@ void training_step(Report& r, const TrainingScenario& t) {
   const ModelArch m = load_model(t.model);
   const ClusterSpec c = load_cluster_file(t.cluster);
   const PerfModel perf(c, find_published_perf(c));
-  TrainingSetting s;
-  s.pp = t.pp;
-  s.ep = t.ep;
-  s.seq_len = t.seq_len;
-  s.micro_batch = t.micro_batch;
-  s.global_batch = t.batch_sequences;
-  s.schedule = parse_pipeline_schedule(t.schedule);
-  s.tp = t.tp;
-  s.cp = t.cp;
-  s.virtual_stages = t.interleave;
-  s.precision = parse_training_precision(t.precision);
-  const TrainingPrediction p = predict_training(m, c, s, perf);
+  const TrainingSetting s = scenario_setting(t);
+  const TrainingPrediction p = predict_scenario(t, m, c, perf);
   const ChunkTimes& ch = p.chunk;
   const std::string chunk = fmt::format(
       "a chunk ({:.0f} MoE layers, {:.0f} tokens): F {:.1f} ms (compute {:.1f}, all-to-all "
@@ -186,8 +177,9 @@ void training_step(Report& r, const TrainingScenario& t) {
           p.phase_fb_s, "s", 0.25, why);
   b.known("train.optimizer_s", "opt: data-parallel traffic and the optimizer", t.optimizer.value,
           p.optimizer_s, "s", 0.25,
-          fmt::format("ZeRO-1 rings at the achievable link rate {:.0f} ms, the AdamW update "
-                      "{:.1f} ms; neither overlapped",
+          fmt::format("ZeRO-1 rings at the achievable link rate {:.0f} ms (each GPU reduces "
+                      "both of its DualPipe stages' gradients), the AdamW update {:.1f} ms; "
+                      "neither overlapped",
                       p.dp_comm_s * 1e3, p.update_s * 1e3));
   b.known("train.tokens_per_day", "training tokens per day, predicted", t.tokens_per_day,
           p.tokens_per_day, "tokens", 0.10, "from the step time above");

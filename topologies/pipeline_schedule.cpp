@@ -383,7 +383,7 @@ PipelineResult simulate_pipeline(const PipelineSetting& s) {
     ops.clear();
     if (s.schedule == PipelineSchedule::kDualPipe)
       DualPipeOrder(s.stages, s.micro_batches, stage, ops);
-    else if (s.schedule == PipelineSchedule::kInterleaved1F1B)
+    else if (s.schedule == PipelineSchedule::kInterleaved1F1B && s.virtual_stages > 1)
       interleaved_order(s.stages, s.micro_batches, s.virtual_stages, stage, ops);
     else
       one_f_one_b_order(s.stages, s.micro_batches, stage, s.schedule == PipelineSchedule::kZB1P,

@@ -34,7 +34,9 @@ enum class PipelineSchedule {
   /// Megatron-LM's interleaved 1F1B: v model chunks a stage (virtual stages; stage s holds chunks
   /// s, s + PP, ...), B and W fused; micro-batches a multiple of PP. Its order is Megatron's
   /// forward_backward_pipelining_with_interleaving: 2 (PP - 1 - s) + (v - 1) PP warm-up forwards
-  /// (all of them when micro-batches = PP), then one forward and one backward a step.
+  /// (all of them when micro-batches = PP), then one forward and one backward a step. With one
+  /// chunk a stage (v = 1) it is 1F1B's order, as Megatron-LM runs a pipeline without virtual
+  /// stages (forward_backward_pipelining_without_interleaving).
   kInterleaved1F1B
 };
 const char* to_string(PipelineSchedule s);

@@ -26,16 +26,22 @@ TrainingScenario load_training(const config::Node& node) {
   TrainingScenario t;
   t.model = m.required("model").as_string();
   t.cluster = m.required("cluster").as_string();
+  // Sequences and their tokens are whole numbers.
+  t.seq_len = static_cast<double>(m.required("seq_len").as_int_in(1, 1 << 30));
+  t.batch_sequences = static_cast<double>(m.required("batch_sequences").as_int_in(1, 1 << 30));
   read_fields(m, t, &config::Node::as_positive_double,
-              {{"seq_len", &TrainingScenario::seq_len},
-               {"batch_sequences", &TrainingScenario::batch_sequences},
-               {"tokens", &TrainingScenario::tokens},
+              {{"tokens", &TrainingScenario::tokens},
                {"tokens_per_day", &TrainingScenario::tokens_per_day}});
   t.step_time = m.required("step_time").as_positive_seconds();
-  if (auto o = m.optional("other_gpu_hours")) t.other_gpu_hours = o->as_double();
+  if (auto o = m.optional("other_gpu_hours")) {
+    t.other_gpu_hours = o->as_double();
+    if (!(t.other_gpu_hours >= 0)) o->fail("expected a number of GPU-hours >= 0");
+  }
+  const config::Node parallel = m.required("parallel");
+  const config::Location at = parallel.location();
+  t.parallel_at = fmt::format("{}:{}:{}: key '{}'", at.file, at.line, at.column, parallel.path());
   auto par =
-      m.required("parallel")
-          .map({"pp", "ep", "micro_batch", "schedule", "tp", "cp", "interleave", "precision"});
+      parallel.map({"pp", "ep", "micro_batch", "schedule", "tp", "cp", "interleave", "precision"});
   t.pp = static_cast<double>(par.required("pp").as_int_in(1, 1 << 20));
   t.ep = static_cast<double>(par.required("ep").as_int_in(1, 1 << 20));
   t.micro_batch = static_cast<double>(par.required("micro_batch").as_int_in(1, 1 << 20));

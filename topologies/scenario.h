@@ -27,6 +27,9 @@ struct TrainingScenario {
   double tp = 1, cp = 1;          ///< tensor- and context-parallel degrees (optional keys)
   double interleave = 1;          ///< model chunks a stage under the interleaved schedule
   std::string precision = "fp8";  ///< fp8 or bf16
+  /// Where the `parallel` map is ("file:line:col: key 'path'"), to place the errors of a setting
+  /// the training model refuses (a PP that does not divide the GPUs).
+  std::string parallel_at;
   /// Table 4's parts of a step: the first stage's forward-only, input-backward-only,
   /// weight-backward-only and overlapped time, its idle time, and the optimizer.
   Seconds phase_f, phase_b, phase_w, phase_fb, bubble, optimizer;

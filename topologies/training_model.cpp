@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <string_view>
+#include <utility>
 
 #include "core/error.h"
 #include "topologies/model_params.h"
@@ -314,6 +315,11 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
           fmt::format("EP {} must be a whole number dividing DP {} (experts are spread over "
                       "the data-parallel ranks of a stage)",
                       s.ep, p.dp));
+    const double routed = static_cast<double>(m.moe->routed_experts);
+    check(std::fmod(routed, ep) == 0,
+          fmt::format("EP {} must divide the {} routed experts of {} (whole experts a GPU; "
+                      "training places no redundant experts)",
+                      s.ep, routed, m.name));
   }
 
   // One micro-batch on one stage: the prefill shapes of micro_batch sequences of seq_len tokens,
@@ -341,7 +347,9 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   ch.layers = stage_layers / s.virtual_stages;
   const double moe_layers_total =
       m.moe ? static_cast<double>(m.num_layers - m.dense_layers + m.mtp_modules) : 0;
-  ch.moe_layers = std::min(ch.layers, moe_layers_total);
+  // The stage's MoE layers spread over its v chunks (an average: which chunk holds the dense
+  // ones is not modelled).
+  ch.moe_layers = std::min(stage_layers, moe_layers_total) / s.virtual_stages;
   const double dense_layers = ch.layers - ch.moe_layers;
   auto sum = [&](double LayerTimes::*field) {
     return ch.moe_layers * moe.*field + dense_layers * dense.*field;
@@ -372,17 +380,27 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
     p.activation_bytes_per_chunk += ch.layers * bytes;
   }
 
-  // Activations (BF16) to the next stage over the NIC, a GPU's share of its node's.
+  // Activations (BF16) to the next stage: over the scale-up links while the pipeline group (TP x
+  // CP x PP GPUs in Megatron-LM's order [TP, CP, PP, DP]) fits in one scale-up domain, else over
+  // the NIC, a GPU's share of its node's.
   const double nic_share =
       static_cast<double>(c.node.nics_per_node) / static_cast<double>(c.node.gpus_per_node);
   const double out_bw = c.scale_out.bandwidth_achievable.value * nic_share;
+  const double up_bw = c.scale_up.bandwidth_achievable.value;
+  // The link class a group of `span` consecutive GPUs talks over, checked to have a rate.
+  auto link = [&](double span, const char* what) {
+    const bool up = span <= domain;
+    const double bw = up ? up_bw : out_bw;
+    check(bw > 0, fmt::format("cluster '{}': {} {} need {}", c.name, what,
+                              up ? "inside one scale-up domain" : "across scale-up domains",
+                              up ? "scale_up.bandwidth_achievable"
+                                 : "scale_out.bandwidth_achievable and node.nics_per_node"));
+    return std::pair{bw, up ? c.scale_up.latency.value : c.scale_out.latency_cross_leaf.value};
+  };
   if (s.pp > 1) {
-    check(out_bw > 0, fmt::format("cluster '{}': pipeline stages on other nodes need "
-                                  "scale_out.bandwidth_achievable and node.nics_per_node",
-                                  c.name));
+    const auto [bw, latency_s] = link(s.tp * s.cp * s.pp, "pipeline stages");
     // Under sequence parallelism each TP rank sends its 1/TP of them.
-    ch.p2p_s = sh.tokens * static_cast<double>(m.hidden_size) * 2 / s.tp / out_bw +
-               c.scale_out.latency_cross_leaf.value;
+    ch.p2p_s = sh.tokens * static_cast<double>(m.hidden_size) * 2 / s.tp / bw + latency_s;
   }
   const bool dualpipe = s.schedule == PipelineSchedule::kDualPipe;
   ch.compute_share = dualpipe ? perf.compute_share(true) : 1;
@@ -398,8 +416,19 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   PipelineSetting ps;
   ps.schedule = s.schedule;
   ps.stages = static_cast<int>(s.pp);
-  check(p.micro_batches <= 1 << 22,
-        fmt::format("{} micro-batches a step is beyond the simulation", p.micro_batches));
+  // The simulation times every operation of every stage: a bound far above real runs
+  // (DeepSeek-V3: 16 stages x 120 micro-batches) that keeps one prediction under a second.
+  constexpr double kMaxStageMicroBatches = 1 << 20;
+  check(p.micro_batches * s.pp <= kMaxStageMicroBatches,
+        fmt::format("{} micro-batches (global batch {} / (DP {} x micro-batch {})) on {} stages "
+                    "exceed the {:.0f} stage-micro-batches the pipeline simulation times: give a "
+                    "smaller --global-batch or a larger --micro-batch",
+                    p.micro_batches, s.global_batch, p.dp, s.micro_batch, s.pp,
+                    kMaxStageMicroBatches));
+  check(!dualpipe || (std::fmod(p.micro_batches, 2) == 0 && p.micro_batches >= 2 * s.pp),
+        fmt::format("DualPipe needs an even number of micro-batches, at least 2 x PP = {:.0f} "
+                    "(half fed from each end); global batch {} / (DP {} x micro-batch {}) gives {}",
+                    2 * s.pp, s.global_batch, p.dp, s.micro_batch, p.micro_batches));
   ps.micro_batches = static_cast<int>(p.micro_batches);
   ps.virtual_stages = static_cast<int>(s.virtual_stages);
   ps.f_s = ch.f_s, ps.b_s = ch.b_s, ps.w_s = ch.w_s, ps.p2p_s = ch.p2p_s;
@@ -430,11 +459,21 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   const double replicas = p.dp * s.cp;            // GPUs holding the same split weights
   const double whole_replicas = replicas * s.tp;  // the same router and shared experts
   const double expert_dp = replicas * s.tp / ep;  // the same routed experts
+  // DualPipe: a rank holds two stages, its own and the mirror one (PP - 1 - s; the reference
+  // implementation's modules[rank] and modules[PP - 1 - rank]), so each stage's weights are on
+  // `copies` x the GPUs above and a GPU reduces the gradients of both of its stages.
+  const double copies = p.pipeline.parameter_copies;
+  // The rings span every GPU of the step (DP is the outer dimension): over the scale-up links
+  // when they all share one domain.
+  const bool any_ring = copies * std::max({replicas, whole_replicas, expert_dp}) > 1;
+  const double ring_bw = any_ring ? link(gpus, "data-parallel rings").first : 0;
   auto ring_s = [&](double params, double n) {
-    return n > 1 ? 2 * (n - 1) / n * params * 2 / out_bw : 0;
+    n *= copies;
+    return n > 1 ? copies * 2 * (n - 1) / n * params * 2 / ring_bw : 0;
   };
   p.dp_comm_s = ring_s(split_params, replicas) + ring_s(whole_params, whole_replicas) +
                 ring_s(expert_params, expert_dp);
+  // (Under DualPipe: two stages' weights over twice the GPUs, the same shard.)
   const double shard_params =
       split_params / replicas + whole_params / whole_replicas + expert_params / expert_dp;
   // Per parameter of the shard: FP32 master read and written (8 B), BF16 moments read and
@@ -457,10 +496,9 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   const double bf16 = c.node.gpu->peak_bf16 ? c.node.gpu->peak_bf16->value : 0;
   p.mfu_causal = bf16 > 0 ? p.tflops_causal / bf16 : 0;
   p.mfu_non_causal = bf16 > 0 ? p.tflops_non_causal / bf16 : 0;
-  // BF16 weights (two copies under DualPipe), FP32 gradients, the FP32 master and BF16 moments
-  // of the shard.
-  p.state_bytes_per_gpu =
-      p.params_per_gpu * (2 * p.pipeline.parameter_copies + 4) + 8 * shard_params;
+  // BF16 weights and FP32 gradients (of both stages under DualPipe), the FP32 master and BF16
+  // moments of the shard.
+  p.state_bytes_per_gpu = p.params_per_gpu * copies * (2 + 4) + 8 * shard_params;
   p.activation_bytes_per_gpu =
       p.activation_bytes_per_chunk * static_cast<double>(p.pipeline.peak_activations);
   p.hbm_bytes = c.node.gpu->hbm_capacity.value;

@@ -78,7 +78,9 @@ struct TrainingSetting {
 /// One chunk: the layers of one stage (of one of its v model chunks, interleaved) for one
 /// micro-batch.
 struct ChunkTimes {
-  double layers = 0, moe_layers = 0;        ///< layers the chunk holds (the slowest stage's)
+  /// Layers the chunk holds (the slowest stage's), and MoE layers among them: the stage's MoE
+  /// layers over its chunks, an average when they do not split evenly.
+  double layers = 0, moe_layers = 0;
   double f_compute_s = 0, b_compute_s = 0;  ///< on all SMs
   double w_compute_s = 0, recompute_s = 0;  ///< recompute_s is part of b_compute_s
   double f_comm_s = 0, b_comm_s = 0;        ///< EP dispatch + combine of the chunk

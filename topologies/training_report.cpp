@@ -71,6 +71,30 @@ std::vector<TrainingSweepPoint> training_sweep(const ModelArch& m, const Cluster
   return out;
 }
 
+TrainingSetting scenario_setting(const TrainingScenario& t) {
+  TrainingSetting s;
+  s.pp = t.pp;
+  s.ep = t.ep;
+  s.seq_len = t.seq_len;
+  s.micro_batch = t.micro_batch;
+  s.global_batch = t.batch_sequences;
+  s.schedule = parse_pipeline_schedule(t.schedule);
+  s.tp = t.tp;
+  s.cp = t.cp;
+  s.virtual_stages = t.interleave;
+  s.precision = parse_training_precision(t.precision);
+  return s;
+}
+
+TrainingPrediction predict_scenario(const TrainingScenario& t, const ModelArch& m,
+                                    const ClusterSpec& c, const PerfModel& perf) {
+  try {
+    return predict_training(m, c, scenario_setting(t), perf);
+  } catch (const Error& e) {
+    throw Error(fmt::format("{}: {}", t.parallel_at, e.what()));
+  }
+}
+
 Report training_report(const ModelArch& m, const ClusterSpec& c, const TrainingSetting& s,
                        const PerfModel& perf, bool sweep) {
   Report r;
@@ -102,7 +126,7 @@ Report training_report(const ModelArch& m, const ClusterSpec& c, const TrainingS
       fmt::format("ZeRO-1 rings {:.1f} ms, AdamW update {:.1f} ms", p.dp_comm_s * 1e3,
                   p.update_s * 1e3));
   row("train.chunk.f_s",
-      fmt::format("chunk F ({:.0f} layers, {:.0f} MoE)", ch.layers, ch.moe_layers), ch.f_s * 1e3,
+      fmt::format("chunk F ({:.0f} layers, {:.3g} MoE)", ch.layers, ch.moe_layers), ch.f_s * 1e3,
       "ms",
       fmt::format("compute {:.2f} ms, all-to-all {:.2f} ms", ch.f_compute_s * 1e3,
                   ch.f_comm_s * 1e3));

@@ -12,6 +12,7 @@
 
 #include "topologies/measured_tables.h"
 #include "topologies/report.h"
+#include "topologies/scenario.h"
 #include "topologies/training_model.h"
 
 namespace cobench::topo {
@@ -30,6 +31,14 @@ struct TrainingSweepPoint {
 std::vector<TrainingSweepPoint> training_sweep(const ModelArch& m, const ClusterSpec& c,
                                                const TrainingSetting& base, const PerfModel& perf,
                                                int threads = 0);
+
+/// The setting a training scenario describes (its `parallel` block, sequence length and batch).
+TrainingSetting scenario_setting(const TrainingScenario& t);
+
+/// predict_training of scenario_setting(t); a setting the model refuses (a PP that does not
+/// divide the GPUs) is an error at the scenario's `parallel` key.
+TrainingPrediction predict_scenario(const TrainingScenario& t, const ModelArch& m,
+                                    const ClusterSpec& c, const PerfModel& perf);
 
 /// The report of `s` and, with `sweep`, the fastest configuration that fits.
 Report training_report(const ModelArch& m, const ClusterSpec& c, const TrainingSetting& s,

@@ -344,6 +344,12 @@ TEST(PipelineSchedule, InterleavedMatchesClosedForm) {
           EXPECT_NEAR(r.bubble_s, (pp - 1) * chunk, 1e-9);
           EXPECT_NEAR(r.time_s, m * v * chunk + (pp - 1) * chunk, 1e-9);
           for (double busy : r.stage_busy_s) EXPECT_NEAR(busy, m * v * chunk, 1e-9);
+          if (v == 1) {  // 1F1B's order, so 1F1B's memory: PP - stage micro-batches in flight
+            PipelineSetting plain = s;
+            plain.schedule = PipelineSchedule::k1F1B;
+            EXPECT_EQ(r.stage_peak_activations, simulate_pipeline(plain).stage_peak_activations);
+            EXPECT_EQ(r.peak_activations, std::min(pp, m));
+          }
         }
       }
     }

@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "core/config.h"
@@ -15,6 +17,7 @@
 #include "topologies/data_files.h"
 #include "topologies/model_params.h"
 #include "topologies/scenario.h"
+#include "topologies/training_report.h"
 
 namespace {
 
@@ -118,13 +121,13 @@ TEST(TrainingModel, OneDenseLayerByHand) {
       1e-12);
 }
 
-// `gpus` GPUs of one scale-up domain at round peaks: FP8 1000 TFLOPS, BF16 500 TFLOPS, HBM
-// 20 TB/s (every operation of the tiny model compute-bound), NVLink 100 GB/s nominal and 1 us a
-// collective, one 40 GB/s NIC a GPU.
-ClusterSpec domain_of(int gpus) {
+// `nodes` nodes of `gpus` GPUs, each node one scale-up domain, at round peaks: FP8 1000 TFLOPS,
+// BF16 500 TFLOPS, HBM 20 TB/s (every operation of the tiny model compute-bound), NVLink 100 GB/s
+// nominal (80 achievable) and 1 us a collective, one 40 GB/s NIC a GPU.
+ClusterSpec domain_of(int gpus, int nodes = 1) {
   const std::string yaml = fmt::format(R"(cluster:
   name: {0} GPUs
-  nodes: 1
+  nodes: {1}
   node:
     name: n
     gpus_per_node: {0}
@@ -141,7 +144,7 @@ ClusterSpec domain_of(int gpus) {
               latency_cross_leaf: 3.7 us}}
   fabric: {{topology: ft2, switch_radix: 64}}
 )",
-                                       gpus);
+                                       gpus, nodes);
   return load_cluster(cobench::config::parse_yaml(yaml, "c.yaml"));
 }
 
@@ -241,10 +244,11 @@ TEST(TrainingModel, TensorParallelMoeReducesWholeWeightsOverTheTpGroup) {
   const double routed = 2 * (1048576.0 + 524288.0);
   EXPECT_EQ(p.params_per_gpu, split + whole + routed);
   // The same split weights on the 2 DP ranks, the same router and shared expert on all 4 GPUs,
-  // the same routed experts on 2 x 2 / EP 2 = 2: BF16 rings of 2 (n - 1) / n x 2 B a weight at
-  // the 40 GB/s NIC, and the AdamW update of the shards (22 B a weight) at 20 TB/s.
+  // the same routed experts on 2 x 2 / EP 2 = 2: BF16 rings of 2 (n - 1) / n x 2 B a weight,
+  // inside the one 4-GPU domain at its 80 GB/s achievable rate, and the AdamW update of the
+  // shards (22 B a weight) at 20 TB/s.
   EXPECT_NEAR(p.dp_comm_s,
-              (2 * 0.5 * split * 2 + 2 * 0.75 * whole * 2 + 2 * 0.5 * routed * 2) / 40e9, 1e-15);
+              (2 * 0.5 * split * 2 + 2 * 0.75 * whole * 2 + 2 * 0.5 * routed * 2) / 80e9, 1e-15);
   EXPECT_NEAR(p.update_s, 22 * (split / 2 + whole / 4 + routed / 2) / 20e12, 1e-15);
 }
 
@@ -295,8 +299,8 @@ TEST(TrainingModel, ContextParallelTwoByHand) {
       gemm_s + 2.5 * attn_s + 2 * (norms_s + swiglu_s) + norms_s / 2 + cp_s + rope_s + grad_quant_s,
       1e-12);
   // Both GPUs hold all 2^24 weights: the gradients reduce-scattered and the weights gathered
-  // over the 2 CP ranks, 2 (2-1)/2 x 2^24 x 2 B at 40 GB/s; each updates half.
-  EXPECT_NEAR(p.dp_comm_s, 33554432.0 / 40e9, 1e-12);
+  // over the 2 CP ranks, 2 (2-1)/2 x 2^24 x 2 B over NVLink at 80 GB/s; each updates half.
+  EXPECT_NEAR(p.dp_comm_s, 33554432.0 / 80e9, 1e-12);
   EXPECT_NEAR(p.update_s, 22 * 8388608.0 / 20e12, 1e-15);
   // The same tokens a step as CP1 on one GPU: the step's MFU counts every GPU.
   EXPECT_NEAR(p.tokens_per_day, 4 * 1024 / p.step_s * 86400, 1e-6);
@@ -328,6 +332,28 @@ TEST(TrainingModel, InterleavedChunksSplitTheStage) {
   // The bubble shrinks about 4x (p2p and unequal F, B make it inexact).
   EXPECT_LT(four.bubble_s, 0.3 * one.bubble_s);
   EXPECT_LT(four.step_s, one.step_s);
+}
+
+// One stage of all of DeepSeek-V3's 62 layers (3 dense, 58 MoE and the MoE MTP module) in v = 2
+// chunks: 31 layers and 29.5 MoE layers a chunk on average, the stage's weights those of one
+// chunk of all 62.
+TEST(TrainingModel, InterleavedChunksShareTheStagesMoeLayers) {
+  const ClusterSpec c = load_cluster_file("deepseek-h800-2048");
+  const ModelArch m = load_model("deepseek-v3");
+  const PerfModel perf(c, find_published_perf(c));
+  TrainingSetting s;
+  s.pp = 1, s.global_batch = 2048;
+  s.schedule = PipelineSchedule::k1F1B;
+  const TrainingPrediction one = predict_training(m, c, s, perf);
+  s.schedule = PipelineSchedule::kInterleaved1F1B;
+  s.virtual_stages = 2;
+  const TrainingPrediction two = predict_training(m, c, s, perf);
+  EXPECT_EQ(one.chunk.layers, 62);
+  EXPECT_EQ(one.chunk.moe_layers, 59);
+  EXPECT_EQ(two.chunk.layers, 31);
+  EXPECT_EQ(two.chunk.moe_layers, 29.5);
+  EXPECT_NEAR(two.params_per_gpu, one.params_per_gpu, 1e-9 * one.params_per_gpu);
+  EXPECT_NEAR(2 * two.chunk.w_s, one.chunk.w_s, 1e-9 * one.chunk.w_s);
 }
 
 TEST(TrainingModel, BadParallelismIsRefusedWithTheReason) {
@@ -431,8 +457,44 @@ TEST(TrainingModel, DualPipeHoldsTwoCopiesOfTheWeights) {
   s.schedule = PipelineSchedule::k1F1B;
   const TrainingPrediction one = predict_training(m, c, s, perf);
   EXPECT_EQ(one.pipeline.parameter_copies, 1);
-  // One more BF16 copy of the stage's weights.
-  EXPECT_NEAR(dual.state_bytes_per_gpu - one.state_bytes_per_gpu, 2 * dual.params_per_gpu, 1);
+  // One more stage's BF16 weights and FP32 gradients; the optimizer shard the same.
+  EXPECT_NEAR(dual.state_bytes_per_gpu - one.state_bytes_per_gpu, 6 * dual.params_per_gpu, 1);
+}
+
+// DualPipe on 2 nodes of 2 GPUs, PP 2 x DP 2, a two-layer tiny model (one layer a stage): each
+// GPU holds stage s and its mirror 1 - s (DualPipe's example_dualpipe.py: modules[rank] and
+// modules[PP - 1 - rank], the two copies' gradients summed), so each stage's 2^24 weights are
+// on 4 GPUs; 1F1B holds one stage on 2.
+TEST(TrainingModel, DualPipeReducesBothStagesByHand) {
+  const ClusterSpec c = domain_of(2, 2);
+  std::string yaml = kTinyModel;
+  yaml.replace(yaml.find("num_layers: 1"), 13, "num_layers: 2");
+  const ModelArch m = load_model_yaml(cobench::config::parse_yaml(yaml, "m.yaml"));
+  TrainingSetting s = tiny_setting();
+  s.pp = 2;
+  s.global_batch = 8;  // 4 micro-batches a pipeline: DualPipe's 2 x PP
+  const TrainingPrediction one = predict_training(m, c, s, PerfModel::roofline(c));
+  s.schedule = PipelineSchedule::kDualPipe;
+  const TrainingPrediction dual = predict_training(m, c, s, PerfModel::roofline(c));
+  const double w = 16777216.0;  // a layer's weights
+  EXPECT_EQ(one.dp, 2);
+  EXPECT_EQ(one.params_per_gpu, w);
+  EXPECT_EQ(dual.params_per_gpu, w);
+  // The 4 GPUs span both nodes: rings over the 40 GB/s NICs. 1F1B: one ring of 2 (2 (2-1)/2 of
+  // the 2 B weights); DualPipe: two rings of 4 (2 (4-1)/4 each).
+  EXPECT_NEAR(one.dp_comm_s, 2 * 0.5 * w * 2 / 40e9, 1e-15);
+  EXPECT_NEAR(dual.dp_comm_s, 2 * 2 * 0.75 * w * 2 / 40e9, 1e-15);
+  // Each GPU updates the same shard, a stage's weights over its 2 (1F1B) or 2 stages' over 4.
+  EXPECT_NEAR(one.update_s, 22 * w / 2 / 20e12, 1e-18);
+  EXPECT_NEAR(dual.update_s, one.update_s, 1e-18);
+  // BF16 weights and FP32 gradients of one or two stages, the FP32 master and BF16 moments
+  // (8 B) of the shard.
+  EXPECT_EQ(one.state_bytes_per_gpu, 6 * w + 8 * w / 2);
+  EXPECT_EQ(dual.state_bytes_per_gpu, 12 * w + 8 * w / 2);
+  // The pipeline group (TP x CP x PP = 2 GPUs) fits in a node: activations to the next stage
+  // (1024 tokens x 1024 x 2 B) over NVLink at 80 GB/s and its 1 us.
+  EXPECT_NEAR(one.chunk.p2p_s, 2097152.0 / 80e9 + 1e-6, 1e-15);
+  EXPECT_NEAR(dual.chunk.p2p_s, one.chunk.p2p_s, 1e-18);
 }
 
 TEST(TrainingModel, BadSettingsAreRefusedWithTheReason) {
@@ -458,7 +520,25 @@ TEST(TrainingModel, BadSettingsAreRefusedWithTheReason) {
       << error(s);
   s = {};
   s.global_batch = 128 * 20;  // 20 micro-batches: DualPipe needs 2 x PP = 32
-  EXPECT_NE(error(s).find("DualPipe"), std::string::npos) << error(s);
+  EXPECT_NE(error(s).find("DualPipe needs an even number of micro-batches, at least 2 x PP = 32 "
+                          "(half fed from each end); global batch 2560 / (DP 128 x micro-batch "
+                          "1) gives 20"),
+            std::string::npos)
+      << error(s);
+  s = {};
+  s.pp = 4, s.ep = 512;  // DP 512: EP divides it, but not the 256 routed experts
+  EXPECT_NE(error(s).find("EP 512 must divide the 256 routed experts of DeepSeek-V3"),
+            std::string::npos)
+      << error(s);
+  s = {};
+  s.global_batch = 128 * 65536;  // 65,536 micro-batches on 16 stages: 2^20
+  s.schedule = PipelineSchedule::k1F1B;
+  EXPECT_EQ(error(s), "(nothing thrown)");
+  s.global_batch *= 2;
+  EXPECT_NE(error(s).find("131072 micro-batches (global batch 16777216 / (DP 128 x micro-batch "
+                          "1)) on 16 stages exceed the 1048576 stage-micro-batches"),
+            std::string::npos)
+      << error(s);
   s = {};
   s.micro_batch = 0.5;
   EXPECT_NE(error(s).find("micro-batch must be a whole number"), std::string::npos) << error(s);
@@ -502,6 +582,43 @@ TEST(TrainingModel, ScenarioFilesNameTheBadKey) {
       << e4;
   const std::string e5 = error("{pp: 16, ep: 64, micro_batch: 1, schedule: dualpipe, tp: 0}");
   EXPECT_NE(e5.find("key 'scenario.training.parallel.tp'"), std::string::npos) << e5;
+}
+
+// Sequences are whole, GPU-hours not negative, and a parallel setting the model refuses is an
+// error at the scenario's `parallel` key.
+TEST(TrainingModel, ScenarioValuesTheModelRefusesNameTheirKey) {
+  // The shipped scenario, one value at a time made bad.
+  std::ifstream in(find_data_file("scenarios", "deepseek-v3-paper"));
+  const std::string good{std::istreambuf_iterator<char>(in), {}};
+  auto load = [](const std::string& yaml) {
+    return load_scenario(cobench::config::parse_yaml(yaml, "s.yaml"));
+  };
+  auto error = [&](const std::string& yaml) {
+    return cobench::test::error_of([&] { load(yaml); });
+  };
+  using cobench::test::replace;
+  EXPECT_EQ(error(good), "(nothing thrown)");
+  const std::string seq = error(replace(good, "seq_len: 4096", "seq_len: 4096.5"));
+  EXPECT_NE(seq.find("s.yaml:9:"), std::string::npos) << seq;
+  EXPECT_NE(seq.find("key 'scenario.training.seq_len'"), std::string::npos) << seq;
+  const std::string batch =
+      error(replace(good, "batch_sequences: 15360", "batch_sequences: 15360.5"));
+  EXPECT_NE(batch.find("key 'scenario.training.batch_sequences'"), std::string::npos) << batch;
+  const std::string hours = error(replace(good, "other_gpu_hours: 124000", "other_gpu_hours: -5"));
+  EXPECT_NE(hours.find("s.yaml:14:"), std::string::npos) << hours;
+  EXPECT_NE(hours.find("expected a number of GPU-hours >= 0"), std::string::npos) << hours;
+
+  const ClusterSpec c = load_cluster_file("deepseek-h800-2048");
+  const ModelArch m = load_model("deepseek-v3");
+  const PerfModel perf(c, find_published_perf(c));
+  const Scenario bad = load(replace(good, "pp: 16", "pp: 3"));
+  const std::string pp =
+      cobench::test::error_of([&] { predict_scenario(bad.training, m, c, perf); });
+  EXPECT_NE(pp.find("s.yaml:19:"), std::string::npos) << pp;
+  EXPECT_NE(pp.find("key 'scenario.training.parallel': PP 3 does not divide the 2048 GPUs"),
+            std::string::npos)
+      << pp;
+  EXPECT_EQ(predict_scenario(load(good).training, m, c, perf).micro_batches, 120);
 }
 
 }  // namespace
