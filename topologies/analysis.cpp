@@ -23,8 +23,9 @@ Analysis analyze(const ModelArch& m, const ClusterSpec& datasheet, const DecodeS
 
   // Inputs: measured values replace the datasheet's; both are reported.
   ClusterSpec c = datasheet;
-  const std::vector<InputComparison> changed =
+  std::vector<InputComparison> changed =
       measured ? apply_measured(c, *measured) : std::vector<InputComparison>{};
+  if (tables) raise_fp8_peak(c, *tables, changed);
   SectionOut inputs(a, "inputs (measured values replace the datasheet's)", "inputs");
   inputs.json() = nlohmann::json::array();
   for (const InputComparison& in : changed) {

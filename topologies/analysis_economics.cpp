@@ -48,15 +48,15 @@ void economics_section(const SectionInputs& in, const InferenceOutcome& inferenc
                       {"binding_bound", pt.binding}});
   out.field("frontier", std::move(points));
   out.count("frontier_configurations",
-            "frontier: configurations swept (1-256 sequences a micro-batch x EP of whole nodes, "
-            "x1.25 steps)",
+            "frontier: configurations swept (1-256 sequences a micro-batch x the EP degrees of "
+            "whole nodes that split the experts, x1.25 steps, and the setting's own)",
             f.evaluated, "");
   // A sample of the frontier, about six points of it.
   const size_t step = std::max<size_t>(1, f.points.size() / 6);
   for (size_t i = 0; i < f.points.size(); i += step) {
     const FrontierPoint& pt = f.points[i];
     out.row("frontier",
-            fmt::format("frontier: {:.1f} tok/s per user (batch {:.0f}, EP {:.0f}, {})",
+            fmt::format("frontier: {:.1f} tok/s per user ({:.0f} tokens a GPU, EP {:.0f}, {})",
                         pt.tokens_per_s_per_user, pt.tokens_per_device, pt.ep_degree, pt.binding),
             pt.usd_per_million_output, "$/M out");
   }

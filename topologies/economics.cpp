@@ -43,19 +43,27 @@ Frontier cost_frontier(const ModelArch& m, const ClusterSpec& c, const DecodeSet
   const double unit = decode_token_unit(base);
   Frontier f;
   std::vector<FrontierPoint> all;
-  std::vector<std::int64_t> degrees = ep_sweep(c, c.node.gpus_per_node);
+  // The EP degrees of whole nodes over which the expert slots (routed + redundant) split evenly
+  // (more GPUs than experts hold copies, EP320), and the setting's own: thinned only after that
+  // filter, so that a coarse sweep keeps every kind of degree that can run (with 288 slots: 8,
+  // 16, 24, 32, 48, 72, 96, 144, 288).
+  std::vector<std::int64_t> degrees;
+  for (const std::int64_t ep : ep_sweep(c, c.node.gpus_per_node))
+    if (expert_slots_fit(m, static_cast<double>(ep), base.redundant_experts)) degrees.push_back(ep);
   std::vector<std::int64_t> batches;
   for (std::int64_t b = 1; b <= max_batch; ++b) batches.push_back(b);
   if (coarse) {
     degrees = geometric_subset(degrees);
     batches = geometric_subset(batches);
   }
+  const auto own_ep = static_cast<std::int64_t>(base.ep_degree);
+  if (own_ep >= 1 && static_cast<double>(own_ep) == base.ep_degree && own_ep <= c.gpus() &&
+      expert_slots_fit(m, base.ep_degree, base.redundant_experts) &&
+      !std::binary_search(degrees.begin(), degrees.end(), own_ep))
+    degrees.insert(std::upper_bound(degrees.begin(), degrees.end(), own_ep), own_ep);
   all.reserve(degrees.size() * static_cast<size_t>(max_batch));
   for (const std::int64_t ep : degrees) {
     DecodeSetting s = base;
-    // The expert slots (routed + redundant) must split evenly; more GPUs than experts hold
-    // copies (EP320).
-    if (!expert_slots_fit(m, static_cast<double>(ep), s.redundant_experts)) continue;
     s.ep_degree = static_cast<double>(ep);
     for (const std::int64_t batch : batches) {
       s.tokens_per_device = static_cast<double>(batch) * unit;  // whole sequences

@@ -149,4 +149,24 @@ void merge_tables(MeasuredTables& into, const MeasuredTables& from) {
   if (into.mla_source.empty()) into.mla_source = from.mla_source;
 }
 
+void raise_fp8_peak(ClusterSpec& c, const MeasuredTables& t,
+                    std::vector<InputComparison>& changed) {
+  if (!c.node.gpu || t.gemm_fp8.empty()) return;
+  double fastest = 0;
+  for (const GemmPoint& p : t.gemm_fp8) fastest = std::max(fastest, p.flops_per_s);
+  GpuSpec& g = *c.node.gpu;
+  const double peak = g.peak_fp8 ? g.peak_fp8->value : 0;
+  if (fastest <= peak) return;
+  g.peak_fp8 = FlopRate(fastest);
+  const std::string input = "gpu.peak_flops.fp8";
+  const std::string source = t.gemm_source + " (its fastest GEMM shape)";
+  for (InputComparison& x : changed) {
+    if (x.input != input) continue;
+    x.measured = fastest;
+    x.source = source;
+    return;
+  }
+  changed.push_back({input, peak, fastest, source});
+}
+
 }  // namespace cobench::topo

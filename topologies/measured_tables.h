@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "core/results.h"
+#include "topologies/cluster.h"
+#include "topologies/measured.h"
 #include "topologies/perf_model.h"
 
 namespace cobench::topo {
@@ -47,5 +49,11 @@ MeasuredTables measured_tables(const results::Results& r, const std::string& sou
 /// Adds `from` to `into` (per GEMM and MLA shape and for the MLA ceilings, the faster value
 /// wins).
 void merge_tables(MeasuredTables& into, const MeasuredTables& from);
+
+/// A measured FP8 GEMM shape faster than the cluster's FP8 peak (the datasheet's, or a measured
+/// square's) raises that peak to it: the peak was not a bound on this GPU, and the roofline and
+/// the prediction must stand on the same one (the prediction never beats the roofline). The
+/// raise is recorded in `changed` as a measured gpu.peak_flops.fp8 from the table's file.
+void raise_fp8_peak(ClusterSpec& c, const MeasuredTables& t, std::vector<InputComparison>& changed);
 
 }  // namespace cobench::topo

@@ -43,8 +43,11 @@ LayerStages layer_cost(const LayerOps& l, const PerfModel& perf, double ep, bool
   // Communication before the first compute that follows communication is the dispatch stage
   // (an EP dispatch, a TP all-reduce), compute after it the middle stage, communication after
   // that the combine stage.
+  // Compute shares the SMs only with communication that moves bytes (EP1 prefill moves none).
   bool communicated = false, middle = false, has_comm = false, attention_seen = false;
-  for (std::size_t i = 0; i < l.size; ++i) has_comm = has_comm || is_comm(l.ops[i].kind);
+  for (std::size_t i = 0; i < l.size; ++i)
+    has_comm = has_comm ||
+               (is_comm(l.ops[i].kind) && l.ops[i].comm_up_bytes + l.ops[i].comm_out_bytes > 0);
   const double slowdown = has_comm ? 1 / share : 1;
   for (std::size_t i = 0; i < l.size; ++i) {
     const Op& op = l.ops[i];
@@ -449,7 +452,7 @@ ServingPrediction predict_prefill(const ModelArch& m, const ClusterSpec& c,
   fill_memory(m, c, sh, std::max(1.0, s.prefill_tokens_per_device / new_per_seq), prompt,
               s.kv_bytes, p);
   const Step step = run_step(m, sh, s, perf, "", detail ? &p.ops : nullptr);
-  p.compute_sm_share = overlap_share(s, perf, true);
+  p.compute_sm_share = step.comm_s > 0 ? overlap_share(s, perf, true) : 1;
   p.step_s = step.time_s;
   p.compute_s = step.work_s;
   p.comm_s = step.comm_s;

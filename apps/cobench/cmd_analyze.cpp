@@ -257,8 +257,10 @@ void add_analyze(CLI::App& app, Action& action) {
         const std::set<std::string> as(o->measured_as.begin(), o->measured_as.end());
         const topo::MeasuredData measured = topo::measured_data_for(o->measured, cluster, as);
         std::set<std::string> changed;
-        for (const topo::InputComparison& x : topo::apply_measured(cluster, measured.inputs))
-          changed.insert(x.input);
+        std::vector<topo::InputComparison> replaced =
+            topo::apply_measured(cluster, measured.inputs);
+        topo::raise_fp8_peak(cluster, measured.tables, replaced);
+        for (const topo::InputComparison& x : replaced) changed.insert(x.input);
         topo::PerfModel perf(cluster, topo::find_published_perf(cluster), changed);
         perf.use_measured(measured.tables);
         topo::TrainingSetting t;

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 
 #include <cmath>
@@ -19,6 +20,7 @@
 #include "topologies/analysis.h"
 #include "topologies/data_files.h"
 #include "topologies/decode_bounds.h"
+#include "topologies/economics.h"
 #include "topologies/hf_config.h"
 #include "topologies/measured.h"
 #include "topologies/measured_tables.h"
@@ -579,6 +581,100 @@ TEST(ServingModel, PredictionNeverBeatsTheRooflineWithMtpRedundancyAndTables) {
       }
     }
   }
+}
+
+// A measured GEMM faster than the datasheet's FP8 peak (here 8 PFLOP/s against the H800's
+// 1.979) raises the peak for the roofline too: the prediction still does not beat it, and the
+// inputs say so.
+TEST(ServingModel, AMeasuredGemmAboveThePeakRaisesTheRoofline) {
+  const ClusterSpec c = load_cluster_file("deepseek-h800-2048");
+  MeasuredTables tables;
+  tables.gemm_fp8 = {GemmPoint{4096, 7168, 16384, 1, 8e15}};
+  tables.gemm_source = "fast.json";
+  const ModelArch m = load_model("qwen3-8b");
+  DecodeSetting s;
+  s.ep_degree = 1;
+  s.micro_batches = 1;
+  s.tokens_per_device = 4096;
+  s.context_tokens = 1;
+  const Analysis a = analyze(m, c, s, nullptr, &tables);
+  const auto& inf = a.json["inference"];
+  EXPECT_LE(inf["prediction"]["tokens_per_s_per_device"].get<double>(),
+            inf["bound"]["tokens_per_s_per_device"].get<double>());
+  EXPECT_LE(a.json["economics"]["prefill_tokens_per_s_per_gpu"].get<double>(),
+            a.json["economics"]["prefill_bound_tokens_per_s_per_gpu"].get<double>());
+  ASSERT_EQ(a.json["inputs"].size(), 1u);
+  EXPECT_EQ(a.json["inputs"][0]["input"], "gpu.peak_flops.fp8");
+  EXPECT_EQ(a.json["inputs"][0]["datasheet"], 1979e12);
+  EXPECT_EQ(a.json["inputs"][0]["measured"], 8e15);
+  // A measured square's peak in the inputs is raised in place, not listed twice.
+  std::vector<InputComparison> changed{{"gpu.peak_flops.fp8", 1979e12, 2.5e15, "square.json"}};
+  ClusterSpec raised = c;
+  raised.node.gpu->peak_fp8 = cobench::FlopRate(2.5e15);
+  raise_fp8_peak(raised, tables, changed);
+  ASSERT_EQ(changed.size(), 1u);
+  EXPECT_EQ(changed[0].measured, 8e15);
+  EXPECT_EQ(raised.node.gpu->peak_fp8->value, 8e15);
+  // A table below the peak changes nothing.
+  tables.gemm_fp8[0].flops_per_s = 1e15;
+  raise_fp8_peak(raised, tables, changed);
+  EXPECT_EQ(raised.node.gpu->peak_fp8->value, 8e15);
+}
+
+// A prefill that sends nothing (EP 1) gives DeepEP no SMs: overlapped or not, the same step on
+// all of them. With EP 8 the overlapped compute runs on 112 of the H800's 132 SMs.
+TEST(ServingModel, PrefillWithoutTrafficComputesOnEverySm) {
+  const ClusterSpec c = load_cluster_file("deepseek-h800-2048");
+  const PerfModel perf(c, find_published_perf(c));
+  const ModelArch m = load_model("qwen3-30b-a3b");
+  DecodeSetting s;
+  s.ep_degree = 1;
+  const ServingPrediction overlap = predict_prefill(m, c, s, perf);
+  s.schedule = Schedule::kSequential;
+  const ServingPrediction sequential = predict_prefill(m, c, s, perf);
+  EXPECT_EQ(overlap.comm_s, 0);
+  EXPECT_EQ(overlap.compute_sm_share, 1);
+  EXPECT_DOUBLE_EQ(overlap.step_s, sequential.step_s);
+  s.schedule = Schedule::kTwoMicroBatch;
+  s.ep_degree = 8;
+  const ServingPrediction ep8 = predict_prefill(m, c, s, perf);
+  EXPECT_GT(ep8.comm_s, 0);
+  EXPECT_DOUBLE_EQ(ep8.compute_sm_share, 112.0 / 132);
+}
+
+// The coarse frontier of `cobench analyze` thins the EP degrees that can run, not all whole-node
+// degrees: with 256 routed + 32 redundant experts on 8-GPU nodes those are 8, 16, 24, 32, 48, 72,
+// 96, 144 and 288 (thinning first had left 8 to 48). Every point is one of them, the fastest are
+// beyond 48, and the setting's own configuration is dominated by a frontier point (faster or as
+// fast, and no dearer): a frontier is never beaten by the deployment it is shown beside.
+TEST(ServingModel, CoarseFrontierKeepsEveryDegreeThatSplitsTheSlots) {
+  const ClusterSpec c = load_cluster_file("deepseek-h800-2048");
+  const PerfModel perf(c, find_published_perf(c));
+  DecodeSetting s;
+  s.ep_degree = 144;
+  s.redundant_experts = 32;
+  s.tokens_per_device = 2;
+  const Frontier f = cost_frontier(v3(), c, s, 256, &perf, /*coarse=*/true);
+  ASSERT_FALSE(f.points.empty());
+  const std::set<double> runnable{8, 16, 24, 32, 48, 72, 96, 144, 288};
+  double fastest_ep = 0;
+  for (const FrontierPoint& pt : f.points) {
+    EXPECT_TRUE(runnable.count(pt.ep_degree)) << pt.ep_degree;
+    if (pt.tokens_per_s_per_user == f.points.front().tokens_per_s_per_user)
+      fastest_ep = pt.ep_degree;
+  }
+  EXPECT_GT(fastest_ep, 48);
+  for (std::size_t i = 1; i < f.points.size(); ++i) {
+    EXPECT_LE(f.points[i].tokens_per_s_per_user, f.points[i - 1].tokens_per_s_per_user);
+    EXPECT_LT(f.points[i].usd_per_million_output, f.points[i - 1].usd_per_million_output);
+  }
+  const ServingPrediction own = predict_decode(v3(), c, s, perf);
+  const double own_usd = usd_per_million_tokens(*c.gpu_hour_usd, own.tokens_per_s_per_device);
+  bool dominated = false;
+  for (const FrontierPoint& pt : f.points)
+    dominated = dominated || (pt.tokens_per_s_per_user >= own.tokens_per_s_per_user &&
+                              pt.usd_per_million_output <= own_usd * (1 + 1e-12));
+  EXPECT_TRUE(dominated) << own.tokens_per_s_per_user << " tok/s, $" << own_usd;
 }
 
 TEST(ServingModel, TensorParallelPredictionNeverBeatsTheRoofline) {
