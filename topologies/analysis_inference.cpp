@@ -78,7 +78,7 @@ void decode_rows(SectionOut& out, const SectionInputs& in, const ServingPredicti
                decode.tokens_per_s_per_user, shown_as_is("tok/s"));
   out.quantity("prediction.tokens_per_s_per_device", "predicted output tokens/s per GPU",
                decode.tokens_per_s_per_device, shown_as_is("tok/s"),
-               fmt::format("{:.4g} sequences a GPU", decode.sequences_per_device));
+               format_quantity(decode.sequences_per_device, "sequences") + " a GPU");
 }
 
 // The prefill prediction, or the memory a prompt would need where it does not fit.
@@ -87,14 +87,16 @@ void prefill_rows(SectionOut& out, const SectionInputs& in, const ServingPredict
   const double prompt = s.prompt_tokens > 0 ? s.prompt_tokens : s.context_tokens;
   out.field("prefill_feasible", prefill.feasible);
   if (!prefill.feasible) {
-    out.row("prefill.device_bytes",
-            fmt::format("prefill: a device holds weights + KV of {:.4g} prompt(s) of {:.0f} tokens",
-                        std::max(1.0, s.prefill_tokens_per_device /
-                                          std::max(1.0, prompt * (1 - s.cache_hit))),
-                        prompt),
-            prefill.device_bytes / 1e9, "GB",
-            fmt::format("DOES NOT FIT in {:.4g} GB of HBM: no prefill prediction",
-                        prefill.hbm_bytes / 1e9));
+    out.row(
+        "prefill.device_bytes",
+        fmt::format("prefill: a device holds weights + KV of {} of {:.0f} tokens",
+                    format_quantity(std::max(1.0, s.prefill_tokens_per_device /
+                                                      std::max(1.0, prompt * (1 - s.cache_hit))),
+                                    "prompt(s)"),
+                    prompt),
+        prefill.device_bytes / 1e9, "GB",
+        fmt::format("DOES NOT FIT in {:.4g} GB of HBM: no prefill prediction",
+                    prefill.hbm_bytes / 1e9));
     return;
   }
   out.field("prefill.step_s", prefill.step_s);
@@ -195,10 +197,10 @@ InferenceOutcome inference_section(const SectionInputs& in, Analysis& a) {
   out.quantity(
       "device_bytes",
       fmt::format(
-          "a device holds: weights ({}) + KV of {:.4g} sequences x {:.0f} tokens",
+          "a device holds: weights ({}) + KV of {} x {:.0f} tokens",
           m.moe ? fmt::format("{} expert slots over EP {:.0f}", decode.expert_slots, decode.ep)
                 : fmt::format("TP {:.0f}", s.tp),
-          s.tokens_per_device / (1 + s.mtp_depth), s.context_tokens),
+          format_quantity(s.tokens_per_device / (1 + s.mtp_depth), "sequences"), s.context_tokens),
       decode.device_bytes, kShownGb,
       decode.feasible ? fmt::format("fits in {:.4g} GB of HBM", hbm_gb)
                       : fmt::format("DOES NOT FIT in {:.4g} GB of HBM: no prediction", hbm_gb));

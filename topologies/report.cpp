@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <span>
 
 #include "core/markdown.h"
 
@@ -52,6 +53,26 @@ Display display_of(const ReportRow& row) {
     if (size >= 1e6) return {1e-6, "M" + sep + u};
     if (size >= 1e3) return {1e-3, "k" + sep + u};
     return {1, u};
+  }
+  // Units a row gives with a prefix already (the analysis's ms, us, KB, GB): kept, unless the
+  // value reaches a larger prefix of the same unit (2459 GB: 2.459 TB; 3.7e11 ms: s). GFLOP
+  // stays GFLOP, the paper's unit for Table 2.
+  struct Rung {
+    const char* unit;
+    double scale;
+  };
+  static constexpr Rung kTime[] = {{"us", 1e-6}, {"ms", 1e-3}, {"s", 1}};
+  static constexpr Rung kBytes[] = {
+      {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"PB", 1e15}};
+  for (const auto& ladder : {std::span<const Rung>(kTime), std::span<const Rung>(kBytes)}) {
+    auto at =
+        std::find_if(ladder.begin(), ladder.end(), [&](const Rung& r) { return r.unit == u; });
+    if (at == ladder.end()) continue;
+    const double base = size * at->scale;
+    auto best = at;
+    for (auto r = at; r != ladder.end(); ++r)
+      if (base >= r->scale) best = r;
+    return {at->scale / best->scale, best->unit};
   }
   if (u.empty()) {
     if (size >= 1e9) return {1e-9, "G"};

@@ -139,8 +139,8 @@ double expert_load(const ModelArch& m, const DecodeSetting& s, const ServingShap
   return expert_load_factor(sh.tokens / sh.tp * static_cast<double>(m.moe->top_k), sh.ep);
 }
 
-ServingShape base_shape(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& s,
-                        double ep) {
+ServingShape base_shape(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& s, double ep,
+                        std::string_view ep_option = "--ep") {
   ServingShape sh;
   sh.weight_bytes = s.weight_bytes;
   sh.gemm_precision = s.bf16_gemms ? OpPrecision::kBf16 : OpPrecision::kFp8;
@@ -150,7 +150,7 @@ ServingShape base_shape(const ModelArch& m, const ClusterSpec& c, const DecodeSe
     throw Error(fmt::format("unknown combine format '{}': expected {}", s.combine_format,
                             ep_wire_format_names()));
   sh.ep = ep;
-  sh.expert_slots = m.moe ? expert_slots(m, c, ep, s.redundant_experts) : 0;
+  sh.expert_slots = m.moe ? expert_slots(m, c, ep, s.redundant_experts, ep_option) : 0;
   sh.domain_gpus = static_cast<double>(c.scale_up.domain_gpus > 0 ? c.scale_up.domain_gpus
                                                                   : c.node.gpus_per_node);
   sh.tp = s.tp;
@@ -345,27 +345,36 @@ bool expert_slots_fit(const ModelArch& m, double ep, double redundant) {
   return std::fmod(slots_of(m, ep, redundant), ep) == 0;
 }
 
-double expert_slots(const ModelArch& m, const ClusterSpec& c, double ep, double redundant) {
+double expert_slots(const ModelArch& m, const ClusterSpec& c, double ep, double redundant,
+                    std::string_view ep_option) {
   if (!m.moe) return 0;
   if (!(std::isfinite(redundant) && redundant >= 0 && std::floor(redundant) == redundant))
     throw Error(fmt::format("redundant experts must be a whole number >= 0, got {}", redundant));
   if (!(ep >= 1 && std::floor(ep) == ep))
-    throw Error(fmt::format("EP degree must be a whole number >= 1, got {}", ep));
+    throw Error(fmt::format("{}: EP degree must be a whole number >= 1, got {}", ep_option, ep));
   if (ep > static_cast<double>(c.gpus()))
-    throw Error(fmt::format("EP degree {} exceeds the cluster's {} GPUs", ep, c.gpus()));
+    throw Error(
+        fmt::format("{}: EP degree {} exceeds the cluster's {} GPUs", ep_option, ep, c.gpus()));
   const double slots = slots_of(m, ep, redundant);
   if (std::fmod(slots, ep) != 0)
-    throw Error(
-        fmt::format("{} routed + {} redundant experts do not divide evenly among {} GPUs (give "
-                    "--ep and --redundant-experts so that they do: DeepSeek serves EP144 with "
-                    "256 + 32)",
-                    m.moe->routed_experts, slots - static_cast<double>(m.moe->routed_experts), ep));
+    throw Error(fmt::format(
+        "{} routed + {} redundant experts do not divide evenly among {} GPUs (give "
+        "{} and --redundant-experts so that they do: DeepSeek serves EP144 with "
+        "256 + 32)",
+        m.moe->routed_experts, slots - static_cast<double>(m.moe->routed_experts), ep, ep_option));
   return slots;
 }
 
 ServingPrediction predict_decode(const ModelArch& m, const ClusterSpec& c, const DecodeSetting& s,
                                  const PerfModel& perf, bool detail) {
   check_setting(s);
+  // The drafts run the model's own MTP module (DeepSeek-V3's one, reused at every depth); a model
+  // without one would be credited tokens from a block it does not have.
+  if (s.mtp_depth > 0 && m.mtp_modules == 0)
+    throw Error(
+        fmt::format("{} has no multi-token-prediction module (mtp_modules: 0 in its model "
+                    "file): MTP depth {} needs one",
+                    m.name, s.mtp_depth));
   if (c.node.gpus_per_node == 0 || !c.node.gpu) throw_no_gpus(c, "the serving prediction");
   check_peaks(c, perf);
   const double unit = decode_token_unit(s);
@@ -435,7 +444,7 @@ ServingPrediction predict_prefill(const ModelArch& m, const ClusterSpec& c,
   check_peaks(c, perf);
   ServingPrediction p;
   p.ep = ep_of(c, s.prefill_ep > 0 ? s.prefill_ep : s.ep_degree);
-  ServingShape sh = base_shape(m, c, s, p.ep);
+  ServingShape sh = base_shape(m, c, s, p.ep, s.prefill_ep > 0 ? "--prefill-ep" : "--ep");
   p.expert_slots = sh.expert_slots;
   const double prompt = s.prompt_tokens > 0 ? s.prompt_tokens : s.context_tokens;
   if (!(prompt >= 1)) throw Error("prefill needs a prompt of at least one token");

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "topologies/cluster.h"
@@ -19,8 +20,10 @@ namespace cobench::topo {
 
 /// Expert slots (routed + redundant) for an EP degree: a degree above the routed experts without
 /// stated redundancy holds one expert a GPU, the rest as copies (DeepSeek's EP320). Throws when
-/// the slots do not split evenly or the degree exceeds the cluster.
-double expert_slots(const ModelArch& m, const ClusterSpec& c, double ep, double redundant);
+/// the slots do not split evenly or the degree exceeds the cluster; the error names
+/// `ep_option`, the option that set the degree.
+double expert_slots(const ModelArch& m, const ClusterSpec& c, double ep, double redundant,
+                    std::string_view ep_option = "--ep");
 /// The same as a yes/no, for sweeps.
 bool expert_slots_fit(const ModelArch& m, double ep, double redundant);
 

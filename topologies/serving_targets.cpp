@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/error.h"
 #include "topologies/economics.h"
@@ -175,8 +176,16 @@ ClusterComparison compare_clusters(const ModelArch& m, const std::vector<Cluster
         fmt::format("TPOT {:.4g} ms; {} binds", p.tpot_s * 1e3, p.binding));
     row(sec, "best.tokens_per_s_per_device", "output tokens/s a GPU", p.tokens_per_s_per_device,
         "tok/s");
+    // Whole deployments only: floor(GPUs / group) EP groups (TP groups for a dense model); the
+    // GPUs left over serve nothing.
+    const double group = m.moe ? b.ep : std::max(1.0, base.tp);
+    const double serving = std::floor(static_cast<double>(c.gpus()) / group) * group;
+    j["serving_gpus"] = serving;
     row(sec, "best.tokens_per_s_per_cluster", "output tokens/s, whole cluster",
-        p.tokens_per_s_per_device * static_cast<double>(c.gpus()), "tok/s");
+        p.tokens_per_s_per_device * serving, "tok/s",
+        fmt::format("{:.0f} {} group{} of {:.0f} GPUs: {:.0f} of the {} GPUs serve",
+                    serving / group, m.moe ? "EP" : "TP", serving == group ? "" : "s", group,
+                    serving, c.gpus()));
     row(sec, "best.ttft_s", "time to first token (one prompt, prefill alone)", b.ttft_s * 1e3,
         "ms");
     if (b.usd_per_million_output) {

@@ -332,7 +332,7 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   sh.node_dedup = true;
   sh.ep = ep;
   sh.tp = s.tp;
-  sh.expert_slots = m.moe ? expert_slots(m, c, ep, 0) : 0;
+  sh.expert_slots = m.moe ? expert_slots(m, c, ep, 0, "--train-ep") : 0;
   sh.domain_gpus = domain;
   const StepOps ops = step_ops(m, sh);
   const bool bf16_gemms = s.precision == TrainingPrecision::kBf16;

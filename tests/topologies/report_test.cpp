@@ -30,6 +30,23 @@ TEST(ReportUnits, BytesTakeDecimalPrefixes) {
   EXPECT_EQ(format_quantity(1.5e6, "FLOP/s"), "1.5 M FLOP/s");
 }
 
+// Rows the analysis gives in ms, us, KB or GB keep that unit until a larger prefix of it fits;
+// they never take a count's M/B/T ("368.6 B ms", "1.475 T GB").
+TEST(ReportUnits, PrefixedUnitsMoveUpTheirOwnLadder) {
+  EXPECT_EQ(format_quantity(42.5, "GB"), "42.5 GB");
+  EXPECT_EQ(format_quantity(2459, "GB"), "2.459 TB");
+  EXPECT_EQ(format_quantity(1.475e6, "GB"), "1.475 PB");
+  EXPECT_EQ(format_quantity(0.5, "GB"), "0.5 GB");  // never down the ladder
+  EXPECT_EQ(format_quantity(147.5, "KB"), "147.5 KB");
+  EXPECT_EQ(format_quantity(2.5e6, "KB"), "2.5 GB");
+  EXPECT_EQ(format_quantity(50.9, "ms"), "50.9 ms");
+  EXPECT_EQ(format_quantity(1976, "ms"), "1.976 s");
+  EXPECT_EQ(format_quantity(3.686e11, "ms"), "368600000 s");
+  EXPECT_EQ(format_quantity(155, "us"), "155 us");
+  EXPECT_EQ(format_quantity(2500, "us"), "2.5 ms");
+  EXPECT_EQ(format_quantity(2448, "GFLOP"), "2448 GFLOP");  // Table 2's unit
+}
+
 TEST(ReportUnits, CountsOfANounTakeMillionsBillionsTrillions) {
   EXPECT_EQ(format_quantity(671.0e9, "params"), "671 B params");
   EXPECT_EQ(format_quantity(926.7e6, "params"), "926.7 M params");

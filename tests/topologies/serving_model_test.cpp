@@ -677,6 +677,42 @@ TEST(ServingModel, CoarseFrontierKeepsEveryDegreeThatSplitsTheSlots) {
   EXPECT_TRUE(dominated) << own.tokens_per_s_per_user << " tok/s, $" << own_usd;
 }
 
+// Draft tokens need the model's MTP module: Qwen3-8B has none, DeepSeek-V3 one.
+TEST(ServingModel, MtpNeedsTheModelsModule) {
+  const ClusterSpec c = load_cluster_file("h20-8");
+  const PerfModel perf(c, find_published_perf(c));
+  DecodeSetting s;
+  s.ep_degree = 1;
+  s.micro_batches = 1;
+  s.mtp_depth = 1;
+  s.tokens_per_device = 128;
+  EXPECT_EQ(cobench::test::error_of([&] { predict_decode(load_model("qwen3-8b"), c, s, perf); }),
+            "Qwen3-8B has no multi-token-prediction module (mtp_modules: 0 in its model file): "
+            "MTP depth 1 needs one");
+  const ClusterSpec h800 = load_cluster_file("deepseek-h800-2048");
+  s.ep_degree = 8;
+  EXPECT_GT(predict_decode(v3(), h800, s, PerfModel(h800, find_published_perf(h800)))
+                .tokens_per_s_per_device,
+            0);
+}
+
+// A prefill EP degree that does not split the slots is named by its own option.
+TEST(ServingModel, PrefillEpErrorsNameTheirOption) {
+  const ClusterSpec c = load_cluster_file("deepseek-h800-2048");
+  const PerfModel perf(c, find_published_perf(c));
+  DecodeSetting s;
+  s.ep_degree = 144;
+  s.redundant_experts = 32;
+  s.prefill_ep = 7;
+  const std::string e = cobench::test::error_of([&] { predict_prefill(v3(), c, s, perf); });
+  EXPECT_NE(e.find("among 7 GPUs (give --prefill-ep and --redundant-experts"), std::string::npos)
+      << e;
+  s.prefill_ep = 0;
+  s.ep_degree = 4096;
+  EXPECT_EQ(cobench::test::error_of([&] { predict_decode(v3(), c, s, perf); }),
+            "--ep: EP degree 4096 exceeds the cluster's 2048 GPUs");
+}
+
 TEST(ServingModel, TensorParallelPredictionNeverBeatsTheRoofline) {
   const ModelArch llama = load_model("llama-3.1-405b");
   for (const char* name : {"h200-ib-256", "b200-ib-256", "deepseek-h800-2048"}) {
@@ -1237,6 +1273,21 @@ TEST(ServingTargets, ClustersSideBySide) {
   EXPECT_EQ(cmp.json["clusters"][1]["cluster"], "GB200 NVL72 (one rack)");
   // Inside one NVL72 domain no EP traffic crosses a NIC.
   EXPECT_LE(cmp.json["clusters"][1]["ep_degree"].get<double>(), 72);
+  // The whole cluster serves in whole EP groups: floor(GPUs / EP) of them.
+  for (const auto& j : cmp.json["clusters"]) {
+    const double ep = j["ep_degree"].get<double>(), gpus = j["gpus"].get<double>();
+    EXPECT_EQ(j["serving_gpus"].get<double>(), std::floor(gpus / ep) * ep) << j["cluster"];
+  }
+  const std::string key = "best.tokens_per_s_per_cluster";
+  int seen = 0;
+  for (const ReportRow& row : cmp.report.rows) {
+    if (row.key.find(key) == std::string::npos) continue;
+    const auto& j = cmp.json["clusters"][seen++];
+    EXPECT_NEAR(row.cobench,
+                j["tokens_per_s_per_device"].get<double>() * j["serving_gpus"].get<double>(),
+                1e-6 * row.cobench);
+  }
+  EXPECT_EQ(seen, 2);
 }
 
 }  // namespace
