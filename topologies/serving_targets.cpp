@@ -49,6 +49,16 @@ BestConfig best_config(const ModelArch& m, const ClusterSpec& c, const DecodeSet
           ? std::vector<std::int64_t>{base.ep_degree > 0 ? static_cast<std::int64_t>(base.ep_degree)
                                                          : 1}
           : ep_sweep(c, step);
+  // A given degree that cannot run here says why (it exceeds the cluster, the slots do not
+  // split), not that no degree of whole nodes does.
+  if (base.ep_degree > 0 && m.moe) {
+    try {
+      expert_slots(m, c, base.ep_degree, base.redundant_experts);
+    } catch (const Error& e) {
+      best.why_none = e.what();
+      return best;
+    }
+  }
   for (const std::int64_t ep : degrees) {
     const double e = static_cast<double>(ep);
     if (!expert_slots_fit(m, e, base.redundant_experts)) continue;
@@ -90,7 +100,12 @@ BestConfig best_config(const ModelArch& m, const ClusterSpec& c, const DecodeSet
                           "no configuration reaches {:.4g} tok/s a user: the fastest is {:.4g} at "
                           "one token a micro-batch on EP {:.0f}",
                           t.tokens_per_s_per_user, fastest, fastest_ep)
-                    : "no EP degree of whole nodes splits the experts evenly and fits in HBM";
+        : base.ep_degree > 0
+            ? fmt::format(
+                  "EP {:.0f}: the weights and the KV of one sequence a micro-batch do not "
+                  "fit in HBM",
+                  base.ep_degree)
+            : "no EP degree of whole nodes splits the experts evenly and fits in HBM";
     return best;
   }
   const ServingPrediction first = ttft(m, c, base, best.ep, perf);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
@@ -312,19 +313,25 @@ void add_analyze(CLI::App& app, Action& action) {
         s.prefill_ep = o->prefill_ep;
         if (o->target_ttft > 0 && o->target_tokens_per_user <= 0)
           throw UsageError("--target-ttft needs --target-tokens-per-user");
+        // The same file twice, by name or by path, is one cluster.
+        std::vector<std::filesystem::path> files;
+        for (const std::string& name : o->clusters)
+          files.push_back(
+              std::filesystem::weakly_canonical(topo::find_data_file("clusters", name)));
         for (std::size_t i = 0; i < o->clusters.size(); ++i)
           for (std::size_t j = 0; j < i; ++j)
-            if (o->clusters[i] == o->clusters[j])
-              throw UsageError(
-                  fmt::format("--cluster {} is given twice: a side-by-side "
-                              "comparison takes different clusters",
-                              o->clusters[i]));
+            if (files[i] == files[j])
+              throw UsageError(fmt::format(
+                  "--cluster {} is given twice{}: a side-by-side comparison takes different "
+                  "clusters",
+                  o->clusters[i],
+                  o->clusters[i] == o->clusters[j] ? "" : " (as " + o->clusters[j] + ")"));
         if (o->clusters.size() > 1 || o->target_tokens_per_user > 0) {
           // Several clusters or a target: the best configuration on each, side by side.
           if (!o->measured.empty())
             throw UsageError(
-                "--measured applies to one cluster: give it without --target-* or with "
-                "one --cluster");
+                "--measured goes with one --cluster and no --target-*: the side-by-side "
+                "comparison and the target search read the cluster files' values only");
           std::vector<topo::ClusterSpec> specs;
           for (const std::string& name : o->clusters)
             specs.push_back(topo::load_cluster_file(name));

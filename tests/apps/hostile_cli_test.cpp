@@ -105,6 +105,12 @@ TEST(HostileCli, TheSameClusterTwiceIsAUsageError) {
                        "different clusters"),
             std::string::npos)
       << r.out;
+  // By name and by path: the same file.
+  const CommandResult p =
+      run("analyze --model deepseek-v3 --cluster h20-8 --cluster " +
+          std::string(COBENCH_TEST_DATA_DIR) + "/../../topologies/clusters/h20-8.yaml");
+  EXPECT_EQ(p.status, 2) << p.out;
+  EXPECT_NE(p.out.find("is given twice (as h20-8)"), std::string::npos) << p.out;
 }
 
 // Results files that never end (/dev/zero) hung validate, compare, from-gbench and

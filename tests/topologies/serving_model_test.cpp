@@ -1262,6 +1262,23 @@ TEST(ServingTargets, EpSweepIsBounded) {
   }
 }
 
+// A given EP degree that cannot run on a cluster says why, not that no degree of whole nodes
+// fits.
+TEST(ServingTargets, AGivenEpThatCannotRunSaysWhy) {
+  DecodeSetting s;
+  s.ep_degree = 144;
+  ServingTargets t;
+  t.tokens_per_s_per_user = 10;
+  const BestConfig b = best_config(v3(), load_cluster_file("h20-8"), s, t);
+  EXPECT_FALSE(b.found);
+  EXPECT_EQ(b.why_none, "--ep: EP degree 144 exceeds the cluster's 8 GPUs");
+  s.ep_degree = 48;  // 256 slots over 48 GPUs
+  const BestConfig c = best_config(v3(), load_cluster_file("h200-ib-256"), s, t);
+  EXPECT_NE(c.why_none.find("256 routed + 0 redundant experts do not divide evenly among 48"),
+            std::string::npos)
+      << c.why_none;
+}
+
 TEST(ServingTargets, ClustersSideBySide) {
   DecodeSetting s;
   s.redundant_experts = 32;
