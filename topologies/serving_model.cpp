@@ -372,9 +372,9 @@ ServingPrediction predict_decode(const ModelArch& m, const ClusterSpec& c, const
   // without one would be credited tokens from a block it does not have.
   if (s.mtp_depth > 0 && m.mtp_modules == 0)
     throw Error(
-        fmt::format("{} has no multi-token-prediction module (mtp_modules: 0 in its model "
-                    "file): MTP depth {} needs one",
-                    m.name, s.mtp_depth));
+        fmt::format("--mtp-depth {}: {} has no multi-token-prediction module (mtp_modules: 0 "
+                    "in its model file)",
+                    s.mtp_depth, m.name));
   if (c.node.gpus_per_node == 0 || !c.node.gpu) throw_no_gpus(c, "the serving prediction");
   check_peaks(c, perf);
   const double unit = decode_token_unit(s);

@@ -51,14 +51,7 @@ BestConfig best_config(const ModelArch& m, const ClusterSpec& c, const DecodeSet
           : ep_sweep(c, step);
   // A given degree that cannot run here says why (it exceeds the cluster, the slots do not
   // split), not that no degree of whole nodes does.
-  if (base.ep_degree > 0 && m.moe) {
-    try {
-      expert_slots(m, c, base.ep_degree, base.redundant_experts);
-    } catch (const Error& e) {
-      best.why_none = e.what();
-      return best;
-    }
-  }
+  if (base.ep_degree > 0 && m.moe) expert_slots(m, c, base.ep_degree, base.redundant_experts);
   for (const std::int64_t ep : degrees) {
     const double e = static_cast<double>(ep);
     if (!expert_slots_fit(m, e, base.redundant_experts)) continue;
@@ -148,14 +141,18 @@ ClusterComparison compare_clusters(const ModelArch& m, const std::vector<Cluster
     r.rows.push_back({section, std::move(key), std::move(what), std::nullopt, v, std::move(unit), 0,
                       std::move(note), false});
   };
+  // A setting one cluster cannot take (an EP degree beyond its GPUs) answers for that one; one
+  // that no cluster takes is an error.
+  std::vector<std::string> refusals;
   for (const ClusterSpec& c : clusters) {
-    // A setting one cluster cannot take (an EP degree beyond its GPUs) answers for that one.
     BestConfig b;
     try {
       b = best_config(m, c, base, t);
     } catch (const Error& e) {
       b.cluster = c.name;
       b.why_none = e.what();
+      refusals.push_back(clusters.size() == 1 ? b.why_none
+                                              : fmt::format("{}: {}", c.name, b.why_none));
     }
     const std::string sec = fmt::format("{} ({} x {}; {})", c.name, c.gpus(),
                                         c.node.gpu ? c.node.gpu->name : "no GPU", target);
@@ -198,9 +195,10 @@ ClusterComparison compare_clusters(const ModelArch& m, const std::vector<Cluster
     j["serving_gpus"] = serving;
     row(sec, "best.tokens_per_s_per_cluster", "output tokens/s, whole cluster",
         p.tokens_per_s_per_device * serving, "tok/s",
-        fmt::format("{:.0f} {} group{} of {:.0f} GPUs: {:.0f} of the {} GPUs serve",
-                    serving / group, m.moe ? "EP" : "TP", serving == group ? "" : "s", group,
-                    serving, c.gpus()));
+        group == 1 ? fmt::format("all {} GPUs serve", c.gpus())
+                   : fmt::format("{:.0f} {} group{} of {:.0f} GPUs: {:.0f} of the {} GPUs serve",
+                                 serving / group, m.moe ? "EP" : "TP", serving == group ? "" : "s",
+                                 group, serving, c.gpus()));
     row(sec, "best.ttft_s", "time to first token (one prompt, prefill alone)", b.ttft_s * 1e3,
         "ms");
     if (b.usd_per_million_output) {
@@ -209,6 +207,11 @@ ClusterComparison compare_clusters(const ModelArch& m, const std::vector<Cluster
           *b.usd_per_million_output, "$");
     }
     out.json["clusters"].push_back(j);
+  }
+  if (!clusters.empty() && refusals.size() == clusters.size()) {
+    std::string all;
+    for (const std::string& x : refusals) all += (all.empty() ? "" : "; ") + x;
+    throw Error(clusters.size() == 1 ? all : "no cluster takes the setting: " + all);
   }
   return out;
 }

@@ -317,8 +317,8 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
                       s.ep, p.dp));
     const double routed = static_cast<double>(m.moe->routed_experts);
     check(std::fmod(routed, ep) == 0,
-          fmt::format("EP {} must divide the {} routed experts of {} (whole experts a GPU; "
-                      "training places no redundant experts)",
+          fmt::format("EP {} (--train-ep) must divide the {} routed experts of {} (whole experts "
+                      "a GPU; training places no redundant experts)",
                       s.ep, routed, m.name));
   }
 
@@ -388,8 +388,9 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   const double out_bw = c.scale_out.bandwidth_achievable.value * nic_share;
   const double up_bw = c.scale_up.bandwidth_achievable.value;
   // The link class a group of `span` consecutive GPUs talks over, checked to have a rate.
+  // A group fits a domain when it is no larger and divides it (else some groups straddle two).
   auto link = [&](double span, const char* what) {
-    const bool up = span <= domain;
+    const bool up = span <= domain && std::fmod(domain, span) == 0;
     const double bw = up ? up_bw : out_bw;
     check(bw > 0, fmt::format("cluster '{}': {} {} need {}", c.name, what,
                               up ? "inside one scale-up domain" : "across scale-up domains",
@@ -419,15 +420,16 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   // The simulation times every operation of every stage: a bound far above real runs
   // (DeepSeek-V3: 16 stages x 120 micro-batches) that keeps one prediction under a second.
   constexpr double kMaxStageMicroBatches = 1 << 20;
-  check(p.micro_batches * s.pp <= kMaxStageMicroBatches,
+  check(p.micro_batches * s.pp * s.virtual_stages <= kMaxStageMicroBatches,
         fmt::format("{} micro-batches (global batch {} / (DP {} x micro-batch {})) on {} stages "
-                    "exceed the {:.0f} stage-micro-batches the pipeline simulation times: give a "
-                    "smaller --global-batch or a larger --micro-batch",
-                    p.micro_batches, s.global_batch, p.dp, s.micro_batch, s.pp,
+                    "x {} chunks exceed the {:.0f} stage-micro-batches the pipeline simulation "
+                    "times: give a smaller --global-batch or a larger --micro-batch",
+                    p.micro_batches, s.global_batch, p.dp, s.micro_batch, s.pp, s.virtual_stages,
                     kMaxStageMicroBatches));
   check(!dualpipe || (std::fmod(p.micro_batches, 2) == 0 && p.micro_batches >= 2 * s.pp),
         fmt::format("DualPipe needs an even number of micro-batches, at least 2 x PP = {:.0f} "
-                    "(half fed from each end); global batch {} / (DP {} x micro-batch {}) gives {}",
+                    "(half fed from each end); --global-batch {} / (DP {} x --micro-batch {}) "
+                    "gives {}",
                     2 * s.pp, s.global_batch, p.dp, s.micro_batch, p.micro_batches));
   ps.micro_batches = static_cast<int>(p.micro_batches);
   ps.virtual_stages = static_cast<int>(s.virtual_stages);
@@ -463,8 +465,9 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   // implementation's modules[rank] and modules[PP - 1 - rank]), so each stage's weights are on
   // `copies` x the GPUs above and a GPU reduces the gradients of both of its stages.
   const double copies = p.pipeline.parameter_copies;
-  // The rings span every GPU of the step (DP is the outer dimension): over the scale-up links
-  // when they all share one domain.
+  // DP is the outer dimension, so the rings are priced at the NIC rate unless every GPU of the
+  // step shares one domain (conservative for a ring that stays inside a domain of a larger
+  // step, as a TP group's router and shared-expert ring can when DP x CP is 1).
   const bool any_ring = copies * std::max({replicas, whole_replicas, expert_dp}) > 1;
   const double ring_bw = any_ring ? link(gpus, "data-parallel rings").first : 0;
   auto ring_s = [&](double params, double n) {

@@ -91,6 +91,7 @@ TrainingPrediction predict_scenario(const TrainingScenario& t, const ModelArch& 
   try {
     return predict_training(m, c, scenario_setting(t), perf);
   } catch (const Error& e) {
+    if (t.parallel_at.empty()) throw;
     throw Error(fmt::format("{}: {}", t.parallel_at, e.what()));
   }
 }
@@ -151,7 +152,10 @@ Report training_report(const ModelArch& m, const ClusterSpec& c, const TrainingS
       "%");
   row("train.state_bytes_per_gpu", "weights, gradients and optimizer shard a GPU",
       p.state_bytes_per_gpu / 1e9, "GB",
-      fmt::format("{:.3g} B weights of its stage", p.params_per_gpu / 1e9));
+      p.pipeline.parameter_copies > 1
+          ? fmt::format("{:.3g} B weights a stage, {} stages a GPU (DualPipe)",
+                        p.params_per_gpu / 1e9, p.pipeline.parameter_copies)
+          : fmt::format("{:.3g} B weights of its stage", p.params_per_gpu / 1e9));
   row("train.activation_bytes_per_gpu", "activations kept for the backward, at the peak",
       p.activation_bytes_per_gpu / 1e9, "GB",
       fmt::format("{:.2f} GB a chunk x {} chunks in flight; with the state {:.1f} of {:.1f} GB "

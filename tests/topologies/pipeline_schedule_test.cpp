@@ -386,6 +386,10 @@ TEST(PipelineSchedule, WithoutOperationsTheSameResult) {
     EXPECT_EQ(a.peak_activations, b.peak_activations);
     EXPECT_EQ(a.parameter_copies, b.parameter_copies);
     ASSERT_EQ(b.stage_kind_s.size(), static_cast<std::size_t>(c.stages));
+    double max_end = 0;  // the step ends with the last operation of any stage
+    for (const auto& ops : a.stage_ops)
+      for (const PipelineOp& o : ops) max_end = std::max(max_end, o.end_s);
+    EXPECT_EQ(b.time_s, max_end);
     for (int st = 0; st < c.stages; ++st) {
       std::array<double, kPipelineOpKinds> by_kind{};
       double last_end = 0;

@@ -687,8 +687,8 @@ TEST(ServingModel, MtpNeedsTheModelsModule) {
   s.mtp_depth = 1;
   s.tokens_per_device = 128;
   EXPECT_EQ(cobench::test::error_of([&] { predict_decode(load_model("qwen3-8b"), c, s, perf); }),
-            "Qwen3-8B has no multi-token-prediction module (mtp_modules: 0 in its model file): "
-            "MTP depth 1 needs one");
+            "--mtp-depth 1: Qwen3-8B has no multi-token-prediction module (mtp_modules: 0 in its "
+            "model file)");
   const ClusterSpec h800 = load_cluster_file("deepseek-h800-2048");
   s.ep_degree = 8;
   EXPECT_GT(predict_decode(v3(), h800, s, PerfModel(h800, find_published_perf(h800)))
@@ -1263,20 +1263,30 @@ TEST(ServingTargets, EpSweepIsBounded) {
 }
 
 // A given EP degree that cannot run on a cluster says why, not that no degree of whole nodes
-// fits.
+// fits: beside a cluster that takes it, for that cluster; on every cluster, as an error.
 TEST(ServingTargets, AGivenEpThatCannotRunSaysWhy) {
   DecodeSetting s;
   s.ep_degree = 144;
+  s.redundant_experts = 32;
   ServingTargets t;
   t.tokens_per_s_per_user = 10;
-  const BestConfig b = best_config(v3(), load_cluster_file("h20-8"), s, t);
-  EXPECT_FALSE(b.found);
-  EXPECT_EQ(b.why_none, "--ep: EP degree 144 exceeds the cluster's 8 GPUs");
-  s.ep_degree = 48;  // 256 slots over 48 GPUs
-  const BestConfig c = best_config(v3(), load_cluster_file("h200-ib-256"), s, t);
-  EXPECT_NE(c.why_none.find("256 routed + 0 redundant experts do not divide evenly among 48"),
+  const ClusterComparison one = compare_clusters(
+      v3(), {load_cluster_file("h20-8"), load_cluster_file("deepseek-h800-2048")}, s, t);
+  EXPECT_EQ(one.json["clusters"][0]["why_none"],
+            "--ep: EP degree 144 exceeds the cluster's 8 GPUs");
+  EXPECT_EQ(one.json["clusters"][1]["ep_degree"], 144);
+  EXPECT_EQ(
+      cobench::test::error_of([&] { compare_clusters(v3(), {load_cluster_file("h20-8")}, s, t); }),
+      "--ep: EP degree 144 exceeds the cluster's 8 GPUs");
+  s.ep_degree = 48;  // 288 slots over 48 GPUs split; 256 do not
+  s.redundant_experts = 0;
+  const std::string e = cobench::test::error_of([&] {
+    compare_clusters(v3(), {load_cluster_file("h200-ib-256"), load_cluster_file("h20-8")}, s, t);
+  });
+  EXPECT_NE(e.find("no cluster takes the setting: H200"), std::string::npos) << e;
+  EXPECT_NE(e.find("256 routed + 0 redundant experts do not divide evenly among 48"),
             std::string::npos)
-      << c.why_none;
+      << e;
 }
 
 TEST(ServingTargets, ClustersSideBySide) {

@@ -521,13 +521,13 @@ TEST(TrainingModel, BadSettingsAreRefusedWithTheReason) {
   s = {};
   s.global_batch = 128 * 20;  // 20 micro-batches: DualPipe needs 2 x PP = 32
   EXPECT_NE(error(s).find("DualPipe needs an even number of micro-batches, at least 2 x PP = 32 "
-                          "(half fed from each end); global batch 2560 / (DP 128 x micro-batch "
-                          "1) gives 20"),
+                          "(half fed from each end); --global-batch 2560 / (DP 128 x "
+                          "--micro-batch 1) gives 20"),
             std::string::npos)
       << error(s);
   s = {};
   s.pp = 4, s.ep = 512;  // DP 512: EP divides it, but not the 256 routed experts
-  EXPECT_NE(error(s).find("EP 512 must divide the 256 routed experts of DeepSeek-V3"),
+  EXPECT_NE(error(s).find("EP 512 (--train-ep) must divide the 256 routed experts of DeepSeek-V3"),
             std::string::npos)
       << error(s);
   s = {};
@@ -536,7 +536,7 @@ TEST(TrainingModel, BadSettingsAreRefusedWithTheReason) {
   EXPECT_EQ(error(s), "(nothing thrown)");
   s.global_batch *= 2;
   EXPECT_NE(error(s).find("131072 micro-batches (global batch 16777216 / (DP 128 x micro-batch "
-                          "1)) on 16 stages exceed the 1048576 stage-micro-batches"),
+                          "1)) on 16 stages x 1 chunks exceed the 1048576 stage-micro-batches"),
             std::string::npos)
       << error(s);
   s = {};
