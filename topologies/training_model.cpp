@@ -354,9 +354,32 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   auto sum = [&](double LayerTimes::*field) {
     return ch.moe_layers * moe.*field + dense_layers * dense.*field;
   };
-  ch.f_compute_s = sum(&LayerTimes::f);
-  ch.b_compute_s = sum(&LayerTimes::b);
-  ch.w_compute_s = sum(&LayerTimes::w);
+  // The LM head on every token of the micro-batch, in BF16 (technical report 3.3.1 keeps the
+  // output head in BF16), and again for each MTP module, which runs its own hidden states through
+  // the shared head (report 2.2). Where the head's stage lies and how the layers are split
+  // around it are not published: a stage's compute is at least its whole layers' and at least
+  // an even share of every stage's compute with the heads.
+  ServingShape head_shape = sh;
+  head_shape.sequences = sh.tokens;  // logits for every token, not the last of each sequence
+  const LayerTimes head = layer_times(step_ops(m, head_shape).lm_head, ctx);
+  const double heads = 1 + static_cast<double>(m.mtp_modules);
+  ch.heads_f_s = heads * head.f;
+  ch.heads_b_s = heads * head.b;
+  ch.heads_w_s = heads * head.w;
+  const double chunks = s.pp * s.virtual_stages;
+  auto even = [&](double LayerTimes::*field, double heads_s) {
+    return (moe_layers_total * moe.*field + (layers_total - moe_layers_total) * dense.*field +
+            heads_s) /
+           chunks;
+  };
+  const double f_even = even(&LayerTimes::f, ch.heads_f_s);
+  const double b_even = even(&LayerTimes::b, ch.heads_b_s);
+  const double w_even = even(&LayerTimes::w, ch.heads_w_s);
+  ch.even_share =
+      f_even + b_even + w_even > sum(&LayerTimes::f) + sum(&LayerTimes::b) + sum(&LayerTimes::w);
+  ch.f_compute_s = std::max(sum(&LayerTimes::f), f_even);
+  ch.b_compute_s = std::max(sum(&LayerTimes::b), b_even);
+  ch.w_compute_s = std::max(sum(&LayerTimes::w), w_even);
   ch.recompute_s = sum(&LayerTimes::recompute);
   ch.f_comm_s = sum(&LayerTimes::f_comm);
   ch.b_comm_s = sum(&LayerTimes::b_comm);

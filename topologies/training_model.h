@@ -83,7 +83,12 @@ struct ChunkTimes {
   double layers = 0, moe_layers = 0;
   double f_compute_s = 0, b_compute_s = 0;  ///< on all SMs
   double w_compute_s = 0, recompute_s = 0;  ///< recompute_s is part of b_compute_s
-  double f_comm_s = 0, b_comm_s = 0;        ///< EP dispatch + combine of the chunk
+  /// The LM heads of one micro-batch (the main one and one pass a MTP module), F, B and W; each
+  /// compute time above is at least an even share of every stage's with them (`even_share`: the
+  /// share is the larger for the chunk's F + B + W).
+  double heads_f_s = 0, heads_b_s = 0, heads_w_s = 0;
+  bool even_share = false;
+  double f_comm_s = 0, b_comm_s = 0;  ///< EP dispatch + combine of the chunk
   double tp_comm_s = 0;      ///< TP all-gathers + reduce-scatters, in F and again in B (exposed)
   double cp_comm_s = 0;      ///< CP K/V all-gather in F, their gradients' reduce-scatter in B
   double compute_share = 1;  ///< SMs compute has beside communication (DualPipe)

@@ -83,20 +83,28 @@ TEST(TrainingModel, OneDenseLayerByHand) {
   // backward; each FP8 GEMM's input quantized in the forward, 2 B read, 1 B and a 4 B scale a
   // 128 written: QKV's, out's and gate/up's 1024 x 1024, down's 1024 x 4096 (7 x 2^20 elements).
   const double rope_s = 8388608.0 / 2e12, quant_s = 7 * 1048576.0 * (3 + 4.0 / 128) / 2e12;
-  EXPECT_NEAR(p.chunk.f_s, gemm_s + attn_s + norms_s + swiglu_s + rope_s + quant_s, 1e-12);
+  // The LM head on all 1024 tokens (one stage holds it): 2 * 1024 * 32000 * 1024 FLOPs in BF16
+  // for F, dX and dW (compute-bound: its 133 MB read and written take 67 us at 2 TB/s), and the
+  // FP32 logits written and read (1024 * 32000 * 8 B) in the forward, twice that backward.
+  const double head_gemm_s = 67108864000.0 / 500e12, logits_s = 262144000.0 / 2e12;
+  EXPECT_NEAR(p.chunk.heads_f_s, head_gemm_s + logits_s, 1e-12);
+  EXPECT_TRUE(p.chunk.even_share);
+  EXPECT_NEAR(p.chunk.f_s,
+              gemm_s + attn_s + norms_s + swiglu_s + rope_s + quant_s + head_gemm_s + logits_s,
+              1e-12);
   EXPECT_NEAR(p.chunk.recompute_s, norms_s / 2, 1e-12);
   // Each FP8 GEMM's output gradient dY quantized into 1x128 tiles for dX (priced as the forward's
   // quantization): QKV's 1024 x 3072, out's 1024 x 1024, gate/up's 1024 x 8192, down's
   // 1024 x 1024: 13 x 2^20 elements.
   const double grad_quant_s = 13 * 1048576.0 * (3 + 4.0 / 128) / 2e12;
-  EXPECT_NEAR(
-      p.chunk.b_s,
-      gemm_s + 2.5 * attn_s + 2 * (norms_s + swiglu_s) + norms_s / 2 + rope_s + grad_quant_s,
-      1e-12);
+  EXPECT_NEAR(p.chunk.b_s,
+              gemm_s + 2.5 * attn_s + 2 * (norms_s + swiglu_s) + norms_s / 2 + rope_s +
+                  grad_quant_s + head_gemm_s + 2 * logits_s,
+              1e-12);
   // W: the dW GEMMs, and each FP8 input X and each dY re-tiled into 128x1 tiles (1 B read + 1 B
-  // written an element): X 7 x 2^20 elements (above), dY 13 x 2^20.
+  // written an element): X 7 x 2^20 elements (above), dY 13 x 2^20; the head's dW.
   const double transpose_s = 2 * (7 + 13) * 1048576.0 / 2e12;
-  EXPECT_NEAR(p.chunk.w_s, gemm_s + transpose_s, 1e-12);
+  EXPECT_NEAR(p.chunk.w_s, gemm_s + transpose_s + head_gemm_s, 1e-12);
   EXPECT_EQ(p.chunk.f_comm_s, 0);
   // One stage, 4 micro-batches, nothing idle: 4 (F + B + W); then the AdamW update of the 2^24
   // weights, 22 B each at 2 TB/s (one GPU: no data-parallel traffic).
@@ -181,19 +189,26 @@ TEST(TrainingModel, TensorParallelTwoByHand) {
   // the FP8 inputs quantized (3 + 4/128 B an element): QKV's and gate/up's 1024 x 1024, out's
   // 1024 x 512, down's 1024 x 2048: 4.5 x 2^20 elements.
   const double rope_s = 4194304.0 / 20e12, quant_s = 4.5 * 1048576.0 * (3 + 4.0 / 128) / 20e12;
+  // The LM head on all 1024 (gathered) tokens and its 16000 of the 32000 vocabulary columns:
+  // 2 * 1024 * 16000 * 1024 FLOPs in BF16 for F, dX and dW; the FP32 logits (1024 * 16000 * 8 B)
+  // written and read at 20 TB/s, twice that backward.
+  const double head_gemm_s = 33554432000.0 / 500e12, logits_s = 131072000.0 / 20e12;
   EXPECT_NEAR(p.chunk.tp_comm_s, tp_s, 1e-12);
-  EXPECT_NEAR(p.chunk.f_s, gemm_s + attn_s + norms_s + swiglu_s + tp_s + rope_s + quant_s, 1e-12);
+  EXPECT_NEAR(
+      p.chunk.f_s,
+      gemm_s + attn_s + norms_s + swiglu_s + tp_s + rope_s + quant_s + head_gemm_s + logits_s,
+      1e-12);
   // Each GEMM's output gradient quantized: QKV's 1024 x 1536, out's and down's 1024 x 1024 (the
   // row-parallel outputs, whole before their reduce-scatter), gate/up's 1024 x 4096: 7.5 x 2^20.
   const double grad_quant_s = 7.5 * 1048576.0 * (3 + 4.0 / 128) / 20e12;
-  EXPECT_NEAR(
-      p.chunk.b_s,
-      gemm_s + 2.5 * attn_s + 2 * (norms_s + swiglu_s) + norms_s / 2 + tp_s + rope_s + grad_quant_s,
-      1e-12);
+  EXPECT_NEAR(p.chunk.b_s,
+              gemm_s + 2.5 * attn_s + 2 * (norms_s + swiglu_s) + norms_s / 2 + tp_s + rope_s +
+                  grad_quant_s + head_gemm_s + 2 * logits_s,
+              1e-12);
   // W: each FP8 input transposed (2 B an element): QKV's and gate/up's 1024 x 1024 (the tokens
   // all-gathered), out's 1024 x 512, down's 1024 x 2048: 4.5 x 2^20 elements; each dY: 7.5 x
   // 2^20 (above); at 20 TB/s.
-  EXPECT_NEAR(p.chunk.w_s, gemm_s + 2 * (4.5 + 7.5) * 1048576.0 / 20e12, 1e-12);
+  EXPECT_NEAR(p.chunk.w_s, gemm_s + 2 * (4.5 + 7.5) * 1048576.0 / 20e12 + head_gemm_s, 1e-12);
   EXPECT_NEAR(p.pipeline.time_s, 4 * (p.chunk.f_s + p.chunk.b_s + p.chunk.w_s), 1e-12);
   // Half of the 2^24 weights on each GPU, updated at 22 B each; no DP traffic.
   EXPECT_EQ(p.params_per_gpu, 8388608.0);
@@ -264,8 +279,11 @@ TEST(TrainingModel, Bf16PrecisionByHand) {
   const double norms_s = 16777216.0 / 2e12, swiglu_s = 25165824.0 / 2e12;
   // RoPE as in FP8 (8 MiB); no activation quantization in BF16.
   const double rope_s = 8388608.0 / 2e12;
-  EXPECT_NEAR(p.chunk.f_s, gemm_s + attn_s + norms_s + swiglu_s + rope_s, 1e-12);
-  EXPECT_NEAR(p.chunk.w_s, gemm_s, 1e-12);
+  // The LM head as in FP8 training (it runs in BF16 there too): OneDenseLayerByHand.
+  const double head_gemm_s = 67108864000.0 / 500e12, logits_s = 262144000.0 / 2e12;
+  EXPECT_NEAR(p.chunk.f_s, gemm_s + attn_s + norms_s + swiglu_s + rope_s + head_gemm_s + logits_s,
+              1e-12);
+  EXPECT_NEAR(p.chunk.w_s, gemm_s + head_gemm_s, 1e-12);
   // Kept in BF16: the three GEMM inputs (2 MiB each), Q, K, V, O (8 MiB), the norms' (8 MiB),
   // SwiGLU's input (1024 x 8192 x 2 B = 16 MiB): 38 MiB.
   EXPECT_EQ(p.activation_bytes_per_chunk, 38.0 * (1 << 20));
@@ -290,14 +308,20 @@ TEST(TrainingModel, ContextParallelTwoByHand) {
   // RoPE on 512 tokens x 16 heads of 128 (4 MiB read and written), forward and backward; the
   // FP8 inputs quantized: 512 x 1024 for QKV, out and gate/up, 512 x 4096 for down (3.5 x 2^20).
   const double rope_s = 4194304.0 / 20e12, quant_s = 3.5 * 1048576.0 * (3 + 4.0 / 128) / 20e12;
+  // The LM head on the GPU's 512 tokens: 2 * 512 * 32000 * 1024 FLOPs in BF16 for F, dX and dW;
+  // the FP32 logits (512 * 32000 * 8 B) at 20 TB/s, twice that backward.
+  const double head_gemm_s = 33554432000.0 / 500e12, logits_s = 131072000.0 / 20e12;
   EXPECT_NEAR(p.chunk.cp_comm_s, cp_s, 1e-12);
-  EXPECT_NEAR(p.chunk.f_s, gemm_s + attn_s + norms_s + swiglu_s + cp_s + rope_s + quant_s, 1e-12);
+  EXPECT_NEAR(
+      p.chunk.f_s,
+      gemm_s + attn_s + norms_s + swiglu_s + cp_s + rope_s + quant_s + head_gemm_s + logits_s,
+      1e-12);
   // The output gradients quantized: 512 x (3072 + 1024 + 8192 + 1024) = 6.5 x 2^20 elements.
   const double grad_quant_s = 6.5 * 1048576.0 * (3 + 4.0 / 128) / 20e12;
-  EXPECT_NEAR(
-      p.chunk.b_s,
-      gemm_s + 2.5 * attn_s + 2 * (norms_s + swiglu_s) + norms_s / 2 + cp_s + rope_s + grad_quant_s,
-      1e-12);
+  EXPECT_NEAR(p.chunk.b_s,
+              gemm_s + 2.5 * attn_s + 2 * (norms_s + swiglu_s) + norms_s / 2 + cp_s + rope_s +
+                  grad_quant_s + head_gemm_s + 2 * logits_s,
+              1e-12);
   // Both GPUs hold all 2^24 weights: the gradients reduce-scattered and the weights gathered
   // over the 2 CP ranks, 2 (2-1)/2 x 2^24 x 2 B over NVLink at 80 GB/s; each updates half.
   EXPECT_NEAR(p.dp_comm_s, 33554432.0 / 80e9, 1e-12);
