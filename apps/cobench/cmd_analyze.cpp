@@ -344,6 +344,16 @@ void add_analyze(CLI::App& app, Action& action) {
           json = std::move(cmp.json);
         } else {
           const topo::ClusterSpec cluster = topo::load_cluster_file(o->clusters[0]);
+          // A cluster without GPUs gets the local deployment's bound (section 2.2.2): the GPU
+          // parallelism options would be ignored, so they are refused.
+          if (cluster.node.gpus_per_node == 0 || !cluster.node.gpu)
+            for (const char* opt : {"--ep", "--tp", "--redundant-experts", "--prefill-ep",
+                                    "--micro-batches", "--schedule"})
+              if (cmd->count(opt) > 0)
+                throw UsageError(fmt::format(
+                    "{} applies to GPU clusters: cluster '{}' has no GPUs (its analysis is the "
+                    "local deployment's, every activated weight read from CPU memory)",
+                    opt, cluster.name));
           const std::set<std::string> as(o->measured_as.begin(), o->measured_as.end());
           const topo::MeasuredData measured = topo::measured_data_for(o->measured, cluster, as);
           topo::Analysis a = topo::analyze(topo::load_model(o->model), cluster, s,

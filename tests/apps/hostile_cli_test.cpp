@@ -113,6 +113,15 @@ TEST(HostileCli, TheSameClusterTwiceIsAUsageError) {
   EXPECT_NE(p.out.find("is given twice (as h20-8)"), std::string::npos) << p.out;
 }
 
+// A CPU cluster's analysis is the local deployment's: GPU parallelism options would be ignored.
+TEST(HostileCli, GpuOptionsOnACpuClusterAreRefused) {
+  const CommandResult r = run("analyze --model deepseek-v3 --cluster cpu-local --ep 8");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--ep applies to GPU clusters: cluster 'Local AI PC"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(run("analyze --model deepseek-v3 --cluster cpu-local").status, 0);
+}
+
 // Results files that never end (/dev/zero) hung validate, compare, from-gbench and
 // --measured: refused at once, exit 1, naming the file.
 TEST(HostileCli, ResultsReadersRefuseFilesThatNeverEnd) {
