@@ -155,13 +155,14 @@ ServingShape base_shape(const ModelArch& m, const ClusterSpec& c, const DecodeSe
                                                                   : c.node.gpus_per_node);
   sh.tp = s.tp;
   if (!(s.tp >= 1 && std::floor(s.tp) == s.tp))
-    throw Error(fmt::format("TP degree must be a whole number >= 1, got {}", s.tp));
+    throw Error(fmt::format("--tp: TP degree must be a whole number >= 1, got {}", s.tp));
   if (std::fmod(static_cast<double>(m.attention.num_heads), s.tp) != 0)
-    throw Error(
-        fmt::format("TP {} does not divide the {} attention heads", s.tp, m.attention.num_heads));
+    throw Error(fmt::format("--tp {0}: TP {0} does not divide the {1} attention heads of {2}", s.tp,
+                            m.attention.num_heads, m.name));
   if (s.tp > sh.domain_gpus)
-    throw Error(fmt::format("TP {} spans more than one scale-up domain of {} GPUs: not modeled",
-                            s.tp, sh.domain_gpus));
+    throw Error(
+        fmt::format("--tp {0}: TP {0} spans more than one scale-up domain of {1} GPUs: not modeled",
+                    s.tp, sh.domain_gpus));
   return sh;
 }
 
@@ -380,8 +381,8 @@ ServingPrediction predict_decode(const ModelArch& m, const ClusterSpec& c, const
   const double unit = decode_token_unit(s);
   if (std::fmod(s.tokens_per_device, unit) != 0)
     throw Error(fmt::format(
-        "{} tokens a device do not split into {} micro-batches of whole sequences of {} query "
-        "token(s) each: give a multiple of {}",
+        "--tokens-per-device {} does not split into --micro-batches {} of whole sequences of {} "
+        "query token(s) each (1 + --mtp-depth): give a multiple of {}",
         s.tokens_per_device, s.micro_batches, 1 + s.mtp_depth, unit));
   ServingPrediction p;
   p.ep = ep_of(c, s.ep_degree);

@@ -312,13 +312,20 @@ TEST(ServingOps, TensorParallelDenseModel) {
   d.tp = 3;
   EXPECT_NE(cobench::test::error_of([&] {
               predict_decode(llama, c, d, PerfModel::roofline(c));
-            }).find("TP 3 does not divide the 128 attention heads"),
+            }).find("--tp 3: TP 3 does not divide the 128 attention heads"),
             std::string::npos);
   d.tp = 16;
   EXPECT_NE(cobench::test::error_of([&] {
               predict_decode(llama, c, d, PerfModel::roofline(c));
-            }).find("TP 16 spans more than one scale-up domain of 8 GPUs"),
+            }).find("--tp 16: TP 16 spans more than one scale-up domain of 8 GPUs"),
             std::string::npos);
+  // Tokens a device that do not split into micro-batches of whole sequences name both options.
+  d.tp = 8;
+  d.micro_batches = 2;
+  d.tokens_per_device = 63;
+  EXPECT_EQ(cobench::test::error_of([&] { predict_decode(llama, c, d, PerfModel::roofline(c)); }),
+            "--tokens-per-device 63 does not split into --micro-batches 2 of whole sequences of 1 "
+            "query token(s) each (1 + --mtp-depth): give a multiple of 2");
 }
 
 TEST(ServingOps, TensorParallelMoeHoldsWhatItRunsWhole) {
