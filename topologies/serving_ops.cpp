@@ -305,11 +305,9 @@ StepOps step_ops(const ModelArch& m, const ServingShape& s) {
   StepOps st;
   st.dense.name = "dense layer";
   st.moe.name = "MoE layer";
-  st.lm_head.name = "LM head";
   const double layers = f(m.num_layers);
   st.dense.count = m.moe ? f(m.dense_layers) : layers;
   st.moe.count = m.moe ? layers - f(m.dense_layers) : 0;
-  st.lm_head.count = 1;
   if (st.dense.count > 0) {
     attention(m, s, st.dense);
     dense_ffn(m, s, st.dense);
@@ -319,11 +317,18 @@ StepOps step_ops(const ModelArch& m, const ServingShape& s) {
     moe_ffn(m, s, st.moe);
   }
   // The head runs on the last position of each prefilled sequence, on every decoded token.
-  const double rows = s.prefill ? s.sequences : s.tokens;
-  const double v = f(m.vocab_size) / s.tp, d = f(m.hidden_size);
-  st.lm_head.add(gemm("lm_head", OpPrecision::kBf16, rows, v, d, 2));
-  st.lm_head.add(memory("sampling", rows * v * 4 * 2, "FP32 logits written and read"));
+  st.lm_head = lm_head_ops(m, s, s.prefill ? s.sequences : s.tokens);
   return st;
+}
+
+LayerOps lm_head_ops(const ModelArch& m, const ServingShape& s, double rows) {
+  LayerOps l;
+  l.name = "LM head";
+  l.count = 1;
+  const double v = f(m.vocab_size) / s.tp, d = f(m.hidden_size);
+  l.add(gemm("lm_head", OpPrecision::kBf16, rows, v, d, 2));
+  l.add(memory("sampling", rows * v * 4 * 2, "FP32 logits written and read"));
+  return l;
 }
 
 LayerOps mtp_projection_ops(const ModelArch& m, const ServingShape& s) {

@@ -101,6 +101,10 @@ struct StepOps {
 };
 StepOps step_ops(const ModelArch& m, const ServingShape& s);
 
+/// The LM head (BF16, vocabulary split over TP) on `rows` tokens, and its FP32 logits written and
+/// read: step_ops' head, and training's on every token.
+LayerOps lm_head_ops(const ModelArch& m, const ServingShape& s, double rows);
+
 /// The MTP module's projection of [hidden; embedding] (2d) back to d, before its block.
 LayerOps mtp_projection_ops(const ModelArch& m, const ServingShape& s);
 

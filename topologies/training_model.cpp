@@ -359,9 +359,8 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   // the shared head (report 2.2). Where the head's stage lies and how the layers are split
   // around it are not published: a stage's compute is at least its whole layers' and at least
   // an even share of every stage's compute with the heads.
-  ServingShape head_shape = sh;
-  head_shape.sequences = sh.tokens;  // logits for every token, not the last of each sequence
-  const LayerTimes head = layer_times(step_ops(m, head_shape).lm_head, ctx);
+  // Logits for every token, not the last of each sequence.
+  const LayerTimes head = layer_times(lm_head_ops(m, sh, sh.tokens), ctx);
   const double heads = 1 + static_cast<double>(m.mtp_modules);
   ch.heads_f_s = heads * head.f;
   ch.heads_b_s = heads * head.b;
