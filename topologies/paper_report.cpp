@@ -147,11 +147,10 @@ void training_step(Report& r, const TrainingScenario& t) {
   const TrainingPrediction p = predict_scenario(t, m, c, perf);
   const ChunkTimes& ch = p.chunk;
   const std::string chunk = fmt::format(
-      "a chunk ({:.0f} MoE layers, {:.0f} tokens): F {:.1f} ms (compute {:.1f}, all-to-all "
-      "{:.1f}), "
-      "B {:.1f}, W {:.1f}, F&B {:.1f} ms",
-      ch.moe_layers, s.micro_batch * s.seq_len, ch.f_s * 1e3, ch.f_compute_s * 1e3,
-      ch.f_comm_s * 1e3, ch.b_s * 1e3, ch.w_s * 1e3, ch.fb_s * 1e3);
+      "a chunk ({:.3g} layers, {:.3g} MoE, {:.3g} of the LM heads; {:.0f} tokens): F {:.1f} ms "
+      "(compute {:.1f}, all-to-all {:.1f}), B {:.1f}, W {:.1f}, F&B {:.1f} ms",
+      ch.layers, ch.moe_layers, ch.heads_share, s.micro_batch * s.seq_len, ch.f_s * 1e3,
+      ch.f_compute_s * 1e3, ch.f_comm_s * 1e3, ch.b_s * 1e3, ch.w_s * 1e3, ch.fb_s * 1e3);
   const std::string why = fmt::format(
       "optimistic: DeepSeek's trace of this F&B pair (profile-data train.json) spans about 129 ms "
       "with its compute streams busy 124 ms, against the model's {:.0f} ms pair of {:.0f} ms "

@@ -13,6 +13,7 @@
 #include "topologies/model_params.h"
 #include "topologies/serving_model.h"
 #include "topologies/serving_ops.h"
+#include "topologies/stage_split.h"
 
 namespace cobench::topo {
 namespace {
@@ -340,51 +341,56 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   const LayerTimes moe = m.moe ? layer_times(ops.moe, ctx) : LayerTimes{};
   const LayerTimes dense = layer_times(ops.dense, ctx);
 
-  // The slowest stage: ceil(layers / PP) layers, MoE ones where the model has enough (DeepSeek:
-  // 61 layers and the MTP module over 16 stages, 4 MoE layers; the embedding and head stages
-  // hold fewer), in v chunks when interleaved.
   ChunkTimes& ch = p.chunk;
-  ch.layers = stage_layers / s.virtual_stages;
   const double moe_layers_total =
       m.moe ? static_cast<double>(m.num_layers - m.dense_layers + m.mtp_modules) : 0;
-  // The stage's MoE layers spread over its v chunks (an average: which chunk holds the dense
-  // ones is not modelled).
-  ch.moe_layers = std::min(stage_layers, moe_layers_total) / s.virtual_stages;
-  const double dense_layers = ch.layers - ch.moe_layers;
-  auto sum = [&](double LayerTimes::*field) {
-    return ch.moe_layers * moe.*field + dense_layers * dense.*field;
-  };
   // The LM head on every token of the micro-batch, in BF16 (technical report 3.3.1 keeps the
   // output head in BF16), and again for each MTP module, which runs its own hidden states through
-  // the shared head (report 2.2). Where the head's stage lies and how the layers are split
-  // around it are not published: a stage's compute is at least its whole layers' and at least
-  // an even share of every stage's compute with the heads.
-  // Logits for every token, not the last of each sequence.
+  // the shared head (report 2.2). Logits for every token, not the last of each sequence.
   const LayerTimes head = layer_times(lm_head_ops(m, sh, sh.tokens), ctx);
   const double heads = 1 + static_cast<double>(m.mtp_modules);
   ch.heads_f_s = heads * head.f;
   ch.heads_b_s = heads * head.b;
   ch.heads_w_s = heads * head.w;
-  const double chunks = s.pp * s.virtual_stages;
-  auto even = [&](double LayerTimes::*field, double heads_s) {
-    return (moe_layers_total * moe.*field + (layers_total - moe_layers_total) * dense.*field +
-            heads_s) /
-           chunks;
+  // The time: the rank the whole-layer split (stage_split.h) loads most, with the heads where it
+  // holds the last position; under DualPipe a rank's two chunks, each given half of the pair's
+  // work. Its chunks pace the pipeline: every chunk is given their times.
+  auto fbw = [](const LayerTimes& t) { return t.f + t.b + t.w; };
+  SplitCosts costs;
+  costs.dense_layers = layers_total - moe_layers_total;
+  costs.moe_layers = moe_layers_total;
+  costs.dense_s = fbw(dense);
+  costs.moe_s = fbw(moe);
+  costs.heads_s = heads * fbw(head);
+  const bool dualpipe = s.schedule == PipelineSchedule::kDualPipe;
+  const RankLoad load =
+      heaviest_rank(costs, static_cast<int>(s.pp * s.virtual_stages), /*mirrored=*/dualpipe);
+  ch.layers = (load.dense_layers + load.moe_layers) / load.positions;
+  ch.moe_layers = load.moe_layers / load.positions;
+  ch.heads_share = load.heads ? 1.0 / load.positions : 0;
+  auto sum = [&](double LayerTimes::*field) {
+    return (load.dense_layers * dense.*field + load.moe_layers * moe.*field +
+            (load.heads ? heads * head.*field : 0)) /
+           load.positions;
   };
-  const double f_even = even(&LayerTimes::f, ch.heads_f_s);
-  const double b_even = even(&LayerTimes::b, ch.heads_b_s);
-  const double w_even = even(&LayerTimes::w, ch.heads_w_s);
-  ch.even_share =
-      f_even + b_even + w_even > sum(&LayerTimes::f) + sum(&LayerTimes::b) + sum(&LayerTimes::w);
-  ch.f_compute_s = std::max(sum(&LayerTimes::f), f_even);
-  ch.b_compute_s = std::max(sum(&LayerTimes::b), b_even);
-  ch.w_compute_s = std::max(sum(&LayerTimes::w), w_even);
+  ch.f_compute_s = sum(&LayerTimes::f);
+  ch.b_compute_s = sum(&LayerTimes::b);
+  ch.w_compute_s = sum(&LayerTimes::w);
+  // The memory: the fullest stage, ceil(layers / PP) layers, MoE ones where the model has enough
+  // (DeepSeek: 61 layers and the MTP module over 16 stages, 4 MoE layers), in v chunks when
+  // interleaved; the stage's MoE layers spread over its chunks (an average: which chunk holds the
+  // dense ones is not modelled). The embedding's and the heads' weights are left out.
+  const double chunk_layers = stage_layers / s.virtual_stages;
+  const double chunk_moe = std::min(stage_layers, moe_layers_total) / s.virtual_stages;
+  auto held = [&](double LayerTimes::*field) {
+    return chunk_moe * moe.*field + (chunk_layers - chunk_moe) * dense.*field;
+  };
   ch.recompute_s = sum(&LayerTimes::recompute);
   ch.f_comm_s = sum(&LayerTimes::f_comm);
   ch.b_comm_s = sum(&LayerTimes::b_comm);
   ch.tp_comm_s = sum(&LayerTimes::tp_comm);
-  p.params_per_gpu = s.virtual_stages * sum(&LayerTimes::params);
-  p.activation_bytes_per_chunk = sum(&LayerTimes::saved_bytes);
+  p.params_per_gpu = s.virtual_stages * held(&LayerTimes::params);
+  p.activation_bytes_per_chunk = held(&LayerTimes::saved_bytes);
   if (s.cp > 1) {
     // The K and V of the micro-batch's sequences (BF16, this GPU's KV heads) all-gathered over
     // the CP ranks, (CP-1)/CP of them through each; the gradients reduce-scattered back. The CP
@@ -399,7 +405,7 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
     (s.tp * s.cp <= domain ? kv.comm_up_bytes : kv.comm_out_bytes) = bytes;
     ch.cp_comm_s = ch.layers * perf.comm(kv, ep, /*prefill=*/true).seconds;
     // The gathered K and V are kept for the backward.
-    p.activation_bytes_per_chunk += ch.layers * bytes;
+    p.activation_bytes_per_chunk += chunk_layers * bytes;
   }
 
   // Activations (BF16) to the next stage: over the scale-up links while the pipeline group (TP x
@@ -425,7 +431,6 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
     // Under sequence parallelism each TP rank sends its 1/TP of them.
     ch.p2p_s = sh.tokens * static_cast<double>(m.hidden_size) * 2 / s.tp / bw + latency_s;
   }
-  const bool dualpipe = s.schedule == PipelineSchedule::kDualPipe;
   ch.compute_share = dualpipe ? perf.compute_share(true) : 1;
   // TP and CP traffic is exposed: in sequence with the chunk's compute.
   const double tp_cp_s = ch.tp_comm_s + ch.cp_comm_s;
@@ -477,8 +482,8 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   // Under TP the router and the shared experts are held whole by every device of the group, and
   // the EP groups are formed of the DP ranks of one TP index: those weights have TP times the
   // replicas of the split ones, and their gradients are reduced over all of them.
-  const double expert_params = s.virtual_stages * ch.moe_layers * routed_expert_params(ops.moe);
-  const double whole_params = s.virtual_stages * ch.moe_layers * tp_whole_params(ops.moe);
+  const double expert_params = s.virtual_stages * chunk_moe * routed_expert_params(ops.moe);
+  const double whole_params = s.virtual_stages * chunk_moe * tp_whole_params(ops.moe);
   const double split_params = p.params_per_gpu - expert_params - whole_params;
   const double replicas = p.dp * s.cp;            // GPUs holding the same split weights
   const double whole_replicas = replicas * s.tp;  // the same router and shared experts

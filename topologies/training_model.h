@@ -78,16 +78,14 @@ struct TrainingSetting {
 /// One chunk: the layers of one stage (of one of its v model chunks, interleaved) for one
 /// micro-batch.
 struct ChunkTimes {
-  /// Layers the chunk holds (the slowest stage's), and MoE layers among them: the stage's MoE
-  /// layers over its chunks, an average when they do not split evenly.
-  double layers = 0, moe_layers = 0;
+  /// Layers a chunk of the rank that paces the pipeline holds (stage_split.h: the heaviest rank
+  /// of the split; under DualPipe half of its pair's), MoE ones among them, and the share of the
+  /// LM heads it runs (1, 1/2 under DualPipe, 0 on a rank without them).
+  double layers = 0, moe_layers = 0, heads_share = 0;
   double f_compute_s = 0, b_compute_s = 0;  ///< on all SMs
   double w_compute_s = 0, recompute_s = 0;  ///< recompute_s is part of b_compute_s
-  /// The LM heads of one micro-batch (the main one and one pass a MTP module), F, B and W; each
-  /// compute time above is at least an even share of every stage's with them (`even_share`: the
-  /// share is the larger for the chunk's F + B + W).
+  /// The LM heads of one micro-batch (the main one and one pass a MTP module), F, B and W.
   double heads_f_s = 0, heads_b_s = 0, heads_w_s = 0;
-  bool even_share = false;
   double f_comm_s = 0, b_comm_s = 0;  ///< EP dispatch + combine of the chunk
   double tp_comm_s = 0;      ///< TP all-gathers + reduce-scatters, in F and again in B (exposed)
   double cp_comm_s = 0;      ///< CP K/V all-gather in F, their gradients' reduce-scatter in B

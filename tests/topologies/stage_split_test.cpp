@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+// The whole-layer stage split (stage_split.h), worked by hand.
+#include "topologies/stage_split.h"
+
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "tests/test_util.h"
+
+namespace cobench::topo {
+namespace {
+
+// 8 equal layers over 4 stages: 2 a stage, nothing else to place.
+TEST(StageSplit, EqualLayersSplitEvenly) {
+  SplitCosts c;
+  c.moe_layers = 8, c.moe_s = 1;
+  const RankLoad r = heaviest_rank(c, 4, /*mirrored=*/false);
+  EXPECT_EQ(r.moe_layers, 2);
+  EXPECT_EQ(r.dense_layers, 0);
+  EXPECT_NEAR(r.cost_s, 2, 1e-9);
+}
+
+// 7 layers of 1 s and heads of 1.5 s over 4 stages. Bound 2 fails: the last stage holds the heads
+// alone (a layer more is 2.5), and 3 stages of 2 hold 6 of the 7 layers. Bound 2.5 fits: the
+// heads and one layer, then 2, 2 and 2; the heaviest is the heads' stage.
+TEST(StageSplit, TheHeadsStageHoldsFewerLayers) {
+  SplitCosts c;
+  c.moe_layers = 7, c.moe_s = 1, c.heads_s = 1.5;
+  const RankLoad r = heaviest_rank(c, 4, false);
+  EXPECT_TRUE(r.heads);
+  EXPECT_EQ(r.moe_layers, 1);
+  EXPECT_NEAR(r.cost_s, 2.5, 1e-9);
+}
+
+// DualPipe's pairs (0, 3) and (1, 2) of 4 stages: 3 dense layers of 1 s, 13 MoE of 2 s and heads
+// of 3 s, 32 s in all, 16 a pair. The first pair: the heads, the 3 dense layers (the cheaper, from
+// its front stage) and 5 MoE layers, 16 s; the second the other 8 MoE layers, 16 s.
+TEST(StageSplit, MirroredPairsShareTheHeadsRankWithTheFirstLayers) {
+  SplitCosts c;
+  c.dense_layers = 3, c.dense_s = 1, c.moe_layers = 13, c.moe_s = 2, c.heads_s = 3;
+  const RankLoad r = heaviest_rank(c, 4, /*mirrored=*/true);
+  EXPECT_EQ(r.positions, 2);
+  EXPECT_NEAR(r.cost_s, 16, 1e-9);
+  // Both pairs cost 16 s: the first found, the heads' pair, is reported.
+  EXPECT_TRUE(r.heads);
+  EXPECT_EQ(r.dense_layers, 3);
+  EXPECT_EQ(r.moe_layers, 5);
+}
+
+// 6 MoE layers of 1 s and heads of 2.5 s over two pairs: the heads' pair with k layers costs
+// 2.5 + k, the other 6 - k; k = 1 gives 3.5 and 5, k = 2 gives 4.5 and 4 (the least maximum).
+TEST(StageSplit, TheHeaviestPairIsTheLeastMaximum) {
+  SplitCosts c;
+  c.moe_layers = 6, c.moe_s = 1, c.heads_s = 2.5;
+  const RankLoad r = heaviest_rank(c, 4, true);
+  EXPECT_TRUE(r.heads);
+  EXPECT_EQ(r.moe_layers, 2);
+  EXPECT_NEAR(r.cost_s, 4.5, 1e-9);
+}
+
+// One stage holds everything.
+TEST(StageSplit, OneStageHoldsEverything) {
+  SplitCosts c;
+  c.dense_layers = 3, c.dense_s = 1, c.moe_layers = 5, c.moe_s = 2, c.heads_s = 4;
+  const RankLoad r = heaviest_rank(c, 1, false);
+  EXPECT_EQ(r.dense_layers, 3);
+  EXPECT_EQ(r.moe_layers, 5);
+  EXPECT_TRUE(r.heads);
+  EXPECT_NEAR(r.cost_s, 17, 1e-9);
+}
+
+TEST(StageSplit, BadInputsAreRefused) {
+  SplitCosts c;
+  c.moe_layers = 4, c.moe_s = 1;
+  EXPECT_EQ(test::error_of([&] { heaviest_rank(c, 3, true); }),
+            "a stage split needs an even number of positions, got 3");
+  EXPECT_EQ(test::error_of([&] { heaviest_rank(c, 0, false); }),
+            "a stage split needs at least one position, got 0");
+  c.moe_layers = 4.5;
+  EXPECT_EQ(test::error_of([&] { heaviest_rank(c, 2, false); }),
+            "a stage split places whole layers, got 0 dense and 4.5 MoE");
+  c.moe_layers = 4, c.heads_s = -1;
+  EXPECT_EQ(test::error_of([&] { heaviest_rank(c, 2, false); }),
+            "a stage split needs costs >= 0, got 0 s, 1 s and -1 s");
+}
+
+}  // namespace
+}  // namespace cobench::topo

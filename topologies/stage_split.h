@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: Apache-2.0
+// How a model's whole layers split over the positions of a pipeline (its model chunks in order:
+// stage 0 to PP - 1, or chunk c of stage s at c x PP + s when interleaved), with the LM heads
+// after the last layer on the last position and the embedding on the first. A rank holds one
+// position (1F1B, ZB1P; an interleaved rank's chunks are each bounded the same way) or, under
+// DualPipe, the mirrored pair r and PP - 1 - r: DeepSeek-V3's technical report (arXiv
+// 2412.19437, section 2.2) puts "the shallowest layers (including the embedding layer) and
+// deepest layers (including the output head) of the model on the same PP rank". Which split
+// DeepSeek ran is not published: this is the one whose heaviest rank is lightest, whole layers
+// only, the dense layers first and the MoE layers (the MTP modules' last) after them.
+#pragma once
+
+namespace cobench::topo {
+
+/// The model's layers in pipeline order and what one costs (a micro-batch's F + B + W).
+struct SplitCosts {
+  double dense_layers = 0, moe_layers = 0;     ///< whole numbers
+  double dense_s = 0, moe_s = 0, heads_s = 0;  ///< one layer's; every LM head's together
+};
+
+/// One rank's share of the split.
+struct RankLoad {
+  double dense_layers = 0, moe_layers = 0;
+  bool heads = false;  ///< the rank holds the last position, with the LM heads
+  int positions = 1;   ///< positions the rank holds: 1, or 2 under DualPipe
+  double cost_s = 0;   ///< its layers' and heads' costs
+};
+
+/// The heaviest rank of the split of whole layers over `positions` positions that makes it
+/// lightest, ranks of one position each or (`mirrored`, an even number of positions) of the pairs
+/// r and positions - 1 - r. For a bound, each rank from the last (mirrored: the outermost pair)
+/// on takes as many layers as fit, the cheaper kind first where it may take either; the least
+/// bound that places every layer, found by bisection, gives the split. Throws cobench::Error on
+/// fewer than one position, an odd number mirrored, or negative, non-finite or fractional inputs.
+RankLoad heaviest_rank(const SplitCosts& c, int positions, bool mirrored);
+
+}  // namespace cobench::topo
