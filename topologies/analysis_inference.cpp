@@ -11,6 +11,7 @@
 #include "topologies/analysis_out.h"
 #include "topologies/analysis_sections.h"
 #include "topologies/decode_bounds.h"
+#include "topologies/model_params.h"
 
 namespace cobench::topo {
 namespace {
@@ -162,12 +163,33 @@ InferenceOutcome inference_section(const SectionInputs& in, Analysis& a) {
   const bool gpu = in.gpu();
   const bool priced = !gpu || c.node.gpu->peak_fp8 || c.node.gpu->peak_bf16;
   const DecodeBounds d = priced ? decode_bounds(m, in.p, c, s) : DecodeBounds{};
-  out.field("binding_bound", d.binding);
-  out.field("binding_bound_driven_by", in.driven_by(d.binding));
+  out.field("binding_bound", priced ? nlohmann::json(d.binding) : nlohmann::json(nullptr));
+  out.field("binding_bound_driven_by",
+            priced ? nlohmann::json(in.driven_by(d.binding)) : nlohmann::json(nullptr));
   out.field("tokens_per_s_per_device", d.tokens_per_s_per_device);
-  out.field("tokens_per_device", s.tokens_per_device);
+  out.field("tokens_per_device", gpu ? s.tokens_per_device : 1.0);  // a CPU node: batch 1
   out.field("context_tokens", s.context_tokens);
   if (!gpu) {
+    // One node serves the model: its weights and one sequence's KV in the node's memory.
+    const double memory = c.node.cpu ? c.node.cpu->memory_capacity.value : 0;
+    const double need =
+        in.p.total() * s.weight_bytes + kv_bytes_per_token(m, s.kv_bytes).value * s.context_tokens;
+    out.field("device_bytes", need);
+    if (memory > 0 && need > memory) {
+      out.field("feasible", false);
+      out.field("tpot_s", nullptr);
+      out.field("tokens_per_s", nullptr);
+      out.quantity("device_bytes",
+                   fmt::format("a node holds: weights at {} B a parameter + KV of one sequence of "
+                               "{:.0f} tokens",
+                               s.weight_bytes, s.context_tokens),
+                   need, kShownGb,
+                   fmt::format("DOES NOT FIT in {:.4g} GB of memory (node.cpu.memory_capacity): "
+                               "no prediction",
+                               memory / 1e9));
+      return result;
+    }
+    out.field("feasible", true);
     out.field("binding_bound", "memory");
     out.field("binding_bound_driven_by", in.driven_by("memory"));
     out.quantity("tpot_s", "decode time per token: activated weights + KV over memory bandwidth",
@@ -176,12 +198,13 @@ InferenceOutcome inference_section(const SectionInputs& in, Analysis& a) {
                  shown_as_is("tok/s"));
     return result;
   }
-  out.field("tpot_s", d.tpot_s);
-  out.field("tokens_per_s", d.tokens_per_s_per_user);
+  out.field("tpot_s", priced ? nlohmann::json(d.tpot_s) : nlohmann::json(nullptr));
+  out.field("tokens_per_s",
+            priced ? nlohmann::json(d.tokens_per_s_per_user) : nlohmann::json(nullptr));
   if (!priced) {
     out.field("feasible", false);
     out.field("missing", "node.gpu.peak_flops");
-    out.row("missing", "no prediction: the GPU has no FLOP peak", 0, "",
+    out.row("missing", "decode predictions made (the GPU has no FLOP peak)", 0, "predictions",
             "give node.gpu.peak_flops in the cluster file, or --measured GEMM results "
             "(gpu.peak_flops.fp8 / bf16)");
     return result;

@@ -143,7 +143,14 @@ ClusterSpec load_cluster(const config::Node& root) {
     // A node description written by `cobench sysinfo --cluster-node`, relative to this file.
     const std::filesystem::path here(file->location().file);
     const std::filesystem::path path = here.parent_path() / file->as_string();
-    if (!std::filesystem::exists(path)) file->fail(fmt::format("no such file '{}'", path.string()));
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec))
+      file->fail(fmt::format("no such file '{}'", path.string()));
+    if (!std::filesystem::is_regular_file(path, ec))
+      file->fail(
+          fmt::format("'{}' is not a regular file (expected a node description written by "
+                      "`cobench sysinfo --cluster-node`)",
+                      path.string()));
     c.node = load_node_file(config::load_file(path));
   } else {
     c.node = load_node_spec(m.required("node"));
@@ -152,13 +159,22 @@ ClusterSpec load_cluster(const config::Node& root) {
     c.scale_up = load_scale_up(*s);
     // A domain is whole nodes (NVL72: 18 of 4 GPUs) or splits a node evenly (NVLink bridges of
     // 2 in a PCIe node of 8); 3 GPUs a domain in nodes of 8 is neither.
+    // Domains of whole nodes tile the cluster: a domain larger than the cluster, or one that
+    // leaves part of one over (3 nodes of 8 in domains of 16), is not a cluster that exists.
     const std::int64_t d = c.scale_up.domain_gpus, g = c.node.gpus_per_node;
+    const config::Node domain =
+        s->map({"link", "domain_gpus", "bandwidth_nominal", "bandwidth_achievable", "latency"})
+            .required("domain_gpus");
     if (g > 0 && d % g != 0 && g % d != 0)
-      s->map({"link", "domain_gpus", "bandwidth_nominal", "bandwidth_achievable", "latency"})
-          .required("domain_gpus")
-          .fail(fmt::format("a scale-up domain of {} GPUs neither splits a node of {} GPUs "
-                            "evenly nor spans whole nodes (node.gpus_per_node)",
-                            d, g));
+      domain.fail(
+          fmt::format("a scale-up domain of {} GPUs neither splits a node of {} GPUs "
+                      "evenly nor spans whole nodes (node.gpus_per_node)",
+                      d, g));
+    if (g > 0 && d > g && c.gpus() % d != 0)
+      domain.fail(
+          fmt::format("scale-up domains of {} GPUs do not tile the cluster's {} GPUs "
+                      "({} nodes x {}): expected a divisor of {}",
+                      d, c.gpus(), c.nodes, g, c.gpus()));
   }
   if (auto s = m.optional("scale_out")) c.scale_out = load_scale_out(*s);
   if (auto f = m.optional("fabric")) c.fabric = load_fabric(*f);

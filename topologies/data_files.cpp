@@ -32,7 +32,8 @@ std::filesystem::path find_data_file(std::string_view kind, std::string_view nam
                        name_or_path.ends_with(".json");
   if (is_path) {
     if (!std::filesystem::exists(as_path))
-      throw Error(fmt::format("{}: no such file", name_or_path));
+      throw Error(
+          fmt::format("{} file '{}': no such file", kind.substr(0, kind.size() - 1), name_or_path));
     return as_path;
   }
   const std::filesystem::path file = data_dir() / kind / (std::string(name_or_path) + ".yaml");

@@ -143,7 +143,7 @@ std::vector<std::string> measured_files(const std::vector<std::string>& paths) {
     } else if (std::filesystem::exists(path, ec)) {
       all.push_back(path);
     } else {
-      throw Error(fmt::format("{}: no such file or directory", path));
+      throw Error(fmt::format("--measured {}: no such file or directory", path));
     }
   }
   return all;

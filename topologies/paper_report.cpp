@@ -201,9 +201,15 @@ void ep_decode(Report& r, const DecodeScenario& d) {
     return in;
   };
   if (!out.node.nic_speed)
-    throw Error(fmt::format("cluster '{}' needs node.nic_speed", d.scale_out_cluster));
+    throw Error(fmt::format("{}: cluster '{}' has no node.nic_speed, which the scale-out rows need",
+                            d.scale_out_cluster_at, d.scale_out_cluster));
   const Bandwidth ib = *out.node.nic_speed;
   const Bandwidth nvl = up.scale_up.bandwidth_nominal;
+  if (!(nvl.value > 0))
+    throw Error(fmt::format(
+        "{}: cluster '{}' has no scale-up link (scale_up.bandwidth_nominal), which the scale-up "
+        "rows need",
+        d.scale_up_cluster_at, d.scale_up_cluster));
   const EpDecodeBound at_ib = ep_decode_bound(inputs(ib, d.hidden_override));
   const EpDecodeBound at_nvl = ep_decode_bound(inputs(nvl, d.hidden_override));
   const std::string h = d.hidden_override ? fmt::format("hidden {:.0f}", *d.hidden_override) : "";
@@ -217,7 +223,7 @@ void ep_decode(Report& r, const DecodeScenario& d) {
   b.row("ep.tokens_per_s.ib", "tokens per second", 67, at_ib.tokens_per_s, "tok/s", 0.02,
         "the paper rounds 67.8 down");
   b.row("ep.comm_per_step_s.nvl",
-        fmt::format("all-to-all time per step, {} GB/s (GB200 NVL72)", nvl.value / 1e9), 6.72,
+        fmt::format("all-to-all time per step, {} GB/s, {}", nvl.value / 1e9, up.name), 6.72,
         at_nvl.comm_per_step.value * 1e6, "us", 1e-6);
   b.row("ep.tpot_s.nvl", "TPOT, NVL72", 0.82, at_nvl.tpot.value * 1e3, "ms", 0.005);
   b.row("ep.tokens_per_s.nvl", "tokens per second, NVL72", 1200, at_nvl.tokens_per_s, "tok/s", 0.02,
@@ -468,7 +474,13 @@ void local_deployment(Report& r, const LocalScenario& l) {
   DecodeSetting s;
   s.weight_bytes = l.weight_bytes;
   s.context_tokens = 0;  // the bound of the weights alone
-  const Analysis a = analyze(load_model(l.model), load_cluster_file(l.cluster), s);
+  const ClusterSpec c = load_cluster_file(l.cluster);
+  if (c.node.gpus_per_node > 0 && c.node.gpu)
+    throw Error(
+        fmt::format("{}: cluster '{}' has GPUs: the local deployment's cluster serves the "
+                    "weights from CPU memory (expected one without GPUs)",
+                    l.cluster_at, l.cluster));
+  const Analysis a = analyze(load_model(l.model), c, s);
   b.row("local.tokens_per_s",
         fmt::format("{} on {} at {} B a weight", l.model, l.cluster, l.weight_bytes), 20,
         a.json["inference"]["tokens_per_s"].get<double>(), "tok/s", 0.25,

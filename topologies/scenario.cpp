@@ -12,6 +12,12 @@
 namespace cobench::topo {
 namespace {
 
+// "file:line:col: key 'path'", for errors about a value found valid here but refused later.
+std::string where(const config::Node& n) {
+  const config::Location at = n.location();
+  return fmt::format("{}:{}:{}: key '{}'", at.file, at.line, at.column, n.path());
+}
+
 /// Reads each key of `fields`, in order (the first bad one is the error), with `read` into its
 /// member of `out`.
 template <class T, class V>
@@ -83,14 +89,20 @@ DecodeScenario load_decode(const config::Node& node) {
                      "scale_up_cluster"});
   DecodeScenario d;
   d.model = m.required("model").as_string();
-  d.tokens_per_device = m.required("tokens_per_device").as_positive_double();
-  if (auto h = m.optional("hidden_override")) d.hidden_override = h->as_positive_double();
+  // Whole numbers: tokens and micro-batches count things, the hidden size is a width.
+  d.tokens_per_device = static_cast<double>(m.required("tokens_per_device").as_int_in(1, 1 << 20));
+  if (auto h = m.optional("hidden_override"))
+    d.hidden_override = static_cast<double>(h->as_int_in(1, 1 << 20));
   read_fields(m, d, &config::Node::as_positive_double,
               {{"dispatch_bytes_per_element", &DecodeScenario::dispatch_bytes_per_element},
-               {"combine_bytes_per_element", &DecodeScenario::combine_bytes_per_element},
-               {"micro_batches", &DecodeScenario::micro_batches}});
-  d.scale_out_cluster = m.required("scale_out_cluster").as_string();
-  d.scale_up_cluster = m.required("scale_up_cluster").as_string();
+               {"combine_bytes_per_element", &DecodeScenario::combine_bytes_per_element}});
+  if (auto mb = m.optional("micro_batches"))
+    d.micro_batches = static_cast<double>(mb->as_int_in(1, 64));
+  const config::Node out = m.required("scale_out_cluster"), up = m.required("scale_up_cluster");
+  d.scale_out_cluster = out.as_string();
+  d.scale_out_cluster_at = where(out);
+  d.scale_up_cluster = up.as_string();
+  d.scale_up_cluster_at = where(up);
   return d;
 }
 
@@ -111,13 +123,14 @@ ProductionScenario load_production(const config::Node& node) {
                      "profile_prefill"});
   ProductionScenario p;
   p.cluster = m.required("cluster").as_string();
-  read_fields(m, p, &config::Node::as_positive_double,
-              {{"nodes_average", &ProductionScenario::nodes_average},
-               {"input_tokens_per_day", &ProductionScenario::input_tokens_per_day},
-               {"output_tokens_per_day", &ProductionScenario::output_tokens_per_day},
-               {"input_tokens_per_s_per_node", &ProductionScenario::input_tokens_per_s_per_node},
-               {"output_tokens_per_s_per_node", &ProductionScenario::output_tokens_per_s_per_node},
-               {"prompt_tokens", &ProductionScenario::prompt_tokens}});
+  read_fields(
+      m, p, &config::Node::as_positive_double,
+      {{"nodes_average", &ProductionScenario::nodes_average},
+       {"input_tokens_per_day", &ProductionScenario::input_tokens_per_day},
+       {"output_tokens_per_day", &ProductionScenario::output_tokens_per_day},
+       {"input_tokens_per_s_per_node", &ProductionScenario::input_tokens_per_s_per_node},
+       {"output_tokens_per_s_per_node", &ProductionScenario::output_tokens_per_s_per_node}});
+  p.prompt_tokens = static_cast<double>(m.required("prompt_tokens").as_int_in(1, 1 << 24));
   p.decode_ep = static_cast<double>(m.required("decode_ep").as_int_in(1, 1 << 20));
   p.decode_redundant_experts =
       static_cast<double>(m.required("decode_redundant_experts").as_int_in(0, 1 << 20));
@@ -155,8 +168,9 @@ ProductionScenario load_production(const config::Node& node) {
 
 LocalScenario load_local(const config::Node& node) {
   auto m = node.map({"model", "cluster", "weight_bytes"});
-  return {m.required("model").as_string(), m.required("cluster").as_string(),
-          m.required("weight_bytes").as_positive_double()};
+  const config::Node cluster = m.required("cluster");
+  return {m.required("model").as_string(), cluster.as_string(),
+          m.required("weight_bytes").as_positive_double(), where(cluster)};
 }
 
 }  // namespace

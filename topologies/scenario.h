@@ -44,6 +44,8 @@ struct DecodeScenario {
   double micro_batches = 2;
   std::string scale_out_cluster;
   std::string scale_up_cluster;
+  /// Where the file names them ("file:line:col: key 'path'"), for a cluster that lacks the link.
+  std::string scale_out_cluster_at, scale_up_cluster_at;
 };
 
 /// DeepSeek's profile-data traces (full-load steps): the setup its README states and the
@@ -76,8 +78,9 @@ struct ProductionScenario {
 
 struct LocalScenario {
   std::string model;
-  std::string cluster;
+  std::string cluster;  ///< a cluster without GPUs (its CPU memory serves the weights)
   double weight_bytes = 1;
+  std::string cluster_at;  ///< where the file names it, as DecodeScenario's
 };
 
 struct Scenario {

@@ -128,8 +128,10 @@ ClusterComparison compare_clusters(const ModelArch& m, const std::vector<Cluster
   Report& r = out.report;
   r.title = fmt::format("{}: the best decode configuration on each cluster", m.name);
   const std::string target =
-      fmt::format("target {:.4g} tok/s a user{}; context {:.0f}, MTP {:.0f}, {} redundant experts",
-                  t.tokens_per_s_per_user,
+      fmt::format("{}{}; context {:.0f}, MTP {:.0f}, {} redundant experts",
+                  t.tokens_per_s_per_user > 0
+                      ? fmt::format("target {:.4g} tok/s a user", t.tokens_per_s_per_user)
+                      : std::string("no speed target: the most tokens a GPU"),
                   t.ttft_s ? fmt::format(", time to first token <= {:.4g} s", *t.ttft_s) : "",
                   base.context_tokens, base.mtp_depth, base.redundant_experts);
   out.json = {{"model", m.name},
@@ -162,7 +164,9 @@ ClusterComparison compare_clusters(const ModelArch& m, const std::vector<Cluster
                         {"configurations", b.evaluated}};
     if (!b.found) {
       j["why_none"] = b.why_none;
-      row(sec, "best.none", "no configuration meets the targets", 0, "", b.why_none);
+      row(sec, "best.none",
+          fmt::format("configurations that meet the targets, of {} predicted", b.evaluated), 0,
+          "configurations", b.why_none);
       out.json["clusters"].push_back(j);
       continue;
     }

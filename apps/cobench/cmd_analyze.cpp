@@ -71,6 +71,32 @@ void check_analyze_options(const CLI::App& cmd, bool paper, bool train, bool kv_
   if (paper || kv_reload) refuse("--tp", "--train and the serving analysis");
   if (cmd.count("--measured-as") > 0 && cmd.count("--measured") == 0)
     throw UsageError("--measured-as needs --measured");
+  if (cmd.count("--mtp-acceptance") > 0 && cmd.count("--mtp-depth") == 0)
+    throw UsageError("--mtp-acceptance needs --mtp-depth (draft tokens a step)");
+}
+
+// Options a model or cluster has nothing to apply to are refused, not ignored: expert options
+// on a dense model, GPU and serving options on a cluster without GPUs (its analysis is the local
+// deployment's, batch 1, every activated weight read from CPU memory).
+void refuse_inapplicable(const CLI::App& cmd, const topo::ModelArch& m,
+                         const topo::ClusterSpec* cpu_cluster) {
+  auto refuse = [&](std::initializer_list<const char*> opts, const std::string& why) {
+    for (const char* opt : opts)
+      if (cmd.count(opt) > 0) throw UsageError(fmt::format("{} {}", opt, why));
+  };
+  if (!m.moe)
+    refuse({"--ep", "--prefill-ep", "--redundant-experts", "--routing", "--combine-format",
+            "--train-ep"},
+           fmt::format("applies to MoE models: {} has no routed experts", m.name));
+  if (cpu_cluster)
+    refuse(
+        {"--ep", "--tp", "--redundant-experts", "--prefill-ep", "--micro-batches", "--schedule",
+         "--tokens-per-device", "--mtp-depth", "--mtp-acceptance", "--combine-format", "--routing",
+         "--prefill-tokens", "--prompt", "--cache-hit", "--gemm-precision", "--mfu"},
+        fmt::format("applies to GPU clusters: cluster '{}' has no GPUs (its analysis is the "
+                    "local deployment's: batch 1, every activated weight read from CPU "
+                    "memory)",
+                    cpu_cluster->name));
 }
 
 }  // namespace
@@ -138,8 +164,7 @@ void add_analyze(CLI::App& app, Action& action) {
                   "several (--cluster A --cluster B) compare the best configuration on each");
   cmd->add_option("--measured", o->measured,
                   "Results files or directories (their *.json) whose records "
-                  "(parameters.model_input) replace datasheet values, merged; see docs/model.md")
-      ->check(CLI::ExistingPath);
+                  "(parameters.model_input) replace datasheet values, merged; see docs/model.md");
   cmd->add_option("--measured-as", o->measured_as,
                   "Use --measured records of another GPU, host or link class for this cluster on "
                   "purpose: gpu, host, link or all (comma-separated)")
@@ -276,7 +301,9 @@ void add_analyze(CLI::App& app, Action& action) {
         t.virtual_stages = o->interleave;
         t.gpus = o->train_gpus;
         t.precision = topo::parse_training_precision(o->train_precision);
-        report = topo::training_report(topo::load_model(o->model), cluster, t, perf);
+        const topo::ModelArch model = topo::load_model(o->model);
+        refuse_inapplicable(*cmd, model, nullptr);
+        report = topo::training_report(model, cluster, t, perf);
         topo::add_measured_rows(report, changed, measured.tables);
         json = topo::to_json(report);
       } else if (o->paper) {
@@ -326,20 +353,25 @@ void add_analyze(CLI::App& app, Action& action) {
                   "clusters",
                   o->clusters[i],
                   o->clusters[i] == o->clusters[j] ? "" : " (as " + o->clusters[j] + ")"));
+        const topo::ModelArch model = topo::load_model(o->model);
+        refuse_inapplicable(*cmd, model, nullptr);
         if (o->clusters.size() > 1 || o->target_tokens_per_user > 0) {
           // Several clusters or a target: the best configuration on each, side by side.
           if (!o->measured.empty())
             throw UsageError(
                 "--measured goes with one --cluster and no --target-*: the side-by-side "
                 "comparison and the target search read the cluster files' values only");
+          if (cmd->count("--tokens-per-device") > 0)
+            throw UsageError(
+                "--tokens-per-device goes with one --cluster and no --target-*: the side-by-side "
+                "comparison and the target search choose the batch");
           std::vector<topo::ClusterSpec> specs;
           for (const std::string& name : o->clusters)
             specs.push_back(topo::load_cluster_file(name));
           topo::ServingTargets t;
           t.tokens_per_s_per_user = o->target_tokens_per_user;
           if (o->target_ttft > 0) t.ttft_s = o->target_ttft;
-          topo::ClusterComparison cmp =
-              topo::compare_clusters(topo::load_model(o->model), specs, s, t);
+          topo::ClusterComparison cmp = topo::compare_clusters(model, specs, s, t);
           report = std::move(cmp.report);
           json = std::move(cmp.json);
         } else {
@@ -347,18 +379,12 @@ void add_analyze(CLI::App& app, Action& action) {
           // A cluster without GPUs gets the local deployment's bound (section 2.2.2): the GPU
           // parallelism options would be ignored, so they are refused.
           if (cluster.node.gpus_per_node == 0 || !cluster.node.gpu)
-            for (const char* opt : {"--ep", "--tp", "--redundant-experts", "--prefill-ep",
-                                    "--micro-batches", "--schedule"})
-              if (cmd->count(opt) > 0)
-                throw UsageError(fmt::format(
-                    "{} applies to GPU clusters: cluster '{}' has no GPUs (its analysis is the "
-                    "local deployment's, every activated weight read from CPU memory)",
-                    opt, cluster.name));
+            refuse_inapplicable(*cmd, model, &cluster);
           const std::set<std::string> as(o->measured_as.begin(), o->measured_as.end());
           const topo::MeasuredData measured = topo::measured_data_for(o->measured, cluster, as);
-          topo::Analysis a = topo::analyze(topo::load_model(o->model), cluster, s,
-                                           o->measured.empty() ? nullptr : &measured.inputs,
-                                           o->measured.empty() ? nullptr : &measured.tables);
+          topo::Analysis a =
+              topo::analyze(model, cluster, s, o->measured.empty() ? nullptr : &measured.inputs,
+                            o->measured.empty() ? nullptr : &measured.tables);
           report = std::move(a.report);
           json = std::move(a.json);
         }

@@ -374,6 +374,88 @@ TEST(HostileCli, AnalyzeRefusesOptionsOfAnotherAnalysis) {
   EXPECT_EQ(run(serve + "--gemm-precision fp16").status, 2);
 }
 
+// A helper's sweep (issue 15): options the model or cluster has nothing to apply to were
+// accepted and changed nothing (exit 0), or printed nonsense ("EP 100000000" on 8 GPUs).
+TEST(HostileCli, AnalyzeRefusesOptionsTheModelOrClusterCannotApply) {
+  const std::string dense = "analyze --model qwen3-8b --cluster h20-8 ";
+  const std::string cpu = "analyze --model deepseek-v2 --cluster cpu-local --weight-bytes 0.5 ";
+  struct OptionCase {
+    std::string args, error;
+  };
+  const std::vector<OptionCase> corpus = {
+      {dense + "--ep 8", "--ep applies to MoE models: Qwen3-8B has no routed experts"},
+      {dense + "--prefill-ep 4", "--prefill-ep applies to MoE models"},
+      {dense + "--redundant-experts 5", "--redundant-experts applies to MoE models"},
+      {dense + "--routing random", "--routing applies to MoE models"},
+      {dense + "--combine-format logfmt8", "--combine-format applies to MoE models"},
+      {"analyze --train --model qwen3-8b --cluster h100-ib-256 --pp 4 --train-ep 3",
+       "--train-ep applies to MoE models"},
+      {cpu + "--tokens-per-device 128",
+       "--tokens-per-device applies to GPU clusters: cluster 'Local AI PC (Ryzen AI Max+ 395, 128 "
+       "GB)' has no GPUs"},
+      {cpu + "--mtp-depth 1", "--mtp-depth applies to GPU clusters"},
+      {cpu + "--cache-hit 0.5", "--cache-hit applies to GPU clusters"},
+      {cpu + "--mfu 0.9", "--mfu applies to GPU clusters"},
+      {"analyze --model deepseek-v3 --cluster deepseek-h800-2048 --mtp-acceptance 0.1",
+       "--mtp-acceptance needs --mtp-depth"},
+      {"analyze --model deepseek-v3 --cluster deepseek-h800-2048 --target-tokens-per-user 20 "
+       "--tokens-per-device 7",
+       "--tokens-per-device goes with one --cluster and no --target-*"},
+  };
+  for (const OptionCase& c : corpus) {
+    SCOPED_TRACE(c.args);
+    const CommandResult r = run(c.args);
+    EXPECT_EQ(r.status, 2) << r.out;
+    EXPECT_NE(r.out.find(c.error), std::string::npos) << r.out;
+  }
+  // The dense model and the CPU cluster still run without them.
+  EXPECT_EQ(run(dense).status, 0);
+  EXPECT_EQ(run(cpu).status, 0);
+}
+
+// The paper scenario's clusters lacking what their rows need: a scale-up cluster without a
+// scale-up link printed "inf us" with exit 0; a local deployment on a GPU cluster "prefill needs
+// a prompt of at least one token" with no location.
+TEST(HostileCli, PaperScenarioClustersNeedTheirLinks) {
+  const fs::path dir = fresh_dir("cobench_hostile_scenario");
+  fs::copy(cobench::topo::data_dir(), dir / "data", fs::copy_options::recursive);
+  const fs::path file = dir / "data" / "scenarios" / "deepseek-v3-paper.yaml";
+  const std::string good = cobench::read_file(file);
+  auto paper_with = [&](const std::string& from, const std::string& to) {
+    fs::remove(file);
+    cobench::write_file_atomic_no_overwrite(file, replace(good, from, to));
+    return cobench::test::run_command("COBENCH_DATA_DIR=" + (dir / "data").string() + " " +
+                                      COBENCH_BINARY + " analyze --paper");
+  };
+  const CommandResult up =
+      paper_with("scale_up_cluster: gb200-nvl72", "scale_up_cluster: cpu-local");
+  EXPECT_EQ(up.status, 1) << up.out;
+  EXPECT_NE(up.out.find("key 'scenario.decode.scale_up_cluster': cluster 'cpu-local' has no "
+                        "scale-up link (scale_up.bandwidth_nominal)"),
+            std::string::npos)
+      << up.out;
+  EXPECT_EQ(up.out.find("inf"), std::string::npos) << up.out;
+  const CommandResult local = paper_with("    cluster: cpu-local", "    cluster: h20-8");
+  EXPECT_EQ(local.status, 1) << local.out;
+  EXPECT_NE(local.out.find("key 'scenario.local.cluster': cluster 'h20-8' has GPUs"),
+            std::string::npos)
+      << local.out;
+}
+
+// A CPU node whose memory cannot hold the weights printed a decode speed for them.
+TEST(HostileCli, ACpuNodeTooSmallForTheWeightsGetsNoPrediction) {
+  const CommandResult r = run("analyze --model deepseek-v2 --cluster cpu-local --format json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  // DeepSeek-V2 at 1 B a parameter: 235.7 GB, over the node's memory.
+  EXPECT_EQ(j["inference"]["feasible"], false) << r.out;
+  EXPECT_TRUE(j["inference"]["tokens_per_s"].is_null()) << r.out;
+  EXPECT_GT(j["inference"]["device_bytes"].get<double>(), 235e9);
+  const CommandResult text = run("analyze --model deepseek-v2 --cluster cpu-local");
+  EXPECT_NE(text.out.find("DOES NOT FIT"), std::string::npos) << text.out;
+  EXPECT_EQ(text.out.find("tokens per second (batch 1)"), std::string::npos) << text.out;
+}
+
 // Round 2 (issue 16): classes found by a second hostile sweep.
 
 // from-gbench wrote files that `results validate` then refused (a negative time), and read its

@@ -636,6 +636,18 @@ TEST(HostileCluster, AScaleUpDomainSplitsNodesEvenlyOrSpansWholeNodes) {
   }
 }
 
+// A domain of 64 GPUs on a cluster of 8 (one node) made TP 32 run faster than TP 8, exit 0; 3
+// nodes in domains of 16 left a node over.
+TEST(HostileCluster, ScaleUpDomainsTileTheCluster) {
+  EXPECT_EQ(cluster_error(replace(kCluster, "domain_gpus: 8", "domain_gpus: 64")),
+            "c.yaml:11:41: key 'cluster.scale_up.domain_gpus': scale-up domains of 64 GPUs do not "
+            "tile the cluster's 32 GPUs (4 nodes x 8): expected a divisor of 32");
+  EXPECT_EQ(cluster_error(replace(replace(kCluster, "domain_gpus: 8", "domain_gpus: 16"),
+                                  "nodes: 4", "nodes: 3")),
+            "c.yaml:11:41: key 'cluster.scale_up.domain_gpus': scale-up domains of 16 GPUs do not "
+            "tile the cluster's 24 GPUs (3 nodes x 8): expected a divisor of 24");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Round 3 (issue 16).
 

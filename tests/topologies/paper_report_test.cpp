@@ -126,6 +126,31 @@ TEST(PaperReport, ProductionScheduleAndRoutingNameTheKey) {
       << routing;
 }
 
+// Counts and widths are whole numbers: micro_batches 1.5 printed "2 micro-batches" over a TPOT
+// of 1.5, hidden_override 1e-20 a tokens/s of 4.7e13 T (a helper's sweep, issue 15).
+TEST(PaperReport, ScenarioCountsAreWholeNumbers) {
+  std::ifstream in(find_data_file("scenarios", "deepseek-v3-paper"));
+  const std::string good((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto error_with = [&](const std::string& from, const std::string& to) {
+    std::string text = good;
+    text.replace(text.find(from), from.size(), to);
+    return cobench::test::error_of(
+        [&] { load_scenario(cobench::config::parse_yaml(text, "s.yaml")); });
+  };
+  const std::string mb = error_with("micro_batches: 2 ", "micro_batches: 1.5 ");
+  EXPECT_NE(mb.find("key 'scenario.decode.micro_batches': expected an integer, got '1.5'"),
+            std::string::npos)
+      << mb;
+  const std::string tokens = error_with("tokens_per_device: 32 ", "tokens_per_device: 0.001 ");
+  EXPECT_NE(tokens.find("key 'scenario.decode.tokens_per_device': expected an integer"),
+            std::string::npos)
+      << tokens;
+  const std::string prompt = error_with("prompt_tokens: 4989", "prompt_tokens: 0.5");
+  EXPECT_NE(prompt.find("key 'scenario.production.prompt_tokens': expected an integer"),
+            std::string::npos)
+      << prompt;
+}
+
 TEST(PaperReport, JsonCarriesEveryRow) {
   const auto j = to_json(report());
   EXPECT_EQ(j["rows"].size(), report().rows.size());

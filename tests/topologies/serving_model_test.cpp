@@ -751,6 +751,11 @@ TEST(ServingModel, AGpuWithoutAPeakGetsNoPredictionAndSaysWhy) {
   const Analysis a = analyze(v3(), c);
   EXPECT_EQ(a.json["inference"]["missing"], "node.gpu.peak_flops");
   EXPECT_FALSE(a.json["inference"].contains("prediction"));
+  // Nothing was computed: no time, no rate and no binding bound (they read 0, 0 and
+  // "memory_bandwidth" once).
+  EXPECT_TRUE(a.json["inference"]["tpot_s"].is_null());
+  EXPECT_TRUE(a.json["inference"]["tokens_per_s"].is_null());
+  EXPECT_TRUE(a.json["inference"]["binding_bound"].is_null());
   EXPECT_FALSE(a.json.contains("economics"));
   EXPECT_NE(cobench::test::error_of([&] {
               predict_decode(v3(), c, DecodeSetting{}, PerfModel(c, find_published_perf(c)));
@@ -1282,6 +1287,16 @@ TEST(ServingTargets, AGivenEpThatCannotRunSaysWhy) {
   EXPECT_EQ(one.json["clusters"][0]["why_none"],
             "--ep: EP degree 144 exceeds the cluster's 8 GPUs");
   EXPECT_EQ(one.json["clusters"][1]["ep_degree"], 144);
+  // The cluster that finds none says so with a count and its unit, not a bare 0.
+  bool none_row = false;
+  for (const ReportRow& row : one.report.rows)
+    if (row.key.find("best.none") != std::string::npos) {
+      none_row = true;
+      EXPECT_EQ(row.unit, "configurations");
+      EXPECT_EQ(row.quantity, "configurations that meet the targets, of 0 predicted");
+      EXPECT_EQ(row.cobench, 0);
+    }
+  EXPECT_TRUE(none_row);
   EXPECT_EQ(
       cobench::test::error_of([&] { compare_clusters(v3(), {load_cluster_file("h20-8")}, s, t); }),
       "--ep: EP degree 144 exceeds the cluster's 8 GPUs");
