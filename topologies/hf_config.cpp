@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace cobench::topo {
 namespace {
@@ -154,8 +155,16 @@ void read_qwen3_moe(HfReader& r, ModelArch& a) {
     m.required("decoder_sparse_step").fail("only decoder_sparse_step 1 is supported");
   a.dense_layers = 0;  // the layers listed in mlp_only_layers
   r.record("dense_layers", "mlp_only_layers", "none");
-  if (auto only = m.optional("mlp_only_layers"); only && !only->is_null())
+  if (auto only = m.optional("mlp_only_layers"); only && !only->is_null()) {
+    // Each a layer index, once: their count is the dense layers.
+    std::vector<bool> seen(static_cast<std::size_t>(a.num_layers), false);
+    for (const config::Node& layer : only->elements()) {
+      const auto i = static_cast<std::size_t>(layer.as_int_in(0, a.num_layers - 1));
+      if (seen[i]) layer.fail(fmt::format("layer {} is listed twice", i));
+      seen[i] = true;
+    }
     a.dense_layers = static_cast<std::int64_t>(only->elements().size());
+  }
   a.dense_intermediate = r.get_or("dense_intermediate", "intermediate_size", 0, "no dense layers");
 }
 

@@ -12,9 +12,11 @@
 namespace cobench::topo {
 namespace {
 
-// Numbers for people: 4 significant digits, no exponent; 1000 and above as whole numbers.
+// Numbers for people: 4 significant digits, no exponent; 1000 and above as whole numbers, up to
+// 10^15 (beyond it, as an absurd input can give, 4 digits and an exponent, not 40 digits).
 std::string number(double v) {
   if (!std::isfinite(v)) return fmt::format("{}", v);
+  if (std::fabs(v) >= 1e15) return fmt::format("{:.4g}", v);
   if (std::fabs(v) >= 1000) return fmt::format("{:.0f}", v);
   return fmt::format("{:.4g}", v);
 }
@@ -54,9 +56,10 @@ Display display_of(const ReportRow& row) {
     if (size >= 1e3) return {1e-3, "k" + sep + u};
     return {1, u};
   }
-  // Units a row gives with a prefix already (the analysis's ms, us, KB, GB): kept, unless the
-  // value reaches a larger prefix of the same unit (2459 GB: 2.459 TB; 3.7e11 ms: s). GFLOP
-  // stays GFLOP, the paper's unit for Table 2.
+  // Units a row gives with a prefix already (the analysis's ms, us, KB, GB, M$, K GPU-h): kept,
+  // unless the value reaches a larger prefix of the same unit (2459 GB: 2.459 TB; 3.7e11 ms: s;
+  // 16,470 M$: 16.47 B$), never a second prefix before the first ("16.47 M M$"). GFLOP stays
+  // GFLOP up to a million of them, the paper's unit for Table 2 (Llama 3's 2448 GFLOP a token).
   struct Rung {
     const char* unit;
     double scale;
@@ -64,7 +67,16 @@ Display display_of(const ReportRow& row) {
   static constexpr Rung kTime[] = {{"us", 1e-6}, {"ms", 1e-3}, {"s", 1}};
   static constexpr Rung kBytes[] = {
       {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"PB", 1e15}};
-  for (const auto& ladder : {std::span<const Rung>(kTime), std::span<const Rung>(kBytes)}) {
+  static constexpr Rung kUsd[] = {{"$", 1}, {"K$", 1e3}, {"M$", 1e6}, {"B$", 1e9}, {"T$", 1e12}};
+  static constexpr Rung kUsdSi[] = {{"k$", 1e3}, {"M$", 1e6}, {"B$", 1e9}, {"T$", 1e12}};
+  static constexpr Rung kGpuHours[] = {
+      {"GPU-h", 1}, {"K GPU-h", 1e3}, {"M GPU-h", 1e6}, {"B GPU-h", 1e9}, {"T GPU-h", 1e12}};
+  static constexpr Rung kFlop[] = {{"GFLOP", 1e9}, {"PFLOP", 1e15}, {"EFLOP", 1e18}};
+  static constexpr Rung kFlopRate[] = {{"TFLOP/s", 1e12}, {"PFLOP/s", 1e15}, {"EFLOP/s", 1e18}};
+  for (const auto& ladder :
+       {std::span<const Rung>(kTime), std::span<const Rung>(kBytes), std::span<const Rung>(kUsd),
+        std::span<const Rung>(kUsdSi), std::span<const Rung>(kGpuHours),
+        std::span<const Rung>(kFlop), std::span<const Rung>(kFlopRate)}) {
     auto at =
         std::find_if(ladder.begin(), ladder.end(), [&](const Rung& r) { return r.unit == u; });
     if (at == ladder.end()) continue;

@@ -151,7 +151,19 @@ TEST(HostileCli, HfConfigsTheYamlReaderWouldRefuseAreInputErrors) {
     const std::string& base;
     Case c;
   };
+  const std::string qwen3_moe =
+      cobench::read_file(std::string(COBENCH_TEST_DATA_DIR) + "/hf/qwen3-30b-a3b.json");
   const std::vector<HfCase> corpus = {
+      // Counted, never read: 3, 4 and 2 dense layers, wrong parameters and times, exit 0 once.
+      {qwen3_moe,
+       {"\"mlp_only_layers\": []", "\"mlp_only_layers\": [\"x\", null]",
+        "key 'mlp_only_layers[0]': expected an integer"}},
+      {qwen3_moe,
+       {"\"mlp_only_layers\": []", "\"mlp_only_layers\": [0, 0]",
+        "key 'mlp_only_layers[1]': layer 0 is listed twice"}},
+      {qwen3_moe,
+       {"\"mlp_only_layers\": []", "\"mlp_only_layers\": [100, 200]",
+        "key 'mlp_only_layers[0]': expected an integer from 0 to 47, got 100"}},
       // SIGFPE once.
       {llama,
        {"\"num_attention_heads\": 32", "\"num_attention_heads\": 0",

@@ -45,6 +45,20 @@ TEST(ReportUnits, PrefixedUnitsMoveUpTheirOwnLadder) {
   EXPECT_EQ(format_quantity(155, "us"), "155 us");
   EXPECT_EQ(format_quantity(2500, "us"), "2.5 ms");
   EXPECT_EQ(format_quantity(2448, "GFLOP"), "2448 GFLOP");  // Table 2's unit
+  // Never a second prefix before a unit's own (a helper's sweep read "16.47 M M$",
+  // "16.47 B K GPU-h", "7.416 M GFLOP" and "20.62 M M$").
+  EXPECT_EQ(format_quantity(16.47e6, "M$"), "16.47 T$");
+  EXPECT_EQ(format_quantity(20.62e6, "M$"), "20.62 T$");
+  EXPECT_EQ(format_quantity(16470, "M$"), "16.47 B$");
+  EXPECT_EQ(format_quantity(2.5, "M$"), "2.5 M$");
+  EXPECT_EQ(format_quantity(4390, "k$"), "4.39 M$");
+  EXPECT_EQ(format_quantity(16.47e9, "K GPU-h"), "16.47 T GPU-h");
+  EXPECT_EQ(format_quantity(3500, "K GPU-h"), "3.5 M GPU-h");
+  EXPECT_EQ(format_quantity(7.416e6, "GFLOP"), "7.416 PFLOP");
+  EXPECT_EQ(format_quantity(2500, "TFLOP/s"), "2.5 PFLOP/s");
+  EXPECT_EQ(format_quantity(989, "TFLOP/s"), "989 TFLOP/s");
+  // An absurd size: 4 digits and an exponent, not 40 digits.
+  EXPECT_EQ(format_quantity(6.4565e39, "s"), "6.456e+39 s");
 }
 
 TEST(ReportUnits, CountsOfANounTakeMillionsBillionsTrillions) {
