@@ -131,6 +131,13 @@ std::string Node::as_string() const {
   return node_.Scalar();
 }
 
+std::string Node::as_name() const {
+  std::string s = as_string();
+  if (s.find_first_not_of(" \t") == std::string::npos)
+    fail("expected a name, got an empty string (a name titles the reports)");
+  return s;
+}
+
 double Node::as_double() const {
   const std::string s = scalar("a number");
   double value = 0;

@@ -44,6 +44,8 @@ class Node {
   bool is_null() const { return node_.IsNull(); }
 
   std::string as_string() const;
+  /// A string with something in it besides spaces: "expected a name, got an empty string".
+  std::string as_name() const;
   double as_double() const;
   std::int64_t as_int() const;
   /// An integer of at least `min`: "expected an integer >= <min>, got <v>" otherwise.

@@ -117,11 +117,12 @@ BENCHMARK(BM_TrainingSweep)->Apply(thread_args)->UseRealTime()->Unit(benchmark::
 // Meta trained it (TP8, BF16, 8K sequences, 2048 a step, interleaved 1F1B with v = 4 among the
 // schedules; Llama 3 paper, section 3.3); PP and micro-batch vary, EP is 1.
 void BM_TrainingSweepLlama(benchmark::State& state) {
-  const TrainingSetting base{.tp = 8,
-                             .seq_len = 8192,
-                             .global_batch = 2048,
-                             .virtual_stages = 4,
-                             .precision = TrainingPrecision::kBf16};
+  TrainingSetting base;
+  base.tp = 8;
+  base.seq_len = 8192;
+  base.global_batch = 2048;
+  base.virtual_stages = 4;
+  base.precision = TrainingPrecision::kBf16;
   run_training_sweep(state, load_model("llama-3.1-405b"), load_cluster_file("meta-h100-roce-16k"),
                      base, "BM_TrainingSweepLlama", 40);  // the 40 valid points it sweeps today
 }

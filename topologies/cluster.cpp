@@ -135,7 +135,7 @@ ClusterSpec load_cluster(const config::Node& root) {
   auto m = node.map(
       {"name", "nodes", "node", "node_file", "scale_up", "scale_out", "fabric", "gpu_hour_usd"});
   ClusterSpec c;
-  c.name = m.required("name").as_string();
+  c.name = m.required("name").as_name();
   c.nodes = m.required("nodes").as_int_in(1, kMaxNodes);
   if (m.has("node") == m.has("node_file"))
     node.fail("give the node either inline (node) or as a file (node_file), not both or neither");

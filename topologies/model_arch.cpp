@@ -177,7 +177,7 @@ ModelArch load_model_yaml(const config::Node& root) {
   auto m = node.map({"name", "vocab_size", "hidden_size", "num_layers", "tie_embeddings",
                      "attention", "dense_layers", "dense_intermediate", "moe", "mtp_modules"});
   ModelArch a;
-  a.name = m.required("name").as_string();
+  a.name = m.required("name").as_name();
   a.vocab_size = m.required("vocab_size").as_int();
   a.hidden_size = m.required("hidden_size").as_int();
   a.num_layers = m.required("num_layers").as_int();

@@ -25,7 +25,7 @@ GpuSpec load_gpu(const config::Node& node) {
   auto m = node.map({"name", "compute_capability", "sms", "hbm_capacity", "hbm_bandwidth",
                      "peak_flops", "pcie_bandwidth", "kernel_gap"});
   GpuSpec g;
-  g.name = m.required("name").as_string();
+  g.name = m.required("name").as_name();
   if (auto cc = m.optional("compute_capability")) g.compute_capability = cc->as_string();
   if (auto sms = m.optional("sms")) g.sms = sms->as_int_in(1, kMaxSms);
   auto cap = m.required("hbm_capacity");
@@ -49,7 +49,7 @@ NodeSpec load_node_spec(const config::Node& node) {
   auto m = node.map({"name", "cpu", "gpus_per_node", "gpu", "nics_per_node", "nic_speed",
                      "storage_read_bandwidth"});
   NodeSpec s;
-  s.name = m.required("name").as_string();
+  s.name = m.required("name").as_name();
   if (auto cpu = m.optional("cpu")) s.cpu = load_cpu(*cpu);
   auto gpus = m.required("gpus_per_node");
   s.gpus_per_node = gpus.as_int_in(0, kMaxGpusPerNode);

@@ -180,7 +180,7 @@ Scenario load_scenario(const config::Node& root) {
                .required("scenario")
                .map({"name", "training", "decode", "production", "local"});
   Scenario s;
-  s.name = m.required("name").as_string();
+  s.name = m.required("name").as_name();
   s.training = load_training(m.required("training"));
   s.decode = load_decode(m.required("decode"));
   s.production = load_production(m.required("production"));

@@ -244,51 +244,55 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
                     "hbm_bandwidth",
                     c.name));
   const double gpus = s.gpus > 0 ? s.gpus : static_cast<double>(c.gpus());
-  check(whole(s.pp), fmt::format("PP must be a whole number >= 1, got {}", s.pp));
-  check(whole(s.tp), fmt::format("TP must be a whole number >= 1, got {}", s.tp));
-  check(whole(s.cp), fmt::format("CP must be a whole number >= 1, got {}", s.cp));
+  const TrainingNames& name = s.names;
+  check(whole(s.pp), fmt::format("{}: PP must be a whole number >= 1, got {}", name.pp, s.pp));
+  check(whole(s.tp), fmt::format("{}: TP must be a whole number >= 1, got {}", name.tp, s.tp));
+  check(whole(s.cp), fmt::format("{}: CP must be a whole number >= 1, got {}", name.cp, s.cp));
   check(whole(gpus) && gpus <= static_cast<double>(c.gpus()),
-        fmt::format("GPUs must be a whole number from 1 to the cluster's {}, got {}", c.gpus(),
-                    gpus));
-  check(std::fmod(gpus, s.pp) == 0, fmt::format("PP {} does not divide the {} GPUs", s.pp, gpus));
-  check(std::fmod(gpus, s.pp * s.tp * s.cp) == 0,
-        fmt::format("PP {} x TP {} x CP {} = {} does not divide the {} GPUs", s.pp, s.tp, s.cp,
-                    s.pp * s.tp * s.cp, gpus));
-  check(whole(s.seq_len),
-        fmt::format("sequence length must be a whole number >= 1, got {}", s.seq_len));
+        fmt::format("{}: GPUs must be a whole number from 1 to the cluster's {}, got {}", name.gpus,
+                    c.gpus(), gpus));
+  check(std::fmod(gpus, s.pp) == 0,
+        fmt::format("{} {} does not divide the {} GPUs ({})", name.pp, s.pp, gpus, name.gpus));
+  check(
+      std::fmod(gpus, s.pp * s.tp * s.cp) == 0,
+      fmt::format("PP {} x TP {} x CP {} = {} ({}, {}, {}) does not divide the {} GPUs ({})", s.pp,
+                  s.tp, s.cp, s.pp * s.tp * s.cp, name.pp, name.tp, name.cp, gpus, name.gpus));
+  check(whole(s.seq_len), fmt::format("{}: sequence length must be a whole number >= 1, got {}",
+                                      name.seq_len, s.seq_len));
   check(whole(s.micro_batch),
-        fmt::format("micro-batch must be a whole number of sequences >= 1, got {}", s.micro_batch));
+        fmt::format("{}: micro-batch must be a whole number of sequences >= 1, got {}",
+                    name.micro_batch, s.micro_batch));
   const double domain = static_cast<double>(c.scale_up.domain_gpus > 0 ? c.scale_up.domain_gpus
                                                                        : c.node.gpus_per_node);
   if (s.tp > 1) {
     const AttentionSpec& a = m.attention;
     check(s.tp <= domain && std::fmod(domain, s.tp) == 0,
-          fmt::format("TP {} must divide the {} GPUs of cluster '{}''s scale-up domain (its "
+          fmt::format("{} {} must divide the {} GPUs of cluster '{}''s scale-up domain (its "
                       "all-gathers and reduce-scatters run there)",
-                      s.tp, domain, c.name));
+                      name.tp, s.tp, domain, c.name));
     check(std::fmod(static_cast<double>(a.num_heads), s.tp) == 0,
-          fmt::format("TP {} does not divide the {} attention heads of {}", s.tp, a.num_heads,
-                      m.name));
+          fmt::format("{} {} does not divide the {} attention heads of {}", name.tp, s.tp,
+                      a.num_heads, m.name));
     check(a.mla || std::fmod(static_cast<double>(a.num_kv_heads), s.tp) == 0,
-          fmt::format("TP {} does not divide the {} KV heads of {} (Megatron-LM splits whole KV "
+          fmt::format("{} {} does not divide the {} KV heads of {} (Megatron-LM splits whole KV "
                       "groups)",
-                      s.tp, a.num_kv_heads, m.name));
+                      name.tp, s.tp, a.num_kv_heads, m.name));
     check(std::fmod(static_cast<double>(m.dense_intermediate), s.tp) == 0,
-          fmt::format("TP {} does not divide the FFN width {} of {}", s.tp, m.dense_intermediate,
-                      m.name));
+          fmt::format("{} {} does not divide the FFN width {} of {}", name.tp, s.tp,
+                      m.dense_intermediate, m.name));
   }
   if (s.cp > 1) {
     check(!m.attention.mla,
-          fmt::format("context parallelism is modelled for GQA/MHA attention (K/V all-gathered, "
-                      "Llama 3); {} uses MLA",
-                      m.name));
+          fmt::format("{} {}: context parallelism is modelled for GQA/MHA attention (K/V "
+                      "all-gathered, Llama 3); {} uses MLA",
+                      name.cp, s.cp, m.name));
     check(std::fmod(s.seq_len, 2 * s.cp) == 0,
-          fmt::format("CP {} needs the sequence length {} to split into 2 x CP = {} equal chunks "
-                      "(load-balanced causal attention)",
-                      s.cp, s.seq_len, 2 * s.cp));
+          fmt::format("{} {} needs the sequence length {} ({}) to split into 2 x CP = {} equal "
+                      "chunks (load-balanced causal attention)",
+                      name.cp, s.cp, s.seq_len, name.seq_len, 2 * s.cp));
   }
   check(whole(s.virtual_stages),
-        fmt::format("virtual stages (interleave) must be a whole number >= 1, got {}",
+        fmt::format("{}: virtual stages must be a whole number >= 1, got {}", name.interleave,
                     s.virtual_stages));
   const bool interleaved = s.schedule == PipelineSchedule::kInterleaved1F1B;
   check(s.virtual_stages == 1 || interleaved,
@@ -298,29 +302,29 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   p.dp = gpus / (s.pp * s.tp * s.cp);
   const double layers_total = static_cast<double>(m.num_layers + m.mtp_modules);
   check(s.pp <= layers_total,
-        fmt::format("PP {} exceeds the {} layers (MTP modules included)", s.pp, layers_total));
+        fmt::format("{} {} exceeds the {} layers of {} (MTP modules included)", name.pp, s.pp,
+                    layers_total, m.name));
   const double stage_layers = std::ceil(layers_total / s.pp);
   check(std::fmod(stage_layers, s.virtual_stages) == 0,
-        fmt::format("interleave v {} does not divide the {} layers a stage holds (ceil({} / PP "
-                    "{}))",
-                    s.virtual_stages, stage_layers, layers_total, s.pp));
+        fmt::format("{} {} does not divide the {} layers a stage holds (ceil({} / PP {}))",
+                    name.interleave, s.virtual_stages, stage_layers, layers_total, s.pp));
   check(whole(s.global_batch) && std::fmod(s.global_batch, p.dp * s.micro_batch) == 0,
-        fmt::format("the global batch of {} sequences does not split into micro-batches of {} "
-                    "over DP {}",
-                    s.global_batch, s.micro_batch, p.dp));
+        fmt::format("the global batch of {} sequences ({}) does not split into micro-batches of "
+                    "{} ({}) over DP {}",
+                    s.global_batch, name.global_batch, s.micro_batch, name.micro_batch, p.dp));
   p.micro_batches = s.global_batch / (p.dp * s.micro_batch);
   double ep = 1;
   if (m.moe) {
     ep = s.ep;
     check(whole(ep) && std::fmod(p.dp, ep) == 0,
-          fmt::format("EP {} must be a whole number dividing DP {} (experts are spread over "
+          fmt::format("{} {} must be a whole number dividing DP {} (experts are spread over "
                       "the data-parallel ranks of a stage)",
-                      s.ep, p.dp));
+                      name.ep, s.ep, p.dp));
     const double routed = static_cast<double>(m.moe->routed_experts);
     check(std::fmod(routed, ep) == 0,
-          fmt::format("EP {} (--train-ep) must divide the {} routed experts of {} (whole experts "
-                      "a GPU; training places no redundant experts)",
-                      s.ep, routed, m.name));
+          fmt::format("{} {} must divide the {} routed experts of {} (whole experts a GPU; "
+                      "training places no redundant experts)",
+                      name.ep, s.ep, routed, m.name));
   }
 
   // One micro-batch on one stage: the prefill shapes of micro_batch sequences of seq_len tokens,
@@ -450,14 +454,14 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   check(p.micro_batches * s.pp * s.virtual_stages <= kMaxStageMicroBatches,
         fmt::format("{} micro-batches (global batch {} / (DP {} x micro-batch {})) on {} stages "
                     "x {} chunks exceed the {:.0f} stage-micro-batches the pipeline simulation "
-                    "times: give a smaller --global-batch or a larger --micro-batch",
+                    "times: give a smaller {} or a larger {}",
                     p.micro_batches, s.global_batch, p.dp, s.micro_batch, s.pp, s.virtual_stages,
-                    kMaxStageMicroBatches));
+                    kMaxStageMicroBatches, name.global_batch, name.micro_batch));
   check(!dualpipe || (std::fmod(p.micro_batches, 2) == 0 && p.micro_batches >= 2 * s.pp),
         fmt::format("DualPipe needs an even number of micro-batches, at least 2 x PP = {:.0f} "
-                    "(half fed from each end); --global-batch {} / (DP {} x --micro-batch {}) "
-                    "gives {}",
-                    2 * s.pp, s.global_batch, p.dp, s.micro_batch, p.micro_batches));
+                    "(half fed from each end); {} {} / (DP {} x {} {}) gives {}",
+                    2 * s.pp, name.global_batch, s.global_batch, p.dp, name.micro_batch,
+                    s.micro_batch, p.micro_batches));
   ps.micro_batches = static_cast<int>(p.micro_batches);
   ps.virtual_stages = static_cast<int>(s.virtual_stages);
   ps.f_s = ch.f_s, ps.b_s = ch.b_s, ps.w_s = ch.w_s, ps.p2p_s = ch.p2p_s;

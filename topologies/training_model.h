@@ -61,6 +61,20 @@ const char* to_string(TrainingPrecision p);
 /// "fp8" or "bf16"; throws cobench::Error naming them.
 TrainingPrecision parse_training_precision(const std::string& name);
 
+/// What a user calls each part of a TrainingSetting, for the errors that name it: the options of
+/// `cobench analyze --train` by default, a scenario's `parallel` keys where it came from one.
+struct TrainingNames {
+  const char* pp = "--pp";
+  const char* ep = "--train-ep";
+  const char* tp = "--tp";
+  const char* cp = "--cp";
+  const char* gpus = "--train-gpus";
+  const char* seq_len = "--seq-len";
+  const char* micro_batch = "--micro-batch";
+  const char* global_batch = "--global-batch";
+  const char* interleave = "--interleave";
+};
+
 struct TrainingSetting {
   double pp = 16;               ///< pipeline stages
   double ep = 64;               ///< expert-parallel degree (inside the data-parallel group)
@@ -73,6 +87,7 @@ struct TrainingSetting {
   PipelineSchedule schedule = PipelineSchedule::kDualPipe;
   double virtual_stages = 1;  ///< interleaved 1F1B: model chunks a stage (v)
   TrainingPrecision precision = TrainingPrecision::kFp8;
+  TrainingNames names;  ///< for errors
 };
 
 /// One chunk: the layers of one stage (of one of its v model chunks, interleaved) for one

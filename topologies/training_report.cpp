@@ -83,12 +83,25 @@ TrainingSetting scenario_setting(const TrainingScenario& t) {
   s.cp = t.cp;
   s.virtual_stages = t.interleave;
   s.precision = parse_training_precision(t.precision);
+  // Errors name the scenario's keys (under its `parallel` map, or beside it).
+  s.names = {"pp",
+             "ep",
+             "tp",
+             "cp",
+             "the cluster's GPUs",
+             "seq_len",
+             "micro_batch",
+             "batch_sequences",
+             "interleave"};
   return s;
 }
 
 TrainingPrediction predict_scenario(const TrainingScenario& t, const ModelArch& m,
                                     const ClusterSpec& c, const PerfModel& perf) {
   try {
+    if (!m.moe && t.ep != 1)
+      throw Error(fmt::format("ep {} applies to MoE models: {} has no routed experts (ep: 1)", t.ep,
+                              m.name));
     return predict_training(m, c, scenario_setting(t), perf);
   } catch (const Error& e) {
     if (t.parallel_at.empty()) throw;

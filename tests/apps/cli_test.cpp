@@ -665,7 +665,8 @@ TEST(Cli, AnalyzeTrain) {
   // Settings the model cannot split are input errors with the reason; bad numbers usage errors.
   const CommandResult odd = run(base + "--pp 3");
   EXPECT_EQ(odd.status, 1) << odd.out;
-  EXPECT_NE(odd.out.find("PP 3 does not divide the 2048 GPUs"), std::string::npos) << odd.out;
+  EXPECT_NE(odd.out.find("--pp 3 does not divide the 2048 GPUs (--train-gpus)"), std::string::npos)
+      << odd.out;
   for (const char* bad : {"--pp 0", "--micro-batch nan", "--pipeline gpipe", "--seq-len inf",
                           "--pp 2.5", "--train-ep 1.5", "--global-batch 100.5"}) {
     const CommandResult r = run(base + bad);
@@ -682,7 +683,7 @@ TEST(Cli, AnalyzeTrain) {
   EXPECT_NE(l.out.find("chunk TP and CP traffic"), std::string::npos) << l.out;
   const CommandResult v3 = run(llama + "--interleave 3");
   EXPECT_EQ(v3.status, 1) << v3.out;
-  EXPECT_NE(v3.out.find("interleave v 3 does not divide the 8 layers a stage holds"),
+  EXPECT_NE(v3.out.find("--interleave 3 does not divide the 8 layers a stage holds"),
             std::string::npos)
       << v3.out;
   EXPECT_EQ(run(llama + "--train-precision fp16").status, 2);

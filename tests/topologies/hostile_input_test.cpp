@@ -294,6 +294,18 @@ TEST(HostileModel, ReadersAgreeOnTheGoodFiles) {
   EXPECT_EQ(ds.attention.mla->kv_lora_rank, ds_yaml.attention.mla->kv_lora_rank);
 }
 
+// An empty name titled reports " on " and ended messages with nothing (a helper's sweep).
+TEST(HostileModel, NamesAreNotEmpty) {
+  const std::string model = yaml_error(replace(kDeepseekYaml, "name: v3", "name: \"\""));
+  EXPECT_NE(model.find("m.yaml:2:9: key 'model.name': expected a name, got an empty string"),
+            std::string::npos)
+      << model;
+  const std::string cluster = cluster_error(replace(kCluster, "name: toy", "name: '  '"));
+  EXPECT_NE(cluster.find("key 'cluster.name': expected a name, got an empty string"),
+            std::string::npos)
+      << cluster;
+}
+
 TEST(HostileModel, StandardAttentionOutOfRange) {
   expect_both_refuse(
       kLlamaJson, kLlamaYaml,

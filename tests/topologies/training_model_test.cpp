@@ -403,21 +403,24 @@ TEST(TrainingModel, BadParallelismIsRefusedWithTheReason) {
   TrainingSetting s = good;
   s.tp = 16;
   EXPECT_EQ(error(s, llama),
-            "TP 16 must divide the 8 GPUs of cluster 'Meta H100 x 16384 (RoCE, Llama 3)''s "
+            "--tp 16 must divide the 8 GPUs of cluster 'Meta H100 x 16384 (RoCE, Llama 3)''s "
             "scale-up domain (its all-gathers and reduce-scatters run there)");
   s = good;
   s.cp = 3;
-  EXPECT_EQ(error(s, llama), "PP 16 x TP 8 x CP 3 = 384 does not divide the 16384 GPUs");
+  EXPECT_EQ(
+      error(s, llama),
+      "PP 16 x TP 8 x CP 3 = 384 (--pp, --tp, --cp) does not divide the 16384 GPUs (--train-gpus)");
   s = good;
   s.cp = 16, s.seq_len = 1000, s.global_batch = 128;
-  EXPECT_EQ(error(s, llama),
-            "CP 16 needs the sequence length 1000 to split into 2 x CP = 32 equal chunks "
-            "(load-balanced causal attention)");
+  EXPECT_EQ(
+      error(s, llama),
+      "--cp 16 needs the sequence length 1000 (--seq-len) to split into 2 x CP = 32 equal chunks "
+      "(load-balanced causal attention)");
   s = good;
   s.schedule = PipelineSchedule::kInterleaved1F1B;
   s.virtual_stages = 3;
   EXPECT_EQ(error(s, llama),
-            "interleave v 3 does not divide the 8 layers a stage holds (ceil(126 / PP 16))");
+            "--interleave 3 does not divide the 8 layers a stage holds (ceil(126 / PP 16))");
   s.virtual_stages = 2;
   s.global_batch = 128 * 24;  // 24 micro-batches over 16 stages
   EXPECT_NE(error(s, llama).find("interleaved 1F1B needs micro-batches a multiple of the 16"),
@@ -431,11 +434,11 @@ TEST(TrainingModel, BadParallelismIsRefusedWithTheReason) {
   odd.attention.num_heads = 6;
   s = good;
   s.pp = 1, s.tp = 4, s.seq_len = 1024, s.global_batch = 4096;
-  EXPECT_EQ(error(s, odd), "TP 4 does not divide the 6 attention heads of tiny");
+  EXPECT_EQ(error(s, odd), "--tp 4 does not divide the 6 attention heads of tiny");
   odd.attention.num_heads = 8;
   odd.attention.num_kv_heads = 2;
   EXPECT_EQ(error(s, odd),
-            "TP 4 does not divide the 2 KV heads of tiny (Megatron-LM splits whole KV groups)");
+            "--tp 4 does not divide the 2 KV heads of tiny (Megatron-LM splits whole KV groups)");
   // MLA: context parallelism is not modelled.
   const ClusterSpec h800 = load_cluster_file("deepseek-h800-2048");
   TrainingSetting ds;
@@ -544,17 +547,21 @@ TEST(TrainingModel, BadSettingsAreRefusedWithTheReason) {
   };
   TrainingSetting s;
   s.pp = 3;
-  EXPECT_NE(error(s).find("PP 3 does not divide the 2048 GPUs"), std::string::npos) << error(s);
+  EXPECT_NE(error(s).find("--pp 3 does not divide the 2048 GPUs (--train-gpus)"), std::string::npos)
+      << error(s);
   s = {};
   s.pp = 128;
-  EXPECT_NE(error(s).find("PP 128 exceeds the 62 layers"), std::string::npos) << error(s);
+  EXPECT_NE(error(s).find("--pp 128 exceeds the 62 layers of DeepSeek-V3"), std::string::npos)
+      << error(s);
   s = {};
   s.global_batch = 1000;
-  EXPECT_NE(error(s).find("the global batch of 1000 sequences does not split"), std::string::npos)
+  EXPECT_NE(error(s).find("the global batch of 1000 sequences (--global-batch) does not split"),
+            std::string::npos)
       << error(s);
   s = {};
   s.ep = 48;
-  EXPECT_NE(error(s).find("EP 48 must be a whole number dividing DP 128"), std::string::npos)
+  EXPECT_NE(error(s).find("--train-ep 48 must be a whole number dividing DP 128"),
+            std::string::npos)
       << error(s);
   s = {};
   s.global_batch = 128 * 20;  // 20 micro-batches: DualPipe needs 2 x PP = 32
@@ -565,7 +572,7 @@ TEST(TrainingModel, BadSettingsAreRefusedWithTheReason) {
       << error(s);
   s = {};
   s.pp = 4, s.ep = 512;  // DP 512: EP divides it, but not the 256 routed experts
-  EXPECT_NE(error(s).find("EP 512 (--train-ep) must divide the 256 routed experts of DeepSeek-V3"),
+  EXPECT_NE(error(s).find("--train-ep 512 must divide the 256 routed experts of DeepSeek-V3"),
             std::string::npos)
       << error(s);
   s = {};
@@ -653,10 +660,18 @@ TEST(TrainingModel, ScenarioValuesTheModelRefusesNameTheirKey) {
   const std::string pp =
       cobench::test::error_of([&] { predict_scenario(bad.training, m, c, perf); });
   EXPECT_NE(pp.find("s.yaml:19:"), std::string::npos) << pp;
-  EXPECT_NE(pp.find("key 'scenario.training.parallel': PP 3 does not divide the 2048 GPUs"),
+  EXPECT_NE(pp.find("key 'scenario.training.parallel': pp 3 does not divide the 2048 GPUs (the "
+                    "cluster's GPUs)"),
             std::string::npos)
       << pp;
   EXPECT_EQ(predict_scenario(load(good).training, m, c, perf).micro_batches, 120);
+  // An expert-parallel degree for a dense model was ignored silently.
+  const std::string dense = cobench::test::error_of(
+      [&] { predict_scenario(load(good).training, load_model("qwen3-8b"), c, perf); });
+  EXPECT_NE(dense.find("key 'scenario.training.parallel': ep 64 applies to MoE models: Qwen3-8B "
+                       "has no routed experts (ep: 1)"),
+            std::string::npos)
+      << dense;
 }
 
 }  // namespace
