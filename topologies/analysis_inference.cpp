@@ -189,11 +189,26 @@ InferenceOutcome inference_section(const SectionInputs& in, Analysis& a) {
                                memory / 1e9));
       return result;
     }
+    if (!(d.tpot_s > 0)) {
+      // No memory bandwidth (a node without a CPU section, or one without its bandwidth): no
+      // time, rather than a decode of 0 ms.
+      out.field("feasible", false);
+      out.field("missing", "node.cpu.memory_bandwidth");
+      out.field("binding_bound", nullptr);
+      out.field("binding_bound_driven_by", nullptr);
+      out.field("tpot_s", nullptr);
+      out.field("tokens_per_s", nullptr);
+      out.row("missing", "decode predictions made (the node has no memory bandwidth)", 0,
+              "predictions",
+              "give node.cpu.memory_bandwidth in the cluster file, or --measured host memory "
+              "results");
+      return result;
+    }
     out.field("feasible", true);
     out.field("binding_bound", "memory");
     out.field("binding_bound_driven_by", in.driven_by("memory"));
     out.quantity("tpot_s", "decode time per token: activated weights + KV over memory bandwidth",
-                 d.tpot_s, kShownMs, d.tpot_s > 0 ? "" : "node.cpu.memory_bandwidth is not given");
+                 d.tpot_s, kShownMs);
     out.quantity("tokens_per_s", "tokens per second (batch 1)", d.tokens_per_s_per_user,
                  shown_as_is("tok/s"));
     return result;

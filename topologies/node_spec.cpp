@@ -55,7 +55,12 @@ NodeSpec load_node_spec(const config::Node& node) {
   s.gpus_per_node = gpus.as_int_in(0, kMaxGpusPerNode);
   const config::Location at = gpus.location();
   s.gpus_per_node_at = fmt::format("{}:{}:{}: key '{}'", at.file, at.line, at.column, gpus.path());
-  if (auto g = m.optional("gpu")) s.gpu = load_gpu(*g);
+  if (auto g = m.optional("gpu")) {
+    s.gpu = load_gpu(*g);
+    const config::Location gpu_at = g->location();
+    s.gpu_at =
+        fmt::format("{}:{}:{}: key '{}'", gpu_at.file, gpu_at.line, gpu_at.column, g->path());
+  }
   if (s.gpus_per_node > 0 && !s.gpu) gpus.fail("a node with GPUs needs a 'gpu' section");
   auto nics = m.required("nics_per_node");
   s.nics_per_node = nics.as_int_in(0, kMaxNicsPerNode);

@@ -55,6 +55,8 @@ struct NodeSpec {
   /// (empty for a node not read from a file), for errors about a node without GPUs.
   std::string gpus_per_node_at;
   std::optional<GpuSpec> gpu;  ///< required when gpus_per_node > 0
+  /// Where a file set the gpu section (as gpus_per_node_at), for errors about a value it lacks.
+  std::string gpu_at;
   std::int64_t nics_per_node = 0;
   /// Where a file set nics_per_node (as gpus_per_node_at), for errors about a node without NICs.
   std::string nics_per_node_at;

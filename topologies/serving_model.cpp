@@ -173,10 +173,10 @@ double ep_of(const ClusterSpec& c, double ep) {
 void check_peaks(const ClusterSpec& c, const PerfModel& perf) {
   if (!perf.has_peaks())
     throw Error(
-        fmt::format("cluster '{}': the serving prediction needs node.gpu.peak_flops (bf16, "
+        fmt::format("{}cluster '{}': the serving prediction needs node.gpu.peak_flops (bf16, "
                     "and fp8 where the GPU has FP8 tensor cores) and hbm_bandwidth, "
                     "from the cluster file or measured",
-                    c.name));
+                    c.node.gpu_at.empty() ? "" : c.node.gpu_at + ": ", c.name));
 }
 
 void check_setting(const DecodeSetting& s) {

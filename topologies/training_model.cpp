@@ -240,9 +240,9 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
                                     const TrainingSetting& s, const PerfModel& perf) {
   if (c.node.gpus_per_node == 0 || !c.node.gpu) throw_no_gpus(c, "the training prediction");
   check(perf.has_peaks(),
-        fmt::format("cluster '{}': the training prediction needs node.gpu.peak_flops and "
+        fmt::format("{}cluster '{}': the training prediction needs node.gpu.peak_flops and "
                     "hbm_bandwidth",
-                    c.name));
+                    c.node.gpu_at.empty() ? "" : c.node.gpu_at + ": ", c.name));
   const double gpus = s.gpus > 0 ? s.gpus : static_cast<double>(c.gpus());
   const TrainingNames& name = s.names;
   check(whole(s.pp), fmt::format("{}: PP must be a whole number >= 1, got {}", name.pp, s.pp));

@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/results.h"
+#include "topologies/analysis.h"
 #include "topologies/cluster.h"
 #include "topologies/fabric_graph.h"
 #include "topologies/fabric_report.h"
@@ -24,6 +25,8 @@
 #include "topologies/measured_identity.h"
 #include "topologies/model_arch.h"
 #include "topologies/perf_model.h"
+#include "topologies/serving_model.h"
+#include "topologies/training_model.h"
 
 #include "tests/test_util.h"
 
@@ -646,6 +649,39 @@ TEST(HostileCluster, AScaleUpDomainSplitsNodesEvenlyOrSpansWholeNodes) {
         load_cluster(config::parse_yaml(replace(kCluster, "domain_gpus: 8", domain), "c.yaml"));
     EXPECT_EQ(c.scale_up.domain_gpus, std::stoi(std::string(domain).substr(13)));
   }
+}
+
+// A GPU without FLOP peaks: the predictions' refusal points at the file's gpu section, not only
+// at the cluster's name.
+TEST(HostileCluster, AMissingPeakIsPlacedAtTheGpuSection) {
+  const ClusterSpec c = load_cluster(config::parse_yaml(kCluster, "c.yaml"));
+  const ModelArch m = load_model_yaml(config::parse_yaml(kDeepseekYaml, "m.yaml"));
+  const PerfModel perf(c, find_published_perf(c));
+  const std::string serve = error_of([&] { predict_decode(m, c, DecodeSetting{}, perf); });
+  EXPECT_NE(serve.find("c.yaml:8:10: key 'cluster.node.gpu': cluster 'toy': the serving "
+                       "prediction needs node.gpu.peak_flops"),
+            std::string::npos)
+      << serve;
+  const std::string train = error_of([&] { predict_training(m, c, TrainingSetting{}, perf); });
+  EXPECT_NE(train.find("c.yaml:8:10: key 'cluster.node.gpu': cluster 'toy': the training "
+                       "prediction needs node.gpu.peak_flops"),
+            std::string::npos)
+      << train;
+}
+
+// A node with no GPUs and no memory bandwidth printed a decode of 0 ms with a note.
+TEST(HostileCluster, ANodeWithoutMemoryBandwidthGetsNoDecodeTime) {
+  const ClusterSpec c = load_cluster(config::parse_yaml(R"(cluster:
+  name: zero
+  nodes: 1
+  node: {name: n, gpus_per_node: 0, nics_per_node: 0}
+)",
+                                                        "c.yaml"));
+  const Analysis a = analyze(load_model_yaml(config::parse_yaml(kDeepseekYaml, "m.yaml")), c);
+  EXPECT_EQ(a.json["inference"]["missing"], "node.cpu.memory_bandwidth");
+  EXPECT_TRUE(a.json["inference"]["tpot_s"].is_null());
+  EXPECT_TRUE(a.json["inference"]["tokens_per_s"].is_null());
+  for (const ReportRow& row : a.report.rows) EXPECT_NE(row.key, "inference.tpot_s") << row.key;
 }
 
 // A domain of 64 GPUs on a cluster of 8 (one node) made TP 32 run faster than TP 8, exit 0; 3
