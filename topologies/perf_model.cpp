@@ -289,16 +289,14 @@ void PerfModel::use_measured(const MeasuredTables& t) {
     mla_table_measured_ = true;
   }
   if (!t.gemm_fp8.empty()) {
-    // A measured shape faster than the FP8 peak in use (a measured 4096^3 square that another
-    // shape beats, say) raises it: against the lower peak its efficiency would be capped at 1 and
-    // the shape timed slower than it measured. The published weight-gradient table is re-read
-    // against the raised peak, so its times stay the published ones.
-    double fastest = 0;
-    for (const GemmPoint& p : t.gemm_fp8) fastest = std::max(fastest, p.flops_per_s);
-    if (fastest > fp8_flop_per_s_) {
-      fp8_flop_per_s_ = fastest;
-      wgrad_entries_ = gemm_table(perf_.gemm_fp8_wgrad);
-    }
+    // A measured shape faster than the cluster's FP8 peak has raised it already (raise_fp8_peak,
+    // measured_tables.h: the roofline and this model read the one peak), so no shape's efficiency
+    // is capped at 1 and timed slower than it measured.
+    for (const GemmPoint& p : t.gemm_fp8)
+      COBENCH_CHECK(p.flops_per_s <= fp8_flop_per_s_ * (1 + 1e-12),
+                    fmt::format("a measured FP8 GEMM at {} FLOP/s, above the peak in use {}: call "
+                                "raise_fp8_peak on the cluster before building its PerfModel",
+                                p.flops_per_s, fp8_flop_per_s_));
     gemm_entries_ = gemm_table(t.gemm_fp8);
     gemm_measured_ = true;
   }

@@ -103,7 +103,9 @@ class PerfModel {
  public:
   /// `measured`: the names of measured inputs already applied to `c` (measured.h).
   PerfModel(const ClusterSpec& c, PublishedPerf perf, std::set<std::string> measured = {});
-  /// Measured tables of this GPU (measured_tables.h) replace the published ones they cover.
+  /// Measured tables of this GPU (measured_tables.h) replace the published ones they cover. The
+  /// cluster the model was built from has had its FP8 peak raised to the fastest measured GEMM
+  /// (raise_fp8_peak); a faster shape is a caller's error (COBENCH_CHECK).
   void use_measured(const MeasuredTables& t);
   /// The ideal: datasheet peaks at efficiency 1, nominal links, no published tables.
   static PerfModel roofline(const ClusterSpec& c);
