@@ -177,6 +177,9 @@ InferenceOutcome inference_section(const SectionInputs& in, Analysis& a) {
     out.field("device_bytes", need);
     if (memory > 0 && need > memory) {
       out.field("feasible", false);
+      out.field("binding_bound", nullptr);
+      out.field("binding_bound_driven_by", nullptr);
+      out.field("tokens_per_s_per_device", nullptr);
       out.field("tpot_s", nullptr);
       out.field("tokens_per_s", nullptr);
       out.quantity("device_bytes",
@@ -196,6 +199,7 @@ InferenceOutcome inference_section(const SectionInputs& in, Analysis& a) {
       out.field("missing", "node.cpu.memory_bandwidth");
       out.field("binding_bound", nullptr);
       out.field("binding_bound_driven_by", nullptr);
+      out.field("tokens_per_s_per_device", nullptr);
       out.field("tpot_s", nullptr);
       out.field("tokens_per_s", nullptr);
       out.row("missing", "decode predictions made (the node has no memory bandwidth)", 0,
@@ -213,6 +217,7 @@ InferenceOutcome inference_section(const SectionInputs& in, Analysis& a) {
                  shown_as_is("tok/s"));
     return result;
   }
+  if (!priced) out.field("tokens_per_s_per_device", nullptr);
   out.field("tpot_s", priced ? nlohmann::json(d.tpot_s) : nlohmann::json(nullptr));
   out.field("tokens_per_s",
             priced ? nlohmann::json(d.tokens_per_s_per_user) : nlohmann::json(nullptr));

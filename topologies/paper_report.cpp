@@ -152,21 +152,33 @@ void training_step(Report& r, const TrainingScenario& t) {
       ch.layers, ch.moe_layers, ch.heads_share, s.micro_batch * s.seq_len, ch.f_s * 1e3,
       ch.f_compute_s * 1e3, ch.f_comm_s * 1e3, ch.b_s * 1e3, ch.w_s * 1e3, ch.fb_s * 1e3);
   const std::string why = fmt::format(
-      "optimistic: DeepSeek's trace of this F&B pair (profile-data train.json) spans about 129 ms "
-      "with its compute streams busy 124 ms, against the model's {:.0f} ms pair of {:.0f} ms "
+      "optimistic: DeepSeek's trace of an F&B pair (profile-data train.json, 4 MoE layers a "
+      "chunk) spans about 129 ms with its compute streams busy 124 ms, against the model's {:.0f} "
+      "ms pair (the pacing rank's: {:.3g} layers a chunk, {:.3g} of them MoE) of {:.0f} ms "
       "compute on {:.0f}% of the SMs and {:.0f} ms all-to-all; docs/model.md, 'Training step "
       "prediction'",
-      ch.fb_s * 1e3, (ch.f_compute_s + ch.b_compute_s + ch.w_compute_s) / ch.compute_share * 1e3,
+      ch.fb_s * 1e3, ch.layers, ch.moe_layers,
+      (ch.f_compute_s + ch.b_compute_s + ch.w_compute_s) / ch.compute_share * 1e3,
       100 * ch.compute_share, (ch.f_comm_s + ch.b_comm_s) * 1e3);
   b.known("train.step_s", "time per step, predicted", t.step_time.value, p.step_s, "s", 0.10,
           fmt::format("{} binds; {:.0f} micro-batches a pipeline; {}", p.binding, p.micro_batches,
                       why));
-  b.row("train.phase_f_s", "1F: the first stage in forward chunks alone", t.phase_f.value,
-        p.phase_f_s, "s", 0.25, chunk);
+  const ChunkTimes& first = p.first_stage;
+  const std::string first_chunk = fmt::format(
+      "the first stage shares its rank with the last (DualPipe), the LM heads and the dense "
+      "layers: a chunk of {:.3g} layers, {:.3g} MoE, {:.3g} of the heads, F {:.1f} ms (compute "
+      "{:.1f}, all-to-all {:.1f}), B {:.1f}, W {:.1f}; F and B alone run their all-to-all in "
+      "sequence, and its fewer MoE layers send less; the pacing rank's {}",
+      first.layers, first.moe_layers, first.heads_share, first.f_s * 1e3, first.f_compute_s * 1e3,
+      first.f_comm_s * 1e3, first.b_s * 1e3, first.w_s * 1e3, chunk);
+  b.known("train.phase_f_s", "1F: the first stage in forward chunks alone", t.phase_f.value,
+          p.phase_f_s, "s", 0.25, first_chunk);
   b.known("train.bubble_s", "bubble: the first stage's idle time", t.bubble.value, p.bubble_s, "s",
-          0.25, "the bubble scales with F, B and W, which the model underestimates");
+          0.25,
+          "DualPipe's own bubble and the first stage's wait behind the heavier ranks of the "
+          "whole-layer split (DeepSeek's split is not published)");
   b.known("train.phase_b_s", "1B: in input-backward chunks alone", t.phase_b.value, p.phase_b_s,
-          "s", 0.25, "B alone: compute and its all-to-all in sequence, as F; " + why);
+          "s", 0.25, "B alone: compute and its all-to-all in sequence, as F; " + first_chunk);
   b.known("train.phase_w_s", "1W: in weight-backward chunks alone", t.phase_w.value, p.phase_w_s,
           "s", 0.25,
           "W at DeepGEMM's published weight-gradient rates (pull request #95, 0.88-1.09 "
@@ -481,6 +493,11 @@ void local_deployment(Report& r, const LocalScenario& l) {
                     "weights from CPU memory (expected one without GPUs)",
                     l.cluster_at, l.cluster));
   const Analysis a = analyze(load_model(l.model), c, s);
+  if (!a.json["inference"]["tokens_per_s"].is_number())
+    throw Error(
+        fmt::format("{}: {} at {} B a weight gets no prediction on cluster '{}' (its "
+                    "weights do not fit, or the node has no memory bandwidth)",
+                    l.cluster_at, l.model, l.weight_bytes, l.cluster));
   b.row("local.tokens_per_s",
         fmt::format("{} on {} at {} B a weight", l.model, l.cluster, l.weight_bytes), 20,
         a.json["inference"]["tokens_per_s"].get<double>(), "tok/s", 0.25,

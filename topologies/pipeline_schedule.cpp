@@ -161,6 +161,15 @@ void check_setting(const PipelineSetting& s) {
   check_time(s.w_s, "backward-for-weights time w_s");
   check_time(s.p2p_s, "p2p time p2p_s");
   if (s.overlapped_fb_s) check_time(*s.overlapped_fb_s, "overlapped F&B time overlapped_fb_s");
+  if (!s.stage_times.empty() && s.stage_times.size() != static_cast<std::size_t>(s.stages))
+    throw Error(fmt::format("pipeline stage_times has {} stages' times for {} stages",
+                            s.stage_times.size(), s.stages));
+  for (const PipelineSetting::StageTimes& t : s.stage_times) {
+    check_time(t.f_s, "forward time stage_times.f_s");
+    check_time(t.b_s, "backward-for-inputs time stage_times.b_s");
+    check_time(t.w_s, "backward-for-weights time stage_times.w_s");
+    check_time(t.fb_s, "overlapped F&B time stage_times.fb_s");
+  }
   if (s.virtual_stages < 1)
     throw Error(fmt::format("pipeline virtual stages (model chunks a stage) must be >= 1, got {}",
                             s.virtual_stages));
@@ -206,7 +215,11 @@ class Simulation {
     const std::size_t n = 2 * static_cast<std::size_t>(per_direction_) * positions_;
     forward_done_.assign(n, kNotYet);
     backward_done_.assign(n, kNotYet);
-    fb_s_ = s.overlapped_fb_s ? *s.overlapped_fb_s : s.f_s + s.b_s + s.w_s;
+    // Each stage's times: its own where given, else the setting's.
+    times_.assign(
+        static_cast<std::size_t>(s.stages),
+        {s.f_s, s.b_s, s.w_s, s.overlapped_fb_s ? *s.overlapped_fb_s : s.f_s + s.b_s + s.w_s});
+    if (!s.stage_times.empty()) times_ = s.stage_times;
     busy_s_.assign(s.stages, 0);
     kind_s_.assign(s.stages, {});
   }
@@ -229,7 +242,7 @@ class Simulation {
           PipelineOp& o = stage_ops[i];
           const double ready = ready_s(o, stage);
           if (ready < 0) break;
-          const double d = duration_s(o.kind);
+          const double d = duration_s(o.kind, times_[static_cast<std::size_t>(stage)]);
           o.start_s = std::max(ready, free_s[stage]);
           o.end_s = free_s[stage] = o.start_s + d;
           busy_s_[stage] += d;
@@ -256,7 +269,7 @@ class Simulation {
   const PipelineSetting& s_;
   std::vector<std::vector<PipelineOp>>& ops_;
   int per_direction_ = 0, positions_ = 0;  // positions: stages x chunks a stage (virtual stages)
-  double fb_s_ = 0;
+  std::vector<PipelineSetting::StageTimes> times_;     // by stage
   std::vector<double>&forward_done_, &backward_done_;  // end times by (direction, mb, position)
   std::vector<double> busy_s_;
   std::vector<std::array<double, kPipelineOpKinds>> kind_s_;
@@ -272,18 +285,18 @@ class Simulation {
     return direction == 0 ? chunk * s_.stages + stage : s_.stages - 1 - stage;
   }
 
-  double duration_s(PipelineOpKind k) const {
+  static double duration_s(PipelineOpKind k, const PipelineSetting::StageTimes& t) {
     switch (k) {
       case PipelineOpKind::kForward:
-        return s_.f_s;
+        return t.f_s;
       case PipelineOpKind::kBackwardInput:
-        return s_.b_s;
+        return t.b_s;
       case PipelineOpKind::kBackwardWeight:
-        return s_.w_s;
+        return t.w_s;
       case PipelineOpKind::kBackward:
-        return s_.b_s + s_.w_s;
+        return t.b_s + t.w_s;
       case PipelineOpKind::kForwardBackward:
-        return fb_s_;
+        return t.fb_s;
     }
     return 0;
   }

@@ -58,6 +58,14 @@ struct PipelineSetting {
   /// DualPipe's F&B: a forward chunk of one micro-batch overlapped with the full backward (B + W)
   /// chunk of another. Unset: f_s + b_s + w_s (nothing gained by the overlap).
   std::optional<double> overlapped_fb_s;
+  /// Each stage's own times, where stages differ (a whole-layer split, the LM heads on one
+  /// stage): `stages` of them, each replacing f_s, b_s, w_s and overlapped_fb_s on its stage.
+  /// Empty: every stage takes those. p2p_s is the same for every stage.
+  struct StageTimes {
+    double f_s = 0, b_s = 0, w_s = 0;
+    double fb_s = 0;  ///< DualPipe's F&B on the stage (f_s + b_s + w_s where nothing overlaps)
+  };
+  std::vector<StageTimes> stage_times;
   /// false: the result's stage_ops are left empty and the simulation reuses its thread's buffers
   /// (a sweep of many settings); every other field is the same.
   bool keep_operations = true;

@@ -67,16 +67,14 @@ Display display_of(const ReportRow& row) {
   static constexpr Rung kTime[] = {{"us", 1e-6}, {"ms", 1e-3}, {"s", 1}};
   static constexpr Rung kBytes[] = {
       {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"PB", 1e15}};
-  static constexpr Rung kUsd[] = {{"$", 1}, {"K$", 1e3}, {"M$", 1e6}, {"B$", 1e9}, {"T$", 1e12}};
-  static constexpr Rung kUsdSi[] = {{"k$", 1e3}, {"M$", 1e6}, {"B$", 1e9}, {"T$", 1e12}};
+  static constexpr Rung kUsd[] = {{"$", 1}, {"k$", 1e3}, {"M$", 1e6}, {"B$", 1e9}, {"T$", 1e12}};
   static constexpr Rung kGpuHours[] = {
       {"GPU-h", 1}, {"K GPU-h", 1e3}, {"M GPU-h", 1e6}, {"B GPU-h", 1e9}, {"T GPU-h", 1e12}};
   static constexpr Rung kFlop[] = {{"GFLOP", 1e9}, {"PFLOP", 1e15}, {"EFLOP", 1e18}};
   static constexpr Rung kFlopRate[] = {{"TFLOP/s", 1e12}, {"PFLOP/s", 1e15}, {"EFLOP/s", 1e18}};
-  for (const auto& ladder :
-       {std::span<const Rung>(kTime), std::span<const Rung>(kBytes), std::span<const Rung>(kUsd),
-        std::span<const Rung>(kUsdSi), std::span<const Rung>(kGpuHours),
-        std::span<const Rung>(kFlop), std::span<const Rung>(kFlopRate)}) {
+  for (const auto& ladder : {std::span<const Rung>(kTime), std::span<const Rung>(kBytes),
+                             std::span<const Rung>(kUsd), std::span<const Rung>(kGpuHours),
+                             std::span<const Rung>(kFlop), std::span<const Rung>(kFlopRate)}) {
     auto at =
         std::find_if(ladder.begin(), ladder.end(), [&](const Rung& r) { return r.unit == u; });
     if (at == ladder.end()) continue;

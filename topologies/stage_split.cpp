@@ -5,57 +5,162 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 #include "core/error.h"
 
 namespace cobench::topo {
 namespace {
 
+constexpr double kTolerance = 1 + 1e-12;  // a bisected bound lies a rounding error from its sums
+
 // Layers not yet placed: the dense ones at the front of the model, the MoE ones behind them.
 struct Pools {
   double dense = 0, moe = 0;
 };
 
-// Up to `available` layers of `each` seconds within `budget` (which it spends).
-double take(double available, double each, double& budget) {
-  if (available <= 0) return 0;
-  // A relative tolerance: a bound found by bisection lies a rounding error from the sums it ends.
-  const double k =
-      each > 0 ? std::min(available, std::floor(budget / each * (1 + 1e-12))) : available;
-  if (k <= 0) return 0;
-  budget -= k * each;
-  return k;
+double all_cost(const SplitCosts& c) {
+  return c.dense_layers * c.dense_s + c.moe_layers * c.moe_s + c.heads_s;
 }
 
-// Whether every layer is placed with no rank above `bound`; `worst` gets the heaviest rank.
-bool fits(const SplitCosts& c, int positions, bool mirrored, double bound, RankLoad& worst) {
+// One position a rank, from the last: whether every layer is placed with no position above
+// `bound`, each taking as many layers as fit (from the back: MoE layers, then dense ones once no
+// MoE layer is left). Optimal for positions in a line (the linear partition's greedy).
+bool fits_line(const SplitCosts& c, int positions, double bound) {
   Pools left{c.dense_layers, c.moe_layers};
-  worst = RankLoad{};
-  const int ranks = mirrored ? positions / 2 : positions;
-  for (int r = 0; r < ranks; ++r) {
-    RankLoad load;
-    load.positions = mirrored ? 2 : 1;
-    load.heads = r == 0;  // the outermost rank holds the last position
-    double budget = bound - (load.heads ? c.heads_s : 0);
+  for (int r = 0; r < positions; ++r) {
+    double budget = bound - (r == 0 ? c.heads_s : 0);
     if (budget < 0) return false;
-    if (mirrored && c.dense_s <= c.moe_s) {
-      // Its front position takes dense layers from the front, the cheaper kind, first.
-      load.dense_layers = take(left.dense, c.dense_s, budget);
-      left.dense -= load.dense_layers;
+    for (auto [pool, each] : {std::pair{&left.moe, c.moe_s}, std::pair{&left.dense, c.dense_s}}) {
+      if (pool == &left.dense && left.moe > 0) break;
+      const double k = each > 0 ? std::min(*pool, std::floor(budget / each * kTolerance)) : *pool;
+      if (k <= 0) continue;
+      *pool -= k;
+      budget -= k * each;
     }
-    // A position from the back takes MoE layers, then dense ones once no MoE layer is left.
-    load.moe_layers = take(left.moe, c.moe_s, budget);
-    left.moe -= load.moe_layers;
-    if (left.moe == 0) {
-      const double more = take(left.dense, c.dense_s, budget);
-      load.dense_layers += more;
-      left.dense -= more;
-    }
-    load.cost_s =
-        load.dense_layers * c.dense_s + load.moe_layers * c.moe_s + (load.heads ? c.heads_s : 0);
-    if (r == 0 || load.cost_s > worst.cost_s) worst = load;
   }
   return left.dense == 0 && left.moe == 0;
+}
+
+// The line's split at `bound` with each position near an even share of what is left rather
+// than full (filled to the bound, the outer positions would leave the first the remainder, a
+// stage idle most of the step): each takes the next layer while that brings it nearer the share
+// and keeps it within the bound; the first takes the rest. False where that does not fit.
+bool balanced_line(const SplitCosts& c, int positions, double bound, std::vector<RankLoad>& ranks) {
+  Pools left{c.dense_layers, c.moe_layers};
+  ranks.clear();
+  double remaining = all_cost(c);
+  for (int r = 0; r < positions; ++r) {
+    RankLoad load;
+    load.position = positions - 1 - r;
+    load.heads = r == 0;
+    double cost = load.heads ? c.heads_s : 0;
+    const double share = remaining / (positions - r);
+    const bool last = r == positions - 1;
+    for (;;) {
+      const bool dense_next = left.moe == 0 && left.dense > 0;
+      if (!dense_next && left.moe == 0) break;
+      const double x = dense_next ? c.dense_s : c.moe_s;
+      if (!last && (cost + x > bound * kTolerance || cost + x / 2 > share)) break;
+      cost += x;
+      (dense_next ? load.dense_layers : load.moe_layers) += 1;
+      (dense_next ? left.dense : left.moe) -= 1;
+    }
+    load.cost_s = cost;
+    remaining -= cost;
+    ranks.push_back(load);
+    if (cost > bound * kTolerance) return false;
+  }
+  return left.dense == 0 && left.moe == 0;
+}
+
+// DualPipe's pairs: a pair holds a front position (layers from the front: the dense ones, then
+// MoE) and a back one (MoE layers from the back), so any pair can take any number of MoE layers
+// and the dense layers go to the front positions in order. For `bound`: the most MoE layers the
+// pairs can hold with the dense ones placed best, by a dynamic program over the pairs and the
+// dense layers placed so far; `dense_of` gets each pair's dense layers.
+double moe_room(const SplitCosts& c, int pairs, double bound, std::vector<int>* dense_of) {
+  constexpr double kNone = -1;
+  const int dense = static_cast<int>(c.dense_layers);
+  const double unbounded = std::numeric_limits<double>::infinity();
+  std::vector<double> room(dense + 1, kNone), next(dense + 1);
+  // Which choice made each state, kept only where the split is wanted (not while bisecting).
+  std::vector<std::vector<int>> took(dense_of ? pairs : 0, std::vector<int>(dense + 1, 0));
+  room[0] = 0;
+  for (int r = 0; r < pairs; ++r) {
+    const double free = bound * kTolerance - (r == 0 ? c.heads_s : 0);
+    std::fill(next.begin(), next.end(), kNone);
+    for (int k = 0; k <= dense; ++k) {
+      if (room[k] == kNone) continue;
+      for (int x = 0; k + x <= dense && x * c.dense_s <= free; ++x) {
+        const double left = free - x * c.dense_s;
+        const double moe = c.moe_s > 0 ? std::floor(left / c.moe_s) : unbounded;
+        if (room[k] + moe > next[k + x]) {
+          next[k + x] = room[k] + moe;
+          if (dense_of) took[r][k + x] = x;
+        }
+        if (c.dense_s == 0) break;  // free dense layers: one choice is as good as another
+      }
+    }
+    room.swap(next);
+  }
+  if (room[dense] == kNone) return kNone;
+  if (dense_of) {
+    dense_of->assign(pairs, 0);
+    for (int r = pairs - 1, k = dense; r >= 0; --r) {
+      (*dense_of)[r] = took[r][k];
+      k -= took[r][k];
+    }
+  }
+  return room[dense];
+}
+
+// The pairs at the least bound: each pair's dense layers as moe_room places them, then the MoE
+// layers one at a time to the pair that costs least with one more (within the bound), which
+// keeps the pairs even.
+std::vector<RankLoad> split_pairs(const SplitCosts& given, int positions) {
+  // Layers of one kind (a dense model) go anywhere: as MoE layers, with no dense ones to place.
+  const bool one_kind = given.moe_layers == 0;
+  SplitCosts c = given;
+  if (one_kind) {
+    c.moe_layers = c.dense_layers, c.moe_s = c.dense_s;
+    c.dense_layers = 0;
+  }
+  const int pairs = positions / 2;
+  const double all = all_cost(c);
+  double lo = std::max(all / pairs, c.heads_s), hi = all;
+  for (int i = 0; i < 200 && hi - lo > 1e-9 * hi; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (moe_room(c, pairs, mid, nullptr) >= c.moe_layers ? hi : lo) = mid;
+  }
+  std::vector<int> dense_of;
+  moe_room(c, pairs, hi, &dense_of);
+  std::vector<RankLoad> ranks(static_cast<std::size_t>(pairs));
+  for (int r = 0; r < pairs; ++r) {
+    RankLoad& load = ranks[static_cast<std::size_t>(r)];
+    load.positions = 2;
+    load.position = r;
+    load.heads = r == 0;
+    load.dense_layers = dense_of[static_cast<std::size_t>(r)];
+    load.cost_s = load.dense_layers * c.dense_s + (load.heads ? c.heads_s : 0);
+  }
+  for (double m = 0; m < c.moe_layers; ++m) {
+    RankLoad* best = nullptr;
+    for (RankLoad& load : ranks)
+      if (load.cost_s + c.moe_s <= hi * kTolerance && (!best || load.cost_s < best->cost_s))
+        best = &load;
+    if (!best)
+      best = &*std::min_element(ranks.begin(), ranks.end(),
+                                [](auto& x, auto& y) { return x.cost_s < y.cost_s; });
+    best->moe_layers += 1;
+    best->cost_s += c.moe_s;
+  }
+  if (one_kind)
+    for (RankLoad& load : ranks) std::swap(load.dense_layers, load.moe_layers);
+  return ranks;
 }
 
 bool whole_count(double v) { return std::isfinite(v) && v >= 0 && std::floor(v) == v; }
@@ -63,7 +168,7 @@ bool seconds(double v) { return std::isfinite(v) && v >= 0; }
 
 }  // namespace
 
-RankLoad heaviest_rank(const SplitCosts& c, int positions, bool mirrored) {
+std::vector<RankLoad> split_ranks(const SplitCosts& c, int positions, bool mirrored) {
   if (positions < 1 || (mirrored && positions % 2 != 0))
     throw Error(fmt::format("a stage split needs {}, got {}",
                             mirrored ? "an even number of positions" : "at least one position",
@@ -74,22 +179,50 @@ RankLoad heaviest_rank(const SplitCosts& c, int positions, bool mirrored) {
   if (!seconds(c.dense_s) || !seconds(c.moe_s) || !seconds(c.heads_s))
     throw Error(fmt::format("a stage split needs costs >= 0, got {} s, {} s and {} s", c.dense_s,
                             c.moe_s, c.heads_s));
-  // The least bound lies between the even share of every rank (and the heads' rank's least) and
-  // that plus the dearest layer, within which each rank, taking as many layers as fit, leaves at
-  // most one layer's cost unused; everything on the first rank fits in any case.
-  const int ranks = mirrored ? positions / 2 : positions;
-  const double all = c.dense_layers * c.dense_s + c.moe_layers * c.moe_s + c.heads_s;
+  if (mirrored) return split_pairs(c, positions);
+  // The least bound lies between the even share of every position (and the heads' least) and
+  // that plus the dearest layer, within which each position, taking as many layers as fit,
+  // leaves at most one layer's cost unused; everything on the last position fits in any case.
+  const double all = all_cost(c);
   const double dearest =
       std::max(c.dense_layers > 0 ? c.dense_s : 0, c.moe_layers > 0 ? c.moe_s : 0);
-  double lo = std::max(all / ranks, c.heads_s), hi = std::min(all, lo + dearest);
-  RankLoad worst;
-  if (!fits(c, positions, mirrored, hi, worst)) hi = all;
+  double lo = std::max(all / positions, c.heads_s), hi = std::min(all, lo + dearest);
+  if (!fits_line(c, positions, hi)) hi = all;
   for (int i = 0; i < 200 && hi - lo > 1e-9 * hi; ++i) {
     const double mid = 0.5 * (lo + hi);
-    (fits(c, positions, mirrored, mid, worst) ? hi : lo) = mid;
+    (fits_line(c, positions, mid) ? hi : lo) = mid;
   }
-  fits(c, positions, mirrored, hi, worst);
-  return worst;
+  std::vector<RankLoad> ranks;
+  if (balanced_line(c, positions, hi, ranks)) return ranks;
+  // Filled to the bound instead: the same greedy as fits_line, each position's load kept.
+  Pools left{c.dense_layers, c.moe_layers};
+  ranks.clear();
+  for (int r = 0; r < positions; ++r) {
+    RankLoad load;
+    load.position = positions - 1 - r;
+    load.heads = r == 0;
+    double budget = hi - (load.heads ? c.heads_s : 0);
+    for (auto [pool, each, into] : {std::tuple{&left.moe, c.moe_s, &load.moe_layers},
+                                    std::tuple{&left.dense, c.dense_s, &load.dense_layers}}) {
+      if (pool == &left.dense && left.moe > 0) break;
+      const double k = each > 0 ? std::min(*pool, std::floor(budget / each * kTolerance)) : *pool;
+      if (k <= 0) continue;
+      *pool -= k;
+      *into += k;
+      budget -= k * each;
+    }
+    load.cost_s =
+        load.dense_layers * c.dense_s + load.moe_layers * c.moe_s + (load.heads ? c.heads_s : 0);
+    ranks.push_back(load);
+  }
+  return ranks;
+}
+
+RankLoad heaviest_rank(const SplitCosts& c, int positions, bool mirrored) {
+  const std::vector<RankLoad> loads = split_ranks(c, positions, mirrored);
+  return *std::max_element(loads.begin(), loads.end(), [](const RankLoad& x, const RankLoad& y) {
+    return x.cost_s < y.cost_s;
+  });
 }
 
 }  // namespace cobench::topo

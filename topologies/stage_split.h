@@ -10,6 +10,8 @@
 // only, the dense layers first and the MoE layers (the MTP modules' last) after them.
 #pragma once
 
+#include <vector>
+
 namespace cobench::topo {
 
 /// The model's layers in pipeline order and what one costs (a micro-batch's F + B + W).
@@ -23,15 +25,26 @@ struct RankLoad {
   double dense_layers = 0, moe_layers = 0;
   bool heads = false;  ///< the rank holds the last position, with the LM heads
   int positions = 1;   ///< positions the rank holds: 1, or 2 under DualPipe
-  double cost_s = 0;   ///< its layers' and heads' costs
+  /// The position it holds (mirrored: the first of its two, `position` and positions - 1 -
+  /// `position`).
+  int position = 0;
+  double cost_s = 0;  ///< its layers' and heads' costs
 };
 
 /// The heaviest rank of the split of whole layers over `positions` positions that makes it
 /// lightest, ranks of one position each or (`mirrored`, an even number of positions) of the pairs
-/// r and positions - 1 - r. For a bound, each rank from the last (mirrored: the outermost pair)
-/// on takes as many layers as fit, the cheaper kind first where it may take either; the least
-/// bound that places every layer, found by bisection, gives the split. Throws cobench::Error on
-/// fewer than one position, an odd number mirrored, or negative, non-finite or fractional inputs.
+/// r and positions - 1 - r. In a line: the least bound at which each position from the last,
+/// taking as many layers as fit, places them all (bisection), then each position filled towards
+/// an even share of what is left. Mirrored: the least bound at which a dynamic program over
+/// where the dense layers go (a pair's front position takes them in order; its back position
+/// takes MoE layers, so a pair may hold any number) leaves room for every MoE layer, then the MoE
+/// layers one at a time to the lightest pair. Throws cobench::Error on fewer than one position,
+/// an odd number mirrored, or negative, non-finite or fractional inputs.
 RankLoad heaviest_rank(const SplitCosts& c, int positions, bool mirrored);
+
+/// Every rank of that split, the one holding the last position first (mirrored: the outermost
+/// pair, 0 and positions - 1, then 1 and positions - 2, ...; else positions - 1, - 2, ... 0).
+/// heaviest_rank is the first of the heaviest of them.
+std::vector<RankLoad> split_ranks(const SplitCosts& c, int positions, bool mirrored);
 
 }  // namespace cobench::topo

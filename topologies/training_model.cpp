@@ -4,10 +4,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "core/error.h"
 #include "topologies/model_params.h"
@@ -345,7 +347,6 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   const LayerTimes moe = m.moe ? layer_times(ops.moe, ctx) : LayerTimes{};
   const LayerTimes dense = layer_times(ops.dense, ctx);
 
-  ChunkTimes& ch = p.chunk;
   const double moe_layers_total =
       m.moe ? static_cast<double>(m.num_layers - m.dense_layers + m.mtp_modules) : 0;
   // The LM head on every token of the micro-batch, in BF16 (technical report 3.3.1 keeps the
@@ -353,33 +354,7 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   // the shared head (report 2.2). Logits for every token, not the last of each sequence.
   const LayerTimes head = layer_times(lm_head_ops(m, sh, sh.tokens), ctx);
   const double heads = 1 + static_cast<double>(m.mtp_modules);
-  ch.heads_f_s = heads * head.f;
-  ch.heads_b_s = heads * head.b;
-  ch.heads_w_s = heads * head.w;
-  // The time: the rank the whole-layer split (stage_split.h) loads most, with the heads where it
-  // holds the last position; under DualPipe a rank's two chunks, each given half of the pair's
-  // work. Its chunks pace the pipeline: every chunk is given their times.
-  auto fbw = [](const LayerTimes& t) { return t.f + t.b + t.w; };
-  SplitCosts costs;
-  costs.dense_layers = layers_total - moe_layers_total;
-  costs.moe_layers = moe_layers_total;
-  costs.dense_s = fbw(dense);
-  costs.moe_s = fbw(moe);
-  costs.heads_s = heads * fbw(head);
-  const bool dualpipe = s.schedule == PipelineSchedule::kDualPipe;
-  const RankLoad load =
-      heaviest_rank(costs, static_cast<int>(s.pp * s.virtual_stages), /*mirrored=*/dualpipe);
-  ch.layers = (load.dense_layers + load.moe_layers) / load.positions;
-  ch.moe_layers = load.moe_layers / load.positions;
-  ch.heads_share = load.heads ? 1.0 / load.positions : 0;
-  auto sum = [&](double LayerTimes::*field) {
-    return (load.dense_layers * dense.*field + load.moe_layers * moe.*field +
-            (load.heads ? heads * head.*field : 0)) /
-           load.positions;
-  };
-  ch.f_compute_s = sum(&LayerTimes::f);
-  ch.b_compute_s = sum(&LayerTimes::b);
-  ch.w_compute_s = sum(&LayerTimes::w);
+
   // The memory: the fullest stage, ceil(layers / PP) layers, MoE ones where the model has enough
   // (DeepSeek: 61 layers and the MTP module over 16 stages, 4 MoE layers), in v chunks when
   // interleaved; the stage's MoE layers spread over its chunks (an average: which chunk holds the
@@ -389,12 +364,9 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   auto held = [&](double LayerTimes::*field) {
     return chunk_moe * moe.*field + (chunk_layers - chunk_moe) * dense.*field;
   };
-  ch.recompute_s = sum(&LayerTimes::recompute);
-  ch.f_comm_s = sum(&LayerTimes::f_comm);
-  ch.b_comm_s = sum(&LayerTimes::b_comm);
-  ch.tp_comm_s = sum(&LayerTimes::tp_comm);
   p.params_per_gpu = s.virtual_stages * held(&LayerTimes::params);
   p.activation_bytes_per_chunk = held(&LayerTimes::saved_bytes);
+  double cp_layer_s = 0;  // a layer's CP traffic, forward (and again backward)
   if (s.cp > 1) {
     // The K and V of the micro-batch's sequences (BF16, this GPU's KV heads) all-gathered over
     // the CP ranks, (CP-1)/CP of them through each; the gradients reduce-scattered back. The CP
@@ -407,7 +379,7 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
                          std::max(1.0, static_cast<double>(a.num_kv_heads) / s.tp) *
                          static_cast<double>(a.head_dim) * 2;
     (s.tp * s.cp <= domain ? kv.comm_up_bytes : kv.comm_out_bytes) = bytes;
-    ch.cp_comm_s = ch.layers * perf.comm(kv, ep, /*prefill=*/true).seconds;
+    cp_layer_s = perf.comm(kv, ep, /*prefill=*/true).seconds;
     // The gathered K and V are kept for the backward.
     p.activation_bytes_per_chunk += chunk_layers * bytes;
   }
@@ -430,20 +402,100 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
                                  : "scale_out.bandwidth_achievable and node.nics_per_node"));
     return std::pair{bw, up ? c.scale_up.latency.value : c.scale_out.latency_cross_leaf.value};
   };
+  double p2p_s = 0;
   if (s.pp > 1) {
     const auto [bw, latency_s] = link(s.tp * s.cp * s.pp, "pipeline stages");
     // Under sequence parallelism each TP rank sends its 1/TP of them.
-    ch.p2p_s = sh.tokens * static_cast<double>(m.hidden_size) * 2 / s.tp / bw + latency_s;
+    p2p_s = sh.tokens * static_cast<double>(m.hidden_size) * 2 / s.tp / bw + latency_s;
   }
-  ch.compute_share = dualpipe ? perf.compute_share(true) : 1;
-  // TP and CP traffic is exposed: in sequence with the chunk's compute.
-  const double tp_cp_s = ch.tp_comm_s + ch.cp_comm_s;
-  ch.f_s = ch.f_compute_s + ch.f_comm_s + tp_cp_s;
-  ch.b_s = ch.b_compute_s + ch.b_comm_s + tp_cp_s;
-  ch.w_s = ch.w_compute_s;
-  ch.fb_s = std::max((ch.f_compute_s + ch.b_compute_s + ch.w_compute_s) / ch.compute_share,
-                     ch.f_comm_s + ch.b_comm_s) +
-            2 * tp_cp_s;
+  const bool dualpipe = s.schedule == PipelineSchedule::kDualPipe;
+  const double compute_share = dualpipe ? perf.compute_share(true) : 1;
+
+  // A chunk of `dense_n` dense and `moe_n` MoE layers with `heads_n` of the LM heads (averages
+  // where a stage's chunks differ): F, B and W with its traffic. TP and CP traffic is exposed,
+  // in sequence with the chunk's compute; DualPipe's F&B overlaps the rest.
+  auto chunk_of = [&](double dense_n, double moe_n, double heads_n) {
+    ChunkTimes t;
+    auto sum = [&](double LayerTimes::*field) {
+      return dense_n * dense.*field + moe_n * moe.*field + heads_n * heads * head.*field;
+    };
+    t.layers = dense_n + moe_n;
+    t.moe_layers = moe_n;
+    t.heads_share = heads_n;
+    t.heads_f_s = heads * head.f;
+    t.heads_b_s = heads * head.b;
+    t.heads_w_s = heads * head.w;
+    t.f_compute_s = sum(&LayerTimes::f);
+    t.b_compute_s = sum(&LayerTimes::b);
+    t.w_compute_s = sum(&LayerTimes::w);
+    t.recompute_s = sum(&LayerTimes::recompute);
+    t.f_comm_s = sum(&LayerTimes::f_comm);
+    t.b_comm_s = sum(&LayerTimes::b_comm);
+    t.tp_comm_s = sum(&LayerTimes::tp_comm);
+    t.cp_comm_s = t.layers * cp_layer_s;
+    t.compute_share = compute_share;
+    t.p2p_s = p2p_s;
+    const double tp_cp_s = t.tp_comm_s + t.cp_comm_s;
+    t.f_s = t.f_compute_s + t.f_comm_s + tp_cp_s;
+    t.b_s = t.b_compute_s + t.b_comm_s + tp_cp_s;
+    t.w_s = t.w_compute_s;
+    t.fb_s = std::max((t.f_compute_s + t.b_compute_s + t.w_compute_s) / t.compute_share,
+                      t.f_comm_s + t.b_comm_s) +
+             2 * tp_cp_s;
+    return t;
+  };
+  // The whole-layer split (stage_split.h): each stage's chunks are its positions' layers (under
+  // DualPipe its rank pair's, half each; interleaved, its v chunks' average), the LM heads on the
+  // last position's. The report's chunk is the heaviest rank's, the one that paces the pipeline.
+  // A layer's cost to the split is its time in the schedule: F + B + W with its traffic in
+  // sequence (1F1B, ZB1P, interleaved); under DualPipe the longer of its compute on the SMs
+  // communication leaves and its all-to-all (the F&B pair's rule, layer by layer).
+  auto cost = [&](const LayerTimes& t, double cp_s) {
+    const double exposed = 2 * (t.tp_comm + cp_s);
+    return dualpipe ? std::max((t.f + t.b + t.w) / compute_share, t.f_comm + t.b_comm) + exposed
+                    : t.f + t.b + t.w + t.f_comm + t.b_comm + exposed;
+  };
+  SplitCosts costs;
+  costs.dense_layers = layers_total - moe_layers_total;
+  costs.moe_layers = moe_layers_total;
+  costs.dense_s = cost(dense, cp_layer_s);
+  costs.moe_s = cost(moe, cp_layer_s);
+  costs.heads_s = heads * cost(head, 0);  // the heads gather no K and V
+  check(!dualpipe || std::fmod(s.pp, 2) == 0,
+        fmt::format("DualPipe needs an even number of pipeline stages (each holds a chunk of each "
+                    "direction): {} {}",
+                    name.pp, s.pp));
+  const int positions = static_cast<int>(s.pp * s.virtual_stages);
+  const std::vector<RankLoad> ranks = split_ranks(costs, positions, /*mirrored=*/dualpipe);
+  const RankLoad& load =
+      *std::max_element(ranks.begin(), ranks.end(),
+                        [](const RankLoad& x, const RankLoad& y) { return x.cost_s < y.cost_s; });
+  p.chunk = chunk_of(load.dense_layers / load.positions, load.moe_layers / load.positions,
+                     load.heads ? 1.0 / load.positions : 0);
+  const ChunkTimes& ch = p.chunk;
+  const int stages = static_cast<int>(s.pp);
+  std::vector<PipelineSetting::StageTimes> stage_times(static_cast<std::size_t>(stages));
+  std::vector<std::array<double, 3>> stage_mix(static_cast<std::size_t>(stages));  // per chunk
+  for (const RankLoad& r : ranks) {
+    // A chunk's share of the rank's load: half of a DualPipe pair's, 1/v of an interleaved
+    // stage's average.
+    const double share = 1.0 / (r.positions * (dualpipe ? 1 : s.virtual_stages));
+    auto add = [&](int position) {
+      auto& into = stage_mix[static_cast<std::size_t>(position % stages)];
+      into[0] += r.dense_layers * share;
+      into[1] += r.moe_layers * share;
+      into[2] += r.heads ? share : 0;
+    };
+    add(r.position);
+    if (dualpipe) add(positions - 1 - r.position);
+  }
+  for (int st = 0; st < stages; ++st) {
+    const auto& mix = stage_mix[static_cast<std::size_t>(st)];
+    const ChunkTimes t = chunk_of(mix[0], mix[1], mix[2]);
+    if (st == 0) p.first_stage = t;
+    stage_times[static_cast<std::size_t>(st)] = {t.f_s, t.b_s, t.w_s,
+                                                 dualpipe ? t.fb_s : t.f_s + t.b_s + t.w_s};
+  }
 
   PipelineSetting ps;
   ps.schedule = s.schedule;
@@ -466,6 +518,7 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   ps.virtual_stages = static_cast<int>(s.virtual_stages);
   ps.f_s = ch.f_s, ps.b_s = ch.b_s, ps.w_s = ch.w_s, ps.p2p_s = ch.p2p_s;
   if (dualpipe) ps.overlapped_fb_s = ch.fb_s;
+  ps.stage_times = std::move(stage_times);
   ps.keep_operations = false;  // the first stage's time by kind is what the report reads
   p.pipeline = simulate_pipeline(ps);
   auto first_stage_s = [&](PipelineOpKind k) {
@@ -539,7 +592,11 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   const bool comm_bound = ch.f_comm_s + ch.b_comm_s >
                           (ch.f_compute_s + ch.b_compute_s + ch.w_compute_s) / ch.compute_share;
   p.binding = comm_bound ? "ep_all_to_all" : "compute";
-  if (p.bubble_s > 0.5 * p.pipeline.time_s) p.binding = "pipeline_bubble";
+  // The pipeline binds where even its busiest stage idles half the time (a light stage idles
+  // behind the heavy ones whatever binds them).
+  const double busiest =
+      *std::max_element(p.pipeline.stage_busy_s.begin(), p.pipeline.stage_busy_s.end());
+  if (p.pipeline.time_s - busiest > 0.5 * p.pipeline.time_s) p.binding = "pipeline_bubble";
   return p;
 }
 

@@ -110,7 +110,8 @@ struct ChunkTimes {
 
 struct TrainingPrediction {
   double dp = 0, micro_batches = 0;  ///< data-parallel degree; micro-batches a pipeline a step
-  ChunkTimes chunk;
+  ChunkTimes chunk;                  ///< a chunk of the rank that paces the pipeline (the heaviest)
+  ChunkTimes first_stage;   ///< a chunk of the first stage, whose times Table 4's parts are
   PipelineResult pipeline;  ///< without its operations (stage_ops empty)
   // Table 4's parts: the first stage's time in each kind of operation, its idle time.
   double phase_f_s = 0, phase_b_s = 0, phase_w_s = 0, phase_fb_s = 0, bubble_s = 0;

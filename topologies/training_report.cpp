@@ -127,7 +127,7 @@ Report training_report(const ModelArch& m, const ClusterSpec& c, const TrainingS
   };
   row("train.step_s", "time per step", p.step_s, "s",
       fmt::format("{} binds; against measured runs (docs/model.md, 'Training step prediction') "
-                  "this model is 1.3x optimistic on DeepSeek-V3's Table 4 and 0.7x-1.2x of "
+                  "this model is 1.4x optimistic on DeepSeek-V3's Table 4 and 0.7x-1.2x of "
                   "Llama 3 405B's TFLOP/s over the unpublished interleave v = 1-8",
                   p.binding));
   row("train.phase_f_s", "first stage: forward chunks (1F)", p.phase_f_s, "s");
@@ -144,9 +144,9 @@ Report training_report(const ModelArch& m, const ClusterSpec& c, const TrainingS
           "chunk F ({:.3g} layers, {:.3g} MoE{})", ch.layers, ch.moe_layers,
           ch.heads_share > 0 ? fmt::format(", {:.3g} of the LM heads", ch.heads_share) : ""),
       ch.f_s * 1e3, "ms",
-      fmt::format("compute {:.2f} ms, all-to-all {:.2f} ms; the chunk of the rank the whole-layer "
-                  "split loads most{}",
-                  ch.f_compute_s * 1e3, ch.f_comm_s * 1e3,
+      fmt::format("compute {:.2f} ms{}; the chunk of the rank the whole-layer split loads most{}",
+                  ch.f_compute_s * 1e3,
+                  ch.f_comm_s > 0 ? fmt::format(", all-to-all {:.2f} ms", ch.f_comm_s * 1e3) : "",
                   ch.heads_share > 0
                       ? fmt::format(" (the LM heads' F {:.2f} ms)", ch.heads_f_s * 1e3)
                       : ""));

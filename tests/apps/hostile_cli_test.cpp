@@ -452,6 +452,14 @@ TEST(HostileCli, PaperScenarioClustersNeedTheirLinks) {
   EXPECT_NE(local.out.find("key 'scenario.local.cluster': cluster 'h20-8' has GPUs"),
             std::string::npos)
       << local.out;
+  // DeepSeek-V2 at 1 B a weight does not fit the AI PC: no prediction, named at the key (a raw
+  // JSON type error once).
+  const CommandResult big = paper_with("weight_bytes: 0.5 ", "weight_bytes: 1   ");
+  EXPECT_EQ(big.status, 1) << big.out;
+  EXPECT_NE(big.out.find("key 'scenario.local.cluster': deepseek-v2 at 1 B a weight gets no "
+                         "prediction on cluster 'cpu-local'"),
+            std::string::npos)
+      << big.out;
 }
 
 // A CPU node whose memory cannot hold the weights printed a decode speed for them.
@@ -462,6 +470,8 @@ TEST(HostileCli, ACpuNodeTooSmallForTheWeightsGetsNoPrediction) {
   // DeepSeek-V2 at 1 B a parameter: 235.7 GB, over the node's memory.
   EXPECT_EQ(j["inference"]["feasible"], false) << r.out;
   EXPECT_TRUE(j["inference"]["tokens_per_s"].is_null()) << r.out;
+  EXPECT_TRUE(j["inference"]["tokens_per_s_per_device"].is_null()) << r.out;
+  EXPECT_TRUE(j["inference"]["binding_bound"].is_null()) << r.out;
   EXPECT_GT(j["inference"]["device_bytes"].get<double>(), 235e9);
   const CommandResult text = run("analyze --model deepseek-v2 --cluster cpu-local");
   EXPECT_NE(text.out.find("DOES NOT FIT"), std::string::npos) << text.out;

@@ -681,6 +681,8 @@ TEST(HostileCluster, ANodeWithoutMemoryBandwidthGetsNoDecodeTime) {
   EXPECT_EQ(a.json["inference"]["missing"], "node.cpu.memory_bandwidth");
   EXPECT_TRUE(a.json["inference"]["tpot_s"].is_null());
   EXPECT_TRUE(a.json["inference"]["tokens_per_s"].is_null());
+  EXPECT_TRUE(a.json["inference"]["tokens_per_s_per_device"].is_null());
+  EXPECT_TRUE(a.json["inference"]["binding_bound"].is_null());
   for (const ReportRow& row : a.report.rows) EXPECT_NE(row.key, "inference.tpot_s") << row.key;
 }
 

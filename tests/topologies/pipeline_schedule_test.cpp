@@ -468,4 +468,34 @@ TEST(PipelineSchedule, BadSettingsRefused) {
             "unknown pipeline schedule 'gpipe': expected 1f1b, zb1p, dualpipe or interleaved");
 }
 
+// Stages of their own times: 1F1B over 2 stages, 4 micro-batches, stage 0 F 1 s and B 2 s,
+// stage 1 twice that. Worked by hand: stage 1 runs F and B of each micro-batch back to back
+// from t = 1 (its first input) to 1 + 4 x 6 = 25, then stage 0's last B, 25 to 27. Stage 0 is
+// busy 4 x 3 = 12 s of the 27: its idle 15 s is the bubble; stage 1 idles 3 s.
+TEST(PipelineSchedule, StagesOfTheirOwnTimesByHand) {
+  PipelineSetting s;
+  s.schedule = PipelineSchedule::k1F1B;
+  s.stages = 2;
+  s.micro_batches = 4;
+  s.stage_times = {{1, 2, 0, 3}, {2, 4, 0, 6}};
+  const PipelineResult r = simulate_pipeline(s);
+  EXPECT_DOUBLE_EQ(r.time_s, 27);
+  EXPECT_DOUBLE_EQ(r.stage_busy_s[0], 12);
+  EXPECT_DOUBLE_EQ(r.stage_busy_s[1], 24);
+  EXPECT_DOUBLE_EQ(r.bubble_s, 15);
+  // Every stage given the same times is the uniform setting, DualPipe's F&B included.
+  PipelineSetting u;
+  u.schedule = PipelineSchedule::kDualPipe;
+  u.stages = 4;
+  u.micro_batches = 10;
+  u.f_s = 1, u.b_s = 1.5, u.w_s = 0.5, u.p2p_s = 0.1, u.overlapped_fb_s = 2.5;
+  PipelineSetting each = u;
+  each.stage_times.assign(4, {1, 1.5, 0.5, 2.5});
+  EXPECT_DOUBLE_EQ(simulate_pipeline(each).time_s, simulate_pipeline(u).time_s);
+  // The count must match the stages.
+  each.stage_times.pop_back();
+  EXPECT_EQ(error_of([&] { simulate_pipeline(each); }),
+            "pipeline stage_times has 3 stages' times for 4 stages");
+}
+
 }  // namespace

@@ -756,6 +756,7 @@ TEST(ServingModel, AGpuWithoutAPeakGetsNoPredictionAndSaysWhy) {
   EXPECT_TRUE(a.json["inference"]["tpot_s"].is_null());
   EXPECT_TRUE(a.json["inference"]["tokens_per_s"].is_null());
   EXPECT_TRUE(a.json["inference"]["binding_bound"].is_null());
+  EXPECT_TRUE(a.json["inference"]["tokens_per_s_per_device"].is_null());
   EXPECT_FALSE(a.json.contains("economics"));
   EXPECT_NE(cobench::test::error_of([&] {
               predict_decode(v3(), c, DecodeSetting{}, PerfModel(c, find_published_perf(c)));

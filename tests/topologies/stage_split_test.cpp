@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "core/error.h"
 #include "tests/test_util.h"
 
@@ -33,18 +35,31 @@ TEST(StageSplit, TheHeadsStageHoldsFewerLayers) {
 }
 
 // DualPipe's pairs (0, 3) and (1, 2) of 4 stages: 3 dense layers of 1 s, 13 MoE of 2 s and heads
-// of 3 s, 32 s in all, 16 a pair. The first pair: the heads, the 3 dense layers (the cheaper, from
-// its front stage) and 5 MoE layers, 16 s; the second the other 8 MoE layers, 16 s.
+// of 3 s, 32 s in all, 16 a pair: the heads' pair with k dense layers holds (13 - k) / 2 MoE, the
+// other (16 - (3 - k)) / 2; k = 1 (6 and 7 MoE) and k = 3 (5 and 8) both place all 13.
 TEST(StageSplit, MirroredPairsShareTheHeadsRankWithTheFirstLayers) {
   SplitCosts c;
   c.dense_layers = 3, c.dense_s = 1, c.moe_layers = 13, c.moe_s = 2, c.heads_s = 3;
-  const RankLoad r = heaviest_rank(c, 4, /*mirrored=*/true);
-  EXPECT_EQ(r.positions, 2);
-  EXPECT_NEAR(r.cost_s, 16, 1e-9);
-  // Both pairs cost 16 s: the first found, the heads' pair, is reported.
-  EXPECT_TRUE(r.heads);
-  EXPECT_EQ(r.dense_layers, 3);
-  EXPECT_EQ(r.moe_layers, 5);
+  const std::vector<RankLoad> pairs = split_ranks(c, 4, /*mirrored=*/true);
+  ASSERT_EQ(pairs.size(), 2u);
+  EXPECT_TRUE(pairs[0].heads);
+  EXPECT_FALSE(pairs[1].heads);
+  EXPECT_EQ(pairs[0].positions, 2);
+  EXPECT_EQ(pairs[1].position, 1);
+  for (const RankLoad& p : pairs) EXPECT_NEAR(p.cost_s, 16, 1e-9);
+  EXPECT_EQ(pairs[0].dense_layers + pairs[1].dense_layers, 3);
+  EXPECT_EQ(pairs[0].moe_layers + pairs[1].moe_layers, 13);
+}
+
+// Where taking layers greedily from the outside in is not the lightest split (a helper's
+// counterexamples, PP 4): 2 dense layers of 3 s and 2 MoE of 2 s pair as D + M, 5 s each (the
+// greedy gave 6); 2 dense of 1 s and 2 MoE of 2 s as D + M, 3 s each (the greedy gave 4).
+TEST(StageSplit, MirroredPairsFindTheLightestSplit) {
+  SplitCosts c;
+  c.dense_layers = 2, c.dense_s = 3, c.moe_layers = 2, c.moe_s = 2;
+  EXPECT_NEAR(heaviest_rank(c, 4, true).cost_s, 5, 1e-9);
+  c.dense_s = 1;
+  EXPECT_NEAR(heaviest_rank(c, 4, true).cost_s, 3, 1e-9);
 }
 
 // 6 MoE layers of 1 s and heads of 2.5 s over two pairs: the heads' pair with k layers costs
@@ -56,6 +71,20 @@ TEST(StageSplit, TheHeaviestPairIsTheLeastMaximum) {
   EXPECT_TRUE(r.heads);
   EXPECT_EQ(r.moe_layers, 2);
   EXPECT_NEAR(r.cost_s, 4.5, 1e-9);
+}
+
+// A dense model's pairs: 10 layers of 1 s and heads of 2 s over two pairs, 6 s each: the heads
+// and 4 layers, and 6 layers.
+TEST(StageSplit, ADenseModelsPairsTakeAnyLayers) {
+  SplitCosts c;
+  c.dense_layers = 10, c.dense_s = 1, c.heads_s = 2;
+  const std::vector<RankLoad> pairs = split_ranks(c, 4, true);
+  ASSERT_EQ(pairs.size(), 2u);
+  EXPECT_EQ(pairs[0].dense_layers, 4);
+  EXPECT_EQ(pairs[1].dense_layers, 6);
+  EXPECT_EQ(pairs[0].moe_layers + pairs[1].moe_layers, 0);
+  EXPECT_NEAR(pairs[0].cost_s, 6, 1e-9);
+  EXPECT_NEAR(pairs[1].cost_s, 6, 1e-9);
 }
 
 // One stage holds everything.
