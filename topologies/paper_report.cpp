@@ -165,7 +165,7 @@ void training_step(Report& r, const TrainingScenario& t) {
                       why));
   const ChunkTimes& first = p.first_stage;
   const std::string first_chunk = fmt::format(
-      "the first stage shares its rank with the last (DualPipe), the LM heads and the dense "
+      "the first stage shares its rank with the last (DualPipe), the LM heads and the first "
       "layers: a chunk of {:.3g} layers, {:.3g} MoE, {:.3g} of the heads, F {:.1f} ms (compute "
       "{:.1f}, all-to-all {:.1f}), B {:.1f}, W {:.1f}; F and B alone run their all-to-all in "
       "sequence, and its fewer MoE layers send less; the pacing rank's {}",

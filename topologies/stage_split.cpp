@@ -28,11 +28,13 @@ double all_cost(const SplitCosts& c) {
 
 // One position a rank, from the last: whether every layer is placed with no position above
 // `bound`, each taking as many layers as fit (from the back: MoE layers, then dense ones once no
-// MoE layer is left). Optimal for positions in a line (the linear partition's greedy).
-bool fits_line(const SplitCosts& c, int positions, double bound) {
-  Pools left{c.dense_layers, c.moe_layers};
+// MoE layer is left). Optimal for positions in a line (the linear partition's greedy). `left`:
+// the layers to place (default: all of them, the heads on the first position filled).
+bool fits_line(const SplitCosts& c, int positions, double bound, const Pools* layers = nullptr,
+               bool heads = true) {
+  Pools left = layers ? *layers : Pools{c.dense_layers, c.moe_layers};
   for (int r = 0; r < positions; ++r) {
-    double budget = bound - (r == 0 ? c.heads_s : 0);
+    double budget = bound - (r == 0 && heads ? c.heads_s : 0);
     if (budget < 0) return false;
     for (auto [pool, each] : {std::pair{&left.moe, c.moe_s}, std::pair{&left.dense, c.dense_s}}) {
       if (pool == &left.dense && left.moe > 0) break;
@@ -47,8 +49,10 @@ bool fits_line(const SplitCosts& c, int positions, double bound) {
 
 // The line's split at `bound` with each position near an even share of what is left rather
 // than full (filled to the bound, the outer positions would leave the first the remainder, a
-// stage idle most of the step): each takes the next layer while that brings it nearer the share
-// and keeps it within the bound; the first takes the rest. False where that does not fit.
+// stage idle most of the step): each takes the next layer while that keeps it within the bound
+// and either brings it nearer the share or the layers left would not fit the positions left
+// without it; the first takes the rest. That never fails where fits_line fits (a position stops
+// early only where the rest fits, and else is filled as fits_line fills it); false otherwise.
 bool balanced_line(const SplitCosts& c, int positions, double bound, std::vector<RankLoad>& ranks) {
   Pools left{c.dense_layers, c.moe_layers};
   ranks.clear();
@@ -64,7 +68,10 @@ bool balanced_line(const SplitCosts& c, int positions, double bound, std::vector
       const bool dense_next = left.moe == 0 && left.dense > 0;
       if (!dense_next && left.moe == 0) break;
       const double x = dense_next ? c.dense_s : c.moe_s;
-      if (!last && (cost + x > bound * kTolerance || cost + x / 2 > share)) break;
+      if (!last && cost + x > bound * kTolerance) break;
+      if (!last && cost + x / 2 > share &&
+          fits_line(c, positions - r - 1, bound, &left, /*heads=*/false))
+        break;
       cost += x;
       (dense_next ? load.dense_layers : load.moe_layers) += 1;
       (dense_next ? left.dense : left.moe) -= 1;
@@ -95,14 +102,19 @@ double moe_room(const SplitCosts& c, int pairs, double bound, std::vector<int>* 
     std::fill(next.begin(), next.end(), kNone);
     for (int k = 0; k <= dense; ++k) {
       if (room[k] == kNone) continue;
-      for (int x = 0; k + x <= dense && x * c.dense_s <= free; ++x) {
+      // While dense layers are left, the pair takes one at least: its front position follows
+      // the previous pair's, so a pair without one would leave its front position, and every
+      // one before it, empty (the first holds the embedding and the first layers). Free dense
+      // layers all go here.
+      const int least = k < dense ? 1 : 0;
+      const int most = c.dense_s > 0 ? dense - k : (k < dense ? dense - k : 0);
+      for (int x = c.dense_s > 0 ? least : most; x <= most && x * c.dense_s <= free; ++x) {
         const double left = free - x * c.dense_s;
         const double moe = c.moe_s > 0 ? std::floor(left / c.moe_s) : unbounded;
         if (room[k] + moe > next[k + x]) {
           next[k + x] = room[k] + moe;
           if (dense_of) took[r][k + x] = x;
         }
-        if (c.dense_s == 0) break;  // free dense layers: one choice is as good as another
       }
     }
     room.swap(next);

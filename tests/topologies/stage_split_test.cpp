@@ -87,6 +87,39 @@ TEST(StageSplit, ADenseModelsPairsTakeAnyLayers) {
   EXPECT_NEAR(pairs[1].cost_s, 6, 1e-9);
 }
 
+// A second review's counterexamples: free dense layers beside MoE ones in a pair (a crash once);
+// a line whose even-share fill gave up and left the first stage empty (3 dense layers of 5 s and
+// 4 MoE of 4 s over 6 stages: 8 s at most, every stage holding a layer).
+TEST(StageSplit, FreeLayersAndNoEmptyStage) {
+  SplitCosts pair;
+  pair.dense_layers = 1, pair.moe_layers = 1, pair.moe_s = 1;
+  const std::vector<RankLoad> one = split_ranks(pair, 2, true);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].dense_layers, 1);
+  EXPECT_EQ(one[0].moe_layers, 1);
+  EXPECT_NEAR(one[0].cost_s, 1, 1e-9);
+  SplitCosts line;
+  line.dense_layers = 3, line.dense_s = 5, line.moe_layers = 4, line.moe_s = 4;
+  const std::vector<RankLoad> stages = split_ranks(line, 6, false);
+  ASSERT_EQ(stages.size(), 6u);
+  for (const RankLoad& r : stages) {
+    EXPECT_GE(r.dense_layers + r.moe_layers, 1) << "position " << r.position;
+    EXPECT_LE(r.cost_s, 8 + 1e-9) << "position " << r.position;
+  }
+}
+
+// DualPipe's first pair holds the first layers (the front of the model) while dense ones are left:
+// 2 dense layers of 1 s and 6 MoE of 1 s over 2 pairs, heads 0: 4 s each, the first pair with a
+// dense layer at least.
+TEST(StageSplit, TheFirstPairHoldsTheFirstLayers) {
+  SplitCosts c;
+  c.dense_layers = 2, c.dense_s = 1, c.moe_layers = 6, c.moe_s = 1;
+  const std::vector<RankLoad> pairs = split_ranks(c, 4, true);
+  EXPECT_GE(pairs[0].dense_layers, 1);
+  EXPECT_NEAR(pairs[0].cost_s, 4, 1e-9);
+  EXPECT_NEAR(pairs[1].cost_s, 4, 1e-9);
+}
+
 // One stage holds everything.
 TEST(StageSplit, OneStageHoldsEverything) {
   SplitCosts c;

@@ -460,18 +460,18 @@ TEST(TrainingModel, DeepSeekV3OnItsClusterTakesTable4sShape) {
   // PP16 DualPipe, EP64, DP128: 120 micro-batches of one 4K sequence a pipeline; the step is the
   // pipeline plus the optimizer, and its parts add up to it. The whole-layer split over the 8
   // rank pairs (StageSplit.* work the rule by hand): 62 layers and the LM heads (about 3.6 MoE
-  // layers' work) cannot split evenly; the pair that paces the pipeline holds 9 layers, the 3
-  // dense ones and 6 MoE (4.5 and 3 a chunk), the heads' pair holds 5 MoE layers, and the first
-  // stage's chunk is half of that pair.
+  // layers' work) cannot split evenly; the heads' pair takes the first dense layer and 4 MoE ones
+  // (the first stage's chunk is half of that), the pair that paces the pipeline the other 2 dense
+  // layers and 7 MoE (4.5 and 3.5 a chunk), the other six 8 MoE layers each.
   const ClusterSpec c = load_cluster_file("deepseek-h800-2048");
   const PerfModel perf(c, find_published_perf(c));
   const TrainingPrediction p = predict_training(load_model("deepseek-v3"), c, {}, perf);
   EXPECT_EQ(p.dp, 128);
   EXPECT_EQ(p.micro_batches, 120);
-  EXPECT_EQ(p.chunk.moe_layers, 3);
+  EXPECT_EQ(p.chunk.moe_layers, 3.5);
   EXPECT_EQ(p.chunk.layers, 4.5);
   EXPECT_EQ(p.chunk.heads_share, 0);
-  EXPECT_EQ(p.first_stage.moe_layers, 2.5);
+  EXPECT_EQ(p.first_stage.moe_layers, 2);
   EXPECT_EQ(p.first_stage.layers, 2.5);
   EXPECT_EQ(p.first_stage.heads_share, 0.5);
   EXPECT_EQ(p.pipeline.parameter_copies, 2);
