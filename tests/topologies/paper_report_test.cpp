@@ -106,20 +106,22 @@ TEST(PaperReport, ProductionInputsOutOfRangeNameTheKey) {
       << e;
 }
 
-TEST(PaperReport, ProductionScheduleAndRoutingNameTheKey) {
+// The error of the shipped scenario with `from` replaced by `to`.
+std::string scenario_error_with(const std::string& from, const std::string& to) {
   std::ifstream in(find_data_file("scenarios", "deepseek-v3-paper"));
-  const std::string good((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto error_with = [&](const std::string& from, const std::string& to) {
-    std::string text = good;
-    text.replace(text.find(from), from.size(), to);
-    return cobench::test::error_of(
-        [&] { load_scenario(cobench::config::parse_yaml(text, "s.yaml")); });
-  };
-  const std::string schedule = error_with("decode_schedule: five-stage", "decode_schedule: six");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  text.replace(text.find(from), from.size(), to);
+  return cobench::test::error_of(
+      [&] { load_scenario(cobench::config::parse_yaml(text, "s.yaml")); });
+}
+
+TEST(PaperReport, ProductionScheduleAndRoutingNameTheKey) {
+  const std::string schedule =
+      scenario_error_with("decode_schedule: five-stage", "decode_schedule: six");
   EXPECT_NE(schedule.find("key 'scenario.production.decode_schedule'"), std::string::npos)
       << schedule;
   EXPECT_NE(schedule.find("unknown schedule 'six'"), std::string::npos) << schedule;
-  const std::string routing = error_with("routing: random", "routing: uneven");
+  const std::string routing = scenario_error_with("routing: random", "routing: uneven");
   EXPECT_NE(routing.find("key 'scenario.production.routing': expected balanced or random, got "
                          "'uneven'"),
             std::string::npos)
@@ -129,23 +131,16 @@ TEST(PaperReport, ProductionScheduleAndRoutingNameTheKey) {
 // Counts and widths are whole numbers: micro_batches 1.5 printed "2 micro-batches" over a TPOT
 // of 1.5, hidden_override 1e-20 a tokens/s of 4.7e13 T (a helper's sweep, issue 15).
 TEST(PaperReport, ScenarioCountsAreWholeNumbers) {
-  std::ifstream in(find_data_file("scenarios", "deepseek-v3-paper"));
-  const std::string good((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto error_with = [&](const std::string& from, const std::string& to) {
-    std::string text = good;
-    text.replace(text.find(from), from.size(), to);
-    return cobench::test::error_of(
-        [&] { load_scenario(cobench::config::parse_yaml(text, "s.yaml")); });
-  };
-  const std::string mb = error_with("micro_batches: 2 ", "micro_batches: 1.5 ");
+  const std::string mb = scenario_error_with("micro_batches: 2 ", "micro_batches: 1.5 ");
   EXPECT_NE(mb.find("key 'scenario.decode.micro_batches': expected an integer, got '1.5'"),
             std::string::npos)
       << mb;
-  const std::string tokens = error_with("tokens_per_device: 32 ", "tokens_per_device: 0.001 ");
+  const std::string tokens =
+      scenario_error_with("tokens_per_device: 32 ", "tokens_per_device: 0.001 ");
   EXPECT_NE(tokens.find("key 'scenario.decode.tokens_per_device': expected an integer"),
             std::string::npos)
       << tokens;
-  const std::string prompt = error_with("prompt_tokens: 4989", "prompt_tokens: 0.5");
+  const std::string prompt = scenario_error_with("prompt_tokens: 4989", "prompt_tokens: 0.5");
   EXPECT_NE(prompt.find("key 'scenario.production.prompt_tokens': expected an integer"),
             std::string::npos)
       << prompt;
