@@ -371,6 +371,21 @@ void route_tokens(const FabricGraph& g, std::int32_t gpus, const EpTrafficOption
         "top-k {}: expected 1 to {} (the experts of the {} node(s) a token may reach, {} a node)",
         o.top_k, o.experts / nodes * m, m, o.experts / nodes));
   const bool all_scores = resolve_ep_sampler(o, nodes) == EpSampler::kAllScores;
+  // A token's work: the all-scores sampler draws a score for every expert, the group-order one
+  // scores the experts of the nodes it reaches (and each node). A bound on GPUs x tokens x that
+  // (about 20 s on a 2-vCPU VM for the all-scores one) refuses a size that would run for an hour
+  // (--experts 16777216 on 256 GPUs) before any token is routed.
+  const double per_token = all_scores
+                               ? static_cast<double>(o.experts)
+                               : static_cast<double>(o.experts / nodes) * static_cast<double>(m) +
+                                     static_cast<double>(nodes);
+  const double work = static_cast<double>(gpus) * static_cast<double>(o.tokens_per_gpu) * per_token;
+  if (work > kMaxScoreDraws)
+    throw UsageError(fmt::format(
+        "{} GPUs x {} tokens x {:.0f} expert scores a token ({} sampler) = {:.3g}, above the "
+        "{:.3g} this routing simulation takes: give fewer --experts, --tokens or --gpus",
+        gpus, o.tokens_per_gpu, per_token, all_scores ? "all-scores" : "group-order", work,
+        kMaxScoreDraws));
   std::vector<TokenRouter> routers;
   std::vector<GroupOrderSampler> samplers;
   if (all_scores)

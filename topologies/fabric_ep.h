@@ -56,6 +56,10 @@ std::string_view to_string(EpSampler s);
 /// the tests, --paper and the CLI's defaults use keeps its draws (a choice, not a measured
 /// crossover; the all-scores cost a token grows with E, the other's with M x E/G).
 inline constexpr std::int64_t kAllScoresMaxExperts = 4096;
+/// The largest GPUs x tokens x expert scores a token (every expert for kAllScores, those of the
+/// nodes a token reaches and the nodes for kGroupOrder) one routing simulation takes; larger
+/// sizes are refused (cobench::UsageError) before any token is routed.
+inline constexpr double kMaxScoreDraws = 17179869184.0;  // 2^34
 
 struct EpTrafficOptions {
   std::int64_t tokens_per_gpu = 4096;

@@ -56,9 +56,12 @@ void collect_coll_points(const results::Results& r, const std::string& source,
     const std::string where = fmt::format("{}: $.records[{}] ({})", source, i, rec.benchmark);
     if (!p["collective"].is_string())
       throw Error(fmt::format("{}: parameters.collective: expected a string", where));
-    for (const char* key : {"ranks", "bytes"})
-      if (!p[key].is_number() || !(p[key].get<double>() > 0))
-        throw Error(fmt::format("{}: parameters.{}: expected a number above 0", where, key));
+    if (!p["ranks"].is_number() || !(p["ranks"].get<double>() > 0))
+      throw Error(fmt::format("{}: parameters.ranks: expected a number above 0", where));
+    // nccl-tests' sweeps and cobench_coll's start at 0 bytes: a record of no bytes is valid, and
+    // has no bus bandwidth to compare.
+    if (!p["bytes"].is_number() || !(p["bytes"].get<double>() >= 0))
+      throw Error(fmt::format("{}: parameters.bytes: expected a number >= 0", where));
     if (p["collective"].get<std::string>() != into.collective ||
         p["ranks"].get<double>() != static_cast<double>(into.ranks)) {
       ++into.left_out_other;
@@ -66,7 +69,7 @@ void collect_coll_points(const results::Results& r, const std::string& source,
     }
     const auto m = std::find_if(rec.metrics.begin(), rec.metrics.end(),
                                 [](const results::Metric& x) { return x.name == "busbw"; });
-    if (m == rec.metrics.end() || m->values.empty()) {
+    if (m == rec.metrics.end() || m->values.empty() || p["bytes"].get<double>() == 0) {
       ++into.left_out_no_busbw;
       continue;
     }
@@ -186,7 +189,7 @@ void add_measured(Report& rep, const MeasuredCollective& m,
     if (n > 0) more += fmt::format("{}{} {}", more.empty() ? "also left out: " : ", ", n, what);
   };
   also(m.left_out_unverified, "failed or unchecked");
-  also(m.left_out_no_busbw, "without busbw (timing baselines)");
+  also(m.left_out_no_busbw, "without busbw (timing baselines, 0 B)");
   also(m.other_suites, "not cobench_coll's");
   row("measured.records_left_out", "records of other collectives or rank counts left out",
       static_cast<double>(m.left_out_other), "", more);

@@ -47,8 +47,8 @@ struct MeasuredCollective {
   std::int64_t records_used = 0;         ///< matching passed records with a busbw
   std::int64_t left_out_other = 0;       ///< cobench_coll records of other collectives or ranks
   std::int64_t left_out_unverified = 0;  ///< matching with a busbw, but failed or not checked
-  std::int64_t left_out_no_busbw = 0;    ///< matching, but no busbw metric (timing baselines)
-  std::int64_t other_suites = 0;         ///< records that are not cobench_coll's
+  std::int64_t left_out_no_busbw = 0;  ///< matching, but no busbw metric (timing baselines) or 0 B
+  std::int64_t other_suites = 0;       ///< records that are not cobench_coll's
   bool found() const { return !points.empty(); }
   BusbwEstimate estimate;  ///< when found()
 };

@@ -118,6 +118,27 @@ TEST(FabricEp, CombineIsDispatchReversedInBf16) {
   }
 }
 
+// A size that would route for an hour (a helper's sweep: --experts 16777216 on 256 GPUs) is
+// refused before any token is routed, naming the sizes; the work counts the sampler's scores a
+// token: every expert without a node limit (32 GPUs = 4 nodes), the reached nodes' experts and
+// the nodes with one (256 GPUs = 32 nodes, at most 4 a token).
+TEST(FabricEp, ASizeThatWouldRouteForAnHourIsRefused) {
+  const FabricGraph g(load_cluster_file("deepseek-h800-2048"));
+  EpTrafficOptions o;
+  o.experts = 1 << 24;
+  const std::string all = error_of([&] { ep_traffic(g, 32, o, EpDirection::kDispatch); });
+  EXPECT_NE(all.find("32 GPUs x 4096 tokens x 16777216 expert scores a token (all-scores "
+                     "sampler) = 2.2e+12, above the 1.72e+10"),
+            std::string::npos)
+      << all;
+  const std::string group = error_of([&] { ep_traffic(g, 256, o, EpDirection::kDispatch); });
+  // 16777216 / 32 nodes x 4 + 32 = 2097184 scores a token.
+  EXPECT_NE(group.find("256 GPUs x 4096 tokens x 2097184 expert scores a token (group-order "
+                       "sampler)"),
+            std::string::npos)
+      << group;
+}
+
 TEST(FabricEp, SampledRoutingMatchesTheExactExpectationWithoutALimit) {
   // 32 GPUs = 4 nodes, at most 4 nodes: no limit, so a token's experts are a uniform 8-subset of
   // 256 and E[nodes] = 4 x (1 - C(192, 8) / C(256, 8)) (routing.h, hypergeometric).

@@ -63,6 +63,10 @@ TEST(FabricMeasured, OnlyTheSameCollectiveAndRankCountApply) {
                coll_record("all_gather", 8, 1e8, {9e9}, V::kFailed),    // failed: left out
                coll_record("all_gather", 16, 1e8, {5e9}, V::kPassed),   // other ranks
                coll_record("all_to_all", 8, 1e8, {5e9}, V::kPassed)};   // other collective
+  // A sweep's 0-byte points (cobench_coll -b 0, nccl-tests' first line), of this collective and
+  // another: valid records without a bandwidth to compare (a whole file was refused once).
+  r.records.push_back(coll_record("all_to_all", 8, 0, {0}, V::kPassed));
+  r.records.push_back(coll_record("all_gather", 8, 0, {0}, V::kPassed));
   results::Record baseline = coll_record("all_gather", 8, 1e8, {}, V::kNotChecked);
   baseline.metrics = {{"time", "s", {1e-3}, std::nullopt}};  // a timing baseline: no busbw
   r.records.push_back(baseline);
@@ -75,9 +79,9 @@ TEST(FabricMeasured, OnlyTheSameCollectiveAndRankCountApply) {
   m.ranks = 8;
   collect_coll_points(r, "f.json", m);
   EXPECT_EQ(m.records_used, 2);
-  EXPECT_EQ(m.left_out_other, 2);
+  EXPECT_EQ(m.left_out_other, 3);
   EXPECT_EQ(m.left_out_unverified, 1);
-  EXPECT_EQ(m.left_out_no_busbw, 1);
+  EXPECT_EQ(m.left_out_no_busbw, 2);
   EXPECT_EQ(m.other_suites, 1);
   ASSERT_EQ(m.points.size(), 2u);
   EXPECT_EQ(m.points[0].busbw_bytes_per_s, 2e9);  // the median of {1, 3, 2} GB/s
