@@ -163,12 +163,18 @@ InferenceOutcome inference_section(const SectionInputs& in, Analysis& a) {
   const bool gpu = in.gpu();
   const bool priced = !gpu || c.node.gpu->peak_fp8 || c.node.gpu->peak_bf16;
   const DecodeBounds d = priced ? decode_bounds(m, in.p, c, s) : DecodeBounds{};
-  out.field("binding_bound", priced ? nlohmann::json(d.binding) : nlohmann::json(nullptr));
-  out.field("binding_bound_driven_by",
-            priced ? nlohmann::json(in.driven_by(d.binding)) : nlohmann::json(nullptr));
+  out.field("binding_bound", d.binding);
+  out.field("binding_bound_driven_by", in.driven_by(d.binding));
   out.field("tokens_per_s_per_device", d.tokens_per_s_per_device);
   out.field("tokens_per_device", gpu ? s.tokens_per_device : 1.0);  // a CPU node: batch 1
   out.field("context_tokens", s.context_tokens);
+  // Nothing predicted: no bound, time or rate in the JSON (null, never 0).
+  auto no_prediction = [&] {
+    out.field("feasible", false);
+    for (const char* f : {"binding_bound", "binding_bound_driven_by", "tokens_per_s_per_device",
+                          "tpot_s", "tokens_per_s"})
+      out.field(f, nullptr);
+  };
   if (!gpu) {
     // One node serves the model: its weights and one sequence's KV in the node's memory.
     const double memory = c.node.cpu ? c.node.cpu->memory_capacity.value : 0;
@@ -176,12 +182,7 @@ InferenceOutcome inference_section(const SectionInputs& in, Analysis& a) {
         in.p.total() * s.weight_bytes + kv_bytes_per_token(m, s.kv_bytes).value * s.context_tokens;
     out.field("device_bytes", need);
     if (memory > 0 && need > memory) {
-      out.field("feasible", false);
-      out.field("binding_bound", nullptr);
-      out.field("binding_bound_driven_by", nullptr);
-      out.field("tokens_per_s_per_device", nullptr);
-      out.field("tpot_s", nullptr);
-      out.field("tokens_per_s", nullptr);
+      no_prediction();
       out.quantity("device_bytes",
                    fmt::format("a node holds: weights at {} B a parameter + KV of one sequence of "
                                "{:.0f} tokens",
@@ -195,13 +196,8 @@ InferenceOutcome inference_section(const SectionInputs& in, Analysis& a) {
     if (!(d.tpot_s > 0)) {
       // No memory bandwidth (a node without a CPU section, or one without its bandwidth): no
       // time, rather than a decode of 0 ms.
-      out.field("feasible", false);
+      no_prediction();
       out.field("missing", "node.cpu.memory_bandwidth");
-      out.field("binding_bound", nullptr);
-      out.field("binding_bound_driven_by", nullptr);
-      out.field("tokens_per_s_per_device", nullptr);
-      out.field("tpot_s", nullptr);
-      out.field("tokens_per_s", nullptr);
       out.row("missing", "decode predictions made (the node has no memory bandwidth)", 0,
               "predictions",
               "give node.cpu.memory_bandwidth in the cluster file, or --measured host memory "
@@ -217,18 +213,16 @@ InferenceOutcome inference_section(const SectionInputs& in, Analysis& a) {
                  shown_as_is("tok/s"));
     return result;
   }
-  if (!priced) out.field("tokens_per_s_per_device", nullptr);
-  out.field("tpot_s", priced ? nlohmann::json(d.tpot_s) : nlohmann::json(nullptr));
-  out.field("tokens_per_s",
-            priced ? nlohmann::json(d.tokens_per_s_per_user) : nlohmann::json(nullptr));
   if (!priced) {
-    out.field("feasible", false);
+    no_prediction();
     out.field("missing", "node.gpu.peak_flops");
     out.row("missing", "decode predictions made (the GPU has no FLOP peak)", 0, "predictions",
             "give node.gpu.peak_flops in the cluster file, or --measured GEMM results "
             "(gpu.peak_flops.fp8 / bf16)");
     return result;
   }
+  out.field("tpot_s", d.tpot_s);
+  out.field("tokens_per_s", d.tokens_per_s_per_user);
   PerfModel& perf = result.perf.emplace(c, find_published_perf(c), measured_names);
   if (in.tables && !in.tables->empty()) {
     perf.use_measured(*in.tables);

@@ -7,7 +7,6 @@
 #include <cmath>
 #include <limits>
 #include <tuple>
-#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -28,21 +27,31 @@ double all_cost(const SplitCosts& c) {
 
 // One position a rank, from the last: whether every layer is placed with no position above
 // `bound`, each taking as many layers as fit (from the back: MoE layers, then dense ones once no
-// MoE layer is left). Optimal for positions in a line (the linear partition's greedy). `left`:
-// the layers to place (default: all of them, the heads on the first position filled).
+// MoE layer is left). Optimal for positions in a line (the linear partition's greedy). `layers`:
+// the layers to place (default: all of them, the heads on the first position filled); `loads`,
+// where given, gets each position's.
 bool fits_line(const SplitCosts& c, int positions, double bound, const Pools* layers = nullptr,
-               bool heads = true) {
+               bool heads = true, std::vector<RankLoad>* loads = nullptr) {
   Pools left = layers ? *layers : Pools{c.dense_layers, c.moe_layers};
+  if (loads) loads->clear();
   for (int r = 0; r < positions; ++r) {
-    double budget = bound - (r == 0 && heads ? c.heads_s : 0);
+    RankLoad load;
+    load.position = positions - 1 - r;
+    load.heads = r == 0 && heads;
+    double budget = bound - (load.heads ? c.heads_s : 0);
     if (budget < 0) return false;
-    for (auto [pool, each] : {std::pair{&left.moe, c.moe_s}, std::pair{&left.dense, c.dense_s}}) {
+    for (auto [pool, each, into] : {std::tuple{&left.moe, c.moe_s, &load.moe_layers},
+                                    std::tuple{&left.dense, c.dense_s, &load.dense_layers}}) {
       if (pool == &left.dense && left.moe > 0) break;
       const double k = each > 0 ? std::min(*pool, std::floor(budget / each * kTolerance)) : *pool;
       if (k <= 0) continue;
       *pool -= k;
+      *into += k;
       budget -= k * each;
     }
+    load.cost_s =
+        load.dense_layers * c.dense_s + load.moe_layers * c.moe_s + (load.heads ? c.heads_s : 0);
+    if (loads) loads->push_back(load);
   }
   return left.dense == 0 && left.moe == 0;
 }
@@ -69,7 +78,8 @@ bool balanced_line(const SplitCosts& c, int positions, double bound, std::vector
       if (!dense_next && left.moe == 0) break;
       const double x = dense_next ? c.dense_s : c.moe_s;
       if (!last && cost + x > bound * kTolerance) break;
-      if (!last && cost + x / 2 > share &&
+      // (A tie, up to rounding, takes the layer: a split must not turn on the last bit of a sum.)
+      if (!last && cost + x / 2 > share * kTolerance &&
           fits_line(c, positions - r - 1, bound, &left, /*heads=*/false))
         break;
       cost += x;
@@ -206,35 +216,19 @@ std::vector<RankLoad> split_ranks(const SplitCosts& c, int positions, bool mirro
   }
   std::vector<RankLoad> ranks;
   if (balanced_line(c, positions, hi, ranks)) return ranks;
-  // Filled to the bound instead: the same greedy as fits_line, each position's load kept.
-  Pools left{c.dense_layers, c.moe_layers};
-  ranks.clear();
-  for (int r = 0; r < positions; ++r) {
-    RankLoad load;
-    load.position = positions - 1 - r;
-    load.heads = r == 0;
-    double budget = hi - (load.heads ? c.heads_s : 0);
-    for (auto [pool, each, into] : {std::tuple{&left.moe, c.moe_s, &load.moe_layers},
-                                    std::tuple{&left.dense, c.dense_s, &load.dense_layers}}) {
-      if (pool == &left.dense && left.moe > 0) break;
-      const double k = each > 0 ? std::min(*pool, std::floor(budget / each * kTolerance)) : *pool;
-      if (k <= 0) continue;
-      *pool -= k;
-      *into += k;
-      budget -= k * each;
-    }
-    load.cost_s =
-        load.dense_layers * c.dense_s + load.moe_layers * c.moe_s + (load.heads ? c.heads_s : 0);
-    ranks.push_back(load);
-  }
+  fits_line(c, positions, hi, nullptr, true, &ranks);  // filled to the bound instead
   return ranks;
 }
 
-RankLoad heaviest_rank(const SplitCosts& c, int positions, bool mirrored) {
-  const std::vector<RankLoad> loads = split_ranks(c, positions, mirrored);
-  return *std::max_element(loads.begin(), loads.end(), [](const RankLoad& x, const RankLoad& y) {
+const RankLoad& heaviest_of(const std::vector<RankLoad>& ranks) {
+  COBENCH_CHECK(!ranks.empty(), "a split has one rank at least");
+  return *std::max_element(ranks.begin(), ranks.end(), [](const RankLoad& x, const RankLoad& y) {
     return x.cost_s < y.cost_s;
   });
+}
+
+RankLoad heaviest_rank(const SplitCosts& c, int positions, bool mirrored) {
+  return heaviest_of(split_ranks(c, positions, mirrored));
 }
 
 }  // namespace cobench::topo

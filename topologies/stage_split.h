@@ -47,4 +47,7 @@ RankLoad heaviest_rank(const SplitCosts& c, int positions, bool mirrored);
 /// heaviest_rank is the first of the heaviest of them.
 std::vector<RankLoad> split_ranks(const SplitCosts& c, int positions, bool mirrored);
 
+/// The first of the heaviest ranks of a split.
+const RankLoad& heaviest_of(const std::vector<RankLoad>& ranks);
+
 }  // namespace cobench::topo

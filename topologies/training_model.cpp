@@ -450,26 +450,20 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   // A layer's cost to the split is its time in the schedule: F + B + W with its traffic in
   // sequence (1F1B, ZB1P, interleaved); under DualPipe the longer of its compute on the SMs
   // communication leaves and its all-to-all (the F&B pair's rule, layer by layer).
-  auto cost = [&](const LayerTimes& t, double cp_s) {
-    const double exposed = 2 * (t.tp_comm + cp_s);
-    return dualpipe ? std::max((t.f + t.b + t.w) / compute_share, t.f_comm + t.b_comm) + exposed
-                    : t.f + t.b + t.w + t.f_comm + t.b_comm + exposed;
-  };
+  auto in_schedule = [&](const ChunkTimes& t) { return dualpipe ? t.fb_s : t.f_s + t.b_s + t.w_s; };
   SplitCosts costs;
   costs.dense_layers = layers_total - moe_layers_total;
   costs.moe_layers = moe_layers_total;
-  costs.dense_s = cost(dense, cp_layer_s);
-  costs.moe_s = cost(moe, cp_layer_s);
-  costs.heads_s = heads * cost(head, 0);  // the heads gather no K and V
+  costs.dense_s = in_schedule(chunk_of(1, 0, 0));
+  costs.moe_s = in_schedule(chunk_of(0, 1, 0));
+  costs.heads_s = in_schedule(chunk_of(0, 0, 1));  // every head; they gather no K and V
   check(!dualpipe || std::fmod(s.pp, 2) == 0,
         fmt::format("DualPipe needs an even number of pipeline stages (each holds a chunk of each "
                     "direction): {} {}",
                     name.pp, s.pp));
   const int positions = static_cast<int>(s.pp * s.virtual_stages);
   const std::vector<RankLoad> ranks = split_ranks(costs, positions, /*mirrored=*/dualpipe);
-  const RankLoad& load =
-      *std::max_element(ranks.begin(), ranks.end(),
-                        [](const RankLoad& x, const RankLoad& y) { return x.cost_s < y.cost_s; });
+  const RankLoad& load = heaviest_of(ranks);
   p.chunk = chunk_of(load.dense_layers / load.positions, load.moe_layers / load.positions,
                      load.heads ? 1.0 / load.positions : 0);
   const ChunkTimes& ch = p.chunk;
@@ -493,8 +487,7 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
     const auto& mix = stage_mix[static_cast<std::size_t>(st)];
     const ChunkTimes t = chunk_of(mix[0], mix[1], mix[2]);
     if (st == 0) p.first_stage = t;
-    stage_times[static_cast<std::size_t>(st)] = {t.f_s, t.b_s, t.w_s,
-                                                 dualpipe ? t.fb_s : t.f_s + t.b_s + t.w_s};
+    stage_times[static_cast<std::size_t>(st)] = {t.f_s, t.b_s, t.w_s, in_schedule(t)};
   }
 
   PipelineSetting ps;
@@ -516,9 +509,8 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
                     s.micro_batch, p.micro_batches));
   ps.micro_batches = static_cast<int>(p.micro_batches);
   ps.virtual_stages = static_cast<int>(s.virtual_stages);
-  ps.f_s = ch.f_s, ps.b_s = ch.b_s, ps.w_s = ch.w_s, ps.p2p_s = ch.p2p_s;
-  if (dualpipe) ps.overlapped_fb_s = ch.fb_s;
-  ps.stage_times = std::move(stage_times);
+  ps.p2p_s = p2p_s;
+  ps.stage_times = std::move(stage_times);  // each stage's own, in place of f_s, b_s, w_s
   ps.keep_operations = false;  // the first stage's time by kind is what the report reads
   p.pipeline = simulate_pipeline(ps);
   auto first_stage_s = [&](PipelineOpKind k) {

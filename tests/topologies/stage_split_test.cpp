@@ -120,6 +120,23 @@ TEST(StageSplit, TheFirstPairHoldsTheFirstLayers) {
   EXPECT_NEAR(pairs[1].cost_s, 4, 1e-9);
 }
 
+// The split is the same in any unit of time: 6 equal layers over 4 stages ties at every even
+// share (1.5 layers), and a tie, up to rounding, takes the layer; at 0.1 s or 0.3 s a layer the
+// sums differ from the exact shares in their last bits.
+TEST(StageSplit, TiesDoNotTurnOnRounding) {
+  auto counts = [](double each) {
+    SplitCosts c;
+    c.moe_layers = 6, c.moe_s = each;
+    std::vector<double> n;
+    for (const RankLoad& r : split_ranks(c, 4, false)) n.push_back(r.moe_layers);
+    return n;
+  };
+  EXPECT_EQ(counts(1), (std::vector<double>{2, 1, 2, 1}));
+  EXPECT_EQ(counts(0.1), counts(1));
+  EXPECT_EQ(counts(0.3), counts(1));
+  EXPECT_EQ(counts(1.0 / 3), counts(1));
+}
+
 // One stage holds everything.
 TEST(StageSplit, OneStageHoldsEverything) {
   SplitCosts c;
