@@ -175,8 +175,11 @@ void training_step(Report& r, const TrainingScenario& t) {
           p.phase_f_s, "s", 0.25, first_chunk);
   b.known("train.bubble_s", "bubble: the first stage's idle time", t.bubble.value, p.bubble_s, "s",
           0.25,
-          "DualPipe's own bubble and the first stage's wait behind the heavier ranks of the "
-          "whole-layer split (DeepSeek's split is not published)");
+          fmt::format("DualPipe's own bubble and the first stage's wait behind any heavier rank "
+                      "of the whole-layer split (DeepSeek's split is not published); {}",
+                      p.first_stage.fb_s >= p.chunk.fb_s
+                          ? "here the first stage's rank is the one that paces the pipeline"
+                          : "here a heavier rank paces the pipeline"));
   b.known("train.phase_b_s", "1B: in input-backward chunks alone", t.phase_b.value, p.phase_b_s,
           "s", 0.25, "B alone: compute and its all-to-all in sequence, as F; " + first_chunk);
   b.known("train.phase_w_s", "1W: in weight-backward chunks alone", t.phase_w.value, p.phase_w_s,
@@ -186,12 +189,18 @@ void training_step(Report& r, const TrainingScenario& t) {
           "each an unfused memory-bound kernel");
   b.known("train.phase_fb_s", "1F1B: in overlapped forward-backward pairs", t.phase_fb.value,
           p.phase_fb_s, "s", 0.25, why);
-  b.known("train.optimizer_s", "opt: data-parallel traffic and the optimizer", t.optimizer.value,
-          p.optimizer_s, "s", 0.25,
-          fmt::format("ZeRO-1 rings at the achievable link rate {:.0f} ms (each GPU reduces "
-                      "both of its DualPipe stages' gradients), the AdamW update {:.1f} ms; "
-                      "neither overlapped",
-                      p.dp_comm_s * 1e3, p.update_s * 1e3));
+  b.known(
+      "train.optimizer_s", "opt: data-parallel traffic and the optimizer", t.optimizer.value,
+      p.optimizer_s, "s", 0.25,
+      fmt::format("ZeRO-1 rings at the achievable link rate {:.0f} ms (each GPU reduces "
+                  "both of its DualPipe stages' gradients), the AdamW update {:.1f} ms; "
+                  "neither overlapped; the slowest rank's, stage {}'s: {:.3g} B weights{} "
+                  "(the fullest, stage {}'s, {:.3g} B)",
+                  p.dp_comm_s * 1e3, p.update_s * 1e3, p.optimizer_stage, p.optimizer_params / 1e9,
+                  p.optimizer_stage == 0 || p.optimizer_stage == s.pp - 1
+                      ? " with the embedding or the head"
+                      : "",
+                  p.memory_stage, p.params_per_gpu / 1e9));
   b.known("train.tokens_per_day", "training tokens per day, predicted", t.tokens_per_day,
           p.tokens_per_day, "tokens", 0.10, "from the step time above");
   b.known("train.mfu_causal", "MFU against BF16 peak (causal), predicted", 38.94,

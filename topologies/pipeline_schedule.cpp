@@ -142,6 +142,12 @@ class DualPipeOrder {
   }
 };
 
+// Direction 0 runs stage 0 to PP-1 (chunk c of stage s at position c PP + s), direction 1 the
+// other way.
+int position_of(const PipelineSetting& s, int direction, int stage, int chunk) {
+  return direction == 0 ? chunk * s.stages + stage : s.stages - 1 - stage;
+}
+
 void check_time(double v, const char* what) {
   if (!(std::isfinite(v) && v >= 0))
     throw Error(
@@ -186,6 +192,17 @@ void check_setting(const PipelineSetting& s) {
         "interleaved 1F1B needs micro-batches a multiple of the {} stages (Megatron-LM's "
         "schedule), got {}",
         s.stages, s.micro_batches));
+  if (!s.position_activation_bytes.empty() &&
+      s.position_activation_bytes.size() !=
+          static_cast<std::size_t>(s.stages) * static_cast<std::size_t>(s.virtual_stages))
+    throw Error(
+        fmt::format("pipeline position_activation_bytes has {} positions for {} stages x "
+                    "{} chunks",
+                    s.position_activation_bytes.size(), s.stages, s.virtual_stages));
+  for (double b : s.position_activation_bytes)
+    if (!(std::isfinite(b) && b >= 0))
+      throw Error(
+          fmt::format("pipeline position_activation_bytes must be finite and >= 0, got {}", b));
   if (s.schedule != PipelineSchedule::kDualPipe) return;
   if (s.stages % 2 != 0)
     throw Error(
@@ -279,10 +296,8 @@ class Simulation {
     return (static_cast<std::size_t>(direction) * per_direction_ + micro_batch) * positions_ +
            position;
   }
-  // Direction 0 runs stage 0 to PP-1 (chunk c of stage s at position c PP + s), direction 1 the
-  // other way.
   int position(int direction, int stage, int chunk) const {
-    return direction == 0 ? chunk * s_.stages + stage : s_.stages - 1 - stage;
+    return position_of(s_, direction, stage, chunk);
   }
 
   static double duration_s(PipelineOpKind k, const PipelineSetting::StageTimes& t) {
@@ -357,6 +372,25 @@ int peak_activations(const std::vector<PipelineOp>& ops) {
   return peak;
 }
 
+// The same walk in bytes: a micro-batch holds its position's bytes from its forward's start to
+// its W's (or fused backward's) end.
+double peak_activation_bytes(const PipelineSetting& s, int stage,
+                             const std::vector<PipelineOp>& ops) {
+  auto bytes = [&](int direction, int chunk) {
+    return s.position_activation_bytes[static_cast<std::size_t>(
+        position_of(s, direction, stage, chunk))];
+  };
+  double held = 0, peak = 0;
+  for (const PipelineOp& o : ops) {
+    if (o.kind == PipelineOpKind::kForward || o.kind == PipelineOpKind::kForwardBackward)
+      peak = std::max(peak, held += bytes(o.direction, o.chunk));
+    if (o.kind == PipelineOpKind::kBackward || o.kind == PipelineOpKind::kBackwardWeight)
+      held -= bytes(o.direction, o.chunk);
+    if (o.kind == PipelineOpKind::kForwardBackward) held -= bytes(o.backward_direction, 0);
+  }
+  return peak;
+}
+
 }  // namespace
 
 const char* to_string(PipelineSchedule s) {
@@ -382,14 +416,10 @@ PipelineSchedule parse_pipeline_schedule(const std::string& name) {
       "unknown pipeline schedule '{}': expected 1f1b, zb1p, dualpipe or interleaved", name));
 }
 
-PipelineResult simulate_pipeline(const PipelineSetting& s) {
-  check_setting(s);
-  // Without the operations in the result, this thread's buffers of the last call are reused:
-  // a sweep of many settings then allocates (and faults in) almost nothing.
-  thread_local std::vector<std::vector<PipelineOp>> scratch_order;
-  thread_local std::vector<double> forward_done, backward_done;
-  std::vector<std::vector<PipelineOp>> kept_order;
-  std::vector<std::vector<PipelineOp>>& order = s.keep_operations ? kept_order : scratch_order;
+namespace {
+
+// Each stage's operations in the schedule's order.
+void build_order(const PipelineSetting& s, std::vector<std::vector<PipelineOp>>& order) {
   order.resize(static_cast<std::size_t>(s.stages));
   for (int stage = 0; stage < s.stages; ++stage) {
     std::vector<PipelineOp>& ops = order[static_cast<std::size_t>(stage)];
@@ -402,6 +432,50 @@ PipelineResult simulate_pipeline(const PipelineSetting& s) {
       one_f_one_b_order(s.stages, s.micro_batches, stage, s.schedule == PipelineSchedule::kZB1P,
                         ops);
   }
+}
+
+// The in-flight peaks of each stage's order.
+void count_peaks(const PipelineSetting& s, const std::vector<std::vector<PipelineOp>>& order,
+                 std::vector<int>& chunks, std::vector<double>& bytes) {
+  for (const auto& ops : order) chunks.push_back(peak_activations(ops));
+  if (!s.position_activation_bytes.empty())
+    for (int stage = 0; stage < s.stages; ++stage)
+      bytes.push_back(peak_activation_bytes(s, stage, order[static_cast<std::size_t>(stage)]));
+}
+
+// This thread's buffer of each stage's operations, built for `s` unless it holds the order of the
+// same schedule, stages, micro-batches and chunks already: a sweep, and pipeline_memory followed by
+// simulate_pipeline of one setting, build each order once.
+std::vector<std::vector<PipelineOp>>& scratch_order(const PipelineSetting& s) {
+  thread_local std::vector<std::vector<PipelineOp>> order;
+  thread_local std::array<int, 4> built{-1, -1, -1, -1};
+  const std::array<int, 4> key{static_cast<int>(s.schedule), s.stages, s.micro_batches,
+                               s.virtual_stages};
+  if (key != built) {
+    build_order(s, order);
+    built = key;
+  }
+  return order;
+}
+
+}  // namespace
+
+PipelineMemory pipeline_memory(const PipelineSetting& s) {
+  check_setting(s);
+  const std::vector<std::vector<PipelineOp>>& order = scratch_order(s);
+  PipelineMemory m;
+  count_peaks(s, order, m.stage_peak_activations, m.stage_peak_activation_bytes);
+  return m;
+}
+
+PipelineResult simulate_pipeline(const PipelineSetting& s) {
+  check_setting(s);
+  // Without the operations in the result, this thread's buffers of the last call are reused:
+  // a sweep of many settings then allocates (and faults in) almost nothing.
+  thread_local std::vector<double> forward_done, backward_done;
+  std::vector<std::vector<PipelineOp>> kept_order;
+  if (s.keep_operations) build_order(s, kept_order);
+  std::vector<std::vector<PipelineOp>>& order = s.keep_operations ? kept_order : scratch_order(s);
   Simulation sim(s, order, forward_done, backward_done);
   sim.run();
 
@@ -410,7 +484,7 @@ PipelineResult simulate_pipeline(const PipelineSetting& s) {
   r.stage_busy_s = std::move(sim.busy_s());
   r.stage_kind_s = std::move(sim.kind_s());
   r.time_s = sim.time_s();
-  for (const auto& ops : order) r.stage_peak_activations.push_back(peak_activations(ops));
+  count_peaks(s, order, r.stage_peak_activations, r.stage_peak_activation_bytes);
   if (s.keep_operations) r.stage_ops = std::move(kept_order);
   for (double busy : r.stage_busy_s) r.bubble_s = std::max(r.bubble_s, r.time_s - busy);
   r.peak_activations =

@@ -66,6 +66,10 @@ struct PipelineSetting {
     double fb_s = 0;  ///< DualPipe's F&B on the stage (f_s + b_s + w_s where nothing overlaps)
   };
   std::vector<StageTimes> stage_times;
+  /// Activations one micro-batch keeps on each position of the pipeline (stages x v of them;
+  /// position c x PP + s is chunk c of stage s; DualPipe's direction 1 runs stage s at position
+  /// PP - 1 - s), for PipelineResult::stage_peak_activation_bytes. Empty: not counted.
+  std::vector<double> position_activation_bytes;
   /// false: the result's stage_ops are left empty and the simulation reuses its thread's buffers
   /// (a sweep of many settings); every other field is the same.
   bool keep_operations = true;
@@ -106,10 +110,21 @@ struct PipelineResult {
   /// >= PP, or >= 2 PP for DualPipe). Interleaved 1F1B counts chunks (1/v of a stage's).
   std::vector<int> stage_peak_activations;
   int peak_activations = 0;  ///< the largest of them
+  /// The same peak in bytes, each micro-batch weighted by the position_activation_bytes of the
+  /// position it is in flight at (empty where the setting gives none).
+  std::vector<double> stage_peak_activation_bytes;
   int parameter_copies = 1;  ///< copies of the stage's weights: 1, DualPipe 2
   /// Each stage's operations in its order (empty without PipelineSetting::keep_operations).
   std::vector<std::vector<PipelineOp>> stage_ops;
 };
+
+/// PipelineResult's in-flight peaks alone: they follow from the schedule's order, not from the
+/// times, so nothing is simulated. Throws cobench::Error naming a bad setting.
+struct PipelineMemory {
+  std::vector<int> stage_peak_activations;
+  std::vector<double> stage_peak_activation_bytes;
+};
+PipelineMemory pipeline_memory(const PipelineSetting& s);
 
 /// Simulates one step's pipeline phase. Throws cobench::Error naming a bad setting.
 PipelineResult simulate_pipeline(const PipelineSetting& s);

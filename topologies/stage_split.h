@@ -14,10 +14,26 @@
 
 namespace cobench::topo {
 
+/// What a rank's memory holds, where the split must also keep every rank within capacity_bytes:
+/// each layer's state (weights, gradients, optimizer shard) and, for each micro-batch in flight,
+/// what its backward keeps. Weighed only where every rank holds one position, or a mirrored pair.
+struct SplitMemory {
+  double capacity_bytes = 0;                            ///< 0: memory is not weighed
+  double dense_bytes = 0, moe_bytes = 0;                ///< one layer's state
+  double dense_kept = 0, moe_kept = 0, heads_kept = 0;  ///< kept for the backward, a micro-batch
+  /// The vocabulary's state (the embedding, the head and their copies) on the rank holding the
+  /// first position, on the one holding the heads, and on one holding both (instead of the two).
+  double first_bytes = 0, heads_bytes = 0, both_bytes = 0;
+  /// Per position: the micro-batches in flight whose kept activations the rank holding it has at
+  /// its peak. Mirrored: a pair's layers count at the mean of its two positions'.
+  std::vector<double> in_flight;
+};
+
 /// The model's layers in pipeline order and what one costs (a micro-batch's F + B + W).
 struct SplitCosts {
   double dense_layers = 0, moe_layers = 0;     ///< whole numbers
   double dense_s = 0, moe_s = 0, heads_s = 0;  ///< one layer's; every LM head's together
+  SplitMemory memory;
 };
 
 /// One rank's share of the split.
@@ -28,7 +44,8 @@ struct RankLoad {
   /// The position it holds (mirrored: the first of its two, `position` and positions - 1 -
   /// `position`).
   int position = 0;
-  double cost_s = 0;  ///< its layers' and heads' costs
+  double cost_s = 0;        ///< its layers' and heads' costs
+  double memory_bytes = 0;  ///< its state and kept activations, where memory is weighed
 };
 
 /// The heaviest rank of the split of whole layers over `positions` positions that makes it
@@ -38,8 +55,10 @@ struct RankLoad {
 /// an even share of what is left. Mirrored: the least bound at which a dynamic program over
 /// where the dense layers go (a pair's front position takes them in order; its back position
 /// takes MoE layers, so a pair may hold any number) leaves room for every MoE layer, then the MoE
-/// layers one at a time to the lightest pair. Throws cobench::Error on fewer than one position,
-/// an odd number mirrored, or negative, non-finite or fractional inputs.
+/// layers one at a time to the lightest pair. Where memory is weighed, a rank takes a layer only
+/// while its memory stays within the capacity; where no split fits it, the split is the one
+/// without it (the caller finds the rank that does not fit). Throws cobench::Error on fewer than
+/// one position, an odd number mirrored, or negative, non-finite or fractional inputs.
 RankLoad heaviest_rank(const SplitCosts& c, int positions, bool mirrored);
 
 /// Every rank of that split, the one holding the last position first (mirrored: the outermost

@@ -171,7 +171,9 @@ LayerTimes layer_times(const LayerOps& l, const LayerContext& x) {
         // output recomputed (the technical report, 3.3.3); other element-wise work keeps its BF16
         // input.
         after_swiglu = std::strstr(op.name, "swiglu") != nullptr;
-        t.saved_bytes += after_swiglu ? mem.bytes / 3 * (x.bf16 ? 2 : 1) : mem.bytes / 2;
+        // The LM head's logits are not kept: the loss's gradient is computed as they are.
+        if (name != "sampling")
+          t.saved_bytes += after_swiglu ? mem.bytes / 3 * (x.bf16 ? 2 : 1) : mem.bytes / 2;
         Op back = mem;
         back.bytes *= 2;
         t.b += time(back);
@@ -355,18 +357,8 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   const LayerTimes head = layer_times(lm_head_ops(m, sh, sh.tokens), ctx);
   const double heads = 1 + static_cast<double>(m.mtp_modules);
 
-  // The memory: the fullest stage, ceil(layers / PP) layers, MoE ones where the model has enough
-  // (DeepSeek: 61 layers and the MTP module over 16 stages, 4 MoE layers), in v chunks when
-  // interleaved; the stage's MoE layers spread over its chunks (an average: which chunk holds the
-  // dense ones is not modelled). The embedding's and the heads' weights are left out.
-  const double chunk_layers = stage_layers / s.virtual_stages;
-  const double chunk_moe = std::min(stage_layers, moe_layers_total) / s.virtual_stages;
-  auto held = [&](double LayerTimes::*field) {
-    return chunk_moe * moe.*field + (chunk_layers - chunk_moe) * dense.*field;
-  };
-  p.params_per_gpu = s.virtual_stages * held(&LayerTimes::params);
-  p.activation_bytes_per_chunk = held(&LayerTimes::saved_bytes);
-  double cp_layer_s = 0;  // a layer's CP traffic, forward (and again backward)
+  double cp_layer_s = 0;      // a layer's CP traffic, forward (and again backward)
+  double cp_layer_bytes = 0;  // and the K and V it gathers
   if (s.cp > 1) {
     // The K and V of the micro-batch's sequences (BF16, this GPU's KV heads) all-gathered over
     // the CP ranks, (CP-1)/CP of them through each; the gradients reduce-scattered back. The CP
@@ -380,8 +372,7 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
                          static_cast<double>(a.head_dim) * 2;
     (s.tp * s.cp <= domain ? kv.comm_up_bytes : kv.comm_out_bytes) = bytes;
     cp_layer_s = perf.comm(kv, ep, /*prefill=*/true).seconds;
-    // The gathered K and V are kept for the backward.
-    p.activation_bytes_per_chunk += chunk_layers * bytes;
+    cp_layer_bytes = bytes;  // the gathered K and V are kept for the backward
   }
 
   // Activations (BF16) to the next stage: over the scale-up links while the pipeline group (TP x
@@ -451,48 +442,10 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   // sequence (1F1B, ZB1P, interleaved); under DualPipe the longer of its compute on the SMs
   // communication leaves and its all-to-all (the F&B pair's rule, layer by layer).
   auto in_schedule = [&](const ChunkTimes& t) { return dualpipe ? t.fb_s : t.f_s + t.b_s + t.w_s; };
-  SplitCosts costs;
-  costs.dense_layers = layers_total - moe_layers_total;
-  costs.moe_layers = moe_layers_total;
-  costs.dense_s = in_schedule(chunk_of(1, 0, 0));
-  costs.moe_s = in_schedule(chunk_of(0, 1, 0));
-  costs.heads_s = in_schedule(chunk_of(0, 0, 1));  // every head; they gather no K and V
   check(!dualpipe || std::fmod(s.pp, 2) == 0,
         fmt::format("DualPipe needs an even number of pipeline stages (each holds a chunk of each "
                     "direction): {} {}",
                     name.pp, s.pp));
-  const int positions = static_cast<int>(s.pp * s.virtual_stages);
-  const std::vector<RankLoad> ranks = split_ranks(costs, positions, /*mirrored=*/dualpipe);
-  const RankLoad& load = heaviest_of(ranks);
-  p.chunk = chunk_of(load.dense_layers / load.positions, load.moe_layers / load.positions,
-                     load.heads ? 1.0 / load.positions : 0);
-  const ChunkTimes& ch = p.chunk;
-  const int stages = static_cast<int>(s.pp);
-  std::vector<PipelineSetting::StageTimes> stage_times(static_cast<std::size_t>(stages));
-  std::vector<std::array<double, 3>> stage_mix(static_cast<std::size_t>(stages));  // per chunk
-  for (const RankLoad& r : ranks) {
-    // A chunk's share of the rank's load: half of a DualPipe pair's, 1/v of an interleaved
-    // stage's average.
-    const double share = 1.0 / (r.positions * (dualpipe ? 1 : s.virtual_stages));
-    auto add = [&](int position) {
-      auto& into = stage_mix[static_cast<std::size_t>(position % stages)];
-      into[0] += r.dense_layers * share;
-      into[1] += r.moe_layers * share;
-      into[2] += r.heads ? share : 0;
-    };
-    add(r.position);
-    if (dualpipe) add(positions - 1 - r.position);
-  }
-  for (int st = 0; st < stages; ++st) {
-    const auto& mix = stage_mix[static_cast<std::size_t>(st)];
-    const ChunkTimes t = chunk_of(mix[0], mix[1], mix[2]);
-    if (st == 0) p.first_stage = t;
-    stage_times[static_cast<std::size_t>(st)] = {t.f_s, t.b_s, t.w_s, in_schedule(t)};
-  }
-
-  PipelineSetting ps;
-  ps.schedule = s.schedule;
-  ps.stages = static_cast<int>(s.pp);
   // The simulation times every operation of every stage: a bound far above real runs
   // (DeepSeek-V3: 16 stages x 120 micro-batches) that keeps one prediction under a second.
   constexpr double kMaxStageMicroBatches = 1 << 20;
@@ -507,12 +460,204 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
                     "(half fed from each end); {} {} / (DP {} x {} {}) gives {}",
                     2 * s.pp, name.global_batch, s.global_batch, p.dp, name.micro_batch,
                     s.micro_batch, p.micro_batches));
+  const int positions = static_cast<int>(s.pp * s.virtual_stages);
+  const int stages = static_cast<int>(s.pp);
+  SplitCosts costs;
+  costs.dense_layers = layers_total - moe_layers_total;
+  costs.moe_layers = moe_layers_total;
+  costs.dense_s = in_schedule(chunk_of(1, 0, 0));
+  costs.moe_s = in_schedule(chunk_of(0, 1, 0));
+  costs.heads_s = in_schedule(chunk_of(0, 0, 1));  // every head; they gather no K and V
+
+  PipelineSetting ps;
+  ps.schedule = s.schedule;
+  ps.stages = stages;
   ps.micro_batches = static_cast<int>(p.micro_batches);
   ps.virtual_stages = static_cast<int>(s.virtual_stages);
   ps.p2p_s = p2p_s;
-  ps.stage_times = std::move(stage_times);  // each stage's own, in place of f_s, b_s, w_s
   ps.keep_operations = false;  // the first stage's time by kind is what the report reads
+  // Each position's chunk (dense layers, MoE layers, share of the LM heads): its own layers in a
+  // line; under DualPipe half of its pair's, as the schedule runs a pair's chunks.
+  std::vector<std::array<double, 3>> position_mix(static_cast<std::size_t>(positions));
+  // The positions a stage's rank holds: s, s + PP, ... (interleaved); s and PP - 1 - s (DualPipe).
+  auto held_positions = [&](int st) {
+    std::vector<int> held;
+    for (int k = 0; k < static_cast<int>(s.virtual_stages); ++k) held.push_back(k * stages + st);
+    if (dualpipe) held.push_back(stages - 1 - st);
+    return held;
+  };
+  // What a micro-batch keeps for its backward (the saved inputs of its operations, recomputed
+  // ones left out; the LM heads' inputs, their logits not: the loss's gradient is computed as
+  // they are, as fused cross-entropy kernels do).
+  const double dense_kept = dense.saved_bytes + cp_layer_bytes;
+  const double moe_kept = moe.saved_bytes + cp_layer_bytes;
+  const double heads_kept = heads * head.saved_bytes;
+  // Splits the layers, gives each stage its chunk's times and each position its kept bytes, and
+  // counts each stage's peak in flight (from the schedule's order: nothing is simulated yet).
+  PipelineMemory peaks;
+  auto plan = [&](const SplitCosts& split) {
+    std::vector<RankLoad> ranks = split_ranks(split, positions, /*mirrored=*/dualpipe);
+    for (const RankLoad& r : ranks) {
+      const double share = 1.0 / r.positions;
+      const std::array<double, 3> mix{r.dense_layers * share, r.moe_layers * share,
+                                      r.heads ? share : 0};
+      position_mix[static_cast<std::size_t>(r.position)] = mix;
+      if (dualpipe) position_mix[static_cast<std::size_t>(positions - 1 - r.position)] = mix;
+    }
+    // A stage's chunk in the schedule: the average of its positions' (interleaved; under
+    // DualPipe its two positions' are the same).
+    ps.stage_times.assign(static_cast<std::size_t>(stages), {});
+    for (int st = 0; st < stages; ++st) {
+      const std::vector<int> held = held_positions(st);
+      std::array<double, 3> mix{};
+      for (int pos : held)
+        for (std::size_t k = 0; k < 3; ++k)
+          mix[k] +=
+              position_mix[static_cast<std::size_t>(pos)][k] / static_cast<double>(held.size());
+      const ChunkTimes t = chunk_of(mix[0], mix[1], mix[2]);
+      if (st == 0) p.first_stage = t;
+      ps.stage_times[static_cast<std::size_t>(st)] = {t.f_s, t.b_s, t.w_s, in_schedule(t)};
+    }
+    ps.position_activation_bytes.clear();
+    for (const auto& mix : position_mix)
+      ps.position_activation_bytes.push_back(mix[0] * dense_kept + mix[1] * moe_kept +
+                                             mix[2] * heads_kept);
+    peaks = pipeline_memory(ps);
+    return ranks;
+  };
+
+  // ZeRO-1 after the last backward, on every rank at once: the gradients reduce-scattered and the
+  // parameters all-gathered (BF16, rings over the GPUs holding the same weights, across nodes),
+  // and the AdamW update of this GPU's shard from HBM. The step waits for the slowest rank.
+  // The CP ranks hold the same weights as the DP ones (Megatron-LM reduces gradients and shards
+  // the optimizer over DP x CP).
+  // Under TP the router and the shared experts are held whole by every device of the group, and
+  // the EP groups are formed of the DP ranks of one TP index: those weights have TP times the
+  // replicas of the split ones, and their gradients are reduced over all of them.
+  const double replicas = p.dp * s.cp;            // GPUs holding the same split weights
+  const double whole_replicas = replicas * s.tp;  // the same router and shared experts
+  const double expert_dp = replicas * s.tp / ep;  // the same routed experts
+  // DualPipe: ranks s and PP - 1 - s both hold the pair of positions s and PP - 1 - s (the
+  // reference implementation's modules[rank] and modules[PP - 1 - rank]), so each weight is on
+  // `copies` x the GPUs above and a GPU reduces the gradients of both of its stages.
+  const double copies = dualpipe ? 2 : 1;
+  // DP is the outer dimension, so the rings are priced at the NIC rate unless every GPU of the
+  // step shares one domain (conservative for a ring that stays inside a domain of a larger
+  // step, as a TP group's router and shared-expert ring can when DP x CP is 1).
+  const bool any_ring = copies * std::max({replicas, whole_replicas, expert_dp}) > 1;
+  const double ring_bw = any_ring ? link(gpus, "data-parallel rings").first : 0;
+  // Weights a rank holds, by how many GPUs hold each.
+  struct Held {
+    double split = 0, whole = 0, expert = 0;
+    double all() const { return split + whole + expert; }
+    // The rank's optimizer shard (under DualPipe two stages' weights over twice the GPUs).
+    double shard(double n, double n_whole, double n_expert, double copies) const {
+      return (split / n + whole / n_whole + expert / n_expert) / copies;
+    }
+  };
+  // BF16 weights and FP32 gradients of what the rank holds, the FP32 master and BF16 moments of
+  // its shard.
+  auto state_bytes = [&](const Held& h) {
+    return h.all() * (2 + 4) + 8 * h.shard(replicas, whole_replicas, expert_dp, copies);
+  };
+  auto ring_s = [&](double params, double n) {
+    n *= copies;
+    return n > 1 ? 2 * (n - 1) / n * params * 2 / ring_bw : 0;
+  };
+  // The embedding (vocab-parallel under TP) on the rank holding the first position; the head's
+  // weights on the one holding the last, and a copy of the embedding there where the model has
+  // MTP modules (they share it, report 2.2), each copy with its own optimizer shard (Megatron-LM's
+  // embedding group on the first and last stages); one copy where a rank holds both and the
+  // model ties its head to its embedding.
+  const double vocab_params =
+      static_cast<double>(m.vocab_size) * static_cast<double>(m.hidden_size) / s.tp;
+  auto vocab_copies = [&](bool first, bool last) {
+    const double head_copies = m.mtp_modules > 0 && !m.tie_embeddings ? 2 : 1;
+    if (first && last) return m.tie_embeddings ? 1.0 : 2.0;
+    return (first ? 1.0 : 0.0) + (last ? head_copies : 0.0);
+  };
+  const double routed_layer = m.moe ? routed_expert_params(ops.moe) : 0;
+  const double whole_layer = m.moe ? tp_whole_params(ops.moe) : 0;
+  const Held dense_held{dense.params, 0, 0};
+  const Held moe_held{moe.params - routed_layer - whole_layer, whole_layer, routed_layer};
+  // Each rank's memory and optimizer: the report's are the fullest rank's and the slowest one's.
+  auto account = [&] {
+    for (int st = 0; st < stages; ++st) {
+      double dense_n = 0, moe_n = 0;
+      bool first = false, last = false;
+      for (int pos : held_positions(st)) {
+        const auto& mix = position_mix[static_cast<std::size_t>(pos)];
+        dense_n += mix[0];
+        moe_n += mix[1];
+        first = first || pos == 0;
+        last = last || mix[2] > 0;
+      }
+      const Held h{dense_n * dense_held.split + moe_n * moe_held.split +
+                       vocab_copies(first, last) * vocab_params,
+                   moe_n * moe_held.whole, moe_n * moe_held.expert};
+      const double dp_comm_s =
+          ring_s(h.split, replicas) + ring_s(h.whole, whole_replicas) + ring_s(h.expert, expert_dp);
+      // Per parameter of the shard: FP32 master read and written (8 B), BF16 moments read and
+      // written (8 B, the report keeps them in BF16), the FP32 gradient read (4 B), the BF16
+      // weight written (2 B).
+      Op update;
+      update.kind = OpKind::kMemory;
+      update.bytes = 22 * h.shard(replicas, whole_replicas, expert_dp, copies);
+      const double update_s = perf.compute(update, true).seconds;
+      if (st == 0 || dp_comm_s + update_s > p.optimizer_s) {
+        p.dp_comm_s = dp_comm_s;
+        p.update_s = update_s;
+        p.optimizer_s = dp_comm_s + update_s;
+        p.optimizer_stage = st;
+        p.optimizer_params = h.all();
+      }
+      const double state = state_bytes(h);
+      const std::size_t at = static_cast<std::size_t>(st);
+      const double activations = peaks.stage_peak_activation_bytes[at];
+      if (st == 0 || state + activations > p.state_bytes_per_gpu + p.activation_bytes_per_gpu) {
+        p.memory_stage = st;
+        p.params_per_gpu = h.all();
+        p.state_bytes_per_gpu = state;
+        p.activation_bytes_per_gpu = activations;
+        p.activation_peak_chunks = peaks.stage_peak_activations[at];
+        p.activation_bytes_per_chunk = activations / std::max(1, p.activation_peak_chunks);
+      }
+    }
+  };
+  p.hbm_bytes = c.node.gpu->hbm_capacity.value;
+  std::vector<RankLoad> ranks = plan(costs);
+  account();
+  // Where the fullest rank does not fit, the split weighs memory beside time: each rank's
+  // layers' state and kept activations at its peak in flight (the schedule's, whatever the
+  // split), the vocabulary's state on its ranks. Not for interleaved stages, whose ranks hold
+  // several positions.
+  if (p.state_bytes_per_gpu + p.activation_bytes_per_gpu > p.hbm_bytes && s.virtual_stages == 1) {
+    SplitMemory& mem = costs.memory;
+    mem.capacity_bytes = p.hbm_bytes;
+    mem.dense_bytes = state_bytes(dense_held);
+    mem.moe_bytes = state_bytes(moe_held);
+    mem.dense_kept = dense_kept;
+    mem.moe_kept = moe_kept;
+    mem.heads_kept = heads_kept;
+    mem.first_bytes = state_bytes({vocab_copies(true, false) * vocab_params, 0, 0});
+    mem.heads_bytes = state_bytes({vocab_copies(false, true) * vocab_params, 0, 0});
+    mem.both_bytes = state_bytes({vocab_copies(true, true) * vocab_params, 0, 0});
+    // A pair's layers count at half the larger peak of its two ranks (each chunk half the pair's).
+    const std::vector<int>& peak = peaks.stage_peak_activations;
+    for (int pos = 0; pos < positions; ++pos) {
+      const std::size_t at = static_cast<std::size_t>(pos);
+      mem.in_flight.push_back(dualpipe ? 0.5 * std::max(peak[at], peak[positions - 1 - at])
+                                       : peak[at]);
+    }
+    ranks = plan(costs);
+    account();
+  }
+  ps.position_activation_bytes.clear();  // the account above has the peaks in bytes
   p.pipeline = simulate_pipeline(ps);
+  const RankLoad& load = heaviest_of(ranks);
+  p.chunk = chunk_of(load.dense_layers / load.positions, load.moe_layers / load.positions,
+                     load.heads ? 1.0 / load.positions : 0);
+  const ChunkTimes& ch = p.chunk;
   auto first_stage_s = [&](PipelineOpKind k) {
     return p.pipeline.stage_kind_s.front()[static_cast<std::size_t>(k)];
   };
@@ -522,47 +667,6 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   p.phase_w_s = first_stage_s(PipelineOpKind::kBackwardWeight);
   p.phase_fb_s = first_stage_s(PipelineOpKind::kForwardBackward);
   p.bubble_s = p.pipeline.time_s - p.pipeline.stage_busy_s.front();
-
-  // ZeRO-1 after the last backward: the gradients reduce-scattered and the parameters
-  // all-gathered (BF16, rings over the GPUs holding the same weights, across nodes), and the
-  // AdamW update of this GPU's shard from HBM.
-  // The CP ranks hold the same weights as the DP ones (Megatron-LM reduces gradients and shards
-  // the optimizer over DP x CP).
-  // Under TP the router and the shared experts are held whole by every device of the group, and
-  // the EP groups are formed of the DP ranks of one TP index: those weights have TP times the
-  // replicas of the split ones, and their gradients are reduced over all of them.
-  const double expert_params = s.virtual_stages * chunk_moe * routed_expert_params(ops.moe);
-  const double whole_params = s.virtual_stages * chunk_moe * tp_whole_params(ops.moe);
-  const double split_params = p.params_per_gpu - expert_params - whole_params;
-  const double replicas = p.dp * s.cp;            // GPUs holding the same split weights
-  const double whole_replicas = replicas * s.tp;  // the same router and shared experts
-  const double expert_dp = replicas * s.tp / ep;  // the same routed experts
-  // DualPipe: a rank holds two stages, its own and the mirror one (PP - 1 - s; the reference
-  // implementation's modules[rank] and modules[PP - 1 - rank]), so each stage's weights are on
-  // `copies` x the GPUs above and a GPU reduces the gradients of both of its stages.
-  const double copies = p.pipeline.parameter_copies;
-  // DP is the outer dimension, so the rings are priced at the NIC rate unless every GPU of the
-  // step shares one domain (conservative for a ring that stays inside a domain of a larger
-  // step, as a TP group's router and shared-expert ring can when DP x CP is 1).
-  const bool any_ring = copies * std::max({replicas, whole_replicas, expert_dp}) > 1;
-  const double ring_bw = any_ring ? link(gpus, "data-parallel rings").first : 0;
-  auto ring_s = [&](double params, double n) {
-    n *= copies;
-    return n > 1 ? copies * 2 * (n - 1) / n * params * 2 / ring_bw : 0;
-  };
-  p.dp_comm_s = ring_s(split_params, replicas) + ring_s(whole_params, whole_replicas) +
-                ring_s(expert_params, expert_dp);
-  // (Under DualPipe: two stages' weights over twice the GPUs, the same shard.)
-  const double shard_params =
-      split_params / replicas + whole_params / whole_replicas + expert_params / expert_dp;
-  // Per parameter of the shard: FP32 master read and written (8 B), BF16 moments read and
-  // written (8 B, the report keeps them in BF16), the FP32 gradient read (4 B), the BF16 weight
-  // written (2 B).
-  Op update;
-  update.kind = OpKind::kMemory;
-  update.bytes = 22 * shard_params;
-  p.update_s = perf.compute(update, true).seconds;
-  p.optimizer_s = p.dp_comm_s + p.update_s;
   p.step_s = p.pipeline.time_s + p.optimizer_s;
 
   const double tokens_per_step = s.global_batch * s.seq_len;
@@ -575,12 +679,6 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   const double bf16 = c.node.gpu->peak_bf16 ? c.node.gpu->peak_bf16->value : 0;
   p.mfu_causal = bf16 > 0 ? p.tflops_causal / bf16 : 0;
   p.mfu_non_causal = bf16 > 0 ? p.tflops_non_causal / bf16 : 0;
-  // BF16 weights and FP32 gradients (of both stages under DualPipe), the FP32 master and BF16
-  // moments of the shard.
-  p.state_bytes_per_gpu = p.params_per_gpu * copies * (2 + 4) + 8 * shard_params;
-  p.activation_bytes_per_gpu =
-      p.activation_bytes_per_chunk * static_cast<double>(p.pipeline.peak_activations);
-  p.hbm_bytes = c.node.gpu->hbm_capacity.value;
   const bool comm_bound = ch.f_comm_s + ch.b_comm_s >
                           (ch.f_compute_s + ch.b_compute_s + ch.w_compute_s) / ch.compute_share;
   p.binding = comm_bound ? "ep_all_to_all" : "compute";

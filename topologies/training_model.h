@@ -115,16 +115,25 @@ struct TrainingPrediction {
   PipelineResult pipeline;  ///< without its operations (stage_ops empty)
   // Table 4's parts: the first stage's time in each kind of operation, its idle time.
   double phase_f_s = 0, phase_b_s = 0, phase_w_s = 0, phase_fb_s = 0, bubble_s = 0;
-  double dp_comm_s = 0, update_s = 0, optimizer_s = 0;  ///< optimizer_s = dp_comm_s + update_s
+  /// optimizer_s = dp_comm_s + update_s, of the rank that takes longest (optimizer_stage's, with
+  /// optimizer_params weights)
+  double dp_comm_s = 0, update_s = 0, optimizer_s = 0;
+  int optimizer_stage = 0;
+  double optimizer_params = 0;
   double step_s = 0;
   double tokens_per_day = 0;
   double tflops_causal = 0, tflops_non_causal = 0;  ///< per GPU
   double mfu_causal = 0, mfu_non_causal = 0;        ///< against the BF16 peak
-  double params_per_gpu = 0;                        ///< the stage's weights a GPU holds (one copy)
-  double state_bytes_per_gpu = 0;  ///< weights (x DualPipe's 2), gradients, its optimizer shard
-  /// What the backward of one chunk needs kept (the saved inputs of its operations, recomputed
-  /// ones left out), times the chunks a stage holds at its peak (pipeline.peak_activations).
-  double activation_bytes_per_chunk = 0, activation_bytes_per_gpu = 0;
+  // The memory of the rank that needs the most (memory_stage; under DualPipe ranks s and PP - 1 -
+  // s hold the same).
+  int memory_stage = 0;
+  double params_per_gpu = 0;       ///< the weights it holds: its layers, the embedding and head's
+  double state_bytes_per_gpu = 0;  ///< its weights and gradients, its optimizer shard
+  /// What the backward of its micro-batches in flight needs kept (the saved inputs of their
+  /// operations, recomputed ones left out) at its peak, of activation_peak_chunks chunks; per
+  /// chunk, their average.
+  double activation_bytes_per_gpu = 0, activation_bytes_per_chunk = 0;
+  int activation_peak_chunks = 0;
   double hbm_bytes = 0;
   const char* binding = "compute";  ///< compute, ep_all_to_all or pipeline_bubble
 };

@@ -127,7 +127,7 @@ Report training_report(const ModelArch& m, const ClusterSpec& c, const TrainingS
   };
   row("train.step_s", "time per step", p.step_s, "s",
       fmt::format("{} binds; against measured runs (docs/model.md, 'Training step prediction') "
-                  "this model is 1.4x optimistic on DeepSeek-V3's Table 4 and 0.7x-1.2x of "
+                  "this model is 1.3x optimistic on DeepSeek-V3's Table 4 and 0.7x-1.2x of "
                   "Llama 3 405B's TFLOP/s over the unpublished interleave v = 1-8",
                   p.binding));
   row("train.phase_f_s", "first stage: forward chunks (1F)", p.phase_f_s, "s");
@@ -137,8 +137,10 @@ Report training_report(const ModelArch& m, const ClusterSpec& c, const TrainingS
       "s");
   row("train.bubble_s", "first stage: idle (bubble)", p.bubble_s, "s");
   row("train.optimizer_s", "data-parallel traffic and optimizer (opt)", p.optimizer_s, "s",
-      fmt::format("ZeRO-1 rings {:.1f} ms, AdamW update {:.1f} ms", p.dp_comm_s * 1e3,
-                  p.update_s * 1e3));
+      fmt::format("ZeRO-1 rings {:.1f} ms, AdamW update {:.1f} ms; the rank of stage {} ({:.3g} B "
+                  "weights), the slowest",
+                  p.dp_comm_s * 1e3, p.update_s * 1e3, p.optimizer_stage,
+                  p.optimizer_params / 1e9));
   row("train.chunk.f_s",
       fmt::format(
           "chunk F ({:.3g} layers, {:.3g} MoE{})", ch.layers, ch.moe_layers,
@@ -171,15 +173,18 @@ Report training_report(const ModelArch& m, const ClusterSpec& c, const TrainingS
       "%");
   row("train.state_bytes_per_gpu", "weights, gradients and optimizer shard a GPU",
       p.state_bytes_per_gpu / 1e9, "GB",
-      p.pipeline.parameter_copies > 1
-          ? fmt::format("{:.3g} B weights a stage, {} stages a GPU (DualPipe)",
-                        p.params_per_gpu / 1e9, p.pipeline.parameter_copies)
-          : fmt::format("{:.3g} B weights of its stage", p.params_per_gpu / 1e9));
+      fmt::format("the rank of stage {} (of the ranks, the one needing the most memory): {:.3g} B "
+                  "weights{}",
+                  p.memory_stage, p.params_per_gpu / 1e9,
+                  p.pipeline.parameter_copies > 1
+                      ? fmt::format(", those of stages {} and {} (DualPipe)", p.memory_stage,
+                                    s.pp - 1 - p.memory_stage)
+                      : ""));
   row("train.activation_bytes_per_gpu", "activations kept for the backward, at the peak",
       p.activation_bytes_per_gpu / 1e9, "GB",
-      fmt::format("{:.2f} GB a chunk x {} chunks in flight; with the state {:.1f} of {:.1f} GB "
-                  "HBM{}",
-                  p.activation_bytes_per_chunk / 1e9, p.pipeline.peak_activations,
+      fmt::format("{:.2f} GB a chunk x {} chunks in flight on that rank; with the state {:.1f} of "
+                  "{:.1f} GB HBM{}",
+                  p.activation_bytes_per_chunk / 1e9, p.activation_peak_chunks,
                   (p.state_bytes_per_gpu + p.activation_bytes_per_gpu) / 1e9, p.hbm_bytes / 1e9,
                   p.state_bytes_per_gpu + p.activation_bytes_per_gpu > p.hbm_bytes
                       ? ": does NOT fit"

@@ -253,6 +253,54 @@ TEST(PipelineSchedule, ActivationAndParameterMemory) {
   EXPECT_EQ(simulate_pipeline(setting(PipelineSchedule::k1F1B, 8, 3, 1, 1, 1)).peak_activations, 3);
 }
 
+// The peak in bytes: each micro-batch in flight weighs its position's bytes.
+TEST(PipelineSchedule, ActivationBytesWeighEachPosition) {
+  // OneFOneBTwoStagesByHand's timeline: stage 0 holds F0 and F1 (position 0) before BW0, stage 1
+  // one micro-batch (position 1) at a time.
+  PipelineSetting one = setting(PipelineSchedule::k1F1B, 2, 2, 1, 1, 1);
+  one.position_activation_bytes = {3, 5};
+  EXPECT_EQ(simulate_pipeline(one).stage_peak_activation_bytes, (std::vector<double>{6, 5}));
+  // InterleavedTwoStagesByHand's: every forward before any backward; stage 0 holds chunks 0 and
+  // 1 (positions 0 and 2) of both micro-batches, stage 1 positions 1 and 3.
+  PipelineSetting inter = setting(PipelineSchedule::kInterleaved1F1B, 2, 2, 1, 1, 0);
+  inter.virtual_stages = 2;
+  inter.position_activation_bytes = {1, 10, 100, 1000};
+  EXPECT_EQ(simulate_pipeline(inter).stage_peak_activation_bytes, (std::vector<double>{202, 2020}));
+  for (int pp : {4, 8}) {
+    SCOPED_TRACE(pp);
+    PipelineSetting dual = setting(PipelineSchedule::kDualPipe, pp, 2 * pp, 1, 1, 1);
+    dual.overlapped_fb_s = 2;
+    // The same bytes everywhere: the peak in chunks times them.
+    dual.position_activation_bytes.assign(static_cast<std::size_t>(pp), 1.5);
+    const PipelineResult even = simulate_pipeline(dual);
+    for (int st = 0; st < pp; ++st)
+      EXPECT_EQ(even.stage_peak_activation_bytes[st], 1.5 * even.stage_peak_activations[st]);
+    // Bytes on the first position alone: stage 0 holds it in direction 0, whose first stage it
+    // is (PP micro-batches in flight, as 1F1B's first stage), stage PP - 1 in direction 1 (the
+    // mirrored order), the same. On the last position alone: stage 0 is direction 1's last
+    // stage, one at a time. Together PP + 1, its peak in chunks.
+    dual.position_activation_bytes.assign(static_cast<std::size_t>(pp), 0);
+    dual.position_activation_bytes.front() = 1;
+    const PipelineResult first = simulate_pipeline(dual);
+    dual.position_activation_bytes.front() = 0;
+    dual.position_activation_bytes.back() = 1;
+    const PipelineResult last = simulate_pipeline(dual);
+    EXPECT_EQ(first.stage_peak_activation_bytes.front(), pp);
+    EXPECT_EQ(first.stage_peak_activation_bytes.back(), pp);
+    EXPECT_EQ(last.stage_peak_activation_bytes.front(), 1);
+    EXPECT_EQ(even.stage_peak_activations.front(), pp + 1);
+  }
+  // Without bytes, none; with the wrong number, an error naming it.
+  EXPECT_TRUE(simulate_pipeline(setting(PipelineSchedule::k1F1B, 2, 2, 1, 1, 1))
+                  .stage_peak_activation_bytes.empty());
+  one.position_activation_bytes = {1, 2, 3};
+  EXPECT_EQ(error_of([&] { simulate_pipeline(one); }),
+            "pipeline position_activation_bytes has 3 positions for 2 stages x 1 chunks");
+  one.position_activation_bytes = {1, -2};
+  EXPECT_EQ(error_of([&] { simulate_pipeline(one); }),
+            "pipeline position_activation_bytes must be finite and >= 0, got -2");
+}
+
 TEST(PipelineSchedule, P2pTimeByHand) {
   // The 1F1B case above with 0.5 s a transfer: F0 reaches stage 1 at 1.5, BW0 at stage 0 at 5,
   //   stage 0 F0 [0,1] F1 [1,2]                 BW0 [5,7]            BW1 [8,10]

@@ -148,6 +148,57 @@ TEST(StageSplit, OneStageHoldsEverything) {
   EXPECT_NEAR(r.cost_s, 17, 1e-9);
 }
 
+// 8 MoE layers of 1 s over 4 stages whose ranks hold 4, 3, 2 and 1 micro-batches in flight
+// (1F1B's): a layer's state is 1 B and it keeps 1 B a micro-batch, so it weighs 5, 4, 3 and 2 B
+// on stages 0 to 3. In 7 B the stages hold 1, 1, 2 and 3 layers, 7 of the 8: nothing fits, and
+// the split is the one without memory (2 a stage). In 8 B they hold 1, 2, 2 and 4: the least
+// bound places 1, 2, 2 and 3 (at 2 s a stage they would hold 7), the last stage the heaviest.
+TEST(StageSplit, MemoryBoundsTheLayersARankTakes) {
+  SplitCosts c;
+  c.moe_layers = 8, c.moe_s = 1;
+  c.memory.moe_bytes = 1, c.memory.moe_kept = 1;
+  c.memory.in_flight = {4, 3, 2, 1};
+  c.memory.capacity_bytes = 7;
+  std::vector<RankLoad> stages = split_ranks(c, 4, false);
+  for (const RankLoad& r : stages) {
+    EXPECT_EQ(r.moe_layers, 2) << "position " << r.position;
+    EXPECT_EQ(r.memory_bytes, 0) << "position " << r.position;
+  }
+  c.memory.capacity_bytes = 8;
+  stages = split_ranks(c, 4, false);  // the last position first
+  ASSERT_EQ(stages.size(), 4u);
+  const double layers[4] = {3, 2, 2, 1}, bytes[4] = {6, 6, 8, 5};
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(stages[i].position, 3 - i);
+    EXPECT_EQ(stages[i].moe_layers, layers[i]) << "position " << stages[i].position;
+    EXPECT_EQ(stages[i].memory_bytes, bytes[i]) << "position " << stages[i].position;
+  }
+  EXPECT_NEAR(heaviest_of(stages).cost_s, 3, 1e-9);
+}
+
+// DualPipe's pairs with memory: 2 dense layers of 1 s (3 B each) and 6 MoE of 1 s (1 B), nothing
+// kept, 4 B of vocabulary on the first pair, 8 B a rank. Without memory, 4 s a pair (one dense
+// layer and 3 MoE each, 7 B on the first pair); within 8 B the first pair holds one dense layer
+// (two would need 10 B) and one MoE, the other the second dense layer and the other 5 MoE.
+TEST(StageSplit, MemoryBoundsTheLayersAPairTakes) {
+  SplitCosts c;
+  c.dense_layers = 2, c.dense_s = 1, c.moe_layers = 6, c.moe_s = 1;
+  c.memory.dense_bytes = 3, c.memory.moe_bytes = 1;
+  c.memory.first_bytes = c.memory.heads_bytes = c.memory.both_bytes = 4;
+  c.memory.in_flight = {1, 1, 1, 1};
+  c.memory.capacity_bytes = 8;
+  const std::vector<RankLoad> pairs = split_ranks(c, 4, true);
+  ASSERT_EQ(pairs.size(), 2u);
+  EXPECT_EQ(pairs[0].dense_layers, 1);
+  EXPECT_EQ(pairs[0].moe_layers, 1);
+  EXPECT_EQ(pairs[0].memory_bytes, 8);
+  EXPECT_NEAR(pairs[0].cost_s, 2, 1e-9);
+  EXPECT_EQ(pairs[1].dense_layers, 1);
+  EXPECT_EQ(pairs[1].moe_layers, 5);
+  EXPECT_EQ(pairs[1].memory_bytes, 8);
+  EXPECT_NEAR(pairs[1].cost_s, 6, 1e-9);
+}
+
 TEST(StageSplit, BadInputsAreRefused) {
   SplitCosts c;
   c.moe_layers = 4, c.moe_s = 1;
@@ -161,6 +212,15 @@ TEST(StageSplit, BadInputsAreRefused) {
   c.moe_layers = 4, c.heads_s = -1;
   EXPECT_EQ(test::error_of([&] { heaviest_rank(c, 2, false); }),
             "a stage split needs costs >= 0, got 0 s, 1 s and -1 s");
+  c.heads_s = 0, c.memory.capacity_bytes = 8;
+  EXPECT_EQ(test::error_of([&] { heaviest_rank(c, 2, false); }),
+            "a stage split weighing memory needs bytes >= 0 and the micro-batches in flight of "
+            "its 2 positions, got 0");
+  c.memory.in_flight = {1, 1};
+  c.memory.moe_kept = -1;
+  EXPECT_EQ(test::error_of([&] { heaviest_rank(c, 2, false); }),
+            "a stage split weighing memory needs bytes >= 0 and the micro-batches in flight of "
+            "its 2 positions, got 2");
 }
 
 }  // namespace

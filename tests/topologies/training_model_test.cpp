@@ -111,16 +111,23 @@ TEST(TrainingModel, OneDenseLayerByHand) {
   EXPECT_EQ(p.micro_batches, 4);
   EXPECT_NEAR(p.pipeline.time_s, 4 * (p.chunk.f_s + p.chunk.b_s + p.chunk.w_s), 1e-12);
   EXPECT_NEAR(p.bubble_s, 0, 1e-15);
-  EXPECT_EQ(p.params_per_gpu, 16777216.0);
-  EXPECT_NEAR(p.update_s, 22 * 16777216.0 / 2e12, 1e-15);
+  // The layer's 2^24 weights, the embedding's and the (untied) head's 32000 x 1024 each: the one
+  // rank holds the first position and the last.
+  const double weights = 16777216.0 + 2 * 32768000.0;
+  EXPECT_EQ(p.params_per_gpu, weights);
+  EXPECT_NEAR(p.update_s, 22 * weights / 2e12, 1e-15);
   EXPECT_EQ(p.dp_comm_s, 0);
   EXPECT_NEAR(p.step_s, p.pipeline.time_s + p.update_s, 1e-15);
+  // BF16 weights and FP32 gradients, FP32 master and BF16 moments: 14 B a weight on one GPU.
+  EXPECT_EQ(p.state_bytes_per_gpu, 14 * weights);
   // Kept for the backward: the FP8 inputs of QKV, out and gate/up (1 MiB each; down's input is
   // SwiGLU's recomputed output), Q, K, V and O in BF16 (2 x the 4 MiB of K and V), the norms'
-  // BF16 inputs (8 MiB) and SwiGLU's FP8 input (1024 x 8192 B = 8 MiB): 27 MiB, one chunk in
-  // flight.
-  EXPECT_EQ(p.activation_bytes_per_chunk, 27.0 * (1 << 20));
-  EXPECT_EQ(p.activation_bytes_per_gpu, 27.0 * (1 << 20));
+  // BF16 inputs (8 MiB) and SwiGLU's FP8 input (1024 x 8192 B = 8 MiB): 27 MiB; the head's BF16
+  // input (2 MiB; its FP32 logits are not kept): 29 MiB, one chunk in flight.
+  EXPECT_EQ(p.activation_bytes_per_chunk, 29.0 * (1 << 20));
+  EXPECT_EQ(p.activation_bytes_per_gpu, 29.0 * (1 << 20));
+  EXPECT_EQ(p.activation_peak_chunks, 1);
+  EXPECT_EQ(p.memory_stage, 0);
   // Tokens a day and the causal MFU from the step.
   EXPECT_NEAR(p.tokens_per_day, 4 * 1024 / p.step_s * 86400, 1e-6);
   EXPECT_NEAR(
@@ -210,15 +217,17 @@ TEST(TrainingModel, TensorParallelTwoByHand) {
   // 2^20 (above); at 20 TB/s.
   EXPECT_NEAR(p.chunk.w_s, gemm_s + 2 * (4.5 + 7.5) * 1048576.0 / 20e12 + head_gemm_s, 1e-12);
   EXPECT_NEAR(p.pipeline.time_s, 4 * (p.chunk.f_s + p.chunk.b_s + p.chunk.w_s), 1e-12);
-  // Half of the 2^24 weights on each GPU, updated at 22 B each; no DP traffic.
-  EXPECT_EQ(p.params_per_gpu, 8388608.0);
+  // Half of the 2^24 weights on each GPU and half of the embedding's and head's 32000 x 1024
+  // each (vocab-parallel), updated at 22 B each; no DP traffic.
+  const double weights = 8388608.0 + 2 * 16384000.0;
+  EXPECT_EQ(p.params_per_gpu, weights);
   EXPECT_EQ(p.dp_comm_s, 0);
-  EXPECT_NEAR(p.update_s, 22 * 8388608.0 / 20e12, 1e-15);
+  EXPECT_NEAR(p.update_s, 22 * weights / 20e12, 1e-15);
   // Kept (Korthikanti et al.: TP with SP halves every activation): QKV's and gate/up's FP8
   // input as their 1/2 sequence shard (0.5 MiB each), out's input (1024 x 512 B), Q and O BF16
-  // (2 x 1 MiB) and K and V (2 MiB), the norms' half (4 MiB), SwiGLU's FP8 input (4 MiB):
-  // 13.5 MiB, half of TP1's 27.
-  EXPECT_EQ(p.activation_bytes_per_chunk, 13.5 * (1 << 20));
+  // (2 x 1 MiB) and K and V (2 MiB), the norms' half (4 MiB), SwiGLU's FP8 input (4 MiB), the
+  // head's BF16 input shard (1 MiB): 14.5 MiB, half of TP1's 29.
+  EXPECT_EQ(p.activation_bytes_per_chunk, 14.5 * (1 << 20));
 }
 
 // kTinyModel's attention with a MoE block: 4 routed experts of 512 (top-2), one shared expert
@@ -254,8 +263,10 @@ TEST(TrainingModel, TensorParallelMoeReducesWholeWeightsOverTheTpGroup) {
   EXPECT_EQ(p.dp, 2);
   // A GPU's weights: attention split over TP (QKV 1024 x (4 + 4 + 4) x 128 = 1,572,864, out
   // 512 x 1024 = 524,288); the router (1024 x 4) and the shared expert (1024 x 1024 up,
-  // 512 x 1024 down) whole; 2 of the 4 routed experts (2 x (1024 x 1024 + 512 x 1024)).
-  const double split = 1572864.0 + 524288.0, whole = 4096.0 + 1048576.0 + 524288.0;
+  // 512 x 1024 down) whole; 2 of the 4 routed experts (2 x (1024 x 1024 + 512 x 1024)); the
+  // embedding's and head's 32000 x 1024 each, split over TP (vocab-parallel), on the one stage.
+  const double split = 1572864.0 + 524288.0 + 2 * 16384000.0;
+  const double whole = 4096.0 + 1048576.0 + 524288.0;
   const double routed = 2 * (1048576.0 + 524288.0);
   EXPECT_EQ(p.params_per_gpu, split + whole + routed);
   // The same split weights on the 2 DP ranks, the same router and shared expert on all 4 GPUs,
@@ -285,8 +296,8 @@ TEST(TrainingModel, Bf16PrecisionByHand) {
               1e-12);
   EXPECT_NEAR(p.chunk.w_s, gemm_s + head_gemm_s, 1e-12);
   // Kept in BF16: the three GEMM inputs (2 MiB each), Q, K, V, O (8 MiB), the norms' (8 MiB),
-  // SwiGLU's input (1024 x 8192 x 2 B = 16 MiB): 38 MiB.
-  EXPECT_EQ(p.activation_bytes_per_chunk, 38.0 * (1 << 20));
+  // SwiGLU's input (1024 x 8192 x 2 B = 16 MiB), the head's input (2 MiB): 40 MiB.
+  EXPECT_EQ(p.activation_bytes_per_chunk, 40.0 * (1 << 20));
   EXPECT_EQ(parse_training_precision("bf16"), TrainingPrecision::kBf16);
   EXPECT_EQ(cobench::test::error_of([] { parse_training_precision("fp16"); }),
             "unknown training precision 'fp16': expected fp8 or bf16");
@@ -322,10 +333,12 @@ TEST(TrainingModel, ContextParallelTwoByHand) {
               gemm_s + 2.5 * attn_s + 2 * (norms_s + swiglu_s) + norms_s / 2 + cp_s + rope_s +
                   grad_quant_s + head_gemm_s + 2 * logits_s,
               1e-12);
-  // Both GPUs hold all 2^24 weights: the gradients reduce-scattered and the weights gathered
-  // over the 2 CP ranks, 2 (2-1)/2 x 2^24 x 2 B over NVLink at 80 GB/s; each updates half.
-  EXPECT_NEAR(p.dp_comm_s, 33554432.0 / 80e9, 1e-12);
-  EXPECT_NEAR(p.update_s, 22 * 8388608.0 / 20e12, 1e-15);
+  // Both GPUs hold all 2^24 weights of the layer and the embedding's and head's 32000 x 1024
+  // each: the gradients reduce-scattered and the weights gathered over the 2 CP ranks,
+  // 2 (2-1)/2 x 2 B a weight over NVLink at 80 GB/s; each updates half.
+  const double weights = 16777216.0 + 2 * 32768000.0;
+  EXPECT_NEAR(p.dp_comm_s, weights * 2 / 80e9, 1e-12);
+  EXPECT_NEAR(p.update_s, 22 * weights / 2 / 20e12, 1e-15);
   // The same tokens a step as CP1 on one GPU: the step's MFU counts every GPU.
   EXPECT_NEAR(p.tokens_per_day, 4 * 1024 / p.step_s * 86400, 1e-6);
 }
@@ -364,9 +377,9 @@ TEST(TrainingModel, InterleavedChunksSplitTheStage) {
 }
 
 // One stage of all of DeepSeek-V3's 62 layers (3 dense, 58 MoE and the MoE MTP module) in v = 2
-// chunks: the stage's weights are those of one chunk of all 62 (the chunks' average, 29.5 MoE
-// layers each); the time is the heavier chunk's of the whole-layer split, the second holding
-// the LM heads and 29 MoE layers, the first the 3 dense layers and the other 30.
+// chunks: the stage holds every weight either way; the time is the heavier chunk's of the
+// whole-layer split, the second holding the LM heads and 29 MoE layers, the first the 3 dense
+// layers and the other 30.
 TEST(TrainingModel, InterleavedChunksShareTheStagesMoeLayers) {
   const ClusterSpec c = load_cluster_file("deepseek-h800-2048");
   const ModelArch m = load_model("deepseek-v3");
@@ -460,20 +473,24 @@ TEST(TrainingModel, DeepSeekV3OnItsClusterTakesTable4sShape) {
   // PP16 DualPipe, EP64, DP128: 120 micro-batches of one 4K sequence a pipeline; the step is the
   // pipeline plus the optimizer, and its parts add up to it. The whole-layer split over the 8
   // rank pairs (StageSplit.* work the rule by hand): 62 layers and the LM heads (about 3.6 MoE
-  // layers' work) cannot split evenly; the heads' pair takes the first dense layer and 4 MoE ones
-  // (the first stage's chunk is half of that), the pair that paces the pipeline the other 2 dense
-  // layers and 7 MoE (4.5 and 3.5 a chunk), the other six 8 MoE layers each.
+  // layers' work) cannot split evenly. Split for time alone, the pair that paces the pipeline
+  // holds 2 dense layers and 7 MoE, more than its 85.9 GB of HBM hold with 17 chunks in flight
+  // (DualPipeHoldsTwoCopiesOfTheWeights). Split for time within the memory, the heads' pair
+  // (with the embedding) takes the 3 dense layers and 3 MoE ones and paces the pipeline (1.5
+  // dense, 1.5 MoE and half of the heads a chunk; it is the first stage's too), the other seven
+  // 8 MoE layers each.
   const ClusterSpec c = load_cluster_file("deepseek-h800-2048");
   const PerfModel perf(c, find_published_perf(c));
   const TrainingPrediction p = predict_training(load_model("deepseek-v3"), c, {}, perf);
   EXPECT_EQ(p.dp, 128);
   EXPECT_EQ(p.micro_batches, 120);
-  EXPECT_EQ(p.chunk.moe_layers, 3.5);
-  EXPECT_EQ(p.chunk.layers, 4.5);
-  EXPECT_EQ(p.chunk.heads_share, 0);
-  EXPECT_EQ(p.first_stage.moe_layers, 2);
-  EXPECT_EQ(p.first_stage.layers, 2.5);
+  EXPECT_EQ(p.chunk.moe_layers, 1.5);
+  EXPECT_EQ(p.chunk.layers, 3);
+  EXPECT_EQ(p.chunk.heads_share, 0.5);
+  EXPECT_EQ(p.first_stage.moe_layers, 1.5);
+  EXPECT_EQ(p.first_stage.layers, 3);
   EXPECT_EQ(p.first_stage.heads_share, 0.5);
+  EXPECT_LE(p.state_bytes_per_gpu + p.activation_bytes_per_gpu, p.hbm_bytes);
   EXPECT_EQ(p.pipeline.parameter_copies, 2);
   EXPECT_NEAR(p.phase_f_s + p.phase_b_s + p.phase_w_s + p.phase_fb_s + p.bubble_s,
               p.pipeline.time_s, 1e-9);
@@ -507,18 +524,37 @@ TEST(TrainingModel, DualPipeHoldsTwoCopiesOfTheWeights) {
   s.schedule = PipelineSchedule::k1F1B;
   const TrainingPrediction one = predict_training(m, c, s, perf);
   EXPECT_EQ(one.pipeline.parameter_copies, 1);
-  // One more stage's BF16 weights and FP32 gradients; the optimizer shard the same.
-  EXPECT_NEAR(dual.state_bytes_per_gpu - one.state_bytes_per_gpu, 6 * dual.params_per_gpu, 1);
+  // A GPU's weights of a MoE layer under EP64: MLA's q_down 7168 x 1536, q_up 1536 x 128 x 192,
+  // kv_down 7168 x 576, kv_up 512 x 128 x 256, out 16384 x 7168 (187,105,280, held by the 128 DP
+  // ranks); the router 7168 x 256 and the shared expert 3 x 7168 x 2048 (45,875,200, the same
+  // ranks); 4 of the 256 routed experts (176,160,768, on 128 / 64 = 2 GPUs). A dense layer's:
+  // the same attention and the FFN 3 x 7168 x 18432. The embedding: 129280 x 7168.
+  const double attention = 187105280.0, whole = 45875200.0, routed = 176160768.0;
+  const double moe = attention + whole + routed, dense = attention + 396361728.0;
+  const double embedding = 926679040.0;
+  // 1F1B: the first stage, 3 dense layers, 2 MoE ones and the embedding, needs the most memory.
+  EXPECT_EQ(one.memory_stage, 0);
+  EXPECT_EQ(one.params_per_gpu, 3 * dense + 2 * moe + embedding);
+  // DualPipe: each of ranks 1 and 14 holds the pair of stages 1 and 14 (4 MoE layers each), and
+  // each weight is on twice the GPUs. BF16 weights and FP32 gradients (6 B a weight); FP32
+  // master and BF16 moments (8 B) of its shard: 1/(2 x 128) of the attention, router and shared
+  // expert, 1/(2 x 2) of the routed experts.
+  EXPECT_EQ(dual.memory_stage, 1);
+  EXPECT_EQ(dual.params_per_gpu, 8 * moe);
+  EXPECT_EQ(dual.state_bytes_per_gpu,
+            6 * 8 * moe + 8 * 8 * ((attention + whole) / 256 + routed / 4));
+  EXPECT_EQ(dual.activation_peak_chunks, 17);  // PP + 1
 }
 
-// DualPipe on 2 nodes of 2 GPUs, PP 2 x DP 2, a two-layer tiny model (one layer a stage): each
-// GPU holds stage s and its mirror 1 - s (DualPipe's example_dualpipe.py: modules[rank] and
-// modules[PP - 1 - rank], the two copies' gradients summed), so each stage's 2^24 weights are
-// on 4 GPUs; 1F1B holds one stage on 2.
+// DualPipe on 2 nodes of 2 GPUs, PP 2 x DP 2, a two-layer tiny model with a vocabulary of 256
+// (its heads light enough for one layer a stage): each GPU holds stage s and its mirror 1 - s
+// (DualPipe's example_dualpipe.py: modules[rank] and modules[PP - 1 - rank], the two copies'
+// gradients summed), so each stage's weights are on 4 GPUs; 1F1B holds one stage on 2.
 TEST(TrainingModel, DualPipeReducesBothStagesByHand) {
   const ClusterSpec c = domain_of(2, 2);
   std::string yaml = kTinyModel;
   yaml.replace(yaml.find("num_layers: 1"), 13, "num_layers: 2");
+  yaml.replace(yaml.find("vocab_size: 32000"), 17, "vocab_size: 256");
   const ModelArch m = load_model_yaml(cobench::config::parse_yaml(yaml, "m.yaml"));
   TrainingSetting s = tiny_setting();
   s.pp = 2;
@@ -526,10 +562,12 @@ TEST(TrainingModel, DualPipeReducesBothStagesByHand) {
   const TrainingPrediction one = predict_training(m, c, s, PerfModel::roofline(c));
   s.schedule = PipelineSchedule::kDualPipe;
   const TrainingPrediction dual = predict_training(m, c, s, PerfModel::roofline(c));
-  const double w = 16777216.0;  // a layer's weights
+  // A stage's weights: a layer's 2^24, and the embedding's (on the first) or the head's (on the
+  // last) 256 x 1024.
+  const double w = 16777216.0 + 262144.0;
   EXPECT_EQ(one.dp, 2);
   EXPECT_EQ(one.params_per_gpu, w);
-  EXPECT_EQ(dual.params_per_gpu, w);
+  EXPECT_EQ(dual.params_per_gpu, 2 * w);
   // The 4 GPUs span both nodes: rings over the 40 GB/s NICs. 1F1B: one ring of 2 (2 (2-1)/2 of
   // the 2 B weights); DualPipe: two rings of 4 (2 (4-1)/4 each).
   EXPECT_NEAR(one.dp_comm_s, 2 * 0.5 * w * 2 / 40e9, 1e-15);
