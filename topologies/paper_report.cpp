@@ -192,11 +192,13 @@ void training_step(Report& r, const TrainingScenario& t) {
   b.known(
       "train.optimizer_s", "opt: data-parallel traffic and the optimizer", t.optimizer.value,
       p.optimizer_s, "s", 0.25,
-      fmt::format("ZeRO-1 rings at the achievable link rate {:.0f} ms (each GPU reduces "
-                  "both of its DualPipe stages' gradients), the AdamW update {:.1f} ms; "
-                  "neither overlapped; the slowest rank's, stage {}'s: {:.3g} B weights{} "
-                  "(the fullest, stage {}'s, {:.3g} B)",
-                  p.dp_comm_s * 1e3, p.update_s * 1e3, p.optimizer_stage, p.optimizer_params / 1e9,
+      fmt::format("ZeRO-1 rings at the achievable link rate, each GPU reducing both of its "
+                  "DualPipe stages' gradients: {:.0f} ms after the pipeline's end, of {:.0f} ms "
+                  "(a position's reduce-scatter starts at its last backward); the AdamW update "
+                  "{:.1f} ms; the rank that ends last, stage {}'s: {:.3g} B weights{} (the "
+                  "fullest, stage {}'s, {:.3g} B)",
+                  p.dp_comm_s * 1e3, p.dp_ring_s * 1e3, p.update_s * 1e3, p.optimizer_stage,
+                  p.optimizer_params / 1e9,
                   p.optimizer_stage == 0 || p.optimizer_stage == s.pp - 1
                       ? " with the embedding or the head"
                       : "",

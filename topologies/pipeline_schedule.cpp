@@ -239,6 +239,7 @@ class Simulation {
     if (!s.stage_times.empty()) times_ = s.stage_times;
     busy_s_.assign(s.stages, 0);
     kind_s_.assign(s.stages, {});
+    weights_done_s_.assign(static_cast<std::size_t>(positions_), 0);
   }
 
   void run() {
@@ -273,6 +274,7 @@ class Simulation {
     }
     // Each stage's operations run in order, so its last one ends last.
     for (int stage = 0; stage < s_.stages; ++stage) time_s_ = std::max(time_s_, free_s[stage]);
+    end_s_ = std::move(free_s);
   }
 
   /// Each stage's busy time: the durations of its operations; and by kind.
@@ -280,6 +282,9 @@ class Simulation {
   std::vector<std::array<double, kPipelineOpKinds>>& kind_s() { return kind_s_; }
   /// The end of the last operation.
   double time_s() const { return time_s_; }
+  /// Each stage's last operation's end; each position's weight gradients' (PipelineResult).
+  std::vector<double>& end_s() { return end_s_; }
+  std::vector<double>& weights_done_s() { return weights_done_s_; }
 
  private:
   static constexpr double kNotYet = -1;
@@ -290,6 +295,7 @@ class Simulation {
   std::vector<double>&forward_done_, &backward_done_;  // end times by (direction, mb, position)
   std::vector<double> busy_s_;
   std::vector<std::array<double, kPipelineOpKinds>> kind_s_;
+  std::vector<double> end_s_, weights_done_s_;
   double time_s_ = 0;
 
   std::size_t at(int direction, int micro_batch, int position) const {
@@ -357,6 +363,16 @@ class Simulation {
     if (o.kind == PipelineOpKind::kForwardBackward)
       backward_done_[at(o.backward_direction, o.backward_micro_batch,
                         position(o.backward_direction, stage, 0))] = o.end_s;
+    // A position's weight gradients are final at its last W or whole backward, on any stage.
+    int weights = -1;
+    if (o.kind == PipelineOpKind::kForwardBackward)
+      weights = position(o.backward_direction, stage, 0);
+    else if (o.kind == PipelineOpKind::kBackward || o.kind == PipelineOpKind::kBackwardWeight)
+      weights = pos;
+    if (weights >= 0) {
+      double& done = weights_done_s_[static_cast<std::size_t>(weights)];
+      done = std::max(done, o.end_s);
+    }
   }
 };
 
@@ -484,6 +500,8 @@ PipelineResult simulate_pipeline(const PipelineSetting& s) {
   r.stage_busy_s = std::move(sim.busy_s());
   r.stage_kind_s = std::move(sim.kind_s());
   r.time_s = sim.time_s();
+  r.stage_end_s = std::move(sim.end_s());
+  r.position_weights_done_s = std::move(sim.weights_done_s());
   count_peaks(s, order, r.stage_peak_activations, r.stage_peak_activation_bytes);
   if (s.keep_operations) r.stage_ops = std::move(kept_order);
   for (double busy : r.stage_busy_s) r.bubble_s = std::max(r.bubble_s, r.time_s - busy);

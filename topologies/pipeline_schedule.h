@@ -113,7 +113,12 @@ struct PipelineResult {
   /// The same peak in bytes, each micro-batch weighted by the position_activation_bytes of the
   /// position it is in flight at (empty where the setting gives none).
   std::vector<double> stage_peak_activation_bytes;
-  int parameter_copies = 1;  ///< copies of the stage's weights: 1, DualPipe 2
+  int parameter_copies = 1;         ///< copies of the stage's weights: 1, DualPipe 2
+  std::vector<double> stage_end_s;  ///< each stage's last operation's end
+  /// Each position's (stages x v of them, as position_activation_bytes): when its weight
+  /// gradients are final, the end of its last W or whole backward on any stage (DualPipe runs a
+  /// position on two). The data-parallel reduction of those gradients may start there.
+  std::vector<double> position_weights_done_s;
   /// Each stage's operations in its order (empty without PipelineSetting::keep_operations).
   std::vector<std::vector<PipelineOp>> stage_ops;
 };

@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "topologies/model_params.h"
+#include "topologies/optimizer_overlap.h"
 #include "topologies/serving_model.h"
 #include "topologies/serving_ops.h"
 #include "topologies/stage_split.h"
@@ -550,67 +551,60 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   struct Held {
     double split = 0, whole = 0, expert = 0;
     double all() const { return split + whole + expert; }
-    // The rank's optimizer shard (under DualPipe two stages' weights over twice the GPUs).
-    double shard(double n, double n_whole, double n_expert, double copies) const {
-      return (split / n + whole / n_whole + expert / n_expert) / copies;
+    Held& operator+=(const Held& o) {
+      split += o.split, whole += o.whole, expert += o.expert;
+      return *this;
     }
+  };
+  // The rank's optimizer shard (under DualPipe two stages' weights over twice the GPUs).
+  auto shard = [&](const Held& h) {
+    return (h.split / replicas + h.whole / whole_replicas + h.expert / expert_dp) / copies;
   };
   // BF16 weights and FP32 gradients of what the rank holds, the FP32 master and BF16 moments of
   // its shard.
-  auto state_bytes = [&](const Held& h) {
-    return h.all() * (2 + 4) + 8 * h.shard(replicas, whole_replicas, expert_dp, copies);
+  auto state_bytes = [&](const Held& h) { return h.all() * (2 + 4) + 8 * shard(h); };
+  // Half of a BF16 ring over the GPUs holding the same weights: the gradients' reduce-scatter, or
+  // the updated weights' all-gather.
+  auto half_ring_s = [&](const Held& h) {
+    auto one = [&](double params, double n) {
+      n *= copies;
+      return n > 1 ? (n - 1) / n * params * 2 / ring_bw : 0;
+    };
+    return one(h.split, replicas) + one(h.whole, whole_replicas) + one(h.expert, expert_dp);
   };
-  auto ring_s = [&](double params, double n) {
-    n *= copies;
-    return n > 1 ? 2 * (n - 1) / n * params * 2 / ring_bw : 0;
-  };
-  // The embedding (vocab-parallel under TP) on the rank holding the first position; the head's
-  // weights on the one holding the last, and a copy of the embedding there where the model has
-  // MTP modules (they share it, report 2.2), each copy with its own optimizer shard (Megatron-LM's
-  // embedding group on the first and last stages); one copy where a rank holds both and the
-  // model ties its head to its embedding.
+  // The embedding (vocab-parallel under TP) on the first position; the head's weights on the
+  // last, and a copy of the embedding there where the model has MTP modules (they share it,
+  // report 2.2) and the rank does not hold the first, each copy with its own optimizer shard
+  // (Megatron-LM's embedding group on the first and last stages); the embedding alone where the
+  // model ties its head to it and the rank holds both.
   const double vocab_params =
       static_cast<double>(m.vocab_size) * static_cast<double>(m.hidden_size) / s.tp;
-  auto vocab_copies = [&](bool first, bool last) {
-    const double head_copies = m.mtp_modules > 0 && !m.tie_embeddings ? 2 : 1;
-    if (first && last) return m.tie_embeddings ? 1.0 : 2.0;
-    return (first ? 1.0 : 0.0) + (last ? head_copies : 0.0);
+  auto head_copies = [&](bool rank_holds_first) {
+    if (m.tie_embeddings) return rank_holds_first ? 0.0 : 1.0;
+    return m.mtp_modules > 0 && !rank_holds_first ? 2.0 : 1.0;
   };
   const double routed_layer = m.moe ? routed_expert_params(ops.moe) : 0;
   const double whole_layer = m.moe ? tp_whole_params(ops.moe) : 0;
   const Held dense_held{dense.params, 0, 0};
   const Held moe_held{moe.params - routed_layer - whole_layer, whole_layer, routed_layer};
-  // Each rank's memory and optimizer: the report's are the fullest rank's and the slowest one's.
-  auto account = [&] {
+  // The weights a rank of stage `st` holds, position by position.
+  auto held_weights = [&](int st) {
+    const std::vector<int> held = held_positions(st);
+    const bool first = std::find(held.begin(), held.end(), 0) != held.end();
+    std::vector<Held> weights;
+    for (int pos : held) {
+      const auto& mix = position_mix[static_cast<std::size_t>(pos)];
+      const double vocab = (pos == 0 ? 1 : 0) + (pos == positions - 1 ? head_copies(first) : 0);
+      weights.push_back({mix[0] * dense_held.split + mix[1] * moe_held.split + vocab * vocab_params,
+                         mix[1] * moe_held.whole, mix[1] * moe_held.expert});
+    }
+    return weights;
+  };
+  // Each rank's memory: the report's is the fullest rank's.
+  auto account_memory = [&] {
     for (int st = 0; st < stages; ++st) {
-      double dense_n = 0, moe_n = 0;
-      bool first = false, last = false;
-      for (int pos : held_positions(st)) {
-        const auto& mix = position_mix[static_cast<std::size_t>(pos)];
-        dense_n += mix[0];
-        moe_n += mix[1];
-        first = first || pos == 0;
-        last = last || mix[2] > 0;
-      }
-      const Held h{dense_n * dense_held.split + moe_n * moe_held.split +
-                       vocab_copies(first, last) * vocab_params,
-                   moe_n * moe_held.whole, moe_n * moe_held.expert};
-      const double dp_comm_s =
-          ring_s(h.split, replicas) + ring_s(h.whole, whole_replicas) + ring_s(h.expert, expert_dp);
-      // Per parameter of the shard: FP32 master read and written (8 B), BF16 moments read and
-      // written (8 B, the report keeps them in BF16), the FP32 gradient read (4 B), the BF16
-      // weight written (2 B).
-      Op update;
-      update.kind = OpKind::kMemory;
-      update.bytes = 22 * h.shard(replicas, whole_replicas, expert_dp, copies);
-      const double update_s = perf.compute(update, true).seconds;
-      if (st == 0 || dp_comm_s + update_s > p.optimizer_s) {
-        p.dp_comm_s = dp_comm_s;
-        p.update_s = update_s;
-        p.optimizer_s = dp_comm_s + update_s;
-        p.optimizer_stage = st;
-        p.optimizer_params = h.all();
-      }
+      Held h;
+      for (const Held& w : held_weights(st)) h += w;
       const double state = state_bytes(h);
       const std::size_t at = static_cast<std::size_t>(st);
       const double activations = peaks.stage_peak_activation_bytes[at];
@@ -626,7 +620,7 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   };
   p.hbm_bytes = c.node.gpu->hbm_capacity.value;
   std::vector<RankLoad> ranks = plan(costs);
-  account();
+  account_memory();
   // Where the fullest rank does not fit, the split weighs memory beside time: each rank's
   // layers' state and kept activations at its peak in flight (the schedule's, whatever the
   // split), the vocabulary's state on its ranks. Not for interleaved stages, whose ranks hold
@@ -639,9 +633,9 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
     mem.dense_kept = dense_kept;
     mem.moe_kept = moe_kept;
     mem.heads_kept = heads_kept;
-    mem.first_bytes = state_bytes({vocab_copies(true, false) * vocab_params, 0, 0});
-    mem.heads_bytes = state_bytes({vocab_copies(false, true) * vocab_params, 0, 0});
-    mem.both_bytes = state_bytes({vocab_copies(true, true) * vocab_params, 0, 0});
+    mem.first_bytes = state_bytes({vocab_params, 0, 0});
+    mem.heads_bytes = state_bytes({head_copies(false) * vocab_params, 0, 0});
+    mem.both_bytes = state_bytes({(1 + head_copies(true)) * vocab_params, 0, 0});
     // A pair's layers count at half the larger peak of its two ranks (each chunk half the pair's).
     const std::vector<int>& peak = peaks.stage_peak_activations;
     for (int pos = 0; pos < positions; ++pos) {
@@ -650,10 +644,42 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
                                        : peak[at]);
     }
     ranks = plan(costs);
-    account();
+    account_memory();
   }
   ps.position_activation_bytes.clear();  // the account above has the peaks in bytes
   p.pipeline = simulate_pipeline(ps);
+  // Each rank's optimizer step, its reduce-scatters from when each position's gradients are final
+  // (optimizer_overlap.h): the step ends with the slowest rank's.
+  double done_s = 0;
+  for (int st = 0; st < stages; ++st) {
+    const std::vector<int> held = held_positions(st);
+    const std::vector<Held> weights = held_weights(st);
+    Held h;
+    std::vector<GradientGroup> groups;
+    for (std::size_t k = 0; k < held.size(); ++k) {
+      h += weights[k];
+      groups.push_back({p.pipeline.position_weights_done_s[static_cast<std::size_t>(held[k])],
+                        half_ring_s(weights[k])});
+    }
+    // Per parameter of the shard: FP32 master read and written (8 B), BF16 moments read and
+    // written (8 B, the report keeps them in BF16), the FP32 gradient read (4 B), the BF16
+    // weight written (2 B).
+    Op update;
+    update.kind = OpKind::kMemory;
+    update.bytes = 22 * shard(h);
+    const double update_s = perf.compute(update, true).seconds;
+    const double rank_done_s = optimizer_done_s(
+        groups, p.pipeline.stage_end_s[static_cast<std::size_t>(st)], update_s, half_ring_s(h));
+    if (st == 0 || rank_done_s > done_s) {
+      done_s = rank_done_s;
+      p.optimizer_stage = st;
+      p.optimizer_params = h.all();
+      p.update_s = update_s;
+      p.dp_ring_s = 2 * half_ring_s(h);
+    }
+  }
+  p.optimizer_s = done_s - p.pipeline.time_s;
+  p.dp_comm_s = std::max(0.0, p.optimizer_s - p.update_s);
   const RankLoad& load = heaviest_of(ranks);
   p.chunk = chunk_of(load.dense_layers / load.positions, load.moe_layers / load.positions,
                      load.heads ? 1.0 / load.positions : 0);

@@ -115,9 +115,11 @@ struct TrainingPrediction {
   PipelineResult pipeline;  ///< without its operations (stage_ops empty)
   // Table 4's parts: the first stage's time in each kind of operation, its idle time.
   double phase_f_s = 0, phase_b_s = 0, phase_w_s = 0, phase_fb_s = 0, bubble_s = 0;
-  /// optimizer_s = dp_comm_s + update_s, of the rank that takes longest (optimizer_stage's, with
-  /// optimizer_params weights)
-  double dp_comm_s = 0, update_s = 0, optimizer_s = 0;
+  /// After the pipeline's end, the time the rank whose optimizer step ends last (optimizer_stage's,
+  /// with optimizer_params weights) still takes: optimizer_s = dp_comm_s (its data-parallel
+  /// traffic after the pipeline's end) + update_s (its AdamW update). dp_ring_s is all of its
+  /// traffic, the reduce-scatters beside its last backwards included.
+  double dp_comm_s = 0, update_s = 0, optimizer_s = 0, dp_ring_s = 0;
   int optimizer_stage = 0;
   double optimizer_params = 0;
   double step_s = 0;

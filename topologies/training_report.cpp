@@ -137,9 +137,10 @@ Report training_report(const ModelArch& m, const ClusterSpec& c, const TrainingS
       "s");
   row("train.bubble_s", "first stage: idle (bubble)", p.bubble_s, "s");
   row("train.optimizer_s", "data-parallel traffic and optimizer (opt)", p.optimizer_s, "s",
-      fmt::format("ZeRO-1 rings {:.1f} ms, AdamW update {:.1f} ms; the rank of stage {} ({:.3g} B "
-                  "weights), the slowest",
-                  p.dp_comm_s * 1e3, p.update_s * 1e3, p.optimizer_stage,
+      fmt::format("ZeRO-1 rings {:.1f} ms after the pipeline's end (of {:.1f} ms, the rest beside "
+                  "the last backwards), AdamW update {:.1f} ms; the rank of stage {} ({:.3g} B "
+                  "weights), the last to end",
+                  p.dp_comm_s * 1e3, p.dp_ring_s * 1e3, p.update_s * 1e3, p.optimizer_stage,
                   p.optimizer_params / 1e9));
   row("train.chunk.f_s",
       fmt::format(

@@ -88,6 +88,10 @@ TEST(PipelineSchedule, OneFOneBTwoStagesByHand) {
   EXPECT_DOUBLE_EQ(r.bubble_s, 3);
   EXPECT_EQ(r.stage_busy_s, (std::vector<double>{6, 6}));
   EXPECT_EQ(r.stage_peak_activations, (std::vector<int>{2, 1}));
+  // Each stage's last operation ends at 9 and 7; each position's weight gradients are final at
+  // its last BW, the same.
+  EXPECT_EQ(r.stage_end_s, (std::vector<double>{9, 7}));
+  EXPECT_EQ(r.position_weights_done_s, (std::vector<double>{9, 7}));
 }
 
 TEST(PipelineSchedule, ZeroBubbleTwoStagesByHand) {
@@ -106,6 +110,7 @@ TEST(PipelineSchedule, ZeroBubbleTwoStagesByHand) {
       {{kF, 0, 1, 2}, {kB, 0, 2, 3}, {kF, 1, 3, 4}, {kB, 1, 4, 5}, {kW, 0, 5, 6}, {kW, 1, 6, 7}});
   EXPECT_DOUBLE_EQ(r.time_s, 7);
   EXPECT_DOUBLE_EQ(r.bubble_s, 1);
+  EXPECT_EQ(r.position_weights_done_s, (std::vector<double>{7, 7}));  // at each stage's W1
   EXPECT_EQ(r.stage_peak_activations, (std::vector<int>{2, 2}));
 }
 
@@ -372,6 +377,10 @@ TEST(PipelineSchedule, InterleavedTwoStagesByHand) {
   EXPECT_DOUBLE_EQ(r.time_s, 10);
   EXPECT_DOUBLE_EQ(r.bubble_s, 2);
   EXPECT_EQ(r.stage_peak_activations, (std::vector<int>{4, 4}));  // chunks, all forwards first
+  // Chunk 1's backwards run first: its weights (positions 2 and 3) are final at 8 and 7, before
+  // the stages' ends at 10 and 9, chunk 0's (positions 0 and 1) at them.
+  EXPECT_EQ(r.stage_end_s, (std::vector<double>{10, 9}));
+  EXPECT_EQ(r.position_weights_done_s, (std::vector<double>{10, 9, 8, 7}));
   EXPECT_EQ(r.parameter_copies, 1);
 }
 

@@ -491,6 +491,12 @@ TEST(TrainingModel, DeepSeekV3OnItsClusterTakesTable4sShape) {
   EXPECT_EQ(p.first_stage.layers, 3);
   EXPECT_EQ(p.first_stage.heads_share, 0.5);
   EXPECT_LE(p.state_bytes_per_gpu + p.activation_bytes_per_gpu, p.hbm_bytes);
+  // ZeRO-1 ends last on the heads' pair. Its last position's gradients (half of its layers and
+  // the head) are final long before the pipeline ends (direction 1 runs the position last on
+  // rank 0, direction 0 on rank 15): their reduce-scatter, a quarter of the pair's rings, runs
+  // beside the last backwards; the first position's and the all-gather of all (a half) after.
+  EXPECT_EQ(p.optimizer_stage, 0);
+  EXPECT_NEAR(p.dp_comm_s, 0.75 * p.dp_ring_s, 1e-9 * p.dp_ring_s);
   EXPECT_EQ(p.pipeline.parameter_copies, 2);
   EXPECT_NEAR(p.phase_f_s + p.phase_b_s + p.phase_w_s + p.phase_fb_s + p.bubble_s,
               p.pipeline.time_s, 1e-9);
@@ -570,8 +576,14 @@ TEST(TrainingModel, DualPipeReducesBothStagesByHand) {
   EXPECT_EQ(dual.params_per_gpu, 2 * w);
   // The 4 GPUs span both nodes: rings over the 40 GB/s NICs. 1F1B: one ring of 2 (2 (2-1)/2 of
   // the 2 B weights); DualPipe: two rings of 4 (2 (4-1)/4 each).
-  EXPECT_NEAR(one.dp_comm_s, 2 * 0.5 * w * 2 / 40e9, 1e-15);
-  EXPECT_NEAR(dual.dp_comm_s, 2 * 2 * 0.75 * w * 2 / 40e9, 1e-15);
+  EXPECT_NEAR(one.dp_ring_s, 2 * 0.5 * w * 2 / 40e9, 1e-15);
+  EXPECT_NEAR(dual.dp_ring_s, 2 * 2 * 0.75 * w * 2 / 40e9, 1e-15);
+  // 1F1B: stage 0's one position's gradients are final at its last operation, the pipeline's
+  // end: its whole ring after it. DualPipe: a position's reduce-scatter (a quarter of the rings)
+  // may start before the end, the all-gather of the updated weights (half) may not.
+  EXPECT_NEAR(one.dp_comm_s, one.dp_ring_s, 1e-15);
+  EXPECT_LT(dual.dp_comm_s, dual.dp_ring_s);
+  EXPECT_GE(dual.dp_comm_s, 0.75 * dual.dp_ring_s - 1e-15);
   // Each GPU updates the same shard, a stage's weights over its 2 (1F1B) or 2 stages' over 4.
   EXPECT_NEAR(one.update_s, 22 * w / 2 / 20e12, 1e-18);
   EXPECT_NEAR(dual.update_s, one.update_s, 1e-18);
