@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <charconv>
 
 #include "core/error.h"
@@ -94,6 +96,9 @@ void rail_links(const FabricGraph& g, std::int32_t rail, LinkFailure& f) {
 LinkFailure parse_link_failure(const FabricGraph& g, std::string_view spec) {
   const std::vector<std::string_view> parts = split(spec, ':');
   LinkFailure f{std::string(spec), "", {}};
+  // An empty field ('uplink::') is malformed whatever the cluster, as a spec of no form is.
+  if (std::any_of(parts.begin(), parts.end(), [](std::string_view p) { return p.empty(); }))
+    throw UsageError(fmt::format("--fail '{}': an empty field: {}", spec, kForms));
   if (!g.has_network())
     throw Error(fmt::format("--fail '{}': the cluster has no scale-out fabric to fail", spec));
   if (g.direct())

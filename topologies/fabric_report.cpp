@@ -209,7 +209,8 @@ Report fabric_report(const ClusterSpec& c, const FabricRequest& r) {
                                    r.measured_as_link ? nullptr : &c);
 
   Report rep;
-  rep.title = matrix ? fmt::format("traffic matrix {} ({} flows, {} GPUs) on {}", r.traffic_file,
+  rep.title = matrix ? fmt::format("traffic matrix {} ({} flows, {} GPUs) on {}",
+                                   printable(r.traffic_file, 4096),
                                    coll.phases.front().flows.size(), coll.ranks, c.name)
                      : fmt::format("{} of {} on {}", to_string(r.kind),
                                    format_bytes(Bytes(r.size_bytes)), c.name);

@@ -33,20 +33,6 @@ std::vector<Field> fields_of(std::string_view line) {
   return fields;
 }
 
-// A field as a message shows it: bytes outside printable ASCII as \xNN (a NUL, ESC or byte order
-// mark printed raw cut or hid the message), at most 64 bytes of it.
-std::string shown(std::string_view text) {
-  constexpr size_t kMost = 64;
-  std::string out;
-  for (size_t i = 0; i < text.size() && i < kMost; ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    out +=
-        c > 0x20 && c < 0x7f ? std::string(1, static_cast<char>(c)) : fmt::format("\\x{:02x}", c);
-  }
-  if (text.size() > kMost) out += fmt::format("... ({} bytes)", text.size());
-  return out;
-}
-
 }  // namespace
 
 std::vector<Flow> parse_traffic(std::string_view text, const std::string& name, std::int32_t gpus) {
@@ -90,7 +76,7 @@ std::vector<Flow> parse_traffic(std::string_view text, const std::string& name, 
       const auto [p, ec] = std::from_chars(field.text.data(), last, v);
       if (ec != std::errc() || p != last)
         throw Error(fmt::format("{}: {} '{}': expected a whole GPU id", where(field),
-                                k == 0 ? "SRC" : "DST", shown(field.text)));
+                                k == 0 ? "SRC" : "DST", printable(field.text)));
       if (v < 0 || v >= gpus)
         throw Error(
             fmt::format("{}: {} GPU {} is out of range: the simulation holds GPUs 0 to "
@@ -114,18 +100,22 @@ std::vector<Flow> parse_traffic(std::string_view text, const std::string& name, 
         bytes = parse_bytes(size.text).value;
       } catch (const Error& e) {
         throw Error(fmt::format("{}: BYTES '{}': expected a number of bytes or a size (64MiB): {}",
-                                where(size), shown(size.text),
-                                shown(size.text) == size.text ? e.what() : "not a size"));
+                                where(size), printable(size.text),
+                                printable(size.text) == size.text ? e.what() : "not a size"));
       }
     }
     if (!std::isfinite(bytes) || !(bytes > 0))
       throw Error(fmt::format("{}: BYTES '{}': expected a positive, finite size", where(size),
-                              shown(size.text)));
+                              printable(size.text)));
     // A plain number is held to the range a size with a unit has (units.h): 1e308 bytes summed
     // to inf, 1e-320 printed "4.941e-324 GB/s".
     if (!is_model_quantity(bytes))
       throw Error(fmt::format("{}: BYTES '{}': expected a size from {:g} to {:g} B", where(size),
-                              shown(size.text), kMinQuantity, kMaxQuantity));
+                              printable(size.text), kMinQuantity, kMaxQuantity));
+    // A flow moves whole bytes: 0.5 or 1b (an eighth of one) printed busbw in 1e-06 GB/s.
+    if (bytes < 1 || std::floor(bytes) != bytes)
+      throw Error(fmt::format("{}: BYTES '{}': expected a whole number of bytes >= 1, got {:g} B",
+                              where(size), printable(size.text), bytes));
     flows.push_back({gpu[0], gpu[1], bytes});
     if (static_cast<std::int64_t>(flows.size()) > kMaxPhaseFlows)
       throw Error(
@@ -138,8 +128,19 @@ std::vector<Flow> parse_traffic(std::string_view text, const std::string& name, 
   return flows;
 }
 
+std::string printable(std::string_view text, std::size_t most) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size() && i < most; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    out +=
+        c > 0x20 && c < 0x7f ? std::string(1, static_cast<char>(c)) : fmt::format("\\x{:02x}", c);
+  }
+  if (text.size() > most) out += fmt::format("... ({} bytes)", text.size());
+  return out;
+}
+
 std::vector<Flow> load_traffic_file(const std::string& path, std::int32_t gpus) {
-  return parse_traffic(config::read_text_file(path), path, gpus);
+  return parse_traffic(config::read_text_file(path), printable(path, 4096), gpus);
 }
 
 Collective traffic_matrix(std::vector<Flow> flows) {

@@ -11,6 +11,7 @@
 
 #include <array>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <limits>
 
@@ -64,7 +65,12 @@ void add_fabric(CLI::App& app, Action& action) {
   cmd->add_option("--group", o->group,
                   "Ranks a group, groups running at once (default or 0: all the GPUs; 8, 4, 2 "
                   "for the paper's TP groups)")
-      ->check(integer_in<int>(0, 1 << 24));
+      ->check(integer_in<int>(0, 1 << 24))
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            return text == "1" ? "a group is 2 ranks or more (0: all the GPUs), got 1" : "";
+          },
+          ""));
   add_checked(*cmd, "--stride", o->stride, "1: consecutive ranks; TP: one rank per TP group",
               integer_in<int>(1, 1 << 24));
   cmd->add_option("--bytes", o->bytes, "Size as nccl-tests counts it (e.g. 1GiB, 64MiB)")
@@ -72,7 +78,10 @@ void add_fabric(CLI::App& app, Action& action) {
           [](std::string& text) -> std::string {
             try {
               const double b = parse_bytes(text).value;
-              return b > 0 ? "" : fmt::format("a size above 0, got '{}'", text);
+              // nccl-tests' sizes are whole bytes: 1b (an eighth of one) printed 1e-06 GB/s.
+              return b >= 1 && std::floor(b) == b
+                         ? ""
+                         : fmt::format("a whole number of bytes >= 1, got '{}' ({:g} B)", text, b);
             } catch (const Error& e) {
               return e.what();
             }
@@ -163,6 +172,14 @@ void add_fabric(CLI::App& app, Action& action) {
         r.kind = topo::CollectiveKind::kMatrix;
         r.traffic_file = o->traffic;
       }
+      // Groups that cannot tile the GPUs the options give are the options' conflict; on the
+      // cluster's own GPU count (no --gpus) the cluster refuses them (an input error).
+      if (o->gpus > 0 && o->group > 0 &&
+          o->gpus % (static_cast<std::int64_t>(o->group) * o->stride) != 0)
+        throw UsageError(fmt::format(
+            "groups of --group {} ranks at --stride {} span {} GPUs, which does not divide "
+            "--gpus {}: expected groups that tile the GPUs",
+            o->group, o->stride, static_cast<std::int64_t>(o->group) * o->stride, o->gpus));
       r.gpus = o->gpus;
       r.group = o->group;
       r.stride = o->stride;

@@ -191,8 +191,22 @@ TEST(Cli, FabricComparesRoutingPolicies) {
   EXPECT_EQ(run("fabric --cluster h100-ib-256 --traffic broadcast").status, 2);
   const CommandResult zero = run("fabric --cluster h100-ib-256 --bytes 0B");
   EXPECT_EQ(zero.status, 2) << zero.out;
-  EXPECT_NE(zero.out.find("--bytes: a size above 0, got '0B'"), std::string::npos) << zero.out;
+  EXPECT_NE(zero.out.find("--bytes: a whole number of bytes >= 1, got '0B' (0 B)"),
+            std::string::npos)
+      << zero.out;
   EXPECT_EQ(run("fabric --cluster h100-ib-256 --bytes 12").status, 2);  // no unit
+  // Less than a byte, or not whole ones (12 bits): nccl-tests sizes whole bytes.
+  const CommandResult bits = run("fabric --cluster h100-ib-256 --bytes 12b");
+  EXPECT_EQ(bits.status, 2) << bits.out;
+  EXPECT_NE(bits.out.find("--bytes: a whole number of bytes >= 1, got '12b' (1.5 B)"),
+            std::string::npos)
+      << bits.out;
+  // A group of one rank: the help's range is 0 (all) or 2 and more.
+  const CommandResult one = run("fabric --cluster h100-ib-256 --group 1");
+  EXPECT_EQ(one.status, 2) << one.out;
+  EXPECT_NE(one.out.find("--group: a group is 2 ranks or more (0: all the GPUs), got 1"),
+            std::string::npos)
+      << one.out;
   for (const char* bad : {"--oversubscription 0.5", "--oversubscription inf", "--finish-window 2",
                           "--finish-window nan", "--stride 0", "--gpus -1"}) {
     const CommandResult r = run(std::string("fabric --cluster h100-ib-256 ") + bad);
@@ -200,11 +214,18 @@ TEST(Cli, FabricComparesRoutingPolicies) {
     EXPECT_NE(r.out.find(std::string(bad).substr(0, std::string(bad).find(' '))), std::string::npos)
         << r.out;
   }
-  // Groups that do not tile the GPUs: an input error naming them.
-  const CommandResult odd = run("fabric --cluster h100-ib-256 --gpus 16 --group 7");
+  // Groups that do not tile the cluster's GPUs: an input error naming them; the GPUs another
+  // option gives: the options' conflict, a usage error.
+  const CommandResult odd = run("fabric --cluster h100-ib-256 --group 7");
   EXPECT_EQ(odd.status, 1) << odd.out;
-  EXPECT_NE(odd.out.find("groups of 7 ranks at stride 1 do not tile 16 GPUs"), std::string::npos)
+  EXPECT_NE(odd.out.find("groups of 7 ranks at stride 1 do not tile 256 GPUs"), std::string::npos)
       << odd.out;
+  const CommandResult conflict = run("fabric --cluster h100-ib-256 --gpus 16 --group 4 --stride 8");
+  EXPECT_EQ(conflict.status, 2) << conflict.out;
+  EXPECT_NE(conflict.out.find("groups of --group 4 ranks at --stride 8 span 32 GPUs, which does "
+                              "not divide --gpus 16"),
+            std::string::npos)
+      << conflict.out;
 }
 
 TEST(Cli, FabricFailureReportsEachRoutingsLoss) {
@@ -237,11 +258,16 @@ TEST(Cli, FabricFailureReportsEachRoutingsLoss) {
   const CommandResult plane = run("fabric --cluster h100-ib-256 --fail plane:0");
   EXPECT_EQ(plane.status, 1) << plane.out;
   EXPECT_NE(plane.out.find("plane:N needs mpft"), std::string::npos) << plane.out;
-  // A spec of no known form is a usage error, whatever the cluster.
+  // A spec of no known form, or with an empty field, is a usage error, whatever the cluster.
   const CommandResult garbage = run("fabric --cluster h100-ib-256 --fail garbage");
   EXPECT_EQ(garbage.status, 2) << garbage.out;
   EXPECT_NE(garbage.out.find("--fail 'garbage': expected uplink:LEAF:SPINE"), std::string::npos)
       << garbage.out;
+  const CommandResult empty = run("fabric --cluster h100-ib-256 --fail uplink::");
+  EXPECT_EQ(empty.status, 2) << empty.out;
+  EXPECT_NE(empty.out.find("--fail 'uplink::': an empty field: expected uplink:LEAF:SPINE"),
+            std::string::npos)
+      << empty.out;
 }
 
 TEST(Cli, FabricRunsADragonflyAndASlimFly) {
@@ -354,6 +380,17 @@ TEST(Cli, FabricTrafficFile) {
       run("fabric --cluster h100-ib-256 --bytes 1GiB --traffic " + data + "two_flows.traffic");
   EXPECT_EQ(usage.status, 2) << usage.out;
   EXPECT_NE(usage.out.find("--bytes does not apply to a traffic file"), std::string::npos);
+  // A file name with a control character (ESC) is shown escaped in the report's title, as in
+  // its errors.
+  const fs::path dir = fresh_dir("cobench_cli_fabric_name");
+  const fs::path odd = dir /
+                       "a\x1b"
+                       "b.traffic";
+  fs::copy_file(data + "two_flows.traffic", odd);
+  const CommandResult named = run("fabric --cluster h100-ib-256 --traffic '" + odd.string() + "'");
+  EXPECT_EQ(named.status, 0) << named.out;
+  EXPECT_NE(named.out.find("a\\x1bb.traffic (2 flows"), std::string::npos) << named.out;
+  EXPECT_EQ(named.out.find('\x1b'), std::string::npos) << named.out;
 }
 
 TEST(Cli, FabricEpOptionsOnlyWithEpTraffic) {

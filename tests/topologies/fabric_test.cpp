@@ -595,6 +595,15 @@ TEST(FabricTraffic, BadLinesAreRefusedAtFileLineColumn) {
             std::string::npos);
   EXPECT_NE(err("0 2 0\n").find("expected a positive, finite size"), std::string::npos);
   EXPECT_NE(err("0 2 nan\n").find("expected a positive, finite size"), std::string::npos);
+  // Whole bytes: half of one, or an eighth (1 bit), printed busbw in 1e-06 GB/s.
+  EXPECT_NE(
+      err("0 2 0.5\n")
+          .find("t.traffic:1:5: BYTES '0.5': expected a whole number of bytes >= 1, got 0.5 B"),
+      std::string::npos);
+  EXPECT_NE(err("0 2 1b\n").find("BYTES '1b': expected a whole number of bytes >= 1, got 0.125 B"),
+            std::string::npos);
+  EXPECT_EQ(printable("a\x1b\xef\xbb\xbf b"), "a\\x1b\\xef\\xbb\\xbf\\x20b");
+  EXPECT_EQ(printable("abcdef", 3), "abc... (6 bytes)");
   EXPECT_NE(err("0 2 12parsecs\n")
                 .find("t.traffic:1:5: BYTES '12parsecs': expected a number of "
                       "bytes or a size (64MiB)"),
