@@ -28,6 +28,14 @@ CommandResult run(const std::string& args, bool stdout_only = false) {
   return cobench::test::run_command(std::string(COBENCH_BINARY) + " " + args, stdout_only);
 }
 
+// `cobench args` exits with `status` and says `message`.
+void expect_refused(const std::string& args, int status, const std::string& message) {
+  SCOPED_TRACE(args);
+  const CommandResult r = run(args);
+  EXPECT_EQ(r.status, status) << r.out;
+  EXPECT_NE(r.out.find(message), std::string::npos) << r.out;
+}
+
 TEST(Cli, SysinfoPrintsTheNode) {
   const CommandResult r = run("sysinfo");
   EXPECT_EQ(r.status, 0) << r.out;
@@ -189,24 +197,15 @@ TEST(Cli, FabricComparesRoutingPolicies) {
   EXPECT_NE(big.out.find("--gpus 9999 exceeds the cluster's 256 GPUs"), std::string::npos)
       << big.out;
   EXPECT_EQ(run("fabric --cluster h100-ib-256 --traffic broadcast").status, 2);
-  const CommandResult zero = run("fabric --cluster h100-ib-256 --bytes 0B");
-  EXPECT_EQ(zero.status, 2) << zero.out;
-  EXPECT_NE(zero.out.find("--bytes: a whole number of bytes >= 1, got '0B' (0 B)"),
-            std::string::npos)
-      << zero.out;
+  const std::string h100 = "fabric --cluster h100-ib-256 ";
+  expect_refused(h100 + "--bytes 0B", 2, "--bytes: a whole number of bytes >= 1, got '0B' (0 B)");
   EXPECT_EQ(run("fabric --cluster h100-ib-256 --bytes 12").status, 2);  // no unit
   // Less than a byte, or not whole ones (12 bits): nccl-tests sizes whole bytes.
-  const CommandResult bits = run("fabric --cluster h100-ib-256 --bytes 12b");
-  EXPECT_EQ(bits.status, 2) << bits.out;
-  EXPECT_NE(bits.out.find("--bytes: a whole number of bytes >= 1, got '12b' (1.5 B)"),
-            std::string::npos)
-      << bits.out;
+  expect_refused(h100 + "--bytes 12b", 2,
+                 "--bytes: a whole number of bytes >= 1, got '12b' (1.5 B)");
   // A group of one rank: the help's range is 0 (all) or 2 and more.
-  const CommandResult one = run("fabric --cluster h100-ib-256 --group 1");
-  EXPECT_EQ(one.status, 2) << one.out;
-  EXPECT_NE(one.out.find("--group: a group is 2 ranks or more (0: all the GPUs), got 1"),
-            std::string::npos)
-      << one.out;
+  expect_refused(h100 + "--group 1", 2,
+                 "--group: a group is 2 ranks or more (0: all the GPUs), got 1");
   for (const char* bad : {"--oversubscription 0.5", "--oversubscription inf", "--finish-window 2",
                           "--finish-window nan", "--stride 0", "--gpus -1"}) {
     const CommandResult r = run(std::string("fabric --cluster h100-ib-256 ") + bad);
@@ -216,16 +215,10 @@ TEST(Cli, FabricComparesRoutingPolicies) {
   }
   // Groups that do not tile the cluster's GPUs: an input error naming them; the GPUs another
   // option gives: the options' conflict, a usage error.
-  const CommandResult odd = run("fabric --cluster h100-ib-256 --group 7");
-  EXPECT_EQ(odd.status, 1) << odd.out;
-  EXPECT_NE(odd.out.find("groups of 7 ranks at stride 1 do not tile 256 GPUs"), std::string::npos)
-      << odd.out;
-  const CommandResult conflict = run("fabric --cluster h100-ib-256 --gpus 16 --group 4 --stride 8");
-  EXPECT_EQ(conflict.status, 2) << conflict.out;
-  EXPECT_NE(conflict.out.find("groups of --group 4 ranks at --stride 8 span 32 GPUs, which does "
-                              "not divide --gpus 16"),
-            std::string::npos)
-      << conflict.out;
+  expect_refused(h100 + "--group 7", 1, "groups of 7 ranks at stride 1 do not tile 256 GPUs");
+  expect_refused(h100 + "--gpus 16 --group 4 --stride 8", 2,
+                 "groups of --group 4 ranks at --stride 8 span 32 GPUs, which does not divide "
+                 "--gpus 16");
 }
 
 TEST(Cli, FabricFailureReportsEachRoutingsLoss) {
@@ -263,11 +256,8 @@ TEST(Cli, FabricFailureReportsEachRoutingsLoss) {
   EXPECT_EQ(garbage.status, 2) << garbage.out;
   EXPECT_NE(garbage.out.find("--fail 'garbage': expected uplink:LEAF:SPINE"), std::string::npos)
       << garbage.out;
-  const CommandResult empty = run("fabric --cluster h100-ib-256 --fail uplink::");
-  EXPECT_EQ(empty.status, 2) << empty.out;
-  EXPECT_NE(empty.out.find("--fail 'uplink::': an empty field: expected uplink:LEAF:SPINE"),
-            std::string::npos)
-      << empty.out;
+  expect_refused("fabric --cluster h100-ib-256 --fail uplink::", 2,
+                 "--fail 'uplink::': an empty field: expected uplink:LEAF:SPINE");
 }
 
 TEST(Cli, FabricRunsADragonflyAndASlimFly) {
