@@ -468,6 +468,7 @@ std::vector<std::vector<PipelineOp>>& scratch_order(const PipelineSetting& s) {
   const std::array<int, 4> key{static_cast<int>(s.schedule), s.stages, s.micro_batches,
                                s.virtual_stages};
   if (key != built) {
+    built = {-1, -1, -1, -1};  // a build that throws part-way leaves no order behind
     build_order(s, order);
     built = key;
   }

@@ -47,7 +47,9 @@ RankMemory rank_memory(const SplitMemory& m, bool first, bool heads, double in_f
 // weighed); -1 where `used` is already above the capacity.
 double memory_room(const SplitMemory& m, double used, double each) {
   if (m.capacity_bytes <= 0) return std::numeric_limits<double>::infinity();
-  const double free = m.capacity_bytes - used;
+  // A tie with the capacity, up to rounding, fits: the split must not turn on the last bit of a
+  // sum, in memory as in time.
+  const double free = m.capacity_bytes * kTolerance - used;
   if (free < 0) return -1;
   return each > 0 ? std::floor(free / each) : std::numeric_limits<double>::infinity();
 }
@@ -172,6 +174,8 @@ double moe_room(const SplitCosts& c, int pairs, double bound, std::vector<int>* 
   const int dense = static_cast<int>(c.dense_layers);
   const double unbounded = std::numeric_limits<double>::infinity();
   std::vector<double> room(dense + 1, kNone), next(dense + 1);
+  // Of the placements with the most room, the one with the fewest front positions left empty.
+  std::vector<int> empty(dense + 1, 0), next_empty(dense + 1, 0);
   // Which choice made each state, kept only where the split is wanted (not while bisecting).
   std::vector<std::vector<int>> took(dense_of ? pairs : 0, std::vector<int>(dense + 1, 0));
   room[0] = 0;
@@ -181,26 +185,27 @@ double moe_room(const SplitCosts& c, int pairs, double bound, std::vector<int>* 
     std::fill(next.begin(), next.end(), kNone);
     for (int k = 0; k <= dense; ++k) {
       if (room[k] == kNone) continue;
-      // While dense layers are left, the pair takes one at least: its front position follows
-      // the previous pair's, so a pair without one would leave its front position, and every
-      // one before it, empty (the first holds the embedding and the first layers). Free dense
-      // layers all go here.
-      const int least = k < dense ? 1 : 0;
-      const int most = c.dense_s > 0 ? dense - k : (k < dense ? dense - k : 0);
-      for (int x = c.dense_s > 0 ? least : most; x <= most && x * c.dense_s <= free; ++x) {
+      // A pair takes dense layers at its front position, in order after the previous pair's.
+      // One that takes none while dense layers are left leaves its front position holding
+      // nothing (the first: the embedding alone), which only a tie with a fuller one avoids.
+      for (int x = 0; x <= dense - k && x * c.dense_s <= free; ++x) {
         const double used = mem.fixed + x * mem.dense;
         const double memory_moe = memory_room(c.memory, used, mem.moe);
         if (memory_moe < 0) break;  // more dense layers fit no better
         const double left = free - x * c.dense_s;
         const double moe =
             std::min(c.moe_s > 0 ? std::floor(left / c.moe_s) : unbounded, memory_moe);
-        if (room[k] + moe > next[k + x]) {
-          next[k + x] = room[k] + moe;
+        const int empties = empty[k] + (x == 0 && k < dense ? 1 : 0);
+        const double placed = room[k] + moe;
+        if (placed > next[k + x] || (placed == next[k + x] && empties < next_empty[k + x])) {
+          next[k + x] = placed;
+          next_empty[k + x] = empties;
           if (dense_of) took[r][k + x] = x;
         }
       }
     }
     room.swap(next);
+    empty.swap(next_empty);
   }
   if (room[dense] == kNone) return kNone;
   if (dense_of) {

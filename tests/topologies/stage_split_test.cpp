@@ -108,9 +108,10 @@ TEST(StageSplit, FreeLayersAndNoEmptyStage) {
   }
 }
 
-// DualPipe's first pair holds the first layers (the front of the model) while dense ones are left:
-// 2 dense layers of 1 s and 6 MoE of 1 s over 2 pairs, heads 0: 4 s each, the first pair with a
-// dense layer at least.
+// DualPipe's first pair holds the first layers (the front of the model) where no lighter split
+// leaves its front position empty: 2 dense layers of 1 s and 6 MoE of 1 s over 2 pairs, heads 0:
+// 4 s each, the first pair with a dense layer at least (4 MoE on it and both dense layers on the
+// other tie, with the first position holding nothing).
 TEST(StageSplit, TheFirstPairHoldsTheFirstLayers) {
   SplitCosts c;
   c.dense_layers = 2, c.dense_s = 1, c.moe_layers = 6, c.moe_s = 1;
@@ -178,8 +179,9 @@ TEST(StageSplit, MemoryBoundsTheLayersARankTakes) {
 
 // DualPipe's pairs with memory: 2 dense layers of 1 s (3 B each) and 6 MoE of 1 s (1 B), nothing
 // kept, 4 B of vocabulary on the first pair, 8 B a rank. Without memory, 4 s a pair (one dense
-// layer and 3 MoE each, 7 B on the first pair); within 8 B the first pair holds one dense layer
-// (two would need 10 B) and one MoE, the other the second dense layer and the other 5 MoE.
+// layer and 3 MoE each, 10 B on the first pair). Within 8 B, a first pair with a dense layer
+// holds one MoE at most (8 B), the other pair 6 s; without one (its front position holding the
+// embedding alone) it holds 4 MoE, the other both dense layers and 2 MoE: 4 s each.
 TEST(StageSplit, MemoryBoundsTheLayersAPairTakes) {
   SplitCosts c;
   c.dense_layers = 2, c.dense_s = 1, c.moe_layers = 6, c.moe_s = 1;
@@ -189,14 +191,71 @@ TEST(StageSplit, MemoryBoundsTheLayersAPairTakes) {
   c.memory.capacity_bytes = 8;
   const std::vector<RankLoad> pairs = split_ranks(c, 4, true);
   ASSERT_EQ(pairs.size(), 2u);
-  EXPECT_EQ(pairs[0].dense_layers, 1);
-  EXPECT_EQ(pairs[0].moe_layers, 1);
+  EXPECT_EQ(pairs[0].dense_layers, 0);
+  EXPECT_EQ(pairs[0].moe_layers, 4);
   EXPECT_EQ(pairs[0].memory_bytes, 8);
-  EXPECT_NEAR(pairs[0].cost_s, 2, 1e-9);
-  EXPECT_EQ(pairs[1].dense_layers, 1);
-  EXPECT_EQ(pairs[1].moe_layers, 5);
+  EXPECT_NEAR(pairs[0].cost_s, 4, 1e-9);
+  EXPECT_EQ(pairs[1].dense_layers, 2);
+  EXPECT_EQ(pairs[1].moe_layers, 2);
   EXPECT_EQ(pairs[1].memory_bytes, 8);
-  EXPECT_NEAR(pairs[1].cost_s, 6, 1e-9);
+  EXPECT_NEAR(pairs[1].cost_s, 4, 1e-9);
+}
+
+// A review's counterexamples to the pairs' rule that each takes a dense layer while any is left.
+// Heads of 10 s, 2 dense layers of 5 s and a MoE of 1 s over 2 pairs: the heads' pair with a
+// dense layer holds 15 s; with the MoE alone (its front position holding only the embedding),
+// 11 s, the other pair both dense layers, 10 s.
+TEST(StageSplit, AFrontPositionMayHoldOnlyTheEmbeddingWhereThatIsLighter) {
+  SplitCosts c;
+  c.dense_layers = 2, c.dense_s = 5, c.moe_layers = 1, c.moe_s = 1, c.heads_s = 10;
+  const std::vector<RankLoad> pairs = split_ranks(c, 4, true);
+  ASSERT_EQ(pairs.size(), 2u);
+  EXPECT_EQ(pairs[0].dense_layers, 0);
+  EXPECT_EQ(pairs[0].moe_layers, 1);
+  EXPECT_NEAR(pairs[0].cost_s, 11, 1e-9);
+  EXPECT_EQ(pairs[1].dense_layers, 2);
+  EXPECT_NEAR(pairs[1].cost_s, 10, 1e-9);
+}
+
+// Dense layers that cost no time but 5 B of a pair's 6 B: one a pair, each with its MoE layer
+// (1 s, 0 B); all on the first pair did not fit, and the split fell back to the one without
+// memory.
+TEST(StageSplit, FreeDenseLayersSpreadWhereMemoryNeedsIt) {
+  SplitCosts c;
+  c.dense_layers = 2, c.moe_layers = 2, c.moe_s = 1;
+  c.memory.capacity_bytes = 6, c.memory.dense_bytes = 5;
+  c.memory.in_flight = {0, 0, 0, 0};
+  const std::vector<RankLoad> pairs = split_ranks(c, 4, true);
+  ASSERT_EQ(pairs.size(), 2u);
+  for (const RankLoad& p : pairs) {
+    EXPECT_EQ(p.dense_layers, 1) << "pair " << p.position;
+    EXPECT_EQ(p.moe_layers, 1) << "pair " << p.position;
+    EXPECT_EQ(p.memory_bytes, 5) << "pair " << p.position;
+  }
+}
+
+// A review's line of 7 positions that fits its memory with two positions at the capacity exactly:
+// in tenths of the units the sums miss the capacity in their last bits, and a tie, up to
+// rounding, still fits (it was refused, the split falling back to the one without memory).
+TEST(StageSplit, MemoryTiesDoNotTurnOnRounding) {
+  auto split = [](double k) {
+    SplitCosts c;
+    c.dense_layers = 3, c.moe_layers = 5, c.dense_s = 4 * k, c.moe_s = 3 * k, c.heads_s = 4 * k;
+    SplitMemory& m = c.memory;
+    m.capacity_bytes = 10 * k, m.dense_bytes = 1 * k, m.moe_bytes = 3 * k, m.dense_kept = 3 * k;
+    m.moe_kept = 1 * k, m.heads_kept = 2 * k, m.first_bytes = 3 * k, m.heads_bytes = 6 * k;
+    m.in_flight = {2, 2, 2, 3, 2, 3, 0};
+    return split_ranks(c, 7, false);
+  };
+  const std::vector<RankLoad> units = split(1), tenths = split(0.1);
+  ASSERT_EQ(units.size(), tenths.size());
+  for (std::size_t i = 0; i < units.size(); ++i) {
+    EXPECT_EQ(units[i].dense_layers, tenths[i].dense_layers) << "position " << units[i].position;
+    EXPECT_EQ(units[i].moe_layers, tenths[i].moe_layers) << "position " << units[i].position;
+    EXPECT_GT(units[i].memory_bytes, 0) << "position " << units[i].position;  // weighed
+    EXPECT_NEAR(tenths[i].memory_bytes, units[i].memory_bytes / 10, 1e-12);
+  }
+  EXPECT_NEAR(heaviest_of(units).cost_s, 7, 1e-9);
 }
 
 TEST(StageSplit, BadInputsAreRefused) {
