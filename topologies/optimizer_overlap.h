@@ -17,10 +17,11 @@ struct GradientGroup {
 
 /// The end of a rank's optimizer step: each group's gradients reduce-scattered from when they are
 /// final, one group after another over the rank's links, the earliest first; then, once all are
-/// and the rank's pipeline has ended, the AdamW update of its shard (it needs every gradient: the
-/// global gradient norm clips them) and the all-gather of the updated weights. Throws
+/// and the rank's pipeline has ended, `sync_s` (the embedding's gradients summed with their copy
+/// on another stage, where there is one), the AdamW update of its shard (it needs every gradient:
+/// the global gradient norm clips them) and the all-gather of the updated weights. Throws
 /// cobench::Error on negative or non-finite times.
-double optimizer_done_s(std::vector<GradientGroup> groups, double pipeline_end_s, double update_s,
-                        double all_gather_s);
+double optimizer_done_s(std::vector<GradientGroup> groups, double pipeline_end_s, double sync_s,
+                        double update_s, double all_gather_s);
 
 }  // namespace cobench::topo

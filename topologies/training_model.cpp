@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -394,11 +395,11 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
                                  : "scale_out.bandwidth_achievable and node.nics_per_node"));
     return std::pair{bw, up ? c.scale_up.latency.value : c.scale_out.latency_cross_leaf.value};
   };
-  double p2p_s = 0;
+  double p2p_s = 0, pp_bw = 0, pp_latency_s = 0;
   if (s.pp > 1) {
-    const auto [bw, latency_s] = link(s.tp * s.cp * s.pp, "pipeline stages");
+    std::tie(pp_bw, pp_latency_s) = link(s.tp * s.cp * s.pp, "pipeline stages");
     // Under sequence parallelism each TP rank sends its 1/TP of them.
-    p2p_s = sh.tokens * static_cast<double>(m.hidden_size) * 2 / s.tp / bw + latency_s;
+    p2p_s = sh.tokens * static_cast<double>(m.hidden_size) * 2 / s.tp / pp_bw + pp_latency_s;
   }
   const bool dualpipe = s.schedule == PipelineSchedule::kDualPipe;
   const double compute_share = dualpipe ? perf.compute_share(true) : 1;
@@ -650,6 +651,12 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   p.pipeline = simulate_pipeline(ps);
   // Each rank's optimizer step, its reduce-scatters from when each position's gradients are final
   // (optimizer_overlap.h): the step ends with the slowest rank's.
+  // Where the first stage's embedding has a copy on the last (MTP modules or a tied head, a
+  // pipeline of ranks in a line), Megatron-LM sums their gradients after the data-parallel
+  // reduction (finalize_model_grads' embedding all-reduce): 2 ranks, BF16, over the pipeline's
+  // link, before the update.
+  const bool embedding_group = !dualpipe && stages > 1 && (m.mtp_modules > 0 || m.tie_embeddings);
+  const double embedding_sync_s = embedding_group ? vocab_params * 2 / pp_bw + pp_latency_s : 0;
   double done_s = 0;
   for (int st = 0; st < stages; ++st) {
     const std::vector<int> held = held_positions(st);
@@ -668,14 +675,19 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
     update.kind = OpKind::kMemory;
     update.bytes = 22 * shard(h);
     const double update_s = perf.compute(update, true).seconds;
-    const double rank_done_s = optimizer_done_s(
-        groups, p.pipeline.stage_end_s[static_cast<std::size_t>(st)], update_s, half_ring_s(h));
+    const bool holds_embedding = std::find(held.begin(), held.end(), 0) != held.end() ||
+                                 std::find(held.begin(), held.end(), positions - 1) != held.end();
+    const double sync_s = holds_embedding ? embedding_sync_s : 0;
+    const double rank_done_s =
+        optimizer_done_s(groups, p.pipeline.stage_end_s[static_cast<std::size_t>(st)], sync_s,
+                         update_s, half_ring_s(h));
     if (st == 0 || rank_done_s > done_s) {
       done_s = rank_done_s;
       p.optimizer_stage = st;
       p.optimizer_params = h.all();
       p.update_s = update_s;
-      p.dp_ring_s = 2 * half_ring_s(h);
+      p.dp_ring_s = 2 * half_ring_s(h) + sync_s;
+      p.embedding_sync_s = sync_s;
     }
   }
   p.optimizer_s = done_s - p.pipeline.time_s;

@@ -120,6 +120,9 @@ struct TrainingPrediction {
   /// traffic after the pipeline's end) + update_s (its AdamW update). dp_ring_s is all of its
   /// traffic, the reduce-scatters beside its last backwards included.
   double dp_comm_s = 0, update_s = 0, optimizer_s = 0, dp_ring_s = 0;
+  /// Among dp_ring_s: the embedding's gradients summed with their copy on the last stage (MTP
+  /// modules or a tied head, a pipeline in a line), on the ranks of the first and last stage.
+  double embedding_sync_s = 0;
   int optimizer_stage = 0;
   double optimizer_params = 0;
   double step_s = 0;

@@ -597,6 +597,34 @@ TEST(TrainingModel, DualPipeReducesBothStagesByHand) {
   EXPECT_NEAR(dual.chunk.p2p_s, one.chunk.p2p_s, 1e-18);
 }
 
+// A tied head on the last of 2 stages (2 GPUs of one domain, DP 1, 1F1B): the first stage's
+// embedding and the last's copy (256 x 1024 each) have their gradients summed after the backward
+// (Megatron-LM's embedding group), 2 ranks over NVLink at 80 GB/s, 2 B a weight, and its 1 us;
+// then each stage's AdamW update of its layer and vocabulary (2^24 + 2^18 weights, 22 B each, at
+// 20 TB/s), no data-parallel ring. The first stage ends last. Untied, nothing to sum.
+TEST(TrainingModel, ATiedHeadSumsTheEmbeddingsGradientsByHand) {
+  const ClusterSpec c = domain_of(2);
+  std::string yaml = kTinyModel;
+  yaml.replace(yaml.find("num_layers: 1"), 13, "num_layers: 2");
+  yaml.replace(yaml.find("vocab_size: 32000"), 17, "vocab_size: 256");
+  const ModelArch untied = load_model_yaml(cobench::config::parse_yaml(yaml, "m.yaml"));
+  yaml.replace(yaml.find("num_layers: 2"), 13, "num_layers: 2\n  tie_embeddings: true");
+  const ModelArch tied = load_model_yaml(cobench::config::parse_yaml(yaml, "m.yaml"));
+  TrainingSetting s = tiny_setting();
+  s.pp = 2;
+  const TrainingPrediction p = predict_training(tied, c, s, PerfModel::roofline(c));
+  const double sync_s = 262144.0 * 2 / 80e9 + 1e-6;
+  const double update_s = 22 * (16777216.0 + 262144.0) / 20e12;
+  EXPECT_EQ(p.dp, 1);
+  EXPECT_EQ(p.optimizer_stage, 0);
+  EXPECT_NEAR(p.embedding_sync_s, sync_s, 1e-15);
+  EXPECT_NEAR(p.update_s, update_s, 1e-15);
+  EXPECT_NEAR(p.optimizer_s, sync_s + update_s, 1e-12);
+  const TrainingPrediction u = predict_training(untied, c, s, PerfModel::roofline(c));
+  EXPECT_EQ(u.embedding_sync_s, 0);
+  EXPECT_NEAR(u.optimizer_s, update_s, 1e-12);
+}
+
 TEST(TrainingModel, BadSettingsAreRefusedWithTheReason) {
   const ClusterSpec c = load_cluster_file("deepseek-h800-2048");
   const ModelArch m = load_model("deepseek-v3");
