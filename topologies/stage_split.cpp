@@ -187,7 +187,8 @@ double moe_room(const SplitCosts& c, int pairs, double bound, std::vector<int>* 
       if (room[k] == kNone) continue;
       // A pair takes dense layers at its front position, in order after the previous pair's.
       // One that takes none while dense layers are left leaves its front position holding
-      // nothing (the first: the embedding alone), which only a tie with a fuller one avoids.
+      // nothing (the first: the embedding alone); of placements with the same room, the one
+      // with the fewest such fronts (one with more room than the MoE layers need may keep one).
       for (int x = 0; x <= dense - k && x * c.dense_s <= free; ++x) {
         const double used = mem.fixed + x * mem.dense;
         const double memory_moe = memory_room(c.memory, used, mem.moe);

@@ -53,8 +53,10 @@ struct RankLoad {
 /// r and positions - 1 - r. In a line: the least bound at which each position from the last,
 /// taking as many layers as fit, places them all (bisection), then each position filled towards
 /// an even share of what is left. Mirrored: the least bound at which a dynamic program over
-/// where the dense layers go (a pair's front position takes them in order; its back position
-/// takes MoE layers, so a pair may hold any number) leaves room for every MoE layer, then the MoE
+/// where the dense layers go (a pair's front position takes them in order, or none, holding
+/// nothing then; its back position takes MoE layers, so a pair may hold any number; of
+/// placements with the same room, the fewest empty fronts) leaves room for every MoE layer, then
+/// the MoE
 /// layers one at a time to the lightest pair. Where memory is weighed, a rank takes a layer only
 /// while its memory stays within the capacity; where no split fits it, the split is the one
 /// without it (the caller finds the rank that does not fit). Throws cobench::Error on fewer than
