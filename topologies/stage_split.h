@@ -56,9 +56,8 @@ struct RankLoad {
 /// where the dense layers go (a pair's front position takes them in order, or none, holding
 /// nothing then; its back position takes MoE layers, so a pair may hold any number; of
 /// placements with the same room, the fewest empty fronts) leaves room for every MoE layer, then
-/// the MoE
-/// layers one at a time to the lightest pair. Where memory is weighed, a rank takes a layer only
-/// while its memory stays within the capacity; where no split fits it, the split is the one
+/// the MoE layers one at a time to the lightest pair. Where memory is weighed, a rank takes a layer
+/// only while its memory stays within the capacity; where no split fits it, the split is the one
 /// without it (the caller finds the rank that does not fit). Throws cobench::Error on fewer than
 /// one position, an odd number mirrored, or negative, non-finite or fractional inputs.
 RankLoad heaviest_rank(const SplitCosts& c, int positions, bool mirrored);
