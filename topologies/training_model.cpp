@@ -356,8 +356,20 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   // The LM head on every token of the micro-batch, in BF16 (technical report 3.3.1 keeps the
   // output head in BF16), and again for each MTP module, which runs its own hidden states through
   // the shared head (report 2.2). Logits for every token, not the last of each sequence.
+  // Beside them on the last position, each MTP module's projection of its normalized hidden state
+  // and embedding (2d -> d, report 2.2) at the GEMM precision: `tail`, all of it, is what the
+  // model runs after its layers (its weights: the projections'; the head's are the vocabulary's).
   const LayerTimes head = layer_times(lm_head_ops(m, sh, sh.tokens), ctx);
   const double heads = 1 + static_cast<double>(m.mtp_modules);
+  const LayerTimes mtp_proj =
+      m.mtp_modules > 0 ? layer_times(mtp_projection_ops(m, sh), ctx) : LayerTimes{};
+  const double mtp = static_cast<double>(m.mtp_modules);
+  LayerTimes tail;
+  for (double LayerTimes::*field :
+       {&LayerTimes::f, &LayerTimes::b, &LayerTimes::w, &LayerTimes::recompute, &LayerTimes::f_comm,
+        &LayerTimes::b_comm, &LayerTimes::tp_comm, &LayerTimes::saved_bytes})
+    tail.*field = heads * head.*field + mtp * mtp_proj.*field;
+  tail.params = mtp * mtp_proj.params;
 
   double cp_layer_s = 0;      // a layer's CP traffic, forward (and again backward)
   double cp_layer_bytes = 0;  // and the K and V it gathers
@@ -410,14 +422,14 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   auto chunk_of = [&](double dense_n, double moe_n, double heads_n) {
     ChunkTimes t;
     auto sum = [&](double LayerTimes::*field) {
-      return dense_n * dense.*field + moe_n * moe.*field + heads_n * heads * head.*field;
+      return dense_n * dense.*field + moe_n * moe.*field + heads_n * tail.*field;
     };
     t.layers = dense_n + moe_n;
     t.moe_layers = moe_n;
     t.heads_share = heads_n;
-    t.heads_f_s = heads * head.f;
-    t.heads_b_s = heads * head.b;
-    t.heads_w_s = heads * head.w;
+    t.heads_f_s = tail.f;
+    t.heads_b_s = tail.b;
+    t.heads_w_s = tail.w;
     t.f_compute_s = sum(&LayerTimes::f);
     t.b_compute_s = sum(&LayerTimes::b);
     t.w_compute_s = sum(&LayerTimes::w);
@@ -493,7 +505,7 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   // they are, as fused cross-entropy kernels do).
   const double dense_kept = dense.saved_bytes + cp_layer_bytes;
   const double moe_kept = moe.saved_bytes + cp_layer_bytes;
-  const double heads_kept = heads * head.saved_bytes;
+  const double heads_kept = tail.saved_bytes;
   // Splits the layers, gives each stage its chunk's times and each position its kept bytes, and
   // counts each stage's peak in flight (from the schedule's order: nothing is simulated yet).
   PipelineMemory peaks;
@@ -595,8 +607,10 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
     std::vector<Held> weights;
     for (int pos : held) {
       const auto& mix = position_mix[static_cast<std::size_t>(pos)];
-      const double vocab = (pos == 0 ? 1 : 0) + (pos == positions - 1 ? head_copies(first) : 0);
-      weights.push_back({mix[0] * dense_held.split + mix[1] * moe_held.split + vocab * vocab_params,
+      const bool last = pos == positions - 1;
+      const double vocab = (pos == 0 ? 1 : 0) + (last ? head_copies(first) : 0);
+      weights.push_back({mix[0] * dense_held.split + mix[1] * moe_held.split +
+                             vocab * vocab_params + (last ? tail.params : 0),
                          mix[1] * moe_held.whole, mix[1] * moe_held.expert});
     }
     return weights;
@@ -635,8 +649,8 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
     mem.moe_kept = moe_kept;
     mem.heads_kept = heads_kept;
     mem.first_bytes = state_bytes({vocab_params, 0, 0});
-    mem.heads_bytes = state_bytes({head_copies(false) * vocab_params, 0, 0});
-    mem.both_bytes = state_bytes({(1 + head_copies(true)) * vocab_params, 0, 0});
+    mem.heads_bytes = state_bytes({head_copies(false) * vocab_params + tail.params, 0, 0});
+    mem.both_bytes = state_bytes({(1 + head_copies(true)) * vocab_params + tail.params, 0, 0});
     // A pair's layers count at half the larger peak of its two ranks (each chunk half the pair's).
     const std::vector<int>& peak = peaks.stage_peak_activations;
     for (int pos = 0; pos < positions; ++pos) {

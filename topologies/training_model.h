@@ -99,7 +99,8 @@ struct ChunkTimes {
   double layers = 0, moe_layers = 0, heads_share = 0;
   double f_compute_s = 0, b_compute_s = 0;  ///< on all SMs
   double w_compute_s = 0, recompute_s = 0;  ///< recompute_s is part of b_compute_s
-  /// The LM heads of one micro-batch (the main one and one pass a MTP module), F, B and W.
+  /// The LM heads of one micro-batch (the main one and one pass a MTP module) and the MTP
+  /// modules' projections, F, B and W.
   double heads_f_s = 0, heads_b_s = 0, heads_w_s = 0;
   double f_comm_s = 0, b_comm_s = 0;  ///< EP dispatch + combine of the chunk
   double tp_comm_s = 0;      ///< TP all-gathers + reduce-scatters, in F and again in B (exposed)

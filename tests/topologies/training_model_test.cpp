@@ -491,12 +491,17 @@ TEST(TrainingModel, DeepSeekV3OnItsClusterTakesTable4sShape) {
   EXPECT_EQ(p.first_stage.layers, 3);
   EXPECT_EQ(p.first_stage.heads_share, 0.5);
   EXPECT_LE(p.state_bytes_per_gpu + p.activation_bytes_per_gpu, p.hbm_bytes);
-  // ZeRO-1 ends last on the heads' pair. Its last position's gradients (half of its layers and
-  // the head) are final long before the pipeline ends (direction 1 runs the position last on
-  // rank 0, direction 0 on rank 15): their reduce-scatter, a quarter of the pair's rings, runs
-  // beside the last backwards; the first position's and the all-gather of all (a half) after.
+  // ZeRO-1 ends last on the heads' pair. Its last position's gradients (half of its layers, the
+  // head and the MTP projection) are final long before the pipeline ends (direction 1 runs the
+  // position last on rank 0, direction 0 on rank 15): their reduce-scatter runs beside the last
+  // backwards; the first position's (half of its layers and the embedding, the same less the
+  // projection's 2 x 7168 x 7168 weights) and the all-gather of all (half of the rings) after.
+  // Each half ring moves 255/256 of 2 B a weight at 40 GB/s (the projection's weights are on the
+  // 2 x 128 GPUs holding the pair): the rings less the last position's reduce-scatter are 3/4 of
+  // them less half the projection's share.
   EXPECT_EQ(p.optimizer_stage, 0);
-  EXPECT_NEAR(p.dp_comm_s, 0.75 * p.dp_ring_s, 1e-9 * p.dp_ring_s);
+  EXPECT_NEAR(p.dp_comm_s, 0.75 * p.dp_ring_s - 255.0 / 256 * 102760448.0 / 40e9,
+              1e-9 * p.dp_ring_s);
   EXPECT_EQ(p.pipeline.parameter_copies, 2);
   EXPECT_NEAR(p.phase_f_s + p.phase_b_s + p.phase_w_s + p.phase_fb_s + p.bubble_s,
               p.pipeline.time_s, 1e-9);
@@ -595,6 +600,30 @@ TEST(TrainingModel, DualPipeReducesBothStagesByHand) {
   // (1024 tokens x 1024 x 2 B) over NVLink at 80 GB/s and its 1 us.
   EXPECT_NEAR(one.chunk.p2p_s, 2097152.0 / 80e9 + 1e-6, 1e-15);
   EXPECT_NEAR(dual.chunk.p2p_s, one.chunk.p2p_s, 1e-18);
+}
+
+// OneDenseLayerByHand's model with an MTP module (a dense layer here, after the model's one): its
+// pass through the head, and its projection of 1024 tokens from 2 x 1024 to 1024 in FP8, 2 x 1024
+// x 1024 x 2048 FLOPs at 1000 TFLOPS (compute-bound: its 6 MiB read and written take 3.1 us at
+// 2 TB/s), its 1024 x 2048 input quantized first (3 + 4/128 B an element).
+TEST(TrainingModel, AnMtpModuleRunsTheHeadAgainAndItsProjectionByHand) {
+  const ClusterSpec c = load_cluster(cobench::config::parse_yaml(kOneGpu, "c.yaml"));
+  std::string yaml = kTinyModel;
+  yaml.replace(yaml.find("num_layers: 1"), 13, "num_layers: 1\n  mtp_modules: 1");
+  const ModelArch m = load_model_yaml(cobench::config::parse_yaml(yaml, "m.yaml"));
+  TrainingSetting s;
+  s.pp = 1, s.seq_len = 1024, s.micro_batch = 1, s.global_batch = 4;
+  s.schedule = PipelineSchedule::k1F1B;
+  const TrainingPrediction p = predict_training(m, c, s, PerfModel::roofline(c));
+  const double head_gemm_s = 67108864000.0 / 500e12, logits_s = 262144000.0 / 2e12;
+  const double proj_s = 4294967296.0 / 1e15, quant_s = 2097152.0 * (3 + 4.0 / 128) / 2e12;
+  EXPECT_NEAR(p.chunk.heads_f_s, 2 * (head_gemm_s + logits_s) + proj_s + quant_s, 1e-12);
+  EXPECT_EQ(p.chunk.layers, 2);
+  // Weights: two layers of 2^24, the embedding and head (32000 x 1024 each), the projection
+  // (2048 x 1024). Kept: two layers' 27 MiB, the heads' BF16 inputs (2 x 2 MiB), the projection's
+  // FP8 input (2 MiB).
+  EXPECT_EQ(p.params_per_gpu, 2 * 16777216.0 + 2 * 32768000.0 + 2097152.0);
+  EXPECT_EQ(p.activation_bytes_per_gpu, 60.0 * (1 << 20));
 }
 
 // A tied head on the last of 2 stages (2 GPUs of one domain, DP 1, 1F1B): the first stage's
