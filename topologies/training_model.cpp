@@ -18,211 +18,10 @@
 #include "topologies/serving_model.h"
 #include "topologies/serving_ops.h"
 #include "topologies/stage_split.h"
+#include "topologies/training_layers.h"
 
 namespace cobench::topo {
 namespace {
-
-// The same GEMM on another shape (its gradients): both operands at the forward's precision,
-// BF16 out.
-Op reshaped(const Op& op, double m, double n, double k) {
-  Op o = op;
-  o.m = m, o.n = n, o.k = k;
-  const double in = op.precision == OpPrecision::kFp8 ? 1 : 2;
-  o.bytes = op.groups * (n * k * in + m * k * in + m * n * 2);
-  return o;
-}
-
-// Every GEMM in BF16: both operands and the output 2 B an element.
-Op in_bf16(const Op& op) {
-  Op o = op;
-  o.precision = OpPrecision::kBf16;
-  o.bytes = op.groups * (op.n * op.k * 2 + op.m * op.k * 2 + op.m * op.n * 2);
-  return o;
-}
-
-// DeepSeek-V3's technical report (arXiv 2412.19437, 3.5.2): the forward stores an FP8 GEMM's
-// input X in 1x128 tiles; for the weight gradient (K = the tokens) "the matrix needs to be read
-// out, dequantized, transposed, re-quantized into 128x1 tiles, and stored in HBM". A
-// memory-bound kernel a GEMM: one FP8 read and one FP8 write an element of X (the scales, 4 B a
-// 128 elements, left out). A recomputed input is charged the same.
-Op transposed_quant(const char* name, double elements) {
-  Op o;
-  o.name = name;
-  o.kind = OpKind::kMemory;
-  o.precision = OpPrecision::kFp8;
-  o.bytes = 2 * elements;
-  o.form = "1x128 FP8 tiles read, 128x1 written";
-  return o;
-}
-
-// The output gradient dY (m x n BF16) of an FP8 GEMM is quantized for its two FP8 GEMMs (the
-// technical report's figure 6: Dgrad and Wgrad take FP8 inputs): in 1x128 tiles along n for
-// dX = dY W^T, priced as the forward's input quantization (serving_ops: 2 B read, 1 B and a 4 B
-// scale a 128 written), and in 128x1 tiles along the tokens for dW = dY^T X, priced as X's
-// re-tiling above. Unfused, as the forward's quantizations are (DeepSeek does not publish which
-// it fuses).
-Op grad_quant(const Op& gemm) {
-  Op o;
-  o.name = "grad_quant";
-  o.kind = OpKind::kMemory;
-  o.precision = OpPrecision::kFp8;
-  o.bytes = gemm.m * gemm.n * gemm.groups * (2 + 1 + 4.0 / 128);
-  o.form = "dY: BF16 -> FP8 + a scale a 1x128 tile";
-  return o;
-}
-
-struct LayerTimes {
-  double f = 0, b = 0, w = 0, recompute = 0, f_comm = 0, b_comm = 0;
-  double tp_comm = 0;      ///< TP all-gathers + reduce-scatters of the forward (the backward's too)
-  double params = 0;       ///< weights of the layer this GPU holds (its experts only)
-  double saved_bytes = 0;  ///< activations the layer's backward needs kept
-};
-
-// What layer_times needs beside the operations.
-struct LayerContext {
-  const PerfModel& perf;
-  double ep = 1, tp = 1;
-  double tokens = 0, hidden = 0;  ///< the micro-batch's tokens on a GPU (all-gathered under TP)
-  bool bf16 = false;
-};
-
-bool recomputed(const char* name) {
-  return std::strcmp(name, "attn.q_up") == 0 || std::strcmp(name, "attn.kv_up") == 0;
-}
-
-LayerTimes layer_times(const LayerOps& l, const LayerContext& x) {
-  const PerfModel& perf = x.perf;
-  LayerTimes t;
-  bool mla_recomputed = false, after_swiglu = false;
-  double out_input_elements = 0;
-  for (std::size_t i = 0; i < l.size; ++i) {
-    mla_recomputed = mla_recomputed || std::strcmp(l.ops[i].name, "attn.kv_up") == 0;
-    if (std::strcmp(l.ops[i].name, "attn.out") == 0) out_input_elements = l.ops[i].m * l.ops[i].k;
-  }
-  for (std::size_t i = 0; i < l.size; ++i) {
-    const Op& op = l.ops[i];
-    auto time = [&](const Op& o) { return perf.compute(o, /*prefill=*/true).seconds; };
-    switch (op.kind) {
-      case OpKind::kGemm:
-      case OpKind::kGroupedGemm: {
-        const Op g = x.bf16 && op.precision == OpPrecision::kFp8 ? in_bf16(op) : op;
-        t.f += time(g);
-        t.b += time(reshaped(g, g.m, g.k, g.n));  // dX = dY W^T
-        Op dw = reshaped(g, g.n, g.k, g.m);       // dW = dY^T X, K = the tokens
-        dw.weight_grad = true;
-        t.w += time(dw);
-        if (g.precision == OpPrecision::kFp8) {
-          t.b += time(grad_quant(g));
-          t.w += time(transposed_quant("x_transposed_quant", g.m * g.k * g.groups));
-          t.w += time(transposed_quant("dy_transposed_quant", g.m * g.n * g.groups));
-        }
-        t.params += g.n * g.k * g.groups;
-        // The input X for dW = dY^T X; a recomputed GEMM's input is recomputed from its own
-        // (kept) input, and its output, the next operation's input, is not kept either. Under
-        // sequence parallelism a GEMM on the all-gathered hidden state keeps its 1/TP shard and
-        // gathers it again in the backward (Korthikanti et al., section 4.2.2).
-        const double shard =
-            x.tp > 1 && g.kind == OpKind::kGemm && g.k == x.hidden && g.m == x.tokens ? x.tp : 1;
-        if (recomputed(g.name))
-          t.recompute += time(g);
-        else if (!after_swiglu)  // the SwiGLU output is recomputed from its kept input
-          t.saved_bytes +=
-              g.m * g.k * g.groups * (g.precision == OpPrecision::kFp8 ? 1 : 2) / shard;
-        after_swiglu = false;
-        break;
-      }
-      case OpKind::kAttention: {
-        t.f += time(op);
-        // FlashAttention's backward needs Q, K, V and O. Where they come from recomputed
-        // up-projections (MLA), only O is kept. Otherwise Q and O (BF16, the shape of the output
-        // projection's input) and the K and V the op reads.
-        // DeepSeek keeps the output projection's input in E5M6 and the attention backward reads
-        // it as O: 0.5 B an element on top of the 1 B counted for that GEMM's input.
-        t.saved_bytes +=
-            mla_recomputed ? out_input_elements * 0.5 : 2 * out_input_elements * 2 + op.bytes;
-        Op back = op;
-        back.flops *= 2.5;
-        back.bytes *= 2;
-        back.attention_backward = true;  // at the perf file's backward rate
-        t.b += time(back);
-        break;
-      }
-      case OpKind::kMemory: {
-        const std::string_view name(op.name);
-        // No KV cache in training.
-        if (name == "attn.kv_append") break;
-        // An FP8 GEMM's input quantization: forward only (the quantized input is what the GEMM
-        // keeps, counted there; the backward's own are grad_quant and transposed_quant); none
-        // in BF16 training. It leaves the SwiGLU mark for the GEMM it feeds.
-        if (name.ends_with("_quant")) {
-          if (!x.bf16) t.f += time(op);
-          break;
-        }
-        // RoPE: the backward rotates the gradient back (the same bytes) and keeps nothing.
-        if (name == "attn.rope") {
-          t.f += time(op);
-          t.b += time(op);
-          break;
-        }
-        // Sequence parallelism splits the norms and residuals over the TP group.
-        Op mem = op;
-        const bool norms = std::strcmp(op.name, "norms_residual") == 0;
-        if (norms) mem.bytes /= x.tp;
-        t.f += time(mem);
-        // SwiGLU: its input kept in FP8 (2 of its 3 x 2 B an element; BF16 under kBf16), its
-        // output recomputed (the technical report, 3.3.3); other element-wise work keeps its BF16
-        // input.
-        after_swiglu = std::strstr(op.name, "swiglu") != nullptr;
-        // The LM head's logits are not kept: the loss's gradient is computed as they are.
-        if (name != "sampling")
-          t.saved_bytes += after_swiglu ? mem.bytes / 3 * (x.bf16 ? 2 : 1) : mem.bytes / 2;
-        Op back = mem;
-        back.bytes *= 2;
-        t.b += time(back);
-        // The two RMSNorms are half of the norms-and-residuals bytes.
-        if (norms) t.recompute += time(mem) / 2;
-        break;
-      }
-      case OpKind::kDispatch:
-      case OpKind::kCombine: {
-        const double c = perf.comm(op, x.ep, /*prefill=*/true).seconds;
-        t.f_comm += c;
-        t.b_comm += c;
-        break;
-      }
-      case OpKind::kAllReduce: {
-        // serving_ops' all-reduce of t x hidden BF16 after a row-parallel GEMM: under sequence
-        // parallelism a reduce-scatter and the next all-gather, each half of its bytes.
-        Op half = op;
-        half.comm_up_bytes /= 2;
-        t.tp_comm += 2 * perf.comm(half, x.ep, /*prefill=*/true).seconds;
-        break;
-      }
-    }
-  }
-  t.b += t.recompute;
-  return t;
-}
-
-// The routed experts' weights of a MoE layer on this GPU.
-double routed_expert_params(const LayerOps& l) {
-  double n = 0;
-  for (std::size_t i = 0; i < l.size; ++i)
-    if (std::strncmp(l.ops[i].name, "moe.experts", 11) == 0)
-      n += l.ops[i].n * l.ops[i].k * l.ops[i].groups;
-  return n;
-}
-
-// The weights of a MoE layer that every device of a TP group holds whole (serving_ops' moe_ffn
-// runs them on the device's 1/TP of the tokens): the router and the shared experts.
-double tp_whole_params(const LayerOps& l) {
-  double n = 0;
-  for (std::size_t i = 0; i < l.size; ++i)
-    if (std::strcmp(l.ops[i].name, "moe.router") == 0 ||
-        std::strncmp(l.ops[i].name, "moe.shared_", 11) == 0)
-      if (l.ops[i].kind == OpKind::kGemm) n += l.ops[i].n * l.ops[i].k * l.ops[i].groups;
-  return n;
-}
 
 void check(bool ok, const std::string& what) {
   if (!ok) throw Error(what);
@@ -230,20 +29,16 @@ void check(bool ok, const std::string& what) {
 
 bool whole(double v) { return std::isfinite(v) && v >= 1 && std::floor(v) == v; }
 
-}  // namespace
+// What a training setting makes of a model on a cluster, each part checked.
+struct Parallelism {
+  double gpus = 0, domain = 0;  ///< GPUs of the job; a scale-up domain's
+  double dp = 0, micro_batches = 0, ep = 1;
+  double layers_total = 0;  ///< the model's layers and MTP modules
+};
 
-const char* to_string(TrainingPrecision p) {
-  return p == TrainingPrecision::kBf16 ? "BF16" : "FP8";
-}
-
-TrainingPrecision parse_training_precision(const std::string& name) {
-  if (name == "fp8") return TrainingPrecision::kFp8;
-  if (name == "bf16") return TrainingPrecision::kBf16;
-  throw Error(fmt::format("unknown training precision '{}': expected fp8 or bf16", name));
-}
-
-TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
-                                    const TrainingSetting& s, const PerfModel& perf) {
+// Throws cobench::Error naming what a setting gets wrong, by the option or key a user gave.
+Parallelism checked_parallelism(const ModelArch& m, const ClusterSpec& c, const TrainingSetting& s,
+                                const PerfModel& perf) {
   if (c.node.gpus_per_node == 0 || !c.node.gpu) throw_no_gpus(c, "the training prediction");
   check(perf.has_peaks(),
         fmt::format("{}cluster '{}': the training prediction needs node.gpu.peak_flops and "
@@ -304,9 +99,12 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   check(s.virtual_stages == 1 || interleaved,
         fmt::format("{} virtual stages a stage need the interleaved schedule, not {}",
                     s.virtual_stages, to_string(s.schedule)));
-  TrainingPrediction p;
-  p.dp = gpus / (s.pp * s.tp * s.cp);
+  Parallelism par;
+  par.gpus = gpus;
+  par.domain = domain;
+  par.dp = gpus / (s.pp * s.tp * s.cp);
   const double layers_total = static_cast<double>(m.num_layers + m.mtp_modules);
+  par.layers_total = layers_total;
   check(s.pp <= layers_total,
         fmt::format("{} {} exceeds the {} layers of {} (MTP modules included)", name.pp, s.pp,
                     layers_total, m.name));
@@ -314,24 +112,66 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   check(std::fmod(stage_layers, s.virtual_stages) == 0,
         fmt::format("{} {} does not divide the {} layers a stage holds (ceil({} / PP {}))",
                     name.interleave, s.virtual_stages, stage_layers, layers_total, s.pp));
-  check(whole(s.global_batch) && std::fmod(s.global_batch, p.dp * s.micro_batch) == 0,
+  check(whole(s.global_batch) && std::fmod(s.global_batch, par.dp * s.micro_batch) == 0,
         fmt::format("the global batch of {} sequences ({}) does not split into micro-batches of "
                     "{} ({}) over DP {}",
-                    s.global_batch, name.global_batch, s.micro_batch, name.micro_batch, p.dp));
-  p.micro_batches = s.global_batch / (p.dp * s.micro_batch);
-  double ep = 1;
+                    s.global_batch, name.global_batch, s.micro_batch, name.micro_batch, par.dp));
+  par.micro_batches = s.global_batch / (par.dp * s.micro_batch);
   if (m.moe) {
-    ep = s.ep;
-    check(whole(ep) && std::fmod(p.dp, ep) == 0,
+    const double ep = s.ep;
+    par.ep = ep;
+    check(whole(ep) && std::fmod(par.dp, ep) == 0,
           fmt::format("{} {} must be a whole number dividing DP {} (experts are spread over "
                       "the data-parallel ranks of a stage)",
-                      name.ep, s.ep, p.dp));
+                      name.ep, s.ep, par.dp));
     const double routed = static_cast<double>(m.moe->routed_experts);
     check(std::fmod(routed, ep) == 0,
           fmt::format("{} {} must divide the {} routed experts of {} (whole experts a GPU; "
                       "training places no redundant experts)",
                       name.ep, s.ep, routed, m.name));
   }
+
+  const bool dualpipe = s.schedule == PipelineSchedule::kDualPipe;
+  check(!dualpipe || std::fmod(s.pp, 2) == 0,
+        fmt::format("DualPipe needs an even number of pipeline stages (each holds a chunk of each "
+                    "direction): {} {}",
+                    name.pp, s.pp));
+  // The simulation times every operation of every stage: a bound far above real runs
+  // (DeepSeek-V3: 16 stages x 120 micro-batches) that keeps one prediction under a second.
+  constexpr double kMaxStageMicroBatches = 1 << 20;
+  check(par.micro_batches * s.pp * s.virtual_stages <= kMaxStageMicroBatches,
+        fmt::format("{} micro-batches (global batch {} / (DP {} x micro-batch {})) on {} stages "
+                    "x {} chunks exceed the {:.0f} stage-micro-batches the pipeline simulation "
+                    "times: give a smaller {} or a larger {}",
+                    par.micro_batches, s.global_batch, par.dp, s.micro_batch, s.pp,
+                    s.virtual_stages, kMaxStageMicroBatches, name.global_batch, name.micro_batch));
+  check(!dualpipe || (std::fmod(par.micro_batches, 2) == 0 && par.micro_batches >= 2 * s.pp),
+        fmt::format("DualPipe needs an even number of micro-batches, at least 2 x PP = {:.0f} "
+                    "(half fed from each end); {} {} / (DP {} x {} {}) gives {}",
+                    2 * s.pp, name.global_batch, s.global_batch, par.dp, name.micro_batch,
+                    s.micro_batch, par.micro_batches));
+  return par;
+}
+
+}  // namespace
+
+const char* to_string(TrainingPrecision p) {
+  return p == TrainingPrecision::kBf16 ? "BF16" : "FP8";
+}
+
+TrainingPrecision parse_training_precision(const std::string& name) {
+  if (name == "fp8") return TrainingPrecision::kFp8;
+  if (name == "bf16") return TrainingPrecision::kBf16;
+  throw Error(fmt::format("unknown training precision '{}': expected fp8 or bf16", name));
+}
+
+TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
+                                    const TrainingSetting& s, const PerfModel& perf) {
+  const Parallelism par = checked_parallelism(m, c, s, perf);
+  const double gpus = par.gpus, domain = par.domain, layers_total = par.layers_total, ep = par.ep;
+  TrainingPrediction p;
+  p.dp = par.dp;
+  p.micro_batches = par.micro_batches;
 
   // One micro-batch on one stage: the prefill shapes of micro_batch sequences of seq_len tokens,
   // seq_len / CP of each on a GPU, attending on average to half the sequence (causal).
@@ -456,24 +296,6 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   // sequence (1F1B, ZB1P, interleaved); under DualPipe the longer of its compute on the SMs
   // communication leaves and its all-to-all (the F&B pair's rule, layer by layer).
   auto in_schedule = [&](const ChunkTimes& t) { return dualpipe ? t.fb_s : t.f_s + t.b_s + t.w_s; };
-  check(!dualpipe || std::fmod(s.pp, 2) == 0,
-        fmt::format("DualPipe needs an even number of pipeline stages (each holds a chunk of each "
-                    "direction): {} {}",
-                    name.pp, s.pp));
-  // The simulation times every operation of every stage: a bound far above real runs
-  // (DeepSeek-V3: 16 stages x 120 micro-batches) that keeps one prediction under a second.
-  constexpr double kMaxStageMicroBatches = 1 << 20;
-  check(p.micro_batches * s.pp * s.virtual_stages <= kMaxStageMicroBatches,
-        fmt::format("{} micro-batches (global batch {} / (DP {} x micro-batch {})) on {} stages "
-                    "x {} chunks exceed the {:.0f} stage-micro-batches the pipeline simulation "
-                    "times: give a smaller {} or a larger {}",
-                    p.micro_batches, s.global_batch, p.dp, s.micro_batch, s.pp, s.virtual_stages,
-                    kMaxStageMicroBatches, name.global_batch, name.micro_batch));
-  check(!dualpipe || (std::fmod(p.micro_batches, 2) == 0 && p.micro_batches >= 2 * s.pp),
-        fmt::format("DualPipe needs an even number of micro-batches, at least 2 x PP = {:.0f} "
-                    "(half fed from each end); {} {} / (DP {} x {} {}) gives {}",
-                    2 * s.pp, name.global_batch, s.global_batch, p.dp, name.micro_batch,
-                    s.micro_batch, p.micro_batches));
   const int positions = static_cast<int>(s.pp * s.virtual_stages);
   const int stages = static_cast<int>(s.pp);
   SplitCosts costs;

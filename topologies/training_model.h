@@ -7,18 +7,7 @@
 // update after it. The parts of DeepSeek-V3's Table 4 (1F, 1B, 1W, 1F1B, bubble, optimizer)
 // come out of the simulation of the first stage.
 //
-// Backward of each operation (stated, not fitted):
-//   GEMM       B: the input gradient, the forward's FLOPs on the shape (m, k, n); W: the weight
-//              gradient, the same FLOPs on (n, k, m); FP8 where the forward is (DeepSeek's FP8
-//              training runs Fprop, Dgrad and Wgrad in FP8).
-//   attention  B: 2.5x the forward's FLOPs at the forward's rate (FlashAttention's count).
-//   element-wise B: twice the forward's bytes (the saved input and the output gradient read, the
-//              input gradient written).
-//   recompute  B also reruns the forward of the RMSNorms and of MLA's up-projections (DeepSeek-V3
-//              technical report, section 3.3.2).
-//   EP         backward traffic mirrors the forward: the gradient before the experts' down
-//              projection dispatched in FP8, the one after their up projection combined in BF16
-//              (the report, section 3.3.2).
+// What each layer costs, forward and backward, and what it keeps: training_layers.h.
 // Tensor parallelism (Megatron-LM with sequence parallelism: Korthikanti et al., "Reducing
 // Activation Recomputation in Large Transformer Models", arXiv 2205.05198, section 4.2.2): the
 // heads and the FFN columns split over TP, the norms and residuals over the sequence; a layer's
@@ -37,11 +26,6 @@
 // DualPipe overlaps the EP traffic of one chunk with the computation of another (F&B = the
 // longer of the pair's compute, on the SMs communication leaves, and the pair's traffic); 1F1B and
 // ZB1P wait for each chunk's own traffic.
-// Activations kept for the backward (per chunk), as DeepSeek-V3's recipe keeps them (technical
-// report 3.3.2-3.3.3): the input of every GEMM at its precision (FP8 for FP8 GEMMs); the output
-// projection's input in E5M6, which attention's backward reads as O (MLA's Q, K and V come from
-// recomputed up-projections; GQA/MHA keep Q, K, V and O in BF16); SwiGLU's input in FP8 with its
-// output recomputed; other element-wise inputs in BF16.
 #pragma once
 
 #include <string>
