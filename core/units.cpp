@@ -119,6 +119,15 @@ std::string format_scaled(double value, const std::array<Prefix, N>& prefixes,
 
 }  // namespace
 
+std::optional<double> whole_bytes(double bytes) {
+  if (!std::isfinite(bytes)) return std::nullopt;
+  const double whole = std::round(bytes);
+  // Within 1e-12 of itself: a decimal size's rounding (about 1e-16 of it), where a fraction of a
+  // byte is more than that below 1e11 B.
+  if (whole < 1 || std::fabs(bytes - whole) > 1e-12 * whole) return std::nullopt;
+  return whole;
+}
+
 Bytes parse_bytes(std::string_view text) {
   auto [value, unit] = split_number(text, "data size", kBytesUnits);
   if (auto f = data_unit_bytes(unit)) return Bytes(in_range(value * *f, "data size", text, "B"));

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <compare>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -61,6 +62,9 @@ constexpr bool is_model_quantity(double v) { return v >= kMinQuantity && v <= kM
 /// Data size: B, kB/KB, MB, GB, TB, PB (SI); KiB, MiB, GiB, TiB, PiB (IEC); and the same in
 /// bits: b or bit, kb/Kb, Mb, Gb, Tb, Pb, Kib, Mib, Gib, Tib, Pib (divided by 8).
 Bytes parse_bytes(std::string_view text);
+/// A byte count that is whole, 1 or more, up to the rounding of its decimal form (4.1GB parses to
+/// 4099999999.9999995 B): that whole number; else nullopt (0.5 B, 1 bit, 1.5 B, NaN).
+std::optional<double> whole_bytes(double bytes);
 /// Time: s, ms, us (or µs), ns, min, h.
 Seconds parse_seconds(std::string_view text);
 /// Bandwidth: any data-size unit followed by "/s"; also bits as "bps" with a prefix ("400Gbps").

@@ -9,6 +9,7 @@
 
 #include <charconv>
 
+#include "core/control_characters.h"
 #include "core/error.h"
 
 namespace cobench::topo {
@@ -94,6 +95,10 @@ void rail_links(const FabricGraph& g, std::int32_t rail, LinkFailure& f) {
 }  // namespace
 
 LinkFailure parse_link_failure(const FabricGraph& g, std::string_view spec) {
+  // A control character would reach the terminal in every message below: refused, not echoed.
+  std::size_t at = 0;
+  if (const std::string c = first_control_character(spec, &at); !c.empty())
+    throw UsageError(fmt::format("--fail: the spec holds {} at byte {}: {}", c, at, kForms));
   const std::vector<std::string_view> parts = split(spec, ':');
   LinkFailure f{std::string(spec), "", {}};
   // An empty field ('uplink::') is malformed whatever the cluster, as a spec of no form is.

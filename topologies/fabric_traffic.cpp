@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cmath>
 #include <map>
+#include <optional>
 
 #include "core/config.h"
 #include "core/error.h"
@@ -113,10 +114,11 @@ std::vector<Flow> parse_traffic(std::string_view text, const std::string& name, 
       throw Error(fmt::format("{}: BYTES '{}': expected a size from {:g} to {:g} B", where(size),
                               printable(size.text), kMinQuantity, kMaxQuantity));
     // A flow moves whole bytes: 0.5 or 1b (an eighth of one) printed busbw in 1e-06 GB/s.
-    if (bytes < 1 || std::floor(bytes) != bytes)
+    const std::optional<double> whole = whole_bytes(bytes);
+    if (!whole)
       throw Error(fmt::format("{}: BYTES '{}': expected a whole number of bytes >= 1, got {:g} B",
                               where(size), printable(size.text), bytes));
-    flows.push_back({gpu[0], gpu[1], bytes});
+    flows.push_back({gpu[0], gpu[1], *whole});
     if (static_cast<std::int64_t>(flows.size()) > kMaxPhaseFlows)
       throw Error(
           fmt::format("{}:{}: more than {} flows: at most that many are simulated in one "

@@ -22,6 +22,7 @@
 #include "core/units.h"
 #include "topologies/data_files.h"
 #include "topologies/fabric_report.h"
+#include "topologies/fabric_traffic.h"
 
 namespace cobench::app {
 
@@ -65,12 +66,7 @@ void add_fabric(CLI::App& app, Action& action) {
   cmd->add_option("--group", o->group,
                   "Ranks a group, groups running at once (default or 0: all the GPUs; 8, 4, 2 "
                   "for the paper's TP groups)")
-      ->check(integer_in<int>(0, 1 << 24))
-      ->check(CLI::Validator(
-          [](std::string& text) -> std::string {
-            return text == "1" ? "a group is 2 ranks or more (0: all the GPUs), got 1" : "";
-          },
-          ""));
+      ->check(integer_in<int>(0, 1 << 24));
   add_checked(*cmd, "--stride", o->stride, "1: consecutive ranks; TP: one rank per TP group",
               integer_in<int>(1, 1 << 24));
   cmd->add_option("--bytes", o->bytes, "Size as nccl-tests counts it (e.g. 1GiB, 64MiB)")
@@ -79,7 +75,7 @@ void add_fabric(CLI::App& app, Action& action) {
             try {
               const double b = parse_bytes(text).value;
               // nccl-tests' sizes are whole bytes: 1b (an eighth of one) printed 1e-06 GB/s.
-              return b >= 1 && std::floor(b) == b
+              return whole_bytes(b)
                          ? ""
                          : fmt::format("a whole number of bytes >= 1, got '{}' ({:g} B)", text, b);
             } catch (const Error& e) {
@@ -163,7 +159,7 @@ void add_fabric(CLI::App& app, Action& action) {
           throw UsageError(fmt::format(
               "--traffic '{}': expected all_gather, reduce_scatter, all_reduce, all_to_all, "
               "ep_dispatch, ep_combine or a traffic-matrix file, and there is no such file",
-              o->traffic));
+              topo::printable(o->traffic, 4096)));
         for (const char* opt : {"--group", "--stride", "--bytes"})
           if (cmd->count(opt) > 0)
             throw UsageError(fmt::format(
@@ -172,18 +168,24 @@ void add_fabric(CLI::App& app, Action& action) {
         r.kind = topo::CollectiveKind::kMatrix;
         r.traffic_file = o->traffic;
       }
+      // One GPU or a group of one rank moves nothing: the help's ranges are 0 (all) or 2 and more.
+      if (o->gpus == 1)
+        throw UsageError("--gpus: a collective needs 2 GPUs or more (0: all the cluster's), got 1");
+      if (o->group == 1)
+        throw UsageError("--group: a group is 2 ranks or more (0: all the GPUs), got 1");
       // Groups that cannot tile the GPUs the options give are the options' conflict; on the
       // cluster's own GPU count (no --gpus) the cluster refuses them (an input error).
-      if (o->gpus > 0 && o->group > 0 &&
-          o->gpus % (static_cast<std::int64_t>(o->group) * o->stride) != 0)
+      const std::int64_t group = o->group > 0 ? o->group : o->gpus;
+      if (o->gpus > 0 && o->gpus % (group * o->stride) != 0)
         throw UsageError(fmt::format(
-            "groups of --group {} ranks at --stride {} span {} GPUs, which does not divide "
-            "--gpus {}: expected groups that tile the GPUs",
-            o->group, o->stride, static_cast<std::int64_t>(o->group) * o->stride, o->gpus));
+            "groups of {} ranks at --stride {} span {} GPUs, which does not divide --gpus {}: "
+            "expected groups that tile the GPUs",
+            o->group > 0 ? fmt::format("--group {}", o->group) : fmt::format("{} (--gpus)", group),
+            o->stride, group * o->stride, o->gpus));
       r.gpus = o->gpus;
       r.group = o->group;
       r.stride = o->stride;
-      r.size_bytes = parse_bytes(o->bytes).value;
+      r.size_bytes = *whole_bytes(parse_bytes(o->bytes).value);  // checked above
       if (o->routing != "all") r.policies = {topo::parse_routing_policy(o->routing)};
       r.pxn = !o->no_pxn;
       r.seed = o->seed;

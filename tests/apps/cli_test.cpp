@@ -203,9 +203,13 @@ TEST(Cli, FabricComparesRoutingPolicies) {
   // Less than a byte, or not whole ones (12 bits): nccl-tests sizes whole bytes.
   expect_refused(h100 + "--bytes 12b", 2,
                  "--bytes: a whole number of bytes >= 1, got '12b' (1.5 B)");
-  // A group of one rank: the help's range is 0 (all) or 2 and more.
+  // A group of one rank, however written, or one GPU: the help's ranges are 0 (all) or 2 and more.
   expect_refused(h100 + "--group 1", 2,
                  "--group: a group is 2 ranks or more (0: all the GPUs), got 1");
+  expect_refused(h100 + "--group 01", 2,
+                 "--group: a group is 2 ranks or more (0: all the GPUs), got 1");
+  expect_refused(h100 + "--gpus 1", 2,
+                 "--gpus: a collective needs 2 GPUs or more (0: all the cluster's), got 1");
   for (const char* bad : {"--oversubscription 0.5", "--oversubscription inf", "--finish-window 2",
                           "--finish-window nan", "--stride 0", "--gpus -1"}) {
     const CommandResult r = run(std::string("fabric --cluster h100-ib-256 ") + bad);
@@ -216,6 +220,9 @@ TEST(Cli, FabricComparesRoutingPolicies) {
   // Groups that do not tile the cluster's GPUs: an input error naming them; the GPUs another
   // option gives: the options' conflict, a usage error.
   expect_refused(h100 + "--group 7", 1, "groups of 7 ranks at stride 1 do not tile 256 GPUs");
+  expect_refused(h100 + "--gpus 16 --stride 2", 2,
+                 "groups of 16 (--gpus) ranks at --stride 2 span 32 GPUs, which does not divide "
+                 "--gpus 16");
   expect_refused(h100 + "--gpus 16 --group 4 --stride 8", 2,
                  "groups of --group 4 ranks at --stride 8 span 32 GPUs, which does not divide "
                  "--gpus 16");

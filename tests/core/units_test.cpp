@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <optional>
 #include <string>
 
 #include "core/error.h"
@@ -25,6 +27,18 @@ TEST(Units, ParsesTheSpellingsOfTheIssue) {
   EXPECT_DOUBLE_EQ(parse_bytes("80GiB").value, 85899345920.0);
   EXPECT_DOUBLE_EQ(parse_seconds("2.8us").value, 2.8e-6);
   EXPECT_DOUBLE_EQ(parse_flop_rate("989 TFLOPS").value, 989e12);
+}
+
+// Whole byte counts up to their decimal form's rounding (a review found 4.1GB, 16.1KB refused);
+// parts of a byte refused.
+TEST(Units, WholeBytesAllowTheRoundingOfDecimalSizes) {
+  EXPECT_EQ(whole_bytes(parse_bytes("4.1GB").value), 4100000000.0);
+  EXPECT_EQ(whole_bytes(parse_bytes("16.1KB").value), 16100.0);
+  EXPECT_EQ(whole_bytes(parse_bytes("1B").value), 1.0);
+  EXPECT_EQ(whole_bytes(parse_bytes("12b").value), std::nullopt);  // 1.5 B
+  EXPECT_EQ(whole_bytes(parse_bytes("1b").value), std::nullopt);   // 0.125 B
+  EXPECT_EQ(whole_bytes(0.5), std::nullopt);
+  EXPECT_EQ(whole_bytes(std::nan("")), std::nullopt);
 }
 
 TEST(Units, BitsBytesSiAndIecAreExact) {

@@ -316,6 +316,13 @@ TEST(FabricFt3, BadCoreFailuresNameWhatTheFabricHas) {
             std::string::npos);
   EXPECT_NE(error_of([&] { parse_link_failure(g, "plane:0"); }).find("needs mpft"),
             std::string::npos);
+  // A control character is refused, not echoed to the terminal.
+  EXPECT_NE(error_of([&] {
+              parse_link_failure(g,
+                                 "uplink:\x1b"
+                                 "0:0");
+            }).find("--fail: the spec holds U+001B at byte 7: expected uplink:LEAF:SPINE"),
+            std::string::npos);
   // One pod (4 hosts: 2 leaves): no core tier.
   const FabricGraph one_pod(ft3(4, 4));
   EXPECT_NE(error_of([&] { parse_link_failure(one_pod, "core:0:0:0"); }).find("no core tier"),
