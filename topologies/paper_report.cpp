@@ -194,9 +194,10 @@ void training_step(Report& r, const TrainingScenario& t) {
       p.optimizer_s, "s", 0.25,
       fmt::format("ZeRO-1 rings at the achievable link rate, each GPU reducing both of its "
                   "DualPipe stages' gradients: {:.0f} ms after the pipeline's end, of {:.0f} ms "
-                  "(a position's reduce-scatter starts at its last backward); the AdamW update "
-                  "{:.1f} ms; the rank that ends last, stage {}'s: {:.3g} B weights{} (the "
-                  "fullest, stage {}'s, {:.3g} B)",
+                  "(a position's reduce-scatter starts at its last backward; every update waits "
+                  "for every rank's); the AdamW update {:.1f} ms; the rank that takes longest at "
+                  "its update and all-gather, stage {}'s: {:.3g} B weights{} (the fullest, stage "
+                  "{}'s, {:.3g} B)",
                   p.dp_comm_s * 1e3, p.dp_ring_s * 1e3, p.update_s * 1e3, p.optimizer_stage,
                   p.optimizer_params / 1e9,
                   p.optimizer_stage == 0 || p.optimizer_stage == s.pp - 1

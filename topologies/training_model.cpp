@@ -431,9 +431,11 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
       const auto& mix = position_mix[static_cast<std::size_t>(pos)];
       const bool last = pos == positions - 1;
       const double vocab = (pos == 0 ? 1 : 0) + (last ? head_copies(first) : 0);
-      weights.push_back({mix[0] * dense_held.split + mix[1] * moe_held.split +
-                             vocab * vocab_params + (last ? tail.params : 0),
-                         mix[1] * moe_held.whole, mix[1] * moe_held.expert});
+      // The MTP projections run whole on a TP rank (serving_ops' mtp_projection_ops): held by
+      // every rank of a TP group, as the router and the shared experts are.
+      weights.push_back({mix[0] * dense_held.split + mix[1] * moe_held.split + vocab * vocab_params,
+                         mix[1] * moe_held.whole + (last ? tail.params : 0),
+                         mix[1] * moe_held.expert});
     }
     return weights;
   };
@@ -471,8 +473,8 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
     mem.moe_kept = moe_kept;
     mem.heads_kept = heads_kept;
     mem.first_bytes = state_bytes({vocab_params, 0, 0});
-    mem.heads_bytes = state_bytes({head_copies(false) * vocab_params + tail.params, 0, 0});
-    mem.both_bytes = state_bytes({(1 + head_copies(true)) * vocab_params + tail.params, 0, 0});
+    mem.heads_bytes = state_bytes({head_copies(false) * vocab_params, tail.params, 0});
+    mem.both_bytes = state_bytes({(1 + head_copies(true)) * vocab_params, tail.params, 0});
     // A pair's layers count at half the larger peak of its two ranks (each chunk half the pair's).
     const std::vector<int>& peak = peaks.stage_peak_activations;
     for (int pos = 0; pos < positions; ++pos) {
@@ -485,25 +487,34 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   }
   ps.position_activation_bytes.clear();  // the account above has the peaks in bytes
   p.pipeline = simulate_pipeline(ps);
-  // Each rank's optimizer step, its reduce-scatters from when each position's gradients are final
-  // (optimizer_overlap.h): the step ends with the slowest rank's.
-  // Where the first stage's embedding has a copy on the last (MTP modules or a tied head, a
-  // pipeline of ranks in a line), Megatron-LM sums their gradients after the data-parallel
-  // reduction (finalize_model_grads' embedding all-reduce): 2 ranks, BF16, over the pipeline's
-  // link, before the update.
+  // ZeRO-1 on every rank: its reduce-scatters from when each position's gradients are final
+  // (optimizer_overlap.h). Where the first stage's embedding has a copy on the last (MTP modules
+  // or a tied head, a pipeline of ranks in a line), Megatron-LM sums their gradients after the
+  // data-parallel reduction (finalize_model_grads' embedding all-reduce): 2 ranks, BF16, over the
+  // pipeline's link, once both have reduced theirs. Every rank's update waits for all of that
+  // (the global gradient norm clips the gradients), then the all-gather of its updated weights:
+  // the step ends with the rank whose update and all-gather take longest.
   const bool embedding_group = !dualpipe && stages > 1 && (m.mtp_modules > 0 || m.tie_embeddings);
-  const double embedding_sync_s = embedding_group ? vocab_params * 2 / pp_bw + pp_latency_s : 0;
-  double done_s = 0;
+  p.embedding_sync_s = embedding_group ? vocab_params * 2 / pp_bw + pp_latency_s : 0;
+  std::vector<double> reduced_s(static_cast<std::size_t>(stages));
   for (int st = 0; st < stages; ++st) {
     const std::vector<int> held = held_positions(st);
     const std::vector<Held> weights = held_weights(st);
-    Held h;
     std::vector<GradientGroup> groups;
-    for (std::size_t k = 0; k < held.size(); ++k) {
-      h += weights[k];
+    for (std::size_t k = 0; k < held.size(); ++k)
       groups.push_back({p.pipeline.position_weights_done_s[static_cast<std::size_t>(held[k])],
                         half_ring_s(weights[k])});
-    }
+    reduced_s[static_cast<std::size_t>(st)] =
+        gradients_reduced_s(groups, p.pipeline.stage_end_s[static_cast<std::size_t>(st)]);
+  }
+  if (embedding_group)
+    reduced_s.front() = reduced_s.back() =
+        std::max(reduced_s.front(), reduced_s.back()) + p.embedding_sync_s;
+  const double all_reduced_s = *std::max_element(reduced_s.begin(), reduced_s.end());
+  double done_s = 0;  // the longest update and all-gather
+  for (int st = 0; st < stages; ++st) {
+    Held h;
+    for (const Held& w : held_weights(st)) h += w;
     // Per parameter of the shard: FP32 master read and written (8 B), BF16 moments read and
     // written (8 B, the report keeps them in BF16), the FP32 gradient read (4 B), the BF16
     // weight written (2 B).
@@ -511,23 +522,18 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
     update.kind = OpKind::kMemory;
     update.bytes = 22 * shard(h);
     const double update_s = perf.compute(update, true).seconds;
-    const bool holds_embedding = std::find(held.begin(), held.end(), 0) != held.end() ||
-                                 std::find(held.begin(), held.end(), positions - 1) != held.end();
-    const double sync_s = holds_embedding ? embedding_sync_s : 0;
-    const double rank_done_s =
-        optimizer_done_s(groups, p.pipeline.stage_end_s[static_cast<std::size_t>(st)], sync_s,
-                         update_s, half_ring_s(h));
-    if (st == 0 || rank_done_s > done_s) {
-      done_s = rank_done_s;
+    const double all_gather_s = half_ring_s(h);
+    if (st == 0 || update_s + all_gather_s > done_s) {
+      done_s = update_s + all_gather_s;
       p.optimizer_stage = st;
       p.optimizer_params = h.all();
       p.update_s = update_s;
-      p.dp_ring_s = 2 * half_ring_s(h) + sync_s;
-      p.embedding_sync_s = sync_s;
+      p.dp_ring_s = 2 * all_gather_s;
+      // Every rank's pipeline has ended by all_reduced_s.
+      p.dp_comm_s = all_reduced_s - p.pipeline.time_s + all_gather_s;
     }
   }
-  p.optimizer_s = done_s - p.pipeline.time_s;
-  p.dp_comm_s = std::max(0.0, p.optimizer_s - p.update_s);
+  p.optimizer_s = p.dp_comm_s + p.update_s;
   const RankLoad& load = heaviest_of(ranks);
   p.chunk = chunk_of(load.dense_layers / load.positions, load.moe_layers / load.positions,
                      load.heads ? 1.0 / load.positions : 0);

@@ -100,13 +100,15 @@ struct TrainingPrediction {
   PipelineResult pipeline;  ///< without its operations (stage_ops empty)
   // Table 4's parts: the first stage's time in each kind of operation, its idle time.
   double phase_f_s = 0, phase_b_s = 0, phase_w_s = 0, phase_fb_s = 0, bubble_s = 0;
-  /// After the pipeline's end, the time the rank whose optimizer step ends last (optimizer_stage's,
-  /// with optimizer_params weights) still takes: optimizer_s = dp_comm_s (its data-parallel
-  /// traffic after the pipeline's end) + update_s (its AdamW update). dp_ring_s is all of its
-  /// traffic, the reduce-scatters beside its last backwards included.
+  /// After the pipeline's end, what the step still takes: every rank's gradients reduced (their
+  /// reduce-scatters beside the last backwards where the schedule allows; the embedding's copies
+  /// summed), then the update and all-gather of the rank that takes longest at them
+  /// (optimizer_stage's, with optimizer_params weights). optimizer_s = dp_comm_s (traffic after
+  /// the pipeline's end) + update_s (that rank's AdamW update); dp_ring_s is all of that rank's
+  /// rings, the reduce-scatters beside its last backwards included.
   double dp_comm_s = 0, update_s = 0, optimizer_s = 0, dp_ring_s = 0;
-  /// Among dp_ring_s: the embedding's gradients summed with their copy on the last stage (MTP
-  /// modules or a tied head, a pipeline in a line), on the ranks of the first and last stage.
+  /// The embedding's gradients summed with their copy on the last stage (MTP modules or a tied
+  /// head, a pipeline in a line), after the first and last stages have reduced theirs.
   double embedding_sync_s = 0;
   int optimizer_stage = 0;
   double optimizer_params = 0;

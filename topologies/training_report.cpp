@@ -137,16 +137,18 @@ Report training_report(const ModelArch& m, const ClusterSpec& c, const TrainingS
       "s");
   row("train.bubble_s", "first stage: idle (bubble)", p.bubble_s, "s");
   row("train.optimizer_s", "data-parallel traffic and optimizer (opt)", p.optimizer_s, "s",
-      fmt::format("ZeRO-1 rings {:.1f} ms after the pipeline's end (of {:.1f} ms{}, the rest "
-                  "beside the last backwards), AdamW update {:.1f} ms; the rank of stage {} "
-                  "({:.3g} B weights), the last to end",
-                  p.dp_comm_s * 1e3, p.dp_ring_s * 1e3,
+      fmt::format("after the pipeline's end: ZeRO-1 traffic {:.1f} ms{}, then the AdamW update "
+                  "{:.1f} ms; the rank of stage {} ({:.3g} B weights) takes longest at its update "
+                  "and all-gather, its rings {:.1f} ms in all (reduce-scatters beside the last "
+                  "backwards where the schedule allows)",
+                  p.dp_comm_s * 1e3,
                   p.embedding_sync_s > 0
-                      ? fmt::format(", {:.1f} ms of them the embedding's gradients summed with "
-                                    "their copy on the last stage",
+                      ? fmt::format(" (the embedding's gradients summed with their copy on the "
+                                    "last stage {:.1f} ms among it)",
                                     p.embedding_sync_s * 1e3)
                       : "",
-                  p.update_s * 1e3, p.optimizer_stage, p.optimizer_params / 1e9));
+                  p.update_s * 1e3, p.optimizer_stage, p.optimizer_params / 1e9,
+                  p.dp_ring_s * 1e3));
   row("train.chunk.f_s",
       fmt::format(
           "chunk F ({:.3g} layers, {:.3g} MoE{})", ch.layers, ch.moe_layers,

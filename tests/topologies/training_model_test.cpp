@@ -654,6 +654,25 @@ TEST(TrainingModel, ATiedHeadSumsTheEmbeddingsGradientsByHand) {
   EXPECT_NEAR(u.optimizer_s, update_s, 1e-12);
 }
 
+// A review's case: stage 0 (4.5 B weights) ends 1.1 ms before stage 1, and its update began
+// before the pipeline's end, so the printed parts (traffic clamped at 0, the update) added up to
+// more than opt. Every update now waits for every rank's gradients (the global norm): the parts
+// add up, the traffic after the pipeline's end is never negative.
+TEST(TrainingModel, TheOptimizersPartsAddUp) {
+  const ClusterSpec c = load_cluster_file("h100-ib-256");
+  TrainingSetting s;
+  s.pp = 2, s.gpus = 2, s.seq_len = 64, s.global_batch = 16;
+  s.schedule = PipelineSchedule::kZB1P;
+  const TrainingPrediction p =
+      predict_training(load_model("qwen3-8b"), c, s, PerfModel(c, find_published_perf(c)));
+  EXPECT_GE(p.dp_comm_s, 0);
+  EXPECT_DOUBLE_EQ(p.optimizer_s, p.dp_comm_s + p.update_s);
+  EXPECT_DOUBLE_EQ(p.step_s, p.pipeline.time_s + p.optimizer_s);
+  // One GPU a stage: no ring; the update (22 B a weight from HBM) after the last stage ends.
+  EXPECT_EQ(p.dp_ring_s, 0);
+  EXPECT_NEAR(p.dp_comm_s, 0, 1e-15);
+}
+
 TEST(TrainingModel, BadSettingsAreRefusedWithTheReason) {
   const ClusterSpec c = load_cluster_file("deepseek-h800-2048");
   const ModelArch m = load_model("deepseek-v3");
