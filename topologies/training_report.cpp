@@ -158,7 +158,8 @@ Report training_report(const ModelArch& m, const ClusterSpec& c, const TrainingS
                   ch.f_compute_s * 1e3,
                   ch.f_comm_s > 0 ? fmt::format(", all-to-all {:.2f} ms", ch.f_comm_s * 1e3) : "",
                   ch.heads_share > 0
-                      ? fmt::format(" (the LM heads' F {:.2f} ms)", ch.heads_f_s * 1e3)
+                      ? fmt::format(" (the LM heads' F {:.2f} ms{})", ch.heads_f_s * 1e3,
+                                    m.mtp_modules > 0 ? ", the MTP projections' with them" : "")
                       : ""));
   row("train.chunk.b_s", "chunk B", ch.b_s * 1e3, "ms",
       fmt::format("compute {:.2f} ms (recompute {:.2f}), all-to-all {:.2f} ms",
