@@ -240,6 +240,7 @@ class Simulation {
     busy_s_.assign(s.stages, 0);
     kind_s_.assign(s.stages, {});
     weights_done_s_.assign(static_cast<std::size_t>(positions_), 0);
+    weights_start_s_.assign(static_cast<std::size_t>(positions_), 0);
   }
 
   void run() {
@@ -285,6 +286,7 @@ class Simulation {
   /// Each stage's last operation's end; each position's weight gradients' (PipelineResult).
   std::vector<double>& end_s() { return end_s_; }
   std::vector<double>& weights_done_s() { return weights_done_s_; }
+  std::vector<double>& weights_start_s() { return weights_start_s_; }
 
  private:
   static constexpr double kNotYet = -1;
@@ -295,7 +297,7 @@ class Simulation {
   std::vector<double>&forward_done_, &backward_done_;  // end times by (direction, mb, position)
   std::vector<double> busy_s_;
   std::vector<std::array<double, kPipelineOpKinds>> kind_s_;
-  std::vector<double> end_s_, weights_done_s_;
+  std::vector<double> end_s_, weights_done_s_, weights_start_s_;
   double time_s_ = 0;
 
   std::size_t at(int direction, int micro_batch, int position) const {
@@ -370,8 +372,11 @@ class Simulation {
     else if (o.kind == PipelineOpKind::kBackward || o.kind == PipelineOpKind::kBackwardWeight)
       weights = pos;
     if (weights >= 0) {
-      double& done = weights_done_s_[static_cast<std::size_t>(weights)];
-      done = std::max(done, o.end_s);
+      const std::size_t at = static_cast<std::size_t>(weights);
+      if (o.end_s >= weights_done_s_[at]) {
+        weights_done_s_[at] = o.end_s;
+        weights_start_s_[at] = o.start_s;
+      }
     }
   }
 };
@@ -503,6 +508,7 @@ PipelineResult simulate_pipeline(const PipelineSetting& s) {
   r.time_s = sim.time_s();
   r.stage_end_s = std::move(sim.end_s());
   r.position_weights_done_s = std::move(sim.weights_done_s());
+  r.position_weights_start_s = std::move(sim.weights_start_s());
   count_peaks(s, order, r.stage_peak_activations, r.stage_peak_activation_bytes);
   if (s.keep_operations) r.stage_ops = std::move(kept_order);
   for (double busy : r.stage_busy_s) r.bubble_s = std::max(r.bubble_s, r.time_s - busy);

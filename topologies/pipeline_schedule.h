@@ -119,6 +119,9 @@ struct PipelineResult {
   /// gradients are final, the end of its last W or whole backward on any stage (DualPipe runs a
   /// position on two). The data-parallel reduction of those gradients may start there.
   std::vector<double> position_weights_done_s;
+  /// The start of that last W or backward: its layers' weight gradients become final one after
+  /// another between it and position_weights_done_s, as the backward runs through them.
+  std::vector<double> position_weights_start_s;
   /// Each stage's operations in its order (empty without PipelineSetting::keep_operations).
   std::vector<std::vector<PipelineOp>> stage_ops;
 };

@@ -500,10 +500,19 @@ TrainingPrediction predict_training(const ModelArch& m, const ClusterSpec& c,
   for (int st = 0; st < stages; ++st) {
     const std::vector<int> held = held_positions(st);
     const std::vector<Held> weights = held_weights(st);
+    // Layer by layer, as Megatron-LM's buckets reduce them: a position's weights in equal parts,
+    // one a layer (at least one), final at equal steps through its last backward.
     std::vector<GradientGroup> groups;
-    for (std::size_t k = 0; k < held.size(); ++k)
-      groups.push_back({p.pipeline.position_weights_done_s[static_cast<std::size_t>(held[k])],
-                        half_ring_s(weights[k])});
+    for (std::size_t k = 0; k < held.size(); ++k) {
+      const std::size_t at = static_cast<std::size_t>(held[k]);
+      const double start_s = p.pipeline.position_weights_start_s[at];
+      const double done_at_s = p.pipeline.position_weights_done_s[at];
+      const auto& mix = position_mix[at];
+      const int parts = std::max(1, static_cast<int>(std::ceil(mix[0] + mix[1])));
+      const double part_s = half_ring_s(weights[k]) / parts;
+      for (int j = 1; j <= parts; ++j)
+        groups.push_back({start_s + (done_at_s - start_s) * j / parts, part_s});
+    }
     reduced_s[static_cast<std::size_t>(st)] =
         gradients_reduced_s(groups, p.pipeline.stage_end_s[static_cast<std::size_t>(st)]);
   }

@@ -92,6 +92,7 @@ TEST(PipelineSchedule, OneFOneBTwoStagesByHand) {
   // its last BW, the same.
   EXPECT_EQ(r.stage_end_s, (std::vector<double>{9, 7}));
   EXPECT_EQ(r.position_weights_done_s, (std::vector<double>{9, 7}));
+  EXPECT_EQ(r.position_weights_start_s, (std::vector<double>{7, 5}));  // the last BWs' starts
 }
 
 TEST(PipelineSchedule, ZeroBubbleTwoStagesByHand) {

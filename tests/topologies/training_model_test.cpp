@@ -498,9 +498,12 @@ TEST(TrainingModel, DeepSeekV3OnItsClusterTakesTable4sShape) {
   // projection's 2 x 7168 x 7168 weights) and the all-gather of all (half of the rings) after.
   // Each half ring moves 255/256 of 2 B a weight at 40 GB/s (the projection's weights are on the
   // 2 x 128 GPUs holding the pair): the rings less the last position's reduce-scatter are 3/4 of
-  // them less half the projection's share.
+  // them less half the projection's share. The first position's 3 layers' thirds are final a
+  // third and two thirds into its last backward, the pipeline's last W, and go as they are: 2/3
+  // of that W overlaps.
   EXPECT_EQ(p.optimizer_stage, 0);
-  EXPECT_NEAR(p.dp_comm_s, 0.75 * p.dp_ring_s - 255.0 / 256 * 102760448.0 / 40e9,
+  EXPECT_NEAR(p.dp_comm_s,
+              0.75 * p.dp_ring_s - 255.0 / 256 * 102760448.0 / 40e9 - 2.0 / 3 * p.first_stage.w_s,
               1e-9 * p.dp_ring_s);
   EXPECT_EQ(p.pipeline.parameter_copies, 2);
   EXPECT_NEAR(p.phase_f_s + p.phase_b_s + p.phase_w_s + p.phase_fb_s + p.bubble_s,
@@ -624,6 +627,29 @@ TEST(TrainingModel, AnMtpModuleRunsTheHeadAgainAndItsProjectionByHand) {
   // FP8 input (2 MiB).
   EXPECT_EQ(p.params_per_gpu, 2 * 16777216.0 + 2 * 32768000.0 + 2097152.0);
   EXPECT_EQ(p.activation_bytes_per_gpu, 60.0 * (1 << 20));
+}
+
+// One stage of two tiny layers on 2 GPUs of 2 nodes (DP 2, 1F1B): the rank's weights (2 x 2^24
+// and the embedding's and head's 32000 x 1024 each, W in all) reduce in two halves, one a layer,
+// the first final halfway through the last backward (B + W of the stage, d), the second at its
+// end. Each half's reduce-scatter over the 2 ranks moves (2-1)/2 of its 2 B a weight at 40 GB/s,
+// rs = W / 2 / 40e9, longer than d / 2: the links carry the first from d / 2 before the end and
+// the second right after it, reduced rs - d / 2 + rs after the end; then the update and the
+// all-gather of all W (2 rs).
+TEST(TrainingModel, GradientsReduceLayerByLayerThroughTheLastBackwardByHand) {
+  const ClusterSpec c = domain_of(1, 2);
+  std::string yaml = kTinyModel;
+  yaml.replace(yaml.find("num_layers: 1"), 13, "num_layers: 2");
+  const ModelArch m = load_model_yaml(cobench::config::parse_yaml(yaml, "m.yaml"));
+  TrainingSetting s = tiny_setting();  // PP 1, 4 sequences of 1024 tokens
+  const TrainingPrediction p = predict_training(m, c, s, PerfModel::roofline(c));
+  EXPECT_EQ(p.dp, 2);
+  const double w = 2 * 16777216.0 + 2 * 32768000.0, rs = w / 2 / 40e9;
+  const double d = p.chunk.b_s + p.chunk.w_s;
+  ASSERT_GT(rs, d / 2);
+  EXPECT_NEAR(p.dp_ring_s, 4 * rs, 1e-15);
+  EXPECT_NEAR(p.dp_comm_s, 2 * rs - d / 2 + 2 * rs, 1e-12);
+  EXPECT_NEAR(p.update_s, 22 * w / 2 / 20e12, 1e-15);
 }
 
 // A tied head on the last of 2 stages (2 GPUs of one domain, DP 1, 1F1B): the first stage's
